@@ -1,0 +1,353 @@
+//! docker-compose files: each service with a `build` context is a service of
+//! ours (its folder, name and container port); services that run a database
+//! or cache image (postgres, mysql, mongo, redis…) become `databases` of the
+//! services that use them.
+//!
+//! Image-only application services (no `build`) are not deployable from this
+//! repository and are ignored.
+
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::{join, normalize};
+use autodeploy_core::{Database, Language, ServiceKind};
+use serde_yaml::Value;
+
+pub const NAMES: &[&str] = &[
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "compose.yml",
+    "compose.yaml",
+];
+
+/// One application service of a compose file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComposeService {
+    pub name: String,
+    /// Build context, relative to the repository root (`""` for the root).
+    pub dir: String,
+    pub dockerfile: Option<String>,
+    pub port: Option<u16>,
+    pub databases: Vec<Database>,
+    pub env: Vec<String>,
+    pub command: Option<String>,
+    pub file: String,
+    pub line: u32,
+}
+
+/// Database or cache named by an image (`postgres:16`, `bitnami/redis`).
+pub fn database_of_image(image: &str) -> Option<Database> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let name = name.split([':', '@']).next().unwrap_or(name);
+    Some(match name {
+        "postgres" | "postgresql" | "postgis" | "timescaledb" => Database::Postgresql,
+        "mysql" | "mariadb" | "percona" => Database::Mysql,
+        "mongo" | "mongodb" | "mongodb-community-server" => Database::Mongodb,
+        "redis" | "redis-stack" | "valkey" | "keydb" => Database::Redis,
+        _ => return None,
+    })
+}
+
+/// Parse every compose file in the repository.
+pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
+    let mut out = Vec::new();
+    for file in ctx.index().files() {
+        let name = crate::repo::file_name(file);
+        if !NAMES.contains(&name) {
+            continue;
+        }
+        let dir = crate::repo::parent(file);
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        out.extend(parse(&text, dir, file));
+    }
+    out
+}
+
+/// Parse one compose file located in `dir`.
+pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
+    let Ok(doc) = serde_yaml::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    // Which compose services are databases, by name.
+    let mut db_services: Vec<(String, Database)> = Vec::new();
+    for (k, v) in services {
+        let (Some(name), Some(image)) = (k.as_str(), v.get("image").and_then(Value::as_str)) else {
+            continue;
+        };
+        if v.get("build").is_none() {
+            if let Some(db) = database_of_image(image) {
+                db_services.push((name.to_string(), db));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in services {
+        let Some(name) = k.as_str() else { continue };
+        let Some(build) = v.get("build") else {
+            continue;
+        };
+        let (context, dockerfile) = match build {
+            Value::String(s) => (s.clone(), None),
+            Value::Mapping(_) => (
+                build
+                    .get("context")
+                    .and_then(Value::as_str)
+                    .unwrap_or(".")
+                    .to_string(),
+                build
+                    .get("dockerfile")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            ),
+            _ => continue,
+        };
+        // Remote contexts (git URLs) and paths leaving the repository are not ours.
+        if context.contains("://") {
+            continue;
+        }
+        let Some(ctx_dir) = normalize(&join(dir, &context)) else {
+            continue;
+        };
+        let dockerfile = dockerfile.and_then(|d| normalize(&join(&ctx_dir, &d)));
+        let port = v
+            .get("ports")
+            .and_then(Value::as_sequence)
+            .and_then(|s| s.first())
+            .and_then(container_port)
+            .or_else(|| {
+                v.get("expose")
+                    .and_then(Value::as_sequence)
+                    .and_then(|s| s.first())
+                    .and_then(|p| {
+                        p.as_u64()
+                            .map(|p| p as u16)
+                            .or_else(|| p.as_str().and_then(|s| s.parse().ok()))
+                    })
+            });
+        let env = env_names(v.get("environment"));
+        let depends = depends_on(v.get("depends_on"));
+        let env_text = serde_yaml::to_string(&v.get("environment")).unwrap_or_default();
+        let mut databases: Vec<Database> = db_services
+            .iter()
+            .filter(|(n, _)| {
+                depends.contains(n)
+                    || env_text.contains(&format!("@{n}:"))
+                    || env_text.contains(&format!("//{n}:"))
+                    || env_text.contains(&format!("//{n}/"))
+            })
+            .map(|(_, d)| *d)
+            .collect();
+        if depends.is_empty() && databases.is_empty() {
+            // No wiring written down: every database of the file may serve this service.
+            databases = db_services.iter().map(|(_, d)| *d).collect();
+        }
+        databases.sort();
+        databases.dedup();
+        let command = match v.get("command") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Sequence(parts)) => Some(
+                parts
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        };
+        let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
+        out.push(ComposeService {
+            name: name.to_string(),
+            dir: ctx_dir,
+            dockerfile,
+            port,
+            databases,
+            env,
+            command,
+            file: file.to_string(),
+            line,
+        });
+    }
+    out
+}
+
+/// `"8080:80"`, `"127.0.0.1:8080:80/tcp"`, `80`, or the long form `{target: 80}` → 80.
+fn container_port(v: &Value) -> Option<u16> {
+    match v {
+        Value::Number(n) => n.as_u64().map(|p| p as u16),
+        Value::String(s) => {
+            let s = s.split('/').next().unwrap_or(s);
+            let last = s.rsplit(':').next().unwrap_or(s);
+            let last = last.split('-').next().unwrap_or(last);
+            last.parse().ok()
+        }
+        Value::Mapping(_) => v.get("target").and_then(Value::as_u64).map(|p| p as u16),
+        _ => None,
+    }
+}
+
+fn env_names(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Mapping(m)) => m
+            .keys()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Sequence(s)) => s
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|e| e.split('=').next().unwrap_or(e).to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn depends_on(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Sequence(s)) => s
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Mapping(m)) => m
+            .keys()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Fold compose services into the drafts: annotate the draft for the same
+/// folder (name, port, databases), or create a Dockerfile-based draft when no
+/// detector recognised the build context.
+pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
+    for cs in services(ctx) {
+        let evidence = ev(
+            &cs.file,
+            Some(cs.line),
+            format!("compose service `{}`", cs.name),
+        );
+        let idx = drafts
+            .iter()
+            .position(|d| d.dir == cs.dir && d.kind != ServiceKind::Worker && d.name.is_none())
+            .or_else(|| {
+                drafts
+                    .iter()
+                    .position(|d| d.dir == cs.dir && d.name.is_none())
+            });
+        let draft = match idx {
+            Some(i) => &mut drafts[i],
+            None => {
+                let mut d = Draft::new(&cs.dir, Language::Unknown, ServiceKind::Web);
+                d.strength = 2.0;
+                d.dockerfile = cs
+                    .dockerfile
+                    .clone()
+                    .or_else(|| super::dockerfile::find(ctx, &cs.dir));
+                super::dockerfile::apply(ctx, &mut d);
+                if let Some((img, _)) = d
+                    .dockerfile
+                    .as_deref()
+                    .and_then(|p| ctx.read_path(p))
+                    .and_then(|t| super::dockerfile::parse(&t).base_image)
+                {
+                    if let Some(lang) = super::dockerfile::language_of_image(&img) {
+                        d.language = lang;
+                    }
+                }
+                drafts.push(d);
+                drafts.last_mut().expect("just pushed")
+            }
+        };
+        draft.name = Some(cs.name.clone());
+        draft.note("name", evidence.clone());
+        if let Some(df) = &cs.dockerfile {
+            draft.dockerfile = Some(df.clone());
+        }
+        if let Some(p) = cs.port {
+            draft.port(
+                p,
+                Trust::Config,
+                ev(
+                    &cs.file,
+                    Some(cs.line),
+                    format!("compose `{}` ports → {p}", cs.name),
+                ),
+            );
+        }
+        if let Some(cmd) = &cs.command {
+            draft.start(
+                cmd.clone(),
+                Trust::Config,
+                ev(
+                    &cs.file,
+                    Some(cs.line),
+                    format!("compose `{}` command", cs.name),
+                ),
+            );
+        }
+        for db in &cs.databases {
+            draft.database(
+                *db,
+                ev(
+                    &cs.file,
+                    Some(cs.line),
+                    format!("compose service uses a {} container", db.as_str()),
+                ),
+            );
+        }
+        for name in &cs.env {
+            draft.env_var(name, true, &cs.file, cs.line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_services_and_databases() {
+        let text = r#"
+services:
+  web:
+    build: ./backend
+    ports: ["8080:8000"]
+    depends_on: [db]
+    environment:
+      DATABASE_URL: postgres://u:p@db:5432/app
+  worker:
+    build:
+      context: .
+      dockerfile: worker/Dockerfile
+    command: celery -A tasks worker
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7-alpine
+  proxy:
+    image: nginx
+"#;
+        let s = parse(text, "", "docker-compose.yml");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].name, "web");
+        assert_eq!(s[0].dir, "backend");
+        assert_eq!(s[0].port, Some(8000));
+        assert_eq!(s[0].databases, vec![Database::Postgresql]);
+        assert_eq!(s[1].dir, "");
+        assert_eq!(s[1].dockerfile.as_deref(), Some("worker/Dockerfile"));
+        assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
+        assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
+    }
+
+    #[test]
+    fn garbage_is_ignored() {
+        assert!(parse("::: not yaml [", "", "c.yml").is_empty());
+        assert!(parse("services: 3", "", "c.yml").is_empty());
+        assert!(parse("services:\n  x:\n    build: ../../outside\n", "", "c.yml").is_empty());
+    }
+}

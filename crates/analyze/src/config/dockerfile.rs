@@ -1,0 +1,247 @@
+//! Dockerfile: `EXPOSE`, `ENV PORT`, `CMD`/`ENTRYPOINT` of the final stage,
+//! and the base image (which names the language of a Dockerfile-only app).
+//!
+//! This is a reader, not a builder: autodeploy's own Dockerfiles are rendered
+//! elsewhere.
+
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft, Trust};
+use autodeploy_core::Language;
+
+/// File names recognised as a service's Dockerfile, in order of preference.
+pub const NAMES: &[&str] = &["Dockerfile", "Containerfile", "dockerfile"];
+
+/// What a Dockerfile's final stage says.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DockerInfo {
+    pub base_image: Option<(String, u32)>,
+    pub expose: Vec<(u16, u32)>,
+    pub env_port: Option<(u16, u32)>,
+    pub cmd: Option<(String, u32)>,
+    pub env: Vec<(String, u32)>,
+}
+
+/// Parse a Dockerfile (continuation lines joined; the last `FROM` starts the final stage).
+pub fn parse(text: &str) -> DockerInfo {
+    let mut info = DockerInfo::default();
+    let mut entrypoint: Option<(String, u32)> = None;
+    let mut logical = String::new();
+    let mut start_line = 0u32;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if logical.is_empty() {
+            start_line = i as u32 + 1;
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+        }
+        if let Some(body) = line.strip_suffix('\\') {
+            logical.push_str(body);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(line);
+        let stmt = std::mem::take(&mut logical);
+        let (instr, rest) = stmt
+            .split_once(char::is_whitespace)
+            .unwrap_or((stmt.as_str(), ""));
+        let rest = rest.trim();
+        match instr.to_ascii_uppercase().as_str() {
+            "FROM" => {
+                // A new stage resets everything the final image would carry.
+                let image = rest
+                    .split_whitespace()
+                    .find(|w| !w.starts_with("--"))
+                    .unwrap_or("");
+                info = DockerInfo {
+                    base_image: Some((image.to_string(), start_line)),
+                    ..DockerInfo::default()
+                };
+                entrypoint = None;
+            }
+            "EXPOSE" => {
+                for w in rest.split_whitespace() {
+                    if let Ok(p) = w.split('/').next().unwrap_or("").parse::<u16>() {
+                        info.expose.push((p, start_line));
+                    }
+                }
+            }
+            "ENV" => {
+                for (k, v) in env_pairs(rest) {
+                    if k == "PORT" {
+                        if let Ok(p) = v.parse::<u16>() {
+                            info.env_port = Some((p, start_line));
+                        }
+                    }
+                    info.env.push((k, start_line));
+                }
+            }
+            "CMD" => info.cmd = Some((command_text(rest), start_line)),
+            "ENTRYPOINT" => entrypoint = Some((command_text(rest), start_line)),
+            _ => {}
+        }
+    }
+    // ENTRYPOINT + CMD together form the command; ENTRYPOINT alone is the command.
+    info.cmd = match (entrypoint, info.cmd.take()) {
+        (Some((e, l)), Some((c, _))) => Some((format!("{e} {c}"), l)),
+        (Some(e), None) => Some(e),
+        (None, c) => c,
+    };
+    info
+}
+
+/// `ENV A=1 B=2` or legacy `ENV A 1`.
+fn env_pairs(rest: &str) -> Vec<(String, String)> {
+    if !rest.contains('=')
+        || rest
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| !w.contains('='))
+    {
+        let mut it = rest.splitn(2, char::is_whitespace);
+        let k = it.next().unwrap_or("").to_string();
+        let v = it.next().unwrap_or("").trim().trim_matches('"').to_string();
+        return if k.is_empty() { vec![] } else { vec![(k, v)] };
+    }
+    rest.split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect()
+}
+
+/// JSON-form `["a","b"]` → `a b`; shell form as written.
+fn command_text(rest: &str) -> String {
+    if rest.starts_with('[') {
+        if let Ok(parts) = serde_json::from_str::<Vec<String>>(rest) {
+            // `sh -c "cmd"` → cmd
+            if parts.len() == 3 && (parts[0] == "sh" || parts[0] == "/bin/sh") && parts[1] == "-c" {
+                return parts[2].clone();
+            }
+            return parts
+                .iter()
+                .map(|p| {
+                    if p.contains(char::is_whitespace) {
+                        format!("'{p}'")
+                    } else {
+                        p.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+    }
+    rest.to_string()
+}
+
+/// Language named by a base image (`python:3.12-slim` → python).
+pub fn language_of_image(image: &str) -> Option<Language> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let name = name.split([':', '@']).next().unwrap_or(name);
+    let lang = match name {
+        n if n.starts_with("python") => Language::Python,
+        n if n.starts_with("node") || n == "bun" || n.starts_with("deno") => Language::Javascript,
+        "golang" | "go" => Language::Go,
+        n if n.starts_with("ruby") => Language::Ruby,
+        n if n.starts_with("php") => Language::Php,
+        "openjdk" | "eclipse-temurin" | "amazoncorretto" | "maven" | "gradle" | "ibmjava" => {
+            Language::Java
+        }
+        "rust" => Language::Rust,
+        "aspnet" | "sdk" | "runtime" if image.contains("dotnet") => Language::Csharp,
+        "elixir" => Language::Elixir,
+        "nginx" | "httpd" | "caddy" => Language::Html,
+        _ => return None,
+    };
+    Some(lang)
+}
+
+/// Find the Dockerfile for a draft's folder.
+pub fn find(ctx: &Ctx, dir: &str) -> Option<String> {
+    ctx.first_of(dir, NAMES).map(|n| crate::repo::join(dir, n))
+}
+
+/// Add the Dockerfile's port and start claims to a draft.
+pub fn apply(ctx: &Ctx, draft: &mut Draft) {
+    let path = match draft.dockerfile.clone().or_else(|| find(ctx, &draft.dir)) {
+        Some(p) => p,
+        None => return,
+    };
+    let Some(text) = ctx.read_path(&path) else {
+        return;
+    };
+    draft.dockerfile = Some(path.clone());
+    let info = parse(&text);
+    if let Some((p, l)) = info.env_port {
+        draft.port(
+            p,
+            Trust::Config,
+            ev(&path, Some(l), format!("ENV PORT={p}")),
+        );
+    }
+    for (p, l) in info.expose.iter().take(1) {
+        draft.port(
+            *p,
+            Trust::Config,
+            ev(&path, Some(*l), format!("EXPOSE {p}")),
+        );
+    }
+    if let Some((cmd, l)) = info.cmd {
+        if let Some(p) = super::port_in_command(&cmd) {
+            draft.port(p, Trust::Config, ev(&path, Some(l), format!("CMD {cmd}")));
+        }
+        draft.start(
+            cmd.clone(),
+            Trust::Config,
+            ev(&path, Some(l), format!("CMD {cmd}")),
+        );
+    }
+    for (name, line) in info.env {
+        if name != "PORT" {
+            draft.env_var(&name, true, &path, line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_stage_wins() {
+        let d = parse(
+            "FROM node:20 AS build\nEXPOSE 9999\nCMD [\"x\"]\nFROM python:3.12-slim\nENV PORT=8000 \\\n    DEBUG=0\nEXPOSE 8000/tcp\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n",
+        );
+        assert_eq!(d.base_image, Some(("python:3.12-slim".into(), 4)));
+        assert_eq!(d.expose, vec![(8000, 7)]);
+        assert_eq!(d.env_port, Some((8000, 5)));
+        assert_eq!(d.cmd, Some(("gunicorn -b 0.0.0.0:8000 app:app".into(), 8)));
+    }
+
+    #[test]
+    fn entrypoint_and_shell_form() {
+        let d = parse("FROM x\nENTRYPOINT [\"python\"]\nCMD [\"main.py\"]\n");
+        assert_eq!(d.cmd.unwrap().0, "python main.py");
+        let d = parse("FROM x\nCMD [\"sh\", \"-c\", \"node server.js\"]\n");
+        assert_eq!(d.cmd.unwrap().0, "node server.js");
+        let d = parse("FROM x\nENV PORT 3000\nCMD npm start\n");
+        assert_eq!(d.env_port.unwrap().0, 3000);
+        assert_eq!(d.cmd.unwrap().0, "npm start");
+    }
+
+    #[test]
+    fn images() {
+        assert_eq!(
+            language_of_image("python:3.12-slim"),
+            Some(Language::Python)
+        );
+        assert_eq!(
+            language_of_image("docker.io/library/node:20-alpine"),
+            Some(Language::Javascript)
+        );
+        assert_eq!(
+            language_of_image("mcr.microsoft.com/dotnet/aspnet:8.0"),
+            Some(Language::Csharp)
+        );
+        assert_eq!(language_of_image("scratch"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! `.env` files: the port and connection strings they set, the variable names
+//! the app expects (`.env.example`), and real credentials committed to the
+//! repository (reported by name, never by value).
+
+use crate::ctx::Ctx;
+use crate::draft::{ev, looks_secret, Draft, Trust};
+use crate::scan::{is_placeholder, parse_dotenv};
+use autodeploy_core::Severity;
+
+/// Files that hold real values when committed.
+const REAL: &[&str] = &[
+    ".env",
+    ".env.production",
+    ".env.prod",
+    ".env.local",
+    ".env.production.local",
+];
+/// Files that document the variables the app expects.
+const EXAMPLES: &[&str] = &[
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    ".env.dist",
+    ".env.defaults",
+    "env.example",
+    ".env.development",
+];
+
+pub fn apply(ctx: &Ctx, draft: &mut Draft) {
+    let dir = draft.dir.clone();
+    for name in REAL.iter().chain(EXAMPLES) {
+        let Some(text) = ctx.read(&dir, name) else {
+            continue;
+        };
+        let file = crate::repo::join(&dir, name);
+        let is_real = REAL.contains(name);
+        for e in parse_dotenv(&text) {
+            let placeholder = is_placeholder(&e.value);
+            if e.key == "PORT" {
+                if let Ok(p) = e.value.parse::<u16>() {
+                    draft.port(
+                        p,
+                        Trust::Config,
+                        ev(&file, Some(e.line), format!("PORT={p}")),
+                    );
+                }
+                continue;
+            }
+            if let Some(db) = crate::detectors::database_of_url(&e.value) {
+                draft.database(
+                    db,
+                    ev(
+                        &file,
+                        Some(e.line),
+                        format!("{} is a {} URL", e.key, db.as_str()),
+                    ),
+                );
+            }
+            draft.env_var(&e.key, !e.value.is_empty() && !placeholder, &file, e.line);
+            if is_real && looks_secret(&e.key) && !placeholder && !is_local_url(&e.value) {
+                draft.finding(
+                    "committed_secret",
+                    Severity::Warning,
+                    Some(&file),
+                    Some(e.line),
+                    format!(
+                        "{file} sets {} to what looks like a real credential and is committed; \
+                         rotate it, remove the file from git and pass the value as a secret at deploy time",
+                        e.key
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+/// Connection strings to loopback services are development defaults, not leaks.
+fn is_local_url(v: &str) -> bool {
+    v.contains("@localhost")
+        || v.contains("@127.0.0.1")
+        || v.contains("://localhost")
+        || v.starts_with("sqlite")
+}

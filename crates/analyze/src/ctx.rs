@@ -1,0 +1,178 @@
+//! What a detector sees: the repository through [`Repo`], plus helpers to pick
+//! the files worth reading (manifests, entry points, a capped set of sources).
+//!
+//! Deliberately not here: any knowledge of a particular ecosystem.
+
+use crate::repo::{is_under, join, parent, FileIndex, Repo};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Most source files of one language read per service (shallowest first).
+pub const MAX_SOURCE_FILES: usize = 400;
+
+/// File names that make a folder a project of its own (its subtree is not
+/// scanned on behalf of an ancestor folder).
+pub const PROJECT_MANIFESTS: &[&str] = &[
+    "package.json",
+    "pyproject.toml",
+    "requirements.txt",
+    "Pipfile",
+    "setup.py",
+    "go.mod",
+    "Cargo.toml",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+    "mix.exs",
+];
+
+/// Folder names whose content is tests, examples or docs rather than the app.
+pub const NON_APP_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "spec",
+    "specs",
+    "testdata",
+    "test-data",
+    "fixtures",
+    "__fixtures__",
+    "__mocks__",
+    "e2e",
+    "cypress",
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    "samples",
+    "benchmarks",
+    "migrations",
+];
+
+pub struct Ctx<'a> {
+    pub repo: &'a dyn Repo,
+    /// Folders that hold a project manifest of their own.
+    project_dirs: HashSet<&'a str>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(repo: &'a dyn Repo) -> Self {
+        let index = repo.index();
+        let project_dirs = index
+            .files()
+            .iter()
+            .filter(|f| {
+                let name = crate::repo::file_name(f);
+                PROJECT_MANIFESTS.contains(&name) || name.ends_with(".csproj")
+            })
+            .map(|f| parent(f))
+            .collect();
+        Ctx { repo, project_dirs }
+    }
+
+    pub fn index(&self) -> &'a FileIndex {
+        self.repo.index()
+    }
+
+    /// Read `dir/name` (or a repo-relative path when `dir` is empty).
+    pub fn read(&self, dir: &str, name: &str) -> Option<Arc<str>> {
+        self.repo.read(&join(dir, name))
+    }
+
+    /// Read a repo-relative path.
+    pub fn read_path(&self, path: &str) -> Option<Arc<str>> {
+        self.repo.read(path)
+    }
+
+    pub fn has(&self, dir: &str, name: &str) -> bool {
+        self.index().has(dir, name)
+    }
+
+    /// First of `names` present in `dir`.
+    pub fn first_of<'n>(&self, dir: &str, names: &[&'n str]) -> Option<&'n str> {
+        names.iter().copied().find(|n| self.has(dir, n))
+    }
+
+    /// True when `dir` is itself a project (holds a manifest).
+    pub fn is_project_dir(&self, dir: &str) -> bool {
+        self.project_dirs.contains(dir)
+    }
+
+    /// Source files below `dir` whose name ends with one of `exts` (`".py"`),
+    /// skipping nested projects, tests, examples and docs; shallowest first,
+    /// at most [`MAX_SOURCE_FILES`].
+    pub fn sources(&self, dir: &str, exts: &[&str]) -> Vec<&'a str> {
+        let mut out: Vec<&'a str> = self
+            .index()
+            .files_under(dir)
+            .filter(|f| exts.iter().any(|e| f.ends_with(e)))
+            .filter(|f| !self.in_other_project(f, dir) && !is_non_app(f, dir))
+            .collect();
+        out.sort_by_key(|f| (f.matches('/').count(), *f));
+        out.truncate(MAX_SOURCE_FILES);
+        out
+    }
+
+    /// True when `path` lies in a nested project below `dir`.
+    fn in_other_project(&self, path: &str, dir: &str) -> bool {
+        let mut d = parent(path);
+        while d != dir && is_under(d, dir) {
+            if self.project_dirs.contains(d) {
+                return true;
+            }
+            d = parent(d);
+        }
+        false
+    }
+}
+
+/// True when a file below `dir` sits in a test/example/docs folder, or is a test file.
+pub fn is_non_app(path: &str, dir: &str) -> bool {
+    let rel = if dir.is_empty() {
+        path
+    } else {
+        path.strip_prefix(dir)
+            .map(|p| p.trim_start_matches('/'))
+            .unwrap_or(path)
+    };
+    let mut parts = rel.split('/').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            let name = part;
+            return name.starts_with("test_")
+                || name.contains("_test.")
+                || name.contains(".test.")
+                || name.contains(".spec.")
+                || name.contains("_spec.")
+                || name == "conftest.py";
+        }
+        if NON_APP_DIRS.contains(&part) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+
+    #[test]
+    fn sources_skip_nested_projects_and_tests() {
+        let repo = MemRepo::new([
+            ("requirements.txt", "flask"),
+            ("app.py", ""),
+            ("pkg/mod.py", ""),
+            ("tests/test_app.py", ""),
+            ("test_x.py", ""),
+            ("worker/requirements.txt", ""),
+            ("worker/w.py", ""),
+        ]);
+        let ctx = Ctx::new(&repo);
+        assert_eq!(ctx.sources("", &[".py"]), vec!["app.py", "pkg/mod.py"]);
+        assert_eq!(ctx.sources("worker", &[".py"]), vec!["worker/w.py"]);
+    }
+}

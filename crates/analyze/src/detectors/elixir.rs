@@ -1,0 +1,19 @@
+//! Elixir detector — not written yet: recognises nothing.
+
+use crate::ctx::Ctx;
+use crate::detectors::Detector;
+use crate::draft::Draft;
+
+pub struct Elixir;
+
+impl Detector for Elixir {
+    fn name(&self) -> &'static str {
+        "elixir"
+    }
+    fn markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn detect(&self, _ctx: &Ctx, _dir: &str) -> Vec<Draft> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,19 @@
+//! Go detector — not written yet: recognises nothing.
+
+use crate::ctx::Ctx;
+use crate::detectors::Detector;
+use crate::draft::Draft;
+
+pub struct Go;
+
+impl Detector for Go {
+    fn name(&self) -> &'static str {
+        "go"
+    }
+    fn markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn detect(&self, _ctx: &Ctx, _dir: &str) -> Vec<Draft> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,19 @@
+//! Php detector — not written yet: recognises nothing.
+
+use crate::ctx::Ctx;
+use crate::detectors::Detector;
+use crate::draft::Draft;
+
+pub struct Php;
+
+impl Detector for Php {
+    fn name(&self) -> &'static str {
+        "php"
+    }
+    fn markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn detect(&self, _ctx: &Ctx, _dir: &str) -> Vec<Draft> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,19 @@
+//! Ruby detector — not written yet: recognises nothing.
+
+use crate::ctx::Ctx;
+use crate::detectors::Detector;
+use crate::draft::Draft;
+
+pub struct Ruby;
+
+impl Detector for Ruby {
+    fn name(&self) -> &'static str {
+        "ruby"
+    }
+    fn markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn detect(&self, _ctx: &Ctx, _dir: &str) -> Vec<Draft> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,281 @@
+//! A service under construction: what detectors claim, with how much trust and
+//! which evidence, before `resolve` turns the claims into a [`Service`].
+//!
+//! Detectors only add claims here; they never pick winners. Choosing between
+//! claims, naming conflicts and scoring confidence happen in `resolve.rs`.
+
+use autodeploy_core::{
+    Database, EnvVar, Evidence, Finding, Language, ServiceKind, Severity, SourceFix,
+};
+use std::collections::BTreeMap;
+
+/// Stands for the resolved port inside an inferred start command
+/// (`gunicorn --bind 0.0.0.0:{PORT} app:app`).
+pub const PORT: &str = "{PORT}";
+
+/// How much a source of a value is trusted, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Trust {
+    /// The framework's documented default.
+    Default,
+    /// Built by the analyzer from what it found (a start command for the detected app object).
+    Inferred,
+    /// Read from the application's code.
+    Code,
+    /// Written down as configuration (Procfile, Dockerfile, compose, settings files, .env).
+    Config,
+}
+
+/// One claimed value with its provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim<T> {
+    pub value: T,
+    pub trust: Trust,
+    pub evidence: Evidence,
+}
+
+/// Build an [`Evidence`].
+pub fn ev(file: &str, line: Option<u32>, note: impl Into<String>) -> Evidence {
+    Evidence {
+        file: file.to_string(),
+        line,
+        note: note.into(),
+    }
+}
+
+/// A candidate service found by one detector in one folder.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Folder relative to the repository root (`""` for the root).
+    pub dir: String,
+    /// Name given by a compose file or Procfile process (used as is).
+    pub name: Option<String>,
+    /// Name written in the project's manifest (`package.json` `name`…), used
+    /// when the service sits at the repository root.
+    pub manifest_name: Option<String>,
+    pub language: Language,
+    pub framework: Option<String>,
+    pub kind: ServiceKind,
+    /// How strongly the evidence says this folder is this kind of app; used to
+    /// choose between drafts for the same folder. Manifest with a web framework
+    /// and an app object in code ≈ 10; a manifest alone ≈ 3; a Dockerfile alone ≈ 2;
+    /// a lone index.html ≈ 1.
+    pub strength: f32,
+    /// True when a dependency manifest (package.json, requirements.txt, go.mod…) is in `dir`.
+    pub has_manifest: bool,
+    pub ports: Vec<Claim<u16>>,
+    pub starts: Vec<Claim<String>>,
+    pub builds: Vec<Claim<String>>,
+    pub install: Option<String>,
+    pub release: Option<String>,
+    pub package_manager: Option<String>,
+    pub runtime_version: Option<String>,
+    pub dockerfile: Option<String>,
+    pub static_dir: Option<String>,
+    pub health_path: Option<String>,
+    pub databases: BTreeMap<Database, Evidence>,
+    pub env: Vec<EnvVar>,
+    pub findings: Vec<Finding>,
+    /// Evidence per field name (`language`, `framework`, …).
+    pub evidence: BTreeMap<String, Vec<Evidence>>,
+}
+
+impl Draft {
+    pub fn new(dir: &str, language: Language, kind: ServiceKind) -> Self {
+        Draft {
+            dir: dir.to_string(),
+            name: None,
+            manifest_name: None,
+            language,
+            framework: None,
+            kind,
+            strength: 0.0,
+            has_manifest: false,
+            ports: Vec::new(),
+            starts: Vec::new(),
+            builds: Vec::new(),
+            install: None,
+            release: None,
+            package_manager: None,
+            runtime_version: None,
+            dockerfile: None,
+            static_dir: None,
+            health_path: None,
+            databases: BTreeMap::new(),
+            env: Vec::new(),
+            findings: Vec::new(),
+            evidence: BTreeMap::new(),
+        }
+    }
+
+    /// Record evidence for a field.
+    pub fn note(&mut self, field: &str, evidence: Evidence) {
+        let list = self.evidence.entry(field.to_string()).or_default();
+        if !list.contains(&evidence) {
+            list.push(evidence);
+        }
+    }
+
+    pub fn set_framework(&mut self, name: &str, evidence: Evidence) {
+        self.framework = Some(name.to_string());
+        self.note("framework", evidence);
+    }
+
+    pub fn port(&mut self, port: u16, trust: Trust, evidence: Evidence) {
+        self.ports.push(Claim {
+            value: port,
+            trust,
+            evidence,
+        });
+    }
+
+    pub fn start(&mut self, cmd: impl Into<String>, trust: Trust, evidence: Evidence) {
+        self.starts.push(Claim {
+            value: cmd.into(),
+            trust,
+            evidence,
+        });
+    }
+
+    pub fn build(&mut self, cmd: impl Into<String>, trust: Trust, evidence: Evidence) {
+        self.builds.push(Claim {
+            value: cmd.into(),
+            trust,
+            evidence,
+        });
+    }
+
+    pub fn database(&mut self, db: Database, evidence: Evidence) {
+        self.databases.entry(db).or_insert(evidence);
+    }
+
+    /// Add an env var; when the name is already known, it stays required only
+    /// if every read of it lacks a default.
+    pub fn env_var(&mut self, name: &str, has_default: bool, file: &str, line: u32) {
+        if !is_env_name(name) {
+            return;
+        }
+        if let Some(existing) = self.env.iter_mut().find(|e| e.name == name) {
+            existing.required &= !has_default;
+            return;
+        }
+        self.env.push(EnvVar {
+            name: name.to_string(),
+            required: !has_default,
+            secret: looks_secret(name),
+            file: Some(file.to_string()),
+            line: Some(line),
+        });
+    }
+
+    pub fn finding(
+        &mut self,
+        kind: &str,
+        severity: Severity,
+        file: Option<&str>,
+        line: Option<u32>,
+        message: impl Into<String>,
+        fix: Option<SourceFix>,
+    ) {
+        let f = Finding {
+            kind: kind.to_string(),
+            file: file.map(str::to_string),
+            line,
+            message: message.into(),
+            severity,
+            fix,
+        };
+        if !self.findings.contains(&f) {
+            self.findings.push(f);
+        }
+    }
+}
+
+/// Environment variable names as programs use them: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128
+}
+
+/// Does this variable name look like it holds a credential?
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    if n.starts_with("NEXT_PUBLIC_") || n.starts_with("VITE_") || n.starts_with("REACT_APP_") {
+        return false;
+    }
+    if n.ends_with("PUBLIC_KEY") || n.ends_with("PUBLISHABLE_KEY") {
+        return false;
+    }
+    const PARTS: &[&str] = &[
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "_PASS",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTH_KEY",
+        "SALT",
+        "DATABASE_URL",
+        "DB_URL",
+        "DSN",
+        "CONNECTION_STRING",
+        "CONN_STR",
+        "MONGO_URI",
+        "MONGODB_URI",
+        "MONGO_URL",
+        "REDIS_URL",
+        "SIGNING_KEY",
+        "ENCRYPTION_KEY",
+        "WEBHOOK_SECRET",
+    ];
+    n.ends_with("_KEY") || n == "KEY" || PARTS.iter().any(|p| n.contains(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        for s in [
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "STRIPE_API_KEY",
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "SENTRY_DSN",
+        ] {
+            assert!(looks_secret(s), "{s}");
+        }
+        for s in [
+            "PORT",
+            "DEBUG",
+            "NEXT_PUBLIC_API_KEY",
+            "LOG_LEVEL",
+            "HOST",
+            "STRIPE_PUBLIC_KEY",
+        ] {
+            assert!(!looks_secret(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn env_required_only_when_never_defaulted() {
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        d.env_var("A", false, "x.py", 1);
+        d.env_var("A", true, "y.py", 2);
+        d.env_var("B", false, "x.py", 3);
+        d.env_var("not valid", false, "x.py", 3);
+        assert_eq!(d.env.len(), 2);
+        assert!(!d.env[0].required);
+        assert!(d.env[1].required);
+    }
+}

@@ -1,0 +1,330 @@
+//! Read access to a repository tree: the file index and capped, cached reads.
+//!
+//! Detection never touches the filesystem directly: it goes through [`Repo`],
+//! which has a real implementation over a directory ([`FsRepo`], built by the
+//! parallel walk in `walk.rs`) and an in-memory one ([`MemRepo`]) for tests.
+//! This module is not where anything is decided about what the files mean.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Largest file whose content is ever read. Larger files are listed, never read.
+pub const MAX_READ_BYTES: u64 = 512 * 1024;
+
+/// Every file of the tree (after ignore rules), grouped by folder.
+#[derive(Debug, Default, Clone)]
+pub struct FileIndex {
+    /// `/`-separated relative paths, sorted.
+    files: Vec<String>,
+    /// Folder (`""` for the root) → indices into `files` of its direct children.
+    dirs: BTreeMap<String, Vec<usize>>,
+}
+
+impl FileIndex {
+    /// Build an index from relative, `/`-separated file paths.
+    pub fn new(mut files: Vec<String>) -> Self {
+        files.sort_unstable();
+        files.dedup();
+        let mut dirs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, f) in files.iter().enumerate() {
+            let dir = parent(f);
+            dirs.entry(dir.to_string()).or_default().push(i);
+            // Make sure every ancestor folder exists in the map, so that folders
+            // holding only folders are still visible.
+            let mut d = dir;
+            while !d.is_empty() {
+                d = parent(d);
+                if dirs.contains_key(d) {
+                    break;
+                }
+                dirs.insert(d.to_string(), Vec::new());
+            }
+        }
+        dirs.entry(String::new()).or_default();
+        FileIndex { files, dirs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// All files, sorted.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// All folders (`""` is the root), sorted.
+    pub fn dirs(&self) -> impl Iterator<Item = &str> {
+        self.dirs.keys().map(String::as_str)
+    }
+
+    /// File names (not paths) directly inside `dir`.
+    pub fn names_in<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.dirs
+            .get(dir)
+            .into_iter()
+            .flatten()
+            .map(move |&i| file_name(&self.files[i]))
+    }
+
+    /// True when `dir` directly contains a file called `name`.
+    pub fn has(&self, dir: &str, name: &str) -> bool {
+        self.names_in(dir).any(|n| n == name)
+    }
+
+    /// True when the relative path is a file of the tree.
+    pub fn contains(&self, path: &str) -> bool {
+        self.files
+            .binary_search_by(|f| f.as_str().cmp(path))
+            .is_ok()
+    }
+
+    /// Files in the subtree of `dir`, in sorted order.
+    pub fn files_under(&self, dir: &str) -> impl Iterator<Item = &str> + '_ {
+        let range = if dir.is_empty() {
+            0..self.files.len()
+        } else {
+            // Every path below `dir/` sorts in [`dir/`, `dir0`): '0' follows '/'.
+            let lo = format!("{dir}/");
+            let hi = format!("{dir}0");
+            let start = self.files.partition_point(|f| f.as_str() < lo.as_str());
+            let end = self.files.partition_point(|f| f.as_str() < hi.as_str());
+            start..end.max(start)
+        };
+        self.files[range].iter().map(String::as_str)
+    }
+
+    /// Folders strictly below `dir`.
+    pub fn subdirs_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.dirs
+            .keys()
+            .map(String::as_str)
+            .filter(move |d| *d != dir && (dir.is_empty() || is_under(d, dir)))
+    }
+}
+
+/// Parent folder of a relative path (`""` for top-level entries).
+pub fn parent(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+/// Last component of a relative path.
+pub fn file_name(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[i + 1..]).unwrap_or(path)
+}
+
+/// Join a folder and a relative path (`""` folder is the root).
+pub fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() || dir == "." {
+        rel.trim_start_matches("./").to_string()
+    } else {
+        format!("{dir}/{}", rel.trim_start_matches("./"))
+    }
+}
+
+/// True when `path` is inside folder `dir` (strictly below it).
+pub fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+}
+
+/// Normalise `a/./b/../c` style relative paths; `None` when they leave the root.
+pub fn normalize(path: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            p => out.push(p),
+        }
+    }
+    Some(out.join("/"))
+}
+
+/// Read access to one repository tree. Implementations cache reads.
+pub trait Repo: Sync {
+    fn index(&self) -> &FileIndex;
+    /// Content of a file as text (lossy UTF-8), or `None` when it does not exist,
+    /// is larger than [`MAX_READ_BYTES`], is binary, or cannot be read.
+    fn read(&self, path: &str) -> Option<Arc<str>>;
+    /// How many reads hit the disk, and how many files were refused.
+    fn read_stats(&self) -> (u64, u64) {
+        (0, 0)
+    }
+}
+
+type Cache = Mutex<HashMap<String, Option<Arc<str>>>>;
+
+/// A repository on disk, indexed by `walk::walk`.
+pub struct FsRepo {
+    root: PathBuf,
+    index: FileIndex,
+    cache: Cache,
+    read: AtomicU64,
+    skipped: AtomicU64,
+}
+
+impl FsRepo {
+    pub fn new(root: PathBuf, index: FileIndex) -> Self {
+        FsRepo {
+            root,
+            index,
+            cache: Mutex::new(HashMap::new()),
+            read: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn load(&self, path: &str) -> Option<Arc<str>> {
+        let full = self.root.join(path);
+        // Never follow a symlink: the walk does not list them, and this guards
+        // against a tree that changed after the walk.
+        let meta = std::fs::symlink_metadata(&full).ok()?;
+        if !meta.is_file() || meta.len() > MAX_READ_BYTES {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        let file = std::fs::File::open(&full).ok()?;
+        if file.take(MAX_READ_BYTES).read_to_end(&mut buf).is_err() {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        self.read.fetch_add(1, Ordering::Relaxed);
+        decode(buf).or_else(|| {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            None
+        })
+    }
+}
+
+impl Repo for FsRepo {
+    fn index(&self) -> &FileIndex {
+        &self.index
+    }
+
+    fn read(&self, path: &str) -> Option<Arc<str>> {
+        if !self.index.contains(path) {
+            return None;
+        }
+        if let Some(hit) = self.cache.lock().expect("read cache poisoned").get(path) {
+            return hit.clone();
+        }
+        let value = self.load(path);
+        self.cache
+            .lock()
+            .expect("read cache poisoned")
+            .insert(path.to_string(), value.clone());
+        value
+    }
+
+    fn read_stats(&self) -> (u64, u64) {
+        (
+            self.read.load(Ordering::Relaxed),
+            self.skipped.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Bytes → text: `None` for binary content (a NUL byte in the first 8 KiB).
+fn decode(buf: Vec<u8>) -> Option<Arc<str>> {
+    let head = &buf[..buf.len().min(8192)];
+    if head.contains(&0) {
+        return None;
+    }
+    let text = match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Some(Arc::from(text))
+}
+
+/// An in-memory repository, for tests and for callers that already hold files.
+#[derive(Default)]
+pub struct MemRepo {
+    index: FileIndex,
+    files: HashMap<String, Arc<str>>,
+}
+
+impl MemRepo {
+    pub fn new<I, P, C>(files: I) -> Self
+    where
+        I: IntoIterator<Item = (P, C)>,
+        P: Into<String>,
+        C: AsRef<[u8]>,
+    {
+        let mut map = HashMap::new();
+        for (p, c) in files {
+            let bytes = c.as_ref();
+            if bytes.len() as u64 > MAX_READ_BYTES {
+                map.insert(p.into(), None);
+                continue;
+            }
+            map.insert(p.into(), decode(bytes.to_vec()));
+        }
+        let index = FileIndex::new(map.keys().cloned().collect());
+        let files = map
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        MemRepo { index, files }
+    }
+}
+
+impl Repo for MemRepo {
+    fn index(&self) -> &FileIndex {
+        &self.index
+    }
+    fn read(&self, path: &str) -> Option<Arc<str>> {
+        self.files.get(path).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_groups_by_folder_and_lists_subtrees() {
+        let idx = FileIndex::new(vec![
+            "a/b/c.py".into(),
+            "a/x.py".into(),
+            "ab/y.py".into(),
+            "root.txt".into(),
+        ]);
+        assert!(idx.has("a", "x.py"));
+        assert!(idx.has("", "root.txt"));
+        assert!(!idx.has("a", "c.py"));
+        let under: Vec<_> = idx.files_under("a").collect();
+        assert_eq!(under, vec!["a/b/c.py", "a/x.py"]);
+        assert_eq!(idx.files_under("").count(), 4);
+        assert!(idx.dirs().any(|d| d == "a/b"));
+    }
+
+    #[test]
+    fn normalize_rejects_escapes() {
+        assert_eq!(normalize("./a/../b/c").as_deref(), Some("b/c"));
+        assert_eq!(normalize("../x"), None);
+        assert_eq!(normalize(".").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn binary_content_is_not_text() {
+        let repo = MemRepo::new([("a.bin", &b"\x00\x01abc"[..]), ("b.txt", &b"hi"[..])]);
+        assert!(repo.read("a.bin").is_none());
+        assert_eq!(repo.read("b.txt").as_deref(), Some("hi"));
+    }
+}

@@ -1,0 +1,494 @@
+//! From drafts to services: choose between drafts for the same folder, drop
+//! drafts that are part of another service (templates of a Flask app, the
+//! `package.json` that only builds CSS for a Django app, a workspace root),
+//! pick each value by trust, report disagreements as findings, and score
+//! confidence.
+//!
+//! This is the only place that weighs evidence; detectors only collect it.
+
+use crate::ctx::{Ctx, NON_APP_DIRS};
+use crate::draft::{Claim, Draft, Trust, PORT};
+use crate::repo::{file_name, is_under};
+use crate::scan::{localhost_urls, FRONTEND_EXTS};
+use autodeploy_core::{Evidence, Language, Service, ServiceKind, Severity, SourceFix};
+use std::collections::{BTreeMap, HashSet};
+
+/// Most evidence entries kept per field.
+const MAX_EVIDENCE: usize = 5;
+
+/// Choose the drafts that are services of their own.
+pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
+    drafts.sort_by(|a, b| {
+        a.dir.cmp(&b.dir).then(
+            b.strength
+                .partial_cmp(&a.strength)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+
+    // 1. One primary per folder; weaker drafts there lend what they have.
+    let mut kept: Vec<Draft> = Vec::new();
+    let mut i = 0;
+    while i < drafts.len() {
+        let dir = drafts[i].dir.clone();
+        let group: Vec<Draft> = drafts[i..]
+            .iter()
+            .take_while(|d| d.dir == dir)
+            .cloned()
+            .collect();
+        i += group.len();
+        let (workers, mut others): (Vec<Draft>, Vec<Draft>) = group
+            .into_iter()
+            .partition(|d| d.kind == ServiceKind::Worker && d.name.is_some());
+        if others.is_empty() {
+            kept.extend(workers);
+            continue;
+        }
+        let mut primary = others.remove(0);
+        for other in others {
+            if other.kind == ServiceKind::Worker {
+                kept.push(other);
+            } else if other.framework.is_some()
+                && other.strength >= 8.0
+                && other.language != primary.language
+                && other.kind == ServiceKind::Web
+                && primary.kind == ServiceKind::Web
+            {
+                // Two real apps in one folder (rare): keep both.
+                kept.push(other);
+            } else {
+                absorb(&mut primary, other);
+            }
+        }
+        kept.push(primary);
+        let mut seen = HashSet::new();
+        for w in workers {
+            if seen.insert(w.name.clone()) {
+                kept.push(w);
+            }
+        }
+    }
+
+    // 2. Drop drafts that belong to another service or only organise others.
+    let snapshot = kept.clone();
+    let has_outside_non_app = snapshot.iter().any(|d| !in_non_app_dir(&d.dir));
+    kept.retain(|d| {
+        let strictly_inside = |e: &Draft| e.dir != d.dir && is_under(&d.dir, &e.dir);
+        // Tests, examples and docs are not deployed when the app is elsewhere.
+        if has_outside_non_app && in_non_app_dir(&d.dir) {
+            return false;
+        }
+        match d.kind {
+            // Pages and assets inside an app are part of that app; a front end with
+            // its own manifest inside a backend folder is a service of its own.
+            ServiceKind::Static => !snapshot.iter().any(|e| {
+                strictly_inside(e)
+                    && (e.kind != ServiceKind::Static || !d.has_manifest)
+                    && !d.has_manifest
+            }),
+            // A Dockerfile inside another service's folder is that service's.
+            _ if d.language == Language::Unknown && d.name.is_none() => !snapshot
+                .iter()
+                .any(|e| e.language != Language::Unknown && strictly_inside(e)),
+            // Code without its own manifest belongs to the project around it.
+            ServiceKind::Web if !d.has_manifest => !snapshot.iter().any(|e| {
+                strictly_inside(e) && e.language.family() == d.language.family() && e.has_manifest
+            }),
+            _ => true,
+        }
+    });
+
+    // 3. A draft with no framework and no start of its own that sits above other
+    //    services is a workspace root (monorepo tooling), not an app.
+    let snapshot = kept.clone();
+    kept.retain(|d| {
+        let weak = d.kind != ServiceKind::Worker
+            && d.framework.is_none()
+            && !d.starts.iter().any(|c| c.trust >= Trust::Code)
+            && d.name.is_none();
+        !(weak
+            && snapshot
+                .iter()
+                .any(|e| e.dir != d.dir && is_under(&e.dir, &d.dir)))
+    });
+    kept
+}
+
+trait Family {
+    fn family(self) -> u8;
+}
+
+impl Family for Language {
+    /// Languages that share a manifest (JS/TS, Java/Kotlin) count as one.
+    fn family(self) -> u8 {
+        match self {
+            Language::Javascript | Language::Typescript => 1,
+            Language::Java | Language::Kotlin => 2,
+            other => other as u8 + 10,
+        }
+    }
+}
+
+fn in_non_app_dir(dir: &str) -> bool {
+    dir.split('/').any(|p| NON_APP_DIRS.contains(&p))
+}
+
+/// Fold a weaker draft for the same folder into the primary one.
+fn absorb(primary: &mut Draft, other: Draft) {
+    // An asset pipeline next to a backend (package.json building CSS/JS for Django/Rails).
+    if primary.language != other.language
+        && matches!(other.language, Language::Javascript | Language::Typescript)
+    {
+        if let Some(b) = other.builds.iter().max_by_key(|c| c.trust) {
+            if primary.builds.is_empty() {
+                let install = other
+                    .install
+                    .clone()
+                    .unwrap_or_else(|| "npm install".into());
+                primary.builds.push(Claim {
+                    value: format!("{install} && {}", b.value),
+                    trust: b.trust,
+                    evidence: b.evidence.clone(),
+                });
+                primary.note("build", b.evidence.clone());
+            }
+        }
+    }
+    for (db, e) in other.databases {
+        primary.databases.entry(db).or_insert(e);
+    }
+    for e in other.env {
+        if !primary.env.iter().any(|x| x.name == e.name) {
+            primary.env.push(e);
+        }
+    }
+    for f in other.findings {
+        if !primary.findings.contains(&f) {
+            primary.findings.push(f);
+        }
+    }
+    if primary.dockerfile.is_none() {
+        primary.dockerfile = other.dockerfile;
+    }
+    // Config-level claims (Dockerfile, compose, Procfile) speak for the folder whatever the language.
+    for c in other.ports.into_iter().filter(|c| c.trust == Trust::Config) {
+        if !primary.ports.contains(&c) {
+            primary.ports.push(c);
+        }
+    }
+    for c in other
+        .starts
+        .into_iter()
+        .filter(|c| c.trust == Trust::Config)
+    {
+        if !primary.starts.contains(&c) {
+            primary.starts.push(c);
+        }
+    }
+    if primary.name.is_none() {
+        primary.name = other.name;
+    }
+}
+
+/// Pick the most trusted claim (earliest wins a tie) and the claims that disagree with it.
+fn pick<T: Clone + PartialEq>(claims: &[Claim<T>]) -> Option<(&Claim<T>, Vec<&Claim<T>>)> {
+    let best_trust = claims.iter().map(|c| c.trust).max()?;
+    let best = claims.iter().find(|c| c.trust == best_trust)?;
+    let disagree = claims
+        .iter()
+        .filter(|c| c.trust >= Trust::Code && c.value != best.value)
+        .collect();
+    Some((best, disagree))
+}
+
+fn describe(e: &Evidence) -> String {
+    match e.line {
+        Some(l) => format!("{}:{l} ({})", e.file, e.note),
+        None => format!("{} ({})", e.file, e.note),
+    }
+}
+
+/// Turn selected drafts into services.
+pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<Service> {
+    let mut services: Vec<Service> = drafts
+        .into_iter()
+        .map(|d| to_service(d, name_hint))
+        .collect();
+    services.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(a.kind_rank().cmp(&b.kind_rank()))
+            .then(a.name.cmp(&b.name))
+    });
+    unique_names(&mut services);
+    localhost_findings(ctx, &mut services);
+    for s in &mut services {
+        s.findings.sort_by(|a, b| {
+            (a.file.as_deref(), a.line, &a.kind).cmp(&(b.file.as_deref(), b.line, &b.kind))
+        });
+        s.env.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    services
+}
+
+trait KindRank {
+    fn kind_rank(&self) -> u8;
+}
+
+impl KindRank for Service {
+    fn kind_rank(&self) -> u8 {
+        match self.kind {
+            ServiceKind::Web => 0,
+            ServiceKind::Static => 1,
+            ServiceKind::Worker => 2,
+        }
+    }
+}
+
+fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
+    let mut evidence: BTreeMap<String, Vec<Evidence>> = std::mem::take(&mut d.evidence);
+    let mut push_ev = |field: &str, e: &Evidence| {
+        let list = evidence.entry(field.to_string()).or_default();
+        if !list.contains(e) && list.len() < MAX_EVIDENCE {
+            list.push(e.clone());
+        }
+    };
+
+    // Port.
+    let mut port = None;
+    let mut port_trust = None;
+    if d.kind == ServiceKind::Web {
+        let picked =
+            pick(&d.ports).map(|(b, o)| (b.clone(), o.into_iter().cloned().collect::<Vec<_>>()));
+        if let Some((best, disagree)) = picked {
+            let best = &best;
+            port = Some(best.value);
+            port_trust = Some(best.trust);
+            push_ev("port", &best.evidence);
+            for other in &disagree {
+                push_ev("port", &other.evidence);
+            }
+            let mut reported = HashSet::new();
+            for other in &disagree {
+                if !reported.insert(other.value) {
+                    continue;
+                }
+                let docker = |c: &Claim<u16>| {
+                    file_name(&c.evidence.file).contains("ockerfile")
+                        && c.evidence.note.starts_with("EXPOSE")
+                };
+                let kind = if docker(best) || docker(other) {
+                    "dockerfile_expose_mismatch"
+                } else {
+                    "port_conflict"
+                };
+                d.finding(
+                    kind,
+                    Severity::Warning,
+                    Some(&other.evidence.file),
+                    other.evidence.line,
+                    format!(
+                        "port {} from {} disagrees with port {} from {}; autodeploy uses {} — make them agree",
+                        other.value,
+                        describe(&other.evidence),
+                        best.value,
+                        describe(&best.evidence),
+                        best.value
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+
+    // Start, with the resolved port put into inferred commands.
+    let start_trust = pick(&d.starts).map(|(best, _)| best.trust);
+    let start = pick(&d.starts).map(|(best, _)| {
+        push_ev("start", &best.evidence);
+        let p = port.unwrap_or(8080);
+        best.value.replace(PORT, &p.to_string())
+    });
+    let build = pick(&d.builds).map(|(best, _)| {
+        push_ev("build", &best.evidence);
+        best.value.replace(PORT, &port.unwrap_or(8080).to_string())
+    });
+    for e in d.databases.values() {
+        push_ev("databases", e);
+    }
+
+    let path = if d.dir.is_empty() {
+        ".".to_string()
+    } else {
+        d.dir.clone()
+    };
+    let name = d
+        .name
+        .clone()
+        .or_else(|| (!d.dir.is_empty()).then(|| file_name(&d.dir).to_string()))
+        .or_else(|| d.manifest_name.clone())
+        .or_else(|| name_hint.map(str::to_string))
+        .unwrap_or_else(|| "app".into());
+
+    let mut service = Service {
+        name: sanitize_name(&name),
+        path,
+        language: d.language,
+        framework: d.framework,
+        kind: d.kind,
+        port,
+        start,
+        build,
+        install: d.install,
+        release: d.release,
+        health_path: d.health_path,
+        package_manager: d.package_manager,
+        runtime_version: d.runtime_version,
+        dockerfile: d.dockerfile,
+        static_dir: d.static_dir,
+        databases: d.databases.keys().copied().collect(),
+        env: d.env,
+        findings: d.findings,
+        confidence: 0.0,
+        evidence,
+    };
+    service.confidence = confidence(&service, port_trust, start_trust);
+    service
+}
+
+/// Lowercase DNS-label style: `My App_2` → `my-app-2`.
+pub fn sanitize_name(name: &str) -> String {
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-');
+    let out: String = out.chars().take(40).collect();
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "app".into()
+    } else {
+        out
+    }
+}
+
+fn unique_names(services: &mut [Service]) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let folder_names: Vec<String> = services
+        .iter()
+        .map(|s| {
+            if s.path == "." {
+                String::new()
+            } else {
+                sanitize_name(file_name(&s.path))
+            }
+        })
+        .collect();
+    for (s, folder) in services.iter_mut().zip(folder_names) {
+        if seen.contains(&s.name) && !folder.is_empty() && !s.name.starts_with(&folder) {
+            s.name = format!("{folder}-{}", s.name);
+        }
+        let base = s.name.clone();
+        let mut n = 2;
+        while !seen.insert(s.name.clone()) {
+            s.name = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+}
+
+/// Hard-coded `http://localhost:PORT` URLs in files a browser loads.
+fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
+    let ports: Vec<(String, Option<u16>)> =
+        services.iter().map(|s| (s.name.clone(), s.port)).collect();
+    for s in services.iter_mut() {
+        if s.kind == ServiceKind::Worker {
+            continue;
+        }
+        let dir = if s.path == "." { "" } else { s.path.as_str() };
+        let files = ctx.sources(dir, FRONTEND_EXTS);
+        for url in localhost_urls(ctx.repo, &files) {
+            let same_origin = url.port == s.port || (url.port.is_none() && s.port == Some(80));
+            if same_origin {
+                let line_text = ctx
+                    .read_path(&url.file)
+                    .map(|t| crate::scan::line_text(&t, url.line))
+                    .unwrap_or_default();
+                let next = line_text
+                    .split(&url.origin)
+                    .nth(1)
+                    .and_then(|r| r.chars().next());
+                let replace = if next == Some('/') { "" } else { "/" };
+                s.findings.push(autodeploy_core::Finding {
+                    kind: "hardcoded_localhost_url".into(),
+                    file: Some(url.file.clone()),
+                    line: Some(url.line),
+                    message: format!(
+                        "{} calls {} — the app's own origin on the developer's machine; in a browser elsewhere this \
+                         fails. Use a relative URL (autodeploy rewrites it in its copy)",
+                        url.file, url.origin
+                    ),
+                    severity: Severity::Warning,
+                    fix: Some(SourceFix {
+                        file: url.file.clone(),
+                        line: url.line,
+                        find: url.origin.clone(),
+                        replace: replace.into(),
+                    }),
+                });
+            } else {
+                let target = ports
+                    .iter()
+                    .find(|(n, p)| *n != s.name && p.is_some() && *p == url.port)
+                    .map(|(n, _)| format!(" (service `{n}`)"))
+                    .unwrap_or_default();
+                s.findings.push(autodeploy_core::Finding {
+                    kind: "hardcoded_localhost_url".into(),
+                    file: Some(url.file.clone()),
+                    line: Some(url.line),
+                    message: format!(
+                        "{} calls {}{target}, which only exists on the developer's machine; read the URL from \
+                         configuration so the deployment can point it at the real service",
+                        url.file, url.origin
+                    ),
+                    severity: Severity::Warning,
+                    fix: None,
+                });
+            }
+        }
+    }
+}
+
+/// 0–1: language + framework + port + start, each weighted by how it was found.
+fn confidence(s: &Service, port: Option<Trust>, start: Option<Trust>) -> f64 {
+    let mut c = 0.3;
+    if s.language != Language::Unknown {
+        c += 0.15;
+    }
+    if s.framework.is_some() || s.kind != ServiceKind::Web {
+        c += 0.2;
+    }
+    c += match (s.kind, port) {
+        (ServiceKind::Web, Some(Trust::Default)) => 0.07,
+        (ServiceKind::Web, Some(_)) => 0.15,
+        (ServiceKind::Web, None) => 0.0,
+        _ => 0.15,
+    };
+    c += match (s.kind, start) {
+        (ServiceKind::Static, _) => 0.17,
+        (_, Some(Trust::Default | Trust::Inferred)) => 0.12,
+        (_, Some(_)) => 0.17,
+        (_, None) => 0.0,
+    };
+    let conflicts = s
+        .findings
+        .iter()
+        .filter(|f| f.kind == "port_conflict" || f.kind == "dockerfile_expose_mismatch")
+        .count();
+    c -= 0.08 * conflicts as f64;
+    (c.clamp(0.05, 0.99) * 100.0).round() / 100.0
+}

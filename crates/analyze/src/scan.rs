@@ -1,0 +1,266 @@
+//! Small text helpers shared by detectors: line numbers for regex matches,
+//! `.env` parsing, and the language-independent code findings (hard-coded
+//! `http://localhost:PORT` in frontend files).
+//!
+//! Nothing here knows about a particular framework.
+
+use regex::{Captures, Regex};
+use std::sync::LazyLock;
+
+/// 1-based line number of byte offset `at` in `text`.
+pub fn line_of(text: &str, at: usize) -> u32 {
+    let at = at.min(text.len());
+    (text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1) as u32
+}
+
+/// Call `f(line, captures)` for every match of `re` in `text`.
+pub fn each_match<'t>(text: &'t str, re: &Regex, mut f: impl FnMut(u32, &Captures<'t>)) {
+    // Count newlines incrementally so many matches stay linear in the text size.
+    let mut line = 1u32;
+    let mut pos = 0usize;
+    for caps in re.captures_iter(text) {
+        let start = caps.get(0).map(|m| m.start()).unwrap_or(0);
+        line += text.as_bytes()[pos..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        pos = start;
+        f(line, &caps);
+    }
+}
+
+/// First match of `re`: (line, captures).
+pub fn first_match<'t>(text: &'t str, re: &Regex) -> Option<(u32, Captures<'t>)> {
+    re.captures(text).map(|c| {
+        let at = c.get(0).map(|m| m.start()).unwrap_or(0);
+        (line_of(text, at), c)
+    })
+}
+
+/// Line (1-based) of the first line containing `needle`.
+pub fn find_line(text: &str, needle: &str) -> Option<u32> {
+    text.find(needle).map(|at| line_of(text, at))
+}
+
+/// The text of line `n` (1-based), trimmed, cut to 120 characters for evidence notes.
+pub fn line_text(text: &str, n: u32) -> String {
+    let line = text
+        .lines()
+        .nth(n.saturating_sub(1) as usize)
+        .unwrap_or("")
+        .trim();
+    let mut s: String = line.chars().take(120).collect();
+    if line.chars().count() > 120 {
+        s.push('…');
+    }
+    s
+}
+
+/// One `KEY=VALUE` entry of a dotenv file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvEntry {
+    pub key: String,
+    pub value: String,
+    pub line: u32,
+}
+
+/// Parse a `.env` file: `KEY=VALUE`, optional `export `, quotes stripped, comments skipped.
+pub fn parse_dotenv(text: &str) -> Vec<DotenvEntry> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let key = k.trim();
+        if !crate::draft::is_env_name(key) {
+            continue;
+        }
+        let mut value = v.trim();
+        if let Some(stripped) = value
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+        {
+            value = stripped;
+        } else if let Some(idx) = value.find(" #") {
+            value = value[..idx].trim_end();
+        }
+        out.push(DotenvEntry {
+            key: key.to_string(),
+            value: value.to_string(),
+            line: i as u32 + 1,
+        });
+    }
+    out
+}
+
+/// True when a value is a placeholder rather than a real credential.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.is_empty()
+        || v.len() < 4
+        || v.starts_with("${")
+        || v.starts_with('<')
+        || [
+            "changeme",
+            "change-me",
+            "change_me",
+            "xxx",
+            "your",
+            "example",
+            "placeholder",
+            "secret",
+            "password",
+            "todo",
+            "dummy",
+            "test",
+            "replace",
+            "insert",
+            "fixme",
+        ]
+        .iter()
+        .any(|p| {
+            v.starts_with(p) || v.contains(&format!("{p}_here")) || v.contains(&format!("{p}-here"))
+        })
+}
+
+/// A `http://localhost:PORT/...` URL found in a frontend file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalUrl {
+    pub file: String,
+    pub line: u32,
+    /// The origin as written (`http://localhost:5000`).
+    pub origin: String,
+    pub port: Option<u16>,
+}
+
+/// File endings of files that run in a browser (or are templates for one).
+pub const FRONTEND_EXTS: &[&str] = &[
+    ".html", ".htm", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".vue", ".svelte", ".jinja", ".jinja2",
+    ".j2", ".hbs", ".ejs", ".erb", ".twig", ".astro",
+];
+
+static LOCAL_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)\b(?:https?|wss?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?"#,
+    )
+    .expect("valid regex")
+});
+
+/// Calls that send a browser request to a URL written on the same line.
+static REQUEST_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:"#)
+        .expect("valid regex")
+});
+
+static LOG_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)console\.(?:log|info|warn|error)|\bprint\s*\(|logger\.|log\.(?:info|debug)|listening|running (?:on|at)"#)
+        .expect("valid regex")
+});
+
+/// Hard-coded loopback URLs that a browser would request, in `files`.
+///
+/// Only lines that make a request (fetch, axios, XHR, WebSocket, href/src…) count;
+/// log lines (`console.log("listening on http://localhost:3000")`) do not.
+pub fn localhost_urls(repo: &dyn crate::repo::Repo, files: &[&str]) -> Vec<LocalUrl> {
+    let mut out = Vec::new();
+    for &file in files {
+        let Some(text) = repo.read(file) else {
+            continue;
+        };
+        if !text.contains("://localhost")
+            && !text.contains("://127.0.0.1")
+            && !text.contains("://0.0.0.0")
+            && !text.contains("://[::1]")
+        {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            if line.len() > 2000 || !REQUEST_CONTEXT.is_match(line) || LOG_CONTEXT.is_match(line) {
+                continue;
+            }
+            for caps in LOCAL_URL.captures_iter(line) {
+                let origin = caps
+                    .get(0)
+                    .map(|m| m.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                out.push(LocalUrl {
+                    file: file.to_string(),
+                    line: i as u32 + 1,
+                    port: caps.get(1).and_then(|p| p.as_str().parse().ok()),
+                    origin,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+
+    #[test]
+    fn lines_are_one_based() {
+        let t = "a\nb\nc";
+        assert_eq!(line_of(t, 0), 1);
+        assert_eq!(line_of(t, 2), 2);
+        assert_eq!(find_line(t, "c"), Some(3));
+        let re = Regex::new("[abc]").unwrap();
+        let mut seen = vec![];
+        each_match(t, &re, |l, _| seen.push(l));
+        assert_eq!(seen, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn dotenv_parsing() {
+        let e = parse_dotenv(
+            "# c\nexport A=1\nB=\"two words\"\nC='x' \nD=v # comment\nbad line\n1X=2\n",
+        );
+        let kv: Vec<_> = e
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            kv,
+            vec![
+                ("A", "1", 2),
+                ("B", "two words", 3),
+                ("C", "x", 4),
+                ("D", "v", 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn localhost_urls_only_in_request_lines() {
+        let repo = MemRepo::new([
+            ("t.html", "<script>\nconst r = await fetch(\"http://localhost:5000/api/message\");\n</script>"),
+            ("s.js", "console.log(`listening on http://localhost:3000`)\n"),
+        ]);
+        let found = localhost_urls(&repo, &["t.html", "s.js"]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 2);
+        assert_eq!(found[0].port, Some(5000));
+        assert_eq!(found[0].origin, "http://localhost:5000");
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder(""));
+        assert!(is_placeholder("changeme"));
+        assert!(is_placeholder("your-api-key"));
+        assert!(!is_placeholder("sk_live_8f7a6d5c4b3a"));
+    }
+}

@@ -1,0 +1,166 @@
+//! `autodeploy analyze SOURCE [--json]`: fetch, analyze, print.
+
+use crate::output::print_json;
+use anyhow::Context;
+use autodeploy_analyze::{analyze_dir, AnalyzeOptions};
+use autodeploy_core::{Analysis, Evidence, Service, Severity};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// Git URL (https, ssh, file://), local folder, or .zip/.tar.gz archive.
+    pub source: String,
+    /// Print the analysis as JSON (the contract in DESIGN.md, plus evidence).
+    #[arg(long)]
+    pub json: bool,
+    /// Branch, tag or commit to analyse (git sources).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// Threads for walking the tree (0 = all CPUs).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let analysis = analyze_source(&args.source, args.git_ref.clone(), args.threads)?;
+    if args.json {
+        print_json(&analysis)?;
+    } else {
+        print!("{}", human(&analysis));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fetch + analyze: the same two stage calls the service makes.
+pub fn analyze_source(source: &str, git_ref: Option<String>, threads: usize) -> anyhow::Result<Analysis> {
+    let mut opts = autodeploy_source::FetchOptions::from_env();
+    if git_ref.is_some() {
+        opts.git_ref = git_ref;
+    }
+    let snapshot = autodeploy_source::fetch(source, &opts).with_context(|| format!("could not read {source}"))?;
+    let name_hint = name_hint(source, &snapshot.root);
+    let analysis = analyze_dir(
+        &snapshot.root,
+        snapshot.info.clone(),
+        &AnalyzeOptions { threads, name_hint },
+    )?;
+    Ok(analysis)
+}
+
+/// The repository or folder name, for a service at the root.
+fn name_hint(source: &str, root: &std::path::Path) -> Option<String> {
+    let trimmed = source.trim_end_matches('/');
+    let looks_remote = trimmed.contains("://") || trimmed.starts_with("git@");
+    let last = if looks_remote {
+        trimmed.rsplit(['/', ':']).next().map(|s| s.trim_end_matches(".git").to_string())
+    } else {
+        std::fs::canonicalize(root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    };
+    last.map(|s| {
+        s.trim_end_matches(".zip")
+            .trim_end_matches(".tar.gz")
+            .trim_end_matches(".tgz")
+            .to_string()
+    })
+    .filter(|s| !s.is_empty())
+}
+
+fn at(e: &Evidence) -> String {
+    match e.line {
+        Some(l) => format!("{}:{l}", e.file),
+        None => e.file.clone(),
+    }
+}
+
+fn evidence_for(s: &Service, field: &str) -> String {
+    s.evidence
+        .get(field)
+        .and_then(|v| v.first())
+        .map(|e| format!("  ← {} {}", at(e), e.note))
+        .unwrap_or_default()
+}
+
+/// The human-readable table.
+pub fn human(a: &Analysis) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let commit = a.source.commit.as_deref().map(|c| format!(" @ {}", &c[..c.len().min(12)])).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{}{} — {} service{} ({} files seen, {} read)\n",
+        a.source.input,
+        commit,
+        a.services.len(),
+        if a.services.len() == 1 { "" } else { "s" },
+        a.stats.files_seen,
+        a.stats.files_read
+    );
+    for s in &a.services {
+        let kind = serde_json::to_value(s.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "● {}  ({})  {} · {} · {}   confidence {:.2}",
+            s.name,
+            s.path,
+            s.language.as_str(),
+            s.framework.as_deref().unwrap_or("no framework"),
+            kind,
+            s.confidence
+        );
+        let row = |out: &mut String, label: &str, value: Option<String>, field: &str| {
+            let v = value.unwrap_or_else(|| "—".into());
+            let _ = writeln!(out, "  {label:<10} {v}{}", if v == "—" { String::new() } else { evidence_for(s, field) });
+        };
+        row(&mut out, "port", s.port.map(|p| p.to_string()), "port");
+        row(&mut out, "start", s.start.clone(), "start");
+        row(&mut out, "build", s.build.clone(), "build");
+        row(&mut out, "install", s.install.clone(), "install");
+        if s.release.is_some() {
+            row(&mut out, "release", s.release.clone(), "release");
+        }
+        let dbs: Vec<&str> = s.databases.iter().map(|d| d.as_str()).collect();
+        row(&mut out, "databases", (!dbs.is_empty()).then(|| dbs.join(", ")), "databases");
+        let env: Vec<String> = s
+            .env
+            .iter()
+            .map(|e| {
+                let mut tags = Vec::new();
+                if e.required {
+                    tags.push("required");
+                }
+                if e.secret {
+                    tags.push("secret");
+                }
+                if tags.is_empty() {
+                    e.name.clone()
+                } else {
+                    format!("{} ({})", e.name, tags.join(", "))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "  {:<10} {}", "env", if env.is_empty() { "—".into() } else { env.join(", ") });
+        if s.findings.is_empty() {
+            let _ = writeln!(out, "  {:<10} —", "findings");
+        } else {
+            let _ = writeln!(out, "  findings");
+            for f in &s.findings {
+                let mark = match f.severity {
+                    Severity::Error => "✗",
+                    Severity::Warning => "!",
+                    Severity::Info => "i",
+                };
+                let place = match (&f.file, f.line) {
+                    (Some(file), Some(l)) => format!(" {file}:{l}"),
+                    (Some(file), None) => format!(" {file}"),
+                    _ => String::new(),
+                };
+                let _ = writeln!(out, "    {mark} {}{place}: {}", f.kind, f.message);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

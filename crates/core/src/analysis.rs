@@ -1,0 +1,232 @@
+//! `Analysis`: what the analyze stage found in a repository.
+//!
+//! JSON contract (`autodeploy analyze SOURCE --json`): `source`, `services[]` with
+//! `name`, `path`, `language`, `framework`, `port`, `start`, `build`,
+//! `databases`, `env`, `findings`, `confidence`. Everything else here is an
+//! addition (allowed by the contract).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where the analysed tree came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The input exactly as the user gave it (URL, path, archive path).
+    pub input: String,
+    pub kind: SourceKind,
+    /// Commit SHA when the source is a git repository, else null.
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Git,
+    Path,
+    Archive,
+}
+
+/// The analyze stage's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub source: SourceInfo,
+    pub services: Vec<Service>,
+    /// Version of the analyzer that produced this (cache key component).
+    #[serde(default)]
+    pub analyzer_version: String,
+    /// Counts describing how much of the tree was looked at.
+    #[serde(default)]
+    pub stats: ScanStats,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanStats {
+    /// Files seen by the walk (after .gitignore and vendored-tree pruning).
+    pub files_seen: u64,
+    /// Files whose content was read.
+    pub files_read: u64,
+    /// Files skipped because they were too large, binary or unreadable.
+    pub files_skipped: u64,
+}
+
+/// Canonical language names (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Javascript,
+    Typescript,
+    Go,
+    Ruby,
+    Php,
+    Java,
+    Kotlin,
+    Rust,
+    Csharp,
+    Elixir,
+    Html,
+    /// Only a Dockerfile tells how the app runs; its language is unknown.
+    Unknown,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Javascript => "javascript",
+            Language::Typescript => "typescript",
+            Language::Go => "go",
+            Language::Ruby => "ruby",
+            Language::Php => "php",
+            Language::Java => "java",
+            Language::Kotlin => "kotlin",
+            Language::Rust => "rust",
+            Language::Csharp => "csharp",
+            Language::Elixir => "elixir",
+            Language::Html => "html",
+            Language::Unknown => "unknown",
+        }
+    }
+}
+
+/// What kind of process a service is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// Listens for HTTP on `port`.
+    Web,
+    /// Long-running process that does not serve HTTP (Celery, Sidekiq, consoles).
+    Worker,
+    /// Files served as-is after an optional build (HTML, SPA builds).
+    Static,
+}
+
+/// Databases and caches (DESIGN.md canonical values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Database {
+    Postgresql,
+    Mysql,
+    Mongodb,
+    Sqlite,
+    Redis,
+}
+
+impl Database {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Database::Postgresql => "postgresql",
+            Database::Mysql => "mysql",
+            Database::Mongodb => "mongodb",
+            Database::Sqlite => "sqlite",
+            Database::Redis => "redis",
+        }
+    }
+}
+
+/// A place in the repository that supports a value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Path relative to the repository root, `/`-separated.
+    pub file: String,
+    /// 1-based line, when the evidence is a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// What the line says, in a few words (`app.run(port=5000)`).
+    pub note: String,
+}
+
+/// An environment variable the code reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    /// True when the code gives no default.
+    pub required: bool,
+    /// True when the name looks like a credential (KEY, SECRET, TOKEN, PASSWORD, DATABASE_URL…).
+    pub secret: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Something a person (or the deploy stage) should know about the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable snake_case identifier: `binds_localhost`, `hardcoded_localhost_url`,
+    /// `committed_secret`, `no_lockfile`, `port_conflict`, `dockerfile_expose_mismatch`,
+    /// `missing_production_server`, …
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+    pub severity: Severity,
+    /// A mechanical source fix the deploy stage may apply to its own copy of the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<SourceFix>,
+}
+
+/// Replace `find` with `replace` on one line of one file (in a copy, never the user's tree).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFix {
+    pub file: String,
+    pub line: u32,
+    pub find: String,
+    pub replace: String,
+}
+
+/// One deployable unit of the repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    /// Folder relative to the repository root, `.` for the root.
+    pub path: String,
+    pub language: Language,
+    /// Canonical lowercase-hyphen framework name, or null.
+    pub framework: Option<String>,
+    pub kind: ServiceKind,
+    /// Port the app listens on by default (null for workers).
+    pub port: Option<u16>,
+    /// Production start command, run from `path`.
+    pub start: Option<String>,
+    /// Build step (compile, bundle), run from `path` after `install`.
+    pub build: Option<String>,
+    /// Dependency installation command, run from `path`.
+    #[serde(default)]
+    pub install: Option<String>,
+    /// One-off step to run before each release (database migrations), run from `path`.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
+    #[serde(default)]
+    pub health_path: Option<String>,
+    #[serde(default)]
+    pub package_manager: Option<String>,
+    /// Runtime version the project asks for (`3.12`, `20`, `1.22`…), when it says.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
+    /// Path (relative to the repo root) of a Dockerfile the project ships for this service.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// For static services: the folder that is served, relative to `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub static_dir: Option<String>,
+    pub databases: Vec<Database>,
+    pub env: Vec<EnvVar>,
+    pub findings: Vec<Finding>,
+    /// 0–1: how sure the analyzer is of language+framework+port+start together.
+    pub confidence: f64,
+    /// Evidence per field (`language`, `framework`, `port`, `start`, `build`, `databases`…).
+    #[serde(default)]
+    pub evidence: BTreeMap<String, Vec<Evidence>>,
+}

@@ -1,0 +1,15 @@
+//! The typed values that flow between autodeploy's pipeline stages.
+//!
+//! Every stage (fetch → analyze, parse → decide → render → execute) is a plain
+//! function from one of these values to the next. Their JSON form is a contract
+//! that other tools read (see `shared/DESIGN.md`): fields may be added, never
+//! renamed or removed.
+//!
+//! This crate deliberately holds no behaviour beyond small helpers on the
+//! types: no I/O, no detection, no parsing of requests.
+
+pub mod analysis;
+pub mod intent;
+
+pub use analysis::*;
+pub use intent::*;

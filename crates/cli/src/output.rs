@@ -18,7 +18,10 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// typed stage errors.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
-        if cause.downcast_ref::<autodeploy_source::SourceError>().is_some() {
+        if cause
+            .downcast_ref::<autodeploy_source::SourceError>()
+            .is_some()
+        {
             return ExitCode::from(EXIT_SOURCE);
         }
         if let Some(autodeploy_analyze::AnalyzeError::NothingFound { .. }) =

@@ -24,7 +24,7 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) -> Vec<Draft> {
 }
 
 static PORT_FLAGS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::scan::regex(
         r#"(?x)
         (?:--port|--http-port|--server\.port|-p|-P)(?:=|\s+)(\d{2,5})\b
         | (?:--bind|-b|--listen|--host)(?:=|\s+)["']?[^\s"':]*:(\d{2,5})\b
@@ -33,7 +33,6 @@ static PORT_FLAGS: LazyLock<Regex> = LazyLock::new(|| {
         | \b(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|::):(\d{2,5})\b
         "#,
     )
-    .expect("valid regex")
 });
 
 /// A port written into a start command (`--port 8000`, `--bind 0.0.0.0:8000`, `PORT=3000 node x`).

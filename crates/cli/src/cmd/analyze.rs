@@ -33,12 +33,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Fetch + analyze: the same two stage calls the service makes.
-pub fn analyze_source(source: &str, git_ref: Option<String>, threads: usize) -> anyhow::Result<Analysis> {
+pub fn analyze_source(
+    source: &str,
+    git_ref: Option<String>,
+    threads: usize,
+) -> anyhow::Result<Analysis> {
     let mut opts = autodeploy_source::FetchOptions::from_env();
     if git_ref.is_some() {
         opts.git_ref = git_ref;
     }
-    let snapshot = autodeploy_source::fetch(source, &opts).with_context(|| format!("could not read {source}"))?;
+    let snapshot = autodeploy_source::fetch(source, &opts)
+        .with_context(|| format!("could not read {}", autodeploy_source::redact_input(source)))?;
     let name_hint = name_hint(source, &snapshot.root);
     let analysis = analyze_dir(
         &snapshot.root,
@@ -53,7 +58,10 @@ fn name_hint(source: &str, root: &std::path::Path) -> Option<String> {
     let trimmed = source.trim_end_matches('/');
     let looks_remote = trimmed.contains("://") || trimmed.starts_with("git@");
     let last = if looks_remote {
-        trimmed.rsplit(['/', ':']).next().map(|s| s.trim_end_matches(".git").to_string())
+        trimmed
+            .rsplit(['/', ':'])
+            .next()
+            .map(|s| s.trim_end_matches(".git").to_string())
     } else {
         std::fs::canonicalize(root)
             .ok()
@@ -87,7 +95,12 @@ fn evidence_for(s: &Service, field: &str) -> String {
 pub fn human(a: &Analysis) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let commit = a.source.commit.as_deref().map(|c| format!(" @ {}", &c[..c.len().min(12)])).unwrap_or_default();
+    let commit = a
+        .source
+        .commit
+        .as_deref()
+        .map(|c| format!(" @ {}", &c[..c.len().min(12)]))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{}{} — {} service{} ({} files seen, {} read)\n",
@@ -99,7 +112,10 @@ pub fn human(a: &Analysis) -> String {
         a.stats.files_read
     );
     for s in &a.services {
-        let kind = serde_json::to_value(s.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let kind = serde_json::to_value(s.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "● {}  ({})  {} · {} · {}   confidence {:.2}",
@@ -112,7 +128,15 @@ pub fn human(a: &Analysis) -> String {
         );
         let row = |out: &mut String, label: &str, value: Option<String>, field: &str| {
             let v = value.unwrap_or_else(|| "—".into());
-            let _ = writeln!(out, "  {label:<10} {v}{}", if v == "—" { String::new() } else { evidence_for(s, field) });
+            let _ = writeln!(
+                out,
+                "  {label:<10} {v}{}",
+                if v == "—" {
+                    String::new()
+                } else {
+                    evidence_for(s, field)
+                }
+            );
         };
         row(&mut out, "port", s.port.map(|p| p.to_string()), "port");
         row(&mut out, "start", s.start.clone(), "start");
@@ -122,7 +146,12 @@ pub fn human(a: &Analysis) -> String {
             row(&mut out, "release", s.release.clone(), "release");
         }
         let dbs: Vec<&str> = s.databases.iter().map(|d| d.as_str()).collect();
-        row(&mut out, "databases", (!dbs.is_empty()).then(|| dbs.join(", ")), "databases");
+        row(
+            &mut out,
+            "databases",
+            (!dbs.is_empty()).then(|| dbs.join(", ")),
+            "databases",
+        );
         let env: Vec<String> = s
             .env
             .iter()
@@ -141,7 +170,16 @@ pub fn human(a: &Analysis) -> String {
                 }
             })
             .collect();
-        let _ = writeln!(out, "  {:<10} {}", "env", if env.is_empty() { "—".into() } else { env.join(", ") });
+        let _ = writeln!(
+            out,
+            "  {:<10} {}",
+            "env",
+            if env.is_empty() {
+                "—".into()
+            } else {
+                env.join(", ")
+            }
+        );
         if s.findings.is_empty() {
             let _ = writeln!(out, "  {:<10} —", "findings");
         } else {

@@ -1,0 +1,736 @@
+//! Extract a `.zip`, `.tar.gz`/`.tgz` or `.tar` file into a fresh working
+//! directory — safely.
+//!
+//! Two phases, always:
+//! 1. **Plan** (no writes, not even the working directory): read every
+//!    member's header and refuse the whole archive if any member has an
+//!    absolute path, a `..` component, a backslash or drive letter, is a
+//!    symlink, hard link, device or FIFO, collides with another member, or if
+//!    the member count, one file's declared size or the total declared size is
+//!    over its cap. For tar the plan is a full first pass over the stream.
+//! 2. **Extract**: write only what the plan lists (tar: a second pass that
+//!    must see the same members in the same order), counting the bytes really
+//!    written — declared sizes can lie — and stopping at the caps. On any
+//!    failure the partial tree is removed.
+//!
+//! Only regular files (mode 0644, or 0755 when any execute bit was set) and
+//! folders are ever created; nothing is created outside the destination.
+//!
+//! Deliberately not here: other compressions (bz2, xz, zstd), encrypted zips,
+//! preserving owners, timestamps or special permission bits, downloading.
+
+mod tar;
+mod zip;
+
+use crate::classify::ArchiveFormat;
+use crate::error::SourceError;
+use crate::options::{
+    FetchOptions, ENV_MAX_ARCHIVE_BYTES, ENV_MAX_ARCHIVE_ENTRIES, ENV_MAX_FILE_BYTES,
+};
+use crate::snapshot::Snapshot;
+use autodeploy_core::{SourceInfo, SourceKind};
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+/// Longest path (in bytes) an entry may have once cleaned.
+const MAX_PATH_BYTES: usize = 4096;
+/// Longest single path component.
+const MAX_COMPONENT_BYTES: usize = 255;
+
+/// Fetch an archive file (already known to exist) into a snapshot.
+pub(crate) fn fetch(
+    input: &str,
+    path: &Path,
+    format: ArchiveFormat,
+    opts: &FetchOptions,
+) -> Result<Snapshot, SourceError> {
+    let limits = Limits::from(opts);
+    let file = fs::File::open(path).map_err(|e| SourceError::Unreadable {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+
+    if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
+        return Err(SourceError::ArchiveEmpty {
+            archive: path.to_path_buf(),
+        });
+    }
+
+    // Phase 1: plan. Nothing is written before this returns Ok.
+    let (plan, mut opened) = match format {
+        ArchiveFormat::Zip => {
+            let (plan, archive) = zip::plan(file, path, limits)?;
+            (plan, Opened::Zip(Box::new(archive)))
+        }
+        ArchiveFormat::TarGz | ArchiveFormat::Tar => {
+            let mut file = file;
+            (
+                tar::plan(&mut file, path, format, limits)?,
+                Opened::Tar(file),
+            )
+        }
+    };
+    let top = plan.single_top_dir();
+    let commit = plan
+        .commit
+        .clone()
+        .or_else(|| top.as_deref().and_then(commit_from_dir_name));
+
+    // Phase 2: extract into a fresh directory; remove it on any failure.
+    let work = crate::make_work_dir(opts, "autodeploy-archive-")?;
+    let dest = work.path().join(dest_name(path));
+    let result = fs::create_dir(&dest)
+        .map_err(|e| SourceError::Io {
+            action: "create folder",
+            path: dest.clone(),
+            source: e,
+        })
+        .and_then(|()| {
+            let mut out = Extractor::new(&dest, path, limits);
+            match &mut opened {
+                Opened::Zip(archive) => zip::extract(archive, &plan, &mut out),
+                Opened::Tar(file) => tar::extract(file, path, format, &plan, &mut out),
+            }
+        });
+    if let Err(e) = result {
+        // Best effort: the TempDir guard removes it too when dropped.
+        let _ = fs::remove_dir_all(&dest);
+        drop(work);
+        return Err(e);
+    }
+
+    let root = match &top {
+        Some(t) => dest.join(t),
+        None => dest.clone(),
+    };
+    let root = root.canonicalize().map_err(|e| SourceError::Unreadable {
+        path: root.clone(),
+        source: e,
+    })?;
+    let info = SourceInfo {
+        input: input.to_string(),
+        kind: SourceKind::Archive,
+        commit,
+    };
+    Ok(Snapshot::owned(root, info, work))
+}
+
+/// An archive between plan and extraction.
+enum Opened {
+    Zip(Box<::zip::ZipArchive<fs::File>>),
+    Tar(fs::File),
+}
+
+/// The caps, copied out of the options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_bytes: u64,
+    pub max_entries: u64,
+    pub max_file_bytes: u64,
+}
+
+impl From<&FetchOptions> for Limits {
+    fn from(o: &FetchOptions) -> Self {
+        Limits {
+            max_bytes: o.max_archive_bytes,
+            max_entries: o.max_archive_entries,
+            max_file_bytes: o.max_file_bytes,
+        }
+    }
+}
+
+impl Limits {
+    fn too_many_entries(&self, archive: &Path, count: u64) -> SourceError {
+        SourceError::ArchiveTooLarge {
+            archive: archive.to_path_buf(),
+            what: format!("it holds {count} or more entries"),
+            cap: self.max_entries,
+            field: "max_archive_entries",
+            env: ENV_MAX_ARCHIVE_ENTRIES,
+        }
+    }
+
+    fn total_too_large(&self, archive: &Path, what: String) -> SourceError {
+        SourceError::ArchiveTooLarge {
+            archive: archive.to_path_buf(),
+            what,
+            cap: self.max_bytes,
+            field: "max_archive_bytes",
+            env: ENV_MAX_ARCHIVE_BYTES,
+        }
+    }
+
+    fn file_too_large(&self, archive: &Path, what: String) -> SourceError {
+        SourceError::ArchiveTooLarge {
+            archive: archive.to_path_buf(),
+            what,
+            cap: self.max_file_bytes,
+            field: "max_file_bytes",
+            env: ENV_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// What a member is, as reported by a format reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MemberKind {
+    File {
+        size: u64,
+        executable: bool,
+    },
+    Dir,
+    /// Never extracted; refusing it refuses the archive ("is a symbolic link").
+    Unsafe(&'static str),
+    /// A feature we do not extract ("is encrypted").
+    Unsupported(String),
+}
+
+/// A member that will be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Planned {
+    /// Position of the member in the archive (zip index, tar member number).
+    pub index: u64,
+    /// Cleaned relative path (only normal components).
+    pub rel: PathBuf,
+    pub kind: Entry,
+}
+
+/// The two things we ever create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    File { size: u64, executable: bool },
+    Dir,
+}
+
+/// Phase 1's result: every member checked, what to write, in order.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    archive: PathBuf,
+    limits: Limits,
+    pub entries: Vec<Planned>,
+    /// Declared bytes of all files.
+    declared: u64,
+    files: u64,
+    /// Every path planned or implied, and whether it is a folder.
+    seen: HashMap<PathBuf, bool>,
+    /// A full commit SHA found in archive metadata (zip comment, pax comment).
+    pub commit: Option<String>,
+}
+
+impl Plan {
+    pub(crate) fn new(archive: &Path, limits: Limits) -> Self {
+        Plan {
+            archive: archive.to_path_buf(),
+            limits,
+            entries: Vec::new(),
+            declared: 0,
+            files: 0,
+            seen: HashMap::new(),
+            commit: None,
+        }
+    }
+
+    /// Check a member and add it to the plan, or refuse the archive.
+    pub(crate) fn add(
+        &mut self,
+        index: u64,
+        raw_name: &[u8],
+        kind: MemberKind,
+    ) -> Result<(), SourceError> {
+        let Some((rel, entry)) = check_member(&self.archive, raw_name, kind)? else {
+            return Ok(());
+        };
+        if let Entry::File { size, .. } = entry {
+            if size > self.limits.max_file_bytes {
+                return Err(self.limits.file_too_large(
+                    &self.archive,
+                    format!("entry `{}` declares {size} bytes", rel.display()),
+                ));
+            }
+            self.declared = self.declared.saturating_add(size);
+            if self.declared > self.limits.max_bytes {
+                return Err(self.limits.total_too_large(
+                    &self.archive,
+                    format!(
+                        "its files declare at least {} bytes in total",
+                        self.declared
+                    ),
+                ));
+            }
+            self.files += 1;
+        }
+        self.check_collisions(&rel, entry)?;
+        self.entries.push(Planned {
+            index,
+            rel,
+            kind: entry,
+        });
+        Ok(())
+    }
+
+    /// Refuse a file that is also a folder, a file inside a file, or the same
+    /// file twice (later members would silently replace earlier ones).
+    fn check_collisions(&mut self, rel: &Path, entry: Entry) -> Result<(), SourceError> {
+        let unsafe_entry = |reason: String| SourceError::ArchiveUnsafe {
+            archive: self.archive.clone(),
+            entry: rel.display().to_string(),
+            reason,
+        };
+        let mut ancestor = PathBuf::new();
+        let parts: Vec<_> = rel.components().collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            ancestor.push(part);
+            match self.seen.get(&ancestor) {
+                Some(false) => {
+                    return Err(unsafe_entry(format!(
+                        "is inside `{}`, which is a file",
+                        ancestor.display()
+                    )))
+                }
+                Some(true) => {}
+                None => {
+                    self.seen.insert(ancestor.clone(), true);
+                }
+            }
+        }
+        let is_dir = entry == Entry::Dir;
+        match self.seen.get(rel) {
+            Some(true) if is_dir => Ok(()),
+            Some(true) => Err(unsafe_entry("is both a file and a folder".into())),
+            Some(false) if is_dir => Err(unsafe_entry("is both a file and a folder".into())),
+            Some(false) => Err(unsafe_entry("appears twice".into())),
+            None => {
+                self.seen.insert(rel.to_path_buf(), is_dir);
+                Ok(())
+            }
+        }
+    }
+
+    /// Refuse an archive with no files at all.
+    pub(crate) fn finish(self) -> Result<Self, SourceError> {
+        if self.files == 0 {
+            return Err(SourceError::ArchiveEmpty {
+                archive: self.archive,
+            });
+        }
+        Ok(self)
+    }
+
+    /// The one folder everything is in (GitHub-style `repo-main/`), if so.
+    pub(crate) fn single_top_dir(&self) -> Option<String> {
+        let mut top: Option<&std::ffi::OsStr> = None;
+        let mut nested = false;
+        for e in &self.entries {
+            let mut comps = e.rel.components();
+            let first = comps.next()?.as_os_str();
+            if top.is_some_and(|t| t != first) {
+                return None;
+            }
+            top = Some(first);
+            nested |= comps.next().is_some() || e.kind == Entry::Dir;
+        }
+        let top = top?;
+        (nested && self.seen.get(Path::new(top)) == Some(&true))
+            .then(|| top.to_string_lossy().into_owned())
+    }
+}
+
+/// Validate one member: `Ok(None)` to skip it silently (`./`, macOS
+/// `__MACOSX/` resource forks), `Ok(Some)` to write it, `Err` to refuse the
+/// archive.
+pub(crate) fn check_member(
+    archive: &Path,
+    raw_name: &[u8],
+    kind: MemberKind,
+) -> Result<Option<(PathBuf, Entry)>, SourceError> {
+    let shown = || String::from_utf8_lossy(raw_name).into_owned();
+    let entry = match kind {
+        MemberKind::File { size, executable } => Entry::File { size, executable },
+        MemberKind::Dir => Entry::Dir,
+        MemberKind::Unsafe(reason) => {
+            return Err(SourceError::ArchiveUnsafe {
+                archive: archive.to_path_buf(),
+                entry: shown(),
+                reason: reason.to_string(),
+            })
+        }
+        MemberKind::Unsupported(reason) => {
+            return Err(SourceError::ArchiveUnsupported {
+                archive: archive.to_path_buf(),
+                entry: shown(),
+                reason,
+            })
+        }
+    };
+    let rel = clean_path(raw_name).map_err(|reason| SourceError::ArchiveUnsafe {
+        archive: archive.to_path_buf(),
+        entry: shown(),
+        reason: reason.to_string(),
+    })?;
+    let Some(rel) = rel else {
+        return match entry {
+            Entry::Dir => Ok(None),
+            Entry::File { .. } => Err(SourceError::ArchiveUnsafe {
+                archive: archive.to_path_buf(),
+                entry: shown(),
+                reason: "has no file name".into(),
+            }),
+        };
+    };
+    if rel.components().next().map(|c| c.as_os_str()) == Some("__MACOSX".as_ref()) {
+        return Ok(None);
+    }
+    Ok(Some((rel, entry)))
+}
+
+/// Turn an entry name into a relative path of normal components, or say why
+/// not. `Ok(None)`: the name designates the archive root (`./`).
+pub(crate) fn clean_path(name: &[u8]) -> Result<Option<PathBuf>, &'static str> {
+    if name.is_empty() {
+        return Err("has an empty name");
+    }
+    if name.contains(&0) {
+        return Err("has a NUL byte in its name");
+    }
+    if name.contains(&b'\\') {
+        return Err("has a backslash in its name (a Windows path trick)");
+    }
+    if name[0] == b'/' {
+        return Err("has an absolute path");
+    }
+    if name.len() >= 2 && name[0].is_ascii_alphabetic() && name[1] == b':' {
+        return Err("starts with a Windows drive letter");
+    }
+    let mut rel = PathBuf::new();
+    for part in name.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => continue,
+            b".." => return Err("climbs out of the archive with `..`"),
+            _ if part.len() > MAX_COMPONENT_BYTES => {
+                return Err("has a path component longer than 255 bytes")
+            }
+            _ => rel.push(os_str(part)?),
+        }
+    }
+    if rel.as_os_str().len() > MAX_PATH_BYTES {
+        return Err("has a path longer than 4096 bytes");
+    }
+    // Belt and braces: only normal components may remain.
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err("has a path that is not a plain relative path");
+    }
+    Ok((!rel.as_os_str().is_empty()).then_some(rel))
+}
+
+#[cfg(unix)]
+fn os_str(bytes: &[u8]) -> Result<&std::ffi::OsStr, &'static str> {
+    use std::os::unix::ffi::OsStrExt;
+    Ok(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn os_str(bytes: &[u8]) -> Result<&std::ffi::OsStr, &'static str> {
+    std::str::from_utf8(bytes)
+        .map(std::ffi::OsStr::new)
+        .map_err(|_| "has a name that is not UTF-8")
+}
+
+/// A full commit SHA in a top folder name: `abc…` or `repo-abc…` (GitHub
+/// names archives of a commit `repo-<sha>/`).
+fn commit_from_dir_name(name: &str) -> Option<String> {
+    let candidate = name.rsplit('-').next()?;
+    crate::gitdir::is_object_name(candidate).then(|| candidate.to_ascii_lowercase())
+}
+
+/// A full commit SHA written by `git archive` as the zip comment or the pax
+/// global header's `comment`.
+pub(crate) fn commit_from_comment(comment: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(comment).ok()?.trim();
+    crate::gitdir::is_object_name(text).then(|| text.to_ascii_lowercase())
+}
+
+/// Folder to extract into: the archive's name without extension.
+fn dest_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let stem_len = [".tar.gz", ".tgz", ".zip", ".tar"]
+        .iter()
+        .find(|ext| lower.ends_with(*ext))
+        .map_or(name.len(), |ext| name.len() - ext.len());
+    let stem: String = name[..stem_len]
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(100)
+        .collect();
+    let stem = stem.trim_matches('.');
+    if stem.is_empty() {
+        "archive".into()
+    } else {
+        stem.into()
+    }
+}
+
+/// Writes planned members under `dest`, counting real bytes.
+pub(crate) struct Extractor<'a> {
+    dest: &'a Path,
+    archive: &'a Path,
+    limits: Limits,
+    written: u64,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(dest: &'a Path, archive: &'a Path, limits: Limits) -> Self {
+        Extractor {
+            dest,
+            archive,
+            limits,
+            written: 0,
+        }
+    }
+
+    pub(crate) fn dir(&mut self, rel: &Path) -> Result<(), SourceError> {
+        let path = self.dest.join(rel);
+        fs::create_dir_all(&path).map_err(|e| SourceError::Io {
+            action: "create folder",
+            path,
+            source: e,
+        })
+    }
+
+    /// Copy one file's data, enforcing the per-file and total caps on the
+    /// bytes actually produced, and that they match the declared size.
+    pub(crate) fn file(
+        &mut self,
+        planned: &Planned,
+        data: &mut dyn Read,
+        format: &'static str,
+    ) -> Result<(), SourceError> {
+        let Entry::File { size, executable } = planned.kind else {
+            return self.dir(&planned.rel);
+        };
+        let path = self.dest.join(&planned.rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| SourceError::Io {
+                action: "create folder",
+                path: parent.to_path_buf(),
+                source: e,
+            })?;
+        }
+        let write_err = |e: io::Error| SourceError::Io {
+            action: "write",
+            path: path.clone(),
+            source: e,
+        };
+        let mut out = create_new(&path, executable).map_err(write_err)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut this_file: u64 = 0;
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(SourceError::ArchiveCorrupt {
+                        archive: self.archive.to_path_buf(),
+                        format,
+                        detail: format!("entry `{}`: {e}", planned.rel.display()),
+                    })
+                }
+            };
+            this_file += n as u64;
+            self.written += n as u64;
+            if this_file > self.limits.max_file_bytes {
+                return Err(self.limits.file_too_large(
+                    self.archive,
+                    format!(
+                        "entry `{}` expands to more than its cap (it declared {size} bytes)",
+                        planned.rel.display()
+                    ),
+                ));
+            }
+            if self.written > self.limits.max_bytes {
+                return Err(self.limits.total_too_large(
+                    self.archive,
+                    format!(
+                        "it expands to more than its cap while extracting `{}` (the archive \
+                         understates its size: treat it as hostile)",
+                        planned.rel.display()
+                    ),
+                ));
+            }
+            out.write_all(&buf[..n]).map_err(write_err)?;
+        }
+        out.flush().map_err(write_err)?;
+        if this_file != size {
+            return Err(SourceError::ArchiveCorrupt {
+                archive: self.archive.to_path_buf(),
+                format,
+                detail: format!(
+                    "entry `{}` declares {size} bytes but holds {this_file}",
+                    planned.rel.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Create a file that must not exist yet, 0644 or 0755.
+fn create_new(path: &Path, executable: bool) -> io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(if executable { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    o.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_path_accepts_plain_relative_paths() {
+        let ok = |s: &str| clean_path(s.as_bytes()).unwrap().unwrap();
+        assert_eq!(ok("a/b.txt"), PathBuf::from("a/b.txt"));
+        assert_eq!(ok("./a//b/"), PathBuf::from("a/b"));
+        assert_eq!(ok("a/./b"), PathBuf::from("a/b"));
+        assert_eq!(ok("dir:with:colons"), PathBuf::from("dir:with:colons"));
+        assert_eq!(clean_path(b"./").unwrap(), None);
+    }
+
+    #[test]
+    fn clean_path_refuses_escapes() {
+        for bad in [
+            "../evil",
+            "a/../../evil",
+            "a/../b",
+            "/etc/passwd",
+            "//x",
+            "C:/x",
+            "c:x",
+            "a\\..\\b",
+            "",
+            "a\0b",
+        ] {
+            assert!(clean_path(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        let long = "x".repeat(256);
+        assert!(clean_path(long.as_bytes()).is_err());
+        let deep = "d/".repeat(3000);
+        assert!(clean_path(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn commit_names() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(commit_from_dir_name(&format!("repo-{sha}")).unwrap(), sha);
+        assert_eq!(commit_from_dir_name(sha).unwrap(), sha);
+        assert_eq!(commit_from_dir_name("repo-main"), None);
+        assert_eq!(commit_from_dir_name("owner-repo-0123456"), None);
+        assert_eq!(
+            commit_from_comment(format!("{sha}\n").as_bytes()).unwrap(),
+            sha
+        );
+        assert_eq!(commit_from_comment(b"hello"), None);
+    }
+
+    #[test]
+    fn dest_names() {
+        assert_eq!(dest_name(Path::new("/x/My App.tar.gz")), "My-App");
+        assert_eq!(dest_name(Path::new("a.TGZ")), "a");
+        assert_eq!(dest_name(Path::new(".zip")), "archive");
+    }
+
+    fn file(size: u64) -> MemberKind {
+        MemberKind::File {
+            size,
+            executable: false,
+        }
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_bytes: 100,
+            max_entries: 10,
+            max_file_bytes: 60,
+        }
+    }
+
+    #[test]
+    fn plan_refuses_collisions_and_caps() {
+        let a = Path::new("a.tar");
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"x/f", file(1)).unwrap();
+        p.add(1, b"x/", MemberKind::Dir).unwrap();
+        assert!(p.add(2, b"x/f", file(1)).is_err(), "duplicate file");
+        assert!(p.add(3, b"x/f/g", file(1)).is_err(), "inside a file");
+        assert!(p.add(4, b"x", file(1)).is_err(), "file over folder");
+        let mut p = Plan::new(a, limits());
+        assert!(matches!(
+            p.add(0, b"big", file(61)),
+            Err(SourceError::ArchiveTooLarge {
+                field: "max_file_bytes",
+                ..
+            })
+        ));
+        p.add(1, b"a", file(60)).unwrap();
+        assert!(matches!(
+            p.add(2, b"b", file(41)),
+            Err(SourceError::ArchiveTooLarge {
+                field: "max_archive_bytes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn top_dir_detection() {
+        let a = Path::new("a.zip");
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"repo-main/", MemberKind::Dir).unwrap();
+        p.add(1, b"repo-main/app.py", file(1)).unwrap();
+        assert_eq!(p.single_top_dir().as_deref(), Some("repo-main"));
+        // Implied folder (no explicit entry) counts too.
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"r/a", file(1)).unwrap();
+        assert_eq!(p.single_top_dir().as_deref(), Some("r"));
+        // A lone file is not a folder.
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"README", file(1)).unwrap();
+        assert_eq!(p.single_top_dir(), None);
+        // Two tops.
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"r/a", file(1)).unwrap();
+        p.add(1, b"s/a", file(1)).unwrap();
+        assert_eq!(p.single_top_dir(), None);
+        // __MACOSX is skipped, so it does not count as a second top.
+        let mut p = Plan::new(a, limits());
+        p.add(0, b"r/a", file(1)).unwrap();
+        p.add(1, b"__MACOSX/r/._a", file(1)).unwrap();
+        assert_eq!(p.single_top_dir().as_deref(), Some("r"));
+        assert_eq!(p.entries.len(), 1);
+    }
+
+    #[test]
+    fn empty_plans_are_refused() {
+        let mut p = Plan::new(Path::new("e.zip"), limits());
+        p.add(0, b"only/", MemberKind::Dir).unwrap();
+        assert!(matches!(p.finish(), Err(SourceError::ArchiveEmpty { .. })));
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything autodeploy and its test suite need on a fresh Debian
+# machine (Rust toolchain expected), then builds the release binary.
+# Idempotent: a second run only checks. Usage: scripts/setup.sh [--quiet] [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quiet=0
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --no-build) build=0 ;;
+    *) echo "setup: unknown option $arg (use --quiet, --no-build)" >&2; exit 2 ;;
+  esac
+done
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+
+need_apt=()
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing ${need_apt[*]} (apt)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: please install: ${need_apt[*]}" >&2
+  fi
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found — install Rust from https://rustup.rs and re-run" >&2
+  exit 1
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+if [ "$build" = 1 ]; then
+  say "building autodeploy (release; a first build takes a few minutes on 2 cores)"
+  cargo build --release --locked -p autodeploy -q
+  say "done: $(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/autodeploy"
+fi

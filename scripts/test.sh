@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set-up, formatting, lints, every test.
+# Starts (and stops) the services the tests use by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+scripts/setup.sh --quiet --no-build
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --locked --workspace --all-targets -q -- -D warnings
+
+echo "== tests"
+export INSTA_UPDATE=no
+cargo nextest run --locked --workspace --no-fail-fast

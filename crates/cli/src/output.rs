@@ -24,8 +24,10 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         {
             return ExitCode::from(EXIT_SOURCE);
         }
-        if let Some(autodeploy_analyze::AnalyzeError::NothingFound { .. }) =
-            cause.downcast_ref::<autodeploy_analyze::AnalyzeError>()
+        if let Some(
+            autodeploy_analyze::AnalyzeError::NothingFound { .. }
+            | autodeploy_analyze::AnalyzeError::Empty { .. },
+        ) = cause.downcast_ref::<autodeploy_analyze::AnalyzeError>()
         {
             return ExitCode::from(EXIT_NOTHING_FOUND);
         }

@@ -1,15 +1,18 @@
 //! The parallel walk that turns a folder into a [`FileIndex`].
 //!
-//! Honours `.gitignore` (even outside a git work tree), never follows symlinks,
+//! Honours `.gitignore` files (even outside a git work tree; not global
+//! excludes or `.git/info/exclude`, so results do not depend on the machine),
+//! never follows symlinks,
 //! and prunes vendored, generated and tool folders (node_modules, vendor, .venv,
 //! target, dist…) before descending into them. It only lists: no file content
 //! is read here, and no file metadata is fetched beyond what the directory
 //! listing gives.
 
 use crate::repo::FileIndex;
-use ignore::{WalkBuilder, WalkState};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// Folder names that never hold a deployable app's own source.
 const SKIP_DIRS: &[&str] = &[
@@ -79,85 +82,204 @@ fn skip_conditional(path: &Path, name: &str) -> bool {
     }
 }
 
+/// A folder waiting to be listed, with the `.gitignore` rules that apply to it
+/// (nearest last).
+struct Job {
+    abs: PathBuf,
+    rel: String,
+    ignores: Arc<Vec<Gitignore>>,
+}
+
+struct Queue {
+    jobs: Vec<Job>,
+    /// Folders queued or being listed; the walk ends when it reaches zero.
+    pending: usize,
+}
+
 /// List every regular file under `root` as `/`-separated relative paths.
 ///
-/// Returns the index and the number of entries skipped (symlinks, non-UTF-8 names).
+/// Returns the index and the number of entries skipped (symlinks, non-UTF-8
+/// names, unreadable folders). Folders are listed in parallel by `threads`
+/// workers sharing one queue; file types come from the directory listing
+/// itself, so no file is stat'ed, and `.gitignore` files are only opened where
+/// the listing shows one.
 pub fn walk(root: &Path, threads: usize) -> (FileIndex, u64) {
-    let files = Arc::new(Mutex::new(Vec::<String>::new()));
-    let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let root_buf = root.to_path_buf();
+    let queue = Mutex::new(Queue {
+        jobs: vec![Job {
+            abs: root.to_path_buf(),
+            rel: String::new(),
+            ignores: Arc::new(Vec::new()),
+        }],
+        pending: 1,
+    });
+    let wake = Condvar::new();
+    let skipped = AtomicU64::new(0);
+    let results: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-    let walker = WalkBuilder::new(root)
-        .hidden(false)
-        .parents(false)
-        .ignore(true)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(false)
-        .require_git(false)
-        .follow_links(false)
-        .threads(threads.max(1))
-        .filter_entry(|entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if !is_dir || entry.depth() == 0 {
-                return true;
-            }
-            let name = entry.file_name().to_str().unwrap_or("");
-            !(SKIP_DIRS.contains(&name) || skip_conditional(entry.path(), name))
-        })
-        .build_parallel();
-
-    walker.run(|| {
-        let sink = Sink {
-            local: Vec::new(),
-            shared: files.clone(),
-        };
-        let skipped = skipped.clone();
-        let root = root_buf.clone();
-        let mut sink = sink;
-        Box::new(move |entry| {
-            let Ok(entry) = entry else {
-                skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return WalkState::Continue;
-            };
-            let Some(ft) = entry.file_type() else {
-                return WalkState::Continue;
-            };
-            if ft.is_symlink() {
-                skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return WalkState::Continue;
-            }
-            if !ft.is_file() {
-                return WalkState::Continue;
-            }
-            let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
-            match rel.to_str() {
-                Some(s) => sink.local.push(s.replace('\\', "/")),
-                None => {
-                    skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                let mut local: Vec<String> = Vec::new();
+                loop {
+                    let job = {
+                        let mut q = queue.lock().expect("walk queue poisoned");
+                        loop {
+                            if let Some(job) = q.jobs.pop() {
+                                break Some(job);
+                            }
+                            if q.pending == 0 {
+                                break None;
+                            }
+                            q = wake.wait(q).expect("walk queue poisoned");
+                        }
+                    };
+                    let Some(job) = job else { break };
+                    let children = list(&job, &mut local, &skipped);
+                    let mut q = queue.lock().expect("walk queue poisoned");
+                    q.pending += children.len();
+                    q.pending -= 1;
+                    q.jobs.extend(children);
+                    drop(q);
+                    wake.notify_all();
                 }
-            }
-            WalkState::Continue
-        })
+                results
+                    .lock()
+                    .expect("walk results poisoned")
+                    .append(&mut local);
+            });
+        }
     });
 
-    let files = std::mem::take(&mut *files.lock().expect("walk sink poisoned"));
-    (
-        FileIndex::new(files),
-        skipped.load(std::sync::atomic::Ordering::Relaxed),
-    )
+    let files = results.into_inner().expect("walk results poisoned");
+    (FileIndex::new(files), skipped.load(Ordering::Relaxed))
 }
 
-/// Per-thread buffer flushed into the shared list when the walker drops it.
-struct Sink {
-    local: Vec<String>,
-    shared: Arc<Mutex<Vec<String>>>,
-}
+/// List one folder: files go to `out`, subfolders to walk are returned.
+fn list(job: &Job, out: &mut Vec<String>, skipped: &AtomicU64) -> Vec<Job> {
+    let Ok(read) = std::fs::read_dir(&job.abs) else {
+        skipped.fetch_add(1, Ordering::Relaxed);
+        return Vec::new();
+    };
+    let entries: Vec<(String, std::fs::FileType)> = read
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let ft = e.file_type().ok()?;
+            match e.file_name().into_string() {
+                Ok(name) => Some((name, ft)),
+                Err(_) => {
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+            }
+        })
+        .collect();
 
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.append(&mut self.local);
+    let mut ignores = job.ignores.clone();
+    if entries
+        .iter()
+        .any(|(n, ft)| n == ".gitignore" && ft.is_file())
+    {
+        let mut builder = GitignoreBuilder::new(&job.abs);
+        builder.add(job.abs.join(".gitignore"));
+        if let Ok(gi) = builder.build() {
+            let mut chain = (*ignores).clone();
+            chain.push(gi);
+            ignores = Arc::new(chain);
         }
+    }
+    let ignored = |name: &str, is_dir: bool| -> bool {
+        let path = job.abs.join(name);
+        for gi in ignores.iter().rev() {
+            match gi.matched(&path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        false
+    };
+
+    let mut dirs = Vec::new();
+    for (name, ft) in entries {
+        let rel = if job.rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{}/{name}", job.rel)
+        };
+        if ft.is_symlink() {
+            skipped.fetch_add(1, Ordering::Relaxed);
+        } else if ft.is_dir() {
+            let abs = job.abs.join(&name);
+            if SKIP_DIRS.contains(&name.as_str())
+                || skip_conditional(&abs, &name)
+                || ignored(&name, true)
+            {
+                continue;
+            }
+            dirs.push(Job {
+                abs,
+                rel,
+                ignores: ignores.clone(),
+            });
+        } else if ft.is_file() && !ignored(&name, false) {
+            out.push(rel);
+        }
+    }
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str, content: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    #[test]
+    fn gitignore_rules_nest_and_vendored_folders_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        touch(r, ".gitignore", "*.log\nbuild-out/\n!keep.log\n");
+        touch(r, "a.log", "");
+        touch(r, "keep.log", "");
+        touch(r, "build-out/x.js", "");
+        touch(r, "src/.gitignore", "secret.txt\n");
+        touch(r, "src/secret.txt", "");
+        touch(r, "src/main.py", "");
+        touch(r, "other/secret.txt", "");
+        touch(r, "node_modules/pkg/index.js", "");
+        touch(r, ".venv/lib/x.py", "");
+        touch(r, "env/pyvenv.cfg", "");
+        touch(r, "env/lib/y.py", "");
+        touch(r, "deep/a/b/c/d.txt", "");
+        let (idx, _) = walk(r, 2);
+        let files: Vec<&str> = idx.files().iter().map(String::as_str).collect();
+        assert_eq!(
+            files,
+            vec![
+                ".gitignore",
+                "deep/a/b/c/d.txt",
+                "keep.log",
+                "other/secret.txt",
+                "src/.gitignore",
+                "src/main.py"
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_counted_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "real/a.txt", "");
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real/a.txt"), dir.path().join("b.txt"))
+            .unwrap();
+        let (idx, skipped) = walk(dir.path(), 1);
+        assert_eq!(idx.files(), &["real/a.txt".to_string()]);
+        assert_eq!(skipped, 2);
     }
 }

@@ -349,3 +349,28 @@ fn vendored_and_ignored_trees_are_skipped() {
     assert_eq!(v["services"].as_array().unwrap().len(), 1, "{v}");
     assert!(!v.to_string().contains("VENV_ONLY"));
 }
+
+#[test]
+fn empty_git_repository_says_nothing_to_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = std::process::Command::new("git")
+        .args([
+            "init",
+            "-q",
+            "--bare",
+            dir.path().join("empty.git").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let url = format!("file://{}", dir.path().join("empty.git").display());
+    let out = bin().args(["analyze", &url]).output().unwrap();
+    let code = out.status.code();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        code == Some(3) || code == Some(4),
+        "exit {code:?}: {stderr}"
+    );
+    assert!(stderr.contains("empty"), "{stderr}");
+}

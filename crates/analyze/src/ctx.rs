@@ -51,6 +51,9 @@ pub const NON_APP_DIRS: &[&str] = &[
     "migrations",
 ];
 
+/// Folder names that hold tests wherever they are.
+const TEST_DIRS: &[&str] = &["test", "tests", "__tests__", "spec", "specs", "testdata", "e2e"];
+
 pub struct Ctx<'a> {
     pub repo: &'a dyn Repo,
     /// Folders that hold a project manifest of their own.
@@ -138,6 +141,9 @@ pub fn is_non_app(path: &str, dir: &str) -> bool {
             .unwrap_or(path)
     };
     let mut parts = rel.split('/').peekable();
+    // Below a source root, `example`/`samples`/`docs` are package names
+    // (`src/main/java/com/example/demo`); only test folders still count.
+    let mut in_source_root = false;
     while let Some(part) = parts.next() {
         if parts.peek().is_none() {
             let name = part;
@@ -148,9 +154,14 @@ pub fn is_non_app(path: &str, dir: &str) -> bool {
                 || name.contains("_spec.")
                 || name == "conftest.py";
         }
-        if NON_APP_DIRS.contains(&part) {
+        if in_source_root {
+            if TEST_DIRS.contains(&part) {
+                return true;
+            }
+        } else if NON_APP_DIRS.contains(&part) {
             return true;
         }
+        in_source_root |= part == "src";
     }
     false
 }
@@ -174,5 +185,14 @@ mod tests {
         let ctx = Ctx::new(&repo);
         assert_eq!(ctx.sources("", &[".py"]), vec!["app.py", "pkg/mod.py"]);
         assert_eq!(ctx.sources("worker", &[".py"]), vec!["worker/w.py"]);
+    }
+
+    #[test]
+    fn package_names_below_src_are_not_example_folders() {
+        assert!(!is_non_app("src/main/java/com/example/demo/App.java", ""));
+        assert!(is_non_app("src/test/java/com/example/AppTest.java", ""));
+        assert!(is_non_app("examples/basic/app.py", ""));
+        assert!(is_non_app("svc/docs/conf.py", "svc"));
+        assert!(!is_non_app("svc/app.py", "svc"));
     }
 }

@@ -208,6 +208,14 @@ pub fn looks_secret(name: &str) -> bool {
     if n.ends_with("PUBLIC_KEY") || n.ends_with("PUBLISHABLE_KEY") {
         return false;
     }
+    // Settings *about* a credential (lifetimes, sizes, names) are not credentials.
+    const ABOUT: &[&str] = &[
+        "_MINUTES", "_SECONDS", "_HOURS", "_DAYS", "_TTL", "_EXPIRE", "_EXPIRES", "_EXPIRY", "_EXPIRATION",
+        "_LENGTH", "_SIZE", "_ALGORITHM", "_HEADER", "_PREFIX", "_NAME", "_ENABLED", "_LIFETIME", "_TIMEOUT",
+    ];
+    if ABOUT.iter().any(|s| n.ends_with(s)) {
+        return false;
+    }
     const PARTS: &[&str] = &[
         "SECRET",
         "TOKEN",
@@ -226,6 +234,8 @@ pub fn looks_secret(name: &str) -> bool {
         "DB_URL",
         "DSN",
         "CONNECTION_STRING",
+        // .NET `ConnectionStrings__Name` (configuration key `ConnectionStrings:Name`).
+        "CONNECTIONSTRING",
         "CONN_STR",
         "MONGO_URI",
         "MONGODB_URI",
@@ -252,6 +262,7 @@ mod tests {
             "DB_PASSWORD",
             "AWS_SECRET_ACCESS_KEY",
             "SENTRY_DSN",
+            "ConnectionStrings__Default",
         ] {
             assert!(looks_secret(s), "{s}");
         }

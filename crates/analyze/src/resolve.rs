@@ -46,7 +46,9 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
         }
         let mut primary = others.remove(0);
         for other in others {
-            if other.kind == ServiceKind::Worker {
+            // Named processes (compose services, Procfile entries) are services of their own.
+            let named_apart = other.name.is_some() && primary.name.is_some() && other.name != primary.name;
+            if other.kind == ServiceKind::Worker || named_apart {
                 kept.push(other);
             } else if other.framework.is_some()
                 && other.strength >= 8.0
@@ -81,11 +83,7 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
         match d.kind {
             // Pages and assets inside an app are part of that app; a front end with
             // its own manifest inside a backend folder is a service of its own.
-            ServiceKind::Static => !snapshot.iter().any(|e| {
-                strictly_inside(e)
-                    && (e.kind != ServiceKind::Static || !d.has_manifest)
-                    && !d.has_manifest
-            }),
+            ServiceKind::Static => !snapshot.iter().any(|e| strictly_inside(e) && !d.has_manifest),
             // A Dockerfile inside another service's folder is that service's.
             _ if d.language == Language::Unknown && d.name.is_none() => !snapshot
                 .iter()
@@ -140,26 +138,40 @@ fn absorb(primary: &mut Draft, other: Draft) {
         && matches!(other.language, Language::Javascript | Language::Typescript)
     {
         if let Some(b) = other.builds.iter().max_by_key(|c| c.trust) {
+            let install = other
+                .install
+                .clone()
+                .unwrap_or_else(|| "npm install".into());
+            let assets = format!("{install} && {}", b.value);
             if primary.builds.is_empty() {
-                let install = other
-                    .install
-                    .clone()
-                    .unwrap_or_else(|| "npm install".into());
                 primary.builds.push(Claim {
-                    value: format!("{install} && {}", b.value),
+                    value: assets,
                     trust: b.trust,
                     evidence: b.evidence.clone(),
                 });
-                primary.note("build", b.evidence.clone());
+            } else {
+                // The backend's own build (collectstatic, assets:precompile) runs after
+                // the assets it serves are built.
+                for c in &mut primary.builds {
+                    if !c.value.contains(&assets) {
+                        c.value = format!("{assets} && {}", c.value);
+                    }
+                }
             }
+            primary.note("build", b.evidence.clone());
         }
     }
     for (db, e) in other.databases {
         primary.databases.entry(db).or_insert(e);
     }
     for e in other.env {
-        if !primary.env.iter().any(|x| x.name == e.name) {
-            primary.env.push(e);
+        match primary.env.iter_mut().find(|x| x.name == e.name) {
+            // Two code scans: required only if neither gives a default. A draft
+            // without a manifest (Dockerfile/compose only) never read the code,
+            // so it cannot say a variable the code requires is optional.
+            Some(x) if other.has_manifest => x.required &= e.required,
+            Some(_) => {}
+            None => primary.env.push(e),
         }
     }
     for f in other.findings {
@@ -410,7 +422,16 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
             continue;
         }
         let dir = if s.path == "." { "" } else { s.path.as_str() };
-        let files = ctx.sources(dir, FRONTEND_EXTS);
+        // Tool configuration (vite/webpack dev proxies, cypress, playwright) runs
+        // on the developer's machine, not in a browser.
+        let files: Vec<&str> = ctx
+            .sources(dir, FRONTEND_EXTS)
+            .into_iter()
+            .filter(|f| {
+                let name = file_name(f);
+                !name.contains(".config.") && name != "setupProxy.js" && !name.starts_with("webpack.")
+            })
+            .collect();
         for url in localhost_urls(ctx.repo, &files) {
             let same_origin = url.port == s.port || (url.port.is_none() && s.port == Some(80));
             if same_origin {

@@ -19,6 +19,11 @@ pub fn regex(pattern: &str) -> Regex {
     Regex::new(&asciify(pattern)).unwrap_or_else(|e| panic!("invalid analyzer pattern {pattern:?}: {e}"))
 }
 
+/// [`regex`] for patterns built at run time: the error is returned, not raised.
+pub fn try_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&asciify(pattern))
+}
+
 /// Rewrite Unicode shorthand classes as ASCII ones, inside and outside `[...]`.
 pub fn asciify(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
@@ -178,6 +183,9 @@ pub fn is_placeholder(value: &str) -> bool {
             "changeme",
             "change-me",
             "change_me",
+            "changethis",
+            "change-this",
+            "change_this",
             "xxx",
             "your",
             "example",
@@ -330,6 +338,7 @@ mod tests {
     fn placeholders() {
         assert!(is_placeholder(""));
         assert!(is_placeholder("changeme"));
+        assert!(is_placeholder("changethis"));
         assert!(is_placeholder("your-api-key"));
         assert!(!is_placeholder("sk_live_8f7a6d5c4b3a"));
     }

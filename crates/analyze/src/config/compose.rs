@@ -225,23 +225,60 @@ fn depends_on(v: Option<&Value>) -> Vec<String> {
 /// folder (name, port, databases), or create a Dockerfile-based draft when no
 /// detector recognised the build context.
 pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
-    for cs in services(ctx) {
+    for mut cs in services(ctx) {
+        // `context: .` with `dockerfile: backend/Dockerfile` builds the app in backend/
+        // (the context is wider only so the Dockerfile can copy shared files).
+        if let Some(df_dir) = cs.dockerfile.as_deref().map(crate::repo::parent) {
+            if df_dir != cs.dir
+                && crate::repo::is_under(df_dir, &cs.dir)
+                && drafts
+                    .iter()
+                    .any(|d| d.dir == df_dir && d.language != Language::Unknown)
+            {
+                cs.dir = df_dir.to_string();
+            }
+        }
         let evidence = ev(
             &cs.file,
             Some(cs.line),
             format!("compose service `{}`", cs.name),
         );
-        let idx = drafts
-            .iter()
-            .position(|d| d.dir == cs.dir && d.kind != ServiceKind::Worker && d.name.is_none())
-            .or_else(|| {
-                drafts
-                    .iter()
-                    .position(|d| d.dir == cs.dir && d.name.is_none())
-            });
-        let draft = match idx {
-            Some(i) => &mut drafts[i],
-            None => {
+        // Prefer the language detector's draft for the folder; a second compose
+        // service built from the same context with its own command (web + worker
+        // from one image) becomes a process of its own: same code and install,
+        // its own start and port.
+        let strongest = |pred: &dyn Fn(&Draft) -> bool| {
+            drafts
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.dir == cs.dir && pred(d))
+                .max_by(|a, b| a.1.strength.total_cmp(&b.1.strength))
+                .map(|(i, _)| i)
+        };
+        let sibling = strongest(&|d| d.name.is_some() && d.language != Language::Unknown);
+        let idx = if sibling.is_some() && cs.command.is_some() {
+            None
+        } else {
+            strongest(&|d| d.name.is_none() && d.kind != ServiceKind::Worker)
+                .or_else(|| strongest(&|d| d.name.is_none()))
+        };
+        let draft = match (idx, sibling) {
+            (Some(i), _) => &mut drafts[i],
+            (None, Some(j)) if cs.command.is_some() => {
+                let mut d = drafts[j].clone();
+                d.ports.clear();
+                d.starts.clear();
+                d.release = None;
+                d.findings.retain(|f| f.fix.is_none());
+                d.evidence.remove("name");
+                d.kind = if cs.port.is_some() { ServiceKind::Web } else { ServiceKind::Worker };
+                if d.kind == ServiceKind::Worker {
+                    d.framework = None;
+                }
+                drafts.push(d);
+                drafts.last_mut().expect("just pushed")
+            }
+            _ => {
                 let mut d = Draft::new(&cs.dir, Language::Unknown, ServiceKind::Web);
                 d.strength = 2.0;
                 d.dockerfile = cs
@@ -280,14 +317,14 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             );
         }
         if let Some(cmd) = &cs.command {
-            draft.start(
-                cmd.clone(),
-                Trust::Config,
-                ev(
-                    &cs.file,
-                    Some(cs.line),
-                    format!("compose `{}` command", cs.name),
-                ),
+            // The compose command overrides the image's CMD.
+            draft.starts.insert(
+                0,
+                crate::draft::Claim {
+                    value: cmd.clone(),
+                    trust: Trust::Config,
+                    evidence: ev(&cs.file, Some(cs.line), format!("compose `{}` command", cs.name)),
+                },
             );
         }
         for db in &cs.databases {
@@ -300,8 +337,12 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 ),
             );
         }
+        // Like .env files: the code decides whether a variable it reads is
+        // required; compose only adds names the code scan missed.
         for name in &cs.env {
-            draft.env_var(name, true, &cs.file, cs.line);
+            if !draft.env.iter().any(|v| &v.name == name) {
+                draft.env_var(name, true, &cs.file, cs.line);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::ctx::Ctx;
 use crate::draft::{ev, Draft, Trust};
-use autodeploy_core::Language;
+use autodeploy_core::{Language, ServiceKind};
 
 /// File names recognised as a service's Dockerfile, in order of preference.
 pub const NAMES: &[&str] = &["Dockerfile", "Containerfile", "dockerfile"];
@@ -133,6 +133,22 @@ fn command_text(rest: &str) -> String {
     rest.to_string()
 }
 
+/// Variables that configure the image or its toolchain, not the application.
+fn is_image_plumbing(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "SHELL", "USER", "VIRTUAL_ENV", "DEBIAN_FRONTEND", "JAVA_HOME",
+        "GOPATH", "GOBIN", "GOROOT", "CGO_ENABLED", "GOOS", "GOARCH", "GEM_HOME", "APP_HOME", "CARGO_HOME",
+        "RUSTUP_HOME", "DOTNET_ROOT", "MIX_HOME", "HEX_HOME", "LD_LIBRARY_PATH",
+    ];
+    const PREFIXES: &[&str] = &[
+        "LC_", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONFAULTHANDLER", "PIP_", "POETRY_",
+        "UV_", "PIPENV_", "PDM_", "NPM_CONFIG_", "YARN_", "PNPM_", "COREPACK_", "BUNDLE_", "BUNDLER_", "COMPOSER_",
+        "DOTNET_CLI_", "DOTNET_NOLOGO", "NUGET_", "GRADLE_", "MAVEN_", "NVM_", "NODE_VERSION", "PYTHON_VERSION",
+        "RUBY_VERSION", "GOLANG_VERSION", "PHP_VERSION", "PHPIZE_DEPS", "PHP_INI_DIR",
+    ];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// Language named by a base image (`python:3.12-slim` → python).
 pub fn language_of_image(image: &str) -> Option<Language> {
     let name = image.rsplit('/').next().unwrap_or(image);
@@ -170,7 +186,15 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
         return;
     };
     draft.dockerfile = Some(path.clone());
-    let info = parse(&text);
+    let mut info = parse(&text);
+    // A worker a detector found beside the app (Celery, Sidekiq…) runs its own
+    // command: the image's CMD and ports belong to the web process.
+    if draft.kind == ServiceKind::Worker && draft.name.is_some() {
+        info = DockerInfo {
+            env: info.env,
+            ..DockerInfo::default()
+        };
+    }
     if let Some((p, l)) = info.env_port {
         draft.port(
             p,
@@ -195,8 +219,10 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             ev(&path, Some(l), format!("CMD {cmd}")),
         );
     }
+    // `ENV` is runtime configuration with a value (RAILS_ENV, NODE_ENV…), but
+    // the image's own plumbing (PATH, PYTHONUNBUFFERED, PIP_*…) is not the app's.
     for (name, line) in info.env {
-        if name != "PORT" {
+        if name != "PORT" && !is_image_plumbing(&name) {
             draft.env_var(&name, true, &path, line);
         }
     }

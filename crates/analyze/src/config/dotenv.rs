@@ -56,7 +56,14 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
                     ),
                 );
             }
-            draft.env_var(&e.key, !e.value.is_empty() && !placeholder, &file, e.line);
+            // A placeholder stands for "no value" only where a credential is expected:
+            // `DEBUG=1` or `LOG_LEVEL=info` are real values.
+            let has_value = !(e.value.is_empty() || placeholder && looks_secret(&e.key));
+            // The code is the authority on whether a variable it reads has a
+            // default; a dotenv file only adds names the code scan missed.
+            if !draft.env.iter().any(|v| v.name == e.key) {
+                draft.env_var(&e.key, has_value, &file, e.line);
+            }
             if is_real && looks_secret(&e.key) && !placeholder && !is_local_url(&e.value) {
                 draft.finding(
                     "committed_secret",
@@ -81,4 +88,37 @@ fn is_local_url(v: &str) -> bool {
         || v.contains("@127.0.0.1")
         || v.contains("://localhost")
         || v.starts_with("sqlite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+    use autodeploy_core::{Language, ServiceKind};
+
+    #[test]
+    fn short_values_are_defaults_unless_the_name_is_a_credential() {
+        let repo = MemRepo::new([(
+            ".env",
+            "DEBUG=1\nAPI_KEY=xyz\nSECRET_KEY=changeme\nTOKEN=\n",
+        )]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        apply(&ctx, &mut d);
+        let got: Vec<(&str, bool)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("DEBUG", false),
+                ("API_KEY", true),
+                ("SECRET_KEY", true),
+                ("TOKEN", true)
+            ]
+        );
+        assert!(d.findings.is_empty());
+    }
 }

@@ -36,7 +36,8 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) -> Vec<Draft> {
                     draft.port(p, Trust::Config, ev(&file, line_no, format!("web: {cmd}")));
                 }
             }
-            "release" => {
+            // The release step (migrations) runs once per deployment, with the web process.
+            "release" if draft.kind != ServiceKind::Worker => {
                 draft.release = Some(cmd.to_string());
                 draft.note("release", ev(&file, line_no, format!("release: {cmd}")));
             }
@@ -50,6 +51,9 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) -> Vec<Draft> {
                 w.install = draft.install.clone();
                 w.package_manager = draft.package_manager.clone();
                 w.runtime_version = draft.runtime_version.clone();
+                // Same code, same backing services and settings as the web process.
+                w.databases = draft.databases.clone();
+                w.env = draft.env.clone();
                 w.start(
                     cmd,
                     Trust::Config,

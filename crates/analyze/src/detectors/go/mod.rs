@@ -1,0 +1,661 @@
+//! Go: a `go.mod` module; gin, echo, fiber, chi, gorilla/mux and plain
+//! `net/http` servers; `package main` folders that never listen are workers.
+//!
+//! Frameworks are rows of [`FRAMEWORKS`] (module path, app constructor, the
+//! methods that start its server, default port); databases are rows of
+//! [`DB_DEPS`]. Only DIRECT requirements count — `// indirect` lines are the
+//! dependencies of dependencies. Listen addresses are evaluated by the small
+//! expression reader in [`expr`] (literals, `":" + port`, `fmt.Sprintf`, flag
+//! defaults, the `if port == "" { port = "8080" }` fallback). `listen.rs`
+//! finds where servers start; `scan.rs` reads env vars and database hints;
+//! this file picks the framework, the main package and the commands.
+//!
+//! Not here: building or vetting the code, reading `vendor/`, go.work
+//! workspaces (each module is detected in its own folder), gRPC-only servers.
+
+pub mod expr;
+pub mod gomod;
+mod listen;
+mod scan;
+
+use crate::ctx::Ctx;
+use crate::detectors::{databases_from_deps, Detector};
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::{file_name, join, parent};
+use crate::scan::{line_of, line_text};
+use autodeploy_core::{Database, Language, ServiceKind, Severity};
+use gomod::{strip_major, GoMod};
+use listen::{apply_listen, scan_listens, Listen};
+use regex::Regex;
+use scan::{scan_databases, scan_env};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+pub struct Go;
+
+/// One web framework.
+struct Framework {
+    name: &'static str,
+    /// Module path without its `/vN` suffix.
+    module: &'static str,
+    /// Package name used in code (`gin.Default()`).
+    pkg: &'static str,
+    /// Finds the app/router object.
+    app: &'static str,
+    /// Methods on the app object that start the server with an address argument.
+    methods: &'static [&'static str],
+    /// The framework's documented (or conventional) port.
+    default_port: u16,
+    /// Higher wins when several frameworks are required.
+    rank: u8,
+}
+
+const FRAMEWORKS: &[Framework] = &[
+    Framework {
+        name: "gin",
+        module: "github.com/gin-gonic/gin",
+        pkg: "gin",
+        app: r"\bgin\.(?:Default|New)\s*\(",
+        methods: &["Run", "RunTLS"],
+        default_port: 8080,
+        rank: 5,
+    },
+    Framework {
+        name: "echo",
+        module: "github.com/labstack/echo",
+        pkg: "echo",
+        app: r"\becho\.New\s*\(",
+        methods: &["Start", "StartTLS", "StartAutoTLS"],
+        default_port: 1323,
+        rank: 5,
+    },
+    Framework {
+        name: "fiber",
+        module: "github.com/gofiber/fiber",
+        pkg: "fiber",
+        app: r"\bfiber\.New\s*\(",
+        methods: &["Listen", "ListenTLS"],
+        default_port: 3000,
+        rank: 5,
+    },
+    Framework {
+        name: "chi",
+        module: "github.com/go-chi/chi",
+        pkg: "chi",
+        app: r"\bchi\.(?:NewRouter|NewMux)\s*\(",
+        methods: &[],
+        default_port: 8080,
+        rank: 3,
+    },
+    Framework {
+        name: "gorilla-mux",
+        module: "github.com/gorilla/mux",
+        pkg: "mux",
+        app: r"\bmux\.NewRouter\s*\(",
+        methods: &[],
+        default_port: 8080,
+        rank: 2,
+    },
+];
+
+/// The standard library server (no framework module required).
+const NET_HTTP: &str = "net-http";
+const NET_HTTP_PORT: u16 = 8080;
+
+/// Direct requirement (without `/vN`) → database or cache.
+const DB_DEPS: &[(&str, Database)] = &[
+    ("github.com/lib/pq", Database::Postgresql),
+    ("github.com/jackc/pgx", Database::Postgresql),
+    ("gorm.io/driver/postgres", Database::Postgresql),
+    ("github.com/go-pg/pg", Database::Postgresql),
+    (
+        "github.com/uptrace/bun/driver/pgdriver",
+        Database::Postgresql,
+    ),
+    ("github.com/go-sql-driver/mysql", Database::Mysql),
+    ("gorm.io/driver/mysql", Database::Mysql),
+    ("go.mongodb.org/mongo-driver", Database::Mongodb),
+    ("github.com/redis/go-redis", Database::Redis),
+    ("github.com/go-redis/redis", Database::Redis),
+    ("github.com/gomodule/redigo", Database::Redis),
+    ("github.com/redis/rueidis", Database::Redis),
+    ("github.com/mattn/go-sqlite3", Database::Sqlite),
+    ("modernc.org/sqlite", Database::Sqlite),
+    ("gorm.io/driver/sqlite", Database::Sqlite),
+    ("github.com/glebarez/sqlite", Database::Sqlite),
+];
+
+/// `database/sql` driver names → database.
+/// Libraries whose `env:"NAME"` struct tags name environment variables as is
+/// (others, such as qiangxue/go-env, add a prefix the tag does not show).
+const ENV_TAG_LIBS: &[&str] = &[
+    "github.com/caarlos0/env",
+    "github.com/sethvargo/go-envconfig",
+];
+
+/// Folder names of `package main`s that run background work.
+const WORKER_DIRS: &[&str] = &[
+    "worker",
+    "workers",
+    "consumer",
+    "consumers",
+    "scheduler",
+    "cron",
+    "jobs",
+    "queue",
+    "processor",
+    "subscriber",
+];
+
+/// Preferred folders for the main web binary, after `cmd/server` and `cmd/<module>`.
+const WEB_MAIN_DIRS: &[&str] = &["api", "web", "app", "http", "httpd", "service", "backend"];
+
+static PACKAGE_MAIN: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?m)^package\s+main\b").expect("regex"));
+static FUNC_MAIN: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?m)^func\s+main\s*\(\s*\)").expect("regex"));
+static BUILD_IGNORE: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?m)^//\s*(?:go:build|\+build)\s+ignore\b").expect("regex"));
+static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health-check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
+        .expect("regex")
+});
+
+impl Detector for Go {
+    fn name(&self) -> &'static str {
+        "go"
+    }
+
+    fn markers(&self) -> &'static [&'static str] {
+        &["go.mod", "main.go"]
+    }
+
+    fn detect(&self, ctx: &Ctx, dir: &str) -> Vec<Draft> {
+        let has_mod = ctx.has(dir, "go.mod");
+        if !has_mod && module_above(ctx, dir) {
+            // Part of the module around it.
+            return Vec::new();
+        }
+        let gomod = if has_mod {
+            ctx.read(dir, "go.mod")
+                .map(|t| gomod::parse(&t))
+                .unwrap_or_default()
+        } else {
+            GoMod::default()
+        };
+        let sources = ctx.sources(dir, &[".go"]);
+        if sources.is_empty() {
+            return Vec::new();
+        }
+        analyze_module(ctx, dir, has_mod, &gomod, &sources)
+    }
+}
+
+/// True when a folder above `dir` holds a go.mod.
+fn module_above(ctx: &Ctx, dir: &str) -> bool {
+    let mut d = dir;
+    while !d.is_empty() {
+        d = parent(d);
+        if ctx.has(d, "go.mod") {
+            return true;
+        }
+    }
+    false
+}
+
+/// What the sources of the module say, gathered in one pass.
+#[derive(Default)]
+struct Facts {
+    /// Folder → (file, line of `func main`) of each `package main`.
+    mains: BTreeMap<String, (String, u32)>,
+    listens: Vec<Listen>,
+    /// Framework → first app object (file, line).
+    apps: BTreeMap<&'static str, (String, u32)>,
+}
+
+fn analyze_module(
+    ctx: &Ctx,
+    dir: &str,
+    has_mod: bool,
+    gomod: &GoMod,
+    sources: &[&str],
+) -> Vec<Draft> {
+    let mod_file = join(dir, "go.mod");
+    let mut web = Draft::new(dir, Language::Go, ServiceKind::Web);
+    web.has_manifest = has_mod;
+    web.manifest_name = gomod.short_name();
+    web.package_manager = Some("go".into());
+    if has_mod {
+        web.install = Some("go mod download".into());
+        web.note("language", ev(&mod_file, None, "Go module (go.mod)"));
+    } else {
+        web.note("language", ev(sources[0], None, "Go source"));
+        web.finding(
+            "no_manifest",
+            Severity::Warning,
+            None,
+            None,
+            "Go code without a go.mod: modern Go cannot build it reproducibly; run `go mod init <module path>` and `go mod tidy`, and commit go.mod and go.sum",
+            None,
+        );
+    }
+    if let Some((v, line)) = &gomod.go {
+        web.runtime_version = Some(v.clone());
+        web.note(
+            "runtime_version",
+            ev(&mod_file, Some(*line), format!("go {v}")),
+        );
+    }
+    if has_mod && !ctx.has(dir, "go.sum") && !gomod.requires.is_empty() {
+        web.finding(
+            "no_lockfile",
+            Severity::Info,
+            Some(&mod_file),
+            None,
+            "go.mod requires modules but there is no go.sum, so `go build` refuses to start (missing go.sum entry); run `go mod tidy` and commit go.sum",
+            None,
+        );
+    }
+
+    // Databases from direct requirements.
+    let direct: BTreeMap<String, &gomod::Require> = gomod
+        .direct()
+        .map(|r| (strip_major(&r.path).to_ascii_lowercase(), r))
+        .collect();
+    for (db, module) in databases_from_deps(direct.keys().map(String::as_str), DB_DEPS) {
+        if let Some(r) = direct.get(&module) {
+            web.database(
+                db,
+                ev(
+                    &mod_file,
+                    Some(r.line),
+                    format!("requires {} {}", r.path, r.version),
+                ),
+            );
+        }
+    }
+    let declared: Vec<&Framework> = FRAMEWORKS
+        .iter()
+        .filter(|f| direct.contains_key(f.module))
+        .collect();
+
+    let env_tags = ENV_TAG_LIBS.iter().any(|l| direct.contains_key(*l));
+
+    // One pass over the sources.
+    let apps: Vec<(&Framework, Regex)> = declared
+        .iter()
+        .map(|f| (*f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .collect();
+    let mut facts = Facts::default();
+    for &file in sources {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        if BUILD_IGNORE.is_match(&text) {
+            continue;
+        }
+        if PACKAGE_MAIN.is_match(&text) {
+            if let Some(m) = FUNC_MAIN.find(&text) {
+                facts
+                    .mains
+                    .entry(parent(file).to_string())
+                    .or_insert((file.to_string(), line_of(&text, m.start())));
+            }
+        }
+        for (fw, re) in &apps {
+            if !facts.apps.contains_key(fw.name) {
+                if let Some(m) = re.find(&text) {
+                    facts
+                        .apps
+                        .insert(fw.name, (file.to_string(), line_of(&text, m.start())));
+                }
+            }
+        }
+        scan_listens(file, &text, &declared, &mut facts.listens);
+        scan_env(&mut web, file, &text, env_tags);
+        scan_databases(&mut web, file, &text);
+        if web.health_path.is_none() {
+            if let Some(c) = HEALTH_ROUTE.captures(&text) {
+                let line = line_of(&text, c.get(0).map(|m| m.start()).unwrap_or(0));
+                web.health_path = Some(c[1].to_string());
+                web.note("health_path", ev(file, Some(line), line_text(&text, line)));
+            }
+        }
+    }
+
+    if facts.mains.is_empty() {
+        // A library module: nothing to run.
+        return Vec::new();
+    }
+    let primary = pick_main(dir, &facts, gomod.short_name().as_deref());
+    let others: Vec<&String> = facts.mains.keys().filter(|d| **d != primary).collect();
+    let in_other_main = |f: &str| others.iter().any(|o| parent(f) == o.as_str());
+    let listens: Vec<&Listen> = facts
+        .listens
+        .iter()
+        .filter(|l| !in_other_main(&l.file))
+        .collect();
+
+    // Framework: declared with an app object in code, else declared, else the standard library.
+    let fw = declared
+        .iter()
+        .filter(|f| facts.apps.contains_key(f.name))
+        .max_by_key(|f| f.rank)
+        .or_else(|| declared.iter().max_by_key(|f| f.rank))
+        .copied();
+    if let Some(fw) = fw {
+        let r = direct[fw.module];
+        web.set_framework(
+            fw.name,
+            ev(
+                &mod_file,
+                Some(r.line),
+                format!("requires {} {}", r.path, r.version),
+            ),
+        );
+        web.strength = if facts.apps.contains_key(fw.name) {
+            10.0
+        } else {
+            7.0
+        };
+        web.port(
+            fw.default_port,
+            Trust::Default,
+            ev(&mod_file, None, format!("default port of {}", fw.name)),
+        );
+    } else if let Some(l) = listens.iter().find(|l| l.stdlib) {
+        web.set_framework(
+            NET_HTTP,
+            ev(
+                &l.file,
+                Some(l.line),
+                "serves with the standard library net/http",
+            ),
+        );
+        web.strength = 9.0;
+        web.port(
+            NET_HTTP_PORT,
+            Trust::Default,
+            ev(&mod_file, None, "conventional port of a net/http server"),
+        );
+    } else if !listens.is_empty() {
+        web.strength = 8.0;
+    } else {
+        web.kind = ServiceKind::Worker;
+        web.strength = 5.0;
+        let (file, line) = &facts.mains[&primary];
+        web.note(
+            "kind",
+            ev(file, Some(*line), "package main that never starts a server"),
+        );
+    }
+
+    for l in &listens {
+        apply_listen(ctx, &mut web, l);
+    }
+
+    // Build and start the chosen main package.
+    let (main_file, main_line) = facts.mains[&primary].clone();
+    let bin = binary_name(dir, &primary, gomod);
+    set_build_start(&mut web, dir, &primary, &bin, &main_file, main_line);
+    let mut drafts = vec![];
+
+    // Background workers beside the web binary (cmd/worker …).
+    if web.kind == ServiceKind::Web {
+        for other in &others {
+            let base = file_name(other);
+            if !WORKER_DIRS.contains(&base) && !base.ends_with("-worker") {
+                continue;
+            }
+            if facts
+                .listens
+                .iter()
+                .any(|l| parent(&l.file) == other.as_str())
+            {
+                continue;
+            }
+            let (file, line) = facts.mains[other.as_str()].clone();
+            let mut w = web.clone();
+            w.kind = ServiceKind::Worker;
+            w.framework = None;
+            w.name = Some(base.to_string());
+            w.strength = 5.0;
+            w.ports.clear();
+            w.starts.clear();
+            w.builds.clear();
+            w.health_path = None;
+            w.findings.retain(|f| f.kind != "binds_localhost");
+            for field in ["framework", "port", "health_path", "start", "build"] {
+                w.evidence.remove(field);
+            }
+            w.note(
+                "kind",
+                ev(&file, Some(line), "package main that never starts a server"),
+            );
+            set_build_start(&mut w, dir, other, base, &file, line);
+            drafts.push(w);
+        }
+    }
+    drafts.insert(0, web);
+    drafts
+}
+
+/// The `package main` folder to build as the service.
+fn pick_main(dir: &str, facts: &Facts, module: Option<&str>) -> String {
+    let rank = |d: &String| -> (u8, usize, String) {
+        let rel = rel_to(dir, d);
+        let base = file_name(&rel);
+        let under_cmd = parent(&rel) == "cmd";
+        let own_listen = facts.listens.iter().any(|l| parent(&l.file) == d.as_str());
+        let worker = WORKER_DIRS.contains(&base);
+        let r = if rel == "cmd/server" {
+            0
+        } else if under_cmd && Some(base) == module {
+            1
+        } else if under_cmd && WEB_MAIN_DIRS.contains(&base) {
+            2
+        } else if own_listen {
+            3
+        } else if rel.is_empty() {
+            4
+        } else if worker {
+            7
+        } else if under_cmd {
+            5
+        } else {
+            6
+        };
+        (r, rel.matches('/').count(), rel)
+    };
+    facts
+        .mains
+        .keys()
+        .min_by_key(|d| rank(d))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn rel_to(dir: &str, path: &str) -> String {
+    if dir.is_empty() {
+        path.to_string()
+    } else if path == dir {
+        String::new()
+    } else {
+        path.strip_prefix(dir)
+            .map(|p| p.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| path.to_string())
+    }
+}
+
+/// Binary name: the main folder's name, or the module's for a root main.
+fn binary_name(dir: &str, main_dir: &str, gomod: &GoMod) -> String {
+    let rel = rel_to(dir, main_dir);
+    let name = if rel.is_empty() {
+        gomod.short_name().unwrap_or_else(|| "app".into())
+    } else {
+        file_name(&rel).to_string()
+    };
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        "app".into()
+    } else {
+        clean
+    }
+}
+
+fn set_build_start(d: &mut Draft, dir: &str, main_dir: &str, bin: &str, file: &str, line: u32) {
+    let rel = rel_to(dir, main_dir);
+    let pkg = if rel.is_empty() {
+        ".".to_string()
+    } else {
+        format!("./{rel}")
+    };
+    d.build(
+        format!("go build -o bin/{bin} {pkg}"),
+        Trust::Inferred,
+        ev(file, Some(line), format!("inferred: package main in {pkg}")),
+    );
+    d.start(
+        format!("./bin/{bin}"),
+        Trust::Inferred,
+        ev(
+            file,
+            Some(line),
+            format!("inferred: the binary built from {pkg}"),
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+    use autodeploy_core::Database;
+
+    fn detect(files: &[(&str, &str)]) -> Vec<Draft> {
+        let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+        let ctx = Ctx::new(&repo);
+        Go.detect(&ctx, "")
+    }
+
+    #[test]
+    fn indirect_requirements_do_not_count() {
+        let d = detect(&[
+            (
+                "go.mod",
+                "module x\n\ngo 1.22\n\nrequire (\n\tgithub.com/go-redis/redis/v8 v8.11.5 // indirect\n\tgithub.com/labstack/echo/v4 v4.11.4 // indirect\n)\n",
+            ),
+            ("go.sum", ""),
+            (
+                "main.go",
+                "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.ListenAndServe(\":9000\", nil)\n}\n",
+            ),
+        ]);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].databases.is_empty());
+        assert_eq!(d[0].framework.as_deref(), Some(NET_HTTP));
+        assert!(d[0]
+            .ports
+            .iter()
+            .any(|c| c.value == 9000 && c.trust == Trust::Code));
+    }
+
+    #[test]
+    fn library_module_is_not_a_service() {
+        let d = detect(&[
+            ("go.mod", "module github.com/acme/lib\n\ngo 1.21\n\nrequire github.com/gin-gonic/gin v1.9.1\n"),
+            ("lib.go", "package lib\n\nfunc X() {}\n"),
+        ]);
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn main_that_never_listens_is_a_worker() {
+        let d = detect(&[
+            ("go.mod", "module github.com/acme/poller\n\ngo 1.21\n"),
+            (
+                "main.go",
+                "package main\n\nimport (\"os\"; \"time\")\n\nfunc main() {\n\ttoken := os.Getenv(\"QUEUE_TOKEN\")\n\tfor range time.Tick(time.Second) { _ = token }\n}\n",
+            ),
+        ]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, ServiceKind::Worker);
+        assert_eq!(d[0].starts[0].value, "./bin/poller");
+        assert!(d[0]
+            .env
+            .iter()
+            .any(|e| e.name == "QUEUE_TOKEN" && e.required));
+    }
+
+    #[test]
+    fn redis_options_addr_is_not_a_listen_address() {
+        let d = detect(&[
+            ("go.mod", "module m\n\ngo 1.22\n\nrequire github.com/redis/go-redis/v9 v9.5.1\n"),
+            ("go.sum", ""),
+            (
+                "main.go",
+                "package main\n\nfunc main() {\n\trdb := redis.NewClient(&redis.Options{Addr: \"localhost:6379\"})\n\tsrv := &http.Server{Addr: \":8000\"}\n\tsrv.ListenAndServe()\n\t_ = rdb\n}\n",
+            ),
+        ]);
+        assert_eq!(
+            d[0].databases.keys().copied().collect::<Vec<_>>(),
+            vec![Database::Redis]
+        );
+        let code: Vec<u16> = d[0]
+            .ports
+            .iter()
+            .filter(|c| c.trust == Trust::Code)
+            .map(|c| c.value)
+            .collect();
+        assert_eq!(code, vec![8000]);
+        assert!(d[0].findings.iter().all(|f| f.kind != "binds_localhost"));
+    }
+
+    #[test]
+    fn env_defaults() {
+        let d = detect(&[
+            ("go.mod", "module m\n\ngo 1.22\n\nrequire github.com/caarlos0/env/v10 v10.0.0\n"),
+            (
+                "main.go",
+                "package main\n\nfunc main() {\n\tif os.Getenv(\"DEBUG\") != \"\" {}\n\tlevel := cmp.Or(os.Getenv(\"LOG_LEVEL\"), \"info\")\n\tdsn := mustEnv(\"DSN\")\n\tregion := envOr(\"REGION\", \"eu\")\n\ttype C struct {\n\t\tKey string `env:\"API_KEY,required\"`\n\t\tTTL int `env:\"TTL\" envDefault:\"30\"`\n\t}\n\thttp.ListenAndServe(\":80\", nil)\n}\n",
+            ),
+        ]);
+        let req: BTreeMap<&str, bool> = d[0]
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert!(!req["DEBUG"]);
+        assert!(!req["LOG_LEVEL"]);
+        assert!(req["DSN"]);
+        assert!(!req["REGION"]);
+        assert!(req["API_KEY"]);
+        assert!(!req["TTL"]);
+    }
+
+    #[test]
+    fn main_package_preference() {
+        let d = detect(&[
+            ("go.mod", "module github.com/acme/shop\n\ngo 1.22\n"),
+            ("cmd/tool/main.go", "package main\n\nfunc main() {}\n"),
+            (
+                "cmd/shop/main.go",
+                "package main\n\nfunc main() {\n\thttp.ListenAndServe(\":8080\", nil)\n}\n",
+            ),
+        ]);
+        assert_eq!(d[0].builds[0].value, "go build -o bin/shop ./cmd/shop");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_fragments(src in r#"(package main\n|func main\(\) \{|http\.ListenAndServe\(|http\.Server\{Addr: |r\.Run\(|":"|\+|port|:=| = |os\.Getenv\("PORT"\)|if port == "" \{|\}|\(|\)|fmt\.Sprintf\(|, |"127\.0\.0\.1:|8080|\n|é|`|\*|&|flag\.String\(){0,50}"#) {
+            let _ = detect(&[
+                ("go.mod", "module m\n\nrequire github.com/gin-gonic/gin v1.9.1\n"),
+                ("main.go", src.as_str()),
+            ]);
+        }
+    }
+}

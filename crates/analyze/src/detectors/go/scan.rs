@@ -1,0 +1,134 @@
+//! What a Go source file says besides its listeners: the environment variables
+//! it reads (`os.Getenv` with or without a fallback, `os.LookupEnv`, env
+//! helpers with a default, `env:"…"` struct tags of caarlos0/env-style
+//! libraries) and the databases it connects to (URL literals, `sql.Open`
+//! driver names, gorm dialects).
+//!
+//! Not here: databases from go.mod (see [`super::DB_DEPS`]).
+
+use super::expr::{self, assignment_rhs, GoFile};
+use crate::detectors::database_of_url;
+use crate::draft::{ev, Draft};
+use crate::scan::{each_match, line_text};
+use autodeploy_core::Database;
+use regex::Regex;
+use std::sync::LazyLock;
+
+const SQL_DRIVERS: &[(&str, Database)] = &[
+    ("postgres", Database::Postgresql),
+    ("pgx", Database::Postgresql),
+    ("mysql", Database::Mysql),
+    ("sqlite3", Database::Sqlite),
+    ("sqlite", Database::Sqlite),
+];
+
+static GETENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\bos\.Getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)"#).expect("regex")
+});
+
+static LOOKUPENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\bos\.LookupEnv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)"#).expect("regex")
+});
+
+static HELPER_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\b([A-Za-z_][\w.]*)\(\s*"([A-Z_][A-Z0-9_]*)"\s*(,|\))"#).expect("regex")
+});
+
+static ENV_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"`[^`\n]*\benv:"([A-Z_][A-Z0-9_]*)((?:,\w+)*)"[^`\n]*`"#).expect("regex")
+});
+
+static ENV_DEFAULT_TAG: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"\benvDefault:"([^"]*)""#).expect("regex"));
+
+static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"["`]((?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|rediss?)://[^"`]*)["`]"#)
+        .expect("regex")
+});
+
+static SQL_OPEN: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"\b(?:sql|sqlx|gorm)\.(?:Open|Connect|MustConnect)\s*\(\s*"(\w+)"|"github\.com/jinzhu/gorm/dialects/(\w+)""#,
+    )
+    .expect("regex")
+});
+
+pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) {
+    let go = GoFile::new(text);
+    each_match(text, &GETENV, |line, c| {
+        let name = &c[1];
+        let full = go.line(line);
+        let code = full.trim_start();
+        let call = c.get(0).map(|m| m.as_str()).unwrap_or("");
+        let checked = code.starts_with("if ")
+            || code.starts_with("} else if ")
+            || code.starts_with("switch ")
+            || code.starts_with("case ")
+            || full.contains(&format!("{call} == \"\""))
+            || full.contains(&format!("{call} != \"\""))
+            || full.contains("cmp.Or(")
+            || full.contains("flag.");
+        let fallback = !checked
+            && assigned_ident(full, call).is_some_and(|ident| go.fallback(&ident, line).is_some());
+        web.env_var(name, checked || fallback, file, line);
+    });
+    each_match(text, &LOOKUPENV, |line, c| {
+        web.env_var(&c[1], true, file, line)
+    });
+    each_match(text, &HELPER_ENV, |line, c| {
+        let name = &c[1];
+        if !expr::is_env_helper(name) {
+            return;
+        }
+        let lower = name.to_ascii_lowercase();
+        if &c[3] == "," {
+            web.env_var(&c[2], true, file, line);
+        } else if lower.contains("must") || lower.contains("require") {
+            web.env_var(&c[2], false, file, line);
+        }
+    });
+    if !env_tags {
+        return;
+    }
+    each_match(text, &ENV_TAG, |line, c| {
+        let tag = c.get(0).map(|m| m.as_str()).unwrap_or("");
+        let opts = &c[2];
+        let required = opts.contains(",required") || opts.contains(",notEmpty");
+        let has_default = ENV_DEFAULT_TAG.is_match(tag);
+        web.env_var(&c[1], has_default || !required, file, line);
+    });
+}
+
+/// `port := os.Getenv("PORT")` → `port`.
+fn assigned_ident(line: &str, call: &str) -> Option<String> {
+    let code = expr::strip_comment(line).trim_start();
+    let code = code.strip_prefix("var ").unwrap_or(code);
+    let ident: String = code
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if ident.is_empty() {
+        return None;
+    }
+    let rhs = assignment_rhs(line, &ident)?;
+    rhs.trim_start().starts_with(call).then_some(ident)
+}
+
+pub(super) fn scan_databases(web: &mut Draft, file: &str, text: &str) {
+    each_match(text, &DB_URL_LITERAL, |line, c| {
+        if let Some(db) = database_of_url(&c[1]) {
+            web.database(
+                db,
+                ev(file, Some(line), format!("{} connection URL", db.as_str())),
+            );
+        }
+    });
+    each_match(text, &SQL_OPEN, |line, c| {
+        let Some(driver) = c.get(1).or(c.get(2)).map(|m| m.as_str()) else {
+            return;
+        };
+        if let Some((_, db)) = SQL_DRIVERS.iter().find(|(n, _)| *n == driver) {
+            web.database(*db, ev(file, Some(line), line_text(text, line)));
+        }
+    });
+}

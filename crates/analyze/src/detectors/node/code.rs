@@ -1,0 +1,771 @@
+//! One pass over a Node package's source files: the environment variables it
+//! reads (`process.env.X`, `process.env["X"]`, destructuring, `import.meta.env`,
+//! SvelteKit `$env`), the servers it opens (`.listen(…)` with the port
+//! expression evaluated and the host checked), framework app objects, queue
+//! workers, a health route, and databases named by connection URLs or ORM config.
+//!
+//! Deliberately not here: deciding what the package is — this only reports
+//! facts (and adds env vars, databases and `binds_localhost` findings to the draft).
+
+use super::frameworks::{database_of_dialect, Framework, WorkerLib, ORM_DEPS, WORKERS};
+use super::manifest::Manifest;
+use crate::ctx::Ctx;
+use crate::detectors::database_of_url;
+use crate::draft::{ev, Draft};
+use crate::repo::file_name;
+use crate::scan::{each_match, first_match, line_of, line_text};
+use autodeploy_core::{Severity, SourceFix};
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// A server opened in code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub file: String,
+    pub line: u32,
+    /// The port, when the expression gives one, and the line where it is written.
+    pub port: Option<(u16, u32)>,
+}
+
+/// Everything the sources say, gathered in one pass.
+#[derive(Default)]
+pub struct CodeFacts {
+    /// Framework name → first app object (file, line).
+    pub apps: BTreeMap<&'static str, (String, u32)>,
+    pub listens: Vec<Listen>,
+    /// Worker library → files that process its jobs (file, line), in source order.
+    pub workers: Vec<(&'static WorkerLib, String, u32)>,
+    pub health: Option<(String, String, u32)>,
+}
+
+/// Built-in `import.meta.env` keys (not configuration).
+const META_BUILTINS: &[&str] = &["MODE", "DEV", "PROD", "SSR", "BASE_URL"];
+
+/// Files that only configure tests or linters: their env reads are CI concerns.
+const TOOLING_FILES: &[&str] = &[
+    "jest.config",
+    "vitest.config",
+    "playwright.config",
+    "cypress.config",
+    "karma.conf",
+    "eslint.config",
+    ".eslintrc",
+    "prettier.config",
+    ".prettierrc",
+    "commitlint.config",
+    "lint-staged.config",
+    "babel.config",
+    "postcss.config",
+    "tailwind.config",
+    "stylelint.config",
+];
+
+/// Browser-side component files: no servers are opened there.
+const COMPONENT_EXTS: &[&str] = &[".jsx", ".tsx", ".vue", ".svelte", ".astro"];
+
+const DEFAULT_SUFFIX: &str = r"(\s*\)?\s*(?:\|\||\?\?|[!=]==?))?";
+
+static ENV_DOT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(&format!(
+        r"\bprocess\s*\.\s*env\s*\.\s*([A-Za-z_][A-Za-z0-9_]*){DEFAULT_SUFFIX}"
+    ))
+    .expect("regex")
+});
+static ENV_INDEX: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(&format!(
+        r#"\bprocess\s*\.\s*env\s*\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\]{DEFAULT_SUFFIX}"#
+    ))
+    .expect("regex")
+});
+static ENV_DESTRUCTURE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\b(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\s*\.\s*env\b").expect("regex")
+});
+static META_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(&format!(
+        r"\bimport\.meta\.env\.([A-Z_][A-Z0-9_]*){DEFAULT_SUFFIX}"
+    ))
+    .expect("regex")
+});
+static SVELTE_STATIC_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\bimport\s*\{([^}]*)\}\s*from\s*['"]\$env/static/(?:private|public)['"]"#)
+        .expect("regex")
+});
+static SVELTE_DYNAMIC_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(&format!(r"\benv\.([A-Z_][A-Z0-9_]*){DEFAULT_SUFFIX}")).expect("regex")
+});
+static LISTEN: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\.listen\s*\(").expect("regex"));
+static SERVER_OPTIONS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\bHapi\s*\.\s*[sS]erver\s*\(|\bnew\s+Hapi\s*\.\s*Server\s*\(|\bserve\s*\(")
+        .expect("regex")
+});
+static FALLBACK: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"(?:\|\||\?\?)\s*\(?\s*['"`]?(\d{2,5})['"`]?"#).expect("regex"));
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"^['"`]?(\d{2,5})['"`]?$"#).expect("regex"));
+static CALL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"^(?:Number|parseInt|parseFloat|String|normalizePort|toNumber|Math\.floor|\+)\s*\(")
+        .expect("regex")
+});
+static IDENT: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"^[A-Za-z_$][\w$]*$").expect("regex"));
+static MEMBER: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$").expect("regex"));
+static APP_GET_PORT: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"^\w+\.get\(\s*['"]port['"]\s*\)$"#).expect("regex"));
+static APP_SET_PORT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\.set\(\s*['"]port['"]\s*,\s*([^\n;]+?)\)\s*;?\s*$"#).expect("regex")
+});
+static PORT_KEY: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?m)\b(?:port|PORT)\s*:\s*([^,\n}]+)").expect("regex"));
+static DB_URL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"['"`]((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss)://[^'"`\s]*)"#,
+    )
+    .expect("regex")
+});
+static DIALECT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\b['"]?(?:client|dialect|type|provider|driver)['"]?\s*:\s*['"]([\w-]+)['"]"#)
+        .expect("regex")
+});
+static HEALTH: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\.(?:get|all|head|route)\s*\(\s*['"`](/(?:api/)?(?:healthz?|health-check|healthcheck|ping|status|_health|livez|readyz))['"`]"#)
+        .expect("regex")
+});
+static NEST_HEALTH: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"@Controller\s*\(\s*['"`]/?((?:api/)?(?:healthz?|health-check|healthcheck|ping|status))['"`]\s*\)"#)
+        .expect("regex")
+});
+
+/// True for config files of test runners, linters and CSS tools (their env
+/// reads are CI concerns, not the app's).
+pub fn is_tooling_file(path: &str) -> bool {
+    let name = file_name(path);
+    TOOLING_FILES.iter().any(|t| name.starts_with(t))
+}
+
+/// Scan `files` (repo-relative) of the package `m`.
+pub fn scan(
+    ctx: &Ctx,
+    draft: &mut Draft,
+    files: &[String],
+    m: &Manifest,
+    frameworks: &[&'static Framework],
+) -> CodeFacts {
+    let mut facts = CodeFacts::default();
+    let apps: Vec<(&'static Framework, Regex)> = frameworks
+        .iter()
+        .filter_map(|f| {
+            f.app
+                .map(|p| (*f, crate::scan::try_regex(p).expect("framework pattern")))
+        })
+        .collect();
+    let workers: Vec<(&'static WorkerLib, Regex)> = WORKERS
+        .iter()
+        .filter(|w| m.declares(w.dep))
+        .map(|w| (w, crate::scan::try_regex(w.pattern).expect("worker pattern")))
+        .collect();
+    let orm = ORM_DEPS.iter().any(|d| m.deps.contains_key(*d));
+    let config_texts: Vec<(String, std::sync::Arc<str>)> = files
+        .iter()
+        .filter(|f| {
+            let n = file_name(f).to_ascii_lowercase();
+            n.contains("config") || n.starts_with("env.") || n.starts_with(".env")
+        })
+        .filter_map(|f| ctx.read_path(f).map(|t| (f.clone(), t)))
+        .collect();
+
+    for file in files {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        if is_tooling_file(file) {
+            continue;
+        }
+        scan_env(draft, file, &text);
+        let component = COMPONENT_EXTS.iter().any(|e| file.ends_with(e));
+        if !component {
+            for (fw, re) in &apps {
+                if facts.apps.contains_key(fw.name) {
+                    continue;
+                }
+                if let Some((line, _)) = first_match(&text, re) {
+                    facts.apps.insert(fw.name, (file.clone(), line));
+                }
+            }
+            scan_servers(draft, file, &text, &config_texts, &mut facts);
+            for (w, re) in &workers {
+                if imports(&text, w.dep) {
+                    if let Some((line, _)) = first_match(&text, re) {
+                        facts.workers.push((w, file.clone(), line));
+                    }
+                }
+            }
+        }
+        each_match(&text, &DB_URL, |line, c| {
+            if let Some(db) = database_of_url(&c[1]) {
+                draft.database(
+                    db,
+                    ev(file, Some(line), format!("{} connection URL", db.as_str())),
+                );
+            }
+        });
+        if orm {
+            each_match(&text, &DIALECT, |line, c| {
+                if let Some(db) = database_of_dialect(&c[1]) {
+                    draft.database(db, ev(file, Some(line), line_text(&text, line)));
+                }
+            });
+        }
+        if facts.health.is_none() {
+            if let Some((line, c)) = first_match(&text, &HEALTH) {
+                facts.health = Some((c[1].to_string(), file.clone(), line));
+            } else if let Some((line, c)) = first_match(&text, &NEST_HEALTH) {
+                facts.health = Some((format!("/{}", &c[1]), file.clone(), line));
+            }
+        }
+    }
+    facts
+}
+
+/// True when `text` imports or requires package `dep`.
+fn imports(text: &str, dep: &str) -> bool {
+    text.contains(&format!("'{dep}'")) || text.contains(&format!("\"{dep}\""))
+}
+
+/// Environment variable reads in one file.
+pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
+    if !text.contains("env") {
+        return;
+    }
+    for re in [&*ENV_DOT, &*ENV_INDEX] {
+        each_match(text, re, |line, c| {
+            // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
+            if !c[1].starts_with("npm_") {
+                draft.env_var(&c[1], c.get(2).is_some(), file, line)
+            }
+        });
+    }
+    each_match(text, &ENV_DESTRUCTURE, |line, c| {
+        for part in c[1].split(',') {
+            let part = part.trim();
+            if part.starts_with("...") {
+                continue;
+            }
+            let (name_alias, default) = match part.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (part, false),
+            };
+            let name = name_alias.split(':').next().unwrap_or("").trim();
+            draft.env_var(name, default, file, line);
+        }
+    });
+    each_match(text, &META_ENV, |line, c| {
+        if !META_BUILTINS.contains(&&c[1]) {
+            draft.env_var(&c[1], c.get(2).is_some(), file, line);
+        }
+    });
+    each_match(text, &SVELTE_STATIC_ENV, |line, c| {
+        for part in c[1].split(',') {
+            let name = part.split(" as ").next().unwrap_or("").trim();
+            draft.env_var(name, false, file, line);
+        }
+    });
+    if text.contains("$env/dynamic/") {
+        each_match(text, &SVELTE_DYNAMIC_ENV, |line, c| {
+            draft.env_var(&c[1], c.get(2).is_some(), file, line)
+        });
+    }
+}
+
+/// `.listen(…)` calls and server option objects: ports and loopback binds.
+fn scan_servers(
+    draft: &mut Draft,
+    file: &str,
+    text: &str,
+    configs: &[(String, std::sync::Arc<str>)],
+    facts: &mut CodeFacts,
+) {
+    for mat in LISTEN.find_iter(text) {
+        let open = mat.end() - 1;
+        let Some(args) = call_args(text, open) else {
+            continue;
+        };
+        let args_at = open + 1;
+        let parts = split_top(args);
+        let first = parts.first().map(|(s, _)| s.trim()).unwrap_or("");
+        if first.contains("=>") || first.starts_with("function") || first.starts_with("async") {
+            continue; // `history.listen(cb)`, event emitters
+        }
+        let line = line_of(text, mat.start());
+        let mut listen = Listen {
+            file: file.to_string(),
+            line,
+            port: None,
+        };
+        if first.starts_with('{') {
+            object_options(
+                draft,
+                file,
+                text,
+                first,
+                args_at + parts[0].1,
+                configs,
+                &mut listen,
+            );
+        } else if !first.is_empty() {
+            listen.port = eval_port(first, text, configs, 0).map(|(p, l)| (p, l.unwrap_or(line)));
+            if let Some((host, off)) = parts.get(1) {
+                check_host(
+                    draft,
+                    file,
+                    text,
+                    host.trim(),
+                    args_at + off + leading_ws(host),
+                );
+            }
+        }
+        facts.listens.push(listen);
+    }
+    for mat in SERVER_OPTIONS.find_iter(text) {
+        let open = mat.end() - 1;
+        let Some(args) = call_args(text, open) else {
+            continue;
+        };
+        let parts = split_top(args);
+        let Some((first, off)) = parts.first() else {
+            continue;
+        };
+        let first_t = first.trim();
+        if !first_t.starts_with('{') || !PORT_KEY.is_match(first_t) && !first_t.contains("host") {
+            continue;
+        }
+        let mut listen = Listen {
+            file: file.to_string(),
+            line: line_of(text, mat.start()),
+            port: None,
+        };
+        object_options(
+            draft,
+            file,
+            text,
+            first_t,
+            open + 1 + off + leading_ws(first),
+            configs,
+            &mut listen,
+        );
+        if listen.port.is_some() {
+            facts.listens.push(listen);
+        }
+    }
+}
+
+fn leading_ws(s: &str) -> usize {
+    s.len() - s.trim_start().len()
+}
+
+/// `{ port: 3000, host: '127.0.0.1' }` (object at byte `at` of `text`).
+fn object_options(
+    draft: &mut Draft,
+    file: &str,
+    text: &str,
+    obj: &str,
+    at: usize,
+    configs: &[(String, std::sync::Arc<str>)],
+    listen: &mut Listen,
+) {
+    let inner = obj.trim_start_matches('{').trim_end_matches('}');
+    let inner_at = at + (obj.len() - obj.trim_start_matches('{').len());
+    for (part, off) in split_top(inner) {
+        let t = part.trim();
+        let (key, value) = match t.split_once(':') {
+            Some((k, v)) => (k.trim().trim_matches(['"', '\'']), v.trim()),
+            None => (t, t), // shorthand `{ port, host }`
+        };
+        let value_at = inner_at + off + part.find(value).unwrap_or(0);
+        match key {
+            "port" => {
+                listen.port = eval_port(value, text, configs, 0)
+                    .map(|(p, l)| (p, l.unwrap_or_else(|| line_of(text, value_at))));
+            }
+            "host" | "hostname" => check_host(draft, file, text, value, value_at),
+            _ => {}
+        }
+    }
+}
+
+/// Report a host expression that binds loopback only (a literal, or a variable set to one).
+fn check_host(draft: &mut Draft, file: &str, text: &str, expr: &str, at: usize) {
+    if let Some(lit) = loopback_literal(expr) {
+        let line = line_of(text, at);
+        bind_finding(draft, file, line, lit);
+        return;
+    }
+    if IDENT.is_match(expr) {
+        if let Some((decl, line)) = declaration(text, expr) {
+            if let Some(lit) = quoted_loopback_in(&decl) {
+                bind_finding(draft, file, line, lit);
+            }
+        }
+    }
+}
+
+/// The expression itself when it is a quoted loopback host.
+fn loopback_literal(expr: &str) -> Option<&str> {
+    let e = expr.trim();
+    let unq = e.trim_matches(['"', '\'', '`']);
+    (e.len() == unq.len() + 2 && is_loopback(unq)).then_some(e)
+}
+
+/// A quoted loopback host inside an expression (`process.env.HOST || 'localhost'`).
+fn quoted_loopback_in(expr: &str) -> Option<&str> {
+    static Q: LazyLock<Regex> =
+        LazyLock::new(|| crate::scan::try_regex(r#"['"`](?:127\.0\.0\.1|localhost|::1)['"`]"#).expect("regex"));
+    Q.find(expr).map(|m| m.as_str())
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+}
+
+fn bind_finding(draft: &mut Draft, file: &str, line: u32, quoted: &str) {
+    let q = quoted.chars().next().unwrap_or('\'');
+    draft.finding(
+        "binds_localhost",
+        Severity::Warning,
+        Some(file),
+        Some(line),
+        format!(
+            "{file}:{line} binds the server to {}, so nothing outside this machine can reach it; \
+             listen on 0.0.0.0 instead (autodeploy does so in its copy)",
+            quoted.trim_matches(['"', '\'', '`'])
+        ),
+        Some(SourceFix {
+            file: file.to_string(),
+            line,
+            find: quoted.to_string(),
+            replace: format!("{q}0.0.0.0{q}"),
+        }),
+    );
+}
+
+/// The text between the parenthesis at byte `open` and its match (capped).
+fn call_args(text: &str, open: usize) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let end = (open + 2000).min(bytes.len());
+    let mut i = open;
+    while i < end {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' | b'{' | b'[' => depth += 1,
+                b')' | b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return text.get(open + 1..i);
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Split at top-level commas: (part, byte offset of the part).
+fn split_top(s: &str) -> Vec<(&str, usize)> {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' | b'{' | b'[' => depth += 1,
+                b')' | b'}' | b']' => depth -= 1,
+                b',' if depth == 0 => {
+                    out.push((&s[start..i], start));
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    if start < s.len() && !s[start..].trim().is_empty() {
+        out.push((&s[start..], start));
+    }
+    out
+}
+
+/// `const NAME = expr` in `text`: (expr, line).
+fn declaration(text: &str, name: &str) -> Option<(String, u32)> {
+    let re = crate::scan::try_regex(&format!(
+        r"(?m)\b(?:const|let|var)\s+{}\s*(?::\s*[\w<>|\s]+?)?\s*=\s*([^;\n]+)",
+        regex::escape(name)
+    ))
+    .ok()?;
+    let (line, c) = first_match(text, &re)?;
+    Some((c[1].trim().to_string(), line))
+}
+
+/// Destructuring default `const { NAME = 3000 } = process.env` in `text`: (value, line).
+fn destructured_default(text: &str, name: &str) -> Option<(u16, u32)> {
+    let mut found = None;
+    each_match(text, &ENV_DESTRUCTURE, |line, c| {
+        if found.is_some() {
+            return;
+        }
+        for part in c[1].split(',') {
+            if let Some((n, v)) = part.split_once('=') {
+                let n = n.split(':').map(str::trim).collect::<Vec<_>>();
+                if n.contains(&name) {
+                    if let Some(p) = NUMBER.captures(v.trim()).and_then(|c| c[1].parse().ok()) {
+                        found = Some((p, line));
+                    }
+                }
+            }
+        }
+    });
+    found
+}
+
+/// Evaluate a port expression: literal, env lookup with a default, a wrapper
+/// call, a variable declared in the file, `app.get('port')`, `config.port`.
+/// Returns the port and, when it came from elsewhere, the line it is written on.
+pub fn eval_port(
+    expr: &str,
+    text: &str,
+    configs: &[(String, std::sync::Arc<str>)],
+    depth: u8,
+) -> Option<(u16, Option<u32>)> {
+    let e = expr.trim().trim_end_matches(';').trim();
+    if depth > 4 || e.is_empty() {
+        return None;
+    }
+    let valid = |p: u16| (p > 0).then_some(p);
+    if let Some(c) = NUMBER.captures(e) {
+        return c[1].parse().ok().and_then(valid).map(|p| (p, None));
+    }
+    if let Some(c) = FALLBACK.captures(e) {
+        return c[1].parse().ok().and_then(valid).map(|p| (p, None));
+    }
+    if CALL.is_match(e) {
+        let open = e.find('(')?;
+        let inner = call_args(e, open)?;
+        let first = split_top(inner).first().map(|(s, _)| *s).unwrap_or("");
+        return eval_port(first, text, configs, depth + 1);
+    }
+    if let Some(inner) = e.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
+        return eval_port(inner, text, configs, depth + 1);
+    }
+    if APP_GET_PORT.is_match(e) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(c) = APP_SET_PORT.captures(line) {
+                let v = eval_port(&c[1], text, configs, depth + 1)?;
+                return Some((v.0, v.1.or(Some(i as u32 + 1))));
+            }
+        }
+        return None;
+    }
+    if IDENT.is_match(e) {
+        if let Some((decl, line)) = declaration(text, e) {
+            return eval_port(&decl, text, configs, depth + 1).map(|(p, l)| (p, l.or(Some(line))));
+        }
+        return destructured_default(text, e).map(|(p, l)| (p, Some(l)));
+    }
+    if MEMBER.is_match(e) && e.to_ascii_lowercase().ends_with("port") && !e.starts_with("process.")
+    {
+        // `config.port`: a `port:` key in this file or a config module.
+        let here = std::iter::once(text).chain(configs.iter().map(|(_, t)| &**t));
+        for t in here {
+            if let Some((line, c)) = first_match(t, &PORT_KEY) {
+                if std::ptr::eq(t, text) {
+                    if let Some((p, l)) = eval_port(&c[1], t, &[], depth + 1) {
+                        return Some((p, l.or(Some(line))));
+                    }
+                } else if let Some((p, _)) = eval_port(&c[1], t, &[], depth + 1) {
+                    // Evidence stays on the listen line: the value lives in another file.
+                    return Some((p, None));
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use autodeploy_core::{Language, ServiceKind};
+
+    fn port(expr: &str, text: &str) -> Option<u16> {
+        eval_port(expr, text, &[], 0).map(|p| p.0)
+    }
+
+    #[test]
+    fn port_expressions() {
+        assert_eq!(port("3000", ""), Some(3000));
+        assert_eq!(port("'8080'", ""), Some(8080));
+        assert_eq!(port("process.env.PORT || 3000", ""), Some(3000));
+        assert_eq!(port("process.env.PORT ?? 3000", ""), Some(3000));
+        assert_eq!(
+            port("parseInt(process.env.PORT ?? \"8080\", 10)", ""),
+            Some(8080)
+        );
+        assert_eq!(port("Number(process.env.PORT) || 4000", ""), Some(4000));
+        assert_eq!(port("+(process.env.PORT || '5000')", ""), Some(5000));
+        assert_eq!(port("process.env.PORT", ""), None);
+        assert_eq!(
+            port("normalizePort(process.env.PORT || '3000')", ""),
+            Some(3000)
+        );
+        let text = "const PORT = process.env.PORT || 8000;\napp.listen(PORT);\n";
+        assert_eq!(eval_port("PORT", text, &[], 0), Some((8000, Some(1))));
+        let text = "let port: number = Number(process.env.PORT ?? 4000)\n";
+        assert_eq!(port("port", text), Some(4000));
+        let text = "const { PORT = 3001, HOST } = process.env;\n";
+        assert_eq!(port("PORT", text), Some(3001));
+        let text = "app.set('port', process.env.PORT || 5050);\nserver.listen(app.get('port'));\n";
+        assert_eq!(
+            eval_port("app.get('port')", text, &[], 0),
+            Some((5050, Some(1)))
+        );
+        let cfg: Vec<(String, std::sync::Arc<str>)> = vec![(
+            "config.js".into(),
+            "module.exports = { port: process.env.PORT || 7000 }".into(),
+        )];
+        assert_eq!(eval_port("config.port", "", &cfg, 0), Some((7000, None)));
+        assert_eq!(port("PORT", "const PORT = PORT;"), None);
+    }
+
+    fn draft() -> Draft {
+        Draft::new("", Language::Javascript, ServiceKind::Web)
+    }
+
+    #[test]
+    fn env_reads() {
+        let mut d = draft();
+        scan_env(
+            &mut d,
+            "a.js",
+            r#"const a = process.env.A;
+const b = process.env.B || 'x';
+const c = process.env["C"];
+const { D, E = "1", F: f } = process.env;
+if (process.env.NODE_ENV === 'production') {}
+const v = import.meta.env.VITE_X ?? '/api';
+const m = import.meta.env.MODE;
+"#,
+        );
+        let got: Vec<(&str, bool)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("A", true),
+                ("B", false),
+                ("NODE_ENV", false),
+                ("C", true),
+                ("D", true),
+                ("E", false),
+                ("F", true),
+                ("VITE_X", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn svelte_env() {
+        let mut d = draft();
+        scan_env(
+            &mut d,
+            "x.ts",
+            "import { DATABASE_URL, PUBLIC_X as x } from '$env/static/private';\n",
+        );
+        scan_env(
+            &mut d,
+            "y.ts",
+            "import { env } from '$env/dynamic/private';\nconst k = env.API_KEY ?? '';\n",
+        );
+        let got: Vec<&str> = d.env.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(got, vec!["DATABASE_URL", "PUBLIC_X", "API_KEY"]);
+    }
+
+    fn servers(text: &str) -> (Vec<Listen>, Draft) {
+        let mut d = draft();
+        let mut facts = CodeFacts::default();
+        scan_servers(&mut d, "s.js", text, &[], &mut facts);
+        (facts.listens, d)
+    }
+
+    #[test]
+    fn listen_calls_and_hosts() {
+        let (l, d) = servers("app.listen(3000, '127.0.0.1', () => {});\n");
+        assert_eq!(l[0].port, Some((3000, 1)));
+        let fix = d.findings[0].fix.as_ref().unwrap();
+        assert_eq!(
+            (fix.find.as_str(), fix.replace.as_str()),
+            ("'127.0.0.1'", "'0.0.0.0'")
+        );
+
+        let (l, d) = servers("await fastify.listen({ port: 8080, host: \"localhost\" })\n");
+        assert_eq!(l[0].port, Some((8080, 1)));
+        assert_eq!(d.findings[0].fix.as_ref().unwrap().find, "\"localhost\"");
+
+        let (l, d) = servers("const HOST = process.env.HOST || 'localhost';\nconst port = 4000;\n\nserver.listen(port, HOST);\n");
+        assert_eq!(l[0].port, Some((4000, 2)));
+        assert_eq!(d.findings[0].line, Some(1));
+
+        let (l, d) = servers("const server = Hapi.server({\n  port: 3000,\n  host: 'localhost'\n});\nawait server.start();\n");
+        assert_eq!(l[0].port, Some((3000, 2)));
+        assert_eq!(d.findings[0].line, Some(3));
+
+        let (l, d) =
+            servers("history.listen((loc) => track(loc));\napp.listen(process.env.PORT);\n");
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].port, None);
+        assert!(d.findings.is_empty());
+
+        let (l, _) =
+            servers("http.createServer(app).listen(process.env.PORT || 3000, '0.0.0.0');\n");
+        assert_eq!(l[0].port, Some((3000, 1)));
+
+        let (l, _) = servers("serve({ fetch: app.fetch, port: 8787 })\n");
+        assert_eq!(l[0].port, Some((8787, 1)));
+    }
+
+    #[test]
+    fn split_and_args() {
+        assert_eq!(call_args("f(a, (b, c), 'x)')", 1), Some("a, (b, c), 'x)'"));
+        let parts: Vec<&str> = split_top("a, {b: 1, c: 2}, 'x,y'")
+            .into_iter()
+            .map(|p| p.0.trim())
+            .collect();
+        assert_eq!(parts, vec!["a", "{b: 1, c: 2}", "'x,y'"]);
+    }
+}

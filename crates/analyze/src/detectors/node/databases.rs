@@ -1,0 +1,91 @@
+//! Databases a Node package names outside its code: direct dependencies
+//! (`dependencies` only, never devDependencies), the Prisma schema's datasource
+//! (and the env vars it reads), TypeORM's `ormconfig.json`.
+//!
+//! Deliberately not here: connection URLs and ORM dialects in source files (`code.rs`).
+
+use super::frameworks::{database_of_dialect, DB_DEPS};
+use super::manifest::Manifest;
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft};
+use crate::repo::join;
+use crate::scan::first_match;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Databases from direct dependencies, in table order (so `redis` rather than
+/// `connect-redis` is the evidence).
+pub(super) fn from_dependencies(m: &Manifest, draft: &mut Draft) {
+    for (dep, db) in DB_DEPS {
+        if let Some(e) = m.deps.get(*dep) {
+            draft.database(
+                *db,
+                ev(&m.file, e.line, format!("depends on {dep}@{}", e.value)),
+            );
+        }
+    }
+}
+
+pub(super) static PRISMA_DATASOURCE: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?s)\bdatasource\s+\w+\s*\{(.*?)\}").expect("regex"));
+
+pub(super) static PRISMA_PROVIDER: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"\bprovider\s*=\s*"(\w+)""#).expect("regex"));
+
+pub(super) static PRISMA_ENV: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r#"\benv\(\s*"([A-Za-z_]\w*)"\s*\)"#).expect("regex"));
+
+/// `datasource db { provider = "postgresql"; url = env("DATABASE_URL") }` in the Prisma schema.
+pub(super) fn prisma(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft) {
+    let mut candidates: Vec<String> = Vec::new();
+    if let Some(p) = &m.prisma_schema {
+        candidates.push(join(dir, p));
+    }
+    candidates.push(join(dir, "prisma/schema.prisma"));
+    candidates.push(join(dir, "schema.prisma"));
+    let schema_dir = join(dir, "prisma/schema");
+    candidates.extend(
+        ctx.index()
+            .names_in(&schema_dir)
+            .filter(|n| n.ends_with(".prisma"))
+            .map(|n| join(&schema_dir, n)),
+    );
+    for file in candidates {
+        let Some(text) = ctx.read_path(&file) else {
+            continue;
+        };
+        let Some(block) = PRISMA_DATASOURCE.captures(&text) else {
+            continue;
+        };
+        let body = block.get(1).expect("group");
+        let at = body.start();
+        if let Some(c) = PRISMA_PROVIDER.captures(body.as_str()) {
+            let line = crate::scan::line_of(&text, at + c.get(0).map_or(0, |g| g.start()));
+            if let Some(db) = database_of_dialect(&c[1]) {
+                draft.database(
+                    db,
+                    ev(&file, Some(line), format!("provider = \"{}\"", &c[1])),
+                );
+            }
+        }
+        for c in PRISMA_ENV.captures_iter(body.as_str()) {
+            let line = crate::scan::line_of(&text, at + c.get(0).map_or(0, |g| g.start()));
+            draft.env_var(&c[1], false, &file, line);
+        }
+        return;
+    }
+}
+
+/// TypeORM's `ormconfig.json` `"type": "postgres"`.
+pub(super) fn ormconfig(ctx: &Ctx, dir: &str, draft: &mut Draft) {
+    static TYPE: LazyLock<Regex> =
+        LazyLock::new(|| crate::scan::try_regex(r#""type"\s*:\s*"([\w-]+)""#).expect("regex"));
+    let file = join(dir, "ormconfig.json");
+    if let Some(text) = ctx.read_path(&file) {
+        if let Some((line, c)) = first_match(&text, &TYPE) {
+            if let Some(db) = database_of_dialect(&c[1]) {
+                draft.database(db, ev(&file, Some(line), format!("type {}", &c[1])));
+            }
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! Unit tests of the Node detector over in-memory repositories.
+
+use super::*;
+use crate::repo::MemRepo;
+
+fn detect(files: &[(&str, &str)], dir: &str) -> Vec<Draft> {
+    let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+    let ctx = Ctx::new(&repo);
+    Node.detect(&ctx, dir)
+}
+
+fn starts(d: &Draft) -> Vec<(&str, Trust)> {
+    d.starts
+        .iter()
+        .map(|c| (c.value.as_str(), c.trust))
+        .collect()
+}
+
+fn kinds(d: &Draft) -> Vec<&str> {
+    d.findings.iter().map(|f| f.kind.as_str()).collect()
+}
+
+#[test]
+fn workspace_root_is_weak_and_startless() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"private": true, "workspaces": ["packages/*"], "scripts": {"start": "turbo run start", "dev": "turbo dev", "build": "turbo build"}, "devDependencies": {"turbo": "^2"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("packages/api/package.json", r#"{"name": "api"}"#),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 1);
+    let d = &drafts[0];
+    assert!(d.strength <= 2.5, "{}", d.strength);
+    assert!(d.framework.is_none());
+    assert!(d.starts.is_empty());
+    assert!(d.findings.is_empty());
+}
+
+#[test]
+fn tooling_beside_another_backend_is_weak_and_quiet() {
+    let drafts = detect(
+        &[
+            ("requirements.txt", "django==5.0\n"),
+            (
+                "package.json",
+                r#"{"scripts": {"build": "tailwindcss -o static/app.css", "watch": "tailwindcss --watch"}, "devDependencies": {"tailwindcss": "^3", "vite": "^5"}}"#,
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert!(d.strength <= 3.0, "{}", d.strength);
+    assert!(d.findings.is_empty(), "{:?}", kinds(d));
+    assert_eq!(d.builds[0].value, "npm run build");
+    assert_eq!(d.install.as_deref(), Some("npm install"));
+}
+
+#[test]
+fn dev_dependencies_name_no_database() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"main": "index.js", "dependencies": {"express": "4"}, "devDependencies": {"pg": "8", "mongodb-memory-server": "9", "sqlite3": "5"}}"#,
+            ),
+            (
+                "index.js",
+                "const app = require('express')();\napp.listen(3000);\n",
+            ),
+        ],
+        "",
+    );
+    assert!(drafts[0].databases.is_empty());
+    assert_eq!(drafts[0].framework.as_deref(), Some("express"));
+    assert_eq!(starts(&drafts[0]), vec![("node index.js", Trust::Inferred)]);
+}
+
+#[test]
+fn console_script_is_a_worker() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"name": "bot", "scripts": {"start": "node bot.js"}, "dependencies": {"discord.js": "14"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("bot.js", "const { Client } = require('discord.js');\nnew Client().login(process.env.DISCORD_TOKEN);\n"),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].kind, ServiceKind::Worker);
+    assert_eq!(starts(&drafts[0]), vec![("npm start", Trust::Config)]);
+    assert!(drafts[0].ports.is_empty());
+}
+
+#[test]
+fn standalone_bullmq_worker_is_the_package() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"name": "jobs", "dependencies": {"bullmq": "5"}, "scripts": {"dev": "tsx watch src/worker.ts", "build": "tsc"}, "devDependencies": {"typescript": "5"}}"#,
+            ),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            (
+                "tsconfig.json",
+                r#"{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}"#,
+            ),
+            (
+                "src/worker.ts",
+                "import { Worker } from 'bullmq';\nnew Worker<Job>('q', async () => {});\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 1);
+    let w = &drafts[0];
+    assert_eq!(w.kind, ServiceKind::Worker);
+    assert_eq!(w.name, None);
+    assert_eq!(w.framework.as_deref(), Some("bullmq"));
+    assert_eq!(starts(w), vec![("node dist/worker.js", Trust::Inferred)]);
+    assert_eq!(w.builds[0].value, "pnpm build");
+    assert_eq!(kinds(w), vec!["dev_server_start"]);
+}
+
+#[test]
+fn typescript_main_points_at_compiled_output() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"main": "dist/server.js", "dependencies": {"fastify": "4"}, "devDependencies": {"typescript": "5"}}"#,
+            ),
+            ("yarn.lock", "# yarn lockfile v1\n"),
+            ("src/server.ts", "import Fastify from 'fastify';\nconst app = Fastify();\napp.listen({ port: Number(process.env.PORT) || 8080, host: '0.0.0.0' });\n"),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(starts(d), vec![("node dist/server.js", Trust::Inferred)]);
+    assert_eq!(d.builds[0].value, "yarn tsc");
+    assert!(d.findings.is_empty(), "{:?}", kinds(d));
+    assert!(d
+        .ports
+        .iter()
+        .any(|p| p.value == 8080 && p.trust == Trust::Code));
+}
+
+#[test]
+fn hapi_bound_to_localhost() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"scripts": {"start": "node server.js"}, "dependencies": {"@hapi/hapi": "21"}}"#),
+            ("package-lock.json", "{}"),
+            (
+                "server.js",
+                "'use strict';\nconst Hapi = require('@hapi/hapi');\nconst init = async () => {\n  const server = Hapi.server({\n    port: 3000,\n    host: 'localhost'\n  });\n  await server.start();\n};\ninit();\n",
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(d.framework.as_deref(), Some("hapi"));
+    assert_eq!(kinds(d), vec!["binds_localhost"]);
+    assert_eq!(d.findings[0].line, Some(6));
+    assert!(d
+        .ports
+        .iter()
+        .any(|p| p.value == 3000 && p.trust == Trust::Code));
+}
+
+#[test]
+fn remix_vite_and_next_dev_only() {
+    let remix = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"build": "remix vite:build", "dev": "remix vite:dev", "start": "remix-serve ./build/server/index.js"}, "dependencies": {"@remix-run/node": "2", "@remix-run/react": "2", "@remix-run/serve": "2"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "vite.config.ts",
+                "import { vitePlugin as remix } from '@remix-run/dev';\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(remix[0].framework.as_deref(), Some("remix"));
+    assert_eq!(starts(&remix[0]), vec![("npm start", Trust::Config)]);
+    assert_eq!(remix[0].builds[0].value, "npm run build");
+
+    let next = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"dev": "next dev"}, "dependencies": {"next": "14"}}"#,
+            ),
+            ("bun.lockb", "\u{1}"),
+        ],
+        "",
+    );
+    let d = &next[0];
+    assert_eq!(
+        starts(d),
+        vec![("bunx next start -p {PORT}", Trust::Inferred)]
+    );
+    assert_eq!(d.builds[0].value, "bunx next build");
+    assert_eq!(d.install.as_deref(), Some("bun install --frozen-lockfile"));
+    assert_eq!(kinds(d), vec!["dev_server_start"]);
+    assert_eq!(d.findings[0].severity, Severity::Info);
+}
+
+#[test]
+fn start_script_port_flag_is_config() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "next start -p 4000", "build": "next build"}, "dependencies": {"next": "14"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+        ],
+        "",
+    );
+    assert!(drafts[0]
+        .ports
+        .iter()
+        .any(|p| p.value == 4000 && p.trust == Trust::Config));
+}
+
+#[test]
+fn invalid_manifest_is_reported_not_fatal() {
+    let drafts = detect(&[("package.json", "{ \"name\": \"x\", }}")], "");
+    assert_eq!(kinds(&drafts[0]), vec!["invalid_manifest"]);
+    assert!(drafts[0].strength < 2.0);
+}
+
+#[test]
+fn static_file_server_start() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "serve -s site -l 5000"}, "dependencies": {"serve": "14"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("site/index.html", "<h1>hi</h1>"),
+        ],
+        "",
+    );
+    assert_eq!(drafts[0].kind, ServiceKind::Static);
+    assert_eq!(drafts[0].static_dir.as_deref(), Some("site"));
+}
+
+#[test]
+fn library_without_start_is_tooling() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"name": "left-pad", "main": "index.js", "scripts": {"test": "jest"}}"#,
+            ),
+            (
+                "index.js",
+                "module.exports = function leftPad(s, n) { return s.padStart(n); };\n",
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert!(d.starts.is_empty());
+    assert!(d.strength <= 2.5);
+    assert_eq!(kinds(d), vec!["start_not_found"]);
+}
+
+#[test]
+fn plain_http_server_and_env_host() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"name": "raw", "scripts": {"start": "node server.mjs"}}"#),
+            ("package-lock.json", "{}"),
+            (
+                "server.mjs",
+                "import http from 'node:http';\nconst HOST = process.env.HOST || '127.0.0.1';\nconst PORT = Number(process.env.PORT) || 8081;\nhttp.createServer((req, res) => res.end('ok')).listen(PORT, HOST);\n",
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(d.framework, None);
+    assert_eq!(d.kind, ServiceKind::Web);
+    assert!(d
+        .ports
+        .iter()
+        .any(|p| p.value == 8081 && p.trust == Trust::Code));
+    assert_eq!(kinds(d), vec!["binds_localhost"]);
+    assert_eq!(d.findings[0].line, Some(2));
+    assert_eq!(d.findings[0].fix.as_ref().unwrap().find, "'127.0.0.1'");
+}
+
+#[test]
+fn express_generator_without_start_script() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"dependencies": {"express": "4"}}"#),
+            ("package-lock.json", "{}"),
+            ("app.js", "var express = require('express');\nvar app = express();\nmodule.exports = app;\n"),
+            ("bin/www", "var app = require('../app');\nvar port = normalizePort(process.env.PORT || '3000');\nvar server = http.createServer(app);\nserver.listen(port);\n"),
+        ],
+        "",
+    );
+    assert_eq!(starts(&drafts[0]), vec![("node bin/www", Trust::Inferred)]);
+}
+
+#[test]
+fn vite_spa_beside_its_express_server_is_the_server() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"build": "vite build", "start": "node server.js"}, "dependencies": {"express": "4", "react": "18"}, "devDependencies": {"vite": "5"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("server.js", "import express from 'express';\nconst app = express();\napp.use(express.static('dist'));\napp.listen(process.env.PORT || 3000);\n"),
+            ("index.html", "<div id=root></div>"),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(d.kind, ServiceKind::Web);
+    assert_eq!(d.framework.as_deref(), Some("express"));
+    assert_eq!(d.builds[0].value, "npm run build");
+}
+
+#[test]
+fn pnpm_workspace_package_uses_root_lockfile() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"private": true}"#),
+            ("pnpm-workspace.yaml", "packages:\n  - 'services/*'\n"),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            (
+                "services/api/package.json",
+                r#"{"name": "@x/api", "scripts": {"start": "node index.js"}, "dependencies": {"koa": "2", "ioredis": "5"}}"#,
+            ),
+            (
+                "services/api/index.js",
+                "const Koa = require('koa');\nnew Koa().listen(7000);\n",
+            ),
+        ],
+        "services/api",
+    );
+    let d = &drafts[0];
+    assert_eq!(d.install.as_deref(), Some("pnpm install --frozen-lockfile"));
+    assert!(d.findings.is_empty(), "{:?}", kinds(d));
+    assert_eq!(starts(d), vec![("pnpm start", Trust::Config)]);
+    assert!(d.databases.contains_key(&autodeploy_core::Database::Redis));
+}
+
+#[test]
+fn knex_and_prisma_config_name_databases() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "node app.js"}, "dependencies": {"knex": "3", "express": "4"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "knexfile.js",
+                "module.exports = { client: 'mysql2', connection: process.env.DATABASE_URL };\n",
+            ),
+            (
+                "app.js",
+                "const app = require('express')();\napp.listen(3000);\n",
+            ),
+        ],
+        "",
+    );
+    assert!(drafts[0]
+        .databases
+        .contains_key(&autodeploy_core::Database::Mysql));
+}
+
+#[test]
+fn huge_or_binary_inputs_do_not_panic() {
+    let junk = "\u{0}\u{1}(((({{{{".repeat(1000);
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"scripts": {"start": "node a.js"}}"#),
+            (
+                "a.js",
+                &format!("x.listen({junk}\nprocess.env.\nconst {{ = process.env;\n.listen("),
+            ),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 1);
+}
+
+#[test]
+fn nested_tooling_package_is_part_of_its_project() {
+    let files = [
+        (
+            "package.json",
+            r#"{"scripts": {"start": "remix-serve build"}, "dependencies": {"@remix-run/serve": "2"}}"#,
+        ),
+        (
+            "remix.init/package.json",
+            r#"{"main": "index.js", "dependencies": {"inquirer": "8"}}"#,
+        ),
+        (
+            "remix.init/index.js",
+            "module.exports = async function main() {};\n",
+        ),
+        (
+            "packages/ui/package.json",
+            r#"{"name": "ui", "scripts": {"lint": "eslint ."}}"#,
+        ),
+    ];
+    assert!(detect(&files, "remix.init").is_empty());
+    assert!(detect(&files, "packages/ui").is_empty());
+}
+
+#[test]
+fn nx_serve_is_dev_and_build_output_is_started() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "nx serve", "build": "nx build"}, "dependencies": {"express": "4"}, "devDependencies": {"typescript": "5"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "project.json",
+                r#"{"targets": {"build": {"options": {"outputPath": "dist/api", "main": "src/main.ts"}}}}"#,
+            ),
+            (
+                "src/main.ts",
+                "import express from 'express';\nconst app = express();\napp.listen(3000);\n",
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(starts(d), vec![("node dist/api/main.js", Trust::Inferred)]);
+    assert_eq!(d.builds[0].value, "npm run build");
+    assert_eq!(kinds(d), vec!["dev_server_start"]);
+}
+
+#[test]
+fn conflicting_lockfiles_follow_the_scripts() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "node server.js", "build": "npm install --prefix web && npm run build --prefix web"}, "dependencies": {"express": "4"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            (
+                "server.js",
+                "const app = require('express')();\napp.listen(5000);\n",
+            ),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert_eq!(d.package_manager.as_deref(), Some("npm"));
+    assert_eq!(kinds(d), vec!["conflicting_lockfiles"]);
+}
+
+#[test]
+fn worker_script_without_queue_library() {
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"start": "node server.js", "worker": "node worker.js"}, "dependencies": {"express": "4", "amqplib": "0.10"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "server.js",
+                "const app = require('express')();\napp.listen(process.env.PORT || 3000);\n",
+            ),
+            (
+                "worker.js",
+                "const amqp = require('amqplib');\nconst url = process.env.AMQP_URL;\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 2);
+    let w = &drafts[1];
+    assert_eq!(w.kind, ServiceKind::Worker);
+    assert_eq!(w.name.as_deref(), Some("worker"));
+    assert_eq!(starts(w), vec![("npm run worker", Trust::Config)]);
+    assert!(!w.env.iter().any(|e| e.name == "PORT"));
+}
+
+#[test]
+fn in_process_queue_worker_is_not_a_separate_service() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"scripts": {"start": "node app.js"}, "dependencies": {"express": "4", "agenda": "5"}}"#),
+            ("package-lock.json", "{}"),
+            ("app.js", "const app = require('express')();\nrequire('./jobs');\napp.listen(3000);\n"),
+            ("jobs.js", "const Agenda = require('agenda');\nconst agenda = new Agenda();\nagenda.define('send email', async () => {});\nagenda.start();\n"),
+        ],
+        "",
+    );
+    assert_eq!(drafts.len(), 1);
+}
+
+#[test]
+fn cli_tool_is_not_a_service() {
+    let drafts = detect(
+        &[
+            ("package.json", r#"{"name": "mytool", "bin": {"mytool": "cli.js"}, "main": "cli.js", "scripts": {"test": "tap"}, "dependencies": {"fastify": "5"}}"#),
+            ("cli.js", "#!/usr/bin/env node\nconst Fastify = require('fastify');\nconst app = Fastify();\n"),
+        ],
+        "",
+    );
+    assert!(drafts[0].starts.is_empty());
+    assert!(drafts[0].strength <= 2.5);
+}

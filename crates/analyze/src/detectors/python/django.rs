@@ -1,0 +1,228 @@
+//! Django's conventions: the project root (`manage.py`, possibly below the
+//! folder that holds the requirements), the settings module, the WSGI (or,
+//! with Channels, ASGI) module the server imports, migrations as the release
+//! step, `collectstatic` as the build step when `STATIC_ROOT` is set, and an
+//! `ALLOWED_HOSTS` that would reject every request in production.
+//!
+//! Not here: databases and env vars in settings (the generic code scan reads
+//! them), or anything about Django apps' internals.
+
+use super::code::CodeFacts;
+use super::frameworks::Server;
+use super::manifest::Manifest;
+use super::{pick_server, require_server, server_command};
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::{file_name, join, parent};
+use crate::scan::{find_line, regex};
+use autodeploy_core::Severity;
+use regex::Regex;
+use std::sync::LazyLock;
+
+static SETTINGS_MODULE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#));
+static ALLOWED_HOSTS: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^ALLOWED_HOSTS\s*=\s*\[([^\]]*)\]"));
+
+/// Fill in Django's start, release and build for the project in `dir`.
+pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: &CodeFacts) {
+    let runner = m.runner();
+    // The Django project root: where manage.py is (shallowest), else `dir`.
+    let manage = if ctx.has(dir, "manage.py") {
+        Some(join(dir, "manage.py"))
+    } else {
+        ctx.sources(dir, &["manage.py"])
+            .into_iter()
+            .find(|f| file_name(f) == "manage.py")
+            .map(str::to_string)
+    };
+    let root = manage.as_deref().map(parent).unwrap_or(dir).to_string();
+    let rel_root = root
+        .strip_prefix(dir)
+        .unwrap_or(&root)
+        .trim_start_matches('/')
+        .to_string();
+    let in_root = |p: &str| {
+        if rel_root.is_empty() {
+            p.to_string()
+        } else {
+            format!("{rel_root}/{p}")
+        }
+    };
+    let module_file = |module: &str| join(&root, &format!("{}.py", module.replace('.', "/")));
+
+    let settings = manage
+        .as_deref()
+        .and_then(|f| ctx.read_path(f))
+        .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
+        .or_else(|| {
+            facts.apps.get("django").and_then(|h| {
+                ctx.read_path(&h.file)
+                    .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
+            })
+        });
+
+    // wsgi/asgi module: next to the settings module (walking up a settings package),
+    // else the file that calls get_wsgi_application(), else any wsgi.py.
+    let module_near_settings = |kind: &str| -> Option<String> {
+        let mut pkg = settings.as_deref()?.rsplit_once('.')?.0.to_string();
+        loop {
+            let candidate = format!("{pkg}.{kind}");
+            if ctx.index().contains(&module_file(&candidate)) {
+                return Some(candidate);
+            }
+            pkg = pkg.rsplit_once('.')?.0.to_string();
+        }
+    };
+    let module_of_root = |f: &str| -> String {
+        f.strip_prefix(&root)
+            .unwrap_or(f)
+            .trim_start_matches('/')
+            .trim_end_matches(".py")
+            .replace('/', ".")
+    };
+    let wsgi = module_near_settings("wsgi")
+        .or_else(|| {
+            facts
+                .apps
+                .get("django")
+                .map(|h| module_of_root(&h.file))
+                .filter(|m| m.ends_with("wsgi"))
+        })
+        .or_else(|| {
+            ctx.sources(&root, &["wsgi.py"])
+                .first()
+                .map(|f| module_of_root(f))
+        });
+    let asgi = module_near_settings("asgi");
+    let app_dir = (!rel_root.is_empty()).then_some(rel_root.as_str());
+    // Channels apps need an ASGI server; everything else is served over WSGI.
+    let asgi = asgi.filter(|_| m.has("channels"));
+    let served = match (&asgi, &wsgi) {
+        (Some(module), _) => Some((
+            module,
+            pick_server(m, Server::Daphne, false),
+            "ASGI module (Channels)",
+        )),
+        (None, Some(module)) => Some((
+            module,
+            pick_server(m, Server::Gunicorn, false),
+            "WSGI module",
+        )),
+        (None, None) => None,
+    };
+    match served.and_then(|(module, server, note)| {
+        server_command(server, module, "application", false, app_dir).map(|c| (c, module, server, note))
+    }) {
+        Some((cmd, module, server, note)) => {
+            web.start(
+                format!("{runner}{cmd}"),
+                Trust::Inferred,
+                ev(&module_file(module), None, format!("inferred: Django {note} {module}")),
+            );
+            require_server(web, m, server);
+        }
+        None => web.finding(
+            "start_not_found",
+            Severity::Warning,
+            manage.as_deref(),
+            None,
+            "Django project without a wsgi.py: add one (django-admin startproject creates it) or a Procfile `web:` line",
+            None,
+        ),
+    }
+
+    let Some(manage) = manage else {
+        return;
+    };
+    web.release = Some(format!(
+        "{runner}python {} migrate --noinput",
+        in_root("manage.py")
+    ));
+    web.note("release", ev(&manage, None, "Django migrations"));
+
+    // Settings text: the module, or every file of its package (base.py, production.py…).
+    let Some(settings) = settings else {
+        return;
+    };
+    let file = module_file(&settings);
+    let package_init = join(
+        &root,
+        &format!("{}/__init__.py", settings.replace('.', "/")),
+    );
+    let settings_files: Vec<String> = if ctx.index().contains(&file) {
+        let folder = parent(&file);
+        let mut files: Vec<String> = vec![file.clone()];
+        // Split settings (`settings/production.py` importing `base.py`).
+        if file_name(folder) == "settings" {
+            files.extend(
+                ctx.index()
+                    .names_in(folder)
+                    .filter(|n| n.ends_with(".py"))
+                    .map(|n| join(folder, n))
+                    .filter(|f| *f != file),
+            );
+        }
+        files
+    } else if ctx.index().contains(&package_init) {
+        let folder = parent(&package_init).to_string();
+        ctx.index()
+            .names_in(&folder)
+            .filter(|n| n.ends_with(".py"))
+            .map(|n| join(&folder, n))
+            .collect()
+    } else {
+        return;
+    };
+    let mut static_root = None;
+    for f in &settings_files {
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        if static_root.is_none() {
+            if let Some(line) = find_line(&text, "STATIC_ROOT") {
+                static_root = Some((f.clone(), line));
+            }
+        }
+        if let Some(c) = ALLOWED_HOSTS.captures(&text) {
+            let hosts: Vec<String> = c[1]
+                .split(',')
+                .map(|h| h.trim().trim_matches(['"', '\'']).to_string())
+                .filter(|h| !h.is_empty())
+                .collect();
+            let local_only = hosts
+                .iter()
+                .all(|h| matches!(h.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0"));
+            let debug_on = text.contains("\nDEBUG = True");
+            if local_only && !debug_on {
+                let line = find_line(&text, "ALLOWED_HOSTS");
+                web.finding(
+                    "django_allowed_hosts",
+                    Severity::Warning,
+                    Some(f),
+                    line,
+                    format!(
+                        "{f}: ALLOWED_HOSTS allows only {}, so Django answers 400 Bad Request to every request for the deployed domain; read it from an environment variable (e.g. os.environ.get(\"DJANGO_ALLOWED_HOSTS\", \"localhost\").split(\",\"))",
+                        if hosts.is_empty() { "nothing".to_string() } else { hosts.join(", ") }
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+    match static_root {
+        Some((f, line)) => web.build(
+            format!("{runner}python {} collectstatic --noinput", in_root("manage.py")),
+            Trust::Inferred,
+            ev(&f, Some(line), "STATIC_ROOT is set"),
+        ),
+        None => web.finding(
+            "no_static_root",
+            Severity::Info,
+            Some(&settings_files[0]),
+            None,
+            "STATIC_ROOT is not set, so `collectstatic` cannot run and static files are not served in production; set STATIC_ROOT (and serve it, e.g. with whitenoise)",
+            None,
+        ),
+    }
+}

@@ -1,0 +1,425 @@
+//! Detector-level tests over in-memory repositories: the situations that are
+//! easy to get wrong and too small to deserve a fixture.
+
+use super::*;
+use crate::repo::MemRepo;
+
+fn detect(files: &[(&str, &str)], dir: &str) -> Vec<Draft> {
+    let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+    let ctx = Ctx::new(&repo);
+    Python.detect(&ctx, dir)
+}
+
+fn start(d: &Draft) -> Option<&str> {
+    d.starts.first().map(|c| c.value.as_str())
+}
+
+fn kinds(d: &Draft) -> Vec<&str> {
+    let mut k: Vec<&str> = d.findings.iter().map(|f| f.kind.as_str()).collect();
+    k.sort_unstable();
+    k.dedup();
+    k
+}
+
+#[test]
+fn flask_factory_without_module_level_app_is_called_by_gunicorn() {
+    let d = detect(
+        &[
+            ("requirements.txt", "flask==3.0.3\ngunicorn==22.0.0\n"),
+            (
+                "shop/__init__.py",
+                "from flask import Flask\n\ndef create_app():\n    app = Flask(__name__)\n    return app\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("gunicorn --bind 0.0.0.0:{PORT} 'shop:create_app()'")
+    );
+}
+
+#[test]
+fn module_level_factory_call_is_preferred() {
+    let d = detect(
+        &[
+            ("requirements.txt", "fastapi==0.111.0\nuvicorn==0.30.1\n"),
+            (
+                "api/factory.py",
+                "from fastapi import FastAPI\n\ndef build() -> FastAPI:\n    app = FastAPI()\n    return app\n",
+            ),
+            ("api/main.py", "from api.factory import build\n\napp = build()\n"),
+        ],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("uvicorn api.main:app --host 0.0.0.0 --port {PORT}")
+    );
+    let d = detect(
+        &[
+            ("requirements.txt", "fastapi==0.111.0\nuvicorn==0.30.1\n"),
+            (
+                "main.py",
+                "from fastapi import FastAPI\n\ndef create_app():\n    app = FastAPI()\n    return app\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("uvicorn main:create_app --factory --host 0.0.0.0 --port {PORT}")
+    );
+}
+
+#[test]
+fn module_paths_for_odd_folders() {
+    let repo = MemRepo::new([
+        ("src/pkg/main.py", ""),
+        ("my-app/server.py", ""),
+        ("lib/src/__init__.py", ""),
+        ("lib/src/app.py", ""),
+    ]);
+    let ctx = Ctx::new(&repo);
+    assert_eq!(
+        module_of(&ctx, "", "src/pkg/main.py"),
+        ("pkg.main".into(), Some("src".into()))
+    );
+    assert_eq!(
+        module_of(&ctx, "", "my-app/server.py"),
+        ("server".into(), Some("my-app".into()))
+    );
+    assert_eq!(
+        module_of(&ctx, "lib", "lib/src/app.py"),
+        ("src.app".into(), None)
+    );
+    assert_eq!(module_of(&ctx, "", "pkg/__init__.py"), ("pkg".into(), None));
+}
+
+#[test]
+fn dev_server_in_procfile_is_reported_with_the_production_command() {
+    let d = detect(
+        &[
+            ("requirements.txt", "flask==3.0.3\ngunicorn==22.0.0\n"),
+            ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+            ("Procfile", "web: flask run --host=0.0.0.0 --port=$PORT\n"),
+        ],
+        "",
+    );
+    let f = d[0]
+        .findings
+        .iter()
+        .find(|f| f.kind == "dev_server_start")
+        .expect("dev_server_start");
+    assert_eq!(f.file.as_deref(), Some("Procfile"));
+    assert!(f.message.contains("gunicorn --bind 0.0.0.0:$PORT app:app"));
+
+    let d = detect(
+        &[
+            ("requirements.txt", "django>=5.0\n"),
+            (
+                "manage.py",
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+            ),
+            (
+                "site/settings.py",
+                "STATIC_ROOT = 'static'\nALLOWED_HOSTS = []\n",
+            ),
+            ("site/wsgi.py", "application = get_wsgi_application()\n"),
+            (
+                "Dockerfile",
+                "FROM python:3.12\nCMD python manage.py runserver 0.0.0.0:8000\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(
+        kinds(&d[0]),
+        vec![
+            "dev_server_start",
+            "django_allowed_hosts",
+            "missing_production_server",
+            "no_lockfile"
+        ]
+    );
+}
+
+#[test]
+fn django_in_a_subfolder_of_the_manifest() {
+    let d = detect(
+        &[
+            ("requirements.txt", "Django==5.0.6\ngunicorn==22.0.0\n"),
+            (
+                "src/manage.py",
+                "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"config.settings.production\")\n",
+            ),
+            ("src/config/__init__.py", ""),
+            ("src/config/settings/__init__.py", ""),
+            ("src/config/settings/base.py", "STATIC_ROOT = BASE_DIR / 'static'\n"),
+            ("src/config/settings/production.py", "from .base import *\n"),
+            ("src/config/wsgi.py", "application = get_wsgi_application()\n"),
+        ],
+        "",
+    );
+    let w = &d[0];
+    assert_eq!(w.framework.as_deref(), Some("django"));
+    assert_eq!(
+        start(w),
+        Some("gunicorn --bind 0.0.0.0:{PORT} --chdir src config.wsgi:application")
+    );
+    assert_eq!(
+        w.release.as_deref(),
+        Some("python src/manage.py migrate --noinput")
+    );
+    assert_eq!(
+        w.builds.first().map(|c| c.value.as_str()),
+        Some("python src/manage.py collectstatic --noinput")
+    );
+    // The subfolder itself is covered by the project around it.
+    assert!(detect(
+        &[("requirements.txt", "django\n"), ("src/manage.py", "")],
+        "src"
+    )
+    .is_empty());
+}
+
+#[test]
+fn scripts_workers_and_strays() {
+    // A polling loop with a manifest: a worker.
+    let d = detect(
+        &[
+            ("requirements.txt", "redis==5.0.7\n"),
+            (
+                "worker.py",
+                "import redis\nwhile True:\n    pass\nif __name__ == '__main__':\n    main()\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].kind, ServiceKind::Worker);
+    assert_eq!(start(&d[0]), Some("python worker.py"));
+    // A helper script in a subfolder with nothing declaring it: not a service.
+    let d = detect(
+        &[(
+            "tools/main.py",
+            "import sys\nif __name__ == '__main__':\n    print(sys.argv)\n",
+        )],
+        "tools",
+    );
+    assert!(d.is_empty());
+    // A stdlib-only server without a manifest: a web service with nothing to install.
+    let d = detect(
+        &[(
+            "main.py",
+            "from http.server import HTTPServer, SimpleHTTPRequestHandler\nif __name__ == '__main__':\n    HTTPServer(('', 8080), SimpleHTTPRequestHandler).serve_forever()\n",
+        )],
+        "",
+    );
+    assert_eq!(d[0].kind, ServiceKind::Web);
+    assert!(d[0].install.is_none());
+    assert!(kinds(&d[0]).is_empty());
+    // Undeclared third-party imports: no_manifest with an inferred install.
+    let d = detect(
+        &[
+            (
+                "app.py",
+                "import yaml\nimport helpers\nfrom flask import Flask\napp = Flask(__name__)\n",
+            ),
+            ("helpers.py", ""),
+        ],
+        "",
+    );
+    assert_eq!(d[0].framework.as_deref(), Some("flask"));
+    assert_eq!(
+        kinds(&d[0]),
+        vec!["missing_production_server", "no_manifest"]
+    );
+    assert_eq!(
+        d[0].install.as_deref(),
+        Some("pip install flask pyyaml gunicorn")
+    );
+}
+
+#[test]
+fn celery_only_project_is_one_worker_and_beat() {
+    let d = detect(
+        &[
+            ("requirements.txt", "celery[redis]==5.4.0\n"),
+            (
+                "proj/celery.py",
+                "from celery import Celery\napp = Celery('proj')\napp.conf.beat_schedule = {}\n",
+            ),
+        ],
+        "",
+    );
+    let names: Vec<Option<&str>> = d.iter().map(|d| d.name.as_deref()).collect();
+    assert_eq!(names, vec![Some("worker"), Some("beat")]);
+    assert_eq!(
+        start(&d[0]),
+        Some("celery -A proj.celery worker --loglevel=info")
+    );
+    assert_eq!(
+        start(&d[1]),
+        Some("celery -A proj.celery beat --loglevel=info")
+    );
+    assert!(d[0].databases.contains_key(&Database::Redis));
+}
+
+#[test]
+fn dash_needs_its_server_attribute() {
+    let d = detect(
+        &[
+            ("requirements.txt", "dash==2.17.1\ngunicorn==22.0.0\n"),
+            (
+                "app.py",
+                "import dash\napp = dash.Dash(__name__)\nserver = app.server\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("gunicorn --bind 0.0.0.0:{PORT} app:server")
+    );
+    let d = detect(
+        &[
+            ("requirements.txt", "dash==2.17.1\n"),
+            (
+                "app.py",
+                "import dash\napp = dash.Dash(__name__)\napp.run(debug=True)\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(start(&d[0]), Some("python app.py"));
+}
+
+#[test]
+fn fastapi_standard_extra_brings_uvicorn() {
+    let d = detect(
+        &[
+            ("requirements.txt", "fastapi[standard]==0.111.0\n"),
+            ("main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        ],
+        "",
+    );
+    assert!(!kinds(&d[0]).contains(&"missing_production_server"));
+}
+
+#[test]
+fn library_without_entry_point_says_so() {
+    let d = detect(
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"lib\"\ndependencies = [\"requests\"]\n",
+            ),
+            ("lib/__init__.py", "def f():\n    return 1\n"),
+        ],
+        "",
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].strength, 2.5);
+    assert!(kinds(&d[0]).contains(&"start_not_found"));
+}
+
+#[test]
+fn declared_servers_are_used() {
+    let app = ("app.py", "from flask import Flask\napp = Flask(__name__)\n");
+    let d = detect(
+        &[("requirements.txt", "flask==3.0.3\nuwsgi==2.0.26\n"), app],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("uwsgi --http 0.0.0.0:{PORT} --master --module app:app")
+    );
+    assert!(!kinds(&d[0]).contains(&"missing_production_server"));
+    let d = detect(
+        &[("requirements.txt", "flask==3.0.3\nwaitress==3.0.0\n"), app],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("waitress-serve --listen=0.0.0.0:{PORT} app:app")
+    );
+    let d = detect(
+        &[
+            ("requirements.txt", "django==5.0\nchannels[daphne]==4.1\n"),
+            (
+                "manage.py",
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'chat.settings')\n",
+            ),
+            ("chat/settings.py", "STATIC_ROOT = 'static'\n"),
+            ("chat/wsgi.py", "application = get_wsgi_application()\n"),
+            ("chat/asgi.py", "application = ProtocolTypeRouter({})\n"),
+        ],
+        "",
+    );
+    assert_eq!(
+        start(&d[0]),
+        Some("daphne -b 0.0.0.0 -p {PORT} chat.asgi:application")
+    );
+}
+
+#[test]
+fn migrations_become_the_release_step() {
+    let d = detect(
+        &[
+            ("requirements.txt", "flask==3.0.3\nflask-migrate==4.0.7\ngunicorn==22.0.0\n"),
+            ("blog/__init__.py", "from flask import Flask\ndef create_app():\n    app = Flask(__name__)\n    return app\n"),
+            ("migrations/env.py", ""),
+        ],
+        "",
+    );
+    assert_eq!(d[0].release.as_deref(), Some("flask --app blog db upgrade"));
+    let d = detect(
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname='api'\ndependencies=['fastapi', 'uvicorn', 'alembic']\n",
+            ),
+            ("alembic.ini", "[alembic]\n"),
+            (
+                "app/main.py",
+                "from fastapi import FastAPI\napp = FastAPI()\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(d[0].release.as_deref(), Some("alembic upgrade head"));
+}
+
+#[test]
+fn procfile_processes_are_not_inferred_twice() {
+    let d = detect(
+        &[
+            (
+                "requirements.txt",
+                "django==5.0.6\ncelery==5.4.0\ngunicorn==22.0.0\n",
+            ),
+            (
+                "manage.py",
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+            ),
+            (
+                "proj/settings.py",
+                "STATIC_ROOT = 'static'\nCELERY_BEAT_SCHEDULE = {}\n",
+            ),
+            ("proj/wsgi.py", "application = get_wsgi_application()\n"),
+            (
+                "proj/celery_app.py",
+                "from celery import Celery\napp = Celery('proj')\napp.conf.beat_schedule = {}\n",
+            ),
+            (
+                "Procfile",
+                "web: gunicorn proj.wsgi\nworker: celery -A proj.celery_app worker -l info\n",
+            ),
+        ],
+        "",
+    );
+    // The Procfile's worker line is the worker; beat is still inferred.
+    let names: Vec<Option<&str>> = d.iter().map(|d| d.name.as_deref()).collect();
+    assert_eq!(names, vec![None, Some("beat")]);
+}

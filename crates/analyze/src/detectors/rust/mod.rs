@@ -1,0 +1,710 @@
+//! Rust: Cargo packages and workspaces; axum, actix-web, rocket, warp and
+//! poem servers; a binary that never binds a socket is a worker.
+//!
+//! Frameworks are rows of [`FRAMEWORKS`]; databases come from runtime
+//! dependencies ([`DB_CRATES`], and driver features of sqlx / sea-orm /
+//! diesel / rocket_db_pools in [`DB_FEATURES`]), never from dev-dependencies.
+//! Bind addresses are evaluated by [`code`] (`SocketAddr::from(([0,0,0,0], 3000))`,
+//! `.bind(("127.0.0.1", 8080))`, `format!("0.0.0.0:{}", port)` with an env
+//! default…), found by `scan.rs` together with env reads and health routes.
+//! Rocket's configuration (`Rocket.toml`, `ROCKET_*`; it binds 127.0.0.1
+//! unless told otherwise) is `rocket.rs`.
+//!
+//! A virtual workspace root is a weak draft: its members are detected in their
+//! own folders and share the root's Cargo.lock, toolchain file and `target/`.
+//!
+//! Not here: compiling, feature unification across the workspace, `build.rs`.
+
+pub mod cargo;
+pub mod code;
+mod rocket;
+mod scan;
+
+use crate::ctx::Ctx;
+use crate::detectors::{database_of_url, Detector};
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::{join, parent};
+use crate::scan::{each_match, line_text};
+use autodeploy_core::{Database, Language, ServiceKind, Severity};
+use cargo::Manifest;
+use regex::Regex;
+use rocket::rocket_config;
+use scan::{apply_bind, health, scan_binds, scan_env, Bind};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+pub struct Rust;
+
+/// One web framework.
+struct Framework {
+    name: &'static str,
+    /// Crate name in `[dependencies]`.
+    krate: &'static str,
+    /// Finds the app/server in code.
+    app: &'static str,
+    default_port: u16,
+    rank: u8,
+}
+
+const FRAMEWORKS: &[Framework] = &[
+    Framework {
+        name: "axum",
+        krate: "axum",
+        app: r"\bRouter::new\s*\(|\baxum::serve\s*\(|\baxum::Server::bind\b",
+        default_port: 3000,
+        rank: 5,
+    },
+    Framework {
+        name: "actix-web",
+        krate: "actix-web",
+        app: r"\bHttpServer::new\s*\(",
+        default_port: 8080,
+        rank: 5,
+    },
+    Framework {
+        name: "rocket",
+        krate: "rocket",
+        app: r"#\[(?:rocket::)?(?:launch|main)\]|\brocket::(?:build|custom)\s*\(",
+        default_port: 8000,
+        rank: 5,
+    },
+    Framework {
+        name: "warp",
+        krate: "warp",
+        app: r"\bwarp::serve\s*\(",
+        default_port: 3030,
+        rank: 4,
+    },
+    Framework {
+        name: "poem",
+        krate: "poem",
+        app: r"\bpoem::Server::new\b|\bServer::new\s*\(\s*TcpListener::bind",
+        default_port: 3000,
+        rank: 4,
+    },
+];
+
+/// Runtime dependency → database or cache.
+const DB_CRATES: &[(&str, Database)] = &[
+    ("tokio-postgres", Database::Postgresql),
+    ("postgres", Database::Postgresql),
+    ("deadpool-postgres", Database::Postgresql),
+    ("bb8-postgres", Database::Postgresql),
+    ("mysql", Database::Mysql),
+    ("mysql_async", Database::Mysql),
+    ("mongodb", Database::Mongodb),
+    ("redis", Database::Redis),
+    ("deadpool-redis", Database::Redis),
+    ("bb8-redis", Database::Redis),
+    ("fred", Database::Redis),
+    ("rusqlite", Database::Sqlite),
+];
+
+/// (crate, feature, database): drivers chosen by a feature.
+const DB_FEATURES: &[(&str, &str, Database)] = &[
+    ("sqlx", "postgres", Database::Postgresql),
+    ("sqlx", "mysql", Database::Mysql),
+    ("sqlx", "sqlite", Database::Sqlite),
+    ("sea-orm", "sqlx-postgres", Database::Postgresql),
+    ("sea-orm", "sqlx-mysql", Database::Mysql),
+    ("sea-orm", "sqlx-sqlite", Database::Sqlite),
+    ("diesel", "postgres", Database::Postgresql),
+    ("diesel", "mysql", Database::Mysql),
+    ("diesel", "sqlite", Database::Sqlite),
+    ("diesel-async", "postgres", Database::Postgresql),
+    ("diesel-async", "mysql", Database::Mysql),
+    ("rocket_db_pools", "sqlx_postgres", Database::Postgresql),
+    ("rocket_db_pools", "sqlx_mysql", Database::Mysql),
+    ("rocket_db_pools", "sqlx_sqlite", Database::Sqlite),
+    ("rocket_db_pools", "deadpool_postgres", Database::Postgresql),
+    ("rocket_db_pools", "deadpool_redis", Database::Redis),
+    ("rocket_db_pools", "mongodb", Database::Mongodb),
+    (
+        "rocket_sync_db_pools",
+        "diesel_postgres_pool",
+        Database::Postgresql,
+    ),
+    (
+        "rocket_sync_db_pools",
+        "postgres_pool",
+        Database::Postgresql,
+    ),
+    ("rocket_sync_db_pools", "diesel_mysql_pool", Database::Mysql),
+    (
+        "rocket_sync_db_pools",
+        "diesel_sqlite_pool",
+        Database::Sqlite,
+    ),
+    ("rocket_sync_db_pools", "sqlite_pool", Database::Sqlite),
+];
+
+/// Names preferred for the service binary when a package has several.
+const SERVER_BINS: &[&str] = &["server", "api", "web", "app", "http", "backend", "service"];
+
+static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#""((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|sqlite)://[^"]*)""#)
+        .expect("regex")
+});
+impl Detector for Rust {
+    fn name(&self) -> &'static str {
+        "rust"
+    }
+
+    fn markers(&self) -> &'static [&'static str] {
+        &["Cargo.toml"]
+    }
+
+    fn detect(&self, ctx: &Ctx, dir: &str) -> Vec<Draft> {
+        let manifest_path = join(dir, "Cargo.toml");
+        let Some(text) = ctx.read_path(&manifest_path) else {
+            return Vec::new();
+        };
+        let Some(mut m) = cargo::parse(&text) else {
+            let mut d = Draft::new(dir, Language::Rust, ServiceKind::Web);
+            d.has_manifest = true;
+            d.strength = 1.5;
+            d.note("language", ev(&manifest_path, None, "Cargo.toml"));
+            d.finding(
+                "invalid_manifest",
+                Severity::Error,
+                Some(&manifest_path),
+                None,
+                "Cargo.toml is not valid TOML, so cargo cannot build this package; fix the syntax (`cargo metadata` shows where)",
+                None,
+            );
+            return vec![d];
+        };
+        let ws_root = workspace_root(ctx, dir, &m);
+        if m.name.is_none() {
+            return workspace_draft(dir, &manifest_path, &m);
+        }
+        if let Some((root_dir, root)) = &ws_root {
+            if let Some(ws) = &root.workspace {
+                cargo::inherit(&mut m.deps, ws);
+                if m.rust_version.as_deref() == Some("workspace") {
+                    m.rust_version = ws.rust_version.clone();
+                }
+            }
+            let _ = root_dir;
+        }
+        if m.rust_version.as_deref() == Some("workspace") {
+            m.rust_version = None;
+        }
+        let Some(bin) = pick_binary(ctx, dir, &m) else {
+            // A library crate: nothing to run.
+            return Vec::new();
+        };
+        analyze_package(ctx, dir, &manifest_path, &m, ws_root.map(|(d, _)| d), &bin)
+    }
+}
+
+/// The workspace this package belongs to: `dir` itself when its manifest has
+/// `[workspace]`, else the nearest folder above whose Cargo.toml has one.
+fn workspace_root(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<(String, Manifest)> {
+    if m.workspace.is_some() {
+        return Some((dir.to_string(), m.clone()));
+    }
+    let mut d = dir;
+    while !d.is_empty() {
+        d = parent(d);
+        if let Some(text) = ctx.read(d, "Cargo.toml") {
+            if let Some(root) = cargo::parse(&text) {
+                if root.workspace.is_some() {
+                    return Some((d.to_string(), root));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A virtual workspace manifest: members are the services; this organises them.
+fn workspace_draft(dir: &str, manifest_path: &str, m: &Manifest) -> Vec<Draft> {
+    let mut d = Draft::new(dir, Language::Rust, ServiceKind::Web);
+    d.has_manifest = true;
+    d.strength = 1.5;
+    d.package_manager = Some("cargo".into());
+    d.note("language", ev(manifest_path, None, "Cargo workspace"));
+    let members = m
+        .workspace
+        .as_ref()
+        .map(|w| w.members.join(", "))
+        .unwrap_or_default();
+    d.finding(
+        "start_not_found",
+        Severity::Warning,
+        Some(manifest_path),
+        None,
+        format!(
+            "Cargo workspace root (members: {members}) with no binary crate that could be deployed; point autodeploy at the member to run"
+        ),
+        None,
+    );
+    vec![d]
+}
+
+/// The binary to deploy: (name, main source file).
+#[derive(Debug, Clone)]
+struct BinTarget {
+    name: String,
+    file: String,
+}
+
+fn pick_binary(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<BinTarget> {
+    let pkg = m.name.clone()?;
+    let mut bins: Vec<BinTarget> = Vec::new();
+    for b in &m.bins {
+        let name = b.name.clone().unwrap_or_else(|| pkg.clone());
+        let file = b.path.clone().unwrap_or_else(|| {
+            if ctx
+                .index()
+                .contains(&join(dir, &format!("src/bin/{name}.rs")))
+            {
+                format!("src/bin/{name}.rs")
+            } else if ctx
+                .index()
+                .contains(&join(dir, &format!("src/bin/{name}/main.rs")))
+            {
+                format!("src/bin/{name}/main.rs")
+            } else {
+                "src/main.rs".into()
+            }
+        });
+        bins.push(BinTarget {
+            name,
+            file: join(dir, &file),
+        });
+    }
+    // Auto-discovered targets.
+    if !bins.iter().any(|b| b.file == join(dir, "src/main.rs"))
+        && ctx.has(&join(dir, "src"), "main.rs")
+    {
+        bins.push(BinTarget {
+            name: pkg.clone(),
+            file: join(dir, "src/main.rs"),
+        });
+    }
+    let bin_dir = join(dir, "src/bin");
+    for f in ctx.index().files_under(&bin_dir) {
+        let rel = &f[bin_dir.len() + 1..];
+        let name = match rel.split_once('/') {
+            Some((d, "main.rs")) => d,
+            None => match rel.strip_suffix(".rs") {
+                Some(n) => n,
+                None => continue,
+            },
+            _ => continue,
+        };
+        if !bins.iter().any(|b| b.name == name || b.file == f) {
+            bins.push(BinTarget {
+                name: name.to_string(),
+                file: f.to_string(),
+            });
+        }
+    }
+    if let Some(def) = &m.default_run {
+        if let Some(b) = bins.iter().find(|b| &b.name == def) {
+            return Some(b.clone());
+        }
+    }
+    bins.iter()
+        .min_by_key(|b| {
+            let rank = if b.name == pkg {
+                0
+            } else if b.file.ends_with("src/main.rs") {
+                1
+            } else if SERVER_BINS.iter().any(|s| b.name.contains(s)) {
+                2
+            } else {
+                3
+            };
+            (rank, b.name.clone())
+        })
+        .cloned()
+}
+
+fn analyze_package(
+    ctx: &Ctx,
+    dir: &str,
+    manifest_path: &str,
+    m: &Manifest,
+    ws_root: Option<String>,
+    bin: &BinTarget,
+) -> Vec<Draft> {
+    let mut d = Draft::new(dir, Language::Rust, ServiceKind::Web);
+    d.has_manifest = true;
+    d.manifest_name = m.name.clone();
+    d.package_manager = Some("cargo".into());
+    d.note(
+        "language",
+        ev(manifest_path, m.package_line, "Cargo package"),
+    );
+
+    // Lock file, toolchain and target folder live at the workspace root.
+    let root = ws_root.clone().unwrap_or_else(|| dir.to_string());
+    let locked = ctx.has(dir, "Cargo.lock") || ctx.has(&root, "Cargo.lock");
+    let lock_flag = if locked { " --locked" } else { "" };
+    d.install = Some(format!("cargo fetch{lock_flag}"));
+    if !locked {
+        d.finding(
+            "no_lockfile",
+            Severity::Info,
+            Some(manifest_path),
+            None,
+            "no Cargo.lock: dependency versions are resolved at build time, so builds are not reproducible; run `cargo generate-lockfile` and commit Cargo.lock (binaries should commit it)",
+            None,
+        );
+    }
+    runtime_version(ctx, dir, &root, manifest_path, m, &mut d);
+
+    // Databases from runtime dependencies.
+    for (krate, dep) in &m.deps {
+        for (name, db) in DB_CRATES {
+            if krate == name {
+                d.database(
+                    *db,
+                    ev(manifest_path, Some(dep.line), format!("depends on {krate}")),
+                );
+            }
+        }
+        for (name, feature, db) in DB_FEATURES {
+            if krate == name && dep.features.iter().any(|f| f == feature) {
+                d.database(
+                    *db,
+                    ev(
+                        manifest_path,
+                        Some(dep.line),
+                        format!("depends on {krate} with feature `{feature}`"),
+                    ),
+                );
+            }
+        }
+    }
+
+    let declared: Vec<&Framework> = FRAMEWORKS
+        .iter()
+        .filter(|f| m.deps.contains_key(f.krate))
+        .collect();
+    let apps: Vec<(&Framework, Regex)> = declared
+        .iter()
+        .map(|f| (*f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .collect();
+
+    // One pass over the sources.
+    let sources: Vec<&str> = ctx
+        .sources(dir, &[".rs"])
+        .into_iter()
+        .filter(|f| {
+            let rel = &f[dir.len()..].trim_start_matches('/');
+            *rel != "build.rs" && !rel.starts_with("benches/")
+        })
+        .collect();
+    let mut found_apps: BTreeMap<&'static str, (String, u32)> = BTreeMap::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut clap_ports: Vec<(u16, String, u32)> = Vec::new();
+    for &file in &sources {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        for (fw, re) in &apps {
+            if !found_apps.contains_key(fw.name) {
+                if let Some(mt) = re.find(&text) {
+                    found_apps.insert(
+                        fw.name,
+                        (file.to_string(), crate::scan::line_of(&text, mt.start())),
+                    );
+                }
+            }
+        }
+        scan_binds(file, &text, &mut binds);
+        scan_env(&mut d, file, &text, &mut clap_ports);
+        each_match(&text, &DB_URL_LITERAL, |line, c| {
+            if let Some(db) = database_of_url(&c[1]) {
+                d.database(
+                    db,
+                    ev(file, Some(line), format!("{} connection URL", db.as_str())),
+                );
+            }
+        });
+        if d.health_path.is_none() {
+            if let Some((line, path)) = health(&text) {
+                d.health_path = Some(path);
+                d.note("health_path", ev(file, Some(line), line_text(&text, line)));
+            }
+        }
+    }
+
+    let fw = declared
+        .iter()
+        .filter(|f| found_apps.contains_key(f.name))
+        .max_by_key(|f| f.rank)
+        .or_else(|| declared.iter().max_by_key(|f| f.rank))
+        .copied();
+    let listens = !binds.is_empty();
+    if let Some(fw) = fw {
+        let dep = &m.deps[fw.krate];
+        d.set_framework(
+            fw.name,
+            ev(
+                manifest_path,
+                Some(dep.line),
+                format!("depends on {} {}", fw.krate, dep.version),
+            ),
+        );
+        d.strength = if found_apps.contains_key(fw.name) {
+            10.0
+        } else {
+            7.0
+        };
+        d.port(
+            fw.default_port,
+            Trust::Default,
+            ev(manifest_path, None, format!("default port of {}", fw.name)),
+        );
+    } else if listens {
+        d.strength = 8.0;
+    } else {
+        d.kind = ServiceKind::Worker;
+        d.strength = 4.0;
+        d.note(
+            "kind",
+            ev(&bin.file, None, "binary that never binds a socket"),
+        );
+    }
+
+    for b in &binds {
+        apply_bind(ctx, &mut d, b);
+    }
+    if d.kind == ServiceKind::Web {
+        for (p, file, line) in clap_ports {
+            d.port(
+                p,
+                Trust::Code,
+                ev(&file, Some(line), "command-line/env default port"),
+            );
+        }
+    }
+    if fw.is_some_and(|f| f.name == "rocket") {
+        rocket_config(ctx, dir, manifest_path, &sources, &mut d);
+    }
+
+    // Build and start.
+    let up = "../".repeat(depth_below(&root, dir));
+    let target = if up.is_empty() {
+        "./target".to_string()
+    } else {
+        format!("{up}target")
+    };
+    d.build(
+        format!("cargo build --release{lock_flag}"),
+        Trust::Inferred,
+        ev(
+            manifest_path,
+            None,
+            format!("inferred: binary `{}`", bin.name),
+        ),
+    );
+    d.start(
+        format!("{target}/release/{}", bin.name),
+        Trust::Inferred,
+        ev(
+            &bin.file,
+            None,
+            format!("inferred: binary `{}` built by cargo", bin.name),
+        ),
+    );
+    vec![d]
+}
+
+fn depth_below(root: &str, dir: &str) -> usize {
+    if root == dir {
+        return 0;
+    }
+    let rel = if root.is_empty() {
+        dir
+    } else {
+        dir.strip_prefix(root)
+            .unwrap_or(dir)
+            .trim_start_matches('/')
+    };
+    rel.split('/').filter(|p| !p.is_empty()).count()
+}
+
+fn runtime_version(
+    ctx: &Ctx,
+    dir: &str,
+    root: &str,
+    manifest_path: &str,
+    m: &Manifest,
+    d: &mut Draft,
+) {
+    for folder in [dir, root] {
+        let toml_file = ctx.read(folder, "rust-toolchain.toml");
+        let legacy = ctx.read(folder, "rust-toolchain");
+        if toml_file.is_none() && legacy.is_none() {
+            continue;
+        }
+        if let Some(ch) = cargo::toolchain_channel(toml_file.as_deref(), legacy.as_deref()) {
+            let name = if toml_file.is_some() {
+                "rust-toolchain.toml"
+            } else {
+                "rust-toolchain"
+            };
+            d.runtime_version = Some(ch.clone());
+            d.note(
+                "runtime_version",
+                ev(&join(folder, name), None, format!("channel {ch}")),
+            );
+            return;
+        }
+    }
+    if let Some(v) = &m.rust_version {
+        d.runtime_version = Some(v.clone());
+        d.note(
+            "runtime_version",
+            ev(manifest_path, None, format!("rust-version = {v}")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rocket::rocket_toml;
+    use super::*;
+    use crate::repo::MemRepo;
+
+    fn detect_at(files: &[(&str, &str)], dir: &str) -> Vec<Draft> {
+        let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+        let ctx = Ctx::new(&repo);
+        Rust.detect(&ctx, dir)
+    }
+
+    #[test]
+    fn dev_dependencies_do_not_count() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\nwarp = \"0.3\"\n[dev-dependencies]\nredis = \"0.25\"\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\n"),
+                ("src/main.rs", "#[tokio::main]\nasync fn main() {\n    warp::serve(routes).run(([127, 0, 0, 1], 3030)).await;\n}\n"),
+            ],
+            "",
+        );
+        assert!(d[0].databases.is_empty());
+        assert_eq!(d[0].framework.as_deref(), Some("warp"));
+        let f = d[0]
+            .findings
+            .iter()
+            .find(|f| f.kind == "binds_localhost")
+            .unwrap();
+        assert_eq!(f.fix.as_ref().unwrap().find, "[127, 0, 0, 1]");
+        assert!(d[0].findings.iter().any(|f| f.kind == "no_lockfile"));
+    }
+
+    #[test]
+    fn library_crate_is_not_a_service() {
+        let d = detect_at(
+            &[
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"lib\"\n[dependencies]\naxum = \"0.7\"\n",
+                ),
+                ("src/lib.rs", "pub fn x() {}\n"),
+            ],
+            "",
+        );
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn binary_without_server_is_worker_and_bins_are_named() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"tools\"\n"),
+                ("Cargo.lock", ""),
+                ("src/bin/consumer.rs", "fn main() {\n    let q = std::env::var(\"QUEUE\").expect(\"QUEUE\");\n    loop {}\n}\n"),
+            ],
+            "",
+        );
+        assert_eq!(d[0].kind, ServiceKind::Worker);
+        assert_eq!(d[0].starts[0].value, "./target/release/consumer");
+        assert!(d[0].env[0].required);
+    }
+
+    #[test]
+    fn clap_env_port() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"s\"\n[dependencies]\naxum = \"0.7\"\nclap = \"4\"\n"),
+                ("src/main.rs", "#[derive(Parser)]\nstruct Args {\n    #[arg(long, env = \"PORT\", default_value_t = 8088)]\n    port: u16,\n    #[arg(long, env = \"DATABASE_URL\")]\n    db: String,\n    /// Signing key.\n    #[arg(long, env)]\n    pub hmac_key: String,\n    #[arg(long, env)]\n    sentry_dsn: Option<String>,\n}\nfn main() { let app = Router::new(); }\n"),
+            ],
+            "",
+        );
+        assert!(d[0]
+            .ports
+            .iter()
+            .any(|c| c.value == 8088 && c.trust == Trust::Code));
+        let req: BTreeMap<&str, bool> = d[0]
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert!(!req["PORT"]);
+        assert!(req["DATABASE_URL"]);
+        assert!(req["HMAC_KEY"]);
+        assert!(!req["SENTRY_DSN"]);
+    }
+
+    #[test]
+    fn rocket_env_in_dockerfile() {
+        let d = detect_at(
+            &[
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"r\"\n[dependencies]\nrocket = \"0.5\"\n",
+                ),
+                ("Cargo.lock", ""),
+                (
+                    "Dockerfile",
+                    "FROM debian\nENV ROCKET_ADDRESS=0.0.0.0 ROCKET_PORT=9000\nCMD [\"/app/r\"]\n",
+                ),
+                (
+                    "src/main.rs",
+                    "#[launch]\nfn rocket() -> _ { rocket::build() }\n",
+                ),
+            ],
+            "",
+        );
+        assert!(d[0]
+            .ports
+            .iter()
+            .any(|c| c.value == 9000 && c.trust == Trust::Config));
+        assert!(d[0].findings.iter().all(|f| f.kind != "binds_localhost"));
+    }
+
+    #[test]
+    fn rocket_toml_profiles() {
+        let v = rocket_toml("[default]\nport = 8000\n[release]\naddress = \"127.0.0.1\"\n[default.databases.db]\nurl = \"postgres://x\"\n");
+        assert_eq!(v[&("default".into(), "port".into())].0, "8000");
+        assert_eq!(v[&("release".into(), "address".into())].1, 4);
+        assert_eq!(v[&("default".into(), "url".into())].0, "postgres://x");
+    }
+
+    #[test]
+    fn bad_manifest_is_a_finding() {
+        let d = detect_at(&[("Cargo.toml", "[package\n")], "");
+        assert_eq!(d[0].findings[0].kind, "invalid_manifest");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_fragments(src in r#"(fn main\(\) \{|TcpListener::bind\(|\.bind\(|SocketAddr::from\(|\(\[0, 0, 0, 0\], |\[127, 0, 0, 1\]|let port = |env::var\("PORT"\)|\.unwrap_or\(|\.unwrap_or_else\(\|_\| |"8080"|3000|\)|\(|;|\n|'a|'x'|format!\("\{\}:\{port\}", |é|r#"|#\[arg\(long, env\)\]|pub x: ){0,50}"#) {
+            let _ = detect_at(
+                &[
+                    ("Cargo.toml", "[package]\nname = \"p\"\n[dependencies]\naxum = \"0.7\"\nrocket = \"0.5\"\n"),
+                    ("src/main.rs", src.as_str()),
+                    ("Rocket.toml", src.as_str()),
+                ],
+                "",
+            );
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Cross-cutting behaviour that a fixture expectation cannot express: a
+//! repository with nothing deployable is an error (not an empty list), and a
+//! committed credential is reported by name but its value never reaches the
+//! output.
+
+use autodeploy_analyze::repo::MemRepo;
+use autodeploy_analyze::{analyze_dir, analyze_repo, AnalyzeError, AnalyzeOptions};
+use autodeploy_core::{SourceInfo, SourceKind};
+use std::path::Path;
+
+/// A repository of documentation only (the `mono_no_app` situation).
+const DOCS_ONLY: &[(&str, &str)] = &[
+    ("README.md", "# Team handbook\n\nHow we work. See docs/.\n"),
+    ("LICENSE", "MIT License\n\nCopyright (c) 2024 Example\n"),
+    ("docs/onboarding.md", "# Onboarding\n\n1. Get a laptop.\n"),
+    (
+        "docs/images/diagram.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
+    ),
+    (".github/ISSUE_TEMPLATE.md", "Describe the problem.\n"),
+];
+
+fn source(input: &str) -> SourceInfo {
+    SourceInfo {
+        input: input.to_string(),
+        kind: SourceKind::Path,
+        commit: None,
+    }
+}
+
+#[test]
+fn docs_only_repository_is_nothing_found_on_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, content) in DOCS_ONLY {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, content).expect("write");
+    }
+    let err = analyze_dir(
+        dir.path(),
+        source("mono_no_app"),
+        &AnalyzeOptions::default(),
+    )
+    .expect_err("a docs-only repository has no service");
+    match &err {
+        AnalyzeError::NothingFound { path, looked_for } => {
+            assert_eq!(path, "mono_no_app");
+            assert!(looked_for.contains("requirements.txt"), "{looked_for}");
+            assert!(looked_for.contains("index.html"), "{looked_for}");
+        }
+        other => panic!("expected NothingFound, got {other:?}"),
+    }
+    // The message tells the person what to do next.
+    assert!(err.to_string().contains("point autodeploy at that folder"));
+}
+
+#[test]
+fn docs_only_repository_is_nothing_found_in_memory() {
+    let repo = MemRepo::new(DOCS_ONLY.iter().copied());
+    assert!(matches!(
+        analyze_repo(&repo, Some("mono_no_app")),
+        Err(AnalyzeError::NothingFound { .. })
+    ));
+}
+
+#[test]
+fn committed_secret_value_never_reaches_the_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/python_committed_env_secret");
+    let env = std::fs::read_to_string(root.join(".env")).expect(".env is part of the fixture");
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("WEATHER_API_KEY="))
+        .expect("the fixture commits WEATHER_API_KEY")
+        .trim()
+        .to_string();
+    assert!(secret.len() >= 16);
+    let analysis = analyze_dir(&root, source("fixture"), &AnalyzeOptions::default())
+        .expect("the fixture is a Flask app");
+    let json = serde_json::to_string(&analysis).expect("serialisable");
+    assert!(json.contains("committed_secret"));
+    assert!(json.contains("WEATHER_API_KEY"));
+    assert!(
+        !json.contains(&secret),
+        "the secret value leaked into the analysis"
+    );
+    // Not even a fragment of it (evidence notes quote lines).
+    assert!(!json.contains(&secret[..12]));
+}

@@ -3,6 +3,7 @@
 //! 5,000 and 30,000 files. Whole-process timings of the binary against `find`
 //! live in `bench/analyze.sh`; figures in docs/PERFORMANCE.md.
 
+#[path = "support/tree_gen.rs"]
 mod tree_gen;
 
 use autodeploy_analyze::{analyze_dir, AnalyzeOptions};
@@ -20,7 +21,8 @@ fn source(p: &Path) -> SourceInfo {
 
 fn bench(c: &mut Criterion) {
     let opts = AnalyzeOptions::default();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hello_world_shape");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hello_world_shape");
     c.bench_function("analyze/hello_world_shape", |b| {
         b.iter(|| analyze_dir(&fixture, source(&fixture), &opts).expect("analysis"))
     });

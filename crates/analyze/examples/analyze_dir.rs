@@ -11,8 +11,15 @@ fn main() {
         kind: SourceKind::Path,
         commit: None,
     };
-    match analyze_dir(std::path::Path::new(&dir), source, &AnalyzeOptions::default()) {
-        Ok(a) => println!("{}", serde_json::to_string_pretty(&a).expect("serialisable")),
+    match analyze_dir(
+        std::path::Path::new(&dir),
+        source,
+        &AnalyzeOptions::default(),
+    ) {
+        Ok(a) => println!(
+            "{}",
+            serde_json::to_string_pretty(&a).expect("serialisable")
+        ),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(3);

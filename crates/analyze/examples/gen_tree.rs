@@ -1,7 +1,7 @@
 //! Write a synthetic repository of N files (for `bench/analyze.sh`).
 //! Usage: `cargo run --release --example gen_tree -- DIR N`.
 
-#[path = "../benches/tree_gen.rs"]
+#[path = "../benches/support/tree_gen.rs"]
 mod tree_gen;
 
 fn main() {

@@ -52,7 +52,15 @@ pub const NON_APP_DIRS: &[&str] = &[
 ];
 
 /// Folder names that hold tests wherever they are.
-const TEST_DIRS: &[&str] = &["test", "tests", "__tests__", "spec", "specs", "testdata", "e2e"];
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "spec",
+    "specs",
+    "testdata",
+    "e2e",
+];
 
 pub struct Ctx<'a> {
     pub repo: &'a dyn Repo,

@@ -210,8 +210,24 @@ pub fn looks_secret(name: &str) -> bool {
     }
     // Settings *about* a credential (lifetimes, sizes, names) are not credentials.
     const ABOUT: &[&str] = &[
-        "_MINUTES", "_SECONDS", "_HOURS", "_DAYS", "_TTL", "_EXPIRE", "_EXPIRES", "_EXPIRY", "_EXPIRATION",
-        "_LENGTH", "_SIZE", "_ALGORITHM", "_HEADER", "_PREFIX", "_NAME", "_ENABLED", "_LIFETIME", "_TIMEOUT",
+        "_MINUTES",
+        "_SECONDS",
+        "_HOURS",
+        "_DAYS",
+        "_TTL",
+        "_EXPIRE",
+        "_EXPIRES",
+        "_EXPIRY",
+        "_EXPIRATION",
+        "_LENGTH",
+        "_SIZE",
+        "_ALGORITHM",
+        "_HEADER",
+        "_PREFIX",
+        "_NAME",
+        "_ENABLED",
+        "_LIFETIME",
+        "_TIMEOUT",
     ];
     if ABOUT.iter().any(|s| n.ends_with(s)) {
         return false;

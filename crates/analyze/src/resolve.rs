@@ -47,7 +47,8 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
         let mut primary = others.remove(0);
         for other in others {
             // Named processes (compose services, Procfile entries) are services of their own.
-            let named_apart = other.name.is_some() && primary.name.is_some() && other.name != primary.name;
+            let named_apart =
+                other.name.is_some() && primary.name.is_some() && other.name != primary.name;
             if other.kind == ServiceKind::Worker || named_apart {
                 kept.push(other);
             } else if other.framework.is_some()
@@ -83,7 +84,9 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
         match d.kind {
             // Pages and assets inside an app are part of that app; a front end with
             // its own manifest inside a backend folder is a service of its own.
-            ServiceKind::Static => !snapshot.iter().any(|e| strictly_inside(e) && !d.has_manifest),
+            ServiceKind::Static => !snapshot
+                .iter()
+                .any(|e| strictly_inside(e) && !d.has_manifest),
             // A Dockerfile inside another service's folder is that service's.
             _ if d.language == Language::Unknown && d.name.is_none() => !snapshot
                 .iter()
@@ -429,7 +432,9 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
             .into_iter()
             .filter(|f| {
                 let name = file_name(f);
-                !name.contains(".config.") && name != "setupProxy.js" && !name.starts_with("webpack.")
+                !name.contains(".config.")
+                    && name != "setupProxy.js"
+                    && !name.starts_with("webpack.")
             })
             .collect();
         for url in localhost_urls(ctx.repo, &files) {

@@ -16,7 +16,8 @@ use std::sync::LazyLock;
 /// and gets ASCII classes (`[0-9A-Za-z_]`…), which compile in microseconds.
 /// Panics on an invalid pattern: patterns are constants, and tests compile all.
 pub fn regex(pattern: &str) -> Regex {
-    Regex::new(&asciify(pattern)).unwrap_or_else(|e| panic!("invalid analyzer pattern {pattern:?}: {e}"))
+    Regex::new(&asciify(pattern))
+        .unwrap_or_else(|e| panic!("invalid analyzer pattern {pattern:?}: {e}"))
 }
 
 /// [`regex`] for patterns built at run time: the error is returned, not raised.
@@ -222,18 +223,20 @@ pub const FRONTEND_EXTS: &[&str] = &[
 ];
 
 static LOCAL_URL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r#"(?i)\b(?:https?|wss?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?"#,
-    )
+    regex(r#"(?i)\b(?:https?|wss?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?"#)
 });
 
 /// Calls that send a browser request to a URL written on the same line.
 static REQUEST_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:"#)
+    regex(
+        r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:"#,
+    )
 });
 
 static LOG_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r#"(?i)console\.(?:log|info|warn|error)|\bprint\s*\(|logger\.|log\.(?:info|debug)|listening|running (?:on|at)"#)
+    regex(
+        r#"(?i)console\.(?:log|info|warn|error)|\bprint\s*\(|logger\.|log\.(?:info|debug)|listening|running (?:on|at)"#,
+    )
 });
 
 /// Hard-coded loopback URLs that a browser would request, in `files`.
@@ -327,11 +330,17 @@ mod tests {
 
     #[test]
     fn ascii_classes() {
-        assert_eq!(asciify(r"\w+\s*[\w.]"), r"[0-9A-Za-z_]+[\t\n\x0B\x0C\r\x20]*[0-9A-Za-z_.]");
+        assert_eq!(
+            asciify(r"\w+\s*[\w.]"),
+            r"[0-9A-Za-z_]+[\t\n\x0B\x0C\r\x20]*[0-9A-Za-z_.]"
+        );
         assert_eq!(asciify(r"\bport\b\\d"), r"(?-u:\b)port(?-u:\b)\\d");
         assert_eq!(asciify(r"[^\]]\d"), r"[^\]][0-9]");
         let re = regex(r"(?m)^[ \t]*(\w+)\s*=\s*Flask\(");
-        assert_eq!(&re.captures("x\n  app = Flask(__name__)").unwrap()[1], "app");
+        assert_eq!(
+            &re.captures("x\n  app = Flask(__name__)").unwrap()[1],
+            "app"
+        );
     }
 
     #[test]

@@ -271,7 +271,11 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 d.release = None;
                 d.findings.retain(|f| f.fix.is_none());
                 d.evidence.remove("name");
-                d.kind = if cs.port.is_some() { ServiceKind::Web } else { ServiceKind::Worker };
+                d.kind = if cs.port.is_some() {
+                    ServiceKind::Web
+                } else {
+                    ServiceKind::Worker
+                };
                 if d.kind == ServiceKind::Worker {
                     d.framework = None;
                 }
@@ -323,7 +327,11 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 crate::draft::Claim {
                     value: cmd.clone(),
                     trust: Trust::Config,
-                    evidence: ev(&cs.file, Some(cs.line), format!("compose `{}` command", cs.name)),
+                    evidence: ev(
+                        &cs.file,
+                        Some(cs.line),
+                        format!("compose `{}` command", cs.name),
+                    ),
                 },
             );
         }

@@ -119,19 +119,25 @@ const DB_CALLS: &[(&str, Database)] = &[
 ];
 
 static GET_ENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bEnvironment\.GetEnvironmentVariable\s*\(\s*"([^"]+)"\s*\)(\s*\?\?)?"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\bEnvironment\.GetEnvironmentVariable\s*\(\s*"([^"]+)"\s*\)(\s*\?\?)?"#,
+    )
+    .expect("regex")
 });
 static CONFIG_INDEX: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\b\w*[Cc]onfig(?:uration)?\s*\[\s*"([^"]+)"\s*\](\s*\?\?)?"#).expect("regex")
+    crate::scan::try_regex(r#"\b\w*[Cc]onfig(?:uration)?\s*\[\s*"([^"]+)"\s*\](\s*\?\?)?"#)
+        .expect("regex")
 });
-static GET_VALUE: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\.GetValue\s*<[^>]+>\s*\(\s*"([^"]+)"\s*(,)?"#).expect("regex"));
+static GET_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\.GetValue\s*<[^>]+>\s*\(\s*"([^"]+)"\s*(,)?"#).expect("regex")
+});
 static CONN_STRING: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\.GetConnectionString\s*\(\s*"([^"]+)"\s*\)(\s*\?\?)?"#).expect("regex")
+    crate::scan::try_regex(r#"\.GetConnectionString\s*\(\s*"([^"]+)"\s*\)(\s*\?\?)?"#)
+        .expect("regex")
 });
 static URL_IN_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\b(?:Run|RunAsync|UseUrls|Urls\.Add)\s*\(\s*"(https?://[^"]+)""#).expect("regex")
+    crate::scan::try_regex(r#"\b(?:Run|RunAsync|UseUrls|Urls\.Add)\s*\(\s*"(https?://[^"]+)""#)
+        .expect("regex")
 });
 static LISTEN: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"\b(ListenLocalhost|ListenAnyIP|Listen)\s*\(\s*(IPAddress\.(?:Loopback|IPv6Loopback|Any|IPv6Any)\s*,\s*)?(\d{2,5})\b")

@@ -26,12 +26,14 @@ pub struct MixProject {
     pub apps_path: Option<String>,
 }
 
-static APP: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\bapp:\s*:(\w+)").expect("regex"));
+static APP: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bapp:\s*:(\w+)").expect("regex"));
 static ELIXIR: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\belixir:\s*"[~>=< ]*(\d+\.\d+)"#).expect("regex"));
 static APPS_PATH: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\bapps_path:\s*"([^"]+)""#).expect("regex"));
-static MOD: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\bmod:\s*\{").expect("regex"));
+static MOD: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bmod:\s*\{").expect("regex"));
 static RELEASES: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"\breleases:\s*\[\s*(\w+):").expect("regex"));
 static DEPS_FN: LazyLock<Regex> =
@@ -44,7 +46,8 @@ static DEP: LazyLock<Regex> = LazyLock::new(|| {
 static ONLY: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"\bonly:\s*(\[[^\]]*\]|:\w+)").expect("regex"));
 static ALIAS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?m)^[ \t]*(?:"([\w.-]+)"|([a-z_]\w*)):\s*(?:\[|&|fn|"|~w)"#).expect("regex")
+    crate::scan::try_regex(r#"(?m)^[ \t]*(?:"([\w.-]+)"|([a-z_]\w*)):\s*(?:\[|&|fn|"|~w)"#)
+        .expect("regex")
 });
 static ALIASES_FN: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?m)^[ \t]*defp?\s+aliases\b").expect("regex"));

@@ -96,11 +96,14 @@ static PORT_ENV_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"System\.get_env\(\s*"\w*PORT"\s*(?:\)\s*\|\|\s*|,\s*)"?(\d{2,5})"#)
         .expect("regex")
 });
-static HTTP_PORT: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"(?s)\bhttp:\s*\[[^\]]*?\bport:\s*(\d{2,5})").expect("regex"));
+static HTTP_PORT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"(?s)\bhttp:\s*\[[^\]]*?\bport:\s*(\d{2,5})").expect("regex")
+});
 static CODE_PORT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(?s)(?:Plug\.Cowboy|Bandit)\b[^\n]*?(?:\n[^\n]*?){0,4}?\bport:\s*(\d{2,5})")
-        .expect("regex")
+    crate::scan::try_regex(
+        r"(?s)(?:Plug\.Cowboy|Bandit)\b[^\n]*?(?:\n[^\n]*?){0,4}?\bport:\s*(\d{2,5})",
+    )
+    .expect("regex")
 });
 static LOOPBACK_IP: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"\bip:\s*(\{\s*127\s*,\s*0\s*,\s*0\s*,\s*1\s*\}|\{\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*,\s*1\s*\})")
@@ -109,15 +112,18 @@ static LOOPBACK_IP: LazyLock<Regex> = LazyLock::new(|| {
 static SERVER_TRUE: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?m)^[^#\n]*\bserver:\s*true\b").expect("regex"));
 static RELEASE_MODULE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(?s)defmodule\s+([\w.]+\.Release)\s+do\b.*?\bdef\s+migrate\b").expect("regex")
+    crate::scan::try_regex(r"(?s)defmodule\s+([\w.]+\.Release)\s+do\b.*?\bdef\s+migrate\b")
+        .expect("regex")
 });
 static DEV_GUARD: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"^([ \t]*)if\s+config_env\(\)\s*(?:==\s*:(?:dev|test)|in\s*\[\s*:(?:dev|test)\s*(?:,\s*:(?:dev|test)\s*)?\]|!=\s*:prod)\s+do\b")
         .expect("regex")
 });
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bget\s*\(?\s*"(/(?:healthz?|health-check|ping|status|up|_health|api/health))""#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\bget\s*\(?\s*"(/(?:healthz?|health-check|ping|status|up|_health|api/health))""#,
+    )
+    .expect("regex")
 });
 
 /// Files that only configure development or tests.

@@ -193,8 +193,9 @@ impl<'a> GoFile<'a> {
     }
 
     fn sprintf(&self, args: &[&str], line: u32, depth: u8) -> Vec<Part> {
-        static VERB: LazyLock<Regex> =
-            LazyLock::new(|| crate::scan::try_regex(r"%[-+# 0]*\d*(?:\.\d+)?[sdvq]").expect("regex"));
+        static VERB: LazyLock<Regex> = LazyLock::new(|| {
+            crate::scan::try_regex(r"%[-+# 0]*\d*(?:\.\d+)?[sdvq]").expect("regex")
+        });
         let Some(Part::Known(fmt)) = self
             .eval_at(args.first().copied().unwrap_or(""), line, depth + 1)
             .into_iter()

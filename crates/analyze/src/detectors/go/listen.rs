@@ -15,20 +15,25 @@ use autodeploy_core::{Severity, SourceFix};
 use regex::Regex;
 use std::sync::LazyLock;
 
-static LISTEN_AND_SERVE: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"\b(\w+)\.(ListenAndServe(?:TLS)?)\s*\(").expect("regex"));
+static LISTEN_AND_SERVE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\b(\w+)\.(ListenAndServe(?:TLS)?)\s*\(").expect("regex")
+});
 
 static HTTP_SERVER: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"\bhttp\.Server\s*\{").expect("regex"));
 
-static ADDR_FIELD: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\bAddr\s*:\s*").expect("regex"));
+static ADDR_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bAddr\s*:\s*").expect("regex"));
 
-static NET_LISTEN: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\bnet\.Listen\s*\(\s*"tcp[46]?"\s*,"#).expect("regex"));
+static NET_LISTEN: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\bnet\.Listen\s*\(\s*"tcp[46]?"\s*,"#).expect("regex")
+});
 
 static METHOD_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"\b(\w+)\.(Run|RunTLS|Start|StartTLS|StartAutoTLS|Listen|ListenTLS)\s*\(")
-        .expect("regex")
+    crate::scan::try_regex(
+        r"\b(\w+)\.(Run|RunTLS|Start|StartTLS|StartAutoTLS|Listen|ListenTLS)\s*\(",
+    )
+    .expect("regex")
 });
 
 /// A place a server is started.

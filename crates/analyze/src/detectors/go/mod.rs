@@ -154,8 +154,9 @@ static PACKAGE_MAIN: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?m)^package\s+main\b").expect("regex"));
 static FUNC_MAIN: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?m)^func\s+main\s*\(\s*\)").expect("regex"));
-static BUILD_IGNORE: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"(?m)^//\s*(?:go:build|\+build)\s+ignore\b").expect("regex"));
+static BUILD_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"(?m)^//\s*(?:go:build|\+build)\s+ignore\b").expect("regex")
+});
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health-check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
         .expect("regex")
@@ -284,7 +285,12 @@ fn analyze_module(
     // One pass over the sources.
     let apps: Vec<(&Framework, Regex)> = declared
         .iter()
-        .map(|f| (*f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .map(|f| {
+            (
+                *f,
+                crate::scan::try_regex(f.app).expect("framework pattern"),
+            )
+        })
         .collect();
     let mut facts = Facts::default();
     for &file in sources {

@@ -31,19 +31,23 @@ static LOOKUPENV: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static HELPER_ENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\b([A-Za-z_][\w.]*)\(\s*"([A-Z_][A-Z0-9_]*)"\s*(,|\))"#).expect("regex")
+    crate::scan::try_regex(r#"\b([A-Za-z_][\w.]*)\(\s*"([A-Z_][A-Z0-9_]*)"\s*(,|\))"#)
+        .expect("regex")
 });
 
 static ENV_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"`[^`\n]*\benv:"([A-Z_][A-Z0-9_]*)((?:,\w+)*)"[^`\n]*`"#).expect("regex")
+    crate::scan::try_regex(r#"`[^`\n]*\benv:"([A-Z_][A-Z0-9_]*)((?:,\w+)*)"[^`\n]*`"#)
+        .expect("regex")
 });
 
 static ENV_DEFAULT_TAG: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\benvDefault:"([^"]*)""#).expect("regex"));
 
 static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"["`]((?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|rediss?)://[^"`]*)["`]"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"["`]((?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|rediss?)://[^"`]*)["`]"#,
+    )
+    .expect("regex")
 });
 
 static SQL_OPEN: LazyLock<Regex> = LazyLock::new(|| {

@@ -48,23 +48,27 @@ static PLUGIN_ID: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\bid\s*\(?\s*["']([\w.\-]+)["']\s*\)?([^\n;}]*)"#).expect("regex")
 });
 static PLUGIN_KOTLIN: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?m)(?:^|[{;])[ \t]*kotlin\s*\(\s*"([\w.\-]+)"\s*\)([^\n;}]*)"#).expect("regex")
+    crate::scan::try_regex(r#"(?m)(?:^|[{;])[ \t]*kotlin\s*\(\s*"([\w.\-]+)"\s*\)([^\n;}]*)"#)
+        .expect("regex")
 });
 static PLUGIN_ALIAS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\balias\s*\(\s*libs\.plugins\.([\w.]+)\s*\)([^\n;}]*)"#).expect("regex")
+    crate::scan::try_regex(r#"\balias\s*\(\s*libs\.plugins\.([\w.]+)\s*\)([^\n;}]*)"#)
+        .expect("regex")
 });
 static APPLY_PLUGIN: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\bapply\s*\(?\s*plugin\s*[:=]\s*["']([\w.\-]+)["']"#).expect("regex")
 });
 static BARE_PLUGIN: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(?m)^\s*(application|war|java|`java-library`|java-library)\s*$").expect("regex")
+    crate::scan::try_regex(r"(?m)^\s*(application|war|java|`java-library`|java-library)\s*$")
+        .expect("regex")
 });
 static DEP: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(?m)^\s*(\w+)\s*\(?\s*(?:platform\s*\(|enforcedPlatform\s*\()?\s*["']([\w.\-]+):([\w.\-]+)(?::[^"']*)?["']"#)
         .expect("regex")
 });
 static DEP_CATALOG: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(?m)^\s*(\w+)\s*\(?\s*(?:platform\s*\()?\s*libs\.([\w.]+)").expect("regex")
+    crate::scan::try_regex(r"(?m)^\s*(\w+)\s*\(?\s*(?:platform\s*\()?\s*libs\.([\w.]+)")
+        .expect("regex")
 });
 static VERSION: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(
@@ -73,17 +77,20 @@ static VERSION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static ARCHIVE_FILE_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\barchiveFileName\s*(?:=|\.set\s*\()\s*["']([^"'$]+)["']"#).expect("regex")
+    crate::scan::try_regex(r#"\barchiveFileName\s*(?:=|\.set\s*\()\s*["']([^"'$]+)["']"#)
+        .expect("regex")
 });
 static ARCHIVE_BASE_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\barchiveBaseName\s*(?:=|\.set\s*\()\s*["']([^"'$]+)["']"#).expect("regex")
+    crate::scan::try_regex(r#"\barchiveBaseName\s*(?:=|\.set\s*\()\s*["']([^"'$]+)["']"#)
+        .expect("regex")
 });
 static JAVA_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"JavaLanguageVersion\.of\s*\(\s*["']?(\d+)|\bjvmToolchain\s*\(\s*(\d+)|\b(?:sourceCompatibility|targetCompatibility)\s*=\s*(?:JavaVersion\.VERSION_)?["']?(\d+(?:[._]\d+)?)"#)
         .expect("regex")
 });
-static ROOT_NAME: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\brootProject\.name\s*=\s*["']([^"']+)["']"#).expect("regex"));
+static ROOT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\brootProject\.name\s*=\s*["']([^"']+)["']"#).expect("regex")
+});
 static INCLUDE: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"(?m)^\s*include\s*\(?([^\n]*)"#).expect("regex"));
 static QUOTED: LazyLock<Regex> =

@@ -166,7 +166,8 @@ const SETTINGS_FILES: &[&str] = &[
 ];
 
 static MAIN_METHOD: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"\bpublic\s+static\s+void\s+main\s*\(|(?m)^\s*fun\s+main\s*\(").expect("regex")
+    crate::scan::try_regex(r"\bpublic\s+static\s+void\s+main\s*\(|(?m)^\s*fun\s+main\s*\(")
+        .expect("regex")
 });
 impl Detector for Jvm {
     fn name(&self) -> &'static str {
@@ -311,7 +312,12 @@ fn analyze(ctx: &Ctx, dir: &str, p: &Project) -> Vec<Draft> {
         .collect();
     let apps: Vec<(&Framework, Regex)> = fw_candidates
         .iter()
-        .map(|(f, _)| (*f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .map(|(f, _)| {
+            (
+                *f,
+                crate::scan::try_regex(f.app).expect("framework pattern"),
+            )
+        })
         .collect();
     let mut found_app: Vec<(&str, String, u32)> = Vec::new();
     let mut main: Option<(String, u32)> = None;

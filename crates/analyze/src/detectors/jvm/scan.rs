@@ -33,12 +33,15 @@ const URL_KEYS: &[&str] = &[
 ];
 
 static GETENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bSystem\.getenv\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)"#).expect("regex")
+    crate::scan::try_regex(r#"\bSystem\.getenv\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)"#)
+        .expect("regex")
 });
 
 static GETENV_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bSystem\.getenv\s*\(\s*\)\s*\.getOrDefault\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)""#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\bSystem\.getenv\s*\(\s*\)\s*\.getOrDefault\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)""#,
+    )
+    .expect("regex")
 });
 
 static VALUE_ANNOTATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -47,7 +50,8 @@ static VALUE_ANNOTATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static CODE_PORT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#""(?:server\.port|quarkus\.http\.port)"\s*,\s*"?(\d{2,5})"?"#).expect("regex")
+    crate::scan::try_regex(r#""(?:server\.port|quarkus\.http\.port)"\s*,\s*"?(\d{2,5})"?"#)
+        .expect("regex")
 });
 
 static JDBC_LITERAL: LazyLock<Regex> = LazyLock::new(|| {

@@ -79,7 +79,8 @@ static ENV_INDEX: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static ENV_DESTRUCTURE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"\b(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\s*\.\s*env\b").expect("regex")
+    crate::scan::try_regex(r"\b(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\s*\.\s*env\b")
+        .expect("regex")
 });
 static META_ENV: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(&format!(
@@ -88,35 +89,46 @@ static META_ENV: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static SVELTE_STATIC_ENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bimport\s*\{([^}]*)\}\s*from\s*['"]\$env/static/(?:private|public)['"]"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\bimport\s*\{([^}]*)\}\s*from\s*['"]\$env/static/(?:private|public)['"]"#,
+    )
+    .expect("regex")
 });
 static SVELTE_DYNAMIC_ENV: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(&format!(r"\benv\.([A-Z_][A-Z0-9_]*){DEFAULT_SUFFIX}")).expect("regex")
 });
-static LISTEN: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\.listen\s*\(").expect("regex"));
+static LISTEN: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\.listen\s*\(").expect("regex"));
 static SERVER_OPTIONS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"\bHapi\s*\.\s*[sS]erver\s*\(|\bnew\s+Hapi\s*\.\s*Server\s*\(|\bserve\s*\(")
-        .expect("regex")
+    crate::scan::try_regex(
+        r"\bHapi\s*\.\s*[sS]erver\s*\(|\bnew\s+Hapi\s*\.\s*Server\s*\(|\bserve\s*\(",
+    )
+    .expect("regex")
 });
-static FALLBACK: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"(?:\|\||\?\?)\s*\(?\s*['"`]?(\d{2,5})['"`]?"#).expect("regex"));
+static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"(?:\|\||\?\?)\s*\(?\s*['"`]?(\d{2,5})['"`]?"#).expect("regex")
+});
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"^['"`]?(\d{2,5})['"`]?$"#).expect("regex"));
 static CALL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"^(?:Number|parseInt|parseFloat|String|normalizePort|toNumber|Math\.floor|\+)\s*\(")
-        .expect("regex")
+    crate::scan::try_regex(
+        r"^(?:Number|parseInt|parseFloat|String|normalizePort|toNumber|Math\.floor|\+)\s*\(",
+    )
+    .expect("regex")
 });
-static IDENT: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"^[A-Za-z_$][\w$]*$").expect("regex"));
-static MEMBER: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$").expect("regex"));
+static IDENT: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"^[A-Za-z_$][\w$]*$").expect("regex"));
+static MEMBER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$").expect("regex")
+});
 static APP_GET_PORT: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"^\w+\.get\(\s*['"]port['"]\s*\)$"#).expect("regex"));
 static APP_SET_PORT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\.set\(\s*['"]port['"]\s*,\s*([^\n;]+?)\)\s*;?\s*$"#).expect("regex")
 });
-static PORT_KEY: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"(?m)\b(?:port|PORT)\s*:\s*([^,\n}]+)").expect("regex"));
+static PORT_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"(?m)\b(?:port|PORT)\s*:\s*([^,\n}]+)").expect("regex")
+});
 static DB_URL: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(
         r#"['"`]((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss)://[^'"`\s]*)"#,
@@ -124,8 +136,10 @@ static DB_URL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static DIALECT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\b['"]?(?:client|dialect|type|provider|driver)['"]?\s*:\s*['"]([\w-]+)['"]"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\b['"]?(?:client|dialect|type|provider|driver)['"]?\s*:\s*['"]([\w-]+)['"]"#,
+    )
+    .expect("regex")
 });
 static HEALTH: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\.(?:get|all|head|route)\s*\(\s*['"`](/(?:api/)?(?:healthz?|health-check|healthcheck|ping|status|_health|livez|readyz))['"`]"#)
@@ -162,7 +176,12 @@ pub fn scan(
     let workers: Vec<(&'static WorkerLib, Regex)> = WORKERS
         .iter()
         .filter(|w| m.declares(w.dep))
-        .map(|w| (w, crate::scan::try_regex(w.pattern).expect("worker pattern")))
+        .map(|w| {
+            (
+                w,
+                crate::scan::try_regex(w.pattern).expect("worker pattern"),
+            )
+        })
         .collect();
     let orm = ORM_DEPS.iter().any(|d| m.deps.contains_key(*d));
     let config_texts: Vec<(String, std::sync::Arc<str>)> = files
@@ -418,8 +437,9 @@ fn loopback_literal(expr: &str) -> Option<&str> {
 
 /// A quoted loopback host inside an expression (`process.env.HOST || 'localhost'`).
 fn quoted_loopback_in(expr: &str) -> Option<&str> {
-    static Q: LazyLock<Regex> =
-        LazyLock::new(|| crate::scan::try_regex(r#"['"`](?:127\.0\.0\.1|localhost|::1)['"`]"#).expect("regex"));
+    static Q: LazyLock<Regex> = LazyLock::new(|| {
+        crate::scan::try_regex(r#"['"`](?:127\.0\.0\.1|localhost|::1)['"`]"#).expect("regex")
+    });
     Q.find(expr).map(|m| m.as_str())
 }
 

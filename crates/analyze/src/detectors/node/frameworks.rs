@@ -12,8 +12,6 @@
 use super::manifest::Manifest;
 use crate::draft::PORT;
 use autodeploy_core::{Database, Evidence};
-#[cfg(test)]
-use regex::Regex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {

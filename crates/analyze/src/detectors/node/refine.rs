@@ -82,21 +82,26 @@ static DIST_DIR: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\bdistDir\s*:\s*['"]([^'"]+)['"]"#).expect("regex"));
 static OUT_DIR: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\boutDir\s*:\s*['"]([^'"]+)['"]"#).expect("regex"));
-static OUTPUT_DIR: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\boutputDir\s*:\s*['"]([^'"]+)['"]"#).expect("regex"));
+static OUTPUT_DIR: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\boutputDir\s*:\s*['"]([^'"]+)['"]"#).expect("regex")
+});
 static SSR_FALSE: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"\bssr\s*:\s*false\b").expect("regex"));
 static TARGET_STATIC: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\btarget\s*:\s*['"]static['"]"#).expect("regex"));
 static ADAPTER_PAGES: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?s)adapter\s*\(\s*\{[^}]*?\bpages\s*:\s*['"]([^'"]+)['"]"#).expect("regex")
+    crate::scan::try_regex(r#"(?s)adapter\s*\(\s*\{[^}]*?\bpages\s*:\s*['"]([^'"]+)['"]"#)
+        .expect("regex")
 });
 static ADAPTER_OUT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?s)adapter\s*\(\s*\{[^}]*?\bout\s*:\s*['"]([^'"]+)['"]"#).expect("regex")
+    crate::scan::try_regex(r#"(?s)adapter\s*\(\s*\{[^}]*?\bout\s*:\s*['"]([^'"]+)['"]"#)
+        .expect("regex")
 });
 static ADAPTER_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"['"]@sveltejs/adapter-([a-z-]+)['"]|['"](svelte-adapter-[a-z-]+)['"]"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"['"]@sveltejs/adapter-([a-z-]+)['"]|['"](svelte-adapter-[a-z-]+)['"]"#,
+    )
+    .expect("regex")
 });
 
 /// First capture of `re` in the first of `names` (in `dir`) that has it.

@@ -65,7 +65,8 @@ pub(super) fn start_scripts(m: &Manifest) -> (Option<Script<'_>>, Option<DevScri
 /// The `main` file when it is a script rather than a library entry point.
 pub(super) fn main_script(pkg: &Pkg) -> Option<String> {
     static EXPORTS: LazyLock<Regex> = LazyLock::new(|| {
-        crate::scan::try_regex(r"(?m)\bmodule\.exports\b|^\s*exports\.\w+\s*=|^\s*export\s").expect("regex")
+        crate::scan::try_regex(r"(?m)\bmodule\.exports\b|^\s*exports\.\w+\s*=|^\s*export\s")
+            .expect("regex")
     });
     let main = pkg.m.main.as_ref()?;
     let rel = resolve_file(pkg, &main.value)?;
@@ -363,8 +364,9 @@ pub(super) fn pick_server_file(pkg: &Pkg, facts: &CodeFacts) -> Option<String> {
 
 /// Where tsc puts the compiled `rel` (relative to the package), and the tsconfig used.
 pub(super) fn compiled_path(pkg: &Pkg, rel: &str) -> (String, Option<manifest::TsConfig>) {
-    static PROJECT: LazyLock<Regex> =
-        LazyLock::new(|| crate::scan::try_regex(r"\btsc\b[^&|;]*?(?:-p|--project)\s+(\S+)").expect("regex"));
+    static PROJECT: LazyLock<Regex> = LazyLock::new(|| {
+        crate::scan::try_regex(r"\btsc\b[^&|;]*?(?:-p|--project)\s+(\S+)").expect("regex")
+    });
     let name = pkg
         .m
         .script("build")

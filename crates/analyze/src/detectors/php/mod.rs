@@ -51,7 +51,8 @@ impl Detector for Php {
 }
 
 static ENV_HELPER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?:^|[^\w>:$\\\n])env\s*\(\s*['"]([A-Za-z_]\w*)['"]\s*(,)?"#).expect("regex")
+    crate::scan::try_regex(r#"(?:^|[^\w>:$\\\n])env\s*\(\s*['"]([A-Za-z_]\w*)['"]\s*(,)?"#)
+        .expect("regex")
 });
 static GETENV: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\bgetenv\s*\(\s*['"]([A-Za-z_]\w*)['"]\s*(?:,\s*\w+\s*)?\)(\s*(?:\?:|\?\?|[!=]==?\s*false))?"#)
@@ -61,8 +62,9 @@ static SUPERGLOBAL: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(\b(?:isset|empty|array_key_exists)\s*\(\s*(?:['"]\w+['"]\s*,\s*)?)?\$_(ENV|SERVER)\s*\[\s*['"]([A-Za-z_]\w*)['"]\s*\](\s*\?\?)?"#)
         .expect("regex")
 });
-static SYMFONY_ENV: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"%env\((?:[\w-]+:)*([A-Za-z_]\w*)\)%").expect("regex"));
+static SYMFONY_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"%env\((?:[\w-]+:)*([A-Za-z_]\w*)\)%").expect("regex")
+});
 static SYMFONY_ENV_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(?m)^[ \t]*['"]?env\(([A-Za-z_]\w*)\)['"]?\s*:"#).expect("regex")
 });
@@ -79,18 +81,22 @@ static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static DOCTRINE_DRIVER: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bdriver['"]?\s*(?::|=>)\s*['"]?pdo_(pgsql|mysql|sqlite)\b"#).expect("regex")
+    crate::scan::try_regex(r#"\bdriver['"]?\s*(?::|=>)\s*['"]?pdo_(pgsql|mysql|sqlite)\b"#)
+        .expect("regex")
 });
 static DEFAULT_CONNECTION: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"['"]default['"]\s*=>\s*(?:env\(\s*['"]DB_CONNECTION['"]\s*,\s*)?['"](\w+)['"]"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"['"]default['"]\s*=>\s*(?:env\(\s*['"]DB_CONNECTION['"]\s*,\s*)?['"](\w+)['"]"#,
+    )
+    .expect("regex")
 });
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(?:Route::get|->get|#\[Route|@Route|\bhealth:)\s*\(?\s*['"](/(?:healthz?|health-check|ping|status|up|_health|api/health))['"]"#)
         .expect("regex")
 });
-static SHEBANG_OR_LOOP: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r"(?m)^#!.*\bphp\b|\bwhile\s*\(\s*true\s*\)").expect("regex"));
+static SHEBANG_OR_LOOP: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"(?m)^#!.*\bphp\b|\bwhile\s*\(\s*true\s*\)").expect("regex")
+});
 
 /// The database a Laravel connection name stands for.
 fn database_of_connection(name: &str) -> Option<Database> {

@@ -64,14 +64,18 @@ static GROUP_BLOCK: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"^\s*group\s*\(?\s*(.+?)\)?\s+do\b").expect("regex"));
 static BLOCK_OPEN: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"\bdo\s*(?:\|[^|]*\|)?\s*$").expect("regex"));
-static BLOCK_END: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"^\s*end\b").expect("regex"));
-static RUBY_LINE: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"^\s*ruby\s*\(?\s*["']([^"']+)["']"#).expect("regex"));
-static RUBY_FILE: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"^\s*ruby\s*\(?\s*file:\s*["']([^"']+)["']"#).expect("regex"));
+static BLOCK_END: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"^\s*end\b").expect("regex"));
+static RUBY_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"^\s*ruby\s*\(?\s*["']([^"']+)["']"#).expect("regex")
+});
+static RUBY_FILE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"^\s*ruby\s*\(?\s*file:\s*["']([^"']+)["']"#).expect("regex")
+});
 static VERSION: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(\d+\.\d+(?:\.\d+)?)").expect("regex"));
-static GROUP_NAME: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\w+").expect("regex"));
+static GROUP_NAME: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\w+").expect("regex"));
 
 /// Are all group names in `spec` (`:development, :test`, `[:test]`, `%i[development test]`)
 /// development or test groups?
@@ -234,8 +238,9 @@ fn tool_versions(ctx: &Ctx, dir: &str) -> Option<(String, String, Option<u32>)> 
 /// The facts kept from a lockfile: locked gem names, rack's major version, the Ruby
 /// version (which wins over the Gemfile's `ruby` constraint).
 fn parse_lock(text: &str, b: &mut Bundle, path: &str) {
-    static SPEC: LazyLock<Regex> =
-        LazyLock::new(|| crate::scan::try_regex(r"^    ([A-Za-z0-9_.-]+) \((\d+)[^)]*\)\s*$").expect("regex"));
+    static SPEC: LazyLock<Regex> = LazyLock::new(|| {
+        crate::scan::try_regex(r"^    ([A-Za-z0-9_.-]+) \((\d+)[^)]*\)\s*$").expect("regex")
+    });
     let mut in_ruby = false;
     for (i, line) in text.lines().enumerate() {
         if let Some(c) = SPEC.captures(line) {

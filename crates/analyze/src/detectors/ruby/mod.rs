@@ -57,15 +57,20 @@ static ENV_FETCH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("regex")
 });
 static ENV_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bENV\.(?:key\?|has_key\?|include\?|member\?)\s*\(\s*["']([A-Za-z_]\w*)["']"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\bENV\.(?:key\?|has_key\?|include\?|member\?)\s*\(\s*["']([A-Za-z_]\w*)["']"#,
+    )
+    .expect("regex")
 });
 static SET_PORT: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(?m)^[ \t]*(?:set\s+:port\s*,|set\s*\(\s*:port\s*,)\s*(.+)$").expect("regex")
+    crate::scan::try_regex(r"(?m)^[ \t]*(?:set\s+:port\s*,|set\s*\(\s*:port\s*,)\s*(.+)$")
+        .expect("regex")
 });
 static SET_BIND: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?m)^[ \t]*set\s*\(?\s*:bind\s*,\s*(["'](?:127\.0\.0\.1|localhost|::1)["'])"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"(?m)^[ \t]*set\s*\(?\s*:bind\s*,\s*(["'](?:127\.0\.0\.1|localhost|::1)["'])"#,
+    )
+    .expect("regex")
 });
 static RUN_BANG: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?m)^[ \t]*(?:\w+\.)?run!").expect("regex"));
@@ -78,8 +83,10 @@ static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("regex")
 });
 static ADAPTER_KW: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\badapter\s*(?::|=>)\s*["':]?(postgresql|postgis|mysql2|trilogy|sqlite3)\b"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\badapter\s*(?::|=>)\s*["':]?(postgresql|postgis|mysql2|trilogy|sqlite3)\b"#,
+    )
+    .expect("regex")
 });
 static SCRIPT_GUARD: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"(?m)^[ \t]*if\s+(?:__FILE__\s*==\s*\$(?:0|PROGRAM_NAME)|\$(?:0|PROGRAM_NAME)\s*==\s*__FILE__)")

@@ -31,8 +31,9 @@ static TOP_KEY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MERGE: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"^\s+<<\s*:\s*\*(\w+)").expect("regex"));
-static ADAPTER: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"^\s+adapter\s*:\s*["']?([\w-]+)["']?\s*$"#).expect("regex"));
+static ADAPTER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"^\s+adapter\s*:\s*["']?([\w-]+)["']?\s*$"#).expect("regex")
+});
 static URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"^\s+url\s*:\s*["']?([a-z][a-z0-9+]*://[^"'\s<]*)"#).expect("regex")
 });
@@ -141,12 +142,16 @@ static PUMA_PORT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"(?m)^[ \t]*(?:port|set_default_port)\s*\(?\s*(.+)$").expect("regex")
 });
 static PUMA_BIND: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?m)^[ \t]*bind\s*\(?\s*["'](?:tcp|ssl)://([^:"'/]+|\[[^\]]+\]):(.*)$"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"(?m)^[ \t]*bind\s*\(?\s*["'](?:tcp|ssl)://([^:"'/]+|\[[^\]]+\]):(.*)$"#,
+    )
+    .expect("regex")
 });
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| crate::scan::try_regex(r"\b(\d{2,5})\b").expect("regex"));
-static LOOPBACK_ARG: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"["'](127\.0\.0\.1|localhost|::1)["']"#).expect("regex"));
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\b(\d{2,5})\b").expect("regex"));
+static LOOPBACK_ARG: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"["'](127\.0\.0\.1|localhost|::1)["']"#).expect("regex")
+});
 
 /// What `config/puma.rb` says about where Puma listens.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

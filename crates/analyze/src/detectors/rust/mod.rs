@@ -142,8 +142,10 @@ const DB_FEATURES: &[(&str, &str, Database)] = &[
 const SERVER_BINS: &[&str] = &["server", "api", "web", "app", "http", "backend", "service"];
 
 static DB_URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#""((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|sqlite)://[^"]*)""#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#""((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|sqlite)://[^"]*)""#,
+    )
+    .expect("regex")
 });
 impl Detector for Rust {
     fn name(&self) -> &'static str {
@@ -387,7 +389,12 @@ fn analyze_package(
         .collect();
     let apps: Vec<(&Framework, Regex)> = declared
         .iter()
-        .map(|f| (*f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .map(|f| {
+            (
+                *f,
+                crate::scan::try_regex(f.app).expect("framework pattern"),
+            )
+        })
         .collect();
 
     // One pass over the sources.

@@ -19,12 +19,15 @@ static ROCKET_CODE_PORT: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r#"\(\s*"port"\s*,\s*(\d{2,5})\s*\)"#).expect("regex"));
 
 static ROCKET_CODE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\(\s*"address"\s*,\s*("[^"]*")|\baddress\s*:\s*(Ipv4Addr::\w+|IpAddr::\w+)"#)
-        .expect("regex")
+    crate::scan::try_regex(
+        r#"\(\s*"address"\s*,\s*("[^"]*")|\baddress\s*:\s*(Ipv4Addr::\w+|IpAddr::\w+)"#,
+    )
+    .expect("regex")
 });
 
 static ROCKET_ENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bROCKET_(PORT|ADDRESS)[= ]\s*("[^"\n]*"|'[^'\n]*'|[^\s"']+)"#).expect("regex")
+    crate::scan::try_regex(r#"\bROCKET_(PORT|ADDRESS)[= ]\s*("[^"\n]*"|'[^'\n]*'|[^\s"']+)"#)
+        .expect("regex")
 });
 
 /// Where Rocket is told which address to bind.

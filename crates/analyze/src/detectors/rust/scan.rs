@@ -14,8 +14,10 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static BIND_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"(\w+)?(?:\.|::)(bind(?:_rustls\w*|_openssl|_auto_h2c)?|run|listen|new)\s*\(")
-        .expect("regex")
+    crate::scan::try_regex(
+        r"(\w+)?(?:\.|::)(bind(?:_rustls\w*|_openssl|_auto_h2c)?|run|listen|new)\s*\(",
+    )
+    .expect("regex")
 });
 
 static ENV_VAR: LazyLock<Regex> = LazyLock::new(|| {
@@ -26,24 +28,29 @@ static ENV_VAR: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static HELPER_ENV: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\b([a-z_][\w:]*)\s*\(\s*"([A-Z_][A-Z0-9_]*)"\s*(,|\))"#).expect("regex")
+    crate::scan::try_regex(r#"\b([a-z_][\w:]*)\s*\(\s*"([A-Z_][A-Z0-9_]*)"\s*(,|\))"#)
+        .expect("regex")
 });
 
-static CLAP_ATTR: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"#\[(?:arg|clap|structopt)\(([^\]]*)\)\]"#).expect("regex"));
+static CLAP_ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"#\[(?:arg|clap|structopt)\(([^\]]*)\)\]"#).expect("regex")
+});
 
-static CLAP_ENV: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\benv\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)""#).expect("regex"));
+static CLAP_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\benv\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)""#).expect("regex")
+});
 
 static CLAP_BARE_ENV: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?:^|[,(\s])env\s*(?:,|$)").expect("regex"));
 
 static CLAP_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r"^(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:\s*(.+)").expect("regex")
+    crate::scan::try_regex(r"^(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:\s*(.+)")
+        .expect("regex")
 });
 
-static CLAP_DEFAULT: LazyLock<Regex> =
-    LazyLock::new(|| crate::scan::try_regex(r#"\bdefault_value(?:_t)?\s*=\s*"?([^",)]+)"?"#).expect("regex"));
+static CLAP_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\bdefault_value(?:_t)?\s*=\s*"?([^",)]+)"?"#).expect("regex")
+});
 
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(?:\.route|#\[(?:get|head)|web::resource|\.at|\.path|\.get)\s*\(\s*"(/(?:healthz?|health-check|ping|status|_health|livez|readyz|api/health))""#)

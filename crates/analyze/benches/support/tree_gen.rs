@@ -33,7 +33,11 @@ pub fn generate(root: &Path, files: usize) -> std::io::Result<()> {
     let mut i = 0usize;
     while written < files {
         let pkg = i / 40;
-        let top = if pkg % 2 == 0 { "backend/pkg" } else { "frontend/src/feature" };
+        let top = if pkg.is_multiple_of(2) {
+            "backend/pkg"
+        } else {
+            "frontend/src/feature"
+        };
         let dir = root.join(format!("{top}{}/sub{}", pkg / 2, (i / 8) % 5));
         fs::create_dir_all(&dir)?;
         let (name, body): (String, Vec<u8>) = match i % 10 {

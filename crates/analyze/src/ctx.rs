@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Most source files of one language read per service (shallowest first).
-pub const MAX_SOURCE_FILES: usize = 400;
+pub const MAX_SOURCE_FILES: usize = 250;
 
 /// File names that make a folder a project of its own (its subtree is not
 /// scanned on behalf of an ancestor folder).
@@ -123,6 +123,7 @@ impl<'a> Ctx<'a> {
             .collect();
         out.sort_by_key(|f| (f.matches('/').count(), *f));
         out.truncate(MAX_SOURCE_FILES);
+        self.repo.prefetch(&out);
         out
     }
 

@@ -156,6 +156,10 @@ pub trait Repo: Sync {
     /// Content of a file as text (lossy UTF-8), or `None` when it does not exist,
     /// is larger than [`MAX_READ_BYTES`], is binary, or cannot be read.
     fn read(&self, path: &str) -> Option<Arc<str>>;
+    /// Read these files ahead, in parallel, so later `read`s hit the cache.
+    fn prefetch(&self, paths: &[&str]) {
+        let _ = paths;
+    }
     /// How many reads hit the disk, and how many files were refused.
     fn read_stats(&self) -> (u64, u64) {
         (0, 0)
@@ -190,15 +194,26 @@ impl FsRepo {
 
     fn load(&self, path: &str) -> Option<Arc<str>> {
         let full = self.root.join(path);
-        // Never follow a symlink: the walk does not list them, and this guards
-        // against a tree that changed after the walk.
-        let meta = std::fs::symlink_metadata(&full).ok()?;
+        // Never follow a symlink: the walk does not list them, and O_NOFOLLOW
+        // guards against a tree that changed after the walk. One path lookup,
+        // then fstat on the open file.
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let Ok(file) = options.open(&full) else {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let meta = file.metadata().ok()?;
         if !meta.is_file() || meta.len() > MAX_READ_BYTES {
             self.skipped.fetch_add(1, Ordering::Relaxed);
             return None;
         }
         let mut buf = Vec::with_capacity(meta.len() as usize);
-        let file = std::fs::File::open(&full).ok()?;
         if file.take(MAX_READ_BYTES).read_to_end(&mut buf).is_err() {
             self.skipped.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -229,6 +244,16 @@ impl Repo for FsRepo {
             .expect("read cache poisoned")
             .insert(path.to_string(), value.clone());
         value
+    }
+
+    fn prefetch(&self, paths: &[&str]) {
+        use rayon::prelude::*;
+        if paths.len() < 16 {
+            return;
+        }
+        paths.par_iter().for_each(|p| {
+            let _ = self.read(p);
+        });
     }
 
     fn read_stats(&self) -> (u64, u64) {

@@ -436,6 +436,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                     && name != "setupProxy.js"
                     && !name.starts_with("webpack.")
             })
+            .filter(|f| s.kind == ServiceKind::Static || runs_in_browser(f, dir))
             .collect();
         for url in localhost_urls(ctx.repo, &files) {
             let same_origin = url.port == s.port || (url.port.is_none() && s.port == Some(80));
@@ -487,6 +488,46 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
             }
         }
     }
+}
+
+/// For a server-side service: does this file reach a browser? Pages and
+/// templates always do; script files only in the folders that hold client
+/// code (server code in the same language would give false alarms).
+fn runs_in_browser(path: &str, service_dir: &str) -> bool {
+    const PAGE_EXTS: &[&str] = &[
+        ".html", ".htm", ".jinja", ".jinja2", ".j2", ".hbs", ".ejs", ".erb", ".twig", ".vue",
+        ".svelte", ".astro",
+    ];
+    const CLIENT_DIRS: &[&str] = &[
+        "static",
+        "public",
+        "templates",
+        "assets",
+        "views",
+        "javascript",
+        "js",
+        "client",
+        "frontend",
+        "www",
+        "resources",
+        "web",
+        "wwwroot",
+        "priv",
+        "src",
+        "app",
+        "pages",
+        "components",
+    ];
+    if PAGE_EXTS.iter().any(|e| path.ends_with(e)) {
+        return true;
+    }
+    let rel = path
+        .strip_prefix(service_dir)
+        .map(|p| p.trim_start_matches('/'))
+        .unwrap_or(path);
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop();
+    parts.iter().any(|p| CLIENT_DIRS.contains(p))
 }
 
 /// 0–1: language + framework + port + start, each weighted by how it was found.

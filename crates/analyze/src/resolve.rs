@@ -269,6 +269,27 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         }
     };
 
+    // Static files are served, not started: a Dockerfile or compose command
+    // for them (often a dev server) is not the production start.
+    if d.kind == ServiceKind::Static {
+        d.starts.clear();
+    }
+    // The command that really runs decides the port when it names one
+    // (`gunicorn -b 0.0.0.0:8000` beats an `EXPOSE 5000` beside it).
+    if let Some((best, _)) = pick(&d.starts) {
+        if best.trust >= Trust::Code && !best.value.contains(PORT) {
+            if let Some(p) = crate::config::port_in_command(&best.value) {
+                let claim = Claim {
+                    value: p,
+                    trust: Trust::Config,
+                    evidence: best.evidence.clone(),
+                };
+                d.ports.insert(0, claim);
+            }
+        }
+    }
+    dev_server_finding(&mut d);
+
     // Port.
     let mut port = None;
     let mut port_trust = None;
@@ -289,8 +310,8 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
                     continue;
                 }
                 let docker = |c: &Claim<u16>| {
-                    file_name(&c.evidence.file).contains("ockerfile")
-                        && c.evidence.note.starts_with("EXPOSE")
+                    let name = file_name(&c.evidence.file);
+                    name.contains("ockerfile") || name.contains("ontainerfile")
                 };
                 let kind = if docker(best) || docker(other) {
                     "dockerfile_expose_mismatch"
@@ -488,6 +509,43 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
             }
         }
     }
+}
+
+static DEV_SERVER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(
+        r"\bnodemon\b|\bts-node-dev\b|\btsx\s+watch\b|\bnode\s+--watch\b|\bnext\s+dev\b|\bnuxt\s+dev\b|\bvite(?:\s+dev)?\s*$|\bng\s+serve\b|\breact-scripts\s+start\b|\bvue-cli-service\s+serve\b|\bmanage\.py\s+runserver\b|\bflask\s+run\b|--reload\b|\bwebpack(?:-dev-server|\s+serve)\b|\bphp\s+artisan\s+serve\b|\bair\b$",
+    )
+});
+
+/// A start command from configuration that runs a development server.
+/// Ecosystem detectors word this more precisely for their own start scripts;
+/// this catches the rest (Dockerfile CMD, compose `command`, Procfile).
+fn dev_server_finding(d: &mut Draft) {
+    if d.findings.iter().any(|f| f.kind == "dev_server_start") {
+        return;
+    }
+    let Some((best, _)) = pick(&d.starts) else {
+        return;
+    };
+    if best.trust < Trust::Config || !DEV_SERVER.is_match(&best.value) {
+        return;
+    }
+    let (file, line, cmd) = (
+        best.evidence.file.clone(),
+        best.evidence.line,
+        best.value.clone(),
+    );
+    d.finding(
+        "dev_server_start",
+        Severity::Warning,
+        Some(&file),
+        line,
+        format!(
+            "{file} starts a development server (`{cmd}`): slow, single-process, may reload or expose a \
+             debugger. Use a production server command there"
+        ),
+        None,
+    );
 }
 
 /// For a server-side service: does this file reach a browser? Pages and

@@ -256,16 +256,20 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 .map(|(i, _)| i)
         };
         let sibling = strongest(&|d| d.name.is_some() && d.language != Language::Unknown);
-        let idx = if sibling.is_some() && cs.command.is_some() {
+        let idx = if sibling.is_some() {
             None
         } else {
             strongest(&|d| d.name.is_none() && d.kind != ServiceKind::Worker)
                 .or_else(|| strongest(&|d| d.name.is_none()))
         };
         let draft = match (idx, sibling) {
+            // Another replica of a process already named (same build, no command
+            // of its own): the same service.
+            (None, Some(j)) if cs.command.is_none() => &mut drafts[j],
             (Some(i), _) => &mut drafts[i],
             (None, Some(j)) if cs.command.is_some() => {
                 let mut d = drafts[j].clone();
+                d.name = None;
                 d.ports.clear();
                 d.starts.clear();
                 d.release = None;
@@ -304,20 +308,26 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 drafts.last_mut().expect("just pushed")
             }
         };
-        draft.name = Some(cs.name.clone());
+        if draft.name.is_none() {
+            draft.name = Some(cs.name.clone());
+        }
         draft.note("name", evidence.clone());
         if let Some(df) = &cs.dockerfile {
             draft.dockerfile = Some(df.clone());
         }
         if let Some(p) = cs.port {
-            draft.port(
-                p,
-                Trust::Config,
-                ev(
-                    &cs.file,
-                    Some(cs.line),
-                    format!("compose `{}` ports → {p}", cs.name),
-                ),
+            // Compose publishes the container port it was told the app uses.
+            draft.ports.insert(
+                0,
+                crate::draft::Claim {
+                    value: p,
+                    trust: Trust::Config,
+                    evidence: ev(
+                        &cs.file,
+                        Some(cs.line),
+                        format!("compose `{}` ports → {p}", cs.name),
+                    ),
+                },
             );
         }
         if let Some(cmd) = &cs.command {

@@ -25,6 +25,9 @@ pub struct DockerInfo {
 pub fn parse(text: &str) -> DockerInfo {
     let mut info = DockerInfo::default();
     let mut entrypoint: Option<(String, u32)> = None;
+    // Finished stages: (lowercased name, what it carries, its ENTRYPOINT).
+    let mut stages: Vec<(String, DockerInfo, Option<(String, u32)>)> = Vec::new();
+    let mut stage_name: Option<String> = None;
     let mut logical = String::new();
     let mut start_line = 0u32;
     for (i, raw) in text.lines().enumerate() {
@@ -48,16 +51,40 @@ pub fn parse(text: &str) -> DockerInfo {
         let rest = rest.trim();
         match instr.to_ascii_uppercase().as_str() {
             "FROM" => {
-                // A new stage resets everything the final image would carry.
-                let image = rest
+                // Close the current stage, then start the next: from scratch, or
+                // from an earlier stage it names (`FROM builder AS dev`), whose
+                // ENTRYPOINT/CMD/EXPOSE/ENV it inherits.
+                if let Some(name) = stage_name.take() {
+                    stages.push((name, info.clone(), entrypoint.clone()));
+                }
+                let words: Vec<&str> = rest
                     .split_whitespace()
-                    .find(|w| !w.starts_with("--"))
-                    .unwrap_or("");
-                info = DockerInfo {
-                    base_image: Some((image.to_string(), start_line)),
-                    ..DockerInfo::default()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                let image = words.first().copied().unwrap_or("");
+                stage_name = match words.get(1) {
+                    Some(kw) if kw.eq_ignore_ascii_case("as") => {
+                        words.get(2).map(|n| n.to_ascii_lowercase())
+                    }
+                    _ => Some(String::new()),
                 };
-                entrypoint = None;
+                match stages
+                    .iter()
+                    .rev()
+                    .find(|(n, _, _)| !n.is_empty() && n.eq_ignore_ascii_case(image))
+                {
+                    Some((_, parent, parent_entry)) => {
+                        info = parent.clone();
+                        entrypoint = parent_entry.clone();
+                    }
+                    None => {
+                        info = DockerInfo {
+                            base_image: Some((image.to_string(), start_line)),
+                            ..DockerInfo::default()
+                        };
+                        entrypoint = None;
+                    }
+                }
             }
             "EXPOSE" => {
                 for w in rest.split_whitespace() {
@@ -288,6 +315,16 @@ mod tests {
         assert_eq!(d.expose, vec![(8000, 7)]);
         assert_eq!(d.env_port, Some((8000, 5)));
         assert_eq!(d.cmd, Some(("gunicorn -b 0.0.0.0:8000 app:app".into(), 8)));
+    }
+
+    #[test]
+    fn a_stage_built_from_an_earlier_stage_inherits_its_entrypoint() {
+        let d = parse(
+            "FROM python:3.7-alpine AS builder\nENTRYPOINT [\"python3\"]\nCMD [\"app.py\"]\nEXPOSE 8000\nFROM builder as dev-envs\nCMD [\"manage.py\", \"runserver\", \"0.0.0.0:8000\"]\n",
+        );
+        assert_eq!(d.cmd.unwrap().0, "python3 manage.py runserver 0.0.0.0:8000");
+        assert_eq!(d.expose, vec![(8000, 4)]);
+        assert_eq!(d.base_image.unwrap().0, "python:3.7-alpine");
     }
 
     #[test]

@@ -21,12 +21,15 @@ pub struct DockerInfo {
     pub env: Vec<(String, u32)>,
 }
 
+/// An `ENTRYPOINT` and its line.
+type Entrypoint = Option<(String, u32)>;
+
 /// Parse a Dockerfile (continuation lines joined; the last `FROM` starts the final stage).
 pub fn parse(text: &str) -> DockerInfo {
     let mut info = DockerInfo::default();
     let mut entrypoint: Option<(String, u32)> = None;
     // Finished stages: (lowercased name, what it carries, its ENTRYPOINT).
-    let mut stages: Vec<(String, DockerInfo, Option<(String, u32)>)> = Vec::new();
+    let mut stages: Vec<(String, DockerInfo, Entrypoint)> = Vec::new();
     let mut stage_name: Option<String> = None;
     let mut logical = String::new();
     let mut start_line = 0u32;

@@ -9,7 +9,9 @@
 //! types: no I/O, no detection, no parsing of requests.
 
 pub mod analysis;
+pub mod decision;
 pub mod intent;
 
 pub use analysis::*;
+pub use decision::*;
 pub use intent::*;

@@ -1,0 +1,1157 @@
+//! Data services: the managed database and cache the app needs (from the
+//! analysis) or the request asks for, sized per environment, in private
+//! subnets, with generated credentials kept in the cloud's secret store.
+//!
+//! - Database: PostgreSQL / MySQL → RDS, Cloud SQL, Azure flexible server;
+//!   MongoDB → DocumentDB on AWS, a user-supplied connection string (e.g.
+//!   MongoDB Atlas) elsewhere. SQLite is not provisioned: it stays a file.
+//! - Cache: Redis / Memcached → ElastiCache, Memorystore, Azure Cache for Redis.
+//! - Credentials: AWS RDS `manage_master_user_password` (RDS keeps and rotates
+//!   it in Secrets Manager); other secrets from `aws_secretsmanager_random_password`;
+//!   GCP / Azure: an ephemeral generated password passed to write-only
+//!   arguments and kept in Secret Manager / Key Vault. Never a value here.
+//! - Environment: production → standby/HA, 7-day backups, deletion protection,
+//!   final snapshot; staging / development → smaller, single zone, short
+//!   backups, no deletion protection.
+//!
+//! Conflicts (the request names a database the code does not use, or another
+//! one; a worker with no queue) become warnings. Wiring env vars to these
+//! services is `env`'s job; pricing is `cost`'s.
+
+use crate::cost::PriceTable;
+use crate::defaults::cloud_name;
+use crate::notes::{join_and, Notes};
+use autodeploy_core::{
+    Analysis, Cache, CachePlan, Cloud, CredentialMethod, CredentialsPlan, DataService, Database,
+    DatabaseEngine, DatabasePlan, Environment, Intent, Origin, SecretKind, SecretPlan, SecretStore,
+    Service, ServiceKind,
+};
+
+/// What data services the deployment needs, before sizing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Needs {
+    pub database: Option<(DatabaseEngine, Origin)>,
+    pub cache: Option<(Cache, Origin)>,
+}
+
+/// Worker frameworks that need Redis as their queue.
+const REDIS_QUEUES: &[&str] = &[
+    "celery", "sidekiq", "bullmq", "bull", "rq", "resque", "dramatiq", "huey",
+];
+/// Worker frameworks that keep their queue in the SQL database.
+const SQL_QUEUES: &[&str] = &["good_job", "delayed_job", "oban", "solid_queue", "hangfire"];
+
+pub fn engine_name(e: DatabaseEngine) -> &'static str {
+    match e {
+        DatabaseEngine::Postgresql => "PostgreSQL",
+        DatabaseEngine::Mysql => "MySQL",
+        DatabaseEngine::Mongodb => "MongoDB",
+    }
+}
+
+pub fn cache_name(c: Cache) -> &'static str {
+    match c {
+        Cache::Redis => "Redis",
+        Cache::Memcached => "Memcached",
+    }
+}
+
+fn engine_of(d: Database) -> Option<DatabaseEngine> {
+    match d {
+        Database::Postgresql => Some(DatabaseEngine::Postgresql),
+        Database::Mysql => Some(DatabaseEngine::Mysql),
+        Database::Mongodb => Some(DatabaseEngine::Mongodb),
+        Database::Sqlite | Database::Redis => None,
+    }
+}
+
+fn running(analysis: &Analysis) -> impl Iterator<Item = &Service> {
+    analysis
+        .services
+        .iter()
+        .filter(|s| s.kind != ServiceKind::Static)
+}
+
+/// Server databases the code uses, in priority order (PostgreSQL, MySQL, MongoDB).
+pub(crate) fn app_engines(analysis: &Analysis) -> Vec<DatabaseEngine> {
+    let mut v: Vec<DatabaseEngine> = running(analysis)
+        .flat_map(|s| s.databases.iter().copied().filter_map(engine_of))
+        .collect();
+    v.sort_by_key(|e| match e {
+        DatabaseEngine::Postgresql => 0,
+        DatabaseEngine::Mysql => 1,
+        DatabaseEngine::Mongodb => 2,
+    });
+    v.dedup();
+    v
+}
+
+pub(crate) fn app_uses(analysis: &Analysis, db: Database) -> bool {
+    running(analysis).any(|s| s.databases.contains(&db))
+}
+
+fn redis_queue_workers(analysis: &Analysis) -> Vec<&Service> {
+    running(analysis)
+        .filter(|s| {
+            s.kind == ServiceKind::Worker
+                && REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+        })
+        .collect()
+}
+
+/// What is needed (pure: no notes).
+pub(crate) fn needs(analysis: &Analysis, intent: &Intent) -> Needs {
+    let engines = app_engines(analysis);
+    let database = match intent.database {
+        Some(e) if engines.contains(&e) => Some((e, Origin::Both)),
+        Some(e) => Some((e, Origin::Request)),
+        None => engines.first().map(|e| (*e, Origin::Analysis)),
+    };
+    let uses_redis = app_uses(analysis, Database::Redis);
+    let cache = match intent.cache {
+        Some(Cache::Redis) if uses_redis => Some((Cache::Redis, Origin::Both)),
+        Some(c) => Some((c, Origin::Request)),
+        None if uses_redis => Some((Cache::Redis, Origin::Analysis)),
+        None if !redis_queue_workers(analysis).is_empty() => Some((Cache::Redis, Origin::Rule)),
+        None => None,
+    };
+    Needs { database, cache }
+}
+
+/// Deployment-wide inputs of the data plans.
+pub(crate) struct DataCtx<'a> {
+    pub analysis: &'a Analysis,
+    pub intent: &'a Intent,
+    pub cloud: Cloud,
+    pub environment: Environment,
+    pub table: Option<&'a PriceTable>,
+    /// Deployment name (for the database name).
+    pub name: &'a str,
+}
+
+pub(crate) fn secret_store(cloud: Cloud) -> SecretStore {
+    match cloud {
+        Cloud::Aws => SecretStore::AwsSecretsManager,
+        Cloud::Gcp => SecretStore::GcpSecretManager,
+        Cloud::Azure => SecretStore::AzureKeyVault,
+        Cloud::Local => SecretStore::LocalEnvFile,
+    }
+}
+
+pub(crate) fn store_name(s: SecretStore) -> &'static str {
+    match s {
+        SecretStore::AwsSecretsManager => "AWS Secrets Manager",
+        SecretStore::GcpSecretManager => "GCP Secret Manager",
+        SecretStore::AzureKeyVault => "Azure Key Vault",
+        SecretStore::LocalEnvFile => "the local runner's private env file",
+    }
+}
+
+/// A database name: lowercase letters, digits and `_`, starting with a letter.
+pub fn db_name(deployment: &str) -> String {
+    let mut s: String = deployment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s = s.trim_matches('_').to_string();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        s = format!("app_{s}").trim_end_matches('_').to_string();
+    }
+    s.truncate(30);
+    s.trim_end_matches('_').to_string()
+}
+
+fn default_port(e: DatabaseEngine) -> u16 {
+    match e {
+        DatabaseEngine::Postgresql => 5432,
+        DatabaseEngine::Mysql => 3306,
+        DatabaseEngine::Mongodb => 27017,
+    }
+}
+
+fn default_version(e: DatabaseEngine) -> &'static str {
+    match e {
+        DatabaseEngine::Postgresql => "16",
+        DatabaseEngine::Mysql => "8.0",
+        DatabaseEngine::Mongodb => "5.0",
+    }
+}
+
+/// The database class ladder to use: production starts at the HA-capable classes when the cloud has them.
+pub(crate) fn db_ladder(table: &PriceTable, engine: DatabaseEngine, production: bool) -> &[String] {
+    let base = format!("db_{}", engine.as_str());
+    if production {
+        let prod = table.ladder(&format!("{base}_production"));
+        if !prod.is_empty() {
+            return prod;
+        }
+    }
+    table.ladder(&base)
+}
+
+/// Plan the database (and its credentials secret).
+pub(crate) fn database(
+    ctx: &DataCtx,
+    needs: &Needs,
+    notes: &mut Notes,
+    secrets: &mut Vec<SecretPlan>,
+) -> Option<DatabasePlan> {
+    let engines = app_engines(ctx.analysis);
+    let sqlite = app_uses(ctx.analysis, Database::Sqlite);
+    // Conflicts between the request and the code.
+    if let Some(asked) = ctx.intent.database {
+        if !engines.contains(&asked) {
+            if let Some(other) = engines.first() {
+                notes.warn(
+                    "database_mismatch",
+                    None,
+                    format!(
+                        "the request asks for {} but the code uses {}: {} is provisioned as asked, and the app will fail to connect unless its code also supports {}",
+                        engine_name(asked),
+                        engine_name(*other),
+                        engine_name(asked),
+                        engine_name(asked)
+                    ),
+                );
+            } else if sqlite {
+                notes.warn(
+                    "database_replaces_sqlite",
+                    None,
+                    format!(
+                        "the request asks for {} but the code uses SQLite: {} is provisioned and its connection URL set, but the app only uses it if its code reads that setting (e.g. DATABASE_URL) and has the {} driver",
+                        engine_name(asked),
+                        engine_name(asked),
+                        engine_name(asked)
+                    ),
+                );
+            } else {
+                notes.warn(
+                    "database_unused",
+                    None,
+                    format!(
+                        "the request asks for {} but the analysis found no database use in the code: it is provisioned and its connection URL set; drop it from the request if the app does not need it",
+                        engine_name(asked)
+                    ),
+                );
+            }
+        }
+    }
+    let (engine, origin) = needs.database?;
+    for other in engines.iter().filter(|e| **e != engine) {
+        notes.warn(
+            "database_not_provisioned",
+            None,
+            format!(
+                "the code also uses {}, which is not provisioned (one database per deployment): point its connection setting at an existing server",
+                engine_name(*other)
+            ),
+        );
+    }
+    let used_by: Vec<String> = {
+        let users: Vec<String> = running(ctx.analysis)
+            .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
+            .map(|s| s.name.clone())
+            .collect();
+        if users.is_empty() {
+            running(ctx.analysis).map(|s| s.name.clone()).collect()
+        } else {
+            users
+        }
+    };
+    let production = ctx.environment == Environment::Production;
+    let store = secret_store(ctx.cloud);
+    let secret_name = "database-credentials".to_string();
+    let username = "app_admin".to_string();
+    let name = db_name(ctx.name);
+    let backups = match ctx.environment {
+        Environment::Production => 7,
+        Environment::Staging => 3,
+        Environment::Development => 1,
+    };
+
+    let (service, class, storage, backups) = match (ctx.cloud, engine) {
+        (Cloud::Local, _) => (DataService::Local, "local".to_string(), 0, 0),
+        (Cloud::Gcp | Cloud::Azure, DatabaseEngine::Mongodb) => {
+            (DataService::External, "external".to_string(), 0, 0)
+        }
+        (cloud, engine) => {
+            let table = ctx.table.expect("cloud decisions have a price table");
+            let ladder = db_ladder(table, engine, production);
+            // Production starts one step up on AWS (burstable micro is for dev).
+            let idx =
+                usize::from(production && cloud == Cloud::Aws && engine != DatabaseEngine::Mongodb);
+            let class = ladder
+                .get(idx)
+                .or(ladder.first())
+                .cloned()
+                .unwrap_or_default();
+            let service = match (cloud, engine) {
+                (Cloud::Aws, DatabaseEngine::Mongodb) => DataService::AwsDocumentdb,
+                (Cloud::Aws, _) => DataService::AwsRds,
+                (Cloud::Gcp, _) => DataService::GcpCloudSql,
+                (Cloud::Azure, DatabaseEngine::Postgresql) => DataService::AzurePostgresqlFlexible,
+                _ => DataService::AzureMysqlFlexible,
+            };
+            let storage = match cloud {
+                Cloud::Aws => 20,
+                Cloud::Gcp => 10,
+                _ => 32,
+            };
+            // Azure keeps backups at least 7 days.
+            let backups = if cloud == Cloud::Azure {
+                backups.max(7)
+            } else {
+                backups
+            };
+            (service, class, storage, backups)
+        }
+    };
+
+    let (method, description, kind, generator) = match service {
+        DataService::AwsRds => (
+            CredentialMethod::RdsManagedMasterPassword,
+            "RDS generates the master password (manage_master_user_password) and keeps and rotates it in AWS Secrets Manager; the app reads it from there at start, so it never appears in Terraform files, state or logs".to_string(),
+            SecretKind::DatabaseCredentials,
+            Some("RDS manage_master_user_password (RDS-owned secret)".to_string()),
+        ),
+        DataService::AwsDocumentdb => (
+            CredentialMethod::SecretsManagerRandomPassword,
+            "a master password from aws_secretsmanager_random_password, stored in AWS Secrets Manager and passed to the cluster; the app reads it from there at start".to_string(),
+            SecretKind::DatabaseCredentials,
+            Some("aws_secretsmanager_random_password (32 characters, no punctuation)".to_string()),
+        ),
+        DataService::GcpCloudSql | DataService::AzurePostgresqlFlexible | DataService::AzureMysqlFlexible => (
+            CredentialMethod::WriteOnlyGeneratedPassword,
+            format!(
+                "a password generated at apply time as an ephemeral value, passed to the database's write-only password argument and stored in {}; it stays out of Terraform files and state",
+                store_name(store)
+            ),
+            SecretKind::DatabaseCredentials,
+            Some("ephemeral random_password (32 characters), write-only".to_string()),
+        ),
+        DataService::External => (
+            CredentialMethod::UserSupplied,
+            format!(
+                "{} offers no managed MongoDB here: put the connection string of your MongoDB (e.g. MongoDB Atlas) in {}",
+                cloud_name(ctx.cloud),
+                store_name(store)
+            ),
+            SecretKind::UserSupplied,
+            None,
+        ),
+        _ => (
+            CredentialMethod::LocalGenerated,
+            "the local runner generates the password into its private env file (mode 0600, outside the repository)".to_string(),
+            SecretKind::DatabaseCredentials,
+            Some("generated by the local runner".to_string()),
+        ),
+    };
+    let secret_name = if service == DataService::External {
+        "mongodb-connection-string".to_string()
+    } else {
+        secret_name
+    };
+    secrets.push(SecretPlan {
+        name: secret_name.clone(),
+        kind,
+        store,
+        generator,
+        used_by: Vec::new(),
+    });
+
+    let managed = !matches!(service, DataService::Local | DataService::External);
+    let multi_az = managed && production;
+    let plan = DatabasePlan {
+        engine,
+        service,
+        version: default_version(engine).to_string(),
+        instance_class: class.clone(),
+        storage_gb: storage,
+        max_storage_gb: if managed && production {
+            storage * 5
+        } else {
+            storage
+        },
+        multi_az,
+        backup_retention_days: backups,
+        deletion_protection: managed && production,
+        final_snapshot: managed && production,
+        encrypted: managed,
+        publicly_accessible: false,
+        port: default_port(engine),
+        db_name: name,
+        username,
+        credentials: CredentialsPlan {
+            method,
+            store,
+            secret: secret_name,
+            description,
+        },
+        used_by: used_by.clone(),
+        origin,
+    };
+
+    let why = match origin {
+        Origin::Both => "the request asks for it and the code uses it",
+        Origin::Request => "the request asks for it",
+        _ => "the code uses it",
+    };
+    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
+    match service {
+        DataService::Local => notes.reason(
+            "database",
+            origin,
+            format!(
+                "{} {} for {users}: {why}; the local runner provides it on this machine (e.g. a container)",
+                engine_name(engine),
+                plan.version
+            ),
+        ),
+        DataService::External => notes.warn(
+            "database_external",
+            None,
+            format!(
+                "the app needs MongoDB ({why}) but {} has no managed MongoDB in autodeploy's catalogue: nothing is provisioned; put your MongoDB's connection string (e.g. MongoDB Atlas) in the secret `mongodb-connection-string` — or deploy to AWS (DocumentDB)",
+                cloud_name(ctx.cloud)
+            ),
+        ),
+        _ => {
+            notes.reason(
+                "database",
+                origin,
+                format!(
+                    "{} {} on {} for {users}: {why}; private subnets only, encrypted, not publicly accessible",
+                    engine_name(engine),
+                    plan.version,
+                    service_name(service)
+                ),
+            );
+            let spec = ctx
+                .table
+                .and_then(|t| t.db_class(engine.as_str(), &class))
+                .map(|s| format!(" ({} vCPU, {} GB)", s.vcpu, s.memory_gib))
+                .unwrap_or_default();
+            notes.reason(
+                "database.size",
+                Origin::Rule,
+                format!(
+                    "{class}{spec}: the {} starting class{}",
+                    ctx.environment.as_str(),
+                    if production { " (general purpose / burstable small enough for a new app, with room to grow storage to 5×)" } else { "" }
+                ),
+            );
+            notes.reason(
+                "database.resilience",
+                Origin::Rule,
+                if production {
+                    format!(
+                        "production: standby in a second zone, {backups}-day backups, deletion protection and a final snapshot"
+                    )
+                } else {
+                    format!(
+                        "{}: single zone, {backups}-day backups, no deletion protection (cheaper; say \"production\" for a standby and protection)",
+                        ctx.environment.as_str()
+                    )
+                },
+            );
+            notes.reason("database.credentials", Origin::Rule, plan.credentials.description.clone());
+            if service == DataService::AwsDocumentdb {
+                notes.warn(
+                    "documentdb_compatibility",
+                    None,
+                    "MongoDB runs on Amazon DocumentDB (MongoDB 5.0 API compatible, not MongoDB itself): check that the driver features the app uses are supported",
+                );
+            }
+        }
+    }
+    Some(plan)
+}
+
+fn service_name(s: DataService) -> &'static str {
+    match s {
+        DataService::AwsRds => "Amazon RDS",
+        DataService::AwsDocumentdb => "Amazon DocumentDB",
+        DataService::AwsElasticache => "Amazon ElastiCache",
+        DataService::GcpCloudSql => "Cloud SQL",
+        DataService::GcpMemorystore => "Memorystore",
+        DataService::AzurePostgresqlFlexible => "Azure Database for PostgreSQL flexible server",
+        DataService::AzureMysqlFlexible => "Azure Database for MySQL flexible server",
+        DataService::AzureCacheForRedis => "Azure Cache for Redis",
+        DataService::External => "an external service",
+        DataService::Local => "this machine",
+    }
+}
+
+/// The cache node / tier for an engine and environment: (node, nodes, memory GiB, HA).
+pub(crate) fn cache_size(
+    table: &PriceTable,
+    cloud: Cloud,
+    engine: Cache,
+    production: bool,
+) -> Option<(String, u32, f64, bool)> {
+    let base = format!("cache_{}", cache_name(engine).to_ascii_lowercase());
+    let ha_ladder = table.ladder(&format!("{base}_ha"));
+    let (ladder, nodes_for_ha) = if production && !ha_ladder.is_empty() {
+        (ha_ladder, 1)
+    } else {
+        (table.ladder(&base), if production { 2 } else { 1 })
+    };
+    if ladder.is_empty() {
+        return None;
+    }
+    // AWS production starts one step up; Azure production skips the shared C0.
+    let idx = usize::from(production && matches!(cloud, Cloud::Aws | Cloud::Azure));
+    let node = ladder.get(idx).or(ladder.first())?.clone();
+    let mem = table.cache_node(&node).map(|s| s.memory_gib).unwrap_or(0.0);
+    Some((node, nodes_for_ha, mem, production))
+}
+
+/// Plan the cache (and its auth secret).
+pub(crate) fn cache(
+    ctx: &DataCtx,
+    needs: &Needs,
+    notes: &mut Notes,
+    secrets: &mut Vec<SecretPlan>,
+) -> Option<CachePlan> {
+    let uses_redis = app_uses(ctx.analysis, Database::Redis);
+    match ctx.intent.cache {
+        Some(Cache::Memcached) if uses_redis => notes.warn(
+            "cache_mismatch",
+            None,
+            "the request asks for Memcached but the code uses Redis: Memcached is provisioned as asked, and the code's Redis connection has nothing to connect to",
+        ),
+        Some(c) if !uses_redis => notes.warn(
+            "cache_unused",
+            None,
+            format!(
+                "the request asks for {} but the analysis found no cache use in the code: it is provisioned and its address set; drop it from the request if the app does not need it",
+                cache_name(c)
+            ),
+        ),
+        _ => {}
+    }
+    for w in redis_queue_workers(ctx.analysis) {
+        if !w.databases.contains(&Database::Redis) {
+            notes.warn(
+                "worker_needs_queue",
+                Some(&w.name),
+                format!(
+                    "`{}` is a {} worker, which needs a queue broker, but the analysis found no broker setting: Redis is provisioned and its URL set (CELERY_BROKER_URL / REDIS_URL)",
+                    w.name,
+                    w.framework.as_deref().unwrap_or("queue")
+                ),
+            );
+        }
+    }
+    for w in running(ctx.analysis).filter(|s| s.kind == ServiceKind::Worker) {
+        let fw = w.framework.as_deref().unwrap_or("");
+        let has_queue = !w.databases.is_empty()
+            || REDIS_QUEUES.contains(&fw)
+            || SQL_QUEUES.contains(&fw)
+            || needs.cache.is_some();
+        if !has_queue {
+            notes.warn(
+                "worker_without_queue",
+                Some(&w.name),
+                format!(
+                    "`{}` is a worker but the analysis sees no queue or database feeding it: it runs continuously with nothing to consume — check what it reads, and ask for Redis if it needs a queue",
+                    w.name
+                ),
+            );
+        }
+    }
+
+    let (engine, origin) = needs.cache?;
+    let used_by: Vec<String> = {
+        let users: Vec<String> = running(ctx.analysis)
+            .filter(|s| {
+                s.databases.contains(&Database::Redis)
+                    || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        if users.is_empty() {
+            running(ctx.analysis).map(|s| s.name.clone()).collect()
+        } else {
+            users
+        }
+    };
+    let production = ctx.environment == Environment::Production;
+    let store = secret_store(ctx.cloud);
+    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
+    let why = match origin {
+        Origin::Both => "the request asks for it and the code uses it",
+        Origin::Request => "the request asks for it",
+        Origin::Rule => "its worker needs a queue broker",
+        _ => "the code uses it",
+    };
+
+    if ctx.cloud == Cloud::Local {
+        notes.reason(
+            "cache",
+            origin,
+            format!(
+                "{} for {users}: {why}; the local runner provides it on this machine",
+                cache_name(engine)
+            ),
+        );
+        return Some(CachePlan {
+            engine,
+            service: DataService::Local,
+            version: cache_version(engine).into(),
+            node_type: "local".into(),
+            nodes: 1,
+            memory_gb: 0.0,
+            high_availability: false,
+            transit_encryption: false,
+            port: cache_port(engine, false),
+            auth: None,
+            used_by,
+            origin,
+        });
+    }
+    if ctx.cloud == Cloud::Azure && engine == Cache::Memcached {
+        notes.warn(
+            "cache_unavailable",
+            None,
+            "the request asks for Memcached, which Azure does not offer as a managed service: no cache is provisioned; ask for Redis (Azure Cache for Redis) or deploy to AWS / GCP",
+        );
+        return None;
+    }
+    let table = ctx.table.expect("cloud decisions have a price table");
+    let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
+    let service = match ctx.cloud {
+        Cloud::Aws => DataService::AwsElasticache,
+        Cloud::Gcp => DataService::GcpMemorystore,
+        _ => DataService::AzureCacheForRedis,
+    };
+    let redis = engine == Cache::Redis;
+    let (auth, transit) = match (ctx.cloud, redis) {
+        (Cloud::Aws, true) => (
+            Some(CredentialsPlan {
+                method: CredentialMethod::SecretsManagerRandomPassword,
+                store,
+                secret: "cache-auth-token".into(),
+                description: "Redis AUTH token from aws_secretsmanager_random_password, kept in AWS Secrets Manager; TLS in transit".into(),
+            }),
+            true,
+        ),
+        (Cloud::Azure, true) => (
+            Some(CredentialsPlan {
+                method: CredentialMethod::ServiceGeneratedKey,
+                store,
+                secret: "cache-auth-token".into(),
+                description: "Azure Cache for Redis generates its access key; the deployment copies it into Azure Key Vault; TLS only (port 6380)".into(),
+            }),
+            true,
+        ),
+        _ => (None, false),
+    };
+    if let Some(a) = &auth {
+        secrets.push(SecretPlan {
+            name: a.secret.clone(),
+            kind: SecretKind::CacheAuth,
+            store,
+            generator: Some(match a.method {
+                CredentialMethod::ServiceGeneratedKey => {
+                    "Azure Cache for Redis primary access key".into()
+                }
+                _ => "aws_secretsmanager_random_password (32 characters, no punctuation)".into(),
+            }),
+            used_by: Vec::new(),
+        });
+    }
+    notes.reason(
+        "cache",
+        origin,
+        format!(
+            "{} on {} for {users}: {why}; private network only{}",
+            cache_name(engine),
+            service_name(service),
+            match (&auth, ctx.cloud) {
+                (Some(a), _) => format!("; {}", a.description),
+                (None, Cloud::Gcp) => "; reachable only through private service access, AUTH off so its URL carries no secret".to_string(),
+                _ => "; reachable only from the app's security group".to_string(),
+            }
+        ),
+    );
+    notes.reason(
+        "cache.size",
+        Origin::Rule,
+        format!(
+            "{node}{} ({mem} GB): the {} starting size",
+            if nodes > 1 {
+                format!(" × {nodes}")
+            } else {
+                String::new()
+            },
+            ctx.environment.as_str()
+        ),
+    );
+    if ha {
+        notes.reason(
+            "cache.resilience",
+            Origin::Rule,
+            "production: a replica in a second zone with automatic failover",
+        );
+    }
+    Some(CachePlan {
+        engine,
+        service,
+        version: cache_version(engine).into(),
+        node_type: node,
+        nodes,
+        memory_gb: mem,
+        high_availability: ha,
+        transit_encryption: transit,
+        port: cache_port(engine, ctx.cloud == Cloud::Azure),
+        auth,
+        used_by,
+        origin,
+    })
+}
+
+fn cache_version(c: Cache) -> &'static str {
+    match c {
+        Cache::Redis => "7.1",
+        Cache::Memcached => "1.6",
+    }
+}
+
+fn cache_port(c: Cache, azure_tls: bool) -> u16 {
+    match c {
+        Cache::Redis if azure_tls => 6380,
+        Cache::Redis => 6379,
+        Cache::Memcached => 11211,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::table;
+    use crate::testutil::{analysis, service};
+    use autodeploy_core::Language;
+
+    fn web(dbs: &[Database]) -> Service {
+        let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
+        s.databases = dbs.to_vec();
+        s
+    }
+
+    #[test]
+    fn needs_table() {
+        let celery = service(
+            "worker",
+            Language::Python,
+            Some("celery"),
+            ServiceKind::Worker,
+        );
+        let cases: Vec<(&str, Vec<Service>, Intent, Needs)> = vec![
+            (
+                "nothing",
+                vec![web(&[])],
+                Intent::default(),
+                Needs::default(),
+            ),
+            (
+                "postgres from code",
+                vec![web(&[Database::Postgresql, Database::Redis])],
+                Intent::default(),
+                Needs {
+                    database: Some((DatabaseEngine::Postgresql, Origin::Analysis)),
+                    cache: Some((Cache::Redis, Origin::Analysis)),
+                },
+            ),
+            (
+                "asked and used",
+                vec![web(&[Database::Mysql])],
+                Intent {
+                    database: Some(DatabaseEngine::Mysql),
+                    ..Default::default()
+                },
+                Needs {
+                    database: Some((DatabaseEngine::Mysql, Origin::Both)),
+                    cache: None,
+                },
+            ),
+            (
+                "asked, not used",
+                vec![web(&[])],
+                Intent {
+                    database: Some(DatabaseEngine::Postgresql),
+                    cache: Some(Cache::Memcached),
+                    ..Default::default()
+                },
+                Needs {
+                    database: Some((DatabaseEngine::Postgresql, Origin::Request)),
+                    cache: Some((Cache::Memcached, Origin::Request)),
+                },
+            ),
+            (
+                "sqlite is not provisioned",
+                vec![web(&[Database::Sqlite])],
+                Intent::default(),
+                Needs::default(),
+            ),
+            (
+                "celery needs redis",
+                vec![web(&[]), celery],
+                Intent::default(),
+                Needs {
+                    database: None,
+                    cache: Some((Cache::Redis, Origin::Rule)),
+                },
+            ),
+        ];
+        for (name, services, intent, want) in cases {
+            assert_eq!(needs(&analysis(services), &intent), want, "{name}");
+        }
+    }
+
+    fn plan_db(
+        cloud: Cloud,
+        env: Environment,
+        svcs: Vec<Service>,
+        intent: Intent,
+    ) -> (Option<DatabasePlan>, Notes, Vec<SecretPlan>) {
+        let a = analysis(svcs);
+        let t = table(cloud).unwrap();
+        let ctx = DataCtx {
+            analysis: &a,
+            intent: &intent,
+            cloud,
+            environment: env,
+            table: t,
+            name: "My Shop!",
+        };
+        let n = needs(&a, &intent);
+        let mut notes = Notes::default();
+        let mut secrets = Vec::new();
+        let p = database(&ctx, &n, &mut notes, &mut secrets);
+        (p, notes, secrets)
+    }
+
+    #[test]
+    fn database_per_cloud_and_environment() {
+        use Environment::*;
+        // (cloud, env, engine, service, class, multi_az, backups, deletion protection, method)
+        let cases = [
+            (
+                Cloud::Aws,
+                Production,
+                Database::Postgresql,
+                DataService::AwsRds,
+                "db.t4g.small",
+                true,
+                7,
+                true,
+                CredentialMethod::RdsManagedMasterPassword,
+            ),
+            (
+                Cloud::Aws,
+                Staging,
+                Database::Postgresql,
+                DataService::AwsRds,
+                "db.t4g.micro",
+                false,
+                3,
+                false,
+                CredentialMethod::RdsManagedMasterPassword,
+            ),
+            (
+                Cloud::Aws,
+                Development,
+                Database::Mysql,
+                DataService::AwsRds,
+                "db.t4g.micro",
+                false,
+                1,
+                false,
+                CredentialMethod::RdsManagedMasterPassword,
+            ),
+            (
+                Cloud::Aws,
+                Production,
+                Database::Mongodb,
+                DataService::AwsDocumentdb,
+                "db.t3.medium",
+                true,
+                7,
+                true,
+                CredentialMethod::SecretsManagerRandomPassword,
+            ),
+            (
+                Cloud::Gcp,
+                Production,
+                Database::Postgresql,
+                DataService::GcpCloudSql,
+                "db-custom-1-3840",
+                true,
+                7,
+                true,
+                CredentialMethod::WriteOnlyGeneratedPassword,
+            ),
+            (
+                Cloud::Gcp,
+                Development,
+                Database::Postgresql,
+                DataService::GcpCloudSql,
+                "db-f1-micro",
+                false,
+                1,
+                false,
+                CredentialMethod::WriteOnlyGeneratedPassword,
+            ),
+            (
+                Cloud::Azure,
+                Production,
+                Database::Postgresql,
+                DataService::AzurePostgresqlFlexible,
+                "GP_Standard_D2ds_v5",
+                true,
+                7,
+                true,
+                CredentialMethod::WriteOnlyGeneratedPassword,
+            ),
+            (
+                Cloud::Azure,
+                Staging,
+                Database::Mysql,
+                DataService::AzureMysqlFlexible,
+                "B_Standard_B1ms",
+                false,
+                7,
+                false,
+                CredentialMethod::WriteOnlyGeneratedPassword,
+            ),
+            (
+                Cloud::Gcp,
+                Production,
+                Database::Mongodb,
+                DataService::External,
+                "external",
+                false,
+                0,
+                false,
+                CredentialMethod::UserSupplied,
+            ),
+            (
+                Cloud::Local,
+                Production,
+                Database::Postgresql,
+                DataService::Local,
+                "local",
+                false,
+                0,
+                false,
+                CredentialMethod::LocalGenerated,
+            ),
+        ];
+        for (cloud, env, db, service, class, multi, backups, protect, method) in cases {
+            let (p, notes, secrets) = plan_db(cloud, env, vec![web(&[db])], Intent::default());
+            let p = p.unwrap();
+            let label = format!("{cloud:?} {env:?} {db:?}");
+            assert_eq!(p.service, service, "{label}");
+            assert_eq!(p.instance_class, class, "{label}");
+            assert_eq!(p.multi_az, multi, "{label}");
+            assert_eq!(p.backup_retention_days, backups, "{label}");
+            assert_eq!(p.deletion_protection, protect, "{label}");
+            assert_eq!(p.credentials.method, method, "{label}");
+            assert!(!p.publicly_accessible);
+            assert_eq!(p.db_name, "my_shop");
+            assert_eq!(secrets.len(), 1, "{label}");
+            assert_eq!(secrets[0].name, p.credentials.secret);
+            if service == DataService::External {
+                assert!(notes.has_warning("database_external"));
+            } else {
+                assert!(
+                    notes.reasons.iter().any(|r| r.about == "database"),
+                    "{label}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn database_conflicts_warn() {
+        let asked = |e| Intent {
+            database: Some(e),
+            ..Default::default()
+        };
+        let cases = [
+            (
+                vec![web(&[Database::Postgresql])],
+                asked(DatabaseEngine::Mysql),
+                "database_mismatch",
+            ),
+            (
+                vec![web(&[])],
+                asked(DatabaseEngine::Postgresql),
+                "database_unused",
+            ),
+            (
+                vec![web(&[Database::Sqlite])],
+                asked(DatabaseEngine::Postgresql),
+                "database_replaces_sqlite",
+            ),
+            (
+                vec![web(&[Database::Postgresql, Database::Mongodb])],
+                Intent::default(),
+                "database_not_provisioned",
+            ),
+        ];
+        for (svcs, intent, code) in cases {
+            let (p, notes, _) = plan_db(Cloud::Aws, Environment::Production, svcs, intent);
+            assert!(p.is_some());
+            assert!(notes.has_warning(code), "{code}: {:?}", notes.warnings);
+        }
+    }
+
+    #[test]
+    fn cache_per_cloud() {
+        // (cloud, env, asked, node, nodes, auth, port)
+        let cases = [
+            (
+                Cloud::Aws,
+                Environment::Production,
+                None,
+                Some(("cache.t4g.small", 2, true, 6379)),
+            ),
+            (
+                Cloud::Aws,
+                Environment::Development,
+                None,
+                Some(("cache.t4g.micro", 1, true, 6379)),
+            ),
+            (
+                Cloud::Aws,
+                Environment::Staging,
+                Some(Cache::Memcached),
+                Some(("cache.t4g.micro", 1, false, 11211)),
+            ),
+            (
+                Cloud::Gcp,
+                Environment::Production,
+                None,
+                Some(("redis-standard-1gb", 1, false, 6379)),
+            ),
+            (
+                Cloud::Gcp,
+                Environment::Staging,
+                None,
+                Some(("redis-basic-1gb", 1, false, 6379)),
+            ),
+            (
+                Cloud::Azure,
+                Environment::Production,
+                None,
+                Some(("Standard_C1", 1, true, 6380)),
+            ),
+            (
+                Cloud::Azure,
+                Environment::Development,
+                None,
+                Some(("Basic_C0", 1, true, 6380)),
+            ),
+            (
+                Cloud::Azure,
+                Environment::Production,
+                Some(Cache::Memcached),
+                None,
+            ),
+        ];
+        for (cloud, env, asked, want) in cases {
+            let a = analysis(vec![web(&[Database::Redis])]);
+            let intent = Intent {
+                cache: asked,
+                ..Default::default()
+            };
+            let t = table(cloud).unwrap();
+            let ctx = DataCtx {
+                analysis: &a,
+                intent: &intent,
+                cloud,
+                environment: env,
+                table: t,
+                name: "app",
+            };
+            let n = needs(&a, &intent);
+            let mut notes = Notes::default();
+            let mut secrets = Vec::new();
+            let got = cache(&ctx, &n, &mut notes, &mut secrets);
+            let label = format!("{cloud:?} {env:?} {asked:?}");
+            match want {
+                None => {
+                    assert!(got.is_none(), "{label}");
+                    assert!(notes.has_warning("cache_unavailable"), "{label}");
+                }
+                Some((node, nodes, auth, port)) => {
+                    let c = got.unwrap();
+                    assert_eq!(c.node_type, node, "{label}");
+                    assert_eq!(c.nodes, nodes, "{label}");
+                    assert_eq!(c.auth.is_some(), auth, "{label}");
+                    assert_eq!(secrets.len(), usize::from(auth), "{label}");
+                    assert_eq!(c.port, port, "{label}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn workers_without_queues_warn() {
+        let lone = service("cron", Language::Python, None, ServiceKind::Worker);
+        let a = analysis(vec![web(&[]), lone]);
+        let intent = Intent::default();
+        let ctx = DataCtx {
+            analysis: &a,
+            intent: &intent,
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            table: table(Cloud::Aws).unwrap(),
+            name: "app",
+        };
+        let mut notes = Notes::default();
+        assert!(cache(&ctx, &needs(&a, &intent), &mut notes, &mut Vec::new()).is_none());
+        assert!(notes.has_warning("worker_without_queue"));
+
+        let celery = service(
+            "worker",
+            Language::Python,
+            Some("celery"),
+            ServiceKind::Worker,
+        );
+        let a = analysis(vec![web(&[]), celery]);
+        let ctx = DataCtx {
+            analysis: &a,
+            ..ctx
+        };
+        let mut notes = Notes::default();
+        let c = cache(&ctx, &needs(&a, &intent), &mut notes, &mut Vec::new()).unwrap();
+        assert_eq!(c.origin, Origin::Rule);
+        assert!(notes.has_warning("worker_needs_queue"));
+    }
+
+    #[test]
+    fn database_names_are_safe() {
+        let cases = [
+            ("app", "app"),
+            ("My Shop!", "my_shop"),
+            ("42-things", "app_42_things"),
+            ("", "app"),
+            ("a;drop table", "a_drop_table"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(db_name(raw), want, "{raw}");
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! Where and for what the deployment runs: cloud, region and environment,
+//! from the request when it says, else defaults that are announced in `reasons`.
+//!
+//! - cloud: the request's; else inferred from a region or machine type the
+//!   request names (`europe-west1` → GCP); else [`DecideOptions::default_cloud`]
+//!   (AWS).
+//! - region: the request's when it belongs to the cloud; a region of another
+//!   cloud is mapped to the nearest one with a warning; else the cloud's default
+//!   (aws us-east-1, gcp us-central1, azure eastus; `local` for the local target).
+//! - environment: the request's, else production.
+//!
+//! What this is not: sizing or pricing (see `sizing`, `cost`).
+//!
+//! [`DecideOptions::default_cloud`]: crate::DecideOptions::default_cloud
+
+use crate::notes::Notes;
+use crate::{DecideError, DecideOptions};
+use autodeploy_core::{Cloud, Environment, Intent, Origin};
+
+/// The resolved target.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Target {
+    pub cloud: Cloud,
+    pub region: String,
+    pub environment: Environment,
+}
+
+/// Default region of each cloud.
+pub fn default_region(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Aws => "us-east-1",
+        Cloud::Gcp => "us-central1",
+        Cloud::Azure => "eastus",
+        Cloud::Local => "local",
+    }
+}
+
+/// Human name of a cloud.
+pub fn cloud_name(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Aws => "AWS",
+        Cloud::Gcp => "GCP",
+        Cloud::Azure => "Azure",
+        Cloud::Local => "this machine",
+    }
+}
+
+/// Which cloud a region code belongs to, by its shape:
+/// AWS `us-east-1` (letters-letters-digit), GCP `europe-west1` (letters-letters+digits),
+/// Azure `westeurope` (letters and digits, no hyphen).
+pub fn region_cloud(region: &str) -> Option<Cloud> {
+    let r = region.trim();
+    if r.is_empty()
+        || !r
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return None;
+    }
+    let parts: Vec<&str> = r.split('-').collect();
+    let alpha = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [one] if one.as_bytes()[0].is_ascii_lowercase() && one.len() >= 4 => Some(Cloud::Azure),
+        // us-east-1, eu-central-2, us-gov-west-1
+        [a, rest @ .., n]
+            if alpha(a) && rest.iter().all(|p| alpha(p)) && !rest.is_empty() && digits(n) =>
+        {
+            Some(Cloud::Aws)
+        }
+        // us-central1, europe-west10, northamerica-northeast1
+        [a, b]
+            if alpha(a) && {
+                let letters = b.trim_end_matches(|c: char| c.is_ascii_digit());
+                alpha(letters) && letters.len() < b.len()
+            } =>
+        {
+            Some(Cloud::Gcp)
+        }
+        _ => None,
+    }
+}
+
+/// Which cloud a machine type belongs to, by its shape:
+/// AWS `t3.small`, GCP `e2-small` / `n2-standard-2`, Azure `Standard_B1ms`.
+pub fn instance_type_cloud(instance_type: &str) -> Option<Cloud> {
+    let t = instance_type.trim();
+    let lower = t.to_ascii_lowercase();
+    let ok = |s: &str, extra: &[u8]| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+    };
+    if let Some(rest) = lower
+        .strip_prefix("standard_")
+        .or_else(|| lower.strip_prefix("basic_"))
+    {
+        return ok(rest, b"_").then_some(Cloud::Azure);
+    }
+    if let Some((family, size)) = lower.split_once('.') {
+        let family_ok = ok(family, b"-") && family.bytes().any(|b| b.is_ascii_digit());
+        return (family_ok && ok(size, b"")).then_some(Cloud::Aws);
+    }
+    if let Some((family, size)) = lower.split_once('-') {
+        let family_ok = ok(family, b"") && family.as_bytes()[0].is_ascii_lowercase();
+        return (family_ok && ok(size, b"-")).then_some(Cloud::Gcp);
+    }
+    None
+}
+
+/// (area, aws, gcp, azure): nearby regions across clouds.
+const REGION_TWINS: &[(&str, &str, &str, &str)] = &[
+    (
+        "N. Virginia / South Carolina",
+        "us-east-1",
+        "us-east1",
+        "eastus",
+    ),
+    ("Ohio / Iowa", "us-east-2", "us-central1", "centralus"),
+    ("Oregon", "us-west-2", "us-west1", "westus2"),
+    ("California", "us-west-1", "us-west2", "westus"),
+    ("N. Virginia", "us-east-1", "us-east4", "eastus2"),
+    (
+        "Canada",
+        "ca-central-1",
+        "northamerica-northeast1",
+        "canadacentral",
+    ),
+    (
+        "São Paulo",
+        "sa-east-1",
+        "southamerica-east1",
+        "brazilsouth",
+    ),
+    (
+        "Ireland / Belgium",
+        "eu-west-1",
+        "europe-west1",
+        "northeurope",
+    ),
+    ("Netherlands", "eu-west-1", "europe-west4", "westeurope"),
+    ("London", "eu-west-2", "europe-west2", "uksouth"),
+    (
+        "Frankfurt",
+        "eu-central-1",
+        "europe-west3",
+        "germanywestcentral",
+    ),
+    ("Paris", "eu-west-3", "europe-west9", "francecentral"),
+    ("Nordics", "eu-north-1", "europe-north1", "swedencentral"),
+    ("Mumbai", "ap-south-1", "asia-south1", "centralindia"),
+    (
+        "Singapore",
+        "ap-southeast-1",
+        "asia-southeast1",
+        "southeastasia",
+    ),
+    ("Hong Kong", "ap-east-1", "asia-east2", "eastasia"),
+    ("Tokyo", "ap-northeast-1", "asia-northeast1", "japaneast"),
+    ("Seoul", "ap-northeast-2", "asia-northeast3", "koreacentral"),
+    (
+        "Sydney",
+        "ap-southeast-2",
+        "australia-southeast1",
+        "australiaeast",
+    ),
+];
+
+fn twin_of(row: &(&str, &'static str, &'static str, &'static str), cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Aws => row.1,
+        Cloud::Gcp => row.2,
+        Cloud::Azure => row.3,
+        Cloud::Local => "local",
+    }
+}
+
+/// The region of `to` nearest to `region` (of another cloud), when known.
+pub fn nearest_region(region: &str, to: Cloud) -> Option<(&'static str, &'static str)> {
+    REGION_TWINS
+        .iter()
+        .find(|row| row.1 == region || row.2 == region || row.3 == region)
+        .map(|row| (twin_of(row, to), row.0))
+}
+
+/// Resolve cloud, region and environment.
+pub(crate) fn target(
+    intent: &Intent,
+    opts: &DecideOptions,
+    notes: &mut Notes,
+) -> Result<Target, DecideError> {
+    // Validate the shapes first: an unknown region is an error whatever the cloud.
+    let region_owner = match intent.region.as_deref() {
+        Some(r) => Some(region_cloud(r).ok_or_else(|| DecideError::UnknownRegion {
+            region: r.to_string(),
+        })?),
+        None => None,
+    };
+    let type_owner = match intent.instance_type.as_deref() {
+        Some(t) => {
+            Some(
+                instance_type_cloud(t).ok_or_else(|| DecideError::UnknownInstanceType {
+                    instance_type: t.to_string(),
+                })?,
+            )
+        }
+        None => None,
+    };
+
+    let cloud = match (intent.cloud, region_owner, type_owner) {
+        (Some(c), _, _) => {
+            notes.reason(
+                "cloud",
+                Origin::Request,
+                format!("{}: the request names it", cloud_name(c)),
+            );
+            c
+        }
+        (None, Some(c), _) => {
+            notes.reason(
+                "cloud",
+                Origin::Request,
+                format!(
+                    "{}: the request names no cloud, but its region {} is a {} region",
+                    cloud_name(c),
+                    intent.region.as_deref().unwrap_or_default(),
+                    cloud_name(c)
+                ),
+            );
+            c
+        }
+        (None, None, Some(c)) => {
+            notes.reason(
+                "cloud",
+                Origin::Request,
+                format!(
+                    "{}: the request names no cloud, but {} is a {} machine type",
+                    cloud_name(c),
+                    intent.instance_type.as_deref().unwrap_or_default(),
+                    cloud_name(c)
+                ),
+            );
+            c
+        }
+        (None, None, None) => {
+            let c = opts.default_cloud;
+            notes.reason(
+                "cloud",
+                Origin::Default,
+                format!(
+                    "{}: the request names no cloud and {} is the default (say \"on GCP\", \"on Azure\" or \"locally\" to choose another)",
+                    cloud_name(c),
+                    cloud_name(c)
+                ),
+            );
+            c
+        }
+    };
+
+    let region = resolve_region(intent.region.as_deref(), region_owner, cloud, notes);
+
+    let environment = match intent.environment {
+        Some(e) => {
+            notes.reason(
+                "environment",
+                Origin::Request,
+                format!("{}: the request says so", e.as_str()),
+            );
+            e
+        }
+        None if cloud == Cloud::Local => {
+            notes.reason(
+                "environment",
+                Origin::Default,
+                "development: the request names no environment and the deployment is local",
+            );
+            Environment::Development
+        }
+        None => {
+            notes.reason(
+                "environment",
+                Origin::Default,
+                "production: the request names no environment; production sizes, backups and deletion protection apply (say \"staging\" or \"dev\" for smaller, cheaper ones)",
+            );
+            Environment::Production
+        }
+    };
+
+    Ok(Target {
+        cloud,
+        region,
+        environment,
+    })
+}
+
+fn resolve_region(
+    asked: Option<&str>,
+    owner: Option<Cloud>,
+    cloud: Cloud,
+    notes: &mut Notes,
+) -> String {
+    if cloud == Cloud::Local {
+        if let Some(r) = asked {
+            notes.warn(
+                "region_not_applicable",
+                None,
+                format!("the region {r} does not apply to a local deployment; it is ignored"),
+            );
+        }
+        notes.reason(
+            "region",
+            Origin::Rule,
+            "local: the app runs on this machine",
+        );
+        return "local".to_string();
+    }
+    match (asked, owner) {
+        (Some(r), Some(o)) if o == cloud => {
+            notes.reason(
+                "region",
+                Origin::Request,
+                format!("{r}: the request names it"),
+            );
+            r.to_string()
+        }
+        (Some(r), Some(o)) => {
+            let (mapped, why) = match nearest_region(r, cloud) {
+                Some((m, area)) => (
+                    m.to_string(),
+                    format!("the nearest {} region ({area})", cloud_name(cloud)),
+                ),
+                None => (
+                    default_region(cloud).to_string(),
+                    format!(
+                        "{}'s default region (no known {} region near it)",
+                        cloud_name(cloud),
+                        cloud_name(cloud)
+                    ),
+                ),
+            };
+            notes.warn(
+                "region_cloud_mismatch",
+                None,
+                format!(
+                    "the request names region {r}, which is a {} region, but the deployment goes to {}: using {mapped}, {why}; name a {} region to choose another",
+                    cloud_name(o),
+                    cloud_name(cloud),
+                    cloud_name(cloud)
+                ),
+            );
+            notes.reason(
+                "region",
+                Origin::Rule,
+                format!(
+                    "{mapped}: nearest to the requested {r} on {}",
+                    cloud_name(cloud)
+                ),
+            );
+            mapped
+        }
+        _ => {
+            let d = default_region(cloud);
+            notes.reason(
+                "region",
+                Origin::Default,
+                format!(
+                    "{d}: the request names no region and {d} is {}'s default (say e.g. \"in {}\" to choose another)",
+                    cloud_name(cloud),
+                    match cloud {
+                        Cloud::Aws => "eu-west-1",
+                        Cloud::Gcp => "europe-west1",
+                        _ => "westeurope",
+                    }
+                ),
+            );
+            d.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_shapes_identify_their_cloud() {
+        let cases = [
+            ("us-east-1", Some(Cloud::Aws)),
+            ("eu-central-1", Some(Cloud::Aws)),
+            ("us-gov-west-1", Some(Cloud::Aws)),
+            ("ap-southeast-2", Some(Cloud::Aws)),
+            ("us-central1", Some(Cloud::Gcp)),
+            ("europe-west1", Some(Cloud::Gcp)),
+            ("northamerica-northeast1", Some(Cloud::Gcp)),
+            ("eastus", Some(Cloud::Azure)),
+            ("westeurope", Some(Cloud::Azure)),
+            ("germanywestcentral", Some(Cloud::Azure)),
+            ("eastus2", Some(Cloud::Azure)),
+            ("", None),
+            ("US East", None),
+            ("eu", None),
+            ("us-east", None),
+            ("us-east-1; rm -rf /", None),
+        ];
+        for (r, want) in cases {
+            assert_eq!(region_cloud(r), want, "{r}");
+        }
+    }
+
+    #[test]
+    fn instance_type_shapes_identify_their_cloud() {
+        let cases = [
+            ("t3.small", Some(Cloud::Aws)),
+            ("m5.xlarge", Some(Cloud::Aws)),
+            ("c6gn.16xlarge", Some(Cloud::Aws)),
+            ("e2-small", Some(Cloud::Gcp)),
+            ("n2-standard-2", Some(Cloud::Gcp)),
+            ("f1-micro", Some(Cloud::Gcp)),
+            ("Standard_B1ms", Some(Cloud::Azure)),
+            ("standard_d2s_v5", Some(Cloud::Azure)),
+            ("large", None),
+            ("small.", None),
+            ("", None),
+            ("t3.small\"; echo", None),
+        ];
+        for (t, want) in cases {
+            assert_eq!(instance_type_cloud(t), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn default_regions_and_twins() {
+        assert_eq!(default_region(Cloud::Aws), "us-east-1");
+        assert_eq!(default_region(Cloud::Gcp), "us-central1");
+        assert_eq!(default_region(Cloud::Azure), "eastus");
+        assert_eq!(
+            nearest_region("europe-west1", Cloud::Aws).map(|x| x.0),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            nearest_region("eu-central-1", Cloud::Azure).map(|x| x.0),
+            Some("germanywestcentral")
+        );
+        assert_eq!(nearest_region("xx-nowhere-1", Cloud::Gcp), None);
+    }
+
+    fn run(intent: Intent) -> (Result<Target, DecideError>, Notes) {
+        let mut notes = Notes::default();
+        let t = target(&intent, &DecideOptions::default(), &mut notes);
+        (t, notes)
+    }
+
+    #[test]
+    fn target_resolution_table() {
+        struct Case {
+            intent: Intent,
+            cloud: Cloud,
+            region: &'static str,
+            warning: Option<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                intent: Intent::default(),
+                cloud: Cloud::Aws,
+                region: "us-east-1",
+                warning: None,
+            },
+            Case {
+                intent: Intent {
+                    cloud: Some(Cloud::Gcp),
+                    ..Default::default()
+                },
+                cloud: Cloud::Gcp,
+                region: "us-central1",
+                warning: None,
+            },
+            Case {
+                intent: Intent {
+                    cloud: Some(Cloud::Azure),
+                    region: Some("westeurope".into()),
+                    ..Default::default()
+                },
+                cloud: Cloud::Azure,
+                region: "westeurope",
+                warning: None,
+            },
+            Case {
+                intent: Intent {
+                    region: Some("europe-west1".into()),
+                    ..Default::default()
+                },
+                cloud: Cloud::Gcp,
+                region: "europe-west1",
+                warning: None,
+            },
+            Case {
+                intent: Intent {
+                    instance_type: Some("Standard_B2s".into()),
+                    ..Default::default()
+                },
+                cloud: Cloud::Azure,
+                region: "eastus",
+                warning: None,
+            },
+            Case {
+                intent: Intent {
+                    cloud: Some(Cloud::Aws),
+                    region: Some("europe-west1".into()),
+                    ..Default::default()
+                },
+                cloud: Cloud::Aws,
+                region: "eu-west-1",
+                warning: Some("region_cloud_mismatch"),
+            },
+            Case {
+                intent: Intent {
+                    cloud: Some(Cloud::Local),
+                    region: Some("eu-west-1".into()),
+                    ..Default::default()
+                },
+                cloud: Cloud::Local,
+                region: "local",
+                warning: Some("region_not_applicable"),
+            },
+        ];
+        for c in cases {
+            let (t, notes) = run(c.intent.clone());
+            let t = t.unwrap();
+            assert_eq!(t.cloud, c.cloud, "{:?}", c.intent);
+            assert_eq!(t.region, c.region, "{:?}", c.intent);
+            match c.warning {
+                Some(w) => assert!(notes.has_warning(w), "{:?}", notes.warnings),
+                None => assert!(notes.warnings.is_empty(), "{:?}", notes.warnings),
+            }
+            assert!(notes.reasons.iter().any(|r| r.about == "cloud"));
+            assert!(notes.reasons.iter().any(|r| r.about == "region"));
+            assert!(notes.reasons.iter().any(|r| r.about == "environment"));
+        }
+    }
+
+    #[test]
+    fn unknown_region_or_machine_type_is_an_error() {
+        let (t, _) = run(Intent {
+            region: Some("Mars North".into()),
+            ..Default::default()
+        });
+        assert!(matches!(t, Err(DecideError::UnknownRegion { .. })));
+        let (t, _) = run(Intent {
+            instance_type: Some("huge".into()),
+            ..Default::default()
+        });
+        assert!(matches!(t, Err(DecideError::UnknownInstanceType { .. })));
+    }
+
+    #[test]
+    fn environment_defaults_to_production_and_says_so() {
+        let (t, notes) = run(Intent::default());
+        assert_eq!(t.unwrap().environment, Environment::Production);
+        let r = notes
+            .reasons
+            .iter()
+            .find(|r| r.about == "environment")
+            .unwrap();
+        assert_eq!(r.origin, Origin::Default);
+    }
+}

@@ -1,0 +1,1098 @@
+//! Environment variables: which ones to set on each service, and where each
+//! value comes from — a literal, a generated secret, a secret only the user
+//! has, the database or cache outputs, or the deployment itself.
+//!
+//! The names come from the analysis (the variables the code reads), recognised
+//! by shape: `DATABASE_URL`, `POSTGRES_HOST`, `DB_PASSWORD`, `SPRING_DATASOURCE_URL`,
+//! `ConnectionStrings__Default`, `REDIS_URL`, `CELERY_BROKER_URL`, `PORT`,
+//! `DJANGO_SECRET_KEY`, `DJANGO_ALLOWED_HOSTS`, `VITE_API_URL`… When the app uses a
+//! database or cache but reads none of the recognised names, the conventional
+//! one (`DATABASE_URL`, `REDIS_URL`) is set and a warning says so.
+//!
+//! What this is not: a place that ever holds a secret value. Secrets are named
+//! here ([`SecretPlan`]) and created at deploy time.
+
+use crate::data::{secret_store, store_name};
+use crate::notes::{join_and, Notes};
+use autodeploy_core::{
+    Cache, CacheOutput, CachePlan, Cloud, DataService, DatabaseEngine, DatabaseOutput,
+    DatabasePlan, DeploymentOutput, EnvBinding, EnvValue, Environment, Hosting, Origin, SecretKind,
+    SecretPlan, SecretStore, Service, ServiceKind,
+};
+
+/// What a variable name means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A database output; the engine the name implies, if any.
+    Db(DatabaseOutput, Option<DatabaseEngine>),
+    /// The engine's name as a driver setting (Laravel `DB_CONNECTION`).
+    DbDriver,
+    Cache(CacheOutput),
+    Port,
+    EnvName,
+    Debug,
+    AllowedHosts,
+    PublicUrl,
+    PublicHost,
+    /// Host to bind (`HOST`) → 0.0.0.0.
+    BindHost,
+    /// Address to bind (`LISTEN_ADDR`) → 0.0.0.0:port.
+    BindAddr,
+    /// Phoenix `PHX_SERVER=true`.
+    PhxServer,
+    /// An app-owned signing key that can be generated.
+    AppSecret(SecretFormat),
+    /// A frontend build setting pointing at the backend (`VITE_API_URL`).
+    FrontendApiUrl,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecretFormat {
+    /// 50 letters and digits.
+    Token,
+    /// 128 hex characters (Rails / Phoenix `SECRET_KEY_BASE`).
+    Hex128,
+    /// `base64:` + 32 random bytes (Laravel `APP_KEY`).
+    LaravelKey,
+}
+
+const DB_WORDS: &[&str] = &[
+    "DB",
+    "DATABASE",
+    "POSTGRES",
+    "POSTGRESQL",
+    "PG",
+    "PSQL",
+    "MYSQL",
+    "MARIADB",
+    "MONGO",
+    "MONGODB",
+    "DATASOURCE",
+    "SQL",
+    "RDS",
+];
+const CACHE_WORDS: &[&str] = &["REDIS", "VALKEY", "MEMCACHED", "MEMCACHE", "MEMCACHIER"];
+const NOT_GENERATED: &[&str] = &[
+    "AWS", "CLIENT", "WEBHOOK", "API", "OAUTH", "STRIPE", "ACCESS",
+];
+const FRONTEND_PREFIXES: &[&str] = &[
+    "VITE_",
+    "REACT_APP_",
+    "NEXT_PUBLIC_",
+    "NUXT_PUBLIC_",
+    "PUBLIC_",
+    "EXPO_PUBLIC_",
+    "VUE_APP_",
+    "NG_APP_",
+];
+
+fn engine_hint(tokens: &[&str]) -> Option<DatabaseEngine> {
+    tokens.iter().find_map(|t| match *t {
+        "POSTGRES" | "POSTGRESQL" | "PG" | "PSQL" => Some(DatabaseEngine::Postgresql),
+        "MYSQL" | "MARIADB" => Some(DatabaseEngine::Mysql),
+        "MONGO" | "MONGODB" => Some(DatabaseEngine::Mongodb),
+        _ => None,
+    })
+}
+
+/// Classify a variable name.
+pub(crate) fn classify(name: &str) -> Kind {
+    let up = name.trim().to_ascii_uppercase();
+    if up.starts_with("CONNECTIONSTRINGS__") {
+        return Kind::Db(DatabaseOutput::AdoConnectionString, None);
+    }
+    match up.as_str() {
+        "PORT" | "HTTP_PORT" | "SERVER_PORT" | "APP_PORT" => return Kind::Port,
+        "HOST" | "BIND_HOST" => return Kind::BindHost,
+        "BIND" | "BIND_ADDR" | "BIND_ADDRESS" | "LISTEN_ADDR" | "LISTEN_ADDRESS" | "HTTP_ADDR"
+        | "ADDR" | "SERVER_ADDR" => return Kind::BindAddr,
+        "NODE_ENV"
+        | "RAILS_ENV"
+        | "RACK_ENV"
+        | "APP_ENV"
+        | "MIX_ENV"
+        | "FLASK_ENV"
+        | "ASPNETCORE_ENVIRONMENT"
+        | "DOTNET_ENVIRONMENT"
+        | "ENVIRONMENT"
+        | "DJANGO_ENV" => return Kind::EnvName,
+        "DEBUG" | "DJANGO_DEBUG" | "FLASK_DEBUG" | "APP_DEBUG" => return Kind::Debug,
+        "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => return Kind::AllowedHosts,
+        "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => return Kind::PublicHost,
+        "APP_URL" | "BASE_URL" | "SITE_URL" | "PUBLIC_BASE_URL" | "NEXTAUTH_URL" | "AUTH_URL"
+        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" => return Kind::PublicUrl,
+        "PHX_SERVER" => return Kind::PhxServer,
+        "DB_CONNECTION" => return Kind::DbDriver,
+        "CELERY_BROKER_URL"
+        | "CELERY_RESULT_BACKEND"
+        | "BROKER_URL"
+        | "RESULT_BACKEND"
+        | "CACHE_URL"
+        | "RQ_REDIS_URL"
+        | "QUEUE_URL" => return Kind::Cache(CacheOutput::Url),
+        "PGHOST" => return Kind::Db(DatabaseOutput::Host, Some(DatabaseEngine::Postgresql)),
+        "PGPORT" => return Kind::Db(DatabaseOutput::Port, Some(DatabaseEngine::Postgresql)),
+        "PGDATABASE" => return Kind::Db(DatabaseOutput::Name, Some(DatabaseEngine::Postgresql)),
+        "PGUSER" => return Kind::Db(DatabaseOutput::Username, Some(DatabaseEngine::Postgresql)),
+        "PGPASSWORD" => {
+            return Kind::Db(DatabaseOutput::Password, Some(DatabaseEngine::Postgresql))
+        }
+        "SECRET_KEY_BASE" => return Kind::AppSecret(SecretFormat::Hex128),
+        "APP_KEY" => return Kind::AppSecret(SecretFormat::LaravelKey),
+        "SECRET_KEY" | "SECRET" | "APP_SECRET" | "SESSION_SECRET" | "SESSION_KEY"
+        | "COOKIE_SECRET" | "JWT_SECRET" | "JWT_SECRET_KEY" | "JWT_SIGNING_KEY"
+        | "NEXTAUTH_SECRET" | "AUTH_SECRET" | "ENCRYPTION_KEY" | "TOKEN_SECRET" | "CSRF_SECRET"
+        | "SIGNING_KEY" | "SIGNING_SALT" => return Kind::AppSecret(SecretFormat::Token),
+        _ => {}
+    }
+    let tokens: Vec<&str> = up.split('_').filter(|t| !t.is_empty()).collect();
+    let Some(&last) = tokens.last() else {
+        return Kind::Other;
+    };
+    let before = &tokens[..tokens.len() - 1];
+    let prev = before.last().copied().unwrap_or("");
+
+    if FRONTEND_PREFIXES.iter().any(|p| up.starts_with(p))
+        && tokens
+            .iter()
+            .any(|t| matches!(*t, "API" | "BACKEND" | "SERVER"))
+        && matches!(
+            last,
+            "URL" | "URI" | "HOST" | "BASE" | "ENDPOINT" | "ORIGIN"
+        )
+    {
+        return Kind::FrontendApiUrl;
+    }
+    if before.iter().any(|t| CACHE_WORDS.contains(t)) {
+        let out = match last {
+            "URL" | "URI" | "DSN" => Some(CacheOutput::Url),
+            "HOST" | "HOSTNAME" => Some(CacheOutput::Host),
+            "PORT" => Some(CacheOutput::Port),
+            "ADDR" | "ADDRESS" | "SERVER" | "SERVERS" | "ENDPOINT" => Some(CacheOutput::Address),
+            "PASSWORD" | "PASS" | "AUTH" | "TOKEN" => Some(CacheOutput::Password),
+            _ => None,
+        };
+        if let Some(o) = out {
+            return Kind::Cache(o);
+        }
+    }
+    if up.contains("JDBC") && matches!(last, "URL" | "URI") {
+        return Kind::Db(DatabaseOutput::JdbcUrl, engine_hint(&tokens));
+    }
+    if up == "SPRING_DATASOURCE_URL" {
+        return Kind::Db(DatabaseOutput::JdbcUrl, None);
+    }
+    if DB_WORDS.contains(&prev) {
+        let out = match last {
+            "URL" | "URI" | "DSN" => Some(DatabaseOutput::Url),
+            "HOST" | "HOSTNAME" | "SERVER" => Some(DatabaseOutput::Host),
+            "PORT" => Some(DatabaseOutput::Port),
+            "NAME" | "DB" | "DATABASE" | "DBNAME" => Some(DatabaseOutput::Name),
+            "USER" | "USERNAME" | "LOGIN" => Some(DatabaseOutput::Username),
+            "PASSWORD" | "PASS" | "PWD" => Some(DatabaseOutput::Password),
+            _ => None,
+        };
+        if let Some(o) = out {
+            return Kind::Db(o, engine_hint(&tokens));
+        }
+    }
+    let generated_suffix = up.ends_with("_SECRET_KEY")
+        || up.ends_with("_SECRET_KEY_BASE")
+        || up.ends_with("_SESSION_SECRET")
+        || up.ends_with("_COOKIE_SECRET")
+        || up.ends_with("_JWT_SECRET")
+        || up.ends_with("_SIGNING_KEY")
+        || up.ends_with("_SIGNING_SALT")
+        || up.ends_with("_ENCRYPTION_KEY");
+    if generated_suffix && !tokens.iter().any(|t| NOT_GENERATED.contains(t)) {
+        return Kind::AppSecret(if up.ends_with("_KEY_BASE") {
+            SecretFormat::Hex128
+        } else {
+            SecretFormat::Token
+        });
+    }
+    Kind::Other
+}
+
+/// Secret name for a variable: `DJANGO_SECRET_KEY` → `django-secret-key`.
+pub(crate) fn secret_slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
+            out.push(c);
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "secret".into()
+    } else {
+        out
+    }
+}
+
+/// Input variable name for a variable: `SITE_TITLE` → `site_title`.
+fn input_name(name: &str) -> String {
+    secret_slug(name).replace('-', "_")
+}
+
+/// Deployment-wide inputs of the wiring.
+pub(crate) struct EnvCtx<'a> {
+    pub cloud: Cloud,
+    pub environment: Environment,
+    pub database: Option<&'a DatabasePlan>,
+    pub cache: Option<&'a CachePlan>,
+    /// Names of the running web services (targets of frontend API URLs).
+    pub web_services: &'a [String],
+}
+
+fn generator(cloud: Cloud, format: SecretFormat) -> String {
+    let what = match format {
+        SecretFormat::Token => "50 letters and digits",
+        SecretFormat::Hex128 => "64 random bytes as 128 hex characters",
+        SecretFormat::LaravelKey => {
+            "32 random bytes, base64, prefixed `base64:` (Laravel APP_KEY format)"
+        }
+    };
+    match cloud {
+        Cloud::Aws => format!("aws_secretsmanager_random_password ({what})"),
+        Cloud::Local => format!("generated by the local runner ({what})"),
+        _ => format!("ephemeral random_password ({what}), stored write-only"),
+    }
+}
+
+fn add_secret(
+    secrets: &mut Vec<SecretPlan>,
+    name: &str,
+    kind: SecretKind,
+    store: SecretStore,
+    generator: Option<String>,
+    user: String,
+) {
+    if let Some(s) = secrets.iter_mut().find(|s| s.name == name) {
+        if !s.used_by.contains(&user) {
+            s.used_by.push(user);
+        }
+        return;
+    }
+    secrets.push(SecretPlan {
+        name: name.to_string(),
+        kind,
+        store,
+        generator,
+        used_by: vec![user],
+    });
+}
+
+fn mark_used(secrets: &mut [SecretPlan], secret: &str, user: String) {
+    if let Some(s) = secrets.iter_mut().find(|s| s.name == secret) {
+        if !s.used_by.contains(&user) {
+            s.used_by.push(user);
+        }
+    }
+}
+
+fn env_literal(name: &str, framework: &str, env: Environment) -> String {
+    let prod_like = env != Environment::Development;
+    match name.to_ascii_uppercase().as_str() {
+        "MIX_ENV" => if prod_like { "prod" } else { "dev" }.into(),
+        "ASPNETCORE_ENVIRONMENT" | "DOTNET_ENVIRONMENT" => match env {
+            Environment::Production => "Production",
+            Environment::Staging => "Staging",
+            Environment::Development => "Development",
+        }
+        .into(),
+        "APP_ENV" if framework == "symfony" => if prod_like { "prod" } else { "dev" }.into(),
+        "APP_ENV" if framework == "laravel" => match env {
+            Environment::Development => "local".into(),
+            e => e.as_str().into(),
+        },
+        "NODE_ENV" | "RAILS_ENV" | "RACK_ENV" | "FLASK_ENV" => if prod_like {
+            "production"
+        } else {
+            "development"
+        }
+        .into(),
+        _ => env.as_str().into(),
+    }
+}
+
+fn db_driver(engine: DatabaseEngine) -> &'static str {
+    match engine {
+        DatabaseEngine::Postgresql => "pgsql",
+        DatabaseEngine::Mysql => "mysql",
+        DatabaseEngine::Mongodb => "mongodb",
+    }
+}
+
+/// Wire one service's environment. `hosting` decides platform quirks (Cloud Run sets PORT).
+pub(crate) fn wire(
+    s: &Service,
+    hosting: Hosting,
+    ctx: &EnvCtx,
+    secrets: &mut Vec<SecretPlan>,
+    notes: &mut Notes,
+) -> Vec<EnvBinding> {
+    let store = secret_store(ctx.cloud);
+    let fw = s.framework.as_deref().unwrap_or("");
+    let is_static = s.kind == ServiceKind::Static;
+    let prod_like = ctx.environment != Environment::Development;
+    let uses_db = ctx.database.is_some_and(|d| d.used_by.contains(&s.name));
+    let uses_cache = ctx.cache.is_some_and(|c| c.used_by.contains(&s.name));
+    let mut out: Vec<EnvBinding> = Vec::new();
+    let mut user_secrets: Vec<String> = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut left_default: Vec<String> = Vec::new();
+    let mut static_secrets: Vec<String> = Vec::new();
+    let who = |n: &str| format!("{}:{n}", s.name);
+
+    let mut seen = std::collections::BTreeSet::new();
+    for var in &s.env {
+        if !seen.insert(var.name.clone()) {
+            continue;
+        }
+        let name = var.name.as_str();
+        if is_static {
+            match classify(name) {
+                Kind::FrontendApiUrl => {}
+                _ if var.secret => {
+                    static_secrets.push(name.to_string());
+                    continue;
+                }
+                _ => {
+                    if var.required {
+                        inputs.push(name.to_string());
+                        out.push(EnvBinding {
+                            name: name.into(),
+                            value: EnvValue::Input {
+                                variable: input_name(name),
+                            },
+                            secret: false,
+                            reason: "build-time setting the code needs; no default in the code"
+                                .into(),
+                        });
+                    } else {
+                        left_default.push(name.to_string());
+                    }
+                    continue;
+                }
+            }
+        }
+        let binding: Option<(EnvValue, bool, String)> = match classify(name) {
+            Kind::Db(output, hint) => match ctx.database {
+                Some(db) if hint.is_none_or(|h| h == db.engine) => {
+                    if db.service == DataService::External {
+                        mark_used(secrets, &db.credentials.secret, who(name));
+                        Some((
+                            EnvValue::UserSecret { secret: db.credentials.secret.clone() },
+                            true,
+                            "the connection string of your external MongoDB".into(),
+                        ))
+                    } else {
+                        let secret = matches!(
+                            output,
+                            DatabaseOutput::Url | DatabaseOutput::AdoConnectionString | DatabaseOutput::Password
+                        );
+                        if secret {
+                            mark_used(secrets, &db.credentials.secret, who(name));
+                        }
+                        let why = match output {
+                            DatabaseOutput::Url | DatabaseOutput::AdoConnectionString => format!(
+                                "the {} connection string, assembled at start from the database address and the credentials in {} (never written to files)",
+                                crate::data::engine_name(db.engine),
+                                store_name(db.credentials.store)
+                            ),
+                            DatabaseOutput::Password => format!("the database password, injected from {}", store_name(db.credentials.store)),
+                            o => format!("the database's {}", format!("{o:?}").to_ascii_lowercase()),
+                        };
+                        Some((EnvValue::Database { output }, secret, why))
+                    }
+                }
+                _ => None,
+            },
+            Kind::DbDriver => ctx.database.map(|db| {
+                (
+                    EnvValue::Literal { value: db_driver(db.engine).into() },
+                    false,
+                    format!("the driver for the provisioned {}", crate::data::engine_name(db.engine)),
+                )
+            }),
+            Kind::Cache(output) => match ctx.cache {
+                Some(c) if !(c.engine == Cache::Memcached && output == CacheOutput::Url) => {
+                    if output == CacheOutput::Password && c.auth.is_none() {
+                        left_default.push(name.to_string());
+                        continue;
+                    }
+                    let secret = c.auth.is_some() && matches!(output, CacheOutput::Url | CacheOutput::Password);
+                    if let (true, Some(a)) = (secret, &c.auth) {
+                        mark_used(secrets, &a.secret, who(name));
+                    }
+                    Some((
+                        EnvValue::Cache { output },
+                        secret,
+                        match output {
+                            CacheOutput::Url => format!(
+                                "the {} URL{}",
+                                crate::data::cache_name(c.engine),
+                                if c.auth.is_some() { " with its auth token, assembled at start" } else { "" }
+                            ),
+                            o => format!("the cache's {}", format!("{o:?}").to_ascii_lowercase()),
+                        },
+                    ))
+                }
+                _ => None,
+            },
+            Kind::Port => match (s.port, hosting) {
+                (Some(_), Hosting::CloudRun) => {
+                    notes.reason(
+                        format!("service.{}.env.port", s.name),
+                        Origin::Rule,
+                        format!("{}: PORT is not set — Cloud Run sets it itself, to the container port", s.name),
+                    );
+                    continue;
+                }
+                (Some(p), _) => Some((
+                    EnvValue::Deployment { output: DeploymentOutput::Port },
+                    false,
+                    format!("the port the deployment routes to ({p}; the local runner may assign another)"),
+                )),
+                (None, _) => None,
+            },
+            Kind::EnvName => Some((
+                EnvValue::Literal { value: env_literal(name, fw, ctx.environment) },
+                false,
+                format!("the {} environment", ctx.environment.as_str()),
+            )),
+            Kind::Debug if prod_like => Some((
+                EnvValue::Literal { value: "false".into() },
+                false,
+                "debug mode off outside development".into(),
+            )),
+            Kind::Debug => None,
+            Kind::AllowedHosts => Some((
+                EnvValue::Deployment { output: DeploymentOutput::AllowedHosts },
+                false,
+                "the public host name plus the addresses health checks use".into(),
+            )),
+            Kind::PublicUrl => Some((
+                EnvValue::Deployment { output: DeploymentOutput::PublicUrl },
+                false,
+                "the deployment's public URL".into(),
+            )),
+            Kind::PublicHost => Some((
+                EnvValue::Deployment { output: DeploymentOutput::PublicHost },
+                false,
+                "the deployment's public host name".into(),
+            )),
+            Kind::BindHost if s.port.is_some() => Some((
+                EnvValue::Literal { value: "0.0.0.0".into() },
+                false,
+                "listen on every interface so the load balancer / proxy can reach the app".into(),
+            )),
+            Kind::BindAddr if s.port.is_some() => Some((
+                EnvValue::Literal { value: format!("0.0.0.0:{}", s.port.unwrap_or(0)) },
+                false,
+                "listen on every interface on the app's port".into(),
+            )),
+            Kind::BindHost | Kind::BindAddr => None,
+            Kind::PhxServer => Some((
+                EnvValue::Literal { value: "true".into() },
+                false,
+                "a Phoenix release serves HTTP only with PHX_SERVER=true".into(),
+            )),
+            Kind::AppSecret(format) => {
+                let slug = secret_slug(name);
+                add_secret(secrets, &slug, SecretKind::Generated, store, Some(generator(ctx.cloud, format)), who(name));
+                Some((
+                    EnvValue::GeneratedSecret { secret: slug },
+                    true,
+                    format!("an app signing key: generated at deploy time and kept in {}", store_name(store)),
+                ))
+            }
+            Kind::FrontendApiUrl => {
+                let target = ctx
+                    .web_services
+                    .iter()
+                    .find(|n| matches!(n.as_str(), "api" | "backend" | "server"))
+                    .or(ctx.web_services.first());
+                match target {
+                    Some(t) if *t != s.name => Some((
+                        EnvValue::ServiceUrl { service: t.clone() },
+                        false,
+                        format!("the public URL of `{t}`, the deployment's API"),
+                    )),
+                    _ => None,
+                }
+            }
+            Kind::Other => None,
+        };
+        match binding {
+            Some((value, secret, reason)) => out.push(EnvBinding {
+                name: name.to_string(),
+                value,
+                secret,
+                reason,
+            }),
+            None if var.secret && var.required => {
+                let slug = secret_slug(name);
+                add_secret(
+                    secrets,
+                    &slug,
+                    SecretKind::UserSupplied,
+                    store,
+                    None,
+                    who(name),
+                );
+                user_secrets.push(format!("{name} (`{slug}`)"));
+                out.push(EnvBinding {
+                    name: name.to_string(),
+                    value: EnvValue::UserSecret { secret: slug },
+                    secret: true,
+                    reason: format!(
+                        "a secret only you have: an empty slot is created in {}",
+                        store_name(store)
+                    ),
+                });
+            }
+            None if var.required && !var.secret => {
+                inputs.push(name.to_string());
+                out.push(EnvBinding {
+                    name: name.to_string(),
+                    value: EnvValue::Input {
+                        variable: input_name(name),
+                    },
+                    secret: false,
+                    reason: "the code needs it and gives no default: a bundle input variable"
+                        .into(),
+                });
+            }
+            None => left_default.push(name.to_string()),
+        }
+    }
+
+    // Conventions the code may not show.
+    if !is_static {
+        let has = |out: &[EnvBinding], n: &str| out.iter().any(|b| b.name.eq_ignore_ascii_case(n));
+        let wired_to_db = |b: &EnvBinding| match &b.value {
+            EnvValue::Database { .. } => true,
+            EnvValue::UserSecret { secret } => ctx
+                .database
+                .is_some_and(|d| &d.credentials.secret == secret),
+            _ => false,
+        };
+        if uses_db && !out.iter().any(wired_to_db) {
+            if let Some(db) = ctx.database {
+                let n = if db.engine == DatabaseEngine::Mongodb {
+                    "MONGODB_URI"
+                } else {
+                    "DATABASE_URL"
+                };
+                let value = if db.service == DataService::External {
+                    EnvValue::UserSecret {
+                        secret: db.credentials.secret.clone(),
+                    }
+                } else {
+                    EnvValue::Database {
+                        output: DatabaseOutput::Url,
+                    }
+                };
+                mark_used(secrets, &db.credentials.secret, who(n));
+                notes.warn(
+                    "database_env_unknown",
+                    Some(&s.name),
+                    format!(
+                        "`{}` uses {} but the analysis found no connection setting it reads: {n} is set (the common convention) — check how the app configures its database connection",
+                        s.name,
+                        crate::data::engine_name(db.engine)
+                    ),
+                );
+                out.push(EnvBinding {
+                    name: n.into(),
+                    value,
+                    secret: true,
+                    reason: "conventional connection setting (the code's own was not found)".into(),
+                });
+            }
+        }
+        if uses_cache
+            && !out
+                .iter()
+                .any(|b| matches!(b.value, EnvValue::Cache { .. }))
+        {
+            if let Some(c) = ctx.cache {
+                let (n, output) = match c.engine {
+                    Cache::Redis => ("REDIS_URL", CacheOutput::Url),
+                    Cache::Memcached => ("MEMCACHED_SERVERS", CacheOutput::Address),
+                };
+                if let Some(a) = &c.auth {
+                    mark_used(secrets, &a.secret, who(n));
+                }
+                notes.warn(
+                    "cache_env_unknown",
+                    Some(&s.name),
+                    format!(
+                        "`{}` uses {} but the analysis found no setting it reads for its address: {n} is set (the common convention)",
+                        s.name,
+                        crate::data::cache_name(c.engine)
+                    ),
+                );
+                out.push(EnvBinding {
+                    name: n.into(),
+                    value: EnvValue::Cache { output },
+                    secret: c.auth.is_some() && output == CacheOutput::Url,
+                    reason: "conventional cache setting (the code's own was not found)".into(),
+                });
+            }
+        }
+        let family = crate::runtime::family(s.language);
+        let convention = |name: &str, value: String, why: &str, out: &mut Vec<EnvBinding>| {
+            if !has(out, name) {
+                out.push(EnvBinding {
+                    name: name.into(),
+                    value: EnvValue::Literal { value },
+                    secret: false,
+                    reason: why.into(),
+                });
+            }
+        };
+        if family == "node" {
+            convention(
+                "NODE_ENV",
+                env_literal("NODE_ENV", fw, ctx.environment),
+                "Node convention: libraries switch to production behaviour",
+                &mut out,
+            );
+        }
+        if fw == "rails" {
+            convention(
+                "RAILS_ENV",
+                env_literal("RAILS_ENV", fw, ctx.environment),
+                "Rails convention",
+                &mut out,
+            );
+            convention(
+                "RAILS_LOG_TO_STDOUT",
+                "1".into(),
+                "logs go to the platform's log stream",
+                &mut out,
+            );
+        }
+        if fw == "phoenix" {
+            convention(
+                "MIX_ENV",
+                env_literal("MIX_ENV", fw, ctx.environment),
+                "Phoenix convention",
+                &mut out,
+            );
+            convention(
+                "PHX_SERVER",
+                "true".into(),
+                "a Phoenix release serves HTTP only with PHX_SERVER=true",
+                &mut out,
+            );
+        }
+        if family == "python" {
+            convention(
+                "PYTHONUNBUFFERED",
+                "1".into(),
+                "logs reach the platform's log stream at once",
+                &mut out,
+            );
+        }
+    }
+
+    if !user_secrets.is_empty() {
+        notes.warn(
+            "secret_needs_value",
+            Some(&s.name),
+            format!(
+                "`{}` needs {} and the code gives no default: these are secrets only you have — fill the empty slot(s) in {} before the app can work",
+                s.name,
+                join_and(&user_secrets),
+                store_name(store)
+            ),
+        );
+    }
+    if !inputs.is_empty() {
+        notes.warn(
+            "env_needs_value",
+            Some(&s.name),
+            format!(
+                "`{}` needs {} and the code gives no default: set the bundle input variable(s) {}",
+                s.name,
+                join_and(&inputs),
+                join_and(
+                    &inputs
+                        .iter()
+                        .map(|i| format!("`{}`", input_name(i)))
+                        .collect::<Vec<_>>()
+                )
+            ),
+        );
+    }
+    if !static_secrets.is_empty() {
+        notes.warn(
+            "secret_in_static_build",
+            Some(&s.name),
+            format!(
+                "the static build of `{}` reads {}, which look like secrets: anything baked into a static build is public, so they are not set — move them to a backend",
+                s.name,
+                join_and(&static_secrets)
+            ),
+        );
+    }
+    let set: Vec<String> = out.iter().map(|b| b.name.clone()).collect();
+    notes.reason(
+        format!("service.{}.env", s.name),
+        Origin::Analysis,
+        format!(
+            "{}: {}{}",
+            s.name,
+            if set.is_empty() {
+                "no environment variables to set".to_string()
+            } else {
+                format!("sets {}", join_and(&set))
+            },
+            if left_default.is_empty() {
+                String::new()
+            } else {
+                format!("; left to the code's defaults: {}", join_and(&left_default))
+            }
+        ),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::service;
+    use autodeploy_core::{CredentialMethod, CredentialsPlan, EnvVar, Language};
+
+    #[test]
+    fn classify_table() {
+        use DatabaseOutput as D;
+        let pg = Some(DatabaseEngine::Postgresql);
+        let my = Some(DatabaseEngine::Mysql);
+        let mongo = Some(DatabaseEngine::Mongodb);
+        let cases = [
+            ("DATABASE_URL", Kind::Db(D::Url, None)),
+            ("POSTGRES_HOST", Kind::Db(D::Host, pg)),
+            ("POSTGRES_DB", Kind::Db(D::Name, pg)),
+            ("POSTGRES_USER", Kind::Db(D::Username, pg)),
+            ("POSTGRES_PASSWORD", Kind::Db(D::Password, pg)),
+            ("POSTGRES_PORT", Kind::Db(D::Port, pg)),
+            ("DB_HOST", Kind::Db(D::Host, None)),
+            ("DB_DATABASE", Kind::Db(D::Name, None)),
+            ("DB_USERNAME", Kind::Db(D::Username, None)),
+            ("DB_PASS", Kind::Db(D::Password, None)),
+            ("MYSQL_HOST", Kind::Db(D::Host, my)),
+            ("MONGODB_URI", Kind::Db(D::Url, mongo)),
+            ("MONGO_URI", Kind::Db(D::Url, mongo)),
+            ("MONGODB_DB", Kind::Db(D::Name, mongo)),
+            ("JDBC_URL", Kind::Db(D::JdbcUrl, None)),
+            ("SPRING_DATASOURCE_URL", Kind::Db(D::JdbcUrl, None)),
+            ("SPRING_DATASOURCE_USERNAME", Kind::Db(D::Username, None)),
+            (
+                "ConnectionStrings__Default",
+                Kind::Db(D::AdoConnectionString, None),
+            ),
+            ("PGHOST", Kind::Db(D::Host, pg)),
+            ("ORDERS_DB_URL", Kind::Db(D::Url, None)),
+            ("DB_POOL_SIZE", Kind::Other),
+            ("POOL_SIZE", Kind::Other),
+            ("DB_CONNECTION", Kind::DbDriver),
+            ("REDIS_URL", Kind::Cache(CacheOutput::Url)),
+            ("REDIS_HOST", Kind::Cache(CacheOutput::Host)),
+            ("REDIS_PORT", Kind::Cache(CacheOutput::Port)),
+            ("REDIS_ADDR", Kind::Cache(CacheOutput::Address)),
+            ("REDIS_PASSWORD", Kind::Cache(CacheOutput::Password)),
+            ("REDIS_DB", Kind::Other),
+            ("CELERY_BROKER_URL", Kind::Cache(CacheOutput::Url)),
+            ("CELERY_RESULT_BACKEND", Kind::Cache(CacheOutput::Url)),
+            ("MEMCACHED_SERVERS", Kind::Cache(CacheOutput::Address)),
+            ("PORT", Kind::Port),
+            ("HOST", Kind::BindHost),
+            ("LISTEN_ADDR", Kind::BindAddr),
+            ("NODE_ENV", Kind::EnvName),
+            ("RAILS_ENV", Kind::EnvName),
+            ("DJANGO_DEBUG", Kind::Debug),
+            ("DJANGO_ALLOWED_HOSTS", Kind::AllowedHosts),
+            ("APP_URL", Kind::PublicUrl),
+            ("PHX_HOST", Kind::PublicHost),
+            ("PHX_SERVER", Kind::PhxServer),
+            ("DJANGO_SECRET_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("FLASK_SECRET_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("SECRET_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("SESSION_SECRET", Kind::AppSecret(SecretFormat::Token)),
+            ("JWT_SECRET", Kind::AppSecret(SecretFormat::Token)),
+            ("JWT_SIGNING_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("SECRET_KEY_BASE", Kind::AppSecret(SecretFormat::Hex128)),
+            ("APP_KEY", Kind::AppSecret(SecretFormat::LaravelKey)),
+            ("APP_SECRET", Kind::AppSecret(SecretFormat::Token)),
+            ("AWS_SECRET_ACCESS_KEY", Kind::Other),
+            ("STRIPE_SECRET_KEY", Kind::Other),
+            ("GITHUB_CLIENT_SECRET", Kind::Other),
+            ("STRIPE_API_KEY", Kind::Other),
+            ("OPENAI_API_KEY", Kind::Other),
+            ("RAILS_MASTER_KEY", Kind::Other),
+            ("VITE_API_URL", Kind::FrontendApiUrl),
+            ("REACT_APP_API_URL", Kind::FrontendApiUrl),
+            ("NEXT_PUBLIC_SITE_NAME", Kind::Other),
+            ("", Kind::Other),
+        ];
+        for (name, want) in cases {
+            assert_eq!(classify(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(secret_slug("DJANGO_SECRET_KEY"), "django-secret-key");
+        assert_eq!(secret_slug("__weird__name$"), "weird-name");
+        assert_eq!(secret_slug("$$"), "secret");
+        assert_eq!(input_name("SITE_TITLE"), "site_title");
+    }
+
+    fn var(name: &str, required: bool, secret: bool) -> EnvVar {
+        EnvVar {
+            name: name.into(),
+            required,
+            secret,
+            file: None,
+            line: None,
+        }
+    }
+
+    fn pg() -> DatabasePlan {
+        DatabasePlan {
+            engine: DatabaseEngine::Postgresql,
+            service: DataService::AwsRds,
+            version: "16".into(),
+            instance_class: "db.t4g.micro".into(),
+            storage_gb: 20,
+            max_storage_gb: 20,
+            multi_az: false,
+            backup_retention_days: 1,
+            deletion_protection: false,
+            final_snapshot: false,
+            encrypted: true,
+            publicly_accessible: false,
+            port: 5432,
+            db_name: "app".into(),
+            username: "app_admin".into(),
+            credentials: CredentialsPlan {
+                method: CredentialMethod::RdsManagedMasterPassword,
+                store: SecretStore::AwsSecretsManager,
+                secret: "database-credentials".into(),
+                description: String::new(),
+            },
+            used_by: vec!["app".into()],
+            origin: Origin::Analysis,
+        }
+    }
+
+    #[test]
+    fn django_postgres_wiring() {
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        s.port = Some(8000);
+        s.env = vec![
+            var("DJANGO_ALLOWED_HOSTS", false, false),
+            var("DJANGO_DEBUG", false, false),
+            var("DJANGO_SECRET_KEY", true, true),
+            var("POSTGRES_DB", false, false),
+            var("POSTGRES_HOST", false, false),
+            var("POSTGRES_PASSWORD", true, true),
+            var("POSTGRES_PORT", false, false),
+            var("POSTGRES_USER", false, false),
+            var("STRIPE_API_KEY", true, true),
+            var("SITE_TITLE", true, false),
+            var("LOG_LEVEL", false, false),
+        ];
+        let db = pg();
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: Some(&db),
+            cache: None,
+            web_services: &web,
+        };
+        let mut secrets = vec![SecretPlan {
+            name: "database-credentials".into(),
+            kind: SecretKind::DatabaseCredentials,
+            store: SecretStore::AwsSecretsManager,
+            generator: None,
+            used_by: vec![],
+        }];
+        let mut notes = Notes::default();
+        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut secrets, &mut notes);
+        let get = |n: &str| {
+            env.iter()
+                .find(|b| b.name == n)
+                .map(|b| (&b.value, b.secret))
+        };
+        assert_eq!(
+            get("POSTGRES_HOST"),
+            Some((
+                &EnvValue::Database {
+                    output: DatabaseOutput::Host
+                },
+                false
+            ))
+        );
+        assert_eq!(
+            get("POSTGRES_PASSWORD"),
+            Some((
+                &EnvValue::Database {
+                    output: DatabaseOutput::Password
+                },
+                true
+            ))
+        );
+        assert_eq!(
+            get("POSTGRES_DB"),
+            Some((
+                &EnvValue::Database {
+                    output: DatabaseOutput::Name
+                },
+                false
+            ))
+        );
+        assert_eq!(
+            get("DJANGO_SECRET_KEY"),
+            Some((
+                &EnvValue::GeneratedSecret {
+                    secret: "django-secret-key".into()
+                },
+                true
+            ))
+        );
+        assert_eq!(
+            get("DJANGO_DEBUG"),
+            Some((
+                &EnvValue::Literal {
+                    value: "false".into()
+                },
+                false
+            ))
+        );
+        assert_eq!(
+            get("DJANGO_ALLOWED_HOSTS"),
+            Some((
+                &EnvValue::Deployment {
+                    output: DeploymentOutput::AllowedHosts
+                },
+                false
+            ))
+        );
+        assert_eq!(
+            get("STRIPE_API_KEY"),
+            Some((
+                &EnvValue::UserSecret {
+                    secret: "stripe-api-key".into()
+                },
+                true
+            ))
+        );
+        assert_eq!(
+            get("SITE_TITLE"),
+            Some((
+                &EnvValue::Input {
+                    variable: "site_title".into()
+                },
+                false
+            ))
+        );
+        assert_eq!(get("LOG_LEVEL"), None);
+        assert_eq!(get("PYTHONUNBUFFERED").map(|x| x.1), Some(false));
+        assert!(notes.has_warning("secret_needs_value"));
+        assert!(notes.has_warning("env_needs_value"));
+        assert!(!notes.has_warning("database_env_unknown"));
+        let creds = secrets
+            .iter()
+            .find(|s| s.name == "database-credentials")
+            .unwrap();
+        assert_eq!(creds.used_by, vec!["app:POSTGRES_PASSWORD".to_string()]);
+        assert!(secrets
+            .iter()
+            .any(|s| s.name == "django-secret-key" && s.kind == SecretKind::Generated));
+        // Never a value that looks like a secret in a literal.
+        for b in &env {
+            if let EnvValue::Literal { value } = &b.value {
+                assert!(!b.secret && value.len() < 20, "{b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn conventions_fill_in_unknown_settings() {
+        let mut s = service("app", Language::Rust, Some("rocket"), ServiceKind::Web);
+        s.port = Some(8080);
+        s.env = vec![var("NOTES_ADMIN_TOKEN", false, true)];
+        let db = pg();
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: Some(&db),
+            cache: None,
+            web_services: &web,
+        };
+        let mut notes = Notes::default();
+        let env = wire(&s, Hosting::Ec2, &ctx, &mut Vec::new(), &mut notes);
+        assert!(env.iter().any(|b| b.name == "DATABASE_URL" && b.secret));
+        assert!(notes.has_warning("database_env_unknown"));
+        assert!(!env.iter().any(|b| b.name == "NOTES_ADMIN_TOKEN"));
+    }
+
+    #[test]
+    fn cloud_run_sets_port_itself_and_frontends_point_at_the_api() {
+        let mut s = service("api", Language::Python, Some("fastapi"), ServiceKind::Web);
+        s.port = Some(8000);
+        s.env = vec![var("PORT", false, false)];
+        let web = vec!["api".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Gcp,
+            environment: Environment::Staging,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        let mut notes = Notes::default();
+        let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
+        assert!(!env.iter().any(|b| b.name == "PORT"));
+        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+        assert!(env.iter().any(|b| b.name == "PORT"));
+
+        let mut f = service(
+            "frontend",
+            Language::Javascript,
+            Some("react-vite"),
+            ServiceKind::Static,
+        );
+        f.env = vec![
+            var("VITE_API_URL", false, false),
+            var("VITE_STRIPE_SECRET", false, true),
+        ];
+        let env = wire(&f, Hosting::S3Cloudfront, &ctx, &mut Vec::new(), &mut notes);
+        assert_eq!(env.len(), 1);
+        assert_eq!(
+            env[0].value,
+            EnvValue::ServiceUrl {
+                service: "api".into()
+            }
+        );
+        assert!(notes.has_warning("secret_in_static_build"));
+    }
+}

@@ -1,0 +1,503 @@
+//! The decide stage: [`Analysis`] + [`Intent`] → [`Decision`].
+//!
+//! A pure function (no I/O, no network, no clock): the same inputs give the
+//! same decision. It chooses the cloud, region, strategy, the plan of every
+//! service (runtime, size, counts, health check, environment), the database,
+//! cache, load balancer, TLS/DNS and network, prices the result from an
+//! embedded dated price table and fits it to the budget — and says why for
+//! every choice (`reasons`) and what conflicts (`warnings`).
+//!
+//! One module per concern:
+//! - `defaults` — cloud, region, environment;
+//! - `strategy` — vm / container / kubernetes / serverless / static / process, and the host of each service;
+//! - `runtime` — language runtime, version, base images;
+//! - `sizing` — machine types, CPU/memory, counts, autoscaling, clusters, health checks;
+//! - `data` — database and cache, credentials;
+//! - `env` — environment variables and secrets;
+//! - `network` — load balancer, TLS, DNS, VPC and ports;
+//! - `findings` — notes from the analysis' findings;
+//! - `cost` — the price table and the estimate; `budget` — fitting the budget.
+//!
+//! What this crate is not: rendering (Terraform, Dockerfiles), the `plan`
+//! command, or execution. Errors are only for requests no plan can satisfy
+//! ([`DecideError`]); everything else is a warning in the decision.
+
+pub mod cost;
+pub mod data;
+pub mod defaults;
+pub mod env;
+mod error;
+pub mod network;
+pub mod runtime;
+pub mod sizing;
+pub mod strategy;
+
+mod budget;
+mod findings;
+mod notes;
+#[cfg(test)]
+mod testutil;
+
+pub use autodeploy_core::{Analysis, Decision, Intent};
+pub use error::DecideError;
+
+use autodeploy_core::{Cloud, DeployStrategy, Hosting, Origin, ServiceKind, ServicePlan};
+use notes::Notes;
+
+/// Options of [`decide`]. `Default` is what the CLI uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecideOptions {
+    /// Cloud used when the request names none (and no region or machine type implies one).
+    pub default_cloud: Cloud,
+    /// Deployment name (prefix of resource names); derived from the source when `None`.
+    pub name: Option<String>,
+    /// Requests a month assumed when pricing usage-billed services (Lambda, scale-to-zero).
+    pub serverless_requests_per_month: u64,
+    /// Average request duration assumed for that, milliseconds.
+    pub serverless_request_ms: u32,
+    /// GB served a month assumed when pricing static sites' CDN transfer.
+    pub static_transfer_gb_month: f64,
+}
+
+impl Default for DecideOptions {
+    fn default() -> Self {
+        DecideOptions {
+            default_cloud: Cloud::Aws,
+            name: None,
+            serverless_requests_per_month: 1_000_000,
+            serverless_request_ms: 200,
+            static_transfer_gb_month: 10.0,
+        }
+    }
+}
+
+/// A lowercase-hyphen name, at most 32 characters, starting with a letter.
+pub fn slug(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out = out.trim_matches('-').to_string();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out = format!("app-{out}");
+    }
+    out.truncate(32);
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "app".into()
+    } else {
+        out
+    }
+}
+
+fn deployment_name(analysis: &Analysis, opts: &DecideOptions) -> String {
+    if let Some(n) = &opts.name {
+        return slug(n);
+    }
+    let input = analysis.source.input.trim_end_matches(['/', '\\']);
+    let base = input
+        .rsplit(['/', '\\', ':'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".git")
+        .trim_end_matches(".zip")
+        .trim_end_matches(".tar.gz")
+        .trim_end_matches(".tgz");
+    if !base.is_empty() && base != "." {
+        return slug(base);
+    }
+    slug(
+        analysis
+            .services
+            .first()
+            .map(|s| s.name.as_str())
+            .unwrap_or("app"),
+    )
+}
+
+fn is_vm(h: Hosting) -> bool {
+    matches!(
+        h,
+        Hosting::Ec2
+            | Hosting::Ec2Autoscaling
+            | Hosting::ComputeEngine
+            | Hosting::ComputeEngineMig
+            | Hosting::AzureVm
+            | Hosting::AzureVmss
+    )
+}
+
+fn is_k8s(h: Hosting) -> bool {
+    matches!(h, Hosting::Eks | Hosting::Gke | Hosting::Aks)
+}
+
+/// Decide the infrastructure for `analysis` as `intent` asks.
+pub fn decide(
+    analysis: &Analysis,
+    intent: &Intent,
+    opts: &DecideOptions,
+) -> Result<Decision, DecideError> {
+    if analysis.services.is_empty() {
+        return Err(DecideError::NoServices);
+    }
+    if let Some(b) = intent.budget_usd_month {
+        if !(b.is_finite() && b > 0.0) {
+            return Err(DecideError::InvalidBudget { budget: b });
+        }
+    }
+    if let (Some(min), Some(max)) = (intent.min_instances, intent.max_instances) {
+        if min > max {
+            return Err(DecideError::MinAboveMax { min, max });
+        }
+    }
+    if intent.max_instances == Some(0) {
+        return Err(DecideError::ZeroMaxInstances);
+    }
+
+    let mut notes = Notes::default();
+    let target = defaults::target(intent, opts, &mut notes)?;
+    let (cloud, env) = (target.cloud, target.environment);
+    let table = cost::table(cloud)?;
+    let name = deployment_name(analysis, opts);
+
+    // Strategy and counts.
+    let needs = data::needs(analysis, intent);
+    let strategy = strategy::choose(analysis, intent, cloud, &needs, &mut notes);
+    let requested = sizing::requested_type(intent, cloud, table, &mut notes)?;
+    let zero_ok = strategy == DeployStrategy::Serverless
+        || (strategy == DeployStrategy::Container && matches!(cloud, Cloud::Gcp | Cloud::Azure));
+    let counts = sizing::counts(intent, strategy, zero_ok, env, &mut notes)?;
+    let scaled_vm = counts.max > 1 || intent.load_balancer == Some(true);
+    let has_running = !strategy::running(analysis).is_empty();
+
+    // Per-service plans.
+    let mut plans: Vec<ServicePlan> = Vec::with_capacity(analysis.services.len());
+    for s in &analysis.services {
+        let st = strategy::service_strategy(s, strategy, has_running, cloud, &mut notes);
+        let hosting = strategy::hosting(cloud, st, scaled_vm);
+        let served_by_container = s.kind == ServiceKind::Static
+            && !matches!(st, DeployStrategy::Static | DeployStrategy::Process);
+        let runtime = runtime::plan(s, served_by_container, &mut notes);
+        let hosted_static = st == DeployStrategy::Static;
+        let scaling =
+            (!hosted_static).then(|| sizing::scaling(s, &counts, hosting, env, &mut notes));
+        let health_check = if hosted_static {
+            None
+        } else {
+            sizing::health_check(s, &mut notes)
+        };
+        plans.push(ServicePlan {
+            name: s.name.clone(),
+            path: s.path.clone(),
+            kind: s.kind,
+            strategy: st,
+            hosting,
+            runtime,
+            port: s.port,
+            install: s.install.clone(),
+            build: s.build.clone(),
+            start: s.start.clone(),
+            release: s.release.clone(),
+            static_dir: s.static_dir.clone(),
+            dockerfile: s.dockerfile.clone(),
+            compute: None,
+            scaling,
+            health_check,
+            public: s.kind != ServiceKind::Worker,
+            env: Vec::new(),
+            source_fixes: findings::fixes(s),
+        });
+    }
+
+    // Sizes.
+    let mut cluster = None;
+    if let Some(table) = table {
+        let vm_services: Vec<&autodeploy_core::Service> = analysis
+            .services
+            .iter()
+            .zip(&plans)
+            .filter(|(_, p)| is_vm(p.hosting))
+            .map(|(s, _)| s)
+            .collect();
+        if !vm_services.is_empty() {
+            let c = sizing::vm_compute(&vm_services, table, env, requested.as_ref(), &mut notes);
+            for p in plans.iter_mut().filter(|p| is_vm(p.hosting)) {
+                p.compute = Some(c.clone());
+            }
+        }
+        let mut pods = Vec::new();
+        for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+            if is_vm(p.hosting) || p.strategy == DeployStrategy::Static {
+                continue;
+            }
+            let req = if is_k8s(p.hosting) {
+                None
+            } else {
+                requested.as_ref()
+            };
+            let c = sizing::container_compute(s, p.hosting, env, req, &mut notes);
+            if is_k8s(p.hosting) {
+                let sc = p.scaling.as_ref();
+                pods.push((
+                    c.memory_mib.unwrap_or(512),
+                    sc.map(|x| x.min).unwrap_or(1),
+                    sc.map(|x| x.max).unwrap_or(1),
+                ));
+            }
+            p.compute = Some(c);
+        }
+        if !pods.is_empty() {
+            cluster = Some(sizing::cluster(
+                cloud,
+                &pods,
+                table,
+                env,
+                requested.as_ref(),
+                &mut notes,
+            ));
+        }
+        if requested.is_some() && plans.iter().all(|p| p.strategy == DeployStrategy::Static) {
+            notes.warn(
+                "instance_type_not_applicable",
+                None,
+                "a machine type was asked, but a static site runs on no machine of yours: it is ignored",
+            );
+        }
+    }
+
+    // Data services.
+    let mut secrets = Vec::new();
+    let dctx = data::DataCtx {
+        analysis,
+        intent,
+        cloud,
+        environment: env,
+        table,
+        name: &name,
+    };
+    let database = data::database(&dctx, &needs, &mut notes, &mut secrets);
+    let cache = data::cache(&dctx, &needs, &mut notes, &mut secrets);
+    if data::app_uses(analysis, autodeploy_core::Database::Sqlite) && database.is_none() {
+        let single = strategy == DeployStrategy::Process
+            || (strategy == DeployStrategy::Vm && counts.max <= 1);
+        if single {
+            notes.reason(
+                "database",
+                Origin::Analysis,
+                "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
+            );
+        } else {
+            notes.warn(
+                "sqlite_not_persistent",
+                None,
+                format!(
+                    "the app keeps its data in SQLite, but on {} the file is lost on every restart or deploy and copies do not share it: ask for PostgreSQL (\"with postgres\") or a single vm",
+                    strategy.as_str()
+                ),
+            );
+        }
+    }
+
+    // Way in and network.
+    let websockets = analysis.services.iter().any(strategy::uses_websockets);
+    let mut lb = network::load_balancer(&plans, intent, websockets, &mut notes);
+    let tls = network::tls(cloud, &plans, lb.as_mut(), intent, &mut notes);
+    let net = network::network(
+        cloud,
+        env,
+        &plans,
+        database.as_ref(),
+        cache.as_ref(),
+        lb.as_ref(),
+        &tls,
+        &mut notes,
+    );
+
+    // Environment variables.
+    let web_services: Vec<String> = plans
+        .iter()
+        .filter(|p| p.kind == ServiceKind::Web)
+        .map(|p| p.name.clone())
+        .collect();
+    let ectx = env::EnvCtx {
+        cloud,
+        environment: env,
+        database: database.as_ref(),
+        cache: cache.as_ref(),
+        web_services: &web_services,
+    };
+    for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+        p.env = env::wire(s, p.hosting, &ectx, &mut secrets, &mut notes);
+    }
+    secrets.retain(|s| {
+        !s.used_by.is_empty()
+            || matches!(
+                s.kind,
+                autodeploy_core::SecretKind::DatabaseCredentials
+                    | autodeploy_core::SecretKind::CacheAuth
+            )
+    });
+
+    findings::note(analysis, &mut notes);
+
+    let mut decision = Decision {
+        name,
+        source: analysis.source.clone(),
+        cloud,
+        region: target.region,
+        strategy,
+        environment: env,
+        services: plans,
+        cluster,
+        database,
+        cache,
+        load_balancer: lb,
+        tls,
+        network: net,
+        secrets,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        estimated_monthly_usd: 0.0,
+        cost: cost::estimate_empty(),
+    };
+    let estimate = budget::fit(&mut decision, analysis, table, intent, opts, &mut notes);
+    if cloud != Cloud::Local {
+        notes.reason(
+            "cost",
+            Origin::Rule,
+            format!(
+                "about {} a month ({} items), estimated from the embedded {} price table dated {} for {}",
+                notes::usd(estimate.total_usd_month),
+                estimate.items.len(),
+                cloud.as_str(),
+                estimate.price_table_date.as_deref().unwrap_or("?"),
+                decision.region
+            ),
+        );
+    } else if intent.budget_usd_month.is_some() {
+        notes.reason(
+            "budget",
+            Origin::Rule,
+            "a local deployment has no cloud cost, so the budget is met",
+        );
+    }
+    decision.estimated_monthly_usd = estimate.total_usd_month;
+    decision.cost = estimate;
+    decision.reasons = notes.reasons;
+    decision.warnings = notes.warnings;
+    Ok(decision)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{analysis, service};
+    use autodeploy_core::Language;
+
+    #[test]
+    fn slugs_are_safe_names() {
+        let cases = [
+            ("hello_world", "hello-world"),
+            ("My App!", "my-app"),
+            ("42", "app-42"),
+            ("", "app"),
+            ("$(rm -rf /)", "rm-rf"),
+            (
+                "a-very-long-repository-name-that-goes-on-and-on",
+                "a-very-long-repository-name-that",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(slug(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn names_come_from_the_source() {
+        let mut a = analysis(vec![service(
+            "web",
+            Language::Python,
+            Some("flask"),
+            ServiceKind::Web,
+        )]);
+        let opts = DecideOptions::default();
+        a.source.input = "https://github.com/Arvo-AI/hello_world.git".into();
+        assert_eq!(deployment_name(&a, &opts), "hello-world");
+        a.source.input = "./".into();
+        assert_eq!(deployment_name(&a, &opts), "web");
+        let named = DecideOptions {
+            name: Some("Shop".into()),
+            ..Default::default()
+        };
+        assert_eq!(deployment_name(&a, &named), "shop");
+    }
+
+    #[test]
+    fn request_errors() {
+        let a = analysis(vec![service(
+            "web",
+            Language::Python,
+            Some("flask"),
+            ServiceKind::Web,
+        )]);
+        let o = DecideOptions::default();
+        let cases = [
+            (
+                Intent {
+                    budget_usd_month: Some(0.0),
+                    ..Default::default()
+                },
+                "budget",
+            ),
+            (
+                Intent {
+                    budget_usd_month: Some(f64::NAN),
+                    ..Default::default()
+                },
+                "budget",
+            ),
+            (
+                Intent {
+                    min_instances: Some(4),
+                    max_instances: Some(2),
+                    ..Default::default()
+                },
+                "at least 4",
+            ),
+            (
+                Intent {
+                    max_instances: Some(0),
+                    ..Default::default()
+                },
+                "at most 0",
+            ),
+            (
+                Intent {
+                    region: Some("moon-1".into()),
+                    ..Default::default()
+                },
+                "region",
+            ),
+            (
+                Intent {
+                    instance_type: Some("xl".into()),
+                    ..Default::default()
+                },
+                "machine type",
+            ),
+        ];
+        for (intent, words) in cases {
+            let e = decide(&a, &intent, &o).unwrap_err();
+            assert!(e.to_string().contains(words), "{e}");
+        }
+        assert_eq!(
+            decide(&analysis(vec![]), &Intent::default(), &o).unwrap_err(),
+            DecideError::NoServices
+        );
+    }
+}

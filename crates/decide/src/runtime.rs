@@ -1,0 +1,336 @@
+//! The language runtime of each service: family, version and pinned base images.
+//!
+//! The version comes from the analysis when the project states one (and it is
+//! a plain dotted number), else a current LTS default; images are pinned to
+//! that version, never `latest`. Render turns these into Dockerfiles and
+//! cloud-init; this module writes neither.
+
+use crate::notes::Notes;
+use autodeploy_core::{Language, Origin, RuntimePlan, Service, ServiceKind};
+
+/// Runtime family of a language.
+pub fn family(language: Language) -> &'static str {
+    match language {
+        Language::Python => "python",
+        Language::Javascript | Language::Typescript => "node",
+        Language::Go => "go",
+        Language::Ruby => "ruby",
+        Language::Php => "php",
+        Language::Java | Language::Kotlin => "jvm",
+        Language::Rust => "rust",
+        Language::Csharp => "dotnet",
+        Language::Elixir => "elixir",
+        Language::Html => "static",
+        Language::Unknown => "docker",
+    }
+}
+
+/// Default runtime version of a family (current LTS / stable line).
+pub fn default_version(family: &str) -> &'static str {
+    match family {
+        "python" => "3.12",
+        "node" => "20",
+        "go" => "1.22",
+        "ruby" => "3.3",
+        "php" => "8.3",
+        "jvm" => "21",
+        "rust" => "1.82",
+        "dotnet" => "8.0",
+        "elixir" => "1.16",
+        _ => "-",
+    }
+}
+
+/// A version string safe to put in an image tag: `3`, `3.12`, `3.12.4`.
+pub fn clean_version(v: &str) -> Option<&str> {
+    let v = v.trim().trim_start_matches('v');
+    let parts: Vec<&str> = v.split('.').collect();
+    let ok = !v.is_empty()
+        && parts.len() <= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
+    ok.then_some(v)
+}
+
+fn images(family: &str, version: &str, service: &Service) -> (Option<String>, Option<String>) {
+    let pm = service.package_manager.as_deref().unwrap_or("");
+    let fw = service.framework.as_deref().unwrap_or("");
+    let worker = service.kind == ServiceKind::Worker;
+    match family {
+        "python" => (
+            Some(format!("python:{version}-slim")),
+            Some(format!("python:{version}-slim")),
+        ),
+        "node" => (
+            Some(format!("node:{version}-slim")),
+            Some(format!("node:{version}-slim")),
+        ),
+        "go" => (
+            Some(format!("golang:{version}-bookworm")),
+            Some("debian:bookworm-slim".to_string()),
+        ),
+        "ruby" => (
+            Some(format!("ruby:{version}-slim")),
+            Some(format!("ruby:{version}-slim")),
+        ),
+        "php" => (
+            Some("composer:2".to_string()),
+            Some(format!("php:{version}-apache")),
+        ),
+        "jvm" => {
+            let build = if pm.contains("gradle") {
+                format!("gradle:8-jdk{version}")
+            } else {
+                format!("maven:3.9-eclipse-temurin-{version}")
+            };
+            (Some(build), Some(format!("eclipse-temurin:{version}-jre")))
+        }
+        "rust" => (
+            Some(format!("rust:{version}-slim-bookworm")),
+            Some("debian:bookworm-slim".to_string()),
+        ),
+        "dotnet" => (
+            Some(format!("mcr.microsoft.com/dotnet/sdk:{version}")),
+            Some(if worker {
+                format!("mcr.microsoft.com/dotnet/runtime:{version}")
+            } else {
+                format!("mcr.microsoft.com/dotnet/aspnet:{version}")
+            }),
+        ),
+        "elixir" => (
+            Some(format!("elixir:{version}-slim")),
+            Some("debian:bookworm-slim".to_string()),
+        ),
+        "static" => {
+            let build = match fw {
+                "mkdocs" => Some("python:3.12-slim".to_string()),
+                "jekyll" => Some("ruby:3.3-slim".to_string()),
+                _ => None,
+            };
+            (build, None)
+        }
+        _ => (None, None),
+    }
+}
+
+/// The runtime plan of one service. `served_by_container`: a static site served
+/// from a container (nginx) rather than static hosting.
+pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Notes) -> RuntimePlan {
+    // A JS/TS static build (Vite, CRA, Angular…) is built with Node.
+    let fam = if service.kind == ServiceKind::Static
+        && matches!(
+            service.language,
+            Language::Javascript | Language::Typescript
+        ) {
+        "node"
+    } else {
+        family(service.language)
+    };
+    let (version, origin) = match service
+        .runtime_version
+        .as_deref()
+        .map(|v| (v, clean_version(v)))
+    {
+        Some((_, Some(v))) if fam != "static" && fam != "docker" => {
+            (v.to_string(), Origin::Analysis)
+        }
+        Some((raw, None)) if fam != "static" && fam != "docker" => {
+            notes.warn(
+                "runtime_version_unusable",
+                Some(&service.name),
+                format!(
+                    "the project asks for {fam} version {raw:?}, which is not a plain version number; {fam} {} is used instead",
+                    default_version(fam)
+                ),
+            );
+            (default_version(fam).to_string(), Origin::Default)
+        }
+        _ => (default_version(fam).to_string(), Origin::Default),
+    };
+    let (build_image, mut run_image) = images(fam, &version, service);
+    if service.kind == ServiceKind::Static {
+        run_image = served_by_container.then(|| "nginx:1.27-alpine".to_string());
+    }
+    let about = format!("service.{}.runtime", service.name);
+    let text = if let Some(df) = &service.dockerfile {
+        format!(
+            "{}: built from the project's own Dockerfile ({df})",
+            service.name
+        )
+    } else if fam == "static" {
+        format!("{}: static files, no language runtime", service.name)
+    } else {
+        let from = match origin {
+            Origin::Analysis => "the version the project asks for",
+            _ => "no version stated in the project, so the current LTS/stable line",
+        };
+        format!(
+            "{}: {fam} {version} ({from}){}",
+            service.name,
+            build_image
+                .as_deref()
+                .map(|b| format!(", built on {b}"))
+                .unwrap_or_default()
+        )
+    };
+    notes.reason(about, origin, text);
+    RuntimePlan {
+        language: service.language,
+        framework: service.framework.clone(),
+        family: fam.to_string(),
+        version,
+        version_origin: origin,
+        build_image,
+        run_image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::service;
+
+    #[test]
+    fn versions_are_cleaned() {
+        let cases = [
+            ("3.12", Some("3.12")),
+            ("20.15.1", Some("20.15.1")),
+            ("v1.22", Some("1.22")),
+            ("21", Some("21")),
+            (">=3.10", None),
+            ("3.12; rm -rf /", None),
+            ("1.2.3.4", None),
+            ("", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean_version(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn runtime_table() {
+        // (language, framework, kind, runtime_version, family, version, run image)
+        let cases = [
+            (
+                Language::Python,
+                Some("flask"),
+                ServiceKind::Web,
+                None,
+                "python",
+                "3.12",
+                Some("python:3.12-slim"),
+            ),
+            (
+                Language::Python,
+                Some("django"),
+                ServiceKind::Web,
+                Some("3.11"),
+                "python",
+                "3.11",
+                Some("python:3.11-slim"),
+            ),
+            (
+                Language::Typescript,
+                Some("nestjs"),
+                ServiceKind::Web,
+                Some("18"),
+                "node",
+                "18",
+                Some("node:18-slim"),
+            ),
+            (
+                Language::Go,
+                Some("gin"),
+                ServiceKind::Web,
+                Some("1.21"),
+                "go",
+                "1.21",
+                Some("debian:bookworm-slim"),
+            ),
+            (
+                Language::Java,
+                Some("spring-boot"),
+                ServiceKind::Web,
+                Some("17"),
+                "jvm",
+                "17",
+                Some("eclipse-temurin:17-jre"),
+            ),
+            (
+                Language::Kotlin,
+                Some("spring-boot"),
+                ServiceKind::Web,
+                None,
+                "jvm",
+                "21",
+                Some("eclipse-temurin:21-jre"),
+            ),
+            (
+                Language::Csharp,
+                None,
+                ServiceKind::Worker,
+                Some("8.0"),
+                "dotnet",
+                "8.0",
+                Some("mcr.microsoft.com/dotnet/runtime:8.0"),
+            ),
+            (
+                Language::Ruby,
+                Some("rails"),
+                ServiceKind::Web,
+                Some("3.3.0"),
+                "ruby",
+                "3.3.0",
+                Some("ruby:3.3.0-slim"),
+            ),
+            (
+                Language::Typescript,
+                Some("react-vite"),
+                ServiceKind::Static,
+                None,
+                "node",
+                "20",
+                None,
+            ),
+            (
+                Language::Html,
+                Some("static"),
+                ServiceKind::Static,
+                None,
+                "static",
+                "-",
+                None,
+            ),
+            (
+                Language::Python,
+                Some("flask"),
+                ServiceKind::Web,
+                Some("3.12 && curl x"),
+                "python",
+                "3.12",
+                Some("python:3.12-slim"),
+            ),
+        ];
+        for (lang, fw, kind, rv, fam, ver, run) in cases {
+            let mut s = service("s", lang, fw, kind);
+            s.runtime_version = rv.map(str::to_string);
+            let mut notes = Notes::default();
+            let p = plan(&s, false, &mut notes);
+            assert_eq!(p.family, fam, "{lang:?} {fw:?}");
+            assert_eq!(p.version, ver, "{lang:?} {fw:?}");
+            assert_eq!(p.run_image.as_deref(), run, "{lang:?} {fw:?}");
+            assert!(notes.reasons.iter().any(|r| r.about == "service.s.runtime"));
+            if rv == Some("3.12 && curl x") {
+                assert!(notes.has_warning("runtime_version_unusable"));
+            }
+        }
+    }
+
+    #[test]
+    fn static_site_served_from_a_container_uses_nginx() {
+        let s = service("site", Language::Html, Some("static"), ServiceKind::Static);
+        let p = plan(&s, true, &mut Notes::default());
+        assert_eq!(p.run_image.as_deref(), Some("nginx:1.27-alpine"));
+    }
+}

@@ -1,0 +1,50 @@
+//! Small builders for unit tests (compiled only for tests).
+
+use autodeploy_core::{
+    Analysis, Language, ScanStats, Service, ServiceKind, SourceInfo, SourceKind,
+};
+
+/// A service with the given identity; web services listen on 8000.
+pub(crate) fn service(
+    name: &str,
+    language: Language,
+    framework: Option<&str>,
+    kind: ServiceKind,
+) -> Service {
+    Service {
+        name: name.into(),
+        path: ".".into(),
+        language,
+        framework: framework.map(str::to_string),
+        kind,
+        port: (kind == ServiceKind::Web).then_some(8000),
+        start: (kind != ServiceKind::Static).then(|| "run".to_string()),
+        build: None,
+        install: None,
+        release: None,
+        health_path: None,
+        package_manager: None,
+        runtime_version: None,
+        dockerfile: None,
+        static_dir: None,
+        databases: Vec::new(),
+        env: Vec::new(),
+        findings: Vec::new(),
+        confidence: 0.9,
+        evidence: Default::default(),
+    }
+}
+
+/// An analysis of a local folder holding these services.
+pub(crate) fn analysis(services: Vec<Service>) -> Analysis {
+    Analysis {
+        source: SourceInfo {
+            input: "/tmp/app".into(),
+            kind: SourceKind::Path,
+            commit: None,
+        },
+        services,
+        analyzer_version: "test".into(),
+        stats: ScanStats::default(),
+    }
+}

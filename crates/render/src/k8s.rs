@@ -1,0 +1,12 @@
+//! Kubernetes manifests (Deployment, Service, Ingress, HPA) — not written yet.
+
+use crate::{BundleFile, RenderError};
+use autodeploy_core::Decision;
+
+pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
+    Err(crate::unsupported(
+        d,
+        "Kubernetes manifests",
+        "not written yet",
+    ))
+}

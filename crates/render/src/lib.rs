@@ -1,0 +1,152 @@
+//! The render stage: a [`Decision`] (plus the [`Analysis`] it came from) → a
+//! [`Bundle`] of files a person can review and Terraform can apply:
+//! `terraform/` (main.tf, variables.tf, outputs.tf, versions.tf, backend),
+//! `cloud-init.yaml`, `Dockerfile` + `.dockerignore`, `k8s/` manifests where
+//! relevant, and `PLAN.md`.
+//!
+//! Every file is a minijinja template under `templates/` (embedded at build
+//! time by `build.rs`). Every value that came from a repository or a request
+//! reaches a template only through an escaping filter for the language it
+//! lands in (`escape.rs`): `hcl` (a quoted HCL string with `${`/`%{` made
+//! inert), `sh` (one single-quoted shell word), `yaml` (a double-quoted YAML
+//! scalar), `json`, `docker_cmd` (Dockerfile JSON-form CMD). Templates never
+//! build HCL or shell by string concatenation of unescaped values.
+//!
+//! Deliberately not here: choosing anything (decide did), writing files to
+//! disk (the CLI does), running Terraform (execute does).
+
+pub mod aws;
+pub mod docker;
+pub mod escape;
+pub mod k8s;
+mod templates;
+
+use autodeploy_core::{Analysis, Cloud, Decision, DeployStrategy};
+use serde::{Deserialize, Serialize};
+
+pub use templates::environment;
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    /// Path relative to the bundle root, `/`-separated.
+    pub path: String,
+    pub contents: String,
+    /// True for scripts that must be executable.
+    #[serde(default)]
+    pub executable: bool,
+}
+
+/// Everything render produced for one deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub files: Vec<BundleFile>,
+}
+
+impl Bundle {
+    pub fn get(&self, path: &str) -> Option<&BundleFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    pub fn paths(&self) -> Vec<&str> {
+        self.files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    /// Write every file under `dir` (created if missing).
+    pub fn write_to(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        for f in &self.files {
+            let p = dir.join(&f.path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&p, &f.contents)?;
+            #[cfg(unix)]
+            if f.executable {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {template} failed to render: {source}")]
+    Template {
+        template: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("{what} is not supported yet for {cloud}/{strategy}: {hint}")]
+    Unsupported {
+        what: String,
+        cloud: String,
+        strategy: String,
+        hint: String,
+    },
+}
+
+/// Options that change what is rendered, not what was decided.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {}
+
+/// Render one template with a context.
+pub fn render_template<S: Serialize>(name: &str, ctx: S) -> Result<String, RenderError> {
+    let env = environment();
+    let tmpl = env
+        .get_template(name)
+        .map_err(|source| RenderError::Template {
+            template: name.to_string(),
+            source,
+        })?;
+    tmpl.render(ctx).map_err(|source| RenderError::Template {
+        template: name.to_string(),
+        source,
+    })
+}
+
+/// The render stage: container build files for every service that runs code,
+/// the cloud's Terraform, and Kubernetes manifests for the kubernetes strategy.
+pub fn render(
+    decision: &Decision,
+    analysis: &Analysis,
+    _opts: &RenderOptions,
+) -> Result<Bundle, RenderError> {
+    let mut files = docker::render(decision, analysis)?;
+    match decision.cloud {
+        Cloud::Aws => files.extend(aws::render(decision)?),
+        Cloud::Local => {}
+        Cloud::Gcp | Cloud::Azure => {
+            return Err(unsupported(
+                decision,
+                "Terraform",
+                "GCP and Azure bundles are not written yet; AWS is",
+            ))
+        }
+    }
+    if decision.strategy == DeployStrategy::Kubernetes {
+        files.extend(k8s::render(decision)?);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Bundle { files })
+}
+
+/// The error for a combination render does not cover, worded for a person.
+pub fn unsupported(decision: &Decision, what: &str, hint: &str) -> RenderError {
+    RenderError::Unsupported {
+        what: what.into(),
+        cloud: decision.cloud.as_str().into(),
+        strategy: decision.strategy.as_str().into(),
+        hint: hint.into(),
+    }
+}
+
+/// A rendered file from a template and a context.
+pub fn file<S: Serialize>(path: &str, template: &str, ctx: S) -> Result<BundleFile, RenderError> {
+    Ok(BundleFile {
+        path: path.into(),
+        contents: render_template(template, ctx)?,
+        executable: false,
+    })
+}

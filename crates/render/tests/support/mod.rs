@@ -1,0 +1,125 @@
+//! Shared test helpers: real `terraform fmt -check` / `init` / `validate`
+//! against the offline AWS provider mirror, and scenario builders that run
+//! the real analyze → parse → decide stages on a fixture.
+#![allow(dead_code)]
+
+use autodeploy_core::{Analysis, Decision};
+use autodeploy_render::Bundle;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+/// Where the AWS provider mirror is (`AUTODEPLOY_TF_MIRROR`, else searched for).
+pub fn provider_mirror() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("AUTODEPLOY_TF_MIRROR") {
+        return Some(PathBuf::from(p));
+    }
+    for candidate in ["/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"] {
+        if Path::new(candidate).join("registry.terraform.io/hashicorp/aws").is_dir() {
+            return Some(PathBuf::from(candidate));
+        }
+    }
+    None
+}
+
+/// A CLI config that installs providers only from the mirror (never the network).
+fn cli_config() -> PathBuf {
+    static CFG: OnceLock<PathBuf> = OnceLock::new();
+    CFG.get_or_init(|| {
+        let mirror = provider_mirror().expect(
+            "no Terraform provider mirror found: set AUTODEPLOY_TF_MIRROR to the folder holding registry.terraform.io/",
+        );
+        let dir = std::env::temp_dir().join(format!("autodeploy-tfrc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("terraformrc");
+        std::fs::write(
+            &path,
+            format!("provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n", mirror.display().to_string()),
+        )
+        .unwrap();
+        path
+    })
+    .clone()
+}
+
+fn terraform(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", cli_config())
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .expect("terraform is on PATH")
+}
+
+/// At most two `terraform validate` at once: each loads a ~600 MB provider.
+fn validate_slot() -> &'static Mutex<()> {
+    static SLOT: OnceLock<Mutex<()>> = OnceLock::new();
+    SLOT.get_or_init(|| Mutex::new(()))
+}
+
+/// Write the bundle to a temp dir; return (tempdir guard, terraform dir).
+pub fn write_bundle(bundle: &Bundle) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    bundle.write_to(dir.path()).unwrap();
+    let tf = dir.path().join("terraform");
+    (dir, tf)
+}
+
+/// `terraform fmt -check -recursive`: panics with the unformatted files.
+pub fn assert_fmt(tf_dir: &Path) {
+    let out = terraform(tf_dir, &["fmt", "-check", "-recursive", "-list=true"]);
+    assert!(
+        out.status.success(),
+        "terraform fmt -check failed in {}:\n{}{}",
+        tf_dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `terraform init -backend=false` + `validate -json` with the mirrored provider.
+pub fn assert_valid(tf_dir: &Path) {
+    let _slot = validate_slot().lock().unwrap_or_else(|e| e.into_inner());
+    let init = terraform(tf_dir, &["init", "-backend=false", "-input=false", "-no-color"]);
+    assert!(
+        init.status.success(),
+        "terraform init failed in {}:\n{}{}",
+        tf_dir.display(),
+        String::from_utf8_lossy(&init.stdout),
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let out = terraform(tf_dir, &["validate", "-json", "-no-color"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert!(
+        v["valid"] == true,
+        "terraform validate failed in {}:\n{}",
+        tf_dir.display(),
+        serde_json::to_string_pretty(&v["diagnostics"]).unwrap_or_default()
+    );
+}
+
+/// Analyse a fixture, parse the request, decide: the real stages.
+pub fn scenario(fixture: &str, request: &str) -> (Analysis, Decision) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(fixture);
+    let source = autodeploy_core::SourceInfo {
+        input: format!("tests/fixtures/{fixture}"),
+        kind: autodeploy_core::SourceKind::Path,
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+    };
+    let analysis = autodeploy_analyze::analyze_dir(
+        &root,
+        source,
+        &autodeploy_analyze::AnalyzeOptions {
+            threads: 1,
+            name_hint: Some(fixture.into()),
+        },
+    )
+    .expect("fixture analyses");
+    let intent = autodeploy_parse::parse(request);
+    let decision = autodeploy_decide::decide(&analysis, &intent, &autodeploy_decide::DecideOptions::default())
+        .expect("decision");
+    (analysis, decision)
+}

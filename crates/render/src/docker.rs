@@ -1,8 +1,870 @@
-//! Dockerfile + .dockerignore per service that runs code — not written yet.
+//! Dockerfiles and `.dockerignore` for every service that runs code (web and
+//! worker services). Static services get none: they are built by their own
+//! build command and served from storage/CDN.
+//!
+//! Layout: one service → `Dockerfile` at the bundle root; several →
+//! `docker/<service>.Dockerfile`. One `.dockerignore` at the bundle root. The
+//! build context is always the **repository root** (monorepos build with
+//! `../` paths); the service runs from `/app/<service path>`.
+//!
+//! Every Dockerfile is multi-stage (toolchain image → slim run image, both
+//! pinned by the decision's `RuntimePlan`), runs as UID 10001, sets `PORT`,
+//! `EXPOSE`s it, has a `HEALTHCHECK` on the health path using a tool present in
+//! the run image (python/node/ruby/php one-liners, else `curl` installed
+//! explicitly), and runs the repository's start command in JSON exec form
+//! through `|docker_cmd`. Repository commands (install/build/start) reach `RUN`
+//! and `CMD` only through `|docker_cmd`; repository paths reach `COPY` only in
+//! JSON form after a strict character check (no `$`, quotes, spaces, `..`).
+//! A service folder that fails the check (hostile names) gets `WORKDIR /app`
+//! and a `cd '<folder>' && ` prefix (shell-quoted with `sh`) inside the
+//! `|docker_cmd` strings instead, and no manifest-first layer.
+//! Dependency manifests are copied and installed before the source (layer
+//! caching) for Python, Node, Go and Ruby when the install command does not
+//! install the project itself; Rust, JVM, PHP, .NET and Elixir resolve
+//! dependencies after copying the source (their installs/postinstall hooks need
+//! the project tree, and a stub layout would be guesswork).
+//!
+//! The repository's own Dockerfile: we still render ours (it follows the
+//! non-root / pinned / HEALTHCHECK policy) and note in a leading comment that
+//! the repository ships one — the deploy stage decides which to use. Only when
+//! we cannot build the service ourselves (unknown language, no start command,
+//! or a compiled language without a build command) do we render nothing for it
+//! and leave the repository's Dockerfile as the one to use; without one, that
+//! case is a clear `unsupported` error when the service's strategy runs images
+//! (container, kubernetes), and no Dockerfile otherwise (a VM, a Lambda zip or
+//! a local process does not need one, so render never fails on it there).
+//!
+//! Other modules locate the files with [`bundle_dockerfile`] (the single
+//! naming rule) and [`own_dockerfile_blocker`].
+//!
+//! Not here: choosing images (decide did), building or pushing images (execute).
 
-use crate::{BundleFile, RenderError};
-use autodeploy_core::{Analysis, Decision};
+use crate::{file, BundleFile, RenderError};
+use autodeploy_core::{Analysis, Decision, DeployStrategy, ServiceKind, ServicePlan};
+use serde::Serialize;
 
-pub fn render(_d: &Decision, _a: &Analysis) -> Result<Vec<BundleFile>, RenderError> {
-    Ok(Vec::new())
+/// UID/GID of the non-root user in every image (the k8s manifests use it too).
+pub const APP_UID: u32 = 10001;
+
+const POETRY: &str = "poetry==1.8.3";
+const PIPENV: &str = "pipenv==2024.0.1";
+const UV: &str = "uv==0.4.30";
+
+#[derive(Debug, Serialize)]
+struct CopySpec {
+    src: String,
+    dest: String,
+}
+
+/// Files of one folder copied in one COPY (a glob that matches nothing is fine
+/// when a literal file of the same COPY exists).
+#[derive(Debug, Serialize)]
+struct ManifestGroup {
+    srcs: Vec<String>,
+    dest: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DockerCtx {
+    /// Comment-safe service name.
+    service: String,
+    /// Comment-safe path of the repository's own Dockerfile.
+    repo_dockerfile: Option<String>,
+    family: String,
+    version: String,
+    build_image: String,
+    run_image: String,
+    /// Absolute working directory in both stages.
+    workdir: String,
+    /// `cd '<path>' && ` when the path cannot be a WORKDIR verbatim, else empty.
+    cd: String,
+    build_env: Vec<(String, String)>,
+    build_setup: Vec<String>,
+    /// Repository-relative files copied before the install, grouped by folder
+    /// (empty: source first).
+    manifests: Vec<ManifestGroup>,
+    install: Option<String>,
+    build: Option<String>,
+    /// Environment only for the build command (never a secret: placeholders frameworks document).
+    build_cmd_env: String,
+    start: String,
+    run_env: Vec<(String, String)>,
+    run_setup: Vec<String>,
+    copies: Vec<CopySpec>,
+    uid: u32,
+    alpine_run: bool,
+    port: Option<u16>,
+    health: Option<Vec<String>>,
+    health_interval: u32,
+    health_timeout: u32,
+    health_start: u32,
+    health_retries: u32,
+}
+
+/// Every Dockerfile plus the `.dockerignore`.
+pub fn render(d: &Decision, a: &Analysis) -> Result<Vec<BundleFile>, RenderError> {
+    let mut files = Vec::new();
+    for (s, path) in layout(d) {
+        let Some(ctx) = context(d, a, s)? else {
+            continue;
+        };
+        files.push(file(&path, "docker/Dockerfile", &ctx)?);
+    }
+    if !files.is_empty() {
+        files.push(file(".dockerignore", "docker/dockerignore", ())?);
+    }
+    Ok(files)
+}
+
+/// Every service that runs code with the bundle path its Dockerfile gets:
+/// one such service → `Dockerfile`, several → `docker/<file_name>.Dockerfile`
+/// (numbered on a clash), in the decision's order.
+fn layout(d: &Decision) -> Vec<(&ServicePlan, String)> {
+    let running: Vec<&ServicePlan> = d
+        .services
+        .iter()
+        .filter(|s| matches!(s.kind, ServiceKind::Web | ServiceKind::Worker))
+        .collect();
+    let one = running.len() == 1;
+    let mut used: Vec<String> = Vec::new();
+    running
+        .into_iter()
+        .map(|s| {
+            if one {
+                return (s, "Dockerfile".to_string());
+            }
+            let mut base = file_name(&s.name);
+            let mut n = 2;
+            while used.contains(&base) {
+                base = format!("{}-{n}", file_name(&s.name));
+                n += 1;
+            }
+            used.push(base.clone());
+            (s, format!("docker/{base}.Dockerfile"))
+        })
+        .collect()
+}
+
+/// The bundle path of the Dockerfile rendered for service `service`, or None
+/// when none is rendered for it (static service, or the repository's own
+/// Dockerfile is the one to build — see [`own_dockerfile_blocker`]).
+pub fn bundle_dockerfile(d: &Decision, service: &str) -> Option<String> {
+    layout(d)
+        .into_iter()
+        .find(|(s, _)| s.name == service)
+        .filter(|(s, _)| own_dockerfile_blocker(s).is_none())
+        .map(|(_, p)| p)
+}
+
+/// Why we cannot write a Dockerfile for this service ourselves (None: we can).
+pub fn own_dockerfile_blocker(s: &ServicePlan) -> Option<&'static str> {
+    let rt = &s.runtime;
+    let family = rt.family.as_str();
+    if s.start.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Some("no start command was found in the repository; add a start script/Procfile or a Dockerfile");
+    }
+    if !matches!(
+        family,
+        "python" | "node" | "go" | "rust" | "jvm" | "ruby" | "php" | "dotnet" | "elixir"
+    ) {
+        return Some("its language is unknown; ship a Dockerfile in the repository");
+    }
+    let compiled = matches!(family, "go" | "rust" | "jvm" | "dotnet" | "elixir");
+    if compiled && s.build.as_deref().is_none_or(|b| b.trim().is_empty()) {
+        return Some("a compiled service needs a build command and none was found");
+    }
+    match (rt.build_image.as_deref(), rt.run_image.as_deref()) {
+        (Some(b), Some(r)) if plain_image(b) && plain_image(r) => None,
+        (Some(_), Some(_)) => Some("the chosen base image is not a pinned image reference"),
+        _ => Some("no pinned base images were chosen for its runtime"),
+    }
+}
+
+/// A file-name-safe form of a service name.
+pub fn file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "service".into()
+    } else {
+        out
+    }
+}
+
+/// Text safe inside a `#` comment line: printable ASCII only.
+fn comment_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '\\' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// A path usable verbatim in WORKDIR / COPY: `[A-Za-z0-9._/-]`, relative, no `..`.
+fn plain_path(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && p.split('/').all(|seg| seg != "..")
+}
+
+/// An image reference safe to write after FROM.
+fn plain_image(s: &str) -> bool {
+    !s.is_empty()
+        && !s.ends_with(":latest")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@'))
+}
+
+/// `base` joined with a relative path, normalised; None when it leaves the repository
+/// or is not a plain path.
+fn repo_rel(base: &str, rel: &str) -> Option<String> {
+    if rel.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in base.split('/').chain(rel.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    (joined.is_empty() || plain_path(&joined)).then_some(joined)
+}
+
+/// Words of a command, skipping leading `NAME=value` assignments.
+fn words(cmd: &str) -> Vec<&str> {
+    let mut w: Vec<&str> = cmd.split_whitespace().collect();
+    while w
+        .first()
+        .is_some_and(|t| t.contains('=') && !t.starts_with('-') && !t.contains('/'))
+    {
+        w.remove(0);
+    }
+    w
+}
+
+/// The value after `flag` in a command (`-o bin/app`).
+fn flag_value<'a>(cmd: &'a str, flag: &str) -> Option<&'a str> {
+    let w: Vec<&str> = cmd.split_whitespace().collect();
+    w.iter()
+        .position(|t| *t == flag)
+        .and_then(|i| w.get(i + 1).copied())
+}
+
+fn parent(p: &str) -> String {
+    match p.rfind('/') {
+        Some(i) => p[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+fn abs(rel: &str) -> String {
+    if rel.is_empty() {
+        "/app".into()
+    } else {
+        format!("/app/{rel}")
+    }
+}
+
+/// Copy one built file into the same place in the run stage.
+fn copy_file(rel: &str) -> CopySpec {
+    CopySpec {
+        src: abs(rel),
+        dest: format!("{}/", abs(&parent(rel))),
+    }
+}
+
+/// Copy one built folder into the same place in the run stage.
+fn copy_dir(rel: &str) -> CopySpec {
+    CopySpec {
+        src: abs(rel),
+        dest: abs(rel),
+    }
+}
+
+/// What to carry from the build stage for compiled languages (None: all of /app).
+fn artifacts(family: &str, path: &str, build: &str, start: &str) -> Option<Vec<CopySpec>> {
+    let base = if path == "." { "" } else { path };
+    match family {
+        "go" => {
+            let out = flag_value(build, "-o").or_else(|| words(start).first().copied())?;
+            Some(vec![copy_file(&repo_rel(base, out)?)])
+        }
+        "rust" => {
+            let bin = words(start).first().copied()?;
+            bin.contains("target/")
+                .then(|| repo_rel(base, bin))
+                .flatten()
+                .map(|r| vec![copy_file(&r)])
+        }
+        "jvm" => {
+            let jar = words(start).into_iter().find(|t| t.ends_with(".jar"))?;
+            if jar.contains('*') {
+                return None;
+            }
+            let rel = repo_rel(base, jar)?;
+            let dir = parent(&rel);
+            let dir_in_service = parent(jar);
+            if matches!(dir_in_service.as_str(), "target" | "build/libs") {
+                Some(vec![copy_file(&rel)])
+            } else if !dir.is_empty() {
+                Some(vec![copy_dir(&dir)])
+            } else {
+                None
+            }
+        }
+        "dotnet" => {
+            let out = flag_value(build, "-o").or_else(|| flag_value(build, "--output"))?;
+            Some(vec![copy_dir(&repo_rel(base, out)?)])
+        }
+        "elixir" => {
+            let w = words(start);
+            let tok = w.first()?;
+            let i = tok.find("_build/prod/rel/")?;
+            let rest = &tok[i + "_build/prod/rel/".len()..];
+            let name = rest.split('/').next()?;
+            let rel = repo_rel(base, &format!("{}_build/prod/rel/{name}", &tok[..i]))?;
+            Some(vec![copy_dir(&rel)])
+        }
+        _ => None,
+    }
+}
+
+fn apt(packages: &[&str]) -> String {
+    format!(
+        "apt-get update && apt-get install -y --no-install-recommends {} && rm -rf /var/lib/apt/lists/*",
+        packages.join(" ")
+    )
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `-r FILE` arguments of a pip install (None when it installs anything local).
+fn pip_requirements(install: &str) -> Option<Vec<String>> {
+    let w: Vec<&str> = install.split_whitespace().collect();
+    let mut files = Vec::new();
+    let mut i = 0;
+    while i < w.len() {
+        match w[i] {
+            "-r" | "--requirement" | "-c" | "--constraint" => {
+                files.push(w.get(i + 1)?.to_string());
+                i += 2;
+                continue;
+            }
+            "." | "-e" | "--editable" => return None,
+            t if t.starts_with('.') || t.starts_with('/') => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    (!files.is_empty()).then_some(files)
+}
+
+fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerCtx>, RenderError> {
+    let rt = &s.runtime;
+    let family = rt.family.as_str();
+    let compiled = matches!(family, "go" | "rust" | "jvm" | "dotnet" | "elixir");
+    if let Some(why) = own_dockerfile_blocker(s) {
+        let needs_image = matches!(
+            s.strategy,
+            DeployStrategy::Container | DeployStrategy::Kubernetes
+        );
+        return if s.dockerfile.is_some() || !needs_image {
+            // The repository's own Dockerfile is the one to use, or this
+            // strategy (vm, serverless zip, local process) needs no image.
+            Ok(None)
+        } else {
+            Err(crate::unsupported(
+                d,
+                &format!("a Dockerfile for service {:?}", s.name),
+                why,
+            ))
+        };
+    }
+    let start = s.start.clone().unwrap_or_default();
+    let build_image = rt.build_image.clone().unwrap_or_default();
+    let run_image = rt.run_image.clone().unwrap_or_default();
+    let dbs: Vec<&str> = a
+        .services
+        .iter()
+        .find(|x| x.name == s.name)
+        .map(|x| x.databases.iter().map(|d| d.as_str()).collect())
+        .unwrap_or_default();
+    let postgres = dbs.contains(&"postgresql");
+    let mysql = dbs.contains(&"mysql");
+    let sqlite = dbs.contains(&"sqlite");
+
+    let simple = s.path == "." || plain_path(&s.path);
+    let base = if s.path == "." { "" } else { s.path.as_str() };
+    let (workdir, cd) = if simple {
+        (abs(base), String::new())
+    } else {
+        (
+            "/app".to_string(),
+            format!("cd {} && ", crate::escape::sh(&s.path)),
+        )
+    };
+    let install = s.install.clone().filter(|c| !c.trim().is_empty());
+    let build = s.build.clone().filter(|c| !c.trim().is_empty());
+    let install_tool = install
+        .as_deref()
+        .and_then(|i| words(i).first().copied())
+        .unwrap_or("")
+        .to_string();
+    let uses = |cmd: &Option<String>, tool: &str| {
+        cmd.as_deref().is_some_and(|c| {
+            c.split(|ch: char| ch.is_whitespace() || ch == '&' || ch == ';')
+                .any(|w| w == tool)
+        })
+    };
+    let start_opt = Some(start.clone());
+
+    let mut build_env: Vec<(String, String)> = Vec::new();
+    let mut build_setup: Vec<String> = Vec::new();
+    let mut manifests: Vec<String> = Vec::new();
+    let mut run_env: Vec<(String, String)> = Vec::new();
+    let mut run_setup: Vec<String> = Vec::new();
+    let mut copies: Vec<CopySpec> = Vec::new();
+    let mut build_cmd_env = String::new();
+    let mut whole_app = true;
+    let health_url_tool: &str;
+
+    match family {
+        "python" => {
+            let py_env = [
+                ("PYTHONDONTWRITEBYTECODE", "1"),
+                ("PYTHONUNBUFFERED", "1"),
+                ("PIP_NO_CACHE_DIR", "1"),
+                ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+                ("VIRTUAL_ENV", "/opt/venv"),
+                ("PATH", "/opt/venv/bin:$PATH"),
+            ];
+            build_env = env(&py_env);
+            run_env = env(&py_env);
+            let mut pkgs = vec!["build-essential"];
+            if postgres {
+                pkgs.push("libpq-dev");
+            }
+            if mysql {
+                pkgs.extend(["default-libmysqlclient-dev", "pkg-config"]);
+            }
+            build_setup.push(apt(&pkgs));
+            build_setup.push("python -m venv /opt/venv".into());
+            let mut run_pkgs: Vec<&str> = Vec::new();
+            if postgres {
+                run_pkgs.push("libpq5");
+            }
+            if mysql {
+                run_pkgs.push("libmariadb3");
+            }
+            let tool = match install_tool.as_str() {
+                "poetry" => {
+                    build_env.push(("POETRY_VIRTUALENVS_CREATE".into(), "false".into()));
+                    run_env.push(("POETRY_VIRTUALENVS_CREATE".into(), "false".into()));
+                    Some(POETRY)
+                }
+                "pipenv" => Some(PIPENV),
+                "uv" => {
+                    build_env.push(("UV_PROJECT_ENVIRONMENT".into(), "/opt/venv".into()));
+                    run_env.push(("UV_PROJECT_ENVIRONMENT".into(), "/opt/venv".into()));
+                    Some(UV)
+                }
+                _ => None,
+            };
+            if let Some(t) = tool {
+                // uv lives outside the venv (uv sync would remove itself from it).
+                let pip = if t == UV { "/usr/local/bin/pip" } else { "pip" };
+                build_setup.push(format!("{pip} install --no-cache-dir {t}"));
+                let tool_name = t.split("==").next().unwrap_or(t);
+                if uses(&start_opt, tool_name) && t == UV {
+                    run_setup.push(format!("/usr/local/bin/pip install --no-cache-dir {t}"));
+                }
+            }
+            if !run_pkgs.is_empty() {
+                run_setup.insert(0, apt(&run_pkgs));
+            }
+            if simple {
+                let m: Option<Vec<String>> = match install_tool.as_str() {
+                    "pip" | "pip3" => install.as_deref().and_then(pip_requirements),
+                    "poetry" if install.as_deref().is_some_and(|i| i.contains("--no-root")) => {
+                        Some(vec!["pyproject.toml".into(), "poetry.lock*".into()])
+                    }
+                    "pipenv" => Some(vec!["Pipfile".into(), "Pipfile.lock*".into()]),
+                    "uv" if install
+                        .as_deref()
+                        .is_some_and(|i| i.contains("--no-install-project")) =>
+                    {
+                        Some(vec!["pyproject.toml".into(), "uv.lock*".into()])
+                    }
+                    _ => None,
+                };
+                manifests = m.unwrap_or_default();
+            }
+            copies.push(CopySpec {
+                src: "/opt/venv".into(),
+                dest: "/opt/venv".into(),
+            });
+            health_url_tool = "python";
+        }
+        "node" => {
+            let pm = match install_tool.as_str() {
+                "yarn" => "yarn",
+                "pnpm" => "pnpm",
+                _ => "npm",
+            };
+            let next = rt.framework.as_deref() == Some("nextjs");
+            build_env = env(&[("COREPACK_HOME", "/opt/corepack")]);
+            run_env = env(&[
+                ("NODE_ENV", "production"),
+                ("COREPACK_HOME", "/opt/corepack"),
+            ]);
+            if next {
+                build_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
+                run_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
+            }
+            let berry = pm == "yarn"
+                && install
+                    .as_deref()
+                    .is_some_and(|i| i.contains("--immutable"));
+            let corepack = if pm == "pnpm" {
+                Some("corepack enable pnpm")
+            } else if berry {
+                Some("rm -f /usr/local/bin/yarn /usr/local/bin/yarnpkg && corepack enable yarn")
+            } else {
+                None
+            };
+            build_setup.push("mkdir -p /opt/corepack".into());
+            if let Some(c) = corepack {
+                build_setup.push(c.to_string());
+                run_setup.push(c.to_string());
+                copies.push(CopySpec {
+                    src: "/opt/corepack".into(),
+                    dest: "/opt/corepack".into(),
+                });
+            }
+            if simple && install.is_some() {
+                manifests = match pm {
+                    "yarn" => vec![
+                        "package.json".into(),
+                        "yarn.lock*".into(),
+                        ".yarnrc.yml*".into(),
+                    ],
+                    "pnpm" => vec![
+                        "package.json".into(),
+                        "pnpm-lock.yaml*".into(),
+                        "pnpm-workspace.yaml*".into(),
+                        ".npmrc*".into(),
+                    ],
+                    _ => vec![
+                        "package.json".into(),
+                        "package-lock.json*".into(),
+                        "npm-shrinkwrap.json*".into(),
+                        ".npmrc*".into(),
+                    ],
+                };
+            }
+            health_url_tool = "node";
+        }
+        "go" => {
+            build_env = env(&[("CGO_ENABLED", if sqlite { "1" } else { "0" })]);
+            if simple && install_tool == "go" {
+                manifests = vec!["go.mod".into(), "go.sum*".into()];
+            }
+            run_setup.push(apt(&["ca-certificates", "curl"]));
+            health_url_tool = "curl";
+        }
+        "rust" => {
+            build_setup.push(apt(&["pkg-config", "libssl-dev"]));
+            run_setup.push(apt(&["ca-certificates", "curl", "libssl3"]));
+            health_url_tool = "curl";
+        }
+        "jvm" => {
+            run_env = env(&[("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75")]);
+            run_setup.push(apt(&["curl"]));
+            health_url_tool = "curl";
+        }
+        "ruby" => {
+            let rb_env = [
+                ("BUNDLE_PATH", "/usr/local/bundle"),
+                ("BUNDLE_WITHOUT", "development:test"),
+                ("RAILS_ENV", "production"),
+                ("RACK_ENV", "production"),
+                ("RAILS_LOG_TO_STDOUT", "1"),
+                ("RAILS_SERVE_STATIC_FILES", "1"),
+            ];
+            build_env = env(&rb_env);
+            run_env = env(&rb_env);
+            let mut pkgs = vec!["build-essential", "git", "libyaml-dev"];
+            let mut run_pkgs = Vec::new();
+            if postgres {
+                pkgs.push("libpq-dev");
+                run_pkgs.push("libpq5");
+            }
+            if mysql {
+                pkgs.push("default-libmysqlclient-dev");
+                run_pkgs.push("libmariadb3");
+            }
+            build_setup.push(apt(&pkgs));
+            if !run_pkgs.is_empty() {
+                run_setup.push(apt(&run_pkgs));
+            }
+            if rt.framework.as_deref() == Some("rails") {
+                // Rails ≥ 7.1 builds assets with a throwaway key; the real one comes at run time.
+                build_cmd_env = "export SECRET_KEY_BASE_DUMMY=1 && ".into();
+            }
+            if simple && install_tool == "bundle" {
+                manifests = vec!["Gemfile".into(), "Gemfile.lock*".into()];
+            }
+            copies.push(CopySpec {
+                src: "/usr/local/bundle".into(),
+                dest: "/usr/local/bundle".into(),
+            });
+            health_url_tool = "ruby";
+        }
+        "php" => {
+            build_env = env(&[
+                ("COMPOSER_ALLOW_SUPERUSER", "1"),
+                ("COMPOSER_IGNORE_PLATFORM_REQS", "1"),
+            ]);
+            let node = ["npm", "yarn", "pnpm", "npx"]
+                .iter()
+                .any(|t| uses(&build, t));
+            if node {
+                build_setup.push("apk add --no-cache nodejs npm".into());
+            }
+            let mut exts = Vec::new();
+            let mut pkgs = Vec::new();
+            if postgres {
+                exts.push("pdo_pgsql");
+                pkgs.push("libpq-dev");
+            }
+            if mysql {
+                exts.push("pdo_mysql");
+            }
+            if !pkgs.is_empty() {
+                run_setup.push(apt(&pkgs));
+            }
+            if !exts.is_empty() {
+                run_setup.push(format!("docker-php-ext-install {}", exts.join(" ")));
+            }
+            health_url_tool = "php";
+        }
+        "dotnet" => {
+            build_env = env(&[("DOTNET_CLI_TELEMETRY_OPTOUT", "1")]);
+            run_env = env(&[("DOTNET_CLI_TELEMETRY_OPTOUT", "1")]);
+            run_setup.push(apt(&["curl"]));
+            health_url_tool = "curl";
+        }
+        "elixir" => {
+            build_env = env(&[("MIX_ENV", "prod"), ("LANG", "C.UTF-8")]);
+            run_env = env(&[("MIX_ENV", "prod"), ("LANG", "C.UTF-8")]);
+            build_setup.push(apt(&["build-essential", "git"]));
+            build_setup.push("mix local.hex --force && mix local.rebar --force".into());
+            run_setup.push(apt(&[
+                "libstdc++6",
+                "openssl",
+                "libncurses6",
+                "locales",
+                "ca-certificates",
+                "curl",
+            ]));
+            health_url_tool = "curl";
+        }
+        _ => unreachable!("families filtered above"),
+    }
+    if compiled {
+        if let Some(arts) = artifacts(family, &s.path, build.as_deref().unwrap_or(""), &start) {
+            whole_app = false;
+            copies.extend(arts);
+        }
+    }
+    if whole_app {
+        copies.push(CopySpec {
+            src: "/app".into(),
+            dest: "/app".into(),
+        });
+    }
+    // Manifest paths are repository-relative.
+    let mut groups: Vec<ManifestGroup> = Vec::new();
+    for m in manifests {
+        // A trailing `*` (optional file) is ours; the rest must be a plain path.
+        let (m, glob) = match m.strip_suffix('*') {
+            Some(x) => (x.to_string(), "*"),
+            None => (m, ""),
+        };
+        let Some(rel) = repo_rel(base, &m)
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("{r}{glob}"))
+        else {
+            // A manifest outside the repository: install after the source instead.
+            groups.clear();
+            break;
+        };
+        let dest = format!("{}/", abs(&parent(&rel)));
+        match groups.iter_mut().find(|g| g.dest == dest) {
+            Some(g) => g.srcs.push(rel),
+            None => groups.push(ManifestGroup {
+                srcs: vec![rel],
+                dest,
+            }),
+        }
+    }
+    // Every COPY needs one literal (non-glob) source.
+    if groups
+        .iter()
+        .any(|g| g.srcs.iter().all(|s| s.contains('*')))
+    {
+        groups.clear();
+    }
+    let manifests = groups;
+
+    let port = if s.kind == ServiceKind::Web {
+        s.port
+    } else {
+        None
+    };
+    let hc = s.health_check.as_ref();
+    let health = port.map(|p| {
+        let path = hc
+            .map(|h| h.path.as_str())
+            .filter(|p| p.starts_with('/') && plain_url_path(p))
+            .unwrap_or("/");
+        let url = format!("http://127.0.0.1:{p}{path}");
+        match health_url_tool {
+            "python" => vec![
+                "python".into(),
+                "-c".into(),
+                format!("import urllib.request; urllib.request.urlopen('{url}', timeout=4)"),
+            ],
+            "node" => vec![
+                "node".into(),
+                "-e".into(),
+                format!("require('http').get('{url}', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"),
+            ],
+            "ruby" => vec![
+                "ruby".into(),
+                "-rnet/http".into(),
+                "-e".into(),
+                format!("exit(Net::HTTP.get_response(URI('{url}')).code.to_i < 400)"),
+            ],
+            "php" => vec![
+                "php".into(),
+                "-r".into(),
+                format!("exit(@file_get_contents('{url}') === false ? 1 : 0);"),
+            ],
+            _ => vec!["curl".into(), "-fsS".into(), "-o".into(), "/dev/null".into(), url],
+        }
+    });
+    let alpine_run = run_image.contains("alpine");
+    Ok(Some(DockerCtx {
+        service: comment_safe(&s.name),
+        repo_dockerfile: s.dockerfile.as_deref().map(comment_safe),
+        family: family.to_string(),
+        version: comment_safe(&rt.version),
+        build_image,
+        run_image,
+        workdir,
+        cd,
+        build_env,
+        build_setup,
+        manifests,
+        install,
+        build,
+        build_cmd_env,
+        start,
+        run_env,
+        run_setup,
+        copies,
+        uid: APP_UID,
+        alpine_run,
+        port,
+        health,
+        health_interval: hc.map(|h| h.interval_seconds).unwrap_or(30).max(5),
+        health_timeout: hc.map(|h| h.timeout_seconds).unwrap_or(5).max(2),
+        health_start: hc.map(|h| h.grace_period_seconds).unwrap_or(30),
+        health_retries: hc.map(|h| h.unhealthy_threshold).unwrap_or(3).max(1),
+    }))
+}
+
+/// A URL path with only unreserved characters (safe inside any one-liner's quotes).
+pub fn plain_url_path(p: &str) -> bool {
+    p.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '~'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked() {
+        assert!(plain_path("services/api"));
+        assert!(!plain_path("a b"));
+        assert!(!plain_path("$(x)"));
+        assert!(!plain_path("../x"));
+        assert_eq!(
+            repo_rel("crates/api", "../../target/release/x").as_deref(),
+            Some("target/release/x")
+        );
+        assert_eq!(repo_rel("", "../x"), None);
+        assert_eq!(file_name("My App;rm"), "my-app-rm");
+    }
+
+    #[test]
+    fn artifacts_follow_the_build() {
+        let a = artifacts("go", ".", "go build -o bin/app .", "./bin/app").unwrap();
+        assert_eq!(a[0].src, "/app/bin/app");
+        assert_eq!(a[0].dest, "/app/bin/");
+        let a = artifacts(
+            "jvm",
+            "api",
+            "mvn package",
+            "java -jar target/quarkus-app/quarkus-run.jar",
+        )
+        .unwrap();
+        assert_eq!(a[0].src, "/app/api/target/quarkus-app");
+        let a = artifacts(
+            "elixir",
+            ".",
+            "mix release",
+            "PHX_SERVER=true _build/prod/rel/shop/bin/shop start",
+        )
+        .unwrap();
+        assert_eq!(a[0].src, "/app/_build/prod/rel/shop");
+        let a = artifacts(
+            "dotnet",
+            "TodoApi",
+            "dotnet publish -c Release -o out",
+            "dotnet out/x.dll",
+        )
+        .unwrap();
+        assert_eq!(a[0].dest, "/app/TodoApi/out");
+    }
 }

@@ -11,6 +11,8 @@
 //! - `sh`: one single-quoted POSIX shell word (`'` → `'\''`).
 //! - `yaml`: a double-quoted YAML scalar (JSON string syntax, which YAML accepts).
 //! - `json`: a JSON string literal.
+//! - `md` / `md_code`: Markdown text and code spans for PLAN.md (no line
+//!   breaks, `|` escaped for tables, HTML inert, backticks fenced).
 //! - `docker_cmd`: a shell command as Dockerfile JSON exec form
 //!   `["/bin/sh", "-c", "…"]`, so a `;` or `$(...)` stays one argument of sh.
 //!
@@ -81,6 +83,43 @@ pub fn docker_cmd(cmd: &str) -> String {
     serde_json::to_string(&["/bin/sh", "-c", cmd]).expect("strings serialise")
 }
 
+/// Text for a Markdown table cell or line: no line breaks, `|` and HTML inert.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Markdown code span that holds `s` literally, whatever backticks it contains.
+pub fn md_code(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let longest = one_line
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // In a table a `|` still splits the cell, even inside a code span.
+    let body = one_line.replace('|', "\\|");
+    format!("{fence} {body} {fence}")
+}
+
 /// Register the filters on a minijinja environment.
 pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_filter("hcl", |s: String| hcl(&s));
@@ -89,6 +128,8 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_filter("yaml", |s: String| yaml(&s));
     env.add_filter("json", |s: String| json(&s));
     env.add_filter("docker_cmd", |s: String| docker_cmd(&s));
+    env.add_filter("md", |s: String| md(&s));
+    env.add_filter("md_code", |s: String| md_code(&s));
     env.add_function("heredoc_delimiter", |s: String| heredoc_delimiter(&s));
 }
 
@@ -123,6 +164,12 @@ mod tests {
             docker_cmd("node app.js; echo \"x\""),
             r#"["/bin/sh","-c","node app.js; echo \"x\""]"#
         );
+    }
+
+    #[test]
+    fn markdown_stays_in_its_cell() {
+        assert_eq!(md("a|b\n<script>"), "a\\|b &lt;script&gt;");
+        assert_eq!(md_code("echo `x` | y"), "`` echo `x` \\| y ``");
     }
 
     #[test]

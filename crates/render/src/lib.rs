@@ -19,6 +19,7 @@ pub mod aws;
 pub mod docker;
 pub mod escape;
 pub mod k8s;
+pub mod plan_md;
 mod templates;
 
 use autodeploy_core::{Analysis, Cloud, Decision, DeployStrategy};
@@ -89,7 +90,10 @@ pub enum RenderError {
 
 /// Options that change what is rendered, not what was decided.
 #[derive(Debug, Clone, Default)]
-pub struct RenderOptions {}
+pub struct RenderOptions {
+    /// The parsed request, shown in PLAN.md ("what the request said").
+    pub intent: Option<autodeploy_core::Intent>,
+}
 
 /// Render one template with a context.
 pub fn render_template<S: Serialize>(name: &str, ctx: S) -> Result<String, RenderError> {
@@ -111,7 +115,7 @@ pub fn render_template<S: Serialize>(name: &str, ctx: S) -> Result<String, Rende
 pub fn render(
     decision: &Decision,
     analysis: &Analysis,
-    _opts: &RenderOptions,
+    opts: &RenderOptions,
 ) -> Result<Bundle, RenderError> {
     let mut files = docker::render(decision, analysis)?;
     match decision.cloud {
@@ -128,6 +132,8 @@ pub fn render(
     if decision.strategy == DeployStrategy::Kubernetes {
         files.extend(k8s::render(decision)?);
     }
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    files.push(plan_md::render(decision, opts.intent.as_ref(), &paths)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Bundle { files })
 }

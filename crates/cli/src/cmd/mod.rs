@@ -4,3 +4,4 @@
 
 pub mod analyze;
 pub mod parse;
+pub mod plan;

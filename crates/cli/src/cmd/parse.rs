@@ -50,7 +50,7 @@ fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     })
 }
 
-fn read_text(arg: &str) -> anyhow::Result<String> {
+pub fn read_text(arg: &str) -> anyhow::Result<String> {
     if arg != "-" {
         return Ok(arg.to_string());
     }
@@ -61,20 +61,29 @@ fn read_text(arg: &str) -> anyhow::Result<String> {
     String::from_utf8(bytes).context("the request on stdin is not UTF-8 text; pass it as UTF-8")
 }
 
-pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let text = read_text(&args.text)?;
+/// Parse a request the way every command does: rules, plus the LLM when one
+/// is configured; a fallback notice goes to stderr.
+pub fn understand(
+    text: &str,
+    llm: Option<&str>,
+    model: Option<&str>,
+) -> anyhow::Result<autodeploy_parse::ParseOutcome> {
     let env = |k: &str| std::env::var(k).ok();
-    let llm = LlmSettings::resolve(args.llm.as_deref(), args.model.as_deref(), &env)
-        .context("the LLM settings are invalid")?;
+    let llm = LlmSettings::resolve(llm, model, &env).context("the LLM settings are invalid")?;
     let options = ParseOptions {
         cache_dir: llm.as_ref().and_then(|_| cache_dir(&env)),
         llm,
     };
-    let out = parse_with(&text, &options);
-
+    let out = parse_with(text, &options);
     if let Some(notice) = out.fallback_notice() {
         eprintln!("warning: {notice}");
     }
+    Ok(out)
+}
+
+pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
+    let text = read_text(&args.text)?;
+    let out = understand(&text, args.llm.as_deref(), args.model.as_deref())?;
     if args.json {
         crate::output::print_json(&out.intent)?;
         return Ok(ExitCode::SUCCESS);

@@ -1,12 +1,132 @@
-//! AWS S3 + CloudFront (static strategy) — not written yet.
+//! AWS static hosting (strategy `static`): a private, encrypted, versioned S3
+//! bucket behind a CloudFront distribution that reads it through Origin
+//! Access Control, with the single-page-app fallback (403/404 → `/index.html`)
+//! for SPA builds and, when the plan has a domain, its own ACM certificate in
+//! us-east-1 (CloudFront takes no other region) plus Route53 alias records.
+//!
+//! Not here: building the site or uploading its files (the deploy stage does,
+//! with the `bucket_name` / `distribution_id` / `upload_dir` outputs), the
+//! shared versions/variables/locals (network.rs), and ACM for load balancers
+//! (tls.rs, which renders nothing for this strategy).
 
 use crate::{BundleFile, RenderError};
-use autodeploy_core::Decision;
+use autodeploy_core::{CertificateProvider, Decision, DnsProvider, Hosting};
+use serde::Serialize;
+
+/// Frameworks whose build is a single-page app that routes in the browser.
+const SPA_FRAMEWORKS: &[&str] = &[
+    "react-vite",
+    "create-react-app",
+    "angular",
+    "vue",
+    "vite",
+    "svelte",
+    "preact",
+    "solid",
+    "ember",
+];
+
+#[derive(Serialize)]
+struct Cert {
+    domains: Vec<String>,
+    zone: String,
+    record: String,
+}
+
+#[derive(Serialize)]
+struct Ctx {
+    service_label: String,
+    upload_dir: String,
+    spa: bool,
+    cert: Option<Cert>,
+}
+
+/// `path/static_dir`, without `./` noise.
+fn upload_dir(path: &str, static_dir: &str) -> String {
+    let parts: Vec<&str> = [path, static_dir]
+        .iter()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
 
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
-    Err(crate::unsupported(
-        d,
-        "S3 + CloudFront (static strategy)",
-        "not written yet",
-    ))
+    let [svc] = d.services.as_slice() else {
+        return Err(crate::unsupported(
+            d,
+            "several services on S3 + CloudFront",
+            "static hosting renders one site per bundle; deploy each site separately",
+        ));
+    };
+    if svc.hosting != Hosting::S3Cloudfront {
+        return Err(crate::unsupported(
+            d,
+            "a service that is not a static site",
+            "the static strategy serves files only; choose vm, container or serverless for code that runs",
+        ));
+    }
+    let cert = match &d.tls.certificate {
+        Some(c) if c.provider == CertificateProvider::Acm => {
+            let dns = d
+                .tls
+                .dns
+                .as_ref()
+                .filter(|n| n.provider == DnsProvider::Route53);
+            let (Some(dns), false) = (dns, c.domains.is_empty()) else {
+                return Err(crate::unsupported(
+                    d,
+                    "an ACM certificate without a Route53 zone",
+                    "the certificate is validated through DNS records in a Route53 hosted zone; give a domain whose zone is in Route53",
+                ));
+            };
+            Some(Cert {
+                domains: c.domains.clone(),
+                zone: dns.zone.clone(),
+                record: dns.record.clone(),
+            })
+        }
+        Some(c) if c.provider == CertificateProvider::PlatformDefault => None,
+        None => None,
+        Some(c) => {
+            return Err(crate::unsupported(
+                d,
+                &format!("a {:?} certificate on CloudFront", c.provider),
+                "CloudFront serves its own address or an ACM certificate from us-east-1",
+            ))
+        }
+    };
+    let spa = svc
+        .runtime
+        .framework
+        .as_deref()
+        .is_some_and(|f| SPA_FRAMEWORKS.contains(&f));
+    let ctx = Ctx {
+        service_label: svc.name.replace(|c: char| c.is_control(), " "),
+        upload_dir: upload_dir(&svc.path, svc.static_dir.as_deref().unwrap_or(".")),
+        spa,
+        cert,
+    };
+    Ok(vec![crate::file(
+        "terraform/static_site.tf",
+        "aws/static/terraform/static_site.tf",
+        ctx,
+    )?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upload_dir;
+
+    #[test]
+    fn upload_dir_joins_without_dots() {
+        assert_eq!(upload_dir(".", "dist"), "dist");
+        assert_eq!(upload_dir("web", "."), "web");
+        assert_eq!(upload_dir("web/", "build"), "web/build");
+        assert_eq!(upload_dir(".", "."), ".");
+    }
 }

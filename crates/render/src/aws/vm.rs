@@ -1,12 +1,400 @@
-//! AWS EC2 / autoscaling (vm strategy) — not written yet.
+//! The AWS vm strategy: one EC2 instance with an Elastic IP and nginx in
+//! front (`scaling.max == 1`), or a launch template + Auto Scaling group
+//! behind an ALB (`aws_lb.main`, `aws_lb_listener.http`,
+//! `aws_lb_target_group.web`) with a target-tracking policy. Writes
+//! `terraform/compute.tf`, `terraform/outputs.tf` and the bundle's
+//! `cloud-init.yaml` (runtime, code at the analysed commit, source fixes,
+//! install/build/release, systemd unit, nginx, health wait).
+//!
+//! Repository values (commands, paths, env names and values, source fixes)
+//! land in cloud-init only as one YAML-quoted JSON document
+//! (`/etc/autodeploy/app.json`) read by a fixed launcher script, or as
+//! YAML-quoted, shell-quoted words; Terraform reads the file with `file()`, so
+//! nothing in it is ever interpolated by Terraform.
+//!
+//! Not here: the network and security groups (network.rs), databases and
+//! secrets (data.rs), certificates (tls.rs). What it cannot render yet
+//! (several services on one machine, database/cache env values, https on the
+//! instance, static or Dockerfile-only services) fails with `unsupported`.
 
-use crate::{BundleFile, RenderError};
-use autodeploy_core::Decision;
+use crate::{file, render_template, unsupported, BundleFile, RenderError};
+use autodeploy_core::{
+    Decision, DeploymentOutput, EnvValue, Hosting, ScalingMetric, ServicePlan, SubnetTier,
+};
+use serde_json::{json, Value};
 
+/// Where the code is cloned on the machine.
+const REPO_DIR: &str = "/opt/app/src";
+
+/// The one service the vm strategy runs, checked.
+fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
+    let [s] = d.services.as_slice() else {
+        return Err(unsupported(
+            d,
+            "several services on the vm strategy",
+            "ask for containers (\"on ECS\") to run several services",
+        ));
+    };
+    if !matches!(s.hosting, Hosting::Ec2 | Hosting::Ec2Autoscaling) {
+        return Err(unsupported(
+            d,
+            "this service's hosting on the vm strategy",
+            "the vm strategy runs EC2 instances",
+        ));
+    }
+    Ok(s)
+}
+
+fn autoscaling(s: &ServicePlan) -> bool {
+    s.hosting == Hosting::Ec2Autoscaling
+        || s.scaling
+            .as_ref()
+            .is_some_and(|sc| sc.max > 1 || sc.autoscaling.is_some())
+}
+
+fn instance_type(s: &ServicePlan) -> String {
+    s.compute
+        .as_ref()
+        .and_then(|c| c.instance_type.clone())
+        .unwrap_or_else(|| "t3.small".into())
+}
+
+/// `arm64` for Graviton families (`t4g`, `m7g`, `c7gn`…), else `amd64`.
+fn arch(instance_type: &str) -> &'static str {
+    let family = instance_type.split('.').next().unwrap_or_default();
+    let after_digit: String = family
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .skip_while(|c| c.is_ascii_digit())
+        .collect();
+    if after_digit.contains('g') {
+        "arm64"
+    } else {
+        "amd64"
+    }
+}
+
+/// An input variable name usable as a Terraform identifier and an instance tag key.
+fn check_input(d: &Decision, variable: &str) -> Result<(), RenderError> {
+    let ok = variable
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && variable
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && variable.len() <= 64
+        && ![
+            "region",
+            "name",
+            "environment",
+            "app_commit",
+            "instance_type",
+            "root_volume_size",
+            "monitoring",
+            "min_size",
+            "max_size",
+            "desired_capacity",
+            "scaling_target",
+        ]
+        .contains(&variable);
+    if ok {
+        Ok(())
+    } else {
+        Err(unsupported(
+            d,
+            &format!("the input variable {variable:?}"),
+            "input variables need a plain identifier that no built-in variable uses",
+        ))
+    }
+}
+
+/// The bundle inputs the service's env reads: (variable, env var name), checked.
+fn inputs(d: &Decision, s: &ServicePlan) -> Result<Vec<Value>, RenderError> {
+    let mut out: Vec<Value> = Vec::new();
+    for e in &s.env {
+        if let EnvValue::Input { variable } = &e.value {
+            check_input(d, variable)?;
+            if !out.iter().any(|v| v["variable"] == variable.as_str()) {
+                out.push(json!({"variable": variable, "env": e.name}));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The Secrets Manager secrets (declared by data.rs) the service's env reads:
+/// `{ident, arn}` where `arn` is a Terraform reference.
+fn secrets(s: &ServicePlan) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for e in &s.env {
+        if let EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } = &e.value {
+            let ident = super::data::tf_ident(secret);
+            if !out.iter().any(|v| v["ident"] == ident.as_str()) {
+                out.push(json!({"ident": ident, "arn": super::data::secret_arn(secret)}));
+            }
+        }
+    }
+    out
+}
+
+/// The vm strategy's inputs in `variables.tf` (used by `network::common`).
+pub fn variables(d: &Decision) -> Result<Value, RenderError> {
+    let s = service(d)?;
+    let sc = s.scaling.as_ref();
+    let policy = sc.and_then(|x| x.autoscaling.as_ref());
+    Ok(json!({
+        "instance_type": instance_type(s),
+        "root_volume_size": 20,
+        "autoscaling": autoscaling(s),
+        "min": sc.map_or(1, |x| x.min),
+        "max": sc.map_or(1, |x| x.max),
+        "desired": sc.map_or(1, |x| x.desired),
+        "scaling_target": policy.map_or(60.0, |p| p.target),
+        "inputs": inputs(d, s)?,
+    }))
+}
+
+/// One env var as the launcher resolves it at boot.
+fn env_entry(
+    d: &Decision,
+    s: &ServicePlan,
+    name: &str,
+    v: &EnvValue,
+) -> Result<Value, RenderError> {
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Err(unsupported(
+            d,
+            &format!("the environment variable name {name:?}"),
+            "a process environment cannot hold a name that is empty or contains '=' or NUL",
+        ));
+    }
+    let domain = d.tls.domain.as_deref();
+    Ok(match v {
+        EnvValue::Literal { value } => json!({"name": name, "from": "literal", "value": value}),
+        EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
+            let tag = format!("autodeploy-secret-{}", super::data::tf_ident(secret));
+            json!({"name": name, "from": "secret", "value": tag})
+        }
+        EnvValue::Input { variable } => {
+            check_input(d, variable)?;
+            json!({"name": name, "from": "tag", "value": format!("autodeploy-input-{variable}")})
+        }
+        EnvValue::Deployment { output } => match output {
+            DeploymentOutput::Port => {
+                let port = s.port.unwrap_or_default().to_string();
+                json!({"name": name, "from": "literal", "value": port})
+            }
+            DeploymentOutput::PublicUrl => match domain {
+                Some(dm) => {
+                    json!({"name": name, "from": "literal", "value": format!("http://{dm}")})
+                }
+                None => json!({"name": name, "from": "public_url"}),
+            },
+            DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => match domain {
+                Some(dm) => json!({"name": name, "from": "literal", "value": dm}),
+                None => json!({"name": name, "from": "public_host"}),
+            },
+        },
+        _ => {
+            return Err(unsupported(
+                d,
+                &format!("the environment variable {name} (from a secret, data store, input or another service)"),
+                "the vm strategy wires literal and deployment values so far; secrets and data stores are not wired on EC2 yet",
+            ))
+        }
+    })
+}
+
+/// The bundle's `cloud-init.yaml`.
+fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, RenderError> {
+    let family = s.runtime.family.as_str();
+    let version = s.runtime.version.as_str();
+    let version_ok = !version.is_empty()
+        && version.len() <= 16
+        && version.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let (packages_ok, note) = match family {
+        "python" | "node" | "go" | "ruby" | "php" | "jvm" | "dotnet" | "rust" | "elixir" => {
+            (true, "")
+        }
+        _ => (
+            false,
+            "static sites and Dockerfile-only services need another strategy (static or container)",
+        ),
+    };
+    if !packages_ok {
+        return Err(unsupported(
+            d,
+            &format!("the {family} runtime on a VM"),
+            note,
+        ));
+    }
+    if !version_ok || (family == "node" && !version.chars().all(|c| c.is_ascii_digit())) {
+        return Err(unsupported(
+            d,
+            &format!("the {family} runtime version {version:?} on a VM"),
+            "a major version number (e.g. 20) is needed to fetch the runtime",
+        ));
+    }
+    let jdk = if version.split('.').next() == Some("17") {
+        "17"
+    } else {
+        "21"
+    };
+    let Some(start) = &s.start else {
+        return Err(unsupported(
+            d,
+            "a service without a start command",
+            "say how the app starts (a Procfile or a start script)",
+        ));
+    };
+    let Some(port) = s.port else {
+        return Err(unsupported(
+            d,
+            "a service without a port on a VM",
+            "the vm strategy serves web services; workers need another strategy",
+        ));
+    };
+    // The service folder, relative to the clone: no escaping the repository.
+    let rel = s.path.trim_start_matches("./");
+    if rel.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.contains('\0') {
+        return Err(unsupported(
+            d,
+            &format!("the service path {:?}", s.path),
+            "service folders must stay inside the repository",
+        ));
+    }
+    let workdir = if rel.is_empty() || rel == "." {
+        REPO_DIR.to_string()
+    } else {
+        format!("{REPO_DIR}/{rel}")
+    };
+    let env = s
+        .env
+        .iter()
+        .map(|e| env_entry(d, s, &e.name, &e.value))
+        .collect::<Result<Vec<_>, _>>()?;
+    let health = s.health_check.as_ref();
+    let config = json!({
+        "repo": REPO_DIR,
+        "workdir": workdir,
+        "path_prefix": if family == "python" { "/opt/app/venv/bin:/usr/local/bin" } else { "/usr/local/bin" },
+        "install": s.install,
+        "build": s.build,
+        "release": s.release,
+        "start": start,
+        "port": port,
+        "health_path": health.map_or("/", |h| h.path.as_str()),
+        "health_timeout": 600,
+        "env": env,
+        "source_fixes": s.source_fixes,
+    });
+    let config_json = serde_json::to_string_pretty(&config).expect("json");
+    let clone_cmd = format!(
+        "git clone -- {} {REPO_DIR}",
+        crate::escape::sh(&d.source.input)
+    );
+    let checkout_cmd = d.source.commit.as_ref().map(|c| {
+        format!(
+            "git -C {REPO_DIR} checkout --detach {}",
+            crate::escape::sh(c)
+        )
+    });
+    let ctx = json!({
+        "name": d.name,
+        "family": family,
+        "version": version,
+        "jdk": jdk,
+        "nginx": nginx,
+        "boto3": !secrets(s).is_empty(),
+        "port": port,
+        "config_json": config_json,
+        "clone_cmd": clone_cmd,
+        "checkout_cmd": checkout_cmd,
+    });
+    let mut full = ctx.clone();
+    full["launch_py"] = render_template("cloud-init/launch.py", &ctx)?.into();
+    full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();
+    full["unit"] = render_template("cloud-init/app.service", &ctx)?.into();
+    full["nginx_conf"] = render_template("cloud-init/nginx.conf", &ctx)?.into();
+    file("cloud-init.yaml", "cloud-init/cloud-init.yaml", &full)
+}
+
+/// compute.tf, outputs.tf and cloud-init.yaml for the vm strategy.
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
-    Err(crate::unsupported(
-        d,
-        "EC2 / autoscaling (vm strategy)",
-        "not written yet",
-    ))
+    let s = service(d)?;
+    let Some(net) = &d.network else {
+        return Err(unsupported(
+            d,
+            "a VM without a network plan",
+            "the vm strategy needs the decision's VPC",
+        ));
+    };
+    if d.tls.https || d.tls.certificate.is_some() {
+        return Err(unsupported(
+            d,
+            "https on the vm strategy",
+            "certificates on EC2 (ALB + ACM or certbot) are not rendered yet; ask for containers for https",
+        ));
+    }
+    let scaled = autoscaling(s);
+    let alb = super::network::has_alb(d);
+    if scaled && !alb {
+        return Err(unsupported(
+            d,
+            "several instances without a load balancer",
+            "an Auto Scaling group is rendered behind an ALB",
+        ));
+    }
+    if !scaled && alb {
+        return Err(unsupported(
+            d,
+            "a single instance behind a load balancer",
+            "a lone instance is served by its own nginx and Elastic IP",
+        ));
+    }
+    if !scaled && net.app_subnet_tier != SubnetTier::Public {
+        return Err(unsupported(
+            d,
+            "a single instance in a private subnet",
+            "a lone instance sits in a public subnet behind its Elastic IP",
+        ));
+    }
+    let port = s.port.unwrap_or_default();
+    let health = s.health_check.clone();
+    let policy = s.scaling.as_ref().and_then(|x| x.autoscaling.as_ref());
+    let itype = instance_type(s);
+    let ctx = json!({
+        "inputs": inputs(d, s)?,
+        "secrets": secrets(s),
+        "service": s.name,
+        "arch": arch(&itype),
+        "autoscaling": scaled,
+        "public_ip": if net.app_subnet_tier == SubnetTier::Public { "true" } else { "false" },
+        "subnet_tier": if net.app_subnet_tier == SubnetTier::Public { "public" } else { "private" },
+        "port": port,
+        "idle_timeout": d.load_balancer.as_ref().map_or(60, |lb| lb.idle_timeout_seconds),
+        "health": health.as_ref().map(|h| json!({
+            "path": d.load_balancer.as_ref().map_or(h.path.clone(), |lb| lb.health_check_path.clone()),
+            "interval_seconds": h.interval_seconds,
+            "timeout_seconds": h.timeout_seconds,
+            "healthy_threshold": h.healthy_threshold,
+            "unhealthy_threshold": h.unhealthy_threshold,
+        })).unwrap_or_else(|| json!({
+            "path": "/", "interval_seconds": 30, "timeout_seconds": 5,
+            "healthy_threshold": 2, "unhealthy_threshold": 3,
+        })),
+        // Boot installs the runtime and builds the app: give it time before ELB checks count.
+        "grace": health.as_ref().map_or(300, |h| h.grace_period_seconds.max(300)),
+        "warmup": 300,
+        "metric": match policy.map(|p| p.metric) {
+            Some(ScalingMetric::ConcurrentRequests) => "request_count",
+            _ => "cpu_utilization",
+        },
+    });
+    Ok(vec![
+        file("terraform/compute.tf", "aws/vm/terraform/compute.tf", &ctx)?,
+        file("terraform/outputs.tf", "aws/vm/terraform/outputs.tf", &ctx)?,
+        cloud_init(d, s, !scaled)?,
+    ])
 }

@@ -14,8 +14,15 @@ pub fn provider_mirror() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("AUTODEPLOY_TF_MIRROR") {
         return Some(PathBuf::from(p));
     }
-    for candidate in ["/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"] {
-        if Path::new(candidate).join("registry.terraform.io/hashicorp/aws").is_dir() {
+    for candidate in [
+        "/opt/tf-plugins",
+        "/usr/share/terraform/plugins",
+        "/usr/local/share/terraform/plugins",
+    ] {
+        if Path::new(candidate)
+            .join("registry.terraform.io/hashicorp/aws")
+            .is_dir()
+        {
             return Some(PathBuf::from(candidate));
         }
     }
@@ -83,7 +90,10 @@ pub fn assert_fmt(tf_dir: &Path) {
 /// `terraform init -backend=false` + `validate -json` with the mirrored provider.
 pub fn assert_valid(tf_dir: &Path) {
     let _slot = validate_slot().lock().unwrap_or_else(|e| e.into_inner());
-    let init = terraform(tf_dir, &["init", "-backend=false", "-input=false", "-no-color"]);
+    let init = terraform(
+        tf_dir,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
     assert!(
         init.status.success(),
         "terraform init failed in {}:\n{}{}",
@@ -103,7 +113,9 @@ pub fn assert_valid(tf_dir: &Path) {
 
 /// Analyse a fixture, parse the request, decide: the real stages.
 pub fn scenario(fixture: &str, request: &str) -> (Analysis, Decision) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(fixture);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(fixture);
     let source = autodeploy_core::SourceInfo {
         input: format!("tests/fixtures/{fixture}"),
         kind: autodeploy_core::SourceKind::Path,
@@ -119,7 +131,11 @@ pub fn scenario(fixture: &str, request: &str) -> (Analysis, Decision) {
     )
     .expect("fixture analyses");
     let intent = autodeploy_parse::parse(request);
-    let decision = autodeploy_decide::decide(&analysis, &intent, &autodeploy_decide::DecideOptions::default())
-        .expect("decision");
+    let decision = autodeploy_decide::decide(
+        &analysis,
+        &intent,
+        &autodeploy_decide::DecideOptions::default(),
+    )
+    .expect("decision");
     (analysis, decision)
 }

@@ -1,0 +1,186 @@
+//! The AWS container strategy (ECR + CodeBuild + ECS Fargate + ALB), the data
+//! services (RDS, ElastiCache, Secrets Manager) and TLS (ACM + Route53) on
+//! real fixtures through the real analyze → parse → decide stages: every
+//! bundle passes `terraform fmt -check` and `terraform validate`, and no
+//! secret-looking value is written in the Terraform files.
+
+mod support;
+
+use autodeploy_render::{render, Bundle, RenderOptions};
+
+fn bundle(fixture: &str, request: &str) -> Bundle {
+    let (analysis, decision) = support::scenario(fixture, request);
+    let b = render(&decision, &analysis, &RenderOptions::default())
+        .unwrap_or_else(|e| panic!("{fixture} / {request}: {e}"));
+    // Debugging aid: AUTODEPLOY_DUMP=DIR writes each bundle under DIR.
+    if let Ok(dir) = std::env::var("AUTODEPLOY_DUMP") {
+        let slug: String = request
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        b.write_to(&std::path::Path::new(&dir).join(format!("{fixture}-{slug}")))
+            .unwrap();
+    }
+    b
+}
+
+fn tf_text(b: &Bundle) -> String {
+    b.files
+        .iter()
+        .filter(|f| f.path.ends_with(".tf"))
+        .map(|f| format!("# ==== {}\n{}", f.path, f.contents))
+        .collect()
+}
+
+/// No literal that looks like a credential: passwords, tokens, keys are
+/// references (`aws_secretsmanager_secret.x.arn`, RDS-managed), never values.
+fn assert_no_secret_literals(b: &Bundle) {
+    let text = tf_text(b);
+    for line in text.lines() {
+        let l = line.trim();
+        let lower = l.to_ascii_lowercase();
+        for key in [
+            "password",
+            "secret_string",
+            "auth_token",
+            "secret_key",
+            "token",
+        ] {
+            if let Some((lhs, rhs)) = lower.split_once('=') {
+                if lhs.contains(key) && rhs.trim_start().starts_with('"') {
+                    panic!("secret-looking literal: {l}");
+                }
+            }
+        }
+        assert!(!lower.contains("master_password"), "{l}");
+        assert!(!l.contains("AKIA"), "{l}");
+    }
+    // Env entries that are secrets come from `valueFrom`, never `value`.
+    for needle in [
+        "PASSWORD\", value =",
+        "SECRET_KEY\", value =",
+        "_URL\", value = \"redis",
+    ] {
+        assert!(!text.contains(needle), "{needle} written as a value");
+    }
+}
+
+fn validate(b: &Bundle) {
+    let (_guard, tf) = support::write_bundle(b);
+    // The source-bucket upload reads the bundle's Dockerfiles (docker.rs):
+    // they must be where container.rs says.
+    for f in &b.files {
+        for part in f.contents.split("[path.module, \"..\", \"").skip(1) {
+            let rel = part.split('"').next().unwrap();
+            assert!(b.get(rel).is_some(), "{rel} is not in the bundle");
+        }
+    }
+    support::assert_fmt(&tf);
+    support::assert_valid(&tf);
+}
+
+#[test]
+fn django_postgres_on_ecs_with_rds() {
+    let b = bundle(
+        "python_django_postgres",
+        "Django on AWS with Postgres, 2 to 4 instances",
+    );
+    let text = tf_text(&b);
+    assert!(text.contains("resource \"aws_db_instance\" \"main\""));
+    assert!(text.contains("manage_master_user_password         = true"));
+    assert!(text.contains("resource \"aws_appautoscaling_target\""));
+    assert!(text.contains("master_user_secret[0].secret_arn}:password::"));
+    assert!(!text.contains("aws_lb_listener\" \"https\""));
+    assert_no_secret_literals(&b);
+    insta::assert_snapshot!(
+        "django_postgres_tasks",
+        b.get("terraform/container_tasks.tf").unwrap().contents
+    );
+    validate(&b);
+}
+
+#[test]
+fn flask_celery_redis_web_and_worker_with_elasticache() {
+    let b = bundle("python_flask_celery_redis", "on AWS with redis");
+    let text = tf_text(&b);
+    assert!(text.contains("resource \"aws_elasticache_replication_group\" \"main\""));
+    assert!(text.contains("transit_encryption_enabled = true"));
+    assert!(text.contains("data \"aws_secretsmanager_random_password\" \"cache_auth_token\""));
+    assert!(text.contains("resource \"aws_ecs_service\" \"worker\""));
+    // Only the web service is behind the load balancer.
+    assert_eq!(text.matches("load_balancer {").count(), 1);
+    assert_no_secret_literals(&b);
+    validate(&b);
+}
+
+#[test]
+fn https_on_a_domain_with_acm_route53_and_redirect() {
+    let b = bundle(
+        "python_django_postgres",
+        "Django on AWS with Postgres, https on app.example.com",
+    );
+    let tls = &b.get("terraform/tls.tf").expect("tls.tf").contents;
+    assert!(tls.contains("resource \"aws_acm_certificate\" \"main\""));
+    assert!(tls.contains("data \"aws_route53_zone\" \"main\""));
+    assert!(tls.contains("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+    let alb = &b.get("terraform/container_alb.tf").unwrap().contents;
+    assert!(alb.contains("type = \"redirect\""));
+    assert_no_secret_literals(&b);
+    validate(&b);
+}
+
+#[test]
+fn hostile_names_stay_inert_in_the_task_definition() {
+    let b = bundle(
+        "hostile_names",
+        "on AWS with postgres and redis, https on app.example.com",
+    );
+    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
+    // The service folder reaches the start script shell-quoted, with `${` inert for HCL.
+    assert!(tasks.contains("cd 'web $(touch pwned) $${path.module}'"));
+    assert!(!tasks.replace("$${", "").contains("${path.module}"));
+    assert_no_secret_literals(&b);
+    validate(&b);
+}
+
+/// Debugging aid: `AUTODEPLOY_SWEEP=1` renders every fixture as containers and
+/// prints what fails (no assertions).
+#[test]
+fn sweep_fixtures_as_containers() {
+    if std::env::var("AUTODEPLOY_SWEEP").is_err() {
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in names {
+        for req in [
+            "deploy on AWS with containers",
+            "on AWS with postgres and redis, https on app.example.com, 2 to 5 instances",
+        ] {
+            let r = std::panic::catch_unwind(|| {
+                let (a, d) = support::scenario(&n, req);
+                let b = render(&d, &a, &RenderOptions::default())?;
+                if let Ok(dir) = std::env::var("AUTODEPLOY_DUMP") {
+                    let slug = if req.contains("https") {
+                        "full"
+                    } else {
+                        "plain"
+                    };
+                    b.write_to(&std::path::Path::new(&dir).join(format!("{n}-{slug}")))
+                        .unwrap();
+                }
+                Ok::<(), autodeploy_render::RenderError>(())
+            });
+            match r {
+                Ok(Ok(())) => println!("OK   {n} / {req}"),
+                Ok(Err(e)) => println!("ERR  {n} / {req}: {e}"),
+                Err(_) => println!("PANIC {n} / {req}"),
+            }
+        }
+    }
+}

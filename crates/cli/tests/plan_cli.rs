@@ -99,7 +99,7 @@ fn unsupported_target_fails_clearly_and_writes_nothing() {
         .args([
             "plan",
             &fixture("hello_world_shape"),
-            "deploy on Google Cloud Run",
+            "deploy on an Azure VM",
             "--out",
             dir.to_str().unwrap(),
         ])

@@ -20,6 +20,19 @@ pub fn regex(pattern: &str) -> Regex {
         .unwrap_or_else(|e| panic!("invalid analyzer pattern {pattern:?}: {e}"))
 }
 
+/// [`regex`] for a pattern from a detector's table, compiled once per process
+/// and shared (a `Regex` clone is a reference count): detectors run once per
+/// candidate folder, and a monorepo has many.
+pub fn table_regex(pattern: &'static str) -> Regex {
+    static CACHE: LazyLock<std::sync::Mutex<std::collections::HashMap<&'static str, Regex>>> =
+        LazyLock::new(Default::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(pattern)
+        .or_insert_with(|| regex(pattern))
+        .clone()
+}
+
 /// [`regex`] for patterns built at run time: the error is returned, not raised.
 pub fn try_regex(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&asciify(pattern))

@@ -286,7 +286,7 @@ fn detect(ctx: &Ctx, dir: &str) -> Vec<Draft> {
     // One pass over the code.
     let fw_res: Vec<(&Framework, Regex)> = FRAMEWORKS
         .iter()
-        .map(|f| (f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .map(|f| (f, crate::scan::table_regex(f.app)))
         .collect();
     let mut apps: Vec<(&'static str, String, u32)> = Vec::new();
     let mut release_module: Option<(String, String)> = None;

@@ -285,12 +285,7 @@ fn analyze_module(
     // One pass over the sources.
     let apps: Vec<(&Framework, Regex)> = declared
         .iter()
-        .map(|f| {
-            (
-                *f,
-                crate::scan::try_regex(f.app).expect("framework pattern"),
-            )
-        })
+        .map(|f| (*f, crate::scan::table_regex(f.app)))
         .collect();
     let mut facts = Facts::default();
     for &file in sources {

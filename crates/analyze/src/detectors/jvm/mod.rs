@@ -312,12 +312,7 @@ fn analyze(ctx: &Ctx, dir: &str, p: &Project) -> Vec<Draft> {
         .collect();
     let apps: Vec<(&Framework, Regex)> = fw_candidates
         .iter()
-        .map(|(f, _)| {
-            (
-                *f,
-                crate::scan::try_regex(f.app).expect("framework pattern"),
-            )
-        })
+        .map(|(f, _)| (*f, crate::scan::table_regex(f.app)))
         .collect();
     let mut found_app: Vec<(&str, String, u32)> = Vec::new();
     let mut main: Option<(String, u32)> = None;

@@ -168,20 +168,12 @@ pub fn scan(
     let mut facts = CodeFacts::default();
     let apps: Vec<(&'static Framework, Regex)> = frameworks
         .iter()
-        .filter_map(|f| {
-            f.app
-                .map(|p| (*f, crate::scan::try_regex(p).expect("framework pattern")))
-        })
+        .filter_map(|f| f.app.map(|p| (*f, crate::scan::table_regex(p))))
         .collect();
     let workers: Vec<(&'static WorkerLib, Regex)> = WORKERS
         .iter()
         .filter(|w| m.declares(w.dep))
-        .map(|w| {
-            (
-                w,
-                crate::scan::try_regex(w.pattern).expect("worker pattern"),
-            )
-        })
+        .map(|w| (w, crate::scan::table_regex(w.pattern)))
         .collect();
     let orm = ORM_DEPS.iter().any(|d| m.deps.contains_key(*d));
     let config_texts: Vec<(String, std::sync::Arc<str>)> = files

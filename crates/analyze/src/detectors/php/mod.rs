@@ -225,7 +225,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: Option<&Composer>) -> Vec<Draft> {
 
     // One pass over the sources.
     let sources = ctx.sources(dir, &[".php"]);
-    let app_re = fw.map(|f| crate::scan::try_regex(f.app).expect("framework pattern"));
+    let app_re = fw.map(|f| crate::scan::table_regex(f.app));
     let mut app_at: Option<(String, u32)> = None;
     let mut scripts: Vec<&str> = Vec::new();
     let mut uses_autoload = false;

@@ -287,7 +287,7 @@ fn scan_sources(ctx: &Ctx, dir: &str, sources: &[&str], web: &mut Draft) -> Code
     let mut facts = CodeFacts::default();
     let compiled: Vec<(&Framework, Regex)> = FRAMEWORKS
         .iter()
-        .map(|f| (f, crate::scan::try_regex(f.app).expect("framework pattern")))
+        .map(|f| (f, crate::scan::table_regex(f.app)))
         .collect();
     static CLASSIC: LazyLock<Regex> = LazyLock::new(|| {
         crate::scan::try_regex(r#"(?m)^[ \t]*require\s*\(?\s*["']sinatra["']"#).expect("regex")

@@ -389,12 +389,7 @@ fn analyze_package(
         .collect();
     let apps: Vec<(&Framework, Regex)> = declared
         .iter()
-        .map(|f| {
-            (
-                *f,
-                crate::scan::try_regex(f.app).expect("framework pattern"),
-            )
-        })
+        .map(|f| (*f, crate::scan::table_regex(f.app)))
         .collect();
 
     // One pass over the sources.

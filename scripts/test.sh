@@ -13,6 +13,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --locked --workspace --all-targets -q -- -D warnings
 
+echo "== services (PostgreSQL; moto is started per test binary)"
+eval "$(scripts/services.sh start)"
+trap 'scripts/services.sh stop' EXIT
+
 echo "== tests"
 export INSTA_UPDATE=no
 cargo nextest run --locked --workspace --no-fail-fast

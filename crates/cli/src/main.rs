@@ -30,6 +30,30 @@ enum Command {
     Parse(cmd::parse::ParseArgs),
     /// Everything but deploying: analyze, parse, decide, and write the files (Terraform, Dockerfile, PLAN.md…).
     Plan(cmd::plan::PlanArgs),
+    /// Deploy for real: plan, confirm, apply (or run locally), check health, print the URL.
+    Deploy(cmd::deploy::DeployArgs),
+    /// Where a deployment stands (without ID: every deployment).
+    Status(cmd::status::StatusArgs),
+    /// Every deployment made from this machine's store.
+    List(cmd::status::ListArgs),
+    /// A deployment's log: every phase, every command's output, and a local app's own output.
+    Logs(cmd::logs::LogsArgs),
+    /// Fetch again (new commit) and re-plan; apply the difference; roll back if it does not come up.
+    Redeploy(cmd::deploy::RedeployArgs),
+    /// Delete everything a deployment created (or stop a local app and remove its files).
+    Destroy(cmd::deploy::DestroyArgs),
+    /// Run the service: HTTP API, web page, /metrics, and in-process workers.
+    Serve(cmd::serve::ServeArgs),
+    /// Run only workers that execute queued jobs (scale out on PostgreSQL).
+    Worker(cmd::worker::WorkerArgs),
+    /// Create or revoke API tokens for the service.
+    Token(cmd::token::TokenArgs),
+    /// Internal: supervises a local app's process (started by `deploy`).
+    #[command(name = "__supervise", hide = true)]
+    Supervise {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,6 +62,16 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Parse(args) => cmd::parse::run(args),
         Command::Plan(args) => cmd::plan::run(args),
+        Command::Deploy(args) => cmd::deploy::run_deploy(args),
+        Command::Status(args) => cmd::status::run_status(args),
+        Command::List(args) => cmd::status::run_list(args),
+        Command::Logs(args) => cmd::logs::run(args),
+        Command::Redeploy(args) => cmd::deploy::run_redeploy(args),
+        Command::Destroy(args) => cmd::deploy::run_destroy(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
+        Command::Token(args) => cmd::token::run(args),
+        Command::Supervise { args } => autodeploy_local::supervise_main(&args),
     };
     match result {
         Ok(code) => code,

@@ -98,8 +98,8 @@ fn unsupported_target_fails_clearly_and_writes_nothing() {
     bin()
         .args([
             "plan",
-            &fixture("hello_world_shape"),
-            "deploy on an Azure VM",
+            &fixture("node_express_basic"),
+            "deploy serverless on Azure",
             "--out",
             dir.to_str().unwrap(),
         ])

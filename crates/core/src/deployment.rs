@@ -18,6 +18,8 @@ pub enum DeploymentStatus {
     Running,
     /// Applied and the app answered its health check.
     Healthy,
+    /// Applied, health not checked (an emulator endpoint: nothing is reachable).
+    Applied,
     /// Applied, but the app did not answer (or stopped answering).
     Unhealthy,
     /// A phase failed; the error says which and what to do.
@@ -34,10 +36,11 @@ pub enum DeploymentStatus {
 }
 
 impl DeploymentStatus {
-    pub const ALL: [DeploymentStatus; 9] = [
+    pub const ALL: [DeploymentStatus; 10] = [
         Self::Queued,
         Self::Running,
         Self::Healthy,
+        Self::Applied,
         Self::Unhealthy,
         Self::Failed,
         Self::Interrupted,
@@ -51,6 +54,7 @@ impl DeploymentStatus {
             Self::Queued => "queued",
             Self::Running => "running",
             Self::Healthy => "healthy",
+            Self::Applied => "applied",
             Self::Unhealthy => "unhealthy",
             Self::Failed => "failed",
             Self::Interrupted => "interrupted",
@@ -69,6 +73,7 @@ impl DeploymentStatus {
         matches!(
             self,
             Self::Healthy
+                | Self::Applied
                 | Self::Unhealthy
                 | Self::Failed
                 | Self::Interrupted

@@ -2,7 +2,9 @@
 //! analyze → parse → decide stages. The google provider is not mirrored
 //! here, so each bundle is checked with `terraform fmt -check` and by parsing
 //! every `.tf` file as HCL (hcl-rs), not with `terraform validate`. What is
-//! not written yet must fail loudly as `unsupported`.
+//! not written yet must fail loudly as `unsupported`. Every bundle is also
+//! checked for what must never be in it: secret values, SSH open to the
+//! internet, providers other than google.
 
 mod support;
 
@@ -20,6 +22,12 @@ fn try_bundle(fixture: &str, request: &str) -> Result<Bundle, RenderError> {
 
 fn bundle(fixture: &str, request: &str) -> Bundle {
     let b = try_bundle(fixture, request).unwrap_or_else(|e| panic!("{fixture} / {request}: {e}"));
+    dump(fixture, request, &b);
+    b
+}
+
+/// With AUTODEPLOY_DUMP=<dir>, write the bundle there to look at.
+fn dump(fixture: &str, request: &str, b: &Bundle) {
     if let Ok(dir) = std::env::var("AUTODEPLOY_DUMP") {
         let slug: String = request
             .chars()
@@ -28,7 +36,6 @@ fn bundle(fixture: &str, request: &str) -> Bundle {
         b.write_to(&std::path::Path::new(&dir).join(format!("{fixture}-{slug}")))
             .unwrap();
     }
-    b
 }
 
 /// fmt -check, every .tf parses as HCL, google is the only provider.
@@ -57,6 +64,56 @@ fn check(b: &Bundle) {
         );
     }
     assert_eq!(providers, vec!["google".to_string()]);
+    never_in_a_bundle(b);
+}
+
+/// Things no GCP bundle may contain, whatever the scenario.
+fn never_in_a_bundle(b: &Bundle) {
+    for f in &b.files {
+        let c = &f.contents;
+        // No secret value: Secret Manager versions, plain passwords, random providers.
+        for bad in ["9f3c7a1e5b2d48c6a0e4f7b1d3c5e8a2", "changeme"] {
+            assert!(!c.contains(bad), "{}: contains {bad:?}", f.path);
+        }
+        if !f.path.ends_with(".tf") {
+            continue;
+        }
+        for bad in [
+            "secret_data",
+            "google_secret_manager_secret_version",
+            "random_password",
+            "\"random\"",
+            "password    =",
+            "password =",
+            "auth_string",
+        ] {
+            assert!(!c.contains(bad), "{}: contains {bad:?}", f.path);
+        }
+    }
+    // SSH only from IAP.
+    for f in b.files.iter().filter(|f| f.path.ends_with(".tf")) {
+        let body: hcl::Body = hcl::from_str(&f.contents).unwrap();
+        for block in body.blocks().filter(|b| {
+            b.identifier() == "resource"
+                && b.labels().first().map(|l| l.as_str()) == Some("google_compute_firewall")
+        }) {
+            let text = hcl::to_string(block).unwrap();
+            if text.contains("\"22\"") {
+                assert!(text.contains("35.235.240.0/20"), "{text}");
+                assert!(!text.contains("0.0.0.0/0"), "{text}");
+            }
+        }
+    }
+}
+
+fn tf<'a>(b: &'a Bundle, path: &str) -> &'a str {
+    &b.get(path)
+        .unwrap_or_else(|| panic!("{path} missing; files: {:?}", b.paths()))
+        .contents
+}
+
+fn hosting(fixture: &str, request: &str) -> autodeploy_core::Hosting {
+    support::scenario(fixture, request).1.services[0].hosting
 }
 
 #[test]
@@ -113,20 +170,12 @@ fn hostile_names_stay_inert() {
 
 #[test]
 fn what_is_not_written_yet_is_unsupported() {
-    for (fixture, request) in [
-        ("hello_world_shape", "deploy on GCP"),
-        (
-            "python_django_postgres",
-            "Django on Google Cloud Run with Postgres",
-        ),
-    ] {
-        let e = try_bundle(fixture, request).expect_err("not written yet");
-        assert!(
-            matches!(e, RenderError::Unsupported { .. }),
-            "{fixture} / {request}: {e}"
-        );
-        assert!(e.to_string().contains("not written yet"), "{e}");
-    }
+    let e = try_bundle(
+        "python_flask_celery_redis",
+        "deploy on GCP compute engine with memcached",
+    )
+    .expect_err("Memcached is not rendered on GCP");
+    assert!(matches!(e, RenderError::Unsupported { .. }), "{e}");
 }
 
 /// Secrets (Secret Manager slot + `secret_key_ref`) and input variables, on a
@@ -167,4 +216,431 @@ fn cloud_run_secrets_and_inputs() {
     assert!(!secrets.contains("secret_data"), "{secrets}");
     let vars = &b.get("terraform/variables.tf").unwrap().contents;
     assert!(vars.contains("variable \"api_base\""), "{vars}");
+}
+
+// ---- Compute Engine: one VM ----
+
+#[test]
+fn compute_engine_vm_hello_world() {
+    let req = "deploy on GCP";
+    assert_eq!(
+        hosting("hello_world_shape", req),
+        autodeploy_core::Hosting::ComputeEngine
+    );
+    let b = bundle("hello_world_shape", req);
+    check(&b);
+    let c = tf(&b, "terraform/compute.tf");
+    for want in [
+        "resource \"google_compute_instance\" \"app\"",
+        "resource \"google_compute_address\" \"app\"",
+        "enable_secure_boot          = true",
+        "enable-oslogin         = \"TRUE\"",
+        "block-project-ssh-keys = \"TRUE\"",
+        "file(\"${path.module}/../cloud-init.yaml\")",
+        "roles/logging.logWriter",
+    ] {
+        assert!(c.contains(want), "{want}\n{c}");
+    }
+    assert!(
+        !c.contains("roles/editor") && !c.contains("roles/owner"),
+        "{c}"
+    );
+    let n = tf(&b, "terraform/network.tf");
+    assert!(n.contains("35.235.240.0/20"), "{n}");
+    assert!(n.contains("ports    = [\"80\"]"), "{n}");
+    assert!(!n.contains("google_service_networking_connection"), "{n}");
+    let ci = tf(&b, "cloud-init.yaml");
+    assert!(ci.starts_with("#cloud-config"), "{ci}");
+    assert!(ci.contains("metadata.google.internal"), "{ci}");
+    assert!(ci.contains("checkout --detach '0123456789abcdef"), "{ci}");
+    assert!(ci.contains("/etc/nginx/conf.d/autodeploy.conf"), "{ci}");
+    // cloud-init is YAML, and app.json inside it is JSON with the start command.
+    let v: serde_json::Value = serde_yaml_like(ci);
+    assert!(v["start"].as_str().unwrap().contains("gunicorn"), "{v}");
+    insta::assert_snapshot!("gcp_compute_engine_tf", c);
+}
+
+/// Parse cloud-init's app.json (a double-quoted YAML scalar = a JSON string).
+fn serde_yaml_like(ci: &str) -> serde_json::Value {
+    let line = ci
+        .lines()
+        .find(|l| l.trim_start().starts_with("content: \"{"))
+        .expect("app.json line");
+    let quoted = line.trim_start().trim_start_matches("content: ");
+    let json: String = serde_json::from_str(quoted).expect("a JSON string");
+    serde_json::from_str(&json).expect("app.json is JSON")
+}
+
+#[test]
+fn compute_engine_vm_with_database_and_cache() {
+    let req = "deploy on GCP compute engine with postgres and redis";
+    let (_, d) = support::scenario("python_django_postgres", req);
+    assert_eq!(
+        d.services[0].hosting,
+        autodeploy_core::Hosting::ComputeEngine
+    );
+    assert!(d.database.is_some() && d.cache.is_some());
+    let b = bundle("python_django_postgres", req);
+    check(&b);
+    let db = tf(&b, "terraform/database.tf");
+    for want in [
+        "ipv4_enabled                                  = false",
+        "private_network                               = google_compute_network.main.id",
+        "password_wo         = var.database_password",
+        "database_version    = \"POSTGRES_16\"",
+        "depends_on = [google_service_networking_connection.private_services]",
+    ] {
+        assert!(db.contains(want), "{want}\n{db}");
+    }
+    let cache = tf(&b, "terraform/cache.tf");
+    assert!(cache.contains("auth_enabled            = true"), "{cache}");
+    assert!(
+        cache.contains("connect_mode            = \"PRIVATE_SERVICE_ACCESS\""),
+        "{cache}"
+    );
+    let vars = tf(&b, "terraform/variables.tf");
+    assert!(vars.contains("ephemeral   = true"), "{vars}");
+    let c = tf(&b, "terraform/compute.tf");
+    for want in [
+        "\"autodeploy-database-host\"",
+        "\"autodeploy-cache-host\"",
+        "google_secret_manager_secret_iam_member\" \"vm_database_credentials\"",
+        "google_secret_manager_secret_iam_member\" \"vm_cache_auth_token\"",
+    ] {
+        assert!(c.contains(want), "{want}\n{c}");
+    }
+    let secrets = tf(&b, "terraform/secrets.tf");
+    assert!(secrets.contains("\"cache_auth_token\""), "{secrets}");
+    let app = serde_yaml_like(tf(&b, "cloud-init.yaml"));
+    let env = app["env"].as_array().unwrap();
+    assert!(
+        env.iter().any(|e| e["name"] == "POSTGRES_PASSWORD"
+            && e["from"] == "database"
+            && e["value"] == "password"),
+        "{env:?}"
+    );
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "REDIS_URL" && e["from"] == "cache" && e["value"] == "url"),
+        "{env:?}"
+    );
+    let n = tf(&b, "terraform/network.tf");
+    assert!(n.contains("google_service_networking_connection"), "{n}");
+}
+
+#[test]
+fn compute_engine_vm_https_on_a_domain() {
+    let req = "deploy on GCP compute engine with https on app.example.com";
+    let b = bundle("node_express_basic", req);
+    check(&b);
+    let n = tf(&b, "terraform/network.tf");
+    assert!(n.contains("ports    = [\"80\", \"443\"]"), "{n}");
+    let dns = tf(&b, "terraform/dns.tf");
+    assert!(
+        dns.contains("rrdatas      = [google_compute_address.app.address]"),
+        "{dns}"
+    );
+    assert!(dns.contains("managed_zone = var.dns_zone_name"), "{dns}");
+    let ci = tf(&b, "cloud-init.yaml");
+    assert!(ci.contains("python3-certbot-nginx"), "{ci}");
+    assert!(ci.contains("launch.py, certificate]"), "{ci}");
+    let out = tf(&b, "terraform/outputs.tf");
+    assert!(out.contains("https://app.example.com"), "{out}");
+}
+
+// ---- Compute Engine: managed instance group + load balancer ----
+
+const MIG: &str = "deploy on GCP compute engine, 2 to 4 instances";
+
+#[test]
+fn managed_instance_group_behind_a_load_balancer() {
+    assert_eq!(
+        hosting("node_express_basic", MIG),
+        autodeploy_core::Hosting::ComputeEngineMig
+    );
+    let b = bundle("node_express_basic", MIG);
+    check(&b);
+    let c = tf(&b, "terraform/compute.tf");
+    for want in [
+        "resource \"google_compute_instance_template\" \"app\"",
+        "resource \"google_compute_region_instance_group_manager\" \"app\"",
+        "resource \"google_compute_region_autoscaler\" \"app\"",
+        "auto_healing_policies {",
+        "min_replicas    = var.min_replicas",
+    ] {
+        assert!(c.contains(want), "{want}\n{c}");
+    }
+    assert!(
+        !c.contains("access_config"),
+        "group members have no public IP\n{c}"
+    );
+    let vars = tf(&b, "terraform/variables.tf");
+    assert!(vars.contains("variable \"max_replicas\""), "{vars}");
+    assert!(vars.contains("default     = 4"), "{vars}");
+    let lb = tf(&b, "terraform/lb.tf");
+    assert!(
+        lb.contains("load_balancing_scheme = \"EXTERNAL_MANAGED\""),
+        "{lb}"
+    );
+    assert!(!lb.contains("google_compute_target_https_proxy"), "{lb}");
+    let n = tf(&b, "terraform/network.tf");
+    assert!(n.contains("130.211.0.0/22"), "{n}");
+    assert!(n.contains("google_compute_router_nat"), "{n}");
+    assert!(!n.contains("\"0.0.0.0/0\""), "{n}");
+    let ci = tf(&b, "cloud-init.yaml");
+    assert!(
+        !ci.contains("/etc/nginx/conf.d"),
+        "no nginx in group members\n{ci}"
+    );
+    insta::assert_snapshot!("gcp_mig_lb_tf", lb);
+    insta::assert_snapshot!("gcp_mig_compute_tf", c);
+}
+
+#[test]
+fn managed_instance_group_https_with_database() {
+    let req =
+        "deploy on GCP compute engine, 2 to 4 instances, with postgres, https on app.example.com";
+    let b = bundle("node_express_pg_redis_env", req);
+    check(&b);
+    let lb = tf(&b, "terraform/lb.tf");
+    assert!(lb.contains("google_compute_target_https_proxy"), "{lb}");
+    assert!(lb.contains("https_redirect         = true"), "{lb}");
+    let dns = tf(&b, "terraform/dns.tf");
+    assert!(
+        dns.contains("google_compute_managed_ssl_certificate"),
+        "{dns}"
+    );
+    assert!(
+        dns.contains("google_compute_global_address.lb.address"),
+        "{dns}"
+    );
+    assert!(b.get("terraform/database.tf").is_some());
+    let c = tf(&b, "terraform/compute.tf");
+    assert!(c.contains("\"autodeploy-database-secret\""), "{c}");
+    assert!(
+        c.lines()
+            .any(|l| l.contains("\"autodeploy-input-smtp-host\"") && l.ends_with("= var.smtp_host")),
+        "{c}"
+    );
+}
+
+// ---- GKE ----
+
+#[test]
+fn gke_cluster_with_node_pool() {
+    let b = bundle("node_express_basic", "deploy on GKE");
+    check(&b);
+    let g = tf(&b, "terraform/gke.tf");
+    for want in [
+        "resource \"google_container_cluster\" \"main\"",
+        "remove_default_node_pool = true",
+        "enable_private_nodes    = true",
+        "mode = \"GKE_METADATA\"",
+        "roles/artifactregistry.reader",
+    ] {
+        assert!(g.contains(want), "{want}\n{g}");
+    }
+    let build = tf(&b, "terraform/gke_build.tf");
+    assert!(build.contains("gcloud builds submit"), "{build}");
+    assert!(b.get("k8s/namespace.yaml").is_some(), "{:?}", b.paths());
+    let ingress = b
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("ingress.yaml"))
+        .expect("an ingress");
+    assert!(
+        ingress.contents.contains("ingressClassName: \"gce\""),
+        "{}",
+        ingress.contents
+    );
+    let n = tf(&b, "terraform/network.tf");
+    assert!(n.contains("range_name    = \"pods\""), "{n}");
+    insta::assert_snapshot!("gcp_gke_tf", g);
+}
+
+#[test]
+fn gke_with_database_cache_and_domain() {
+    let req = "deploy on GKE with postgres and redis, https on app.example.com";
+    let b = bundle("node_express_pg_redis_env", req);
+    check(&b);
+    assert!(b.get("terraform/database.tf").is_some());
+    assert!(b.get("terraform/cache.tf").is_some());
+    let out = tf(&b, "terraform/outputs.tf");
+    assert!(
+        out.contains("ingress.gcp.kubernetes.io/pre-shared-cert"),
+        "{out}"
+    );
+    let dns = tf(&b, "terraform/dns.tf");
+    assert!(
+        dns.contains("google_compute_global_address.ingress.address"),
+        "{dns}"
+    );
+}
+
+// ---- Cloud Run with data stores and domains ----
+
+#[test]
+fn cloud_run_django_with_postgres_and_redis() {
+    let req = "Django on Google Cloud Run with Postgres and redis";
+    let b = bundle("python_django_postgres", req);
+    check(&b);
+    let svc = tf(&b, "terraform/cloud_run_service.tf");
+    for want in [
+        "egress = \"PRIVATE_RANGES_ONLY\"",
+        "value = google_sql_database_instance.db.private_ip_address",
+        "secret  = google_secret_manager_secret.database_credentials.secret_id",
+        "secret  = google_secret_manager_secret.cache_url.secret_id",
+        "data.google_project.this.number",
+    ] {
+        assert!(svc.contains(want), "{want}\n{svc}");
+    }
+    let secrets = tf(&b, "terraform/secrets.tf");
+    assert!(secrets.contains("filled-by = \"deploy\""), "{secrets}");
+    insta::assert_snapshot!("gcp_cloud_run_data_service_tf", svc);
+}
+
+#[test]
+fn cloud_run_database_url_is_a_deploy_slot() {
+    let b = bundle("node_express_pg_redis_env", "deploy on Google Cloud Run");
+    check(&b);
+    let svc = tf(&b, "terraform/cloud_run_service.tf");
+    assert!(
+        svc.contains("secret  = google_secret_manager_secret.database_url.secret_id"),
+        "{svc}"
+    );
+    let out = tf(&b, "terraform/outputs.tf");
+    assert!(out.contains("-target=google_sql_user.app"), "{out}");
+}
+
+#[test]
+fn cloud_run_on_a_domain() {
+    let b = bundle(
+        "node_express_basic",
+        "deploy on Google Cloud Run, https on app.example.com",
+    );
+    check(&b);
+    let dns = tf(&b, "terraform/dns.tf");
+    assert!(
+        dns.contains("resource \"google_cloud_run_domain_mapping\""),
+        "{dns}"
+    );
+    assert!(
+        dns.contains("rrdatas      = [\"ghs.googlehosted.com.\"]"),
+        "{dns}"
+    );
+}
+
+/// Hostile repository values on a VM: cloud-init and Terraform stay inert.
+#[test]
+fn hostile_names_on_a_vm() {
+    match try_bundle("hostile_names", "deploy on GCP compute engine") {
+        Ok(b) => {
+            dump("hostile_names", "deploy on GCP compute engine", &b);
+            check(&b);
+            for f in b.files.iter().filter(|f| f.path.ends_with(".tf")) {
+                for line in f.contents.lines() {
+                    assert!(!line.contains("%{") || line.contains("%%{"), "{line}");
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("hostile_names on a VM: {e}");
+            assert!(matches!(e, RenderError::Unsupported { .. }), "{e}")
+        }
+    }
+}
+
+// ---- Static sites, MySQL ----
+
+#[test]
+fn static_site_on_cloud_storage_and_cdn() {
+    let b = bundle("static_html_site", "deploy on GCP");
+    check(&b);
+    let site = tf(&b, "terraform/site.tf");
+    assert!(
+        site.contains("uniform_bucket_level_access = true"),
+        "{site}"
+    );
+    let lb = tf(&b, "terraform/lb.tf");
+    assert!(lb.contains("enable_cdn  = true"), "{lb}");
+    assert!(!lb.contains("google_compute_backend_service"), "{lb}");
+    let out = tf(&b, "terraform/outputs.tf");
+    assert!(out.contains("gcloud storage rsync"), "{out}");
+    insta::assert_snapshot!("gcp_static_site_tf", site);
+}
+
+#[test]
+fn static_spa_with_https_on_a_domain() {
+    let b = bundle(
+        "node_react_vite",
+        "deploy on GCP as a static site, https on www.example.com",
+    );
+    check(&b);
+    let lb = tf(&b, "terraform/lb.tf");
+    assert!(lb.contains("google_compute_target_https_proxy"), "{lb}");
+    let dns = tf(&b, "terraform/dns.tf");
+    assert!(dns.contains("\"www.example.com.\""), "{dns}");
+}
+
+#[test]
+fn mysql_on_cloud_sql_for_a_vm() {
+    let req = "deploy on GCP compute engine with mysql, staging";
+    let (_, d) = support::scenario("php_laravel", req);
+    assert_eq!(
+        d.database.as_ref().map(|db| db.engine),
+        Some(autodeploy_core::DatabaseEngine::Mysql),
+        "{:?}",
+        d.database
+    );
+    let b = bundle("php_laravel", req);
+    check(&b);
+    let db = tf(&b, "terraform/database.tf");
+    assert!(db.contains("database_version    = \"MYSQL_8_0\""), "{db}");
+    assert!(db.contains("binary_log_enabled"), "{db}");
+    assert!(!db.contains("deletion_policy"), "{db}");
+}
+
+/// A cache with TLS in transit: the launcher gets the server CA and builds a
+/// `rediss://` URL; Memorystore is asked for SERVER_AUTHENTICATION.
+#[test]
+fn memorystore_with_transit_encryption_on_a_vm() {
+    let req = "deploy on GCP compute engine with postgres and redis";
+    let (analysis, mut decision) = support::scenario("python_django_postgres", req);
+    decision.cache.as_mut().expect("a cache").transit_encryption = true;
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    check(&b);
+    let cache = tf(&b, "terraform/cache.tf");
+    assert!(
+        cache.contains("transit_encryption_mode = \"SERVER_AUTHENTICATION\""),
+        "{cache}"
+    );
+    let c = tf(&b, "terraform/compute.tf");
+    assert!(
+        c.contains("google_redis_instance.cache.server_ca_certs[0].cert"),
+        "{c}"
+    );
+    let app = serde_yaml_like(tf(&b, "cloud-init.yaml"));
+    assert_eq!(app["cache"]["tls"], true, "{app}");
+}
+
+/// The launcher cloud-init writes is valid Python (compiled by the real python3).
+#[test]
+fn launcher_is_valid_python() {
+    let py = autodeploy_render::render_template("gcp/vm/launch.py", serde_json::json!({}))
+        .expect("renders");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("launch.py");
+    std::fs::write(&path, &py).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(&path)
+        .output()
+        .expect("python3 is on PATH");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No repository text can be in it: it renders without any context.
+    assert!(py.contains("metadata.google.internal"));
 }

@@ -1,24 +1,36 @@
 //! The Azure container strategy: Azure Container Apps. Writes
 //! `terraform/container_apps.tf` (Log Analytics workspace, Container Apps
-//! environment, Azure Container Registry, a user-assigned identity with
-//! `AcrPull` on the registry and `Key Vault Secrets User` on the vault, the
-//! Key Vault, and one `azurerm_container_app` per service with the plan's
-//! cpu/memory and min/max replicas, external ingress on the app port for
-//! public web services, an HTTP concurrency scale rule, env vars, and secrets
-//! as Key Vault references) and `terraform/outputs.tf`.
+//! environment — inside `azurerm_subnet.app` when private data services must
+//! be reached —, Azure Container Registry, a user-assigned identity with
+//! `AcrPull` on the registry and `Key Vault Secrets User` on the vault, and
+//! one `azurerm_container_app` per service with the plan's cpu/memory and
+//! min/max replicas, external ingress on the app port for public web
+//! services, an HTTP concurrency or CPU scale rule, env vars, and secrets as
+//! Key Vault references) and `terraform/outputs.tf`.
+//!
+//! Env values come from `env.rs`: literals and Terraform values (database
+//! and cache hosts) as plain `env` blocks, secrets (app keys, the database
+//! password, the Redis key) as Key Vault references. Connection URLs that
+//! embed a password (`DATABASE_URL`, `REDIS_URL`) are joined at start: each
+//! part is an internal `AUTODEPLOY_PART_<n>` variable, and the container's
+//! command is a small POSIX-sh wrapper that percent-encodes the secret
+//! parts, exports the URL, unsets the parts, runs the release step (if any)
+//! and `exec`s the app's own start command.
 //!
 //! Repository values reach HCL only through the `hcl` filter (env names and
-//! literal values, image names) or as [`super::slug`] names (`[a-z0-9-]`).
+//! literal values, the wrapper script) or as [`super::slug`] names
+//! (`[a-z0-9-]`); in the wrapper, the start and release commands are single
+//! shell words (`escape::sh`).
 //!
-//! Not here: building or pushing images (the deploy stage does, tagging them
-//! `var.image_tag`), filling Key Vault secrets (the deploy stage does),
-//! databases and caches (not written yet: `unsupported`).
+//! Not here: building or pushing images (the deploy stage does with ACR
+//! Tasks, tagging them `var.image_tag`), filling Key Vault secrets (the
+//! deploy stage does, see `secrets.rs`), the Key Vault itself (secrets.rs),
+//! data services (data.rs).
 
+use super::env::{bindings, slots, Source};
 use super::slug;
 use crate::{file, unsupported, BundleFile, RenderError};
-use autodeploy_core::{
-    Decision, DeploymentOutput, EnvValue, Hosting, ScalingMetric, ServiceKind, ServicePlan,
-};
+use autodeploy_core::{Decision, Hosting, ScalingMetric, ServiceKind, ServicePlan};
 use serde_json::{json, Value};
 
 /// Every file of the container strategy on Azure.
@@ -42,7 +54,12 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         }
         apps.push(app);
     }
-    let ctx = json!({ "apps": apps, "secrets": secrets });
+    let ctx = json!({
+        "apps": apps,
+        "secrets": secrets,
+        "vnet": super::network::needed(d),
+        "cache": d.cache.is_some(),
+    });
     Ok(vec![
         file(
             "terraform/container_apps.tf",
@@ -115,64 +132,45 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
             "a public service needs the port it listens on",
         ));
     }
+    let binds = bindings(d, s)?;
     let mut env: Vec<Value> = Vec::new();
-    let mut secrets: Vec<String> = Vec::new();
     let mut inputs: Vec<Value> = Vec::new();
-    for e in &s.env {
-        if !e
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || e.name.is_empty()
-        {
+    let mut joins: Vec<(String, Vec<(Source, bool)>)> = Vec::new();
+    let mut internal = 0usize;
+    for b in &binds {
+        match &b.source {
+            Source::Join(parts) => {
+                // Each non-literal part becomes an internal env var the start
+                // wrapper joins; literal parts are this module's fixed text.
+                let mut shell_parts = Vec::new();
+                for (p, quote) in parts {
+                    if let Source::Literal(text) = p {
+                        shell_parts.push((Source::Literal(text.clone()), *quote));
+                        continue;
+                    }
+                    let var = format!("AUTODEPLOY_PART_{internal}");
+                    internal += 1;
+                    env.push(env_entry(&name, &var, p, &mut inputs));
+                    shell_parts.push((Source::Input(var), *quote));
+                }
+                joins.push((b.name.clone(), shell_parts));
+            }
+            other => env.push(env_entry(&name, &b.name, other, &mut inputs)),
+        }
+    }
+    let secrets = slots(&binds);
+    let command = if joins.is_empty() && s.release.is_none() {
+        None
+    } else {
+        let Some(start) = &s.start else {
             return Err(unsupported(
                 d,
-                &format!("the environment variable name {:?}", e.name),
-                "environment variable names need letters, digits and underscores",
+                &format!("connection URLs or a release step for `{}` without a start command", s.name),
+                "the container's start command must wrap the app's own; give the service a start command",
             ));
-        }
-        let v = match &e.value {
-            EnvValue::Literal { value } if !e.secret => json!({"kind": "literal", "value": value}),
-            EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
-                let sn = slug(secret, 127);
-                if !secrets.contains(&sn) {
-                    secrets.push(sn.clone());
-                }
-                json!({"kind": "secret", "secret": sn})
-            }
-            EnvValue::Input { variable } if !e.secret => {
-                let var = format!("{}_{}", name.replace('-', "_"), e.name.to_lowercase());
-                inputs.push(json!({"variable": var, "env": e.name}));
-                json!({"kind": "input", "variable": var})
-            }
-            EnvValue::Deployment { output } => match output {
-                DeploymentOutput::PublicUrl => json!({"kind": "url"}),
-                DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => {
-                    json!({"kind": "host"})
-                }
-                DeploymentOutput::Port => match s.port {
-                    Some(p) => json!({"kind": "literal", "value": p.to_string()}),
-                    None => {
-                        return Err(unsupported(
-                            d,
-                            "the port of a service without one",
-                            "give the service a port",
-                        ))
-                    }
-                },
-            },
-            _ => {
-                return Err(unsupported(
-                    d,
-                    &format!("the value of {} on Azure", e.name),
-                    "database, cache and service-URL values are not written yet for Azure",
-                ))
-            }
         };
-        let mut v = v;
-        v["name"] = json!(e.name);
-        env.push(v);
-    }
+        Some(start_script(&joins, internal, s.release.as_deref(), start))
+    };
     let health = s
         .health_check
         .as_ref()
@@ -194,5 +192,152 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
         "secrets": secrets,
         "inputs": inputs,
         "health": health,
+        "command": command,
     }))
+}
+
+/// One `env` block of a container app (`app` is its slug name).
+fn env_entry(app: &str, name: &str, src: &Source, inputs: &mut Vec<Value>) -> Value {
+    let mut v = match src {
+        Source::Literal(value) => json!({"kind": "literal", "value": value}),
+        Source::Tf(expr) => json!({"kind": "tf", "expr": expr}),
+        Source::Secret(slot) => json!({"kind": "secret", "secret": slot}),
+        Source::Input(variable) => {
+            let var = format!(
+                "{}_{}",
+                app.replace('-', "_"),
+                variable
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    })
+                    .collect::<String>()
+            );
+            if !inputs.iter().any(|i| i["variable"] == var.as_str()) {
+                inputs.push(json!({"variable": var, "env": name}));
+            }
+            json!({"kind": "input", "variable": var})
+        }
+        Source::PublicHost => json!({"kind": "host"}),
+        Source::PublicUrl => json!({"kind": "url"}),
+        Source::Join(_) => json!({"kind": "literal", "value": ""}),
+    };
+    v["name"] = json!(name);
+    v
+}
+
+/// Text inside a double-quoted shell string, taken literally.
+fn dq(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Percent-encodes `$1` (ASCII; generated passwords and Azure keys are).
+const URLENCODE: &str = r#"autodeploy_urlencode() {
+  s=$1
+  out=
+  while [ -n "$s" ]; do
+    rest=${s#?}
+    c=${s%"$rest"}
+    s=$rest
+    case $c in
+      [A-Za-z0-9._~-]) out="$out$c" ;;
+      *) out="$out$(printf '%%%02X' "'$c")" ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+"#;
+
+/// The container's command: join the connection URLs from their parts
+/// (`Source::Input` here names the internal env var holding a part), drop
+/// the parts from the environment, run the release step, then the app's own
+/// start command.
+fn start_script(
+    joins: &[(String, Vec<(Source, bool)>)],
+    internal: usize,
+    release: Option<&str>,
+    start: &str,
+) -> String {
+    let mut s = String::from("set -e\n");
+    if !joins.is_empty() {
+        s.push_str(URLENCODE);
+    }
+    for (name, parts) in joins {
+        let mut value = String::new();
+        for (p, quote) in parts {
+            match p {
+                Source::Input(var) if *quote => {
+                    value.push_str(&format!("$(autodeploy_urlencode \"${var}\")"))
+                }
+                Source::Input(var) => value.push_str(&format!("${var}")),
+                Source::Literal(text) => value.push_str(&dq(text)),
+                _ => {}
+            }
+        }
+        s.push_str(&format!("export {name}=\"{value}\"\n"));
+    }
+    for i in 0..internal {
+        s.push_str(&format!("unset AUTODEPLOY_PART_{i}\n"));
+    }
+    if let Some(r) = release {
+        s.push_str(&format!("/bin/sh -c {}\n", crate::escape::sh(r)));
+    }
+    s.push_str(&format!("exec /bin/sh -c {}\n", crate::escape::sh(start)));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wrapper joins the parts in a real shell, percent-encoding the
+    /// password, and leaves no part behind in the app's environment.
+    #[test]
+    fn start_script_joins_urls_in_a_real_shell() {
+        let joins = vec![(
+            "REDIS_URL".to_string(),
+            vec![
+                (Source::Literal("rediss://:".into()), false),
+                (Source::Input("AUTODEPLOY_PART_0".into()), true),
+                (Source::Literal("@".into()), false),
+                (Source::Input("AUTODEPLOY_PART_1".into()), false),
+                (Source::Literal(":6380/0".into()), false),
+            ],
+        )];
+        let script = start_script(
+            &joins,
+            2,
+            Some("echo release ran"),
+            "echo \"$REDIS_URL|${AUTODEPLOY_PART_0:-gone}\"",
+        );
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &script])
+            .env("AUTODEPLOY_PART_0", "a+b/c=")
+            .env("AUTODEPLOY_PART_1", "cache.example")
+            .output()
+            .expect("sh runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "release ran\nrediss://:a%2Bb%2Fc%3D@cache.example:6380/0|gone\n"
+        );
+    }
+
+    #[test]
+    fn literal_parts_stay_literal() {
+        assert_eq!(dq("a\"$(x)`y`\\"), "a\\\"\\$(x)\\`y\\`\\\\");
+    }
 }

@@ -13,14 +13,25 @@
 //! into the repository root and run `gcloud builds submit --tag <image>`;
 //! then the full `terraform apply`.
 //!
+//! Env values: literals, inputs and the port as `value`; secrets and the
+//! data slots (data.rs: password, assembled URLs, AUTH string) as
+//! `secret_key_ref`; database/cache hosts, ports and names as Terraform
+//! references. A service that talks to a data store leaves through Direct VPC
+//! egress into `google_compute_subnetwork.app` (private ranges only). The
+//! deployment's own URL is the deterministic
+//! `https://<service>-<project number>.<region>.run.app` (or the domain).
+//! A domain gets a `google_cloud_run_domain_mapping` (dns.rs adds the CNAME).
+//!
 //! Covered: exactly one web service (Cloud Run needs a listener). Not covered
-//! (`unsupported`): several services, env vars fed by a database, cache,
-//! another service's URL or the deployment's own URL. Not here: the
-//! Dockerfile (docker.rs), secrets (secrets.rs).
+//! (`unsupported`): several services, another service's URL. Not here: the
+//! Dockerfile (docker.rs), secrets (secrets.rs), Cloud SQL and Memorystore
+//! (data.rs).
 
+use super::data::{cloud_run_ref, hcl_inner, DataRef};
+use super::Part;
 use crate::aws::data::tf_ident;
 use crate::escape::hcl;
-use crate::{file, BundleFile, RenderError};
+use crate::{file, RenderError};
 use autodeploy_core::{
     Decision, DeploymentOutput, EnvValue, ScalingMetric, ServiceKind, ServicePlan,
 };
@@ -49,6 +60,11 @@ struct Svc {
     concurrency: Option<u32>,
     health_path: Option<String>,
     public: bool,
+    /// Direct VPC egress into the app subnet (to reach the data stores).
+    vpc: bool,
+    /// The deployment's own URL is read from the project number.
+    project_number: bool,
+    domain: Option<String>,
     env: Vec<Env>,
     secrets: Vec<String>,
     /// Shell command that builds and pushes the image (documentation output).
@@ -69,32 +85,65 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
     let ident = tf_ident(&s.name);
     let mut env = Vec::new();
     let mut secrets = Vec::new();
+    let name = super::gcp_name(&s.name, 28);
+    // The deterministic run.app host of the service.
+    let run_host = format!(
+        "${{local.name}}-{name}-${{data.google_project.this.number}}.${{var.region}}.run.app"
+    );
+    let domain = d.tls.domain.as_deref().map(hcl_inner);
+    let mut project_number = false;
     for b in &s.env {
         // Cloud Run sets PORT itself and refuses it in the spec.
         if b.name == "PORT" {
             continue;
         }
+        let mut secret_ref = |label: String| {
+            if !secrets.contains(&label) {
+                secrets.push(label.clone());
+            }
+            (None, Some(label))
+        };
         let (value, secret) = match &b.value {
             EnvValue::Literal { value } => (Some(hcl(value)), None),
             EnvValue::Input { variable } => (Some(format!("var.{}", tf_ident(variable))), None),
-            EnvValue::Deployment {
-                output: DeploymentOutput::Port,
-            } => (Some(hcl(&s.port.unwrap_or(8080).to_string())), None),
-            EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
-                let label = tf_ident(secret);
-                if !secrets.contains(&label) {
-                    secrets.push(label.clone());
-                }
-                (None, Some(label))
+            EnvValue::Deployment { output } => {
+                let v = match (output, &domain) {
+                    (DeploymentOutput::Port, _) => hcl(&s.port.unwrap_or(8080).to_string()),
+                    (DeploymentOutput::PublicUrl, Some(dm)) => format!("\"https://{dm}\""),
+                    (DeploymentOutput::PublicHost, Some(dm)) => format!("\"{dm}\""),
+                    (DeploymentOutput::AllowedHosts, Some(dm)) => {
+                        project_number = true;
+                        format!("\"{dm},{run_host}\"")
+                    }
+                    (DeploymentOutput::PublicUrl, None) => {
+                        project_number = true;
+                        format!("\"https://{run_host}\"")
+                    }
+                    (DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts, None) => {
+                        project_number = true;
+                        format!("\"{run_host}\"")
+                    }
+                };
+                (Some(v), None)
             }
-            _ => {
+            EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
+                secret_ref(tf_ident(secret))
+            }
+            EnvValue::Database { .. } | EnvValue::Cache { .. } => {
+                match cloud_run_ref(d, &b.value)? {
+                    Some(DataRef::Value(v)) => (Some(v), None),
+                    Some(DataRef::Secret(slot)) => secret_ref(tf_ident(&slot)),
+                    None => (Some(hcl("")), None),
+                }
+            }
+            EnvValue::ServiceUrl { .. } => {
                 return Err(crate::unsupported(
                     d,
                     &format!(
-                    "environment variable `{}` of service `{}` (fed by a database, cache or URL)",
-                    b.name, s.name
-                ),
-                    "not written yet for Cloud Run",
+                        "environment variable `{}` of service `{}` (another service's URL)",
+                        b.name, s.name
+                    ),
+                    "Cloud Run bundles run one service",
                 ))
             }
         };
@@ -121,6 +170,32 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
         .and_then(|c| c.memory_mib)
         .unwrap_or(512)
         .max(512);
+    let build = build_command(d, s)?;
+    Ok(Svc {
+        ident,
+        name,
+        account_id: super::gcp_name(&format!("run-{}-sa", s.name), 28),
+        port: s.port.unwrap_or(8080),
+        cpu: cpu(s.compute.as_ref().and_then(|c| c.vcpu)),
+        memory: format!("{memory}Mi"),
+        min,
+        max: max.max(min),
+        concurrency,
+        health_path: s.health_check.as_ref().map(|h| hcl(&h.path)),
+        public: s.public,
+        vpc: d.database.is_some() || d.cache.is_some(),
+        project_number,
+        domain: d.tls.domain.clone(),
+        env,
+        secrets,
+        build,
+    })
+}
+
+/// The shell command that builds and pushes a service's image with Cloud
+/// Build (placeholders `@PROJECT@` and `@IMAGE@`, filled by Terraform's
+/// `replace()` in the outputs), run in the repository root.
+pub fn build_command(d: &Decision, s: &ServicePlan) -> Result<String, RenderError> {
     let dockerfile = match (crate::docker::bundle_dockerfile(d, &s.name), &s.dockerfile) {
         (Some(p), _) => format!("cp <bundle>/{p} ./Dockerfile && "),
         (None, Some(p)) if p == "Dockerfile" || p.ends_with("/Dockerfile") => String::new(),
@@ -144,29 +219,14 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
     } else {
         context
     };
-    Ok(Svc {
-        ident,
-        name: super::gcp_name(&s.name, 28),
-        account_id: super::gcp_name(&format!("run-{}-sa", s.name), 28),
-        port: s.port.unwrap_or(8080),
-        cpu: cpu(s.compute.as_ref().and_then(|c| c.vcpu)),
-        memory: format!("{memory}Mi"),
-        min,
-        max: max.max(min),
-        concurrency,
-        health_path: s.health_check.as_ref().map(|h| hcl(&h.path)),
-        public: s.public,
-        env,
-        secrets,
-        build: format!(
-            "{dockerfile}gcloud builds submit --project @PROJECT@ --tag @IMAGE@ {}",
-            crate::escape::sh(&context)
-        ),
-    })
+    Ok(format!(
+        "{dockerfile}gcloud builds submit --project @PROJECT@ --tag @IMAGE@ {}",
+        crate::escape::sh(&context)
+    ))
 }
 
-/// (APIs used, files) of the Cloud Run bundle.
-pub fn render(d: &Decision) -> Result<(Vec<&'static str>, Vec<BundleFile>), RenderError> {
+/// The Cloud Run bundle's files (build, service, domain, outputs).
+pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let running: Vec<&ServicePlan> = d
         .services
         .iter()
@@ -180,27 +240,33 @@ pub fn render(d: &Decision) -> Result<(Vec<&'static str>, Vec<BundleFile>), Rend
         ));
     }
     let svc = service(d, running[0])?;
-    let apis = vec![
+    let mut apis = vec![
         "artifactregistry.googleapis.com",
         "cloudbuild.googleapis.com",
         "iam.googleapis.com",
         "run.googleapis.com",
     ];
-    let ctx = serde_json::json!({ "s": svc });
-    Ok((
+    let dns = super::dns::render(d)?;
+    apis.extend(dns.apis);
+    let data_targets = super::data::targets(d);
+    let ctx = serde_json::json!({ "s": svc, "data_targets": data_targets });
+    let mut files = vec![
+        file(
+            "terraform/cloud_run_build.tf",
+            "gcp/cloud_run/build.tf",
+            &ctx,
+        )?,
+        file(
+            "terraform/cloud_run_service.tf",
+            "gcp/cloud_run/service.tf",
+            &ctx,
+        )?,
+        file("terraform/outputs.tf", "gcp/cloud_run/outputs.tf", &ctx)?,
+    ];
+    files.extend(dns.files);
+    Ok(Part {
         apis,
-        vec![
-            file(
-                "terraform/cloud_run_build.tf",
-                "gcp/cloud_run/build.tf",
-                &ctx,
-            )?,
-            file(
-                "terraform/cloud_run_service.tf",
-                "gcp/cloud_run/service.tf",
-                &ctx,
-            )?,
-            file("terraform/outputs.tf", "gcp/cloud_run/outputs.tf", &ctx)?,
-        ],
-    ))
+        files,
+        vars: dns.vars,
+    })
 }

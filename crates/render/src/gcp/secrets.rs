@@ -1,11 +1,14 @@
 //! GCP Secret Manager: one `google_secret_manager_secret.<tf_ident(name)>`
-//! per secret of the plan (and per secret an env var references). Only the
-//! slot is declared; no value ever reaches a `.tf` file or the state. The
-//! deploy stage adds the first version (`gcloud secrets versions add`):
-//! generated secrets from a CSPRNG, user secrets from the user. Cloud Run
-//! reads them by `secret_key_ref` (version `latest`).
+//! per secret slot: the plan's secrets, every secret an env var references,
+//! and the data slots data.rs names (database password, cache AUTH string,
+//! and for Cloud Run the assembled URLs). Only the slot is declared; no value
+//! ever reaches a `.tf` file or the state. The deploy stage adds each first
+//! version (`gcloud secrets versions add`), as the label `filled-by` says:
+//! `csprng` (a random value it generates), `user` (the user gives it) or
+//! `deploy` (it copies or assembles it after the data stores exist, see
+//! data.rs). Platforms read them at version `latest`.
 //!
-//! Not here: who may read them (cloud_run.rs grants its service accounts).
+//! Not here: who may read them (each platform grants its own identity).
 
 use crate::aws::data::tf_ident;
 use crate::{file, BundleFile, RenderError};
@@ -16,43 +19,58 @@ use serde::Serialize;
 struct Secret {
     ident: String,
     secret_id: String,
-    generated: bool,
+    filled_by: &'static str,
 }
 
-/// Logical names of every secret the bundle declares, in order.
-pub fn secret_names(d: &Decision) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = d
+/// Every secret slot of the bundle: (logical name, who fills it), in order.
+pub fn slots(d: &Decision) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = d
         .secrets
         .iter()
-        .map(|s| (s.name.clone(), s.kind == SecretKind::Generated))
+        .map(|s| {
+            let by = match s.kind {
+                SecretKind::Generated | SecretKind::DatabaseCredentials => "csprng",
+                SecretKind::UserSupplied => "user",
+                SecretKind::CacheAuth => "deploy",
+            };
+            (s.name.clone(), by)
+        })
         .collect();
+    let mut add = |name: &str, by: &'static str| {
+        if !out.iter().any(|(n, _)| n == name) {
+            out.push((name.to_string(), by));
+        }
+    };
     for s in &d.services {
         for b in &s.env {
-            let (name, generated) = match &b.value {
-                EnvValue::GeneratedSecret { secret } => (secret, true),
-                EnvValue::UserSecret { secret } => (secret, false),
-                _ => continue,
-            };
-            if !out.iter().any(|(n, _)| n == name) {
-                out.push((name.clone(), generated));
+            match &b.value {
+                EnvValue::GeneratedSecret { secret } => add(secret, "csprng"),
+                EnvValue::UserSecret { secret } => add(secret, "user"),
+                _ => {}
             }
         }
+    }
+    if let Some(db) = &d.database {
+        add(&db.credentials.secret, "csprng");
+    }
+    for slot in super::data::slots(d) {
+        add(&slot, "deploy");
     }
     out
 }
 
 /// `secrets.tf`, or nothing when the plan has no secrets.
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
-    let names = secret_names(d);
+    let names = slots(d);
     if names.is_empty() {
         return Ok(vec![]);
     }
     let secrets: Vec<Secret> = names
         .into_iter()
-        .map(|(n, generated)| Secret {
+        .map(|(n, filled_by)| Secret {
             ident: tf_ident(&n),
             secret_id: super::gcp_name(&n, 200),
-            generated,
+            filled_by,
         })
         .collect();
     Ok(vec![file(

@@ -1,0 +1,248 @@
+//! Source archives: zip a source tree for CodeBuild (and the base of a
+//! Lambda package) deterministically — same tree, same bytes — so the
+//! archive's hash can name a release.
+//!
+//! What is left out: `.git`, `node_modules`, `target`, `.venv`,
+//! `__pycache__` and `.terraform` folders, Terraform state files
+//! (`*.tfstate`, `*.tfstate.backup`), and whatever the tree's own
+//! `.gitignore` files exclude (honoured even outside a git checkout; parent
+//! folders' and global ignore files are not read). Entries are sorted by
+//! path, timestamps fixed to 1980-01-01, permissions normalised to 0644 /
+//! 0755 (the executable bit is kept), symbolic links stored as links.
+//! Not here: installing dependencies into a Lambda package.
+
+use crate::AwsError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+/// Folder names never archived, wherever they are in the tree.
+pub const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    ".venv",
+    "__pycache__",
+    ".terraform",
+];
+
+/// File name endings never archived: Terraform state holds secrets in
+/// clear text and must not travel with the source even when a bundle folder
+/// sits inside the tree.
+pub const SKIPPED_SUFFIXES: &[&str] = &[".tfstate", ".tfstate.backup"];
+
+/// Zip the tree under `root` into `out`; returns the archive's size in bytes.
+pub fn zip_source(root: &Path, out: &Path) -> Result<u64, AwsError> {
+    zip_source_with(root, &[], out)
+}
+
+/// [`zip_source`] plus extra files placed at the given archive names (they
+/// replace a same-named file from the tree), e.g. `("run.sh", bundle/lambda/run.sh)`.
+pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Result<u64, AwsError> {
+    if !root.is_dir() {
+        return Err(AwsError::io(
+            "archive",
+            root,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+        ));
+    }
+    let out_abs = std::fs::canonicalize(out.parent().unwrap_or(Path::new(".")))
+        .ok()
+        .and_then(|p| out.file_name().map(|n| p.join(n)));
+    let mut entries: Vec<(String, PathBuf, bool)> = Vec::new(); // (name, path, is_symlink)
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .git_ignore(true)
+        .require_git(false)
+        .parents(false)
+        .follow_links(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+        })
+        .build();
+    for entry in walker {
+        let entry =
+            entry.map_err(|e| AwsError::io("walk", root, std::io::Error::other(e.to_string())))?;
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
+        if ft.is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let name = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if name.is_empty()
+            || extra.iter().any(|(n, _)| *n == name)
+            || SKIPPED_SUFFIXES.iter().any(|s| name.ends_with(s))
+        {
+            continue;
+        }
+        if let (Some(o), Ok(p)) = (&out_abs, std::fs::canonicalize(entry.path())) {
+            if *o == p {
+                continue; // the archive being written
+            }
+        }
+        entries.push((name, entry.path().to_path_buf(), ft.is_symlink()));
+    }
+    for (name, path) in extra {
+        entries.push((name.to_string(), path.to_path_buf(), false));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let file = std::fs::File::create(out).map_err(|e| AwsError::io("create", out, e))?;
+    let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
+    let zerr = |e: zip::result::ZipError| AwsError::Zip {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    };
+    let base = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(DateTime::default());
+    for (name, path, is_link) in &entries {
+        if *is_link {
+            let target =
+                std::fs::read_link(path).map_err(|e| AwsError::io("read the link", path, e))?;
+            zip.add_symlink(name, target.to_string_lossy(), base.unix_permissions(0o777))
+                .map_err(zerr)?;
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| AwsError::io("read", path, e))?;
+        let opts = base
+            .unix_permissions(if executable(&meta) { 0o755 } else { 0o644 })
+            .large_file(meta.len() >= u32::MAX as u64);
+        zip.start_file(name, opts).map_err(zerr)?;
+        let mut f = std::fs::File::open(path).map_err(|e| AwsError::io("open", path, e))?;
+        std::io::copy(&mut f, &mut zip).map_err(|e| AwsError::io("archive", path, e))?;
+    }
+    let mut w = zip.finish().map_err(zerr)?;
+    w.flush().map_err(|e| AwsError::io("write", out, e))?;
+    drop(w);
+    Ok(std::fs::metadata(out)
+        .map_err(|e| AwsError::io("read", out, e))?
+        .len())
+}
+
+#[cfg(unix)]
+fn executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn executable(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn names(zip: &Path) -> Vec<String> {
+        let a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+        a.file_names().map(str::to_string).collect()
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        write(r, "app.py", "print('hi')\n");
+        write(r, "pkg/mod.py", "x = 1\n");
+        write(r, ".gitignore", "*.log\n/build/\n");
+        write(r, "debug.log", "noise");
+        write(r, "build/out.bin", "noise");
+        write(r, "pkg/sub/.gitignore", "secret.txt\n");
+        write(r, "pkg/sub/secret.txt", "s");
+        write(r, "pkg/sub/kept.txt", "k");
+        write(r, ".git/HEAD", "ref");
+        write(r, "node_modules/x/index.js", "x");
+        write(r, "web/node_modules/y/index.js", "y");
+        write(r, "target/debug/a", "a");
+        write(r, ".venv/bin/python", "p");
+        write(r, "pkg/__pycache__/mod.pyc", "c");
+        write(r, ".env.example", "A=1\n");
+        write(r, "deploy/terraform.tfstate", "{\"secret\": 1}");
+        write(r, "deploy/terraform.tfstate.backup", "{}");
+        d
+    }
+
+    #[test]
+    fn skips_vendored_folders_and_gitignored_files_in_sorted_order() {
+        let d = tree();
+        let out = tempfile::tempdir().unwrap();
+        let zip = out.path().join("src.zip");
+        let bytes = zip_source(d.path(), &zip).unwrap();
+        assert_eq!(bytes, std::fs::metadata(&zip).unwrap().len());
+        assert_eq!(
+            names(&zip),
+            [
+                ".env.example",
+                ".gitignore",
+                "app.py",
+                "pkg/mod.py",
+                "pkg/sub/.gitignore",
+                "pkg/sub/kept.txt"
+            ]
+        );
+        let mut a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+        let mut s = String::new();
+        a.by_name("app.py").unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "print('hi')\n");
+    }
+
+    #[test]
+    fn same_tree_same_bytes_even_with_new_mtimes() {
+        let d = tree();
+        let out = tempfile::tempdir().unwrap();
+        let (a, b) = (out.path().join("a.zip"), out.path().join("b.zip"));
+        zip_source(d.path(), &a).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        std::fs::write(d.path().join("app.py"), "print('hi')\n").unwrap();
+        zip_source(d.path(), &b).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_executable_bit_and_adds_extras() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tree();
+        let extra_dir = tempfile::tempdir().unwrap();
+        let run = extra_dir.path().join("run.sh");
+        std::fs::write(&run, "#!/bin/sh\nexec python app.py\n").unwrap();
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // The archive written inside the tree is not archived into itself.
+        let zip = d.path().join("out.zip");
+        zip_source_with(d.path(), &[("run.sh", &run)], &zip).unwrap();
+        let mut a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+        assert!(a.by_name("out.zip").is_err());
+        assert_eq!(
+            a.by_name("run.sh").unwrap().unix_mode().unwrap() & 0o777,
+            0o755
+        );
+        assert_eq!(
+            a.by_name("app.py").unwrap().unix_mode().unwrap() & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
+    fn a_missing_root_is_an_io_error_naming_it() {
+        let e = zip_source(Path::new("/nonexistent/src"), Path::new("/tmp/x.zip")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/src"), "{e}");
+    }
+}

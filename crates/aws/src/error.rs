@@ -1,0 +1,156 @@
+//! The one error type of this crate, worded for the person running the
+//! deploy: what failed, where, and what to do next.
+//!
+//! Not here: retry decisions (client.rs reads [`AwsError::is_retryable`]
+//! but owns the policy) or any logging.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// No usable credentials in the environment or the shared credentials file.
+    #[error("no AWS credentials: {hint}")]
+    MissingCredentials { hint: String },
+
+    /// The shared credentials file exists but says something this reader cannot use.
+    #[error("the AWS shared credentials file {} is unusable: {message}; fix it, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", path.display())]
+    CredentialsFile { path: PathBuf, message: String },
+
+    /// AWS answered with an error status.
+    #[error("{service} {operation} failed: HTTP {status} {code}: {message}{}", hint_suffix(code, *status))]
+    Http {
+        service: String,
+        operation: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// The request never got an HTTP answer (DNS, connection, TLS, timeout).
+    #[error("could not reach {service} at {url} for {operation}: {message}; check the network, the region and, in tests, the endpoint override")]
+    Transport {
+        service: String,
+        operation: String,
+        url: String,
+        message: String,
+    },
+
+    /// A local file could not be read or written.
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Writing the zip archive failed.
+    #[error("could not write the zip archive {}: {message}", path.display())]
+    Zip { path: PathBuf, message: String },
+
+    /// A wait ran out of time; the work may still finish on AWS.
+    #[error("timed out after {seconds} s waiting for {what}; it may still finish on AWS — look at it in the console, or re-run the release with a longer timeout")]
+    Timeout { what: String, seconds: u64 },
+
+    /// A Terraform output the release needs is missing or has the wrong type.
+    #[error("terraform output `{name}` is missing or not {expected}; the bundle declares it, so re-run `terraform apply` on the bundle and pass `terraform output -json`")]
+    BadOutput {
+        name: String,
+        expected: &'static str,
+    },
+
+    /// AWS answered 2xx with a body this client cannot read.
+    #[error("{service} {operation} answered with an unexpected body: {message}")]
+    BadResponse {
+        service: String,
+        operation: String,
+        message: String,
+    },
+
+    /// The CodeBuild build ended in something other than SUCCEEDED.
+    #[error("CodeBuild build {id} ended {status}{}{}; read the build log{}", phase.as_ref().map(|p| format!(" in phase {p}")).unwrap_or_default(), message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default(), logs.as_ref().map(|l| format!(" at {l}")).unwrap_or_default())]
+    BuildFailed {
+        id: String,
+        status: String,
+        phase: Option<String>,
+        message: Option<String>,
+        logs: Option<String>,
+    },
+
+    /// AWS reports that a change failed (Lambda update, ECS rollout).
+    #[error("{what} failed: {message}")]
+    Failed { what: String, message: String },
+
+    /// An argument cannot be sent as given.
+    #[error("{what}: {message}")]
+    InvalidInput { what: String, message: String },
+}
+
+/// What to do about the error codes people actually hit.
+fn hint_suffix(code: &str, status: u16) -> &'static str {
+    match code {
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidAccessKeyId" => {
+            " — AWS does not know this access key id: check AWS_ACCESS_KEY_ID or the profile in ~/.aws/credentials"
+        }
+        "SignatureDoesNotMatch" | "InvalidSignatureException" => {
+            " — the secret access key does not belong to the access key id (or this machine's clock is off by more than 5 minutes): check AWS_SECRET_ACCESS_KEY"
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            " — the session credentials expired: refresh them (aws sso login / assume the role again)"
+        }
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            " — the credentials are valid but lack permission for this call: grant it to the user or role"
+        }
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => {
+            " — the bucket is in another region: use the region the bundle was applied in"
+        }
+        "NoSuchBucket" => " — the bucket does not exist in this account and region: run terraform apply first",
+        "ResourceNotFoundException" | "ClusterNotFoundException" | "ServiceNotFoundException" => {
+            " — the resource is not there: check the region and that terraform apply finished"
+        }
+        _ if status == 403 => " — permission denied: check the credentials and their policies",
+        _ => "",
+    }
+}
+
+impl AwsError {
+    /// Worth another attempt: throttling, AWS-side 5xx, and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AwsError::Http { status, code, .. } => {
+                *status >= 500
+                    || *status == 429
+                    || matches!(
+                        code.as_str(),
+                        "Throttling"
+                            | "ThrottlingException"
+                            | "ThrottledException"
+                            | "TooManyRequestsException"
+                            | "RequestLimitExceeded"
+                            | "SlowDown"
+                            | "RequestThrottled"
+                            | "ProvisionedThroughputExceededException"
+                            | "PriorRequestNotComplete"
+                    )
+            }
+            AwsError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The AWS error code, when AWS answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Http { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        AwsError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

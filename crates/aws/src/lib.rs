@@ -1,0 +1,40 @@
+//! autodeploy-aws: the release steps that follow `terraform apply` on AWS
+//! and that Terraform cannot do — upload the source, build the image in
+//! CodeBuild, roll ECS services, sync a static site and invalidate its
+//! CloudFront cache, update Lambda code, put secret values.
+//!
+//! A small blocking client of its own (AWS Signature Version 4 over `ureq`,
+//! JSON / REST-JSON / REST-XML / Query protocols, only the operations used)
+//! instead of the AWS SDK. Credentials come from the environment or the
+//! shared credentials file and are never logged. The `endpoint` override of
+//! [`AwsClient::from_env`] is a TEST FACILITY (moto): every service at one
+//! URL, path-style S3, one attempt per call.
+//!
+//! Deliberately not here: Terraform, building sites or Lambda packages,
+//! health checks, async I/O.
+
+pub mod archive;
+mod client;
+pub mod cloudfront;
+pub mod codebuild;
+pub mod credentials;
+pub mod ecs;
+mod error;
+pub mod lambda;
+pub mod release;
+pub mod s3;
+pub mod secrets;
+pub mod sigv4;
+
+use autodeploy_core::LogStream;
+
+pub use archive::{zip_source, zip_source_with};
+pub use client::{AwsClient, Service};
+pub use codebuild::BuildResult;
+pub use credentials::Credentials;
+pub use error::AwsError;
+pub use release::{release_container, release_lambda, release_static, ReleaseOptions};
+pub use s3::{SyncOptions, SyncReport};
+
+/// Where progress lines go (the deployment's log).
+pub type Sink<'a> = &'a (dyn Fn(LogStream, &str) + Sync);

@@ -1,0 +1,427 @@
+//! `autodeploy deploy SOURCE "TEXT"`, `redeploy ID`, `destroy ID`: show what
+//! will happen and what it costs, ask (unless `--yes`), execute with progress
+//! per phase, and end with the URL — or the failed phase, the last lines of
+//! its log, and what to do next.
+
+use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, CLI_OWNER};
+use anyhow::{bail, Context};
+use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
+use autodeploy_execute::{
+    execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
+};
+use autodeploy_store::{Deployment, NewDeployment, Store};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// Git URL, local folder, or .zip/.tar.gz archive.
+    pub source: String,
+    /// The request in plain English (`-` reads it from stdin).
+    pub request: String,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Force the target: local (this machine), aws, gcp, azure.
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Branch, tag or commit to deploy (git sources).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// When the app does not come up: keep (default for a first deploy) or destroy.
+    #[arg(long = "on-failure", value_name = "keep|destroy")]
+    pub on_failure: Option<String>,
+    /// Print the final deployment as JSON (progress still goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also show the output of every command (terraform, pip, npm…).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Args)]
+pub struct RedeployArgs {
+    /// The deployment (see `autodeploy list`).
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Args)]
+pub struct DestroyArgs {
+    /// The deployment (see `autodeploy list`).
+    pub id: String,
+    /// Also delete a database that has deletion protection (production): turns the protection off first.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// Prints phases and autodeploy's own lines on stderr; command output too with -v.
+fn printer(verbose: bool) -> Progress {
+    Arc::new(move |ev: &Event| match ev {
+        Event::Phase(p) => eprintln!("==> {}", phase_title(*p)),
+        Event::Log { stream, line, .. } => {
+            if *stream == LogStream::System || verbose {
+                eprintln!("    {line}");
+            }
+        }
+    })
+}
+
+pub fn phase_title(p: Phase) -> &'static str {
+    match p {
+        Phase::Fetch => "fetch: getting the source",
+        Phase::Analyze => "analyze: working out what the app is",
+        Phase::Plan => "plan: reading the request and deciding the infrastructure",
+        Phase::TerraformInit => "terraform init",
+        Phase::TerraformPlan => "terraform plan",
+        Phase::TerraformApply => "terraform apply",
+        Phase::Release => "release: uploading the code and rolling it out",
+        Phase::AppStart => "app start: preparing, building and starting the app",
+        Phase::Health => "health: waiting for the app to answer",
+        Phase::Destroy => "destroy",
+    }
+}
+
+struct PrintReporter(Progress);
+
+impl Reporter for PrintReporter {
+    fn phase(&self, p: Phase) {
+        (self.0)(&Event::Phase(p));
+    }
+    fn log(&self, stream: LogStream, line: &str) {
+        (self.0)(&Event::Log {
+            stream,
+            phase: None,
+            line: line.to_string(),
+        });
+    }
+}
+
+fn parse_target(t: &str) -> anyhow::Result<Cloud> {
+    Ok(match t.to_ascii_lowercase().as_str() {
+        "local" => Cloud::Local,
+        "aws" => Cloud::Aws,
+        "gcp" | "google" => Cloud::Gcp,
+        "azure" => Cloud::Azure,
+        other => bail!("unknown --target {other:?}: use local, aws, gcp or azure"),
+    })
+}
+
+/// Ask on the terminal; refuse when nobody can answer.
+fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to go ahead without confirmation: stdin is not a terminal; pass --yes to confirm");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
+    let cfg = exec_config(&args.state, Some(&args.exec));
+    let target = args.target.as_deref().map(parse_target).transpose()?;
+    let on_failure = match args.on_failure.as_deref() {
+        None => None,
+        Some(s) => Some(
+            OnFailure::parse(s)
+                .with_context(|| format!("unknown --on-failure {s:?}: use keep or destroy"))?,
+        ),
+    };
+    let request = crate::cmd::parse::read_text(&args.request)?;
+    let progress = printer(args.verbose);
+    let prepared = prepare(
+        &args.source,
+        &request,
+        &PrepareOptions {
+            git_ref: args.git_ref.clone(),
+            target,
+            unique_name: true,
+            ..Default::default()
+        },
+        &PrintReporter(progress.clone()),
+    )?;
+    show_plan(&prepared);
+    if !confirm("Deploy?", args.yes)? {
+        eprintln!("Nothing was deployed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store = open_store(&args.state, &cfg).await?;
+        let d = &prepared.decision;
+        let options = DeployOptions {
+            target,
+            git_ref: args.git_ref.clone(),
+            on_failure,
+            vars: args.exec.vars.clone(),
+        };
+        let (rec, _) = store
+            .create_deployment(
+                NewDeployment {
+                    owner: CLI_OWNER.into(),
+                    name: d.name.clone(),
+                    source: autodeploy_source::redact_input(&args.source),
+                    request: request.clone(),
+                    cloud: Some(d.cloud.as_str().to_string()),
+                    options: serde_json::to_value(&options)?,
+                    idempotency_key: None,
+                },
+                None,
+            )
+            .await?;
+        eprintln!("Deployment {} ({})", rec.id, rec.name);
+        let cfg = Arc::new(cfg);
+        let end = execute(
+            store.clone(),
+            cfg,
+            &rec.id,
+            JobKind::Deploy,
+            Some(prepared),
+            Some(progress),
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await?;
+        finish(&store, &end, args.json, "deploy").await
+    })
+}
+
+fn show_plan(p: &Prepared) {
+    let d = &p.decision;
+    eprintln!();
+    let cost = match &d.cost.price_table_date {
+        Some(date) => format!(
+            "about ${:.2}/month (estimate from prices of {date}, {})",
+            d.estimated_monthly_usd, d.cost.region
+        ),
+        None => "no cloud cost (runs on this machine)".to_string(),
+    };
+    eprintln!(
+        "Plan: {} in {} ({}), {} — {cost}",
+        d.cloud.as_str(),
+        d.region,
+        d.strategy.as_str(),
+        d.environment.as_str(),
+    );
+    for item in &d.cost.items {
+        eprintln!(
+            "  $ {:>8.2}  {} ({})",
+            item.monthly_usd, item.resource, item.component
+        );
+    }
+    for s in &d.services {
+        eprintln!(
+            "  service {} ({}): {}",
+            s.name,
+            s.path,
+            s.start.as_deref().unwrap_or("(no start command)")
+        );
+    }
+    for r in &d.reasons {
+        eprintln!("  · {}", r.text);
+    }
+    for w in &d.warnings {
+        eprintln!("  ! {}: {}", w.code, w.message);
+    }
+    for n in &p.parse_notes {
+        eprintln!("  note: {n}");
+    }
+    eprintln!();
+}
+
+/// Print the outcome; exit 0 only when healthy (deploy) / destroyed (destroy).
+async fn finish(
+    store: &Arc<dyn Store>,
+    d: &Deployment,
+    json_out: bool,
+    what: &str,
+) -> anyhow::Result<ExitCode> {
+    let ok = match what {
+        "destroy" => d.status == DeploymentStatus::Destroyed,
+        _ => matches!(
+            d.status,
+            DeploymentStatus::Healthy | DeploymentStatus::Applied
+        ),
+    };
+    if json_out {
+        crate::output::print_json(d)?;
+    } else if ok {
+        match (&d.url, what) {
+            (Some(url), _) if what != "destroy" => {
+                if d.status == DeploymentStatus::Applied {
+                    println!(
+                        "\n{} is applied (health not checked: AWS endpoint override): {url}",
+                        d.name
+                    );
+                } else {
+                    println!("\n{} is up: {url}", d.name);
+                }
+                println!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
+            }
+            _ => println!("\n{} {}: {}", d.id, d.name, d.status.as_str()),
+        }
+    } else {
+        eprintln!(
+            "\n{what} of {} ended {}{}",
+            d.id,
+            d.status.as_str(),
+            d.phase
+                .map(|p| format!(" in phase {}", p.as_str()))
+                .unwrap_or_default()
+        );
+        if let Some(e) = &d.error {
+            eprintln!("  {e}");
+        }
+        let lines = store.read_logs(&d.id, 0, 100_000).await.unwrap_or_default();
+        let tail: Vec<_> = lines
+            .iter()
+            .filter(|l| d.phase.is_none() || l.phase == d.phase)
+            .collect();
+        if !tail.is_empty() {
+            eprintln!("  last lines of its log:");
+            for l in tail.iter().skip(tail.len().saturating_sub(15)) {
+                eprintln!("    {}", l.line);
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
+    let cfg = exec_config(&args.state, Some(&args.exec));
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store = open_store(&args.state, &cfg).await?;
+        let rec = find(&store, &args.id).await?;
+        if rec.status == DeploymentStatus::Destroyed {
+            bail!(
+                "{} was destroyed; deploy it again with `autodeploy deploy`",
+                rec.id
+            );
+        }
+        let end = execute(
+            store.clone(),
+            Arc::new(cfg),
+            &rec.id,
+            JobKind::Redeploy,
+            None,
+            Some(printer(args.verbose)),
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await?;
+        finish(&store, &end, args.json, "redeploy").await
+    })
+}
+
+pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = exec_config(&args.state, Some(&args.exec));
+    cfg.force_destroy = args.force;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store = open_store(&args.state, &cfg).await?;
+        let rec = find(&store, &args.id).await?;
+        let rec = autodeploy_execute::reconcile(&store, &cfg, rec).await?;
+        if rec.status == DeploymentStatus::Destroyed {
+            if args.json {
+                crate::output::print_json(&rec)?;
+            } else {
+                println!("{} is already destroyed.", rec.id);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        if matches!(rec.status, DeploymentStatus::Running | DeploymentStatus::Destroying) {
+            bail!(
+                "{} is being executed by another process right now (status {}); wait for it, or stop that process first",
+                rec.id,
+                rec.status.as_str()
+            );
+        }
+        let question = format!(
+            "Destroy {} ({}, {}{})? Everything it created will be deleted.",
+            rec.id,
+            rec.name,
+            rec.cloud.as_deref().unwrap_or("?"),
+            rec.url.as_deref().map(|u| format!(", {u}")).unwrap_or_default()
+        );
+        if !confirm(&question, args.yes)? {
+            eprintln!("Nothing was destroyed.");
+            return Ok(ExitCode::FAILURE);
+        }
+        let end = execute(
+            store.clone(),
+            Arc::new(cfg),
+            &rec.id,
+            JobKind::Destroy,
+            None,
+            Some(printer(args.verbose)),
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await?;
+        finish(&store, &end, args.json, "destroy").await
+    })
+}
+
+/// A deployment by id, or by a unique prefix of its id.
+pub async fn find(store: &Arc<dyn Store>, id: &str) -> anyhow::Result<Deployment> {
+    if let Some(d) = store.get_deployment(id).await? {
+        return Ok(d);
+    }
+    let page = store
+        .list_deployments(&autodeploy_store::ListFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await?;
+    let hits: Vec<_> = page
+        .items
+        .into_iter()
+        .filter(|d| d.id.starts_with(id) || d.name == id)
+        .collect();
+    match hits.len() {
+        1 => Ok(hits.into_iter().next().expect("one")),
+        0 => bail!("no deployment {id:?}; `autodeploy list` shows the known ones"),
+        n => bail!(
+            "{id:?} matches {n} deployments ({}); give more of the id",
+            hits.iter()
+                .map(|d| d.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

@@ -1,0 +1,201 @@
+//! `autodeploy status [ID]`, `autodeploy list`: where deployments stand. A
+//! deployment whose executing process died is reported as interrupted; a
+//! local one is probed (is its process up, does it answer).
+
+use crate::cmd::common::{exec_config, open_store, runtime, StateArgs, CLI_OWNER};
+use crate::cmd::deploy::find;
+use autodeploy_core::DeploymentStatus;
+use autodeploy_execute::{reconcile, ExecConfig};
+use autodeploy_store::{Deployment, ListFilter, Store};
+use clap::Args;
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The deployment; without it, every deployment (like `list`).
+    pub id: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only deployments with this status (healthy, failed, destroyed…).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Include destroyed deployments.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// What this machine can see of a local deployment's process right now.
+fn live(cfg: &ExecConfig, d: &Deployment) -> Option<serde_json::Value> {
+    if d.cloud.as_deref() != Some("local") || d.status == DeploymentStatus::Destroyed {
+        return None;
+    }
+    let opts = autodeploy_local::LocalOptions::new(cfg.home.clone());
+    Some(match autodeploy_local::status(&d.id, &opts) {
+        Ok(s) => serde_json::to_value(&s).unwrap_or(json!(null)),
+        Err(e) => json!({ "error": e.to_string() }),
+    })
+}
+
+pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let Some(id) = args.id.clone() else {
+        return run_list(ListArgs {
+            status: None,
+            all: false,
+            json: args.json,
+            state: args.state,
+        });
+    };
+    let cfg = exec_config(&args.state, None);
+    runtime()?.block_on(async move {
+        let store = open_store(&args.state, &cfg).await?;
+        let d = find(&store, &id).await?;
+        let d = reconcile(&store, &cfg, d).await?;
+        let live = live(&cfg, &d);
+        if args.json {
+            let mut v = serde_json::to_value(&d)?;
+            v["live"] = live.unwrap_or(json!(null));
+            crate::output::print_json(&v)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("{}  {}", d.id, d.name);
+        println!("  status:   {}", d.status.as_str());
+        if let Some(p) = d.phase {
+            println!("  phase:    {}", p.as_str());
+        }
+        println!("  source:   {}", d.source);
+        println!("  request:  {}", d.request);
+        println!(
+            "  target:   {} {} {}",
+            d.cloud.as_deref().unwrap_or("?"),
+            d.region.as_deref().unwrap_or(""),
+            d.strategy.as_deref().unwrap_or("")
+        );
+        if let Some(c) = &d.commit {
+            println!("  commit:   {c}");
+        }
+        if let Some(u) = &d.url {
+            println!("  url:      {u}");
+        }
+        if let Some(l) = &live {
+            println!("  process:  {}", describe_live(l));
+        }
+        if let Some(e) = &d.error {
+            println!("  error:    {e}");
+        }
+        if let Some(o) = d.outputs.as_object().filter(|o| !o.is_empty()) {
+            println!("  outputs:");
+            for (k, v) in o {
+                let shown = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                println!("    {k} = {shown}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn describe_live(v: &serde_json::Value) -> String {
+    if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+        return format!("unknown ({e})");
+    }
+    let state = v
+        .get("state")
+        .or_else(|| v.get("status"))
+        .and_then(|s| s.as_str())
+        .unwrap_or("");
+    let healthy = v.get("healthy").and_then(|h| h.as_bool());
+    match (state, healthy) {
+        (_, Some(true)) => "running, answering".into(),
+        (_, Some(false)) => "running, NOT answering".into(),
+        ("", None) => v.to_string(),
+        (s, None) => s.to_string(),
+    }
+}
+
+pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let cfg = exec_config(&args.state, None);
+    let status = match args.status.as_deref() {
+        None => None,
+        Some(s) => Some(DeploymentStatus::parse(s).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown status {s:?}; one of: {}",
+                DeploymentStatus::ALL.map(|s| s.as_str()).join(", ")
+            )
+        })?),
+    };
+    runtime()?.block_on(async move {
+        let store: Arc<dyn Store> = open_store(&args.state, &cfg).await?;
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .list_deployments(&ListFilter {
+                    owner: Some(CLI_OWNER.into()),
+                    status,
+                    cloud: None,
+                    limit: 500,
+                    cursor,
+                })
+                .await?;
+            for d in page.items {
+                let d = reconcile(&store, &cfg, d).await?;
+                if args.all || status.is_some() || d.status != DeploymentStatus::Destroyed {
+                    items.push(d);
+                }
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        if args.json {
+            crate::output::print_json(&items)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if items.is_empty() {
+            println!(
+                "No deployments yet. Start one with: autodeploy deploy ./my-app \"run it locally\""
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!(
+            "{:<22} {:<24} {:<12} {:<8} URL",
+            "ID", "NAME", "STATUS", "CLOUD"
+        );
+        for d in &items {
+            println!(
+                "{:<22} {:<24} {:<12} {:<8} {}",
+                d.id,
+                truncate(&d.name, 24),
+                d.status.as_str(),
+                d.cloud.as_deref().unwrap_or("-"),
+                d.url.as_deref().unwrap_or("-")
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}

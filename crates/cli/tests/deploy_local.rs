@@ -1,0 +1,128 @@
+//! `deploy` → `status` → `logs` → `destroy` on the local target, end to end
+//! through the binary: a real venv, a real supervised process, real HTTP.
+
+mod support;
+use support::*;
+
+fn get(url: &str) -> (u16, String) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+#[test]
+fn hello_world_shape_runs_locally_then_is_destroyed() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path()).args([
+        "deploy",
+        &fixture("hello_world_shape"),
+        "run it locally",
+        "--yes",
+        "--json",
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    assert_eq!(d["status"], "healthy", "{d:#}");
+    assert_eq!(d["cloud"], "local");
+    let id = d["id"].as_str().unwrap().to_string();
+    let url = d["url"].as_str().unwrap().to_string();
+    assert!(
+        !url.ends_with(":5000"),
+        "served on its own port, not 5000: {url}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for phase in ["fetch", "analyze", "plan", "app start", "health"] {
+        assert!(
+            stderr.contains(&format!("==> {phase}")),
+            "progress for {phase}: {stderr}"
+        );
+    }
+
+    // The page no longer points at localhost:5000, and its API answers.
+    let (code, page) = get(&url);
+    assert_eq!(code, 200, "{page}");
+    assert!(!page.contains("localhost:5000"), "{page}");
+    let (code, msg) = get(&format!("{url}/api/message"));
+    assert_eq!(code, 200);
+    assert!(msg.contains("Hello, World!"), "{msg}");
+
+    let st = run(cli(home.path()).args(["status", &id, "--json"]));
+    assert!(st.status.success(), "{}", text(&st));
+    let st = json(&st);
+    assert_eq!(st["status"], "healthy");
+    assert_eq!(st["live"]["state"], "running", "{st:#}");
+    assert_eq!(st["live"]["healthy"], true, "{st:#}");
+
+    let list = json(&run(cli(home.path()).args(["list", "--json"])));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == id.as_str()));
+
+    let logs = run(cli(home.path()).args(["logs", &id]));
+    let logs = String::from_utf8_lossy(&logs.stdout).to_string();
+    assert!(logs.contains("[app_start]"), "{logs}");
+    assert!(
+        logs.contains("--- app output"),
+        "app output is part of the log: {logs}"
+    );
+
+    // No confirmation without a terminal.
+    let refused = run(cli(home.path()).args(["destroy", &id]));
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("--yes"));
+    assert_eq!(get(&url).0, 200, "still up after a refused destroy");
+
+    let gone = run(cli(home.path()).args(["destroy", &id, "--yes", "--json"]));
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert_eq!(json(&gone)["status"], "destroyed");
+    assert_eq!(get(&url).0, 0, "nothing answers at {url} any more");
+    assert!(!home
+        .path()
+        .join("deployments")
+        .join(&id)
+        .join("app")
+        .exists());
+    let st = json(&run(cli(home.path()).args(["status", &id, "--json"])));
+    assert_eq!(st["status"], "destroyed");
+}
+
+#[test]
+fn deploy_without_a_terminal_needs_yes_and_creates_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path()).args([
+        "deploy",
+        &fixture("python_stdlib_http_server"),
+        "run it locally",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("stdin is not a terminal; pass --yes"),
+        "{}",
+        text(&out)
+    );
+    let list = json(&run(cli(home.path()).args(["list", "--json", "--all"])));
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
+fn missing_source_fails_before_anything_is_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let out =
+        run(cli(home.path()).args(["deploy", "/definitely/not/here", "run it locally", "--yes"]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    let list = json(&run(cli(home.path()).args(["list", "--json", "--all"])));
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
+fn unknown_deployment_says_how_to_find_one() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path()).args(["status", "dep_nope"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("autodeploy list"), "{}", text(&out));
+}

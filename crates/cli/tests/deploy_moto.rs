@@ -1,0 +1,270 @@
+//! `deploy` → `status` → `destroy` of real AWS bundles against the moto
+//! emulator (test facility `--aws-endpoint`), checked through the
+//! emulator's API; concurrent deploys never share a state; a deploy killed
+//! mid-apply is reported interrupted and destroys cleanly.
+//! Skipped (loudly) when AUTODEPLOY_TEST_MOTO is not set; CI sets it.
+
+mod support;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use support::*;
+
+fn deploy(
+    moto: &Moto,
+    home: &std::path::Path,
+    fixture_name: &str,
+    request: &str,
+) -> serde_json::Value {
+    let out = run(aws_env(&mut cli(home)).args([
+        "deploy",
+        &fixture(fixture_name),
+        request,
+        "--yes",
+        "--json",
+        "--aws-endpoint",
+        &moto.url,
+        "--var",
+        &format!("ami_id={MOTO_AMI}"),
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    json(&out)
+}
+
+fn destroy(moto: &Moto, home: &std::path::Path, id: &str) {
+    destroy_with(moto, home, id, &[]);
+}
+
+fn destroy_with(moto: &Moto, home: &std::path::Path, id: &str, extra: &[&str]) {
+    let out = run(aws_env(&mut cli(home))
+        .args([
+            "destroy",
+            id,
+            "--yes",
+            "--json",
+            "--aws-endpoint",
+            &moto.url,
+        ])
+        .args(extra));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json(&out)["status"], "destroyed");
+}
+
+fn status(home: &std::path::Path, id: &str) -> serde_json::Value {
+    let out = run(cli(home).args(["status", id, "--json"]));
+    assert!(out.status.success(), "{}", text(&out));
+    json(&out)
+}
+
+#[test]
+fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let d = deploy(
+        &moto,
+        home.path(),
+        "hello_world_shape",
+        "deploy this Flask app on AWS",
+    );
+    assert_eq!(d["status"], "applied", "{d:#}");
+    assert_eq!(d["strategy"], "vm");
+    let id = d["id"].as_str().unwrap();
+    let st = status(home.path(), id);
+    for key in ["instance_id", "public_ip", "url"] {
+        assert!(st["outputs"][key].is_string(), "output {key}: {st:#}");
+    }
+    assert!(moto
+        .query("ec2", "DescribeInstances", "2016-11-15")
+        .contains("<name>running</name>"));
+    destroy(&moto, home.path(), id);
+    let left = moto.leftovers("hello-world-shape");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn autoscaling_bundle_deploys_and_destroys_completely() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let d = deploy(
+        &moto,
+        home.path(),
+        "hello_world_shape",
+        "deploy on AWS on EC2 VMs, 2-4 instances with autoscaling",
+    );
+    assert_eq!(d["status"], "applied", "{d:#}");
+    let id = d["id"].as_str().unwrap();
+    let st = status(home.path(), id);
+    assert!(
+        st["outputs"]["autoscaling_group_name"].is_string(),
+        "{st:#}"
+    );
+    assert!(
+        st["outputs"]["load_balancer_dns_name"].is_string(),
+        "{st:#}"
+    );
+    assert!(moto
+        .query("autoscaling", "DescribeAutoScalingGroups", "2011-01-01")
+        .contains("<AutoScalingGroupName>"));
+    destroy(&moto, home.path(), id);
+    let left = moto.leftovers("hello-world-shape");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn container_bundle_with_database_deploys_releases_and_destroys_completely() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let d = deploy(
+        &moto,
+        home.path(),
+        "python_django_postgres",
+        "deploy this Django app on AWS with Postgres",
+    );
+    assert_eq!(d["status"], "applied", "{d:#}");
+    assert_eq!(d["strategy"], "container");
+    let id = d["id"].as_str().unwrap();
+    let st = status(home.path(), id);
+    for key in [
+        "source_bucket",
+        "codebuild_project_name",
+        "ecs_cluster_name",
+        "database_endpoint",
+    ] {
+        assert!(!st["outputs"][key].is_null(), "output {key}: {st:#}");
+    }
+    let logs = run(cli(home.path()).args(["logs", id]));
+    let logs = String::from_utf8_lossy(&logs.stdout).to_string();
+    assert!(logs.contains("[release]"), "the release phase ran: {logs}");
+    assert!(moto
+        .query("rds", "DescribeDBInstances", "2014-10-31")
+        .contains("<DBInstanceIdentifier>"));
+    // Production: the database is protected; destroy refuses before deleting anything.
+    let refused = run(aws_env(&mut cli(home.path())).args([
+        "destroy",
+        id,
+        "--yes",
+        "--aws-endpoint",
+        &moto.url,
+    ]));
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("--force"), "{}", text(&refused));
+    let still = moto.leftovers("python-django-postgres");
+    assert!(
+        still.contains(&"an RDS instance".to_string())
+            && still.contains(&"a load balancer".to_string()),
+        "a refused destroy deletes nothing: {still:?}"
+    );
+    destroy_with(&moto, home.path(), id, &["--force"]);
+    let left = moto.leftovers("python-django-postgres");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn ten_concurrent_deploys_have_no_state_lock_errors() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            aws_env(&mut cli(home.path()))
+                .args([
+                    "deploy",
+                    &fixture("python_stdlib_http_server"),
+                    "deploy on AWS",
+                    "--yes",
+                    "--json",
+                    "--aws-endpoint",
+                    &moto.url,
+                    "--var",
+                    &format!("ami_id={MOTO_AMI}"),
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let all = text(&out);
+        assert!(!all.to_lowercase().contains("state lock"), "{all}");
+        assert!(out.status.success(), "{all}");
+        let d = json(&out);
+        assert_eq!(d["status"], "applied", "{d:#}");
+        ids.push(d["id"].as_str().unwrap().to_string());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "ten deployments, ten ids");
+    let destroys: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            aws_env(&mut cli(home.path()))
+                .args(["destroy", id, "--yes", "--aws-endpoint", &moto.url])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in destroys {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(
+            !text(&out).to_lowercase().contains("state lock"),
+            "{}",
+            text(&out)
+        );
+    }
+    let left = moto.leftovers("python-stdlib-http-server");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn deploy_killed_mid_apply_is_interrupted_and_destroys_cleanly() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut child = aws_env(&mut cli(home.path()))
+        .args([
+            "deploy",
+            &fixture("hello_world_shape"),
+            "deploy on AWS",
+            "--yes",
+            "--aws-endpoint",
+            &moto.url,
+            "--var",
+            &format!("ami_id={MOTO_AMI}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the deployment is in terraform apply, then SIGKILL it.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let id = loop {
+        assert!(Instant::now() < deadline, "never reached terraform apply");
+        let list = json(&run(cli(home.path()).args(["list", "--json", "--all"])));
+        if let Some(d) = list.as_array().and_then(|a| a.first()) {
+            if d["phase"] == "terraform_apply" {
+                break d["id"].as_str().unwrap().to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: sending SIGKILL to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+
+    let st = status(home.path(), &id);
+    assert_eq!(st["status"], "interrupted", "{st:#}");
+    assert!(
+        st["error"].as_str().unwrap().contains("autodeploy destroy"),
+        "{st:#}"
+    );
+
+    // The orphaned terraform apply may still hold the state lock for a while:
+    // destroy waits for it (-lock-timeout) and then removes everything.
+    destroy(&moto, home.path(), &id);
+    let left = moto.leftovers("hello-world-shape");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -1,0 +1,126 @@
+//! Execution settings: where autodeploy keeps its files, which Terraform to
+//! run, where Terraform state goes, and the test facilities (emulator
+//! endpoint). Read from flags by the CLI, from flags/env by the service.
+//!
+//! Deliberately not here: cloud credentials. They come from the standard
+//! chains (AWS env/profile, GCP ADC, Azure CLI) in the environment of the
+//! Terraform process and are never read, stored or logged by autodeploy.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to do when a deployment fails its health check or a phase fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// First deploy: keep what was created, so it can be inspected;
+    /// redeploy: roll back to the last healthy plan.
+    #[default]
+    Auto,
+    /// Keep everything as it is.
+    Keep,
+    /// Tear down what this deployment created.
+    Destroy,
+}
+
+impl OnFailure {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "keep" => Some(Self::Keep),
+            "destroy" => Some(Self::Destroy),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecConfig {
+    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`): the store
+    /// file, one folder per deployment, caches.
+    pub home: PathBuf,
+    /// `--terraform-bin`: an explicit terraform/tofu binary.
+    pub terraform_bin: Option<PathBuf>,
+    /// `--state postgres://…`: Terraform state in PostgreSQL (one schema per
+    /// deployment) instead of a local file.
+    pub state_database_url: Option<String>,
+    /// Test facility: send every AWS call (Terraform and release steps) to
+    /// this endpoint (an emulator such as moto). Health checks of cloud URLs
+    /// are skipped then (an emulator creates nothing reachable).
+    pub aws_endpoint: Option<String>,
+    /// How long to wait for the app to answer after apply / start.
+    pub health_timeout: Duration,
+    /// Policy when a deploy fails.
+    pub on_failure: OnFailure,
+    /// Local target: the program that supervises app processes (default: this
+    /// executable with the hidden `__supervise` subcommand).
+    pub supervisor_exe: Option<PathBuf>,
+    /// Local target: a fixed port instead of a free one.
+    pub local_port: Option<u16>,
+    /// `--var NAME=VALUE`: Terraform input variables for the bundle (inputs
+    /// the app needs, `ami_id`, `instance_type` …). Passed with `-var`, never
+    /// written into the bundle.
+    pub tf_vars: Vec<(String, String)>,
+    /// `destroy --force`: turn off the database's deletion protection
+    /// (production) before destroying. Without it such a destroy is refused
+    /// before anything is deleted.
+    pub force_destroy: bool,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        ExecConfig {
+            home: default_home(),
+            terraform_bin: None,
+            state_database_url: None,
+            aws_endpoint: None,
+            health_timeout: Duration::from_secs(180),
+            on_failure: OnFailure::Auto,
+            supervisor_exe: None,
+            local_port: None,
+            tf_vars: Vec::new(),
+            force_destroy: false,
+        }
+    }
+}
+
+impl ExecConfig {
+    /// Defaults, overridden by `AUTODEPLOY_HOME`, `AUTODEPLOY_TERRAFORM_BIN`,
+    /// `AUTODEPLOY_STATE_URL`, `AUTODEPLOY_AWS_ENDPOINT` (test facility) and
+    /// `AUTODEPLOY_HEALTH_TIMEOUT` (seconds).
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut c = ExecConfig::default();
+        if let Some(h) = var("AUTODEPLOY_HOME") {
+            c.home = PathBuf::from(h);
+        }
+        c.terraform_bin = var("AUTODEPLOY_TERRAFORM_BIN").map(PathBuf::from);
+        c.state_database_url = var("AUTODEPLOY_STATE_URL");
+        c.aws_endpoint = var("AUTODEPLOY_AWS_ENDPOINT");
+        if let Some(t) = var("AUTODEPLOY_HEALTH_TIMEOUT").and_then(|t| t.parse::<u64>().ok()) {
+            c.health_timeout = Duration::from_secs(t);
+        }
+        c
+    }
+
+    /// The folder of one deployment's files.
+    pub fn deployment_dir(&self, id: &str) -> PathBuf {
+        self.home.join("deployments").join(id)
+    }
+
+    /// The embedded store's URL (`sqlite://<home>/autodeploy.db`).
+    pub fn default_store_url(&self) -> String {
+        format!("sqlite://{}", self.home.join("autodeploy.db").display())
+    }
+}
+
+/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`.
+pub fn default_home() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("autodeploy");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/autodeploy")
+}

@@ -1,0 +1,227 @@
+//! Everything before execution, as one function: fetch → analyze → parse →
+//! decide → render. `autodeploy plan`, `autodeploy deploy`, the service's
+//! previews and its workers all call this, so they can never disagree about
+//! what a request means.
+//!
+//! Deliberately no side effects beyond fetching (a clone or extraction into a
+//! temporary folder owned by the returned snapshot).
+
+use crate::report::Reporter;
+use crate::ExecError;
+use autodeploy_core::{Analysis, Cloud, Decision, Intent, LogStream, Phase};
+use autodeploy_render::{render, Bundle, RenderOptions};
+use autodeploy_source::{FetchOptions, Snapshot};
+
+/// Options for [`prepare`].
+#[derive(Debug, Clone, Default)]
+pub struct PrepareOptions {
+    /// Branch, tag or commit (git sources).
+    pub git_ref: Option<String>,
+    /// `--target`: force the cloud whatever the request says (`local` runs it here).
+    pub target: Option<Cloud>,
+    /// How to read the request (rules only by default; an LLM when configured).
+    pub parse: autodeploy_parse::ParseOptions,
+    /// Walker threads (0 = all CPUs).
+    pub threads: usize,
+    /// The deployment's name (prefix of every cloud resource name). A
+    /// redeploy passes the name it was first deployed with.
+    pub name: Option<String>,
+    /// Cloud deployments only: add a short random suffix to the derived
+    /// name, so two deployments of one app in one account never collide on
+    /// resource names (IAM roles, load balancers, buckets…).
+    pub unique_name: bool,
+}
+
+/// The result of every stage before execute.
+pub struct Prepared {
+    /// The fetched tree (a temporary clone is removed when this is dropped).
+    pub snapshot: Snapshot,
+    pub analysis: Analysis,
+    pub intent: Intent,
+    pub decision: Decision,
+    pub bundle: Bundle,
+    /// Notes from the request parser (fallbacks, values left unset on purpose).
+    pub parse_notes: Vec<String>,
+}
+
+/// The parts of [`Prepared`] that are kept with a deployment (the store's
+/// `plan` column), enough to render the same bundle again on any machine.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredPlan {
+    pub analysis: Analysis,
+    pub intent: Intent,
+    pub decision: Decision,
+}
+
+impl StoredPlan {
+    pub fn render(&self) -> Result<Bundle, ExecError> {
+        Ok(render(
+            &self.decision,
+            &self.analysis,
+            &RenderOptions {
+                intent: Some(self.intent.clone()),
+            },
+        )?)
+    }
+}
+
+impl Prepared {
+    pub fn stored(&self) -> StoredPlan {
+        StoredPlan {
+            analysis: self.analysis.clone(),
+            intent: self.intent.clone(),
+            decision: self.decision.clone(),
+        }
+    }
+}
+
+/// Fetch, analyse, read the request, decide, render.
+pub fn prepare(
+    source: &str,
+    request: &str,
+    opts: &PrepareOptions,
+    rep: &dyn Reporter,
+) -> Result<Prepared, ExecError> {
+    rep.phase(Phase::Fetch);
+    let shown = autodeploy_source::redact_input(source);
+    rep.log(LogStream::System, &format!("fetching {shown}"));
+    let mut fetch = FetchOptions::from_env();
+    if opts.git_ref.is_some() {
+        fetch.git_ref = opts.git_ref.clone();
+    }
+    let snapshot = autodeploy_source::fetch(source, &fetch).map_err(|e| ExecError::Source {
+        input: shown.clone(),
+        source: e,
+    })?;
+    if let Some(c) = &snapshot.info.commit {
+        rep.log(LogStream::System, &format!("commit {c}"));
+    }
+
+    rep.phase(Phase::Analyze);
+    let analysis = autodeploy_analyze::analyze_dir(
+        &snapshot.root,
+        snapshot.info.clone(),
+        &autodeploy_analyze::AnalyzeOptions {
+            threads: opts.threads,
+            name_hint: name_hint(source, &snapshot.root),
+        },
+    )?;
+    for s in &analysis.services {
+        rep.log(
+            LogStream::System,
+            &format!(
+                "found service {} in {}: {}{}, port {}, start {}",
+                s.name,
+                s.path,
+                s.language.as_str(),
+                s.framework
+                    .as_deref()
+                    .map(|f| format!("/{f}"))
+                    .unwrap_or_default(),
+                s.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                s.start.as_deref().unwrap_or("(none found)")
+            ),
+        );
+    }
+
+    rep.phase(Phase::Plan);
+    let outcome = autodeploy_parse::parse_with(request, &opts.parse);
+    let mut parse_notes = outcome.notes.clone();
+    if let Some(n) = outcome.fallback_notice() {
+        parse_notes.push(n);
+    }
+    let mut intent = outcome.intent;
+    if let Some(t) = opts.target {
+        intent.cloud = Some(t);
+    }
+    rep.log(LogStream::System, &autodeploy_parse::summarize(&intent));
+    let decide = |name: Option<String>| {
+        autodeploy_decide::decide(
+            &analysis,
+            &intent,
+            &autodeploy_decide::DecideOptions {
+                name,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| ExecError::Decide(e.to_string()))
+    };
+    let mut decision = decide(opts.name.clone())?;
+    if opts.name.is_none() && opts.unique_name && decision.cloud != Cloud::Local {
+        decision = decide(Some(unique(&decision.name)))?;
+    }
+    rep.log(
+        LogStream::System,
+        &format!(
+            "decided: {} in {} ({}), about ${:.2}/month",
+            decision.cloud.as_str(),
+            decision.region,
+            decision.strategy.as_str(),
+            decision.estimated_monthly_usd
+        ),
+    );
+    for w in &decision.warnings {
+        rep.log(
+            LogStream::System,
+            &format!("warning {}: {}", w.code, w.message),
+        );
+    }
+    let bundle = render(
+        &decision,
+        &analysis,
+        &RenderOptions {
+            intent: Some(intent.clone()),
+        },
+    )?;
+    Ok(Prepared {
+        snapshot,
+        analysis,
+        intent,
+        decision,
+        bundle,
+        parse_notes,
+    })
+}
+
+/// `name` cut to 20 characters plus `-` and 6 random hex digits (resource
+/// names have tight limits: 32 characters for a load balancer).
+fn unique(name: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    let base: String = name.chars().take(20).collect();
+    format!(
+        "{}-{:06x}",
+        base.trim_end_matches('-'),
+        h.finish() & 0xff_ffff
+    )
+}
+
+/// The repository or folder name, used for a service at the root.
+pub fn name_hint(source: &str, root: &std::path::Path) -> Option<String> {
+    let trimmed = source.trim_end_matches('/');
+    let looks_remote = trimmed.contains("://") || trimmed.starts_with("git@");
+    let last = if looks_remote {
+        trimmed
+            .rsplit(['/', ':'])
+            .next()
+            .map(|s| s.trim_end_matches(".git").to_string())
+    } else {
+        std::fs::canonicalize(root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    };
+    last.map(|s| {
+        s.trim_end_matches(".zip")
+            .trim_end_matches(".tar.gz")
+            .trim_end_matches(".tgz")
+            .to_string()
+    })
+    .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,333 @@
+//! The environment a local service runs with: `PORT`/`HOST`, the decision's
+//! bindings resolved for this machine, and the secrets file (`secrets.env`,
+//! mode 0600) that holds generated secret values.
+//!
+//! Deliberately never prints or logs a secret value, and never provides a
+//! database or cache itself: bindings to those are satisfied only by values
+//! the caller passes in (`LocalOptions::extra_env`), else the deployment
+//! stops with an error that says so.
+
+use crate::error::LocalError;
+use autodeploy_core::{
+    CacheOutput, DatabaseOutput, Decision, DeploymentOutput, EnvValue, SecretPlan, ServicePlan,
+};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// A service's resolved environment: plain values and secret ones apart.
+#[derive(Debug, Default, Clone)]
+pub struct ServiceEnv {
+    pub plain: Vec<(String, String)>,
+    pub secret: Vec<(String, String)>,
+    /// Things to tell the person (unset user secrets).
+    pub notes: Vec<String>,
+}
+
+/// Facts about the local deployment the bindings refer to.
+pub struct Ctx<'a> {
+    pub decision: &'a Decision,
+    /// Assigned port per service name.
+    pub ports: &'a BTreeMap<String, u16>,
+    /// Values the caller supplies (user secrets, database URLs).
+    pub extra: &'a [(String, String)],
+    /// Generated secret values by secret name (filled on demand).
+    pub generated: &'a mut BTreeMap<String, String>,
+}
+
+fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+fn extra<'a>(extra: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    extra
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Resolve `svc`'s environment.
+pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, LocalError> {
+    let mut out = ServiceEnv::default();
+    let port = ctx.ports.get(&svc.name).copied();
+    if let Some(p) = port {
+        out.plain.push(("PORT".into(), p.to_string()));
+    }
+    out.plain.push(("HOST".into(), "0.0.0.0".into()));
+    for b in &svc.env {
+        let supplied = extra(ctx.extra, &b.name).map(str::to_string);
+        let value: Option<String> = match &b.value {
+            EnvValue::Literal { value } => Some(value.clone()),
+            EnvValue::GeneratedSecret { secret } => {
+                let plan = ctx.decision.secrets.iter().find(|s| &s.name == secret);
+                let v = ctx
+                    .generated
+                    .entry(secret.clone())
+                    .or_insert_with(|| generate(plan))
+                    .clone();
+                if v.is_empty() {
+                    return Err(LocalError::NotProvided {
+                        service: svc.name.clone(),
+                        what: format!("a random value for {}", b.name),
+                        hint: "the operating system's random source failed; try again".into(),
+                    });
+                }
+                Some(v)
+            }
+            EnvValue::UserSecret { secret } | EnvValue::Input { variable: secret } => {
+                if supplied.is_none() {
+                    out.notes.push(format!(
+                        "{} ({secret}) has no value: pass it to deploy to set it; the app starts without it",
+                        b.name
+                    ));
+                }
+                supplied.clone()
+            }
+            EnvValue::Database { output } => match supplied.clone() {
+                Some(v) => Some(v),
+                None => {
+                    let engine = ctx
+                        .decision
+                        .database
+                        .as_ref()
+                        .map(|d| d.engine.as_str().to_string())
+                        .unwrap_or_else(|| "a database".into());
+                    return Err(LocalError::NotProvided {
+                            service: svc.name.clone(),
+                            what: format!("{engine} (for {}, {})", b.name, db_output(*output)),
+                            hint: format!(
+                                "start {engine} yourself and pass {}=… to deploy, use SQLite if the app supports it, or deploy to a cloud",
+                                b.name
+                            ),
+                        });
+                }
+            },
+            EnvValue::Cache { output } => match supplied.clone() {
+                Some(v) => Some(v),
+                None => {
+                    let engine = ctx
+                        .decision
+                        .cache
+                        .as_ref()
+                        .map(|c| c.engine.as_str().to_string())
+                        .unwrap_or_else(|| "a cache".into());
+                    return Err(LocalError::NotProvided {
+                        service: svc.name.clone(),
+                        what: format!("{engine} (for {}, {})", b.name, cache_output(*output)),
+                        hint: format!(
+                            "start {engine} yourself (e.g. redis-server --port 6379) and pass {}=… to deploy, or deploy to a cloud",
+                            b.name
+                        ),
+                    });
+                }
+            },
+            EnvValue::Deployment { output } => Some(match output {
+                DeploymentOutput::PublicUrl => port.map(url).unwrap_or_default(),
+                DeploymentOutput::PublicHost => "127.0.0.1".into(),
+                DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
+                DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
+            }),
+            EnvValue::ServiceUrl { service } => ctx.ports.get(service).map(|p| url(*p)),
+        };
+        let value = supplied.filter(|_| b.secret).or(value);
+        if let Some(v) = value {
+            out.plain.retain(|(k, _)| k != &b.name);
+            if b.secret {
+                out.secret.push((b.name.clone(), v));
+            } else {
+                out.plain.push((b.name.clone(), v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn db_output(o: DatabaseOutput) -> &'static str {
+    match o {
+        DatabaseOutput::Url => "its URL",
+        DatabaseOutput::JdbcUrl => "its JDBC URL",
+        DatabaseOutput::AdoConnectionString => "its connection string",
+        DatabaseOutput::Host => "its host",
+        DatabaseOutput::Port => "its port",
+        DatabaseOutput::Name => "its database name",
+        DatabaseOutput::Username => "its user",
+        DatabaseOutput::Password => "its password",
+    }
+}
+
+fn cache_output(o: CacheOutput) -> &'static str {
+    match o {
+        CacheOutput::Url => "its URL",
+        CacheOutput::Host => "its host",
+        CacheOutput::Port => "its port",
+        CacheOutput::Address => "its address",
+        CacheOutput::Password => "its password",
+    }
+}
+
+/// A fresh value in the format the secret's plan describes (its generator
+/// text): 128 hex characters, a Laravel `base64:` key, or 50 letters and digits.
+pub fn generate(plan: Option<&SecretPlan>) -> String {
+    let g = plan
+        .and_then(|p| p.generator.as_deref())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if g.contains("hex") {
+        let mut b = [0u8; 64];
+        if getrandom::getrandom(&mut b).is_err() {
+            return String::new();
+        }
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    } else if g.contains("base64") {
+        let mut b = [0u8; 32];
+        if getrandom::getrandom(&mut b).is_err() {
+            return String::new();
+        }
+        format!("base64:{}", base64(&b))
+    } else {
+        token(50)
+    }
+}
+
+/// `n` letters and digits from the OS CSPRNG, without modulo bias.
+pub fn token(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 64];
+    while out.len() < n {
+        if getrandom::getrandom(&mut buf).is_err() {
+            return String::new();
+        }
+        for &b in &buf {
+            // 248 = 4 * 62: reject the top bytes so every symbol is equally likely.
+            if b < 248 && out.len() < n {
+                out.push(ALPHABET[(b % 62) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.len();
+        let v = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= n {
+                s.push(T[((v >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// Write `NAME=value` lines to `path`, created with mode 0600 before any byte
+/// is written. Values with a newline are refused (the format has no quoting).
+pub fn write_secrets(path: &Path, vars: &[(String, String)]) -> Result<(), LocalError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut body = String::new();
+    for (k, v) in vars {
+        if v.contains('\n') || v.contains('\0') || k.contains('=') {
+            return Err(LocalError::NotProvided {
+                service: "-".into(),
+                what: format!("a one-line value for {k}"),
+                hint: "secret values cannot contain newlines; pass a single-line value".into(),
+            });
+        }
+        body.push_str(k);
+        body.push('=');
+        body.push_str(v);
+        body.push('\n');
+    }
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| LocalError::io("create", path, e))?;
+    f.write_all(body.as_bytes())
+        .map_err(|e| LocalError::io("write", path, e))
+}
+
+/// Read a file written by [`write_secrets`].
+pub fn read_secrets(path: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_letters_and_digits_and_differ() {
+        let a = token(50);
+        let b = token(50);
+        assert_eq!(a.len(), 50);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn generated_formats_follow_the_plan() {
+        let plan = |g: &str| SecretPlan {
+            name: "k".into(),
+            kind: autodeploy_core::SecretKind::Generated,
+            store: autodeploy_core::SecretStore::LocalEnvFile,
+            generator: Some(g.into()),
+            used_by: vec![],
+        };
+        let hex = generate(Some(&plan(
+            "generated by the local runner (64 random bytes as 128 hex characters)",
+        )));
+        assert_eq!(hex.len(), 128);
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()));
+        let lk = generate(Some(&plan(
+            "generated by the local runner (32 random bytes, base64, prefixed `base64:` (Laravel APP_KEY format))",
+        )));
+        assert!(lk.starts_with("base64:"));
+        assert_eq!(lk.len(), "base64:".len() + 44);
+        assert_eq!(generate(None).len(), 50);
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn secrets_file_is_private_and_round_trips() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("secrets.env");
+        let vars = vec![
+            ("A".to_string(), "x=y".to_string()),
+            ("B".into(), "2".into()),
+        ];
+        write_secrets(&p, &vars).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(read_secrets(&p).unwrap(), vars);
+        assert!(write_secrets(&p, &[("C".into(), "a\nb".into())]).is_err());
+    }
+}

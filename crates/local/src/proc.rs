@@ -1,0 +1,242 @@
+//! Small OS helpers the runner and the supervisor share: is a pid alive (and
+//! still ours), signal a process group, find a free port, atomic file writes,
+//! UTC timestamps for log lines.
+//!
+//! Deliberately thin wrappers over libc and std: no policy (how long to wait,
+//! when to escalate) lives here.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// True when `pid` exists and is not a zombie. A zombie counts as dead: in a
+/// container whose pid 1 does not reap orphans, a stopped supervisor lingers
+/// as one.
+pub fn alive(pid: u32) -> bool {
+    let Ok(p) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if p <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for existence/permission.
+    let r = unsafe { libc::kill(p, 0) };
+    if r != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+        return false;
+    }
+    !is_zombie(pid)
+}
+
+fn is_zombie(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the `)` that closes the command name.
+        Ok(s) => s
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// True when `pid` is alive and its command line mentions `needle` (guards
+/// against a recycled pid belonging to someone else).
+pub fn alive_and_mentions(pid: u32, needle: &str) -> bool {
+    if !alive(pid) {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(raw) => String::from_utf8_lossy(&raw).contains(needle),
+        // No /proc (not Linux): trust the pid.
+        Err(_) => true,
+    }
+}
+
+/// Send `sig` to one process. Errors (already gone) are ignored.
+pub fn signal(pid: u32, sig: i32) {
+    if let Ok(p) = libc::pid_t::try_from(pid) {
+        if p > 0 {
+            // SAFETY: plain kill(2) on a positive pid.
+            unsafe { libc::kill(p, sig) };
+        }
+    }
+}
+
+/// Send `sig` to every process of group `pgid`. Errors (group empty) are ignored.
+pub fn signal_group(pgid: u32, sig: i32) {
+    if let Ok(p) = libc::pid_t::try_from(pgid) {
+        if p > 1 {
+            // SAFETY: kill(2) on a negative pid addresses the process group.
+            unsafe { libc::kill(-p, sig) };
+        }
+    }
+}
+
+/// True while any process of group `pgid` exists.
+pub fn group_alive(pgid: u32) -> bool {
+    let Ok(p) = libc::pid_t::try_from(pgid) else {
+        return false;
+    };
+    if p <= 1 {
+        return false;
+    }
+    // SAFETY: signal 0 to a group only checks for existence.
+    unsafe { libc::kill(-p, 0) == 0 }
+}
+
+/// An exclusive advisory lock (flock) held until dropped.
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+/// Block until this process holds the exclusive lock on `path` (created if missing).
+pub fn lock_file(path: &Path) -> std::io::Result<FileLock> {
+    use std::os::unix::io::AsRawFd;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    loop {
+        // SAFETY: flock on a descriptor this function owns.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if r == 0 {
+            return Ok(FileLock { _file: file });
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Poll `done` every 50 ms until it returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A port nothing listens on right now (the kernel's pick).
+pub fn free_port() -> std::io::Result<u16> {
+    let l = TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Check that `port` can be bound on all interfaces.
+pub fn port_is_free(port: u16) -> std::io::Result<()> {
+    TcpListener::bind(("0.0.0.0", port)).map(drop)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, so readers
+/// never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// `2026-11-27T15:50:00.123Z` for now.
+pub fn utc_now() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    utc_rfc3339(d.as_secs(), d.subsec_millis())
+}
+
+/// RFC 3339 UTC with milliseconds for a Unix time.
+pub fn utc_rfc3339(secs: u64, millis: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_match_known_dates() {
+        assert_eq!(utc_rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        // 2024-02-29T12:34:56Z (leap day)
+        assert_eq!(utc_rfc3339(1_709_210_096, 7), "2024-02-29T12:34:56.007Z");
+        assert_eq!(utc_rfc3339(4_102_444_799, 999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn own_pid_is_alive_and_an_exited_child_is_not() {
+        assert!(alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!alive(pid));
+        assert!(!alive_and_mentions(pid, "true"));
+        assert!(!alive(0));
+    }
+
+    #[test]
+    fn an_unreaped_child_counts_as_dead() {
+        let child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        assert!(wait_until(Duration::from_secs(5), || !alive(pid)));
+        drop(child);
+    }
+
+    #[test]
+    fn a_file_lock_is_exclusive_until_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("locks/x.lock");
+        let held = lock_file(&p).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p2 = p.clone();
+        let t = std::thread::spawn(move || {
+            let _l = lock_file(&p2).unwrap();
+            tx.send(()).unwrap();
+        });
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+        drop(held);
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn free_port_is_bindable() {
+        let p = free_port().unwrap();
+        port_is_free(p).unwrap();
+        let _held = TcpListener::bind(("0.0.0.0", p)).unwrap();
+        assert!(port_is_free(p).is_err());
+    }
+}

@@ -1,0 +1,161 @@
+//! End to end on real apps: analyze + decide for the local target, start the
+//! app with its real toolchain (venv + pip, npm, go build), request its URL,
+//! check `status`, stop it, and check the port is free and the files gone.
+
+mod common;
+
+use autodeploy_local::{status, stop_and_remove, LocalStatus};
+use common::*;
+use std::path::Path;
+use std::time::Duration;
+
+/// Deploy `dir`, GET `path`, expect `needle` in the body, then tear down and
+/// check nothing is left.
+fn round_trip(id: &str, dir: &Path, path: &str, needle: &str) {
+    let home = home();
+    let opts = &home.opts;
+    let t0 = std::time::Instant::now();
+    let run = deploy(id, dir, opts).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let started = t0.elapsed();
+    let app = run.app.clone();
+    assert!(app.url.starts_with("http://127.0.0.1:"));
+    let (code, body) = get(&format!("{}{path}", app.url));
+    assert_eq!(code, 200, "{id}: GET {path} → {code}: {body}");
+    assert!(body.contains(needle), "{id}: {body:?} lacks {needle:?}");
+
+    match status(id, opts).unwrap() {
+        LocalStatus::Running {
+            pid,
+            port,
+            healthy,
+            restarts,
+            ..
+        } => {
+            assert_eq!(pid, app.pid);
+            assert_eq!(port, app.port);
+            assert!(healthy);
+            assert_eq!(restarts, 0);
+        }
+        other => panic!("{id}: status {other:?}"),
+    }
+    let log = std::fs::read_to_string(&app.log_file).unwrap();
+    assert!(log.contains(" system "), "{log}");
+
+    let t1 = std::time::Instant::now();
+    stop_and_remove(id, opts).unwrap();
+    eprintln!(
+        "TIMING {id}: start+healthy {:.1} s, stop+remove {:.2} s",
+        started.as_secs_f64(),
+        t1.elapsed().as_secs_f64()
+    );
+    assert!(
+        !app.dir.exists(),
+        "{id}: files left in {}",
+        app.dir.display()
+    );
+    assert!(
+        !pid_alive(app.pid),
+        "{id}: supervisor {} still alive",
+        app.pid
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || port_free(app.port)),
+        "{id}: port {} still taken",
+        app.port
+    );
+    assert_eq!(status(id, opts).unwrap(), LocalStatus::NotFound);
+    // Idempotent.
+    stop_and_remove(id, opts).unwrap();
+    drop(run);
+}
+
+#[test]
+fn flask_hello_world_shape_runs_on_an_assigned_port_with_its_copy_fixed() {
+    let src = repo_path("examples/hello_world");
+    let page_before = std::fs::read_to_string(src.join("app/templates/index.html")).unwrap();
+    let home = home();
+    let run = deploy("flask-hello", &src, &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(run.app.port, 5000);
+    let (code, body) = get(&format!("{}/api/message", run.app.url));
+    assert_eq!(code, 200);
+    assert!(body.contains("Hello, World!"), "{body}");
+    let (_, page) = get(&run.app.url);
+    assert!(page.contains("fetch(\"/api/message\")"), "{page}");
+    assert!(!page.contains("localhost:5000"));
+    // The user's tree is untouched; the copy has the fix.
+    assert_eq!(
+        std::fs::read_to_string(src.join("app/templates/index.html")).unwrap(),
+        page_before
+    );
+    assert!(std::fs::read_to_string(run.app.dir.join("app/app/app.py"))
+        .unwrap()
+        .contains("host=\"0.0.0.0\""));
+    drop(run);
+    round_trip("flask-hello-2", &src, "/api/message", "Hello, World!");
+}
+
+#[test]
+fn fastapi_app_runs() {
+    round_trip("fastapi", &app("fastapi_items"), "/items", "pear");
+}
+
+#[test]
+fn django_app_runs_with_a_generated_secret_key_and_sqlite() {
+    let home = home();
+    let run = deploy("django", &app("django_notes"), &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    let (code, body) = get(&run.app.url);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("first note"), "{body}");
+    // The secret is in secrets.env (0600) and nowhere in the logs or specs.
+    use std::os::unix::fs::PermissionsExt;
+    let secrets = run.app.dir.join("secrets.env");
+    let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&secrets).unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("DJANGO_SECRET_KEY="))
+        .expect("DJANGO_SECRET_KEY in secrets.env");
+    assert_eq!(key.len(), 50);
+    for f in ["app.log", "deployment.json", "run/django-notes.spec.json"] {
+        let t = std::fs::read_to_string(run.app.dir.join(f)).unwrap();
+        assert!(!t.contains(key), "{f} leaks the secret");
+    }
+    drop(run);
+    round_trip("django-2", &app("django_notes"), "/", "first note");
+}
+
+#[test]
+fn express_app_runs() {
+    round_trip(
+        "express",
+        &app("express_hello"),
+        "/api/hello",
+        "hello from express",
+    );
+}
+
+#[test]
+fn go_net_http_app_runs() {
+    round_trip("go", &app("go_hello"), "/", "hello from go");
+}
+
+#[test]
+fn python_stdlib_app_runs() {
+    round_trip(
+        "stdlib",
+        &repo_path("tests/fixtures/python_stdlib_http_server"),
+        "/health",
+        "ok",
+    );
+}
+
+#[test]
+fn static_site_is_served_by_the_supervisor() {
+    round_trip(
+        "static",
+        &app("static_site"),
+        "/",
+        "a static site served locally",
+    );
+}

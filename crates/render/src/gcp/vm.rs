@@ -1,0 +1,483 @@
+//! The GCP vm strategy: one Compute Engine instance with a static external IP
+//! and nginx in front (`Hosting::ComputeEngine`), or a regional managed
+//! instance group with an autoscaler and autohealing behind the global
+//! external Application Load Balancer (`Hosting::ComputeEngineMig`, lb.rs).
+//! Writes `terraform/compute.tf`, `terraform/outputs.tf` and the bundle's
+//! `cloud-init.yaml` (runtime, code at the analysed commit, source fixes,
+//! install/build/release, systemd unit, nginx, health wait; certbot for a
+//! single VM with https on a domain).
+//!
+//! Machines: Ubuntu 24.04 LTS, Shielded VM (secure boot, vTPM, integrity
+//! monitoring), OS Login with project SSH keys blocked, SSH only through IAP
+//! (network.rs), their own service account with only log/metric writing and
+//! read access to the secrets their env names. Group members have no public
+//! address (Cloud NAT for outbound).
+//!
+//! cloud-init reuses the cloud-neutral templates of the AWS vm strategy
+//! (`cloud-init/install-runtime.sh`, `app.service`, `nginx.conf`); the
+//! launcher is GCP's own (`gcp/vm/launch.py`: metadata server, Secret
+//! Manager, database/cache URLs assembled at start). Repository values reach
+//! it only as one YAML-quoted JSON document (`/etc/autodeploy/app.json`) or
+//! YAML-quoted, shell-quoted words; Terraform reads the file with `file()`,
+//! so nothing in it is interpolated. Values only Terraform knows (inputs,
+//! addresses, secret names — never secret values) are instance metadata
+//! `autodeploy-*` keys the launcher reads.
+//!
+//! Not covered (`unsupported`): several services on one machine, static or
+//! Dockerfile-only services, another service's URL. Not here: the network
+//! and firewall (network.rs), data stores (data.rs), domains (dns.rs).
+
+use super::{Part, Var};
+use crate::aws::data::tf_ident;
+use crate::escape::{hcl, sh};
+use crate::{file, render_template, unsupported, BundleFile, RenderError};
+use autodeploy_core::{Decision, DeploymentOutput, EnvValue, Hosting, ServicePlan};
+use serde_json::{json, Value};
+
+/// Where the code is cloned on the machine.
+const REPO_DIR: &str = "/opt/app/src";
+
+/// The one service the vm strategy runs, checked.
+fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
+    let [s] = d.services.as_slice() else {
+        return Err(unsupported(
+            d,
+            "several services on the vm strategy",
+            "ask for containers (\"on Cloud Run\") or GKE to run several services",
+        ));
+    };
+    if !matches!(
+        s.hosting,
+        Hosting::ComputeEngine | Hosting::ComputeEngineMig
+    ) {
+        return Err(unsupported(
+            d,
+            "this service's hosting on the vm strategy",
+            "the GCP vm strategy runs Compute Engine instances",
+        ));
+    }
+    Ok(s)
+}
+
+fn machine_type(d: &Decision, s: &ServicePlan) -> Result<String, RenderError> {
+    let t = s
+        .compute
+        .as_ref()
+        .and_then(|c| c.instance_type.clone())
+        .unwrap_or_else(|| "e2-small".into());
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(unsupported(
+            d,
+            &format!("the machine type {t:?}"),
+            "a Compute Engine machine type such as e2-small",
+        ));
+    }
+    Ok(t)
+}
+
+/// The Ubuntu image family for the machine type (Arm for T2A / C4A / N4A).
+fn image(machine_type: &str) -> &'static str {
+    let family = machine_type.split('-').next().unwrap_or_default();
+    if matches!(family, "t2a" | "c4a" | "n4a") {
+        "ubuntu-os-cloud/ubuntu-2404-lts-arm64"
+    } else {
+        "ubuntu-os-cloud/ubuntu-2404-lts-amd64"
+    }
+}
+
+/// One `autodeploy-*` metadata entry: key and HCL expression.
+fn meta(key: String, value: String) -> Value {
+    json!({"key": key, "value": value})
+}
+
+/// Secret slots the service reads (Terraform labels), and the launcher's env entries.
+struct Wiring {
+    env: Vec<Value>,
+    metadata: Vec<Value>,
+    secrets: Vec<String>,
+}
+
+fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderError> {
+    let mut w = Wiring {
+        env: vec![],
+        metadata: vec![],
+        secrets: vec![],
+    };
+    let add_secret = |w: &mut Wiring, name: &str| -> String {
+        let ident = tf_ident(name);
+        let key = format!("autodeploy-secret-{}", ident.replace('_', "-"));
+        if !w.secrets.contains(&ident) {
+            w.secrets.push(ident.clone());
+            w.metadata.push(meta(
+                key.clone(),
+                format!("google_secret_manager_secret.{ident}.id"),
+            ));
+        }
+        key
+    };
+    w.metadata.push(meta(
+        "autodeploy-public-host".into(),
+        if scaled {
+            "google_compute_global_address.lb.address".into()
+        } else {
+            "google_compute_address.app.address".into()
+        },
+    ));
+    let mut db_used = false;
+    let mut cache_used = false;
+    for e in &s.env {
+        let name = &e.name;
+        if name.is_empty() || name.contains('=') || name.contains('\0') {
+            return Err(unsupported(
+                d,
+                &format!("the environment variable name {name:?}"),
+                "a process environment cannot hold a name that is empty or contains '=' or NUL",
+            ));
+        }
+        let entry = match &e.value {
+            EnvValue::Literal { value } => json!({"name": name, "from": "literal", "value": value}),
+            EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
+                let key = add_secret(&mut w, secret);
+                json!({"name": name, "from": "secret", "value": key})
+            }
+            EnvValue::Input { variable } => {
+                let ident = tf_ident(variable);
+                let key = format!("autodeploy-input-{}", ident.replace('_', "-"));
+                if !w.metadata.iter().any(|m| m["key"] == key.as_str()) {
+                    w.metadata.push(meta(key.clone(), format!("var.{ident}")));
+                }
+                json!({"name": name, "from": "metadata", "value": key})
+            }
+            EnvValue::Deployment { output } => match output {
+                DeploymentOutput::Port => {
+                    let port = s.port.unwrap_or_default().to_string();
+                    json!({"name": name, "from": "literal", "value": port})
+                }
+                DeploymentOutput::PublicUrl => json!({"name": name, "from": "public_url"}),
+                DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => {
+                    json!({"name": name, "from": "public_host"})
+                }
+            },
+            EnvValue::Database { output } => {
+                let Some(db) = &d.database else {
+                    return Err(unsupported(
+                        d,
+                        &format!("the environment variable {name} without a database plan"),
+                        "decide plans the database the app reads",
+                    ));
+                };
+                if db.service == autodeploy_core::DataService::External {
+                    // The user's own database: its connection string is the secret.
+                    if !matches!(output, autodeploy_core::DatabaseOutput::Url) {
+                        return Err(unsupported(
+                            d,
+                            &format!("the environment variable {name} from an external database"),
+                            "an external database is reached through its connection string only",
+                        ));
+                    }
+                    let key = add_secret(&mut w, &db.credentials.secret);
+                    w.env
+                        .push(json!({"name": name, "from": "secret", "value": key}));
+                    continue;
+                }
+                if !db_used {
+                    db_used = true;
+                    add_secret(&mut w, &db.credentials.secret);
+                    w.metadata.push(meta(
+                        "autodeploy-database-host".into(),
+                        "google_sql_database_instance.db.private_ip_address".into(),
+                    ));
+                    w.metadata.push(meta(
+                        "autodeploy-database-secret".into(),
+                        format!(
+                            "google_secret_manager_secret.{}.id",
+                            tf_ident(&db.credentials.secret)
+                        ),
+                    ));
+                }
+                json!({"name": name, "from": "database", "value": output})
+            }
+            EnvValue::Cache { output } => {
+                let Some(c) = &d.cache else {
+                    return Err(unsupported(
+                        d,
+                        &format!("the environment variable {name} without a cache plan"),
+                        "decide plans the cache the app reads",
+                    ));
+                };
+                if !cache_used {
+                    cache_used = true;
+                    add_secret(&mut w, super::data::CACHE_AUTH_SLOT);
+                    w.metadata.push(meta(
+                        "autodeploy-cache-host".into(),
+                        "google_redis_instance.cache.host".into(),
+                    ));
+                    w.metadata.push(meta(
+                        "autodeploy-cache-port".into(),
+                        "tostring(google_redis_instance.cache.port)".into(),
+                    ));
+                    w.metadata.push(meta(
+                        "autodeploy-cache-secret".into(),
+                        format!(
+                            "google_secret_manager_secret.{}.id",
+                            tf_ident(super::data::CACHE_AUTH_SLOT)
+                        ),
+                    ));
+                    if c.transit_encryption {
+                        w.metadata.push(meta(
+                            "autodeploy-cache-ca".into(),
+                            "google_redis_instance.cache.server_ca_certs[0].cert".into(),
+                        ));
+                    }
+                }
+                json!({"name": name, "from": "cache", "value": output})
+            }
+            EnvValue::ServiceUrl { .. } => {
+                return Err(unsupported(
+                    d,
+                    &format!("the environment variable {name} (another service's URL)"),
+                    "the vm strategy runs one service",
+                ))
+            }
+        };
+        w.env.push(entry);
+    }
+    // `terraform fmt` aligns the `=` of an object's lines: pad the quoted keys.
+    let width = w
+        .metadata
+        .iter()
+        .filter_map(|m| m["key"].as_str())
+        .map(|k| k.len() + 2)
+        .max()
+        .unwrap_or(0);
+    for m in &mut w.metadata {
+        let key = m["key"].as_str().unwrap_or_default().to_string();
+        m["key"] = format!("{:<width$}", format!("\"{key}\"")).into();
+    }
+    Ok(w)
+}
+
+/// The bundle's `cloud-init.yaml`.
+fn cloud_init(
+    d: &Decision,
+    s: &ServicePlan,
+    nginx: bool,
+    env: &[Value],
+) -> Result<BundleFile, RenderError> {
+    let family = s.runtime.family.as_str();
+    let version = s.runtime.version.as_str();
+    let version_ok = !version.is_empty()
+        && version.len() <= 16
+        && version.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if !matches!(
+        family,
+        "python" | "node" | "go" | "ruby" | "php" | "jvm" | "dotnet" | "rust" | "elixir"
+    ) {
+        return Err(unsupported(
+            d,
+            &format!("the {family} runtime on a VM"),
+            "static sites and Dockerfile-only services need another strategy (Cloud Run)",
+        ));
+    }
+    if !version_ok || (family == "node" && !version.chars().all(|c| c.is_ascii_digit())) {
+        return Err(unsupported(
+            d,
+            &format!("the {family} runtime version {version:?} on a VM"),
+            "a major version number (e.g. 20) is needed to fetch the runtime",
+        ));
+    }
+    let jdk = if version.split('.').next() == Some("17") {
+        "17"
+    } else {
+        "21"
+    };
+    let Some(start) = &s.start else {
+        return Err(unsupported(
+            d,
+            "a service without a start command",
+            "say how the app starts (a Procfile or a start script)",
+        ));
+    };
+    let Some(port) = s.port else {
+        return Err(unsupported(
+            d,
+            "a service without a port on a VM",
+            "the vm strategy serves web services; workers need another strategy",
+        ));
+    };
+    let rel = s.path.trim_start_matches("./");
+    if rel.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.contains('\0') {
+        return Err(unsupported(
+            d,
+            &format!("the service path {:?}", s.path),
+            "service folders must stay inside the repository",
+        ));
+    }
+    let workdir = if rel.is_empty() || rel == "." {
+        REPO_DIR.to_string()
+    } else {
+        format!("{REPO_DIR}/{rel}")
+    };
+    let certbot = nginx && d.tls.https && d.tls.domain.is_some();
+    let config = json!({
+        "repo": REPO_DIR,
+        "workdir": workdir,
+        "path_prefix": if family == "python" { "/opt/app/venv/bin:/usr/local/bin" } else { "/usr/local/bin" },
+        "install": s.install,
+        "build": s.build,
+        "release": s.release,
+        "start": start,
+        "port": port,
+        "health_path": s.health_check.as_ref().map_or("/", |h| h.path.as_str()),
+        "health_timeout": 900,
+        "https": d.tls.https && d.tls.domain.is_some(),
+        "domain": d.tls.domain,
+        "env": env,
+        "database": d.database.as_ref().map(|db| json!({
+            "scheme": super::data::scheme(db.engine),
+            "port": db.port,
+            "name": db.db_name,
+            "username": db.username,
+        })),
+        "cache": d.cache.as_ref().map(|c| json!({"tls": c.transit_encryption})),
+        "source_fixes": s.source_fixes,
+    });
+    let config_json = serde_json::to_string_pretty(&config).map_err(|e| {
+        unsupported(
+            d,
+            "the launcher configuration",
+            &format!("it does not serialise: {e}"),
+        )
+    })?;
+    let ctx = json!({
+        "name": d.name,
+        "family": family,
+        "version": version,
+        "jdk": jdk,
+        "nginx": nginx,
+        "certbot": certbot,
+        "port": port,
+        "config_json": config_json,
+        "clone_cmd": format!("git clone -- {} {REPO_DIR}", sh(&d.source.input)),
+        "checkout_cmd": d.source.commit.as_ref().map(|c| format!("git -C {REPO_DIR} checkout --detach {}", sh(c))),
+    });
+    let mut full = ctx.clone();
+    full["launch_py"] = render_template("gcp/vm/launch.py", &ctx)?.into();
+    full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();
+    full["unit"] = render_template("cloud-init/app.service", &ctx)?.into();
+    full["nginx_conf"] = render_template("cloud-init/nginx.conf", &ctx)?.into();
+    file("cloud-init.yaml", "gcp/vm/cloud-init.yaml", &full)
+}
+
+/// compute.tf, outputs.tf, cloud-init.yaml (and lb.tf, dns.tf) for the vm strategy.
+pub fn render(d: &Decision) -> Result<Part, RenderError> {
+    let s = service(d)?;
+    let scaled = s.hosting == Hosting::ComputeEngineMig;
+    if !scaled && d.tls.https && d.tls.domain.is_none() {
+        return Err(unsupported(
+            d,
+            "https on a single VM without a domain",
+            "a certificate needs a domain you own (\"https on app.example.com\"), or ask for several instances behind a load balancer",
+        ));
+    }
+    if scaled && d.tls.https && d.tls.domain.is_none() {
+        return Err(unsupported(
+            d,
+            "https on the load balancer without a domain",
+            "a Google-managed certificate needs a domain you own (\"https on app.example.com\")",
+        ));
+    }
+    let mtype = machine_type(d, s)?;
+    let w = wiring(d, s, scaled)?;
+    let port = s.port.unwrap_or_default();
+    let sc = s.scaling.as_ref();
+    let policy = sc.and_then(|x| x.autoscaling.as_ref());
+    let health = s.health_check.as_ref();
+    let health_path = d
+        .load_balancer
+        .as_ref()
+        .map(|lb| lb.health_check_path.clone())
+        .or_else(|| health.map(|h| h.path.clone()))
+        .unwrap_or_else(|| "/".into());
+    let ctx = json!({
+        "static": false,
+        "scaled": scaled,
+        "port": port,
+        "image": image(&mtype),
+        "metadata": w.metadata,
+        "secrets": w.secrets,
+        "service": hcl(&s.name),
+        "health": {
+            "path": hcl(&health_path),
+            "interval": health.map_or(30, |h| h.interval_seconds.max(1)),
+            "timeout": health.map_or(5, |h| h.timeout_seconds.max(1)),
+            "healthy": health.map_or(2, |h| h.healthy_threshold.max(1)),
+            "unhealthy": health.map_or(3, |h| h.unhealthy_threshold.max(1)),
+        },
+        // Boot installs the runtime and builds the app: give it time before autohealing.
+        "initial_delay": health.map_or(600, |h| h.grace_period_seconds.max(600)),
+        "cooldown": policy.map_or(300, |p| p.scale_out_cooldown_seconds.max(300)),
+        "https": d.tls.https && d.tls.domain.is_some(),
+        "domain": d.tls.domain.as_deref().map(hcl),
+    });
+    let mut vars = vec![
+        Var::new(
+            "machine_type",
+            "Compute Engine machine type of the app server(s).",
+            "string",
+            hcl(&mtype),
+        ),
+        Var::new(
+            "boot_disk_size",
+            "Boot disk size in GB.",
+            "number",
+            "20".into(),
+        ),
+    ];
+    if scaled {
+        let min = sc.map_or(2, |x| x.min.max(1));
+        let max = sc.map_or(2, |x| x.max.max(min));
+        let target = policy.map_or(60.0, |p| p.target).clamp(10.0, 90.0);
+        vars.push(Var::new(
+            "min_replicas",
+            "Fewest instances in the group.",
+            "number",
+            min.to_string(),
+        ));
+        vars.push(Var::new(
+            "max_replicas",
+            "Most instances in the group.",
+            "number",
+            max.to_string(),
+        ));
+        vars.push(Var::new(
+            "cpu_target",
+            "Average CPU utilisation (0-1) the autoscaler keeps the group at.",
+            "number",
+            format!("{:.2}", target / 100.0),
+        ));
+    }
+    let mut files = vec![
+        file("terraform/compute.tf", "gcp/vm/compute.tf", &ctx)?,
+        file("terraform/outputs.tf", "gcp/vm/outputs.tf", &ctx)?,
+        cloud_init(d, s, !scaled, &w.env)?,
+    ];
+    if scaled {
+        files.push(super::lb::render(d, &ctx)?);
+    }
+    let dns = super::dns::render(d)?;
+    files.extend(dns.files);
+    vars.extend(dns.vars);
+    let mut apis = vec!["compute.googleapis.com", "iam.googleapis.com"];
+    apis.extend(dns.apis);
+    Ok(Part { apis, files, vars })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn arm_machines_get_arm_images() {
+        assert!(super::image("t2a-standard-1").ends_with("arm64"));
+        assert!(super::image("e2-small").ends_with("amd64"));
+    }
+}

@@ -115,14 +115,22 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             "operators reach machines through SSM Session Manager instead",
         ));
     }
-    let lb = has_alb(d)
-        || net
-            .ingress
-            .iter()
-            .any(|r| r.to == Endpoint::LoadBalancer || r.from == Endpoint::LoadBalancer);
+    // On EKS the load balancer (and its security group, and the rule from it
+    // to the nodes) belongs to the AWS Load Balancer Controller, not to
+    // Terraform: a group here would sit unattached and open to the internet.
+    let eks = d.strategy == DeployStrategy::Kubernetes;
+    let lb = !eks
+        && (has_alb(d)
+            || net
+                .ingress
+                .iter()
+                .any(|r| r.to == Endpoint::LoadBalancer || r.from == Endpoint::LoadBalancer));
 
     let mut rules = Vec::new();
     for r in &net.ingress {
+        if eks && (r.to == Endpoint::LoadBalancer || r.from == Endpoint::LoadBalancer) {
+            continue;
+        }
         let protocol = r.protocol.to_ascii_lowercase();
         if protocol != "tcp" && protocol != "udp" {
             return Err(crate::unsupported(

@@ -19,4 +19,8 @@ trap 'scripts/services.sh stop' EXIT
 
 echo "== tests"
 export INSTA_UPDATE=no
+# The service's scale-out and browser tests run the real binary.
+cargo build --locked -q -p autodeploy
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+export AUTODEPLOY_BIN="$target_dir/debug/autodeploy"
 cargo nextest run --locked --workspace --no-fail-fast

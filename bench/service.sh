@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Service throughput/latency (issue #6), release build, on PostgreSQL:
+#   1. POST /v1/plan on a cached repository (analysis in the cache; parse +
+#      decide + render + JSON per request).   Target: >= 2,000 requests/s.
+#   2. GET /v1/deployments/{id} with 1,000,000 deployments in the table
+#      (rows inserted with generate_series).  Target: p99 <= 5 ms.
+# The load generator (crates/server/examples/load.rs) runs on the same
+# 2 cores as the server, so the figures include its own cost.
+#
+# Needs PostgreSQL: BENCH_DATABASE_URL (an admin URL; a database
+# adt_bench_<pid> is created and dropped), default
+# postgres://postgres:postgres@127.0.0.1:5432/postgres.
+# Knobs: CONCURRENCY (32), SECONDS_PER_RUN (10), ROWS (1000000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+admin=${BENCH_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
+conc=${CONCURRENCY:-32}
+secs=${SECONDS_PER_RUN:-10}
+rows=${ROWS:-1000000}
+command -v psql >/dev/null || { echo "psql missing" >&2; exit 1; }
+
+cargo build --release -q -p autodeploy
+cargo build --release -q -p autodeploy-server --example load
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target_dir/release/autodeploy"
+load="$target_dir/release/examples/load"
+
+db="adt_bench_$$"
+url="${admin%/*}/$db"
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+psql -q "$admin" -c "CREATE DATABASE $db" >/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" serve --workers 0 --allow-local-sources --listen "127.0.0.1:$port" \
+  --rate-limit 1000000000 --rate-burst 1000000000 \
+  --database-url "$url" --home "$work/home" --log-format json 2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 100); do
+  token=$(grep -o 'adt_[A-Za-z0-9]\{32\}' "$work/serve.log" | head -1 || true)
+  [ -n "$token" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$token" ] || { echo "server did not start:"; cat "$work/serve.log"; exit 1; }
+base="http://127.0.0.1:$port"
+
+fixture="$PWD/tests/fixtures/python_stdlib_http_server"
+body=$(printf '{"repo": "%s", "request": "deploy on AWS in eu-central-1 with 2 instances"}' "$fixture")
+# Warm the analysis cache once.
+curl -sf -X POST -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$body" "$base/v1/plan" >/dev/null
+
+echo "== POST /v1/plan, cached repository ($conc connections, ${secs}s)"
+"$load" --url "$base/v1/plan" --token "$token" --method POST --body "$body" \
+  --concurrency "$conc" --seconds "$secs"
+
+echo "== inserting $rows deployments"
+owner=$(psql -qtA "$url" -c "SELECT id FROM users WHERE name = 'admin'")
+t0=$(date +%s.%N)
+psql -q "$url" <<SQL
+INSERT INTO deployments (id, owner, name, source, request, cloud, status, outputs, options, created_at, updated_at)
+SELECT 'dep_' || lpad(to_hex(g), 16, '0'),
+       CASE WHEN g % 10 = 0 THEN '$owner' ELSE 'usr_other' || (g % 97) END,
+       'app-' || g, 'https://example.com/r' || (g % 1000) || '.git', 'deploy on aws',
+       (ARRAY['aws','gcp','azure','local'])[1 + g % 4],
+       (ARRAY['healthy','failed','destroyed','queued'])[1 + g % 4],
+       '{}', '{}',
+       1700000000000 + g, 1700000000000 + g
+FROM generate_series(1, $rows) AS g;
+ANALYZE deployments;
+SQL
+echo "   took $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
+# 2,000 random ids owned by the token's user.
+psql -qtA "$url" -c "SELECT id FROM deployments WHERE owner = '$owner' ORDER BY random() LIMIT 2000" \
+  | sed "s|^|$base/v1/deployments/|" > "$work/urls"
+
+echo "== GET /v1/deployments/{id}, $rows rows ($conc connections, ${secs}s)"
+"$load" --url-file "$work/urls" --token "$token" --concurrency "$conc" --seconds "$secs"
+echo "== same, 4 connections (latency without queueing on 2 cores)"
+"$load" --url-file "$work/urls" --token "$token" --concurrency 4 --seconds "$secs"

@@ -1,0 +1,193 @@
+//! `autodeploy serve`: the HTTP API, the web page, `/metrics`, and (unless
+//! `--workers 0`) in-process workers that execute queued jobs with the
+//! execute stage. `autodeploy worker` (worker.rs) runs workers alone.
+//!
+//! This file only wires flags to `autodeploy-server`; the service lives there.
+
+use crate::cmd::common::{
+    exec_config, open_store, redact_url, runtime, store_url, ExecArgs, StateArgs,
+};
+use anyhow::Context;
+use autodeploy_execute::ExecConfig;
+use autodeploy_server::tracing;
+use autodeploy_server::{api, AppState, JobRunner, Metrics, RateLimit, ServerConfig, WorkerConfig};
+use autodeploy_store::{Job, JobOutcome, Store};
+use clap::Args;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address of the API and web page.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Serve /metrics on this address instead of the API's.
+    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Workers executing jobs inside this process (0: API only).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Accept local folders, archives and file:// URLs as `repo` (only for a trusted, single-user machine).
+    #[arg(long = "allow-local-sources")]
+    pub allow_local_sources: bool,
+    /// Requests per second per token (sustained).
+    #[arg(long = "rate-limit", value_name = "N", default_value_t = 20.0)]
+    pub rate_limit: f64,
+    /// Requests a token may make at once after a quiet period.
+    #[arg(long = "rate-burst", value_name = "N", default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Largest request body in bytes.
+    #[arg(long = "body-limit", value_name = "BYTES", default_value_t = autodeploy_server::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Log format on stderr.
+    #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text")]
+    pub log_format: String,
+    #[command(flatten)]
+    pub worker: WorkerTuning,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// Worker timings shared by `serve` and `worker`.
+#[derive(Args, Clone, Debug)]
+pub struct WorkerTuning {
+    /// Seconds a claimed job's lease lasts (renewed by heartbeats).
+    #[arg(long = "lease", value_name = "SECONDS", default_value_t = 30)]
+    pub lease: u64,
+    /// Seconds between heartbeats.
+    #[arg(long = "heartbeat", value_name = "SECONDS", default_value_t = 10)]
+    pub heartbeat: u64,
+    /// Seconds a running job may take to finish after SIGTERM/ctrl-c.
+    #[arg(long = "shutdown-grace", value_name = "SECONDS", default_value_t = 20)]
+    pub shutdown_grace: u64,
+}
+
+impl WorkerTuning {
+    pub fn config(&self) -> WorkerConfig {
+        WorkerConfig {
+            lease: Duration::from_secs(self.lease.max(2)),
+            heartbeat: Duration::from_secs(self.heartbeat.clamp(1, self.lease.max(2) / 2 + 1)),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            ..WorkerConfig::default()
+        }
+    }
+}
+
+/// Runs jobs with the execute stage.
+pub struct ExecRunner(pub Arc<ExecConfig>);
+
+#[async_trait::async_trait]
+impl JobRunner for ExecRunner {
+    async fn run(&self, store: Arc<dyn Store>, job: Job, cancel: Arc<AtomicBool>) -> JobOutcome {
+        autodeploy_execute::run_job_cancellable(store, self.0.clone(), job, cancel).await
+    }
+}
+
+/// Service deployments keep Terraform state in PostgreSQL when the store is
+/// PostgreSQL, so any worker on any host can continue or destroy them.
+pub fn service_exec_config(state: &StateArgs, exec: &ExecArgs) -> (ExecConfig, String) {
+    let mut cfg = exec_config(state, Some(exec));
+    let url = store_url(state, &cfg);
+    if cfg.state_database_url.is_none()
+        && (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        cfg.state_database_url = Some(url.clone());
+    }
+    (cfg, url)
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    autodeploy_server::init_tracing(&args.log_format);
+    let (cfg, url) = service_exec_config(&args.state, &args.exec);
+    runtime()?.block_on(async move {
+        let store = open_store(&args.state, &cfg).await?;
+        tracing::info!(store = %redact_url(&url), backend = store.backend(), "store open");
+        first_admin_token(&*store).await?;
+        let metrics = Arc::new(Metrics::new());
+        let config = ServerConfig {
+            body_limit: args.body_limit,
+            rate_limit: RateLimit {
+                per_second: args.rate_limit,
+                burst: args.rate_burst,
+            },
+            allow_local_sources: args.allow_local_sources,
+            metrics_on_api: args.metrics_listen.is_none(),
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(store.clone(), metrics.clone(), config);
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let workers = autodeploy_server::worker::spawn_workers(
+            args.workers,
+            store.clone(),
+            Arc::new(ExecRunner(Arc::new(cfg))),
+            metrics.clone(),
+            args.worker.config(),
+            rx.clone(),
+        );
+        if let Some(addr) = args.metrics_listen {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on {addr} for metrics"))?;
+            let router = autodeploy_server::metrics_router(store.clone(), metrics.clone());
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let _ = autodeploy_server::serve_until(l, router, async move {
+                    let _ = rx.wait_for(|v| *v).await;
+                })
+                .await;
+            });
+            tracing::info!(%addr, "metrics listening");
+        }
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "could not listen on {}; is another server running there?",
+                    args.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, workers = args.workers, "autodeploy serve listening");
+        eprintln!("autodeploy serve: http://{addr}/ (API under /v1, docs at /openapi.json)");
+        let mut rx_api = rx.clone();
+        let server = tokio::spawn(autodeploy_server::serve_until(
+            listener,
+            api::router(state),
+            async move {
+                let _ = rx_api.wait_for(|v| *v).await;
+            },
+        ));
+        autodeploy_server::shutdown_signal().await;
+        tracing::info!(
+            "shutting down: no new jobs are claimed; running jobs get their grace period"
+        );
+        let _ = tx.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
+        let _ = server.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// On a store with no `admin` user: create it and print a token once.
+async fn first_admin_token(store: &dyn Store) -> anyhow::Result<()> {
+    if store.find_user("admin").await?.is_some() {
+        return Ok(());
+    }
+    let user = match store.create_user("admin").await {
+        Ok(u) => u,
+        // Another process created it at the same moment.
+        Err(autodeploy_store::StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let token = store.create_token(&user.id, "first-admin").await?;
+    eprintln!("Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n");
+    eprintln!("More tokens: autodeploy token create --user NAME");
+    Ok(())
+}

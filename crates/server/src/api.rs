@@ -1,0 +1,553 @@
+//! The HTTP API: routes, handlers and the middleware around them.
+//!
+//! ```text
+//! POST /v1/deployments              {repo, request, options} → 202 + deployment (Idempotency-Key honoured)
+//! GET  /v1/deployments              ?status=&cloud=&limit=&cursor=
+//! GET  /v1/deployments/{id}
+//! GET  /v1/deployments/{id}/logs    Server-Sent Events until the deployment is final
+//! POST /v1/deployments/{id}/destroy
+//! POST /v1/analyze | /v1/parse | /v1/plan   synchronous previews
+//! GET  /healthz  /readyz  /metrics  /openapi.json  /
+//! ```
+//!
+//! Handlers stay short: the store does the persistence, `preview` runs the
+//! stages on the blocking pool, workers execute jobs. Every failure is an
+//! [`ApiError`] (JSON with a stable `code`).
+//!
+//! Deliberately not here: pipeline logic, SQL, job execution.
+
+use crate::preview::{check_request_text, RequestOptions};
+use crate::{auth, web, ApiError, AppState, Metrics};
+use autodeploy_core::DeploymentStatus;
+use autodeploy_store::{DeploymentPatch, JobKind, ListFilter, NewDeployment, Store, User};
+use axum::extract::{FromRequest, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::json;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+/// JSON body extractor whose rejections are [`ApiError`]s.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    crate::error::BODY_LIMIT.store(
+        state.config.body_limit,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let v1 = Router::new()
+        .route(
+            "/v1/deployments",
+            post(create_deployment).get(list_deployments),
+        )
+        .route("/v1/deployments/{id}", get(get_deployment))
+        .route("/v1/deployments/{id}/logs", get(deployment_logs))
+        .route("/v1/deployments/{id}/destroy", post(destroy_deployment))
+        .route("/v1/analyze", post(analyze))
+        .route("/v1/parse", post(parse))
+        .route("/v1/plan", post(plan))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ));
+    let mut open = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi))
+        .route("/", get(web::index))
+        .route("/assets/{file}", get(web::asset));
+    if state.config.metrics_on_api {
+        open = open.route("/metrics", get(metrics));
+    }
+    open.merge(v1)
+        .route_layer(middleware::from_fn_with_state(state.clone(), observe_http))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.body_limit,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("this path")
+}
+
+/// Middleware: `http_request_duration_seconds{route,method,status}` by route template.
+async fn observe_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    state.metrics.http_request_duration.observe(
+        &[&route, &method, resp.status().as_str()],
+        started.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(5), state.store.queue_size()).await {
+        Ok(Ok(_)) => {
+            axum::Json(json!({"status": "ready", "store": state.store.backend()})).into_response()
+        }
+        Ok(Err(e)) => ApiError::Store(e.to_string()).into_response(),
+        Err(_) => ApiError::Store("the store did not answer within 5 s".into()).into_response(),
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        web::OPENAPI_JSON,
+    )
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    metrics_text(&*state.store, &state.metrics).await
+}
+
+/// The `/metrics` response: process metrics plus store-wide gauges.
+pub async fn metrics_text(store: &dyn Store, metrics: &Metrics) -> Response {
+    let fleet = match crate::fleet_gauges(store).await {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(error = %e, "store gauges unavailable for /metrics");
+            None
+        }
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.encode(fleet.as_ref()),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeployment {
+    /// Git URL (or local path when the server allows it).
+    pub repo: String,
+    /// The English sentence.
+    pub request: String,
+    #[serde(default)]
+    pub options: RequestOptions,
+}
+
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+async fn create_deployment(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreateDeployment>,
+) -> Result<Response, ApiError> {
+    state.previews.check_source(&body.repo)?;
+    check_request_text(&body.request)?;
+    body.options.validate()?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_idempotency_key",
+                        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+                    )
+                })?;
+            Some(k.to_string())
+        }
+    };
+    // The cloud is known up front when the options or the sentence name it
+    // (the rule-based parser is sub-millisecond); list filters use it.
+    let cloud = body
+        .options
+        .cloud()
+        .or_else(|| autodeploy_parse::parse(&body.request).cloud);
+    let name = body
+        .options
+        .name
+        .clone()
+        .or_else(|| name_from_repo(&body.repo))
+        .map(|n| autodeploy_decide::slug(&n))
+        .unwrap_or_else(|| "app".into());
+    let options = serde_json::to_value(&body.options)
+        .map_err(|e| ApiError::Internal(format!("options not serialisable: {e}")))?;
+    let new = NewDeployment {
+        owner: user.id.clone(),
+        name,
+        source: autodeploy_source::redact_input(body.repo.trim()),
+        request: body.request.clone(),
+        cloud: cloud.map(|c| c.as_str().to_string()),
+        options,
+        idempotency_key,
+    };
+    let (dep, created) = state
+        .store
+        .create_deployment(new, Some(JobKind::Deploy))
+        .await?;
+    if created {
+        tracing::info!(deployment = %dep.id, user = %user.name, "deployment queued");
+    }
+    let status = if created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    let location = HeaderValue::from_str(&format!("/v1/deployments/{}", dep.id))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((status, [(header::LOCATION, location)], axum::Json(dep)).into_response())
+}
+
+/// The last path segment of a repo (without `.git`, `#ref`, archive suffixes).
+fn name_from_repo(repo: &str) -> Option<String> {
+    let base = repo
+        .trim()
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let last = base.rsplit(['/', ':', '\\']).next()?;
+    let last = last
+        .trim_end_matches(".git")
+        .trim_end_matches(".zip")
+        .trim_end_matches(".tar.gz")
+        .trim_end_matches(".tgz");
+    (!last.is_empty()).then(|| last.to_string())
+}
+
+async fn get_deployment(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let dep = owned(&state, &id, &user).await?;
+    Ok(axum::Json(dep).into_response())
+}
+
+async fn owned(
+    state: &AppState,
+    id: &str,
+    user: &User,
+) -> Result<autodeploy_store::Deployment, ApiError> {
+    if id.len() > 64 {
+        return Err(ApiError::not_found(format!("deployment {id:.64}…")));
+    }
+    state
+        .store
+        .get_deployment_owned(id, &user.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("deployment {id}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub cloud: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+async fn list_deployments(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(DeploymentStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_status",
+                format!(
+                    "status {s:?} is not one of {}",
+                    DeploymentStatus::ALL.map(|s| s.as_str()).join(", ")
+                ),
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let filter = ListFilter {
+        owner: Some(user.id.clone()),
+        status,
+        cloud: q.cloud.filter(|c| !c.is_empty()),
+        limit,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let page = state
+        .store
+        .list_deployments(&filter)
+        .await
+        .map_err(|e| match e {
+            autodeploy_store::StoreError::Invalid(m) => ApiError::bad_request("invalid_cursor", m),
+            other => other.into(),
+        })?;
+    Ok(axum::Json(page).into_response())
+}
+
+async fn destroy_deployment(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let dep = owned(&state, &id, &user).await?;
+    match dep.status {
+        DeploymentStatus::Destroyed | DeploymentStatus::Cancelled => {
+            return Err(ApiError::Conflict {
+                code: "already_gone",
+                message: format!(
+                    "deployment {id} is {}: there is nothing left to destroy",
+                    dep.status.as_str()
+                ),
+            })
+        }
+        DeploymentStatus::Destroying => {
+            return Err(ApiError::Conflict {
+                code: "already_destroying",
+                message: format!("deployment {id} is already being destroyed; follow its logs"),
+            })
+        }
+        _ => {}
+    }
+    state.store.cancel_jobs(&id).await?;
+    // Never started: nothing exists, so cancelling is the whole job.
+    if dep.status == DeploymentStatus::Queued {
+        let jobs = state.store.jobs_for(&id).await?;
+        let started = jobs.iter().any(|j| j.claimed_at.is_some());
+        if !started {
+            let dep = state
+                .store
+                .update_deployment(
+                    &id,
+                    DeploymentPatch {
+                        status: Some(DeploymentStatus::Cancelled),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            return Ok((StatusCode::ACCEPTED, axum::Json(dep)).into_response());
+        }
+    }
+    let dep = state
+        .store
+        .update_deployment(
+            &id,
+            DeploymentPatch {
+                status: Some(DeploymentStatus::Destroying),
+                ..Default::default()
+            },
+        )
+        .await?;
+    state.store.enqueue(&id, JobKind::Destroy).await?;
+    tracing::info!(deployment = %id, user = %user.name, "destroy queued");
+    Ok((StatusCode::ACCEPTED, axum::Json(dep)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogsQuery {
+    /// Only lines after this sequence number (also read from `Last-Event-ID`).
+    pub after: Option<i64>,
+}
+
+/// Server-Sent Events: `log` events (id = seq, data = the line as JSON) until
+/// the deployment is final and every line was sent, then one `end` event
+/// (data = the deployment's status).
+async fn deployment_logs(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<LogsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Query(q) = q?;
+    owned(&state, &id, &user).await?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(q.after)
+        .unwrap_or(0);
+    struct Follow {
+        state: AppState,
+        id: String,
+        after: i64,
+        done: bool,
+        pending: std::collections::VecDeque<Event>,
+    }
+    let follow = Follow {
+        state,
+        id,
+        after,
+        done: false,
+        pending: Default::default(),
+    };
+    let s = stream::unfold(follow, |mut f| async move {
+        loop {
+            if let Some(ev) = f.pending.pop_front() {
+                return Some((Ok(ev), f));
+            }
+            if f.done {
+                return None;
+            }
+            // Status first, then lines: a final status read before the last
+            // lines guarantees those lines are already stored.
+            let status = match f.state.store.get_deployment(&f.id).await {
+                Ok(Some(d)) => Some(d.status),
+                Ok(None) => {
+                    f.pending.push_back(
+                        Event::default()
+                            .event("end")
+                            .data(json!({"status": "deleted"}).to_string()),
+                    );
+                    f.done = true;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(deployment = %f.id, error = %e, "log stream: store failed");
+                    None
+                }
+            };
+            let lines = match f.state.store.read_logs(&f.id, f.after, 500).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(deployment = %f.id, error = %e, "log stream: reading logs failed");
+                    Vec::new()
+                }
+            };
+            let got = lines.len();
+            for l in lines {
+                f.after = l.seq;
+                let data = serde_json::to_string(&l).unwrap_or_else(|_| "{}".into());
+                f.pending.push_back(
+                    Event::default()
+                        .event("log")
+                        .id(l.seq.to_string())
+                        .data(data),
+                );
+            }
+            if got == 0 {
+                match status {
+                    Some(s) if s.is_final() => {
+                        f.pending.push_back(
+                            Event::default()
+                                .event("end")
+                                .data(json!({"status": s.as_str()}).to_string()),
+                        );
+                        f.done = true;
+                    }
+                    _ => tokio::time::sleep(f.state.config.log_poll).await,
+                }
+            }
+        }
+    });
+    Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeBody {
+    pub repo: String,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+async fn analyze(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AnalyzeBody>,
+) -> Result<Response, ApiError> {
+    let a = state
+        .previews
+        .analysis(&body.repo, body.git_ref.as_deref())
+        .await?;
+    Ok(axum::Json(&*a).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParseBody {
+    pub request: String,
+}
+
+async fn parse(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ParseBody>,
+) -> Result<Response, ApiError> {
+    let out = state.previews.parse(&body.request)?;
+    Ok(axum::Json(json!({
+        "intent": out.intent,
+        "summary": autodeploy_parse::summarize(&out.intent),
+        "notes": out.notes,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBody {
+    pub repo: String,
+    pub request: String,
+    #[serde(default)]
+    pub options: RequestOptions,
+}
+
+async fn plan(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PlanBody>,
+) -> Result<Response, ApiError> {
+    let p = state
+        .previews
+        .plan(&body.repo, &body.request, &body.options)
+        .await?;
+    Ok(axum::Json(p).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_repos() {
+        assert_eq!(
+            name_from_repo("https://github.com/o/flask-app.git#main").as_deref(),
+            Some("flask-app")
+        );
+        assert_eq!(name_from_repo("git@github.com:o/r").as_deref(), Some("r"));
+        assert_eq!(name_from_repo("/srv/apps/site/").as_deref(), Some("site"));
+        assert_eq!(name_from_repo("").as_deref(), None);
+    }
+}

@@ -1,0 +1,192 @@
+//! autodeploy's service: the HTTP API (`autodeploy serve`), the workers that
+//! execute queued jobs (in-process, or alone with `autodeploy worker`), the
+//! Prometheus metrics and the embedded web page.
+//!
+//! The service is a thin layer: deployments, jobs and logs live in the store
+//! (`autodeploy-store`, SQLite or PostgreSQL); previews call the same stage
+//! functions as the CLI (`preview`); jobs are executed by whatever
+//! [`worker::JobRunner`] the binary plugs in (the execute stage in production,
+//! a test runner in tests).
+//!
+//! Deliberately not here: pipeline logic, executing deployments, SQL, and
+//! command-line parsing (the `autodeploy` binary owns its flags).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod observe;
+pub mod preview;
+pub mod rate_limit;
+pub mod web;
+pub mod worker;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use rate_limit::{RateLimit, RateLimiter};
+/// Re-exported so the binary logs through the same `tracing` as the service.
+pub use tracing;
+pub use worker::{JobRunner, WorkerConfig};
+
+use autodeploy_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest JSON request body accepted by default (64 KiB).
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// How the API behaves. `Default` is what `autodeploy serve` uses without flags.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest request body, bytes.
+    pub body_limit: usize,
+    /// Per-token request budget.
+    pub rate_limit: RateLimit,
+    /// Accept local folders and archive files on this machine as `repo`
+    /// (off by default: an API caller must not make the server read its disk).
+    pub allow_local_sources: bool,
+    /// Serve `/metrics` on the API listener too (false when a separate
+    /// `--metrics-listen` is used).
+    pub metrics_on_api: bool,
+    /// Analyses kept in memory.
+    pub analysis_cache_entries: usize,
+    /// How long a resolved `URL#ref → commit` is trusted.
+    pub commit_ttl: Duration,
+    /// How long an authenticated token is trusted without asking the store
+    /// again (revocation takes effect within this time).
+    pub auth_ttl: Duration,
+    /// How often an SSE log stream polls the store for new lines.
+    pub log_poll: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            body_limit: DEFAULT_BODY_LIMIT,
+            rate_limit: RateLimit::default(),
+            allow_local_sources: false,
+            metrics_on_api: true,
+            analysis_cache_entries: 512,
+            commit_ttl: Duration::from_secs(5),
+            auth_ttl: Duration::from_secs(5),
+            log_poll: Duration::from_millis(300),
+        }
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<ServerConfig>,
+    pub limiter: Arc<RateLimiter>,
+    pub auth: Arc<auth::AuthCache>,
+    pub previews: Arc<preview::Previews>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, config: ServerConfig) -> Self {
+        AppState {
+            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            auth: Arc::new(auth::AuthCache::new(config.auth_ttl)),
+            previews: Arc::new(preview::Previews::new(
+                store.clone(),
+                metrics.clone(),
+                config.analysis_cache_entries,
+                config.commit_ttl,
+                config.allow_local_sources,
+            )),
+            store,
+            metrics,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Store-wide gauges for `/metrics`.
+pub async fn fleet_gauges(store: &dyn Store) -> Result<metrics::FleetGauges, ApiError> {
+    let counts = store.status_counts().await?;
+    let queue_size = store.queue_size().await?;
+    Ok(metrics::FleetGauges {
+        deployments: counts
+            .into_iter()
+            .map(|c| {
+                (
+                    c.status.as_str().to_string(),
+                    c.cloud.unwrap_or_else(|| "unknown".into()),
+                    c.count,
+                )
+            })
+            .collect(),
+        queue_size,
+    })
+}
+
+/// A router serving only `/metrics` (for `--metrics-listen`, and for worker-only processes).
+pub fn metrics_router(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new().route(
+        "/metrics",
+        get(move || {
+            let store = store.clone();
+            let metrics = metrics.clone();
+            async move { api::metrics_text(&*store, &metrics).await }
+        }),
+    )
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves, then let open
+/// requests finish.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Set up `tracing` output: human-readable (`text`) or one JSON object per
+/// line (`json`); level from `RUST_LOG` (default `info`). Safe to call twice.
+pub fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,170 @@
+//! A [`Store`] wrapper handed to a job runner so the worker can time the
+//! job's phases without the runner knowing about metrics.
+//!
+//! Every call is passed through unchanged. `update_deployment` calls that
+//! change the phase (or end the job with a final status) close the previous
+//! phase: Terraform phases (`terraform_init`, `terraform_plan`,
+//! `terraform_apply`, `destroy`) go to `terraform_duration_seconds{phase}`,
+//! `analyze` to `analysis_duration_seconds{origin="job"}`. Durations are
+//! measured on this worker's clock between the two store writes, so they are
+//! what the runner reported, not guesses.
+//!
+//! Deliberately not here: any change to what is stored.
+
+use crate::metrics::Metrics;
+use autodeploy_core::Phase;
+use autodeploy_store::{
+    Deployment, DeploymentPatch, Job, JobKind, JobOutcome, ListFilter, LogLine, NewDeployment,
+    NewLogLine, Page, Result, StatusCount, Store, User,
+};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Wraps the store for one job.
+pub struct ObservedStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    current: Mutex<Option<(Phase, Instant)>>,
+}
+
+impl ObservedStore {
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        ObservedStore {
+            inner,
+            metrics,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Close the running phase (at the end of the job).
+    pub fn close(&self) {
+        self.switch(None);
+    }
+
+    fn switch(&self, next: Option<Phase>) {
+        let mut cur = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((p, _)) = *cur {
+            if Some(p) == next {
+                return;
+            }
+        }
+        if let Some((p, started)) = cur.take() {
+            let secs = started.elapsed().as_secs_f64();
+            match p {
+                Phase::TerraformInit
+                | Phase::TerraformPlan
+                | Phase::TerraformApply
+                | Phase::Destroy => self.metrics.terraform_duration.observe(&[p.as_str()], secs),
+                Phase::Analyze => self.metrics.analysis_duration.observe(&["job"], secs),
+                _ => {}
+            }
+        }
+        *cur = next.map(|p| (p, Instant::now()));
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for ObservedStore {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn create_deployment(
+        &self,
+        new: NewDeployment,
+        job: Option<JobKind>,
+    ) -> Result<(Deployment, bool)> {
+        self.inner.create_deployment(new, job).await
+    }
+    async fn get_deployment(&self, id: &str) -> Result<Option<Deployment>> {
+        self.inner.get_deployment(id).await
+    }
+    async fn get_deployment_owned(&self, id: &str, owner: &str) -> Result<Option<Deployment>> {
+        self.inner.get_deployment_owned(id, owner).await
+    }
+    async fn list_deployments(&self, filter: &ListFilter) -> Result<Page> {
+        self.inner.list_deployments(filter).await
+    }
+    async fn update_deployment(&self, id: &str, patch: DeploymentPatch) -> Result<Deployment> {
+        let phase = patch.phase;
+        let ends = patch.status.is_some_and(|s| s.is_final());
+        let out = self.inner.update_deployment(id, patch).await;
+        if out.is_ok() {
+            match phase {
+                Some(p) => self.switch(p),
+                None if ends => self.switch(None),
+                None => {}
+            }
+        }
+        out
+    }
+    async fn delete_deployment(&self, id: &str) -> Result<()> {
+        self.inner.delete_deployment(id).await
+    }
+    async fn append_logs(&self, deployment_id: &str, lines: &[NewLogLine]) -> Result<()> {
+        self.inner.append_logs(deployment_id, lines).await
+    }
+    async fn read_logs(
+        &self,
+        deployment_id: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        self.inner.read_logs(deployment_id, after_seq, limit).await
+    }
+    async fn enqueue(&self, deployment_id: &str, kind: JobKind) -> Result<Job> {
+        self.inner.enqueue(deployment_id, kind).await
+    }
+    async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>> {
+        self.inner.claim(worker, lease).await
+    }
+    async fn heartbeat(&self, job_id: i64, worker: &str, lease: Duration) -> Result<bool> {
+        self.inner.heartbeat(job_id, worker, lease).await
+    }
+    async fn finish(&self, job_id: i64, worker: &str, outcome: JobOutcome) -> Result<bool> {
+        self.inner.finish(job_id, worker, outcome).await
+    }
+    async fn cancel_jobs(&self, deployment_id: &str) -> Result<u64> {
+        self.inner.cancel_jobs(deployment_id).await
+    }
+    async fn get_job(&self, job_id: i64) -> Result<Option<Job>> {
+        self.inner.get_job(job_id).await
+    }
+    async fn jobs_for(&self, deployment_id: &str) -> Result<Vec<Job>> {
+        self.inner.jobs_for(deployment_id).await
+    }
+    async fn queue_size(&self) -> Result<u64> {
+        self.inner.queue_size().await
+    }
+    async fn wait_for_work(&self, timeout: Duration) {
+        self.inner.wait_for_work(timeout).await
+    }
+    async fn status_counts(&self) -> Result<Vec<StatusCount>> {
+        self.inner.status_counts().await
+    }
+    async fn create_user(&self, name: &str) -> Result<User> {
+        self.inner.create_user(name).await
+    }
+    async fn find_user(&self, name: &str) -> Result<Option<User>> {
+        self.inner.find_user(name).await
+    }
+    async fn create_token(&self, user_id: &str, label: &str) -> Result<String> {
+        self.inner.create_token(user_id, label).await
+    }
+    async fn authenticate(&self, token: &str) -> Result<Option<User>> {
+        self.inner.authenticate(token).await
+    }
+    async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64> {
+        self.inner
+            .revoke_token(token_prefix_or_label, user_id)
+            .await
+    }
+    async fn cached_analysis(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        self.inner.cached_analysis(key).await
+    }
+    async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()> {
+        self.inner.put_cached_analysis(key, value).await
+    }
+}

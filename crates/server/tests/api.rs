@@ -1,0 +1,714 @@
+//! The HTTP API against a real server on an ephemeral port, over SQLite and
+//! (when AUTODEPLOY_TEST_DATABASE_URL is set) PostgreSQL.
+
+mod common;
+
+use autodeploy_server::{RateLimit, ServerConfig};
+use common::{Backend, ScriptRunner, TestServer};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn cfg() -> ServerConfig {
+    ServerConfig {
+        allow_local_sources: true,
+        rate_limit: RateLimit {
+            per_second: 1000.0,
+            burst: 1000,
+        },
+        log_poll: Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
+async fn create(s: &TestServer, token: &str, body: Value) -> reqwest::Response {
+    s.client
+        .post(s.url("/v1/deployments"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn app() -> Value {
+    json!({"repo": common::fixture("python_stdlib_http_server"), "request": "run it locally", "options": {"target": "local"}})
+}
+
+async fn error_code(r: reqwest::Response) -> String {
+    let v: Value = r.json().await.unwrap();
+    v["error"]["code"].as_str().unwrap_or_default().to_string()
+}
+
+both_backends!(auth_401_and_other_users_get_404, |b: Backend| async move {
+    let s = TestServer::start(b, cfg(), 0, None).await;
+    // no token
+    let r = s.client.get(s.url("/v1/deployments")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(error_code(r).await, "unauthorized");
+    // unknown token
+    let r = s
+        .client
+        .get(s.url("/v1/deployments"))
+        .bearer_auth("adt_notatoken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let alice = s.user_token("alice").await;
+    let bob = s.user_token("bob").await;
+    let r = create(&s, &alice, app()).await;
+    assert_eq!(r.status(), 202);
+    assert!(r.headers().get("location").is_some());
+    let dep: Value = r.json().await.unwrap();
+    let id = dep["id"].as_str().unwrap().to_string();
+    assert_eq!(dep["status"], "queued");
+    assert_eq!(dep["cloud"], "local");
+    assert_eq!(dep["name"], "python-stdlib-http-server");
+
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/deployments/{id}")))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for path in [
+        format!("/v1/deployments/{id}"),
+        format!("/v1/deployments/{id}/logs"),
+    ] {
+        let r = s
+            .client
+            .get(s.url(&path))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(error_code(r).await, "not_found");
+    }
+    let r = s
+        .client
+        .post(s.url(&format!("/v1/deployments/{id}/destroy")))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // bob's list is empty, alice's has one
+    let l: Value = s
+        .client
+        .get(s.url("/v1/deployments"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(l["items"].as_array().unwrap().len(), 0);
+    // a revoked token stops working (after the auth cache TTL)
+    s.stop().await;
+});
+
+both_backends!(
+    rate_limit_answers_429_with_retry_after,
+    |b: Backend| async move {
+        let mut c = cfg();
+        c.rate_limit = RateLimit {
+            per_second: 0.5,
+            burst: 3,
+        };
+        let s = TestServer::start(b, c, 0, None).await;
+        let t = s.user_token("alice").await;
+        let other = s.user_token("bob").await;
+        for _ in 0..3 {
+            let r = s
+                .client
+                .get(s.url("/v1/deployments"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let r = s
+            .client
+            .get(s.url("/v1/deployments"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 429);
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry), "retry-after {retry}");
+        assert_eq!(error_code(r).await, "rate_limited");
+        // another token is not affected
+        let r = s
+            .client
+            .get(s.url("/v1/deployments"))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        s.stop().await;
+    }
+);
+
+both_backends!(body_limit_413_and_bad_json_400, |b: Backend| async move {
+    let s = TestServer::start(b, cfg(), 0, None).await;
+    let t = s.user_token("alice").await;
+    let big = json!({"repo": "https://example.com/r.git", "request": "x".repeat(70 * 1024)});
+    let r = create(&s, &t, big).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(error_code(r).await, "payload_too_large");
+    let r = s
+        .client
+        .post(s.url("/v1/deployments"))
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "invalid_json");
+    let r = create(
+        &s,
+        &t,
+        json!({"repo": "https://example.com/r.git", "request": ""}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "invalid_request_text");
+    let r = create(&s, &t, json!({"repo": "https://example.com/r.git", "request": "aws", "options": {"target": "mars"}})).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "invalid_option");
+    s.stop().await;
+});
+
+both_backends!(local_sources_need_the_flag, |b: Backend| async move {
+    let mut c = cfg();
+    c.allow_local_sources = false;
+    let s = TestServer::start(b, c, 0, None).await;
+    let t = s.user_token("alice").await;
+    for repo in ["/etc", "file:///srv/repo", "./x.zip"] {
+        let r = create(&s, &t, json!({"repo": repo, "request": "deploy"})).await;
+        assert_eq!(r.status(), 400, "{repo}");
+        assert_eq!(error_code(r).await, "local_source_forbidden");
+    }
+    let r = s
+        .client
+        .post(s.url("/v1/analyze"))
+        .bearer_auth(&t)
+        .json(&json!({"repo": "/etc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = create(
+        &s,
+        &t,
+        json!({"repo": "https://github.com/o/r.git", "request": "deploy on aws"}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["cloud"], "aws");
+    s.stop().await;
+});
+
+both_backends!(
+    idempotency_key_returns_the_same_deployment,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let t = s.user_token("alice").await;
+        let bob = s.user_token("bob").await;
+        let send = |tok: String| {
+            let s = &s;
+            async move {
+                s.client
+                    .post(s.url("/v1/deployments"))
+                    .bearer_auth(tok)
+                    .header("Idempotency-Key", "order-42")
+                    .json(&app())
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let r1 = send(t.clone()).await;
+        assert_eq!(r1.status(), 202);
+        let d1: Value = r1.json().await.unwrap();
+        let r2 = send(t.clone()).await;
+        assert_eq!(r2.status(), 200);
+        let d2: Value = r2.json().await.unwrap();
+        assert_eq!(d1["id"], d2["id"]);
+        let jobs = s.store.jobs_for(d1["id"].as_str().unwrap()).await.unwrap();
+        assert_eq!(jobs.len(), 1, "a repeated key must not enqueue again");
+        // the key is per user
+        let r3 = send(bob).await;
+        assert_eq!(r3.status(), 202);
+        let d3: Value = r3.json().await.unwrap();
+        assert_ne!(d3["id"], d1["id"]);
+        s.stop().await;
+    }
+);
+
+both_backends!(list_pagination_and_filters, |b: Backend| async move {
+    let s = TestServer::start(b, cfg(), 0, None).await;
+    let t = s.user_token("alice").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let body = if i % 2 == 0 {
+            app()
+        } else {
+            json!({"repo": "https://github.com/o/r.git", "request": "deploy on gcp"})
+        };
+        let d: Value = create(&s, &t, body).await.json().await.unwrap();
+        ids.push(d["id"].as_str().unwrap().to_string());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut url = s.url("/v1/deployments?limit=3");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let p: Value = s
+            .client
+            .get(url)
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pages += 1;
+        for it in p["items"].as_array().unwrap() {
+            seen.push(it["id"].as_str().unwrap().to_string());
+        }
+        match p["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 10);
+    }
+    assert_eq!(pages, 3);
+    // every deployment exactly once, newest first (ties in the same
+    // millisecond are ordered by id)
+    let mut a = seen.clone();
+    a.sort();
+    a.dedup();
+    let mut b2 = ids.clone();
+    b2.sort();
+    assert_eq!(a, b2);
+    let mut created = Vec::new();
+    for id in &seen {
+        created.push(
+            s.store
+                .get_deployment(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .created_at,
+        );
+    }
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    let p: Value = s
+        .client
+        .get(s.url("/v1/deployments?cloud=gcp&status=queued"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["items"].as_array().unwrap().len(), 3);
+    for (q, code) in [
+        ("status=sleeping", "invalid_status"),
+        ("limit=0", "invalid_limit"),
+        ("limit=501", "invalid_limit"),
+        ("cursor=zz", "invalid_cursor"),
+    ] {
+        let r = s
+            .client
+            .get(s.url(&format!("/v1/deployments?{q}")))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{q}");
+        assert_eq!(error_code(r).await, code, "{q}");
+    }
+    s.stop().await;
+});
+
+/// Read an SSE body into (event, id, data) triples until the stream ends.
+async fn read_sse(r: reqwest::Response) -> Vec<(String, Option<String>, String)> {
+    use futures_util::StreamExt;
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut body = r.bytes_stream();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(30), body.next())
+        .await
+        .expect("SSE stalled")
+    {
+        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some(pos) = buf.find("\n\n") {
+            let block: String = buf.drain(..pos + 2).collect();
+            let (mut ev, mut id, mut data) = (String::from("message"), None, String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    ev = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = Some(v.trim().to_string());
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if !data.is_empty() {
+                out.push((ev, id, data));
+            }
+        }
+    }
+    out
+}
+
+both_backends!(sse_follows_logs_until_final, |b: Backend| async move {
+    let runner = Arc::new(ScriptRunner {
+        step_delay: Duration::from_millis(40),
+        steps: 3,
+        ..Default::default()
+    });
+    let s = TestServer::start(b, cfg(), 1, Some(runner.clone())).await;
+    let t = s.user_token("alice").await;
+    let d: Value = create(&s, &t, app()).await.json().await.unwrap();
+    let id = d["id"].as_str().unwrap().to_string();
+    // Follow from the start, while the job runs.
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/deployments/{id}/logs")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let events = read_sse(r).await;
+    let logs: Vec<_> = events.iter().filter(|e| e.0 == "log").collect();
+    assert_eq!(logs.len(), 9, "{events:?}");
+    let seqs: Vec<i64> = logs
+        .iter()
+        .map(|e| e.1.as_ref().unwrap().parse().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let first: Value = serde_json::from_str(&logs[0].2).unwrap();
+    assert_eq!(first["line"], "phase 0 step 0");
+    assert_eq!(first["phase"], "analyze");
+    let last = events.last().unwrap();
+    assert_eq!(last.0, "end");
+    assert_eq!(
+        serde_json::from_str::<Value>(&last.2).unwrap()["status"],
+        "healthy"
+    );
+    // Resume with Last-Event-ID: only the lines after it.
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/deployments/{id}/logs")))
+        .bearer_auth(&t)
+        .header("Last-Event-ID", seqs[6].to_string())
+        .send()
+        .await
+        .unwrap();
+    let again = read_sse(r).await;
+    assert_eq!(again.iter().filter(|e| e.0 == "log").count(), 2);
+    assert_eq!(runner.runs.lock().unwrap().len(), 1);
+    s.stop().await;
+});
+
+both_backends!(
+    destroy_cancels_or_queues_a_destroy_job,
+    |b: Backend| async move {
+        // no workers: the deploy job stays queued, so destroy just cancels
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let t = s.user_token("alice").await;
+        let d: Value = create(&s, &t, app()).await.json().await.unwrap();
+        let id = d["id"].as_str().unwrap().to_string();
+        let r = s
+            .client
+            .post(s.url(&format!("/v1/deployments/{id}/destroy")))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let d: Value = r.json().await.unwrap();
+        assert_eq!(d["status"], "cancelled");
+        assert_eq!(s.store.queue_size().await.unwrap(), 0);
+        let r = s
+            .client
+            .post(s.url(&format!("/v1/deployments/{id}/destroy")))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        assert_eq!(error_code(r).await, "already_gone");
+        s.stop().await;
+
+        // with a worker: deploy → healthy → destroy → destroyed
+        let runner = Arc::new(ScriptRunner::default());
+        let s = TestServer::start(b, cfg(), 1, Some(runner.clone())).await;
+        let t = s.user_token("alice").await;
+        let d: Value = create(&s, &t, app()).await.json().await.unwrap();
+        let id = d["id"].as_str().unwrap().to_string();
+        let st = common::wait_final(&*s.store, &id, Duration::from_secs(20)).await;
+        assert_eq!(st.as_str(), "healthy");
+        let r = s
+            .client
+            .post(s.url(&format!("/v1/deployments/{id}/destroy")))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let st = common::wait_final(&*s.store, &id, Duration::from_secs(20)).await;
+        assert_eq!(st.as_str(), "destroyed");
+        let kinds: Vec<_> = s
+            .store
+            .jobs_for(&id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["deploy", "destroy"]);
+        s.stop().await;
+    }
+);
+
+both_backends!(metrics_health_openapi_and_page, |b: Backend| async move {
+    let runner = Arc::new(ScriptRunner::default());
+    let s = TestServer::start(b, cfg(), 1, Some(runner)).await;
+    let t = s.user_token("alice").await;
+    let d: Value = create(&s, &t, app()).await.json().await.unwrap();
+    let id = d["id"].as_str().unwrap().to_string();
+    common::wait_final(&*s.store, &id, Duration::from_secs(20)).await;
+    let _ = s
+        .client
+        .get(s.url(&format!("/v1/deployments/{id}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    // the job's metrics are recorded after finish; give the worker a moment
+    for _ in 0..50 {
+        if s.metrics.jobs_finished.get(&["deploy", "healthy"]) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = s.client.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    for needle in [
+        "deployments_total{status=\"healthy\",cloud_provider=\"local\"} 1",
+        "deployment_queue_size 0",
+        "# TYPE analysis_duration_seconds histogram",
+        "analysis_duration_seconds_count{origin=\"job\"} 1",
+        "terraform_duration_seconds_count{phase=\"terraform_apply\"} 1",
+        "job_claim_latency_seconds_count{kind=\"deploy\"} 1",
+        "deployment_jobs_finished_total{kind=\"deploy\",status=\"healthy\"} 1",
+        "http_request_duration_seconds_count{route=\"/v1/deployments/{id}\",method=\"GET\",status=\"200\"} 1",
+        "http_request_duration_seconds_count{route=\"/v1/deployments\",method=\"POST\",status=\"202\"} 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+    assert!(!text.contains(&id), "route templates, never raw paths");
+
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r: Value = s
+        .client
+        .get(s.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "ready");
+
+    let doc: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (path, method) in [
+        ("/v1/deployments", "post"),
+        ("/v1/deployments", "get"),
+        ("/v1/deployments/{id}", "get"),
+        ("/v1/deployments/{id}/logs", "get"),
+        ("/v1/deployments/{id}/destroy", "post"),
+        ("/v1/analyze", "post"),
+        ("/v1/parse", "post"),
+        ("/v1/plan", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "openapi lacks {method} {path}"
+        );
+    }
+
+    let r = s.client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("/assets/app.js") && html.contains("/assets/style.css"));
+    for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(!html.contains(attr), "no external assets ({attr})");
+    }
+    let js = s.client.get(s.url("/assets/app.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.text().await.unwrap().contains("text/event-stream"));
+    let r = s.client.get(s.url("/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(error_code(r).await, "not_found");
+    s.stop().await;
+});
+
+both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
+    let s = TestServer::start(b, cfg(), 0, None).await;
+    let t = s.user_token("alice").await;
+    let repo = common::fixture("python_stdlib_http_server");
+    // 8 concurrent plans of one repository compute its analysis once
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let c = s.client.clone();
+        let url = s.url("/v1/plan");
+        let t = t.clone();
+        let repo = repo.clone();
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .bearer_auth(t)
+                .json(&json!({"repo": repo, "request": "deploy on aws in eu-central-1"}))
+                .send()
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status(), 200);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["analysis"]["services"][0]["language"], "python");
+        assert_eq!(p["intent"]["region"], "eu-central-1");
+        assert_eq!(p["decision"]["cloud"], "aws");
+        assert!(p["files"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.ends_with(".tf")));
+    }
+    assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 1);
+    assert_eq!(
+        s.metrics.analysis_cache.get(&["memory"]) + s.metrics.analysis_cache.get(&["shared"]),
+        7
+    );
+
+    let r: Value = s
+        .client
+        .post(s.url("/v1/analyze"))
+        .bearer_auth(&t)
+        .json(&json!({"repo": repo}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["services"][0]["language"], "python");
+    assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 1);
+
+    let r: Value = s
+        .client
+        .post(s.url("/v1/parse"))
+        .bearer_auth(&t)
+        .json(&json!({"request": "deploy on gcp with postgres"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["intent"]["cloud"], "gcp");
+    assert_eq!(r["intent"]["database"], "postgresql");
+
+    // A changed folder is a new analysis (the key is a fingerprint, not the path).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<h1>hi</h1>").unwrap();
+    let ask = |repo: String| {
+        let s = &s;
+        let t = t.clone();
+        async move {
+            s.client
+                .post(s.url("/v1/analyze"))
+                .bearer_auth(t)
+                .json(&json!({"repo": repo}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = ask(dir.path().display().to_string()).await;
+    assert_eq!(r.status(), 200);
+    std::fs::write(
+        dir.path().join("app.py"),
+        "import flask\napp = flask.Flask(__name__)\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "flask\n").unwrap();
+    let v: Value = ask(dir.path().display().to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 3);
+    assert!(v["services"].to_string().contains("python"), "{v}");
+
+    // An empty folder: a 422 with a stable code, not cached.
+    let empty = tempfile::tempdir().unwrap();
+    let r = ask(empty.path().display().to_string()).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(r).await, "nothing_to_deploy");
+    s.stop().await;
+});

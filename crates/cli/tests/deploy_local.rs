@@ -126,3 +126,46 @@ fn unknown_deployment_says_how_to_find_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("autodeploy list"), "{}", text(&out));
 }
+
+#[test]
+fn redeploy_with_a_changed_request_restarts_the_app_and_records_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path()).args([
+        "deploy",
+        &fixture("python_stdlib_http_server"),
+        "run it locally",
+        "--yes",
+        "--json",
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    let id = d["id"].as_str().unwrap().to_string();
+    let first_pid = d["outputs"]["supervisor_pid"].clone();
+
+    let again = run(cli(home.path()).args([
+        "redeploy",
+        &id,
+        "--request",
+        "run it locally as staging",
+        "--json",
+    ]));
+    assert!(again.status.success(), "{}", text(&again));
+    let d2 = json(&again);
+    assert_eq!(d2["id"], id.as_str());
+    assert_eq!(d2["status"], "healthy", "{d2:#}");
+    assert_eq!(d2["request"], "run it locally as staging");
+    assert_ne!(
+        d2["outputs"]["supervisor_pid"], first_pid,
+        "a new process serves the new version"
+    );
+    assert_eq!(get(d2["url"].as_str().unwrap()).0, 200);
+    let logs = run(cli(home.path()).args(["logs", &id]));
+    assert!(
+        String::from_utf8_lossy(&logs.stdout).contains("plan unchanged")
+            || String::from_utf8_lossy(&logs.stdout).contains("→"),
+        "the redeploy logs its plan diff"
+    );
+
+    let gone = run(cli(home.path()).args(["destroy", &id, "--yes"]));
+    assert!(gone.status.success(), "{}", text(&gone));
+}

@@ -133,6 +133,8 @@ pub struct DeploymentPatch {
     pub strategy: Option<Option<String>>,
     pub commit: Option<Option<String>>,
     pub workdir: Option<Option<String>>,
+    /// A changed request (redeploy with a new sentence).
+    pub request: Option<String>,
 }
 
 /// Which deployments [`Store::list_deployments`] returns.

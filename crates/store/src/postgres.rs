@@ -301,7 +301,7 @@ impl Store for PgStore {
         sqlx::query(
             "UPDATE deployments SET status = $2, phase = $3, url = $4, outputs = $5, plan = $6, \
              last_good_plan = $7, error = $8, cloud = $9, region = $10, strategy = $11, \
-             commit_sha = $12, workdir = $13, updated_at = $14 WHERE id = $1",
+             commit_sha = $12, workdir = $13, updated_at = $14, request = $15 WHERE id = $1",
         )
         .bind(&d.id)
         .bind(d.status.as_str())
@@ -317,6 +317,7 @@ impl Store for PgStore {
         .bind(&d.commit)
         .bind(&d.workdir)
         .bind(d.updated_at)
+        .bind(&d.request)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

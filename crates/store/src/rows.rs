@@ -256,6 +256,9 @@ pub(crate) fn apply_patch(d: &mut Deployment, p: DeploymentPatch, now: i64) {
     if let Some(v) = p.workdir {
         d.workdir = v;
     }
+    if let Some(v) = p.request {
+        d.request = v;
+    }
     d.updated_at = now.max(d.updated_at);
 }
 

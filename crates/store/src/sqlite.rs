@@ -256,7 +256,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "UPDATE deployments SET status = $2, phase = $3, url = $4, outputs = $5, plan = $6, \
              last_good_plan = $7, error = $8, cloud = $9, region = $10, strategy = $11, \
-             commit_sha = $12, workdir = $13, updated_at = $14 WHERE id = $1",
+             commit_sha = $12, workdir = $13, updated_at = $14, request = $15 WHERE id = $1",
         )
         .bind(&d.id)
         .bind(d.status.as_str())
@@ -272,6 +272,7 @@ impl Store for SqliteStore {
         .bind(&d.commit)
         .bind(&d.workdir)
         .bind(d.updated_at)
+        .bind(&d.request)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

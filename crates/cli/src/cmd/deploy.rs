@@ -50,6 +50,9 @@ pub struct DeployArgs {
 pub struct RedeployArgs {
     /// The deployment (see `autodeploy list`).
     pub id: String,
+    /// A changed request (default: the one it was deployed with); `-` reads stdin.
+    #[arg(long, value_name = "TEXT")]
+    pub request: Option<String>,
     #[arg(long)]
     pub json: bool,
     #[arg(long, short = 'v')]
@@ -334,6 +337,21 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
                 "{} was destroyed; deploy it again with `autodeploy deploy`",
                 rec.id
             );
+        }
+        if let Some(text) = &args.request {
+            let text = crate::cmd::parse::read_text(text)?;
+            if text != rec.request {
+                eprintln!("request: {:?} → {:?}", rec.request, text);
+                store
+                    .update_deployment(
+                        &rec.id,
+                        autodeploy_store::DeploymentPatch {
+                            request: Some(text),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
         }
         let end = execute(
             store.clone(),

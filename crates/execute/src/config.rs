@@ -42,7 +42,9 @@ pub struct ExecConfig {
     /// `--terraform-bin`: an explicit terraform/tofu binary.
     pub terraform_bin: Option<PathBuf>,
     /// `--state postgres://…`: Terraform state in PostgreSQL (one schema per
-    /// deployment) instead of a local file.
+    /// deployment); `--state s3://bucket/prefix?region=…`: in S3 with a
+    /// lock file (one key per deployment). Default: a local file in the
+    /// deployment's folder.
     pub state_database_url: Option<String>,
     /// Test facility: send every AWS call (Terraform and release steps) to
     /// this endpoint (an emulator such as moto). Health checks of cloud URLs

@@ -566,6 +566,14 @@ impl Ctx {
 
     fn workspace(&self, decision: &Decision) -> autodeploy_terraform::Workspace {
         let backend = match &self.cfg.state_database_url {
+            Some(url) if url.starts_with("s3://") => {
+                let (bucket, prefix, region) = parse_s3_state(url, &decision.region);
+                autodeploy_terraform::Backend::S3 {
+                    bucket,
+                    key: format!("{prefix}{}/terraform.tfstate", self.id()),
+                    region,
+                }
+            }
             Some(url) => autodeploy_terraform::Backend::Pg {
                 conn_str: url.clone(),
                 schema: state_schema(self.id()),
@@ -708,6 +716,26 @@ fn release_tag(d: &Decision) -> String {
     }
 }
 
+/// `s3://bucket/prefix/?region=eu-west-1` → (bucket, `prefix/`, region);
+/// the region defaults to the deployment's.
+pub fn parse_s3_state(url: &str, default_region: &str) -> (String, String, String) {
+    let rest = url.trim_start_matches("s3://");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+    let region = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("region="))
+        .filter(|r| !r.is_empty())
+        .unwrap_or(default_region);
+    let prefix = prefix.trim_matches('/');
+    let prefix = if prefix.is_empty() {
+        "autodeploy/".to_string()
+    } else {
+        format!("{prefix}/")
+    };
+    (bucket.to_string(), prefix, region.to_string())
+}
+
 /// The PostgreSQL schema holding one deployment's Terraform state.
 pub fn state_schema(id: &str) -> String {
     let clean: String = id
@@ -803,4 +831,27 @@ pub fn plan_diff(old: &Decision, new: &Decision) -> Vec<String> {
         out.push("plan unchanged: same commit and same decision".into());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_state_urls() {
+        assert_eq!(
+            parse_s3_state("s3://tf-state/teams/web?region=eu-west-1", "us-east-1"),
+            ("tf-state".into(), "teams/web/".into(), "eu-west-1".into())
+        );
+        assert_eq!(
+            parse_s3_state("s3://tf-state", "us-east-1"),
+            ("tf-state".into(), "autodeploy/".into(), "us-east-1".into())
+        );
+    }
+
+    #[test]
+    fn state_schemas_are_one_per_deployment_and_safe() {
+        assert_eq!(state_schema("dep_0a1B"), "autodeploy_state_dep_0a1b");
+        assert_ne!(state_schema("dep_a"), state_schema("dep_b"));
+    }
 }

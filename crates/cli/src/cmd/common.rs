@@ -24,8 +24,8 @@ pub struct ExecArgs {
     /// terraform or tofu binary (default: PATH lookup) [env: AUTODEPLOY_TERRAFORM_BIN].
     #[arg(long = "terraform-bin", value_name = "PATH")]
     pub terraform_bin: Option<PathBuf>,
-    /// Keep Terraform state in PostgreSQL, one schema per deployment [env: AUTODEPLOY_STATE_URL].
-    #[arg(long = "state", value_name = "postgres://…")]
+    /// Keep Terraform state in PostgreSQL (postgres://…, one schema per deployment) or S3 (s3://bucket/prefix?region=…, one key per deployment, lock file) [env: AUTODEPLOY_STATE_URL].
+    #[arg(long = "state", value_name = "URL")]
     pub state: Option<String>,
     /// TEST FACILITY: send every AWS call to this endpoint (an emulator such as moto); health checks are skipped [env: AUTODEPLOY_AWS_ENDPOINT].
     #[arg(long = "aws-endpoint", value_name = "URL")]

@@ -153,6 +153,9 @@ fn container_bundle_with_database_deploys_releases_and_destroys_completely() {
             && still.contains(&"a load balancer".to_string()),
         "a refused destroy deletes nothing: {still:?}"
     );
+    if let Some(bucket) = st["outputs"]["source_bucket"].as_str() {
+        moto.empty_versioned_bucket(bucket);
+    }
     destroy_with(&moto, home.path(), id, &["--force"]);
     let left = moto.leftovers("python-django-postgres");
     assert!(left.is_empty(), "left behind: {left:?}");

@@ -550,6 +550,11 @@ impl Ctx {
                 },
             );
         }
+        if let Some((_, tag)) = ws.vars.iter().find(|(k, _)| k == "image_tag") {
+            // Destroy (and `--force`) must plan with the same tag, or the
+            // plan would also rebuild the build project and the services.
+            map.insert("image_tag".into(), Value::String(tag.clone()));
+        }
         let url = map.get("url").and_then(|v| v.as_str()).map(str::to_string);
         Ok(Done {
             status: DeploymentStatus::Healthy,
@@ -653,6 +658,11 @@ impl Ctx {
             }
             let tf = self.terraform()?;
             let mut ws = self.workspace(&stored.decision);
+            if let Some(tag) = self.rec.outputs.get("image_tag").and_then(|v| v.as_str()) {
+                if !ws.vars.iter().any(|(k, _)| k == "image_tag") {
+                    ws.vars.push(("image_tag".into(), tag.to_string()));
+                }
+            }
             let sink = |s: LogStream, l: &str| rep.log(s, l);
             ws.prepare()
                 .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;

@@ -75,7 +75,13 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        // Several processes may open a new file at the same moment (ten CLI
+        // deploys at once): migrations run under an exclusive lock on a file
+        // beside the database, so exactly one of them applies them.
+        let lock = migration_lock(path).await?;
+        let migrated = sqlx::migrate!("migrations/sqlite").run(&writer).await;
+        drop(lock);
+        migrated?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(60))
@@ -639,4 +645,37 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+}
+
+/// An exclusive `flock` on `<db>.migrate-lock`, released when the file is
+/// dropped (or the process dies).
+async fn migration_lock(db: &Path) -> Result<std::fs::File> {
+    use std::os::unix::io::AsRawFd;
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| StoreError::Io {
+            path: lock_path.display().to_string(),
+            source,
+        })?;
+    let shown = lock_path.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        // SAFETY: flock on a file descriptor we own; blocks until granted.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if r == 0 {
+            Ok(file)
+        } else {
+            Err(StoreError::Io {
+                path: shown,
+                source: std::io::Error::last_os_error(),
+            })
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("the migration lock task failed: {e}")))?
 }

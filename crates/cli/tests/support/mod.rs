@@ -160,6 +160,34 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Delete every object version of `bucket` one by one. moto (5.x)
+    /// answers 500 to the batch `DeleteObjects` on versions that Terraform's
+    /// `force_destroy` uses; real S3 does not need this.
+    pub fn empty_versioned_bucket(&self, bucket: &str) {
+        let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+        let listing = ureq::get(&format!("{}/{bucket}?versions", self.url))
+            .set("Authorization", auth)
+            .call()
+            .map(|r| r.into_string().unwrap_or_default())
+            .unwrap_or_default();
+        for block in listing.split("<Version>").skip(1) {
+            let field = |tag: &str| {
+                block
+                    .split(&format!("<{tag}>"))
+                    .nth(1)
+                    .and_then(|r| r.split(&format!("</{tag}>")).next())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let (key, version) = (field("Key"), field("VersionId"));
+            let _ = ureq::delete(&format!("{}/{bucket}/{key}?versionId={version}", self.url))
+                .set("Authorization", auth)
+                .call();
+        }
+    }
+}
+
 /// Env for a CLI talking to the emulator.
 pub fn aws_env(c: &mut Command) -> &mut Command {
     c.env("AWS_ACCESS_KEY_ID", "test")

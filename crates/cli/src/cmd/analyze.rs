@@ -44,36 +44,13 @@ pub fn analyze_source(
     }
     let snapshot = autodeploy_source::fetch(source, &opts)
         .with_context(|| format!("could not read {}", autodeploy_source::redact_input(source)))?;
-    let name_hint = name_hint(source, &snapshot.root);
+    let name_hint = autodeploy_execute::name_hint(source, &snapshot.root);
     let analysis = analyze_dir(
         &snapshot.root,
         snapshot.info.clone(),
         &AnalyzeOptions { threads, name_hint },
     )?;
     Ok(analysis)
-}
-
-/// The repository or folder name, for a service at the root.
-fn name_hint(source: &str, root: &std::path::Path) -> Option<String> {
-    let trimmed = source.trim_end_matches('/');
-    let looks_remote = trimmed.contains("://") || trimmed.starts_with("git@");
-    let last = if looks_remote {
-        trimmed
-            .rsplit(['/', ':'])
-            .next()
-            .map(|s| s.trim_end_matches(".git").to_string())
-    } else {
-        std::fs::canonicalize(root)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-    };
-    last.map(|s| {
-        s.trim_end_matches(".zip")
-            .trim_end_matches(".tar.gz")
-            .trim_end_matches(".tgz")
-            .to_string()
-    })
-    .filter(|s| !s.is_empty())
 }
 
 fn at(e: &Evidence) -> String {

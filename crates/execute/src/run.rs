@@ -368,16 +368,6 @@ impl Ctx {
     fn deploy_local(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
         rep.phase(Phase::AppStart);
         let opts = self.local_options();
-        if let Ok(autodeploy_local::LocalStatus::Running {
-            healthy: true, url, ..
-        }) = autodeploy_local::status(self.id(), &opts)
-        {
-            if self.rec.commit.as_deref() == p.decision.source.commit.as_deref()
-                && self.rec.status != DeploymentStatus::Healthy
-            {
-                rep.log(LogStream::System, &format!("already running at {url}"));
-            }
-        }
         // A process from an earlier attempt (or the previous version) goes first.
         let _ = autodeploy_local::stop_and_remove(self.id(), &opts);
         let sink = |s: LogStream, l: &str| rep.log(s, l);

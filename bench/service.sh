@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Service throughput/latency (issue #6), release build, on PostgreSQL:
-#   1. POST /v1/plan on a cached repository (analysis in the cache; parse +
-#      decide + render + JSON per request).   Target: >= 2,000 requests/s.
+#   1. POST /v1/plan on a cached repository.   Target: >= 2,000 requests/s.
+#      a) the same preview repeated (served from the plan response cache);
+#      b) a new sentence each request (analysis cached; parse + decide +
+#         render + JSON per request).
 #   2. GET /v1/deployments/{id} with 1,000,000 deployments in the table
 #      (rows inserted with generate_series).  Target: p99 <= 5 ms.
 # The load generator (crates/server/examples/load.rs) runs on the same
@@ -55,8 +57,14 @@ body=$(printf '{"repo": "%s", "request": "deploy on AWS in eu-central-1 with 2 i
 # Warm the analysis cache once.
 curl -sf -X POST -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$body" "$base/v1/plan" >/dev/null
 
-echo "== POST /v1/plan, cached repository ($conc connections, ${secs}s)"
+echo "== POST /v1/plan, cached repository, repeated preview ($conc connections, ${secs}s)"
 "$load" --url "$base/v1/plan" --token "$token" --method POST --body "$body" \
+  --concurrency "$conc" --seconds "$secs"
+# Every request a new sentence: the analysis is cached, the plan is not
+# (parse + decide + render + JSON each time).
+vary=$(printf '{"repo": "%s", "request": "deploy on AWS in eu-central-1 with 2 instances, build {n}"}' "$fixture")
+echo "== POST /v1/plan, cached analysis, a new sentence each request ($conc connections, ${secs}s)"
+"$load" --url "$base/v1/plan" --token "$token" --method POST --body "$vary" \
   --concurrency "$conc" --seconds "$secs"
 
 echo "== inserting $rows deployments"

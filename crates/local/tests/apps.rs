@@ -135,6 +135,31 @@ fn express_app_runs() {
     );
 }
 
+/// `server.listen(8123)` ignores PORT: the analyzer's fix makes the copy read
+/// it, so the app answers on the port the runner assigned (never 8123).
+#[test]
+fn node_app_with_a_port_written_in_the_code_runs_on_the_assigned_port() {
+    let src = app("node_fixed_port");
+    let before = std::fs::read_to_string(src.join("server.js")).unwrap();
+    let home = home();
+    let run = deploy("fixed-port", &src, &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(run.app.port, 8123);
+    let (code, body) = get(&run.app.url);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("hello from a fixed port"), "{body}");
+    // the copy reads PORT; the source is untouched
+    let copy = std::fs::read_to_string(run.app.dir.join("app/server.js")).unwrap();
+    assert!(
+        copy.contains("server.listen(process.env.PORT || 8123"),
+        "{copy}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(src.join("server.js")).unwrap(),
+        before
+    );
+    stop_and_remove("fixed-port", &home.opts).unwrap();
+}
+
 #[test]
 fn go_net_http_app_runs() {
     round_trip("go", &app("go_hello"), "/", "hello from go");

@@ -23,6 +23,7 @@ pub mod gcp;
 pub mod k8s;
 pub mod plan_md;
 mod templates;
+mod vm_service;
 
 use autodeploy_core::{Analysis, Cloud, Decision, DeployStrategy};
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@
 //!   --url http://127.0.0.1:8080/v1/plan --token adt_… --method POST \
 //!   --body '{"repo": "…", "request": "…"}' --concurrency 32 --seconds 10
 //! # GET of many URLs: --url-file FILE (one URL a line, picked at random)
+//! # a different body each time: every `{n}` in --body becomes a request counter
 //! ```
 //! Not a general tool: no TLS, no HTTP/2, exits non-zero on any non-2xx.
 
@@ -75,14 +76,16 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for w in 0..args.concurrency {
-        let (client, args, stop, measuring, errors) = (
+        let (client, args, stop, measuring, errors, counter) = (
             client.clone(),
             args.clone(),
             stop.clone(),
             measuring.clone(),
             errors.clone(),
+            counter.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut lat: Vec<u32> = Vec::with_capacity(100_000);
@@ -97,9 +100,12 @@ async fn main() {
                     req = req.bearer_auth(&args.token);
                 }
                 if let Some(b) = &args.body {
-                    req = req
-                        .header("content-type", "application/json")
-                        .body(b.clone());
+                    let body = if b.contains("{n}") {
+                        b.replace("{n}", &counter.fetch_add(1, Ordering::Relaxed).to_string())
+                    } else {
+                        b.clone()
+                    };
+                    req = req.header("content-type", "application/json").body(body);
                 }
                 let t = Instant::now();
                 let ok = match req.send().await {

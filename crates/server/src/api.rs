@@ -211,10 +211,24 @@ async fn create_deployment(
         options,
         idempotency_key,
     };
+    let asked = (new.source.clone(), new.request.clone(), new.options.clone());
     let (dep, created) = state
         .store
         .create_deployment(new, Some(JobKind::Deploy))
         .await?;
+    // A retry must be the same request: a key reused for another repository,
+    // sentence or options is a client bug, not a retry (answering with the
+    // old deployment would silently drop the new one).
+    if !created && (&dep.source, &dep.request, &dep.options) != (&asked.0, &asked.1, &asked.2) {
+        return Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: format!(
+                "this Idempotency-Key already created deployment {} from a different repo, request or options; \
+                 send a new key for a new deployment (or repeat the original body to get {} back)",
+                dep.id, dep.id
+            ),
+        });
+    }
     if created {
         tracing::info!(deployment = %dep.id, user = %user.name, "deployment queued");
     }
@@ -529,11 +543,18 @@ async fn plan(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Result<Response, ApiError> {
-    let p = state
+    let body = state
         .previews
-        .plan(&body.repo, &body.request, &body.options)
+        .plan_json(&body.repo, &body.request, &body.options)
         .await?;
-    Ok(axum::Json(p).into_response())
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -225,6 +225,7 @@ pub struct Metrics {
     pub jobs_finished: Counter,
     pub heartbeat_lost: Counter,
     pub analysis_cache: Counter,
+    pub plan_cache: Counter,
 }
 
 impl Default for Metrics {
@@ -286,6 +287,11 @@ impl Metrics {
                 "Analysis cache lookups by result: memory, shared (waited for a concurrent computation of the same key), store, computed, uncacheable.",
                 &["result"],
             ),
+            plan_cache: Counter::new(
+                "plan_cache_requests_total",
+                "Plan preview responses by result: hit (served from the response cache), miss (parsed, decided and rendered), uncacheable.",
+                &["result"],
+            ),
         }
     }
 
@@ -322,6 +328,7 @@ impl Metrics {
         self.jobs_finished.encode(&mut out);
         self.heartbeat_lost.encode(&mut out);
         self.analysis_cache.encode(&mut out);
+        self.plan_cache.encode(&mut out);
         out
     }
 }

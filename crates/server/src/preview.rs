@@ -17,12 +17,17 @@
 //! Lookups go memory (LRU) → store → compute; concurrent requests for one key
 //! compute once (a per-key `OnceCell`). Failures are not cached.
 //!
+//! On top of it, `POST /v1/plan` answers are kept serialised in a second LRU
+//! keyed by (analysis key, request text, options): parse, decide and render
+//! are pure, so a repeated preview of a pinned source costs one lookup.
+//!
 //! Deliberately not here: HTTP (handlers in `api`), executing anything.
 
 use crate::metrics::Metrics;
 use crate::ApiError;
 use autodeploy_core::{Analysis, Cloud, Intent};
 use autodeploy_store::Store;
+use bytes::Bytes;
 use lru::LruCache;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -33,6 +38,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 
+/// Plan answers kept in memory (each a few tens of KB).
+const PLAN_CACHE_ENTRIES: usize = 512;
 /// Longest `git ls-remote` may take.
 const LS_REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A local folder with more entries than this is not cached (fingerprinting
@@ -105,6 +112,8 @@ pub struct Previews {
     allow_local: bool,
     commit_ttl: Duration,
     lru: Mutex<LruCache<String, Arc<Analysis>>>,
+    /// Serialised `POST /v1/plan` answers by [`plan_cache_key`].
+    plans: Mutex<LruCache<String, Bytes>>,
     inflight: Mutex<HashMap<String, Arc<OnceCell<Shared>>>>,
     commits: Mutex<HashMap<CommitKey, (String, Instant)>>,
 }
@@ -191,6 +200,9 @@ impl Previews {
             lru: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries.max(1)).unwrap_or(NonZeroUsize::MIN),
             )),
+            plans: Mutex::new(LruCache::new(
+                NonZeroUsize::new(PLAN_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
+            )),
             inflight: Mutex::new(HashMap::new()),
             commits: Mutex::new(HashMap::new()),
         }
@@ -230,8 +242,19 @@ impl Previews {
     ) -> Result<Arc<Analysis>, ApiError> {
         let class = self.check_source(repo)?;
         let repo = repo.trim().to_string();
-        let git_ref = git_ref.map(str::to_string);
-        let (key, expected_commit) = self.cache_key(&class, &repo, git_ref.as_deref()).await;
+        let (key, expected_commit) = self.cache_key(&class, &repo, git_ref).await;
+        self.analysis_keyed(repo, git_ref.map(str::to_string), key, expected_commit)
+            .await
+    }
+
+    /// [`Self::analysis`] once the cache key is known (`None`: uncacheable).
+    async fn analysis_keyed(
+        &self,
+        repo: String,
+        git_ref: Option<String>,
+        key: Option<String>,
+        expected_commit: Option<String>,
+    ) -> Result<Arc<Analysis>, ApiError> {
         let metrics = self.metrics.clone();
         let compute = {
             let repo = repo.clone();
@@ -415,22 +438,80 @@ impl Previews {
         ))
     }
 
-    /// Everything but execute: analysis (cached), intent, decision, bundle.
-    pub async fn plan(
+    /// Everything but execute — analysis (cached), intent, decision, bundle —
+    /// as the JSON body `POST /v1/plan` answers, from the response cache when
+    /// it can be.
+    ///
+    /// parse → decide → render are pure functions of (analysis, request text,
+    /// options), so once the analysis is pinned by its cache key (commit or
+    /// folder fingerprint, analyzer version) the whole answer is too: the key
+    /// here is (analysis key, request, options) and a new commit is a new key.
+    pub async fn plan_json(
         &self,
         repo: &str,
         request: &str,
         options: &RequestOptions,
-    ) -> Result<PlanPreview, ApiError> {
+    ) -> Result<Bytes, ApiError> {
         options.validate()?;
-        let mut intent = self.parse(request)?.intent;
-        if let Some(c) = options.cloud() {
-            intent.cloud = Some(c);
+        check_request_text(request)?;
+        let class = self.check_source(repo)?;
+        let repo = repo.trim().to_string();
+        let (key, expected_commit) = self
+            .cache_key(&class, &repo, options.git_ref.as_deref())
+            .await;
+        let plan_key = key.as_ref().map(|k| plan_cache_key(k, request, options));
+        if let Some(pk) = &plan_key {
+            let hit = self
+                .plans
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(pk)
+                .cloned();
+            if let Some(body) = hit {
+                self.metrics.plan_cache.inc(&["hit"]);
+                return Ok(body);
+            }
         }
-        let analysis = self.analysis(repo, options.git_ref.as_deref()).await?;
-        let name = options.name.clone();
-        run_blocking(move || plan_from(analysis, intent, name)).await
+        let analysis = self
+            .analysis_keyed(repo, options.git_ref.clone(), key, expected_commit.clone())
+            .await?;
+        // Only an answer about the commit the key promises may be kept under it.
+        let keep = plan_key
+            .filter(|_| expected_commit.is_none() || expected_commit == analysis.source.commit);
+        self.metrics.plan_cache.inc(&[if keep.is_some() {
+            "miss"
+        } else {
+            "uncacheable"
+        }]);
+        let (request, options) = (request.to_string(), options.clone());
+        let body = run_blocking(move || {
+            let preview = plan_from(analysis, &request, &options)?;
+            serde_json::to_vec(&preview)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::Internal(format!("the plan is not serialisable: {e}")))
+        })
+        .await?;
+        if let Some(pk) = keep {
+            self.plans
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .put(pk, body.clone());
+        }
+        Ok(body)
     }
+}
+
+/// The response-cache key of a plan: SHA-256 over the analysis key, the
+/// request text and the options, each length-prefixed so that no two
+/// different triples collide by concatenation.
+fn plan_cache_key(analysis_key: &str, request: &str, options: &RequestOptions) -> String {
+    let options = serde_json::to_string(options).unwrap_or_default();
+    let mut h = Sha256::new();
+    for part in [analysis_key, request, options.as_str()] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    format!("{:x}", h.finalize())
 }
 
 /// Reject request texts the parser would refuse or truncate.
@@ -455,11 +536,16 @@ pub fn check_request_text(text: &str) -> Result<(), ApiError> {
 
 fn plan_from(
     analysis: Arc<Analysis>,
-    intent: Intent,
-    name: Option<String>,
+    request: &str,
+    options: &RequestOptions,
 ) -> Result<PlanPreview, ApiError> {
+    let mut intent =
+        autodeploy_parse::parse_with(request, &autodeploy_parse::ParseOptions::default()).intent;
+    if let Some(c) = options.cloud() {
+        intent.cloud = Some(c);
+    }
     let opts = autodeploy_decide::DecideOptions {
-        name,
+        name: options.name.clone(),
         ..Default::default()
     };
     let decision = autodeploy_decide::decide(&analysis, &intent, &opts).map_err(|e| {

@@ -258,6 +258,27 @@ both_backends!(
         assert_eq!(r3.status(), 202);
         let d3: Value = r3.json().await.unwrap();
         assert_ne!(d3["id"], d1["id"]);
+        // the same key with another body is refused, and creates nothing
+        let mut other = app();
+        other["request"] = json!("deploy it on gcp instead");
+        let r4 = s
+            .client
+            .post(s.url("/v1/deployments"))
+            .bearer_auth(&t)
+            .header("Idempotency-Key", "order-42")
+            .json(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r4.status(), 422);
+        let e: Value = r4.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "idempotency_key_reused", "{e}");
+        assert!(e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(d1["id"].as_str().unwrap()));
+        let jobs = s.store.jobs_for(d1["id"].as_str().unwrap()).await.unwrap();
+        assert_eq!(jobs.len(), 1);
         s.stop().await;
     }
 );
@@ -639,11 +660,52 @@ both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
             .keys()
             .any(|k| k.ends_with(".tf")));
     }
+    // computed once; the other seven waited for it, found it in memory, or
+    // (arriving after the first answer) were served from the plan cache
     assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 1);
     assert_eq!(
-        s.metrics.analysis_cache.get(&["memory"]) + s.metrics.analysis_cache.get(&["shared"]),
+        s.metrics.analysis_cache.get(&["memory"])
+            + s.metrics.analysis_cache.get(&["shared"])
+            + s.metrics.plan_cache.get(&["hit"]),
         7
     );
+
+    // The same preview again is served from the plan response cache, byte for
+    // byte; another sentence or other options are other answers.
+    let plan = |request: &'static str, options: Value| {
+        let s = &s;
+        let t = t.clone();
+        let repo = repo.clone();
+        async move {
+            let r = s
+                .client
+                .post(s.url("/v1/plan"))
+                .bearer_auth(t)
+                .json(&json!({"repo": repo, "request": request, "options": options}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "application/json");
+            r.bytes().await.unwrap()
+        }
+    };
+    let hits = s.metrics.plan_cache.get(&["hit"]);
+    let first = plan("deploy on aws in eu-central-1", json!({})).await;
+    let again = plan("deploy on aws in eu-central-1", json!({})).await;
+    assert_eq!(first, again);
+    assert_eq!(s.metrics.plan_cache.get(&["hit"]), hits + 2);
+    let misses = s.metrics.plan_cache.get(&["miss"]);
+    let other: Value =
+        serde_json::from_slice(&plan("deploy on aws in us-west-2", json!({})).await).unwrap();
+    assert_eq!(other["intent"]["region"], "us-west-2");
+    let named: Value = serde_json::from_slice(
+        &plan("deploy on aws in eu-central-1", json!({"name": "shop"})).await,
+    )
+    .unwrap();
+    assert_eq!(named["decision"]["name"], "shop");
+    assert_eq!(s.metrics.plan_cache.get(&["miss"]), misses + 2);
+    assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 1);
 
     let r: Value = s
         .client

@@ -17,14 +17,12 @@
 //! (several services on one machine, database/cache env values, https on the
 //! instance, static or Dockerfile-only services) fails with `unsupported`.
 
+use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
     Decision, DeploymentOutput, EnvValue, Hosting, ScalingMetric, ServicePlan, SubnetTier,
 };
 use serde_json::{json, Value};
-
-/// Where the code is cloned on the machine.
-const REPO_DIR: &str = "/opt/app/src";
 
 /// The one service the vm strategy runs, checked.
 fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
@@ -208,110 +206,25 @@ fn env_entry(
 
 /// The bundle's `cloud-init.yaml`.
 fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, RenderError> {
-    let family = s.runtime.family.as_str();
-    let version = s.runtime.version.as_str();
-    let version_ok = !version.is_empty()
-        && version.len() <= 16
-        && version.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let (packages_ok, note) = match family {
-        "python" | "node" | "go" | "ruby" | "php" | "jvm" | "dotnet" | "rust" | "elixir" => {
-            (true, "")
-        }
-        _ => (
-            false,
-            "static sites and Dockerfile-only services need another strategy (static or container)",
-        ),
-    };
-    if !packages_ok {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime on a VM"),
-            note,
-        ));
-    }
-    if !version_ok || (family == "node" && !version.chars().all(|c| c.is_ascii_digit())) {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime version {version:?} on a VM"),
-            "a major version number (e.g. 20) is needed to fetch the runtime",
-        ));
-    }
-    let jdk = if version.split('.').next() == Some("17") {
-        "17"
-    } else {
-        "21"
-    };
-    let Some(start) = &s.start else {
-        return Err(unsupported(
-            d,
-            "a service without a start command",
-            "say how the app starts (a Procfile or a start script)",
-        ));
-    };
-    let Some(port) = s.port else {
-        return Err(unsupported(
-            d,
-            "a service without a port on a VM",
-            "the vm strategy serves web services; workers need another strategy",
-        ));
-    };
-    // The service folder, relative to the clone: no escaping the repository.
-    let rel = s.path.trim_start_matches("./");
-    if rel.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.contains('\0') {
-        return Err(unsupported(
-            d,
-            &format!("the service path {:?}", s.path),
-            "service folders must stay inside the repository",
-        ));
-    }
-    let workdir = if rel.is_empty() || rel == "." {
-        REPO_DIR.to_string()
-    } else {
-        format!("{REPO_DIR}/{rel}")
-    };
+    let vm = vm_service(
+        d,
+        s,
+        &Hints {
+            other_runtime: "static sites and Dockerfile-only services need another strategy (static or container)",
+            no_port: "the vm strategy serves web services; workers need another strategy",
+        },
+    )?;
     let env = s
         .env
         .iter()
         .map(|e| env_entry(d, s, &e.name, &e.value))
         .collect::<Result<Vec<_>, _>>()?;
-    let health = s.health_check.as_ref();
-    let config = json!({
-        "repo": REPO_DIR,
-        "workdir": workdir,
-        "path_prefix": if family == "python" { "/opt/app/venv/bin:/usr/local/bin" } else { "/usr/local/bin" },
-        "install": s.install,
-        "build": s.build,
-        "release": s.release,
-        "start": start,
-        "port": port,
-        "health_path": health.map_or("/", |h| h.path.as_str()),
-        "health_timeout": 600,
-        "env": env,
-        "source_fixes": s.source_fixes,
-    });
-    let config_json = serde_json::to_string_pretty(&config).expect("json");
-    let clone_cmd = format!(
-        "git clone -- {} {REPO_DIR}",
-        crate::escape::sh(&d.source.input)
-    );
-    let checkout_cmd = d.source.commit.as_ref().map(|c| {
-        format!(
-            "git -C {REPO_DIR} checkout --detach {}",
-            crate::escape::sh(c)
-        )
-    });
-    let ctx = json!({
-        "name": d.name,
-        "family": family,
-        "version": version,
-        "jdk": jdk,
-        "nginx": nginx,
-        "boto3": !secrets(s).is_empty(),
-        "port": port,
-        "config_json": config_json,
-        "clone_cmd": clone_cmd,
-        "checkout_cmd": checkout_cmd,
-    });
+    let mut config = vm.config(s, 600);
+    config.insert("env".into(), env.into());
+    let mut ctx = vm.context(d, &config);
+    ctx.insert("nginx".into(), nginx.into());
+    ctx.insert("boto3".into(), (!secrets(s).is_empty()).into());
+    let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("cloud-init/launch.py", &ctx)?.into();
     full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();

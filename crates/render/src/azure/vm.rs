@@ -28,12 +28,10 @@
 //! Application Gateway), several services on one machine, workers.
 
 use super::env::{bindings, Binding, Source};
+use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{Decision, Hosting, ScalingMetric, ServiceKind, ServicePlan};
 use serde_json::{json, Value};
-
-/// Where the code is cloned on the machine.
-const REPO_DIR: &str = "/opt/app/src";
 
 /// The one service the vm strategy runs, checked.
 fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
@@ -178,85 +176,20 @@ fn tag_lines(tags: &[(String, String)], vault: bool, scaled: bool) -> Vec<String
 
 /// The bundle's `cloud-init.yaml`, from the shared cloud-init templates.
 fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFile, RenderError> {
-    let family = s.runtime.family.as_str();
-    let version = s.runtime.version.as_str();
-    if !matches!(
-        family,
-        "python" | "node" | "go" | "ruby" | "php" | "jvm" | "dotnet" | "rust" | "elixir"
-    ) {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime on a VM"),
-            "static sites and Dockerfile-only services need another strategy (static or container)",
-        ));
-    }
-    let version_ok = !version.is_empty()
-        && version.len() <= 16
-        && version.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && (family != "node" || version.chars().all(|c| c.is_ascii_digit()));
-    if !version_ok {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime version {version:?} on a VM"),
-            "a major version number (e.g. 20) is needed to fetch the runtime",
-        ));
-    }
-    let Some(start) = &s.start else {
-        return Err(unsupported(
-            d,
-            "a service without a start command",
-            "say how the app starts (a Procfile or a start script)",
-        ));
-    };
-    let Some(port) = s.port else {
-        return Err(unsupported(
-            d,
-            "a service without a port on a VM",
-            "the vm strategy serves web services",
-        ));
-    };
-    let rel = s.path.trim_start_matches("./");
-    if rel.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.contains('\0') {
-        return Err(unsupported(
-            d,
-            &format!("the service path {:?}", s.path),
-            "service folders must stay inside the repository",
-        ));
-    }
-    let workdir = if rel.is_empty() || rel == "." {
-        REPO_DIR.to_string()
-    } else {
-        format!("{REPO_DIR}/{rel}")
-    };
-    let config = json!({
-        "repo": REPO_DIR,
-        "workdir": workdir,
-        "path_prefix": if family == "python" { "/opt/app/venv/bin:/usr/local/bin" } else { "/usr/local/bin" },
-        "install": s.install,
-        "build": s.build,
-        "release": s.release,
-        "start": start,
-        "port": port,
-        "health_path": s.health_check.as_ref().map_or("/", |h| h.path.as_str()),
-        "health_timeout": 600,
-        "env": env,
-        "source_fixes": s.source_fixes,
-    });
-    let config_json = serde_json::to_string_pretty(&config).unwrap_or_default();
-    let ctx = json!({
-        "name": d.name,
-        "family": family,
-        "version": version,
-        "jdk": if version.split('.').next() == Some("17") { "17" } else { "21" },
-        "nginx": true,
-        "boto3": false,
-        "port": port,
-        "config_json": config_json,
-        "clone_cmd": format!("git clone -- {} {REPO_DIR}", crate::escape::sh(&d.source.input)),
-        "checkout_cmd": d.source.commit.as_ref().map(|c| {
-            format!("git -C {REPO_DIR} checkout --detach {}", crate::escape::sh(c))
-        }),
-    });
+    let vm = vm_service(
+        d,
+        s,
+        &Hints {
+            other_runtime: "static sites and Dockerfile-only services need another strategy (static or container)",
+            no_port: "the vm strategy serves web services",
+        },
+    )?;
+    let mut config = vm.config(s, 600);
+    config.insert("env".into(), env.into());
+    let mut ctx = vm.context(d, &config);
+    ctx.insert("nginx".into(), true.into());
+    ctx.insert("boto3".into(), false.into());
+    let ctx = Value::Object(ctx);
     // The shared launcher with Azure's value lookups defined after the AWS
     // ones (Python binds names at call time), before its entry point.
     let shared = render_template("cloud-init/launch.py", &ctx)?;

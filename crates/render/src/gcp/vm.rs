@@ -29,13 +29,11 @@
 
 use super::{Part, Var};
 use crate::aws::data::tf_ident;
-use crate::escape::{hcl, sh};
+use crate::escape::hcl;
+use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{Decision, DeploymentOutput, EnvValue, Hosting, ServicePlan};
 use serde_json::{json, Value};
-
-/// Where the code is cloned on the machine.
-const REPO_DIR: &str = "/opt/app/src";
 
 /// The one service the vm strategy runs, checked.
 fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
@@ -264,103 +262,43 @@ fn cloud_init(
     nginx: bool,
     env: &[Value],
 ) -> Result<BundleFile, RenderError> {
-    let family = s.runtime.family.as_str();
-    let version = s.runtime.version.as_str();
-    let version_ok = !version.is_empty()
-        && version.len() <= 16
-        && version.chars().all(|c| c.is_ascii_digit() || c == '.');
-    if !matches!(
-        family,
-        "python" | "node" | "go" | "ruby" | "php" | "jvm" | "dotnet" | "rust" | "elixir"
-    ) {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime on a VM"),
-            "static sites and Dockerfile-only services need another strategy (Cloud Run)",
-        ));
-    }
-    if !version_ok || (family == "node" && !version.chars().all(|c| c.is_ascii_digit())) {
-        return Err(unsupported(
-            d,
-            &format!("the {family} runtime version {version:?} on a VM"),
-            "a major version number (e.g. 20) is needed to fetch the runtime",
-        ));
-    }
-    let jdk = if version.split('.').next() == Some("17") {
-        "17"
-    } else {
-        "21"
-    };
-    let Some(start) = &s.start else {
-        return Err(unsupported(
-            d,
-            "a service without a start command",
-            "say how the app starts (a Procfile or a start script)",
-        ));
-    };
-    let Some(port) = s.port else {
-        return Err(unsupported(
-            d,
-            "a service without a port on a VM",
-            "the vm strategy serves web services; workers need another strategy",
-        ));
-    };
-    let rel = s.path.trim_start_matches("./");
-    if rel.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.contains('\0') {
-        return Err(unsupported(
-            d,
-            &format!("the service path {:?}", s.path),
-            "service folders must stay inside the repository",
-        ));
-    }
-    let workdir = if rel.is_empty() || rel == "." {
-        REPO_DIR.to_string()
-    } else {
-        format!("{REPO_DIR}/{rel}")
-    };
+    let vm = vm_service(
+        d,
+        s,
+        &Hints {
+            other_runtime:
+                "static sites and Dockerfile-only services need another strategy (Cloud Run)",
+            no_port: "the vm strategy serves web services; workers need another strategy",
+        },
+    )?;
     let certbot = nginx && d.tls.https && d.tls.domain.is_some();
-    let config = json!({
-        "repo": REPO_DIR,
-        "workdir": workdir,
-        "path_prefix": if family == "python" { "/opt/app/venv/bin:/usr/local/bin" } else { "/usr/local/bin" },
-        "install": s.install,
-        "build": s.build,
-        "release": s.release,
-        "start": start,
-        "port": port,
-        "health_path": s.health_check.as_ref().map_or("/", |h| h.path.as_str()),
-        "health_timeout": 900,
-        "https": d.tls.https && d.tls.domain.is_some(),
-        "domain": d.tls.domain,
-        "env": env,
-        "database": d.database.as_ref().map(|db| json!({
+    let mut config = vm.config(s, 900);
+    config.insert(
+        "https".into(),
+        (d.tls.https && d.tls.domain.is_some()).into(),
+    );
+    config.insert("domain".into(), json!(d.tls.domain));
+    config.insert("env".into(), env.into());
+    config.insert(
+        "database".into(),
+        json!(d.database.as_ref().map(|db| json!({
             "scheme": super::data::scheme(db.engine),
             "port": db.port,
             "name": db.db_name,
             "username": db.username,
-        })),
-        "cache": d.cache.as_ref().map(|c| json!({"tls": c.transit_encryption})),
-        "source_fixes": s.source_fixes,
-    });
-    let config_json = serde_json::to_string_pretty(&config).map_err(|e| {
-        unsupported(
-            d,
-            "the launcher configuration",
-            &format!("it does not serialise: {e}"),
-        )
-    })?;
-    let ctx = json!({
-        "name": d.name,
-        "family": family,
-        "version": version,
-        "jdk": jdk,
-        "nginx": nginx,
-        "certbot": certbot,
-        "port": port,
-        "config_json": config_json,
-        "clone_cmd": format!("git clone -- {} {REPO_DIR}", sh(&d.source.input)),
-        "checkout_cmd": d.source.commit.as_ref().map(|c| format!("git -C {REPO_DIR} checkout --detach {}", sh(c))),
-    });
+        }))),
+    );
+    config.insert(
+        "cache".into(),
+        json!(d
+            .cache
+            .as_ref()
+            .map(|c| json!({"tls": c.transit_encryption}))),
+    );
+    let mut ctx = vm.context(d, &config);
+    ctx.insert("nginx".into(), nginx.into());
+    ctx.insert("certbot".into(), certbot.into());
+    let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("gcp/vm/launch.py", &ctx)?.into();
     full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();

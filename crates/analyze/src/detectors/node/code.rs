@@ -325,6 +325,9 @@ fn scan_servers(
             );
         } else if !first.is_empty() {
             listen.port = eval_port(first, text, configs, 0).map(|(p, l)| (p, l.unwrap_or(line)));
+            if let Some((port, _)) = listen.port {
+                fixed_port(draft, file, text, first, args_at + parts[0].1, port);
+            }
             if let Some((host, off)) = parts.get(1) {
                 check_host(
                     draft,
@@ -368,6 +371,76 @@ fn scan_servers(
             facts.listens.push(listen);
         }
     }
+}
+
+/// A port written as a number (`app.listen(3000)`, or `const PORT = 3000`
+/// then `app.listen(PORT)`) ignores the `PORT` the platform assigns: report it
+/// and fix autodeploy's copy to read `PORT` first, keeping the number as the
+/// fallback. `expr` is the first argument of the call, found at byte `at`.
+fn fixed_port(draft: &mut Draft, file: &str, text: &str, expr: &str, at: usize, port: u16) {
+    let expr_at = at + leading_ws(&text[at..]);
+    let e = expr.trim();
+    let (line, find) = if is_number(e) {
+        // `(3000` with the call's parenthesis: the number alone could also
+        // appear in a log message on the same line.
+        let open = at.saturating_sub(1);
+        match text.get(open..expr_at + e.len()) {
+            Some(f) if f.starts_with('(') && !f.contains('\n') => {
+                (line_of(text, expr_at), f.to_string())
+            }
+            _ => return,
+        }
+    } else if IDENT.is_match(e) {
+        let Some((decl, decl_line)) = declaration(text, e) else {
+            return;
+        };
+        if !is_number(decl.trim_end_matches(';').trim()) {
+            return;
+        }
+        // `PORT = 3000` exactly as written on the declaration line.
+        let Ok(re) = crate::scan::try_regex(&format!(r"\b{}\s*=\s*\d{{2,5}}\b", regex::escape(e)))
+        else {
+            return;
+        };
+        let Some(m) = text
+            .lines()
+            .nth(decl_line.saturating_sub(1) as usize)
+            .and_then(|l| re.find(l))
+        else {
+            return;
+        };
+        (decl_line, m.as_str().to_string())
+    } else {
+        return;
+    };
+    let number_at = find.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let replace = format!(
+        "{}process.env.PORT || {}",
+        &find[..number_at],
+        &find[number_at..]
+    );
+    draft.finding(
+        "hardcoded_port",
+        Severity::Info,
+        Some(file),
+        Some(line),
+        format!(
+            "{file}:{line} listens on port {port} whatever PORT says; platforms that assign the \
+             port (and autodeploy's local target) need `process.env.PORT || {port}` \
+             (autodeploy does so in its copy)"
+        ),
+        Some(SourceFix {
+            file: file.to_string(),
+            line,
+            find,
+            replace,
+        }),
+    );
+}
+
+/// A bare decimal port literal (not a string: `'3000'` is left alone).
+fn is_number(e: &str) -> bool {
+    (2..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn leading_ws(s: &str) -> usize {
@@ -736,10 +809,55 @@ const m = import.meta.env.MODE;
     }
 
     #[test]
+    fn numeric_ports_get_a_fix_that_reads_port_first() {
+        let fixes = |text: &str| {
+            let (_, d) = servers(text);
+            d.findings
+                .iter()
+                .filter(|f| f.kind == "hardcoded_port")
+                .map(|f| {
+                    let fix = f.fix.clone().unwrap();
+                    (fix.line, fix.find, fix.replace)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fixes("app.listen(3000, () => console.log('on 3000'));\n"),
+            [(
+                1,
+                "(3000".to_string(),
+                "(process.env.PORT || 3000".to_string()
+            )]
+        );
+        assert_eq!(
+            fixes("const PORT = 8080;\nconst app = express();\n\napp.listen(PORT);\n"),
+            [(
+                1,
+                "PORT = 8080".to_string(),
+                "PORT = process.env.PORT || 8080".to_string()
+            )]
+        );
+        assert_eq!(
+            fixes("server.listen( 4000 , '0.0.0.0');\n"),
+            [(
+                1,
+                "( 4000".to_string(),
+                "( process.env.PORT || 4000".to_string()
+            )]
+        );
+        // already reads PORT, a string, or something unknown: nothing to fix
+        assert!(fixes("app.listen(process.env.PORT || 3000);\n").is_empty());
+        assert!(fixes("const port = process.env.PORT ?? 3000;\napp.listen(port);\n").is_empty());
+        assert!(fixes("app.listen('3000');\n").is_empty());
+        assert!(fixes("app.listen(config.port);\n").is_empty());
+    }
+
+    #[test]
     fn listen_calls_and_hosts() {
         let (l, d) = servers("app.listen(3000, '127.0.0.1', () => {});\n");
         assert_eq!(l[0].port, Some((3000, 1)));
-        let fix = d.findings[0].fix.as_ref().unwrap();
+        let bind = d.findings.iter().find(|f| f.kind == "binds_localhost");
+        let fix = bind.unwrap().fix.as_ref().unwrap();
         assert_eq!(
             (fix.find.as_str(), fix.replace.as_str()),
             ("'127.0.0.1'", "'0.0.0.0'")
@@ -751,7 +869,9 @@ const m = import.meta.env.MODE;
 
         let (l, d) = servers("const HOST = process.env.HOST || 'localhost';\nconst port = 4000;\n\nserver.listen(port, HOST);\n");
         assert_eq!(l[0].port, Some((4000, 2)));
-        assert_eq!(d.findings[0].line, Some(1));
+        let line_of_kind = |k: &str| d.findings.iter().find(|f| f.kind == k).unwrap().line;
+        assert_eq!(line_of_kind("binds_localhost"), Some(1));
+        assert_eq!(line_of_kind("hardcoded_port"), Some(2));
 
         let (l, d) = servers("const server = Hapi.server({\n  port: 3000,\n  host: 'localhost'\n});\nawait server.start();\n");
         assert_eq!(l[0].port, Some((3000, 2)));

@@ -358,7 +358,7 @@ fn pnpm_workspace_package_uses_root_lockfile() {
     );
     let d = &drafts[0];
     assert_eq!(d.install.as_deref(), Some("pnpm install --frozen-lockfile"));
-    assert!(d.findings.is_empty(), "{:?}", kinds(d));
+    assert_eq!(kinds(d), vec!["hardcoded_port"]);
     assert_eq!(starts(d), vec![("pnpm start", Trust::Config)]);
     assert!(d.databases.contains_key(&autodeploy_core::Database::Redis));
 }
@@ -451,7 +451,7 @@ fn nx_serve_is_dev_and_build_output_is_started() {
     let d = &drafts[0];
     assert_eq!(starts(d), vec![("node dist/api/main.js", Trust::Inferred)]);
     assert_eq!(d.builds[0].value, "npm run build");
-    assert_eq!(kinds(d), vec!["dev_server_start"]);
+    assert_eq!(kinds(d), vec!["hardcoded_port", "dev_server_start"]);
 }
 
 #[test]
@@ -473,7 +473,7 @@ fn conflicting_lockfiles_follow_the_scripts() {
     );
     let d = &drafts[0];
     assert_eq!(d.package_manager.as_deref(), Some("npm"));
-    assert_eq!(kinds(d), vec!["conflicting_lockfiles"]);
+    assert_eq!(kinds(d), vec!["hardcoded_port", "conflicting_lockfiles"]);
 }
 
 #[test]

@@ -238,12 +238,41 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
     unique_names(&mut services);
     localhost_findings(ctx, &mut services);
     for s in &mut services {
+        unused_port_findings(s);
         s.findings.sort_by(|a, b| {
             (a.file.as_deref(), a.line, &a.kind).cmp(&(b.file.as_deref(), b.line, &b.kind))
         });
         s.env.sort_by(|a, b| a.name.cmp(&b.name));
     }
     services
+}
+
+/// A Python port written in `app.run(port=5000)` or a stdlib server matters
+/// only when the start command runs that file: under gunicorn/uvicorn (which
+/// bind `$PORT`) the `__main__` block never runs, and the finding (and its
+/// fix) would only be noise. Node's `.listen()` runs on import: kept.
+fn unused_port_findings(s: &mut Service) {
+    if s.language != autodeploy_core::Language::Python {
+        return;
+    }
+    let start = s.start.clone().unwrap_or_default();
+    let dir = s.path.trim_start_matches("./").trim_end_matches('/');
+    s.findings.retain(|f| {
+        if f.kind != "hardcoded_port" {
+            return true;
+        }
+        let Some(file) = f.file.as_deref() else {
+            return false;
+        };
+        let rel = match file.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+            Some(r) if !dir.is_empty() && dir != "." => r,
+            _ => file,
+        };
+        let module = rel.trim_end_matches(".py").replace('/', ".");
+        start.split_whitespace().any(|w| {
+            w == rel || w == file || w == module || w == module.trim_end_matches(".__main__")
+        })
+    });
 }
 
 trait KindRank {

@@ -160,6 +160,19 @@ fn node_app_with_a_port_written_in_the_code_runs_on_the_assigned_port() {
     stop_and_remove("fixed-port", &home.opts).unwrap();
 }
 
+/// The same for a Python script run as `python main.py`.
+#[test]
+fn python_script_with_a_port_written_in_the_code_runs_on_the_assigned_port() {
+    let src = app("python_fixed_port");
+    let home = home();
+    let run = deploy("py-fixed-port", &src, &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(run.app.port, 8124);
+    let (code, body) = get(&run.app.url);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("hello from python on a fixed port"), "{body}");
+    stop_and_remove("py-fixed-port", &home.opts).unwrap();
+}
+
 #[test]
 fn go_net_http_app_runs() {
     round_trip("go", &app("go_hello"), "/", "hello from go");

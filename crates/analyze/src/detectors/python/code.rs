@@ -753,6 +753,15 @@ fn scan_servers(web: &mut Draft, facts: &mut CodeFacts, file: &str, text: &str) 
             ),
         };
         let is_server_call = host.is_some() || port.is_some();
+        let serving = is_server_call
+            && last != "Config"
+            && !callee.starts_with("subprocess")
+            && !callee.starts_with("asyncio");
+        if let (true, Some(expr)) = (serving, port) {
+            if let Some(p) = port_expr(text, expr) {
+                fixed_port(web, file, text, expr, p);
+            }
+        }
         if let Some(p) = port.and_then(|p| port_expr(text, p)) {
             facts.ports.push(PortHit {
                 port: p,
@@ -764,11 +773,7 @@ fn scan_servers(web: &mut Draft, facts: &mut CodeFacts, file: &str, text: &str) 
         if let Some((at, lit)) = host.and_then(|h| loopback_literal(text, h, 0)) {
             bind_finding(web, file, line_of(text, at), &lit);
         }
-        if is_server_call
-            && last != "Config"
-            && !callee.starts_with("subprocess")
-            && !callee.starts_with("asyncio")
-        {
+        if serving {
             facts.serves = true;
         }
     }
@@ -785,6 +790,52 @@ fn scan_servers(web: &mut Draft, facts: &mut CodeFacts, file: &str, text: &str) 
     if text.contains(".serve_forever(") || text.contains("web.run_app(") {
         facts.serves = true;
     }
+}
+
+/// A port written as a number in a server call (`app.run(port=5000)`,
+/// `HTTPServer(("", 8000), …)`) ignores the `PORT` a platform assigns: report
+/// it and make autodeploy's copy read `PORT`, the number as the fallback.
+/// `expr` must be a slice of `text` (as `split_args` returns).
+fn fixed_port(web: &mut Draft, file: &str, text: &str, expr: &str, port: u16) {
+    let e = expr.trim();
+    if !(2..=5).contains(&e.len()) || !e.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let Some(start) = (e.as_ptr() as usize).checked_sub(text.as_ptr() as usize) else {
+        return;
+    };
+    if start + e.len() > text.len() {
+        return;
+    }
+    // From the `=`, `(` or `,` before the number, on the same line: the
+    // number alone could also appear in a message on that line.
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let Some(ctx) = text[line_start..start].rfind(['=', '(', ',']) else {
+        return;
+    };
+    let ctx = line_start + ctx;
+    let find = &text[ctx..start + e.len()];
+    let line = line_of(text, start);
+    web.finding(
+        "hardcoded_port",
+        Severity::Info,
+        Some(file),
+        Some(line),
+        format!(
+            "{file}:{line} serves on port {port} whatever PORT says; platforms that assign the \
+             port (and autodeploy's local target) need it read from PORT (autodeploy does so in \
+             its copy, falling back to {port})"
+        ),
+        Some(SourceFix {
+            file: file.to_string(),
+            line,
+            find: find.to_string(),
+            replace: format!(
+                "{}int(__import__(\"os\").environ.get(\"PORT\", \"{e}\"))",
+                &find[..start - ctx]
+            ),
+        }),
+    );
 }
 
 fn bind_finding(web: &mut Draft, file: &str, line: u32, quoted_host: &str) {
@@ -1034,6 +1085,39 @@ mod tests {
     }
 
     #[test]
+    fn numeric_ports_in_server_calls_get_a_fix_that_reads_port_first() {
+        let fixes = |text: &str| {
+            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+            let mut facts = CodeFacts::default();
+            scan_servers(&mut d, &mut facts, "app.py", text);
+            d.findings
+                .into_iter()
+                .filter(|f| f.kind == "hardcoded_port")
+                .map(|f| {
+                    let x = f.fix.unwrap();
+                    (x.line, x.find, x.replace)
+                })
+                .collect::<Vec<_>>()
+        };
+        let env = |n: &str| format!("int(__import__(\"os\").environ.get(\"PORT\", \"{n}\"))");
+        assert_eq!(
+            fixes("app.run(host='0.0.0.0', port=5000)  # 5000\n"),
+            [(1, "=5000".to_string(), format!("={}", env("5000")))]
+        );
+        assert_eq!(
+            fixes("import http.server\nhttpd = http.server.HTTPServer(('', 8000), H)\n"),
+            [(2, ", 8000".to_string(), format!(", {}", env("8000")))]
+        );
+        assert_eq!(
+            fixes("web.run_app(app, port = 8080)\n"),
+            [(1, "= 8080".to_string(), format!("= {}", env("8080")))]
+        );
+        assert!(fixes("app.run(port=int(os.environ.get('PORT', 5000)))\n").is_empty());
+        assert!(fixes("subprocess.run(['x'], port=5000)\n").is_empty());
+        assert!(fixes("app.run(port=PORT)\nPORT = 5000\n").is_empty());
+    }
+
+    #[test]
     fn port_expressions() {
         let t = "PORT = int(os.environ.get('PORT', 8000))\nP2: int = 9000\nX = settings.port\n";
         assert_eq!(port_expr(t, "5000"), Some(5000));
@@ -1078,14 +1162,19 @@ mod tests {
             ("demo.launch(server_name='127.0.0.1')\n", 1),
         ] {
             let (d, _) = run(code);
-            assert_eq!(d.findings.len(), 1, "{code}");
-            let fix = d.findings[0].fix.as_ref().unwrap();
+            let binds: Vec<_> = d
+                .findings
+                .iter()
+                .filter(|f| f.kind == "binds_localhost")
+                .collect();
+            assert_eq!(binds.len(), 1, "{code}");
+            let fix = binds[0].fix.as_ref().unwrap();
             assert_eq!(fix.line, line, "{code}");
             assert!(
                 LOOPBACK.contains(&fix.find.trim_matches(['"', '\''])),
                 "{code}"
             );
-            assert_eq!(d.findings[0].line, Some(line));
+            assert_eq!(binds[0].line, Some(line));
         }
         for code in [
             "app.run(host='0.0.0.0', port=5000)\n",
@@ -1097,7 +1186,11 @@ mod tests {
             "# app.run(host='127.0.0.1')\n",
         ] {
             let (d, _) = run(code);
-            assert!(d.findings.is_empty(), "{code}: {:?}", d.findings);
+            assert!(
+                d.findings.iter().all(|f| f.kind != "binds_localhost"),
+                "{code}: {:?}",
+                d.findings
+            );
         }
     }
 

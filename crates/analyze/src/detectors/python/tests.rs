@@ -218,7 +218,7 @@ fn scripts_workers_and_strays() {
     );
     assert_eq!(d[0].kind, ServiceKind::Web);
     assert!(d[0].install.is_none());
-    assert!(kinds(&d[0]).is_empty());
+    assert_eq!(kinds(&d[0]), vec!["hardcoded_port"]);
     // Undeclared third-party imports: no_manifest with an inferred install.
     let d = detect(
         &[

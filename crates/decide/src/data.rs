@@ -607,7 +607,7 @@ pub(crate) fn cache(
         return Some(CachePlan {
             engine,
             service: DataService::Local,
-            version: cache_version(engine).into(),
+            version: cache_version(engine, ctx.cloud).into(),
             node_type: "local".into(),
             nodes: 1,
             memory_gb: 0.0,
@@ -719,7 +719,7 @@ pub(crate) fn cache(
     Some(CachePlan {
         engine,
         service,
-        version: cache_version(engine).into(),
+        version: cache_version(engine, ctx.cloud).into(),
         node_type: node,
         nodes,
         memory_gb: mem,
@@ -732,8 +732,12 @@ pub(crate) fn cache(
     })
 }
 
-fn cache_version(c: Cache) -> &'static str {
+/// The engine version planned: Azure Cache for Redis offers Redis 6 at the
+/// most (its `redis_version` accepts "4" or "6"); elsewhere 7.1 (Memorystore
+/// maps it to its nearest, `REDIS_7_2`).
+fn cache_version(c: Cache, cloud: Cloud) -> &'static str {
     match c {
+        Cache::Redis if cloud == Cloud::Azure => "6",
         Cache::Redis => "7.1",
         Cache::Memcached => "1.6",
     }

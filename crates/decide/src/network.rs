@@ -701,12 +701,26 @@ pub(crate) fn network(
             }
             for s in running.iter().filter(|s| s.public) {
                 if let Some(port) = s.port {
-                    ingress.push(tcp(
-                        port,
-                        Endpoint::LoadBalancer,
-                        Endpoint::App,
-                        format!("load balancer to `{}` (and its health checks)", s.name),
-                    ));
+                    ingress.push(if s.hosting == Hosting::AzureVmss {
+                        // The scale set's instances run nginx on 80 in front
+                        // of the app, as a single VM does.
+                        tcp(
+                            80,
+                            Endpoint::LoadBalancer,
+                            Endpoint::App,
+                            format!(
+                                "load balancer to nginx on each `{}` instance (and its health probe), which proxies to the app on {port}",
+                                s.name
+                            ),
+                        )
+                    } else {
+                        tcp(
+                            port,
+                            Endpoint::LoadBalancer,
+                            Endpoint::App,
+                            format!("load balancer to `{}` (and its health checks)", s.name),
+                        )
+                    });
                 }
             }
         }

@@ -547,6 +547,24 @@ fn jvm_gets_more_memory_than_go() {
 }
 
 #[test]
+fn azure_scale_set_load_balancer_reaches_nginx_on_80() {
+    let d = run_text(
+        "python_stdlib_http_server",
+        "deploy on azure on VMs, 2 to 4 instances",
+    );
+    let s = &d.services[0];
+    assert_eq!(s.hosting, Hosting::AzureVmss, "{:?}", d.strategy);
+    let net = d.network.as_ref().unwrap();
+    let to_app: Vec<u16> = net
+        .ingress
+        .iter()
+        .filter(|r| r.from == Endpoint::LoadBalancer && r.to == Endpoint::App)
+        .map(|r| r.port)
+        .collect();
+    assert_eq!(to_app, [80], "{:?}", net.ingress);
+}
+
+#[test]
 fn staging_kubernetes_on_azure_is_small_and_unprotected() {
     let d = run_text(
         "node_express_pg_redis_env",
@@ -563,6 +581,8 @@ fn staging_kubernetes_on_azure_is_small_and_unprotected() {
     assert!(!db.multi_az && !db.deletion_protection);
     assert_eq!(db.instance_class, "B_Standard_B1ms");
     assert_eq!(d.cache.as_ref().unwrap().node_type, "Basic_C0");
+    // Azure Cache for Redis offers Redis 6 at the most
+    assert_eq!(d.cache.as_ref().unwrap().version, "6");
     assert_eq!(d.cost.region_multiplier, 1.15);
     assert!(d.has_warning("secret_needs_value"));
     assert_eq!(

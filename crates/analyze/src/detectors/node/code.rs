@@ -413,6 +413,12 @@ fn fixed_port(draft: &mut Draft, file: &str, text: &str, expr: &str, at: usize, 
     } else {
         return;
     };
+    port_fix(draft, file, line, &find, port);
+}
+
+/// The `hardcoded_port` finding for `find` (text on `line` that ends with the
+/// port number), fixed to `process.env.PORT || <number>`.
+fn port_fix(draft: &mut Draft, file: &str, line: u32, find: &str, port: u16) {
     let number_at = find.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let replace = format!(
         "{}process.env.PORT || {}",
@@ -432,7 +438,7 @@ fn fixed_port(draft: &mut Draft, file: &str, text: &str, expr: &str, at: usize, 
         Some(SourceFix {
             file: file.to_string(),
             line,
-            find,
+            find: find.to_string(),
             replace,
         }),
     );
@@ -470,6 +476,11 @@ fn object_options(
             "port" => {
                 listen.port = eval_port(value, text, configs, 0)
                     .map(|(p, l)| (p, l.unwrap_or_else(|| line_of(text, value_at))));
+                if let (Some((port, _)), true) = (listen.port, is_number(value)) {
+                    if !t.contains('\n') {
+                        port_fix(draft, file, line_of(text, value_at), t, port);
+                    }
+                }
             }
             "host" | "hostname" => check_host(draft, file, text, value, value_at),
             _ => {}
@@ -865,7 +876,16 @@ const m = import.meta.env.MODE;
 
         let (l, d) = servers("await fastify.listen({ port: 8080, host: \"localhost\" })\n");
         assert_eq!(l[0].port, Some((8080, 1)));
-        assert_eq!(d.findings[0].fix.as_ref().unwrap().find, "\"localhost\"");
+        let fix_of = |k: &str| {
+            let f = d.findings.iter().find(|f| f.kind == k).unwrap();
+            let x = f.fix.clone().unwrap();
+            (x.find, x.replace)
+        };
+        assert_eq!(fix_of("binds_localhost").0, "\"localhost\"");
+        assert_eq!(
+            fix_of("hardcoded_port"),
+            ("port: 8080".into(), "port: process.env.PORT || 8080".into())
+        );
 
         let (l, d) = servers("const HOST = process.env.HOST || 'localhost';\nconst port = 4000;\n\nserver.listen(port, HOST);\n");
         assert_eq!(l[0].port, Some((4000, 2)));
@@ -875,7 +895,9 @@ const m = import.meta.env.MODE;
 
         let (l, d) = servers("const server = Hapi.server({\n  port: 3000,\n  host: 'localhost'\n});\nawait server.start();\n");
         assert_eq!(l[0].port, Some((3000, 2)));
-        assert_eq!(d.findings[0].line, Some(3));
+        let line_of_kind = |k: &str| d.findings.iter().find(|f| f.kind == k).unwrap().line;
+        assert_eq!(line_of_kind("binds_localhost"), Some(3));
+        assert_eq!(line_of_kind("hardcoded_port"), Some(2));
 
         let (l, d) =
             servers("history.listen((loc) => track(loc));\napp.listen(process.env.PORT);\n");

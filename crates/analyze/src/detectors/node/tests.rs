@@ -167,8 +167,9 @@ fn hapi_bound_to_localhost() {
     );
     let d = &drafts[0];
     assert_eq!(d.framework.as_deref(), Some("hapi"));
-    assert_eq!(kinds(d), vec!["binds_localhost"]);
-    assert_eq!(d.findings[0].line, Some(6));
+    assert_eq!(kinds(d), vec!["hardcoded_port", "binds_localhost"]);
+    assert_eq!(d.findings[0].line, Some(5));
+    assert_eq!(d.findings[1].line, Some(6));
     assert!(d
         .ports
         .iter()

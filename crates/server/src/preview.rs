@@ -432,10 +432,7 @@ impl Previews {
     /// Parse a request with the rule-based parser.
     pub fn parse(&self, text: &str) -> Result<autodeploy_parse::ParseOutcome, ApiError> {
         check_request_text(text)?;
-        Ok(autodeploy_parse::parse_with(
-            text,
-            &autodeploy_parse::ParseOptions::default(),
-        ))
+        Ok(parse_rules(text))
     }
 
     /// Everything but execute — analysis (cached), intent, decision, bundle —
@@ -514,6 +511,12 @@ fn plan_cache_key(analysis_key: &str, request: &str, options: &RequestOptions) -
     format!("{:x}", h.finalize())
 }
 
+/// The service's parser: the rule-based one, with its defaults (pure, so a
+/// plan answer can be cached by its text).
+fn parse_rules(text: &str) -> autodeploy_parse::ParseOutcome {
+    autodeploy_parse::parse_with(text, &autodeploy_parse::ParseOptions::default())
+}
+
 /// Reject request texts the parser would refuse or truncate.
 pub fn check_request_text(text: &str) -> Result<(), ApiError> {
     if text.trim().is_empty() {
@@ -539,8 +542,7 @@ fn plan_from(
     request: &str,
     options: &RequestOptions,
 ) -> Result<PlanPreview, ApiError> {
-    let mut intent =
-        autodeploy_parse::parse_with(request, &autodeploy_parse::ParseOptions::default()).intent;
+    let mut intent = parse_rules(request).intent;
     if let Some(c) = options.cloud() {
         intent.cloud = Some(c);
     }

@@ -9,6 +9,7 @@
 //! types: no I/O, no detection, no parsing of requests.
 
 pub mod analysis;
+pub mod conn;
 pub mod decision;
 pub mod deployment;
 pub mod intent;

@@ -67,6 +67,13 @@ pub struct ExecConfig {
     /// (production) before destroying. Without it such a destroy is refused
     /// before anything is deleted.
     pub force_destroy: bool,
+    /// `destroy --keep-data`: keep the local target's databases (and a Redis
+    /// server's data) of the deployment instead of dropping them.
+    pub keep_data: bool,
+    /// `AUTODEPLOY_SECRETS_KEY`: the key (64 hex characters) that seals the
+    /// secret values people give (`--secret`); default `<home>/secrets.key`.
+    /// Every API and worker process of one service must share it.
+    pub secrets_key: Option<String>,
 }
 
 impl Default for ExecConfig {
@@ -82,13 +89,16 @@ impl Default for ExecConfig {
             local_port: None,
             tf_vars: Vec::new(),
             force_destroy: false,
+            keep_data: false,
+            secrets_key: None,
         }
     }
 }
 
 impl ExecConfig {
     /// Defaults, overridden by `AUTODEPLOY_HOME`, `AUTODEPLOY_TERRAFORM_BIN`,
-    /// `AUTODEPLOY_STATE_URL`, `AUTODEPLOY_AWS_ENDPOINT` (test facility) and
+    /// `AUTODEPLOY_STATE_URL`, `AUTODEPLOY_SECRETS_KEY`,
+    /// `AUTODEPLOY_AWS_ENDPOINT` (test facility) and
     /// `AUTODEPLOY_HEALTH_TIMEOUT` (seconds).
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -99,6 +109,7 @@ impl ExecConfig {
         c.terraform_bin = var("AUTODEPLOY_TERRAFORM_BIN").map(PathBuf::from);
         c.state_database_url = var("AUTODEPLOY_STATE_URL");
         c.aws_endpoint = var("AUTODEPLOY_AWS_ENDPOINT");
+        c.secrets_key = var("AUTODEPLOY_SECRETS_KEY");
         if let Some(t) = var("AUTODEPLOY_HEALTH_TIMEOUT").and_then(|t| t.parse::<u64>().ok()) {
             c.health_timeout = Duration::from_secs(t);
         }
@@ -108,6 +119,11 @@ impl ExecConfig {
     /// The folder of one deployment's files.
     pub fn deployment_dir(&self, id: &str) -> PathBuf {
         self.home.join("deployments").join(id)
+    }
+
+    /// The key that seals secret values for the store.
+    pub fn secret_box(&self) -> Result<crate::secrets::SecretBox, crate::ExecError> {
+        crate::secrets::SecretBox::open_or_create(&self.home, self.secrets_key.as_deref())
     }
 
     /// The embedded store's URL (`sqlite://<home>/autodeploy.db`).

@@ -20,11 +20,13 @@ mod release;
 mod report;
 mod run;
 pub mod runner;
+pub mod secrets;
 
 pub use config::{default_home, ExecConfig, OnFailure};
 pub use error::ExecError;
 pub use prepare::{name_hint, prepare, PrepareOptions, Prepared, StoredPlan};
 pub use report::{drain, ChannelReporter, Event, Progress, Reporter, Silent};
 pub use run::{
-    execute, plan_diff, reconcile, run_job, run_job_cancellable, state_schema, DeployOptions,
+    execute, plan_diff, reconcile, run_job, run_job_cancellable, state_schema, store_secrets,
+    DeployOptions,
 };

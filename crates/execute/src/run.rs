@@ -38,6 +38,32 @@ pub struct DeployOptions {
     /// redeploy and destroy. Not for secrets: those go to the secret store.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
+    /// Environment values given at deploy time (`--env NAME=VALUE`, or
+    /// `service:NAME=VALUE` for one service), kept for every redeploy. Not
+    /// for secrets: those are sealed in the store ([`store_secrets`]).
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
+}
+
+/// `NAME=value` pairs, in the order given.
+type Pairs = Vec<(String, String)>;
+
+/// Seal `values` (`--secret NAME`) and keep them with deployment `id`;
+/// every later deploy and redeploy of it uses them.
+pub async fn store_secrets(
+    store: &Arc<dyn Store>,
+    cfg: &ExecConfig,
+    id: &str,
+    values: &[(String, String)],
+) -> Result<(), ExecError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let sealer = cfg.secret_box()?;
+    for (name, value) in values {
+        store.put_secret(id, name, &sealer.seal(id, value)?).await?;
+    }
+    Ok(())
 }
 
 impl DeployOptions {
@@ -365,9 +391,28 @@ impl Ctx {
         }
     }
 
+    /// The person's values for this deployment: `--env` from its options,
+    /// `--secret` opened from the store.
+    fn user_values(&self) -> Result<(Pairs, Pairs), ExecError> {
+        let env = DeployOptions::from_value(&self.rec.options).env;
+        let sealed = self.handle.block_on(self.store.secrets(self.id()))?;
+        if sealed.is_empty() {
+            return Ok((env, vec![]));
+        }
+        let sealer = self.cfg.secret_box()?;
+        let secrets = sealed
+            .iter()
+            .map(|(name, v)| Ok((name.clone(), sealer.open(self.id(), name, v)?)))
+            .collect::<Result<Vec<_>, ExecError>>()?;
+        Ok((env, secrets))
+    }
+
     fn deploy_local(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
         rep.phase(Phase::AppStart);
-        let opts = self.local_options();
+        let mut opts = self.local_options();
+        let (env, secrets) = self.user_values()?;
+        opts.extra_env = env;
+        opts.extra_secrets = secrets;
         // A process from an earlier attempt (or the previous version) goes first.
         let _ = autodeploy_local::stop_and_remove(self.id(), &opts);
         let sink = |s: LogStream, l: &str| rep.log(s, l);
@@ -386,6 +431,7 @@ impl Ctx {
                     LogStream::System,
                     &format!("{} answered; serving at {}", app.url, app.url),
                 );
+                let data = autodeploy_local::data_status(self.id(), &opts);
                 Ok(Done {
                     status: DeploymentStatus::Healthy,
                     url: Some(app.url.clone()),
@@ -395,6 +441,7 @@ impl Ctx {
                         "supervisor_pid": app.pid,
                         "app_dir": app.dir,
                         "log_file": app.log_file,
+                        "data_services": data,
                     }),
                     error: None,
                 })
@@ -608,8 +655,14 @@ impl Ctx {
                 .is_some_and(|s| s.decision.cloud == Cloud::Local)
         {
             rep.log(LogStream::System, "stopping the app and removing its files");
-            autodeploy_local::stop_and_remove(self.id(), &self.local_options())
+            let opts = self.local_options();
+            autodeploy_local::stop_and_remove(self.id(), &opts)
                 .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+            for line in autodeploy_local::release_data(self.id(), &opts, self.cfg.keep_data)
+                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?
+            {
+                rep.log(LogStream::System, &line);
+            }
         } else if let Some(stored) = stored {
             let tf_dir = self.bundle_dir().join("terraform");
             if !tf_dir.join("main.tf").exists() {
@@ -689,6 +742,13 @@ impl Ctx {
             rep.log(
                 LogStream::System,
                 "nothing was planned for this deployment, so nothing was created",
+            );
+        }
+        let forgotten = self.handle.block_on(self.store.delete_secrets(self.id()))?;
+        if forgotten > 0 {
+            rep.log(
+                LogStream::System,
+                &format!("forgot the {forgotten} secret value(s) given for this deployment"),
             );
         }
         let dir = self.cfg.deployment_dir(self.id());

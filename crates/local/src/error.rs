@@ -31,6 +31,16 @@ pub enum LocalError {
         hint: String,
     },
 
+    #[error("the local {engine} could not be provided: {reason}; {hint}")]
+    DataService {
+        engine: &'static str,
+        reason: String,
+        hint: String,
+    },
+
+    #[error("could not create the system account {name:?} that data servers run as ({reason}); create it yourself (useradd --system {name}) or run autodeploy as a regular user")]
+    Account { name: String, reason: String },
+
     #[error("service {service} has no start command (analysis found none); add a Procfile or a start script and deploy again")]
     NoStartCommand { service: String },
 

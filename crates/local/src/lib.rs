@@ -20,6 +20,8 @@
 //! bound to one gets a [`LocalError::NotProvided`] unless the caller passes
 //! the value in [`LocalOptions::extra_env`].
 
+pub mod account;
+pub mod data;
 mod env;
 mod error;
 mod health;
@@ -61,9 +63,13 @@ pub struct LocalOptions {
     pub supervisor_exe: Option<PathBuf>,
     /// Download caches (pip, npm, go); `None` → `<home>/cache`.
     pub cache_dir: Option<PathBuf>,
-    /// Values the caller supplies for the app's user secrets, inputs, or a
-    /// database/cache it runs itself (`DATABASE_URL=…`). Override the decision.
+    /// Values the caller supplies (`deploy --env NAME=VALUE`): the app's
+    /// inputs, or a database/cache it runs itself (`DATABASE_URL=…`). They
+    /// override the decision. A key `service:NAME` is for that service only.
     pub extra_env: Vec<(String, String)>,
+    /// Secret values the caller supplies (`deploy --secret NAME`): like
+    /// `extra_env`, but kept only in the 0600 secrets file.
+    pub extra_secrets: Vec<(String, String)>,
     /// PATH used to find toolchains and run commands; `None` → this process's PATH.
     pub path: Option<OsString>,
     /// Crash restart policy of the supervisors.
@@ -80,6 +86,7 @@ impl LocalOptions {
             supervisor_exe: None,
             cache_dir: None,
             extra_env: vec![],
+            extra_secrets: vec![],
             path: None,
             restart: RestartPolicy::default(),
         }
@@ -89,6 +96,14 @@ impl LocalOptions {
         self.cache_dir
             .clone()
             .unwrap_or_else(|| self.home.join("cache"))
+    }
+
+    /// Where the data services of this home live and how their programs are found.
+    pub fn data_options(&self) -> data::DataOptions {
+        data::DataOptions {
+            home: self.home.clone(),
+            path: self.search_path(),
+        }
     }
 
     fn search_path(&self) -> OsString {
@@ -252,18 +267,15 @@ pub fn start(
         first = false;
         ports.insert(svc.name.clone(), port);
     }
-    let mut generated = BTreeMap::new();
-    let mut envs = BTreeMap::new();
-    for svc in &services {
-        let mut ctx = env::Ctx {
-            decision,
-            ports: &ports,
-            extra: &opts.extra_env,
-            generated: &mut generated,
-        };
-        let e = env::resolve(svc, &mut ctx)?;
-        envs.insert(svc.name.clone(), e);
-    }
+    // Data services the bindings need that the caller did not supply; the
+    // ones this machine cannot run are refused here, before any work.
+    let supplied: Vec<(String, String)> = opts
+        .extra_env
+        .iter()
+        .chain(opts.extra_secrets.iter())
+        .cloned()
+        .collect();
+    let needs = env::data_needs(decision, &services, &supplied)?;
 
     let _lock = lock(id, opts)?;
     if dir.exists() {
@@ -286,7 +298,30 @@ pub fn start(
         supervise::append_lines(&log_file, "system", &[msg.to_string()]);
     };
 
-    // 1. The isolated copy, with the analysis' fixes.
+    // 1. Data services: started if needed, one database and user for this
+    // deployment (kept across redeploys).
+    let data_opts = opts.data_options();
+    let mut grants = BTreeMap::new();
+    for engine in needs {
+        let g = data::provision(&data_opts, engine, id, &say)?;
+        grants.insert(engine, g);
+    }
+    let mut generated = BTreeMap::new();
+    let mut envs = BTreeMap::new();
+    for svc in &services {
+        let mut ctx = env::Ctx {
+            decision,
+            ports: &ports,
+            extra: &opts.extra_env,
+            extra_secret: &opts.extra_secrets,
+            generated: &mut generated,
+            grants: &grants,
+        };
+        let e = env::resolve(svc, &mut ctx)?;
+        envs.insert(svc.name.clone(), e);
+    }
+
+    // 2. The isolated copy, with the analysis' fixes.
     let app_dir = dir.join("app");
     let copied = prepare::copy_tree(source_root, &app_dir)?;
     say(&format!(
@@ -312,7 +347,7 @@ pub fn start(
         }
     }
 
-    // 2. Secrets file (values never reach the log).
+    // 3. Secrets file (values never reach the log).
     let secrets_file = dir.join("secrets.env");
     let all_secrets: Vec<(String, String)> = envs
         .values()
@@ -322,7 +357,7 @@ pub fn start(
         .collect();
     env::write_secrets(&secrets_file, &all_secrets)?;
 
-    // 3. Runtime, install, build, release; 4. supervisors.
+    // 4. Runtime, install, build, release; 5. supervisors.
     let cache = opts.cache();
     let mut started = Vec::new();
     let tag_service = services.len() > 1;
@@ -451,7 +486,7 @@ pub fn start(
         serde_json::to_vec_pretty(&app).map_err(|e| LocalError::io("encode", &record, e.into()))?;
     proc::write_atomic(&record, &bytes).map_err(|e| LocalError::io("write", &record, e))?;
 
-    // 5. Health.
+    // 6. Health.
     for s in &started {
         if let (Some(url), Some(path)) = (&s.url, &s.health_path) {
             let target = format!("{url}{path}");
@@ -782,6 +817,27 @@ pub fn status(id: &str, opts: &LocalOptions) -> Result<LocalStatus, LocalError> 
         healthy,
         app_pid: st.and_then(|s| s.app_pid),
     })
+}
+
+/// Drop the databases and users the local data services gave `id` (unless
+/// `keep_data`) and stop the servers no deployment uses any more. Returns a
+/// line per thing done. Separate from [`stop_and_remove`]: a redeploy
+/// replaces the app, never its data.
+pub fn release_data(
+    id: &str,
+    opts: &LocalOptions,
+    keep_data: bool,
+) -> Result<Vec<String>, LocalError> {
+    validate_id(id)?;
+    data::release(&opts.data_options(), id, keep_data)
+}
+
+/// The local data services of `id`, as `status` shows them.
+pub fn data_status(id: &str, opts: &LocalOptions) -> Vec<data::DataStatus> {
+    if validate_id(id).is_err() {
+        return vec![];
+    }
+    data::describe(&opts.data_options(), id)
 }
 
 /// Stop every supervisor and app process of `id` and delete its files.

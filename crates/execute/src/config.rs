@@ -122,8 +122,13 @@ impl ExecConfig {
     }
 
     /// The key that seals secret values for the store.
-    pub fn secret_box(&self) -> Result<crate::secrets::SecretBox, crate::ExecError> {
-        crate::secrets::SecretBox::open_or_create(&self.home, self.secrets_key.as_deref())
+    pub fn secret_box(
+        &self,
+    ) -> Result<autodeploy_store::secrets::SecretBox, autodeploy_store::secrets::SealError> {
+        autodeploy_store::secrets::SecretBox::open_or_create(
+            &self.home,
+            self.secrets_key.as_deref(),
+        )
     }
 
     /// The embedded store's URL (`sqlite://<home>/autodeploy.db`).

@@ -20,7 +20,6 @@ mod release;
 mod report;
 mod run;
 pub mod runner;
-pub mod secrets;
 
 pub use config::{default_home, ExecConfig, OnFailure};
 pub use error::ExecError;

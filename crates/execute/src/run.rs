@@ -17,6 +17,7 @@ use autodeploy_core::{
     Cloud, Decision, DeployStrategy, DeploymentStatus, Hosting, JobKind, LogStream, Phase,
 };
 use autodeploy_store::{Deployment, DeploymentPatch, Job, JobOutcome, Store};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +31,8 @@ pub struct DeployOptions {
     /// `local`, `aws`, `gcp`, `azure`: overrides the cloud of the request.
     #[serde(default)]
     pub target: Option<Cloud>,
-    #[serde(default)]
+    /// `ref` in the API's options.
+    #[serde(default, alias = "ref")]
     pub git_ref: Option<String>,
     #[serde(default)]
     pub on_failure: Option<OnFailure>,
@@ -41,8 +43,22 @@ pub struct DeployOptions {
     /// Environment values given at deploy time (`--env NAME=VALUE`, or
     /// `service:NAME=VALUE` for one service), kept for every redeploy. Not
     /// for secrets: those are sealed in the store ([`store_secrets`]).
-    #[serde(default)]
+    /// Read from a list of pairs (CLI) or an object (the API's `options.env`).
+    #[serde(default, deserialize_with = "pairs_or_map")]
     pub env: Vec<(String, String)>,
+}
+
+fn pairs_or_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Pairs(Vec<(String, String)>),
+        Map(std::collections::BTreeMap<String, String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Pairs(p) => p,
+        Either::Map(m) => m.into_iter().collect(),
+    })
 }
 
 /// `NAME=value` pairs, in the order given.
@@ -61,6 +77,12 @@ pub async fn store_secrets(
     }
     let sealer = cfg.secret_box()?;
     for (name, value) in values {
+        // The secrets file holds one line per value.
+        if value.contains(['\n', '\0']) {
+            return Err(ExecError::Invalid(format!(
+                "the value of secret {name} has a line break or NUL byte; secrets are single-line values"
+            )));
+        }
         store.put_secret(id, name, &sealer.seal(id, value)?).await?;
     }
     Ok(())
@@ -896,6 +918,25 @@ pub fn plan_diff(old: &Decision, new: &Decision) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_read_the_cli_and_the_api_forms() {
+        let cli = DeployOptions::from_value(&json!({"git_ref": "main", "env": [["A", "1"]]}));
+        assert_eq!(cli.git_ref.as_deref(), Some("main"));
+        assert_eq!(cli.env, vec![("A".to_string(), "1".to_string())]);
+        let api = DeployOptions::from_value(
+            &json!({"target": "local", "ref": "v2", "env": {"B": "2", "api:C": "3"}}),
+        );
+        assert_eq!(api.target, Some(Cloud::Local));
+        assert_eq!(api.git_ref.as_deref(), Some("v2"));
+        assert_eq!(
+            api.env,
+            vec![
+                ("B".to_string(), "2".to_string()),
+                ("api:C".into(), "3".into())
+            ]
+        );
+    }
 
     #[test]
     fn s3_state_urls() {

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod postgres;
 mod rows;
+pub mod secrets;
 pub mod sqlite;
 
 pub use rows::{hash_token, new_token, now_ms};

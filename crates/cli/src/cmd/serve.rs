@@ -119,7 +119,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             metrics_on_api: args.metrics_listen.is_none(),
             ..ServerConfig::default()
         };
-        let state = AppState::new(store.clone(), metrics.clone(), config);
+        let sealer = cfg
+            .secret_box()
+            .context("could not open the key that seals secret values")?;
+        let state = AppState::new(store.clone(), metrics.clone(), config).with_sealer(sealer);
         let (tx, rx) = tokio::sync::watch::channel(false);
         let workers = autodeploy_server::worker::spawn_workers(
             args.workers,

@@ -13,7 +13,24 @@
 //! Deliberately not here: deciding which variables are secret (decide) or
 //! where a target keeps them (local, render).
 
-use crate::ExecError;
+/// Why a secret could not be sealed or opened; worded for people.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("{0}")]
+    Key(String),
+    #[error("the stored value of secret {name} cannot be opened with this key: give the same AUTODEPLOY_SECRETS_KEY to every API and worker process (or keep <home>/secrets.key), or set it again with `autodeploy redeploy {deployment} --secret {name}`")]
+    Open { deployment: String, name: String },
+    #[error("the operating system's random source failed ({0}); nothing was stored")]
+    Random(String),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use std::path::Path;
@@ -34,10 +51,10 @@ const VERSION: u8 = 1;
 impl SecretBox {
     /// The key from `hex_key` when given (`AUTODEPLOY_SECRETS_KEY`), else
     /// from `<home>/secrets.key` (created on first use).
-    pub fn open_or_create(home: &Path, hex_key: Option<&str>) -> Result<SecretBox, ExecError> {
+    pub fn open_or_create(home: &Path, hex_key: Option<&str>) -> Result<SecretBox, SealError> {
         let key = match hex_key {
             Some(h) => parse_hex_key(h).ok_or_else(|| {
-                ExecError::Invalid(
+                SealError::Key(
                     "AUTODEPLOY_SECRETS_KEY must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`".into(),
                 )
             })?,
@@ -49,13 +66,9 @@ impl SecretBox {
     }
 
     /// `version ‖ nonce ‖ ciphertext+tag`, bound to `deployment`.
-    pub fn seal(&self, deployment: &str, value: &str) -> Result<Vec<u8>, ExecError> {
+    pub fn seal(&self, deployment: &str, value: &str) -> Result<Vec<u8>, SealError> {
         let mut nonce = [0u8; 12];
-        getrandom::getrandom(&mut nonce).map_err(|e| {
-            ExecError::Invalid(format!(
-                "the operating system's random source failed ({e}); nothing was stored"
-            ))
-        })?;
+        getrandom::getrandom(&mut nonce).map_err(|e| SealError::Random(e.to_string()))?;
         let sealed = self
             .cipher
             .encrypt(
@@ -65,7 +78,7 @@ impl SecretBox {
                     aad: deployment.as_bytes(),
                 },
             )
-            .map_err(|_| ExecError::Invalid("could not seal a secret value".into()))?;
+            .map_err(|_| SealError::Key("could not seal a secret value".into()))?;
         let mut out = Vec::with_capacity(1 + 12 + sealed.len());
         out.push(VERSION);
         out.extend_from_slice(&nonce);
@@ -74,11 +87,10 @@ impl SecretBox {
     }
 
     /// The value sealed by [`SecretBox::seal`] for `deployment`.
-    pub fn open(&self, deployment: &str, name: &str, sealed: &[u8]) -> Result<String, ExecError> {
-        let bad = || {
-            ExecError::Invalid(format!(
-                "the stored value of secret {name} cannot be opened with this key: give the same AUTODEPLOY_SECRETS_KEY to every API and worker process (or keep <home>/secrets.key), or set it again with `autodeploy redeploy {deployment} --secret {name}`"
-            ))
+    pub fn open(&self, deployment: &str, name: &str, sealed: &[u8]) -> Result<String, SealError> {
+        let bad = || SealError::Open {
+            deployment: deployment.to_string(),
+            name: name.to_string(),
         };
         if sealed.len() < 13 || sealed[0] != VERSION {
             return Err(bad());
@@ -111,7 +123,7 @@ fn parse_hex_key(h: &str) -> Option<[u8; 32]> {
 }
 
 /// Read the key file, or create it (0600, before any byte is written).
-fn key_file(path: &Path) -> Result<[u8; 32], ExecError> {
+fn key_file(path: &Path) -> Result<[u8; 32], SealError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     match std::fs::read(path) {
@@ -121,24 +133,19 @@ fn key_file(path: &Path) -> Result<[u8; 32], ExecError> {
             return Ok(k);
         }
         Ok(_) => {
-            return Err(ExecError::Invalid(format!(
+            return Err(SealError::Key(format!(
                 "{} is not a 32-byte key; restore it from a backup (secrets sealed with it cannot be opened otherwise) or remove it and set every secret again",
                 path.display()
             )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ExecError::io(format!("could not read {}", path.display()), e)),
+        Err(e) => return Err(io("could not read", path, e)),
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ExecError::io(format!("could not create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| io("could not create", dir, e))?;
     }
     let mut key = [0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| {
-        ExecError::Invalid(format!(
-            "the operating system's random source failed ({e}); no key was made"
-        ))
-    })?;
+    getrandom::getrandom(&mut key).map_err(|e| SealError::Random(e.to_string()))?;
     let created = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -148,15 +155,20 @@ fn key_file(path: &Path) -> Result<[u8; 32], ExecError> {
         Ok(mut f) => {
             f.write_all(&key)
                 .and_then(|_| f.sync_all())
-                .map_err(|e| ExecError::io(format!("could not write {}", path.display()), e))?;
+                .map_err(|e| io("could not write", path, e))?;
             Ok(key)
         }
         // Another process made it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => key_file(path),
-        Err(e) => Err(ExecError::io(
-            format!("could not create {}", path.display()),
-            e,
-        )),
+        Err(e) => Err(io("could not create", path, e)),
+    }
+}
+
+fn io(what: &'static str, path: &Path, source: std::io::Error) -> SealError {
+    SealError::Io {
+        what,
+        path: path.display().to_string(),
+        source,
     }
 }
 

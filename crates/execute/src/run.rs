@@ -100,6 +100,9 @@ struct Done {
     url: Option<String>,
     outputs: Value,
     error: Option<String>,
+    /// A redeploy that did not come up while the previous version keeps
+    /// serving: the deployment's plan stays the last good one.
+    keep_previous_plan: bool,
 }
 
 /// Execute `kind` for deployment `id` and record everything in the store.
@@ -293,6 +296,32 @@ impl Ctx {
                 id = self.id()
             ),
         };
+        // A redeploy that stopped before it changed anything (the source,
+        // the analysis, the plan) leaves the running version as it was.
+        let before_any_change = matches!(
+            e,
+            ExecError::Source { .. }
+                | ExecError::Analyze(_)
+                | ExecError::Decide(_)
+                | ExecError::Render(_)
+        );
+        if kind == JobKind::Redeploy
+            && before_any_change
+            && matches!(
+                self.rec.status,
+                DeploymentStatus::Healthy | DeploymentStatus::Applied
+            )
+        {
+            return Done {
+                status: self.rec.status,
+                url: self.rec.url.clone(),
+                outputs: self.rec.outputs.clone(),
+                error: Some(format!(
+                    "last redeploy failed: {message} — nothing was changed; the running version keeps serving"
+                )),
+                keep_previous_plan: false,
+            };
+        }
         let status = if matches!(e, ExecError::Cancelled) {
             DeploymentStatus::Cancelled
         } else {
@@ -303,6 +332,7 @@ impl Ctx {
             url: self.rec.url.clone(),
             outputs: self.rec.outputs.clone(),
             error: Some(format!("{message}{next}")),
+            keep_previous_plan: false,
         }
     }
 
@@ -362,6 +392,14 @@ impl Ctx {
         } else {
             self.deploy_cloud(&prepared, rep)?
         };
+        if done.keep_previous_plan {
+            self.patch(DeploymentPatch {
+                plan: Some(self.rec.last_good_plan.clone().or(self.rec.plan.clone())),
+                commit: Some(self.rec.commit.clone()),
+                ..Default::default()
+            })?;
+            return Ok(done);
+        }
         if matches!(
             done.status,
             DeploymentStatus::Healthy | DeploymentStatus::Applied
@@ -435,8 +473,8 @@ impl Ctx {
         let (env, secrets) = self.user_values()?;
         opts.extra_env = env;
         opts.extra_secrets = secrets;
-        // A process from an earlier attempt (or the previous version) goes first.
-        let _ = autodeploy_local::stop_and_remove(self.id(), &opts);
+        // A running version keeps serving while the new one is built beside
+        // it; it takes over only once it answers (autodeploy_local::start).
         let sink = |s: LogStream, l: &str| rep.log(s, l);
         let started = autodeploy_local::start(
             self.id(),
@@ -446,13 +484,20 @@ impl Ctx {
             &opts,
             &sink,
         );
-        rep.phase(Phase::Health);
+        use autodeploy_local::LocalError as L;
         match started {
             Ok(app) => {
+                rep.phase(Phase::Health);
                 rep.log(
                     LogStream::System,
                     &format!("{} answered; serving at {}", app.url, app.url),
                 );
+                for s in &app.skipped {
+                    rep.log(
+                        LogStream::System,
+                        &format!("warning: service {} was not started: {}", s.name, s.reason),
+                    );
+                }
                 let data = autodeploy_local::data_status(self.id(), &opts);
                 Ok(Done {
                     status: DeploymentStatus::Healthy,
@@ -460,24 +505,60 @@ impl Ctx {
                     outputs: json!({
                         "url": app.url,
                         "port": app.port,
+                        "release": app.release,
                         "supervisor_pid": app.pid,
-                        "app_dir": app.dir,
+                        "app_dir": app.release_dir.join("app"),
                         "log_file": app.log_file,
+                        "services": app.services.iter().map(|s| json!({
+                            "name": s.name, "url": s.url, "port": s.port,
+                        })).collect::<Vec<_>>(),
+                        "skipped_services": app.skipped,
                         "data_services": data,
                     }),
-                    error: None,
+                    error: (!app.skipped.is_empty()).then(|| {
+                        format!(
+                            "not started on this machine: {}",
+                            app.skipped
+                                .iter()
+                                .map(|s| format!("{} ({})", s.name, s.reason))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    }),
+                    keep_previous_plan: false,
                 })
             }
-            Err(autodeploy_local::LocalError::Unhealthy {
-                url, seconds, last, ..
+            Err(L::Unhealthy {
+                url,
+                seconds,
+                last,
+                tail,
+                ..
+            }) => {
+                rep.phase(Phase::Health);
+                Ok(Done {
+                    status: DeploymentStatus::Unhealthy,
+                    url: Some(url.clone()),
+                    outputs: json!({ "url": url }),
+                    error: Some(format!(
+                        "the app did not answer at {url} within {seconds} s (last: {last}); it is still running and supervised — `autodeploy logs {id}` shows its output, `autodeploy destroy {id}` stops it; its last lines:\n{tail}",
+                        id = self.id()
+                    )),
+                    keep_previous_plan: false,
+                })
+            }
+            Err(L::RedeployFailed {
+                cause,
+                serving,
+                release,
             }) => Ok(Done {
-                status: DeploymentStatus::Unhealthy,
-                url: Some(url.clone()),
-                outputs: json!({ "url": url }),
+                status: DeploymentStatus::Healthy,
+                url: Some(serving.clone()),
+                outputs: self.rec.outputs.clone(),
                 error: Some(format!(
-                    "the app did not answer at {url} within {seconds} s (last: {last}); it keeps being supervised — `autodeploy logs {id}` shows its output, `autodeploy destroy {id}` stops it",
-                    id = self.id()
+                    "last redeploy failed: {cause} — release {release} keeps serving {serving}"
                 )),
+                keep_previous_plan: true,
             }),
             Err(e) => Err(ExecError::phase(Phase::AppStart, e.to_string())),
         }
@@ -620,6 +701,7 @@ impl Ctx {
             url,
             outputs: Value::Object(map),
             error: None,
+            keep_previous_plan: false,
         })
     }
 
@@ -782,6 +864,7 @@ impl Ctx {
             url: None,
             outputs: json!({}),
             error: None,
+            keep_previous_plan: false,
         })
     }
 }

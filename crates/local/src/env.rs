@@ -34,8 +34,10 @@ pub struct ServiceEnv {
 /// Facts about the local deployment the bindings refer to.
 pub struct Ctx<'a> {
     pub decision: &'a Decision,
-    /// Assigned port per service name.
+    /// The port each service's app listens on (this release's).
     pub ports: &'a BTreeMap<String, u16>,
+    /// The stable port each web service is reached on (its front).
+    pub public: &'a BTreeMap<String, u16>,
     /// Values the caller supplies (`--env`: plain), keyed `NAME` or `service:NAME`.
     pub extra: &'a [(String, String)],
     /// Values the caller supplies as secrets (`--secret`): kept in the 0600
@@ -69,14 +71,32 @@ pub fn data_needs(
                     match Engine::for_database(db.engine) {
                         Some(e) => e,
                         None => {
+                            // Name the setting that takes a whole URL, when the app has one.
+                            let url_binding = svc
+                                .env
+                                .iter()
+                                .find(|x| {
+                                    matches!(
+                                        x.value,
+                                        EnvValue::Database {
+                                            output: DatabaseOutput::Url
+                                        }
+                                    )
+                                })
+                                .unwrap_or(b);
+                            let _ = output;
                             return Err(LocalError::NotProvided {
                                 service: svc.name.clone(),
-                                what: format!("MongoDB (for {}, {})", b.name, db_output(*output)),
+                                what: format!(
+                                    "MongoDB (for {}, {})",
+                                    url_binding.name,
+                                    db_output(DatabaseOutput::Url)
+                                ),
                                 hint: format!(
                                     "Debian does not package MongoDB, so the local target cannot start one: run one yourself (or use MongoDB Atlas) and pass its address with `--env {}=mongodb://USER:PASSWORD@HOST:27017/NAME`",
-                                    b.name
+                                    url_binding.name
                                 ),
-                            })
+                            });
                         }
                     }
                 }
@@ -132,6 +152,7 @@ fn for_service<'a>(key: &'a str, service: &str) -> Option<&'a str> {
 pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, LocalError> {
     let mut out = ServiceEnv::default();
     let port = ctx.ports.get(&svc.name).copied();
+    let public = ctx.public.get(&svc.name).copied().or(port);
     if let Some(p) = port {
         out.plain.push(("PORT".into(), p.to_string()));
     }
@@ -218,12 +239,16 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 },
             },
             EnvValue::Deployment { output } => Some(match output {
-                DeploymentOutput::PublicUrl => port.map(url).unwrap_or_default(),
+                DeploymentOutput::PublicUrl => public.map(url).unwrap_or_default(),
                 DeploymentOutput::PublicHost => "127.0.0.1".into(),
                 DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
                 DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
             }),
-            EnvValue::ServiceUrl { service } => ctx.ports.get(service).map(|p| url(*p)),
+            EnvValue::ServiceUrl { service } => ctx
+                .public
+                .get(service)
+                .or(ctx.ports.get(service))
+                .map(|p| url(*p)),
         };
         // What the person passed wins over what the plan derives.
         let value = supplied.or(value);

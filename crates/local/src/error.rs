@@ -69,13 +69,29 @@ pub enum LocalError {
         log: PathBuf,
     },
 
-    #[error("service {service} did not answer {url} with HTTP 2xx/3xx within {seconds} s (last attempt: {last}); it is left running so you can look; last lines of its app.log:\n{tail}")]
+    #[error("service {service} did not answer {url} with HTTP 2xx/3xx within {seconds} s (last attempt: {last}); it is left running so you can look; its last lines:\n{tail}")]
     Unhealthy {
         service: String,
         url: String,
         seconds: u64,
         last: String,
         tail: String,
+    },
+
+    #[error("service {service} exited ({exit}) {exits} time(s) before it answered, so it was stopped; its last lines:\n{tail}\nfix the error above (a missing setting: `--env NAME=VALUE`, a secret: `--secret NAME`) and deploy again")]
+    Crashed {
+        service: String,
+        exits: u32,
+        exit: String,
+        tail: String,
+    },
+
+    #[error("the new version did not come up, so it was stopped and release {release} keeps serving {serving}: {cause}")]
+    RedeployFailed {
+        cause: Box<LocalError>,
+        /// The URL still served by the previous release.
+        serving: String,
+        release: u32,
     },
 
     #[error("the local state in {path} is unreadable ({reason}); if the app is gone, delete {dir} by hand")]

@@ -41,6 +41,13 @@ pub struct Spec {
     pub log_file: PathBuf,
     pub status_file: PathBuf,
     pub restart: RestartPolicy,
+    /// The deployment's front (`front.rs`): relay `port` to the port named
+    /// in this file instead of running a command.
+    #[serde(default)]
+    pub front: Option<PathBuf>,
+    /// Address the front or a static service listens on (default 127.0.0.1).
+    #[serde(default)]
+    pub listen: Option<std::net::IpAddr>,
 }
 
 /// When and how often a crashed app is started again.
@@ -222,6 +229,9 @@ impl Supervisor {
     }
 
     fn run(&mut self) -> i32 {
+        if self.spec.front.is_some() {
+            return self.run_front();
+        }
         if self.spec.command.is_none() {
             return self.run_static();
         }
@@ -356,6 +366,37 @@ impl Supervisor {
             let _ = r.join();
         }
         end
+    }
+
+    fn listen_ip(&self) -> std::net::IpAddr {
+        self.spec
+            .listen
+            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]))
+    }
+
+    fn run_front(&mut self) -> i32 {
+        let (Some(target), Some(port)) = (self.spec.front.clone(), self.spec.port) else {
+            self.system("a front needs a target file and a port");
+            self.set("crashloop", None);
+            return 3;
+        };
+        let addr = std::net::SocketAddr::new(self.listen_ip(), port);
+        match crate::front::serve(addr, target, &STOP) {
+            Ok(()) => {
+                self.system(&format!("front: serving {addr}"));
+                self.set("running", Some(std::process::id()));
+                while !STOP.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                self.set("stopped", None);
+                0
+            }
+            Err(e) => {
+                self.system(&format!("front: could not listen on {addr}: {e}"));
+                self.set("crashloop", None);
+                3
+            }
+        }
     }
 
     fn run_static(&mut self) -> i32 {

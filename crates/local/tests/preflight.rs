@@ -36,19 +36,24 @@ fn a_missing_toolchain_is_named_with_a_hint_before_any_file_is_written() {
 }
 
 #[test]
-fn a_postgres_app_is_told_the_database_is_not_provided() {
+fn a_mongodb_app_is_told_which_flag_supplies_its_database() {
     let home = home();
     let dir = repo_path("tests/fixtures/python_django_postgres");
-    let (analysis, decision) = plan(&dir);
-    let err = start("pg", &dir, &analysis, &decision, &home.opts, &sink).unwrap_err();
+    let (analysis, mut decision) = plan(&dir);
+    // Debian packages no MongoDB: the local target cannot start one.
+    decision.database.as_mut().expect("a database").engine =
+        autodeploy_core::DatabaseEngine::Mongodb;
+    let err = start("mongo", &dir, &analysis, &decision, &home.opts, &sink).unwrap_err();
     match &err {
         LocalError::NotProvided { what, hint, .. } => {
-            assert!(what.contains("postgresql"), "{what}");
-            assert!(hint.contains("pass"), "{hint}");
+            assert!(what.contains("MongoDB"), "{what}");
+            assert!(hint.contains("--env "), "{hint}");
+            assert!(hint.contains("=mongodb://"), "{hint}");
         }
         other => panic!("{other}"),
     }
     assert!(!home.dir.path().join("deployments").exists());
+    assert!(!home.dir.path().join("services").exists());
 }
 
 #[test]

@@ -164,7 +164,20 @@ fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     ))
 }
 
-pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
+/// A local folder or archive as an absolute path (a redeploy from another
+/// folder must find it again); anything else (a URL) as given.
+fn absolute_source(source: &str) -> String {
+    let p = std::path::Path::new(source);
+    if !source.contains("://") && p.exists() {
+        if let Ok(abs) = std::fs::canonicalize(p) {
+            return abs.display().to_string();
+        }
+    }
+    source.to_string()
+}
+
+pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
+    args.source = absolute_source(&args.source);
     let cfg = exec_config(&args.state, Some(&args.exec));
     let target = args.target.as_deref().map(parse_target).transpose()?;
     let on_failure = match args.on_failure.as_deref() {

@@ -12,19 +12,30 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 bin="$target_dir/release/examples/data_service"
 work=$(mktemp -d /tmp/autodeploy-bench-XXXXXX)
 chmod 755 "$work"
-trap 'for h in "$work"/*/; do "$bin" "$h" postgresql release warm >/dev/null 2>&1 || true; "$bin" "$h" mysql release warm >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+cleanup() {
+  for h in "$work"/*/; do
+    for e in postgresql mysql redis; do
+      for d in d1 d2 keeper; do "$bin" "$h" "$e" release "$d" >/dev/null 2>&1 || true; done
+    done
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 for engine in postgresql mysql redis; do
   echo "== $engine"
   # Cold: a fresh home each run (files created, server started, database made);
   # the release in the cleanup stops the server again.
+  # (hyperfine 1.15 has no per-run cleanup: the next run's preparation
+  # releases the previous run's server before removing its home.)
   hyperfine --runs 5 \
-    --prepare "rm -rf $work/cold-$engine; mkdir -p $work/cold-$engine" \
+    --prepare "[ -d $work/cold-$engine ] && $bin $work/cold-$engine $engine release d1 >/dev/null; rm -rf $work/cold-$engine; mkdir -p $work/cold-$engine" \
     --cleanup "$bin $work/cold-$engine $engine release d1" \
     -n "$engine first deployment (cold home)" "$bin $work/cold-$engine $engine provision d1"
   # Warm: the server runs; each run makes and drops one deployment's database.
   mkdir -p "$work/warm-$engine"
   "$bin" "$work/warm-$engine" "$engine" provision keeper >/dev/null
   hyperfine --runs 10 \
+    --prepare "$bin $work/warm-$engine $engine release d2 >/dev/null" \
     --cleanup "$bin $work/warm-$engine $engine release d2" \
     -n "$engine next deployment (server running)" "$bin $work/warm-$engine $engine provision d2"
   "$bin" "$work/warm-$engine" "$engine" release keeper >/dev/null

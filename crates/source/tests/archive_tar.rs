@@ -374,3 +374,29 @@ fn git_ref_is_refused_for_archives() {
     let e = fetch(path.to_str().unwrap(), &opts).unwrap_err();
     assert!(matches!(e, SourceError::InvalidRef { .. }), "{e:?}");
 }
+
+#[test]
+fn deeply_nested_chains_extract() {
+    // The shape of issue 13's hostile archive: chains of nested folders, one
+    // member per level (1,900 levels: the deepest path still fits the
+    // system's PATH_MAX under the work dir). The plan is linear in the names
+    // it reads (unit test `deep_nesting_is_checked_in_linear_work`, 8 chains
+    // of 2,000); the time of the full 8-chain archive is measured by
+    // `cargo bench -p autodeploy-source --bench deep_archive`. Here only the
+    // outcome is checked, on one chain (a debug build pays the kernel's
+    // path walks of every mkdir): every chain extracted down to its file.
+    let s = Scratch::new();
+    let chains = 1;
+    let path = s.write("deep.tar.gz", &gzip(&common::deep::deep_tar(chains, 1_900)));
+    let snap = fetch(path.to_str().unwrap(), &s.opts()).unwrap_or_else(|e| panic!("{e}"));
+    for c in 0..chains {
+        let mut p = snap.root.join(format!("c{c}"));
+        for _ in 0..1_900 {
+            p.push("d");
+        }
+        assert_eq!(
+            std::fs::read_to_string(p.join("f.txt")).unwrap(),
+            "bottom\n"
+        );
+    }
+}

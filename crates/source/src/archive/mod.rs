@@ -32,7 +32,9 @@ use autodeploy_core::{SourceInfo, SourceKind};
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::{Component, Path, PathBuf};
+#[cfg(not(unix))]
+use std::path::Component;
+use std::path::{Path, PathBuf};
 
 /// Longest path (in bytes) an entry may have once cleaned.
 const MAX_PATH_BYTES: usize = 4096;
@@ -214,7 +216,11 @@ pub(crate) struct Plan {
     declared: u64,
     files: u64,
     /// Every path planned or implied, and whether it is a folder.
-    seen: HashMap<PathBuf, bool>,
+    seen: PathTree,
+    /// The previous member's cleaned name, and its folders: (end of the
+    /// component in the name, node).
+    last_name: Vec<u8>,
+    last_chain: Vec<(usize, usize)>,
     /// A full commit SHA found in archive metadata (zip comment, pax comment).
     pub commit: Option<String>,
 }
@@ -227,7 +233,9 @@ impl Plan {
             entries: Vec::new(),
             declared: 0,
             files: 0,
-            seen: HashMap::new(),
+            seen: PathTree::default(),
+            last_name: Vec::new(),
+            last_chain: Vec::new(),
             commit: None,
         }
     }
@@ -272,40 +280,82 @@ impl Plan {
 
     /// Refuse a file that is also a folder, a file inside a file, or the same
     /// file twice (later members would silently replace earlier ones).
+    ///
+    /// Paths are checked in a tree of components (never hashed whole — a map
+    /// keyed by whole paths hashed every ancestor of every member again,
+    /// which made 8 chains of 2,000 nested folders cost 45 s of CPU), and
+    /// the folders of the previous member are reused: archives list a folder
+    /// before what is in it, so a member usually costs one lookup, plus a
+    /// byte comparison with the previous name.
     fn check_collisions(&mut self, rel: &Path, entry: Entry) -> Result<(), SourceError> {
         let unsafe_entry = |reason: String| SourceError::ArchiveUnsafe {
             archive: self.archive.clone(),
             entry: rel.display().to_string(),
             reason,
         };
-        let mut ancestor = PathBuf::new();
-        let parts: Vec<_> = rel.components().collect();
-        for part in &parts[..parts.len().saturating_sub(1)] {
-            ancestor.push(part);
-            match self.seen.get(&ancestor) {
-                Some(false) => {
-                    return Err(unsafe_entry(format!(
-                        "is inside `{}`, which is a file",
-                        ancestor.display()
-                    )))
-                }
-                Some(true) => {}
-                None => {
-                    self.seen.insert(ancestor.clone(), true);
-                }
-            }
+        let bytes = rel.as_os_str().as_encoded_bytes();
+        if bytes.is_empty() {
+            return Ok(());
         }
+        // Reuse the folders this member shares with the previous one: the
+        // chain's folders whose whole path is a folder of this member too
+        // (monotone along the chain, so a binary search of memcmps).
+        let last = &self.last_name;
+        let keep = self.last_chain.partition_point(|&(end, _)| {
+            bytes.get(end) == Some(&b'/') && bytes.get(..end) == last.get(..end)
+        });
+        self.last_chain.truncate(keep);
+        let (mut node, mut start) = match self.last_chain.last() {
+            Some(&(end, node)) => (node, end + 1),
+            None => (PathTree::ROOT, 0),
+        };
         let is_dir = entry == Entry::Dir;
-        match self.seen.get(rel) {
-            Some(true) if is_dir => Ok(()),
-            Some(true) => Err(unsafe_entry("is both a file and a folder".into())),
-            Some(false) if is_dir => Err(unsafe_entry("is both a file and a folder".into())),
-            Some(false) => Err(unsafe_entry("appears twice".into())),
-            None => {
-                self.seen.insert(rel.to_path_buf(), is_dir);
-                Ok(())
+        loop {
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |i| start + i);
+            let name = os_str(&bytes[start..end]).map_err(|r| unsafe_entry(r.to_string()))?;
+            if end == bytes.len() {
+                match self.seen.child(node, name) {
+                    Some((n, true)) if is_dir => node = n,
+                    Some((_, true)) => {
+                        return Err(unsafe_entry("is both a file and a folder".into()))
+                    }
+                    Some((_, false)) if is_dir => {
+                        return Err(unsafe_entry("is both a file and a folder".into()))
+                    }
+                    Some((_, false)) => return Err(unsafe_entry("appears twice".into())),
+                    None => node = self.seen.insert(node, name, is_dir),
+                }
+                if is_dir {
+                    self.last_chain.push((end, node));
+                }
+                break;
             }
+            node = match self.seen.child(node, name) {
+                Some((child, true)) => child,
+                Some((_, false)) => {
+                    let ancestor = String::from_utf8_lossy(&bytes[..end]).into_owned();
+                    return Err(unsafe_entry(format!(
+                        "is inside `{ancestor}`, which is a file"
+                    )));
+                }
+                None => self.seen.insert(node, name, true),
+            };
+            self.last_chain.push((end, node));
+            start = end + 1;
         }
+        self.last_name.clear();
+        self.last_name.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Bytes of path components hashed so far (tests prove the plan is
+    /// linear in the names it reads).
+    #[cfg(test)]
+    pub(crate) fn hashed_bytes(&self) -> u64 {
+        self.seen.hashed_bytes
     }
 
     /// Refuse an archive with no files at all.
@@ -332,8 +382,63 @@ impl Plan {
             nested |= comps.next().is_some() || e.kind == Entry::Dir;
         }
         let top = top?;
-        (nested && self.seen.get(Path::new(top)) == Some(&true))
-            .then(|| top.to_string_lossy().into_owned())
+        (nested
+            && self
+                .seen
+                .peek(PathTree::ROOT, top)
+                .is_some_and(|(_, dir)| dir))
+        .then(|| top.to_string_lossy().into_owned())
+    }
+}
+
+/// Every path an archive's plan has seen, as a tree of components: a node's
+/// children are keyed by one component, so checking a path hashes each of
+/// its components once and never a whole path.
+#[derive(Debug)]
+struct PathTree {
+    /// Per node: its children by component name.
+    children: Vec<HashMap<Box<std::ffi::OsStr>, usize>>,
+    /// Per node: whether it is a folder.
+    is_dir: Vec<bool>,
+    /// Bytes of components hashed (lookups and inserts).
+    hashed_bytes: u64,
+}
+
+impl Default for PathTree {
+    fn default() -> Self {
+        PathTree {
+            children: vec![HashMap::new()],
+            is_dir: vec![true],
+            hashed_bytes: 0,
+        }
+    }
+}
+
+impl PathTree {
+    /// The archive's root folder.
+    const ROOT: usize = 0;
+
+    /// `name` under `parent`: (node, is a folder), counting the hashing.
+    fn child(&mut self, parent: usize, name: &std::ffi::OsStr) -> Option<(usize, bool)> {
+        self.hashed_bytes += name.len() as u64;
+        self.peek(parent, name)
+    }
+
+    /// [`Self::child`] without counting (read-only callers).
+    fn peek(&self, parent: usize, name: &std::ffi::OsStr) -> Option<(usize, bool)> {
+        self.children[parent]
+            .get(name)
+            .map(|&node| (node, self.is_dir[node]))
+    }
+
+    /// Add `name` under `parent`; returns the new node.
+    fn insert(&mut self, parent: usize, name: &std::ffi::OsStr, is_dir: bool) -> usize {
+        self.hashed_bytes += name.len() as u64;
+        let node = self.is_dir.len();
+        self.children.push(HashMap::new());
+        self.is_dir.push(is_dir);
+        self.children[parent].insert(name.into(), node);
+        node
     }
 }
 
@@ -403,7 +508,9 @@ pub(crate) fn clean_path(name: &[u8]) -> Result<Option<PathBuf>, &'static str> {
     if name.len() >= 2 && name[0].is_ascii_alphabetic() && name[1] == b':' {
         return Err("starts with a Windows drive letter");
     }
-    let mut rel = PathBuf::new();
+    // Built as bytes, one pass (pushing components one by one onto a
+    // PathBuf re-parses it: measurable on deeply nested archives).
+    let mut out: Vec<u8> = Vec::with_capacity(name.len());
     for part in name.split(|b| *b == b'/') {
         match part {
             b"" | b"." => continue,
@@ -411,17 +518,41 @@ pub(crate) fn clean_path(name: &[u8]) -> Result<Option<PathBuf>, &'static str> {
             _ if part.len() > MAX_COMPONENT_BYTES => {
                 return Err("has a path component longer than 255 bytes")
             }
-            _ => rel.push(os_str(part)?),
+            _ => {
+                os_str(part)?;
+                if !out.is_empty() {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(part);
+            }
         }
     }
-    if rel.as_os_str().len() > MAX_PATH_BYTES {
+    if out.len() > MAX_PATH_BYTES {
         return Err("has a path longer than 4096 bytes");
     }
-    // Belt and braces: only normal components may remain.
+    if out.is_empty() {
+        return Ok(None);
+    }
+    let rel = path_buf(out)?;
+    // Belt and braces where paths have prefixes: only normal components may remain.
+    #[cfg(not(unix))]
     if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
         return Err("has a path that is not a plain relative path");
     }
-    Ok((!rel.as_os_str().is_empty()).then_some(rel))
+    Ok(Some(rel))
+}
+
+#[cfg(unix)]
+fn path_buf(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_buf(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
+    String::from_utf8(bytes)
+        .map(PathBuf::from)
+        .map_err(|_| "has a name that is not UTF-8")
 }
 
 #[cfg(unix)]
@@ -725,6 +856,65 @@ mod tests {
         p.add(1, b"__MACOSX/r/._a", file(1)).unwrap();
         assert_eq!(p.single_top_dir().as_deref(), Some("r"));
         assert_eq!(p.entries.len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_checked_in_linear_work() {
+        // 8 chains of 2,000 nested folders (the hostile archive of issue 13),
+        // each level its own member, names as long as the caps allow.
+        let limits = Limits {
+            max_bytes: u64::MAX,
+            max_entries: u64::MAX,
+            max_file_bytes: u64::MAX,
+        };
+        let mut p = Plan::new(Path::new("deep.tar"), limits);
+        let mut name_bytes = 0u64;
+        let mut index = 0;
+        for chain in 0..8u8 {
+            let mut name = vec![b'a' + chain];
+            for _ in 0..2_000 {
+                name.extend_from_slice(b"/d");
+                index += 1;
+                name_bytes += name.len() as u64;
+                p.add(index, &name, MemberKind::Dir).unwrap();
+            }
+            name.extend_from_slice(b"/f");
+            index += 1;
+            name_bytes += name.len() as u64;
+            p.add(index, &name, file(1)).unwrap();
+        }
+        let p = p.finish().unwrap();
+        assert_eq!(p.entries.len(), 8 * 2_001);
+        // Each member costs at most its own name — here a few bytes, since
+        // its folders were the previous member's (a whole-path map hashed
+        // ~depth² bytes per member).
+        assert!(
+            p.hashed_bytes() <= name_bytes,
+            "hashed {} bytes for {} bytes of names",
+            p.hashed_bytes(),
+            name_bytes
+        );
+        assert!(
+            p.hashed_bytes() <= 8 * 2_001 * 2 + 64,
+            "one short component per member, hashed {}",
+            p.hashed_bytes()
+        );
+        // And collisions are still seen at depth, in any order.
+        let mut q = Plan::new(Path::new("deep.tar"), limits);
+        let deep = "x/".repeat(1_500);
+        q.add(0, format!("{deep}f").as_bytes(), file(1)).unwrap();
+        assert!(q.add(1, format!("{deep}f/g").as_bytes(), file(1)).is_err());
+        assert!(q
+            .add(2, format!("{deep}f").as_bytes(), MemberKind::Dir)
+            .is_err());
+        q.add(3, b"y/z", file(1)).unwrap();
+        assert!(
+            q.add(4, format!("{deep}f").as_bytes(), file(1)).is_err(),
+            "appears twice"
+        );
+        q.add(5, format!("{deep}g/h").as_bytes(), file(1)).unwrap();
+        assert!(q.add(6, b"y/z/w", file(1)).is_err(), "inside a file");
+        assert!(q.add(7, b"y", file(1)).is_err(), "file over folder");
     }
 
     #[test]

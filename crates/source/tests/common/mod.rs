@@ -3,6 +3,8 @@
 //! tree listings to prove what was (not) written.
 #![allow(dead_code)]
 
+pub mod deep;
+
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;

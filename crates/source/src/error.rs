@@ -38,6 +38,11 @@ pub enum SourceError {
     #[error("cannot use `{input}` as a source: {reason}; accepted: {ACCEPTED}")]
     Unsupported { input: String, reason: String },
 
+    /// The network policy refuses this source (the service fetches from
+    /// public addresses only). Nothing was connected to.
+    #[error("refused to fetch `{input}`: {reason}")]
+    Forbidden { input: String, reason: String },
+
     /// A git ref (from `URL#ref` or `FetchOptions::git_ref`) is unusable.
     #[error("git ref `{git_ref}` for `{input}` is not usable: {reason}")]
     InvalidRef {

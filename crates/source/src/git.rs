@@ -77,7 +77,11 @@ pub(crate) fn fetch(
 ) -> Result<Snapshot, SourceError> {
     let shown_url = crate::url::redact_userinfo(url);
     let plan = plan_ref(&shown_url, git_ref)?;
-    let git = Git::new(url, shown_url.clone(), opts);
+    // Checked (and its address pinned) before anything connects.
+    let pinned = crate::network::pin(url, &shown_url, &opts.network)?;
+    let mut git = Git::new(url, shown_url.clone(), opts);
+    let url = git.pin(pinned.as_ref(), url);
+    let url = url.as_str();
 
     let work = crate::make_work_dir(opts, "autodeploy-git-")?;
     let dest = work.path().join(repo_dir_name(url));
@@ -175,6 +179,45 @@ pub(crate) fn fetch(
         commit,
     };
     Ok(Snapshot::owned(root, info, work))
+}
+
+/// The commit `url` (as given to git) has at `git_ref` (default: HEAD),
+/// asked with `git ls-remote` under the same rules as a clone (protocol
+/// allow-list, scrubbed environment, scoped tokens, network policy and
+/// pinned address); a full SHA is its own answer. `Ok(None)`: the remote has
+/// no such ref.
+pub(crate) fn remote_commit(
+    url: &str,
+    git_ref: Option<&str>,
+    opts: &FetchOptions,
+) -> Result<Option<String>, SourceError> {
+    let shown_url = crate::url::redact_userinfo(url);
+    let plan = plan_ref(&shown_url, git_ref)?;
+    if let RefPlan::Commit(sha) = &plan {
+        return Ok(Some(sha.clone()));
+    }
+    let pinned = crate::network::pin(url, &shown_url, &opts.network)?;
+    let mut git = Git::new(url, shown_url, opts);
+    let url = git.pin(pinned.as_ref(), url);
+    let args = os(&["ls-remote", "--"])
+        .with(&url)
+        .with(git_ref.unwrap_or("HEAD"));
+    let out = git.run(&args, None, "ls-remote", Some(&plan))?;
+    let mut first = None;
+    for line in out.lines() {
+        let Some((sha, name)) = line.split_once('\t') else {
+            continue;
+        };
+        if !crate::gitdir::is_object_name(sha) {
+            continue;
+        }
+        // A peeled annotated tag names the commit itself.
+        if name.ends_with("^{}") {
+            return Ok(Some(sha.to_ascii_lowercase()));
+        }
+        first.get_or_insert_with(|| sha.to_ascii_lowercase());
+    }
+    Ok(first)
 }
 
 /// Errors for which a second, fuller fetch cannot help.
@@ -287,6 +330,9 @@ struct Git<'a> {
     secrets: Vec<String>,
     /// Whether an auth header is being sent.
     token_sent: bool,
+    /// ssh: the host key is checked under this name (the URL names the
+    /// pinned address).
+    ssh_alias: Option<String>,
     /// Why a configured token was not sent, for the hint.
     token_withheld: Option<String>,
     is_ssh: bool,
@@ -342,9 +388,21 @@ impl<'a> Git<'a> {
             config,
             secrets,
             token_sent,
+            ssh_alias: None,
             token_withheld,
             is_ssh,
         }
+    }
+
+    /// Reach the remote through the address the network policy checked;
+    /// returns the URL to give git.
+    fn pin(&mut self, pinned: Option<&crate::network::Pinned>, url: &str) -> String {
+        let Some(p) = pinned else {
+            return url.to_string();
+        };
+        self.config.extend(p.config.iter().cloned());
+        self.ssh_alias = p.ssh_host_key_alias.clone();
+        p.url.clone()
     }
 
     fn command(&self, args: &[OsString], cwd: Option<&Path>) -> Command {
@@ -356,13 +414,26 @@ impl<'a> Git<'a> {
         for k in SCRUBBED_ENV {
             cmd.env_remove(k);
         }
+        let public_only = self.opts.network.public_only;
         cmd.env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_ASKPASS", "")
             .env("SSH_ASKPASS", "")
             .env("SSH_ASKPASS_REQUIRE", "never")
             .env("GCM_INTERACTIVE", "never")
             .env("GIT_ALLOW_PROTOCOL", ALLOWED_PROTOCOLS);
-        if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+        if public_only {
+            // Nothing may connect anywhere the policy did not check: no LFS
+            // downloads from another server, ssh only to the pinned address.
+            cmd.env("GIT_LFS_SKIP_SMUDGE", "1").env_remove("GIT_SSH");
+            let alias = self
+                .ssh_alias
+                .as_deref()
+                .map(|h| format!(" -o HostKeyAlias={h}"))
+                .unwrap_or_default();
+            cmd.env("GIT_SSH_COMMAND", format!("ssh -o BatchMode=yes{alias}"));
+        } else if std::env::var_os("GIT_SSH_COMMAND").is_none()
+            && std::env::var_os("GIT_SSH").is_none()
+        {
             cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
         }
         if !self.config.is_empty() {

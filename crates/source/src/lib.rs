@@ -23,13 +23,17 @@
 mod archive;
 mod classify;
 mod error;
+mod fingerprint;
 mod git;
 mod gitdir;
+mod network;
 mod options;
 mod snapshot;
 mod url;
 
 pub use error::SourceError;
+pub use fingerprint::fingerprint;
+pub use network::{non_public_reason, NetworkPolicy};
 pub use options::{
     FetchOptions, HostToken, DEFAULT_GIT_TIMEOUT, DEFAULT_MAX_ARCHIVE_BYTES,
     DEFAULT_MAX_ARCHIVE_ENTRIES, DEFAULT_MAX_FILE_BYTES, ENV_MAX_ARCHIVE_BYTES,
@@ -85,6 +89,72 @@ pub fn fetch(input: &str, opts: &FetchOptions) -> Result<Snapshot, SourceError> 
             }
         }
     }
+}
+
+/// The commit a git source names right now (`git ls-remote`, with every
+/// rule of [`fetch`]: protocol allow-list, scrubbed `GIT_*` environment,
+/// scoped tokens, the network policy and its pinned address), without
+/// cloning. `Ok(None)`: not a git source, or no such ref on the remote.
+/// A `#ref` in `input` and `opts.git_ref` combine as in [`fetch`].
+pub fn remote_commit(input: &str, opts: &FetchOptions) -> Result<Option<String>, SourceError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(SourceError::EmptyInput);
+    }
+    let Source::Git { url, git_ref } = classify::classify(input)? else {
+        return Ok(None);
+    };
+    let option_ref = opts
+        .git_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let git_ref = match (git_ref, option_ref) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(SourceError::InvalidRef {
+                input: url::redact_userinfo(input),
+                git_ref: b.to_string(),
+                reason: format!("the URL already asks for `#{a}`: give the ref only once"),
+            })
+        }
+        (Some(a), _) => Some(a),
+        (None, b) => b.map(String::from),
+    };
+    git::remote_commit(&url, git_ref.as_deref(), opts)
+}
+
+/// What kind of source `input` is (a git remote or repository, a local
+/// folder, an archive), by the same rules [`fetch`] uses; reads file
+/// metadata only.
+pub fn source_kind(input: &str) -> Result<SourceKind, SourceError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(SourceError::EmptyInput);
+    }
+    Ok(match classify::classify(input)? {
+        Source::Git { .. } => SourceKind::Git,
+        Source::Path(_) => SourceKind::Path,
+        Source::Archive { .. } => SourceKind::Archive,
+    })
+}
+
+/// Refuse `input` now if the network policy would refuse to fetch it
+/// (resolves its host; connects to nothing). Local sources pass: whether
+/// they may be read is the caller's decision.
+pub fn check_network(input: &str, policy: &NetworkPolicy) -> Result<(), SourceError> {
+    if !policy.public_only || !is_network_url(input) {
+        return Ok(());
+    }
+    let (base, _) = classify::split_ref(input.trim());
+    let shown = url::redact_userinfo(base);
+    network::pin(base, &shown, policy).map(|_| ())
+}
+
+/// Whether `input` is a git URL fetched over the network (https, http, ssh,
+/// git, or `user@host:path`) rather than something on this machine
+/// (`file://`, a folder, an archive). Looks at the text only.
+pub fn is_network_url(input: &str) -> bool {
+    network::is_network_url(input.trim())
 }
 
 /// `input` safe to print or log: the credentials part of any URL in it

@@ -77,6 +77,9 @@ pub struct FetchOptions {
     pub git_timeout: Option<Duration>,
     /// The git executable (`git`, looked up on `PATH`, by default).
     pub git_program: PathBuf,
+    /// Which hosts may be connected to (default: any; the service: public
+    /// addresses only, see [`crate::NetworkPolicy`]).
+    pub network: crate::NetworkPolicy,
 }
 
 impl Default for FetchOptions {
@@ -91,6 +94,7 @@ impl Default for FetchOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             git_timeout: Some(DEFAULT_GIT_TIMEOUT),
             git_program: PathBuf::from("git"),
+            network: crate::NetworkPolicy::default(),
         }
     }
 }
@@ -107,6 +111,7 @@ impl fmt::Debug for FetchOptions {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("git_timeout", &self.git_timeout)
             .field("git_program", &self.git_program)
+            .field("network", &self.network)
             .finish()
     }
 }

@@ -336,3 +336,66 @@ fn disallowed_transports_are_not_used() {
     assert!(!marker.exists(), "ext:: transport ran a command");
     assert!(matches!(e, SourceError::GitFailed { .. }), "{e:?}");
 }
+
+/// The service's network policy: URLs into this machine's or a private
+/// network are refused before anything connects, alike for a closed and an
+/// open port; local sources and allowed hosts are not its business; and
+/// `remote_commit` (the service's `git ls-remote`) obeys it too.
+#[test]
+fn the_network_policy_refuses_private_hosts_before_connecting() {
+    let s = Scratch::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let mut opts = s.opts();
+    opts.network = autodeploy_source::NetworkPolicy::public_only(vec![]);
+    let reason = |url: &str| match fetch(url, &opts) {
+        Err(SourceError::Forbidden { reason, .. }) => reason,
+        other => panic!("{url}: {other:?}"),
+    };
+    let closed = reason("http://127.0.0.1:1/x.git");
+    let opened = reason(&format!("https://127.0.0.1:{open}/x.git"));
+    assert_eq!(closed, opened);
+    assert!(
+        closed.contains("loopback") && closed.contains("--allow-host"),
+        "{closed}"
+    );
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://[::ffff:10.1.2.3]/x.git",
+        "git://[fd00:ec2::254]/x.git",
+        "ssh://git@192.168.1.10/x.git",
+        "git@100.64.1.1:o/r.git",
+    ] {
+        reason(url);
+    }
+    assert!(matches!(
+        autodeploy_source::remote_commit("http://127.0.0.1:1/x.git", &opts),
+        Err(SourceError::Forbidden { .. })
+    ));
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "nothing connected to the open port"
+    );
+    assert!(
+        !s.work().exists(),
+        "nothing was written for a refused source"
+    );
+
+    // Local sources pass (the service decides about them separately).
+    let repo = make_repo(s.tmp.path());
+    let snap = fetch(&repo.file_url(), &opts).unwrap();
+    assert_eq!(snap.info.commit.as_deref(), Some(repo.second.as_str()));
+    assert_eq!(
+        autodeploy_source::remote_commit(&repo.file_url(), &opts).unwrap(),
+        Some(repo.second.clone())
+    );
+
+    // An allowed host is fetched wherever it resolves: the connection is
+    // tried (and fails: nothing listens on port 1).
+    opts.network = autodeploy_source::NetworkPolicy::public_only(vec!["127.0.0.1".into()]);
+    assert!(matches!(
+        fetch("http://127.0.0.1:1/x.git", &opts),
+        Err(SourceError::GitFailed { .. })
+    ));
+}

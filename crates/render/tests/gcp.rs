@@ -477,6 +477,20 @@ fn gke_with_database_cache_and_domain() {
     );
 }
 
+#[test]
+fn gke_with_two_services_is_fmt_clean() {
+    // A web app and its worker: two entries of different lengths in the
+    // `images` and `build_commands` maps, whose `=` terraform fmt aligns.
+    let b = bundle("python_flask_celery_redis", "deploy on GKE with redis");
+    let build = tf(&b, "terraform/gke_build.tf");
+    let keys = build
+        .lines()
+        .filter(|l| l.trim_start().starts_with('"') && l.contains(" = "))
+        .count();
+    assert!(keys >= 4, "two services in both maps:\n{build}");
+    check(&b);
+}
+
 // ---- Cloud Run with data stores and domains ----
 
 #[test]

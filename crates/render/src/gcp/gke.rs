@@ -63,6 +63,18 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
             "build": hcl(&super::cloud_run::build_command(d, s)?),
         }));
     }
+    // `terraform fmt` aligns the `=` of consecutive map lines (`images`,
+    // `build_commands`): pad every quoted key to the longest one.
+    let width = services
+        .iter()
+        .filter_map(|s| s["key"].as_str())
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for s in &mut services {
+        let key = s["key"].as_str().unwrap_or_default().to_string();
+        s["key_aligned"] = format!("{key:<width$}").into();
+    }
     let min = cluster.min_nodes.max(1);
     let max = cluster.max_nodes.max(min);
     let ctx = json!({

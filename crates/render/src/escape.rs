@@ -15,6 +15,14 @@
 //!   breaks, `|` escaped for tables, HTML inert, backticks fenced).
 //! - `docker_cmd`: a shell command as Dockerfile JSON exec form
 //!   `["/bin/sh", "-c", "…"]`, so a `;` or `$(...)` stays one argument of sh.
+//! - `display`: text shown to a person — on a terminal (the CLI's `analyze`,
+//!   `status`, `list`, `logs`, progress and errors) or in PLAN.md (`md` and
+//!   `md_code` apply it first). Control characters (ESC sequences, OSC 8
+//!   links, NUL, line breaks, C1 controls) and bidirectional overrides become
+//!   visible escapes (`\x1b`, `\u{202e}`), so a repository or a request can
+//!   neither drive the terminal nor reorder what a reviewer reads. This is the
+//!   one sanitising function: everything that prints repository or request
+//!   text goes through it.
 //!
 //! Not here: deciding what to render.
 
@@ -83,12 +91,49 @@ pub fn docker_cmd(cmd: &str) -> String {
     serde_json::to_string(&["/bin/sh", "-c", cmd]).expect("strings serialise")
 }
 
-/// Text for a Markdown table cell or line: no line breaks, `|` and HTML inert.
-pub fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Whether `c` must not reach a terminal or a reviewer's screen as is:
+/// C0 controls but tab, DEL, C1 controls, the line and paragraph separators,
+/// and the bidirectional marks, embeddings, overrides and isolates.
+fn is_unsafe_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` made safe to show on a terminal or in PLAN.md: every control
+/// character (but tab) and every bidirectional control becomes a visible
+/// escape — `\n`, `\r`, `\x1b`, `\u{202e}` — and the rest is kept as is.
+/// One line in, one line out: print multi-line text line by line.
+pub fn display(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\n' | '\r' => out.push(' '),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe_char(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Text for a Markdown table cell or line: no line breaks, `|` and HTML
+/// inert, control and bidi characters visible ([`display`]).
+pub fn md(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(s.len());
+    for c in display(&one_line).chars() {
+        match c {
             '|' => out.push_str("\\|"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -103,12 +148,14 @@ pub fn md(s: &str) -> String {
     out
 }
 
-/// A Markdown code span that holds `s` literally, whatever backticks it contains.
+/// A Markdown code span that holds `s` literally, whatever backticks it
+/// contains (control and bidi characters visible, [`display`]).
 pub fn md_code(s: &str) -> String {
     let one_line: String = s
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
         .collect();
+    let one_line = display(&one_line).into_owned();
     let longest = one_line
         .split(|c| c != '`')
         .map(str::len)
@@ -170,6 +217,34 @@ mod tests {
     fn markdown_stays_in_its_cell() {
         assert_eq!(md("a|b\n<script>"), "a\\|b &lt;script&gt;");
         assert_eq!(md_code("echo `x` | y"), "`` echo `x` \\| y ``");
+    }
+
+    /// Hostile strings a repository or a request can carry.
+    const HOSTILE: &[&str] = &[
+        "\u{1b}[2J\u{1b}[31mred\u{1b}[0m",
+        "\u{1b}]8;;https://evil.example/\u{1b}\\click\u{1b}]8;;\u{1b}\\",
+        "\u{1b}]0;title\u{7}",
+        "admin\u{202e}gnp.exe",
+        "a\u{2066}b\u{2069}c\u{200f}",
+        "nul\u{0}byte",
+        "csi\u{9b}31m c1",
+        "line\nstatus: healthy\rover",
+    ];
+
+    #[test]
+    fn display_makes_controls_and_bidi_visible() {
+        for h in HOSTILE {
+            let d = display(h);
+            assert!(!d.chars().any(is_unsafe_char), "{h:?} → {d:?}");
+            for out in [md(h), md_code(h)] {
+                assert!(!out.chars().any(is_unsafe_char), "{h:?} → {out:?}");
+            }
+        }
+        assert_eq!(display("\u{1b}[31mx"), "\\x1b[31mx");
+        assert_eq!(display("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(display("a\nb\u{0}"), "a\\nb\\x00");
+        assert_eq!(display("tab\tand ünïcode ✓"), "tab\tand ünïcode ✓");
+        assert!(matches!(display("plain"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

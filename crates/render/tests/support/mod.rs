@@ -36,14 +36,19 @@ fn cli_config() -> PathBuf {
         let mirror = provider_mirror().expect(
             "no Terraform provider mirror found: set AUTODEPLOY_TF_MIRROR to the folder holding registry.terraform.io/",
         );
-        let dir = std::env::temp_dir().join(format!("autodeploy-tfrc-{}", std::process::id()));
+        // In the build's own scratch folder (one file shared by every test
+        // process, replaced atomically), never one folder per process in the
+        // system temp folder: those were left behind by every run.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("autodeploy-tfrc");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("terraformrc");
+        let tmp = dir.join(format!("terraformrc.{}.tmp", std::process::id()));
         std::fs::write(
-            &path,
+            &tmp,
             format!("provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n", mirror.display().to_string()),
         )
         .unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
         path
     })
     .clone()

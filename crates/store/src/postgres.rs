@@ -199,7 +199,7 @@ impl Store for PgStore {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let d = Deployment {
-            id: rows::new_deployment_id(),
+            id: rows::new_deployment_id()?,
             owner: new.owner,
             name: new.name,
             source: new.source,
@@ -561,7 +561,7 @@ impl Store for PgStore {
 
     async fn create_user(&self, name: &str) -> Result<User> {
         let user = User {
-            id: rows::new_user_id(),
+            id: rows::new_user_id()?,
             name: name.to_string(),
         };
         sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)")
@@ -584,7 +584,7 @@ impl Store for PgStore {
     }
 
     async fn create_token(&self, user_id: &str, label: &str) -> Result<String> {
-        let token = rows::new_token();
+        let token = rows::new_token()?;
         let mut tx = self.pool.begin().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1::BIGINT FROM users WHERE id = $1")
             .bind(user_id)

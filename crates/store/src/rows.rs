@@ -25,21 +25,20 @@ pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+/// A source of random bytes (the OS's, or a failing one in tests).
+type RandomSource = fn(&mut [u8]) -> std::result::Result<(), getrandom::Error>;
+
+/// N bytes from the operating system's random source. When it fails there
+/// is no fallback: ids and tokens made from weaker randomness (a clock, an
+/// address) could be guessed, so the operation fails instead.
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    random_bytes_from(getrandom::getrandom)
+}
+
+fn random_bytes_from<const N: usize>(source: RandomSource) -> Result<[u8; N]> {
     let mut buf = [0u8; N];
-    // getrandom only fails when the OS has no entropy source at all; fall back
-    // to time + address entropy rather than panic, ids only need uniqueness.
-    if getrandom::getrandom(&mut buf).is_err() {
-        let seed = now_ms() as u64 ^ (&buf as *const _ as u64);
-        let mut x = seed | 1;
-        for b in buf.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-    }
-    buf
+    source(&mut buf).map_err(|e| StoreError::Random(e.to_string()))?;
+    Ok(buf)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -47,30 +46,35 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// "dep_" + 16 lowercase hex chars.
-pub(crate) fn new_deployment_id() -> String {
-    format!("dep_{}", hex(&random_bytes::<8>()))
+pub(crate) fn new_deployment_id() -> Result<String> {
+    Ok(format!("dep_{}", hex(&random_bytes::<8>()?)))
 }
 
 /// "usr_" + 16 lowercase hex chars.
-pub(crate) fn new_user_id() -> String {
-    format!("usr_{}", hex(&random_bytes::<8>()))
+pub(crate) fn new_user_id() -> Result<String> {
+    Ok(format!("usr_{}", hex(&random_bytes::<8>()?)))
 }
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A fresh API token: "adt_" + 32 random base62 characters (unbiased).
-pub fn new_token() -> String {
+/// A fresh API token: "adt_" + 32 random base62 characters (unbiased), or
+/// [`StoreError::Random`] when the OS random source fails.
+pub fn new_token() -> Result<String> {
+    new_token_from(getrandom::getrandom)
+}
+
+fn new_token_from(source: RandomSource) -> Result<String> {
     let mut out = String::with_capacity(36);
     out.push_str("adt_");
     while out.len() < 36 {
-        for b in random_bytes::<48>() {
+        for b in random_bytes_from::<48>(source)? {
             // 248 = 4 * 62: reject the tail to keep the distribution uniform.
             if b < 248 && out.len() < 36 {
                 out.push(BASE62[(b % 62) as usize] as char);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Lowercase hex sha256 of a token: what the database stores.
@@ -522,12 +526,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failing_random_source_fails_token_generation() {
+        fn broken(_: &mut [u8]) -> std::result::Result<(), getrandom::Error> {
+            Err(getrandom::Error::UNSUPPORTED)
+        }
+        let e = new_token_from(broken).unwrap_err();
+        assert!(matches!(e, StoreError::Random(_)), "{e}");
+        assert!(e.to_string().contains("random"), "{e}");
+        assert!(random_bytes_from::<8>(broken).is_err());
+    }
+
+    #[test]
     fn token_shape_and_hash() {
-        let t = new_token();
+        let t = new_token().unwrap();
         assert_eq!(t.len(), 36);
         assert!(t.starts_with("adt_"));
         assert!(t[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(t, new_token());
+        assert_ne!(t, new_token().unwrap());
         assert_eq!(hash_token("abc").len(), 64);
         assert!(token_matches(
             &t[..10],
@@ -557,7 +572,7 @@ mod tests {
 
     #[test]
     fn ids_have_the_promised_shape() {
-        let id = new_deployment_id();
+        let id = new_deployment_id().unwrap();
         assert_eq!(id.len(), 20);
         assert!(id[4..]
             .bytes()

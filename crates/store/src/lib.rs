@@ -31,6 +31,8 @@ pub mod secrets;
 pub mod sqlite;
 
 pub use rows::{hash_token, new_token, now_ms};
+/// The database driver, re-exported so callers can match on its errors.
+pub use sqlx;
 
 /// Result type of every store operation.
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -59,6 +61,10 @@ pub enum StoreError {
     /// The caller passed something the store cannot use (e.g. a malformed cursor).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// The operating system's random source failed: no id or token is made
+    /// from weaker randomness.
+    #[error("the operating system's random source failed ({0}); no token or id was made — check /dev/urandom and the getrandom system call (seccomp, containers)")]
+    Random(String),
     /// Creating the SQLite file or its folder failed.
     #[error(
         "cannot create the database at {path}: {source}; check the folder exists and is writable"
@@ -68,6 +74,62 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// Worth trying again in a moment: the database was unreachable, the
+    /// connection was reset or closed (a PostgreSQL restart), the pool had no
+    /// connection in time, or the database asked to retry (serialization
+    /// failure, deadlock, busy/locked SQLite, too many connections, shutting
+    /// down). A refused, malformed or conflicting query is not.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Protocol(m) => {
+                // A connection cut mid-message reads as a protocol error.
+                let m = m.to_ascii_lowercase();
+                m.contains("unexpected eof") || m.contains("connection")
+            }
+            sqlx::Error::Database(d) => {
+                let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+                // PostgreSQL: class 08 (connection exception), 40001
+                // (serialization), 40P01 (deadlock), 53300 (too many
+                // connections), 57P01-57P03 (shutting down / starting up).
+                // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their
+                // extended codes, low byte).
+                code.starts_with("08")
+                    || matches!(
+                        code.as_str(),
+                        "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+                    )
+                    || code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
+    }
+
+    /// The disk (or the database's quota) is full: writes fail until space
+    /// is freed; reads still work.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(d)) => {
+                let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+                // SQLite 13 SQLITE_FULL; PostgreSQL 53100 disk_full.
+                code == "53100" || code.parse::<i64>().is_ok_and(|n| n & 0xff == 13)
+            }
+            StoreError::Database(sqlx::Error::Io(e)) | StoreError::Io { source: e, .. } => {
+                e.raw_os_error() == Some(libc::ENOSPC)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What the caller knows when a deployment is requested.

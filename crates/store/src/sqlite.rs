@@ -8,6 +8,16 @@
 //! in-process only (a tokio `Notify`); other processes sharing the file are
 //! seen through the polling timeout of [`Store::wait_for_work`].
 //!
+//! A full disk: in WAL mode even opening a database needs a little space (its
+//! `-shm` file), so on a full disk every command used to fail with "disk I/O
+//! error". The store keeps a reserve file beside the database
+//! (`<db>.reserve`, [`RESERVE_BYTES`]) while there is room; when free space
+//! runs low, or opening fails for lack of it, the reserve is given up, so
+//! `status`, `list`, `logs` and the writes of a `destroy` (which frees space)
+//! still work. Should even that not be enough, the database is opened
+//! read-only (`immutable`): reads work, writes fail with a clear error, and
+//! nothing stored is touched. The reserve comes back when space does.
+//!
 //! Deliberately not here: `:memory:` databases (the two pools would each get
 //! their own) and any SQL dialect tricks PostgreSQL does not share.
 
@@ -25,6 +35,9 @@ use tokio::sync::Notify;
 
 use crate::rows::{self, Bind, DeploymentRow, JobRow, LogRow};
 use crate::*;
+
+/// Bytes kept free for the store beside the database file.
+pub const RESERVE_BYTES: u64 = 8 << 20;
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
@@ -52,7 +65,10 @@ pub(crate) fn path_from_url(url: &str) -> Result<PathBuf> {
 }
 
 impl SqliteStore {
-    /// Open (creating the file and its folder if missing) and migrate.
+    /// Open (creating the file and its folder if missing) and migrate. The
+    /// file, its WAL and its shared-memory file are readable by this user
+    /// only (0600): they hold token hashes, sealed secrets and every
+    /// deployment's plan.
     pub async fn open(path: &Path) -> Result<Self> {
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
@@ -62,6 +78,51 @@ impl SqliteStore {
                 })?;
             }
         }
+        // Low on space: give the reserve up first, so this process can work.
+        if free_bytes(path).is_some_and(|f| f < 2 * RESERVE_BYTES) {
+            release_reserve(path);
+        }
+        match Self::open_writable(path).await {
+            Ok(store) => {
+                keep_reserve(path);
+                Ok(store)
+            }
+            Err(e) if e.is_disk_full() || is_io_error(&e) => {
+                if release_reserve(path) {
+                    if let Ok(store) = Self::open_writable(path).await {
+                        return Ok(store);
+                    }
+                }
+                Self::open_read_only(path).await.map_err(|_| e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The database as it is, read-only, without its `-shm` file: the last
+    /// resort on a full disk (writes fail; nothing stored is touched).
+    async fn open_read_only(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|_| StoreError::BadUrl(path.display().to_string()))?
+            .filename(path)
+            .read_only(true)
+            .immutable(true)
+            .foreign_keys(true);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts)
+            .await?;
+        Ok(SqliteStore {
+            writer: reader.clone(),
+            reader,
+            work: Arc::new(Notify::new()),
+            path: path.to_path_buf(),
+        })
+    }
+
+    async fn open_writable(path: &Path) -> Result<Self> {
+        private_files(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|_| StoreError::BadUrl(path.display().to_string()))?
             .filename(path)
@@ -182,7 +243,7 @@ impl Store for SqliteStore {
             }
         }
         let d = Deployment {
-            id: rows::new_deployment_id(),
+            id: rows::new_deployment_id()?,
             owner: new.owner,
             name: new.name,
             source: new.source,
@@ -539,7 +600,7 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, name: &str) -> Result<User> {
         let user = User {
-            id: rows::new_user_id(),
+            id: rows::new_user_id()?,
             name: name.to_string(),
         };
         sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)")
@@ -562,7 +623,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_token(&self, user_id: &str, label: &str) -> Result<String> {
-        let token = rows::new_token();
+        let token = rows::new_token()?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
             .bind(user_id)
@@ -684,7 +745,114 @@ impl Store for SqliteStore {
 
 /// An exclusive `flock` on `<db>.migrate-lock`, released when the file is
 /// dropped (or the process dies).
+/// Free bytes for this user on the file system holding `path`'s folder.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs writes into the struct we own; the path is NUL-terminated.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+fn reserve_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".reserve");
+    PathBuf::from(name)
+}
+
+/// Give the reserve up; whether there was one.
+fn release_reserve(db: &Path) -> bool {
+    std::fs::remove_file(reserve_path(db)).is_ok()
+}
+
+/// (Re)create the reserve when there is room for it and more.
+fn keep_reserve(db: &Path) {
+    let reserve = reserve_path(db);
+    if reserve.exists() || free_bytes(db).is_none_or(|f| f < 4 * RESERVE_BYTES) {
+        return;
+    }
+    let made = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = reserve.with_extension("reserve.tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        // Written, not sparse: the blocks must really be taken.
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..RESERVE_BYTES / block.len() as u64 {
+            f.write_all(&block)?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, &reserve)
+    })();
+    if made.is_err() {
+        let _ = std::fs::remove_file(reserve.with_extension("reserve.tmp"));
+    }
+}
+
+/// SQLite's "disk I/O error" (what a WAL database answers when it cannot
+/// grow its `-shm` file).
+fn is_io_error(e: &StoreError) -> bool {
+    match e {
+        StoreError::Database(sqlx::Error::Database(d)) => d
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|n| n & 0xff == 10),
+        _ => false,
+    }
+}
+
+/// Create the database file 0600 when it is missing (SQLite then creates
+/// its `-wal` and `-shm` files with the database's mode), and take group
+/// and other permissions away from existing ones.
+fn private_files(db: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |p: &Path| {
+        let shown = p.display().to_string();
+        move |source| StoreError::Io {
+            path: shown,
+            source,
+        }
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(db)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(db)(e)),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = db.as_os_str().to_os_string();
+        name.push(suffix);
+        let p = PathBuf::from(name);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                let mode = m.permissions().mode() & 0o700;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                    .map_err(io(&p))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 async fn migration_lock(db: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
     let mut name = db.as_os_str().to_os_string();
     name.push(".migrate-lock");
@@ -693,6 +861,7 @@ async fn migration_lock(db: &Path) -> Result<std::fs::File> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .map_err(|source| StoreError::Io {
             path: lock_path.display().to_string(),

@@ -84,7 +84,7 @@ async fn pg_db() -> Option<Db> {
     use sqlx::Connection;
     let name = format!(
         "adt_{}",
-        hash_token(&new_token())[..16].to_ascii_lowercase()
+        hash_token(&new_token().unwrap())[..16].to_ascii_lowercase()
     );
     let mut c = sqlx::PgConnection::connect(&admin)
         .await
@@ -1162,4 +1162,60 @@ async fn sqlite_fresh_file_opened_concurrently() {
             .expect("every concurrent open migrates or waits");
         store.status_counts().await.expect("the schema is there");
     }
+}
+
+/// The SQLite file, its WAL and its shared-memory file are readable by their
+/// owner only — new files, and existing ones that were made too open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let store = open(path.to_str().unwrap()).await.unwrap();
+    store.create_user("alice").await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    drop(store);
+    // An existing store made by an older version with 0644.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = open(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(mode(&path), 0o600);
+    drop(store);
+}
+
+/// Connection failures are transient (a worker retries them); a refused
+/// query is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_failures_are_transient() {
+    use std::io::{Error, ErrorKind};
+    for kind in [
+        ErrorKind::ConnectionReset,
+        ErrorKind::ConnectionRefused,
+        ErrorKind::BrokenPipe,
+    ] {
+        let e = StoreError::Database(sqlx::Error::Io(Error::from(kind)));
+        assert!(e.is_transient(), "{e:?}");
+    }
+    assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_transient());
+    let db = sqlite_db().await;
+    let e = db
+        .store
+        .list_deployments(&ListFilter {
+            cursor: Some("zz".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(!e.is_transient(), "{e:?}");
+    let e = db
+        .store
+        .create_user("dup")
+        .await
+        .and(db.store.create_user("dup").await)
+        .unwrap_err();
+    assert!(!e.is_transient(), "{e:?}");
 }

@@ -34,6 +34,10 @@ pub struct Terraform {
     pub(crate) attempts: u32,
     pub(crate) backoff: Duration,
     pub(crate) redactor: Redactor,
+    /// Set to stop: the running terraform is interrupted (SIGINT to its
+    /// process group, SIGKILL after `interrupt_grace`) and nothing is retried.
+    pub(crate) cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    pub(crate) interrupt_grace: Duration,
 }
 
 /// Directories searched for provider mirrors when `AUTODEPLOY_TF_MIRROR` is unset.
@@ -235,6 +239,8 @@ impl Terraform {
             attempts: 3,
             backoff: Duration::from_secs(2),
             redactor,
+            cancel: None,
+            interrupt_grace: Duration::from_secs(120),
         })
     }
 
@@ -285,6 +291,26 @@ impl Terraform {
         self.redactor.add_var(&name, &value);
         self.extra_env.push((name, value));
         self
+    }
+
+    /// Stop when `flag` turns true: the running terraform gets SIGINT (it
+    /// finishes in-flight calls, saves its state and releases the lock),
+    /// SIGKILL for its whole process group (providers included) after
+    /// `grace`; the call returns [`TfError::Interrupted`] and nothing is retried.
+    pub fn with_cancel(
+        mut self,
+        flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        grace: Duration,
+    ) -> Self {
+        self.cancel = Some(flag);
+        self.interrupt_grace = grace;
+        self
+    }
+
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     pub fn lock_timeout(&self) -> Duration {

@@ -6,6 +6,26 @@
 
 use std::path::PathBuf;
 
+/// What kind of failure Terraform reported, read once from its output by the
+/// runner and kept as data: callers ask the error, never its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The cloud API throttled the calls (Throttling, RequestLimitExceeded,
+    /// TooManyRequests, SlowDown…).
+    Throttled,
+    /// A timeout or a dropped connection on the way to the API.
+    Network,
+    /// Anything else: a mistake that will fail the same way again.
+    Other,
+}
+
+impl FailureKind {
+    /// Running again later may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, FailureKind::Throttled | FailureKind::Network)
+    }
+}
+
 /// Everything that can go wrong running Terraform for a deployment.
 #[derive(Debug, thiserror::Error)]
 pub enum TfError {
@@ -52,7 +72,17 @@ pub enum TfError {
         tail: Vec<String>,
         /// Throttling, timeouts, connection resets: running again may succeed.
         transient: bool,
+        /// Which kind of failure it was.
+        kind: FailureKind,
     },
+
+    /// The run was stopped on request (Ctrl-C, a cancelled job): terraform
+    /// was interrupted and given time to save its state and release the lock.
+    #[error(
+        "`{command}` in {dir} was interrupted on request; what it had applied is in the state \
+         (`autodeploy destroy` removes it, `autodeploy redeploy` continues)"
+    )]
+    Interrupted { command: String, dir: PathBuf },
 
     /// Another run holds the state lock and `-lock-timeout` (and the retries)
     /// ran out. Nothing was changed by this run.
@@ -79,6 +109,22 @@ pub enum TfError {
 }
 
 impl TfError {
+    /// Another run held the state lock.
+    pub fn is_lock_held(&self) -> bool {
+        matches!(self, TfError::LockHeld { .. })
+    }
+
+    /// The cloud API throttled the run.
+    pub fn is_throttled(&self) -> bool {
+        matches!(
+            self,
+            TfError::Failed {
+                kind: FailureKind::Throttled,
+                ..
+            }
+        )
+    }
+
     /// Worth running again later: a held lock or a transient failure.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -133,6 +179,7 @@ mod tests {
                 "  with aws_instance.app".into(),
             ],
             transient: false,
+            kind: FailureKind::Other,
         };
         let s = e.to_string();
         assert!(

@@ -28,9 +28,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Processes: each terraform runs in its own process group; if the calling
-//! process is killed, the child terraform keeps running to completion and
-//! then releases its state lock (see `run.rs`). Secrets (values of
+//! Processes: each terraform runs in its own process group with its
+//! provider plugins; it is interrupted (SIGINT, then SIGKILL for the group)
+//! when the caller cancels, gets SIGTERM when the caller dies, and its group
+//! is killed after every run, so no provider outlives it (see `run.rs`). Secrets (values of
 //! environment variables named *SECRET*/*TOKEN*/*PASSWORD*/*KEY*, PostgreSQL
 //! connection strings, URL passwords) are redacted from every line the sink
 //! gets and from errors; credentials pass through the environment only.
@@ -44,9 +45,9 @@ mod workspace;
 
 pub use commands::{summarize_plan_json, OutputValue, PlanSummary, PlannedChange};
 pub use discover::{cli_config_text, default_mirror_roots, find_mirrors, Flavor, Terraform};
-pub use error::TfError;
+pub use error::{FailureKind, TfError};
 pub use redact::{is_secret_name, Redactor};
-pub use run::{Sink, TAIL_LINES};
+pub use run::{stop_leftovers, Sink, TAIL_LINES};
 pub use workspace::{
     endpoint_override_text, Backend, Workspace, AWS_EMULATED_SERVICES, BACKEND_FILE,
     ENDPOINT_OVERRIDE_FILE, PLAN_FILE,

@@ -3,15 +3,25 @@
 //! errors, classifying failures (lock held / transient / permanent) and
 //! retrying transient ones with exponential backoff.
 //!
-//! Killing: terraform runs in its own process group, so a Ctrl-C aimed at the
-//! caller's terminal does not interrupt it mid-write. If the caller is killed
-//! (SIGKILL, crash), the terraform child keeps running to completion on its
-//! own — that is deliberate (killing terraform mid-apply loses state) and the
-//! state lock it holds is released when it exits. Deliberately not here: which
-//! arguments each command gets (`commands.rs`).
+//! Processes: terraform runs in its own process group (its provider plugins
+//! join it), so a Ctrl-C aimed at the caller's terminal does not hit it
+//! mid-write; the caller decides:
+//! - **cancel** ([`Terraform::with_cancel`]): SIGINT to the group — terraform
+//!   finishes its in-flight calls, saves the state and releases the lock —
+//!   then SIGKILL for the group after the grace;
+//! - **the caller dies** (SIGKILL, crash): the kernel sends terraform SIGTERM
+//!   (`PR_SET_PDEATHSIG`), which terraform handles like SIGINT; SIGPIPE is
+//!   ignored in the child so that writing to the dead caller's pipes cannot
+//!   kill it before it has saved its state. A terraform or provider that
+//!   still lingers is stopped by [`stop_leftovers`] before the next run in
+//!   that workspace;
+//! - **after every run** the group is killed, so no provider plugin outlives
+//!   the terraform that started it.
+//!
+//! Deliberately not here: which arguments each command gets (`commands.rs`).
 
 use crate::discover::Terraform;
-use crate::error::TfError;
+use crate::error::{FailureKind, TfError};
 use crate::redact::Redactor;
 use crate::workspace::{Backend, Workspace};
 use autodeploy_core::LogStream;
@@ -42,13 +52,17 @@ const LOCK_PATTERNS: &[&str] = &[
     "PreconditionFailed",
 ];
 
-/// Text that means running again later may succeed.
-const TRANSIENT_PATTERNS: &[&str] = &[
+/// Text by which Terraform's providers report throttling.
+const THROTTLE_PATTERNS: &[&str] = &[
     "Throttling",
     "Rate exceeded",
     "RequestLimitExceeded",
     "TooManyRequests",
     "SlowDown",
+];
+
+/// Text by which they report a timeout or a dropped connection.
+const NETWORK_PATTERNS: &[&str] = &[
     "RequestTimeout",
     "i/o timeout",
     "TLS handshake timeout",
@@ -204,6 +218,22 @@ impl Terraform {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls (prctl, signal, getppid)
+        // between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                // The caller died between fork and prctl: do not start.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other("the runner exited"));
+                }
+                Ok(())
+            });
+        }
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
             if k.starts_with("TF_CLI_ARGS")
@@ -247,7 +277,21 @@ impl Terraform {
                 sink(stream, &line);
             }
         };
+        let pgid = child.id() as libc::pid_t;
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        let interrupted = std::sync::atomic::AtomicBool::new(false);
         let read_result = std::thread::scope(|s| {
+            if self.cancel.is_some() {
+                s.spawn(|| self.watch_cancel(pgid, &finished, &interrupted));
+            }
+            // When terraform exits its whole group goes (provider plugins,
+            // anything holding its pipes), so the readers reach EOF.
+            let waiter = s.spawn(|| {
+                let status = child.wait();
+                kill_group(pgid, libc::SIGKILL);
+                finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                status
+            });
             let err_reader = s.spawn(|| read_lines(stderr, |l| emit(LogStream::Stderr, l)));
             let out_result = match mode {
                 Mode::Stream => read_lines(stdout, |l| emit(LogStream::Stdout, l)),
@@ -258,18 +302,22 @@ impl Terraform {
             let err_result = err_reader
                 .join()
                 .unwrap_or_else(|_| Err(std::io::Error::other("stderr reader panicked")));
-            out_result.and(err_result)
+            let status = waiter
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the waiter panicked")));
+            out_result.and(err_result).and(status)
         });
-        let status = child.wait().map_err(|source| TfError::Io {
-            action: "wait for terraform in",
+        let status = read_result.map_err(|source| TfError::Io {
+            action: "run terraform in",
             path: ws.dir.clone(),
             source,
         })?;
-        read_result.map_err(|source| TfError::Io {
-            action: "read terraform's output in",
-            path: ws.dir.clone(),
-            source,
-        })?;
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(TfError::Interrupted {
+                command: self.command_line(args),
+                dir: ws.dir.clone(),
+            });
+        }
         let c = collected.into_inner().unwrap_or_default();
         Ok(Outcome {
             code: status.code(),
@@ -277,6 +325,33 @@ impl Terraform {
             tail: c.tail,
             errors: c.errors,
         })
+    }
+
+    /// Until `finished`: when the cancel flag turns true, SIGINT to the
+    /// group, then SIGKILL after the grace.
+    fn watch_cancel(
+        &self,
+        pgid: libc::pid_t,
+        finished: &std::sync::atomic::AtomicBool,
+        interrupted: &std::sync::atomic::AtomicBool,
+    ) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut sent: Option<std::time::Instant> = None;
+        while !finished.load(SeqCst) {
+            match sent {
+                None if self.cancelled() => {
+                    interrupted.store(true, SeqCst);
+                    kill_group(pgid, libc::SIGINT);
+                    sent = Some(std::time::Instant::now());
+                }
+                Some(at) if at.elapsed() >= self.interrupt_grace => {
+                    kill_group(pgid, libc::SIGKILL);
+                    return;
+                }
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The error for a failed run: a held lock, or a (transient or permanent) failure.
@@ -300,12 +375,14 @@ impl Terraform {
                 tail: out.tail(),
             };
         }
+        let kind = failure_kind(out);
         TfError::Failed {
             command,
             dir: ws.dir.clone(),
             code: out.code,
             tail: out.tail(),
-            transient: TRANSIENT_PATTERNS.iter().any(|p| out.text_contains(p)),
+            transient: kind.is_transient(),
+            kind,
         }
     }
 
@@ -321,6 +398,9 @@ impl Terraform {
         let mut attempt = 1;
         loop {
             let result = f();
+            if self.cancelled() {
+                return result;
+            }
             let again = match &result {
                 Err(TfError::LockHeld { .. }) => retry != Retry::FailuresOnly,
                 Err(e @ TfError::Failed { .. }) => retry != Retry::LockOnly && e.is_transient(),
@@ -352,6 +432,90 @@ impl Terraform {
     }
 }
 
+/// What kind of failure a run's output reports: read here once, from
+/// Terraform's own words, and kept as data in [`TfError`].
+fn failure_kind(out: &Outcome) -> FailureKind {
+    if THROTTLE_PATTERNS.iter().any(|p| out.text_contains(p)) {
+        FailureKind::Throttled
+    } else if NETWORK_PATTERNS.iter().any(|p| out.text_contains(p)) {
+        FailureKind::Network
+    } else {
+        FailureKind::Other
+    }
+}
+
+/// Send `signal` to process group `pgid` (ignored when it is gone).
+fn kill_group(pgid: libc::pid_t, signal: libc::c_int) {
+    if pgid > 1 {
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory is shared.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+/// Stop terraform (and provider) processes still running in `dir` — left by
+/// a runner that died — before another run uses that workspace: SIGINT to
+/// their process groups (terraform saves its state and releases the lock),
+/// SIGKILL after `grace`. Returns how many process groups were found. Only
+/// processes of this user are seen (`/proc/<pid>/cwd`).
+pub fn stop_leftovers(dir: &std::path::Path, grace: Duration) -> usize {
+    let Ok(dir) = dir.canonicalize() else {
+        return 0;
+    };
+    let groups = |dir: &std::path::Path| -> Vec<libc::pid_t> {
+        let mut out = Vec::new();
+        let Ok(rd) = std::fs::read_dir("/proc") else {
+            return out;
+        };
+        for e in rd.flatten() {
+            let Some(pid) = e
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            if pid as u32 == std::process::id() {
+                continue;
+            }
+            let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
+                continue;
+            };
+            if cwd != dir {
+                continue;
+            }
+            // SAFETY: getpgid only reads the process table.
+            let pgid = unsafe { libc::getpgid(pid) };
+            if pgid > 1 && !out.contains(&pgid) {
+                out.push(pgid);
+            }
+        }
+        out
+    };
+    let found = groups(&dir);
+    for g in &found {
+        kill_group(*g, libc::SIGINT);
+    }
+    // Wait for each group's leader (terraform) to finish saving its state;
+    // what it leaves behind is killed right after.
+    let leader_alive = |g: libc::pid_t| {
+        std::fs::read_to_string(format!("/proc/{g}/stat")).is_ok_and(|st| {
+            !st.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + grace;
+    while found.iter().any(|g| leader_alive(*g)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for g in groups(&dir) {
+        kill_group(g, libc::SIGKILL);
+    }
+    found.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +526,35 @@ mod tests {
             strip_ansi("\u{1b}[31mNo state file was found!\u{1b}[0m\u{1b}[0m"),
             "No state file was found!"
         );
+    }
+
+    fn outcome(lines: &[&str]) -> Outcome {
+        let mut c = Collected::default();
+        for l in lines {
+            c.push(l);
+        }
+        Outcome {
+            code: Some(1),
+            stdout: String::new(),
+            tail: c.tail,
+            errors: c.errors,
+        }
+    }
+
+    #[test]
+    fn failures_are_classified_once_as_data() {
+        let throttled = outcome(&[
+            "Error: creating EC2 Instance: operation error EC2: RunInstances, https response error StatusCode: 503, RequestLimitExceeded: Request limit exceeded.",
+        ]);
+        assert_eq!(failure_kind(&throttled), FailureKind::Throttled);
+        let network = outcome(&["Error: reading S3 Bucket: dial tcp: i/o timeout"]);
+        assert_eq!(failure_kind(&network), FailureKind::Network);
+        let other = outcome(&[
+            "Error: Invalid value for variable",
+            "  on variables.tf line 3",
+        ]);
+        assert_eq!(failure_kind(&other), FailureKind::Other);
+        assert!(FailureKind::Throttled.is_transient() && !FailureKind::Other.is_transient());
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub struct ExecConfig {
     /// secret values people give (`--secret`); default `<home>/secrets.key`.
     /// Every API and worker process of one service must share it.
     pub secrets_key: Option<String>,
+    /// Which hosts a git fetch may connect to. Default: any (the CLI on a
+    /// person's machine); the service: public addresses only
+    /// (`serve --allow-private-sources` lifts it, `--allow-host` admits hosts).
+    pub source_network: autodeploy_source::NetworkPolicy,
 }
 
 impl Default for ExecConfig {
@@ -91,6 +95,7 @@ impl Default for ExecConfig {
             force_destroy: false,
             keep_data: false,
             secrets_key: None,
+            source_network: autodeploy_source::NetworkPolicy::default(),
         }
     }
 }

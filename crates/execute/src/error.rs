@@ -1,8 +1,16 @@
 //! The execute stage's error: which phase failed, why, and what to do next.
 //! One place words failures for people (the CLI prints `Display`, the service
 //! stores it in the deployment's `error`).
+//!
+//! Errors stay typed end to end: a Terraform failure carries the runner's
+//! [`TfError`] (which knows a held state lock or a throttled API as data), a
+//! release step the [`AwsError`], the local target its `LocalError`, the
+//! store its `StoreError`. Whether a failure is worth retrying is asked of
+//! those types ([`ExecError::is_transient`]), never read from the text.
 
+use autodeploy_aws::AwsError;
 use autodeploy_core::Phase;
+use autodeploy_terraform::TfError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -15,14 +23,36 @@ pub enum ExecError {
     #[error("could not analyse the source: {0}")]
     Analyze(#[from] autodeploy_analyze::AnalyzeError),
     #[error("could not decide the infrastructure: {0}")]
-    Decide(String),
+    Decide(#[from] autodeploy_decide::DecideError),
     #[error("could not write the deployment files: {0}")]
     Render(#[from] autodeploy_render::RenderError),
-    #[error("{phase} failed: {message}")]
-    Phase {
-        phase: &'static str,
-        message: String,
+    /// A Terraform command failed during `phase`.
+    #[error("{} failed: {source}", phase.as_str())]
+    Terraform {
+        phase: Phase,
+        #[source]
+        source: TfError,
     },
+    /// A post-apply AWS step (upload, build, rollout) failed.
+    #[error("release failed: {0}")]
+    Aws(#[from] AwsError),
+    /// The local target failed during `phase`.
+    #[error("{} failed: {source}", phase.as_str())]
+    Local {
+        phase: Phase,
+        #[source]
+        source: autodeploy_local::LocalError,
+    },
+    /// Destroy refused: the database has deletion protection.
+    #[error("destroy refused: its database has deletion protection ({environment} environment), so nothing was deleted; `autodeploy destroy {id} --force` turns the protection off and deletes everything, the database included{}", if *final_snapshot { " (a final snapshot is kept)" } else { "" })]
+    Protected {
+        id: String,
+        environment: String,
+        final_snapshot: bool,
+    },
+    /// Destroy ran but resources are still recorded in the state.
+    #[error("destroy failed: {} resources are still in the state after destroy: {}; run `autodeploy destroy` again, or inspect them with `terraform state list` in the deployment's folder", left.len(), left.join(", "))]
+    Leftovers { left: Vec<String> },
     #[error("store: {0}")]
     Store(#[from] autodeploy_store::StoreError),
     #[error("{0}")]
@@ -31,6 +61,7 @@ pub enum ExecError {
     NotFound { id: String },
     #[error("{0}")]
     Invalid(String),
+    /// Stopped on request (Ctrl-C, a cancelled job, a lost lease).
     #[error("cancelled")]
     Cancelled,
     #[error("{what}: {source}")]
@@ -42,13 +73,6 @@ pub enum ExecError {
 }
 
 impl ExecError {
-    pub fn phase(phase: Phase, message: impl Into<String>) -> Self {
-        ExecError::Phase {
-            phase: phase.as_str(),
-            message: message.into(),
-        }
-    }
-
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         ExecError::Io {
             what: what.into(),
@@ -56,19 +80,96 @@ impl ExecError {
         }
     }
 
-    /// Worth retrying the whole job later (a lock or a throttled API), as
-    /// opposed to a mistake that will fail the same way again.
+    /// A Terraform failure during `phase`, typed.
+    pub fn terraform(phase: Phase) -> impl FnOnce(TfError) -> Self {
+        move |source| ExecError::Terraform { phase, source }
+    }
+
+    /// A local-target failure during `phase`, typed.
+    pub fn local(phase: Phase) -> impl FnOnce(autodeploy_local::LocalError) -> Self {
+        move |source| ExecError::Local { phase, source }
+    }
+
+    /// Worth retrying the whole job later, as opposed to a mistake that will
+    /// fail the same way again: asked of the underlying typed error — a held
+    /// state lock or a throttled/timed-out Terraform run, a throttled or
+    /// unreachable AWS API, a store that could not be reached.
     pub fn is_transient(&self) -> bool {
         match self {
-            ExecError::Store(_) => true,
-            ExecError::Phase { message, .. } => {
-                let m = message.to_ascii_lowercase();
-                m.contains("state lock")
-                    || m.contains("throttl")
-                    || m.contains("rate exceeded")
-                    || m.contains("too many requests")
-            }
+            ExecError::Store(e) => e.is_transient(),
+            ExecError::Terraform { source, .. } => source.is_transient(),
+            ExecError::Aws(e) => e.is_retryable(),
             _ => false,
         }
+    }
+
+    /// Stopped on request: [`ExecError::Cancelled`], or a terraform run that
+    /// was interrupted.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            ExecError::Cancelled
+                | ExecError::Terraform {
+                    source: TfError::Interrupted { .. },
+                    ..
+                }
+        )
+    }
+
+    /// A store failure: the outcome could not be recorded, so nothing about
+    /// the deployment may be concluded from it.
+    pub fn is_store(&self) -> bool {
+        matches!(self, ExecError::Store(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transience_is_asked_of_the_typed_error() {
+        let lock = ExecError::Terraform {
+            phase: Phase::TerraformApply,
+            source: TfError::LockHeld {
+                command: "terraform apply".into(),
+                dir: "/d".into(),
+                lock_id: None,
+                tail: vec![],
+            },
+        };
+        assert!(lock.is_transient());
+        let throttled = ExecError::Terraform {
+            phase: Phase::TerraformApply,
+            source: TfError::Failed {
+                command: "terraform apply".into(),
+                dir: "/d".into(),
+                code: Some(1),
+                tail: vec!["Error: creating EC2 Instance: RequestLimitExceeded".into()],
+                transient: true,
+                kind: autodeploy_terraform::FailureKind::Throttled,
+            },
+        };
+        assert!(throttled.is_transient());
+        let permanent = ExecError::Terraform {
+            phase: Phase::TerraformApply,
+            source: TfError::Failed {
+                command: "terraform apply".into(),
+                dir: "/d".into(),
+                code: Some(1),
+                // Words that once made a substring check say "transient".
+                tail: vec!["Error: the state lock policy says: rate exceeded".into()],
+                transient: false,
+                kind: autodeploy_terraform::FailureKind::Other,
+            },
+        };
+        assert!(!permanent.is_transient());
+        let store = ExecError::Store(autodeploy_store::StoreError::Database(sqlx_io_error()));
+        assert!(store.is_transient());
+        assert!(!ExecError::Invalid("state lock".into()).is_transient());
+    }
+
+    fn sqlx_io_error() -> autodeploy_store::sqlx::Error {
+        autodeploy_store::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
     }
 }

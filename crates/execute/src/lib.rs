@@ -23,9 +23,12 @@ pub mod runner;
 
 pub use config::{default_home, ExecConfig, OnFailure};
 pub use error::ExecError;
-pub use prepare::{name_hint, prepare, PrepareOptions, Prepared, StoredPlan};
+pub use prepare::{
+    fetch_and_analyze, fetch_options, name_hint, plan_analysis, prepare, Planned, PrepareOptions,
+    Prepared, StoredPlan,
+};
 pub use report::{drain, ChannelReporter, Event, Progress, Reporter, Silent};
 pub use run::{
     execute, plan_diff, reconcile, run_job, run_job_cancellable, state_schema, store_secrets,
-    DeployOptions,
+    with_store_retry, DeployOptions,
 };

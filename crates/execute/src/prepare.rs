@@ -1,7 +1,8 @@
-//! Everything before execution, as one function: fetch → analyze → parse →
-//! decide → render. `autodeploy plan`, `autodeploy deploy`, the service's
-//! previews and its workers all call this, so they can never disagree about
-//! what a request means.
+//! Everything before execution: fetch → analyze ([`fetch_and_analyze`]),
+//! then parse → decide → render ([`plan_analysis`]); [`prepare`] is both.
+//! `autodeploy deploy`, the service's previews (which cache the analysis
+//! between the two halves) and its workers all call these, so they can never
+//! disagree about what a request means.
 //!
 //! Deliberately no side effects beyond fetching (a clone or extraction into a
 //! temporary folder owned by the returned snapshot).
@@ -30,6 +31,18 @@ pub struct PrepareOptions {
     /// name, so two deployments of one app in one account never collide on
     /// resource names (IAM roles, load balancers, buckets…).
     pub unique_name: bool,
+    /// Which hosts a git fetch may connect to (the service: public
+    /// addresses only).
+    pub network: autodeploy_source::NetworkPolicy,
+}
+
+/// The stages after the analysis: what [`plan_analysis`] returns.
+pub struct Planned {
+    pub intent: Intent,
+    pub decision: Decision,
+    pub bundle: Bundle,
+    /// Notes from the request parser (fallbacks, values left unset on purpose).
+    pub parse_notes: Vec<String>,
 }
 
 /// The result of every stage before execute.
@@ -82,13 +95,39 @@ pub fn prepare(
     opts: &PrepareOptions,
     rep: &dyn Reporter,
 ) -> Result<Prepared, ExecError> {
-    rep.phase(Phase::Fetch);
-    let shown = autodeploy_source::redact_input(source);
-    rep.log(LogStream::System, &format!("fetching {shown}"));
+    let (snapshot, analysis) = fetch_and_analyze(source, opts, rep)?;
+    let planned = plan_analysis(&analysis, request, opts, rep)?;
+    Ok(Prepared {
+        snapshot,
+        analysis,
+        intent: planned.intent,
+        decision: planned.decision,
+        bundle: planned.bundle,
+        parse_notes: planned.parse_notes,
+    })
+}
+
+/// The fetch options of `opts`: tokens and caps from the environment, the
+/// ref and the network policy from `opts`.
+pub fn fetch_options(opts: &PrepareOptions) -> FetchOptions {
     let mut fetch = FetchOptions::from_env();
     if opts.git_ref.is_some() {
         fetch.git_ref = opts.git_ref.clone();
     }
+    fetch.network = opts.network.clone();
+    fetch
+}
+
+/// Fetch the source and analyse it.
+pub fn fetch_and_analyze(
+    source: &str,
+    opts: &PrepareOptions,
+    rep: &dyn Reporter,
+) -> Result<(Snapshot, Analysis), ExecError> {
+    rep.phase(Phase::Fetch);
+    let shown = autodeploy_source::redact_input(source);
+    rep.log(LogStream::System, &format!("fetching {shown}"));
+    let fetch = fetch_options(opts);
     let snapshot = autodeploy_source::fetch(source, &fetch).map_err(|e| ExecError::Source {
         input: shown.clone(),
         source: e,
@@ -123,7 +162,17 @@ pub fn prepare(
             ),
         );
     }
+    Ok((snapshot, analysis))
+}
 
+/// Read the request, decide and render for an analysis: pure functions of
+/// (analysis, request, options) — the service caches their answer.
+pub fn plan_analysis(
+    analysis: &Analysis,
+    request: &str,
+    opts: &PrepareOptions,
+    rep: &dyn Reporter,
+) -> Result<Planned, ExecError> {
     rep.phase(Phase::Plan);
     let outcome = autodeploy_parse::parse_with(request, &opts.parse);
     let mut parse_notes = outcome.notes.clone();
@@ -137,14 +186,14 @@ pub fn prepare(
     rep.log(LogStream::System, &autodeploy_parse::summarize(&intent));
     let decide = |name: Option<String>| {
         autodeploy_decide::decide(
-            &analysis,
+            analysis,
             &intent,
             &autodeploy_decide::DecideOptions {
                 name,
                 ..Default::default()
             },
         )
-        .map_err(|e| ExecError::Decide(e.to_string()))
+        .map_err(ExecError::Decide)
     };
     let mut decision = decide(opts.name.clone())?;
     if opts.name.is_none() && opts.unique_name && decision.cloud != Cloud::Local {
@@ -168,14 +217,12 @@ pub fn prepare(
     }
     let bundle = render(
         &decision,
-        &analysis,
+        analysis,
         &RenderOptions {
             intent: Some(intent.clone()),
         },
     )?;
-    Ok(Prepared {
-        snapshot,
-        analysis,
+    Ok(Planned {
         intent,
         decision,
         bundle,

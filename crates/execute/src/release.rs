@@ -6,6 +6,7 @@
 
 use crate::config::ExecConfig;
 use crate::report::Reporter;
+use crate::ExecError;
 use autodeploy_core::{Decision, Hosting, LogStream};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -16,7 +17,7 @@ pub fn release(
     outputs: &Map<String, Value>,
     source_root: &Path,
     rep: &dyn Reporter,
-) -> Result<(), String> {
+) -> Result<(), ExecError> {
     let hostings: Vec<Hosting> = d.services.iter().map(|s| s.hosting).collect();
     let sink = |s: LogStream, l: &str| rep.log(s, l);
     let needs_aws = hostings.iter().any(|h| {
@@ -32,8 +33,7 @@ pub fn release(
         );
         return Ok(());
     }
-    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())
-        .map_err(|e| e.to_string())?;
+    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
     // An emulator never finishes builds or rollouts: do the calls, skip the waits.
     let wait = cfg.aws_endpoint.is_none();
     let opts = autodeploy_aws::ReleaseOptions {
@@ -41,17 +41,16 @@ pub fn release(
         ..Default::default()
     };
     if hostings.contains(&Hosting::EcsFargate) {
-        autodeploy_aws::release_container(&client, outputs, source_root, &opts, &sink)
-            .map_err(|e| e.to_string())?;
+        autodeploy_aws::release_container(&client, outputs, source_root, &opts, &sink)?;
     }
     if hostings
         .iter()
         .any(|h| matches!(h, Hosting::Lambda | Hosting::S3Cloudfront))
     {
         // Refused before apply by `check_automated`; never half-done here.
-        return Err(
-            "Lambda packages and static-site builds are not released by autodeploy yet".into(),
-        );
+        return Err(ExecError::Invalid(
+            "release failed: Lambda packages and static-site builds are not released by autodeploy yet".into(),
+        ));
     }
     Ok(())
 }

@@ -82,8 +82,13 @@ impl Reporter for ChannelReporter {
 
 /// Write events to the store until every sender is gone: log lines in
 /// batches (at most every 100 ms or 200 lines), phase changes as they come
-/// (after the lines before them). Store errors are reported on stderr once
-/// and otherwise ignored: losing a log line must not fail a deployment.
+/// (after the lines before them). Lines the store refused while it was
+/// unreachable are kept (up to [`MAX_PENDING_LINES`]) and written with the
+/// next batch; a failure is reported on stderr once and never fails the
+/// deployment.
+/// Lines kept while the store cannot be written (the oldest are dropped past it).
+pub const MAX_PENDING_LINES: usize = 20_000;
+
 pub async fn drain(
     store: Arc<dyn Store>,
     deployment_id: String,
@@ -116,20 +121,42 @@ pub async fn drain(
         }
         let flush = done || phase_change.is_some() || batch.len() >= 200 || timed_out;
         if flush && !batch.is_empty() {
-            if let Err(e) = store.append_logs(&deployment_id, &batch).await {
-                if !warned {
-                    eprintln!("warning: could not store log lines of {deployment_id}: {e}");
-                    warned = true;
+            match store.append_logs(&deployment_id, &batch).await {
+                Ok(()) => batch.clear(),
+                Err(e) if e.is_transient() && !done => {
+                    // Kept for the next flush; the oldest go past the cap.
+                    if batch.len() > MAX_PENDING_LINES {
+                        batch.drain(..batch.len() - MAX_PENDING_LINES);
+                    }
+                    if !warned {
+                        eprintln!("warning: could not store log lines of {deployment_id} yet ({e}); they are kept and written when the store answers");
+                        warned = true;
+                    }
+                }
+                Err(e) => {
+                    let last =
+                        crate::run::with_store_retry(|| store.append_logs(&deployment_id, &batch))
+                            .await;
+                    if let Err(e2) = last {
+                        eprintln!(
+                            "warning: could not store {} log lines of {deployment_id}: {e} ({e2})",
+                            batch.len()
+                        );
+                    }
+                    batch.clear();
                 }
             }
-            batch.clear();
         }
         if let Some(p) = phase_change {
             let patch = DeploymentPatch {
                 phase: Some(Some(p)),
                 ..Default::default()
             };
-            if let Err(e) = store.update_deployment(&deployment_id, patch).await {
+            if let Err(e) = crate::run::with_store_retry(|| {
+                store.update_deployment(&deployment_id, patch.clone())
+            })
+            .await
+            {
                 if !warned {
                     eprintln!("warning: could not record the phase of {deployment_id}: {e}");
                     warned = true;

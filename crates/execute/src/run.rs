@@ -4,9 +4,18 @@
 //! blocking thread).
 //!
 //! Every step is safe to run again: Terraform state makes apply idempotent,
-//! the local target reuses a process that is already up and healthy, and
-//! destroy of something already gone succeeds. That is what lets a worker
-//! pick up a job whose previous worker died.
+//! the local target builds a new release beside the serving one and switches
+//! only when it answers, and destroy of something already gone succeeds.
+//! That is what lets a worker pick up a job whose previous worker died.
+//!
+//! Losing the store: every write is retried with backoff while the error is
+//! transient (a PostgreSQL restart, a reset connection). When it still fails
+//! nothing is concluded — execution returns the store error, the job goes
+//! back to the queue, and the next attempt reconciles (a running local app is
+//! found healthy again, Terraform finds its state): a deployment whose app
+//! runs is never recorded `failed` because the store blinked. A transient
+//! failure of the work itself (a held state lock, a throttled API) that the
+//! caller will retry is recorded as waiting for that retry, not as `failed`.
 
 use crate::config::{ExecConfig, OnFailure};
 use crate::health::{wait_healthy, Probe};
@@ -24,6 +33,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
+
+/// How long a store write is retried while its error is transient.
+const STORE_RETRY_FOR: Duration = Duration::from_secs(90);
+/// How long terraform may take to stop after an interrupt before its process
+/// group is killed.
+const TERRAFORM_INTERRUPT_GRACE: Duration = Duration::from_secs(120);
+
+/// Run a store call again with backoff (0.2 s doubling to 5 s) while it fails
+/// with a transient error, for at most [`STORE_RETRY_FOR`].
+pub async fn with_store_retry<T, F, Fut>(mut call: F) -> Result<T, autodeploy_store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, autodeploy_store::StoreError>>,
+{
+    let deadline = std::time::Instant::now() + STORE_RETRY_FOR;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Options a deployment was created with (the store's `options` column).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -120,26 +155,51 @@ pub async fn execute(
     progress: Option<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Deployment, ExecError> {
-    let rec = store
-        .get_deployment(id)
+    execute_inner(store, cfg, id, kind, prepared, progress, cancel, false)
+        .await
+        .map(|(d, _)| d)
+}
+
+/// [`execute`], also returning the typed error the execution ended with.
+/// `will_retry`: the caller runs the job again after a transient failure
+/// (a worker with attempts left), so such a failure is recorded as waiting
+/// for that retry instead of `failed`.
+#[allow(clippy::too_many_arguments)]
+async fn execute_inner(
+    store: Arc<dyn Store>,
+    cfg: Arc<ExecConfig>,
+    id: &str,
+    kind: JobKind,
+    prepared: Option<Prepared>,
+    progress: Option<Progress>,
+    cancel: Arc<AtomicBool>,
+    will_retry: bool,
+) -> Result<(Deployment, Option<ExecError>), ExecError> {
+    let rec = with_store_retry(|| store.get_deployment(id))
         .await?
         .ok_or_else(|| ExecError::NotFound { id: id.to_string() })?;
+    let dir = cfg.deployment_dir(id);
+    // A runner of this deployment that died may have left terraform (or a
+    // provider) running in its workspace: stop it before starting anew.
+    if runner::alive(&dir) == Some(false) {
+        let ws = dir.join("bundle").join("terraform");
+        tokio::task::spawn_blocking(move || {
+            autodeploy_terraform::stop_leftovers(&ws, TERRAFORM_INTERRUPT_GRACE)
+        })
+        .await
+        .map_err(|e| ExecError::Invalid(format!("the clean-up thread failed: {e}")))?;
+    }
     let running = match kind {
         JobKind::Destroy => DeploymentStatus::Destroying,
         _ => DeploymentStatus::Running,
     };
-    store
-        .update_deployment(
-            id,
-            DeploymentPatch {
-                status: Some(running),
-                error: Some(None),
-                workdir: Some(Some(cfg.deployment_dir(id).display().to_string())),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let dir = cfg.deployment_dir(id);
+    let patch = DeploymentPatch {
+        status: Some(running),
+        error: Some(None),
+        workdir: Some(Some(dir.display().to_string())),
+        ..Default::default()
+    };
+    with_store_retry(|| store.update_deployment(id, patch.clone())).await?;
     runner::claim(&dir)
         .map_err(|e| ExecError::io(format!("could not write {}", dir.display()), e))?;
 
@@ -158,7 +218,16 @@ pub async fn execute(
             JobKind::Deploy | JobKind::Redeploy => ctx.deploy(kind, prepared, &rep),
             JobKind::Destroy => ctx.destroy(&rep),
         };
-        let r = r.unwrap_or_else(|e| ctx.failed(kind, e, &rep));
+        let r = match r {
+            Ok(done) => Ok((done, None)),
+            // The store could not be reached even after retrying: nothing
+            // about the deployment can be concluded or recorded.
+            Err(e) if e.is_store() => Err(e),
+            Err(e) if will_retry && e.is_transient() => {
+                Ok((ctx.will_retry(kind, &e, &rep), Some(e)))
+            }
+            Err(e) => Ok((ctx.failed(kind, &e, &rep), Some(e))),
+        };
         drop(rep);
         r
     })
@@ -166,6 +235,7 @@ pub async fn execute(
     .map_err(|e| ExecError::Invalid(format!("the execution thread failed: {e}")))?;
     let _ = drainer.await;
     runner::release(&dir);
+    let (result, error) = result?;
 
     let patch = DeploymentPatch {
         status: Some(result.status),
@@ -179,7 +249,8 @@ pub async fn execute(
         },
         ..Default::default()
     };
-    Ok(store.update_deployment(id, patch).await?)
+    let d = with_store_retry(|| store.update_deployment(id, patch.clone())).await?;
+    Ok((d, error))
 }
 
 /// Run one claimed job of the queue to its end (service workers).
@@ -188,25 +259,42 @@ pub async fn run_job(store: Arc<dyn Store>, cfg: Arc<ExecConfig>, job: Job) -> J
 }
 
 /// [`run_job`] with a flag the worker sets when it lost the job's lease or
-/// the job was cancelled; execution stops at the next phase boundary.
+/// the job was cancelled; execution stops at the next phase boundary (a
+/// running terraform is interrupted).
+///
+/// Whether to retry is asked of the typed error ([`ExecError::is_transient`]).
 pub async fn run_job_cancellable(
     store: Arc<dyn Store>,
     cfg: Arc<ExecConfig>,
     job: Job,
     cancel: Arc<AtomicBool>,
 ) -> JobOutcome {
-    match execute(store, cfg, &job.deployment_id, job.kind, None, None, cancel).await {
-        Ok(d) if d.status == DeploymentStatus::Failed => {
-            let err = d.error.unwrap_or_else(|| "failed".into());
-            if is_transient_text(&err) {
-                JobOutcome::Retry {
-                    error: err,
-                    delay: Duration::from_secs(15),
-                }
-            } else {
-                JobOutcome::Failed { error: err }
-            }
-        }
+    let will_retry = job.attempt < job.max_attempts;
+    // Attempt n waits 15 s · 2^(n-1) (at most 5 min) before the next.
+    let backoff = Duration::from_secs(15 * (1u64 << job.attempt.saturating_sub(1).min(5)))
+        .min(Duration::from_secs(300));
+    match execute_inner(
+        store,
+        cfg,
+        &job.deployment_id,
+        job.kind,
+        None,
+        None,
+        cancel,
+        will_retry,
+    )
+    .await
+    {
+        Ok((_, Some(e))) if will_retry && e.is_transient() => JobOutcome::Retry {
+            error: e.to_string(),
+            delay: backoff,
+        },
+        Ok((d, e)) if d.status == DeploymentStatus::Failed => JobOutcome::Failed {
+            error: e
+                .map(|e| e.to_string())
+                .or(d.error)
+                .unwrap_or_else(|| "failed".into()),
+        },
         Ok(_) => JobOutcome::Done,
         Err(e) if e.is_transient() => JobOutcome::Retry {
             error: e.to_string(),
@@ -216,11 +304,6 @@ pub async fn run_job_cancellable(
             error: e.to_string(),
         },
     }
-}
-
-fn is_transient_text(s: &str) -> bool {
-    let m = s.to_ascii_lowercase();
-    m.contains("state lock") || m.contains("throttl") || m.contains("rate exceeded")
 }
 
 /// When the process executing a CLI deployment died, say so in the store
@@ -244,16 +327,22 @@ pub async fn reconcile(
         "the process running this deployment stopped during {phase}; what was applied is kept in its Terraform state — run `autodeploy destroy {}` to clean up or `autodeploy redeploy {}` to try again",
         d.id, d.id
     );
-    Ok(store
-        .update_deployment(
-            &d.id,
-            DeploymentPatch {
-                status: Some(DeploymentStatus::Interrupted),
-                error: Some(Some(msg)),
-                ..Default::default()
-            },
-        )
-        .await?)
+    let patch = DeploymentPatch {
+        status: Some(DeploymentStatus::Interrupted),
+        error: Some(Some(msg.clone())),
+        ..Default::default()
+    };
+    match store.update_deployment(&d.id, patch).await {
+        Ok(d) => Ok(d),
+        // A store that cannot be written right now (a full disk, opened
+        // read-only): show the truth anyway, and record it next time.
+        Err(e) if !e.is_transient() => Ok(Deployment {
+            status: DeploymentStatus::Interrupted,
+            error: Some(msg),
+            ..d
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 struct Ctx {
@@ -269,10 +358,11 @@ impl Ctx {
         &self.rec.id
     }
 
+    /// Record `patch`, retrying while the store error is transient.
     fn patch(&self, patch: DeploymentPatch) -> Result<Deployment, ExecError> {
-        Ok(self
-            .handle
-            .block_on(self.store.update_deployment(&self.rec.id, patch))?)
+        Ok(self.handle.block_on(with_store_retry(|| {
+            self.store.update_deployment(&self.rec.id, patch.clone())
+        }))?)
     }
 
     fn check_cancel(&self) -> Result<(), ExecError> {
@@ -282,11 +372,45 @@ impl Ctx {
         Ok(())
     }
 
-    fn failed(&self, kind: JobKind, e: ExecError, rep: &dyn Reporter) -> Done {
+    /// A transient failure the caller will retry: the deployment waits for
+    /// that retry (a serving version keeps its status) instead of `failed`.
+    fn will_retry(&self, kind: JobKind, e: &ExecError, rep: &dyn Reporter) -> Done {
+        let message = e.to_string();
+        rep.log(
+            LogStream::System,
+            &format!("transient failure, the job will be retried: {message}"),
+        );
+        let status = match kind {
+            JobKind::Destroy => DeploymentStatus::Destroying,
+            _ if matches!(
+                self.rec.status,
+                DeploymentStatus::Healthy | DeploymentStatus::Applied
+            ) =>
+            {
+                self.rec.status
+            }
+            _ => DeploymentStatus::Queued,
+        };
+        Done {
+            status,
+            url: self.rec.url.clone(),
+            outputs: self.rec.outputs.clone(),
+            error: Some(format!(
+                "{message} — a transient failure: the job will be tried again"
+            )),
+            keep_previous_plan: false,
+        }
+    }
+
+    fn failed(&self, kind: JobKind, e: &ExecError, rep: &dyn Reporter) -> Done {
         let message = e.to_string();
         rep.log(LogStream::System, &format!("error: {message}"));
-        let next = match (&e, kind) {
-            (ExecError::Cancelled, _) => String::new(),
+        let cancelled = e.is_cancelled();
+        let next = match (e, kind) {
+            _ if cancelled => format!(
+                " — stopped on request; anything already created is kept: `autodeploy destroy {id}` removes it, `autodeploy redeploy {id}` continues",
+                id = self.id()
+            ),
             (_, JobKind::Destroy) => format!(
                 " — fix the cause and run `autodeploy destroy {}` again; the Terraform state is kept",
                 self.id()
@@ -322,7 +446,7 @@ impl Ctx {
                 keep_previous_plan: false,
             };
         }
-        let status = if matches!(e, ExecError::Cancelled) {
+        let status = if cancelled {
             DeploymentStatus::Cancelled
         } else {
             DeploymentStatus::Failed
@@ -358,6 +482,7 @@ impl Ctx {
                         .and_then(|v| serde_json::from_value::<StoredPlan>(v.clone()).ok())
                         .map(|p| p.decision.name),
                     unique_name: true,
+                    network: self.cfg.source_network.clone(),
                     ..Default::default()
                 },
                 rep,
@@ -560,7 +685,7 @@ impl Ctx {
                 )),
                 keep_previous_plan: true,
             }),
-            Err(e) => Err(ExecError::phase(Phase::AppStart, e.to_string())),
+            Err(e) => Err(ExecError::local(Phase::AppStart)(e)),
         }
     }
 
@@ -582,8 +707,7 @@ impl Ctx {
         self.check_cancel()?;
         let outputs = done.outputs.as_object().cloned().unwrap_or_default();
         rep.phase(Phase::Release);
-        crate::release::release(&self.cfg, &p.decision, &outputs, &p.snapshot.root, rep)
-            .map_err(|e| ExecError::phase(Phase::Release, e))?;
+        crate::release::release(&self.cfg, &p.decision, &outputs, &p.snapshot.root, rep)?;
         self.check_cancel()?;
 
         rep.phase(Phase::Health);
@@ -657,15 +781,15 @@ impl Ctx {
         }
         let sink = |s: LogStream, l: &str| rep.log(s, l);
         ws.prepare()
-            .map_err(|e| ExecError::phase(Phase::TerraformInit, e.to_string()))?;
+            .map_err(ExecError::terraform(Phase::TerraformInit))?;
         rep.phase(Phase::TerraformInit);
         tf.init(&ws, &sink)
-            .map_err(|e| ExecError::phase(Phase::TerraformInit, e.to_string()))?;
+            .map_err(ExecError::terraform(Phase::TerraformInit))?;
         self.check_cancel()?;
         rep.phase(Phase::TerraformPlan);
         let summary = tf
             .plan(&ws, false, &sink)
-            .map_err(|e| ExecError::phase(Phase::TerraformPlan, e.to_string()))?;
+            .map_err(ExecError::terraform(Phase::TerraformPlan))?;
         if !summary.changes {
             rep.log(
                 LogStream::System,
@@ -675,10 +799,10 @@ impl Ctx {
         self.check_cancel()?;
         rep.phase(Phase::TerraformApply);
         tf.apply(&ws, &sink)
-            .map_err(|e| ExecError::phase(Phase::TerraformApply, e.to_string()))?;
+            .map_err(ExecError::terraform(Phase::TerraformApply))?;
         let outputs = tf
             .output(&ws)
-            .map_err(|e| ExecError::phase(Phase::TerraformApply, e.to_string()))?;
+            .map_err(ExecError::terraform(Phase::TerraformApply))?;
         let mut map = Map::new();
         for (k, v) in outputs {
             map.insert(
@@ -706,8 +830,12 @@ impl Ctx {
     }
 
     fn terraform(&self) -> Result<autodeploy_terraform::Terraform, ExecError> {
-        autodeploy_terraform::Terraform::discover(self.cfg.terraform_bin.as_deref(), &self.cfg.home)
-            .map_err(|e| ExecError::phase(Phase::TerraformInit, e.to_string()))
+        Ok(autodeploy_terraform::Terraform::discover(
+            self.cfg.terraform_bin.as_deref(),
+            &self.cfg.home,
+        )
+        .map_err(ExecError::terraform(Phase::TerraformInit))?
+        .with_cancel(self.cancel.clone(), TERRAFORM_INTERRUPT_GRACE))
     }
 
     fn workspace(&self, decision: &Decision) -> autodeploy_terraform::Workspace {
@@ -761,9 +889,9 @@ impl Ctx {
             rep.log(LogStream::System, "stopping the app and removing its files");
             let opts = self.local_options();
             autodeploy_local::stop_and_remove(self.id(), &opts)
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+                .map_err(ExecError::local(Phase::Destroy))?;
             for line in autodeploy_local::release_data(self.id(), &opts, self.cfg.keep_data)
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?
+                .map_err(ExecError::local(Phase::Destroy))?
             {
                 rep.log(LogStream::System, &line);
             }
@@ -789,19 +917,15 @@ impl Ctx {
                 .as_ref()
                 .is_some_and(|db| db.deletion_protection);
             if protected && !self.cfg.force_destroy {
-                return Err(ExecError::phase(
-                    Phase::Destroy,
-                    format!(
-                        "its database has deletion protection ({} environment), so nothing was deleted; `autodeploy destroy {} --force` turns the protection off and deletes everything, the database included{}",
-                        stored.decision.environment.as_str(),
-                        self.id(),
-                        if stored.decision.database.as_ref().is_some_and(|d| d.final_snapshot) {
-                            " (a final snapshot is kept)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
+                return Err(ExecError::Protected {
+                    id: self.id().to_string(),
+                    environment: stored.decision.environment.as_str().to_string(),
+                    final_snapshot: stored
+                        .decision
+                        .database
+                        .as_ref()
+                        .is_some_and(|d| d.final_snapshot),
+                });
             }
             let tf = self.terraform()?;
             let mut ws = self.workspace(&stored.decision);
@@ -811,10 +935,9 @@ impl Ctx {
                 }
             }
             let sink = |s: LogStream, l: &str| rep.log(s, l);
-            ws.prepare()
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+            ws.prepare().map_err(ExecError::terraform(Phase::Destroy))?;
             tf.init(&ws, &sink)
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+                .map_err(ExecError::terraform(Phase::Destroy))?;
             if protected {
                 rep.log(
                     LogStream::System,
@@ -824,22 +947,15 @@ impl Ctx {
                     .push(("database_deletion_protection".into(), "false".into()));
                 tf.plan(&ws, false, &sink)
                     .and_then(|_| tf.apply(&ws, &sink))
-                    .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+                    .map_err(ExecError::terraform(Phase::Destroy))?;
             }
             tf.destroy(&ws, &sink)
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+                .map_err(ExecError::terraform(Phase::Destroy))?;
             let left = tf
                 .state_resources(&ws)
-                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+                .map_err(ExecError::terraform(Phase::Destroy))?;
             if !left.is_empty() {
-                return Err(ExecError::phase(
-                    Phase::Destroy,
-                    format!(
-                        "{} resources are still in the state after destroy: {}",
-                        left.len(),
-                        left.join(", ")
-                    ),
-                ));
+                return Err(ExecError::Leftovers { left });
             }
             rep.log(LogStream::System, "every resource in the state is gone");
         } else {

@@ -139,15 +139,16 @@ pub fn source_kind(input: &str) -> Result<SourceKind, SourceError> {
 }
 
 /// Refuse `input` now if the network policy would refuse to fetch it
-/// (resolves its host; connects to nothing). Local sources pass: whether
-/// they may be read is the caller's decision.
+/// (resolves its host; connects to nothing). Local sources pass (whether
+/// they may be read is the caller's decision), and so does a host that does
+/// not resolve right now: the fetch itself checks again and refuses it.
 pub fn check_network(input: &str, policy: &NetworkPolicy) -> Result<(), SourceError> {
     if !policy.public_only || !is_network_url(input) {
         return Ok(());
     }
     let (base, _) = classify::split_ref(input.trim());
     let shown = url::redact_userinfo(base);
-    network::pin(base, &shown, policy).map(|_| ())
+    network::pin_checked(base, &shown, policy, false).map(|_| ())
 }
 
 /// Whether `input` is a git URL fetched over the network (https, http, ssh,

@@ -268,6 +268,17 @@ pub(crate) fn pin(
     shown: &str,
     policy: &NetworkPolicy,
 ) -> Result<Option<Pinned>, SourceError> {
+    pin_checked(url, shown, policy, true)
+}
+
+/// [`pin`]; with `unresolved_is_refused` false, a host that does not
+/// resolve passes (an early check: the fetch itself refuses it).
+pub(crate) fn pin_checked(
+    url: &str,
+    shown: &str,
+    policy: &NetworkPolicy,
+    unresolved_is_refused: bool,
+) -> Result<Option<Pinned>, SourceError> {
     if !policy.public_only {
         return Ok(None);
     }
@@ -289,17 +300,20 @@ pub(crate) fn pin(
     let port = remote.port.unwrap_or_else(|| default_port(remote.scheme));
     let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => (host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| {
-                forbidden(format!(
+        Err(_) => match (host.as_str(), port).to_socket_addrs() {
+            Ok(a) => a.map(|a: SocketAddr| a.ip()).collect(),
+            Err(_) if !unresolved_is_refused => return Ok(None),
+            Err(e) => {
+                return Err(forbidden(format!(
                     "its host `{host}` could not be resolved ({e}); check the host name"
-                ))
-            })?
-            .map(|a: SocketAddr| a.ip())
-            .collect(),
+                )))
+            }
+        },
     };
     if addrs.is_empty() {
+        if !unresolved_is_refused {
+            return Ok(None);
+        }
         return Err(forbidden(format!(
             "its host `{host}` resolves to no address"
         )));

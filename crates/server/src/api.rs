@@ -76,11 +76,45 @@ pub fn router(state: AppState) -> Router {
     }
     open.merge(v1)
         .route_layer(middleware::from_fn_with_state(state.clone(), observe_http))
+        .layer(middleware::from_fn_with_state(state.clone(), body_in_time))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.body_limit,
         ))
         .with_state(state)
+}
+
+/// Middleware: read the whole request body (all the API's bodies are small
+/// JSON documents) within the body timeout and the body limit: a client
+/// that stops sending half way gets 408 and its connection is closed.
+async fn body_in_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let limit = state.config.body_limit;
+    let timeout = state.config.connections.body_timeout;
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    let bytes = match read {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
+                .is_some()
+                || e.to_string().contains("length limit");
+            return if too_large {
+                ApiError::PayloadTooLarge { limit }.into_response()
+            } else {
+                ApiError::bad_request("invalid_body", format!("the body could not be read: {e}"))
+                    .into_response()
+            };
+        }
+        Err(_) => {
+            return ApiError::RequestTimeout {
+                secs: timeout.as_secs().max(1),
+            }
+            .into_response()
+        }
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 async fn not_found() -> ApiError {
@@ -175,6 +209,7 @@ async fn create_deployment(
     check_request_text(&body.request)?;
     body.options.validate()?;
     crate::preview::validate_values("secrets", &body.secrets)?;
+    state.previews.check_network(&body.repo).await?;
     let sealer = match (&state.sealer, body.secrets.is_empty()) {
         (_, true) => None,
         (Some(s), false) => Some(s.clone()),
@@ -331,7 +366,8 @@ async fn list_deployments(
             ApiError::bad_request(
                 "invalid_status",
                 format!(
-                    "status {s:?} is not one of {}",
+                    "status {:?} is not one of {}",
+                    s.chars().take(64).collect::<String>(),
                     DeploymentStatus::ALL.map(|s| s.as_str()).join(", ")
                 ),
             )
@@ -344,10 +380,36 @@ async fn list_deployments(
             "limit must be between 1 and 500",
         ));
     }
+    let cloud = match q.cloud.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            ["aws", "gcp", "azure", "local"]
+                .into_iter()
+                .find(|k| *k == c)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_cloud",
+                        format!(
+                            "cloud {:?} is not one of aws, gcp, azure, local",
+                            c.chars().take(64).collect::<String>()
+                        ),
+                    )
+                })?,
+        ),
+    };
+    if let Some(c) = q.cursor.as_deref() {
+        if c.len() > 512 || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::bad_request(
+                "invalid_cursor",
+                "cursor must be the next_cursor of a previous page; start again without one",
+            ));
+        }
+    }
     let filter = ListFilter {
         owner: Some(user.id.clone()),
         status,
-        cloud: q.cloud.filter(|c| !c.is_empty()),
+        cloud,
         limit,
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };

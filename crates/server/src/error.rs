@@ -30,6 +30,9 @@ pub enum ApiError {
     /// Too many requests for this token.
     #[error("rate limit exceeded: retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The body did not arrive within the body timeout.
+    #[error("the request body did not arrive within {secs} s; send it at once")]
+    RequestTimeout { secs: u64 },
     /// The body is over the configured limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -52,6 +55,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Store(_) => "store_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -66,6 +70,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,9 +109,17 @@ impl IntoResponse for ApiError {
         }
         let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
         let mut resp = (status, axum::Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            // The rest of a late body may still be on its way: close.
+            ApiError::RequestTimeout { .. } => {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         resp
     }

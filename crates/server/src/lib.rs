@@ -18,18 +18,19 @@ pub mod metrics;
 pub mod observe;
 pub mod preview;
 pub mod rate_limit;
+pub mod serve;
 pub mod web;
 pub mod worker;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use rate_limit::{RateLimit, RateLimiter};
+pub use serve::ConnectionLimits;
 /// Re-exported so the binary logs through the same `tracing` as the service.
 pub use tracing;
 pub use worker::{JobRunner, WorkerConfig};
 
 use autodeploy_store::Store;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,11 +42,27 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 pub struct ServerConfig {
     /// Largest request body, bytes.
     pub body_limit: usize,
-    /// Per-token request budget.
+    /// Per-token request budget (after authentication).
     pub rate_limit: RateLimit,
+    /// Per-client-address request budget (before authentication).
+    pub address_rate_limit: RateLimit,
+    /// Per-client-address budget of unknown tokens (each one costs a store
+    /// lookup; over it, 429 without asking the store).
+    pub auth_failure_limit: RateLimit,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: the peer
+    /// address is the client, and the header is ignored).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Store lookups of tokens not remembered, at once.
+    pub auth_concurrency: usize,
+    /// Timeouts and connection caps of the listener.
+    pub connections: ConnectionLimits,
     /// Accept local folders and archive files on this machine as `repo`
     /// (off by default: an API caller must not make the server read its disk).
     pub allow_local_sources: bool,
+    /// Which hosts a preview's fetch may connect to: public addresses only
+    /// by default (`--allow-private-sources` lifts it, `--allow-host` admits
+    /// one host). Workers get the same policy through `ExecConfig`.
+    pub source_network: autodeploy_source::NetworkPolicy,
     /// Serve `/metrics` on the API listener too (false when a separate
     /// `--metrics-listen` is used).
     pub metrics_on_api: bool,
@@ -65,7 +82,13 @@ impl Default for ServerConfig {
         ServerConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             rate_limit: RateLimit::default(),
+            address_rate_limit: RateLimit::PER_ADDRESS,
+            auth_failure_limit: RateLimit::AUTH_FAILURES,
+            trusted_proxies: Vec::new(),
+            auth_concurrency: 8,
+            connections: ConnectionLimits::default(),
             allow_local_sources: false,
+            source_network: autodeploy_source::NetworkPolicy::public_only(Vec::new()),
             metrics_on_api: true,
             analysis_cache_entries: 512,
             commit_ttl: Duration::from_secs(5),
@@ -81,7 +104,14 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ServerConfig>,
+    /// Per-token limiter.
     pub limiter: Arc<RateLimiter>,
+    /// Per-address limiter (every `/v1` request).
+    pub address_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Per-address budget of unknown tokens.
+    pub failure_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Bounds concurrent store lookups of tokens not remembered.
+    pub auth_lookups: Arc<tokio::sync::Semaphore>,
     pub auth: Arc<auth::AuthCache>,
     pub previews: Arc<preview::Previews>,
     /// Seals the secret values API callers send (`secrets`); without one,
@@ -99,6 +129,9 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, config: ServerConfig) -> Self {
         AppState {
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            address_limiter: Arc::new(RateLimiter::new(config.address_rate_limit)),
+            failure_limiter: Arc::new(RateLimiter::new(config.auth_failure_limit)),
+            auth_lookups: Arc::new(tokio::sync::Semaphore::new(config.auth_concurrency.max(1))),
             auth: Arc::new(auth::AuthCache::new(config.auth_ttl)),
             previews: Arc::new(preview::Previews::new(
                 store.clone(),
@@ -106,6 +139,7 @@ impl AppState {
                 config.analysis_cache_entries,
                 config.commit_ttl,
                 config.allow_local_sources,
+                config.source_network.clone(),
             )),
             store,
             metrics,
@@ -147,19 +181,25 @@ pub fn metrics_router(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> axum::Rou
     )
 }
 
-/// Serve `router` on `listener` until `shutdown` resolves, then let open
-/// requests finish.
+/// Serve `router` on `listener` with the default [`ConnectionLimits`] until
+/// `shutdown` resolves, then let open requests finish.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve::serve_with_limits(listener, router, ConnectionLimits::default(), shutdown).await
+}
+
+/// Serve the API of `state` on `listener` with the limits of its
+/// configuration until `shutdown` resolves.
+pub async fn serve_api(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.config.connections;
+    serve::serve_with_limits(listener, api::router(state), limits, shutdown).await
 }
 
 /// Resolves on SIGTERM or ctrl-c.

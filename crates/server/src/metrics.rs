@@ -226,6 +226,7 @@ pub struct Metrics {
     pub heartbeat_lost: Counter,
     pub analysis_cache: Counter,
     pub plan_cache: Counter,
+    pub auth: Counter,
 }
 
 impl Default for Metrics {
@@ -292,6 +293,11 @@ impl Metrics {
                 "Plan preview responses by result: hit (served from the response cache), miss (parsed, decided and rendered), uncacheable.",
                 &["result"],
             ),
+            auth: Counter::new(
+                "auth_requests_total",
+                "Bearer-token checks by result: cached (answered from memory), store_ok and store_unknown (asked the store), address_limited (the per-address request limit), failure_limited (the address spent its budget of unknown tokens), token_limited (the per-token limit).",
+                &["result"],
+            ),
         }
     }
 
@@ -329,6 +335,7 @@ impl Metrics {
         self.heartbeat_lost.encode(&mut out);
         self.analysis_cache.encode(&mut out);
         self.plan_cache.encode(&mut out);
+        self.auth.encode(&mut out);
         out
     }
 }

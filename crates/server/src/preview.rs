@@ -1,18 +1,21 @@
 //! The synchronous previews behind `POST /v1/analyze`, `/v1/parse` and
-//! `/v1/plan`: the same stage functions the CLI calls (fetch → analyze,
-//! parse, decide, render), run on the blocking pool, with the analysis cache.
+//! `/v1/plan`: the very functions deployments use — `autodeploy_source` for
+//! classifying, resolving and fetching a source (with its hardening: the
+//! protocol allow-list, the scrubbed `GIT_*` environment, scoped tokens and
+//! the network policy), `autodeploy_execute::fetch_and_analyze` and
+//! `autodeploy_execute::plan_analysis` for the stages — run on the blocking
+//! pool, with the analysis cache in between.
 //!
 //! The analysis cache key is (repository, commit, analyzer version) — never a
 //! URL alone:
-//! - a git URL's commit is resolved with `git ls-remote` (or taken from the
-//!   ref when it is a full SHA), and `URL#ref → commit` is trusted for a few
-//!   seconds; the analysis is only stored under a key whose commit is the one
+//! - a git source's commit is resolved with `autodeploy_source::remote_commit`
+//!   (`git ls-remote` under the source crate's rules, or the ref itself when
+//!   it is a full SHA), and `URL#ref → commit` is trusted for a few seconds;
+//!   the analysis is only stored under a key whose commit is the one
 //!   actually fetched;
-//! - a local folder (when local sources are allowed) is keyed by a
-//!   fingerprint of its listing (paths, sizes, modification times; the same
-//!   folders the analyzer prunes are skipped), because a work tree can differ
-//!   from its HEAD commit;
-//! - a local archive by its path, size and modification time.
+//! - a local folder or archive (when local sources are allowed) is keyed by
+//!   `autodeploy_source::fingerprint`, because a work tree can differ from
+//!   its HEAD commit.
 //!
 //! Lookups go memory (LRU) → store → compute; concurrent requests for one key
 //! compute once (a per-key `OnceCell`). Failures are not cached.
@@ -35,73 +38,31 @@ use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 /// Plan answers kept in memory (each a few tens of KB).
 const PLAN_CACHE_ENTRIES: usize = 512;
-/// Longest `git ls-remote` may take.
-const LS_REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
-/// A local folder with more entries than this is not cached (fingerprinting
-/// it would cost as much as analysing it).
-const MAX_FINGERPRINT_ENTRIES: usize = 50_000;
-/// Folder names the analyzer never descends into (kept in step with its walk).
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "bower_components",
-    "jspm_packages",
-    ".venv",
-    "__pycache__",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-];
 
 type Shared = Result<Arc<Analysis>, ApiError>;
 /// (URL, ref) whose commit was resolved.
 type CommitKey = (String, Option<String>);
 
-/// Where a `repo` string points, as far as the cache and the security rule care.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a `repo` string points, as far as the security rule cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceClass {
-    /// https/http/ssh/git URL or scp-like `git@host:path`.
-    RemoteGit {
-        url: String,
-        git_ref: Option<String>,
-    },
-    /// `file://` git URL: on this machine.
-    LocalGit {
-        url: String,
-        git_ref: Option<String>,
-    },
-    /// A folder or archive file on this machine.
-    LocalPath,
+    /// A git URL fetched over the network (https, http, ssh, git, scp-like).
+    Network,
+    /// Something on this machine: a folder, an archive, a `file://` URL.
+    Local,
 }
 
-/// Classify `repo` without touching the disk or network.
+/// Classify `repo` by its text, with the source crate's rules.
 pub fn classify(repo: &str) -> SourceClass {
-    let repo = repo.trim();
-    let (url, git_ref) = match repo.split_once('#') {
-        Some((u, r)) if !r.is_empty() => (u.to_string(), Some(r.to_string())),
-        Some((u, _)) => (u.to_string(), None),
-        None => (repo.to_string(), None),
-    };
-    let lower = url.to_ascii_lowercase();
-    if ["https://", "http://", "ssh://", "git://"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-        || (lower.starts_with("git@") && lower.contains(':'))
-    {
-        SourceClass::RemoteGit { url, git_ref }
-    } else if lower.starts_with("file://") {
-        SourceClass::LocalGit { url, git_ref }
+    if autodeploy_source::is_network_url(repo) {
+        SourceClass::Network
     } else {
-        SourceClass::LocalPath
+        SourceClass::Local
     }
 }
 
@@ -110,6 +71,8 @@ pub struct Previews {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     allow_local: bool,
+    /// Which hosts a fetch may connect to.
+    network: autodeploy_source::NetworkPolicy,
     commit_ttl: Duration,
     lru: Mutex<LruCache<String, Arc<Analysis>>>,
     /// Serialised `POST /v1/plan` answers by [`plan_cache_key`].
@@ -245,11 +208,13 @@ impl Previews {
         entries: usize,
         commit_ttl: Duration,
         allow_local: bool,
+        network: autodeploy_source::NetworkPolicy,
     ) -> Self {
         Previews {
             store,
             metrics,
             allow_local,
+            network,
             commit_ttl,
             lru: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries.max(1)).unwrap_or(NonZeroUsize::MIN),
@@ -278,7 +243,7 @@ impl Previews {
             ));
         }
         let class = classify(repo_trimmed);
-        if !matches!(class, SourceClass::RemoteGit { .. }) && !self.allow_local {
+        if class == SourceClass::Local && !self.allow_local {
             return Err(ApiError::bad_request(
                 "local_source_forbidden",
                 "this server only accepts git URLs (https://, ssh://, git@host:path); local \
@@ -288,15 +253,29 @@ impl Previews {
         Ok(class)
     }
 
+    /// Refuse a network source the policy would refuse to fetch, before
+    /// anything is stored (the host is resolved; nothing is connected to).
+    pub async fn check_network(&self, repo: &str) -> Result<(), ApiError> {
+        let repo = repo.trim().to_string();
+        let policy = self.network.clone();
+        tokio::task::spawn_blocking(move || autodeploy_source::check_network(&repo, &policy))
+            .await
+            .map_err(|e| ApiError::Internal(format!("the source check failed: {e}")))?
+            .map_err(|e| ApiError::Unprocessable {
+                code: "source_forbidden",
+                message: e.to_string(),
+            })
+    }
+
     /// The analysis of `repo` at `git_ref` (from the cache when it can be).
     pub async fn analysis(
         &self,
         repo: &str,
         git_ref: Option<&str>,
     ) -> Result<Arc<Analysis>, ApiError> {
-        let class = self.check_source(repo)?;
+        self.check_source(repo)?;
         let repo = repo.trim().to_string();
-        let (key, expected_commit) = self.cache_key(&class, &repo, git_ref).await;
+        let (key, expected_commit) = self.cache_key(&repo, git_ref).await;
         self.analysis_keyed(repo, git_ref.map(str::to_string), key, expected_commit)
             .await
     }
@@ -313,9 +292,10 @@ impl Previews {
         let compute = {
             let repo = repo.clone();
             let git_ref = git_ref.clone();
+            let network = self.network.clone();
             move || -> Result<Analysis, ApiError> {
                 let started = Instant::now();
-                let out = fetch_and_analyze(&repo, git_ref);
+                let out = fetch_and_analyze(&repo, git_ref, network);
                 metrics
                     .analysis_duration
                     .observe(&["preview"], started.elapsed().as_secs_f64());
@@ -420,46 +400,56 @@ impl Previews {
     }
 
     /// (cache key, the commit the key promises) — `None` key when the source
-    /// cannot be pinned (ls-remote failed, huge folder…): then nothing is cached.
+    /// cannot be pinned (the remote did not answer, a huge folder…): then
+    /// nothing is cached.
     async fn cache_key(
         &self,
-        class: &SourceClass,
         repo: &str,
         option_ref: Option<&str>,
     ) -> (Option<String>, Option<String>) {
         let version = autodeploy_analyze::ANALYZER_VERSION;
-        match class {
-            SourceClass::RemoteGit { url, git_ref } | SourceClass::LocalGit { url, git_ref } => {
-                let r = git_ref.as_deref().or(option_ref).map(str::to_string);
-                match self.resolve_commit(url, r).await {
-                    Some(commit) => (
-                        Some(format!(
-                            "git|{version}|{}|{commit}",
-                            autodeploy_source::redact_input(url)
-                        )),
-                        Some(commit),
-                    ),
+        let kind = {
+            let repo = repo.to_string();
+            tokio::task::spawn_blocking(move || autodeploy_source::source_kind(&repo))
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        match kind {
+            Some(autodeploy_core::SourceKind::Git) => {
+                match self
+                    .resolve_commit(repo, option_ref.map(str::to_string))
+                    .await
+                {
+                    Some(commit) => {
+                        let base = repo.split('#').next().unwrap_or(repo);
+                        (
+                            Some(format!(
+                                "git|{version}|{}|{commit}",
+                                autodeploy_source::redact_input(base)
+                            )),
+                            Some(commit),
+                        )
+                    }
                     None => (None, None),
                 }
             }
-            SourceClass::LocalPath => {
+            Some(_) => {
                 let path = repo.to_string();
-                let fp = tokio::task::spawn_blocking(move || fingerprint(Path::new(&path)))
-                    .await
-                    .ok()
-                    .flatten();
+                let fp = tokio::task::spawn_blocking(move || {
+                    autodeploy_source::fingerprint(Path::new(&path))
+                })
+                .await
+                .ok()
+                .flatten();
                 (fp.map(|fp| format!("path|{version}|{repo}|{fp}")), None)
             }
+            None => (None, None),
         }
     }
 
-    async fn resolve_commit(&self, url: &str, git_ref: Option<String>) -> Option<String> {
-        if let Some(r) = &git_ref {
-            if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Some(r.to_ascii_lowercase());
-            }
-        }
-        let map_key = (url.to_string(), git_ref.clone());
+    async fn resolve_commit(&self, repo: &str, git_ref: Option<String>) -> Option<String> {
+        let map_key = (repo.to_string(), git_ref.clone());
         {
             let m = self
                 .commits
@@ -471,7 +461,19 @@ impl Previews {
                 }
             }
         }
-        let commit = ls_remote(url, git_ref.as_deref()).await?;
+        let mut opts = autodeploy_source::FetchOptions::from_env();
+        opts.network = self.network.clone();
+        opts.git_timeout = Some(REMOTE_COMMIT_TIMEOUT);
+        // `repo#ref` already names the ref; giving it twice is an error.
+        if !repo.contains('#') {
+            opts.git_ref = git_ref;
+        }
+        let input = repo.to_string();
+        let commit =
+            tokio::task::spawn_blocking(move || autodeploy_source::remote_commit(&input, &opts))
+                .await
+                .ok()?
+                .ok()??;
         let mut m = self
             .commits
             .lock()
@@ -505,11 +507,9 @@ impl Previews {
     ) -> Result<Bytes, ApiError> {
         options.validate()?;
         check_request_text(request)?;
-        let class = self.check_source(repo)?;
+        self.check_source(repo)?;
         let repo = repo.trim().to_string();
-        let (key, expected_commit) = self
-            .cache_key(&class, &repo, options.git_ref.as_deref())
-            .await;
+        let (key, expected_commit) = self.cache_key(&repo, options.git_ref.as_deref()).await;
         let plan_key = key.as_ref().map(|k| plan_cache_key(k, request, options));
         if let Some(pk) = &plan_key {
             let hit = self
@@ -591,50 +591,76 @@ pub fn check_request_text(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Parse, decide, render for a cached analysis: `plan_analysis`, the very
+/// function deployments use.
 fn plan_from(
     analysis: Arc<Analysis>,
     request: &str,
     options: &RequestOptions,
 ) -> Result<PlanPreview, ApiError> {
-    let mut intent = parse_rules(request).intent;
-    if let Some(c) = options.cloud() {
-        intent.cloud = Some(c);
-    }
-    let opts = autodeploy_decide::DecideOptions {
+    let opts = autodeploy_execute::PrepareOptions {
+        target: options.cloud(),
         name: options.name.clone(),
+        threads: 1,
         ..Default::default()
     };
-    let decision = autodeploy_decide::decide(&analysis, &intent, &opts).map_err(|e| {
-        ApiError::Unprocessable {
-            code: "decide_failed",
-            message: e.to_string(),
-        }
-    })?;
-    let bundle = autodeploy_render::render(
-        &decision,
-        &analysis,
-        &autodeploy_render::RenderOptions {
-            intent: Some(intent.clone()),
-        },
-    )
-    .map_err(|e| match e {
-        autodeploy_render::RenderError::Unsupported { .. } => ApiError::Unprocessable {
-            code: "unsupported",
-            message: e.to_string(),
-        },
-        other => ApiError::Internal(format!("rendering the deployment files failed: {other}")),
-    })?;
+    let planned =
+        autodeploy_execute::plan_analysis(&analysis, request, &opts, &autodeploy_execute::Silent)
+            .map_err(api_error)?;
     Ok(PlanPreview {
-        summary: autodeploy_parse::summarize(&intent),
-        files: bundle
+        summary: autodeploy_parse::summarize(&planned.intent),
+        files: planned
+            .bundle
             .files
             .into_iter()
             .map(|f| (f.path, f.contents))
             .collect(),
         analysis,
-        intent,
-        decision,
+        intent: planned.intent,
+        decision: planned.decision,
     })
+}
+
+/// A stage failure as the API answers it (stable codes).
+fn api_error(e: autodeploy_execute::ExecError) -> ApiError {
+    use autodeploy_execute::ExecError as E;
+    let message = e.to_string();
+    match e {
+        E::Source {
+            source: autodeploy_source::SourceError::Forbidden { .. },
+            ..
+        } => ApiError::Unprocessable {
+            code: "source_forbidden",
+            message,
+        },
+        E::Source { .. } => ApiError::Unprocessable {
+            code: "fetch_failed",
+            message,
+        },
+        E::Analyze(
+            autodeploy_analyze::AnalyzeError::NothingFound { .. }
+            | autodeploy_analyze::AnalyzeError::Empty { .. },
+        ) => ApiError::Unprocessable {
+            code: "nothing_to_deploy",
+            message,
+        },
+        E::Analyze(_) => ApiError::Unprocessable {
+            code: "analyze_failed",
+            message,
+        },
+        E::Decide(_) => ApiError::Unprocessable {
+            code: "decide_failed",
+            message,
+        },
+        E::Render(autodeploy_render::RenderError::Unsupported { .. }) => ApiError::Unprocessable {
+            code: "unsupported",
+            message,
+        },
+        E::Render(_) => {
+            ApiError::Internal(format!("rendering the deployment files failed: {message}"))
+        }
+        _ => ApiError::Internal(message),
+    }
 }
 
 async fn run_blocking<T: Send + 'static>(
@@ -645,150 +671,26 @@ async fn run_blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("a preview task panicked: {e}")))?
 }
 
-/// Fetch + analyze, as the CLI's `analyze` does.
-fn fetch_and_analyze(repo: &str, git_ref: Option<String>) -> Result<Analysis, ApiError> {
-    let mut opts = autodeploy_source::FetchOptions::from_env();
-    // `repo#ref` already names the ref; giving it twice is an error in fetch.
-    if git_ref.is_some() && !repo.contains('#') {
-        opts.git_ref = git_ref;
-    }
-    let snapshot = autodeploy_source::fetch(repo, &opts).map_err(|e| ApiError::Unprocessable {
-        code: "fetch_failed",
-        message: e.to_string(),
-    })?;
-    let name_hint = name_hint(repo, &snapshot.root);
-    autodeploy_analyze::analyze_dir(
-        &snapshot.root,
-        snapshot.info.clone(),
-        &autodeploy_analyze::AnalyzeOptions {
-            threads: 1,
-            name_hint,
-        },
-    )
-    .map_err(|e| ApiError::Unprocessable {
-        code: match e {
-            autodeploy_analyze::AnalyzeError::NothingFound { .. }
-            | autodeploy_analyze::AnalyzeError::Empty { .. } => "nothing_to_deploy",
-            _ => "analyze_failed",
-        },
-        message: e.to_string(),
-    })
-}
-
-/// The repository or folder name, for a service at the root.
-pub fn name_hint(source: &str, root: &Path) -> Option<String> {
-    let trimmed = source
-        .split('#')
-        .next()
-        .unwrap_or(source)
-        .trim_end_matches('/');
-    let looks_remote = trimmed.contains("://") || trimmed.starts_with("git@");
-    let last = if looks_remote {
-        trimmed
-            .rsplit(['/', ':'])
-            .next()
-            .map(|s| s.trim_end_matches(".git").to_string())
-    } else {
-        std::fs::canonicalize(root)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+/// Fetch + analyze: `fetch_and_analyze`, the very function deployments use.
+fn fetch_and_analyze(
+    repo: &str,
+    git_ref: Option<String>,
+    network: autodeploy_source::NetworkPolicy,
+) -> Result<Analysis, ApiError> {
+    let opts = autodeploy_execute::PrepareOptions {
+        // `repo#ref` already names the ref; giving it twice is an error in fetch.
+        git_ref: git_ref.filter(|_| !repo.contains('#')),
+        threads: 1,
+        network,
+        ..Default::default()
     };
-    last.map(|s| {
-        s.trim_end_matches(".zip")
-            .trim_end_matches(".tar.gz")
-            .trim_end_matches(".tgz")
-            .to_string()
-    })
-    .filter(|s| !s.is_empty())
+    autodeploy_execute::fetch_and_analyze(repo, &opts, &autodeploy_execute::Silent)
+        .map(|(_snapshot, analysis)| analysis)
+        .map_err(api_error)
 }
 
-/// `git ls-remote URL REF` → the commit (peeled for annotated tags).
-async fn ls_remote(url: &str, git_ref: Option<&str>) -> Option<String> {
-    let mut cmd = tokio::process::Command::new("git");
-    cmd.arg("ls-remote")
-        .arg("--")
-        .arg(url)
-        .arg(git_ref.unwrap_or("HEAD"))
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "")
-        .env("SSH_ASKPASS", "")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(LS_REMOTE_TIMEOUT, cmd.output())
-        .await
-        .ok()?
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut first = None;
-    for line in text.lines() {
-        let (sha, name) = line.split_once('\t')?;
-        if sha.len() != 40 {
-            continue;
-        }
-        if name.ends_with("^{}") {
-            return Some(sha.to_string());
-        }
-        first.get_or_insert_with(|| sha.to_string());
-    }
-    first
-}
-
-/// A hash of a folder's listing (relative path, size, mtime) or of a file's
-/// metadata; `None` when it cannot be read or is too large to be worth it.
-pub fn fingerprint(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    let mut h = Sha256::new();
-    let stamp = |m: &std::fs::Metadata| {
-        m.modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    };
-    if meta.is_file() {
-        h.update(path.as_os_str().as_encoded_bytes());
-        h.update(meta.len().to_le_bytes());
-        h.update(stamp(&meta).to_le_bytes());
-        return Some(hex(&h.finalize()));
-    }
-    let mut stack = vec![path.to_path_buf()];
-    let mut entries: Vec<(String, u64, u128, bool)> = Vec::new();
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).ok()? {
-            let e = e.ok()?;
-            let name = e.file_name();
-            let ft = e.file_type().ok()?;
-            if ft.is_dir() && SKIP_DIRS.iter().any(|s| name.as_os_str() == *s) {
-                continue;
-            }
-            let p = e.path();
-            let rel = p.strip_prefix(path).ok()?.to_string_lossy().into_owned();
-            let m = e.metadata().ok()?;
-            entries.push((rel, m.len(), stamp(&m), ft.is_dir()));
-            if entries.len() > MAX_FINGERPRINT_ENTRIES {
-                return None;
-            }
-            if ft.is_dir() {
-                stack.push(p);
-            }
-        }
-    }
-    entries.sort();
-    for (rel, len, t, dir) in entries {
-        h.update(rel.as_bytes());
-        h.update([0, u8::from(dir)]);
-        h.update(len.to_le_bytes());
-        h.update(t.to_le_bytes());
-    }
-    Some(hex(&h.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Longest a commit lookup (`git ls-remote`) may take.
+const REMOTE_COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {
@@ -796,32 +698,13 @@ mod tests {
 
     #[test]
     fn classify_sources() {
-        assert!(matches!(
+        assert_eq!(
             classify("https://github.com/o/r#main"),
-            SourceClass::RemoteGit { git_ref: Some(ref r), .. } if r == "main"
-        ));
-        assert!(matches!(
-            classify("git@github.com:o/r.git"),
-            SourceClass::RemoteGit { .. }
-        ));
-        assert!(matches!(
-            classify("file:///srv/repo"),
-            SourceClass::LocalGit { .. }
-        ));
-        assert_eq!(classify("/srv/app"), SourceClass::LocalPath);
-        assert_eq!(classify("./app.zip"), SourceClass::LocalPath);
-    }
-
-    #[test]
-    fn fingerprint_changes_with_content_not_with_skipped_dirs() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("app.py"), "print(1)").unwrap();
-        let a = fingerprint(d.path()).unwrap();
-        assert_eq!(fingerprint(d.path()).unwrap(), a);
-        std::fs::create_dir(d.path().join("node_modules")).unwrap();
-        std::fs::write(d.path().join("node_modules/x.js"), "x").unwrap();
-        assert_eq!(fingerprint(d.path()).unwrap(), a);
-        std::fs::write(d.path().join("app.py"), "print(12)").unwrap();
-        assert_ne!(fingerprint(d.path()).unwrap(), a);
+            SourceClass::Network
+        );
+        assert_eq!(classify("git@github.com:o/r.git"), SourceClass::Network);
+        assert_eq!(classify("file:///srv/repo"), SourceClass::Local);
+        assert_eq!(classify("/srv/app"), SourceClass::Local);
+        assert_eq!(classify("./app.zip"), SourceClass::Local);
     }
 }

@@ -1,7 +1,9 @@
 //! Workers: the loop that takes jobs from the store's queue and runs them.
 //!
 //! Each worker: `Store::claim` (lease, default 30 s) → run the job with the
-//! plugged-in [`JobRunner`] while heart-beating every 10 s → `Store::finish`.
+//! plugged-in [`JobRunner`] while heart-beating every 10 s → `Store::finish`
+//! (retried with backoff while the store is unreachable; claims back off
+//! too, so a PostgreSQL restart only delays work).
 //! When a heartbeat answers false (the lease was lost and the job reclaimed,
 //! or it was cancelled) the runner's future is dropped at once and nothing is
 //! written for it. Idle workers wait in `Store::wait_for_work` (LISTEN/NOTIFY
@@ -236,7 +238,22 @@ impl Worker {
             JobOutcome::Retry { .. } => "retry",
             JobOutcome::Failed { .. } => "failed",
         };
-        match self.store.finish(job.id, &self.id, outcome).await {
+        // The store may be restarting: try again with backoff for as long as
+        // the lease lasts (after that the job is reclaimed and run again, so
+        // nothing is lost either way).
+        let deadline = Instant::now() + self.config.lease;
+        let mut delay = Duration::from_millis(200);
+        let finished = loop {
+            match self.store.finish(job.id, &self.id, outcome.clone()).await {
+                Err(e) if e.is_transient() && Instant::now() < deadline => {
+                    tracing::warn!(worker = %self.id, job = job.id, error = %e, "recording the job's end failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                other => break other,
+            }
+        };
+        match finished {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(worker = %self.id, job = job.id, "finish ignored: the job is no longer ours")

@@ -11,7 +11,7 @@
 mod common;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -143,7 +143,7 @@ fn deploy_watch_open_and_destroy_from_the_page() {
         .local_addr()
         .unwrap()
         .port();
-    let mut serve = Command::new(&bin)
+    let serve = Command::new(&bin)
         .args(["serve", "--workers", "1", "--allow-local-sources"])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--home")
@@ -151,29 +151,25 @@ fn deploy_watch_open_and_destroy_from_the_page() {
         .env("AUTODEPLOY_HEALTH_TIMEOUT", "60")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start autodeploy serve");
-    let stderr = serve.stderr.take().unwrap();
     let _serve = Killed(serve);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(t) = line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("adt_") && w.len() == 36)
-                {
-                    let _ = tx.send(t.to_string());
-                    sent = true;
-                }
+    // Not a terminal: the first admin token is written to <home>/admin-token.
+    let token_file = tmp.path().join("home/admin-token");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        if let Ok(t) = std::fs::read_to_string(&token_file) {
+            if t.trim().len() == 36 {
+                break t.trim().to_string();
             }
         }
-    });
-    let token = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve printed no admin token");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve wrote no admin token"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let base = format!("http://127.0.0.1:{port}");
     wait_until(Duration::from_secs(30), "the API", || {
         TcpStream::connect(("127.0.0.1", port)).ok()

@@ -79,6 +79,12 @@ async fn hundred_deployments_three_workers_one_killed() {
             .args(["serve", "--workers", "0", "--allow-local-sources"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--rate-limit", "100000", "--rate-burst", "100000"])
+            .args([
+                "--address-rate-limit",
+                "100000",
+                "--address-rate-burst",
+                "100000",
+            ])
             .args(["--database-url", &db.url])
             .arg("--home")
             .arg(tmp.path().join("api-home"))
@@ -88,29 +94,33 @@ async fn hundred_deployments_three_workers_one_killed() {
             .spawn()
             .expect("start autodeploy serve"),
     );
-    // Read the first admin token from its stderr, then keep draining to a file.
+    // Keep its stderr (the log) in a file; the first admin token is written
+    // to <home>/admin-token (stderr is not a terminal), never to the log.
     let stderr = api.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
+    let log_path = api_log.clone();
     std::thread::spawn(move || {
-        let mut f = std::fs::File::create(api_log).unwrap();
-        let mut sent = false;
+        let mut f = std::fs::File::create(log_path).unwrap();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             use std::io::Write;
             let _ = writeln!(f, "{line}");
-            if !sent {
-                if let Some(t) = line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("adt_") && w.len() == 36)
-                {
-                    let _ = tx.send(t.to_string());
-                    sent = true;
-                }
-            }
         }
     });
-    let token = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve printed no admin token");
+    let token_file = tmp.path().join("api-home/admin-token");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        if let Ok(t) = std::fs::read_to_string(&token_file) {
+            if t.trim().len() == 36 {
+                break t.trim().to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "serve wrote no admin token");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the token file is readable by its owner only");
+    }
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let ready = Instant::now();
@@ -251,6 +261,10 @@ async fn hundred_deployments_three_workers_one_killed() {
     // No lock errors anywhere.
     for entry in std::fs::read_dir(&logs).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(
+            !text.contains(&token),
+            "the admin token is in a process log"
+        );
         for bad in [
             "database is locked",
             "deadlock",

@@ -3,7 +3,7 @@
 //! AUTODEPLOY_TEST_DATABASE_URL is set), plus a scripted job runner.
 #![allow(dead_code)]
 
-use autodeploy_server::{api, AppState, JobRunner, Metrics, ServerConfig, WorkerConfig};
+use autodeploy_server::{AppState, JobRunner, Metrics, ServerConfig, WorkerConfig};
 use autodeploy_store::{
     DeploymentPatch, DeploymentStatus, Job, JobKind, JobOutcome, LogStream, NewLogLine, Phase,
     Store,
@@ -174,7 +174,7 @@ impl TestServer {
         let (tx, rx) = watch::channel(false);
         let mut rx_srv = rx.clone();
         let server = tokio::spawn(async move {
-            let _ = autodeploy_server::serve_until(listener, api::router(state), async move {
+            let _ = autodeploy_server::serve_api(listener, state, async move {
                 let _ = rx_srv.wait_for(|v| *v).await;
             })
             .await;

@@ -82,7 +82,17 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let code = output::exit_code_for(&err);
-            eprintln!("error: {err:#}");
+            // Errors quote repository and request text (archive entries,
+            // git's stderr, app output): printed safe, line by line.
+            let text = format!("{err:#}");
+            for (i, line) in text.lines().enumerate() {
+                let shown = autodeploy_render::escape::display(line);
+                if i == 0 {
+                    eprintln!("error: {shown}");
+                } else {
+                    eprintln!("{shown}");
+                }
+            }
             code
         }
     }

@@ -4,6 +4,7 @@ use crate::output::print_json;
 use anyhow::Context;
 use autodeploy_analyze::{analyze_dir, AnalyzeOptions};
 use autodeploy_core::{Analysis, Evidence, Service, Severity};
+use autodeploy_render::escape::display;
 use clap::Args;
 use std::process::ExitCode;
 
@@ -55,8 +56,8 @@ pub fn analyze_source(
 
 fn at(e: &Evidence) -> String {
     match e.line {
-        Some(l) => format!("{}:{l}", e.file),
-        None => e.file.clone(),
+        Some(l) => format!("{}:{l}", display(&e.file)),
+        None => display(&e.file).into_owned(),
     }
 }
 
@@ -64,11 +65,12 @@ fn evidence_for(s: &Service, field: &str) -> String {
     s.evidence
         .get(field)
         .and_then(|v| v.first())
-        .map(|e| format!("  ← {} {}", at(e), e.note))
+        .map(|e| format!("  ← {} {}", at(e), display(&e.note)))
         .unwrap_or_default()
 }
 
-/// The human-readable table.
+/// The human-readable table. Every value from the repository passes
+/// [`display`] (escapes and bidi controls made visible).
 pub fn human(a: &Analysis) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -81,7 +83,7 @@ pub fn human(a: &Analysis) -> String {
     let _ = writeln!(
         out,
         "{}{} — {} service{} ({} files seen, {} read)\n",
-        a.source.input,
+        display(&a.source.input),
         commit,
         a.services.len(),
         if a.services.len() == 1 { "" } else { "s" },
@@ -96,15 +98,17 @@ pub fn human(a: &Analysis) -> String {
         let _ = writeln!(
             out,
             "● {}  ({})  {} · {} · {}   confidence {:.2}",
-            s.name,
-            s.path,
+            display(&s.name),
+            display(&s.path),
             s.language.as_str(),
-            s.framework.as_deref().unwrap_or("no framework"),
+            display(s.framework.as_deref().unwrap_or("no framework")),
             kind,
             s.confidence
         );
         let row = |out: &mut String, label: &str, value: Option<String>, field: &str| {
-            let v = value.unwrap_or_else(|| "—".into());
+            let v = value
+                .map(|v| display(&v).into_owned())
+                .unwrap_or_else(|| "—".into());
             let _ = writeln!(
                 out,
                 "  {label:<10} {v}{}",
@@ -141,9 +145,9 @@ pub fn human(a: &Analysis) -> String {
                     tags.push("secret");
                 }
                 if tags.is_empty() {
-                    e.name.clone()
+                    display(&e.name).into_owned()
                 } else {
-                    format!("{} ({})", e.name, tags.join(", "))
+                    format!("{} ({})", display(&e.name), tags.join(", "))
                 }
             })
             .collect();
@@ -168,11 +172,16 @@ pub fn human(a: &Analysis) -> String {
                     Severity::Info => "i",
                 };
                 let place = match (&f.file, f.line) {
-                    (Some(file), Some(l)) => format!(" {file}:{l}"),
-                    (Some(file), None) => format!(" {file}"),
+                    (Some(file), Some(l)) => format!(" {}:{l}", display(file)),
+                    (Some(file), None) => format!(" {}", display(file)),
                     _ => String::new(),
                 };
-                let _ = writeln!(out, "    {mark} {}{place}: {}", f.kind, f.message);
+                let _ = writeln!(
+                    out,
+                    "    {mark} {}{place}: {}",
+                    display(&f.kind),
+                    display(&f.message)
+                );
             }
         }
         out.push('\n');

@@ -1,10 +1,12 @@
 //! `autodeploy logs ID [-f]`: the deployment's log (every phase, every
 //! terraform/build line) and, for a local deployment, the app's own output
 //! from its supervisor. `-f` follows until the deployment settles and then
-//! keeps following the app's output (Ctrl-C to stop).
+//! keeps following the app's output (Ctrl-C to stop). Lines are printed
+//! through `escape::display` (an app's output must not drive the terminal).
 
 use crate::cmd::common::{exec_config, open_store, runtime, StateArgs};
 use crate::cmd::deploy::find;
+use autodeploy_render::escape::display;
 use autodeploy_store::LogLine;
 use clap::Args;
 use std::io::{BufRead, Seek, SeekFrom};
@@ -31,7 +33,7 @@ fn print_line(l: &LogLine, json: bool) {
         return;
     }
     let phase = l.phase.map(|p| p.as_str()).unwrap_or("-");
-    println!("[{phase}] {}", l.line);
+    println!("[{phase}] {}", display(&l.line));
 }
 
 pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
@@ -98,7 +100,7 @@ fn follow_file(path: &std::path::Path, follow: bool, json: bool) -> anyhow::Resu
             if json {
                 println!("{}", serde_json::json!({ "stream": "app", "line": text }));
             } else {
-                println!("{text}");
+                println!("{}", display(text));
             }
         }
         if !follow || !path.exists() {

@@ -14,6 +14,7 @@
 
 use anyhow::Context;
 use autodeploy_parse::{parse_with, summarize, LlmSettings, Method, ParseOptions};
+use autodeploy_render::escape::display;
 use clap::Args;
 use std::io::Read;
 use std::path::PathBuf;
@@ -76,7 +77,7 @@ pub fn understand(
     };
     let out = parse_with(text, &options);
     if let Some(notice) = out.fallback_notice() {
-        eprintln!("warning: {notice}");
+        eprintln!("warning: {}", display(&notice));
     }
     Ok(out)
 }
@@ -88,7 +89,7 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         crate::output::print_json(&out.intent)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", summarize(&out.intent));
+    println!("{}", display(&summarize(&out.intent)));
     if let Method::Llm {
         provider,
         model,
@@ -98,7 +99,7 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         println!("Read by the rules and {provider} ({model}{}); model values the text does not support were dropped.", if *cached { ", cached answer" } else { "" });
     }
     for note in &out.notes {
-        println!("Note: {note}");
+        println!("Note: {}", display(note));
     }
     Ok(ExitCode::SUCCESS)
 }

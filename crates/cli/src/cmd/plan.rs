@@ -5,6 +5,7 @@
 use crate::cmd::{analyze::analyze_source, parse::understand};
 use anyhow::Context;
 use autodeploy_core::Decision;
+use autodeploy_render::escape::display;
 use autodeploy_render::{render, RenderOptions};
 use clap::Args;
 use serde_json::json;
@@ -69,28 +70,28 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", autodeploy_parse::summarize(&intent));
+    println!("{}", display(&autodeploy_parse::summarize(&intent)));
     println!();
     println!(
         "Decided: {} in {} ({}), {} — about ${:.2}/month",
         decision.cloud.as_str(),
-        decision.region,
+        display(&decision.region),
         decision.strategy.as_str(),
         decision.environment.as_str(),
         decision.estimated_monthly_usd
     );
     for r in &decision.reasons {
-        println!("  · {}", r.text);
+        println!("  · {}", display(&r.text));
     }
     if !decision.warnings.is_empty() {
         println!("\nWarnings:");
         for w in &decision.warnings {
-            println!("  ! {}: {}", w.code, w.message);
+            println!("  ! {}: {}", w.code, display(&w.message));
         }
     }
     println!("\nWrote {} files to {}:", files.len(), out.display());
     for f in &files {
-        println!("  {f}");
+        println!("  {}", display(f));
     }
     println!("\nReview {}/PLAN.md.", out.display());
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,15 @@
 //! `autodeploy status [ID]`, `autodeploy list`: where deployments stand. A
 //! deployment whose executing process died is reported as interrupted; a
 //! local one is probed (is its process up, does it answer).
+//!
+//! Every stored value came from a repository, a request or an app's output:
+//! it is printed through `escape::display`, line by line.
 
 use crate::cmd::common::{exec_config, open_store, runtime, StateArgs, CLI_OWNER};
 use crate::cmd::deploy::find;
 use autodeploy_core::DeploymentStatus;
 use autodeploy_execute::{reconcile, ExecConfig};
+use autodeploy_render::escape::display;
 use autodeploy_store::{Deployment, ListFilter, Store};
 use clap::Args;
 use serde_json::json;
@@ -101,33 +105,33 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             crate::output::print_json(&v)?;
             return Ok(ExitCode::SUCCESS);
         }
-        println!("{}  {}", d.id, d.name);
+        println!("{}  {}", display(&d.id), display(&d.name));
         println!("  status:   {}", d.status.as_str());
         if let Some(p) = d.phase {
             println!("  phase:    {}", p.as_str());
         }
-        println!("  source:   {}", d.source);
-        println!("  request:  {}", d.request);
+        println!("  source:   {}", display(&d.source));
+        println!("  request:  {}", display(&d.request));
         println!(
             "  target:   {} {} {}",
-            d.cloud.as_deref().unwrap_or("?"),
-            d.region.as_deref().unwrap_or(""),
-            d.strategy.as_deref().unwrap_or("")
+            display(d.cloud.as_deref().unwrap_or("?")),
+            display(d.region.as_deref().unwrap_or("")),
+            display(d.strategy.as_deref().unwrap_or(""))
         );
         if let Some(c) = &d.commit {
-            println!("  commit:   {c}");
+            println!("  commit:   {}", display(c));
         }
         if let Some(u) = &d.url {
-            println!("  url:      {u}");
+            println!("  url:      {}", display(u));
         }
         if let Some(l) = &live {
-            println!("  process:  {}", describe_live(l));
+            println!("  process:  {}", display(&describe_live(l)));
             for line in describe_data(l) {
-                println!("  data:     {line}");
+                println!("  data:     {}", display(&line));
             }
         }
         if let Some(e) = &d.error {
-            println!("  error:    {e}");
+            print_lines("  error:    ", "            ", e);
         }
         if let Some(o) = d.outputs.as_object().filter(|o| !o.is_empty()) {
             println!("  outputs:");
@@ -137,11 +141,19 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                println!("    {k} = {shown}");
+                println!("    {} = {}", display(k), display(&shown));
             }
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Multi-line text: the first line after `first`, the others after `rest`,
+/// each line made safe to print.
+fn print_lines(first: &str, rest: &str, text: &str) {
+    for (i, line) in text.lines().enumerate() {
+        println!("{}{}", if i == 0 { first } else { rest }, display(line));
+    }
 }
 
 fn describe_live(v: &serde_json::Value) -> String {
@@ -215,11 +227,11 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
         for d in &items {
             println!(
                 "{:<22} {:<24} {:<12} {:<8} {}",
-                d.id,
-                truncate(&d.name, 24),
+                display(&d.id),
+                truncate(&display(&d.name), 24),
                 d.status.as_str(),
-                d.cloud.as_deref().unwrap_or("-"),
-                d.url.as_deref().unwrap_or("-")
+                display(d.cloud.as_deref().unwrap_or("-")),
+                display(d.url.as_deref().unwrap_or("-"))
             );
         }
         Ok(ExitCode::SUCCESS)

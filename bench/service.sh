@@ -42,10 +42,12 @@ psql -q "$admin" -c "CREATE DATABASE $db" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" serve --workers 0 --allow-local-sources --listen "127.0.0.1:$port" \
   --rate-limit 1000000000 --rate-burst 1000000000 \
+  --address-rate-limit 1000000000 --address-rate-burst 1000000000 \
+  --admin-token-file "$work/admin-token" \
   --database-url "$url" --home "$work/home" --log-format json 2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do
-  token=$(grep -o 'adt_[A-Za-z0-9]\{32\}' "$work/serve.log" | head -1 || true)
+  token=$(cat "$work/admin-token" 2>/dev/null || true)
   [ -n "$token" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.1
 done

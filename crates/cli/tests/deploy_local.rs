@@ -271,3 +271,70 @@ fn a_broken_redeploy_leaves_the_old_version_serving_on_the_same_url() {
     assert!(gone.status.success(), "{}", text(&gone));
     assert_eq!(get(&url).0, 0);
 }
+
+/// `__supervise` processes (app supervisors, fronts) of deployment `id`.
+fn supervisors_of(id: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd);
+            cmd.contains("__supervise") && cmd.contains(&format!("/deployments/{id}/"))
+        })
+        .count()
+}
+
+#[test]
+fn a_deploy_killed_during_app_start_is_interrupted_and_destroy_cleans_up() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = cli(home.path())
+        .args([
+            "deploy",
+            &fixture("hello_world_shape"),
+            "run it locally",
+            "--yes",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // SIGKILL it as soon as it is building the app (installing flask…).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let id = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached app start"
+        );
+        let list = run(cli(home.path()).args(["list", "--json", "--all"]));
+        if let Some(d) = serde_json::from_slice::<serde_json::Value>(&list.stdout)
+            .ok()
+            .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
+        {
+            if d["phase"] == "app_start" {
+                break d["id"].as_str().unwrap().to_string();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The runner file survived the app start's work: the dead runner is seen.
+    assert!(home
+        .path()
+        .join("deployments")
+        .join(&id)
+        .join("runner")
+        .exists());
+    let st = json(&run(cli(home.path()).args(["status", &id, "--json"])));
+    assert_eq!(st["status"], "interrupted", "{st:#}");
+    assert!(
+        st["error"].as_str().unwrap().contains("autodeploy destroy"),
+        "{st:#}"
+    );
+    let gone = run(cli(home.path()).args(["destroy", &id, "--yes", "--json"]));
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert_eq!(json(&gone)["status"], "destroyed");
+    assert_eq!(supervisors_of(&id), 0, "nothing of it runs on");
+    assert!(!home.path().join("deployments").join(&id).exists());
+}

@@ -264,9 +264,100 @@ fn deploy_killed_mid_apply_is_interrupted_and_destroys_cleanly() {
         st["error"].as_str().unwrap().contains("autodeploy destroy"),
         "{st:#}"
     );
+    // Terraform got SIGTERM with its runner, saved its state and stopped;
+    // no provider plugin runs on.
+    wait_no_processes(home.path(), Duration::from_secs(120));
 
-    // The orphaned terraform apply may still hold the state lock for a while:
-    // destroy waits for it (-lock-timeout) and then removes everything.
+    destroy(&moto, home.path(), &id);
+    let left = moto.leftovers("hello-world-shape");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Processes (terraform, its providers) whose working folder is under `dir`.
+fn processes_under(dir: &std::path::Path) -> Vec<String> {
+    let dir = dir.canonicalize().unwrap();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
+            continue;
+        };
+        if cwd.starts_with(&dir) {
+            let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
+            out.push(cmd.replace('\0', " "));
+        }
+    }
+    out
+}
+
+/// Wait (bounded) until nothing runs in the home any more.
+fn wait_no_processes(home: &std::path::Path, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = processes_under(home);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running after {within:?}: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn ctrl_c_mid_apply_stops_cleanly_and_says_what_was_kept() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let child = aws_env(&mut cli(home.path()))
+        .args([
+            "deploy",
+            &fixture("hello_world_shape"),
+            "deploy on AWS",
+            "--yes",
+            "--aws-endpoint",
+            &moto.url,
+            "--var",
+            &format!("ami_id={MOTO_AMI}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let id = loop {
+        assert!(Instant::now() < deadline, "never reached terraform apply");
+        let list = json(&run(cli(home.path()).args(["list", "--json", "--all"])));
+        if let Some(d) = list.as_array().and_then(|a| a.first()) {
+            if d["phase"] == "terraform_apply" {
+                break d["id"].as_str().unwrap().to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // SAFETY: sending SIGINT (Ctrl-C) to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopping"), "{stderr}");
+    let st = status(home.path(), &id);
+    assert_eq!(st["status"], "cancelled", "{st:#}");
+    let error = st["error"].as_str().unwrap();
+    assert!(
+        error.contains("kept") && error.contains("autodeploy destroy"),
+        "{st:#}"
+    );
+    // Terraform saved its state and stopped; nothing of it runs on.
+    wait_no_processes(home.path(), Duration::from_secs(60));
     destroy(&moto, home.path(), &id);
     let left = moto.leftovers("hello-world-shape");
     assert!(left.is_empty(), "left behind: {left:?}");

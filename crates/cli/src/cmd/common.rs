@@ -90,10 +90,39 @@ pub fn store_url(state: &StateArgs, cfg: &ExecConfig) -> String {
 }
 
 pub async fn open_store(state: &StateArgs, cfg: &ExecConfig) -> anyhow::Result<Arc<dyn Store>> {
+    private_home(&cfg.home)
+        .with_context(|| format!("could not prepare the home folder {}", cfg.home.display()))?;
     let url = store_url(state, cfg);
     autodeploy_store::open(&url)
         .await
         .with_context(|| format!("could not open the store at {}", redact_url(&url)))
+}
+
+/// The home folder, created if missing, never listable by other users
+/// (mode 0711: the store, the sealing key and the tokens' file are inside;
+/// other users may still traverse it to a deployment folder they are given).
+/// An existing home that others can list loses those read bits.
+pub fn private_home(home: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::metadata(home) {
+        Ok(m) => {
+            let mode = m.permissions().mode() & 0o7777;
+            if m.is_dir() && mode & 0o044 != 0 {
+                std::fs::set_permissions(home, std::fs::Permissions::from_mode(mode & !0o044))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = home.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            match std::fs::DirBuilder::new().mode(0o711).create(home) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                other => other,
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A URL with any password replaced by `***`.

@@ -2,6 +2,11 @@
 //! will happen and what it costs, ask (unless `--yes`), execute with progress
 //! per phase, and end with the URL — or the failed phase, the last lines of
 //! its log, and what to do next.
+//!
+//! Ctrl-C while executing stops cleanly: the first one asks the execution to
+//! stop (a running terraform is interrupted and saves its state), the
+//! deployment ends `cancelled` and the message says what was kept; a second
+//! Ctrl-C exits at once (terraform still gets SIGTERM and saves its state).
 
 use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, CLI_OWNER};
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
@@ -10,6 +15,7 @@ use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
 };
+use autodeploy_render::escape::display;
 use autodeploy_store::{Deployment, NewDeployment, Store};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -94,13 +100,49 @@ pub struct DestroyArgs {
     pub state: StateArgs,
 }
 
+/// A flag that turns true on the first Ctrl-C (SIGINT) or SIGTERM; the
+/// second one exits at once with 130. Call inside the runtime.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        for round in 0..2 {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => { r.ok(); }
+                _ = recv_term(&mut term) => {}
+            }
+            if round == 0 {
+                f.store(true, std::sync::atomic::Ordering::SeqCst);
+                eprintln!("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
+            } else {
+                eprintln!(
+                    "==> quitting now; a running terraform still saves its state before it exits"
+                );
+                std::process::exit(130);
+            }
+        }
+    });
+    flag
+}
+
+async fn recv_term(t: &mut Option<tokio::signal::unix::Signal>) {
+    match t {
+        Some(t) => {
+            t.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// Prints phases and autodeploy's own lines on stderr; command output too with -v.
 fn printer(verbose: bool) -> Progress {
     Arc::new(move |ev: &Event| match ev {
         Event::Phase(p) => eprintln!("==> {}", phase_title(*p)),
         Event::Log { stream, line, .. } => {
             if *stream == LogStream::System || verbose {
-                eprintln!("    {line}");
+                eprintln!("    {}", display(line));
             }
         }
     })
@@ -245,7 +287,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             JobKind::Deploy,
             Some(prepared),
             Some(progress),
-            Arc::new(AtomicBool::new(false)),
+            stop_on_signal(),
         )
         .await?;
         finish(&store, &end, args.json, "deploy").await
@@ -265,32 +307,34 @@ fn show_plan(p: &Prepared) {
     eprintln!(
         "Plan: {} in {} ({}), {} — {cost}",
         d.cloud.as_str(),
-        d.region,
+        display(&d.region),
         d.strategy.as_str(),
         d.environment.as_str(),
     );
     for item in &d.cost.items {
         eprintln!(
             "  $ {:>8.2}  {} ({})",
-            item.monthly_usd, item.resource, item.component
+            item.monthly_usd,
+            display(&item.resource),
+            display(&item.component)
         );
     }
     for s in &d.services {
         eprintln!(
             "  service {} ({}): {}",
-            s.name,
-            s.path,
-            s.start.as_deref().unwrap_or("(no start command)")
+            display(&s.name),
+            display(&s.path),
+            display(s.start.as_deref().unwrap_or("(no start command)"))
         );
     }
     for r in &d.reasons {
-        eprintln!("  · {}", r.text);
+        eprintln!("  · {}", display(&r.text));
     }
     for w in &d.warnings {
-        eprintln!("  ! {}: {}", w.code, w.message);
+        eprintln!("  ! {}: {}", w.code, display(&w.message));
     }
     for n in &p.parse_notes {
-        eprintln!("  note: {n}");
+        eprintln!("  note: {}", display(n));
     }
     eprintln!();
 }
@@ -336,7 +380,9 @@ async fn finish(
                 .unwrap_or_default()
         );
         if let Some(e) = &d.error {
-            eprintln!("  {e}");
+            for line in e.lines() {
+                eprintln!("  {}", display(line));
+            }
         }
         let lines = store.read_logs(&d.id, 0, 100_000).await.unwrap_or_default();
         let tail: Vec<_> = lines
@@ -346,7 +392,7 @@ async fn finish(
         if !tail.is_empty() {
             eprintln!("  last lines of its log:");
             for l in tail.iter().skip(tail.len().saturating_sub(15)) {
-                eprintln!("    {}", l.line);
+                eprintln!("    {}", display(&l.line));
             }
         }
     }
@@ -410,7 +456,7 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
             JobKind::Redeploy,
             None,
             Some(printer(args.verbose)),
-            Arc::new(AtomicBool::new(false)),
+            stop_on_signal(),
         )
         .await?;
         finish(&store, &end, args.json, "redeploy").await
@@ -459,7 +505,7 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
             JobKind::Destroy,
             None,
             Some(printer(args.verbose)),
-            Arc::new(AtomicBool::new(false)),
+            stop_on_signal(),
         )
         .await?;
         finish(&store, &end, args.json, "destroy").await

@@ -10,7 +10,7 @@ use crate::cmd::common::{
 use anyhow::Context;
 use autodeploy_execute::ExecConfig;
 use autodeploy_server::tracing;
-use autodeploy_server::{api, AppState, JobRunner, Metrics, RateLimit, ServerConfig, WorkerConfig};
+use autodeploy_server::{AppState, JobRunner, Metrics, RateLimit, ServerConfig, WorkerConfig};
 use autodeploy_store::{Job, JobOutcome, Store};
 use clap::Args;
 use std::net::SocketAddr;
@@ -39,6 +39,37 @@ pub struct ServeArgs {
     /// Requests a token may make at once after a quiet period.
     #[arg(long = "rate-burst", value_name = "N", default_value_t = 60)]
     pub rate_burst: u32,
+    /// Requests per second per client address, before authentication.
+    #[arg(long = "address-rate-limit", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.per_second)]
+    pub address_rate_limit: f64,
+    /// Requests a client address may make at once.
+    #[arg(long = "address-rate-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.burst)]
+    pub address_rate_burst: u32,
+    /// Unknown tokens a client address may try at once (each costs a store lookup; then one per 5 s).
+    #[arg(long = "auth-failure-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::AUTH_FAILURES.burst)]
+    pub auth_failure_burst: u32,
+    /// A proxy (address or CIDR, repeatable) whose X-Forwarded-For names the client; without it the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a client may take to send a request's head (also the idle keep-alive timeout).
+    #[arg(long = "header-timeout", value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long = "body-timeout", value_name = "SECONDS", default_value_t = 30)]
+    pub body_timeout: u64,
+    /// Open connections at once (over it: 503 and closed).
+    #[arg(long = "max-connections", value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Open connections at once from one client address.
+    #[arg(
+        long = "max-connections-per-address",
+        value_name = "N",
+        default_value_t = 128
+    )]
+    pub max_connections_per_address: usize,
+    /// Write the first admin token to this file (mode 0600) instead of showing it on the terminal [default when stderr is not a terminal: <home>/admin-token].
+    #[arg(long = "admin-token-file", value_name = "PATH")]
+    pub admin_token_file: Option<std::path::PathBuf>,
     /// Largest request body in bytes.
     #[arg(long = "body-limit", value_name = "BYTES", default_value_t = autodeploy_server::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -46,11 +77,40 @@ pub struct ServeArgs {
     #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
     #[command(flatten)]
+    pub sources: SourcePolicyArgs,
+    #[command(flatten)]
     pub worker: WorkerTuning,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
     pub state: StateArgs,
+}
+
+/// Where the service may fetch repositories from (shared by `serve` and `worker`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct SourcePolicyArgs {
+    /// Also fetch repositories whose host resolves to loopback, private, link-local or cloud-metadata addresses (refused by default: an API caller must not reach the service's own network).
+    #[arg(long = "allow-private-sources")]
+    pub allow_private_sources: bool,
+    /// A host name or CIDR range (repeatable) fetched from whatever address it resolves to, e.g. an internal git server.
+    #[arg(long = "allow-host", value_name = "HOST|CIDR")]
+    pub allow_hosts: Vec<String>,
+}
+
+impl SourcePolicyArgs {
+    pub fn policy(&self) -> autodeploy_source::NetworkPolicy {
+        if self.allow_private_sources {
+            autodeploy_source::NetworkPolicy::default()
+        } else {
+            autodeploy_source::NetworkPolicy::public_only(self.allow_hosts.clone())
+        }
+    }
+}
+
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or CIDR (10.0.0.0/8, 192.0.2.7, fd00::/8)"))
 }
 
 /// Worker timings shared by `serve` and `worker`.
@@ -103,11 +163,12 @@ pub fn service_exec_config(state: &StateArgs, exec: &ExecArgs) -> (ExecConfig, S
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     autodeploy_server::init_tracing(&args.log_format);
-    let (cfg, url) = service_exec_config(&args.state, &args.exec);
+    let (mut cfg, url) = service_exec_config(&args.state, &args.exec);
+    cfg.source_network = args.sources.policy();
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), "store open");
-        first_admin_token(&*store).await?;
+        first_admin_token(&*store, &cfg, args.admin_token_file.as_deref()).await?;
         let metrics = Arc::new(Metrics::new());
         let config = ServerConfig {
             body_limit: args.body_limit,
@@ -115,7 +176,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 per_second: args.rate_limit,
                 burst: args.rate_burst,
             },
+            address_rate_limit: RateLimit {
+                per_second: args.address_rate_limit,
+                burst: args.address_rate_burst,
+            },
+            auth_failure_limit: RateLimit {
+                burst: args.auth_failure_burst,
+                ..RateLimit::AUTH_FAILURES
+            },
+            trusted_proxies: args.trusted_proxies.clone(),
+            connections: autodeploy_server::ConnectionLimits {
+                header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+                body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+                max_connections: args.max_connections.max(1),
+                max_connections_per_address: args.max_connections_per_address.max(1),
+            },
             allow_local_sources: args.allow_local_sources,
+            source_network: args.sources.policy(),
             metrics_on_api: args.metrics_listen.is_none(),
             ..ServerConfig::default()
         };
@@ -158,13 +235,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(%addr, workers = args.workers, "autodeploy serve listening");
         eprintln!("autodeploy serve: http://{addr}/ (API under /v1, docs at /openapi.json)");
         let mut rx_api = rx.clone();
-        let server = tokio::spawn(autodeploy_server::serve_until(
-            listener,
-            api::router(state),
-            async move {
-                let _ = rx_api.wait_for(|v| *v).await;
-            },
-        ));
+        let server = tokio::spawn(autodeploy_server::serve_api(listener, state, async move {
+            let _ = rx_api.wait_for(|v| *v).await;
+        }));
         autodeploy_server::shutdown_signal().await;
         tracing::info!(
             "shutting down: no new jobs are claimed; running jobs get their grace period"
@@ -178,8 +251,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// On a store with no `admin` user: create it and print a token once.
-async fn first_admin_token(store: &dyn Store) -> anyhow::Result<()> {
+/// On a store with no `admin` user: create it and hand its token over once
+/// — on the terminal when stderr is one, else in a file only this user can
+/// read (`--admin-token-file`, default `<home>/admin-token`). Never through
+/// the log: `serve`'s stderr usually ends up in log files.
+async fn first_admin_token(
+    store: &dyn Store,
+    cfg: &ExecConfig,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     if store.find_user("admin").await?.is_some() {
         return Ok(());
     }
@@ -190,7 +271,41 @@ async fn first_admin_token(store: &dyn Store) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     let token = store.create_token(&user.id, "first-admin").await?;
-    eprintln!("Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n");
-    eprintln!("More tokens: autodeploy token create --user NAME");
+    if file.is_none() && std::io::stderr().is_terminal() {
+        eprintln!(
+            "Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n"
+        );
+        eprintln!("More tokens: autodeploy token create --user NAME");
+        return Ok(());
+    }
+    let path = file
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| cfg.home.join("admin-token"));
+    write_secret_file(&path, &format!("{token}\n")).with_context(|| {
+        format!(
+            "could not write the first admin token to {}; revoke it with `autodeploy token revoke --user admin first-admin` and create one with `autodeploy token create --user admin`",
+            path.display()
+        )
+    })?;
+    tracing::warn!(
+        path = %path.display(),
+        "created user `admin`; its API token was written to this file (mode 0600): read it, keep it somewhere safe and delete the file"
+    );
     Ok(())
+}
+
+/// Create `path` (never replacing a file) readable by this user only.
+fn write_secret_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }

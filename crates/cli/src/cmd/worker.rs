@@ -4,7 +4,7 @@
 //! and lets the running job finish within the grace period.
 
 use crate::cmd::common::{open_store, redact_url, runtime, ExecArgs, StateArgs};
-use crate::cmd::serve::{service_exec_config, ExecRunner, WorkerTuning};
+use crate::cmd::serve::{service_exec_config, ExecRunner, SourcePolicyArgs, WorkerTuning};
 use anyhow::Context;
 use autodeploy_server::tracing;
 use autodeploy_server::Metrics;
@@ -25,6 +25,8 @@ pub struct WorkerArgs {
     #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
     #[command(flatten)]
+    pub sources: SourcePolicyArgs,
+    #[command(flatten)]
     pub worker: WorkerTuning,
     #[command(flatten)]
     pub exec: ExecArgs,
@@ -34,7 +36,8 @@ pub struct WorkerArgs {
 
 pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     autodeploy_server::init_tracing(&args.log_format);
-    let (cfg, url) = service_exec_config(&args.state, &args.exec);
+    let (mut cfg, url) = service_exec_config(&args.state, &args.exec);
+    cfg.source_network = args.sources.policy();
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), concurrency = args.concurrency, "autodeploy worker started");

@@ -1,0 +1,77 @@
+//! `autodeploy serve` as an operator starts it: the first admin token is
+//! handed over in a 0600 file when stderr is not a terminal and never
+//! appears in the log; the home is not listable by others and the store
+//! file is private.
+
+mod support;
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use support::*;
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_first_admin_token_goes_to_a_private_file_never_to_the_log() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let port = free_port();
+    let mut serve = cli(&home)
+        .args([
+            "serve",
+            "--workers",
+            "0",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let token_file = home.join("admin-token");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        if let Ok(t) = std::fs::read_to_string(&token_file) {
+            if t.trim().len() == 36 {
+                break t.trim().to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "no admin token file");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(token.starts_with("adt_"));
+    assert_eq!(mode(&token_file), 0o600);
+    // Listening: everything about the start has been logged.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: SIGTERM to our own child: a graceful stop closes its stderr.
+    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    let mut log = String::new();
+    serve
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    serve.wait().unwrap();
+    assert!(!log.contains(&token), "the token is in the log:\n{log}");
+    assert!(
+        log.contains("admin-token"),
+        "the log says where it is:\n{log}"
+    );
+
+    // The home cannot be listed by others; the store is the owner's only.
+    assert_eq!(mode(&home) & 0o044, 0, "home mode {:o}", mode(&home));
+    assert_eq!(mode(&home.join("autodeploy.db")), 0o600);
+
+    // A second start creates no second token and leaves the file alone.
+    let out = run(cli(&home).args(["token", "create", "--user", "bob"]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), token);
+}

@@ -408,44 +408,60 @@ impl Previews {
         option_ref: Option<&str>,
     ) -> (Option<String>, Option<String>) {
         let version = autodeploy_analyze::ANALYZER_VERSION;
+        let git_key = |commit: String| {
+            let base = repo.split('#').next().unwrap_or(repo);
+            (
+                Some(format!(
+                    "git|{version}|{}|{commit}",
+                    autodeploy_source::redact_input(base)
+                )),
+                Some(commit),
+            )
+        };
+        // The cached path stays cheap: a commit resolved moments ago answers
+        // without classifying the source again (only git sources have one).
+        if let Some(commit) = self.fresh_commit(repo, option_ref) {
+            return git_key(commit);
+        }
+        // One trip to the blocking pool: what the source is, and for a local
+        // one its fingerprint.
         let kind = {
             let repo = repo.to_string();
-            tokio::task::spawn_blocking(move || autodeploy_source::source_kind(&repo))
-                .await
-                .ok()
-                .and_then(Result::ok)
+            tokio::task::spawn_blocking(move || {
+                let kind = autodeploy_source::source_kind(&repo).ok()?;
+                let fp = (kind != autodeploy_core::SourceKind::Git)
+                    .then(|| autodeploy_source::fingerprint(Path::new(&repo)))
+                    .flatten();
+                Some((kind, fp))
+            })
+            .await
+            .ok()
+            .flatten()
         };
         match kind {
-            Some(autodeploy_core::SourceKind::Git) => {
+            Some((autodeploy_core::SourceKind::Git, _)) => {
                 match self
                     .resolve_commit(repo, option_ref.map(str::to_string))
                     .await
                 {
-                    Some(commit) => {
-                        let base = repo.split('#').next().unwrap_or(repo);
-                        (
-                            Some(format!(
-                                "git|{version}|{}|{commit}",
-                                autodeploy_source::redact_input(base)
-                            )),
-                            Some(commit),
-                        )
-                    }
+                    Some(commit) => git_key(commit),
                     None => (None, None),
                 }
             }
-            Some(_) => {
-                let path = repo.to_string();
-                let fp = tokio::task::spawn_blocking(move || {
-                    autodeploy_source::fingerprint(Path::new(&path))
-                })
-                .await
-                .ok()
-                .flatten();
-                (fp.map(|fp| format!("path|{version}|{repo}|{fp}")), None)
-            }
+            Some((_, fp)) => (fp.map(|fp| format!("path|{version}|{repo}|{fp}")), None),
             None => (None, None),
         }
+    }
+
+    /// A commit resolved for (repo, ref) within the commit TTL.
+    fn fresh_commit(&self, repo: &str, git_ref: Option<&str>) -> Option<String> {
+        let m = self
+            .commits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.get(&(repo.to_string(), git_ref.map(str::to_string)))
+            .filter(|(_, at)| at.elapsed() < self.commit_ttl)
+            .map(|(c, _)| c.clone())
     }
 
     async fn resolve_commit(&self, repo: &str, git_ref: Option<String>) -> Option<String> {

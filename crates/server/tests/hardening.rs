@@ -410,3 +410,62 @@ async fn repository_urls_into_the_service_network_are_refused_before_connecting(
     }
     s.stop().await;
 }
+
+/// The plan preview resolves and fetches through the source crate: git runs
+/// with its scrubbed environment (a `GIT_TRACE` set for the server never
+/// reaches git, so nothing is traced) — the preview used to run its own
+/// `git ls-remote` without those rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_run_git_under_the_source_crate_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("git-trace.log");
+    // nextest runs every test in its own process: this variable is ours.
+    std::env::set_var("GIT_TRACE", &trace);
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let fixture = std::path::PathBuf::from(common::fixture("python_stdlib_http_server"));
+    for e in std::fs::read_dir(&fixture).unwrap().flatten() {
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), repo.join(e.file_name())).unwrap();
+        }
+    }
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env_remove("GIT_TRACE")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "app"]);
+    let mut c = cfg();
+    c.allow_local_sources = true;
+    let s = TestServer::start(Backend::Sqlite, c, 0, None).await;
+    let t = s.user_token("alice").await;
+    let url = format!("file://{}", repo.display());
+    for _ in 0..2 {
+        let r = s
+            .client
+            .post(s.url("/v1/plan"))
+            .bearer_auth(&t)
+            .json(&json!({"repo": url, "request": "run it locally"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    assert!(
+        !trace.exists(),
+        "git ran with the server's GIT_TRACE: {}",
+        std::fs::read_to_string(&trace).unwrap_or_default()
+    );
+    s.stop().await;
+}

@@ -180,11 +180,23 @@ async fn execute_inner(
         .ok_or_else(|| ExecError::NotFound { id: id.to_string() })?;
     let dir = cfg.deployment_dir(id);
     // A runner of this deployment that died may have left terraform (or a
-    // provider) running in its workspace: stop it before starting anew.
+    // provider) running in its workspace: stop it before starting anew. A
+    // first deploy that never came up has no release worth keeping either:
+    // whatever the dead runner started for it (a supervisor, the app) goes,
+    // so running it again cannot leave two copies of the app.
     if runner::alive(&dir) == Some(false) {
         let ws = dir.join("bundle").join("terraform");
+        let never_up = kind == JobKind::Deploy
+            && !matches!(
+                rec.status,
+                DeploymentStatus::Healthy | DeploymentStatus::Applied | DeploymentStatus::Unhealthy
+            );
+        let releases = dir.join("releases");
         tokio::task::spawn_blocking(move || {
-            autodeploy_terraform::stop_leftovers(&ws, TERRAFORM_INTERRUPT_GRACE)
+            autodeploy_terraform::stop_leftovers(&ws, TERRAFORM_INTERRUPT_GRACE);
+            if never_up {
+                runner::stop_processes_under(&releases, Duration::from_secs(10));
+            }
         })
         .await
         .map_err(|e| ExecError::Invalid(format!("the clean-up thread failed: {e}")))?;

@@ -24,3 +24,8 @@ cargo build --locked -q -p autodeploy
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export AUTODEPLOY_BIN="$target_dir/debug/autodeploy"
 cargo nextest run --locked --workspace --no-fail-fast
+
+echo "== fault injection (bench/faults.py)"
+# PostgreSQL restarted with jobs in flight (on a cluster of its own), a worker
+# and the API SIGKILLed, a CLI deploy SIGKILLed, a full disk (a small tmpfs).
+python3 bench/faults.py --jobs 20

@@ -9,10 +9,11 @@
 //!    and a flood of made-up tokens cannot evict the good ones;
 //! 3. a token not remembered is looked up in the store only within the
 //!    address's **budget of unknown tokens** (taken before the lookup,
-//!    refunded when the token is good) and at most `auth_concurrency`
-//!    lookups at once: bogus tokens from one address get 429 after a few
-//!    lookups, and real users — remembered, or from other addresses — are
-//!    neither blocked nor queued behind them;
+//!    refunded when the token is good), once for all the requests that
+//!    carry it at that moment, and at most `auth_concurrency` lookups at
+//!    once: bogus tokens from one address get 429 after a few lookups, and
+//!    real users — remembered, or from other addresses — are neither
+//!    blocked nor queued behind them;
 //! 4. **per token** after authentication.
 //!
 //! Deliberately not here: issuing tokens (the `token` command and the store)
@@ -28,11 +29,14 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Entries above this count (per kind) are dropped wholesale (cheap, and they refill).
 const MAX_ENTRIES: usize = 10_000;
+
+/// One store lookup shared by the requests carrying the same token.
+type Lookup = Arc<tokio::sync::OnceCell<Result<Option<User>, ApiError>>>;
 
 /// Recent `authenticate` answers, by token hash: good tokens and unknown
 /// ones in separate maps, so unknown ones never push good ones out.
@@ -41,6 +45,7 @@ pub struct AuthCache {
     ttl: Duration,
     known: Mutex<HashMap<[u8; 32], (User, Instant)>>,
     unknown: Mutex<HashMap<[u8; 32], Instant>>,
+    inflight: Mutex<HashMap<[u8; 32], Lookup>>,
 }
 
 impl AuthCache {
@@ -49,6 +54,7 @@ impl AuthCache {
             ttl,
             known: Mutex::new(HashMap::new()),
             unknown: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -125,6 +131,44 @@ fn bearer(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Ask the store about a token not remembered, within the address's budget
+/// of unknown tokens (one unit, refunded when the token is good) and the
+/// cap on concurrent lookups.
+async fn lookup(
+    state: &AppState,
+    ip: IpAddr,
+    key: [u8; 32],
+    token: &str,
+) -> Result<Option<User>, ApiError> {
+    if let Err(wait) = state.failure_limiter.check(ip) {
+        state.metrics.auth.inc(&["failure_limited"]);
+        return Err(limited(wait));
+    }
+    let _permit = state
+        .auth_lookups
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Internal("the server is shutting down".into()))?;
+    // Answered while this one waited for a permit.
+    if let Some(u) = state.auth.get(&key) {
+        if u.is_some() {
+            state.failure_limiter.refund(ip);
+        }
+        return Ok(u);
+    }
+    let u = state.store.authenticate(token).await?;
+    state.auth.put(key, u.clone());
+    state.metrics.auth.inc(&[if u.is_some() {
+        "store_ok"
+    } else {
+        "store_unknown"
+    }]);
+    if u.is_some() {
+        state.failure_limiter.refund(ip);
+    }
+    Ok(u)
+}
+
 /// Middleware: 429 over a limit, 401 without a valid token; puts the
 /// [`User`] into the request's extensions for handlers.
 pub async fn require_user(
@@ -151,37 +195,19 @@ pub async fn require_user(
             u
         }
         None => {
-            // An unknown token costs the address one unit of its failure
-            // budget; a good one gets it back.
-            if let Err(wait) = state.failure_limiter.check(ip) {
-                state.metrics.auth.inc(&["failure_limited"]);
-                return Err(limited(wait));
-            }
-            let u = {
-                let _permit = state
-                    .auth_lookups
-                    .acquire()
-                    .await
-                    .map_err(|_| ApiError::Internal("the server is shutting down".into()))?;
-                // Another request may have answered it while this one waited.
-                match state.auth.get(&key) {
-                    Some(u) => u,
-                    None => {
-                        let u = state.store.authenticate(token).await?;
-                        state.auth.put(key, u.clone());
-                        state.metrics.auth.inc(&[if u.is_some() {
-                            "store_ok"
-                        } else {
-                            "store_unknown"
-                        }]);
-                        u
-                    }
+            // Requests carrying the same token at once share one lookup.
+            let cell: Lookup = lock(&state.auth.inflight).entry(key).or_default().clone();
+            let answer = cell
+                .get_or_init(|| lookup(&state, ip, key, token))
+                .await
+                .clone();
+            {
+                let mut m = lock(&state.auth.inflight);
+                if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                    m.remove(&key);
                 }
-            };
-            if u.is_some() {
-                state.failure_limiter.refund(ip);
             }
-            u
+            answer?
         }
     };
     let Some(user) = user else {

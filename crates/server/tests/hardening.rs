@@ -469,3 +469,25 @@ async fn previews_run_git_under_the_source_crate_rules() {
     );
     s.stop().await;
 }
+
+/// Many requests at once with a token the server has not seen yet share one
+/// store lookup: a real client's first burst is never mistaken for guessing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_with_a_new_real_token_is_served() {
+    let s = TestServer::start(Backend::Sqlite, cfg(), 0, None).await;
+    let t = s.user_token("alice").await;
+    let tasks: Vec<_> = (0..60)
+        .map(|_| {
+            let c = s.client.clone();
+            let url = s.url("/v1/deployments");
+            let t = t.clone();
+            tokio::spawn(async move { c.get(url).bearer_auth(t).send().await.unwrap().status() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert!(s.metrics.auth.get(&["store_ok"]) >= 1);
+    assert_eq!(s.metrics.auth.get(&["failure_limited"]), 0);
+    s.stop().await;
+}

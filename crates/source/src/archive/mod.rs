@@ -618,6 +618,8 @@ pub(crate) struct Extractor<'a> {
     archive: &'a Path,
     limits: Limits,
     written: u64,
+    #[cfg(unix)]
+    walker: Option<walker::DirWalker>,
 }
 
 impl<'a> Extractor<'a> {
@@ -627,16 +629,37 @@ impl<'a> Extractor<'a> {
             archive,
             limits,
             written: 0,
+            #[cfg(unix)]
+            walker: None,
         }
     }
 
     pub(crate) fn dir(&mut self, rel: &Path) -> Result<(), SourceError> {
-        let path = self.dest.join(rel);
-        fs::create_dir_all(&path).map_err(|e| SourceError::Io {
+        let io = |e| SourceError::Io {
             action: "create folder",
-            path,
+            path: self.dest.join(rel),
             source: e,
-        })
+        };
+        #[cfg(unix)]
+        {
+            self.walker()
+                .map_err(io)?
+                .enter(rel.as_os_str().as_encoded_bytes())
+                .map_err(io)
+        }
+        #[cfg(not(unix))]
+        {
+            fs::create_dir_all(self.dest.join(rel)).map_err(io)
+        }
+    }
+
+    /// The folder walker, opened at the destination on first use.
+    #[cfg(unix)]
+    fn walker(&mut self) -> io::Result<&mut walker::DirWalker> {
+        if self.walker.is_none() {
+            self.walker = Some(walker::DirWalker::open(self.dest)?);
+        }
+        Ok(self.walker.as_mut().expect("just set"))
     }
 
     /// Copy one file's data, enforcing the per-file and total caps on the
@@ -651,19 +674,29 @@ impl<'a> Extractor<'a> {
             return self.dir(&planned.rel);
         };
         let path = self.dest.join(&planned.rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| SourceError::Io {
-                action: "create folder",
-                path: parent.to_path_buf(),
-                source: e,
-            })?;
-        }
         let write_err = |e: io::Error| SourceError::Io {
             action: "write",
             path: path.clone(),
             source: e,
         };
-        let mut out = create_new(&path, executable).map_err(write_err)?;
+        #[cfg(unix)]
+        let mut out = {
+            let rel = planned.rel.as_os_str().as_encoded_bytes();
+            self.walker()
+                .and_then(|w| w.create_file(rel, if executable { 0o755 } else { 0o644 }))
+                .map_err(write_err)?
+        };
+        #[cfg(not(unix))]
+        let mut out = {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| SourceError::Io {
+                    action: "create folder",
+                    path: parent.to_path_buf(),
+                    source: e,
+                })?;
+            }
+            create_new(&path, executable).map_err(write_err)?
+        };
         let mut buf = vec![0u8; 64 * 1024];
         let mut this_file: u64 = 0;
         loop {
@@ -718,6 +751,119 @@ impl<'a> Extractor<'a> {
 }
 
 /// Create a file that must not exist yet, 0644 or 0755.
+/// Creating folders and files relative to an open folder (`mkdirat`,
+/// `openat`) instead of by path: the kernel then resolves one component per
+/// call instead of the whole path, so a deeply nested archive costs work in
+/// proportion to its members, not to their depth. One folder is kept open:
+/// the walker moves from one member's folder to the next through the
+/// folders they share (down by name, up by `..` in the tree it made itself).
+#[cfg(unix)]
+mod walker {
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::path::Path;
+
+    pub(super) struct DirWalker {
+        /// The folder the walker is in.
+        cur: OwnedFd,
+        /// Its path below the destination, and where each component ends.
+        name: Vec<u8>,
+        ends: Vec<usize>,
+    }
+
+    const DIR_FLAGS: libc::c_int =
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+
+    fn open_at(
+        dir: &OwnedFd,
+        name: &[u8],
+        flags: libc::c_int,
+        mode: libc::mode_t,
+    ) -> io::Result<OwnedFd> {
+        let c = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: openat on a descriptor we own with a NUL-terminated name.
+        let fd =
+            unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags, libc::c_uint::from(mode)) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor that nothing else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    impl DirWalker {
+        pub(super) fn open(dest: &Path) -> io::Result<Self> {
+            let c = CString::new(dest.as_os_str().as_encoded_bytes())
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            // SAFETY: open with a NUL-terminated path.
+            let fd = unsafe { libc::open(c.as_ptr(), DIR_FLAGS) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(DirWalker {
+                // SAFETY: a fresh descriptor that nothing else owns.
+                cur: unsafe { OwnedFd::from_raw_fd(fd) },
+                name: Vec::new(),
+                ends: Vec::new(),
+            })
+        }
+
+        /// Be in folder `rel` (created as needed).
+        pub(super) fn enter(&mut self, rel: &[u8]) -> io::Result<()> {
+            // The folders shared with where the walker is.
+            let name = &self.name;
+            let keep = self.ends.partition_point(|&end| {
+                rel.get(..end) == name.get(..end) && matches!(rel.get(end), None | Some(&b'/'))
+            });
+            while self.ends.len() > keep {
+                self.cur = open_at(&self.cur, b"..", DIR_FLAGS, 0)?;
+                self.ends.pop();
+            }
+            self.name.truncate(self.ends.last().copied().unwrap_or(0));
+            let mut start = self.ends.last().map_or(0, |e| e + 1);
+            while start < rel.len() {
+                let end = rel[start..]
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .map_or(rel.len(), |i| start + i);
+                let part = &rel[start..end];
+                let c =
+                    CString::new(part).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+                // SAFETY: mkdirat on a descriptor we own with a NUL-terminated name.
+                if unsafe { libc::mkdirat(self.cur.as_raw_fd(), c.as_ptr(), 0o755) } != 0 {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::AlreadyExists {
+                        return Err(e);
+                    }
+                }
+                self.cur = open_at(&self.cur, part, DIR_FLAGS, 0)?;
+                if !self.name.is_empty() {
+                    self.name.push(b'/');
+                }
+                self.name.extend_from_slice(part);
+                self.ends.push(self.name.len());
+                start = end + 1;
+            }
+            Ok(())
+        }
+
+        /// Create the new file `rel` (its folders as needed).
+        pub(super) fn create_file(&mut self, rel: &[u8], mode: libc::mode_t) -> io::Result<File> {
+            let (dir, file) = match rel.iter().rposition(|&b| b == b'/') {
+                Some(i) => (&rel[..i], &rel[i + 1..]),
+                None => (&rel[..0], rel),
+            };
+            self.enter(dir)?;
+            let flags =
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+            Ok(File::from(open_at(&self.cur, file, flags, mode)?))
+        }
+    }
+}
+
+#[cfg(not(unix))]
 fn create_new(path: &Path, executable: bool) -> io::Result<fs::File> {
     let mut o = fs::OpenOptions::new();
     o.write(true).create_new(true);

@@ -167,6 +167,9 @@ fn absorb(primary: &mut Draft, other: Draft) {
     for (db, e) in other.databases {
         primary.databases.entry(db).or_insert(e);
     }
+    for w in other.wiring {
+        primary.wire(w);
+    }
     for e in other.env {
         match primary.env.iter_mut().find(|x| x.name == e.name) {
             // Two code scans: required only if neither gives a default. A draft
@@ -415,6 +418,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         findings: d.findings,
         confidence: 0.0,
         evidence,
+        wiring: d.wiring,
     };
     service.confidence = confidence(&service, port_trust, start_trust);
     service

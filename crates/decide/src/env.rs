@@ -416,7 +416,7 @@ pub(crate) fn wire(
                             DatabaseOutput::Password => format!("the database password, injected from {}", store_name(db.credentials.store)),
                             o => format!("the database's {}", format!("{o:?}").to_ascii_lowercase()),
                         };
-                        Some((EnvValue::Database { output }, secret, why))
+                        Some((EnvValue::Database { output, scheme: None }, secret, why))
                     }
                 }
                 _ => None,
@@ -605,6 +605,7 @@ pub(crate) fn wire(
                 } else {
                     EnvValue::Database {
                         output: DatabaseOutput::Url,
+                        scheme: None,
                     }
                 };
                 mark_used(secrets, &db.credentials.secret, who(n));
@@ -947,7 +948,8 @@ mod tests {
             get("POSTGRES_HOST"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Host
+                    output: DatabaseOutput::Host,
+                    scheme: None
                 },
                 false
             ))
@@ -956,7 +958,8 @@ mod tests {
             get("POSTGRES_PASSWORD"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Password
+                    output: DatabaseOutput::Password,
+                    scheme: None
                 },
                 true
             ))
@@ -965,7 +968,8 @@ mod tests {
             get("POSTGRES_DB"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Name
+                    output: DatabaseOutput::Name,
+                    scheme: None
                 },
                 false
             ))

@@ -84,7 +84,7 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 }
                 supplied.clone()
             }
-            EnvValue::Database { output } => match supplied.clone() {
+            EnvValue::Database { output, .. } => match supplied.clone() {
                 Some(v) => Some(v),
                 None => {
                     let engine = ctx
@@ -147,7 +147,7 @@ fn db_output(o: DatabaseOutput) -> &'static str {
     match o {
         DatabaseOutput::Url => "its URL",
         DatabaseOutput::JdbcUrl => "its JDBC URL",
-        DatabaseOutput::AdoConnectionString => "its connection string",
+        DatabaseOutput::AdoConnectionString | DatabaseOutput::MysqlDsn => "its connection string",
         DatabaseOutput::Host => "its host",
         DatabaseOutput::Port => "its port",
         DatabaseOutput::Name => "its database name",

@@ -22,6 +22,7 @@ pub mod repo;
 pub mod resolve;
 pub mod scan;
 pub mod walk;
+pub mod wiring;
 
 use autodeploy_core::{Analysis, ScanStats, Service, SourceInfo};
 use ctx::Ctx;

@@ -17,6 +17,7 @@ pub mod expr;
 pub mod gomod;
 mod listen;
 mod scan;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{databases_from_deps, Detector};
@@ -328,6 +329,7 @@ fn analyze_module(
         // A library module: nothing to run.
         return Vec::new();
     }
+    wiring::scan(ctx, &mut web, sources);
     let primary = pick_main(dir, &facts, gomod.short_name().as_deref());
     let others: Vec<&String> = facts.mains.keys().filter(|d| **d != primary).collect();
     let in_other_main = |f: &str| others.iter().any(|o| parent(f) == o.as_str());

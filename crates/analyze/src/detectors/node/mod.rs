@@ -25,6 +25,7 @@ mod manifest;
 mod refine;
 mod scripts;
 mod start;
+mod wiring;
 mod workers;
 
 use crate::ctx::{Ctx, PROJECT_MANIFESTS};
@@ -177,6 +178,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let files = source_files(ctx, dir, m);
     let declared = frameworks::declared(m);
     let facts = code::scan(ctx, &mut base, &files, m, &declared);
+    wiring::scan(ctx, dir, m, &mut base, &files);
     if let Some((path, file, line)) = &facts.health {
         base.health_path = Some(path.clone());
         base.note(

@@ -19,6 +19,7 @@ pub mod cargo;
 pub mod code;
 mod rocket;
 mod scan;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{database_of_url, Detector};
@@ -436,6 +437,7 @@ fn analyze_package(
         }
     }
 
+    wiring::scan(ctx, dir, m, &mut d, &sources);
     let fw = declared
         .iter()
         .filter(|f| found_apps.contains_key(f.name))

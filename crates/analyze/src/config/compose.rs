@@ -59,13 +59,59 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
         let Some(text) = ctx.read_path(file) else {
             continue;
         };
-        out.extend(parse(&text, dir, file));
+        out.extend(parse_with(&text, dir, file, &|path| {
+            dockerfile_base(ctx, path)
+        }));
     }
     out
 }
 
-/// Parse one compose file located in `dir`.
+/// The final base image of the Dockerfile at `path` (a file, or a build
+/// context folder holding one).
+fn dockerfile_base(ctx: &Ctx, path: &str) -> Option<String> {
+    let file = if ctx.index().contains(path) {
+        path.to_string()
+    } else {
+        super::dockerfile::find(ctx, path)?
+    };
+    let text = ctx.read_path(&file)?;
+    super::dockerfile::parse(&text).base_image.map(|(i, _)| i)
+}
+
+/// Parse one compose file located in `dir` (build contexts are not read).
 pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
+    parse_with(text, dir, file, &|_| None)
+}
+
+/// The repository path of a service's Dockerfile (or of its build context
+/// when the file is not named).
+fn build_target(dir: &str, build: &Value) -> Option<String> {
+    match build {
+        Value::String(s) => normalize(&join(dir, s)),
+        Value::Mapping(_) => {
+            let ctx_dir = normalize(&join(
+                dir,
+                build.get("context").and_then(Value::as_str).unwrap_or("."),
+            ))?;
+            match build.get("dockerfile").and_then(Value::as_str) {
+                Some(d) => normalize(&join(&ctx_dir, d)),
+                None => Some(ctx_dir),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Parse one compose file located in `dir`; `base_image` gives the final
+/// `FROM` of a Dockerfile (path of the file or of its build context), so a
+/// database built from its own Dockerfile (`build: ./db` with `FROM
+/// postgres:16`) is a data service, not an app.
+pub fn parse_with(
+    text: &str,
+    dir: &str,
+    file: &str,
+    base_image: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ComposeService> {
     let Ok(doc) = serde_yaml::from_str::<Value>(text) else {
         return Vec::new();
     };
@@ -75,13 +121,15 @@ pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
     // Which compose services are databases, by name.
     let mut db_services: Vec<(String, Database)> = Vec::new();
     for (k, v) in services {
-        let (Some(name), Some(image)) = (k.as_str(), v.get("image").and_then(Value::as_str)) else {
-            continue;
+        let Some(name) = k.as_str() else { continue };
+        let image = match v.get("build") {
+            None => v.get("image").and_then(Value::as_str).map(str::to_string),
+            Some(b) => build_target(dir, b)
+                .filter(|p| !p.contains("://"))
+                .and_then(|p| base_image(&p)),
         };
-        if v.get("build").is_none() {
-            if let Some(db) = database_of_image(image) {
-                db_services.push((name.to_string(), db));
-            }
+        if let Some(db) = image.as_deref().and_then(database_of_image) {
+            db_services.push((name.to_string(), db));
         }
     }
     let mut out = Vec::new();
@@ -90,6 +138,10 @@ pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
         let Some(build) = v.get("build") else {
             continue;
         };
+        // A database or cache built from its own Dockerfile is a data service.
+        if db_services.iter().any(|(n, _)| n == name) {
+            continue;
+        }
         let (context, dockerfile) = match build {
             Value::String(s) => (s.clone(), None),
             Value::Mapping(_) => (
@@ -401,6 +453,20 @@ services:
         assert_eq!(s[1].dockerfile.as_deref(), Some("worker/Dockerfile"));
         assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
         assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
+    }
+
+    #[test]
+    fn databases_built_from_a_dockerfile_are_data_services() {
+        let text = "services:\n  web:\n    build: ./app\n    ports: [\"8000:8000\"]\n    depends_on: [web-db]\n  web-db:\n    build: ./db\n  cache:\n    build:\n      context: .\n      dockerfile: docker/redis.Dockerfile\n";
+        let base = |p: &str| match p {
+            "db" => Some("postgres:15-alpine".to_string()),
+            "docker/redis.Dockerfile" => Some("redis:7".to_string()),
+            _ => Some("python:3.12-slim".to_string()),
+        };
+        let s = parse_with(text, "", "docker-compose.yml", &base);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, "web");
+        assert_eq!(s[0].databases, vec![Database::Postgresql]);
     }
 
     #[test]

@@ -28,7 +28,12 @@ impl Detector for DockerfileOnly {
             return Vec::new();
         };
         let info = dockerfile::parse(&text);
-        if info.base_image.is_none() {
+        let Some((image, _)) = &info.base_image else {
+            return Vec::new();
+        };
+        // A database or cache image (`FROM postgres:16` plus init scripts) is
+        // a data service the app uses, not an app (compose.rs wires it).
+        if crate::config::compose::database_of_image(image).is_some() {
             return Vec::new();
         }
         let mut d = Draft::new(dir, Language::Unknown, ServiceKind::Web);

@@ -23,6 +23,7 @@ mod databases;
 mod frameworks;
 mod manifest;
 mod refine;
+mod release;
 mod scripts;
 mod start;
 mod wiring;
@@ -202,7 +203,9 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
         dev_start,
     };
     let shape = shape(&pkg, &declared, &facts);
-    build_drafts(&pkg, base, shape, &facts)
+    let mut drafts = build_drafts(&pkg, base, shape, &facts);
+    release::apply(&pkg, &mut drafts);
+    drafts
 }
 
 /// Decide what the package is from the frameworks it declares and what its code does.

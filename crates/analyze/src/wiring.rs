@@ -357,13 +357,14 @@ const FOREIGN_SCHEMES: &[&str] = &[
     "memcached",
 ];
 
-/// Is `s` a SQLite URL or a database file name (what an app falls back to)?
+static DB_FILE_LITERAL: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::regex(r#"["'`][^"'`\s]*\.(?:db|sqlite3?)["'`]"#));
+
+/// Does `s` name SQLite or a database file in a literal (what an app falls back to)?
 pub fn is_sqlite_value(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     l.contains("sqlite")
-        || l.contains(".db\"")
-        || l.contains(".db'")
-        || l.ends_with(".db")
+        || DB_FILE_LITERAL.is_match(&l)
         || l.contains("file:./")
         || l.contains(":memory:")
 }

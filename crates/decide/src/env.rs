@@ -2,12 +2,15 @@
 //! value comes from — a literal, a generated secret, a secret only the user
 //! has, the database or cache outputs, or the deployment itself.
 //!
-//! The names come from the analysis (the variables the code reads), recognised
-//! by shape: `DATABASE_URL`, `POSTGRES_HOST`, `DB_PASSWORD`, `SPRING_DATASOURCE_URL`,
-//! `ConnectionStrings__Default`, `REDIS_URL`, `CELERY_BROKER_URL`, `PORT`,
-//! `DJANGO_SECRET_KEY`, `DJANGO_ALLOWED_HOSTS`, `VITE_API_URL`… When the app uses a
-//! database or cache but reads none of the recognised names, the conventional
-//! one (`DATABASE_URL`, `REDIS_URL`) is set and a warning says so.
+//! Database and cache settings come first from the analysis' wiring (the
+//! settings the code reads and their formats: `wiring.rs`). Other names come
+//! from the analysis (the variables the code reads), recognised by shape —
+//! the fallback for names no convention explains: `DATABASE_URL`,
+//! `POSTGRES_HOST`, `DB_PASSWORD`, `REDIS_URL`, `PORT`, `DJANGO_SECRET_KEY`,
+//! `DJANGO_ALLOWED_HOSTS`, `VITE_API_URL`… When the app uses a database or
+//! cache but nothing says how it finds it, the conventional name
+//! (`DATABASE_URL`, `REDIS_URL`) is set and a warning names what was looked
+//! for and the flag that gives the app's own setting a value.
 //!
 //! What this is not: a place that ever holds a secret value. Secrets are named
 //! here ([`SecretPlan`]) and created at deploy time.
@@ -357,7 +360,18 @@ pub(crate) fn wire(
     let mut static_secrets: Vec<String> = Vec::new();
     let who = |n: &str| format!("{}:{n}", s.name);
 
-    let mut seen = std::collections::BTreeSet::new();
+    // The wiring the analysis found comes first: the settings the code reads,
+    // in the format each expects. Names it explains are not guessed again.
+    if !is_static {
+        out = crate::wiring::bindings(
+            s,
+            ctx.database.filter(|_| uses_db),
+            ctx.cache.filter(|_| uses_cache),
+            secrets,
+            notes,
+        );
+    }
+    let mut seen: std::collections::BTreeSet<String> = out.iter().map(|b| b.name.clone()).collect();
     for var in &s.env {
         if !seen.insert(var.name.clone()) {
             continue;
@@ -613,9 +627,10 @@ pub(crate) fn wire(
                     "database_env_unknown",
                     Some(&s.name),
                     format!(
-                        "`{}` uses {} but the analysis found no connection setting it reads: {n} is set (the common convention) — check how the app configures its database connection",
+                        "`{}` uses {} but nothing in its code says how it finds it (looked for {}, and settings named like DATABASE_URL or DB_HOST): {n} is set, the common convention — if the app reads another setting, give it its value with `deploy --env NAME=VALUE`",
                         s.name,
-                        crate::data::engine_name(db.engine)
+                        crate::data::engine_name(db.engine),
+                        crate::wiring::looked_for(s.language)
                     ),
                 );
                 out.push(EnvBinding {
@@ -643,7 +658,7 @@ pub(crate) fn wire(
                     "cache_env_unknown",
                     Some(&s.name),
                     format!(
-                        "`{}` uses {} but the analysis found no setting it reads for its address: {n} is set (the common convention)",
+                        "`{}` uses {} but the analysis found no setting it reads for its address: {n} is set (the common convention) — if the app reads another setting, give it its value with `deploy --env NAME=VALUE`",
                         s.name,
                         crate::data::cache_name(c.engine)
                     ),

@@ -13,6 +13,7 @@
 //! - `runtime` — language runtime, version, base images;
 //! - `sizing` — machine types, CPU/memory, counts, autoscaling, clusters, health checks;
 //! - `data` — database and cache, credentials;
+//! - `wiring` — the settings each app reads for its database and cache (the analysis' wiring tables), for every target;
 //! - `env` — environment variables and secrets;
 //! - `network` — load balancer, TLS, DNS, VPC and ports;
 //! - `findings` — notes from the analysis' findings;
@@ -31,6 +32,7 @@ pub mod network;
 pub mod runtime;
 pub mod sizing;
 pub mod strategy;
+pub mod wiring;
 
 mod budget;
 mod findings;
@@ -166,7 +168,7 @@ pub fn decide(
     let name = deployment_name(analysis, opts);
 
     // Strategy and counts.
-    let needs = data::needs(analysis, intent);
+    let needs = data::needs(analysis, intent, cloud);
     let strategy = strategy::choose(analysis, intent, cloud, &needs, &mut notes);
     let requested = sizing::requested_type(intent, cloud, table, &mut notes)?;
     let zero_ok = strategy == DeployStrategy::Serverless

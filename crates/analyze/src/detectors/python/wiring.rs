@@ -540,11 +540,22 @@ fn settings_fields(
             .captures(&body)
             .map(|c| c[1].to_ascii_uppercase())
             .unwrap_or_default();
-        for (at, raw) in &lines {
+        for (i, (at, raw)) in lines.iter().enumerate() {
             if raw.len() - raw.trim_start().len() != indent {
                 continue;
             }
-            let Some(c) = FIELD.captures(raw.trim()) else {
+            // A default that goes on over the next lines (`Field(\n default=…,\n alias=…)`).
+            let mut joined = raw.trim().to_string();
+            let mut j = i + 1;
+            while joined.matches('(').count() > joined.matches(')').count()
+                && j < lines.len()
+                && j < i + 12
+            {
+                joined.push(' ');
+                joined.push_str(lines[j].1.trim());
+                j += 1;
+            }
+            let Some(c) = FIELD.captures(&joined) else {
                 continue;
             };
             let field = &c[1];

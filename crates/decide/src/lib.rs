@@ -287,13 +287,14 @@ pub fn decide(
     if data::app_uses(analysis, autodeploy_core::Database::Sqlite) && database.is_none() {
         let single = strategy == DeployStrategy::Process
             || (strategy == DeployStrategy::Vm && counts.max <= 1);
-        if single {
+        // `data` already said why when the request asked for no database server.
+        if single && needs.skipped_database.is_none() {
             notes.reason(
                 "database",
                 Origin::Analysis,
                 "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
             );
-        } else {
+        } else if !single {
             notes.warn(
                 "sqlite_not_persistent",
                 None,

@@ -231,6 +231,14 @@ pub fn url_roles(enc: &str) -> Roles {
         }
         return r;
     }
+    // `host:port` (a Redis address, a bind address).
+    if let Some((h, p)) = s.rsplit_once(':') {
+        if hole_index(h.trim()).is_some() && hole_index(p.trim()).is_some() {
+            set(h, F::Host, &mut r);
+            set(p, F::Port, &mut r);
+            return r;
+        }
+    }
     if s.contains('=') {
         for pair in s.split([' ', ';', '\t', '\n']) {
             let Some((k, v)) = pair.split_once('=') else {
@@ -316,6 +324,62 @@ pub fn concat(e: &str, op: char) -> Option<(String, Vec<String>)> {
     literal_seen.then_some((enc, holes))
 }
 
+/// `text` with C-style comments (`// …`, `/* … */`) blanked (same length and
+/// lines), strings kept: commented-out connection code is not code.
+pub fn mask_c_comments(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == q || (c == b'\n' && q != b'`') {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' | b'`' => quote = Some(c),
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    out[i] = b' ';
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    if b[i] != b'\n' {
+                        out[i] = b' ';
+                    }
+                    i += 1;
+                }
+                for x in out.iter_mut().take((i + 2).min(b.len())).skip(i) {
+                    *x = b' ';
+                }
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Only ASCII comment bytes were replaced, but a comment may hold
+    // multi-byte characters: blank any that were cut.
+    String::from_utf8(out).unwrap_or_else(|e| {
+        String::from_utf8_lossy(e.as_bytes())
+            .chars()
+            .map(|c| if c == '\u{fffd}' { ' ' } else { c })
+            .collect()
+    })
+}
+
 /// An ecosystem's expression syntax, as far as wiring needs it.
 pub trait Lang: Sync {
     /// Environment reads written in `expr` (`os.environ.get("X", "d")`,
@@ -342,6 +406,20 @@ const ENV_OBJECTS: &[&str] = &[
 
 static MEMBER_UPPER: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::regex(r"\b(\w+)\s*(?:\?\.|\.|->|::)\s*([A-Z][A-Z0-9_]{2,})\b"));
+static MEMBER_OF: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::regex(r"\b(\w+)\s*(?:\?\.|\.)\s*([A-Za-z_]\w*)\b"));
+/// Objects whose members are settings read elsewhere (`config.db`, `settings.database_url`).
+const SETTINGS_OBJECTS: &[&str] = &[
+    "config",
+    "conf",
+    "cfg",
+    "settings",
+    "options",
+    "opts",
+    "env",
+    "configuration",
+    "environment",
+];
 static KEYS_IN_EXPR: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::regex(r#"["'`]([A-Za-z_][\w.]*)["'`]|\b([A-Za-z_]\w*)\b"#));
 static SCHEME_LITERAL: LazyLock<Regex> =
@@ -407,11 +485,14 @@ fn worth_binding(expr: &str) -> bool {
 pub struct Resolver<'a> {
     pub lang: &'a dyn Lang,
     /// Names bound to what they resolve to anywhere in the service
-    /// (identifiers, attributes, config keys; lowercase), with where.
-    pub bound: HashMap<String, Bound>,
+    /// (identifiers, attributes, config keys; lowercase), with where; the
+    /// first binding per file.
+    pub bound: HashMap<String, Vec<Bound>>,
     /// Environment variables the service reads (a bare `DATABASE_URL` that
     /// came from `const { DATABASE_URL } = process.env`).
     pub known: std::collections::HashSet<String>,
+    /// The file whose expressions are being resolved (its own bindings win).
+    current: std::cell::RefCell<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -420,6 +501,34 @@ impl<'a> Resolver<'a> {
             lang,
             bound: HashMap::new(),
             known: Default::default(),
+            current: Default::default(),
+        }
+    }
+
+    /// Resolve the following expressions as written in `file`.
+    pub fn in_file(&self, file: &str) {
+        *self.current.borrow_mut() = file.to_string();
+    }
+
+    /// The binding of `key` seen from the current file: that file's own, else
+    /// one from elsewhere when `global` (a settings member, a config key, a
+    /// specific name) and the bindings elsewhere agree.
+    pub fn lookup(&self, key: &str, global: bool) -> Option<&Bound> {
+        let list = self.bound.get(key)?;
+        let current = self.current.borrow();
+        if let Some(b) = list.iter().find(|b| b.file == *current) {
+            return Some(b);
+        }
+        let first = list.first()?;
+        let name = |b: &Bound| b.resolved.settings.first().map(|x| x.0.name.clone());
+        let agree = list.iter().all(|b| name(b) == name(first));
+        (global && agree).then_some(first)
+    }
+
+    fn insert(&mut self, key: String, b: Bound) {
+        let list = self.bound.entry(key).or_default();
+        if !list.iter().any(|x| x.file == b.file) {
+            list.push(b);
         }
     }
 
@@ -430,13 +539,18 @@ impl<'a> Resolver<'a> {
             return;
         }
         let key = name.to_ascii_lowercase();
-        if self.bound.contains_key(&key) {
+        if self
+            .bound
+            .get(&key)
+            .is_some_and(|l| l.iter().any(|b| b.file == file))
+        {
             return;
         }
+        self.in_file(file);
         let r = self.resolve(expr);
         if !r.is_empty() {
             let line = line_of(text, at);
-            self.bound.insert(
+            self.insert(
                 key,
                 Bound {
                     resolved: r,
@@ -452,9 +566,9 @@ impl<'a> Resolver<'a> {
     pub fn bind_env(&mut self, name: &str, env: EnvRef, file: &str, line: u32, note: &str) {
         let sqlite = env.default.as_deref().is_some_and(is_sqlite_value);
         let scheme = env.default.as_deref().and_then(driver_scheme);
-        self.bound
-            .entry(name.to_ascii_lowercase())
-            .or_insert(Bound {
+        self.insert(
+            name.to_ascii_lowercase(),
+            Bound {
                 resolved: Resolved {
                     settings: vec![(env, F::Url)],
                     scheme,
@@ -466,7 +580,8 @@ impl<'a> Resolver<'a> {
                 file: file.to_string(),
                 line,
                 note: note.to_string(),
-            });
+            },
+        );
     }
 
     /// What `expr` reads.
@@ -528,16 +643,33 @@ impl<'a> Resolver<'a> {
             return out;
         }
         // A name bound elsewhere: the last key or identifier that is bound.
-        let keys: Vec<String> = KEYS_IN_EXPR
+        // Names from other files count when they cannot be a local variable
+        // of the same name: a quoted config key (`config.get("db.url")`), a
+        // member of a settings object (`config.db`), a specific name.
+        let members: Vec<String> = MEMBER_OF
             .captures_iter(expr)
-            .filter_map(|c| {
-                c.get(1)
-                    .or(c.get(2))
-                    .map(|m| m.as_str().to_ascii_lowercase())
+            .filter(|c| {
+                let obj = c[1].to_ascii_lowercase();
+                SETTINGS_OBJECTS
+                    .iter()
+                    .any(|o| obj == *o || obj.ends_with(o))
+            })
+            .map(|c| c[2].to_ascii_lowercase())
+            .collect();
+        let keys: Vec<(String, bool)> = KEYS_IN_EXPR
+            .captures_iter(expr)
+            .filter_map(|c| match (c.get(1), c.get(2)) {
+                (Some(q), _) => Some((q.as_str().to_ascii_lowercase(), true)),
+                (None, Some(id)) => {
+                    let k = id.as_str().to_ascii_lowercase();
+                    let specific = k.contains('_') || k.len() >= 10 || members.contains(&k);
+                    Some((k, specific))
+                }
+                _ => None,
             })
             .collect();
-        for k in keys.iter().rev() {
-            if let Some(b) = self.bound.get(k) {
+        for (k, global) in keys.iter().rev() {
+            if let Some(b) = self.lookup(k, *global) {
                 let mut r = b.resolved.clone();
                 for (e, _) in &mut r.settings {
                     if e.at.is_none() {
@@ -892,6 +1024,7 @@ pub fn scan_sites(
     resolver: &Resolver,
     out: &mut Vec<Wiring>,
 ) {
+    resolver.in_file(file);
     for site in sites {
         if !text.contains(site.anchor)
             || (!site.files.is_empty() && !crate::scan::table_regex(site.files).is_match(file))
@@ -1271,6 +1404,7 @@ mod tests {
         let r = url_roles(&enc("jdbc:postgresql://{0}:{1}/{2}"));
         assert_eq!(r.holes, vec![(0, F::Host), (1, F::Port), (2, F::Name)]);
         assert_eq!(url_roles(&enc("{0}")).holes, vec![(0, F::Url)]);
+        assert_eq!(url_roles(&enc("{0}:{1}")).holes, vec![(0, F::Host), (1, F::Port)]);
         assert_eq!(
             url_roles(&enc("redis://{0}:6379/0")).holes,
             vec![(0, F::Host)]
@@ -1303,6 +1437,15 @@ mod tests {
             "os.getenv('X', 'y')  # c"
         );
         assert_eq!(assigned_expr(" f(a,\n b), other"), "f(a,\n b)");
+    }
+
+    #[test]
+    fn c_comments_are_masked() {
+        let t = "a = 1 // sql.Open(\"mysql\", dsn)\n/* db.go:\n gorm.Open(postgres.Open(x)) */ b = \"// kept\"\n";
+        let m = mask_c_comments(t);
+        assert_eq!(m.len(), t.len());
+        assert_eq!(m.lines().count(), t.lines().count());
+        assert!(!m.contains("sql.Open") && !m.contains("gorm") && m.contains("// kept"));
     }
 
     #[test]

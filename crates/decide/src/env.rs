@@ -371,9 +371,30 @@ pub(crate) fn wire(
             notes,
         );
     }
+    let wired_db = out
+        .iter()
+        .any(|b| matches!(b.value, EnvValue::Database { .. }));
+    let wired_cache = out
+        .iter()
+        .any(|b| matches!(b.value, EnvValue::Cache { .. }));
     let mut seen: std::collections::BTreeSet<String> = out.iter().map(|b| b.name.clone()).collect();
+    // Names a wiring explains but did not set (a cache password when the cache
+    // has no auth) keep the code's default.
+    let explained: std::collections::BTreeSet<&str> = s
+        .wiring
+        .iter()
+        .filter(|w| match w.target {
+            autodeploy_core::WiringTarget::Database => wired_db,
+            autodeploy_core::WiringTarget::Cache => wired_cache,
+        })
+        .flat_map(|w| w.settings.iter().map(|x| x.name.as_str()))
+        .collect();
     for var in &s.env {
         if !seen.insert(var.name.clone()) {
+            continue;
+        }
+        if explained.contains(var.name.as_str()) {
+            left_default.push(var.name.clone());
             continue;
         }
         let name = var.name.as_str();
@@ -404,6 +425,11 @@ pub(crate) fn wire(
             }
         }
         let binding: Option<(EnvValue, bool, String)> = match classify(name) {
+            // The wiring explains how the app finds its database: another name
+            // shaped like a connection setting is something else (`GEO_DATABASE_URL`),
+            // except the universal `DATABASE_URL`.
+            Kind::Db(..) if wired_db && !name.eq_ignore_ascii_case("DATABASE_URL") => None,
+            Kind::Cache(_) if wired_cache && !name.eq_ignore_ascii_case("REDIS_URL") => None,
             Kind::Db(output, hint) => match ctx.database {
                 Some(db) if hint.is_none_or(|h| h == db.engine) => {
                     if db.service == DataService::External {

@@ -30,6 +30,10 @@ pub struct ComposeService {
     pub databases: Vec<Database>,
     pub env: Vec<String>,
     pub command: Option<String>,
+    /// Runs once and exits before the others start: another service waits
+    /// for it to complete (`condition: service_completed_successfully`), or
+    /// its command is a one-off step (`python manage.py migrate`).
+    pub one_off: bool,
     pub file: String,
     pub line: u32,
 }
@@ -132,6 +136,16 @@ pub fn parse_with(
             db_services.push((name.to_string(), db));
         }
     }
+    // Services others wait for to have run to completion.
+    let awaited: Vec<&str> = services
+        .values()
+        .filter_map(|v| v.get("depends_on").and_then(Value::as_mapping))
+        .flat_map(|m| m.iter())
+        .filter(|(_, c)| {
+            c.get("condition").and_then(Value::as_str) == Some("service_completed_successfully")
+        })
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
     let mut out = Vec::new();
     for (k, v) in services {
         let Some(name) = k.as_str() else { continue };
@@ -211,6 +225,12 @@ pub fn parse_with(
             _ => None,
         };
         let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
+        let one_off = command.as_deref().is_some_and(|c| {
+            let c = crate::release::unwrap_shell(c);
+            let single = !c.contains("&&") && !c.contains(';');
+            awaited.contains(&name)
+                || (single && crate::release::step_of(&c) == Some(crate::release::Step::Release))
+        });
         out.push(ComposeService {
             name: name.to_string(),
             dir: ctx_dir,
@@ -219,6 +239,7 @@ pub fn parse_with(
             databases,
             env,
             command,
+            one_off,
             file: file.to_string(),
             line,
         });
@@ -295,6 +316,34 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             Some(cs.line),
             format!("compose service `{}`", cs.name),
         );
+        // A service that runs once before the others (migrations) is the
+        // release step of the app built from the same code, not a service.
+        if let (true, Some(cmd)) = (cs.one_off, &cs.command) {
+            if let Some(d) = drafts
+                .iter_mut()
+                .filter(|d| d.dir == cs.dir && d.kind != ServiceKind::Worker)
+                .max_by(|a, b| a.strength.total_cmp(&b.strength))
+            {
+                let own = d
+                    .evidence
+                    .get("release")
+                    .and_then(|e| e.first())
+                    .is_some_and(|e| e.note.starts_with("release:"));
+                if !own {
+                    d.release = Some(crate::release::unwrap_shell(cmd));
+                    d.evidence.remove("release");
+                    d.note(
+                        "release",
+                        ev(
+                            &cs.file,
+                            Some(cs.line),
+                            format!("compose `{}` runs once before the app: {cmd}", cs.name),
+                        ),
+                    );
+                }
+                continue;
+            }
+        }
         // Prefer the language detector's draft for the folder; a second compose
         // service built from the same context with its own command (web + worker
         // from one image) becomes a process of its own: same code and install,
@@ -453,6 +502,23 @@ services:
         assert_eq!(s[1].dockerfile.as_deref(), Some("worker/Dockerfile"));
         assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
         assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
+        assert!(!s[0].one_off && !s[1].one_off);
+    }
+
+    #[test]
+    fn services_run_once_before_the_others_are_one_off() {
+        let text = "services:\n  prestart:\n    build: ./backend\n    command: bash scripts/prestart.sh\n  backend:\n    build: ./backend\n    depends_on:\n      prestart:\n        condition: service_completed_successfully\n  migrate:\n    build: ./api\n    command: python manage.py migrate\n  api:\n    build: ./api\n";
+        let s = parse(text, "", "compose.yml");
+        let one_off: Vec<(&str, bool)> = s.iter().map(|x| (x.name.as_str(), x.one_off)).collect();
+        assert_eq!(
+            one_off,
+            vec![
+                ("prestart", true),
+                ("backend", false),
+                ("migrate", true),
+                ("api", false)
+            ]
+        );
     }
 
     #[test]

@@ -315,7 +315,8 @@ fn analyze_module(
         }
         scan_listens(file, &text, &declared, &mut facts.listens);
         scan_env(&mut web, file, &text, env_tags);
-        scan_databases(&mut web, file, &text);
+        // Commented-out connection code (`//db, err := gorm.Open("postgres", …)`) is not a database.
+        scan_databases(&mut web, file, &crate::wiring::mask_c_comments(&text));
         if web.health_path.is_none() {
             if let Some(c) = HEALTH_ROUTE.captures(&text) {
                 let line = line_of(&text, c.get(0).map(|m| m.start()).unwrap_or(0));

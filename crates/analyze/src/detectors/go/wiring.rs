@@ -214,18 +214,41 @@ static ENV_TAG_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ENV_DEFAULT_TAG: LazyLock<Regex> = LazyLock::new(|| regex(r#"\benvDefault:"([^"]*)""#));
 
-/// Mask `//` line comments (code after them is never read as code).
-fn mask(text: &str) -> String {
-    text.lines()
-        .map(|l| {
-            if l.trim_start().starts_with("//") {
-                ""
-            } else {
-                l
+static STRUCT_TYPE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^type\s+([A-Z]?\w*)\s+struct\s*\{"));
+static COMPOSITE: LazyLock<Regex> = LazyLock::new(|| regex(r"&?\b(?:\w+\.)?([A-Za-z_]\w*)\s*\{"));
+
+/// Field names of the structs defined in `text`, in order (`A, B string` is two).
+fn struct_fields(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for c in STRUCT_TYPE.captures_iter(text) {
+        let open = c.get(0).map_or(0, |m| m.end() - 1);
+        let Some(body) = bracketed(text, open) else {
+            continue;
+        };
+        let mut fields = Vec::new();
+        for line in body.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            let code = code.split('`').next().unwrap_or("").trim();
+            let tokens: Vec<&str> = code.split_whitespace().collect();
+            match tokens.len() {
+                0 => {}
+                // An embedded type takes a position too.
+                1 => fields.push(String::new()),
+                _ => {
+                    // `A, B string`: names up to the one not followed by a comma.
+                    for t in &tokens {
+                        fields.push(t.trim_end_matches(',').to_string());
+                        if !t.ends_with(',') {
+                            break;
+                        }
+                    }
+                }
             }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+        }
+        out.push((c[1].to_string(), fields));
+    }
+    out
 }
 
 /// Add the module's wiring to `web`.
@@ -235,7 +258,10 @@ pub(super) fn scan(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
     resolver.known = web.env.iter().map(|e| e.name.clone()).collect();
     let texts: Vec<(&str, String)> = sources
         .iter()
-        .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask(&t))))
+        .filter_map(|f| {
+            ctx.read_path(f)
+                .map(|t| (*f, crate::wiring::mask_c_comments(&t)))
+        })
         .collect();
     for (file, text) in &texts {
         for c in ENV_TAG_FIELD.captures_iter(text) {
@@ -256,6 +282,36 @@ pub(super) fn scan(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
                 line,
                 &note,
             );
+        }
+    }
+    // Struct literals without keys (`&Env{os.Getenv("PG_USER"), …}`): the
+    // values fill the fields in the order the struct declares them.
+    let structs: Vec<(String, Vec<String>)> =
+        texts.iter().flat_map(|(_, t)| struct_fields(t)).collect();
+    for (file, text) in &texts {
+        for c in COMPOSITE.captures_iter(text) {
+            let Some((_, fields)) = structs.iter().find(|(n, _)| *n == c[1]) else {
+                continue;
+            };
+            let whole = c.get(0).expect("match");
+            let Some(body) = bracketed(text, whole.end() - 1) else {
+                continue;
+            };
+            let values = split_top(body);
+            if values.len() != fields.len()
+                || values.iter().any(|v| {
+                    crate::wiring::key_value(v).is_some_and(|(k, _)| crate::draft::is_env_name(k))
+                })
+            {
+                continue;
+            }
+            for (field, value) in fields.iter().zip(&values) {
+                if field.is_empty() {
+                    continue;
+                }
+                let at = (value.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                resolver.bind(field, value, file, text, at);
+            }
         }
     }
     // Twice: a name bound from another name (`dsn := fmt.Sprintf(…, cfg.DBHost)`)
@@ -357,6 +413,29 @@ mod tests {
             vec![
                 ("REDIS_ADDR".into(), "address"),
                 ("REDIS_PASSWORD".into(), "password")
+            ]
+        );
+    }
+
+    #[test]
+    fn positional_struct_literals() {
+        let w = wiring(&[
+            (
+                "internal/util/env.go",
+                "package util\n\ntype Env struct {\n\tCrudApiPort string\n\n\tPgUser     string\n\tPgPassword string\n\tPgHost, PgPort string\n}\n\nfunc NewEnv() *Env {\n\treturn &Env{\n\t\tos.Getenv(\"CRUD_API_PORT\"),\n\t\tos.Getenv(\"PG_USER\"),\n\t\tos.Getenv(\"PG_PASSWORD\"),\n\t\tos.Getenv(\"PG_HOST\"),\n\t\tos.Getenv(\"PG_PORT\"),\n\t}\n}\n",
+            ),
+            (
+                "internal/util/postgres.go",
+                "package util\n\nfunc NewPostgres(env *Env) *sql.DB {\n\tfile := fmt.Sprintf(\"postgres://%s:%s@%s:%s/postgres?sslmode=disable\", env.PgUser, env.PgPassword, env.PgHost, env.PgPort)\n\tdb, _ := sql.Open(\"postgres\", file)\n\treturn db\n}\n",
+            ),
+        ]);
+        assert_eq!(
+            names(&w[0]),
+            vec![
+                ("PG_USER".into(), "username"),
+                ("PG_PASSWORD".into(), "password"),
+                ("PG_HOST".into(), "host"),
+                ("PG_PORT".into(), "port"),
             ]
         );
     }

@@ -124,7 +124,18 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
             && (pkg.m.prisma_schema.is_some()
                 || pkg.ctx.has(&join(pkg.dir, "prisma"), "schema.prisma")
                 || pkg.ctx.has(pkg.dir, "schema.prisma"));
-        let found = t.needs.iter().find(|n| has_files(pkg, n));
+        // Prisma keeps its migrations beside the schema (`src/prisma/migrations`).
+        let schema_migrations = pkg
+            .m
+            .prisma_schema
+            .as_deref()
+            .map(|p| join(crate::repo::parent(p), "migrations"));
+        let found = t
+            .needs
+            .iter()
+            .map(|n| n.to_string())
+            .chain(schema_migrations.filter(|_| t.dep == "prisma"))
+            .find(|n| has_files(pkg, n));
         let schema_flag = pkg
             .m
             .prisma_schema

@@ -511,7 +511,42 @@ fn node_config(ctx: &Ctx, dir: &str, resolver: &mut Resolver) {
     }
 }
 
-/// Prisma's datasource: `url = env("X")`, `directUrl = env("Y")`.
+static PRISMA_CONFIG_URL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"\b(?:url|directUrl|shadowDatabaseUrl)\s*:\s*env\(\s*['"`]([A-Za-z_]\w*)['"`]\s*\)"#)
+});
+
+/// Prisma ≥ 6's `prisma.config.ts`: `datasource: { url: env("X") }`.
+fn prisma_config(ctx: &Ctx, dir: &str) -> Vec<autodeploy_core::WiringSetting> {
+    let mut out = Vec::new();
+    for name in [
+        "prisma.config.ts",
+        "prisma.config.js",
+        "prisma.config.mjs",
+        "prisma.config.cjs",
+    ] {
+        let file = join(dir, name);
+        let Some(text) = ctx.read_path(&file) else {
+            continue;
+        };
+        for c in PRISMA_CONFIG_URL.captures_iter(&text) {
+            let line = line_of(&text, c.get(0).map_or(0, |g| g.start()));
+            if c.get(0).is_some_and(|g| g.as_str().starts_with("shadow")) {
+                continue;
+            }
+            out.push(autodeploy_core::WiringSetting {
+                name: c[1].to_string(),
+                format: F::Url,
+                values: Default::default(),
+                value: None,
+                evidence: ev(&file, Some(line), crate::wiring::note(&text, line)),
+            });
+        }
+    }
+    out
+}
+
+/// Prisma's datasource: `url = env("X")`, `directUrl = env("Y")` in the
+/// schema, or in `prisma.config.ts` (Prisma ≥ 6).
 fn prisma(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<Wiring> {
     let mut candidates: Vec<String> = Vec::new();
     if let Some(p) = &m.prisma_schema {
@@ -558,9 +593,105 @@ fn prisma(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<Wiring> {
                 evidence: ev(&file, Some(line), crate::wiring::note(&text, line)),
             });
         }
+        for s in prisma_config(ctx, dir) {
+            if w.setting(&s.name).is_none() {
+                w.settings.push(s);
+            }
+        }
         return (!w.settings.is_empty()).then_some(w);
     }
     None
+}
+
+static TYPEORM_NO_OPTIONS: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\bTypeOrmModule\.forRoot\s*\(\s*\)|\bcreateConnection\s*\(\s*\)"));
+
+/// TypeORM 0.2 with no options in code (`TypeOrmModule.forRoot()`): it reads
+/// `TYPEORM_*` variables (which win over `ormconfig.*`). The example config a
+/// project ships (`ormconfig.json.example`) gives the engine, the entities
+/// and `synchronize`, which the variables must then carry too.
+fn typeorm_env(ctx: &Ctx, dir: &str, m: &Manifest, texts: &[(&str, String)]) -> Option<Wiring> {
+    let (_, dep) = m.dep("typeorm")?;
+    let v = dep.value.trim_start_matches(['^', '~', '=', '>', ' ']);
+    if !v.starts_with("0.2") && !v.starts_with("0.1") {
+        return None;
+    }
+    let (file, line) = texts.iter().find_map(|(f, t)| {
+        crate::scan::first_match(t, &TYPEORM_NO_OPTIONS).map(|(l, _)| (*f, l))
+    })?;
+    let evidence = ev(
+        file,
+        Some(line),
+        "TypeORM 0.2 without options reads TYPEORM_* variables",
+    );
+    let example = [
+        "ormconfig.json.example",
+        "ormconfig.example.json",
+        "ormconfig.json",
+        "ormconfig.sample.json",
+    ]
+    .iter()
+    .find_map(|n| {
+        let path = join(dir, n);
+        let text = ctx.read_path(&path)?;
+        let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some((path, doc))
+    });
+    let engine = example
+        .as_ref()
+        .and_then(|(_, d)| {
+            d.get("type")?
+                .as_str()
+                .and_then(crate::wiring::database_of_name)
+        })
+        .into_iter()
+        .filter(|e| matches!(e, Database::Postgresql | Database::Mysql))
+        .collect::<Vec<_>>();
+    let mut w = fixed(
+        "typeorm-env",
+        T::Database,
+        &engine,
+        &[
+            ("TYPEORM_CONNECTION", F::Engine),
+            ("TYPEORM_HOST", F::Host),
+            ("TYPEORM_PORT", F::Port),
+            ("TYPEORM_USERNAME", F::Username),
+            ("TYPEORM_PASSWORD", F::Password),
+            ("TYPEORM_DATABASE", F::Name),
+        ],
+        &evidence,
+    );
+    w.settings[0].values = TYPEORM_ENGINES
+        .iter()
+        .map(|(d, v)| (*d, v.to_string()))
+        .collect();
+    if let Some((path, doc)) = &example {
+        let literal = |name: &str, value: String, note: &str| autodeploy_core::WiringSetting {
+            name: name.into(),
+            format: F::Literal,
+            values: Default::default(),
+            value: Some(value),
+            evidence: ev(path, None, note.to_string()),
+        };
+        if let Some(list) = doc.get("entities").and_then(|e| e.as_array()) {
+            let globs: Vec<&str> = list.iter().filter_map(|x| x.as_str()).collect();
+            if !globs.is_empty() {
+                w.settings.push(literal(
+                    "TYPEORM_ENTITIES",
+                    globs.join(","),
+                    "entities of the example config",
+                ));
+            }
+        }
+        if let Some(sync) = doc.get("synchronize").and_then(|x| x.as_bool()) {
+            w.settings.push(literal(
+                "TYPEORM_SYNCHRONIZE",
+                sync.to_string(),
+                "synchronize of the example config",
+            ));
+        }
+    }
+    Some(w)
 }
 
 /// Sequelize CLI's `config/config.json`: `"use_env_variable": "DATABASE_URL"`.
@@ -590,10 +721,13 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
     let mut resolver = Resolver::new(&lang);
     resolver.known = draft.env.iter().map(|e| e.name.clone()).collect();
     node_config(ctx, dir, &mut resolver);
-    let texts: Vec<(&str, std::sync::Arc<str>)> = files
+    let texts: Vec<(&str, String)> = files
         .iter()
         .filter(|f| !super::code::is_tooling_file(f))
-        .filter_map(|f| ctx.read_path(f).map(|t| (f.as_str(), t)))
+        .filter_map(|f| {
+            ctx.read_path(f)
+                .map(|t| (f.as_str(), crate::wiring::mask_c_comments(&t)))
+        })
         .collect();
     for (file, text) in &texts {
         for c in DESTRUCTURE_ENV.captures_iter(text) {
@@ -663,6 +797,7 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
         }
     }
     found.extend(prisma(ctx, dir, m));
+    found.extend(typeorm_env(ctx, dir, m, &texts));
     if m.declares("sequelize") {
         found.extend(sequelize_config(ctx, dir));
     }

@@ -663,7 +663,7 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         if !k.deps.iter().any(|d| m.has(d)) {
             continue;
         }
-        let Some(b) = resolver.bound.get(k.key) else {
+        let Some(b) = resolver.bound.get(k.key).and_then(|l| l.first()) else {
             continue;
         };
         let site = Site::new(

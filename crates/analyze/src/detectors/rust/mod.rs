@@ -103,6 +103,11 @@ const DB_CRATES: &[(&str, Database)] = &[
 
 /// (crate, feature, database): drivers chosen by a feature.
 const DB_FEATURES: &[(&str, &str, Database)] = &[
+    ("actix-session", "redis-session", Database::Redis),
+    ("actix-session", "redis-session-rustls", Database::Redis),
+    ("actix-session", "redis-session-native-tls", Database::Redis),
+    ("actix-session", "redis-rs-session", Database::Redis),
+    ("actix-session", "redis-rs-tls-session", Database::Redis),
     ("sqlx", "postgres", Database::Postgresql),
     ("sqlx", "mysql", Database::Mysql),
     ("sqlx", "sqlite", Database::Sqlite),

@@ -171,6 +171,12 @@ impl Lang for Rust {
     }
 }
 
+static CLAP_ENV_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"#\[(?:clap|arg|structopt)\(([^\]]*\benv\b[^\]]*)\)\][\s\S]{0,300}?\b(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:\s*[A-Z]"#,
+    )
+});
+static CLAP_ENV_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r#"\benv\s*=\s*"([A-Za-z_]\w*)""#));
 static LET: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\blet\s+(?:mut\s+)?([a-z_]\w*)\s*(?::\s*[^=;\n]+)?=[ \t]*"));
 static ENVIRONMENT_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
@@ -386,22 +392,23 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, d: &mut Draft, sources: &
     let texts: Vec<(&str, String)> = sources
         .iter()
         .filter_map(|f| {
-            ctx.read_path(f).map(|t| {
-                let masked: String = t
-                    .lines()
-                    .map(|l| {
-                        if l.trim_start().starts_with("//") {
-                            ""
-                        } else {
-                            l
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                (*f, masked)
-            })
+            ctx.read_path(f)
+                .map(|t| (*f, crate::wiring::mask_c_comments(&t)))
         })
         .collect();
+    // clap arguments read from the environment: `#[clap(long, env)] database_url: String`.
+    for (file, text) in &texts {
+        for c in CLAP_ENV_FIELD.captures_iter(text) {
+            let field = &c[2];
+            let env = CLAP_ENV_NAME
+                .captures(&c[1])
+                .map(|n| n[1].to_string())
+                .unwrap_or_else(|| field.to_ascii_uppercase());
+            let line = line_of(text, c.get(2).map_or(0, |m| m.start()));
+            let note = crate::wiring::note(text, line);
+            resolver.bind_env(field, EnvRef::new(&env, None), file, line, &note);
+        }
+    }
     for _ in 0..2 {
         for (file, text) in &texts {
             for c in LET.captures_iter(text) {
@@ -485,6 +492,23 @@ mod tests {
             ("configuration/base.yaml", yaml),
         ]);
         assert_eq!(w[0].settings[0].name, "APP__DATABASE__HOST");
+    }
+
+    #[test]
+    fn clap_arguments_from_the_environment() {
+        let w = wiring(&[
+            ("Cargo.toml", "[package]\nname = \"x\"\n[dependencies]\nsqlx = \"0.5\"\nclap = \"3\"\n"),
+            (
+                "src/config.rs",
+                "#[derive(clap::Parser)]\npub struct Config {\n    /// The connection URL.\n    #[clap(long, env)]\n    pub database_url: String,\n    #[arg(long, env = \"CACHE_ADDR\")]\n    pub redis: String,\n}\n",
+            ),
+            (
+                "src/main.rs",
+                "async fn main() {\n    let config = Config::parse();\n    let db = PgPoolOptions::new()\n        .max_connections(50)\n        .connect(&config.database_url)\n        .await?;\n}\n",
+            ),
+        ]);
+        assert_eq!(names(&w[0]), vec![("DATABASE_URL".into(), "url")]);
+        assert_eq!(w[0].settings[0].evidence.file, "src/config.rs");
     }
 
     #[test]

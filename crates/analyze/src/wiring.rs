@@ -1404,7 +1404,10 @@ mod tests {
         let r = url_roles(&enc("jdbc:postgresql://{0}:{1}/{2}"));
         assert_eq!(r.holes, vec![(0, F::Host), (1, F::Port), (2, F::Name)]);
         assert_eq!(url_roles(&enc("{0}")).holes, vec![(0, F::Url)]);
-        assert_eq!(url_roles(&enc("{0}:{1}")).holes, vec![(0, F::Host), (1, F::Port)]);
+        assert_eq!(
+            url_roles(&enc("{0}:{1}")).holes,
+            vec![(0, F::Host), (1, F::Port)]
+        );
         assert_eq!(
             url_roles(&enc("redis://{0}:6379/0")).holes,
             vec![(0, F::Host)]

@@ -2,7 +2,8 @@
 //! front of the server (`"start": "prisma migrate deploy && node
 //! dist/main.js"` → release `npx prisma migrate deploy`, start `node
 //! dist/main.js`), else what the project's migration tool says when its
-//! pieces are there ([`TOOLS`]): Prisma (`migrate deploy` with
+//! pieces are there: the project's own migration script (`db:migrate`,
+//! `migrate:deploy`…, [`MIGRATE_SCRIPTS`]), else its tool ([`TOOLS`]): Prisma (`migrate deploy` with
 //! `prisma/migrations`, else `db push`, which creates the schema and refuses
 //! changes that lose data), knex (`migrate:latest` with a knexfile and
 //! migrations), sequelize-cli (`db:migrate`). A tool runs only when it is a
@@ -49,6 +50,45 @@ const TOOLS: &[Tool] = &[
         note: "sequelize-cli migrations",
     },
 ];
+
+/// Scripts that apply the project's migrations, most specific first.
+const MIGRATE_SCRIPTS: &[&str] = &[
+    "migrate:deploy",
+    "db:migrate:deploy",
+    "migrate:prod",
+    "db:migrate:prod",
+    "db:migrate",
+    "migrate",
+    "migration:run",
+    "migrations:run",
+    "db:deploy",
+];
+
+/// Script bodies that are not a deploy-time migration (interactive, destructive, watching).
+const NOT_RELEASE: &[&str] = &[
+    "migrate dev",
+    "migrate reset",
+    "--watch",
+    "db:drop",
+    "rollback",
+];
+
+/// The project's own migration script, when it can run where it is deployed
+/// (`--env-file=.env` needs a file the repository does not have).
+fn migrate_script<'m>(pkg: &'m Pkg) -> Option<(&'static str, &'m super::manifest::Entry)> {
+    MIGRATE_SCRIPTS.iter().find_map(|name| {
+        let e = pkg.m.script(name)?;
+        if NOT_RELEASE.iter().any(|n| e.value.contains(n)) {
+            return None;
+        }
+        let missing_env_file = e
+            .value
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("--env-file="))
+            .any(|f| !pkg.ctx.index().contains(&join(pkg.dir, f)));
+        (!missing_env_file).then_some((*name, e))
+    })
+}
 
 /// Words that run as they are (not package binaries that need `npx`).
 const PLAIN: &[&str] = &[
@@ -113,6 +153,15 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
         }
     }
     if web.release.is_some() {
+        return;
+    }
+    // The project's own migration script.
+    if let Some((name, e)) = migrate_script(pkg) {
+        web.release = Some(pkg.mgr.run(name));
+        web.note(
+            "release",
+            ev(&pkg.m.file, e.line, format!("{name}: {}", e.value)),
+        );
         return;
     }
     // The migration tool the project depends on.

@@ -17,6 +17,7 @@
 
 pub mod cargo;
 pub mod code;
+mod release;
 mod rocket;
 mod scan;
 mod wiring;
@@ -443,6 +444,7 @@ fn analyze_package(
     }
 
     wiring::scan(ctx, dir, m, &mut d, &sources);
+    release::migrations(ctx, dir, &mut d, &sources);
     let fw = declared
         .iter()
         .filter(|f| found_apps.contains_key(f.name))

@@ -794,6 +794,14 @@ pub(crate) fn wire(
             ),
         );
     }
+    // The variables the code reads in the analysis' order; the ones only a
+    // convention or a framework's wiring names after them.
+    out.sort_by_key(|b| {
+        s.env
+            .iter()
+            .position(|v| v.name == b.name)
+            .unwrap_or(usize::MAX)
+    });
     let set: Vec<String> = out.iter().map(|b| b.name.clone()).collect();
     notes.reason(
         format!("service.{}.env", s.name),

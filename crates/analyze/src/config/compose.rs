@@ -1,7 +1,11 @@
 //! docker-compose files: each service with a `build` context is a service of
 //! ours (its folder, name and container port); services that run a database
-//! or cache image (postgres, mysql, mongo, redis…) become `databases` of the
-//! services that use them.
+//! or cache image (postgres, mysql, mongo, redis…) — or build one from their
+//! own Dockerfile (`build: ./db` with `FROM postgres:16`) — become
+//! `databases` of the services that use them; a service that runs once
+//! before the others (`condition: service_completed_successfully`, or a
+//! migration command) is the release step of the app built from the same
+//! code.
 //!
 //! Image-only application services (no `build`) are not deployable from this
 //! repository and are ignored.

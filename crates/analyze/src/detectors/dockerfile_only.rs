@@ -3,7 +3,9 @@
 //! overlay in `config/dockerfile.rs`) give the port and start command.
 //!
 //! Weak on purpose: when a language detector recognises the same folder, its
-//! draft wins and the Dockerfile only contributes config claims to it.
+//! draft wins and the Dockerfile only contributes config claims to it. A
+//! Dockerfile built on a database or cache image (`FROM postgres:16` plus
+//! init scripts) is not an app: compose wires it as a data service.
 
 use crate::config::dockerfile;
 use crate::ctx::Ctx;

@@ -14,7 +14,8 @@
 //! Not here: framework knowledge of migrations when nothing is chained (each
 //! detector's own `release`), running anything.
 
-use crate::scan::table_regex;
+use regex::RegexSet;
+use std::sync::LazyLock;
 
 /// What a step chained before the server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,13 +100,41 @@ const STEPS: &[(&str, Step)] = &[
     (r"^[A-Za-z_]\w*=\S*$", Step::Prefix),
 ];
 
-/// The kind of one simple command, `None` when it is none of the above.
+/// Words every [`Step::Release`] row's command contains one of: a cheap
+/// test before the automaton is built (most commands are servers).
+const RELEASE_HINTS: &[&str] = &[
+    "migrat",
+    "upgrade",
+    "db:",
+    "db push",
+    "prestart",
+    "pre_start",
+    "init_db",
+    "initdb",
+    "create_db",
+    "createcachetable",
+    "drizzle-kit",
+    "goose",
+];
+
+/// True when `cmd` may be a one-off release step (see [`RELEASE_HINTS`]).
+pub fn may_be_release(cmd: &str) -> bool {
+    RELEASE_HINTS.iter().any(|h| cmd.contains(h))
+}
+
+/// Every pattern of [`STEPS`] in one automaton, compiled once.
+static STEP_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(STEPS.iter().map(|(p, _)| crate::scan::asciify(p))).expect("step patterns")
+});
+
+/// The kind of one simple command, `None` when it is none of the above
+/// (the first row that matches wins).
 pub fn step_of(cmd: &str) -> Option<Step> {
-    let c = cmd.trim();
-    STEPS
+    STEP_SET
+        .matches(cmd.trim())
         .iter()
-        .find(|(p, _)| table_regex(p).is_match(c))
-        .map(|(_, s)| *s)
+        .next()
+        .map(|i| STEPS[i].1)
 }
 
 /// A start command split into its parts.
@@ -328,6 +357,40 @@ mod tests {
 
     fn s(cmd: &str) -> Option<(Option<String>, Option<String>, String)> {
         split(cmd).map(|x| (x.release, x.build, x.start))
+    }
+
+    #[test]
+    fn release_rows_contain_a_hint() {
+        for cmd in [
+            "python manage.py migrate",
+            "python manage.py createcachetable",
+            "flask db upgrade",
+            "alembic upgrade head",
+            "npx prisma migrate deploy",
+            "npx prisma db push",
+            "bin/rails db:prepare",
+            "php artisan migrate --force",
+            "npx knex migrate:latest",
+            "npx sequelize-cli db:migrate",
+            "npx typeorm migration:run -d dist/ds.js",
+            "npx drizzle-kit push",
+            "goose up",
+            "mix ecto.migrate",
+            "bash scripts/prestart.sh",
+            "python init_db.py",
+        ] {
+            assert_eq!(step_of(cmd), Some(Step::Release), "{cmd}");
+            assert!(may_be_release(cmd), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn every_step_pattern_compiles_and_the_first_row_wins() {
+        assert_eq!(STEP_SET.len(), STEPS.len());
+        assert_eq!(step_of("python manage.py migrate"), Some(Step::Release));
+        assert_eq!(step_of("cd /app"), Some(Step::Drop));
+        assert_eq!(step_of("cd backend"), Some(Step::Prefix));
+        assert_eq!(step_of("gunicorn app:app"), None);
     }
 
     #[test]

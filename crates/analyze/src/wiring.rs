@@ -447,13 +447,22 @@ pub fn is_sqlite_value(s: &str) -> bool {
         || l.contains(":memory:")
 }
 
-/// What a name is bound to, and where.
+/// What a name is bound to, and where. Expressions are resolved only when
+/// a connection site asks for the name (most assignments never are).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
-    pub resolved: Resolved,
+    value: BoundValue,
     pub file: String,
     pub line: u32,
     pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BoundValue {
+    /// Known already (a settings field, a config-file mapping).
+    Resolved(Resolved),
+    /// An expression, resolved on demand in its own file.
+    Expr(String),
 }
 
 /// Can `expr` read the environment at all? Plain literals (numbers,
@@ -475,9 +484,101 @@ fn worth_binding(expr: &str) -> bool {
     ) {
         return false;
     }
-    match unquote(e) {
-        Some(lit) => lit.contains("://") || lit.contains(['{', '$', '%']),
-        None => true,
+    if let Some(lit) = unquote(e) {
+        return lit.contains("://") || lit.contains(['{', '$', '%']);
+    }
+    // Only expressions that can read the environment, name a settings object
+    // or build a connection string are resolved: everything else in a file
+    // (thousands of object keys in a front end) is skipped cheaply.
+    BIND_MARKERS.iter().any(|m| e.contains(m))
+}
+
+/// Substrings of an expression that can read the environment or a setting,
+/// or assemble a connection string (plain `contains` on short expressions:
+/// no automaton to build per process).
+const BIND_MARKERS: &[&str] = &[
+    "env", "Env", "ENV", "config", "Config", "CONFIG", "settings", "Settings", "SETTINGS", "://",
+    "`", "Sprintf", "format", "%s", "%(", "@tcp", "host=", "Host=",
+];
+
+/// A name assigned an expression somewhere (`NAME = expr`, `key: expr`),
+/// found once by a language's patterns, bound by [`Resolver::bind_all`].
+pub struct Candidate<'t> {
+    pub name: &'t str,
+    pub expr: &'t str,
+    pub file: &'t str,
+    pub line: u32,
+    pub note: String,
+}
+
+/// The text of the line holding byte `at`, cut for evidence (no line count).
+fn line_note(text: &str, at: usize) -> String {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[start..end].trim();
+    let mut t: String = line.chars().take(100).collect();
+    if line.chars().count() > 100 {
+        t.push('…');
+    }
+    t
+}
+
+/// Any of [`BIND_MARKERS`] (one automaton: a file is searched once).
+static MARKER_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let alternation: Vec<String> = BIND_MARKERS.iter().map(|m| regex::escape(m)).collect();
+    Regex::new(&alternation.join("|")).expect("literal alternation")
+});
+
+/// The assignments `patterns` find in `text` (group 1 is the name, the match
+/// ends where the expression starts), keeping only expressions that can read
+/// the environment. Matches followed by one of `not_after` (`==`, `=>`) are
+/// comparisons or arrows, not assignments. Only lines that hold a marker
+/// ([`BIND_MARKERS`]) are searched: an assignment worth binding starts on one.
+pub fn assignments<'t>(
+    file: &'t str,
+    text: &'t str,
+    patterns: &[&Regex],
+    not_after: &[char],
+    out: &mut Vec<Candidate<'t>>,
+) {
+    let (mut line_no, mut counted_to) = (1u32, 0usize);
+    let mut next_line_start = 0usize;
+    for hit in MARKER_RE.find_iter(text) {
+        if hit.start() < next_line_start {
+            continue; // this line was searched already
+        }
+        let start = text[..hit.start()].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[hit.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| hit.start() + i + 1);
+        next_line_start = end;
+        line_no += text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        counted_to = start;
+        let line = &text[start..end];
+        for pattern in patterns {
+            for c in pattern.captures_iter(line) {
+                let (Some(m), Some(name)) = (c.get(0), c.get(1)) else {
+                    continue;
+                };
+                let rest = &text[start + m.end()..];
+                if rest.starts_with(not_after) {
+                    continue;
+                }
+                let expr = assigned_expr(rest);
+                if worth_binding(expr) {
+                    out.push(Candidate {
+                        name: name.as_str(),
+                        expr,
+                        file,
+                        line: line_no,
+                        note: line_note(text, start + m.start()),
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -505,61 +606,103 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Bind every candidate (resolved later, when a site asks).
+    pub fn bind_all(&mut self, candidates: Vec<Candidate>) {
+        for c in candidates {
+            self.insert(
+                c.name.to_ascii_lowercase(),
+                Bound {
+                    value: BoundValue::Expr(c.expr.to_string()),
+                    file: c.file.to_string(),
+                    line: c.line,
+                    note: c.note,
+                },
+            );
+        }
+    }
+
+    /// What a binding reads, resolved in its own file.
+    fn value_of(&self, b: &Bound, depth: u8) -> Resolved {
+        match &b.value {
+            BoundValue::Resolved(r) => r.clone(),
+            BoundValue::Expr(e) => {
+                let previous = self.current.replace(b.file.clone());
+                let mut r = self.resolve_depth(e, depth + 1);
+                *self.current.borrow_mut() = previous;
+                for (x, _) in &mut r.settings {
+                    if x.at.is_none() {
+                        x.at = Some((b.file.clone(), b.line, b.note.clone()));
+                    }
+                }
+                r
+            }
+        }
+    }
+
     /// Resolve the following expressions as written in `file`.
     pub fn in_file(&self, file: &str) {
         *self.current.borrow_mut() = file.to_string();
     }
 
-    /// The binding of `key` seen from the current file: that file's own, else
-    /// one from elsewhere when `global` (a settings member, a config key, a
-    /// specific name) and the bindings elsewhere agree.
-    pub fn lookup(&self, key: &str, global: bool) -> Option<&Bound> {
+    /// What `key` reads, seen from the current file: that file's own
+    /// binding, else one from elsewhere when `global` (a settings member, a
+    /// config key, a specific name) and the bindings elsewhere agree.
+    pub fn lookup(&self, key: &str, global: bool, depth: u8) -> Option<(Resolved, &Bound)> {
         let list = self.bound.get(key)?;
-        let current = self.current.borrow();
-        if let Some(b) = list.iter().find(|b| b.file == *current) {
-            return Some(b);
+        let current = self.current.borrow().clone();
+        for b in list.iter().filter(|b| b.file == current) {
+            let r = self.value_of(b, depth);
+            if !r.is_empty() {
+                return Some((r, b));
+            }
         }
-        let first = list.first()?;
-        let name = |b: &Bound| b.resolved.settings.first().map(|x| x.0.name.clone());
-        let agree = list.iter().all(|b| name(b) == name(first));
-        (global && agree).then_some(first)
+        if !global {
+            return None;
+        }
+        let found: Vec<(Resolved, &Bound)> = list
+            .iter()
+            .filter(|b| b.file != current)
+            .map(|b| (self.value_of(b, depth), b))
+            .filter(|(r, _)| !r.is_empty())
+            .collect();
+        let name = |r: &Resolved| r.settings.first().map(|x| x.0.name.clone());
+        let first = found.first()?;
+        found
+            .iter()
+            .all(|(r, _)| name(r) == name(&first.0))
+            .then(|| (first.0.clone(), first.1))
+    }
+
+    /// What `key` reads wherever it is bound (the first binding that reads something).
+    pub fn lookup_any(&self, key: &str) -> Option<(Resolved, &Bound)> {
+        self.bound.get(key)?.iter().find_map(|b| {
+            let r = self.value_of(b, 0);
+            (!r.is_empty()).then_some((r, b))
+        })
     }
 
     fn insert(&mut self, key: String, b: Bound) {
+        // A few bindings per name and file are enough (the first reads win).
         let list = self.bound.entry(key).or_default();
-        if !list.iter().any(|x| x.file == b.file) {
+        if list.iter().filter(|x| x.file == b.file).count() < 4 {
             list.push(b);
         }
     }
 
-    /// Bind `name` to what `expr` resolves to (first binding wins; names that
-    /// resolve to nothing are not bound). `text`/`at` locate it for evidence.
+    /// Bind `name` to `expr` (resolved when asked). `text`/`at` locate it.
     pub fn bind(&mut self, name: &str, expr: &str, file: &str, text: &str, at: usize) {
         if !worth_binding(expr) {
             return;
         }
-        let key = name.to_ascii_lowercase();
-        if self
-            .bound
-            .get(&key)
-            .is_some_and(|l| l.iter().any(|b| b.file == file))
-        {
-            return;
-        }
-        self.in_file(file);
-        let r = self.resolve(expr);
-        if !r.is_empty() {
-            let line = line_of(text, at);
-            self.insert(
-                key,
-                Bound {
-                    resolved: r,
-                    file: file.to_string(),
-                    line,
-                    note: note(text, line),
-                },
-            );
-        }
+        self.insert(
+            name.to_ascii_lowercase(),
+            Bound {
+                value: BoundValue::Expr(expr.to_string()),
+                file: file.to_string(),
+                line: line_of(text, at),
+                note: line_note(text, at),
+            },
+        );
     }
 
     /// Bind `name` directly to an environment variable (a settings field).
@@ -569,14 +712,14 @@ impl<'a> Resolver<'a> {
         self.insert(
             name.to_ascii_lowercase(),
             Bound {
-                resolved: Resolved {
+                value: BoundValue::Resolved(Resolved {
                     settings: vec![(env, F::Url)],
                     scheme,
                     parts: false,
                     sqlite_default: sqlite,
                     engines: Vec::new(),
                     foreign: false,
-                },
+                }),
                 file: file.to_string(),
                 line,
                 note: note.to_string(),
@@ -669,8 +812,7 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         for (k, global) in keys.iter().rev() {
-            if let Some(b) = self.lookup(k, *global) {
-                let mut r = b.resolved.clone();
+            if let Some((mut r, b)) = self.lookup(k, *global, depth) {
                 for (e, _) in &mut r.settings {
                     if e.at.is_none() {
                         e.at = Some((b.file.clone(), b.line, b.note.clone()));

@@ -233,7 +233,9 @@ pub fn parse_with(
             let c = crate::release::unwrap_shell(c);
             let single = !c.contains("&&") && !c.contains(';');
             awaited.contains(&name)
-                || (single && crate::release::step_of(&c) == Some(crate::release::Step::Release))
+                || (single
+                    && crate::release::may_be_release(&c)
+                    && crate::release::step_of(&c) == Some(crate::release::Step::Release))
         });
         out.push(ComposeService {
             name: name.to_string(),

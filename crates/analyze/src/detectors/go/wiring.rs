@@ -20,8 +20,8 @@ use crate::ctx::Ctx;
 use crate::draft::Draft;
 use crate::scan::{line_of, regex};
 use crate::wiring::{
-    assigned_expr, bracketed, scan_sites, split_top, unquote, EnvRef, KeyTable, Lang, Resolver,
-    Shape, Site, CACHE_KEYS, DB_KEYS,
+    bracketed, scan_sites, split_top, unquote, EnvRef, KeyTable, Lang, Resolver, Shape, Site,
+    CACHE_KEYS, DB_KEYS,
 };
 use autodeploy_core::{Database, SettingFormat as F, Wiring, WiringTarget as T};
 use regex::Regex;
@@ -314,22 +314,17 @@ pub(super) fn scan(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
             }
         }
     }
-    // Twice: a name bound from another name (`dsn := fmt.Sprintf(…, cfg.DBHost)`)
-    // needs that one bound first, wherever it is.
-    for _ in 0..2 {
-        for (file, text) in &texts {
-            for re in [&*BIND_ASSIGN, &*BIND_KEY] {
-                for c in re.captures_iter(text) {
-                    let m = c.get(0).expect("match");
-                    let rest = &text[m.end()..];
-                    if rest.starts_with('=') {
-                        continue;
-                    }
-                    resolver.bind(&c[1], assigned_expr(rest), file, text, m.start());
-                }
-            }
-        }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(
+            file,
+            text,
+            &[&*BIND_ASSIGN, &*BIND_KEY],
+            &['='],
+            &mut candidates,
+        );
     }
+    resolver.bind_all(candidates);
     let mut found: Vec<Wiring> = Vec::new();
     for (file, text) in &texts {
         scan_sites(text, file, SITES, &resolver, &mut found);

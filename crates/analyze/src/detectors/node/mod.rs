@@ -179,7 +179,6 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let files = source_files(ctx, dir, m);
     let declared = frameworks::declared(m);
     let facts = code::scan(ctx, &mut base, &files, m, &declared);
-    wiring::scan(ctx, dir, m, &mut base, &files);
     if let Some((path, file, line)) = &facts.health {
         base.health_path = Some(path.clone());
         base.note(
@@ -204,6 +203,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     };
     let shape = shape(&pkg, &declared, &facts);
     let mut drafts = build_drafts(&pkg, base, shape, &facts);
+    wiring::apply(ctx, dir, m, &mut drafts, &pkg.files);
     release::apply(&pkg, &mut drafts);
     drafts
 }

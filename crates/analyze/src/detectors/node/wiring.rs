@@ -22,8 +22,8 @@ use crate::draft::{ev, Draft};
 use crate::repo::join;
 use crate::scan::{line_of, regex};
 use crate::wiring::{
-    assigned_expr, bracketed, fixed, hole, scan_sites, EnvRef, KeyTable, Lang, Resolver, Shape,
-    Site, CACHE_KEYS, DB_KEYS,
+    bracketed, fixed, hole, scan_sites, EnvRef, KeyTable, Lang, Resolver, Shape, Site, CACHE_KEYS,
+    DB_KEYS,
 };
 use autodeploy_core::{Database, SettingFormat as F, Wiring, WiringTarget as T};
 use regex::Regex;
@@ -716,6 +716,31 @@ fn sequelize_config(ctx: &Ctx, dir: &str) -> Option<Wiring> {
 }
 
 /// Add the package's wiring to `draft`.
+/// Browser components never hold a connection (front ends are skipped whole).
+const COMPONENT_EXTS: &[&str] = &[".jsx", ".tsx", ".vue", ".svelte", ".astro"];
+
+/// Add the package's wiring to its drafts that run code (a static front end
+/// connects to nothing).
+pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, drafts: &mut [Draft], files: &[String]) {
+    let Some(first) = drafts
+        .iter()
+        .find(|d| d.kind != autodeploy_core::ServiceKind::Static)
+    else {
+        return;
+    };
+    let mut probe = Draft::new(dir, first.language, first.kind);
+    probe.env = first.env.clone();
+    scan(ctx, dir, m, &mut probe, files);
+    for d in drafts
+        .iter_mut()
+        .filter(|d| d.kind != autodeploy_core::ServiceKind::Static)
+    {
+        for w in &probe.wiring {
+            d.wire(w.clone());
+        }
+    }
+}
+
 pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files: &[String]) {
     let lang = Node;
     let mut resolver = Resolver::new(&lang);
@@ -724,6 +749,7 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
     let texts: Vec<(&str, String)> = files
         .iter()
         .filter(|f| !super::code::is_tooling_file(f))
+        .filter(|f| !COMPONENT_EXTS.iter().any(|e| f.ends_with(e)))
         .filter_map(|f| {
             ctx.read_path(f)
                 .map(|t| (f.as_str(), crate::wiring::mask_c_comments(&t)))
@@ -754,21 +780,17 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
             }
         }
     }
-    // Twice: a name bound from another name needs that one bound first.
-    for _ in 0..2 {
-        for (file, text) in &texts {
-            for re in [&*BIND_DECL, &*BIND_MEMBER, &*BIND_KEY] {
-                for c in re.captures_iter(text) {
-                    let m = c.get(0).expect("match");
-                    let rest = &text[m.end()..];
-                    if rest.starts_with(['=', '>']) {
-                        continue;
-                    }
-                    resolver.bind(&c[1], assigned_expr(rest), file, text, m.start());
-                }
-            }
-        }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(
+            file,
+            text,
+            &[&*BIND_DECL, &*BIND_MEMBER, &*BIND_KEY],
+            &['=', '>'],
+            &mut candidates,
+        );
     }
+    resolver.bind_all(candidates);
     let sites: Vec<Site> = SITES
         .iter()
         .filter(|(dep, _)| dep.is_empty() || m.declares(dep))

@@ -618,18 +618,19 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
             resolver.bind_env(&field, env, file, line, &note);
         }
     }
-    // Twice: a name bound from another name needs that one bound first.
-    for (file, text) in texts.iter().chain(texts.iter()) {
-        for re in [&*ASSIGN, &*SUBSCRIPT_ASSIGN, &*DICT_ENTRY, &*KWARG_ENTRY] {
-            for c in re.captures_iter(text) {
-                let m = c.get(0).expect("match");
-                let rest = &text[m.end()..];
-                if rest.starts_with('=') {
-                    continue;
-                }
-                resolver.bind(&c[1], assigned_expr(rest), file, text, m.start());
-            }
-        }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(
+            file,
+            text,
+            &[&*ASSIGN, &*SUBSCRIPT_ASSIGN, &*DICT_ENTRY, &*KWARG_ENTRY],
+            &['='],
+            &mut candidates,
+        );
+    }
+    resolver.bind_all(candidates);
+    // Properties that return a connection string (`def SQLALCHEMY_DATABASE_URI(self)`).
+    for (file, text) in &texts {
         for c in PROPERTY.captures_iter(text) {
             let m = c.get(0).expect("match");
             let body = &text[m.end()..];
@@ -663,7 +664,7 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         if !k.deps.iter().any(|d| m.has(d)) {
             continue;
         }
-        let Some(b) = resolver.bound.get(k.key).and_then(|l| l.first()) else {
+        let Some((mut r, b)) = resolver.lookup_any(k.key) else {
             continue;
         };
         let site = Site::new(
@@ -675,7 +676,6 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
             if k.target == T::Cache { REDIS } else { &[] },
             DB_KEYS,
         );
-        let mut r = b.resolved.clone();
         if !r.parts {
             for s in &mut r.settings {
                 s.1 = F::Url;

@@ -18,8 +18,8 @@ use crate::draft::{ev, Draft};
 use crate::repo::join;
 use crate::scan::{line_of, regex};
 use crate::wiring::{
-    assigned_expr, bracketed, hole, key_format, scan_sites, split_top, unquote, EnvRef, Lang,
-    Resolver, Shape, Site, CACHE_KEYS, DB_KEYS,
+    bracketed, hole, key_format, scan_sites, split_top, unquote, EnvRef, Lang, Resolver, Shape,
+    Site, CACHE_KEYS, DB_KEYS,
 };
 use autodeploy_core::{Database, SettingFormat as F, Wiring, WiringSetting, WiringTarget as T};
 use regex::Regex;
@@ -171,11 +171,10 @@ impl Lang for Rust {
     }
 }
 
-static CLAP_ENV_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r#"#\[(?:clap|arg|structopt)\(([^\]]*\benv\b[^\]]*)\)\][\s\S]{0,300}?\b(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:\s*[A-Z]"#,
-    )
-});
+static CLAP_ENV_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"#\[(?:clap|arg|structopt)\(([^\]]*\benv\b[^\]]*)\)\]"));
+static NEXT_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:\s*[A-Z]"));
 static CLAP_ENV_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r#"\benv\s*=\s*"([A-Za-z_]\w*)""#));
 static LET: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\blet\s+(?:mut\s+)?([a-z_]\w*)\s*(?::\s*[^=;\n]+)?=[ \t]*"));
@@ -398,29 +397,30 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, d: &mut Draft, sources: &
         .collect();
     // clap arguments read from the environment: `#[clap(long, env)] database_url: String`.
     for (file, text) in &texts {
-        for c in CLAP_ENV_FIELD.captures_iter(text) {
-            let field = &c[2];
+        for c in CLAP_ENV_ATTR.captures_iter(text) {
+            let after = c.get(0).map_or(0, |m| m.end());
+            // The field the attribute sits on: the next `name: Type` line.
+            let Some(f) = NEXT_FIELD
+                .captures(&text[after..])
+                .filter(|f| f.get(0).is_some_and(|m| m.start() < 400))
+            else {
+                continue;
+            };
+            let field = f.get(1).map_or("", |m| m.as_str());
             let env = CLAP_ENV_NAME
                 .captures(&c[1])
                 .map(|n| n[1].to_string())
                 .unwrap_or_else(|| field.to_ascii_uppercase());
-            let line = line_of(text, c.get(2).map_or(0, |m| m.start()));
+            let line = line_of(text, after + f.get(1).map_or(0, |m| m.start()));
             let note = crate::wiring::note(text, line);
             resolver.bind_env(field, EnvRef::new(&env, None), file, line, &note);
         }
     }
-    for _ in 0..2 {
-        for (file, text) in &texts {
-            for c in LET.captures_iter(text) {
-                let mt = c.get(0).expect("match");
-                let rest = &text[mt.end()..];
-                if rest.starts_with('=') {
-                    continue;
-                }
-                resolver.bind(&c[1], assigned_expr(rest), file, text, mt.start());
-            }
-        }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(file, text, &[&*LET], &['='], &mut candidates);
     }
+    resolver.bind_all(candidates);
     let mut found: Vec<Wiring> = Vec::new();
     for (file, text) in &texts {
         scan_sites(text, file, SITES, &resolver, &mut found);

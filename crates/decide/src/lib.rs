@@ -216,6 +216,32 @@ pub fn decide(
         });
     }
 
+    // A release step runs once per deploy: a worker repeating its web
+    // service's (same code, same command) leaves it to the web service.
+    let web_releases: Vec<(String, String)> = plans
+        .iter()
+        .filter(|p| p.kind != ServiceKind::Worker)
+        .filter_map(|p| p.release.clone().map(|r| (p.path.clone(), r)))
+        .collect();
+    for p in plans.iter_mut().filter(|p| p.kind == ServiceKind::Worker) {
+        if let Some(r) = &p.release {
+            if web_releases
+                .iter()
+                .any(|(path, wr)| *path == p.path && wr == r)
+            {
+                notes.reason(
+                    format!("service.{}.release", p.name),
+                    Origin::Rule,
+                    format!(
+                        "{}: its release step (`{r}`) is the web service's, run once per deploy there",
+                        p.name
+                    ),
+                );
+                p.release = None;
+            }
+        }
+    }
+
     // Sizes.
     let mut cluster = None;
     if let Some(table) = table {

@@ -295,3 +295,35 @@ fn sqlite_or_no_database_uses_the_fallback() {
         db(DatabaseOutput::Url, None)
     );
 }
+
+#[test]
+fn a_release_step_runs_once_per_deploy() {
+    // Framework knowledge gives every service of one codebase the same
+    // migration; the workers leave it to the web service.
+    let mut a = fixture("wiring_celery_rq");
+    for s in &mut a.services {
+        s.release = Some("alembic upgrade head".into());
+    }
+    let d = decide(
+        &a,
+        &autodeploy_parse::parse("run it locally"),
+        &DecideOptions::default(),
+    )
+    .unwrap();
+    let releases: Vec<(&str, Option<&str>)> = d
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.release.as_deref()))
+        .collect();
+    assert_eq!(
+        releases,
+        vec![
+            ("wiring-celery-rq", Some("alembic upgrade head")),
+            ("rqworker", None),
+            ("worker", None)
+        ]
+    );
+    assert!(d
+        .reasons_about("service.worker.release")
+        .any(|r| r.text.contains("run once per deploy")));
+}

@@ -36,7 +36,8 @@ impl OnFailure {
 
 #[derive(Debug, Clone)]
 pub struct ExecConfig {
-    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`): the store
+    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`, as root
+    /// `/var/lib/autodeploy`): the store
     /// file, one folder per deployment, caches.
     pub home: PathBuf,
     /// `--terraform-bin`: an explicit terraform/tofu binary.
@@ -74,6 +75,10 @@ pub struct ExecConfig {
     /// secret values people give (`--secret`); default `<home>/secrets.key`.
     /// Every API and worker process of one service must share it.
     pub secrets_key: Option<String>,
+    /// Run local-target deployments on this machine. The CLI does; the
+    /// service does only with `--allow-local-target` (the code it would run
+    /// comes from whoever holds a token).
+    pub local_target: bool,
 }
 
 impl Default for ExecConfig {
@@ -91,6 +96,7 @@ impl Default for ExecConfig {
             force_destroy: false,
             keep_data: false,
             secrets_key: None,
+            local_target: true,
         }
     }
 }
@@ -137,10 +143,16 @@ impl ExecConfig {
     }
 }
 
-/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`.
+/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`; as root
+/// `/var/lib/autodeploy` (each deployment's code runs as an account of its
+/// own, which must be able to reach its folder — `/root` is private).
 pub fn default_home() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("autodeploy");
+    }
+    // SAFETY: geteuid never fails.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/autodeploy");
     }
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)

@@ -156,7 +156,9 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
     if let Some(p) = port {
         out.plain.push(("PORT".into(), p.to_string()));
     }
-    out.plain.push(("HOST".into(), "0.0.0.0".into()));
+    // Only the deployment's front listens beyond this machine (when asked);
+    // the app itself answers on 127.0.0.1.
+    out.plain.push(("HOST".into(), "127.0.0.1".into()));
     for b in &svc.env {
         let supplied_secret = extra(ctx.extra_secret, &svc.name, &b.name).map(str::to_string);
         let supplied = supplied_secret

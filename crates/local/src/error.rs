@@ -41,6 +41,9 @@ pub enum LocalError {
     #[error("could not create the system account {name:?} that data servers run as ({reason}); create it yourself (useradd --system {name}) or run autodeploy as a regular user")]
     Account { name: String, reason: String },
 
+    #[error("the deployment's processes cannot be confined: {reason}; {hint}")]
+    Confinement { reason: String, hint: String },
+
     #[error("service {service} has no start command (analysis found none); add a Procfile or a start script and deploy again")]
     NoStartCommand { service: String },
 

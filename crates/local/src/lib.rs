@@ -28,6 +28,7 @@ mod front;
 mod health;
 mod prepare;
 mod proc;
+pub mod sandbox;
 mod start;
 mod static_files;
 mod step;
@@ -76,6 +77,11 @@ pub struct LocalOptions {
     pub restart: RestartPolicy,
     /// Address the fronts listen on (default 127.0.0.1: this machine only).
     pub listen: Option<std::net::IpAddr>,
+    /// Confine the deployment's processes (`sandbox.rs`): their own account
+    /// when root, a cgroup and resource limits. On by default.
+    pub confine: bool,
+    /// The limits of a confined deployment.
+    pub limits: sandbox::Limits,
 }
 
 impl LocalOptions {
@@ -92,6 +98,8 @@ impl LocalOptions {
             path: None,
             restart: RestartPolicy::default(),
             listen: None,
+            confine: true,
+            limits: sandbox::Limits::default(),
         }
     }
 
@@ -275,7 +283,27 @@ pub fn start(
 
 /// The fixes to apply: the decision's, plus any the analysis attached to the
 /// same services' findings that the decision did not carry.
+///
+/// The `binds_localhost` fixes (loopback → 0.0.0.0) are turned around:
+/// locally the app is reached through its front on 127.0.0.1, and listening
+/// on loopback is exactly what keeps it off the network. A `localhost` bind
+/// becomes `127.0.0.1` (Node and others may resolve `localhost` to `::1`
+/// only, where the front does not look); a `127.0.0.1` bind stays.
 pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
+    let loopback_only: Vec<&SourceFix> = analysis
+        .services
+        .iter()
+        .flat_map(|a| a.findings.iter())
+        .filter(|f| f.kind == "binds_localhost")
+        .filter_map(|f| f.fix.as_ref())
+        .collect();
+    let local = |fix: SourceFix| -> Option<SourceFix> {
+        if !loopback_only.contains(&&fix) {
+            return Some(fix);
+        }
+        let replace = fix.find.replace("localhost", "127.0.0.1");
+        (replace != fix.find).then_some(SourceFix { replace, ..fix })
+    };
     let mut out: Vec<SourceFix> = Vec::new();
     for svc in services {
         let from_analysis = analysis
@@ -283,7 +311,13 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
             .iter()
             .filter(|a| a.name == svc.name && a.path == svc.path)
             .flat_map(|a| a.findings.iter().filter_map(|f| f.fix.clone()));
-        for fix in svc.source_fixes.iter().cloned().chain(from_analysis) {
+        for fix in svc
+            .source_fixes
+            .iter()
+            .cloned()
+            .chain(from_analysis)
+            .filter_map(local)
+        {
             if !out.contains(&fix) {
                 out.push(fix);
             }
@@ -550,7 +584,13 @@ pub fn stop_and_remove(id: &str, opts: &LocalOptions) -> Result<(), LocalError> 
         return Ok(());
     }
     stop_supervisors(&dir, opts)?;
-    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))
+    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))?;
+    sandbox::remove_cgroups(id);
+    // Its download cache goes with its account: a later account given the
+    // same uid must not inherit it.
+    let _ = std::fs::remove_dir_all(opts.cache().join(sandbox::account_name(id)));
+    sandbox::remove_account(id);
+    Ok(())
 }
 
 /// Split an `app.log` line into (timestamp, stream, text).

@@ -21,6 +21,7 @@
 
 use crate::data::Engine;
 use crate::error::LocalError;
+use crate::sandbox::Confinement;
 use crate::step::{base_env, sh_quote, Step};
 use crate::{
     env, front, health, is_local, is_static, lock, needs_port, prepare, proc, read_record,
@@ -41,6 +42,7 @@ fn preflight(
     decision: &Decision,
     opts: &LocalOptions,
     supplied: &[(String, String)],
+    confine: &Confinement,
 ) -> Result<Vec<Engine>, LocalError> {
     let path = opts.search_path();
     if let Some(n) = toolchain::missing(svc, &path).into_iter().next() {
@@ -48,6 +50,23 @@ fn preflight(
             runtime: n.runtime.to_string(),
             service: svc.name.clone(),
             hint: n.hint.to_string(),
+        });
+    }
+    // The deployment's own account must be able to run its toolchain.
+    let programs = toolchain::programs(svc);
+    if let Some((program, blocked)) = confine.unreachable(&programs, &path).into_iter().next() {
+        return Err(LocalError::Confinement {
+            reason: format!(
+                "service {} needs {}, which the deployment's unprivileged account cannot run: {} lets only its owner in",
+                svc.name,
+                program.display(),
+                blocked.display()
+            ),
+            hint: format!(
+                "let the apps' group pass through it without listing it (`setfacl -m g:{}:x {}`; scripts/setup.sh does this for toolchains under /root), or install the toolchain outside it",
+                crate::account::APPS_GROUP,
+                blocked.display()
+            ),
         });
     }
     if !is_static(svc) && svc.start.is_none() {
@@ -92,11 +111,18 @@ pub(crate) fn start(
 
     // 1. Checks before any work; a service this machine cannot run is left
     // out (and reported) when others can run.
+    // Their own account (as root), cgroup and limits: everything from the
+    // repository — install scripts included — runs confined.
+    let confine = if opts.confine {
+        crate::sandbox::prepare(id, opts.limits)?
+    } else {
+        Confinement::default()
+    };
     let mut services = Vec::new();
     let mut skipped: Vec<(SkippedService, LocalError)> = Vec::new();
     let mut needs: Vec<Engine> = Vec::new();
     for svc in &all {
-        match preflight(svc, decision, opts, &supplied) {
+        match preflight(svc, decision, opts, &supplied, &confine) {
             Ok(n) => {
                 services.push(*svc);
                 for e in n {
@@ -141,6 +167,7 @@ pub(crate) fn start(
         &dir,
         previous.as_ref(),
         release,
+        &confine,
     );
     match (result, live) {
         (Ok(app), _) => Ok(app),
@@ -173,6 +200,7 @@ fn build_and_switch(
     dir: &Path,
     previous: Option<&LocalApp>,
     release: u32,
+    confine: &Confinement,
 ) -> Result<LocalApp, LocalError> {
     let live = previous.filter(|p| p.release > 0 && any_alive(p));
     let dir = dir.to_path_buf();
@@ -188,6 +216,28 @@ fn build_and_switch(
     let fronts = dir.join("front");
     std::fs::create_dir_all(&fronts)
         .map_err(|e| LocalError::io("create the folder", &fronts, e))?;
+    if confine.run_as().is_some() {
+        // The account passes through the folders above its release (without
+        // listing them) and owns only the release itself (0700).
+        for d in [
+            opts.home.clone(),
+            opts.home.join("deployments"),
+            dir.clone(),
+            dir.join("releases"),
+        ] {
+            crate::account::allow_traverse(&d)?;
+        }
+        confine.check_reachable(&rel_dir)?;
+    }
+    for sub in ["home", "tmp"] {
+        let p = rel_dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(|e| LocalError::io("create the folder", &p, e))?;
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rel_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| LocalError::io("set the mode of", &rel_dir, e))?;
+    }
     let log_file = dir.join("app.log");
     let say = |msg: &str| {
         sink(LogStream::System, msg);
@@ -259,6 +309,9 @@ fn build_and_switch(
         }
     }
 
+    // The copy, runtimes, home and temp folder belong to the account.
+    confine.own(&rel_dir)?;
+
     // 5. Secrets (values never reach the log); generated ones are kept so a
     // redeploy signs sessions with the same keys.
     let secrets_file = rel_dir.join("secrets.env");
@@ -280,7 +333,17 @@ fn build_and_switch(
 
     // 6. Runtime, install, build; then the release steps, once, before the
     // new version takes traffic.
-    let cache = opts.cache();
+    // A download cache per account: one deployment cannot plant packages
+    // another one installs.
+    let cache = match confine.run_as() {
+        Some(r) => {
+            let c = opts.cache().join(&r.name);
+            std::fs::create_dir_all(&c).map_err(|e| LocalError::io("create the folder", &c, e))?;
+            confine.own(&c)?;
+            c
+        }
+        None => opts.cache(),
+    };
     let path = opts.search_path();
     let mut prepared = Vec::new();
     for svc in services {
@@ -292,6 +355,10 @@ fn build_and_switch(
             say(&format!("{}: {n}", svc.name));
         }
         let mut base = base_env(&rt, &path);
+        for (k, v) in confine.env_overrides(&rel_dir) {
+            base.retain(|(n, _)| *n != k);
+            base.push((k, v));
+        }
         base.extend(rt.env.iter().cloned());
         base.extend(senv.plain.iter().cloned());
         let mut with_secrets = base.clone();
@@ -302,10 +369,12 @@ fn build_and_switch(
             env: &with_secrets,
             log: &log_file,
             sink,
+            confine,
         };
+        std::fs::create_dir_all(&rt_dir)
+            .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
+        confine.own(&rt_dir)?;
         if let Some(setup) = &rt.setup {
-            std::fs::create_dir_all(&rt_dir)
-                .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
             let cmd = setup
                 .iter()
                 .map(|a| sh_quote(a))
@@ -329,6 +398,7 @@ fn build_and_switch(
                 env: with_secrets,
                 log: &log_file,
                 sink,
+                confine,
             }
             .run("release", release_cmd)?;
         }
@@ -375,6 +445,7 @@ fn build_and_switch(
             restart: opts.restart,
             front: None,
             listen: None,
+            confinement: confine.clone(),
         };
         let spec_file = rel_dir.join("run").join(format!("{}.spec.json", svc.name));
         let pid = spawn_supervisor(id, &dir, &spec, &spec_file, opts)?;
@@ -759,6 +830,7 @@ fn ensure_front(
         restart: opts.restart,
         front: Some(target.clone()),
         listen: opts.listen,
+        confinement: Default::default(),
     };
     let pid = spawn_supervisor(id, dir, &spec, &spec_file, opts)?;
     let f = crate::FrontProc {

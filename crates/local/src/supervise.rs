@@ -48,6 +48,9 @@ pub struct Spec {
     /// Address the front or a static service listens on (default 127.0.0.1).
     #[serde(default)]
     pub listen: Option<std::net::IpAddr>,
+    /// How the app is confined (account, cgroup, limits; `sandbox.rs`).
+    #[serde(default)]
+    pub confinement: crate::sandbox::Confinement,
 }
 
 /// When and how often a crashed app is started again.
@@ -289,6 +292,7 @@ impl Supervisor {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        self.spec.confinement.apply(&mut cmd);
         if let Some(f) = &self.spec.secrets_file {
             match crate::env::read_secrets(f) {
                 Ok(vars) => {

@@ -44,6 +44,13 @@ pub enum LocalError {
     #[error("the deployment's processes cannot be confined: {reason}; {hint}")]
     Confinement { reason: String, hint: String },
 
+    #[error("the disk holding {path} has {free_mib} MiB free and a deploy needs at least {need_mib} MiB (the copy, its runtime and packages); free some space (`autodeploy destroy` of deployments you no longer need, `autodeploy list`) or set AUTODEPLOY_HOME to a folder on a larger disk")]
+    NoSpace {
+        path: PathBuf,
+        free_mib: u64,
+        need_mib: u64,
+    },
+
     #[error("service {service} has no start command (analysis found none); add a Procfile or a start script and deploy again")]
     NoStartCommand { service: String },
 

@@ -21,6 +21,7 @@
 //! the value in [`LocalOptions::extra_env`].
 
 pub mod account;
+mod applog;
 pub mod data;
 mod env;
 mod error;
@@ -483,6 +484,12 @@ pub(crate) fn app_lines(log: &Path, from: u64, service: &str, n: usize) -> Strin
     use std::io::{Read, Seek, SeekFrom};
     let mut text = String::new();
     if let Ok(mut f) = std::fs::File::open(log) {
+        // Rotated meanwhile: the new file holds only newer lines.
+        let from = if f.metadata().map(|m| m.len()).unwrap_or(0) < from {
+            0
+        } else {
+            from
+        };
         if f.seek(SeekFrom::Start(from)).is_ok() {
             let mut buf = Vec::new();
             let _ = f.read_to_end(&mut buf);

@@ -268,20 +268,22 @@ impl Confinement {
             .collect()
     }
 
-    /// Variables the account's processes need instead of the caller's:
-    /// a home and temp folder of their own (`base`), and where toolchains
-    /// installed in the caller's home keep their data (rustup, pyenv).
-    pub fn env_overrides(&self, base: &Path) -> Vec<(String, String)> {
-        let Some(r) = self.run_as() else {
-            return vec![];
-        };
+    /// Variables the deployment's processes get instead of the caller's: a
+    /// home and temp folder of their own in the release (`base`) — so no two
+    /// deployments share a dot-file, a lock or a control socket such as
+    /// gunicorn's `$HOME/gunicorn.ctl` — cargo's cache in the download cache
+    /// (`cache`), and where toolchains installed in the caller's home keep
+    /// their data (rustup, pyenv).
+    pub fn env_overrides(&self, base: &Path, cache: &Path) -> Vec<(String, String)> {
         let s = |p: PathBuf| p.to_string_lossy().into_owned();
         let mut out = vec![
             ("HOME".to_string(), s(base.join("home"))),
             ("TMPDIR".to_string(), s(base.join("tmp"))),
-            ("USER".to_string(), r.name.clone()),
-            ("LOGNAME".to_string(), r.name.clone()),
         ];
+        if let Some(r) = self.run_as() {
+            out.push(("USER".to_string(), r.name.clone()));
+            out.push(("LOGNAME".to_string(), r.name.clone()));
+        }
         let caller_home = std::env::var_os("HOME").map(PathBuf::from);
         for (var, default) in [("RUSTUP_HOME", ".rustup"), ("PYENV_ROOT", ".pyenv")] {
             let v = std::env::var_os(var)
@@ -292,8 +294,8 @@ impl Confinement {
                 out.push((var.to_string(), s(v)));
             }
         }
-        // Cargo's own cache is written: one of the deployment's.
-        out.push(("CARGO_HOME".to_string(), s(base.join("home/.cargo"))));
+        // Cargo writes its registry cache: the deployment's download cache.
+        out.push(("CARGO_HOME".to_string(), s(cache.join("cargo"))));
         out
     }
 

@@ -33,6 +33,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Free space a deploy needs on the home's disk before it starts.
+const MIN_FREE_BYTES: u64 = 512 << 20;
+
 /// Crashes before the first answer after which the wait ends.
 const CRASHES_BEFORE_ANSWER: u32 = 3;
 
@@ -146,6 +149,22 @@ pub(crate) fn start(
     }
     let skipped: Vec<SkippedService> = skipped.into_iter().map(|(s, _)| s).collect();
 
+    // A deploy writes a copy, a runtime and packages: refuse on a nearly
+    // full disk before anything is written.
+    let existing = opts
+        .home
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(&opts.home);
+    if let Some(free) = crate::data::free_bytes(existing) {
+        if free < MIN_FREE_BYTES {
+            return Err(LocalError::NoSpace {
+                path: opts.home.clone(),
+                free_mib: free >> 20,
+                need_mib: MIN_FREE_BYTES >> 20,
+            });
+        }
+    }
     let _lock = lock(id, opts)?;
     let previous = read_record(&dir).ok().flatten();
     let live = previous.as_ref().filter(|p| p.release > 0 && any_alive(p));
@@ -355,7 +374,7 @@ fn build_and_switch(
             say(&format!("{}: {n}", svc.name));
         }
         let mut base = base_env(&rt, &path);
-        for (k, v) in confine.env_overrides(&rel_dir) {
+        for (k, v) in confine.env_overrides(&rel_dir, &cache) {
             base.retain(|(n, _)| *n != k);
             base.push((k, v));
         }

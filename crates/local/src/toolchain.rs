@@ -80,6 +80,25 @@ const COMMAND_TOOLS: &[Need] = &[
     need("java", "java", "apt-get install default-jdk"),
 ];
 
+/// The programs `svc` runs: its family's toolchain and the tool managers its
+/// commands start with (what the deployment's account must be able to run).
+pub fn programs(svc: &ServicePlan) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = family_needs(&svc.runtime.family)
+        .iter()
+        .map(|n| n.program)
+        .collect();
+    for cmd in commands(svc) {
+        if let Some(first) = first_program(cmd) {
+            if let Some(n) = COMMAND_TOOLS.iter().find(|n| n.program == first) {
+                if !out.contains(&n.program) {
+                    out.push(n.program);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every program `svc` needs that is not on `path`: the family's toolchain
 /// first, then tool managers its commands start with.
 pub fn missing(svc: &ServicePlan, path: &OsString) -> Vec<Need> {

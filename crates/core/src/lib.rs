@@ -13,8 +13,10 @@ pub mod conn;
 pub mod decision;
 pub mod deployment;
 pub mod intent;
+pub mod wiring;
 
 pub use analysis::*;
 pub use decision::*;
 pub use deployment::*;
 pub use intent::*;
+pub use wiring::*;

@@ -13,7 +13,7 @@
 
 use crate::data::{Engine, Grant};
 use crate::error::LocalError;
-use autodeploy_core::conn::{cache_value, database_value};
+use autodeploy_core::conn::{cache_value, database_setting};
 use autodeploy_core::{
     Cache, CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
     SecretPlan, ServicePlan,
@@ -64,7 +64,7 @@ pub fn data_needs(
                 continue;
             }
             let engine = match &b.value {
-                EnvValue::Database { output } => {
+                EnvValue::Database { output, .. } => {
                     let Some(db) = &decision.database else {
                         continue;
                     };
@@ -79,7 +79,8 @@ pub fn data_needs(
                                     matches!(
                                         x.value,
                                         EnvValue::Database {
-                                            output: DatabaseOutput::Url
+                                            output: DatabaseOutput::Url,
+                                            ..
                                         }
                                     )
                                 })
@@ -200,7 +201,7 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 }
                 supplied.clone()
             }
-            EnvValue::Database { output } => match supplied.clone() {
+            EnvValue::Database { output, scheme } => match supplied.clone() {
                 Some(v) => Some(v),
                 None => {
                     let engine = ctx
@@ -211,7 +212,11 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                         .unwrap_or(DatabaseEngine::Postgresql);
                     let grant = Engine::for_database(engine).and_then(|e| ctx.grants.get(&e));
                     match grant {
-                        Some(g) => Some(database_value(*output, &g.db_conn(engine))),
+                        Some(g) => Some(database_setting(
+                            *output,
+                            scheme.as_deref(),
+                            &g.db_conn(engine),
+                        )),
                         None => {
                             return Err(LocalError::NotProvided {
                                 service: svc.name.clone(),
@@ -303,7 +308,7 @@ fn db_output(o: DatabaseOutput) -> &'static str {
     match o {
         DatabaseOutput::Url => "its URL",
         DatabaseOutput::JdbcUrl => "its JDBC URL",
-        DatabaseOutput::AdoConnectionString => "its connection string",
+        DatabaseOutput::AdoConnectionString | DatabaseOutput::MysqlDsn => "its connection string",
         DatabaseOutput::Host => "its host",
         DatabaseOutput::Port => "its port",
         DatabaseOutput::Name => "its database name",

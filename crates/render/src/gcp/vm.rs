@@ -156,7 +156,7 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                     json!({"name": name, "from": "public_host"})
                 }
             },
-            EnvValue::Database { output } => {
+            EnvValue::Database { output, scheme } => {
                 let Some(db) = &d.database else {
                     return Err(unsupported(
                         d,
@@ -193,7 +193,19 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                         ),
                     ));
                 }
-                json!({"name": name, "from": "database", "value": output})
+                match scheme {
+                    None => json!({"name": name, "from": "database", "value": output}),
+                    Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
+                        json!({"name": name, "from": "database", "value": output, "scheme": sc})
+                    }
+                    Some(sc) => {
+                        return Err(unsupported(
+                            d,
+                            &format!("the URL scheme {sc:?} for {name}"),
+                            "a scheme is letters, digits, `+`, `-` and `.`",
+                        ))
+                    }
+                }
             }
             EnvValue::Cache { output } => {
                 let Some(c) = &d.cache else {

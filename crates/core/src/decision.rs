@@ -362,6 +362,9 @@ pub enum DeploymentOutput {
     AllowedHosts,
     /// The port the service listens on (local runner: the assigned one).
     Port,
+    /// `host:port` the service listens on: `0.0.0.0:<port>` behind a cloud's
+    /// load balancer, `127.0.0.1:<assigned port>` on the local target.
+    ListenAddress,
 }
 
 /// A secret the deployment creates or expects. Names only, never values.

@@ -535,10 +535,20 @@ pub(crate) fn wire(
                 false,
                 "the deployment's public host name".into(),
             )),
+            Kind::BindHost if s.port.is_some() && ctx.cloud == Cloud::Local => Some((
+                EnvValue::Literal { value: "127.0.0.1".into() },
+                false,
+                "listen on loopback: the deployment's front is what answers on this machine".into(),
+            )),
             Kind::BindHost if s.port.is_some() => Some((
                 EnvValue::Literal { value: "0.0.0.0".into() },
                 false,
                 "listen on every interface so the load balancer / proxy can reach the app".into(),
+            )),
+            Kind::BindAddr if s.port.is_some() && ctx.cloud == Cloud::Local => Some((
+                EnvValue::Deployment { output: DeploymentOutput::ListenAddress },
+                false,
+                "listen on loopback on the port the local runner assigns".into(),
             )),
             Kind::BindAddr if s.port.is_some() => Some((
                 EnvValue::Literal { value: format!("0.0.0.0:{}", s.port.unwrap_or(0)) },

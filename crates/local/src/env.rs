@@ -250,6 +250,9 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 DeploymentOutput::PublicHost => "127.0.0.1".into(),
                 DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
                 DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
+                DeploymentOutput::ListenAddress => {
+                    port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default()
+                }
             }),
             EnvValue::ServiceUrl { service } => ctx
                 .public

@@ -371,11 +371,15 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                             .ok_or_else(|| need_lb("allowed hosts"))?);
                         hosts_vars.push(e.name.clone());
                     }
-                    DeploymentOutput::Port => {
+                    DeploymentOutput::Port | DeploymentOutput::ListenAddress => {
                         let port = svc.port.ok_or_else(|| {
                             crate::unsupported(d, "a port env var for a service without a port", "")
                         })?;
-                        env(hcl(&port.to_string()))
+                        env(hcl(&if *output == DeploymentOutput::Port {
+                            port.to_string()
+                        } else {
+                            format!("0.0.0.0:{port}")
+                        }))
                     }
                 },
                 EnvValue::ServiceUrl { service } => {

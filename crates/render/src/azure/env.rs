@@ -249,8 +249,9 @@ pub(crate) fn bindings(d: &Decision, s: &ServicePlan) -> Result<Vec<Binding>, Re
             EnvValue::Deployment { output } => match output {
                 DeploymentOutput::PublicUrl => Source::PublicUrl,
                 DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => Source::PublicHost,
-                DeploymentOutput::Port => match s.port {
-                    Some(p) => Source::Literal(p.to_string()),
+                DeploymentOutput::Port | DeploymentOutput::ListenAddress => match s.port {
+                    Some(p) if *output == DeploymentOutput::Port => Source::Literal(p.to_string()),
+                    Some(p) => Source::Literal(format!("0.0.0.0:{p}")),
                     None => {
                         return Err(unsupported(
                             d,

@@ -151,6 +151,10 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                     let port = s.port.unwrap_or_default().to_string();
                     json!({"name": name, "from": "literal", "value": port})
                 }
+                DeploymentOutput::ListenAddress => {
+                    let addr = format!("0.0.0.0:{}", s.port.unwrap_or_default());
+                    json!({"name": name, "from": "literal", "value": addr})
+                }
                 DeploymentOutput::PublicUrl => json!({"name": name, "from": "public_url"}),
                 DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => {
                     json!({"name": name, "from": "public_host"})

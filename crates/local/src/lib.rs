@@ -224,14 +224,10 @@ pub fn start(
     let path = opts.search_path();
 
     // Everything that can be known before doing work is checked first.
+    let mut toolchains = BTreeMap::new();
     for svc in &services {
-        if let Some(n) = toolchain::missing(svc, &path).into_iter().next() {
-            return Err(LocalError::RuntimeMissing {
-                runtime: n.runtime.to_string(),
-                service: svc.name.clone(),
-                hint: n.hint.to_string(),
-            });
-        }
+        let chosen = toolchain::check(svc, analysis, source_root, &path)?;
+        toolchains.insert(svc.name.clone(), chosen);
         if !is_static(svc) && svc.start.is_none() {
             return Err(LocalError::NoStartCommand {
                 service: svc.name.clone(),
@@ -329,7 +325,8 @@ pub fn start(
     for svc in &services {
         let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or_else(|| app_dir.clone());
         let rt_dir = dir.join("runtime").join(&svc.name);
-        let rt = toolchain::runtime(svc, &svc_dir, &rt_dir, &cache);
+        let chosen = &toolchains[&svc.name];
+        let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
         let senv = &envs[&svc.name];
         for n in &senv.notes {
             say(&format!("{}: {n}", svc.name));
@@ -347,19 +344,12 @@ pub fn start(
             log: &log_file,
             sink,
         };
-        if let Some(setup) = &rt.setup {
-            std::fs::create_dir_all(&rt_dir)
-                .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
-            let cmd = setup
-                .iter()
-                .map(|a| sh_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ");
-            step.run("runtime", &cmd)?;
+        std::fs::create_dir_all(&rt_dir)
+            .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
+        for n in &chosen.notes {
+            say(&format!("{}: {n}", svc.name));
         }
-        if let Some(install) = svc.install.clone().or(rt.default_install.clone()) {
-            step.run("install", &install)?;
-        }
+        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say)?;
         if let Some(build) = &svc.build {
             step.run("build", build)?;
         }
@@ -539,10 +529,6 @@ fn base_env(rt: &toolchain::Runtime, path: &OsString) -> Vec<(String, String)> {
         }
     }
     env
-}
-
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// One install/build/release command run to completion.

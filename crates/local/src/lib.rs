@@ -349,7 +349,8 @@ pub fn start(
         for n in &chosen.notes {
             say(&format!("{}: {n}", svc.name));
         }
-        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say)?;
+        let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
+        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
         if let Some(build) = &svc.build {
             step.run("build", build)?;
         }

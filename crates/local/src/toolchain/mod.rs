@@ -253,10 +253,28 @@ pub fn check(
             .map(|(t, _)| *t)
             .filter(|t| cmds.contains(t))
             .collect();
+        let svc_src =
+            crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
+        let lock = python::lock_wheels(&svc_src, source_root);
         // The tools' venv needs pip even when the app's does not.
-        let interp = python::choose(&req, planned, &have, need_pip || !tools.is_empty())
-            .map_err(|why| python_error(svc, &req, &from, &have, why, path))?;
+        let (interp, lock_note) = python::choose(
+            &req,
+            planned,
+            &have,
+            need_pip || !tools.is_empty(),
+            lock.as_ref(),
+        )
+        .map_err(|why| python_error(svc, &req, &from, &have, why, path))?;
         let why = match (req.is_any(), planned) {
+            _ if lock_note.is_some() => format!(
+                "{}; {}",
+                if req.is_any() {
+                    "the project states no version".to_string()
+                } else {
+                    format!("fits the project's {req}{from}")
+                },
+                lock_note.unwrap_or_default()
+            ),
             (true, Some(p)) if Dialect::Python.line(p) == Dialect::Python.line(interp.version) => {
                 "the plan's version".to_string()
             }
@@ -529,12 +547,13 @@ const INSTALL_RETRIES: &[(&str, Retry)] = &[
         Retry {
             needles: &["out of date", "Aborting deploy"],
             rewrite: |c| {
-                c.contains("--deploy")
-                    .then(|| c.replacen(" --deploy", "", 1))
+                c.contains("pipenv install")
+                    .then(|| "pipenv sync".to_string())
             },
-            warning: "Pipfile.lock does not match Pipfile, so `pipenv install --deploy` refuses; \
-                      installing without --deploy, which locks again (commit an updated \
-                      Pipfile.lock to remove this warning)",
+            warning: "Pipfile.lock's hash does not match the Pipfile (the lock is older than the \
+                      Pipfile, or was written by another pipenv version), so `pipenv install \
+                      --deploy` refuses; installing exactly what Pipfile.lock pins with `pipenv sync` \
+                      (commit a Pipfile.lock written from this Pipfile to remove this warning)",
         },
     ),
 ];

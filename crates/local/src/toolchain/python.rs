@@ -22,6 +22,7 @@
 
 use super::{sh, Step};
 use autodeploy_core::version::{Dialect, Requirement, Version};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -167,6 +168,92 @@ fn probe(exe: &Path) -> Option<Interpreter> {
     })
 }
 
+/// What a lock file (poetry.lock, uv.lock, pdm.lock) says about compiled
+/// packages: for each locked package that publishes CPython-specific Linux
+/// wheels for this CPU, the minors it has them for. A `^3.9` project whose
+/// lock pins greenlet 1.1.2 (wheels up to cp310) builds from source — and
+/// fails — on 3.12; the lock says which Python the project was locked on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockWheels {
+    /// The lock file, relative to the repository.
+    pub file: String,
+    /// (`greenlet 1.1.2`, minors with a wheel, abi3 wheels from this minor on).
+    packages: Vec<(String, BTreeSet<u32>, Option<u32>)>,
+}
+
+impl LockWheels {
+    /// Locked packages with no wheel for the line of `v` (they would be built from source).
+    pub fn missing(&self, v: Version) -> Vec<&str> {
+        if v.major != 3 {
+            return vec![];
+        }
+        self.packages
+            .iter()
+            .filter(|(_, minors, abi3)| {
+                !minors.contains(&v.minor) && abi3.is_none_or(|from| v.minor < from)
+            })
+            .map(|(name, _, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// Read the wheel file names a lock file lists (`greenlet-1.1.2-cp310-cp310-manylinux_2_17_x86_64.whl`).
+pub fn lock_wheels(dir: &Path, root: &Path) -> Option<LockWheels> {
+    use std::sync::LazyLock;
+    static WHEEL: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"([A-Za-z0-9][A-Za-z0-9_.]*)-([0-9][A-Za-z0-9_.+!]*)-(?:[0-9][^-/]*-)?cp3([0-9]+)-([a-z0-9_]+)-([A-Za-z0-9_.]+)\.whl",
+        )
+        .expect("wheel file name pattern")
+    });
+    let mut d = Some(dir);
+    let (path, text) = loop {
+        let cur = d?;
+        if let Some(found) = ["poetry.lock", "uv.lock", "pdm.lock"]
+            .iter()
+            .map(|n| cur.join(n))
+            .find_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        {
+            break found;
+        }
+        if cur == root {
+            return None;
+        }
+        d = cur.parent().filter(|p| p.starts_with(root));
+    };
+    let arch = std::env::consts::ARCH;
+    let mut by_pkg: std::collections::BTreeMap<String, (BTreeSet<u32>, Option<u32>)> =
+        Default::default();
+    for c in WHEEL.captures_iter(&text) {
+        let plat = &c[5];
+        if !(plat.contains("linux") && plat.contains(arch)) {
+            continue;
+        }
+        let Ok(minor) = c[3].parse::<u32>() else {
+            continue;
+        };
+        let name = format!("{} {}", c[1].to_ascii_lowercase().replace('_', "-"), &c[2]);
+        let entry = by_pkg.entry(name).or_default();
+        match &c[4] {
+            "abi3" => entry.1 = Some(entry.1.map_or(minor, |m| m.min(minor))),
+            _ => {
+                entry.0.insert(minor);
+            }
+        }
+    }
+    if by_pkg.is_empty() {
+        return None;
+    }
+    Some(LockWheels {
+        file: path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned(),
+        packages: by_pkg.into_iter().map(|(k, (m, a))| (k, m, a)).collect(),
+    })
+}
+
 /// Why no interpreter was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoChoice {
@@ -178,21 +265,56 @@ pub enum NoChoice {
     NoVenv(Interpreter),
 }
 
-/// Choose the interpreter for `req`: the `preferred` line (the plan's) when it
-/// fits and is here, else the newest line that fits; within a line, one that
-/// can make the venv (with pip when `need_pip`), the exact patch asked for,
-/// then the newest patch.
+/// Choose the interpreter for `req`: among the lines that fit it (and, with a
+/// lock file, that its compiled packages have wheels for — else those missing
+/// the fewest), the `preferred` line (the plan's) when it is here, else the
+/// newest; within a line, one that can make the venv (with pip when
+/// `need_pip`), the exact patch asked for, then the newest patch. The note
+/// says when the lock file changed the choice.
 pub fn choose(
     req: &Requirement,
     preferred: Option<Version>,
     have: &[Interpreter],
     need_pip: bool,
-) -> Result<Interpreter, NoChoice> {
+    lock: Option<&LockWheels>,
+) -> Result<(Interpreter, Option<String>), NoChoice> {
     if have.is_empty() {
         return Err(NoChoice::NoPython);
     }
-    let versions: Vec<Version> = have.iter().map(|i| i.version).collect();
-    let Some(line) = req.pick_line(&versions, preferred) else {
+    let fitting: Vec<Version> = have
+        .iter()
+        .map(|i| i.version)
+        .filter(|v| req.fits_line(*v))
+        .collect();
+    let unlocked = req.pick_line(&fitting, preferred);
+    let mut line = unlocked;
+    let mut note = None;
+    if let (Some(lock), Some(first)) = (lock, unlocked) {
+        let fewest = fitting.iter().map(|v| lock.missing(*v).len()).min();
+        let best: Vec<Version> = fitting
+            .iter()
+            .copied()
+            .filter(|v| Some(lock.missing(*v).len()) == fewest)
+            .collect();
+        line = req.pick_line(&best, preferred);
+        if let Some(l) = line.filter(|l| *l != first) {
+            let lacking = lock.missing(first);
+            note = Some(format!(
+                "{} pins packages without a wheel for Python {} ({}), so {} is used",
+                lock.file,
+                Dialect::Python.line_name(first),
+                lacking
+                    .iter()
+                    .take(3)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + if lacking.len() > 3 { ", …" } else { "" },
+                Dialect::Python.line_name(l)
+            ));
+        }
+    }
+    let Some(line) = line else {
         return Err(NoChoice::NoneFits);
     };
     let usable = |i: &Interpreter| i.venv && (i.ensurepip || !need_pip);
@@ -203,7 +325,7 @@ pub fn choose(
         .cloned()
         .ok_or(NoChoice::NoneFits)?;
     if usable(&best) {
-        Ok(best)
+        Ok((best, note))
     } else {
         Err(NoChoice::NoVenv(best))
     }
@@ -353,8 +475,9 @@ mod tests {
             preferred.and_then(Version::parse),
             &machine(),
             true,
+            None,
         )
-        .map(|i| i.version.to_string())
+        .map(|(i, _)| i.version.to_string())
     }
 
     #[test]
@@ -383,14 +506,71 @@ mod tests {
         // 3.11.2 (Debian, no ensurepip) loses to 3.11.7 on the same line.
         assert_eq!(chosen("3.11", None).unwrap(), "3.11.7");
         let only_debian = vec![interp("3.11.2", true, false)];
-        let r = choose(&py("3.11"), None, &only_debian, true);
+        let r = choose(&py("3.11"), None, &only_debian, true, None);
         assert!(matches!(r, Err(NoChoice::NoVenv(i)) if i.version == Version::new(3, 11, 2)));
         // Without pip (a stdlib-only app) it is fine.
-        assert!(choose(&py("3.11"), None, &only_debian, false).is_ok());
+        assert!(choose(&py("3.11"), None, &only_debian, false, None).is_ok());
         assert_eq!(
-            choose(&py("3.11"), None, &[], true),
+            choose(&py("3.11"), None, &[], true, None),
             Err(NoChoice::NoPython)
         );
+    }
+
+    #[test]
+    fn a_lock_file_steers_to_the_newest_python_its_wheels_exist_for() {
+        let d = tempfile::tempdir().unwrap();
+        let arch = std::env::consts::ARCH;
+        // poetry.lock 1.1 style: greenlet 1.1.2 has Linux wheels up to cp310;
+        // cryptography ships abi3 wheels from cp37; a Windows-only wheel and
+        // pure wheels say nothing.
+        std::fs::write(
+            d.path().join("poetry.lock"),
+            format!(
+                "[metadata.files]\ngreenlet = [\n\
+                 {{file = \"greenlet-1.1.2-cp39-cp39-manylinux2010_{arch}.whl\"}},\n\
+                 {{file = \"greenlet-1.1.2-cp310-cp310-manylinux_2_17_{arch}.manylinux2014_{arch}.whl\"}},\n\
+                 {{file = \"greenlet-1.1.2-cp312-cp312-win_amd64.whl\"}},\n\
+                 {{file = \"greenlet-1.1.2.tar.gz\"}},\n]\n\
+                 cryptography = [{{file = \"cryptography-41.0.0-cp37-abi3-manylinux_2_28_{arch}.whl\"}}]\n\
+                 six = [{{file = \"six-1.16.0-py2.py3-none-any.whl\"}}]\n"
+            ),
+        )
+        .unwrap();
+        let lock = lock_wheels(d.path(), d.path()).unwrap();
+        assert_eq!(lock.file, "poetry.lock");
+        assert_eq!(lock.missing(Version::new(3, 12, 1)), vec!["greenlet 1.1.2"]);
+        assert!(lock.missing(Version::new(3, 10, 13)).is_empty());
+        let (i, note) = choose(
+            &py("^3.9"),
+            Version::parse("3.12"),
+            &machine(),
+            true,
+            Some(&lock),
+        )
+        .unwrap();
+        assert_eq!(i.version, Version::new(3, 9, 18));
+        // 3.9 is the only fitting line here with a wheel (3.10 is not on `machine()`).
+        let note = note.unwrap();
+        assert!(
+            note.contains(
+                "poetry.lock pins packages without a wheel for Python 3.12 (greenlet 1.1.2)"
+            ),
+            "{note}"
+        );
+        // No lock file: the plan's line.
+        let (i, note) =
+            choose(&py("^3.9"), Version::parse("3.12"), &machine(), true, None).unwrap();
+        assert_eq!((i.version, note), (Version::new(3, 12, 1), None));
+        // A pin is a pin, whatever the lock says.
+        let (i, _) = choose(
+            &py("3.12"),
+            Version::parse("3.12"),
+            &machine(),
+            true,
+            Some(&lock),
+        )
+        .unwrap();
+        assert_eq!(i.version, Version::new(3, 12, 1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! pipenv provided inside the deployment and honouring their lock files,
 //! yarn classic / yarn berry / pnpm through corepack, an npm peer-dependency
 //! conflict retried with --legacy-peer-deps, a Node major newer than the
-//! machine's fetched from the npm registry — each app answers with the
+//! machine's and a missing Bun fetched from the npm registry — each app answers with the
 //! interpreter and dependency versions it really got.
 //!
 //! Needs the network (PyPI, the npm registry); downloads land in the shared
@@ -243,4 +243,20 @@ fn a_node_major_newer_than_the_machines_comes_from_the_npm_registry() {
         log.contains("(the official build, from the npm registry)"),
         "{log}"
     );
+}
+
+#[test]
+fn bun_comes_from_the_npm_registry_when_the_machine_has_none() {
+    let Answer { json: v, log, .. } = answer("bun", "node_bun");
+    assert!(
+        v["bun"].as_str().is_some_and(|b| b.starts_with("1.")),
+        "{v}"
+    );
+    assert_eq!(v["ms"], "2.1.3", "{v}");
+    assert!(log.contains("bun install --frozen-lockfile"), "{log}");
+    let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("bun").is_file());
+    if !on_path {
+        assert!(log.contains("from the npm registry is used"), "{log}");
+    }
 }

@@ -75,7 +75,6 @@ fn family_needs(family: &str) -> Vec<Need> {
 /// Tool managers a command may start with; checked when a command names one.
 /// (uv, poetry, pdm, pipenv, yarn and pnpm are provided, not required.)
 const COMMAND_TOOLS: &[Need] = &[
-    need("bun", "bun", "https://bun.sh/install"),
     need("deno", "deno", "https://deno.land/#installation"),
     need("bundle", "bundler", "apt-get install ruby-bundler"),
     need("composer", "composer", "apt-get install composer"),
@@ -186,6 +185,8 @@ pub struct Chosen {
     /// yarn / pnpm, through corepack at `corepack`.
     pub managers: Vec<node::Manager>,
     pub corepack: Option<PathBuf>,
+    /// Bun from the npm registry, when a command uses it and the machine has none.
+    pub bun: Option<node::RegistryBinary>,
     /// Lines for the deployment log: what was chosen and why, warnings.
     pub notes: Vec<String>,
 }
@@ -316,21 +317,39 @@ pub fn check(
                 None if req.is_any() => format!("node {version} (this machine's)"),
                 None => format!("node {version} (this machine's): fits the project's {req}{from}"),
             }),
-            node::NodeChoice::Registry { package, spec } => chosen.notes.push(format!(
-                "node {spec}: the project asks for {req}{from} and this machine has {}; \
-                 {package}@{spec} (the official build, from the npm registry) is used, kept in the \
+            node::NodeChoice::Registry(b) => chosen.notes.push(format!(
+                "node {}: the project asks for {req}{from} and this machine has {}; \
+                 {}@{} (the official build, from the npm registry) is used, kept in the \
                  download cache",
+                b.spec,
                 machine
                     .map(|m| format!("node {}", m.version))
-                    .unwrap_or_else(|| "no node".into())
+                    .unwrap_or_else(|| "no node".into()),
+                b.package,
+                b.spec
             )),
         }
         chosen.node = Some(choice);
     }
 
-    // yarn / pnpm, for whichever family's commands call them.
+    // yarn / pnpm / bun, for whichever family's commands call them.
     let svc_src =
         crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
+    if cmds.contains(&"bun") && which("bun", path).is_none() {
+        let b = node::bun(&svc_src, source_root)
+            .filter(|_| which("npm", path).is_some())
+            .ok_or_else(|| LocalError::RuntimeMissing {
+                runtime: "bun".into(),
+                service: svc.name.clone(),
+                hint: "https://bun.sh/install, or npm to fetch it from the npm registry".into(),
+            })?;
+        chosen.notes.push(format!(
+            "bun {}: this machine has none; {}@{} from the npm registry is used, kept in the \
+             download cache",
+            b.spec, b.package, b.spec
+        ));
+        chosen.bun = Some(b);
+    }
     let declared = node::package_manager_field(&svc_src, source_root);
     let declared = declared.as_deref().and_then(|p| p.split('@').next());
     for name in ["yarn", "pnpm"] {
@@ -680,10 +699,9 @@ pub fn runtime(
     }
     if svc.runtime.family == "node" {
         rt.path_front.push(svc_dir.join("node_modules/.bin"));
-        if let Some(node::NodeChoice::Registry { package, spec }) = &chosen.node {
-            rt.path_front
-                .push(node::registry_bin(cache_dir, package, spec));
-            rt.steps.push(node::fetch_step(cache_dir, package, spec));
+        if let Some(node::NodeChoice::Registry(b)) = &chosen.node {
+            rt.path_front.push(b.bin(cache_dir));
+            rt.steps.push(b.fetch_step(cache_dir));
         }
         if svc_dir.join("package.json").is_file() {
             default_install = Some(if svc_dir.join("package-lock.json").is_file() {
@@ -695,6 +713,10 @@ pub fn runtime(
     }
     if svc.runtime.family == "node" || !chosen.managers.is_empty() {
         rt.env.extend(node::env(cache_dir, &chosen.managers));
+    }
+    if let Some(b) = &chosen.bun {
+        rt.path_front.push(b.bin(cache_dir));
+        rt.steps.push(b.fetch_step(cache_dir));
     }
     if let Some(corepack) = &chosen.corepack {
         rt.steps

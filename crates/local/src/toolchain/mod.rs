@@ -712,8 +712,7 @@ pub fn runtime(
     if svc.runtime.family == "node" {
         rt.path_front.push(svc_dir.join("node_modules/.bin"));
         if let Some(node::NodeChoice::Registry(b)) = &chosen.node {
-            rt.path_front.push(b.bin(cache_dir));
-            rt.steps.push(b.fetch_step(cache_dir));
+            rt.steps.push(b.fetch_step(cache_dir, &bin));
         }
         if svc_dir.join("package.json").is_file() {
             default_install = Some(if svc_dir.join("package-lock.json").is_file() {
@@ -727,14 +726,19 @@ pub fn runtime(
         rt.env.extend(node::env(cache_dir, &chosen.managers));
     }
     if let Some(b) = &chosen.bun {
-        rt.path_front.push(b.bin(cache_dir));
-        rt.steps.push(b.fetch_step(cache_dir));
+        rt.steps.push(b.fetch_step(cache_dir, &bin));
     }
     if let Some(corepack) = &chosen.corepack {
         rt.steps
             .extend(node::setup(corepack, &bin, &chosen.managers));
     }
-    if !chosen.managers.is_empty() || !chosen.python_tools.is_empty() {
+    // Shims, package managers and fetched runtimes come first.
+    let registry_node = matches!(chosen.node, Some(node::NodeChoice::Registry(_)));
+    if !chosen.managers.is_empty()
+        || !chosen.python_tools.is_empty()
+        || chosen.bun.is_some()
+        || registry_node
+    {
         rt.path_front.insert(0, bin);
     }
     match svc.runtime.family.as_str() {

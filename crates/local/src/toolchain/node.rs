@@ -164,9 +164,11 @@ impl RegistryBinary {
             .join("bin")
     }
 
-    /// The step that fetches it once (installed beside, then renamed into
-    /// place, so concurrent deploys agree) and checks it runs.
-    pub fn fetch_step(&self, cache: &Path) -> Step {
+    /// The step that fetches it once into the cache (installed beside, then
+    /// renamed into place, so concurrent deploys agree), links the program
+    /// into the deployment's `bin` (a hard link, else a copy: the deployment
+    /// keeps running when the cache is cleared) and checks it runs.
+    pub fn fetch_step(&self, cache: &Path, bin: &Path) -> Step {
         let root = cache.join(self.kind);
         let dir = root.join(&self.spec);
         let exe = self.bin(cache).join(self.kind);
@@ -176,8 +178,11 @@ impl RegistryBinary {
             "[ -x {exe} ] || {{ mkdir -p {root} && t=$(mktemp -d {root}/.fetch-XXXXXX) && \
              (cd \"$t\" && echo '{{}}' > package.json && \
              npm install --no-save --no-package-lock --no-audit --no-fund {pkg}) && \
-             {{ mv -T \"$t\" {dir} 2>/dev/null || rm -rf \"$t\"; }}; }} && {exe} --version",
+             {{ mv -T \"$t\" {dir} 2>/dev/null || rm -rf \"$t\"; }}; }} && mkdir -p {bin} && \
+             {{ ln -f {exe} {own} 2>/dev/null || cp {exe} {own}; }} && {own} --version",
             exe = sh(&exe.to_string_lossy()),
+            bin = sh(&bin.to_string_lossy()),
+            own = sh(&bin.join(self.kind).to_string_lossy()),
             root = sh(&root.to_string_lossy()),
             dir = sh(&dir.to_string_lossy()),
             pkg = sh(&format!("{}@{}", self.package, self.spec)),
@@ -491,6 +496,12 @@ mod tests {
                     assert!(b
                         .bin(Path::new("/c"))
                         .starts_with(format!("/c/node/{spec}")));
+                    let step = b.fetch_step(Path::new("/c"), Path::new("/d/bin"));
+                    assert!(
+                        step.command.ends_with("'/d/bin/node' --version"),
+                        "{}",
+                        step.command
+                    );
                 }
                 other => panic!("{req}: {other:?}"),
             }

@@ -332,6 +332,31 @@ pub fn check(
         chosen.node = Some(choice);
     }
 
+    if family == "go" {
+        // Go cannot be fetched here (Go 1.21+ fetches newer toolchains
+        // itself, through the module proxy), and a newer `go` line is often
+        // only a note: warn, and let the build say.
+        let machine = which("go", path)
+            .and_then(|go| {
+                capture(
+                    Command::new(go).args(["env", "GOVERSION"]),
+                    Duration::from_secs(20),
+                )
+            })
+            .and_then(|v| Version::parse(v.trim().trim_start_matches("go")));
+        if let (Some(m), Some(asked)) = (machine, raw.as_deref().and_then(Version::parse)) {
+            if asked > m {
+                chosen.notes.push(format!(
+                    "warning: the project asks for go {}{from} and this machine has go {m}; \
+                     building with it (code that needs the newer Go fails to compile — then \
+                     install Go {} and deploy again)",
+                    raw.as_deref().unwrap_or_default(),
+                    raw.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+    }
+
     // yarn / pnpm / bun, for whichever family's commands call them.
     let svc_src =
         crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());

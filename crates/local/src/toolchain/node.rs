@@ -22,7 +22,9 @@
 //! Yarn Berry comes from `@yarnpkg/cli-dist`, not repo.yarnpkg.com) into
 //! `<cache>/corepack`. A registry that serves no signatures (a mirror) makes
 //! corepack refuse versions it cannot verify; that download is retried
-//! without the signature check, with a warning.
+//! without the signature check, with a warning. Yarn Berry installs
+//! `node_modules` unless `.yarnrc.yml` chooses a linker: start commands the
+//! analysis derives (`node dist/main.js`) run outside Plug'n'Play.
 
 use super::{sh, Retry, Step};
 use autodeploy_core::version::{Requirement, Version};
@@ -239,6 +241,10 @@ pub struct Manager {
     pub berry: bool,
     /// The `packageManager` value that applies, when there is one.
     pub pinned: Option<String>,
+    /// Berry whose `.yarnrc.yml` does not choose a `nodeLinker`: it gets
+    /// `node_modules` instead of Plug'n'Play, so start commands such as
+    /// `node dist/main.js` (which run outside yarn's PnP loader) find their packages.
+    pub node_modules_linker: bool,
 }
 
 /// The package.json files from `dir` up to `root` (nearest first).
@@ -303,9 +309,11 @@ pub fn manager(name: &'static str, dir: &Path, root: &Path) -> Manager {
                 .and_then(|p| std::fs::read_to_string(p).ok())
                 .is_some_and(|t| t.contains("__metadata:"));
             let berry = pinned_major.map_or(yarnrc.is_some() || lock_is_berry, |m| m >= 2);
-            let yarn_path = yarnrc
+            let rc = yarnrc
                 .and_then(|p| std::fs::read_to_string(p).ok())
-                .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with("yarnPath:")));
+                .unwrap_or_default();
+            let set = |key: &str| rc.lines().any(|l| l.trim_start().starts_with(key));
+            let yarn_path = set("yarnPath:");
             // Unpinned Berry without a committed release: a current Yarn 4
             // (corepack's default yarn is 1.x, which cannot read a Berry lock).
             let spec = (pinned_here.is_none() && berry && !yarn_path).then(|| "yarn@4".to_string());
@@ -314,6 +322,7 @@ pub fn manager(name: &'static str, dir: &Path, root: &Path) -> Manager {
                 spec,
                 berry,
                 pinned: pinned_here,
+                node_modules_linker: berry && !set("nodeLinker:"),
             }
         }
         _ => {
@@ -330,6 +339,7 @@ pub fn manager(name: &'static str, dir: &Path, root: &Path) -> Manager {
                 spec,
                 berry: false,
                 pinned: pinned_here,
+                node_modules_linker: false,
             }
         }
     }
@@ -385,6 +395,9 @@ pub fn env(cache: &Path, managers: &[Manager]) -> Vec<(String, String)> {
             ("yarn", true) => {
                 env.push(("YARN_GLOBAL_FOLDER".into(), s(cache.join("yarn-berry"))));
                 env.push(("YARN_ENABLE_TELEMETRY".into(), "0".into()));
+                if m.node_modules_linker {
+                    env.push(("YARN_NODE_LINKER".into(), "node-modules".into()));
+                }
             }
             ("pnpm", _) => env.push(("npm_config_store_dir".into(), s(cache.join("pnpm-store")))),
             _ => {}
@@ -525,7 +538,8 @@ mod tests {
                 name: "pnpm",
                 spec: None,
                 berry: false,
-                pinned: None
+                pinned: None,
+                node_modules_linker: false,
             }
         );
         std::fs::write(root.join("pnpm-lock.yaml"), "lockfileVersion: '6.0'\n").unwrap();
@@ -550,12 +564,16 @@ mod tests {
         let y = manager("yarn", &app, root);
         assert!(y.berry);
         assert_eq!(y.spec.as_deref(), Some("yarn@4"));
+        assert!(y.node_modules_linker);
         std::fs::write(
             root.join(".yarnrc.yml"),
-            "yarnPath: .yarn/releases/yarn-3.6.1.cjs\n",
+            "yarnPath: .yarn/releases/yarn-3.6.1.cjs\nnodeLinker: pnp\n",
         )
         .unwrap();
-        assert_eq!(manager("yarn", &app, root).spec, None);
+        let y = manager("yarn", &app, root);
+        assert_eq!(y.spec, None);
+        // The project chose its linker: kept.
+        assert!(!y.node_modules_linker);
         // A classic lock: corepack's yarn 1.
         std::fs::remove_file(root.join(".yarnrc.yml")).unwrap();
         std::fs::write(root.join("yarn.lock"), "# yarn lockfile v1\n").unwrap();
@@ -571,6 +589,7 @@ mod tests {
             spec: Some("pnpm@8".into()),
             berry: false,
             pinned: None,
+            node_modules_linker: false,
         }];
         let steps = setup(Path::new("/usr/bin/corepack"), Path::new("/d/bin"), &m);
         assert_eq!(steps.len(), 2);

@@ -266,26 +266,22 @@ pub fn check(
             lock.as_ref(),
         )
         .map_err(|why| python_error(svc, &req, &from, &have, why, path))?;
-        let why = match (req.is_any(), planned) {
-            _ if lock_note.is_some() => format!(
-                "{}; {}",
-                if req.is_any() {
-                    "the project states no version".to_string()
-                } else {
-                    format!("fits the project's {req}{from}")
-                },
-                lock_note.unwrap_or_default()
-            ),
-            (true, Some(p)) if Dialect::Python.line(p) == Dialect::Python.line(interp.version) => {
-                "the plan's version".to_string()
-            }
-            (true, _) => format!(
-                "the project states no version; the plan's {} is not on this machine",
-                svc.runtime.version
-            ),
-            (false, _) if req.matches(interp.version) => format!("fits the project's {req}{from}"),
-            (false, _) => format!("the project asks for {req}{from}: same minor"),
+        let line = |v: Version| Dialect::Python.line_name(v);
+        let mut why = if req.is_any() {
+            "the project states no version".to_string()
+        } else if req.matches(interp.version) {
+            format!("fits the project's {req}{from}")
+        } else {
+            format!("the project asks for {req}{from}: same minor")
         };
+        match (lock_note, planned) {
+            (Some(n), _) => why = format!("{why}; {n}"),
+            (None, Some(p)) if line(p) != line(interp.version) => {
+                why = format!("{why}; the plan's {} is not on this machine", line(p))
+            }
+            (None, Some(_)) => why = format!("{why}; the plan's version"),
+            (None, None) => {}
+        }
         chosen.notes.push(format!(
             "python {} ({}): {why}",
             interp.version,

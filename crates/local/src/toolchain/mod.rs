@@ -373,8 +373,10 @@ pub fn check(
     }
     let declared = node::package_manager_field(&svc_src, source_root);
     let declared = declared.as_deref().and_then(|p| p.split('@').next());
+    let scripts = node::script_programs(&svc_src);
     for name in ["yarn", "pnpm"] {
         let used = cmds.contains(&name)
+            || scripts.iter().any(|p| p == name)
             || declared == Some(name)
             || (family == "node" && analysis_pm(svc, analysis) == Some(name));
         if used {

@@ -281,6 +281,30 @@ fn find_up(dir: &Path, root: &Path, name: &str) -> Option<PathBuf> {
     None
 }
 
+/// The programs the `scripts` of `dir/package.json` run first (`"build":
+/// "yarn build:css && vite build"` → yarn, vite): a script that calls yarn
+/// needs yarn even in an npm project.
+pub fn script_programs(dir: &Path) -> Vec<String> {
+    let Some(pkg) = std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return vec![];
+    };
+    pkg.get("scripts")
+        .and_then(|s| s.as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, v)| v.as_str())
+        .flat_map(|c| {
+            super::programs(c)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The `packageManager` field that applies to `dir` (`pnpm@9.12.0+sha512…`).
 pub fn package_manager_field(dir: &Path, root: &Path) -> Option<String> {
     package_jsons(dir, root).into_iter().find_map(|v| {
@@ -530,7 +554,12 @@ mod tests {
         let root = d.path();
         let app = root.join("apps/web");
         std::fs::create_dir_all(&app).unwrap();
-        std::fs::write(app.join("package.json"), r#"{"name":"web"}"#).unwrap();
+        std::fs::write(
+            app.join("package.json"),
+            r#"{"name":"web","scripts":{"build":"yarn css && vite build","start":"node x.js"}}"#,
+        )
+        .unwrap();
+        assert_eq!(script_programs(&app), vec!["yarn", "vite", "node"]);
         // Nothing pinned: corepack's defaults.
         assert_eq!(
             manager("pnpm", &app, root),

@@ -25,17 +25,46 @@ command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+# The local target starts its own PostgreSQL (above), MariaDB and Redis for
+# apps that need a database or a cache.
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v setfacl >/dev/null 2>&1 || need_apt+=(acl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     say "installing ${need_apt[*]} (apt)"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    # autodeploy runs its own private servers on free ports; the system-wide
+    # ones the packages start (3306, 6379) are not needed.
+    if [ -d /run/systemd/system ]; then
+      for unit in mariadb redis-server; do
+        case " ${need_apt[*]} " in
+          *" ${unit%-server}"*) $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true ;;
+        esac
+      done
+    fi
   else
     echo "setup: please install: ${need_apt[*]}" >&2
   fi
+fi
+
+# Run as root, the local target runs every deployment's code as an
+# unprivileged account of its own (group autodeploy-apps). Toolchains
+# installed under /root (pyenv, rustup/cargo) must stay runnable by them:
+# the group may pass through /root (traverse only: no listing, no reading of
+# anything private — /root's own files keep their modes).
+if [ "$(id -u)" = 0 ]; then
+  getent group autodeploy-apps >/dev/null || groupadd --system autodeploy-apps
+  for d in /root/.pyenv /root/.cargo /root/.rustup /root/.asdf /root/.nvm; do
+    if [ -d "$d" ] && command -v setfacl >/dev/null 2>&1; then
+      setfacl -m g:autodeploy-apps:x /root
+      break
+    fi
+  done
 fi
 
 # Linters the render tests run on generated files (PyPI, into a local venv):

@@ -169,3 +169,105 @@ fn redeploy_with_a_changed_request_restarts_the_app_and_records_it() {
     let gone = run(cli(home.path()).args(["destroy", &id, "--yes"]));
     assert!(gone.status.success(), "{}", text(&gone));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_broken_redeploy_leaves_the_old_version_serving_on_the_same_url() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("app");
+    copy_dir(
+        std::path::Path::new(&fixture("python_stdlib_http_server")),
+        &src,
+    );
+    // A relative source, an --env value and a --secret from the environment.
+    let out = run(cli(home.path())
+        .current_dir(work.path())
+        .env("API_TOKEN", "s3cret-value")
+        .args([
+            "deploy",
+            "app",
+            "run it locally",
+            "--env",
+            "GREETING=hello from the first release",
+            "--secret",
+            "API_TOKEN",
+            "--yes",
+            "--json",
+        ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    let id = d["id"].as_str().unwrap().to_string();
+    let url = d["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        d["source"],
+        src.canonicalize().unwrap().display().to_string()
+    );
+    assert!(get(&url).1.contains("hello from the first release"));
+    assert!(
+        !text(&out).contains("s3cret-value"),
+        "a secret is never printed"
+    );
+
+    // Break the code; redeploy from another folder.
+    let main = std::fs::read_dir(&src)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "py"))
+        .unwrap();
+    let code = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("raise RuntimeError('boom at import')\n{code}"),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let broken = run(cli(home.path())
+        .current_dir("/")
+        .args(["redeploy", &id, "--json"]));
+    let d2 = json(&broken);
+    assert_eq!(d2["status"], "healthy", "{d2:#}");
+    let err = d2["error"].as_str().unwrap_or_default();
+    assert!(err.starts_with("last redeploy failed"), "{err}");
+    assert!(
+        err.contains("boom at import"),
+        "the app's own traceback: {err}"
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(90),
+        "a crash ends the wait early"
+    );
+    assert_eq!(d2["url"], url.as_str(), "the same URL");
+    assert!(get(&url).1.contains("hello from the first release"));
+
+    // Fixed, with a new value: the new release takes over the same URL.
+    std::fs::write(&main, code).unwrap();
+    let fixed = run(cli(home.path()).args([
+        "redeploy",
+        &id,
+        "--env",
+        "GREETING=hello from the fixed release",
+        "--json",
+    ]));
+    let d3 = json(&fixed);
+    assert_eq!(d3["status"], "healthy", "{d3:#}");
+    assert!(d3["error"].is_null(), "{d3:#}");
+    assert_eq!(d3["url"], url.as_str());
+    assert!(get(&url).1.contains("hello from the fixed release"));
+
+    let gone = run(cli(home.path()).args(["destroy", &id, "--yes"]));
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert_eq!(get(&url).0, 0);
+}

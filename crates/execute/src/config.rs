@@ -36,7 +36,8 @@ impl OnFailure {
 
 #[derive(Debug, Clone)]
 pub struct ExecConfig {
-    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`): the store
+    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`, as root
+    /// `/var/lib/autodeploy`): the store
     /// file, one folder per deployment, caches.
     pub home: PathBuf,
     /// `--terraform-bin`: an explicit terraform/tofu binary.
@@ -67,6 +68,17 @@ pub struct ExecConfig {
     /// (production) before destroying. Without it such a destroy is refused
     /// before anything is deleted.
     pub force_destroy: bool,
+    /// `destroy --keep-data`: keep the local target's databases (and a Redis
+    /// server's data) of the deployment instead of dropping them.
+    pub keep_data: bool,
+    /// `AUTODEPLOY_SECRETS_KEY`: the key (64 hex characters) that seals the
+    /// secret values people give (`--secret`); default `<home>/secrets.key`.
+    /// Every API and worker process of one service must share it.
+    pub secrets_key: Option<String>,
+    /// Run local-target deployments on this machine. The CLI does; the
+    /// service does only with `--allow-local-target` (the code it would run
+    /// comes from whoever holds a token).
+    pub local_target: bool,
 }
 
 impl Default for ExecConfig {
@@ -82,13 +94,17 @@ impl Default for ExecConfig {
             local_port: None,
             tf_vars: Vec::new(),
             force_destroy: false,
+            keep_data: false,
+            secrets_key: None,
+            local_target: true,
         }
     }
 }
 
 impl ExecConfig {
     /// Defaults, overridden by `AUTODEPLOY_HOME`, `AUTODEPLOY_TERRAFORM_BIN`,
-    /// `AUTODEPLOY_STATE_URL`, `AUTODEPLOY_AWS_ENDPOINT` (test facility) and
+    /// `AUTODEPLOY_STATE_URL`, `AUTODEPLOY_SECRETS_KEY`,
+    /// `AUTODEPLOY_AWS_ENDPOINT` (test facility) and
     /// `AUTODEPLOY_HEALTH_TIMEOUT` (seconds).
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -99,6 +115,7 @@ impl ExecConfig {
         c.terraform_bin = var("AUTODEPLOY_TERRAFORM_BIN").map(PathBuf::from);
         c.state_database_url = var("AUTODEPLOY_STATE_URL");
         c.aws_endpoint = var("AUTODEPLOY_AWS_ENDPOINT");
+        c.secrets_key = var("AUTODEPLOY_SECRETS_KEY");
         if let Some(t) = var("AUTODEPLOY_HEALTH_TIMEOUT").and_then(|t| t.parse::<u64>().ok()) {
             c.health_timeout = Duration::from_secs(t);
         }
@@ -110,16 +127,32 @@ impl ExecConfig {
         self.home.join("deployments").join(id)
     }
 
+    /// The key that seals secret values for the store.
+    pub fn secret_box(
+        &self,
+    ) -> Result<autodeploy_store::secrets::SecretBox, autodeploy_store::secrets::SealError> {
+        autodeploy_store::secrets::SecretBox::open_or_create(
+            &self.home,
+            self.secrets_key.as_deref(),
+        )
+    }
+
     /// The embedded store's URL (`sqlite://<home>/autodeploy.db`).
     pub fn default_store_url(&self) -> String {
         format!("sqlite://{}", self.home.join("autodeploy.db").display())
     }
 }
 
-/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`.
+/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`; as root
+/// `/var/lib/autodeploy` (each deployment's code runs as an account of its
+/// own, which must be able to reach its folder — `/root` is private).
 pub fn default_home() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("autodeploy");
+    }
+    // SAFETY: geteuid never fails.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/autodeploy");
     }
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)

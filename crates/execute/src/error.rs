@@ -25,6 +25,8 @@ pub enum ExecError {
     },
     #[error("store: {0}")]
     Store(#[from] autodeploy_store::StoreError),
+    #[error("{0}")]
+    Secret(#[from] autodeploy_store::secrets::SealError),
     #[error("deployment {id} not found; `autodeploy list` shows the known ones")]
     NotFound { id: String },
     #[error("{0}")]

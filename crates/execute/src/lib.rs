@@ -26,5 +26,6 @@ pub use error::ExecError;
 pub use prepare::{name_hint, prepare, PrepareOptions, Prepared, StoredPlan};
 pub use report::{drain, ChannelReporter, Event, Progress, Reporter, Silent};
 pub use run::{
-    execute, plan_diff, reconcile, run_job, run_job_cancellable, state_schema, DeployOptions,
+    execute, plan_diff, reconcile, run_job, run_job_cancellable, state_schema, store_secrets,
+    DeployOptions,
 };

@@ -17,6 +17,7 @@ use autodeploy_core::{
     Cloud, Decision, DeployStrategy, DeploymentStatus, Hosting, JobKind, LogStream, Phase,
 };
 use autodeploy_store::{Deployment, DeploymentPatch, Job, JobOutcome, Store};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +31,8 @@ pub struct DeployOptions {
     /// `local`, `aws`, `gcp`, `azure`: overrides the cloud of the request.
     #[serde(default)]
     pub target: Option<Cloud>,
-    #[serde(default)]
+    /// `ref` in the API's options.
+    #[serde(default, alias = "ref")]
     pub git_ref: Option<String>,
     #[serde(default)]
     pub on_failure: Option<OnFailure>,
@@ -38,6 +40,52 @@ pub struct DeployOptions {
     /// redeploy and destroy. Not for secrets: those go to the secret store.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
+    /// Environment values given at deploy time (`--env NAME=VALUE`, or
+    /// `service:NAME=VALUE` for one service), kept for every redeploy. Not
+    /// for secrets: those are sealed in the store ([`store_secrets`]).
+    /// Read from a list of pairs (CLI) or an object (the API's `options.env`).
+    #[serde(default, deserialize_with = "pairs_or_map")]
+    pub env: Vec<(String, String)>,
+}
+
+fn pairs_or_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Pairs(Vec<(String, String)>),
+        Map(std::collections::BTreeMap<String, String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Pairs(p) => p,
+        Either::Map(m) => m.into_iter().collect(),
+    })
+}
+
+/// `NAME=value` pairs, in the order given.
+type Pairs = Vec<(String, String)>;
+
+/// Seal `values` (`--secret NAME`) and keep them with deployment `id`;
+/// every later deploy and redeploy of it uses them.
+pub async fn store_secrets(
+    store: &Arc<dyn Store>,
+    cfg: &ExecConfig,
+    id: &str,
+    values: &[(String, String)],
+) -> Result<(), ExecError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let sealer = cfg.secret_box()?;
+    for (name, value) in values {
+        // The secrets file holds one line per value.
+        if value.contains(['\n', '\0']) {
+            return Err(ExecError::Invalid(format!(
+                "the value of secret {name} has a line break or NUL byte; secrets are single-line values"
+            )));
+        }
+        store.put_secret(id, name, &sealer.seal(id, value)?).await?;
+    }
+    Ok(())
 }
 
 impl DeployOptions {
@@ -52,6 +100,9 @@ struct Done {
     url: Option<String>,
     outputs: Value,
     error: Option<String>,
+    /// A redeploy that did not come up while the previous version keeps
+    /// serving: the deployment's plan stays the last good one.
+    keep_previous_plan: bool,
 }
 
 /// Execute `kind` for deployment `id` and record everything in the store.
@@ -245,6 +296,32 @@ impl Ctx {
                 id = self.id()
             ),
         };
+        // A redeploy that stopped before it changed anything (the source,
+        // the analysis, the plan) leaves the running version as it was.
+        let before_any_change = matches!(
+            e,
+            ExecError::Source { .. }
+                | ExecError::Analyze(_)
+                | ExecError::Decide(_)
+                | ExecError::Render(_)
+        );
+        if kind == JobKind::Redeploy
+            && before_any_change
+            && matches!(
+                self.rec.status,
+                DeploymentStatus::Healthy | DeploymentStatus::Applied
+            )
+        {
+            return Done {
+                status: self.rec.status,
+                url: self.rec.url.clone(),
+                outputs: self.rec.outputs.clone(),
+                error: Some(format!(
+                    "last redeploy failed: {message} — nothing was changed; the running version keeps serving"
+                )),
+                keep_previous_plan: false,
+            };
+        }
         let status = if matches!(e, ExecError::Cancelled) {
             DeploymentStatus::Cancelled
         } else {
@@ -255,6 +332,7 @@ impl Ctx {
             url: self.rec.url.clone(),
             outputs: self.rec.outputs.clone(),
             error: Some(format!("{message}{next}")),
+            keep_previous_plan: false,
         }
     }
 
@@ -314,6 +392,14 @@ impl Ctx {
         } else {
             self.deploy_cloud(&prepared, rep)?
         };
+        if done.keep_previous_plan {
+            self.patch(DeploymentPatch {
+                plan: Some(self.rec.last_good_plan.clone().or(self.rec.plan.clone())),
+                commit: Some(self.rec.commit.clone()),
+                ..Default::default()
+            })?;
+            return Ok(done);
+        }
         if matches!(
             done.status,
             DeploymentStatus::Healthy | DeploymentStatus::Applied
@@ -365,11 +451,35 @@ impl Ctx {
         }
     }
 
+    /// The person's values for this deployment: `--env` from its options,
+    /// `--secret` opened from the store.
+    fn user_values(&self) -> Result<(Pairs, Pairs), ExecError> {
+        let env = DeployOptions::from_value(&self.rec.options).env;
+        let sealed = self.handle.block_on(self.store.secrets(self.id()))?;
+        if sealed.is_empty() {
+            return Ok((env, vec![]));
+        }
+        let sealer = self.cfg.secret_box()?;
+        let secrets = sealed
+            .iter()
+            .map(|(name, v)| Ok((name.clone(), sealer.open(self.id(), name, v)?)))
+            .collect::<Result<Vec<_>, ExecError>>()?;
+        Ok((env, secrets))
+    }
+
     fn deploy_local(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
+        if !self.cfg.local_target {
+            return Err(ExecError::Invalid(
+                "this service does not run apps on its own machine: the local target is off (its operator turns it on with `autodeploy serve --allow-local-target` / `worker --allow-local-target`); ask for a cloud instead".into(),
+            ));
+        }
         rep.phase(Phase::AppStart);
-        let opts = self.local_options();
-        // A process from an earlier attempt (or the previous version) goes first.
-        let _ = autodeploy_local::stop_and_remove(self.id(), &opts);
+        let mut opts = self.local_options();
+        let (env, secrets) = self.user_values()?;
+        opts.extra_env = env;
+        opts.extra_secrets = secrets;
+        // A running version keeps serving while the new one is built beside
+        // it; it takes over only once it answers (autodeploy_local::start).
         let sink = |s: LogStream, l: &str| rep.log(s, l);
         let started = autodeploy_local::start(
             self.id(),
@@ -379,36 +489,81 @@ impl Ctx {
             &opts,
             &sink,
         );
-        rep.phase(Phase::Health);
+        use autodeploy_local::LocalError as L;
         match started {
             Ok(app) => {
+                rep.phase(Phase::Health);
                 rep.log(
                     LogStream::System,
                     &format!("{} answered; serving at {}", app.url, app.url),
                 );
+                for s in &app.skipped {
+                    rep.log(
+                        LogStream::System,
+                        &format!("warning: service {} was not started: {}", s.name, s.reason),
+                    );
+                }
+                let data = autodeploy_local::data_status(self.id(), &opts);
                 Ok(Done {
                     status: DeploymentStatus::Healthy,
                     url: Some(app.url.clone()),
                     outputs: json!({
                         "url": app.url,
                         "port": app.port,
+                        "release": app.release,
                         "supervisor_pid": app.pid,
-                        "app_dir": app.dir,
+                        "app_dir": app.release_dir.join("app"),
                         "log_file": app.log_file,
+                        "services": app.services.iter().map(|s| json!({
+                            "name": s.name, "url": s.url, "port": s.port,
+                        })).collect::<Vec<_>>(),
+                        "skipped_services": app.skipped,
+                        "data_services": data,
                     }),
-                    error: None,
+                    error: (!app.skipped.is_empty()).then(|| {
+                        format!(
+                            "not started on this machine: {}",
+                            app.skipped
+                                .iter()
+                                .map(|s| format!("{} ({})", s.name, s.reason))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    }),
+                    keep_previous_plan: false,
                 })
             }
-            Err(autodeploy_local::LocalError::Unhealthy {
-                url, seconds, last, ..
+            Err(L::Unhealthy {
+                url,
+                seconds,
+                last,
+                tail,
+                ..
+            }) => {
+                rep.phase(Phase::Health);
+                Ok(Done {
+                    status: DeploymentStatus::Unhealthy,
+                    url: Some(url.clone()),
+                    outputs: json!({ "url": url }),
+                    error: Some(format!(
+                        "the app did not answer at {url} within {seconds} s (last: {last}); it is still running and supervised — `autodeploy logs {id}` shows its output, `autodeploy destroy {id}` stops it; its last lines:\n{tail}",
+                        id = self.id()
+                    )),
+                    keep_previous_plan: false,
+                })
+            }
+            Err(L::RedeployFailed {
+                cause,
+                serving,
+                release,
             }) => Ok(Done {
-                status: DeploymentStatus::Unhealthy,
-                url: Some(url.clone()),
-                outputs: json!({ "url": url }),
+                status: DeploymentStatus::Healthy,
+                url: Some(serving.clone()),
+                outputs: self.rec.outputs.clone(),
                 error: Some(format!(
-                    "the app did not answer at {url} within {seconds} s (last: {last}); it keeps being supervised — `autodeploy logs {id}` shows its output, `autodeploy destroy {id}` stops it",
-                    id = self.id()
+                    "last redeploy failed: {cause} — release {release} keeps serving {serving}"
                 )),
+                keep_previous_plan: true,
             }),
             Err(e) => Err(ExecError::phase(Phase::AppStart, e.to_string())),
         }
@@ -551,6 +706,7 @@ impl Ctx {
             url,
             outputs: Value::Object(map),
             error: None,
+            keep_previous_plan: false,
         })
     }
 
@@ -608,8 +764,14 @@ impl Ctx {
                 .is_some_and(|s| s.decision.cloud == Cloud::Local)
         {
             rep.log(LogStream::System, "stopping the app and removing its files");
-            autodeploy_local::stop_and_remove(self.id(), &self.local_options())
+            let opts = self.local_options();
+            autodeploy_local::stop_and_remove(self.id(), &opts)
                 .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?;
+            for line in autodeploy_local::release_data(self.id(), &opts, self.cfg.keep_data)
+                .map_err(|e| ExecError::phase(Phase::Destroy, e.to_string()))?
+            {
+                rep.log(LogStream::System, &line);
+            }
         } else if let Some(stored) = stored {
             let tf_dir = self.bundle_dir().join("terraform");
             if !tf_dir.join("main.tf").exists() {
@@ -691,6 +853,13 @@ impl Ctx {
                 "nothing was planned for this deployment, so nothing was created",
             );
         }
+        let forgotten = self.handle.block_on(self.store.delete_secrets(self.id()))?;
+        if forgotten > 0 {
+            rep.log(
+                LogStream::System,
+                &format!("forgot the {forgotten} secret value(s) given for this deployment"),
+            );
+        }
         let dir = self.cfg.deployment_dir(self.id());
         if self.cfg.state_database_url.is_some() || self.rec.cloud.as_deref() == Some("local") {
             let _ = std::fs::remove_dir_all(dir.join("bundle"));
@@ -700,6 +869,7 @@ impl Ctx {
             url: None,
             outputs: json!({}),
             error: None,
+            keep_previous_plan: false,
         })
     }
 }
@@ -836,6 +1006,25 @@ pub fn plan_diff(old: &Decision, new: &Decision) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_read_the_cli_and_the_api_forms() {
+        let cli = DeployOptions::from_value(&json!({"git_ref": "main", "env": [["A", "1"]]}));
+        assert_eq!(cli.git_ref.as_deref(), Some("main"));
+        assert_eq!(cli.env, vec![("A".to_string(), "1".to_string())]);
+        let api = DeployOptions::from_value(
+            &json!({"target": "local", "ref": "v2", "env": {"B": "2", "api:C": "3"}}),
+        );
+        assert_eq!(api.target, Some(Cloud::Local));
+        assert_eq!(api.git_ref.as_deref(), Some("v2"));
+        assert_eq!(
+            api.env,
+            vec![
+                ("B".to_string(), "2".to_string()),
+                ("api:C".into(), "3".into())
+            ]
+        );
+    }
 
     #[test]
     fn s3_state_urls() {

@@ -2,14 +2,21 @@
 //! bindings resolved for this machine, and the secrets file (`secrets.env`,
 //! mode 0600) that holds generated secret values.
 //!
-//! Deliberately never prints or logs a secret value, and never provides a
-//! database or cache itself: bindings to those are satisfied only by values
-//! the caller passes in (`LocalOptions::extra_env`), else the deployment
-//! stops with an error that says so.
+//! Database and cache bindings are satisfied by a value the caller passes
+//! (`deploy --env NAME=VALUE`, `LocalOptions::extra_env`), else by the data
+//! service the local target started for the deployment ([`crate::data`]),
+//! formatted by `autodeploy_core::conn` exactly as the binding asks (URL,
+//! JDBC, ADO, one part). What this machine cannot run (MongoDB, Memcached)
+//! stops the deployment before any work with the flag that supplies it.
+//!
+//! Deliberately never prints or logs a secret value.
 
+use crate::data::{Engine, Grant};
 use crate::error::LocalError;
+use autodeploy_core::conn::{cache_value, database_value};
 use autodeploy_core::{
-    CacheOutput, DatabaseOutput, Decision, DeploymentOutput, EnvValue, SecretPlan, ServicePlan,
+    Cache, CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
+    SecretPlan, ServicePlan,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,36 +34,136 @@ pub struct ServiceEnv {
 /// Facts about the local deployment the bindings refer to.
 pub struct Ctx<'a> {
     pub decision: &'a Decision,
-    /// Assigned port per service name.
+    /// The port each service's app listens on (this release's).
     pub ports: &'a BTreeMap<String, u16>,
-    /// Values the caller supplies (user secrets, database URLs).
+    /// The stable port each web service is reached on (its front).
+    pub public: &'a BTreeMap<String, u16>,
+    /// Values the caller supplies (`--env`: plain), keyed `NAME` or `service:NAME`.
     pub extra: &'a [(String, String)],
+    /// Values the caller supplies as secrets (`--secret`): kept in the 0600
+    /// secrets file, never in the supervisor's spec or a log.
+    pub extra_secret: &'a [(String, String)],
     /// Generated secret values by secret name (filled on demand).
     pub generated: &'a mut BTreeMap<String, String>,
+    /// What the local data services gave this deployment.
+    pub grants: &'a BTreeMap<Engine, Grant>,
+}
+
+/// The data services `services`' bindings need that `extra` does not
+/// supply. Bindings this machine cannot satisfy are an error naming the
+/// flag that supplies them.
+pub fn data_needs(
+    decision: &Decision,
+    services: &[&ServicePlan],
+    extra_all: &[(String, String)],
+) -> Result<Vec<Engine>, LocalError> {
+    let mut out = Vec::new();
+    for svc in services {
+        for b in &svc.env {
+            if extra(extra_all, &svc.name, &b.name).is_some() {
+                continue;
+            }
+            let engine = match &b.value {
+                EnvValue::Database { output } => {
+                    let Some(db) = &decision.database else {
+                        continue;
+                    };
+                    match Engine::for_database(db.engine) {
+                        Some(e) => e,
+                        None => {
+                            // Name the setting that takes a whole URL, when the app has one.
+                            let url_binding = svc
+                                .env
+                                .iter()
+                                .find(|x| {
+                                    matches!(
+                                        x.value,
+                                        EnvValue::Database {
+                                            output: DatabaseOutput::Url
+                                        }
+                                    )
+                                })
+                                .unwrap_or(b);
+                            let _ = output;
+                            return Err(LocalError::NotProvided {
+                                service: svc.name.clone(),
+                                what: format!(
+                                    "MongoDB (for {}, {})",
+                                    url_binding.name,
+                                    db_output(DatabaseOutput::Url)
+                                ),
+                                hint: format!(
+                                    "Debian does not package MongoDB, so the local target cannot start one: run one yourself (or use MongoDB Atlas) and pass its address with `--env {}=mongodb://USER:PASSWORD@HOST:27017/NAME`",
+                                    url_binding.name
+                                ),
+                            });
+                        }
+                    }
+                }
+                EnvValue::Cache { output } => match decision.cache.as_ref().map(|c| c.engine) {
+                    Some(Cache::Redis) | None => Engine::Redis,
+                    Some(Cache::Memcached) => {
+                        return Err(LocalError::NotProvided {
+                            service: svc.name.clone(),
+                            what: format!("Memcached (for {}, {})", b.name, cache_output(*output)),
+                            hint: format!(
+                                "the local target does not start Memcached: run `memcached -l 127.0.0.1 -p 11211 &` (apt-get install memcached) and pass `--env {}=127.0.0.1:11211`",
+                                b.name
+                            ),
+                        })
+                    }
+                },
+                _ => continue,
+            };
+            if !out.contains(&engine) {
+                out.push(engine);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn extra<'a>(extra: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The caller's value for `name` in `service`: a `service:NAME` key wins
+/// over a plain `NAME`; the last one given wins.
+fn extra<'a>(extra: &'a [(String, String)], service: &str, name: &str) -> Option<&'a str> {
+    let scoped = format!("{service}:{name}");
     extra
         .iter()
         .rev()
-        .find(|(k, _)| k == name)
+        .find(|(k, _)| *k == scoped)
+        .or_else(|| extra.iter().rev().find(|(k, _)| k == name))
         .map(|(_, v)| v.as_str())
+}
+
+/// True when `key` (`NAME` or `service:NAME`) is meant for `service`.
+fn for_service<'a>(key: &'a str, service: &str) -> Option<&'a str> {
+    match key.split_once(':') {
+        Some((svc, name)) if svc == service => Some(name),
+        Some(_) => None,
+        None => Some(key),
+    }
 }
 
 /// Resolve `svc`'s environment.
 pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, LocalError> {
     let mut out = ServiceEnv::default();
     let port = ctx.ports.get(&svc.name).copied();
+    let public = ctx.public.get(&svc.name).copied().or(port);
     if let Some(p) = port {
         out.plain.push(("PORT".into(), p.to_string()));
     }
-    out.plain.push(("HOST".into(), "0.0.0.0".into()));
+    // Only the deployment's front listens beyond this machine (when asked);
+    // the app itself answers on 127.0.0.1.
+    out.plain.push(("HOST".into(), "127.0.0.1".into()));
     for b in &svc.env {
-        let supplied = extra(ctx.extra, &b.name).map(str::to_string);
+        let supplied_secret = extra(ctx.extra_secret, &svc.name, &b.name).map(str::to_string);
+        let supplied = supplied_secret
+            .clone()
+            .or_else(|| extra(ctx.extra, &svc.name, &b.name).map(str::to_string));
         let value: Option<String> = match &b.value {
             EnvValue::Literal { value } => Some(value.clone()),
             EnvValue::GeneratedSecret { secret } => {
@@ -75,11 +182,20 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 }
                 Some(v)
             }
-            EnvValue::UserSecret { secret } | EnvValue::Input { variable: secret } => {
+            EnvValue::UserSecret { .. } => {
                 if supplied.is_none() {
                     out.notes.push(format!(
-                        "{} ({secret}) has no value: pass it to deploy to set it; the app starts without it",
-                        b.name
+                        "{n} has no value (a secret only you have): `autodeploy redeploy ID --secret {n}` sets it (the value is read from the environment variable {n} or from stdin, never echoed); the app starts without it",
+                        n = b.name
+                    ));
+                }
+                supplied.clone()
+            }
+            EnvValue::Input { .. } => {
+                if supplied.is_none() {
+                    out.notes.push(format!(
+                        "{n} has no value and the code gives no default: `autodeploy redeploy ID --env {n}=VALUE` sets it; the app starts without it",
+                        n = b.name
                     ));
                 }
                 supplied.clone()
@@ -91,56 +207,96 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                         .decision
                         .database
                         .as_ref()
-                        .map(|d| d.engine.as_str().to_string())
-                        .unwrap_or_else(|| "a database".into());
-                    return Err(LocalError::NotProvided {
-                            service: svc.name.clone(),
-                            what: format!("{engine} (for {}, {})", b.name, db_output(*output)),
-                            hint: format!(
-                                "start {engine} yourself and pass {}=… to deploy, use SQLite if the app supports it, or deploy to a cloud",
-                                b.name
-                            ),
-                        });
+                        .map(|d| d.engine)
+                        .unwrap_or(DatabaseEngine::Postgresql);
+                    let grant = Engine::for_database(engine).and_then(|e| ctx.grants.get(&e));
+                    match grant {
+                        Some(g) => Some(database_value(*output, &g.db_conn(engine))),
+                        None => {
+                            return Err(LocalError::NotProvided {
+                                service: svc.name.clone(),
+                                what: format!(
+                                    "{} (for {}, {})",
+                                    engine.as_str(),
+                                    b.name,
+                                    db_output(*output)
+                                ),
+                                hint: format!("pass it with `--env {}=…`", b.name),
+                            })
+                        }
+                    }
                 }
             },
             EnvValue::Cache { output } => match supplied.clone() {
                 Some(v) => Some(v),
-                None => {
-                    let engine = ctx
-                        .decision
-                        .cache
-                        .as_ref()
-                        .map(|c| c.engine.as_str().to_string())
-                        .unwrap_or_else(|| "a cache".into());
-                    return Err(LocalError::NotProvided {
-                        service: svc.name.clone(),
-                        what: format!("{engine} (for {}, {})", b.name, cache_output(*output)),
-                        hint: format!(
-                            "start {engine} yourself (e.g. redis-server --port 6379) and pass {}=… to deploy, or deploy to a cloud",
-                            b.name
-                        ),
-                    });
-                }
+                None => match ctx.grants.get(&Engine::Redis) {
+                    Some(g) => Some(cache_value(*output, &g.cache_conn())),
+                    None => {
+                        return Err(LocalError::NotProvided {
+                            service: svc.name.clone(),
+                            what: format!("a cache (for {}, {})", b.name, cache_output(*output)),
+                            hint: format!("pass it with `--env {}=…`", b.name),
+                        })
+                    }
+                },
             },
             EnvValue::Deployment { output } => Some(match output {
-                DeploymentOutput::PublicUrl => port.map(url).unwrap_or_default(),
+                DeploymentOutput::PublicUrl => public.map(url).unwrap_or_default(),
                 DeploymentOutput::PublicHost => "127.0.0.1".into(),
                 DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
                 DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
             }),
-            EnvValue::ServiceUrl { service } => ctx.ports.get(service).map(|p| url(*p)),
+            EnvValue::ServiceUrl { service } => ctx
+                .public
+                .get(service)
+                .or(ctx.ports.get(service))
+                .map(|p| url(*p)),
         };
-        let value = supplied.filter(|_| b.secret).or(value);
+        // What the person passed wins over what the plan derives.
+        let value = supplied.or(value);
         if let Some(v) = value {
-            out.plain.retain(|(k, _)| k != &b.name);
-            if b.secret {
-                out.secret.push((b.name.clone(), v));
-            } else {
-                out.plain.push((b.name.clone(), v));
+            set(&mut out, &b.name, v, b.secret || supplied_secret.is_some());
+        }
+    }
+    // Values passed for names the plan does not bind are set as given.
+    for (list, secret) in [(ctx.extra, false), (ctx.extra_secret, true)] {
+        for (k, v) in list {
+            let Some(name) = for_service(k, &svc.name) else {
+                continue;
+            };
+            if svc.env.iter().any(|b| b.name == name) {
+                continue;
             }
+            // The scoped key wins: a plain one never replaces it.
+            let scoped = k.contains(':');
+            let already = out
+                .plain
+                .iter()
+                .chain(out.secret.iter())
+                .any(|(n, _)| n == name);
+            if already
+                && !scoped
+                && list
+                    .iter()
+                    .any(|(k2, _)| *k2 == format!("{}:{name}", svc.name))
+            {
+                continue;
+            }
+            set(&mut out, name, v.clone(), secret);
         }
     }
     Ok(out)
+}
+
+/// Set `name` once, in the plain or the secret list.
+fn set(out: &mut ServiceEnv, name: &str, value: String, secret: bool) {
+    out.plain.retain(|(k, _)| k != name);
+    out.secret.retain(|(k, _)| k != name);
+    if secret {
+        out.secret.push((name.to_string(), value));
+    } else {
+        out.plain.push((name.to_string(), value));
+    }
 }
 
 fn db_output(o: DatabaseOutput) -> &'static str {

@@ -51,6 +51,26 @@ pub enum LocalError {
         hint: String,
     },
 
+    #[error("the local {engine} could not be provided: {reason}; {hint}")]
+    DataService {
+        engine: &'static str,
+        reason: String,
+        hint: String,
+    },
+
+    #[error("could not create the system account {name:?} that data servers run as ({reason}); create it yourself (useradd --system {name}) or run autodeploy as a regular user")]
+    Account { name: String, reason: String },
+
+    #[error("the deployment's processes cannot be confined: {reason}; {hint}")]
+    Confinement { reason: String, hint: String },
+
+    #[error("the disk holding {path} has {free_mib} MiB free and a deploy needs at least {need_mib} MiB (the copy, its runtime and packages); free some space (`autodeploy destroy` of deployments you no longer need, `autodeploy list`) or set AUTODEPLOY_HOME to a folder on a larger disk")]
+    NoSpace {
+        path: PathBuf,
+        free_mib: u64,
+        need_mib: u64,
+    },
+
     #[error("service {service} has no start command (analysis found none); add a Procfile or a start script and deploy again")]
     NoStartCommand { service: String },
 
@@ -79,13 +99,29 @@ pub enum LocalError {
         log: PathBuf,
     },
 
-    #[error("service {service} did not answer {url} with HTTP 2xx/3xx within {seconds} s (last attempt: {last}); it is left running so you can look; last lines of its app.log:\n{tail}")]
+    #[error("service {service} did not answer {url} with HTTP 2xx/3xx within {seconds} s (last attempt: {last}); it is left running so you can look; its last lines:\n{tail}")]
     Unhealthy {
         service: String,
         url: String,
         seconds: u64,
         last: String,
         tail: String,
+    },
+
+    #[error("service {service} exited ({exit}) {exits} time(s) before it answered, so it was stopped; its last lines:\n{tail}\nfix the error above (a missing setting: `--env NAME=VALUE`, a secret: `--secret NAME`) and deploy again")]
+    Crashed {
+        service: String,
+        exits: u32,
+        exit: String,
+        tail: String,
+    },
+
+    #[error("the new version did not come up, so it was stopped and release {release} keeps serving {serving}: {cause}")]
+    RedeployFailed {
+        cause: Box<LocalError>,
+        /// The URL still served by the previous release.
+        serving: String,
+        release: u32,
     },
 
     #[error("the local state in {path} is unreadable ({reason}); if the app is gone, delete {dir} by hand")]

@@ -20,12 +20,19 @@
 //! bound to one gets a [`LocalError::NotProvided`] unless the caller passes
 //! the value in [`LocalOptions::extra_env`].
 
+pub mod account;
+mod applog;
+pub mod data;
 mod env;
 mod error;
+mod front;
 mod health;
 mod prepare;
 mod proc;
+pub mod sandbox;
+mod start;
 mod static_files;
+mod step;
 mod supervise;
 mod toolchain;
 
@@ -37,12 +44,9 @@ use autodeploy_core::{
     Analysis, Decision, Hosting, LogStream, ServiceKind, ServicePlan, SourceFix,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Where progress and build output go while [`start`] runs.
@@ -61,13 +65,24 @@ pub struct LocalOptions {
     pub supervisor_exe: Option<PathBuf>,
     /// Download caches (pip, npm, go); `None` → `<home>/cache`.
     pub cache_dir: Option<PathBuf>,
-    /// Values the caller supplies for the app's user secrets, inputs, or a
-    /// database/cache it runs itself (`DATABASE_URL=…`). Override the decision.
+    /// Values the caller supplies (`deploy --env NAME=VALUE`): the app's
+    /// inputs, or a database/cache it runs itself (`DATABASE_URL=…`). They
+    /// override the decision. A key `service:NAME` is for that service only.
     pub extra_env: Vec<(String, String)>,
+    /// Secret values the caller supplies (`deploy --secret NAME`): like
+    /// `extra_env`, but kept only in the 0600 secrets file.
+    pub extra_secrets: Vec<(String, String)>,
     /// PATH used to find toolchains and run commands; `None` → this process's PATH.
     pub path: Option<OsString>,
     /// Crash restart policy of the supervisors.
     pub restart: RestartPolicy,
+    /// Address the fronts listen on (default 127.0.0.1: this machine only).
+    pub listen: Option<std::net::IpAddr>,
+    /// Confine the deployment's processes (`sandbox.rs`): their own account
+    /// when root, a cgroup and resource limits. On by default.
+    pub confine: bool,
+    /// The limits of a confined deployment.
+    pub limits: sandbox::Limits,
 }
 
 impl LocalOptions {
@@ -80,18 +95,30 @@ impl LocalOptions {
             supervisor_exe: None,
             cache_dir: None,
             extra_env: vec![],
+            extra_secrets: vec![],
             path: None,
             restart: RestartPolicy::default(),
+            listen: None,
+            confine: true,
+            limits: sandbox::Limits::default(),
         }
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.cache_dir
             .clone()
             .unwrap_or_else(|| self.home.join("cache"))
     }
 
-    fn search_path(&self) -> OsString {
+    /// Where the data services of this home live and how their programs are found.
+    pub fn data_options(&self) -> data::DataOptions {
+        data::DataOptions {
+            home: self.home.clone(),
+            path: self.search_path(),
+        }
+    }
+
+    pub(crate) fn search_path(&self) -> OsString {
         self.path
             .clone()
             .or_else(|| std::env::var_os("PATH"))
@@ -105,21 +132,49 @@ pub struct LocalApp {
     pub deployment_id: String,
     /// `<home>/deployments/<id>`.
     pub dir: PathBuf,
-    /// Port of the primary (first web) service.
+    /// The release serving now (1 for the first deploy; 0 in records made
+    /// before releases existed).
+    #[serde(default)]
+    pub release: u32,
+    /// `<dir>/releases/<release>`: its copy of the code (`app/`), runtimes,
+    /// secrets file and supervisor files.
+    #[serde(default)]
+    pub release_dir: PathBuf,
+    /// Stable port of the primary (first web) service: its front's.
     pub port: u16,
-    /// `http://127.0.0.1:<port>` of the primary service.
+    /// `http://127.0.0.1:<port>` of the primary service; the same across redeploys.
     pub url: String,
-    /// Supervisor pid of the primary service.
+    /// Supervisor pid of the primary service's app.
     pub pid: u32,
     pub log_file: PathBuf,
     pub services: Vec<LocalService>,
+    /// Services this machine cannot run, left out while the others run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedService>,
+}
+
+/// A service left out of a local deployment, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedService {
+    pub name: String,
+    pub reason: String,
+}
+
+/// The front of a web service (`front.rs`): the process on its stable port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrontProc {
+    pub pid: u32,
+    pub spec_file: PathBuf,
+    pub status_file: PathBuf,
+    /// The file naming the port it relays to.
+    pub target: PathBuf,
 }
 
 /// One supervised service of a local deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalService {
     pub name: String,
-    /// Null for workers.
+    /// Stable (front) port; null for workers.
     pub port: Option<u16>,
     pub url: Option<String>,
     /// The service's supervisor.
@@ -128,6 +183,11 @@ pub struct LocalService {
     pub health_path: Option<String>,
     pub spec_file: PathBuf,
     pub status_file: PathBuf,
+    /// The port this release's app listens on (behind the front).
+    #[serde(default)]
+    pub internal_port: Option<u16>,
+    #[serde(default)]
+    pub front: Option<FrontProc>,
 }
 
 /// What [`status`] found.
@@ -163,7 +223,7 @@ fn deployment_dir(id: &str, opts: &LocalOptions) -> PathBuf {
 }
 
 /// Serialises `start` and `stop_and_remove` of one deployment (across processes).
-fn lock(id: &str, opts: &LocalOptions) -> Result<proc::FileLock, LocalError> {
+pub(crate) fn lock(id: &str, opts: &LocalOptions) -> Result<proc::FileLock, LocalError> {
     let path = opts
         .home
         .join("deployments")
@@ -172,7 +232,7 @@ fn lock(id: &str, opts: &LocalOptions) -> Result<proc::FileLock, LocalError> {
     proc::lock_file(&path).map_err(|e| LocalError::io("lock", path, e))
 }
 
-fn validate_id(id: &str) -> Result<(), LocalError> {
+pub(crate) fn validate_id(id: &str) -> Result<(), LocalError> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id
@@ -186,27 +246,31 @@ fn validate_id(id: &str) -> Result<(), LocalError> {
     }
 }
 
-fn is_local(s: &ServicePlan) -> bool {
+pub(crate) fn is_local(s: &ServicePlan) -> bool {
     matches!(s.hosting, Hosting::LocalProcess | Hosting::LocalStatic)
 }
 
 /// Served from files by the supervisor itself, not by an app process.
-fn is_static(s: &ServicePlan) -> bool {
+pub(crate) fn is_static(s: &ServicePlan) -> bool {
     s.start.is_none()
         && (s.hosting == Hosting::LocalStatic
             || s.kind == ServiceKind::Static
             || s.runtime.family == "static")
 }
 
-fn needs_port(s: &ServicePlan) -> bool {
+pub(crate) fn needs_port(s: &ServicePlan) -> bool {
     s.kind != ServiceKind::Worker || s.port.is_some()
 }
 
-/// Prepare, build, start and health-check the local deployment `id`.
+/// Prepare, build, start and health-check the local deployment `id` — or,
+/// when it already runs, a new release of it beside the one serving, which
+/// takes over the same URL only once it answers (see `start.rs`).
 ///
-/// On an error after the files were created, they are left in place (the log
-/// says what happened; a started app keeps running when only the health check
-/// failed): call [`stop_and_remove`] to clean up.
+/// On a first deploy, files are left in place after an error (the log says
+/// what happened; an app that runs but does not answer keeps running so it
+/// can be looked at): call [`stop_and_remove`] to clean up. On a redeploy,
+/// a release that does not come up is stopped and the previous one keeps
+/// serving ([`LocalError::RedeployFailed`]).
 pub fn start(
     id: &str,
     source_root: &Path,
@@ -215,265 +279,32 @@ pub fn start(
     opts: &LocalOptions,
     sink: Sink,
 ) -> Result<LocalApp, LocalError> {
-    validate_id(id)?;
-    let dir = deployment_dir(id, opts);
-    let services: Vec<&ServicePlan> = decision.services.iter().filter(|s| is_local(s)).collect();
-    if services.is_empty() {
-        return Err(LocalError::NothingToRun);
-    }
-    let path = opts.search_path();
-
-    // Everything that can be known before doing work is checked first.
-    let mut toolchains = BTreeMap::new();
-    for svc in &services {
-        let chosen = toolchain::check(svc, analysis, source_root, &path)?;
-        toolchains.insert(svc.name.clone(), chosen);
-        if !is_static(svc) && svc.start.is_none() {
-            return Err(LocalError::NoStartCommand {
-                service: svc.name.clone(),
-            });
-        }
-    }
-    if let Some(p) = opts.port {
-        proc::port_is_free(p).map_err(|source| LocalError::PortUnavailable { port: p, source })?;
-    }
-    let mut ports = BTreeMap::new();
-    let mut first = true;
-    for svc in services.iter().filter(|s| needs_port(s)) {
-        let port = match (first, opts.port) {
-            (true, Some(p)) => p,
-            _ => proc::free_port()
-                .map_err(|e| LocalError::io("find a free port on", "127.0.0.1", e))?,
-        };
-        first = false;
-        ports.insert(svc.name.clone(), port);
-    }
-    let mut generated = BTreeMap::new();
-    let mut envs = BTreeMap::new();
-    for svc in &services {
-        let mut ctx = env::Ctx {
-            decision,
-            ports: &ports,
-            extra: &opts.extra_env,
-            generated: &mut generated,
-        };
-        let e = env::resolve(svc, &mut ctx)?;
-        envs.insert(svc.name.clone(), e);
-    }
-
-    let _lock = lock(id, opts)?;
-    if dir.exists() {
-        if let Some(pid) = running_supervisor(&dir) {
-            return Err(LocalError::AlreadyRunning {
-                id: id.to_string(),
-                pid,
-            });
-        }
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| LocalError::io("remove the stale folder", &dir, e))?;
-    }
-    for sub in ["run", "runtime"] {
-        let p = dir.join(sub);
-        std::fs::create_dir_all(&p).map_err(|e| LocalError::io("create the folder", &p, e))?;
-    }
-    let log_file = dir.join("app.log");
-    let say = |msg: &str| {
-        sink(LogStream::System, msg);
-        supervise::append_lines(&log_file, "system", &[msg.to_string()]);
-    };
-
-    // 1. The isolated copy, with the analysis' fixes.
-    let app_dir = dir.join("app");
-    let copied = prepare::copy_tree(source_root, &app_dir)?;
-    say(&format!(
-        "copied {} files ({} KiB) to {}",
-        copied.files,
-        copied.bytes / 1024,
-        app_dir.display()
-    ));
-    for l in &copied.skipped_links {
-        say(&format!(
-            "left out the link {l}: it points outside the repository"
-        ));
-    }
-    for fix in fixes_for(&services, analysis) {
-        match prepare::apply_fix(&app_dir, &fix)? {
-            prepare::FixOutcome::Applied => say(&format!(
-                "fixed {}:{} in the copy: {:?} → {:?}",
-                fix.file, fix.line, fix.find, fix.replace
-            )),
-            prepare::FixOutcome::Skipped(why) => {
-                say(&format!("did not apply a fix to {}: {why}", fix.file))
-            }
-        }
-    }
-
-    // 2. Secrets file (values never reach the log).
-    let secrets_file = dir.join("secrets.env");
-    let all_secrets: Vec<(String, String)> = envs
-        .values()
-        .flat_map(|e| e.secret.iter().cloned())
-        .collect::<BTreeMap<_, _>>()
-        .into_iter()
-        .collect();
-    env::write_secrets(&secrets_file, &all_secrets)?;
-
-    // 3. Runtime, install, build, release; 4. supervisors.
-    let cache = opts.cache();
-    let mut started = Vec::new();
-    let tag_service = services.len() > 1;
-    for svc in &services {
-        let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or_else(|| app_dir.clone());
-        let rt_dir = dir.join("runtime").join(&svc.name);
-        let chosen = &toolchains[&svc.name];
-        let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
-        let senv = &envs[&svc.name];
-        for n in &senv.notes {
-            say(&format!("{}: {n}", svc.name));
-        }
-        let mut base = base_env(&rt, &path);
-        base.extend(rt.env.iter().cloned());
-        base.extend(senv.plain.iter().cloned());
-        let mut with_secrets = base.clone();
-        with_secrets.extend(senv.secret.iter().cloned());
-
-        let step = Step {
-            service: &svc.name,
-            dir: &svc_dir,
-            env: &with_secrets,
-            log: &log_file,
-            sink,
-        };
-        std::fs::create_dir_all(&rt_dir)
-            .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
-        for n in &chosen.notes {
-            say(&format!("{}: {n}", svc.name));
-        }
-        let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
-        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
-        if let Some(build) = &svc.build {
-            step.run("build", build)?;
-        }
-        if let Some(release) = &svc.release {
-            step.run("release", release)?;
-        }
-
-        let port = ports.get(&svc.name).copied();
-        let command = svc.start.as_ref().map(|s| match port {
-            Some(p) => prepare::retarget_port(s, svc.port, p),
-            None => s.clone(),
-        });
-        if let (Some(c), Some(orig)) = (&command, &svc.start) {
-            if c != orig {
-                say(&format!(
-                    "{}: start command adjusted to the assigned port: {c}",
-                    svc.name
-                ));
-            }
-        }
-        let static_root = if command.is_none() {
-            Some(
-                svc.static_dir
-                    .as_deref()
-                    .and_then(|d| prepare::inside(&svc_dir, d))
-                    .unwrap_or_else(|| svc_dir.clone()),
-            )
-        } else {
-            None
-        };
-        let spec = supervise::Spec {
-            deployment_id: id.to_string(),
-            service: svc.name.clone(),
-            tag_service,
-            dir: svc_dir.clone(),
-            command,
-            static_root,
-            port,
-            env: base,
-            secrets_file: Some(secrets_file.clone()),
-            log_file: log_file.clone(),
-            status_file: dir.join("run").join(format!("{}.status.json", svc.name)),
-            restart: opts.restart,
-        };
-        let spec_file = dir.join("run").join(format!("{}.spec.json", svc.name));
-        let pid = spawn_supervisor(id, &dir, &spec, &spec_file, opts)?;
-        say(&format!(
-            "{}: started (supervisor pid {pid}{})",
-            svc.name,
-            match port {
-                Some(p) => format!(", port {p}"),
-                None => String::new(),
-            }
-        ));
-        let health_path = port.map(|_| {
-            svc.health_check
-                .as_ref()
-                .map(|h| h.path.clone())
-                .unwrap_or_else(|| "/".into())
-        });
-        started.push(LocalService {
-            name: svc.name.clone(),
-            port,
-            url: port.map(|p| format!("http://127.0.0.1:{p}")),
-            pid,
-            health_path,
-            spec_file,
-            status_file: spec.status_file.clone(),
-        });
-    }
-
-    let primary = started
-        .iter()
-        .find(|s| s.port.is_some())
-        .or(started.first())
-        .cloned()
-        .ok_or(LocalError::NothingToRun)?;
-    let app = LocalApp {
-        deployment_id: id.to_string(),
-        dir: dir.clone(),
-        port: primary.port.unwrap_or(0),
-        url: primary.url.clone().unwrap_or_default(),
-        pid: primary.pid,
-        log_file: log_file.clone(),
-        services: started.clone(),
-    };
-    let record = dir.join("deployment.json");
-    let bytes =
-        serde_json::to_vec_pretty(&app).map_err(|e| LocalError::io("encode", &record, e.into()))?;
-    proc::write_atomic(&record, &bytes).map_err(|e| LocalError::io("write", &record, e))?;
-
-    // 5. Health.
-    for s in &started {
-        if let (Some(url), Some(path)) = (&s.url, &s.health_path) {
-            let target = format!("{url}{path}");
-            say(&format!("{}: waiting for {target} to answer", s.name));
-            let status_file = s.status_file.clone();
-            let spec_file = s.spec_file.to_string_lossy().into_owned();
-            let pid = s.pid;
-            let gave_up = || {
-                read_status(&status_file).is_some_and(|st| st.state == "crashloop")
-                    || !proc::alive_and_mentions(pid, &spec_file)
-            };
-            match health::wait_healthy(&target, opts.health_timeout, gave_up) {
-                Ok(code) => say(&format!("{}: healthy (HTTP {code}) at {target}", s.name)),
-                Err(last) => {
-                    return Err(LocalError::Unhealthy {
-                        service: s.name.clone(),
-                        url: target,
-                        seconds: opts.health_timeout.as_secs(),
-                        last,
-                        tail: tail(&log_file, 30),
-                    })
-                }
-            }
-        }
-    }
-    Ok(app)
+    start::start(id, source_root, analysis, decision, opts, sink)
 }
 
 /// The fixes to apply: the decision's, plus any the analysis attached to the
 /// same services' findings that the decision did not carry.
-fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
+///
+/// The `binds_localhost` fixes (loopback → 0.0.0.0) are turned around:
+/// locally the app is reached through its front on 127.0.0.1, and listening
+/// on loopback is exactly what keeps it off the network. A `localhost` bind
+/// becomes `127.0.0.1` (Node and others may resolve `localhost` to `::1`
+/// only, where the front does not look); a `127.0.0.1` bind stays.
+pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
+    let loopback_only: Vec<&SourceFix> = analysis
+        .services
+        .iter()
+        .flat_map(|a| a.findings.iter())
+        .filter(|f| f.kind == "binds_localhost")
+        .filter_map(|f| f.fix.as_ref())
+        .collect();
+    let local = |fix: SourceFix| -> Option<SourceFix> {
+        if !loopback_only.contains(&&fix) {
+            return Some(fix);
+        }
+        let replace = fix.find.replace("localhost", "127.0.0.1");
+        (replace != fix.find).then_some(SourceFix { replace, ..fix })
+    };
     let mut out: Vec<SourceFix> = Vec::new();
     for svc in services {
         let from_analysis = analysis
@@ -481,7 +312,13 @@ fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
             .iter()
             .filter(|a| a.name == svc.name && a.path == svc.path)
             .flat_map(|a| a.findings.iter().filter_map(|f| f.fix.clone()));
-        for fix in svc.source_fixes.iter().cloned().chain(from_analysis) {
+        for fix in svc
+            .source_fixes
+            .iter()
+            .cloned()
+            .chain(from_analysis)
+            .filter_map(local)
+        {
             if !out.contains(&fix) {
                 out.push(fix);
             }
@@ -490,136 +327,7 @@ fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
     out
 }
 
-/// The environment every command starts from: PATH (runtime folders first)
-/// and the few variables tools need from the user's environment. Nothing
-/// else of the caller's environment (cloud credentials…) reaches the app.
-fn base_env(rt: &toolchain::Runtime, path: &OsString) -> Vec<(String, String)> {
-    let mut parts: Vec<PathBuf> = rt.path_front.clone();
-    parts.extend(std::env::split_paths(path));
-    let joined = std::env::join_paths(parts)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| path.to_string_lossy().into_owned());
-    let mut env = vec![("PATH".to_string(), joined)];
-    for k in [
-        "HOME",
-        "USER",
-        "LOGNAME",
-        "LANG",
-        "LC_ALL",
-        "TZ",
-        "TMPDIR",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "no_proxy",
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "npm_config_registry",
-        "GOPROXY",
-        "GOFLAGS",
-        "GOTOOLCHAIN",
-        "CARGO_HOME",
-        "RUSTUP_HOME",
-    ] {
-        if let Ok(v) = std::env::var(k) {
-            env.push((k.to_string(), v));
-        }
-    }
-    env
-}
-
-/// One install/build/release command run to completion.
-struct Step<'a> {
-    service: &'a str,
-    dir: &'a Path,
-    env: &'a [(String, String)],
-    log: &'a Path,
-    sink: Sink<'a>,
-}
-
-impl Step<'_> {
-    fn run(&self, step: &'static str, command: &str) -> Result<(), LocalError> {
-        let header = format!("{}: {step}: {command}", self.service);
-        (self.sink)(LogStream::System, &header);
-        supervise::append_lines(self.log, "system", &[header]);
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(self.dir)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| LocalError::io("run `sh -c` in", self.dir, e))?;
-        let recent = Mutex::new(VecDeque::with_capacity(30));
-        let out = child.stdout.take();
-        let err = child.stderr.take();
-        std::thread::scope(|scope| {
-            let mut pumps = Vec::new();
-            if let Some(o) = out {
-                let recent = &recent;
-                pumps.push(scope.spawn(move || self.pump(o, LogStream::Stdout, recent)));
-            }
-            if let Some(e) = err {
-                let recent = &recent;
-                pumps.push(scope.spawn(move || self.pump(e, LogStream::Stderr, recent)));
-            }
-            for p in pumps {
-                let _ = p.join();
-            }
-        });
-        let status = child
-            .wait()
-            .map_err(|e| LocalError::io("wait for `sh -c` in", self.dir, e))?;
-        if status.success() {
-            return Ok(());
-        }
-        let tail = recent
-            .into_inner()
-            .map(|v| v.into_iter().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default();
-        Err(LocalError::CommandFailed(Box::new(CommandFailure {
-            service: self.service.to_string(),
-            step,
-            command: command.to_string(),
-            dir: self.dir.to_path_buf(),
-            status: status.to_string(),
-            tail,
-        })))
-    }
-
-    fn pump(&self, r: impl Read, stream: LogStream, recent: &Mutex<VecDeque<String>>) {
-        let mut reader = BufReader::new(r);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {
-                    let line = String::from_utf8_lossy(&buf)
-                        .trim_end_matches(['\n', '\r'])
-                        .to_string();
-                    (self.sink)(stream, &line);
-                    supervise::append_lines(self.log, stream.as_str(), std::slice::from_ref(&line));
-                    if let Ok(mut q) = recent.lock() {
-                        if q.len() == 30 {
-                            q.pop_front();
-                        }
-                        q.push_back(line);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn spawn_supervisor(
+pub(crate) fn spawn_supervisor(
     id: &str,
     dir: &Path,
     spec: &supervise::Spec,
@@ -674,13 +382,13 @@ fn spawn_supervisor(
     })
 }
 
-fn read_status(path: &Path) -> Option<SupervisorStatus> {
+pub(crate) fn read_status(path: &Path) -> Option<SupervisorStatus> {
     std::fs::read(path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
 }
 
-fn read_record(dir: &Path) -> Result<Option<LocalApp>, LocalError> {
+pub(crate) fn read_record(dir: &Path) -> Result<Option<LocalApp>, LocalError> {
     let path = dir.join("deployment.json");
     match std::fs::read(&path) {
         Ok(b) => serde_json::from_slice(&b)
@@ -695,30 +403,107 @@ fn read_record(dir: &Path) -> Result<Option<LocalApp>, LocalError> {
     }
 }
 
-/// Every supervisor of the deployment in `dir` that is still alive, with its
-/// spec file and last status (found from `run/`, so it works without
-/// `deployment.json` too).
+/// Write the deployment's record (`deployment.json`).
+pub(crate) fn write_record(dir: &Path, app: &LocalApp) -> Result<(), LocalError> {
+    let record = dir.join("deployment.json");
+    let bytes =
+        serde_json::to_vec_pretty(app).map_err(|e| LocalError::io("encode", &record, e.into()))?;
+    proc::write_atomic(&record, &bytes).map_err(|e| LocalError::io("write", &record, e))
+}
+
+/// Every supervisor of the deployment in `dir` — of every release, the
+/// fronts, and the folder layout before releases (`run/`) — with its spec
+/// file and last status. Found from the files, so it works without
+/// `deployment.json` too.
 fn supervisors(dir: &Path) -> Vec<(PathBuf, SupervisorStatus)> {
-    let Ok(entries) = std::fs::read_dir(dir.join("run")) else {
-        return vec![];
-    };
+    let mut folders = vec![dir.join("run"), dir.join("front")];
+    if let Ok(rd) = std::fs::read_dir(dir.join("releases")) {
+        folders.extend(rd.flatten().map(|e| e.path().join("run")));
+    }
     let mut out = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(svc) = name.strip_suffix(".status.json") {
-            if let Some(st) = read_status(&e.path()) {
-                out.push((dir.join("run").join(format!("{svc}.spec.json")), st));
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(svc) = name.strip_suffix(".status.json") {
+                if let Some(st) = read_status(&e.path()) {
+                    out.push((folder.join(format!("{svc}.spec.json")), st));
+                }
             }
         }
     }
     out
 }
 
-fn running_supervisor(dir: &Path) -> Option<u32> {
-    supervisors(dir)
-        .into_iter()
-        .find(|(spec, st)| proc::alive_and_mentions(st.supervisor_pid, &spec.to_string_lossy()))
-        .map(|(_, st)| st.supervisor_pid)
+/// Stop every supervisor found in `dir` (and the apps they ran).
+pub(crate) fn stop_supervisors(dir: &Path, opts: &LocalOptions) -> Result<(), LocalError> {
+    let grace = Duration::from_millis(opts.restart.stop_grace_ms) + Duration::from_secs(5);
+    let sups = supervisors(dir);
+    for (spec, st) in &sups {
+        if proc::alive_and_mentions(st.supervisor_pid, &spec.to_string_lossy()) {
+            proc::signal(st.supervisor_pid, libc::SIGTERM);
+        }
+    }
+    for (spec, st) in &sups {
+        let spec = spec.to_string_lossy().into_owned();
+        let pid = st.supervisor_pid;
+        if !proc::wait_until(grace, || !proc::alive_and_mentions(pid, &spec)) {
+            proc::signal(pid, libc::SIGKILL);
+            if !proc::wait_until(Duration::from_secs(5), || {
+                !proc::alive_and_mentions(pid, &spec)
+            }) {
+                return Err(LocalError::StopFailed {
+                    id: dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    pid,
+                    reason: "it survived SIGKILL for 5 s".into(),
+                });
+            }
+        }
+    }
+    // An app whose supervisor was killed outright may still run: its process
+    // group is named by the last app pid the supervisor recorded.
+    for (_, st) in supervisors(dir) {
+        if let Some(app) = st.app_pid.filter(|p| *p != st.supervisor_pid) {
+            if proc::group_alive(app) {
+                proc::signal_group(app, libc::SIGKILL);
+                proc::wait_until(Duration::from_secs(5), || !proc::group_alive(app));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The app's own output lines (stdout/stderr) written to `log` after byte
+/// `from`, for `service` when lines are tagged, at most the last `n`.
+pub(crate) fn app_lines(log: &Path, from: u64, service: &str, n: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(log) {
+        // Rotated meanwhile: the new file holds only newer lines.
+        let from = if f.metadata().map(|m| m.len()).unwrap_or(0) < from {
+            0
+        } else {
+            from
+        };
+        if f.seek(SeekFrom::Start(from)).is_ok() {
+            let mut buf = Vec::new();
+            let _ = f.read_to_end(&mut buf);
+            text = String::from_utf8_lossy(&buf).into_owned();
+        }
+    }
+    let tag = format!("[{service}] ");
+    let lines: Vec<String> = text
+        .lines()
+        .filter_map(parse_log_line)
+        .filter(|(_, stream, _)| matches!(stream, LogStream::Stdout | LogStream::Stderr))
+        .map(|(_, _, t)| t.strip_prefix(&tag).unwrap_or(t).to_string())
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Is the local deployment `id` running, and does it answer?
@@ -771,8 +556,30 @@ pub fn status(id: &str, opts: &LocalOptions) -> Result<LocalStatus, LocalError> 
     })
 }
 
-/// Stop every supervisor and app process of `id` and delete its files.
-/// Idempotent: a deployment that is already gone is fine.
+/// Drop the databases and users the local data services gave `id` (unless
+/// `keep_data`) and stop the servers no deployment uses any more. Returns a
+/// line per thing done. Separate from [`stop_and_remove`]: a redeploy
+/// replaces the app, never its data.
+pub fn release_data(
+    id: &str,
+    opts: &LocalOptions,
+    keep_data: bool,
+) -> Result<Vec<String>, LocalError> {
+    validate_id(id)?;
+    data::release(&opts.data_options(), id, keep_data)
+}
+
+/// The local data services of `id`, as `status` shows them.
+pub fn data_status(id: &str, opts: &LocalOptions) -> Vec<data::DataStatus> {
+    if validate_id(id).is_err() {
+        return vec![];
+    }
+    data::describe(&opts.data_options(), id)
+}
+
+/// Stop every supervisor and app process of `id` — every release and the
+/// fronts — and delete its files. Idempotent: a deployment that is already
+/// gone is fine. Its data services are left alone ([`release_data`]).
 pub fn stop_and_remove(id: &str, opts: &LocalOptions) -> Result<(), LocalError> {
     validate_id(id)?;
     let dir = deployment_dir(id, opts);
@@ -783,49 +590,14 @@ pub fn stop_and_remove(id: &str, opts: &LocalOptions) -> Result<(), LocalError> 
     if !dir.exists() {
         return Ok(());
     }
-    let grace = Duration::from_millis(opts.restart.stop_grace_ms) + Duration::from_secs(5);
-    let sups = supervisors(&dir);
-    for (spec, st) in &sups {
-        if proc::alive_and_mentions(st.supervisor_pid, &spec.to_string_lossy()) {
-            proc::signal(st.supervisor_pid, libc::SIGTERM);
-        }
-    }
-    for (spec, st) in &sups {
-        let spec = spec.to_string_lossy().into_owned();
-        let pid = st.supervisor_pid;
-        if !proc::wait_until(grace, || !proc::alive_and_mentions(pid, &spec)) {
-            proc::signal(pid, libc::SIGKILL);
-            if !proc::wait_until(Duration::from_secs(5), || {
-                !proc::alive_and_mentions(pid, &spec)
-            }) {
-                return Err(LocalError::StopFailed {
-                    id: id.to_string(),
-                    pid,
-                    reason: "it survived SIGKILL for 5 s".into(),
-                });
-            }
-        }
-    }
-    // An app whose supervisor was killed outright may still run: its process
-    // group is named by the last app pid the supervisor recorded.
-    for (_, st) in supervisors(&dir) {
-        if let Some(app) = st.app_pid {
-            if proc::group_alive(app) {
-                proc::signal_group(app, libc::SIGKILL);
-                proc::wait_until(Duration::from_secs(5), || !proc::group_alive(app));
-            }
-        }
-    }
-    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))
-}
-
-/// The last `n` lines of a file (empty when unreadable).
-fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    stop_supervisors(&dir, opts)?;
+    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))?;
+    sandbox::remove_cgroups(id);
+    // Its download cache goes with its account: a later account given the
+    // same uid must not inherit it.
+    let _ = std::fs::remove_dir_all(opts.cache().join(sandbox::account_name(id)));
+    sandbox::remove_account(id);
+    Ok(())
 }
 
 /// Split an `app.log` line into (timestamp, stream, text).
@@ -864,11 +636,18 @@ mod tests {
     }
 
     #[test]
-    fn tail_keeps_the_last_lines() {
+    fn app_lines_are_the_apps_own_after_an_offset() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("f");
-        std::fs::write(&p, "1\n2\n3\n4\n").unwrap();
-        assert_eq!(tail(&p, 2), "3\n4");
-        assert_eq!(tail(&d.path().join("none"), 2), "");
+        let p = d.path().join("app.log");
+        std::fs::write(&p, "t stdout pip: Collecting flask\n").unwrap();
+        let from = std::fs::metadata(&p).unwrap().len();
+        std::fs::write(
+            &p,
+            "t stdout pip: Collecting flask\nt system started\nt stderr [web] Traceback\nt stderr [web] KeyError: 'X'\n",
+        )
+        .unwrap();
+        assert_eq!(app_lines(&p, from, "web", 10), "Traceback\nKeyError: 'X'");
+        assert_eq!(app_lines(&p, from, "web", 1), "KeyError: 'X'");
+        assert_eq!(app_lines(&d.path().join("none"), 0, "web", 5), "");
     }
 }

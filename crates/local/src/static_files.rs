@@ -12,9 +12,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Bind `0.0.0.0:port` and serve `root` from a background thread until `stop` is set.
+/// Bind `127.0.0.1:port` (the deployment's front relays to it) and serve
+/// `root` from a background thread until `stop` is set.
 pub fn serve(root: &Path, port: u16, stop: &'static AtomicBool) -> std::io::Result<()> {
-    let listener = TcpListener::bind(("0.0.0.0", port))?;
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
     listener.set_nonblocking(true)?;
     let root = root.to_path_buf();
     std::thread::spawn(move || loop {

@@ -87,9 +87,12 @@ fn flask_hello_world_shape_runs_on_an_assigned_port_with_its_copy_fixed() {
         std::fs::read_to_string(src.join("app/templates/index.html")).unwrap(),
         page_before
     );
-    assert!(std::fs::read_to_string(run.app.dir.join("app/app/app.py"))
-        .unwrap()
-        .contains("host=\"0.0.0.0\""));
+    // It keeps listening on loopback: its front is what answers.
+    assert!(
+        !std::fs::read_to_string(run.app.release_dir.join("app/app/app.py"))
+            .unwrap()
+            .contains("host=\"0.0.0.0\"")
+    );
     drop(run);
     round_trip("flask-hello-2", &src, "/api/message", "Hello, World!");
 }
@@ -108,7 +111,7 @@ fn django_app_runs_with_a_generated_secret_key_and_sqlite() {
     assert!(body.contains("first note"), "{body}");
     // The secret is in secrets.env (0600) and nowhere in the logs or specs.
     use std::os::unix::fs::PermissionsExt;
-    let secrets = run.app.dir.join("secrets.env");
+    let secrets = run.app.release_dir.join("secrets.env");
     let mode = std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&secrets).unwrap();
@@ -117,8 +120,13 @@ fn django_app_runs_with_a_generated_secret_key_and_sqlite() {
         .find_map(|l| l.strip_prefix("DJANGO_SECRET_KEY="))
         .expect("DJANGO_SECRET_KEY in secrets.env");
     assert_eq!(key.len(), 50);
-    for f in ["app.log", "deployment.json", "run/django-notes.spec.json"] {
-        let t = std::fs::read_to_string(run.app.dir.join(f)).unwrap();
+    for f in [
+        run.app.dir.join("app.log"),
+        run.app.dir.join("deployment.json"),
+        run.app.release_dir.join("run/django-notes.spec.json"),
+    ] {
+        let t = std::fs::read_to_string(&f).unwrap();
+        let f = f.display();
         assert!(!t.contains(key), "{f} leaks the secret");
     }
     drop(run);
@@ -148,7 +156,7 @@ fn node_app_with_a_port_written_in_the_code_runs_on_the_assigned_port() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("hello from a fixed port"), "{body}");
     // the copy reads PORT; the source is untouched
-    let copy = std::fs::read_to_string(run.app.dir.join("app/server.js")).unwrap();
+    let copy = std::fs::read_to_string(run.app.release_dir.join("app/server.js")).unwrap();
     assert!(
         copy.contains("server.listen(process.env.PORT || 8123"),
         "{copy}"

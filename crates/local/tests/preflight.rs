@@ -36,19 +36,24 @@ fn a_missing_toolchain_is_named_with_a_hint_before_any_file_is_written() {
 }
 
 #[test]
-fn a_postgres_app_is_told_the_database_is_not_provided() {
+fn a_mongodb_app_is_told_which_flag_supplies_its_database() {
     let home = home();
     let dir = repo_path("tests/fixtures/python_django_postgres");
-    let (analysis, decision) = plan(&dir);
-    let err = start("pg", &dir, &analysis, &decision, &home.opts, &sink).unwrap_err();
+    let (analysis, mut decision) = plan(&dir);
+    // Debian packages no MongoDB: the local target cannot start one.
+    decision.database.as_mut().expect("a database").engine =
+        autodeploy_core::DatabaseEngine::Mongodb;
+    let err = start("mongo", &dir, &analysis, &decision, &home.opts, &sink).unwrap_err();
     match &err {
         LocalError::NotProvided { what, hint, .. } => {
-            assert!(what.contains("postgresql"), "{what}");
-            assert!(hint.contains("pass"), "{hint}");
+            assert!(what.contains("MongoDB"), "{what}");
+            assert!(hint.contains("--env "), "{hint}");
+            assert!(hint.contains("=mongodb://"), "{hint}");
         }
         other => panic!("{other}"),
     }
     assert!(!home.dir.path().join("deployments").exists());
+    assert!(!home.dir.path().join("services").exists());
 }
 
 #[test]
@@ -76,4 +81,34 @@ fn ids_that_are_not_plain_names_are_refused() {
             Err(LocalError::InvalidId { .. })
         ));
     }
+}
+
+#[test]
+fn a_nearly_full_disk_is_refused_before_anything_is_written() {
+    let home = home();
+    let small = home.dir.path().join("small");
+    std::fs::create_dir_all(&small).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root and must be able to mount a tmpfs"
+        );
+        eprintln!("SKIPPED (not counted as a pass): cannot mount a tmpfs as this user");
+        return;
+    }
+    let mut opts = home.opts.clone();
+    opts.home = small.join("home");
+    let dir = repo_path("tests/fixtures/python_stdlib_http_server");
+    let (analysis, decision) = plan(&dir);
+    let err = start("full", &dir, &analysis, &decision, &opts, &sink).unwrap_err();
+    let nothing = !small.join("home/deployments/full").exists();
+    let _ = std::process::Command::new("umount").arg(&small).status();
+    assert!(matches!(err, LocalError::NoSpace { .. }), "{err}");
+    assert!(err.to_string().contains("AUTODEPLOY_HOME"), "{err}");
+    assert!(nothing, "nothing was written");
 }

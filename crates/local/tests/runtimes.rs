@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 struct Answer {
     json: serde_json::Value,
     log: String,
+    /// The release folder (`runtime/`, `app/` …).
     dir: PathBuf,
     /// Names in `runtime/<svc>/bin` (package manager shims).
     shims: Vec<String>,
@@ -44,11 +45,11 @@ fn answer(id: &str, fixture: &str) -> Answer {
     let (code, body) = get(&run.app.url);
     assert_eq!(code, 200, "{id}: {body}");
     let svc = &run.app.services[0].name;
-    let rt = run.app.dir.join("runtime").join(svc);
+    let rt = run.app.release_dir.join("runtime").join(svc);
     Answer {
         json: serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")),
         log: std::fs::read_to_string(&run.app.log_file).unwrap(),
-        dir: run.app.dir.clone(),
+        dir: run.app.release_dir.clone(),
         shims: names(&rt.join("bin")),
         venv_bin: names(&rt.join("venv/bin")),
     }

@@ -74,17 +74,20 @@ fn a_crash_loop_is_given_up_and_reported() {
         "waited for the whole timeout"
     );
     match &err {
-        LocalError::Unhealthy { tail, .. } => {
+        LocalError::Crashed {
+            tail, exit, exits, ..
+        } => {
+            // The app's own output, not the build's.
             assert!(tail.contains("boom at start"), "{tail}");
-            assert!(tail.contains("crashloop"), "{tail}");
+            assert!(!tail.contains("venv"), "{tail}");
+            assert!(exit.contains('3'), "{exit}");
+            assert!(*exits >= 1);
         }
         other => panic!("{other}"),
     }
-    assert_eq!(
-        status("loop", &opts).unwrap(),
-        LocalStatus::Stopped {
-            reason: "crashloop".into()
-        }
+    assert!(
+        matches!(status("loop", &opts).unwrap(), LocalStatus::Stopped { .. }),
+        "a crashed first deploy is stopped"
     );
     stop_and_remove("loop", &opts).unwrap();
     assert_eq!(status("loop", &opts).unwrap(), LocalStatus::NotFound);
@@ -113,11 +116,12 @@ fn stop_cleans_up_after_a_killed_supervisor() {
 }
 
 #[test]
-fn a_second_start_with_the_same_id_is_refused_while_running() {
+fn a_second_start_replaces_the_running_version_on_the_same_url() {
     let home = home();
     let run = deploy("twice", &stdlib_app(), &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.app.release, 1);
     let (analysis, decision) = plan(&stdlib_app());
-    let err = start(
+    let second = start(
         "twice",
         &stdlib_app(),
         &analysis,
@@ -125,9 +129,16 @@ fn a_second_start_with_the_same_id_is_refused_while_running() {
         &home.opts,
         &sink,
     )
-    .unwrap_err();
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(second.release, 2);
+    assert_eq!(second.url, run.app.url, "one URL across redeploys");
+    assert_ne!(second.pid, run.app.pid);
     assert!(
-        matches!(err, LocalError::AlreadyRunning { pid, .. } if pid == run.app.pid),
-        "{err}"
+        wait_for(Duration::from_secs(15), || !pid_alive(run.app.pid)),
+        "the first release's supervisor was stopped"
     );
+    assert_eq!(get(&second.url).0, 200);
+    // Only the serving release keeps its files.
+    assert!(!run.app.release_dir.exists());
+    assert!(second.release_dir.exists());
 }

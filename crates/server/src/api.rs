@@ -157,6 +157,10 @@ pub struct CreateDeployment {
     pub request: String,
     #[serde(default)]
     pub options: RequestOptions,
+    /// Secret values for the app (`NAME` or `service:NAME` → value): sealed
+    /// before they are stored, never returned, logged or kept in options.
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, String>,
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 200;
@@ -170,6 +174,17 @@ async fn create_deployment(
     state.previews.check_source(&body.repo)?;
     check_request_text(&body.request)?;
     body.options.validate()?;
+    crate::preview::validate_values("secrets", &body.secrets)?;
+    let sealer = match (&state.sealer, body.secrets.is_empty()) {
+        (_, true) => None,
+        (Some(s), false) => Some(s.clone()),
+        (None, false) => {
+            return Err(ApiError::Unprocessable {
+                code: "secrets_unavailable",
+                message: "this server has no key to seal secret values; its operator sets AUTODEPLOY_SECRETS_KEY (or a home with secrets.key)".into(),
+            })
+        }
+    };
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -212,10 +227,11 @@ async fn create_deployment(
         idempotency_key,
     };
     let asked = (new.source.clone(), new.request.clone(), new.options.clone());
-    let (dep, created) = state
-        .store
-        .create_deployment(new, Some(JobKind::Deploy))
-        .await?;
+    // With secrets, the job is queued only once they are stored, so no
+    // worker can start the app without them; a retry with the same
+    // Idempotency-Key finishes a creation that stopped in between.
+    let job = body.secrets.is_empty().then_some(JobKind::Deploy);
+    let (dep, created) = state.store.create_deployment(new, job).await?;
     // A retry must be the same request: a key reused for another repository,
     // sentence or options is a client bug, not a retry (answering with the
     // old deployment would silently drop the new one).
@@ -228,6 +244,18 @@ async fn create_deployment(
                 dep.id, dep.id
             ),
         });
+    }
+    if let Some(sealer) = sealer {
+        let queued = !created && !state.store.jobs_for(&dep.id).await?.is_empty();
+        if !queued {
+            for (name, value) in &body.secrets {
+                let sealed = sealer
+                    .seal(&dep.id, value)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                state.store.put_secret(&dep.id, name, &sealed).await?;
+            }
+            state.store.enqueue(&dep.id, JobKind::Deploy).await?;
+        }
     }
     if created {
         tracing::info!(deployment = %dep.id, user = %user.name, "deployment queued");

@@ -84,9 +84,18 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub auth: Arc<auth::AuthCache>,
     pub previews: Arc<preview::Previews>,
+    /// Seals the secret values API callers send (`secrets`); without one,
+    /// such requests are refused.
+    pub sealer: Option<Arc<autodeploy_store::secrets::SecretBox>>,
 }
 
 impl AppState {
+    /// The same state, sealing secret values with `sealer`.
+    pub fn with_sealer(mut self, sealer: autodeploy_store::secrets::SecretBox) -> Self {
+        self.sealer = Some(Arc::new(sealer));
+        self
+    }
+
     pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, config: ServerConfig) -> Self {
         AppState {
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
@@ -101,6 +110,7 @@ impl AppState {
             store,
             metrics,
             config: Arc::new(config),
+            sealer: None,
         }
     }
 }

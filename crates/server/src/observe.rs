@@ -167,4 +167,13 @@ impl Store for ObservedStore {
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()> {
         self.inner.put_cached_analysis(key, value).await
     }
+    async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {
+        self.inner.put_secret(deployment_id, name, sealed).await
+    }
+    async fn secrets(&self, deployment_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.inner.secrets(deployment_id).await
+    }
+    async fn delete_secrets(&self, deployment_id: &str) -> Result<u64> {
+        self.inner.delete_secrets(deployment_id).await
+    }
 }

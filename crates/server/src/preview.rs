@@ -143,6 +143,60 @@ pub struct RequestOptions {
     /// Deployment name (prefix of resource names).
     #[serde(default)]
     pub name: Option<String>,
+    /// Environment values for the app (`NAME` or `service:NAME` → value),
+    /// kept for every redeploy. Not for secrets: send those in `secrets`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+/// At most this many values per deployment, each at most this long.
+pub const MAX_VALUES: usize = 200;
+pub const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+/// `NAME` or `service:NAME`, NAME an environment variable name.
+pub fn valid_value_name(k: &str) -> bool {
+    let (svc, name) = match k.split_once(':') {
+        Some((s, n)) => (Some(s), n),
+        None => (None, k),
+    };
+    let svc_ok = svc.is_none_or(|s| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    });
+    svc_ok
+        && !name.is_empty()
+        && name.len() <= 256
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Check a map of app values (`options.env`, `secrets`).
+pub fn validate_values(field: &str, values: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    if values.len() > MAX_VALUES {
+        return Err(ApiError::bad_request(
+            "invalid_option",
+            format!("{field}: at most {MAX_VALUES} values"),
+        ));
+    }
+    for (k, v) in values {
+        if !valid_value_name(k) {
+            return Err(ApiError::bad_request(
+                "invalid_option",
+                format!("{field}: {k:?} is not an environment variable name (letters, digits and _, not starting with a digit; `service:NAME` for one service)"),
+            ));
+        }
+        if v.len() > MAX_VALUE_BYTES || v.contains(['\n', '\0']) {
+            return Err(ApiError::bad_request(
+                "invalid_option",
+                format!("{field}.{k}: a value is one line of at most {MAX_VALUE_BYTES} bytes"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl RequestOptions {
@@ -169,7 +223,7 @@ impl RequestOptions {
                 }
             }
         }
-        Ok(())
+        validate_values("options.env", &self.env)
     }
 
     /// The cloud the options force, if any.

@@ -774,3 +774,51 @@ both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
     assert_eq!(error_code(r).await, "nothing_to_deploy");
     s.stop().await;
 });
+
+both_backends!(
+    env_and_secrets_are_kept_apart_and_secrets_sealed,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let t = s.user_token("alice").await;
+        let mut body = app();
+        body["options"]["env"] = json!({"GREETING": "hello", "web:LEVEL": "debug"});
+        body["secrets"] = json!({"API_KEY": "sk-live-very-secret"});
+        let r = create(&s, &t, body).await;
+        assert_eq!(r.status(), 202);
+        let dep: Value = r.json().await.unwrap();
+        let id = dep["id"].as_str().unwrap().to_string();
+        // Plain values are part of the options; the secret is nowhere in the answer.
+        assert_eq!(dep["options"]["env"]["GREETING"], "hello");
+        assert!(!dep.to_string().contains("sk-live-very-secret"));
+        // It is stored sealed, opens with the server's key, and the job is queued.
+        let sealed = s.store.secrets(&id).await.unwrap();
+        assert_eq!(sealed.len(), 1);
+        assert_eq!(sealed[0].0, "API_KEY");
+        assert!(!String::from_utf8_lossy(&sealed[0].1).contains("very-secret"));
+        let key = autodeploy_store::secrets::SecretBox::open_or_create(
+            std::path::Path::new("/nonexistent"),
+            Some(common::TEST_SECRETS_KEY),
+        )
+        .unwrap();
+        assert_eq!(
+            key.open(&id, "API_KEY", &sealed[0].1).unwrap(),
+            "sk-live-very-secret"
+        );
+        assert_eq!(s.store.jobs_for(&id).await.unwrap().len(), 1);
+
+        // Names and values are checked.
+        for bad in [
+            json!({"secrets": {"1BAD": "x"}}),
+            json!({"secrets": {"OK": "two\nlines"}}),
+            json!({"options": {"target": "local", "env": {"A B": "x"}}}),
+        ] {
+            let mut body = app();
+            for (k, v) in bad.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let r = create(&s, &t, body).await;
+            assert_eq!(r.status(), 400);
+            assert_eq!(error_code(r).await, "invalid_option");
+        }
+    }
+);

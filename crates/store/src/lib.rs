@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod postgres;
 mod rows;
+pub mod secrets;
 pub mod sqlite;
 
 pub use rows::{hash_token, new_token, now_ms};
@@ -135,6 +136,8 @@ pub struct DeploymentPatch {
     pub workdir: Option<Option<String>>,
     /// A changed request (redeploy with a new sentence).
     pub request: Option<String>,
+    /// Changed options (redeploy with new `--env` values).
+    pub options: Option<serde_json::Value>,
 }
 
 /// Which deployments [`Store::list_deployments`] returns.
@@ -323,6 +326,13 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64>;
     async fn cached_analysis(&self, key: &str) -> Result<Option<serde_json::Value>>;
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()>;
+    /// Keep a sealed secret value for a deployment (replacing one of the same
+    /// name). The store never sees plain values: callers seal them first.
+    async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()>;
+    /// The deployment's sealed secrets, by name.
+    async fn secrets(&self, deployment_id: &str) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Forget the deployment's secrets (destroy); returns how many there were.
+    async fn delete_secrets(&self, deployment_id: &str) -> Result<u64>;
 }
 
 /// Open (creating and migrating as needed) the store named by `url`:

@@ -301,7 +301,7 @@ impl Store for PgStore {
         sqlx::query(
             "UPDATE deployments SET status = $2, phase = $3, url = $4, outputs = $5, plan = $6, \
              last_good_plan = $7, error = $8, cloud = $9, region = $10, strategy = $11, \
-             commit_sha = $12, workdir = $13, updated_at = $14, request = $15 WHERE id = $1",
+             commit_sha = $12, workdir = $13, updated_at = $14, request = $15, options = $16 WHERE id = $1",
         )
         .bind(&d.id)
         .bind(d.status.as_str())
@@ -318,6 +318,7 @@ impl Store for PgStore {
         .bind(&d.workdir)
         .bind(d.updated_at)
         .bind(&d.request)
+        .bind(rows::json_text(&d.options))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -331,6 +332,10 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM jobs WHERE deployment_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM deployment_secrets WHERE deployment_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -666,5 +671,35 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {
+        sqlx::query(rows::SQL_PUT_SECRET)
+            .bind(deployment_id)
+            .bind(name)
+            .bind(sealed)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn secrets(&self, deployment_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(sqlx::query_as::<_, (String, Vec<u8>)>(
+            "SELECT name, sealed FROM deployment_secrets WHERE deployment_id = $1 ORDER BY name",
+        )
+        .bind(deployment_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_secrets(&self, deployment_id: &str) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM deployment_secrets WHERE deployment_id = $1")
+                .bind(deployment_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 }

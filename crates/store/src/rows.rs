@@ -259,6 +259,9 @@ pub(crate) fn apply_patch(d: &mut Deployment, p: DeploymentPatch, now: i64) {
     if let Some(v) = p.request {
         d.request = v;
     }
+    if let Some(v) = p.options {
+        d.options = v;
+    }
     d.updated_at = now.max(d.updated_at);
 }
 
@@ -466,6 +469,11 @@ pub(crate) const SQL_STATUS_COUNTS: &str = "SELECT status, cloud, COUNT(*) FROM 
 
 pub(crate) const SQL_AUTHENTICATE: &str = "SELECT u.id, u.name, t.last_used_at \
     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1";
+
+pub(crate) const SQL_PUT_SECRET: &str = "INSERT INTO deployment_secrets \
+    (deployment_id, name, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (deployment_id, name) DO UPDATE SET sealed = excluded.sealed, \
+    updated_at = excluded.updated_at";
 
 pub(crate) const SQL_PUT_CACHE: &str = "INSERT INTO analysis_cache (key, value, created_at) \
     VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, \

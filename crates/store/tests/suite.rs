@@ -140,6 +140,7 @@ cases!(
     queue_size_and_status_counts,
     tokens_store_only_hashes,
     analysis_cache,
+    sealed_secrets_per_deployment,
     wait_for_work_wakes_on_enqueue,
 );
 
@@ -979,6 +980,32 @@ async fn analysis_cache(db: &Db) {
     let v2 = json!({"services": []});
     s.put_cached_analysis("k", &v2).await.unwrap();
     assert_eq!(s.cached_analysis("k").await.unwrap(), Some(v2));
+}
+
+async fn sealed_secrets_per_deployment(db: &Db) {
+    let s = &db.store;
+    let (a, _) = s.create_deployment(new_dep("u", "a"), None).await.unwrap();
+    let (b, _) = s.create_deployment(new_dep("u", "b"), None).await.unwrap();
+    assert!(s.secrets(&a.id).await.unwrap().is_empty());
+    s.put_secret(&a.id, "API_KEY", &[1, 2, 0, 255])
+        .await
+        .unwrap();
+    s.put_secret(&a.id, "TOKEN", b"x").await.unwrap();
+    s.put_secret(&b.id, "API_KEY", b"other").await.unwrap();
+    // A second put replaces the value.
+    s.put_secret(&a.id, "API_KEY", &[9]).await.unwrap();
+    assert_eq!(
+        s.secrets(&a.id).await.unwrap(),
+        vec![
+            ("API_KEY".to_string(), vec![9]),
+            ("TOKEN".into(), b"x".to_vec())
+        ]
+    );
+    assert_eq!(s.delete_secrets(&a.id).await.unwrap(), 2);
+    assert!(s.secrets(&a.id).await.unwrap().is_empty());
+    // Deleting a deployment takes its secrets with it.
+    s.delete_deployment(&b.id).await.unwrap();
+    assert!(s.secrets(&b.id).await.unwrap().is_empty());
 }
 
 async fn wait_for_work_wakes_on_enqueue(db: &Db) {

@@ -4,6 +4,7 @@
 //! its log, and what to do next.
 
 use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, CLI_OWNER};
+use crate::cmd::values::{merge, read_secrets, ValueArgs};
 use anyhow::{bail, Context};
 use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
@@ -41,6 +42,8 @@ pub struct DeployArgs {
     #[arg(long, short = 'v')]
     pub verbose: bool,
     #[command(flatten)]
+    pub values: ValueArgs,
+    #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
     pub state: StateArgs,
@@ -57,6 +60,11 @@ pub struct RedeployArgs {
     pub json: bool,
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Stop setting an environment variable given earlier with --env (repeatable).
+    #[arg(long = "unset-env", value_name = "NAME")]
+    pub unset_env: Vec<String>,
+    #[command(flatten)]
+    pub values: ValueArgs,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -70,6 +78,9 @@ pub struct DestroyArgs {
     /// Also delete a database that has deletion protection (production): turns the protection off first.
     #[arg(long)]
     pub force: bool,
+    /// Local target: keep the deployment's databases (and Redis data) instead of dropping them.
+    #[arg(long = "keep-data")]
+    pub keep_data: bool,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -153,7 +164,20 @@ fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     ))
 }
 
-pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
+/// A local folder or archive as an absolute path (a redeploy from another
+/// folder must find it again); anything else (a URL) as given.
+fn absolute_source(source: &str) -> String {
+    let p = std::path::Path::new(source);
+    if !source.contains("://") && p.exists() {
+        if let Ok(abs) = std::fs::canonicalize(p) {
+            return abs.display().to_string();
+        }
+    }
+    source.to_string()
+}
+
+pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
+    args.source = absolute_source(&args.source);
     let cfg = exec_config(&args.state, Some(&args.exec));
     let target = args.target.as_deref().map(parse_target).transpose()?;
     let on_failure = match args.on_failure.as_deref() {
@@ -163,7 +187,12 @@ pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("unknown --on-failure {s:?}: use keep or destroy"))?,
         ),
     };
+    if args.request == "-" && !args.values.secrets.is_empty() {
+        bail!("the request and --secret values cannot both come from stdin: give the request as an argument, or the secrets in environment variables");
+    }
     let request = crate::cmd::parse::read_text(&args.request)?;
+    // Asked before anything is fetched, so a missing value costs nothing.
+    let secrets = read_secrets(&args.values.secrets)?;
     let progress = printer(args.verbose);
     let prepared = prepare(
         &args.source,
@@ -190,6 +219,7 @@ pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             git_ref: args.git_ref.clone(),
             on_failure,
             vars: args.exec.vars.clone(),
+            env: args.values.env.clone(),
         };
         let (rec, _) = store
             .create_deployment(
@@ -206,6 +236,7 @@ pub fn run_deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
         eprintln!("Deployment {} ({})", rec.id, rec.name);
+        autodeploy_execute::store_secrets(&store, &cfg, &rec.id, &secrets).await?;
         let cfg = Arc::new(cfg);
         let end = execute(
             store.clone(),
@@ -338,6 +369,25 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
                 rec.id
             );
         }
+        if args.request.as_deref() == Some("-") && !args.values.secrets.is_empty() {
+            bail!("the request and --secret values cannot both come from stdin: give the request as an argument, or the secrets in environment variables");
+        }
+        let secrets = read_secrets(&args.values.secrets)?;
+        if !args.values.env.is_empty() || !args.unset_env.is_empty() {
+            let mut options = DeployOptions::from_value(&rec.options);
+            options.env = merge(&options.env, &args.values.env);
+            options.env.retain(|(k, _)| !args.unset_env.contains(k));
+            store
+                .update_deployment(
+                    &rec.id,
+                    autodeploy_store::DeploymentPatch {
+                        options: Some(serde_json::to_value(&options)?),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+        autodeploy_execute::store_secrets(&store, &cfg, &rec.id, &secrets).await?;
         if let Some(text) = &args.request {
             let text = crate::cmd::parse::read_text(text)?;
             if text != rec.request {
@@ -370,6 +420,7 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
 pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = exec_config(&args.state, Some(&args.exec));
     cfg.force_destroy = args.force;
+    cfg.keep_data = args.keep_data;
     let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;

@@ -12,4 +12,5 @@ pub mod plan;
 pub mod serve;
 pub mod status;
 pub mod token;
+pub mod values;
 pub mod worker;

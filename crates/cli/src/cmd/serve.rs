@@ -65,6 +65,9 @@ pub struct WorkerTuning {
     /// Seconds a running job may take to finish after SIGTERM/ctrl-c.
     #[arg(long = "shutdown-grace", value_name = "SECONDS", default_value_t = 20)]
     pub shutdown_grace: u64,
+    /// Run "run it locally" deployments on this machine (off in the service by default: they run the submitted code here, confined to an account of their own when run as root).
+    #[arg(long = "allow-local-target")]
+    pub allow_local_target: bool,
 }
 
 impl WorkerTuning {
@@ -103,7 +106,8 @@ pub fn service_exec_config(state: &StateArgs, exec: &ExecArgs) -> (ExecConfig, S
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     autodeploy_server::init_tracing(&args.log_format);
-    let (cfg, url) = service_exec_config(&args.state, &args.exec);
+    let (mut cfg, url) = service_exec_config(&args.state, &args.exec);
+    cfg.local_target = args.worker.allow_local_target;
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), "store open");
@@ -119,7 +123,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             metrics_on_api: args.metrics_listen.is_none(),
             ..ServerConfig::default()
         };
-        let state = AppState::new(store.clone(), metrics.clone(), config);
+        let sealer = cfg
+            .secret_box()
+            .context("could not open the key that seals secret values")?;
+        let state = AppState::new(store.clone(), metrics.clone(), config).with_sealer(sealer);
         let (tx, rx) = tokio::sync::watch::channel(false);
         let workers = autodeploy_server::worker::spawn_workers(
             args.workers,

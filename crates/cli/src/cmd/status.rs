@@ -42,10 +42,42 @@ fn live(cfg: &ExecConfig, d: &Deployment) -> Option<serde_json::Value> {
         return None;
     }
     let opts = autodeploy_local::LocalOptions::new(cfg.home.clone());
-    Some(match autodeploy_local::status(&d.id, &opts) {
+    let mut v = match autodeploy_local::status(&d.id, &opts) {
         Ok(s) => serde_json::to_value(&s).unwrap_or(json!(null)),
         Err(e) => json!({ "error": e.to_string() }),
-    })
+    };
+    let data = autodeploy_local::data_status(&d.id, &opts);
+    if !data.is_empty() {
+        v["data_services"] = serde_json::to_value(&data).unwrap_or(json!([]));
+    }
+    Some(v)
+}
+
+/// One line per local data service: engine, version, where, which database, up or not.
+fn describe_data(v: &serde_json::Value) -> Vec<String> {
+    let Ok(data) = serde_json::from_value::<Vec<autodeploy_local::data::DataStatus>>(
+        v.get("data_services").cloned().unwrap_or(json!([])),
+    ) else {
+        return vec![];
+    };
+    data.iter()
+        .map(|s| {
+            format!(
+                "{} {} on {}:{}, database {} (user {}), {}",
+                s.engine.label(),
+                s.version,
+                s.host,
+                s.port,
+                s.database,
+                s.user,
+                if s.running {
+                    "running"
+                } else {
+                    "NOT running (`autodeploy redeploy` starts it)"
+                }
+            )
+        })
+        .collect()
 }
 
 pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
@@ -90,13 +122,17 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(l) = &live {
             println!("  process:  {}", describe_live(l));
+            for line in describe_data(l) {
+                println!("  data:     {line}");
+            }
         }
         if let Some(e) = &d.error {
             println!("  error:    {e}");
         }
         if let Some(o) = d.outputs.as_object().filter(|o| !o.is_empty()) {
             println!("  outputs:");
-            for (k, v) in o {
+            // Local data services are shown live above.
+            for (k, v) in o.iter().filter(|(k, _)| *k != "data_services") {
                 let shown = match v {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),

@@ -86,11 +86,29 @@ const COMMAND_TOOLS: &[Need] = &[
     need("java", "java", "apt-get install default-jdk"),
 ];
 
+/// The programs `svc` runs: its family's toolchain and the tool managers its
+/// commands start with (what the deployment's account must be able to run;
+/// the interpreter and tools [`check`] chooses are in [`Chosen::executables`]).
+pub fn programs(svc: &ServicePlan) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = family_needs(&svc.runtime.family)
+        .iter()
+        .map(|n| n.program)
+        .collect();
+    for first in commands(svc).flat_map(command_programs) {
+        if let Some(n) = COMMAND_TOOLS.iter().find(|n| n.program == first) {
+            if !out.contains(&n.program) {
+                out.push(n.program);
+            }
+        }
+    }
+    out
+}
+
 /// Every program `svc` needs that is not on `path`: the family's toolchain
 /// first, then tool managers its commands start with.
 pub fn missing(svc: &ServicePlan, path: &OsString) -> Vec<Need> {
     let mut needs = family_needs(&svc.runtime.family);
-    for first in commands(svc).flat_map(programs) {
+    for first in commands(svc).flat_map(command_programs) {
         if let Some(n) = COMMAND_TOOLS.iter().find(|n| n.program == first) {
             if !needs.contains(n) {
                 needs.push(n.clone());
@@ -105,7 +123,7 @@ pub fn missing(svc: &ServicePlan, path: &OsString) -> Vec<Need> {
 
 /// The programs a shell command runs first in each of its parts
 /// (`cd web && pnpm build; uv run x` → cd, pnpm, uv).
-pub fn programs(cmd: &str) -> Vec<&str> {
+pub fn command_programs(cmd: &str) -> Vec<&str> {
     cmd.split(['&', '|', ';', '(', ')', '\n'])
         .filter_map(first_program)
         .collect()
@@ -191,6 +209,18 @@ pub struct Chosen {
     pub notes: Vec<String>,
 }
 
+impl Chosen {
+    /// Executables outside PATH lookups that the service's commands run: the
+    /// chosen interpreter, corepack (for the deployment's account to reach).
+    pub fn executables(&self) -> Vec<PathBuf> {
+        self.python
+            .iter()
+            .map(|i| i.exe.clone())
+            .chain(self.corepack.clone())
+            .collect()
+    }
+}
+
 /// The requirement the project states for `svc` (from the analysis) and the
 /// file that says it.
 fn requirement(svc: &ServicePlan, analysis: &Analysis) -> (Option<String>, Option<String>) {
@@ -241,7 +271,7 @@ pub fn check(
         _ => None,
     };
     let planned = Version::parse(&svc.runtime.version);
-    let cmds: Vec<&str> = commands(svc).flat_map(programs).collect();
+    let cmds: Vec<&str> = commands(svc).flat_map(command_programs).collect();
 
     if family == "python" {
         let req = req
@@ -601,7 +631,7 @@ const INSTALL_RETRIES: &[(&str, Retry)] = &[
 ];
 
 fn install_step(command: String) -> Step {
-    let retries = programs(&command)
+    let retries = command_programs(&command)
         .into_iter()
         .flat_map(|p| INSTALL_RETRIES.iter().filter(move |(prog, _)| *prog == p))
         .map(|(_, r)| *r)

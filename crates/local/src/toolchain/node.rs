@@ -297,7 +297,7 @@ pub fn script_programs(dir: &Path) -> Vec<String> {
         .flatten()
         .filter_map(|(_, v)| v.as_str())
         .flat_map(|c| {
-            super::programs(c)
+            super::command_programs(c)
                 .into_iter()
                 .map(str::to_string)
                 .collect::<Vec<_>>()

@@ -42,9 +42,24 @@ function fill(list, items) {
   list.replaceChildren(...items.map((t) => el("li", t)));
 }
 
+// `NAME=VALUE` lines → an object; a line without `=` is an error named back.
+function pairs(id, what) {
+  const out = {};
+  for (const raw of $(id).value.split("\n")) {
+    const line = raw.trim();
+    if (!line) continue;
+    const i = line.indexOf("=");
+    if (i <= 0) throw new Error(`${what}: "${line.split("=")[0]}" needs the form NAME=VALUE`);
+    out[line.slice(0, i).trim()] = line.slice(i + 1);
+  }
+  return out;
+}
+
 function options() {
   const o = {};
   if ($("target").value) o.target = $("target").value;
+  const env = pairs("env", "Environment");
+  if (Object.keys(env).length) o.env = env;
   return o;
 }
 
@@ -83,10 +98,12 @@ async function confirmDeploy() {
     const r = await fetch("/v1/deployments", {
       method: "POST",
       headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json", "Idempotency-Key": key },
-      body: JSON.stringify({ repo: $("repo").value.trim(), request: $("request").value.trim(), options: options() }),
+      body: JSON.stringify({ repo: $("repo").value.trim(), request: $("request").value.trim(), options: options(), secrets: pairs("secrets", "Secrets") }),
     });
     const d = await r.json();
     if (!r.ok) throw new Error(d.error ? d.error.message + " (" + d.error.code + ")" : "HTTP " + r.status);
+    // Sent once: nothing of a secret stays on the page.
+    $("secrets").value = "";
     follow(d.id);
     refresh();
   } catch (e) {

@@ -136,6 +136,10 @@ pub fn with_db_name(url: &str, name: &str) -> String {
     out
 }
 
+/// The key the test servers seal secret values with.
+pub const TEST_SECRETS_KEY: &str =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
@@ -157,7 +161,12 @@ impl TestServer {
         let db = test_db(backend).await;
         let store = autodeploy_store::open(&db.url).await.expect("open store");
         let metrics = Arc::new(Metrics::new());
-        let state = AppState::new(store.clone(), metrics.clone(), config);
+        let sealer = autodeploy_store::secrets::SecretBox::open_or_create(
+            std::path::Path::new("/nonexistent"),
+            Some(TEST_SECRETS_KEY),
+        )
+        .expect("test key");
+        let state = AppState::new(store.clone(), metrics.clone(), config).with_sealer(sealer);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

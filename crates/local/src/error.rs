@@ -24,6 +24,26 @@ pub enum LocalError {
         hint: String,
     },
 
+    #[error("service {service} asks for {asked}, and {have}; {hint}, then deploy again (or change that requirement if the app runs on a version this machine has)")]
+    RuntimeVersionUnavailable {
+        service: String,
+        /// The runtime and requirement as the project writes it, and where
+        /// (`python 3.14 (in .python-version)`).
+        asked: String,
+        /// What this machine has.
+        have: String,
+        hint: String,
+    },
+
+    #[error("{interpreter} cannot create the virtual environment service {service} needs (its {missing} module is missing); {hint}, then deploy again")]
+    RuntimeBroken {
+        service: String,
+        /// `python 3.11.2 at /usr/bin/python3.11`.
+        interpreter: String,
+        missing: String,
+        hint: String,
+    },
+
     #[error("service {service} needs {what}, which the local runner does not provide; {hint}")]
     NotProvided {
         service: String,

@@ -22,7 +22,7 @@
 use crate::data::Engine;
 use crate::error::LocalError;
 use crate::sandbox::Confinement;
-use crate::step::{base_env, sh_quote, Step};
+use crate::step::{base_env, Step};
 use crate::{
     env, front, health, is_local, is_static, lock, needs_port, prepare, proc, read_record,
     read_status, spawn_supervisor, stop_supervisors, supervise, toolchain, validate_id, LocalApp,
@@ -39,25 +39,28 @@ const MIN_FREE_BYTES: u64 = 512 << 20;
 /// Crashes before the first answer after which the wait ends.
 const CRASHES_BEFORE_ANSWER: u32 = 3;
 
-/// Why `svc` cannot run on this machine, if it cannot.
+/// Why `svc` cannot run on this machine, if it cannot; else the data
+/// services it needs and the toolchain chosen for it.
 fn preflight(
     svc: &ServicePlan,
+    source: (&Analysis, &Path),
     decision: &Decision,
     opts: &LocalOptions,
     supplied: &[(String, String)],
     confine: &Confinement,
-) -> Result<Vec<Engine>, LocalError> {
+) -> Result<(Vec<Engine>, toolchain::Chosen), LocalError> {
     let path = opts.search_path();
-    if let Some(n) = toolchain::missing(svc, &path).into_iter().next() {
-        return Err(LocalError::RuntimeMissing {
-            runtime: n.runtime.to_string(),
-            service: svc.name.clone(),
-            hint: n.hint.to_string(),
-        });
-    }
+    let chosen = toolchain::check(svc, source.0, source.1, &path)?;
     // The deployment's own account must be able to run its toolchain.
     let programs = toolchain::programs(svc);
-    if let Some((program, blocked)) = confine.unreachable(&programs, &path).into_iter().next() {
+    let mut unreachable = confine.unreachable(&programs, &path);
+    for exe in chosen.executables() {
+        if let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) {
+            let name = name.to_string_lossy();
+            unreachable.extend(confine.unreachable(&[name.as_ref()], &dir.as_os_str().to_owned()));
+        }
+    }
+    if let Some((program, blocked)) = unreachable.into_iter().next() {
         return Err(LocalError::Confinement {
             reason: format!(
                 "service {} needs {}, which the deployment's unprivileged account cannot run: {} lets only its owner in",
@@ -77,7 +80,7 @@ fn preflight(
             service: svc.name.clone(),
         });
     }
-    env::data_needs(decision, &[svc], supplied)
+    Ok((env::data_needs(decision, &[svc], supplied)?, chosen))
 }
 
 /// Ports of one release: where each web service's new version listens, and
@@ -124,9 +127,18 @@ pub(crate) fn start(
     let mut services = Vec::new();
     let mut skipped: Vec<(SkippedService, LocalError)> = Vec::new();
     let mut needs: Vec<Engine> = Vec::new();
+    let mut toolchains = BTreeMap::new();
     for svc in &all {
-        match preflight(svc, decision, opts, &supplied, &confine) {
-            Ok(n) => {
+        match preflight(
+            svc,
+            (analysis, source_root),
+            decision,
+            opts,
+            &supplied,
+            &confine,
+        ) {
+            Ok((n, chosen)) => {
+                toolchains.insert(svc.name.clone(), chosen);
                 services.push(*svc);
                 for e in n {
                     if !needs.contains(&e) {
@@ -183,6 +195,7 @@ pub(crate) fn start(
         &services,
         skipped,
         needs,
+        &toolchains,
         &dir,
         previous.as_ref(),
         release,
@@ -216,6 +229,7 @@ fn build_and_switch(
     services: &[&ServicePlan],
     skipped: Vec<SkippedService>,
     needs: Vec<Engine>,
+    toolchains: &BTreeMap<String, toolchain::Chosen>,
     dir: &Path,
     previous: Option<&LocalApp>,
     release: u32,
@@ -368,7 +382,8 @@ fn build_and_switch(
     for svc in services {
         let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or_else(|| app_dir.clone());
         let rt_dir = rel_dir.join("runtime").join(&svc.name);
-        let rt = toolchain::runtime(svc, &svc_dir, &rt_dir, &cache);
+        let chosen = &toolchains[&svc.name];
+        let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
         let senv = &envs[&svc.name];
         for n in &senv.notes {
             say(&format!("{}: {n}", svc.name));
@@ -393,17 +408,11 @@ fn build_and_switch(
         std::fs::create_dir_all(&rt_dir)
             .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
         confine.own(&rt_dir)?;
-        if let Some(setup) = &rt.setup {
-            let cmd = setup
-                .iter()
-                .map(|a| sh_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ");
-            step.run("runtime", &cmd)?;
+        for n in &chosen.notes {
+            say(&format!("{}: {n}", svc.name));
         }
-        if let Some(install) = svc.install.clone().or(rt.default_install.clone()) {
-            step.run("install", &install)?;
-        }
+        let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
+        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
         if let Some(build) = &svc.build {
             step.run("build", build)?;
         }

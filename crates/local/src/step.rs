@@ -58,10 +58,6 @@ pub(crate) fn base_env(rt: &toolchain::Runtime, path: &OsString) -> Vec<(String,
     env
 }
 
-pub(crate) fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// One install/build/release command run to completion.
 pub(crate) struct Step<'a> {
     pub service: &'a str,

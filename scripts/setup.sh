@@ -31,6 +31,7 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(m
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v setfacl >/dev/null 2>&1 || need_apt+=(acl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     say "installing ${need_apt[*]} (apt)"
@@ -49,6 +50,21 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     echo "setup: please install: ${need_apt[*]}" >&2
   fi
+fi
+
+# Run as root, the local target runs every deployment's code as an
+# unprivileged account of its own (group autodeploy-apps). Toolchains
+# installed under /root (pyenv, rustup/cargo) must stay runnable by them:
+# the group may pass through /root (traverse only: no listing, no reading of
+# anything private — /root's own files keep their modes).
+if [ "$(id -u)" = 0 ]; then
+  getent group autodeploy-apps >/dev/null || groupadd --system autodeploy-apps
+  for d in /root/.pyenv /root/.cargo /root/.rustup /root/.asdf /root/.nvm; do
+    if [ -d "$d" ] && command -v setfacl >/dev/null 2>&1; then
+      setfacl -m g:autodeploy-apps:x /root
+      break
+    fi
+  done
 fi
 
 # Linters the render tests run on generated files (PyPI, into a local venv):

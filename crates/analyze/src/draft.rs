@@ -5,7 +5,7 @@
 //! claims, naming conflicts and scoring confidence happen in `resolve.rs`.
 
 use autodeploy_core::{
-    Database, EnvVar, Evidence, Finding, Language, ServiceKind, Severity, SourceFix,
+    Database, EnvVar, Evidence, Finding, Language, ServiceKind, Severity, SourceFix, Wiring,
 };
 use std::collections::BTreeMap;
 
@@ -78,6 +78,8 @@ pub struct Draft {
     pub findings: Vec<Finding>,
     /// Evidence per field name (`language`, `framework`, …).
     pub evidence: BTreeMap<String, Vec<Evidence>>,
+    /// How the code finds its database and cache (each ecosystem's `wiring.rs`).
+    pub wiring: Vec<Wiring>,
 }
 
 impl Draft {
@@ -105,6 +107,36 @@ impl Draft {
             env: Vec::new(),
             findings: Vec::new(),
             evidence: BTreeMap::new(),
+            wiring: Vec::new(),
+        }
+    }
+
+    /// Add a wiring; one with the same convention and settings is kept once.
+    pub fn wire(&mut self, w: Wiring) {
+        if w.settings.is_empty() {
+            return;
+        }
+        match self
+            .wiring
+            .iter_mut()
+            .find(|x| x.convention == w.convention && x.target == w.target)
+        {
+            Some(x) => {
+                for s in w.settings {
+                    if x.setting(&s.name).is_none() {
+                        x.settings.push(s);
+                    }
+                }
+                for e in w.engines {
+                    if !x.engines.contains(&e) {
+                        x.engines.push(e);
+                    }
+                }
+                if x.sqlite_fallback.is_none() {
+                    x.sqlite_fallback = w.sqlite_fallback;
+                }
+            }
+            None => self.wiring.push(w),
         }
     }
 

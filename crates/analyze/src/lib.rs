@@ -18,10 +18,12 @@ pub mod config;
 pub mod ctx;
 pub mod detectors;
 pub mod draft;
+pub mod release;
 pub mod repo;
 pub mod resolve;
 pub mod scan;
 pub mod walk;
+pub mod wiring;
 
 use autodeploy_core::{Analysis, ScanStats, Service, SourceInfo};
 use ctx::Ctx;
@@ -33,7 +35,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Changes whenever detection changes in a way that alters results (cache key).
-pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a1");
+pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a2");
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {

@@ -167,6 +167,9 @@ fn absorb(primary: &mut Draft, other: Draft) {
     for (db, e) in other.databases {
         primary.databases.entry(db).or_insert(e);
     }
+    for w in other.wiring {
+        primary.wire(w);
+    }
     for e in other.env {
         match primary.env.iter_mut().find(|x| x.name == e.name) {
             // Two code scans: required only if neither gives a default. A draft
@@ -227,7 +230,10 @@ fn describe(e: &Evidence) -> String {
 pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<Service> {
     let mut services: Vec<Service> = drafts
         .into_iter()
-        .map(|d| to_service(d, name_hint))
+        .map(|mut d| {
+            split_release(ctx, &mut d);
+            to_service(d, name_hint)
+        })
         .collect();
     services.sort_by(|a, b| {
         a.path
@@ -245,6 +251,64 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
         s.env.sort_by(|a, b| a.name.cmp(&b.name));
     }
     services
+}
+
+/// Start vs release: one-off steps chained in front of the start command
+/// (`migrate && gunicorn …`, an entrypoint script's migrations before
+/// `exec "$@"`) become the release step and the build; the start keeps the
+/// long-lived process alone. The app's own release beats one inferred from
+/// framework knowledge; a Procfile `release:` line is kept.
+fn split_release(ctx: &Ctx, d: &mut Draft) {
+    let Some(best_trust) = d.starts.iter().map(|c| c.trust).max() else {
+        return;
+    };
+    let Some(i) = d.starts.iter().position(|c| c.trust == best_trust) else {
+        return;
+    };
+    let claim = d.starts[i].clone();
+    let split = crate::release::split(&claim.value).or_else(|| {
+        // `ENTRYPOINT ["./entrypoint.sh"]` + `CMD [...]`: the script's migrations.
+        let cmd = crate::release::unwrap_shell(&claim.value);
+        let (first, args) = cmd.split_once(char::is_whitespace)?;
+        let name = file_name(first);
+        if !(name.ends_with(".sh") || name.contains("entrypoint")) {
+            return None;
+        }
+        let script = ctx
+            .index()
+            .files_under(&d.dir)
+            .filter(|f| file_name(f) == name)
+            .min_by_key(|f| f.matches('/').count())?
+            .to_string();
+        crate::release::entrypoint(&ctx.read_path(&script)?, args)
+    });
+    let Some(split) = split else {
+        return;
+    };
+    d.starts[i].value = split.start.clone();
+    if let Some(r) = split.release {
+        let own = d
+            .evidence
+            .get("release")
+            .and_then(|e| e.first())
+            .is_some_and(|e| e.note.starts_with("release:"));
+        if !own {
+            d.release = Some(r);
+            d.evidence.remove("release");
+            d.note("release", claim.evidence.clone());
+        }
+    }
+    if let Some(b) = split.build {
+        match d.builds.iter_mut().max_by_key(|c| c.trust) {
+            Some(best) if best.value.contains(&b) => {}
+            Some(best) => best.value = format!("{} && {b}", best.value),
+            None => d.builds.push(Claim {
+                value: b,
+                trust: claim.trust,
+                evidence: claim.evidence.clone(),
+            }),
+        }
+    }
 }
 
 /// A Python port written in `app.run(port=5000)` or a stdlib server matters
@@ -373,6 +437,12 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         let p = port.unwrap_or(8080);
         best.value.replace(PORT, &p.to_string())
     });
+    // Conventions the start command implies (`rq worker --url $REDIS_URL`, `sidekiq`).
+    if let Some((best, _)) = pick(&d.starts) {
+        for w in crate::wiring::command_wiring(&best.value, &best.evidence) {
+            d.wire(w);
+        }
+    }
     let build = pick(&d.builds).map(|(best, _)| {
         push_ev("build", &best.evidence);
         best.value.replace(PORT, &port.unwrap_or(8080).to_string())
@@ -415,6 +485,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         findings: d.findings,
         confidence: 0.0,
         evidence,
+        wiring: d.wiring,
     };
     service.confidence = confidence(&service, port_trust, start_trust);
     service

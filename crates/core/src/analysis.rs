@@ -204,7 +204,8 @@ pub struct Service {
     /// Dependency installation command, run from `path`.
     #[serde(default)]
     pub install: Option<String>,
-    /// One-off step to run before each release (database migrations), run from `path`.
+    /// One-off step run once per deploy before the new version takes traffic
+    /// (database migrations), from `path`; never chained into `start`.
     #[serde(default)]
     pub release: Option<String>,
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
@@ -229,4 +230,8 @@ pub struct Service {
     /// Evidence per field (`language`, `framework`, `port`, `start`, `build`, `databases`…).
     #[serde(default)]
     pub evidence: BTreeMap<String, Vec<Evidence>>,
+    /// How the app finds each backing service it uses: the settings it reads
+    /// and the format each expects ([`Wiring`](crate::Wiring)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wiring: Vec<crate::Wiring>,
 }

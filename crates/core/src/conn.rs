@@ -48,6 +48,16 @@ fn jdbc_kind(engine: DatabaseEngine) -> &'static str {
     }
 }
 
+/// True when `s` is a URL scheme (`postgresql+asyncpg`, `mysql2`): a letter,
+/// then letters, digits, `+`, `-` or `.`, at most 40 characters. Renderers
+/// put a binding's scheme into start scripts only when this holds.
+pub fn is_url_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && s.len() <= 40
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
 /// Percent-encode a URL user-info or path component (RFC 3986 unreserved kept).
 pub fn url_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -113,11 +123,27 @@ pub fn database_value(output: DatabaseOutput, c: &DbConn) -> String {
                 ado_value(&c.password)
             ),
         },
+        // go-sql-driver/mysql reads the DSN raw (no percent-decoding): the
+        // password ends at the last `@`, the name starts after the last `/`.
+        DatabaseOutput::MysqlDsn => format!(
+            "{}:{}@tcp({}:{})/{}",
+            c.user, c.password, c.host, c.port, c.name
+        ),
         DatabaseOutput::Host => c.host.clone(),
         DatabaseOutput::Port => c.port.to_string(),
         DatabaseOutput::Name => c.name.clone(),
         DatabaseOutput::Username => c.user.clone(),
         DatabaseOutput::Password => c.password.clone(),
+    }
+}
+
+/// The value of one database setting as an [`EnvValue::Database`](crate::EnvValue)
+/// binding asks for it: `scheme` (for `url`) replaces the engine's default
+/// scheme (`postgresql+asyncpg`, `mysql2`).
+pub fn database_setting(output: DatabaseOutput, scheme: Option<&str>, c: &DbConn) -> String {
+    match (output, scheme) {
+        (DatabaseOutput::Url, Some(s)) if !s.is_empty() => database_url(c, s),
+        _ => database_value(output, c),
     }
 }
 
@@ -179,6 +205,31 @@ mod tests {
         );
         c.engine = DatabaseEngine::Mysql;
         assert!(database_value(DatabaseOutput::AdoConnectionString, &c).starts_with("Server="));
+    }
+
+    #[test]
+    fn schemes_and_go_mysql_dsn() {
+        assert!(is_url_scheme("postgresql+asyncpg") && is_url_scheme("mysql2"));
+        assert!(!is_url_scheme("x\"; rm") && !is_url_scheme("") && !is_url_scheme("9p"));
+        assert_eq!(
+            database_setting(DatabaseOutput::Url, Some("postgresql+asyncpg"), &pg()),
+            "postgresql+asyncpg://shop_app:p%40ss%2Fw%3Ard@127.0.0.1:5433/shop"
+        );
+        assert_eq!(
+            database_setting(DatabaseOutput::Url, None, &pg()),
+            database_value(DatabaseOutput::Url, &pg())
+        );
+        assert_eq!(
+            database_setting(DatabaseOutput::Port, Some("mysql2"), &pg()),
+            "5433"
+        );
+        let mut c = pg();
+        c.engine = DatabaseEngine::Mysql;
+        c.password = "s3cret".into();
+        assert_eq!(
+            database_value(DatabaseOutput::MysqlDsn, &c),
+            "shop_app:s3cret@tcp(127.0.0.1:5433)/shop"
+        );
     }
 
     #[test]

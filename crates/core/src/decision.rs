@@ -304,8 +304,14 @@ pub enum EnvValue {
     UserSecret { secret: String },
     /// A non-secret input the user provides (an input variable of the bundle).
     Input { variable: String },
-    /// An output of the managed database.
-    Database { output: DatabaseOutput },
+    /// An output of the managed database. `scheme` (for `url`) is the URL
+    /// scheme the code expects when it is not the engine's default
+    /// (`postgresql+asyncpg`, `mysql2`); absent means the default.
+    Database {
+        output: DatabaseOutput,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheme: Option<String>,
+    },
     /// An output of the managed cache.
     Cache { output: CacheOutput },
     /// A property of the deployment itself.
@@ -323,6 +329,8 @@ pub enum DatabaseOutput {
     JdbcUrl,
     /// ADO.NET form (`Host=…;Port=…;Database=…;Username=…;Password=…`), assembled at start.
     AdoConnectionString,
+    /// The go-sql-driver/mysql DSN `user:password@tcp(host:port)/name`, assembled at start.
+    MysqlDsn,
     Host,
     Port,
     Name,
@@ -354,6 +362,9 @@ pub enum DeploymentOutput {
     AllowedHosts,
     /// The port the service listens on (local runner: the assigned one).
     Port,
+    /// `host:port` the service listens on: `0.0.0.0:<port>` behind a cloud's
+    /// load balancer, `127.0.0.1:<assigned port>` on the local target.
+    ListenAddress,
 }
 
 /// A secret the deployment creates or expects. Names only, never values.
@@ -763,11 +774,19 @@ mod tests {
     fn env_values_are_tagged_by_origin() {
         let v = EnvValue::Database {
             output: DatabaseOutput::Url,
+            scheme: None,
         };
         assert_eq!(
             serde_json::to_value(&v).unwrap(),
             serde_json::json!({"from": "database", "output": "url"})
         );
+        let v = EnvValue::Database {
+            output: DatabaseOutput::Url,
+            scheme: Some("postgresql+asyncpg".into()),
+        };
+        let j = serde_json::json!({"from": "database", "output": "url", "scheme": "postgresql+asyncpg"});
+        assert_eq!(serde_json::to_value(&v).unwrap(), j);
+        assert_eq!(serde_json::from_value::<EnvValue>(j).unwrap(), v);
         let v = EnvValue::GeneratedSecret {
             secret: "app-secret-key".into(),
         };

@@ -41,6 +41,12 @@ pub struct Intent {
     pub load_balancer: Option<bool>,
     /// A repository URL or path named in the text.
     pub repo: Option<String>,
+    /// The text asks for no database server ("sqlite", "no database",
+    /// "without a database"): the app's SQLite fallback is used and nothing
+    /// is provisioned. Outside the `parse --json` contract, so never
+    /// serialised: it travels from parse to decide in memory only.
+    #[serde(skip)]
+    pub no_database_server: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

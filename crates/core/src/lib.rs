@@ -13,8 +13,11 @@ pub mod conn;
 pub mod decision;
 pub mod deployment;
 pub mod intent;
+pub mod version;
+pub mod wiring;
 
 pub use analysis::*;
 pub use decision::*;
 pub use deployment::*;
 pub use intent::*;
+pub use wiring::*;

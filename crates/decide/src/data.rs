@@ -32,6 +32,19 @@ use autodeploy_core::{
 pub(crate) struct Needs {
     pub database: Option<(DatabaseEngine, Origin)>,
     pub cache: Option<(Cache, Origin)>,
+    /// A database the code uses that is not provisioned, and why.
+    pub skipped_database: Option<(DatabaseEngine, Skipped)>,
+    /// A cache the code uses that is not provisioned (nothing reads its address).
+    pub skipped_cache: Option<Cache>,
+}
+
+/// Why a data store the code uses is not provisioned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Skipped {
+    /// The request says "sqlite" / "no database".
+    NoServerAsked,
+    /// Nothing in the code says how it connects, and a cloud would bill for it.
+    NotRead,
 }
 
 /// Worker frameworks that need Redis as their queue.
@@ -99,23 +112,51 @@ fn redis_queue_workers(analysis: &Analysis) -> Vec<&Service> {
         .collect()
 }
 
-/// What is needed (pure: no notes).
-pub(crate) fn needs(analysis: &Analysis, intent: &Intent) -> Needs {
+/// What is needed (pure: no notes). A database only the analysis asks for is
+/// dropped when the request says "sqlite"/"no database", and on a cloud when
+/// nothing in the code reads a connection setting for it (a paid database
+/// nothing will use); the same for a cache nothing reads.
+pub(crate) fn needs(analysis: &Analysis, intent: &Intent, cloud: Cloud) -> Needs {
     let engines = app_engines(analysis);
-    let database = match intent.database {
+    let mut database = match intent.database {
         Some(e) if engines.contains(&e) => Some((e, Origin::Both)),
         Some(e) => Some((e, Origin::Request)),
         None => engines.first().map(|e| (*e, Origin::Analysis)),
     };
+    let mut skipped_database = None;
+    if let Some((e, Origin::Analysis)) = database {
+        if intent.no_database_server {
+            skipped_database = Some((e, Skipped::NoServerAsked));
+        } else if crate::wiring::skip_unread(cloud)
+            && !running(analysis).any(|s| crate::wiring::reads_database(s, e))
+        {
+            skipped_database = Some((e, Skipped::NotRead));
+        }
+        if skipped_database.is_some() {
+            database = None;
+        }
+    }
     let uses_redis = app_uses(analysis, Database::Redis);
-    let cache = match intent.cache {
+    let mut cache = match intent.cache {
         Some(Cache::Redis) if uses_redis => Some((Cache::Redis, Origin::Both)),
         Some(c) => Some((c, Origin::Request)),
         None if uses_redis => Some((Cache::Redis, Origin::Analysis)),
         None if !redis_queue_workers(analysis).is_empty() => Some((Cache::Redis, Origin::Rule)),
         None => None,
     };
-    Needs { database, cache }
+    let mut skipped_cache = None;
+    if let Some((c, Origin::Analysis)) = cache {
+        if crate::wiring::skip_unread(cloud) && !running(analysis).any(crate::wiring::reads_cache) {
+            skipped_cache = Some(c);
+            cache = None;
+        }
+    }
+    Needs {
+        database,
+        cache,
+        skipped_database,
+        skipped_cache,
+    }
 }
 
 /// Deployment-wide inputs of the data plans.
@@ -244,6 +285,9 @@ pub(crate) fn database(
                 );
             }
         }
+    }
+    if let Some((engine, why)) = needs.skipped_database {
+        skipped_database(ctx, engine, why, notes);
     }
     let (engine, origin) = needs.database?;
     for other in engines.iter().filter(|e| **e != engine) {
@@ -480,6 +524,68 @@ pub(crate) fn database(
     Some(plan)
 }
 
+/// Say why a database the code uses is not provisioned.
+fn skipped_database(ctx: &DataCtx, engine: DatabaseEngine, why: Skipped, notes: &mut Notes) {
+    let users: Vec<&Service> = running(ctx.analysis)
+        .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
+        .collect();
+    let name = engine_name(engine);
+    match why {
+        Skipped::NoServerAsked => {
+            let (with, without): (Vec<&Service>, Vec<&Service>) = users
+                .iter()
+                .partition(|s| crate::wiring::sqlite_fallback(s).is_some());
+            if !with.is_empty() {
+                let lines: Vec<String> = with
+                    .iter()
+                    .filter_map(|s| {
+                        let e = crate::wiring::sqlite_fallback(s)?;
+                        Some(format!(
+                            "`{}` ({}{})",
+                            s.name,
+                            e.file,
+                            e.line.map(|l| format!(":{l}")).unwrap_or_default()
+                        ))
+                    })
+                    .collect();
+                notes.reason(
+                    "database",
+                    Origin::Request,
+                    format!(
+                        "no {name} server, as asked: {} falls back to SQLite when its database setting is unset, so nothing is provisioned and nothing is set",
+                        join_and(&lines)
+                    ),
+                );
+            }
+            for s in without {
+                notes.warn(
+                    "no_database_without_fallback",
+                    Some(&s.name),
+                    format!(
+                        "the request asks for no database server, but `{}` uses {name} and no SQLite fallback was found in its code: nothing is provisioned, so it may fail to connect — drop \"no database\" from the request, or give its setting a value with `deploy --env NAME=VALUE`",
+                        s.name
+                    ),
+                );
+            }
+        }
+        Skipped::NotRead => {
+            for s in users {
+                notes.warn(
+                    "database_not_read",
+                    Some(&s.name),
+                    format!(
+                        "`{}` depends on {name}, but nothing in its code says how it connects (looked for {}, and settings named like DATABASE_URL or DB_HOST): no {name} is created on {}, since nothing would use it — say \"with {}\" to create one anyway, and give the app's setting its value with `--env NAME=VALUE`",
+                        s.name,
+                        crate::wiring::looked_for(s.language),
+                        cloud_name(ctx.cloud),
+                        engine.as_str()
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn service_name(s: DataService) -> &'static str {
     match s {
         DataService::AwsRds => "Amazon RDS",
@@ -574,6 +680,19 @@ pub(crate) fn cache(
         }
     }
 
+    if let Some(c) = needs.skipped_cache {
+        notes.warn(
+            "cache_not_read",
+            None,
+            format!(
+                "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
+                cache_name(c),
+                cache_name(c),
+                cloud_name(ctx.cloud),
+                c.as_str()
+            ),
+        );
+    }
     let (engine, origin) = needs.cache?;
     let used_by: Vec<String> = {
         let users: Vec<String> = running(ctx.analysis)
@@ -788,9 +907,29 @@ mod tests {
     use crate::testutil::{analysis, service};
     use autodeploy_core::Language;
 
+    /// A web service that uses `dbs` and reads `DATABASE_URL` and `REDIS_URL`.
     fn web(dbs: &[Database]) -> Service {
+        reading(silent(dbs))
+    }
+
+    /// A web service that uses `dbs` but reads no connection setting.
+    fn silent(dbs: &[Database]) -> Service {
         let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
         s.databases = dbs.to_vec();
+        s
+    }
+
+    /// The service reads `DATABASE_URL` and `REDIS_URL`.
+    fn reading(mut s: Service) -> Service {
+        for n in ["DATABASE_URL", "REDIS_URL"] {
+            s.env.push(autodeploy_core::EnvVar {
+                name: n.into(),
+                required: true,
+                secret: true,
+                file: None,
+                line: None,
+            });
+        }
         s
     }
 
@@ -816,6 +955,29 @@ mod tests {
                 Needs {
                     database: Some((DatabaseEngine::Postgresql, Origin::Analysis)),
                     cache: Some((Cache::Redis, Origin::Analysis)),
+                    ..Default::default()
+                },
+            ),
+            (
+                "postgres and redis nothing reads: not paid for",
+                vec![silent(&[Database::Postgresql, Database::Redis])],
+                Intent::default(),
+                Needs {
+                    skipped_database: Some((DatabaseEngine::Postgresql, Skipped::NotRead)),
+                    skipped_cache: Some(Cache::Redis),
+                    ..Default::default()
+                },
+            ),
+            (
+                "no database server asked",
+                vec![web(&[Database::Postgresql])],
+                Intent {
+                    no_database_server: true,
+                    ..Default::default()
+                },
+                Needs {
+                    skipped_database: Some((DatabaseEngine::Postgresql, Skipped::NoServerAsked)),
+                    ..Default::default()
                 },
             ),
             (
@@ -827,7 +989,7 @@ mod tests {
                 },
                 Needs {
                     database: Some((DatabaseEngine::Mysql, Origin::Both)),
-                    cache: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -841,6 +1003,7 @@ mod tests {
                 Needs {
                     database: Some((DatabaseEngine::Postgresql, Origin::Request)),
                     cache: Some((Cache::Memcached, Origin::Request)),
+                    ..Default::default()
                 },
             ),
             (
@@ -854,13 +1017,17 @@ mod tests {
                 vec![web(&[]), celery],
                 Intent::default(),
                 Needs {
-                    database: None,
                     cache: Some((Cache::Redis, Origin::Rule)),
+                    ..Default::default()
                 },
             ),
         ];
         for (name, services, intent, want) in cases {
-            assert_eq!(needs(&analysis(services), &intent), want, "{name}");
+            assert_eq!(
+                needs(&analysis(services), &intent, Cloud::Aws),
+                want,
+                "{name}"
+            );
         }
     }
 
@@ -880,7 +1047,7 @@ mod tests {
             table: t,
             name: "My Shop!",
         };
-        let n = needs(&a, &intent);
+        let n = needs(&a, &intent, Cloud::Aws);
         let mut notes = Notes::default();
         let mut secrets = Vec::new();
         let p = database(&ctx, &n, &mut notes, &mut secrets);
@@ -1131,7 +1298,7 @@ mod tests {
                 table: t,
                 name: "app",
             };
-            let n = needs(&a, &intent);
+            let n = needs(&a, &intent, Cloud::Aws);
             let mut notes = Notes::default();
             let mut secrets = Vec::new();
             let got = cache(&ctx, &n, &mut notes, &mut secrets);
@@ -1167,7 +1334,13 @@ mod tests {
             name: "app",
         };
         let mut notes = Notes::default();
-        assert!(cache(&ctx, &needs(&a, &intent), &mut notes, &mut Vec::new()).is_none());
+        assert!(cache(
+            &ctx,
+            &needs(&a, &intent, Cloud::Aws),
+            &mut notes,
+            &mut Vec::new()
+        )
+        .is_none());
         assert!(notes.has_warning("worker_without_queue"));
 
         let celery = service(
@@ -1182,7 +1355,13 @@ mod tests {
             ..ctx
         };
         let mut notes = Notes::default();
-        let c = cache(&ctx, &needs(&a, &intent), &mut notes, &mut Vec::new()).unwrap();
+        let c = cache(
+            &ctx,
+            &needs(&a, &intent, Cloud::Aws),
+            &mut notes,
+            &mut Vec::new(),
+        )
+        .unwrap();
         assert_eq!(c.origin, Origin::Rule);
         assert!(notes.has_warning("worker_needs_queue"));
     }

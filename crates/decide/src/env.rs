@@ -2,12 +2,15 @@
 //! value comes from — a literal, a generated secret, a secret only the user
 //! has, the database or cache outputs, or the deployment itself.
 //!
-//! The names come from the analysis (the variables the code reads), recognised
-//! by shape: `DATABASE_URL`, `POSTGRES_HOST`, `DB_PASSWORD`, `SPRING_DATASOURCE_URL`,
-//! `ConnectionStrings__Default`, `REDIS_URL`, `CELERY_BROKER_URL`, `PORT`,
-//! `DJANGO_SECRET_KEY`, `DJANGO_ALLOWED_HOSTS`, `VITE_API_URL`… When the app uses a
-//! database or cache but reads none of the recognised names, the conventional
-//! one (`DATABASE_URL`, `REDIS_URL`) is set and a warning says so.
+//! Database and cache settings come first from the analysis' wiring (the
+//! settings the code reads and their formats: `wiring.rs`). Other names come
+//! from the analysis (the variables the code reads), recognised by shape —
+//! the fallback for names no convention explains: `DATABASE_URL`,
+//! `POSTGRES_HOST`, `DB_PASSWORD`, `REDIS_URL`, `PORT`, `DJANGO_SECRET_KEY`,
+//! `DJANGO_ALLOWED_HOSTS`, `VITE_API_URL`… When the app uses a database or
+//! cache but nothing says how it finds it, the conventional name
+//! (`DATABASE_URL`, `REDIS_URL`) is set and a warning names what was looked
+//! for and the flag that gives the app's own setting a value.
 //!
 //! What this is not: a place that ever holds a secret value. Secrets are named
 //! here ([`SecretPlan`]) and created at deploy time.
@@ -357,9 +360,41 @@ pub(crate) fn wire(
     let mut static_secrets: Vec<String> = Vec::new();
     let who = |n: &str| format!("{}:{n}", s.name);
 
-    let mut seen = std::collections::BTreeSet::new();
+    // The wiring the analysis found comes first: the settings the code reads,
+    // in the format each expects. Names it explains are not guessed again.
+    if !is_static {
+        out = crate::wiring::bindings(
+            s,
+            ctx.database.filter(|_| uses_db),
+            ctx.cache.filter(|_| uses_cache),
+            secrets,
+            notes,
+        );
+    }
+    let wired_db = out
+        .iter()
+        .any(|b| matches!(b.value, EnvValue::Database { .. }));
+    let wired_cache = out
+        .iter()
+        .any(|b| matches!(b.value, EnvValue::Cache { .. }));
+    let mut seen: std::collections::BTreeSet<String> = out.iter().map(|b| b.name.clone()).collect();
+    // Names a wiring explains but did not set (a cache password when the cache
+    // has no auth) keep the code's default.
+    let explained: std::collections::BTreeSet<&str> = s
+        .wiring
+        .iter()
+        .filter(|w| match w.target {
+            autodeploy_core::WiringTarget::Database => wired_db,
+            autodeploy_core::WiringTarget::Cache => wired_cache,
+        })
+        .flat_map(|w| w.settings.iter().map(|x| x.name.as_str()))
+        .collect();
     for var in &s.env {
         if !seen.insert(var.name.clone()) {
+            continue;
+        }
+        if explained.contains(var.name.as_str()) {
+            left_default.push(var.name.clone());
             continue;
         }
         let name = var.name.as_str();
@@ -390,6 +425,11 @@ pub(crate) fn wire(
             }
         }
         let binding: Option<(EnvValue, bool, String)> = match classify(name) {
+            // The wiring explains how the app finds its database: another name
+            // shaped like a connection setting is something else (`GEO_DATABASE_URL`),
+            // except the universal `DATABASE_URL`.
+            Kind::Db(..) if wired_db && !name.eq_ignore_ascii_case("DATABASE_URL") => None,
+            Kind::Cache(_) if wired_cache && !name.eq_ignore_ascii_case("REDIS_URL") => None,
             Kind::Db(output, hint) => match ctx.database {
                 Some(db) if hint.is_none_or(|h| h == db.engine) => {
                     if db.service == DataService::External {
@@ -416,7 +456,7 @@ pub(crate) fn wire(
                             DatabaseOutput::Password => format!("the database password, injected from {}", store_name(db.credentials.store)),
                             o => format!("the database's {}", format!("{o:?}").to_ascii_lowercase()),
                         };
-                        Some((EnvValue::Database { output }, secret, why))
+                        Some((EnvValue::Database { output, scheme: None }, secret, why))
                     }
                 }
                 _ => None,
@@ -495,10 +535,20 @@ pub(crate) fn wire(
                 false,
                 "the deployment's public host name".into(),
             )),
+            Kind::BindHost if s.port.is_some() && ctx.cloud == Cloud::Local => Some((
+                EnvValue::Literal { value: "127.0.0.1".into() },
+                false,
+                "listen on loopback: the deployment's front is what answers on this machine".into(),
+            )),
             Kind::BindHost if s.port.is_some() => Some((
                 EnvValue::Literal { value: "0.0.0.0".into() },
                 false,
                 "listen on every interface so the load balancer / proxy can reach the app".into(),
+            )),
+            Kind::BindAddr if s.port.is_some() && ctx.cloud == Cloud::Local => Some((
+                EnvValue::Deployment { output: DeploymentOutput::ListenAddress },
+                false,
+                "listen on loopback on the port the local runner assigns".into(),
             )),
             Kind::BindAddr if s.port.is_some() => Some((
                 EnvValue::Literal { value: format!("0.0.0.0:{}", s.port.unwrap_or(0)) },
@@ -605,6 +655,7 @@ pub(crate) fn wire(
                 } else {
                     EnvValue::Database {
                         output: DatabaseOutput::Url,
+                        scheme: None,
                     }
                 };
                 mark_used(secrets, &db.credentials.secret, who(n));
@@ -612,9 +663,10 @@ pub(crate) fn wire(
                     "database_env_unknown",
                     Some(&s.name),
                     format!(
-                        "`{}` uses {} but the analysis found no connection setting it reads: {n} is set (the common convention) — check how the app configures its database connection",
+                        "`{}` uses {} but nothing in its code says how it finds it (looked for {}, and settings named like DATABASE_URL or DB_HOST): {n} is set, the common convention — if the app reads another setting, give it its value with `deploy --env NAME=VALUE`",
                         s.name,
-                        crate::data::engine_name(db.engine)
+                        crate::data::engine_name(db.engine),
+                        crate::wiring::looked_for(s.language)
                     ),
                 );
                 out.push(EnvBinding {
@@ -642,7 +694,7 @@ pub(crate) fn wire(
                     "cache_env_unknown",
                     Some(&s.name),
                     format!(
-                        "`{}` uses {} but the analysis found no setting it reads for its address: {n} is set (the common convention)",
+                        "`{}` uses {} but the analysis found no setting it reads for its address: {n} is set (the common convention) — if the app reads another setting, give it its value with `deploy --env NAME=VALUE`",
                         s.name,
                         crate::data::cache_name(c.engine)
                     ),
@@ -752,6 +804,14 @@ pub(crate) fn wire(
             ),
         );
     }
+    // The variables the code reads in the analysis' order; the ones only a
+    // convention or a framework's wiring names after them.
+    out.sort_by_key(|b| {
+        s.env
+            .iter()
+            .position(|v| v.name == b.name)
+            .unwrap_or(usize::MAX)
+    });
     let set: Vec<String> = out.iter().map(|b| b.name.clone()).collect();
     notes.reason(
         format!("service.{}.env", s.name),
@@ -947,7 +1007,8 @@ mod tests {
             get("POSTGRES_HOST"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Host
+                    output: DatabaseOutput::Host,
+                    scheme: None
                 },
                 false
             ))
@@ -956,7 +1017,8 @@ mod tests {
             get("POSTGRES_PASSWORD"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Password
+                    output: DatabaseOutput::Password,
+                    scheme: None
                 },
                 true
             ))
@@ -965,7 +1027,8 @@ mod tests {
             get("POSTGRES_DB"),
             Some((
                 &EnvValue::Database {
-                    output: DatabaseOutput::Name
+                    output: DatabaseOutput::Name,
+                    scheme: None
                 },
                 false
             ))

@@ -13,6 +13,7 @@
 //! - `runtime` — language runtime, version, base images;
 //! - `sizing` — machine types, CPU/memory, counts, autoscaling, clusters, health checks;
 //! - `data` — database and cache, credentials;
+//! - `wiring` — the settings each app reads for its database and cache (the analysis' wiring tables), for every target;
 //! - `env` — environment variables and secrets;
 //! - `network` — load balancer, TLS, DNS, VPC and ports;
 //! - `findings` — notes from the analysis' findings;
@@ -31,6 +32,7 @@ pub mod network;
 pub mod runtime;
 pub mod sizing;
 pub mod strategy;
+pub mod wiring;
 
 mod budget;
 mod findings;
@@ -166,7 +168,7 @@ pub fn decide(
     let name = deployment_name(analysis, opts);
 
     // Strategy and counts.
-    let needs = data::needs(analysis, intent);
+    let needs = data::needs(analysis, intent, cloud);
     let strategy = strategy::choose(analysis, intent, cloud, &needs, &mut notes);
     let requested = sizing::requested_type(intent, cloud, table, &mut notes)?;
     let zero_ok = strategy == DeployStrategy::Serverless
@@ -212,6 +214,32 @@ pub fn decide(
             env: Vec::new(),
             source_fixes: findings::fixes(s),
         });
+    }
+
+    // A release step runs once per deploy: a worker repeating its web
+    // service's (same code, same command) leaves it to the web service.
+    let web_releases: Vec<(String, String)> = plans
+        .iter()
+        .filter(|p| p.kind != ServiceKind::Worker)
+        .filter_map(|p| p.release.clone().map(|r| (p.path.clone(), r)))
+        .collect();
+    for p in plans.iter_mut().filter(|p| p.kind == ServiceKind::Worker) {
+        if let Some(r) = &p.release {
+            if web_releases
+                .iter()
+                .any(|(path, wr)| *path == p.path && wr == r)
+            {
+                notes.reason(
+                    format!("service.{}.release", p.name),
+                    Origin::Rule,
+                    format!(
+                        "{}: its release step (`{r}`) is the web service's, run once per deploy there",
+                        p.name
+                    ),
+                );
+                p.release = None;
+            }
+        }
     }
 
     // Sizes.
@@ -285,13 +313,14 @@ pub fn decide(
     if data::app_uses(analysis, autodeploy_core::Database::Sqlite) && database.is_none() {
         let single = strategy == DeployStrategy::Process
             || (strategy == DeployStrategy::Vm && counts.max <= 1);
-        if single {
+        // `data` already said why when the request asked for no database server.
+        if single && needs.skipped_database.is_none() {
             notes.reason(
                 "database",
                 Origin::Analysis,
                 "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
             );
-        } else {
+        } else if !single {
             notes.warn(
                 "sqlite_not_persistent",
                 None,

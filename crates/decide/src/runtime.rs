@@ -6,6 +6,7 @@
 //! cloud-init; this module writes neither.
 
 use crate::notes::Notes;
+use autodeploy_core::version::{Dialect, Requirement, Version};
 use autodeploy_core::{Language, Origin, RuntimePlan, Service, ServiceKind};
 
 /// Runtime family of a language.
@@ -39,6 +40,34 @@ pub fn default_version(family: &str) -> &'static str {
         "elixir" => "1.16",
         _ => "-",
     }
+}
+
+/// Release lines with published images, oldest first, for families whose
+/// projects state ranges (`requires-python = ">=3.9"`, `engines.node`).
+fn known_lines(family: &str) -> &'static [(u32, u32)] {
+    match family {
+        "python" => &[(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14)],
+        "node" => &[(18, 0), (20, 0), (22, 0), (24, 0)],
+        _ => &[],
+    }
+}
+
+/// The version for a requirement that is a range, not a plain number: the
+/// default line when it fits (`>=3.9` → 3.12), else the newest known line
+/// that fits (`<3.12` → 3.11), else the lowest version it allows (`>=3.15`).
+/// `None` when the requirement cannot be read.
+pub fn version_for_range(family: &str, raw: &str) -> Option<String> {
+    let dialect = Dialect::of_family(family)?;
+    let req = Requirement::parse(dialect, raw).ok()?;
+    let lines: Vec<Version> = known_lines(family)
+        .iter()
+        .map(|(a, b)| Version::new(*a, *b, 0))
+        .collect();
+    let default = Version::parse(default_version(family));
+    let line = req
+        .pick_line(&lines, default)
+        .or_else(|| req.lowest().map(|v| dialect.line(v)))?;
+    Some(dialect.line_name(line))
 }
 
 /// A version string safe to put in an image tag: `3`, `3.12`, `3.12.4`.
@@ -135,6 +164,10 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         Some((_, Some(v))) if fam != "static" && fam != "docker" => {
             (v.to_string(), Origin::Analysis)
         }
+        Some((raw, None)) if version_for_range(fam, raw).is_some() => (
+            version_for_range(fam, raw).unwrap_or_default(),
+            Origin::Analysis,
+        ),
         Some((raw, None)) if fam != "static" && fam != "docker" => {
             notes.warn(
                 "runtime_version_unusable",
@@ -161,9 +194,13 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
     } else if fam == "static" {
         format!("{}: static files, no language runtime", service.name)
     } else {
+        let asked = service.runtime_version.as_deref().unwrap_or("").trim();
         let from = match origin {
-            Origin::Analysis => "the version the project asks for",
-            _ => "no version stated in the project, so the current LTS/stable line",
+            Origin::Analysis if clean_version(asked).is_none() => {
+                format!("fits the project's {asked}")
+            }
+            Origin::Analysis => "the version the project asks for".to_string(),
+            _ => "no version stated in the project, so the current LTS/stable line".to_string(),
         };
         format!(
             "{}: {fam} {version} ({from}){}",
@@ -325,6 +362,49 @@ mod tests {
                 assert!(notes.has_warning("runtime_version_unusable"));
             }
         }
+    }
+
+    #[test]
+    fn ranges_get_a_line_that_fits_and_say_so() {
+        // (family language, requirement, version planned)
+        let cases = [
+            (Language::Python, ">=3.9", "3.12"),
+            (Language::Python, "^3.11", "3.12"),
+            (Language::Python, ">=3.8,<3.12", "3.11"),
+            (Language::Python, "==3.10.*", "3.10"),
+            (Language::Python, ">=3.13", "3.14"),
+            (Language::Python, ">=3.15", "3.15"),
+            (Language::Javascript, ">=18.17", "20"),
+            (Language::Javascript, "^22", "22"),
+            (Language::Javascript, ">=22", "24"),
+            (Language::Typescript, "<=18", "18"),
+        ];
+        for (lang, req, want) in cases {
+            let mut s = service("s", lang, None, ServiceKind::Web);
+            s.runtime_version = Some(req.to_string());
+            let mut notes = Notes::default();
+            let p = plan(&s, false, &mut notes);
+            assert_eq!(p.version, want, "{req}");
+            assert_eq!(p.version_origin, Origin::Analysis, "{req}");
+            assert!(!notes.has_warning("runtime_version_unusable"), "{req}");
+            let r = notes
+                .reasons
+                .iter()
+                .find(|r| r.about == "service.s.runtime")
+                .unwrap();
+            assert!(
+                r.text
+                    .contains(&format!("{want} (fits the project's {req})")),
+                "{}",
+                r.text
+            );
+        }
+        // Unreadable: the default, with a warning.
+        let mut s = service("s", Language::Python, None, ServiceKind::Web);
+        s.runtime_version = Some("pypy3.10".into());
+        let mut notes = Notes::default();
+        assert_eq!(plan(&s, false, &mut notes).version, "3.12");
+        assert!(notes.has_warning("runtime_version_unusable"));
     }
 
     #[test]

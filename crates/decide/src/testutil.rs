@@ -32,6 +32,7 @@ pub(crate) fn service(
         findings: Vec::new(),
         confidence: 0.9,
         evidence: Default::default(),
+        wiring: Vec::new(),
     }
 }
 

@@ -196,7 +196,8 @@ fn django_with_postgres_gets_containers_and_a_protected_rds() {
             .unwrap()
             .value,
         EnvValue::Database {
-            output: DatabaseOutput::Password
+            output: DatabaseOutput::Password,
+            scheme: None
         }
     );
     assert_eq!(
@@ -204,7 +205,8 @@ fn django_with_postgres_gets_containers_and_a_protected_rds() {
             .unwrap()
             .value,
         EnvValue::Database {
-            output: DatabaseOutput::Host
+            output: DatabaseOutput::Host,
+            scheme: None
         }
     );
     assert!(matches!(
@@ -439,7 +441,8 @@ fn postgres_autoscaling_and_https_on_a_domain() {
     assert_eq!(
         env_of(&d, "app", "DATABASE_URL").unwrap().value,
         EnvValue::Database {
-            output: DatabaseOutput::Url
+            output: DatabaseOutput::Url,
+            scheme: None
         }
     );
     assert!(d.tls.https && d.tls.redirect_http_to_https);

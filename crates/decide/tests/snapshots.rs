@@ -28,6 +28,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         findings: Vec::new(),
         confidence: 0.9,
         evidence: Default::default(),
+        wiring: Vec::new(),
     }
 }
 

@@ -36,7 +36,8 @@ impl OnFailure {
 
 #[derive(Debug, Clone)]
 pub struct ExecConfig {
-    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`): the store
+    /// `$AUTODEPLOY_HOME` (default `~/.local/share/autodeploy`, as root
+    /// `/var/lib/autodeploy`): the store
     /// file, one folder per deployment, caches.
     pub home: PathBuf,
     /// `--terraform-bin`: an explicit terraform/tofu binary.
@@ -78,6 +79,10 @@ pub struct ExecConfig {
     /// person's machine); the service: public addresses only
     /// (`serve --allow-private-sources` lifts it, `--allow-host` admits hosts).
     pub source_network: autodeploy_source::NetworkPolicy,
+    /// Run local-target deployments on this machine. The CLI does; the
+    /// service does only with `--allow-local-target` (the code it would run
+    /// comes from whoever holds a token).
+    pub local_target: bool,
 }
 
 impl Default for ExecConfig {
@@ -96,6 +101,7 @@ impl Default for ExecConfig {
             keep_data: false,
             secrets_key: None,
             source_network: autodeploy_source::NetworkPolicy::default(),
+            local_target: true,
         }
     }
 }
@@ -142,10 +148,16 @@ impl ExecConfig {
     }
 }
 
-/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`.
+/// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`; as root
+/// `/var/lib/autodeploy` (each deployment's code runs as an account of its
+/// own, which must be able to reach its folder — `/root` is private).
 pub fn default_home() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("autodeploy");
+    }
+    // SAFETY: geteuid never fails.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/autodeploy");
     }
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)

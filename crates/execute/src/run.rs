@@ -605,6 +605,11 @@ impl Ctx {
     }
 
     fn deploy_local(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
+        if !self.cfg.local_target {
+            return Err(ExecError::Invalid(
+                "this service does not run apps on its own machine: the local target is off (its operator turns it on with `autodeploy serve --allow-local-target` / `worker --allow-local-target`); ask for a cloud instead".into(),
+            ));
+        }
         rep.phase(Phase::AppStart);
         let mut opts = self.local_options();
         let (env, secrets) = self.user_values()?;

@@ -98,9 +98,93 @@ pub fn service_account(name: &str) -> Result<Option<RunAs>, LocalError> {
     }
 }
 
+/// The group every deployment's account has as its primary group: the one
+/// group an operator grants passage to folders a toolchain lives under
+/// (`setfacl -m g:autodeploy-apps:x /root`), never anything of another
+/// deployment (those are 0700 folders of their own account).
+pub const APPS_GROUP: &str = "autodeploy-apps";
+
+/// The gid of `name`, when the group exists.
+pub fn group_id(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: getgrnam returns static storage or null; gr_gid is copied out.
+    unsafe {
+        let gr = libc::getgrnam(c.as_ptr());
+        (!gr.is_null()).then(|| (*gr).gr_gid)
+    }
+}
+
+/// As root: the system account `name` in the group [`APPS_GROUP`] (both
+/// created if missing). Not root: `None`.
+pub fn app_account(name: &str) -> Result<Option<RunAs>, LocalError> {
+    if !is_root() {
+        return Ok(None);
+    }
+    if group_id(APPS_GROUP).is_none() {
+        let _ = Command::new("groupadd")
+            .args(["--system", APPS_GROUP])
+            .output();
+    }
+    if let Some(a) = lookup(name) {
+        return Ok(Some(a));
+    }
+    let out = Command::new("useradd")
+        .args([
+            "--system",
+            "--gid",
+            APPS_GROUP,
+            "--home-dir",
+            "/nonexistent",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ])
+        .output()
+        .map_err(|e| LocalError::io("run useradd to create the account", name, e))?;
+    match lookup(name) {
+        Some(a) => Ok(Some(a)),
+        None => Err(LocalError::Account {
+            name: name.to_string(),
+            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        }),
+    }
+}
+
 /// The first ancestor of `dir` (or `dir` itself) that `who` cannot pass
-/// through, if any.
+/// through, if any. As root the kernel is asked (a shell running as `who`
+/// tests each folder, so ACLs count); otherwise the mode bits are read.
 pub fn blocked_ancestor(dir: &Path, who: &RunAs) -> Option<PathBuf> {
+    if is_root() {
+        let mut folders = Vec::new();
+        let mut cur = PathBuf::new();
+        for part in dir.components() {
+            cur.push(part);
+            if !cur.exists() {
+                break;
+            }
+            folders.push(cur.clone());
+        }
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(r#"for d; do [ -x "$d" ] || { printf '%s' "$d"; exit 1; }; done"#)
+            .arg("sh")
+            .args(&folders)
+            .env_clear()
+            .current_dir("/");
+        who.apply(&mut cmd);
+        return match cmd.output() {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(PathBuf::from(
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            )),
+            Err(_) => folders.first().cloned(),
+        };
+    }
+    blocked_by_mode(dir, who)
+}
+
+fn blocked_by_mode(dir: &Path, who: &RunAs) -> Option<PathBuf> {
     let mut cur = PathBuf::new();
     for part in dir.components() {
         cur.push(part);
@@ -158,10 +242,10 @@ mod tests {
             gid: 4_000_000,
         };
         // The tempdir itself is 0700 as well, so it is the first to block.
-        let blocked = blocked_ancestor(&inner, &stranger).unwrap();
+        let blocked = blocked_by_mode(&inner, &stranger).unwrap();
         assert!(inner.starts_with(&blocked));
         allow_traverse(d.path()).unwrap();
         allow_traverse(&d.path().join("a")).unwrap();
-        assert_eq!(blocked_ancestor(&inner, &stranger), None);
+        assert_eq!(blocked_by_mode(&inner, &stranger), None);
     }
 }

@@ -13,7 +13,7 @@
 
 use crate::data::{Engine, Grant};
 use crate::error::LocalError;
-use autodeploy_core::conn::{cache_value, database_value};
+use autodeploy_core::conn::{cache_value, database_setting};
 use autodeploy_core::{
     Cache, CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
     SecretPlan, ServicePlan,
@@ -64,7 +64,7 @@ pub fn data_needs(
                 continue;
             }
             let engine = match &b.value {
-                EnvValue::Database { output } => {
+                EnvValue::Database { output, .. } => {
                     let Some(db) = &decision.database else {
                         continue;
                     };
@@ -79,7 +79,8 @@ pub fn data_needs(
                                     matches!(
                                         x.value,
                                         EnvValue::Database {
-                                            output: DatabaseOutput::Url
+                                            output: DatabaseOutput::Url,
+                                            ..
                                         }
                                     )
                                 })
@@ -156,7 +157,9 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
     if let Some(p) = port {
         out.plain.push(("PORT".into(), p.to_string()));
     }
-    out.plain.push(("HOST".into(), "0.0.0.0".into()));
+    // Only the deployment's front listens beyond this machine (when asked);
+    // the app itself answers on 127.0.0.1.
+    out.plain.push(("HOST".into(), "127.0.0.1".into()));
     for b in &svc.env {
         let supplied_secret = extra(ctx.extra_secret, &svc.name, &b.name).map(str::to_string);
         let supplied = supplied_secret
@@ -198,7 +201,7 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 }
                 supplied.clone()
             }
-            EnvValue::Database { output } => match supplied.clone() {
+            EnvValue::Database { output, scheme } => match supplied.clone() {
                 Some(v) => Some(v),
                 None => {
                     let engine = ctx
@@ -209,7 +212,11 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                         .unwrap_or(DatabaseEngine::Postgresql);
                     let grant = Engine::for_database(engine).and_then(|e| ctx.grants.get(&e));
                     match grant {
-                        Some(g) => Some(database_value(*output, &g.db_conn(engine))),
+                        Some(g) => Some(database_setting(
+                            *output,
+                            scheme.as_deref(),
+                            &g.db_conn(engine),
+                        )),
                         None => {
                             return Err(LocalError::NotProvided {
                                 service: svc.name.clone(),
@@ -243,6 +250,9 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                 DeploymentOutput::PublicHost => "127.0.0.1".into(),
                 DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
                 DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
+                DeploymentOutput::ListenAddress => {
+                    port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default()
+                }
             }),
             EnvValue::ServiceUrl { service } => ctx
                 .public
@@ -301,7 +311,7 @@ fn db_output(o: DatabaseOutput) -> &'static str {
     match o {
         DatabaseOutput::Url => "its URL",
         DatabaseOutput::JdbcUrl => "its JDBC URL",
-        DatabaseOutput::AdoConnectionString => "its connection string",
+        DatabaseOutput::AdoConnectionString | DatabaseOutput::MysqlDsn => "its connection string",
         DatabaseOutput::Host => "its host",
         DatabaseOutput::Port => "its port",
         DatabaseOutput::Name => "its database name",

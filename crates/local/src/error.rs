@@ -24,6 +24,26 @@ pub enum LocalError {
         hint: String,
     },
 
+    #[error("service {service} asks for {asked}, and {have}; {hint}, then deploy again (or change that requirement if the app runs on a version this machine has)")]
+    RuntimeVersionUnavailable {
+        service: String,
+        /// The runtime and requirement as the project writes it, and where
+        /// (`python 3.14 (in .python-version)`).
+        asked: String,
+        /// What this machine has.
+        have: String,
+        hint: String,
+    },
+
+    #[error("{interpreter} cannot create the virtual environment service {service} needs (its {missing} module is missing); {hint}, then deploy again")]
+    RuntimeBroken {
+        service: String,
+        /// `python 3.11.2 at /usr/bin/python3.11`.
+        interpreter: String,
+        missing: String,
+        hint: String,
+    },
+
     #[error("service {service} needs {what}, which the local runner does not provide; {hint}")]
     NotProvided {
         service: String,
@@ -40,6 +60,16 @@ pub enum LocalError {
 
     #[error("could not create the system account {name:?} that data servers run as ({reason}); create it yourself (useradd --system {name}) or run autodeploy as a regular user")]
     Account { name: String, reason: String },
+
+    #[error("the deployment's processes cannot be confined: {reason}; {hint}")]
+    Confinement { reason: String, hint: String },
+
+    #[error("the disk holding {path} has {free_mib} MiB free and a deploy needs at least {need_mib} MiB (the copy, its runtime and packages); free some space (`autodeploy destroy` of deployments you no longer need, `autodeploy list`) or set AUTODEPLOY_HOME to a folder on a larger disk")]
+    NoSpace {
+        path: PathBuf,
+        free_mib: u64,
+        need_mib: u64,
+    },
 
     #[error("service {service} has no start command (analysis found none); add a Procfile or a start script and deploy again")]
     NoStartCommand { service: String },

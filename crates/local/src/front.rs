@@ -2,8 +2,8 @@
 //! port that forwards every connection to the port of the version currently
 //! serving. It is what keeps one URL across redeploys: a new version starts
 //! beside the old one on a port of its own, and takes over only when it
-//! answers — by one write of the target file, which the relay reads when it
-//! changes. Connections already open stay with the version they reached.
+//! answers — by one atomic write of the target file, which the relay reads
+//! for every new connection. Connections already open stay with the version they reached.
 //!
 //! The supervisor runs it (a spec with `front` set), so it is detached,
 //! restarted and stopped like any local process.
@@ -16,8 +16,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The target file's content: the port of the version that serves.
 pub fn write_target(path: &Path, port: u16) -> std::io::Result<()> {
@@ -34,24 +33,20 @@ pub fn read_target(path: &Path) -> Option<u16> {
 pub fn serve(addr: SocketAddr, target: PathBuf, stop: &'static AtomicBool) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
-    let current = Arc::new(AtomicU16::new(read_target(&target).unwrap_or(0)));
+    let last = AtomicU16::new(read_target(&target).unwrap_or(0));
     std::thread::spawn(move || {
-        let mut seen: Option<SystemTime> = None;
         loop {
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            // Follow the target file (one stat per turn).
-            let mtime = std::fs::metadata(&target).and_then(|m| m.modified()).ok();
-            if mtime != seen {
-                seen = mtime;
-                if let Some(p) = read_target(&target) {
-                    current.store(p, Ordering::SeqCst);
-                }
-            }
             match listener.accept() {
                 Ok((client, _)) => {
-                    let port = current.load(Ordering::SeqCst);
+                    // The target is read for every connection (a few
+                    // microseconds): file times are too coarse to tell two
+                    // quick switches apart. An unreadable file (mid-rename)
+                    // keeps the last port.
+                    let port = read_target(&target).unwrap_or_else(|| last.load(Ordering::SeqCst));
+                    last.store(port, Ordering::SeqCst);
                     std::thread::spawn(move || relay(client, port));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {

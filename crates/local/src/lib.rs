@@ -21,6 +21,7 @@
 //! the value in [`LocalOptions::extra_env`].
 
 pub mod account;
+mod applog;
 pub mod data;
 mod env;
 mod error;
@@ -28,6 +29,7 @@ mod front;
 mod health;
 mod prepare;
 mod proc;
+pub mod sandbox;
 mod start;
 mod static_files;
 mod step;
@@ -76,6 +78,11 @@ pub struct LocalOptions {
     pub restart: RestartPolicy,
     /// Address the fronts listen on (default 127.0.0.1: this machine only).
     pub listen: Option<std::net::IpAddr>,
+    /// Confine the deployment's processes (`sandbox.rs`): their own account
+    /// when root, a cgroup and resource limits. On by default.
+    pub confine: bool,
+    /// The limits of a confined deployment.
+    pub limits: sandbox::Limits,
 }
 
 impl LocalOptions {
@@ -92,6 +99,8 @@ impl LocalOptions {
             path: None,
             restart: RestartPolicy::default(),
             listen: None,
+            confine: true,
+            limits: sandbox::Limits::default(),
         }
     }
 
@@ -275,7 +284,27 @@ pub fn start(
 
 /// The fixes to apply: the decision's, plus any the analysis attached to the
 /// same services' findings that the decision did not carry.
+///
+/// The `binds_localhost` fixes (loopback → 0.0.0.0) are turned around:
+/// locally the app is reached through its front on 127.0.0.1, and listening
+/// on loopback is exactly what keeps it off the network. A `localhost` bind
+/// becomes `127.0.0.1` (Node and others may resolve `localhost` to `::1`
+/// only, where the front does not look); a `127.0.0.1` bind stays.
 pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<SourceFix> {
+    let loopback_only: Vec<&SourceFix> = analysis
+        .services
+        .iter()
+        .flat_map(|a| a.findings.iter())
+        .filter(|f| f.kind == "binds_localhost")
+        .filter_map(|f| f.fix.as_ref())
+        .collect();
+    let local = |fix: SourceFix| -> Option<SourceFix> {
+        if !loopback_only.contains(&&fix) {
+            return Some(fix);
+        }
+        let replace = fix.find.replace("localhost", "127.0.0.1");
+        (replace != fix.find).then_some(SourceFix { replace, ..fix })
+    };
     let mut out: Vec<SourceFix> = Vec::new();
     for svc in services {
         let from_analysis = analysis
@@ -283,7 +312,13 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
             .iter()
             .filter(|a| a.name == svc.name && a.path == svc.path)
             .flat_map(|a| a.findings.iter().filter_map(|f| f.fix.clone()));
-        for fix in svc.source_fixes.iter().cloned().chain(from_analysis) {
+        for fix in svc
+            .source_fixes
+            .iter()
+            .cloned()
+            .chain(from_analysis)
+            .filter_map(local)
+        {
             if !out.contains(&fix) {
                 out.push(fix);
             }
@@ -449,6 +484,12 @@ pub(crate) fn app_lines(log: &Path, from: u64, service: &str, n: usize) -> Strin
     use std::io::{Read, Seek, SeekFrom};
     let mut text = String::new();
     if let Ok(mut f) = std::fs::File::open(log) {
+        // Rotated meanwhile: the new file holds only newer lines.
+        let from = if f.metadata().map(|m| m.len()).unwrap_or(0) < from {
+            0
+        } else {
+            from
+        };
         if f.seek(SeekFrom::Start(from)).is_ok() {
             let mut buf = Vec::new();
             let _ = f.read_to_end(&mut buf);
@@ -550,7 +591,13 @@ pub fn stop_and_remove(id: &str, opts: &LocalOptions) -> Result<(), LocalError> 
         return Ok(());
     }
     stop_supervisors(&dir, opts)?;
-    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))
+    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))?;
+    sandbox::remove_cgroups(id);
+    // Its download cache goes with its account: a later account given the
+    // same uid must not inherit it.
+    let _ = std::fs::remove_dir_all(opts.cache().join(sandbox::account_name(id)));
+    sandbox::remove_account(id);
+    Ok(())
 }
 
 /// Split an `app.log` line into (timestamp, stream, text).

@@ -21,7 +21,8 @@
 
 use crate::data::Engine;
 use crate::error::LocalError;
-use crate::step::{base_env, sh_quote, Step};
+use crate::sandbox::Confinement;
+use crate::step::{base_env, Step};
 use crate::{
     env, front, health, is_local, is_static, lock, needs_port, prepare, proc, read_record,
     read_status, spawn_supervisor, stop_supervisors, supervise, toolchain, validate_id, LocalApp,
@@ -32,22 +33,46 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Free space a deploy needs on the home's disk before it starts.
+const MIN_FREE_BYTES: u64 = 512 << 20;
+
 /// Crashes before the first answer after which the wait ends.
 const CRASHES_BEFORE_ANSWER: u32 = 3;
 
-/// Why `svc` cannot run on this machine, if it cannot.
+/// Why `svc` cannot run on this machine, if it cannot; else the data
+/// services it needs and the toolchain chosen for it.
 fn preflight(
     svc: &ServicePlan,
+    source: (&Analysis, &Path),
     decision: &Decision,
     opts: &LocalOptions,
     supplied: &[(String, String)],
-) -> Result<Vec<Engine>, LocalError> {
+    confine: &Confinement,
+) -> Result<(Vec<Engine>, toolchain::Chosen), LocalError> {
     let path = opts.search_path();
-    if let Some(n) = toolchain::missing(svc, &path).into_iter().next() {
-        return Err(LocalError::RuntimeMissing {
-            runtime: n.runtime.to_string(),
-            service: svc.name.clone(),
-            hint: n.hint.to_string(),
+    let chosen = toolchain::check(svc, source.0, source.1, &path)?;
+    // The deployment's own account must be able to run its toolchain.
+    let programs = toolchain::programs(svc);
+    let mut unreachable = confine.unreachable(&programs, &path);
+    for exe in chosen.executables() {
+        if let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) {
+            let name = name.to_string_lossy();
+            unreachable.extend(confine.unreachable(&[name.as_ref()], &dir.as_os_str().to_owned()));
+        }
+    }
+    if let Some((program, blocked)) = unreachable.into_iter().next() {
+        return Err(LocalError::Confinement {
+            reason: format!(
+                "service {} needs {}, which the deployment's unprivileged account cannot run: {} lets only its owner in",
+                svc.name,
+                program.display(),
+                blocked.display()
+            ),
+            hint: format!(
+                "let the apps' group pass through it without listing it (`setfacl -m g:{}:x {}`; scripts/setup.sh does this for toolchains under /root), or install the toolchain outside it",
+                crate::account::APPS_GROUP,
+                blocked.display()
+            ),
         });
     }
     if !is_static(svc) && svc.start.is_none() {
@@ -55,7 +80,7 @@ fn preflight(
             service: svc.name.clone(),
         });
     }
-    env::data_needs(decision, &[svc], supplied)
+    Ok((env::data_needs(decision, &[svc], supplied)?, chosen))
 }
 
 /// Ports of one release: where each web service's new version listens, and
@@ -92,12 +117,28 @@ pub(crate) fn start(
 
     // 1. Checks before any work; a service this machine cannot run is left
     // out (and reported) when others can run.
+    // Their own account (as root), cgroup and limits: everything from the
+    // repository — install scripts included — runs confined.
+    let confine = if opts.confine {
+        crate::sandbox::prepare(id, opts.limits)?
+    } else {
+        Confinement::default()
+    };
     let mut services = Vec::new();
     let mut skipped: Vec<(SkippedService, LocalError)> = Vec::new();
     let mut needs: Vec<Engine> = Vec::new();
+    let mut toolchains = BTreeMap::new();
     for svc in &all {
-        match preflight(svc, decision, opts, &supplied) {
-            Ok(n) => {
+        match preflight(
+            svc,
+            (analysis, source_root),
+            decision,
+            opts,
+            &supplied,
+            &confine,
+        ) {
+            Ok((n, chosen)) => {
+                toolchains.insert(svc.name.clone(), chosen);
                 services.push(*svc);
                 for e in n {
                     if !needs.contains(&e) {
@@ -120,6 +161,22 @@ pub(crate) fn start(
     }
     let skipped: Vec<SkippedService> = skipped.into_iter().map(|(s, _)| s).collect();
 
+    // A deploy writes a copy, a runtime and packages: refuse on a nearly
+    // full disk before anything is written.
+    let existing = opts
+        .home
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(&opts.home);
+    if let Some(free) = crate::data::free_bytes(existing) {
+        if free < MIN_FREE_BYTES {
+            return Err(LocalError::NoSpace {
+                path: opts.home.clone(),
+                free_mib: free >> 20,
+                need_mib: MIN_FREE_BYTES >> 20,
+            });
+        }
+    }
     let _lock = lock(id, opts)?;
     let previous = read_record(&dir).ok().flatten();
     let live = previous.as_ref().filter(|p| p.release > 0 && any_alive(p));
@@ -138,9 +195,11 @@ pub(crate) fn start(
         &services,
         skipped,
         needs,
+        &toolchains,
         &dir,
         previous.as_ref(),
         release,
+        &confine,
     );
     match (result, live) {
         (Ok(app), _) => Ok(app),
@@ -170,9 +229,11 @@ fn build_and_switch(
     services: &[&ServicePlan],
     skipped: Vec<SkippedService>,
     needs: Vec<Engine>,
+    toolchains: &BTreeMap<String, toolchain::Chosen>,
     dir: &Path,
     previous: Option<&LocalApp>,
     release: u32,
+    confine: &Confinement,
 ) -> Result<LocalApp, LocalError> {
     let live = previous.filter(|p| p.release > 0 && any_alive(p));
     let dir = dir.to_path_buf();
@@ -188,6 +249,28 @@ fn build_and_switch(
     let fronts = dir.join("front");
     std::fs::create_dir_all(&fronts)
         .map_err(|e| LocalError::io("create the folder", &fronts, e))?;
+    if confine.run_as().is_some() {
+        // The account passes through the folders above its release (without
+        // listing them) and owns only the release itself (0700).
+        for d in [
+            opts.home.clone(),
+            opts.home.join("deployments"),
+            dir.clone(),
+            dir.join("releases"),
+        ] {
+            crate::account::allow_traverse(&d)?;
+        }
+        confine.check_reachable(&rel_dir)?;
+    }
+    for sub in ["home", "tmp"] {
+        let p = rel_dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(|e| LocalError::io("create the folder", &p, e))?;
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rel_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| LocalError::io("set the mode of", &rel_dir, e))?;
+    }
     let log_file = dir.join("app.log");
     let say = |msg: &str| {
         sink(LogStream::System, msg);
@@ -259,6 +342,9 @@ fn build_and_switch(
         }
     }
 
+    // The copy, runtimes, home and temp folder belong to the account.
+    confine.own(&rel_dir)?;
+
     // 5. Secrets (values never reach the log); generated ones are kept so a
     // redeploy signs sessions with the same keys.
     let secrets_file = rel_dir.join("secrets.env");
@@ -280,18 +366,33 @@ fn build_and_switch(
 
     // 6. Runtime, install, build; then the release steps, once, before the
     // new version takes traffic.
-    let cache = opts.cache();
+    // A download cache per account: one deployment cannot plant packages
+    // another one installs.
+    let cache = match confine.run_as() {
+        Some(r) => {
+            let c = opts.cache().join(&r.name);
+            std::fs::create_dir_all(&c).map_err(|e| LocalError::io("create the folder", &c, e))?;
+            confine.own(&c)?;
+            c
+        }
+        None => opts.cache(),
+    };
     let path = opts.search_path();
     let mut prepared = Vec::new();
     for svc in services {
         let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or_else(|| app_dir.clone());
         let rt_dir = rel_dir.join("runtime").join(&svc.name);
-        let rt = toolchain::runtime(svc, &svc_dir, &rt_dir, &cache);
+        let chosen = &toolchains[&svc.name];
+        let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
         let senv = &envs[&svc.name];
         for n in &senv.notes {
             say(&format!("{}: {n}", svc.name));
         }
         let mut base = base_env(&rt, &path);
+        for (k, v) in confine.env_overrides(&rel_dir, &cache) {
+            base.retain(|(n, _)| *n != k);
+            base.push((k, v));
+        }
         base.extend(rt.env.iter().cloned());
         base.extend(senv.plain.iter().cloned());
         let mut with_secrets = base.clone();
@@ -302,20 +403,16 @@ fn build_and_switch(
             env: &with_secrets,
             log: &log_file,
             sink,
+            confine,
         };
-        if let Some(setup) = &rt.setup {
-            std::fs::create_dir_all(&rt_dir)
-                .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
-            let cmd = setup
-                .iter()
-                .map(|a| sh_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ");
-            step.run("runtime", &cmd)?;
+        std::fs::create_dir_all(&rt_dir)
+            .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
+        confine.own(&rt_dir)?;
+        for n in &chosen.notes {
+            say(&format!("{}: {n}", svc.name));
         }
-        if let Some(install) = svc.install.clone().or(rt.default_install.clone()) {
-            step.run("install", &install)?;
-        }
+        let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
+        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
         if let Some(build) = &svc.build {
             step.run("build", build)?;
         }
@@ -329,6 +426,7 @@ fn build_and_switch(
                 env: with_secrets,
                 log: &log_file,
                 sink,
+                confine,
             }
             .run("release", release_cmd)?;
         }
@@ -375,6 +473,7 @@ fn build_and_switch(
             restart: opts.restart,
             front: None,
             listen: None,
+            confinement: confine.clone(),
         };
         let spec_file = rel_dir.join("run").join(format!("{}.spec.json", svc.name));
         let pid = spawn_supervisor(id, &dir, &spec, &spec_file, opts)?;
@@ -759,6 +858,7 @@ fn ensure_front(
         restart: opts.restart,
         front: Some(target.clone()),
         listen: opts.listen,
+        confinement: Default::default(),
     };
     let pid = spawn_supervisor(id, dir, &spec, &spec_file, opts)?;
     let f = crate::FrontProc {

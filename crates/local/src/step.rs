@@ -58,10 +58,6 @@ pub(crate) fn base_env(rt: &toolchain::Runtime, path: &OsString) -> Vec<(String,
     env
 }
 
-pub(crate) fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// One install/build/release command run to completion.
 pub(crate) struct Step<'a> {
     pub service: &'a str,
@@ -69,6 +65,8 @@ pub(crate) struct Step<'a> {
     pub env: &'a [(String, String)],
     pub log: &'a Path,
     pub sink: Sink<'a>,
+    /// How the command is confined (its account, cgroup, limits).
+    pub confine: &'a crate::sandbox::Confinement,
 }
 
 impl Step<'_> {
@@ -76,15 +74,17 @@ impl Step<'_> {
         let header = format!("{}: {step}: {command}", self.service);
         (self.sink)(LogStream::System, &header);
         supervise::append_lines(self.log, "system", &[header]);
-        let mut child = Command::new("sh")
-            .arg("-c")
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
             .arg(command)
             .current_dir(self.dir)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.confine.apply(&mut cmd);
+        let mut child = cmd
             .spawn()
             .map_err(|e| LocalError::io("run `sh -c` in", self.dir, e))?;
         let recent = Mutex::new(VecDeque::with_capacity(30));

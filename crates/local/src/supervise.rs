@@ -9,15 +9,16 @@
 //! Deliberately knows nothing about analysis or decisions, and never writes a
 //! secret anywhere: secret values are read from `secrets.env` at each start.
 
+use crate::applog::AppLog;
 use crate::proc::{self, utc_now};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the supervisor runs (written by the runner, `run/<service>.spec.json`).
@@ -48,6 +49,9 @@ pub struct Spec {
     /// Address the front or a static service listens on (default 127.0.0.1).
     #[serde(default)]
     pub listen: Option<std::net::IpAddr>,
+    /// How the app is confined (account, cgroup, limits; `sandbox.rs`).
+    #[serde(default)]
+    pub confinement: crate::sandbox::Confinement,
 }
 
 /// When and how often a crashed app is started again.
@@ -179,16 +183,13 @@ pub fn supervise_main(args: &[String]) -> ! {
 
 struct Supervisor {
     spec: Spec,
-    log: Arc<Mutex<File>>,
+    log: Arc<AppLog>,
     status: SupervisorStatus,
 }
 
 impl Supervisor {
     fn new(spec: Spec) -> Result<Self, String> {
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&spec.log_file)
+        let log = AppLog::open(&spec.log_file)
             .map_err(|e| format!("cannot open {}: {e}", spec.log_file.display()))?;
         let status = SupervisorStatus {
             supervisor_pid: std::process::id(),
@@ -200,7 +201,7 @@ impl Supervisor {
         };
         let s = Supervisor {
             spec,
-            log: Arc::new(Mutex::new(log)),
+            log: Arc::new(log),
             status,
         };
         s.save()?;
@@ -289,6 +290,7 @@ impl Supervisor {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        self.spec.confinement.apply(&mut cmd);
         if let Some(f) = &self.spec.secrets_file {
             match crate::env::read_secrets(f) {
                 Ok(vars) => {
@@ -448,7 +450,7 @@ fn exec_form(command: &str) -> String {
     }
 }
 
-fn pump(r: Box<dyn Read + Send>, log: &Mutex<File>, stream: &str, tag: Option<&str>) {
+fn pump(r: Box<dyn Read + Send>, log: &AppLog, stream: &str, tag: Option<&str>) {
     let mut reader = BufReader::new(r);
     let mut buf = Vec::new();
     loop {
@@ -464,24 +466,21 @@ fn pump(r: Box<dyn Read + Send>, log: &Mutex<File>, stream: &str, tag: Option<&s
 }
 
 /// One log line: `<RFC 3339 UTC> <stream> [<service>] <text>`.
-pub(crate) fn write_line(log: &Mutex<File>, stream: &str, tag: Option<&str>, text: &str) {
-    let line = match tag {
-        Some(t) => format!("{} {stream} [{t}] {text}\n", utc_now()),
-        None => format!("{} {stream} {text}\n", utc_now()),
-    };
-    if let Ok(mut f) = log.lock() {
-        let _ = f.write_all(line.as_bytes());
+pub(crate) fn write_line(log: &AppLog, stream: &str, tag: Option<&str>, text: &str) {
+    log.write(&format_line(stream, tag, text));
+}
+
+fn format_line(stream: &str, tag: Option<&str>, text: &str) -> String {
+    match tag {
+        Some(t) => format!("{} {stream} [{t}] {text}", utc_now()),
+        None => format!("{} {stream} {text}", utc_now()),
     }
 }
 
 /// Append lines from the runner itself (install/build output) in the same format.
 pub(crate) fn append_lines(path: &Path, stream: &str, lines: &[String]) {
-    if let Ok(f) = OpenOptions::new().create(true).append(true).open(path) {
-        let m = Mutex::new(f);
-        for l in lines {
-            write_line(&m, stream, None, l);
-        }
-    }
+    let lines: Vec<String> = lines.iter().map(|l| format_line(stream, None, l)).collect();
+    crate::applog::append(path, &lines);
 }
 
 #[cfg(test)]

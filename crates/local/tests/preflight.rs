@@ -82,3 +82,33 @@ fn ids_that_are_not_plain_names_are_refused() {
         ));
     }
 }
+
+#[test]
+fn a_nearly_full_disk_is_refused_before_anything_is_written() {
+    let home = home();
+    let small = home.dir.path().join("small");
+    std::fs::create_dir_all(&small).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root and must be able to mount a tmpfs"
+        );
+        eprintln!("SKIPPED (not counted as a pass): cannot mount a tmpfs as this user");
+        return;
+    }
+    let mut opts = home.opts.clone();
+    opts.home = small.join("home");
+    let dir = repo_path("tests/fixtures/python_stdlib_http_server");
+    let (analysis, decision) = plan(&dir);
+    let err = start("full", &dir, &analysis, &decision, &opts, &sink).unwrap_err();
+    let nothing = !small.join("home/deployments/full").exists();
+    let _ = std::process::Command::new("umount").arg(&small).status();
+    assert!(matches!(err, LocalError::NoSpace { .. }), "{err}");
+    assert!(err.to_string().contains("AUTODEPLOY_HOME"), "{err}");
+    assert!(nothing, "nothing was written");
+}

@@ -144,7 +144,13 @@ fn deploy_watch_open_and_destroy_from_the_page() {
         .unwrap()
         .port();
     let serve = Command::new(&bin)
-        .args(["serve", "--workers", "1", "--allow-local-sources"])
+        .args([
+            "serve",
+            "--workers",
+            "1",
+            "--allow-local-sources",
+            "--allow-local-target",
+        ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--home")
         .arg(tmp.path().join("home"))

@@ -68,6 +68,12 @@ async fn hundred_deployments_three_workers_one_killed() {
     };
     let db = common::test_db(common::Backend::Postgres).await;
     let tmp = tempfile::tempdir().unwrap();
+    // The workers' home is inside: as root, each deployment's own account
+    // must be able to pass through (a tempdir is 0700).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
     let logs = tmp.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let port = free_port();
@@ -144,6 +150,7 @@ async fn hundred_deployments_three_workers_one_killed() {
                         "6",
                         "--heartbeat",
                         "2",
+                        "--allow-local-target",
                     ])
                     .args(["--database-url", &db.url])
                     .arg("--home")

@@ -1,7 +1,11 @@
 //! docker-compose files: each service with a `build` context is a service of
 //! ours (its folder, name and container port); services that run a database
-//! or cache image (postgres, mysql, mongo, redis…) become `databases` of the
-//! services that use them.
+//! or cache image (postgres, mysql, mongo, redis…) — or build one from their
+//! own Dockerfile (`build: ./db` with `FROM postgres:16`) — become
+//! `databases` of the services that use them; a service that runs once
+//! before the others (`condition: service_completed_successfully`, or a
+//! migration command) is the release step of the app built from the same
+//! code.
 //!
 //! Image-only application services (no `build`) are not deployable from this
 //! repository and are ignored.
@@ -30,6 +34,10 @@ pub struct ComposeService {
     pub databases: Vec<Database>,
     pub env: Vec<String>,
     pub command: Option<String>,
+    /// Runs once and exits before the others start: another service waits
+    /// for it to complete (`condition: service_completed_successfully`), or
+    /// its command is a one-off step (`python manage.py migrate`).
+    pub one_off: bool,
     pub file: String,
     pub line: u32,
 }
@@ -59,13 +67,59 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
         let Some(text) = ctx.read_path(file) else {
             continue;
         };
-        out.extend(parse(&text, dir, file));
+        out.extend(parse_with(&text, dir, file, &|path| {
+            dockerfile_base(ctx, path)
+        }));
     }
     out
 }
 
-/// Parse one compose file located in `dir`.
+/// The final base image of the Dockerfile at `path` (a file, or a build
+/// context folder holding one).
+fn dockerfile_base(ctx: &Ctx, path: &str) -> Option<String> {
+    let file = if ctx.index().contains(path) {
+        path.to_string()
+    } else {
+        super::dockerfile::find(ctx, path)?
+    };
+    let text = ctx.read_path(&file)?;
+    super::dockerfile::parse(&text).base_image.map(|(i, _)| i)
+}
+
+/// Parse one compose file located in `dir` (build contexts are not read).
 pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
+    parse_with(text, dir, file, &|_| None)
+}
+
+/// The repository path of a service's Dockerfile (or of its build context
+/// when the file is not named).
+fn build_target(dir: &str, build: &Value) -> Option<String> {
+    match build {
+        Value::String(s) => normalize(&join(dir, s)),
+        Value::Mapping(_) => {
+            let ctx_dir = normalize(&join(
+                dir,
+                build.get("context").and_then(Value::as_str).unwrap_or("."),
+            ))?;
+            match build.get("dockerfile").and_then(Value::as_str) {
+                Some(d) => normalize(&join(&ctx_dir, d)),
+                None => Some(ctx_dir),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Parse one compose file located in `dir`; `base_image` gives the final
+/// `FROM` of a Dockerfile (path of the file or of its build context), so a
+/// database built from its own Dockerfile (`build: ./db` with `FROM
+/// postgres:16`) is a data service, not an app.
+pub fn parse_with(
+    text: &str,
+    dir: &str,
+    file: &str,
+    base_image: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ComposeService> {
     let Ok(doc) = serde_yaml::from_str::<Value>(text) else {
         return Vec::new();
     };
@@ -75,21 +129,37 @@ pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
     // Which compose services are databases, by name.
     let mut db_services: Vec<(String, Database)> = Vec::new();
     for (k, v) in services {
-        let (Some(name), Some(image)) = (k.as_str(), v.get("image").and_then(Value::as_str)) else {
-            continue;
+        let Some(name) = k.as_str() else { continue };
+        let image = match v.get("build") {
+            None => v.get("image").and_then(Value::as_str).map(str::to_string),
+            Some(b) => build_target(dir, b)
+                .filter(|p| !p.contains("://"))
+                .and_then(|p| base_image(&p)),
         };
-        if v.get("build").is_none() {
-            if let Some(db) = database_of_image(image) {
-                db_services.push((name.to_string(), db));
-            }
+        if let Some(db) = image.as_deref().and_then(database_of_image) {
+            db_services.push((name.to_string(), db));
         }
     }
+    // Services others wait for to have run to completion.
+    let awaited: Vec<&str> = services
+        .values()
+        .filter_map(|v| v.get("depends_on").and_then(Value::as_mapping))
+        .flat_map(|m| m.iter())
+        .filter(|(_, c)| {
+            c.get("condition").and_then(Value::as_str) == Some("service_completed_successfully")
+        })
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
     let mut out = Vec::new();
     for (k, v) in services {
         let Some(name) = k.as_str() else { continue };
         let Some(build) = v.get("build") else {
             continue;
         };
+        // A database or cache built from its own Dockerfile is a data service.
+        if db_services.iter().any(|(n, _)| n == name) {
+            continue;
+        }
         let (context, dockerfile) = match build {
             Value::String(s) => (s.clone(), None),
             Value::Mapping(_) => (
@@ -159,6 +229,14 @@ pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
             _ => None,
         };
         let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
+        let one_off = command.as_deref().is_some_and(|c| {
+            let c = crate::release::unwrap_shell(c);
+            let single = !c.contains("&&") && !c.contains(';');
+            awaited.contains(&name)
+                || (single
+                    && crate::release::may_be_release(&c)
+                    && crate::release::step_of(&c) == Some(crate::release::Step::Release))
+        });
         out.push(ComposeService {
             name: name.to_string(),
             dir: ctx_dir,
@@ -167,6 +245,7 @@ pub fn parse(text: &str, dir: &str, file: &str) -> Vec<ComposeService> {
             databases,
             env,
             command,
+            one_off,
             file: file.to_string(),
             line,
         });
@@ -243,6 +322,34 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             Some(cs.line),
             format!("compose service `{}`", cs.name),
         );
+        // A service that runs once before the others (migrations) is the
+        // release step of the app built from the same code, not a service.
+        if let (true, Some(cmd)) = (cs.one_off, &cs.command) {
+            if let Some(d) = drafts
+                .iter_mut()
+                .filter(|d| d.dir == cs.dir && d.kind != ServiceKind::Worker)
+                .max_by(|a, b| a.strength.total_cmp(&b.strength))
+            {
+                let own = d
+                    .evidence
+                    .get("release")
+                    .and_then(|e| e.first())
+                    .is_some_and(|e| e.note.starts_with("release:"));
+                if !own {
+                    d.release = Some(crate::release::unwrap_shell(cmd));
+                    d.evidence.remove("release");
+                    d.note(
+                        "release",
+                        ev(
+                            &cs.file,
+                            Some(cs.line),
+                            format!("compose `{}` runs once before the app: {cmd}", cs.name),
+                        ),
+                    );
+                }
+                continue;
+            }
+        }
         // Prefer the language detector's draft for the folder; a second compose
         // service built from the same context with its own command (web + worker
         // from one image) becomes a process of its own: same code and install,
@@ -401,6 +508,37 @@ services:
         assert_eq!(s[1].dockerfile.as_deref(), Some("worker/Dockerfile"));
         assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
         assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
+        assert!(!s[0].one_off && !s[1].one_off);
+    }
+
+    #[test]
+    fn services_run_once_before_the_others_are_one_off() {
+        let text = "services:\n  prestart:\n    build: ./backend\n    command: bash scripts/prestart.sh\n  backend:\n    build: ./backend\n    depends_on:\n      prestart:\n        condition: service_completed_successfully\n  migrate:\n    build: ./api\n    command: python manage.py migrate\n  api:\n    build: ./api\n";
+        let s = parse(text, "", "compose.yml");
+        let one_off: Vec<(&str, bool)> = s.iter().map(|x| (x.name.as_str(), x.one_off)).collect();
+        assert_eq!(
+            one_off,
+            vec![
+                ("prestart", true),
+                ("backend", false),
+                ("migrate", true),
+                ("api", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn databases_built_from_a_dockerfile_are_data_services() {
+        let text = "services:\n  web:\n    build: ./app\n    ports: [\"8000:8000\"]\n    depends_on: [web-db]\n  web-db:\n    build: ./db\n  cache:\n    build:\n      context: .\n      dockerfile: docker/redis.Dockerfile\n";
+        let base = |p: &str| match p {
+            "db" => Some("postgres:15-alpine".to_string()),
+            "docker/redis.Dockerfile" => Some("redis:7".to_string()),
+            _ => Some("python:3.12-slim".to_string()),
+        };
+        let s = parse_with(text, "", "docker-compose.yml", &base);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, "web");
+        assert_eq!(s[0].databases, vec![Database::Postgresql]);
     }
 
     #[test]

@@ -248,6 +248,31 @@ pub fn language_of_image(image: &str) -> Option<Language> {
     Some(lang)
 }
 
+/// The runtime version a base image of the draft's own language names, when
+/// the project states none elsewhere: `python:3.6` → 3.6, `node:18-slim` → 18.
+/// (`python:3-slim`, `node:lts`, `latest` name no usable version.)
+fn image_version(image: &str, language: Language) -> Option<String> {
+    let lang = language_of_image(image)?;
+    let same =
+        lang == language || (lang == Language::Javascript && language == Language::Typescript);
+    let name = image.rsplit('/').next().unwrap_or(image);
+    if !same || !(name.starts_with("python:") || name.starts_with("node:")) {
+        return None;
+    }
+    let tag = name.split_once(':')?.1.split('@').next()?;
+    let v = tag.split('-').next()?;
+    let parts: Vec<&str> = v.split('.').collect();
+    let plain = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let enough = if name.starts_with("python:") {
+        parts.len() >= 2
+    } else {
+        !parts.is_empty()
+    };
+    (plain && enough).then(|| v.to_string())
+}
+
 /// Find the Dockerfile for a draft's folder.
 pub fn find(ctx: &Ctx, dir: &str) -> Option<String> {
     ctx.first_of(dir, NAMES).map(|n| crate::repo::join(dir, n))
@@ -264,6 +289,16 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     };
     draft.dockerfile = Some(path.clone());
     let mut info = parse(&text);
+    if draft.runtime_version.is_none() {
+        if let Some((v, l)) = info
+            .base_image
+            .as_ref()
+            .and_then(|(image, l)| image_version(image, draft.language).map(|v| (v, *l)))
+        {
+            draft.note("runtime_version", ev(&path, Some(l), format!("FROM {v}")));
+            draft.runtime_version = Some(v);
+        }
+    }
     // A worker a detector found beside the app (Celery, Sidekiq…) runs its own
     // command: the image's CMD and ports belong to the web process.
     if draft.kind == ServiceKind::Worker && draft.name.is_some() {
@@ -308,6 +343,30 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_images_name_a_version_only_when_it_is_plain() {
+        for (image, lang, want) in [
+            ("python:3.6", Language::Python, Some("3.6")),
+            (
+                "python:3.9.10-slim-bullseye",
+                Language::Python,
+                Some("3.9.10"),
+            ),
+            ("python:3-slim", Language::Python, None),
+            ("python:slim", Language::Python, None),
+            ("node:18-slim", Language::Typescript, Some("18")),
+            ("node:lts-alpine", Language::Javascript, None),
+            ("node:20", Language::Python, None),
+            (
+                "docker.io/library/python:3.11@sha256:abc",
+                Language::Python,
+                Some("3.11"),
+            ),
+        ] {
+            assert_eq!(image_version(image, lang).as_deref(), want, "{image}");
+        }
+    }
 
     #[test]
     fn final_stage_wins() {

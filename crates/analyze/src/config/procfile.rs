@@ -54,6 +54,7 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) -> Vec<Draft> {
                 // Same code, same backing services and settings as the web process.
                 w.databases = draft.databases.clone();
                 w.env = draft.env.clone();
+                w.wiring = draft.wiring.clone();
                 w.start(
                     cmd,
                     Trust::Config,

@@ -3,7 +3,9 @@
 //! overlay in `config/dockerfile.rs`) give the port and start command.
 //!
 //! Weak on purpose: when a language detector recognises the same folder, its
-//! draft wins and the Dockerfile only contributes config claims to it.
+//! draft wins and the Dockerfile only contributes config claims to it. A
+//! Dockerfile built on a database or cache image (`FROM postgres:16` plus
+//! init scripts) is not an app: compose wires it as a data service.
 
 use crate::config::dockerfile;
 use crate::ctx::Ctx;
@@ -28,7 +30,12 @@ impl Detector for DockerfileOnly {
             return Vec::new();
         };
         let info = dockerfile::parse(&text);
-        if info.base_image.is_none() {
+        let Some((image, _)) = &info.base_image else {
+            return Vec::new();
+        };
+        // A database or cache image (`FROM postgres:16` plus init scripts) is
+        // a data service the app uses, not an app (compose.rs wires it).
+        if crate::config::compose::database_of_image(image).is_some() {
             return Vec::new();
         }
         let mut d = Draft::new(dir, Language::Unknown, ServiceKind::Web);

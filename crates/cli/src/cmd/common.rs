@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct StateArgs {
-    /// Where deployments, logs and local apps are kept [env: AUTODEPLOY_HOME; default ~/.local/share/autodeploy].
+    /// Where deployments, logs and local apps are kept [env: AUTODEPLOY_HOME; default ~/.local/share/autodeploy, as root /var/lib/autodeploy].
     #[arg(long, value_name = "DIR", global = true)]
     pub home: Option<PathBuf>,
     /// The store: sqlite path/URL (default <home>/autodeploy.db) or postgres://… [env: AUTODEPLOY_DATABASE_URL].

@@ -125,6 +125,9 @@ pub struct WorkerTuning {
     /// Seconds a running job may take to finish after SIGTERM/ctrl-c.
     #[arg(long = "shutdown-grace", value_name = "SECONDS", default_value_t = 20)]
     pub shutdown_grace: u64,
+    /// Run "run it locally" deployments on this machine (off in the service by default: they run the submitted code here, confined to an account of their own when run as root).
+    #[arg(long = "allow-local-target")]
+    pub allow_local_target: bool,
 }
 
 impl WorkerTuning {
@@ -165,6 +168,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     autodeploy_server::init_tracing(&args.log_format);
     let (mut cfg, url) = service_exec_config(&args.state, &args.exec);
     cfg.source_network = args.sources.policy();
+    cfg.local_target = args.worker.allow_local_target;
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), "store open");

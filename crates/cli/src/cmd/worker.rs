@@ -38,6 +38,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     autodeploy_server::init_tracing(&args.log_format);
     let (mut cfg, url) = service_exec_config(&args.state, &args.exec);
     cfg.source_network = args.sources.policy();
+    cfg.local_target = args.worker.allow_local_target;
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), concurrency = args.concurrency, "autodeploy worker started");

@@ -53,6 +53,10 @@ pub(crate) enum Effect {
     CountNoun,
     /// A hosting platform autodeploy cannot target (Heroku, Vercel, …).
     Unsupported(&'static str),
+    /// "sqlite": a file database, no database server.
+    Sqlite,
+    /// "database" / "db": asks for no database server when negated ("no database").
+    DbWord,
 }
 
 use Cloud::*;
@@ -251,6 +255,11 @@ pub(crate) const PHRASES: &[(&str, &[Effect])] = &[
     ("mongodb", &[MONGO]),
     ("mongo", &[MONGO]),
     ("mongo db", &[MONGO]),
+    ("sqlite", &[Sqlite]),
+    ("sqlite3", &[Sqlite]),
+    ("database", &[DbWord]),
+    ("databases", &[DbWord]),
+    ("db", &[DbWord]),
     ("redis", &[Cache(autodeploy_core::Cache::Redis)]),
     ("memcached", &[Cache(autodeploy_core::Cache::Memcached)]),
     ("memcache", &[Cache(autodeploy_core::Cache::Memcached)]),

@@ -419,9 +419,12 @@ pub(crate) fn analyze(input: &str) -> Analysis {
     let mut caches: Vec<Cand<Cache>> = Vec::new();
     let mut envs: Vec<Cand<Environment>> = Vec::new();
     let (mut https_pos, mut https_neg, mut lb_pos, mut lb_neg) = (false, false, false, false);
+    let mut no_db_server = false;
     for m in &mentions {
         for e in m.effects {
             match e {
+                Effect::Sqlite if !m.ctx.negated => no_db_server = true,
+                Effect::DbWord if m.ctx.negated => no_db_server = true,
                 Effect::Db(d) => dbs.push(Cand::new(*d, m.ctx, Kind::Thing, 0, true, m.start)),
                 Effect::Cache(c) => {
                     caches.push(Cand::new(*c, m.ctx, Kind::Thing, 0, true, m.start))
@@ -449,6 +452,8 @@ pub(crate) fn analyze(input: &str) -> Analysis {
     let r = resolve(&dbs, 1, false);
     note_ambiguous(&mut notes, "database", &r);
     intent.database = r.value();
+    // "sqlite" / "no database": no server, unless a server engine is named too.
+    intent.no_database_server = no_db_server && intent.database.is_none();
     let r = resolve(&caches, 1, false);
     note_ambiguous(&mut notes, "cache", &r);
     intent.cache = r.value();

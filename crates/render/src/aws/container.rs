@@ -371,11 +371,15 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                             .ok_or_else(|| need_lb("allowed hosts"))?);
                         hosts_vars.push(e.name.clone());
                     }
-                    DeploymentOutput::Port => {
+                    DeploymentOutput::Port | DeploymentOutput::ListenAddress => {
                         let port = svc.port.ok_or_else(|| {
                             crate::unsupported(d, "a port env var for a service without a port", "")
                         })?;
-                        env(hcl(&port.to_string()))
+                        env(hcl(&if *output == DeploymentOutput::Port {
+                            port.to_string()
+                        } else {
+                            format!("0.0.0.0:{port}")
+                        }))
                     }
                 },
                 EnvValue::ServiceUrl { service } => {
@@ -388,7 +392,10 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                     }
                     env(public_url.clone().ok_or_else(|| need_lb("a service URL"))?)
                 }
-                EnvValue::Database { output } => {
+                EnvValue::Database {
+                    output,
+                    scheme: wanted,
+                } => {
                     let Some(db) = d
                         .database
                         .as_ref()
@@ -405,7 +412,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                             "ECS tasks are wired to RDS PostgreSQL/MySQL only (DocumentDB is not written yet)",
                         ));
                     };
-                    let scheme = match db.engine {
+                    let jdbc = match db.engine {
                         DatabaseEngine::Postgresql => "postgresql",
                         DatabaseEngine::Mysql => "mysql",
                         _ => {
@@ -416,19 +423,32 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                             ))
                         }
                     };
+                    let scheme = match wanted.as_deref() {
+                        None => jdbc,
+                        Some(s) if autodeploy_core::conn::is_url_scheme(s) => s,
+                        Some(s) => {
+                            return Err(crate::unsupported(
+                                d,
+                                &format!("the URL scheme {s:?} for {}", e.name),
+                                "a scheme is letters, digits, `+`, `-` and `.`",
+                            ))
+                        }
+                    };
                     match output {
                         DatabaseOutput::Host => env("aws_db_instance.main.address".into()),
                         DatabaseOutput::Port => env("tostring(aws_db_instance.main.port)".into()),
                         DatabaseOutput::Name => env("aws_db_instance.main.db_name".into()),
                         DatabaseOutput::Username => env("aws_db_instance.main.username".into()),
                         DatabaseOutput::JdbcUrl => env(format!(
-                            "\"jdbc:{scheme}://${{aws_db_instance.main.endpoint}}/${{aws_db_instance.main.db_name}}\""
+                            "\"jdbc:{jdbc}://${{aws_db_instance.main.endpoint}}/${{aws_db_instance.main.db_name}}\""
                         )),
                         DatabaseOutput::Password => secrets.push(EnvEntry {
                             name: name.clone(),
                             value: DB_PASSWORD_VALUE_FROM.into(),
                         }),
-                        DatabaseOutput::Url | DatabaseOutput::AdoConnectionString => {
+                        DatabaseOutput::Url
+                        | DatabaseOutput::AdoConnectionString
+                        | DatabaseOutput::MysqlDsn => {
                             if !is_env_name(&e.name) {
                                 return Err(crate::unsupported(
                                     d,
@@ -439,6 +459,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                             db_parts = true;
                             let v = if *output == DatabaseOutput::Url {
                                 format!("{scheme}://$(autodeploy_urlencode \"$AUTODEPLOY_DB_USER\"):$(autodeploy_urlencode \"$AUTODEPLOY_DB_PASSWORD\")@$AUTODEPLOY_DB_HOST:$AUTODEPLOY_DB_PORT/$AUTODEPLOY_DB_NAME")
+                            } else if *output == DatabaseOutput::MysqlDsn {
+                                // go-sql-driver/mysql reads the DSN raw (no percent-decoding).
+                                "${AUTODEPLOY_DB_USER}:${AUTODEPLOY_DB_PASSWORD}@tcp(${AUTODEPLOY_DB_HOST}:${AUTODEPLOY_DB_PORT})/${AUTODEPLOY_DB_NAME}".into()
                             } else if db.engine == DatabaseEngine::Postgresql {
                                 "Host=$AUTODEPLOY_DB_HOST;Port=$AUTODEPLOY_DB_PORT;Database=$AUTODEPLOY_DB_NAME;Username=$AUTODEPLOY_DB_USER;Password=\\\"$AUTODEPLOY_DB_PASSWORD\\\";SSL Mode=Require".into()
                             } else {

@@ -183,6 +183,10 @@ fn env_entry(
                 let port = s.port.unwrap_or_default().to_string();
                 json!({"name": name, "from": "literal", "value": port})
             }
+            DeploymentOutput::ListenAddress => {
+                let addr = format!("0.0.0.0:{}", s.port.unwrap_or_default());
+                json!({"name": name, "from": "literal", "value": addr})
+            }
             DeploymentOutput::PublicUrl => match domain {
                 Some(dm) => {
                     json!({"name": name, "from": "literal", "value": format!("http://{dm}")})

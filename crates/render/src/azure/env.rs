@@ -79,7 +79,12 @@ fn lit(s: &str) -> (Source, bool) {
     (Source::Literal(s.into()), false)
 }
 
-fn database(d: &Decision, name: &str, output: DatabaseOutput) -> Result<Source, RenderError> {
+fn database(
+    d: &Decision,
+    name: &str,
+    output: DatabaseOutput,
+    wanted: Option<&str>,
+) -> Result<Source, RenderError> {
     let (Some(db), Some((server, database))) = (d.database.as_ref(), db_resources(d)) else {
         return Err(unsupported(
             d,
@@ -95,6 +100,17 @@ fn database(d: &Decision, name: &str, output: DatabaseOutput) -> Result<Source, 
                 d,
                 "this database engine on Azure",
                 "Azure flexible servers are PostgreSQL or MySQL",
+            ))
+        }
+    };
+    let url_scheme = match wanted {
+        None => scheme,
+        Some(s) if autodeploy_core::conn::is_url_scheme(s) => s,
+        Some(s) => {
+            return Err(unsupported(
+                d,
+                &format!("the URL scheme {s:?} for {name}"),
+                "a scheme is letters, digits, `+`, `-` and `.`",
             ))
         }
     };
@@ -118,8 +134,28 @@ fn database(d: &Decision, name: &str, output: DatabaseOutput) -> Result<Source, 
                 query
             }
         )),
+        DatabaseOutput::MysqlDsn if scheme != "mysql" => {
+            return Err(unsupported(
+                d,
+                &format!("a MySQL DSN in {name} for a {scheme} server"),
+                "the Go MySQL DSN format reaches MySQL only",
+            ))
+        }
+        // go-sql-driver/mysql reads the DSN raw; Azure's MySQL server requires TLS.
+        DatabaseOutput::MysqlDsn => Source::Join(vec![
+            (user, false),
+            lit(":"),
+            (password, false),
+            lit("@tcp("),
+            (host, false),
+            lit(":"),
+            (port, false),
+            lit(")/"),
+            (dbname, false),
+            lit("?tls=true"),
+        ]),
         DatabaseOutput::Url => Source::Join(vec![
-            lit(&format!("{scheme}://")),
+            lit(&format!("{url_scheme}://")),
             (user, true),
             lit(":"),
             (password, true),
@@ -213,8 +249,9 @@ pub(crate) fn bindings(d: &Decision, s: &ServicePlan) -> Result<Vec<Binding>, Re
             EnvValue::Deployment { output } => match output {
                 DeploymentOutput::PublicUrl => Source::PublicUrl,
                 DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => Source::PublicHost,
-                DeploymentOutput::Port => match s.port {
-                    Some(p) => Source::Literal(p.to_string()),
+                DeploymentOutput::Port | DeploymentOutput::ListenAddress => match s.port {
+                    Some(p) if *output == DeploymentOutput::Port => Source::Literal(p.to_string()),
+                    Some(p) => Source::Literal(format!("0.0.0.0:{p}")),
                     None => {
                         return Err(unsupported(
                             d,
@@ -224,7 +261,9 @@ pub(crate) fn bindings(d: &Decision, s: &ServicePlan) -> Result<Vec<Binding>, Re
                     }
                 },
             },
-            EnvValue::Database { output } => database(d, &e.name, *output)?,
+            EnvValue::Database { output, scheme } => {
+                database(d, &e.name, *output, scheme.as_deref())?
+            }
             EnvValue::Cache { output } => cache(d, &e.name, *output)?,
             EnvValue::ServiceUrl { service } => {
                 return Err(unsupported(

@@ -109,6 +109,9 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
             EnvValue::Deployment { output } => {
                 let v = match (output, &domain) {
                     (DeploymentOutput::Port, _) => hcl(&s.port.unwrap_or(8080).to_string()),
+                    (DeploymentOutput::ListenAddress, _) => {
+                        hcl(&format!("0.0.0.0:{}", s.port.unwrap_or(8080)))
+                    }
                     (DeploymentOutput::PublicUrl, Some(dm)) => format!("\"https://{dm}\""),
                     (DeploymentOutput::PublicHost, Some(dm)) => format!("\"{dm}\""),
                     (DeploymentOutput::AllowedHosts, Some(dm)) => {

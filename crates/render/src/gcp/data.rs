@@ -17,9 +17,13 @@
 //!   `cache-auth-token` (`gcloud redis instances get-auth-string`).
 //! - Cloud Run cannot assemble a URL at start, so for it the deploy stage also
 //!   writes `database-url` (`postgresql://user:password@host:port/name`, the
-//!   password percent-encoded), `database-ado-connection-string` and
-//!   `cache-url` (`redis://:token@host:port/0`, `rediss://` with TLS) when an
-//!   env var asks for them. VMs assemble them at start (vm.rs's launcher);
+//!   password percent-encoded), `database-url-<scheme>` (the same URL with
+//!   the scheme the app expects, `postgresql+asyncpg` →
+//!   `database-url-postgresql-asyncpg`), `database-mysql-dsn`
+//!   (`user:password@tcp(host:port)/name`, Go's MySQL driver),
+//!   `database-ado-connection-string` and `cache-url`
+//!   (`redis://:token@host:port/0`, `rediss://` with TLS) when an env var
+//!   asks for them. VMs assemble them at start (vm.rs's launcher);
 //!   GKE gets them in the deploy stage's Kubernetes Secret (k8s.rs).
 //!
 //! Cloud SQL offers TLS but does not require it (the private IP is reachable
@@ -42,6 +46,40 @@ use serde_json::json;
 pub const DATABASE_URL_SLOT: &str = "database-url";
 /// Slot for the ADO.NET connection string (Cloud Run).
 pub const DATABASE_ADO_SLOT: &str = "database-ado-connection-string";
+/// Slot for the Go MySQL driver's DSN (Cloud Run).
+pub const DATABASE_MYSQL_DSN_SLOT: &str = "database-mysql-dsn";
+
+/// The slot holding the database URL with `scheme` (`None`: the engine's
+/// default, [`DATABASE_URL_SLOT`]); `Err` names a scheme that is not one.
+pub fn database_url_slot(scheme: Option<&str>) -> Result<String, String> {
+    match scheme {
+        None => Ok(DATABASE_URL_SLOT.to_string()),
+        Some(s) if autodeploy_core::conn::is_url_scheme(s) => Ok(format!(
+            "{DATABASE_URL_SLOT}-{}",
+            s.to_ascii_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect::<String>()
+        )),
+        Some(s) => Err(format!("the URL scheme {s:?}")),
+    }
+}
+
+/// The Cloud Run slot for a database output that must be assembled, if any.
+fn assembled_slot(
+    d: &Decision,
+    output: DatabaseOutput,
+    scheme: Option<&str>,
+) -> Result<Option<String>, RenderError> {
+    Ok(match output {
+        DatabaseOutput::Url => Some(database_url_slot(scheme).map_err(|what| {
+            crate::unsupported(d, &what, "a scheme is letters, digits, `+`, `-` and `.`")
+        })?),
+        DatabaseOutput::AdoConnectionString => Some(DATABASE_ADO_SLOT.into()),
+        DatabaseOutput::MysqlDsn => Some(DATABASE_MYSQL_DSN_SLOT.into()),
+        _ => None,
+    })
+}
 /// Slot for the Memorystore AUTH string (every platform).
 pub const CACHE_AUTH_SLOT: &str = "cache-auth-token";
 /// Slot for the full cache URL (Cloud Run).
@@ -74,7 +112,10 @@ pub fn scheme(engine: DatabaseEngine) -> &'static str {
 /// The value of a database/cache env var on Cloud Run.
 pub fn cloud_run_ref(d: &Decision, v: &EnvValue) -> Result<Option<DataRef>, RenderError> {
     Ok(Some(match v {
-        EnvValue::Database { output } => {
+        EnvValue::Database {
+            output,
+            scheme: wanted,
+        } => {
             let Some(db) = &d.database else {
                 return Err(crate::unsupported(
                     d,
@@ -97,8 +138,11 @@ pub fn cloud_run_ref(d: &Decision, v: &EnvValue) -> Result<Option<DataRef>, Rend
                 };
             }
             match output {
-                DatabaseOutput::Url => DataRef::Secret(DATABASE_URL_SLOT.into()),
-                DatabaseOutput::AdoConnectionString => DataRef::Secret(DATABASE_ADO_SLOT.into()),
+                DatabaseOutput::Url
+                | DatabaseOutput::AdoConnectionString
+                | DatabaseOutput::MysqlDsn => DataRef::Secret(
+                    assembled_slot(d, *output, wanted.as_deref())?.unwrap_or_default(),
+                ),
                 DatabaseOutput::JdbcUrl => DataRef::Value(format!(
                     "\"jdbc:{}://${{{host}}}:{}/{}\"",
                     scheme(db.engine),
@@ -169,19 +213,20 @@ pub fn slots(d: &Decision) -> Vec<String> {
     if d.strategy == autodeploy_core::DeployStrategy::Container {
         for b in d.services.iter().flat_map(|s| &s.env) {
             let slot = match &b.value {
-                EnvValue::Database {
-                    output: DatabaseOutput::Url,
-                } if managed_db => DATABASE_URL_SLOT,
-                EnvValue::Database {
-                    output: DatabaseOutput::AdoConnectionString,
-                } if managed_db => DATABASE_ADO_SLOT,
+                EnvValue::Database { output, scheme } if managed_db => {
+                    match assembled_slot(d, *output, scheme.as_deref()) {
+                        Ok(Some(slot)) => slot,
+                        // An invalid scheme fails the render where the env var is wired.
+                        _ => continue,
+                    }
+                }
                 EnvValue::Cache {
                     output: CacheOutput::Url,
-                } => CACHE_URL_SLOT,
+                } => CACHE_URL_SLOT.to_string(),
                 _ => continue,
             };
-            if !out.iter().any(|s| s == slot) {
-                out.push(slot.to_string());
+            if !out.contains(&slot) {
+                out.push(slot);
             }
         }
     }

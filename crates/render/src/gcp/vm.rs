@@ -151,12 +151,16 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                     let port = s.port.unwrap_or_default().to_string();
                     json!({"name": name, "from": "literal", "value": port})
                 }
+                DeploymentOutput::ListenAddress => {
+                    let addr = format!("0.0.0.0:{}", s.port.unwrap_or_default());
+                    json!({"name": name, "from": "literal", "value": addr})
+                }
                 DeploymentOutput::PublicUrl => json!({"name": name, "from": "public_url"}),
                 DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => {
                     json!({"name": name, "from": "public_host"})
                 }
             },
-            EnvValue::Database { output } => {
+            EnvValue::Database { output, scheme } => {
                 let Some(db) = &d.database else {
                     return Err(unsupported(
                         d,
@@ -193,7 +197,19 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                         ),
                     ));
                 }
-                json!({"name": name, "from": "database", "value": output})
+                match scheme {
+                    None => json!({"name": name, "from": "database", "value": output}),
+                    Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
+                        json!({"name": name, "from": "database", "value": output, "scheme": sc})
+                    }
+                    Some(sc) => {
+                        return Err(unsupported(
+                            d,
+                            &format!("the URL scheme {sc:?} for {name}"),
+                            "a scheme is letters, digits, `+`, `-` and `.`",
+                        ))
+                    }
+                }
             }
             EnvValue::Cache { output } => {
                 let Some(c) = &d.cache else {

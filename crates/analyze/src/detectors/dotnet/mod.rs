@@ -20,6 +20,7 @@
 
 mod project;
 mod settings;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::Detector;
@@ -405,6 +406,11 @@ fn draft(ctx: &Ctx, dir: &str, p: &Project, kind: Kind, ambiguous: bool) -> Draf
         }
         web_ports(ctx, p, &appsettings, runtime.as_deref(), code_ports, &mut d);
     }
+    let code: Vec<(&str, std::sync::Arc<str>)> = sources
+        .iter()
+        .filter_map(|f| ctx.read_path(f).map(|t| (*f, t)))
+        .collect();
+    wiring::scan(&mut d, &appsettings, &code);
     d
 }
 

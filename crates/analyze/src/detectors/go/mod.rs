@@ -17,6 +17,7 @@ pub mod expr;
 pub mod gomod;
 mod listen;
 mod scan;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{databases_from_deps, Detector};
@@ -314,7 +315,8 @@ fn analyze_module(
         }
         scan_listens(file, &text, &declared, &mut facts.listens);
         scan_env(&mut web, file, &text, env_tags);
-        scan_databases(&mut web, file, &text);
+        // Commented-out connection code (`//db, err := gorm.Open("postgres", …)`) is not a database.
+        scan_databases(&mut web, file, &crate::wiring::mask_c_comments(&text));
         if web.health_path.is_none() {
             if let Some(c) = HEALTH_ROUTE.captures(&text) {
                 let line = line_of(&text, c.get(0).map(|m| m.start()).unwrap_or(0));
@@ -328,6 +330,7 @@ fn analyze_module(
         // A library module: nothing to run.
         return Vec::new();
     }
+    wiring::scan(ctx, &mut web, sources);
     let primary = pick_main(dir, &facts, gomod.short_name().as_deref());
     let others: Vec<&String> = facts.mains.keys().filter(|d| **d != primary).collect();
     let in_other_main = |f: &str| others.iter().any(|o| parent(f) == o.as_str());

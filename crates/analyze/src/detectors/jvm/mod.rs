@@ -23,6 +23,7 @@ pub mod gradle;
 pub mod maven;
 mod project;
 mod scan;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::Detector;
@@ -448,6 +449,7 @@ fn analyze(ctx: &Ctx, dir: &str, p: &Project) -> Vec<Draft> {
         }
         None => plain(&mut d, p, jar_dir, main.as_ref()),
     }
+    wiring::scan(ctx, dir, &p.manifest, &mut d, &settings);
     vec![d]
 }
 

@@ -447,7 +447,9 @@ pub fn manager(ctx: &Ctx, dir: &str, m: &Manifest) -> Manager {
 }
 
 /// Node version the project asks for: `.nvmrc`, `.node-version` (here or in the
-/// workspace root / repository root above), else `engines.node` (major version).
+/// workspace root / repository root above), else `engines.node` as written
+/// (a range such as `>=18.17`; decide and the local target read it with
+/// `autodeploy_core::version`).
 pub fn node_version(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<(String, Evidence)> {
     let mut dirs = scope_dirs(ctx, dir);
     if !dirs.iter().any(|d| d.is_empty()) {
@@ -465,8 +467,11 @@ pub fn node_version(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<(String, Evide
         }
     }
     let e = m.engines_node.as_ref()?;
-    let v = major_of_range(&e.value)?;
-    Some((v, ev(&m.file, e.line, format!("engines.node {}", e.value))))
+    major_of_range(&e.value)?;
+    Some((
+        e.value.trim().to_string(),
+        ev(&m.file, e.line, format!("engines.node {}", e.value)),
+    ))
 }
 
 /// `.nvmrc` content → version: `v20.11.1` → `20.11.1`, `lts/iron` → `20`, `18.x` → `18`.

@@ -23,8 +23,10 @@ mod databases;
 mod frameworks;
 mod manifest;
 mod refine;
+mod release;
 mod scripts;
 mod start;
+mod wiring;
 mod workers;
 
 use crate::ctx::{Ctx, PROJECT_MANIFESTS};
@@ -200,7 +202,10 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
         dev_start,
     };
     let shape = shape(&pkg, &declared, &facts);
-    build_drafts(&pkg, base, shape, &facts)
+    let mut drafts = build_drafts(&pkg, base, shape, &facts);
+    wiring::apply(ctx, dir, m, &mut drafts, &pkg.files);
+    release::apply(&pkg, &mut drafts);
+    drafts
 }
 
 /// Decide what the package is from the frameworks it declares and what its code does.

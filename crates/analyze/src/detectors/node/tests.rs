@@ -531,3 +531,57 @@ fn cli_tool_is_not_a_service() {
     assert!(drafts[0].starts.is_empty());
     assert!(drafts[0].strength <= 2.5);
 }
+
+#[test]
+fn release_from_the_projects_own_migration_script() {
+    let app = "const express = require('express');\nconst app = express();\napp.listen(process.env.PORT || 3000);\n";
+    let release = |scripts: &str, extra: &[(&str, &str)]| {
+        let pkg = format!(
+            r#"{{"name": "api", "scripts": {{"start": "node server.js", {scripts}}}, "dependencies": {{"express": "^4", "knex": "^3", "pg": "^8"}}}}"#
+        );
+        let mut files = vec![
+            ("package.json", pkg.as_str()),
+            ("package-lock.json", "{}"),
+            ("server.js", app),
+        ];
+        files.extend_from_slice(extra);
+        detect(&files, "")[0].release.clone()
+    };
+    assert_eq!(
+        release(r#""db:migrate": "node scripts/migrate.js""#, &[]).as_deref(),
+        Some("npm run db:migrate")
+    );
+    // A dev migration (interactive) is not a release step; a script that needs
+    // a missing .env file cannot run where the app is deployed.
+    assert_eq!(release(r#""migrate": "prisma migrate dev""#, &[]), None);
+    assert_eq!(
+        release(
+            r#""db:migrate": "tsx --env-file=.env ./scripts/migrate.ts""#,
+            &[]
+        ),
+        None
+    );
+    assert_eq!(
+        release(
+            r#""db:migrate": "tsx --env-file=.env ./scripts/migrate.ts""#,
+            &[(".env", "DB=x\n")]
+        )
+        .as_deref(),
+        Some("npm run db:migrate")
+    );
+    // The knex CLI when the project has a knexfile and migrations but no script.
+    assert_eq!(
+        release(
+            r#""build": "true""#,
+            &[
+                (
+                    "knexfile.js",
+                    "module.exports = { client: 'pg', connection: process.env.DATABASE_URL }\n"
+                ),
+                ("migrations/001_init.js", "exports.up = () => {}\n"),
+            ]
+        )
+        .as_deref(),
+        Some("npx knex migrate:latest")
+    );
+}

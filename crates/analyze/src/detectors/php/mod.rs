@@ -22,6 +22,7 @@
 
 mod composer;
 mod frameworks;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{database_of_url, databases_from_deps, Detector};
@@ -283,6 +284,12 @@ fn analyze(ctx: &Ctx, dir: &str, m: Option<&Composer>) -> Vec<Draft> {
             web.note("framework", ev(f, Some(*l), line_text(&text, *l)));
         }
         framework_conventions(ctx, dir, c, fw, &mut web);
+        let fw_ev = web
+            .evidence
+            .get("framework")
+            .and_then(|e| e.first().cloned())
+            .unwrap_or_else(|| ev(&composer_path, None, fw.name));
+        wiring::scan(ctx, dir, &mut web, &fw_ev);
         if fw.name == "wordpress" {
             web.database(
                 Database::Mysql,

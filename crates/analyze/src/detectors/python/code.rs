@@ -56,6 +56,11 @@ static SETTINGS_CLASS: LazyLock<Regex> = LazyLock::new(|| {
 static SETTINGS_FIELD: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^([a-z_A-Z]\w*)\s*:\s*([^=#]+?)\s*(=.*)?$"));
 static ENV_PREFIX: LazyLock<Regex> = LazyLock::new(|| regex(r#"env_prefix\s*=\s*["'](\w*)["']"#));
+static SETTINGS_ALIAS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"\b(?:validation_alias|alias|env)\s*=\s*(?:AliasChoices\s*\(\s*)?["']([A-Za-z_]\w*)["']"#,
+    )
+});
 
 // --- ports and hosts -------------------------------------------------------------
 
@@ -493,7 +498,12 @@ fn scan_settings_classes(web: &mut Draft, file: &str, text: &str) {
             }
             let has_default =
                 c.get(3).is_some() || c[2].contains("Optional") || c[2].contains("None");
-            let var = format!("{prefix}{}", name.to_ascii_uppercase());
+            // `Field(alias="DB_NAME")` / `validation_alias=…` name the variable themselves.
+            let var = c
+                .get(3)
+                .and_then(|d| SETTINGS_ALIAS.captures(d.as_str()))
+                .map(|a| a[1].to_string())
+                .unwrap_or_else(|| format!("{prefix}{}", name.to_ascii_uppercase()));
             if !PLATFORM_VARS.contains(&var.as_str()) {
                 web.env_var(&var, has_default, file, *line);
             }

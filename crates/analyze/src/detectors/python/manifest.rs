@@ -103,9 +103,12 @@ pub(super) fn norm(name: &str) -> String {
     name.to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
-/// `>=3.10,<4` / `^3.11` / `3.12.1` → `3.10` / `3.11` / `3.12`.
-pub(super) fn version_digits(spec: &str) -> Option<String> {
-    VERSION.captures(spec).map(|c| c[1].to_string())
+/// A version requirement kept as the project writes it (`>=3.10,<4`,
+/// `^3.11`, `3.12.1`): decide and the local target read it with
+/// `autodeploy_core::version`, so a lower bound is not mistaken for a pin.
+pub(super) fn version_requirement(spec: &str) -> Option<String> {
+    let spec = spec.trim();
+    VERSION.is_match(spec).then(|| spec.to_string())
 }
 
 /// True when `dir` holds a file that declares a Python project.
@@ -271,7 +274,7 @@ fn read_pyproject(ctx: &Ctx, dir: &str, m: &mut Manifest) {
         .and_then(|p| p.get("requires-python"))
         .or_else(|| poetry_deps.and_then(|d| d.get("python")))
         .and_then(|v| v.as_str())
-        .and_then(version_digits);
+        .and_then(version_requirement);
     if let Some(v) = python {
         m.python = Some((v, path.clone()));
     }
@@ -509,7 +512,7 @@ dev = ["redis"]
         let names: Vec<&str> = m.deps.keys().map(String::as_str).collect();
         assert_eq!(names, vec!["fastapi", "uvicorn"]);
         assert_eq!(m.manager, Some("pip"));
-        assert_eq!(m.python.as_ref().map(|p| p.0.as_str()), Some("3.11"));
+        assert_eq!(m.python.as_ref().map(|p| p.0.as_str()), Some(">=3.11"));
         assert_eq!(m.name.as_deref(), Some("svc"));
     }
 
@@ -527,7 +530,7 @@ dev = ["redis"]
         assert_eq!(m.deps["celery"].raw, "celery[redis]");
         assert_eq!(m.deps["flask"].line, 5);
         assert!(!m.has("psycopg"));
-        assert_eq!(m.python.as_ref().map(|p| p.0.as_str()), Some("3.11"));
+        assert_eq!(m.python.as_ref().map(|p| p.0.as_str()), Some("^3.11"));
 
         let m = manifest(&[(
             "Pipfile",

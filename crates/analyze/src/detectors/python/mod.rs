@@ -18,6 +18,7 @@ mod code;
 mod django;
 mod frameworks;
 mod manifest;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{databases_from_deps, Detector};
@@ -272,6 +273,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     }
 
     let facts = code::scan(ctx, dir, &mut web, m, sources);
+    wiring::scan(ctx, m, &mut web, sources);
     manifest_findings(&mut web, m, &facts);
     declared_databases(&mut web, m);
     for p in &facts.ports {

@@ -22,6 +22,7 @@ mod bundler;
 mod frameworks;
 mod rails;
 mod start;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{database_of_url, databases_from_deps, Detector};
@@ -264,6 +265,7 @@ fn detect(ctx: &Ctx, dir: &str) -> Vec<Draft> {
     if web.kind == ServiceKind::Web && web.framework.is_some() {
         start::require_server(&b, &mut web);
     }
+    wiring::scan(ctx, dir, &mut web, &sources);
 
     let mut drafts = Vec::new();
     if let Some(w) = start::worker_draft(ctx, dir, &b, &web) {

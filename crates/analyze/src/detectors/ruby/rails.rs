@@ -239,6 +239,14 @@ pub fn secret_env(ctx: &Ctx, dir: &str) -> (&'static str, String) {
     ("SECRET_KEY_BASE", join(dir, "config/application.rb"))
 }
 
+/// Major version of `rails` locked in Gemfile.lock (`    rails (7.1.3)`).
+fn rails_major(ctx: &Ctx, b: &Bundle) -> Option<u32> {
+    static LOCKED: LazyLock<Regex> =
+        LazyLock::new(|| crate::scan::regex(r"(?m)^    rails \((\d+)\."));
+    let text = ctx.read_path(b.lockfile.as_deref()?)?;
+    LOCKED.captures(&text)?[1].parse().ok()
+}
+
 /// Rails: assets, migrations, the boot secret, a committed master key.
 pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
     // Asset pipeline.
@@ -265,7 +273,14 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
         .next()
         .is_some();
     if ctx.index().contains(&db_yml) || has_migrations {
-        web.release = Some("bundle exec rails db:migrate".into());
+        // `db:prepare` (Rails ≥ 6) creates the database when it is missing,
+        // loads the schema into an empty one, and migrates an existing one.
+        let task = if rails_major(ctx, b).is_some_and(|m| m >= 6) {
+            "db:prepare"
+        } else {
+            "db:migrate"
+        };
+        web.release = Some(format!("bundle exec rails {task}"));
         let f = if has_migrations {
             join(dir, "db/migrate")
         } else {

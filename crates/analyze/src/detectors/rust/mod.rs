@@ -17,8 +17,10 @@
 
 pub mod cargo;
 pub mod code;
+mod release;
 mod rocket;
 mod scan;
+mod wiring;
 
 use crate::ctx::Ctx;
 use crate::detectors::{database_of_url, Detector};
@@ -102,6 +104,11 @@ const DB_CRATES: &[(&str, Database)] = &[
 
 /// (crate, feature, database): drivers chosen by a feature.
 const DB_FEATURES: &[(&str, &str, Database)] = &[
+    ("actix-session", "redis-session", Database::Redis),
+    ("actix-session", "redis-session-rustls", Database::Redis),
+    ("actix-session", "redis-session-native-tls", Database::Redis),
+    ("actix-session", "redis-rs-session", Database::Redis),
+    ("actix-session", "redis-rs-tls-session", Database::Redis),
     ("sqlx", "postgres", Database::Postgresql),
     ("sqlx", "mysql", Database::Mysql),
     ("sqlx", "sqlite", Database::Sqlite),
@@ -436,6 +443,8 @@ fn analyze_package(
         }
     }
 
+    wiring::scan(ctx, dir, m, &mut d, &sources);
+    release::migrations(ctx, dir, &mut d, &sources);
     let fw = declared
         .iter()
         .filter(|f| found_apps.contains_key(f.name))

@@ -1,0 +1,219 @@
+//! Node's release step: one-off steps the production start script chains in
+//! front of the server (`"start": "prisma migrate deploy && node
+//! dist/main.js"` → release `npx prisma migrate deploy`, start `node
+//! dist/main.js`), else what the project's migration tool says when its
+//! pieces are there: the project's own migration script (`db:migrate`,
+//! `migrate:deploy`…, [`MIGRATE_SCRIPTS`]), else its tool ([`TOOLS`]): Prisma (`migrate deploy` with
+//! `prisma/migrations`, else `db push`, which creates the schema and refuses
+//! changes that lose data), knex (`migrate:latest` with a knexfile and
+//! migrations), sequelize-cli (`db:migrate`). A tool runs only when it is a
+//! dependency the install step installs.
+//!
+//! Not here: splitting commands (`crate::release`), the start itself (`start.rs`).
+
+use super::Pkg;
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::join;
+use autodeploy_core::ServiceKind;
+
+/// A migration tool: (dependency, the files that must be there, command, note).
+struct Tool {
+    dep: &'static str,
+    /// Any of these paths (relative to the package) holding files.
+    needs: &'static [&'static str],
+    command: &'static str,
+    note: &'static str,
+}
+
+const TOOLS: &[Tool] = &[
+    Tool {
+        dep: "prisma",
+        needs: &["prisma/migrations"],
+        command: "prisma migrate deploy",
+        note: "Prisma migrations (prisma/migrations)",
+    },
+    Tool {
+        dep: "knex",
+        needs: &[
+            "migrations",
+            "db/migrations",
+            "src/migrations",
+            "src/db/migrations",
+        ],
+        command: "knex migrate:latest",
+        note: "knex migrations beside a knexfile",
+    },
+    Tool {
+        dep: "sequelize-cli",
+        needs: &["migrations", "db/migrations", "src/migrations"],
+        command: "sequelize-cli db:migrate",
+        note: "sequelize-cli migrations",
+    },
+];
+
+/// Scripts that apply the project's migrations, most specific first.
+const MIGRATE_SCRIPTS: &[&str] = &[
+    "migrate:deploy",
+    "db:migrate:deploy",
+    "migrate:prod",
+    "db:migrate:prod",
+    "db:migrate",
+    "migrate",
+    "migration:run",
+    "migrations:run",
+    "db:deploy",
+];
+
+/// Script bodies that are not a deploy-time migration (interactive, destructive, watching).
+const NOT_RELEASE: &[&str] = &[
+    "migrate dev",
+    "migrate reset",
+    "--watch",
+    "db:drop",
+    "rollback",
+];
+
+/// The project's own migration script, when it can run where it is deployed
+/// (`--env-file=.env` needs a file the repository does not have).
+fn migrate_script<'m>(pkg: &'m Pkg) -> Option<(&'static str, &'m super::manifest::Entry)> {
+    MIGRATE_SCRIPTS.iter().find_map(|name| {
+        let e = pkg.m.script(name)?;
+        if NOT_RELEASE.iter().any(|n| e.value.contains(n)) {
+            return None;
+        }
+        let missing_env_file = e
+            .value
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("--env-file="))
+            .any(|f| !pkg.ctx.index().contains(&join(pkg.dir, f)));
+        (!missing_env_file).then_some((*name, e))
+    })
+}
+
+/// Words that run as they are (not package binaries that need `npx`).
+const PLAIN: &[&str] = &[
+    "node", "npm", "npx", "yarn", "pnpm", "bun", "bunx", "sh", "bash", "cd", "deno",
+];
+
+/// A command from inside a package.json script, runnable outside it: package
+/// binaries get the manager's exec (`prisma …` → `npx prisma …`).
+fn runnable(pkg: &Pkg, cmd: &str) -> String {
+    cmd.split(" && ")
+        .map(|part| {
+            let first = part.split_whitespace().next().unwrap_or("");
+            if PLAIN.contains(&first) || first.contains('/') || first.contains('=') {
+                part.to_string()
+            } else {
+                pkg.mgr.exec(part)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+fn has_files(pkg: &Pkg, rel: &str) -> bool {
+    pkg.ctx
+        .index()
+        .files_under(&join(pkg.dir, rel))
+        .next()
+        .is_some()
+}
+
+/// Set the release (and trim the start) of the package's web draft.
+pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
+    let Some(web) = drafts
+        .iter_mut()
+        .find(|d| d.kind == ServiceKind::Web && d.name.is_none())
+    else {
+        return;
+    };
+    // The start script's own chain.
+    if let Some((name, entry)) = pkg.prod_start {
+        let run = pkg.mgr.run(name);
+        if let Some(split) = crate::release::split(&entry.value) {
+            let evidence = ev(&pkg.m.file, entry.line, format!("{name}: {}", entry.value));
+            if let Some(c) = web.starts.iter_mut().find(|c| c.value == run) {
+                c.value = runnable(pkg, &split.start);
+            }
+            if let Some(r) = split.release {
+                web.release = Some(runnable(pkg, &r));
+                web.note("release", evidence.clone());
+            }
+            if let Some(b) = split.build {
+                let b = runnable(pkg, &b);
+                match web.builds.iter_mut().max_by_key(|c| c.trust) {
+                    Some(best) if best.value.contains(&b) => {}
+                    Some(best) => best.value = format!("{} && {b}", best.value),
+                    None => web.build(b, Trust::Config, evidence),
+                }
+            }
+            if web.release.is_some() {
+                return;
+            }
+        }
+    }
+    if web.release.is_some() {
+        return;
+    }
+    // The project's own migration script.
+    if let Some((name, e)) = migrate_script(pkg) {
+        web.release = Some(pkg.mgr.run(name));
+        web.note(
+            "release",
+            ev(&pkg.m.file, e.line, format!("{name}: {}", e.value)),
+        );
+        return;
+    }
+    // The migration tool the project depends on.
+    for t in TOOLS {
+        let Some((_, dep)) = pkg.m.dep(t.dep) else {
+            continue;
+        };
+        let prisma_schema = t.dep == "prisma"
+            && (pkg.m.prisma_schema.is_some()
+                || pkg.ctx.has(&join(pkg.dir, "prisma"), "schema.prisma")
+                || pkg.ctx.has(pkg.dir, "schema.prisma"));
+        // Prisma keeps its migrations beside the schema (`src/prisma/migrations`).
+        let schema_migrations = pkg
+            .m
+            .prisma_schema
+            .as_deref()
+            .map(|p| join(crate::repo::parent(p), "migrations"));
+        let found = t
+            .needs
+            .iter()
+            .map(|n| n.to_string())
+            .chain(schema_migrations.filter(|_| t.dep == "prisma"))
+            .find(|n| has_files(pkg, n));
+        let schema_flag = pkg
+            .m
+            .prisma_schema
+            .as_deref()
+            .map(|s| format!(" --schema {s}"))
+            .unwrap_or_default();
+        let (cmd, note) = match (t.dep, found) {
+            ("prisma", Some(_)) if prisma_schema => (format!("{}{schema_flag}", t.command), t.note.to_string()),
+            // No migrations: `db push` creates the schema from schema.prisma and
+            // stops (non-zero) rather than drop data when a change would lose some.
+            ("prisma", None) if prisma_schema => (
+                format!("prisma db push --skip-generate{schema_flag}"),
+                "Prisma schema without migrations: db push creates the tables and refuses data-losing changes".to_string(),
+            ),
+            ("knex", Some(_)) if ["knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs"].iter().any(|k| pkg.ctx.has(pkg.dir, k)) => {
+                (t.command.to_string(), t.note.to_string())
+            }
+            ("sequelize-cli", Some(_)) => (t.command.to_string(), t.note.to_string()),
+            _ => continue,
+        };
+        web.release = Some(pkg.mgr.exec(&cmd));
+        web.note(
+            "release",
+            ev(
+                &pkg.m.file,
+                dep.line,
+                format!("{note} (depends on {}@{})", t.dep, dep.value),
+            ),
+        );
+        return;
+    }
+}

@@ -1,0 +1,991 @@
+//! Node's wiring table: how Prisma, node-postgres, postgres.js, mysql2,
+//! Sequelize (code and CLI config), knex (code and knexfile), TypeORM,
+//! Drizzle, mongoose / the MongoDB driver, ioredis / node-redis and Bull find
+//! their database and cache — as rows ([`SITES`]) turned into settings with
+//! formats by the shared engine (`crate::wiring`).
+//!
+//! Names come from `process.env.X` (with `||`/`??` defaults), settings
+//! objects (`env.DATABASE_URL`, `fastify.config.MYSQL_HOST`), names bound
+//! to those anywhere in the package (`const dbUrl = process.env.…`,
+//! `db: process.env.MONGODB_URL` in a config module), node-config's
+//! `custom-environment-variables.{json,yml}` (`config.get("db.connection")`),
+//! Prisma's `env("…")`, Sequelize's `use_env_variable`, and URLs assembled
+//! in template literals. node-postgres with no options reads libpq's `PG*`.
+//!
+//! Not here: the `databases` list (`databases.rs`, `code.rs`) or guessing
+//! from a name's shape (decide's fallback).
+
+use super::databases::{PRISMA_DATASOURCE, PRISMA_ENV, PRISMA_PROVIDER};
+use super::manifest::Manifest;
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft};
+use crate::repo::join;
+use crate::scan::{line_of, regex};
+use crate::wiring::{
+    bracketed, fixed, hole, scan_sites, EnvRef, KeyTable, Lang, Resolver, Shape, Site, CACHE_KEYS,
+    DB_KEYS,
+};
+use autodeploy_core::{Database, SettingFormat as F, Wiring, WiringTarget as T};
+use regex::Regex;
+use std::sync::LazyLock;
+
+const PG: &[Database] = &[Database::Postgresql];
+const MY: &[Database] = &[Database::Mysql];
+const MONGO: &[Database] = &[Database::Mongodb];
+const REDIS: &[Database] = &[Database::Redis];
+
+/// node-postgres / postgres.js options.
+const PG_KEYS: KeyTable = &[
+    ("connectionstring", F::Url),
+    ("url", F::Url),
+    ("host", F::Host),
+    ("port", F::Port),
+    ("user", F::Username),
+    ("username", F::Username),
+    ("password", F::Password),
+    ("pass", F::Password),
+    ("database", F::Name),
+    ("db", F::Name),
+];
+/// knex options: `client` names the driver package.
+const KNEX_KEYS: KeyTable = &[
+    ("client", F::Engine),
+    ("connection", F::Url),
+    ("connectionstring", F::Url),
+    ("host", F::Host),
+    ("port", F::Port),
+    ("user", F::Username),
+    ("password", F::Password),
+    ("database", F::Name),
+];
+const KNEX_ENGINES: &[(Database, &str)] =
+    &[(Database::Postgresql, "pg"), (Database::Mysql, "mysql2")];
+/// TypeORM / MikroORM options: `type` names the engine.
+const TYPEORM_KEYS: KeyTable = &[
+    ("type", F::Engine),
+    ("url", F::Url),
+    ("host", F::Host),
+    ("port", F::Port),
+    ("username", F::Username),
+    ("user", F::Username),
+    ("password", F::Password),
+    ("database", F::Name),
+    ("dbname", F::Name),
+    ("clienturl", F::Url),
+];
+const TYPEORM_ENGINES: &[(Database, &str)] = &[
+    (Database::Postgresql, "postgres"),
+    (Database::Mysql, "mysql"),
+];
+/// Sequelize options: `dialect` names the engine.
+const SEQUELIZE_KEYS: KeyTable = &[
+    ("dialect", F::Engine),
+    ("host", F::Host),
+    ("port", F::Port),
+    ("username", F::Username),
+    ("password", F::Password),
+    ("database", F::Name),
+    ("url", F::Url),
+];
+const SEQUELIZE_ENGINES: &[(Database, &str)] = &[
+    (Database::Postgresql, "postgres"),
+    (Database::Mysql, "mysql"),
+];
+
+/// Database configuration modules (their top-level object is the connection).
+const DB_CONFIG_FILES: &str = r"(?:^|/)(?:knexfile|ormconfig|data-?source|database|db|sequelize|drizzle\.config|db\.config|config/config)\.(?:[cm]?js|ts)$";
+
+/// Where Node code connects. `(dependency, row)`: the row applies when the
+/// package declares the dependency (`""`: always).
+const SITES: &[(&str, Site)] = &[
+    (
+        "pg",
+        Site::new(
+            "node-postgres",
+            T::Database,
+            "new ",
+            r"\bnew\s+(?:pg\.|Pg\.)?(?:Pool|Client)\s*\(",
+            Shape::Keys {
+                positional: &[F::Url],
+                nested: &[],
+            },
+            PG,
+            PG_KEYS,
+        ),
+    ),
+    (
+        "postgres",
+        Site::new(
+            "postgres-js",
+            T::Database,
+            "postgres(",
+            r"(?:=|\breturn)\s*postgres\s*\(",
+            Shape::Keys {
+                positional: &[F::Url],
+                nested: &[],
+            },
+            PG,
+            PG_KEYS,
+        ),
+    ),
+    (
+        "mysql2",
+        Site::new(
+            "mysql2",
+            T::Database,
+            "create",
+            r"\b(?:mysql2?|mysql\.promise\(\))\.create(?:Pool|Connection)\s*\(",
+            Shape::Keys {
+                positional: &[F::Url],
+                nested: &[],
+            },
+            MY,
+            DB_KEYS,
+        ),
+    ),
+    (
+        "sequelize",
+        Site {
+            engine_values: SEQUELIZE_ENGINES,
+            ..Site::new(
+                "sequelize",
+                T::Database,
+                "Sequelize",
+                r"\bnew\s+Sequelize\s*\(",
+                Shape::Keys {
+                    positional: &[F::Name, F::Username, F::Password],
+                    nested: &[],
+                },
+                &[],
+                SEQUELIZE_KEYS,
+            )
+        },
+    ),
+    (
+        "knex",
+        Site {
+            engine_values: KNEX_ENGINES,
+            ..Site::new(
+                "knex",
+                T::Database,
+                "nex",
+                r#"\b(?:knex|Knex|require\(\s*["']knex["']\s*\))\s*\(\s*\{"#,
+                Shape::Keys {
+                    positional: &[],
+                    nested: &["connection"],
+                },
+                &[],
+                KNEX_KEYS,
+            )
+        },
+    ),
+    (
+        "knex",
+        Site {
+            engine_values: KNEX_ENGINES,
+            files: r"(?:^|/)knexfile\.(?:[cm]?js|ts)$",
+            ..Site::new(
+                "knexfile",
+                T::Database,
+                "{",
+                r"(?:module\.exports|export\s+default|\b(?:const|let|var)\s+\w+\s*(?::[^=\n]+)?=)\s*\{",
+                Shape::Keys {
+                    positional: &[],
+                    nested: &["connection", "production"],
+                },
+                &[],
+                KNEX_KEYS,
+            )
+        },
+    ),
+    (
+        "typeorm",
+        Site {
+            engine_values: TYPEORM_ENGINES,
+            ..Site::new(
+                "typeorm",
+                T::Database,
+                "(",
+                r"\bnew\s+DataSource\s*\(|\bcreateConnection\s*\(|\bTypeOrmModule\.forRoot\s*\(",
+                Shape::Keys {
+                    positional: &[],
+                    nested: &[],
+                },
+                &[],
+                TYPEORM_KEYS,
+            )
+        },
+    ),
+    (
+        "@mikro-orm/core",
+        Site {
+            engine_values: TYPEORM_ENGINES,
+            ..Site::new(
+                "mikro-orm",
+                T::Database,
+                "(",
+                r"\bMikroORM\.init\s*\(|\bdefineConfig\s*\(",
+                Shape::Keys {
+                    positional: &[],
+                    nested: &[],
+                },
+                &[],
+                TYPEORM_KEYS,
+            )
+        },
+    ),
+    (
+        "drizzle-orm",
+        Site::new(
+            "drizzle",
+            T::Database,
+            "drizzle",
+            r"\bdrizzle\s*\(",
+            Shape::Keys {
+                positional: &[F::Url],
+                nested: &["connection"],
+            },
+            &[],
+            PG_KEYS,
+        ),
+    ),
+    (
+        "drizzle-kit",
+        Site {
+            files: r"(?:^|/)drizzle\.config\.[cm]?[jt]s$",
+            ..Site::new(
+                "drizzle-kit",
+                T::Database,
+                "dbCredentials",
+                r"\bdbCredentials\s*:\s*\{",
+                Shape::Keys {
+                    positional: &[],
+                    nested: &[],
+                },
+                &[],
+                PG_KEYS,
+            )
+        },
+    ),
+    (
+        "",
+        Site {
+            files: DB_CONFIG_FILES,
+            ..Site::new(
+                "database-config-module",
+                T::Database,
+                "{",
+                r"(?:module\.exports|export\s+default)\s*=?\s*\{",
+                Shape::Keys {
+                    positional: &[],
+                    nested: &["production", "connection"],
+                },
+                &[],
+                DB_KEYS,
+            )
+        },
+    ),
+    (
+        "mongoose",
+        Site::new(
+            "mongoose",
+            T::Database,
+            "mongoose",
+            r"\bmongoose\s*\.\s*(?:connect|createConnection)\s*\(",
+            Shape::Arg {
+                pos: 0,
+                kw: &[],
+                format: F::Url,
+            },
+            MONGO,
+            DB_KEYS,
+        ),
+    ),
+    (
+        "mongodb",
+        Site::new(
+            "mongodb-driver",
+            T::Database,
+            "MongoClient",
+            r"\bnew\s+MongoClient\s*\(|\bMongoClient\.connect\s*\(",
+            Shape::Arg {
+                pos: 0,
+                kw: &[],
+                format: F::Url,
+            },
+            MONGO,
+            DB_KEYS,
+        ),
+    ),
+    (
+        "",
+        Site::new(
+            "ioredis",
+            T::Cache,
+            "Redis",
+            r"\bnew\s+(?:IORedis|Redis|Valkey)\s*\(",
+            Shape::Keys {
+                positional: &[F::Url],
+                nested: &[],
+            },
+            REDIS,
+            CACHE_KEYS,
+        ),
+    ),
+    (
+        "redis",
+        Site::new(
+            "node-redis",
+            T::Cache,
+            "createClient",
+            r"\bcreateClient\s*\(",
+            Shape::Keys {
+                positional: &[],
+                nested: &["socket"],
+            },
+            REDIS,
+            CACHE_KEYS,
+        ),
+    ),
+    (
+        "bull",
+        Site::new(
+            "bull",
+            T::Cache,
+            "new ",
+            r"\bnew\s+(?:Bull|Queue)\s*\(",
+            Shape::Keys {
+                positional: &[F::Literal, F::Url],
+                nested: &["redis"],
+            },
+            REDIS,
+            CACHE_KEYS,
+        ),
+    ),
+    (
+        "bullmq",
+        Site::new(
+            "bullmq",
+            T::Cache,
+            "connection",
+            r"\bconnection\s*:\s*\{",
+            Shape::Keys {
+                positional: &[],
+                nested: &[],
+            },
+            REDIS,
+            CACHE_KEYS,
+        ),
+    ),
+];
+
+/// Node's expression syntax for wiring.
+pub(super) struct Node;
+
+static ENV_READ: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"\b(?:process\s*\.\s*env|Bun\s*\.\s*env|import\.meta\.env)\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['"`]([A-Za-z_]\w*)['"`]\s*\])|\bDeno\.env\.get\(\s*['"]([A-Za-z_]\w*)['"]\s*\)"#,
+    )
+});
+static DEFAULT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^\s*(?:\|\||\?\?)\s*(['"`][^'"`]*['"`])"#));
+
+impl Lang for Node {
+    fn env_reads(&self, expr: &str) -> Vec<EnvRef> {
+        let mut out: Vec<EnvRef> = Vec::new();
+        for c in ENV_READ.captures_iter(expr) {
+            let Some(name) = c.get(1).or(c.get(2)).or(c.get(3)) else {
+                continue;
+            };
+            let end = c.get(0).map_or(0, |m| m.end());
+            let default = DEFAULT.captures(&expr[end..]).map(|d| d[1].to_string());
+            if !out.iter().any(|e| e.name == name.as_str()) {
+                out.push(EnvRef {
+                    name: name.as_str().to_string(),
+                    default,
+                    at: None,
+                });
+            }
+        }
+        out
+    }
+
+    fn template(&self, expr: &str) -> Option<(String, Vec<String>)> {
+        let e = expr.trim();
+        if let Some(body) = e.strip_prefix('`').and_then(|b| b.strip_suffix('`')) {
+            let mut enc = String::new();
+            let mut holes = Vec::new();
+            let mut rest = body;
+            while let Some(i) = rest.find("${") {
+                enc.push_str(&rest[..i]);
+                let inner = bracketed(&rest[i + 1..], 0)?;
+                enc.push_str(&hole(holes.len()));
+                holes.push(inner.to_string());
+                rest = &rest[i + 1 + inner.len() + 2..];
+            }
+            enc.push_str(rest);
+            return (!holes.is_empty()).then_some((enc, holes));
+        }
+        crate::wiring::concat(e, '+')
+    }
+}
+
+static BIND_DECL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*[\w<>\[\]|. ]+)?=[ \t]*")
+});
+static BIND_KEY: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"(?m)(?:^|[{,])\s*['"]?([A-Za-z_$][\w$]*)['"]?\s*:[ \t]*"#));
+static BIND_MEMBER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:exports|this|config|options)\.([A-Za-z_$][\w$]*)\s*=[ \t]*"));
+static DESTRUCTURE_ENV: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\s*\.\s*env\b"));
+static POOL_NO_ARGS: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\bnew\s+(?:pg\.|Pg\.)?(?:Pool|Client)\s*\(\s*\)"));
+
+/// Flatten a node-config document: `db.connection` → the leaf value.
+fn flatten(v: &serde_yaml::Value, prefix: &str, out: &mut Vec<(String, serde_yaml::Value)>) {
+    match v {
+        serde_yaml::Value::Mapping(m) => {
+            for (k, v) in m {
+                let Some(k) = k.as_str() else { continue };
+                if k == "__name" {
+                    out.push((prefix.to_string(), v.clone()));
+                    continue;
+                }
+                if k.starts_with("__") {
+                    continue;
+                }
+                let p = if prefix.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(v, &p, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.clone())),
+    }
+}
+
+/// node-config: `config/custom-environment-variables.*` maps config paths to
+/// variables; `config/default.*` holds what they fall back to.
+fn node_config(ctx: &Ctx, dir: &str, resolver: &mut Resolver) {
+    let folder = join(dir, "config");
+    let read = |stem: &str| {
+        ["json", "yml", "yaml"].iter().find_map(|ext| {
+            let path = join(&folder, &format!("{stem}.{ext}"));
+            let text = ctx.read_path(&path)?;
+            let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+            let mut flat = Vec::new();
+            flatten(&doc, "", &mut flat);
+            Some((path, text, flat))
+        })
+    };
+    let Some((path, text, mapping)) = read("custom-environment-variables") else {
+        return;
+    };
+    let defaults = read("default").map(|(_, _, f)| f).unwrap_or_default();
+    for (key, v) in mapping {
+        let Some(env) = v.as_str() else { continue };
+        let default = defaults
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, d)| match d {
+                serde_yaml::Value::String(s) => Some(s.clone()),
+                serde_yaml::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        let line = crate::scan::find_line(&text, env).unwrap_or(1);
+        let note = crate::wiring::note(&text, line);
+        resolver.bind_env(
+            &key,
+            EnvRef {
+                name: env.to_string(),
+                default,
+                at: None,
+            },
+            &path,
+            line,
+            &note,
+        );
+    }
+}
+
+static PRISMA_CONFIG_URL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"\b(?:url|directUrl|shadowDatabaseUrl)\s*:\s*env\(\s*['"`]([A-Za-z_]\w*)['"`]\s*\)"#)
+});
+
+/// Prisma ≥ 6's `prisma.config.ts`: `datasource: { url: env("X") }`.
+fn prisma_config(ctx: &Ctx, dir: &str) -> Vec<autodeploy_core::WiringSetting> {
+    let mut out = Vec::new();
+    for name in [
+        "prisma.config.ts",
+        "prisma.config.js",
+        "prisma.config.mjs",
+        "prisma.config.cjs",
+    ] {
+        let file = join(dir, name);
+        let Some(text) = ctx.read_path(&file) else {
+            continue;
+        };
+        for c in PRISMA_CONFIG_URL.captures_iter(&text) {
+            let line = line_of(&text, c.get(0).map_or(0, |g| g.start()));
+            if c.get(0).is_some_and(|g| g.as_str().starts_with("shadow")) {
+                continue;
+            }
+            out.push(autodeploy_core::WiringSetting {
+                name: c[1].to_string(),
+                format: F::Url,
+                values: Default::default(),
+                value: None,
+                evidence: ev(&file, Some(line), crate::wiring::note(&text, line)),
+            });
+        }
+    }
+    out
+}
+
+/// Prisma's datasource: `url = env("X")`, `directUrl = env("Y")` in the
+/// schema, or in `prisma.config.ts` (Prisma ≥ 6).
+fn prisma(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<Wiring> {
+    let mut candidates: Vec<String> = Vec::new();
+    if let Some(p) = &m.prisma_schema {
+        candidates.push(join(dir, p));
+    }
+    candidates.push(join(dir, "prisma/schema.prisma"));
+    candidates.push(join(dir, "schema.prisma"));
+    let schema_dir = join(dir, "prisma/schema");
+    candidates.extend(
+        ctx.index()
+            .names_in(&schema_dir)
+            .filter(|n| n.ends_with(".prisma"))
+            .map(|n| join(&schema_dir, n)),
+    );
+    for file in candidates {
+        let Some(text) = ctx.read_path(&file) else {
+            continue;
+        };
+        let Some(block) = PRISMA_DATASOURCE.captures(&text) else {
+            continue;
+        };
+        let body = block.get(1)?;
+        let engine = PRISMA_PROVIDER
+            .captures(body.as_str())
+            .and_then(|c| crate::wiring::database_of_name(&c[1]));
+        if matches!(engine, Some(Database::Sqlite) | Some(Database::Redis)) {
+            return None;
+        }
+        let mut w = Wiring {
+            target: T::Database,
+            convention: "prisma-env".into(),
+            engines: engine.into_iter().collect(),
+            settings: Vec::new(),
+            sqlite_fallback: None,
+        };
+        for c in PRISMA_ENV.captures_iter(body.as_str()) {
+            let at = body.start() + c.get(0).map_or(0, |g| g.start());
+            let line = line_of(&text, at);
+            w.settings.push(autodeploy_core::WiringSetting {
+                name: c[1].to_string(),
+                format: F::Url,
+                values: Default::default(),
+                value: None,
+                evidence: ev(&file, Some(line), crate::wiring::note(&text, line)),
+            });
+        }
+        for s in prisma_config(ctx, dir) {
+            if w.setting(&s.name).is_none() {
+                w.settings.push(s);
+            }
+        }
+        return (!w.settings.is_empty()).then_some(w);
+    }
+    None
+}
+
+static TYPEORM_NO_OPTIONS: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\bTypeOrmModule\.forRoot\s*\(\s*\)|\bcreateConnection\s*\(\s*\)"));
+
+/// TypeORM 0.2 with no options in code (`TypeOrmModule.forRoot()`): it reads
+/// `TYPEORM_*` variables (which win over `ormconfig.*`). The example config a
+/// project ships (`ormconfig.json.example`) gives the engine, the entities
+/// and `synchronize`, which the variables must then carry too.
+fn typeorm_env(ctx: &Ctx, dir: &str, m: &Manifest, texts: &[(&str, String)]) -> Option<Wiring> {
+    let (_, dep) = m.dep("typeorm")?;
+    let v = dep.value.trim_start_matches(['^', '~', '=', '>', ' ']);
+    if !v.starts_with("0.2") && !v.starts_with("0.1") {
+        return None;
+    }
+    let (file, line) = texts.iter().find_map(|(f, t)| {
+        crate::scan::first_match(t, &TYPEORM_NO_OPTIONS).map(|(l, _)| (*f, l))
+    })?;
+    let evidence = ev(
+        file,
+        Some(line),
+        "TypeORM 0.2 without options reads TYPEORM_* variables",
+    );
+    let example = [
+        "ormconfig.json.example",
+        "ormconfig.example.json",
+        "ormconfig.json",
+        "ormconfig.sample.json",
+    ]
+    .iter()
+    .find_map(|n| {
+        let path = join(dir, n);
+        let text = ctx.read_path(&path)?;
+        let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some((path, doc))
+    });
+    let engine = example
+        .as_ref()
+        .and_then(|(_, d)| {
+            d.get("type")?
+                .as_str()
+                .and_then(crate::wiring::database_of_name)
+        })
+        .into_iter()
+        .filter(|e| matches!(e, Database::Postgresql | Database::Mysql))
+        .collect::<Vec<_>>();
+    let mut w = fixed(
+        "typeorm-env",
+        T::Database,
+        &engine,
+        &[
+            ("TYPEORM_CONNECTION", F::Engine),
+            ("TYPEORM_HOST", F::Host),
+            ("TYPEORM_PORT", F::Port),
+            ("TYPEORM_USERNAME", F::Username),
+            ("TYPEORM_PASSWORD", F::Password),
+            ("TYPEORM_DATABASE", F::Name),
+        ],
+        &evidence,
+    );
+    w.settings[0].values = TYPEORM_ENGINES
+        .iter()
+        .map(|(d, v)| (*d, v.to_string()))
+        .collect();
+    if let Some((path, doc)) = &example {
+        let literal = |name: &str, value: String, note: &str| autodeploy_core::WiringSetting {
+            name: name.into(),
+            format: F::Literal,
+            values: Default::default(),
+            value: Some(value),
+            evidence: ev(path, None, note.to_string()),
+        };
+        if let Some(list) = doc.get("entities").and_then(|e| e.as_array()) {
+            let globs: Vec<&str> = list.iter().filter_map(|x| x.as_str()).collect();
+            if !globs.is_empty() {
+                w.settings.push(literal(
+                    "TYPEORM_ENTITIES",
+                    globs.join(","),
+                    "entities of the example config",
+                ));
+            }
+        }
+        if let Some(sync) = doc.get("synchronize").and_then(|x| x.as_bool()) {
+            w.settings.push(literal(
+                "TYPEORM_SYNCHRONIZE",
+                sync.to_string(),
+                "synchronize of the example config",
+            ));
+        }
+    }
+    Some(w)
+}
+
+/// Sequelize CLI's `config/config.json`: `"use_env_variable": "DATABASE_URL"`.
+fn sequelize_config(ctx: &Ctx, dir: &str) -> Option<Wiring> {
+    let path = join(dir, "config/config.json");
+    let text = ctx.read_path(&path)?;
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let env = doc.get("production")?;
+    let var = env.get("use_env_variable")?.as_str()?;
+    let engine = env
+        .get("dialect")
+        .and_then(|d| d.as_str())
+        .and_then(crate::wiring::database_of_name);
+    let line = crate::scan::find_line(&text, "use_env_variable").unwrap_or(1);
+    Some(fixed(
+        "sequelize-cli-config",
+        T::Database,
+        &engine.into_iter().collect::<Vec<_>>(),
+        &[(var, F::Url)],
+        &ev(&path, Some(line), crate::wiring::note(&text, line)),
+    ))
+}
+
+/// Add the package's wiring to `draft`.
+/// Browser components never hold a connection (front ends are skipped whole).
+const COMPONENT_EXTS: &[&str] = &[".jsx", ".tsx", ".vue", ".svelte", ".astro"];
+
+/// Add the package's wiring to its drafts that run code (a static front end
+/// connects to nothing).
+pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, drafts: &mut [Draft], files: &[String]) {
+    let Some(first) = drafts
+        .iter()
+        .find(|d| d.kind != autodeploy_core::ServiceKind::Static)
+    else {
+        return;
+    };
+    let mut probe = Draft::new(dir, first.language, first.kind);
+    probe.env = first.env.clone();
+    scan(ctx, dir, m, &mut probe, files);
+    for d in drafts
+        .iter_mut()
+        .filter(|d| d.kind != autodeploy_core::ServiceKind::Static)
+    {
+        for w in &probe.wiring {
+            d.wire(w.clone());
+        }
+    }
+}
+
+pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files: &[String]) {
+    let lang = Node;
+    let mut resolver = Resolver::new(&lang);
+    resolver.known = draft.env.iter().map(|e| e.name.clone()).collect();
+    node_config(ctx, dir, &mut resolver);
+    let texts: Vec<(&str, String)> = files
+        .iter()
+        .filter(|f| !super::code::is_tooling_file(f))
+        .filter(|f| !COMPONENT_EXTS.iter().any(|e| f.ends_with(e)))
+        .filter_map(|f| {
+            ctx.read_path(f)
+                .map(|t| (f.as_str(), crate::wiring::mask_c_comments(&t)))
+        })
+        .collect();
+    for (file, text) in &texts {
+        for c in DESTRUCTURE_ENV.captures_iter(text) {
+            let at = c.get(0).map_or(0, |m| m.start());
+            let line = line_of(text, at);
+            let note = crate::wiring::note(text, line);
+            for part in c[1].split(',') {
+                let name = part.split([':', '=']).next().unwrap_or("").trim();
+                if crate::draft::is_env_name(name) {
+                    resolver.known.insert(name.to_string());
+                    let default = part.split_once('=').map(|(_, d)| d.trim().to_string());
+                    resolver.bind_env(
+                        name,
+                        EnvRef {
+                            name: name.to_string(),
+                            default,
+                            at: None,
+                        },
+                        file,
+                        line,
+                        &note,
+                    );
+                }
+            }
+        }
+    }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(
+            file,
+            text,
+            &[&*BIND_DECL, &*BIND_MEMBER, &*BIND_KEY],
+            &['=', '>'],
+            &mut candidates,
+        );
+    }
+    resolver.bind_all(candidates);
+    let sites: Vec<Site> = SITES
+        .iter()
+        .filter(|(dep, _)| dep.is_empty() || m.declares(dep))
+        .map(|(_, s)| *s)
+        .collect();
+    let mut found: Vec<Wiring> = Vec::new();
+    for (file, text) in &texts {
+        scan_sites(text, file, &sites, &resolver, &mut found);
+        // node-postgres with no options reads libpq's variables.
+        if m.declares("pg") {
+            if let Some((line, _)) = crate::scan::first_match(text, &POOL_NO_ARGS) {
+                found.push(fixed(
+                    "node-postgres-libpq-env",
+                    T::Database,
+                    PG,
+                    &[
+                        ("PGHOST", F::Host),
+                        ("PGPORT", F::Port),
+                        ("PGUSER", F::Username),
+                        ("PGPASSWORD", F::Password),
+                        ("PGDATABASE", F::Name),
+                    ],
+                    &ev(file, Some(line), crate::wiring::note(text, line)),
+                ));
+            }
+        }
+    }
+    found.extend(prisma(ctx, dir, m));
+    found.extend(typeorm_env(ctx, dir, m, &texts));
+    if m.declares("sequelize") {
+        found.extend(sequelize_config(ctx, dir));
+    }
+    for w in found {
+        draft.wire(w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+    use autodeploy_core::{Language, ServiceKind};
+
+    fn wiring(files: &[(&str, &str)]) -> Vec<Wiring> {
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let m = super::super::manifest::read(&ctx, "").expect("package.json");
+        let mut d = Draft::new("", Language::Javascript, ServiceKind::Web);
+        let sources: Vec<String> = files
+            .iter()
+            .map(|(f, _)| f.to_string())
+            .filter(|f| f.ends_with(".js") || f.ends_with(".ts"))
+            .collect();
+        scan(&ctx, "", &m, &mut d, &sources);
+        d.wiring
+    }
+
+    fn names(w: &Wiring) -> Vec<(String, &'static str)> {
+        w.settings
+            .iter()
+            .map(|s| (s.name.clone(), s.format.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn knexfile_with_node_config_and_sqlite_default() {
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"knex": "1", "config": "3", "pg": "8"}}"#),
+            (
+                "config/custom-environment-variables.yml",
+                "db:\n  client: DB_CLIENT\n  connection: DB_CONNECTION\n",
+            ),
+            ("config/default.yml", "db:\n  client: sqlite3\n"),
+            (
+                "knexfile.js",
+                "const config = require(\"config\")\nconst dbClient = config.get(\"db.client\")\nconst dbConnection = config.has(\"db.connection\") && config.get(\"db.connection\")\nconst options = {\n  client: dbClient,\n  connection: dbConnection || {\n    filename: \"data/dev.sqlite3\",\n  },\n}\nmodule.exports = options\n",
+            ),
+        ]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].convention, "knexfile");
+        assert_eq!(
+            names(&w[0]),
+            vec![
+                ("DB_CLIENT".into(), "engine"),
+                ("DB_CONNECTION".into(), "url")
+            ]
+        );
+        assert_eq!(w[0].settings[0].values[&Database::Postgresql], "pg");
+        assert!(w[0].sqlite_fallback.is_some());
+    }
+
+    #[test]
+    fn typeorm_parts_and_prisma() {
+        let w = wiring(&[
+            (
+                "package.json",
+                r#"{"dependencies": {"typeorm": "0.3", "pg": "8", "ioredis": "5"}}"#,
+            ),
+            (
+                "src/data-source.ts",
+                "export const AppDataSource = new DataSource({\n  type: \"postgres\",\n  host: process.env.DB_HOST || \"localhost\",\n  port: Number(process.env.DB_PORT ?? 5432),\n  username: process.env.DB_USER,\n  password: process.env.DB_PASSWORD,\n  database: process.env.DB_NAME,\n})\n",
+            ),
+            (
+                "src/cache.ts",
+                "const { REDIS_URL } = process.env\nexport const redis = new Redis(REDIS_URL)\n",
+            ),
+        ]);
+        let db = &w[0];
+        assert_eq!(db.convention, "typeorm");
+        assert_eq!(db.engines, vec![Database::Postgresql]);
+        assert_eq!(
+            names(db),
+            vec![
+                ("DB_HOST".into(), "host"),
+                ("DB_PORT".into(), "port"),
+                ("DB_USER".into(), "username"),
+                ("DB_PASSWORD".into(), "password"),
+                ("DB_NAME".into(), "name")
+            ]
+        );
+        assert_eq!(db.settings[1].evidence.line, Some(4));
+        assert_eq!(names(&w[1]), vec![("REDIS_URL".into(), "url")]);
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"@prisma/client": "5"}}"#),
+            (
+                "prisma/schema.prisma",
+                "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n  directUrl = env(\"DIRECT_URL\")\n}\n",
+            ),
+        ]);
+        assert_eq!(
+            names(&w[0]),
+            vec![("DATABASE_URL".into(), "url"), ("DIRECT_URL".into(), "url")]
+        );
+    }
+
+    #[test]
+    fn sequelize_mongoose_and_libpq_defaults() {
+        let w = wiring(&[
+            (
+                "package.json",
+                r#"{"dependencies": {"sequelize": "6", "mysql2": "3", "mongoose": "8", "pg": "8"}}"#,
+            ),
+            (
+                "models/index.js",
+                "const sequelize = new Sequelize(process.env.DB_NAME, process.env.DB_USER, process.env.DB_PASS, {\n  host: process.env.DB_HOST,\n  dialect: 'mysql',\n})\n",
+            ),
+            (
+                "config/env/production.js",
+                "module.exports = {\n  db: process.env.MONGODB_URL,\n}\n",
+            ),
+            ("server.js", "mongoose.connect(config.db, { keepAlive: 1 })\nconst pool = new Pool()\n"),
+        ]);
+        let seq = w.iter().find(|w| w.convention == "sequelize").unwrap();
+        assert_eq!(
+            names(seq),
+            vec![
+                ("DB_NAME".into(), "name"),
+                ("DB_USER".into(), "username"),
+                ("DB_PASS".into(), "password"),
+                ("DB_HOST".into(), "host")
+            ]
+        );
+        assert_eq!(seq.engines, vec![Database::Mysql]);
+        let mongo = w.iter().find(|w| w.convention == "mongoose").unwrap();
+        assert_eq!(names(mongo), vec![("MONGODB_URL".into(), "url")]);
+        assert!(w.iter().any(|w| w.convention == "node-postgres-libpq-env"));
+    }
+
+    #[test]
+    fn settings_objects_and_templates() {
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"knex": "3", "mysql2": "3"}}"#),
+            (
+                "src/plugins/knex.ts",
+                "export default fp(async (fastify) => {\n  fastify.decorate('knex', knex({\n    client: 'mysql2',\n    connection: {\n      host: fastify.config.MYSQL_HOST,\n      user: fastify.config.MYSQL_USER,\n      password: fastify.config.MYSQL_PASSWORD,\n      database: fastify.config.MYSQL_DATABASE,\n      port: Number(fastify.config.MYSQL_PORT)\n    }\n  }))\n})\n",
+            ),
+        ]);
+        assert_eq!(w[0].engines, vec![Database::Mysql]);
+        assert_eq!(w[0].settings.len(), 5);
+        assert_eq!(w[0].settings[4].name, "MYSQL_PORT");
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"pg": "8"}}"#),
+            (
+                "db.js",
+                "const url = `postgres://${process.env.PGU}:${process.env.PGP}@${process.env.PGH}:5432/${process.env.PGD}`\nconst pool = new Pool({ connectionString: url })\n",
+            ),
+        ]);
+        assert_eq!(
+            names(&w[0]),
+            vec![
+                ("PGU".into(), "username"),
+                ("PGP".into(), "password"),
+                ("PGH".into(), "host"),
+                ("PGD".into(), "name")
+            ]
+        );
+    }
+}

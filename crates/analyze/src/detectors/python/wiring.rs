@@ -1,0 +1,928 @@
+//! Python's wiring table: how Django, Flask-SQLAlchemy, SQLAlchemy, pydantic
+//! settings, psycopg/asyncpg/PyMySQL, pymongo, redis-py, Celery and RQ find
+//! their database and cache — as rows ([`SITES`], [`CONFIG_KEYS`]), each
+//! turned into settings with formats by the shared engine (`crate::wiring`).
+//!
+//! Reads the sources the code scan already read (cached), once. Names come
+//! from the code: `os.environ[…]`, `os.getenv(…)`, django-environ/decouple
+//! lookups, `dj_database_url.config(env=…)`, pydantic `BaseSettings` fields
+//! (`env_prefix`, `Field(alias=…)`, `validation_alias`), and URLs assembled
+//! from parts (f-strings, `.format`, `%`, `+`, `PostgresDsn.build(…)`,
+//! `URL.create(…)`).
+//!
+//! Not here: guessing from a name's shape (decide's fallback) or the
+//! `databases` list (`code.rs`, `mod.rs`).
+
+use super::code::mask_comments;
+use super::manifest::Manifest;
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft};
+use crate::scan::{line_of, regex};
+use crate::wiring::{
+    assigned_expr, bracketed, hole, key_value, scan_sites, split_top, unquote, EnvRef, KeyTable,
+    Lang, Resolver, Shape, Site, CACHE_KEYS, DB_KEYS,
+};
+use autodeploy_core::{Database, SettingFormat as F, Wiring, WiringTarget as T};
+use regex::Regex;
+use std::sync::LazyLock;
+
+const PG: &[Database] = &[Database::Postgresql];
+const MY: &[Database] = &[Database::Mysql];
+const MONGO: &[Database] = &[Database::Mongodb];
+const REDIS: &[Database] = &[Database::Redis];
+
+/// Django's `DATABASES` entry keys.
+const DJANGO_KEYS: KeyTable = &[
+    ("default", F::Url),
+    ("engine", F::Engine),
+    ("name", F::Name),
+    ("user", F::Username),
+    ("password", F::Password),
+    ("host", F::Host),
+    ("port", F::Port),
+];
+/// Django's `CACHES` entry keys.
+const DJANGO_CACHE_KEYS: KeyTable = &[("location", F::Url), ("default", F::Url)];
+/// Celery's constructor keywords.
+const CELERY_KEYS: KeyTable = &[
+    ("broker", F::Url),
+    ("broker_url", F::Url),
+    ("backend", F::Url),
+    ("result_backend", F::Url),
+];
+const DJANGO_ENGINES: &[(Database, &str)] = &[
+    (Database::Postgresql, "django.db.backends.postgresql"),
+    (Database::Mysql, "django.db.backends.mysql"),
+];
+
+/// Where Python code connects. One row per convention.
+const SITES: &[Site] = &[
+    Site {
+        engine_values: DJANGO_ENGINES,
+        ..Site::new(
+            "django-databases",
+            T::Database,
+            "DATABASES",
+            r"\bDATABASES\s*(?::[^=\n]*)?=\s*\{",
+            Shape::Keys {
+                positional: &[],
+                nested: &["default"],
+            },
+            &[],
+            DJANGO_KEYS,
+        )
+    },
+    Site::new(
+        "django-databases",
+        T::Database,
+        "DATABASES",
+        r#"\bDATABASES\s*\[\s*["']default["']\s*\]\s*=\s*"#,
+        Shape::Assign { format: F::Url },
+        &[],
+        DB_KEYS,
+    ),
+    Site::new(
+        "django-databases",
+        T::Database,
+        "DATABASES",
+        r#"\bDATABASES\s*\[\s*["']default["']\s*\]\s*\.\s*update\s*\("#,
+        Shape::Arg {
+            pos: 0,
+            kw: &[],
+            format: F::Url,
+        },
+        &[],
+        DB_KEYS,
+    ),
+    Site::new(
+        "django-caches",
+        T::Cache,
+        "CACHES",
+        r"\bCACHES\s*(?::[^=\n]*)?=\s*\{",
+        Shape::Keys {
+            positional: &[],
+            nested: &["default"],
+        },
+        REDIS,
+        DJANGO_CACHE_KEYS,
+    ),
+    Site::new(
+        "sqlalchemy-create-engine",
+        T::Database,
+        "_engine",
+        r"\bcreate(?:_async)?_engine\s*\(",
+        Shape::Arg {
+            pos: 0,
+            kw: &["url"],
+            format: F::Url,
+        },
+        &[],
+        DB_KEYS,
+    ),
+    Site::new(
+        "psycopg-connect",
+        T::Database,
+        "psycopg",
+        r"\bpsycopg2?(?:_pool\.\w+|\.pool\.\w+|\.connect|\.AsyncConnection\.connect|\.Connection\.connect)\s*\(",
+        Shape::Keys {
+            positional: &[F::Url],
+            nested: &[],
+        },
+        PG,
+        DB_KEYS,
+    ),
+    Site::new(
+        "asyncpg-connect",
+        T::Database,
+        "asyncpg",
+        r"\basyncpg\.(?:connect|create_pool)\s*\(",
+        Shape::Keys {
+            positional: &[F::Url],
+            nested: &[],
+        },
+        PG,
+        DB_KEYS,
+    ),
+    Site::new(
+        "mysql-connect",
+        T::Database,
+        "connect",
+        r"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy)\.(?:connect|create_pool|Connect)\s*\(",
+        Shape::Keys {
+            positional: &[],
+            nested: &[],
+        },
+        MY,
+        DB_KEYS,
+    ),
+    Site::new(
+        "pymongo-client",
+        T::Database,
+        "Client",
+        r"\b(?:pymongo\.)?(?:MongoClient|AsyncIOMotorClient|AsyncMongoClient)\s*\(",
+        Shape::Arg {
+            pos: 0,
+            kw: &["host"],
+            format: F::Url,
+        },
+        MONGO,
+        DB_KEYS,
+    ),
+    Site::new(
+        "redis-from-url",
+        T::Cache,
+        "from_url",
+        r"\b(?:redis|Redis|StrictRedis|aioredis|redis\.asyncio|ConnectionPool)\.from_url\s*\(",
+        Shape::Arg {
+            pos: 0,
+            kw: &["url"],
+            format: F::Url,
+        },
+        REDIS,
+        CACHE_KEYS,
+    ),
+    Site::new(
+        "redis-client",
+        T::Cache,
+        "Redis(",
+        r"\b(?:redis\.|aioredis\.)?(?:Strict)?Redis\s*\(",
+        Shape::Keys {
+            positional: &[],
+            nested: &[],
+        },
+        REDIS,
+        CACHE_KEYS,
+    ),
+    Site::new(
+        "celery-app",
+        T::Cache,
+        "Celery(",
+        r"\bCelery\s*\(",
+        Shape::Keys {
+            positional: &[F::Literal],
+            nested: &[],
+        },
+        REDIS,
+        CELERY_KEYS,
+    ),
+    Site::new(
+        "celery-conf",
+        T::Cache,
+        "conf.update",
+        r"\.conf\.update\s*\(",
+        Shape::Keys {
+            positional: &[],
+            nested: &[],
+        },
+        REDIS,
+        CELERY_KEYS,
+    ),
+];
+
+/// Configuration keys a library reads from the app's config (a Flask config
+/// class, `app.config[…]`, a Celery config module), when the project uses it.
+struct ConfigKey {
+    key: &'static str,
+    convention: &'static str,
+    target: autodeploy_core::WiringTarget,
+    /// The dependency that reads it (any of these).
+    deps: &'static [&'static str],
+}
+
+const CONFIG_KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        key: "sqlalchemy_database_uri",
+        convention: "flask-sqlalchemy",
+        target: T::Database,
+        deps: &[
+            "flask-sqlalchemy",
+            "flask_sqlalchemy",
+            "flask-sqlalchemy-lite",
+        ],
+    },
+    ConfigKey {
+        key: "broker_url",
+        convention: "celery-config",
+        target: T::Cache,
+        deps: &["celery"],
+    },
+    ConfigKey {
+        key: "celery_broker_url",
+        convention: "celery-config",
+        target: T::Cache,
+        deps: &["celery"],
+    },
+    ConfigKey {
+        key: "result_backend",
+        convention: "celery-config",
+        target: T::Cache,
+        deps: &["celery"],
+    },
+    ConfigKey {
+        key: "celery_result_backend",
+        convention: "celery-config",
+        target: T::Cache,
+        deps: &["celery"],
+    },
+    ConfigKey {
+        key: "cache_redis_url",
+        convention: "flask-caching",
+        target: T::Cache,
+        deps: &["flask-caching"],
+    },
+    ConfigKey {
+        key: "rq_redis_url",
+        convention: "flask-rq2",
+        target: T::Cache,
+        deps: &["flask-rq2"],
+    },
+];
+
+/// Python's expression syntax for wiring.
+pub(super) struct Python;
+
+/// Calls that read one environment variable: group 1 is the callee.
+static ENV_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"\b((?:os\.)?environ\.get|(?:os\.)?getenv|os\.environ\.setdefault|env(?:\.(?:str|url|db|db_url|cache|cache_url|int|bool))?|config|dj_database_url\.config)\s*\(",
+    )
+});
+static ENV_INDEX: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"\b(?:os\.)?environ\s*\[\s*["']([A-Za-z_]\w*)["']\s*\]"#));
+static OR_DEFAULT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^\s*(?:\)\s*)?or\s+((?:f|r)?["'][^"'\n]*["'][^\n]*)"#));
+static STR_PREFIX: LazyLock<Regex> = LazyLock::new(|| regex(r#"^([rRbBuU]?[fF]?[rR]?)(["'])"#));
+
+impl Lang for Python {
+    fn env_reads(&self, expr: &str) -> Vec<EnvRef> {
+        let mut out = Vec::new();
+        for m in ENV_CALL.captures_iter(expr) {
+            let whole = m.get(0).expect("match");
+            let callee = &m[1];
+            let Some(args) = bracketed(expr, whole.end() - 1) else {
+                continue;
+            };
+            let args = split_top(args);
+            let kw = |k: &str| {
+                args.iter()
+                    .find_map(|a| key_value(a).and_then(|(key, v)| (key == k).then_some(v)))
+            };
+            let first = args.first().and_then(|a| unquote(a));
+            let name = match callee {
+                "dj_database_url.config" => {
+                    Some(kw("env").and_then(unquote).unwrap_or("DATABASE_URL"))
+                }
+                "env.db" | "env.db_url" => Some(first.unwrap_or("DATABASE_URL")),
+                "env.cache" | "env.cache_url" => Some(first.unwrap_or("CACHE_URL")),
+                // decouple `config("X")` / environ `env("X")` read upper-case names.
+                "config" | "env" => first.filter(|n| n.bytes().all(|b| !b.is_ascii_lowercase())),
+                _ => first,
+            };
+            let Some(name) = name.filter(|n| crate::draft::is_env_name(n)) else {
+                continue;
+            };
+            let positional_default = !matches!(callee, "dj_database_url.config")
+                && args.get(1).is_some_and(|a| key_value(a).is_none());
+            let mut default = kw("default")
+                .or(positional_default.then(|| args[1]))
+                .map(str::to_string);
+            if default.is_none() {
+                let after = &expr[whole.end() - 1..];
+                let close = bracketed(after, 0).map_or(0, |a| a.len() + 2);
+                if let Some(c) = OR_DEFAULT.captures(&after[close.min(after.len())..]) {
+                    default = Some(c[1].to_string());
+                }
+            }
+            out.push(EnvRef {
+                name: name.to_string(),
+                default,
+                at: None,
+            });
+        }
+        for c in ENV_INDEX.captures_iter(expr) {
+            if !out.iter().any(|e| e.name == c[1]) {
+                out.push(EnvRef::new(&c[1], None));
+            }
+        }
+        out
+    }
+
+    fn template(&self, expr: &str) -> Option<(String, Vec<String>)> {
+        let e = expr.trim();
+        let e = e
+            .strip_prefix("str(")
+            .and_then(|x| x.strip_suffix(')'))
+            .unwrap_or(e)
+            .trim();
+        // `PostgresDsn.build(scheme=…, username=…)`, `URL.create(drivername=…)`.
+        if let Some(at) = e.find(".build(").or_else(|| e.find("URL.create(")) {
+            let open = at + e[at..].find('(')?;
+            return built_url(bracketed(e, open)?);
+        }
+        if let Some(c) = STR_PREFIX.captures(e) {
+            let prefix = c[1].to_ascii_lowercase();
+            let q = &c[2];
+            let body_start = c.get(0)?.end();
+            let close = e[body_start..].find(q)? + body_start;
+            let body = &e[body_start..close];
+            let rest = e[close + 1..].trim_start();
+            if prefix.contains('f') {
+                return Some(braces(body, |inner, _| inner.to_string()));
+            }
+            if let Some(call) = rest.strip_prefix(".format").filter(|r| r.starts_with('(')) {
+                let args = split_top(bracketed(call, 0)?);
+                let mut next = 0usize;
+                return Some(braces(body, |inner, _| {
+                    let key = inner.split([':', '!']).next().unwrap_or("").trim();
+                    if key.is_empty() {
+                        next += 1;
+                        args.get(next - 1).copied().unwrap_or("").to_string()
+                    } else if let Ok(i) = key.parse::<usize>() {
+                        args.get(i).copied().unwrap_or("").to_string()
+                    } else {
+                        args.iter()
+                            .find_map(|a| key_value(a).and_then(|(k, v)| (k == key).then_some(v)))
+                            .unwrap_or("")
+                            .to_string()
+                    }
+                }));
+            }
+            if let Some(args) = rest.strip_prefix('%') {
+                let args = args.trim();
+                let list = match args.strip_prefix('(') {
+                    Some(_) => split_top(bracketed(args, 0)?),
+                    None => vec![args],
+                };
+                return Some(crate::wiring::percent(body, &list));
+            }
+        }
+        crate::wiring::concat(e, '+')
+    }
+}
+
+/// `{expr}` holes of an f-string or `.format` template (`{{` is a brace).
+fn braces(body: &str, mut hole_expr: impl FnMut(&str, usize) -> String) -> (String, Vec<String>) {
+    let mut enc = String::new();
+    let mut holes = Vec::new();
+    let mut rest = body;
+    while let Some(i) = rest.find('{') {
+        if rest[i..].starts_with("{{") {
+            enc.push_str(&rest[..i + 1]);
+            rest = &rest[i + 2..];
+            continue;
+        }
+        let Some(j) = rest[i..].find('}') else { break };
+        enc.push_str(&rest[..i]);
+        let inner = &rest[i + 1..i + j];
+        let expr = hole_expr(inner.split('!').next().unwrap_or(inner), holes.len());
+        enc.push_str(&hole(holes.len()));
+        holes.push(expr);
+        rest = &rest[i + j + 1..];
+    }
+    enc.push_str(rest);
+    (enc, holes)
+}
+
+/// `Dsn.build(scheme=…, username=…, password=…, host=…, port=…, path=…)` as a template.
+fn built_url(args: &str) -> Option<(String, Vec<String>)> {
+    let args = split_top(args);
+    let get = |keys: &[&str]| {
+        args.iter().find_map(|a| {
+            let (k, v) = key_value(a)?;
+            keys.contains(&k).then_some(v)
+        })
+    };
+    let scheme = get(&["scheme", "drivername"])
+        .and_then(unquote)
+        .unwrap_or("postgresql");
+    let mut holes = Vec::new();
+    let mut part = |keys: &[&str]| match get(keys) {
+        Some(v) => {
+            holes.push(v.to_string());
+            hole(holes.len() - 1)
+        }
+        None => String::new(),
+    };
+    let user = part(&["username", "user"]);
+    let password = part(&["password"]);
+    let host = part(&["host"]);
+    let port = part(&["port"]);
+    let path = part(&["path", "database"]);
+    let enc = format!("{scheme}://{user}:{password}@{host}:{port}/{path}");
+    Some((enc, holes))
+}
+
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?m)^[ \t]*(?:self\.)?([A-Za-z_]\w*)\s*(?::\s*[\w\[\]., |]+?)?\s*=[ \t]*")
+});
+static SUBSCRIPT_ASSIGN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"\[\s*["']([A-Za-z_]\w*)["']\s*\]\s*=[ \t]*"#));
+static DICT_ENTRY: LazyLock<Regex> = LazyLock::new(|| regex(r#"["']([A-Za-z_]\w*)["']\s*:[ \t]*"#));
+static KWARG_ENTRY: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[(,]\s*([A-Z][A-Z0-9_]+)\s*=[ \t]*"));
+static PROPERTY: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^[ \t]+def\s+([A-Za-z_]\w*)\s*\(\s*self\b[^)]*\)[^:\n]*:"));
+static CLASS: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^class\s+(\w+)\s*\(([^)]*)\)\s*:"));
+
+/// Names of the pydantic settings classes: `BaseSettings` subclasses, and
+/// their subclasses in any file (`class AppSettings(BaseAppSettings)`).
+fn settings_classes(texts: &[(&str, String)]) -> std::collections::HashSet<String> {
+    let classes: Vec<(String, Vec<String>)> = texts
+        .iter()
+        .flat_map(|(_, t)| CLASS.captures_iter(t))
+        .map(|c| {
+            let bases = c[2]
+                .split(',')
+                .map(|b| b.trim().rsplit('.').next().unwrap_or("").to_string())
+                .collect();
+            (c[1].to_string(), bases)
+        })
+        .collect();
+    let mut known: std::collections::HashSet<String> = ["BaseSettings".to_string()].into();
+    loop {
+        let before = known.len();
+        for (name, bases) in &classes {
+            if bases.iter().any(|b| known.contains(b)) {
+                known.insert(name.clone());
+            }
+        }
+        if known.len() == before {
+            break;
+        }
+    }
+    known.remove("BaseSettings");
+    known
+}
+static FIELD: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^([A-Za-z_]\w*)\s*:\s*([^=#\n]+?)\s*(?:=\s*(.+))?$"));
+static ENV_PREFIX: LazyLock<Regex> = LazyLock::new(|| regex(r#"env_prefix\s*=\s*["'](\w*)["']"#));
+static ALIAS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"\b(?:validation_alias|alias|env)\s*=\s*(?:AliasChoices\s*\(\s*)?["']([A-Za-z_]\w*)["']"#,
+    )
+});
+static SQLITE_ENGINE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"["']ENGINE["']\s*:\s*["']django\.db\.backends\.sqlite3["']"#));
+
+/// The environment variable a pydantic settings field reads, and its default
+/// (`None` for class-level settings that are not fields).
+fn settings_fields(
+    text: &str,
+    classes: &std::collections::HashSet<String>,
+) -> Vec<(String, EnvRef, usize)> {
+    let mut out = Vec::new();
+    for c in CLASS.captures_iter(text) {
+        if !classes.contains(&c[1]) {
+            continue;
+        }
+        let body_start = c.get(0).map_or(0, |m| m.end());
+        let mut lines: Vec<(usize, &str)> = Vec::new();
+        let mut offset = body_start;
+        for (i, raw) in text[body_start..].split_inclusive('\n').enumerate() {
+            let at = offset;
+            offset += raw.len();
+            if i == 0 {
+                continue; // the rest of the `class …:` line
+            }
+            let l = raw.trim_end_matches('\n');
+            if !l.trim().is_empty() && !l.starts_with([' ', '\t']) {
+                break;
+            }
+            lines.push((at, l));
+        }
+        let indent = lines
+            .iter()
+            .find(|(_, l)| !l.trim().is_empty())
+            .map(|(_, l)| l.len() - l.trim_start().len())
+            .unwrap_or(4);
+        let body: String = lines.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n");
+        let prefix = ENV_PREFIX
+            .captures(&body)
+            .map(|c| c[1].to_ascii_uppercase())
+            .unwrap_or_default();
+        for (i, (at, raw)) in lines.iter().enumerate() {
+            if raw.len() - raw.trim_start().len() != indent {
+                continue;
+            }
+            // A default that goes on over the next lines (`Field(\n default=…,\n alias=…)`).
+            let mut joined = raw.trim().to_string();
+            let mut j = i + 1;
+            while joined.matches('(').count() > joined.matches(')').count()
+                && j < lines.len()
+                && j < i + 12
+            {
+                joined.push(' ');
+                joined.push_str(lines[j].1.trim());
+                j += 1;
+            }
+            let Some(c) = FIELD.captures(&joined) else {
+                continue;
+            };
+            let field = &c[1];
+            if field.starts_with('_') || field == "model_config" || c[2].contains("ClassVar") {
+                continue;
+            }
+            let default = c.get(3).map(|d| d.as_str().trim());
+            let env = default
+                .and_then(|d| ALIAS.captures(d))
+                .map(|a| a[1].to_string())
+                .unwrap_or_else(|| format!("{prefix}{}", field.to_ascii_uppercase()));
+            let default = default
+                .map(|d| match d.strip_prefix("Field(") {
+                    Some(args) => split_top(args.trim_end_matches(')'))
+                        .into_iter()
+                        .find_map(|a| {
+                            let (k, v) = key_value(a)?;
+                            (k == "default").then_some(v)
+                        })
+                        .or_else(|| {
+                            split_top(args.trim_end_matches(')'))
+                                .first()
+                                .copied()
+                                .filter(|a| key_value(a).is_none())
+                        })
+                        .unwrap_or("")
+                        .to_string(),
+                    None => d.to_string(),
+                })
+                .filter(|d| !d.is_empty() && d != "None");
+            out.push((
+                field.to_string(),
+                EnvRef {
+                    name: env,
+                    default,
+                    at: None,
+                },
+                *at + (raw.len() - raw.trim_start().len()),
+            ));
+        }
+    }
+    out
+}
+
+/// Add the Python service's wiring to `web` (its workers are cloned from it).
+pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
+    let lang = Python;
+    let mut resolver = Resolver::new(&lang);
+    resolver.known = web.env.iter().map(|e| e.name.clone()).collect();
+    let texts: Vec<(&str, String)> = sources
+        .iter()
+        .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask_comments(&t))))
+        .collect();
+    // Pass 1: names bound to environment reads (settings fields first: they are the names).
+    let classes = settings_classes(&texts);
+    for (file, text) in &texts {
+        for (field, env, at) in settings_fields(text, &classes) {
+            let line = line_of(text, at);
+            let note = crate::wiring::note(text, line);
+            resolver.bind_env(&field, env, file, line, &note);
+        }
+    }
+    let mut candidates = Vec::new();
+    for (file, text) in &texts {
+        crate::wiring::assignments(
+            file,
+            text,
+            &[&*ASSIGN, &*SUBSCRIPT_ASSIGN, &*DICT_ENTRY, &*KWARG_ENTRY],
+            &['='],
+            &mut candidates,
+        );
+    }
+    resolver.bind_all(candidates);
+    // Properties that return a connection string (`def SQLALCHEMY_DATABASE_URI(self)`).
+    for (file, text) in &texts {
+        for c in PROPERTY.captures_iter(text) {
+            let m = c.get(0).expect("match");
+            let body = &text[m.end()..];
+            let end = body
+                .find("\n    def ")
+                .or_else(|| body.find("\nclass "))
+                .unwrap_or(body.len());
+            if let Some(r) = body[..end.min(2000)].find("return ") {
+                let at = m.end() + r + "return ".len();
+                resolver.bind(&c[1], assigned_expr(&text[at..]), file, text, at);
+            }
+        }
+    }
+    // Pass 2: connection sites.
+    let mut found: Vec<Wiring> = Vec::new();
+    for (file, text) in &texts {
+        let before = found.len();
+        scan_sites(text, file, SITES, &resolver, &mut found);
+        // Django: a literal SQLite `DATABASES` beside an env override is the fallback.
+        if let Some((line, _)) = crate::scan::first_match(text, &SQLITE_ENGINE) {
+            for w in &mut found[before..] {
+                if w.target == T::Database && w.sqlite_fallback.is_none() {
+                    w.sqlite_fallback =
+                        Some(ev(file, Some(line), "Django's default SQLite database"));
+                }
+            }
+        }
+    }
+    // Configuration keys a library reads (Flask-SQLAlchemy, Celery…).
+    for k in CONFIG_KEYS {
+        if !k.deps.iter().any(|d| m.has(d)) {
+            continue;
+        }
+        let Some((mut r, b)) = resolver.lookup_any(k.key) else {
+            continue;
+        };
+        let site = Site::new(
+            k.convention,
+            k.target,
+            "",
+            "",
+            Shape::Assign { format: F::Url },
+            if k.target == T::Cache { REDIS } else { &[] },
+            DB_KEYS,
+        );
+        if !r.parts {
+            for s in &mut r.settings {
+                s.1 = F::Url;
+            }
+        }
+        found.extend(crate::wiring::wiring_from(
+            &site,
+            &r,
+            &b.file,
+            b.line,
+            &b.note,
+            &[],
+        ));
+    }
+    for w in found {
+        web.wire(w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+    use autodeploy_core::{Language, ServiceKind};
+
+    fn wiring(files: &[(&str, &str)], deps: &[&str]) -> Vec<Wiring> {
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let mut m = Manifest::default();
+        for d in deps {
+            m.deps.insert(
+                d.to_string(),
+                super::super::manifest::Dep {
+                    file: "requirements.txt".into(),
+                    line: 1,
+                    raw: d.to_string(),
+                },
+            );
+        }
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        let sources: Vec<&str> = files
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| f.ends_with(".py"))
+            .collect();
+        scan(&ctx, &m, &mut d, &sources);
+        d.wiring
+    }
+
+    fn names(w: &Wiring) -> Vec<(String, &'static str)> {
+        w.settings
+            .iter()
+            .map(|s| (s.name.clone(), s.format.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn django_databases_from_env_parts() {
+        let w = wiring(
+            &[(
+                "app/settings.py",
+                r#"import os
+DATABASES = {
+    "default": {
+        "ENGINE": os.environ.get("SQL_ENGINE", "django.db.backends.sqlite3"),
+        "NAME": os.environ.get("SQL_DATABASE", BASE_DIR / "db.sqlite3"),
+        "USER": os.environ.get("SQL_USER", "user"),
+        "PASSWORD": os.environ.get("SQL_PASSWORD", "password"),
+        "HOST": os.environ.get("SQL_HOST", "localhost"),
+        "PORT": os.environ.get("SQL_PORT", "5432"),
+    }
+}
+"#,
+            )],
+            &["django"],
+        );
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].convention, "django-databases");
+        assert_eq!(
+            names(&w[0]),
+            vec![
+                ("SQL_ENGINE".into(), "engine"),
+                ("SQL_DATABASE".into(), "name"),
+                ("SQL_USER".into(), "username"),
+                ("SQL_PASSWORD".into(), "password"),
+                ("SQL_HOST".into(), "host"),
+                ("SQL_PORT".into(), "port"),
+            ]
+        );
+        assert_eq!(
+            w[0].settings[0].values[&Database::Postgresql],
+            "django.db.backends.postgresql"
+        );
+        assert!(w[0].sqlite_fallback.is_some());
+        assert_eq!(w[0].settings[4].evidence.line, Some(8));
+    }
+
+    #[test]
+    fn dj_database_url_and_environ() {
+        let w = wiring(
+            &[(
+                "proj/settings.py",
+                "import dj_database_url\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db.sqlite3'}}\nif 'DATABASE_URL' in os.environ:\n    DATABASES['default'] = dj_database_url.config(conn_max_age=500)\n",
+            )],
+            &["django", "dj-database-url"],
+        );
+        assert_eq!(names(&w[0]), vec![("DATABASE_URL".into(), "url")]);
+        assert!(w[0].sqlite_fallback.is_some());
+        let w = wiring(
+            &[(
+                "config/base.py",
+                "env = environ.Env()\nDATABASES = {\n    \"default\": env.db(\"DATABASE_URL\", default=\"postgres:///styleguide\"),\n}\nCACHES = {'default': {'BACKEND': 'django_redis.cache.RedisCache', 'LOCATION': env('REDIS_URL', default='redis://localhost:6379/0')}}\n",
+            )],
+            &["django", "django-environ"],
+        );
+        assert_eq!(names(&w[0]), vec![("DATABASE_URL".into(), "url")]);
+        assert!(w[0].sqlite_fallback.is_none());
+        assert_eq!(w[1].target, T::Cache);
+        assert_eq!(names(&w[1]), vec![("REDIS_URL".into(), "url")]);
+    }
+
+    #[test]
+    fn flask_sqlalchemy_config_class() {
+        let w = wiring(
+            &[
+                (
+                    "config.py",
+                    "import os\nbasedir = os.path.abspath(os.path.dirname(__file__))\nclass Config:\n    SQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL', '').replace(\n        'postgres://', 'postgresql://') or \\\n        'sqlite:///' + os.path.join(basedir, 'app.db')\n    REDIS_URL = os.environ.get('REDIS_URL') or 'redis://'\n",
+                ),
+                (
+                    "app/__init__.py",
+                    "from redis import Redis\ndef create_app():\n    app.redis = Redis.from_url(app.config['REDIS_URL'])\n",
+                ),
+            ],
+            &["flask", "flask-sqlalchemy", "redis"],
+        );
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        assert_eq!(db.convention, "flask-sqlalchemy");
+        assert_eq!(names(db), vec![("DATABASE_URL".into(), "url")]);
+        assert!(db.sqlite_fallback.is_some());
+        let cache = w.iter().find(|w| w.target == T::Cache).unwrap();
+        assert_eq!(names(cache), vec![("REDIS_URL".into(), "url")]);
+        // The evidence is where the variable is read.
+        assert_eq!(cache.settings[0].evidence.file, "config.py");
+        assert_eq!(cache.settings[0].evidence.line, Some(7));
+    }
+
+    #[test]
+    fn pydantic_settings_assemble_a_url_from_parts() {
+        let w = wiring(
+            &[
+                (
+                    "app/core/config.py",
+                    r#"from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PostgresDsn, computed_field
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="APP_")
+    POSTGRES_SERVER: str
+    POSTGRES_PORT: int = 5432
+    POSTGRES_USER: str
+    POSTGRES_PASSWORD: str = ""
+    POSTGRES_DB: str = Field(default="", alias="DB_NAME")
+
+    @computed_field
+    @property
+    def SQLALCHEMY_DATABASE_URI(self) -> PostgresDsn:
+        return PostgresDsn.build(
+            scheme="postgresql+psycopg",
+            username=self.POSTGRES_USER,
+            password=self.POSTGRES_PASSWORD,
+            host=self.POSTGRES_SERVER,
+            port=self.POSTGRES_PORT,
+            path=self.POSTGRES_DB,
+        )
+
+settings = Settings()
+"#,
+                ),
+                (
+                    "app/core/db.py",
+                    "from sqlmodel import create_engine\nengine = create_engine(str(settings.SQLALCHEMY_DATABASE_URI))\n",
+                ),
+            ],
+            &["fastapi", "pydantic-settings", "sqlmodel"],
+        );
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            names(&w[0]),
+            vec![
+                ("APP_POSTGRES_USER".into(), "username"),
+                ("APP_POSTGRES_PASSWORD".into(), "password"),
+                ("APP_POSTGRES_SERVER".into(), "host"),
+                ("APP_POSTGRES_PORT".into(), "port"),
+                ("DB_NAME".into(), "name"),
+            ]
+        );
+        assert_eq!(w[0].engines, vec![Database::Postgresql]);
+    }
+
+    #[test]
+    fn async_url_keeps_its_driver_scheme() {
+        let w = wiring(
+            &[(
+                "db.py",
+                "DATABASE_URL = os.getenv('DATABASE_URL', 'postgresql+asyncpg://app:app@localhost/app')\nengine = create_async_engine(DATABASE_URL, echo=False)\n",
+            )],
+            &["sqlalchemy", "asyncpg"],
+        );
+        assert_eq!(w[0].convention, "sqlalchemy-create-engine");
+        assert_eq!(
+            w[0].settings[0].values[&Database::Postgresql],
+            "postgresql+asyncpg"
+        );
+    }
+
+    #[test]
+    fn drivers_celery_and_fstrings() {
+        let w = wiring(
+            &[(
+                "worker.py",
+                "import os\nfrom celery import Celery\nuser = os.environ['PGUSER_APP']\nDSN = f\"postgresql://{user}:{os.environ['PW']}@{os.getenv('DBH', 'localhost')}:5432/{os.environ.get('DBN')}\"\nconn = psycopg2.connect(DSN)\napp = Celery('tasks', broker=os.environ['CELERY_BROKER_URL'], backend=os.environ.get('CELERY_RESULT_BACKEND'))\nr = redis.Redis(host=os.getenv('REDIS_HOST', 'localhost'), port=int(os.getenv('REDIS_PORT', 6379)), db=0)\n",
+            )],
+            &["celery", "psycopg2", "redis"],
+        );
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        assert_eq!(
+            names(db),
+            vec![
+                ("PGUSER_APP".into(), "username"),
+                ("PW".into(), "password"),
+                ("DBH".into(), "host"),
+                ("DBN".into(), "name"),
+            ]
+        );
+        let celery = w.iter().find(|w| w.convention == "celery-app").unwrap();
+        assert_eq!(
+            names(celery),
+            vec![
+                ("CELERY_BROKER_URL".into(), "url"),
+                ("CELERY_RESULT_BACKEND".into(), "url")
+            ]
+        );
+        let redis = w.iter().find(|w| w.convention == "redis-client").unwrap();
+        assert_eq!(
+            names(redis),
+            vec![("REDIS_HOST".into(), "host"), ("REDIS_PORT".into(), "port")]
+        );
+    }
+}

@@ -1,0 +1,476 @@
+//! Start vs release: a start command is one long-lived process; one-off
+//! steps chained in front of it (`python manage.py migrate && gunicorn …`,
+//! `sh -c "alembic upgrade head && uvicorn …"`, `npx prisma migrate deploy
+//! && node dist/main.js`, an entrypoint script's `python manage.py migrate`
+//! before `exec "$@"`) are split off: migrations become the release step
+//! (run once per deploy, before the new version takes traffic), asset and
+//! translation compilation join the build, waits and echoes are dropped.
+//!
+//! A table of step kinds ([`STEPS`]), not branches. Conservative on
+//! purpose: an `||`, a shell loop or a last command that is itself a one-off
+//! step leaves the command as it is; unknown steps before the server stay in
+//! front of it (`mkdir -p data && node x`), so nothing the app needs is lost.
+//!
+//! Not here: framework knowledge of migrations when nothing is chained (each
+//! detector's own `release`), running anything.
+
+use regex::RegexSet;
+use std::sync::LazyLock;
+
+/// What a step chained before the server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Once per deploy, before traffic (migrations).
+    Release,
+    /// Part of building the app (static files, translations, generated clients).
+    Build,
+    /// Not needed once release runs before start (waits, echoes).
+    Drop,
+    /// Sets up the shell for what follows (`cd`, `export`): kept in front of
+    /// the release and the start alike.
+    Prefix,
+}
+
+/// (pattern on one simple command, kind).
+const STEPS: &[(&str, Step)] = &[
+    // Migrations.
+    (
+        r"\bmanage\.py\s+(?:migrate|createcachetable)\b",
+        Step::Release,
+    ),
+    (r"\bdjango-admin\s+migrate\b", Step::Release),
+    (r"\bflask\b.*\bdb\s+upgrade\b", Step::Release),
+    (r"\balembic\b.*\bupgrade\b", Step::Release),
+    (
+        r"\bprisma\s+(?:migrate\s+deploy|db\s+push)\b",
+        Step::Release,
+    ),
+    (
+        r"\b(?:rails|rake)\s+db:(?:migrate|prepare|setup|create)\b",
+        Step::Release,
+    ),
+    (r"\bartisan\s+migrate\b", Step::Release),
+    (r"\bknex\b.*\bmigrate:latest\b", Step::Release),
+    (r"\bsequelize(?:-cli)?\s+db:migrate\b", Step::Release),
+    (r"\btypeorm\b.*\bmigration:run\b", Step::Release),
+    (r"\bmikro-orm\b.*\bmigration:up\b", Step::Release),
+    (r"\bdrizzle-kit\s+(?:migrate|push)\b", Step::Release),
+    (
+        r"^(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?|bun\s+run)\s+(?:db:)?(?:migrat\w*|deploy:db|db:push)\b",
+        Step::Release,
+    ),
+    (r"\bdiesel\s+migration\s+run\b", Step::Release),
+    (r"\bsqlx\s+migrate\s+run\b", Step::Release),
+    (r"\bgoose\b.*\bup\b", Step::Release),
+    (r"\bmix\s+ecto\.migrate\b", Step::Release),
+    (r"\baerich\s+upgrade\b", Step::Release),
+    (r"\bdoctrine:migrations:migrate\b", Step::Release),
+    (
+        r"^(?:python3?|poetry\s+run\s+python|uv\s+run\s+python|bash|sh|node)\s+\S*(?:migrat|init_db|initdb|create_db|prestart|pre_start)\w*(?:\.\w+)?\b",
+        Step::Release,
+    ),
+    // Building.
+    (
+        r"\bmanage\.py\s+(?:collectstatic|compilemessages|compress)\b",
+        Step::Build,
+    ),
+    (r"\bflask\b.*\btranslate\s+compile\b", Step::Build),
+    (r"\bpybabel\s+compile\b", Step::Build),
+    (r"\bprisma\s+generate\b", Step::Build),
+    (r"\brails\s+assets:precompile\b", Step::Build),
+    (
+        r"^(?:npm\s+(?:ci|install|run\s+build)|yarn(?:\s+install|\s+build)?|pnpm\s+(?:install|build|run\s+build))$",
+        Step::Build,
+    ),
+    (
+        r"^(?:pip3?|uv\s+pip|bundle|composer)\s+install\b",
+        Step::Build,
+    ),
+    // Waiting and talking.
+    (r"^sleep\s+[\d.]+$", Step::Drop),
+    (r"^echo\b", Step::Drop),
+    (r"^set\s+-[a-z]+$", Step::Drop),
+    (r"\bpg_isready\b|\bnc\s+-z\b", Step::Drop),
+    // Shell set-up.
+    // A container's own working directory (`cd /app`) is where the service runs anyway.
+    (r"^cd\s+/\S*$", Step::Drop),
+    (r"^cd\s+\S+$", Step::Prefix),
+    (r"^(?:export|source)\s+\S", Step::Prefix),
+    (r"^\.\s+\S+$", Step::Prefix),
+    (r"^[A-Za-z_]\w*=\S*$", Step::Prefix),
+];
+
+/// Words every [`Step::Release`] row's command contains one of: a cheap
+/// test before the automaton is built (most commands are servers).
+const RELEASE_HINTS: &[&str] = &[
+    "migrat",
+    "upgrade",
+    "db:",
+    "db push",
+    "prestart",
+    "pre_start",
+    "init_db",
+    "initdb",
+    "create_db",
+    "createcachetable",
+    "drizzle-kit",
+    "goose",
+];
+
+/// True when `cmd` may be a one-off release step (see [`RELEASE_HINTS`]).
+pub fn may_be_release(cmd: &str) -> bool {
+    RELEASE_HINTS.iter().any(|h| cmd.contains(h))
+}
+
+/// Every pattern of [`STEPS`] in one automaton, compiled once.
+static STEP_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(STEPS.iter().map(|(p, _)| crate::scan::asciify(p))).expect("step patterns")
+});
+
+/// The kind of one simple command, `None` when it is none of the above
+/// (the first row that matches wins).
+pub fn step_of(cmd: &str) -> Option<Step> {
+    STEP_SET
+        .matches(cmd.trim())
+        .iter()
+        .next()
+        .map(|i| STEPS[i].1)
+}
+
+/// A start command split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The one-off steps, joined with `&&` (with the `cd` they need).
+    pub release: Option<String>,
+    /// Build steps that were run at start.
+    pub build: Option<String>,
+    /// The long-lived process.
+    pub start: String,
+}
+
+/// `sh -c "…"` / `bash -c '…'` → the inner command; a leading `exec ` dropped;
+/// `wait-for-it host:port -- cmd` → `cmd`.
+pub fn unwrap_shell(cmd: &str) -> String {
+    let mut c = cmd.trim().to_string();
+    for _ in 0..3 {
+        let t = c.trim();
+        let t = t.strip_prefix("exec ").unwrap_or(t).trim();
+        let inner = [
+            "sh -c ",
+            "bash -c ",
+            "/bin/sh -c ",
+            "/bin/bash -c ",
+            "sh -ec ",
+            "bash -ec ",
+        ]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .map(str::trim)
+        .and_then(|rest| {
+            let q = rest.chars().next()?;
+            (matches!(q, '"' | '\'') && rest.len() >= 2 && rest.ends_with(q))
+                .then(|| rest[1..rest.len() - 1].replace(&format!("\\{q}"), &q.to_string()))
+        });
+        match inner {
+            Some(i) => c = i,
+            None => {
+                c = t.to_string();
+                break;
+            }
+        }
+    }
+    // `wait-for-it.sh db:5432 -- cmd`, `./wait-for db:5432 -- cmd`, `dockerize -wait … cmd`.
+    let first = c.split_whitespace().next().unwrap_or("");
+    let name = first.rsplit('/').next().unwrap_or(first);
+    if name.starts_with("wait-for") {
+        if let Some(i) = c.find(" -- ") {
+            c = c[i + 4..].trim().to_string();
+        }
+    }
+    c
+}
+
+/// Top-level simple commands of `cmd` split on `&&`, `;` and newlines; `None`
+/// when the command has `||`, a pipe into the server, or a shell loop.
+fn chain(cmd: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = cmd.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (None, '&') if chars.peek() == Some(&'&') => {
+                chars.next();
+                out.push(std::mem::take(&mut cur));
+            }
+            (None, ';' | '\n') => out.push(std::mem::take(&mut cur)),
+            (None, '|') => return None,
+            (None, '&') => return None,
+            (None, c) => cur.push(c),
+        }
+    }
+    out.push(cur);
+    let out: Vec<String> = out
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let loops = out.iter().any(|s| {
+        let first = s.split_whitespace().next().unwrap_or("");
+        matches!(
+            first,
+            "do" | "done"
+                | "then"
+                | "fi"
+                | "while"
+                | "until"
+                | "for"
+                | "if"
+                | "else"
+                | "case"
+                | "esac"
+        )
+    });
+    (!loops).then_some(out)
+}
+
+/// Split a start command (`None`: nothing to split off).
+pub fn split(cmd: &str) -> Option<Split> {
+    let cmd = unwrap_shell(cmd);
+    let parts = chain(&cmd)?;
+    if parts.len() < 2 {
+        return None;
+    }
+    let (last, before) = parts.split_last()?;
+    let start_cmd = unwrap_shell(last);
+    if matches!(step_of(&start_cmd), Some(Step::Release | Step::Build)) {
+        return None;
+    }
+    let mut prefix: Vec<String> = Vec::new();
+    let mut release: Vec<String> = Vec::new();
+    let mut build: Vec<String> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    let mut moved = false;
+    for p in before {
+        let p = unwrap_shell(p);
+        match step_of(&p) {
+            Some(Step::Release) => {
+                moved = true;
+                let mut r = prefix.clone();
+                r.push(p);
+                let r = r.join(" && ");
+                if !release.contains(&r) {
+                    release.push(r);
+                }
+            }
+            Some(Step::Build) => {
+                moved = true;
+                let mut b = prefix.clone();
+                b.push(p);
+                build.push(b.join(" && "));
+            }
+            Some(Step::Drop) => moved = true,
+            Some(Step::Prefix) => {
+                prefix.push(p.clone());
+                kept.push(p);
+            }
+            None => kept.push(p),
+        }
+    }
+    if !moved {
+        return None;
+    }
+    kept.push(start_cmd);
+    Some(Split {
+        release: (!release.is_empty()).then(|| release.join(" && ")),
+        build: (!build.is_empty()).then(|| build.join(" && ")),
+        start: kept.join(" && "),
+    })
+}
+
+/// An entrypoint script that ends with `exec "$@"`: the migrations its
+/// top-level lines run (release), and the command it hands over to.
+/// `script` is the text; `args` what the container passes (`CMD`).
+pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
+    let mut depth = 0i32;
+    let mut release = Vec::new();
+    let mut prefix: Vec<String> = Vec::new();
+    let mut hands_over = false;
+    let mut joined = String::new();
+    for raw in script.lines() {
+        let line = raw.trim();
+        if let Some(body) = line.strip_suffix('\\') {
+            joined.push_str(body);
+            joined.push(' ');
+            continue;
+        }
+        joined.push_str(line);
+        let l = std::mem::take(&mut joined);
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let first = l.split_whitespace().next().unwrap_or("");
+        match first {
+            "if" | "while" | "until" | "for" | "case" => depth += 1,
+            "fi" | "done" | "esac" => depth -= 1,
+            _ => {}
+        }
+        if depth != 0 || matches!(first, "fi" | "done" | "esac" | "then" | "do" | "else") {
+            continue;
+        }
+        if l.starts_with("exec \"$@\"") || l.starts_with("exec $@") || l == "\"$@\"" {
+            hands_over = true;
+            break;
+        }
+        for part in chain(l).unwrap_or_default() {
+            match step_of(&part) {
+                Some(Step::Release) => {
+                    let mut r = prefix.clone();
+                    r.push(part);
+                    release.push(r.join(" && "));
+                }
+                Some(Step::Prefix) if part.starts_with("cd ") => prefix.push(part),
+                _ => {}
+            }
+        }
+    }
+    (hands_over && !release.is_empty() && !args.trim().is_empty()).then(|| Split {
+        release: Some(release.join(" && ")),
+        build: None,
+        start: unwrap_shell(args),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(cmd: &str) -> Option<(Option<String>, Option<String>, String)> {
+        split(cmd).map(|x| (x.release, x.build, x.start))
+    }
+
+    #[test]
+    fn release_rows_contain_a_hint() {
+        for cmd in [
+            "python manage.py migrate",
+            "python manage.py createcachetable",
+            "flask db upgrade",
+            "alembic upgrade head",
+            "npx prisma migrate deploy",
+            "npx prisma db push",
+            "bin/rails db:prepare",
+            "php artisan migrate --force",
+            "npx knex migrate:latest",
+            "npx sequelize-cli db:migrate",
+            "npx typeorm migration:run -d dist/ds.js",
+            "npx drizzle-kit push",
+            "goose up",
+            "mix ecto.migrate",
+            "bash scripts/prestart.sh",
+            "python init_db.py",
+        ] {
+            assert_eq!(step_of(cmd), Some(Step::Release), "{cmd}");
+            assert!(may_be_release(cmd), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn every_step_pattern_compiles_and_the_first_row_wins() {
+        assert_eq!(STEP_SET.len(), STEPS.len());
+        assert_eq!(step_of("python manage.py migrate"), Some(Step::Release));
+        assert_eq!(step_of("cd /app"), Some(Step::Drop));
+        assert_eq!(step_of("cd backend"), Some(Step::Prefix));
+        assert_eq!(step_of("gunicorn app:app"), None);
+    }
+
+    #[test]
+    fn compound_starts_split() {
+        assert_eq!(
+            s("python manage.py migrate && gunicorn mysite.wsgi --bind 0.0.0.0:$PORT"),
+            Some((
+                Some("python manage.py migrate".into()),
+                None,
+                "gunicorn mysite.wsgi --bind 0.0.0.0:$PORT".into()
+            ))
+        );
+        assert_eq!(
+            s("flask db upgrade; flask translate compile; exec gunicorn -b :5000 microblog:app"),
+            Some((
+                Some("flask db upgrade".into()),
+                Some("flask translate compile".into()),
+                "gunicorn -b :5000 microblog:app".into()
+            ))
+        );
+        assert_eq!(
+            s(r#"sh -c "alembic upgrade head && uvicorn app.main:app --host 0.0.0.0""#),
+            Some((
+                Some("alembic upgrade head".into()),
+                None,
+                "uvicorn app.main:app --host 0.0.0.0".into()
+            ))
+        );
+        assert_eq!(
+            s("npx prisma migrate deploy && node dist/main.js"),
+            Some((
+                Some("npx prisma migrate deploy".into()),
+                None,
+                "node dist/main.js".into()
+            ))
+        );
+        assert_eq!(
+            s("cd backend && python manage.py collectstatic --noinput && python manage.py migrate && gunicorn x.wsgi"),
+            Some((
+                Some("cd backend && python manage.py migrate".into()),
+                Some("cd backend && python manage.py collectstatic --noinput".into()),
+                "cd backend && gunicorn x.wsgi".into()
+            ))
+        );
+        assert_eq!(
+            s("./wait-for-it.sh db:5432 -- npm run migrate && npm start"),
+            Some((Some("npm run migrate".into()), None, "npm start".into()))
+        );
+        assert_eq!(
+            s("sleep 5 && mkdir -p data && node server.js"),
+            Some((None, None, "mkdir -p data && node server.js".into()))
+        );
+    }
+
+    #[test]
+    fn what_is_left_alone() {
+        assert_eq!(s("gunicorn app:app"), None);
+        assert_eq!(s("mkdir -p data && node server.js"), None);
+        assert_eq!(s("python manage.py migrate || true && gunicorn x"), None);
+        assert_eq!(s("npm run build && npm run migrate"), None);
+        assert_eq!(s("until pg_isready; do sleep 1; done; gunicorn x"), None);
+        assert_eq!(s("node server.js | tee log"), None);
+    }
+
+    #[test]
+    fn entrypoint_scripts() {
+        let script = "#!/bin/sh\nset -e\nif [ \"$DATABASE\" = \"postgres\" ]\nthen\n    while ! nc -z $SQL_HOST $SQL_PORT; do\n      sleep 0.1\n    done\nfi\ncd /app\npython manage.py migrate --noinput\nexec \"$@\"\n";
+        let x = entrypoint(
+            script,
+            "gunicorn hello.wsgi:application --bind 0.0.0.0:8000",
+        )
+        .unwrap();
+        assert_eq!(
+            x.release.as_deref(),
+            Some("python manage.py migrate --noinput")
+        );
+        assert_eq!(
+            x.start,
+            "gunicorn hello.wsgi:application --bind 0.0.0.0:8000"
+        );
+        assert!(entrypoint("#!/bin/sh\nexec gunicorn x\n", "").is_none());
+    }
+}

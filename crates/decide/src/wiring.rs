@@ -1,0 +1,325 @@
+//! The wiring step: a provisioned database or cache turned into exactly the
+//! settings the app reads, in the format each expects, from the analysis'
+//! [`Wiring`] (each ecosystem's table of conventions: Django's `DATABASES`,
+//! Spring's `SPRING_DATASOURCE_*`, Prisma's `env("…")`, the Rust `config`
+//! crate's prefixed keys…). One step for every target — local, AWS, GCP,
+//! Azure: it says *where* each value comes from ([`EnvValue::Database`],
+//! [`EnvValue::Cache`]); the local target and the renderers resolve them.
+//!
+//! Also here: whether a service reads its database at all (so a cloud never
+//! pays for a database nothing will use), and what was looked for when
+//! nothing says how the app finds it (for the warning that asks for a value).
+//!
+//! What this is not: the name-shape guess (`env.rs`'s `classify`), which
+//! remains the fallback for names no convention explains.
+
+use crate::env::{classify, Kind};
+use crate::notes::Notes;
+use autodeploy_core::{
+    CacheOutput, CachePlan, Cloud, DataService, Database, DatabaseEngine, DatabaseOutput,
+    DatabasePlan, EnvBinding, EnvValue, Language, SecretPlan, Service, SettingFormat, Wiring,
+    WiringSetting, WiringTarget,
+};
+
+/// The analysis' name for a database engine.
+pub(crate) fn as_database(e: DatabaseEngine) -> Database {
+    match e {
+        DatabaseEngine::Postgresql => Database::Postgresql,
+        DatabaseEngine::Mysql => Database::Mysql,
+        DatabaseEngine::Mongodb => Database::Mongodb,
+    }
+}
+
+/// True when `s` reads a connection setting for `engine`: a wiring of the
+/// analysis, or a name shaped like one (`DATABASE_URL`, `PGHOST`).
+pub(crate) fn reads_database(s: &Service, engine: DatabaseEngine) -> bool {
+    s.wiring
+        .iter()
+        .any(|w| w.target == WiringTarget::Database && w.fits(as_database(engine)))
+        || s.env.iter().any(
+            |v| matches!(classify(&v.name), Kind::Db(_, hint) if hint.is_none_or(|h| h == engine)),
+        )
+}
+
+/// True when `s` reads a cache address (a wiring, or a name shaped like one).
+pub(crate) fn reads_cache(s: &Service) -> bool {
+    s.wiring.iter().any(|w| w.target == WiringTarget::Cache)
+        || s.env
+            .iter()
+            .any(|v| matches!(classify(&v.name), Kind::Cache(_)))
+}
+
+/// The SQLite fallback of `s`'s database wiring, when it has one.
+pub(crate) fn sqlite_fallback(s: &Service) -> Option<&autodeploy_core::Evidence> {
+    s.wiring
+        .iter()
+        .filter(|w| w.target == WiringTarget::Database)
+        .find_map(|w| w.sqlite_fallback.as_ref())
+}
+
+/// What the analysis looks for to know how an app of `language` finds its
+/// database (for the warning when nothing was found).
+pub(crate) fn looked_for(language: Language) -> &'static str {
+    match language {
+        Language::Python => "Django's DATABASES (dj-database-url, django-environ), SQLAlchemy create_engine and Flask-SQLAlchemy's SQLALCHEMY_DATABASE_URI, pydantic settings, psycopg/asyncpg/PyMySQL/pymongo connect calls",
+        Language::Javascript | Language::Typescript => "Prisma's env(\"…\"), pg/postgres.js/mysql2 options, Sequelize, knex and knexfiles, TypeORM, Drizzle, mongoose",
+        Language::Go => "sql.Open/sqlx, gorm, pgx and the MongoDB driver, with the os.Getenv names that feed them (DSNs built with fmt.Sprintf included)",
+        Language::Rust => "sqlx/diesel/sea-orm connect calls and the config crate's prefixed environment",
+        Language::Java | Language::Kotlin => "a Spring/Quarkus/Micronaut datasource with a PostgreSQL or MySQL driver",
+        Language::Ruby => "Rails' config/database.yml",
+        Language::Php => "Laravel's config/database.php and Doctrine's DATABASE_URL",
+        Language::Csharp => "ConnectionStrings in appsettings.json and GetConnectionString(…)",
+        _ => "the framework's database settings",
+    }
+}
+
+fn where_(s: &WiringSetting) -> String {
+    match s.evidence.line {
+        Some(l) => format!("{}:{l}", s.evidence.file),
+        None => s.evidence.file.clone(),
+    }
+}
+
+/// Bindings for one database wiring (empty when it does not fit the plan).
+fn database_bindings(
+    w: &Wiring,
+    db: &DatabasePlan,
+    secrets: &mut [SecretPlan],
+    who: &dyn Fn(&str) -> String,
+) -> Vec<EnvBinding> {
+    let engine = as_database(db.engine);
+    if !w.fits(engine) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in &w.settings {
+        let at = where_(s);
+        let (value, secret, reason) = match s.format {
+            SettingFormat::Literal => match &s.value {
+                Some(v) => (
+                    EnvValue::Literal { value: v.clone() },
+                    false,
+                    format!("{}: {} (seen at {at})", w.convention, s.evidence.note),
+                ),
+                None => continue,
+            },
+            SettingFormat::Engine => match s.values.get(&engine) {
+                Some(v) => (
+                    EnvValue::Literal { value: v.clone() },
+                    false,
+                    format!(
+                        "{}: the name that selects {} ({at} reads it)",
+                        w.convention,
+                        crate::data::engine_name(db.engine)
+                    ),
+                ),
+                None => continue,
+            },
+            _ if db.service == DataService::External => {
+                if s.format != SettingFormat::Url {
+                    continue;
+                }
+                (
+                    EnvValue::UserSecret {
+                        secret: db.credentials.secret.clone(),
+                    },
+                    true,
+                    format!(
+                        "{}: the connection string of your external {} ({at} reads it)",
+                        w.convention,
+                        crate::data::engine_name(db.engine)
+                    ),
+                )
+            }
+            f => {
+                let output = match f {
+                    SettingFormat::Url => DatabaseOutput::Url,
+                    SettingFormat::JdbcUrl => DatabaseOutput::JdbcUrl,
+                    SettingFormat::AdoConnectionString => DatabaseOutput::AdoConnectionString,
+                    SettingFormat::MysqlDsn if db.engine == DatabaseEngine::Mysql => {
+                        DatabaseOutput::MysqlDsn
+                    }
+                    SettingFormat::Host => DatabaseOutput::Host,
+                    SettingFormat::Port => DatabaseOutput::Port,
+                    SettingFormat::Name => DatabaseOutput::Name,
+                    SettingFormat::Username => DatabaseOutput::Username,
+                    SettingFormat::Password => DatabaseOutput::Password,
+                    _ => continue,
+                };
+                let scheme = (output == DatabaseOutput::Url)
+                    .then(|| s.values.get(&engine).cloned())
+                    .flatten();
+                let secret = matches!(
+                    output,
+                    DatabaseOutput::Url
+                        | DatabaseOutput::AdoConnectionString
+                        | DatabaseOutput::MysqlDsn
+                        | DatabaseOutput::Password
+                );
+                let what = match output {
+                    DatabaseOutput::Url => format!(
+                        "the {} URL{}",
+                        crate::data::engine_name(db.engine),
+                        scheme
+                            .as_deref()
+                            .map(|sc| format!(" with the scheme `{sc}` the code uses"))
+                            .unwrap_or_default()
+                    ),
+                    DatabaseOutput::JdbcUrl => "the JDBC URL".into(),
+                    DatabaseOutput::AdoConnectionString => "the ADO.NET connection string".into(),
+                    DatabaseOutput::MysqlDsn => {
+                        "the Go MySQL DSN (user:password@tcp(host:port)/name)".into()
+                    }
+                    o => format!("the database {}", format!("{o:?}").to_ascii_lowercase()),
+                };
+                (
+                    EnvValue::Database { output, scheme },
+                    secret,
+                    format!("{}: {what} ({at} reads it)", w.convention),
+                )
+            }
+        };
+        if secret {
+            mark_used(secrets, &db.credentials.secret, who(&s.name));
+        }
+        out.push(EnvBinding {
+            name: s.name.clone(),
+            value,
+            secret,
+            reason,
+        });
+    }
+    out
+}
+
+/// Bindings for one cache wiring.
+fn cache_bindings(
+    w: &Wiring,
+    c: &CachePlan,
+    secrets: &mut [SecretPlan],
+    who: &dyn Fn(&str) -> String,
+) -> Vec<EnvBinding> {
+    let mut out = Vec::new();
+    for s in &w.settings {
+        let output = match s.format {
+            SettingFormat::Url if c.engine == autodeploy_core::Cache::Redis => CacheOutput::Url,
+            SettingFormat::Host => CacheOutput::Host,
+            SettingFormat::Port => CacheOutput::Port,
+            SettingFormat::Address => CacheOutput::Address,
+            SettingFormat::Password if c.auth.is_some() => CacheOutput::Password,
+            _ => continue,
+        };
+        let secret = c.auth.is_some() && matches!(output, CacheOutput::Url | CacheOutput::Password);
+        if let (true, Some(a)) = (secret, &c.auth) {
+            mark_used(secrets, &a.secret, who(&s.name));
+        }
+        out.push(EnvBinding {
+            name: s.name.clone(),
+            value: EnvValue::Cache { output },
+            secret,
+            reason: format!(
+                "{}: the {} {} ({} reads it)",
+                w.convention,
+                crate::data::cache_name(c.engine),
+                format!("{output:?}").to_ascii_lowercase(),
+                where_(s)
+            ),
+        });
+    }
+    out
+}
+
+fn mark_used(secrets: &mut [SecretPlan], secret: &str, user: String) {
+    if let Some(s) = secrets.iter_mut().find(|s| s.name == secret) {
+        if !s.used_by.contains(&user) {
+            s.used_by.push(user);
+        }
+    }
+}
+
+/// Every binding the service's wiring asks for, given what is provisioned
+/// for it (`database`/`cache` are `None` when not provisioned or not used by it).
+pub(crate) fn bindings(
+    s: &Service,
+    database: Option<&DatabasePlan>,
+    cache: Option<&CachePlan>,
+    secrets: &mut [SecretPlan],
+    notes: &mut Notes,
+) -> Vec<EnvBinding> {
+    let who = |n: &str| format!("{}:{n}", s.name);
+    let mut out: Vec<EnvBinding> = Vec::new();
+    let push = |b: EnvBinding, out: &mut Vec<EnvBinding>| {
+        if !out.iter().any(|x| x.name == b.name) {
+            out.push(b);
+        }
+    };
+    for w in &s.wiring {
+        let got = match (w.target, database, cache) {
+            (WiringTarget::Database, Some(db), _) => database_bindings(w, db, secrets, &who),
+            (WiringTarget::Cache, _, Some(c)) => cache_bindings(w, c, secrets, &who),
+            _ => Vec::new(),
+        };
+        if got.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = got.iter().map(|b| b.name.clone()).collect();
+        for b in got {
+            push(b, &mut out);
+        }
+        notes.reason(
+            format!("service.{}.wiring.{}", s.name, w.convention),
+            autodeploy_core::Origin::Analysis,
+            format!(
+                "{}: {} — the settings the code reads ({}), in the format each expects",
+                s.name,
+                crate::notes::join_and(&names),
+                w.convention
+            ),
+        );
+    }
+    out
+}
+
+/// Whether the cloud should skip a database nothing reads (the local target
+/// keeps its free one, with a warning).
+pub(crate) fn skip_unread(cloud: Cloud) -> bool {
+    cloud != Cloud::Local
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::service;
+    use autodeploy_core::{Evidence, ServiceKind};
+
+    fn setting(name: &str, format: SettingFormat) -> WiringSetting {
+        WiringSetting {
+            name: name.into(),
+            format,
+            values: Default::default(),
+            value: None,
+            evidence: Evidence {
+                file: "settings.py".into(),
+                line: Some(3),
+                note: "x".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn reads_and_fallbacks() {
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        assert!(!reads_database(&s, DatabaseEngine::Postgresql));
+        s.wiring.push(Wiring {
+            target: WiringTarget::Database,
+            convention: "django-databases".into(),
+            engines: vec![Database::Mysql],
+            settings: vec![setting("SQL_HOST", SettingFormat::Host)],
+            sqlite_fallback: None,
+        });
+        assert!(!reads_database(&s, DatabaseEngine::Postgresql));
+        assert!(reads_database(&s, DatabaseEngine::Mysql));
+        assert!(sqlite_fallback(&s).is_none());
+        assert!(looked_for(Language::Go).contains("fmt.Sprintf"));
+    }
+}

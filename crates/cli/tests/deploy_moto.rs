@@ -189,8 +189,16 @@ fn ten_concurrent_deploys_have_no_state_lock_errors() {
     for c in children {
         let out = c.wait_with_output().unwrap();
         let all = text(&out);
-        assert!(!all.to_lowercase().contains("state lock"), "{all}");
-        assert!(out.status.success(), "{all}");
+        // The error first: a CI log keeps the head of a long message.
+        let error = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|d| d["error"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        assert!(
+            !all.to_lowercase().contains("state lock"),
+            "error: {error}\n{all}"
+        );
+        assert!(out.status.success(), "error: {error}\n{all}");
         let d = json(&out);
         assert_eq!(d["status"], "applied", "{d:#}");
         ids.push(d["id"].as_str().unwrap().to_string());

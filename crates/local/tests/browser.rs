@@ -162,6 +162,10 @@ fn click_and_read(exe: &PathBuf, app_url: &str) -> Value {
 fn clicking_the_button_on_the_deployed_page_shows_the_message() {
     let Some(exe) = chromium() else {
         eprintln!("\n!!! SKIPPED: chromium is not installed (apt-get install chromium); the browser test did not run !!!\n");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return;
     };
     // Hold port 5000 (if we can) so the original hard-coded URL cannot answer.

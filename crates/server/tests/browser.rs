@@ -131,10 +131,18 @@ impl Page {
 fn deploy_watch_open_and_destroy_from_the_page() {
     let Some(chromium) = find_on_path(&["chromium", "chromium-browser", "google-chrome"]) else {
         eprintln!("\n!!! SKIPPED: chromium is not installed (apt-get install chromium); the browser test did not run !!!\n");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return;
     };
     let Some(bin) = binary() else {
         eprintln!("\n!!! SKIPPED: no autodeploy binary; run `cargo build -p autodeploy` or set AUTODEPLOY_BIN !!!\n");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

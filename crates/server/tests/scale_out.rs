@@ -60,10 +60,18 @@ fn term(p: &mut Proc) {
 async fn hundred_deployments_three_workers_one_killed() {
     if std::env::var("AUTODEPLOY_TEST_DATABASE_URL").is_err() {
         eprintln!("SKIPPED (scale-out): AUTODEPLOY_TEST_DATABASE_URL is not set; scripts/test.sh sets it in CI");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return;
     }
     let Some(bin) = binary() else {
         eprintln!("SKIPPED (scale-out): no autodeploy binary; run `cargo build -p autodeploy` or set AUTODEPLOY_BIN");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return;
     };
     let db = common::test_db(common::Backend::Postgres).await;

@@ -79,6 +79,10 @@ async fn pg_db() -> Option<Db> {
             "\n!!! SKIPPED PostgreSQL case: AUTODEPLOY_TEST_DATABASE_URL is not set \
              (e.g. postgres://postgres:postgres@127.0.0.1:5432/postgres) !!!\n"
         );
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return None;
     };
     use sqlx::Connection;

@@ -54,6 +54,10 @@ impl Moto {
                     "\n*** SKIPPED: AUTODEPLOY_TEST_MOTO is not set; the AWS apply/destroy tests \
                      against moto did not run (eval \"$(scripts/services.sh start)\" sets it) ***\n"
                 );
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true: this prerequisite must be there (see above)"
+                );
                 return None;
             }
         };

@@ -18,6 +18,10 @@ fn database_url() -> Option<String> {
                 "\n*** SKIPPED: AUTODEPLOY_TEST_DATABASE_URL is not set; the PostgreSQL backend \
                  tests did not run (eval \"$(scripts/services.sh start)\" sets it) ***\n"
             );
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: this prerequisite must be there (see above)"
+            );
             None
         }
     }

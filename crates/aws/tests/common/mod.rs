@@ -21,6 +21,10 @@ pub struct Moto {
 pub fn start(env: &[(&str, &str)]) -> Option<Moto> {
     let Ok(bin) = std::env::var("AUTODEPLOY_TEST_MOTO") else {
         eprintln!("\n*** SKIPPED: AUTODEPLOY_TEST_MOTO is not set (path of moto_server); this test did not run ***\n");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")

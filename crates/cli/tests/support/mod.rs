@@ -70,6 +70,10 @@ impl Drop for Moto {
 pub fn moto() -> Option<Moto> {
     let Some(bin) = std::env::var_os("AUTODEPLOY_TEST_MOTO") else {
         eprintln!("SKIPPED: AUTODEPLOY_TEST_MOTO is not set (scripts/test.sh sets it; run scripts/setup.sh to install moto)");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this prerequisite must be there (see above)"
+        );
         return None;
     };
     let port = free_port();

@@ -37,6 +37,10 @@ macro_rules! both_backends {
                         "SKIPPED (PostgreSQL): AUTODEPLOY_TEST_DATABASE_URL is not set; \
                          scripts/test.sh sets it in CI"
                     );
+                    assert!(
+                        std::env::var("CI").as_deref() != Ok("true"),
+                        "CI=true: this prerequisite must be there (see above)"
+                    );
                     return;
                 }
                 let f = $body;

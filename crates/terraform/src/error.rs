@@ -15,6 +15,10 @@ pub enum FailureKind {
     Throttled,
     /// A timeout or a dropped connection on the way to the API.
     Network,
+    /// A provider plugin did not start in time or stopped answering — what a
+    /// machine under heavy load (many deployments at once) shows; it is not
+    /// the configuration's fault and a second run normally starts it.
+    ProviderStart,
     /// Anything else: a mistake that will fail the same way again.
     Other,
 }
@@ -22,7 +26,10 @@ pub enum FailureKind {
 impl FailureKind {
     /// Running again later may succeed.
     pub fn is_transient(self) -> bool {
-        matches!(self, FailureKind::Throttled | FailureKind::Network)
+        matches!(
+            self,
+            FailureKind::Throttled | FailureKind::Network | FailureKind::ProviderStart
+        )
     }
 }
 

@@ -72,6 +72,13 @@ const NETWORK_PATTERNS: &[&str] = &[
     "timeout while waiting for state",
 ];
 
+/// Text by which Terraform reports a provider that did not start or answer.
+const PROVIDER_START_PATTERNS: &[&str] = &[
+    "timeout while waiting for plugin to start",
+    "Plugin did not respond",
+    "plugin exited before we could connect",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     /// Every line goes to the sink.
@@ -439,6 +446,8 @@ fn failure_kind(out: &Outcome) -> FailureKind {
         FailureKind::Throttled
     } else if NETWORK_PATTERNS.iter().any(|p| out.text_contains(p)) {
         FailureKind::Network
+    } else if PROVIDER_START_PATTERNS.iter().any(|p| out.text_contains(p)) {
+        FailureKind::ProviderStart
     } else {
         FailureKind::Other
     }
@@ -549,6 +558,12 @@ mod tests {
         assert_eq!(failure_kind(&throttled), FailureKind::Throttled);
         let network = outcome(&["Error: reading S3 Bucket: dial tcp: i/o timeout"]);
         assert_eq!(failure_kind(&network), FailureKind::Network);
+        let slow_start = outcome(&[
+            "Error: Failed to load plugin schemas",
+            "Error while loading schemas for plugin components: Failed to obtain provider schema: Could not load the schema for provider registry.terraform.io/hashicorp/aws: failed to instantiate provider \"registry.terraform.io/hashicorp/aws\" to obtain schema: timeout while waiting for plugin to start..",
+        ]);
+        assert_eq!(failure_kind(&slow_start), FailureKind::ProviderStart);
+        assert!(FailureKind::ProviderStart.is_transient());
         let other = outcome(&[
             "Error: Invalid value for variable",
             "  on variables.tf line 3",

@@ -416,7 +416,12 @@ impl Ctx {
 
     fn failed(&self, kind: JobKind, e: &ExecError, rep: &dyn Reporter) -> Done {
         let message = e.to_string();
-        rep.log(LogStream::System, &format!("error: {message}"));
+        // A log line is one line: a message quoting a tool's output is
+        // recorded line by line.
+        for (i, line) in message.lines().enumerate() {
+            let prefix = if i == 0 { "error: " } else { "  " };
+            rep.log(LogStream::System, &format!("{prefix}{line}"));
+        }
         let cancelled = e.is_cancelled();
         let next = match (e, kind) {
             _ if cancelled => format!(

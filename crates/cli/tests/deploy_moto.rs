@@ -59,12 +59,31 @@ fn status(home: &std::path::Path, id: &str) -> serde_json::Value {
 fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     let Some(moto) = moto() else { return };
     let home = tempfile::tempdir().unwrap();
-    let d = deploy(
-        &moto,
-        home.path(),
-        "hello_world_shape",
-        "deploy this Flask app on AWS",
+    // With a value and a secret given at deploy time: the value is in the
+    // plan, the secret only in Secrets Manager.
+    let out = run(aws_env(&mut cli(home.path()))
+        .env("API_TOKEN", "tok-5f3a-only-in-the-store")
+        .args([
+            "deploy",
+            &fixture("hello_world_shape"),
+            "deploy this Flask app on AWS",
+            "--yes",
+            "--json",
+            "--aws-endpoint",
+            &moto.url,
+            "--var",
+            &format!("ami_id={MOTO_AMI}"),
+            "--env",
+            "GREETING=hello from --env",
+            "--secret",
+            "API_TOKEN",
+        ]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !text(&out).contains("tok-5f3a"),
+        "a secret value was printed"
     );
+    let d = json(&out);
     assert_eq!(d["status"], "applied", "{d:#}");
     assert_eq!(d["strategy"], "vm");
     let id = d["id"].as_str().unwrap();
@@ -72,6 +91,20 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     for key in ["instance_id", "public_ip", "url"] {
         assert!(st["outputs"][key].is_string(), "output {key}: {st:#}");
     }
+    let env = &st["plan"]["decision"]["services"][0]["env"];
+    assert!(
+        env.to_string().contains("hello from --env"),
+        "the --env value is a literal of the service: {env}"
+    );
+    assert_eq!(
+        moto.secret_value("user_api_token").as_deref(),
+        Some("tok-5f3a-only-in-the-store"),
+        "the --secret value is in Secrets Manager"
+    );
+    assert!(
+        !st.to_string().contains("tok-5f3a"),
+        "a secret value was stored in the plan"
+    );
     assert!(moto
         .query("ec2", "DescribeInstances", "2016-11-15")
         .contains("<name>running</name>"));

@@ -34,4 +34,7 @@ pub enum DecideError {
     InvalidBudget { budget: f64 },
     #[error("the embedded {} price table is invalid: {message} (a bug in autodeploy)", cloud.as_str())]
     PriceTable { cloud: Cloud, message: String },
+    /// A value given with `--env` / `--secret` that cannot be applied.
+    #[error(transparent)]
+    UserValue(#[from] crate::user_values::UserValueError),
 }

@@ -32,6 +32,7 @@ pub mod network;
 pub mod runtime;
 pub mod sizing;
 pub mod strategy;
+pub mod user_values;
 pub mod wiring;
 
 mod budget;

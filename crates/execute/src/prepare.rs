@@ -34,6 +34,12 @@ pub struct PrepareOptions {
     /// Which hosts a git fetch may connect to (the service: public
     /// addresses only).
     pub network: autodeploy_source::NetworkPolicy,
+    /// `--env` values (`NAME` or `service:NAME`, value) laid over a cloud
+    /// decision ([`autodeploy_decide::user_values`]).
+    pub user_env: Vec<(String, String)>,
+    /// Names of the `--secret` values (never the values): slots of the
+    /// cloud's secret store the deploy fills after apply.
+    pub user_secrets: Vec<String>,
 }
 
 /// The stages after the analysis: what [`plan_analysis`] returns.
@@ -199,6 +205,8 @@ pub fn plan_analysis(
     if opts.name.is_none() && opts.unique_name && decision.cloud != Cloud::Local {
         decision = decide(Some(unique(&decision.name)))?;
     }
+    autodeploy_decide::user_values::apply(&mut decision, &opts.user_env, &opts.user_secrets)
+        .map_err(|e| ExecError::Decide(e.into()))?;
     rep.log(
         LogStream::System,
         &format!(

@@ -54,3 +54,81 @@ pub fn release(
     }
     Ok(())
 }
+
+/// Put the values given with `--secret` into the slots the bundle declared
+/// for them (its `user_secrets` output: logical name → ARN) — right after
+/// apply, before images roll out; a VM's launcher retries until its secrets
+/// have a value. Values are never logged.
+pub fn fill_user_secrets(
+    cfg: &ExecConfig,
+    d: &Decision,
+    outputs: &Map<String, Value>,
+    values: &[(String, String)],
+    rep: &dyn Reporter,
+) -> Result<(), ExecError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    if d.cloud != autodeploy_core::Cloud::Aws {
+        return Err(ExecError::Invalid(user_secrets_unsupported(d)));
+    }
+    let arns = outputs.get("user_secrets").and_then(Value::as_object);
+    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
+    for (given, value) in values {
+        let slots = slots_of(d, given);
+        if slots.is_empty() {
+            return Err(ExecError::Invalid(format!(
+                "--secret {given}: no service of this deployment reads it through a secret slot (a bug in autodeploy: the plan should have made one)"
+            )));
+        }
+        for slot in slots {
+            let arn = arns
+                .and_then(|m| m.get(&slot))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    ExecError::Invalid(format!(
+                        "--secret {given}: the bundle has no `user_secrets` output for slot `{slot}`; redeploy to re-render the bundle"
+                    ))
+                })?;
+            client.secretsmanager_put(arn, value)?;
+            rep.log(
+                LogStream::System,
+                &format!("--secret {given}: value put in AWS Secrets Manager ({slot})"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Why values given with `--secret` cannot be filled on this cloud: said
+/// before anything is created.
+pub fn user_secrets_unsupported(d: &Decision) -> String {
+    format!(
+        "--secret values are put into the cloud's secret store by autodeploy on AWS only; on {} the slots are declared in the bundle but not filled yet — deploy without --secret and add each value as the bundle's PLAN.md says (`autodeploy plan` writes it), or use --env for values that are not secret",
+        d.cloud.as_str()
+    )
+}
+
+/// The secret slots (`EnvValue::UserSecret`) a `NAME` or `service:NAME`
+/// value feeds.
+fn slots_of(d: &Decision, given: &str) -> Vec<String> {
+    let (svc, name) = match given.split_once(':') {
+        Some((s, n)) => (Some(s), n),
+        None => (None, given),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in d
+        .services
+        .iter()
+        .filter(|s| svc.is_none_or(|x| x == s.name))
+    {
+        for e in s.env.iter().filter(|e| e.name == name) {
+            if let autodeploy_core::EnvValue::UserSecret { secret } = &e.value {
+                if !out.contains(secret) {
+                    out.push(secret.clone());
+                }
+            }
+        }
+    }
+    out
+}

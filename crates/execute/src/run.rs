@@ -500,6 +500,13 @@ impl Ctx {
                         .map(|p| p.decision.name),
                     unique_name: true,
                     network: self.cfg.source_network.clone(),
+                    user_env: opts.env.clone(),
+                    user_secrets: self
+                        .handle
+                        .block_on(self.store.secrets(self.id()))?
+                        .into_iter()
+                        .map(|(name, _)| name)
+                        .collect(),
                     ..Default::default()
                 },
                 rep,
@@ -725,10 +732,18 @@ impl Ctx {
 
     fn deploy_cloud(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
         check_automated(&p.decision)?;
+        let (_, secrets) = self.user_values()?;
+        if !secrets.is_empty() && p.decision.cloud != Cloud::Aws {
+            // Said before anything is created.
+            return Err(ExecError::Invalid(
+                crate::release::user_secrets_unsupported(&p.decision),
+            ));
+        }
         let mut done = self.apply_bundle(&p.decision, &p.bundle, rep)?;
         self.check_cancel()?;
         let outputs = done.outputs.as_object().cloned().unwrap_or_default();
         rep.phase(Phase::Release);
+        crate::release::fill_user_secrets(&self.cfg, &p.decision, &outputs, &secrets, rep)?;
         crate::release::release(&self.cfg, &p.decision, &outputs, &p.snapshot.root, rep)?;
         self.check_cancel()?;
 

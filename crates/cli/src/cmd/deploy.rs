@@ -243,6 +243,8 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             git_ref: args.git_ref.clone(),
             target,
             unique_name: true,
+            user_env: args.values.env.clone(),
+            user_secrets: secrets.iter().map(|(n, _)| n.clone()).collect(),
             ..Default::default()
         },
         &PrintReporter(progress.clone()),

@@ -98,6 +98,48 @@ pub fn moto() -> Option<Moto> {
 }
 
 impl Moto {
+    /// A JSON-API call (Secrets Manager: `secretsmanager`, target prefix
+    /// `secretsmanager`).
+    pub fn json_call(
+        &self,
+        service: &str,
+        target: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+        );
+        let text = ureq::post(&format!("{}/", self.url))
+            .set("Authorization", &auth)
+            .set("X-Amz-Target", target)
+            .set("Content-Type", "application/x-amz-json-1.1")
+            .send_string(&body.to_string())
+            .map(|r| r.into_string().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{service} {target}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{target}: {e}: {text}"))
+    }
+
+    /// The value of the Secrets Manager secret whose name contains `part`.
+    pub fn secret_value(&self, part: &str) -> Option<String> {
+        let list = self.json_call(
+            "secretsmanager",
+            "secretsmanager.ListSecrets",
+            serde_json::json!({}),
+        );
+        let arn = list["SecretList"]
+            .as_array()?
+            .iter()
+            .find(|s| s["Name"].as_str().is_some_and(|n| n.contains(part)))?["ARN"]
+            .as_str()?
+            .to_string();
+        let v = self.json_call(
+            "secretsmanager",
+            "secretsmanager.GetSecretValue",
+            serde_json::json!({ "SecretId": arn }),
+        );
+        v["SecretString"].as_str().map(str::to_string)
+    }
+
     /// A query-API call (EC2, IAM, ELBv2, RDS, AutoScaling…). moto reads the
     /// region from the credential scope and does not check signatures.
     pub fn query(&self, service: &str, action: &str, version: &str) -> String {

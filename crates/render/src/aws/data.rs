@@ -93,6 +93,27 @@ struct CacheCtx {
     production: bool,
 }
 
+/// The `user_secrets` output's entries: the quoted name, padded as
+/// `terraform fmt` aligns a map's `=`, and the resource ident.
+fn user_secret_entries(secrets: &[SecretCtx]) -> Vec<serde_json::Value> {
+    let keys: Vec<(String, &str)> = secrets
+        .iter()
+        .filter(|s| s.kind == "user")
+        .map(|s| (crate::escape::hcl(&s.name), s.ident.as_str()))
+        .collect();
+    let width = keys
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    keys.into_iter()
+        .map(|(k, ident)| {
+            let pad = width - k.chars().count();
+            serde_json::json!({ "key": format!("{k}{}", " ".repeat(pad)), "ident": ident })
+        })
+        .collect()
+}
+
 /// `secrets.tf`, `database.tf`, `cache.tf` as the plan needs them.
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     let mut files = Vec::new();
@@ -149,7 +170,10 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         files.push(file(
             "terraform/secrets.tf",
             "aws/data/secrets.tf",
-            serde_json::json!({ "secrets": secrets }),
+            serde_json::json!({
+                "user_secrets": user_secret_entries(&secrets),
+                "secrets": secrets,
+            }),
         )?);
     }
 

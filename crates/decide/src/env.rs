@@ -306,6 +306,22 @@ fn mark_used(secrets: &mut [SecretPlan], secret: &str, user: String) {
     }
 }
 
+/// Whether [`env_literal`] knows the values `name` takes (a platform's or a
+/// framework's convention) rather than guessing.
+fn env_vocabulary_known(name: &str, framework: &str) -> bool {
+    match name.to_ascii_uppercase().as_str() {
+        "MIX_ENV"
+        | "ASPNETCORE_ENVIRONMENT"
+        | "DOTNET_ENVIRONMENT"
+        | "NODE_ENV"
+        | "RAILS_ENV"
+        | "RACK_ENV"
+        | "FLASK_ENV" => true,
+        "APP_ENV" => matches!(framework, "symfony" | "laravel"),
+        _ => false,
+    }
+}
+
 fn env_literal(name: &str, framework: &str, env: Environment) -> String {
     let prod_like = env != Environment::Development;
     match name.to_ascii_uppercase().as_str() {
@@ -509,6 +525,16 @@ pub(crate) fn wire(
                 )),
                 (None, _) => None,
             },
+            // An app-defined name (APP_ENV, ENVIRONMENT…) takes the app's own
+            // words (`prod`, `dev`…): its default is kept when it has one.
+            Kind::EnvName if !env_vocabulary_known(name, fw) && !var.required => {
+                notes.reason(
+                    format!("service.{}.env.{}", s.name, name.to_ascii_lowercase()),
+                    Origin::Rule,
+                    format!("{}: {name} keeps the code's default — the values it accepts are the app's own", s.name),
+                );
+                continue;
+            }
             Kind::EnvName => Some((
                 EnvValue::Literal { value: env_literal(name, fw, ctx.environment) },
                 false,
@@ -530,6 +556,17 @@ pub(crate) fn wire(
                 false,
                 "the deployment's public URL".into(),
             )),
+            // Flask's SERVER_NAME restricts routing to that exact host:port:
+            // a health check by address or a port the platform maps answers
+            // 404. Left unset when the code does without it.
+            Kind::PublicHost if name.eq_ignore_ascii_case("SERVER_NAME") && !var.required => {
+                notes.reason(
+                    format!("service.{}.env.server_name", s.name),
+                    Origin::Rule,
+                    format!("{}: SERVER_NAME is not set — the code does without it, and with it every request by another host name or port (health checks, the load balancer) answers 404", s.name),
+                );
+                continue;
+            }
             Kind::PublicHost => Some((
                 EnvValue::Deployment { output: DeploymentOutput::PublicHost },
                 false,

@@ -248,7 +248,10 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
             EnvValue::Deployment { output } => Some(match output {
                 DeploymentOutput::PublicUrl => public.map(url).unwrap_or_default(),
                 DeploymentOutput::PublicHost => "127.0.0.1".into(),
-                DeploymentOutput::AllowedHosts => "127.0.0.1,localhost,0.0.0.0,[::1]".into(),
+                // One host, the one in the URL handed out and in the health
+                // check's Host header: a list would need the separator the
+                // code splits on (`split(",")`, `split(" ")`, `split()`).
+                DeploymentOutput::AllowedHosts => "127.0.0.1".into(),
                 DeploymentOutput::Port => port.map(|p| p.to_string()).unwrap_or_default(),
                 DeploymentOutput::ListenAddress => {
                     port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default()

@@ -303,9 +303,60 @@ pub fn retarget_port(command: &str, analysed: Option<u16>, assigned: u16) -> Str
     out
 }
 
+/// `command` with a wildcard listen address it names (`0.0.0.0`, `[::]`,
+/// `::`) replaced by `127.0.0.1`: on this machine an app answers on loopback
+/// only; its front is what a person reaches.
+pub fn loopback_binds(command: &str) -> String {
+    use std::sync::LazyLock;
+    static WILDCARD: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(^|[\s=/@'\x22])(?:0\.0\.0\.0|\[::\]|::)(:|\s|'|\x22|$)")
+            .expect("valid regex")
+    });
+    // Two passes: adjacent matches share a separator.
+    let once = WILDCARD.replace_all(command, "${1}127.0.0.1${2}");
+    WILDCARD
+        .replace_all(&once, "${1}127.0.0.1${2}")
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcard_binds_become_loopback() {
+        for (cmd, want) in [
+            (
+                "gunicorn --bind 0.0.0.0:8000 app:app",
+                "gunicorn --bind 127.0.0.1:8000 app:app",
+            ),
+            (
+                "uvicorn main:app --host 0.0.0.0 --port 8000",
+                "uvicorn main:app --host 127.0.0.1 --port 8000",
+            ),
+            ("flask run --host=0.0.0.0", "flask run --host=127.0.0.1"),
+            ("puma -b tcp://0.0.0.0:3000", "puma -b tcp://127.0.0.1:3000"),
+            (
+                "hypercorn app:app --bind [::]:8000",
+                "hypercorn app:app --bind 127.0.0.1:8000",
+            ),
+            (
+                "python manage.py runserver 0.0.0.0:8000",
+                "python manage.py runserver 127.0.0.1:8000",
+            ),
+            ("next start -H 0.0.0.0", "next start -H 127.0.0.1"),
+        ] {
+            assert_eq!(loopback_binds(cmd), want);
+        }
+        for cmd in [
+            "node server.js",
+            "ping 10.0.0.0",
+            "run --addr 0.0.0.01",
+            "echo 1.0.0.0.0",
+        ] {
+            assert_eq!(loopback_binds(cmd), cmd);
+        }
+    }
 
     #[test]
     fn copy_skips_vcs_and_dependency_folders_and_escaping_links() {

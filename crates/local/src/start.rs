@@ -439,13 +439,13 @@ fn build_and_switch(
     for (svc, svc_dir, base, _) in &prepared {
         let port = ports.internal.get(&svc.name).copied();
         let command = svc.start.as_ref().map(|s| match port {
-            Some(p) => prepare::retarget_port(s, svc.port, p),
+            Some(p) => prepare::loopback_binds(&prepare::retarget_port(s, svc.port, p)),
             None => s.clone(),
         });
         if let (Some(c), Some(orig)) = (&command, &svc.start) {
             if c != orig {
                 say(&format!(
-                    "{}: start command adjusted to the assigned port: {c}",
+                    "{}: start command adjusted to the assigned port on loopback: {c}",
                     svc.name
                 ));
             }

@@ -200,6 +200,9 @@ pub struct Chosen {
     pub node: Option<node::NodeChoice>,
     /// Python package managers to provide (`uv`, `poetry`, `pdm`, `pipenv`).
     pub python_tools: Vec<&'static str>,
+    /// pip constraints for a dependency the project leaves open that breaks
+    /// what it pins (`Werkzeug<3` beside `Flask==2.2`).
+    pub python_constraints: Vec<&'static str>,
     /// yarn / pnpm, through corepack at `corepack`.
     pub managers: Vec<node::Manager>,
     pub corepack: Option<PathBuf>,
@@ -319,6 +322,10 @@ pub fn check(
         ));
         chosen.python = Some(interp);
         chosen.python_tools = tools;
+        for (constraint, warning) in python::compat_constraints(&svc_src) {
+            chosen.python_constraints.push(constraint);
+            chosen.notes.push(warning);
+        }
     }
     if family == "node" {
         let req = req
@@ -748,6 +755,18 @@ pub fn runtime(
         let venv = runtime_dir.join("venv");
         rt.path_front.push(venv.join("bin"));
         rt.env.extend(python::env(&venv, cache_dir));
+        if !chosen.python_constraints.is_empty() {
+            let file = runtime_dir.join("constraints.txt");
+            let lines = chosen.python_constraints.join("\n");
+            rt.steps.push(Step::runtime(format!(
+                "printf '%s\\n' {} > {}",
+                sh(&lines),
+                sh(&file.to_string_lossy())
+            )));
+            let f = file.to_string_lossy().into_owned();
+            rt.env.push(("PIP_CONSTRAINT".into(), f.clone()));
+            rt.env.push(("UV_CONSTRAINT".into(), f));
+        }
         default_install = default_python_install(svc_dir);
         // The package managers are installed with the app venv's pip.
         let need_pip = default_install.is_some()

@@ -671,3 +671,140 @@ mod tests {
         assert!(steps[0].command.contains("--without-pip"));
     }
 }
+
+/// A release of a dependency left open that breaks a pinned package: when
+/// `requirements.txt` pins `pinned` below `below` and says nothing of
+/// `open`, install with `constraint` — what people do once they read the
+/// ImportError (Flask < 2.3 imports `url_quote`, which Werkzeug 3 removed).
+struct Compat {
+    pinned: &'static str,
+    below: (u64, u64),
+    open: &'static str,
+    constraint: &'static str,
+    why: &'static str,
+}
+
+const COMPAT: &[Compat] = &[
+    Compat {
+        pinned: "flask",
+        below: (2, 3),
+        open: "werkzeug",
+        constraint: "Werkzeug<3",
+        why: "Werkzeug 3 removed `werkzeug.urls.url_quote`, which Flask before 2.3 imports",
+    },
+    Compat {
+        pinned: "flask",
+        below: (2, 0),
+        open: "jinja2",
+        constraint: "Jinja2<3.1",
+        why: "Jinja2 3.1 removed `jinja2.escape` and `Markup`, which Flask 1 imports",
+    },
+    Compat {
+        pinned: "flask",
+        below: (2, 0),
+        open: "itsdangerous",
+        constraint: "itsdangerous<2.1",
+        why: "itsdangerous 2.1 removed `itsdangerous.json`, which Flask 1 imports",
+    },
+    Compat {
+        pinned: "flask",
+        below: (2, 0),
+        open: "markupsafe",
+        constraint: "MarkupSafe<2.1",
+        why: "MarkupSafe 2.1 removed `soft_unicode`, which Jinja2 2 imports",
+    },
+];
+
+/// The constraints `requirements.txt` in `dir` needs to install what it
+/// pins as it installed when it was written, with a warning for each.
+pub fn compat_constraints(dir: &Path) -> Vec<(&'static str, String)> {
+    let Ok(text) = std::fs::read_to_string(dir.join("requirements.txt")) else {
+        return vec![];
+    };
+    let pins: Vec<(String, Option<(u64, u64)>)> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .map(|l| {
+            let end = l
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+                .unwrap_or(l.len());
+            let name = l[..end]
+                .split('[')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .replace('_', "-");
+            let rest = l[end..].trim_start_matches(|c: char| {
+                c == '[' || c.is_ascii_alphanumeric() || c == ',' || c == ']'
+            });
+            let version = rest
+                .strip_prefix("==")
+                .or_else(|| rest.strip_prefix("<="))
+                .or_else(|| rest.strip_prefix("~="))
+                .and_then(|v| {
+                    let mut it = v.trim().split('.').map(|p| p.parse::<u64>().ok());
+                    Some((it.next()??, it.next().flatten().unwrap_or(0)))
+                });
+            (name, version)
+        })
+        .collect();
+    let has = |n: &str| pins.iter().any(|(p, _)| p == n);
+    COMPAT
+        .iter()
+        .filter(|c| !has(c.open))
+        .filter(|c| {
+            pins.iter()
+                .any(|(p, v)| p == c.pinned && v.is_some_and(|v| v < c.below))
+        })
+        .map(|c| {
+            (
+                c.constraint,
+                format!(
+                    "warning: requirements.txt pins {} below {}.{} and leaves {} open: installing with {} ({}; pin it in requirements.txt to remove this warning)",
+                    c.pinned, c.below.0, c.below.1, c.open, c.constraint, c.why
+                ),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod compat_tests {
+    use super::compat_constraints;
+
+    fn with(req: &str) -> Vec<&'static str> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("requirements.txt"), req).unwrap();
+        compat_constraints(d.path())
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    #[test]
+    fn old_flask_with_open_werkzeug_gets_the_constraint_people_add() {
+        assert_eq!(
+            with("Flask==2.2.3\nflask-cors==3.0.10\n"),
+            vec!["Werkzeug<3"]
+        );
+        assert_eq!(with("flask==2.0.2 # web\nrq\n"), vec!["Werkzeug<3"]);
+        assert_eq!(
+            with("Flask==1.1.2\n"),
+            vec![
+                "Werkzeug<3",
+                "Jinja2<3.1",
+                "itsdangerous<2.1",
+                "MarkupSafe<2.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn pinned_or_new_enough_sets_nothing() {
+        assert!(with("Flask==2.2.3\nWerkzeug==2.2.3\n").is_empty());
+        assert!(with("Flask==3.0.0\n").is_empty());
+        assert!(with("Flask>=2.0\n").is_empty());
+        assert!(with("flask\n").is_empty());
+    }
+}

@@ -303,6 +303,35 @@ pub fn retarget_port(command: &str, analysed: Option<u16>, assigned: u16) -> Str
     out
 }
 
+/// `command` without a container init in front of it (`tini --`,
+/// `dumb-init`, from a Dockerfile's ENTRYPOINT): the supervisor reaps and
+/// forwards signals itself, and the machine has no such program.
+pub fn without_init_wrapper(command: &str) -> &str {
+    let mut rest = command.trim_start();
+    let first = rest.split_whitespace().next().unwrap_or("");
+    let prog = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(prog, "tini" | "tini-static" | "dumb-init") {
+        return command;
+    }
+    rest = rest[first.len()..].trim_start();
+    // Their own flags (`-s`, `-g`, `--single-child`), then `--`.
+    while let Some(flag) = rest.split_whitespace().next() {
+        if flag == "--" {
+            rest = rest[2..].trim_start();
+            break;
+        }
+        if !flag.starts_with('-') {
+            break;
+        }
+        rest = rest[flag.len()..].trim_start();
+    }
+    if rest.is_empty() {
+        command
+    } else {
+        rest
+    }
+}
+
 /// `command` with a wildcard listen address it names (`0.0.0.0`, `[::]`,
 /// `::`) replaced by `127.0.0.1`: on this machine an app answers on loopback
 /// only; its front is what a person reaches.
@@ -322,6 +351,21 @@ pub fn loopback_binds(command: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_inits_are_left_to_the_supervisor() {
+        assert_eq!(
+            without_init_wrapper("/usr/bin/tini -- node server.js"),
+            "node server.js"
+        );
+        assert_eq!(
+            without_init_wrapper("dumb-init --single-child -- gunicorn app:app"),
+            "gunicorn app:app"
+        );
+        assert_eq!(without_init_wrapper("tini -s node x.js"), "node x.js");
+        assert_eq!(without_init_wrapper("node tini.js"), "node tini.js");
+        assert_eq!(without_init_wrapper("tini --"), "tini --");
+    }
 
     #[test]
     fn wildcard_binds_become_loopback() {

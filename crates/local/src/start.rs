@@ -439,8 +439,12 @@ fn build_and_switch(
     for (svc, svc_dir, base, _) in &prepared {
         let port = ports.internal.get(&svc.name).copied();
         let command = svc.start.as_ref().map(|s| match port {
-            Some(p) => prepare::loopback_binds(&prepare::retarget_port(s, svc.port, p)),
-            None => s.clone(),
+            Some(p) => prepare::loopback_binds(&prepare::retarget_port(
+                prepare::without_init_wrapper(s),
+                svc.port,
+                p,
+            )),
+            None => prepare::without_init_wrapper(s).to_string(),
         });
         if let (Some(c), Some(orig)) = (&command, &svc.start) {
             if c != orig {

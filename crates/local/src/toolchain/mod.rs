@@ -783,6 +783,13 @@ pub fn runtime(
     }
     if svc.runtime.family == "node" {
         rt.path_front.push(svc_dir.join("node_modules/.bin"));
+        // Native modules (node-gyp) build against the machine node's own
+        // headers instead of downloading them from nodejs.org.
+        if !matches!(chosen.node, Some(node::NodeChoice::Registry(_))) {
+            if let Some(prefix) = node_headers_prefix() {
+                rt.env.push(("npm_config_nodedir".into(), prefix));
+            }
+        }
         if let Some(node::NodeChoice::Registry(b)) = &chosen.node {
             rt.steps.push(b.fetch_step(cache_dir, &bin));
         }
@@ -834,6 +841,19 @@ pub fn runtime(
         rt.steps.push(install_step(install));
     }
     rt
+}
+
+/// The install prefix of the machine's `node` when it ships its headers
+/// (`<prefix>/include/node/common.gypi`, Debian's `nodejs`): what node-gyp
+/// takes as `--nodedir`.
+fn node_headers_prefix() -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    let node = std::fs::canonicalize(which("node", &path)?).ok()?;
+    let prefix = node.parent()?.parent()?;
+    prefix
+        .join("include/node/common.gypi")
+        .is_file()
+        .then(|| prefix.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]

@@ -253,6 +253,22 @@ pub(crate) enum Bill<'a> {
     PublicAddresses { count: f64 },
 }
 
+impl Bill<'_> {
+    /// Items of what runs the app (machines, containers, functions, sites, the cluster).
+    pub fn is_compute(&self) -> bool {
+        matches!(
+            self,
+            Bill::Machines { .. }
+                | Bill::Containers { .. }
+                | Bill::Pods
+                | Bill::Function { .. }
+                | Bill::StaticSite { .. }
+                | Bill::ControlPlane
+                | Bill::ClusterNodes { .. }
+        )
+    }
+}
+
 /// Where a priced line appears in the estimate; each catalogue orders them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {

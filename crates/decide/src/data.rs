@@ -578,54 +578,7 @@ pub(crate) fn cache(
     notes: &mut Notes,
     secrets: &mut Vec<SecretPlan>,
 ) -> Option<CachePlan> {
-    let uses_redis = app_uses(ctx.analysis, Database::Redis);
-    match ctx.intent.cache {
-        Some(Cache::Memcached) if uses_redis => notes.warn(
-            "cache_mismatch",
-            None,
-            "the request asks for Memcached but the code uses Redis: Memcached is provisioned as asked, and the code's Redis connection has nothing to connect to",
-        ),
-        Some(c) if !uses_redis => notes.warn(
-            "cache_unused",
-            None,
-            format!(
-                "the request asks for {} but the analysis found no cache use in the code: it is provisioned and its address set; drop it from the request if the app does not need it",
-                cache_name(c)
-            ),
-        ),
-        _ => {}
-    }
-    for w in redis_queue_workers(ctx.analysis) {
-        if !w.databases.contains(&Database::Redis) {
-            notes.warn(
-                "worker_needs_queue",
-                Some(&w.name),
-                format!(
-                    "`{}` is a {} worker, which needs a queue broker, but the analysis found no broker setting: Redis is provisioned and its URL set (CELERY_BROKER_URL / REDIS_URL)",
-                    w.name,
-                    w.framework.as_deref().unwrap_or("queue")
-                ),
-            );
-        }
-    }
-    for w in running(ctx.analysis).filter(|s| s.kind == ServiceKind::Worker) {
-        let fw = w.framework.as_deref().unwrap_or("");
-        let has_queue = !w.databases.is_empty()
-            || REDIS_QUEUES.contains(&fw)
-            || SQL_QUEUES.contains(&fw)
-            || needs.cache.is_some();
-        if !has_queue {
-            notes.warn(
-                "worker_without_queue",
-                Some(&w.name),
-                format!(
-                    "`{}` is a worker but the analysis sees no queue or database feeding it: it runs continuously with nothing to consume — check what it reads, and ask for Redis if it needs a queue",
-                    w.name
-                ),
-            );
-        }
-    }
-
+    warn_cache_conflicts(ctx, needs, notes);
     if let Some(c) = needs.skipped_cache {
         notes.warn(
             "cache_not_read",
@@ -735,6 +688,83 @@ pub(crate) fn cache(
             }
         ),
     );
+    cache_size_reasons(ctx, &node, nodes, mem, ha, notes);
+    Some(CachePlan {
+        engine,
+        service,
+        version: cat.cache_version(engine).into(),
+        node_type: node,
+        nodes,
+        memory_gb: mem,
+        high_availability: ha,
+        transit_encryption: transit,
+        port: cache_port(cat, engine, transit),
+        auth,
+        used_by,
+        origin,
+    })
+}
+
+/// Warn when the request's cache and the code's disagree, and about workers without a queue.
+fn warn_cache_conflicts(ctx: &DataCtx, needs: &Needs, notes: &mut Notes) {
+    let uses_redis = app_uses(ctx.analysis, Database::Redis);
+    match ctx.intent.cache {
+        Some(Cache::Memcached) if uses_redis => notes.warn(
+            "cache_mismatch",
+            None,
+            "the request asks for Memcached but the code uses Redis: Memcached is provisioned as asked, and the code's Redis connection has nothing to connect to",
+        ),
+        Some(c) if !uses_redis => notes.warn(
+            "cache_unused",
+            None,
+            format!(
+                "the request asks for {} but the analysis found no cache use in the code: it is provisioned and its address set; drop it from the request if the app does not need it",
+                cache_name(c)
+            ),
+        ),
+        _ => {}
+    }
+    for w in redis_queue_workers(ctx.analysis) {
+        if !w.databases.contains(&Database::Redis) {
+            notes.warn(
+                "worker_needs_queue",
+                Some(&w.name),
+                format!(
+                    "`{}` is a {} worker, which needs a queue broker, but the analysis found no broker setting: Redis is provisioned and its URL set (CELERY_BROKER_URL / REDIS_URL)",
+                    w.name,
+                    w.framework.as_deref().unwrap_or("queue")
+                ),
+            );
+        }
+    }
+    for w in running(ctx.analysis).filter(|s| s.kind == ServiceKind::Worker) {
+        let fw = w.framework.as_deref().unwrap_or("");
+        let has_queue = !w.databases.is_empty()
+            || REDIS_QUEUES.contains(&fw)
+            || SQL_QUEUES.contains(&fw)
+            || needs.cache.is_some();
+        if !has_queue {
+            notes.warn(
+                "worker_without_queue",
+                Some(&w.name),
+                format!(
+                    "`{}` is a worker but the analysis sees no queue or database feeding it: it runs continuously with nothing to consume — check what it reads, and ask for Redis if it needs a queue",
+                    w.name
+                ),
+            );
+        }
+    }
+}
+
+/// Say how big the cache is and whether it has a replica.
+fn cache_size_reasons(
+    ctx: &DataCtx,
+    node: &str,
+    nodes: u32,
+    mem: f64,
+    ha: bool,
+    notes: &mut Notes,
+) {
     notes.reason(
         "cache.size",
         Origin::Rule,
@@ -755,20 +785,6 @@ pub(crate) fn cache(
             "production: a replica in a second zone with automatic failover",
         );
     }
-    Some(CachePlan {
-        engine,
-        service,
-        version: cat.cache_version(engine).into(),
-        node_type: node,
-        nodes,
-        memory_gb: mem,
-        high_availability: ha,
-        transit_encryption: transit,
-        port: cache_port(cat, engine, transit),
-        auth,
-        used_by,
-        origin,
-    })
 }
 
 /// Redis listens on 6379, or on the cloud's TLS port with encryption in transit.

@@ -318,173 +318,10 @@ impl Catalogue for Aws {
         RATE_KEYS
     }
     fn price(&self, item: &Bill, p: &mut Pricer) {
-        let s = Section::Services;
-        match *item {
-            Bill::Machines {
-                instance_type,
-                count,
-                single,
-            } => {
-                p.machine_hours(s, "ec2", "app servers", instance_type, count, "EC2");
-                let r = p.rate("ebs_gp3_gb_month");
-                p.add(
-                    s,
-                    "ebs gp3 volume",
-                    "app servers",
-                    "gb_month",
-                    r,
-                    VM_DISK_GB * count,
-                    None,
-                );
-                p.tally.addresses += f64::from(u8::from(single));
-            }
-            Bill::Containers { service, copies } => {
-                let c = service.compute.as_ref();
-                let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.25);
-                let mem = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
-                let (h, n) = (p.hours, &service.name);
-                let r = p.rate("fargate_vcpu_hour");
-                p.add(
-                    s,
-                    format!("fargate vcpu ({n})"),
-                    n,
-                    "vcpu_hour",
-                    r,
-                    vcpu * copies * h,
-                    None,
-                );
-                let r = p.rate("fargate_gb_hour");
-                p.add(
-                    s,
-                    format!("fargate memory ({n})"),
-                    n,
-                    "gb_hour",
-                    r,
-                    mem * copies * h,
-                    None,
-                );
-                if p.app_public {
-                    p.tally.addresses += copies;
-                }
-                p.tally.images += 1.0;
-            }
-            Bill::Pods => p.tally.images += 1.0,
-            Bill::Function {
-                service,
-                custom_domain,
-            } => {
-                let mem_gb = service
-                    .compute
-                    .as_ref()
-                    .and_then(|c| c.memory_mib)
-                    .unwrap_or(512) as f64
-                    / 1024.0;
-                let req = p.opts.serverless_requests_per_month as f64;
-                let gbs = req * p.opts.serverless_request_ms as f64 / 1000.0 * mem_gb;
-                let (why, n) = (p.usage_assumption(), &service.name);
-                let r = p.rate("lambda_million_requests");
-                let res = format!("lambda requests ({n})");
-                p.add(
-                    s,
-                    res,
-                    n,
-                    "million_requests",
-                    r,
-                    req / 1e6,
-                    Some(why.clone()),
-                );
-                let r = p.rate("lambda_gb_second");
-                let res = format!("lambda compute ({n})");
-                p.add(s, res, n, "gb_second", r, gbs, Some(why.clone()));
-                if custom_domain {
-                    let r = p.rate("apigw_http_million_requests");
-                    let res = "api gateway http api";
-                    p.add(s, res, n, "million_requests", r, req / 1e6, Some(why));
-                }
-                p.tally.images += 1.0;
-            }
-            Bill::StaticSite { service } => cdn_site(
-                p,
-                service,
-                &CdnSite {
-                    storage: ("s3 storage", "s3_gb_month"),
-                    transfer: ("cloudfront transfer", "cloudfront_gb"),
-                    requests: ("cloudfront requests", "cloudfront_10k_https_requests"),
-                },
-            ),
-            Bill::ControlPlane => {
-                let r = p.rate("eks_control_plane_hour");
-                p.hourly(Section::Cluster, "eks control plane", "cluster", r, 1.0);
-            }
-            Bill::ClusterNodes {
-                instance_type,
-                nodes,
-            } => {
-                let c = Section::Cluster;
-                p.machine_hours(c, "eks nodes", "cluster", instance_type, nodes, "");
-                let r = p.rate("ebs_gp3_gb_month");
-                let q = VM_DISK_GB * nodes;
-                p.add(c, "ebs gp3 node volumes", "cluster", "gb_month", r, q, None);
-                if p.app_public {
-                    p.tally.addresses += nodes;
-                }
-            }
-            Bill::LoadBalancer(Some(LoadBalancerKind::AwsAlb)) => {
-                let l = Section::LoadBalancer;
-                let r = p.rate("alb_hour");
-                p.hourly(l, "application load balancer", "load balancer", r, 1.0);
-                let (r, h) = (p.rate("alb_lcu_hour"), p.hours);
-                let why = Some("1 LCU on average".to_string());
-                p.add(
-                    l,
-                    "alb capacity units",
-                    "load balancer",
-                    "lcu_hour",
-                    r,
-                    h,
-                    why,
-                );
-                p.tally.addresses += 2.0;
-            }
-            Bill::LoadBalancer(_) => {}
-            Bill::Nat { gateways, .. } => {
-                let r = p.rate("nat_gateway_hour");
-                p.hourly(Section::Nat, "nat gateway", "network", r, gateways);
-                nat_data(p, "nat gateway data", "nat_gateway_gb");
-                p.tally.addresses += gateways;
-            }
-            Bill::Logs { services } => logs(
-                p,
-                "cloudwatch logs ingestion",
-                "cloudwatch_logs_ingest_gb",
-                services,
-                "1 GB of logs per service a month",
-            ),
-            Bill::Database(db) => database(db, p),
-            Bill::Cache(c) => {
-                if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                    let res = format!("elasticache {} {}", c.engine.as_str(), c.node_type);
-                    p.hourly(Section::Cache, res, "cache", spec.hourly, c.nodes as f64);
-                }
-            }
-            Bill::Secrets { count } => {
-                let r = p.rate("secrets_manager_secret_month");
-                let res = "secrets manager secrets";
-                p.add(
-                    Section::Secrets,
-                    res,
-                    "secrets",
-                    "secret_month",
-                    r,
-                    count,
-                    None,
-                );
-            }
-            Bill::DnsZone => dns_zone(p, "route 53 hosted zone", "route53_zone_month"),
-            Bill::Images { services } => {
-                images(p, "ecr image storage", "ecr_storage_gb_month", services)
-            }
-            Bill::PublicAddresses { count } => addresses(p, "public ipv4 addresses", count),
+        if item.is_compute() {
+            price_compute(item, p)
+        } else {
+            price_shared(item, p)
         }
     }
 }
@@ -551,5 +388,185 @@ fn database(db: &DatabasePlan, p: &mut Pricer) {
         let q = db.storage_gb as f64;
         p.add(s, "documentdb storage", "database", "gb_month", r, q, None);
         p.note("DocumentDB I/O requests are billed per million and not counted.");
+    }
+}
+
+/// What runs the app: machines, containers, functions, sites, the cluster.
+fn price_compute(item: &Bill, p: &mut Pricer) {
+    let s = Section::Services;
+    match *item {
+        Bill::Machines {
+            instance_type,
+            count,
+            single,
+        } => {
+            p.machine_hours(s, "ec2", "app servers", instance_type, count, "EC2");
+            let r = p.rate("ebs_gp3_gb_month");
+            p.add(
+                s,
+                "ebs gp3 volume",
+                "app servers",
+                "gb_month",
+                r,
+                VM_DISK_GB * count,
+                None,
+            );
+            p.tally.addresses += f64::from(u8::from(single));
+        }
+        Bill::Containers { service, copies } => {
+            let c = service.compute.as_ref();
+            let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.25);
+            let mem = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
+            let (h, n) = (p.hours, &service.name);
+            let r = p.rate("fargate_vcpu_hour");
+            p.add(
+                s,
+                format!("fargate vcpu ({n})"),
+                n,
+                "vcpu_hour",
+                r,
+                vcpu * copies * h,
+                None,
+            );
+            let r = p.rate("fargate_gb_hour");
+            p.add(
+                s,
+                format!("fargate memory ({n})"),
+                n,
+                "gb_hour",
+                r,
+                mem * copies * h,
+                None,
+            );
+            if p.app_public {
+                p.tally.addresses += copies;
+            }
+            p.tally.images += 1.0;
+        }
+        Bill::Pods => p.tally.images += 1.0,
+        Bill::Function {
+            service,
+            custom_domain,
+        } => {
+            let mem_gb = service
+                .compute
+                .as_ref()
+                .and_then(|c| c.memory_mib)
+                .unwrap_or(512) as f64
+                / 1024.0;
+            let req = p.opts.serverless_requests_per_month as f64;
+            let gbs = req * p.opts.serverless_request_ms as f64 / 1000.0 * mem_gb;
+            let (why, n) = (p.usage_assumption(), &service.name);
+            let r = p.rate("lambda_million_requests");
+            let res = format!("lambda requests ({n})");
+            p.add(
+                s,
+                res,
+                n,
+                "million_requests",
+                r,
+                req / 1e6,
+                Some(why.clone()),
+            );
+            let r = p.rate("lambda_gb_second");
+            let res = format!("lambda compute ({n})");
+            p.add(s, res, n, "gb_second", r, gbs, Some(why.clone()));
+            if custom_domain {
+                let r = p.rate("apigw_http_million_requests");
+                let res = "api gateway http api";
+                p.add(s, res, n, "million_requests", r, req / 1e6, Some(why));
+            }
+            p.tally.images += 1.0;
+        }
+        Bill::StaticSite { service } => cdn_site(
+            p,
+            service,
+            &CdnSite {
+                storage: ("s3 storage", "s3_gb_month"),
+                transfer: ("cloudfront transfer", "cloudfront_gb"),
+                requests: ("cloudfront requests", "cloudfront_10k_https_requests"),
+            },
+        ),
+        Bill::ControlPlane => {
+            let r = p.rate("eks_control_plane_hour");
+            p.hourly(Section::Cluster, "eks control plane", "cluster", r, 1.0);
+        }
+        Bill::ClusterNodes {
+            instance_type,
+            nodes,
+        } => {
+            let c = Section::Cluster;
+            p.machine_hours(c, "eks nodes", "cluster", instance_type, nodes, "");
+            let r = p.rate("ebs_gp3_gb_month");
+            let q = VM_DISK_GB * nodes;
+            p.add(c, "ebs gp3 node volumes", "cluster", "gb_month", r, q, None);
+            if p.app_public {
+                p.tally.addresses += nodes;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The way in, the network, logs, data services, secrets and DNS.
+fn price_shared(item: &Bill, p: &mut Pricer) {
+    match *item {
+        Bill::LoadBalancer(Some(LoadBalancerKind::AwsAlb)) => {
+            let l = Section::LoadBalancer;
+            let r = p.rate("alb_hour");
+            p.hourly(l, "application load balancer", "load balancer", r, 1.0);
+            let (r, h) = (p.rate("alb_lcu_hour"), p.hours);
+            let why = Some("1 LCU on average".to_string());
+            p.add(
+                l,
+                "alb capacity units",
+                "load balancer",
+                "lcu_hour",
+                r,
+                h,
+                why,
+            );
+            p.tally.addresses += 2.0;
+        }
+        Bill::LoadBalancer(_) => {}
+        Bill::Nat { gateways, .. } => {
+            let r = p.rate("nat_gateway_hour");
+            p.hourly(Section::Nat, "nat gateway", "network", r, gateways);
+            nat_data(p, "nat gateway data", "nat_gateway_gb");
+            p.tally.addresses += gateways;
+        }
+        Bill::Logs { services } => logs(
+            p,
+            "cloudwatch logs ingestion",
+            "cloudwatch_logs_ingest_gb",
+            services,
+            "1 GB of logs per service a month",
+        ),
+        Bill::Database(db) => database(db, p),
+        Bill::Cache(c) => {
+            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
+                let res = format!("elasticache {} {}", c.engine.as_str(), c.node_type);
+                p.hourly(Section::Cache, res, "cache", spec.hourly, c.nodes as f64);
+            }
+        }
+        Bill::Secrets { count } => {
+            let r = p.rate("secrets_manager_secret_month");
+            let res = "secrets manager secrets";
+            p.add(
+                Section::Secrets,
+                res,
+                "secrets",
+                "secret_month",
+                r,
+                count,
+                None,
+            );
+        }
+        Bill::DnsZone => dns_zone(p, "route 53 hosted zone", "route53_zone_month"),
+        Bill::Images { services } => {
+            images(p, "ecr image storage", "ecr_storage_gb_month", services)
+        }
+        Bill::PublicAddresses { count } => addresses(p, "public ipv4 addresses", count),
+        _ => {}
     }
 }

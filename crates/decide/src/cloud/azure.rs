@@ -271,134 +271,10 @@ impl Catalogue for Azure {
         RATE_KEYS
     }
     fn price(&self, item: &Bill, p: &mut Pricer) {
-        let s = Section::Services;
-        match *item {
-            Bill::Machines {
-                instance_type,
-                count,
-                single,
-            } => {
-                p.machine_hours(
-                    s,
-                    "vm",
-                    "app servers",
-                    instance_type,
-                    count,
-                    "Azure VM size",
-                );
-                let r = p.rate("disk_gb_month");
-                let why = Some("32 GiB OS disk per VM".to_string());
-                let res = "standard ssd managed disk";
-                p.add(
-                    s,
-                    res,
-                    "app servers",
-                    "gb_month",
-                    r,
-                    OS_DISK_GB * count,
-                    why,
-                );
-                p.tally.addresses += f64::from(u8::from(single));
-            }
-            Bill::Containers { service, .. } => {
-                per_second(p, service, &CONTAINER_APPS);
-                p.note("Container Apps' monthly free grant (180,000 vCPU-s, 360,000 GiB-s, 2 million requests per subscription) is not subtracted.");
-            }
-            Bill::StaticSite { service } => {
-                let (key, plan) = if p.environment == Environment::Production {
-                    ("static_web_apps_standard_month", "standard")
-                } else {
-                    ("static_web_apps_free_month", "free")
-                };
-                let (r, n) = (p.rate(key), &service.name);
-                let res = format!("static web apps {plan} plan ({n})");
-                p.add(s, res, n, "month", r, 1.0, None);
-            }
-            Bill::Pods | Bill::Function { .. } => {}
-            Bill::ControlPlane => {
-                let r = p.rate("aks_standard_tier_hour");
-                let res = "aks standard tier control plane";
-                p.hourly(Section::Cluster, res, "cluster", r, 1.0);
-            }
-            Bill::ClusterNodes {
-                instance_type,
-                nodes,
-            } => {
-                let c = Section::Cluster;
-                p.machine_hours(c, "aks nodes", "cluster", instance_type, nodes, "");
-                let r = p.rate("disk_gb_month");
-                let why = Some("32 GiB OS disk per node".to_string());
-                let q = OS_DISK_GB * nodes;
-                p.add(c, "aks node os disks", "cluster", "gb_month", r, q, why);
-            }
-            Bill::LoadBalancer(Some(LoadBalancerKind::AzureLoadBalancer)) => {
-                let r = p.rate("lb_hour");
-                let res = "standard load balancer";
-                p.hourly(Section::LoadBalancer, res, "load balancer", r, 1.0);
-                p.tally.addresses += 1.0;
-            }
-            Bill::LoadBalancer(_) => {}
-            Bill::Nat { gateways, .. } => {
-                let r = p.rate("nat_gateway_hour");
-                p.hourly(Section::Nat, "nat gateway", "network", r, gateways);
-                nat_data(p, "nat gateway data", "nat_gateway_gb");
-                p.tally.addresses += gateways;
-            }
-            Bill::Logs { services } => logs(
-                p,
-                "log analytics ingestion",
-                "log_analytics_gb",
-                services,
-                "1 GB of logs per service a month",
-            ),
-            Bill::Database(db) => {
-                let d = Section::Database;
-                let engine = db.engine.as_str();
-                let ha = if db.multi_az { 2.0 } else { 1.0 };
-                if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-                    let tag = if db.multi_az {
-                        " zone-redundant ha"
-                    } else {
-                        ""
-                    };
-                    let res = format!("{engine} flexible server {}{tag}", db.instance_class);
-                    p.hourly(d, res, "database", spec.hourly * ha, 1.0);
-                }
-                let r = p.rate("db_storage_gb_month");
-                let q = db.storage_gb as f64 * ha;
-                p.add(
-                    d,
-                    "flexible server storage",
-                    "database",
-                    "gb_month",
-                    r,
-                    q,
-                    None,
-                );
-            }
-            Bill::Cache(c) => {
-                if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                    let res = format!("azure cache for redis {}", c.node_type);
-                    p.hourly(Section::Cache, res, "cache", spec.hourly, 1.0);
-                }
-            }
-            Bill::Secrets { .. } => {
-                let r = p.rate("key_vault_10k_operations");
-                let why = Some("10,000 secret reads a month".to_string());
-                let res = "key vault operations";
-                p.add(
-                    Section::Secrets,
-                    res,
-                    "secrets",
-                    "10k_operations",
-                    r,
-                    1.0,
-                    why,
-                );
-            }
-            Bill::DnsZone => dns_zone(p, "azure dns zone", "dns_zone_month"),
-            Bill::Images { .. } => {}
-            Bill::PublicAddresses { count } => addresses(p, "public ip addresses", count),
+        if item.is_compute() {
+            price_compute(item, p)
+        } else {
+            price_shared(item, p)
         }
     }
 }
@@ -438,3 +314,144 @@ const RATE_KEYS: &[&str] = &[
     "key_vault_10k_operations",
     "log_analytics_gb",
 ];
+
+/// What runs the app: machines, containers, functions, sites, the cluster.
+fn price_compute(item: &Bill, p: &mut Pricer) {
+    let s = Section::Services;
+    match *item {
+        Bill::Machines {
+            instance_type,
+            count,
+            single,
+        } => {
+            p.machine_hours(
+                s,
+                "vm",
+                "app servers",
+                instance_type,
+                count,
+                "Azure VM size",
+            );
+            let r = p.rate("disk_gb_month");
+            let why = Some("32 GiB OS disk per VM".to_string());
+            let res = "standard ssd managed disk";
+            p.add(
+                s,
+                res,
+                "app servers",
+                "gb_month",
+                r,
+                OS_DISK_GB * count,
+                why,
+            );
+            p.tally.addresses += f64::from(u8::from(single));
+        }
+        Bill::Containers { service, .. } => {
+            per_second(p, service, &CONTAINER_APPS);
+            p.note("Container Apps' monthly free grant (180,000 vCPU-s, 360,000 GiB-s, 2 million requests per subscription) is not subtracted.");
+        }
+        Bill::StaticSite { service } => {
+            let (key, plan) = if p.environment == Environment::Production {
+                ("static_web_apps_standard_month", "standard")
+            } else {
+                ("static_web_apps_free_month", "free")
+            };
+            let (r, n) = (p.rate(key), &service.name);
+            let res = format!("static web apps {plan} plan ({n})");
+            p.add(s, res, n, "month", r, 1.0, None);
+        }
+        Bill::Pods | Bill::Function { .. } => {}
+        Bill::ControlPlane => {
+            let r = p.rate("aks_standard_tier_hour");
+            let res = "aks standard tier control plane";
+            p.hourly(Section::Cluster, res, "cluster", r, 1.0);
+        }
+        Bill::ClusterNodes {
+            instance_type,
+            nodes,
+        } => {
+            let c = Section::Cluster;
+            p.machine_hours(c, "aks nodes", "cluster", instance_type, nodes, "");
+            let r = p.rate("disk_gb_month");
+            let why = Some("32 GiB OS disk per node".to_string());
+            let q = OS_DISK_GB * nodes;
+            p.add(c, "aks node os disks", "cluster", "gb_month", r, q, why);
+        }
+        _ => {}
+    }
+}
+
+/// The way in, the network, logs, data services, secrets and DNS.
+fn price_shared(item: &Bill, p: &mut Pricer) {
+    match *item {
+        Bill::LoadBalancer(Some(LoadBalancerKind::AzureLoadBalancer)) => {
+            let r = p.rate("lb_hour");
+            let res = "standard load balancer";
+            p.hourly(Section::LoadBalancer, res, "load balancer", r, 1.0);
+            p.tally.addresses += 1.0;
+        }
+        Bill::LoadBalancer(_) => {}
+        Bill::Nat { gateways, .. } => {
+            let r = p.rate("nat_gateway_hour");
+            p.hourly(Section::Nat, "nat gateway", "network", r, gateways);
+            nat_data(p, "nat gateway data", "nat_gateway_gb");
+            p.tally.addresses += gateways;
+        }
+        Bill::Logs { services } => logs(
+            p,
+            "log analytics ingestion",
+            "log_analytics_gb",
+            services,
+            "1 GB of logs per service a month",
+        ),
+        Bill::Database(db) => {
+            let d = Section::Database;
+            let engine = db.engine.as_str();
+            let ha = if db.multi_az { 2.0 } else { 1.0 };
+            if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
+                let tag = if db.multi_az {
+                    " zone-redundant ha"
+                } else {
+                    ""
+                };
+                let res = format!("{engine} flexible server {}{tag}", db.instance_class);
+                p.hourly(d, res, "database", spec.hourly * ha, 1.0);
+            }
+            let r = p.rate("db_storage_gb_month");
+            let q = db.storage_gb as f64 * ha;
+            p.add(
+                d,
+                "flexible server storage",
+                "database",
+                "gb_month",
+                r,
+                q,
+                None,
+            );
+        }
+        Bill::Cache(c) => {
+            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
+                let res = format!("azure cache for redis {}", c.node_type);
+                p.hourly(Section::Cache, res, "cache", spec.hourly, 1.0);
+            }
+        }
+        Bill::Secrets { .. } => {
+            let r = p.rate("key_vault_10k_operations");
+            let why = Some("10,000 secret reads a month".to_string());
+            let res = "key vault operations";
+            p.add(
+                Section::Secrets,
+                res,
+                "secrets",
+                "10k_operations",
+                r,
+                1.0,
+                why,
+            );
+        }
+        Bill::DnsZone => dns_zone(p, "azure dns zone", "dns_zone_month"),
+        Bill::Images { .. } => {}
+        Bill::PublicAddresses { count } => addresses(p, "public ip addresses", count),
+        _ => {}
+    }
+}

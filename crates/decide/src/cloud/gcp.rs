@@ -247,158 +247,10 @@ impl Catalogue for Gcp {
         RATE_KEYS
     }
     fn price(&self, item: &Bill, p: &mut Pricer) {
-        let s = Section::Services;
-        match *item {
-            Bill::Machines {
-                instance_type,
-                count,
-                single,
-            } => {
-                let what = "Compute Engine";
-                p.machine_hours(
-                    s,
-                    "compute engine",
-                    "app servers",
-                    instance_type,
-                    count,
-                    what,
-                );
-                let r = p.rate("pd_balanced_gb_month");
-                let q = VM_DISK_GB * count;
-                p.add(
-                    s,
-                    "balanced persistent disk",
-                    "app servers",
-                    "gb_month",
-                    r,
-                    q,
-                    None,
-                );
-                p.tally.addresses += f64::from(u8::from(single));
-            }
-            Bill::Containers { service, .. } => {
-                p.tally.images += 1.0;
-                per_second(p, service, &CLOUD_RUN);
-            }
-            Bill::Pods => p.tally.images += 1.0,
-            Bill::StaticSite { service } => {
-                cdn_site(
-                    p,
-                    service,
-                    &CdnSite {
-                        storage: ("cloud storage", "gcs_gb_month"),
-                        transfer: ("cloud cdn transfer", "cdn_gb"),
-                        requests: ("cloud cdn requests", "cdn_10k_requests"),
-                    },
-                );
-                p.tally.fronts += 1.0;
-            }
-            Bill::Function { .. } => {}
-            Bill::ControlPlane => {
-                let r = p.rate("gke_cluster_fee_hour");
-                p.hourly(
-                    Section::Cluster,
-                    "gke cluster management fee",
-                    "cluster",
-                    r,
-                    1.0,
-                );
-                p.note("GKE's free tier credit covers the management fee of one zonal or Autopilot cluster per billing account; it is counted here.");
-            }
-            Bill::ClusterNodes {
-                instance_type,
-                nodes,
-            } => {
-                let c = Section::Cluster;
-                p.machine_hours(c, "gke nodes", "cluster", instance_type, nodes, "");
-                let r = p.rate("pd_balanced_gb_month");
-                let q = VM_DISK_GB * nodes;
-                p.add(
-                    c,
-                    "node persistent disks",
-                    "cluster",
-                    "gb_month",
-                    r,
-                    q,
-                    None,
-                );
-            }
-            Bill::LoadBalancer(kind) => {
-                // One forwarding rule per static site's CDN front end, at least one for the app's.
-                let mut rules = p.tally.fronts;
-                if kind == Some(LoadBalancerKind::GcpHttpsLb) {
-                    rules = rules.max(1.0);
-                }
-                if rules > 0.0 {
-                    let r = p.rate("lb_forwarding_rule_hour");
-                    let res = "load balancer forwarding rule";
-                    p.hourly(Section::LoadBalancer, res, "load balancer", r, rules);
-                }
-            }
-            Bill::Nat { machines, .. } => {
-                let r = p.rate("nat_vm_hour");
-                p.hourly(Section::Nat, "cloud nat", "network", r, machines);
-                nat_data(p, "cloud nat data", "nat_gb");
-            }
-            Bill::Logs { services } => logs(
-                p,
-                "cloud logging",
-                "cloud_logging_gb",
-                services,
-                "1 GB of logs per service a month (the first 50 GB per project are free)",
-            ),
-            Bill::Database(db) => {
-                let d = Section::Database;
-                let engine = db.engine.as_str();
-                if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-                    let ha = if db.multi_az { 2.0 } else { 1.0 };
-                    let tag = if db.multi_az { " ha" } else { "" };
-                    let res = format!("cloud sql {engine} {}{tag}", db.instance_class);
-                    p.hourly(d, res, "database", spec.hourly * ha, 1.0);
-                }
-                let r = p.rate(if db.multi_az {
-                    "cloud_sql_ha_storage_gb_month"
-                } else {
-                    "cloud_sql_storage_gb_month"
-                });
-                let q = db.storage_gb as f64;
-                p.add(
-                    d,
-                    "cloud sql ssd storage",
-                    "database",
-                    "gb_month",
-                    r,
-                    q,
-                    None,
-                );
-            }
-            Bill::Cache(c) => {
-                if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                    let res = format!("memorystore {}", c.node_type);
-                    p.hourly(Section::Cache, res, "cache", spec.hourly, c.nodes as f64);
-                }
-            }
-            Bill::Secrets { count } => {
-                let r = p.rate("secret_manager_version_month");
-                let res = "secret manager versions";
-                p.add(
-                    Section::Secrets,
-                    res,
-                    "secrets",
-                    "version_month",
-                    r,
-                    count,
-                    None,
-                );
-            }
-            Bill::DnsZone => dns_zone(p, "cloud dns zone", "cloud_dns_zone_month"),
-            Bill::Images { services } => images(
-                p,
-                "artifact registry storage",
-                "artifact_registry_gb_month",
-                services,
-            ),
-            Bill::PublicAddresses { count } => addresses(p, "external ipv4 addresses", count),
+        if item.is_compute() {
+            price_compute(item, p)
+        } else {
+            price_shared(item, p)
         }
     }
 }
@@ -440,3 +292,168 @@ const RATE_KEYS: &[&str] = &[
     "artifact_registry_gb_month",
     "cloud_logging_gb",
 ];
+
+/// What runs the app: machines, containers, functions, sites, the cluster.
+fn price_compute(item: &Bill, p: &mut Pricer) {
+    let s = Section::Services;
+    match *item {
+        Bill::Machines {
+            instance_type,
+            count,
+            single,
+        } => {
+            let what = "Compute Engine";
+            p.machine_hours(
+                s,
+                "compute engine",
+                "app servers",
+                instance_type,
+                count,
+                what,
+            );
+            let r = p.rate("pd_balanced_gb_month");
+            let q = VM_DISK_GB * count;
+            p.add(
+                s,
+                "balanced persistent disk",
+                "app servers",
+                "gb_month",
+                r,
+                q,
+                None,
+            );
+            p.tally.addresses += f64::from(u8::from(single));
+        }
+        Bill::Containers { service, .. } => {
+            p.tally.images += 1.0;
+            per_second(p, service, &CLOUD_RUN);
+        }
+        Bill::Pods => p.tally.images += 1.0,
+        Bill::StaticSite { service } => {
+            cdn_site(
+                p,
+                service,
+                &CdnSite {
+                    storage: ("cloud storage", "gcs_gb_month"),
+                    transfer: ("cloud cdn transfer", "cdn_gb"),
+                    requests: ("cloud cdn requests", "cdn_10k_requests"),
+                },
+            );
+            p.tally.fronts += 1.0;
+        }
+        Bill::Function { .. } => {}
+        Bill::ControlPlane => {
+            let r = p.rate("gke_cluster_fee_hour");
+            p.hourly(
+                Section::Cluster,
+                "gke cluster management fee",
+                "cluster",
+                r,
+                1.0,
+            );
+            p.note("GKE's free tier credit covers the management fee of one zonal or Autopilot cluster per billing account; it is counted here.");
+        }
+        Bill::ClusterNodes {
+            instance_type,
+            nodes,
+        } => {
+            let c = Section::Cluster;
+            p.machine_hours(c, "gke nodes", "cluster", instance_type, nodes, "");
+            let r = p.rate("pd_balanced_gb_month");
+            let q = VM_DISK_GB * nodes;
+            p.add(
+                c,
+                "node persistent disks",
+                "cluster",
+                "gb_month",
+                r,
+                q,
+                None,
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The way in, the network, logs, data services, secrets and DNS.
+fn price_shared(item: &Bill, p: &mut Pricer) {
+    match *item {
+        Bill::LoadBalancer(kind) => {
+            // One forwarding rule per static site's CDN front end, at least one for the app's.
+            let mut rules = p.tally.fronts;
+            if kind == Some(LoadBalancerKind::GcpHttpsLb) {
+                rules = rules.max(1.0);
+            }
+            if rules > 0.0 {
+                let r = p.rate("lb_forwarding_rule_hour");
+                let res = "load balancer forwarding rule";
+                p.hourly(Section::LoadBalancer, res, "load balancer", r, rules);
+            }
+        }
+        Bill::Nat { machines, .. } => {
+            let r = p.rate("nat_vm_hour");
+            p.hourly(Section::Nat, "cloud nat", "network", r, machines);
+            nat_data(p, "cloud nat data", "nat_gb");
+        }
+        Bill::Logs { services } => logs(
+            p,
+            "cloud logging",
+            "cloud_logging_gb",
+            services,
+            "1 GB of logs per service a month (the first 50 GB per project are free)",
+        ),
+        Bill::Database(db) => {
+            let d = Section::Database;
+            let engine = db.engine.as_str();
+            if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
+                let ha = if db.multi_az { 2.0 } else { 1.0 };
+                let tag = if db.multi_az { " ha" } else { "" };
+                let res = format!("cloud sql {engine} {}{tag}", db.instance_class);
+                p.hourly(d, res, "database", spec.hourly * ha, 1.0);
+            }
+            let r = p.rate(if db.multi_az {
+                "cloud_sql_ha_storage_gb_month"
+            } else {
+                "cloud_sql_storage_gb_month"
+            });
+            let q = db.storage_gb as f64;
+            p.add(
+                d,
+                "cloud sql ssd storage",
+                "database",
+                "gb_month",
+                r,
+                q,
+                None,
+            );
+        }
+        Bill::Cache(c) => {
+            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
+                let res = format!("memorystore {}", c.node_type);
+                p.hourly(Section::Cache, res, "cache", spec.hourly, c.nodes as f64);
+            }
+        }
+        Bill::Secrets { count } => {
+            let r = p.rate("secret_manager_version_month");
+            let res = "secret manager versions";
+            p.add(
+                Section::Secrets,
+                res,
+                "secrets",
+                "version_month",
+                r,
+                count,
+                None,
+            );
+        }
+        Bill::DnsZone => dns_zone(p, "cloud dns zone", "cloud_dns_zone_month"),
+        Bill::Images { services } => images(
+            p,
+            "artifact registry storage",
+            "artifact_registry_gb_month",
+            services,
+        ),
+        Bill::PublicAddresses { count } => addresses(p, "external ipv4 addresses", count),
+        _ => {}
+    }
+}

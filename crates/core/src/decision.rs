@@ -141,6 +141,129 @@ pub enum Hosting {
     LocalStatic,
 }
 
+impl Hosting {
+    /// The cloud this host belongs to.
+    pub fn cloud(self) -> Cloud {
+        use Hosting as H;
+        match self {
+            H::Ec2 | H::Ec2Autoscaling | H::EcsFargate | H::Eks | H::Lambda | H::S3Cloudfront => {
+                Cloud::Aws
+            }
+            H::ComputeEngine | H::ComputeEngineMig | H::CloudRun | H::Gke | H::CloudStorageCdn => {
+                Cloud::Gcp
+            }
+            H::AzureVm | H::AzureVmss | H::ContainerApps | H::Aks | H::StaticWebApps => {
+                Cloud::Azure
+            }
+            H::LocalProcess | H::LocalStatic => Cloud::Local,
+        }
+    }
+
+    /// Virtual machines of the cloud (one, or a scaled group), sized by machine type.
+    pub fn is_vm(self) -> bool {
+        self.is_single_vm() || self.is_scaled_vm()
+    }
+
+    /// One machine with its own public address (nginx in front, no load balancer).
+    pub fn is_single_vm(self) -> bool {
+        matches!(
+            self,
+            Hosting::Ec2 | Hosting::ComputeEngine | Hosting::AzureVm
+        )
+    }
+
+    /// nginx on the machine answers on port 80 and proxies to the app (single
+    /// VMs, and Azure scale sets behind their layer-4 load balancer).
+    pub fn serves_through_nginx(self) -> bool {
+        self.is_single_vm() || self == Hosting::AzureVmss
+    }
+
+    /// A group of identical machines behind a load balancer.
+    pub fn is_scaled_vm(self) -> bool {
+        matches!(
+            self,
+            Hosting::Ec2Autoscaling | Hosting::ComputeEngineMig | Hosting::AzureVmss
+        )
+    }
+
+    /// A Deployment in a managed Kubernetes cluster.
+    pub fn is_kubernetes(self) -> bool {
+        matches!(self, Hosting::Eks | Hosting::Gke | Hosting::Aks)
+    }
+
+    /// A function platform billed per request (Lambda).
+    pub fn is_function(self) -> bool {
+        self == Hosting::Lambda
+    }
+
+    /// Files served by a storage/CDN platform or the local file server: nothing runs.
+    pub fn is_static(self) -> bool {
+        matches!(
+            self,
+            Hosting::S3Cloudfront
+                | Hosting::CloudStorageCdn
+                | Hosting::StaticWebApps
+                | Hosting::LocalStatic
+        )
+    }
+
+    /// Run on this machine by the local runner.
+    pub fn is_local(self) -> bool {
+        self.cloud() == Cloud::Local
+    }
+
+    /// Runs the service's container image (managed containers or Kubernetes pods).
+    pub fn runs_containers(self) -> bool {
+        self.is_kubernetes()
+            || matches!(
+                self,
+                Hosting::EcsFargate | Hosting::CloudRun | Hosting::ContainerApps
+            )
+    }
+
+    /// Sized by CPU and memory per copy rather than by machine type.
+    pub fn sized_per_copy(self) -> bool {
+        self.runs_containers() || self.is_function()
+    }
+
+    /// The platform has its own HTTPS front door on its own host name
+    /// (`*.run.app`, `*.cloudfront.net`, function URLs…): no load balancer of ours.
+    pub fn platform_https(self) -> bool {
+        matches!(
+            self,
+            Hosting::Lambda
+                | Hosting::S3Cloudfront
+                | Hosting::CloudRun
+                | Hosting::ContainerApps
+                | Hosting::StaticWebApps
+        )
+    }
+
+    /// Reached through a load balancer of the deployment (the cloud's kind).
+    pub fn behind_load_balancer(self) -> bool {
+        self.is_scaled_vm()
+            || self.is_kubernetes()
+            || matches!(self, Hosting::EcsFargate | Hosting::CloudStorageCdn)
+    }
+
+    /// Its copies run inside the deployment's private network (VPC / VNet).
+    pub fn runs_in_network(self) -> bool {
+        self.is_vm() || self.is_kubernetes() || self == Hosting::EcsFargate
+    }
+
+    /// The platform sets `PORT` itself (to the container port).
+    pub fn platform_sets_port(self) -> bool {
+        self == Hosting::CloudRun
+    }
+
+    /// autodeploy can bring a new version up after `terraform apply`: the
+    /// machines fetch the code themselves, ECS gets a built image, the local
+    /// runner starts it.
+    pub fn release_automated(self) -> bool {
+        self.is_vm() || self.is_local() || self == Hosting::EcsFargate
+    }
+}
+
 /// Where a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -421,6 +544,13 @@ pub enum DataService {
     External,
     /// Provided by the local runner (e.g. a container on this machine).
     Local,
+}
+
+impl DataService {
+    /// Provisioned by the deployment on a cloud (not external, not local).
+    pub fn is_managed(self) -> bool {
+        !matches!(self, DataService::External | DataService::Local)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

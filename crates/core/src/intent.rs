@@ -158,6 +158,14 @@ impl Cloud {
             Cloud::Local => "local",
         }
     }
+
+    /// True for the local target (this machine): no price table, no network, no secrets store.
+    pub fn is_local(self) -> bool {
+        self == Cloud::Local
+    }
+
+    /// The three public clouds, in the order tables list them.
+    pub const PUBLIC: [Cloud; 3] = [Cloud::Aws, Cloud::Gcp, Cloud::Azure];
 }
 
 impl Strategy {

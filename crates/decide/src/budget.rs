@@ -17,10 +17,7 @@ use crate::cost::{self, PriceTable};
 use crate::notes::{usd, Notes};
 use crate::sizing;
 use crate::DecideOptions;
-use autodeploy_core::{
-    Analysis, ClusterKind, CostEstimate, DataService, Decision, Environment, Hosting, Intent,
-    Origin, SubnetTier,
-};
+use autodeploy_core::{Analysis, CostEstimate, Decision, Environment, Intent, Origin, SubnetTier};
 
 type Step = fn(&mut Decision, &Analysis, &PriceTable, &Intent, &mut Notes) -> bool;
 
@@ -99,7 +96,7 @@ fn cache_single_node(
 }
 
 fn no_nat(d: &mut Decision, _: &Analysis, _: &PriceTable, _: &Intent, notes: &mut Notes) -> bool {
-    if d.services.iter().any(|s| s.hosting == Hosting::Lambda) {
+    if d.services.iter().any(|s| s.hosting.is_function()) {
         return false;
     }
     let Some(n) = d.network.as_mut().filter(|n| n.nat_gateways > 0) else {
@@ -107,10 +104,9 @@ fn no_nat(d: &mut Decision, _: &Analysis, _: &PriceTable, _: &Intent, notes: &mu
     };
     n.nat_gateways = 0;
     n.app_subnet_tier = SubnetTier::Public;
-    for s in n.subnets.iter_mut() {
-        if d.cloud == autodeploy_core::Cloud::Gcp && s.name == "app" {
-            s.tier = SubnetTier::Public;
-        }
+    // A cloud with one app subnet (GCP) makes it public; AWS's public subnets exist already.
+    for s in n.subnets.iter_mut().filter(|s| s.name == "app") {
+        s.tier = SubnetTier::Public;
     }
     notes.reason("network.nat", Origin::Budget, "no NAT gateway, to fit the budget: the app runs in public subnets with public IPs for outbound traffic, inbound still only from the load balancer");
     true
@@ -132,17 +128,7 @@ fn smaller_compute(
     let vm_names: Vec<String> = d
         .services
         .iter()
-        .filter(|s| {
-            matches!(
-                s.hosting,
-                Hosting::Ec2
-                    | Hosting::Ec2Autoscaling
-                    | Hosting::ComputeEngine
-                    | Hosting::ComputeEngineMig
-                    | Hosting::AzureVm
-                    | Hosting::AzureVmss
-            )
-        })
+        .filter(|s| s.hosting.is_vm())
         .map(|s| s.name.clone())
         .collect();
     if !vm_names.is_empty() {
@@ -179,16 +165,7 @@ fn smaller_compute(
     }
     // Containers, functions and pods: the minimum profile.
     for plan in d.services.iter_mut() {
-        if !matches!(
-            plan.hosting,
-            Hosting::EcsFargate
-                | Hosting::CloudRun
-                | Hosting::ContainerApps
-                | Hosting::Lambda
-                | Hosting::Eks
-                | Hosting::Gke
-                | Hosting::Aks
-        ) {
+        if !plan.hosting.sized_per_copy() {
             continue;
         }
         let Some(svc) = a.services.iter().find(|s| s.name == plan.name) else {
@@ -239,7 +216,7 @@ fn smaller_database(
     let Some(db) = d.database.as_mut() else {
         return false;
     };
-    if matches!(db.service, DataService::External | DataService::Local) {
+    if !db.service.is_managed() {
         return false;
     }
     let ladder = crate::data::db_ladder(table, db.engine, false);
@@ -307,19 +284,14 @@ fn free_control_plane(
     _: &Intent,
     notes: &mut Notes,
 ) -> bool {
-    let Some(c) = d
-        .cluster
-        .as_mut()
-        .filter(|c| c.kind == ClusterKind::Aks && c.paid_control_plane)
-    else {
+    let Some(line) = crate::cloud::of(d.cloud).free_control_plane() else {
+        return false;
+    };
+    let Some(c) = d.cluster.as_mut().filter(|c| c.paid_control_plane) else {
         return false;
     };
     c.paid_control_plane = false;
-    notes.reason(
-        "cluster.control_plane",
-        Origin::Budget,
-        "AKS Free tier control plane (no uptime SLA), to fit the budget",
-    );
+    notes.reason("cluster.control_plane", Origin::Budget, line);
     true
 }
 

@@ -16,16 +16,12 @@
 use crate::DecideError;
 use crate::DecideOptions;
 use autodeploy_core::{
-    Cache, Cloud, CostEstimate, CostItem, DataService, Decision, DeployStrategy, Hosting,
-    LoadBalancerKind, SecretStore, ServiceKind, SubnetTier,
+    CachePlan, Cloud, CostEstimate, CostItem, DatabasePlan, Decision, Environment,
+    LoadBalancerKind, SecretStore, ServiceKind, ServicePlan, SubnetTier,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-
-const AWS: &str = include_str!("../prices/aws.toml");
-const GCP: &str = include_str!("../prices/gcp.toml");
-const AZURE: &str = include_str!("../prices/azure.toml");
 
 /// One price table (one cloud).
 #[derive(Debug, Clone, Deserialize)]
@@ -84,25 +80,19 @@ fn parse(cloud: Cloud, text: &str) -> Result<PriceTable, String> {
     Ok(t)
 }
 
-/// The embedded price table of a cloud (`None` for local).
+/// The embedded price table of a cloud (`None` for local), from its catalogue.
 pub fn table(cloud: Cloud) -> Result<Option<&'static PriceTable>, DecideError> {
-    static TABLES: OnceLock<[Result<PriceTable, String>; 3]> = OnceLock::new();
-    let tables = TABLES.get_or_init(|| {
-        [
-            parse(Cloud::Aws, AWS),
-            parse(Cloud::Gcp, GCP),
-            parse(Cloud::Azure, AZURE),
-        ]
-    });
-    let i = match cloud {
-        Cloud::Aws => 0,
-        Cloud::Gcp => 1,
-        Cloud::Azure => 2,
-        Cloud::Local => return Ok(None),
-    };
-    tables[i]
+    crate::cloud::of(cloud).prices()
+}
+
+/// Parse a catalogue's embedded table once, into `cell`.
+pub(crate) fn load(
+    cell: &'static OnceLock<Result<PriceTable, String>>,
+    cloud: Cloud,
+    text: &str,
+) -> Result<&'static PriceTable, DecideError> {
+    cell.get_or_init(|| parse(cloud, text))
         .as_ref()
-        .map(Some)
         .map_err(|message| DecideError::PriceTable {
             cloud,
             message: message.clone(),
@@ -154,82 +144,6 @@ impl PriceTable {
     }
 }
 
-/// Every rate key the estimator reads, per cloud (checked by tests).
-pub const RATE_KEYS: &[(Cloud, &[&str])] = &[
-    (
-        Cloud::Aws,
-        &[
-            "ebs_gp3_gb_month",
-            "public_ipv4_hour",
-            "alb_hour",
-            "alb_lcu_hour",
-            "nat_gateway_hour",
-            "nat_gateway_gb",
-            "fargate_vcpu_hour",
-            "fargate_gb_hour",
-            "eks_control_plane_hour",
-            "lambda_million_requests",
-            "lambda_gb_second",
-            "apigw_http_million_requests",
-            "s3_gb_month",
-            "cloudfront_gb",
-            "cloudfront_10k_https_requests",
-            "route53_zone_month",
-            "secrets_manager_secret_month",
-            "rds_storage_gb_month",
-            "rds_multi_az_storage_gb_month",
-            "docdb_storage_gb_month",
-            "cloudwatch_logs_ingest_gb",
-            "ecr_storage_gb_month",
-        ],
-    ),
-    (
-        Cloud::Gcp,
-        &[
-            "pd_balanced_gb_month",
-            "public_ipv4_hour",
-            "lb_forwarding_rule_hour",
-            "nat_vm_hour",
-            "nat_gb",
-            "cloud_run_vcpu_second_always",
-            "cloud_run_gib_second_always",
-            "cloud_run_vcpu_second",
-            "cloud_run_gib_second",
-            "cloud_run_million_requests",
-            "gke_cluster_fee_hour",
-            "gcs_gb_month",
-            "cdn_gb",
-            "cdn_10k_requests",
-            "cloud_sql_storage_gb_month",
-            "cloud_sql_ha_storage_gb_month",
-            "secret_manager_version_month",
-            "cloud_dns_zone_month",
-            "artifact_registry_gb_month",
-            "cloud_logging_gb",
-        ],
-    ),
-    (
-        Cloud::Azure,
-        &[
-            "disk_gb_month",
-            "public_ipv4_hour",
-            "lb_hour",
-            "nat_gateway_hour",
-            "nat_gateway_gb",
-            "container_apps_vcpu_second",
-            "container_apps_gib_second",
-            "container_apps_million_requests",
-            "aks_standard_tier_hour",
-            "db_storage_gb_month",
-            "static_web_apps_standard_month",
-            "static_web_apps_free_month",
-            "dns_zone_month",
-            "key_vault_10k_operations",
-            "log_analytics_gb",
-        ],
-    ),
-];
-
 /// Root / node disk size assumed for VMs and Kubernetes nodes, GB.
 pub const VM_DISK_GB: f64 = 20.0;
 /// Data processed by a NAT gateway, GB per month (assumption).
@@ -242,51 +156,6 @@ const IMAGE_GB: f64 = 1.0;
 const STATIC_GB: f64 = 1.0;
 /// CDN requests per month for a static site (assumption).
 const STATIC_REQUESTS: f64 = 1_000_000.0;
-
-struct Pricer<'a> {
-    table: &'a PriceTable,
-    mult: f64,
-    hours: f64,
-    items: Vec<CostItem>,
-}
-
-impl Pricer<'_> {
-    #[allow(clippy::too_many_arguments)]
-    fn add(
-        &mut self,
-        resource: impl Into<String>,
-        component: &str,
-        unit: &str,
-        base_unit_price: f64,
-        quantity: f64,
-        assumption: Option<String>,
-    ) {
-        let unit_price = round(base_unit_price * self.mult, 7);
-        let monthly = round(unit_price * quantity, 2);
-        self.items.push(CostItem {
-            resource: resource.into(),
-            component: component.to_string(),
-            unit: unit.to_string(),
-            unit_price_usd: unit_price,
-            quantity: round(quantity, 3),
-            monthly_usd: monthly,
-            assumption,
-        });
-    }
-
-    fn hourly(&mut self, resource: impl Into<String>, component: &str, price: f64, count: f64) {
-        let h = self.hours;
-        self.add(resource, component, "hour", price, h * count, None);
-    }
-
-    fn rate(&self, key: &str) -> f64 {
-        self.table.rate(key)
-    }
-}
-
-fn addresses(n: f64) -> String {
-    format!("{} address{}", n as u32, if n == 1.0 { "" } else { "es" })
-}
 
 fn round(v: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
@@ -309,29 +178,8 @@ pub(crate) fn estimate_empty() -> CostEstimate {
     }
 }
 
-/// Price a decision. Local decisions cost nothing.
-pub fn estimate(d: &Decision, table: Option<&PriceTable>, opts: &DecideOptions) -> CostEstimate {
-    let Some(table) = table else {
-        return CostEstimate {
-            currency: "USD".into(),
-            total_usd_month: 0.0,
-            region: d.region.clone(),
-            region_multiplier: 1.0,
-            price_table_date: None,
-            price_table_source: None,
-            items: Vec::new(),
-            budget_usd_month: None,
-            within_budget: None,
-            notes: vec!["local deployment: runs on this machine, no cloud cost".into()],
-        };
-    };
-    let (mult, known) = table.multiplier(&d.region);
-    let mut p = Pricer {
-        table,
-        mult,
-        hours: table.meta.hours_per_month,
-        items: Vec::new(),
-    };
+/// What the estimate rests on: the table, its date, the region's multiplier.
+fn table_notes(d: &Decision, table: &PriceTable, mult: f64, known: bool) -> Vec<String> {
     let mut notes = vec![
         format!(
             "Estimate only: on-demand list prices from the embedded {} price table dated {} ({} prices{}), {} hours a month.",
@@ -353,15 +201,547 @@ pub fn estimate(d: &Decision, table: Option<&PriceTable>, opts: &DecideOptions) 
             d.region, table.meta.base_region
         ));
     }
+    notes
+}
 
-    match d.cloud {
-        Cloud::Aws => aws(d, &mut p, opts, &mut notes),
-        Cloud::Gcp => gcp(d, &mut p, opts, &mut notes),
-        Cloud::Azure => azure(d, &mut p, opts, &mut notes),
-        Cloud::Local => {}
+/// One cloud-neutral thing a deployment is billed for, produced once from the
+/// [`Decision`] by [`bill`]; each catalogue prices the items its cloud bills.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bill<'a> {
+    /// The machines every VM service shares: hours and disks.
+    Machines {
+        instance_type: &'a str,
+        count: f64,
+        /// One machine with its own public address.
+        single: bool,
+    },
+    /// A container service's copies (vCPU and memory hours or seconds).
+    Containers {
+        service: &'a ServicePlan,
+        copies: f64,
+    },
+    /// Pods of a Kubernetes service (billed through the nodes).
+    Pods,
+    /// A function billed per request and GB-second.
+    Function {
+        service: &'a ServicePlan,
+        custom_domain: bool,
+    },
+    /// A static site: storage, CDN transfer and requests (or a plan).
+    StaticSite { service: &'a ServicePlan },
+    /// The cluster's paid control plane.
+    ControlPlane,
+    /// The cluster's nodes: hours and disks.
+    ClusterNodes { instance_type: &'a str, nodes: f64 },
+    /// The front door in front of the web services, if any.
+    LoadBalancer(Option<LoadBalancerKind>),
+    /// NAT gateways and the data through them; `machines`: the scaled VMs behind them.
+    Nat { gateways: f64, machines: f64 },
+    /// Log ingestion for running services.
+    Logs { services: f64 },
+    /// The managed database: class hours and storage.
+    Database(&'a DatabasePlan),
+    /// The managed cache: node hours.
+    Cache(&'a CachePlan),
+    /// Secrets in the cloud's secret store.
+    Secrets { count: f64 },
+    /// The DNS zone holding the record.
+    DnsZone,
+    /// Container images in the cloud's registry (derived while pricing).
+    Images { services: f64 },
+    /// Public IPv4 addresses (derived while pricing).
+    PublicAddresses { count: f64 },
+}
+
+impl Bill<'_> {
+    /// Items of what runs the app (machines, containers, functions, sites, the cluster).
+    pub fn is_compute(&self) -> bool {
+        matches!(
+            self,
+            Bill::Machines { .. }
+                | Bill::Containers { .. }
+                | Bill::Pods
+                | Bill::Function { .. }
+                | Bill::StaticSite { .. }
+                | Bill::ControlPlane
+                | Bill::ClusterNodes { .. }
+        )
+    }
+}
+
+/// Where a priced line appears in the estimate; each catalogue orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Services,
+    Cluster,
+    Images,
+    LoadBalancer,
+    Nat,
+    Addresses,
+    Logs,
+    Database,
+    Cache,
+    Secrets,
+    Dns,
+}
+
+impl Section {
+    /// The usual order of the estimate.
+    pub const ORDER: [Section; 11] = [
+        Section::Services,
+        Section::Cluster,
+        Section::Images,
+        Section::LoadBalancer,
+        Section::Nat,
+        Section::Addresses,
+        Section::Logs,
+        Section::Database,
+        Section::Cache,
+        Section::Secrets,
+        Section::Dns,
+    ];
+}
+
+/// Desired copies of a service (1 when it has no scaling plan).
+fn desired(s: &ServicePlan) -> f64 {
+    s.scaling.as_ref().map(|x| x.desired.max(1)).unwrap_or(1) as f64
+}
+
+/// The cloud-neutral bill of a decision, in pricing order. `store`: the
+/// cloud's secret store (secrets elsewhere are not billed here).
+pub(crate) fn bill(d: &Decision, store: SecretStore) -> Vec<Bill<'_>> {
+    let mut out = Vec::new();
+    let mut vm_billed = false;
+    for s in &d.services {
+        let h = s.hosting;
+        if h.is_vm() {
+            // All VM services share the same machines.
+            if !std::mem::replace(&mut vm_billed, true) {
+                out.push(Bill::Machines {
+                    instance_type: s
+                        .compute
+                        .as_ref()
+                        .and_then(|c| c.instance_type.as_deref())
+                        .unwrap_or_default(),
+                    count: desired(s),
+                    single: h.is_single_vm(),
+                });
+            }
+        } else if h.is_kubernetes() {
+            out.push(Bill::Pods);
+        } else if h.runs_containers() {
+            out.push(Bill::Containers {
+                service: s,
+                copies: desired(s),
+            });
+        } else if h.is_function() {
+            out.push(Bill::Function {
+                service: s,
+                custom_domain: d.tls.domain.is_some(),
+            });
+        } else if h.is_static() && !h.is_local() {
+            out.push(Bill::StaticSite { service: s });
+        }
+    }
+    if let Some(c) = &d.cluster {
+        if c.paid_control_plane {
+            out.push(Bill::ControlPlane);
+        }
+        out.push(Bill::ClusterNodes {
+            instance_type: &c.node_instance_type,
+            nodes: c.desired_nodes as f64,
+        });
+    }
+    out.push(Bill::LoadBalancer(d.load_balancer.as_ref().map(|l| l.kind)));
+    if let Some(net) = d.network.as_ref().filter(|n| n.nat_gateways > 0) {
+        let machines = d
+            .services
+            .iter()
+            .find(|s| s.hosting.is_scaled_vm())
+            .map(desired)
+            .unwrap_or(1.0);
+        out.push(Bill::Nat {
+            gateways: net.nat_gateways as f64,
+            machines,
+        });
+    }
+    let running = d
+        .services
+        .iter()
+        .filter(|s| s.kind != ServiceKind::Static)
+        .count() as f64;
+    if running > 0.0 {
+        out.push(Bill::Logs { services: running });
+    }
+    if let Some(db) = d.database.as_ref().filter(|db| db.service.is_managed()) {
+        out.push(Bill::Database(db));
+    }
+    if let Some(c) = d.cache.as_ref().filter(|c| c.service.is_managed()) {
+        out.push(Bill::Cache(c));
+    }
+    let secrets = d.secrets.iter().filter(|s| s.store == store).count() as f64;
+    if secrets > 0.0 {
+        out.push(Bill::Secrets { count: secrets });
+    }
+    if d.tls.dns.is_some() {
+        out.push(Bill::DnsZone);
+    }
+    out
+}
+
+/// What pricing one item adds to the derived items.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    /// Public IPv4 addresses.
+    pub addresses: f64,
+    /// Services whose images live in the registry.
+    pub images: f64,
+    /// Load balancer front ends (forwarding rules).
+    pub fronts: f64,
+}
+
+/// The one pricer: turns bill items into [`CostItem`]s at the region's prices.
+pub(crate) struct Pricer<'a> {
+    pub table: &'a PriceTable,
+    pub opts: &'a DecideOptions,
+    pub environment: Environment,
+    /// The app runs in public subnets (its copies get public addresses).
+    pub app_public: bool,
+    pub hours: f64,
+    pub tally: Tally,
+    mult: f64,
+    lines: Vec<(Section, CostItem)>,
+    notes: Vec<String>,
+}
+
+impl Pricer<'_> {
+    /// A line priced per `unit` from a base-region price.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        section: Section,
+        resource: impl Into<String>,
+        component: &str,
+        unit: &str,
+        base_unit_price: f64,
+        quantity: f64,
+        assumption: Option<String>,
+    ) {
+        let unit_price = round(base_unit_price * self.mult, 7);
+        let monthly = round(unit_price * quantity, 2);
+        self.lines.push((
+            section,
+            CostItem {
+                resource: resource.into(),
+                component: component.to_string(),
+                unit: unit.to_string(),
+                unit_price_usd: unit_price,
+                quantity: round(quantity, 3),
+                monthly_usd: monthly,
+                assumption,
+            },
+        ));
     }
 
-    let total = round(p.items.iter().map(|i| i.monthly_usd).sum(), 2);
+    /// `count` of something billed by the hour, all month.
+    pub fn hourly(
+        &mut self,
+        section: Section,
+        resource: impl Into<String>,
+        component: &str,
+        price: f64,
+        count: f64,
+    ) {
+        let h = self.hours;
+        self.add(section, resource, component, "hour", price, h * count, None);
+    }
+
+    /// A rate of the table.
+    pub fn rate(&self, key: &str) -> f64 {
+        self.table.rate(key)
+    }
+
+    /// A note for the estimate.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// Hours of `count` machines of `instance_type` as `<prefix> <name>`; a
+    /// note instead when the table has no price for it (`what`: its name in the note).
+    pub fn machine_hours(
+        &mut self,
+        section: Section,
+        prefix: &str,
+        component: &str,
+        instance_type: &str,
+        count: f64,
+        what: &str,
+    ) {
+        match self.table.instance(instance_type) {
+            Some((name, spec)) => {
+                let (resource, price) = (format!("{prefix} {name}"), spec.hourly);
+                self.hourly(section, resource, component, price, count)
+            }
+            None if what.is_empty() => {}
+            None => self.note(format!(
+                "No price for {what} {instance_type} in the table: not counted."
+            )),
+        }
+    }
+
+    /// `requests a month of ms each`, the usage assumption.
+    pub fn usage_assumption(&self) -> String {
+        format!(
+            "{} requests a month of {} ms each",
+            self.opts.serverless_requests_per_month, self.opts.serverless_request_ms
+        )
+    }
+}
+
+/// Rate keys and words of a platform billed per vCPU- and GiB-second that
+/// scales to zero (Cloud Run, Container Apps).
+pub(crate) struct PerSecond {
+    pub resource: &'static str,
+    pub default_vcpu: f64,
+    pub default_mib: u32,
+    pub vcpu_always: &'static str,
+    pub gib_always: &'static str,
+    pub vcpu: &'static str,
+    pub gib: &'static str,
+    pub requests: &'static str,
+    /// `instance(s) always on`.
+    pub always_on: &'static str,
+}
+
+/// Price a service on a per-second platform: its minimum copies always on,
+/// else the usage assumption.
+pub(crate) fn per_second(p: &mut Pricer, s: &ServicePlan, k: &PerSecond) {
+    let c = s.compute.as_ref();
+    let vcpu = c.and_then(|c| c.vcpu).unwrap_or(k.default_vcpu);
+    let gib = c.and_then(|c| c.memory_mib).unwrap_or(k.default_mib) as f64 / 1024.0;
+    let min = s.scaling.as_ref().map(|x| x.min).unwrap_or(0) as f64;
+    let sec = Section::Services;
+    if min >= 1.0 || s.kind == ServiceKind::Worker {
+        let secs = p.hours * 3600.0 * min.max(1.0);
+        let why = format!("{} {}", min.max(1.0), k.always_on);
+        let (rv, rg) = (p.rate(k.vcpu_always), p.rate(k.gib_always));
+        let (n, r) = (&s.name, k.resource);
+        p.add(
+            sec,
+            format!("{r} vcpu ({n})"),
+            n,
+            "vcpu_second",
+            rv,
+            vcpu * secs,
+            Some(why.clone()),
+        );
+        p.add(
+            sec,
+            format!("{r} memory ({n})"),
+            n,
+            "gib_second",
+            rg,
+            gib * secs,
+            Some(why),
+        );
+    } else {
+        let req = p.opts.serverless_requests_per_month as f64;
+        let secs = req * p.opts.serverless_request_ms as f64 / 1000.0;
+        let why = p.usage_assumption();
+        let (rv, rg, rr) = (p.rate(k.vcpu), p.rate(k.gib), p.rate(k.requests));
+        let (n, r) = (&s.name, k.resource);
+        p.add(
+            sec,
+            format!("{r} vcpu ({n})"),
+            n,
+            "vcpu_second",
+            rv,
+            vcpu * secs,
+            Some(why.clone()),
+        );
+        p.add(
+            sec,
+            format!("{r} memory ({n})"),
+            n,
+            "gib_second",
+            rg,
+            gib * secs,
+            Some(why.clone()),
+        );
+        p.add(
+            sec,
+            format!("{r} requests ({n})"),
+            n,
+            "million_requests",
+            rr,
+            req / 1e6,
+            Some(why),
+        );
+    }
+}
+
+/// Rate keys and words of a static site on object storage behind a CDN.
+pub(crate) struct CdnSite {
+    pub storage: (&'static str, &'static str),
+    pub transfer: (&'static str, &'static str),
+    pub requests: (&'static str, &'static str),
+}
+
+/// Price a static site: 1 GB stored, the transfer assumption, 1 million requests.
+pub(crate) fn cdn_site(p: &mut Pricer, s: &ServicePlan, k: &CdnSite) {
+    let gb = p.opts.static_transfer_gb_month;
+    let n = &s.name;
+    let sec = Section::Services;
+    let r = p.rate(k.storage.1);
+    let assumption = Some("1 GB of site files".to_string());
+    p.add(
+        sec,
+        format!("{} ({n})", k.storage.0),
+        n,
+        "gb_month",
+        r,
+        STATIC_GB,
+        assumption,
+    );
+    let r = p.rate(k.transfer.1);
+    let assumption = Some(format!("{gb} GB served a month"));
+    p.add(
+        sec,
+        format!("{} ({n})", k.transfer.0),
+        n,
+        "gb",
+        r,
+        gb,
+        assumption,
+    );
+    let r = p.rate(k.requests.1);
+    let assumption = Some("1 million requests a month".to_string());
+    let quantity = STATIC_REQUESTS / 1e4;
+    p.add(
+        sec,
+        format!("{} ({n})", k.requests.0),
+        n,
+        "10k_requests",
+        r,
+        quantity,
+        assumption,
+    );
+}
+
+/// Price NAT data: the assumed GB a month through NAT.
+pub(crate) fn nat_data(p: &mut Pricer, resource: &str, key: &str) {
+    let r = p.rate(key);
+    let why = Some(format!("{NAT_GB} GB through NAT a month"));
+    p.add(Section::Nat, resource, "network", "gb", r, NAT_GB, why);
+}
+
+/// The DNS zone, assumed to exist and billed monthly.
+pub(crate) fn dns_zone(p: &mut Pricer, resource: &str, key: &str) {
+    let r = p.rate(key);
+    let why = "the zone is assumed to exist already; counted because it is billed monthly";
+    p.add(
+        Section::Dns,
+        resource,
+        "dns",
+        "month",
+        r,
+        1.0,
+        Some(why.into()),
+    );
+}
+
+/// Public addresses, `ip_hour` all month.
+pub(crate) fn addresses(p: &mut Pricer, resource: &str, count: f64) {
+    let (r, h) = (p.rate("public_ipv4_hour"), p.hours);
+    let n = format!(
+        "{} address{}",
+        count as u32,
+        if count == 1.0 { "" } else { "es" }
+    );
+    p.add(
+        Section::Addresses,
+        resource,
+        "network",
+        "ip_hour",
+        r,
+        count * h,
+        Some(n),
+    );
+}
+
+/// Logs ingested: 1 GB per running service a month.
+pub(crate) fn logs(p: &mut Pricer, resource: &str, key: &str, services: f64, why: &str) {
+    let r = p.rate(key);
+    p.add(
+        Section::Logs,
+        resource,
+        "logs",
+        "gb",
+        r,
+        LOGS_GB * services,
+        Some(why.into()),
+    );
+}
+
+/// Images: 1 GB per service in the registry.
+pub(crate) fn images(p: &mut Pricer, resource: &str, key: &str, services: f64) {
+    let r = p.rate(key);
+    let why = Some("1 GB of images per service".to_string());
+    p.add(
+        Section::Images,
+        resource,
+        "images",
+        "gb_month",
+        r,
+        IMAGE_GB * services,
+        why,
+    );
+}
+
+/// Price a decision. Local decisions cost nothing.
+pub fn estimate(d: &Decision, table: Option<&PriceTable>, opts: &DecideOptions) -> CostEstimate {
+    let Some(table) = table else {
+        return CostEstimate {
+            region: d.region.clone(),
+            notes: vec!["local deployment: runs on this machine, no cloud cost".into()],
+            ..estimate_empty()
+        };
+    };
+    let cat = crate::cloud::of(d.cloud);
+    let (mult, known) = table.multiplier(&d.region);
+    let mut p = Pricer {
+        table,
+        opts,
+        environment: d.environment,
+        app_public: d
+            .network
+            .as_ref()
+            .is_some_and(|n| n.app_subnet_tier == SubnetTier::Public),
+        hours: table.meta.hours_per_month,
+        tally: Tally::default(),
+        mult,
+        lines: Vec::new(),
+        notes: table_notes(d, table, mult, known),
+    };
+    for item in bill(d, cat.secret_store()) {
+        cat.price(&item, &mut p);
+    }
+    // Derived from what was priced; the sections put them in place.
+    let Tally {
+        addresses, images, ..
+    } = p.tally;
+    if images > 0.0 {
+        cat.price(&Bill::Images { services: images }, &mut p);
+    }
+    if addresses > 0.0 {
+        cat.price(&Bill::PublicAddresses { count: addresses }, &mut p);
+    }
+    let order = cat.sections();
+    p.lines
+        .sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
+    p.notes.dedup();
+    let items: Vec<CostItem> = p.lines.into_iter().map(|(_, i)| i).collect();
+    let total = round(items.iter().map(|i| i.monthly_usd).sum(), 2);
     CostEstimate {
         currency: table.meta.currency.clone(),
         total_usd_month: total,
@@ -369,950 +749,10 @@ pub fn estimate(d: &Decision, table: Option<&PriceTable>, opts: &DecideOptions) 
         region_multiplier: mult,
         price_table_date: Some(table.meta.date.clone()),
         price_table_source: Some(table.meta.source.clone()),
-        items: p.items,
+        items,
         budget_usd_month: None,
         within_budget: None,
-        notes,
-    }
-}
-
-/// Desired copies of a service (1 when it has no scaling plan).
-fn desired(s: &autodeploy_core::ServicePlan) -> f64 {
-    s.scaling.as_ref().map(|x| x.desired.max(1)).unwrap_or(1) as f64
-}
-
-fn usage_assumption(opts: &DecideOptions) -> String {
-    format!(
-        "{} requests a month of {} ms each",
-        opts.serverless_requests_per_month, opts.serverless_request_ms
-    )
-}
-
-fn aws(d: &Decision, p: &mut Pricer, opts: &DecideOptions, notes: &mut Vec<String>) {
-    let mut public_ips = 0.0;
-    let app_public = d
-        .network
-        .as_ref()
-        .is_some_and(|n| n.app_subnet_tier == SubnetTier::Public);
-    let mut vm_priced = false;
-    let mut containers = 0.0;
-    for s in &d.services {
-        let n = desired(s);
-        match s.hosting {
-            Hosting::Ec2 | Hosting::Ec2Autoscaling => {
-                // All VM services share the same machines.
-                if vm_priced {
-                    continue;
-                }
-                vm_priced = true;
-                let it = s
-                    .compute
-                    .as_ref()
-                    .and_then(|c| c.instance_type.clone())
-                    .unwrap_or_default();
-                match p.table.instance(&it) {
-                    Some((name, spec)) => {
-                        let name = name.to_string();
-                        p.hourly(format!("ec2 {name}"), "app servers", spec.hourly, n)
-                    }
-                    None => notes.push(format!("No price for EC2 {it} in the table: not counted.")),
-                }
-                let r = p.rate("ebs_gp3_gb_month");
-                p.add(
-                    "ebs gp3 volume",
-                    "app servers",
-                    "gb_month",
-                    r,
-                    VM_DISK_GB * n,
-                    None,
-                );
-                if s.hosting == Hosting::Ec2 {
-                    public_ips += 1.0;
-                }
-            }
-            Hosting::EcsFargate => {
-                let c = s.compute.as_ref();
-                let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.25);
-                let mem = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
-                let h = p.hours;
-                let r = p.rate("fargate_vcpu_hour");
-                p.add(
-                    format!("fargate vcpu ({})", s.name),
-                    &s.name,
-                    "vcpu_hour",
-                    r,
-                    vcpu * n * h,
-                    None,
-                );
-                let r = p.rate("fargate_gb_hour");
-                p.add(
-                    format!("fargate memory ({})", s.name),
-                    &s.name,
-                    "gb_hour",
-                    r,
-                    mem * n * h,
-                    None,
-                );
-                if app_public {
-                    public_ips += n;
-                }
-                containers += 1.0;
-            }
-            Hosting::Eks => containers += 1.0,
-            Hosting::Lambda => {
-                let mem_gb =
-                    s.compute.as_ref().and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
-                let req = opts.serverless_requests_per_month as f64;
-                let gbs = req * opts.serverless_request_ms as f64 / 1000.0 * mem_gb;
-                let r = p.rate("lambda_million_requests");
-                p.add(
-                    format!("lambda requests ({})", s.name),
-                    &s.name,
-                    "million_requests",
-                    r,
-                    req / 1e6,
-                    Some(usage_assumption(opts)),
-                );
-                let r = p.rate("lambda_gb_second");
-                p.add(
-                    format!("lambda compute ({})", s.name),
-                    &s.name,
-                    "gb_second",
-                    r,
-                    gbs,
-                    Some(usage_assumption(opts)),
-                );
-                if d.tls.domain.is_some() {
-                    let r = p.rate("apigw_http_million_requests");
-                    p.add(
-                        "api gateway http api",
-                        &s.name,
-                        "million_requests",
-                        r,
-                        req / 1e6,
-                        Some(usage_assumption(opts)),
-                    );
-                }
-                containers += 1.0;
-            }
-            Hosting::S3Cloudfront => {
-                let gb = opts.static_transfer_gb_month;
-                let r = p.rate("s3_gb_month");
-                p.add(
-                    format!("s3 storage ({})", s.name),
-                    &s.name,
-                    "gb_month",
-                    r,
-                    STATIC_GB,
-                    Some("1 GB of site files".into()),
-                );
-                let r = p.rate("cloudfront_gb");
-                p.add(
-                    format!("cloudfront transfer ({})", s.name),
-                    &s.name,
-                    "gb",
-                    r,
-                    gb,
-                    Some(format!("{gb} GB served a month")),
-                );
-                let r = p.rate("cloudfront_10k_https_requests");
-                p.add(
-                    format!("cloudfront requests ({})", s.name),
-                    &s.name,
-                    "10k_requests",
-                    r,
-                    STATIC_REQUESTS / 1e4,
-                    Some("1 million requests a month".into()),
-                );
-            }
-            _ => {}
-        }
-    }
-    if let Some(c) = &d.cluster {
-        let r = p.rate("eks_control_plane_hour");
-        p.hourly("eks control plane", "cluster", r, 1.0);
-        if let Some((name, spec)) = p.table.instance(&c.node_instance_type) {
-            let name = name.to_string();
-            p.hourly(
-                format!("eks nodes {name}"),
-                "cluster",
-                spec.hourly,
-                c.desired_nodes as f64,
-            );
-        }
-        let r = p.rate("ebs_gp3_gb_month");
-        p.add(
-            "ebs gp3 node volumes",
-            "cluster",
-            "gb_month",
-            r,
-            VM_DISK_GB * c.desired_nodes as f64,
-            None,
-        );
-        if app_public {
-            public_ips += c.desired_nodes as f64;
-        }
-    }
-    if containers > 0.0 {
-        let r = p.rate("ecr_storage_gb_month");
-        p.add(
-            "ecr image storage",
-            "images",
-            "gb_month",
-            r,
-            IMAGE_GB * containers,
-            Some("1 GB of images per service".into()),
-        );
-    }
-    let running = d
-        .services
-        .iter()
-        .filter(|s| s.kind != ServiceKind::Static)
-        .count() as f64;
-    if running > 0.0 {
-        let r = p.rate("cloudwatch_logs_ingest_gb");
-        p.add(
-            "cloudwatch logs ingestion",
-            "logs",
-            "gb",
-            r,
-            LOGS_GB * running,
-            Some("1 GB of logs per service a month".into()),
-        );
-    }
-    if let Some(lb) = &d.load_balancer {
-        if lb.kind == LoadBalancerKind::AwsAlb {
-            let r = p.rate("alb_hour");
-            p.hourly("application load balancer", "load balancer", r, 1.0);
-            let r = p.rate("alb_lcu_hour");
-            p.add(
-                "alb capacity units",
-                "load balancer",
-                "lcu_hour",
-                r,
-                p.hours,
-                Some("1 LCU on average".into()),
-            );
-            public_ips += 2.0;
-        }
-    }
-    if let Some(net) = &d.network {
-        if net.nat_gateways > 0 {
-            let r = p.rate("nat_gateway_hour");
-            p.hourly("nat gateway", "network", r, net.nat_gateways as f64);
-            let r = p.rate("nat_gateway_gb");
-            p.add(
-                "nat gateway data",
-                "network",
-                "gb",
-                r,
-                NAT_GB,
-                Some(format!("{NAT_GB} GB through NAT a month")),
-            );
-            public_ips += net.nat_gateways as f64;
-        }
-    }
-    if public_ips > 0.0 {
-        let r = p.rate("public_ipv4_hour");
-        let h = p.hours;
-        p.add(
-            "public ipv4 addresses",
-            "network",
-            "ip_hour",
-            r,
-            public_ips * h,
-            Some(addresses(public_ips)),
-        );
-    }
-    if let Some(db) = &d.database {
-        match db.service {
-            DataService::AwsRds => {
-                let engine = db.engine.as_str();
-                if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-                    let az = if db.multi_az { 2.0 } else { 1.0 };
-                    p.hourly(
-                        format!(
-                            "rds {} {}{}",
-                            engine,
-                            db.instance_class,
-                            if db.multi_az { " multi-az" } else { "" }
-                        ),
-                        "database",
-                        spec.hourly * az,
-                        1.0,
-                    );
-                }
-                let r = p.rate(if db.multi_az {
-                    "rds_multi_az_storage_gb_month"
-                } else {
-                    "rds_storage_gb_month"
-                });
-                p.add(
-                    "rds storage",
-                    "database",
-                    "gb_month",
-                    r,
-                    db.storage_gb as f64,
-                    None,
-                );
-            }
-            DataService::AwsDocumentdb => {
-                if let Some(spec) = p.table.db_class("mongodb", &db.instance_class).copied() {
-                    let n = if db.multi_az { 2.0 } else { 1.0 };
-                    p.hourly(
-                        format!("documentdb {}", db.instance_class),
-                        "database",
-                        spec.hourly,
-                        n,
-                    );
-                }
-                let r = p.rate("docdb_storage_gb_month");
-                p.add(
-                    "documentdb storage",
-                    "database",
-                    "gb_month",
-                    r,
-                    db.storage_gb as f64,
-                    None,
-                );
-                notes
-                    .push("DocumentDB I/O requests are billed per million and not counted.".into());
-            }
-            _ => {}
-        }
-    }
-    if let Some(c) = &d.cache {
-        if c.service == DataService::AwsElasticache {
-            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                p.hourly(
-                    format!("elasticache {} {}", cache_engine(c.engine), c.node_type),
-                    "cache",
-                    spec.hourly,
-                    c.nodes as f64,
-                );
-            }
-        }
-    }
-    let sm = d
-        .secrets
-        .iter()
-        .filter(|s| s.store == SecretStore::AwsSecretsManager)
-        .count() as f64;
-    if sm > 0.0 {
-        let r = p.rate("secrets_manager_secret_month");
-        p.add(
-            "secrets manager secrets",
-            "secrets",
-            "secret_month",
-            r,
-            sm,
-            None,
-        );
-    }
-    if d.tls.dns.is_some() {
-        let r = p.rate("route53_zone_month");
-        p.add(
-            "route 53 hosted zone",
-            "dns",
-            "month",
-            r,
-            1.0,
-            Some(
-                "the zone is assumed to exist already; counted because it is billed monthly".into(),
-            ),
-        );
-    }
-}
-
-fn cache_engine(c: Cache) -> &'static str {
-    match c {
-        Cache::Redis => "redis",
-        Cache::Memcached => "memcached",
-    }
-}
-
-fn gcp(d: &Decision, p: &mut Pricer, opts: &DecideOptions, notes: &mut Vec<String>) {
-    let mut public_ips = 0.0;
-    let mut vm_priced = false;
-    let mut lb_rules: f64 = 0.0;
-    let mut containers = 0.0;
-    for s in &d.services {
-        let n = desired(s);
-        match s.hosting {
-            Hosting::ComputeEngine | Hosting::ComputeEngineMig => {
-                if vm_priced {
-                    continue;
-                }
-                vm_priced = true;
-                let it = s
-                    .compute
-                    .as_ref()
-                    .and_then(|c| c.instance_type.clone())
-                    .unwrap_or_default();
-                match p.table.instance(&it) {
-                    Some((name, spec)) => {
-                        let name = name.to_string();
-                        p.hourly(
-                            format!("compute engine {name}"),
-                            "app servers",
-                            spec.hourly,
-                            n,
-                        )
-                    }
-                    None => notes.push(format!(
-                        "No price for Compute Engine {it} in the table: not counted."
-                    )),
-                }
-                let r = p.rate("pd_balanced_gb_month");
-                p.add(
-                    "balanced persistent disk",
-                    "app servers",
-                    "gb_month",
-                    r,
-                    VM_DISK_GB * n,
-                    None,
-                );
-                if s.hosting == Hosting::ComputeEngine {
-                    public_ips += 1.0;
-                }
-            }
-            Hosting::CloudRun => {
-                containers += 1.0;
-                let c = s.compute.as_ref();
-                let vcpu = c.and_then(|c| c.vcpu).unwrap_or(1.0);
-                let gib = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
-                let min = s.scaling.as_ref().map(|x| x.min).unwrap_or(0) as f64;
-                if min >= 1.0 || s.kind == ServiceKind::Worker {
-                    let secs = p.hours * 3600.0 * min.max(1.0);
-                    let r = p.rate("cloud_run_vcpu_second_always");
-                    p.add(
-                        format!("cloud run vcpu ({})", s.name),
-                        &s.name,
-                        "vcpu_second",
-                        r,
-                        vcpu * secs,
-                        Some(format!("{} instance(s) always on", min.max(1.0))),
-                    );
-                    let r = p.rate("cloud_run_gib_second_always");
-                    p.add(
-                        format!("cloud run memory ({})", s.name),
-                        &s.name,
-                        "gib_second",
-                        r,
-                        gib * secs,
-                        Some(format!("{} instance(s) always on", min.max(1.0))),
-                    );
-                } else {
-                    let req = opts.serverless_requests_per_month as f64;
-                    let secs = req * opts.serverless_request_ms as f64 / 1000.0;
-                    let r = p.rate("cloud_run_vcpu_second");
-                    p.add(
-                        format!("cloud run vcpu ({})", s.name),
-                        &s.name,
-                        "vcpu_second",
-                        r,
-                        vcpu * secs,
-                        Some(usage_assumption(opts)),
-                    );
-                    let r = p.rate("cloud_run_gib_second");
-                    p.add(
-                        format!("cloud run memory ({})", s.name),
-                        &s.name,
-                        "gib_second",
-                        r,
-                        gib * secs,
-                        Some(usage_assumption(opts)),
-                    );
-                    let r = p.rate("cloud_run_million_requests");
-                    p.add(
-                        format!("cloud run requests ({})", s.name),
-                        &s.name,
-                        "million_requests",
-                        r,
-                        req / 1e6,
-                        Some(usage_assumption(opts)),
-                    );
-                }
-            }
-            Hosting::Gke => containers += 1.0,
-            Hosting::CloudStorageCdn => {
-                let gb = opts.static_transfer_gb_month;
-                let r = p.rate("gcs_gb_month");
-                p.add(
-                    format!("cloud storage ({})", s.name),
-                    &s.name,
-                    "gb_month",
-                    r,
-                    STATIC_GB,
-                    Some("1 GB of site files".into()),
-                );
-                let r = p.rate("cdn_gb");
-                p.add(
-                    format!("cloud cdn transfer ({})", s.name),
-                    &s.name,
-                    "gb",
-                    r,
-                    gb,
-                    Some(format!("{gb} GB served a month")),
-                );
-                let r = p.rate("cdn_10k_requests");
-                p.add(
-                    format!("cloud cdn requests ({})", s.name),
-                    &s.name,
-                    "10k_requests",
-                    r,
-                    STATIC_REQUESTS / 1e4,
-                    Some("1 million requests a month".into()),
-                );
-                lb_rules += 1.0;
-            }
-            _ => {}
-        }
-    }
-    if let Some(c) = &d.cluster {
-        let r = p.rate("gke_cluster_fee_hour");
-        p.hourly("gke cluster management fee", "cluster", r, 1.0);
-        notes.push("GKE's free tier credit covers the management fee of one zonal or Autopilot cluster per billing account; it is counted here.".into());
-        if let Some((name, spec)) = p.table.instance(&c.node_instance_type) {
-            let name = name.to_string();
-            p.hourly(
-                format!("gke nodes {name}"),
-                "cluster",
-                spec.hourly,
-                c.desired_nodes as f64,
-            );
-        }
-        let r = p.rate("pd_balanced_gb_month");
-        p.add(
-            "node persistent disks",
-            "cluster",
-            "gb_month",
-            r,
-            VM_DISK_GB * c.desired_nodes as f64,
-            None,
-        );
-    }
-    if containers > 0.0 {
-        let r = p.rate("artifact_registry_gb_month");
-        p.add(
-            "artifact registry storage",
-            "images",
-            "gb_month",
-            r,
-            IMAGE_GB * containers,
-            Some("1 GB of images per service".into()),
-        );
-    }
-    if let Some(lb) = &d.load_balancer {
-        if lb.kind == LoadBalancerKind::GcpHttpsLb {
-            lb_rules = lb_rules.max(1.0);
-        }
-    }
-    if lb_rules > 0.0 {
-        let r = p.rate("lb_forwarding_rule_hour");
-        p.hourly(
-            "load balancer forwarding rule",
-            "load balancer",
-            r,
-            lb_rules,
-        );
-    }
-    if let Some(net) = &d.network {
-        if net.nat_gateways > 0 {
-            let vms = d
-                .services
-                .iter()
-                .find(|s| s.hosting == Hosting::ComputeEngineMig)
-                .map(desired)
-                .unwrap_or(1.0);
-            let r = p.rate("nat_vm_hour");
-            p.hourly("cloud nat", "network", r, vms);
-            let r = p.rate("nat_gb");
-            p.add(
-                "cloud nat data",
-                "network",
-                "gb",
-                r,
-                NAT_GB,
-                Some(format!("{NAT_GB} GB through NAT a month")),
-            );
-        }
-    }
-    if public_ips > 0.0 {
-        let r = p.rate("public_ipv4_hour");
-        let h = p.hours;
-        p.add(
-            "external ipv4 addresses",
-            "network",
-            "ip_hour",
-            r,
-            public_ips * h,
-            Some(addresses(public_ips)),
-        );
-    }
-    let running = d
-        .services
-        .iter()
-        .filter(|s| s.kind != ServiceKind::Static)
-        .count() as f64;
-    if running > 0.0 {
-        let r = p.rate("cloud_logging_gb");
-        p.add(
-            "cloud logging",
-            "logs",
-            "gb",
-            r,
-            LOGS_GB * running,
-            Some("1 GB of logs per service a month (the first 50 GB per project are free)".into()),
-        );
-    }
-    if let Some(db) = &d.database {
-        if db.service == DataService::GcpCloudSql {
-            if let Some(spec) = p
-                .table
-                .db_class(db.engine.as_str(), &db.instance_class)
-                .copied()
-            {
-                let ha = if db.multi_az { 2.0 } else { 1.0 };
-                p.hourly(
-                    format!(
-                        "cloud sql {} {}{}",
-                        db.engine.as_str(),
-                        db.instance_class,
-                        if db.multi_az { " ha" } else { "" }
-                    ),
-                    "database",
-                    spec.hourly * ha,
-                    1.0,
-                );
-            }
-            let r = p.rate(if db.multi_az {
-                "cloud_sql_ha_storage_gb_month"
-            } else {
-                "cloud_sql_storage_gb_month"
-            });
-            p.add(
-                "cloud sql ssd storage",
-                "database",
-                "gb_month",
-                r,
-                db.storage_gb as f64,
-                None,
-            );
-        }
-    }
-    if let Some(c) = &d.cache {
-        if c.service == DataService::GcpMemorystore {
-            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                p.hourly(
-                    format!("memorystore {}", c.node_type),
-                    "cache",
-                    spec.hourly,
-                    c.nodes as f64,
-                );
-            }
-        }
-    }
-    let sm = d
-        .secrets
-        .iter()
-        .filter(|s| s.store == SecretStore::GcpSecretManager)
-        .count() as f64;
-    if sm > 0.0 {
-        let r = p.rate("secret_manager_version_month");
-        p.add(
-            "secret manager versions",
-            "secrets",
-            "version_month",
-            r,
-            sm,
-            None,
-        );
-    }
-    if d.tls.dns.is_some() {
-        let r = p.rate("cloud_dns_zone_month");
-        p.add(
-            "cloud dns zone",
-            "dns",
-            "month",
-            r,
-            1.0,
-            Some(
-                "the zone is assumed to exist already; counted because it is billed monthly".into(),
-            ),
-        );
-    }
-}
-
-fn azure(d: &Decision, p: &mut Pricer, opts: &DecideOptions, notes: &mut Vec<String>) {
-    let mut public_ips = 0.0;
-    let mut vm_priced = false;
-    for s in &d.services {
-        let n = desired(s);
-        match s.hosting {
-            Hosting::AzureVm | Hosting::AzureVmss => {
-                if vm_priced {
-                    continue;
-                }
-                vm_priced = true;
-                let it = s
-                    .compute
-                    .as_ref()
-                    .and_then(|c| c.instance_type.clone())
-                    .unwrap_or_default();
-                match p.table.instance(&it) {
-                    Some((name, spec)) => {
-                        let name = name.to_string();
-                        p.hourly(format!("vm {name}"), "app servers", spec.hourly, n)
-                    }
-                    None => notes.push(format!(
-                        "No price for Azure VM size {it} in the table: not counted."
-                    )),
-                }
-                let r = p.rate("disk_gb_month");
-                p.add(
-                    "standard ssd managed disk",
-                    "app servers",
-                    "gb_month",
-                    r,
-                    32.0 * n,
-                    Some("32 GiB OS disk per VM".into()),
-                );
-                if s.hosting == Hosting::AzureVm {
-                    public_ips += 1.0;
-                }
-            }
-            Hosting::ContainerApps => {
-                let c = s.compute.as_ref();
-                let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.5);
-                let gib = c.and_then(|c| c.memory_mib).unwrap_or(1024) as f64 / 1024.0;
-                let min = s.scaling.as_ref().map(|x| x.min).unwrap_or(0) as f64;
-                if min >= 1.0 || s.kind == ServiceKind::Worker {
-                    let secs = p.hours * 3600.0 * min.max(1.0);
-                    let r = p.rate("container_apps_vcpu_second");
-                    p.add(
-                        format!("container apps vcpu ({})", s.name),
-                        &s.name,
-                        "vcpu_second",
-                        r,
-                        vcpu * secs,
-                        Some(format!("{} replica(s) always active", min.max(1.0))),
-                    );
-                    let r = p.rate("container_apps_gib_second");
-                    p.add(
-                        format!("container apps memory ({})", s.name),
-                        &s.name,
-                        "gib_second",
-                        r,
-                        gib * secs,
-                        Some(format!("{} replica(s) always active", min.max(1.0))),
-                    );
-                } else {
-                    let req = opts.serverless_requests_per_month as f64;
-                    let secs = req * opts.serverless_request_ms as f64 / 1000.0;
-                    let r = p.rate("container_apps_vcpu_second");
-                    p.add(
-                        format!("container apps vcpu ({})", s.name),
-                        &s.name,
-                        "vcpu_second",
-                        r,
-                        vcpu * secs,
-                        Some(usage_assumption(opts)),
-                    );
-                    let r = p.rate("container_apps_gib_second");
-                    p.add(
-                        format!("container apps memory ({})", s.name),
-                        &s.name,
-                        "gib_second",
-                        r,
-                        gib * secs,
-                        Some(usage_assumption(opts)),
-                    );
-                    let r = p.rate("container_apps_million_requests");
-                    p.add(
-                        format!("container apps requests ({})", s.name),
-                        &s.name,
-                        "million_requests",
-                        r,
-                        req / 1e6,
-                        Some(usage_assumption(opts)),
-                    );
-                }
-                notes.push("Container Apps' monthly free grant (180,000 vCPU-s, 360,000 GiB-s, 2 million requests per subscription) is not subtracted.".into());
-            }
-            Hosting::StaticWebApps => {
-                let production = d.environment == autodeploy_core::Environment::Production;
-                let (key, plan) = if production {
-                    ("static_web_apps_standard_month", "standard")
-                } else {
-                    ("static_web_apps_free_month", "free")
-                };
-                let r = p.rate(key);
-                p.add(
-                    format!("static web apps {plan} plan ({})", s.name),
-                    &s.name,
-                    "month",
-                    r,
-                    1.0,
-                    None,
-                );
-            }
-            _ => {}
-        }
-    }
-    notes.dedup();
-    if let Some(c) = &d.cluster {
-        if c.paid_control_plane {
-            let r = p.rate("aks_standard_tier_hour");
-            p.hourly("aks standard tier control plane", "cluster", r, 1.0);
-        }
-        if let Some((name, spec)) = p.table.instance(&c.node_instance_type) {
-            let name = name.to_string();
-            p.hourly(
-                format!("aks nodes {name}"),
-                "cluster",
-                spec.hourly,
-                c.desired_nodes as f64,
-            );
-        }
-        let r = p.rate("disk_gb_month");
-        p.add(
-            "aks node os disks",
-            "cluster",
-            "gb_month",
-            r,
-            32.0 * c.desired_nodes as f64,
-            Some("32 GiB OS disk per node".into()),
-        );
-    }
-    if let Some(lb) = &d.load_balancer {
-        if lb.kind == LoadBalancerKind::AzureLoadBalancer {
-            let r = p.rate("lb_hour");
-            p.hourly("standard load balancer", "load balancer", r, 1.0);
-            public_ips += 1.0;
-        }
-    }
-    if let Some(net) = &d.network {
-        if net.nat_gateways > 0 {
-            let r = p.rate("nat_gateway_hour");
-            p.hourly("nat gateway", "network", r, net.nat_gateways as f64);
-            let r = p.rate("nat_gateway_gb");
-            p.add(
-                "nat gateway data",
-                "network",
-                "gb",
-                r,
-                NAT_GB,
-                Some(format!("{NAT_GB} GB through NAT a month")),
-            );
-            public_ips += net.nat_gateways as f64;
-        }
-    }
-    if public_ips > 0.0 {
-        let r = p.rate("public_ipv4_hour");
-        let h = p.hours;
-        p.add(
-            "public ip addresses",
-            "network",
-            "ip_hour",
-            r,
-            public_ips * h,
-            Some(addresses(public_ips)),
-        );
-    }
-    let running = d
-        .services
-        .iter()
-        .filter(|s| s.kind != ServiceKind::Static && d.strategy != DeployStrategy::Static)
-        .count() as f64;
-    if running > 0.0 {
-        let r = p.rate("log_analytics_gb");
-        p.add(
-            "log analytics ingestion",
-            "logs",
-            "gb",
-            r,
-            LOGS_GB * running,
-            Some("1 GB of logs per service a month".into()),
-        );
-    }
-    if let Some(db) = &d.database {
-        if matches!(
-            db.service,
-            DataService::AzurePostgresqlFlexible | DataService::AzureMysqlFlexible
-        ) {
-            if let Some(spec) = p
-                .table
-                .db_class(db.engine.as_str(), &db.instance_class)
-                .copied()
-            {
-                let ha = if db.multi_az { 2.0 } else { 1.0 };
-                p.hourly(
-                    format!(
-                        "{} flexible server {}{}",
-                        db.engine.as_str(),
-                        db.instance_class,
-                        if db.multi_az {
-                            " zone-redundant ha"
-                        } else {
-                            ""
-                        }
-                    ),
-                    "database",
-                    spec.hourly * ha,
-                    1.0,
-                );
-            }
-            let ha = if db.multi_az { 2.0 } else { 1.0 };
-            let r = p.rate("db_storage_gb_month");
-            p.add(
-                "flexible server storage",
-                "database",
-                "gb_month",
-                r,
-                db.storage_gb as f64 * ha,
-                None,
-            );
-        }
-    }
-    if let Some(c) = &d.cache {
-        if c.service == DataService::AzureCacheForRedis {
-            if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
-                p.hourly(
-                    format!("azure cache for redis {}", c.node_type),
-                    "cache",
-                    spec.hourly,
-                    1.0,
-                );
-            }
-        }
-    }
-    if d.secrets
-        .iter()
-        .any(|s| s.store == SecretStore::AzureKeyVault)
-    {
-        let r = p.rate("key_vault_10k_operations");
-        p.add(
-            "key vault operations",
-            "secrets",
-            "10k_operations",
-            r,
-            1.0,
-            Some("10,000 secret reads a month".into()),
-        );
-    }
-    if d.tls.dns.is_some() {
-        let r = p.rate("dns_zone_month");
-        p.add(
-            "azure dns zone",
-            "dns",
-            "month",
-            r,
-            1.0,
-            Some(
-                "the zone is assumed to exist already; counted because it is billed monthly".into(),
-            ),
-        );
+        notes: p.notes,
     }
 }
 
@@ -1322,7 +762,9 @@ mod tests {
 
     #[test]
     fn embedded_tables_parse_and_hold_every_key_the_estimator_reads() {
-        for (cloud, keys) in RATE_KEYS {
+        for cloud in &Cloud::PUBLIC {
+            let keys = crate::cloud::of(*cloud).rate_keys();
+            assert!(!keys.is_empty(), "{cloud:?}");
             let t = table(*cloud).unwrap().unwrap();
             assert_eq!(t.meta.cloud, cloud.as_str());
             assert!(
@@ -1334,7 +776,7 @@ mod tests {
             assert!(t
                 .regions
                 .contains_key(crate::defaults::default_region(*cloud)));
-            for k in *keys {
+            for k in keys {
                 assert!(t.rates.contains_key(*k), "{cloud:?} lacks rate {k}");
             }
             for ladder in ["vm", "k8s_node", "db_postgresql", "db_mysql", "cache_redis"] {

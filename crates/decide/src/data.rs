@@ -18,6 +18,7 @@
 //! one; a worker with no queue) become warnings. Wiring env vars to these
 //! services is `env`'s job; pricing is `cost`'s.
 
+use crate::cloud;
 use crate::cost::PriceTable;
 use crate::defaults::cloud_name;
 use crate::notes::{join_and, Notes};
@@ -171,21 +172,11 @@ pub(crate) struct DataCtx<'a> {
 }
 
 pub(crate) fn secret_store(cloud: Cloud) -> SecretStore {
-    match cloud {
-        Cloud::Aws => SecretStore::AwsSecretsManager,
-        Cloud::Gcp => SecretStore::GcpSecretManager,
-        Cloud::Azure => SecretStore::AzureKeyVault,
-        Cloud::Local => SecretStore::LocalEnvFile,
-    }
+    cloud::of(cloud).secret_store()
 }
 
 pub(crate) fn store_name(s: SecretStore) -> &'static str {
-    match s {
-        SecretStore::AwsSecretsManager => "AWS Secrets Manager",
-        SecretStore::GcpSecretManager => "GCP Secret Manager",
-        SecretStore::AzureKeyVault => "Azure Key Vault",
-        SecretStore::LocalEnvFile => "the local runner's private env file",
-    }
+    cloud::store_name(s)
 }
 
 /// A database name: lowercase letters, digits and `_`, starting with a letter.
@@ -247,45 +238,7 @@ pub(crate) fn database(
     secrets: &mut Vec<SecretPlan>,
 ) -> Option<DatabasePlan> {
     let engines = app_engines(ctx.analysis);
-    let sqlite = app_uses(ctx.analysis, Database::Sqlite);
-    // Conflicts between the request and the code.
-    if let Some(asked) = ctx.intent.database {
-        if !engines.contains(&asked) {
-            if let Some(other) = engines.first() {
-                notes.warn(
-                    "database_mismatch",
-                    None,
-                    format!(
-                        "the request asks for {} but the code uses {}: {} is provisioned as asked, and the app will fail to connect unless its code also supports {}",
-                        engine_name(asked),
-                        engine_name(*other),
-                        engine_name(asked),
-                        engine_name(asked)
-                    ),
-                );
-            } else if sqlite {
-                notes.warn(
-                    "database_replaces_sqlite",
-                    None,
-                    format!(
-                        "the request asks for {} but the code uses SQLite: {} is provisioned and its connection URL set, but the app only uses it if its code reads that setting (e.g. DATABASE_URL) and has the {} driver",
-                        engine_name(asked),
-                        engine_name(asked),
-                        engine_name(asked)
-                    ),
-                );
-            } else {
-                notes.warn(
-                    "database_unused",
-                    None,
-                    format!(
-                        "the request asks for {} but the analysis found no database use in the code: it is provisioned and its connection URL set; drop it from the request if the app does not need it",
-                        engine_name(asked)
-                    ),
-                );
-            }
-        }
-    }
+    warn_database_conflicts(ctx, &engines, notes);
     if let Some((engine, why)) = needs.skipped_database {
         skipped_database(ctx, engine, why, notes);
     }
@@ -322,82 +275,44 @@ pub(crate) fn database(
         Environment::Development => 1,
     };
 
-    let (service, class, storage, backups) = match (ctx.cloud, engine) {
-        (Cloud::Local, _) => (DataService::Local, "local".to_string(), 0, 0),
-        (Cloud::Gcp | Cloud::Azure, DatabaseEngine::Mongodb) => {
-            (DataService::External, "external".to_string(), 0, 0)
-        }
-        (cloud, engine) => {
+    let cat = cloud::of(ctx.cloud);
+    let service = cat.database_service(engine);
+    let (class, storage, backups) = match service {
+        DataService::Local => ("local".to_string(), 0, 0),
+        DataService::External => ("external".to_string(), 0, 0),
+        _ => {
             let table = ctx.table.expect("cloud decisions have a price table");
             let ladder = db_ladder(table, engine, production);
-            // Production starts one step up on AWS (burstable micro is for dev).
-            let idx =
-                usize::from(production && cloud == Cloud::Aws && engine != DatabaseEngine::Mongodb);
+            let idx = cat.database_first_step(engine, production);
             let class = ladder
                 .get(idx)
                 .or(ladder.first())
                 .cloned()
                 .unwrap_or_default();
-            let service = match (cloud, engine) {
-                (Cloud::Aws, DatabaseEngine::Mongodb) => DataService::AwsDocumentdb,
-                (Cloud::Aws, _) => DataService::AwsRds,
-                (Cloud::Gcp, _) => DataService::GcpCloudSql,
-                (Cloud::Azure, DatabaseEngine::Postgresql) => DataService::AzurePostgresqlFlexible,
-                _ => DataService::AzureMysqlFlexible,
-            };
-            let storage = match cloud {
-                Cloud::Aws => 20,
-                Cloud::Gcp => 10,
-                _ => 32,
-            };
-            // Azure keeps backups at least 7 days.
-            let backups = if cloud == Cloud::Azure {
-                backups.max(7)
-            } else {
-                backups
-            };
-            (service, class, storage, backups)
+            let backups = backups.max(cat.min_backup_days());
+            (class, cat.database_storage_gb(), backups)
         }
     };
 
-    let (method, description, kind, generator) = match service {
-        DataService::AwsRds => (
-            CredentialMethod::RdsManagedMasterPassword,
-            "RDS generates the master password (manage_master_user_password) and keeps and rotates it in AWS Secrets Manager; the app reads it from there at start, so it never appears in Terraform files, state or logs".to_string(),
-            SecretKind::DatabaseCredentials,
-            Some("RDS manage_master_user_password (RDS-owned secret)".to_string()),
-        ),
-        DataService::AwsDocumentdb => (
-            CredentialMethod::SecretsManagerRandomPassword,
-            "a master password from aws_secretsmanager_random_password, stored in AWS Secrets Manager and passed to the cluster; the app reads it from there at start".to_string(),
-            SecretKind::DatabaseCredentials,
-            Some("aws_secretsmanager_random_password (32 characters, no punctuation)".to_string()),
-        ),
-        DataService::GcpCloudSql | DataService::AzurePostgresqlFlexible | DataService::AzureMysqlFlexible => (
-            CredentialMethod::WriteOnlyGeneratedPassword,
-            format!(
-                "a password the deploy stage generates (CSPRNG) and stores in {}, passed to Terraform as an ephemeral variable into the database's write-only password argument; it stays out of Terraform files and state",
-                store_name(store)
-            ),
-            SecretKind::DatabaseCredentials,
-            Some("generated by the deploy stage (CSPRNG, 32 letters and digits), ephemeral variable into a write-only argument".to_string()),
-        ),
-        DataService::External => (
+    let (method, description, kind, generator) = if service == DataService::External {
+        (
             CredentialMethod::UserSupplied,
             format!(
                 "{} offers no managed MongoDB here: put the connection string of your MongoDB (e.g. MongoDB Atlas) in {}",
-                cloud_name(ctx.cloud),
+                cat.name(),
                 store_name(store)
             ),
             SecretKind::UserSupplied,
             None,
-        ),
-        _ => (
-            CredentialMethod::LocalGenerated,
-            "the local runner generates the password into its private env file (mode 0600, outside the repository)".to_string(),
+        )
+    } else {
+        let c = cat.database_credentials(service);
+        (
+            c.method,
+            c.description,
             SecretKind::DatabaseCredentials,
-            Some("generated by the local runner".to_string()),
-        ),
+            Some(c.generator.to_string()),
+        )
     };
     let secret_name = if service == DataService::External {
         "mongodb-connection-string".to_string()
@@ -444,24 +359,76 @@ pub(crate) fn database(
         origin,
     };
 
+    database_reasons(ctx, &plan, notes);
+    Some(plan)
+}
+
+/// Warn when the request's database and the code's disagree.
+fn warn_database_conflicts(ctx: &DataCtx, engines: &[DatabaseEngine], notes: &mut Notes) {
+    let sqlite = app_uses(ctx.analysis, Database::Sqlite);
+    if let Some(asked) = ctx.intent.database {
+        if !engines.contains(&asked) {
+            if let Some(other) = engines.first() {
+                notes.warn(
+                    "database_mismatch",
+                    None,
+                    format!(
+                        "the request asks for {} but the code uses {}: {} is provisioned as asked, and the app will fail to connect unless its code also supports {}",
+                        engine_name(asked),
+                        engine_name(*other),
+                        engine_name(asked),
+                        engine_name(asked)
+                    ),
+                );
+            } else if sqlite {
+                notes.warn(
+                    "database_replaces_sqlite",
+                    None,
+                    format!(
+                        "the request asks for {} but the code uses SQLite: {} is provisioned and its connection URL set, but the app only uses it if its code reads that setting (e.g. DATABASE_URL) and has the {} driver",
+                        engine_name(asked),
+                        engine_name(asked),
+                        engine_name(asked)
+                    ),
+                );
+            } else {
+                notes.warn(
+                    "database_unused",
+                    None,
+                    format!(
+                        "the request asks for {} but the analysis found no database use in the code: it is provisioned and its connection URL set; drop it from the request if the app does not need it",
+                        engine_name(asked)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Say what was planned for the database and why (or warn when nothing could be).
+fn database_reasons(ctx: &DataCtx, plan: &DatabasePlan, notes: &mut Notes) {
+    let (engine, origin, service) = (plan.engine, plan.origin, plan.service);
+    let (class, used_by, backups) = (
+        &plan.instance_class,
+        &plan.used_by,
+        plan.backup_retention_days,
+    );
+    let production = ctx.environment == Environment::Production;
+    let cat = cloud::of(ctx.cloud);
     let why = match origin {
         Origin::Both => "the request asks for it and the code uses it",
         Origin::Request => "the request asks for it",
         _ => "the code uses it",
     };
     let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
-    match service {
+    match plan.service {
         DataService::Local => notes.reason(
             "database",
             origin,
             format!(
                 "{} for {users}: {why}; {}",
                 engine_name(engine),
-                match engine {
-                    DatabaseEngine::Mongodb => "Debian does not package MongoDB, so the local target cannot start one: run one (or use MongoDB Atlas) and pass its URL with `--env MONGODB_URI=mongodb://…` (the name the app reads)",
-                    DatabaseEngine::Mysql => "the local target starts a private MariaDB (MySQL) server on this machine and gives this deployment its own database and user",
-                    DatabaseEngine::Postgresql => "the local target starts a private PostgreSQL server on this machine and gives this deployment its own database and user",
-                }
+                cloud::local_database_words(engine)
             ),
         ),
         DataService::External => notes.warn(
@@ -480,12 +447,12 @@ pub(crate) fn database(
                     "{} {} on {} for {users}: {why}; private subnets only, encrypted, not publicly accessible",
                     engine_name(engine),
                     plan.version,
-                    service_name(service)
+                    cat.data_service_name(service)
                 ),
             );
             let spec = ctx
                 .table
-                .and_then(|t| t.db_class(engine.as_str(), &class))
+                .and_then(|t| t.db_class(engine.as_str(), class))
                 .map(|s| format!(" ({} vCPU, {} GB)", s.vcpu, s.memory_gib))
                 .unwrap_or_default();
             notes.reason(
@@ -512,16 +479,11 @@ pub(crate) fn database(
                 },
             );
             notes.reason("database.credentials", Origin::Rule, plan.credentials.description.clone());
-            if service == DataService::AwsDocumentdb {
-                notes.warn(
-                    "documentdb_compatibility",
-                    None,
-                    "MongoDB runs on Amazon DocumentDB (MongoDB 5.0 API compatible, not MongoDB itself): check that the driver features the app uses are supported",
-                );
+            if let Some((code, text)) = cat.database_caveat(service) {
+                notes.warn(code, None, text);
             }
         }
     }
-    Some(plan)
 }
 
 /// Say why a database the code uses is not provisioned.
@@ -586,21 +548,6 @@ fn skipped_database(ctx: &DataCtx, engine: DatabaseEngine, why: Skipped, notes: 
     }
 }
 
-fn service_name(s: DataService) -> &'static str {
-    match s {
-        DataService::AwsRds => "Amazon RDS",
-        DataService::AwsDocumentdb => "Amazon DocumentDB",
-        DataService::AwsElasticache => "Amazon ElastiCache",
-        DataService::GcpCloudSql => "Cloud SQL",
-        DataService::GcpMemorystore => "Memorystore",
-        DataService::AzurePostgresqlFlexible => "Azure Database for PostgreSQL flexible server",
-        DataService::AzureMysqlFlexible => "Azure Database for MySQL flexible server",
-        DataService::AzureCacheForRedis => "Azure Cache for Redis",
-        DataService::External => "an external service",
-        DataService::Local => "this machine",
-    }
-}
-
 /// The cache node / tier for an engine and environment: (node, nodes, memory GiB, HA).
 pub(crate) fn cache_size(
     table: &PriceTable,
@@ -618,8 +565,7 @@ pub(crate) fn cache_size(
     if ladder.is_empty() {
         return None;
     }
-    // AWS production starts one step up; Azure production skips the shared C0.
-    let idx = usize::from(production && matches!(cloud, Cloud::Aws | Cloud::Azure));
+    let idx = cloud::of(cloud).cache_first_step(production);
     let node = ladder.get(idx).or(ladder.first())?.clone();
     let mem = table.cache_node(&node).map(|s| s.memory_gib).unwrap_or(0.0);
     Some((node, nodes_for_ha, mem, production))
@@ -632,6 +578,135 @@ pub(crate) fn cache(
     notes: &mut Notes,
     secrets: &mut Vec<SecretPlan>,
 ) -> Option<CachePlan> {
+    warn_cache_conflicts(ctx, needs, notes);
+    if let Some(c) = needs.skipped_cache {
+        notes.warn(
+            "cache_not_read",
+            None,
+            format!(
+                "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
+                cache_name(c),
+                cache_name(c),
+                cloud_name(ctx.cloud),
+                c.as_str()
+            ),
+        );
+    }
+    let (engine, origin) = needs.cache?;
+    let used_by: Vec<String> = {
+        let users: Vec<String> = running(ctx.analysis)
+            .filter(|s| {
+                s.databases.contains(&Database::Redis)
+                    || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        if users.is_empty() {
+            running(ctx.analysis).map(|s| s.name.clone()).collect()
+        } else {
+            users
+        }
+    };
+    let production = ctx.environment == Environment::Production;
+    let store = secret_store(ctx.cloud);
+    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
+    let why = match origin {
+        Origin::Both => "the request asks for it and the code uses it",
+        Origin::Request => "the request asks for it",
+        Origin::Rule => "its worker needs a queue broker",
+        _ => "the code uses it",
+    };
+
+    let cat = cloud::of(ctx.cloud);
+    let redis = engine == Cache::Redis;
+    // Redis gets an auth token (and TLS in transit on the clouds).
+    let offer = redis.then(|| cat.redis_auth()).flatten();
+    let auth = offer.as_ref().map(|a| CredentialsPlan {
+        method: a.method,
+        store,
+        secret: "cache-auth-token".into(),
+        description: a.description.into(),
+    });
+    let keep_secret = |secrets: &mut Vec<SecretPlan>| {
+        if let Some(a) = &offer {
+            secrets.push(SecretPlan {
+                name: "cache-auth-token".into(),
+                kind: SecretKind::CacheAuth,
+                store,
+                generator: Some(a.generator.into()),
+                used_by: Vec::new(),
+            });
+        }
+    };
+    if ctx.cloud.is_local() {
+        keep_secret(secrets);
+        notes.reason(
+            "cache",
+            origin,
+            format!(
+                "{} for {users}: {why}; {}",
+                cache_name(engine),
+                cloud::local_cache_words(engine)
+            ),
+        );
+        return Some(CachePlan {
+            engine,
+            service: DataService::Local,
+            version: cat.cache_version(engine).into(),
+            node_type: "local".into(),
+            nodes: 1,
+            memory_gb: 0.0,
+            high_availability: false,
+            transit_encryption: false,
+            port: cache_port(cat, engine, false),
+            auth,
+            used_by,
+            origin,
+        });
+    }
+    let service = match cat.cache_service(engine) {
+        Ok(s) => s,
+        Err(why) => {
+            notes.warn("cache_unavailable", None, why);
+            return None;
+        }
+    };
+    let table = ctx.table.expect("cloud decisions have a price table");
+    let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
+    keep_secret(secrets);
+    let transit = auth.is_some();
+    notes.reason(
+        "cache",
+        origin,
+        format!(
+            "{} on {} for {users}: {why}; private network only{}",
+            cache_name(engine),
+            cat.data_service_name(service),
+            match &auth {
+                Some(a) => format!("; {}", a.description),
+                None => cat.unauthenticated_cache_words().to_string(),
+            }
+        ),
+    );
+    cache_size_reasons(ctx, &node, nodes, mem, ha, notes);
+    Some(CachePlan {
+        engine,
+        service,
+        version: cat.cache_version(engine).into(),
+        node_type: node,
+        nodes,
+        memory_gb: mem,
+        high_availability: ha,
+        transit_encryption: transit,
+        port: cache_port(cat, engine, transit),
+        auth,
+        used_by,
+        origin,
+    })
+}
+
+/// Warn when the request's cache and the code's disagree, and about workers without a queue.
+fn warn_cache_conflicts(ctx: &DataCtx, needs: &Needs, notes: &mut Notes) {
     let uses_redis = app_uses(ctx.analysis, Database::Redis);
     match ctx.intent.cache {
         Some(Cache::Memcached) if uses_redis => notes.warn(
@@ -679,169 +754,17 @@ pub(crate) fn cache(
             );
         }
     }
+}
 
-    if let Some(c) = needs.skipped_cache {
-        notes.warn(
-            "cache_not_read",
-            None,
-            format!(
-                "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
-                cache_name(c),
-                cache_name(c),
-                cloud_name(ctx.cloud),
-                c.as_str()
-            ),
-        );
-    }
-    let (engine, origin) = needs.cache?;
-    let used_by: Vec<String> = {
-        let users: Vec<String> = running(ctx.analysis)
-            .filter(|s| {
-                s.databases.contains(&Database::Redis)
-                    || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
-            })
-            .map(|s| s.name.clone())
-            .collect();
-        if users.is_empty() {
-            running(ctx.analysis).map(|s| s.name.clone()).collect()
-        } else {
-            users
-        }
-    };
-    let production = ctx.environment == Environment::Production;
-    let store = secret_store(ctx.cloud);
-    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
-    let why = match origin {
-        Origin::Both => "the request asks for it and the code uses it",
-        Origin::Request => "the request asks for it",
-        Origin::Rule => "its worker needs a queue broker",
-        _ => "the code uses it",
-    };
-
-    if ctx.cloud == Cloud::Local {
-        let redis = engine == Cache::Redis;
-        notes.reason(
-            "cache",
-            origin,
-            if redis {
-                format!(
-                    "{} for {users}: {why}; the local target starts a private Redis server for this deployment on 127.0.0.1, with a generated password kept in its private env file",
-                    cache_name(engine)
-                )
-            } else {
-                format!(
-                    "{} for {users}: {why}; the local target does not start Memcached — run one and pass its address with `--env NAME=127.0.0.1:11211`",
-                    cache_name(engine)
-                )
-            },
-        );
-        let auth = redis.then(|| CredentialsPlan {
-            method: CredentialMethod::LocalGenerated,
-            store: SecretStore::LocalEnvFile,
-            secret: "cache-auth-token".into(),
-            description: "the local runner generates the Redis password into its private env file (mode 0600, outside the repository)".into(),
-        });
-        if let Some(a) = &auth {
-            secrets.push(SecretPlan {
-                name: a.secret.clone(),
-                kind: SecretKind::CacheAuth,
-                store: SecretStore::LocalEnvFile,
-                generator: Some("generated by the local runner".into()),
-                used_by: Vec::new(),
-            });
-        }
-        return Some(CachePlan {
-            engine,
-            service: DataService::Local,
-            version: cache_version(engine, ctx.cloud).into(),
-            node_type: "local".into(),
-            nodes: 1,
-            memory_gb: 0.0,
-            high_availability: false,
-            transit_encryption: false,
-            port: cache_port(engine, Cloud::Local, false),
-            auth,
-            used_by,
-            origin,
-        });
-    }
-    if ctx.cloud == Cloud::Azure && engine == Cache::Memcached {
-        notes.warn(
-            "cache_unavailable",
-            None,
-            "the request asks for Memcached, which Azure does not offer as a managed service: no cache is provisioned; ask for Redis (Azure Cache for Redis) or deploy to AWS / GCP",
-        );
-        return None;
-    }
-    let table = ctx.table.expect("cloud decisions have a price table");
-    let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
-    let service = match ctx.cloud {
-        Cloud::Aws => DataService::AwsElasticache,
-        Cloud::Gcp => DataService::GcpMemorystore,
-        _ => DataService::AzureCacheForRedis,
-    };
-    let redis = engine == Cache::Redis;
-    let (auth, transit) = match (ctx.cloud, redis) {
-        (Cloud::Aws, true) => (
-            Some(CredentialsPlan {
-                method: CredentialMethod::SecretsManagerRandomPassword,
-                store,
-                secret: "cache-auth-token".into(),
-                description: "Redis AUTH token from aws_secretsmanager_random_password, kept in AWS Secrets Manager; TLS in transit".into(),
-            }),
-            true,
-        ),
-        (Cloud::Azure, true) => (
-            Some(CredentialsPlan {
-                method: CredentialMethod::ServiceGeneratedKey,
-                store,
-                secret: "cache-auth-token".into(),
-                description: "Azure Cache for Redis generates its access key; the deployment copies it into Azure Key Vault; TLS only (port 6380)".into(),
-            }),
-            true,
-        ),
-        (Cloud::Gcp, true) => (
-            Some(CredentialsPlan {
-                method: CredentialMethod::ServiceGeneratedKey,
-                store,
-                secret: "cache-auth-token".into(),
-                description: "Memorystore AUTH on: the service generates the AUTH string and the deploy stage copies it into Secret Manager; TLS in transit".into(),
-            }),
-            true,
-        ),
-        _ => (None, false),
-    };
-    if let Some(a) = &auth {
-        secrets.push(SecretPlan {
-            name: a.secret.clone(),
-            kind: SecretKind::CacheAuth,
-            store,
-            generator: Some(match a.method {
-                CredentialMethod::ServiceGeneratedKey if ctx.cloud == Cloud::Gcp => {
-                    "Memorystore AUTH string (generated by the service)".into()
-                }
-                CredentialMethod::ServiceGeneratedKey => {
-                    "Azure Cache for Redis primary access key".into()
-                }
-                _ => "aws_secretsmanager_random_password (32 characters, no punctuation)".into(),
-            }),
-            used_by: Vec::new(),
-        });
-    }
-    notes.reason(
-        "cache",
-        origin,
-        format!(
-            "{} on {} for {users}: {why}; private network only{}",
-            cache_name(engine),
-            service_name(service),
-            match (&auth, ctx.cloud) {
-                (Some(a), _) => format!("; {}", a.description),
-                (None, Cloud::Gcp) => "; reachable only through private service access, AUTH off so its URL carries no secret".to_string(),
-                _ => "; reachable only from the app's security group".to_string(),
-            }
-        ),
-    );
+/// Say how big the cache is and whether it has a replica.
+fn cache_size_reasons(
+    ctx: &DataCtx,
+    node: &str,
+    nodes: u32,
+    mem: f64,
+    ha: bool,
+    notes: &mut Notes,
+) {
     notes.reason(
         "cache.size",
         Origin::Rule,
@@ -862,39 +785,12 @@ pub(crate) fn cache(
             "production: a replica in a second zone with automatic failover",
         );
     }
-    Some(CachePlan {
-        engine,
-        service,
-        version: cache_version(engine, ctx.cloud).into(),
-        node_type: node,
-        nodes,
-        memory_gb: mem,
-        high_availability: ha,
-        transit_encryption: transit,
-        port: cache_port(engine, ctx.cloud, transit),
-        auth,
-        used_by,
-        origin,
-    })
 }
 
-/// The engine version planned: Azure Cache for Redis offers Redis 6 at the
-/// most (its `redis_version` accepts "4" or "6"); elsewhere 7.1 (Memorystore
-/// maps it to its nearest, `REDIS_7_2`).
-fn cache_version(c: Cache, cloud: Cloud) -> &'static str {
+/// Redis listens on 6379, or on the cloud's TLS port with encryption in transit.
+fn cache_port(cat: &dyn cloud::Catalogue, c: Cache, tls: bool) -> u16 {
     match c {
-        Cache::Redis if cloud == Cloud::Azure => "6",
-        Cache::Redis => "7.1",
-        Cache::Memcached => "1.6",
-    }
-}
-
-/// Redis listens on 6379; Azure's TLS-only port is 6380 and Memorystore
-/// with in-transit encryption serves TLS on 6378.
-fn cache_port(c: Cache, cloud: Cloud, tls: bool) -> u16 {
-    match c {
-        Cache::Redis if tls && cloud == Cloud::Azure => 6380,
-        Cache::Redis if tls && cloud == Cloud::Gcp => 6378,
+        Cache::Redis if tls => cat.redis_tls_port(),
         Cache::Redis => 6379,
         Cache::Memcached => 11211,
     }

@@ -13,6 +13,7 @@
 //!
 //! [`DecideOptions::default_cloud`]: crate::DecideOptions::default_cloud
 
+use crate::cloud;
 use crate::notes::Notes;
 use crate::{DecideError, DecideOptions};
 use autodeploy_core::{Cloud, Environment, Intent, Origin};
@@ -27,160 +28,33 @@ pub(crate) struct Target {
 
 /// Default region of each cloud.
 pub fn default_region(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "us-east-1",
-        Cloud::Gcp => "us-central1",
-        Cloud::Azure => "eastus",
-        Cloud::Local => "local",
-    }
+    cloud::of(cloud).default_region()
 }
 
 /// Human name of a cloud.
 pub fn cloud_name(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "AWS",
-        Cloud::Gcp => "GCP",
-        Cloud::Azure => "Azure",
-        Cloud::Local => "this machine",
-    }
+    cloud::of(cloud).name()
 }
 
 /// Which cloud a region code belongs to, by its shape:
 /// AWS `us-east-1` (letters-letters-digit), GCP `europe-west1` (letters-letters+digits),
 /// Azure `westeurope` (letters and digits, no hyphen).
 pub fn region_cloud(region: &str) -> Option<Cloud> {
-    let r = region.trim();
-    if r.is_empty()
-        || !r
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return None;
-    }
-    let parts: Vec<&str> = r.split('-').collect();
-    let alpha = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match parts.as_slice() {
-        [one] if one.as_bytes()[0].is_ascii_lowercase() && one.len() >= 4 => Some(Cloud::Azure),
-        // us-east-1, eu-central-2, us-gov-west-1
-        [a, rest @ .., n]
-            if alpha(a) && rest.iter().all(|p| alpha(p)) && !rest.is_empty() && digits(n) =>
-        {
-            Some(Cloud::Aws)
-        }
-        // us-central1, europe-west10, northamerica-northeast1
-        [a, b]
-            if alpha(a) && {
-                let letters = b.trim_end_matches(|c: char| c.is_ascii_digit());
-                alpha(letters) && letters.len() < b.len()
-            } =>
-        {
-            Some(Cloud::Gcp)
-        }
-        _ => None,
-    }
+    cloud::region_owner(region)
 }
 
 /// Which cloud a machine type belongs to, by its shape:
 /// AWS `t3.small`, GCP `e2-small` / `n2-standard-2`, Azure `Standard_B1ms`.
 pub fn instance_type_cloud(instance_type: &str) -> Option<Cloud> {
-    let t = instance_type.trim();
-    let lower = t.to_ascii_lowercase();
-    let ok = |s: &str, extra: &[u8]| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
-    };
-    if let Some(rest) = lower
-        .strip_prefix("standard_")
-        .or_else(|| lower.strip_prefix("basic_"))
-    {
-        return ok(rest, b"_").then_some(Cloud::Azure);
-    }
-    if let Some((family, size)) = lower.split_once('.') {
-        let family_ok = ok(family, b"-") && family.bytes().any(|b| b.is_ascii_digit());
-        return (family_ok && ok(size, b"")).then_some(Cloud::Aws);
-    }
-    if let Some((family, size)) = lower.split_once('-') {
-        let family_ok = ok(family, b"") && family.as_bytes()[0].is_ascii_lowercase();
-        return (family_ok && ok(size, b"-")).then_some(Cloud::Gcp);
-    }
-    None
-}
-
-/// (area, aws, gcp, azure): nearby regions across clouds.
-const REGION_TWINS: &[(&str, &str, &str, &str)] = &[
-    (
-        "N. Virginia / South Carolina",
-        "us-east-1",
-        "us-east1",
-        "eastus",
-    ),
-    ("Ohio / Iowa", "us-east-2", "us-central1", "centralus"),
-    ("Oregon", "us-west-2", "us-west1", "westus2"),
-    ("California", "us-west-1", "us-west2", "westus"),
-    ("N. Virginia", "us-east-1", "us-east4", "eastus2"),
-    (
-        "Canada",
-        "ca-central-1",
-        "northamerica-northeast1",
-        "canadacentral",
-    ),
-    (
-        "São Paulo",
-        "sa-east-1",
-        "southamerica-east1",
-        "brazilsouth",
-    ),
-    (
-        "Ireland / Belgium",
-        "eu-west-1",
-        "europe-west1",
-        "northeurope",
-    ),
-    ("Netherlands", "eu-west-1", "europe-west4", "westeurope"),
-    ("London", "eu-west-2", "europe-west2", "uksouth"),
-    (
-        "Frankfurt",
-        "eu-central-1",
-        "europe-west3",
-        "germanywestcentral",
-    ),
-    ("Paris", "eu-west-3", "europe-west9", "francecentral"),
-    ("Nordics", "eu-north-1", "europe-north1", "swedencentral"),
-    ("Mumbai", "ap-south-1", "asia-south1", "centralindia"),
-    (
-        "Singapore",
-        "ap-southeast-1",
-        "asia-southeast1",
-        "southeastasia",
-    ),
-    ("Hong Kong", "ap-east-1", "asia-east2", "eastasia"),
-    ("Tokyo", "ap-northeast-1", "asia-northeast1", "japaneast"),
-    ("Seoul", "ap-northeast-2", "asia-northeast3", "koreacentral"),
-    (
-        "Sydney",
-        "ap-southeast-2",
-        "australia-southeast1",
-        "australiaeast",
-    ),
-];
-
-fn twin_of(row: &(&str, &'static str, &'static str, &'static str), cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => row.1,
-        Cloud::Gcp => row.2,
-        Cloud::Azure => row.3,
-        Cloud::Local => "local",
-    }
+    cloud::instance_type_owner(instance_type)
 }
 
 /// The region of `to` nearest to `region` (of another cloud), when known.
 pub fn nearest_region(region: &str, to: Cloud) -> Option<(&'static str, &'static str)> {
-    REGION_TWINS
+    cloud::REGION_TWINS
         .iter()
-        .find(|row| row.1 == region || row.2 == region || row.3 == region)
-        .map(|row| (twin_of(row, to), row.0))
+        .find(|row| row.holds(region))
+        .map(|row| (cloud::of(to).twin(row), row.area))
 }
 
 /// Resolve cloud, region and environment.
@@ -366,11 +240,7 @@ fn resolve_region(
                 format!(
                     "{d}: the request names no region and {d} is {}'s default (say e.g. \"in {}\" to choose another)",
                     cloud_name(cloud),
-                    match cloud {
-                        Cloud::Aws => "eu-west-1",
-                        Cloud::Gcp => "europe-west1",
-                        _ => "westeurope",
-                    }
+                    cloud::of(cloud).region_example()
                 ),
             );
             d.to_string()

@@ -23,6 +23,7 @@
 //! command, or execution. Errors are only for requests no plan can satisfy
 //! ([`DecideError`]); everything else is a warning in the decision.
 
+mod cloud;
 pub mod cost;
 pub mod data;
 pub mod defaults;
@@ -44,7 +45,7 @@ mod testutil;
 pub use autodeploy_core::{Analysis, Decision, Intent};
 pub use error::DecideError;
 
-use autodeploy_core::{Cloud, DeployStrategy, Hosting, Origin, ServiceKind, ServicePlan};
+use autodeploy_core::{Cloud, DeployStrategy, Environment, Origin, ServiceKind, ServicePlan};
 use notes::Notes;
 
 /// Options of [`decide`]. `Default` is what the CLI uses.
@@ -123,44 +124,13 @@ fn deployment_name(analysis: &Analysis, opts: &DecideOptions) -> String {
     )
 }
 
-fn is_vm(h: Hosting) -> bool {
-    matches!(
-        h,
-        Hosting::Ec2
-            | Hosting::Ec2Autoscaling
-            | Hosting::ComputeEngine
-            | Hosting::ComputeEngineMig
-            | Hosting::AzureVm
-            | Hosting::AzureVmss
-    )
-}
-
-fn is_k8s(h: Hosting) -> bool {
-    matches!(h, Hosting::Eks | Hosting::Gke | Hosting::Aks)
-}
-
 /// Decide the infrastructure for `analysis` as `intent` asks.
 pub fn decide(
     analysis: &Analysis,
     intent: &Intent,
     opts: &DecideOptions,
 ) -> Result<Decision, DecideError> {
-    if analysis.services.is_empty() {
-        return Err(DecideError::NoServices);
-    }
-    if let Some(b) = intent.budget_usd_month {
-        if !(b.is_finite() && b > 0.0) {
-            return Err(DecideError::InvalidBudget { budget: b });
-        }
-    }
-    if let (Some(min), Some(max)) = (intent.min_instances, intent.max_instances) {
-        if min > max {
-            return Err(DecideError::MinAboveMax { min, max });
-        }
-    }
-    if intent.max_instances == Some(0) {
-        return Err(DecideError::ZeroMaxInstances);
-    }
+    validate(analysis, intent)?;
 
     let mut notes = Notes::default();
     let target = defaults::target(intent, opts, &mut notes)?;
@@ -173,131 +143,25 @@ pub fn decide(
     let strategy = strategy::choose(analysis, intent, cloud, &needs, &mut notes);
     let requested = sizing::requested_type(intent, cloud, table, &mut notes)?;
     let zero_ok = strategy == DeployStrategy::Serverless
-        || (strategy == DeployStrategy::Container && matches!(cloud, Cloud::Gcp | Cloud::Azure));
+        || (strategy == DeployStrategy::Container && cloud::of(cloud).containers_scale_to_zero());
     let counts = sizing::counts(intent, strategy, zero_ok, env, &mut notes)?;
     let scaled_vm = counts.max > 1 || intent.load_balancer == Some(true);
-    let has_running = !strategy::running(analysis).is_empty();
 
-    // Per-service plans.
-    let mut plans: Vec<ServicePlan> = Vec::with_capacity(analysis.services.len());
-    for s in &analysis.services {
-        let st = strategy::service_strategy(s, strategy, has_running, cloud, &mut notes);
-        let hosting = strategy::hosting(cloud, st, scaled_vm);
-        let served_by_container = s.kind == ServiceKind::Static
-            && !matches!(st, DeployStrategy::Static | DeployStrategy::Process);
-        let runtime = runtime::plan(s, served_by_container, &mut notes);
-        let hosted_static = st == DeployStrategy::Static;
-        let scaling =
-            (!hosted_static).then(|| sizing::scaling(s, &counts, hosting, env, &mut notes));
-        let health_check = if hosted_static {
-            None
-        } else {
-            sizing::health_check(s, &mut notes)
-        };
-        plans.push(ServicePlan {
-            name: s.name.clone(),
-            path: s.path.clone(),
-            kind: s.kind,
-            strategy: st,
-            hosting,
-            runtime,
-            port: s.port,
-            install: s.install.clone(),
-            build: s.build.clone(),
-            start: s.start.clone(),
-            release: s.release.clone(),
-            static_dir: s.static_dir.clone(),
-            dockerfile: s.dockerfile.clone(),
-            compute: None,
-            scaling,
-            health_check,
-            public: s.kind != ServiceKind::Worker,
-            env: Vec::new(),
-            source_fixes: findings::fixes(s),
-        });
-    }
+    let mut plans = plan_services(
+        analysis, strategy, cloud, scaled_vm, &counts, env, &mut notes,
+    );
 
-    // A release step runs once per deploy: a worker repeating its web
-    // service's (same code, same command) leaves it to the web service.
-    let web_releases: Vec<(String, String)> = plans
-        .iter()
-        .filter(|p| p.kind != ServiceKind::Worker)
-        .filter_map(|p| p.release.clone().map(|r| (p.path.clone(), r)))
-        .collect();
-    for p in plans.iter_mut().filter(|p| p.kind == ServiceKind::Worker) {
-        if let Some(r) = &p.release {
-            if web_releases
-                .iter()
-                .any(|(path, wr)| *path == p.path && wr == r)
-            {
-                notes.reason(
-                    format!("service.{}.release", p.name),
-                    Origin::Rule,
-                    format!(
-                        "{}: its release step (`{r}`) is the web service's, run once per deploy there",
-                        p.name
-                    ),
-                );
-                p.release = None;
-            }
-        }
-    }
+    drop_repeated_releases(&mut plans, &mut notes);
 
-    // Sizes.
-    let mut cluster = None;
-    if let Some(table) = table {
-        let vm_services: Vec<&autodeploy_core::Service> = analysis
-            .services
-            .iter()
-            .zip(&plans)
-            .filter(|(_, p)| is_vm(p.hosting))
-            .map(|(s, _)| s)
-            .collect();
-        if !vm_services.is_empty() {
-            let c = sizing::vm_compute(&vm_services, table, env, requested.as_ref(), &mut notes);
-            for p in plans.iter_mut().filter(|p| is_vm(p.hosting)) {
-                p.compute = Some(c.clone());
-            }
-        }
-        let mut pods = Vec::new();
-        for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
-            if is_vm(p.hosting) || p.strategy == DeployStrategy::Static {
-                continue;
-            }
-            let req = if is_k8s(p.hosting) {
-                None
-            } else {
-                requested.as_ref()
-            };
-            let c = sizing::container_compute(s, p.hosting, env, req, &mut notes);
-            if is_k8s(p.hosting) {
-                let sc = p.scaling.as_ref();
-                pods.push((
-                    c.memory_mib.unwrap_or(512),
-                    sc.map(|x| x.min).unwrap_or(1),
-                    sc.map(|x| x.max).unwrap_or(1),
-                ));
-            }
-            p.compute = Some(c);
-        }
-        if !pods.is_empty() {
-            cluster = Some(sizing::cluster(
-                cloud,
-                &pods,
-                table,
-                env,
-                requested.as_ref(),
-                &mut notes,
-            ));
-        }
-        if requested.is_some() && plans.iter().all(|p| p.strategy == DeployStrategy::Static) {
-            notes.warn(
-                "instance_type_not_applicable",
-                None,
-                "a machine type was asked, but a static site runs on no machine of yours: it is ignored",
-            );
-        }
-    }
+    let cluster = size(
+        analysis,
+        &mut plans,
+        table,
+        env,
+        requested.as_ref(),
+        cloud,
+        &mut notes,
+    );
 
     // Data services.
     let mut secrets = Vec::new();
@@ -311,26 +175,8 @@ pub fn decide(
     };
     let database = data::database(&dctx, &needs, &mut notes, &mut secrets);
     let cache = data::cache(&dctx, &needs, &mut notes, &mut secrets);
-    if data::app_uses(analysis, autodeploy_core::Database::Sqlite) && database.is_none() {
-        let single = strategy == DeployStrategy::Process
-            || (strategy == DeployStrategy::Vm && counts.max <= 1);
-        // `data` already said why when the request asked for no database server.
-        if single && needs.skipped_database.is_none() {
-            notes.reason(
-                "database",
-                Origin::Analysis,
-                "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
-            );
-        } else if !single {
-            notes.warn(
-                "sqlite_not_persistent",
-                None,
-                format!(
-                    "the app keeps its data in SQLite, but on {} the file is lost on every restart or deploy and copies do not share it: ask for PostgreSQL (\"with postgres\") or a single vm",
-                    strategy.as_str()
-                ),
-            );
-        }
+    if database.is_none() {
+        sqlite_note(analysis, strategy, counts.max, &needs, &mut notes);
     }
 
     // Way in and network.
@@ -348,30 +194,16 @@ pub fn decide(
         &mut notes,
     );
 
-    // Environment variables.
-    let web_services: Vec<String> = plans
-        .iter()
-        .filter(|p| p.kind == ServiceKind::Web)
-        .map(|p| p.name.clone())
-        .collect();
-    let ectx = env::EnvCtx {
+    wire_env(
+        analysis,
+        &mut plans,
         cloud,
-        environment: env,
-        database: database.as_ref(),
-        cache: cache.as_ref(),
-        web_services: &web_services,
-    };
-    for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
-        p.env = env::wire(s, p.hosting, &ectx, &mut secrets, &mut notes);
-    }
-    secrets.retain(|s| {
-        !s.used_by.is_empty()
-            || matches!(
-                s.kind,
-                autodeploy_core::SecretKind::DatabaseCredentials
-                    | autodeploy_core::SecretKind::CacheAuth
-            )
-    });
+        env,
+        database.as_ref(),
+        cache.as_ref(),
+        &mut secrets,
+        &mut notes,
+    );
 
     findings::note(analysis, &mut notes);
 
@@ -396,7 +228,250 @@ pub fn decide(
         cost: cost::estimate_empty(),
     };
     let estimate = budget::fit(&mut decision, analysis, table, intent, opts, &mut notes);
-    if cloud != Cloud::Local {
+    cost_reason(&decision, &estimate, intent, &mut notes);
+    decision.estimated_monthly_usd = estimate.total_usd_month;
+    decision.cost = estimate;
+    decision.reasons = notes.reasons;
+    decision.warnings = notes.warnings;
+    Ok(decision)
+}
+
+/// Requests no plan can satisfy.
+fn validate(analysis: &Analysis, intent: &Intent) -> Result<(), DecideError> {
+    if analysis.services.is_empty() {
+        return Err(DecideError::NoServices);
+    }
+    if let Some(b) = intent.budget_usd_month {
+        if !(b.is_finite() && b > 0.0) {
+            return Err(DecideError::InvalidBudget { budget: b });
+        }
+    }
+    if let (Some(min), Some(max)) = (intent.min_instances, intent.max_instances) {
+        if min > max {
+            return Err(DecideError::MinAboveMax { min, max });
+        }
+    }
+    if intent.max_instances == Some(0) {
+        return Err(DecideError::ZeroMaxInstances);
+    }
+    Ok(())
+}
+
+/// One plan per analysed service: strategy, host, runtime, counts, health check.
+fn plan_services(
+    analysis: &Analysis,
+    strategy: DeployStrategy,
+    cloud: Cloud,
+    scaled_vm: bool,
+    counts: &sizing::Counts,
+    env: Environment,
+    notes: &mut Notes,
+) -> Vec<ServicePlan> {
+    let has_running = !strategy::running(analysis).is_empty();
+    let mut plans: Vec<ServicePlan> = Vec::with_capacity(analysis.services.len());
+    for s in &analysis.services {
+        let st = strategy::service_strategy(s, strategy, has_running, cloud, notes);
+        let hosting = strategy::hosting(cloud, st, scaled_vm);
+        let served_by_container = s.kind == ServiceKind::Static
+            && !matches!(st, DeployStrategy::Static | DeployStrategy::Process);
+        let runtime = runtime::plan(s, served_by_container, notes);
+        let hosted_static = st == DeployStrategy::Static;
+        let scaling = (!hosted_static).then(|| sizing::scaling(s, counts, hosting, env, notes));
+        let health_check = if hosted_static {
+            None
+        } else {
+            sizing::health_check(s, notes)
+        };
+        plans.push(ServicePlan {
+            name: s.name.clone(),
+            path: s.path.clone(),
+            kind: s.kind,
+            strategy: st,
+            hosting,
+            runtime,
+            port: s.port,
+            install: s.install.clone(),
+            build: s.build.clone(),
+            start: s.start.clone(),
+            release: s.release.clone(),
+            static_dir: s.static_dir.clone(),
+            dockerfile: s.dockerfile.clone(),
+            compute: None,
+            scaling,
+            health_check,
+            public: s.kind != ServiceKind::Worker,
+            env: Vec::new(),
+            source_fixes: findings::fixes(s),
+        });
+    }
+    plans
+}
+
+/// A release step runs once per deploy: a worker repeating its web
+/// service's (same code, same command) leaves it to the web service.
+fn drop_repeated_releases(plans: &mut [ServicePlan], notes: &mut Notes) {
+    let web_releases: Vec<(String, String)> = plans
+        .iter()
+        .filter(|p| p.kind != ServiceKind::Worker)
+        .filter_map(|p| p.release.clone().map(|r| (p.path.clone(), r)))
+        .collect();
+    for p in plans.iter_mut().filter(|p| p.kind == ServiceKind::Worker) {
+        if let Some(r) = &p.release {
+            if web_releases
+                .iter()
+                .any(|(path, wr)| *path == p.path && wr == r)
+            {
+                notes.reason(
+                    format!("service.{}.release", p.name),
+                    Origin::Rule,
+                    format!(
+                        "{}: its release step (`{r}`) is the web service's, run once per deploy there",
+                        p.name
+                    ),
+                );
+                p.release = None;
+            }
+        }
+    }
+}
+
+/// Machine types, copy sizes and the cluster, from the price table.
+fn size(
+    analysis: &Analysis,
+    plans: &mut [ServicePlan],
+    table: Option<&cost::PriceTable>,
+    env: Environment,
+    requested: Option<&sizing::Requested>,
+    cloud: Cloud,
+    notes: &mut Notes,
+) -> Option<autodeploy_core::ClusterPlan> {
+    let mut cluster = None;
+    if let Some(table) = table {
+        let vm_services: Vec<&autodeploy_core::Service> = analysis
+            .services
+            .iter()
+            .zip(plans.iter())
+            .filter(|(_, p)| p.hosting.is_vm())
+            .map(|(s, _)| s)
+            .collect();
+        if !vm_services.is_empty() {
+            let c = sizing::vm_compute(&vm_services, table, env, requested, notes);
+            for p in plans.iter_mut().filter(|p| p.hosting.is_vm()) {
+                p.compute = Some(c.clone());
+            }
+        }
+        let mut pods = Vec::new();
+        for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+            if p.hosting.is_vm() || p.strategy == DeployStrategy::Static {
+                continue;
+            }
+            let req = if p.hosting.is_kubernetes() {
+                None
+            } else {
+                requested
+            };
+            let c = sizing::container_compute(s, p.hosting, env, req, notes);
+            if p.hosting.is_kubernetes() {
+                let sc = p.scaling.as_ref();
+                pods.push((
+                    c.memory_mib.unwrap_or(512),
+                    sc.map(|x| x.min).unwrap_or(1),
+                    sc.map(|x| x.max).unwrap_or(1),
+                ));
+            }
+            p.compute = Some(c);
+        }
+        if !pods.is_empty() {
+            cluster = Some(sizing::cluster(cloud, &pods, table, env, requested, notes));
+        }
+        if requested.is_some() && plans.iter().all(|p| p.strategy == DeployStrategy::Static) {
+            notes.warn(
+                "instance_type_not_applicable",
+                None,
+                "a machine type was asked, but a static site runs on no machine of yours: it is ignored",
+            );
+        }
+    }
+    cluster
+}
+
+/// SQLite: fine on one machine, lost on platforms that restart or share nothing.
+fn sqlite_note(
+    analysis: &Analysis,
+    strategy: DeployStrategy,
+    max_copies: u32,
+    needs: &data::Needs,
+    notes: &mut Notes,
+) {
+    if data::app_uses(analysis, autodeploy_core::Database::Sqlite) {
+        let single = strategy == DeployStrategy::Process
+            || (strategy == DeployStrategy::Vm && max_copies <= 1);
+        // `data` already said why when the request asked for no database server.
+        if single && needs.skipped_database.is_none() {
+            notes.reason(
+                "database",
+                Origin::Analysis,
+                "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
+            );
+        } else if !single {
+            notes.warn(
+                "sqlite_not_persistent",
+                None,
+                format!(
+                    "the app keeps its data in SQLite, but on {} the file is lost on every restart or deploy and copies do not share it: ask for PostgreSQL (\"with postgres\") or a single vm",
+                    strategy.as_str()
+                ),
+            );
+        }
+    }
+}
+
+/// Every service's environment, and the secrets something uses.
+#[allow(clippy::too_many_arguments)]
+fn wire_env(
+    analysis: &Analysis,
+    plans: &mut [ServicePlan],
+    cloud: Cloud,
+    env: Environment,
+    database: Option<&autodeploy_core::DatabasePlan>,
+    cache: Option<&autodeploy_core::CachePlan>,
+    secrets: &mut Vec<autodeploy_core::SecretPlan>,
+    notes: &mut Notes,
+) {
+    let web_services: Vec<String> = plans
+        .iter()
+        .filter(|p| p.kind == ServiceKind::Web)
+        .map(|p| p.name.clone())
+        .collect();
+    let ectx = env::EnvCtx {
+        cloud,
+        environment: env,
+        database,
+        cache,
+        web_services: &web_services,
+    };
+    for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+        p.env = env::wire(s, p.hosting, &ectx, secrets, notes);
+    }
+    secrets.retain(|s| {
+        !s.used_by.is_empty()
+            || matches!(
+                s.kind,
+                autodeploy_core::SecretKind::DatabaseCredentials
+                    | autodeploy_core::SecretKind::CacheAuth
+            )
+    });
+}
+
+/// The estimate's reason line (or why a local deployment meets any budget).
+fn cost_reason(
+    decision: &Decision,
+    estimate: &autodeploy_core::CostEstimate,
+    intent: &Intent,
+    notes: &mut Notes,
+) {
+    let cloud = decision.cloud;
+    if !cloud.is_local() {
         notes.reason(
             "cost",
             Origin::Rule,
@@ -416,11 +491,6 @@ pub fn decide(
             "a local deployment has no cloud cost, so the budget is met",
         );
     }
-    decision.estimated_monthly_usd = estimate.total_usd_month;
-    decision.cost = estimate;
-    decision.reasons = notes.reasons;
-    decision.warnings = notes.warnings;
-    Ok(decision)
 }
 
 #[cfg(test)]

@@ -15,11 +15,12 @@
 //!
 //! What this is not: Terraform. Render turns these plans into resources.
 
+use crate::cloud;
 use crate::notes::Notes;
 use autodeploy_core::{
     CachePlan, CertificatePlan, CertificateProvider, Cloud, DatabasePlan, DeployStrategy, DnsPlan,
     DnsProvider, Endpoint, Environment, Hosting, Intent, LoadBalancerKind, LoadBalancerPlan,
-    NetworkPlan, Origin, PortRule, ServiceKind, ServicePlan, SubnetPlan, SubnetTier, TlsPlan,
+    NetworkPlan, Origin, PortRule, ServiceKind, ServicePlan, SubnetTier, TlsPlan,
 };
 
 /// The public entry service: the first web service, else the first static one.
@@ -32,62 +33,22 @@ pub(crate) fn entry(services: &[ServicePlan]) -> Option<&ServicePlan> {
 
 /// The platform serves https on its own host name (`*.run.app`, `*.cloudfront.net`…).
 pub fn platform_https(h: Hosting) -> bool {
-    matches!(
-        h,
-        Hosting::Lambda
-            | Hosting::S3Cloudfront
-            | Hosting::CloudRun
-            | Hosting::ContainerApps
-            | Hosting::StaticWebApps
-    )
+    h.platform_https()
 }
 
 /// The load balancer kind a host needs (None: single machine or nothing public).
 pub fn lb_kind(h: Hosting) -> Option<LoadBalancerKind> {
-    match h {
-        Hosting::Ec2Autoscaling | Hosting::EcsFargate | Hosting::Eks => {
-            Some(LoadBalancerKind::AwsAlb)
-        }
-        Hosting::ComputeEngineMig | Hosting::Gke | Hosting::CloudStorageCdn => {
-            Some(LoadBalancerKind::GcpHttpsLb)
-        }
-        Hosting::AzureVmss | Hosting::Aks => Some(LoadBalancerKind::AzureLoadBalancer),
-        Hosting::Lambda
-        | Hosting::S3Cloudfront
-        | Hosting::CloudRun
-        | Hosting::ContainerApps
-        | Hosting::StaticWebApps => Some(LoadBalancerKind::PlatformIngress),
-        Hosting::Ec2
-        | Hosting::ComputeEngine
-        | Hosting::AzureVm
-        | Hosting::LocalProcess
-        | Hosting::LocalStatic => None,
+    if h.platform_https() {
+        Some(LoadBalancerKind::PlatformIngress)
+    } else if h.behind_load_balancer() {
+        cloud::of_hosting(h).load_balancer()
+    } else {
+        None
     }
 }
 
 fn lb_words(k: LoadBalancerKind, h: Hosting) -> &'static str {
-    match (k, h) {
-        (LoadBalancerKind::AwsAlb, Hosting::Eks) => {
-            "an AWS Application Load Balancer (EKS ingress via the AWS Load Balancer Controller)"
-        }
-        (LoadBalancerKind::AwsAlb, _) => "an AWS Application Load Balancer",
-        (LoadBalancerKind::GcpHttpsLb, Hosting::CloudStorageCdn) => {
-            "a global external Application Load Balancer with Cloud CDN"
-        }
-        (LoadBalancerKind::GcpHttpsLb, _) => "a global external Application Load Balancer",
-        (LoadBalancerKind::AzureLoadBalancer, _) => "an Azure Standard Load Balancer",
-        (LoadBalancerKind::PlatformIngress, Hosting::Lambda) => {
-            "the Lambda function URL (API Gateway with a custom domain)"
-        }
-        (LoadBalancerKind::PlatformIngress, Hosting::S3Cloudfront) => "CloudFront",
-        (LoadBalancerKind::PlatformIngress, Hosting::CloudRun) => {
-            "Cloud Run's own HTTPS front door"
-        }
-        (LoadBalancerKind::PlatformIngress, Hosting::ContainerApps) => {
-            "Container Apps' own HTTPS ingress"
-        }
-        (LoadBalancerKind::PlatformIngress, _) => "the platform's own front door",
-    }
+    cloud::of_hosting(h).front_door_words(k, h)
 }
 
 /// Plan the load balancer (listeners filled in by [`tls`]).
@@ -99,7 +60,7 @@ pub(crate) fn load_balancer(
 ) -> Option<LoadBalancerPlan> {
     let e = entry(services)?;
     let Some(kind) = lb_kind(e.hosting) else {
-        if matches!(e.hosting, Hosting::LocalProcess | Hosting::LocalStatic) {
+        if e.hosting.is_local() {
             notes.reason("load_balancer", Origin::Rule, "none: local deployment");
             return None;
         }
@@ -200,13 +161,7 @@ pub(crate) fn tls(
     intent: &Intent,
     notes: &mut Notes,
 ) -> TlsPlan {
-    let none = TlsPlan {
-        https: false,
-        domain: None,
-        certificate: None,
-        dns: None,
-        redirect_http_to_https: false,
-    };
+    let none = plain_http();
     let domain = match intent
         .domain
         .as_deref()
@@ -223,7 +178,7 @@ pub(crate) fn tls(
         }
         None => None,
     };
-    if cloud == Cloud::Local {
+    if cloud.is_local() {
         if intent.https == Some(true) {
             notes.warn("https_not_local", None, "https was asked, but a local deployment serves plain http on localhost: no certificate is made");
         }
@@ -247,10 +202,47 @@ pub(crate) fn tls(
     };
     let h = e.hosting;
     let lb_kind = lb.as_ref().map(|l| l.kind);
-    let platform = platform_https(h);
 
     let plan = match (&domain, intent.https) {
-        (Some(d), Some(false)) => {
+        (Some(d), asked) => with_domain(cloud, h, lb_kind, d, asked, notes),
+        (None, asked) => without_domain(cloud, h, lb_kind, asked, notes),
+    };
+    if let Some(lb) = lb {
+        lb.listeners = if plan.https && lb.kind != LoadBalancerKind::PlatformIngress {
+            vec![80, 443]
+        } else if lb.kind == LoadBalancerKind::PlatformIngress && plan.https {
+            vec![443]
+        } else {
+            vec![80]
+        };
+    }
+    // A static frontend on https calling an http backend is blocked by browsers.
+    let static_https = services
+        .iter()
+        .any(|s| s.strategy == DeployStrategy::Static && platform_https(s.hosting));
+    let backend_http = services.iter().any(|s| s.kind == ServiceKind::Web) && !plan.https;
+    if static_https && backend_http {
+        notes.warn(
+            "mixed_content",
+            None,
+            "the static frontend is served over https but the backend over plain http: browsers block those calls (mixed content) — give the backend a domain with https",
+        );
+    }
+    plan
+}
+
+/// TLS for a domain of the request: a certificate and a DNS record, or http
+/// when asked (or when the host cannot hold a certificate).
+fn with_domain(
+    cloud: Cloud,
+    h: Hosting,
+    lb_kind: Option<LoadBalancerKind>,
+    d: &String,
+    asked: Option<bool>,
+    notes: &mut Notes,
+) -> TlsPlan {
+    match asked {
+        Some(false) => {
             notes.reason(
                 "tls",
                 Origin::Request,
@@ -264,15 +256,9 @@ pub(crate) fn tls(
                 redirect_http_to_https: false,
             }
         }
-        (Some(d), asked) => {
-            if h == Hosting::AzureVmss {
-                notes.warn(
-                    "https_unavailable",
-                    None,
-                    format!(
-                        "https on {d} is asked, but an Azure VM scale set sits behind a layer-4 load balancer, which cannot hold a certificate (that needs Application Gateway or Front Door, not included): the app is served over http on {d}; use the container strategy (Container Apps, managed certificate) for https"
-                    ),
-                );
+        asked => {
+            if let Some(why) = cloud::of(cloud).https_blocked(h, d) {
+                notes.warn("https_unavailable", None, why);
                 TlsPlan {
                     https: false,
                     domain: Some(d.clone()),
@@ -288,34 +274,34 @@ pub(crate) fn tls(
                     Origin::Rule
                 };
                 notes.reason(
-                    "tls",
-                    origin,
-                    format!(
-                        "https on {d} with {words}, http redirected to https{}",
-                        if asked == Some(true) { ": the request asks for https and names the domain" } else { ": a domain was given, so https is on by default (say \"http only\" to turn it off)" }
-                    ),
-                );
-                let dns = dns(cloud, d, h, lb_kind);
-                notes.reason(
-                    "dns",
-                    Origin::Request,
-                    format!(
-                        "{} record {} in the {} zone {} (the zone is assumed to exist in the account; create it and delegate the domain to it otherwise)",
-                        dns.record_type,
-                        dns.record,
-                        dns_words(dns.provider),
-                        dns.zone
-                    ),
-                );
-                if dns.record_type == "cname" && dns.record == dns.zone {
-                    notes.warn(
-                        "apex_domain_cname",
-                        None,
+                        "tls",
+                        origin,
                         format!(
-                            "{d} is a zone apex, where DNS allows no CNAME, but {} is reached by CNAME: use a subdomain such as app.{d} or www.{d}",
-                            crate::strategy::hosting_name(h)
+                            "https on {d} with {words}, http redirected to https{}",
+                            if asked == Some(true) { ": the request asks for https and names the domain" } else { ": a domain was given, so https is on by default (say \"http only\" to turn it off)" }
                         ),
                     );
+                let dns = dns(cloud, d, h, lb_kind);
+                notes.reason(
+                        "dns",
+                        Origin::Request,
+                        format!(
+                            "{} record {} in the {} zone {} (the zone is assumed to exist in the account; create it and delegate the domain to it otherwise)",
+                            dns.record_type,
+                            dns.record,
+                            dns_words(dns.provider),
+                            dns.zone
+                        ),
+                    );
+                if dns.record_type == "cname" && dns.record == dns.zone {
+                    notes.warn(
+                            "apex_domain_cname",
+                            None,
+                            format!(
+                                "{d} is a zone apex, where DNS allows no CNAME, but {} is reached by CNAME: use a subdomain such as app.{d} or www.{d}",
+                                crate::strategy::hosting_name(h)
+                            ),
+                        );
                 }
                 TlsPlan {
                     https: true,
@@ -330,12 +316,27 @@ pub(crate) fn tls(
                 }
             }
         }
-        (None, Some(true)) if platform => {
+    }
+}
+
+/// TLS without a domain: the platform's own https address when it has one,
+/// else http (with a warning when https was asked).
+fn without_domain(
+    cloud: Cloud,
+    h: Hosting,
+    lb_kind: Option<LoadBalancerKind>,
+    asked: Option<bool>,
+    notes: &mut Notes,
+) -> TlsPlan {
+    let none = plain_http();
+    let platform = platform_https(h);
+    match asked {
+        Some(true) if platform => {
             notes.reason(
-                "tls",
-                Origin::Request,
-                format!("https on {}'s own address, with its certificate: the request asks for https but names no domain (add one, e.g. \"on app.example.com\", for your own name)", crate::strategy::hosting_name(h)),
-            );
+                    "tls",
+                    Origin::Request,
+                    format!("https on {}'s own address, with its certificate: the request asks for https but names no domain (add one, e.g. \"on app.example.com\", for your own name)", crate::strategy::hosting_name(h)),
+                );
             TlsPlan {
                 https: true,
                 domain: None,
@@ -348,24 +349,20 @@ pub(crate) fn tls(
                 redirect_http_to_https: true,
             }
         }
-        (None, Some(true)) => {
+        Some(true) => {
             let addr = if lb_kind.is_some() {
                 "the load balancer's address"
             } else {
                 "the machine's public IP address"
             };
-            let options = match cloud {
-                Cloud::Aws => "AWS issues certificates (ACM) only for domains you own, not for amazonaws.com addresses",
-                Cloud::Gcp => "Google-managed certificates need a domain you own",
-                _ => "Azure-managed certificates need a domain you own",
-            };
+            let options = cloud::of(cloud).https_needs_domain();
             notes.warn(
-                "https_without_domain",
-                None,
-                format!(
-                    "https was asked without a domain: {options}, so the app is served over plain http at {addr}. To get https: add a domain you control (\"https on app.example.com\") and autodeploy creates the certificate and DNS record; or choose serverless / static hosting, whose platform addresses are https"
-                ),
-            );
+                    "https_without_domain",
+                    None,
+                    format!(
+                        "https was asked without a domain: {options}, so the app is served over plain http at {addr}. To get https: add a domain you control (\"https on app.example.com\") and autodeploy creates the certificate and DNS record; or choose serverless / static hosting, whose platform addresses are https"
+                    ),
+                );
             notes.reason(
                 "tls",
                 Origin::Rule,
@@ -373,7 +370,7 @@ pub(crate) fn tls(
             );
             none
         }
-        (None, asked) => {
+        asked => {
             if platform {
                 notes.reason(
                     "tls",
@@ -401,107 +398,39 @@ pub(crate) fn tls(
                 }
             } else {
                 notes.reason(
-                    "tls",
-                    if asked == Some(false) { Origin::Request } else { Origin::Default },
-                    "http on the public address: no domain was given (add \"https on app.example.com\" for a certificate and DNS record)",
-                );
+                        "tls",
+                        if asked == Some(false) { Origin::Request } else { Origin::Default },
+                        "http on the public address: no domain was given (add \"https on app.example.com\" for a certificate and DNS record)",
+                    );
                 none
             }
         }
-    };
-    if let Some(lb) = lb {
-        lb.listeners = if plan.https && lb.kind != LoadBalancerKind::PlatformIngress {
-            vec![80, 443]
-        } else if lb.kind == LoadBalancerKind::PlatformIngress && plan.https {
-            vec![443]
-        } else {
-            vec![80]
-        };
     }
-    // A static frontend on https calling an http backend is blocked by browsers.
-    let static_https = services
-        .iter()
-        .any(|s| s.strategy == DeployStrategy::Static && platform_https(s.hosting));
-    let backend_http = services.iter().any(|s| s.kind == ServiceKind::Web) && !plan.https;
-    if static_https && backend_http {
-        notes.warn(
-            "mixed_content",
-            None,
-            "the static frontend is served over https but the backend over plain http: browsers block those calls (mixed content) — give the backend a domain with https",
-        );
-    }
-    plan
 }
 
+/// http only.
+fn plain_http() -> TlsPlan {
+    TlsPlan {
+        https: false,
+        domain: None,
+        certificate: None,
+        dns: None,
+        redirect_http_to_https: false,
+    }
+}
+
+/// Certificate (provider, validation, words) for a domain on `h`.
 fn certificate(
     h: Hosting,
     lb: Option<LoadBalancerKind>,
 ) -> (CertificateProvider, &'static str, &'static str) {
-    match (h, lb) {
-        (Hosting::S3Cloudfront, _) => (
-            CertificateProvider::Acm,
-            "dns",
-            "an ACM certificate in us-east-1 (CloudFront's requirement), DNS-validated",
-        ),
-        (Hosting::Lambda, _) => (
-            CertificateProvider::Acm,
-            "dns",
-            "an ACM certificate on an API Gateway custom domain, DNS-validated",
-        ),
-        (_, Some(LoadBalancerKind::AwsAlb)) => (
-            CertificateProvider::Acm,
-            "dns",
-            "an ACM certificate on the load balancer, DNS-validated",
-        ),
-        (Hosting::Ec2 | Hosting::ComputeEngine | Hosting::AzureVm, _) => (
-            CertificateProvider::LetsEncrypt,
-            "http",
-            "a Let's Encrypt certificate obtained and renewed on the machine (certbot)",
-        ),
-        (Hosting::CloudRun, _) => (
-            CertificateProvider::GoogleManaged,
-            "http",
-            "a Google-managed certificate through a Cloud Run domain mapping",
-        ),
-        (_, Some(LoadBalancerKind::GcpHttpsLb)) => (
-            CertificateProvider::GoogleManaged,
-            "http",
-            "a Google-managed certificate on the load balancer",
-        ),
-        (Hosting::ContainerApps | Hosting::StaticWebApps, _) => (
-            CertificateProvider::AzureManaged,
-            "dns",
-            "an Azure managed certificate on the custom domain",
-        ),
-        (Hosting::Aks, _) => (
-            CertificateProvider::LetsEncrypt,
-            "http",
-            "a Let's Encrypt certificate from cert-manager in the cluster",
-        ),
-        _ => (
-            CertificateProvider::LetsEncrypt,
-            "http",
-            "a Let's Encrypt certificate",
-        ),
-    }
+    cloud::of_hosting(h).certificate(h, lb)
 }
 
 fn dns(cloud: Cloud, domain: &str, h: Hosting, lb: Option<LoadBalancerKind>) -> DnsPlan {
-    let provider = match cloud {
-        Cloud::Gcp => DnsProvider::CloudDns,
-        Cloud::Azure => DnsProvider::AzureDns,
-        _ => DnsProvider::Route53,
-    };
-    let (record_type, target) = match (h, lb) {
-        (Hosting::S3Cloudfront, _) => ("alias", "cdn"),
-        (Hosting::Lambda, _) => ("alias", "api_gateway"),
-        (Hosting::CloudRun | Hosting::ContainerApps | Hosting::StaticWebApps, _) => {
-            ("cname", "platform")
-        }
-        (Hosting::Ec2 | Hosting::ComputeEngine | Hosting::AzureVm, _) => ("a", "instance_ip"),
-        (_, Some(LoadBalancerKind::AwsAlb)) => ("alias", "load_balancer"),
-        _ => ("a", "load_balancer"),
-    };
+    let cat = cloud::of(cloud);
+    let provider = cat.dns().map(|d| d.0).unwrap_or(DnsProvider::Route53);
+    let (record_type, target) = cat.dns_record(h, lb);
     DnsPlan {
         provider,
         zone: zone_of(domain),
@@ -512,11 +441,7 @@ fn dns(cloud: Cloud, domain: &str, h: Hosting, lb: Option<LoadBalancerKind>) -> 
 }
 
 fn dns_words(p: DnsProvider) -> &'static str {
-    match p {
-        DnsProvider::Route53 => "Route 53",
-        DnsProvider::CloudDns => "Cloud DNS",
-        DnsProvider::AzureDns => "Azure DNS",
-    }
+    cloud::dns_name(p)
 }
 
 /// Plan the network.
@@ -531,30 +456,17 @@ pub(crate) fn network(
     tls: &TlsPlan,
     notes: &mut Notes,
 ) -> Option<NetworkPlan> {
-    if cloud == Cloud::Local {
+    if cloud.is_local() {
         return None;
     }
+    let cat = cloud::of(cloud);
     let running: Vec<&ServicePlan> = services
         .iter()
         .filter(|s| s.strategy != DeployStrategy::Static)
         .collect();
-    let managed_db = database.filter(|d| d.service_is_managed());
+    let managed_db = database.filter(|d| d.service.is_managed());
     let managed_cache = cache.is_some();
-    let machines = running.iter().any(|s| {
-        matches!(
-            s.hosting,
-            Hosting::Ec2
-                | Hosting::Ec2Autoscaling
-                | Hosting::EcsFargate
-                | Hosting::Eks
-                | Hosting::ComputeEngine
-                | Hosting::ComputeEngineMig
-                | Hosting::Gke
-                | Hosting::AzureVm
-                | Hosting::AzureVmss
-                | Hosting::Aks
-        )
-    });
+    let machines = running.iter().any(|s| s.hosting.runs_in_network());
     if !machines && managed_db.is_none() && !managed_cache {
         notes.reason(
             "network",
@@ -563,106 +475,57 @@ pub(crate) fn network(
         );
         return None;
     }
-    let data = managed_db.is_some() || managed_cache;
     let production = environment == Environment::Production;
-    let single_vm = running.iter().all(|s| {
-        matches!(
-            s.hosting,
-            Hosting::Ec2 | Hosting::ComputeEngine | Hosting::AzureVm
-        )
-    });
-    let lambda = running.iter().any(|s| s.hosting == Hosting::Lambda);
-    let behind_lb = running.iter().any(|s| {
-        matches!(
-            s.hosting,
-            Hosting::Ec2Autoscaling
-                | Hosting::EcsFargate
-                | Hosting::Eks
-                | Hosting::ComputeEngineMig
-        )
-    });
-
-    let (app_tier, nat) = match cloud {
-        Cloud::Aws if lambda => (SubnetTier::Private, 1),
-        Cloud::Aws if behind_lb && production => (SubnetTier::Private, 1),
-        Cloud::Gcp
-            if running
-                .iter()
-                .any(|s| s.hosting == Hosting::ComputeEngineMig) =>
-        {
-            (SubnetTier::Private, 1)
-        }
-        Cloud::Azure if !single_vm && machines => (SubnetTier::Private, 0),
-        _ if single_vm && machines => (SubnetTier::Public, 0),
-        _ if machines => (SubnetTier::Public, 0),
-        _ => (SubnetTier::Private, 0),
+    let single_vm = running.iter().all(|s| s.hosting.is_single_vm());
+    let facts = cloud::NetFacts {
+        machines,
+        single_vm,
+        function: running.iter().any(|s| s.hosting.is_function()),
+        behind_lb: running.iter().any(|s| s.hosting.behind_load_balancer()),
+        scaled_vm: running.iter().any(|s| s.hosting.is_scaled_vm()),
+        production,
+        managed_db: managed_db.is_some(),
+        managed_cache,
     };
-
-    let mut subnets = Vec::new();
+    let (app_tier, nat) = cat.app_placement(&facts).unwrap_or(if machines {
+        (SubnetTier::Public, 0)
+    } else {
+        (SubnetTier::Private, 0)
+    });
+    let subnets = cat.subnets(&facts, app_tier);
     let vpc_cidr = "10.0.0.0/16".to_string();
-    match cloud {
-        Cloud::Aws => {
-            for z in 0..2u32 {
-                subnets.push(SubnetPlan {
-                    name: format!("public-{}", z + 1),
-                    tier: SubnetTier::Public,
-                    cidr: format!("10.0.{z}.0/24"),
-                    zone_index: z,
-                });
-            }
-            if data || app_tier == SubnetTier::Private {
-                for z in 0..2u32 {
-                    subnets.push(SubnetPlan {
-                        name: format!("private-{}", z + 1),
-                        tier: SubnetTier::Private,
-                        cidr: format!("10.0.{}.0/24", 10 + z),
-                        zone_index: z,
-                    });
-                }
-            }
-        }
-        Cloud::Gcp => {
-            subnets.push(SubnetPlan {
-                name: "app".into(),
-                tier: app_tier,
-                cidr: "10.0.0.0/20".into(),
-                zone_index: 0,
-            });
-            if data {
-                subnets.push(SubnetPlan {
-                    name: "private-services".into(),
-                    tier: SubnetTier::Private,
-                    cidr: "10.100.0.0/16".into(),
-                    zone_index: 0,
-                });
-            }
-        }
-        _ => {
-            subnets.push(SubnetPlan {
-                name: "app".into(),
-                tier: app_tier,
-                cidr: "10.0.0.0/23".into(),
-                zone_index: 0,
-            });
-            if managed_db.is_some() {
-                subnets.push(SubnetPlan {
-                    name: "database".into(),
-                    tier: SubnetTier::Private,
-                    cidr: "10.0.2.0/24".into(),
-                    zone_index: 0,
-                });
-            }
-            if managed_cache {
-                subnets.push(SubnetPlan {
-                    name: "private-endpoints".into(),
-                    tier: SubnetTier::Private,
-                    cidr: "10.0.3.0/24".into(),
-                    zone_index: 0,
-                });
-            }
-        }
-    }
 
+    let ingress = ingress(&running, &facts, managed_db, cache, lb, tls);
+    network_reasons(
+        cat,
+        &facts,
+        &running,
+        &ingress,
+        (app_tier, nat),
+        &vpc_cidr,
+        notes,
+    );
+    Some(NetworkPlan {
+        vpc_cidr,
+        subnets,
+        app_subnet_tier: app_tier,
+        nat_gateways: nat,
+        ingress,
+        ssh_from_internet: false,
+        admin_access: cat.admin_access().into(),
+    })
+}
+
+/// Every inbound rule: the internet to the machine or the load balancer, the
+/// load balancer to the app, the app to its data.
+fn ingress(
+    running: &[&ServicePlan],
+    f: &cloud::NetFacts,
+    managed_db: Option<&DatabasePlan>,
+    cache: Option<&CachePlan>,
+    lb: Option<&LoadBalancerPlan>,
+    tls: &TlsPlan,
+) -> Vec<PortRule> {
     let tcp = |port: u16, from: Endpoint, to: Endpoint, purpose: String| PortRule {
         port,
         protocol: "tcp".into(),
@@ -670,6 +533,7 @@ pub(crate) fn network(
         to,
         purpose,
     };
+    let (single_vm, machines) = (f.single_vm, f.machines);
     let mut ingress = Vec::new();
     let public_ports: Vec<u16> = if tls.https { vec![80, 443] } else { vec![80] };
     match lb.map(|l| l.kind) {
@@ -701,7 +565,7 @@ pub(crate) fn network(
             }
             for s in running.iter().filter(|s| s.public) {
                 if let Some(port) = s.port {
-                    ingress.push(if s.hosting == Hosting::AzureVmss {
+                    ingress.push(if s.hosting.serves_through_nginx() {
                         // The scale set's instances run nginx on 80 in front
                         // of the app, as a single VM does.
                         tcp(
@@ -741,22 +605,30 @@ pub(crate) fn network(
             format!("app to {} only", crate::data::cache_name(c.engine)),
         ));
     }
+    ingress
+}
 
-    let admin = match cloud {
-        Cloud::Aws => "aws_ssm_session_manager",
-        Cloud::Gcp => "gcp_iap",
-        _ => "azure_run_command",
-    };
+/// Say what the network is, what is open and how the app reaches out.
+fn network_reasons(
+    cat: &dyn cloud::Catalogue,
+    f: &cloud::NetFacts,
+    running: &[&ServicePlan],
+    ingress: &[PortRule],
+    placement: (SubnetTier, u32),
+    vpc_cidr: &str,
+    notes: &mut Notes,
+) {
+    let admin = cat.admin_access();
+    let (app_tier, nat) = placement;
+    let (single_vm, production, data) = (f.single_vm, f.production, f.data());
+    let (managed_db, managed_cache) = (f.managed_db, f.managed_cache);
     notes.reason(
         "network",
         Origin::Rule,
         format!(
             "{} {vpc_cidr}: {}; {}; no SSH from the internet (operators use {})",
-            match cloud {
-                Cloud::Azure => "VNet",
-                _ => "VPC",
-            },
-            match (managed_db.is_some(), managed_cache) {
+            cat.network_word(),
+            match (managed_db, managed_cache) {
                 (true, true) =>
                     "database and cache in private subnets, reachable only from the app",
                 (true, false) => "database in private subnets, reachable only from the app",
@@ -784,7 +656,7 @@ pub(crate) fn network(
         match (app_tier, nat) {
                 (SubnetTier::Private, n) if n > 0 => format!(
                     "app in private subnets with {n} NAT gateway for outbound traffic{}",
-                    if cloud == Cloud::Aws { " (one, not one per zone, to save its monthly cost)" } else { "" }
+                    cat.nat_words()
                 ),
                 (SubnetTier::Private, _) => "app in a private subnet, outbound through the platform (no NAT gateway)".to_string(),
                 (SubnetTier::Public, _) if single_vm => "the machine in a public subnet with a static address (no NAT gateway)".to_string(),
@@ -794,22 +666,13 @@ pub(crate) fn network(
                 ),
         },
     );
-    if cloud == Cloud::Gcp && running.iter().any(|s| s.hosting == Hosting::CloudRun) && data {
-        notes.reason(
-            "network.serverless_access",
-            Origin::Rule,
-            "Cloud Run reaches the private database / cache through Direct VPC egress into the app subnet",
-        );
+    if let Some(line) = running
+        .iter()
+        .find_map(|s| cat.private_data_access(s.hosting))
+        .filter(|_| data)
+    {
+        notes.reason("network.serverless_access", Origin::Rule, line);
     }
-    Some(NetworkPlan {
-        vpc_cidr,
-        subnets,
-        app_subnet_tier: app_tier,
-        nat_gateways: nat,
-        ingress,
-        ssh_from_internet: false,
-        admin_access: admin.into(),
-    })
 }
 
 fn endpoint(e: Endpoint) -> &'static str {
@@ -819,19 +682,6 @@ fn endpoint(e: Endpoint) -> &'static str {
         Endpoint::App => "app",
         Endpoint::Database => "database",
         Endpoint::Cache => "cache",
-    }
-}
-
-trait Managed {
-    fn service_is_managed(&self) -> bool;
-}
-
-impl Managed for DatabasePlan {
-    fn service_is_managed(&self) -> bool {
-        !matches!(
-            self.service,
-            autodeploy_core::DataService::External | autodeploy_core::DataService::Local
-        )
     }
 }
 

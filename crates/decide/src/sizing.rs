@@ -12,13 +12,14 @@
 //! What this is not: the budget (lib.rs shrinks sizes when over budget) or
 //! prices (see `cost`).
 
+use crate::cloud;
 use crate::cost::{PriceTable, Spec};
 use crate::defaults::{cloud_name, instance_type_cloud};
 use crate::notes::Notes;
 use crate::runtime;
 use crate::DecideError;
 use autodeploy_core::{
-    AutoscalingPolicy, Cloud, ClusterKind, ClusterPlan, ComputePlan, DeployStrategy, Environment,
+    AutoscalingPolicy, Cloud, ClusterPlan, ComputePlan, DeployStrategy, Environment,
     HealthCheckPlan, Hosting, Intent, Origin, ScalingMetric, ScalingPlan, Service, ServiceKind,
 };
 
@@ -178,7 +179,9 @@ pub(crate) fn requested_type(
         }));
     }
     // Another cloud's type: map by memory to this cloud's nearest general-purpose size.
-    let other = crate::cost::table(owner)?.and_then(|t| t.instance(asked).map(|(_, s)| *s));
+    let other = cloud::of(owner)
+        .prices()?
+        .and_then(|t| t.instance(asked).map(|(_, s)| *s));
     match other.and_then(|spec| {
         table
             .smallest_with_memory("vm", (spec.memory_gib * 1024.0) as u32)
@@ -405,26 +408,17 @@ pub(crate) fn scaling(
     };
     let worker = s.kind == ServiceKind::Worker;
     let policy = autoscale.then(|| {
-        let (metric, target) = match hosting {
-            _ if worker => (
-                ScalingMetric::CpuUtilization,
-                if environment == Environment::Production {
-                    60.0
-                } else {
-                    70.0
-                },
-            ),
-            Hosting::CloudRun => (ScalingMetric::ConcurrentRequests, 80.0),
-            Hosting::ContainerApps => (ScalingMetric::ConcurrentRequests, 50.0),
-            Hosting::Lambda => (ScalingMetric::ConcurrentRequests, 1.0),
-            _ => (
-                ScalingMetric::CpuUtilization,
-                if environment == Environment::Production {
-                    60.0
-                } else {
-                    70.0
-                },
-            ),
+        let cpu_target = if environment == Environment::Production {
+            60.0
+        } else {
+            70.0
+        };
+        let requests = cloud::of_hosting(hosting)
+            .request_scaling_target(hosting)
+            .filter(|_| !worker);
+        let (metric, target) = match requests {
+            Some(t) => (ScalingMetric::ConcurrentRequests, t),
+            None => (ScalingMetric::CpuUtilization, cpu_target),
         };
         AutoscalingPolicy {
             metric,
@@ -440,54 +434,6 @@ pub(crate) fn scaling(
         autoscaling: policy,
         origin,
     }
-}
-
-/// Fargate task size: the smallest valid (vCPU, MiB) with at least `want_vcpu` and `need_mib`.
-pub fn fargate_size(want_vcpu: f64, need_mib: u32) -> (f64, u32) {
-    const CPUS: [(f64, u32, u32); 5] = [
-        (0.25, 512, 2048),
-        (0.5, 1024, 4096),
-        (1.0, 2048, 8192),
-        (2.0, 4096, 16384),
-        (4.0, 8192, 30720),
-    ];
-    for (cpu, lo, hi) in CPUS {
-        if cpu + 1e-9 < want_vcpu {
-            continue;
-        }
-        let mem = if cpu == 0.25 {
-            [512, 1024, 2048].into_iter().find(|m| *m >= need_mib)
-        } else {
-            let m = need_mib.div_ceil(1024) * 1024;
-            Some(m.max(lo)).filter(|m| *m <= hi)
-        };
-        if let Some(m) = mem {
-            return (cpu, m);
-        }
-    }
-    (4.0, 30720)
-}
-
-/// Container Apps size: the smallest valid pair (0.25 vCPU per 0.5 GiB) with at least `want_vcpu` and `need_mib`.
-pub fn container_apps_size(want_vcpu: f64, need_mib: u32) -> (f64, u32) {
-    let steps = (need_mib.div_ceil(512))
-        .max((want_vcpu / 0.25).ceil() as u32)
-        .clamp(1, 16);
-    (steps as f64 * 0.25, steps * 512)
-}
-
-/// Cloud Run size: 1 vCPU and memory rounded up to a power of two from 512 MiB.
-pub fn cloud_run_size(need_mib: u32) -> (f64, u32) {
-    let mut m = 512;
-    while m < need_mib && m < 32768 {
-        m *= 2;
-    }
-    (if m > 4096 { 2.0 } else { 1.0 }, m)
-}
-
-/// Lambda memory: rounded up to 128 MiB, at least 512 MiB (CPU scales with memory).
-pub fn lambda_memory(need_mib: u32) -> u32 {
-    (need_mib.max(512).div_ceil(128) * 128).min(10240)
 }
 
 /// Size of one copy of a non-VM service.
@@ -529,27 +475,17 @@ pub(crate) fn container_compute(
         }
     }
     let want_cpu = vcpu_for(s, environment);
-    let (vcpu, mem) = match hosting {
-        Hosting::EcsFargate => {
-            let (c, m) = fargate_size(want_cpu, need);
-            (Some(c), m)
-        }
-        Hosting::CloudRun => {
-            let (c, m) = cloud_run_size(need);
-            (Some(c), m)
-        }
-        Hosting::ContainerApps => {
-            let (c, m) = container_apps_size(want_cpu, need);
-            (Some(c), m)
-        }
-        Hosting::Lambda => (None, lambda_memory(need)),
-        _ => (Some(want_cpu), need),
-    };
-    let what = match hosting {
-        Hosting::Eks | Hosting::Gke | Hosting::Aks => "pod requests",
-        Hosting::Lambda => "function memory",
-        Hosting::LocalProcess => "expected use",
-        _ => "per copy",
+    let (vcpu, mem) = cloud::of_hosting(hosting)
+        .copy_size(hosting, want_cpu, need)
+        .unwrap_or((Some(want_cpu), need));
+    let what = if hosting.is_kubernetes() {
+        "pod requests"
+    } else if hosting.is_function() {
+        "function memory"
+    } else if hosting.is_local() {
+        "expected use"
+    } else {
+        "per copy"
     };
     notes.reason(
         format!("service.{}.size", s.name),
@@ -685,36 +621,23 @@ pub(crate) fn cluster(
     let base = if production { 2 } else { 1 };
     let desired = need(&|p| p.1.max(1)).max(base);
     let max = need(&|p| p.2.max(1)).max(desired);
-    let (kind, paid) = match cloud {
-        Cloud::Aws => (ClusterKind::Eks, true),
-        Cloud::Gcp => (ClusterKind::Gke, true),
-        _ => (ClusterKind::Aks, production),
-    };
+    let offer = cloud::of(cloud)
+        .cluster(production)
+        .expect("a cloud with a price table offers Kubernetes");
+    let (kind, paid) = (offer.kind, offer.paid_control_plane);
     notes.reason(
         "cluster",
         origin,
         format!(
             "{} {} nodes, {base} to {max} (desired {desired}){}: enough for every pod's memory request at its maximum replica count{}",
-            match kind {
-                ClusterKind::Eks => "EKS",
-                ClusterKind::Gke => "GKE Standard",
-                ClusterKind::Aks => "AKS",
-            },
+            offer.words,
             node,
             if origin == Origin::Request { ", machine type as the request names" } else { "" },
             if production { "; two nodes minimum in production so a node failure keeps the app up" } else { "" }
         ),
     );
-    if kind == ClusterKind::Aks {
-        notes.reason(
-            "cluster.control_plane",
-            Origin::Rule,
-            if paid {
-                "AKS Standard tier (uptime SLA) for production"
-            } else {
-                "AKS Free tier control plane (no uptime SLA) outside production"
-            },
-        );
+    if let Some(line) = offer.control_plane_reason {
+        notes.reason("cluster.control_plane", Origin::Rule, line);
     }
     ClusterPlan {
         kind,
@@ -765,6 +688,7 @@ pub(crate) fn health_check(s: &Service, notes: &mut Notes) -> Option<HealthCheck
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::{cloud_run_size, container_apps_size, fargate_size, lambda_memory};
     use crate::cost::table;
     use crate::testutil::service;
     use autodeploy_core::Language;

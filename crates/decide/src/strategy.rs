@@ -17,6 +17,7 @@
 //! Static parts next to running services always go to static hosting.
 //! What this is not: sizing (see `sizing`) or the data services (see `data`).
 
+use crate::cloud;
 use crate::data::Needs;
 use crate::notes::{join_and, Notes};
 use autodeploy_core::{
@@ -356,39 +357,19 @@ pub(crate) fn choose(
 }
 
 fn static_host_words(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "S3 behind CloudFront",
-        Cloud::Gcp => "Cloud Storage behind Cloud CDN",
-        Cloud::Azure => "Azure Static Web Apps",
-        Cloud::Local => "this machine",
-    }
+    cloud::of(cloud).strategy_words(DeployStrategy::Static)
 }
 
 fn serverless_words(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "AWS Lambda with the web adapter",
-        Cloud::Gcp => "Cloud Run scaling to zero",
-        Cloud::Azure => "Azure Container Apps scaling to zero",
-        Cloud::Local => "this machine",
-    }
+    cloud::of(cloud).strategy_words(DeployStrategy::Serverless)
 }
 
 pub(crate) fn container_words(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "ECS Fargate",
-        Cloud::Gcp => "Cloud Run",
-        Cloud::Azure => "Azure Container Apps",
-        Cloud::Local => "local processes",
-    }
+    cloud::of(cloud).strategy_words(DeployStrategy::Container)
 }
 
 fn k8s_words(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Aws => "EKS",
-        Cloud::Gcp => "GKE",
-        Cloud::Azure => "AKS",
-        Cloud::Local => "local processes",
-    }
+    cloud::of(cloud).strategy_words(DeployStrategy::Kubernetes)
 }
 
 /// Strategy of one service: static parts beside running services go to static
@@ -419,51 +400,12 @@ pub(crate) fn service_strategy(
 
 /// The concrete host of a service. `scaled`: more than one machine (or a load balancer) for vm.
 pub(crate) fn hosting(cloud: Cloud, strategy: DeployStrategy, scaled: bool) -> Hosting {
-    use DeployStrategy as S;
-    match (cloud, strategy) {
-        (Cloud::Local, S::Static) => Hosting::LocalStatic,
-        (Cloud::Local, _) | (_, S::Process) => Hosting::LocalProcess,
-        (Cloud::Aws, S::Vm) if scaled => Hosting::Ec2Autoscaling,
-        (Cloud::Aws, S::Vm) => Hosting::Ec2,
-        (Cloud::Aws, S::Container) => Hosting::EcsFargate,
-        (Cloud::Aws, S::Kubernetes) => Hosting::Eks,
-        (Cloud::Aws, S::Serverless) => Hosting::Lambda,
-        (Cloud::Aws, S::Static) => Hosting::S3Cloudfront,
-        (Cloud::Gcp, S::Vm) if scaled => Hosting::ComputeEngineMig,
-        (Cloud::Gcp, S::Vm) => Hosting::ComputeEngine,
-        (Cloud::Gcp, S::Container | S::Serverless) => Hosting::CloudRun,
-        (Cloud::Gcp, S::Kubernetes) => Hosting::Gke,
-        (Cloud::Gcp, S::Static) => Hosting::CloudStorageCdn,
-        (Cloud::Azure, S::Vm) if scaled => Hosting::AzureVmss,
-        (Cloud::Azure, S::Vm) => Hosting::AzureVm,
-        (Cloud::Azure, S::Container | S::Serverless) => Hosting::ContainerApps,
-        (Cloud::Azure, S::Kubernetes) => Hosting::Aks,
-        (Cloud::Azure, S::Static) => Hosting::StaticWebApps,
-    }
+    cloud::of(cloud).hosting(strategy, scaled)
 }
 
 /// Human name of a host.
 pub fn hosting_name(h: Hosting) -> &'static str {
-    match h {
-        Hosting::Ec2 => "one EC2 instance",
-        Hosting::Ec2Autoscaling => "an EC2 Auto Scaling group",
-        Hosting::EcsFargate => "ECS Fargate",
-        Hosting::Eks => "EKS",
-        Hosting::Lambda => "AWS Lambda",
-        Hosting::S3Cloudfront => "S3 + CloudFront",
-        Hosting::ComputeEngine => "one Compute Engine VM",
-        Hosting::ComputeEngineMig => "a Compute Engine managed instance group",
-        Hosting::CloudRun => "Cloud Run",
-        Hosting::Gke => "GKE",
-        Hosting::CloudStorageCdn => "Cloud Storage + Cloud CDN",
-        Hosting::AzureVm => "one Azure VM",
-        Hosting::AzureVmss => "an Azure VM scale set",
-        Hosting::ContainerApps => "Azure Container Apps",
-        Hosting::Aks => "AKS",
-        Hosting::StaticWebApps => "Azure Static Web Apps",
-        Hosting::LocalProcess => "a local process",
-        Hosting::LocalStatic => "a local static file server",
-    }
+    cloud::hosting_name(h)
 }
 
 #[cfg(test)]

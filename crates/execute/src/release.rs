@@ -20,12 +20,8 @@ pub fn release(
 ) -> Result<(), ExecError> {
     let hostings: Vec<Hosting> = d.services.iter().map(|s| s.hosting).collect();
     let sink = |s: LogStream, l: &str| rep.log(s, l);
-    let needs_aws = hostings.iter().any(|h| {
-        matches!(
-            h,
-            Hosting::EcsFargate | Hosting::Lambda | Hosting::S3Cloudfront
-        )
-    });
+    // Machines fetch the code themselves; anything else is pushed after apply.
+    let needs_aws = hostings.iter().any(|h| !h.is_vm());
     if !needs_aws {
         rep.log(
             LogStream::System,
@@ -43,10 +39,7 @@ pub fn release(
     if hostings.contains(&Hosting::EcsFargate) {
         autodeploy_aws::release_container(&client, outputs, source_root, &opts, &sink)?;
     }
-    if hostings
-        .iter()
-        .any(|h| matches!(h, Hosting::Lambda | Hosting::S3Cloudfront))
-    {
+    if hostings.iter().any(|h| !h.release_automated()) {
         // Refused before apply by `check_automated`; never half-done here.
         return Err(ExecError::Invalid(
             "release failed: Lambda packages and static-site builds are not released by autodeploy yet".into(),

@@ -1080,17 +1080,7 @@ fn unhealthy_message(target: &str, last: &Probe, timeout: Duration) -> String {
 /// steps autodeploy cannot do yet — never leave half a deployment behind.
 fn check_automated(d: &Decision) -> Result<(), ExecError> {
     for s in &d.services {
-        let ok = matches!(
-            s.hosting,
-            Hosting::Ec2
-                | Hosting::Ec2Autoscaling
-                | Hosting::EcsFargate
-                | Hosting::ComputeEngine
-                | Hosting::ComputeEngineMig
-                | Hosting::AzureVm
-                | Hosting::AzureVmss
-        );
-        if !ok {
+        if !s.hosting.release_automated() {
             return Err(ExecError::Invalid(format!(
                 "deploying {} ({:?}) is not automated yet: the image build and rollout after `terraform apply` are not written for it. `autodeploy plan` writes the bundle (Terraform, Dockerfile, manifests) to apply by hand; or ask for a VM (\"on a VM\"){}",
                 s.name,

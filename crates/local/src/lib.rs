@@ -247,7 +247,7 @@ pub(crate) fn validate_id(id: &str) -> Result<(), LocalError> {
 }
 
 pub(crate) fn is_local(s: &ServicePlan) -> bool {
-    matches!(s.hosting, Hosting::LocalProcess | Hosting::LocalStatic)
+    s.hosting.is_local()
 }
 
 /// Served from files by the supervisor itself, not by an app process.

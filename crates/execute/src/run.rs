@@ -644,7 +644,11 @@ impl Ctx {
                 rep.phase(Phase::Health);
                 rep.log(
                     LogStream::System,
-                    &format!("{} answered; serving at {}", app.url, app.url),
+                    &if app.url.is_empty() {
+                        "running; no service listens on a port (workers only), so there is no URL — `autodeploy logs` shows what they do".to_string()
+                    } else {
+                        format!("{} answered; serving at {}", app.url, app.url)
+                    },
                 );
                 for s in &app.skipped {
                     rep.log(
@@ -655,7 +659,7 @@ impl Ctx {
                 let data = autodeploy_local::data_status(self.id(), &opts);
                 Ok(Done {
                     status: DeploymentStatus::Healthy,
-                    url: Some(app.url.clone()),
+                    url: (!app.url.is_empty()).then(|| app.url.clone()),
                     outputs: json!({
                         "url": app.url,
                         "port": app.port,

@@ -1,23 +1,38 @@
 //! The HTTP health check: GET a URL until it answers 2xx/3xx, with backoff,
-//! within a deadline.
+//! within a deadline. On `/` (no health route known) an API's 401, 403, 404
+//! or 405 counts too: the app answered, it only has no page there. A 400
+//! does not (Django refusing the Host header is a misconfiguration).
 //!
 //! Deliberately only HTTP status codes: no body checks, no redirects
 //! followed (a 3xx already proves the app is serving), no TLS for local apps.
 
 use std::time::{Duration, Instant};
 
-/// One GET; `Ok(status)` for 2xx/3xx, `Err(what happened)` otherwise.
+/// One GET; `Ok(status)` when it answers (see the module doc),
+/// `Err(what happened)` otherwise.
 pub fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
     let agent = ureq::AgentBuilder::new()
         .timeout(timeout)
         .redirects(0)
         .build();
-    match agent.get(url).call() {
-        Ok(r) if (200..400).contains(&r.status()) => Ok(r.status()),
-        Ok(r) => Err(format!("HTTP {}", r.status())),
-        Err(ureq::Error::Status(code, _)) => Err(format!("HTTP {code}")),
-        Err(ureq::Error::Transport(t)) => Err(t.to_string()),
+    let code = match agent.get(url).call() {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(ureq::Error::Transport(t)) => return Err(t.to_string()),
+    };
+    if answers(url, code) {
+        Ok(code)
+    } else {
+        Err(format!("HTTP {code}"))
     }
+}
+
+fn answers(url: &str, code: u16) -> bool {
+    let root = url
+        .split_once("://")
+        .map(|(_, rest)| rest.find('/').is_none_or(|i| &rest[i..] == "/"))
+        .unwrap_or(false);
+    (200..400).contains(&code) || (root && matches!(code, 401 | 403 | 404 | 405))
 }
 
 /// Probe `url` until it is healthy, `timeout` passes or `gave_up()` says the
@@ -63,6 +78,15 @@ mod tests {
             }
         });
         url
+    }
+
+    #[test]
+    fn an_api_without_a_root_page_answers_on_root_only() {
+        assert!(answers("http://127.0.0.1:8000/", 404));
+        assert!(answers("http://127.0.0.1:8000", 401));
+        assert!(!answers("http://127.0.0.1:8000/health", 404));
+        assert!(!answers("http://127.0.0.1:8000/", 400));
+        assert!(!answers("http://127.0.0.1:8000/", 502));
     }
 
     #[test]

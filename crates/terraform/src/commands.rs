@@ -174,13 +174,34 @@ impl Terraform {
     /// through a file lock) because Terraform's cache is not safe for
     /// concurrent installs. `-reconfigure`: a deployment never migrates state
     /// between backends, and re-running init must not ask to.
+    ///
+    /// A workspace's first init starts from the dependency lock file of the
+    /// last successful one (`<cache>.lock.hcl`): with checksums that match
+    /// the cache, Terraform links the cached provider instead of installing
+    /// it again over the entry other deployments' `plan`/`apply` are using.
     pub fn init(&self, ws: &Workspace, sink: Sink) -> Result<(), TfError> {
         ws.prepare()?;
         let lock_path = self.plugin_cache.with_extension("lock");
+        let seed = self.plugin_cache.with_extension("lock.hcl");
+        let ws_lock = ws.dir.join(".terraform.lock.hcl");
         let cache_lock = CacheLock::acquire(&lock_path)?;
+        if !ws_lock.exists() && seed.is_file() {
+            std::fs::copy(&seed, &ws_lock).map_err(|source| TfError::Io {
+                action: "copy the provider lock file into",
+                path: ws_lock.clone(),
+                source,
+            })?;
+        }
         let mut a = args(&["init", "-input=false", "-no-color", "-reconfigure"]);
         a.push(self.lock_flag());
         let result = self.streamed(ws, &a, Retry::Transient, sink, &[0]);
+        if result.is_ok() {
+            // Best effort: a missing seed only costs the next init a reinstall.
+            let tmp = seed.with_extension(format!("hcl.{}.tmp", std::process::id()));
+            if std::fs::copy(&ws_lock, &tmp).is_ok() {
+                let _ = std::fs::rename(&tmp, &seed);
+            }
+        }
         drop(cache_lock);
         result.map(|_| ())
     }

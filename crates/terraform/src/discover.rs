@@ -124,15 +124,24 @@ pub(crate) fn hcl_string(s: &str) -> String {
     out
 }
 
-/// The text of the CLI configuration file.
+/// The text of the CLI configuration file. With filesystem mirrors there is
+/// no plugin cache: `init` links each workspace to the (unpacked, read-only)
+/// mirror, so concurrent runs share nothing writable — with a cache, an
+/// `init` rewriting a cache entry pulled the provider from under another
+/// deployment's running `plan` ("Required plugins are not installed").
+/// Without mirrors (downloads) the cache saves a 600 MB download per
+/// deployment; see [`Terraform::init`] for how it stays consistent.
 pub fn cli_config_text(plugin_cache: &Path, mirrors: &[PathBuf]) -> String {
     let mut s = String::from(
         "# Written by autodeploy for its own terraform runs; rewritten on every start.\n",
     );
-    s.push_str(&format!(
-        "plugin_cache_dir = {}\n\nprovider_installation {{\n",
-        hcl_string(&plugin_cache.to_string_lossy())
-    ));
+    if mirrors.is_empty() {
+        s.push_str(&format!(
+            "plugin_cache_dir = {}\n\n",
+            hcl_string(&plugin_cache.to_string_lossy())
+        ));
+    }
+    s.push_str("provider_installation {\n");
     for m in mirrors {
         s.push_str(&format!(
             "  filesystem_mirror {{\n    path = {}\n  }}\n",
@@ -362,12 +371,16 @@ mod tests {
             Path::new("/h/terraform/plugin-cache"),
             &[PathBuf::from("/opt/tf-plugins"), PathBuf::from("/m2")],
         );
-        assert!(text.contains("plugin_cache_dir = \"/h/terraform/plugin-cache\""));
+        assert!(
+            !text.contains("plugin_cache_dir"),
+            "mirrors are linked, never cached"
+        );
         assert!(text.contains("path = \"/opt/tf-plugins\""));
         assert!(text.contains("path = \"/m2\""));
         assert!(!text.contains("direct"));
         let online = cli_config_text(Path::new("/c"), &[]);
         assert!(online.contains("direct {}"));
+        assert!(online.contains("plugin_cache_dir = \"/c\""));
     }
 
     #[test]

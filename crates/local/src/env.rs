@@ -156,6 +156,19 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
     let public = ctx.public.get(&svc.name).copied().or(port);
     if let Some(p) = port {
         out.plain.push(("PORT".into(), p.to_string()));
+        // Servers that read their own variables rather than PORT when the
+        // command names no port (`uvicorn app:app`, `flask run`, Streamlit);
+        // a port or host in the command still wins.
+        for (name, value) in [
+            ("UVICORN_PORT", p.to_string()),
+            ("UVICORN_HOST", "127.0.0.1".to_string()),
+            ("FLASK_RUN_PORT", p.to_string()),
+            ("FLASK_RUN_HOST", "127.0.0.1".to_string()),
+            ("STREAMLIT_SERVER_PORT", p.to_string()),
+            ("STREAMLIT_SERVER_ADDRESS", "127.0.0.1".to_string()),
+        ] {
+            out.plain.push((name.into(), value));
+        }
     }
     // Only the deployment's front listens beyond this machine (when asked);
     // the app itself answers on 127.0.0.1.

@@ -871,12 +871,19 @@ fn ensure_front(
         status_file,
         target,
     };
-    // It reports `running` once it listens (or `crashloop` when the port is taken).
-    proc::wait_until(Duration::from_secs(5), || {
+    // It reports `running` once it listens (or `crashloop` when the port is
+    // taken). A loaded machine (many deployments starting at once) can take
+    // seconds to start a process: wait for the answer, not a fixed moment.
+    proc::wait_until(Duration::from_secs(30), || {
         read_status(&f.status_file).is_some_and(|s| s.state != "starting")
     });
     match read_status(&f.status_file) {
         Some(s) if s.state == "running" => Ok(f),
+        s if s.as_ref().is_none_or(|s| s.state == "starting") => Err(LocalError::io(
+            "start the deployment's front (no answer within 30 s; the machine may be overloaded) for",
+            &f.spec_file,
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "front not started"),
+        )),
         _ => Err(LocalError::PortUnavailable {
             port: public,
             source: std::io::Error::new(

@@ -334,6 +334,11 @@ pub async fn reconcile(
     if runner::alive(&cfg.deployment_dir(&d.id)) != Some(false) {
         return Ok(d);
     }
+    // Terraform dies with its runner (PR_SET_PDEATHSIG), but a provider
+    // plugin it started can run on, reparented, until it next writes to its
+    // closed pipe: whoever first sees the runner dead stops what it left.
+    let ws = cfg.deployment_dir(&d.id).join("bundle").join("terraform");
+    let _ = tokio::task::spawn_blocking(move || autodeploy_terraform::stop_orphans(&ws)).await;
     let phase = d.phase.map(|p| p.as_str()).unwrap_or("start");
     let msg = format!(
         "the process running this deployment stopped during {phase}; what was applied is kept in its Terraform state — run `autodeploy destroy {}` to clean up or `autodeploy redeploy {}` to try again",

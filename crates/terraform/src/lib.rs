@@ -47,7 +47,7 @@ pub use commands::{summarize_plan_json, OutputValue, PlanSummary, PlannedChange}
 pub use discover::{cli_config_text, default_mirror_roots, find_mirrors, Flavor, Terraform};
 pub use error::{FailureKind, TfError};
 pub use redact::{is_secret_name, Redactor};
-pub use run::{stop_leftovers, Sink, TAIL_LINES};
+pub use run::{stop_leftovers, stop_orphans, Sink, TAIL_LINES};
 pub use workspace::{
     endpoint_override_text, Backend, Workspace, AWS_EMULATED_SERVICES, BACKEND_FILE,
     ENDPOINT_OVERRIDE_FILE, PLAN_FILE,

@@ -472,57 +472,78 @@ pub fn stop_leftovers(dir: &std::path::Path, grace: Duration) -> usize {
     let Ok(dir) = dir.canonicalize() else {
         return 0;
     };
-    let groups = |dir: &std::path::Path| -> Vec<libc::pid_t> {
-        let mut out = Vec::new();
-        let Ok(rd) = std::fs::read_dir("/proc") else {
-            return out;
-        };
-        for e in rd.flatten() {
-            let Some(pid) = e
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<libc::pid_t>().ok())
-            else {
-                continue;
-            };
-            if pid as u32 == std::process::id() {
-                continue;
-            }
-            let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
-                continue;
-            };
-            if cwd != dir {
-                continue;
-            }
-            // SAFETY: getpgid only reads the process table.
-            let pgid = unsafe { libc::getpgid(pid) };
-            if pgid > 1 && !out.contains(&pgid) {
-                out.push(pgid);
-            }
-        }
-        out
-    };
-    let found = groups(&dir);
+    let found = groups_in(&dir);
     for g in &found {
         kill_group(*g, libc::SIGINT);
     }
     // Wait for each group's leader (terraform) to finish saving its state;
     // what it leaves behind is killed right after.
-    let leader_alive = |g: libc::pid_t| {
-        std::fs::read_to_string(format!("/proc/{g}/stat")).is_ok_and(|st| {
-            !st.rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'))
-        })
-    };
     let deadline = std::time::Instant::now() + grace;
     while found.iter().any(|g| leader_alive(*g)) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    for g in groups(&dir) {
+    for g in groups_in(&dir) {
         kill_group(g, libc::SIGKILL);
     }
     found.len()
+}
+
+/// Kill, at once, the process groups working in `dir` whose leader
+/// (terraform) is gone — provider plugins it left running, reparented. A
+/// terraform still saving its state is left alone. Returns how many.
+pub fn stop_orphans(dir: &std::path::Path) -> usize {
+    let Ok(dir) = dir.canonicalize() else {
+        return 0;
+    };
+    let orphans: Vec<libc::pid_t> = groups_in(&dir)
+        .into_iter()
+        .filter(|g| !leader_alive(*g))
+        .collect();
+    for g in &orphans {
+        kill_group(*g, libc::SIGKILL);
+    }
+    orphans.len()
+}
+
+/// Whether process `g` (a group's leader) still runs (not gone, not a zombie).
+fn leader_alive(g: libc::pid_t) -> bool {
+    std::fs::read_to_string(format!("/proc/{g}/stat")).is_ok_and(|st| {
+        !st.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    })
+}
+
+/// The process groups of the processes whose working folder is `dir`.
+fn groups_in(dir: &std::path::Path) -> Vec<libc::pid_t> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 == std::process::id() {
+            continue;
+        }
+        let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
+            continue;
+        };
+        if cwd != dir {
+            continue;
+        }
+        // SAFETY: getpgid only reads the process table.
+        let pgid = unsafe { libc::getpgid(pid) };
+        if pgid > 1 && !out.contains(&pgid) {
+            out.push(pgid);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,7 +13,14 @@ fn round_trip_with_summary_outputs_and_destroy() {
     let tf = terraform().with_env("MY_API_TOKEN", "tok-98765-abcdef");
     assert!(tf.version().starts_with('1'), "{}", tf.version());
     let rc = std::fs::read_to_string(tf.cli_config()).unwrap();
-    assert!(rc.contains("plugin_cache_dir"), "{rc}");
+    // Our own CLI config: mirrors are linked as they are (no plugin cache);
+    // without mirrors, a plugin cache and direct downloads.
+    assert!(rc.contains("provider_installation"), "{rc}");
+    assert_eq!(
+        rc.contains("filesystem_mirror"),
+        !rc.contains("plugin_cache_dir"),
+        "{rc}"
+    );
 
     let mut config = builtins_config(3, 0.2);
     // A resource whose creation prints the token from the environment.

@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export CI=${CI:-true}
 
 phases=$(mktemp)
-target_dir=""
+rm -f target/nextest/ci/junit.xml
 phase_start=$SECONDS
 phase() { # phase NAME: closes the running phase, opens NAME
     if [ -n "${current:-}" ]; then
@@ -24,8 +24,10 @@ finish() {
     local rc=$?
     phase "done" >/dev/null
     scripts/services.sh stop >/dev/null 2>&1 || true
-    local junit=""
-    [ -n "$target_dir" ] && junit="$target_dir/nextest/ci/junit.xml"
+    # nextest keeps its reports under the workspace's target/nextest, whatever
+    # CARGO_TARGET_DIR says.
+    local junit="target/nextest/ci/junit.xml"
+    [ -f "$junit" ] || junit=""
     python3 scripts/phase_times.py "$phases" $junit || true
     rm -f "$phases"
     exit $rc

@@ -214,7 +214,7 @@ class Service:
 
     def start_worker(self):
         i = len(self.workers)
-        w = spawn([self.bin, "worker", "--concurrency", "4", "--lease", "6", "--heartbeat", "2",
+        w = spawn([self.bin, "worker", "--allow-local-target", "--concurrency", "4", "--lease", "6", "--heartbeat", "2",
                    "--database-url", self.url, "--home", os.path.join(self.work, "home")],
                   os.path.join(self.work, f"worker{i}.log"), {"AUTODEPLOY_HEALTH_TIMEOUT": "60"})
         self.workers.append(w)
@@ -287,6 +287,9 @@ def main():
     binp = binary()
     tmp_before = set(os.listdir(tempfile.gettempdir()))
     work = tempfile.mkdtemp(prefix="autodeploy-faults-")
+    # Deployments run as accounts of their own (as root): they must be able
+    # to pass through the work folder to reach their own.
+    os.chmod(work, 0o711)
     cluster = None
     try:
         if only & {"pg-restart", "kill-worker", "kill-api"}:
@@ -347,8 +350,10 @@ def main():
             else:
                 try:
                     home = os.path.join(mnt, "home")
+                    # A 64 MB disk: the deploy's own free-space floor lowered for it.
                     r = subprocess.run([binp, "deploy", FIXTURE, "run it locally", "--yes", "--home", home, "--json"],
-                                       capture_output=True, text=True)
+                                       capture_output=True, text=True,
+                                       env=dict(os.environ, AUTODEPLOY_MIN_FREE_MB="16"))
                     dep = json.loads(r.stdout or "{}")
                     check(dep.get("status") == "healthy", f"full-disk: deploy {dep.get('status')} {r.stderr[-300:]}")
                     try:

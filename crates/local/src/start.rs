@@ -33,8 +33,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Free space a deploy needs on the home's disk before it starts.
+/// Free space a deploy needs on the home's disk before it starts, unless
+/// `AUTODEPLOY_MIN_FREE_MB` says otherwise (a small dedicated disk).
 const MIN_FREE_BYTES: u64 = 512 << 20;
+
+fn min_free_bytes() -> u64 {
+    std::env::var("AUTODEPLOY_MIN_FREE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(MIN_FREE_BYTES, |mb| mb << 20)
+}
 
 /// Crashes before the first answer after which the wait ends.
 const CRASHES_BEFORE_ANSWER: u32 = 3;
@@ -168,12 +176,13 @@ pub(crate) fn start(
         .ancestors()
         .find(|p| p.exists())
         .unwrap_or(&opts.home);
+    let need = min_free_bytes();
     if let Some(free) = crate::data::free_bytes(existing) {
-        if free < MIN_FREE_BYTES {
+        if free < need {
             return Err(LocalError::NoSpace {
                 path: opts.home.clone(),
                 free_mib: free >> 20,
-                need_mib: MIN_FREE_BYTES >> 20,
+                need_mib: need >> 20,
             });
         }
     }

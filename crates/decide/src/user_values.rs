@@ -107,6 +107,22 @@ pub fn user_secret_name(service: &str, name: &str, per_service: bool) -> String 
     }
 }
 
+/// The secret slots (`EnvValue::UserSecret`) of `d` that a `--secret` given
+/// as `NAME` or `service:NAME` feeds — what the deploy fills after apply.
+pub fn slots_of(d: &Decision, given: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (svc, name) in targets(d, given).unwrap_or_default() {
+        for e in d.services[svc].env.iter().filter(|e| e.name == name) {
+            if let EnvValue::UserSecret { secret } = &e.value {
+                if !out.contains(secret) {
+                    out.push(secret.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// (service index, variable name) pairs a given name applies to.
 fn targets(d: &Decision, given: &str) -> Result<Vec<(usize, String)>, UserValueError> {
     let (service, name) = match given.split_once(':') {

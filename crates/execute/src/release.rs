@@ -68,7 +68,7 @@ pub fn fill_user_secrets(
     let arns = outputs.get("user_secrets").and_then(Value::as_object);
     let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
     for (given, value) in values {
-        let slots = slots_of(d, given);
+        let slots = autodeploy_decide::user_values::slots_of(d, given);
         if slots.is_empty() {
             return Err(ExecError::Invalid(format!(
                 "--secret {given}: no service of this deployment reads it through a secret slot (a bug in autodeploy: the plan should have made one)"
@@ -100,28 +100,4 @@ pub fn user_secrets_unsupported(d: &Decision) -> String {
         "--secret values are put into the cloud's secret store by autodeploy on AWS only; on {} the slots are declared in the bundle but not filled yet — deploy without --secret and add each value as the bundle's PLAN.md says (`autodeploy plan` writes it), or use --env for values that are not secret",
         d.cloud.as_str()
     )
-}
-
-/// The secret slots (`EnvValue::UserSecret`) a `NAME` or `service:NAME`
-/// value feeds.
-fn slots_of(d: &Decision, given: &str) -> Vec<String> {
-    let (svc, name) = match given.split_once(':') {
-        Some((s, n)) => (Some(s), n),
-        None => (None, given),
-    };
-    let mut out: Vec<String> = Vec::new();
-    for s in d
-        .services
-        .iter()
-        .filter(|s| svc.is_none_or(|x| x == s.name))
-    {
-        for e in s.env.iter().filter(|e| e.name == name) {
-            if let autodeploy_core::EnvValue::UserSecret { secret } = &e.value {
-                if !out.contains(secret) {
-                    out.push(secret.clone());
-                }
-            }
-        }
-    }
-    out
 }

@@ -139,13 +139,34 @@ fn click_and_read(exe: &PathBuf, app_url: &str) -> Value {
     let ws_url = page_ws(devtools, app_url);
     let (mut ws, _) = connect(ws_url.as_str()).expect("devtools websocket");
     let mut ids = 0u64;
-    let ready = evaluate(
-        &mut ws,
-        &mut ids,
-        "new Promise(r => { const t0 = Date.now(); (function poll() { \
-           if (document.readyState === 'complete' && document.getElementById('ask')) r(true); \
-           else if (Date.now() - t0 > 15000) r(false); else setTimeout(poll, 100); })(); })",
-    );
+    // Wait for the page with the button. A first navigation that failed
+    // (the machine is busy; Chromium shows its error page at the same URL)
+    // is retried with a fresh load, and what the tab shows is printed.
+    let mut ready = json!(false);
+    for attempt in 0..3 {
+        ready = evaluate(
+            &mut ws,
+            &mut ids,
+            "new Promise(r => { const t0 = Date.now(); (function poll() { \
+               if (document.readyState === 'complete' && document.getElementById('ask')) r(true); \
+               else if (Date.now() - t0 > 20000) r(false); else setTimeout(poll, 100); })(); })",
+        );
+        if ready == json!(true) {
+            break;
+        }
+        let seen = evaluate(
+            &mut ws,
+            &mut ids,
+            "JSON.stringify({href: location.href, state: document.readyState, \
+               body: (document.body ? document.body.innerText : '').slice(0, 300)})",
+        );
+        eprintln!("attempt {attempt}: the page is not ready yet: {seen}; loading it again");
+        evaluate(
+            &mut ws,
+            &mut ids,
+            &format!("location.replace({}); true", json!(format!("{app_url}/"))),
+        );
+    }
     assert_eq!(ready, json!(true), "the page did not load");
     let origin = evaluate(&mut ws, &mut ids, "location.origin");
     assert_eq!(origin, json!(app_url));

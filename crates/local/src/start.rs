@@ -29,7 +29,7 @@ use crate::{
     LocalOptions, LocalService, Sink, SkippedService,
 };
 use autodeploy_core::{Analysis, Decision, LogStream, ServicePlan};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -388,11 +388,27 @@ fn build_and_switch(
     };
     let path = opts.search_path();
     let mut prepared = Vec::new();
+    // Folder → (service whose runtime was built there, its fingerprint with
+    // the build command): services of one folder with the same runtime and
+    // build share it instead of installing the same dependencies again.
+    let mut built: HashMap<&str, (&str, String)> = HashMap::new();
     for svc in services {
         let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or_else(|| app_dir.clone());
-        let rt_dir = rel_dir.join("runtime").join(&svc.name);
         let chosen = &toolchains[&svc.name];
-        let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
+        let shared = built.get(svc.path.as_str()).and_then(|(owner, fp)| {
+            let rt_dir = rel_dir.join("runtime").join(owner);
+            let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
+            let same = format!("{}{:?}", rt.fingerprint(), svc.build) == *fp;
+            same.then_some((*owner, rt_dir, rt))
+        });
+        let (owner, rt_dir, rt) = match shared {
+            Some(s) => (Some(s.0), s.1, s.2),
+            None => {
+                let rt_dir = rel_dir.join("runtime").join(&svc.name);
+                let rt = toolchain::runtime(svc, chosen, &svc_dir, &rt_dir, &cache);
+                (None, rt_dir, rt)
+            }
+        };
         let senv = &envs[&svc.name];
         for n in &senv.notes {
             say(&format!("{}: {n}", svc.name));
@@ -414,16 +430,27 @@ fn build_and_switch(
             sink,
             confine,
         };
-        std::fs::create_dir_all(&rt_dir)
-            .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
-        confine.own(&rt_dir)?;
-        for n in &chosen.notes {
-            say(&format!("{}: {n}", svc.name));
-        }
-        let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
-        toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
-        if let Some(build) = &svc.build {
-            step.run("build", build)?;
+        if let Some(owner) = owner {
+            say(&format!(
+                "{}: same folder, runtime, dependencies and build as {owner}: using its runtime",
+                svc.name
+            ));
+        } else {
+            std::fs::create_dir_all(&rt_dir)
+                .map_err(|e| LocalError::io("create the folder", &rt_dir, e))?;
+            confine.own(&rt_dir)?;
+            for n in &chosen.notes {
+                say(&format!("{}: {n}", svc.name));
+            }
+            let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
+            toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
+            if let Some(build) = &svc.build {
+                step.run("build", build)?;
+            }
+            built.entry(svc.path.as_str()).or_insert((
+                svc.name.as_str(),
+                format!("{}{:?}", rt.fingerprint(), svc.build),
+            ));
         }
         prepared.push((*svc, svc_dir, base, with_secrets));
     }

@@ -205,3 +205,46 @@ fn static_site_is_served_by_the_supervisor() {
         "a static site served locally",
     );
 }
+
+/// A Procfile's web and worker in one folder with the same dependencies
+/// share one runtime, installed once: the worker says so in the log, gets no
+/// runtime folder of its own, and runs with the web's Python.
+#[test]
+fn processes_of_one_folder_share_one_runtime() {
+    let home = home();
+    let opts = &home.opts;
+    let dir = app("web_worker_procfile");
+    let (analysis, decision) = plan(&dir);
+    assert_eq!(decision.services.len(), 2, "{:?}", decision.services);
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    let collect = |_: autodeploy_core::LogStream, l: &str| lines.lock().unwrap().push(l.into());
+    let app = autodeploy_local::start("shared", &dir, &analysis, &decision, opts, &collect)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let log = lines.lock().unwrap().join("\n");
+    assert!(
+        log.contains("worker: same folder, runtime, dependencies and build as web-worker-procfile: using its runtime"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("install: pip install -r requirements.txt")
+            .count(),
+        1,
+        "{log}"
+    );
+    let runtimes = home
+        .dir
+        .path()
+        .join("deployments/shared/releases/1/runtime");
+    assert!(runtimes.join("web-worker-procfile/venv").is_dir());
+    assert!(!runtimes.join("worker").exists());
+    let mut body = String::new();
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            body = get(&format!("{}/", app.url)).1;
+            body.starts_with("worker alive in ")
+        }),
+        "the worker never wrote: {body}"
+    );
+    assert!(body.ends_with("web-worker-procfile/venv"), "{body}");
+    stop_and_remove("shared", opts).unwrap();
+}

@@ -80,6 +80,8 @@ pub struct Draft {
     pub evidence: BTreeMap<String, Vec<Evidence>>,
     /// How the code finds its database and cache (each ecosystem's `wiring.rs`).
     pub wiring: Vec<Wiring>,
+    /// Constraints the install needs (each ecosystem's compat table).
+    pub install_constraints: Vec<autodeploy_core::InstallConstraint>,
 }
 
 impl Draft {
@@ -108,6 +110,7 @@ impl Draft {
             findings: Vec::new(),
             evidence: BTreeMap::new(),
             wiring: Vec::new(),
+            install_constraints: Vec::new(),
         }
     }
 

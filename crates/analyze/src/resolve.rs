@@ -170,6 +170,11 @@ fn absorb(primary: &mut Draft, other: Draft) {
     for w in other.wiring {
         primary.wire(w);
     }
+    for c in other.install_constraints {
+        if !primary.install_constraints.contains(&c) {
+            primary.install_constraints.push(c);
+        }
+    }
     for e in other.env {
         match primary.env.iter_mut().find(|x| x.name == e.name) {
             // Two code scans: required only if neither gives a default. A draft
@@ -486,6 +491,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         confidence: 0.0,
         evidence,
         wiring: d.wiring,
+        install_constraints: d.install_constraints,
     };
     service.confidence = confidence(&service, port_trust, start_trust);
     service

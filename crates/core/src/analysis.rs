@@ -185,6 +185,19 @@ pub struct SourceFix {
     pub replace: String,
 }
 
+/// A constraint the installer needs so that what the project pins installs
+/// as it did when the project was written (`Werkzeug<3` beside `Flask==2.2`
+/// with Werkzeug left open; `setuptools<46` to build `MarkupSafe==1.0`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallConstraint {
+    /// One line of a pip constraints file (`PIP_CONSTRAINT`, `UV_CONSTRAINT`).
+    pub requirement: String,
+    /// Why it is needed, for the deployment log and the plan.
+    pub reason: String,
+    /// The file whose pin calls for it.
+    pub file: String,
+}
+
 /// One deployable unit of the repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
@@ -234,4 +247,7 @@ pub struct Service {
     /// and the format each expects ([`Wiring`](crate::Wiring)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wiring: Vec<crate::Wiring>,
+    /// Constraints the dependency install needs (see [`InstallConstraint`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub install_constraints: Vec<InstallConstraint>,
 }

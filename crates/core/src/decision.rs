@@ -327,6 +327,9 @@ pub struct ServicePlan {
     /// Mechanical source fixes from the analysis that the deployment applies to its copy.
     #[serde(default)]
     pub source_fixes: Vec<SourceFix>,
+    /// Constraints the dependency install needs, from the analysis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub install_constraints: Vec<crate::InstallConstraint>,
 }
 
 /// Language runtime and the base images for it.

@@ -302,6 +302,7 @@ fn plan_services(
             public: s.kind != ServiceKind::Worker,
             env: Vec::new(),
             source_fixes: findings::fixes(s),
+            install_constraints: s.install_constraints.clone(),
         });
     }
     plans

@@ -33,6 +33,7 @@ pub(crate) fn service(
         confidence: 0.9,
         evidence: Default::default(),
         wiring: Vec::new(),
+        install_constraints: Vec::new(),
     }
 }
 

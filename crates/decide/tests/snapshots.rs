@@ -29,6 +29,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         confidence: 0.9,
         evidence: Default::default(),
         wiring: Vec::new(),
+        install_constraints: Vec::new(),
     }
 }
 

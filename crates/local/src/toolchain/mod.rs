@@ -6,7 +6,8 @@
 //! make ([`run_steps`]).
 //!
 //! Per language: `python.rs` (interpreters, venv, uv/poetry/pdm/pipenv),
-//! `node.rs` (node version, corepack for yarn/pnpm). Version requirements are
+//! `node.rs` (node version, corepack for yarn/pnpm), `rust.rs` (the repo's
+//! cargo configuration fitted to this machine). Version requirements are
 //! read with `autodeploy_core::version`, the same rules decide used for the plan.
 //!
 //! Deliberately not here: running commands (`lib.rs` does, through `sh -c`)
@@ -16,6 +17,7 @@
 
 pub mod node;
 pub mod python;
+pub mod rust;
 
 use crate::error::LocalError;
 use autodeploy_core::version::{Dialect, Requirement, Version};
@@ -200,14 +202,16 @@ pub struct Chosen {
     pub node: Option<node::NodeChoice>,
     /// Python package managers to provide (`uv`, `poetry`, `pdm`, `pipenv`).
     pub python_tools: Vec<&'static str>,
-    /// pip constraints for a dependency the project leaves open that breaks
-    /// what it pins (`Werkzeug<3` beside `Flask==2.2`).
-    pub python_constraints: Vec<&'static str>,
+    /// pip constraints the analysis found the project's pins need
+    /// (`Werkzeug<3` beside `Flask==2.2`).
+    pub python_constraints: Vec<String>,
     /// yarn / pnpm, through corepack at `corepack`.
     pub managers: Vec<node::Manager>,
     pub corepack: Option<PathBuf>,
     /// Bun from the npm registry, when a command uses it and the machine has none.
     pub bun: Option<node::RegistryBinary>,
+    /// Rust: the environment the repo's cargo files need on this machine.
+    pub cargo: rust::CargoFit,
     /// Lines for the deployment log: what was chosen and why, warnings.
     pub notes: Vec<String>,
 }
@@ -322,10 +326,19 @@ pub fn check(
         ));
         chosen.python = Some(interp);
         chosen.python_tools = tools;
-        for (constraint, warning) in python::compat_constraints(&svc_src) {
-            chosen.python_constraints.push(constraint);
-            chosen.notes.push(warning);
+        for c in &svc.install_constraints {
+            chosen.python_constraints.push(c.requirement.clone());
+            chosen.notes.push(format!(
+                "warning: installing with {} ({}; pin it in {} to remove this warning)",
+                c.requirement, c.reason, c.file
+            ));
         }
+    }
+    if family == "rust" {
+        let svc_src =
+            crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
+        chosen.cargo = rust::fit(&svc_src, source_root, path);
+        chosen.notes.extend(chosen.cargo.notes.iter().cloned());
     }
     if family == "node" {
         let req = req
@@ -720,6 +733,30 @@ pub struct Runtime {
     pub steps: Vec<Step>,
 }
 
+impl Runtime {
+    /// What makes two runtimes the same: their commands, folders and
+    /// variables. Services of one folder (a Procfile's web, worker and beat)
+    /// whose fingerprints match share one runtime, installed once.
+    pub fn fingerprint(&self) -> String {
+        let mut f = String::new();
+        for s in &self.steps {
+            f.push_str(&s.command);
+            f.push('\0');
+        }
+        for p in &self.path_front {
+            f.push_str(&p.to_string_lossy());
+            f.push('\0');
+        }
+        for (k, v) in &self.env {
+            f.push_str(k);
+            f.push('=');
+            f.push_str(v);
+            f.push('\0');
+        }
+        f
+    }
+}
+
 /// The runtime for `svc` with the toolchain `chosen` by [`check`]: its copy is
 /// `svc_dir`, private files go under `runtime_dir`, downloads under `cache_dir`.
 pub fn runtime(
@@ -780,6 +817,24 @@ pub fn runtime(
             need_pip,
             &chosen.python_tools,
         ));
+        // Build tools held back by a constraint are held back in the venv
+        // too: installers that build without isolation (pipenv) use its own.
+        let build_tools: Vec<&String> = chosen
+            .python_constraints
+            .iter()
+            .filter(|c| c.starts_with("setuptools") || c.starts_with("wheel"))
+            .collect();
+        if need_pip && !build_tools.is_empty() {
+            rt.steps.push(Step::runtime(format!(
+                "{}/bin/python -m pip install --quiet --disable-pip-version-check {}",
+                sh(&venv.to_string_lossy()),
+                build_tools
+                    .iter()
+                    .map(|c| sh(c))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )));
+        }
     }
     if svc.runtime.family == "node" {
         rt.path_front.push(svc_dir.join("node_modules/.bin"));
@@ -834,6 +889,7 @@ pub fn runtime(
                 "CARGO_TARGET_DIR".into(),
                 svc_dir.join("target").to_string_lossy().into_owned(),
             ));
+            rt.env.extend(chosen.cargo.env.iter().cloned());
         }
         _ => {}
     }

@@ -65,6 +65,9 @@ pub(super) struct Manifest {
     pub name: Option<String>,
     /// (version, file it came from)
     pub python: Option<(String, String)>,
+    /// Exact versions a lock file holds the runtime dependencies at, by
+    /// normalised name: (version as the lock writes it, lock file).
+    pub locked: BTreeMap<String, (String, String)>,
 }
 
 impl Manifest {
@@ -373,11 +376,33 @@ fn read_pipfile(ctx: &Ctx, dir: &str, m: &mut Manifest) {
     }
     m.manager = Some("pipenv");
     m.lockfile = ctx.has(dir, "Pipfile.lock");
+    read_pipfile_lock(ctx, dir, m);
     m.install = Some(if m.lockfile {
         "pipenv install --deploy".into()
     } else {
         "pipenv install".into()
     });
+}
+
+/// `Pipfile.lock`'s `default` section (the runtime packages): name → `==1.0`.
+fn read_pipfile_lock(ctx: &Ctx, dir: &str, m: &mut Manifest) {
+    let path = join(dir, "Pipfile.lock");
+    let Some(text) = ctx.read_path(&path) else {
+        return;
+    };
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return;
+    };
+    for (name, entry) in doc
+        .get("default")
+        .and_then(|d| d.as_object())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(v) = entry.get("version").and_then(|v| v.as_str()) {
+            m.locked.insert(norm(name), (v.to_string(), path.clone()));
+        }
+    }
 }
 
 /// setup.py `install_requires=[…]` and setup.cfg `[options] install_requires =`.

@@ -15,6 +15,7 @@
 //! (`resolve.rs`).
 
 mod code;
+mod compat;
 mod django;
 mod frameworks;
 mod manifest;
@@ -261,6 +262,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     web.manifest_name = m.name.clone();
     web.package_manager = m.manager.map(str::to_string);
     web.install = m.install.clone();
+    web.install_constraints = compat::constraints(m);
     if let Some((v, f)) = &m.python {
         web.runtime_version = Some(v.clone());
         web.note("runtime_version", ev(f, None, format!("python {v}")));

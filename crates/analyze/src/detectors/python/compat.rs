@@ -1,0 +1,176 @@
+//! Python's install compat table: a pinned package whose install breaks on
+//! today's index unless a neighbour is held back — what people add once
+//! they have read the ImportError. A row per case ([`ROWS`]); the pins come
+//! from the manifest the detector already read (requirements files with
+//! their includes, and `Pipfile.lock`).
+//!
+//! The result is data (`Service::install_constraints`): every target's
+//! installer applies it (the local target through `PIP_CONSTRAINT`).
+
+use super::manifest::Manifest;
+use autodeploy_core::InstallConstraint;
+
+/// When `pinned` is pinned below `below` and `open` is not pinned,
+/// install with `constraint`.
+struct Row {
+    pinned: &'static str,
+    below: (u64, u64),
+    open: &'static str,
+    constraint: &'static str,
+    why: &'static str,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        pinned: "flask",
+        below: (2, 3),
+        open: "werkzeug",
+        constraint: "Werkzeug<3",
+        why: "Werkzeug 3 removed `werkzeug.urls.url_quote`, which Flask before 2.3 imports",
+    },
+    Row {
+        pinned: "flask",
+        below: (2, 0),
+        open: "jinja2",
+        constraint: "Jinja2<3.1",
+        why: "Jinja2 3.1 removed `jinja2.escape` and `Markup`, which Flask 1 imports",
+    },
+    Row {
+        pinned: "flask",
+        below: (2, 0),
+        open: "itsdangerous",
+        constraint: "itsdangerous<2.1",
+        why: "itsdangerous 2.1 removed `itsdangerous.json`, which Flask 1 imports",
+    },
+    Row {
+        pinned: "flask",
+        below: (2, 0),
+        open: "markupsafe",
+        constraint: "MarkupSafe<2.1",
+        why: "MarkupSafe 2.1 removed `soft_unicode`, which Jinja2 2 imports",
+    },
+    Row {
+        pinned: "markupsafe",
+        below: (1, 1),
+        open: "setuptools",
+        constraint: "setuptools<46",
+        why: "MarkupSafe before 1.1 builds from a setup.py that imports `setuptools.Feature`, \
+              which setuptools 46 removed",
+    },
+];
+
+/// `(major, minor)` of a version string (`2.2.3` → (2, 2)).
+fn major_minor(v: &str) -> Option<(u64, u64)> {
+    let mut it = v.trim().split('.').map(|p| p.parse::<u64>().ok());
+    Some((it.next()??, it.next().flatten().unwrap_or(0)))
+}
+
+/// The version a requirement as written holds the package at or below
+/// (`Flask==2.2.3`, `flask<=1.1`, `flask~=1.0`), if any.
+fn upper_pin(raw: &str) -> Option<(u64, u64)> {
+    let spec = raw.split(';').next().unwrap_or(raw);
+    let spec = &spec[spec.find(['=', '<', '~', '!', '>']).unwrap_or(spec.len())..];
+    spec.split(',').find_map(|part| {
+        let part = part.trim();
+        ["==", "<=", "~="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op))
+            .and_then(major_minor)
+    })
+}
+
+/// The pin of `name` and the file that holds it: the lock first, then the
+/// requirement as written.
+fn pin<'a>(m: &'a Manifest, name: &str) -> Option<((u64, u64), &'a str)> {
+    if let Some((v, file)) = m.locked.get(name) {
+        return major_minor(v.trim_start_matches("==")).map(|v| (v, file.as_str()));
+    }
+    let dep = m.deps.get(name)?;
+    upper_pin(&dep.raw).map(|v| (v, dep.file.as_str()))
+}
+
+/// The constraints the manifest's pins call for.
+pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
+    ROWS.iter()
+        .filter(|r| pin(m, r.open).is_none())
+        .filter_map(|r| {
+            let (v, file) = pin(m, r.pinned)?;
+            (v < r.below).then(|| InstallConstraint {
+                requirement: r.constraint.to_string(),
+                reason: format!(
+                    "{file} pins {} below {}.{} and leaves {} open: {}",
+                    r.pinned, r.below.0, r.below.1, r.open, r.why
+                ),
+                file: file.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::manifest::{read, Manifest};
+    use super::constraints;
+    use crate::ctx::Ctx;
+    use crate::repo::MemRepo;
+
+    fn manifest(files: &[(&str, &str)]) -> Manifest {
+        let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+        read(&Ctx::new(&repo), "")
+    }
+
+    fn with(req: &str) -> Vec<String> {
+        constraints(&manifest(&[("requirements.txt", req)]))
+            .into_iter()
+            .map(|c| c.requirement)
+            .collect()
+    }
+
+    #[test]
+    fn old_flask_with_open_werkzeug_gets_the_constraint_people_add() {
+        assert_eq!(
+            with("Flask==2.2.3\nflask-cors==3.0.10\n"),
+            vec!["Werkzeug<3"]
+        );
+        assert_eq!(with("flask==2.0.2 # web\nrq\n"), vec!["Werkzeug<3"]);
+        assert_eq!(
+            with("Flask==1.1.2\n"),
+            vec![
+                "Werkzeug<3",
+                "Jinja2<3.1",
+                "itsdangerous<2.1",
+                "MarkupSafe<2.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn pinned_or_new_enough_sets_nothing() {
+        assert!(with("Flask==2.2.3\nWerkzeug==2.2.3\n").is_empty());
+        assert!(with("Flask==3.0.0\n").is_empty());
+        assert!(with("Flask>=2.0\n").is_empty());
+        assert!(with("flask\n").is_empty());
+    }
+
+    #[test]
+    fn a_pipfile_lock_pinning_markupsafe_1_0_builds_with_an_old_setuptools() {
+        let m = manifest(&[
+            ("Pipfile", "[packages]\nflask = \"*\"\n"),
+            (
+                "Pipfile.lock",
+                r#"{"_meta": {}, "default": {"flask": {"version": "==1.0.2"}, "markupsafe": {"version": "==1.0"}, "werkzeug": {"version": "==0.14.1"}, "jinja2": {"version": "==2.10"}, "itsdangerous": {"version": "==0.24"}}, "develop": {}}"#,
+            ),
+        ]);
+        let c = constraints(&m);
+        assert_eq!(
+            c.iter().map(|c| c.requirement.as_str()).collect::<Vec<_>>(),
+            vec!["setuptools<46"]
+        );
+        assert_eq!(c[0].file, "Pipfile.lock");
+        assert!(
+            c[0].reason.contains("setuptools.Feature"),
+            "{}",
+            c[0].reason
+        );
+    }
+}

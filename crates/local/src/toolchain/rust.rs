@@ -1,0 +1,249 @@
+//! What a Rust service's own cargo files ask of the build, fitted to this
+//! machine:
+//!
+//! - a linker or `-fuse-ld=` the repo's `.cargo/config.toml` names
+//!   (`linker = "clang"`, `-C link-arg=-fuse-ld=lld`, a speed-up for
+//!   developers' machines) that this machine does not have: the build links
+//!   with the system `cc` instead, with a warning that names what to install
+//!   to keep the project's choice;
+//! - sqlx's offline query data (`.sqlx/` or `sqlx-data.json`) committed: the
+//!   build checks its queries against it (`SQLX_OFFLINE=true`) instead of
+//!   connecting to the database named by a committed `.env` at compile time.
+//!
+//! Not here: choosing a Rust version (the machine's cargo is used) or
+//! installing anything on the machine.
+
+use super::which;
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Environment for the service's cargo steps, and the notes that explain it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CargoFit {
+    pub env: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+/// The cargo configuration files cargo itself would read for a build in
+/// `svc_dir`, nearest first, stopping at `source_root` (the copy of the
+/// repository: nothing above it belongs to the project).
+fn config_files(svc_dir: &Path, source_root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for dir in svc_dir.ancestors() {
+        for name in [".cargo/config.toml", ".cargo/config"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                out.push(p);
+                break;
+            }
+        }
+        if dir == source_root || !dir.starts_with(source_root) {
+            break;
+        }
+    }
+    out
+}
+
+/// The programs a cargo configuration links with: `linker = "…"` of any
+/// `[target.…]` table and the `ld.<name>` of every `-fuse-ld=<name>` in its
+/// rustflags (`[build]` or `[target.…]`).
+fn linkers(doc: &toml::Table) -> Vec<String> {
+    let mut tables: Vec<&toml::Table> = doc
+        .get("target")
+        .and_then(|t| t.as_table())
+        .into_iter()
+        .flat_map(|t| t.values().filter_map(|v| v.as_table()))
+        .collect();
+    if let Some(b) = doc.get("build").and_then(|b| b.as_table()) {
+        tables.push(b);
+    }
+    let mut out = Vec::new();
+    for t in tables {
+        if let Some(l) = t.get("linker").and_then(|l| l.as_str()) {
+            out.push(l.to_string());
+        }
+        let flags: Vec<String> = match t.get("rustflags") {
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            Some(toml::Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+            _ => vec![],
+        };
+        for f in flags {
+            if let Some((_, ld)) = f.split_once("-fuse-ld=") {
+                // `-fuse-ld=/usr/bin/mold` names the program; `lld` means `ld.lld`.
+                out.push(if ld.contains('/') {
+                    ld.to_string()
+                } else {
+                    format!("ld.{ld}")
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn present(program: &str, path: &OsString) -> bool {
+    if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        which(program, path).is_some()
+    }
+}
+
+/// What the build of the Rust service in `svc_dir` needs set on this
+/// machine (see the module doc).
+pub fn fit(svc_dir: &Path, source_root: &Path, path: &OsString) -> CargoFit {
+    let mut fit = CargoFit::default();
+    for file in config_files(svc_dir, source_root) {
+        let Some(doc) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+        else {
+            continue;
+        };
+        let missing: Vec<String> = linkers(&doc)
+            .into_iter()
+            .filter(|l| !present(l, path))
+            .collect();
+        if missing.is_empty() || !present("cc", path) {
+            continue;
+        }
+        let shown = file
+            .strip_prefix(source_root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        fit.notes.push(format!(
+            "warning: {shown} links with {} (not on this machine): linking with the system cc instead \
+             and without that file's rustflags; install {} to build as the project asks",
+            missing.join(" and "),
+            missing
+                .iter()
+                .map(|m| m.trim_start_matches("ld.").to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+        // RUSTFLAGS, even empty, replaces every rustflags of the config
+        // files; the linker of every target goes back to cc.
+        fit.env.push(("RUSTFLAGS".into(), String::new()));
+        fit.env.push((
+            format!("CARGO_TARGET_{}_LINKER", host_triple_env()),
+            "cc".into(),
+        ));
+        break;
+    }
+    let offline = [svc_dir, source_root]
+        .iter()
+        .any(|d| d.join(".sqlx").is_dir() || d.join("sqlx-data.json").is_file());
+    if offline {
+        fit.env.push(("SQLX_OFFLINE".into(), "true".into()));
+        fit.notes.push(
+            "sqlx: the project commits its offline query data; the build checks queries against it \
+             (SQLX_OFFLINE=true), not against a live database"
+                .into(),
+        );
+    }
+    fit
+}
+
+/// This machine's target triple as cargo spells it in an env var name
+/// (`X86_64_UNKNOWN_LINUX_GNU`).
+fn host_triple_env() -> String {
+    let arch = std::env::consts::ARCH;
+    let triple = match std::env::consts::OS {
+        "linux" => format!("{arch}-unknown-linux-gnu"),
+        "macos" => format!("{arch}-apple-darwin"),
+        os => format!("{arch}-unknown-{os}"),
+    };
+    triple.to_ascii_uppercase().replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(config: &str) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join(".cargo")).unwrap();
+        std::fs::write(d.path().join(".cargo/config.toml"), config).unwrap();
+        d
+    }
+
+    fn path_with(programs: &[&str]) -> (tempfile::TempDir, OsString) {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        for p in programs {
+            let f = d.path().join(p);
+            std::fs::write(&f, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = d.path().as_os_str().to_owned();
+        (d, path)
+    }
+
+    #[test]
+    fn a_missing_clang_and_lld_fall_back_to_cc_with_a_warning() {
+        let d = repo(
+            "[target.x86_64-unknown-linux-gnu]\nlinker = \"clang\"\nrustflags = [\"-C\", \"link-arg=-fuse-ld=lld\"]\n",
+        );
+        let (_bin, path) = path_with(&["cc"]);
+        let fit = fit(d.path(), d.path(), &path);
+        assert!(fit.env.contains(&("RUSTFLAGS".into(), String::new())));
+        assert!(fit
+            .env
+            .iter()
+            .any(|(k, v)| k.starts_with("CARGO_TARGET_") && k.ends_with("_LINKER") && v == "cc"));
+        assert!(fit.notes[0].contains("clang and ld.lld"), "{:?}", fit.notes);
+    }
+
+    #[test]
+    fn linkers_the_machine_has_are_left_alone() {
+        let d = repo("[target.x86_64-unknown-linux-gnu]\nlinker = \"clang\"\nrustflags = \"-C link-arg=-fuse-ld=lld\"\n");
+        let (_bin, path) = path_with(&["cc", "clang", "ld.lld"]);
+        assert_eq!(fit(d.path(), d.path(), &path), CargoFit::default());
+        let none = tempfile::tempdir().unwrap();
+        assert_eq!(fit(none.path(), none.path(), &path), CargoFit::default());
+    }
+
+    #[test]
+    fn committed_sqlx_query_data_builds_offline() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join(".sqlx")).unwrap();
+        let (_bin, path) = path_with(&["cc"]);
+        let fit = fit(d.path(), d.path(), &path);
+        assert_eq!(fit.env, vec![("SQLX_OFFLINE".into(), "true".into())]);
+    }
+
+    /// The fallback really builds: a project whose config asks for a linker
+    /// that does not exist links with cc under the fitted environment.
+    #[test]
+    fn the_fallback_environment_builds_a_real_project() {
+        let path = std::env::var_os("PATH").unwrap();
+        if which("cargo", &path).is_none() || which("cc", &path).is_none() {
+            return;
+        }
+        let d = repo(
+            "[target.x86_64-unknown-linux-gnu]\nlinker = \"no-such-linker-here\"\n[build]\nrustflags = [\"-C\", \"link-arg=-fuse-ld=nosuchld\"]\n",
+        );
+        std::fs::write(
+            d.path().join("Cargo.toml"),
+            "[package]\nname = \"fitted\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.path().join("src")).unwrap();
+        std::fs::write(d.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+        let fit = fit(d.path(), d.path(), &path);
+        let status = std::process::Command::new("cargo")
+            .args(["build", "--quiet", "--offline"])
+            .current_dir(d.path())
+            .envs(fit.env.iter().map(|(k, v)| (k, v)))
+            .env("CARGO_TARGET_DIR", d.path().join("target"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "notes: {:?}", fit.notes);
+    }
+}

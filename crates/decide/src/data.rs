@@ -243,6 +243,18 @@ pub(crate) fn database(
         skipped_database(ctx, engine, why, notes);
     }
     let (engine, origin) = needs.database?;
+    warn_other_engines(engine, &engines, notes);
+    let service = cloud::of(ctx.cloud).database_service(engine);
+    let size = database_size(ctx, engine, service);
+    let (credentials, secret) = database_credentials(ctx, service);
+    secrets.push(secret);
+    let plan = database_plan(ctx, engine, origin, service, size, credentials);
+    database_reasons(ctx, &plan, notes);
+    Some(plan)
+}
+
+/// Warn about the other engines the code uses: one database per deployment.
+fn warn_other_engines(engine: DatabaseEngine, engines: &[DatabaseEngine], notes: &mut Notes) {
     for other in engines.iter().filter(|e| **e != engine) {
         notes.warn(
             "database_not_provisioned",
@@ -253,31 +265,36 @@ pub(crate) fn database(
             ),
         );
     }
-    let used_by: Vec<String> = {
-        let users: Vec<String> = running(ctx.analysis)
-            .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
-            .map(|s| s.name.clone())
-            .collect();
-        if users.is_empty() {
-            running(ctx.analysis).map(|s| s.name.clone()).collect()
-        } else {
-            users
-        }
-    };
+}
+
+/// The running services that use `engine` (every running service when none says so).
+fn database_users(ctx: &DataCtx, engine: DatabaseEngine) -> Vec<String> {
+    let users: Vec<String> = running(ctx.analysis)
+        .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
+        .map(|s| s.name.clone())
+        .collect();
+    if users.is_empty() {
+        running(ctx.analysis).map(|s| s.name.clone()).collect()
+    } else {
+        users
+    }
+}
+
+/// The database's size: (instance class, storage GB, backup days) — the
+/// environment's starting step of the cloud's ladder for a managed service.
+fn database_size(
+    ctx: &DataCtx,
+    engine: DatabaseEngine,
+    service: DataService,
+) -> (String, u32, u32) {
     let production = ctx.environment == Environment::Production;
-    let store = secret_store(ctx.cloud);
-    let secret_name = "database-credentials".to_string();
-    let username = "app_admin".to_string();
-    let name = db_name(ctx.name);
     let backups = match ctx.environment {
         Environment::Production => 7,
         Environment::Staging => 3,
         Environment::Development => 1,
     };
-
     let cat = cloud::of(ctx.cloud);
-    let service = cat.database_service(engine);
-    let (class, storage, backups) = match service {
+    match service {
         DataService::Local => ("local".to_string(), 0, 0),
         DataService::External => ("external".to_string(), 0, 0),
         _ => {
@@ -292,9 +309,16 @@ pub(crate) fn database(
             let backups = backups.max(cat.min_backup_days());
             (class, cat.database_storage_gb(), backups)
         }
-    };
+    }
+}
 
-    let (method, description, kind, generator) = if service == DataService::External {
+/// How the database's credentials are made and kept, and the secret that holds
+/// them: the cloud's generated master password, or a connection string only
+/// the user has (an external database).
+fn database_credentials(ctx: &DataCtx, service: DataService) -> (CredentialsPlan, SecretPlan) {
+    let cat = cloud::of(ctx.cloud);
+    let store = secret_store(ctx.cloud);
+    let (method, description, kind, generator, secret) = if service == DataService::External {
         (
             CredentialMethod::UserSupplied,
             format!(
@@ -304,6 +328,7 @@ pub(crate) fn database(
             ),
             SecretKind::UserSupplied,
             None,
+            "mongodb-connection-string",
         )
     } else {
         let c = cat.database_credentials(service);
@@ -312,55 +337,61 @@ pub(crate) fn database(
             c.description,
             SecretKind::DatabaseCredentials,
             Some(c.generator.to_string()),
+            "database-credentials",
         )
     };
-    let secret_name = if service == DataService::External {
-        "mongodb-connection-string".to_string()
-    } else {
-        secret_name
+    let plan = CredentialsPlan {
+        method,
+        store,
+        secret: secret.to_string(),
+        description,
     };
-    secrets.push(SecretPlan {
-        name: secret_name.clone(),
+    let secret = SecretPlan {
+        name: secret.to_string(),
         kind,
         store,
         generator,
         used_by: Vec::new(),
-    });
+    };
+    (plan, secret)
+}
 
+/// The database plan: a managed service gets encryption, and in production a
+/// standby, storage growth, deletion protection and a final snapshot.
+fn database_plan(
+    ctx: &DataCtx,
+    engine: DatabaseEngine,
+    origin: Origin,
+    service: DataService,
+    (class, storage, backups): (String, u32, u32),
+    credentials: CredentialsPlan,
+) -> DatabasePlan {
+    let production = ctx.environment == Environment::Production;
     let managed = !matches!(service, DataService::Local | DataService::External);
-    let multi_az = managed && production;
-    let plan = DatabasePlan {
+    DatabasePlan {
         engine,
         service,
         version: default_version(engine).to_string(),
-        instance_class: class.clone(),
+        instance_class: class,
         storage_gb: storage,
         max_storage_gb: if managed && production {
             storage * 5
         } else {
             storage
         },
-        multi_az,
+        multi_az: managed && production,
         backup_retention_days: backups,
         deletion_protection: managed && production,
         final_snapshot: managed && production,
         encrypted: managed,
         publicly_accessible: false,
         port: default_port(engine),
-        db_name: name,
-        username,
-        credentials: CredentialsPlan {
-            method,
-            store,
-            secret: secret_name,
-            description,
-        },
-        used_by: used_by.clone(),
+        db_name: db_name(ctx.name),
+        username: "app_admin".to_string(),
+        credentials,
+        used_by: database_users(ctx, engine),
         origin,
-    };
-
-    database_reasons(ctx, &plan, notes);
-    Some(plan)
+    }
 }
 
 /// Warn when the request's database and the code's disagree.

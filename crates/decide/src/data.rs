@@ -611,90 +611,114 @@ pub(crate) fn cache(
 ) -> Option<CachePlan> {
     warn_cache_conflicts(ctx, needs, notes);
     if let Some(c) = needs.skipped_cache {
-        notes.warn(
-            "cache_not_read",
-            None,
-            format!(
-                "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
-                cache_name(c),
-                cache_name(c),
-                cloud_name(ctx.cloud),
-                c.as_str()
-            ),
-        );
+        warn_cache_not_read(ctx, c, notes);
     }
     let (engine, origin) = needs.cache?;
-    let used_by: Vec<String> = {
-        let users: Vec<String> = running(ctx.analysis)
-            .filter(|s| {
-                s.databases.contains(&Database::Redis)
-                    || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
-            })
-            .map(|s| s.name.clone())
-            .collect();
-        if users.is_empty() {
-            running(ctx.analysis).map(|s| s.name.clone()).collect()
-        } else {
-            users
-        }
+    let local = ctx.cloud.is_local();
+    let offer = cache_auth_offer(ctx, engine);
+    let plan = if local {
+        local_cache(ctx, engine, origin, offer.as_ref())
+    } else {
+        cloud_cache(ctx, engine, origin, offer.as_ref(), notes)?
     };
-    let production = ctx.environment == Environment::Production;
-    let store = secret_store(ctx.cloud);
-    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
-    let why = match origin {
-        Origin::Both => "the request asks for it and the code uses it",
-        Origin::Request => "the request asks for it",
-        Origin::Rule => "its worker needs a queue broker",
-        _ => "the code uses it",
-    };
-
-    let cat = cloud::of(ctx.cloud);
-    let redis = engine == Cache::Redis;
-    // Redis gets an auth token (and TLS in transit on the clouds).
-    let offer = redis.then(|| cat.redis_auth()).flatten();
-    let auth = offer.as_ref().map(|a| CredentialsPlan {
-        method: a.method,
-        store,
-        secret: "cache-auth-token".into(),
-        description: a.description.into(),
-    });
-    let keep_secret = |secrets: &mut Vec<SecretPlan>| {
-        if let Some(a) = &offer {
-            secrets.push(SecretPlan {
-                name: "cache-auth-token".into(),
-                kind: SecretKind::CacheAuth,
-                store,
-                generator: Some(a.generator.into()),
-                used_by: Vec::new(),
-            });
-        }
-    };
-    if ctx.cloud.is_local() {
-        keep_secret(secrets);
-        notes.reason(
-            "cache",
-            origin,
-            format!(
-                "{} for {users}: {why}; {}",
-                cache_name(engine),
-                cloud::local_cache_words(engine)
-            ),
-        );
-        return Some(CachePlan {
-            engine,
-            service: DataService::Local,
-            version: cat.cache_version(engine).into(),
-            node_type: "local".into(),
-            nodes: 1,
-            memory_gb: 0.0,
-            high_availability: false,
-            transit_encryption: false,
-            port: cache_port(cat, engine, false),
-            auth,
-            used_by,
-            origin,
+    if let Some(a) = &offer {
+        secrets.push(SecretPlan {
+            name: "cache-auth-token".into(),
+            kind: SecretKind::CacheAuth,
+            store: secret_store(ctx.cloud),
+            generator: Some(a.generator.into()),
+            used_by: Vec::new(),
         });
     }
+    notes.reason("cache", origin, cache_reason(ctx, &plan));
+    if !local {
+        cache_size_reasons(ctx, &plan, notes);
+    }
+    Some(plan)
+}
+
+/// Warn that a cache the code depends on is not created: nothing says how it finds it.
+fn warn_cache_not_read(ctx: &DataCtx, c: Cache, notes: &mut Notes) {
+    notes.warn(
+        "cache_not_read",
+        None,
+        format!(
+            "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
+            cache_name(c),
+            cache_name(c),
+            cloud_name(ctx.cloud),
+            c.as_str()
+        ),
+    );
+}
+
+/// The running services that use the cache: Redis users and queue workers
+/// (every running service when none says so).
+fn cache_users(ctx: &DataCtx) -> Vec<String> {
+    let users: Vec<String> = running(ctx.analysis)
+        .filter(|s| {
+            s.databases.contains(&Database::Redis)
+                || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+        })
+        .map(|s| s.name.clone())
+        .collect();
+    if users.is_empty() {
+        running(ctx.analysis).map(|s| s.name.clone()).collect()
+    } else {
+        users
+    }
+}
+
+/// Redis gets an auth token (and TLS in transit on the clouds), when the cloud offers one.
+fn cache_auth_offer(ctx: &DataCtx, engine: Cache) -> Option<cloud::CacheAuth> {
+    let redis = engine == Cache::Redis;
+    redis.then(|| cloud::of(ctx.cloud).redis_auth()).flatten()
+}
+
+/// How the cache's auth token is made and kept, from the cloud's offer.
+fn cache_auth(ctx: &DataCtx, offer: Option<&cloud::CacheAuth>) -> Option<CredentialsPlan> {
+    offer.map(|a| CredentialsPlan {
+        method: a.method,
+        store: secret_store(ctx.cloud),
+        secret: "cache-auth-token".into(),
+        description: a.description.into(),
+    })
+}
+
+/// The cache on this machine: the runner's own server, one node.
+fn local_cache(
+    ctx: &DataCtx,
+    engine: Cache,
+    origin: Origin,
+    offer: Option<&cloud::CacheAuth>,
+) -> CachePlan {
+    let cat = cloud::of(ctx.cloud);
+    CachePlan {
+        engine,
+        service: DataService::Local,
+        version: cat.cache_version(engine).into(),
+        node_type: "local".into(),
+        nodes: 1,
+        memory_gb: 0.0,
+        high_availability: false,
+        transit_encryption: false,
+        port: cache_port(cat, engine, false),
+        auth: cache_auth(ctx, offer),
+        used_by: cache_users(ctx),
+        origin,
+    }
+}
+
+/// The cloud's managed cache at the environment's starting size (None, with a
+/// warning, when the cloud has no service for the engine).
+fn cloud_cache(
+    ctx: &DataCtx,
+    engine: Cache,
+    origin: Origin,
+    offer: Option<&cloud::CacheAuth>,
+    notes: &mut Notes,
+) -> Option<CachePlan> {
+    let cat = cloud::of(ctx.cloud);
     let service = match cat.cache_service(engine) {
         Ok(s) => s,
         Err(why) => {
@@ -703,23 +727,10 @@ pub(crate) fn cache(
         }
     };
     let table = ctx.table.expect("cloud decisions have a price table");
+    let production = ctx.environment == Environment::Production;
     let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
-    keep_secret(secrets);
+    let auth = cache_auth(ctx, offer);
     let transit = auth.is_some();
-    notes.reason(
-        "cache",
-        origin,
-        format!(
-            "{} on {} for {users}: {why}; private network only{}",
-            cache_name(engine),
-            cat.data_service_name(service),
-            match &auth {
-                Some(a) => format!("; {}", a.description),
-                None => cat.unauthenticated_cache_words().to_string(),
-            }
-        ),
-    );
-    cache_size_reasons(ctx, &node, nodes, mem, ha, notes);
     Some(CachePlan {
         engine,
         service,
@@ -731,9 +742,43 @@ pub(crate) fn cache(
         transit_encryption: transit,
         port: cache_port(cat, engine, transit),
         auth,
-        used_by,
+        used_by: cache_users(ctx),
         origin,
     })
+}
+
+/// The cache's reason line: what runs it, for whom, why, and how it is reached.
+fn cache_reason(ctx: &DataCtx, plan: &CachePlan) -> String {
+    let cat = cloud::of(ctx.cloud);
+    let users = join_and(
+        &plan
+            .used_by
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .collect::<Vec<_>>(),
+    );
+    let why = match plan.origin {
+        Origin::Both => "the request asks for it and the code uses it",
+        Origin::Request => "the request asks for it",
+        Origin::Rule => "its worker needs a queue broker",
+        _ => "the code uses it",
+    };
+    if plan.service == DataService::Local {
+        return format!(
+            "{} for {users}: {why}; {}",
+            cache_name(plan.engine),
+            cloud::local_cache_words(plan.engine)
+        );
+    }
+    format!(
+        "{} on {} for {users}: {why}; private network only{}",
+        cache_name(plan.engine),
+        cat.data_service_name(plan.service),
+        match &plan.auth {
+            Some(a) => format!("; {}", a.description),
+            None => cat.unauthenticated_cache_words().to_string(),
+        }
+    )
 }
 
 /// Warn when the request's cache and the code's disagree, and about workers without a queue.
@@ -788,14 +833,8 @@ fn warn_cache_conflicts(ctx: &DataCtx, needs: &Needs, notes: &mut Notes) {
 }
 
 /// Say how big the cache is and whether it has a replica.
-fn cache_size_reasons(
-    ctx: &DataCtx,
-    node: &str,
-    nodes: u32,
-    mem: f64,
-    ha: bool,
-    notes: &mut Notes,
-) {
+fn cache_size_reasons(ctx: &DataCtx, plan: &CachePlan, notes: &mut Notes) {
+    let (node, nodes, mem) = (&plan.node_type, plan.nodes, plan.memory_gb);
     notes.reason(
         "cache.size",
         Origin::Rule,
@@ -809,7 +848,7 @@ fn cache_size_reasons(
             ctx.environment.as_str()
         ),
     );
-    if ha {
+    if plan.high_availability {
         notes.reason(
             "cache.resilience",
             Origin::Rule,

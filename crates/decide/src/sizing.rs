@@ -157,71 +157,92 @@ pub(crate) fn requested_type(
         return Ok(None);
     };
     if owner == cloud {
-        return Ok(Some(match table.instance(asked) {
-            Some((name, spec)) => Requested {
-                name: name.to_string(),
-                spec: Some(*spec),
-            },
-            None => {
-                notes.warn(
-                    "instance_type_unpriced",
-                    None,
-                    format!(
-                        "{asked} is not in autodeploy's {} price table: it is used as asked, but its price and memory are unknown, so the estimate leaves it out",
-                        cloud_name(cloud)
-                    ),
-                );
-                Requested {
-                    name: asked.to_string(),
-                    spec: None,
-                }
-            }
-        }));
+        return Ok(Some(own_type(asked, cloud, table, notes)));
     }
-    // Another cloud's type: map by memory to this cloud's nearest general-purpose size.
-    let other = cloud::of(owner)
-        .prices()?
-        .and_then(|t| t.instance(asked).map(|(_, s)| *s));
-    match other.and_then(|spec| {
-        table
-            .smallest_with_memory("vm", (spec.memory_gib * 1024.0) as u32)
-            .map(|(n, s)| (spec, n.to_string(), *s))
-    }) {
-        Some((src, name, spec)) => {
-            notes.warn(
-                "instance_type_cloud_mismatch",
-                None,
-                format!(
-                    "{asked} is an {} machine type, but the deployment goes to {}: using {name} ({} vCPU, {} GB), the closest {} size to {asked} ({} vCPU, {} GB); name a {} type (e.g. {}) to choose another",
-                    cloud_name(owner),
-                    cloud_name(cloud),
-                    spec.vcpu,
-                    spec.memory_gib,
-                    cloud_name(cloud),
-                    src.vcpu,
-                    src.memory_gib,
-                    cloud_name(cloud),
-                    table.ladder("vm").get(1).map(String::as_str).unwrap_or("")
-                ),
-            );
-            Ok(Some(Requested {
-                name,
-                spec: Some(spec),
-            }))
-        }
+    mapped_type(asked, owner, cloud, table, notes)
+}
+
+/// A machine type of the chosen cloud: used as asked (with a warning when
+/// the price table does not know it).
+fn own_type(asked: &str, cloud: Cloud, table: &PriceTable, notes: &mut Notes) -> Requested {
+    match table.instance(asked) {
+        Some((name, spec)) => Requested {
+            name: name.to_string(),
+            spec: Some(*spec),
+        },
         None => {
             notes.warn(
-                "instance_type_cloud_mismatch",
+                "instance_type_unpriced",
                 None,
                 format!(
-                    "{asked} is an {} machine type, but the deployment goes to {}: it is ignored and the machine is sized from the app; name a {} type to choose one",
-                    cloud_name(owner),
-                    cloud_name(cloud),
+                    "{asked} is not in autodeploy's {} price table: it is used as asked, but its price and memory are unknown, so the estimate leaves it out",
                     cloud_name(cloud)
                 ),
             );
-            Ok(None)
+            Requested {
+                name: asked.to_string(),
+                spec: None,
+            }
         }
+    }
+}
+
+/// Another cloud's machine type: mapped by memory to this cloud's nearest
+/// general-purpose size (None when its shape is unknown), with a warning.
+fn mapped_type(
+    asked: &str,
+    owner: Cloud,
+    cloud: Cloud,
+    table: &PriceTable,
+    notes: &mut Notes,
+) -> Result<Option<Requested>, DecideError> {
+    let other = cloud::of(owner)
+        .prices()?
+        .and_then(|t| t.instance(asked).map(|(_, s)| *s));
+    let nearest = other.and_then(|spec| {
+        table
+            .smallest_with_memory("vm", (spec.memory_gib * 1024.0) as u32)
+            .map(|(n, s)| (spec, n.to_string(), *s))
+    });
+    notes.warn(
+        "instance_type_cloud_mismatch",
+        None,
+        mismatch_warning(asked, owner, cloud, table, nearest.as_ref()),
+    );
+    Ok(nearest.map(|(_, name, spec)| Requested {
+        name,
+        spec: Some(spec),
+    }))
+}
+
+/// The warning for a machine type of cloud `owner` on `cloud`: what it was
+/// mapped to (`nearest`: its shape, the name and shape used), or that it is ignored.
+fn mismatch_warning(
+    asked: &str,
+    owner: Cloud,
+    cloud: Cloud,
+    table: &PriceTable,
+    nearest: Option<&(Spec, String, Spec)>,
+) -> String {
+    match nearest {
+        Some((src, name, spec)) => format!(
+            "{asked} is an {} machine type, but the deployment goes to {}: using {name} ({} vCPU, {} GB), the closest {} size to {asked} ({} vCPU, {} GB); name a {} type (e.g. {}) to choose another",
+            cloud_name(owner),
+            cloud_name(cloud),
+            spec.vcpu,
+            spec.memory_gib,
+            cloud_name(cloud),
+            src.vcpu,
+            src.memory_gib,
+            cloud_name(cloud),
+            table.ladder("vm").get(1).map(String::as_str).unwrap_or("")
+        ),
+        None => format!(
+            "{asked} is an {} machine type, but the deployment goes to {}: it is ignored and the machine is sized from the app; name a {} type to choose one",
+            cloud_name(owner),
+            cloud_name(cloud),
+            cloud_name(cloud)
+        ),
     }
 }
 

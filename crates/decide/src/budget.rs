@@ -112,6 +112,7 @@ fn no_nat(d: &mut Decision, _: &Analysis, _: &PriceTable, _: &Intent, notes: &mu
     true
 }
 
+/// Smaller VMs and copies — never when the request names the machine type.
 fn smaller_compute(
     d: &mut Decision,
     a: &Analysis,
@@ -122,48 +123,68 @@ fn smaller_compute(
     if intent.instance_type.is_some() {
         return false;
     }
-    let mut changed = false;
-    let mut scratch = Notes::default();
-    // VMs: one shared machine type.
+    let vms = smaller_vms(d, a, table, notes);
+    let copies = smaller_copies(d, a, notes);
+    vms || copies
+}
+
+/// VMs: the one machine type they share, down to the smallest the app runs
+/// on, when that is cheaper.
+fn smaller_vms(d: &mut Decision, a: &Analysis, table: &PriceTable, notes: &mut Notes) -> bool {
     let vm_names: Vec<String> = d
         .services
         .iter()
         .filter(|s| s.hosting.is_vm())
         .map(|s| s.name.clone())
         .collect();
-    if !vm_names.is_empty() {
-        let svcs: Vec<&autodeploy_core::Service> = a
-            .services
-            .iter()
-            .filter(|s| vm_names.contains(&s.name))
-            .collect();
-        let small = sizing::vm_compute(&svcs, table, Environment::Development, None, &mut scratch);
-        let current = d
-            .services
-            .iter()
-            .find(|s| vm_names.contains(&s.name))
-            .and_then(|s| s.compute.clone());
-        let price = |c: &Option<autodeploy_core::ComputePlan>| {
-            c.as_ref()
-                .and_then(|c| c.instance_type.as_deref())
-                .and_then(|t| table.instance(t))
-                .map(|x| x.1.hourly)
-                .unwrap_or(f64::MAX)
-        };
-        if price(&Some(small.clone())) < price(&current) {
-            let before = current.and_then(|c| c.instance_type).unwrap_or_default();
-            let after = small.instance_type.clone().unwrap_or_default();
-            for s in d.services.iter_mut().filter(|s| vm_names.contains(&s.name)) {
-                s.compute = Some(autodeploy_core::ComputePlan {
-                    origin: Origin::Budget,
-                    ..small.clone()
-                });
-            }
-            notes.reason("compute", Origin::Budget, format!("{after} instead of {before}, the smallest size the app runs on, to fit the budget"));
-            changed = true;
-        }
+    if vm_names.is_empty() {
+        return false;
     }
-    // Containers, functions and pods: the minimum profile.
+    let svcs: Vec<&autodeploy_core::Service> = a
+        .services
+        .iter()
+        .filter(|s| vm_names.contains(&s.name))
+        .collect();
+    let mut scratch = Notes::default();
+    let small = sizing::vm_compute(&svcs, table, Environment::Development, None, &mut scratch);
+    let current = d
+        .services
+        .iter()
+        .find(|s| vm_names.contains(&s.name))
+        .and_then(|s| s.compute.clone());
+    let price = |c: &Option<autodeploy_core::ComputePlan>| {
+        c.as_ref()
+            .and_then(|c| c.instance_type.as_deref())
+            .and_then(|t| table.instance(t))
+            .map(|x| x.1.hourly)
+            .unwrap_or(f64::MAX)
+    };
+    if price(&Some(small.clone())) >= price(&current) {
+        return false;
+    }
+    let before = current.and_then(|c| c.instance_type).unwrap_or_default();
+    let after = small.instance_type.clone().unwrap_or_default();
+    for s in d.services.iter_mut().filter(|s| vm_names.contains(&s.name)) {
+        s.compute = Some(autodeploy_core::ComputePlan {
+            origin: Origin::Budget,
+            ..small.clone()
+        });
+    }
+    notes.reason(
+        "compute",
+        Origin::Budget,
+        format!(
+            "{after} instead of {before}, the smallest size the app runs on, to fit the budget"
+        ),
+    );
+    true
+}
+
+/// Containers, functions and pods: each service's copies down to the minimum
+/// profile, where that is smaller.
+fn smaller_copies(d: &mut Decision, a: &Analysis, notes: &mut Notes) -> bool {
+    let mut changed = false;
+    let mut scratch = Notes::default();
     for plan in d.services.iter_mut() {
         if !plan.hosting.sized_per_copy() {
             continue;
@@ -178,8 +199,7 @@ fn smaller_compute(
             None,
             &mut scratch,
         );
-        let cur = plan.compute.clone();
-        let smaller = match &cur {
+        let smaller = match &plan.compute {
             Some(c) => small.memory_mib < c.memory_mib || small.vcpu < c.vcpu,
             None => false,
         };
@@ -187,14 +207,7 @@ fn smaller_compute(
             notes.reason(
                 format!("service.{}.size", plan.name),
                 Origin::Budget,
-                format!(
-                    "{}: {}{} MiB per copy (the minimum it runs on) instead of {}{} MiB, to fit the budget",
-                    plan.name,
-                    small.vcpu.map(|c| format!("{c} vCPU / ")).unwrap_or_default(),
-                    small.memory_mib.unwrap_or(0),
-                    cur.as_ref().and_then(|c| c.vcpu).map(|c| format!("{c} vCPU / ")).unwrap_or_default(),
-                    cur.as_ref().and_then(|c| c.memory_mib).unwrap_or(0)
-                ),
+                copy_size_reason(&plan.name, &small, plan.compute.as_ref()),
             );
             plan.compute = Some(autodeploy_core::ComputePlan {
                 origin: Origin::Budget,
@@ -204,6 +217,27 @@ fn smaller_compute(
         }
     }
     changed
+}
+
+/// The reason line of a service's copies made smaller (`small`) than `before`.
+fn copy_size_reason(
+    name: &str,
+    small: &autodeploy_core::ComputePlan,
+    before: Option<&autodeploy_core::ComputePlan>,
+) -> String {
+    format!(
+        "{name}: {}{} MiB per copy (the minimum it runs on) instead of {}{} MiB, to fit the budget",
+        small
+            .vcpu
+            .map(|c| format!("{c} vCPU / "))
+            .unwrap_or_default(),
+        small.memory_mib.unwrap_or(0),
+        before
+            .and_then(|c| c.vcpu)
+            .map(|c| format!("{c} vCPU / "))
+            .unwrap_or_default(),
+        before.and_then(|c| c.memory_mib).unwrap_or(0)
+    )
 }
 
 fn smaller_database(

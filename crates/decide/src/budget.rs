@@ -358,54 +358,13 @@ pub(crate) fn fit(
         notes.reason(
             "budget",
             Origin::Request,
-            if first > budget {
-                format!("estimate {} a month fits the {} budget after the cheaper choices above (it was {})", usd(est.total_usd_month), usd(budget), usd(first))
-            } else {
-                format!("estimate {} a month is within the {} budget", usd(est.total_usd_month), usd(budget))
-            },
+            within_budget_reason(first, est.total_usd_month, budget),
         );
     } else {
-        let mut items: Vec<_> = est.items.iter().collect();
-        items.sort_by(|a, b| b.monthly_usd.total_cmp(&a.monthly_usd));
-        let top: Vec<String> = items
-            .iter()
-            .take(3)
-            .map(|i| format!("{} {}", i.resource, usd(i.monthly_usd)))
-            .collect();
-        let mut tips = Vec::new();
-        let running = d
-            .services
-            .iter()
-            .filter(|s| s.scaling.is_some())
-            .map(|s| s.scaling.as_ref().map(|x| x.desired).unwrap_or(1))
-            .max()
-            .unwrap_or(1);
-        if running > 1 {
-            tips.push("fewer instances");
-        }
-        if d.load_balancer
-            .as_ref()
-            .is_some_and(|l| l.kind != autodeploy_core::LoadBalancerKind::PlatformIngress)
-        {
-            tips.push("one instance on a vm without a load balancer");
-        }
-        if d.database.is_some() {
-            tips.push("a database you already run");
-        }
-        if d.cluster.is_some() {
-            tips.push("the container strategy instead of Kubernetes");
-        }
-        tips.push("a larger budget");
         notes.warn(
             "budget_exceeded",
             None,
-            format!(
-                "the cheapest plan for what was asked costs about {} a month, over the {} budget: the biggest costs are {}. Consider {}",
-                usd(est.total_usd_month),
-                usd(budget),
-                top.join(", "),
-                tips.join(", or ")
-            ),
+            over_budget_warning(d, &est, budget),
         );
         notes.reason(
             "budget",
@@ -418,4 +377,70 @@ pub(crate) fn fit(
         );
     }
     est
+}
+
+/// The budget's reason line when the estimate `total` fits (`first`: the estimate before any step).
+fn within_budget_reason(first: f64, total: f64, budget: f64) -> String {
+    if first > budget {
+        format!(
+            "estimate {} a month fits the {} budget after the cheaper choices above (it was {})",
+            usd(total),
+            usd(budget),
+            usd(first)
+        )
+    } else {
+        format!(
+            "estimate {} a month is within the {} budget",
+            usd(total),
+            usd(budget)
+        )
+    }
+}
+
+/// The warning when even the cheapest plan is over budget: the biggest costs
+/// and what to change in the request.
+fn over_budget_warning(d: &Decision, est: &CostEstimate, budget: f64) -> String {
+    let mut items: Vec<_> = est.items.iter().collect();
+    items.sort_by(|a, b| b.monthly_usd.total_cmp(&a.monthly_usd));
+    let top: Vec<String> = items
+        .iter()
+        .take(3)
+        .map(|i| format!("{} {}", i.resource, usd(i.monthly_usd)))
+        .collect();
+    format!(
+        "the cheapest plan for what was asked costs about {} a month, over the {} budget: the biggest costs are {}. Consider {}",
+        usd(est.total_usd_month),
+        usd(budget),
+        top.join(", "),
+        budget_tips(d).join(", or ")
+    )
+}
+
+/// What the request could change to cost less, for the plan `d`.
+fn budget_tips(d: &Decision) -> Vec<&'static str> {
+    let mut tips = Vec::new();
+    let running = d
+        .services
+        .iter()
+        .filter(|s| s.scaling.is_some())
+        .map(|s| s.scaling.as_ref().map(|x| x.desired).unwrap_or(1))
+        .max()
+        .unwrap_or(1);
+    if running > 1 {
+        tips.push("fewer instances");
+    }
+    if d.load_balancer
+        .as_ref()
+        .is_some_and(|l| l.kind != autodeploy_core::LoadBalancerKind::PlatformIngress)
+    {
+        tips.push("one instance on a vm without a load balancer");
+    }
+    if d.database.is_some() {
+        tips.push("a database you already run");
+    }
+    if d.cluster.is_some() {
+        tips.push("the container strategy instead of Kubernetes");
+    }
+    tips.push("a larger budget");
+    tips
 }

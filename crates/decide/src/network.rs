@@ -537,69 +537,14 @@ fn ingress(
     lb: Option<&LoadBalancerPlan>,
     tls: &TlsPlan,
 ) -> Vec<PortRule> {
-    let tcp = |port: u16, from: Endpoint, to: Endpoint, purpose: String| PortRule {
-        port,
-        protocol: "tcp".into(),
-        from,
-        to,
-        purpose,
-    };
-    let (single_vm, machines) = (f.single_vm, f.machines);
-    let mut ingress = Vec::new();
     let public_ports: Vec<u16> = if tls.https { vec![80, 443] } else { vec![80] };
-    match lb.map(|l| l.kind) {
-        Some(LoadBalancerKind::PlatformIngress) | None if single_vm && machines => {
-            for p in &public_ports {
-                ingress.push(tcp(
-                    *p,
-                    Endpoint::Internet,
-                    Endpoint::App,
-                    format!(
-                        "{} to nginx on the machine, which proxies to the app",
-                        if *p == 443 { "https" } else { "http" }
-                    ),
-                ));
-            }
+    let mut ingress = match lb.map(|l| l.kind) {
+        Some(LoadBalancerKind::PlatformIngress) | None if f.single_vm && f.machines => {
+            machine_rules(&public_ports)
         }
-        Some(LoadBalancerKind::PlatformIngress) | None => {}
-        Some(_) => {
-            for p in &public_ports {
-                ingress.push(tcp(
-                    *p,
-                    Endpoint::Internet,
-                    Endpoint::LoadBalancer,
-                    format!(
-                        "{} to the load balancer",
-                        if *p == 443 { "https" } else { "http" }
-                    ),
-                ));
-            }
-            for s in running.iter().filter(|s| s.public) {
-                if let Some(port) = s.port {
-                    ingress.push(if s.hosting.serves_through_nginx() {
-                        // The scale set's instances run nginx on 80 in front
-                        // of the app, as a single VM does.
-                        tcp(
-                            80,
-                            Endpoint::LoadBalancer,
-                            Endpoint::App,
-                            format!(
-                                "load balancer to nginx on each `{}` instance (and its health probe), which proxies to the app on {port}",
-                                s.name
-                            ),
-                        )
-                    } else {
-                        tcp(
-                            port,
-                            Endpoint::LoadBalancer,
-                            Endpoint::App,
-                            format!("load balancer to `{}` (and its health checks)", s.name),
-                        )
-                    });
-                }
-            }
-        }
-    }
+        Some(LoadBalancerKind::PlatformIngress) | None => Vec::new(),
+        Some(_) => load_balancer_rules(&public_ports, running),
+    };
     if let Some(db) = managed_db {
         ingress.push(tcp(
             db.port,
@@ -617,6 +562,85 @@ fn ingress(
         ));
     }
     ingress
+}
+
+/// A TCP rule.
+fn tcp(port: u16, from: Endpoint, to: Endpoint, purpose: String) -> PortRule {
+    PortRule {
+        port,
+        protocol: "tcp".into(),
+        from,
+        to,
+        purpose,
+    }
+}
+
+/// `https` for 443, else `http`.
+fn scheme(port: u16) -> &'static str {
+    if port == 443 {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+/// One machine: the internet straight to nginx on it.
+fn machine_rules(public_ports: &[u16]) -> Vec<PortRule> {
+    public_ports
+        .iter()
+        .map(|p| {
+            tcp(
+                *p,
+                Endpoint::Internet,
+                Endpoint::App,
+                format!(
+                    "{} to nginx on the machine, which proxies to the app",
+                    scheme(*p)
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A load balancer: the internet to it, and it to each public service's port
+/// (or to nginx on the scale set's instances).
+fn load_balancer_rules(public_ports: &[u16], running: &[&ServicePlan]) -> Vec<PortRule> {
+    let mut rules: Vec<PortRule> = public_ports
+        .iter()
+        .map(|p| {
+            tcp(
+                *p,
+                Endpoint::Internet,
+                Endpoint::LoadBalancer,
+                format!("{} to the load balancer", scheme(*p)),
+            )
+        })
+        .collect();
+    for s in running.iter().filter(|s| s.public) {
+        if let Some(port) = s.port {
+            rules.push(if s.hosting.serves_through_nginx() {
+                // The scale set's instances run nginx on 80 in front
+                // of the app, as a single VM does.
+                tcp(
+                    80,
+                    Endpoint::LoadBalancer,
+                    Endpoint::App,
+                    format!(
+                        "load balancer to nginx on each `{}` instance (and its health probe), which proxies to the app on {port}",
+                        s.name
+                    ),
+                )
+            } else {
+                tcp(
+                    port,
+                    Endpoint::LoadBalancer,
+                    Endpoint::App,
+                    format!("load balancer to `{}` (and its health checks)", s.name),
+                )
+            });
+        }
+    }
+    rules
 }
 
 /// Say what the network is, what is open and how the app reaches out.

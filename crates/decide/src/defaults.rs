@@ -173,7 +173,7 @@ fn resolve_region(
     cloud: Cloud,
     notes: &mut Notes,
 ) -> String {
-    if cloud == Cloud::Local {
+    if cloud.is_local() {
         if let Some(r) = asked {
             notes.warn(
                 "region_not_applicable",

@@ -218,7 +218,7 @@ pub(crate) fn choose(
     needs: &Needs,
     notes: &mut Notes,
 ) -> DeployStrategy {
-    if cloud == Cloud::Local {
+    if cloud.is_local() {
         return local_processes(intent, notes);
     }
     let run = running(analysis);

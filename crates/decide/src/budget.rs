@@ -112,6 +112,7 @@ fn no_nat(d: &mut Decision, _: &Analysis, _: &PriceTable, _: &Intent, notes: &mu
     true
 }
 
+/// Smaller VMs and copies — never when the request names the machine type.
 fn smaller_compute(
     d: &mut Decision,
     a: &Analysis,
@@ -122,48 +123,68 @@ fn smaller_compute(
     if intent.instance_type.is_some() {
         return false;
     }
-    let mut changed = false;
-    let mut scratch = Notes::default();
-    // VMs: one shared machine type.
+    let vms = smaller_vms(d, a, table, notes);
+    let copies = smaller_copies(d, a, notes);
+    vms || copies
+}
+
+/// VMs: the one machine type they share, down to the smallest the app runs
+/// on, when that is cheaper.
+fn smaller_vms(d: &mut Decision, a: &Analysis, table: &PriceTable, notes: &mut Notes) -> bool {
     let vm_names: Vec<String> = d
         .services
         .iter()
         .filter(|s| s.hosting.is_vm())
         .map(|s| s.name.clone())
         .collect();
-    if !vm_names.is_empty() {
-        let svcs: Vec<&autodeploy_core::Service> = a
-            .services
-            .iter()
-            .filter(|s| vm_names.contains(&s.name))
-            .collect();
-        let small = sizing::vm_compute(&svcs, table, Environment::Development, None, &mut scratch);
-        let current = d
-            .services
-            .iter()
-            .find(|s| vm_names.contains(&s.name))
-            .and_then(|s| s.compute.clone());
-        let price = |c: &Option<autodeploy_core::ComputePlan>| {
-            c.as_ref()
-                .and_then(|c| c.instance_type.as_deref())
-                .and_then(|t| table.instance(t))
-                .map(|x| x.1.hourly)
-                .unwrap_or(f64::MAX)
-        };
-        if price(&Some(small.clone())) < price(&current) {
-            let before = current.and_then(|c| c.instance_type).unwrap_or_default();
-            let after = small.instance_type.clone().unwrap_or_default();
-            for s in d.services.iter_mut().filter(|s| vm_names.contains(&s.name)) {
-                s.compute = Some(autodeploy_core::ComputePlan {
-                    origin: Origin::Budget,
-                    ..small.clone()
-                });
-            }
-            notes.reason("compute", Origin::Budget, format!("{after} instead of {before}, the smallest size the app runs on, to fit the budget"));
-            changed = true;
-        }
+    if vm_names.is_empty() {
+        return false;
     }
-    // Containers, functions and pods: the minimum profile.
+    let svcs: Vec<&autodeploy_core::Service> = a
+        .services
+        .iter()
+        .filter(|s| vm_names.contains(&s.name))
+        .collect();
+    let mut scratch = Notes::default();
+    let small = sizing::vm_compute(&svcs, table, Environment::Development, None, &mut scratch);
+    let current = d
+        .services
+        .iter()
+        .find(|s| vm_names.contains(&s.name))
+        .and_then(|s| s.compute.clone());
+    let price = |c: &Option<autodeploy_core::ComputePlan>| {
+        c.as_ref()
+            .and_then(|c| c.instance_type.as_deref())
+            .and_then(|t| table.instance(t))
+            .map(|x| x.1.hourly)
+            .unwrap_or(f64::MAX)
+    };
+    if price(&Some(small.clone())) >= price(&current) {
+        return false;
+    }
+    let before = current.and_then(|c| c.instance_type).unwrap_or_default();
+    let after = small.instance_type.clone().unwrap_or_default();
+    for s in d.services.iter_mut().filter(|s| vm_names.contains(&s.name)) {
+        s.compute = Some(autodeploy_core::ComputePlan {
+            origin: Origin::Budget,
+            ..small.clone()
+        });
+    }
+    notes.reason(
+        "compute",
+        Origin::Budget,
+        format!(
+            "{after} instead of {before}, the smallest size the app runs on, to fit the budget"
+        ),
+    );
+    true
+}
+
+/// Containers, functions and pods: each service's copies down to the minimum
+/// profile, where that is smaller.
+fn smaller_copies(d: &mut Decision, a: &Analysis, notes: &mut Notes) -> bool {
+    let mut changed = false;
+    let mut scratch = Notes::default();
     for plan in d.services.iter_mut() {
         if !plan.hosting.sized_per_copy() {
             continue;
@@ -178,8 +199,7 @@ fn smaller_compute(
             None,
             &mut scratch,
         );
-        let cur = plan.compute.clone();
-        let smaller = match &cur {
+        let smaller = match &plan.compute {
             Some(c) => small.memory_mib < c.memory_mib || small.vcpu < c.vcpu,
             None => false,
         };
@@ -187,14 +207,7 @@ fn smaller_compute(
             notes.reason(
                 format!("service.{}.size", plan.name),
                 Origin::Budget,
-                format!(
-                    "{}: {}{} MiB per copy (the minimum it runs on) instead of {}{} MiB, to fit the budget",
-                    plan.name,
-                    small.vcpu.map(|c| format!("{c} vCPU / ")).unwrap_or_default(),
-                    small.memory_mib.unwrap_or(0),
-                    cur.as_ref().and_then(|c| c.vcpu).map(|c| format!("{c} vCPU / ")).unwrap_or_default(),
-                    cur.as_ref().and_then(|c| c.memory_mib).unwrap_or(0)
-                ),
+                copy_size_reason(&plan.name, &small, plan.compute.as_ref()),
             );
             plan.compute = Some(autodeploy_core::ComputePlan {
                 origin: Origin::Budget,
@@ -204,6 +217,27 @@ fn smaller_compute(
         }
     }
     changed
+}
+
+/// The reason line of a service's copies made smaller (`small`) than `before`.
+fn copy_size_reason(
+    name: &str,
+    small: &autodeploy_core::ComputePlan,
+    before: Option<&autodeploy_core::ComputePlan>,
+) -> String {
+    format!(
+        "{name}: {}{} MiB per copy (the minimum it runs on) instead of {}{} MiB, to fit the budget",
+        small
+            .vcpu
+            .map(|c| format!("{c} vCPU / "))
+            .unwrap_or_default(),
+        small.memory_mib.unwrap_or(0),
+        before
+            .and_then(|c| c.vcpu)
+            .map(|c| format!("{c} vCPU / "))
+            .unwrap_or_default(),
+        before.and_then(|c| c.memory_mib).unwrap_or(0)
+    )
 }
 
 fn smaller_database(
@@ -324,54 +358,13 @@ pub(crate) fn fit(
         notes.reason(
             "budget",
             Origin::Request,
-            if first > budget {
-                format!("estimate {} a month fits the {} budget after the cheaper choices above (it was {})", usd(est.total_usd_month), usd(budget), usd(first))
-            } else {
-                format!("estimate {} a month is within the {} budget", usd(est.total_usd_month), usd(budget))
-            },
+            within_budget_reason(first, est.total_usd_month, budget),
         );
     } else {
-        let mut items: Vec<_> = est.items.iter().collect();
-        items.sort_by(|a, b| b.monthly_usd.total_cmp(&a.monthly_usd));
-        let top: Vec<String> = items
-            .iter()
-            .take(3)
-            .map(|i| format!("{} {}", i.resource, usd(i.monthly_usd)))
-            .collect();
-        let mut tips = Vec::new();
-        let running = d
-            .services
-            .iter()
-            .filter(|s| s.scaling.is_some())
-            .map(|s| s.scaling.as_ref().map(|x| x.desired).unwrap_or(1))
-            .max()
-            .unwrap_or(1);
-        if running > 1 {
-            tips.push("fewer instances");
-        }
-        if d.load_balancer
-            .as_ref()
-            .is_some_and(|l| l.kind != autodeploy_core::LoadBalancerKind::PlatformIngress)
-        {
-            tips.push("one instance on a vm without a load balancer");
-        }
-        if d.database.is_some() {
-            tips.push("a database you already run");
-        }
-        if d.cluster.is_some() {
-            tips.push("the container strategy instead of Kubernetes");
-        }
-        tips.push("a larger budget");
         notes.warn(
             "budget_exceeded",
             None,
-            format!(
-                "the cheapest plan for what was asked costs about {} a month, over the {} budget: the biggest costs are {}. Consider {}",
-                usd(est.total_usd_month),
-                usd(budget),
-                top.join(", "),
-                tips.join(", or ")
-            ),
+            over_budget_warning(d, &est, budget),
         );
         notes.reason(
             "budget",
@@ -384,4 +377,70 @@ pub(crate) fn fit(
         );
     }
     est
+}
+
+/// The budget's reason line when the estimate `total` fits (`first`: the estimate before any step).
+fn within_budget_reason(first: f64, total: f64, budget: f64) -> String {
+    if first > budget {
+        format!(
+            "estimate {} a month fits the {} budget after the cheaper choices above (it was {})",
+            usd(total),
+            usd(budget),
+            usd(first)
+        )
+    } else {
+        format!(
+            "estimate {} a month is within the {} budget",
+            usd(total),
+            usd(budget)
+        )
+    }
+}
+
+/// The warning when even the cheapest plan is over budget: the biggest costs
+/// and what to change in the request.
+fn over_budget_warning(d: &Decision, est: &CostEstimate, budget: f64) -> String {
+    let mut items: Vec<_> = est.items.iter().collect();
+    items.sort_by(|a, b| b.monthly_usd.total_cmp(&a.monthly_usd));
+    let top: Vec<String> = items
+        .iter()
+        .take(3)
+        .map(|i| format!("{} {}", i.resource, usd(i.monthly_usd)))
+        .collect();
+    format!(
+        "the cheapest plan for what was asked costs about {} a month, over the {} budget: the biggest costs are {}. Consider {}",
+        usd(est.total_usd_month),
+        usd(budget),
+        top.join(", "),
+        budget_tips(d).join(", or ")
+    )
+}
+
+/// What the request could change to cost less, for the plan `d`.
+fn budget_tips(d: &Decision) -> Vec<&'static str> {
+    let mut tips = Vec::new();
+    let running = d
+        .services
+        .iter()
+        .filter(|s| s.scaling.is_some())
+        .map(|s| s.scaling.as_ref().map(|x| x.desired).unwrap_or(1))
+        .max()
+        .unwrap_or(1);
+    if running > 1 {
+        tips.push("fewer instances");
+    }
+    if d.load_balancer
+        .as_ref()
+        .is_some_and(|l| l.kind != autodeploy_core::LoadBalancerKind::PlatformIngress)
+    {
+        tips.push("one instance on a vm without a load balancer");
+    }
+    if d.database.is_some() {
+        tips.push("a database you already run");
+    }
+    if d.cluster.is_some() {
+        tips.push("the container strategy instead of Kubernetes");
+    }
+    tips.push("a larger budget");
+    tips
 }

@@ -243,6 +243,18 @@ pub(crate) fn database(
         skipped_database(ctx, engine, why, notes);
     }
     let (engine, origin) = needs.database?;
+    warn_other_engines(engine, &engines, notes);
+    let service = cloud::of(ctx.cloud).database_service(engine);
+    let size = database_size(ctx, engine, service);
+    let (credentials, secret) = database_credentials(ctx, service);
+    secrets.push(secret);
+    let plan = database_plan(ctx, engine, origin, service, size, credentials);
+    database_reasons(ctx, &plan, notes);
+    Some(plan)
+}
+
+/// Warn about the other engines the code uses: one database per deployment.
+fn warn_other_engines(engine: DatabaseEngine, engines: &[DatabaseEngine], notes: &mut Notes) {
     for other in engines.iter().filter(|e| **e != engine) {
         notes.warn(
             "database_not_provisioned",
@@ -253,31 +265,36 @@ pub(crate) fn database(
             ),
         );
     }
-    let used_by: Vec<String> = {
-        let users: Vec<String> = running(ctx.analysis)
-            .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
-            .map(|s| s.name.clone())
-            .collect();
-        if users.is_empty() {
-            running(ctx.analysis).map(|s| s.name.clone()).collect()
-        } else {
-            users
-        }
-    };
+}
+
+/// The running services that use `engine` (every running service when none says so).
+fn database_users(ctx: &DataCtx, engine: DatabaseEngine) -> Vec<String> {
+    let users: Vec<String> = running(ctx.analysis)
+        .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
+        .map(|s| s.name.clone())
+        .collect();
+    if users.is_empty() {
+        running(ctx.analysis).map(|s| s.name.clone()).collect()
+    } else {
+        users
+    }
+}
+
+/// The database's size: (instance class, storage GB, backup days) — the
+/// environment's starting step of the cloud's ladder for a managed service.
+fn database_size(
+    ctx: &DataCtx,
+    engine: DatabaseEngine,
+    service: DataService,
+) -> (String, u32, u32) {
     let production = ctx.environment == Environment::Production;
-    let store = secret_store(ctx.cloud);
-    let secret_name = "database-credentials".to_string();
-    let username = "app_admin".to_string();
-    let name = db_name(ctx.name);
     let backups = match ctx.environment {
         Environment::Production => 7,
         Environment::Staging => 3,
         Environment::Development => 1,
     };
-
     let cat = cloud::of(ctx.cloud);
-    let service = cat.database_service(engine);
-    let (class, storage, backups) = match service {
+    match service {
         DataService::Local => ("local".to_string(), 0, 0),
         DataService::External => ("external".to_string(), 0, 0),
         _ => {
@@ -292,9 +309,16 @@ pub(crate) fn database(
             let backups = backups.max(cat.min_backup_days());
             (class, cat.database_storage_gb(), backups)
         }
-    };
+    }
+}
 
-    let (method, description, kind, generator) = if service == DataService::External {
+/// How the database's credentials are made and kept, and the secret that holds
+/// them: the cloud's generated master password, or a connection string only
+/// the user has (an external database).
+fn database_credentials(ctx: &DataCtx, service: DataService) -> (CredentialsPlan, SecretPlan) {
+    let cat = cloud::of(ctx.cloud);
+    let store = secret_store(ctx.cloud);
+    let (method, description, kind, generator, secret) = if service == DataService::External {
         (
             CredentialMethod::UserSupplied,
             format!(
@@ -304,6 +328,7 @@ pub(crate) fn database(
             ),
             SecretKind::UserSupplied,
             None,
+            "mongodb-connection-string",
         )
     } else {
         let c = cat.database_credentials(service);
@@ -312,55 +337,61 @@ pub(crate) fn database(
             c.description,
             SecretKind::DatabaseCredentials,
             Some(c.generator.to_string()),
+            "database-credentials",
         )
     };
-    let secret_name = if service == DataService::External {
-        "mongodb-connection-string".to_string()
-    } else {
-        secret_name
+    let plan = CredentialsPlan {
+        method,
+        store,
+        secret: secret.to_string(),
+        description,
     };
-    secrets.push(SecretPlan {
-        name: secret_name.clone(),
+    let secret = SecretPlan {
+        name: secret.to_string(),
         kind,
         store,
         generator,
         used_by: Vec::new(),
-    });
+    };
+    (plan, secret)
+}
 
+/// The database plan: a managed service gets encryption, and in production a
+/// standby, storage growth, deletion protection and a final snapshot.
+fn database_plan(
+    ctx: &DataCtx,
+    engine: DatabaseEngine,
+    origin: Origin,
+    service: DataService,
+    (class, storage, backups): (String, u32, u32),
+    credentials: CredentialsPlan,
+) -> DatabasePlan {
+    let production = ctx.environment == Environment::Production;
     let managed = !matches!(service, DataService::Local | DataService::External);
-    let multi_az = managed && production;
-    let plan = DatabasePlan {
+    DatabasePlan {
         engine,
         service,
         version: default_version(engine).to_string(),
-        instance_class: class.clone(),
+        instance_class: class,
         storage_gb: storage,
         max_storage_gb: if managed && production {
             storage * 5
         } else {
             storage
         },
-        multi_az,
+        multi_az: managed && production,
         backup_retention_days: backups,
         deletion_protection: managed && production,
         final_snapshot: managed && production,
         encrypted: managed,
         publicly_accessible: false,
         port: default_port(engine),
-        db_name: name,
-        username,
-        credentials: CredentialsPlan {
-            method,
-            store,
-            secret: secret_name,
-            description,
-        },
-        used_by: used_by.clone(),
+        db_name: db_name(ctx.name),
+        username: "app_admin".to_string(),
+        credentials,
+        used_by: database_users(ctx, engine),
         origin,
-    };
-
-    database_reasons(ctx, &plan, notes);
-    Some(plan)
+    }
 }
 
 /// Warn when the request's database and the code's disagree.
@@ -580,90 +611,114 @@ pub(crate) fn cache(
 ) -> Option<CachePlan> {
     warn_cache_conflicts(ctx, needs, notes);
     if let Some(c) = needs.skipped_cache {
-        notes.warn(
-            "cache_not_read",
-            None,
-            format!(
-                "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
-                cache_name(c),
-                cache_name(c),
-                cloud_name(ctx.cloud),
-                c.as_str()
-            ),
-        );
+        warn_cache_not_read(ctx, c, notes);
     }
     let (engine, origin) = needs.cache?;
-    let used_by: Vec<String> = {
-        let users: Vec<String> = running(ctx.analysis)
-            .filter(|s| {
-                s.databases.contains(&Database::Redis)
-                    || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
-            })
-            .map(|s| s.name.clone())
-            .collect();
-        if users.is_empty() {
-            running(ctx.analysis).map(|s| s.name.clone()).collect()
-        } else {
-            users
-        }
+    let local = ctx.cloud.is_local();
+    let offer = cache_auth_offer(ctx, engine);
+    let plan = if local {
+        local_cache(ctx, engine, origin, offer.as_ref())
+    } else {
+        cloud_cache(ctx, engine, origin, offer.as_ref(), notes)?
     };
-    let production = ctx.environment == Environment::Production;
-    let store = secret_store(ctx.cloud);
-    let users = join_and(&used_by.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>());
-    let why = match origin {
-        Origin::Both => "the request asks for it and the code uses it",
-        Origin::Request => "the request asks for it",
-        Origin::Rule => "its worker needs a queue broker",
-        _ => "the code uses it",
-    };
-
-    let cat = cloud::of(ctx.cloud);
-    let redis = engine == Cache::Redis;
-    // Redis gets an auth token (and TLS in transit on the clouds).
-    let offer = redis.then(|| cat.redis_auth()).flatten();
-    let auth = offer.as_ref().map(|a| CredentialsPlan {
-        method: a.method,
-        store,
-        secret: "cache-auth-token".into(),
-        description: a.description.into(),
-    });
-    let keep_secret = |secrets: &mut Vec<SecretPlan>| {
-        if let Some(a) = &offer {
-            secrets.push(SecretPlan {
-                name: "cache-auth-token".into(),
-                kind: SecretKind::CacheAuth,
-                store,
-                generator: Some(a.generator.into()),
-                used_by: Vec::new(),
-            });
-        }
-    };
-    if ctx.cloud.is_local() {
-        keep_secret(secrets);
-        notes.reason(
-            "cache",
-            origin,
-            format!(
-                "{} for {users}: {why}; {}",
-                cache_name(engine),
-                cloud::local_cache_words(engine)
-            ),
-        );
-        return Some(CachePlan {
-            engine,
-            service: DataService::Local,
-            version: cat.cache_version(engine).into(),
-            node_type: "local".into(),
-            nodes: 1,
-            memory_gb: 0.0,
-            high_availability: false,
-            transit_encryption: false,
-            port: cache_port(cat, engine, false),
-            auth,
-            used_by,
-            origin,
+    if let Some(a) = &offer {
+        secrets.push(SecretPlan {
+            name: "cache-auth-token".into(),
+            kind: SecretKind::CacheAuth,
+            store: secret_store(ctx.cloud),
+            generator: Some(a.generator.into()),
+            used_by: Vec::new(),
         });
     }
+    notes.reason("cache", origin, cache_reason(ctx, &plan));
+    if !local {
+        cache_size_reasons(ctx, &plan, notes);
+    }
+    Some(plan)
+}
+
+/// Warn that a cache the code depends on is not created: nothing says how it finds it.
+fn warn_cache_not_read(ctx: &DataCtx, c: Cache, notes: &mut Notes) {
+    notes.warn(
+        "cache_not_read",
+        None,
+        format!(
+            "the code depends on {}, but nothing in it says how it finds it (no URL, host or address setting): no {} is created on {}, since nothing would use it — say \"with {}\" to create one anyway",
+            cache_name(c),
+            cache_name(c),
+            cloud_name(ctx.cloud),
+            c.as_str()
+        ),
+    );
+}
+
+/// The running services that use the cache: Redis users and queue workers
+/// (every running service when none says so).
+fn cache_users(ctx: &DataCtx) -> Vec<String> {
+    let users: Vec<String> = running(ctx.analysis)
+        .filter(|s| {
+            s.databases.contains(&Database::Redis)
+                || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+        })
+        .map(|s| s.name.clone())
+        .collect();
+    if users.is_empty() {
+        running(ctx.analysis).map(|s| s.name.clone()).collect()
+    } else {
+        users
+    }
+}
+
+/// Redis gets an auth token (and TLS in transit on the clouds), when the cloud offers one.
+fn cache_auth_offer(ctx: &DataCtx, engine: Cache) -> Option<cloud::CacheAuth> {
+    let redis = engine == Cache::Redis;
+    redis.then(|| cloud::of(ctx.cloud).redis_auth()).flatten()
+}
+
+/// How the cache's auth token is made and kept, from the cloud's offer.
+fn cache_auth(ctx: &DataCtx, offer: Option<&cloud::CacheAuth>) -> Option<CredentialsPlan> {
+    offer.map(|a| CredentialsPlan {
+        method: a.method,
+        store: secret_store(ctx.cloud),
+        secret: "cache-auth-token".into(),
+        description: a.description.into(),
+    })
+}
+
+/// The cache on this machine: the runner's own server, one node.
+fn local_cache(
+    ctx: &DataCtx,
+    engine: Cache,
+    origin: Origin,
+    offer: Option<&cloud::CacheAuth>,
+) -> CachePlan {
+    let cat = cloud::of(ctx.cloud);
+    CachePlan {
+        engine,
+        service: DataService::Local,
+        version: cat.cache_version(engine).into(),
+        node_type: "local".into(),
+        nodes: 1,
+        memory_gb: 0.0,
+        high_availability: false,
+        transit_encryption: false,
+        port: cache_port(cat, engine, false),
+        auth: cache_auth(ctx, offer),
+        used_by: cache_users(ctx),
+        origin,
+    }
+}
+
+/// The cloud's managed cache at the environment's starting size (None, with a
+/// warning, when the cloud has no service for the engine).
+fn cloud_cache(
+    ctx: &DataCtx,
+    engine: Cache,
+    origin: Origin,
+    offer: Option<&cloud::CacheAuth>,
+    notes: &mut Notes,
+) -> Option<CachePlan> {
+    let cat = cloud::of(ctx.cloud);
     let service = match cat.cache_service(engine) {
         Ok(s) => s,
         Err(why) => {
@@ -672,23 +727,10 @@ pub(crate) fn cache(
         }
     };
     let table = ctx.table.expect("cloud decisions have a price table");
+    let production = ctx.environment == Environment::Production;
     let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
-    keep_secret(secrets);
+    let auth = cache_auth(ctx, offer);
     let transit = auth.is_some();
-    notes.reason(
-        "cache",
-        origin,
-        format!(
-            "{} on {} for {users}: {why}; private network only{}",
-            cache_name(engine),
-            cat.data_service_name(service),
-            match &auth {
-                Some(a) => format!("; {}", a.description),
-                None => cat.unauthenticated_cache_words().to_string(),
-            }
-        ),
-    );
-    cache_size_reasons(ctx, &node, nodes, mem, ha, notes);
     Some(CachePlan {
         engine,
         service,
@@ -700,9 +742,43 @@ pub(crate) fn cache(
         transit_encryption: transit,
         port: cache_port(cat, engine, transit),
         auth,
-        used_by,
+        used_by: cache_users(ctx),
         origin,
     })
+}
+
+/// The cache's reason line: what runs it, for whom, why, and how it is reached.
+fn cache_reason(ctx: &DataCtx, plan: &CachePlan) -> String {
+    let cat = cloud::of(ctx.cloud);
+    let users = join_and(
+        &plan
+            .used_by
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .collect::<Vec<_>>(),
+    );
+    let why = match plan.origin {
+        Origin::Both => "the request asks for it and the code uses it",
+        Origin::Request => "the request asks for it",
+        Origin::Rule => "its worker needs a queue broker",
+        _ => "the code uses it",
+    };
+    if plan.service == DataService::Local {
+        return format!(
+            "{} for {users}: {why}; {}",
+            cache_name(plan.engine),
+            cloud::local_cache_words(plan.engine)
+        );
+    }
+    format!(
+        "{} on {} for {users}: {why}; private network only{}",
+        cache_name(plan.engine),
+        cat.data_service_name(plan.service),
+        match &plan.auth {
+            Some(a) => format!("; {}", a.description),
+            None => cat.unauthenticated_cache_words().to_string(),
+        }
+    )
 }
 
 /// Warn when the request's cache and the code's disagree, and about workers without a queue.
@@ -757,14 +833,8 @@ fn warn_cache_conflicts(ctx: &DataCtx, needs: &Needs, notes: &mut Notes) {
 }
 
 /// Say how big the cache is and whether it has a replica.
-fn cache_size_reasons(
-    ctx: &DataCtx,
-    node: &str,
-    nodes: u32,
-    mem: f64,
-    ha: bool,
-    notes: &mut Notes,
-) {
+fn cache_size_reasons(ctx: &DataCtx, plan: &CachePlan, notes: &mut Notes) {
+    let (node, nodes, mem) = (&plan.node_type, plan.nodes, plan.memory_gb);
     notes.reason(
         "cache.size",
         Origin::Rule,
@@ -778,7 +848,7 @@ fn cache_size_reasons(
             ctx.environment.as_str()
         ),
     );
-    if ha {
+    if plan.high_availability {
         notes.reason(
             "cache.resilience",
             Origin::Rule,

@@ -81,84 +81,28 @@ pub(crate) fn target(
         None => None,
     };
 
-    let cloud = match (intent.cloud, region_owner, type_owner) {
-        (Some(c), _, _) => {
-            notes.reason(
-                "cloud",
-                Origin::Request,
-                format!("{}: the request names it", cloud_name(c)),
-            );
-            c
-        }
-        (None, Some(c), _) => {
-            notes.reason(
-                "cloud",
-                Origin::Request,
-                format!(
-                    "{}: the request names no cloud, but its region {} is a {} region",
-                    cloud_name(c),
-                    intent.region.as_deref().unwrap_or_default(),
-                    cloud_name(c)
-                ),
-            );
-            c
-        }
-        (None, None, Some(c)) => {
-            notes.reason(
-                "cloud",
-                Origin::Request,
-                format!(
-                    "{}: the request names no cloud, but {} is a {} machine type",
-                    cloud_name(c),
-                    intent.instance_type.as_deref().unwrap_or_default(),
-                    cloud_name(c)
-                ),
-            );
-            c
-        }
-        (None, None, None) => {
-            let c = opts.default_cloud;
-            notes.reason(
-                "cloud",
-                Origin::Default,
-                format!(
-                    "{}: the request names no cloud and {} is the default (say \"on GCP\", \"on Azure\" or \"locally\" to choose another)",
-                    cloud_name(c),
-                    cloud_name(c)
-                ),
-            );
-            c
-        }
+    let (cloud, basis) = match (intent.cloud, region_owner, type_owner) {
+        (Some(c), _, _) => (c, CloudBasis::Named),
+        (None, Some(c), _) => (c, CloudBasis::Region),
+        (None, None, Some(c)) => (c, CloudBasis::MachineType),
+        (None, None, None) => (opts.default_cloud, CloudBasis::Default),
     };
+    let origin = if basis == CloudBasis::Default {
+        Origin::Default
+    } else {
+        Origin::Request
+    };
+    notes.reason("cloud", origin, cloud_reason(cloud, basis, intent));
 
     let region = resolve_region(intent.region.as_deref(), region_owner, cloud, notes);
 
-    let environment = match intent.environment {
-        Some(e) => {
-            notes.reason(
-                "environment",
-                Origin::Request,
-                format!("{}: the request says so", e.as_str()),
-            );
-            e
-        }
-        None if cloud == Cloud::Local => {
-            notes.reason(
-                "environment",
-                Origin::Default,
-                "development: the request names no environment and the deployment is local",
-            );
-            Environment::Development
-        }
-        None => {
-            notes.reason(
-                "environment",
-                Origin::Default,
-                "production: the request names no environment; production sizes, backups and deletion protection apply (say \"staging\" or \"dev\" for smaller, cheaper ones)",
-            );
-            Environment::Production
-        }
-    };
+    let environment = intent.environment.unwrap_or(if cloud.is_local() {
+        Environment::Development
+    } else {
+        Environment::Production
+    });
+    let (origin, text) = environment_reason(environment, intent.environment.is_some());
+    notes.reason("environment", origin, text);
 
     Ok(Target {
         cloud,
@@ -167,13 +111,69 @@ pub(crate) fn target(
     })
 }
 
+/// What the cloud was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloudBasis {
+    /// The request names it.
+    Named,
+    /// The request's region belongs to it.
+    Region,
+    /// The request's machine type belongs to it.
+    MachineType,
+    /// [`DecideOptions::default_cloud`].
+    Default,
+}
+
+/// The cloud's reason line, from the cloud chosen and what it was taken from.
+fn cloud_reason(c: Cloud, basis: CloudBasis, intent: &Intent) -> String {
+    match basis {
+        CloudBasis::Named => format!("{}: the request names it", cloud_name(c)),
+        CloudBasis::Region => format!(
+            "{}: the request names no cloud, but its region {} is a {} region",
+            cloud_name(c),
+            intent.region.as_deref().unwrap_or_default(),
+            cloud_name(c)
+        ),
+        CloudBasis::MachineType => format!(
+            "{}: the request names no cloud, but {} is a {} machine type",
+            cloud_name(c),
+            intent.instance_type.as_deref().unwrap_or_default(),
+            cloud_name(c)
+        ),
+        CloudBasis::Default => format!(
+            "{}: the request names no cloud and {} is the default (say \"on GCP\", \"on Azure\" or \"locally\" to choose another)",
+            cloud_name(c),
+            cloud_name(c)
+        ),
+    }
+}
+
+/// The environment's reason line (`asked`: the request names it; else the
+/// default, development only for a local deployment).
+fn environment_reason(e: Environment, asked: bool) -> (Origin, String) {
+    if asked {
+        return (
+            Origin::Request,
+            format!("{}: the request says so", e.as_str()),
+        );
+    }
+    let text = if e == Environment::Development {
+        "development: the request names no environment and the deployment is local"
+    } else {
+        "production: the request names no environment; production sizes, backups and deletion protection apply (say \"staging\" or \"dev\" for smaller, cheaper ones)"
+    };
+    (Origin::Default, text.to_string())
+}
+
+/// The region: the request's when it belongs to the cloud, a mapped one when
+/// it belongs to another, else the cloud's default (`local` locally).
 fn resolve_region(
     asked: Option<&str>,
     owner: Option<Cloud>,
     cloud: Cloud,
     notes: &mut Notes,
 ) -> String {
-    if cloud == Cloud::Local {
+    if cloud.is_local() {
         if let Some(r) = asked {
             notes.warn(
                 "region_not_applicable",
@@ -197,41 +197,7 @@ fn resolve_region(
             );
             r.to_string()
         }
-        (Some(r), Some(o)) => {
-            let (mapped, why) = match nearest_region(r, cloud) {
-                Some((m, area)) => (
-                    m.to_string(),
-                    format!("the nearest {} region ({area})", cloud_name(cloud)),
-                ),
-                None => (
-                    default_region(cloud).to_string(),
-                    format!(
-                        "{}'s default region (no known {} region near it)",
-                        cloud_name(cloud),
-                        cloud_name(cloud)
-                    ),
-                ),
-            };
-            notes.warn(
-                "region_cloud_mismatch",
-                None,
-                format!(
-                    "the request names region {r}, which is a {} region, but the deployment goes to {}: using {mapped}, {why}; name a {} region to choose another",
-                    cloud_name(o),
-                    cloud_name(cloud),
-                    cloud_name(cloud)
-                ),
-            );
-            notes.reason(
-                "region",
-                Origin::Rule,
-                format!(
-                    "{mapped}: nearest to the requested {r} on {}",
-                    cloud_name(cloud)
-                ),
-            );
-            mapped
-        }
+        (Some(r), Some(o)) => mapped_region(r, o, cloud, notes),
         _ => {
             let d = default_region(cloud);
             notes.reason(
@@ -246,6 +212,44 @@ fn resolve_region(
             d.to_string()
         }
     }
+}
+
+/// A region of cloud `owner` on `cloud`: the nearest region (else the
+/// default), with a warning.
+fn mapped_region(r: &str, owner: Cloud, cloud: Cloud, notes: &mut Notes) -> String {
+    let (mapped, why) = match nearest_region(r, cloud) {
+        Some((m, area)) => (
+            m.to_string(),
+            format!("the nearest {} region ({area})", cloud_name(cloud)),
+        ),
+        None => (
+            default_region(cloud).to_string(),
+            format!(
+                "{}'s default region (no known {} region near it)",
+                cloud_name(cloud),
+                cloud_name(cloud)
+            ),
+        ),
+    };
+    notes.warn(
+        "region_cloud_mismatch",
+        None,
+        format!(
+            "the request names region {r}, which is a {} region, but the deployment goes to {}: using {mapped}, {why}; name a {} region to choose another",
+            cloud_name(owner),
+            cloud_name(cloud),
+            cloud_name(cloud)
+        ),
+    );
+    notes.reason(
+        "region",
+        Origin::Rule,
+        format!(
+            "{mapped}: nearest to the requested {r} on {}",
+            cloud_name(cloud)
+        ),
+    );
+    mapped
 }
 
 #[cfg(test)]

@@ -106,11 +106,16 @@ pub(crate) fn classify(name: &str) -> Kind {
     if up.starts_with("CONNECTIONSTRINGS__") {
         return Kind::Db(DatabaseOutput::AdoConnectionString, None);
     }
-    match up.as_str() {
-        "PORT" | "HTTP_PORT" | "SERVER_PORT" | "APP_PORT" => return Kind::Port,
-        "HOST" | "BIND_HOST" => return Kind::BindHost,
+    known_name(&up).unwrap_or_else(|| classify_by_shape(&up))
+}
+
+/// The meaning of a well-known name (upper case), the same in every app.
+fn known_name(up: &str) -> Option<Kind> {
+    Some(match up {
+        "PORT" | "HTTP_PORT" | "SERVER_PORT" | "APP_PORT" => Kind::Port,
+        "HOST" | "BIND_HOST" => Kind::BindHost,
         "BIND" | "BIND_ADDR" | "BIND_ADDRESS" | "LISTEN_ADDR" | "LISTEN_ADDRESS" | "HTTP_ADDR"
-        | "ADDR" | "SERVER_ADDR" => return Kind::BindAddr,
+        | "ADDR" | "SERVER_ADDR" => Kind::BindAddr,
         "NODE_ENV"
         | "RAILS_ENV"
         | "RACK_ENV"
@@ -120,36 +125,39 @@ pub(crate) fn classify(name: &str) -> Kind {
         | "ASPNETCORE_ENVIRONMENT"
         | "DOTNET_ENVIRONMENT"
         | "ENVIRONMENT"
-        | "DJANGO_ENV" => return Kind::EnvName,
-        "DEBUG" | "DJANGO_DEBUG" | "FLASK_DEBUG" | "APP_DEBUG" => return Kind::Debug,
-        "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => return Kind::AllowedHosts,
-        "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => return Kind::PublicHost,
+        | "DJANGO_ENV" => Kind::EnvName,
+        "DEBUG" | "DJANGO_DEBUG" | "FLASK_DEBUG" | "APP_DEBUG" => Kind::Debug,
+        "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
+        "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
         "APP_URL" | "BASE_URL" | "SITE_URL" | "PUBLIC_BASE_URL" | "NEXTAUTH_URL" | "AUTH_URL"
-        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" => return Kind::PublicUrl,
-        "PHX_SERVER" => return Kind::PhxServer,
-        "DB_CONNECTION" => return Kind::DbDriver,
+        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" => Kind::PublicUrl,
+        "PHX_SERVER" => Kind::PhxServer,
+        "DB_CONNECTION" => Kind::DbDriver,
         "CELERY_BROKER_URL"
         | "CELERY_RESULT_BACKEND"
         | "BROKER_URL"
         | "RESULT_BACKEND"
         | "CACHE_URL"
         | "RQ_REDIS_URL"
-        | "QUEUE_URL" => return Kind::Cache(CacheOutput::Url),
-        "PGHOST" => return Kind::Db(DatabaseOutput::Host, Some(DatabaseEngine::Postgresql)),
-        "PGPORT" => return Kind::Db(DatabaseOutput::Port, Some(DatabaseEngine::Postgresql)),
-        "PGDATABASE" => return Kind::Db(DatabaseOutput::Name, Some(DatabaseEngine::Postgresql)),
-        "PGUSER" => return Kind::Db(DatabaseOutput::Username, Some(DatabaseEngine::Postgresql)),
-        "PGPASSWORD" => {
-            return Kind::Db(DatabaseOutput::Password, Some(DatabaseEngine::Postgresql))
-        }
-        "SECRET_KEY_BASE" => return Kind::AppSecret(SecretFormat::Hex128),
-        "APP_KEY" => return Kind::AppSecret(SecretFormat::LaravelKey),
+        | "QUEUE_URL" => Kind::Cache(CacheOutput::Url),
+        "PGHOST" => Kind::Db(DatabaseOutput::Host, Some(DatabaseEngine::Postgresql)),
+        "PGPORT" => Kind::Db(DatabaseOutput::Port, Some(DatabaseEngine::Postgresql)),
+        "PGDATABASE" => Kind::Db(DatabaseOutput::Name, Some(DatabaseEngine::Postgresql)),
+        "PGUSER" => Kind::Db(DatabaseOutput::Username, Some(DatabaseEngine::Postgresql)),
+        "PGPASSWORD" => Kind::Db(DatabaseOutput::Password, Some(DatabaseEngine::Postgresql)),
+        "SECRET_KEY_BASE" => Kind::AppSecret(SecretFormat::Hex128),
+        "APP_KEY" => Kind::AppSecret(SecretFormat::LaravelKey),
         "SECRET_KEY" | "SECRET" | "APP_SECRET" | "SESSION_SECRET" | "SESSION_KEY"
         | "COOKIE_SECRET" | "JWT_SECRET" | "JWT_SECRET_KEY" | "JWT_SIGNING_KEY"
         | "NEXTAUTH_SECRET" | "AUTH_SECRET" | "ENCRYPTION_KEY" | "TOKEN_SECRET" | "CSRF_SECRET"
-        | "SIGNING_KEY" | "SIGNING_SALT" => return Kind::AppSecret(SecretFormat::Token),
-        _ => {}
-    }
+        | "SIGNING_KEY" | "SIGNING_SALT" => Kind::AppSecret(SecretFormat::Token),
+        _ => return None,
+    })
+}
+
+/// The meaning of any other name (upper case), from its `_`-separated words:
+/// a frontend's backend URL, a cache or database setting, a signing key.
+fn classify_by_shape(up: &str) -> Kind {
     let tokens: Vec<&str> = up.split('_').filter(|t| !t.is_empty()).collect();
     let Some(&last) = tokens.last() else {
         return Kind::Other;
@@ -157,27 +165,11 @@ pub(crate) fn classify(name: &str) -> Kind {
     let before = &tokens[..tokens.len() - 1];
     let prev = before.last().copied().unwrap_or("");
 
-    if FRONTEND_PREFIXES.iter().any(|p| up.starts_with(p))
-        && tokens
-            .iter()
-            .any(|t| matches!(*t, "API" | "BACKEND" | "SERVER"))
-        && matches!(
-            last,
-            "URL" | "URI" | "HOST" | "BASE" | "ENDPOINT" | "ORIGIN"
-        )
-    {
+    if is_frontend_api_url(up, &tokens, last) {
         return Kind::FrontendApiUrl;
     }
     if before.iter().any(|t| CACHE_WORDS.contains(t)) {
-        let out = match last {
-            "URL" | "URI" | "DSN" => Some(CacheOutput::Url),
-            "HOST" | "HOSTNAME" => Some(CacheOutput::Host),
-            "PORT" => Some(CacheOutput::Port),
-            "ADDR" | "ADDRESS" | "SERVER" | "SERVERS" | "ENDPOINT" => Some(CacheOutput::Address),
-            "PASSWORD" | "PASS" | "AUTH" | "TOKEN" => Some(CacheOutput::Password),
-            _ => None,
-        };
-        if let Some(o) = out {
+        if let Some(o) = cache_output(last) {
             return Kind::Cache(o);
         }
     }
@@ -188,19 +180,53 @@ pub(crate) fn classify(name: &str) -> Kind {
         return Kind::Db(DatabaseOutput::JdbcUrl, None);
     }
     if DB_WORDS.contains(&prev) {
-        let out = match last {
-            "URL" | "URI" | "DSN" => Some(DatabaseOutput::Url),
-            "HOST" | "HOSTNAME" | "SERVER" => Some(DatabaseOutput::Host),
-            "PORT" => Some(DatabaseOutput::Port),
-            "NAME" | "DB" | "DATABASE" | "DBNAME" => Some(DatabaseOutput::Name),
-            "USER" | "USERNAME" | "LOGIN" => Some(DatabaseOutput::Username),
-            "PASSWORD" | "PASS" | "PWD" => Some(DatabaseOutput::Password),
-            _ => None,
-        };
-        if let Some(o) = out {
+        if let Some(o) = database_output(last) {
             return Kind::Db(o, engine_hint(&tokens));
         }
     }
+    generated_secret(up, &tokens).unwrap_or(Kind::Other)
+}
+
+/// A frontend build setting (`VITE_…`) that names the backend's address.
+fn is_frontend_api_url(up: &str, tokens: &[&str], last: &str) -> bool {
+    FRONTEND_PREFIXES.iter().any(|p| up.starts_with(p))
+        && tokens
+            .iter()
+            .any(|t| matches!(*t, "API" | "BACKEND" | "SERVER"))
+        && matches!(
+            last,
+            "URL" | "URI" | "HOST" | "BASE" | "ENDPOINT" | "ORIGIN"
+        )
+}
+
+/// The cache output a name's last word asks for (after a cache word).
+fn cache_output(last: &str) -> Option<CacheOutput> {
+    match last {
+        "URL" | "URI" | "DSN" => Some(CacheOutput::Url),
+        "HOST" | "HOSTNAME" => Some(CacheOutput::Host),
+        "PORT" => Some(CacheOutput::Port),
+        "ADDR" | "ADDRESS" | "SERVER" | "SERVERS" | "ENDPOINT" => Some(CacheOutput::Address),
+        "PASSWORD" | "PASS" | "AUTH" | "TOKEN" => Some(CacheOutput::Password),
+        _ => None,
+    }
+}
+
+/// The database output a name's last word asks for (after a database word).
+fn database_output(last: &str) -> Option<DatabaseOutput> {
+    match last {
+        "URL" | "URI" | "DSN" => Some(DatabaseOutput::Url),
+        "HOST" | "HOSTNAME" | "SERVER" => Some(DatabaseOutput::Host),
+        "PORT" => Some(DatabaseOutput::Port),
+        "NAME" | "DB" | "DATABASE" | "DBNAME" => Some(DatabaseOutput::Name),
+        "USER" | "USERNAME" | "LOGIN" => Some(DatabaseOutput::Username),
+        "PASSWORD" | "PASS" | "PWD" => Some(DatabaseOutput::Password),
+        _ => None,
+    }
+}
+
+/// An app-owned signing key autodeploy can generate (`DJANGO_SECRET_KEY`),
+/// but not a third party's (`STRIPE_…`, `AWS_…`).
+fn generated_secret(up: &str, tokens: &[&str]) -> Option<Kind> {
     let generated_suffix = up.ends_with("_SECRET_KEY")
         || up.ends_with("_SECRET_KEY_BASE")
         || up.ends_with("_SESSION_SECRET")
@@ -209,14 +235,14 @@ pub(crate) fn classify(name: &str) -> Kind {
         || up.ends_with("_SIGNING_KEY")
         || up.ends_with("_SIGNING_SALT")
         || up.ends_with("_ENCRYPTION_KEY");
-    if generated_suffix && !tokens.iter().any(|t| NOT_GENERATED.contains(t)) {
-        return Kind::AppSecret(if up.ends_with("_KEY_BASE") {
-            SecretFormat::Hex128
-        } else {
-            SecretFormat::Token
-        });
+    if !generated_suffix || tokens.iter().any(|t| NOT_GENERATED.contains(t)) {
+        return None;
     }
-    Kind::Other
+    Some(Kind::AppSecret(if up.ends_with("_KEY_BASE") {
+        SecretFormat::Hex128
+    } else {
+        SecretFormat::Token
+    }))
 }
 
 /// Secret name for a variable: `DJANGO_SECRET_KEY` → `django-secret-key`.

@@ -134,25 +134,80 @@ pub fn decide(
 
     let mut notes = Notes::default();
     let target = defaults::target(intent, opts, &mut notes)?;
-    let (cloud, env) = (target.cloud, target.environment);
-    let table = cost::table(cloud)?;
+    let table = cost::table(target.cloud)?;
     let name = deployment_name(analysis, opts);
 
-    // Strategy and counts.
-    let needs = data::needs(analysis, intent, cloud);
-    let strategy = strategy::choose(analysis, intent, cloud, &needs, &mut notes);
-    let requested = sizing::requested_type(intent, cloud, table, &mut notes)?;
+    let needs = data::needs(analysis, intent, target.cloud);
+    let mut shape = shape(analysis, intent, &target, table, &needs, &mut notes)?;
+    let dctx = data::DataCtx {
+        analysis,
+        intent,
+        cloud: target.cloud,
+        environment: target.environment,
+        table,
+        name: &name,
+    };
+    let mut data = data_services(&dctx, &needs, &shape, &mut notes);
+    let way_in = way_in(analysis, intent, &target, &shape.plans, &data, &mut notes);
+    wire_env(
+        analysis,
+        &mut shape.plans,
+        target.cloud,
+        target.environment,
+        data.database.as_ref(),
+        data.cache.as_ref(),
+        &mut data.secrets,
+        &mut notes,
+    );
+    findings::note(analysis, &mut notes);
+
+    let decision = assemble(name, analysis, target, shape, data, way_in);
+    Ok(priced(decision, analysis, table, intent, opts, notes))
+}
+
+/// How the app runs: the deployment's strategy, every service's plan (sized)
+/// and the cluster.
+struct Shape {
+    strategy: DeployStrategy,
+    plans: Vec<ServicePlan>,
+    cluster: Option<autodeploy_core::ClusterPlan>,
+    /// The web services' maximum instance count (for SQLite's note).
+    max_copies: u32,
+}
+
+/// The data services and the secrets they (and later the app) use.
+struct DataServices {
+    database: Option<autodeploy_core::DatabasePlan>,
+    cache: Option<autodeploy_core::CachePlan>,
+    secrets: Vec<autodeploy_core::SecretPlan>,
+}
+
+/// The way in and the network around the app.
+struct WayIn {
+    load_balancer: Option<autodeploy_core::LoadBalancerPlan>,
+    tls: autodeploy_core::TlsPlan,
+    network: Option<autodeploy_core::NetworkPlan>,
+}
+
+/// Strategy, machine type, counts, the service plans, and their sizes.
+fn shape(
+    analysis: &Analysis,
+    intent: &Intent,
+    target: &defaults::Target,
+    table: Option<&cost::PriceTable>,
+    needs: &data::Needs,
+    notes: &mut Notes,
+) -> Result<Shape, DecideError> {
+    let (cloud, env) = (target.cloud, target.environment);
+    let strategy = strategy::choose(analysis, intent, cloud, needs, notes);
+    let requested = sizing::requested_type(intent, cloud, table, notes)?;
     let zero_ok = strategy == DeployStrategy::Serverless
         || (strategy == DeployStrategy::Container && cloud::of(cloud).containers_scale_to_zero());
-    let counts = sizing::counts(intent, strategy, zero_ok, env, &mut notes)?;
+    let counts = sizing::counts(intent, strategy, zero_ok, env, notes)?;
     let scaled_vm = counts.max > 1 || intent.load_balancer == Some(true);
 
-    let mut plans = plan_services(
-        analysis, strategy, cloud, scaled_vm, &counts, env, &mut notes,
-    );
-
-    drop_repeated_releases(&mut plans, &mut notes);
-
+    let mut plans = plan_services(analysis, strategy, cloud, scaled_vm, &counts, env, notes);
+    drop_repeated_releases(&mut plans, notes);
     let cluster = size(
         analysis,
         &mut plans,
@@ -160,80 +215,112 @@ pub fn decide(
         env,
         requested.as_ref(),
         cloud,
-        &mut notes,
+        notes,
     );
-
-    // Data services.
-    let mut secrets = Vec::new();
-    let dctx = data::DataCtx {
-        analysis,
-        intent,
-        cloud,
-        environment: env,
-        table,
-        name: &name,
-    };
-    let database = data::database(&dctx, &needs, &mut notes, &mut secrets);
-    let cache = data::cache(&dctx, &needs, &mut notes, &mut secrets);
-    if database.is_none() {
-        sqlite_note(analysis, strategy, counts.max, &needs, &mut notes);
-    }
-
-    // Way in and network.
-    let websockets = analysis.services.iter().any(strategy::uses_websockets);
-    let mut lb = network::load_balancer(&plans, intent, websockets, &mut notes);
-    let tls = network::tls(cloud, &plans, lb.as_mut(), intent, &mut notes);
-    let net = network::network(
-        cloud,
-        env,
-        &plans,
-        database.as_ref(),
-        cache.as_ref(),
-        lb.as_ref(),
-        &tls,
-        &mut notes,
-    );
-
-    wire_env(
-        analysis,
-        &mut plans,
-        cloud,
-        env,
-        database.as_ref(),
-        cache.as_ref(),
-        &mut secrets,
-        &mut notes,
-    );
-
-    findings::note(analysis, &mut notes);
-
-    let mut decision = Decision {
-        name,
-        source: analysis.source.clone(),
-        cloud,
-        region: target.region,
+    Ok(Shape {
         strategy,
-        environment: env,
-        services: plans,
+        plans,
         cluster,
+        max_copies: counts.max,
+    })
+}
+
+/// The database and cache (with their secrets), or SQLite's note when there is no database.
+fn data_services(
+    ctx: &data::DataCtx,
+    needs: &data::Needs,
+    shape: &Shape,
+    notes: &mut Notes,
+) -> DataServices {
+    let mut secrets = Vec::new();
+    let database = data::database(ctx, needs, notes, &mut secrets);
+    let cache = data::cache(ctx, needs, notes, &mut secrets);
+    if database.is_none() {
+        sqlite_note(ctx.analysis, shape.strategy, shape.max_copies, needs, notes);
+    }
+    DataServices {
         database,
         cache,
+        secrets,
+    }
+}
+
+/// The load balancer, TLS and DNS, and the network.
+fn way_in(
+    analysis: &Analysis,
+    intent: &Intent,
+    target: &defaults::Target,
+    plans: &[ServicePlan],
+    data: &DataServices,
+    notes: &mut Notes,
+) -> WayIn {
+    let websockets = analysis.services.iter().any(strategy::uses_websockets);
+    let mut lb = network::load_balancer(plans, intent, websockets, notes);
+    let tls = network::tls(target.cloud, plans, lb.as_mut(), intent, notes);
+    let network = network::network(
+        target.cloud,
+        target.environment,
+        plans,
+        data.database.as_ref(),
+        data.cache.as_ref(),
+        lb.as_ref(),
+        &tls,
+        notes,
+    );
+    WayIn {
         load_balancer: lb,
         tls,
-        network: net,
-        secrets,
+        network,
+    }
+}
+
+/// The decision from its parts, before pricing.
+fn assemble(
+    name: String,
+    analysis: &Analysis,
+    target: defaults::Target,
+    shape: Shape,
+    data: DataServices,
+    way_in: WayIn,
+) -> Decision {
+    Decision {
+        name,
+        source: analysis.source.clone(),
+        cloud: target.cloud,
+        region: target.region,
+        strategy: shape.strategy,
+        environment: target.environment,
+        services: shape.plans,
+        cluster: shape.cluster,
+        database: data.database,
+        cache: data.cache,
+        load_balancer: way_in.load_balancer,
+        tls: way_in.tls,
+        network: way_in.network,
+        secrets: data.secrets,
         reasons: Vec::new(),
         warnings: Vec::new(),
         estimated_monthly_usd: 0.0,
         cost: cost::estimate_empty(),
-    };
+    }
+}
+
+/// Price the decision, fit it to the budget, and attach every reason and warning.
+fn priced(
+    mut decision: Decision,
+    analysis: &Analysis,
+    table: Option<&cost::PriceTable>,
+    intent: &Intent,
+    opts: &DecideOptions,
+    mut notes: Notes,
+) -> Decision {
     let estimate = budget::fit(&mut decision, analysis, table, intent, opts, &mut notes);
     cost_reason(&decision, &estimate, intent, &mut notes);
     decision.estimated_monthly_usd = estimate.total_usd_month;
     decision.cost = estimate;
     decision.reasons = notes.reasons;
     decision.warnings = notes.warnings;
-    Ok(decision)
+    decision
 }
 
 /// Requests no plan can satisfy.

@@ -241,82 +241,94 @@ fn with_domain(
     asked: Option<bool>,
     notes: &mut Notes,
 ) -> TlsPlan {
-    match asked {
-        Some(false) => {
-            notes.reason(
-                "tls",
-                Origin::Request,
-                format!("http only on {d}, as the request asks (browsers will mark it not secure)"),
-            );
-            TlsPlan {
-                https: false,
-                domain: Some(d.clone()),
-                certificate: None,
-                dns: Some(dns(cloud, d, h, lb_kind)),
-                redirect_http_to_https: false,
-            }
-        }
-        asked => {
-            if let Some(why) = cloud::of(cloud).https_blocked(h, d) {
-                notes.warn("https_unavailable", None, why);
-                TlsPlan {
-                    https: false,
-                    domain: Some(d.clone()),
-                    certificate: None,
-                    dns: Some(dns(cloud, d, h, lb_kind)),
-                    redirect_http_to_https: false,
-                }
-            } else {
-                let (provider, validation, words) = certificate(h, lb_kind);
-                let origin = if asked == Some(true) {
-                    Origin::Request
-                } else {
-                    Origin::Rule
-                };
-                notes.reason(
-                        "tls",
-                        origin,
-                        format!(
-                            "https on {d} with {words}, http redirected to https{}",
-                            if asked == Some(true) { ": the request asks for https and names the domain" } else { ": a domain was given, so https is on by default (say \"http only\" to turn it off)" }
-                        ),
-                    );
-                let dns = dns(cloud, d, h, lb_kind);
-                notes.reason(
-                        "dns",
-                        Origin::Request,
-                        format!(
-                            "{} record {} in the {} zone {} (the zone is assumed to exist in the account; create it and delegate the domain to it otherwise)",
-                            dns.record_type,
-                            dns.record,
-                            dns_words(dns.provider),
-                            dns.zone
-                        ),
-                    );
-                if dns.record_type == "cname" && dns.record == dns.zone {
-                    notes.warn(
-                            "apex_domain_cname",
-                            None,
-                            format!(
-                                "{d} is a zone apex, where DNS allows no CNAME, but {} is reached by CNAME: use a subdomain such as app.{d} or www.{d}",
-                                crate::strategy::hosting_name(h)
-                            ),
-                        );
-                }
-                TlsPlan {
-                    https: true,
-                    domain: Some(d.clone()),
-                    certificate: Some(CertificatePlan {
-                        provider,
-                        domains: vec![d.clone()],
-                        validation: validation.into(),
-                    }),
-                    dns: Some(dns),
-                    redirect_http_to_https: true,
-                }
-            }
-        }
+    if asked == Some(false) {
+        notes.reason(
+            "tls",
+            Origin::Request,
+            format!("http only on {d}, as the request asks (browsers will mark it not secure)"),
+        );
+        return http_on_domain(cloud, h, lb_kind, d);
     }
+    if let Some(why) = cloud::of(cloud).https_blocked(h, d) {
+        notes.warn("https_unavailable", None, why);
+        return http_on_domain(cloud, h, lb_kind, d);
+    }
+    https_on_domain(cloud, h, lb_kind, d, asked, notes)
+}
+
+/// Plain http on the domain: its DNS record, no certificate.
+fn http_on_domain(cloud: Cloud, h: Hosting, lb_kind: Option<LoadBalancerKind>, d: &str) -> TlsPlan {
+    TlsPlan {
+        https: false,
+        domain: Some(d.to_string()),
+        certificate: None,
+        dns: Some(dns(cloud, d, h, lb_kind)),
+        redirect_http_to_https: false,
+    }
+}
+
+/// https on the domain: a certificate, a DNS record, http redirected (with a
+/// warning when the record cannot sit at a zone apex).
+fn https_on_domain(
+    cloud: Cloud,
+    h: Hosting,
+    lb_kind: Option<LoadBalancerKind>,
+    d: &str,
+    asked: Option<bool>,
+    notes: &mut Notes,
+) -> TlsPlan {
+    let (provider, validation, words) = certificate(h, lb_kind);
+    let origin = if asked == Some(true) {
+        Origin::Request
+    } else {
+        Origin::Rule
+    };
+    notes.reason(
+        "tls",
+        origin,
+        format!(
+            "https on {d} with {words}, http redirected to https{}",
+            if asked == Some(true) {
+                ": the request asks for https and names the domain"
+            } else {
+                ": a domain was given, so https is on by default (say \"http only\" to turn it off)"
+            }
+        ),
+    );
+    let dns = dns(cloud, d, h, lb_kind);
+    notes.reason("dns", Origin::Request, dns_reason(&dns));
+    if dns.record_type == "cname" && dns.record == dns.zone {
+        notes.warn(
+            "apex_domain_cname",
+            None,
+            format!(
+                "{d} is a zone apex, where DNS allows no CNAME, but {} is reached by CNAME: use a subdomain such as app.{d} or www.{d}",
+                crate::strategy::hosting_name(h)
+            ),
+        );
+    }
+    TlsPlan {
+        https: true,
+        domain: Some(d.to_string()),
+        certificate: Some(CertificatePlan {
+            provider,
+            domains: vec![d.to_string()],
+            validation: validation.into(),
+        }),
+        dns: Some(dns),
+        redirect_http_to_https: true,
+    }
+}
+
+/// The DNS reason line, from the record planned.
+fn dns_reason(dns: &DnsPlan) -> String {
+    format!(
+        "{} record {} in the {} zone {} (the zone is assumed to exist in the account; create it and delegate the domain to it otherwise)",
+        dns.record_type,
+        dns.record,
+        dns_words(dns.provider),
+        dns.zone
+    )
 }
 
 /// TLS without a domain: the platform's own https address when it has one,
@@ -328,83 +340,82 @@ fn without_domain(
     asked: Option<bool>,
     notes: &mut Notes,
 ) -> TlsPlan {
-    let none = plain_http();
     let platform = platform_https(h);
     match asked {
         Some(true) if platform => {
             notes.reason(
-                    "tls",
-                    Origin::Request,
-                    format!("https on {}'s own address, with its certificate: the request asks for https but names no domain (add one, e.g. \"on app.example.com\", for your own name)", crate::strategy::hosting_name(h)),
-                );
-            TlsPlan {
-                https: true,
-                domain: None,
-                certificate: Some(CertificatePlan {
-                    provider: CertificateProvider::PlatformDefault,
-                    domains: vec![],
-                    validation: "none".into(),
-                }),
-                dns: None,
-                redirect_http_to_https: true,
-            }
+                "tls",
+                Origin::Request,
+                format!("https on {}'s own address, with its certificate: the request asks for https but names no domain (add one, e.g. \"on app.example.com\", for your own name)", crate::strategy::hosting_name(h)),
+            );
+            platform_https_plan()
         }
         Some(true) => {
-            let addr = if lb_kind.is_some() {
-                "the load balancer's address"
-            } else {
-                "the machine's public IP address"
-            };
-            let options = cloud::of(cloud).https_needs_domain();
-            notes.warn(
-                    "https_without_domain",
-                    None,
-                    format!(
-                        "https was asked without a domain: {options}, so the app is served over plain http at {addr}. To get https: add a domain you control (\"https on app.example.com\") and autodeploy creates the certificate and DNS record; or choose serverless / static hosting, whose platform addresses are https"
-                    ),
-                );
+            https_needs_domain(cloud, lb_kind, notes);
+            plain_http()
+        }
+        asked if platform => {
             notes.reason(
                 "tls",
                 Origin::Rule,
-                format!("http at {addr}: https needs a domain here (see warnings)"),
+                format!(
+                    "https on {}'s own address: the platform provides it{}",
+                    crate::strategy::hosting_name(h),
+                    if asked == Some(false) {
+                        " even though http only was asked"
+                    } else {
+                        ""
+                    }
+                ),
             );
-            none
+            platform_https_plan()
         }
         asked => {
-            if platform {
-                notes.reason(
-                    "tls",
-                    Origin::Rule,
-                    format!(
-                        "https on {}'s own address: the platform provides it{}",
-                        crate::strategy::hosting_name(h),
-                        if asked == Some(false) {
-                            " even though http only was asked"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-                TlsPlan {
-                    https: true,
-                    domain: None,
-                    certificate: Some(CertificatePlan {
-                        provider: CertificateProvider::PlatformDefault,
-                        domains: vec![],
-                        validation: "none".into(),
-                    }),
-                    dns: None,
-                    redirect_http_to_https: true,
-                }
-            } else {
-                notes.reason(
-                        "tls",
-                        if asked == Some(false) { Origin::Request } else { Origin::Default },
-                        "http on the public address: no domain was given (add \"https on app.example.com\" for a certificate and DNS record)",
-                    );
-                none
-            }
+            notes.reason(
+                "tls",
+                if asked == Some(false) { Origin::Request } else { Origin::Default },
+                "http on the public address: no domain was given (add \"https on app.example.com\" for a certificate and DNS record)",
+            );
+            plain_http()
         }
+    }
+}
+
+/// https asked without a domain on a host that has no https address of its
+/// own: say what is possible (the app is served over http).
+fn https_needs_domain(cloud: Cloud, lb_kind: Option<LoadBalancerKind>, notes: &mut Notes) {
+    let addr = if lb_kind.is_some() {
+        "the load balancer's address"
+    } else {
+        "the machine's public IP address"
+    };
+    let options = cloud::of(cloud).https_needs_domain();
+    notes.warn(
+        "https_without_domain",
+        None,
+        format!(
+            "https was asked without a domain: {options}, so the app is served over plain http at {addr}. To get https: add a domain you control (\"https on app.example.com\") and autodeploy creates the certificate and DNS record; or choose serverless / static hosting, whose platform addresses are https"
+        ),
+    );
+    notes.reason(
+        "tls",
+        Origin::Rule,
+        format!("http at {addr}: https needs a domain here (see warnings)"),
+    );
+}
+
+/// https on the platform's own address, with its certificate.
+fn platform_https_plan() -> TlsPlan {
+    TlsPlan {
+        https: true,
+        domain: None,
+        certificate: Some(CertificatePlan {
+            provider: CertificateProvider::PlatformDefault,
+            domains: vec![],
+            validation: "none".into(),
+        }),
+        dns: None,
+        redirect_http_to_https: true,
     }
 }
 
@@ -526,69 +537,14 @@ fn ingress(
     lb: Option<&LoadBalancerPlan>,
     tls: &TlsPlan,
 ) -> Vec<PortRule> {
-    let tcp = |port: u16, from: Endpoint, to: Endpoint, purpose: String| PortRule {
-        port,
-        protocol: "tcp".into(),
-        from,
-        to,
-        purpose,
-    };
-    let (single_vm, machines) = (f.single_vm, f.machines);
-    let mut ingress = Vec::new();
     let public_ports: Vec<u16> = if tls.https { vec![80, 443] } else { vec![80] };
-    match lb.map(|l| l.kind) {
-        Some(LoadBalancerKind::PlatformIngress) | None if single_vm && machines => {
-            for p in &public_ports {
-                ingress.push(tcp(
-                    *p,
-                    Endpoint::Internet,
-                    Endpoint::App,
-                    format!(
-                        "{} to nginx on the machine, which proxies to the app",
-                        if *p == 443 { "https" } else { "http" }
-                    ),
-                ));
-            }
+    let mut ingress = match lb.map(|l| l.kind) {
+        Some(LoadBalancerKind::PlatformIngress) | None if f.single_vm && f.machines => {
+            machine_rules(&public_ports)
         }
-        Some(LoadBalancerKind::PlatformIngress) | None => {}
-        Some(_) => {
-            for p in &public_ports {
-                ingress.push(tcp(
-                    *p,
-                    Endpoint::Internet,
-                    Endpoint::LoadBalancer,
-                    format!(
-                        "{} to the load balancer",
-                        if *p == 443 { "https" } else { "http" }
-                    ),
-                ));
-            }
-            for s in running.iter().filter(|s| s.public) {
-                if let Some(port) = s.port {
-                    ingress.push(if s.hosting.serves_through_nginx() {
-                        // The scale set's instances run nginx on 80 in front
-                        // of the app, as a single VM does.
-                        tcp(
-                            80,
-                            Endpoint::LoadBalancer,
-                            Endpoint::App,
-                            format!(
-                                "load balancer to nginx on each `{}` instance (and its health probe), which proxies to the app on {port}",
-                                s.name
-                            ),
-                        )
-                    } else {
-                        tcp(
-                            port,
-                            Endpoint::LoadBalancer,
-                            Endpoint::App,
-                            format!("load balancer to `{}` (and its health checks)", s.name),
-                        )
-                    });
-                }
-            }
-        }
-    }
+        Some(LoadBalancerKind::PlatformIngress) | None => Vec::new(),
+        Some(_) => load_balancer_rules(&public_ports, running),
+    };
     if let Some(db) = managed_db {
         ingress.push(tcp(
             db.port,
@@ -606,6 +562,85 @@ fn ingress(
         ));
     }
     ingress
+}
+
+/// A TCP rule.
+fn tcp(port: u16, from: Endpoint, to: Endpoint, purpose: String) -> PortRule {
+    PortRule {
+        port,
+        protocol: "tcp".into(),
+        from,
+        to,
+        purpose,
+    }
+}
+
+/// `https` for 443, else `http`.
+fn scheme(port: u16) -> &'static str {
+    if port == 443 {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+/// One machine: the internet straight to nginx on it.
+fn machine_rules(public_ports: &[u16]) -> Vec<PortRule> {
+    public_ports
+        .iter()
+        .map(|p| {
+            tcp(
+                *p,
+                Endpoint::Internet,
+                Endpoint::App,
+                format!(
+                    "{} to nginx on the machine, which proxies to the app",
+                    scheme(*p)
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A load balancer: the internet to it, and it to each public service's port
+/// (or to nginx on the scale set's instances).
+fn load_balancer_rules(public_ports: &[u16], running: &[&ServicePlan]) -> Vec<PortRule> {
+    let mut rules: Vec<PortRule> = public_ports
+        .iter()
+        .map(|p| {
+            tcp(
+                *p,
+                Endpoint::Internet,
+                Endpoint::LoadBalancer,
+                format!("{} to the load balancer", scheme(*p)),
+            )
+        })
+        .collect();
+    for s in running.iter().filter(|s| s.public) {
+        if let Some(port) = s.port {
+            rules.push(if s.hosting.serves_through_nginx() {
+                // The scale set's instances run nginx on 80 in front
+                // of the app, as a single VM does.
+                tcp(
+                    80,
+                    Endpoint::LoadBalancer,
+                    Endpoint::App,
+                    format!(
+                        "load balancer to nginx on each `{}` instance (and its health probe), which proxies to the app on {port}",
+                        s.name
+                    ),
+                )
+            } else {
+                tcp(
+                    port,
+                    Endpoint::LoadBalancer,
+                    Endpoint::App,
+                    format!("load balancer to `{}` (and its health checks)", s.name),
+                )
+            });
+        }
+    }
+    rules
 }
 
 /// Say what the network is, what is open and how the app reaches out.

@@ -157,71 +157,92 @@ pub(crate) fn requested_type(
         return Ok(None);
     };
     if owner == cloud {
-        return Ok(Some(match table.instance(asked) {
-            Some((name, spec)) => Requested {
-                name: name.to_string(),
-                spec: Some(*spec),
-            },
-            None => {
-                notes.warn(
-                    "instance_type_unpriced",
-                    None,
-                    format!(
-                        "{asked} is not in autodeploy's {} price table: it is used as asked, but its price and memory are unknown, so the estimate leaves it out",
-                        cloud_name(cloud)
-                    ),
-                );
-                Requested {
-                    name: asked.to_string(),
-                    spec: None,
-                }
-            }
-        }));
+        return Ok(Some(own_type(asked, cloud, table, notes)));
     }
-    // Another cloud's type: map by memory to this cloud's nearest general-purpose size.
-    let other = cloud::of(owner)
-        .prices()?
-        .and_then(|t| t.instance(asked).map(|(_, s)| *s));
-    match other.and_then(|spec| {
-        table
-            .smallest_with_memory("vm", (spec.memory_gib * 1024.0) as u32)
-            .map(|(n, s)| (spec, n.to_string(), *s))
-    }) {
-        Some((src, name, spec)) => {
-            notes.warn(
-                "instance_type_cloud_mismatch",
-                None,
-                format!(
-                    "{asked} is an {} machine type, but the deployment goes to {}: using {name} ({} vCPU, {} GB), the closest {} size to {asked} ({} vCPU, {} GB); name a {} type (e.g. {}) to choose another",
-                    cloud_name(owner),
-                    cloud_name(cloud),
-                    spec.vcpu,
-                    spec.memory_gib,
-                    cloud_name(cloud),
-                    src.vcpu,
-                    src.memory_gib,
-                    cloud_name(cloud),
-                    table.ladder("vm").get(1).map(String::as_str).unwrap_or("")
-                ),
-            );
-            Ok(Some(Requested {
-                name,
-                spec: Some(spec),
-            }))
-        }
+    mapped_type(asked, owner, cloud, table, notes)
+}
+
+/// A machine type of the chosen cloud: used as asked (with a warning when
+/// the price table does not know it).
+fn own_type(asked: &str, cloud: Cloud, table: &PriceTable, notes: &mut Notes) -> Requested {
+    match table.instance(asked) {
+        Some((name, spec)) => Requested {
+            name: name.to_string(),
+            spec: Some(*spec),
+        },
         None => {
             notes.warn(
-                "instance_type_cloud_mismatch",
+                "instance_type_unpriced",
                 None,
                 format!(
-                    "{asked} is an {} machine type, but the deployment goes to {}: it is ignored and the machine is sized from the app; name a {} type to choose one",
-                    cloud_name(owner),
-                    cloud_name(cloud),
+                    "{asked} is not in autodeploy's {} price table: it is used as asked, but its price and memory are unknown, so the estimate leaves it out",
                     cloud_name(cloud)
                 ),
             );
-            Ok(None)
+            Requested {
+                name: asked.to_string(),
+                spec: None,
+            }
         }
+    }
+}
+
+/// Another cloud's machine type: mapped by memory to this cloud's nearest
+/// general-purpose size (None when its shape is unknown), with a warning.
+fn mapped_type(
+    asked: &str,
+    owner: Cloud,
+    cloud: Cloud,
+    table: &PriceTable,
+    notes: &mut Notes,
+) -> Result<Option<Requested>, DecideError> {
+    let other = cloud::of(owner)
+        .prices()?
+        .and_then(|t| t.instance(asked).map(|(_, s)| *s));
+    let nearest = other.and_then(|spec| {
+        table
+            .smallest_with_memory("vm", (spec.memory_gib * 1024.0) as u32)
+            .map(|(n, s)| (spec, n.to_string(), *s))
+    });
+    notes.warn(
+        "instance_type_cloud_mismatch",
+        None,
+        mismatch_warning(asked, owner, cloud, table, nearest.as_ref()),
+    );
+    Ok(nearest.map(|(_, name, spec)| Requested {
+        name,
+        spec: Some(spec),
+    }))
+}
+
+/// The warning for a machine type of cloud `owner` on `cloud`: what it was
+/// mapped to (`nearest`: its shape, the name and shape used), or that it is ignored.
+fn mismatch_warning(
+    asked: &str,
+    owner: Cloud,
+    cloud: Cloud,
+    table: &PriceTable,
+    nearest: Option<&(Spec, String, Spec)>,
+) -> String {
+    match nearest {
+        Some((src, name, spec)) => format!(
+            "{asked} is an {} machine type, but the deployment goes to {}: using {name} ({} vCPU, {} GB), the closest {} size to {asked} ({} vCPU, {} GB); name a {} type (e.g. {}) to choose another",
+            cloud_name(owner),
+            cloud_name(cloud),
+            spec.vcpu,
+            spec.memory_gib,
+            cloud_name(cloud),
+            src.vcpu,
+            src.memory_gib,
+            cloud_name(cloud),
+            table.ladder("vm").get(1).map(String::as_str).unwrap_or("")
+        ),
+        None => format!(
+            "{asked} is an {} machine type, but the deployment goes to {}: it is ignored and the machine is sized from the app; name a {} type to choose one",
+            cloud_name(owner),
+            cloud_name(cloud),
+            cloud_name(cloud)
+        ),
     }
 }
 
@@ -251,6 +272,11 @@ pub(crate) fn counts(
     if intent.max_instances == Some(0) {
         return Err(DecideError::ZeroMaxInstances);
     }
+    match strategy {
+        DeployStrategy::Process => return Ok(local_counts(intent, notes)),
+        DeployStrategy::Static => return Ok(ONE_COPY),
+        _ => {}
+    }
     let asked = intent.min_instances.is_some()
         || intent.max_instances.is_some()
         || intent.autoscale.is_some();
@@ -259,45 +285,65 @@ pub(crate) fn counts(
     } else {
         Origin::Default
     };
+    let serverless = strategy == DeployStrategy::Serverless;
+    let min = min_instances(intent, strategy, zero_ok, environment, notes);
+    let max = max_instances(intent, min, serverless, zero_ok, notes);
+    let c = Counts {
+        min,
+        max,
+        desired: min.max(1),
+        autoscale: max > min.max(1) || (max > min && zero_ok),
+        origin,
+    };
+    let text = counts_reason(&c, asked, serverless, zero_ok, environment);
+    notes.reason("scaling", origin, text);
+    Ok(c)
+}
 
-    if strategy == DeployStrategy::Process {
-        if intent.min_instances.unwrap_or(1) > 1 || intent.max_instances.unwrap_or(1) > 1 {
-            notes.warn(
-                "instances_not_applicable",
-                None,
-                "a local deployment runs one copy of each service; the instance counts asked for are ignored",
-            );
-        }
-        notes.reason(
-            "scaling",
-            Origin::Rule,
-            "one copy of each service: local deployment",
+/// One copy, by rule (a local process, a static site).
+const ONE_COPY: Counts = Counts {
+    min: 1,
+    max: 1,
+    desired: 1,
+    autoscale: false,
+    origin: Origin::Rule,
+};
+
+/// A local deployment runs one copy of each service (counts asked for are
+/// ignored, with a warning).
+fn local_counts(intent: &Intent, notes: &mut Notes) -> Counts {
+    if intent.min_instances.unwrap_or(1) > 1 || intent.max_instances.unwrap_or(1) > 1 {
+        notes.warn(
+            "instances_not_applicable",
+            None,
+            "a local deployment runs one copy of each service; the instance counts asked for are ignored",
         );
-        return Ok(Counts {
-            min: 1,
-            max: 1,
-            desired: 1,
-            autoscale: false,
-            origin: Origin::Rule,
-        });
     }
-    if strategy == DeployStrategy::Static {
-        return Ok(Counts {
-            min: 1,
-            max: 1,
-            desired: 1,
-            autoscale: false,
-            origin: Origin::Rule,
-        });
-    }
+    notes.reason(
+        "scaling",
+        Origin::Rule,
+        "one copy of each service: local deployment",
+    );
+    ONE_COPY
+}
 
+/// The minimum: the request's, else 0 where the platform scales to zero
+/// (serverless; outside production for the others), else 1. Zero on a
+/// platform that cannot go there becomes 1, with a warning.
+fn min_instances(
+    intent: &Intent,
+    strategy: DeployStrategy,
+    zero_ok: bool,
+    environment: Environment,
+    notes: &mut Notes,
+) -> u32 {
     let serverless = strategy == DeployStrategy::Serverless;
     let default_min = if serverless || (zero_ok && environment != Environment::Production) {
         0
     } else {
         1
     };
-    let mut min = intent.min_instances.unwrap_or(default_min);
+    let min = intent.min_instances.unwrap_or(default_min);
     if min == 0 && !zero_ok {
         notes.warn(
             "scale_to_zero_unsupported",
@@ -307,9 +353,21 @@ pub(crate) fn counts(
                 strategy.as_str()
             ),
         );
-        min = 1;
+        return 1;
     }
-    let mut max = match (intent.max_instances, intent.autoscale) {
+    min
+}
+
+/// The maximum: the request's, else the platform's default range; "no
+/// autoscaling" with a range fixes it at the minimum, with a warning.
+fn max_instances(
+    intent: &Intent,
+    min: u32,
+    serverless: bool,
+    zero_ok: bool,
+    notes: &mut Notes,
+) -> u32 {
+    let max = match (intent.max_instances, intent.autoscale) {
         (Some(m), _) => m.max(min),
         (None, Some(true)) if serverless => 10u32.max(min),
         (None, Some(true)) => (min * 2).max(3),
@@ -325,12 +383,21 @@ pub(crate) fn counts(
                 min.max(1)
             ),
         );
-        max = min.max(1);
+        return min.max(1);
     }
-    let autoscale = max > min.max(1) || (max > min && zero_ok);
-    let desired = min.max(1);
+    max
+}
 
-    let text = if autoscale {
+/// The scaling reason line for the counts chosen (`asked`: the request gave counts).
+fn counts_reason(
+    c: &Counts,
+    asked: bool,
+    serverless: bool,
+    zero_ok: bool,
+    environment: Environment,
+) -> String {
+    let (min, max, desired) = (c.min, c.max, c.desired);
+    if c.autoscale {
         format!(
             "{min} to {max} instances, autoscaled{}: {}",
             if zero_ok && min == 0 {
@@ -357,15 +424,7 @@ pub(crate) fn counts(
                 ""
             }
         )
-    };
-    notes.reason("scaling", origin, text);
-    Ok(Counts {
-        min,
-        max,
-        desired,
-        autoscale,
-        origin,
-    })
+    }
 }
 
 /// The scaling plan of one service.

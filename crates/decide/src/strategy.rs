@@ -177,34 +177,37 @@ fn origin_words(o: Origin) -> &'static str {
 /// The default rule, with its reason line.
 fn default_rule(analysis: &Analysis, intent: &Intent, needs: &Needs) -> (DeployStrategy, String) {
     let triggers = container_triggers(analysis, intent, needs);
-    if triggers.is_empty() {
-        let run = running(analysis);
-        let s = run.first().map(|s| {
-            format!(
-                "`{}`{}",
-                s.name,
-                s.framework
-                    .as_deref()
-                    .map(|f| format!(" ({f})"))
-                    .unwrap_or_default()
-            )
-        });
-        (
-            DeployStrategy::Vm,
-            format!(
-                "vm: the app is one stateless service {} with no database, and the request names no strategy — one small VM is the simplest and cheapest fit",
-                s.unwrap_or_default()
-            ),
-        )
+    let d = if triggers.is_empty() {
+        DeployStrategy::Vm
     } else {
-        (
-            DeployStrategy::Container,
-            format!(
-                "container: {} — a managed container service runs them without managing machines (the request names no strategy)",
-                join_and(&triggers)
-            ),
-        )
+        DeployStrategy::Container
+    };
+    (d, default_reason(analysis, d, &triggers))
+}
+
+/// The default rule's reason line for the strategy it chose (`triggers`: what asks for containers).
+fn default_reason(analysis: &Analysis, d: DeployStrategy, triggers: &[String]) -> String {
+    if d == DeployStrategy::Container {
+        return format!(
+            "container: {} — a managed container service runs them without managing machines (the request names no strategy)",
+            join_and(triggers)
+        );
     }
+    let run = running(analysis);
+    let s = run.first().map(|s| {
+        format!(
+            "`{}`{}",
+            s.name,
+            s.framework
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default()
+        )
+    });
+    format!(
+        "vm: the app is one stateless service {} with no database, and the request names no strategy — one small VM is the simplest and cheapest fit",
+        s.unwrap_or_default()
+    )
 }
 
 /// Choose the deployment's strategy.
@@ -215,137 +218,19 @@ pub(crate) fn choose(
     needs: &Needs,
     notes: &mut Notes,
 ) -> DeployStrategy {
-    if cloud == Cloud::Local {
-        if let Some(s) = intent.strategy.filter(|s| *s != Strategy::Vm) {
-            notes.warn(
-                "strategy_not_applicable",
-                None,
-                format!(
-                    "the request asks for {} but the deployment is local: each service runs as a process on this machine instead",
-                    s.as_str()
-                ),
-            );
-        }
-        notes.reason(
-            "strategy",
-            Origin::Rule,
-            "process: a local deployment runs each service as a process on this machine (the runner assigns ports)",
-        );
-        return DeployStrategy::Process;
+    if cloud.is_local() {
+        return local_processes(intent, notes);
     }
-
     let run = running(analysis);
     if run.is_empty() {
-        let (s, origin, text) = match intent.strategy {
-            None => (
-                DeployStrategy::Static,
-                Origin::Analysis,
-                format!("static: the app is a static site, served from {}", static_host_words(cloud)),
-            ),
-            Some(Strategy::Static) => (
-                DeployStrategy::Static,
-                Origin::Both,
-                format!(
-                    "static: the request asks for it and the app is a static site, served from {}",
-                    static_host_words(cloud)
-                ),
-            ),
-            Some(Strategy::Serverless) => (
-                DeployStrategy::Static,
-                Origin::Rule,
-                format!(
-                    "static: the request asks for serverless and the app is a static site — static hosting ({}) is the serverless way to serve files",
-                    static_host_words(cloud)
-                ),
-            ),
-            Some(other) => (
-                other.into(),
-                Origin::Request,
-                format!(
-                    "{}: the request asks for it; the static files are served by nginx (static hosting would be cheaper)",
-                    other.as_str()
-                ),
-            ),
-        };
-        notes.reason("strategy", origin, text);
-        return s;
+        return static_site(intent.strategy, cloud, notes);
     }
-
     match intent.strategy {
-        Some(Strategy::Static) => {
-            let (d, why) = default_rule(analysis, intent, needs);
-            let names: Vec<String> = run.iter().map(|s| format!("`{}`", s.name)).collect();
-            notes.warn(
-                "static_unfit",
-                None,
-                format!(
-                    "the request asks for static hosting, but {} must run as a server; chose {} instead",
-                    join_and(&names),
-                    d.as_str()
-                ),
-            );
-            notes.reason("strategy", Origin::Rule, why);
-            d
-        }
-        Some(Strategy::Serverless) => {
-            let blockers = serverless_blockers(analysis);
-            if blockers.is_empty() {
-                notes.reason(
-                    "strategy",
-                    Origin::Request,
-                    format!(
-                        "serverless: the request asks for it and the app fits (stateless HTTP, no workers, no websockets), on {}",
-                        serverless_words(cloud)
-                    ),
-                );
-                DeployStrategy::Serverless
-            } else {
-                let (d, why) = default_rule(analysis, intent, needs);
-                let whys: Vec<String> = blockers.iter().map(|(_, w)| w.clone()).collect();
-                for (svc, w) in &blockers {
-                    notes.warn(
-                        "serverless_unfit",
-                        Some(svc),
-                        format!(
-                            "serverless was asked, but {w}: chose {} instead{}",
-                            d.as_str(),
-                            if d == DeployStrategy::Container {
-                                format!(
-                                    " ({}), which runs every service continuously",
-                                    container_words(cloud)
-                                )
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    );
-                }
-                notes.reason(
-                    "strategy",
-                    Origin::Rule,
-                    format!(
-                        "{why}; serverless was asked but does not fit: {}",
-                        join_and(&whys)
-                    ),
-                );
-                d
-            }
-        }
+        Some(Strategy::Static) => static_refused(analysis, intent, needs, &run, notes),
+        Some(Strategy::Serverless) => serverless_if_it_fits(analysis, intent, cloud, needs, notes),
         Some(other) => {
             let d: DeployStrategy = other.into();
-            let extra = match d {
-                DeployStrategy::Kubernetes => format!(
-                    " ({}; a cluster costs more than a container service for an app this size)",
-                    k8s_words(cloud)
-                ),
-                DeployStrategy::Container => format!(" ({})", container_words(cloud)),
-                _ => String::new(),
-            };
-            notes.reason(
-                "strategy",
-                Origin::Request,
-                format!("{}: the request asks for it{extra}", d.as_str()),
-            );
+            notes.reason("strategy", Origin::Request, requested_reason(d, cloud));
             d
         }
         None => {
@@ -354,6 +239,155 @@ pub(crate) fn choose(
             d
         }
     }
+}
+
+/// A local deployment: every service runs as a process (a strategy asked for is
+/// set aside with a warning).
+fn local_processes(intent: &Intent, notes: &mut Notes) -> DeployStrategy {
+    if let Some(s) = intent.strategy.filter(|s| *s != Strategy::Vm) {
+        notes.warn(
+            "strategy_not_applicable",
+            None,
+            format!(
+                "the request asks for {} but the deployment is local: each service runs as a process on this machine instead",
+                s.as_str()
+            ),
+        );
+    }
+    notes.reason(
+        "strategy",
+        Origin::Rule,
+        "process: a local deployment runs each service as a process on this machine (the runner assigns ports)",
+    );
+    DeployStrategy::Process
+}
+
+/// An app of static parts only: static hosting, unless the request names
+/// vm / container / kubernetes (then nginx serves the files).
+fn static_site(asked: Option<Strategy>, cloud: Cloud, notes: &mut Notes) -> DeployStrategy {
+    let (d, origin) = match asked {
+        None => (DeployStrategy::Static, Origin::Analysis),
+        Some(Strategy::Static) => (DeployStrategy::Static, Origin::Both),
+        Some(Strategy::Serverless) => (DeployStrategy::Static, Origin::Rule),
+        Some(other) => (other.into(), Origin::Request),
+    };
+    notes.reason("strategy", origin, static_site_reason(asked, d, cloud));
+    d
+}
+
+/// Why a static site got strategy `d` when the request asked for `asked`.
+fn static_site_reason(asked: Option<Strategy>, d: DeployStrategy, cloud: Cloud) -> String {
+    match asked {
+        None => format!(
+            "static: the app is a static site, served from {}",
+            static_host_words(cloud)
+        ),
+        Some(Strategy::Static) => format!(
+            "static: the request asks for it and the app is a static site, served from {}",
+            static_host_words(cloud)
+        ),
+        Some(Strategy::Serverless) => format!(
+            "static: the request asks for serverless and the app is a static site — static hosting ({}) is the serverless way to serve files",
+            static_host_words(cloud)
+        ),
+        Some(_) => format!(
+            "{}: the request asks for it; the static files are served by nginx (static hosting would be cheaper)",
+            d.as_str()
+        ),
+    }
+}
+
+/// Static hosting asked for an app that runs a server: the default rule, with a warning.
+fn static_refused(
+    analysis: &Analysis,
+    intent: &Intent,
+    needs: &Needs,
+    run: &[&Service],
+    notes: &mut Notes,
+) -> DeployStrategy {
+    let (d, why) = default_rule(analysis, intent, needs);
+    let names: Vec<String> = run.iter().map(|s| format!("`{}`", s.name)).collect();
+    notes.warn(
+        "static_unfit",
+        None,
+        format!(
+            "the request asks for static hosting, but {} must run as a server; chose {} instead",
+            join_and(&names),
+            d.as_str()
+        ),
+    );
+    notes.reason("strategy", Origin::Rule, why);
+    d
+}
+
+/// Serverless as asked when every running service fits; else the default
+/// rule, with a warning per service that does not fit.
+fn serverless_if_it_fits(
+    analysis: &Analysis,
+    intent: &Intent,
+    cloud: Cloud,
+    needs: &Needs,
+    notes: &mut Notes,
+) -> DeployStrategy {
+    let blockers = serverless_blockers(analysis);
+    if blockers.is_empty() {
+        notes.reason(
+            "strategy",
+            Origin::Request,
+            format!(
+                "serverless: the request asks for it and the app fits (stateless HTTP, no workers, no websockets), on {}",
+                serverless_words(cloud)
+            ),
+        );
+        return DeployStrategy::Serverless;
+    }
+    let (d, why) = default_rule(analysis, intent, needs);
+    for (svc, w) in &blockers {
+        notes.warn(
+            "serverless_unfit",
+            Some(svc),
+            serverless_unfit_warning(w, d, cloud),
+        );
+    }
+    let whys: Vec<String> = blockers.iter().map(|(_, w)| w.clone()).collect();
+    notes.reason(
+        "strategy",
+        Origin::Rule,
+        format!(
+            "{why}; serverless was asked but does not fit: {}",
+            join_and(&whys)
+        ),
+    );
+    d
+}
+
+/// The warning for one service that cannot run serverless (`why`), given the strategy `d` chosen instead.
+fn serverless_unfit_warning(why: &str, d: DeployStrategy, cloud: Cloud) -> String {
+    format!(
+        "serverless was asked, but {why}: chose {} instead{}",
+        d.as_str(),
+        if d == DeployStrategy::Container {
+            format!(
+                " ({}), which runs every service continuously",
+                container_words(cloud)
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Why the strategy `d` the request names was taken as asked.
+fn requested_reason(d: DeployStrategy, cloud: Cloud) -> String {
+    let extra = match d {
+        DeployStrategy::Kubernetes => format!(
+            " ({}; a cluster costs more than a container service for an app this size)",
+            k8s_words(cloud)
+        ),
+        DeployStrategy::Container => format!(" ({})", container_words(cloud)),
+        _ => String::new(),
+    };
+    format!("{}: the request asks for it{extra}", d.as_str())
 }
 
 fn static_host_words(cloud: Cloud) -> &'static str {

@@ -93,103 +93,120 @@ fn database_bindings(
     }
     let mut out = Vec::new();
     for s in &w.settings {
-        let at = where_(s);
-        let (value, secret, reason) = match s.format {
-            SettingFormat::Literal => match &s.value {
-                Some(v) => (
-                    EnvValue::Literal { value: v.clone() },
-                    false,
-                    format!("{}: {} (seen at {at})", w.convention, s.evidence.note),
-                ),
-                None => continue,
-            },
-            SettingFormat::Engine => match s.values.get(&engine) {
-                Some(v) => (
-                    EnvValue::Literal { value: v.clone() },
-                    false,
-                    format!(
-                        "{}: the name that selects {} ({at} reads it)",
-                        w.convention,
-                        crate::data::engine_name(db.engine)
-                    ),
-                ),
-                None => continue,
-            },
-            _ if db.service == DataService::External => {
-                if s.format != SettingFormat::Url {
-                    continue;
-                }
-                (
-                    EnvValue::UserSecret {
-                        secret: db.credentials.secret.clone(),
-                    },
-                    true,
-                    format!(
-                        "{}: the connection string of your external {} ({at} reads it)",
-                        w.convention,
-                        crate::data::engine_name(db.engine)
-                    ),
-                )
-            }
-            f => {
-                let output = match f {
-                    SettingFormat::Url => DatabaseOutput::Url,
-                    SettingFormat::JdbcUrl => DatabaseOutput::JdbcUrl,
-                    SettingFormat::AdoConnectionString => DatabaseOutput::AdoConnectionString,
-                    SettingFormat::MysqlDsn if db.engine == DatabaseEngine::Mysql => {
-                        DatabaseOutput::MysqlDsn
-                    }
-                    SettingFormat::Host => DatabaseOutput::Host,
-                    SettingFormat::Port => DatabaseOutput::Port,
-                    SettingFormat::Name => DatabaseOutput::Name,
-                    SettingFormat::Username => DatabaseOutput::Username,
-                    SettingFormat::Password => DatabaseOutput::Password,
-                    _ => continue,
-                };
-                let scheme = (output == DatabaseOutput::Url)
-                    .then(|| s.values.get(&engine).cloned())
-                    .flatten();
-                let secret = matches!(
-                    output,
-                    DatabaseOutput::Url
-                        | DatabaseOutput::AdoConnectionString
-                        | DatabaseOutput::MysqlDsn
-                        | DatabaseOutput::Password
-                );
-                let what = match output {
-                    DatabaseOutput::Url => format!(
-                        "the {} URL{}",
-                        crate::data::engine_name(db.engine),
-                        scheme
-                            .as_deref()
-                            .map(|sc| format!(" with the scheme `{sc}` the code uses"))
-                            .unwrap_or_default()
-                    ),
-                    DatabaseOutput::JdbcUrl => "the JDBC URL".into(),
-                    DatabaseOutput::AdoConnectionString => "the ADO.NET connection string".into(),
-                    DatabaseOutput::MysqlDsn => {
-                        "the Go MySQL DSN (user:password@tcp(host:port)/name)".into()
-                    }
-                    o => format!("the database {}", format!("{o:?}").to_ascii_lowercase()),
-                };
-                (
-                    EnvValue::Database { output, scheme },
-                    secret,
-                    format!("{}: {what} ({at} reads it)", w.convention),
-                )
-            }
+        let Some(value) = database_value(s, db, engine) else {
+            continue;
         };
+        let secret = database_secret(&value);
         if secret {
             mark_used(secrets, &db.credentials.secret, who(&s.name));
         }
         out.push(EnvBinding {
             name: s.name.clone(),
+            reason: database_binding_reason(w, s, db, &value),
             value,
             secret,
-            reason,
         });
     }
     out
+}
+
+/// The value one setting of a database wiring gets (None: it is left unset —
+/// no value for this engine, or a format the plan cannot give).
+fn database_value(s: &WiringSetting, db: &DatabasePlan, engine: Database) -> Option<EnvValue> {
+    match s.format {
+        SettingFormat::Literal => s.value.clone().map(|value| EnvValue::Literal { value }),
+        SettingFormat::Engine => s
+            .values
+            .get(&engine)
+            .cloned()
+            .map(|value| EnvValue::Literal { value }),
+        _ if db.service == DataService::External => {
+            (s.format == SettingFormat::Url).then(|| EnvValue::UserSecret {
+                secret: db.credentials.secret.clone(),
+            })
+        }
+        f => {
+            let output = database_output(f, db.engine)?;
+            let scheme = (output == DatabaseOutput::Url)
+                .then(|| s.values.get(&engine).cloned())
+                .flatten();
+            Some(EnvValue::Database { output, scheme })
+        }
+    }
+}
+
+/// The database output a setting format asks for (a MySQL DSN only for MySQL).
+fn database_output(f: SettingFormat, engine: DatabaseEngine) -> Option<DatabaseOutput> {
+    Some(match f {
+        SettingFormat::Url => DatabaseOutput::Url,
+        SettingFormat::JdbcUrl => DatabaseOutput::JdbcUrl,
+        SettingFormat::AdoConnectionString => DatabaseOutput::AdoConnectionString,
+        SettingFormat::MysqlDsn if engine == DatabaseEngine::Mysql => DatabaseOutput::MysqlDsn,
+        SettingFormat::Host => DatabaseOutput::Host,
+        SettingFormat::Port => DatabaseOutput::Port,
+        SettingFormat::Name => DatabaseOutput::Name,
+        SettingFormat::Username => DatabaseOutput::Username,
+        SettingFormat::Password => DatabaseOutput::Password,
+        _ => return None,
+    })
+}
+
+/// Whether a database setting's value holds a credential: an external
+/// connection string, or an output with the password in it.
+fn database_secret(value: &EnvValue) -> bool {
+    match value {
+        EnvValue::UserSecret { .. } => true,
+        EnvValue::Database { output, .. } => matches!(
+            output,
+            DatabaseOutput::Url
+                | DatabaseOutput::AdoConnectionString
+                | DatabaseOutput::MysqlDsn
+                | DatabaseOutput::Password
+        ),
+        _ => false,
+    }
+}
+
+/// Why setting `s` of wiring `w` gets `value`.
+fn database_binding_reason(
+    w: &Wiring,
+    s: &WiringSetting,
+    db: &DatabasePlan,
+    value: &EnvValue,
+) -> String {
+    let at = where_(s);
+    let engine = crate::data::engine_name(db.engine);
+    match value {
+        EnvValue::Database { output, scheme } => {
+            let what = match output {
+                DatabaseOutput::Url => format!(
+                    "the {engine} URL{}",
+                    scheme
+                        .as_deref()
+                        .map(|sc| format!(" with the scheme `{sc}` the code uses"))
+                        .unwrap_or_default()
+                ),
+                DatabaseOutput::JdbcUrl => "the JDBC URL".into(),
+                DatabaseOutput::AdoConnectionString => "the ADO.NET connection string".into(),
+                DatabaseOutput::MysqlDsn => {
+                    "the Go MySQL DSN (user:password@tcp(host:port)/name)".into()
+                }
+                o => format!("the database {}", format!("{o:?}").to_ascii_lowercase()),
+            };
+            format!("{}: {what} ({at} reads it)", w.convention)
+        }
+        EnvValue::UserSecret { .. } => format!(
+            "{}: the connection string of your external {engine} ({at} reads it)",
+            w.convention
+        ),
+        _ if s.format == SettingFormat::Literal => {
+            format!("{}: {} (seen at {at})", w.convention, s.evidence.note)
+        }
+        _ => format!(
+            "{}: the name that selects {engine} ({at} reads it)",
+            w.convention
+        ),
+    }
 }
 
 /// Bindings for one cache wiring.

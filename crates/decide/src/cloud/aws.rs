@@ -17,8 +17,8 @@ use crate::cost::{
 use crate::DecideError;
 use autodeploy_core::{
     Cache, CertificateProvider, Cloud, ClusterKind, CredentialMethod, DataService, DatabaseEngine,
-    DatabasePlan, DeployStrategy, DnsProvider, Hosting, LoadBalancerKind, SecretStore, SubnetPlan,
-    SubnetTier,
+    DatabasePlan, DeployStrategy, DnsProvider, Hosting, LoadBalancerKind, SecretStore, ServicePlan,
+    SubnetPlan, SubnetTier,
 };
 use std::sync::OnceLock;
 
@@ -393,91 +393,18 @@ fn database(db: &DatabasePlan, p: &mut Pricer) {
 
 /// What runs the app: machines, containers, functions, sites, the cluster.
 fn price_compute(item: &Bill, p: &mut Pricer) {
-    let s = Section::Services;
     match *item {
         Bill::Machines {
             instance_type,
             count,
             single,
-        } => {
-            p.machine_hours(s, "ec2", "app servers", instance_type, count, "EC2");
-            let r = p.rate("ebs_gp3_gb_month");
-            p.add(
-                s,
-                "ebs gp3 volume",
-                "app servers",
-                "gb_month",
-                r,
-                VM_DISK_GB * count,
-                None,
-            );
-            p.tally.addresses += f64::from(u8::from(single));
-        }
-        Bill::Containers { service, copies } => {
-            let c = service.compute.as_ref();
-            let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.25);
-            let mem = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
-            let (h, n) = (p.hours, &service.name);
-            let r = p.rate("fargate_vcpu_hour");
-            p.add(
-                s,
-                format!("fargate vcpu ({n})"),
-                n,
-                "vcpu_hour",
-                r,
-                vcpu * copies * h,
-                None,
-            );
-            let r = p.rate("fargate_gb_hour");
-            p.add(
-                s,
-                format!("fargate memory ({n})"),
-                n,
-                "gb_hour",
-                r,
-                mem * copies * h,
-                None,
-            );
-            if p.app_public {
-                p.tally.addresses += copies;
-            }
-            p.tally.images += 1.0;
-        }
+        } => ec2(p, instance_type, count, single),
+        Bill::Containers { service, copies } => fargate(p, service, copies),
         Bill::Pods => p.tally.images += 1.0,
         Bill::Function {
             service,
             custom_domain,
-        } => {
-            let mem_gb = service
-                .compute
-                .as_ref()
-                .and_then(|c| c.memory_mib)
-                .unwrap_or(512) as f64
-                / 1024.0;
-            let req = p.opts.serverless_requests_per_month as f64;
-            let gbs = req * p.opts.serverless_request_ms as f64 / 1000.0 * mem_gb;
-            let (why, n) = (p.usage_assumption(), &service.name);
-            let r = p.rate("lambda_million_requests");
-            let res = format!("lambda requests ({n})");
-            p.add(
-                s,
-                res,
-                n,
-                "million_requests",
-                r,
-                req / 1e6,
-                Some(why.clone()),
-            );
-            let r = p.rate("lambda_gb_second");
-            let res = format!("lambda compute ({n})");
-            p.add(s, res, n, "gb_second", r, gbs, Some(why.clone()));
-            if custom_domain {
-                let r = p.rate("apigw_http_million_requests");
-                let res = "api gateway http api";
-                p.add(s, res, n, "million_requests", r, req / 1e6, Some(why));
-            }
-            p.tally.images += 1.0;
-        }
+        } => lambda(p, service, custom_domain),
         Bill::StaticSite { service } => cdn_site(
             p,
             service,
@@ -494,17 +421,104 @@ fn price_compute(item: &Bill, p: &mut Pricer) {
         Bill::ClusterNodes {
             instance_type,
             nodes,
-        } => {
-            let c = Section::Cluster;
-            p.machine_hours(c, "eks nodes", "cluster", instance_type, nodes, "");
-            let r = p.rate("ebs_gp3_gb_month");
-            let q = VM_DISK_GB * nodes;
-            p.add(c, "ebs gp3 node volumes", "cluster", "gb_month", r, q, None);
-            if p.app_public {
-                p.tally.addresses += nodes;
-            }
-        }
+        } => eks_nodes(p, instance_type, nodes),
         _ => {}
+    }
+}
+
+/// EC2 machines: instance hours and a gp3 volume each (one machine keeps its address).
+fn ec2(p: &mut Pricer, instance_type: &str, count: f64, single: bool) {
+    let s = Section::Services;
+    p.machine_hours(s, "ec2", "app servers", instance_type, count, "EC2");
+    let r = p.rate("ebs_gp3_gb_month");
+    p.add(
+        s,
+        "ebs gp3 volume",
+        "app servers",
+        "gb_month",
+        r,
+        VM_DISK_GB * count,
+        None,
+    );
+    p.tally.addresses += f64::from(u8::from(single));
+}
+
+/// Fargate: vCPU and memory hours of a service's copies (and their public addresses).
+fn fargate(p: &mut Pricer, service: &ServicePlan, copies: f64) {
+    let s = Section::Services;
+    let c = service.compute.as_ref();
+    let vcpu = c.and_then(|c| c.vcpu).unwrap_or(0.25);
+    let mem = c.and_then(|c| c.memory_mib).unwrap_or(512) as f64 / 1024.0;
+    let (h, n) = (p.hours, &service.name);
+    let r = p.rate("fargate_vcpu_hour");
+    p.add(
+        s,
+        format!("fargate vcpu ({n})"),
+        n,
+        "vcpu_hour",
+        r,
+        vcpu * copies * h,
+        None,
+    );
+    let r = p.rate("fargate_gb_hour");
+    p.add(
+        s,
+        format!("fargate memory ({n})"),
+        n,
+        "gb_hour",
+        r,
+        mem * copies * h,
+        None,
+    );
+    if p.app_public {
+        p.tally.addresses += copies;
+    }
+    p.tally.images += 1.0;
+}
+
+/// Lambda: requests and GB-seconds at the assumed usage (and API Gateway for a custom domain).
+fn lambda(p: &mut Pricer, service: &ServicePlan, custom_domain: bool) {
+    let s = Section::Services;
+    let mem_gb = service
+        .compute
+        .as_ref()
+        .and_then(|c| c.memory_mib)
+        .unwrap_or(512) as f64
+        / 1024.0;
+    let req = p.opts.serverless_requests_per_month as f64;
+    let gbs = req * p.opts.serverless_request_ms as f64 / 1000.0 * mem_gb;
+    let (why, n) = (p.usage_assumption(), &service.name);
+    let r = p.rate("lambda_million_requests");
+    let res = format!("lambda requests ({n})");
+    p.add(
+        s,
+        res,
+        n,
+        "million_requests",
+        r,
+        req / 1e6,
+        Some(why.clone()),
+    );
+    let r = p.rate("lambda_gb_second");
+    let res = format!("lambda compute ({n})");
+    p.add(s, res, n, "gb_second", r, gbs, Some(why.clone()));
+    if custom_domain {
+        let r = p.rate("apigw_http_million_requests");
+        let res = "api gateway http api";
+        p.add(s, res, n, "million_requests", r, req / 1e6, Some(why));
+    }
+    p.tally.images += 1.0;
+}
+
+/// EKS nodes: instance hours and a gp3 volume each (public nodes keep addresses).
+fn eks_nodes(p: &mut Pricer, instance_type: &str, nodes: f64) {
+    let c = Section::Cluster;
+    p.machine_hours(c, "eks nodes", "cluster", instance_type, nodes, "");
+    let r = p.rate("ebs_gp3_gb_month");
+    let q = VM_DISK_GB * nodes;
+    p.add(c, "ebs gp3 node volumes", "cluster", "gb_month", r, q, None);
+    if p.app_public {
+        p.tally.addresses += nodes;
     }
 }
 

@@ -17,7 +17,8 @@ use crate::cost::{
 use crate::DecideError;
 use autodeploy_core::{
     Cache, CertificateProvider, Cloud, ClusterKind, CredentialMethod, DataService, DatabaseEngine,
-    DeployStrategy, DnsProvider, Hosting, LoadBalancerKind, SecretStore, SubnetPlan, SubnetTier,
+    DatabasePlan, DeployStrategy, DnsProvider, Hosting, LoadBalancerKind, SecretStore, SubnetPlan,
+    SubnetTier,
 };
 use std::sync::OnceLock;
 
@@ -293,6 +294,33 @@ const RATE_KEYS: &[&str] = &[
     "cloud_logging_gb",
 ];
 
+/// Cloud SQL: class hours (×2 for HA) and SSD storage.
+fn cloud_sql(db: &DatabasePlan, p: &mut Pricer) {
+    let d = Section::Database;
+    let engine = db.engine.as_str();
+    if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
+        let ha = if db.multi_az { 2.0 } else { 1.0 };
+        let tag = if db.multi_az { " ha" } else { "" };
+        let res = format!("cloud sql {engine} {}{tag}", db.instance_class);
+        p.hourly(d, res, "database", spec.hourly * ha, 1.0);
+    }
+    let r = p.rate(if db.multi_az {
+        "cloud_sql_ha_storage_gb_month"
+    } else {
+        "cloud_sql_storage_gb_month"
+    });
+    let q = db.storage_gb as f64;
+    p.add(
+        d,
+        "cloud sql ssd storage",
+        "database",
+        "gb_month",
+        r,
+        q,
+        None,
+    );
+}
+
 /// What runs the app: machines, containers, functions, sites, the cluster.
 fn price_compute(item: &Bill, p: &mut Pricer) {
     let s = Section::Services;
@@ -402,31 +430,7 @@ fn price_shared(item: &Bill, p: &mut Pricer) {
             services,
             "1 GB of logs per service a month (the first 50 GB per project are free)",
         ),
-        Bill::Database(db) => {
-            let d = Section::Database;
-            let engine = db.engine.as_str();
-            if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-                let ha = if db.multi_az { 2.0 } else { 1.0 };
-                let tag = if db.multi_az { " ha" } else { "" };
-                let res = format!("cloud sql {engine} {}{tag}", db.instance_class);
-                p.hourly(d, res, "database", spec.hourly * ha, 1.0);
-            }
-            let r = p.rate(if db.multi_az {
-                "cloud_sql_ha_storage_gb_month"
-            } else {
-                "cloud_sql_storage_gb_month"
-            });
-            let q = db.storage_gb as f64;
-            p.add(
-                d,
-                "cloud sql ssd storage",
-                "database",
-                "gb_month",
-                r,
-                q,
-                None,
-            );
-        }
+        Bill::Database(db) => cloud_sql(db, p),
         Bill::Cache(c) => {
             if let Some(spec) = p.table.cache_node(&c.node_type).copied() {
                 let res = format!("memorystore {}", c.node_type);

@@ -87,3 +87,29 @@ fn committed_secret_value_never_reaches_the_output() {
     // Not even a fragment of it (evidence notes quote lines).
     assert!(!json.contains(&secret[..12]));
 }
+
+/// A compose service under `profiles:` (a seed job run by hand with
+/// `--profile seed`) is not deployed, even though its folder holds a
+/// Dockerfile the folder detectors would take for an app.
+#[test]
+fn a_compose_service_under_a_profile_is_not_a_service() {
+    let repo = MemRepo::new([
+        (
+            "docker-compose.yml",
+            "services:\n  web:\n    build: ./web\n    ports: [\"5000:5000\"]\n  seed:\n    build: ./seed-data\n    profiles: [\"seed\"]\n",
+        ),
+        ("web/requirements.txt", "flask==3.0.3\ngunicorn==22.0.0\n"),
+        (
+            "web/app.py",
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return 'hi'\n",
+        ),
+        (
+            "seed-data/Dockerfile",
+            "FROM python:3.11-slim\nCOPY . /seed\nCMD /seed/generate-votes.sh\n",
+        ),
+        ("seed-data/generate-votes.sh", "#!/bin/sh\nab -n 1000 http://vote/\n"),
+    ]);
+    let services = analyze_repo(&repo, Some("stack")).unwrap();
+    let names: Vec<&str> = services.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(names, vec!["web"], "{services:#?}");
+}

@@ -38,6 +38,9 @@ pub struct ComposeService {
     /// for it to complete (`condition: service_completed_successfully`), or
     /// its command is a one-off step (`python manage.py migrate`).
     pub one_off: bool,
+    /// Under `profiles:`: runs only when that profile is asked for
+    /// (`docker compose --profile seed up`), so not part of the app.
+    pub optional: bool,
     pub file: String,
     pub line: u32,
 }
@@ -246,6 +249,7 @@ pub fn parse_with(
             env,
             command,
             one_off,
+            optional: v.get("profiles").is_some(),
             file: file.to_string(),
             line,
         });
@@ -304,7 +308,14 @@ fn depends_on(v: Option<&Value>) -> Vec<String> {
 /// folder (name, port, databases), or create a Dockerfile-based draft when no
 /// detector recognised the build context.
 pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
-    for mut cs in services(ctx) {
+    let all = services(ctx);
+    // What only an optional service builds (a `seed` profile) is not deployed.
+    for cs in all.iter().filter(|c| c.optional) {
+        if !all.iter().any(|o| !o.optional && o.dir == cs.dir) {
+            drafts.retain(|d| d.dir != cs.dir);
+        }
+    }
+    for mut cs in all.into_iter().filter(|c| !c.optional) {
         // `context: .` with `dockerfile: backend/Dockerfile` builds the app in backend/
         // (the context is wider only so the Dockerfile can copy shared files).
         if let Some(df_dir) = cs.dockerfile.as_deref().map(crate::repo::parent) {
@@ -539,6 +550,16 @@ services:
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name, "web");
         assert_eq!(s[0].databases, vec![Database::Postgresql]);
+    }
+
+    #[test]
+    fn services_under_a_profile_are_optional() {
+        let text = "services:\n  web:\n    build: ./web\n  seed:\n    build: ./seed\n    profiles: [\"seed\"]\n";
+        let optional: Vec<(String, bool)> = parse(text, "", "docker-compose.yml")
+            .into_iter()
+            .map(|s| (s.name, s.optional))
+            .collect();
+        assert_eq!(optional, vec![("web".into(), false), ("seed".into(), true)]);
     }
 
     #[test]

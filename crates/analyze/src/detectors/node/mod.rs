@@ -277,6 +277,12 @@ fn shape(pkg: &Pkg, declared: &[&'static Framework], facts: &CodeFacts) -> Shape
                 return Shape::StaticServe(folder);
             }
         }
+        if let Some(folder) = prod_entry
+            .as_deref()
+            .and_then(|entry| serves_static_folder(pkg, entry))
+        {
+            return Shape::StaticServe(folder);
+        }
         return if prod_entry.is_some() {
             Shape::Console
         } else {
@@ -290,6 +296,43 @@ fn shape(pkg: &Pkg, declared: &[&'static Framework], facts: &CodeFacts) -> Shape
         return Shape::Console;
     }
     Shape::Tooling
+}
+
+/// Folders a site generator writes its pages to.
+const SITE_FOLDERS: &[&str] = &["dist", "build", "public", "out", "_site", "www"];
+
+/// The folder a start script serves with a static dev server of its own
+/// (`scripts/start.js` running `browser-sync … dist` beside a watcher): a
+/// site generator whose product is the folder, not a process. Only when the
+/// script names both a static server and a folder that holds an
+/// `index.html` (committed, or written by the build).
+fn serves_static_folder(pkg: &Pkg, entry: &str) -> Option<String> {
+    let text = pkg.ctx.read(pkg.dir, entry)?;
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // `serve` is also a plain English word in comments: not evidence here.
+    let serves = STATIC_SERVERS
+        .iter()
+        .chain(["browser-sync"].iter())
+        .filter(|s| **s != "serve")
+        .any(|s| words.contains(s));
+    if !serves {
+        return None;
+    }
+    let has_build = pkg.m.scripts.contains_key("build");
+    SITE_FOLDERS
+        .iter()
+        .find(|f| {
+            words.contains(f)
+                && (has_build
+                    || pkg
+                        .ctx
+                        .index()
+                        .contains(&join(pkg.dir, &format!("{f}/index.html"))))
+        })
+        .map(|f| f.to_string())
 }
 
 fn build_drafts(pkg: &Pkg, mut base: Draft, shape: Shape, facts: &CodeFacts) -> Vec<Draft> {

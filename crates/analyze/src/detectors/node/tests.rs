@@ -585,3 +585,39 @@ fn release_from_the_projects_own_migration_script() {
         Some("npx knex migrate:latest")
     );
 }
+
+/// A site generator whose start script builds, then watches and serves
+/// `dist` with browser-sync, is the static site in `dist` — not a worker.
+#[test]
+fn a_start_script_serving_its_built_folder_is_a_static_site() {
+    let pkg = r#"{"name": "agency", "scripts": {"build": "node scripts/build.js", "start": "npm run build && node scripts/start.js"}, "devDependencies": {"browser-sync": "2.29.1", "concurrently": "6.3.0"}}"#;
+    let start = "const concurrently = require('concurrently');\nconst bs = upath.resolve(__dirname, '../node_modules/.bin/browser-sync');\nconcurrently([{ command: 'node scripts/watch.js' }, { command: `\"${bs}\" dist -w --no-online` }]);\n";
+    let d = detect(
+        &[
+            ("package.json", pkg),
+            ("scripts/start.js", start),
+            (
+                "scripts/build.js",
+                "require('fs').writeFileSync('dist/index.html', '<h1>hi</h1>');\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(d[0].kind, ServiceKind::Static, "{d:#?}");
+    assert_eq!(d[0].static_dir.as_deref(), Some("dist"));
+    // A console script that only mentions a folder stays what it is.
+    let d = detect(
+        &[
+            (
+                "package.json",
+                r#"{"name": "job", "scripts": {"start": "node job.js"}}"#,
+            ),
+            (
+                "job.js",
+                "// serve nothing: copy files to dist and exit\nconsole.log('done');\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(d[0].kind, ServiceKind::Worker, "{d:#?}");
+}

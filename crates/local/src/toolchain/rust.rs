@@ -48,11 +48,22 @@ fn config_files(svc_dir: &Path, source_root: &Path) -> Vec<std::path::PathBuf> {
 /// `[target.…]` table and the `ld.<name>` of every `-fuse-ld=<name>` in its
 /// rustflags (`[build]` or `[target.…]`).
 fn linkers(doc: &toml::Table) -> Vec<String> {
+    let host = host_triple();
+    // Only the tables cargo applies on this machine: its own triple, and
+    // `cfg(…)` tables that can hold here (a macOS linker is not ours).
+    let applies = |key: &str| {
+        key == host
+            || (key.starts_with("cfg(")
+                && (key.contains("linux") || key.contains("unix"))
+                && !key.contains("not("))
+    };
     let mut tables: Vec<&toml::Table> = doc
         .get("target")
         .and_then(|t| t.as_table())
         .into_iter()
-        .flat_map(|t| t.values().filter_map(|v| v.as_table()))
+        .flat_map(|t| t.iter())
+        .filter(|(k, _)| applies(k))
+        .filter_map(|(_, v)| v.as_table())
         .collect();
     if let Some(b) = doc.get("build").and_then(|b| b.as_table()) {
         tables.push(b);
@@ -150,16 +161,19 @@ pub fn fit(svc_dir: &Path, source_root: &Path, path: &OsString) -> CargoFit {
     fit
 }
 
-/// This machine's target triple as cargo spells it in an env var name
-/// (`X86_64_UNKNOWN_LINUX_GNU`).
-fn host_triple_env() -> String {
+/// This machine's target triple (`x86_64-unknown-linux-gnu`).
+fn host_triple() -> String {
     let arch = std::env::consts::ARCH;
-    let triple = match std::env::consts::OS {
+    match std::env::consts::OS {
         "linux" => format!("{arch}-unknown-linux-gnu"),
         "macos" => format!("{arch}-apple-darwin"),
         os => format!("{arch}-unknown-{os}"),
-    };
-    triple.to_ascii_uppercase().replace('-', "_")
+    }
+}
+
+/// [`host_triple`] as cargo spells it in an env var name (`X86_64_UNKNOWN_LINUX_GNU`).
+fn host_triple_env() -> String {
+    host_triple().to_ascii_uppercase().replace('-', "_")
 }
 
 #[cfg(test)]
@@ -198,6 +212,15 @@ mod tests {
             .iter()
             .any(|(k, v)| k.starts_with("CARGO_TARGET_") && k.ends_with("_LINKER") && v == "cc"));
         assert!(fit.notes[0].contains("clang and ld.lld"), "{:?}", fit.notes);
+    }
+
+    #[test]
+    fn another_platforms_linker_is_not_ours() {
+        let d = repo(
+            "[target.aarch64-apple-darwin]\nrustflags = [\"-C\", \"link-arg=-fuse-ld=/opt/homebrew/opt/llvm/bin/ld64.lld\"]\n[target.x86_64-pc-windows-msvc]\nlinker = \"rust-lld.exe\"\n",
+        );
+        let (_bin, path) = path_with(&["cc"]);
+        assert_eq!(fit(d.path(), d.path(), &path), CargoFit::default());
     }
 
     #[test]

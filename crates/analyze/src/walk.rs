@@ -214,6 +214,11 @@ fn list(job: &Job, out: &mut Vec<String>, skipped: &AtomicU64) -> Vec<Job> {
                 || skip_conditional(&abs, &name)
                 || ignored(&name, true)
             {
+                // Of a Go module's vendor/ only its manifest is listed: it
+                // says the build needs no download.
+                if name == "vendor" && abs.join("modules.txt").is_file() && !ignored(&name, true) {
+                    out.push(format!("{rel}/modules.txt"));
+                }
                 continue;
             }
             dirs.push(Job {
@@ -268,6 +273,19 @@ mod tests {
                 "src/main.py"
             ]
         );
+    }
+
+    #[test]
+    fn of_a_go_vendor_folder_only_its_manifest_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        touch(r, "go.mod", "module x\n");
+        touch(r, "vendor/modules.txt", "# github.com/lib/pq v1.10.9\n");
+        touch(r, "vendor/github.com/lib/pq/conn.go", "package pq\n");
+        touch(r, "web/vendor/jquery.js", "");
+        let (idx, _) = walk(r, 2);
+        let files: Vec<&str> = idx.files().iter().map(String::as_str).collect();
+        assert_eq!(files, vec!["go.mod", "vendor/modules.txt"]);
     }
 
     #[cfg(unix)]

@@ -894,10 +894,7 @@ pub fn runtime(
         _ => {}
     }
     let install = svc.install.clone().or(default_install);
-    // A vendored Go module builds from vendor/: nothing to download (and
-    // nothing a machine without the module proxy could download).
-    let vendored = svc_dir.join("vendor/modules.txt").is_file();
-    if let Some(install) = install.filter(|i| !(vendored && i.trim() == "go mod download")) {
+    if let Some(install) = install {
         rt.steps.push(install_step(install));
     }
     rt

@@ -228,7 +228,20 @@ fn analyze_module(
     web.manifest_name = gomod.short_name();
     web.package_manager = Some("go".into());
     if has_mod {
-        web.install = Some("go mod download".into());
+        // A vendored module builds from vendor/ (the go command's default
+        // when vendor/modules.txt is there): nothing to download.
+        let vendored = ctx.index().contains(&join(dir, "vendor/modules.txt"));
+        web.install = (!vendored).then(|| "go mod download".into());
+        if vendored {
+            web.note(
+                "install",
+                ev(
+                    &join(dir, "vendor/modules.txt"),
+                    None,
+                    "dependencies vendored: nothing to download",
+                ),
+            );
+        }
         web.note("language", ev(&mod_file, None, "Go module (go.mod)"));
     } else {
         web.note("language", ev(sources[0], None, "Go source"));
@@ -543,6 +556,19 @@ mod tests {
         let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
         let ctx = Ctx::new(&repo);
         Go.detect(&ctx, "")
+    }
+
+    #[test]
+    fn a_vendored_module_downloads_nothing() {
+        let main = "package main\nimport \"net/http\"\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n";
+        let d = detect(&[
+            ("go.mod", "module x\n\ngo 1.19\n"),
+            ("main.go", main),
+            ("vendor/modules.txt", "# github.com/lib/pq v1.10.9\n"),
+        ]);
+        assert_eq!(d[0].install, None);
+        let d = detect(&[("go.mod", "module x\n\ngo 1.19\n"), ("main.go", main)]);
+        assert_eq!(d[0].install.as_deref(), Some("go mod download"));
     }
 
     #[test]

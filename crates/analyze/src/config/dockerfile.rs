@@ -19,6 +19,72 @@ pub struct DockerInfo {
     pub env_port: Option<(u16, u32)>,
     pub cmd: Option<(String, u32)>,
     pub env: Vec<(String, u32)>,
+    /// The stage's `WORKDIR` (absolute), when it sets one.
+    pub workdir: Option<String>,
+    /// Files the stage copies out of an earlier stage's build, as
+    /// (absolute path in this stage, path relative to the build stage's
+    /// WORKDIR): `COPY --from=builder /app/target/release/x x`.
+    pub artefacts: Vec<(String, String)>,
+}
+
+/// `path` made absolute against `workdir` (`/` when none), `.` parts dropped.
+fn absolute(path: &str, workdir: Option<&str>) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{path}", workdir.unwrap_or(""))
+    };
+    let parts: Vec<&str> = joined
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
+/// `COPY --from=<stage> SRC DEST` of a single file out of a stage with a
+/// WORKDIR: (DEST made absolute here, SRC relative to that WORKDIR).
+fn artefact(
+    rest: &str,
+    workdir: Option<&str>,
+    stages: &[(String, DockerInfo, Entrypoint)],
+) -> Option<(String, String)> {
+    let from = rest
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("--from="))?
+        .to_ascii_lowercase();
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    let [src, dest] = words.as_slice() else {
+        return None;
+    };
+    let (_, stage, _) = stages.iter().rev().find(|(n, _, _)| *n == from)?;
+    let stage_wd = stage.workdir.as_deref()?;
+    let src_abs = absolute(src, Some(stage_wd));
+    let rel = src_abs.strip_prefix(&format!("{stage_wd}/"))?.to_string();
+    let mut dest_abs = absolute(dest, workdir);
+    if dest.ends_with('/') {
+        dest_abs = format!("{dest_abs}/{}", src.rsplit('/').next().unwrap_or(src));
+    }
+    Some((dest_abs, rel))
+}
+
+/// A command whose program is a file copied out of a build stage runs that
+/// file where the build leaves it in the source tree (`./zero2prod` →
+/// `./target/release/zero2prod`): outside the image nothing moved it.
+fn artefact_command(cmd: &str, info: &DockerInfo) -> Option<String> {
+    let (program, args) = cmd.split_once(' ').unwrap_or((cmd, ""));
+    if !(program.starts_with('/') || program.starts_with("./")) {
+        return None;
+    }
+    let abs = absolute(program, info.workdir.as_deref());
+    let (_, rel) = info.artefacts.iter().find(|(dest, _)| *dest == abs)?;
+    Some(if args.is_empty() {
+        format!("./{rel}")
+    } else {
+        format!("./{rel} {args}")
+    })
 }
 
 /// An `ENTRYPOINT` and its line.
@@ -108,6 +174,12 @@ pub fn parse(text: &str) -> DockerInfo {
             }
             "CMD" => info.cmd = Some((command_text(rest), start_line)),
             "ENTRYPOINT" => entrypoint = Some((command_text(rest), start_line)),
+            "WORKDIR" => info.workdir = Some(absolute(rest, info.workdir.as_deref())),
+            "COPY" => {
+                if let Some(a) = artefact(rest, info.workdir.as_deref(), &stages) {
+                    info.artefacts.push(a);
+                }
+            }
             _ => {}
         }
     }
@@ -117,6 +189,11 @@ pub fn parse(text: &str) -> DockerInfo {
         (Some(e), None) => Some(e),
         (None, c) => c,
     };
+    if let Some((cmd, line)) = &info.cmd {
+        if let Some(moved) = artefact_command(cmd, &info) {
+            info.cmd = Some((moved, *line));
+        }
+    }
     info
 }
 
@@ -366,6 +443,26 @@ mod tests {
         ] {
             assert_eq!(image_version(image, lang).as_deref(), want, "{image}");
         }
+    }
+
+    #[test]
+    fn a_binary_copied_out_of_the_build_stage_runs_where_the_build_leaves_it() {
+        let text = "FROM rust:1.80 AS builder\nWORKDIR /app\nCOPY . .\nRUN cargo build --release --bin zero2prod\n\nFROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY --from=builder /app/target/release/zero2prod zero2prod\nCOPY configuration configuration\nENTRYPOINT [\"./zero2prod\"]\n";
+        assert_eq!(
+            parse(text).cmd.map(|c| c.0).as_deref(),
+            Some("./target/release/zero2prod")
+        );
+        let text = "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /src/bin/api ./cmd/api\nFROM gcr.io/distroless/base\nCOPY --from=build /src/bin/api /usr/local/bin/\nCMD [\"/usr/local/bin/api\", \"--serve\"]\n";
+        assert_eq!(
+            parse(text).cmd.map(|c| c.0).as_deref(),
+            Some("./bin/api --serve")
+        );
+        // A program of the base image stays as it is.
+        let text = "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n";
+        assert_eq!(
+            parse(text).cmd.map(|c| c.0).as_deref(),
+            Some("node server.js")
+        );
     }
 
     #[test]

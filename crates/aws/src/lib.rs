@@ -35,7 +35,9 @@ pub use codebuild::BuildResult;
 pub use credentials::Credentials;
 pub use ecs::{OneOffTask, TaskEnd};
 pub use error::AwsError;
-pub use release::{release_container, release_lambda, release_static, ReleaseOptions};
+pub use release::{
+    release_container, release_lambda, release_static, roll_container, ReleaseOptions,
+};
 pub use s3::{SyncOptions, SyncReport};
 
 /// Where progress lines go (the deployment's log).

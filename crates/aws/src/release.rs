@@ -205,7 +205,8 @@ fn run_release_tasks(
 /// build → run each `release_tasks` entry once as a one-off task and wait
 /// for it to exit 0 (a failure stops here: nothing is rolled out) → force a
 /// new deployment of every `ecs_service_names` service in
-/// `ecs_cluster_name` → wait until stable. Without `opts.wait` it stops
+/// `ecs_cluster_name` onto its `ecs_task_definitions` revision (the bundle's
+/// services ignore task-definition changes on apply) → wait until stable. Without `opts.wait` it stops
 /// waiting: the release tasks and the rollouts start right after the build
 /// starts, and ECS retries tasks until the image it names exists.
 pub fn release_container(
@@ -219,7 +220,7 @@ pub fn release_container(
     let key = output_str(outputs, "source_key")?;
     let project = output_str(outputs, "codebuild_project_name")?;
     let cluster = output_str(outputs, "ecs_cluster_name")?;
-    let services = output_names(outputs, "ecs_service_names")?;
+    let services = rollouts(outputs)?;
     let release = release_tasks(outputs)?;
 
     let tmp = tempfile::Builder::new()
@@ -254,14 +255,74 @@ pub fn release_container(
             .into_result()?;
     }
     run_release_tasks(client, cluster, &release, opts, sink)?;
+    roll(client, cluster, &services, opts, sink)
+}
+
+/// Roll every service of a container bundle onto its `ecs_task_definitions`
+/// revision (a forced new deployment) and, with `opts.wait`, wait until
+/// stable — no build, no release step. For a rollback: the previous plan's
+/// images exist, and its migrations are not undone.
+pub fn roll_container(
+    client: &AwsClient,
+    outputs: &Map<String, Value>,
+    opts: &ReleaseOptions,
+    sink: Sink,
+) -> Result<(), AwsError> {
+    let cluster = output_str(outputs, "ecs_cluster_name")?;
+    let services = rollouts(outputs)?;
+    roll(client, cluster, &services, opts, sink)
+}
+
+/// The services to roll: ECS service name → the task definition revision
+/// to roll onto (`ecs_task_definitions`, by app service), sorted by name.
+/// Bundles older than that output (whose services follow Terraform's task
+/// definition) roll onto the service's current one.
+fn rollouts(outputs: &Map<String, Value>) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    let names = output_names(outputs, "ecs_service_names")?;
+    let (Some(Value::Object(by_app)), Some(Value::Object(defs))) = (
+        output(outputs, "ecs_service_names"),
+        output(outputs, "ecs_task_definitions"),
+    ) else {
+        return Ok(names.into_iter().map(|n| (n, None)).collect());
+    };
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for (app, name) in by_app {
+        let name = name.as_str().unwrap_or_default().to_string();
+        let def = defs
+            .get(app)
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| AwsError::BadOutput {
+                name: "ecs_task_definitions".into(),
+                expected: "a map with the task definition of every service in ecs_service_names",
+            })?;
+        out.push((name, Some(def.to_string())));
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    Ok(out)
+}
+
+/// Force a new deployment of each service (onto its task definition when
+/// given) and, with `opts.wait`, wait until each runs it, stable.
+fn roll(
+    client: &AwsClient,
+    cluster: &str,
+    services: &[(String, Option<String>)],
+    opts: &ReleaseOptions,
+    sink: Sink,
+) -> Result<(), AwsError> {
     let mut started = std::collections::HashMap::new();
-    for s in &services {
-        let id = client.ecs_force_new_deployment_id(cluster, s)?;
+    for (s, def) in services {
+        let id = client.ecs_roll_onto(cluster, s, def.as_deref())?;
         sink(
             LogStream::System,
             &format!(
-                "ecs {s}: new deployment {}started",
-                id.as_deref().map(|i| format!("{i} ")).unwrap_or_default()
+                "ecs {s}: new deployment {}started{}",
+                id.as_deref().map(|i| format!("{i} ")).unwrap_or_default(),
+                def.as_deref()
+                    .map(|d| format!(" on task definition {}", d.rsplit('/').next().unwrap_or(d)))
+                    .unwrap_or_default()
             ),
         );
         if let Some(id) = id {
@@ -269,7 +330,8 @@ pub fn release_container(
         }
     }
     if opts.wait {
-        client.ecs_wait_rollout(cluster, &services, &started, opts.stable_timeout, sink)?;
+        let names: Vec<String> = services.iter().map(|(s, _)| s.clone()).collect();
+        client.ecs_wait_rollout(cluster, &names, &started, opts.stable_timeout, sink)?;
         sink(LogStream::System, "ecs: all services stable");
     }
     Ok(())
@@ -420,6 +482,38 @@ mod tests {
         let e = release_tasks(broken.as_object().unwrap()).unwrap_err();
         assert!(
             matches!(e, AwsError::BadOutput { ref name, .. } if name == "release_tasks"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn services_roll_onto_their_task_definitions_when_the_bundle_names_them() {
+        let new = json!({
+            "ecs_service_names": {"web": "app-web", "worker": "app-worker"},
+            "ecs_task_definitions": {"web": "arn:td/app-web:4", "worker": "arn:td/app-worker:2"}
+        });
+        assert_eq!(
+            rollouts(new.as_object().unwrap()).unwrap(),
+            [
+                ("app-web".to_string(), Some("arn:td/app-web:4".to_string())),
+                (
+                    "app-worker".to_string(),
+                    Some("arn:td/app-worker:2".to_string())
+                )
+            ]
+        );
+        let old = json!({"ecs_service_names": {"web": "app-web"}});
+        assert_eq!(
+            rollouts(old.as_object().unwrap()).unwrap(),
+            [("app-web".to_string(), None)]
+        );
+        let partial = json!({
+            "ecs_service_names": {"web": "app-web", "worker": "app-worker"},
+            "ecs_task_definitions": {"web": "arn:td/app-web:4"}
+        });
+        let e = rollouts(partial.as_object().unwrap()).unwrap_err();
+        assert!(
+            matches!(e, AwsError::BadOutput { ref name, .. } if name == "ecs_task_definitions"),
             "{e}"
         );
     }

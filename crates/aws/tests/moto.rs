@@ -345,6 +345,32 @@ fn release_container_uploads_builds_and_rolls() {
     create_codebuild_project(&c, &project, &bucket);
     let cluster = unique("app");
     create_ecs_service(&c, &cluster, "app-web", 1);
+    // The revision `terraform apply` registers; the service is not on it yet.
+    let new_def = c
+        .json_call(
+            Service::Ecs,
+            "RegisterTaskDefinition",
+            &json!({
+                "family": "app-web",
+                "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "memory": 512, "essential": true}]
+            }),
+        )
+        .unwrap()["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let service_def = |c: &AwsClient| {
+        c.json_call(
+            Service::Ecs,
+            "DescribeServices",
+            &json!({"cluster": cluster, "services": ["app-web"]}),
+        )
+        .unwrap()["services"][0]["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(service_def(&c), new_def);
 
     let src = tempfile::tempdir().unwrap();
     write(src.path(), "app.py", "print('release')\n");
@@ -355,6 +381,7 @@ fn release_container_uploads_builds_and_rolls() {
         ("codebuild_project_name", json!(project)),
         ("ecs_cluster_name", json!(cluster)),
         ("ecs_service_names", json!({"web": "app-web"})),
+        ("ecs_task_definitions", json!({"web": new_def})),
         (
             "release_tasks",
             json!({"web": {
@@ -410,6 +437,9 @@ fn release_container_uploads_builds_and_rolls() {
             .count(),
         1
     );
+    // The release rolled the service onto the new revision.
+    assert_eq!(service_def(&c), new_def);
+    assert!(lines.contains("on task definition app-web:2"), "{all:?}");
     // ECS got the release command as the container's override, on Fargate.
     let started = |c: &AwsClient| -> Vec<Value> {
         let listed = c

@@ -105,6 +105,15 @@ fn django_postgres_on_ecs_with_rds() {
         "{release}"
     );
     insta::assert_snapshot!("django_postgres_release_tasks", release);
+    // Apply never rolls the service; the deploy does, after the release step.
+    let services = &b.get("terraform/container_services.tf").unwrap().contents;
+    assert!(
+        services.contains("ignore_changes = [task_definition, desired_count]"),
+        "{services}"
+    );
+    assert!(output_block(outputs, "ecs_task_definitions").contains(
+        "\"python-django-postgres\" = aws_ecs_task_definition.python_django_postgres.arn"
+    ));
     validate(&b);
 }
 
@@ -173,6 +182,10 @@ fn flask_celery_redis_web_and_worker_with_elasticache() {
     assert!(text.contains("resource \"aws_ecs_service\" \"worker\""));
     // Only the web service is behind the load balancer.
     assert_eq!(text.matches("load_balancer {").count(), 1);
+    assert_eq!(
+        text.matches("ignore_changes = [task_definition]").count(),
+        2
+    );
     assert_no_secret_literals(&b);
     validate(&b);
 }

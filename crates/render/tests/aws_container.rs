@@ -105,6 +105,18 @@ fn django_postgres_on_ecs_with_rds() {
         "{release}"
     );
     insta::assert_snapshot!("django_postgres_release_tasks", release);
+    // PLAN.md says where the release step runs.
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    let row = plan
+        .lines()
+        .find(|l| l.contains("python manage.py migrate --noinput"))
+        .unwrap_or_else(|| panic!("no release row in PLAN.md:\n{plan}"));
+    assert!(
+        row.contains("once per deploy, as a one-off ECS task")
+            && row.contains("before the service rolls to the new version"),
+        "{row}"
+    );
+    assert!(plan.contains("the rollout of the ECS services"), "{plan}");
     // Apply never rolls the service; the deploy does, after the release step.
     let services = &b.get("terraform/container_services.tf").unwrap().contents;
     assert!(

@@ -50,6 +50,9 @@ fn release_how(hosting: Hosting) -> Option<&'static str> {
         Hosting::EcsFargate => Some(
             "once per deploy, as a one-off ECS task of the new image with the service's settings, after the image is built and before the service rolls to the new version; if it fails, nothing is rolled out and the running version keeps serving",
         ),
+        h if h.is_kubernetes() => Some(
+            "once per deploy, as the Kubernetes Job in the service's release-job.yaml: apply it with the new image and wait until it completes before applying the new Deployment; the pods never run it",
+        ),
         _ => None,
     }
 }

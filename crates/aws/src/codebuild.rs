@@ -57,12 +57,21 @@ fn bad(operation: &str, message: &str) -> AwsError {
 /// Pages of build log read per poll at most (each up to 10,000 lines).
 const LOG_PAGES_PER_POLL: usize = 5;
 
-/// Where the build log stands between polls.
-struct LogTail {
+/// Where a followed CloudWatch Logs stream stands between polls.
+pub(crate) struct LogTail {
     token: Option<String>,
     /// Off after an error other than "stream not there yet" (e.g. no
-    /// logs:GetLogEvents permission): the build is still waited for.
+    /// logs:GetLogEvents permission): the build or task is still waited for.
     enabled: bool,
+}
+
+impl LogTail {
+    pub(crate) fn new() -> Self {
+        LogTail {
+            token: None,
+            enabled: true,
+        }
+    }
 }
 
 impl AwsClient {
@@ -103,15 +112,35 @@ impl AwsClient {
 
     /// Send the build log lines written since the last call to the sink.
     fn forward_build_log(&self, build: &Value, tail: &mut LogTail, sink: Sink) {
-        if !tail.enabled {
-            return;
-        }
         let (Some(group), Some(stream)) = (
             build.pointer("/logs/groupName").and_then(Value::as_str),
             build.pointer("/logs/streamName").and_then(Value::as_str),
         ) else {
             return;
         };
+        self.forward_log(
+            group,
+            stream,
+            tail,
+            "codebuild: not following the build log",
+            sink,
+        );
+    }
+
+    /// Send the lines of `group`/`stream` written since the last call to
+    /// the sink (Stdout). A stream that does not exist yet is skipped; any
+    /// other error stops the following, said once as `stopped` + the error.
+    pub(crate) fn forward_log(
+        &self,
+        group: &str,
+        stream: &str,
+        tail: &mut LogTail,
+        stopped: &str,
+        sink: Sink,
+    ) {
+        if !tail.enabled {
+            return;
+        }
         for _ in 0..LOG_PAGES_PER_POLL {
             match self.logs_get_events(group, stream, tail.token.as_deref()) {
                 Ok((lines, token)) => {
@@ -127,10 +156,7 @@ impl AwsClient {
                 Err(e) if e.code() == Some("ResourceNotFoundException") => return,
                 Err(e) => {
                     tail.enabled = false;
-                    sink(
-                        LogStream::System,
-                        &format!("codebuild: not following the build log any more ({e})"),
-                    );
+                    sink(LogStream::System, &format!("{stopped} any more ({e})"));
                     return;
                 }
             }
@@ -172,10 +198,7 @@ impl AwsClient {
     ) -> Result<BuildResult, AwsError> {
         let start = Instant::now();
         let mut last_phase = String::new();
-        let mut tail = LogTail {
-            token: None,
-            enabled: true,
-        };
+        let mut tail = LogTail::new();
         loop {
             let out = self.json_call(
                 Service::CodeBuild,

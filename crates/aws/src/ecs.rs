@@ -1,12 +1,15 @@
-//! ECS: roll a service onto fresh tasks (force a new deployment, which pulls
-//! the image tag again) and wait until services are stable — the definition
-//! AWS's own `services-stable` waiter uses: one deployment, running count
-//! equal to desired count. Rollouts that ECS marks FAILED (deployment
-//! circuit breaker) end the wait at once.
+//! ECS: run a one-off task (a service's release step) and wait for it to
+//! stop, roll a service onto fresh tasks (force a new deployment, which
+//! pulls the image tag again, optionally onto a given task definition) and
+//! wait until services are stable — the definition AWS's own
+//! `services-stable` waiter uses: one deployment, running count equal to
+//! desired count. Rollouts that ECS marks FAILED (deployment circuit
+//! breaker) end the wait at once.
 //!
 //! Not here: task definitions, scaling or anything Terraform manages.
 
 use crate::client::Service;
+use crate::codebuild::LogTail;
 use crate::{AwsClient, AwsError, Sink};
 use autodeploy_core::LogStream;
 use serde_json::{json, Value};
@@ -80,7 +83,233 @@ impl ServiceState {
     }
 }
 
+/// A one-off Fargate task: a service's release step, as the bundle's
+/// `release_tasks` output describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOffTask {
+    /// The app service it belongs to (for messages).
+    pub service: String,
+    /// Task definition ARN (or family:revision).
+    pub task_definition: String,
+    /// The container whose command is overridden.
+    pub container: String,
+    /// The command override (after the container's entry point).
+    pub command: Vec<String>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+    /// CloudWatch Logs group and stream prefix of the task definition's
+    /// awslogs configuration, when known: the stream is
+    /// `prefix/container/task-id`.
+    pub log_group: Option<String>,
+    pub log_stream_prefix: Option<String>,
+}
+
+impl OneOffTask {
+    /// The task's CloudWatch Logs group and stream, when the awslogs
+    /// configuration is known.
+    pub fn log_location(&self, task_arn: &str) -> Option<(String, String)> {
+        let (Some(group), Some(prefix)) = (&self.log_group, &self.log_stream_prefix) else {
+            return None;
+        };
+        let id = task_arn.rsplit('/').next().unwrap_or(task_arn);
+        Some((group.clone(), format!("{prefix}/{}/{id}", self.container)))
+    }
+}
+
+/// How a one-off task ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEnd {
+    /// The task's ARN.
+    pub task: String,
+    /// The container's exit code; None when it never ran or ECS does not say.
+    pub exit_code: Option<i64>,
+    /// ECS's stop code (`EssentialContainerExited`, `TaskFailedToStart`, …).
+    pub stop_code: Option<String>,
+    /// Why the task stopped (`stoppedReason`).
+    pub stopped_reason: Option<String>,
+    /// Why the container stopped (`reason`, e.g. `CannotPullContainerError: …`).
+    pub container_reason: Option<String>,
+}
+
+impl TaskEnd {
+    /// The container ran to the end with exit code 0.
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+
+    /// The most useful words on why it stopped: the container's reason,
+    /// else the task's, else the stop code.
+    pub fn reason(&self) -> Option<String> {
+        self.container_reason
+            .clone()
+            .or_else(|| self.stopped_reason.clone())
+            .or_else(|| self.stop_code.clone())
+    }
+
+    fn from_json(task: &Value, container: &str) -> Self {
+        let text = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let containers = task.get("containers").and_then(Value::as_array);
+        let c = containers.and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
+                .or_else(|| cs.first().filter(|_| cs.len() == 1))
+        });
+        TaskEnd {
+            task: text(task.get("taskArn")).unwrap_or_default(),
+            exit_code: c.and_then(|c| c.get("exitCode")).and_then(Value::as_i64),
+            stop_code: text(task.get("stopCode")),
+            stopped_reason: text(task.get("stoppedReason")),
+            container_reason: text(c.and_then(|c| c.get("reason"))),
+        }
+    }
+}
+
+/// How long a task may be missing from DescribeTasks right after RunTask
+/// (eventual consistency) before the wait gives up on it.
+const TASK_VISIBLE_WITHIN: Duration = Duration::from_secs(60);
+
 impl AwsClient {
+    /// RunTask: start `task` once on Fargate in `cluster` with its network
+    /// configuration and command override; the task's ARN. A retried call
+    /// (connection lost after ECS accepted it) starts no second task: the
+    /// request carries an idempotency token.
+    pub fn ecs_run_task(&self, cluster: &str, task: &OneOffTask) -> Result<String, AwsError> {
+        let input = json!({
+            "cluster": cluster,
+            "taskDefinition": task.task_definition,
+            "count": 1,
+            "launchType": "FARGATE",
+            "startedBy": "autodeploy-release",
+            "clientToken": crate::client::unique_token(),
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": task.subnets,
+                    "securityGroups": task.security_groups,
+                    "assignPublicIp": if task.assign_public_ip { "ENABLED" } else { "DISABLED" },
+                }
+            },
+            "overrides": {
+                "containerOverrides": [{ "name": task.container, "command": task.command }]
+            },
+        });
+        let out = self.json_call(Service::Ecs, "RunTask", &input)?;
+        if let Some(arn) = out.pointer("/tasks/0/taskArn").and_then(Value::as_str) {
+            return Ok(arn.to_string());
+        }
+        let failure = out.pointer("/failures/0");
+        let reason = match (
+            failure
+                .and_then(|f| f.get("reason"))
+                .and_then(Value::as_str),
+            failure
+                .and_then(|f| f.get("detail"))
+                .and_then(Value::as_str),
+        ) {
+            (Some(r), Some(d)) => format!("{r} ({d})"),
+            (Some(r), None) => r.to_string(),
+            (None, _) => {
+                return Err(bad(
+                    "RunTask",
+                    "neither a task nor a failure in the answer".into(),
+                ))
+            }
+        };
+        Err(AwsError::ReleaseTaskNotStarted {
+            service: task.service.clone(),
+            task_definition: task.task_definition.clone(),
+            reason,
+        })
+    }
+
+    /// Poll DescribeTasks until `task`'s run `arn` is STOPPED (its end,
+    /// whatever it is) or `timeout` passes ([`AwsError::Timeout`]). Status
+    /// changes go to the sink (System), and so does the task's own output
+    /// (Stdout) when its awslogs configuration is known and the credentials
+    /// may read it.
+    pub fn ecs_wait_task(
+        &self,
+        cluster: &str,
+        task: &OneOffTask,
+        arn: &str,
+        timeout: Duration,
+        sink: Sink,
+    ) -> Result<TaskEnd, AwsError> {
+        let start = Instant::now();
+        let label = format!("release step of {}", task.service);
+        let log = task.log_location(arn);
+        let mut last_status = String::new();
+        let mut tail = LogTail::new();
+        let follow = |tail: &mut LogTail| {
+            if let Some((group, stream)) = &log {
+                self.forward_log(
+                    group,
+                    stream,
+                    tail,
+                    &format!("{label}: not following the task's log"),
+                    sink,
+                );
+            }
+        };
+        loop {
+            let out = self.json_call(
+                Service::Ecs,
+                "DescribeTasks",
+                &json!({ "cluster": cluster, "tasks": [arn] }),
+            )?;
+            match out.pointer("/tasks/0") {
+                Some(t) => {
+                    let status = t
+                        .get("lastStatus")
+                        .and_then(Value::as_str)
+                        .unwrap_or("PROVISIONING")
+                        .to_string();
+                    if status != last_status {
+                        sink(LogStream::System, &format!("{label}: task {status}"));
+                        last_status = status;
+                    }
+                    follow(&mut tail);
+                    if last_status == "STOPPED" {
+                        return Ok(TaskEnd::from_json(t, &task.container));
+                    }
+                }
+                None if start.elapsed() < TASK_VISIBLE_WITHIN => {}
+                None => {
+                    let reason = out
+                        .pointer("/failures/0/reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("not in the answer");
+                    return Err(AwsError::Failed {
+                        what: format!("{label}: waiting for ECS task {arn} in cluster {cluster}"),
+                        message: format!("the task is {reason}"),
+                    });
+                }
+            }
+            if start.elapsed() >= timeout {
+                let where_ = log
+                    .as_ref()
+                    .map(|(g, s)| {
+                        format!("; its output is in CloudWatch Logs group {g}, stream {s}")
+                    })
+                    .unwrap_or_default();
+                return Err(AwsError::Timeout {
+                    what: format!(
+                        "the {label}: ECS task {arn} to stop (last status {last_status}){where_}"
+                    ),
+                    seconds: timeout.as_secs(),
+                });
+            }
+            std::thread::sleep(
+                self.poll_interval()
+                    .min(timeout.saturating_sub(start.elapsed())),
+            );
+        }
+    }
+
     /// UpdateService with `forceNewDeployment`: new tasks pull the image again.
     pub fn ecs_force_new_deployment(&self, cluster: &str, service: &str) -> Result<(), AwsError> {
         self.ecs_force_new_deployment_id(cluster, service)
@@ -94,11 +323,24 @@ impl AwsClient {
         cluster: &str,
         service: &str,
     ) -> Result<Option<String>, AwsError> {
-        let out = self.json_call(
-            Service::Ecs,
-            "UpdateService",
-            &json!({ "cluster": cluster, "service": service, "forceNewDeployment": true }),
-        )?;
+        self.ecs_roll_onto(cluster, service, None)
+    }
+
+    /// UpdateService with `forceNewDeployment`, onto `task_definition` when
+    /// given (else the service's current one); the id of the new PRIMARY
+    /// deployment when the answer shows it.
+    pub fn ecs_roll_onto(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: Option<&str>,
+    ) -> Result<Option<String>, AwsError> {
+        let mut input =
+            json!({ "cluster": cluster, "service": service, "forceNewDeployment": true });
+        if let Some(td) = task_definition {
+            input["taskDefinition"] = json!(td);
+        }
+        let out = self.json_call(Service::Ecs, "UpdateService", &input)?;
         let Some(svc) = out.get("service") else {
             return Err(bad("UpdateService", "no service in the answer".into()));
         };
@@ -239,5 +481,64 @@ mod tests {
             "deployments": [{"status": "PRIMARY"}, {"status": "ACTIVE"}]
         }));
         assert!(!rolling.stable());
+    }
+
+    #[test]
+    fn a_stopped_task_reads_its_container_exit_code_and_reasons() {
+        let t = json!({
+            "taskArn": "arn:aws:ecs:eu-west-1:1:task/app/abc123",
+            "lastStatus": "STOPPED",
+            "stopCode": "EssentialContainerExited",
+            "stoppedReason": "Essential container in task exited",
+            "containers": [
+                {"name": "sidecar", "exitCode": 0},
+                {"name": "web", "exitCode": 2, "reason": ""}
+            ]
+        });
+        let end = TaskEnd::from_json(&t, "web");
+        assert_eq!(end.exit_code, Some(2));
+        assert!(!end.succeeded());
+        assert_eq!(
+            end.reason().as_deref(),
+            Some("Essential container in task exited")
+        );
+        assert!(TaskEnd::from_json(&t, "sidecar").succeeded());
+
+        let never_ran = json!({
+            "taskArn": "arn:aws:ecs:eu-west-1:1:task/app/def",
+            "stopCode": "TaskFailedToStart",
+            "stoppedReason": "Task failed to start",
+            "containers": [{"name": "web", "reason": "CannotPullContainerError: not found"}]
+        });
+        let end = TaskEnd::from_json(&never_ran, "web");
+        assert_eq!(end.exit_code, None);
+        assert_eq!(
+            end.reason().as_deref(),
+            Some("CannotPullContainerError: not found")
+        );
+    }
+
+    #[test]
+    fn the_log_stream_is_prefix_container_task_id() {
+        let task = OneOffTask {
+            service: "web".into(),
+            task_definition: "td".into(),
+            container: "web".into(),
+            command: vec![],
+            subnets: vec![],
+            security_groups: vec![],
+            assign_public_ip: false,
+            log_group: Some("/autodeploy/app/app".into()),
+            log_stream_prefix: Some("web_svc".into()),
+        };
+        assert_eq!(
+            task.log_location("arn:aws:ecs:eu-west-1:1:task/app/abc123"),
+            Some(("/autodeploy/app/app".into(), "web_svc/web/abc123".into()))
+        );
+        let no_logs = OneOffTask {
+            log_group: None,
+            ..task
+        };
+        assert_eq!(no_logs.log_location("arn"), None);
     }
 }

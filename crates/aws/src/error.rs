@@ -77,6 +77,31 @@ pub enum AwsError {
         logs: Option<String>,
     },
 
+    /// ECS refused to start a service's release step as a one-off task
+    /// (RunTask answered with a failure instead of a task).
+    #[error("the release step of service `{service}` could not be started as an ECS task of {task_definition}: {reason}; nothing was rolled out — check the cluster, subnets and security groups in `terraform output release_tasks`, then deploy again")]
+    ReleaseTaskNotStarted {
+        service: String,
+        task_definition: String,
+        reason: String,
+    },
+
+    /// A service's release step (its one-off ECS task) stopped without its
+    /// container exiting 0: the release command failed, or the task never
+    /// got to run it (image pull, secrets, capacity).
+    #[error("the release step of service `{service}` failed: {}; the new version was not rolled out and the running one keeps serving — {}, then deploy again", task_outcome(task, *exit_code, reason.as_deref()), logs_hint(logs.as_deref()))]
+    ReleaseTaskFailed {
+        service: String,
+        /// The task's ARN.
+        task: String,
+        /// The container's exit code, when it ran.
+        exit_code: Option<i64>,
+        /// Why ECS stopped the task or the container, when it says.
+        reason: Option<String>,
+        /// Where its output is: CloudWatch Logs group and stream.
+        logs: Option<String>,
+    },
+
     /// AWS reports that a change failed (Lambda update, ECS rollout).
     #[error("{what} failed: {message}")]
     Failed { what: String, message: String },
@@ -84,6 +109,28 @@ pub enum AwsError {
     /// An argument cannot be sent as given.
     #[error("{what}: {message}")]
     InvalidInput { what: String, message: String },
+}
+
+/// How a one-off task ended, for [`AwsError::ReleaseTaskFailed`].
+fn task_outcome(task: &str, exit_code: Option<i64>, reason: Option<&str>) -> String {
+    match (exit_code, reason) {
+        (Some(code), Some(r)) => {
+            format!("its command exited with code {code} ({r}) in task {task}")
+        }
+        (Some(code), None) => format!("its command exited with code {code} in task {task}"),
+        (None, Some(r)) => format!("task {task} stopped before its command finished: {r}"),
+        (None, None) => format!("task {task} stopped before its command finished"),
+    }
+}
+
+/// Where to look next, for [`AwsError::ReleaseTaskFailed`].
+fn logs_hint(logs: Option<&str>) -> String {
+    match logs {
+        Some(l) => format!(
+            "its output is in CloudWatch Logs {l} (the deploy log shows its last lines); fix the release command or what it reads"
+        ),
+        None => "the stopped task in the ECS console says why; fix the release command or what it reads".into(),
+    }
 }
 
 /// What to do about the error codes people actually hit.

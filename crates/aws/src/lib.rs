@@ -1,6 +1,7 @@
 //! autodeploy-aws: the release steps that follow `terraform apply` on AWS
 //! and that Terraform cannot do — upload the source, build the image in
-//! CodeBuild, roll ECS services, sync a static site and invalidate its
+//! CodeBuild, run each service's release step once as a one-off ECS task,
+//! roll ECS services, sync a static site and invalidate its
 //! CloudFront cache, update Lambda code, put secret values.
 //!
 //! A small blocking client of its own (AWS Signature Version 4 over `ureq`,
@@ -32,8 +33,11 @@ pub use archive::{zip_source, zip_source_with};
 pub use client::{AwsClient, Service};
 pub use codebuild::BuildResult;
 pub use credentials::Credentials;
+pub use ecs::{OneOffTask, TaskEnd};
 pub use error::AwsError;
-pub use release::{release_container, release_lambda, release_static, ReleaseOptions};
+pub use release::{
+    release_container, release_lambda, release_static, roll_container, ReleaseOptions,
+};
 pub use s3::{SyncOptions, SyncReport};
 
 /// Where progress lines go (the deployment's log).

@@ -345,6 +345,32 @@ fn release_container_uploads_builds_and_rolls() {
     create_codebuild_project(&c, &project, &bucket);
     let cluster = unique("app");
     create_ecs_service(&c, &cluster, "app-web", 1);
+    // The revision `terraform apply` registers; the service is not on it yet.
+    let new_def = c
+        .json_call(
+            Service::Ecs,
+            "RegisterTaskDefinition",
+            &json!({
+                "family": "app-web",
+                "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "memory": 512, "essential": true}]
+            }),
+        )
+        .unwrap()["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let service_def = |c: &AwsClient| {
+        c.json_call(
+            Service::Ecs,
+            "DescribeServices",
+            &json!({"cluster": cluster, "services": ["app-web"]}),
+        )
+        .unwrap()["services"][0]["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(service_def(&c), new_def);
 
     let src = tempfile::tempdir().unwrap();
     write(src.path(), "app.py", "print('release')\n");
@@ -355,6 +381,20 @@ fn release_container_uploads_builds_and_rolls() {
         ("codebuild_project_name", json!(project)),
         ("ecs_cluster_name", json!(cluster)),
         ("ecs_service_names", json!({"web": "app-web"})),
+        ("ecs_task_definitions", json!({"web": new_def})),
+        (
+            "release_tasks",
+            json!({"web": {
+                "task_definition": "app-web",
+                "container": "app",
+                "command": ["set -e\nexec python manage.py migrate --noinput\n"],
+                "subnets": ["subnet-0123456789abcdef0"],
+                "security_groups": ["sg-0123456789abcdef0"],
+                "assign_public_ip": false,
+                "log_group": "/autodeploy/app/app",
+                "log_stream_prefix": "web"
+            }}),
+        ),
         ("url", Value::Null),
     ]);
     let lines = Lines::default();
@@ -376,6 +416,9 @@ fn release_container_uploads_builds_and_rolls() {
         "(version ",
         "started CodeBuild build",
         "SUCCEEDED",
+        "release step of web: started one-off task arn:aws:ecs:",
+        "release step of web: task STOPPED",
+        "release step of web: finished (exit code 0)",
         "ecs app-web: new deployment ecs-svc/",
         "all services stable",
     ] {
@@ -384,6 +427,49 @@ fn release_container_uploads_builds_and_rolls() {
             "{needle:?} not in {all:?}"
         );
     }
+    // Once, after the build and before the rollout.
+    let at = |needle: &str| all.iter().position(|l| l.contains(needle)).unwrap();
+    assert!(at("SUCCEEDED") < at("release step of web: started"));
+    assert!(at("finished (exit code 0)") < at("ecs app-web: new deployment"));
+    assert_eq!(
+        all.iter()
+            .filter(|l| l.contains("started one-off task"))
+            .count(),
+        1
+    );
+    // The release rolled the service onto the new revision.
+    assert_eq!(service_def(&c), new_def);
+    assert!(lines.contains("on task definition app-web:2"), "{all:?}");
+    // ECS got the release command as the container's override, on Fargate.
+    let started = |c: &AwsClient| -> Vec<Value> {
+        let listed = c
+            .json_call(
+                Service::Ecs,
+                "ListTasks",
+                &json!({"cluster": cluster, "startedBy": "autodeploy-release"}),
+            )
+            .unwrap();
+        let arns = listed["taskArns"].as_array().unwrap().clone();
+        if arns.is_empty() {
+            return vec![];
+        }
+        c.json_call(
+            Service::Ecs,
+            "DescribeTasks",
+            &json!({"cluster": cluster, "tasks": arns}),
+        )
+        .unwrap()["tasks"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let tasks = started(&c);
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["launchType"], "FARGATE");
+    assert_eq!(
+        tasks[0]["overrides"]["containerOverrides"],
+        json!([{"name": "app", "command": ["set -e\nexec python manage.py migrate --noinput\n"]}])
+    );
     // The uploaded archive is the source tree, without node_modules.
     let (zip_bytes, _) = c.s3_get(&bucket, "source/source.zip").unwrap();
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
@@ -392,6 +478,27 @@ fn release_container_uploads_builds_and_rolls() {
     let mut s = String::new();
     z.by_name("app.py").unwrap().read_to_string(&mut s).unwrap();
     assert_eq!(s, "print('release')\n");
+
+    // Against an emulator (no waits) the release task is started, not waited for.
+    let lines = Lines::default();
+    release_container(
+        &c,
+        &outputs,
+        src.path(),
+        &ReleaseOptions {
+            wait: false,
+            ..ReleaseOptions::default()
+        },
+        &|s, l| lines.push(s, l),
+    )
+    .unwrap();
+    assert!(
+        lines.contains("release step of web: not waiting for the task"),
+        "{:?}",
+        lines.all()
+    );
+    assert!(!lines.contains("task STOPPED"), "{:?}", lines.all());
+    assert_eq!(started(&c).len(), 2);
 
     // A missing output is named.
     let mut partial = outputs.clone();

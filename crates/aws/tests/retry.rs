@@ -318,3 +318,172 @@ fn codebuild_wait_follows_the_build_log_and_reports_the_failed_phase() {
     assert_eq!(body["nextToken"], "f/1");
     assert_eq!(body["logStreamName"], "s-1");
 }
+
+/// A container release whose release step exits non-zero: the one-off task
+/// is run with the bundle's override and network configuration, its log is
+/// forwarded, the deploy fails with an error naming the service, the exit
+/// code and the log stream — and no service is rolled.
+#[test]
+fn a_failing_release_task_stops_the_release_before_any_rollout() {
+    let task_arn = "arn:aws:ecs:eu-west-1:123456789012:task/app/0a1b2c";
+    let stopped: &'static str = Box::leak(
+        format!(
+            r#"{{"tasks":[{{"taskArn":"{task_arn}","lastStatus":"STOPPED","stopCode":"EssentialContainerExited","stoppedReason":"Essential container in task exited","containers":[{{"name":"web","exitCode":3}}]}}],"failures":[]}}"#
+        )
+        .into_boxed_str(),
+    );
+    let run: &'static str = Box::leak(
+        format!(
+            r#"{{"tasks":[{{"taskArn":"{task_arn}","lastStatus":"PROVISIONING"}}],"failures":[]}}"#
+        )
+        .into_boxed_str(),
+    );
+    let (url, seen) = server(vec![
+        (200, vec![("x-amz-version-id", "v7")], ""),
+        (200, vec![], OK_BUILD),
+        (
+            200,
+            vec![],
+            r#"{"builds":[{"id":"p:1","buildStatus":"SUCCEEDED","currentPhase":"COMPLETED"}]}"#,
+        ),
+        (200, vec![], run),
+        (200, vec![], stopped),
+        (
+            200,
+            vec![],
+            r#"{"events":[{"message":"Operations to perform:\n"},{"message":"django.db.utils.OperationalError: no such table"}],"nextForwardToken":"f/1"}"#,
+        ),
+        (200, vec![], r#"{"events":[],"nextForwardToken":"f/1"}"#),
+    ]);
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("app.py"), "print(1)\n").unwrap();
+    let outputs = json!({
+        "source_bucket": "src-bucket",
+        "source_key": "source/source.zip",
+        "codebuild_project_name": "p",
+        "ecs_cluster_name": "app",
+        "ecs_service_names": {"web": "app-web"},
+        "release_tasks": {"web": {
+            "task_definition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/app-web:4",
+            "container": "web",
+            "command": ["set -e\nexec python manage.py migrate --noinput\n"],
+            "subnets": ["subnet-1", "subnet-2"],
+            "security_groups": ["sg-app"],
+            "assign_public_ip": false,
+            "log_group": "/autodeploy/app/app",
+            "log_stream_prefix": "web"
+        }}
+    });
+    let lines: Mutex<Vec<(LogStream, String)>> = Mutex::new(Vec::new());
+    let e = autodeploy_aws::release_container(
+        &client(&url, None),
+        outputs.as_object().unwrap(),
+        src.path(),
+        &autodeploy_aws::ReleaseOptions::default(),
+        &|s, l| lines.lock().unwrap().push((s, l.to_string())),
+    )
+    .unwrap_err();
+    match &e {
+        AwsError::ReleaseTaskFailed {
+            service,
+            task,
+            exit_code,
+            logs,
+            ..
+        } => {
+            assert_eq!(service, "web");
+            assert_eq!(task, task_arn);
+            assert_eq!(*exit_code, Some(3));
+            assert_eq!(
+                logs.as_deref(),
+                Some("group /autodeploy/app/app, stream web/web/0a1b2c")
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!e.is_retryable());
+    let msg = e.to_string();
+    for needle in [
+        "service `web`",
+        "exited with code 3",
+        "was not rolled out",
+        "stream web/web/0a1b2c",
+    ] {
+        assert!(msg.contains(needle), "{needle:?} not in {msg}");
+    }
+
+    let seen = seen.lock().unwrap();
+    let targets: Vec<&str> = seen
+        .iter()
+        .map(|s| s.header("x-amz-target").unwrap_or("(s3)"))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "(s3)",
+            "CodeBuild_20161006.StartBuild",
+            "CodeBuild_20161006.BatchGetBuilds",
+            "AmazonEC2ContainerServiceV20141113.RunTask",
+            "AmazonEC2ContainerServiceV20141113.DescribeTasks",
+            "Logs_20140328.GetLogEvents",
+            "Logs_20140328.GetLogEvents",
+        ],
+        "no UpdateService after a failed release step"
+    );
+    let run: serde_json::Value = serde_json::from_slice(&seen[3].body).unwrap();
+    assert_eq!(run["cluster"], "app");
+    assert_eq!(
+        run["taskDefinition"],
+        "arn:aws:ecs:eu-west-1:123456789012:task-definition/app-web:4"
+    );
+    assert_eq!(run["launchType"], "FARGATE");
+    assert_eq!(run["count"], 1);
+    assert_eq!(
+        run["networkConfiguration"],
+        json!({"awsvpcConfiguration": {"subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-app"], "assignPublicIp": "DISABLED"}})
+    );
+    assert_eq!(
+        run["overrides"],
+        json!({"containerOverrides": [{"name": "web", "command": ["set -e\nexec python manage.py migrate --noinput\n"]}]})
+    );
+    assert!(run["clientToken"].as_str().is_some_and(|t| t.len() >= 32));
+    let logs: serde_json::Value = serde_json::from_slice(&seen[5].body).unwrap();
+    assert_eq!(logs["logStreamName"], "web/web/0a1b2c");
+    let lines = lines.into_inner().unwrap();
+    assert!(lines
+        .iter()
+        .any(|(s, l)| *s == LogStream::Stdout
+            && l == "django.db.utils.OperationalError: no such table"));
+    assert!(lines
+        .iter()
+        .any(|(s, l)| *s == LogStream::System && l.contains("release step of web: task STOPPED")));
+}
+
+/// RunTask answering with a failure instead of a task: a typed error naming
+/// the service and ECS's reason.
+#[test]
+fn a_release_task_ecs_refuses_to_start_is_a_typed_error() {
+    let (url, _seen) = server(vec![(
+        200,
+        vec![],
+        r#"{"tasks":[],"failures":[{"arn":"arn:aws:ecs:eu-west-1:1:cluster/app","reason":"MISSING"}]}"#,
+    )]);
+    let task = autodeploy_aws::OneOffTask {
+        service: "api".into(),
+        task_definition: "app-api:2".into(),
+        container: "api".into(),
+        command: vec!["x".into()],
+        subnets: vec!["subnet-1".into()],
+        security_groups: vec![],
+        assign_public_ip: true,
+        log_group: None,
+        log_stream_prefix: None,
+    };
+    let e = client(&url, None).ecs_run_task("app", &task).unwrap_err();
+    assert!(
+        matches!(&e, AwsError::ReleaseTaskNotStarted { service, reason, .. } if service == "api" && reason == "MISSING"),
+        "{e}"
+    );
+    assert!(!e.is_retryable());
+    assert!(e.to_string().contains("release_tasks"), "{e}");
+}

@@ -167,6 +167,16 @@ fn container_bundle_with_database_deploys_releases_and_destroys_completely() {
     let logs = run(cli(home.path()).args(["logs", id]));
     let logs = String::from_utf8_lossy(&logs.stdout).to_string();
     assert!(logs.contains("[release]"), "the release phase ran: {logs}");
+    // The release step (migrate) ran once as a one-off task, before the
+    // service rolled onto its new task definition.
+    let started = logs
+        .find("release step of python-django-postgres: started one-off task arn:aws:ecs:")
+        .unwrap_or_else(|| panic!("no release task in: {logs}"));
+    let rolled = logs
+        .find("new deployment")
+        .unwrap_or_else(|| panic!("no rollout in: {logs}"));
+    assert!(started < rolled, "{logs}");
+    assert_eq!(logs.matches("started one-off task").count(), 1, "{logs}");
     assert!(moto
         .query("rds", "DescribeDBInstances", "2014-10-31")
         .contains("<DBInstanceIdentifier>"));

@@ -1,6 +1,8 @@
-//! Post-apply steps Terraform cannot do, per hosting: upload the source and
-//! build the image (ECS), publish the function package (Lambda), upload the
-//! site (S3 + CloudFront). VMs need none: their cloud-init fetches the code.
+//! Post-apply steps Terraform cannot do, per hosting: upload the source,
+//! build the image, run each service's release step once as a one-off task
+//! and roll the services (ECS), publish the function package (Lambda),
+//! upload the site (S3 + CloudFront). VMs need none: their cloud-init
+//! fetches the code.
 //!
 //! Deliberately thin: the AWS calls themselves live in `autodeploy-aws`.
 
@@ -45,6 +47,30 @@ pub fn release(
             "release failed: Lambda packages and static-site builds are not released by autodeploy yet".into(),
         ));
     }
+    Ok(())
+}
+
+/// After a rollback's `terraform apply` of the previous plan: roll the ECS
+/// services back onto that plan's task definitions (the bundle's services
+/// ignore task-definition changes on apply; the release rolls them). No
+/// build and no release step: the previous images exist, and migrations are
+/// not undone. Nothing to do for other hostings.
+pub fn roll_back(
+    cfg: &ExecConfig,
+    d: &Decision,
+    outputs: &Map<String, Value>,
+    rep: &dyn Reporter,
+) -> Result<(), ExecError> {
+    if !d.services.iter().any(|s| s.hosting == Hosting::EcsFargate) {
+        return Ok(());
+    }
+    let sink = |s: LogStream, l: &str| rep.log(s, l);
+    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
+    let opts = autodeploy_aws::ReleaseOptions {
+        wait: cfg.aws_endpoint.is_none(),
+        ..Default::default()
+    };
+    autodeploy_aws::roll_container(&client, outputs, &opts, &sink)?;
     Ok(())
 }
 

@@ -590,6 +590,8 @@ impl Ctx {
                         );
                         let bundle = prev.render()?;
                         let mut back = self.apply_bundle(&prev.decision, &bundle, rep)?;
+                        let outputs = back.outputs.as_object().cloned().unwrap_or_default();
+                        crate::release::roll_back(&self.cfg, &prev.decision, &outputs, rep)?;
                         back.status = DeploymentStatus::Unhealthy;
                         back.error = Some(format!(
                             "{}; rolled back to the last healthy plan (commit {})",

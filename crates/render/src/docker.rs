@@ -217,7 +217,7 @@ fn comment_safe(s: &str) -> String {
 }
 
 /// A path usable verbatim in WORKDIR / COPY: `[A-Za-z0-9._/-]`, relative, no `..`.
-fn plain_path(p: &str) -> bool {
+pub(crate) fn plain_path(p: &str) -> bool {
     !p.is_empty()
         && !p.starts_with('/')
         && p.chars()

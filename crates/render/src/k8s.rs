@@ -1,9 +1,11 @@
 //! Kubernetes manifests for the `kubernetes` strategy: `k8s/namespace.yaml`,
 //! and per service that runs code (web/worker) under `k8s/<service>/`:
 //! `deployment.yaml`, `configmap.yaml` (the non-secret literal env values),
-//! and for web services `service.yaml`, `ingress.yaml` (public ones; TLS host
+//! for web services `service.yaml`, `ingress.yaml` (public ones; TLS host
 //! when the plan has a domain) and `hpa.yaml` (autoscaling/v2, when the plan
-//! scales between min < max).
+//! scales between min < max), and for services with a release step
+//! (migrations) `release-job.yaml`: a Job that runs it once per deploy, with
+//! the pods' image, environment and security settings — never the pods.
 //!
 //! Contracts with the deploy stage (which fills what only exists at deploy time):
 //! - The image is the placeholder `${IMAGE_<SERVICE>}` (e.g. `${IMAGE_API}`),
@@ -15,6 +17,8 @@
 //!   ConfigMap `<service>-deploy`; secrets from a Secret `<service>-secrets`
 //!   (both created by the deploy stage from Terraform outputs and the secret
 //!   store). The manifests hold references only, never a secret value.
+//! - The release Job (named `<service>-release-<commit>`) is applied with the
+//!   new image and must complete before the Deployment is applied.
 //! - Pods run as UID 10001 (the Dockerfiles' user), no privilege escalation,
 //!   all capabilities dropped, RuntimeDefault seccomp, a read-only root
 //!   filesystem where the runtime allows it (an emptyDir on /tmp).
@@ -75,6 +79,49 @@ struct SvcCtx {
     probe: Option<Probe>,
     hpa: Option<Hpa>,
     ingress: Option<IngressCtx>,
+    release: Option<ReleaseJob>,
+}
+
+/// The release step's Job.
+#[derive(Debug, Serialize)]
+struct ReleaseJob {
+    /// `<name>-release[-<commit>]`, a DNS label.
+    job: String,
+    /// Run by `/bin/sh -c` in the image's working folder (raw; `|yaml` in the template).
+    script: String,
+}
+
+/// The Job of `s`'s release step, if it has one: named after the service
+/// and the commit (a Job's pod template is immutable, so each release is a
+/// new Job), run in the same folder as the image's own command (docker.rs
+/// prefixes a `cd` when the service folder cannot be a WORKDIR verbatim).
+fn release_job(d: &Decision, s: &ServicePlan, name: &str) -> Option<ReleaseJob> {
+    let release = s.release.as_deref().filter(|r| !r.trim().is_empty())?;
+    let commit: String = d
+        .source
+        .commit
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let suffix = if commit.is_empty() {
+        "-release".to_string()
+    } else {
+        format!("-release-{commit}")
+    };
+    let mut base = name.to_string();
+    base.truncate(63 - suffix.len());
+    let job = format!("{}{suffix}", base.trim_end_matches('-'));
+    let mut script = String::from("set -e\n");
+    if s.path != "." && !crate::docker::plain_path(&s.path) {
+        script.push_str(&format!("cd {}\n", crate::escape::sh(&s.path)));
+    }
+    script.push_str(release);
+    script.push('\n');
+    Some(ReleaseJob { job, script })
 }
 
 #[derive(Debug, Serialize)]
@@ -252,6 +299,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             }
         });
         let family = s.runtime.family.as_str();
+        let release = release_job(d, s, &name);
         let ctx = SvcCtx {
             namespace: namespace.clone(),
             name: name.clone(),
@@ -272,6 +320,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             probe,
             hpa,
             ingress,
+            release,
         };
         let dir = format!("k8s/{name}");
         files.push(file(
@@ -300,6 +349,13 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         }
         if ctx.hpa.is_some() {
             files.push(file(&format!("{dir}/hpa.yaml"), "k8s/hpa.yaml", &ctx)?);
+        }
+        if ctx.release.is_some() {
+            files.push(file(
+                &format!("{dir}/release-job.yaml"),
+                "k8s/release-job.yaml",
+                &ctx,
+            )?);
         }
     }
     Ok(files)

@@ -5,7 +5,7 @@
 //! Not here: any decision (it only shows the Decision).
 
 use crate::{BundleFile, RenderError};
-use autodeploy_core::{Decision, Intent};
+use autodeploy_core::{Decision, Hosting, Intent};
 use serde_json::json;
 
 pub fn render(
@@ -19,6 +19,12 @@ pub fn render(
         .flat_map(|s| s.source_fixes.iter())
         .collect();
     let understood = intent.map(understood_line).filter(|s| !s.is_empty());
+    let releases: Vec<_> = d
+        .services
+        .iter()
+        .filter_map(|s| Some((s, s.release.as_deref()?, release_how(s.hosting)?)))
+        .map(|(s, command, how)| json!({"service": s.name, "command": command, "how": how}))
+        .collect();
     let mut all_files: Vec<&str> = files.iter().map(String::as_str).collect();
     all_files.push("PLAN.md");
     all_files.sort_unstable();
@@ -29,10 +35,26 @@ pub fn render(
             "d": d,
             "understood": understood,
             "fixes": fixes,
+            "releases": releases,
+            "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
             "files": all_files,
             "has_terraform": files.iter().any(|f| f.starts_with("terraform/")),
         }),
     )
+}
+
+/// When and where a service's release step (migrations) runs on `hosting`,
+/// for the hostings whose bundles run it apart from the start command.
+fn release_how(hosting: Hosting) -> Option<&'static str> {
+    match hosting {
+        Hosting::EcsFargate => Some(
+            "once per deploy, as a one-off ECS task of the new image with the service's settings, after the image is built and before the service rolls to the new version; if it fails, nothing is rolled out and the running version keeps serving",
+        ),
+        h if h.is_kubernetes() => Some(
+            "once per deploy, as the Kubernetes Job in the service's release-job.yaml: apply it with the new image and wait until it completes before applying the new Deployment; the pods never run it",
+        ),
+        _ => None,
+    }
 }
 
 /// The non-null fields of the Intent, as `field: value` pairs.

@@ -92,11 +92,96 @@ fn django_postgres_on_ecs_with_rds() {
     assert!(text.contains("master_user_secret[0].secret_arn}:password::"));
     assert!(!text.contains("aws_lb_listener\" \"https\""));
     assert_no_secret_literals(&b);
-    insta::assert_snapshot!(
-        "django_postgres_tasks",
-        b.get("terraform/container_tasks.tf").unwrap().contents
+    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
+    // The start script never runs the release step: every copy would migrate.
+    assert!(!tasks.contains("migrate"), "{tasks}");
+    insta::assert_snapshot!("django_postgres_tasks", tasks);
+    // The release step is a one-off task the deploy runs once.
+    let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;
+    let release = output_block(outputs, "release_tasks");
+    assert_eq!(release.matches("task_definition ").count(), 1, "{release}");
+    assert!(
+        release.contains(r#"exec python manage.py migrate --noinput\n"]"#),
+        "{release}"
+    );
+    insta::assert_snapshot!("django_postgres_release_tasks", release);
+    // PLAN.md says where the release step runs.
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    let row = plan
+        .lines()
+        .find(|l| l.contains("python manage.py migrate --noinput"))
+        .unwrap_or_else(|| panic!("no release row in PLAN.md:\n{plan}"));
+    assert!(
+        row.contains("once per deploy, as a one-off ECS task")
+            && row.contains("before the service rolls to the new version"),
+        "{row}"
+    );
+    assert!(plan.contains("the rollout of the ECS services"), "{plan}");
+    // Apply never rolls the service; the deploy does, after the release step.
+    let services = &b.get("terraform/container_services.tf").unwrap().contents;
+    assert!(
+        services.contains("ignore_changes = [task_definition, desired_count]"),
+        "{services}"
+    );
+    assert!(output_block(outputs, "ecs_task_definitions").contains(
+        "\"python-django-postgres\" = aws_ecs_task_definition.python_django_postgres.arn"
+    ));
+    validate(&b);
+}
+
+/// The `output "NAME" { … }` block of a Terraform file.
+fn output_block<'a>(tf: &'a str, name: &str) -> &'a str {
+    let start = tf
+        .find(&format!("output \"{name}\" {{"))
+        .unwrap_or_else(|| panic!("no output {name} in:\n{tf}"));
+    let len = tf[start..].find("\n}\n").expect("the block ends") + 3;
+    &tf[start..start + len]
+}
+
+#[test]
+fn a_compound_start_runs_under_sh_c_and_the_release_runs_apart() {
+    let (analysis, mut decision) =
+        support::scenario("python_django_postgres", "Django on AWS with Postgres");
+    let web = &mut decision.services[0];
+    assert!(web.release.is_some(), "the fixture has a release step");
+    web.start = Some(
+        "python manage.py compilemessages && gunicorn --bind 0.0.0.0:8000 'mysite.wsgi:application'"
+            .into(),
+    );
+    web.release =
+        Some("python manage.py migrate --noinput; python manage.py createcachetable".into());
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
+    let command = tasks
+        .lines()
+        .find(|l| l.trim_start().starts_with("command "))
+        .expect("a start script");
+    // `exec` of the compound command whole would run compilemessages only.
+    assert!(
+        command.ends_with(
+            r#"exec /bin/sh -c 'python manage.py compilemessages && gunicorn --bind 0.0.0.0:8000 '\\''mysite.wsgi:application'\\'''\n"]"#
+        ),
+        "{command}"
+    );
+    assert!(!command.contains("migrate"), "{command}");
+    insta::assert_snapshot!("compound_start_command", command.trim());
+    let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;
+    let release = output_block(outputs, "release_tasks");
+    assert!(
+        release.contains(
+            r#"exec /bin/sh -c 'python manage.py migrate --noinput; python manage.py createcachetable'\n"]"#
+        ),
+        "{release}"
     );
     validate(&b);
+}
+
+#[test]
+fn services_without_a_release_step_declare_no_release_task() {
+    let b = bundle("python_flask_celery_redis", "on AWS with redis");
+    let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;
+    let release = output_block(outputs, "release_tasks");
+    assert!(release.contains("value       = {}"), "{release}");
 }
 
 #[test]
@@ -109,6 +194,10 @@ fn flask_celery_redis_web_and_worker_with_elasticache() {
     assert!(text.contains("resource \"aws_ecs_service\" \"worker\""));
     // Only the web service is behind the load balancer.
     assert_eq!(text.matches("load_balancer {").count(), 1);
+    assert_eq!(
+        text.matches("ignore_changes = [task_definition]").count(),
+        2
+    );
     assert_no_secret_literals(&b);
     validate(&b);
 }

@@ -123,6 +123,45 @@ fn web_service_gets_probes_ingress_tls_and_hpa() {
         "{hpa}"
     );
     insta::assert_snapshot!("django_deployment_yaml", dep);
+    // The release step is a Job of its own, never run by the pods.
+    assert!(!dep.contains("migrate"), "{dep}");
+    let job = get("k8s/python-django-postgres/release-job.yaml");
+    assert!(
+        job.contains("name: \"python-django-postgres-release-0123456789ab\""),
+        "{job}"
+    );
+    assert!(job.contains("restartPolicy: Never") && job.contains("backoffLimit: 0"));
+    assert!(
+        job.contains("- \"set -e\\npython manage.py migrate --noinput\\n\""),
+        "{job}"
+    );
+    insta::assert_snapshot!("django_release_job_yaml", job);
+}
+
+#[test]
+fn plan_md_says_the_release_job_runs_before_the_deployment() {
+    let (a, d) = support::scenario("python_django_postgres", "deploy on aws with kubernetes");
+    let b =
+        autodeploy_render::render(&d, &a, &autodeploy_render::RenderOptions::default()).unwrap();
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    let row = plan
+        .lines()
+        .find(|l| l.contains("python manage.py migrate --noinput"))
+        .unwrap_or_else(|| panic!("no release row in PLAN.md:\n{plan}"));
+    assert!(
+        row.contains("Kubernetes Job") && row.contains("before applying the new Deployment"),
+        "{row}"
+    );
+}
+
+#[test]
+fn only_services_with_a_release_step_get_a_job() {
+    let files = manifests("python_flask_celery_redis", "deploy on aws with kubernetes");
+    assert!(
+        !files.iter().any(|f| f.path.ends_with("release-job.yaml")),
+        "{:?}",
+        files.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -7,18 +7,28 @@
 //! `environment`, secrets as `secrets` with `valueFrom` a Secrets Manager ARN
 //! (never a value). Connection URLs that embed a password (`DATABASE_URL`,
 //! `REDIS_URL`…) are assembled by the container's start command from parts
-//! (see [`start_script`]).
+//! (see [`scripts`]).
+//!
+//! Start and release are separate: the start script never runs the release
+//! step (migrations). The `release_tasks` output names, per service with a
+//! release step, the task definition, container, command override (a script
+//! assembling the same URLs, then the release step) and network
+//! configuration of a one-off Fargate task the deploy runs once.
 //!
 //! Files: `container_build.tf` (ECR, source bucket, CodeBuild),
 //! `container_ecs.tf` (cluster, logs, roles), `container_tasks.tf` (task
 //! definitions), `container_services.tf` (services, autoscaling),
 //! `container_alb.tf` (load balancer), `container_outputs.tf`.
 //!
-//! Deploy order (the deploy stage's job): `terraform apply`; upload the
+//! Deploy order (the deploy stage's job, `autodeploy_aws::release_container`):
+//! `terraform apply` (the services ignore task-definition changes, so apply
+//! never starts a rollout of an image that is not built yet); upload the
 //! repository as a zip to `source_bucket`/`source_key`; start the CodeBuild
-//! project and wait; `aws ecs update-service --force-new-deployment` for each
-//! service. Not here: the Dockerfile itself (docker.rs), the VPC and security
-//! groups (network.rs), data stores and secrets (data.rs), HTTPS (tls.rs).
+//! project and wait; run each `release_tasks` entry as a one-off task and
+//! wait for it to stop with exit code 0; update each service to its
+//! `ecs_task_definitions` revision with a forced new deployment. Not here:
+//! the Dockerfile itself (docker.rs), the VPC and security groups
+//! (network.rs), data stores and secrets (data.rs), HTTPS (tls.rs).
 
 use super::data::{secret_arn, tf_ident, DB_PASSWORD_VALUE_FROM};
 use crate::escape::{hcl, sh};
@@ -67,6 +77,8 @@ struct Svc {
     secrets: Vec<EnvEntry>,
     /// Shell script run by `/bin/sh -c` (raw; the template escapes it).
     command: Option<String>,
+    /// The release step's script, run by `/bin/sh -c` in a one-off task (raw).
+    release: Option<String>,
     /// Dockerfile: in the bundle (`bundle_dockerfile`) or in the archive (`repo_dockerfile`).
     bundle_dockerfile: Option<String>,
     repo_dockerfile: Option<String>,
@@ -151,19 +163,83 @@ const URLENCODE: &str = r#"autodeploy_urlencode() {
 }
 "#;
 
-/// The start script: assemble the URLs the plan asks for from their parts
-/// (plain env vars plus the password injected from Secrets Manager), add
+/// A command as the last line of a wrapper script: `exec CMD` when the
+/// command is one simple command (the app replaces the shell and receives
+/// ECS's SIGTERM), else `exec /bin/sh -c 'CMD'` — `exec` of a compound
+/// command (`a; b`, `a && b`, a leading `VAR=x`, a shell keyword) would
+/// replace the shell with its first word and never run the rest.
+fn exec_line(command: &str) -> String {
+    if needs_shell(command) {
+        format!("exec /bin/sh -c {}\n", sh(command))
+    } else {
+        format!("exec {command}\n")
+    }
+}
+
+/// Whether `command` is more than one simple command `exec` can run: shell
+/// operators, redirections, command substitution, several lines, a leading
+/// variable assignment, or a first word that is a shell keyword or builtin
+/// with no program behind it.
+fn needs_shell(command: &str) -> bool {
+    let operators = command
+        .chars()
+        .any(|c| matches!(c, ';' | '&' | '|' | '\n' | '(' | ')' | '`' | '<' | '>'))
+        || command.contains("$(");
+    let first = command.split_whitespace().next().unwrap_or("");
+    let assignment = first.contains('=');
+    let builtin = matches!(
+        first,
+        "exec"
+            | "cd"
+            | "."
+            | "source"
+            | "export"
+            | "set"
+            | "unset"
+            | "eval"
+            | "ulimit"
+            | "umask"
+            | "trap"
+            | "if"
+            | "for"
+            | "while"
+            | "until"
+            | "case"
+            | "{"
+            | "!"
+    );
+    operators || assignment || builtin
+}
+
+/// What a task runs through its `/bin/sh -c` entry point.
+struct Scripts {
+    /// The start script; `None` when the image's own command can run unchanged.
+    start: Option<String>,
+    /// The release step under the same environment, run once per deploy as
+    /// a one-off task (`release_tasks` output), never by the start script.
+    release: Option<String>,
+}
+
+/// The task's scripts. Both first assemble the URLs the plan asks for from
+/// their parts (plain env vars plus the password injected from Secrets
+/// Manager) and move to the service's folder; the start script also adds
 /// the task's own addresses to allowed-hosts lists (the ALB health check
-/// sends the target IP as Host), run the release step, then `exec` the start
-/// command. `None` when the image's own command can run unchanged.
-fn start_script(
+/// sends the target IP as Host) and then `exec`s the start command
+/// ([`exec_line`]); the release script runs the release step. A service with
+/// a release step always gets a start script, so its task definition's
+/// entry point is `/bin/sh -c` and the one-off task's command override is
+/// a script too.
+fn scripts(
     d: &Decision,
     svc: &ServicePlan,
     urls: &[(String, String)],
     allowed_hosts: &[String],
-) -> Result<Option<String>, RenderError> {
+) -> Result<Scripts, RenderError> {
     if urls.is_empty() && allowed_hosts.is_empty() && svc.release.is_none() {
-        return Ok(None);
+        return Ok(Scripts {
+            start: None,
+            release: None,
+        });
     }
     let Some(start) = &svc.start else {
         return Err(crate::unsupported(
@@ -175,43 +251,47 @@ fn start_script(
             "the task's start command must wrap the app's own; give the service a start command",
         ));
     };
-    let mut s = String::from("set -e\n");
+    let mut env = String::from("set -e\n");
     if urls.iter().any(|(_, u)| u.contains("autodeploy_urlencode")) {
-        s.push_str(URLENCODE);
+        env.push_str(URLENCODE);
     }
     for (name, value) in urls {
-        s.push_str(&format!("export {name}=\"{value}\"\n"));
+        env.push_str(&format!("export {name}=\"{value}\"\n"));
     }
     if urls
         .iter()
         .any(|(_, u)| u.contains("AUTODEPLOY_DB_PASSWORD"))
     {
-        s.push_str("unset AUTODEPLOY_DB_PASSWORD\n");
+        env.push_str("unset AUTODEPLOY_DB_PASSWORD\n");
     }
     if urls
         .iter()
         .any(|(_, u)| u.contains("AUTODEPLOY_CACHE_AUTH"))
     {
-        s.push_str("unset AUTODEPLOY_CACHE_AUTH\n");
+        env.push_str("unset AUTODEPLOY_CACHE_AUTH\n");
     }
+    // Same working folder as the image's own CMD (docker.rs prefixes a `cd`
+    // when the service folder cannot be a WORKDIR verbatim).
+    let cd = if svc.path != "." && !plain_path(&svc.path) {
+        format!("cd {}\n", sh(&svc.path))
+    } else {
+        String::new()
+    };
+    let mut s = env.clone();
     for name in allowed_hosts {
         s.push_str(&format!(
             "for ip in $(hostname -i 2>/dev/null || true); do {name}=\"${name},$ip\"; done\nexport {name}\n"
         ));
     }
-    if let Some(release) = &svc.release {
-        s.push_str(release);
-        s.push('\n');
-    }
-    // Same working folder as the image's own CMD (docker.rs prefixes a `cd`
-    // when the service folder cannot be a WORKDIR verbatim).
-    if svc.path != "." && !plain_path(&svc.path) {
-        s.push_str(&format!("cd {}\n", sh(&svc.path)));
-    }
-    s.push_str("exec ");
-    s.push_str(start);
-    s.push('\n');
-    Ok(Some(s))
+    s.push_str(&cd);
+    s.push_str(&exec_line(start));
+    Ok(Scripts {
+        start: Some(s),
+        release: svc
+            .release
+            .as_deref()
+            .map(|r| format!("{env}{cd}{}", exec_line(r))),
+    })
 }
 
 /// `container_*.tf`.
@@ -569,7 +649,10 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                 secrets.push(part("AUTODEPLOY_CACHE_AUTH", secret_arn(&auth.secret)));
             }
         }
-        let command = start_script(d, svc, &urls, &hosts_vars)?;
+        let Scripts {
+            start: command,
+            release,
+        } = scripts(d, svc, &urls, &hosts_vars)?;
 
         let scaling = svc.scaling.as_ref();
         let autoscaling = match scaling.and_then(|s| s.autoscaling.as_ref()) {
@@ -640,6 +723,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             environment,
             secrets,
             command,
+            release,
             bundle_dockerfile,
             repo_dockerfile,
             context,
@@ -681,6 +765,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         "build_commands": build_commands,
         "secret_arns": secret_arns,
         "private": net.app_subnet_tier == SubnetTier::Private,
+        "has_release": services.iter().any(|s| s.release.is_some()),
         "lb": target.is_some(),
         "https": https,
         "idle_timeout": d.load_balancer.as_ref().map_or(60, |l| l.idle_timeout_seconds),
@@ -749,7 +834,7 @@ fn build_commands(services: &[Svc]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fargate_size_ok, is_env_name, plain_path};
+    use super::{exec_line, fargate_size_ok, is_env_name, needs_shell, plain_path};
 
     #[test]
     fn fargate_sizes_are_the_documented_pairs() {
@@ -776,5 +861,69 @@ mod tests {
         assert!(!plain_path("web $(touch pwned)"));
         assert!(!plain_path("../x"));
         assert!(!plain_path("/abs"));
+    }
+
+    #[test]
+    fn only_compound_commands_need_a_shell() {
+        for simple in [
+            "gunicorn --bind 0.0.0.0:8000 mysite.wsgi:application",
+            "node dist/server.js",
+            "./bin/app --port \"$PORT\"",
+            "python manage.py migrate --noinput",
+        ] {
+            assert!(!needs_shell(simple), "{simple}");
+            assert_eq!(exec_line(simple), format!("exec {simple}\n"));
+        }
+        for compound in [
+            "flask translate compile; gunicorn app:app",
+            "flask db upgrade && gunicorn app:app",
+            "a || b",
+            "cat x | y",
+            "echo $(date)",
+            "x > log",
+            "PORT=1 node a.js",
+            "exec gunicorn app:app",
+            "cd web && npm start",
+            ". venv/bin/activate",
+            "first\nsecond",
+        ] {
+            assert!(needs_shell(compound), "{compound}");
+            assert!(exec_line(compound).starts_with("exec /bin/sh -c '"));
+        }
+    }
+
+    /// The generated lines run in a real shell: a compound start runs all
+    /// its commands (an `exec` of it whole would run only the first), quotes
+    /// in it survive, and a simple one replaces the shell.
+    #[test]
+    fn exec_lines_run_every_command_in_a_real_shell() {
+        let run = |script: &str| {
+            let out = std::process::Command::new("/bin/sh")
+                .args(["-c", script])
+                .env("GREETING", "hi")
+                .output()
+                .expect("sh runs");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let compound = "echo one; echo 'it'\"'\"'s' \"$GREETING\" && echo three";
+        assert_eq!(
+            run(&format!("set -e\n{}", exec_line(compound))),
+            (Some(0), "one\nit's hi\nthree\n".to_string())
+        );
+        assert_eq!(
+            run(&format!(
+                "set -e\n{}echo not reached\n",
+                exec_line("echo simple")
+            )),
+            (Some(0), "simple\n".to_string())
+        );
+        // A failing release step fails the one-off task.
+        assert_eq!(
+            run(&format!("set -e\n{}", exec_line("true && exit 3"))).0,
+            Some(3)
+        );
     }
 }

@@ -115,11 +115,26 @@ impl<'a> Ctx<'a> {
     /// skipping nested projects, tests, examples and docs; shallowest first,
     /// at most [`MAX_SOURCE_FILES`].
     pub fn sources(&self, dir: &str, exts: &[&str]) -> Vec<&'a str> {
+        // Whether a file lies in a nested project depends only on its folder:
+        // decided once per run of files sharing one (a large tree has tens of
+        // thousands of candidates and a walk up the folders for each).
+        let mut last: Option<(&str, bool)> = None;
         let mut out: Vec<&'a str> = self
             .index()
             .files_under(dir)
             .filter(|f| exts.iter().any(|e| f.ends_with(e)))
-            .filter(|f| !self.in_other_project(f, dir) && !is_non_app(f, dir))
+            .filter(|f| {
+                let folder = parent(f);
+                let nested = match last {
+                    Some((d, nested)) if d == folder => nested,
+                    _ => {
+                        let nested = self.in_other_project(f, dir);
+                        last = Some((folder, nested));
+                        nested
+                    }
+                };
+                !nested && !is_non_app(f, dir)
+            })
             .collect();
         out.sort_by_key(|f| (f.matches('/').count(), *f));
         out.truncate(MAX_SOURCE_FILES);

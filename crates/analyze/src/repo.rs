@@ -26,7 +26,12 @@ pub struct FileIndex {
 impl FileIndex {
     /// Build an index from relative, `/`-separated file paths.
     pub fn new(mut files: Vec<String>) -> Self {
-        files.sort_unstable();
+        // On both cores: 57k paths sharing long prefixes (test262) cost ~190 M
+        // instructions to sort, a third of the whole analysis.
+        {
+            use rayon::slice::ParallelSliceMut;
+            files.par_sort_unstable();
+        }
         files.dedup();
         let mut dirs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, f) in files.iter().enumerate() {

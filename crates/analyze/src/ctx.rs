@@ -4,8 +4,9 @@
 //! Deliberately not here: any knowledge of a particular ecosystem.
 
 use crate::repo::{is_under, join, parent, FileIndex, Repo};
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// Most source files of one language read per service (shallowest first).
 pub const MAX_SOURCE_FILES: usize = 250;
@@ -62,10 +63,15 @@ const TEST_DIRS: &[&str] = &[
     "e2e",
 ];
 
+/// What [`Ctx::memo`] keeps: (kind, key) → the value.
+type Memo = HashMap<(&'static str, String), Arc<dyn Any + Send + Sync>>;
+
 pub struct Ctx<'a> {
     pub repo: &'a dyn Repo,
     /// Folders that hold a project manifest of their own.
     project_dirs: HashSet<&'a str>,
+    /// Values derived from files, computed once per analysis ([`Ctx::memo`]).
+    memo: Mutex<Memo>,
 }
 
 impl<'a> Ctx<'a> {
@@ -80,7 +86,40 @@ impl<'a> Ctx<'a> {
             })
             .map(|f| parent(f))
             .collect();
-        Ctx { repo, project_dirs }
+        Ctx {
+            repo,
+            project_dirs,
+            memo: Mutex::default(),
+        }
+    }
+
+    /// `make()`, computed once per analysis for (`kind`, `key`) and shared:
+    /// what every package of a monorepo asks of one file (its workspace
+    /// root's globs, the root's manifest) is worked out once, not once per
+    /// package. `kind` names what is computed and fixes `T`.
+    pub fn memo<T: Any + Send + Sync>(
+        &self,
+        kind: &'static str,
+        key: &str,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let lookup = (kind, key.to_string());
+        let found = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&lookup)
+            .cloned();
+        if let Some(v) = found.and_then(|v| v.downcast::<T>().ok()) {
+            return v;
+        }
+        // Computed outside the lock: two threads may both compute it once.
+        let v = Arc::new(make());
+        self.memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(lookup, v.clone());
+        v
     }
 
     pub fn index(&self) -> &'a FileIndex {
@@ -115,11 +154,26 @@ impl<'a> Ctx<'a> {
     /// skipping nested projects, tests, examples and docs; shallowest first,
     /// at most [`MAX_SOURCE_FILES`].
     pub fn sources(&self, dir: &str, exts: &[&str]) -> Vec<&'a str> {
+        // Whether a file lies in a nested project depends only on its folder:
+        // decided once per run of files sharing one (a large tree has tens of
+        // thousands of candidates and a walk up the folders for each).
+        let mut last: Option<(&str, bool)> = None;
         let mut out: Vec<&'a str> = self
             .index()
             .files_under(dir)
             .filter(|f| exts.iter().any(|e| f.ends_with(e)))
-            .filter(|f| !self.in_other_project(f, dir) && !is_non_app(f, dir))
+            .filter(|f| {
+                let folder = parent(f);
+                let nested = match last {
+                    Some((d, nested)) if d == folder => nested,
+                    _ => {
+                        let nested = self.in_other_project(f, dir);
+                        last = Some((folder, nested));
+                        nested
+                    }
+                };
+                !nested && !is_non_app(f, dir)
+            })
             .collect();
         out.sort_by_key(|f| (f.matches('/').count(), *f));
         out.truncate(MAX_SOURCE_FILES);

@@ -137,19 +137,22 @@ pub fn analyze_repo(
         }
     }
 
-    let mut drafts: Vec<Draft> = jobs
-        .into_par_iter()
-        .flat_map_iter(|(dir, i)| {
-            let det: &dyn Detector = detectors[i];
-            let mut found = det.detect(&ctx, &dir);
-            let mut extra = Vec::new();
-            for d in &mut found {
-                extra.extend(config::apply(&ctx, d));
-            }
-            found.extend(extra);
-            found
-        })
-        .collect();
+    // Folders inside tests/examples/docs (`test/fixtures/package.json`) are
+    // asked only when their drafts could matter: selection drops them as soon
+    // as one service lies outside such folders, and before that they only
+    // count when they sit inside a draft that yields to what is below it, or
+    // when compose files could point at them. In a large monorepo they are
+    // most of the candidate folders and most of the files read.
+    let (outside, inside): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .enumerate()
+        .partition(|(_, (dir, _))| !resolve::in_non_app_dir(dir));
+    let mut results = run_jobs(&ctx, &detectors, outside);
+    if !inside.is_empty() && inside_matters(&ctx, &results, &inside) {
+        results.extend(run_jobs(&ctx, &detectors, inside));
+        results.sort_by_key(|(i, _)| *i);
+    }
+    let mut drafts: Vec<Draft> = results.into_iter().flat_map(|(_, d)| d).collect();
     config::compose::apply(&ctx, &mut drafts);
 
     let selected = resolve::select(drafts);
@@ -160,6 +163,47 @@ pub fn analyze_repo(
         });
     }
     Ok(resolve::finalize(&ctx, selected, name_hint))
+}
+
+type Job = (usize, (String, usize));
+
+/// Run each (folder, detector) job with the config overlays; results keep
+/// the job's position so that merging two runs gives the order of one.
+fn run_jobs(ctx: &Ctx, detectors: &[&dyn Detector], jobs: Vec<Job>) -> Vec<(usize, Vec<Draft>)> {
+    jobs.into_par_iter()
+        .map(|(pos, (dir, i))| {
+            let det: &dyn Detector = detectors[i];
+            let mut found = det.detect(ctx, &dir);
+            let mut extra = Vec::new();
+            for d in &mut found {
+                extra.extend(config::apply(ctx, d));
+            }
+            found.extend(extra);
+            (pos, found)
+        })
+        .collect()
+}
+
+/// True when the drafts of the jobs in tests/examples/docs folders could
+/// change the selection, given the drafts found elsewhere.
+fn inside_matters(ctx: &Ctx, outside: &[(usize, Vec<Draft>)], inside: &[Job]) -> bool {
+    let drafts = || outside.iter().flat_map(|(_, d)| d);
+    if drafts().next().is_none() {
+        return true; // nothing else: they may be all there is
+    }
+    // A draft that gives way to one strictly inside it (a page without a
+    // manifest, a bare Dockerfile, code without a manifest).
+    let yields = |d: &Draft| {
+        (d.kind == autodeploy_core::ServiceKind::Static && !d.has_manifest)
+            || (d.language == autodeploy_core::Language::Unknown && d.name.is_none())
+            || (d.kind == autodeploy_core::ServiceKind::Web && !d.has_manifest)
+    };
+    let below = |d: &Draft| {
+        inside
+            .iter()
+            .any(|(_, (dir, _))| *dir != d.dir && repo::is_under(dir, &d.dir))
+    };
+    drafts().any(|d| yields(d) && below(d)) || !config::compose::services(ctx).is_empty()
 }
 
 fn looked_for(detectors: &[&dyn Detector]) -> String {

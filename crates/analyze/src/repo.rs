@@ -26,12 +26,22 @@ pub struct FileIndex {
 impl FileIndex {
     /// Build an index from relative, `/`-separated file paths.
     pub fn new(mut files: Vec<String>) -> Self {
-        files.sort_unstable();
+        // On both cores: 57k paths sharing long prefixes (test262) cost ~190 M
+        // instructions to sort, a quarter of the whole analysis.
+        {
+            use rayon::slice::ParallelSliceMut;
+            files.par_sort_unstable();
+        }
         files.dedup();
         let mut dirs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, f) in files.iter().enumerate() {
             let dir = parent(f);
-            dirs.entry(dir.to_string()).or_default().push(i);
+            match dirs.get_mut(dir) {
+                Some(children) => children.push(i),
+                None => {
+                    dirs.insert(dir.to_string(), vec![i]);
+                }
+            }
             // Make sure every ancestor folder exists in the map, so that folders
             // holding only folders are still visible.
             let mut d = dir;

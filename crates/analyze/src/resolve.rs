@@ -130,7 +130,8 @@ impl Family for Language {
     }
 }
 
-fn in_non_app_dir(dir: &str) -> bool {
+/// True when `dir` lies in a tests/examples/docs folder (`NON_APP_DIRS`).
+pub fn in_non_app_dir(dir: &str) -> bool {
     dir.split('/').any(|p| NON_APP_DIRS.contains(&p))
 }
 

@@ -274,19 +274,33 @@ pub const FRONTEND_EXTS: &[&str] = &[
     ".j2", ".hbs", ".ejs", ".erb", ".twig", ".astro",
 ];
 
-static LOCAL_URL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r#"(?i)\b(?:https?|wss?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?"#)
+/// [`regex`] without the literal prefilter (and so without the reverse
+/// suffix/inner strategies built from it): the same matches, a slower search
+/// on long texts, and a fraction of the compile cost. For patterns that only
+/// ever run on a few short lines, where building the prefilter (Teddy over
+/// every case variant of every alternative) cost more than all searches.
+pub fn lean_regex(pattern: &str) -> regex_automata::meta::Regex {
+    regex_automata::meta::Builder::new()
+        .configure(regex_automata::meta::Config::new().auto_prefilter(false))
+        .build(&asciify(pattern))
+        .unwrap_or_else(|e| panic!("invalid analyzer pattern {pattern:?}: {e}"))
+}
+
+static LOCAL_URL: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
+    lean_regex(
+        r#"(?i)\b(?:https?|wss?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?"#,
+    )
 });
 
 /// Calls that send a browser request to a URL written on the same line.
-static REQUEST_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
+static REQUEST_CONTEXT: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
+    lean_regex(
         r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:"#,
     )
 });
 
-static LOG_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
+static LOG_CONTEXT: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
+    lean_regex(
         r#"(?i)console\.(?:log|info|warn|error)|\bprint\s*\(|logger\.|log\.(?:info|debug)|listening|running (?:on|at)"#,
     )
 });
@@ -314,14 +328,14 @@ pub fn localhost_urls(repo: &dyn crate::repo::Repo, files: &[&str]) -> Vec<Local
             }
             for caps in LOCAL_URL.captures_iter(line) {
                 let origin = caps
-                    .get(0)
-                    .map(|m| m.as_str())
+                    .get_match()
+                    .map(|m| &line[m.range()])
                     .unwrap_or_default()
                     .to_string();
                 out.push(LocalUrl {
                     file: file.to_string(),
                     line: i as u32 + 1,
-                    port: caps.get(1).and_then(|p| p.as_str().parse().ok()),
+                    port: caps.get_group(1).and_then(|p| line[p.range()].parse().ok()),
                     origin,
                 });
             }

@@ -30,6 +30,13 @@ pub mod defaults;
 pub mod env;
 mod error;
 pub mod network;
+mod price_table;
+/// The price tables of `prices/*.toml` as Rust (written by `build.rs`).
+mod prices {
+    use crate::price_table::{Meta, PriceTable, Spec};
+    use std::collections::BTreeMap;
+    include!(concat!(env!("OUT_DIR"), "/prices.rs"));
+}
 pub mod runtime;
 pub mod sizing;
 pub mod strategy;

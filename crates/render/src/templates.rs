@@ -1,5 +1,6 @@
 //! The minijinja environment: every embedded template plus the escaping
-//! filters. Built once per process.
+//! filters. Built once per process; a template is parsed the first time it
+//! is asked for (a plan uses a handful of the ~80), not at start-up.
 
 use std::sync::OnceLock;
 
@@ -17,13 +18,18 @@ pub fn environment() -> &'static minijinja::Environment<'static> {
         // No auto-escaping: every value goes through an explicit filter for its language.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         crate::escape::register(&mut env);
-        for (name, source) in TEMPLATES {
-            let name = name.strip_suffix(".j2").unwrap_or(name);
-            env.add_template(name, source)
-                .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
-        }
+        // Parsing all of them up front cost more than rendering a plan's few.
+        env.set_loader(|name| Ok(source(name).map(str::to_string)));
         env
     })
+}
+
+/// The embedded source of template `name` (its file name without `.j2`).
+fn source(name: &str) -> Option<&'static str> {
+    TEMPLATES
+        .iter()
+        .find(|(file, _)| file.strip_suffix(".j2").unwrap_or(file) == name)
+        .map(|(_, source)| *source)
 }
 
 #[cfg(test)]
@@ -33,7 +39,9 @@ mod tests {
         let env = super::environment();
         for (name, _) in super::TEMPLATES {
             let name = name.strip_suffix(".j2").unwrap_or(name);
-            assert!(env.get_template(name).is_ok(), "{name}");
+            if let Err(e) = env.get_template(name) {
+                panic!("template {name} does not parse: {e}");
+            }
         }
     }
 }

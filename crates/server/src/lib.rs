@@ -227,16 +227,29 @@ pub async fn shutdown_signal() {
 }
 
 /// Set up `tracing` output: human-readable (`text`) or one JSON object per
-/// line (`json`); level from `RUST_LOG` (default `info`). Safe to call twice.
+/// line (`json`); level from `RUST_LOG` (default `info`; `target=level`
+/// directives, comma-separated). Safe to call twice.
+///
+/// `Targets`, not `EnvFilter`: EnvFilter's span/field matchers pull in
+/// regex-automata's full-DFA builder, and Cargo's feature unification then
+/// makes every `regex::Regex` in the binary determinize a dense DFA when it
+/// is compiled — most of a small analysis's time (docs/PERFORMANCE.md).
 pub fn init_tracing(format: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
     let _ = if format == "json" {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .finish()
+            .with(filter)
+            .try_init()
     } else {
-        builder.try_init()
+        builder.finish().with(filter).try_init()
     };
 }

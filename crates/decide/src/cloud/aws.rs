@@ -22,8 +22,6 @@ use autodeploy_core::{
 };
 use std::sync::OnceLock;
 
-const PRICES: &str = include_str!("../../prices/aws.toml");
-
 pub(crate) struct Aws;
 
 /// Fargate task size: the smallest valid (vCPU, MiB) with at least `want_vcpu` and `need_mib`.
@@ -87,7 +85,7 @@ impl Catalogue for Aws {
     }
     fn prices(&self) -> Result<Option<&'static PriceTable>, DecideError> {
         static TABLE: OnceLock<Result<PriceTable, String>> = OnceLock::new();
-        crate::cost::load(&TABLE, Cloud::Aws, PRICES).map(Some)
+        crate::cost::load(&TABLE, Cloud::Aws, crate::prices::aws).map(Some)
     }
 
     fn hosting(&self, strategy: DeployStrategy, scaled: bool) -> Hosting {

@@ -20,8 +20,6 @@ use autodeploy_core::{
 };
 use std::sync::OnceLock;
 
-const PRICES: &str = include_str!("../../prices/azure.toml");
-
 pub(crate) struct Azure;
 
 /// Container Apps size: the smallest valid pair (0.25 vCPU per 0.5 GiB) with at least `want_vcpu` and `need_mib`.
@@ -62,7 +60,7 @@ impl Catalogue for Azure {
     }
     fn prices(&self) -> Result<Option<&'static PriceTable>, DecideError> {
         static TABLE: OnceLock<Result<PriceTable, String>> = OnceLock::new();
-        crate::cost::load(&TABLE, Cloud::Azure, PRICES).map(Some)
+        crate::cost::load(&TABLE, Cloud::Azure, crate::prices::azure).map(Some)
     }
 
     fn hosting(&self, strategy: DeployStrategy, scaled: bool) -> Hosting {

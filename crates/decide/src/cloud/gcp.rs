@@ -22,8 +22,6 @@ use autodeploy_core::{
 };
 use std::sync::OnceLock;
 
-const PRICES: &str = include_str!("../../prices/gcp.toml");
-
 pub(crate) struct Gcp;
 
 /// Cloud Run size: 1 vCPU and memory rounded up to a power of two from 512 MiB.
@@ -67,7 +65,7 @@ impl Catalogue for Gcp {
     }
     fn prices(&self) -> Result<Option<&'static PriceTable>, DecideError> {
         static TABLE: OnceLock<Result<PriceTable, String>> = OnceLock::new();
-        crate::cost::load(&TABLE, Cloud::Gcp, PRICES).map(Some)
+        crate::cost::load(&TABLE, Cloud::Gcp, crate::prices::gcp).map(Some)
     }
 
     fn hosting(&self, strategy: DeployStrategy, scaled: bool) -> Hosting {

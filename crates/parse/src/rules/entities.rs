@@ -14,40 +14,31 @@
 
 use super::text::Doc;
 use autodeploy_core::Cloud;
-use regex::Regex;
-use std::sync::OnceLock;
 
-struct TypeRegexes {
-    aws: Regex,
-    gcp: Regex,
-    azure: Regex,
-}
-
-fn type_regexes() -> &'static TypeRegexes {
-    static RE: OnceLock<TypeRegexes> = OnceLock::new();
-    RE.get_or_init(|| TypeRegexes {
-        aws: Regex::new(r"^[a-z]{1,3}\d[a-z0-9]*(?:-flex)?\.(?:nano|micro|small|medium|large|xlarge|\d{1,2}xlarge|metal(?:-\d+xl)?)$").unwrap(),
-        gcp: Regex::new(
-            r"^(?:e2|n1|n2|n2d|n4|c2|c2d|c3|c3d|c4|c4a|c4d|t2a|t2d|m1|m2|m3|m4|a2|a3|g2|h3|z3|f1|g1)-(?:standard|highmem|highcpu|megamem|ultramem|highgpu|megagpu|ultragpu|micro|small|medium|custom)(?:-\d+)*$",
-        )
-        .unwrap(),
-        azure: Regex::new(r"^standard_[a-z]+\d+[a-z0-9_]*$").unwrap(),
-    })
-}
+// The machine-type formats, each compiled on first use and tried only on a
+// word holding its separator (`.`, `-`, `standard_`).
+lazy_regex!(
+    aws_type_re,
+    r"^[a-z]{1,3}\d[a-z0-9]*(?:-flex)?\.(?:nano|micro|small|medium|large|xlarge|\d{1,2}xlarge|metal(?:-\d+xl)?)$"
+);
+lazy_regex!(
+    gcp_type_re,
+    r"^(?:e2|n1|n2|n2d|n4|c2|c2d|c3|c3d|c4|c4a|c4d|t2a|t2d|m1|m2|m3|m4|a2|a3|g2|h3|z3|f1|g1)-(?:standard|highmem|highcpu|megamem|ultramem|highgpu|megagpu|ultragpu|micro|small|medium|custom)(?:-\d+)*$"
+);
+lazy_regex!(azure_type_re, r"^standard_[a-z]+\d+[a-z0-9_]*$");
 
 /// `key` (a lowercase word) as an exact machine type, canonicalised, with its provider.
 pub(crate) fn machine_type(key: &str) -> Option<(String, Cloud)> {
     if key.len() > 40 {
         return None;
     }
-    let re = type_regexes();
-    if re.aws.is_match(key) {
+    if key.contains('.') && aws_type_re().is_match(key) {
         return Some((key.to_string(), Cloud::Aws));
     }
-    if re.gcp.is_match(key) {
+    if key.contains('-') && gcp_type_re().is_match(key) {
         return Some((key.to_string(), Cloud::Gcp));
     }
-    if re.azure.is_match(key) {
+    if key.starts_with("standard_") && azure_type_re().is_match(key) {
         // Standard_<FAMILY><rest>: family letters upper case, the rest lower case
         // (Standard_B2s, Standard_D2s_v3, Standard_DS2_v2, Standard_NC6s_v3).
         let rest = &key["standard_".len()..];

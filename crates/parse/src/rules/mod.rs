@@ -13,6 +13,19 @@
 //! the LLM merge uses to drop values the text does not support, and notes that
 //! explain fields left unset on purpose.
 
+/// `fn $name() -> &'static Regex`: the pattern compiled on first call, once
+/// per process. The rules call it only when the text can hold a match (a
+/// literal every match contains is present), so a request compiles only the
+/// patterns it can use.
+macro_rules! lazy_regex {
+    ($name:ident, $pattern:expr) => {
+        fn $name() -> &'static regex::Regex {
+            static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+            RE.get_or_init(|| regex::Regex::new($pattern).unwrap())
+        }
+    };
+}
+
 pub(crate) mod context;
 pub(crate) mod entities;
 pub(crate) mod lexicon;

@@ -27,8 +27,6 @@ use super::context::Ctx;
 use super::lexicon::Effect;
 use super::text::Doc;
 use super::Mention;
-use regex::Regex;
-use std::sync::OnceLock;
 
 const NUMBER_WORDS: &[(&str, u32)] = &[
     ("zero", 0),
@@ -511,28 +509,24 @@ pub(crate) struct Budget {
     pub notes: Vec<String>,
 }
 
-struct MoneyRegexes {
-    dollars: Regex,
-    period: Regex,
-    purpose: Regex,
-    other_currency: Regex,
-}
-
-fn money_regexes() -> &'static MoneyRegexes {
-    static RE: OnceLock<MoneyRegexes> = OnceLock::new();
-    RE.get_or_init(|| MoneyRegexes {
-        dollars: Regex::new(
-            r"(?:\$|\busd ?)\s?(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<f>\d+))?(?: ?(?P<k>k|thousand)\b)?|\b(?P<n2>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<f2>\d+))?(?: ?(?P<k2>k))? ?(?:usd|dollars?|bucks)\b",
-        )
-        .unwrap(),
-        period: Regex::new(
-            r"^\s*(?:usd|dollars?|bucks)?\s*(?:/\s*|per\s+|a\s+|an\s+|each\s+|every\s+|in\s+a\s+)?(?P<p>months?|mo|mon|monthly|years?|yr|annum|annually|yearly|hours?|hr|hourly|days?|daily|weeks?|weekly|wk)\b",
-        )
-        .unwrap(),
-        purpose: Regex::new(r"^\s*for\s+(?:the|a|an|my|our|this|its)\s+(?P<w>[a-z]+)").unwrap(),
-        other_currency: Regex::new(r"(?:€|£|¥)\s?\d|\b\d[\d,.]*\s?(?:k\s?)?(?:eur|euros?|gbp|pounds?|yen|inr|rupees)\b").unwrap(),
-    })
-}
+// The money patterns, each compiled on first use, and only when the text
+// can hold a match (see [`budget`]): most requests name no amount.
+lazy_regex!(
+    dollars_re,
+    r"(?:\$|\busd ?)\s?(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<f>\d+))?(?: ?(?P<k>k|thousand)\b)?|\b(?P<n2>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<f2>\d+))?(?: ?(?P<k2>k))? ?(?:usd|dollars?|bucks)\b"
+);
+lazy_regex!(
+    period_re,
+    r"^\s*(?:usd|dollars?|bucks)?\s*(?:/\s*|per\s+|a\s+|an\s+|each\s+|every\s+|in\s+a\s+)?(?P<p>months?|mo|mon|monthly|years?|yr|annum|annually|yearly|hours?|hr|hourly|days?|daily|weeks?|weekly|wk)\b"
+);
+lazy_regex!(
+    purpose_re,
+    r"^\s*for\s+(?:the|a|an|my|our|this|its)\s+(?P<w>[a-z]+)"
+);
+lazy_regex!(
+    other_currency_re,
+    r"(?:€|£|¥)\s?\d|\b\d[\d,.]*\s?(?:k\s?)?(?:eur|euros?|gbp|pounds?|yen|inr|rupees)\b"
+);
 
 const BUDGET_CUES: &[&str] = &[
     "budget",
@@ -583,11 +577,16 @@ const INFRA_WORDS: &[&str] = &[
 ];
 
 pub(crate) fn budget(doc: &Doc) -> Budget {
-    let re = money_regexes();
     let text = doc.masked.as_str();
     let mut out = Budget::default();
     let mut accepted: Vec<f64> = Vec::new();
-    for c in re.dollars.captures_iter(text) {
+    // Every dollar amount holds `$`, `usd`, `dollar` or `bucks` (the patterns
+    // are case-sensitive; `masked` is lowercased): without one, nothing to compile.
+    let may_hold_dollars = ["$", "usd", "dollar", "bucks"]
+        .iter()
+        .any(|w| text.contains(w));
+    let dollars = may_hold_dollars.then(|| dollars_re().captures_iter(text));
+    for c in dollars.into_iter().flatten() {
         let m = c.get(0).expect("match");
         let (n, f, k) = match c.name("n") {
             Some(n) => (n, c.name("f"), c.name("k")),
@@ -605,7 +604,7 @@ pub(crate) fn budget(doc: &Doc) -> Budget {
             continue;
         }
         let rest = &text[m.end()..];
-        let (period, after_period) = match re.period.captures(rest) {
+        let (period, after_period) = match period_re().captures(rest) {
             Some(p) => (
                 Some(p.name("p").expect("p").as_str()),
                 &rest[p.get(0).expect("m").end()..],
@@ -620,7 +619,7 @@ pub(crate) fn budget(doc: &Doc) -> Budget {
         };
         let Some(div) = monthly else { continue };
         let value = (v / div * 100.0).round() / 100.0;
-        if let Some(p) = re.purpose.captures(after_period) {
+        if let Some(p) = purpose_re().captures(after_period) {
             if !INFRA_WORDS.contains(&p.name("w").expect("w").as_str()) {
                 continue; // "$5 a month for the domain"
             }
@@ -651,7 +650,11 @@ pub(crate) fn budget(doc: &Doc) -> Budget {
             "budget: several amounts ({distinct:?}); left unset"
         )),
     }
-    if out.value.is_none() && re.other_currency.is_match(text) {
+    // Another currency's amount holds its sign or its name.
+    let may_hold_other_currency = ["€", "£", "¥", "eur", "gbp", "pound", "yen", "inr", "rupee"]
+        .iter()
+        .any(|w| text.contains(w));
+    if out.value.is_none() && may_hold_other_currency && other_currency_re().is_match(text) {
         out.notes.push("budget: only US dollars are read; amounts in other currencies are not converted — say it in USD".into());
     }
     out

@@ -13,7 +13,6 @@
 //! byte — the whole pass is linear in the (capped) input.
 
 use regex::Regex;
-use std::sync::OnceLock;
 
 /// Only this many bytes of a request are considered (cut at a char boundary).
 /// A deployment request is one sentence; anything past 64 KiB is not a request
@@ -89,32 +88,32 @@ pub(crate) struct Doc<'a> {
     pub cues: Vec<u16>,
 }
 
-struct SpanRegexes {
-    url: Regex,
-    git_ssh: Regex,
-    email: Regex,
-    bare_repo: Regex,
-    win_path: Regex,
-    unix_path: Regex,
-    domain: Regex,
-}
-
-fn span_regexes() -> &'static SpanRegexes {
-    static RE: OnceLock<SpanRegexes> = OnceLock::new();
-    RE.get_or_init(|| SpanRegexes {
-        url: Regex::new(r#"(?i)\b(?:https?|git|ssh)://[^\s<>"'`()\[\]{}]+"#).unwrap(),
-        git_ssh: Regex::new(r"(?i)\b[a-z0-9_.-]+@[a-z0-9.-]+\.[a-z]{2,}:[a-z0-9_.\-/~]+").unwrap(),
-        email: Regex::new(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+").unwrap(),
-        bare_repo: Regex::new(
-            r"(?i)\b(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/[a-z0-9_.\-]+/[a-z0-9_.\-/]+",
-        )
-        .unwrap(),
-        win_path: Regex::new(r#"(?i)\b[a-z]:\\[^\s,;'"()<>|]+"#).unwrap(),
-        unix_path: Regex::new(r#"(?:^|[\s(\["'=])((?:~|\.\.?)/[A-Za-z0-9_.\-~/]*[A-Za-z0-9_\-~/]|/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+/?)"#)
-            .unwrap(),
-        domain: Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b").unwrap(),
-    })
-}
+// The span patterns, each compiled on first use: [`find_spans`] runs a
+// pattern only when the text holds a literal every match of it contains, so
+// "deploy on aws" compiles none of them (compiling all seven was ~40 % of a
+// whole `plan` on a small app).
+lazy_regex!(url_re, r#"(?i)\b(?:https?|git|ssh)://[^\s<>"'`()\[\]{}]+"#);
+lazy_regex!(
+    git_ssh_re,
+    r"(?i)\b[a-z0-9_.-]+@[a-z0-9.-]+\.[a-z]{2,}:[a-z0-9_.\-/~]+"
+);
+lazy_regex!(
+    email_re,
+    r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+);
+lazy_regex!(
+    bare_repo_re,
+    r"(?i)\b(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/[a-z0-9_.\-]+/[a-z0-9_.\-/]+"
+);
+lazy_regex!(win_path_re, r#"(?i)\b[a-z]:\\[^\s,;'"()<>|]+"#);
+lazy_regex!(
+    unix_path_re,
+    r#"(?:^|[\s(\["'=])((?:~|\.\.?)/[A-Za-z0-9_.\-~/]*[A-Za-z0-9_\-~/]|/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+/?)"#
+);
+lazy_regex!(
+    domain_re,
+    r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b"
+);
 
 /// Top-level domains accepted for bare domain names. Deliberately excludes TLDs
 /// that collide with file extensions (`.py`, `.rs`, `.md`, `.sh`, `.pl`, `.js` …).
@@ -325,8 +324,17 @@ fn push(
     spans.push(span);
 }
 
+/// The matches of `re` in `text` when `gate` holds, none (and `re` not
+/// compiled) otherwise.
+fn find_if<'t>(
+    gate: bool,
+    re: fn() -> &'static Regex,
+    text: &'t str,
+) -> impl Iterator<Item = regex::Match<'t>> {
+    gate.then(|| re().find_iter(text)).into_iter().flatten()
+}
+
 fn find_spans(text: &str) -> Vec<Span> {
-    let re = span_regexes();
     let mut spans: Vec<Span> = Vec::new();
     // Non-overlapping intervals taken so far, by start: overlap checks stay O(log n).
     let mut occupied: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
@@ -337,7 +345,13 @@ fn find_spans(text: &str) -> Vec<Span> {
             .is_some_and(|(_, &end)| end > s)
     };
 
-    for m in re.url.find_iter(text) {
+    // Each pattern runs only when the text holds a literal that every one of
+    // its matches contains (`://`, `@`, `:\\`, `/`, `.`): the result is the
+    // same, and a pattern that cannot match is never compiled.
+    let has_at = text.contains('@');
+    let has_slash = text.contains('/');
+    let has_dot = text.contains('.');
+    for m in find_if(text.contains("://"), url_re, text) {
         let raw = trim_trailing(m.as_str());
         let end = m.start() + raw.len();
         let Some((host, https)) = host_of_url(raw) else {
@@ -361,7 +375,7 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for m in re.git_ssh.find_iter(text) {
+    for m in find_if(has_at && has_dot && text.contains(':'), git_ssh_re, text) {
         if taken(&occupied, m.start(), m.end()) {
             continue;
         }
@@ -379,7 +393,7 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for m in re.email.find_iter(text) {
+    for m in find_if(has_at && has_dot, email_re, text) {
         if taken(&occupied, m.start(), m.end()) {
             continue;
         }
@@ -396,7 +410,7 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for m in re.bare_repo.find_iter(text) {
+    for m in find_if(has_slash && has_dot, bare_repo_re, text) {
         if taken(&occupied, m.start(), m.end()) {
             continue;
         }
@@ -414,7 +428,7 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for m in re.win_path.find_iter(text) {
+    for m in find_if(text.contains(":\\"), win_path_re, text) {
         if taken(&occupied, m.start(), m.end()) {
             continue;
         }
@@ -432,7 +446,8 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for c in re.unix_path.captures_iter(text) {
+    let unix_paths = has_slash.then(|| unix_path_re().captures_iter(text));
+    for c in unix_paths.into_iter().flatten() {
         let m = c.get(1).expect("group 1");
         if taken(&occupied, m.start(), m.end()) {
             continue;
@@ -459,7 +474,7 @@ fn find_spans(text: &str) -> Vec<Span> {
             },
         );
     }
-    for m in re.domain.find_iter(text) {
+    for m in find_if(has_dot, domain_re, text) {
         if taken(&occupied, m.start(), m.end()) {
             continue;
         }

@@ -14,7 +14,7 @@
 //! `os.getenv("X")` / `os.environ.get("X")` return `None` when unset, so the
 //! code tolerates their absence: not required.
 
-use super::frameworks::{APP_PATTERNS, FRAMEWORKS};
+use super::frameworks::{app_pattern, FRAMEWORKS};
 use super::manifest::Manifest;
 use crate::ctx::Ctx;
 use crate::detectors::database_of_url;
@@ -189,20 +189,32 @@ pub(super) fn scan(
             .collect();
         find_apps(&mut facts, m, file, text, &imports);
         facts.imports.extend(imports);
-        if MAIN_GUARD.is_match(text) {
+        // Each pattern below runs (and is compiled) only when the file holds a
+        // literal every match of it contains: same answers, and a small app
+        // compiles a handful of the patterns instead of all of them.
+        if text.contains("__main__") && MAIN_GUARD.is_match(text) {
             facts.main_files.push(file.to_string());
         }
         if facts.callable.is_none() {
-            if let Some((line, _)) = first_match(text, &WSGI_CALLABLE) {
+            let wsgi = text
+                .contains("start_response")
+                .then(|| first_match(text, &WSGI_CALLABLE))
+                .flatten();
+            let asgi = || {
+                text.contains("receive")
+                    .then(|| first_match(text, &ASGI_CALLABLE))
+                    .flatten()
+            };
+            if let Some((line, _)) = wsgi {
                 facts.callable = Some((file.to_string(), line, false));
-            } else if let Some((line, _)) = first_match(text, &ASGI_CALLABLE) {
+            } else if let Some((line, _)) = asgi() {
                 facts.callable = Some((file.to_string(), line, true));
             }
         }
         scan_env(web, file, text, env_lib);
         scan_servers(web, &mut facts, file, text);
         scan_databases(web, file, text);
-        if web.health_path.is_none() {
+        if web.health_path.is_none() && HEALTH_WORDS.iter().any(|w| text.contains(w)) {
             if let Some((line, path)) = health_route(ctx, file, text) {
                 let p = path.trim_end_matches('/');
                 let p = if p.starts_with('/') {
@@ -217,6 +229,9 @@ pub(super) fn scan(
     }
     facts
 }
+
+/// Literals of which every [`HEALTH_ROUTE`] match holds one.
+const HEALTH_WORDS: &[&str] = &["health", "ping", "livez", "readyz"];
 
 /// The first health-check route of `file` that is served at the root path:
 /// registered on the app object itself, a Starlette route list in the app's
@@ -259,11 +274,11 @@ fn find_apps(
     text: &str,
     imports: &BTreeSet<String>,
 ) {
-    for (fw, re) in FRAMEWORKS.iter().zip(APP_PATTERNS.iter()) {
+    for (i, fw) in FRAMEWORKS.iter().enumerate() {
         if !fw.declared_in(|d| m.has(d)) && !imports.contains(fw.import) {
             continue;
         }
-        let Some(caps) = re.captures(text) else {
+        let Some(caps) = app_pattern(i).captures(text) else {
             continue;
         };
         let at = caps.get(0).map(|g| g.start()).unwrap_or(0);
@@ -353,6 +368,35 @@ pub(super) fn mask_comments(text: &str) -> String {
 // --- environment ---------------------------------------------------------------------
 
 fn scan_env(web: &mut Draft, file: &str, text: &str, env_lib: bool) {
+    if text.contains("environ") || text.contains("getenv") {
+        scan_os_env(web, file, text);
+    }
+    if env_lib && (text.contains("env") || text.contains("config")) {
+        each_match(text, &ENV_LIB, |line, c| {
+            let open = c.get(2).map(|g| g.start()).unwrap_or(0);
+            let args = call_args(text, open).map(split_args).unwrap_or_default();
+            let callee = &c[1];
+            let positional_default = callee == "config" || callee.starts_with("env.");
+            let has_default = args.iter().any(|a| a.trim_start().starts_with("default"))
+                || (positional_default && args.len() > 1 && !args[1].contains('='))
+                || optional_use(text, open);
+            add_env(web, file, &c[3], has_default, line);
+        });
+    }
+    if text.contains("BaseSettings") {
+        scan_settings_classes(web, file, text);
+    }
+}
+
+fn add_env(web: &mut Draft, file: &str, name: &str, has_default: bool, line: u32) {
+    if !PLATFORM_VARS.contains(&name) {
+        web.env_var(name, has_default, file, line);
+    }
+}
+
+/// `os.environ[…]`, `os.environ.get(…)`, `os.getenv(…)` (and the bare names
+/// when imported from `os`).
+fn scan_os_env(web: &mut Draft, file: &str, text: &str) {
     // Bare `environ[…]` / `getenv(…)` count only when imported from os (a WSGI
     // `environ` dict is not the process environment).
     let mut bare_environ = false;
@@ -363,9 +407,7 @@ fn scan_env(web: &mut Draft, file: &str, text: &str, env_lib: bool) {
         bare_getenv |= names.split([',', ' ', '(', ')']).any(|n| n == "getenv");
     }
     let add = |web: &mut Draft, name: &str, has_default: bool, line: u32| {
-        if !PLATFORM_VARS.contains(&name) {
-            web.env_var(name, has_default, file, line);
-        }
+        add_env(web, file, name, has_default, line)
     };
     // Names whose presence the code checks first (`if "X" in os.environ:`).
     let guarded: BTreeSet<&str> = ENV_GUARD
@@ -401,19 +443,6 @@ fn scan_env(web: &mut Draft, file: &str, text: &str, env_lib: bool) {
         // `.get()` / `getenv()` return None when unset: the code copes without it.
         add(web, &c[2], true, line);
     });
-    if env_lib {
-        each_match(text, &ENV_LIB, |line, c| {
-            let open = c.get(2).map(|g| g.start()).unwrap_or(0);
-            let args = call_args(text, open).map(split_args).unwrap_or_default();
-            let callee = &c[1];
-            let positional_default = callee == "config" || callee.starts_with("env.");
-            let has_default = args.iter().any(|a| a.trim_start().starts_with("default"))
-                || (positional_default && args.len() > 1 && !args[1].contains('='))
-                || optional_use(text, open);
-            add(web, &c[3], has_default, line);
-        });
-    }
-    scan_settings_classes(web, file, text);
 }
 
 /// True when byte `at` sits in a block opened by an `if`/`elif` that tests the
@@ -875,6 +904,9 @@ fn bind_finding(web: &mut Draft, file: &str, line: u32, quoted_host: &str) {
 // --- databases ---------------------------------------------------------------------------
 
 fn scan_databases(web: &mut Draft, file: &str, text: &str) {
+    if !text.contains(".backends.") && !text.contains("://") && !text.contains("sqlite3") {
+        return;
+    }
     each_match(text, &DJANGO_ENGINE, |line, c| {
         let name = c.get(1).or(c.get(2)).map(|g| g.as_str()).unwrap_or("");
         let db = match name {

@@ -10,7 +10,7 @@
 use crate::scan::regex;
 use autodeploy_core::{Database, ServiceKind};
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 /// Production servers, and the dependency that provides them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -306,9 +306,14 @@ pub(super) const FRAMEWORKS: &[Framework] = &[
     },
 ];
 
-/// Compiled [`Framework::app`] patterns, in table order.
-pub(super) static APP_PATTERNS: LazyLock<Vec<Regex>> =
-    LazyLock::new(|| FRAMEWORKS.iter().map(|f| regex(f.app)).collect());
+/// The compiled [`Framework::app`] pattern of `FRAMEWORKS[i]`, compiled the
+/// first time it is needed: a project is asked only about the frameworks it
+/// declares or imports, so most rows are never compiled.
+pub(super) fn app_pattern(i: usize) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; FRAMEWORKS.len()] =
+        [const { OnceLock::new() }; FRAMEWORKS.len()];
+    COMPILED[i].get_or_init(|| regex(FRAMEWORKS[i].app))
+}
 
 /// Declared dependency → database or cache.
 pub(super) const DB_DEPS: &[(&str, Database)] = &[
@@ -351,7 +356,7 @@ mod tests {
     fn patterns_compile_and_find_app_objects() {
         let find = |name: &str, code: &str| -> Option<Option<String>> {
             let i = FRAMEWORKS.iter().position(|f| f.name == name)?;
-            APP_PATTERNS[i]
+            app_pattern(i)
                 .captures(code)
                 .map(|c| c.get(1).map(|m| m.as_str().to_string()))
         };

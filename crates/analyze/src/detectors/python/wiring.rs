@@ -609,6 +609,16 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         .iter()
         .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask_comments(&t))))
         .collect();
+    // Nothing below can find a wiring unless a connection site's anchor is in
+    // some file or a library with configuration keys is declared: then the
+    // bindings need not be gathered (nor their patterns compiled).
+    let any_site = texts
+        .iter()
+        .any(|(_, t)| SITES.iter().any(|s| t.contains(s.anchor)));
+    let any_config_key = CONFIG_KEYS.iter().any(|k| k.deps.iter().any(|d| m.has(d)));
+    if !any_site && !any_config_key {
+        return;
+    }
     // Pass 1: names bound to environment reads (settings fields first: they are the names).
     let classes = settings_classes(&texts);
     for (file, text) in &texts {

@@ -5,7 +5,7 @@
 //! Not here: resolving versions, reading Cargo.lock, dev/build dependencies
 //! (they never reach the deployed binary).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One runtime dependency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,9 +115,10 @@ pub fn parse(text: &str) -> Option<Manifest> {
 }
 
 fn read_deps(text: &str, table: &toml::Table, section: &str, out: &mut BTreeMap<String, Dep>) {
+    let lines = dep_lines(text, section);
     for (key, value) in table {
         let mut dep = Dep {
-            line: dep_line(text, section, key).unwrap_or(1),
+            line: lines.get(key.as_str()).copied().unwrap_or(1),
             ..Dep::default()
         };
         let mut name = key.clone();
@@ -146,19 +147,27 @@ fn read_deps(text: &str, table: &toml::Table, section: &str, out: &mut BTreeMap<
     }
 }
 
-/// Line of `key = …` inside `[section]`, or of a `[section.key]` table.
-fn dep_line(text: &str, section: &str, key: &str) -> Option<u32> {
-    let header = format!("[{section}.{key}]");
+/// Line of each `key = …` inside `[section]`, and of each `[section.key]`
+/// table (the first of either), in one pass over the manifest: a workspace
+/// root declares hundreds of dependencies, and looking each up with its own
+/// pass over the file was most of the time spent on a large Rust monorepo.
+fn dep_lines<'t>(text: &'t str, section: &str) -> HashMap<&'t str, u32> {
+    let mut out = HashMap::new();
     let mut in_section = false;
+    let header_prefix = format!("[{section}.");
+    let target_suffix = format!(".{section}");
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.starts_with('[') {
-            if line == header {
-                return Some(i as u32 + 1);
+            if let Some(key) = line
+                .strip_prefix(header_prefix.as_str())
+                .and_then(|r| r.strip_suffix(']'))
+            {
+                out.entry(key).or_insert(i as u32 + 1);
             }
             let name = line.trim_matches(['[', ']']);
             in_section = name == section
-                || (name.ends_with(&format!(".{section}")) && name.starts_with("target."));
+                || (name.ends_with(target_suffix.as_str()) && name.starts_with("target."));
             continue;
         }
         if in_section {
@@ -168,12 +177,10 @@ fn dep_line(text: &str, section: &str, key: &str) -> Option<u32> {
                 .unwrap_or("")
                 .trim()
                 .trim_matches('"');
-            if k == key {
-                return Some(i as u32 + 1);
-            }
+            out.entry(k).or_insert(i as u32 + 1);
         }
     }
-    None
+    out
 }
 
 fn find_line(text: &str, pred: impl Fn(&str) -> bool) -> Option<u32> {

@@ -437,6 +437,35 @@ impl Pricer<'_> {
         self.add(section, resource, component, "hour", price, h * count, None);
     }
 
+    /// A managed SQL database: its class's hours (twice with a standby) as
+    /// `<product> <engine> <class><standby tag>`, then its storage at the
+    /// table's `storage_key` rate (`standby_storage_key` with a standby) as
+    /// `storage_name`. The catalogues name the product; the bill is one shape.
+    pub fn managed_database(
+        &mut self,
+        db: &autodeploy_core::DatabasePlan,
+        product: &str,
+        standby_tag: &str,
+        (storage_key, standby_storage_key): (&str, &str),
+        storage_name: &str,
+    ) {
+        let section = Section::Database;
+        let engine = db.engine.as_str();
+        if let Some(spec) = self.table.db_class(engine, &db.instance_class).copied() {
+            let copies = if db.multi_az { 2.0 } else { 1.0 };
+            let tag = if db.multi_az { standby_tag } else { "" };
+            let res = format!("{product} {engine} {}{tag}", db.instance_class);
+            self.hourly(section, res, "database", spec.hourly * copies, 1.0);
+        }
+        let r = self.rate(if db.multi_az {
+            standby_storage_key
+        } else {
+            storage_key
+        });
+        let q = db.storage_gb as f64;
+        self.add(section, storage_name, "database", "gb_month", r, q, None);
+    }
+
     /// A rate of the table.
     pub fn rate(&self, key: &str) -> f64 {
         self.table.rate(key)

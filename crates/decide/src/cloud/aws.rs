@@ -354,27 +354,13 @@ const RATE_KEYS: &[&str] = &[
 /// RDS (class hours, ×2 for Multi-AZ, and storage) or DocumentDB (instances and storage).
 fn database(db: &DatabasePlan, p: &mut Pricer) {
     let s = Section::Database;
-    let engine = db.engine.as_str();
     if db.service == DataService::AwsRds {
-        if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-            let az = if db.multi_az { 2.0 } else { 1.0 };
-            let multi = if db.multi_az { " multi-az" } else { "" };
-            let res = format!("rds {engine} {}{multi}", db.instance_class);
-            p.hourly(s, res, "database", spec.hourly * az, 1.0);
-        }
-        let r = p.rate(if db.multi_az {
-            "rds_multi_az_storage_gb_month"
-        } else {
-            "rds_storage_gb_month"
-        });
-        p.add(
-            s,
+        p.managed_database(
+            db,
+            "rds",
+            " multi-az",
+            ("rds_storage_gb_month", "rds_multi_az_storage_gb_month"),
             "rds storage",
-            "database",
-            "gb_month",
-            r,
-            db.storage_gb as f64,
-            None,
         );
     } else {
         if let Some(spec) = p.table.db_class("mongodb", &db.instance_class).copied() {

@@ -294,28 +294,15 @@ const RATE_KEYS: &[&str] = &[
 
 /// Cloud SQL: class hours (×2 for HA) and SSD storage.
 fn cloud_sql(db: &DatabasePlan, p: &mut Pricer) {
-    let d = Section::Database;
-    let engine = db.engine.as_str();
-    if let Some(spec) = p.table.db_class(engine, &db.instance_class).copied() {
-        let ha = if db.multi_az { 2.0 } else { 1.0 };
-        let tag = if db.multi_az { " ha" } else { "" };
-        let res = format!("cloud sql {engine} {}{tag}", db.instance_class);
-        p.hourly(d, res, "database", spec.hourly * ha, 1.0);
-    }
-    let r = p.rate(if db.multi_az {
-        "cloud_sql_ha_storage_gb_month"
-    } else {
-        "cloud_sql_storage_gb_month"
-    });
-    let q = db.storage_gb as f64;
-    p.add(
-        d,
+    p.managed_database(
+        db,
+        "cloud sql",
+        " ha",
+        (
+            "cloud_sql_storage_gb_month",
+            "cloud_sql_ha_storage_gb_month",
+        ),
         "cloud sql ssd storage",
-        "database",
-        "gb_month",
-        r,
-        q,
-        None,
     );
 }
 

@@ -269,8 +269,16 @@ fn warn_other_engines(engine: DatabaseEngine, engines: &[DatabaseEngine], notes:
 
 /// The running services that use `engine` (every running service when none says so).
 fn database_users(ctx: &DataCtx, engine: DatabaseEngine) -> Vec<String> {
+    users_or_all(ctx, |s| {
+        s.databases.iter().any(|d| engine_of(*d) == Some(engine))
+    })
+}
+
+/// The running services `uses` picks, or every running service when it
+/// picks none (nothing says which one reads the data service).
+fn users_or_all(ctx: &DataCtx, uses: impl Fn(&Service) -> bool) -> Vec<String> {
     let users: Vec<String> = running(ctx.analysis)
-        .filter(|s| s.databases.iter().any(|d| engine_of(*d) == Some(engine)))
+        .filter(|s| uses(s))
         .map(|s| s.name.clone())
         .collect();
     if users.is_empty() {
@@ -655,18 +663,10 @@ fn warn_cache_not_read(ctx: &DataCtx, c: Cache, notes: &mut Notes) {
 /// The running services that use the cache: Redis users and queue workers
 /// (every running service when none says so).
 fn cache_users(ctx: &DataCtx) -> Vec<String> {
-    let users: Vec<String> = running(ctx.analysis)
-        .filter(|s| {
-            s.databases.contains(&Database::Redis)
-                || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
-        })
-        .map(|s| s.name.clone())
-        .collect();
-    if users.is_empty() {
-        running(ctx.analysis).map(|s| s.name.clone()).collect()
-    } else {
-        users
-    }
+    users_or_all(ctx, |s| {
+        s.databases.contains(&Database::Redis)
+            || REDIS_QUEUES.contains(&s.framework.as_deref().unwrap_or(""))
+    })
 }
 
 /// Redis gets an auth token (and TLS in transit on the clouds), when the cloud offers one.

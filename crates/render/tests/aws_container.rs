@@ -107,10 +107,7 @@ fn django_postgres_on_ecs_with_rds() {
     insta::assert_snapshot!("django_postgres_release_tasks", release);
     // PLAN.md says where the release step runs.
     let plan = &b.get("PLAN.md").unwrap().contents;
-    let row = plan
-        .lines()
-        .find(|l| l.contains("python manage.py migrate --noinput"))
-        .unwrap_or_else(|| panic!("no release row in PLAN.md:\n{plan}"));
+    let row = support::plan_row(&b, "python manage.py migrate --noinput");
     assert!(
         row.contains("once per deploy, as a one-off ECS task")
             && row.contains("before the service rolls to the new version"),

@@ -143,11 +143,7 @@ fn plan_md_says_the_release_job_runs_before_the_deployment() {
     let (a, d) = support::scenario("python_django_postgres", "deploy on aws with kubernetes");
     let b =
         autodeploy_render::render(&d, &a, &autodeploy_render::RenderOptions::default()).unwrap();
-    let plan = &b.get("PLAN.md").unwrap().contents;
-    let row = plan
-        .lines()
-        .find(|l| l.contains("python manage.py migrate --noinput"))
-        .unwrap_or_else(|| panic!("no release row in PLAN.md:\n{plan}"));
+    let row = support::plan_row(&b, "python manage.py migrate --noinput");
     assert!(
         row.contains("Kubernetes Job") && row.contains("before applying the new Deployment"),
         "{row}"

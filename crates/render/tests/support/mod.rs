@@ -144,3 +144,14 @@ pub fn scenario(fixture: &str, request: &str) -> (Analysis, Decision) {
     .expect("decision");
     (analysis, decision)
 }
+
+/// The line of `PLAN.md` in `bundle` that names `needle` (a release step's
+/// command); panics with the whole plan when there is none.
+#[allow(dead_code)]
+pub fn plan_row(bundle: &Bundle, needle: &str) -> String {
+    let plan = &bundle.get("PLAN.md").unwrap().contents;
+    plan.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no row naming {needle:?} in PLAN.md:\n{plan}"))
+        .to_string()
+}

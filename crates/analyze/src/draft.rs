@@ -200,6 +200,7 @@ impl Draft {
             secret: looks_secret(name),
             file: Some(file.to_string()),
             line: Some(line),
+            example: None,
         });
     }
 

@@ -148,6 +148,11 @@ pub struct EnvVar {
     pub file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The value the repository's example env file (`.env.example`) gives
+    /// it, when that is a usable value (not a placeholder, never for a
+    /// credential): what a new user would copy into their `.env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -24,6 +24,10 @@ pub enum WiringTarget {
     Database,
     /// A cache or queue broker (Redis).
     Cache,
+    /// Where the app itself listens — its port and bind host — when the
+    /// code reads them under names of its own (a settings file overridden
+    /// by prefixed env vars: `APP_APPLICATION__PORT`), not `PORT`.
+    Listen,
 }
 
 /// What one setting holds, in the form the code expects it.
@@ -81,6 +85,8 @@ impl SettingFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WiringSetting {
     /// The environment variable (`DATABASE_URL`, `SQL_HOST`, `APP_DATABASE__PORT`).
+    /// In a [`WiringTarget::Listen`] wiring, `port` is the port to listen on
+    /// and `host` the address to bind.
     pub name: String,
     pub format: SettingFormat,
     /// Per engine: the URL scheme (`url`) or the engine's name (`engine`).

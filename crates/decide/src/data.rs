@@ -894,6 +894,7 @@ mod tests {
                 secret: true,
                 file: None,
                 line: None,
+                example: None,
             });
         }
         s

@@ -20,7 +20,7 @@ use crate::notes::{join_and, Notes};
 use autodeploy_core::{
     Cache, CacheOutput, CachePlan, Cloud, DataService, DatabaseEngine, DatabaseOutput,
     DatabasePlan, DeploymentOutput, EnvBinding, EnvValue, EnvVar, Environment, Hosting, Origin,
-    SecretKind, SecretPlan, SecretStore, Service, ServiceKind,
+    SecretKind, SecretPlan, SecretStore, Service, ServiceKind, SettingFormat, WiringTarget,
 };
 use std::collections::BTreeSet;
 
@@ -396,6 +396,8 @@ struct Wiring<'a> {
     out: Vec<EnvBinding>,
     user_secrets: Vec<String>,
     inputs: Vec<String>,
+    /// Required names given the repository's example value (`NAME=value`).
+    from_example: Vec<String>,
     left_default: Vec<String>,
     static_secrets: Vec<String>,
     /// The analysis' wiring set the database / cache settings.
@@ -428,6 +430,9 @@ pub(crate) fn wire(
         )
     };
     let mut w = Wiring::new(s, hosting, ctx, found);
+    if !is_static {
+        w.listen_wiring(notes);
+    }
     let mut seen: BTreeSet<String> = w.out.iter().map(|b| b.name.clone()).collect();
     let explained = w.explained();
     for var in &s.env {
@@ -473,6 +478,7 @@ impl<'a> Wiring<'a> {
             out,
             user_secrets: Vec::new(),
             inputs: Vec::new(),
+            from_example: Vec::new(),
             left_default: Vec::new(),
             static_secrets: Vec::new(),
             wired_db,
@@ -493,8 +499,9 @@ impl<'a> Wiring<'a> {
             .wiring
             .iter()
             .filter(|w| match w.target {
-                autodeploy_core::WiringTarget::Database => wired_db,
-                autodeploy_core::WiringTarget::Cache => wired_cache,
+                WiringTarget::Database => wired_db,
+                WiringTarget::Cache => wired_cache,
+                WiringTarget::Listen => true,
             })
             .flat_map(|w| w.settings.iter().map(|x| x.name.as_str()))
             .collect()
@@ -733,6 +740,59 @@ impl<'a> Wiring<'a> {
         Outcome::Set(EnvValue::Cache { output }, secret, why)
     }
 
+    /// The app's own listener settings (a [`WiringTarget::Listen`] wiring:
+    /// `APP_APPLICATION__PORT` from the `config` crate): its port is the
+    /// deployment's, set even where the platform sets `PORT` — the code does
+    /// not read `PORT` — and its bind host the one [`Kind::BindHost`] gets.
+    fn listen_wiring(&mut self, notes: &mut Notes) {
+        let s = self.s;
+        if s.port.is_none() {
+            return;
+        }
+        let mut set = Vec::new();
+        for w in s.wiring.iter().filter(|w| w.target == WiringTarget::Listen) {
+            for st in &w.settings {
+                let outcome = match st.format {
+                    SettingFormat::Port => Outcome::Set(
+                        EnvValue::Deployment {
+                            output: DeploymentOutput::Port,
+                        },
+                        false,
+                        format!(
+                            "the port the app listens on, read from its settings ({}); the deployment routes to it",
+                            w.convention
+                        ),
+                    ),
+                    SettingFormat::Host => self.fixed_binding(&st.name, Kind::BindHost),
+                    SettingFormat::Address => self.fixed_binding(&st.name, Kind::BindAddr),
+                    _ => Outcome::Unknown,
+                };
+                if let Outcome::Set(value, secret, reason) = outcome {
+                    if !self.out.iter().any(|b| b.name == st.name) {
+                        set.push(st.name.clone());
+                        self.out.push(EnvBinding {
+                            name: st.name.clone(),
+                            value,
+                            secret,
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+        if !set.is_empty() {
+            notes.reason(
+                format!("service.{}.env.listen", s.name),
+                Origin::Analysis,
+                format!(
+                    "{}: {} — where the code reads its own port and bind address",
+                    s.name,
+                    join_and(&set)
+                ),
+            );
+        }
+    }
+
     /// `PORT`: the port the deployment routes to, unless the platform sets it.
     fn port_binding(&mut self, notes: &mut Notes) -> Outcome {
         let s = self.s;
@@ -830,6 +890,20 @@ impl<'a> Wiring<'a> {
                     reason: format!(
                         "a secret only you have: an empty slot is created in {}",
                         store_name(self.store)
+                    ),
+                });
+            }
+            // What a new user does: copy the example env file's value.
+            Outcome::Unknown if var.required && !var.secret && var.example.is_some() => {
+                let value = var.example.clone().unwrap_or_default();
+                let file = var.file.as_deref().unwrap_or("the example env file");
+                self.from_example.push(format!("{name}={value}"));
+                self.out.push(EnvBinding {
+                    name: name.to_string(),
+                    value: EnvValue::Literal { value },
+                    secret: false,
+                    reason: format!(
+                        "the code needs it and gives no default: the example value from {file}"
                     ),
                 });
             }
@@ -1016,6 +1090,17 @@ impl<'a> Wiring<'a> {
                 ),
             );
         }
+        if !self.from_example.is_empty() {
+            notes.warn(
+                "env_from_example",
+                Some(&s.name),
+                format!(
+                    "`{}` needs {} and the code gives no default: the repository's example values are used — to set your own, give them with `deploy --env NAME=VALUE`",
+                    s.name,
+                    join_and(&self.from_example)
+                ),
+            );
+        }
         if !self.static_secrets.is_empty() {
             notes.warn(
                 "secret_in_static_build",
@@ -1163,6 +1248,7 @@ mod tests {
             secret,
             file: None,
             line: None,
+            example: None,
         }
     }
 
@@ -1389,5 +1475,115 @@ mod tests {
             }
         );
         assert!(notes.has_warning("secret_in_static_build"));
+    }
+
+    #[test]
+    fn a_listener_read_from_settings_gets_the_deployment_port_and_host() {
+        use autodeploy_core::{Evidence, Wiring, WiringSetting};
+        let setting = |name: &str, format| WiringSetting {
+            name: name.into(),
+            format,
+            values: Default::default(),
+            value: None,
+            evidence: Evidence {
+                file: "configuration/base.yaml".into(),
+                line: Some(2),
+                note: "port: 8000".into(),
+            },
+        };
+        let mut s = service("news", Language::Rust, Some("actix-web"), ServiceKind::Web);
+        s.port = Some(8000);
+        s.wiring = vec![Wiring {
+            target: WiringTarget::Listen,
+            convention: "rust-config-crate".into(),
+            engines: vec![],
+            settings: vec![
+                setting("APP_APPLICATION__PORT", SettingFormat::Port),
+                setting("APP_APPLICATION__HOST", SettingFormat::Host),
+            ],
+            sqlite_fallback: None,
+        }];
+        let web = vec!["news".to_string()];
+        let mut ctx = EnvCtx {
+            cloud: Cloud::Gcp,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        let mut notes = Notes::default();
+        let value = |env: &[EnvBinding], n: &str| {
+            env.iter()
+                .find(|b| b.name == n)
+                .map(|b| b.value.clone())
+                .unwrap_or_else(|| panic!("{n} is not set"))
+        };
+        // Cloud Run sets PORT, which this code never reads: its own name is set.
+        let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
+        assert_eq!(
+            value(&env, "APP_APPLICATION__PORT"),
+            EnvValue::Deployment {
+                output: DeploymentOutput::Port
+            }
+        );
+        assert_eq!(
+            value(&env, "APP_APPLICATION__HOST"),
+            EnvValue::Literal {
+                value: "0.0.0.0".into()
+            }
+        );
+        assert!(!env.iter().any(|b| b.name == "PORT"));
+        ctx.cloud = Cloud::Local;
+        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        assert_eq!(
+            value(&env, "APP_APPLICATION__HOST"),
+            EnvValue::Literal {
+                value: "127.0.0.1".into()
+            }
+        );
+        // A worker (no port) is left to its settings file.
+        s.port = None;
+        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        assert!(env.is_empty());
+    }
+
+    #[test]
+    fn a_required_setting_takes_the_example_value_and_says_so() {
+        let mut s = service(
+            "api",
+            Language::Javascript,
+            Some("fastify"),
+            ServiceKind::Web,
+        );
+        s.port = Some(3000);
+        let mut cookie = var("COOKIE_NAME", true, false);
+        cookie.example = Some("session_id".into());
+        let mut token = var("API_TOKEN", true, true);
+        token.example = Some("abc".into());
+        s.env = vec![cookie, token, var("REGION_CODE", true, false)];
+        let web = vec!["api".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Local,
+            environment: Environment::Development,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        let mut notes = Notes::default();
+        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let get = |n: &str| env.iter().find(|b| b.name == n).map(|b| b.value.clone());
+        assert_eq!(
+            get("COOKIE_NAME"),
+            Some(EnvValue::Literal {
+                value: "session_id".into()
+            })
+        );
+        // A credential never takes an example value; a name with none is an input.
+        assert!(matches!(
+            get("API_TOKEN"),
+            Some(EnvValue::UserSecret { .. })
+        ));
+        assert!(matches!(get("REGION_CODE"), Some(EnvValue::Input { .. })));
+        assert!(notes.has_warning("env_from_example"));
     }
 }

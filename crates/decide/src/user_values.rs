@@ -211,6 +211,7 @@ mod tests {
                 secret,
                 file: Some("app.py".into()),
                 line: Some(3),
+                example: None,
             });
         }
         let intent = autodeploy_core::Intent {

@@ -40,6 +40,7 @@ fn var(name: &str, required: bool, secret: bool) -> EnvVar {
         secret,
         file: None,
         line: None,
+        example: None,
     }
 }
 

@@ -64,6 +64,15 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             if !draft.env.iter().any(|v| v.name == e.key) {
                 draft.env_var(&e.key, has_value, &file, e.line);
             }
+            if !is_real && has_value && !placeholder && usable_example(&e.key, &e.value) {
+                if let Some(v) = draft
+                    .env
+                    .iter_mut()
+                    .find(|v| v.name == e.key && v.example.is_none())
+                {
+                    v.example = Some(e.value.clone());
+                }
+            }
             if is_real && looks_secret(&e.key) && !placeholder && !is_local_url(&e.value) {
                 draft.finding(
                     "committed_secret",
@@ -80,6 +89,16 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             }
         }
     }
+}
+
+/// An example value a deployment may use as it is: not a credential, not
+/// an address on the developer's machine.
+fn usable_example(key: &str, value: &str) -> bool {
+    !looks_secret(key)
+        && !value.contains("localhost")
+        && !value.contains("127.0.0.1")
+        && !value.contains("0.0.0.0")
+        && value.len() <= 200
 }
 
 /// Connection strings to loopback services are development defaults, not leaks.

@@ -243,11 +243,66 @@ fn imports(text: &str, dep: &str) -> bool {
     text.contains(&format!("'{dep}'")) || text.contains(&format!("\"{dep}\""))
 }
 
+static SCHEMA_REQUIRED: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\brequired\s*:\s*\[([^\]]*)\]").expect("regex"));
+static SCHEMA_PROPERTIES: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bproperties\s*:\s*\{").expect("regex"));
+static SCHEMA_PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"(?m)^\s*['"]?([A-Z][A-Z0-9_]*)['"]?\s*:\s*\{"#).expect("regex")
+});
+static QUOTED_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]"#).expect("regex")
+});
+
+/// The JSON schema `@fastify/env` / `env-schema` validate `process.env`
+/// against: a name in `required` whose property gives no `default` must be
+/// set or the app refuses to start; a property with a `default` has one.
+fn scan_env_schema(draft: &mut Draft, file: &str, text: &str) {
+    if !(imports(text, "@fastify/env") || imports(text, "env-schema")) {
+        return;
+    }
+    let Some(props) = SCHEMA_PROPERTIES.find(text) else {
+        return;
+    };
+    let open = props.end() - 1;
+    let Some(body) = crate::wiring::bracketed(text, open) else {
+        return;
+    };
+    let body_at = open + 1;
+    let mut defaults: BTreeMap<String, (bool, u32)> = BTreeMap::new();
+    for c in SCHEMA_PROPERTY.captures_iter(body) {
+        let (Some(name), Some(m)) = (c.get(1), c.get(0)) else {
+            continue;
+        };
+        let brace = body_at + m.end() - 1;
+        let has_default = crate::wiring::bracketed(text, brace)
+            .is_some_and(|p| p.contains("default:") || p.contains("default :"));
+        defaults.insert(
+            name.as_str().to_string(),
+            (has_default, line_of(text, body_at + name.start())),
+        );
+    }
+    let required: Vec<String> = SCHEMA_REQUIRED
+        .captures(text)
+        .map(|c| {
+            QUOTED_NAME
+                .captures_iter(&c[1])
+                .map(|n| n[1].to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, (has_default, line)) in &defaults {
+        let needed = required.contains(name) && !has_default;
+        draft.env_var(name, !needed, file, *line);
+    }
+}
+
 /// Environment variable reads in one file.
 pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     if !text.contains("env") {
         return;
     }
+    scan_env_schema(draft, file, text);
     for re in [&*ENV_DOT, &*ENV_INDEX] {
         each_match(text, re, |line, c| {
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
@@ -758,6 +813,39 @@ mod tests {
 
     fn draft() -> Draft {
         Draft::new("", Language::Javascript, ServiceKind::Web)
+    }
+
+    #[test]
+    fn fastify_env_schema_required_names() {
+        let text = "import env from '@fastify/env'\nconst schema = {\n  type: 'object',\n  required: ['DB_HOST', 'COOKIE_NAME', 'COOKIE_SECURED'],\n  properties: {\n    DB_HOST: {\n      type: 'string',\n      default: 'localhost'\n    },\n    COOKIE_NAME: {\n      type: 'string'\n    },\n    COOKIE_SECURED: { type: 'boolean', default: true },\n    RATE_LIMIT_MAX: { type: 'number' }\n  }\n}\n";
+        let mut d = Draft::new(
+            "",
+            autodeploy_core::Language::Javascript,
+            autodeploy_core::ServiceKind::Web,
+        );
+        scan_env(&mut d, "src/env.ts", text);
+        let got: Vec<(&str, bool, Option<u32>)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required, e.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("COOKIE_NAME", true, Some(10)),
+                ("COOKIE_SECURED", false, Some(13)),
+                ("DB_HOST", false, Some(6)),
+                ("RATE_LIMIT_MAX", false, Some(14)),
+            ]
+        );
+        // Without the import it is some other object.
+        let mut d = Draft::new(
+            "",
+            autodeploy_core::Language::Javascript,
+            autodeploy_core::ServiceKind::Web,
+        );
+        scan_env(&mut d, "src/x.ts", &text.replace("@fastify/env", "other"));
+        assert!(d.env.is_empty());
     }
 
     #[test]

@@ -297,6 +297,7 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
             secret: crate::draft::looks_secret(name),
             file: Some(file),
             line: None,
+            example: None,
         });
     }
     let master = join(dir, "config/master.key");

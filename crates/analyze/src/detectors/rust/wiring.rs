@@ -268,8 +268,82 @@ fn section_target(name: &str) -> Option<T> {
     }
 }
 
+/// Sections that configure the app's own listener (`[server] port = 8000`).
+fn is_listen_section(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "application" | "app" | "server" | "http" | "web" | "api" | "service" | "listen"
+    )
+}
+
+/// The listener setting a key holds: the port, or the address to bind.
+fn listen_format(key: &str) -> Option<F> {
+    match key.to_ascii_lowercase().as_str() {
+        "port" | "http_port" | "listen_port" => Some(F::Port),
+        "host" | "bind" | "bind_host" | "listen_host" => Some(F::Host),
+        _ => None,
+    }
+}
+
+/// The settings file's port is where the app listens unless the env says otherwise.
+fn listen_port(
+    d: &mut Draft,
+    f: F,
+    v: &serde_yaml::Value,
+    path: &str,
+    raw: &str,
+    key_path: &[&str],
+) {
+    let port = match v {
+        serde_yaml::Value::Number(n) => n.as_u64(),
+        serde_yaml::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    if let (F::Port, Some(p)) = (
+        f,
+        port.and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0),
+    ) {
+        let at = key_line(raw, key_path);
+        d.port(
+            p,
+            crate::draft::Trust::Config,
+            ev(path, Some(at), crate::wiring::note(raw, at)),
+        );
+    }
+}
+
+/// The line of a nested key: the leaf's first line after its section's.
+fn key_line(raw: &str, key_path: &[&str]) -> u32 {
+    let mut from = 0usize;
+    for k in key_path {
+        let found = raw[from..].match_indices(k).find(|(at, _)| {
+            // A key, not part of a value or a longer word: at a line start after indentation.
+            let before = &raw[..from + at];
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            raw[line_start..from + at]
+                .trim_start_matches([' ', '\t', '[', '"'])
+                .is_empty()
+        });
+        match found {
+            Some((at, _)) => from += at + k.len(),
+            None => break,
+        }
+    }
+    if from == 0 {
+        1
+    } else {
+        line_of(raw, from)
+    }
+}
+
 /// The `config` crate convention: settings file keys overridden by prefixed env vars.
-fn config_crate(ctx: &Ctx, dir: &str, m: &Manifest, texts: &[(&str, String)]) -> Vec<Wiring> {
+fn config_crate(
+    ctx: &Ctx,
+    dir: &str,
+    m: &Manifest,
+    texts: &[(&str, String)],
+    d: &mut Draft,
+) -> Vec<Wiring> {
     let Some(dep) = m.deps.get("config") else {
         return Vec::new();
     };
@@ -316,8 +390,7 @@ fn config_crate(ctx: &Ctx, dir: &str, m: &Manifest, texts: &[(&str, String)]) ->
     );
     let mut out: Vec<Wiring> = Vec::new();
     let push = |target: T, key_path: &[&str], f: F, out: &mut Vec<Wiring>| {
-        let leaf = key_path.last().copied().unwrap_or("");
-        let at = crate::scan::find_line(&raw, leaf).unwrap_or(1);
+        let at = key_line(&raw, key_path);
         let s = WiringSetting {
             name: name(key_path),
             format: f,
@@ -358,6 +431,26 @@ fn config_crate(ctx: &Ctx, dir: &str, m: &Manifest, texts: &[(&str, String)]) ->
                     if let Some(f) = key_format(keys, ik) {
                         push(target, &[k, ik], f, &mut out);
                     }
+                }
+            }
+            // The app's own listener: `application.port`, `server.host`…
+            (None, serde_yaml::Value::Mapping(inner))
+                if !sep.is_empty() && is_listen_section(k) =>
+            {
+                for (ik, iv) in inner {
+                    let Some(ik) = ik.as_str() else { continue };
+                    if let Some(f) = listen_format(ik) {
+                        push(T::Listen, &[k, ik], f, &mut out);
+                        listen_port(d, f, iv, &path, &raw, &[k, ik]);
+                    }
+                }
+            }
+            (None, serde_yaml::Value::Number(_) | serde_yaml::Value::String(_))
+                if listen_format(k).is_some() =>
+            {
+                if let Some(f) = listen_format(k) {
+                    push(T::Listen, &[k], f, &mut out);
+                    listen_port(d, f, v, &path, &raw, &[k]);
                 }
             }
             (Some(target), serde_yaml::Value::String(_)) => {
@@ -425,7 +518,7 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, d: &mut Draft, sources: &
     for (file, text) in &texts {
         scan_sites(text, file, SITES, &resolver, &mut found);
     }
-    found.extend(config_crate(ctx, dir, m, &texts));
+    found.extend(config_crate(ctx, dir, m, &texts, d));
     for w in found {
         d.wire(w);
     }
@@ -438,6 +531,10 @@ mod tests {
     use autodeploy_core::{Language, ServiceKind};
 
     fn wiring(files: &[(&str, &str)]) -> Vec<Wiring> {
+        draft(files).wiring
+    }
+
+    fn draft(files: &[(&str, &str)]) -> Draft {
         let repo = MemRepo::new(files.iter().copied());
         let ctx = Ctx::new(&repo);
         let m = super::super::cargo::parse(files[0].1).expect("Cargo.toml");
@@ -448,7 +545,7 @@ mod tests {
             .filter(|f| f.ends_with(".rs"))
             .collect();
         scan(&ctx, "", &m, &mut d, &sources);
-        d.wiring
+        d
     }
 
     fn names(w: &Wiring) -> Vec<(String, &'static str)> {
@@ -482,6 +579,14 @@ mod tests {
         );
         assert_eq!(db.settings[0].evidence.file, "src/configuration.rs");
         assert_eq!(db.settings[1].evidence.file, "configuration/base.yaml");
+        // `database.port`, not the `application.port` above it.
+        assert_eq!(db.settings[1].evidence.line, Some(5));
+        // Where the app itself listens: `application.port` → APP_APPLICATION__PORT.
+        let listen = w.iter().find(|w| w.target == T::Listen).unwrap();
+        assert_eq!(
+            names(listen),
+            vec![("APP_APPLICATION__PORT".into(), "port")]
+        );
         let cache = w.iter().find(|w| w.target == T::Cache).unwrap();
         assert_eq!(names(cache), vec![("APP_REDIS_URI".into(), "url")]);
         // Without an explicit prefix separator, config ≥ 0.12 uses the separator.
@@ -491,7 +596,41 @@ mod tests {
             ("src/configuration.rs", &code2),
             ("configuration/base.yaml", yaml),
         ]);
-        assert_eq!(w[0].settings[0].name, "APP__DATABASE__HOST");
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        assert_eq!(db.settings[0].name, "APP__DATABASE__HOST");
+    }
+
+    #[test]
+    fn config_crate_listener_port_and_host() {
+        let cargo =
+            "[package]\nname = \"svc\"\n\n[dependencies]\nconfig = \"0.13\"\naxum = \"0.7\"\n";
+        let code = "fn settings() {\n    Config::builder()\n        .add_source(File::with_name(\"config/default\"))\n        .add_source(Environment::with_prefix(\"SVC\").separator(\"__\"))\n        .build()\n}\n";
+        let toml = "[server]\nhost = \"127.0.0.1\"\nport = 3400\n\n[log]\nlevel = \"info\"\n";
+        let d = draft(&[
+            ("Cargo.toml", cargo),
+            ("src/settings.rs", code),
+            ("config/default.toml", toml),
+        ]);
+        let listen = d.wiring.iter().find(|w| w.target == T::Listen).unwrap();
+        assert_eq!(
+            names(listen),
+            vec![
+                ("SVC__SERVER__HOST".into(), "host"),
+                ("SVC__SERVER__PORT".into(), "port"),
+            ]
+        );
+        // The settings file's port is a configured port, with its line.
+        let claim = d.ports.iter().find(|c| c.value == 3400).unwrap();
+        assert_eq!(claim.evidence.file, "config/default.toml");
+        assert_eq!(claim.evidence.line, Some(3));
+        // Without a separator nested keys cannot be overridden: nothing to set.
+        let flat = code.replace(".separator(\"__\")", "");
+        let d = draft(&[
+            ("Cargo.toml", cargo),
+            ("src/settings.rs", &flat),
+            ("config/default.toml", toml),
+        ]);
+        assert!(d.wiring.iter().all(|w| w.target != T::Listen));
     }
 
     #[test]

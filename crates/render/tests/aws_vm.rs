@@ -168,12 +168,91 @@ fn secrets_are_read_at_boot_never_written() {
 }
 
 #[test]
-fn database_env_on_a_vm_fails_loudly() {
-    let (analysis, d) = scenario("python_fastapi_src_layout", "deploy on AWS on a VM");
-    let err =
-        render(&d, &analysis, &RenderOptions::default()).expect_err("not rendered half-right");
-    assert!(
-        matches!(err, autodeploy_render::RenderError::Unsupported { .. }),
-        "{err}"
+fn database_and_cache_are_wired_on_ec2_and_assembled_at_boot() {
+    let b = bundle(
+        "python_django_postgres",
+        "deploy on AWS EC2 with postgres and redis, 2-4 instances",
     );
+    let compute = contents(&b, "terraform/compute.tf");
+    // The addresses and the RDS-owned secret reach the machine as tags; the
+    // instance role may read exactly the secrets its env names.
+    for needle in [
+        "\"autodeploy-database-host\" = aws_db_instance.main.address",
+        "\"autodeploy-secret-database\" = aws_db_instance.main.master_user_secret[0].secret_arn",
+        "\"autodeploy-cache-host\" = aws_elasticache_replication_group.main.primary_endpoint_address",
+        "\"autodeploy-secret-cache\" = aws_secretsmanager_secret.cache_auth_token.arn",
+    ] {
+        assert!(compute.contains(needle), "{needle}");
+    }
+    let policy = &compute[compute
+        .find("data \"aws_iam_policy_document\" \"app_secrets\"")
+        .unwrap()..];
+    assert!(policy.contains("aws_db_instance.main.master_user_secret[0].secret_arn,"));
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+
+    // The launcher, pulled out of cloud-init by the real YAML parser and run
+    // by the real python3 with IMDS and Secrets Manager answered locally.
+    let dir = tempfile::tempdir().unwrap();
+    let ci = dir.path().join("cloud-init.yaml");
+    std::fs::write(&ci, contents(&b, "cloud-init.yaml")).unwrap();
+    let probe = r#"
+import importlib.util, json, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {f["path"]: f["content"] for f in doc["write_files"]}
+launch = sys.argv[2]
+open(launch, "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", launch)
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+tags = {
+    "autodeploy-database-host": "db.internal",
+    "autodeploy-secret-database": "arn:rds",
+    "autodeploy-cache-host": "cache.internal",
+    "autodeploy-cache-port": "6379",
+    "autodeploy-secret-cache": "arn:cache",
+    "autodeploy-secret-django_secret_key": "arn:key",
+    "AutodeployPublicHost": "lb.example",
+}
+secrets = {"arn:rds": json.dumps({"username": "app", "password": "p@ss/w:rd"}),
+           "arn:cache": "tok+en", "arn:key": "k"}
+m.imds = lambda path: tags[path.rsplit("/", 1)[1]]
+m.secret = lambda arn: secrets[arn]
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+env = m.environment(cfg)
+print(json.dumps({k: env[k] for k in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_URL")}))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .arg(&ci)
+        .arg(dir.path().join("launch.py"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(env["POSTGRES_HOST"], "db.internal");
+    assert_eq!(env["POSTGRES_PORT"], "5432");
+    assert_eq!(env["POSTGRES_USER"], "app");
+    assert_eq!(env["POSTGRES_PASSWORD"], "p@ss/w:rd");
+    assert_eq!(env["POSTGRES_DB"], "python_django_postgres");
+    assert_eq!(env["REDIS_URL"], "rediss://:tok%2Ben@cache.internal:6379/0");
+}
+
+#[test]
+fn a_database_url_is_assembled_with_the_code_s_scheme() {
+    let b = bundle(
+        "python_fastapi_src_layout",
+        "deploy on AWS on a VM with postgres",
+    );
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains(r#"\"from\": \"database\""#), "{ci}");
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
 }

@@ -20,7 +20,8 @@
 use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
-    Decision, DeploymentOutput, EnvValue, Hosting, ScalingMetric, ServicePlan, SubnetTier,
+    CacheOutput, DataService, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
+    Hosting, ScalingMetric, ServicePlan, SubnetTier,
 };
 use serde_json::{json, Value};
 
@@ -123,17 +124,141 @@ fn inputs(d: &Decision, s: &ServicePlan) -> Result<Vec<Value>, RenderError> {
 
 /// The Secrets Manager secrets (declared by data.rs) the service's env reads:
 /// `{ident, arn}` where `arn` is a Terraform reference.
-fn secrets(s: &ServicePlan) -> Vec<Value> {
+fn secrets(d: &Decision, s: &ServicePlan) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
+    let mut add = |ident: String, arn: String| {
+        if !out.iter().any(|v| v["ident"] == ident.as_str()) {
+            out.push(json!({"ident": ident, "arn": arn}));
+        }
+    };
     for e in &s.env {
-        if let EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } = &e.value {
-            let ident = super::data::tf_ident(secret);
-            if !out.iter().any(|v| v["ident"] == ident.as_str()) {
-                out.push(json!({"ident": ident, "arn": super::data::secret_arn(secret)}));
+        match &e.value {
+            EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
+                add(
+                    super::data::tf_ident(secret),
+                    super::data::secret_arn(secret),
+                );
             }
+            // The RDS-owned secret holds the master username and password.
+            EnvValue::Database { output, .. } if needs_db_secret(*output) => {
+                add(DB_SECRET.into(), DB_SECRET_ARN.into());
+            }
+            EnvValue::Cache { output } if needs_cache_token(*output) => {
+                if let Some(auth) = d.cache.as_ref().and_then(|c| c.auth.as_ref()) {
+                    add(CACHE_SECRET.into(), super::data::secret_arn(&auth.secret));
+                }
+            }
+            _ => {}
         }
     }
     out
+}
+
+/// The tag suffix (`autodeploy-secret-…`) of the RDS-owned master secret and
+/// of the cache's AUTH token: fixed names the launcher knows.
+const DB_SECRET: &str = "database";
+const DB_SECRET_ARN: &str = "aws_db_instance.main.master_user_secret[0].secret_arn";
+const CACHE_SECRET: &str = "cache";
+
+fn needs_db_secret(o: DatabaseOutput) -> bool {
+    !matches!(
+        o,
+        DatabaseOutput::Host
+            | DatabaseOutput::Port
+            | DatabaseOutput::Name
+            | DatabaseOutput::JdbcUrl
+    )
+}
+
+fn needs_cache_token(o: CacheOutput) -> bool {
+    matches!(o, CacheOutput::Password | CacheOutput::Url)
+}
+
+/// Data store addresses Terraform knows and the launcher reads as instance
+/// tags (`{key, expr}`; `expr` is a Terraform expression of ours).
+fn data_tags(d: &Decision, s: &ServicePlan) -> Vec<Value> {
+    let mut out = Vec::new();
+    if s.env
+        .iter()
+        .any(|e| matches!(e.value, EnvValue::Database { .. }))
+        && d.database.is_some()
+    {
+        out.push(
+            json!({"key": "autodeploy-database-host", "expr": "aws_db_instance.main.address"}),
+        );
+    }
+    if s.env
+        .iter()
+        .any(|e| matches!(e.value, EnvValue::Cache { .. }))
+        && d.cache.is_some()
+    {
+        out.push(json!({"key": "autodeploy-cache-host", "expr": "aws_elasticache_replication_group.main.primary_endpoint_address"}));
+        out.push(json!({"key": "autodeploy-cache-port", "expr": "tostring(aws_elasticache_replication_group.main.port)"}));
+    }
+    out
+}
+
+/// What the launcher needs to assemble database and cache settings.
+fn data_config(
+    d: &Decision,
+    s: &ServicePlan,
+    config: &mut serde_json::Map<String, Value>,
+) -> Result<(), RenderError> {
+    let reads = |db: bool| {
+        s.env.iter().any(|e| {
+            if db {
+                matches!(e.value, EnvValue::Database { .. })
+            } else {
+                matches!(e.value, EnvValue::Cache { .. })
+            }
+        })
+    };
+    if reads(true) {
+        let db = d
+            .database
+            .as_ref()
+            .filter(|db| db.service == DataService::AwsRds)
+            .ok_or_else(|| {
+                unsupported(
+                    d,
+                    "database settings without an RDS database on EC2",
+                    "EC2 instances are wired to RDS PostgreSQL/MySQL",
+                )
+            })?;
+        let scheme = match db.engine {
+            DatabaseEngine::Postgresql => "postgresql",
+            DatabaseEngine::Mysql => "mysql",
+            _ => {
+                return Err(unsupported(
+                    d,
+                    "this database engine on EC2",
+                    "RDS here is PostgreSQL or MySQL",
+                ))
+            }
+        };
+        config.insert(
+            "database".into(),
+            json!({"port": db.port, "name": db.db_name, "scheme": scheme}),
+        );
+    }
+    if reads(false) {
+        let c = d
+            .cache
+            .as_ref()
+            .filter(|c| c.service == DataService::AwsElasticache)
+            .ok_or_else(|| {
+                unsupported(
+                    d,
+                    "cache settings without an ElastiCache cache on EC2",
+                    "EC2 instances are wired to ElastiCache",
+                )
+            })?;
+        config.insert(
+            "cache".into(),
+            json!({"tls": c.transit_encryption, "auth": c.auth.is_some()}),
+        );
+    }
+    Ok(())
 }
 
 /// The vm strategy's inputs in `variables.tf` (used by `network::common`).
@@ -198,11 +323,25 @@ fn env_entry(
                 None => json!({"name": name, "from": "public_host"}),
             },
         },
-        _ => {
+        EnvValue::Database { output, scheme } => match scheme {
+            None => json!({"name": name, "from": "database", "value": output}),
+            Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
+                json!({"name": name, "from": "database", "value": output, "scheme": sc})
+            }
+            Some(sc) => {
+                return Err(unsupported(
+                    d,
+                    &format!("the URL scheme {sc:?} for {name}"),
+                    "a scheme is letters, digits, `+`, `-` and `.`",
+                ))
+            }
+        },
+        EnvValue::Cache { output } => json!({"name": name, "from": "cache", "value": output}),
+        EnvValue::ServiceUrl { .. } => {
             return Err(unsupported(
                 d,
-                &format!("the environment variable {name} (from a secret, data store, input or another service)"),
-                "the vm strategy wires literal and deployment values so far; secrets and data stores are not wired on EC2 yet",
+                &format!("the environment variable {name} (another service's URL)"),
+                "the vm strategy runs one service; ask for containers (\"on ECS\") to run several",
             ))
         }
     })
@@ -225,9 +364,10 @@ fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, 
         .collect::<Result<Vec<_>, _>>()?;
     let mut config = vm.config(s, 600);
     config.insert("env".into(), env.into());
+    data_config(d, s, &mut config)?;
     let mut ctx = vm.context(d, &config);
     ctx.insert("nginx".into(), nginx.into());
-    ctx.insert("boto3".into(), (!secrets(s).is_empty()).into());
+    ctx.insert("boto3".into(), (!secrets(d, s).is_empty()).into());
     let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("cloud-init/launch.py", &ctx)?.into();
@@ -283,7 +423,8 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     let itype = instance_type(s);
     let ctx = json!({
         "inputs": inputs(d, s)?,
-        "secrets": secrets(s),
+        "secrets": secrets(d, s),
+        "data_tags": data_tags(d, s),
         "service": s.name,
         "arch": arch(&itype),
         "autoscaling": scaled,

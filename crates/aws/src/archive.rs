@@ -3,7 +3,7 @@
 //! archive's hash can name a release.
 //!
 //! What is left out: `.git`, `node_modules`, `target`, `.venv`,
-//! `__pycache__` and `.terraform` folders, Terraform state files
+//! `__pycache__`, `.terraform` and `autodeploy-plans` folders, Terraform state files
 //! (`*.tfstate`, `*.tfstate.backup`), and whatever the tree's own
 //! `.gitignore` files exclude (honoured even outside a git checkout; parent
 //! folders' and global ignore files are not read). Entries are sorted by
@@ -25,6 +25,9 @@ pub const SKIPPED_DIRS: &[&str] = &[
     ".venv",
     "__pycache__",
     ".terraform",
+    // `autodeploy plan`'s default output folder: earlier bundles (and their
+    // source archives) are not the app's source.
+    "autodeploy-plans",
 ];
 
 /// File name endings never archived: Terraform state holds secrets in

@@ -12,6 +12,7 @@
 //! Deliberately not here: printing (the CLI), HTTP (the server), SQL (the
 //! store), Terraform process handling (the runner crate).
 
+pub mod bundle;
 mod config;
 mod error;
 pub mod health;

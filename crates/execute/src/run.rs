@@ -589,7 +589,12 @@ impl Ctx {
                             "the new version did not answer; rolling back to the last healthy plan",
                         );
                         let bundle = prev.render()?;
-                        let mut back = self.apply_bundle(&prev.decision, &bundle, rep)?;
+                        let mut back = self.apply_bundle(
+                            &prev.decision,
+                            &bundle,
+                            crate::bundle::Source::Previous,
+                            rep,
+                        )?;
                         let outputs = back.outputs.as_object().cloned().unwrap_or_default();
                         crate::release::roll_back(&self.cfg, &prev.decision, &outputs, rep)?;
                         back.status = DeploymentStatus::Unhealthy;
@@ -750,7 +755,12 @@ impl Ctx {
                 crate::release::user_secrets_unsupported(&p.decision),
             ));
         }
-        let mut done = self.apply_bundle(&p.decision, &p.bundle, rep)?;
+        let mut done = self.apply_bundle(
+            &p.decision,
+            &p.bundle,
+            crate::bundle::Source::Tree(&p.snapshot.root),
+            rep,
+        )?;
         self.check_cancel()?;
         let outputs = done.outputs.as_object().cloned().unwrap_or_default();
         rep.phase(Phase::Release);
@@ -807,15 +817,11 @@ impl Ctx {
         &self,
         decision: &Decision,
         bundle: &autodeploy_render::Bundle,
+        source: crate::bundle::Source,
         rep: &dyn Reporter,
     ) -> Result<Done, ExecError> {
         let dir = self.bundle_dir();
-        bundle.write_to(&dir).map_err(|e| {
-            ExecError::io(
-                format!("could not write the bundle to {}", dir.display()),
-                e,
-            )
-        })?;
+        crate::bundle::write_bundle(bundle, &dir, source)?;
         let tf = self.terraform()?;
         let mut ws = self.workspace(decision);
         if decision
@@ -952,12 +958,7 @@ impl Ctx {
                 );
                 let bundle = stored.render()?;
                 let dir = self.bundle_dir();
-                bundle.write_to(&dir).map_err(|e| {
-                    ExecError::io(
-                        format!("could not write the bundle to {}", dir.display()),
-                        e,
-                    )
-                })?;
+                crate::bundle::write_bundle(&bundle, &dir, crate::bundle::Source::Placeholder)?;
             }
             let protected = stored
                 .decision
@@ -1090,6 +1091,24 @@ fn unhealthy_message(target: &str, last: &Probe, timeout: Duration) -> String {
 /// Refuse, before anything is created, cloud deployments whose post-apply
 /// steps autodeploy cannot do yet — never leave half a deployment behind.
 fn check_automated(d: &Decision) -> Result<(), ExecError> {
+    // GCP and Azure machines clone the source at boot; only AWS uploads a
+    // local folder (or an archive) for them to download.
+    let vm_clones = d.services.iter().any(|s| {
+        matches!(
+            s.hosting,
+            Hosting::ComputeEngine
+                | Hosting::ComputeEngineMig
+                | Hosting::AzureVm
+                | Hosting::AzureVmss
+        )
+    });
+    if vm_clones && d.source.kind != autodeploy_core::SourceKind::Git {
+        return Err(ExecError::Invalid(format!(
+            "the {} machines clone the source at boot, and {} is not a git remote they can reach: push it to a repository and deploy its URL (`--ref` picks a branch or commit), or deploy on AWS, where a local folder is uploaded for the machines",
+            d.cloud.as_str(),
+            autodeploy_render::escape::display(&autodeploy_source::redact_input(&d.source.input))
+        )));
+    }
     for s in &d.services {
         if !s.hosting.release_automated() {
             return Err(ExecError::Invalid(format!(
@@ -1154,6 +1173,37 @@ pub fn plan_diff(old: &Decision, new: &Decision) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    fn decision(request: &str, kind: autodeploy_core::SourceKind) -> Decision {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/hello_world_shape");
+        let mut a = autodeploy_analyze::analyze_dir(
+            &root,
+            autodeploy_core::SourceInfo {
+                input: "/home/me/app".into(),
+                kind,
+                commit: None,
+            },
+            &Default::default(),
+        )
+        .unwrap();
+        a.source.kind = kind;
+        let intent = autodeploy_parse::parse(request);
+        autodeploy_decide::decide(&a, &intent, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn machines_that_clone_refuse_a_local_folder_before_anything_is_created() {
+        use autodeploy_core::SourceKind;
+        let err = check_automated(&decision("on a GCP VM", SourceKind::Path)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("not a git remote"), "{text}");
+        assert!(text.contains("/home/me/app"), "{text}");
+        assert!(check_automated(&decision("on an Azure VM", SourceKind::Archive)).is_err());
+        // A git remote is cloned; AWS uploads a local folder.
+        assert!(check_automated(&decision("on a GCP VM", SourceKind::Git)).is_ok());
+        assert!(check_automated(&decision("on an AWS VM", SourceKind::Path)).is_ok());
+    }
     use super::*;
 
     #[test]

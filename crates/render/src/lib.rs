@@ -45,6 +45,12 @@ pub struct BundleFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bundle {
     pub files: Vec<BundleFile>,
+    /// The bundle path (`source.zip`) where whoever writes the bundle must
+    /// put an archive of the source folder: set when the machines cannot
+    /// fetch the source themselves (a local folder or an archive on a VM),
+    /// so Terraform uploads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_archive: Option<String>,
 }
 
 impl Bundle {
@@ -133,7 +139,19 @@ pub fn render(
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     files.push(plan_md::render(decision, opts.intent.as_ref(), &paths)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Bundle { files })
+    Ok(Bundle {
+        files,
+        source_archive: source_archive(decision).map(str::to_string),
+    })
+}
+
+/// Where the source archive goes in the bundle, when the cloud's machines
+/// get the code from it rather than from a git remote.
+pub fn source_archive(decision: &Decision) -> Option<&'static str> {
+    match decision.cloud {
+        Cloud::Aws => aws::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
+        _ => None,
+    }
 }
 
 /// The error for a combination render does not cover, worded for a person.

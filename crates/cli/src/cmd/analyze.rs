@@ -39,6 +39,15 @@ pub fn analyze_source(
     git_ref: Option<String>,
     threads: usize,
 ) -> anyhow::Result<Analysis> {
+    Ok(fetch_and_analyze(source, git_ref, threads)?.1)
+}
+
+/// [`analyze_source`], keeping the fetched tree (a bundle may archive it).
+pub fn fetch_and_analyze(
+    source: &str,
+    git_ref: Option<String>,
+    threads: usize,
+) -> anyhow::Result<(autodeploy_source::Snapshot, Analysis)> {
     let mut opts = autodeploy_source::FetchOptions::from_env();
     if git_ref.is_some() {
         opts.git_ref = git_ref;
@@ -51,7 +60,7 @@ pub fn analyze_source(
         snapshot.info.clone(),
         &AnalyzeOptions { threads, name_hint },
     )?;
-    Ok(analysis)
+    Ok((snapshot, analysis))
 }
 
 fn at(e: &Evidence) -> String {

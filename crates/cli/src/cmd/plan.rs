@@ -2,7 +2,7 @@
 //! execute — fetch, analyze, parse, decide, render — then write the bundle to
 //! a folder and say what was understood, decided and why, and what it costs.
 
-use crate::cmd::{analyze::analyze_source, parse::understand};
+use crate::cmd::{analyze::fetch_and_analyze, parse::understand};
 use anyhow::Context;
 use autodeploy_core::Decision;
 use autodeploy_render::escape::display;
@@ -36,7 +36,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let analysis = analyze_source(&args.source, args.git_ref.clone(), 0)?;
+    let (snapshot, analysis) = fetch_and_analyze(&args.source, args.git_ref.clone(), 0)?;
     let text = crate::cmd::parse::read_text(&args.request)?;
     let intent = understand(&text, args.llm.as_deref(), args.model.as_deref())?.intent;
     let decision = autodeploy_decide::decide(
@@ -55,9 +55,12 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     .context("could not render the deployment files")?;
 
     let out = args.out.clone().unwrap_or_else(|| default_out(&decision));
-    bundle
-        .write_to(&out)
-        .with_context(|| format!("could not write the bundle to {}", out.display()))?;
+    autodeploy_execute::bundle::write_bundle(
+        &bundle,
+        &out,
+        autodeploy_execute::bundle::Source::Tree(&snapshot.root),
+    )
+    .with_context(|| format!("could not write the bundle to {}", out.display()))?;
     let files = bundle.paths();
 
     if args.json {

@@ -21,7 +21,7 @@ use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
     CacheOutput, DataService, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
-    Hosting, ScalingMetric, ServicePlan, SubnetTier,
+    Hosting, ScalingMetric, ServicePlan, SourceKind, SubnetTier,
 };
 use serde_json::{json, Value};
 
@@ -347,6 +347,20 @@ fn env_entry(
     })
 }
 
+/// The source archive's path in the bundle (Terraform's `../source.zip`).
+pub const SOURCE_ARCHIVE: &str = "source.zip";
+
+/// True when the machines cannot clone the source (a local folder or an
+/// archive, not a git remote): Terraform uploads [`SOURCE_ARCHIVE`] to a
+/// private bucket and the launcher downloads it at boot.
+pub fn uploads_source(d: &Decision) -> bool {
+    d.strategy == autodeploy_core::DeployStrategy::Vm
+        && d.services
+            .iter()
+            .any(|s| matches!(s.hosting, Hosting::Ec2 | Hosting::Ec2Autoscaling))
+        && d.source.kind != SourceKind::Git
+}
+
 /// The bundle's `cloud-init.yaml`.
 fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, RenderError> {
     let vm = vm_service(
@@ -366,8 +380,19 @@ fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, 
     config.insert("env".into(), env.into());
     data_config(d, s, &mut config)?;
     let mut ctx = vm.context(d, &config);
+    if uploads_source(d) {
+        // The code comes from the bucket, not a git remote.
+        ctx.insert(
+            "clone_cmd".into(),
+            "python3 /opt/autodeploy/launch.py fetch".into(),
+        );
+        ctx.insert("checkout_cmd".into(), Value::Null);
+    }
     ctx.insert("nginx".into(), nginx.into());
-    ctx.insert("boto3".into(), (!secrets(d, s).is_empty()).into());
+    ctx.insert(
+        "boto3".into(),
+        (!secrets(d, s).is_empty() || uploads_source(d)).into(),
+    );
     let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("cloud-init/launch.py", &ctx)?.into();
@@ -425,6 +450,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         "inputs": inputs(d, s)?,
         "secrets": secrets(d, s),
         "data_tags": data_tags(d, s),
+        "upload": uploads_source(d),
         "service": s.name,
         "arch": arch(&itype),
         "autoscaling": scaled,

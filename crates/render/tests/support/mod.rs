@@ -76,6 +76,14 @@ fn validate_slot() -> &'static Mutex<()> {
 pub fn write_bundle(bundle: &Bundle) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     bundle.write_to(dir.path()).unwrap();
+    // The deploy stage puts the source archive here; Terraform hashes it.
+    if let Some(name) = &bundle.source_archive {
+        std::fs::write(
+            dir.path().join(name),
+            b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+        )
+        .unwrap();
+    }
     let tf = dir.path().join("terraform");
     (dir, tf)
 }

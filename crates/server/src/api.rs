@@ -121,7 +121,7 @@ async fn not_found() -> ApiError {
     ApiError::not_found("this path")
 }
 
-/// Middleware: `http_request_duration_seconds{route,method,status}` by route template.
+/// Middleware: `autodeploy_http_request_duration_seconds{route,method,status}` by route template.
 async fn observe_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()

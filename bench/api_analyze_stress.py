@@ -11,7 +11,7 @@ Every repository is generated fresh under a temporary folder and differs from
 the others (its own route, env var and dependency pin; a Flask, Express or
 Django layout in turn), and each is a separate folder, so the service's
 analysis cache (keyed by folder and a fingerprint of its listing) never hits:
-the script checks that on /metrics (`analysis_cache_requests_total`: every
+the script checks that on /metrics (`autodeploy_analysis_cache_requests_total`: every
 request must be `computed`). Each worker count gets its own fresh set.
 
 Without --bin it builds `target/release/autodeploy` (cargo build --release).
@@ -120,7 +120,7 @@ def request(url, token=None, body=None, timeout=120):
 def cache_counts(base: str) -> dict:
     _, text = request(f"{base}/metrics")
     out = {}
-    for m in re.finditer(r'^analysis_cache_requests_total\{result="(\w+)"\} (\S+)$',
+    for m in re.finditer(r'^autodeploy_analysis_cache_requests_total\{result="(\w+)"\} (\S+)$',
                          text.decode(), re.M):
         out[m.group(1)] = int(float(m.group(2)))
     return out

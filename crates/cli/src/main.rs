@@ -2,10 +2,14 @@
 //! functions the service uses. Each subcommand lives in `cmd/<name>.rs`.
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error, 3 nothing deployable found,
-//! 4 the source could not be fetched or read.
+//! 4 the source could not be fetched or read. Under `--json` a failure is one
+//! line `{"error":{"code","message","hint"}}` on stderr, with the same exit
+//! code (`error.rs`). A closed stdout ends any command quietly (`output.rs`).
 
-mod cmd;
+#[macro_use]
 mod output;
+mod cmd;
+mod error;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -61,8 +65,67 @@ enum Command {
     },
 }
 
+impl Command {
+    /// `--json` was asked for: failures are printed as JSON too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Analyze(a) => a.json,
+            Command::Parse(a) => a.json,
+            Command::Plan(a) => a.json,
+            Command::Deploy(a) => a.json,
+            Command::Status(a) => a.json,
+            Command::List(a) => a.json,
+            Command::Logs(a) => a.json,
+            Command::Redeploy(a) => a.json,
+            Command::Destroy(a) => a.json,
+            Command::Serve(_) | Command::Worker(_) | Command::Token(_) => false,
+            Command::Supervise { .. } => false,
+        }
+    }
+}
+
+/// A command line clap refused. Under `--json` (anywhere before `--`) it is
+/// a JSON failure with code `usage`; help and version print as usual.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if !json
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let message = lines
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_string();
+    let hint = lines.map(str::trim).collect::<Vec<_>>().join(" ");
+    let failure = error::Failure {
+        code: "usage",
+        message,
+        hint: (!hint.is_empty()).then_some(hint),
+        exit: error::EXIT_USAGE,
+    };
+    output::print_failure(&failure, true);
+    failure.exit_code()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let json = cli.command.json();
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Parse(args) => cmd::parse::run(args),
@@ -81,19 +144,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            let code = output::exit_code_for(&err);
             // Errors quote repository and request text (archive entries,
-            // git's stderr, app output): printed safe, line by line.
-            let text = format!("{err:#}");
-            for (i, line) in text.lines().enumerate() {
-                let shown = autodeploy_render::escape::display(line);
-                if i == 0 {
-                    eprintln!("error: {shown}");
-                } else {
-                    eprintln!("{shown}");
-                }
-            }
-            code
+            // git's stderr, app output): `Failure` makes them safe to print.
+            let failure = error::Failure::of(&err);
+            output::print_failure(&failure, json);
+            failure.exit_code()
         }
     }
 }

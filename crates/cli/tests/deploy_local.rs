@@ -100,7 +100,7 @@ fn deploy_without_a_terminal_needs_yes_and_creates_nothing() {
     ]));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("stdin is not a terminal; pass --yes"),
+        text(&out).contains("stdin is not a terminal") && text(&out).contains("hint: pass --yes"),
         "{}",
         text(&out)
     );

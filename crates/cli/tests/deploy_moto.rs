@@ -91,7 +91,12 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     for key in ["instance_id", "public_ip", "url"] {
         assert!(st["outputs"][key].is_string(), "output {key}: {st:#}");
     }
-    let env = &st["plan"]["decision"]["services"][0]["env"];
+    // The plan is in the record only with --full.
+    assert!(st.get("plan").is_none(), "{st:#}");
+    let out = run(cli(home.path()).args(["status", id, "--json", "--full"]));
+    assert!(out.status.success(), "{}", text(&out));
+    let full = json(&out);
+    let env = &full["plan"]["decision"]["services"][0]["env"];
     assert!(
         env.to_string().contains("hello from --env"),
         "the --env value is a literal of the service: {env}"

@@ -171,6 +171,9 @@ pub enum LogStream {
 }
 
 impl LogStream {
+    /// Every variant (the API document's `stream` enum is checked against it).
+    pub const ALL: [LogStream; 3] = [Self::System, Self::Stdout, Self::Stderr];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::System => "system",
@@ -180,9 +183,7 @@ impl LogStream {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::System, Self::Stdout, Self::Stderr]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
 

@@ -149,6 +149,15 @@ impl Intent {
 }
 
 impl Cloud {
+    /// Every target (the API validates `cloud`/`target` against it and its
+    /// document's enums are checked against it).
+    pub const ALL: [Cloud; 4] = [Cloud::Aws, Cloud::Gcp, Cloud::Azure, Cloud::Local];
+
+    /// The target named by its canonical string.
+    pub fn parse(s: &str) -> Option<Cloud> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     /// The canonical JSON string (`aws`, `gcp`, `azure`, `local`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -73,6 +73,29 @@ pub enum ExecError {
 }
 
 impl ExecError {
+    /// A stable, machine-readable name of this failure (snake_case), asked
+    /// of the typed error underneath where there is one: scripts branch on
+    /// it (`autodeploy … --json` errors), people read `Display`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExecError::Source { source, .. } => source.code(),
+            ExecError::Analyze(e) => analyze_code(e),
+            ExecError::Decide(e) => decide_code(e),
+            ExecError::Render(e) => render_code(e),
+            ExecError::Terraform { source, .. } => source.code(),
+            ExecError::Aws(e) => aws_code(e),
+            ExecError::Local { source, .. } => local_code(source),
+            ExecError::Protected { .. } => "deletion_protected",
+            ExecError::Leftovers { .. } => "destroy_incomplete",
+            ExecError::Store(e) => e.code(),
+            ExecError::Secret(_) => "secret_failed",
+            ExecError::NotFound { .. } => "not_found",
+            ExecError::Invalid(_) => "invalid_input",
+            ExecError::Cancelled => "cancelled",
+            ExecError::Io { .. } => "io_failed",
+        }
+    }
+
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         ExecError::Io {
             what: what.into(),
@@ -120,6 +143,61 @@ impl ExecError {
     /// the deployment may be concluded from it.
     pub fn is_store(&self) -> bool {
         matches!(self, ExecError::Store(_))
+    }
+}
+
+/// The stable code of an analysis failure (see [`ExecError::code`]).
+pub fn analyze_code(e: &autodeploy_analyze::AnalyzeError) -> &'static str {
+    use autodeploy_analyze::AnalyzeError as A;
+    match e {
+        A::NothingFound { .. } | A::Empty { .. } => "nothing_to_deploy",
+        A::NotADirectory { .. } => "source_not_a_folder",
+    }
+}
+
+/// The stable code of a decide failure (see [`ExecError::code`]).
+pub fn decide_code(e: &autodeploy_decide::DecideError) -> &'static str {
+    use autodeploy_decide::DecideError as D;
+    match e {
+        D::NoServices => "nothing_to_deploy",
+        D::PriceTable { .. } => "internal",
+        D::UserValue(_) => "invalid_value",
+        _ => "invalid_request",
+    }
+}
+
+/// The stable code of a render failure (see [`ExecError::code`]).
+pub fn render_code(e: &autodeploy_render::RenderError) -> &'static str {
+    match e {
+        autodeploy_render::RenderError::Unsupported { .. } => "unsupported",
+        _ => "render_failed",
+    }
+}
+
+/// The stable code of a post-apply AWS failure (see [`ExecError::code`]).
+pub fn aws_code(e: &AwsError) -> &'static str {
+    match e {
+        AwsError::MissingCredentials { .. } | AwsError::CredentialsFile { .. } => {
+            "aws_credentials_missing"
+        }
+        _ => "release_failed",
+    }
+}
+
+/// The stable code of a local-target failure (see [`ExecError::code`]).
+pub fn local_code(e: &autodeploy_local::LocalError) -> &'static str {
+    use autodeploy_local::LocalError as L;
+    match e {
+        L::RuntimeMissing { .. }
+        | L::RuntimeVersionUnavailable { .. }
+        | L::RuntimeBroken { .. } => "runtime_unavailable",
+        L::NoSpace { .. } => "no_space",
+        L::NoStartCommand { .. } | L::NothingToRun => "no_start_command",
+        L::NotProvided { .. } => "value_missing",
+        L::CommandFailed(_) => "command_failed",
+        L::Unhealthy { .. } => "unhealthy",
+        L::Crashed { .. } => "crashed",
+        _ => "local_failed",
     }
 }
 

@@ -10,6 +10,11 @@
 //! GET  /healthz  /readyz  /metrics  /openapi.json  /
 //! ```
 //!
+//! The router is built from one table, [`routes`]; the OpenAPI document
+//! (`openapi.json`) is checked against that table and against every enum the
+//! API reads or answers (crates/server/tests/openapi.rs), so the two cannot
+//! drift apart.
+//!
 //! Handlers stay short: the store does the persistence, `preview` runs the
 //! stages on the blocking pool, workers execute jobs. Every failure is an
 //! [`ApiError`] (JSON with a stable `code`).
@@ -21,11 +26,13 @@ use crate::{auth, web, ApiError, AppState, Metrics};
 use autodeploy_core::DeploymentStatus;
 use autodeploy_store::{DeploymentPatch, JobKind, ListFilter, NewDeployment, Store, User};
 use axum::extract::{FromRequest, MatchedPath, Path, Query, Request, State};
+use axum::handler::Handler;
+use axum::http::Method;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Extension, Router};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
@@ -44,36 +51,96 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
+/// Who may call a route, and whether the API document describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, readiness, the document itself).
+    Open,
+    /// A user with a bearer token.
+    User,
+    /// Anyone, on the API port only when metrics are served there.
+    Metrics,
+    /// The embedded web page and its assets: not part of the API document.
+    Page,
+}
+
+/// One route: the method and path it answers, who may call it, its handler.
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    endpoint: MethodRouter<AppState>,
+}
+
+/// A route whose method is given once: it both registers the handler and
+/// is what the API document is checked against.
+fn at<H, T>(method: Method, path: &'static str, access: Access, handler: H) -> ApiRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
+    ApiRoute {
+        method,
+        path,
+        access,
+        endpoint: on(filter, handler),
+    }
+}
+
+/// Every route of the service. [`router`] is built from this table only.
+pub fn routes() -> Vec<ApiRoute> {
+    use Access::{Open, Page, User};
+    vec![
+        at(Method::POST, "/v1/deployments", User, create_deployment),
+        at(Method::GET, "/v1/deployments", User, list_deployments),
+        at(Method::GET, "/v1/deployments/{id}", User, get_deployment),
+        at(
+            Method::GET,
+            "/v1/deployments/{id}/logs",
+            User,
+            deployment_logs,
+        ),
+        at(
+            Method::POST,
+            "/v1/deployments/{id}/destroy",
+            User,
+            destroy_deployment,
+        ),
+        at(Method::POST, "/v1/analyze", User, analyze),
+        at(Method::POST, "/v1/parse", User, parse),
+        at(Method::POST, "/v1/plan", User, plan),
+        at(Method::GET, "/healthz", Open, healthz),
+        at(Method::GET, "/readyz", Open, readyz),
+        at(Method::GET, "/openapi.json", Open, openapi),
+        at(Method::GET, "/metrics", Access::Metrics, metrics),
+        at(Method::GET, "/", Page, web::index),
+        at(Method::GET, "/assets/{file}", Page, web::asset),
+    ]
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     crate::error::BODY_LIMIT.store(
         state.config.body_limit,
         std::sync::atomic::Ordering::Relaxed,
     );
-    let v1 = Router::new()
-        .route(
-            "/v1/deployments",
-            post(create_deployment).get(list_deployments),
-        )
-        .route("/v1/deployments/{id}", get(get_deployment))
-        .route("/v1/deployments/{id}/logs", get(deployment_logs))
-        .route("/v1/deployments/{id}/destroy", post(destroy_deployment))
-        .route("/v1/analyze", post(analyze))
-        .route("/v1/parse", post(parse))
-        .route("/v1/plan", post(plan))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
-        ));
-    let mut open = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/openapi.json", get(openapi))
-        .route("/", get(web::index))
-        .route("/assets/{file}", get(web::asset));
-    if state.config.metrics_on_api {
-        open = open.route("/metrics", get(metrics));
+    // Routes come from `routes()` only (the API document is checked
+    // against it): never add one here.
+    let mut v1 = Router::new();
+    let mut open = Router::new();
+    for r in routes() {
+        match r.access {
+            Access::User => v1 = v1.route(r.path, r.endpoint),
+            Access::Open | Access::Page => open = open.route(r.path, r.endpoint),
+            Access::Metrics if state.config.metrics_on_api => open = open.route(r.path, r.endpoint),
+            Access::Metrics => {}
+        }
     }
+    let v1 = v1.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_user,
+    ));
     open.merge(v1)
         .route_layer(middleware::from_fn_with_state(state.clone(), observe_http))
         .layer(middleware::from_fn_with_state(state.clone(), body_in_time))
@@ -121,7 +188,7 @@ async fn not_found() -> ApiError {
     ApiError::not_found("this path")
 }
 
-/// Middleware: `http_request_duration_seconds{route,method,status}` by route template.
+/// Middleware: `autodeploy_http_request_duration_seconds{route,method,status}` by route template.
 async fn observe_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -383,16 +450,17 @@ async fn list_deployments(
     let cloud = match q.cloud.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(
-            ["aws", "gcp", "azure", "local"]
-                .into_iter()
-                .find(|k| *k == c)
-                .map(str::to_string)
+            autodeploy_core::Cloud::parse(c)
+                .map(|c| c.as_str().to_string())
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "invalid_cloud",
                         format!(
-                            "cloud {:?} is not one of aws, gcp, azure, local",
-                            c.chars().take(64).collect::<String>()
+                            "cloud {:?} is not one of {}",
+                            c.chars().take(64).collect::<String>(),
+                            autodeploy_core::Cloud::ALL
+                                .map(autodeploy_core::Cloud::as_str)
+                                .join(", ")
                         ),
                     )
                 })?,

@@ -3,9 +3,12 @@
 //!
 //! Every call is passed through unchanged. `update_deployment` calls that
 //! change the phase (or end the job with a final status) close the previous
-//! phase: Terraform phases (`terraform_init`, `terraform_plan`,
-//! `terraform_apply`, `destroy`) go to `terraform_duration_seconds{phase}`,
-//! `analyze` to `analysis_duration_seconds{origin="job"}`. Durations are
+//! phase: every phase goes to `autodeploy_phase_duration_seconds{phase,
+//! cloud_provider}`; the phases that ran Terraform — `terraform_init`,
+//! `terraform_plan`, `terraform_apply`, and `destroy` of a cloud deployment
+//! (a local destroy stops processes, no Terraform) — also to
+//! `autodeploy_terraform_duration_seconds{phase}`; `analyze` to
+//! `autodeploy_analysis_duration_seconds{origin="job"}`. Durations are
 //! measured on this worker's clock between the two store writes, so they are
 //! what the runner reported, not guesses.
 //!
@@ -24,7 +27,8 @@ use std::time::{Duration, Instant};
 pub struct ObservedStore {
     inner: Arc<dyn Store>,
     metrics: Arc<Metrics>,
-    current: Mutex<Option<(Phase, Instant)>>,
+    /// The running phase, when it started, and the deployment's cloud.
+    current: Mutex<Option<(Phase, Instant, String)>>,
 }
 
 impl ObservedStore {
@@ -38,31 +42,44 @@ impl ObservedStore {
 
     /// Close the running phase (at the end of the job).
     pub fn close(&self) {
-        self.switch(None);
+        self.switch(None, None);
     }
 
-    fn switch(&self, next: Option<Phase>) {
+    /// Close the running phase and start `next`; `cloud` is the deployment's
+    /// cloud as of this change.
+    fn switch(&self, next: Option<Phase>, cloud: Option<&str>) {
         let mut cur = self
             .current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((p, _)) = *cur {
-            if Some(p) == next {
+        if let Some((p, _, _)) = &*cur {
+            if Some(*p) == next {
                 return;
             }
         }
-        if let Some((p, started)) = cur.take() {
+        if let Some((p, started, cloud)) = cur.take() {
             let secs = started.elapsed().as_secs_f64();
-            match p {
-                Phase::TerraformInit
-                | Phase::TerraformPlan
-                | Phase::TerraformApply
-                | Phase::Destroy => self.metrics.terraform_duration.observe(&[p.as_str()], secs),
-                Phase::Analyze => self.metrics.analysis_duration.observe(&["job"], secs),
-                _ => {}
+            self.metrics
+                .phase_duration
+                .observe(&[p.as_str(), &cloud], secs);
+            if ran_terraform(p, &cloud) {
+                self.metrics.terraform_duration.observe(&[p.as_str()], secs);
+            }
+            if p == Phase::Analyze {
+                self.metrics.analysis_duration.observe(&["job"], secs);
             }
         }
-        *cur = next.map(|p| (p, Instant::now()));
+        *cur = next.map(|p| (p, Instant::now(), cloud.unwrap_or("unknown").to_string()));
+    }
+}
+
+/// Whether a phase of a deployment on `cloud` ran Terraform: its own phases
+/// always, a destroy unless the deployment is local (stopping processes).
+fn ran_terraform(p: Phase, cloud: &str) -> bool {
+    match p {
+        Phase::TerraformInit | Phase::TerraformPlan | Phase::TerraformApply => true,
+        Phase::Destroy => cloud != "local",
+        _ => false,
     }
 }
 
@@ -91,10 +108,10 @@ impl Store for ObservedStore {
         let phase = patch.phase;
         let ends = patch.status.is_some_and(|s| s.is_final());
         let out = self.inner.update_deployment(id, patch).await;
-        if out.is_ok() {
+        if let Ok(d) = &out {
             match phase {
-                Some(p) => self.switch(p),
-                None if ends => self.switch(None),
+                Some(p) => self.switch(p, d.cloud.as_deref()),
+                None if ends => self.switch(None, None),
                 None => {}
             }
         }
@@ -175,5 +192,18 @@ impl Store for ObservedStore {
     }
     async fn delete_secrets(&self, deployment_id: &str) -> Result<u64> {
         self.inner.delete_secrets(deployment_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_phases_that_ran_terraform_are_terraform_durations() {
+        assert!(ran_terraform(Phase::TerraformApply, "local"));
+        assert!(ran_terraform(Phase::Destroy, "aws"));
+        assert!(!ran_terraform(Phase::Destroy, "local"));
+        assert!(!ran_terraform(Phase::AppStart, "aws"));
     }
 }

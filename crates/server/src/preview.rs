@@ -166,10 +166,14 @@ impl RequestOptions {
     /// Reject values the pipeline would not understand.
     pub fn validate(&self) -> Result<(), ApiError> {
         if let Some(t) = &self.target {
-            if !matches!(t.as_str(), "local" | "aws" | "gcp" | "azure") {
+            if Cloud::parse(t).is_none() {
                 return Err(ApiError::bad_request(
                     "invalid_option",
-                    format!("options.target {t:?} is not one of local, aws, gcp, azure"),
+                    format!(
+                        "options.target {:?} is not one of {}",
+                        t.chars().take(64).collect::<String>(),
+                        Cloud::ALL.map(Cloud::as_str).join(", ")
+                    ),
                 ));
             }
         }
@@ -191,13 +195,7 @@ impl RequestOptions {
 
     /// The cloud the options force, if any.
     pub fn cloud(&self) -> Option<Cloud> {
-        match self.target.as_deref() {
-            Some("local") => Some(Cloud::Local),
-            Some("aws") => Some(Cloud::Aws),
-            Some("gcp") => Some(Cloud::Gcp),
-            Some("azure") => Some(Cloud::Azure),
-            _ => None,
-        }
+        self.target.as_deref().and_then(Cloud::parse)
     }
 }
 

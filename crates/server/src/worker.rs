@@ -262,13 +262,33 @@ impl Worker {
                 tracing::error!(worker = %self.id, job = job.id, error = %e, "recording the job's end failed; its lease will expire and it will be reclaimed")
             }
         }
-        let status = match self.store.get_deployment(&job.deployment_id).await {
-            Ok(Some(d)) => d.status.as_str().to_string(),
-            _ => "unknown".into(),
-        };
+        let after = self
+            .store
+            .get_deployment(&job.deployment_id)
+            .await
+            .ok()
+            .flatten();
+        let status = after
+            .as_ref()
+            .map(|d| d.status.as_str())
+            .unwrap_or("unknown")
+            .to_string();
         self.metrics
             .job_duration
             .observe(&[kind, &status], started.elapsed().as_secs_f64());
+        // A deployment made (or made again) that reached a final status: a
+        // job that will be retried, or a destroy, is not one.
+        if let Some(d) = after.filter(|d| {
+            matches!(
+                job.kind,
+                autodeploy_store::JobKind::Deploy | autodeploy_store::JobKind::Redeploy
+            ) && d.status.is_final()
+        }) {
+            self.metrics
+                .deployments
+                .inc(&[d.status.as_str(), d.cloud.as_deref().unwrap_or("unknown")]);
+        }
+        // Last: tests wait for this count before they scrape.
         self.metrics.jobs_finished.inc(&[kind, &status]);
         tracing::info!(worker = %self.id, job = job.id, deployment = %job.deployment_id, outcome = label, status, secs = started.elapsed().as_secs_f64(), "job finished");
     }

@@ -188,6 +188,31 @@ pub enum SourceError {
     },
 }
 
+impl SourceError {
+    /// A stable, machine-readable name of this failure (snake_case): scripts
+    /// branch on it (`autodeploy … --json` errors), people read `Display`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SourceError::EmptyInput => "source_missing",
+            SourceError::NotFound { .. } => "source_not_found",
+            SourceError::Unsupported { .. } => "source_unsupported",
+            SourceError::Forbidden { .. } => "source_forbidden",
+            SourceError::InvalidRef { .. } => "invalid_ref",
+            SourceError::Unreadable { .. } => "source_unreadable",
+            SourceError::WorkDir { .. } => "work_dir_failed",
+            SourceError::GitMissing { .. } => "git_missing",
+            SourceError::GitFailed { .. } => "git_failed",
+            SourceError::GitTimeout { .. } => "git_timeout",
+            SourceError::ArchiveUnsafe { .. } => "archive_unsafe",
+            SourceError::ArchiveUnsupported { .. } => "archive_unsupported",
+            SourceError::ArchiveTooLarge { .. } => "archive_too_large",
+            SourceError::ArchiveCorrupt { .. } => "archive_corrupt",
+            SourceError::ArchiveEmpty { .. } => "archive_empty",
+            SourceError::Io { .. } => "source_io_failed",
+        }
+    }
+}
+
 fn hint_suffix(hint: Option<&str>, default: &str) -> String {
     match hint {
         Some(h) => format!("; {h}"),

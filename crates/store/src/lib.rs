@@ -77,6 +77,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A stable, machine-readable name of this failure (snake_case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Conflict(_) => "conflict",
+            StoreError::Database(_) => "store_unavailable",
+            StoreError::Migrate(_) => "store_migration_failed",
+            StoreError::BadUrl(_) => "invalid_database_url",
+            StoreError::Corrupt(_) => "store_corrupt",
+            StoreError::Invalid(_) => "invalid_input",
+            StoreError::Random(_) => "random_source_failed",
+            StoreError::Io { .. } => "store_io_failed",
+        }
+    }
+
     /// Worth trying again in a moment: the database was unreachable, the
     /// connection was reset or closed (a PostgreSQL restart), the pool had no
     /// connection in time, or the database asked to retry (serialization

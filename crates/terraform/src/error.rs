@@ -116,6 +116,21 @@ pub enum TfError {
 }
 
 impl TfError {
+    /// A stable, machine-readable name of this failure (snake_case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TfError::NotInstalled { .. } => "terraform_missing",
+            TfError::BadBinary { .. } => "terraform_unusable",
+            TfError::Config { .. } => "terraform_config_invalid",
+            TfError::InvalidWorkspace { .. } => "terraform_workspace_invalid",
+            TfError::Io { .. } => "terraform_io_failed",
+            TfError::Failed { .. } => "terraform_failed",
+            TfError::Interrupted { .. } => "cancelled",
+            TfError::LockHeld { .. } => "state_locked",
+            TfError::BadOutput { .. } => "terraform_output_unreadable",
+        }
+    }
+
     /// Another run held the state lock.
     pub fn is_lock_held(&self) -> bool {
         matches!(self, TfError::LockHeld { .. })

@@ -28,7 +28,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         print_json(&analysis)?;
     } else {
-        print!("{}", human(&analysis));
+        out!("{}", human(&analysis));
     }
     Ok(ExitCode::SUCCESS)
 }

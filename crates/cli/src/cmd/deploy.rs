@@ -10,7 +10,8 @@
 
 use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, CLI_OWNER};
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
-use anyhow::{bail, Context};
+use crate::error::CliError;
+use crate::output::deployment_json;
 use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
@@ -44,6 +45,9 @@ pub struct DeployArgs {
     /// Print the final deployment as JSON (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// With --json: the whole record, the plan and the last healthy plan included.
+    #[arg(long, requires = "json")]
+    pub full: bool,
     /// Also show the output of every command (terraform, pip, npm…).
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -62,8 +66,12 @@ pub struct RedeployArgs {
     /// A changed request (default: the one it was deployed with); `-` reads stdin.
     #[arg(long, value_name = "TEXT")]
     pub request: Option<String>,
+    /// Print the final deployment as JSON (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// With --json: the whole record, the plan and the last healthy plan included.
+    #[arg(long, requires = "json")]
+    pub full: bool,
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// Stop setting an environment variable given earlier with --env (repeatable).
@@ -90,8 +98,12 @@ pub struct DestroyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Print the final deployment as JSON (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// With --json: the whole record, the plan and the last healthy plan included.
+    #[arg(long, requires = "json")]
+    pub full: bool,
     #[arg(long, short = 'v')]
     pub verbose: bool,
     #[command(flatten)]
@@ -115,9 +127,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
             }
             if round == 0 {
                 f.store(true, std::sync::atomic::Ordering::SeqCst);
-                eprintln!("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
+                errln!("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
             } else {
-                eprintln!(
+                errln!(
                     "==> quitting now; a running terraform still saves its state before it exits"
                 );
                 std::process::exit(130);
@@ -139,10 +151,10 @@ async fn recv_term(t: &mut Option<tokio::signal::unix::Signal>) {
 /// Prints phases and autodeploy's own lines on stderr; command output too with -v.
 fn printer(verbose: bool) -> Progress {
     Arc::new(move |ev: &Event| match ev {
-        Event::Phase(p) => eprintln!("==> {}", phase_title(*p)),
+        Event::Phase(p) => errln!("==> {}", phase_title(*p)),
         Event::Log { stream, line, .. } => {
             if *stream == LogStream::System || verbose {
-                eprintln!("    {}", display(line));
+                errln!("    {}", display(line));
             }
         }
     })
@@ -184,7 +196,13 @@ fn parse_target(t: &str) -> anyhow::Result<Cloud> {
         "aws" => Cloud::Aws,
         "gcp" | "google" => Cloud::Gcp,
         "azure" => Cloud::Azure,
-        other => bail!("unknown --target {other:?}: use local, aws, gcp or azure"),
+        other => {
+            return Err(CliError::invalid(
+                format!("unknown --target {other:?}"),
+                Some("use local, aws, gcp or azure"),
+            )
+            .into())
+        }
     })
 }
 
@@ -194,9 +212,9 @@ fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to go ahead without confirmation: stdin is not a terminal; pass --yes to confirm");
+        return Err(CliError::ConfirmationRequired.into());
     }
-    eprint!("{question} [y/N] ");
+    err!("{question} [y/N] ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
@@ -224,13 +242,19 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     let target = args.target.as_deref().map(parse_target).transpose()?;
     let on_failure = match args.on_failure.as_deref() {
         None => None,
-        Some(s) => Some(
-            OnFailure::parse(s)
-                .with_context(|| format!("unknown --on-failure {s:?}: use keep or destroy"))?,
-        ),
+        Some(s) => Some(OnFailure::parse(s).ok_or_else(|| {
+            CliError::invalid(
+                format!("unknown --on-failure {s:?}"),
+                Some("use keep or destroy"),
+            )
+        })?),
     };
     if args.request == "-" && !args.values.secrets.is_empty() {
-        bail!("the request and --secret values cannot both come from stdin: give the request as an argument, or the secrets in environment variables");
+        return Err(CliError::invalid(
+            "the request and --secret values cannot both come from stdin",
+            Some("give the request as an argument, or the secrets in environment variables"),
+        )
+        .into());
     }
     let request = crate::cmd::parse::read_text(&args.request)?;
     // Asked before anything is fetched, so a missing value costs nothing.
@@ -251,8 +275,10 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     )?;
     show_plan(&prepared);
     if !confirm("Deploy?", args.yes)? {
-        eprintln!("Nothing was deployed.");
-        return Ok(ExitCode::FAILURE);
+        return Err(CliError::Declined {
+            what: "nothing was deployed",
+        }
+        .into());
     }
     let rt = runtime()?;
     rt.block_on(async move {
@@ -279,7 +305,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
                 None,
             )
             .await?;
-        eprintln!("Deployment {} ({})", rec.id, rec.name);
+        errln!("Deployment {} ({})", rec.id, rec.name);
         autodeploy_execute::store_secrets(&store, &cfg, &rec.id, &secrets).await?;
         let cfg = Arc::new(cfg);
         let end = execute(
@@ -292,13 +318,13 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             stop_on_signal(),
         )
         .await?;
-        finish(&store, &end, args.json, "deploy").await
+        finish(&store, &end, args.json.then_some(args.full), "deploy").await
     })
 }
 
 fn show_plan(p: &Prepared) {
     let d = &p.decision;
-    eprintln!();
+    errln!();
     let cost = match &d.cost.price_table_date {
         Some(date) => format!(
             "about ${:.2}/month (estimate from prices of {date}, {})",
@@ -306,7 +332,7 @@ fn show_plan(p: &Prepared) {
         ),
         None => "no cloud cost (runs on this machine)".to_string(),
     };
-    eprintln!(
+    errln!(
         "Plan: {} in {} ({}), {} — {cost}",
         d.cloud.as_str(),
         display(&d.region),
@@ -314,7 +340,7 @@ fn show_plan(p: &Prepared) {
         d.environment.as_str(),
     );
     for item in &d.cost.items {
-        eprintln!(
+        errln!(
             "  $ {:>8.2}  {} ({})",
             item.monthly_usd,
             display(&item.resource),
@@ -322,7 +348,7 @@ fn show_plan(p: &Prepared) {
         );
     }
     for s in &d.services {
-        eprintln!(
+        errln!(
             "  service {} ({}): {}",
             display(&s.name),
             display(&s.path),
@@ -330,22 +356,22 @@ fn show_plan(p: &Prepared) {
         );
     }
     for r in &d.reasons {
-        eprintln!("  · {}", display(&r.text));
+        errln!("  · {}", display(&r.text));
     }
     for w in &d.warnings {
-        eprintln!("  ! {}: {}", w.code, display(&w.message));
+        errln!("  ! {}: {}", w.code, display(&w.message));
     }
     for n in &p.parse_notes {
-        eprintln!("  note: {}", display(n));
+        errln!("  note: {}", display(n));
     }
-    eprintln!();
+    errln!();
 }
 
 /// Print the outcome; exit 0 only when healthy (deploy) / destroyed (destroy).
 async fn finish(
     store: &Arc<dyn Store>,
     d: &Deployment,
-    json_out: bool,
+    json_out: Option<bool>,
     what: &str,
 ) -> anyhow::Result<ExitCode> {
     let ok = match what {
@@ -355,25 +381,25 @@ async fn finish(
             DeploymentStatus::Healthy | DeploymentStatus::Applied
         ),
     };
-    if json_out {
-        crate::output::print_json(d)?;
+    if let Some(full) = json_out {
+        crate::output::print_json(&deployment_json(d, full)?)?;
     } else if ok {
         match (&d.url, what) {
             (Some(url), _) if what != "destroy" => {
                 if d.status == DeploymentStatus::Applied {
-                    println!(
+                    outln!(
                         "\n{} is applied (health not checked: AWS endpoint override): {url}",
                         d.name
                     );
                 } else {
-                    println!("\n{} is up: {url}", d.name);
+                    outln!("\n{} is up: {url}", d.name);
                 }
-                println!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
+                outln!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
             }
-            _ => println!("\n{} {}: {}", d.id, d.name, d.status.as_str()),
+            _ => outln!("\n{} {}: {}", d.id, d.name, d.status.as_str()),
         }
     } else {
-        eprintln!(
+        errln!(
             "\n{what} of {} ended {}{}",
             d.id,
             d.status.as_str(),
@@ -383,7 +409,7 @@ async fn finish(
         );
         if let Some(e) = &d.error {
             for line in e.lines() {
-                eprintln!("  {}", display(line));
+                errln!("  {}", display(line));
             }
         }
         let lines = store.read_logs(&d.id, 0, 100_000).await.unwrap_or_default();
@@ -392,9 +418,9 @@ async fn finish(
             .filter(|l| d.phase.is_none() || l.phase == d.phase)
             .collect();
         if !tail.is_empty() {
-            eprintln!("  last lines of its log:");
+            errln!("  last lines of its log:");
             for l in tail.iter().skip(tail.len().saturating_sub(15)) {
-                eprintln!("    {}", display(&l.line));
+                errln!("    {}", display(&l.line));
             }
         }
     }
@@ -412,13 +438,14 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
         let store = open_store(&args.state, &cfg).await?;
         let rec = find(&store, &args.id).await?;
         if rec.status == DeploymentStatus::Destroyed {
-            bail!(
-                "{} was destroyed; deploy it again with `autodeploy deploy`",
-                rec.id
-            );
+            return Err(CliError::Destroyed { id: rec.id }.into());
         }
         if args.request.as_deref() == Some("-") && !args.values.secrets.is_empty() {
-            bail!("the request and --secret values cannot both come from stdin: give the request as an argument, or the secrets in environment variables");
+            return Err(CliError::invalid(
+                "the request and --secret values cannot both come from stdin",
+                Some("give the request as an argument, or the secrets in environment variables"),
+            )
+            .into());
         }
         let secrets = read_secrets(&args.values.secrets)?;
         if !args.values.env.is_empty() || !args.unset_env.is_empty() {
@@ -439,7 +466,7 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
         if let Some(text) = &args.request {
             let text = crate::cmd::parse::read_text(text)?;
             if text != rec.request {
-                eprintln!("request: {:?} → {:?}", rec.request, text);
+                errln!("request: {:?} → {:?}", rec.request, text);
                 store
                     .update_deployment(
                         &rec.id,
@@ -461,7 +488,7 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
             stop_on_signal(),
         )
         .await?;
-        finish(&store, &end, args.json, "redeploy").await
+        finish(&store, &end, args.json.then_some(args.full), "redeploy").await
     })
 }
 
@@ -476,29 +503,37 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
         let rec = autodeploy_execute::reconcile(&store, &cfg, rec).await?;
         if rec.status == DeploymentStatus::Destroyed {
             if args.json {
-                crate::output::print_json(&rec)?;
+                crate::output::print_json(&deployment_json(&rec, args.full)?)?;
             } else {
-                println!("{} is already destroyed.", rec.id);
+                outln!("{} is already destroyed.", rec.id);
             }
             return Ok(ExitCode::SUCCESS);
         }
-        if matches!(rec.status, DeploymentStatus::Running | DeploymentStatus::Destroying) {
-            bail!(
-                "{} is being executed by another process right now (status {}); wait for it, or stop that process first",
-                rec.id,
-                rec.status.as_str()
-            );
+        if matches!(
+            rec.status,
+            DeploymentStatus::Running | DeploymentStatus::Destroying
+        ) {
+            return Err(CliError::Busy {
+                id: rec.id,
+                status: rec.status.as_str().to_string(),
+            }
+            .into());
         }
         let question = format!(
             "Destroy {} ({}, {}{})? Everything it created will be deleted.",
             rec.id,
             rec.name,
             rec.cloud.as_deref().unwrap_or("?"),
-            rec.url.as_deref().map(|u| format!(", {u}")).unwrap_or_default()
+            rec.url
+                .as_deref()
+                .map(|u| format!(", {u}"))
+                .unwrap_or_default()
         );
         if !confirm(&question, args.yes)? {
-            eprintln!("Nothing was destroyed.");
-            return Ok(ExitCode::FAILURE);
+            return Err(CliError::Declined {
+                what: "nothing was destroyed",
+            }
+            .into());
         }
         let end = execute(
             store.clone(),
@@ -510,7 +545,7 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
             stop_on_signal(),
         )
         .await?;
-        finish(&store, &end, args.json, "destroy").await
+        finish(&store, &end, args.json.then_some(args.full), "destroy").await
     })
 }
 
@@ -532,13 +567,11 @@ pub async fn find(store: &Arc<dyn Store>, id: &str) -> anyhow::Result<Deployment
         .collect();
     match hits.len() {
         1 => Ok(hits.into_iter().next().expect("one")),
-        0 => bail!("no deployment {id:?}; `autodeploy list` shows the known ones"),
-        n => bail!(
-            "{id:?} matches {n} deployments ({}); give more of the id",
-            hits.iter()
-                .map(|d| d.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        0 => Err(CliError::NotFound { id: id.to_string() }.into()),
+        _ => Err(CliError::Ambiguous {
+            id: id.to_string(),
+            matches: hits.into_iter().map(|d| d.id).collect(),
+        }
+        .into()),
     }
 }

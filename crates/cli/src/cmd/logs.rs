@@ -29,11 +29,11 @@ pub struct LogsArgs {
 
 fn print_line(l: &LogLine, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(l).unwrap_or_default());
+        outln!("{}", serde_json::to_string(l).unwrap_or_default());
         return;
     }
     let phase = l.phase.map(|p| p.as_str()).unwrap_or("-");
-    println!("[{phase}] {}", display(&l.line));
+    outln!("[{phase}] {}", display(&l.line));
 }
 
 pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
@@ -73,7 +73,7 @@ pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
             let path = autodeploy_local::app_log_path(&d.id, &opts);
             if path.exists() {
                 if !args.json {
-                    println!("--- app output ({}) ---", path.display());
+                    outln!("--- app output ({}) ---", path.display());
                 }
                 follow_file(&path, args.follow, args.json)?;
             }
@@ -98,9 +98,9 @@ fn follow_file(path: &std::path::Path, follow: bool, json: bool) -> anyhow::Resu
             pos += n as u64;
             let text = line.trim_end_matches('\n');
             if json {
-                println!("{}", serde_json::json!({ "stream": "app", "line": text }));
+                outln!("{}", serde_json::json!({ "stream": "app", "line": text }));
             } else {
-                println!("{}", display(text));
+                outln!("{}", display(text));
             }
         }
         if !follow || !path.exists() {

@@ -59,7 +59,13 @@ pub fn read_text(arg: &str) -> anyhow::Result<String> {
     std::io::stdin()
         .read_to_end(&mut bytes)
         .context("could not read the request from stdin")?;
-    String::from_utf8(bytes).context("the request on stdin is not UTF-8 text; pass it as UTF-8")
+    String::from_utf8(bytes).map_err(|_| {
+        crate::error::CliError::invalid(
+            "the request on stdin is not UTF-8 text",
+            Some("pass it as UTF-8"),
+        )
+        .into()
+    })
 }
 
 /// Parse a request the way every command does: rules, plus the LLM when one
@@ -77,7 +83,7 @@ pub fn understand(
     };
     let out = parse_with(text, &options);
     if let Some(notice) = out.fallback_notice() {
-        eprintln!("warning: {}", display(&notice));
+        errln!("warning: {}", display(&notice));
     }
     Ok(out)
 }
@@ -89,17 +95,17 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         crate::output::print_json(&out.intent)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", display(&summarize(&out.intent)));
+    outln!("{}", display(&summarize(&out.intent)));
     if let Method::Llm {
         provider,
         model,
         cached,
     } = &out.method
     {
-        println!("Read by the rules and {provider} ({model}{}); model values the text does not support were dropped.", if *cached { ", cached answer" } else { "" });
+        outln!("Read by the rules and {provider} ({model}{}); model values the text does not support were dropped.", if *cached { ", cached answer" } else { "" });
     }
     for note in &out.notes {
-        println!("Note: {}", display(note));
+        outln!("Note: {}", display(note));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -73,9 +73,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", display(&autodeploy_parse::summarize(&intent)));
-    println!();
-    println!(
+    outln!("{}", display(&autodeploy_parse::summarize(&intent)));
+    outln!();
+    outln!(
         "Decided: {} in {} ({}), {} — about ${:.2}/month",
         decision.cloud.as_str(),
         display(&decision.region),
@@ -84,19 +84,19 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         decision.estimated_monthly_usd
     );
     for r in &decision.reasons {
-        println!("  · {}", display(&r.text));
+        outln!("  · {}", display(&r.text));
     }
     if !decision.warnings.is_empty() {
-        println!("\nWarnings:");
+        outln!("\nWarnings:");
         for w in &decision.warnings {
-            println!("  ! {}: {}", w.code, display(&w.message));
+            outln!("  ! {}: {}", w.code, display(&w.message));
         }
     }
-    println!("\nWrote {} files to {}:", files.len(), out.display());
+    outln!("\nWrote {} files to {}:", files.len(), out.display());
     for f in &files {
-        println!("  {}", display(f));
+        outln!("  {}", display(f));
     }
-    println!("\nReview {}/PLAN.md.", out.display());
+    outln!("\nReview {}/PLAN.md.", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

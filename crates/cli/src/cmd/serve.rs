@@ -237,7 +237,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             })?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, workers = args.workers, "autodeploy serve listening");
-        eprintln!("autodeploy serve: http://{addr}/ (API under /v1, docs at /openapi.json)");
+        errln!("autodeploy serve: http://{addr}/ (API under /v1, docs at /openapi.json)");
         let mut rx_api = rx.clone();
         let server = tokio::spawn(autodeploy_server::serve_api(listener, state, async move {
             let _ = rx_api.wait_for(|v| *v).await;
@@ -276,10 +276,8 @@ async fn first_admin_token(
     };
     let token = store.create_token(&user.id, "first-admin").await?;
     if file.is_none() && std::io::stderr().is_terminal() {
-        eprintln!(
-            "Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n"
-        );
-        eprintln!("More tokens: autodeploy token create --user NAME");
+        errln!("Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n");
+        errln!("More tokens: autodeploy token create --user NAME");
         return Ok(());
     }
     let path = file

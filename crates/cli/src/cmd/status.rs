@@ -7,6 +7,8 @@
 
 use crate::cmd::common::{exec_config, open_store, runtime, StateArgs, CLI_OWNER};
 use crate::cmd::deploy::find;
+use crate::error::CliError;
+use crate::output::deployment_json;
 use autodeploy_core::DeploymentStatus;
 use autodeploy_execute::{reconcile, ExecConfig};
 use autodeploy_render::escape::display;
@@ -20,8 +22,12 @@ use std::sync::Arc;
 pub struct StatusArgs {
     /// The deployment; without it, every deployment (like `list`).
     pub id: Option<String>,
+    /// Print JSON: the deployment record(s), without the embedded plans.
     #[arg(long)]
     pub json: bool,
+    /// With --json: whole records, each plan and last healthy plan included.
+    #[arg(long, requires = "json")]
+    pub full: bool,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -34,8 +40,12 @@ pub struct ListArgs {
     /// Include destroyed deployments.
     #[arg(long)]
     pub all: bool,
+    /// Print JSON: the deployment record(s), without the embedded plans.
     #[arg(long)]
     pub json: bool,
+    /// With --json: whole records, each plan and last healthy plan included.
+    #[arg(long, requires = "json")]
+    pub full: bool,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -90,6 +100,7 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             status: None,
             all: false,
             json: args.json,
+            full: args.full,
             state: args.state,
         });
     };
@@ -100,48 +111,48 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         let d = reconcile(&store, &cfg, d).await?;
         let live = live(&cfg, &d);
         if args.json {
-            let mut v = serde_json::to_value(&d)?;
+            let mut v = deployment_json(&d, args.full)?;
             v["live"] = live.unwrap_or(json!(null));
             crate::output::print_json(&v)?;
             return Ok(ExitCode::SUCCESS);
         }
-        println!("{}  {}", display(&d.id), display(&d.name));
-        println!("  status:   {}", d.status.as_str());
+        outln!("{}  {}", display(&d.id), display(&d.name));
+        outln!("  status:   {}", d.status.as_str());
         if let Some(p) = d.phase {
-            println!("  phase:    {}", p.as_str());
+            outln!("  phase:    {}", p.as_str());
         }
-        println!("  source:   {}", display(&d.source));
-        println!("  request:  {}", display(&d.request));
-        println!(
+        outln!("  source:   {}", display(&d.source));
+        outln!("  request:  {}", display(&d.request));
+        outln!(
             "  target:   {} {} {}",
             display(d.cloud.as_deref().unwrap_or("?")),
             display(d.region.as_deref().unwrap_or("")),
             display(d.strategy.as_deref().unwrap_or(""))
         );
         if let Some(c) = &d.commit {
-            println!("  commit:   {}", display(c));
+            outln!("  commit:   {}", display(c));
         }
         if let Some(u) = &d.url {
-            println!("  url:      {}", display(u));
+            outln!("  url:      {}", display(u));
         }
         if let Some(l) = &live {
-            println!("  process:  {}", display(&describe_live(l)));
+            outln!("  process:  {}", display(&describe_live(l)));
             for line in describe_data(l) {
-                println!("  data:     {}", display(&line));
+                outln!("  data:     {}", display(&line));
             }
         }
         if let Some(e) = &d.error {
             print_lines("  error:    ", "            ", e);
         }
         if let Some(o) = d.outputs.as_object().filter(|o| !o.is_empty()) {
-            println!("  outputs:");
+            outln!("  outputs:");
             // Local data services are shown live above.
             for (k, v) in o.iter().filter(|(k, _)| *k != "data_services") {
                 let shown = match v {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                println!("    {} = {}", display(k), display(&shown));
+                outln!("    {} = {}", display(k), display(&shown));
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -152,7 +163,7 @@ pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
 /// each line made safe to print.
 fn print_lines(first: &str, rest: &str, text: &str) {
     for (i, line) in text.lines().enumerate() {
-        println!("{}{}", if i == 0 { first } else { rest }, display(line));
+        outln!("{}{}", if i == 0 { first } else { rest }, display(line));
     }
 }
 
@@ -179,9 +190,12 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let status = match args.status.as_deref() {
         None => None,
         Some(s) => Some(DeploymentStatus::parse(s).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown status {s:?}; one of: {}",
-                DeploymentStatus::ALL.map(|s| s.as_str()).join(", ")
+            CliError::invalid(
+                format!("unknown status {s:?}"),
+                Some(&format!(
+                    "one of: {}",
+                    DeploymentStatus::ALL.map(|s| s.as_str()).join(", ")
+                )),
             )
         })?),
     };
@@ -211,21 +225,28 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if args.json {
+            let items = items
+                .iter()
+                .map(|d| deployment_json(d, args.full))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             crate::output::print_json(&items)?;
             return Ok(ExitCode::SUCCESS);
         }
         if items.is_empty() {
-            println!(
+            outln!(
                 "No deployments yet. Start one with: autodeploy deploy ./my-app \"run it locally\""
             );
             return Ok(ExitCode::SUCCESS);
         }
-        println!(
+        outln!(
             "{:<22} {:<24} {:<12} {:<8} URL",
-            "ID", "NAME", "STATUS", "CLOUD"
+            "ID",
+            "NAME",
+            "STATUS",
+            "CLOUD"
         );
         for d in &items {
-            println!(
+            outln!(
                 "{:<22} {:<24} {:<12} {:<8} {}",
                 display(&d.id),
                 truncate(&display(&d.name), 24),

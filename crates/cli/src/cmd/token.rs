@@ -53,8 +53,8 @@ pub fn run(args: TokenArgs) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("could not create user {name}"))?,
                 };
                 let token = store.create_token(&u.id, &label).await?;
-                println!("{token}");
-                eprintln!("token for user `{}` ({}), label `{label}`: shown once, store it now", u.name, u.id);
+                outln!("{token}");
+                errln!("token for user `{}` ({}), label `{label}`: shown once, store it now", u.name, u.id);
             }
             TokenAction::Revoke { user, token } => {
                 let Some(u) = store.find_user(user.trim()).await? else {
@@ -64,7 +64,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 if n == 0 {
                     anyhow::bail!("no token of {user} matches {token:?} (give a label, the token, or at least its first 8 characters)");
                 }
-                eprintln!("revoked {n} token(s) of {user}");
+                errln!("revoked {n} token(s) of {user}");
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 //! terminal, one line per secret otherwise — never from the command line,
 //! never echoed). A `service:NAME` form targets one service of a stack.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -59,10 +59,10 @@ pub fn read_secrets(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
             continue;
         }
         let value = if stdin.is_terminal() {
-            eprint!("Value of secret {key} (not shown): ");
+            err!("Value of secret {key} (not shown): ");
             std::io::stderr().flush().ok();
             let v = read_hidden().context("could not read the secret from the terminal")?;
-            eprintln!();
+            errln!();
             v
         } else {
             let mut line = String::new();
@@ -71,14 +71,22 @@ pub fn read_secrets(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                 .read_line(&mut line)
                 .context("could not read a secret from stdin")?;
             if n == 0 {
-                bail!(
-                    "--secret {key}: no value — set the environment variable {var}, or give one line per secret on stdin"
-                );
+                return Err(crate::error::CliError::invalid(
+                    format!("--secret {key}: no value"),
+                    Some(&format!(
+                        "set the environment variable {var}, or give one line per secret on stdin"
+                    )),
+                )
+                .into());
             }
             line.trim_end_matches(['\n', '\r']).to_string()
         };
         if value.is_empty() {
-            bail!("--secret {key}: the value is empty");
+            return Err(crate::error::CliError::invalid(
+                format!("--secret {key}: the value is empty"),
+                None,
+            )
+            .into());
         }
         out.push((key.clone(), value));
     }

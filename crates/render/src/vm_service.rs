@@ -10,7 +10,7 @@
 //! databases, certbot) — each cloud's `vm.rs` adds those to [`VmService::config`].
 
 use crate::{unsupported, RenderError};
-use autodeploy_core::{Decision, ServicePlan};
+use autodeploy_core::{DatabaseOutput, Decision, ServicePlan};
 use serde_json::{json, Map, Value};
 
 /// Where cloud-init clones the repository on the VM.
@@ -173,5 +173,26 @@ impl VmService<'_> {
                 .map(|c| format!("git -C {REPO_DIR} checkout --detach {}", sh(c)))),
         );
         m
+    }
+}
+
+/// A launcher env entry for a database setting (`{"from": "database"}`):
+/// the launcher assembles it at start, with the scheme the code reads.
+pub(crate) fn database_entry(
+    d: &Decision,
+    name: &str,
+    output: &DatabaseOutput,
+    scheme: Option<&str>,
+) -> Result<Value, RenderError> {
+    match scheme {
+        None => Ok(json!({"name": name, "from": "database", "value": output})),
+        Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
+            Ok(json!({"name": name, "from": "database", "value": output, "scheme": sc}))
+        }
+        Some(sc) => Err(unsupported(
+            d,
+            &format!("the URL scheme {sc:?} for {name}"),
+            "a scheme is letters, digits, `+`, `-` and `.`",
+        )),
     }
 }

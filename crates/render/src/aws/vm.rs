@@ -323,19 +323,9 @@ fn env_entry(
                 None => json!({"name": name, "from": "public_host"}),
             },
         },
-        EnvValue::Database { output, scheme } => match scheme {
-            None => json!({"name": name, "from": "database", "value": output}),
-            Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
-                json!({"name": name, "from": "database", "value": output, "scheme": sc})
-            }
-            Some(sc) => {
-                return Err(unsupported(
-                    d,
-                    &format!("the URL scheme {sc:?} for {name}"),
-                    "a scheme is letters, digits, `+`, `-` and `.`",
-                ))
-            }
-        },
+        EnvValue::Database { output, scheme } => {
+            crate::vm_service::database_entry(d, name, output, scheme.as_deref())?
+        }
         EnvValue::Cache { output } => json!({"name": name, "from": "cache", "value": output}),
         EnvValue::ServiceUrl { .. } => {
             return Err(unsupported(

@@ -197,19 +197,7 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                         ),
                     ));
                 }
-                match scheme {
-                    None => json!({"name": name, "from": "database", "value": output}),
-                    Some(sc) if autodeploy_core::conn::is_url_scheme(sc) => {
-                        json!({"name": name, "from": "database", "value": output, "scheme": sc})
-                    }
-                    Some(sc) => {
-                        return Err(unsupported(
-                            d,
-                            &format!("the URL scheme {sc:?} for {name}"),
-                            "a scheme is letters, digits, `+`, `-` and `.`",
-                        ))
-                    }
-                }
+                crate::vm_service::database_entry(d, name, output, scheme.as_deref())?
             }
             EnvValue::Cache { output } => {
                 let Some(c) = &d.cache else {

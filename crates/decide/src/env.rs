@@ -547,16 +547,31 @@ impl<'a> Wiring<'a> {
             }
             // Flask's SERVER_NAME restricts routing to that exact host:port:
             // a health check by address or a port the platform maps answers
-            // 404. Left unset when the code does without it.
-            Kind::PublicHost if name.eq_ignore_ascii_case("SERVER_NAME") && !required => {
+            // 404. Never set for Flask; elsewhere left unset when the code
+            // does without it.
+            Kind::PublicHost
+                if name.eq_ignore_ascii_case("SERVER_NAME")
+                    && (!required || self.framework() == "flask") =>
+            {
                 notes.reason(
                     format!("service.{}.env.server_name", self.s.name),
                     Origin::Rule,
                     format!(
-                        "{}: SERVER_NAME is not set — the code does without it, and with it every request by another host name or port (health checks, the load balancer) answers 404",
-                        self.s.name
+                        "{}: SERVER_NAME is not set — {}with it every request by another host name or port (health checks, the load balancer) answers 404",
+                        self.s.name,
+                        if required { "" } else { "the code does without it, and " }
                     ),
                 );
+                if required {
+                    notes.warn(
+                        "server_name_unset",
+                        Some(&self.s.name),
+                        format!(
+                            "`{}` reads SERVER_NAME with no default, but it is not set: Flask then routes only requests for that exact host:port, so the platform's health checks (sent to the instance's address) would get 404 and the app would be restarted forever — give the code a default (e.g. os.environ.get(\"SERVER_NAME\")) or, if it really needs one, pass it with `deploy --env SERVER_NAME=VALUE`",
+                            self.s.name
+                        ),
+                    );
+                }
                 Outcome::Done
             }
             // The wiring explains how the app finds its database: another name
@@ -1389,5 +1404,41 @@ mod tests {
             }
         );
         assert!(notes.has_warning("secret_in_static_build"));
+    }
+
+    /// Flask's SERVER_NAME narrows what the app answers to one host:port
+    /// (health checks by address get 404): never set for Flask, even when
+    /// the code reads it with no default — a warning names the flag instead.
+    /// Elsewhere a required SERVER_NAME is still the public host.
+    #[test]
+    fn flask_server_name_is_never_set() {
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        for required in [false, true] {
+            let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
+            s.port = Some(5000);
+            s.env = vec![var("SERVER_NAME", required, false)];
+            let mut notes = Notes::default();
+            let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+            assert!(env.iter().all(|b| b.name != "SERVER_NAME"), "{env:?}");
+            assert_eq!(notes.has_warning("server_name_unset"), required);
+        }
+        let mut s = service("app", Language::Php, None, ServiceKind::Web);
+        s.port = Some(8080);
+        s.env = vec![var("SERVER_NAME", true, false)];
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            &ctx,
+            &mut Vec::new(),
+            &mut Notes::default(),
+        );
+        assert!(env.iter().any(|b| b.name == "SERVER_NAME"), "{env:?}");
     }
 }

@@ -102,7 +102,7 @@ static SQLITE_IMPORT: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^\s*import\
 /// for `Route(...)` / Django `path(...)`), group 2 the path.
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?:\b(\w+)(?:\.router)?\.(?:route|get|api_route|add_get|add_route)|\bRoute|\bpath|\bre_path)\s*\(\s*(?:["']GET["']\s*,\s*)?["'](/?(?:healthz?|health-check|healthcheck|ping|_health|api/health|livez|readyz)/?)["']"#,
+        r#"(?:\b(\w+)(?:\.router)?\.(?:route|get|api_route|add_get|add_route)|\bRoute|\bpath|\bre_path)\s*\(\s*(?:["']GET["']\s*,\s*)?["'](/?(?:healthz?|health[-_]check|healthcheck|ping|_health|api/health|livez|readyz)/?)["']"#,
     )
 });
 /// Module-level objects whose routes are served at the root: the app itself

@@ -531,7 +531,14 @@ impl<'a> Wiring<'a> {
         secrets: &mut Vec<SecretPlan>,
         notes: &mut Notes,
     ) -> Outcome {
-        match classify(name) {
+        // The name the app's host allow-list is read from (found in its
+        // settings) is one, whatever it is called.
+        let kind = if self.s.allowed_hosts_env.as_deref() == Some(name) {
+            Kind::AllowedHosts
+        } else {
+            classify(name)
+        };
+        match kind {
             // An app-defined name (APP_ENV, ENVIRONMENT…) takes the app's own
             // words (`prod`, `dev`…): its default is kept when it has one.
             Kind::EnvName if !env_vocabulary_known(name, self.framework()) && !required => {
@@ -1440,5 +1447,42 @@ mod tests {
             &mut Notes::default(),
         );
         assert!(env.iter().any(|b| b.name == "SERVER_NAME"), "{env:?}");
+    }
+
+    /// The name the analysis found `ALLOWED_HOSTS` read from is set to the
+    /// allowed hosts, whatever it is called.
+    #[test]
+    fn the_apps_own_allowed_hosts_name() {
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        s.port = Some(8000);
+        s.env = vec![var("WEB_HOSTS", false, false)];
+        let wired = |s: &Service| {
+            wire(
+                s,
+                Hosting::EcsFargate,
+                &ctx,
+                &mut Vec::new(),
+                &mut Notes::default(),
+            )
+            .into_iter()
+            .find(|b| b.name == "WEB_HOSTS")
+            .map(|b| b.value)
+        };
+        assert_eq!(wired(&s), None);
+        s.allowed_hosts_env = Some("WEB_HOSTS".into());
+        assert_eq!(
+            wired(&s),
+            Some(EnvValue::Deployment {
+                output: DeploymentOutput::AllowedHosts
+            })
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! - `health_flask_api_healthz`: a Flask API with only `/api/items` and
 //!   `/healthz` (and an optional `SERVER_NAME` setting);
 //! - `health_django_hosts_env`: Django reading `ALLOWED_HOSTS` from
-//!   `DJANGO_ALLOWED_HOSTS`, with its own `health_check/` route;
+//!   `WEB_HOSTS` (a name of its own, found in its settings), with its own `health_check/` route;
 //! - `health_fastapi_no_routes_known`: an API with no health route and
 //!   nothing at `/`.
 //!
@@ -123,11 +123,7 @@ fn django_allowed_hosts_accept_the_load_balancers_checks_on_aws() {
         "deploy on AWS with containers, https on app.example.com",
     );
     let s = &d.services[0];
-    assert!(
-        s.env.iter().any(|e| e.name == "DJANGO_ALLOWED_HOSTS"),
-        "{:?}",
-        s.env
-    );
+    assert!(s.env.iter().any(|e| e.name == "WEB_HOSTS"), "{:?}", s.env);
     let tasks = contents(&b, "terraform/container_tasks.tf");
     assert!(
         tasks.contains("\"app.example.com\", aws_lb.main.dns_name"),
@@ -145,7 +141,7 @@ fn django_allowed_hosts_accept_the_load_balancers_checks_on_aws() {
     let init = contents(&b, "cloud-init.yaml");
     // The launcher's configuration (JSON inside a YAML string).
     assert!(
-        init.contains(r#"\"from\": \"allowed_hosts\",\n      \"name\": \"DJANGO_ALLOWED_HOSTS\""#),
+        init.contains(r#"\"from\": \"allowed_hosts\",\n      \"name\": \"WEB_HOSTS\""#),
         "{init}"
     );
     assert!(init.contains("[\"hostname\", \"-I\"]"), "{init}");

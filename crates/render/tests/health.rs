@@ -52,7 +52,7 @@ fn the_plan_picks_the_apps_own_route_else_any_answer_below_500() {
         (FLASK, "/healthz", HealthAnswer::Success, Origin::Analysis),
         (
             DJANGO,
-            "/health_check",
+            "/health_check/",
             HealthAnswer::Success,
             Origin::Analysis,
         ),
@@ -183,7 +183,7 @@ fn gcp_uses_the_route_or_a_tcp_check() {
     // Django's allowed hosts: the probes send a Host on the list.
     let (_, b) = plan(DJANGO, "deploy on gcp cloud run");
     let run = ending(&b, "cloud_run_service.tf");
-    assert!(run.contains("path = \"/health_check\""), "{run}");
+    assert!(run.contains("path = \"/health_check/\""), "{run}");
     assert!(run.contains("name  = \"Host\""), "{run}");
 }
 
@@ -199,7 +199,7 @@ fn azure_probes_follow_the_plan() {
     assert!(!apps.contains("transport = \"HTTP\""), "{apps}");
     let (_, b) = plan(DJANGO, "deploy on Azure Container Apps");
     let apps = contents(&b, "terraform/container_apps.tf");
-    assert!(apps.contains("path      = \"/health_check\""), "{apps}");
+    assert!(apps.contains("path      = \"/health_check/\""), "{apps}");
     assert!(
         apps.contains("header {\n          name  = \"Host\""),
         "{apps}"

@@ -216,7 +216,10 @@ pub(super) fn scan(
         scan_databases(web, file, text);
         if web.health_path.is_none() && HEALTH_WORDS.iter().any(|w| text.contains(w)) {
             if let Some((line, path)) = health_route(ctx, file, text) {
-                let p = path.trim_end_matches('/');
+                // As written, trailing slash included: Django (APPEND_SLASH)
+                // and Flask redirect the other spelling, and a check that
+                // takes only 200 (GCP, Azure load balancers) fails on a 301.
+                let p = path.as_str();
                 let p = if p.starts_with('/') {
                     p.to_string()
                 } else {

@@ -73,6 +73,8 @@ pub struct Draft {
     pub dockerfile: Option<String>,
     pub static_dir: Option<String>,
     pub health_path: Option<String>,
+    /// See [`autodeploy_core::Service::allowed_hosts_env`].
+    pub allowed_hosts_env: Option<String>,
     pub databases: BTreeMap<Database, Evidence>,
     pub env: Vec<EnvVar>,
     pub findings: Vec<Finding>,
@@ -105,6 +107,7 @@ impl Draft {
             dockerfile: None,
             static_dir: None,
             health_path: None,
+            allowed_hosts_env: None,
             databases: BTreeMap::new(),
             env: Vec::new(),
             findings: Vec::new(),

@@ -482,6 +482,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         install: d.install,
         release: d.release,
         health_path: d.health_path,
+        allowed_hosts_env: d.allowed_hosts_env,
         package_manager: d.package_manager,
         runtime_version: d.runtime_version,
         dockerfile: d.dockerfile,

@@ -229,6 +229,12 @@ pub struct Service {
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
     #[serde(default)]
     pub health_path: Option<String>,
+    /// The environment variable the app's host allow-list is read from
+    /// (Django `ALLOWED_HOSTS = os.environ.get("WEB_HOSTS", …)`), when the
+    /// code shows one: the deployment sets it to the hosts its health
+    /// checks and users send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_hosts_env: Option<String>,
     #[serde(default)]
     pub package_manager: Option<String>,
     /// Runtime version the project asks for (`3.12`, `20`, `1.22`…), when it says.

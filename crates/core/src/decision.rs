@@ -405,6 +405,52 @@ pub struct HealthCheckPlan {
     /// Time allowed after start before failures count.
     pub grace_period_seconds: u32,
     pub path_origin: Origin,
+    /// Which answers count as healthy; every cloud's template renders this
+    /// one choice (an ALB matcher, a probe's transport).
+    #[serde(default)]
+    pub accept: HealthAnswer,
+    /// Why this path and these answers, for PLAN.md.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What a health check accepts as a live app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthAnswer {
+    /// 200–399: the path is one the app serves (its own health route, the
+    /// pages of a site).
+    #[default]
+    Success,
+    /// Any HTTP answer below 500: no route is known to answer 200, so a 404
+    /// (no such route) or a 400 still shows a running app, while a refused
+    /// connection, a timeout or a 5xx does not. Where a platform's HTTP
+    /// probe only accepts 200–399 (Kubernetes, Cloud Run, Container Apps,
+    /// GCP and Azure load balancers), the check is a TCP connect to the port.
+    AnyAnswer,
+}
+
+impl HealthAnswer {
+    /// The status codes counted as healthy, as an ALB `matcher` writes them.
+    pub fn codes(self) -> &'static str {
+        match self {
+            Self::Success => "200-399",
+            Self::AnyAnswer => "200-499",
+        }
+    }
+
+    /// The first status code that counts as unhealthy.
+    pub fn first_failure(self) -> u16 {
+        match self {
+            Self::Success => 400,
+            Self::AnyAnswer => 500,
+        }
+    }
+
+    /// True when an HTTP probe limited to 200–399 cannot express it (use TCP there).
+    pub fn needs_tcp_probe(self) -> bool {
+        self == Self::AnyAnswer
+    }
 }
 
 /// One environment variable to set on a service.

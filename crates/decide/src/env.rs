@@ -538,7 +538,14 @@ impl<'a> Wiring<'a> {
         secrets: &mut Vec<SecretPlan>,
         notes: &mut Notes,
     ) -> Outcome {
-        match classify(name) {
+        // The name the app's host allow-list is read from (found in its
+        // settings) is one, whatever it is called.
+        let kind = if self.s.allowed_hosts_env.as_deref() == Some(name) {
+            Kind::AllowedHosts
+        } else {
+            classify(name)
+        };
+        match kind {
             // An app-defined name (APP_ENV, ENVIRONMENT…) takes the app's own
             // words (`prod`, `dev`…): its default is kept when it has one.
             Kind::EnvName if !env_vocabulary_known(name, self.framework()) && !required => {
@@ -554,16 +561,31 @@ impl<'a> Wiring<'a> {
             }
             // Flask's SERVER_NAME restricts routing to that exact host:port:
             // a health check by address or a port the platform maps answers
-            // 404. Left unset when the code does without it.
-            Kind::PublicHost if name.eq_ignore_ascii_case("SERVER_NAME") && !required => {
+            // 404. Never set for Flask; elsewhere left unset when the code
+            // does without it.
+            Kind::PublicHost
+                if name.eq_ignore_ascii_case("SERVER_NAME")
+                    && (!required || self.framework() == "flask") =>
+            {
                 notes.reason(
                     format!("service.{}.env.server_name", self.s.name),
                     Origin::Rule,
                     format!(
-                        "{}: SERVER_NAME is not set — the code does without it, and with it every request by another host name or port (health checks, the load balancer) answers 404",
-                        self.s.name
+                        "{}: SERVER_NAME is not set — {}with it every request by another host name or port (health checks, the load balancer) answers 404",
+                        self.s.name,
+                        if required { "" } else { "the code does without it, and " }
                     ),
                 );
+                if required {
+                    notes.warn(
+                        "server_name_unset",
+                        Some(&self.s.name),
+                        format!(
+                            "`{}` reads SERVER_NAME with no default, but it is not set: Flask then routes only requests for that exact host:port, so the platform's health checks (sent to the instance's address) would get 404 and the app would be restarted forever — give the code a default (e.g. os.environ.get(\"SERVER_NAME\")) or, if it really needs one, pass it with `deploy --env SERVER_NAME=VALUE`",
+                            self.s.name
+                        ),
+                    );
+                }
                 Outcome::Done
             }
             // The wiring explains how the app finds its database: another name
@@ -1585,5 +1607,75 @@ mod tests {
         ));
         assert!(matches!(get("REGION_CODE"), Some(EnvValue::Input { .. })));
         assert!(notes.has_warning("env_from_example"));
+    }
+
+    #[test]
+    fn flask_server_name_is_never_set() {
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        for required in [false, true] {
+            let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
+            s.port = Some(5000);
+            s.env = vec![var("SERVER_NAME", required, false)];
+            let mut notes = Notes::default();
+            let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+            assert!(env.iter().all(|b| b.name != "SERVER_NAME"), "{env:?}");
+            assert_eq!(notes.has_warning("server_name_unset"), required);
+        }
+        let mut s = service("app", Language::Php, None, ServiceKind::Web);
+        s.port = Some(8080);
+        s.env = vec![var("SERVER_NAME", true, false)];
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            &ctx,
+            &mut Vec::new(),
+            &mut Notes::default(),
+        );
+        assert!(env.iter().any(|b| b.name == "SERVER_NAME"), "{env:?}");
+    }
+
+    /// The name the analysis found `ALLOWED_HOSTS` read from is set to the
+    /// allowed hosts, whatever it is called.
+
+    #[test]
+    fn the_apps_own_allowed_hosts_name() {
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Aws,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+        };
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        s.port = Some(8000);
+        s.env = vec![var("WEB_HOSTS", false, false)];
+        let wired = |s: &Service| {
+            wire(
+                s,
+                Hosting::EcsFargate,
+                &ctx,
+                &mut Vec::new(),
+                &mut Notes::default(),
+            )
+            .into_iter()
+            .find(|b| b.name == "WEB_HOSTS")
+            .map(|b| b.value)
+        };
+        assert_eq!(wired(&s), None);
+        s.allowed_hosts_env = Some("WEB_HOSTS".into());
+        assert_eq!(
+            wired(&s),
+            Some(EnvValue::Deployment {
+                output: DeploymentOutput::AllowedHosts
+            })
+        );
     }
 }

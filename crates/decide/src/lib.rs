@@ -29,6 +29,7 @@ pub mod data;
 pub mod defaults;
 pub mod env;
 mod error;
+mod health;
 pub mod network;
 mod price_table;
 /// The price tables of `prices/*.toml` as Rust (written by `build.rs`).
@@ -374,7 +375,7 @@ fn plan_services(
         let health_check = if hosted_static {
             None
         } else {
-            sizing::health_check(s, notes)
+            health::health_check(s, notes)
         };
         plans.push(ServicePlan {
             name: s.name.clone(),

@@ -19,8 +19,8 @@ use crate::notes::Notes;
 use crate::runtime;
 use crate::DecideError;
 use autodeploy_core::{
-    AutoscalingPolicy, Cloud, ClusterPlan, ComputePlan, DeployStrategy, Environment,
-    HealthCheckPlan, Hosting, Intent, Origin, ScalingMetric, ScalingPlan, Service, ServiceKind,
+    AutoscalingPolicy, Cloud, ClusterPlan, ComputePlan, DeployStrategy, Environment, Hosting,
+    Intent, Origin, ScalingMetric, ScalingPlan, Service, ServiceKind,
 };
 
 /// Memory a running copy of a service needs, MiB, and how long it takes to start.
@@ -709,41 +709,6 @@ pub(crate) fn cluster(
     }
 }
 
-/// Health check of a web service (none for workers and static sites).
-pub(crate) fn health_check(s: &Service, notes: &mut Notes) -> Option<HealthCheckPlan> {
-    if s.kind != ServiceKind::Web {
-        return None;
-    }
-    let port = s.port?;
-    let p = profile(s);
-    let (path, origin) = match s.health_path.as_deref() {
-        Some(h) if h.starts_with('/') => (h.to_string(), Origin::Analysis),
-        _ => ("/".to_string(), Origin::Default),
-    };
-    notes.reason(
-        format!("service.{}.health_check", s.name),
-        origin,
-        if origin == Origin::Analysis {
-            format!("{}: GET {path} on port {port}, the health endpoint the code defines", s.name)
-        } else {
-            format!(
-                "{}: GET / on port {port} — the code defines no health endpoint (add /healthz answering 200 for a cheaper, truer probe)",
-                s.name
-            )
-        },
-    );
-    Some(HealthCheckPlan {
-        path,
-        port,
-        interval_seconds: 30,
-        timeout_seconds: 5,
-        healthy_threshold: 2,
-        unhealthy_threshold: 3,
-        grace_period_seconds: p.grace_seconds,
-        path_origin: origin,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1099,23 +1064,5 @@ mod tests {
             &mut notes,
         );
         assert_eq!((c.desired_nodes, c.paid_control_plane), (1, false));
-    }
-
-    #[test]
-    fn health_checks() {
-        let mut s = service("api", Language::Go, Some("gin"), ServiceKind::Web);
-        s.port = Some(8080);
-        s.health_path = Some("/ping".into());
-        let mut notes = Notes::default();
-        let h = health_check(&s, &mut notes).unwrap();
-        assert_eq!(
-            (h.path.as_str(), h.port, h.path_origin),
-            ("/ping", 8080, Origin::Analysis)
-        );
-        s.health_path = None;
-        let h = health_check(&s, &mut notes).unwrap();
-        assert_eq!((h.path.as_str(), h.path_origin), ("/", Origin::Default));
-        let w = service("w", Language::Python, Some("celery"), ServiceKind::Worker);
-        assert!(health_check(&w, &mut notes).is_none());
     }
 }

@@ -23,6 +23,7 @@ pub(crate) fn service(
         install: None,
         release: None,
         health_path: None,
+        allowed_hosts_env: None,
         package_manager: None,
         runtime_version: None,
         dockerfile: None,

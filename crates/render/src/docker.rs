@@ -40,7 +40,7 @@
 //! Not here: choosing images (decide did), building or pushing images (execute).
 
 use crate::{file, BundleFile, RenderError};
-use autodeploy_core::{Analysis, Decision, DeployStrategy, ServiceKind, ServicePlan};
+use autodeploy_core::{Analysis, Decision, DeployStrategy, HealthAnswer, ServiceKind, ServicePlan};
 use serde::Serialize;
 
 /// UID/GID of the non-root user in every image (the k8s manifests use it too).
@@ -757,7 +757,16 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             .filter(|p| p.starts_with('/') && plain_url_path(p))
             .unwrap_or("/");
         let url = format!("http://127.0.0.1:{p}{path}");
+        // The plan's accepted answers: below 400, or below 500 when no route
+        // is known to answer 200 (decide/health.rs).
+        let any = hc.is_some_and(|h| h.accept == HealthAnswer::AnyAnswer);
+        let limit = hc.map_or(HealthAnswer::Success, |h| h.accept).first_failure();
         match health_url_tool {
+            "python" if any => vec![
+                "python".into(),
+                "-c".into(),
+                format!("import sys, urllib.error, urllib.request\ntry:\n    urllib.request.urlopen('{url}', timeout=4)\nexcept urllib.error.HTTPError as e:\n    sys.exit(e.code >= {limit})"),
+            ],
             "python" => vec![
                 "python".into(),
                 "-c".into(),
@@ -766,18 +775,28 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             "node" => vec![
                 "node".into(),
                 "-e".into(),
-                format!("require('http').get('{url}', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"),
+                format!("require('http').get('{url}', r => process.exit(r.statusCode < {limit} ? 0 : 1)).on('error', () => process.exit(1))"),
             ],
             "ruby" => vec![
                 "ruby".into(),
                 "-rnet/http".into(),
                 "-e".into(),
-                format!("exit(Net::HTTP.get_response(URI('{url}')).code.to_i < 400)"),
+                format!("exit(Net::HTTP.get_response(URI('{url}')).code.to_i < {limit})"),
+            ],
+            "php" if any => vec![
+                "php".into(),
+                "-r".into(),
+                format!("@file_get_contents('{url}', false, stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 4]])); exit(isset($http_response_header[0]) && (int) substr($http_response_header[0], 9, 3) < {limit} ? 0 : 1);"),
             ],
             "php" => vec![
                 "php".into(),
                 "-r".into(),
                 format!("exit(@file_get_contents('{url}') === false ? 1 : 0);"),
+            ],
+            _ if any => vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!("code=$(curl -sS -o /dev/null -w '%{{http_code}}' {url}) && [ \"$code\" -gt 0 ] && [ \"$code\" -lt {limit} ]"),
             ],
             _ => vec!["curl".into(), "-fsS".into(), "-o".into(), "/dev/null".into(), url],
         }

@@ -15,6 +15,11 @@
 //!   breaks, `|` escaped for tables, HTML inert, backticks fenced).
 //! - `docker_cmd`: a shell command as Dockerfile JSON exec form
 //!   `["/bin/sh", "-c", "…"]`, so a `;` or `$(...)` stays one argument of sh.
+//! - `exec_line` / `needs_shell`: the one policy for how a wrapper script
+//!   runs the app's start (or release) command — `exec CMD` for one simple
+//!   command, `exec /bin/sh -c 'CMD'` for a compound one (`a; b`, `a && b`,
+//!   a leading `VAR=x`, a shell builtin), which `exec` would cut to its first
+//!   command. Used by every container wrapper (ECS, Container Apps).
 //! - `display`: text shown to a person — on a terminal (the CLI's `analyze`,
 //!   `status`, `list`, `logs`, progress and errors) or in PLAN.md (`md` and
 //!   `md_code` apply it first). Control characters (ESC sequences, OSC 8
@@ -180,6 +185,54 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_function("heredoc_delimiter", |s: String| heredoc_delimiter(&s));
 }
 
+/// A command as the last line of a wrapper script: `exec CMD` when the
+/// command is one simple command (the app replaces the shell and receives
+/// the platform's SIGTERM), else `exec /bin/sh -c 'CMD'` — `exec` of a compound
+/// command (`a; b`, `a && b`, a leading `VAR=x`, a shell keyword) would
+/// replace the shell with its first word and never run the rest.
+pub fn exec_line(command: &str) -> String {
+    if needs_shell(command) {
+        format!("exec /bin/sh -c {}\n", sh(command))
+    } else {
+        format!("exec {command}\n")
+    }
+}
+
+/// Whether `command` is more than one simple command `exec` can run: shell
+/// operators, redirections, command substitution, several lines, a leading
+/// variable assignment, or a first word that is a shell keyword or builtin
+/// with no program behind it.
+pub fn needs_shell(command: &str) -> bool {
+    let operators = command
+        .chars()
+        .any(|c| matches!(c, ';' | '&' | '|' | '\n' | '(' | ')' | '`' | '<' | '>'))
+        || command.contains("$(");
+    let first = command.split_whitespace().next().unwrap_or("");
+    let assignment = first.contains('=');
+    let builtin = matches!(
+        first,
+        "exec"
+            | "cd"
+            | "."
+            | "source"
+            | "export"
+            | "set"
+            | "unset"
+            | "eval"
+            | "ulimit"
+            | "umask"
+            | "trap"
+            | "if"
+            | "for"
+            | "while"
+            | "until"
+            | "case"
+            | "{"
+            | "!"
+    );
+    operators || assignment || builtin
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +305,69 @@ mod tests {
         assert_eq!(heredoc_delimiter("a\nb"), "EOT");
         assert_eq!(heredoc_delimiter("a\nEOT\n"), "EOT1");
         assert_eq!(hcl_heredoc("x ${y} %{z}"), "x $${y} %%{z}");
+    }
+
+    #[test]
+    fn only_compound_commands_need_a_shell() {
+        for simple in [
+            "gunicorn --bind 0.0.0.0:8000 mysite.wsgi:application",
+            "node dist/server.js",
+            "./bin/app --port \"$PORT\"",
+            "python manage.py migrate --noinput",
+        ] {
+            assert!(!needs_shell(simple), "{simple}");
+            assert_eq!(exec_line(simple), format!("exec {simple}\n"));
+        }
+        for compound in [
+            "flask translate compile; gunicorn app:app",
+            "flask db upgrade && gunicorn app:app",
+            "a || b",
+            "cat x | y",
+            "echo $(date)",
+            "x > log",
+            "PORT=1 node a.js",
+            "exec gunicorn app:app",
+            "cd web && npm start",
+            ". venv/bin/activate",
+            "first\nsecond",
+        ] {
+            assert!(needs_shell(compound), "{compound}");
+            assert!(exec_line(compound).starts_with("exec /bin/sh -c '"));
+        }
+    }
+
+    /// The generated lines run in a real shell: a compound start runs all
+    /// its commands (an `exec` of it whole would run only the first), quotes
+    /// in it survive, and a simple one replaces the shell.
+    #[test]
+    fn exec_lines_run_every_command_in_a_real_shell() {
+        let run = |script: &str| {
+            let out = std::process::Command::new("/bin/sh")
+                .args(["-c", script])
+                .env("GREETING", "hi")
+                .output()
+                .expect("sh runs");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let compound = "echo one; echo 'it'\"'\"'s' \"$GREETING\" && echo three";
+        assert_eq!(
+            run(&format!("set -e\n{}", exec_line(compound))),
+            (Some(0), "one\nit's hi\nthree\n".to_string())
+        );
+        assert_eq!(
+            run(&format!(
+                "set -e\n{}echo not reached\n",
+                exec_line("echo simple")
+            )),
+            (Some(0), "simple\n".to_string())
+        );
+        // A failing release step fails the one-off task.
+        assert_eq!(
+            run(&format!("set -e\n{}", exec_line("true && exit 3"))).0,
+            Some(3)
+        );
     }
 }

@@ -28,7 +28,9 @@
 //! (aws/eks.rs), installing the ingress controller (deploy stage).
 
 use crate::{file, BundleFile, RenderError};
-use autodeploy_core::{ClusterKind, Decision, EnvValue, ScalingMetric, ServiceKind, ServicePlan};
+use autodeploy_core::{
+    ClusterKind, Decision, EnvValue, HealthAnswer, ScalingMetric, ServiceKind, ServicePlan,
+};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -51,6 +53,12 @@ struct Hpa {
 #[derive(Debug, Serialize)]
 struct Probe {
     path: String,
+    /// A `tcpSocket` probe: the plan's check takes any answer below 500,
+    /// which `httpGet` (200-399) cannot express.
+    tcp: bool,
+    /// The Host an `httpGet` probe sends: the domain, when an allow-list of
+    /// hosts must accept it (probes otherwise send the pod's address).
+    host: Option<String>,
     period: u32,
     timeout: u32,
     failure: u32,
@@ -131,6 +139,8 @@ struct IngressCtx {
     host: Option<String>,
     tls: bool,
     health_path: String,
+    /// The ALB health check's accepted codes (`200-399`, `200-499`).
+    success_codes: &'static str,
 }
 
 /// A DNS-1035 label from any name (lowercase alphanumerics and `-`, starting
@@ -270,6 +280,12 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                     .map(|h| h.path.clone())
                     .filter(|p| p.starts_with('/'))
                     .unwrap_or_else(|| "/".into()),
+                tcp: h.is_some_and(|h| h.accept.needs_tcp_probe()),
+                host: d
+                    .tls
+                    .domain
+                    .clone()
+                    .filter(|h| valid_host(h) && crate::health::allows_hosts(s)),
                 period,
                 timeout: h.map(|h| h.timeout_seconds).unwrap_or(5).max(1),
                 failure: h.map(|h| h.unhealthy_threshold).unwrap_or(3).max(1),
@@ -296,6 +312,11 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                 tls: d.tls.https && host.is_some(),
                 host,
                 health_path: probe.as_ref().map(|p| p.path.clone()).unwrap_or_default(),
+                success_codes: s
+                    .health_check
+                    .as_ref()
+                    .map_or(HealthAnswer::Success, |h| h.accept)
+                    .codes(),
             }
         });
         let family = s.runtime.family.as_str();

@@ -20,6 +20,7 @@ pub mod azure;
 pub mod docker;
 pub mod escape;
 pub mod gcp;
+mod health;
 pub mod k8s;
 pub mod plan_md;
 mod templates;

@@ -359,7 +359,9 @@ fn django_vm_with_postgres_in_production() {
         assert_eq!(by("DJANGO_SECRET_KEY")["from"], "secret");
         assert_eq!(by("POSTGRES_HOST")["from"], "tag");
         assert_eq!(by("POSTGRES_PORT")["value"], "5432");
-        assert_eq!(by("DJANGO_ALLOWED_HOSTS")["from"], "public_host");
+        // The public host plus the machine's own addresses, added at boot:
+        // the load balancer's probes send the machine's address as Host.
+        assert_eq!(by("DJANGO_ALLOWED_HOSTS")["from"], "allowed_hosts");
     }
 }
 
@@ -389,7 +391,9 @@ fn express_scale_set_behind_a_load_balancer() {
         "resource \"azurerm_linux_virtual_machine_scale_set\" \"main\"",
         "resource \"azurerm_lb\" \"main\"",
         "resource \"azurerm_lb_probe\" \"web\"",
-        "request_path        = \"/\"",
+        // Express with no health route: the probe (200 only) asks nginx's
+        // gate, which turns the app's 4xx into 200 (any answer below 500).
+        "request_path        = \"/autodeploy-health\"",
         "health_probe_id                 = azurerm_lb_probe.web.id",
         "resource \"azurerm_monitor_autoscale_setting\" \"main\"",
         "metric_name        = \"Percentage CPU\"",

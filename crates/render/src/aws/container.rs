@@ -31,11 +31,11 @@
 //! (network.rs), data stores and secrets (data.rs), HTTPS (tls.rs).
 
 use super::data::{secret_arn, tf_ident, DB_PASSWORD_VALUE_FROM};
-use crate::escape::{hcl, sh};
+use crate::escape::{exec_line, hcl, sh};
 use crate::{file, BundleFile, RenderError};
 use autodeploy_core::{
-    CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue, Hosting,
-    ScalingMetric, ServiceKind, ServicePlan, SubnetTier,
+    CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
+    HealthAnswer, Hosting, ScalingMetric, ServiceKind, ServicePlan, SubnetTier,
 };
 use serde::Serialize;
 
@@ -58,6 +58,8 @@ struct Autoscaling {
 #[derive(Serialize)]
 struct HealthCheck {
     path: String,
+    /// The ALB `matcher` (the plan's accepted answers).
+    matcher: &'static str,
     interval: u32,
     timeout: u32,
     healthy: u32,
@@ -162,54 +164,6 @@ const URLENCODE: &str = r#"autodeploy_urlencode() {
   printf '%s' "$o"
 }
 "#;
-
-/// A command as the last line of a wrapper script: `exec CMD` when the
-/// command is one simple command (the app replaces the shell and receives
-/// ECS's SIGTERM), else `exec /bin/sh -c 'CMD'` — `exec` of a compound
-/// command (`a; b`, `a && b`, a leading `VAR=x`, a shell keyword) would
-/// replace the shell with its first word and never run the rest.
-fn exec_line(command: &str) -> String {
-    if needs_shell(command) {
-        format!("exec /bin/sh -c {}\n", sh(command))
-    } else {
-        format!("exec {command}\n")
-    }
-}
-
-/// Whether `command` is more than one simple command `exec` can run: shell
-/// operators, redirections, command substitution, several lines, a leading
-/// variable assignment, or a first word that is a shell keyword or builtin
-/// with no program behind it.
-fn needs_shell(command: &str) -> bool {
-    let operators = command
-        .chars()
-        .any(|c| matches!(c, ';' | '&' | '|' | '\n' | '(' | ')' | '`' | '<' | '>'))
-        || command.contains("$(");
-    let first = command.split_whitespace().next().unwrap_or("");
-    let assignment = first.contains('=');
-    let builtin = matches!(
-        first,
-        "exec"
-            | "cd"
-            | "."
-            | "source"
-            | "export"
-            | "set"
-            | "unset"
-            | "eval"
-            | "ulimit"
-            | "umask"
-            | "trap"
-            | "if"
-            | "for"
-            | "while"
-            | "until"
-            | "case"
-            | "{"
-            | "!"
-    );
-    operators || assignment || builtin
-}
 
 /// What a task runs through its `/bin/sh -c` entry point.
 struct Scripts {
@@ -687,6 +641,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                 .unwrap_or_else(|| "/".into());
             Some(HealthCheck {
                 path,
+                matcher: h.map_or(HealthAnswer::AnyAnswer, |h| h.accept).codes(),
                 interval: h.map_or(30, |h| h.interval_seconds),
                 timeout: h.map_or(5, |h| h.timeout_seconds),
                 healthy: h.map_or(2, |h| h.healthy_threshold),
@@ -834,7 +789,7 @@ fn build_commands(services: &[Svc]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{exec_line, fargate_size_ok, is_env_name, needs_shell, plain_path};
+    use super::{fargate_size_ok, is_env_name, plain_path};
 
     #[test]
     fn fargate_sizes_are_the_documented_pairs() {
@@ -861,69 +816,5 @@ mod tests {
         assert!(!plain_path("web $(touch pwned)"));
         assert!(!plain_path("../x"));
         assert!(!plain_path("/abs"));
-    }
-
-    #[test]
-    fn only_compound_commands_need_a_shell() {
-        for simple in [
-            "gunicorn --bind 0.0.0.0:8000 mysite.wsgi:application",
-            "node dist/server.js",
-            "./bin/app --port \"$PORT\"",
-            "python manage.py migrate --noinput",
-        ] {
-            assert!(!needs_shell(simple), "{simple}");
-            assert_eq!(exec_line(simple), format!("exec {simple}\n"));
-        }
-        for compound in [
-            "flask translate compile; gunicorn app:app",
-            "flask db upgrade && gunicorn app:app",
-            "a || b",
-            "cat x | y",
-            "echo $(date)",
-            "x > log",
-            "PORT=1 node a.js",
-            "exec gunicorn app:app",
-            "cd web && npm start",
-            ". venv/bin/activate",
-            "first\nsecond",
-        ] {
-            assert!(needs_shell(compound), "{compound}");
-            assert!(exec_line(compound).starts_with("exec /bin/sh -c '"));
-        }
-    }
-
-    /// The generated lines run in a real shell: a compound start runs all
-    /// its commands (an `exec` of it whole would run only the first), quotes
-    /// in it survive, and a simple one replaces the shell.
-    #[test]
-    fn exec_lines_run_every_command_in_a_real_shell() {
-        let run = |script: &str| {
-            let out = std::process::Command::new("/bin/sh")
-                .args(["-c", script])
-                .env("GREETING", "hi")
-                .output()
-                .expect("sh runs");
-            (
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-            )
-        };
-        let compound = "echo one; echo 'it'\"'\"'s' \"$GREETING\" && echo three";
-        assert_eq!(
-            run(&format!("set -e\n{}", exec_line(compound))),
-            (Some(0), "one\nit's hi\nthree\n".to_string())
-        );
-        assert_eq!(
-            run(&format!(
-                "set -e\n{}echo not reached\n",
-                exec_line("echo simple")
-            )),
-            (Some(0), "simple\n".to_string())
-        );
-        // A failing release step fails the one-off task.
-        assert_eq!(
-            run(&format!("set -e\n{}", exec_line("true && exit 3"))).0,
-            Some(3)
-        );
     }
 }

@@ -21,7 +21,7 @@ use crate::vm_service::{vm_service, Hints};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
     CacheOutput, DataService, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
-    Hosting, ScalingMetric, ServicePlan, SourceKind, SubnetTier,
+    HealthAnswer, Hosting, ScalingMetric, ServicePlan, SourceKind, SubnetTier,
 };
 use serde_json::{json, Value};
 
@@ -318,9 +318,15 @@ fn env_entry(
                 }
                 None => json!({"name": name, "from": "public_url"}),
             },
-            DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => match domain {
+            DeploymentOutput::PublicHost => match domain {
                 Some(dm) => json!({"name": name, "from": "literal", "value": dm}),
                 None => json!({"name": name, "from": "public_host"}),
+            },
+            // The ALB's health checks send the instance's address as Host:
+            // the launcher adds the machine's own addresses at boot.
+            DeploymentOutput::AllowedHosts => match domain {
+                Some(dm) => json!({"name": name, "from": "allowed_hosts", "value": dm}),
+                None => json!({"name": name, "from": "allowed_hosts"}),
             },
         },
         EnvValue::Database { output, scheme } => {
@@ -454,9 +460,11 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             "timeout_seconds": h.timeout_seconds,
             "healthy_threshold": h.healthy_threshold,
             "unhealthy_threshold": h.unhealthy_threshold,
+            "matcher": h.accept.codes(),
         })).unwrap_or_else(|| json!({
             "path": "/", "interval_seconds": 30, "timeout_seconds": 5,
             "healthy_threshold": 2, "unhealthy_threshold": 3,
+            "matcher": HealthAnswer::AnyAnswer.codes(),
         })),
         // Boot installs the runtime and builds the app: give it time before ELB checks count.
         "grace": health.as_ref().map_or(300, |h| h.grace_period_seconds.max(300)),

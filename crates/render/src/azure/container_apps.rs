@@ -171,11 +171,17 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
         };
         Some(start_script(&joins, internal, s.release.as_deref(), start))
     };
-    let health = s
-        .health_check
-        .as_ref()
-        .filter(|_| ingress)
-        .map(|h| json!({"path": h.path, "port": h.port}));
+    let health = s.health_check.as_ref().filter(|_| ingress).map(|h| {
+        json!({
+            "path": h.path,
+            "port": h.port,
+            // Container Apps HTTP probes take only 200-399.
+            "tcp": h.accept.needs_tcp_probe(),
+            // Probes are sent to the replica's address: an allowed-hosts
+            // setting lists the app's own host, so the probe sends that.
+            "host": crate::health::allows_hosts(s),
+        })
+    });
     Ok(json!({
         "index": i,
         "name": name,
@@ -220,7 +226,8 @@ fn env_entry(app: &str, name: &str, src: &Source, inputs: &mut Vec<Value>) -> Va
             }
             json!({"kind": "input", "variable": var})
         }
-        Source::PublicHost => json!({"kind": "host"}),
+        // The probes send the app's host (see `health`), so the public host is enough.
+        Source::PublicHost | Source::AllowedHosts => json!({"kind": "host"}),
         Source::PublicUrl => json!({"kind": "url"}),
         Source::Join(_) => json!({"kind": "literal", "value": ""}),
     };
@@ -291,7 +298,7 @@ fn start_script(
     if let Some(r) = release {
         s.push_str(&format!("/bin/sh -c {}\n", crate::escape::sh(r)));
     }
-    s.push_str(&format!("exec /bin/sh -c {}\n", crate::escape::sh(start)));
+    s.push_str(&crate::escape::exec_line(start));
     s
 }
 

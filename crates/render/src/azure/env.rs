@@ -34,6 +34,9 @@ pub(crate) enum Source {
     Input(String),
     /// The public host name or address.
     PublicHost,
+    /// The public host plus the addresses the platform's health checks send
+    /// as Host (a VM adds its own at boot).
+    AllowedHosts,
     /// `http(s)://` + the public host.
     PublicUrl,
     /// Parts joined at start; `true` parts are percent-encoded.
@@ -248,7 +251,8 @@ pub(crate) fn bindings(d: &Decision, s: &ServicePlan) -> Result<Vec<Binding>, Re
             EnvValue::Input { variable } if !e.secret => Source::Input(variable.clone()),
             EnvValue::Deployment { output } => match output {
                 DeploymentOutput::PublicUrl => Source::PublicUrl,
-                DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => Source::PublicHost,
+                DeploymentOutput::PublicHost => Source::PublicHost,
+                DeploymentOutput::AllowedHosts => Source::AllowedHosts,
                 DeploymentOutput::Port | DeploymentOutput::ListenAddress => match s.port {
                     Some(p) if *output == DeploymentOutput::Port => Source::Literal(p.to_string()),
                     Some(p) => Source::Literal(format!("0.0.0.0:{p}")),

@@ -140,6 +140,7 @@ impl Tags {
             }
             Source::Secret(slot) => json!({"from": "secret", "value": slot}),
             Source::PublicHost => json!({"from": "public_host"}),
+            Source::AllowedHosts => json!({"from": "allowed_hosts"}),
             Source::PublicUrl => json!({"from": "public_url"}),
             Source::Join(parts) => json!({
                 "from": "join",
@@ -174,6 +175,18 @@ fn tag_lines(tags: &[(String, String)], vault: bool, scaled: bool) -> Vec<String
         .collect()
 }
 
+/// nginx's path that answers the load balancer's probe when the plan's health
+/// check takes any answer below 500 (the probe takes only 200): the app's
+/// `/` through nginx, a 4xx turned into 200, a 5xx or an app that is down
+/// (502) left a failure.
+const HEALTH_GATE: &str = "/autodeploy-health";
+
+fn health_gate(s: &ServicePlan) -> bool {
+    s.health_check
+        .as_ref()
+        .is_some_and(|h| h.accept.needs_tcp_probe())
+}
+
 /// The bundle's `cloud-init.yaml`, from the shared cloud-init templates.
 fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFile, RenderError> {
     let vm = vm_service(
@@ -189,6 +202,7 @@ fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFi
     let mut ctx = vm.context(d, &config);
     ctx.insert("nginx".into(), true.into());
     ctx.insert("boto3".into(), false.into());
+    ctx.insert("health_gate".into(), health_gate(s).into());
     let ctx = Value::Object(ctx);
     // The shared launcher with Azure's value lookups defined after the AWS
     // ones (Python binds names at call time), before its entry point.
@@ -246,12 +260,15 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
         .filter(|p| p.metric == ScalingMetric::CpuUtilization)
         .map_or(60, |p| (p.target.round() as u32).clamp(10, 95));
     let health = s.health_check.as_ref();
-    let path = d
-        .load_balancer
-        .as_ref()
-        .map(|lb| lb.health_check_path.clone())
-        .or_else(|| health.map(|h| h.path.clone()))
-        .unwrap_or_else(|| "/".into());
+    let path = if health_gate(s) {
+        HEALTH_GATE.to_string()
+    } else {
+        d.load_balancer
+            .as_ref()
+            .map(|lb| lb.health_check_path.clone())
+            .or_else(|| health.map(|h| h.path.clone()))
+            .unwrap_or_else(|| "/".into())
+    };
     let minutes = |secs: u32| (secs / 60).max(1);
     let ctx = json!({
         "scaled": scaled,

@@ -48,6 +48,15 @@ struct Env {
 }
 
 #[derive(Serialize)]
+struct Probe {
+    /// HCL string; null for a TCP probe.
+    http_path: Option<String>,
+    /// HCL string for the probe's Host header: the host the app's allowed-hosts
+    /// setting lists, when the service has one.
+    host: Option<String>,
+}
+
+#[derive(Serialize)]
 struct Svc {
     ident: String,
     name: String,
@@ -58,7 +67,10 @@ struct Svc {
     min: u32,
     max: u32,
     concurrency: Option<u32>,
-    health_path: Option<String>,
+    /// The plan's health check: an HTTP path (already HCL) for startup and
+    /// liveness probes, or a TCP startup probe when it accepts any answer
+    /// below 500 (Cloud Run HTTP probes take only 200-399).
+    health: Option<Probe>,
     public: bool,
     /// Direct VPC egress into the app subnet (to reach the data stores).
     vpc: bool,
@@ -92,6 +104,8 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
     );
     let domain = d.tls.domain.as_deref().map(hcl_inner);
     let mut project_number = false;
+    // The Host the probes send, when an allowed-hosts setting must accept it.
+    let mut probe_host: Option<String> = None;
     for b in &s.env {
         // Cloud Run sets PORT itself and refuses it in the spec.
         if b.name == "PORT" {
@@ -116,6 +130,7 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
                     (DeploymentOutput::PublicHost, Some(dm)) => format!("\"{dm}\""),
                     (DeploymentOutput::AllowedHosts, Some(dm)) => {
                         project_number = true;
+                        probe_host = Some(format!("\"{dm}\""));
                         format!("\"{dm},{run_host}\"")
                     }
                     (DeploymentOutput::PublicUrl, None) => {
@@ -124,6 +139,9 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
                     }
                     (DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts, None) => {
                         project_number = true;
+                        if *output == DeploymentOutput::AllowedHosts {
+                            probe_host = Some(format!("\"{run_host}\""));
+                        }
                         format!("\"{run_host}\"")
                     }
                 };
@@ -184,7 +202,10 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
         min,
         max: max.max(min),
         concurrency,
-        health_path: s.health_check.as_ref().map(|h| hcl(&h.path)),
+        health: s.health_check.as_ref().map(|h| Probe {
+            http_path: (!h.accept.needs_tcp_probe()).then(|| hcl(&h.path)),
+            host: probe_host.clone(),
+        }),
         public: s.public,
         vpc: d.database.is_some() || d.cache.is_some(),
         project_number,

@@ -156,8 +156,9 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                     json!({"name": name, "from": "literal", "value": addr})
                 }
                 DeploymentOutput::PublicUrl => json!({"name": name, "from": "public_url"}),
-                DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts => {
-                    json!({"name": name, "from": "public_host"})
+                DeploymentOutput::PublicHost => json!({"name": name, "from": "public_host"}),
+                DeploymentOutput::AllowedHosts => {
+                    json!({"name": name, "from": "allowed_hosts"})
                 }
             },
             EnvValue::Database { output, scheme } => {
@@ -355,6 +356,8 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
             "timeout": health.map_or(5, |h| h.timeout_seconds.max(1)),
             "healthy": health.map_or(2, |h| h.healthy_threshold.max(1)),
             "unhealthy": health.map_or(3, |h| h.unhealthy_threshold.max(1)),
+            // GCP HTTP checks take only 200-399: any answer below 500 is a TCP connect.
+            "tcp": health.is_some_and(|h| h.accept.needs_tcp_probe()),
         },
         // Boot installs the runtime and builds the app: give it time before autohealing.
         "initial_delay": health.map_or(600, |h| h.grace_period_seconds.max(600)),

@@ -149,7 +149,7 @@ static APP_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("regex")
 });
 static HEALTH: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\bMapHealthChecks\s*\(\s*"(/[^"]*)"|\bMapGet\s*\(\s*"(/(?:healthz?|health-check|ping|status|alive|ready|api/health))""#)
+    crate::scan::try_regex(r#"\bMapHealthChecks\s*\(\s*"(/[^"]*)"|\bMapGet\s*\(\s*"(/(?:healthz?|health[-_]check|ping|status|alive|ready|api/health))""#)
         .expect("regex")
 });
 static DOCKER_ASPNET_PORT: LazyLock<Regex> = LazyLock::new(|| {

@@ -121,7 +121,7 @@ static DEV_GUARD: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(
-        r#"\bget\s*\(?\s*"(/(?:healthz?|health-check|ping|status|up|_health|api/health))""#,
+        r#"\bget\s*\(?\s*"(/(?:healthz?|health[-_]check|ping|status|up|_health|api/health))""#,
     )
     .expect("regex")
 });

@@ -159,7 +159,7 @@ static BUILD_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"(?m)^//\s*(?:go:build|\+build)\s+ignore\b").expect("regex")
 });
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health-check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
+    crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health[-_]check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
         .expect("regex")
 });
 

@@ -142,11 +142,11 @@ static DIALECT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static HEALTH: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\.(?:get|all|head|route)\s*\(\s*['"`](/(?:api/)?(?:healthz?|health-check|healthcheck|ping|status|_health|livez|readyz))['"`]"#)
+    crate::scan::try_regex(r#"\.(?:get|all|head|route)\s*\(\s*['"`](/(?:api/)?(?:healthz?|health[-_]check|healthcheck|ping|status|_health|livez|readyz))['"`]"#)
         .expect("regex")
 });
 static NEST_HEALTH: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"@Controller\s*\(\s*['"`]/?((?:api/)?(?:healthz?|health-check|healthcheck|ping|status))['"`]\s*\)"#)
+    crate::scan::try_regex(r#"@Controller\s*\(\s*['"`]/?((?:api/)?(?:healthz?|health[-_]check|healthcheck|ping|status))['"`]\s*\)"#)
         .expect("regex")
 });
 

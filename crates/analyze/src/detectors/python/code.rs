@@ -102,7 +102,7 @@ static SQLITE_IMPORT: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^\s*import\
 /// for `Route(...)` / Django `path(...)`), group 2 the path.
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?:\b(\w+)(?:\.router)?\.(?:route|get|api_route|add_get|add_route)|\bRoute|\bpath|\bre_path)\s*\(\s*(?:["']GET["']\s*,\s*)?["'](/?(?:healthz?|health-check|healthcheck|ping|_health|api/health|livez|readyz)/?)["']"#,
+        r#"(?:\b(\w+)(?:\.router)?\.(?:route|get|api_route|add_get|add_route)|\bRoute|\bpath|\bre_path)\s*\(\s*(?:["']GET["']\s*,\s*)?["'](/?(?:healthz?|health[-_]check|healthcheck|ping|_health|api/health|livez|readyz)/?)["']"#,
     )
 });
 /// Module-level objects whose routes are served at the root: the app itself
@@ -216,7 +216,10 @@ pub(super) fn scan(
         scan_databases(web, file, text);
         if web.health_path.is_none() && HEALTH_WORDS.iter().any(|w| text.contains(w)) {
             if let Some((line, path)) = health_route(ctx, file, text) {
-                let p = path.trim_end_matches('/');
+                // As written, trailing slash included: Django (APPEND_SLASH)
+                // and Flask redirect the other spelling, and a check that
+                // takes only 200 (GCP, Azure load balancers) fails on a 301.
+                let p = path.as_str();
                 let p = if p.starts_with('/') {
                     p.to_string()
                 } else {

@@ -23,6 +23,13 @@ static SETTINGS_MODULE: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#));
 static ALLOWED_HOSTS: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^ALLOWED_HOSTS\s*=\s*\[([^\]]*)\]"));
+/// `ALLOWED_HOSTS` read from an environment variable (group 1 or 2): through
+/// `os.environ.get`/`os.getenv`/django-environ/python-decouple, or `os.environ[…]`.
+static ALLOWED_HOSTS_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^ALLOWED_HOSTS\s*=[^\n]*?(?:(?:\bgetenv|\benviron\.get|\benv(?:\.\w+)?|\bconfig)\s*\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']|\benviron\s*\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["'])"#,
+    )
+});
 
 /// Fill in Django's start, release and build for the project in `dir`.
 pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: &CodeFacts) {
@@ -182,6 +189,18 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         if static_root.is_none() {
             if let Some(line) = find_line(&text, "STATIC_ROOT") {
                 static_root = Some((f.clone(), line));
+            }
+        }
+        if web.allowed_hosts_env.is_none() {
+            if let Some(c) = ALLOWED_HOSTS_ENV.captures(&text) {
+                if let Some(name) = c.get(1).or_else(|| c.get(2)) {
+                    let line = find_line(&text, "ALLOWED_HOSTS");
+                    web.allowed_hosts_env = Some(name.as_str().to_string());
+                    web.note(
+                        "allowed_hosts_env",
+                        ev(f, line, format!("ALLOWED_HOSTS from {}", name.as_str())),
+                    );
+                }
             }
         }
         if let Some(c) = ALLOWED_HOSTS.captures(&text) {

@@ -423,3 +423,46 @@ fn procfile_processes_are_not_inferred_twice() {
     let names: Vec<Option<&str>> = d.iter().map(|d| d.name.as_deref()).collect();
     assert_eq!(names, vec![None, Some("beat")]);
 }
+
+/// The env var Django's `ALLOWED_HOSTS` is read from, whatever it is called
+/// and whichever settings helper reads it; none for a literal list.
+#[test]
+fn django_allowed_hosts_env_name() {
+    let hosts_env = |line: &str| {
+        let d = detect(
+            &[
+                ("requirements.txt", "django>=5.0\ngunicorn\n"),
+                (
+                    "manage.py",
+                    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+                ),
+                ("site/settings.py", &format!("import os\n{line}\n")),
+                ("site/wsgi.py", "application = get_wsgi_application()\n"),
+            ],
+            "",
+        );
+        d[0].allowed_hosts_env.clone()
+    };
+    for (line, name) in [
+        (
+            "ALLOWED_HOSTS = os.environ.get(\"WEB_HOSTS\", \"localhost\").split(\",\")",
+            Some("WEB_HOSTS"),
+        ),
+        (
+            "ALLOWED_HOSTS = os.environ['HOSTS'].split(' ')",
+            Some("HOSTS"),
+        ),
+        (
+            "ALLOWED_HOSTS = os.getenv('SITE_HOSTS', '').split(',')",
+            Some("SITE_HOSTS"),
+        ),
+        (
+            "ALLOWED_HOSTS = env.list(\"ALLOWED_HOSTS\", default=[])",
+            Some("ALLOWED_HOSTS"),
+        ),
+        ("ALLOWED_HOSTS = config('HOSTS', cast=Csv())", Some("HOSTS")),
+        ("ALLOWED_HOSTS = [\"example.com\"]", None),
+    ] {
+        assert_eq!(hosts_env(line).as_deref(), name, "{line}");
+    }
+}

@@ -28,7 +28,6 @@ use crate::AwsError;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::os_shim_internal::{Env, Fs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -246,7 +245,7 @@ impl Chain {
     /// The chain's error in words: what failed and what to do.
     fn explain(&self, e: &CredentialsError) -> AwsError {
         let profile = &self.profile;
-        let detail = DisplayErrorContext(e).to_string();
+        let detail = error_chain(e);
         let lower = detail.to_ascii_lowercase();
         if let Some(mfa) = self.mfa_serial() {
             return AwsError::CredentialSource {
@@ -301,6 +300,26 @@ impl Chain {
         }
         None
     }
+}
+
+/// An error and its sources on one line, each message once.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![];
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = next {
+        let text = err
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }
 
 /// Run `fut` to completion on `rt`, on a helper thread: safe from plain

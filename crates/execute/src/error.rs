@@ -33,6 +33,10 @@ pub enum ExecError {
         #[source]
         source: TfError,
     },
+    /// The check before anything is created: the AWS credentials did not
+    /// resolve, or STS did not accept them.
+    #[error("stopped before anything was created: {0}")]
+    Preflight(#[source] AwsError),
     /// A post-apply AWS step (upload, build, rollout) failed.
     #[error("release failed: {0}")]
     Aws(#[from] AwsError),
@@ -98,7 +102,7 @@ impl ExecError {
         match self {
             ExecError::Store(e) => e.is_transient(),
             ExecError::Terraform { source, .. } => source.is_transient(),
-            ExecError::Aws(e) => e.is_retryable(),
+            ExecError::Aws(e) | ExecError::Preflight(e) => e.is_retryable(),
             _ => false,
         }
     }

@@ -750,7 +750,19 @@ impl Ctx {
                 crate::release::user_secrets_unsupported(&p.decision),
             ));
         }
+        let identity = if p.decision.cloud == Cloud::Aws {
+            Some(crate::release::preflight(&self.cfg, &p.decision, rep)?)
+        } else {
+            None
+        };
         let mut done = self.apply_bundle(&p.decision, &p.bundle, rep)?;
+        if let (Some(id), Some(map)) = (identity, done.outputs.as_object_mut()) {
+            // Who deployed, next to what (`status`, `--json`).
+            map.insert(
+                "aws_identity".into(),
+                serde_json::json!({ "account": id.account, "arn": id.arn }),
+            );
+        }
         self.check_cancel()?;
         let outputs = done.outputs.as_object().cloned().unwrap_or_default();
         rep.phase(Phase::Release);

@@ -8,7 +8,8 @@
 //! through a proxy. Not here: the operations themselves (one module per
 //! service) and anything asynchronous.
 
-use crate::credentials::Credentials;
+use crate::credentials::{CredentialChain, Credentials};
+use crate::http::{Agents, ProxyConfig, Timeouts};
 use crate::sigv4;
 use crate::AwsError;
 use serde_json::Value;
@@ -57,22 +58,17 @@ impl Service {
             _ => None,
         }
     }
-
-    /// Global services sign for us-east-1 whatever the client's region.
-    fn global(self) -> bool {
-        matches!(self, Service::CloudFront | Service::Iam)
-    }
 }
 
 /// A blocking, signed AWS client for one region.
 pub struct AwsClient {
-    creds: Credentials,
+    creds: CredentialChain,
     region: String,
     /// `scheme://authority` of the endpoint override, without a trailing slash.
     endpoint: Option<String>,
     max_attempts: u32,
     poll_interval: Duration,
-    agent: ureq::Agent,
+    agents: Agents,
 }
 
 impl std::fmt::Debug for AwsClient {
@@ -130,11 +126,23 @@ impl Response {
 const DEFAULT_ATTEMPTS: u32 = 3;
 
 impl AwsClient {
-    /// Credentials from the environment / shared file (see credentials.rs).
-    /// `endpoint` sends every service to one URL (path-style S3, one attempt
-    /// per call): a TEST FACILITY for emulators such as moto.
+    /// Credentials from the AWS default chain over the process environment
+    /// (see credentials.rs). `endpoint` sends every service to one URL
+    /// (path-style S3, one attempt per call): a TEST FACILITY for emulators
+    /// such as moto; the chain's own STS calls (assume-role, web identity)
+    /// go there too unless `AWS_ENDPOINT_URL_STS`/`AWS_ENDPOINT_URL` say
+    /// otherwise.
     pub fn from_env(region: &str, endpoint: Option<&str>) -> Result<Self, AwsError> {
-        Self::with_credentials(Credentials::from_env()?, region, endpoint)
+        let region = check_region(region)?;
+        let has = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+        let mut overrides = vec![];
+        if let Some(ep) = endpoint {
+            if !has("AWS_ENDPOINT_URL_STS") && !has("AWS_ENDPOINT_URL") {
+                overrides.push(("AWS_ENDPOINT_URL_STS", ep));
+            }
+        }
+        let chain = CredentialChain::from_env(region, &overrides)?;
+        Self::with_chain(chain, region, endpoint)
     }
 
     /// A client with explicit credentials (see [`AwsClient::from_env`] for `endpoint`).
@@ -143,30 +151,34 @@ impl AwsClient {
         region: &str,
         endpoint: Option<&str>,
     ) -> Result<Self, AwsError> {
-        let region = region.trim();
-        if region.is_empty()
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(AwsError::InvalidInput {
-                what: format!("AWS region {region:?}"),
-                message: "a region is lowercase letters, digits and dashes, e.g. eu-central-1"
-                    .into(),
-            });
-        }
+        Self::with_chain(CredentialChain::fixed(creds), region, endpoint)
+    }
+
+    /// A client over a credential chain (see [`AwsClient::from_env`] for `endpoint`).
+    pub fn with_chain(
+        creds: CredentialChain,
+        region: &str,
+        endpoint: Option<&str>,
+    ) -> Result<Self, AwsError> {
+        let region = check_region(region)?;
         let endpoint = match endpoint {
             None => None,
             Some(e) => Some(normalize_endpoint(e)?),
         };
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout_read(Duration::from_secs(120))
-            .timeout_write(Duration::from_secs(600))
-            // A redirect (S3 bucket in another region) must not be followed
-            // with this request's signature; it is reported instead.
-            .redirects(0)
-            .build();
+        // No redirects: one (S3 bucket in another region) must not be
+        // followed with this request's signature; it is reported instead.
+        let agents = Agents::new(
+            Timeouts {
+                connect: Duration::from_secs(10),
+                read: Duration::from_secs(120),
+                write: Duration::from_secs(600),
+            },
+            ProxyConfig::from_env(),
+        )
+        .map_err(|message| AwsError::InvalidInput {
+            what: "the proxy settings (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)".into(),
+            message,
+        })?;
         Ok(AwsClient {
             creds,
             region: region.to_string(),
@@ -181,8 +193,31 @@ impl AwsClient {
                 Duration::from_secs(5)
             },
             endpoint,
-            agent,
+            agents,
         })
+    }
+
+    /// The same client with proxies from `proxies` instead of the process
+    /// environment.
+    pub fn with_proxies(mut self, proxies: ProxyConfig) -> Result<Self, AwsError> {
+        self.agents = Agents::new(
+            Timeouts {
+                connect: Duration::from_secs(10),
+                read: Duration::from_secs(120),
+                write: Duration::from_secs(600),
+            },
+            proxies,
+        )
+        .map_err(|message| AwsError::InvalidInput {
+            what: "the proxy settings".into(),
+            message,
+        })?;
+        Ok(self)
+    }
+
+    /// The credential chain the client signs with.
+    pub fn credentials(&self) -> &CredentialChain {
+        &self.creds
     }
 
     /// Attempts per call on throttling / 5xx / connection failure (at least 1).
@@ -220,11 +255,8 @@ impl AwsClient {
             return (ep.clone(), host.to_string(), sigv4::encode_path(segments));
         }
         let region = &self.region;
-        let suffix = if region.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
-        };
+        let partition = crate::partition::partition_of(region);
+        let suffix = partition.dns_suffix;
         let host = match service {
             Service::S3 => {
                 // Virtual-hosted style when the bucket name allows it (no dots: TLS).
@@ -238,8 +270,10 @@ impl AwsClient {
                 }
                 format!("s3.{region}.{suffix}")
             }
-            Service::CloudFront => format!("cloudfront.{suffix}"),
-            Service::Iam => format!("iam.{suffix}"),
+            Service::CloudFront => partition
+                .cloudfront
+                .map_or_else(|| format!("cloudfront.{suffix}"), |(h, _)| h.to_string()),
+            Service::Iam => partition.iam.0.to_string(),
             s => format!("{}.{region}.{suffix}", s.signing_name()),
         };
         (
@@ -247,6 +281,29 @@ impl AwsClient {
             host,
             sigv4::encode_path(segments),
         )
+    }
+
+    /// The region a request to `service` is signed for: the client's, or
+    /// for the global services (IAM, CloudFront) their partition's.
+    fn signing_region(&self, service: Service) -> Result<&str, AwsError> {
+        let partition = crate::partition::partition_of(&self.region);
+        Ok(match service {
+            Service::Iam => partition.iam.1,
+            Service::CloudFront => match partition.cloudfront {
+                Some((_, r)) => r,
+                None if self.endpoint.is_some() => "us-east-1",
+                None => {
+                    return Err(AwsError::InvalidInput {
+                        what: format!("CloudFront in {}", self.region),
+                        message: format!(
+                            "the {} partition has no CloudFront; serve the site from a region of the aws partition",
+                            partition.id
+                        ),
+                    })
+                }
+            },
+            _ => self.region.as_str(),
+        })
     }
 
     /// Sign and send with retries; a non-2xx answer becomes [`AwsError::Http`].
@@ -283,18 +340,15 @@ impl AwsClient {
         if req.service == Service::S3 {
             headers.push(("x-amz-content-sha256".into(), payload_hash.clone()));
         }
-        if let Some(token) = &self.creds.session_token {
+        let creds = self.creds.credentials()?;
+        if let Some(token) = &creds.session_token {
             headers.push(("x-amz-security-token".into(), token.clone()));
         }
         headers.extend(req.headers.iter().cloned());
-        let region = if req.service.global() {
-            "us-east-1"
-        } else {
-            self.region.as_str()
-        };
+        let region = self.signing_region(req.service)?;
         let params = sigv4::SigningParams {
-            access_key_id: &self.creds.access_key_id,
-            secret_access_key: &self.creds.secret_access_key,
+            access_key_id: &creds.access_key_id,
+            secret_access_key: &creds.secret_access_key,
             region,
             service: req.service.signing_name(),
             amz_date: &amz_date,
@@ -314,7 +368,7 @@ impl AwsClient {
             url.push('?');
             url.push_str(&sigv4::canonical_query(&req.query));
         }
-        let mut r = self.agent.request(req.method, &url);
+        let mut r = self.agents.for_url(&url).request(req.method, &url);
         for (k, v) in &headers {
             if k != "host" {
                 r = r.set(k, v);
@@ -521,16 +575,51 @@ impl AwsClient {
         })
     }
 
-    /// The account id behind the credentials (STS GetCallerIdentity): a cheap
-    /// check that the credentials work before a long release.
+    /// The account id behind the credentials (STS GetCallerIdentity).
     pub fn caller_account(&self) -> Result<String, AwsError> {
+        Ok(self.caller_identity()?.account)
+    }
+
+    /// Who the credentials are (STS GetCallerIdentity): a cheap check that
+    /// they resolve and work, made before anything is created.
+    pub fn caller_identity(&self) -> Result<Identity, AwsError> {
         let xml = self.query_call(Service::Sts, "GetCallerIdentity", "2011-06-15", &[])?;
-        xml_text(&xml, "Account").ok_or_else(|| AwsError::BadResponse {
-            service: "sts".into(),
-            operation: "GetCallerIdentity".into(),
-            message: "no Account in the answer".into(),
+        let field = |name: &str| {
+            xml_text(&xml, name).ok_or_else(|| AwsError::BadResponse {
+                service: "sts".into(),
+                operation: "GetCallerIdentity".into(),
+                message: format!("no {name} in the answer"),
+            })
+        };
+        Ok(Identity {
+            account: field("Account")?,
+            arn: field("Arn")?,
+            user_id: field("UserId").unwrap_or_default(),
         })
     }
+}
+
+/// The caller of STS GetCallerIdentity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+fn check_region(region: &str) -> Result<&str, AwsError> {
+    let region = region.trim();
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(AwsError::InvalidInput {
+            what: format!("AWS region {region:?}"),
+            message: "a region is lowercase letters, digits and dashes, e.g. eu-central-1".into(),
+        });
+    }
+    Ok(region)
 }
 
 fn parse_json(service: Service, operation: &str, body: &[u8]) -> Result<Value, AwsError> {
@@ -757,6 +846,51 @@ mod tests {
             )
         );
         assert!(AwsClient::with_credentials(Credentials::new("a", "b", None), "EU", None).is_err());
+    }
+
+    #[test]
+    fn hosts_and_signing_regions_follow_the_partition() {
+        let at = |region: &str| {
+            AwsClient::with_credentials(Credentials::new("a", "b", None), region, None).unwrap()
+        };
+        let cn = at("cn-north-1");
+        assert_eq!(
+            cn.locate(Service::Ecs, &[]).1,
+            "ecs.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            cn.locate(Service::CloudFront, &[]).1,
+            "cloudfront.cn-northwest-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            cn.signing_region(Service::CloudFront).unwrap(),
+            "cn-northwest-1"
+        );
+        assert_eq!(
+            cn.locate(Service::Iam, &[]).1,
+            "iam.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(cn.signing_region(Service::Iam).unwrap(), "cn-north-1");
+        let gov = at("us-gov-west-1");
+        assert_eq!(gov.locate(Service::Iam, &[]).1, "iam.us-gov.amazonaws.com");
+        assert_eq!(gov.signing_region(Service::Iam).unwrap(), "us-gov-west-1");
+        assert_eq!(
+            gov.locate(Service::Sts, &[]).1,
+            "sts.us-gov-west-1.amazonaws.com"
+        );
+        let e = gov.signing_region(Service::CloudFront).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("aws-us-gov partition has no CloudFront"),
+            "{e}"
+        );
+        let aws = at("eu-west-1");
+        assert_eq!(
+            aws.signing_region(Service::CloudFront).unwrap(),
+            "us-east-1"
+        );
+        assert_eq!(aws.signing_region(Service::Iam).unwrap(), "us-east-1");
+        assert_eq!(aws.signing_region(Service::Ecs).unwrap(), "eu-west-1");
     }
 
     #[test]

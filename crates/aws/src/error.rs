@@ -8,13 +8,18 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
-    /// No usable credentials in the environment or the shared credentials file.
-    #[error("no AWS credentials: {hint}")]
+    /// No source of the default credential chain has credentials.
+    #[error("no AWS credentials found: {hint}")]
     MissingCredentials { hint: String },
 
-    /// The shared credentials file exists but says something this reader cannot use.
-    #[error("the AWS shared credentials file {} is unusable: {message}; fix it, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", path.display())]
-    CredentialsFile { path: PathBuf, message: String },
+    /// A source of the chain is configured but failed (expired SSO session,
+    /// a role that cannot be assumed, a failing credential_process, MFA).
+    #[error("the AWS credentials of profile `{profile}` could not be resolved: {message}; {hint}")]
+    CredentialSource {
+        profile: String,
+        message: String,
+        hint: String,
+    },
 
     /// AWS answered with an error status.
     #[error("{service} {operation} failed: HTTP {status} {code}: {message}{}", hint_suffix(code, *status))]

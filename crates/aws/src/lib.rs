@@ -6,8 +6,8 @@
 //!
 //! A small blocking client of its own (AWS Signature Version 4 over `ureq`,
 //! JSON / REST-JSON / REST-XML / Query protocols, only the operations used)
-//! instead of the AWS SDK. Credentials come from the environment or the
-//! shared credentials file and are never logged. The `endpoint` override of
+//! instead of the AWS SDK's service crates. Credentials come from the AWS
+//! default chain (`aws-config`, see credentials.rs) and are never logged. The `endpoint` override of
 //! [`AwsClient::from_env`] is a TEST FACILITY (moto): every service at one
 //! URL, path-style S3, one attempt per call.
 //!
@@ -21,7 +21,9 @@ pub mod codebuild;
 pub mod credentials;
 pub mod ecs;
 mod error;
+pub mod http;
 pub mod lambda;
+pub mod partition;
 pub mod release;
 pub mod s3;
 pub mod secrets;
@@ -30,9 +32,9 @@ pub mod sigv4;
 use autodeploy_core::LogStream;
 
 pub use archive::{zip_source, zip_source_with};
-pub use client::{AwsClient, Service};
+pub use client::{AwsClient, Identity, Service};
 pub use codebuild::BuildResult;
-pub use credentials::Credentials;
+pub use credentials::{CredentialChain, Credentials};
 pub use ecs::{OneOffTask, TaskEnd};
 pub use error::AwsError;
 pub use release::{

@@ -198,12 +198,3 @@ fn signed_requests_are_verified_and_bad_keys_are_explained() {
     let e = unknown.s3_get("auth-bucket", "dir/a b.txt").unwrap_err();
     assert_eq!(e.code(), Some("InvalidAccessKeyId"), "{e}");
 }
-
-#[test]
-fn missing_credentials_are_explained() {
-    // No environment, a home without ~/.aws: the chain ends with a fix.
-    let home = tempfile::tempdir().unwrap();
-    let e = Credentials::resolve(|_| None, Some(home.path())).unwrap_err();
-    assert!(matches!(e, AwsError::MissingCredentials { .. }), "{e}");
-    assert!(e.to_string().contains("AWS_ACCESS_KEY_ID"), "{e}");
-}

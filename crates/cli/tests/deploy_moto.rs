@@ -418,3 +418,63 @@ fn ctrl_c_mid_apply_stops_cleanly_and_says_what_was_kept() {
     let left = moto.leftovers("hello-world-shape");
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// No credentials anywhere: the deploy stops at the AWS preflight, before
+/// Terraform runs and before anything is created, and says what to do. Needs
+/// no emulator: the chain fails before any call is made.
+#[test]
+fn no_credentials_stop_before_anything_is_created() {
+    let home = tempfile::tempdir().unwrap();
+    let user_home = tempfile::tempdir().unwrap();
+    let mut c = cli(home.path());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(&k);
+        }
+    }
+    let out = run(c
+        .env("HOME", user_home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PROFILE", "team")
+        .args([
+            "deploy",
+            &fixture("hello_world_shape"),
+            "deploy this Flask app on AWS",
+            "--yes",
+            "--json",
+            // Nothing listens here: a call would fail differently.
+            "--aws-endpoint",
+            "http://127.0.0.1:9",
+            "--var",
+            &format!("ami_id={MOTO_AMI}"),
+        ]));
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("stopped before anything was created"), "{all}");
+    assert!(all.contains("no AWS credentials found"), "{all}");
+    assert!(all.contains("aws sso login --profile team"), "{all}");
+    // Terraform never ran: no state, no working directory of its own.
+    let deployments = home.path().join("deployments");
+    let states: Vec<_> = walk(&deployments)
+        .into_iter()
+        .filter(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            n == "terraform.tfstate" || n == ".terraform"
+        })
+        .collect();
+    assert!(states.is_empty(), "{states:?}\n{all}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}

@@ -33,6 +33,10 @@ pub enum ExecError {
         #[source]
         source: TfError,
     },
+    /// The check before anything is created: the AWS credentials did not
+    /// resolve, or STS did not accept them.
+    #[error("stopped before anything was created: {0}")]
+    Preflight(#[source] AwsError),
     /// A post-apply AWS step (upload, build, rollout) failed.
     #[error("release failed: {0}")]
     Aws(#[from] AwsError),
@@ -84,6 +88,10 @@ impl ExecError {
             ExecError::Render(e) => render_code(e),
             ExecError::Terraform { source, .. } => source.code(),
             ExecError::Aws(e) => aws_code(e),
+            ExecError::Preflight(e) => match aws_code(e) {
+                "release_failed" => "aws_preflight_failed",
+                code => code,
+            },
             ExecError::Local { source, .. } => local_code(source),
             ExecError::Protected { .. } => "deletion_protected",
             ExecError::Leftovers { .. } => "destroy_incomplete",
@@ -121,7 +129,7 @@ impl ExecError {
         match self {
             ExecError::Store(e) => e.is_transient(),
             ExecError::Terraform { source, .. } => source.is_transient(),
-            ExecError::Aws(e) => e.is_retryable(),
+            ExecError::Aws(e) | ExecError::Preflight(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -177,9 +185,8 @@ pub fn render_code(e: &autodeploy_render::RenderError) -> &'static str {
 /// The stable code of a post-apply AWS failure (see [`ExecError::code`]).
 pub fn aws_code(e: &AwsError) -> &'static str {
     match e {
-        AwsError::MissingCredentials { .. } | AwsError::CredentialsFile { .. } => {
-            "aws_credentials_missing"
-        }
+        AwsError::MissingCredentials { .. } => "aws_credentials_missing",
+        AwsError::CredentialSource { .. } => "aws_credentials_failed",
         _ => "release_failed",
     }
 }

@@ -13,6 +13,35 @@ use autodeploy_core::{Decision, Hosting, LogStream};
 use serde_json::{Map, Value};
 use std::path::Path;
 
+/// Before anything is created on AWS: resolve the credentials by the
+/// default chain and ask STS who they are (GetCallerIdentity) in the
+/// deployment's region — through the emulator endpoint when one is set. A
+/// failure stops the deployment with what to do. Terraform runs with the
+/// same environment, so its AWS provider resolves the same chain to the
+/// same identity; nothing is written to files.
+pub fn preflight(
+    cfg: &ExecConfig,
+    d: &Decision,
+    rep: &dyn Reporter,
+) -> Result<autodeploy_aws::Identity, ExecError> {
+    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())
+        .map_err(ExecError::Preflight)?;
+    let id = client.caller_identity().map_err(ExecError::Preflight)?;
+    let profile = client
+        .credentials()
+        .profile()
+        .map(|p| format!(", profile {p}"))
+        .unwrap_or_default();
+    rep.log(
+        LogStream::System,
+        &format!(
+            "AWS identity: {} (account {}, region {}{profile})",
+            id.arn, id.account, d.region
+        ),
+    );
+    Ok(id)
+}
+
 pub fn release(
     cfg: &ExecConfig,
     d: &Decision,

@@ -437,6 +437,10 @@ impl Ctx {
                 " — fix the cause and run `autodeploy destroy {}` again; the Terraform state is kept",
                 self.id()
             ),
+            (ExecError::Preflight(_), _) => format!(
+                " — nothing was created; fix the credentials and run `autodeploy redeploy {}`",
+                self.id()
+            ),
             _ => format!(
                 " — see `autodeploy logs {id}`; anything already created is kept in its state: `autodeploy destroy {id}` removes it, `autodeploy redeploy {id}` tries again",
                 id = self.id()
@@ -450,6 +454,7 @@ impl Ctx {
                 | ExecError::Analyze(_)
                 | ExecError::Decide(_)
                 | ExecError::Render(_)
+                | ExecError::Preflight(_)
         );
         if kind == JobKind::Redeploy
             && before_any_change
@@ -755,12 +760,24 @@ impl Ctx {
                 crate::release::user_secrets_unsupported(&p.decision),
             ));
         }
+        let identity = if p.decision.cloud == Cloud::Aws {
+            Some(crate::release::preflight(&self.cfg, &p.decision, rep)?)
+        } else {
+            None
+        };
         let mut done = self.apply_bundle(
             &p.decision,
             &p.bundle,
             crate::bundle::Source::Tree(&p.snapshot.root),
             rep,
         )?;
+        if let (Some(id), Some(map)) = (identity, done.outputs.as_object_mut()) {
+            // Who deployed, next to what (`status`, `--json`).
+            map.insert(
+                "aws_identity".into(),
+                serde_json::json!({ "account": id.account, "arn": id.arn }),
+            );
+        }
         self.check_cancel()?;
         let outputs = done.outputs.as_object().cloned().unwrap_or_default();
         rep.phase(Phase::Release);

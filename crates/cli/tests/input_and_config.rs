@@ -43,7 +43,7 @@ fn an_empty_request_is_refused_by_parse_plan_and_deploy_alike() {
 #[test]
 fn what_was_not_understood_is_named_in_parse_and_plan() {
     let home = tempfile::tempdir().unwrap();
-    let request = "on aws mars-west-9 for -5 dollars a month with 0 instances and no database";
+    let request = "on aws mars-west-9 for -5 dollars a month and no database";
     let o = run(cli(home.path()).args(["parse", request]));
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -58,7 +58,6 @@ fn what_was_not_understood_is_named_in_parse_and_plan() {
     for said in [
         "\"mars-west-9\" is not a region of any cloud",
         "\"-5 dollars\" is not a budget",
-        "0 instances would serve nothing",
     ] {
         assert!(stdout.contains(said), "{said}: {stdout}");
     }
@@ -77,6 +76,25 @@ fn what_was_not_understood_is_named_in_parse_and_plan() {
     let notes = v["notes"].to_string();
     assert!(notes.contains("mars-west-9"), "{notes}");
     assert!(notes.contains("-5 dollars"), "{notes}");
+
+    // 0 instances is read as said and refused with a reason before anything is written.
+    let zero = home.path().join("zero");
+    let o = run(cli(home.path()).args([
+        "plan",
+        &fixture("hello_world_shape"),
+        "on aws with 0 instances",
+        "--json",
+        "--out",
+        zero.to_str().unwrap(),
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let e = last_json_line(&o.stderr);
+    assert_eq!(e["error"]["code"], "invalid_request", "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("instance"),
+        "{e}"
+    );
+    assert!(!zero.exists());
 }
 
 fn plan_into(home: &Path, out: &Path, request: &str) -> std::process::Output {

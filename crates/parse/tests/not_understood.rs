@@ -40,13 +40,3 @@ fn a_negative_budget_is_named_and_left_unset() {
     assert!(!n.iter().any(|n| n.contains("is not a budget")), "{n:?}");
     assert_eq!(parse("budget $50 a month").budget_usd_month, Some(50.0));
 }
-
-#[test]
-fn zero_instances_are_named_and_left_unset() {
-    let i = parse("aws with 0 instances");
-    assert_eq!((i.min_instances, i.max_instances), (None, None));
-    let n = notes("aws with 0 instances");
-    assert!(n.iter().any(|n| n.contains("0 instances")), "{n:?}");
-    let i = parse("aws with 3 instances");
-    assert_eq!((i.min_instances, i.max_instances), (Some(3), Some(3)));
-}

@@ -454,12 +454,6 @@ pub(crate) fn scaling(doc: &Doc, mentions: &[Mention], money: Vec<bool>) -> Scal
         "max instances",
     );
     (out.min, out.max) = match (min, max) {
-        (_, Some(0)) => {
-            out.notes.push(
-                "instances: 0 instances would serve nothing; left unset (at least 1 runs)".into(),
-            );
-            (None, None)
-        }
         (Some(a), Some(b)) if a > b => {
             out.notes.push(format!(
                 "instances: at least {a} but at most {b} contradict each other; left unset"

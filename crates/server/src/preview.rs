@@ -590,8 +590,12 @@ fn parse_rules(text: &str) -> autodeploy_parse::ParseOutcome {
 
 /// Reject request texts the parser would refuse or truncate.
 pub fn check_request_text(text: &str) -> Result<(), ApiError> {
-    autodeploy_parse::check_request(text)
-        .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))
+    // The CLI refuses the same texts with the same words (`check_request`);
+    // the code is written here so that the API document's check finds it.
+    autodeploy_parse::check_request(text).map_err(|e| {
+        debug_assert_eq!(e.code(), "invalid_request_text");
+        ApiError::bad_request("invalid_request_text", e.to_string())
+    })
 }
 
 /// Parse, decide, render for a cached analysis: `plan_analysis`, the very

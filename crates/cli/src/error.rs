@@ -39,6 +39,13 @@ pub enum CliError {
     /// Another process is executing the deployment right now.
     #[error("{id} is being executed by another process right now (status {status})")]
     Busy { id: String, status: String },
+    /// `deploy` of a source that is deployed to that cloud already.
+    #[error("{name} ({id}) is already deployed from this source to {cloud}")]
+    AlreadyDeployed {
+        id: String,
+        name: String,
+        cloud: String,
+    },
     /// The deployment is destroyed; it cannot be redeployed.
     #[error("{id} was destroyed")]
     Destroyed { id: String },
@@ -62,6 +69,7 @@ impl CliError {
             CliError::Declined { .. } => "declined",
             CliError::Busy { .. } => "busy",
             CliError::Destroyed { .. } => "destroyed",
+            CliError::AlreadyDeployed { .. } => "already_deployed",
         }
     }
 
@@ -77,6 +85,9 @@ impl CliError {
             CliError::Declined { .. } => None,
             CliError::Busy { .. } => Some("wait for it, or stop that process first".into()),
             CliError::Destroyed { .. } => Some("deploy it again with `autodeploy deploy`".into()),
+            CliError::AlreadyDeployed { id, .. } => Some(format!(
+                "`autodeploy redeploy {id}` updates it; pass --another to make a second deployment"
+            )),
         }
     }
 }
@@ -101,7 +112,21 @@ impl Failure {
         let (code, hint) = code_of(err);
         // Errors quote repository and request text (archive entries, git's
         // stderr, app output): each line made safe to print.
-        let message = format!("{err:#}")
+        // Each cause once: an error that quotes its source in its own
+        // message ("could not read the source X: <why>") is not followed
+        // by that source again.
+        let mut whole = String::new();
+        for cause in err.chain() {
+            let text = cause.to_string();
+            if whole.contains(&text) {
+                continue;
+            }
+            if !whole.is_empty() {
+                whole.push_str(": ");
+            }
+            whole.push_str(&text);
+        }
+        let message = whole
             .lines()
             .map(|l| autodeploy_render::escape::display(l).into_owned())
             .collect::<Vec<_>>()
@@ -129,6 +154,12 @@ impl Failure {
 fn code_of(err: &anyhow::Error) -> (&'static str, Option<String>) {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<CliError>() {
+            return (e.code(), e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<autodeploy_parse::RequestError>() {
+            return (e.code(), None);
+        }
+        if let Some(e) = cause.downcast_ref::<crate::config::ConfigError>() {
             return (e.code(), e.hint());
         }
         if let Some(e) = cause.downcast_ref::<autodeploy_execute::ExecError>() {
@@ -164,9 +195,17 @@ fn code_of(err: &anyhow::Error) -> (&'static str, Option<String>) {
 }
 
 /// Exit codes: 4 the source could not be fetched or read, 3 nothing
-/// deployable found, 1 anything else (2, usage, is clap's).
+/// deployable found, 2 a request text that cannot be read (empty, too
+/// long) as for clap's usage errors, 1 anything else.
 fn exit_code_of(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause
+            .downcast_ref::<autodeploy_parse::RequestError>()
+            .is_some()
+            || cause.downcast_ref::<crate::config::ConfigError>().is_some()
+        {
+            return EXIT_USAGE;
+        }
         if cause
             .downcast_ref::<autodeploy_source::SourceError>()
             .is_some()
@@ -202,6 +241,20 @@ mod tests {
         let f = Failure::of(&src.context("could not read").unwrap_err());
         assert_eq!((f.code, f.exit), ("source_missing", EXIT_SOURCE));
 
+        let f = Failure::of(&anyhow::anyhow!("no type at all"));
+        assert_eq!((f.code, f.exit), ("failed", 1));
+
+        // A message that quotes its cause does not repeat it.
+        let e = anyhow::Error::new(autodeploy_execute::ExecError::Source {
+            input: "/nope".into(),
+            source: autodeploy_source::SourceError::EmptyInput,
+        });
+        let f = Failure::of(&e.context("deploy failed"));
+        let why = autodeploy_source::SourceError::EmptyInput.to_string();
+        assert_eq!(f.message.matches(&why).count(), 1, "{}", f.message);
+        assert!(f
+            .message
+            .starts_with("deploy failed: could not read the source /nope"));
         let f = Failure::of(&anyhow::anyhow!("no type at all"));
         assert_eq!((f.code, f.exit), ("failed", 1));
     }

@@ -9,9 +9,11 @@
 #[macro_use]
 mod output;
 mod cmd;
+mod config;
 mod error;
 
 use clap::{Parser, Subcommand};
+
 use std::process::ExitCode;
 
 /// mimalloc instead of glibc's allocator: the service's plan previews spend
@@ -27,6 +29,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     propagate_version = true
 )]
 struct Cli {
+    /// Settings file (flag > AUTODEPLOY_* variable > this file > default) [default: <home>/autodeploy.toml when it exists].
+    #[arg(long, value_name = "PATH", global = true, env = "AUTODEPLOY_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +62,11 @@ enum Command {
     Worker(cmd::worker::WorkerArgs),
     /// Create or revoke API tokens for the service.
     Token(cmd::token::TokenArgs),
+    /// Print a shell completion script: `autodeploy completions bash > /etc/bash_completion.d/autodeploy`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Internal: supervises a local app's process (started by `deploy`).
     #[command(name = "__supervise", hide = true)]
     Supervise {
@@ -79,6 +89,7 @@ impl Command {
             Command::Redeploy(a) => a.json,
             Command::Destroy(a) => a.json,
             Command::Serve(_) | Command::Worker(_) | Command::Token(_) => false,
+            Command::Completions { .. } => false,
             Command::Supervise { .. } => false,
         }
     }
@@ -86,7 +97,7 @@ impl Command {
 
 /// A command line clap refused. Under `--json` (anywhere before `--`) it is
 /// a JSON failure with code `usage`; help and version print as usual.
-fn usage_error(e: clap::Error) -> ExitCode {
+fn usage_error(e: clap::Error, origin: Option<String>) -> ExitCode {
     use clap::error::ErrorKind;
     let json = std::env::args_os()
         .skip(1)
@@ -100,7 +111,17 @@ fn usage_error(e: clap::Error) -> ExitCode {
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
         )
     {
-        e.exit();
+        match origin {
+            // A bad value from the environment or the config file: say which.
+            Some(origin) if e.use_stderr() => {
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or_default();
+                errln!("{first}");
+                errln!("hint: {origin}");
+                return ExitCode::from(error::EXIT_USAGE);
+            }
+            _ => e.exit(),
+        }
     }
     let text = e.render().to_string();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
@@ -109,7 +130,11 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .unwrap_or("invalid command line")
         .trim_start_matches("error: ")
         .to_string();
-    let hint = lines.map(str::trim).collect::<Vec<_>>().join(" ");
+    let hint = origin
+        .into_iter()
+        .chain(lines.map(|l| l.trim().to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
     let failure = error::Failure {
         code: "usage",
         message,
@@ -121,9 +146,26 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let applied = match config::apply(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            let json = args
+                .iter()
+                .skip(1)
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--json");
+            let failure = error::Failure::of(&e.into());
+            output::print_failure(&failure, json);
+            return failure.exit_code();
+        }
+    };
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => {
+            let origin = applied.origin(&e, &args);
+            return usage_error(e, origin);
+        }
     };
     let json = cli.command.json();
     let result = match cli.command {
@@ -139,6 +181,13 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::Token(args) => cmd::token::run(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "autodeploy", &mut out);
+            out!("{}", String::from_utf8_lossy(&out));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Supervise { args } => autodeploy_local::supervise_main(&args),
     };
     match result {

@@ -32,6 +32,35 @@ fn hello_world_shape_runs_locally_then_is_destroyed() {
         !url.ends_with(":5000"),
         "served on its own port, not 5000: {url}"
     );
+    // The same folder again is not a second deployment beside it: the
+    // error names the one there is and how to update it.
+    let again = run(cli(home.path()).args([
+        "deploy",
+        &fixture("hello_world_shape"),
+        "run it locally",
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let err: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&again.stderr)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(err["error"]["code"], "already_deployed", "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains(&id),
+        "{err}"
+    );
+    assert!(
+        err["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("autodeploy redeploy {id}")),
+        "{err}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     for phase in ["fetch", "analyze", "plan", "app start", "health"] {
         assert!(
@@ -115,6 +144,13 @@ fn missing_source_fails_before_anything_is_stored() {
         run(cli(home.path()).args(["deploy", "/definitely/not/here", "run it locally", "--yes"]));
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    // Said once, not once per cause.
+    assert_eq!(
+        text(&out).matches("does not exist").count(),
+        1,
+        "{}",
+        text(&out)
+    );
     let list = json(&run(cli(home.path()).args(["list", "--json", "--all"])));
     assert_eq!(list, serde_json::json!([]));
 }

@@ -221,6 +221,8 @@ fn ten_concurrent_deploys_have_no_state_lock_errors() {
                     &fixture("python_stdlib_http_server"),
                     "deploy on AWS",
                     "--yes",
+                    // Ten of one source on purpose.
+                    "--another",
                     "--json",
                     "--aws-endpoint",
                     &moto.url,

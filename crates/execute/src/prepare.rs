@@ -190,6 +190,9 @@ pub fn plan_analysis(
         intent.cloud = Some(t);
     }
     rep.log(LogStream::System, &autodeploy_parse::summarize(&intent));
+    for n in &parse_notes {
+        rep.log(LogStream::System, &format!("note: {n}"));
+    }
     let decide = |name: Option<String>| {
         autodeploy_decide::decide(
             analysis,

@@ -33,6 +33,36 @@ use std::path::PathBuf;
 /// How much of a request is sent to a model.
 const MAX_LLM_INPUT_BYTES: usize = 16 * 1024;
 
+/// A request text that cannot be read at all. The CLI and the API both ask
+/// [`check_request`], so both refuse the same texts with the same words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error(
+        "the request is empty: say what to deploy where, e.g. \"deploy on AWS with Postgres\""
+    )]
+    Empty,
+    #[error("the request is longer than {MAX_INPUT_BYTES} bytes; say it in fewer words")]
+    TooLong,
+}
+
+impl RequestError {
+    /// The stable code (`--json` errors and API answers).
+    pub fn code(&self) -> &'static str {
+        "invalid_request_text"
+    }
+}
+
+/// Refuse an empty (or blank) request, and one longer than [`MAX_INPUT_BYTES`].
+pub fn check_request(text: &str) -> Result<(), RequestError> {
+    if text.trim().is_empty() {
+        return Err(RequestError::Empty);
+    }
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(RequestError::TooLong);
+    }
+    Ok(())
+}
+
 /// Parse a request with the rules alone.
 pub fn parse(text: &str) -> Intent {
     rules::analyze(text).intent

@@ -53,6 +53,8 @@ pub fn summarize(intent: &Intent) -> String {
     }
     if let Some(d) = intent.database {
         said.push(format!("database {}", d.as_str()));
+    } else if intent.no_database_server {
+        said.push("no database server".into());
     }
     if let Some(c) = intent.cache {
         said.push(format!("cache {}", c.as_str()));
@@ -95,6 +97,8 @@ pub fn summarize(intent: &Intent) -> String {
             "load_balancer" => "load balancer",
             other => other,
         })
+        // "no database": nothing is left to choose for it.
+        .filter(|f| !(intent.no_database_server && *f == "database"))
         .collect();
 
     let first = if said.is_empty() {
@@ -125,6 +129,12 @@ mod tests {
         ));
         assert!(s.starts_with("Understood: cloud aws, region eu-central-1, 2–5 instances, autoscaling, database postgresql, domain app.example.com, https."), "{s}");
         assert!(s.contains("Left to defaults: strategy, instance type, cache, environment, budget, load balancer, repo."), "{s}");
+        let s = summarize(&crate::parse("on AWS, no database"));
+        assert!(
+            s.starts_with("Understood: cloud aws, no database server."),
+            "{s}"
+        );
+        assert!(!s.contains(", database,"), "{s}");
         let s = summarize(&Intent::default());
         assert!(
             s.starts_with(

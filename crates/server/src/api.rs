@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.body_limit,
         ))
+        .layer(crate::access::layer())
         .with_state(state)
 }
 

@@ -11,6 +11,7 @@
 //! Deliberately not here: pipeline logic, executing deployments, SQL, and
 //! command-line parsing (the `autodeploy` binary owns its flags).
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod error;

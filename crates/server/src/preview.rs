@@ -88,6 +88,9 @@ pub struct PlanPreview {
     pub intent: Intent,
     /// "Understood: …" — the request in words.
     pub summary: String,
+    /// What the request said that was not used, and why ("\"mars-west-9\"
+    /// is not a region of any cloud…"): the parser's notes, as the CLI prints them.
+    pub notes: Vec<String>,
     pub decision: autodeploy_core::Decision,
     /// The rendered bundle: path → contents.
     pub files: BTreeMap<String, String>,
@@ -587,22 +590,12 @@ fn parse_rules(text: &str) -> autodeploy_parse::ParseOutcome {
 
 /// Reject request texts the parser would refuse or truncate.
 pub fn check_request_text(text: &str) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_request_text",
-            "request must be a sentence saying what to deploy, e.g. \"deploy on AWS with Postgres\"",
-        ));
-    }
-    if text.len() > autodeploy_parse::MAX_INPUT_BYTES {
-        return Err(ApiError::bad_request(
-            "invalid_request_text",
-            format!(
-                "request is longer than {} bytes; say it in fewer words",
-                autodeploy_parse::MAX_INPUT_BYTES
-            ),
-        ));
-    }
-    Ok(())
+    // The CLI refuses the same texts with the same words (`check_request`);
+    // the code is written here so that the API document's check finds it.
+    autodeploy_parse::check_request(text).map_err(|e| {
+        debug_assert_eq!(e.code(), "invalid_request_text");
+        ApiError::bad_request("invalid_request_text", e.to_string())
+    })
 }
 
 /// Parse, decide, render for a cached analysis: `plan_analysis`, the very
@@ -623,6 +616,7 @@ fn plan_from(
             .map_err(api_error)?;
     Ok(PlanPreview {
         summary: autodeploy_parse::summarize(&planned.intent),
+        notes: planned.parse_notes,
         files: planned
             .bundle
             .files

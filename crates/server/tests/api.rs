@@ -692,12 +692,23 @@ both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
     let other: Value =
         serde_json::from_slice(&plan("deploy on aws in us-west-2", json!({})).await).unwrap();
     assert_eq!(other["intent"]["region"], "us-west-2");
+    assert_eq!(other["notes"], json!([]));
+    // What the request said but could not be used is named back, as the CLI does.
+    let odd: Value =
+        serde_json::from_slice(&plan("deploy on aws mars-west-9", json!({})).await).unwrap();
+    assert!(
+        odd["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("\"mars-west-9\" is not a region of any cloud"),
+        "{odd}"
+    );
     let named: Value = serde_json::from_slice(
         &plan("deploy on aws in eu-central-1", json!({"name": "shop"})).await,
     )
     .unwrap();
     assert_eq!(named["decision"]["name"], "shop");
-    assert_eq!(s.metrics.plan_cache.get(&["miss"]), misses + 2);
+    assert_eq!(s.metrics.plan_cache.get(&["miss"]), misses + 3);
     assert_eq!(s.metrics.analysis_cache.get(&["computed"]), 1);
 
     let r: Value = s

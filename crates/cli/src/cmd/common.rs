@@ -11,27 +11,50 @@ use std::sync::Arc;
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct StateArgs {
-    /// Where deployments, logs and local apps are kept [env: AUTODEPLOY_HOME; default ~/.local/share/autodeploy, as root /var/lib/autodeploy].
-    #[arg(long, value_name = "DIR", global = true)]
+    /// Where deployments, logs and local apps are kept [default ~/.local/share/autodeploy, as root /var/lib/autodeploy].
+    #[arg(long, value_name = "DIR", global = true, env = "AUTODEPLOY_HOME")]
     pub home: Option<PathBuf>,
-    /// The store: sqlite path/URL (default <home>/autodeploy.db) or postgres://… [env: AUTODEPLOY_DATABASE_URL].
-    #[arg(long = "database-url", value_name = "URL", global = true)]
+    /// The store: sqlite path/URL (default <home>/autodeploy.db) or postgres://….
+    #[arg(
+        long = "database-url",
+        value_name = "URL",
+        global = true,
+        env = "AUTODEPLOY_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct ExecArgs {
-    /// terraform or tofu binary (default: PATH lookup) [env: AUTODEPLOY_TERRAFORM_BIN].
-    #[arg(long = "terraform-bin", value_name = "PATH")]
+    /// terraform or tofu binary (default: PATH lookup).
+    #[arg(
+        long = "terraform-bin",
+        value_name = "PATH",
+        env = "AUTODEPLOY_TERRAFORM_BIN"
+    )]
     pub terraform_bin: Option<PathBuf>,
-    /// Keep Terraform state in PostgreSQL (postgres://…, one schema per deployment) or S3 (s3://bucket/prefix?region=…, one key per deployment, lock file) [env: AUTODEPLOY_STATE_URL].
-    #[arg(long = "state", value_name = "URL")]
+    /// Keep Terraform state in PostgreSQL (postgres://…, one schema per deployment) or S3 (s3://bucket/prefix?region=…, one key per deployment, lock file).
+    #[arg(
+        long = "state",
+        value_name = "URL",
+        env = "AUTODEPLOY_STATE_URL",
+        hide_env_values = true
+    )]
     pub state: Option<String>,
-    /// TEST FACILITY: send every AWS call to this endpoint (an emulator such as moto); health checks are skipped [env: AUTODEPLOY_AWS_ENDPOINT].
-    #[arg(long = "aws-endpoint", value_name = "URL")]
+    /// TEST FACILITY: send every AWS call to this endpoint (an emulator such as moto); health checks are skipped.
+    #[arg(
+        long = "aws-endpoint",
+        value_name = "URL",
+        env = "AUTODEPLOY_AWS_ENDPOINT"
+    )]
     pub aws_endpoint: Option<String>,
-    /// Seconds to wait for the app to answer [env: AUTODEPLOY_HEALTH_TIMEOUT; default 180].
-    #[arg(long = "health-timeout", value_name = "SECONDS")]
+    /// Seconds to wait for the app to answer [default 180].
+    #[arg(
+        long = "health-timeout",
+        value_name = "SECONDS",
+        env = "AUTODEPLOY_HEALTH_TIMEOUT"
+    )]
     pub health_timeout: Option<u64>,
     /// A Terraform input variable of the bundle (repeatable): inputs the app needs, ami_id, instance_type…
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
@@ -78,14 +101,11 @@ pub fn exec_config(state: &StateArgs, exec: Option<&ExecArgs>) -> ExecConfig {
 }
 
 pub fn store_url(state: &StateArgs, cfg: &ExecConfig) -> String {
+    // `--database-url` or AUTODEPLOY_DATABASE_URL (clap reads both).
     state
         .database_url
         .clone()
-        .or_else(|| {
-            std::env::var("AUTODEPLOY_DATABASE_URL")
-                .ok()
-                .filter(|v| !v.is_empty())
-        })
+        .filter(|v| !v.is_empty())
         .unwrap_or_else(|| cfg.default_store_url())
 }
 

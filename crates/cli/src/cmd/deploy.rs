@@ -33,6 +33,11 @@ pub struct DeployArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Make another deployment even when this source is already deployed to
+    /// the same cloud (by default that is refused, or asked on a terminal:
+    /// `autodeploy redeploy ID` updates the one there is).
+    #[arg(long = "another")]
+    pub another: bool,
     /// Force the target: local (this machine), aws, gcp, azure.
     #[arg(long, value_name = "TARGET")]
     pub target: Option<String>,
@@ -274,15 +279,36 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
         &PrintReporter(progress.clone()),
     )?;
     show_plan(&prepared);
+    let rt = runtime()?;
+    let store = rt.block_on(open_store(&args.state, &cfg))?;
+    if !args.another {
+        let cloud = prepared.decision.cloud.as_str();
+        if let Some(prev) = rt.block_on(already_deployed(&store, &args.source, cloud))? {
+            let again = CliError::AlreadyDeployed {
+                id: prev.id.clone(),
+                name: prev.name.clone(),
+                cloud: cloud.to_string(),
+            };
+            if args.yes || !std::io::stdin().is_terminal() {
+                return Err(again.into());
+            }
+            errln!("{again}.");
+            errln!("  `autodeploy redeploy {}` updates it instead.", prev.id);
+            if !confirm("Make a second deployment beside it?", false)? {
+                return Err(CliError::Declined {
+                    what: "nothing was deployed",
+                }
+                .into());
+            }
+        }
+    }
     if !confirm("Deploy?", args.yes)? {
         return Err(CliError::Declined {
             what: "nothing was deployed",
         }
         .into());
     }
-    let rt = runtime()?;
     rt.block_on(async move {
-        let store = open_store(&args.state, &cfg).await?;
         let d = &prepared.decision;
         let options = DeployOptions {
             target,
@@ -320,6 +346,36 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
         .await?;
         finish(&store, &end, args.json.then_some(args.full), "deploy").await
     })
+}
+
+/// The newest deployment of this machine's user from `source` to `cloud`
+/// that is not destroyed.
+async fn already_deployed(
+    store: &Arc<dyn Store>,
+    source: &str,
+    cloud: &str,
+) -> anyhow::Result<Option<Deployment>> {
+    let source = autodeploy_source::redact_input(source);
+    let mut filter = autodeploy_store::ListFilter {
+        owner: Some(CLI_OWNER.into()),
+        cloud: Some(cloud.to_string()),
+        limit: 500,
+        ..Default::default()
+    };
+    loop {
+        let page = store.list_deployments(&filter).await?;
+        if let Some(d) = page
+            .items
+            .into_iter()
+            .find(|d| d.source == source && d.status != DeploymentStatus::Destroyed)
+        {
+            return Ok(Some(d));
+        }
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => return Ok(None),
+        }
+    }
 }
 
 fn show_plan(p: &Prepared) {

@@ -29,10 +29,10 @@ pub struct ParseArgs {
     pub json: bool,
     /// Also ask an LLM: openai, anthropic, openai-compatible (Ollama), or none.
     /// Defaults to $AUTODEPLOY_LLM; without it the rule-based parser is used.
-    #[arg(long, value_name = "PROVIDER")]
+    #[arg(long, value_name = "PROVIDER", env = "AUTODEPLOY_LLM")]
     pub llm: Option<String>,
     /// Model name for the LLM (default: $AUTODEPLOY_LLM_MODEL, else the provider's).
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", env = "AUTODEPLOY_LLM_MODEL")]
     pub model: Option<String>,
 }
 
@@ -51,7 +51,15 @@ fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     })
 }
 
+/// The request from the argument (`-`: stdin), refused when empty or too
+/// long with the API's words and code (`autodeploy_parse::check_request`).
 pub fn read_text(arg: &str) -> anyhow::Result<String> {
+    let text = read_raw(arg)?;
+    autodeploy_parse::check_request(&text)?;
+    Ok(text)
+}
+
+fn read_raw(arg: &str) -> anyhow::Result<String> {
     if arg != "-" {
         return Ok(arg.to_string());
     }
@@ -95,7 +103,9 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         crate::output::print_json(&out.intent)?;
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("{}", display(&summarize(&out.intent)));
+    for line in summarize(&out.intent).lines() {
+        outln!("{}", display(line));
+    }
     if let Method::Llm {
         provider,
         model,

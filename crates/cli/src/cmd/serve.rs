@@ -22,59 +22,98 @@ use std::time::Duration;
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address of the API and web page.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        env = "AUTODEPLOY_LISTEN"
+    )]
     pub listen: SocketAddr,
     /// Serve /metrics on this address instead of the API's.
-    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    #[arg(
+        long = "metrics-listen",
+        value_name = "ADDR",
+        env = "AUTODEPLOY_METRICS_LISTEN"
+    )]
     pub metrics_listen: Option<SocketAddr>,
     /// Workers executing jobs inside this process (0: API only).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, env = "AUTODEPLOY_WORKERS")]
     pub workers: usize,
     /// Accept local folders, archives and file:// URLs as `repo` (only for a trusted, single-user machine).
-    #[arg(long = "allow-local-sources")]
+    #[arg(long = "allow-local-sources", env = "AUTODEPLOY_ALLOW_LOCAL_SOURCES")]
     pub allow_local_sources: bool,
     /// Requests per second per token (sustained).
-    #[arg(long = "rate-limit", value_name = "N", default_value_t = 20.0)]
+    #[arg(
+        long = "rate-limit",
+        value_name = "N",
+        default_value_t = 20.0,
+        env = "AUTODEPLOY_RATE_LIMIT"
+    )]
     pub rate_limit: f64,
     /// Requests a token may make at once after a quiet period.
-    #[arg(long = "rate-burst", value_name = "N", default_value_t = 60)]
+    #[arg(
+        long = "rate-burst",
+        value_name = "N",
+        default_value_t = 60,
+        env = "AUTODEPLOY_RATE_BURST"
+    )]
     pub rate_burst: u32,
     /// Requests per second per client address, before authentication.
-    #[arg(long = "address-rate-limit", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.per_second)]
+    #[arg(long = "address-rate-limit", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.per_second, env = "AUTODEPLOY_ADDRESS_RATE_LIMIT")]
     pub address_rate_limit: f64,
     /// Requests a client address may make at once.
-    #[arg(long = "address-rate-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.burst)]
+    #[arg(long = "address-rate-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::PER_ADDRESS.burst, env = "AUTODEPLOY_ADDRESS_RATE_BURST")]
     pub address_rate_burst: u32,
     /// Unknown tokens a client address may try at once (each costs a store lookup; then one per 5 s).
-    #[arg(long = "auth-failure-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::AUTH_FAILURES.burst)]
+    #[arg(long = "auth-failure-burst", value_name = "N", default_value_t = autodeploy_server::RateLimit::AUTH_FAILURES.burst, env = "AUTODEPLOY_AUTH_FAILURE_BURST")]
     pub auth_failure_burst: u32,
     /// A proxy (address or CIDR, repeatable) whose X-Forwarded-For names the client; without it the header is ignored.
-    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_net)]
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_net, env = "AUTODEPLOY_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Seconds a client may take to send a request's head (also the idle keep-alive timeout).
-    #[arg(long = "header-timeout", value_name = "SECONDS", default_value_t = 10)]
+    #[arg(
+        long = "header-timeout",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        env = "AUTODEPLOY_HEADER_TIMEOUT"
+    )]
     pub header_timeout: u64,
     /// Seconds a client may take to send a request's body.
-    #[arg(long = "body-timeout", value_name = "SECONDS", default_value_t = 30)]
+    #[arg(
+        long = "body-timeout",
+        value_name = "SECONDS",
+        default_value_t = 30,
+        env = "AUTODEPLOY_BODY_TIMEOUT"
+    )]
     pub body_timeout: u64,
     /// Open connections at once (over it: 503 and closed).
-    #[arg(long = "max-connections", value_name = "N", default_value_t = 1024)]
+    #[arg(
+        long = "max-connections",
+        value_name = "N",
+        default_value_t = 1024,
+        env = "AUTODEPLOY_MAX_CONNECTIONS"
+    )]
     pub max_connections: usize,
     /// Open connections at once from one client address.
     #[arg(
         long = "max-connections-per-address",
         value_name = "N",
-        default_value_t = 128
+        default_value_t = 128,
+        env = "AUTODEPLOY_MAX_CONNECTIONS_PER_ADDRESS"
     )]
     pub max_connections_per_address: usize,
     /// Write the first admin token to this file (mode 0600) instead of showing it on the terminal [default when stderr is not a terminal: <home>/admin-token].
-    #[arg(long = "admin-token-file", value_name = "PATH")]
+    #[arg(
+        long = "admin-token-file",
+        value_name = "PATH",
+        env = "AUTODEPLOY_ADMIN_TOKEN_FILE"
+    )]
     pub admin_token_file: Option<std::path::PathBuf>,
     /// Largest request body in bytes.
-    #[arg(long = "body-limit", value_name = "BYTES", default_value_t = autodeploy_server::DEFAULT_BODY_LIMIT)]
+    #[arg(long = "body-limit", value_name = "BYTES", default_value_t = autodeploy_server::DEFAULT_BODY_LIMIT, env = "AUTODEPLOY_BODY_LIMIT")]
     pub body_limit: usize,
     /// Log format on stderr.
-    #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text")]
+    #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text", env = "AUTODEPLOY_LOG_FORMAT")]
     pub log_format: String,
     #[command(flatten)]
     pub sources: SourcePolicyArgs,
@@ -90,10 +129,18 @@ pub struct ServeArgs {
 #[derive(Args, Clone, Debug, Default)]
 pub struct SourcePolicyArgs {
     /// Also fetch repositories whose host resolves to loopback, private, link-local or cloud-metadata addresses (refused by default: an API caller must not reach the service's own network).
-    #[arg(long = "allow-private-sources")]
+    #[arg(
+        long = "allow-private-sources",
+        env = "AUTODEPLOY_ALLOW_PRIVATE_SOURCES"
+    )]
     pub allow_private_sources: bool,
     /// A host name or CIDR range (repeatable) fetched from whatever address it resolves to, e.g. an internal git server.
-    #[arg(long = "allow-host", value_name = "HOST|CIDR")]
+    #[arg(
+        long = "allow-host",
+        value_name = "HOST|CIDR",
+        env = "AUTODEPLOY_ALLOW_HOST",
+        value_delimiter = ','
+    )]
     pub allow_hosts: Vec<String>,
 }
 
@@ -117,16 +164,31 @@ fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
 #[derive(Args, Clone, Debug)]
 pub struct WorkerTuning {
     /// Seconds a claimed job's lease lasts (renewed by heartbeats).
-    #[arg(long = "lease", value_name = "SECONDS", default_value_t = 30)]
+    #[arg(
+        long = "lease",
+        value_name = "SECONDS",
+        default_value_t = 30,
+        env = "AUTODEPLOY_LEASE"
+    )]
     pub lease: u64,
     /// Seconds between heartbeats.
-    #[arg(long = "heartbeat", value_name = "SECONDS", default_value_t = 10)]
+    #[arg(
+        long = "heartbeat",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        env = "AUTODEPLOY_HEARTBEAT"
+    )]
     pub heartbeat: u64,
     /// Seconds a running job may take to finish after SIGTERM/ctrl-c.
-    #[arg(long = "shutdown-grace", value_name = "SECONDS", default_value_t = 20)]
+    #[arg(
+        long = "shutdown-grace",
+        value_name = "SECONDS",
+        default_value_t = 20,
+        env = "AUTODEPLOY_SHUTDOWN_GRACE"
+    )]
     pub shutdown_grace: u64,
     /// Run "run it locally" deployments on this machine (off in the service by default: they run the submitted code here, confined to an account of their own when run as root).
-    #[arg(long = "allow-local-target")]
+    #[arg(long = "allow-local-target", env = "AUTODEPLOY_ALLOW_LOCAL_TARGET")]
     pub allow_local_target: bool,
 }
 

@@ -16,13 +16,17 @@ use std::sync::Arc;
 #[derive(Args)]
 pub struct WorkerArgs {
     /// Concurrent jobs in this process.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, env = "AUTODEPLOY_CONCURRENCY")]
     pub concurrency: usize,
     /// Serve this process's worker metrics (/metrics) on this address.
-    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    #[arg(
+        long = "metrics-listen",
+        value_name = "ADDR",
+        env = "AUTODEPLOY_METRICS_LISTEN"
+    )]
     pub metrics_listen: Option<SocketAddr>,
     /// Log format on stderr.
-    #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text")]
+    #[arg(long = "log-format", value_parser = ["text", "json"], default_value = "text", env = "AUTODEPLOY_LOG_FORMAT")]
     pub log_format: String,
     #[command(flatten)]
     pub sources: SourcePolicyArgs,

@@ -26,6 +26,11 @@ macro_rules! lazy_regex {
     };
 }
 
+lazy_regex!(
+    region_shape_re,
+    r"^[a-z]{2,}(?:-[a-z]+)*-(?:north|south|east|west|central|northeast|northwest|southeast|southwest)[a-z]*-?[0-9]{1,2}[a-z]?$"
+);
+
 pub(crate) mod context;
 pub(crate) mod entities;
 pub(crate) mod lexicon;
@@ -368,6 +373,24 @@ pub(crate) fn analyze(input: &str) -> Analysis {
         let r = resolve(&cands, 2, false);
         note_ambiguous(&mut notes, "region", &r);
         intent.region = r.value().map(str::to_string);
+    }
+
+    // A word shaped like a region code ("mars-west-9") that no cloud has:
+    // named back, not silently dropped.
+    for (wi, w) in doc.words.iter().enumerate() {
+        if w.span.is_some()
+            || !w.key.contains('-')
+            || !w.key.ends_with(|c: char| c.is_ascii_alphanumeric())
+            || hits.iter().any(|h| h.start <= wi && wi < h.end)
+        {
+            continue;
+        }
+        if region_shape_re().is_match(&w.key) {
+            notes.push(format!(
+                "region: \"{}\" is not a region of any cloud (aws, gcp, azure); left to the default — name a real one, e.g. us-east-1 or Frankfurt",
+                &doc.text[w.start..w.end]
+            ));
+        }
     }
 
     // ---- strategy

@@ -618,6 +618,20 @@ pub(crate) fn budget(doc: &Doc) -> Budget {
             None => Some(1.0),
         };
         let Some(div) = monthly else { continue };
+        // "-5 dollars", "minus $5": a budget is an amount above zero.
+        let lead = text[..m.start()].trim_end();
+        let before_sign = lead.trim_end_matches(['-', '\u{2212}']);
+        let signed = before_sign.len() < lead.len()
+            && !before_sign.ends_with(|c: char| c.is_alphanumeric() || c == '$');
+        if signed || lead == "minus" || lead.ends_with(" minus") {
+            let from = before_sign.trim_end_matches("minus").len();
+            let shown = &doc.text[from..m.end()];
+            out.notes.push(format!(
+                "budget: \"{}\" is not a budget (it must be more than $0 a month); left unset",
+                shown.trim()
+            ));
+            continue;
+        }
         let value = (v / div * 100.0).round() / 100.0;
         if let Some(p) = purpose_re().captures(after_period) {
             if !INFRA_WORDS.contains(&p.name("w").expect("w").as_str()) {

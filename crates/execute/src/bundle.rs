@@ -11,9 +11,6 @@ use crate::ExecError;
 use autodeploy_render::Bundle;
 use std::path::Path;
 
-/// A zip archive with no entries: only its end-of-central-directory record.
-const EMPTY_ZIP: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
 /// What the archive holds when the bundle is written.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
@@ -57,7 +54,7 @@ pub fn write_bundle(bundle: &Bundle, dir: &Path, source: Source) -> Result<(), E
         }
         Source::Placeholder => {
             if !path.exists() {
-                std::fs::write(&path, EMPTY_ZIP)
+                std::fs::write(&path, autodeploy_render::EMPTY_SOURCE_ARCHIVE)
                     .map_err(io(format!("could not write {}", path.display())))?;
             }
         }

@@ -146,6 +146,11 @@ pub fn render(
     })
 }
 
+/// A zip archive with no entries (only its end-of-central-directory record):
+/// what stands in for [`Bundle::source_archive`] when nothing will boot from
+/// it (a destroy, a validation), since Terraform hashes the file.
+pub const EMPTY_SOURCE_ARCHIVE: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
 /// Where the source archive goes in the bundle, when the cloud's machines
 /// get the code from it rather than from a git remote.
 pub fn source_archive(decision: &Decision) -> Option<&'static str> {

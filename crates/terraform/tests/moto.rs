@@ -149,7 +149,7 @@ fn render(fixture: &str, request: &str) -> (tempfile::TempDir, PathBuf, String) 
     if let Some(name) = &bundle.source_archive {
         std::fs::write(
             dir.path().join(name),
-            b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            autodeploy_render::EMPTY_SOURCE_ARCHIVE,
         )
         .expect("archive written");
     }

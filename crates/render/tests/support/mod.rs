@@ -80,7 +80,7 @@ pub fn write_bundle(bundle: &Bundle) -> (tempfile::TempDir, PathBuf) {
     if let Some(name) = &bundle.source_archive {
         std::fs::write(
             dir.path().join(name),
-            b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            autodeploy_render::EMPTY_SOURCE_ARCHIVE,
         )
         .unwrap();
     }

@@ -325,20 +325,25 @@ pub async fn reconcile(
     cfg: &ExecConfig,
     d: Deployment,
 ) -> Result<Deployment, ExecError> {
-    if !matches!(
+    let active = matches!(
         d.status,
         DeploymentStatus::Running | DeploymentStatus::Destroying
-    ) {
+    );
+    if !(active || d.status == DeploymentStatus::Interrupted)
+        || runner::alive(&cfg.deployment_dir(&d.id)) != Some(false)
+    {
         return Ok(d);
     }
-    if runner::alive(&cfg.deployment_dir(&d.id)) != Some(false) {
-        return Ok(d);
-    }
-    // Terraform dies with its runner (PR_SET_PDEATHSIG), but a provider
-    // plugin it started can run on, reparented, until it next writes to its
-    // closed pipe: whoever first sees the runner dead stops what it left.
+    // Terraform gets SIGTERM when its runner dies (PR_SET_PDEATHSIG) and
+    // goes on saving its state; a provider plugin it started can run on,
+    // reparented, after it exits. Whoever sees the runner dead stops what is
+    // left — again on every look at an interrupted deployment, since the
+    // first look may come while terraform is still saving.
     let ws = cfg.deployment_dir(&d.id).join("bundle").join("terraform");
     let _ = tokio::task::spawn_blocking(move || autodeploy_terraform::stop_orphans(&ws)).await;
+    if !active {
+        return Ok(d);
+    }
     let phase = d.phase.map(|p| p.as_str()).unwrap_or("start");
     let msg = format!(
         "the process running this deployment stopped during {phase}; what was applied is kept in its Terraform state — run `autodeploy destroy {}` to clean up or `autodeploy redeploy {}` to try again",

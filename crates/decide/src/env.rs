@@ -150,7 +150,9 @@ fn known_name(up: &str) -> Option<Kind> {
         "SECRET_KEY" | "SECRET" | "APP_SECRET" | "SESSION_SECRET" | "SESSION_KEY"
         | "COOKIE_SECRET" | "JWT_SECRET" | "JWT_SECRET_KEY" | "JWT_SIGNING_KEY"
         | "NEXTAUTH_SECRET" | "AUTH_SECRET" | "ENCRYPTION_KEY" | "TOKEN_SECRET" | "CSRF_SECRET"
-        | "SIGNING_KEY" | "SIGNING_SALT" => Kind::AppSecret(SecretFormat::Token),
+        | "SIGNING_KEY" | "SIGNING_SALT" | "HMAC_KEY" | "HMAC_SECRET" => {
+            Kind::AppSecret(SecretFormat::Token)
+        }
         _ => return None,
     })
 }
@@ -234,6 +236,8 @@ fn generated_secret(up: &str, tokens: &[&str]) -> Option<Kind> {
         || up.ends_with("_JWT_SECRET")
         || up.ends_with("_SIGNING_KEY")
         || up.ends_with("_SIGNING_SALT")
+        || up.ends_with("_HMAC_KEY")
+        || up.ends_with("_HMAC_SECRET")
         || up.ends_with("_ENCRYPTION_KEY");
     if !generated_suffix || tokens.iter().any(|t| NOT_GENERATED.contains(t)) {
         return None;
@@ -1236,6 +1240,8 @@ mod tests {
             ("SESSION_SECRET", Kind::AppSecret(SecretFormat::Token)),
             ("JWT_SECRET", Kind::AppSecret(SecretFormat::Token)),
             ("JWT_SIGNING_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("HMAC_KEY", Kind::AppSecret(SecretFormat::Token)),
+            ("TOKEN_HMAC_SECRET", Kind::AppSecret(SecretFormat::Token)),
             ("SECRET_KEY_BASE", Kind::AppSecret(SecretFormat::Hex128)),
             ("APP_KEY", Kind::AppSecret(SecretFormat::LaravelKey)),
             ("APP_SECRET", Kind::AppSecret(SecretFormat::Token)),

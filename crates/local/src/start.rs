@@ -227,6 +227,42 @@ pub(crate) fn start(
     }
 }
 
+/// Build a crate whose sqlx queries are checked against a live schema: a
+/// scratch database with its migrations for the build alone
+/// (`DATABASE_URL`, which sqlx's macros read), dropped afterwards whatever
+/// the outcome. Without a PostgreSQL of the deployment, the build runs as is
+/// and says why it may fail.
+fn build_with_schema(
+    id: &str,
+    data_opts: &crate::data::DataOptions,
+    grants: &BTreeMap<Engine, crate::data::Grant>,
+    migrations: &Path,
+    step: &Step,
+    build: &str,
+    say: &dyn Fn(&str),
+) -> Result<(), LocalError> {
+    if !grants.contains_key(&Engine::Postgresql) {
+        say("sqlx checks its queries against a live database at compile time, and this deployment has no PostgreSQL: the build may fail (commit sqlx's offline data with `cargo sqlx prepare`)");
+        return step.run("build", build);
+    }
+    let grant = crate::data::build_database(data_opts, Engine::Postgresql, id, migrations, say)?;
+    let url = autodeploy_core::conn::database_url(
+        &grant.db_conn(autodeploy_core::DatabaseEngine::Postgresql),
+        "postgres",
+    );
+    let mut env: Vec<(String, String)> = step
+        .env
+        .iter()
+        .filter(|(k, _)| k != "DATABASE_URL" && k != "SQLX_OFFLINE")
+        .cloned()
+        .collect();
+    env.push(("DATABASE_URL".into(), url));
+    let built = Step { env: &env, ..*step }.run("build", build);
+    let dropped = crate::data::release_build_database(data_opts, id);
+    built?;
+    dropped
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_and_switch(
     id: &str,
@@ -445,7 +481,18 @@ fn build_and_switch(
             let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
             toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
             if let Some(build) = &svc.build {
-                step.run("build", build)?;
+                match &chosen.cargo.build_schema {
+                    Some(migrations) => build_with_schema(
+                        id,
+                        &data_opts,
+                        &grants,
+                        &svc_dir.join(migrations),
+                        &step,
+                        build,
+                        &say_svc,
+                    )?,
+                    None => step.run("build", build)?,
+                }
             }
             built.entry(svc.path.as_str()).or_insert((
                 svc.name.as_str(),

@@ -174,6 +174,79 @@ fn postgresql_gives_each_deployment_its_own_database_and_keeps_it_until_released
 }
 
 #[test]
+fn a_build_database_has_the_migrations_in_order_and_leaves_the_deployments_own_alone() {
+    if !prerequisites(&["initdb", "pg_ctl", "psql"]) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let o = opts(home.path());
+    let own = data::provision(&o, Engine::Postgresql, "dep-sqlx", &quiet).unwrap();
+    let migrations = tempfile::tempdir().unwrap();
+    let m = migrations.path();
+    // sqlx's layout: by version, `.up.sql` applied and `.down.sql` not;
+    // version 10 comes after 2 (numbers, not names).
+    std::fs::write(
+        m.join("10_article.sql"),
+        "ALTER TABLE author ADD COLUMN bio text;",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("2_author.up.sql"),
+        "CREATE TABLE author (name text);",
+    )
+    .unwrap();
+    std::fs::write(m.join("2_author.down.sql"), "DROP TABLE author;").unwrap();
+    std::fs::write(m.join("README.md"), "not a migration").unwrap();
+    let said = std::sync::Mutex::new(Vec::new());
+    let say = |l: &str| said.lock().unwrap().push(l.to_string());
+    let b = data::build_database(&o, Engine::Postgresql, "dep-sqlx", m, &say).unwrap();
+    assert_ne!(b.database, own.database);
+    assert_ne!(b.user, own.user);
+    assert_eq!(
+        psql(&b, "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'author'").unwrap(),
+        "bio,name"
+    );
+    assert!(
+        said.lock().unwrap()[0].contains("2 migration(s)"),
+        "{said:?}"
+    );
+    // The deployment's own database is untouched: the app migrates it.
+    assert_eq!(
+        psql(
+            &own,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'author'"
+        )
+        .unwrap(),
+        "0"
+    );
+    data::release_build_database(&o, "dep-sqlx").unwrap();
+    assert!(
+        psql(&b, "SELECT 1").is_err(),
+        "the build database is dropped"
+    );
+    assert_eq!(psql(&own, "SELECT 1").unwrap(), "1");
+
+    // A migration that fails is reported with the server's reason; one that
+    // starts with a psql meta-command is refused, never run.
+    std::fs::write(m.join("11_bad.sql"), "CREATE TABLE author (name text);").unwrap();
+    let err = data::build_database(&o, Engine::Postgresql, "dep-sqlx", m, &quiet).unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert!(
+        data::describe(&o, "dep-sqlx-build").is_empty(),
+        "a failed one is dropped"
+    );
+    std::fs::write(
+        m.join("11_bad.sql"),
+        "\\! touch /tmp/autodeploy-pwned\nSELECT 1;",
+    )
+    .unwrap();
+    let err = data::build_database(&o, Engine::Postgresql, "dep-sqlx", m, &quiet).unwrap_err();
+    assert!(err.to_string().contains("meta-command"), "{err}");
+    data::release_build_database(&o, "dep-sqlx").unwrap();
+    data::release(&o, "dep-sqlx", false).unwrap();
+}
+
+#[test]
 fn postgresql_keeps_data_when_asked_and_restarts_on_a_free_port() {
     if !prerequisites(&["initdb", "pg_ctl", "psql"]) {
         return;

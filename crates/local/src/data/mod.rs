@@ -444,6 +444,78 @@ pub fn provision(
     }
 }
 
+/// The key of a deployment's build database (its own database and user,
+/// `ad_<id>_build`): never the deployment's own.
+fn build_key(deployment: &str) -> String {
+    format!("{deployment}-build")
+}
+
+/// A scratch database for the build of `deployment` with the project's
+/// migrations (`migrations`, sqlx's layout: `<version>_<name>.sql` or
+/// `.up.sql`, applied by version) — for builds that check their queries
+/// against a live schema. Made fresh each time; drop it with
+/// [`release_build_database`]. PostgreSQL only.
+pub fn build_database(
+    opts: &DataOptions,
+    engine: Engine,
+    deployment: &str,
+    migrations: &Path,
+    say: &dyn Fn(&str),
+) -> Result<Grant, LocalError> {
+    if engine != Engine::Postgresql {
+        return Err(LocalError::DataService {
+            engine: engine.label(),
+            reason: "a build database with the project's migrations is made for PostgreSQL only".into(),
+            hint: "commit sqlx's offline query data (`cargo sqlx prepare`) so the build needs no database".into(),
+        });
+    }
+    let key = build_key(deployment);
+    release_build_database(opts, deployment)?;
+    let files = migration_files(migrations)?;
+    let grant = postgres::provision(opts, &key, &|_| {})?;
+    let applied = files.iter().try_for_each(|(name, path)| {
+        let text = std::fs::read_to_string(path).map_err(|e| LocalError::io("read", path, e))?;
+        postgres::apply_migration(opts, &grant, name, &text)
+    });
+    if let Err(e) = applied {
+        let _ = release_build_database(opts, deployment);
+        return Err(e);
+    }
+    say(&format!(
+        "PostgreSQL {}: build database {} with the {} migration(s) of {} (the build checks its queries against it; dropped after the build)",
+        grant.version,
+        grant.database,
+        files.len(),
+        migrations.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
+    Ok(grant)
+}
+
+/// Drop the build database of `deployment`, if there is one.
+pub fn release_build_database(opts: &DataOptions, deployment: &str) -> Result<(), LocalError> {
+    postgres::release(opts, &build_key(deployment), false).map(drop)
+}
+
+/// sqlx's migration files in `dir`, in the order it applies them (by the
+/// version before the first `_`; `.down.sql` files are reverts, skipped).
+fn migration_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LocalError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| LocalError::io("read the folder", dir, e))?;
+    let mut files: Vec<(i64, String, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".sql") || name.ends_with(".down.sql") {
+                return None;
+            }
+            let version = name.split('_').next()?.parse::<i64>().ok()?;
+            Some((version, name, e.path()))
+        })
+        .collect();
+    files.sort();
+    Ok(files.into_iter().map(|(_, n, p)| (n, p)).collect())
+}
+
 /// Drop the deployment's databases and users (unless `keep_data`), and stop
 /// the servers nobody uses any more. Returns one line per thing done.
 pub fn release(

@@ -321,6 +321,50 @@ pub(super) fn provision(
     })
 }
 
+/// Run one migration's SQL in `grant`'s database as its own user (never the
+/// admin). The text goes to the server whole (`psql -c`: one simple query,
+/// one implicit transaction, as sqlx runs a migration); psql reads no
+/// meta-command from it — a text that starts with one is refused.
+pub(super) fn apply_migration(
+    opts: &DataOptions,
+    grant: &Grant,
+    name: &str,
+    text: &str,
+) -> Result<(), LocalError> {
+    let progs = programs(&opts.path)?;
+    let place = place(opts, Engine::Postgresql, "postgresql")?;
+    if text.trim_start().starts_with('\\') {
+        return Err(LocalError::DataService {
+            engine: Engine::Postgresql.label(),
+            reason: format!("migration {name} starts with a psql meta-command"),
+            hint: "migrations must be plain SQL (sqlx runs them as such)".into(),
+        });
+    }
+    let mut c = Command::new(&progs.psql);
+    c.env_clear()
+        .env("PATH", &opts.path)
+        .env("PGPASSWORD", &grant.password)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .args([
+            "-h",
+            &grant.host,
+            "-p",
+            &grant.port.to_string(),
+            "-U",
+            &grant.user,
+            "-d",
+            &grant.database,
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAt",
+            "-c",
+            text,
+        ])
+        .stdin(Stdio::null());
+    run(&place, c, &format!("psql (migration {name})")).map(drop)
+}
+
 pub(super) fn release(
     opts: &DataOptions,
     deployment: &str,

@@ -8,7 +8,12 @@
 //!   to keep the project's choice;
 //! - sqlx's offline query data (`.sqlx/` or `sqlx-data.json`) committed: the
 //!   build checks its queries against it (`SQLX_OFFLINE=true`) instead of
-//!   connecting to the database named by a committed `.env` at compile time.
+//!   connecting to the database named by a committed `.env` at compile time;
+//! - sqlx's checked queries (`query!`, `query_as!`…) **without** offline
+//!   data: the build needs a live database with the schema, so the caller
+//!   gives it a scratch database with the project's migrations applied
+//!   ([`CargoFit::build_schema`]); the deployment's own database stays
+//!   untouched for the app's own migrations at start.
 //!
 //! Not here: choosing a Rust version (the machine's cargo is used) or
 //! installing anything on the machine.
@@ -22,6 +27,10 @@ use std::path::Path;
 pub struct CargoFit {
     pub env: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// The migrations folder (under the service folder) whose schema the
+    /// build's checked sqlx queries are compiled against, when the project
+    /// commits no offline query data.
+    pub build_schema: Option<std::path::PathBuf>,
 }
 
 /// The cargo configuration files cargo itself would read for a build in
@@ -157,8 +166,63 @@ pub fn fit(svc_dir: &Path, source_root: &Path, path: &OsString) -> CargoFit {
              (SQLX_OFFLINE=true), not against a live database"
                 .into(),
         );
+    } else if let Some(dir) = sqlx_checked_queries(svc_dir) {
+        fit.build_schema = Some(dir);
     }
     fit
+}
+
+/// Whether the crate in `svc_dir` compiles sqlx's checked queries (a
+/// `query!`-family macro in its sources) and has a migrations folder to
+/// build their schema from: that folder (`migrations/`, or the one
+/// `sqlx::migrate!("…")` names), relative to `svc_dir`.
+fn sqlx_checked_queries(svc_dir: &Path) -> Option<std::path::PathBuf> {
+    let manifest = std::fs::read_to_string(svc_dir.join("Cargo.toml")).ok()?;
+    let doc = manifest.parse::<toml::Table>().ok()?;
+    let uses_sqlx = ["dependencies", "dev-dependencies", "build-dependencies"]
+        .iter()
+        .any(|t| {
+            doc.get(*t)
+                .and_then(|d| d.as_table())
+                .is_some_and(|d| d.contains_key("sqlx"))
+        });
+    if !uses_sqlx {
+        return None;
+    }
+    const MACROS: [&str; 5] = [
+        "query!(",
+        "query_as!(",
+        "query_scalar!(",
+        "query_file!(",
+        "query_file_as!(",
+    ];
+    let mut checked = false;
+    let mut folder = None;
+    // Bounded: a crate's own sources, not its vendored or generated trees.
+    let walk = walkdir::WalkDir::new(svc_dir.join("src"))
+        .max_depth(8)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))
+        .take(2_000);
+    for e in walk {
+        let Ok(text) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        checked |= MACROS.iter().any(|m| text.contains(m));
+        if folder.is_none() {
+            folder = text.find("migrate!(\"").and_then(|at| {
+                let rest = &text[at + "migrate!(\"".len()..];
+                rest.split_once('"').map(|(p, _)| p.to_string())
+            });
+        }
+    }
+    let rel = std::path::PathBuf::from(folder.unwrap_or_else(|| "migrations".into()));
+    // Only a folder inside the service: never a path that climbs out.
+    let inside = rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    (checked && inside && svc_dir.join(&rel).is_dir()).then_some(rel)
 }
 
 /// This machine's target triple (`x86_64-unknown-linux-gnu`).
@@ -268,5 +332,58 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success(), "notes: {:?}", fit.notes);
+    }
+
+    fn sqlx_crate(src: &str, extra: &[&str]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("Cargo.toml"),
+            "[package]\nname = \"x\"\n[dependencies]\nsqlx = { version = \"0.5\", features = [\"postgres\"] }\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.path().join("src/http")).unwrap();
+        std::fs::write(d.path().join("src/http/users.rs"), src).unwrap();
+        for dir in extra {
+            std::fs::create_dir_all(d.path().join(dir)).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn checked_sqlx_queries_without_offline_data_ask_for_a_build_schema() {
+        let q = "let u = sqlx::query_as!(User, \"select * from users\").fetch_one(&db).await?;";
+        let d = sqlx_crate(q, &["migrations"]);
+        let f = fit(d.path(), d.path(), &OsString::new());
+        assert_eq!(f.build_schema, Some("migrations".into()));
+        assert!(f.env.is_empty());
+
+        // The folder `migrate!` names.
+        let d = sqlx_crate(
+            &format!("{q}\nsqlx::migrate!(\"db/migrations\")"),
+            &["db/migrations"],
+        );
+        let f = fit(d.path(), d.path(), &OsString::new());
+        assert_eq!(f.build_schema, Some("db/migrations".into()));
+
+        // Offline data wins: no database at all.
+        let d = sqlx_crate(q, &["migrations", ".sqlx"]);
+        let f = fit(d.path(), d.path(), &OsString::new());
+        assert_eq!(f.build_schema, None);
+        assert_eq!(f.env, vec![("SQLX_OFFLINE".into(), "true".into())]);
+    }
+
+    #[test]
+    fn unchecked_queries_or_no_migrations_or_a_folder_outside_ask_for_nothing() {
+        let plain = "sqlx::query(\"select 1\").execute(&db).await?;";
+        let d = sqlx_crate(plain, &["migrations"]);
+        assert_eq!(fit(d.path(), d.path(), &OsString::new()).build_schema, None);
+        let q = "sqlx::query!(\"select 1\")";
+        let d = sqlx_crate(q, &[]);
+        assert_eq!(fit(d.path(), d.path(), &OsString::new()).build_schema, None);
+        let d = sqlx_crate(
+            &format!("{q}\nsqlx::migrate!(\"../shared\")"),
+            &["migrations"],
+        );
+        assert_eq!(fit(d.path(), d.path(), &OsString::new()).build_schema, None);
     }
 }

@@ -169,6 +169,8 @@ pub(crate) struct DataCtx<'a> {
     pub table: Option<&'a PriceTable>,
     /// Deployment name (for the database name).
     pub name: &'a str,
+    /// The date engine versions are chosen for (ISO `YYYY-MM-DD`).
+    pub today: &'a str,
 }
 
 pub(crate) fn secret_store(cloud: Cloud) -> SecretStore {
@@ -210,12 +212,30 @@ fn default_port(e: DatabaseEngine) -> u16 {
     }
 }
 
-fn default_version(e: DatabaseEngine) -> &'static str {
-    match e {
-        DatabaseEngine::Postgresql => "16",
-        DatabaseEngine::Mysql => "8.0",
-        DatabaseEngine::Mongodb => "5.0",
+/// The version of an engine (a row key of the catalogues' version tables)
+/// to plan on this cloud, and why; empty when the cloud's table has no row
+/// for it (a service autodeploy does not create).
+fn engine_version(ctx: &DataCtx, key: &str) -> (String, String) {
+    cloud::pick_version(cloud::of(ctx.cloud).engine_versions(), key, ctx.today)
+        .map(|(r, why)| (r.version.to_string(), why))
+        .unwrap_or_default()
+}
+
+/// Warn when the version table is more than a year older than the day the
+/// plan is made for: newer versions may exist, and older ones may have left
+/// standard support.
+pub(crate) fn warn_stale_versions(ctx: &DataCtx, notes: &mut Notes) {
+    if ctx.cloud == Cloud::Local || !cloud::versions_stale(ctx.today) {
+        return;
     }
+    notes.warn(
+        "engine_versions_stale",
+        None,
+        format!(
+            "autodeploy's table of engine versions was checked on {}, more than a year ago: check the planned database/cache versions against the cloud's release calendar (a newer autodeploy has a newer table)",
+            cloud::VERSIONS_CHECKED
+        ),
+    );
 }
 
 /// The database class ladder to use: production starts at the HA-capable classes when the cloud has them.
@@ -379,7 +399,7 @@ fn database_plan(
     DatabasePlan {
         engine,
         service,
-        version: default_version(engine).to_string(),
+        version: engine_version(ctx, cloud::engine_key_db(engine)).0,
         instance_class: class,
         storage_gb: storage,
         max_storage_gb: if managed && production {
@@ -487,6 +507,16 @@ fn database_reasons(ctx: &DataCtx, plan: &DatabasePlan, notes: &mut Notes) {
                     engine_name(engine),
                     plan.version,
                     cat.data_service_name(service)
+                ),
+            );
+            notes.reason(
+                "database.version",
+                Origin::Rule,
+                format!(
+                    "{} {}: {} (to pin another, edit the version in the bundle's database resource)",
+                    engine_name(engine),
+                    plan.version,
+                    engine_version(ctx, cloud::engine_key_db(engine)).1
                 ),
             );
             let spec = ctx
@@ -640,6 +670,16 @@ pub(crate) fn cache(
     }
     notes.reason("cache", origin, cache_reason(ctx, &plan));
     if !local {
+        notes.reason(
+            "cache.version",
+            Origin::Rule,
+            format!(
+                "{} {}: {}",
+                cache_name(engine),
+                plan.version,
+                engine_version(ctx, cloud::engine_key_cache(engine)).1
+            ),
+        );
         cache_size_reasons(ctx, &plan, notes);
     }
     Some(plan)
@@ -696,7 +736,7 @@ fn local_cache(
     CachePlan {
         engine,
         service: DataService::Local,
-        version: cat.cache_version(engine).into(),
+        version: engine_version(ctx, cloud::engine_key_cache(engine)).0,
         node_type: "local".into(),
         nodes: 1,
         memory_gb: 0.0,
@@ -734,7 +774,7 @@ fn cloud_cache(
     Some(CachePlan {
         engine,
         service,
-        version: cat.cache_version(engine).into(),
+        version: engine_version(ctx, cloud::engine_key_cache(engine)).0,
         node_type: node,
         nodes,
         memory_gb: mem,
@@ -1013,6 +1053,7 @@ mod tests {
             environment: env,
             table: t,
             name: "My Shop!",
+            today: crate::cloud::VERSIONS_CHECKED,
         };
         let n = needs(&a, &intent, Cloud::Aws);
         let mut notes = Notes::default();
@@ -1264,6 +1305,7 @@ mod tests {
                 environment: env,
                 table: t,
                 name: "app",
+                today: crate::cloud::VERSIONS_CHECKED,
             };
             let n = needs(&a, &intent, Cloud::Aws);
             let mut notes = Notes::default();
@@ -1299,6 +1341,7 @@ mod tests {
             environment: Environment::Production,
             table: table(Cloud::Aws).unwrap(),
             name: "app",
+            today: crate::cloud::VERSIONS_CHECKED,
         };
         let mut notes = Notes::default();
         assert!(cache(

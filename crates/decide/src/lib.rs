@@ -69,6 +69,10 @@ pub struct DecideOptions {
     pub serverless_request_ms: u32,
     /// GB served a month assumed when pricing static sites' CDN transfer.
     pub static_transfer_gb_month: f64,
+    /// Today (ISO `YYYY-MM-DD`), for choosing database and cache versions
+    /// on standard support; `None`: the date of the version table (plans
+    /// that do not change with the calendar, as tests want).
+    pub today: Option<String>,
 }
 
 impl Default for DecideOptions {
@@ -79,6 +83,7 @@ impl Default for DecideOptions {
             serverless_requests_per_month: 1_000_000,
             serverless_request_ms: 200,
             static_transfer_gb_month: 10.0,
+            today: None,
         }
     }
 }
@@ -154,7 +159,9 @@ pub fn decide(
         environment: target.environment,
         table,
         name: &name,
+        today: opts.today.as_deref().unwrap_or(cloud::VERSIONS_CHECKED),
     };
+    data::warn_stale_versions(&dctx, &mut notes);
     let mut data = data_services(&dctx, &needs, &shape, &mut notes);
     let way_in = way_in(analysis, intent, &target, &shape.plans, &data, &mut notes);
     wire_env(

@@ -199,6 +199,7 @@ pub fn plan_analysis(
             &intent,
             &autodeploy_decide::DecideOptions {
                 name,
+                today: Some(time::OffsetDateTime::now_utc().date().to_string()),
                 ..Default::default()
             },
         )

@@ -8,7 +8,7 @@
 
 use super::{
     alpha, digits, lower_alnum, subnet, CacheAuth, Catalogue, ClusterOffer, DbCredentials,
-    NetFacts, RegionTwin,
+    EngineVersion, NetFacts, RegionTwin,
 };
 use crate::cost::{
     addresses, cdn_site, dns_zone, images, logs, nat_data, Bill, CdnSite, PriceTable, Pricer,
@@ -146,6 +146,61 @@ impl Catalogue for Aws {
             DatabaseEngine::Mongodb => DataService::AwsDocumentdb,
             _ => DataService::AwsRds,
         }
+    }
+    /// RDS, DocumentDB and ElastiCache: their release calendars (RDS ends
+    /// a PostgreSQL major's standard support on the last day of February
+    /// five years after the community release, MySQL's at the end of July).
+    fn engine_versions(&self) -> &'static [EngineVersion] {
+        &[
+            EngineVersion {
+                engine: "postgresql",
+                version: "15",
+                available: "2023-02-27",
+                standard_until: Some("2028-02-29"),
+            },
+            EngineVersion {
+                engine: "postgresql",
+                version: "16",
+                available: "2023-11-17",
+                standard_until: Some("2029-02-28"),
+            },
+            EngineVersion {
+                engine: "postgresql",
+                version: "17",
+                available: "2024-11-18",
+                standard_until: Some("2030-02-28"),
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.0",
+                available: "2018-10-23",
+                standard_until: Some("2026-07-31"),
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.4",
+                available: "2024-08-05",
+                standard_until: Some("2029-07-31"),
+            },
+            EngineVersion {
+                engine: "mongodb",
+                version: "5.0",
+                available: "2023-03-01",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "redis",
+                version: "7.1",
+                available: "2023-10-18",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "memcached",
+                version: "1.6",
+                available: "2020-12-15",
+                standard_until: None,
+            },
+        ]
     }
     /// Production starts one step up (burstable micro is for dev).
     fn database_first_step(&self, engine: DatabaseEngine, production: bool) -> usize {

@@ -7,7 +7,8 @@
 //! in `strategy`, `sizing`, `data`, `network`, `env`, `cost`).
 
 use super::{
-    lower_alnum, subnet, CacheAuth, Catalogue, ClusterOffer, DbCredentials, NetFacts, RegionTwin,
+    lower_alnum, subnet, CacheAuth, Catalogue, ClusterOffer, DbCredentials, EngineVersion,
+    NetFacts, RegionTwin,
 };
 use crate::cost::{
     addresses, dns_zone, logs, nat_data, per_second, Bill, PerSecond, PriceTable, Pricer, Section,
@@ -148,12 +149,36 @@ impl Catalogue for Azure {
     fn cache_first_step(&self, production: bool) -> usize {
         usize::from(production)
     }
-    /// Azure Cache for Redis offers Redis 6 at the most (its `redis_version` accepts "4" or "6").
-    fn cache_version(&self, engine: Cache) -> &'static str {
-        match engine {
-            Cache::Redis => "6",
-            Cache::Memcached => "1.6",
-        }
+    /// Azure Cache for Redis offers Redis 6 at the most (its `redis_version`
+    /// accepts "4" or "6"); the flexible servers follow the community's
+    /// end-of-life dates.
+    fn engine_versions(&self) -> &'static [EngineVersion] {
+        &[
+            EngineVersion {
+                engine: "postgresql",
+                version: "15",
+                available: "2023-05-29",
+                standard_until: Some("2027-11-11"),
+            },
+            EngineVersion {
+                engine: "postgresql",
+                version: "16",
+                available: "2024-08-12",
+                standard_until: Some("2028-11-09"),
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.0",
+                available: "2021-09-01",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "redis",
+                version: "6",
+                available: "2021-03-01",
+                standard_until: None,
+            },
+        ]
     }
     /// The TLS-only port.
     fn redis_tls_port(&self) -> u16 {

@@ -7,8 +7,8 @@
 //! in `strategy`, `sizing`, `data`, `network`, `env`, `cost`).
 
 use super::{
-    alpha, lower_alnum, subnet, CacheAuth, Catalogue, ClusterOffer, DbCredentials, NetFacts,
-    RegionTwin,
+    alpha, lower_alnum, subnet, CacheAuth, Catalogue, ClusterOffer, DbCredentials, EngineVersion,
+    NetFacts, RegionTwin,
 };
 use crate::cost::{
     addresses, cdn_site, dns_zone, images, logs, nat_data, per_second, Bill, CdnSite, PerSecond,
@@ -123,6 +123,54 @@ impl Catalogue for Gcp {
             DatabaseEngine::Mongodb => DataService::External,
             _ => DataService::GcpCloudSql,
         }
+    }
+    /// Cloud SQL and Memorystore; Cloud SQL's standard support follows the
+    /// community's end of life (extended support after it is billed).
+    fn engine_versions(&self) -> &'static [EngineVersion] {
+        &[
+            EngineVersion {
+                engine: "postgresql",
+                version: "15",
+                available: "2023-02-15",
+                standard_until: Some("2027-11-11"),
+            },
+            EngineVersion {
+                engine: "postgresql",
+                version: "16",
+                available: "2024-01-10",
+                standard_until: Some("2028-11-09"),
+            },
+            EngineVersion {
+                engine: "postgresql",
+                version: "17",
+                available: "2024-12-12",
+                standard_until: Some("2029-11-08"),
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.0",
+                available: "2020-09-01",
+                standard_until: Some("2026-04-30"),
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.4",
+                available: "2024-10-24",
+                standard_until: Some("2032-04-30"),
+            },
+            EngineVersion {
+                engine: "redis",
+                version: "7.2",
+                available: "2024-01-18",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "memcached",
+                version: "1.6",
+                available: "2021-03-01",
+                standard_until: None,
+            },
+        ]
     }
     fn database_storage_gb(&self) -> u32 {
         10

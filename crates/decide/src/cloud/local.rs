@@ -4,7 +4,9 @@
 //!
 //! What this is not: the local runner (`autodeploy-local`).
 
-use super::{CacheAuth, Catalogue, ClusterOffer, DbCredentials, NetFacts, RegionTwin};
+use super::{
+    CacheAuth, Catalogue, ClusterOffer, DbCredentials, EngineVersion, NetFacts, RegionTwin,
+};
 use crate::cost::{Bill, PriceTable, Pricer};
 use crate::DecideError;
 use autodeploy_core::{
@@ -82,6 +84,42 @@ impl Catalogue for Local {
 
     fn database_service(&self, _engine: DatabaseEngine) -> DataService {
         DataService::Local
+    }
+    /// The names the plan gives this machine's servers (the servers are
+    /// the machine's own packages; `status` shows their real versions).
+    fn engine_versions(&self) -> &'static [EngineVersion] {
+        &[
+            EngineVersion {
+                engine: "postgresql",
+                version: "16",
+                available: "2023-09-14",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "mysql",
+                version: "8.0",
+                available: "2018-04-19",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "mongodb",
+                version: "5.0",
+                available: "2021-07-13",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "redis",
+                version: "7.1",
+                available: "2023-10-18",
+                standard_until: None,
+            },
+            EngineVersion {
+                engine: "memcached",
+                version: "1.6",
+                available: "2020-03-08",
+                standard_until: None,
+            },
+        ]
     }
     fn database_storage_gb(&self) -> u32 {
         0

@@ -287,7 +287,7 @@ fn compute_engine_vm_with_database_and_cache() {
         "ipv4_enabled                                  = false",
         "private_network                               = google_compute_network.main.id",
         "password_wo         = var.database_password",
-        "database_version    = \"POSTGRES_16\"",
+        "database_version    = \"POSTGRES_17\"",
         "depends_on = [google_service_networking_connection.private_services]",
     ] {
         assert!(db.contains(want), "{want}\n{db}");
@@ -609,7 +609,7 @@ fn mysql_on_cloud_sql_for_a_vm() {
     let b = bundle("php_laravel", req);
     check(&b);
     let db = tf(&b, "terraform/database.tf");
-    assert!(db.contains("database_version    = \"MYSQL_8_0\""), "{db}");
+    assert!(db.contains("database_version    = \"MYSQL_8_4\""), "{db}");
     assert!(db.contains("binary_log_enabled"), "{db}");
     assert!(!db.contains("deletion_policy"), "{db}");
 }

@@ -32,6 +32,8 @@ pub struct Addr {
     pub host_piece: Option<Piece>,
     pub port: Option<u16>,
     pub port_line: Option<u32>,
+    /// The literal the port is written in (`8080`, `"0.0.0.0:8080"`).
+    pub port_piece: Option<Piece>,
 }
 
 impl Addr {
@@ -40,6 +42,40 @@ impl Addr {
             self.host.as_deref(),
             Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
         )
+    }
+
+    /// The source fix that makes a port written in the code read `PORT`
+    /// first (the port stays the default): an integer literal becomes
+    /// `std::env::var("PORT")…unwrap_or(8080)`, a `"host:8080"` string a
+    /// `format!` of the host and `PORT` — with a loopback host made
+    /// `0.0.0.0` in the same edit. `None` for any other shape.
+    pub fn port_fix(&self) -> Option<(u32, String, String)> {
+        let p = self.port_piece.as_ref()?;
+        let port = self.port?;
+        let raw = p.raw.as_str();
+        if raw.bytes().all(|b| b.is_ascii_digit()) && raw == port.to_string() {
+            return Some((
+                p.line,
+                raw.to_string(),
+                format!(
+                    "std::env::var(\"PORT\").ok().and_then(|p| p.parse().ok()).unwrap_or({port})"
+                ),
+            ));
+        }
+        let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+        let host = inner.strip_suffix(&format!(":{port}"))?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || ".:[]-".contains(c);
+        if host.is_empty() || !host.chars().all(plain) {
+            return None;
+        }
+        let host = if self.is_loopback() { "0.0.0.0" } else { host };
+        Some((
+            p.line,
+            raw.to_string(),
+            format!(
+                "format!(\"{host}:{{}}\", std::env::var(\"PORT\").unwrap_or_else(|_| \"{port}\".into()))"
+            ),
+        ))
     }
 
     /// The source fix that makes the bind address all interfaces.
@@ -543,7 +579,8 @@ pub fn address(parts: &[Part]) -> Option<Addr> {
         .then(|| port_text.parse::<u16>().ok())
         .flatten()
         .filter(|p| *p > 0);
-    let port_line = port.and_then(|_| piece_at(port_start, joined.len()).map(|p| p.line));
+    let port_piece = port.and_then(|_| piece_at(port_start, joined.len()));
+    let port_line = port_piece.as_ref().map(|p| p.line);
     let host = host
         .filter(|h| !h.contains(HOLE) && !h.is_empty())
         .map(str::to_string);
@@ -553,6 +590,7 @@ pub fn address(parts: &[Part]) -> Option<Addr> {
         host_piece,
         port,
         port_line,
+        port_piece,
     })
 }
 
@@ -795,6 +833,38 @@ mod tests {
 
     fn addr(src: &str, expr: &str, line: u32) -> Option<Addr> {
         address(&RsFile::new(src).eval(expr, line))
+    }
+
+    #[test]
+    fn ports_written_in_the_code_are_made_to_read_port_first() {
+        let env = "std::env::var(\"PORT\").ok().and_then(|p| p.parse().ok()).unwrap_or(3000)";
+        let a = addr("", "SocketAddr::from(([0, 0, 0, 0], 3000))", 4).unwrap();
+        assert_eq!(a.port_fix(), Some((4, "3000".into(), env.into())));
+        // One literal for host and port: one edit, loopback made 0.0.0.0.
+        let a = addr("", "&\"127.0.0.1:8080\".parse()?", 9).unwrap();
+        assert_eq!(
+            a.port_fix(),
+            Some((
+                9,
+                "\"127.0.0.1:8080\"".into(),
+                "format!(\"0.0.0.0:{}\", std::env::var(\"PORT\").unwrap_or_else(|_| \"8080\".into()))".into()
+            ))
+        );
+        let src = "let addr = \"0.0.0.0:7000\";\n";
+        let a = addr(src, "addr", 2).unwrap();
+        assert_eq!(
+            a.port_fix().unwrap().0,
+            1,
+            "the fix is where the literal is"
+        );
+        // A format string or a port from elsewhere: no edit.
+        let src = "let port = 4000;\nlet host = \"localhost\";\n";
+        assert!(addr(src, "format!(\"{host}:{port}\")", 3)
+            .unwrap()
+            .port_fix()
+            .is_some_and(|f| f.1 == "4000"));
+        let src = "let port = env::var(\"PORT\").unwrap_or_else(|_| \"8080\".into());\nlet addr = format!(\"0.0.0.0:{}\", port);\n";
+        assert_eq!(addr(src, "addr", 3).unwrap().port_fix(), None);
     }
 
     #[test]

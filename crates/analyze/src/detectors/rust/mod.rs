@@ -611,6 +611,43 @@ mod tests {
     }
 
     #[test]
+    fn a_port_written_in_the_code_reads_port_in_the_copy() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\naxum = \"0.3\"\n"),
+                ("src/main.rs", "mod http;\nfn main() {}\n"),
+                ("src/http.rs", "pub async fn serve() -> anyhow::Result<()> {\n    axum::Server::bind(&\"0.0.0.0:8080\".parse()?)\n        .serve(app.into_make_service())\n        .await?;\n    Ok(())\n}\n"),
+            ],
+            "",
+        );
+        assert!(d[0].ports.iter().any(|p| p.value == 8080));
+        let f = d[0]
+            .findings
+            .iter()
+            .find(|f| f.kind == "hardcoded_port")
+            .unwrap();
+        let fix = f.fix.as_ref().unwrap();
+        assert_eq!((fix.file.as_str(), fix.line), ("src/http.rs", 2));
+        assert_eq!(fix.find, "\"0.0.0.0:8080\"");
+        assert!(
+            fix.replace.contains("std::env::var(\"PORT\")"),
+            "{}",
+            fix.replace
+        );
+        assert!(d[0].env.iter().any(|e| e.name == "PORT" && !e.required));
+
+        // A file that reads PORT itself is left alone.
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\naxum = \"0.7\"\n"),
+                ("src/main.rs", "#[tokio::main]\nasync fn main() {\n    let port: u16 = std::env::var(\"PORT\").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);\n    let l = tokio::net::TcpListener::bind((\"0.0.0.0\", port)).await.unwrap();\n}\n"),
+            ],
+            "",
+        );
+        assert!(d[0].findings.iter().all(|f| f.kind != "hardcoded_port"));
+    }
+
+    #[test]
     fn library_crate_is_not_a_service() {
         let d = detect_at(
             &[

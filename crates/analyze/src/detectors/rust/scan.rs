@@ -112,9 +112,36 @@ pub(super) fn apply_bind(ctx: &Ctx, d: &mut Draft, b: &Bind) {
         };
         d.port(p, Trust::Code, ev(&b.file, Some(at), note));
     }
+    // A port written in the code, in a file that never reads PORT: the copy
+    // reads it first, so a platform (or the local target) can assign one.
+    let port_fix = (!text.contains("\"PORT\""))
+        .then(|| b.addr.port_fix())
+        .flatten();
+    let mut zero_done = false;
+    if let (Some((line, find, replace)), Some(port)) = (port_fix, b.addr.port) {
+        zero_done = b.addr.host_piece.as_ref().is_some_and(|h| h.raw == find);
+        d.finding(
+            "hardcoded_port",
+            Severity::Info,
+            Some(&b.file),
+            Some(line),
+            format!(
+                "{}:{line} listens on port {port} whatever PORT says; platforms that assign the port (and autodeploy's local target) need it read from PORT, with {port} as the default (autodeploy does so in its copy)",
+                b.file
+            ),
+            Some(SourceFix {
+                file: b.file.clone(),
+                line,
+                find,
+                replace,
+            }),
+        );
+        d.env_var("PORT", true, &b.file, line);
+    }
     if b.addr.is_loopback() {
         let host = b.addr.host.clone().unwrap_or_default();
-        let fix = b.addr.zero_fix();
+        // Made 0.0.0.0 by the port's edit when both are one literal.
+        let fix = (!zero_done).then(|| b.addr.zero_fix()).flatten();
         let line = fix.as_ref().map(|f| f.0).unwrap_or(b.line);
         d.finding(
             "binds_localhost",

@@ -15,12 +15,14 @@ fn deploy(
     fixture_name: &str,
     request: &str,
 ) -> serde_json::Value {
+    // The rehearsal has its own tests (vm_bundle…, a_rehearsal_…).
     let out = run(aws_env(&mut cli(home)).args([
         "deploy",
         &fixture(fixture_name),
         request,
         "--yes",
         "--json",
+        "--no-rehearse",
         "--aws-endpoint",
         &moto.url,
         "--var",
@@ -91,6 +93,14 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     for key in ["instance_id", "public_ip", "url"] {
         assert!(st["outputs"][key].is_string(), "output {key}: {st:#}");
     }
+    // Rehearsed on this machine first (with the --env and --secret values),
+    // and nothing of the rehearsal is left.
+    assert_eq!(st["outputs"]["rehearsal"]["status"], "healthy", "{st:#}");
+    assert!(!home
+        .path()
+        .join("deployments")
+        .join(format!("{id}-rehearsal"))
+        .exists());
     // The plan is in the record only with --full.
     assert!(st.get("plan").is_none(), "{st:#}");
     let out = run(cli(home.path()).args(["status", id, "--json", "--full"]));
@@ -116,6 +126,44 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     destroy(&moto, home.path(), id);
     let left = moto.leftovers("hello-world-shape");
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_rehearsal_that_crashes_stops_the_deploy_before_anything_is_created() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let out = run(aws_env(&mut cli(home.path())).args([
+        "deploy",
+        &fixture("python_crash_at_start"),
+        "deploy on AWS",
+        "--yes",
+        "--json",
+        "--aws-endpoint",
+        &moto.url,
+        "--var",
+        &format!("ami_id={MOTO_AMI}"),
+    ]));
+    assert!(!out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    assert_eq!(d["status"], "failed", "{d:#}");
+    assert_eq!(d["phase"], "rehearse", "{d:#}");
+    // The app's own traceback names what is missing.
+    let error = d["error"].as_str().unwrap();
+    assert!(error.contains("REPORTS_BUCKET"), "{error}");
+    assert!(error.contains("--no-rehearse"), "{error}");
+    let id = d["id"].as_str().unwrap();
+    let logs = text(&run(cli(home.path()).args(["logs", id])));
+    assert!(logs.contains("rehearsal: "), "{logs}");
+    assert!(!logs.contains("$ terraform"), "terraform ran: {logs}");
+    let left = moto.leftovers("python-crash-at-start");
+    assert!(left.is_empty(), "created in the cloud: {left:?}");
+    // Nothing of the rehearsal runs on.
+    assert!(processes_under(home.path()).is_empty());
+    assert!(!home
+        .path()
+        .join("deployments")
+        .join(format!("{id}-rehearsal"))
+        .exists());
 }
 
 #[test]
@@ -221,6 +269,7 @@ fn ten_concurrent_deploys_have_no_state_lock_errors() {
                     &fixture("python_stdlib_http_server"),
                     "deploy on AWS",
                     "--yes",
+                    "--no-rehearse",
                     // Ten of one source on purpose.
                     "--another",
                     "--json",
@@ -290,6 +339,7 @@ fn deploy_killed_mid_apply_is_interrupted_and_destroys_cleanly() {
             &fixture("hello_world_shape"),
             "deploy on AWS",
             "--yes",
+            "--no-rehearse",
             "--aws-endpoint",
             &moto.url,
             "--var",
@@ -391,6 +441,7 @@ fn ctrl_c_mid_apply_stops_cleanly_and_says_what_was_kept() {
             &fixture("hello_world_shape"),
             "deploy on AWS",
             "--yes",
+            "--no-rehearse",
             "--aws-endpoint",
             &moto.url,
             "--var",

@@ -90,6 +90,9 @@ pub enum Phase {
     Fetch,
     Analyze,
     Plan,
+    /// Before a cloud apply: the plan run on this machine first, with local
+    /// stand-ins for the cloud's data services, until it answers.
+    Rehearse,
     TerraformInit,
     TerraformPlan,
     TerraformApply,
@@ -102,10 +105,11 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 10] = [
+    pub const ALL: [Phase; 11] = [
         Self::Fetch,
         Self::Analyze,
         Self::Plan,
+        Self::Rehearse,
         Self::TerraformInit,
         Self::TerraformPlan,
         Self::TerraformApply,
@@ -120,6 +124,7 @@ impl Phase {
             Self::Fetch => "fetch",
             Self::Analyze => "analyze",
             Self::Plan => "plan",
+            Self::Rehearse => "rehearse",
             Self::TerraformInit => "terraform_init",
             Self::TerraformPlan => "terraform_plan",
             Self::TerraformApply => "terraform_apply",

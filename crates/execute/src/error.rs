@@ -47,6 +47,13 @@ pub enum ExecError {
         #[source]
         source: autodeploy_local::LocalError,
     },
+    /// The rehearsal on this machine showed the app does not come up with
+    /// the plan's wiring: nothing was created in the cloud.
+    #[error("stopped before anything was created in the cloud: the rehearsal on this machine (the same services, settings, release steps and health check, with local stand-ins for the cloud's data services) failed — {source}\nfix that and deploy again, or deploy with --no-rehearse to skip the rehearsal")]
+    Rehearsal {
+        #[source]
+        source: autodeploy_local::LocalError,
+    },
     /// Destroy refused: the database has deletion protection.
     #[error("destroy refused: its database has deletion protection ({environment} environment), so nothing was deleted; `autodeploy destroy {id} --force` turns the protection off and deletes everything, the database included{}", if *final_snapshot { " (a final snapshot is kept)" } else { "" })]
     Protected {
@@ -93,6 +100,7 @@ impl ExecError {
                 code => code,
             },
             ExecError::Local { source, .. } => local_code(source),
+            ExecError::Rehearsal { .. } => "rehearsal_failed",
             ExecError::Protected { .. } => "deletion_protected",
             ExecError::Leftovers { .. } => "destroy_incomplete",
             ExecError::Store(e) => e.code(),

@@ -199,7 +199,7 @@ pub fn plan_analysis(
             &intent,
             &autodeploy_decide::DecideOptions {
                 name,
-                today: Some(time::OffsetDateTime::now_utc().date().to_string()),
+                today: Some(today()),
                 ..Default::default()
             },
         )
@@ -283,4 +283,10 @@ pub fn name_hint(source: &str, root: &std::path::Path) -> Option<String> {
             .to_string()
     })
     .filter(|s| !s.is_empty())
+}
+
+/// Today's date (UTC, ISO `YYYY-MM-DD`): what decide chooses engine
+/// versions on standard support for.
+pub(crate) fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
 }

@@ -81,6 +81,10 @@ pub struct DeployOptions {
     /// Read from a list of pairs (CLI) or an object (the API's `options.env`).
     #[serde(default, deserialize_with = "pairs_or_map")]
     pub env: Vec<(String, String)>,
+    /// Rehearse a cloud deploy on this machine before `terraform apply`
+    /// (`None`: yes, where the machine can; `--no-rehearse`: `false`).
+    #[serde(default)]
+    pub rehearse: Option<bool>,
 }
 
 fn pairs_or_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
@@ -744,6 +748,95 @@ impl Ctx {
         }
     }
 
+    /// Rehearse a cloud deploy on this machine before anything is created:
+    /// the plan decided again for the local target from the same analysis
+    /// and request (so the same services, the same wiring table — env names
+    /// and formats —, release steps and health check), with the local
+    /// PostgreSQL/MariaDB/Redis standing in for the cloud's, run until it
+    /// answers, then stopped and its data dropped. An app that crashes or
+    /// does not answer stops the deploy ([`ExecError::Rehearsal`]); what
+    /// this machine cannot run (a missing runtime, a build its toolchain
+    /// fails, MongoDB) is skipped and said. Returns what `status` shows
+    /// (`outputs.rehearsal`).
+    fn rehearse(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Value, ExecError> {
+        let opts = DeployOptions::from_value(&self.rec.options);
+        let skipped = |why: String| {
+            rep.log(
+                LogStream::System,
+                &format!("rehearsal skipped: {why}; going on to the cloud without it"),
+            );
+            Ok(json!({ "status": "skipped", "reason": why }))
+        };
+        if opts.rehearse == Some(false) {
+            return skipped("--no-rehearse".into());
+        }
+        if !self.cfg.local_target {
+            return skipped(
+                "this service does not run apps on its own machine (serve/worker --allow-local-target)"
+                    .into(),
+            );
+        }
+        rep.phase(Phase::Rehearse);
+        let started = std::time::Instant::now();
+        let mut intent = p.intent.clone();
+        intent.cloud = Some(Cloud::Local);
+        let local = autodeploy_decide::decide(
+            &p.analysis,
+            &intent,
+            &autodeploy_decide::DecideOptions {
+                name: Some(p.decision.name.clone()),
+                today: Some(crate::prepare::today()),
+                ..Default::default()
+            },
+        );
+        let mut local = match local {
+            Ok(d) => d,
+            Err(e) => return skipped(format!("the plan has no local equivalent ({e})")),
+        };
+        let (env, secrets) = self.user_values()?;
+        let secret_names: Vec<String> = secrets.iter().map(|(n, _)| n.clone()).collect();
+        if let Err(e) = autodeploy_decide::user_values::apply(&mut local, &env, &secret_names) {
+            return skipped(format!(
+                "the values given with --env/--secret do not fit it ({e})"
+            ));
+        }
+        let id = format!("{}-rehearsal", self.id());
+        let mut lopts = self.local_options();
+        lopts.extra_env = env;
+        lopts.extra_secrets = secrets;
+        // A rehearsal a killed run left behind is stopped first.
+        let _ = autodeploy_local::stop_and_remove(&id, &lopts);
+        rep.log(
+            LogStream::System,
+            "rehearsal: running the plan on this machine first — the same services, settings, release steps and health check, with local stand-ins for the cloud's data services",
+        );
+        let sink = |s: LogStream, l: &str| rep.log(s, &format!("rehearsal: {l}"));
+        let result =
+            autodeploy_local::start(&id, &p.snapshot.root, &p.analysis, &local, &lopts, &sink);
+        // Whatever the outcome, nothing of the rehearsal stays.
+        let _ = autodeploy_local::stop_and_remove(&id, &lopts);
+        let _ = autodeploy_local::release_data(&id, &lopts, false);
+        let seconds = started.elapsed().as_secs();
+        match result {
+            Ok(app) => {
+                rep.log(
+                    LogStream::System,
+                    &format!(
+                        "rehearsal passed in {seconds} s: {}; stopped, going on to the cloud",
+                        if app.url.is_empty() {
+                            "every service started (none listens on a port)".to_string()
+                        } else {
+                            format!("{} answered", app.url)
+                        }
+                    ),
+                );
+                Ok(json!({ "status": "healthy", "seconds": seconds }))
+            }
+            Err(e) if e.is_about_the_app() => Err(ExecError::Rehearsal { source: e }),
+            Err(e) => skipped(format!("this machine cannot run the app as planned: {e}")),
+        }
+    }
+
     fn local_options(&self) -> autodeploy_local::LocalOptions {
         let mut o = autodeploy_local::LocalOptions::new(self.cfg.home.clone());
         o.health_timeout = self.cfg.health_timeout;
@@ -770,12 +863,17 @@ impl Ctx {
         } else {
             None
         };
+        let rehearsal = self.rehearse(p, rep)?;
+        self.check_cancel()?;
         let mut done = self.apply_bundle(
             &p.decision,
             &p.bundle,
             crate::bundle::Source::Tree(&p.snapshot.root),
             rep,
         )?;
+        if let Some(map) = done.outputs.as_object_mut() {
+            map.insert("rehearsal".into(), rehearsal);
+        }
         if let (Some(id), Some(map)) = (identity, done.outputs.as_object_mut()) {
             // Who deployed, next to what (`status`, `--json`).
             map.insert(

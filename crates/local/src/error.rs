@@ -168,6 +168,21 @@ impl std::fmt::Display for CommandFailure {
 }
 
 impl LocalError {
+    /// Whether this says what the app does when it runs (it crashed, did not
+    /// answer, its release step failed) rather than what this machine lacks
+    /// (a runtime, a package manager's build, a data server, free space):
+    /// a rehearsal that fails for the first reason stops a cloud deploy; one
+    /// that fails for the second is skipped, said so.
+    pub fn is_about_the_app(&self) -> bool {
+        match self {
+            LocalError::Unhealthy { .. }
+            | LocalError::Crashed { .. }
+            | LocalError::NoStartCommand { .. } => true,
+            LocalError::CommandFailed(f) => f.step == "release",
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,

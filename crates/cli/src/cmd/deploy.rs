@@ -47,6 +47,11 @@ pub struct DeployArgs {
     /// When the app does not come up: keep (default for a first deploy) or destroy.
     #[arg(long = "on-failure", value_name = "keep|destroy")]
     pub on_failure: Option<String>,
+    /// Cloud targets: do not run the plan on this machine first (by default a
+    /// cloud deploy is rehearsed locally — the same services, settings,
+    /// release steps and health check — and applied only if it answers).
+    #[arg(long = "no-rehearse")]
+    pub no_rehearse: bool,
     /// Print the final deployment as JSON (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -170,6 +175,7 @@ pub fn phase_title(p: Phase) -> &'static str {
         Phase::Fetch => "fetch: getting the source",
         Phase::Analyze => "analyze: working out what the app is",
         Phase::Plan => "plan: reading the request and deciding the infrastructure",
+        Phase::Rehearse => "rehearse: running the plan on this machine first",
         Phase::TerraformInit => "terraform init",
         Phase::TerraformPlan => "terraform plan",
         Phase::TerraformApply => "terraform apply",
@@ -316,6 +322,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             on_failure,
             vars: args.exec.vars.clone(),
             env: args.values.env.clone(),
+            rehearse: args.no_rehearse.then_some(false),
         };
         let (rec, _) = store
             .create_deployment(

@@ -21,6 +21,14 @@ pub enum AwsError {
         hint: String,
     },
 
+    /// IAM's policy simulator says the caller may not do what the bundle
+    /// needs (checked before anything is created).
+    #[error("{principal} may not {}: IAM's policy simulator denies {} action(s) the deployment needs; grant them to that user or role (a policy allowing exactly these), or deploy with credentials that have them", denied.join(", "), denied.len())]
+    PermissionsMissing {
+        principal: String,
+        denied: Vec<String>,
+    },
+
     /// AWS answered with an error status.
     #[error("{service} {operation} failed: HTTP {status} {code}: {message}{}", hint_suffix(code, *status))]
     Http {

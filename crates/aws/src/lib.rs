@@ -24,6 +24,7 @@ mod error;
 pub mod http;
 pub mod lambda;
 pub mod partition;
+pub mod permissions;
 pub mod release;
 pub mod s3;
 pub mod secrets;

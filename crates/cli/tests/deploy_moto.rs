@@ -4,6 +4,8 @@
 //! mid-apply is reported interrupted and destroys cleanly.
 //! Skipped (loudly) when AUTODEPLOY_TEST_MOTO is not set; CI sets it.
 
+#[path = "../../aws/tests/fake/mod.rs"]
+mod fake;
 mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -526,6 +528,75 @@ fn no_credentials_stop_before_anything_is_created() {
         })
         .collect();
     assert!(states.is_empty(), "{states:?}\n{all}");
+}
+
+#[test]
+fn permissions_iam_denies_stop_before_anything_is_created() {
+    // A local AWS that knows the caller and whose policy simulator denies
+    // creating the database: the deploy stops at the preflight with the
+    // action named, before the rehearsal and before terraform.
+    let aws = fake::Fake::start(|req| {
+        let form = req.form();
+        match form.get("Action").map(String::as_str) {
+            Some("GetCallerIdentity") => fake::Answer::xml(
+                200,
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:sts::123456789012:assumed-role/Deploy/ci</Arn><UserId>AROA:ci</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
+            ),
+            Some("SimulatePrincipalPolicy") => {
+                let mut members = String::new();
+                for i in 1.. {
+                    let Some(a) = form.get(&format!("ActionNames.member.{i}")) else {
+                        break;
+                    };
+                    let d = if a == "rds:CreateDBInstance" { "implicitDeny" } else { "allowed" };
+                    members.push_str(&format!(
+                        "<member><EvalActionName>{a}</EvalActionName><EvalDecision>{d}</EvalDecision></member>"
+                    ));
+                }
+                fake::Answer::xml(
+                    200,
+                    &format!("<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult><EvaluationResults>{members}</EvaluationResults></SimulatePrincipalPolicyResult></SimulatePrincipalPolicyResponse>"),
+                )
+            }
+            _ => fake::Answer::xml(500, "<Error><Code>Unexpected</Code></Error>"),
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = run(aws_env(&mut cli(home.path())).args([
+        "deploy",
+        &fixture("python_django_postgres"),
+        "deploy on AWS with postgres",
+        "--yes",
+        "--json",
+        "--aws-endpoint",
+        &aws.url,
+    ]));
+    assert!(!out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    let error = d["error"].as_str().unwrap();
+    assert!(
+        error.contains("stopped before anything was created"),
+        "{error}"
+    );
+    assert!(error.contains("rds:CreateDBInstance"), "{error}");
+    assert!(
+        error.contains("arn:aws:iam::123456789012:role/Deploy"),
+        "{error}"
+    );
+    // Asked about the bundle's actions for the role, then nothing else.
+    let asked: Vec<String> = aws
+        .requests()
+        .iter()
+        .filter_map(|r| r.form().get("Action").cloned())
+        .collect();
+    assert_eq!(asked, ["GetCallerIdentity", "SimulatePrincipalPolicy"]);
+    let logs = text(&run(
+        cli(home.path()).args(["logs", d["id"].as_str().unwrap()])
+    ));
+    assert!(
+        !logs.contains("rehearsal: ") && !logs.contains("$ terraform"),
+        "{logs}"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

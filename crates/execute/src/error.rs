@@ -195,6 +195,7 @@ pub fn aws_code(e: &AwsError) -> &'static str {
     match e {
         AwsError::MissingCredentials { .. } => "aws_credentials_missing",
         AwsError::CredentialSource { .. } => "aws_credentials_failed",
+        AwsError::PermissionsMissing { .. } => "aws_permissions_missing",
         _ => "release_failed",
     }
 }

@@ -19,9 +19,16 @@ use std::path::Path;
 /// failure stops the deployment with what to do. Terraform runs with the
 /// same environment, so its AWS provider resolves the same chain to the
 /// same identity; nothing is written to files.
+///
+/// Then the permissions: IAM's policy simulator is asked, for the caller's
+/// user or role, about the action creating each resource type of the
+/// bundle and the actions the release calls; a denied one stops here with
+/// the list. When the simulator cannot answer (no right to simulate, the
+/// root user, an emulator) that is said and the deploy goes on.
 pub fn preflight(
     cfg: &ExecConfig,
     d: &Decision,
+    bundle: &autodeploy_render::Bundle,
     rep: &dyn Reporter,
 ) -> Result<autodeploy_aws::Identity, ExecError> {
     let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())
@@ -39,7 +46,60 @@ pub fn preflight(
             id.arn, id.account, d.region
         ),
     );
+    let actions = needed_actions(d, bundle);
+    use autodeploy_aws::permissions::{principal_arn, Verdict};
+    let verdict = match principal_arn(&id.arn) {
+        Some(p) => (client.simulate(&p, &actions), p),
+        None => (
+            Verdict::Unknown(
+                "the simulator takes an IAM user or role, and these credentials are the root user or a federated user".into(),
+            ),
+            id.arn.clone(),
+        ),
+    };
+    match verdict {
+        (Verdict::Allowed { checked }, _) => rep.log(
+            LogStream::System,
+            &format!("AWS permissions: the {checked} actions this deployment needs are allowed (IAM policy simulation)"),
+        ),
+        (Verdict::Denied(denied), principal) => {
+            return Err(ExecError::Preflight(
+                autodeploy_aws::AwsError::PermissionsMissing {
+                    principal,
+                    denied: denied.into_iter().map(|(a, _)| a).collect(),
+                },
+            ))
+        }
+        (Verdict::Unknown(why), _) => rep.log(
+            LogStream::System,
+            &format!(
+                "AWS permissions not checked ahead: {why}; a missing one is named by terraform at the resource that needs it"
+            ),
+        ),
+    }
     Ok(id)
+}
+
+/// The actions creating the bundle's resources (from the Terraform files'
+/// resource types) and those its release calls.
+fn needed_actions(d: &Decision, bundle: &autodeploy_render::Bundle) -> Vec<&'static str> {
+    let types: Vec<&str> = bundle
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".tf"))
+        .flat_map(|f| f.contents.lines())
+        .filter_map(|l| l.strip_prefix("resource \""))
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    let mut actions = autodeploy_aws::permissions::create_actions(types);
+    if d.services.iter().any(|s| s.hosting == Hosting::EcsFargate) {
+        for a in autodeploy_aws::permissions::RELEASE_ACTIONS_ECS {
+            if !actions.contains(a) {
+                actions.push(a);
+            }
+        }
+    }
+    actions
 }
 
 pub fn release(

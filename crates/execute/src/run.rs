@@ -859,7 +859,12 @@ impl Ctx {
             ));
         }
         let identity = if p.decision.cloud == Cloud::Aws {
-            Some(crate::release::preflight(&self.cfg, &p.decision, rep)?)
+            Some(crate::release::preflight(
+                &self.cfg,
+                &p.decision,
+                &p.bundle,
+                rep,
+            )?)
         } else {
             None
         };

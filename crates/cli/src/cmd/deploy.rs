@@ -12,6 +12,7 @@ use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, 
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
 use crate::error::CliError;
 use crate::output::deployment_json;
+use crate::progress::{Mode, Paint, Phases};
 use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
@@ -153,18 +154,6 @@ async fn recv_term(t: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-/// Prints phases and autodeploy's own lines on stderr; command output too with -v.
-fn printer(verbose: bool) -> Progress {
-    Arc::new(move |ev: &Event| match ev {
-        Event::Phase(p) => errln!("==> {}", phase_title(*p)),
-        Event::Log { stream, line, .. } => {
-            if *stream == LogStream::System || verbose {
-                errln!("    {}", display(line));
-            }
-        }
-    })
-}
-
 pub fn phase_title(p: Phase) -> &'static str {
     match p {
         Phase::Fetch => "fetch: getting the source",
@@ -264,7 +253,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     let request = crate::cmd::parse::read_text(&args.request)?;
     // Asked before anything is fetched, so a missing value costs nothing.
     let secrets = read_secrets(&args.values.secrets)?;
-    let progress = printer(args.verbose);
+    let phases = Phases::new(Mode::detect(args.json, args.verbose));
     let prepared = prepare(
         &args.source,
         &request,
@@ -276,8 +265,9 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             user_secrets: secrets.iter().map(|(n, _)| n.clone()).collect(),
             ..Default::default()
         },
-        &PrintReporter(progress.clone()),
+        &PrintReporter(phases.progress()),
     )?;
+    phases.end(true);
     show_plan(&prepared);
     let rt = runtime()?;
     let store = rt.block_on(open_store(&args.state, &cfg))?;
@@ -340,10 +330,11 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             &rec.id,
             JobKind::Deploy,
             Some(prepared),
-            Some(progress),
+            Some(phases.progress()),
             stop_on_signal(),
         )
         .await?;
+        phases.end(succeeded(&end, "deploy"));
         finish(&store, &end, args.json.then_some(args.full), "deploy").await
     })
 }
@@ -423,6 +414,18 @@ fn show_plan(p: &Prepared) {
     errln!();
 }
 
+/// Whether `what` (deploy, redeploy, destroy) reached its goal: healthy
+/// (or applied), or destroyed.
+fn succeeded(d: &Deployment, what: &str) -> bool {
+    match what {
+        "destroy" => d.status == DeploymentStatus::Destroyed,
+        _ => matches!(
+            d.status,
+            DeploymentStatus::Healthy | DeploymentStatus::Applied
+        ),
+    }
+}
+
 /// Print the outcome; exit 0 only when healthy (deploy) / destroyed (destroy).
 async fn finish(
     store: &Arc<dyn Store>,
@@ -430,13 +433,7 @@ async fn finish(
     json_out: Option<bool>,
     what: &str,
 ) -> anyhow::Result<ExitCode> {
-    let ok = match what {
-        "destroy" => d.status == DeploymentStatus::Destroyed,
-        _ => matches!(
-            d.status,
-            DeploymentStatus::Healthy | DeploymentStatus::Applied
-        ),
-    };
+    let ok = succeeded(d, what);
     if let Some(full) = json_out {
         crate::output::print_json(&deployment_json(d, full)?)?;
     } else if ok {
@@ -448,7 +445,7 @@ async fn finish(
                         d.name
                     );
                 } else {
-                    outln!("\n{} is up: {url}", d.name);
+                    outln!("\n{} {} {url}", d.name, Paint::stdout().green("is up:"));
                 }
                 outln!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
             }
@@ -458,7 +455,7 @@ async fn finish(
         errln!(
             "\n{what} of {} ended {}{}",
             d.id,
-            d.status.as_str(),
+            Paint::stderr().red(d.status.as_str()),
             d.phase
                 .map(|p| format!(" in phase {}", p.as_str()))
                 .unwrap_or_default()
@@ -534,16 +531,18 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
                     .await?;
             }
         }
+        let phases = Phases::new(Mode::detect(args.json, args.verbose));
         let end = execute(
             store.clone(),
             Arc::new(cfg),
             &rec.id,
             JobKind::Redeploy,
             None,
-            Some(printer(args.verbose)),
+            Some(phases.progress()),
             stop_on_signal(),
         )
         .await?;
+        phases.end(succeeded(&end, "redeploy"));
         finish(&store, &end, args.json.then_some(args.full), "redeploy").await
     })
 }
@@ -591,16 +590,18 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
             }
             .into());
         }
+        let phases = Phases::new(Mode::detect(args.json, args.verbose));
         let end = execute(
             store.clone(),
             Arc::new(cfg),
             &rec.id,
             JobKind::Destroy,
             None,
-            Some(printer(args.verbose)),
+            Some(phases.progress()),
             stop_on_signal(),
         )
         .await?;
+        phases.end(succeeded(&end, "destroy"));
         finish(&store, &end, args.json.then_some(args.full), "destroy").await
     })
 }

@@ -403,6 +403,9 @@ impl State {
     }
 }
 
+/// Prints one line of the command's own while progress is shown.
+pub type Say = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The progress display of one command. Dropping it ends a phase still
 /// shown as failed (the command returned an error).
 pub struct Phases {
@@ -428,6 +431,12 @@ impl Phases {
     pub fn progress(&self) -> Progress {
         let state = self.state.clone();
         Arc::new(move |ev: &Event| lock(&state).event(ev))
+    }
+
+    /// Prints a line of the command's own (above the spinner on a terminal).
+    pub fn say(&self) -> Say {
+        let state = self.state.clone();
+        Arc::new(move |text: &str| lock(&state).print(text))
     }
 
     /// The phase shown ends: `ok` or failed.

@@ -12,7 +12,7 @@ use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, 
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
 use crate::error::CliError;
 use crate::output::deployment_json;
-use crate::progress::{Mode, Paint, Phases};
+use crate::progress::{Mode, Paint, Phases, Say};
 use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
@@ -119,8 +119,9 @@ pub struct DestroyArgs {
 }
 
 /// A flag that turns true on the first Ctrl-C (SIGINT) or SIGTERM; the
-/// second one exits at once with 130. Call inside the runtime.
-fn stop_on_signal() -> Arc<AtomicBool> {
+/// second one exits at once with 130. Call inside the runtime. What it says
+/// goes through `say` (above the spinner on a terminal).
+fn stop_on_signal(say: Say) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     tokio::spawn(async move {
@@ -133,11 +134,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
             }
             if round == 0 {
                 f.store(true, std::sync::atomic::Ordering::SeqCst);
-                errln!("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
+                say("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
             } else {
-                errln!(
-                    "==> quitting now; a running terraform still saves its state before it exits"
-                );
+                say("==> quitting now; a running terraform still saves its state before it exits");
                 std::process::exit(130);
             }
         }
@@ -331,7 +330,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             JobKind::Deploy,
             Some(prepared),
             Some(phases.progress()),
-            stop_on_signal(),
+            stop_on_signal(phases.say()),
         )
         .await?;
         phases.end(succeeded(&end, "deploy"));
@@ -539,7 +538,7 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
             JobKind::Redeploy,
             None,
             Some(phases.progress()),
-            stop_on_signal(),
+            stop_on_signal(phases.say()),
         )
         .await?;
         phases.end(succeeded(&end, "redeploy"));
@@ -598,7 +597,7 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
             JobKind::Destroy,
             None,
             Some(phases.progress()),
-            stop_on_signal(),
+            stop_on_signal(phases.say()),
         )
         .await?;
         phases.end(succeeded(&end, "destroy"));

@@ -11,6 +11,7 @@ mod output;
 mod cmd;
 mod config;
 mod error;
+mod progress;
 
 use clap::{Parser, Subcommand};
 

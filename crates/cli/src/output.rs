@@ -96,21 +96,27 @@ pub fn deployment_json(
 
 /// A command's failure: under `--json` one line `{"error":{…}}` on stderr
 /// (stdout stays empty, so a script never parses half an answer); else
-/// `error: …` line by line, then `hint: …`.
+/// `error: …` line by line, then `hint: …` (coloured on a terminal without
+/// `NO_COLOR`).
 pub fn print_failure(f: &Failure, json: bool) {
     if json {
         errln!("{}", f.to_json());
         return;
     }
+    let paint = crate::progress::Paint::stderr();
     for (i, line) in f.message.lines().enumerate() {
         if i == 0 {
-            errln!("error: {line}");
+            errln!("{} {line}", paint.red("error:"));
         } else {
             errln!("{line}");
         }
     }
     if let Some(h) = &f.hint {
-        errln!("hint: {}", autodeploy_render::escape::display(h));
+        errln!(
+            "{} {}",
+            paint.yellow("hint:"),
+            autodeploy_render::escape::display(h)
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! `autodeploy serve` as an operator starts it: the first admin token is
 //! handed over in a 0600 file when stderr is not a terminal and never
 //! appears in the log; the home is not listable by others and the store
-//! file is private.
+//! file is private; a redirected log holds no colour codes.
 
 mod support;
 
@@ -61,6 +61,10 @@ fn the_first_admin_token_goes_to_a_private_file_never_to_the_log() {
         .unwrap();
     serve.wait().unwrap();
     assert!(!log.contains(&token), "the token is in the log:\n{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a redirected log:\n{log:?}"
+    );
     assert!(
         log.contains("admin-token"),
         "the log says where it is:\n{log}"

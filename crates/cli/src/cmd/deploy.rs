@@ -12,6 +12,7 @@ use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, 
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
 use crate::error::CliError;
 use crate::output::deployment_json;
+use crate::progress::{Mode, Paint, Phases, Say};
 use autodeploy_core::{Cloud, DeploymentStatus, JobKind, LogStream, Phase};
 use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
@@ -123,8 +124,9 @@ pub struct DestroyArgs {
 }
 
 /// A flag that turns true on the first Ctrl-C (SIGINT) or SIGTERM; the
-/// second one exits at once with 130. Call inside the runtime.
-fn stop_on_signal() -> Arc<AtomicBool> {
+/// second one exits at once with 130. Call inside the runtime. What it says
+/// goes through `say` (above the spinner on a terminal).
+fn stop_on_signal(say: Say) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     tokio::spawn(async move {
@@ -137,11 +139,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
             }
             if round == 0 {
                 f.store(true, std::sync::atomic::Ordering::SeqCst);
-                errln!("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
+                say("\n==> stopping: the current step is interrupted and its state saved (Ctrl-C again to quit at once)");
             } else {
-                errln!(
-                    "==> quitting now; a running terraform still saves its state before it exits"
-                );
+                say("==> quitting now; a running terraform still saves its state before it exits");
                 std::process::exit(130);
             }
         }
@@ -156,18 +156,6 @@ async fn recv_term(t: &mut Option<tokio::signal::unix::Signal>) {
         }
         None => std::future::pending::<()>().await,
     }
-}
-
-/// Prints phases and autodeploy's own lines on stderr; command output too with -v.
-fn printer(verbose: bool) -> Progress {
-    Arc::new(move |ev: &Event| match ev {
-        Event::Phase(p) => errln!("==> {}", phase_title(*p)),
-        Event::Log { stream, line, .. } => {
-            if *stream == LogStream::System || verbose {
-                errln!("    {}", display(line));
-            }
-        }
-    })
 }
 
 pub fn phase_title(p: Phase) -> &'static str {
@@ -270,7 +258,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     let request = crate::cmd::parse::read_text(&args.request)?;
     // Asked before anything is fetched, so a missing value costs nothing.
     let secrets = read_secrets(&args.values.secrets)?;
-    let progress = printer(args.verbose);
+    let phases = Phases::new(Mode::detect(args.json, args.verbose));
     let prepared = prepare(
         &args.source,
         &request,
@@ -282,8 +270,9 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             user_secrets: secrets.iter().map(|(n, _)| n.clone()).collect(),
             ..Default::default()
         },
-        &PrintReporter(progress.clone()),
+        &PrintReporter(phases.progress()),
     )?;
+    phases.end(true);
     show_plan(&prepared);
     let rt = runtime()?;
     let store = rt.block_on(open_store(&args.state, &cfg))?;
@@ -347,10 +336,11 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
             &rec.id,
             JobKind::Deploy,
             Some(prepared),
-            Some(progress),
-            stop_on_signal(),
+            Some(phases.progress()),
+            stop_on_signal(phases.say()),
         )
         .await?;
+        phases.end(succeeded(&end, "deploy"));
         finish(&store, &end, args.json.then_some(args.full), "deploy").await
     })
 }
@@ -430,6 +420,18 @@ fn show_plan(p: &Prepared) {
     errln!();
 }
 
+/// Whether `what` (deploy, redeploy, destroy) reached its goal: healthy
+/// (or applied), or destroyed.
+fn succeeded(d: &Deployment, what: &str) -> bool {
+    match what {
+        "destroy" => d.status == DeploymentStatus::Destroyed,
+        _ => matches!(
+            d.status,
+            DeploymentStatus::Healthy | DeploymentStatus::Applied
+        ),
+    }
+}
+
 /// Print the outcome; exit 0 only when healthy (deploy) / destroyed (destroy).
 async fn finish(
     store: &Arc<dyn Store>,
@@ -437,13 +439,7 @@ async fn finish(
     json_out: Option<bool>,
     what: &str,
 ) -> anyhow::Result<ExitCode> {
-    let ok = match what {
-        "destroy" => d.status == DeploymentStatus::Destroyed,
-        _ => matches!(
-            d.status,
-            DeploymentStatus::Healthy | DeploymentStatus::Applied
-        ),
-    };
+    let ok = succeeded(d, what);
     if let Some(full) = json_out {
         crate::output::print_json(&deployment_json(d, full)?)?;
     } else if ok {
@@ -455,7 +451,7 @@ async fn finish(
                         d.name
                     );
                 } else {
-                    outln!("\n{} is up: {url}", d.name);
+                    outln!("\n{} {} {url}", d.name, Paint::stdout().green("is up:"));
                 }
                 outln!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
             }
@@ -465,7 +461,7 @@ async fn finish(
         errln!(
             "\n{what} of {} ended {}{}",
             d.id,
-            d.status.as_str(),
+            Paint::stderr().red(d.status.as_str()),
             d.phase
                 .map(|p| format!(" in phase {}", p.as_str()))
                 .unwrap_or_default()
@@ -541,16 +537,18 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
                     .await?;
             }
         }
+        let phases = Phases::new(Mode::detect(args.json, args.verbose));
         let end = execute(
             store.clone(),
             Arc::new(cfg),
             &rec.id,
             JobKind::Redeploy,
             None,
-            Some(printer(args.verbose)),
-            stop_on_signal(),
+            Some(phases.progress()),
+            stop_on_signal(phases.say()),
         )
         .await?;
+        phases.end(succeeded(&end, "redeploy"));
         finish(&store, &end, args.json.then_some(args.full), "redeploy").await
     })
 }
@@ -598,16 +596,18 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
             }
             .into());
         }
+        let phases = Phases::new(Mode::detect(args.json, args.verbose));
         let end = execute(
             store.clone(),
             Arc::new(cfg),
             &rec.id,
             JobKind::Destroy,
             None,
-            Some(printer(args.verbose)),
-            stop_on_signal(),
+            Some(phases.progress()),
+            stop_on_signal(phases.say()),
         )
         .await?;
+        phases.end(succeeded(&end, "destroy"));
         finish(&store, &end, args.json.then_some(args.full), "destroy").await
     })
 }

@@ -19,31 +19,9 @@ fn client(url: &str) -> AwsClient {
     .unwrap()
 }
 
-/// An answer with one result per action asked: `deny` ones implicitly denied.
+/// A simulator denying `deny`.
 fn simulator(deny: &'static [&'static str]) -> Fake {
-    Fake::start(move |req| {
-        let form = req.form();
-        let mut members = String::new();
-        for i in 1.. {
-            let Some(action) = form.get(&format!("ActionNames.member.{i}")) else {
-                break;
-            };
-            let decision = if deny.contains(&action.as_str()) {
-                "implicitDeny"
-            } else {
-                "allowed"
-            };
-            members.push_str(&format!(
-                "<member><EvalActionName>{action}</EvalActionName><EvalDecision>{decision}</EvalDecision><MatchedStatements/></member>"
-            ));
-        }
-        Answer::xml(
-            200,
-            &format!(
-                "<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{members}</EvaluationResults></SimulatePrincipalPolicyResult></SimulatePrincipalPolicyResponse>"
-            ),
-        )
-    })
+    Fake::start(move |req| fake::simulation(req, deny))
 }
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/Deploy";

@@ -542,22 +542,7 @@ fn permissions_iam_denies_stop_before_anything_is_created() {
                 200,
                 "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:sts::123456789012:assumed-role/Deploy/ci</Arn><UserId>AROA:ci</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
             ),
-            Some("SimulatePrincipalPolicy") => {
-                let mut members = String::new();
-                for i in 1.. {
-                    let Some(a) = form.get(&format!("ActionNames.member.{i}")) else {
-                        break;
-                    };
-                    let d = if a == "rds:CreateDBInstance" { "implicitDeny" } else { "allowed" };
-                    members.push_str(&format!(
-                        "<member><EvalActionName>{a}</EvalActionName><EvalDecision>{d}</EvalDecision></member>"
-                    ));
-                }
-                fake::Answer::xml(
-                    200,
-                    &format!("<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult><EvaluationResults>{members}</EvaluationResults></SimulatePrincipalPolicyResult></SimulatePrincipalPolicyResponse>"),
-                )
-            }
+            Some("SimulatePrincipalPolicy") => fake::simulation(req, &["rds:CreateDBInstance"]),
             _ => fake::Answer::xml(500, "<Error><Code>Unexpected</Code></Error>"),
         }
     });

@@ -193,3 +193,30 @@ pub fn read_request(stream: &mut std::net::TcpStream) -> Option<Req> {
         body,
     })
 }
+
+/// IAM's answer to `SimulatePrincipalPolicy` for the actions the request
+/// names (`ActionNames.member.N`): `implicitDeny` for those in `deny`,
+/// `allowed` for the rest.
+pub fn simulation(req: &Req, deny: &[&str]) -> Answer {
+    let form = req.form();
+    let mut members = String::new();
+    for i in 1.. {
+        let Some(action) = form.get(&format!("ActionNames.member.{i}")) else {
+            break;
+        };
+        let decision = if deny.contains(&action.as_str()) {
+            "implicitDeny"
+        } else {
+            "allowed"
+        };
+        members.push_str(&format!(
+            "<member><EvalActionName>{action}</EvalActionName><EvalDecision>{decision}</EvalDecision><MatchedStatements/></member>"
+        ));
+    }
+    Answer::xml(
+        200,
+        &format!(
+            "<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{members}</EvaluationResults></SimulatePrincipalPolicyResult></SimulatePrincipalPolicyResponse>"
+        ),
+    )
+}

@@ -51,9 +51,10 @@ pub fn preflight(
     let verdict = match principal_arn(&id.arn) {
         Some(p) => (client.simulate(&p, &actions), p),
         None => (
-            Verdict::Unknown(
-                "the simulator takes an IAM user or role, and these credentials are the root user or a federated user".into(),
-            ),
+            Verdict::Unknown(format!(
+                "the simulator takes an IAM user or role, and {} is neither (the root user, a federated user)",
+                id.arn
+            )),
             id.arn.clone(),
         ),
     };

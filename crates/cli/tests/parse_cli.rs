@@ -129,3 +129,52 @@ fn unreachable_llm_falls_back_to_rules_and_says_so() {
         "fallback notice missing: {stderr}"
     );
 }
+
+#[test]
+fn the_llm_client_goes_through_the_proxy_the_environment_names() {
+    use std::io::{BufRead, BufReader, Write};
+    // A proxy on loopback that records the request line it is sent and
+    // answers 503; the LLM's host does not even resolve, so only a request
+    // through the proxy can reach anything.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = proxy.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = proxy.accept() {
+            let mut line = String::new();
+            let _ = BufReader::new(s.try_clone().unwrap()).read_line(&mut line);
+            let _ = tx.send(line);
+            let _ =
+                s.write_all(b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "parse",
+            "deploy on azure with redis",
+            "--json",
+            "--llm",
+            "openai-compatible",
+        ])
+        .env("AUTODEPLOY_LLM_BASE_URL", "http://llm.example.invalid/v1")
+        .env("AUTODEPLOY_LLM_MODEL", "test-model")
+        .env("AUTODEPLOY_HOME", cache.path())
+        .env("HTTP_PROXY", format!("http://{addr}"))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the request went through the proxy");
+    assert!(
+        line.starts_with("POST http://llm.example.invalid/v1/"),
+        "{line}"
+    );
+}

@@ -63,11 +63,19 @@ pub(crate) fn post_json(
     body: &Value,
     timeout: Duration,
 ) -> Result<Reply, Failure> {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(timeout)
-        .redirects(2)
-        .build();
-    let mut req = agent.post(url);
+    // Through the proxy the environment names, trusting the system's CAs
+    // as well (a corporate proxy or TLS-inspecting CA), like every client.
+    let agents = autodeploy_net::Agents::with_redirects(
+        autodeploy_net::Timeouts {
+            connect: timeout,
+            read: timeout,
+            write: timeout,
+        },
+        autodeploy_net::ProxyConfig::from_env(),
+        2,
+    )
+    .map_err(Failure::Unreachable)?;
+    let mut req = agents.for_url(url).post(url);
     for (k, v) in headers {
         req = req.set(k, v);
     }

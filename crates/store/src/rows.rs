@@ -50,6 +50,32 @@ pub(crate) fn new_deployment_id() -> Result<String> {
     Ok(format!("dep_{}", hex(&random_bytes::<8>()?)))
 }
 
+/// "pln_" + 32 lowercase hex chars (128 bits: a preview id is not guessable).
+pub(crate) fn new_preview_id() -> Result<String> {
+    Ok(format!("pln_{}", hex(&random_bytes::<16>()?)))
+}
+
+pub(crate) const SQL_PUT_PREVIEW: &str = "INSERT INTO plan_previews \
+    (id, owner, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const SQL_PURGE_PREVIEWS: &str = "DELETE FROM plan_previews WHERE expires_at < $1";
+pub(crate) const SQL_GET_PREVIEW: &str = "SELECT id, owner, value, created_at, expires_at \
+    FROM plan_previews WHERE id = $1 AND owner = $2";
+
+/// A `plan_previews` row.
+pub(crate) fn preview_from(
+    (id, owner, value, created_at, expires_at): (String, String, String, i64, i64),
+) -> Result<crate::PlanPreview> {
+    let value = serde_json::from_str(&value)
+        .map_err(|e| StoreError::Corrupt(format!("plan preview {id}: {e}")))?;
+    Ok(crate::PlanPreview {
+        id,
+        owner,
+        value,
+        created_at,
+        expires_at,
+    })
+}
+
 /// "usr_" + 16 lowercase hex chars.
 pub(crate) fn new_user_id() -> Result<String> {
     Ok(format!("usr_{}", hex(&random_bytes::<8>()?)))

@@ -712,6 +712,45 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn put_plan_preview(
+        &self,
+        owner: &str,
+        value: &serde_json::Value,
+        ttl: Duration,
+    ) -> Result<crate::PlanPreview> {
+        let now = now_ms();
+        let p = crate::PlanPreview {
+            id: rows::new_preview_id()?,
+            owner: owner.to_string(),
+            value: value.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(rows::ms(ttl)),
+        };
+        sqlx::query(rows::SQL_PURGE_PREVIEWS)
+            .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
+            .execute(&self.writer)
+            .await?;
+        sqlx::query(rows::SQL_PUT_PREVIEW)
+            .bind(&p.id)
+            .bind(&p.owner)
+            .bind(rows::json_text(&p.value))
+            .bind(p.created_at)
+            .bind(p.expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(p)
+    }
+
+    async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<crate::PlanPreview>> {
+        sqlx::query_as::<_, (String, String, String, i64, i64)>(rows::SQL_GET_PREVIEW)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(rows::preview_from)
+            .transpose()
+    }
+
     async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {
         sqlx::query(rows::SQL_PUT_SECRET)
             .bind(deployment_id)

@@ -144,6 +144,7 @@ cases!(
     queue_size_and_status_counts,
     tokens_store_only_hashes,
     analysis_cache,
+    plan_previews_by_owner_with_expiry,
     sealed_secrets_per_deployment,
     wait_for_work_wakes_on_enqueue,
 );
@@ -984,6 +985,39 @@ async fn analysis_cache(db: &Db) {
     let v2 = json!({"services": []});
     s.put_cached_analysis("k", &v2).await.unwrap();
     assert_eq!(s.cached_analysis("k").await.unwrap(), Some(v2));
+}
+
+async fn plan_previews_by_owner_with_expiry(db: &Db) {
+    let s = &db.store;
+    let v = json!({"source": "https://example.com/r.git", "request": "on aws ✓"});
+    let p = s
+        .put_plan_preview("alice", &v, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(p.id.starts_with("pln_") && p.id.len() == 36, "{}", p.id);
+    assert_eq!(p.expires_at - p.created_at, 600_000);
+    assert_eq!(
+        s.get_plan_preview(&p.id, "alice").await.unwrap(),
+        Some(p.clone())
+    );
+    assert_eq!(s.get_plan_preview(&p.id, "bob").await.unwrap(), None);
+    assert_eq!(
+        s.get_plan_preview("pln_missing", "alice").await.unwrap(),
+        None
+    );
+    // Expired: still readable (the caller says "expired") until the grace
+    // period is over, then removed by the next put.
+    let old = s
+        .put_plan_preview("alice", &v, Duration::ZERO)
+        .await
+        .unwrap();
+    let got = s.get_plan_preview(&old.id, "alice").await.unwrap().unwrap();
+    assert!(got.expires_at <= autodeploy_store::now_ms());
+    let second = s
+        .put_plan_preview("alice", &v, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_ne!(second.id, p.id, "every preview gets its own id");
 }
 
 async fn sealed_secrets_per_deployment(db: &Db) {

@@ -7,7 +7,7 @@
 //! GET  /v1/deployments/{id}/logs    Server-Sent Events until the deployment is final
 //! POST /v1/deployments/{id}/destroy
 //! POST /v1/analyze | /v1/parse | /v1/plan   synchronous previews (a plan answers a plan_id)
-//! GET  /healthz  /readyz  /metrics  /openapi.json  /
+//! GET  /healthz  /readyz  /metrics  /openapi.json  /  /d/{id} (the web page)
 //! ```
 //!
 //! The router is built from one table, [`routes`]; the OpenAPI document
@@ -115,6 +115,9 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Method::GET, "/openapi.json", Open, openapi),
         at(Method::GET, "/metrics", Access::Metrics, metrics),
         at(Method::GET, "/", Page, web::index),
+        // One deployment's own page (its plan, progress and log): the same
+        // page, which reads the id from its path.
+        at(Method::GET, "/d/{id}", Page, web::index),
         at(Method::GET, "/assets/{file}", Page, web::asset),
     ]
 }

@@ -622,9 +622,25 @@ both_backends!(metrics_health_openapi_and_page, |b: Backend| async move {
     for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
         assert!(!html.contains(attr), "no external assets ({attr})");
     }
+    // A deployment's own URL is the same page (it reads the id from the path).
+    let r = s
+        .client
+        .get(s.url("/d/dep_0123456789abcdef"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    assert_eq!(r.text().await.unwrap(), html);
     let js = s.client.get(s.url("/assets/app.js")).send().await.unwrap();
     assert_eq!(js.status(), 200);
-    assert!(js.text().await.unwrap().contains("text/event-stream"));
+    let js = js.text().await.unwrap();
+    assert!(js.contains("text/event-stream"));
+    // Text from the server goes in as text, never as markup.
+    assert!(!js.contains("innerHTML") && !js.contains("insertAdjacentHTML"));
     let r = s.client.get(s.url("/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(error_code(r).await, "not_found");

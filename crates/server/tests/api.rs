@@ -975,3 +975,55 @@ both_backends!(
         s.stop().await;
     }
 );
+
+both_backends!(
+    a_plan_previewed_on_one_replica_deploys_on_another,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let t = s.user_token("alice").await;
+        // A second API process on the same database: its own store handle,
+        // caches and memory, as behind a load balancer.
+        let store = autodeploy_store::open(&s.db.url).await.unwrap();
+        let state = autodeploy_server::AppState::new(
+            store,
+            Arc::new(autodeploy_server::Metrics::new()),
+            cfg(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(async move {
+            let _ = autodeploy_server::serve_api(listener, state, async move {
+                let _ = rx.wait_for(|v| *v).await;
+            })
+            .await;
+        });
+        let p: Value = s
+            .client
+            .post(s.url("/v1/plan"))
+            .bearer_auth(&t)
+            .json(&app())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = s
+            .client
+            .post(format!("{other}/v1/deployments"))
+            .bearer_auth(&t)
+            .json(&json!({"plan_id": p["plan_id"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let dep: Value = r.json().await.unwrap();
+        assert_eq!(dep["source"], app()["repo"]);
+        assert_eq!(dep["request"], app()["request"]);
+        assert_eq!(dep["options"]["plan_id"], p["plan_id"]);
+        let _ = tx.send(true);
+        let _ = server.await;
+        s.stop().await;
+    }
+);

@@ -186,11 +186,12 @@ impl Store for ObservedStore {
     }
     async fn put_plan_preview(
         &self,
+        id: Option<&str>,
         owner: &str,
         value: &serde_json::Value,
         ttl: Duration,
     ) -> Result<autodeploy_store::PlanPreview> {
-        self.inner.put_plan_preview(owner, value, ttl).await
+        self.inner.put_plan_preview(id, owner, value, ttl).await
     }
     async fn get_plan_preview(
         &self,

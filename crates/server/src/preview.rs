@@ -53,6 +53,8 @@ use tokio::sync::OnceCell;
 
 /// Plan answers kept in memory (each a few tens of KB).
 const PLAN_CACHE_ENTRIES: usize = 512;
+/// plan_ids remembered as stored (a few hundred bytes each).
+const ISSUED_ENTRIES: usize = 4096;
 
 type Shared = Result<Arc<Analysis>, ApiError>;
 /// (URL, ref) whose commit was resolved.
@@ -89,6 +91,10 @@ pub struct Previews {
     plans: Mutex<LruCache<String, Arc<CachedPlan>>>,
     /// How long a previewed plan can be deployed by its id.
     preview_ttl: Duration,
+    /// plan_ids this process stored, by (owner, plan cache key) → (id,
+    /// expires_at): a repeated preview with more than half its TTL left is
+    /// answered without writing to the store again.
+    issued: Mutex<LruCache<(String, String), (String, i64)>>,
     inflight: Mutex<HashMap<String, Arc<OnceCell<Shared>>>>,
     commits: Mutex<HashMap<CommitKey, (String, Instant)>>,
 }
@@ -112,6 +118,8 @@ pub struct PlanPreview {
 /// and what a deploy naming it needs.
 struct CachedPlan {
     body: Bytes,
+    /// Its key in the response cache (`None`: not cacheable).
+    plan_key: Option<String>,
     /// The analysis cache key (commit or folder fingerprint): `None` when
     /// the source could not be pinned.
     analysis_key: Option<String>,
@@ -286,6 +294,9 @@ impl Previews {
             inflight: Mutex::new(HashMap::new()),
             commits: Mutex::new(HashMap::new()),
             preview_ttl,
+            issued: Mutex::new(LruCache::new(
+                NonZeroUsize::new(ISSUED_ENTRIES).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
@@ -586,25 +597,56 @@ impl Previews {
         options: &RequestOptions,
     ) -> Result<Bytes, ApiError> {
         let plan = self.plan(repo, request, options).await?;
-        let kept = PreviewedPlan {
-            source: autodeploy_source::redact_input(repo.trim()),
-            request: request.to_string(),
-            options: options.clone(),
-            commit: plan.commit.clone(),
-            analysis_key: plan.analysis_key.clone(),
-            summary: plan.summary.clone(),
-            analysis: plan.analysis.clone(),
-            decision: plan.decision.clone(),
+        // A cacheable preview's id is named by its content (the owner and
+        // the plan cache key: source commit or folder fingerprint, analyzer
+        // version, request, options), so the same preview gets the same id
+        // on every replica, and a repeat within half the TTL writes nothing.
+        let issued_key = plan
+            .plan_key
+            .as_ref()
+            .map(|pk| (owner.to_string(), pk.clone()));
+        let now = autodeploy_store::now_ms();
+        let half_ttl = i64::try_from(self.preview_ttl.as_millis() / 2).unwrap_or(i64::MAX);
+        let known = issued_key.as_ref().and_then(|k| {
+            self.issued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(k)
+                .filter(|(_, expires)| expires.saturating_sub(now) > half_ttl)
+                .cloned()
+        });
+        let (id, expires_at) = match known {
+            Some(k) => k,
+            None => {
+                let kept = PreviewedPlan {
+                    source: autodeploy_source::redact_input(repo.trim()),
+                    request: request.to_string(),
+                    options: options.clone(),
+                    commit: plan.commit.clone(),
+                    analysis_key: plan.analysis_key.clone(),
+                    summary: plan.summary.clone(),
+                    analysis: plan.analysis.clone(),
+                    decision: plan.decision.clone(),
+                };
+                let value = serde_json::to_value(&kept).map_err(|e| {
+                    ApiError::Internal(format!("the preview is not serialisable: {e}"))
+                })?;
+                let id = issued_key.as_ref().map(|(o, pk)| content_plan_id(o, pk));
+                let stored = self
+                    .store
+                    .put_plan_preview(id.as_deref(), owner, &value, self.preview_ttl)
+                    .await?;
+                if let Some(k) = issued_key {
+                    self.issued
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .put(k, (stored.id.clone(), stored.expires_at));
+                }
+                (stored.id, stored.expires_at)
+            }
         };
-        let value = serde_json::to_value(&kept)
-            .map_err(|e| ApiError::Internal(format!("the preview is not serialisable: {e}")))?;
-        let stored = self
-            .store
-            .put_plan_preview(owner, &value, self.preview_ttl)
-            .await?;
         // `{"plan_id":…,"plan_expires_at":…,` + the cached object's fields.
-        let head = serde_json::json!({"plan_id": stored.id, "plan_expires_at": stored.expires_at})
-            .to_string();
+        let head = serde_json::json!({"plan_id": id, "plan_expires_at": expires_at}).to_string();
         let mut out = Vec::with_capacity(head.len() + plan.body.len() + 1);
         out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
         match plan.body.get(1..) {
@@ -708,6 +750,7 @@ impl Previews {
             "uncacheable"
         }]);
         let analysis_key = key.filter(|_| pinned);
+        let keep_key = keep.clone();
         let (request, options) = (request.to_string(), options.clone());
         let plan = run_blocking(move || {
             let preview = plan_from(analysis, &request, &options)?;
@@ -718,6 +761,7 @@ impl Previews {
                 body: serde_json::to_vec(&preview)
                     .map(Bytes::from)
                     .map_err(not_json)?,
+                plan_key: keep_key,
                 analysis_key,
                 commit: preview.analysis.source.commit.clone(),
                 summary: preview.summary.clone(),
@@ -734,6 +778,19 @@ impl Previews {
         }
         Ok(plan)
     }
+}
+
+/// The plan_id of a cacheable preview: "pln_" + 128 bits of SHA-256 over
+/// the owner and the plan cache key (length-prefixed).
+fn content_plan_id(owner: &str, plan_key: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [owner, plan_key] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("pln_{hex}")
 }
 
 /// The response-cache key of a plan: SHA-256 over the analysis key, the

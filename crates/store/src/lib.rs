@@ -423,10 +423,14 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64>;
     async fn cached_analysis(&self, key: &str) -> Result<Option<serde_json::Value>>;
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()>;
-    /// Keep a previewed plan for `ttl` under a fresh id ("pln_…"); previews
-    /// expired for longer than [`EXPIRED_PREVIEW_GRACE`] are removed on the way.
+    /// Keep a previewed plan for `ttl` under `id` ("pln_" + 32 lowercase
+    /// hex; replacing the value and expiry of the same owner's row with that
+    /// id), or a fresh random id when `None`. Previews expired for longer
+    /// than [`EXPIRED_PREVIEW_GRACE`] are removed on the way (at most once a
+    /// minute per process).
     async fn put_plan_preview(
         &self,
+        id: Option<&str>,
         owner: &str,
         value: &serde_json::Value,
         ttl: Duration,

@@ -675,30 +675,46 @@ impl Store for PgStore {
 
     async fn put_plan_preview(
         &self,
+        id: Option<&str>,
         owner: &str,
         value: &serde_json::Value,
         ttl: Duration,
     ) -> Result<crate::PlanPreview> {
+        let id = match id {
+            Some(id) => {
+                rows::check_preview_id(id)?;
+                id.to_string()
+            }
+            None => rows::new_preview_id()?,
+        };
         let now = now_ms();
         let p = crate::PlanPreview {
-            id: rows::new_preview_id()?,
+            id,
             owner: owner.to_string(),
             value: value.clone(),
             created_at: now,
             expires_at: now.saturating_add(rows::ms(ttl)),
         };
-        sqlx::query(rows::SQL_PURGE_PREVIEWS)
-            .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
-            .execute(&self.pool)
-            .await?;
-        sqlx::query(rows::SQL_PUT_PREVIEW)
+        if rows::purge_previews_due(now) {
+            sqlx::query(rows::SQL_PURGE_PREVIEWS)
+                .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
+                .execute(&self.pool)
+                .await?;
+        }
+        let kept: Option<String> = sqlx::query_scalar(rows::SQL_PUT_PREVIEW)
             .bind(&p.id)
             .bind(&p.owner)
             .bind(rows::json_text(&p.value))
             .bind(p.created_at)
             .bind(p.expires_at)
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
+        if kept.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "plan preview {} belongs to another user",
+                p.id
+            )));
+        }
         Ok(p)
     }
 

@@ -991,7 +991,7 @@ async fn plan_previews_by_owner_with_expiry(db: &Db) {
     let s = &db.store;
     let v = json!({"source": "https://example.com/r.git", "request": "on aws ✓"});
     let p = s
-        .put_plan_preview("alice", &v, Duration::from_secs(600))
+        .put_plan_preview(None, "alice", &v, Duration::from_secs(600))
         .await
         .unwrap();
     assert!(p.id.starts_with("pln_") && p.id.len() == 36, "{}", p.id);
@@ -1005,19 +1005,44 @@ async fn plan_previews_by_owner_with_expiry(db: &Db) {
         s.get_plan_preview("pln_missing", "alice").await.unwrap(),
         None
     );
+    let other = s
+        .put_plan_preview(None, "alice", &v, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_ne!(other.id, p.id, "a fresh id each time");
+
+    // A given id: renewed by the same owner, never taken over by another.
+    let id = "pln_0123456789abcdef0123456789abcdef";
+    s.put_plan_preview(Some(id), "alice", &v, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let v2 = json!({"source": "https://example.com/r.git", "request": "on gcp"});
+    let renewed = s
+        .put_plan_preview(Some(id), "alice", &v2, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_plan_preview(id, "alice").await.unwrap(),
+        Some(renewed)
+    );
+    let taken = s
+        .put_plan_preview(Some(id), "bob", &v, Duration::from_secs(600))
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(s.get_plan_preview(id, "bob").await.unwrap(), None);
+    let bad = s
+        .put_plan_preview(Some("pln_NOT-HEX"), "alice", &v, Duration::from_secs(1))
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+
     // Expired: still readable (the caller says "expired") until the grace
-    // period is over, then removed by the next put.
+    // period is over.
     let old = s
-        .put_plan_preview("alice", &v, Duration::ZERO)
+        .put_plan_preview(None, "alice", &v, Duration::ZERO)
         .await
         .unwrap();
     let got = s.get_plan_preview(&old.id, "alice").await.unwrap().unwrap();
     assert!(got.expires_at <= autodeploy_store::now_ms());
-    let second = s
-        .put_plan_preview("alice", &v, Duration::from_secs(1))
-        .await
-        .unwrap();
-    assert_ne!(second.id, p.id, "every preview gets its own id");
 }
 
 async fn sealed_secrets_per_deployment(db: &Db) {

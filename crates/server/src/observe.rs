@@ -188,9 +188,9 @@ impl Store for ObservedStore {
         &self,
         id: Option<&str>,
         owner: &str,
-        value: &serde_json::Value,
+        value: &str,
         ttl: Duration,
-    ) -> Result<autodeploy_store::PlanPreview> {
+    ) -> Result<autodeploy_store::PlanPreviewKept> {
         self.inner.put_plan_preview(id, owner, value, ttl).await
     }
     async fn get_plan_preview(

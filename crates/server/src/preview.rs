@@ -125,8 +125,21 @@ struct CachedPlan {
     analysis_key: Option<String>,
     commit: Option<String>,
     summary: String,
-    analysis: serde_json::Value,
-    decision: serde_json::Value,
+    analysis: Arc<Analysis>,
+    decision: autodeploy_core::Decision,
+}
+
+/// [`PreviewedPlan`] as it is written: borrowed, serialised once.
+#[derive(Serialize)]
+struct PreviewedPlanOut<'a> {
+    source: &'a str,
+    request: &'a str,
+    options: &'a RequestOptions,
+    commit: Option<&'a str>,
+    analysis_key: Option<&'a str>,
+    summary: &'a str,
+    analysis: &'a Analysis,
+    decision: &'a autodeploy_core::Decision,
 }
 
 /// What the store keeps of a preview (the value of a `plan_previews` row).
@@ -618,17 +631,18 @@ impl Previews {
         let (id, expires_at) = match known {
             Some(k) => k,
             None => {
-                let kept = PreviewedPlan {
-                    source: autodeploy_source::redact_input(repo.trim()),
-                    request: request.to_string(),
-                    options: options.clone(),
-                    commit: plan.commit.clone(),
-                    analysis_key: plan.analysis_key.clone(),
-                    summary: plan.summary.clone(),
-                    analysis: plan.analysis.clone(),
-                    decision: plan.decision.clone(),
+                let source = autodeploy_source::redact_input(repo.trim());
+                let kept = PreviewedPlanOut {
+                    source: &source,
+                    request,
+                    options,
+                    commit: plan.commit.as_deref(),
+                    analysis_key: plan.analysis_key.as_deref(),
+                    summary: &plan.summary,
+                    analysis: &plan.analysis,
+                    decision: &plan.decision,
                 };
-                let value = serde_json::to_value(&kept).map_err(|e| {
+                let value = serde_json::to_string(&kept).map_err(|e| {
                     ApiError::Internal(format!("the preview is not serialisable: {e}"))
                 })?;
                 let id = issued_key.as_ref().map(|(o, pk)| content_plan_id(o, pk));
@@ -754,19 +768,17 @@ impl Previews {
         let (request, options) = (request.to_string(), options.clone());
         let plan = run_blocking(move || {
             let preview = plan_from(analysis, &request, &options)?;
-            let not_json = |e: serde_json::Error| {
-                ApiError::Internal(format!("the plan is not serialisable: {e}"))
-            };
+            let body = serde_json::to_vec(&preview)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::Internal(format!("the plan is not serialisable: {e}")))?;
             Ok(Arc::new(CachedPlan {
-                body: serde_json::to_vec(&preview)
-                    .map(Bytes::from)
-                    .map_err(not_json)?,
+                body,
                 plan_key: keep_key,
                 analysis_key,
                 commit: preview.analysis.source.commit.clone(),
-                summary: preview.summary.clone(),
-                analysis: serde_json::to_value(&*preview.analysis).map_err(not_json)?,
-                decision: serde_json::to_value(&preview.decision).map_err(not_json)?,
+                summary: preview.summary,
+                analysis: preview.analysis,
+                decision: preview.decision,
             }))
         })
         .await?;

@@ -351,6 +351,14 @@ pub struct PlanPreview {
     pub expires_at: i64,
 }
 
+/// What [`Store::put_plan_preview`] kept: the id and its times.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanPreviewKept {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 /// How long an expired preview is still kept (so that a deploy naming it
 /// is told "expired", not "unknown"), before [`Store::put_plan_preview`]
 /// removes it.
@@ -423,18 +431,19 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64>;
     async fn cached_analysis(&self, key: &str) -> Result<Option<serde_json::Value>>;
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()>;
-    /// Keep a previewed plan for `ttl` under `id` ("pln_" + 32 lowercase
-    /// hex; replacing the value and expiry of the same owner's row with that
-    /// id), or a fresh random id when `None`. Previews expired for longer
-    /// than [`EXPIRED_PREVIEW_GRACE`] are removed on the way (at most once a
-    /// minute per process).
+    /// Keep a previewed plan — `value`, JSON text the caller serialised
+    /// (once: a preview can be tens of KB) — for `ttl` under `id` ("pln_" +
+    /// 32 lowercase hex; replacing the value and expiry of the same owner's
+    /// row with that id), or a fresh random id when `None`. Previews expired
+    /// for longer than [`EXPIRED_PREVIEW_GRACE`] are removed on the way (at
+    /// most once a minute per process).
     async fn put_plan_preview(
         &self,
         id: Option<&str>,
         owner: &str,
-        value: &serde_json::Value,
+        value: &str,
         ttl: Duration,
-    ) -> Result<PlanPreview>;
+    ) -> Result<PlanPreviewKept>;
     /// The preview `id` when `owner` made it, expired or not (the caller
     /// compares `expires_at` with the clock); other owners → None.
     async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<PlanPreview>>;

@@ -677,9 +677,9 @@ impl Store for PgStore {
         &self,
         id: Option<&str>,
         owner: &str,
-        value: &serde_json::Value,
+        value: &str,
         ttl: Duration,
-    ) -> Result<crate::PlanPreview> {
+    ) -> Result<crate::PlanPreviewKept> {
         let id = match id {
             Some(id) => {
                 rows::check_preview_id(id)?;
@@ -688,10 +688,8 @@ impl Store for PgStore {
             None => rows::new_preview_id()?,
         };
         let now = now_ms();
-        let p = crate::PlanPreview {
+        let p = crate::PlanPreviewKept {
             id,
-            owner: owner.to_string(),
-            value: value.clone(),
             created_at: now,
             expires_at: now.saturating_add(rows::ms(ttl)),
         };
@@ -703,8 +701,8 @@ impl Store for PgStore {
         }
         let kept: Option<String> = sqlx::query_scalar(rows::SQL_PUT_PREVIEW)
             .bind(&p.id)
-            .bind(&p.owner)
-            .bind(rows::json_text(&p.value))
+            .bind(owner)
+            .bind(value)
             .bind(p.created_at)
             .bind(p.expires_at)
             .fetch_optional(&self.pool)

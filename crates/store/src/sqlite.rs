@@ -131,15 +131,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // Several processes may open a new file at the same moment (ten CLI
+        // deploys at once): the first connection (which switches a new file
+        // to WAL) and the migrations run under an exclusive lock on a file
+        // beside the database, so exactly one of them applies them and none
+        // meets another's schema change half way (SQLITE_BUSY).
+        let lock = migration_lock(path).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await?;
-        // Several processes may open a new file at the same moment (ten CLI
-        // deploys at once): migrations run under an exclusive lock on a file
-        // beside the database, so exactly one of them applies them.
-        let lock = migration_lock(path).await?;
         let migrated = sqlx::migrate!("migrations/sqlite").run(&writer).await;
         drop(lock);
         migrated?;
@@ -716,9 +718,9 @@ impl Store for SqliteStore {
         &self,
         id: Option<&str>,
         owner: &str,
-        value: &serde_json::Value,
+        value: &str,
         ttl: Duration,
-    ) -> Result<crate::PlanPreview> {
+    ) -> Result<crate::PlanPreviewKept> {
         let id = match id {
             Some(id) => {
                 rows::check_preview_id(id)?;
@@ -727,10 +729,8 @@ impl Store for SqliteStore {
             None => rows::new_preview_id()?,
         };
         let now = now_ms();
-        let p = crate::PlanPreview {
+        let p = crate::PlanPreviewKept {
             id,
-            owner: owner.to_string(),
-            value: value.clone(),
             created_at: now,
             expires_at: now.saturating_add(rows::ms(ttl)),
         };
@@ -742,8 +742,8 @@ impl Store for SqliteStore {
         }
         let kept: Option<String> = sqlx::query_scalar(rows::SQL_PUT_PREVIEW)
             .bind(&p.id)
-            .bind(&p.owner)
-            .bind(rows::json_text(&p.value))
+            .bind(owner)
+            .bind(value)
             .bind(p.created_at)
             .bind(p.expires_at)
             .fetch_optional(&self.writer)

@@ -660,9 +660,10 @@ impl Previews {
             }
         };
         // `{"plan_id":…,"plan_expires_at":…,` + the cached object's fields.
-        let head = serde_json::json!({"plan_id": id, "plan_expires_at": expires_at}).to_string();
+        // (The id is "pln_" + hex: nothing in it needs escaping.)
+        let head = format!(r#"{{"plan_id":"{id}","plan_expires_at":{expires_at}"#);
         let mut out = Vec::with_capacity(head.len() + plan.body.len() + 1);
-        out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+        out.extend_from_slice(head.as_bytes());
         match plan.body.get(1..) {
             Some(rest) if rest != b"}" => {
                 out.push(b',');

@@ -1,13 +1,13 @@
 //! The HTTP API: routes, handlers and the middleware around them.
 //!
 //! ```text
-//! POST /v1/deployments              {repo, request, options} → 202 + deployment (Idempotency-Key honoured)
+//! POST /v1/deployments              {repo, request, options} or {plan_id} → 202 + deployment (Idempotency-Key honoured)
 //! GET  /v1/deployments              ?status=&cloud=&limit=&cursor=
 //! GET  /v1/deployments/{id}
 //! GET  /v1/deployments/{id}/logs    Server-Sent Events until the deployment is final
 //! POST /v1/deployments/{id}/destroy
-//! POST /v1/analyze | /v1/parse | /v1/plan   synchronous previews
-//! GET  /healthz  /readyz  /metrics  /openapi.json  /
+//! POST /v1/analyze | /v1/parse | /v1/plan   synchronous previews (a plan answers a plan_id)
+//! GET  /healthz  /readyz  /metrics  /openapi.json  /  /d/{id} (the web page)
 //! ```
 //!
 //! The router is built from one table, [`routes`]; the OpenAPI document
@@ -115,6 +115,9 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Method::GET, "/openapi.json", Open, openapi),
         at(Method::GET, "/metrics", Access::Metrics, metrics),
         at(Method::GET, "/", Page, web::index),
+        // One deployment's own page (its plan, progress and log): the same
+        // page, which reads the id from its path.
+        at(Method::GET, "/d/{id}", Page, web::index),
         at(Method::GET, "/assets/{file}", Page, web::asset),
     ]
 }
@@ -250,15 +253,23 @@ pub async fn metrics_text(store: &dyn Store, metrics: &Metrics) -> Response {
         .into_response()
 }
 
+/// `POST /v1/deployments`: either `repo` + `request` (+ `options`), or
+/// `plan_id` alone — the id a preview (`POST /v1/plan`) answered, which
+/// deploys exactly what was previewed. `secrets` go with either.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     /// Git URL (or local path when the server allows it).
-    pub repo: String,
-    /// The English sentence.
-    pub request: String,
     #[serde(default)]
-    pub options: RequestOptions,
+    pub repo: Option<String>,
+    /// The English sentence.
+    #[serde(default)]
+    pub request: Option<String>,
+    #[serde(default)]
+    pub options: Option<RequestOptions>,
+    /// A previewed plan to deploy instead of `repo`, `request` and `options`.
+    #[serde(default)]
+    pub plan_id: Option<String>,
     /// Secret values for the app (`NAME` or `service:NAME` → value): sealed
     /// before they are stored, never returned, logged or kept in options.
     #[serde(default)]
@@ -273,11 +284,40 @@ async fn create_deployment(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateDeployment>,
 ) -> Result<Response, ApiError> {
-    state.previews.check_source(&body.repo)?;
-    check_request_text(&body.request)?;
-    body.options.validate()?;
+    // What to deploy: a previewed plan, or the repo, request and options sent.
+    let (repo, request, options, previewed) = match body.plan_id.as_deref() {
+        Some(plan_id) => {
+            if body.repo.is_some() || body.request.is_some() || body.options.is_some() {
+                return Err(ApiError::bad_request(
+                    "plan_id_with_source",
+                    "send either plan_id (deploys exactly the previewed plan) or repo, request and options, not both",
+                ));
+            }
+            let plan = state.previews.previewed(plan_id, &user.id).await?;
+            let (repo, options) = plan.pinned();
+            let cloud = plan.decision["cloud"].as_str().map(str::to_string);
+            (
+                repo,
+                plan.request,
+                options,
+                Some((plan_id.to_string(), cloud)),
+            )
+        }
+        None => match (body.repo, body.request) {
+            (Some(repo), Some(request)) => (repo, request, body.options.unwrap_or_default(), None),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_json",
+                    "the body needs repo and request (and optional options), or the plan_id of a preview",
+                ))
+            }
+        },
+    };
+    state.previews.check_source(&repo)?;
+    check_request_text(&request)?;
+    options.validate()?;
     crate::preview::validate_values("secrets", &body.secrets)?;
-    state.previews.check_network(&body.repo).await?;
+    state.previews.check_network(&repo).await?;
     let sealer = match (&state.sealer, body.secrets.is_empty()) {
         (_, true) => None,
         (Some(s), false) => Some(s.clone()),
@@ -306,27 +346,37 @@ async fn create_deployment(
         }
     };
     // The cloud is known up front when the options or the sentence name it
-    // (the rule-based parser is sub-millisecond); list filters use it.
-    let cloud = body
-        .options
+    // (the rule-based parser is sub-millisecond), or the preview decided it;
+    // list filters use it.
+    let cloud = options
         .cloud()
-        .or_else(|| autodeploy_parse::parse(&body.request).cloud);
-    let name = body
-        .options
+        .map(|c| c.as_str().to_string())
+        .or_else(|| previewed.as_ref().and_then(|(_, c)| c.clone()))
+        .or_else(|| {
+            autodeploy_parse::parse(&request)
+                .cloud
+                .map(|c| c.as_str().to_string())
+        });
+    let name = options
         .name
         .clone()
-        .or_else(|| name_from_repo(&body.repo))
+        .or_else(|| name_from_repo(&repo))
         .map(|n| autodeploy_decide::slug(&n))
         .unwrap_or_else(|| "app".into());
-    let options = serde_json::to_value(&body.options)
+    let mut options_value = serde_json::to_value(&options)
         .map_err(|e| ApiError::Internal(format!("options not serialisable: {e}")))?;
+    // Which preview it came from: shown with the deployment, and part of
+    // what an Idempotency-Key retry must repeat.
+    if let (Some((plan_id, _)), Some(o)) = (&previewed, options_value.as_object_mut()) {
+        o.insert("plan_id".into(), serde_json::Value::String(plan_id.clone()));
+    }
     let new = NewDeployment {
         owner: user.id.clone(),
         name,
-        source: autodeploy_source::redact_input(body.repo.trim()),
-        request: body.request.clone(),
-        cloud: cloud.map(|c| c.as_str().to_string()),
-        options,
+        source: autodeploy_source::redact_input(repo.trim()),
+        request: request.clone(),
+        cloud,
+        options: options_value,
         idempotency_key,
     };
     let asked = (new.source.clone(), new.request.clone(), new.options.clone());
@@ -700,11 +750,12 @@ pub struct PlanBody {
 
 async fn plan(
     State(state): State<AppState>,
+    Extension(user): Extension<User>,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Result<Response, ApiError> {
     let body = state
         .previews
-        .plan_json(&body.repo, &body.request, &body.options)
+        .plan_json(&user.id, &body.repo, &body.request, &body.options)
         .await?;
     Ok((
         [(

@@ -24,6 +24,13 @@ pub enum ApiError {
     /// The request conflicts with the current state (e.g. destroying a destroyed deployment).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// What the request names does not exist, with a code more precise
+    /// than `not_found` (an unknown `plan_id`).
+    #[error("{message}")]
+    Missing { code: &'static str, message: String },
+    /// The thing named existed but is no longer usable (an expired preview).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     /// A pipeline stage could not handle the input (fetch/analyze/decide/render failed).
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
@@ -52,6 +59,8 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::Missing { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -64,9 +73,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -76,6 +76,9 @@ pub struct ServerConfig {
     pub auth_ttl: Duration,
     /// How often an SSE log stream polls the store for new lines.
     pub log_poll: Duration,
+    /// How long a preview's `plan_id` can be deployed (`POST /v1/plan` →
+    /// `POST /v1/deployments {"plan_id"}`).
+    pub preview_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +98,7 @@ impl Default for ServerConfig {
             commit_ttl: Duration::from_secs(5),
             auth_ttl: Duration::from_secs(5),
             log_poll: Duration::from_millis(300),
+            preview_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -141,6 +145,7 @@ impl AppState {
                 config.commit_ttl,
                 config.allow_local_sources,
                 config.source_network.clone(),
+                config.preview_ttl,
             )),
             store,
             metrics,

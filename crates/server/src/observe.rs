@@ -184,6 +184,22 @@ impl Store for ObservedStore {
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()> {
         self.inner.put_cached_analysis(key, value).await
     }
+    async fn put_plan_preview(
+        &self,
+        id: Option<&str>,
+        owner: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<autodeploy_store::PlanPreviewKept> {
+        self.inner.put_plan_preview(id, owner, value, ttl).await
+    }
+    async fn get_plan_preview(
+        &self,
+        id: &str,
+        owner: &str,
+    ) -> Result<Option<autodeploy_store::PlanPreview>> {
+        self.inner.get_plan_preview(id, owner).await
+    }
     async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {
         self.inner.put_secret(deployment_id, name, sealed).await
     }

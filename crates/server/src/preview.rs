@@ -24,6 +24,16 @@
 //! keyed by (analysis key, request text, options): parse, decide and render
 //! are pure, so a repeated preview of a pinned source costs one lookup.
 //!
+//! Every `POST /v1/plan` answer names a `plan_id`: what was previewed (the
+//! source, the exact request text, the options, the commit analysed, the
+//! analysis key, the analysis and the decision) is kept in the store for
+//! `preview_ttl` ([`Previews::plan_json`]), and `POST /v1/deployments
+//! {"plan_id"}` deploys exactly that ([`Previews::previewed`]): a git source
+//! pinned to the commit that was analysed, a local source refused when its
+//! fingerprint changed since. In the store rather than this process's memory
+//! because several API replicas may serve one PostgreSQL store, and the
+//! deploy may reach another replica than the preview did.
+//!
 //! Deliberately not here: HTTP (handlers in `api`), executing anything.
 
 use crate::metrics::Metrics;
@@ -43,6 +53,8 @@ use tokio::sync::OnceCell;
 
 /// Plan answers kept in memory (each a few tens of KB).
 const PLAN_CACHE_ENTRIES: usize = 512;
+/// plan_ids remembered as stored (a few hundred bytes each).
+const ISSUED_ENTRIES: usize = 4096;
 
 type Shared = Result<Arc<Analysis>, ApiError>;
 /// (URL, ref) whose commit was resolved.
@@ -75,8 +87,14 @@ pub struct Previews {
     network: autodeploy_source::NetworkPolicy,
     commit_ttl: Duration,
     lru: Mutex<LruCache<String, Arc<Analysis>>>,
-    /// Serialised `POST /v1/plan` answers by [`plan_cache_key`].
-    plans: Mutex<LruCache<String, Bytes>>,
+    /// `POST /v1/plan` answers by [`plan_cache_key`].
+    plans: Mutex<LruCache<String, Arc<CachedPlan>>>,
+    /// How long a previewed plan can be deployed by its id.
+    preview_ttl: Duration,
+    /// plan_ids this process stored, by (owner, plan cache key) → (id,
+    /// expires_at): a repeated preview with more than half its TTL left is
+    /// answered without writing to the store again.
+    issued: Mutex<LruCache<(String, String), (String, i64)>>,
     inflight: Mutex<HashMap<String, Arc<OnceCell<Shared>>>>,
     commits: Mutex<HashMap<CommitKey, (String, Instant)>>,
 }
@@ -94,6 +112,68 @@ pub struct PlanPreview {
     pub decision: autodeploy_core::Decision,
     /// The rendered bundle: path → contents.
     pub files: BTreeMap<String, String>,
+}
+
+/// One `POST /v1/plan` answer: the serialised body (without its `plan_id`)
+/// and what a deploy naming it needs.
+struct CachedPlan {
+    body: Bytes,
+    /// Its key in the response cache (`None`: not cacheable).
+    plan_key: Option<String>,
+    /// The analysis cache key (commit or folder fingerprint): `None` when
+    /// the source could not be pinned.
+    analysis_key: Option<String>,
+    commit: Option<String>,
+    summary: String,
+    analysis: Arc<Analysis>,
+    decision: autodeploy_core::Decision,
+}
+
+/// [`PreviewedPlan`] as it is written: borrowed, serialised once.
+#[derive(Serialize)]
+struct PreviewedPlanOut<'a> {
+    source: &'a str,
+    request: &'a str,
+    options: &'a RequestOptions,
+    commit: Option<&'a str>,
+    analysis_key: Option<&'a str>,
+    summary: &'a str,
+    analysis: &'a Analysis,
+    decision: &'a autodeploy_core::Decision,
+}
+
+/// What the store keeps of a preview (the value of a `plan_previews` row).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct PreviewedPlan {
+    /// The `repo` as the deployment records it (credentials redacted).
+    pub source: String,
+    /// The request text, exactly as previewed.
+    pub request: String,
+    pub options: RequestOptions,
+    /// The commit analysed (git sources).
+    pub commit: Option<String>,
+    pub analysis_key: Option<String>,
+    /// "Understood: …".
+    pub summary: String,
+    pub analysis: serde_json::Value,
+    pub decision: serde_json::Value,
+}
+
+impl PreviewedPlan {
+    /// The source and options a deployment of this plan runs with: a git
+    /// source pinned to the commit that was analysed (`options.ref`, the
+    /// `#ref` of the URL dropped so it is not given twice).
+    pub fn pinned(&self) -> (String, RequestOptions) {
+        let mut options = self.options.clone();
+        match (&self.commit, classify(&self.source)) {
+            (Some(commit), SourceClass::Network) => {
+                options.git_ref = Some(commit.clone());
+                let base = self.source.split('#').next().unwrap_or(&self.source);
+                (base.to_string(), options)
+            }
+            _ => (self.source.clone(), options),
+        }
+    }
 }
 
 /// Options a preview or deployment may carry.
@@ -210,6 +290,7 @@ impl Previews {
         commit_ttl: Duration,
         allow_local: bool,
         network: autodeploy_source::NetworkPolicy,
+        preview_ttl: Duration,
     ) -> Self {
         Previews {
             store,
@@ -225,6 +306,10 @@ impl Previews {
             )),
             inflight: Mutex::new(HashMap::new()),
             commits: Mutex::new(HashMap::new()),
+            preview_ttl,
+            issued: Mutex::new(LruCache::new(
+                NonZeroUsize::new(ISSUED_ENTRIES).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
@@ -510,7 +595,8 @@ impl Previews {
 
     /// Everything but execute — analysis (cached), intent, decision, bundle —
     /// as the JSON body `POST /v1/plan` answers, from the response cache when
-    /// it can be.
+    /// it can be, with the `plan_id` (and its `plan_expires_at`) under which
+    /// the store keeps what was previewed for `owner`.
     ///
     /// parse → decide → render are pure functions of (analysis, request text,
     /// options), so once the analysis is pinned by its cache key (commit or
@@ -518,10 +604,132 @@ impl Previews {
     /// here is (analysis key, request, options) and a new commit is a new key.
     pub async fn plan_json(
         &self,
+        owner: &str,
         repo: &str,
         request: &str,
         options: &RequestOptions,
     ) -> Result<Bytes, ApiError> {
+        let plan = self.plan(repo, request, options).await?;
+        // A cacheable preview's id is named by its content (the owner and
+        // the plan cache key: source commit or folder fingerprint, analyzer
+        // version, request, options), so the same preview gets the same id
+        // on every replica, and a repeat within half the TTL writes nothing.
+        let issued_key = plan
+            .plan_key
+            .as_ref()
+            .map(|pk| (owner.to_string(), pk.clone()));
+        let now = autodeploy_store::now_ms();
+        let half_ttl = i64::try_from(self.preview_ttl.as_millis() / 2).unwrap_or(i64::MAX);
+        let known = issued_key.as_ref().and_then(|k| {
+            self.issued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(k)
+                .filter(|(_, expires)| expires.saturating_sub(now) > half_ttl)
+                .cloned()
+        });
+        let (id, expires_at) = match known {
+            Some(k) => k,
+            None => {
+                let source = autodeploy_source::redact_input(repo.trim());
+                let kept = PreviewedPlanOut {
+                    source: &source,
+                    request,
+                    options,
+                    commit: plan.commit.as_deref(),
+                    analysis_key: plan.analysis_key.as_deref(),
+                    summary: &plan.summary,
+                    analysis: &plan.analysis,
+                    decision: &plan.decision,
+                };
+                let value = serde_json::to_string(&kept).map_err(|e| {
+                    ApiError::Internal(format!("the preview is not serialisable: {e}"))
+                })?;
+                let id = issued_key.as_ref().map(|(o, pk)| content_plan_id(o, pk));
+                let stored = self
+                    .store
+                    .put_plan_preview(id.as_deref(), owner, &value, self.preview_ttl)
+                    .await?;
+                if let Some(k) = issued_key {
+                    self.issued
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .put(k, (stored.id.clone(), stored.expires_at));
+                }
+                (stored.id, stored.expires_at)
+            }
+        };
+        // `{"plan_id":…,"plan_expires_at":…,` + the cached object's fields.
+        // (The id is "pln_" + hex: nothing in it needs escaping.)
+        let head = format!(r#"{{"plan_id":"{id}","plan_expires_at":{expires_at}"#);
+        let mut out = Vec::with_capacity(head.len() + plan.body.len() + 1);
+        out.extend_from_slice(head.as_bytes());
+        match plan.body.get(1..) {
+            Some(rest) if rest != b"}" => {
+                out.push(b',');
+                out.extend_from_slice(rest);
+            }
+            _ => out.push(b'}'),
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// The previewed plan `id` of `owner`, checked to be deployable: known
+    /// (404 `plan_not_found`), not expired (410 `plan_expired`), and for a
+    /// local source, the folder unchanged since (409 `plan_stale`).
+    pub async fn previewed(&self, id: &str, owner: &str) -> Result<PreviewedPlan, ApiError> {
+        let found = if id.len() <= 64 {
+            self.store.get_plan_preview(id, owner).await?
+        } else {
+            None
+        };
+        let Some(found) = found else {
+            return Err(ApiError::Missing {
+                code: "plan_not_found",
+                message: format!(
+                    "plan {id:.64} was not found: a plan_id is one that a preview (POST /v1/plan) answered to this user; preview again"
+                ),
+            });
+        };
+        if found.expires_at <= autodeploy_store::now_ms() {
+            return Err(ApiError::Gone {
+                code: "plan_expired",
+                message: format!(
+                    "plan {id} expired (a preview can be deployed for {} s); preview again, review it, then deploy",
+                    self.preview_ttl.as_secs()
+                ),
+            });
+        }
+        let plan: PreviewedPlan = serde_json::from_value(found.value).map_err(|e| {
+            ApiError::Internal(format!("the stored preview {id} is unreadable: {e}"))
+        })?;
+        if classify(&plan.source) == SourceClass::Local {
+            self.check_source(&plan.source)?;
+            if let Some(previewed) = &plan.analysis_key {
+                let (now, _) = self
+                    .cache_key(&plan.source, plan.options.git_ref.as_deref())
+                    .await;
+                if now.as_ref() != Some(previewed) {
+                    return Err(ApiError::Conflict {
+                        code: "plan_stale",
+                        message: format!(
+                            "{} changed since plan {id} was previewed; preview again to review what would be deployed now",
+                            plan.source
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The `POST /v1/plan` answer for (repo, request, options), cached.
+    async fn plan(
+        &self,
+        repo: &str,
+        request: &str,
+        options: &RequestOptions,
+    ) -> Result<Arc<CachedPlan>, ApiError> {
         options.validate()?;
         check_request_text(request)?;
         self.check_source(repo)?;
@@ -535,38 +743,67 @@ impl Previews {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(pk)
                 .cloned();
-            if let Some(body) = hit {
+            if let Some(plan) = hit {
                 self.metrics.plan_cache.inc(&["hit"]);
-                return Ok(body);
+                return Ok(plan);
             }
         }
         let analysis = self
-            .analysis_keyed(repo, options.git_ref.clone(), key, expected_commit.clone())
+            .analysis_keyed(
+                repo,
+                options.git_ref.clone(),
+                key.clone(),
+                expected_commit.clone(),
+            )
             .await?;
         // Only an answer about the commit the key promises may be kept under it.
-        let keep = plan_key
-            .filter(|_| expected_commit.is_none() || expected_commit == analysis.source.commit);
+        let pinned = expected_commit.is_none() || expected_commit == analysis.source.commit;
+        let keep = plan_key.filter(|_| pinned);
         self.metrics.plan_cache.inc(&[if keep.is_some() {
             "miss"
         } else {
             "uncacheable"
         }]);
+        let analysis_key = key.filter(|_| pinned);
+        let keep_key = keep.clone();
         let (request, options) = (request.to_string(), options.clone());
-        let body = run_blocking(move || {
+        let plan = run_blocking(move || {
             let preview = plan_from(analysis, &request, &options)?;
-            serde_json::to_vec(&preview)
+            let body = serde_json::to_vec(&preview)
                 .map(Bytes::from)
-                .map_err(|e| ApiError::Internal(format!("the plan is not serialisable: {e}")))
+                .map_err(|e| ApiError::Internal(format!("the plan is not serialisable: {e}")))?;
+            Ok(Arc::new(CachedPlan {
+                body,
+                plan_key: keep_key,
+                analysis_key,
+                commit: preview.analysis.source.commit.clone(),
+                summary: preview.summary,
+                analysis: preview.analysis,
+                decision: preview.decision,
+            }))
         })
         .await?;
         if let Some(pk) = keep {
             self.plans
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .put(pk, body.clone());
+                .put(pk, plan.clone());
         }
-        Ok(body)
+        Ok(plan)
     }
+}
+
+/// The plan_id of a cacheable preview: "pln_" + 128 bits of SHA-256 over
+/// the owner and the plan cache key (length-prefixed).
+fn content_plan_id(owner: &str, plan_key: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [owner, plan_key] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("pln_{hex}")
 }
 
 /// The response-cache key of a plan: SHA-256 over the analysis key, the
@@ -703,6 +940,40 @@ const REMOTE_COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_git_preview_deploys_the_commit_it_analysed() {
+        let plan = |source: &str, commit: Option<&str>| PreviewedPlan {
+            source: source.into(),
+            request: "on aws".into(),
+            options: RequestOptions {
+                git_ref: Some("main".into()),
+                name: Some("shop".into()),
+                ..Default::default()
+            },
+            commit: commit.map(str::to_string),
+            analysis_key: None,
+            summary: String::new(),
+            analysis: serde_json::Value::Null,
+            decision: serde_json::Value::Null,
+        };
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let (source, o) = plan("https://github.com/o/r.git#main", Some(sha)).pinned();
+        assert_eq!(source, "https://github.com/o/r.git");
+        assert_eq!(o.git_ref.as_deref(), Some(sha));
+        assert_eq!(o.name.as_deref(), Some("shop"));
+        // A local folder is checked by its fingerprint instead; no commit: as previewed.
+        let (source, o) = plan("/srv/app", Some(sha)).pinned();
+        assert_eq!(
+            (source.as_str(), o.git_ref.as_deref()),
+            ("/srv/app", Some("main"))
+        );
+        let (source, o) = plan("https://github.com/o/r.git", None).pinned();
+        assert_eq!(
+            (source.as_str(), o.git_ref.as_deref()),
+            ("https://github.com/o/r.git", Some("main"))
+        );
+    }
 
     #[test]
     fn classify_sources() {

@@ -35,6 +35,15 @@ fn app() -> Value {
     json!({"repo": common::fixture("python_stdlib_http_server"), "request": "run it locally", "options": {"target": "local"}})
 }
 
+/// The plan_id of a `POST /v1/plan` answer, which leads it with its expiry
+/// (the cached answer follows as is).
+fn plan_id_of(body: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(body).unwrap();
+    assert!(v["plan_expires_at"].as_i64().unwrap() > 0);
+    assert!(body.starts_with(b"{\"plan_id\":"));
+    v["plan_id"].as_str().unwrap().to_string()
+}
+
 async fn error_code(r: reqwest::Response) -> String {
     let v: Value = r.json().await.unwrap();
     v["error"]["code"].as_str().unwrap_or_default().to_string()
@@ -611,9 +620,25 @@ both_backends!(metrics_health_openapi_and_page, |b: Backend| async move {
     for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
         assert!(!html.contains(attr), "no external assets ({attr})");
     }
+    // A deployment's own URL is the same page (it reads the id from the path).
+    let r = s
+        .client
+        .get(s.url("/d/dep_0123456789abcdef"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    assert_eq!(r.text().await.unwrap(), html);
     let js = s.client.get(s.url("/assets/app.js")).send().await.unwrap();
     assert_eq!(js.status(), 200);
-    assert!(js.text().await.unwrap().contains("text/event-stream"));
+    let js = js.text().await.unwrap();
+    assert!(js.contains("text/event-stream"));
+    // Text from the server goes in as text, never as markup.
+    assert!(!js.contains("innerHTML") && !js.contains("insertAdjacentHTML"));
     let r = s.client.get(s.url("/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(error_code(r).await, "not_found");
@@ -664,7 +689,9 @@ both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
     );
 
     // The same preview again is served from the plan response cache, byte for
-    // byte; another sentence or other options are other answers.
+    // byte, plan_id included (a plan_id names the preview's content, and a
+    // repeat writes nothing to the store); another sentence or other options
+    // are other answers.
     let plan = |request: &'static str, options: Value| {
         let s = &s;
         let t = t.clone();
@@ -687,6 +714,8 @@ both_backends!(previews_and_the_analysis_cache, |b: Backend| async move {
     let first = plan("deploy on aws in eu-central-1", json!({})).await;
     let again = plan("deploy on aws in eu-central-1", json!({})).await;
     assert_eq!(first, again);
+    let id = plan_id_of(&first);
+    assert!(id.starts_with("pln_") && id.len() == 36, "{id}");
     assert_eq!(s.metrics.plan_cache.get(&["hit"]), hits + 2);
     let misses = s.metrics.plan_cache.get(&["miss"]);
     let other: Value =
@@ -824,5 +853,179 @@ both_backends!(
             assert_eq!(r.status(), 400);
             assert_eq!(error_code(r).await, "invalid_option");
         }
+    }
+);
+
+both_backends!(
+    a_deploy_naming_a_plan_id_deploys_exactly_the_preview,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let alice = s.user_token("alice").await;
+        let bob = s.user_token("bob").await;
+        let dir = tempfile::tempdir().unwrap();
+        let src = std::path::Path::new(&common::fixture("python_stdlib_http_server")).to_path_buf();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+            }
+        }
+        let repo = dir.path().display().to_string();
+        let preview = |token: String, request: &'static str| {
+            let s = &s;
+            let repo = repo.clone();
+            async move {
+                let r = s
+                    .client
+                    .post(s.url("/v1/plan"))
+                    .bearer_auth(token)
+                    .json(&json!({"repo": repo, "request": request, "options": {"target": "local", "name": "shop"}}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let p = preview(alice.clone(), "run it on this machine").await;
+        let plan_id = p["plan_id"].as_str().unwrap().to_string();
+        assert!(plan_id.starts_with("pln_"), "{plan_id}");
+        // The same preview by another user is another plan.
+        let theirs = preview(bob.clone(), "run it on this machine").await;
+        assert_ne!(theirs["plan_id"], p["plan_id"]);
+
+        // The id alone: the previewed source, request and options.
+        let r = create(&s, &alice, json!({"plan_id": plan_id})).await;
+        assert_eq!(r.status(), 202);
+        let dep: Value = r.json().await.unwrap();
+        assert_eq!(dep["source"], json!(repo));
+        assert_eq!(dep["request"], "run it on this machine");
+        assert_eq!(dep["name"], "shop");
+        assert_eq!(dep["cloud"], "local");
+        assert_eq!(dep["options"]["target"], "local");
+        assert_eq!(dep["options"]["plan_id"], json!(plan_id));
+        assert_eq!(
+            s.store
+                .jobs_for(dep["id"].as_str().unwrap())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Not with a body beside it; not another user's; not an unknown one.
+        let r = create(
+            &s,
+            &alice,
+            json!({"plan_id": plan_id, "repo": repo, "request": "x"}),
+        )
+        .await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(error_code(r).await, "plan_id_with_source");
+        let r = create(&s, &bob, json!({"plan_id": plan_id})).await;
+        assert_eq!(r.status(), 404);
+        assert_eq!(error_code(r).await, "plan_not_found");
+        let r = create(
+            &s,
+            &alice,
+            json!({"plan_id": "pln_00000000000000000000000000000000"}),
+        )
+        .await;
+        assert_eq!(r.status(), 404);
+        assert_eq!(error_code(r).await, "plan_not_found");
+        // Neither a plan nor a source: said so.
+        let r = create(&s, &alice, json!({"request": "x"})).await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(error_code(r).await, "invalid_json");
+
+        // The folder changed since the preview: what was reviewed is not
+        // what would be deployed.
+        std::fs::write(dir.path().join("extra.py"), "print('new')\n").unwrap();
+        let r = create(&s, &alice, json!({"plan_id": plan_id})).await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(error_code(r).await, "plan_stale");
+        // A new preview of the changed folder deploys.
+        let p2 = preview(alice.clone(), "run it on this machine").await;
+        let r = create(&s, &alice, json!({"plan_id": p2["plan_id"]})).await;
+        assert_eq!(r.status(), 202);
+        s.stop().await;
+
+        // Expired: 410 with its own code.
+        let s = TestServer::start(
+            b,
+            ServerConfig {
+                preview_ttl: Duration::ZERO,
+                ..cfg()
+            },
+            0,
+            None,
+        )
+        .await;
+        let t = s.user_token("alice").await;
+        let r = s
+            .client
+            .post(s.url("/v1/plan"))
+            .bearer_auth(&t)
+            .json(&json!({"repo": repo, "request": "run it on this machine", "options": {"target": "local"}}))
+            .send()
+            .await
+            .unwrap();
+        let p: Value = r.json().await.unwrap();
+        let r = create(&s, &t, json!({"plan_id": p["plan_id"]})).await;
+        assert_eq!(r.status(), 410);
+        assert_eq!(error_code(r).await, "plan_expired");
+        s.stop().await;
+    }
+);
+
+both_backends!(
+    a_plan_previewed_on_one_replica_deploys_on_another,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let t = s.user_token("alice").await;
+        // A second API process on the same database: its own store handle,
+        // caches and memory, as behind a load balancer.
+        let store = autodeploy_store::open(&s.db.url).await.unwrap();
+        let state = autodeploy_server::AppState::new(
+            store,
+            Arc::new(autodeploy_server::Metrics::new()),
+            cfg(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(async move {
+            let _ = autodeploy_server::serve_api(listener, state, async move {
+                let _ = rx.wait_for(|v| *v).await;
+            })
+            .await;
+        });
+        let p: Value = s
+            .client
+            .post(s.url("/v1/plan"))
+            .bearer_auth(&t)
+            .json(&app())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = s
+            .client
+            .post(format!("{other}/v1/deployments"))
+            .bearer_auth(&t)
+            .json(&json!({"plan_id": p["plan_id"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let dep: Value = r.json().await.unwrap();
+        assert_eq!(dep["source"], app()["repo"]);
+        assert_eq!(dep["request"], app()["request"]);
+        assert_eq!(dep["options"]["plan_id"], p["plan_id"]);
+        let _ = tx.send(true);
+        let _ = server.await;
+        s.stop().await;
     }
 );

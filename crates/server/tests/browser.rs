@@ -1,8 +1,15 @@
 //! The web page in a real browser: headless Chromium, driven over the
-//! DevTools protocol (a few `Runtime.evaluate` calls on a websocket), pastes a
-//! token, previews a local-target deployment of a fixture app, confirms,
-//! watches the live log reach "healthy", opens the app's URL from the list
-//! and reads its answer, then destroys it from the page.
+//! DevTools protocol (a few `Runtime.evaluate` calls on a websocket): a wrong
+//! token is refused with "token rejected (401)", the right one accepted; a
+//! local-target deployment of a fixture app is previewed, an edited form
+//! disables "Deploy it" until it is previewed again, the deploy sends the
+//! plan_id and lands on the deployment's own URL, whose phases and live log
+//! reach "healthy" (and survive a reload); the app's URL is opened and its
+//! answer read; destroy needs the typed name. At 390 px the page is no wider
+//! than the screen and the log wraps.
+//!
+//! With AUTODEPLOY_SCREENSHOTS=DIR it saves PNGs of each step there (the
+//! ones in docs/screenshots come from this test).
 //!
 //! Runs the real `autodeploy serve` (SQLite, one in-process worker, the real
 //! execute stage). Needs chromium on PATH and the `autodeploy` binary
@@ -112,6 +119,48 @@ impl Page {
             assert!(Instant::now() < deadline, "evaluate kept failing: {r}");
             std::thread::sleep(Duration::from_millis(300));
         }
+    }
+
+    /// The page as a PNG in $AUTODEPLOY_SCREENSHOTS/NAME.png, when set.
+    fn screenshot(&mut self, name: &str) {
+        use base64::Engine;
+        let Some(dir) = std::env::var_os("AUTODEPLOY_SCREENSHOTS") else {
+            return;
+        };
+        let r = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let data = r["result"]["data"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no screenshot: {r}"));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64 PNG");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).expect("write PNG");
+    }
+
+    /// The viewport of a phone (390 px wide) or a desktop.
+    fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        let r = self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        );
+        assert!(r.get("error").is_none(), "{r}");
+    }
+
+    /// At 390 px: nothing wider than the screen; back to the desktop after.
+    fn fits_a_phone(&mut self, what: &str, shot: &str) {
+        self.viewport(390, 844, true);
+        let w = self.wait_for(
+            "document.documentElement.clientWidth === 390 && document.documentElement.scrollWidth",
+            Duration::from_secs(10),
+        );
+        assert!(
+            w.as_u64().unwrap() <= 390,
+            "{what}: the page is {w} px wide on a 390 px screen"
+        );
+        self.screenshot(shot);
+        self.viewport(1200, 900, false);
+        self.wait_for("window.innerWidth === 1200", Duration::from_secs(10));
     }
 
     /// Poll a JS condition (an expression) until truthy, returning its value.
@@ -225,16 +274,41 @@ fn deploy_watch_open_and_destroy_from_the_page() {
     let (ws, _) = connect(ws_url.as_str()).expect("devtools websocket");
     let mut page = Page { ws, next: 0 };
 
+    page.viewport(1200, 900, false);
     page.wait_for(
         "document.readyState === 'complete' && document.getElementById('plan-form')",
         Duration::from_secs(15),
     );
-    // The token, kept in localStorage.
+    // A wrong token is refused, said so, and not kept.
+    page.eval(
+        "document.getElementById('token').value = 'adt_wrongwrongwrongwrongwrongwrong12'; \
+         document.getElementById('save-token').click(); true",
+    );
+    let state = page.wait_for(
+        "document.getElementById('token-state').textContent.startsWith('token rejected (401)') && document.getElementById('token-state').textContent",
+        Duration::from_secs(15),
+    );
+    assert!(!state.as_str().unwrap().contains("saved"), "{state}");
+    assert_eq!(
+        page.eval("localStorage.getItem('autodeploy.token')"),
+        Value::Null
+    );
+    page.screenshot("token-rejected");
+    // The right one is checked against the API and kept in localStorage.
     page.eval(&format!(
         "document.getElementById('token').value = {t}; \
-         document.getElementById('save-token').click(); localStorage.getItem('autodeploy.token') === {t}",
+         document.getElementById('save-token').click(); true",
         t = json!(token)
     ));
+    page.wait_for(
+        "document.getElementById('token-state').textContent === 'saved — token accepted'",
+        Duration::from_secs(15),
+    );
+    assert_eq!(
+        page.eval("localStorage.getItem('autodeploy.token')"),
+        json!(token)
+    );
+
     // Preview.
     let repo = common::fixture("python_stdlib_http_server");
     page.eval(&format!(
@@ -256,11 +330,70 @@ fn deploy_watch_open_and_destroy_from_the_page() {
         decision.as_str().unwrap().starts_with("local"),
         "{decision}"
     );
+    let first_plan = page.eval("document.getElementById('plan-id').textContent");
+    assert!(
+        first_plan.as_str().unwrap().starts_with("pln_"),
+        "{first_plan}"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('confirm').disabled"),
+        json!(false)
+    );
+    page.eval("document.getElementById('new').scrollIntoView(); true");
+    page.screenshot("1-preview");
+    page.fits_a_phone("the previewed plan", "phone-preview");
 
-    // Confirm and watch the live log reach healthy.
+    // Editing the form after the preview: "Deploy it" is disabled and says
+    // why; clicking it deploys nothing.
+    page.eval(
+        "(() => { const r = document.getElementById('request'); r.value = 'run it on this machine, with care'; \
+         r.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
+    );
+    page.wait_for(
+        "document.getElementById('confirm').disabled && !document.getElementById('stale').hidden \
+         && document.getElementById('stale').textContent.includes('changed since preview')",
+        Duration::from_secs(5),
+    );
+    page.eval("document.getElementById('plan').scrollIntoView(); true");
+    page.screenshot("2-changed-since-preview");
     page.eval("document.getElementById('confirm').click(); true");
+    // Previewed again: a new plan, deployable.
+    page.eval("document.getElementById('preview').click(); true");
+    let plan_id = page.wait_for(
+        &format!(
+            "(() => {{ const id = document.getElementById('plan-id').textContent; \
+               return id && id !== {first} && !document.getElementById('confirm').disabled \
+                 && document.getElementById('stale').hidden && id; }})()",
+            first = first_plan
+        ),
+        Duration::from_secs(30),
+    );
+    let listed = page.eval(
+        "fetch('/v1/deployments', {headers: {Authorization: 'Bearer ' + localStorage.getItem('autodeploy.token')}}) \
+           .then(r => r.json()).then(p => p.items.length)",
+    );
+    assert_eq!(listed, json!(0), "a stale plan was deployed");
+
+    // Deploy: the page goes to the deployment's own URL, with its plan,
+    // phases and live log, until healthy.
+    page.eval("document.getElementById('confirm').click(); true");
+    let path = page.wait_for(
+        "location.pathname.startsWith('/d/dep_') && location.pathname",
+        Duration::from_secs(20),
+    );
+    let id = path.as_str().unwrap().trim_start_matches("/d/").to_string();
+    let dep = page.eval(&format!(
+        "fetch('/v1/deployments/{id}', {{headers: {{Authorization: 'Bearer ' + localStorage.getItem('autodeploy.token')}}}}).then(r => r.json())"
+    ));
+    assert_eq!(
+        dep["options"]["plan_id"], plan_id,
+        "deployed by its plan_id"
+    );
+    assert_eq!(dep["request"], "run it on this machine, with care");
     let status = page.wait_for(
-        "['healthy','unhealthy','failed','interrupted'].includes(document.getElementById('live-status').textContent) && document.getElementById('live-status').textContent",
+        "['healthy','unhealthy','failed','interrupted'].includes(document.getElementById('dep-status').textContent) \
+         && document.getElementById('live-status').textContent === document.getElementById('dep-status').textContent \
+         && document.getElementById('dep-status').textContent",
         Duration::from_secs(120),
     );
     let log = page.eval("document.getElementById('log').textContent");
@@ -271,10 +404,43 @@ fn deploy_watch_open_and_destroy_from_the_page() {
         log.as_str().unwrap_or("")
     );
     assert!(log.as_str().unwrap().contains("[health]"), "{log}");
+    let phases = page.eval(
+        "[...document.querySelectorAll('#phases li')].map(li => li.dataset.phase + ':' + li.dataset.state).join(' ')",
+    );
+    assert_eq!(
+        phases,
+        json!("fetch:done analyze:done plan:done app_start:done health:done"),
+    );
+    let planned = page.eval("document.getElementById('dep-plan').textContent");
+    assert!(
+        planned.as_str().unwrap().starts_with("local in ")
+            && planned
+                .as_str()
+                .unwrap()
+                .contains(plan_id.as_str().unwrap()),
+        "{planned}"
+    );
+    assert_eq!(
+        page.eval("getComputedStyle(document.getElementById('log')).whiteSpace"),
+        json!("pre-wrap"),
+        "log lines wrap"
+    );
+    page.screenshot("3-deployment");
+    page.fits_a_phone("the deployment's page with its log", "phone-deployment");
 
-    // The list shows it with its URL; open that URL in the browser.
+    // A reload keeps the deployment, its phases and its log.
+    page.eval("window.beforeReload = true");
+    page.call("Page.reload", json!({}));
+    page.wait_for(
+        "!window.beforeReload && document.getElementById('dep-status').textContent === 'healthy' \
+         && document.getElementById('log').textContent.includes('[health]') \
+         && document.querySelectorAll('#phases li[data-state=done]').length === 5",
+        Duration::from_secs(20),
+    );
+
+    // Open the app from its URL.
     let app_url = page.wait_for(
-        "(() => { const a = document.querySelector('#deployments tr td.status[data-status=healthy] ~ td a.app-url'); return a && a.href; })()",
+        "(() => { const a = document.querySelector('#dep-url a.app-url'); return a && a.href; })()",
         Duration::from_secs(20),
     );
     let app_url = app_url.as_str().unwrap().to_string();
@@ -286,17 +452,50 @@ fn deploy_watch_open_and_destroy_from_the_page() {
     );
     assert!(text.as_str().unwrap().contains("\"message\""), "{text}");
 
-    // Back to the page; destroy from the list.
+    // The list links to the deployment's page.
     page.call("Page.navigate", json!({"url": format!("{base}/")}));
-    page.wait_for(
-        "document.readyState === 'complete' && document.querySelector('#deployments button.destroy')",
+    let link = page.wait_for(
+        &format!("(() => {{ const a = document.querySelector('#deployments tr[data-id={id}] a.dep-link'); return a && a.getAttribute('href'); }})()"),
         Duration::from_secs(20),
     );
-    page.eval("document.querySelector('#deployments button.destroy').click(); true");
+    assert_eq!(link, json!(format!("/d/{id}")));
+    page.screenshot("4-list");
+    page.fits_a_phone("the list", "phone-list");
+    page.eval(&format!(
+        "document.querySelector('#deployments tr[data-id={id}] a.dep-link').click(); true"
+    ));
+
+    // Destroy asks for the name, typed.
     page.wait_for(
-        "document.getElementById('live-status').textContent === 'destroyed'",
+        "location.pathname.startsWith('/d/') && document.getElementById('dep-status').textContent === 'healthy' \
+         && !document.getElementById('destroy').hidden",
+        Duration::from_secs(20),
+    );
+    let name = page.eval("document.getElementById('dep-name').textContent");
+    let name = name.as_str().unwrap().to_string();
+    page.eval("document.getElementById('destroy').click(); true");
+    page.wait_for(
+        "document.getElementById('destroy-dialog').open && document.getElementById('destroy-confirm').disabled",
+        Duration::from_secs(5),
+    );
+    let type_name = |page: &mut Page, typed: &str| {
+        page.eval(&format!(
+            "(() => {{ const i = document.getElementById('destroy-typed'); i.value = {typed}; \
+             i.dispatchEvent(new Event('input', {{bubbles: true}})); return document.getElementById('destroy-confirm').disabled; }})()",
+            typed = json!(typed)
+        ))
+    };
+    assert_eq!(type_name(&mut page, &name[..name.len() - 1]), json!(true));
+    assert_eq!(type_name(&mut page, &format!("{name}x")), json!(true));
+    assert_eq!(type_name(&mut page, &name), json!(false));
+    page.screenshot("5-destroy");
+    page.eval("document.getElementById('destroy-confirm').click(); true");
+    page.wait_for(
+        "document.getElementById('dep-status').textContent === 'destroyed' \
+         && document.querySelector('#phases li[data-phase=destroy][data-state=done]')",
         Duration::from_secs(60),
     );
+    page.screenshot("6-destroyed");
     // And the app is gone.
     let gone = wait_until(Duration::from_secs(20), "the app to stop", || {
         let hostport = app_url.trim_start_matches("http://").trim_end_matches('/');

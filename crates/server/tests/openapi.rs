@@ -269,6 +269,17 @@ fn every_documented_request_field_is_accepted() {
     }
     serde_json::from_value::<autodeploy_server::api::CreateDeployment>(Value::Object(create))
         .expect("every documented CreateDeployment field is accepted");
+
+    let mut plan = serde_json::Map::new();
+    for k in keys(&schemas["PlanRequest"]["properties"]) {
+        let v = match k.as_str() {
+            "options" => options.clone(),
+            _ => serde_json::json!("x"),
+        };
+        plan.insert(k, v);
+    }
+    serde_json::from_value::<autodeploy_server::api::PlanBody>(Value::Object(plan))
+        .expect("every documented PlanRequest field is accepted");
 }
 
 #[test]

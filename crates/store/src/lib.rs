@@ -336,6 +336,34 @@ pub struct StatusCount {
     pub count: u64,
 }
 
+/// A plan shown by a preview (`POST /v1/plan`), kept until `expires_at` so
+/// that a deploy can name it by `id` and get exactly what was reviewed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanPreview {
+    /// "pln_" + 32 lowercase hex chars.
+    pub id: String,
+    /// The user who previewed it (only they can deploy it).
+    pub owner: String,
+    /// What was previewed (source, request, options, commit, analysis,
+    /// decision): the API's to define, opaque to the store.
+    pub value: serde_json::Value,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What [`Store::put_plan_preview`] kept: the id and its times.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanPreviewKept {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// How long an expired preview is still kept (so that a deploy naming it
+/// is told "expired", not "unknown"), before [`Store::put_plan_preview`]
+/// removes it.
+pub const EXPIRED_PREVIEW_GRACE: Duration = Duration::from_secs(24 * 3600);
+
 /// Attempts a job gets before it is failed for good.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
@@ -403,6 +431,22 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64>;
     async fn cached_analysis(&self, key: &str) -> Result<Option<serde_json::Value>>;
     async fn put_cached_analysis(&self, key: &str, value: &serde_json::Value) -> Result<()>;
+    /// Keep a previewed plan — `value`, JSON text the caller serialised
+    /// (once: a preview can be tens of KB) — for `ttl` under `id` ("pln_" +
+    /// 32 lowercase hex; replacing the value and expiry of the same owner's
+    /// row with that id), or a fresh random id when `None`. Previews expired
+    /// for longer than [`EXPIRED_PREVIEW_GRACE`] are removed on the way (at
+    /// most once a minute per process).
+    async fn put_plan_preview(
+        &self,
+        id: Option<&str>,
+        owner: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<PlanPreviewKept>;
+    /// The preview `id` when `owner` made it, expired or not (the caller
+    /// compares `expires_at` with the clock); other owners → None.
+    async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<PlanPreview>>;
     /// Keep a sealed secret value for a deployment (replacing one of the same
     /// name). The store never sees plain values: callers seal them first.
     async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()>;

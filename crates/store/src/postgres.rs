@@ -673,6 +673,59 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn put_plan_preview(
+        &self,
+        id: Option<&str>,
+        owner: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<crate::PlanPreviewKept> {
+        let id = match id {
+            Some(id) => {
+                rows::check_preview_id(id)?;
+                id.to_string()
+            }
+            None => rows::new_preview_id()?,
+        };
+        let now = now_ms();
+        let p = crate::PlanPreviewKept {
+            id,
+            created_at: now,
+            expires_at: now.saturating_add(rows::ms(ttl)),
+        };
+        if rows::purge_previews_due(now) {
+            sqlx::query(rows::SQL_PURGE_PREVIEWS)
+                .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
+                .execute(&self.pool)
+                .await?;
+        }
+        let kept: Option<String> = sqlx::query_scalar(rows::SQL_PUT_PREVIEW)
+            .bind(&p.id)
+            .bind(owner)
+            .bind(value)
+            .bind(p.created_at)
+            .bind(p.expires_at)
+            .fetch_optional(&self.pool)
+            .await?;
+        if kept.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "plan preview {} belongs to another user",
+                p.id
+            )));
+        }
+        Ok(p)
+    }
+
+    async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<crate::PlanPreview>> {
+        sqlx::query_as::<_, (String, String, String, i64, i64)>(rows::SQL_GET_PREVIEW)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::preview_from)
+            .transpose()
+    }
+
     async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {
         sqlx::query(rows::SQL_PUT_SECRET)
             .bind(deployment_id)

@@ -50,6 +50,65 @@ pub(crate) fn new_deployment_id() -> Result<String> {
     Ok(format!("dep_{}", hex(&random_bytes::<8>()?)))
 }
 
+/// "pln_" + 32 lowercase hex chars (128 bits: a preview id is not guessable).
+pub(crate) fn new_preview_id() -> Result<String> {
+    Ok(format!("pln_{}", hex(&random_bytes::<16>()?)))
+}
+
+/// A preview id given by the caller must look like one.
+pub(crate) fn check_preview_id(id: &str) -> Result<()> {
+    let ok = id.len() == 36
+        && id.starts_with("pln_")
+        && id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{id:.64} is not a plan preview id (\"pln_\" + 32 lowercase hex characters)"
+        )))
+    }
+}
+
+/// Whether this put should also purge long-expired previews: at most once
+/// a minute per process (the purge is housekeeping, not correctness).
+pub(crate) fn purge_previews_due(now: i64) -> bool {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let last = LAST.load(Ordering::Relaxed);
+    now.saturating_sub(last) >= 60_000
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
+/// Insert, or renew the same owner's row with that id (another owner's row
+/// is left alone: nothing is returned and the caller reports a conflict).
+pub(crate) const SQL_PUT_PREVIEW: &str = "INSERT INTO plan_previews \
+    (id, owner, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at, \
+    expires_at = excluded.expires_at WHERE plan_previews.owner = excluded.owner \
+    RETURNING id";
+pub(crate) const SQL_PURGE_PREVIEWS: &str = "DELETE FROM plan_previews WHERE expires_at < $1";
+pub(crate) const SQL_GET_PREVIEW: &str = "SELECT id, owner, value, created_at, expires_at \
+    FROM plan_previews WHERE id = $1 AND owner = $2";
+
+/// A `plan_previews` row.
+pub(crate) fn preview_from(
+    (id, owner, value, created_at, expires_at): (String, String, String, i64, i64),
+) -> Result<crate::PlanPreview> {
+    let value = serde_json::from_str(&value)
+        .map_err(|e| StoreError::Corrupt(format!("plan preview {id}: {e}")))?;
+    Ok(crate::PlanPreview {
+        id,
+        owner,
+        value,
+        created_at,
+        expires_at,
+    })
+}
+
 /// "usr_" + 16 lowercase hex chars.
 pub(crate) fn new_user_id() -> Result<String> {
     Ok(format!("usr_{}", hex(&random_bytes::<8>()?)))

@@ -131,15 +131,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // Several processes may open a new file at the same moment (ten CLI
+        // deploys at once): the first connection (which switches a new file
+        // to WAL) and the migrations run under an exclusive lock on a file
+        // beside the database, so exactly one of them applies them and none
+        // meets another's schema change half way (SQLITE_BUSY).
+        let lock = migration_lock(path).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await?;
-        // Several processes may open a new file at the same moment (ten CLI
-        // deploys at once): migrations run under an exclusive lock on a file
-        // beside the database, so exactly one of them applies them.
-        let lock = migration_lock(path).await?;
         let migrated = sqlx::migrate!("migrations/sqlite").run(&writer).await;
         drop(lock);
         migrated?;
@@ -710,6 +712,59 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn put_plan_preview(
+        &self,
+        id: Option<&str>,
+        owner: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<crate::PlanPreviewKept> {
+        let id = match id {
+            Some(id) => {
+                rows::check_preview_id(id)?;
+                id.to_string()
+            }
+            None => rows::new_preview_id()?,
+        };
+        let now = now_ms();
+        let p = crate::PlanPreviewKept {
+            id,
+            created_at: now,
+            expires_at: now.saturating_add(rows::ms(ttl)),
+        };
+        if rows::purge_previews_due(now) {
+            sqlx::query(rows::SQL_PURGE_PREVIEWS)
+                .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
+                .execute(&self.writer)
+                .await?;
+        }
+        let kept: Option<String> = sqlx::query_scalar(rows::SQL_PUT_PREVIEW)
+            .bind(&p.id)
+            .bind(owner)
+            .bind(value)
+            .bind(p.created_at)
+            .bind(p.expires_at)
+            .fetch_optional(&self.writer)
+            .await?;
+        if kept.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "plan preview {} belongs to another user",
+                p.id
+            )));
+        }
+        Ok(p)
+    }
+
+    async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<crate::PlanPreview>> {
+        sqlx::query_as::<_, (String, String, String, i64, i64)>(rows::SQL_GET_PREVIEW)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(rows::preview_from)
+            .transpose()
     }
 
     async fn put_secret(&self, deployment_id: &str, name: &str, sealed: &[u8]) -> Result<()> {

@@ -144,6 +144,7 @@ cases!(
     queue_size_and_status_counts,
     tokens_store_only_hashes,
     analysis_cache,
+    plan_previews_by_owner_with_expiry,
     sealed_secrets_per_deployment,
     wait_for_work_wakes_on_enqueue,
 );
@@ -984,6 +985,68 @@ async fn analysis_cache(db: &Db) {
     let v2 = json!({"services": []});
     s.put_cached_analysis("k", &v2).await.unwrap();
     assert_eq!(s.cached_analysis("k").await.unwrap(), Some(v2));
+}
+
+async fn plan_previews_by_owner_with_expiry(db: &Db) {
+    let s = &db.store;
+    let v = json!({"source": "https://example.com/r.git", "request": "on aws ✓"});
+    let text = v.to_string();
+    let p = s
+        .put_plan_preview(None, "alice", &text, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(p.id.starts_with("pln_") && p.id.len() == 36, "{}", p.id);
+    assert_eq!(p.expires_at - p.created_at, 600_000);
+    let got = s.get_plan_preview(&p.id, "alice").await.unwrap().unwrap();
+    assert_eq!(
+        (got.id.as_str(), got.owner.as_str(), &got.value),
+        (p.id.as_str(), "alice", &v)
+    );
+    assert_eq!(
+        (got.created_at, got.expires_at),
+        (p.created_at, p.expires_at)
+    );
+    assert_eq!(s.get_plan_preview(&p.id, "bob").await.unwrap(), None);
+    assert_eq!(
+        s.get_plan_preview("pln_missing", "alice").await.unwrap(),
+        None
+    );
+    let other = s
+        .put_plan_preview(None, "alice", &text, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_ne!(other.id, p.id, "a fresh id each time");
+
+    // A given id: renewed by the same owner, never taken over by another.
+    let id = "pln_0123456789abcdef0123456789abcdef";
+    s.put_plan_preview(Some(id), "alice", &text, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let v2 = json!({"source": "https://example.com/r.git", "request": "on gcp"});
+    let renewed = s
+        .put_plan_preview(Some(id), "alice", &v2.to_string(), Duration::from_secs(600))
+        .await
+        .unwrap();
+    let got = s.get_plan_preview(id, "alice").await.unwrap().unwrap();
+    assert_eq!((got.value, got.expires_at), (v2, renewed.expires_at));
+    let taken = s
+        .put_plan_preview(Some(id), "bob", &text, Duration::from_secs(600))
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(s.get_plan_preview(id, "bob").await.unwrap(), None);
+    let bad = s
+        .put_plan_preview(Some("pln_NOT-HEX"), "alice", &text, Duration::from_secs(1))
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+
+    // Expired: still readable (the caller says "expired") until the grace
+    // period is over.
+    let old = s
+        .put_plan_preview(None, "alice", &text, Duration::ZERO)
+        .await
+        .unwrap();
+    let got = s.get_plan_preview(&old.id, "alice").await.unwrap().unwrap();
+    assert!(got.expires_at <= autodeploy_store::now_ms());
 }
 
 async fn sealed_secrets_per_deployment(db: &Db) {

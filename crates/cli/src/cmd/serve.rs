@@ -86,6 +86,16 @@ pub struct ServeArgs {
         env = "AUTODEPLOY_BODY_TIMEOUT"
     )]
     pub body_timeout: u64,
+    /// Seconds a preview's plan_id can be deployed (`POST /v1/plan` →
+    /// `POST /v1/deployments {"plan_id"}`); after it, preview again.
+    #[arg(
+        long = "preview-ttl",
+        value_name = "SECONDS",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(1..),
+        env = "AUTODEPLOY_PREVIEW_TTL"
+    )]
+    pub preview_ttl: u64,
     /// Open connections at once (over it: 503 and closed).
     #[arg(
         long = "max-connections",
@@ -260,6 +270,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             allow_local_sources: args.allow_local_sources,
             source_network: args.sources.policy(),
             metrics_on_api: args.metrics_listen.is_none(),
+            preview_ttl: Duration::from_secs(args.preview_ttl),
             ..ServerConfig::default()
         };
         let sealer = cfg

@@ -2,12 +2,27 @@
 // is kept in localStorage and sent as a bearer token; the log is read as
 // Server-Sent Events (text/event-stream) with fetch, so the token travels in
 // a header and never in a URL. All text from the server is inserted with
-// textContent (never innerHTML).
+// textContent, never parsed as markup.
+//
+// Two views: `/` (new deployment, preview, the list) and `/d/ID` (one
+// deployment: its plan, phase progress and live log; a reload keeps it).
+// "Deploy it" sends only the plan_id the preview answered, so what is
+// deployed is what was reviewed; editing the form after a preview disables
+// it until the next preview.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-let lastPlan = null;
-let following = null;
+const FINAL = ["healthy", "applied", "unhealthy", "failed", "interrupted", "destroyed", "cancelled"];
+const GONE = ["destroyed", "destroying", "cancelled"];
+// The phases a deployment goes through, by target (crates/core Phase).
+const LOCAL_PHASES = ["fetch", "analyze", "plan", "app_start", "health"];
+const CLOUD_PHASES = ["fetch", "analyze", "plan", "terraform_init", "terraform_plan", "terraform_apply", "release", "health"];
+
+let lastPlan = null;      // the last preview's answer
+let previewedForm = null; // the form as it was when previewed
+let following = null;     // AbortController of the log stream
+let current = null;       // the deployment shown at /d/ID
+const seenPhases = new Set();
 
 function token() { return localStorage.getItem("autodeploy.token") || ""; }
 
@@ -17,8 +32,21 @@ function showError(msg) {
   e.hidden = !msg;
 }
 
-async function api(method, path, body) {
-  const headers = { "Authorization": "Bearer " + token() };
+class ApiFailure extends Error {
+  constructor(status, code, message) {
+    super(message + " (" + code + ")");
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function tokenRejected(e) {
+  $("token-state").textContent = `token rejected (401): ${e.message} — paste a valid token (autodeploy token create --user NAME)`;
+  $("token-state").className = "error";
+}
+
+async function api(method, path, body, extraHeaders) {
+  const headers = Object.assign({ "Authorization": "Bearer " + token() }, extraHeaders || {});
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
@@ -26,7 +54,9 @@ async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
   if (!r.ok) {
     const err = data && data.error ? data.error : { code: "http_" + r.status, message: text || r.statusText };
-    throw new Error(err.message + " (" + err.code + ")");
+    const f = new ApiFailure(r.status, err.code, err.message);
+    if (r.status === 401) tokenRejected(f);
+    throw f;
   }
   return data;
 }
@@ -63,25 +93,49 @@ function options() {
   return o;
 }
 
+// What a preview depends on (secrets are not part of a plan).
+function formState() {
+  return JSON.stringify([$("repo").value.trim(), $("request").value.trim(), $("target").value, $("env").value]);
+}
+
+function checkStale() {
+  if (!lastPlan) return;
+  const stale = formState() !== previewedForm;
+  $("stale").hidden = !stale;
+  $("confirm").disabled = stale;
+}
+
+function url(d) {
+  return d.url && /^https?:\/\//.test(d.url) ? d.url : null;
+}
+
+function money(n) { return "$" + Number(n).toFixed(2); }
+
+// ---- home view -------------------------------------------------------------
+
 async function preview(ev) {
   ev.preventDefault();
   showError("");
   $("preview").disabled = true;
   try {
+    const form = formState();
     const p = await api("POST", "/v1/plan", { repo: $("repo").value.trim(), request: $("request").value.trim(), options: options() });
     lastPlan = p;
+    previewedForm = form;
+    $("plan-id").textContent = p.plan_id;
     fill($("analysis"), p.analysis.services.map((s) =>
       `${s.name} (${s.path}): ${s.language}${s.framework ? " / " + s.framework : ""}` +
       `${s.port ? ", port " + s.port : ""}${s.databases.length ? ", uses " + s.databases.join(", ") : ""}`));
     $("understood").textContent = p.summary;
+    fill($("notes"), p.notes || []);
     const d = p.decision;
     $("decision").textContent = `${d.cloud} in ${d.region}, ${d.strategy}, ${d.environment}`;
     fill($("reasons"), (d.reasons || []).map((r) => r.text));
     fill($("warnings"), (d.warnings || []).map((w) => `${w.code}: ${w.message}`));
-    $("cost").textContent = "$" + Number(d.estimated_monthly_usd).toFixed(2);
+    $("cost").textContent = money(d.estimated_monthly_usd);
     $("files").textContent = Object.keys(p.files).length + " (" + Object.keys(p.files).slice(0, 6).join(", ") + "…)";
     $("plan").hidden = false;
-    $("confirm").disabled = false;
+    checkStale();
   } catch (e) {
     showError(e.message);
   } finally {
@@ -90,25 +144,97 @@ async function preview(ev) {
 }
 
 async function confirmDeploy() {
-  if (!lastPlan) return;
+  if (!lastPlan || formState() !== previewedForm) { checkStale(); return; }
   showError("");
   $("confirm").disabled = true;
   try {
     const key = "web-" + Date.now() + "-" + Math.random().toString(36).slice(2);
-    const r = await fetch("/v1/deployments", {
-      method: "POST",
-      headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json", "Idempotency-Key": key },
-      body: JSON.stringify({ repo: $("repo").value.trim(), request: $("request").value.trim(), options: options(), secrets: pairs("secrets", "Secrets") }),
-    });
-    const d = await r.json();
-    if (!r.ok) throw new Error(d.error ? d.error.message + " (" + d.error.code + ")" : "HTTP " + r.status);
+    const d = await api("POST", "/v1/deployments", { plan_id: lastPlan.plan_id, secrets: pairs("secrets", "Secrets") }, { "Idempotency-Key": key });
     // Sent once: nothing of a secret stays on the page.
     $("secrets").value = "";
-    follow(d.id);
-    refresh();
+    location.assign("/d/" + encodeURIComponent(d.id));
   } catch (e) {
-    showError(e.message);
+    showError(e.code === "plan_expired" || e.code === "plan_stale" ? e.message + " — preview again" : e.message);
     $("confirm").disabled = false;
+  }
+}
+
+async function refresh() {
+  if (!token() || $("home-view").hidden) return;
+  try {
+    const page = await api("GET", "/v1/deployments?limit=100");
+    const rows = page.items.map((d) => {
+      const tr = el("tr", null, { "data-id": d.id });
+      const name = el("td");
+      name.appendChild(el("a", d.name, { href: "/d/" + encodeURIComponent(d.id), class: "dep-link" }));
+      tr.appendChild(name);
+      tr.appendChild(el("td", d.status, { class: "status", "data-status": d.status }));
+      tr.appendChild(el("td", d.cloud || "—"));
+      const u = el("td", null, { class: "url" });
+      if (url(d)) u.appendChild(el("a", d.url, { href: d.url, target: "_blank", rel: "noopener noreferrer", class: "app-url" }));
+      else u.textContent = "—";
+      tr.appendChild(u);
+      tr.appendChild(el("td", new Date(d.created_at).toLocaleString(), { class: "wide" }));
+      return tr;
+    });
+    $("deployments").replaceChildren(...rows);
+  } catch (e) {
+    if (e.status !== 401) showError(e.message);
+  }
+}
+
+// ---- deployment view -------------------------------------------------------
+
+function phasesOf(d) {
+  if (d.status === "destroying" || d.status === "destroyed" || seenPhases.has("destroy")) return ["destroy"];
+  const cloud = d.cloud || (d.plan && d.plan.decision && d.plan.decision.cloud);
+  return cloud === "local" ? LOCAL_PHASES : CLOUD_PHASES;
+}
+
+function renderPhases() {
+  const d = current;
+  if (!d) return;
+  const list = phasesOf(d);
+  const at = d.phase ? list.indexOf(d.phase) : -1;
+  const finished = FINAL.includes(d.status);
+  const items = list.map((p, i) => {
+    let state = "pending";
+    if (finished && ["healthy", "applied", "destroyed"].includes(d.status)) state = "done";
+    else if (i < at || (seenPhases.has(p) && i !== at)) state = "done";
+    else if (i === at) state = finished ? (["failed", "unhealthy", "interrupted"].includes(d.status) ? "failed" : "done") : "current";
+    return el("li", p.replace(/_/g, " "), { "data-phase": p, "data-state": state });
+  });
+  $("phases").replaceChildren(...items);
+}
+
+function renderDeployment(d) {
+  current = d;
+  document.title = d.name + " — autodeploy";
+  $("dep-name").textContent = d.name;
+  $("dep-status").textContent = d.status;
+  $("dep-status").setAttribute("data-status", d.status);
+  $("dep-id").textContent = d.id;
+  $("dep-source").textContent = d.source + (d.commit ? " @ " + d.commit.slice(0, 12) : "");
+  $("dep-request").textContent = d.request;
+  const dec = d.plan && d.plan.decision;
+  $("dep-plan").textContent = dec
+    ? `${dec.cloud} in ${dec.region}, ${dec.strategy}, ${dec.environment}; about ${money(dec.estimated_monthly_usd)} a month` +
+      (d.options && d.options.plan_id ? ` (previewed as ${d.options.plan_id})` : "")
+    : (d.options && d.options.plan_id ? `as previewed (${d.options.plan_id}); the worker has not planned yet` : "not planned yet");
+  const u = $("dep-url");
+  if (url(d)) u.replaceChildren(el("a", d.url, { href: d.url, target: "_blank", rel: "noopener noreferrer", class: "app-url" }));
+  else u.textContent = "—";
+  $("dep-error").textContent = d.error || "";
+  for (const e of document.querySelectorAll(".dep-error")) e.hidden = !d.error;
+  $("destroy").hidden = GONE.includes(d.status);
+  renderPhases();
+}
+
+async function loadDeployment(id) {
+  try {
+    renderDeployment(await api("GET", "/v1/deployments/" + encodeURIComponent(id)));
+  } catch (e) {
+    if (e.status !== 401) showError(e.message);
   }
 }
 
@@ -117,8 +243,6 @@ async function follow(id) {
   if (following) following.abort();
   const ctl = new AbortController();
   following = ctl;
-  $("live").hidden = false;
-  $("live-id").textContent = id;
   $("live-status").textContent = "following…";
   $("log").replaceChildren();
   let after = 0;
@@ -127,6 +251,7 @@ async function follow(id) {
       const r = await fetch(`/v1/deployments/${encodeURIComponent(id)}/logs?after=${after}`, {
         headers: { "Authorization": "Bearer " + token(), "Accept": "text/event-stream" }, signal: ctl.signal,
       });
+      if (r.status === 401) { tokenRejected(new ApiFailure(401, "unauthorized", "the log needs a valid token")); return; }
       if (!r.ok) throw new Error("HTTP " + r.status);
       const reader = r.body.getReader();
       const dec = new TextDecoder();
@@ -151,11 +276,17 @@ async function follow(id) {
             const span = el("span", (l.phase ? "[" + l.phase + "] " : "") + l.line + "\n", { class: l.stream });
             $("log").appendChild(span);
             $("log").scrollTop = $("log").scrollHeight;
+            if (l.phase && !seenPhases.has(l.phase)) {
+              seenPhases.add(l.phase);
+              if (current && current.phase !== l.phase && !FINAL.includes(current.status)) current.phase = l.phase;
+              renderPhases();
+            }
+            $("live-status").textContent = "following" + (current && current.phase ? " — " + current.phase.replace(/_/g, " ") : "") + "…";
           } else if (event === "end" && data) {
             const s = JSON.parse(data).status;
             $("live-status").textContent = s;
             $("live-status").setAttribute("data-status", s);
-            refresh();
+            await loadDeployment(id);
             return;
           }
         }
@@ -168,63 +299,97 @@ async function follow(id) {
   }
 }
 
-async function destroy(id) {
+function openDestroy() {
+  if (!current) return;
+  $("destroy-name").textContent = current.name;
+  $("destroy-typed").value = "";
+  $("destroy-confirm").disabled = true;
+  $("destroy-dialog").showModal();
+  $("destroy-typed").focus();
+}
+
+async function destroy(ev) {
+  ev.preventDefault();
+  if (!current || $("destroy-typed").value !== current.name) return;
+  $("destroy-dialog").close();
   showError("");
   try {
-    await api("POST", `/v1/deployments/${encodeURIComponent(id)}/destroy`);
-    follow(id);
-    refresh();
+    renderDeployment(await api("POST", `/v1/deployments/${encodeURIComponent(current.id)}/destroy`));
+    seenPhases.clear();
+    renderPhases();
+    follow(current.id);
   } catch (e) {
     showError(e.message);
   }
 }
 
-async function refresh() {
-  if (!token()) return;
+// ---- start -----------------------------------------------------------------
+
+async function saveToken(ev) {
+  ev.preventDefault();
+  await checkToken($("token").value.trim());
+  route();
+}
+
+// Ask an authenticated endpoint whether the server knows `t`; keep it
+// unless it was rejected, and say which.
+async function checkToken(t) {
+  const state = $("token-state");
+  state.className = "muted";
+  state.textContent = "checking…";
   try {
-    const page = await api("GET", "/v1/deployments?limit=100");
-    const rows = page.items.map((d) => {
-      const tr = el("tr", null, { "data-id": d.id });
-      tr.appendChild(el("td", d.name));
-      tr.appendChild(el("td", d.status, { class: "status", "data-status": d.status }));
-      tr.appendChild(el("td", d.cloud || "—"));
-      const u = el("td");
-      if (d.url && /^https?:\/\//.test(d.url)) u.appendChild(el("a", d.url, { href: d.url, target: "_blank", rel: "noopener noreferrer", class: "app-url" }));
-      else u.textContent = "—";
-      tr.appendChild(u);
-      tr.appendChild(el("td", new Date(d.created_at).toLocaleString()));
-      const actions = el("td");
-      const log = el("button", "Log", { type: "button", class: "small" });
-      log.addEventListener("click", () => follow(d.id));
-      actions.appendChild(log);
-      if (!["destroyed", "destroying", "cancelled"].includes(d.status)) {
-        const b = el("button", "Destroy", { type: "button", class: "small danger destroy" });
-        b.addEventListener("click", () => destroy(d.id));
-        actions.appendChild(b);
-      }
-      tr.appendChild(actions);
-      return tr;
-    });
-    $("deployments").replaceChildren(...rows);
+    const r = await fetch("/v1/deployments?limit=1", { headers: { "Authorization": "Bearer " + t } });
+    if (r.status === 401) {
+      let msg = "the server does not know this token";
+      try { msg = (await r.json()).error.message; } catch (_) { /* keep the default */ }
+      // A kept token the server no longer knows (revoked) is forgotten.
+      if (t === token()) localStorage.removeItem("autodeploy.token");
+      tokenRejected(new ApiFailure(401, "unauthorized", msg));
+      return;
+    }
+    localStorage.setItem("autodeploy.token", t);
+    if (r.ok) { state.textContent = "saved — token accepted"; state.className = "ok"; }
+    else { state.textContent = `saved, but the server answered ${r.status}; try again later`; }
   } catch (e) {
-    showError(e.message);
+    localStorage.setItem("autodeploy.token", t);
+    state.textContent = "saved, but the server could not be reached (" + e.message + ")";
   }
 }
 
-function init() {
-  $("token").value = token();
-  $("token-state").textContent = token() ? "saved" : "paste a token (autodeploy token create --user NAME)";
-  $("token-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    localStorage.setItem("autodeploy.token", $("token").value.trim());
-    $("token-state").textContent = "saved";
+function route() {
+  const m = location.pathname.match(/^\/d\/([^/]+)$/);
+  $("home-view").hidden = !!m;
+  $("deployment-view").hidden = !m;
+  if (!token()) return;
+  if (m) {
+    const id = decodeURIComponent(m[1]);
+    loadDeployment(id).then(() => follow(id));
+  } else {
     refresh();
-  });
+  }
+}
+
+async function init() {
+  $("token").value = token();
+  $("token-state").textContent = "paste a token (autodeploy token create --user NAME)";
+  $("token-form").addEventListener("submit", saveToken);
   $("plan-form").addEventListener("submit", preview);
+  $("plan-form").addEventListener("input", checkStale);
+  $("plan-form").addEventListener("change", checkStale);
   $("confirm").addEventListener("click", confirmDeploy);
   $("refresh").addEventListener("click", refresh);
-  refresh();
-  setInterval(refresh, 5000);
+  $("destroy").addEventListener("click", openDestroy);
+  $("destroy-typed").addEventListener("input", () => {
+    $("destroy-confirm").disabled = !current || $("destroy-typed").value !== current.name;
+  });
+  $("destroy-form").addEventListener("submit", destroy);
+  $("destroy-cancel").addEventListener("click", () => $("destroy-dialog").close());
+  if (token()) await checkToken(token());
+  route();
+  setInterval(() => {
+    if (!$("home-view").hidden) refresh();
+    else if (current && !FINAL.includes(current.status)) loadDeployment(current.id);
+  }, 3000);
 }
 
 init();

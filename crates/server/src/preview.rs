@@ -193,6 +193,10 @@ pub struct RequestOptions {
     /// kept for every redeploy. Not for secrets: send those in `secrets`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// `false`: a cloud deploy is not rehearsed on the worker's machine
+    /// first (by default it is, when the operator allows the local target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearse: Option<bool>,
 }
 
 /// At most this many values per deployment, each at most this long.
@@ -940,6 +944,21 @@ const REMOTE_COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_api_rehearse_false_reaches_the_worker_as_no_rehearsal() {
+        let o: RequestOptions =
+            serde_json::from_value(serde_json::json!({"rehearse": false})).unwrap();
+        let stored = serde_json::to_value(&o).unwrap();
+        let d = autodeploy_execute::DeployOptions::from_value(&stored);
+        assert_eq!(d.rehearse, Some(false));
+        // Unset stays unset (rehearse where the worker can).
+        let stored = serde_json::to_value(RequestOptions::default()).unwrap();
+        assert_eq!(
+            autodeploy_execute::DeployOptions::from_value(&stored).rehearse,
+            None
+        );
+    }
 
     #[test]
     fn a_git_preview_deploys_the_commit_it_analysed() {

@@ -249,6 +249,7 @@ fn every_documented_request_field_is_accepted() {
         let v = match k.as_str() {
             "env" => serde_json::json!({"GREETING": "hi"}),
             "target" => serde_json::json!("local"),
+            "rehearse" => serde_json::json!(false),
             _ => serde_json::json!("main"),
         };
         options.insert(k, v);

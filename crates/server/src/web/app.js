@@ -16,7 +16,7 @@ const FINAL = ["healthy", "applied", "unhealthy", "failed", "interrupted", "dest
 const GONE = ["destroyed", "destroying", "cancelled"];
 // The phases a deployment goes through, by target (crates/core Phase).
 const LOCAL_PHASES = ["fetch", "analyze", "plan", "app_start", "health"];
-const CLOUD_PHASES = ["fetch", "analyze", "plan", "terraform_init", "terraform_plan", "terraform_apply", "release", "health"];
+const CLOUD_PHASES = ["fetch", "analyze", "plan", "rehearse", "terraform_init", "terraform_plan", "terraform_apply", "release", "health"];
 
 let lastPlan = null;      // the last preview's answer
 let previewedForm = null; // the form as it was when previewed

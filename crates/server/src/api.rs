@@ -295,7 +295,7 @@ async fn create_deployment(
             }
             let plan = state.previews.previewed(plan_id, &user.id).await?;
             let (repo, options) = plan.pinned();
-            let cloud = plan.decision["cloud"].as_str().map(str::to_string);
+            let cloud = plan.cloud.clone();
             (
                 repo,
                 plan.request,

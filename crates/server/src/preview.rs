@@ -125,8 +125,8 @@ struct CachedPlan {
     analysis_key: Option<String>,
     commit: Option<String>,
     summary: String,
-    analysis: Arc<Analysis>,
-    decision: autodeploy_core::Decision,
+    /// The cloud the plan deploys to.
+    cloud: autodeploy_core::Cloud,
 }
 
 /// [`PreviewedPlan`] as it is written: borrowed, serialised once.
@@ -138,8 +138,7 @@ struct PreviewedPlanOut<'a> {
     commit: Option<&'a str>,
     analysis_key: Option<&'a str>,
     summary: &'a str,
-    analysis: &'a Analysis,
-    decision: &'a autodeploy_core::Decision,
+    cloud: &'a str,
 }
 
 /// What the store keeps of a preview (the value of a `plan_previews` row).
@@ -155,8 +154,12 @@ pub struct PreviewedPlan {
     pub analysis_key: Option<String>,
     /// "Understood: …".
     pub summary: String,
-    pub analysis: serde_json::Value,
-    pub decision: serde_json::Value,
+    /// The cloud the plan deploys to. The analysis and decision are not
+    /// kept: a deploy of the plan runs the same stages again on the pinned
+    /// source (a row per preview stays small — its write is on the
+    /// preview's path).
+    #[serde(default)]
+    pub cloud: Option<String>,
 }
 
 impl PreviewedPlan {
@@ -643,8 +646,7 @@ impl Previews {
                     commit: plan.commit.as_deref(),
                     analysis_key: plan.analysis_key.as_deref(),
                     summary: &plan.summary,
-                    analysis: &plan.analysis,
-                    decision: &plan.decision,
+                    cloud: plan.cloud.as_str(),
                 };
                 let value = serde_json::to_string(&kept).map_err(|e| {
                     ApiError::Internal(format!("the preview is not serialisable: {e}"))
@@ -782,8 +784,7 @@ impl Previews {
                 analysis_key,
                 commit: preview.analysis.source.commit.clone(),
                 summary: preview.summary,
-                analysis: preview.analysis,
-                decision: preview.decision,
+                cloud: preview.decision.cloud,
             }))
         })
         .await?;
@@ -973,8 +974,7 @@ mod tests {
             commit: commit.map(str::to_string),
             analysis_key: None,
             summary: String::new(),
-            analysis: serde_json::Value::Null,
-            decision: serde_json::Value::Null,
+            cloud: None,
         };
         let sha = "0123456789abcdef0123456789abcdef01234567";
         let (source, o) = plan("https://github.com/o/r.git#main", Some(sha)).pinned();

@@ -71,9 +71,51 @@ pub(crate) fn check_preview_id(id: &str) -> Result<()> {
     }
 }
 
+/// What a put of a preview keeps — the caller's id checked, or a new one,
+/// and its times — and, when a purge of long-expired previews is due, the
+/// `expires_at` before which rows go. Both backends call this, then run
+/// their SQL, then [`preview_kept`].
+pub(crate) fn preview_to_keep(
+    id: Option<&str>,
+    ttl: Duration,
+) -> Result<(crate::PlanPreviewKept, Option<i64>)> {
+    let id = match id {
+        Some(id) => {
+            check_preview_id(id)?;
+            id.to_string()
+        }
+        None => new_preview_id()?,
+    };
+    let now = now_ms();
+    let purge_before = purge_previews_due(now).then(|| now - ms(crate::EXPIRED_PREVIEW_GRACE));
+    Ok((
+        crate::PlanPreviewKept {
+            id,
+            created_at: now,
+            expires_at: now.saturating_add(ms(ttl)),
+        },
+        purge_before,
+    ))
+}
+
+/// The outcome of [`SQL_PUT_PREVIEW`]: no row back means another user's
+/// preview has that id.
+pub(crate) fn preview_kept(
+    stored: Option<String>,
+    p: crate::PlanPreviewKept,
+) -> Result<crate::PlanPreviewKept> {
+    match stored {
+        Some(_) => Ok(p),
+        None => Err(StoreError::Conflict(format!(
+            "plan preview {} belongs to another user",
+            p.id
+        ))),
+    }
+}
+
 /// Whether this put should also purge long-expired previews: at most once
 /// a minute per process (the purge is housekeeping, not correctness).
-pub(crate) fn purge_previews_due(now: i64) -> bool {
+fn purge_previews_due(now: i64) -> bool {
     use std::sync::atomic::{AtomicI64, Ordering};
     static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
     let last = LAST.load(Ordering::Relaxed);

@@ -721,22 +721,10 @@ impl Store for SqliteStore {
         value: &str,
         ttl: Duration,
     ) -> Result<crate::PlanPreviewKept> {
-        let id = match id {
-            Some(id) => {
-                rows::check_preview_id(id)?;
-                id.to_string()
-            }
-            None => rows::new_preview_id()?,
-        };
-        let now = now_ms();
-        let p = crate::PlanPreviewKept {
-            id,
-            created_at: now,
-            expires_at: now.saturating_add(rows::ms(ttl)),
-        };
-        if rows::purge_previews_due(now) {
+        let (p, purge_before) = rows::preview_to_keep(id, ttl)?;
+        if let Some(before) = purge_before {
             sqlx::query(rows::SQL_PURGE_PREVIEWS)
-                .bind(now - rows::ms(crate::EXPIRED_PREVIEW_GRACE))
+                .bind(before)
                 .execute(&self.writer)
                 .await?;
         }
@@ -748,13 +736,7 @@ impl Store for SqliteStore {
             .bind(p.expires_at)
             .fetch_optional(&self.writer)
             .await?;
-        if kept.is_none() {
-            return Err(StoreError::Conflict(format!(
-                "plan preview {} belongs to another user",
-                p.id
-            )));
-        }
-        Ok(p)
+        rows::preview_kept(kept, p)
     }
 
     async fn get_plan_preview(&self, id: &str, owner: &str) -> Result<Option<crate::PlanPreview>> {

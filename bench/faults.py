@@ -168,8 +168,9 @@ def processes_under(root):
     return out
 
 
-def check_apps(deps, what):
-    """Every deployment final; healthy ones answer; at most one release each."""
+def check_apps(deps, what, explain=None):
+    """Every deployment final; healthy ones answer; at most one release each.
+    `explain(d)` prints why a failed one failed."""
     running = supervisors()
     outcomes = {}
     for d in deps:
@@ -187,6 +188,8 @@ def check_apps(deps, what):
                 check(False, f"{what}: {d['id']} healthy but does not answer ({e})")
         if d["status"] in ("failed", "destroyed", "cancelled"):
             check(not running.get(d["id"]), f"{what}: {d['id']} is {d['status']} but still has processes")
+        if d["status"] == "failed" and explain is not None:
+            explain(d)
     return outcomes
 
 
@@ -239,6 +242,22 @@ class Service:
             return ds if all(d.get("status") in FINAL for d in ds) else None
         return wait_for(done, timeout, "every deployment final") or [self.deployment(i) for i in ids]
 
+    def explain(self, d):
+        """A failed deployment's error and the last lines of its log, for the record."""
+        print(f"  {d['id']} failed: {json.dumps(d.get('error'))} (phase {d.get('phase')})", flush=True)
+        # The log stream ends by itself once the deployment is final.
+        req = urllib.request.Request(f"{self.base}/v1/deployments/{d['id']}/logs")
+        req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                body = r.read().decode(errors="replace")
+        except OSError as e:
+            print(f"   (no log: {e})", flush=True)
+            return
+        lines = [l[5:].strip() for l in body.splitlines() if l.startswith("data:")]
+        for l in lines[-30:]:
+            print("   |", l[:300], flush=True)
+
     def destroy_all(self, ids):
         for i in ids:
             http("POST", f"{self.base}/v1/deployments/{i}/destroy", self.token)
@@ -261,7 +280,7 @@ def scenario_service(name, svc, url, n, fault):
              120, f"{name}: jobs in flight")
     faults = fault()
     deps = svc.wait_final(ids)
-    outcomes = check_apps(deps, name)
+    outcomes = check_apps(deps, name, svc.explain)
     rows = jobs_of(url, set(ids))
     retried = sum(1 for r in rows if int(r[1]) > 1)
     check(len(rows) == len(ids), f"{name}: one deploy job per deployment ({len(rows)})")

@@ -127,10 +127,42 @@ pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A port nothing listens on right now (the kernel's pick).
+/// The lowest port [`free_port`] draws from: below it sit the well-known
+/// and registered services a machine tends to run.
+const PICK_FLOOR: u16 = 10_000;
+
+/// A port nothing listens on right now, drawn at random from below the
+/// kernel's ephemeral range. Not the kernel's own pick (`bind(0)`): that
+/// comes from the range `connect()` draws its source ports from, so on a
+/// busy machine an outgoing connection (a health probe, a database client)
+/// can take the port between the pick and the app's bind. Falls back to the
+/// kernel's pick when nothing below the range is free.
 pub fn free_port() -> std::io::Result<u16> {
+    let lo = ephemeral_low().unwrap_or(32_768);
+    if lo > PICK_FLOOR + 1_000 {
+        for _ in 0..64 {
+            let mut b = [0u8; 2];
+            if getrandom::getrandom(&mut b).is_err() {
+                break;
+            }
+            let p = PICK_FLOOR + u16::from_le_bytes(b) % (lo - PICK_FLOOR);
+            if port_is_free(p).is_ok() {
+                return Ok(p);
+            }
+        }
+    }
     let l = TcpListener::bind(("127.0.0.1", 0))?;
     Ok(l.local_addr()?.port())
+}
+
+/// The first port of the kernel's ephemeral range (Linux).
+fn ephemeral_low() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Check that `port` can be bound on all interfaces.
@@ -218,6 +250,18 @@ mod tests {
         drop(held);
         assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
         t.join().unwrap();
+    }
+
+    #[test]
+    fn free_port_is_outside_the_ephemeral_range() {
+        let lo = ephemeral_low().unwrap_or(32_768);
+        for _ in 0..20 {
+            let p = free_port().unwrap();
+            assert!(
+                (PICK_FLOOR..lo).contains(&p),
+                "{p} is not in {PICK_FLOOR}..{lo}"
+            );
+        }
     }
 
     #[test]

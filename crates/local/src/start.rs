@@ -29,7 +29,7 @@ use crate::{
     LocalOptions, LocalService, Sink, SkippedService,
 };
 use autodeploy_core::{Analysis, Decision, LogStream, ServicePlan};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,9 @@ fn preflight(
 struct Ports {
     internal: BTreeMap<String, u16>,
     public: BTreeMap<String, u16>,
+    /// Services whose public port was a free pick (not kept from a previous
+    /// run, not asked for): another pick is as good if it is taken meanwhile.
+    movable: BTreeSet<String>,
 }
 
 fn free_port() -> Result<u16, LocalError> {
@@ -612,13 +615,32 @@ fn build_and_switch(
     }
 
     // 9. The switch: fronts point at the new release, then the old one stops.
-    let mut services_out = Vec::new();
-    for mut s in started {
-        if let (Some(public), Some(internal)) = (s.port, s.internal_port) {
-            s.front = Some(ensure_front(id, &dir, &s.name, public, internal, opts)?);
+    for i in 0..started.len() {
+        let s = &started[i];
+        let (Some(public), Some(internal)) = (s.port, s.internal_port) else {
+            continue;
+        };
+        let movable = ports.movable.contains(&s.name);
+        match front_on(id, &dir, &s.name, (public, movable), internal, opts, &say) {
+            Ok((port, front)) => {
+                let s = &mut started[i];
+                s.port = Some(port);
+                s.url = Some(format!("http://127.0.0.1:{port}"));
+                s.front = Some(front);
+            }
+            Err(e) => {
+                return Err(abandon(
+                    e,
+                    &started,
+                    live,
+                    &rel_dir,
+                    &say,
+                    (release, &dir, &log_file),
+                ))
+            }
         }
-        services_out.push(s);
     }
+    let services_out = started;
     for s in &services_out {
         if let (Some(url), Some(path), Some(_)) = (&s.url, &s.health_path, &s.front) {
             let through = format!("{url}{path}");
@@ -686,6 +708,7 @@ fn assign_ports(
 ) -> Result<Ports, LocalError> {
     let mut internal = BTreeMap::new();
     let mut public = BTreeMap::new();
+    let mut movable = BTreeSet::new();
     let mut first = true;
     for svc in services.iter().filter(|s| needs_port(s)) {
         internal.insert(svc.name.clone(), free_port()?);
@@ -709,14 +732,21 @@ fn assign_ports(
                     .filter(|p| proc::port_is_free(*p).is_ok());
                 match old {
                     Some(p) => p,
-                    None => free_port()?,
+                    None => {
+                        movable.insert(svc.name.clone());
+                        free_port()?
+                    }
                 }
             }
         };
         first = false;
         public.insert(svc.name.clone(), port);
     }
-    Ok(Ports { internal, public })
+    Ok(Ports {
+        internal,
+        public,
+        movable,
+    })
 }
 
 /// Wait until the service answers `target`; end early when the app keeps
@@ -814,7 +844,12 @@ fn abandon(
             }
         }
         None => {
-            if matches!(e, LocalError::Crashed { .. }) {
+            // A crash, or a healthy app no front can publish: nothing to
+            // look at. Any other failure (no answer in time) stays up.
+            if matches!(
+                e,
+                LocalError::Crashed { .. } | LocalError::PortUnavailable { .. }
+            ) {
                 stop_new();
             }
             {
@@ -901,6 +936,36 @@ pub(crate) fn front_alive(f: &crate::FrontProc) -> bool {
 
 /// The front of `service` on `public`, relaying to `internal`: the running
 /// one retargeted, or a new one started.
+/// The service's front on `public`; when that port was a free pick and is
+/// taken by the time the front binds (another deployment, an outgoing
+/// connection), on another free pick, said in the log. Returns the port it
+/// listens on.
+fn front_on(
+    id: &str,
+    dir: &Path,
+    service: &str,
+    (mut public, movable): (u16, bool),
+    internal: u16,
+    opts: &LocalOptions,
+    say: &dyn Fn(&str),
+) -> Result<(u16, crate::FrontProc), LocalError> {
+    let mut tries = 0;
+    loop {
+        match ensure_front(id, dir, service, public, internal, opts) {
+            Ok(f) => return Ok((public, f)),
+            Err(LocalError::PortUnavailable { .. }) if movable && tries < 3 => {
+                tries += 1;
+                let next = free_port()?;
+                say(&format!(
+                    "{service}: port {public} was taken before the front could listen on it; it listens on {next} instead"
+                ));
+                public = next;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn ensure_front(
     id: &str,
     dir: &Path,
@@ -960,9 +1025,14 @@ fn ensure_front(
     proc::wait_until(Duration::from_secs(30), || {
         read_status(&f.status_file).is_some_and(|s| s.state != "starting")
     });
-    match read_status(&f.status_file) {
-        Some(s) if s.state == "running" => Ok(f),
-        s if s.as_ref().is_none_or(|s| s.state == "starting") => Err(LocalError::io(
+    let state = read_status(&f.status_file).map(|s| s.state);
+    if state.as_deref() != Some("running") {
+        // Not left behind restarting on a port it cannot have.
+        stop_one(&f.spec_file, f.pid, Duration::from_secs(5));
+    }
+    match state {
+        Some(s) if s == "running" => Ok(f),
+        s if s.as_ref().is_none_or(|s| s == "starting") => Err(LocalError::io(
             "start the deployment's front (no answer within 30 s; the machine may be overloaded) for",
             &f.spec_file,
             std::io::Error::new(std::io::ErrorKind::TimedOut, "front not started"),

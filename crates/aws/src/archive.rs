@@ -9,9 +9,12 @@
 //! folders' and global ignore files are not read). Entries are sorted by
 //! path, timestamps fixed to 1980-01-01, permissions normalised to 0644 /
 //! 0755 (the executable bit is kept), symbolic links stored as links.
+//! [`zip_source_fixed`] applies the analysis's source fixes to the archived
+//! copies (bind 0.0.0.0, relative API URLs), never to the tree.
 //! Not here: installing dependencies into a Lambda package.
 
 use crate::AwsError;
+use autodeploy_core::SourceFix;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
@@ -43,6 +46,35 @@ pub fn zip_source(root: &Path, out: &Path) -> Result<u64, AwsError> {
 /// [`zip_source`] plus extra files placed at the given archive names (they
 /// replace a same-named file from the tree), e.g. `("run.sh", bundle/lambda/run.sh)`.
 pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Result<u64, AwsError> {
+    zip_tree(root, extra, &[], out).map(|(bytes, _)| bytes)
+}
+
+/// What became of one source fix in an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixInArchive {
+    pub fix: SourceFix,
+    /// False when the archive has no such text file or its line no longer
+    /// holds the text (the archived file is then the tree's, unchanged).
+    pub applied: bool,
+}
+
+/// [`zip_source`] with the analysis's source fixes applied to the archived
+/// copies of their files (the tree itself is never written): an image built
+/// from the archive gets the same fixes as the local copy and the VMs.
+pub fn zip_source_fixed(
+    root: &Path,
+    fixes: &[SourceFix],
+    out: &Path,
+) -> Result<(u64, Vec<FixInArchive>), AwsError> {
+    zip_tree(root, &[], fixes, out)
+}
+
+fn zip_tree(
+    root: &Path,
+    extra: &[(&str, &Path)],
+    fixes: &[SourceFix],
+    out: &Path,
+) -> Result<(u64, Vec<FixInArchive>), AwsError> {
     if !root.is_dir() {
         return Err(AwsError::io(
             "archive",
@@ -106,6 +138,7 @@ pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Resu
         path: out.to_path_buf(),
         message: e.to_string(),
     };
+    let mut report: Vec<FixInArchive> = Vec::new();
     let base = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .last_modified_time(DateTime::default());
@@ -122,15 +155,54 @@ pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Resu
             .unix_permissions(if executable(&meta) { 0o755 } else { 0o644 })
             .large_file(meta.len() >= u32::MAX as u64);
         zip.start_file(name, opts).map_err(zerr)?;
-        let mut f = std::fs::File::open(path).map_err(|e| AwsError::io("open", path, e))?;
-        std::io::copy(&mut f, &mut zip).map_err(|e| AwsError::io("archive", path, e))?;
+        let mine: Vec<&SourceFix> = fixes
+            .iter()
+            .filter(|f| f.file.trim_start_matches("./") == name)
+            .collect();
+        let fixed = if mine.is_empty() {
+            None
+        } else {
+            // Fixes name text files; one that is not UTF-8 is archived as is.
+            std::fs::read_to_string(path).ok().map(|mut text| {
+                for f in &mine {
+                    let out = f.apply_to(&text);
+                    report.push(FixInArchive {
+                        fix: (*f).clone(),
+                        applied: out.is_some(),
+                    });
+                    if let Some(t) = out {
+                        text = t;
+                    }
+                }
+                text
+            })
+        };
+        match fixed {
+            Some(text) => zip
+                .write_all(text.as_bytes())
+                .map_err(|e| AwsError::io("archive", path, e))?,
+            None => {
+                let mut f = std::fs::File::open(path).map_err(|e| AwsError::io("open", path, e))?;
+                std::io::copy(&mut f, &mut zip).map_err(|e| AwsError::io("archive", path, e))?;
+            }
+        }
     }
     let mut w = zip.finish().map_err(zerr)?;
     w.flush().map_err(|e| AwsError::io("write", out, e))?;
     drop(w);
-    Ok(std::fs::metadata(out)
+    // Fixes whose file is not in the archive (left out, missing, not text).
+    for f in fixes {
+        if !report.iter().any(|r| &r.fix == f) {
+            report.push(FixInArchive {
+                fix: f.clone(),
+                applied: false,
+            });
+        }
+    }
+    let bytes = std::fs::metadata(out)
         .map_err(|e| AwsError::io("read", out, e))?
-        .len())
+        .len();
+    Ok((bytes, report))
 }
 
 #[cfg(unix)]
@@ -247,5 +319,71 @@ mod tests {
     fn a_missing_root_is_an_io_error_naming_it() {
         let e = zip_source(Path::new("/nonexistent/src"), Path::new("/tmp/x.zip")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/src"), "{e}");
+    }
+
+    fn read_entry(zip: &Path, name: &str) -> String {
+        let mut a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+        let mut text = String::new();
+        a.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn source_fixes_land_in_the_archive_and_never_in_the_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let app = "from flask import Flask\r\napp.run(host=\"127.0.0.1\", port=5000)\r\n";
+        write(d.path(), "app.py", app);
+        write(
+            d.path(),
+            "web/main.js",
+            "fetch('http://localhost:5000/api')\n",
+        );
+        let fix = |file: &str, line, find: &str, replace: &str| SourceFix {
+            file: file.into(),
+            line,
+            find: find.into(),
+            replace: replace.into(),
+        };
+        let fixes = [
+            fix("app.py", 2, "\"127.0.0.1\"", "\"0.0.0.0\""),
+            fix("./web/main.js", 1, "http://localhost:5000", ""),
+            // The file changed since the analysis: reported, archived as is.
+            fix("app.py", 1, "localhost", "x"),
+            fix("gone.py", 1, "a", "b"),
+        ];
+        let out = tempfile::tempdir().unwrap();
+        let zip = out.path().join("src.zip");
+        let (_, report) = zip_source_fixed(d.path(), &fixes, &zip).unwrap();
+        assert_eq!(
+            read_entry(&zip, "app.py"),
+            "from flask import Flask\r\napp.run(host=\"0.0.0.0\", port=5000)\r\n"
+        );
+        assert_eq!(read_entry(&zip, "web/main.js"), "fetch('/api')\n");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("app.py")).unwrap(),
+            app
+        );
+        let applied: Vec<(&str, bool)> = report
+            .iter()
+            .map(|r| (r.fix.file.as_str(), r.applied))
+            .collect();
+        assert_eq!(
+            applied,
+            [
+                ("app.py", true),
+                ("app.py", false),
+                ("./web/main.js", true),
+                ("gone.py", false)
+            ]
+        );
+        // Without fixes the archive is the plain one, byte for byte.
+        let plain = out.path().join("plain.zip");
+        let fixed_none = out.path().join("none.zip");
+        zip_source(d.path(), &plain).unwrap();
+        zip_source_fixed(d.path(), &[], &fixed_none).unwrap();
+        assert_eq!(
+            std::fs::read(plain).unwrap(),
+            std::fs::read(fixed_none).unwrap()
+        );
     }
 }

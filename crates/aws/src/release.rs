@@ -8,7 +8,7 @@
 //! running Terraform, building the static site or the Lambda package (the
 //! deploy stage does), health checks.
 
-use crate::archive::zip_source;
+use crate::archive::zip_source_fixed;
 use crate::ecs::OneOffTask;
 use crate::s3::SyncOptions;
 use crate::{AwsClient, AwsError, Sink};
@@ -35,6 +35,9 @@ pub struct ReleaseOptions {
     /// Static sites: delete objects that are not in the new build. Off by
     /// default so pages already open keep finding their old hashed assets.
     pub delete_stale: bool,
+    /// The analysis's source fixes, applied to the archive an image is built
+    /// from (never to the tree).
+    pub source_fixes: Vec<autodeploy_core::SourceFix>,
 }
 
 impl Default for ReleaseOptions {
@@ -46,6 +49,7 @@ impl Default for ReleaseOptions {
             release_timeout: Duration::from_secs(30 * 60),
             update_timeout: Duration::from_secs(5 * 60),
             delete_stale: false,
+            source_fixes: Vec::new(),
         }
     }
 }
@@ -228,11 +232,25 @@ pub fn release_container(
         .suffix(".zip")
         .tempfile()
         .map_err(|e| AwsError::io("create a temporary file in", &std::env::temp_dir(), e))?;
-    let bytes = zip_source(source_root, tmp.path())?;
+    let (bytes, fixes) = zip_source_fixed(source_root, &opts.source_fixes, tmp.path())?;
     sink(
         LogStream::System,
         &format!("zipped {} ({bytes} bytes)", source_root.display()),
     );
+    for f in &fixes {
+        let (file, line) = (&f.fix.file, f.fix.line);
+        sink(
+            LogStream::System,
+            &if f.applied {
+                format!(
+                    "fixed {file}:{line} in the image's source: {:?} → {:?}",
+                    f.fix.find, f.fix.replace
+                )
+            } else {
+                format!("did not apply a fix to {file}:{line}: the archived file does not hold {:?} there", f.fix.find)
+            },
+        );
+    }
     let version = client.s3_put_file_versioned(bucket, key, tmp.path(), Some("application/zip"))?;
     sink(
         LogStream::System,

@@ -373,7 +373,11 @@ fn release_container_uploads_builds_and_rolls() {
     assert_ne!(service_def(&c), new_def);
 
     let src = tempfile::tempdir().unwrap();
-    write(src.path(), "app.py", "print('release')\n");
+    write(
+        src.path(),
+        "app.py",
+        "print('release')\napp.run(host='127.0.0.1')\n",
+    );
     write(src.path(), "node_modules/big/index.js", "skip me");
     let outputs = tf_outputs(&[
         ("source_bucket", json!(bucket)),
@@ -405,6 +409,12 @@ fn release_container_uploads_builds_and_rolls() {
         &ReleaseOptions {
             build_timeout: Duration::from_secs(30),
             stable_timeout: Duration::from_secs(30),
+            source_fixes: vec![autodeploy_core::SourceFix {
+                file: "app.py".into(),
+                line: 2,
+                find: "'127.0.0.1'".into(),
+                replace: "'0.0.0.0'".into(),
+            }],
             ..ReleaseOptions::default()
         },
         &|s, l| lines.push(s, l),
@@ -412,6 +422,7 @@ fn release_container_uploads_builds_and_rolls() {
     .unwrap();
     let all = lines.all();
     for needle in [
+        "fixed app.py:2 in the image's source",
         "uploaded source to s3://",
         "(version ",
         "started CodeBuild build",
@@ -470,14 +481,18 @@ fn release_container_uploads_builds_and_rolls() {
         tasks[0]["overrides"]["containerOverrides"],
         json!([{"name": "app", "command": ["set -e\nexec python manage.py migrate --noinput\n"]}])
     );
-    // The uploaded archive is the source tree, without node_modules.
+    // The uploaded archive is the source tree, without node_modules, with
+    // the source fix; the tree keeps its own text.
     let (zip_bytes, _) = c.s3_get(&bucket, "source/source.zip").unwrap();
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
     let names: Vec<String> = z.file_names().map(str::to_string).collect();
     assert_eq!(names, ["app.py"]);
     let mut s = String::new();
     z.by_name("app.py").unwrap().read_to_string(&mut s).unwrap();
-    assert_eq!(s, "print('release')\n");
+    assert_eq!(s, "print('release')\napp.run(host='0.0.0.0')\n");
+    assert!(std::fs::read_to_string(src.path().join("app.py"))
+        .unwrap()
+        .contains("'127.0.0.1'"));
 
     // Against an emulator (no waits) the release task is started, not waited for.
     let lines = Lines::default();

@@ -190,6 +190,30 @@ pub struct SourceFix {
     pub replace: String,
 }
 
+impl SourceFix {
+    /// `text` with the fix applied: `find` replaced on line `line` (1-based;
+    /// line endings kept), or None when that line does not hold `find` (the
+    /// file changed since the analysis) or the fix names nothing to find.
+    /// The one rule for every copy the fix lands in (the local target's
+    /// copy, the source archive an image is built from).
+    pub fn apply_to(&self, text: &str) -> Option<String> {
+        if self.find.is_empty() || self.line == 0 {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut applied = false;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            if i + 1 == self.line as usize && line.contains(&self.find) {
+                out.push_str(&line.replace(&self.find, &self.replace));
+                applied = true;
+            } else {
+                out.push_str(line);
+            }
+        }
+        applied.then_some(out)
+    }
+}
+
 /// A constraint the installer needs so that what the project pins installs
 /// as it did when the project was written (`Werkzeug<3` beside `Flask==2.2`
 /// with Werkzeug left open; `setuptools<46` to build `MarkupSafe==1.0`).

@@ -124,8 +124,22 @@ pub fn release(
     let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
     // An emulator never finishes builds or rollouts: do the calls, skip the waits.
     let wait = cfg.aws_endpoint.is_none();
+    // The image is built from an archive with the source fixes applied,
+    // as the local copy and the machines are.
+    let mut source_fixes: Vec<autodeploy_core::SourceFix> = Vec::new();
+    for f in d
+        .services
+        .iter()
+        .filter(|s| s.hosting == Hosting::EcsFargate)
+        .flat_map(|s| &s.source_fixes)
+    {
+        if !source_fixes.contains(f) {
+            source_fixes.push(f.clone());
+        }
+    }
     let opts = autodeploy_aws::ReleaseOptions {
         wait,
+        source_fixes,
         ..Default::default()
     };
     if hostings.contains(&Hosting::EcsFargate) {

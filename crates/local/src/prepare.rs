@@ -137,22 +137,12 @@ pub fn apply_fix(root: &Path, fix: &SourceFix) -> Result<FixOutcome, LocalError>
         return Ok(FixOutcome::Skipped("the fix names no text to find".into()));
     }
     let text = fs::read_to_string(&path).map_err(|e| LocalError::io("read", &path, e))?;
-    let mut out = String::with_capacity(text.len());
-    let mut applied = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == fix.line as usize && line.contains(&fix.find) {
-            out.push_str(&line.replace(&fix.find, &fix.replace));
-            applied = true;
-        } else {
-            out.push_str(line);
-        }
-    }
-    if !applied {
+    let Some(out) = fix.apply_to(&text) else {
         return Ok(FixOutcome::Skipped(format!(
             "{}:{} does not contain {:?} (the file changed since analysis?)",
             fix.file, fix.line, fix.find
         )));
-    }
+    };
     fs::write(&path, out).map_err(|e| LocalError::io("write", &path, e))?;
     Ok(FixOutcome::Applied)
 }

@@ -13,11 +13,17 @@ pub fn render(
     intent: Option<&Intent>,
     files: &[String],
 ) -> Result<BundleFile, RenderError> {
-    let fixes: Vec<_> = d
-        .services
-        .iter()
-        .flat_map(|s| s.source_fixes.iter())
-        .collect();
+    // Applied where autodeploy brings the code up (the local copy, the
+    // machines' launcher, the archive an ECS image is built from); elsewhere
+    // the operator builds from the repository and is told what to change.
+    let fixes_where = |applied: bool| -> Vec<_> {
+        d.services
+            .iter()
+            .filter(|s| s.hosting.release_automated() == applied)
+            .flat_map(|s| s.source_fixes.iter())
+            .collect()
+    };
+    let (fixes, fixes_manual) = (fixes_where(true), fixes_where(false));
     let understood = intent.map(understood_line).filter(|s| !s.is_empty());
     let releases: Vec<_> = d
         .services
@@ -35,6 +41,7 @@ pub fn render(
             "d": d,
             "understood": understood,
             "fixes": fixes,
+            "fixes_manual": fixes_manual,
             "releases": releases,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
             "files": all_files,

@@ -270,3 +270,20 @@ fn sweep_fixtures_as_containers() {
         }
     }
 }
+
+#[test]
+fn source_fixes_land_in_the_image_source_on_ecs() {
+    // The deploy builds the image from an archive with the fixes applied
+    // (autodeploy_aws::zip_source_fixed): PLAN.md lists them as applied.
+    let b = bundle("hello_world_shape", "deploy this Flask app on AWS ECS");
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("Source fixes applied to autodeploy's copy"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("` app/app.py ` line 19: ` \"127.0.0.1\" ` → ` \"0.0.0.0\" `\n- "),
+        "{plan}"
+    );
+    assert!(!plan.contains("Source changes to make"), "{plan}");
+}

@@ -658,3 +658,24 @@ fn launcher_is_valid_python() {
     // No repository text can be in it: it renders without any context.
     assert!(py.contains("metadata.google.internal"));
 }
+
+#[test]
+fn source_fixes_are_listed_as_changes_to_make_when_the_operator_builds_the_image() {
+    // Cloud Run builds from the repository (gcloud builds submit): the fixes
+    // the app needs (bind 0.0.0.0, a relative API URL) are the operator's to
+    // make, and PLAN.md says so instead of claiming a copy was fixed.
+    let b = bundle("hello_world_shape", "deploy this Flask app on Cloud Run");
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("### Source changes to make before you build the image"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("` app/app.py ` line 19: ` \"127.0.0.1\" ` → ` \"0.0.0.0\" `\n- "),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("Source fixes applied to autodeploy's copy"),
+        "{plan}"
+    );
+}

@@ -47,6 +47,37 @@ pub struct Intent {
     /// serialised: it travels from parse to decide in memory only.
     #[serde(skip)]
     pub no_database_server: bool,
+    /// The parts of the repository the text names as what to deploy ("the
+    /// backend", "just the API", "the API and its workers"); empty when it
+    /// names none, and then every service is deployed. Outside the
+    /// `parse --json` contract like `no_database_server`.
+    #[serde(skip)]
+    pub services: Vec<ServiceRole>,
+    /// The parts the text names to leave out ("without the worker").
+    #[serde(skip)]
+    pub services_left_out: Vec<ServiceRole>,
+}
+
+/// A part of a repository a request can name as what to deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceRole {
+    /// The server side: a service that answers HTTP and is not a static front end.
+    Backend,
+    /// A static site or single-page app served to browsers.
+    Frontend,
+    /// A long-running process that serves no HTTP.
+    Worker,
+}
+
+impl ServiceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceRole::Backend => "backend",
+            ServiceRole::Frontend => "frontend",
+            ServiceRole::Worker => "worker",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -34,6 +34,11 @@ pub enum DecideError {
     InvalidBudget { budget: f64 },
     #[error("the embedded {} price table is invalid: {message} (a bug in autodeploy)", cloud.as_str())]
     PriceTable { cloud: Cloud, message: String },
+    #[error(
+        "the request asks for {asked}, but no service of this repository is that part: it has \
+         {services}; name one of those, or leave the part out to deploy every service"
+    )]
+    NoServiceForPart { asked: String, services: String },
     /// A value given with `--env` / `--secret` that cannot be applied.
     #[error(transparent)]
     UserValue(#[from] crate::user_values::UserValueError),

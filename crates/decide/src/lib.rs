@@ -32,6 +32,7 @@ mod error;
 mod health;
 pub mod network;
 mod price_table;
+mod scope;
 /// The price tables of `prices/*.toml` as Rust (written by `build.rs`).
 mod prices {
     use crate::price_table::{Meta, PriceTable, Spec};
@@ -146,6 +147,9 @@ pub fn decide(
     validate(analysis, intent)?;
 
     let mut notes = Notes::default();
+    // "the backend", "just the API": later steps see only those services.
+    let scoped = scope::scoped(analysis, intent, &mut notes)?;
+    let analysis = scoped.as_ref().unwrap_or(analysis);
     let target = defaults::target(intent, opts, &mut notes)?;
     let table = cost::table(target.cloud)?;
     let name = deployment_name(analysis, opts);

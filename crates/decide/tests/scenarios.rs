@@ -407,6 +407,33 @@ fn frontend_and_backend_split_between_static_hosting_and_a_vm() {
 }
 
 #[test]
+fn a_request_for_one_part_deploys_that_part_only() {
+    // "just the backend": one service, and what only the left-out part
+    // needed (the static hosting) is not planned.
+    let d = run_text(
+        "mono_frontend_backend",
+        "deploy just the backend on AWS ECS",
+    );
+    let names: Vec<&str> = d.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["backend"]);
+    assert!(!d.has_warning("mixed_content"));
+    let why = d.reasons.iter().find(|r| r.about == "services").unwrap();
+    assert!(why.text.contains("not deployed: frontend"), "{}", why.text);
+    let d = run_text("mono_frontend_backend", "put the frontend on AWS");
+    let names: Vec<&str> = d.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["frontend"]);
+    // A part the repository does not have: an error naming what it has.
+    let e = decide(
+        &fixture("mono_frontend_backend"),
+        &autodeploy_parse::parse("deploy the worker on AWS"),
+        &DecideOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, DecideError::NoServiceForPart { .. }), "{e}");
+    assert!(e.to_string().contains("backend (backend)"), "{e}");
+}
+
+#[test]
 fn local_deployments_are_processes_without_cost() {
     let d = run_text("python_django_postgres", "run it locally");
     assert_eq!((d.cloud, d.region.as_str()), (Cloud::Local, "local"));

@@ -178,6 +178,7 @@ pub fn decide_code(e: &autodeploy_decide::DecideError) -> &'static str {
         D::NoServices => "nothing_to_deploy",
         D::PriceTable { .. } => "internal",
         D::UserValue(_) => "invalid_value",
+        D::NoServiceForPart { .. } => "no_service_for_part",
         _ => "invalid_request",
     }
 }

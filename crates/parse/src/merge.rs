@@ -258,6 +258,10 @@ pub(crate) fn merge(rules: &Intent, ev: &Evidence, llm: &Intent) -> Merged {
             out.max_instances = rules.max_instances;
         }
     }
+    // What only the rules read (never serialised, so a model never says it).
+    out.no_database_server = rules.no_database_server && out.database.is_none();
+    out.services = rules.services.clone();
+    out.services_left_out = rules.services_left_out.clone();
     Merged {
         intent: out,
         dropped: d,

@@ -59,6 +59,19 @@ pub fn summarize(intent: &Intent) -> String {
     if let Some(c) = intent.cache {
         said.push(format!("cache {}", c.as_str()));
     }
+    let parts = |roles: &[autodeploy_core::ServiceRole]| {
+        roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    if !intent.services.is_empty() {
+        said.push(format!("only the {}", parts(&intent.services)));
+    }
+    if !intent.services_left_out.is_empty() {
+        said.push(format!("without the {}", parts(&intent.services_left_out)));
+    }
     if let Some(d) = &intent.domain {
         said.push(format!("domain {d}"));
     }

@@ -76,6 +76,25 @@ fn openai_request_shape_and_good_answer() {
 }
 
 #[test]
+fn what_only_the_rules_read_survives_a_model_answer() {
+    // The parts to deploy and "sqlite" are never in the model's schema: the
+    // merged intent keeps the rules' reading of them.
+    let text = "deploy just the API and its workers on AWS with sqlite";
+    let server = start(|_| Reply::Json(200, openai_answer(&answer(json!({"cloud": "aws"})))));
+    let out = parse_with(text, &opts(Provider::OpenAi, &server.base_url));
+    assert_eq!(out.fallback, None, "{:?}", out.notes);
+    assert_eq!(
+        out.intent.services,
+        [
+            autodeploy_core::ServiceRole::Backend,
+            autodeploy_core::ServiceRole::Worker
+        ]
+    );
+    assert!(out.intent.no_database_server);
+    assert_eq!(out.intent, parse(text));
+}
+
+#[test]
 fn anthropic_request_shape_and_good_answer() {
     let server = start(|_| {
         Reply::Json(

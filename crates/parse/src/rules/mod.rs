@@ -36,6 +36,7 @@ pub(crate) mod entities;
 pub(crate) mod lexicon;
 pub(crate) mod numbers;
 pub(crate) mod regions;
+pub(crate) mod scope;
 pub(crate) mod text;
 
 use autodeploy_core::{Cache, Cloud, DatabaseEngine, Environment, Intent, Strategy};
@@ -601,6 +602,11 @@ pub(crate) fn analyze(input: &str) -> Analysis {
     );
     notes.extend(budget.notes);
     notes.extend(scaling.notes);
+
+    // ---- the parts of the repository to deploy
+    let parts = scope::scope(&doc);
+    intent.services = parts.only;
+    intent.services_left_out = parts.without;
 
     Analysis {
         intent,

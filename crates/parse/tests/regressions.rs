@@ -18,6 +18,19 @@ fn check(text: &str, want: Value) {
 #[test]
 fn misreadings_stay_fixed() {
     let cases = [
+        // A named group of machines is machines that scale, not containers.
+        (
+            "deploy on an autoscaling group on AWS",
+            json!({"cloud": "aws", "strategy": "vm", "autoscale": true}),
+        ),
+        (
+            "run it on a managed instance group on GCP",
+            json!({"cloud": "gcp", "strategy": "vm", "autoscale": true}),
+        ),
+        (
+            "deploy to a VM scale set on Azure",
+            json!({"cloud": "azure", "strategy": "vm", "autoscale": true}),
+        ),
         // Experience with a technology is not a request for it.
         (
             "I have 5 years of experience with Kubernetes but want a simple VM on GCP",

@@ -97,6 +97,21 @@ pub(crate) const PHRASES: &[(&str, &[Effect])] = &[
     ("elasticache", &[AWS]),
     ("dynamodb", &[AWS]),
     ("dynamo", &[AWS]),
+    // A named group of machines is the scaled VM hosting, not containers.
+    ("autoscaling group", &[AWS, Strategy(S::Vm, Product), Scale]),
+    (
+        "autoscaling groups",
+        &[AWS, Strategy(S::Vm, Product), Scale],
+    ),
+    (
+        "auto scaling group",
+        &[AWS, Strategy(S::Vm, Product), Scale],
+    ),
+    (
+        "auto scaling groups",
+        &[AWS, Strategy(S::Vm, Product), Scale],
+    ),
+    ("asg", &[AWS, Strategy(S::Vm, Product), Scale]),
     ("elastic beanstalk", &[AWS]),
     ("beanstalk", &[AWS]),
     ("sqs", &[AWS]),
@@ -129,6 +144,14 @@ pub(crate) const PHRASES: &[(&str, &[Effect])] = &[
     ("google app engine", &[GCP]),
     ("google cloud sql", &[GCP]),
     ("compute engine", &[GCP, Strategy(S::Vm, Machine)]),
+    (
+        "managed instance group",
+        &[GCP, Strategy(S::Vm, Product), Scale],
+    ),
+    (
+        "managed instance groups",
+        &[GCP, Strategy(S::Vm, Product), Scale],
+    ),
     ("gce", &[GCP, Strategy(S::Vm, Machine)]),
     ("cloud run", &[GCP, Strategy(S::Container, Product)]),
     ("cloudrun", &[GCP, Strategy(S::Container, Product)]),
@@ -158,6 +181,9 @@ pub(crate) const PHRASES: &[(&str, &[Effect])] = &[
     ("function app", &[AZ, Strategy(S::Serverless, Product)]),
     ("function apps", &[AZ, Strategy(S::Serverless, Product)]),
     ("aks", &[AZ, Strategy(S::Kubernetes, Product)]),
+    ("scale set", &[AZ, Strategy(S::Vm, Product), Scale]),
+    ("scale sets", &[AZ, Strategy(S::Vm, Product), Scale]),
+    ("vmss", &[AZ, Strategy(S::Vm, Product), Scale]),
     ("static web apps", &[AZ, Strategy(S::Static, Product)]),
     ("static web app", &[AZ, Strategy(S::Static, Product)]),
     ("cosmos", &[AZ]),

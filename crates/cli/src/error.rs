@@ -49,6 +49,17 @@ pub enum CliError {
     /// The deployment is destroyed; it cannot be redeployed.
     #[error("{id} was destroyed")]
     Destroyed { id: String },
+    /// `--as` names no user of the store.
+    #[error("no user named {name:?} in this store")]
+    UnknownUser { name: String, known: Vec<String> },
+    /// The deployment exists but belongs to another user than the acting one.
+    #[error("{id} ({name}) belongs to user {owner}, not to {user}")]
+    OwnedByOther {
+        id: String,
+        name: String,
+        owner: String,
+        user: String,
+    },
 }
 
 impl CliError {
@@ -70,6 +81,8 @@ impl CliError {
             CliError::Busy { .. } => "busy",
             CliError::Destroyed { .. } => "destroyed",
             CliError::AlreadyDeployed { .. } => "already_deployed",
+            CliError::UnknownUser { .. } => "unknown_user",
+            CliError::OwnedByOther { .. } => "owned_by_other_user",
         }
     }
 
@@ -87,6 +100,15 @@ impl CliError {
             CliError::Destroyed { .. } => Some("deploy it again with `autodeploy deploy`".into()),
             CliError::AlreadyDeployed { id, .. } => Some(format!(
                 "`autodeploy redeploy {id}` updates it; pass --another to make a second deployment"
+            )),
+            CliError::UnknownUser { known, .. } => Some(format!(
+                "the users of this store: {}; `autodeploy users add NAME` makes one",
+                known.join(", ")
+            )),
+            CliError::OwnedByOther { owner, .. } => Some(format!(
+                "act as its owner: add `--as {0}` (or set AUTODEPLOY_USER={0}); \
+                 `autodeploy list --all-users` shows every user's deployments",
+                crate::cmd::common::shell_word(owner)
             )),
         }
     }

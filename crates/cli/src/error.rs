@@ -45,6 +45,8 @@ pub enum CliError {
         id: String,
         name: String,
         cloud: String,
+        /// ` --as NAME` when the acting user is not the default one.
+        as_flag: String,
     },
     /// The deployment is destroyed; it cannot be redeployed.
     #[error("{id} was destroyed")]
@@ -98,8 +100,8 @@ impl CliError {
             CliError::Declined { .. } => None,
             CliError::Busy { .. } => Some("wait for it, or stop that process first".into()),
             CliError::Destroyed { .. } => Some("deploy it again with `autodeploy deploy`".into()),
-            CliError::AlreadyDeployed { id, .. } => Some(format!(
-                "`autodeploy redeploy {id}` updates it; pass --another to make a second deployment"
+            CliError::AlreadyDeployed { id, as_flag, .. } => Some(format!(
+                "`autodeploy redeploy {id}{as_flag}` updates it; pass --another to make a second deployment"
             )),
             CliError::UnknownUser { known, .. } => Some(format!(
                 "the users of this store: {}; `autodeploy users add NAME` makes one",

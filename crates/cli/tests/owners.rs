@@ -328,6 +328,25 @@ fn a_deploy_as_another_user_is_theirs() {
     );
     let o = run(cli(h).args(["list", "--as", "dave", "--json"]));
     assert_eq!(ids(&json(&o)), vec![id.clone()]);
+    // The same source again as dave: the hint updates dave's, with --as.
+    let o = run(cli(h).args([
+        "deploy",
+        &app,
+        "run it locally",
+        "--as",
+        "dave",
+        "--yes",
+        "--json",
+    ]));
+    let e = failure(&o);
+    assert_eq!(e["error"]["code"], "already_deployed", "{e}");
+    assert!(
+        e["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("autodeploy redeploy {id} --as dave")),
+        "{e}"
+    );
     let o = run(cli(h).args(["destroy", &id, "--yes", "--json"]));
     assert_eq!(failure(&o)["error"]["code"], "owned_by_other_user");
     let o = run(cli(h).args(["destroy", &id, "--as", "dave", "--yes", "--json"]));

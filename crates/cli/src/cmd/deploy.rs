@@ -294,12 +294,17 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
                 id: prev.id.clone(),
                 name: prev.name.clone(),
                 cloud: cloud.to_string(),
+                as_flag: crate::cmd::common::as_flag(&user),
             };
             if args.yes || !std::io::stdin().is_terminal() {
                 return Err(again.into());
             }
             errln!("{again}.");
-            errln!("  `autodeploy redeploy {}` updates it instead.", prev.id);
+            errln!(
+                "  `autodeploy redeploy {}{}` updates it instead.",
+                prev.id,
+                display(&crate::cmd::common::as_flag(&user))
+            );
             if !confirm("Make a second deployment beside it?", false)? {
                 return Err(CliError::Declined {
                     what: "nothing was deployed",

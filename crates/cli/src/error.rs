@@ -45,10 +45,23 @@ pub enum CliError {
         id: String,
         name: String,
         cloud: String,
+        /// ` --as NAME` when the acting user is not the default one.
+        as_flag: String,
     },
     /// The deployment is destroyed; it cannot be redeployed.
     #[error("{id} was destroyed")]
     Destroyed { id: String },
+    /// `--as` names no user of the store.
+    #[error("no user named {name:?} in this store")]
+    UnknownUser { name: String, known: Vec<String> },
+    /// The deployment exists but belongs to another user than the acting one.
+    #[error("{id} ({name}) belongs to user {owner}, not to {user}")]
+    OwnedByOther {
+        id: String,
+        name: String,
+        owner: String,
+        user: String,
+    },
 }
 
 impl CliError {
@@ -70,6 +83,8 @@ impl CliError {
             CliError::Busy { .. } => "busy",
             CliError::Destroyed { .. } => "destroyed",
             CliError::AlreadyDeployed { .. } => "already_deployed",
+            CliError::UnknownUser { .. } => "unknown_user",
+            CliError::OwnedByOther { .. } => "owned_by_other_user",
         }
     }
 
@@ -85,8 +100,17 @@ impl CliError {
             CliError::Declined { .. } => None,
             CliError::Busy { .. } => Some("wait for it, or stop that process first".into()),
             CliError::Destroyed { .. } => Some("deploy it again with `autodeploy deploy`".into()),
-            CliError::AlreadyDeployed { id, .. } => Some(format!(
-                "`autodeploy redeploy {id}` updates it; pass --another to make a second deployment"
+            CliError::AlreadyDeployed { id, as_flag, .. } => Some(format!(
+                "`autodeploy redeploy {id}{as_flag}` updates it; pass --another to make a second deployment"
+            )),
+            CliError::UnknownUser { known, .. } => Some(format!(
+                "the users of this store: {}; `autodeploy users add NAME` makes one",
+                known.join(", ")
+            )),
+            CliError::OwnedByOther { owner, .. } => Some(format!(
+                "act as its owner: add `--as {0}` (or set AUTODEPLOY_USER={0}); \
+                 `autodeploy list --all-users` shows every user's deployments",
+                crate::cmd::common::shell_word(owner)
             )),
         }
     }

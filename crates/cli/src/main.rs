@@ -49,7 +49,7 @@ enum Command {
     Deploy(cmd::deploy::DeployArgs),
     /// Where a deployment stands (without ID: every deployment).
     Status(cmd::status::StatusArgs),
-    /// Every deployment made from this machine's store.
+    /// The acting user's deployments (--as; --all-users: every user's).
     List(cmd::status::ListArgs),
     /// A deployment's log: every phase, every command's output, and a local app's own output.
     Logs(cmd::logs::LogsArgs),
@@ -63,6 +63,8 @@ enum Command {
     Worker(cmd::worker::WorkerArgs),
     /// Create or revoke API tokens for the service.
     Token(cmd::token::TokenArgs),
+    /// The users of the store: whom the CLI acts as (--as) and API tokens belong to.
+    Users(cmd::users::UsersArgs),
     /// Print a shell completion script: `autodeploy completions bash > /etc/bash_completion.d/autodeploy`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -89,6 +91,7 @@ impl Command {
             Command::Logs(a) => a.json,
             Command::Redeploy(a) => a.json,
             Command::Destroy(a) => a.json,
+            Command::Users(a) => a.json,
             Command::Serve(_) | Command::Worker(_) | Command::Token(_) => false,
             Command::Completions { .. } => false,
             Command::Supervise { .. } => false,
@@ -182,6 +185,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::Token(args) => cmd::token::run(args),
+        Command::Users(args) => cmd::users::run(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();

@@ -445,10 +445,12 @@ async fn get_deployment(
     Extension(user): Extension<User>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let dep = owned(&state, &id, &user).await?;
+    let dep = readable(&state, &id, &user).await?;
     Ok(axum::Json(dep).into_response())
 }
 
+/// The deployment when `user` owns it; any other is 404 (never told apart
+/// from one that does not exist).
 async fn owned(
     state: &AppState,
     id: &str,
@@ -464,8 +466,28 @@ async fn owned(
         .ok_or_else(|| ApiError::not_found(format!("deployment {id}")))
 }
 
+/// What `user` may read: their own deployment, or for an admin any (an
+/// admin lists every user's with `?all_users=true` and may open them;
+/// changing one stays its owner's).
+async fn readable(
+    state: &AppState,
+    id: &str,
+    user: &User,
+) -> Result<autodeploy_store::Deployment, ApiError> {
+    if !user.admin || id.len() > 64 {
+        return owned(state, id, user).await;
+    }
+    state
+        .store
+        .get_deployment(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("deployment {id}")))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
+    /// Every user's deployments (admins only; others get 403 `admin_required`).
+    pub all_users: Option<bool>,
     pub status: Option<String>,
     pub cloud: Option<String>,
     pub limit: Option<u32>,
@@ -525,8 +547,24 @@ async fn list_deployments(
             ));
         }
     }
+    let owner = if q.all_users == Some(true) {
+        if !user.admin {
+            return Err(ApiError::Forbidden {
+                code: "admin_required",
+                message: format!(
+                    "all_users=true lists every user's deployments and needs an admin's token; \
+                     {} is not an admin (an admin makes one with `autodeploy users admin NAME`); \
+                     without it you get your own",
+                    user.name
+                ),
+            });
+        }
+        None
+    } else {
+        Some(user.id.clone())
+    };
     let filter = ListFilter {
-        owner: Some(user.id.clone()),
+        owner,
         status,
         cloud,
         limit,
@@ -548,7 +586,21 @@ async fn destroy_deployment(
     Extension(user): Extension<User>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let dep = owned(&state, &id, &user).await?;
+    let dep = match owned(&state, &id, &user).await {
+        // An admin sees every deployment: it is told whose this one is.
+        Err(ApiError::NotFound { .. }) if user.admin => {
+            let other = readable(&state, &id, &user).await?;
+            return Err(ApiError::Forbidden {
+                code: "owned_by_other_user",
+                message: format!(
+                    "deployment {id} belongs to the user with id {}: only its owner destroys it \
+                     (`autodeploy destroy {id} --as NAME` on the command line)",
+                    other.owner
+                ),
+            });
+        }
+        other => other?,
+    };
     match dep.status {
         DeploymentStatus::Destroyed | DeploymentStatus::Cancelled => {
             return Err(ApiError::Conflict {
@@ -618,7 +670,7 @@ async fn deployment_logs(
     q: Result<Query<LogsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Query(q) = q?;
-    owned(&state, &id, &user).await?;
+    readable(&state, &id, &user).await?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

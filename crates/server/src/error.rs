@@ -15,6 +15,9 @@ pub enum ApiError {
     /// No, or an unknown, `Authorization: Bearer` token.
     #[error("{0}")]
     Unauthorized(String),
+    /// The token is good but its user may not do this (not an admin).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// The thing does not exist, or belongs to someone else (never told apart).
     #[error("{what} was not found")]
     NotFound { what: String },
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Forbidden { code, .. }
             | ApiError::Gone { code, .. }
             | ApiError::Missing { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
@@ -73,6 +77,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

@@ -167,6 +167,12 @@ impl Store for ObservedStore {
     async fn find_user(&self, name: &str) -> Result<Option<User>> {
         self.inner.find_user(name).await
     }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.inner.list_users().await
+    }
+    async fn set_admin(&self, user_id: &str, admin: bool) -> Result<()> {
+        self.inner.set_admin(user_id, admin).await
+    }
     async fn create_token(&self, user_id: &str, label: &str) -> Result<String> {
         self.inner.create_token(user_id, label).await
     }

@@ -171,6 +171,124 @@ both_backends!(
     }
 );
 
+both_backends!(
+    admins_list_every_users_deployments,
+    |b: Backend| async move {
+        let s = TestServer::start(b, cfg(), 0, None).await;
+        let alice = s.user_token("alice").await;
+        let root = s.store.create_user("root").await.unwrap();
+        s.store.set_admin(&root.id, true).await.unwrap();
+        let root = s.store.create_token(&root.id, "t").await.unwrap();
+        let r = create(&s, &alice, app()).await;
+        assert_eq!(r.status(), 202);
+        let alices: Value = r.json().await.unwrap();
+        let alices = alices["id"].as_str().unwrap().to_string();
+        // A deployment the command line made as its default user.
+        let (cli, _) = s
+            .store
+            .create_deployment(
+                autodeploy_store::NewDeployment {
+                    owner: autodeploy_store::CLI_DEFAULT_USER.into(),
+                    name: "from-the-cli".into(),
+                    source: "/src".into(),
+                    request: "run it locally".into(),
+                    cloud: Some("local".into()),
+                    options: json!({}),
+                    idempotency_key: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let list = |token: String, query: &'static str| {
+            let s = &s;
+            async move {
+                s.client
+                    .get(s.url(&format!("/v1/deployments{query}")))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let owners = |v: Value| -> Vec<(String, String)> {
+            let mut o: Vec<_> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["id"].as_str().unwrap().to_string(),
+                        d["owner"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            o.sort();
+            o
+        };
+        // An admin: its own by default, every user's with all_users=true.
+        let r = list(root.clone(), "").await;
+        assert_eq!(r.status(), 200);
+        assert!(owners(r.json().await.unwrap()).is_empty());
+        let r = list(root.clone(), "?all_users=true").await;
+        assert_eq!(r.status(), 200);
+        let alice_id = s.store.find_user("alice").await.unwrap().unwrap().id;
+        let mut expected = vec![
+            (alices.clone(), alice_id),
+            (cli.id.clone(), "local".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(owners(r.json().await.unwrap()), expected);
+        // … may open one of them, not destroy it.
+        let r = s
+            .client
+            .get(s.url(&format!("/v1/deployments/{alices}")))
+            .bearer_auth(&root)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r = s
+            .client
+            .post(s.url(&format!("/v1/deployments/{alices}/destroy")))
+            .bearer_auth(&root)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(error_code(r).await, "owned_by_other_user");
+
+        // Not an admin: 403 with a code and a message that says why.
+        let r = list(alice.clone(), "?all_users=true").await;
+        assert_eq!(r.status(), 403);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "admin_required", "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("admin"),
+            "{v}"
+        );
+        let r = list(alice.clone(), "?all_users=false").await;
+        assert_eq!(owners(r.json().await.unwrap()).len(), 1);
+        let r = list(alice.clone(), "?all_users=maybe").await;
+        assert_eq!(r.status(), 400);
+
+        // A token of the CLI's default user sees what the CLI deployed.
+        let local = s
+            .store
+            .find_user(autodeploy_store::CLI_DEFAULT_USER)
+            .await
+            .unwrap()
+            .unwrap();
+        let local = s.store.create_token(&local.id, "t").await.unwrap();
+        let r = list(local, "").await;
+        assert_eq!(
+            owners(r.json().await.unwrap()),
+            [(cli.id.clone(), "local".to_string())]
+        );
+        s.stop().await;
+    }
+);
+
 both_backends!(body_limit_413_and_bad_json_400, |b: Backend| async move {
     let s = TestServer::start(b, cfg(), 0, None).await;
     let t = s.user_token("alice").await;

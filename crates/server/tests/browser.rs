@@ -461,6 +461,19 @@ fn deploy_watch_open_and_destroy_from_the_page() {
     assert_eq!(link, json!(format!("/d/{id}")));
     page.screenshot("4-list");
     page.fits_a_phone("the list", "phone-list");
+    // The admin's "every user's" box lists with all_users=true and shows
+    // the owner of each deployment.
+    page.eval("document.getElementById('all-users').click(); true");
+    let owner = page.wait_for(
+        &format!("(() => {{ const c = document.querySelector('#deployments tr[data-id={id}] td.owner-col'); return c && document.getElementById('whose').textContent.startsWith('Every user') && c.textContent; }})()"),
+        Duration::from_secs(20),
+    );
+    assert!(owner.as_str().unwrap().starts_with("usr_"), "{owner}");
+    page.eval("document.getElementById('all-users').click(); true");
+    page.wait_for(
+        "document.getElementById('whose').textContent.startsWith('Deployments of') && !document.querySelector('td.owner-col')",
+        Duration::from_secs(20),
+    );
     page.eval(&format!(
         "document.querySelector('#deployments tr[data-id={id}] a.dep-link').click(); true"
     ));

@@ -150,7 +150,7 @@ impl StoreError {
 /// What the caller knows when a deployment is requested.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewDeployment {
-    /// User id ("local" for the CLI).
+    /// User id ([`CLI_DEFAULT_USER`] for the command line's default user).
     pub owner: String,
     /// Human name, e.g. "hello-world".
     pub name: String,
@@ -321,12 +321,20 @@ pub enum JobOutcome {
     Failed { error: String },
 }
 
-/// An API user.
+/// A user: of the API (by token) and of the command line (`--as NAME`).
+/// The owner of a deployment is its user's `id`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct User {
     pub id: String,
     pub name: String,
+    /// May see every user's deployments (`GET /v1/deployments?all_users=true`).
+    pub admin: bool,
 }
+
+/// The command line's default user: its name and its id (the owner every
+/// CLI deployment was written with before there were named CLI users; the
+/// store's migrations create it).
+pub const CLI_DEFAULT_USER: &str = "local";
 
 /// Number of deployments per (status, cloud).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -420,9 +428,13 @@ pub trait Store: Send + Sync + 'static {
     /// until the next delayed retry becomes runnable).
     async fn wait_for_work(&self, timeout: Duration);
     async fn status_counts(&self) -> Result<Vec<StatusCount>>;
-    /// Name unique (`Conflict` otherwise); id "usr_…".
+    /// Name unique (`Conflict` otherwise); id "usr_…"; not an admin.
     async fn create_user(&self, name: &str) -> Result<User>;
     async fn find_user(&self, name: &str) -> Result<Option<User>>;
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Make a user an admin or not; `NotFound` when there is no such id.
+    async fn set_admin(&self, user_id: &str, admin: bool) -> Result<()>;
     /// Returns the plaintext token ONCE ("adt_" + 32 random base62 chars); stores only its sha256.
     async fn create_token(&self, user_id: &str, label: &str) -> Result<String>;
     async fn authenticate(&self, token: &str) -> Result<Option<User>>;

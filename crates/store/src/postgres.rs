@@ -563,6 +563,7 @@ impl Store for PgStore {
         let user = User {
             id: rows::new_user_id()?,
             name: name.to_string(),
+            admin: false,
         };
         sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&user.id)
@@ -575,12 +576,35 @@ impl Store for PgStore {
     }
 
     async fn find_user(&self, name: &str) -> Result<Option<User>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT id, name FROM users WHERE name = $1")
+        let row: Option<(String, String, bool)> =
+            sqlx::query_as("SELECT id, name, admin FROM users WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, name)| User { id, name }))
+        Ok(row.map(|(id, name, admin)| User { id, name, admin }))
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows: Vec<(String, String, bool)> =
+            sqlx::query_as("SELECT id, name, admin FROM users ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, admin)| User { id, name, admin })
+            .collect())
+    }
+
+    async fn set_admin(&self, user_id: &str, admin: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
+            .bind(admin)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found("user", user_id));
+        }
+        Ok(())
     }
 
     async fn create_token(&self, user_id: &str, label: &str) -> Result<String> {
@@ -611,11 +635,12 @@ impl Store for PgStore {
 
     async fn authenticate(&self, token: &str) -> Result<Option<User>> {
         let hash = hash_token(token);
-        let row: Option<(String, String, Option<i64>)> = sqlx::query_as(rows::SQL_AUTHENTICATE)
-            .bind(&hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some((id, name, last_used)) = row else {
+        let row: Option<(String, String, bool, Option<i64>)> =
+            sqlx::query_as(rows::SQL_AUTHENTICATE)
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((id, name, admin, last_used)) = row else {
             return Ok(None);
         };
         let now = now_ms();
@@ -626,7 +651,7 @@ impl Store for PgStore {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(User { id, name }))
+        Ok(Some(User { id, name, admin }))
     }
 
     async fn revoke_token(&self, token_prefix_or_label: &str, user_id: &str) -> Result<u64> {

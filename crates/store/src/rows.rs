@@ -572,7 +572,7 @@ pub(crate) const SQL_NEXT_WAKE: &str = "SELECT MIN(t) FROM ( \
 pub(crate) const SQL_STATUS_COUNTS: &str = "SELECT status, cloud, COUNT(*) FROM deployments \
     GROUP BY status, cloud ORDER BY status, cloud";
 
-pub(crate) const SQL_AUTHENTICATE: &str = "SELECT u.id, u.name, t.last_used_at \
+pub(crate) const SQL_AUTHENTICATE: &str = "SELECT u.id, u.name, u.admin, t.last_used_at \
     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1";
 
 pub(crate) const SQL_PUT_SECRET: &str = "INSERT INTO deployment_secrets \

@@ -147,6 +147,7 @@ cases!(
     plan_previews_by_owner_with_expiry,
     sealed_secrets_per_deployment,
     wait_for_work_wakes_on_enqueue,
+    users_admins_and_the_cli_default_user,
 );
 
 fn new_dep(owner: &str, name: &str) -> NewDeployment {
@@ -974,6 +975,95 @@ async fn tokens_store_only_hashes(db: &Db) {
         matches!(missing, Err(StoreError::NotFound { .. })),
         "{missing:?}"
     );
+}
+
+async fn users_admins_and_the_cli_default_user(db: &Db) {
+    let s = &db.store;
+    // The migrations make the command line's default user: id = name = "local".
+    let local = s.find_user(CLI_DEFAULT_USER).await.unwrap().expect("local");
+    assert_eq!((local.id.as_str(), local.admin), (CLI_DEFAULT_USER, false));
+    let alice = s.create_user("alice").await.unwrap();
+    assert!(!alice.admin);
+    let names = |users: Vec<User>| users.into_iter().map(|u| u.name).collect::<Vec<_>>();
+    assert_eq!(names(s.list_users().await.unwrap()), ["alice", "local"]);
+
+    let token = s.create_token(&alice.id, "t").await.unwrap();
+    s.set_admin(&alice.id, true).await.unwrap();
+    let seen = s.authenticate(&token).await.unwrap().expect("alice");
+    assert!(seen.admin, "a token answers its user's admin flag");
+    assert!(s.find_user("alice").await.unwrap().unwrap().admin);
+    s.set_admin(&alice.id, false).await.unwrap();
+    assert!(!s.authenticate(&token).await.unwrap().unwrap().admin);
+    let missing = s.set_admin("usr_missing", true).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+/// A store made before named CLI users: its `admin` user becomes an admin,
+/// and the CLI's deployments (owner "local") stay the default CLI user's —
+/// also when `token create --user local` had made a user of that name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_migration_keeps_cli_deployments_visible() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if name.as_str() < "0004" {
+            std::fs::copy(&p, old.join(name)).unwrap();
+        }
+    }
+    for named_local in [false, true] {
+        let path = dir.path().join(format!("old-{named_local}.db"));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&mut c)
+            .await
+            .unwrap();
+        let mut users = vec![("usr_admin", "admin")];
+        if named_local {
+            users.push(("usr_local", "local"));
+        }
+        for (id, name) in users {
+            sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, 0)")
+                .bind(id)
+                .bind(name)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO deployments (id, owner, name, source, request, status, created_at, \
+             updated_at) VALUES ('dep_0000000000000001', 'local', 'app', '/src', 'r', \
+             'healthy', 1, 1)",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+
+        let store = open(path.to_str().unwrap()).await.unwrap();
+        let admin = store.find_user("admin").await.unwrap().unwrap();
+        assert!(admin.admin, "the admin user `serve` made is an admin");
+        let local = store.find_user(CLI_DEFAULT_USER).await.unwrap().unwrap();
+        assert_eq!(local.id, if named_local { "usr_local" } else { "local" });
+        let mine = store
+            .list_deployments(&ListFilter {
+                owner: Some(local.id.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(mine.items.len(), 1, "named_local={named_local}");
+    }
 }
 
 async fn analysis_cache(db: &Db) {

@@ -164,5 +164,146 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-/// Owner of deployments made from the command line.
-pub const CLI_OWNER: &str = "local";
+/// Whose deployments a command sees and makes: `--as USER` /
+/// `AUTODEPLOY_USER` / `as = "USER"` in autodeploy.toml, else the CLI's
+/// default user `local`. A user of the store — the same users the service's
+/// tokens belong to (`autodeploy users`), so a deployment made here with
+/// `--as alice` is the one alice's token sees in the API, and the other way
+/// round. Not a credential: whoever can open the store can act as anyone.
+#[derive(Args, Clone, Debug, Default)]
+pub struct UserArgs {
+    /// Act as this user of the store: see and make their deployments [default: local].
+    #[arg(long = "as", value_name = "USER", env = "AUTODEPLOY_USER")]
+    pub user: Option<String>,
+}
+
+impl UserArgs {
+    /// The user's name as given, or the default user's.
+    pub fn name(&self) -> &str {
+        self.user
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(CLI_DEFAULT_USER)
+    }
+}
+
+pub use autodeploy_store::CLI_DEFAULT_USER;
+
+/// The user `--as` names, from the store. An unknown name is an error (a
+/// typo must not start a second, empty set of deployments); the hint lists
+/// the users there are.
+pub async fn acting_user(
+    store: &Arc<dyn Store>,
+    args: &UserArgs,
+) -> anyhow::Result<autodeploy_store::User> {
+    let name = args.name();
+    if let Some(u) = store.find_user(name).await? {
+        return Ok(u);
+    }
+    let known = store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    Err(crate::error::CliError::UnknownUser {
+        name: name.to_string(),
+        known,
+    }
+    .into())
+}
+
+/// ` --as NAME` for the commands a message suggests, when the acting user is
+/// not the default one (quoted for a shell when the name needs it).
+pub fn as_flag(user: &autodeploy_store::User) -> String {
+    if user.name == CLI_DEFAULT_USER {
+        return String::new();
+    }
+    format!(" --as {}", shell_word(&user.name))
+}
+
+/// A user name as one shell word: as is when plain, else single-quoted.
+pub fn shell_word(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-@+".contains(c));
+    if plain {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    }
+}
+
+/// Every deployment of the store, all owners, newest first.
+pub async fn all_deployments(
+    store: &Arc<dyn Store>,
+) -> anyhow::Result<Vec<autodeploy_store::Deployment>> {
+    let mut filter = autodeploy_store::ListFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    let mut items = Vec::new();
+    loop {
+        let page = store.list_deployments(&filter).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// The name of the user with id `owner` (the id itself when no user has it).
+pub fn owner_name(users: &[autodeploy_store::User], owner: &str) -> String {
+    users
+        .iter()
+        .find(|u| u.id == owner)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| owner.to_string())
+}
+
+/// A user name as `users add` and `token create` accept it: 1 to 64
+/// printable characters.
+pub fn check_user_name(name: &str) -> Result<&str, crate::error::CliError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(crate::error::CliError::invalid(
+            format!("{name:?} cannot be a user name"),
+            Some("use 1 to 64 printable characters"),
+        ));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_name_is_one_shell_word() {
+        assert_eq!(shell_word("alice"), "alice");
+        assert_eq!(shell_word("a.b-c_d@e+f"), "a.b-c_d@e+f");
+        assert_eq!(shell_word("Ann Lee"), "'Ann Lee'");
+        assert_eq!(shell_word("o'neil"), r"'o'\''neil'");
+        assert_eq!(shell_word("$(rm)"), "'$(rm)'");
+        let user = |name: &str| autodeploy_store::User {
+            id: "usr_x".into(),
+            name: name.into(),
+            admin: false,
+        };
+        assert_eq!(as_flag(&user(CLI_DEFAULT_USER)), "");
+        assert_eq!(as_flag(&user("Ann Lee")), " --as 'Ann Lee'");
+    }
+
+    #[test]
+    fn the_default_user_is_local_and_blank_means_default() {
+        assert_eq!(UserArgs::default().name(), "local");
+        let given = |s: &str| UserArgs {
+            user: Some(s.into()),
+        };
+        assert_eq!(given("  ").name(), "local");
+        assert_eq!(given(" alice ").name(), "alice");
+    }
+}

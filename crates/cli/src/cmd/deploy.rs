@@ -8,7 +8,9 @@
 //! deployment ends `cancelled` and the message says what was kept; a second
 //! Ctrl-C exits at once (terraform still gets SIGTERM and saves its state).
 
-use crate::cmd::common::{exec_config, open_store, runtime, ExecArgs, StateArgs, CLI_OWNER};
+use crate::cmd::common::{
+    acting_user, exec_config, open_store, runtime, ExecArgs, StateArgs, UserArgs,
+};
 use crate::cmd::values::{merge, read_secrets, ValueArgs};
 use crate::error::CliError;
 use crate::output::deployment_json;
@@ -18,7 +20,7 @@ use autodeploy_execute::{
     execute, prepare, DeployOptions, Event, OnFailure, PrepareOptions, Prepared, Progress, Reporter,
 };
 use autodeploy_render::escape::display;
-use autodeploy_store::{Deployment, NewDeployment, Store};
+use autodeploy_store::{Deployment, NewDeployment, Store, User};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -67,6 +69,8 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
+    pub user: UserArgs,
+    #[command(flatten)]
     pub state: StateArgs,
 }
 
@@ -92,6 +96,8 @@ pub struct RedeployArgs {
     pub values: ValueArgs,
     #[command(flatten)]
     pub exec: ExecArgs,
+    #[command(flatten)]
+    pub user: UserArgs,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -119,6 +125,8 @@ pub struct DestroyArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
+    #[command(flatten)]
+    pub user: UserArgs,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -258,6 +266,11 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     let request = crate::cmd::parse::read_text(&args.request)?;
     // Asked before anything is fetched, so a missing value costs nothing.
     let secrets = read_secrets(&args.values.secrets)?;
+    // Whose deployment it will be, before anything is fetched: a mistyped
+    // `--as` costs nothing.
+    let rt = runtime()?;
+    let store = rt.block_on(open_store(&args.state, &cfg))?;
+    let user = rt.block_on(acting_user(&store, &args.user))?;
     let phases = Phases::new(Mode::detect(args.json, args.verbose));
     let prepared = prepare(
         &args.source,
@@ -274,21 +287,24 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
     )?;
     phases.end(true);
     show_plan(&prepared);
-    let rt = runtime()?;
-    let store = rt.block_on(open_store(&args.state, &cfg))?;
     if !args.another {
         let cloud = prepared.decision.cloud.as_str();
-        if let Some(prev) = rt.block_on(already_deployed(&store, &args.source, cloud))? {
+        if let Some(prev) = rt.block_on(already_deployed(&store, &user, &args.source, cloud))? {
             let again = CliError::AlreadyDeployed {
                 id: prev.id.clone(),
                 name: prev.name.clone(),
                 cloud: cloud.to_string(),
+                as_flag: crate::cmd::common::as_flag(&user),
             };
             if args.yes || !std::io::stdin().is_terminal() {
                 return Err(again.into());
             }
             errln!("{again}.");
-            errln!("  `autodeploy redeploy {}` updates it instead.", prev.id);
+            errln!(
+                "  `autodeploy redeploy {}{}` updates it instead.",
+                prev.id,
+                display(&crate::cmd::common::as_flag(&user))
+            );
             if !confirm("Make a second deployment beside it?", false)? {
                 return Err(CliError::Declined {
                     what: "nothing was deployed",
@@ -316,7 +332,7 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
         let (rec, _) = store
             .create_deployment(
                 NewDeployment {
-                    owner: CLI_OWNER.into(),
+                    owner: user.id.clone(),
                     name: d.name.clone(),
                     source: autodeploy_source::redact_input(&args.source),
                     request: request.clone(),
@@ -327,7 +343,12 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
                 None,
             )
             .await?;
-        errln!("Deployment {} ({})", rec.id, rec.name);
+        errln!(
+            "Deployment {} ({}) of user {}",
+            rec.id,
+            rec.name,
+            display(&user.name)
+        );
         autodeploy_execute::store_secrets(&store, &cfg, &rec.id, &secrets).await?;
         let cfg = Arc::new(cfg);
         let end = execute(
@@ -341,20 +362,28 @@ pub fn run_deploy(mut args: DeployArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         phases.end(succeeded(&end, "deploy"));
-        finish(&store, &end, args.json.then_some(args.full), "deploy").await
+        finish(
+            &store,
+            &end,
+            args.json.then_some(args.full),
+            "deploy",
+            &user,
+        )
+        .await
     })
 }
 
-/// The newest deployment of this machine's user from `source` to `cloud`
-/// that is not destroyed.
+/// The newest deployment of the acting user from `source` to `cloud` that
+/// is not destroyed.
 async fn already_deployed(
     store: &Arc<dyn Store>,
+    user: &User,
     source: &str,
     cloud: &str,
 ) -> anyhow::Result<Option<Deployment>> {
     let source = autodeploy_source::redact_input(source);
     let mut filter = autodeploy_store::ListFilter {
-        owner: Some(CLI_OWNER.into()),
+        owner: Some(user.id.clone()),
         cloud: Some(cloud.to_string()),
         limit: 500,
         ..Default::default()
@@ -438,6 +467,7 @@ async fn finish(
     d: &Deployment,
     json_out: Option<bool>,
     what: &str,
+    user: &User,
 ) -> anyhow::Result<ExitCode> {
     let ok = succeeded(d, what);
     if let Some(full) = json_out {
@@ -453,7 +483,8 @@ async fn finish(
                 } else {
                     outln!("\n{} {} {url}", d.name, Paint::stdout().green("is up:"));
                 }
-                outln!("  status: autodeploy status {}   logs: autodeploy logs {}   remove: autodeploy destroy {}", d.id, d.id, d.id);
+                let who = display(&crate::cmd::common::as_flag(user)).into_owned();
+                outln!("  status: autodeploy status {}{who}   logs: autodeploy logs {}{who}   remove: autodeploy destroy {}{who}", d.id, d.id, d.id);
             }
             _ => outln!("\n{} {}: {}", d.id, d.name, d.status.as_str()),
         }
@@ -495,7 +526,8 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
-        let rec = find(&store, &args.id).await?;
+        let user = acting_user(&store, &args.user).await?;
+        let rec = find(&store, &args.id, &user).await?;
         if rec.status == DeploymentStatus::Destroyed {
             return Err(CliError::Destroyed { id: rec.id }.into());
         }
@@ -549,7 +581,14 @@ pub fn run_redeploy(args: RedeployArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         phases.end(succeeded(&end, "redeploy"));
-        finish(&store, &end, args.json.then_some(args.full), "redeploy").await
+        finish(
+            &store,
+            &end,
+            args.json.then_some(args.full),
+            "redeploy",
+            &user,
+        )
+        .await
     })
 }
 
@@ -560,7 +599,8 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
-        let rec = find(&store, &args.id).await?;
+        let user = acting_user(&store, &args.user).await?;
+        let rec = find(&store, &args.id, &user).await?;
         let rec = autodeploy_execute::reconcile(&store, &cfg, rec).await?;
         if rec.status == DeploymentStatus::Destroyed {
             if args.json {
@@ -608,32 +648,52 @@ pub fn run_destroy(args: DestroyArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         phases.end(succeeded(&end, "destroy"));
-        finish(&store, &end, args.json.then_some(args.full), "destroy").await
+        finish(
+            &store,
+            &end,
+            args.json.then_some(args.full),
+            "destroy",
+            &user,
+        )
+        .await
     })
 }
 
-/// A deployment by id, or by a unique prefix of its id.
-pub async fn find(store: &Arc<dyn Store>, id: &str) -> anyhow::Result<Deployment> {
-    if let Some(d) = store.get_deployment(id).await? {
-        return Ok(d);
-    }
-    let page = store
-        .list_deployments(&autodeploy_store::ListFilter {
-            limit: 500,
-            ..Default::default()
-        })
-        .await?;
-    let hits: Vec<_> = page
-        .items
-        .into_iter()
-        .filter(|d| d.id.starts_with(id) || d.name == id)
-        .collect();
-    match hits.len() {
-        1 => Ok(hits.into_iter().next().expect("one")),
-        0 => Err(CliError::NotFound { id: id.to_string() }.into()),
+/// The acting user's deployment by id, by a unique prefix of its id, or by
+/// its name. One that belongs to another user is not "not found": the error
+/// names its owner and `--as`.
+pub async fn find(store: &Arc<dyn Store>, id: &str, user: &User) -> anyhow::Result<Deployment> {
+    let hits = match store.get_deployment(id).await? {
+        Some(d) => vec![d],
+        None => crate::cmd::common::all_deployments(store)
+            .await?
+            .into_iter()
+            .filter(|d| d.id.starts_with(id) || d.name == id)
+            .collect(),
+    };
+    let (mine, others): (Vec<_>, Vec<_>) = hits.into_iter().partition(|d| d.owner == user.id);
+    match (mine.len(), others.len()) {
+        (1, _) => Ok(mine.into_iter().next().expect("one")),
+        (0, 0) => Err(CliError::NotFound { id: id.to_string() }.into()),
+        (0, 1) => {
+            let d = others.into_iter().next().expect("one");
+            let users = store.list_users().await?;
+            Err(CliError::OwnedByOther {
+                owner: crate::cmd::common::owner_name(&users, &d.owner),
+                id: d.id,
+                name: d.name,
+                user: user.name.clone(),
+            }
+            .into())
+        }
+        (0, _) => Err(CliError::Ambiguous {
+            id: id.to_string(),
+            matches: others.into_iter().map(|d| d.id).collect(),
+        }
+        .into()),
         _ => Err(CliError::Ambiguous {
             id: id.to_string(),
-            matches: hits.into_iter().map(|d| d.id).collect(),
+            matches: mine.into_iter().map(|d| d.id).collect(),
         }
         .into()),
     }

@@ -4,7 +4,7 @@
 //! keeps following the app's output (Ctrl-C to stop). Lines are printed
 //! through `escape::display` (an app's output must not drive the terminal).
 
-use crate::cmd::common::{exec_config, open_store, runtime, StateArgs};
+use crate::cmd::common::{acting_user, exec_config, open_store, runtime, StateArgs, UserArgs};
 use crate::cmd::deploy::find;
 use autodeploy_render::escape::display;
 use autodeploy_store::LogLine;
@@ -24,6 +24,8 @@ pub struct LogsArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub user: UserArgs,
+    #[command(flatten)]
     pub state: StateArgs,
 }
 
@@ -40,7 +42,8 @@ pub fn run(args: LogsArgs) -> anyhow::Result<ExitCode> {
     let cfg = exec_config(&args.state, None);
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
-        let d = find(&store, &args.id).await?;
+        let user = acting_user(&store, &args.user).await?;
+        let d = find(&store, &args.id, &user).await?;
         let mut after = 0i64;
         loop {
             let lines = store.read_logs(&d.id, after, 1000).await?;

@@ -12,5 +12,6 @@ pub mod plan;
 pub mod serve;
 pub mod status;
 pub mod token;
+pub mod users;
 pub mod values;
 pub mod worker;

@@ -328,7 +328,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// On a store with no `admin` user: create it and hand its token over once
+/// On a store with no `admin` user: create it (an admin: it may list every
+/// user's deployments) and hand its token over once
 /// — on the terminal when stderr is one, else in a file only this user can
 /// read (`--admin-token-file`, default `<home>/admin-token`). Never through
 /// the log: `serve`'s stderr usually ends up in log files.
@@ -347,6 +348,7 @@ async fn first_admin_token(
         Err(autodeploy_store::StoreError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    store.set_admin(&user.id, true).await?;
     let token = store.create_token(&user.id, "first-admin").await?;
     if file.is_none() && std::io::stderr().is_terminal() {
         errln!("Created user `admin`. Its API token (shown once, store it now):\n\n    {token}\n");

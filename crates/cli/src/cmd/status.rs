@@ -5,14 +5,16 @@
 //! Every stored value came from a repository, a request or an app's output:
 //! it is printed through `escape::display`, line by line.
 
-use crate::cmd::common::{exec_config, open_store, runtime, StateArgs, CLI_OWNER};
+use crate::cmd::common::{
+    acting_user, all_deployments, exec_config, open_store, owner_name, runtime, StateArgs, UserArgs,
+};
 use crate::cmd::deploy::find;
 use crate::error::CliError;
 use crate::output::deployment_json;
 use autodeploy_core::DeploymentStatus;
 use autodeploy_execute::{reconcile, ExecConfig};
 use autodeploy_render::escape::display;
-use autodeploy_store::{Deployment, ListFilter, Store};
+use autodeploy_store::{Deployment, Store};
 use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
@@ -29,11 +31,16 @@ pub struct StatusArgs {
     #[arg(long, requires = "json")]
     pub full: bool,
     #[command(flatten)]
+    pub user: UserArgs,
+    #[command(flatten)]
     pub state: StateArgs,
 }
 
 #[derive(Args)]
 pub struct ListArgs {
+    /// Every user's deployments, with their owner (by default only the acting user's, see --as).
+    #[arg(long = "all-users")]
+    pub all_users: bool,
     /// Only deployments with this status (healthy, failed, destroyed…).
     #[arg(long)]
     pub status: Option<String>,
@@ -46,6 +53,8 @@ pub struct ListArgs {
     /// With --json: whole records, each plan and last healthy plan included.
     #[arg(long, requires = "json")]
     pub full: bool,
+    #[command(flatten)]
+    pub user: UserArgs,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -97,26 +106,31 @@ fn describe_data(v: &serde_json::Value) -> Vec<String> {
 pub fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let Some(id) = args.id.clone() else {
         return run_list(ListArgs {
+            all_users: false,
             status: None,
             all: false,
             json: args.json,
             full: args.full,
+            user: args.user,
             state: args.state,
         });
     };
     let cfg = exec_config(&args.state, None);
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
-        let d = find(&store, &id).await?;
+        let user = acting_user(&store, &args.user).await?;
+        let d = find(&store, &id, &user).await?;
         let d = reconcile(&store, &cfg, d).await?;
         let live = live(&cfg, &d);
         if args.json {
             let mut v = deployment_json(&d, args.full)?;
+            v["owner_name"] = json!(user.name);
             v["live"] = live.unwrap_or(json!(null));
             crate::output::print_json(&v)?;
             return Ok(ExitCode::SUCCESS);
         }
         outln!("{}  {}", display(&d.id), display(&d.name));
+        outln!("  owner:    {}", display(&user.name));
         outln!("  status:   {}", d.status.as_str());
         if let Some(p) = d.phase {
             outln!("  phase:    {}", p.as_str());
@@ -201,45 +215,67 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async move {
         let store: Arc<dyn Store> = open_store(&args.state, &cfg).await?;
+        let user = acting_user(&store, &args.user).await?;
+        let users = store.list_users().await?;
+        let shown = |d: &Deployment| {
+            args.all || status.is_some() || d.status != DeploymentStatus::Destroyed
+        };
         let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = store
-                .list_deployments(&ListFilter {
-                    owner: Some(CLI_OWNER.into()),
-                    status,
-                    cloud: None,
-                    limit: 500,
-                    cursor,
-                })
-                .await?;
-            for d in page.items {
+        // Other users' deployments that --all-users would show (as stored:
+        // only the listed ones are reconciled).
+        let mut others = std::collections::BTreeMap::<String, usize>::new();
+        for d in all_deployments(&store).await? {
+            if status.is_some_and(|s| d.status != s) {
+                continue;
+            }
+            if args.all_users || d.owner == user.id {
                 let d = reconcile(&store, &cfg, d).await?;
-                if args.all || status.is_some() || d.status != DeploymentStatus::Destroyed {
+                if shown(&d) {
                     items.push(d);
                 }
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
+            } else if shown(&d) {
+                *others.entry(owner_name(&users, &d.owner)).or_default() += 1;
             }
         }
         if args.json {
             let items = items
                 .iter()
-                .map(|d| deployment_json(d, args.full))
+                .map(|d| {
+                    let mut v = deployment_json(d, args.full)?;
+                    v["owner_name"] = json!(owner_name(&users, &d.owner));
+                    Ok(v)
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             crate::output::print_json(&items)?;
             return Ok(ExitCode::SUCCESS);
         }
+        outln!(
+            "{}",
+            whose(&user.name, args.all_users, items.len(), &others)
+        );
         if items.is_empty() {
-            outln!(
-                "No deployments yet. Start one with: autodeploy deploy ./my-app \"run it locally\""
-            );
+            if others.is_empty() {
+                outln!("Start one with: autodeploy deploy ./my-app \"run it locally\"");
+            }
             return Ok(ExitCode::SUCCESS);
         }
+        let owner_col = |d: &Deployment| {
+            if args.all_users {
+                format!(
+                    "{:<12} ",
+                    truncate(&display(&owner_name(&users, &d.owner)), 12)
+                )
+            } else {
+                String::new()
+            }
+        };
+        let header_owner = if args.all_users {
+            format!("{:<12} ", "OWNER")
+        } else {
+            String::new()
+        };
         outln!(
-            "{:<22} {:<24} {:<12} {:<8} URL",
+            "{:<22} {header_owner}{:<24} {:<12} {:<8} URL",
             "ID",
             "NAME",
             "STATUS",
@@ -247,8 +283,9 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
         );
         for d in &items {
             outln!(
-                "{:<22} {:<24} {:<12} {:<8} {}",
+                "{:<22} {}{:<24} {:<12} {:<8} {}",
                 display(&d.id),
+                owner_col(d),
                 truncate(&display(&d.name), 24),
                 d.status.as_str(),
                 display(d.cloud.as_deref().unwrap_or("-")),
@@ -257,6 +294,41 @@ pub fn run_list(args: ListArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The line above the table that says whose deployments these are, and how
+/// many of the other users' it leaves out.
+fn whose(
+    user: &str,
+    all_users: bool,
+    n: usize,
+    others: &std::collections::BTreeMap<String, usize>,
+) -> String {
+    if all_users {
+        return format!(
+            "Deployments of every user ({n}; acting as {})",
+            display(user)
+        );
+    }
+    let mine = match n {
+        0 => format!("No deployments of {} yet", display(user)),
+        n => format!("Deployments of {} ({n})", display(user)),
+    };
+    let more: usize = others.values().sum();
+    if more == 0 {
+        return mine;
+    }
+    let names = others
+        .keys()
+        .map(|k| display(k).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (belong, users) = match (more, others.len()) {
+        (1, _) => ("belongs", "another user"),
+        (_, 1) => ("belong", "another user"),
+        _ => ("belong", "other users"),
+    };
+    format!("{mine}; {more} more {belong} to {users} ({names}): autodeploy list --all-users")
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -1,8 +1,10 @@
 //! `autodeploy token create --user NAME` / `token revoke`: API tokens for
 //! the service, written straight into the store (creating the user if
-//! needed). The token is printed once; only its hash is stored.
+//! needed). The token is printed once; only its hash is stored. The users
+//! are the store's (`autodeploy users`): a token of `local` sees what the
+//! command line deploys by default, a token of `alice` what `--as alice` does.
 
-use crate::cmd::common::{exec_config, open_store, runtime, StateArgs};
+use crate::cmd::common::{check_user_name, exec_config, open_store, runtime, StateArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -41,10 +43,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<ExitCode> {
         let store = open_store(&args.state, &cfg).await?;
         match args.action {
             TokenAction::Create { user, label } => {
-                let name = user.trim();
-                if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-                    anyhow::bail!("--user must be 1 to 64 printable characters");
-                }
+                let name = check_user_name(&user)?;
                 let u = match store.find_user(name).await? {
                     Some(u) => u,
                     None => store
@@ -54,7 +53,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 };
                 let token = store.create_token(&u.id, &label).await?;
                 outln!("{token}");
-                errln!("token for user `{}` ({}), label `{label}`: shown once, store it now", u.name, u.id);
+                errln!("token for user `{}` ({}{}), label `{label}`: shown once, store it now; it sees the deployments `autodeploy --as {}` makes", u.name, u.id, if u.admin { ", admin" } else { "" }, u.name);
             }
             TokenAction::Revoke { user, token } => {
                 let Some(u) = store.find_user(user.trim()).await? else {

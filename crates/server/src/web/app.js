@@ -162,12 +162,30 @@ async function confirmDeploy() {
 async function refresh() {
   if (!token() || $("home-view").hidden) return;
   try {
-    const page = await api("GET", "/v1/deployments?limit=100");
+    // Every user's deployments for an admin's token (403 admin_required
+    // for others: the box is unticked and the message shown).
+    const all = $("all-users").checked;
+    let page;
+    try {
+      page = await api("GET", "/v1/deployments?limit=100" + (all ? "&all_users=true" : ""));
+    } catch (e) {
+      if (all && e.code === "admin_required") {
+        $("all-users").checked = false;
+        showError(e.message);
+        return refresh();
+      }
+      throw e;
+    }
+    document.querySelectorAll(".owner-col").forEach((c) => { c.hidden = !all; });
+    $("whose").textContent = all
+      ? "Every user's deployments (the owner is the user's id; `autodeploy users` names them)."
+      : "Deployments of this token's user: the ones `autodeploy list --as USER` shows for the same user.";
     const rows = page.items.map((d) => {
       const tr = el("tr", null, { "data-id": d.id });
       const name = el("td");
       name.appendChild(el("a", d.name, { href: "/d/" + encodeURIComponent(d.id), class: "dep-link" }));
       tr.appendChild(name);
+      if (all) tr.appendChild(el("td", d.owner, { class: "owner-col mono" }));
       tr.appendChild(el("td", d.status, { class: "status", "data-status": d.status }));
       tr.appendChild(el("td", d.cloud || "—"));
       const u = el("td", null, { class: "url" });
@@ -378,6 +396,7 @@ async function init() {
   $("plan-form").addEventListener("change", checkStale);
   $("confirm").addEventListener("click", confirmDeploy);
   $("refresh").addEventListener("click", refresh);
+  $("all-users").addEventListener("change", refresh);
   $("destroy").addEventListener("click", openDestroy);
   $("destroy-typed").addEventListener("input", () => {
     $("destroy-confirm").disabled = !current || $("destroy-typed").value !== current.name;

@@ -9,47 +9,14 @@
 # SECONDS_PER_RUN (10), PERF=1 to also `perf record -g` the server
 # (written to perf.data in the current folder).
 set -euo pipefail
+out_dir=$PWD
 cd "$(dirname "$0")/.."
 admin=${BENCH_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
 conc=${CONCURRENCY:-32}
 secs=${SECONDS_PER_RUN:-10}
-out_dir=$PWD
 
-cargo build --release -q -p autodeploy
-cargo build --release -q -p autodeploy-server --example load
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/autodeploy"
-load="$target_dir/release/examples/load"
-
-db="adt_cpu_$$"
-url="${admin%/*}/$db"
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql -q "$admin" -c "CREATE DATABASE $db" >/dev/null
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" serve --workers 0 --allow-local-sources --listen "127.0.0.1:$port" \
-  --rate-limit 1000000000 --rate-burst 1000000000 \
-  --address-rate-limit 1000000000 --address-rate-burst 1000000000 \
-  --admin-token-file "$work/admin-token" \
-  --database-url "$url" --home "$work/home" --log-format json 2>"$work/serve.log" &
-server_pid=$!
-for _ in $(seq 100); do
-  token=$(cat "$work/admin-token" 2>/dev/null || true)
-  [ -n "$token" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$token" ] || { echo "server did not start:"; cat "$work/serve.log"; exit 1; }
-base="http://127.0.0.1:$port"
-fixture="$PWD/tests/fixtures/python_stdlib_http_server"
-body=$(printf '{"repo": "%s", "request": "deploy on AWS in eu-central-1 with 2 instances"}' "$fixture")
-curl -sf -X POST -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$body" "$base/v1/plan" >/dev/null
+. bench/lib/serve.sh
+bench_serve adt_cpu
 vary=$(printf '{"repo": "%s", "request": "deploy on AWS in eu-central-1 with 2 instances, build {n}"}' "$fixture")
 
 # CPU ticks (user + system) of one process, and of this database's backends.

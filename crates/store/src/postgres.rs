@@ -576,27 +576,22 @@ impl Store for PgStore {
     }
 
     async fn find_user(&self, name: &str) -> Result<Option<User>> {
-        let row: Option<(String, String, bool)> =
-            sqlx::query_as("SELECT id, name, admin FROM users WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(id, name, admin)| User { id, name, admin }))
+        let row: Option<(String, String, bool)> = sqlx::query_as(rows::SQL_FIND_USER)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(rows::user_from))
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows: Vec<(String, String, bool)> =
-            sqlx::query_as("SELECT id, name, admin FROM users ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, admin)| User { id, name, admin })
-            .collect())
+        let all: Vec<(String, String, bool)> = sqlx::query_as(rows::SQL_LIST_USERS)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(all.into_iter().map(rows::user_from).collect())
     }
 
     async fn set_admin(&self, user_id: &str, admin: bool) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
+        let done = sqlx::query(rows::SQL_SET_ADMIN)
             .bind(admin)
             .bind(user_id)
             .execute(&self.pool)

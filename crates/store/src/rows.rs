@@ -127,6 +127,16 @@ fn purge_previews_due(now: i64) -> bool {
 
 /// Insert, or renew the same owner's row with that id (another owner's row
 /// is left alone: nothing is returned and the caller reports a conflict).
+/// Users, by name and all of them (the same SQL on both backends).
+pub(crate) const SQL_FIND_USER: &str = "SELECT id, name, admin FROM users WHERE name = $1";
+pub(crate) const SQL_LIST_USERS: &str = "SELECT id, name, admin FROM users ORDER BY name";
+pub(crate) const SQL_SET_ADMIN: &str = "UPDATE users SET admin = $1 WHERE id = $2";
+
+/// A `users` row (`id, name, admin`).
+pub(crate) fn user_from((id, name, admin): (String, String, bool)) -> crate::User {
+    crate::User { id, name, admin }
+}
+
 pub(crate) const SQL_PUT_PREVIEW: &str = "INSERT INTO plan_previews \
     (id, owner, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
     ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at, \

@@ -356,6 +356,13 @@ fn every_instance_of_a_group_runs_the_workers() {
     assert!(compute.contains("port                 = 5000"), "{compute}");
     let m = support::vm_processes(contents(&b, "cloud-init.yaml"), AWS_STUBS);
     assert!(m["units"]["app-worker.service"].is_object(), "{m:#}");
+    // PLAN.md says so, and names each process's unit.
+    let plan = contents(&b, "PLAN.md");
+    assert!(
+        plan.contains("Every instance of the group runs every process"),
+        "{plan}"
+    );
+    assert!(support::plan_row(&b, "app-worker.service").contains("| worker |"));
     let (_dir, tf) = write_bundle(&b);
     assert_fmt(&tf);
     assert_valid(&tf);

@@ -63,14 +63,15 @@ fn status(home: &std::path::Path, id: &str) -> serde_json::Value {
 fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     let Some(moto) = moto() else { return };
     let home = tempfile::tempdir().unwrap();
-    // With a value and a secret given at deploy time: the value is in the
-    // plan, the secret only in Secrets Manager.
+    // A Procfile's web + worker on one instance, with a value and a secret
+    // given at deploy time: the value is in the plan, the secret only in
+    // Secrets Manager.
     let out = run(aws_env(&mut cli(home.path()))
         .env("API_TOKEN", "tok-5f3a-only-in-the-store")
         .args([
             "deploy",
-            &fixture("hello_world_shape"),
-            "deploy this Flask app on AWS",
+            &fixture("python_procfile_web_worker"),
+            "deploy this app on AWS EC2",
             "--yes",
             "--json",
             "--aws-endpoint",
@@ -108,7 +109,10 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
     let out = run(cli(home.path()).args(["status", id, "--json", "--full"]));
     assert!(out.status.success(), "{}", text(&out));
     let full = json(&out);
-    let env = &full["plan"]["decision"]["services"][0]["env"];
+    let services = &full["plan"]["decision"]["services"];
+    assert_eq!(services[1]["kind"], "worker", "{services:#}");
+    assert_eq!(services[1]["hosting"], "ec2", "{services:#}");
+    let env = &services[0]["env"];
     assert!(
         env.to_string().contains("hello from --env"),
         "the --env value is a literal of the service: {env}"
@@ -126,7 +130,7 @@ fn vm_bundle_deploys_reports_outputs_and_destroys_completely() {
         .query("ec2", "DescribeInstances", "2016-11-15")
         .contains("<name>running</name>"));
     destroy(&moto, home.path(), id);
-    let left = moto.leftovers("hello-world-shape");
+    let left = moto.leftovers("python-procfile-web-worker");
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 

@@ -31,6 +31,7 @@ pub fn render(
         .filter_map(|s| Some((s, s.release.as_deref()?, release_how(s.hosting)?)))
         .map(|(s, command, how)| json!({"service": s.name, "command": command, "how": how}))
         .collect();
+    let machine = machine(d);
     let mut all_files: Vec<&str> = files.iter().map(String::as_str).collect();
     all_files.push("PLAN.md");
     all_files.sort_unstable();
@@ -43,11 +44,38 @@ pub fn render(
             "fixes": fixes,
             "fixes_manual": fixes_manual,
             "releases": releases,
+            "machine": machine,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
             "files": all_files,
             "has_terraform": files.iter().any(|f| f.starts_with("terraform/")),
         }),
     )
+}
+
+/// What each VM runs (the VM strategies, `vm_service`): a row per process
+/// with its systemd unit, and whether the machines form a group.
+fn machine(d: &Decision) -> Option<serde_json::Value> {
+    if !d.services.iter().all(|s| s.hosting.is_vm()) || d.services.is_empty() {
+        return None;
+    }
+    let units = crate::vm_service::unit_names(&d.services);
+    let processes: Vec<_> = d
+        .services
+        .iter()
+        .zip(units)
+        .map(|(s, unit)| {
+            let role = if unit == crate::vm_service::WEB_UNIT {
+                "web service: public traffic (nginx or the load balancer) and the health checks go to it"
+            } else {
+                "worker beside the web service (no port)"
+            };
+            json!({"service": s.name, "unit": format!("{unit}.service"), "role": role})
+        })
+        .collect();
+    Some(json!({
+        "scaled": d.services.iter().any(|s| s.hosting.is_scaled_vm()),
+        "processes": processes,
+    }))
 }
 
 /// When and where a service's release step (migrations) runs on `hosting`,

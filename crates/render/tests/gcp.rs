@@ -679,3 +679,61 @@ fn source_fixes_are_listed_as_changes_to_make_when_the_operator_builds_the_image
         "{plan}"
     );
 }
+
+/// The launcher's GCP lookups answered locally: metadata is `meta:<key>`, a
+/// secret `secret-of-<metadata key>`.
+const GCP_STUBS: &str = r#"
+m.metadata = lambda path: "meta:" + path.rsplit("/", 1)[1]
+m.secret = lambda key: "secret-of-" + key
+"#;
+
+/// A Procfile's web + rq worker on one Compute Engine VM: one unit per
+/// process, each with its own command and settings, after one setup.
+#[test]
+fn compute_engine_runs_the_web_service_and_its_worker() {
+    let b = bundle(
+        "python_flask_rq_procfile",
+        "deploy on GCP compute engine with postgres and redis",
+    );
+    check(&b);
+    never_in_a_bundle(&b);
+    let m = support::vm_processes(tf(&b, "cloud-init.yaml"), GCP_STUBS);
+    let web = &m["units"]["app.service"];
+    let worker = &m["units"]["app-worker.service"];
+    assert_eq!(web["exec"][2], "gunicorn app:app");
+    assert_eq!(worker["exec"][2], "rq worker app-tasks");
+    let redis = worker["env"]["RQ_REDIS_URL"].as_str().unwrap();
+    assert!(redis.contains("meta:autodeploy-cache-host"), "{redis}");
+    assert_eq!(worker["env"]["REDIS_URL"], redis);
+    let db = web["env"]["DATABASE_URL"].as_str().unwrap();
+    assert!(db.starts_with("postgresql://"), "{db}");
+    assert!(db.contains("meta:autodeploy-database-host"), "{db}");
+    assert_eq!(worker["env"]["DATABASE_URL"], db);
+    let run = &m["runcmd"];
+    assert!(support::runcmd_at(run, "setup") < support::runcmd_at(run, "app-worker.service"));
+    insta::assert_snapshot!(
+        "gcp_web_worker_units",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "units": m["units"].as_object().unwrap().iter().map(|(k, u)| (k.clone(), serde_json::json!({"unit": u["unit"], "exec": u["exec"]}))).collect::<serde_json::Map<_, _>>(),
+            "enable": run[support::runcmd_at(run, "app.service")],
+        }))
+        .unwrap()
+    );
+}
+
+/// Every instance of a managed instance group runs the worker; a scheduler
+/// there is refused.
+#[test]
+fn a_managed_instance_group_runs_workers_on_every_instance() {
+    let req = "deploy on GCP compute engine with postgres and redis, 2 to 4 instances";
+    let b = bundle("python_flask_rq_procfile", req);
+    check(&b);
+    let m = support::vm_processes(tf(&b, "cloud-init.yaml"), GCP_STUBS);
+    assert!(m["units"]["app-worker.service"].is_object(), "{m:#}");
+    // The firewall and the group's named port are the web service's.
+    assert!(tf(&b, "terraform/compute.tf").contains("port = 5000"));
+    let (analysis, mut d) = support::scenario("python_flask_rq_procfile", req);
+    d.services[1].start = Some("celery -A tasks worker -B".into());
+    let e = render(&d, &analysis, &RenderOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("the scheduler \"worker\""), "{e}");
+}

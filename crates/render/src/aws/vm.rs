@@ -4,7 +4,15 @@
 //! `aws_lb_target_group.web`) with a target-tracking policy. Writes
 //! `terraform/compute.tf`, `terraform/outputs.tf` and the bundle's
 //! `cloud-init.yaml` (runtime, code at the analysed commit, source fixes,
-//! install/build/release, systemd unit, nginx, health wait).
+//! install/build/release, one systemd unit per process, nginx, health wait).
+//!
+//! A machine runs the web service and the workers beside it from the same
+//! folder and runtime (`vm_service::machine`): one install, the release step
+//! once before any process starts, `app.service` behind nginx and the ALB's
+//! health check, `app-<name>.service` per worker with its own command and
+//! its own settings. On an Auto Scaling group every instance runs every
+//! worker (queue workers are safe N times; a scheduler such as Celery beat is
+//! refused on a group that can grow past one instance).
 //!
 //! Repository values (commands, paths, env names and values, source fixes)
 //! land in cloud-init only as one YAML-quoted JSON document
@@ -13,11 +21,12 @@
 //! nothing in it is ever interpolated by Terraform.
 //!
 //! Not here: the network and security groups (network.rs), databases and
-//! secrets (data.rs), certificates (tls.rs). What it cannot render yet
-//! (several services on one machine, database/cache env values, https on the
-//! instance, static or Dockerfile-only services) fails with `unsupported`.
+//! secrets (data.rs), certificates (tls.rs). Not covered (`unsupported`):
+//! several web services, workers from another folder or runtime, a
+//! scheduler on a group, another service's URL, https on the instance,
+//! static or Dockerfile-only services.
 
-use crate::vm_service::{vm_service, Hints};
+use crate::vm_service::{machine as vm_machine, vm_service, Hints, Host, Machine};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
     CacheOutput, DataService, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
@@ -25,23 +34,17 @@ use autodeploy_core::{
 };
 use serde_json::{json, Value};
 
-/// The one service the vm strategy runs, checked.
-fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
-    let [s] = d.services.as_slice() else {
-        return Err(unsupported(
-            d,
-            "several services on the vm strategy",
-            "ask for containers (\"on ECS\") to run several services",
-        ));
-    };
-    if !matches!(s.hosting, Hosting::Ec2 | Hosting::Ec2Autoscaling) {
-        return Err(unsupported(
-            d,
-            "this service's hosting on the vm strategy",
-            "the vm strategy runs EC2 instances",
-        ));
-    }
-    Ok(s)
+/// What the machines run: the web service and its workers, checked.
+fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
+    vm_machine(
+        d,
+        &Host {
+            accepts: |h| matches!(h, Hosting::Ec2 | Hosting::Ec2Autoscaling),
+            runs: "the vm strategy runs EC2 instances",
+            several: "ask for containers (\"on ECS\")",
+            scaled: autoscaling,
+        },
+    )
 }
 
 fn autoscaling(s: &ServicePlan) -> bool {
@@ -108,10 +111,15 @@ fn check_input(d: &Decision, variable: &str) -> Result<(), RenderError> {
     }
 }
 
-/// The bundle inputs the service's env reads: (variable, env var name), checked.
-fn inputs(d: &Decision, s: &ServicePlan) -> Result<Vec<Value>, RenderError> {
+/// Every env binding of the machine's processes.
+fn bindings<'a>(m: &'a Machine) -> impl Iterator<Item = &'a autodeploy_core::EnvBinding> + 'a {
+    m.services().flat_map(|s| &s.env)
+}
+
+/// The bundle inputs the processes' env reads: (variable, env var name), checked.
+fn inputs(d: &Decision, m: &Machine) -> Result<Vec<Value>, RenderError> {
     let mut out: Vec<Value> = Vec::new();
-    for e in &s.env {
+    for e in bindings(m) {
         if let EnvValue::Input { variable } = &e.value {
             check_input(d, variable)?;
             if !out.iter().any(|v| v["variable"] == variable.as_str()) {
@@ -122,16 +130,16 @@ fn inputs(d: &Decision, s: &ServicePlan) -> Result<Vec<Value>, RenderError> {
     Ok(out)
 }
 
-/// The Secrets Manager secrets (declared by data.rs) the service's env reads:
+/// The Secrets Manager secrets (declared by data.rs) the processes' env reads:
 /// `{ident, arn}` where `arn` is a Terraform reference.
-fn secrets(d: &Decision, s: &ServicePlan) -> Vec<Value> {
+fn secrets(d: &Decision, m: &Machine) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut add = |ident: String, arn: String| {
         if !out.iter().any(|v| v["ident"] == ident.as_str()) {
             out.push(json!({"ident": ident, "arn": arn}));
         }
     };
-    for e in &s.env {
+    for e in bindings(m) {
         match &e.value {
             EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
                 add(
@@ -176,22 +184,14 @@ fn needs_cache_token(o: CacheOutput) -> bool {
 
 /// Data store addresses Terraform knows and the launcher reads as instance
 /// tags (`{key, expr}`; `expr` is a Terraform expression of ours).
-fn data_tags(d: &Decision, s: &ServicePlan) -> Vec<Value> {
+fn data_tags(d: &Decision, m: &Machine) -> Vec<Value> {
     let mut out = Vec::new();
-    if s.env
-        .iter()
-        .any(|e| matches!(e.value, EnvValue::Database { .. }))
-        && d.database.is_some()
-    {
+    if bindings(m).any(|e| matches!(e.value, EnvValue::Database { .. })) && d.database.is_some() {
         out.push(
             json!({"key": "autodeploy-database-host", "expr": "aws_db_instance.main.address"}),
         );
     }
-    if s.env
-        .iter()
-        .any(|e| matches!(e.value, EnvValue::Cache { .. }))
-        && d.cache.is_some()
-    {
+    if bindings(m).any(|e| matches!(e.value, EnvValue::Cache { .. })) && d.cache.is_some() {
         out.push(json!({"key": "autodeploy-cache-host", "expr": "aws_elasticache_replication_group.main.primary_endpoint_address"}));
         out.push(json!({"key": "autodeploy-cache-port", "expr": "tostring(aws_elasticache_replication_group.main.port)"}));
     }
@@ -201,11 +201,11 @@ fn data_tags(d: &Decision, s: &ServicePlan) -> Vec<Value> {
 /// What the launcher needs to assemble database and cache settings.
 fn data_config(
     d: &Decision,
-    s: &ServicePlan,
+    m: &Machine,
     config: &mut serde_json::Map<String, Value>,
 ) -> Result<(), RenderError> {
     let reads = |db: bool| {
-        s.env.iter().any(|e| {
+        bindings(m).any(|e| {
             if db {
                 matches!(e.value, EnvValue::Database { .. })
             } else {
@@ -263,7 +263,8 @@ fn data_config(
 
 /// The vm strategy's inputs in `variables.tf` (used by `network::common`).
 pub fn variables(d: &Decision) -> Result<Value, RenderError> {
-    let s = service(d)?;
+    let m = machine(d)?;
+    let s = m.web;
     let sc = s.scaling.as_ref();
     let policy = sc.and_then(|x| x.autoscaling.as_ref());
     Ok(json!({
@@ -274,7 +275,7 @@ pub fn variables(d: &Decision) -> Result<Value, RenderError> {
         "max": sc.map_or(1, |x| x.max),
         "desired": sc.map_or(1, |x| x.desired),
         "scaling_target": policy.map_or(60.0, |p| p.target),
-        "inputs": inputs(d, s)?,
+        "inputs": inputs(d, &m)?,
     }))
 }
 
@@ -333,11 +334,11 @@ fn env_entry(
             crate::vm_service::database_entry(d, name, output, scheme.as_deref())?
         }
         EnvValue::Cache { output } => json!({"name": name, "from": "cache", "value": output}),
-        EnvValue::ServiceUrl { .. } => {
+        EnvValue::ServiceUrl { service } => {
             return Err(unsupported(
                 d,
-                &format!("the environment variable {name} (another service's URL)"),
-                "the vm strategy runs one service; ask for containers (\"on ECS\") to run several",
+                &format!("the environment variable {name} (the URL of the service {service:?})"),
+                "a machine runs one web service and its workers, none called by another service's URL; ask for containers (\"on ECS\") to run services that call each other",
             ))
         }
     })
@@ -358,7 +359,8 @@ pub fn uploads_source(d: &Decision) -> bool {
 }
 
 /// The bundle's `cloud-init.yaml`.
-fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, RenderError> {
+fn cloud_init(d: &Decision, m: &Machine, nginx: bool) -> Result<BundleFile, RenderError> {
+    let s = m.web;
     let vm = vm_service(
         d,
         s,
@@ -372,10 +374,25 @@ fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, 
         .iter()
         .map(|e| env_entry(d, s, &e.name, &e.value))
         .collect::<Result<Vec<_>, _>>()?;
+    let worker_env = m
+        .workers
+        .iter()
+        .map(|w| {
+            let s = w.service;
+            let env = s
+                .env
+                .iter()
+                .map(|e| env_entry(d, s, &e.name, &e.value))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Value::from(env))
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
     let mut config = vm.config(s, 600);
     config.insert("env".into(), env.into());
-    data_config(d, s, &mut config)?;
+    m.configure(&mut config, worker_env);
+    data_config(d, m, &mut config)?;
     let mut ctx = vm.context(d, &config);
+    m.add_units(&mut ctx)?;
     if uploads_source(d) {
         // The code comes from the bucket, not a git remote.
         ctx.insert(
@@ -387,20 +404,20 @@ fn cloud_init(d: &Decision, s: &ServicePlan, nginx: bool) -> Result<BundleFile, 
     ctx.insert("nginx".into(), nginx.into());
     ctx.insert(
         "boto3".into(),
-        (!secrets(d, s).is_empty() || uploads_source(d)).into(),
+        (!secrets(d, m).is_empty() || uploads_source(d)).into(),
     );
     let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("cloud-init/launch.py", &ctx)?.into();
     full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();
-    full["unit"] = render_template("cloud-init/app.service", &ctx)?.into();
     full["nginx_conf"] = render_template("cloud-init/nginx.conf", &ctx)?.into();
     file("cloud-init.yaml", "cloud-init/cloud-init.yaml", &full)
 }
 
 /// compute.tf, outputs.tf and cloud-init.yaml for the vm strategy.
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
-    let s = service(d)?;
+    let m = machine(d)?;
+    let s = m.web;
     let Some(net) = &d.network else {
         return Err(unsupported(
             d,
@@ -443,9 +460,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     let policy = s.scaling.as_ref().and_then(|x| x.autoscaling.as_ref());
     let itype = instance_type(s);
     let ctx = json!({
-        "inputs": inputs(d, s)?,
-        "secrets": secrets(d, s),
-        "data_tags": data_tags(d, s),
+        "inputs": inputs(d, &m)?,
+        "secrets": secrets(d, &m),
+        "data_tags": data_tags(d, &m),
         "upload": uploads_source(d),
         "service": s.name,
         "arch": arch(&itype),
@@ -477,6 +494,6 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     Ok(vec![
         file("terraform/compute.tf", "aws/vm/terraform/compute.tf", &ctx)?,
         file("terraform/outputs.tf", "aws/vm/terraform/outputs.tf", &ctx)?,
-        cloud_init(d, s, !scaled)?,
+        cloud_init(d, &m, !scaled)?,
     ])
 }

@@ -45,8 +45,9 @@
 //!
 //! Not here: choosing anything (decide did). Not written yet, and failing
 //! through [`crate::unsupported`]: serverless on Azure, custom domains,
-//! https on VMs, service-to-service URLs, several services or workers on a
-//! VM, MongoDB (decide plans it as an external connection string).
+//! https on VMs, service-to-service URLs, several web services on a VM
+//! (one web service and its workers from the same folder do run on one),
+//! MongoDB (decide plans it as an external connection string).
 
 pub mod aks;
 pub mod container_apps;

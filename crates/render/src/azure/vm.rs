@@ -5,6 +5,14 @@
 //! Writes `terraform/compute.tf`, `terraform/outputs.tf` and the bundle's
 //! `cloud-init.yaml`.
 //!
+//! A machine runs the web service and the workers beside it from the same
+//! folder and runtime (`vm_service::machine`): one install, the release step
+//! once before any process starts, `app.service` behind nginx and the load
+//! balancer's probe, `app-<name>.service` per worker with its own command
+//! and its own settings. In a scale set every instance runs every worker
+//! (queue workers are safe N times; a scheduler such as Celery beat is
+//! refused on a scale set that can grow past one instance).
+//!
 //! Machines: Ubuntu 24.04, SSH key only (`var.admin_ssh_public_key`; no
 //! password; port 22 closed unless `var.ssh_allowed_cidrs` is set, see
 //! network.rs), encryption at host (`var.encryption_at_host`; managed disks
@@ -13,7 +21,7 @@
 //!
 //! cloud-init reuses the cloud-neutral templates under
 //! `templates/cloud-init/` (runtime install, code at the analysed commit,
-//! source fixes, install/build/release, systemd unit, nginx, health wait)
+//! source fixes, install/build/release, systemd units, nginx, health wait)
 //! exactly as the AWS VM renders them; only the launcher's value lookups are
 //! replaced by Azure ones (`templates/azure/vm/cloud-init/launch_azure.py`:
 //! instance tags through the metadata service, Key Vault through the managed
@@ -24,39 +32,28 @@
 //! `filebase64()`, so nothing in it is ever interpolated.
 //!
 //! Not here: the VNet and NSG (network.rs), data services (data.rs), the
-//! vault (secrets.rs). Not written: https on the machines (certbot or an
-//! Application Gateway), several services on one machine, workers.
+//! vault (secrets.rs). Not written (`unsupported`): https on the machines
+//! (certbot or an Application Gateway), several web services, workers from
+//! another folder or runtime, a scheduler on a scale set, another service's
+//! URL.
 
 use super::env::{bindings, Binding, Source};
-use crate::vm_service::{vm_service, Hints};
+use crate::vm_service::{machine as vm_machine, vm_service, Hints, Host, Machine};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
-use autodeploy_core::{Decision, Hosting, ScalingMetric, ServiceKind, ServicePlan};
+use autodeploy_core::{Decision, Hosting, ScalingMetric, ServicePlan};
 use serde_json::{json, Value};
 
-/// The one service the vm strategy runs, checked.
-fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
-    let [s] = d.services.as_slice() else {
-        return Err(unsupported(
-            d,
-            "several services on an Azure VM",
-            "ask for Azure Container Apps to run several services",
-        ));
-    };
-    if !matches!(s.hosting, Hosting::AzureVm | Hosting::AzureVmss) {
-        return Err(unsupported(
-            d,
-            "this service's hosting on the Azure vm strategy",
-            "the vm strategy runs Azure VMs or a VM scale set",
-        ));
-    }
-    if s.kind != ServiceKind::Web {
-        return Err(unsupported(
-            d,
-            "a worker or static site on an Azure VM",
-            "the vm strategy serves one web service behind nginx",
-        ));
-    }
-    Ok(s)
+/// What the machines run: the web service and its workers, checked.
+fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
+    vm_machine(
+        d,
+        &Host {
+            accepts: |h| matches!(h, Hosting::AzureVm | Hosting::AzureVmss),
+            runs: "the vm strategy runs Azure VMs or a VM scale set",
+            several: "ask for Azure Container Apps",
+            scaled,
+        },
+    )
 }
 
 fn scaled(s: &ServicePlan) -> bool {
@@ -188,7 +185,13 @@ fn health_gate(s: &ServicePlan) -> bool {
 }
 
 /// The bundle's `cloud-init.yaml`, from the shared cloud-init templates.
-fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFile, RenderError> {
+fn cloud_init(
+    d: &Decision,
+    m: &Machine,
+    env: Vec<Value>,
+    worker_env: Vec<Value>,
+) -> Result<BundleFile, RenderError> {
+    let s = m.web;
     let vm = vm_service(
         d,
         s,
@@ -199,7 +202,9 @@ fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFi
     )?;
     let mut config = vm.config(s, 600);
     config.insert("env".into(), env.into());
+    m.configure(&mut config, worker_env);
     let mut ctx = vm.context(d, &config);
+    m.add_units(&mut ctx)?;
     ctx.insert("nginx".into(), true.into());
     ctx.insert("boto3".into(), false.into());
     ctx.insert("health_gate".into(), health_gate(s).into());
@@ -220,7 +225,6 @@ fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFi
     let mut full = ctx.clone();
     full["launch_py"] = launch_py.into();
     full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();
-    full["unit"] = render_template("cloud-init/app.service", &ctx)?.into();
     full["nginx_conf"] = render_template("cloud-init/nginx.conf", &ctx)?.into();
     file("cloud-init.yaml", "cloud-init/cloud-init.yaml", &full)
 }
@@ -228,7 +232,8 @@ fn cloud_init(d: &Decision, s: &ServicePlan, env: Vec<Value>) -> Result<BundleFi
 /// compute.tf, outputs.tf and cloud-init.yaml; `has_vault` when the bundle
 /// has the Key Vault (the machines then get `Key Vault Secrets User` on it).
 pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderError> {
-    let s = service(d)?;
+    let m = machine(d)?;
+    let s = m.web;
     if d.tls.https || d.tls.certificate.is_some() {
         return Err(unsupported(
             d,
@@ -236,19 +241,26 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
             "certificates on Azure VMs are not rendered yet; Azure Container Apps serve https on their own address",
         ));
     }
-    let binds: Vec<Binding> = bindings(d, s)?;
     let mut tags = Tags {
         tags: Vec::new(),
         inputs: Vec::new(),
     };
-    let env: Vec<Value> = binds
-        .iter()
-        .map(|b| {
-            let mut v = tags.entry(&b.source, &b.name);
-            v["name"] = json!(b.name);
-            v
-        })
-        .collect();
+    // Each process's own settings; the machine tags they need, once.
+    let mut envs = Vec::new();
+    for p in m.services() {
+        let binds: Vec<Binding> = bindings(d, p)?;
+        let env: Vec<Value> = binds
+            .iter()
+            .map(|b| {
+                let mut v = tags.entry(&b.source, &b.name);
+                v["name"] = json!(b.name);
+                v
+            })
+            .collect();
+        envs.push(env);
+    }
+    let worker_env: Vec<Value> = envs.split_off(1).into_iter().map(Value::from).collect();
+    let env = envs.pop().unwrap_or_default();
     let size = vm_size(d, s)?;
     let scaled = scaled(s);
     let sc = s.scaling.as_ref();
@@ -300,7 +312,7 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
             "azure/vm/terraform/outputs.tf",
             &ctx,
         )?,
-        cloud_init(d, s, env)?,
+        cloud_init(d, &m, env, worker_env)?,
     ])
 }
 

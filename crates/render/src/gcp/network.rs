@@ -79,7 +79,8 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let single_vm = hosting == Some(Hosting::ComputeEngine);
     let mig = hosting == Some(Hosting::ComputeEngineMig);
     let gke = d.strategy == DeployStrategy::Kubernetes;
-    let app_port = d.services.first().and_then(|s| s.port);
+    // The web service's (a machine's workers have none).
+    let app_port = d.services.iter().find_map(|s| s.port);
     let private_app = d
         .network
         .as_ref()

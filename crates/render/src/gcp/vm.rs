@@ -4,8 +4,16 @@
 //! external Application Load Balancer (`Hosting::ComputeEngineMig`, lb.rs).
 //! Writes `terraform/compute.tf`, `terraform/outputs.tf` and the bundle's
 //! `cloud-init.yaml` (runtime, code at the analysed commit, source fixes,
-//! install/build/release, systemd unit, nginx, health wait; certbot for a
-//! single VM with https on a domain).
+//! install/build/release, one systemd unit per process, nginx, health wait;
+//! certbot for a single VM with https on a domain).
+//!
+//! A machine runs the web service and the workers beside it from the same
+//! folder and runtime (`vm_service::machine`): one install, the release step
+//! once before any process starts, `app.service` behind nginx and the
+//! instance group's health check, `app-<name>.service` per worker with its
+//! own command and settings. In a managed instance group every instance runs
+//! every worker (queue workers are safe N times; a scheduler such as Celery
+//! beat is refused on a group).
 //!
 //! Machines: Ubuntu 24.04 LTS, Shielded VM (secure boot, vTPM, integrity
 //! monitoring), OS Login with project SSH keys blocked, SSH only through IAP
@@ -14,7 +22,7 @@
 //! address (Cloud NAT for outbound).
 //!
 //! cloud-init reuses the cloud-neutral templates of the AWS vm strategy
-//! (`cloud-init/install-runtime.sh`, `app.service`, `nginx.conf`); the
+//! (`cloud-init/install-runtime.sh`, `app.service` per process, `nginx.conf`); the
 //! launcher is GCP's own (`gcp/vm/launch.py`: metadata server, Secret
 //! Manager, database/cache URLs assembled at start). Repository values reach
 //! it only as one YAML-quoted JSON document (`/etc/autodeploy/app.json`) or
@@ -23,38 +31,30 @@
 //! addresses, secret names — never secret values) are instance metadata
 //! `autodeploy-*` keys the launcher reads.
 //!
-//! Not covered (`unsupported`): several services on one machine, static or
-//! Dockerfile-only services, another service's URL. Not here: the network
+//! Not covered (`unsupported`): several web services, workers from another
+//! folder or runtime, a scheduler on a group, static or Dockerfile-only
+//! services, another service's URL. Not here: the network
 //! and firewall (network.rs), data stores (data.rs), domains (dns.rs).
 
 use super::{Part, Var};
 use crate::aws::data::tf_ident;
 use crate::escape::hcl;
-use crate::vm_service::{vm_service, Hints};
+use crate::vm_service::{machine as vm_machine, vm_service, Hints, Host, Machine};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{Decision, DeploymentOutput, EnvValue, Hosting, ServicePlan};
 use serde_json::{json, Value};
 
-/// The one service the vm strategy runs, checked.
-fn service(d: &Decision) -> Result<&ServicePlan, RenderError> {
-    let [s] = d.services.as_slice() else {
-        return Err(unsupported(
-            d,
-            "several services on the vm strategy",
-            "ask for containers (\"on Cloud Run\") or GKE to run several services",
-        ));
-    };
-    if !matches!(
-        s.hosting,
-        Hosting::ComputeEngine | Hosting::ComputeEngineMig
-    ) {
-        return Err(unsupported(
-            d,
-            "this service's hosting on the vm strategy",
-            "the GCP vm strategy runs Compute Engine instances",
-        ));
-    }
-    Ok(s)
+/// What the machines run: the web service and its workers, checked.
+fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
+    vm_machine(
+        d,
+        &Host {
+            accepts: |h| matches!(h, Hosting::ComputeEngine | Hosting::ComputeEngineMig),
+            runs: "the GCP vm strategy runs Compute Engine instances",
+            several: "ask for containers (\"on Cloud Run\") or GKE",
+            scaled: |s| s.hosting == Hosting::ComputeEngineMig,
+        },
+    )
 }
 
 fn machine_type(d: &Decision, s: &ServicePlan) -> Result<String, RenderError> {
@@ -88,14 +88,15 @@ fn meta(key: String, value: String) -> Value {
     json!({"key": key, "value": value})
 }
 
-/// Secret slots the service reads (Terraform labels), and the launcher's env entries.
+/// Secret slots the processes read (Terraform labels), the metadata they
+/// need, and each process's launcher env entries (web service first).
 struct Wiring {
-    env: Vec<Value>,
+    env: Vec<Vec<Value>>,
     metadata: Vec<Value>,
     secrets: Vec<String>,
 }
 
-fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderError> {
+fn wiring(d: &Decision, m: &Machine, scaled: bool) -> Result<Wiring, RenderError> {
     let mut w = Wiring {
         env: vec![],
         metadata: vec![],
@@ -123,16 +124,18 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
     ));
     let mut db_used = false;
     let mut cache_used = false;
-    for e in &s.env {
-        let name = &e.name;
-        if name.is_empty() || name.contains('=') || name.contains('\0') {
-            return Err(unsupported(
-                d,
-                &format!("the environment variable name {name:?}"),
-                "a process environment cannot hold a name that is empty or contains '=' or NUL",
-            ));
-        }
-        let entry = match &e.value {
+    for s in m.services() {
+        let mut env = Vec::new();
+        for e in &s.env {
+            let name = &e.name;
+            if name.is_empty() || name.contains('=') || name.contains('\0') {
+                return Err(unsupported(
+                    d,
+                    &format!("the environment variable name {name:?}"),
+                    "a process environment cannot hold a name that is empty or contains '=' or NUL",
+                ));
+            }
+            let entry = match &e.value {
             EnvValue::Literal { value } => json!({"name": name, "from": "literal", "value": value}),
             EnvValue::GeneratedSecret { secret } | EnvValue::UserSecret { secret } => {
                 let key = add_secret(&mut w, secret);
@@ -179,8 +182,7 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                         ));
                     }
                     let key = add_secret(&mut w, &db.credentials.secret);
-                    w.env
-                        .push(json!({"name": name, "from": "secret", "value": key}));
+                    env.push(json!({"name": name, "from": "secret", "value": key}));
                     continue;
                 }
                 if !db_used {
@@ -235,15 +237,17 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
                 }
                 json!({"name": name, "from": "cache", "value": output})
             }
-            EnvValue::ServiceUrl { .. } => {
+            EnvValue::ServiceUrl { service } => {
                 return Err(unsupported(
                     d,
-                    &format!("the environment variable {name} (another service's URL)"),
-                    "the vm strategy runs one service",
+                    &format!("the environment variable {name} (the URL of the service {service:?})"),
+                    "a machine runs one web service and its workers, none called by another service's URL; ask for containers (\"on Cloud Run\") or GKE to run services that call each other",
                 ))
             }
         };
-        w.env.push(entry);
+            env.push(entry);
+        }
+        w.env.push(env);
     }
     // `terraform fmt` aligns the `=` of an object's lines: pad the quoted keys.
     let width = w
@@ -263,10 +267,11 @@ fn wiring(d: &Decision, s: &ServicePlan, scaled: bool) -> Result<Wiring, RenderE
 /// The bundle's `cloud-init.yaml`.
 fn cloud_init(
     d: &Decision,
-    s: &ServicePlan,
+    m: &Machine,
     nginx: bool,
-    env: &[Value],
+    mut env: Vec<Vec<Value>>,
 ) -> Result<BundleFile, RenderError> {
+    let s = m.web;
     let vm = vm_service(
         d,
         s,
@@ -283,7 +288,9 @@ fn cloud_init(
         (d.tls.https && d.tls.domain.is_some()).into(),
     );
     config.insert("domain".into(), json!(d.tls.domain));
-    config.insert("env".into(), env.into());
+    let worker_env: Vec<Value> = env.split_off(1).into_iter().map(Value::from).collect();
+    config.insert("env".into(), env.pop().unwrap_or_default().into());
+    m.configure(&mut config, worker_env);
     config.insert(
         "database".into(),
         json!(d.database.as_ref().map(|db| json!({
@@ -301,20 +308,21 @@ fn cloud_init(
             .map(|c| json!({"tls": c.transit_encryption}))),
     );
     let mut ctx = vm.context(d, &config);
+    m.add_units(&mut ctx)?;
     ctx.insert("nginx".into(), nginx.into());
     ctx.insert("certbot".into(), certbot.into());
     let ctx = Value::Object(ctx);
     let mut full = ctx.clone();
     full["launch_py"] = render_template("gcp/vm/launch.py", &ctx)?.into();
     full["install_runtime"] = render_template("cloud-init/install-runtime.sh", &ctx)?.into();
-    full["unit"] = render_template("cloud-init/app.service", &ctx)?.into();
     full["nginx_conf"] = render_template("cloud-init/nginx.conf", &ctx)?.into();
     file("cloud-init.yaml", "gcp/vm/cloud-init.yaml", &full)
 }
 
 /// compute.tf, outputs.tf, cloud-init.yaml (and lb.tf, dns.tf) for the vm strategy.
 pub fn render(d: &Decision) -> Result<Part, RenderError> {
-    let s = service(d)?;
+    let m = machine(d)?;
+    let s = m.web;
     let scaled = s.hosting == Hosting::ComputeEngineMig;
     if !scaled && d.tls.https && d.tls.domain.is_none() {
         return Err(unsupported(
@@ -331,7 +339,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
         ));
     }
     let mtype = machine_type(d, s)?;
-    let w = wiring(d, s, scaled)?;
+    let w = wiring(d, &m, scaled)?;
     let port = s.port.unwrap_or_default();
     let sc = s.scaling.as_ref();
     let policy = sc.and_then(|x| x.autoscaling.as_ref());
@@ -405,7 +413,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let mut files = vec![
         file("terraform/compute.tf", "gcp/vm/compute.tf", &ctx)?,
         file("terraform/outputs.tf", "gcp/vm/outputs.tf", &ctx)?,
-        cloud_init(d, s, !scaled, &w.env)?,
+        cloud_init(d, &m, !scaled, w.env)?,
     ];
     if scaled {
         files.push(super::lb::render(d, &ctx)?);

@@ -163,3 +163,77 @@ pub fn plan_row(bundle: &Bundle, needle: &str) -> String {
         .unwrap_or_else(|| panic!("no row naming {needle:?} in PLAN.md:\n{plan}"))
         .to_string()
 }
+
+/// What a VM bundle's machine runs, found by running its launcher with the
+/// real python3: for every systemd unit `cloud-init.yaml` writes, the
+/// process its `ExecStart` (`launch.py run …`) starts — the folder, the
+/// command `run` execs and the settings it gives it (the names the
+/// process's own `env` lists) — plus `runcmd` and `app.json`. `stubs` is
+/// Python answering the cloud's metadata and secret lookups of the launcher
+/// module `m`. Panics when a unit names no process the launcher knows.
+pub fn vm_processes(cloud_init: &str, stubs: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let ci = dir.path().join("cloud-init.yaml");
+    std::fs::write(&ci, cloud_init).unwrap();
+    let probe = format!(
+        r#"
+import importlib.util, json, os, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {{f["path"]: f["content"] for f in doc["write_files"]}}
+launch = sys.argv[2]
+open(launch, "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", launch)
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+{stubs}
+out = {{"units": {{}}, "runcmd": doc["runcmd"], "config": cfg}}
+for path, content in files.items():
+    if not path.startswith("/etc/systemd/system/"):
+        continue
+    line = next(l for l in content.splitlines() if l.startswith("ExecStart="))
+    argv = line[len("ExecStart="):].split()
+    assert argv[:3] == ["/usr/bin/python3", "/opt/autodeploy/launch.py", "run"], argv
+    seen = {{}}
+    os.execve = lambda path, args, env: seen.update(path=path, args=args, env=env)
+    os.chdir = lambda d: seen.update(cwd=d)
+    sys.argv = argv[1:]
+    m.run(cfg)
+    own = m.process(cfg, argv[3] if len(argv) > 3 else None)[1]
+    out["units"][os.path.basename(path)] = {{
+        "unit": content,
+        "cwd": seen["cwd"],
+        "exec": seen["args"],
+        "env": {{e["name"]: seen["env"][e["name"]] for e in own["env"]}},
+    }}
+print(json.dumps(out))
+"#
+    );
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .arg(&ci)
+        .arg(dir.path().join("launch.py"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the launcher probe failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the probe prints JSON")
+}
+
+/// The position in `runcmd` of the first entry whose words include `word`.
+pub fn runcmd_at(runcmd: &serde_json::Value, word: &str) -> usize {
+    runcmd
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| match c {
+            serde_json::Value::Array(words) => words.iter().any(|w| w == word),
+            serde_json::Value::String(s) => s.split_whitespace().any(|w| w == word),
+            _ => false,
+        })
+        .unwrap_or_else(|| panic!("no runcmd entry with {word:?} in {runcmd:#}"))
+}

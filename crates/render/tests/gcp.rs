@@ -737,3 +737,24 @@ fn a_managed_instance_group_runs_workers_on_every_instance() {
     let e = render(&d, &analysis, &RenderOptions::default()).unwrap_err();
     assert!(e.to_string().contains("the scheduler \"worker\""), "{e}");
 }
+
+#[test]
+fn a_local_folder_is_refused_on_machines_that_clone() {
+    // A GCP or Azure machine runs `git clone` of the source: a folder that
+    // exists only on the operator's machine is refused with what to do.
+    for request in [
+        "deploy this Flask app on a GCP VM",
+        "deploy this Flask app on an Azure VM",
+    ] {
+        let (analysis, mut decision) = support::scenario("hello_world_shape", request);
+        decision.source.kind = autodeploy_core::SourceKind::Path;
+        decision.source.input = "/home/me/app".into();
+        let e = render(&decision, &analysis, &RenderOptions::default()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"/home/me/app\" is not a git remote"),
+            "{msg}"
+        );
+        assert!(msg.contains("push it and pass the repository URL"), "{msg}");
+    }
+}

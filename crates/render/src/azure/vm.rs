@@ -233,6 +233,7 @@ fn cloud_init(
 /// has the Key Vault (the machines then get `Key Vault Secrets User` on it).
 pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderError> {
     let m = machine(d)?;
+    crate::vm_service::needs_a_git_source(d, "ask for Azure Container Apps")?;
     let s = m.web;
     if d.tls.https || d.tls.certificate.is_some() {
         return Err(unsupported(

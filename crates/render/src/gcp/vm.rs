@@ -322,6 +322,10 @@ fn cloud_init(
 /// compute.tf, outputs.tf, cloud-init.yaml (and lb.tf, dns.tf) for the vm strategy.
 pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let m = machine(d)?;
+    crate::vm_service::needs_a_git_source(
+        d,
+        "ask for Cloud Run (its image is built from the folder)",
+    )?;
     let s = m.web;
     let scaled = s.hosting == Hosting::ComputeEngineMig;
     if !scaled && d.tls.https && d.tls.domain.is_none() {

@@ -144,12 +144,27 @@ pub fn scenario(fixture: &str, request: &str) -> (Analysis, Decision) {
     )
     .expect("fixture analyses");
     let intent = autodeploy_parse::parse(request);
-    let decision = autodeploy_decide::decide(
+    let mut decision = autodeploy_decide::decide(
         &analysis,
         &intent,
         &autodeploy_decide::DecideOptions::default(),
     )
     .expect("decision");
+    let mut analysis = analysis;
+    // GCP and Azure machines clone the code: their bundles are only written
+    // for a git remote (a local folder is refused, see
+    // `a_local_folder_is_refused_on_machines_that_clone`).
+    if decision.cloud != autodeploy_core::Cloud::Aws
+        && decision.services.iter().any(|s| s.hosting.is_vm())
+    {
+        let remote = autodeploy_core::SourceInfo {
+            input: format!("https://git.example.com/fixtures/{fixture}.git"),
+            kind: autodeploy_core::SourceKind::Git,
+            commit: analysis.source.commit.clone(),
+        };
+        analysis.source = remote.clone();
+        decision.source = remote;
+    }
     (analysis, decision)
 }
 

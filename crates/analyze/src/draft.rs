@@ -223,6 +223,7 @@ impl Draft {
             message: message.into(),
             severity,
             fix,
+            from_example: None,
         };
         if !self.findings.contains(&f) {
             self.findings.push(f);

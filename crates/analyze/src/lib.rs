@@ -18,6 +18,7 @@ pub mod config;
 pub mod ctx;
 pub mod detectors;
 pub mod draft;
+pub mod examples;
 pub mod release;
 pub mod repo;
 pub mod resolve;

@@ -595,6 +595,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                         find: url.origin.clone(),
                         replace: replace.into(),
                     }),
+                    from_example: None,
                 });
             } else {
                 let target = ports
@@ -613,6 +614,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                     ),
                     severity: Severity::Warning,
                     fix: None,
+                    from_example: None,
                 });
             }
         }

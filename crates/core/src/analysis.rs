@@ -179,6 +179,10 @@ pub struct Finding {
     /// A mechanical source fix the deploy stage may apply to its own copy of the code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<SourceFix>,
+    /// A file the code needs that the repository only holds an example of:
+    /// the deploy stage creates it in its own copy from the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_example: Option<FileFromExample>,
 }
 
 /// Replace `find` with `replace` on one line of one file (in a copy, never the user's tree).
@@ -212,6 +216,16 @@ impl SourceFix {
         }
         applied.then_some(out)
     }
+}
+
+/// Create `file` in the deployment's copy of the code as a copy of
+/// `example`, the committed example of it beside it (`src/config.ts` from
+/// `src/config.ts.example`), when the copy has no `file` — never in the
+/// user's tree. Both paths are relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFromExample {
+    pub file: String,
+    pub example: String,
 }
 
 /// A constraint the installer needs so that what the project pins installs

@@ -77,6 +77,7 @@ fn flask() -> Service {
             find: "\"127.0.0.1\"".into(),
             replace: "\"0.0.0.0\"".into(),
         }),
+        from_example: None,
     }];
     s
 }

@@ -41,7 +41,7 @@ pub use prepare::retarget_port;
 pub use supervise::{supervise_main, RestartPolicy, SupervisorStatus};
 
 use autodeploy_core::{
-    Analysis, Decision, Hosting, LogStream, ServiceKind, ServicePlan, SourceFix,
+    Analysis, Decision, FileFromExample, Hosting, LogStream, ServiceKind, ServicePlan, SourceFix,
 };
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
@@ -321,6 +321,25 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
         {
             if !out.contains(&fix) {
                 out.push(fix);
+            }
+        }
+    }
+    out
+}
+
+/// The files to create from their committed examples
+/// (`file_from_example` findings of these services), in finding order.
+pub(crate) fn examples_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<FileFromExample> {
+    let mut out: Vec<FileFromExample> = Vec::new();
+    for svc in services {
+        let made = analysis
+            .services
+            .iter()
+            .filter(|a| a.name == svc.name && a.path == svc.path)
+            .flat_map(|a| a.findings.iter().filter_map(|f| f.from_example.clone()));
+        for m in made {
+            if !out.iter().any(|o| o.file == m.file) {
+                out.push(m);
             }
         }
     }

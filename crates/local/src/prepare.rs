@@ -7,7 +7,7 @@
 //! decides *which* fixes to make: those come from the analysis/decision.
 
 use crate::error::LocalError;
-use autodeploy_core::SourceFix;
+use autodeploy_core::{FileFromExample, SourceFix};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -144,6 +144,35 @@ pub fn apply_fix(root: &Path, fix: &SourceFix) -> Result<FixOutcome, LocalError>
         )));
     };
     fs::write(&path, out).map_err(|e| LocalError::io("write", &path, e))?;
+    Ok(FixOutcome::Applied)
+}
+
+/// Create `make.file` in the copy rooted at `root` as a copy of
+/// `make.example`, when the copy has no `make.file` (a folder that holds
+/// the real file, gitignored, keeps it).
+pub fn create_from_example(root: &Path, make: &FileFromExample) -> Result<FixOutcome, LocalError> {
+    let (Some(dst), Some(src)) = (inside(root, &make.file), inside(root, &make.example)) else {
+        return Ok(FixOutcome::Skipped(format!(
+            "{} or {} is not a path inside the repository",
+            make.file, make.example
+        )));
+    };
+    if fs::symlink_metadata(&dst).is_ok() {
+        return Ok(FixOutcome::Skipped(format!(
+            "{} exists in the source, which is used as it is",
+            make.file
+        )));
+    }
+    match fs::symlink_metadata(&src) {
+        Ok(m) if m.file_type().is_file() => {}
+        _ => {
+            return Ok(FixOutcome::Skipped(format!(
+                "{} is not a regular file of the source",
+                make.example
+            )))
+        }
+    }
+    fs::copy(&src, &dst).map_err(|e| LocalError::io("copy", &src, e))?;
     Ok(FixOutcome::Applied)
 }
 
@@ -424,6 +453,66 @@ mod tests {
         let mut skipped = r.skipped_links.clone();
         skipped.sort();
         assert_eq!(skipped, vec!["abs".to_string(), "app/evil".to_string()]);
+    }
+
+    #[test]
+    fn a_missing_file_is_created_from_its_example_and_an_existing_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src")).unwrap();
+        fs::write(
+            dir.path().join("src/config.ts.example"),
+            "export const K = 'x';\n",
+        )
+        .unwrap();
+        let make = FileFromExample {
+            file: "src/config.ts".into(),
+            example: "src/config.ts.example".into(),
+        };
+        assert_eq!(
+            create_from_example(dir.path(), &make).unwrap(),
+            FixOutcome::Applied
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("src/config.ts")).unwrap(),
+            "export const K = 'x';\n"
+        );
+        // The real file (gitignored in the user's folder, copied) wins.
+        fs::write(
+            dir.path().join("src/config.ts"),
+            "export const K = 'mine';\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            create_from_example(dir.path(), &make).unwrap(),
+            FixOutcome::Skipped(_)
+        ));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("src/config.ts")).unwrap(),
+            "export const K = 'mine';\n"
+        );
+        // Paths that leave the copy, and examples that are not there, are refused.
+        for bad in [
+            FileFromExample {
+                file: "../x.ts".into(),
+                example: "src/config.ts.example".into(),
+            },
+            FileFromExample {
+                file: "src/y.ts".into(),
+                example: "/etc/passwd".into(),
+            },
+            FileFromExample {
+                file: "src/z.ts".into(),
+                example: "src/z.ts.example".into(),
+            },
+        ] {
+            assert!(matches!(
+                create_from_example(dir.path(), &bad).unwrap(),
+                FixOutcome::Skipped(_)
+            ));
+            assert!(!dir.path().join(&bad.file).exists() || bad.file.starts_with(".."));
+        }
+        assert!(!dir.path().join("src/y.ts").exists());
+        assert!(!dir.path().join("src/z.ts").exists());
     }
 
     #[test]

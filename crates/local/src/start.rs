@@ -378,6 +378,19 @@ fn build_and_switch(
             "left out the link {l}: it points outside the repository"
         ));
     }
+    // Files the code imports that the repository only holds an example of
+    // come first: a fix may be on one of them.
+    for make in crate::examples_for(services, analysis) {
+        match prepare::create_from_example(&app_dir, &make)? {
+            prepare::FixOutcome::Applied => say(&format!(
+                "created {} in the copy from {}: the repository holds only the example (review its values)",
+                make.file, make.example
+            )),
+            prepare::FixOutcome::Skipped(why) => {
+                say(&format!("did not create {} from its example: {why}", make.file))
+            }
+        }
+    }
     for fix in crate::fixes_for(services, analysis) {
         match prepare::apply_fix(&app_dir, &fix)? {
             prepare::FixOutcome::Applied => say(&format!(

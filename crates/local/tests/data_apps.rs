@@ -108,6 +108,46 @@ fn postgres_app_keeps_its_data_across_redeploys_and_apart_from_other_deployments
     );
 }
 
+/// A Node app whose database connection is written as literals in a config
+/// module (user `postgres`, password `123`, database `testdb`, no port) and
+/// whose `settings.js` is gitignored with only `settings.js.example`
+/// committed: the copy gets the settings from the example and reads the
+/// deployment's database through the source fixes, against the tool's own
+/// PostgreSQL on its own port. The source folder is left as it was.
+#[test]
+fn hard_coded_credentials_and_a_file_from_its_example_are_handled_in_the_copy() {
+    if !have(&["initdb", "pg_ctl", "psql", "npm"]) {
+        return;
+    }
+    let home = home();
+    let opts = &home.opts;
+    let dir = app("books_hardcoded_pg");
+    let (analysis, decision) = plan(&dir);
+    let a =
+        start("books", &dir, &analysis, &decision, opts, &sink).unwrap_or_else(|e| panic!("{e}"));
+    let log = std::fs::read_to_string(&a.log_file).unwrap();
+    assert!(
+        log.contains("created settings.js in the copy from settings.js.example"),
+        "{log}"
+    );
+    assert!(log.contains("process.env.DB_PASSWORD"), "{log}");
+    let (code, body) = get(&a.url);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("books from the example settings"), "{body}");
+    assert_eq!(post(&format!("{}/books", a.url), "Dune"), 201);
+    let (code, body) = get(&format!("{}/books", a.url));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, r#"{"books":["Dune"]}"#);
+    assert!(
+        !dir.join("settings.js").exists(),
+        "the source folder is not changed"
+    );
+    assert!(std::fs::read_to_string(dir.join("app/config/db.config.js"))
+        .unwrap()
+        .contains("HOST: \"localhost\","));
+    destroy("books", opts);
+}
+
 #[test]
 fn a_failing_migration_leaves_the_serving_version_up() {
     if !have(&["initdb", "pg_ctl", "psql"]) {

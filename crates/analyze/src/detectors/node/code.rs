@@ -193,6 +193,7 @@ pub fn scan(
             continue;
         }
         scan_env(draft, file, &text);
+        scan_relative_imports(ctx, draft, file, &text);
         let component = COMPONENT_EXTS.iter().any(|e| file.ends_with(e));
         if !component {
             for (fw, re) in &apps {
@@ -236,6 +237,37 @@ pub fn scan(
         }
     }
     facts
+}
+
+/// A relative import or require: `from './config'`, `require("../config")`,
+/// `import('./x')`, `import './x'`.
+static RELATIVE_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"(?m)(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}/[^'"\s]+)['"]"#,
+    )
+    .expect("regex")
+});
+
+/// What Node and TypeScript try for a specifier without an extension.
+const RESOLVE_EXTS: &[&str] = &[".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".json"];
+
+/// Relative imports of files the repository holds only an example of
+/// (`import { SECRET } from '../config'` with `src/config.ts.example`
+/// committed): a `file_from_example` finding (`crate::examples`).
+fn scan_relative_imports(ctx: &Ctx, draft: &mut Draft, file: &str, text: &str) {
+    if !text.contains("./") {
+        return;
+    }
+    let dir = crate::repo::parent(file);
+    each_match(text, &RELATIVE_IMPORT, |line, c| {
+        let Some(base) = crate::repo::normalize(&crate::repo::join(dir, &c[1])) else {
+            return;
+        };
+        let mut candidates = vec![base.clone()];
+        candidates.extend(RESOLVE_EXTS.iter().map(|e| format!("{base}{e}")));
+        candidates.extend(RESOLVE_EXTS.iter().map(|e| format!("{base}/index{e}")));
+        crate::examples::missing_import(ctx, draft, file, line, &candidates);
+    });
 }
 
 /// True when `text` imports or requires package `dep`.

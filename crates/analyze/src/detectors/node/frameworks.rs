@@ -23,6 +23,39 @@ pub enum Category {
     Static,
 }
 
+/// A framework's build command whose program comes from a package the
+/// project may not declare, and what stands in for it then: Nest's `nest
+/// build` is `@nestjs/cli`'s, and what it runs is the TypeScript compiler
+/// with the project's `tsconfig.json` (projects without the CLI build with
+/// `tsc`, often as a `prestart:prod` script).
+pub struct BuildTool {
+    pub build: &'static str,
+    pub package: &'static str,
+    /// The stand-in and the package that provides it.
+    pub instead: Option<(&'static str, &'static str)>,
+}
+
+pub const BUILD_TOOLS: &[BuildTool] = &[BuildTool {
+    build: "nest build",
+    package: "@nestjs/cli",
+    instead: Some(("tsc", "typescript")),
+}];
+
+/// The build to run for a framework's default `build`: itself when the
+/// project declares the package that provides it, its stand-in when that
+/// one is declared, else none (a command that cannot be found fails).
+pub fn default_build<'a>(m: &Manifest, build: &'a str) -> Option<&'a str> {
+    let Some(tool) = BUILD_TOOLS.iter().find(|t| t.build == build) else {
+        return Some(build);
+    };
+    if m.declares(tool.package) {
+        return Some(build);
+    }
+    tool.instead
+        .filter(|(_, package)| m.declares(package))
+        .map(|(cmd, _)| cmd)
+}
+
 /// One framework.
 pub struct Framework {
     /// Canonical name (DESIGN.md style).

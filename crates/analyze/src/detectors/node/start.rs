@@ -478,7 +478,7 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
             return Some(cmd);
         }
     }
-    let fallback = fallback?;
+    let fallback = super::frameworks::default_build(pkg.m, fallback?)?;
     let cmd = pkg.mgr.exec(fallback);
     web.build(
         cmd.clone(),

@@ -730,13 +730,31 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, drafts: &mut [Draft], fi
     };
     let mut probe = Draft::new(dir, first.language, first.kind);
     probe.env = first.env.clone();
+    probe.databases = first.databases.clone();
     scan(ctx, dir, m, &mut probe, files);
     for d in drafts
         .iter_mut()
         .filter(|d| d.kind != autodeploy_core::ServiceKind::Static)
     {
+        let compiled = runs_compiled(ctx, dir, m, d);
         for w in &probe.wiring {
-            d.wire(w.clone());
+            let mut w = w.clone();
+            for s in w
+                .settings
+                .iter_mut()
+                .filter(|s| s.name == "TYPEORM_ENTITIES")
+            {
+                if let Some(v) = s.value.as_mut() {
+                    *v = entity_globs(v, compiled.as_deref());
+                }
+            }
+            d.wire(w);
+        }
+        // The source fixes a wiring needs (a hard-coded config module).
+        for f in &probe.findings {
+            if !d.findings.contains(f) {
+                d.findings.push(f.clone());
+            }
         }
     }
 }
@@ -823,9 +841,298 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
     if m.declares("sequelize") {
         found.extend(sequelize_config(ctx, dir));
     }
+    if !found.iter().any(|w| w.target == T::Database)
+        && HARDCODED_DRIVERS.iter().any(|d| m.declares(d))
+    {
+        if let Some(w) = hardcoded_config_module(draft, &texts) {
+            found.push(w);
+        }
+    }
     for w in found {
         draft.wire(w);
     }
+}
+
+/// The folder TypeScript compiles into (`compilerOptions.outDir` of the
+/// package's `tsconfig.json`) when the draft's start runs the compiled code
+/// from there (`node dist/main.js`, directly or through a script), else `None`.
+fn runs_compiled(ctx: &Ctx, dir: &str, m: &Manifest, d: &Draft) -> Option<String> {
+    let text = ctx.read(dir, "tsconfig.json")?;
+    let out = TS_OUT_DIR.captures(&text)?[1]
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_string();
+    let start = d.starts.iter().max_by_key(|c| c.trust)?.value.clone();
+    let script = start
+        .split_whitespace()
+        .last()
+        .and_then(|name| m.script(name))
+        .map(|e| e.value.clone())
+        .unwrap_or_default();
+    let needle = format!("node {out}/");
+    (start.contains(&needle) || script.contains(&needle)).then_some(out)
+}
+
+static TS_OUT_DIR: LazyLock<Regex> = LazyLock::new(|| regex(r#""outDir"\s*:\s*"([^"]+)""#));
+
+/// TypeORM's `TYPEORM_ENTITIES` as globs it can read: it splits the value
+/// on commas, so `{.ts,.js}` alternatives are written out; when the app
+/// runs its compiled code from `out` (`dist`), the source globs
+/// (`src/**/*.entity.ts`) name the compiled files instead
+/// (`dist/**/*.entity.js`) — plain node cannot load `.ts`, and entities
+/// loaded from the sources are other classes than the running app's.
+fn entity_globs(value: &str, out: Option<&str>) -> String {
+    let mut globs: Vec<String> = Vec::new();
+    for g in value.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let expanded: Vec<String> = match (g.find('{'), g.find('}')) {
+            (Some(a), Some(b)) if a < b => g[a + 1..b]
+                .split(',')
+                .map(|alt| format!("{}{alt}{}", &g[..a], &g[b + 1..]))
+                .collect(),
+            _ => vec![g.to_string()],
+        };
+        globs.extend(expanded);
+    }
+    // Brace alternatives were split by the comma above: join them back.
+    let mut joined: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for g in globs {
+        if !pending.is_empty() {
+            pending.push(',');
+        }
+        pending.push_str(&g);
+        if pending.matches('{').count() == pending.matches('}').count() {
+            joined.extend(match (pending.find('{'), pending.find('}')) {
+                (Some(a), Some(b)) if a < b => pending[a + 1..b]
+                    .split(',')
+                    .map(|alt| format!("{}{alt}{}", &pending[..a], &pending[b + 1..]))
+                    .collect::<Vec<_>>(),
+                _ => vec![pending.clone()],
+            });
+            pending.clear();
+        }
+    }
+    let mut out_globs: Vec<String> = Vec::new();
+    for g in joined {
+        let g = match out {
+            Some(out) => {
+                let rest = g.strip_prefix("./").unwrap_or(&g);
+                let rest = rest
+                    .strip_prefix("src/")
+                    .map_or(rest.to_string(), |r| format!("{out}/{r}"));
+                match rest.strip_suffix(".ts") {
+                    Some(stem) => format!("{stem}.js"),
+                    None => rest,
+                }
+            }
+            None => g,
+        };
+        if !out_globs.contains(&g) {
+            out_globs.push(g);
+        }
+    }
+    out_globs.join(",")
+}
+
+/// Drivers and ORMs whose connection a hard-coded config module can feed.
+const HARDCODED_DRIVERS: &[&str] = &["sequelize", "pg", "mysql2", "mysql", "knex", "typeorm"];
+
+/// `KEY: "literal",` (or a number) alone on a line of an object literal.
+static LITERAL_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^\s*['"]?([A-Za-z_]\w*)['"]?\s*:\s*(['"])([^'"\n]*)['"]\s*,?\s*$|^\s*['"]?([A-Za-z_]\w*)['"]?\s*:\s*(\d{2,5})\s*,?\s*$"#,
+    )
+});
+
+/// A Sequelize connection site (`new Sequelize(…`).
+static SEQUELIZE_OPEN: LazyLock<Regex> = LazyLock::new(|| regex(r"\bnew\s+Sequelize\s*\("));
+
+/// The settings a hard-coded module is given, by format: the names the
+/// deployment sets, read in its copy of the module (`DB_HOST`…).
+const HARDCODED_NAMES: &[(F, &str)] = &[
+    (F::Host, "DB_HOST"),
+    (F::Port, "DB_PORT"),
+    (F::Username, "DB_USER"),
+    (F::Password, "DB_PASSWORD"),
+    (F::Name, "DB_NAME"),
+];
+
+/// A database config module that writes its connection as literals and
+/// reads no environment (`module.exports = { HOST: "localhost", USER:
+/// "postgres", PASSWORD: "123", DB: "testdb", dialect: "postgres" }` in
+/// `app/config/db.config.js`): the deployment makes each literal an
+/// environment read with the literal as its default, in its own copy
+/// (`"localhost"` → `process.env.DB_HOST || "localhost"`), and wires those
+/// names. A `hardcoded_db_credentials` warning says so; each line's rewrite
+/// is a [`SourceFix`](autodeploy_core::SourceFix) on an info finding. With
+/// PostgreSQL and no port in the module, node-postgres reads `PGPORT`.
+fn hardcoded_config_module(draft: &mut Draft, texts: &[(&str, String)]) -> Option<Wiring> {
+    static FILES: LazyLock<Regex> = LazyLock::new(|| regex(DB_CONFIG_FILES));
+    for (file, text) in texts {
+        if !FILES.is_match(file) || text.contains("process.env") || text.contains("process[") {
+            continue;
+        }
+        let mut settings: Vec<(F, u32, String)> = Vec::new();
+        let mut engine = None;
+        for c in LITERAL_KEY.captures_iter(text) {
+            let Some(whole) = c.get(0) else { continue };
+            let line = line_of(
+                text,
+                whole.start() + whole.as_str().len() - whole.as_str().trim_start().len(),
+            );
+            let (key, literal) = match (c.get(1), c.get(3), c.get(4), c.get(5)) {
+                (Some(k), Some(v), _, _) => {
+                    let q = &c[2];
+                    (k.as_str(), format!("{q}{}{q}", v.as_str()))
+                }
+                (_, _, Some(k), Some(v)) => (k.as_str(), v.as_str().to_string()),
+                _ => continue,
+            };
+            match crate::wiring::key_format(SEQUELIZE_KEYS, key)
+                .or_else(|| crate::wiring::key_format(DB_KEYS, key))
+            {
+                Some(F::Engine) => {
+                    engine = engine.or_else(|| {
+                        crate::wiring::database_of_name(literal.trim_matches(['"', '\'']))
+                    });
+                }
+                Some(f) if HARDCODED_NAMES.iter().any(|(h, _)| *h == f) => {
+                    // A literal that is on its line twice cannot be rewritten alone.
+                    let once = crate::scan::line_text(text, line)
+                        .matches(literal.as_str())
+                        .count()
+                        == 1;
+                    if once && !settings.iter().any(|(g, _, _)| *g == f) {
+                        settings.push((f, line, literal));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let has = |f: F| settings.iter().any(|(g, _, _)| *g == f);
+        if !has(F::Host) || !(has(F::Username) || has(F::Password) || has(F::Name)) {
+            continue;
+        }
+        let engine = engine.or_else(|| {
+            let dbs: Vec<_> = draft
+                .databases
+                .keys()
+                .filter(|d| {
+                    matches!(
+                        d,
+                        autodeploy_core::Database::Postgresql | autodeploy_core::Database::Mysql
+                    )
+                })
+                .copied()
+                .collect();
+            (dbs.len() == 1).then(|| dbs[0])
+        })?;
+        let names: Vec<&str> = settings
+            .iter()
+            .filter_map(|(f, _, _)| {
+                HARDCODED_NAMES
+                    .iter()
+                    .find(|(h, _)| h == f)
+                    .map(|(_, n)| *n)
+            })
+            .collect();
+        let first_line = settings.iter().map(|(_, l, _)| *l).min().unwrap_or(1);
+        draft.finding(
+            "hardcoded_db_credentials",
+            autodeploy_core::Severity::Warning,
+            Some(file),
+            Some(first_line),
+            format!(
+                "{file} hard-codes the database connection (no environment variable is read): the deployment \
+                 reads {} instead, in its own copy of {file} (your repository is not changed); committed \
+                 credentials should be treated as leaked — read them from the environment",
+                names.join(", ")
+            ),
+            None,
+        );
+        let mut w = fixed(
+            "hardcoded-config-module",
+            T::Database,
+            &[engine],
+            &[],
+            &ev(file, Some(first_line), String::new()),
+        );
+        for (f, line, literal) in &settings {
+            let Some((_, name)) = HARDCODED_NAMES.iter().find(|(h, _)| h == f) else {
+                continue;
+            };
+            let note = crate::wiring::note(text, *line);
+            draft.finding(
+                "hardcoded_db_setting",
+                autodeploy_core::Severity::Info,
+                Some(file),
+                Some(*line),
+                format!("{file}:{line} writes the database {} as {literal}; the deployment's copy reads {name} first", f.as_str()),
+                Some(autodeploy_core::SourceFix {
+                    file: file.to_string(),
+                    line: *line,
+                    find: literal.clone(),
+                    replace: format!("process.env.{name} || {literal}"),
+                }),
+            );
+            w.settings.push(autodeploy_core::WiringSetting {
+                name: name.to_string(),
+                format: *f,
+                values: Default::default(),
+                value: None,
+                evidence: ev(file, Some(*line), note),
+            });
+        }
+        // No port in the module: Sequelize connects to the engine's default
+        // port whatever libpq's PGPORT says, so its options object (opened
+        // on the `new Sequelize(` line) is given `port` in the copy.
+        let sequelize_site = (!has(F::Port))
+            .then(|| {
+                texts.iter().find_map(|(f, t)| {
+                    let (line, _) = crate::scan::first_match(t, &SEQUELIZE_OPEN)?;
+                    let l = crate::scan::line_text(t, line);
+                    (l.trim_end().ends_with('{') && l.matches('{').count() == 1)
+                        .then(|| (f.to_string(), line, crate::wiring::note(t, line)))
+                })
+            })
+            .flatten();
+        if let Some((f, line, note)) = sequelize_site {
+            draft.finding(
+                "hardcoded_db_setting",
+                autodeploy_core::Severity::Info,
+                Some(&f),
+                Some(line),
+                format!("{f}:{line} gives Sequelize no port (it then uses the engine's default); the deployment's copy reads DB_PORT"),
+                Some(autodeploy_core::SourceFix {
+                    file: f.clone(),
+                    line,
+                    find: "{".into(),
+                    replace: "{ port: process.env.DB_PORT,".into(),
+                }),
+            );
+            w.settings.push(autodeploy_core::WiringSetting {
+                name: "DB_PORT".into(),
+                format: F::Port,
+                values: Default::default(),
+                value: None,
+                evidence: ev(&f, Some(line), note),
+            });
+        } else if engine == autodeploy_core::Database::Postgresql && !has(F::Port) {
+            w.settings.push(autodeploy_core::WiringSetting {
+                name: "PGPORT".into(),
+                format: F::Port,
+                values: Default::default(),
+                value: None,
+                evidence: ev(
+                    file,
+                    Some(first_line),
+                    format!("{file} gives no port: node-postgres reads PGPORT"),
+                ),
+            });
+        }
+        return Some(w);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -846,6 +1153,94 @@ mod tests {
             .collect();
         scan(&ctx, "", &m, &mut d, &sources);
         d.wiring
+    }
+
+    #[test]
+    fn a_hard_coded_config_module_is_wired_through_fixes_in_the_copy() {
+        let files: &[(&str, &str)] = &[
+            ("package.json", r#"{"dependencies": {"sequelize": "6", "pg": "8"}}"#),
+            (
+                "app/config/db.config.js",
+                "module.exports = {\n  HOST: \"localhost\",\n  USER: \"u\",\n  PASSWORD: 'pw',\n  DB: \"d\",\n  dialect: \"postgres\",\n  pool: { max: 5 }\n};\n",
+            ),
+            (
+                "app/models/index.js",
+                "const c = require(\"../config/db.config.js\");\nconst s = new Sequelize(c.DB, c.USER, c.PASSWORD, {\n  host: c.HOST,\n  dialect: c.dialect\n});\n",
+            ),
+        ];
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let m = super::super::manifest::read(&ctx, "").expect("package.json");
+        let mut drafts = vec![Draft::new("", Language::Javascript, ServiceKind::Web)];
+        let sources: Vec<String> = vec![
+            "app/config/db.config.js".into(),
+            "app/models/index.js".into(),
+        ];
+        apply(&ctx, "", &m, &mut drafts, &sources);
+        let d = &drafts[0];
+        assert_eq!(d.wiring.len(), 1);
+        assert_eq!(d.wiring[0].convention, "hardcoded-config-module");
+        assert_eq!(d.wiring[0].engines, vec![Database::Postgresql]);
+        assert_eq!(
+            names(&d.wiring[0]),
+            vec![
+                ("DB_HOST".to_string(), "host"),
+                ("DB_USER".to_string(), "username"),
+                ("DB_PASSWORD".to_string(), "password"),
+                ("DB_NAME".to_string(), "name"),
+                ("DB_PORT".to_string(), "port"),
+            ]
+        );
+        let fixes: Vec<(u32, &str, &str)> = d
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|f| (f.line, f.find.as_str(), f.replace.as_str()))
+            .collect();
+        assert_eq!(
+            fixes,
+            vec![
+                (2, "\"localhost\"", "process.env.DB_HOST || \"localhost\""),
+                (3, "\"u\"", "process.env.DB_USER || \"u\""),
+                (4, "'pw'", "process.env.DB_PASSWORD || 'pw'"),
+                (5, "\"d\"", "process.env.DB_NAME || \"d\""),
+                (2, "{", "{ port: process.env.DB_PORT,"),
+            ]
+        );
+        assert!(d
+            .findings
+            .iter()
+            .any(|f| f.kind == "hardcoded_db_credentials"
+                && f.severity == autodeploy_core::Severity::Warning));
+
+        // A module that reads the environment is the app's own wiring: untouched.
+        let repo = MemRepo::new([
+            files[0],
+            ("app/config/db.config.js", "module.exports = {\n  HOST: process.env.PGHOST || \"localhost\",\n  USER: \"u\",\n  DB: \"d\"\n};\n"),
+            files[2],
+        ]);
+        let ctx = Ctx::new(&repo);
+        let mut drafts = vec![Draft::new("", Language::Javascript, ServiceKind::Web)];
+        apply(&ctx, "", &m, &mut drafts, &sources);
+        assert!(drafts[0]
+            .wiring
+            .iter()
+            .all(|w| w.convention != "hardcoded-config-module"));
+        assert!(drafts[0].findings.iter().all(|f| f.fix.is_none()));
+    }
+
+    #[test]
+    fn typeorm_entity_globs_are_written_out_for_the_code_that_runs() {
+        let g = "src/**/**.entity{.ts,.js}";
+        assert_eq!(
+            entity_globs(g, None),
+            "src/**/**.entity.ts,src/**/**.entity.js"
+        );
+        assert_eq!(entity_globs(g, Some("dist")), "dist/**/**.entity.js");
+        assert_eq!(
+            entity_globs("dist/**/*.entity.js, src/a.ts", Some("build")),
+            "dist/**/*.entity.js,build/a.js"
+        );
     }
 
     fn names(w: &Wiring) -> Vec<(String, &'static str)> {

@@ -1,0 +1,7 @@
+module.exports = {
+  HOST: "localhost",
+  USER: "postgres",
+  PASSWORD: "123",
+  DB: "testdb",
+  dialect: "postgres"
+};

@@ -851,6 +851,7 @@ impl Ctx {
 
     fn deploy_cloud(&self, p: &Prepared, rep: &dyn Reporter) -> Result<Done, ExecError> {
         check_automated(&p.decision)?;
+        check_inputs(&p.decision, &self.cfg.tf_vars)?;
         let (_, secrets) = self.user_values()?;
         if !secrets.is_empty() && p.decision.cloud != Cloud::Aws {
             // Said before anything is created.
@@ -1215,25 +1216,34 @@ fn unhealthy_message(target: &str, last: &Probe, timeout: Duration) -> String {
 
 /// Refuse, before anything is created, cloud deployments whose post-apply
 /// steps autodeploy cannot do yet — never leave half a deployment behind.
-fn check_automated(d: &Decision) -> Result<(), ExecError> {
-    // GCP and Azure machines clone the source at boot; only AWS uploads a
-    // local folder (or an archive) for them to download.
-    let vm_clones = d.services.iter().any(|s| {
-        matches!(
-            s.hosting,
-            Hosting::ComputeEngine
-                | Hosting::ComputeEngineMig
-                | Hosting::AzureVm
-                | Hosting::AzureVmss
-        )
-    });
-    if vm_clones && d.source.kind != autodeploy_core::SourceKind::Git {
-        return Err(ExecError::Invalid(format!(
-            "the {} machines clone the source at boot, and {} is not a git remote they can reach: push it to a repository and deploy its URL (`--ref` picks a branch or commit), or deploy on AWS, where a local folder is uploaded for the machines",
-            d.cloud.as_str(),
-            autodeploy_render::escape::display(&autodeploy_source::redact_input(&d.source.input))
-        )));
+/// Settings the app needs that nothing gives a value (bundle input
+/// variables left without `--env NAME=VALUE` or `--var name=value`): said
+/// before the rehearsal and before Terraform, which would stop at its plan.
+fn check_inputs(d: &Decision, tf_vars: &[(String, String)]) -> Result<(), ExecError> {
+    let mut missing: Vec<String> = Vec::new();
+    for s in &d.services {
+        for e in &s.env {
+            if let autodeploy_core::EnvValue::Input { variable } = &e.value {
+                let given = tf_vars.iter().any(|(k, _)| k == variable);
+                let line = format!("--env {}=…", e.name);
+                if !given && !missing.contains(&line) {
+                    missing.push(line);
+                }
+            }
+        }
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ExecError::Invalid(format!(
+        "the app needs values nothing gives (the code reads them and has no default): pass {} and deploy again; nothing was created",
+        missing.join(" ")
+    )))
+}
+
+fn check_automated(d: &Decision) -> Result<(), ExecError> {
+    // (A GCP or Azure machine fed from a local folder never gets here:
+    // render refuses it, `vm_service::needs_a_git_source`.)
     for s in &d.services {
         if !s.hosting.release_automated() {
             return Err(ExecError::Invalid(format!(
@@ -1318,16 +1328,23 @@ mod tests {
     }
 
     #[test]
-    fn machines_that_clone_refuse_a_local_folder_before_anything_is_created() {
-        use autodeploy_core::SourceKind;
-        let err = check_automated(&decision("on a GCP VM", SourceKind::Path)).unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("not a git remote"), "{text}");
-        assert!(text.contains("/home/me/app"), "{text}");
-        assert!(check_automated(&decision("on an Azure VM", SourceKind::Archive)).is_err());
-        // A git remote is cloned; AWS uploads a local folder.
-        assert!(check_automated(&decision("on a GCP VM", SourceKind::Git)).is_ok());
-        assert!(check_automated(&decision("on an AWS VM", SourceKind::Path)).is_ok());
+    fn settings_without_a_value_stop_the_deploy_before_anything_runs() {
+        let mut d = decision("on AWS ECS", autodeploy_core::SourceKind::Path);
+        assert!(check_inputs(&d, &[]).is_ok());
+        d.services[0].env.push(autodeploy_core::EnvBinding {
+            name: "PROJECT_NAME".into(),
+            value: autodeploy_core::EnvValue::Input {
+                variable: "project_name".into(),
+            },
+            secret: false,
+            reason: "the code needs it".into(),
+        });
+        let text = check_inputs(&d, &[]).unwrap_err().to_string();
+        assert!(text.contains("--env PROJECT_NAME=…"), "{text}");
+        assert!(text.contains("nothing was created"), "{text}");
+        // `--var` fills the bundle's variable directly.
+        let given = [("project_name".to_string(), "x".to_string())];
+        assert!(check_inputs(&d, &given).is_ok());
     }
     use super::*;
 

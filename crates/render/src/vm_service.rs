@@ -135,8 +135,7 @@ pub(crate) fn needs_a_git_source(d: &Decision, instead: &str) -> Result<(), Rend
         d,
         "a VM fed from a local folder or an archive on this cloud",
         &format!(
-            "the machines fetch the code with git clone, and {:?} is not a git remote they can reach: push it and pass the repository URL, or {instead}",
-            d.source.input
+            "the machines fetch the code with git clone, and a local folder or an archive is not a git remote they can reach: push it to a repository and pass its URL (`--ref` picks a branch or commit), deploy on AWS (a local folder is uploaded for its machines), or {instead}"
         ),
     ))
 }

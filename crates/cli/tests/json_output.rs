@@ -324,3 +324,50 @@ fn a_closed_pipe_ends_quietly() {
         );
     }
 }
+
+#[test]
+fn a_cloud_deploy_asks_for_settings_nothing_gives_before_anything_runs() {
+    // No emulator is needed: the check comes before the AWS preflight, so
+    // an endpoint nothing listens on is never called.
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .args([
+            "deploy",
+            &fixture("python_required_setting"),
+            "deploy on AWS ECS",
+            "--yes",
+            "--json",
+            "--aws-endpoint",
+            "http://127.0.0.1:9",
+        ]));
+    assert!(!out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    assert_eq!(d["status"], "failed", "{d:#}");
+    let error = d["error"].as_str().unwrap();
+    assert!(error.contains("--env REPORTS_BUCKET=…"), "{error}");
+    assert!(error.contains("nothing was created"), "{error}");
+    assert!(!error.contains("kept in its state"), "{error}");
+    // With the value given, the same deploy goes past the check (and stops
+    // at the unreachable endpoint's preflight instead).
+    let home = tempfile::tempdir().unwrap();
+    let out = run(cli(home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args([
+            "deploy",
+            &fixture("python_required_setting"),
+            "deploy on AWS ECS",
+            "--yes",
+            "--json",
+            "--env",
+            "REPORTS_BUCKET=reports",
+            "--aws-endpoint",
+            "http://127.0.0.1:9",
+        ]));
+    let d = json(&out);
+    let error = d["error"].as_str().unwrap_or_default();
+    assert!(!error.contains("REPORTS_BUCKET"), "{error}");
+}

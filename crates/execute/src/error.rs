@@ -72,6 +72,10 @@ pub enum ExecError {
     NotFound { id: String },
     #[error("{0}")]
     Invalid(String),
+    /// Settings the app reads with no default that nothing gives a value
+    /// (`--env NAME=…` each): found before anything is created.
+    #[error("the app needs values nothing gives (the code reads them and has no default): pass {} and deploy again", .flags.join(" "))]
+    ValuesNeeded { flags: Vec<String> },
     /// Stopped on request (Ctrl-C, a cancelled job, a lost lease).
     #[error("cancelled")]
     Cancelled,
@@ -107,6 +111,7 @@ impl ExecError {
             ExecError::Secret(_) => "secret_failed",
             ExecError::NotFound { .. } => "not_found",
             ExecError::Invalid(_) => "invalid_input",
+            ExecError::ValuesNeeded { .. } => "values_needed",
             ExecError::Cancelled => "cancelled",
             ExecError::Io { .. } => "io_failed",
         }

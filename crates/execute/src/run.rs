@@ -450,6 +450,7 @@ impl Ctx {
                 " — nothing was created; fix the credentials and run `autodeploy redeploy {}`",
                 self.id()
             ),
+            (ExecError::ValuesNeeded { .. }, _) => " — nothing was created".to_string(),
             _ => format!(
                 " — see `autodeploy logs {id}`; anything already created is kept in its state: `autodeploy destroy {id}` removes it, `autodeploy redeploy {id}` tries again",
                 id = self.id()
@@ -464,6 +465,7 @@ impl Ctx {
                 | ExecError::Decide(_)
                 | ExecError::Render(_)
                 | ExecError::Preflight(_)
+                | ExecError::ValuesNeeded { .. }
         );
         if kind == JobKind::Redeploy
             && before_any_change
@@ -1235,10 +1237,7 @@ fn check_inputs(d: &Decision, tf_vars: &[(String, String)]) -> Result<(), ExecEr
     if missing.is_empty() {
         return Ok(());
     }
-    Err(ExecError::Invalid(format!(
-        "the app needs values nothing gives (the code reads them and has no default): pass {} and deploy again; nothing was created",
-        missing.join(" ")
-    )))
+    Err(ExecError::ValuesNeeded { flags: missing })
 }
 
 fn check_automated(d: &Decision) -> Result<(), ExecError> {
@@ -1341,7 +1340,7 @@ mod tests {
         });
         let text = check_inputs(&d, &[]).unwrap_err().to_string();
         assert!(text.contains("--env PROJECT_NAME=…"), "{text}");
-        assert!(text.contains("nothing was created"), "{text}");
+        assert!(text.contains("and deploy again"), "{text}");
         // `--var` fills the bundle's variable directly.
         let given = [("project_name".to_string(), "x".to_string())];
         assert!(check_inputs(&d, &given).is_ok());

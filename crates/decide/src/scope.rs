@@ -89,25 +89,6 @@ pub(crate) fn scoped(
     };
     let (kept, left): (Vec<&Service>, Vec<&Service>) =
         analysis.services.iter().partition(|s| keep(s));
-    if kept.is_empty() {
-        return Err(DecideError::NoServiceForPart {
-            asked: if only.is_empty() {
-                format!("everything but {}", the(without))
-            } else {
-                the(only)
-            },
-            services: join_and(
-                &analysis
-                    .services
-                    .iter()
-                    .map(|s| format!("{} ({})", s.name, role_of(s).as_str()))
-                    .collect::<Vec<_>>(),
-            ),
-        });
-    }
-    if left.is_empty() {
-        return Ok(None);
-    }
     let names = |v: &[&Service]| {
         join_and(
             &v.iter()
@@ -120,6 +101,16 @@ pub(crate) fn scoped(
     } else {
         the(only)
     };
+    if kept.is_empty() {
+        let all: Vec<&Service> = analysis.services.iter().collect();
+        return Err(DecideError::NoServiceForPart {
+            asked,
+            services: names(&all),
+        });
+    }
+    if left.is_empty() {
+        return Ok(None);
+    }
     notes.reason(
         "services",
         Origin::Request,

@@ -230,6 +230,16 @@ pub(crate) fn start(
     }
 }
 
+/// The build command, with the retries that fit it (a locked dependency
+/// that no longer compiles is updated and built again).
+fn run_build(step: &Step, build: &str, say: &dyn Fn(&str)) -> Result<(), LocalError> {
+    toolchain::run_steps(
+        &[toolchain::build_step(build.to_string())],
+        &|name, cmd| step.run(name, cmd),
+        say,
+    )
+}
+
 /// Build a crate whose sqlx queries are checked against a live schema: a
 /// scratch database with its migrations for the build alone
 /// (`DATABASE_URL`, which sqlx's macros read), dropped afterwards whatever
@@ -246,7 +256,7 @@ fn build_with_schema(
 ) -> Result<(), LocalError> {
     if !grants.contains_key(&Engine::Postgresql) {
         say("sqlx checks its queries against a live database at compile time, and this deployment has no PostgreSQL: the build may fail (commit sqlx's offline data with `cargo sqlx prepare`)");
-        return step.run("build", build);
+        return run_build(step, build, say);
     }
     let grant = crate::data::build_database(data_opts, Engine::Postgresql, id, migrations, say)?;
     let url = autodeploy_core::conn::database_url(
@@ -260,7 +270,7 @@ fn build_with_schema(
         .cloned()
         .collect();
     env.push(("DATABASE_URL".into(), url));
-    let built = Step { env: &env, ..*step }.run("build", build);
+    let built = run_build(&Step { env: &env, ..*step }, build, say);
     let dropped = crate::data::release_build_database(data_opts, id);
     built?;
     dropped
@@ -507,7 +517,7 @@ fn build_and_switch(
                         build,
                         &say_svc,
                     )?,
-                    None => step.run("build", build)?,
+                    None => run_build(&step, build, &say_svc)?,
                 }
             }
             built.entry(svc.path.as_str()).or_insert((

@@ -304,6 +304,21 @@ fn copy_dir(rel: &str) -> CopySpec {
     }
 }
 
+/// The diesel backend to install diesel_cli with when the service's release
+/// step runs `diesel` (its migrations are not embedded in the binary).
+fn diesel_release(s: &ServicePlan, postgres: bool, mysql: bool, sqlite: bool) -> Option<&'static str> {
+    let runs = s
+        .release
+        .as_deref()
+        .is_some_and(|r| words(r).first() == Some(&"diesel"));
+    let backend = match (postgres, mysql, sqlite) {
+        (false, true, _) => "mysql",
+        (false, false, true) => "sqlite",
+        _ => "postgres",
+    };
+    runs.then_some(backend)
+}
+
 /// What to carry from the build stage for compiled languages (None: all of /app).
 fn artifacts(family: &str, path: &str, build: &str, start: &str) -> Option<Vec<CopySpec>> {
     let base = if path == "." { "" } else { path };
@@ -454,6 +469,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     let mut copies: Vec<CopySpec> = Vec::new();
     let mut build_cmd_env = String::new();
     let mut whole_app = true;
+    let mut diesel_copies = false;
     let health_url_tool: &str;
 
     match family {
@@ -601,8 +617,31 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             health_url_tool = "curl";
         }
         "rust" => {
-            build_setup.push(apt(&["pkg-config", "libssl-dev"]));
-            run_setup.push(apt(&["ca-certificates", "curl", "libssl3"]));
+            // The client libraries diesel (and other -sys crates) link against.
+            let mut pkgs = vec!["pkg-config", "libssl-dev"];
+            let mut run_pkgs = vec!["ca-certificates", "curl", "libssl3"];
+            if postgres {
+                pkgs.push("libpq-dev");
+                run_pkgs.push("libpq5");
+            }
+            if mysql {
+                pkgs.push("default-libmysqlclient-dev");
+                run_pkgs.push("libmariadb3");
+            }
+            if sqlite {
+                pkgs.push("libsqlite3-dev");
+                run_pkgs.push("libsqlite3-0");
+            }
+            build_setup.push(apt(&pkgs));
+            run_setup.push(apt(&run_pkgs));
+            if let Some(backend) = diesel_release(s, postgres, mysql, sqlite) {
+                // The release step `diesel migration run` needs diesel_cli,
+                // which `cargo build` does not install, beside the app.
+                build_setup.push(format!(
+                    "cargo install diesel_cli --locked --no-default-features --features {backend} --root /opt/diesel"
+                ));
+                diesel_copies = true;
+            }
             health_url_tool = "curl";
         }
         "jvm" => {
@@ -710,6 +749,26 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             src: "/app".into(),
             dest: "/app".into(),
         });
+    }
+    if diesel_copies {
+        copies.push(CopySpec {
+            src: "/opt/diesel/bin/diesel".into(),
+            dest: "/usr/local/bin/diesel".into(),
+        });
+        if !whole_app {
+            // What `diesel migration run` reads: the migrations, and the
+            // Cargo.toml that marks the project's root (not diesel.toml,
+            // whose print_schema would rewrite sources the image lacks).
+            for rel in ["Cargo.toml", "migrations"] {
+                if let Some(r) = repo_rel(base, rel) {
+                    copies.push(if rel == "migrations" {
+                        copy_dir(&r)
+                    } else {
+                        copy_file(&r)
+                    });
+                }
+            }
+        }
     }
     // Manifest paths are repository-relative.
     let mut groups: Vec<ManifestGroup> = Vec::new();

@@ -454,6 +454,16 @@ impl VmService<'_> {
         m.insert("version".into(), self.version.into());
         m.insert("jdk".into(), self.jdk.into());
         m.insert("port".into(), self.port.into());
+        // A release step that runs diesel needs diesel_cli on the machine.
+        let diesel = config
+            .get("release")
+            .and_then(|r| r.as_str())
+            .is_some_and(|r| r.split_whitespace().next() == Some("diesel"));
+        let backend = match d.database.as_ref().map(|db| db.engine) {
+            Some(autodeploy_core::DatabaseEngine::Mysql) => "mysql",
+            _ => "postgres",
+        };
+        m.insert("diesel_backend".into(), diesel.then_some(backend).into());
         m.insert(
             "config_json".into(),
             serde_json::to_string_pretty(config)

@@ -278,6 +278,19 @@ const WEB_WORKER: &str = "python_flask_rq_procfile";
 /// the release step once before any process starts, one unit per process
 /// with its own command and settings, nginx in front of the web only.
 #[test]
+fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
+    let b = bundle("rust_diesel_migrations", "deploy on AWS EC2 with postgres");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains(
+        "cargo install diesel_cli --locked --no-default-features --features postgres --root /usr/local"
+    ));
+    assert!(ci.contains("libpq-dev"));
+    assert!(ci.contains(r#"\"release\": \"diesel migration run\""#), "{ci}");
+    let plain = bundle("rust_actix_web", "deploy on AWS EC2 with postgres");
+    assert!(!contents(&plain, "cloud-init.yaml").contains("diesel_cli"));
+}
+
+#[test]
 fn web_and_worker_share_one_instance() {
     let b = bundle(WEB_WORKER, "deploy on AWS EC2 with postgres and redis");
     let ci = contents(&b, "cloud-init.yaml");

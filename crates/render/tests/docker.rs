@@ -98,6 +98,7 @@ const LINTED: &[&str] = &[
     "go_cmd_layout",
     "rust_axum",
     "rust_workspace",
+    "rust_diesel_migrations",
     "java_spring_boot_maven",
     "java_quarkus",
     "java_maven_multi_module",
@@ -137,6 +138,35 @@ fn snapshots() {
         assert_eq!(files[0].path, "Dockerfile");
         insta::assert_snapshot!(name, files[0].contents);
     }
+}
+
+#[test]
+fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
+    let files = dockerfiles(
+        "rust_diesel_migrations",
+        "deploy on aws as containers with postgres",
+    );
+    let f = &files.iter().find(|f| f.path == "Dockerfile").unwrap().contents;
+    // diesel links libpq: the headers to build, the library to run.
+    assert!(f.contains("libssl-dev libpq-dev"), "{f}");
+    assert!(f.contains("libssl3 libpq5"), "{f}");
+    // The release step `diesel migration run` runs in this image: the CLI,
+    // the migrations and the Cargo.toml that marks the project root come
+    // along (diesel.toml does not: its print_schema would write sources).
+    assert!(f.contains(
+        "cargo install diesel_cli --locked --no-default-features --features postgres --root /opt/diesel"
+    ));
+    for copy in [
+        r#"["/opt/diesel/bin/diesel", "/usr/local/bin/diesel"]"#,
+        r#"["/app/Cargo.toml", "/app/"]"#,
+        r#"["/app/migrations", "/app/migrations"]"#,
+    ] {
+        assert!(f.contains(copy), "{copy} in {f}");
+    }
+    assert!(!f.contains("diesel.toml"));
+    // Without a diesel release step, no CLI.
+    let plain = dockerfiles("rust_actix_web", "deploy on aws as containers with postgres");
+    assert!(!plain[0].contents.contains("diesel"));
 }
 
 #[test]

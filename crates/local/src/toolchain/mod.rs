@@ -338,6 +338,14 @@ pub fn check(
         let svc_src =
             crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
         chosen.cargo = rust::fit(&svc_src, source_root, path);
+        let runs_diesel = commands(svc).any(|c| command_programs(c).contains(&"diesel"));
+        if runs_diesel && which("diesel", path).is_none() {
+            chosen.cargo.diesel_cli = Some(rust::diesel_backend(&svc_src));
+            chosen.cargo.notes.push(format!(
+                "diesel_cli is not on this machine: installing it for the release step (`cargo install diesel_cli` with the {} backend, once per home)",
+                rust::diesel_backend(&svc_src)
+            ));
+        }
         chosen.notes.extend(chosen.cargo.notes.iter().cloned());
     }
     if family == "node" {
@@ -557,12 +565,15 @@ impl Step {
 }
 
 /// When a failed command's last output lines contain one of `needles`, run
-/// `rewrite(command)` instead, after logging `warning`. Each retry is used once.
+/// `rewrite(command, last_lines)` instead, after logging `warning` and the
+/// new command. A retry is used at most `times` times in one step (a later
+/// failure can need the same fix for another package).
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
     pub needles: &'static [&'static str],
-    pub rewrite: fn(&str) -> Option<String>,
+    pub rewrite: fn(&str, &str) -> Option<String>,
     pub warning: &'static str,
+    pub times: u8,
 }
 
 /// Install retries by the program an install command starts with: how people
@@ -573,72 +584,78 @@ const INSTALL_RETRIES: &[(&str, Retry)] = &[
         "npm",
         Retry {
             needles: &["ERESOLVE", "--legacy-peer-deps"],
-            rewrite: |c| Some(format!("{c} --legacy-peer-deps")),
+            rewrite: |c, _| Some(format!("{c} --legacy-peer-deps")),
             warning: "npm found a peer-dependency conflict (ERESOLVE); installing again with \
                       --legacy-peer-deps, as the npm error suggests (peer dependencies are then not \
                       checked — fix the versions in package.json to remove this warning)",
+            times: 1,
         },
     ),
     (
         "npm",
         Retry {
             needles: &["can only install packages when your package.json and package-lock.json"],
-            rewrite: |c| c.contains("npm ci").then(|| c.replacen("npm ci", "npm install", 1)),
+            rewrite: |c, _| c.contains("npm ci").then(|| c.replacen("npm ci", "npm install", 1)),
             warning: "package-lock.json does not match package.json, so `npm ci` refuses; running \
                       `npm install` instead (versions may differ from the lock file — commit an \
                       updated package-lock.json to remove this warning)",
+            times: 1,
         },
     ),
     (
         "yarn",
         Retry {
             needles: &["lockfile needs to be updated"],
-            rewrite: |c| {
+            rewrite: |c, _| {
                 c.contains("--frozen-lockfile")
                     .then(|| c.replacen(" --frozen-lockfile", "", 1))
             },
             warning: "yarn.lock does not match package.json; installing without --frozen-lockfile \
                       (commit an updated yarn.lock to remove this warning)",
+            times: 1,
         },
     ),
     (
         "yarn",
         Retry {
             needles: &["YN0028"],
-            rewrite: |c| {
+            rewrite: |c, _| {
                 c.contains("--immutable")
                     .then(|| c.replacen("--immutable", "--no-immutable", 1))
             },
             warning: "yarn.lock would be modified by this install (YN0028); installing with \
                       --no-immutable (commit an updated yarn.lock to remove this warning)",
+            times: 1,
         },
     ),
     (
         "pnpm",
         Retry {
             needles: &["ERR_PNPM_OUTDATED_LOCKFILE", "ERR_PNPM_LOCKFILE_CONFIG_MISMATCH"],
-            rewrite: |c| {
+            rewrite: |c, _| {
                 c.contains("--frozen-lockfile")
                     .then(|| c.replacen("--frozen-lockfile", "--no-frozen-lockfile", 1))
             },
             warning: "pnpm-lock.yaml does not match package.json; installing with \
                       --no-frozen-lockfile (commit an updated pnpm-lock.yaml to remove this warning)",
+            times: 1,
         },
     ),
     (
         "poetry",
         Retry {
             needles: &["poetry.lock was last generated", "Run `poetry lock` to fix"],
-            rewrite: |c| Some(format!("poetry lock && {c}")),
+            rewrite: |c, _| Some(format!("poetry lock && {c}")),
             warning: "poetry.lock does not match pyproject.toml; running `poetry lock` first \
                       (commit an updated poetry.lock to remove this warning)",
+            times: 1,
         },
     ),
     (
         "pipenv",
         Retry {
             needles: &["out of date", "Aborting deploy"],
-            rewrite: |c| {
+            rewrite: |c, _| {
                 c.contains("pipenv install")
                     .then(|| "pipenv sync".to_string())
             },
@@ -646,9 +663,38 @@ const INSTALL_RETRIES: &[(&str, Retry)] = &[
                       Pipfile, or was written by another pipenv version), so `pipenv install \
                       --deploy` refuses; installing exactly what Pipfile.lock pins with `pipenv sync` \
                       (commit a Pipfile.lock written from this Pipfile to remove this warning)",
+            times: 1,
         },
     ),
 ];
+
+/// Build retries by the program a build command starts with.
+const BUILD_RETRIES: &[(&str, Retry)] = &[(
+    "cargo",
+    Retry {
+        needles: &["could not compile `"],
+        rewrite: rust::update_broken_locked,
+        warning: "a dependency locked in Cargo.lock no longer compiles with this machine's Rust \
+                  (its version predates a change in the compiler); updating it within the versions \
+                  Cargo.toml allows and building again (commit the updated Cargo.lock to remove \
+                  this warning)",
+        times: 8,
+    },
+)];
+
+/// The build step of a service: its command and the retries that fit it.
+pub fn build_step(command: String) -> Step {
+    let retries = command_programs(&command)
+        .into_iter()
+        .flat_map(|p| BUILD_RETRIES.iter().filter(move |(prog, _)| *prog == p))
+        .map(|(_, r)| *r)
+        .collect();
+    Step {
+        name: "build",
+        command,
+        retries,
+    }
+}
 
 fn install_step(command: String) -> Step {
     let retries = command_programs(&command)
@@ -673,7 +719,7 @@ pub fn run_steps(
 ) -> Result<(), LocalError> {
     for step in steps {
         let mut command = step.command.clone();
-        let mut used = vec![false; step.retries.len()];
+        let mut used = vec![0u8; step.retries.len()];
         loop {
             let err = match run(step.name, &command) {
                 Ok(()) => break,
@@ -683,16 +729,18 @@ pub fn run_steps(
                 return Err(err);
             };
             let next = step.retries.iter().enumerate().find_map(|(i, r)| {
-                if used[i] || !r.needles.iter().any(|n| f.tail.contains(n)) {
+                if used[i] >= r.times || !r.needles.iter().any(|n| f.tail.contains(n)) {
                     return None;
                 }
-                (r.rewrite)(&command).map(|c| (i, c, r.warning))
+                (r.rewrite)(&command, &f.tail)
+                    .filter(|c| *c != command)
+                    .map(|c| (i, c, r.warning))
             });
             let Some((i, rewritten, warning)) = next else {
                 return Err(err);
             };
-            used[i] = true;
-            say(&format!("warning: {warning}"));
+            used[i] += 1;
+            say(&format!("warning: {warning}; running `{rewritten}`"));
             command = rewritten;
         }
     }
@@ -890,6 +938,11 @@ pub fn runtime(
                 svc_dir.join("target").to_string_lossy().into_owned(),
             ));
             rt.env.extend(chosen.cargo.env.iter().cloned());
+            if let Some(backend) = chosen.cargo.diesel_cli {
+                let (step, bin) = rust::diesel_cli_step(backend, cache_dir);
+                rt.steps.push(step);
+                rt.path_front.push(bin);
+            }
         }
         _ => {}
     }

@@ -458,6 +458,7 @@ pub fn setup(corepack: &Path, bin: &Path, managers: &[Manager]) -> Vec<Step> {
                           or proxy strips them), so corepack cannot verify it; fetching it again without \
                           the signature check (TLS to the registry still applies; a `packageManager` \
                           field with a +sha512 hash pins the exact file)",
+                times: 1,
             }],
         });
     }
@@ -466,7 +467,7 @@ pub fn setup(corepack: &Path, bin: &Path, managers: &[Manager]) -> Vec<Step> {
 
 /// Corepack's switch for the signature check is `COREPACK_INTEGRITY_KEYS=0`
 /// (its own message names `COREPACK_INTEGRITY_CHECK`, which it does not read).
-fn unverified(cmd: &str) -> Option<String> {
+fn unverified(cmd: &str, _tail: &str) -> Option<String> {
     Some(format!("COREPACK_INTEGRITY_KEYS=0 {cmd}"))
 }
 
@@ -631,7 +632,7 @@ mod tests {
         );
         assert_eq!(steps[1].command, "pnpm --version");
         assert_eq!(
-            (steps[1].retries[0].rewrite)("pnpm --version").as_deref(),
+            (steps[1].retries[0].rewrite)("pnpm --version", "").as_deref(),
             Some("COREPACK_INTEGRITY_KEYS=0 pnpm --version")
         );
     }

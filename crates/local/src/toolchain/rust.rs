@@ -31,6 +31,51 @@ pub struct CargoFit {
     /// build's checked sqlx queries are compiled against, when the project
     /// commits no offline query data.
     pub build_schema: Option<std::path::PathBuf>,
+    /// The diesel backend (`postgres`, `mysql`, `sqlite`) of the diesel_cli
+    /// to install for a command that runs `diesel` (its release step), when
+    /// the machine has none.
+    pub diesel_cli: Option<&'static str>,
+}
+
+/// The backend of the project's diesel: the first of its `features` that
+/// names one (`diesel = { features = ["postgres"] }`), PostgreSQL when it
+/// names none.
+pub fn diesel_backend(svc_dir: &Path) -> &'static str {
+    let features: Vec<String> = std::fs::read_to_string(svc_dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|doc| {
+            let dep = doc.get("dependencies")?.as_table()?.get("diesel")?.clone();
+            let list = dep.as_table()?.get("features")?.as_array()?.clone();
+            Some(
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    ["postgres", "mysql", "sqlite"]
+        .into_iter()
+        .find(|b| features.iter().any(|f| f == b))
+        .unwrap_or("postgres")
+}
+
+/// The step that installs diesel_cli for `backend` under the deployments'
+/// shared cache (once: a later deploy finds it there), and the folder to put
+/// in front of PATH. Its lock file is honoured; the build is a debug one
+/// (the CLI runs a few statements; compiling it optimised would take longer
+/// than every migration it will ever run).
+pub fn diesel_cli_step(backend: &str, cache_dir: &Path) -> (super::Step, std::path::PathBuf) {
+    let root = cache_dir.join(format!("diesel-cli-{backend}"));
+    let bin = root.join("bin");
+    let target = cache_dir.join("diesel-cli-build");
+    let command = format!(
+        "test -x {exe} || CARGO_TARGET_DIR={target} cargo install diesel_cli --locked --debug --no-default-features --features {backend} --root {root}",
+        exe = super::sh(&bin.join("diesel").to_string_lossy()),
+        target = super::sh(&target.to_string_lossy()),
+        root = super::sh(&root.to_string_lossy()),
+    );
+    (super::Step::runtime(command), bin)
 }
 
 /// The cargo configuration files cargo itself would read for a build in
@@ -225,6 +270,78 @@ fn sqlx_checked_queries(svc_dir: &Path) -> Option<std::path::PathBuf> {
     (checked && inside && svc_dir.join(&rel).is_dir()).then_some(rel)
 }
 
+/// The command that gets past a build failure in crates.io dependencies that
+/// no longer compile with this machine's Rust (a 2019 lock file pins
+/// `socket2 0.3.9`, whose `SocketAddr` transmute broke in Rust 1.64, or
+/// `rustc-serialize 0.3.24`): `cargo update -p NAME@VERSION` for each crate
+/// the failure names whose sources are under cargo's registry (never the
+/// project's own), then the build again. A later patch release within the
+/// versions Cargo.toml allows is what the crate's authors published for
+/// it. None when no registry crate failed, or when each one that did was
+/// already updated by `cmd` (updating again cannot help).
+pub(crate) fn update_broken_locked(cmd: &str, tail: &str) -> Option<String> {
+    let (done, base) = match cmd.split_once(" && ") {
+        Some((first, rest)) if first.starts_with("cargo update ") => (first, rest),
+        _ => ("", cmd),
+    };
+    let failed: Vec<&str> = tail
+        .lines()
+        .filter_map(|l| l.split_once("could not compile `"))
+        .filter_map(|(_, rest)| rest.split_once('`').map(|(name, _)| name))
+        .collect();
+    let mut specs: Vec<String> = Vec::new();
+    for line in tail.lines() {
+        let Some((_, after)) = line.split_once("/registry/src/") else {
+            continue;
+        };
+        // `<index>/<name>-<version>/src/…`
+        let Some(dir) = after.split('/').nth(1) else {
+            continue;
+        };
+        let Some((name, version)) = name_version(dir) else {
+            continue;
+        };
+        let spec = format!("{name}@{version}");
+        let already = done
+            .split_whitespace()
+            .any(|w| w.split('@').next() == Some(name));
+        if failed.contains(&name) && !already && !specs.contains(&spec) {
+            specs.push(spec);
+        }
+    }
+    if specs.is_empty() {
+        return None;
+    }
+    let args: Vec<String> = specs.iter().map(|s| format!("-p {s}")).collect();
+    Some(format!("cargo update {} && {base}", args.join(" ")))
+}
+
+/// `socket2-0.3.9` → (`socket2`, `0.3.9`): a registry source folder's name
+/// is the package name, a dash, and its version (names may hold dashes).
+fn name_version(dir: &str) -> Option<(&str, &str)> {
+    let semver = |v: &str| {
+        let mut parts = v.splitn(3, '.');
+        let num = |p: Option<&str>| {
+            p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        num(parts.next())
+            && num(parts.next())
+            && parts
+                .next()
+                .is_some_and(|p| p.starts_with(|d: char| d.is_ascii_digit()))
+    };
+    let at = dir
+        .char_indices()
+        .find(|&(i, c)| c == '-' && semver(&dir[i + 1..]))?;
+    let (name, version) = (&dir[..at.0], &dir[at.0 + 1..]);
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+    };
+    (ok(name) && ok(version)).then_some((name, version))
+}
+
 /// This machine's target triple (`x86_64-unknown-linux-gnu`).
 fn host_triple() -> String {
     let arch = std::env::consts::ARCH;
@@ -242,6 +359,97 @@ fn host_triple_env() -> String {
 
 #[cfg(test)]
 mod tests {
+    const SOCKET2_TAIL: &str = "error[E0512]: cannot transmute between types of different sizes, or dependently-sized types
+   --> /home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/socket2-0.3.9/src/sockaddr.rs:153:9
+    |
+153 |         mem::transmute::<SocketAddrV4, sockaddr_in>(v4);
+error: could not compile `socket2` (lib) due to 1 previous error
+warning: build failed, waiting for other jobs to finish...";
+
+    #[test]
+    fn a_broken_locked_registry_crate_is_updated_before_building_again() {
+        let next = super::update_broken_locked("cargo build --release --locked", SOCKET2_TAIL);
+        assert_eq!(
+            next.as_deref(),
+            Some("cargo update -p socket2@0.3.9 && cargo build --release --locked")
+        );
+        // The next failure names another crate: only that one is updated now.
+        let tail = "   --> /root/.cargo/registry/src/index.crates.io-x/rustc-serialize-0.3.24/src/serialize.rs:1155:5
+error: could not compile `rustc-serialize` (lib) due to 1 previous error";
+        let again = super::update_broken_locked(next.as_deref().unwrap(), tail);
+        assert_eq!(
+            again.as_deref(),
+            Some("cargo update -p rustc-serialize@0.3.24 && cargo build --release --locked")
+        );
+    }
+
+    #[test]
+    fn the_projects_own_errors_and_crates_already_updated_get_no_retry() {
+        let own = "error[E0425]: cannot find value `x` in this scope
+  --> src/main.rs:3:5
+error: could not compile `conduit` (bin \"conduit\") due to 1 previous error";
+        assert_eq!(
+            super::update_broken_locked("cargo build --release", own),
+            None
+        );
+        // socket2 was updated and still fails: updating again cannot help.
+        let tail = SOCKET2_TAIL.replace("socket2-0.3.9", "socket2-0.3.19");
+        assert_eq!(
+            super::update_broken_locked(
+                "cargo update -p socket2@0.3.9 && cargo build --release --locked",
+                &tail
+            ),
+            None
+        );
+        // A crate whose build merely printed a registry path, but did not fail.
+        let warned =
+            "warning: unused import\n  --> /root/.cargo/registry/src/i/log-0.4.6/src/lib.rs:1:1
+error: could not compile `conduit` (bin \"conduit\") due to 1 previous error";
+        assert_eq!(super::update_broken_locked("cargo build", warned), None);
+    }
+
+    #[test]
+    fn diesel_cli_is_installed_once_with_the_projects_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = |deps: &str| {
+            std::fs::write(
+                dir.path().join("Cargo.toml"),
+                format!("[package]\nname = \"x\"\n[dependencies]\n{deps}\n"),
+            )
+            .unwrap()
+        };
+        manifest("diesel = { version = \"1.4\", features = [\"chrono\", \"mysql\", \"r2d2\"] }");
+        assert_eq!(super::diesel_backend(dir.path()), "mysql");
+        manifest("diesel = \"2\"");
+        assert_eq!(super::diesel_backend(dir.path()), "postgres");
+        let cache = std::path::Path::new("/home/x/cache");
+        let (step, bin) = super::diesel_cli_step("mysql", cache);
+        assert_eq!(bin, cache.join("diesel-cli-mysql/bin"));
+        assert_eq!(
+            step.command,
+            "test -x '/home/x/cache/diesel-cli-mysql/bin/diesel' || CARGO_TARGET_DIR='/home/x/cache/diesel-cli-build' \
+             cargo install diesel_cli --locked --debug --no-default-features --features mysql --root '/home/x/cache/diesel-cli-mysql'"
+        );
+    }
+
+    #[test]
+    fn registry_folder_names_split_into_name_and_version() {
+        assert_eq!(
+            super::name_version("socket2-0.3.9"),
+            Some(("socket2", "0.3.9"))
+        );
+        assert_eq!(
+            super::name_version("rustc-serialize-0.3.24"),
+            Some(("rustc-serialize", "0.3.24"))
+        );
+        assert_eq!(
+            super::name_version("tokio-1-compat-0.1.0-rc.1"),
+            Some(("tokio-1-compat", "0.1.0-rc.1"))
+        );
+        assert_eq!(super::name_version("src"), None);
+        assert_eq!(super::name_version("x-1.0; rm -rf /"), None);
+    }
+
     use super::*;
 
     fn repo(config: &str) -> tempfile::TempDir {

@@ -1,18 +1,20 @@
 //! Rust's release knowledge: SQL migrations (`migrations/*.sql`, diesel's
 //! `migrations/*/up.sql`) are applied by the app itself when its code embeds
-//! them (`sqlx::migrate!`, `embed_migrations!`); otherwise they need a CLI
-//! (sqlx-cli, diesel_cli) that `cargo build` does not install, so no release
-//! step can run them and a finding says what to run.
+//! them (`sqlx::migrate!`, `embed_migrations!`). Otherwise diesel's are the
+//! release step `diesel migration run` (what diesel's own guide runs; the
+//! deploy provides diesel_cli, which `cargo build` does not install), and
+//! sqlx's get a finding that says what to run.
 //!
 //! Not here: connection settings (`wiring.rs`).
 
 use crate::ctx::Ctx;
-use crate::draft::Draft;
+use crate::draft::{ev, Draft};
 use crate::repo::join;
 use autodeploy_core::Severity;
 
 /// Record a finding when migrations exist that nothing in the deployment runs.
-pub(super) fn migrations(ctx: &Ctx, dir: &str, d: &mut Draft, sources: &[&str]) {
+/// `diesel`: the crate depends on diesel (its migrations are diesel's).
+pub(super) fn migrations(ctx: &Ctx, dir: &str, d: &mut Draft, sources: &[&str], diesel: bool) {
     let folder = join(dir, "migrations");
     let has_sql = ctx
         .index()
@@ -29,12 +31,26 @@ pub(super) fn migrations(ctx: &Ctx, dir: &str, d: &mut Draft, sources: &[&str]) 
     if embedded {
         return;
     }
-    let cli = if d
-        .evidence
-        .values()
-        .flatten()
-        .any(|e| e.note.contains("diesel"))
-    {
+    // diesel's layout: a folder per migration holding its up.sql.
+    let diesel_layout = ctx
+        .index()
+        .files_under(&folder)
+        .any(|f| f.ends_with("/up.sql"));
+    if diesel && diesel_layout {
+        if d.release.is_none() {
+            d.release = Some("diesel migration run".into());
+            d.note(
+                "release",
+                ev(
+                    &folder,
+                    None,
+                    "diesel migrations (a folder per migration with its up.sql) that the code does not embed",
+                ),
+            );
+        }
+        return;
+    }
+    let cli = if diesel {
         "diesel migration run"
     } else {
         "sqlx migrate run"

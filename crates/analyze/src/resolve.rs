@@ -64,11 +64,26 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
             }
         }
         kept.push(primary);
+        // One process per command: a Procfile `beat:` and a compose
+        // service `beats:` that run the same command are one scheduler.
         let mut seen = HashSet::new();
+        let mut commands: Vec<(String, usize)> = Vec::new();
         for w in workers {
-            if seen.insert(w.name.clone()) {
-                kept.push(w);
+            if !seen.insert(w.name.clone()) {
+                continue;
             }
+            let key = process_key(&w);
+            if let Some(&(_, at)) = commands.iter().find(|(k, _)| Some(k) == key.as_ref()) {
+                let same: &mut Draft = &mut kept[at];
+                for c in &w.starts {
+                    same.note("start", c.evidence.clone());
+                }
+                continue;
+            }
+            if let Some(k) = key {
+                commands.push((k, kept.len()));
+            }
+            kept.push(w);
         }
     }
 
@@ -113,6 +128,22 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
                 .any(|e| e.dir != d.dir && is_under(&e.dir, &d.dir)))
     });
     kept
+}
+
+/// A worker's command without its leading `NAME=value` settings, spaces
+/// collapsed: what makes two named processes the same process.
+fn process_key(d: &Draft) -> Option<String> {
+    let best = d.starts.iter().max_by_key(|c| c.trust)?;
+    let words: Vec<&str> = best
+        .value
+        .split_whitespace()
+        .skip_while(|w| {
+            w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 trait Family {

@@ -306,7 +306,12 @@ fn copy_dir(rel: &str) -> CopySpec {
 
 /// The diesel backend to install diesel_cli with when the service's release
 /// step runs `diesel` (its migrations are not embedded in the binary).
-fn diesel_release(s: &ServicePlan, postgres: bool, mysql: bool, sqlite: bool) -> Option<&'static str> {
+fn diesel_release(
+    s: &ServicePlan,
+    postgres: bool,
+    mysql: bool,
+    sqlite: bool,
+) -> Option<&'static str> {
     let runs = s
         .release
         .as_deref()

@@ -285,7 +285,10 @@ fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
         "cargo install diesel_cli --locked --no-default-features --features postgres --root /usr/local"
     ));
     assert!(ci.contains("libpq-dev"));
-    assert!(ci.contains(r#"\"release\": \"diesel migration run\""#), "{ci}");
+    assert!(
+        ci.contains(r#"\"release\": \"diesel migration run\""#),
+        "{ci}"
+    );
     let plain = bundle("rust_actix_web", "deploy on AWS EC2 with postgres");
     assert!(!contents(&plain, "cloud-init.yaml").contains("diesel_cli"));
 }

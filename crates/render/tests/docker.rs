@@ -146,7 +146,11 @@ fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
         "rust_diesel_migrations",
         "deploy on aws as containers with postgres",
     );
-    let f = &files.iter().find(|f| f.path == "Dockerfile").unwrap().contents;
+    let f = &files
+        .iter()
+        .find(|f| f.path == "Dockerfile")
+        .unwrap()
+        .contents;
     // diesel links libpq: the headers to build, the library to run.
     assert!(f.contains("libssl-dev libpq-dev"), "{f}");
     assert!(f.contains("libssl3 libpq5"), "{f}");
@@ -165,7 +169,10 @@ fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
     }
     assert!(!f.contains("diesel.toml"));
     // Without a diesel release step, no CLI.
-    let plain = dockerfiles("rust_actix_web", "deploy on aws as containers with postgres");
+    let plain = dockerfiles(
+        "rust_actix_web",
+        "deploy on aws as containers with postgres",
+    );
     assert!(!plain[0].contents.contains("diesel"));
 }
 

@@ -17,6 +17,7 @@
 
 pub mod cargo;
 pub mod code;
+mod lock;
 mod release;
 mod rocket;
 mod scan;
@@ -507,8 +508,15 @@ fn analyze_package(
     } else {
         format!("{up}target")
     };
+    let update = if locked {
+        lock::update_command(ctx, dir, &root, &mut d)
+            .map(|u| format!("{u} && "))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     d.build(
-        format!("cargo build --release{lock_flag}"),
+        format!("{update}cargo build --release{lock_flag}"),
         Trust::Inferred,
         ev(
             manifest_path,

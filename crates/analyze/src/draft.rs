@@ -71,6 +71,9 @@ pub struct Draft {
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
     pub dockerfile: Option<String>,
+    /// (the start command its Dockerfile gives, as moved into the source
+    /// tree; the same command as the image runs it).
+    pub image_start: Option<(String, String)>,
     pub static_dir: Option<String>,
     pub health_path: Option<String>,
     /// See [`autodeploy_core::Service::allowed_hosts_env`].
@@ -105,6 +108,7 @@ impl Draft {
             package_manager: None,
             runtime_version: None,
             dockerfile: None,
+            image_start: None,
             static_dir: None,
             health_path: None,
             allowed_hosts_env: None,

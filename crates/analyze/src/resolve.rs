@@ -501,6 +501,11 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         .or_else(|| name_hint.map(str::to_string))
         .unwrap_or_else(|| "app".into());
 
+    // The image runs the Dockerfile's program where it copied it.
+    let image_start = d
+        .image_start
+        .filter(|(moved, _)| start.as_deref() == Some(moved.as_str()))
+        .map(|(_, image)| image);
     let mut service = Service {
         name: sanitize_name(&name),
         path,
@@ -517,6 +522,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         package_manager: d.package_manager,
         runtime_version: d.runtime_version,
         dockerfile: d.dockerfile,
+        image_start,
         static_dir: d.static_dir,
         databases: d.databases.keys().copied().collect(),
         env: d.env,

@@ -281,6 +281,11 @@ pub struct Service {
     /// Path (relative to the repo root) of a Dockerfile the project ships for this service.
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// The start command as that Dockerfile's image runs it, when it differs
+    /// from `start` (`./zero2prod`, a binary copied out of the build stage,
+    /// which `start` runs where the build leaves it: `./target/release/zero2prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_start: Option<String>,
     /// For static services: the folder that is served, relative to `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_dir: Option<String>,

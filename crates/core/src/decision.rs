@@ -61,6 +61,23 @@ pub struct Decision {
     pub cost: CostEstimate,
 }
 
+/// Which Dockerfile builds a service's image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// The Dockerfile autodeploy writes into the bundle.
+    #[default]
+    Bundle,
+    /// The project's own Dockerfile (`ServicePlan::dockerfile`).
+    Repository,
+}
+
+impl ImageSource {
+    pub fn is_bundle(&self) -> bool {
+        *self == ImageSource::Bundle
+    }
+}
+
 /// How the app runs. The Intent's strategies plus `process` (the local target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -311,6 +328,16 @@ pub struct ServicePlan {
     /// The project's own Dockerfile for this service (repository-relative), when it ships one.
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// Which Dockerfile builds the service's image (container and
+    /// Kubernetes hostings): the bundle's (absent) or `repository` (the
+    /// project's own, `dockerfile`). The reason is `service.<name>.image`.
+    #[serde(default, skip_serializing_if = "ImageSource::is_bundle")]
+    pub image: ImageSource,
+    /// The start command as the project's image runs it, when it differs
+    /// from `start` (a binary its Dockerfile copies out of the build stage:
+    /// `./zero2prod` in the image, `./target/release/zero2prod` in the tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_start: Option<String>,
     /// Machine or container size (null for static hosting).
     #[serde(default)]
     pub compute: Option<ComputePlan>,

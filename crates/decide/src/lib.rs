@@ -30,6 +30,7 @@ pub mod defaults;
 pub mod env;
 mod error;
 mod health;
+mod image;
 pub mod network;
 mod price_table;
 mod scope;
@@ -381,6 +382,7 @@ fn plan_services(
         let served_by_container = s.kind == ServiceKind::Static
             && !matches!(st, DeployStrategy::Static | DeployStrategy::Process);
         let runtime = runtime::plan(s, served_by_container, notes);
+        let image = image::choose(s, st, notes);
         let hosted_static = st == DeployStrategy::Static;
         let scaling = (!hosted_static).then(|| sizing::scaling(s, counts, hosting, env, notes));
         let health_check = if hosted_static {
@@ -402,6 +404,8 @@ fn plan_services(
             release: s.release.clone(),
             static_dir: s.static_dir.clone(),
             dockerfile: s.dockerfile.clone(),
+            image,
+            image_start: s.image_start.clone(),
             compute: None,
             scaling,
             health_check,

@@ -186,7 +186,9 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         run_image = served_by_container.then(|| "nginx:1.27-alpine".to_string());
     }
     let about = format!("service.{}.runtime", service.name);
-    let text = if let Some(df) = &service.dockerfile {
+    // Which Dockerfile builds the image is its own reason (image.rs); a
+    // service only its Dockerfile can build has no runtime of ours.
+    let text = if let (Some(df), None) = (&service.dockerfile, &service.start) {
         format!(
             "{}: built from the project's own Dockerfile ({df})",
             service.name

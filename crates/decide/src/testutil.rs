@@ -27,6 +27,7 @@ pub(crate) fn service(
         package_manager: None,
         runtime_version: None,
         dockerfile: None,
+        image_start: None,
         static_dir: None,
         databases: Vec::new(),
         env: Vec::new(),

@@ -23,6 +23,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         package_manager: None,
         runtime_version: None,
         dockerfile: None,
+        image_start: None,
         static_dir: None,
         databases: Vec::new(),
         env: Vec::new(),

@@ -40,7 +40,9 @@
 //! Not here: choosing images (decide did), building or pushing images (execute).
 
 use crate::{file, BundleFile, RenderError};
-use autodeploy_core::{Analysis, Decision, DeployStrategy, HealthAnswer, ServiceKind, ServicePlan};
+use autodeploy_core::{
+    Analysis, Decision, DeployStrategy, HealthAnswer, ImageSource, ServiceKind, ServicePlan,
+};
 use serde::Serialize;
 
 /// UID/GID of the non-root user in every image (the k8s manifests use it too).
@@ -152,7 +154,7 @@ pub fn bundle_dockerfile(d: &Decision, service: &str) -> Option<String> {
     layout(d)
         .into_iter()
         .find(|(s, _)| s.name == service)
-        .filter(|(s, _)| own_dockerfile_blocker(s).is_none())
+        .filter(|(s, _)| s.image != ImageSource::Repository && own_dockerfile_blocker(s).is_none())
         .map(|(_, p)| p)
 }
 
@@ -411,6 +413,10 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     let rt = &s.runtime;
     let family = rt.family.as_str();
     let compiled = matches!(family, "go" | "rust" | "jvm" | "dotnet" | "elixir");
+    // The project's own Dockerfile builds this one (decide/image.rs).
+    if s.image == ImageSource::Repository {
+        return Ok(None);
+    }
     if let Some(why) = own_dockerfile_blocker(s) {
         let needs_image = matches!(
             s.strategy,

@@ -174,6 +174,39 @@ fn a_compound_start_runs_under_sh_c_and_the_release_runs_apart() {
 }
 
 #[test]
+fn the_projects_own_image_is_built_and_run_as_its_dockerfile_says() {
+    let (analysis, mut decision) =
+        support::scenario("dockerfile_expose_mismatch", "deploy on aws as containers");
+    let web = &mut decision.services[0];
+    assert_eq!(web.image, autodeploy_core::ImageSource::Repository);
+    // A binary the Dockerfile copied out of its build stage runs where it
+    // put it, and a release step needs the start script that wraps it.
+    web.image_start = Some("./server --serve".into());
+    web.release = Some("./server migrate".into());
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    assert!(b.get("Dockerfile").is_none(), "{:?}", b.paths());
+    let build = &b.get("terraform/container_build.tf").unwrap().contents;
+    assert!(build.contains("docker build -f 'Dockerfile'"), "{build}");
+    assert!(!build.contains("dockerfiles/"), "{build}");
+    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
+    let command = tasks
+        .lines()
+        .find(|l| l.trim_start().starts_with("command "))
+        .expect("a start script");
+    assert!(
+        command.contains(r#"exec ./server --serve\n"]"#),
+        "{command}"
+    );
+    assert!(!command.contains("gunicorn"), "{command}");
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("built from the project's own Dockerfile (Dockerfile)"),
+        "{plan}"
+    );
+    validate(&b);
+}
+
+#[test]
 fn services_without_a_release_step_declare_no_release_task() {
     let b = bundle("python_flask_celery_redis", "on AWS with redis");
     let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;

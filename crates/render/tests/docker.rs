@@ -17,6 +17,7 @@
 
 mod support;
 
+use autodeploy_core::ImageSource;
 use autodeploy_render::{docker, BundleFile};
 use std::path::PathBuf;
 use std::process::Command;
@@ -110,7 +111,6 @@ const LINTED: &[&str] = &[
     "csharp_aspnet_core",
     "csharp_worker",
     "elixir_phoenix",
-    "compose_stack",
 ];
 
 #[test]
@@ -217,9 +217,32 @@ fn hostile_paths_and_commands_stay_inert() {
 }
 
 #[test]
-fn repository_dockerfile_is_noted_or_used() {
-    // A service we can build: ours is rendered, with a note about theirs.
+fn repository_dockerfile_builds_the_image_or_is_noted() {
+    // Its Dockerfile runs the plan's start command: it builds the image, and
+    // the bundle writes none (decide/image.rs says why, in PLAN.md).
     let (a, d) = support::scenario("dockerfile_expose_mismatch", "deploy on aws as containers");
+    assert_eq!(d.services[0].image, ImageSource::Repository);
+    assert!(docker::render(&d, &a).unwrap().is_empty());
+    let why = d
+        .reasons
+        .iter()
+        .find(|r| r.about == "service.dockerfile-expose-mismatch.image")
+        .expect("a reason for the image");
+    assert!(
+        why.text.contains("project's own Dockerfile (Dockerfile)"),
+        "{}",
+        why.text
+    );
+    // Each compose service with its own production Dockerfile builds with it.
+    let (a, d) = support::scenario("compose_stack", "deploy on aws as containers");
+    for s in d.services.iter().filter(|s| s.dockerfile.is_some()) {
+        assert_eq!(s.image, ImageSource::Repository, "{}", s.name);
+    }
+    assert!(docker::render(&d, &a).unwrap().is_empty());
+    // When the decision picks the bundle's, it is rendered with a note
+    // about the project's.
+    let (a, mut d) = support::scenario("dockerfile_expose_mismatch", "deploy on aws as containers");
+    d.services[0].image = ImageSource::Bundle;
     let files = docker::render(&d, &a).unwrap();
     let df = files.iter().find(|f| f.path == "Dockerfile").unwrap();
     assert!(

@@ -25,6 +25,9 @@ pub struct DockerInfo {
     /// (absolute path in this stage, path relative to the build stage's
     /// WORKDIR): `COPY --from=builder /app/target/release/x x`.
     pub artefacts: Vec<(String, String)>,
+    /// The command as the image runs it, when `cmd` was moved to where the
+    /// build leaves its program in the source tree ([`artefact_command`]).
+    pub image_cmd: Option<String>,
 }
 
 /// `path` made absolute against `workdir` (`/` when none), `.` parts dropped.
@@ -191,6 +194,7 @@ pub fn parse(text: &str) -> DockerInfo {
     };
     if let Some((cmd, line)) = &info.cmd {
         if let Some(moved) = artefact_command(cmd, &info) {
+            info.image_cmd = Some(cmd.clone());
             info.cmd = Some((moved, *line));
         }
     }
@@ -407,6 +411,7 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             Trust::Config,
             ev(&path, Some(l), format!("CMD {cmd}")),
         );
+        draft.image_start = info.image_cmd.map(|image| (cmd, image));
     }
     // `ENV` is runtime configuration with a value (RAILS_ENV, NODE_ENV…), but
     // the image's own plumbing (PATH, PYTHONUNBUFFERED, PIP_*…) is not the app's.

@@ -35,7 +35,7 @@ use crate::escape::{exec_line, hcl, sh};
 use crate::{file, BundleFile, RenderError};
 use autodeploy_core::{
     CacheOutput, DatabaseEngine, DatabaseOutput, Decision, DeploymentOutput, EnvValue,
-    HealthAnswer, Hosting, ScalingMetric, ServiceKind, ServicePlan, SubnetTier,
+    HealthAnswer, Hosting, ImageSource, ScalingMetric, ServiceKind, ServicePlan, SubnetTier,
 };
 use serde::Serialize;
 
@@ -195,7 +195,15 @@ fn scripts(
             release: None,
         });
     }
-    let Some(start) = &svc.start else {
+    // The project's image runs its program where its Dockerfile put it,
+    // from its own WORKDIR.
+    let own = svc.image == ImageSource::Repository;
+    let start = if own {
+        svc.image_start.as_ref().or(svc.start.as_ref())
+    } else {
+        svc.start.as_ref()
+    };
+    let Some(start) = start else {
         return Err(crate::unsupported(
             d,
             &format!(
@@ -226,7 +234,7 @@ fn scripts(
     }
     // Same working folder as the image's own CMD (docker.rs prefixes a `cd`
     // when the service folder cannot be a WORKDIR verbatim).
-    let cd = if svc.path != "." && !plain_path(&svc.path) {
+    let cd = if !own && svc.path != "." && !plain_path(&svc.path) {
         format!("cd {}\n", sh(&svc.path))
     } else {
         String::new()
@@ -653,7 +661,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         };
         // docker.rs renders a Dockerfile for every service it can build
         // (it needs a start command); otherwise the repository's own is used.
+        let own = svc.image == ImageSource::Repository;
         let (bundle_dockerfile, repo_dockerfile, context) = match (&svc.start, &svc.dockerfile) {
+            (_, Some(p)) if own => (None, Some(p.clone()), svc.path.clone()),
             (None, Some(p)) => (None, Some(p.clone()), svc.path.clone()),
             (None, None) => {
                 return Err(crate::unsupported(

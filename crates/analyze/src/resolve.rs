@@ -130,6 +130,32 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
     kept
 }
 
+/// `go build -o OUT …` with OUT replaced by the relative program the start
+/// runs (`./myapp` → `-o myapp`), when they differ; None otherwise.
+fn go_output_at_start(build: &str, start: &str) -> Option<String> {
+    let program = start.split_whitespace().next()?;
+    let rel = program.strip_prefix("./").unwrap_or(program);
+    let plain = !rel.is_empty()
+        && !program.starts_with('/')
+        && !rel.contains("..")
+        && rel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+    if !plain || !program.contains('/') {
+        // `myapp` alone is a program on PATH, not a file in the tree.
+        return None;
+    }
+    let words: Vec<&str> = build.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "-o")?;
+    let out = *words.get(at + 1)?;
+    if out.strip_prefix("./").unwrap_or(out) == rel || words.first() != Some(&"go") {
+        return None;
+    }
+    let mut w: Vec<String> = words.iter().map(|x| x.to_string()).collect();
+    w[at + 1] = rel.to_string();
+    Some(w.join(" "))
+}
+
 /// A worker's command without its leading `NAME=value` settings, spaces
 /// collapsed: what makes two named processes the same process.
 fn process_key(d: &Draft) -> Option<String> {
@@ -482,7 +508,15 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
     }
     let build = pick(&d.builds).map(|(best, _)| {
         push_ev("build", &best.evidence);
-        best.value.replace(PORT, &port.unwrap_or(8080).to_string())
+        let b = best.value.replace(PORT, &port.unwrap_or(8080).to_string());
+        // An inferred Go build writes the binary where the chosen start
+        // (a Dockerfile's `CMD ["./myapp"]`) runs it.
+        match (&start, best.trust) {
+            (Some(st), Trust::Inferred) if d.language == Language::Go => {
+                go_output_at_start(&b, st).unwrap_or(b)
+            }
+            _ => b,
+        }
     });
     for e in d.databases.values() {
         push_ev("databases", e);
@@ -504,7 +538,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
     // The image runs the Dockerfile's program where it copied it.
     let image_start = d
         .image_start
-        .filter(|(moved, _)| start.as_deref() == Some(moved.as_str()))
+        .filter(|(moved, image)| start.as_deref() == Some(moved.as_str()) && moved != image)
         .map(|(_, image)| image);
     let mut service = Service {
         name: sanitize_name(&name),
@@ -763,4 +797,24 @@ fn confidence(s: &Service, port: Option<Trust>, start: Option<Trust>) -> f64 {
         .count();
     c -= 0.08 * conflicts as f64;
     (c.clamp(0.05, 0.99) * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod go_output_tests {
+    #[test]
+    fn an_inferred_go_build_writes_where_the_start_runs() {
+        let b = "go build -o bin/fiber-realworld .";
+        assert_eq!(
+            super::go_output_at_start(b, "./myapp").as_deref(),
+            Some("go build -o myapp .")
+        );
+        assert_eq!(
+            super::go_output_at_start(b, "./bin/api --serve").as_deref(),
+            Some("go build -o bin/api .")
+        );
+        assert_eq!(super::go_output_at_start(b, "./bin/fiber-realworld"), None);
+        assert_eq!(super::go_output_at_start(b, "/api"), None);
+        assert_eq!(super::go_output_at_start(b, "myapp"), None);
+        assert_eq!(super::go_output_at_start(b, "./x;rm -rf /"), None);
+    }
 }

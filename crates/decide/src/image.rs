@@ -10,7 +10,10 @@
 //! - its name does not mark it for development (`Dockerfile.dev`,
 //!   `local.Dockerfile`, `docker/development/…`);
 //! - the plan's start command is the one it runs (`CMD`/`ENTRYPOINT` of its
-//!   final stage), and that is not a development server.
+//!   final stage), and that is not a development server;
+//! - its image has a shell (not `FROM scratch` or distroless): the
+//!   deployment's start script (settings assembled at start, allowed hosts,
+//!   the release step) runs under `/bin/sh -c`.
 //!
 //! Otherwise the bundle's Dockerfile builds it, and the reason says why. A
 //! service with no start command but a Dockerfile can only be built by it.
@@ -104,6 +107,12 @@ fn decide(s: &Service, df: &str) -> (ImageSource, String) {
             format!("the project's Dockerfile ({df}) runs a development server (`{start}`); the bundle's Dockerfile builds the image"),
         );
     }
+    if s.findings.iter().any(|f| f.kind == "image_without_shell") {
+        return (
+            ImageSource::Bundle,
+            format!("the project's Dockerfile ({df}) builds an image without a shell, and the deployment's start script needs one; the bundle's Dockerfile builds the image"),
+        );
+    }
     (
         ImageSource::Repository,
         format!("the image is built from the project's own Dockerfile ({df}), which runs the plan's start command and knows the project's build"),
@@ -184,6 +193,19 @@ mod tests {
             from_example: None,
         });
         assert_eq!(pick(&dev).0, ImageSource::Bundle);
+        let mut scratch = with_dockerfile("Dockerfile", "Dockerfile");
+        scratch.findings.push(Finding {
+            kind: "image_without_shell".into(),
+            severity: Severity::Info,
+            file: Some("Dockerfile".into()),
+            line: Some(16),
+            message: String::new(),
+            fix: None,
+            from_example: None,
+        });
+        let (c, why) = pick(&scratch);
+        assert_eq!(c, ImageSource::Bundle);
+        assert!(why.contains("without a shell"), "{why}");
     }
 
     #[test]

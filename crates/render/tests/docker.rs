@@ -251,6 +251,20 @@ fn repository_dockerfile_builds_the_image_or_is_noted() {
         "{}",
         df.contents
     );
+    // An image without a shell cannot run the deployment's start script:
+    // the bundle's Dockerfile builds the binary where the start runs it.
+    let (a, d) = support::scenario("go_scratch_image", "deploy on aws as containers");
+    assert_eq!(d.services[0].image, ImageSource::Bundle);
+    let files = docker::render(&d, &a).unwrap();
+    let df = &files
+        .iter()
+        .find(|f| f.path == "Dockerfile")
+        .unwrap()
+        .contents;
+    assert!(df.contains("go build -o api ."), "{df}");
+    assert!(df.contains(r#"["/app/api", "/app/"]"#), "{df}");
+    assert!(df.contains(r#"CMD ["/bin/sh","-c","./api"]"#), "{df}");
+    hadolint("go_scratch_image", df);
     // A service we cannot build (no build command for Go): the repository's is the one.
     let (a, d) = support::scenario("dockerfile_only", "deploy on aws as containers");
     let files = docker::render(&d, &a).unwrap();

@@ -6,7 +6,7 @@
 
 use crate::ctx::Ctx;
 use crate::draft::{ev, Draft, Trust};
-use autodeploy_core::{Language, ServiceKind};
+use autodeploy_core::{Language, ServiceKind, Severity};
 
 /// File names recognised as a service's Dockerfile, in order of preference.
 pub const NAMES: &[&str] = &["Dockerfile", "Containerfile", "dockerfile"];
@@ -370,6 +370,21 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     };
     draft.dockerfile = Some(path.clone());
     let mut info = parse(&text);
+    if let Some((image, line)) = &info.base_image {
+        let bare = image.to_ascii_lowercase();
+        if bare == "scratch" || bare.contains("distroless") {
+            draft.finding(
+                "image_without_shell",
+                Severity::Info,
+                Some(&path),
+                Some(*line),
+                format!(
+                    "{path}'s final stage is FROM {image}: its image has no shell, so a deployment that wraps the start command (settings assembled at start, a release step) builds its own image instead"
+                ),
+                None,
+            );
+        }
+    }
     if draft.runtime_version.is_none() {
         if let Some((v, l)) = info
             .base_image

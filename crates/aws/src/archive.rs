@@ -14,7 +14,7 @@
 //! Not here: installing dependencies into a Lambda package.
 
 use crate::AwsError;
-use autodeploy_core::SourceFix;
+use autodeploy_core::{FileFromExample, SourceFix};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
@@ -46,7 +46,7 @@ pub fn zip_source(root: &Path, out: &Path) -> Result<u64, AwsError> {
 /// [`zip_source`] plus extra files placed at the given archive names (they
 /// replace a same-named file from the tree), e.g. `("run.sh", bundle/lambda/run.sh)`.
 pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Result<u64, AwsError> {
-    zip_tree(root, extra, &[], out).map(|(bytes, _)| bytes)
+    zip_tree(root, extra, &[], &[], out).map(|(bytes, _)| bytes)
 }
 
 /// What became of one source fix in an archive.
@@ -66,13 +66,40 @@ pub fn zip_source_fixed(
     fixes: &[SourceFix],
     out: &Path,
 ) -> Result<(u64, Vec<FixInArchive>), AwsError> {
-    zip_tree(root, &[], fixes, out)
+    zip_tree(root, &[], fixes, &[], out)
+}
+
+/// [`zip_source_fixed`] after first adding each file the code needs that
+/// the tree has only as a committed example, archived as a copy of that
+/// example (a file the tree has is kept; an example that is not a regular
+/// file of the tree adds nothing). Returns the names added, too.
+pub fn zip_source_prepared(
+    root: &Path,
+    fixes: &[SourceFix],
+    made: &[FileFromExample],
+    out: &Path,
+) -> Result<(u64, Vec<FixInArchive>, Vec<String>), AwsError> {
+    let mut added = Vec::new();
+    let (bytes, report) = zip_tree_made(root, &[], fixes, made, &mut added, out)?;
+    Ok((bytes, report, added))
 }
 
 fn zip_tree(
     root: &Path,
     extra: &[(&str, &Path)],
     fixes: &[SourceFix],
+    made: &[FileFromExample],
+    out: &Path,
+) -> Result<(u64, Vec<FixInArchive>), AwsError> {
+    zip_tree_made(root, extra, fixes, made, &mut Vec::new(), out)
+}
+
+fn zip_tree_made(
+    root: &Path,
+    extra: &[(&str, &Path)],
+    fixes: &[SourceFix],
+    made: &[FileFromExample],
+    added: &mut Vec<String>,
     out: &Path,
 ) -> Result<(u64, Vec<FixInArchive>), AwsError> {
     if !root.is_dir() {
@@ -129,6 +156,27 @@ fn zip_tree(
     }
     for (name, path) in extra {
         entries.push((name.to_string(), path.to_path_buf(), false));
+    }
+    for m in made {
+        let (file, example) = (
+            m.file.trim_start_matches("./"),
+            m.example.trim_start_matches("./"),
+        );
+        let plain = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('/')
+                && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        };
+        if !plain(file) || !plain(example) || entries.iter().any(|(n, _, _)| n == file) {
+            continue;
+        }
+        let Some((_, src, false)) = entries.iter().find(|(n, _, _)| n == example).cloned() else {
+            continue;
+        };
+        if std::fs::symlink_metadata(&src).is_ok_and(|m| m.file_type().is_file()) {
+            entries.push((file.to_string(), src, false));
+            added.push(file.to_string());
+        }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -326,6 +374,62 @@ mod tests {
         let mut text = String::new();
         a.by_name(name).unwrap().read_to_string(&mut text).unwrap();
         text
+    }
+
+    #[test]
+    fn files_from_examples_are_added_to_the_archive_and_fixed_there() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "src/config.ts.example",
+            "export const port = 3000;\n",
+        );
+        write(d.path(), "kept.ts.example", "example\n");
+        write(d.path(), "kept.ts", "real\n");
+        let made = |file: &str, example: &str| FileFromExample {
+            file: file.into(),
+            example: example.into(),
+        };
+        let fix = SourceFix {
+            file: "src/config.ts".into(),
+            line: 1,
+            find: "3000".into(),
+            replace: "Number(process.env.PORT) || 3000".into(),
+        };
+        let out = tempfile::tempdir().unwrap();
+        let zip = out.path().join("src.zip");
+        let (_, report, added) = zip_source_prepared(
+            d.path(),
+            &[fix],
+            &[
+                made("src/config.ts", "src/config.ts.example"),
+                // A file the tree has is archived as it is.
+                made("kept.ts", "kept.ts.example"),
+                // Paths that leave the tree, or an example it lacks: nothing.
+                made("../outside.ts", "kept.ts.example"),
+                made("other.ts", "/etc/passwd"),
+                made("none.ts", "none.ts.example"),
+            ],
+            &zip,
+        )
+        .unwrap();
+        assert_eq!(added, ["src/config.ts"]);
+        assert_eq!(
+            read_entry(&zip, "src/config.ts"),
+            "export const port = Number(process.env.PORT) || 3000;\n"
+        );
+        assert!(report[0].applied);
+        assert_eq!(read_entry(&zip, "kept.ts"), "real\n");
+        let a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+        let names: Vec<&str> = a.file_names().collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("outside") || *n == "other.ts" || *n == "none.ts"),
+            "{names:?}"
+        );
+        // The tree itself is untouched.
+        assert!(!d.path().join("src/config.ts").exists());
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub mod sigv4;
 
 use autodeploy_core::LogStream;
 
-pub use archive::{zip_source, zip_source_fixed, zip_source_with, FixInArchive};
+pub use archive::{
+    zip_source, zip_source_fixed, zip_source_prepared, zip_source_with, FixInArchive,
+};
 pub use client::{AwsClient, Identity, Service};
 pub use codebuild::BuildResult;
 pub use credentials::{CredentialChain, Credentials};

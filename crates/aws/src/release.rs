@@ -8,7 +8,7 @@
 //! running Terraform, building the static site or the Lambda package (the
 //! deploy stage does), health checks.
 
-use crate::archive::zip_source_fixed;
+use crate::archive::zip_source_prepared;
 use crate::ecs::OneOffTask;
 use crate::s3::SyncOptions;
 use crate::{AwsClient, AwsError, Sink};
@@ -38,6 +38,8 @@ pub struct ReleaseOptions {
     /// The analysis's source fixes, applied to the archive an image is built
     /// from (never to the tree).
     pub source_fixes: Vec<autodeploy_core::SourceFix>,
+    /// Files made from their committed examples in that archive.
+    pub files_from_example: Vec<autodeploy_core::FileFromExample>,
 }
 
 impl Default for ReleaseOptions {
@@ -50,6 +52,7 @@ impl Default for ReleaseOptions {
             update_timeout: Duration::from_secs(5 * 60),
             delete_stale: false,
             source_fixes: Vec::new(),
+            files_from_example: Vec::new(),
         }
     }
 }
@@ -232,11 +235,29 @@ pub fn release_container(
         .suffix(".zip")
         .tempfile()
         .map_err(|e| AwsError::io("create a temporary file in", &std::env::temp_dir(), e))?;
-    let (bytes, fixes) = zip_source_fixed(source_root, &opts.source_fixes, tmp.path())?;
+    let (bytes, fixes, made) = zip_source_prepared(
+        source_root,
+        &opts.source_fixes,
+        &opts.files_from_example,
+        tmp.path(),
+    )?;
     sink(
         LogStream::System,
         &format!("zipped {} ({bytes} bytes)", source_root.display()),
     );
+    for m in opts
+        .files_from_example
+        .iter()
+        .filter(|m| made.contains(&m.file))
+    {
+        sink(
+            LogStream::System,
+            &format!(
+                "{:?} is not in the repository: the archive has a copy of {:?} in its place",
+                m.file, m.example
+            ),
+        );
+    }
     for f in &fixes {
         let (file, line) = (&f.fix.file, f.fix.line);
         sink(

@@ -354,6 +354,12 @@ pub struct ServicePlan {
     /// Mechanical source fixes from the analysis that the deployment applies to its copy.
     #[serde(default)]
     pub source_fixes: Vec<SourceFix>,
+    /// Files the code imports that the repository has only as a committed
+    /// example (`src/config.ts` from `src/config.ts.example`): the
+    /// deployment's copy (local, the VMs' checkout, the archive an image is
+    /// built from) gets them, before the source fixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_from_example: Vec<crate::FileFromExample>,
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,

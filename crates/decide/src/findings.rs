@@ -84,3 +84,16 @@ pub(crate) fn note(analysis: &Analysis, notes: &mut Notes) {
 pub(crate) fn fixes(s: &autodeploy_core::Service) -> Vec<SourceFix> {
     s.findings.iter().filter_map(|f| f.fix.clone()).collect()
 }
+
+/// The files one service's copy makes from their committed examples.
+pub(crate) fn files_from_example(
+    s: &autodeploy_core::Service,
+) -> Vec<autodeploy_core::FileFromExample> {
+    let mut out: Vec<autodeploy_core::FileFromExample> = Vec::new();
+    for f in s.findings.iter().filter_map(|f| f.from_example.clone()) {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}

@@ -412,6 +412,7 @@ fn plan_services(
             public: s.kind != ServiceKind::Worker,
             env: Vec::new(),
             source_fixes: findings::fixes(s),
+            files_from_example: findings::files_from_example(s),
             install_constraints: s.install_constraints.clone(),
         });
     }

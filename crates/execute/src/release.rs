@@ -137,9 +137,21 @@ pub fn release(
             source_fixes.push(f.clone());
         }
     }
+    let mut files_from_example: Vec<autodeploy_core::FileFromExample> = Vec::new();
+    for f in d
+        .services
+        .iter()
+        .filter(|s| s.hosting == Hosting::EcsFargate)
+        .flat_map(|s| &s.files_from_example)
+    {
+        if !files_from_example.contains(f) {
+            files_from_example.push(f.clone());
+        }
+    }
     let opts = autodeploy_aws::ReleaseOptions {
         wait,
         source_fixes,
+        files_from_example,
         ..Default::default()
     };
     if hostings.contains(&Hosting::EcsFargate) {

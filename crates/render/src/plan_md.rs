@@ -24,6 +24,21 @@ pub fn render(
             .collect()
     };
     let (fixes, fixes_manual) = (fixes_where(true), fixes_where(false));
+    let made_where = |applied: bool| -> Vec<_> {
+        let mut out = Vec::new();
+        for f in d
+            .services
+            .iter()
+            .filter(|s| s.hosting.release_automated() == applied)
+            .flat_map(|s| s.files_from_example.iter())
+        {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
+    };
+    let (made, made_manual) = (made_where(true), made_where(false));
     let understood = intent.map(understood_line).filter(|s| !s.is_empty());
     let releases: Vec<_> = d
         .services
@@ -43,6 +58,8 @@ pub fn render(
             "understood": understood,
             "fixes": fixes,
             "fixes_manual": fixes_manual,
+            "made": made,
+            "made_manual": made_manual,
             "releases": releases,
             "machine": machine,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),

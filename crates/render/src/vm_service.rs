@@ -107,6 +107,13 @@ impl<'a> Machine<'a> {
             }
         }
         config.insert("source_fixes".into(), json!(fixes));
+        let mut made = Vec::new();
+        for f in self.services().flat_map(|s| &s.files_from_example) {
+            if !made.contains(&f) {
+                made.push(f);
+            }
+        }
+        config.insert("files_from_example".into(), json!(made));
     }
 
     /// Adds the systemd units to a cloud-init context: `units` (`{name,
@@ -440,6 +447,7 @@ impl VmService<'_> {
         );
         m.insert("health_timeout".into(), health_timeout.into());
         m.insert("source_fixes".into(), json!(s.source_fixes));
+        m.insert("files_from_example".into(), json!(s.files_from_example));
         m
     }
 

@@ -294,6 +294,72 @@ fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
 }
 
 #[test]
+fn the_launcher_makes_files_from_their_examples_before_the_fixes() {
+    let b = bundle(
+        "node_nestjs_config_example",
+        "deploy on AWS EC2 with postgres",
+    );
+    let ci = contents(&b, "cloud-init.yaml");
+    let plan = contents(&b, "PLAN.md");
+    assert!(
+        plan.contains(
+            "` src/settings.ts `: not in the repository; made from ` src/settings.ts.example `"
+        ),
+        "{plan}"
+    );
+    // Run the launcher's `fix` step on a checkout that lacks the file.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(
+        repo.join("src/settings.ts.example"),
+        "export const SECRET = 'x';\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("cloud-init.yaml"), ci).unwrap();
+    let probe = r#"
+import importlib.util, json, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {f["path"]: f["content"] for f in doc["write_files"]}
+open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+cfg["repo"] = sys.argv[3]
+m.apply_fixes(cfg)
+m.apply_fixes(cfg)
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .arg(dir.path().join("cloud-init.yaml"))
+        .arg(dir.path().join("launch.py"))
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/settings.ts")).unwrap(),
+        "export const SECRET = 'x';\n"
+    );
+    assert!(
+        said.contains("made 'src/settings.ts' from 'src/settings.ts.example'"),
+        "{said}"
+    );
+    // The second run keeps what the first made.
+    assert!(
+        said.contains("'src/settings.ts' exists in the source, used as it is"),
+        "{said}"
+    );
+}
+
+#[test]
 fn web_and_worker_share_one_instance() {
     let b = bundle(WEB_WORKER, "deploy on AWS EC2 with postgres and redis");
     let ci = contents(&b, "cloud-init.yaml");

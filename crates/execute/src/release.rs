@@ -126,32 +126,15 @@ pub fn release(
     let wait = cfg.aws_endpoint.is_none();
     // The image is built from an archive with the source fixes applied,
     // as the local copy and the machines are.
-    let mut source_fixes: Vec<autodeploy_core::SourceFix> = Vec::new();
-    for f in d
-        .services
-        .iter()
-        .filter(|s| s.hosting == Hosting::EcsFargate)
-        .flat_map(|s| &s.source_fixes)
-    {
-        if !source_fixes.contains(f) {
-            source_fixes.push(f.clone());
-        }
-    }
-    let mut files_from_example: Vec<autodeploy_core::FileFromExample> = Vec::new();
-    for f in d
-        .services
-        .iter()
-        .filter(|s| s.hosting == Hosting::EcsFargate)
-        .flat_map(|s| &s.files_from_example)
-    {
-        if !files_from_example.contains(f) {
-            files_from_example.push(f.clone());
-        }
-    }
+    let ecs = || {
+        d.services
+            .iter()
+            .filter(|s| s.hosting == Hosting::EcsFargate)
+    };
     let opts = autodeploy_aws::ReleaseOptions {
         wait,
-        source_fixes,
-        files_from_example,
+        source_fixes: distinct(ecs().flat_map(|s| &s.source_fixes)),
+        files_from_example: distinct(ecs().flat_map(|s| &s.files_from_example)),
         ..Default::default()
     };
     if hostings.contains(&Hosting::EcsFargate) {
@@ -242,4 +225,15 @@ pub fn user_secrets_unsupported(d: &Decision) -> String {
         "--secret values are put into the cloud's secret store by autodeploy on AWS only; on {} the slots are declared in the bundle but not filled yet — deploy without --secret and add each value as the bundle's PLAN.md says (`autodeploy plan` writes it), or use --env for values that are not secret",
         d.cloud.as_str()
     )
+}
+
+/// Each item once, in first-seen order.
+fn distinct<'a, T: Clone + PartialEq + 'a>(items: impl Iterator<Item = &'a T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for i in items {
+        if !out.contains(i) {
+            out.push(i.clone());
+        }
+    }
+    out
 }

@@ -306,6 +306,28 @@ fn copy_dir(rel: &str) -> CopySpec {
     }
 }
 
+/// The Debian packages of the database client libraries a native driver
+/// links against: (to build with, to run with).
+fn client_libs(
+    postgres: bool,
+    mysql: bool,
+    sqlite: bool,
+) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut build = Vec::new();
+    let mut run = Vec::new();
+    for (on, dev, lib) in [
+        (postgres, "libpq-dev", "libpq5"),
+        (mysql, "default-libmysqlclient-dev", "libmariadb3"),
+        (sqlite, "libsqlite3-dev", "libsqlite3-0"),
+    ] {
+        if on {
+            build.push(dev);
+            run.push(lib);
+        }
+    }
+    (build, run)
+}
+
 /// The diesel backend to install diesel_cli with when the service's release
 /// step runs `diesel` (its migrations are not embedded in the binary).
 fn diesel_release(
@@ -629,20 +651,11 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         }
         "rust" => {
             // The client libraries diesel (and other -sys crates) link against.
+            let (libs, run_libs) = client_libs(postgres, mysql, sqlite);
             let mut pkgs = vec!["pkg-config", "libssl-dev"];
             let mut run_pkgs = vec!["ca-certificates", "curl", "libssl3"];
-            if postgres {
-                pkgs.push("libpq-dev");
-                run_pkgs.push("libpq5");
-            }
-            if mysql {
-                pkgs.push("default-libmysqlclient-dev");
-                run_pkgs.push("libmariadb3");
-            }
-            if sqlite {
-                pkgs.push("libsqlite3-dev");
-                run_pkgs.push("libsqlite3-0");
-            }
+            pkgs.extend(libs);
+            run_pkgs.extend(run_libs);
             build_setup.push(apt(&pkgs));
             run_setup.push(apt(&run_pkgs));
             if let Some(backend) = diesel_release(s, postgres, mysql, sqlite) {
@@ -671,16 +684,9 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             ];
             build_env = env(&rb_env);
             run_env = env(&rb_env);
+            let (libs, run_pkgs) = client_libs(postgres, mysql, false);
             let mut pkgs = vec!["build-essential", "git", "libyaml-dev"];
-            let mut run_pkgs = Vec::new();
-            if postgres {
-                pkgs.push("libpq-dev");
-                run_pkgs.push("libpq5");
-            }
-            if mysql {
-                pkgs.push("default-libmysqlclient-dev");
-                run_pkgs.push("libmariadb3");
-            }
+            pkgs.extend(libs);
             build_setup.push(apt(&pkgs));
             if !run_pkgs.is_empty() {
                 run_setup.push(apt(&run_pkgs));

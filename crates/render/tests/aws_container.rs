@@ -135,6 +135,16 @@ fn output_block<'a>(tf: &'a str, name: &str) -> &'a str {
     &tf[start..start + len]
 }
 
+/// The task definition's `command =` line: the start script.
+fn start_script(b: &Bundle) -> &str {
+    b.get("terraform/container_tasks.tf")
+        .unwrap()
+        .contents
+        .lines()
+        .find(|l| l.trim_start().starts_with("command "))
+        .expect("a start script")
+}
+
 #[test]
 fn a_compound_start_runs_under_sh_c_and_the_release_runs_apart() {
     let (analysis, mut decision) =
@@ -148,11 +158,7 @@ fn a_compound_start_runs_under_sh_c_and_the_release_runs_apart() {
     web.release =
         Some("python manage.py migrate --noinput; python manage.py createcachetable".into());
     let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
-    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
-    let command = tasks
-        .lines()
-        .find(|l| l.trim_start().starts_with("command "))
-        .expect("a start script");
+    let command = start_script(&b);
     // `exec` of the compound command whole would run compilemessages only.
     assert!(
         command.ends_with(
@@ -188,11 +194,7 @@ fn the_projects_own_image_is_built_and_run_as_its_dockerfile_says() {
     let build = &b.get("terraform/container_build.tf").unwrap().contents;
     assert!(build.contains("docker build -f 'Dockerfile'"), "{build}");
     assert!(!build.contains("dockerfiles/"), "{build}");
-    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
-    let command = tasks
-        .lines()
-        .find(|l| l.trim_start().starts_with("command "))
-        .expect("a start script");
+    let command = start_script(&b);
     assert!(
         command.contains(r#"exec ./server --serve\n"]"#),
         "{command}"

@@ -682,31 +682,28 @@ const BUILD_RETRIES: &[(&str, Retry)] = &[(
     },
 )];
 
-/// The build step of a service: its command and the retries that fit it.
-pub fn build_step(command: String) -> Step {
+/// The step `name` running `command`, with the retries of `table` for the
+/// programs the command runs.
+fn step_with(name: &'static str, command: String, table: &[(&str, Retry)]) -> Step {
     let retries = command_programs(&command)
         .into_iter()
-        .flat_map(|p| BUILD_RETRIES.iter().filter(move |(prog, _)| *prog == p))
+        .flat_map(|p| table.iter().filter(move |(prog, _)| *prog == p))
         .map(|(_, r)| *r)
         .collect();
     Step {
-        name: "build",
+        name,
         command,
         retries,
     }
 }
 
+/// The build step of a service: its command and the retries that fit it.
+pub fn build_step(command: String) -> Step {
+    step_with("build", command, BUILD_RETRIES)
+}
+
 fn install_step(command: String) -> Step {
-    let retries = command_programs(&command)
-        .into_iter()
-        .flat_map(|p| INSTALL_RETRIES.iter().filter(move |(prog, _)| *prog == p))
-        .map(|(_, r)| *r)
-        .collect();
-    Step {
-        name: "install",
-        command,
-        retries,
-    }
+    step_with("install", command, INSTALL_RETRIES)
 }
 
 /// Run `steps` in order through `run` (which logs and returns the failure

@@ -282,7 +282,7 @@ fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
     let b = bundle("rust_diesel_migrations", "deploy on AWS EC2 with postgres");
     let ci = contents(&b, "cloud-init.yaml");
     assert!(ci.contains(
-        "cargo install diesel_cli --locked --no-default-features --features postgres --root /usr/local"
+        "cargo install diesel_cli --version '~2.1' --locked --no-default-features --features postgres --root /usr/local"
     ));
     assert!(ci.contains("libpq-dev"));
     assert!(

@@ -570,6 +570,7 @@ async fn list_deployments(
         limit,
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
+    let all = filter.owner.is_none();
     let page = state
         .store
         .list_deployments(&filter)
@@ -578,7 +579,47 @@ async fn list_deployments(
             autodeploy_store::StoreError::Invalid(m) => ApiError::bad_request("invalid_cursor", m),
             other => other.into(),
         })?;
-    Ok(axum::Json(page).into_response())
+    // Whose each one is, by name as the CLI's `list --all-users` shows it:
+    // the caller's own need no lookup.
+    let users = if all {
+        state.store.list_users().await?
+    } else {
+        vec![user.clone()]
+    };
+    let name_of = |owner: &str| {
+        users
+            .iter()
+            .find(|u| u.id == owner)
+            .map_or_else(|| owner.to_string(), |u| u.name.clone())
+    };
+    Ok(axum::Json(ListPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|d| ListedDeployment {
+                owner_name: name_of(&d.owner),
+                deployment: d,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+/// A deployment as `GET /v1/deployments` lists it: the record and its
+/// owner's name.
+#[derive(Debug, serde::Serialize)]
+pub struct ListedDeployment {
+    #[serde(flatten)]
+    pub deployment: autodeploy_store::Deployment,
+    pub owner_name: String,
+}
+
+/// One page of `GET /v1/deployments`.
+#[derive(Debug, serde::Serialize)]
+pub struct ListPage {
+    pub items: Vec<ListedDeployment>,
+    pub next_cursor: Option<String>,
 }
 
 async fn destroy_deployment(

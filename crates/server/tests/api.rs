@@ -211,16 +211,29 @@ both_backends!(
                     .unwrap()
             }
         };
+        // (id, owner) of each listed deployment; its owner_name is checked
+        // against the store's user of that id on the way.
+        let names: std::collections::HashMap<String, String> = s
+            .store
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
         let owners = |v: Value| -> Vec<(String, String)> {
             let mut o: Vec<_> = v["items"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|d| {
-                    (
-                        d["id"].as_str().unwrap().to_string(),
-                        d["owner"].as_str().unwrap().to_string(),
-                    )
+                    let owner = d["owner"].as_str().unwrap().to_string();
+                    assert_eq!(
+                        d["owner_name"].as_str(),
+                        Some(names[&owner].as_str()),
+                        "{d}"
+                    );
+                    (d["id"].as_str().unwrap().to_string(), owner)
                 })
                 .collect();
             o.sort();

@@ -227,7 +227,21 @@ fn records_have_exactly_the_documented_fields() {
         keys(&schemas["LogLine"]["properties"]),
         "LogLine"
     );
-    let page = autodeploy_store::Page {
+    // The list answers each record with its owner's name.
+    let listed = autodeploy_server::api::ListedDeployment {
+        deployment: d.clone(),
+        owner_name: "alice".into(),
+    };
+    let listed_doc = &schemas["ListedDeployment"]["allOf"];
+    assert_eq!(listed_doc[0]["$ref"], "#/components/schemas/Deployment");
+    let mut documented = keys(&schemas["Deployment"]["properties"]);
+    documented.extend(keys(&listed_doc[1]["properties"]));
+    assert_eq!(
+        keys(&serde_json::to_value(&listed).unwrap()),
+        documented,
+        "ListedDeployment"
+    );
+    let page = autodeploy_server::api::ListPage {
         items: vec![],
         next_cursor: None,
     };

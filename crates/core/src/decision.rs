@@ -78,6 +78,17 @@ impl ImageSource {
     }
 }
 
+impl ServicePlan {
+    /// The start command as the service's image runs it: the project's own
+    /// image runs its program where its Dockerfile put it (`image_start`).
+    pub fn image_command(&self) -> Option<&str> {
+        match self.image {
+            ImageSource::Repository => self.image_start.as_deref().or(self.start.as_deref()),
+            ImageSource::Bundle => self.start.as_deref(),
+        }
+    }
+}
+
 /// How the app runs. The Intent's strategies plus `process` (the local target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -218,6 +218,18 @@ fn comment_safe(s: &str) -> String {
         .collect()
 }
 
+/// The `cd` a script run in `s`'s image needs to reach the folder the
+/// image's own command runs in: the bundle's image prefixes one when the
+/// service folder cannot be a WORKDIR verbatim; the project's own image
+/// has its own WORKDIR.
+pub(crate) fn cd_in_image(s: &ServicePlan) -> String {
+    if s.image == ImageSource::Bundle && s.path != "." && !plain_path(&s.path) {
+        format!("cd {}\n", crate::escape::sh(&s.path))
+    } else {
+        String::new()
+    }
+}
+
 /// A path usable verbatim in WORKDIR / COPY: `[A-Za-z0-9._/-]`, relative, no `..`.
 pub(crate) fn plain_path(p: &str) -> bool {
     !p.is_empty()

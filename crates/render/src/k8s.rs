@@ -124,9 +124,7 @@ fn release_job(d: &Decision, s: &ServicePlan, name: &str) -> Option<ReleaseJob> 
     base.truncate(63 - suffix.len());
     let job = format!("{}{suffix}", base.trim_end_matches('-'));
     let mut script = String::from("set -e\n");
-    if s.path != "." && !crate::docker::plain_path(&s.path) {
-        script.push_str(&format!("cd {}\n", crate::escape::sh(&s.path)));
-    }
+    script.push_str(&crate::docker::cd_in_image(s));
     script.push_str(release);
     script.push('\n');
     Some(ReleaseJob { job, script })

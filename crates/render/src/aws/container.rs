@@ -121,15 +121,6 @@ pub fn bundle_dockerfile_path(d: &Decision, svc: &ServicePlan) -> String {
     format!("docker/{}.Dockerfile", crate::docker::file_name(&svc.name))
 }
 
-/// docker.rs's rule for a service folder usable verbatim as WORKDIR.
-fn plain_path(p: &str) -> bool {
-    !p.is_empty()
-        && !p.starts_with('/')
-        && p.split('/').all(|c| c != "..")
-        && p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
-}
-
 fn is_env_name(n: &str) -> bool {
     let mut c = n.chars();
     matches!(c.next(), Some(f) if f == '_' || f.is_ascii_alphabetic())
@@ -197,13 +188,7 @@ fn scripts(
     }
     // The project's image runs its program where its Dockerfile put it,
     // from its own WORKDIR.
-    let own = svc.image == ImageSource::Repository;
-    let start = if own {
-        svc.image_start.as_ref().or(svc.start.as_ref())
-    } else {
-        svc.start.as_ref()
-    };
-    let Some(start) = start else {
+    let Some(start) = svc.image_command() else {
         return Err(crate::unsupported(
             d,
             &format!(
@@ -232,13 +217,8 @@ fn scripts(
     {
         env.push_str("unset AUTODEPLOY_CACHE_AUTH\n");
     }
-    // Same working folder as the image's own CMD (docker.rs prefixes a `cd`
-    // when the service folder cannot be a WORKDIR verbatim).
-    let cd = if !own && svc.path != "." && !plain_path(&svc.path) {
-        format!("cd {}\n", sh(&svc.path))
-    } else {
-        String::new()
-    };
+    // Same working folder as the image's own CMD.
+    let cd = crate::docker::cd_in_image(svc);
     let mut s = env.clone();
     for name in allowed_hosts {
         s.push_str(&format!(
@@ -799,7 +779,8 @@ fn build_commands(services: &[Svc]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fargate_size_ok, is_env_name, plain_path};
+    use super::{fargate_size_ok, is_env_name};
+    use crate::docker::plain_path;
 
     #[test]
     fn fargate_sizes_are_the_documented_pairs() {
@@ -821,7 +802,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_paths_match_docker_rs() {
+    fn plain_paths_are_the_ones_a_workdir_takes_verbatim() {
         assert!(plain_path("backend/api"));
         assert!(!plain_path("web $(touch pwned)"));
         assert!(!plain_path("../x"));

@@ -162,7 +162,7 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
     let command = if joins.is_empty() && s.release.is_none() {
         None
     } else {
-        let Some(start) = &s.start else {
+        let Some(start) = s.image_command() else {
             return Err(unsupported(
                 d,
                 &format!("connection URLs or a release step for `{}` without a start command", s.name),

@@ -46,7 +46,7 @@ pub fn zip_source(root: &Path, out: &Path) -> Result<u64, AwsError> {
 /// [`zip_source`] plus extra files placed at the given archive names (they
 /// replace a same-named file from the tree), e.g. `("run.sh", bundle/lambda/run.sh)`.
 pub fn zip_source_with(root: &Path, extra: &[(&str, &Path)], out: &Path) -> Result<u64, AwsError> {
-    zip_tree(root, extra, &[], &[], out).map(|(bytes, _)| bytes)
+    zip_tree(root, extra, &[], &[], &mut Vec::new(), out).map(|(bytes, _)| bytes)
 }
 
 /// What became of one source fix in an archive.
@@ -66,7 +66,7 @@ pub fn zip_source_fixed(
     fixes: &[SourceFix],
     out: &Path,
 ) -> Result<(u64, Vec<FixInArchive>), AwsError> {
-    zip_tree(root, &[], fixes, &[], out)
+    zip_tree(root, &[], fixes, &[], &mut Vec::new(), out)
 }
 
 /// [`zip_source_fixed`] after first adding each file the code needs that
@@ -80,21 +80,12 @@ pub fn zip_source_prepared(
     out: &Path,
 ) -> Result<(u64, Vec<FixInArchive>, Vec<String>), AwsError> {
     let mut added = Vec::new();
-    let (bytes, report) = zip_tree_made(root, &[], fixes, made, &mut added, out)?;
+    let (bytes, report) = zip_tree(root, &[], fixes, made, &mut added, out)?;
     Ok((bytes, report, added))
 }
 
+/// `added` gets the names of the files made from their examples.
 fn zip_tree(
-    root: &Path,
-    extra: &[(&str, &Path)],
-    fixes: &[SourceFix],
-    made: &[FileFromExample],
-    out: &Path,
-) -> Result<(u64, Vec<FixInArchive>), AwsError> {
-    zip_tree_made(root, extra, fixes, made, &mut Vec::new(), out)
-}
-
-fn zip_tree_made(
     root: &Path,
     extra: &[(&str, &Path)],
     fixes: &[SourceFix],

@@ -178,3 +178,13 @@ pub fn file<S: Serialize>(path: &str, template: &str, ctx: S) -> Result<BundleFi
         executable: false,
     })
 }
+/// Each item once, in first-seen order.
+pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}

@@ -25,18 +25,12 @@ pub fn render(
     };
     let (fixes, fixes_manual) = (fixes_where(true), fixes_where(false));
     let made_where = |applied: bool| -> Vec<_> {
-        let mut out = Vec::new();
-        for f in d
-            .services
-            .iter()
-            .filter(|s| s.hosting.release_automated() == applied)
-            .flat_map(|s| s.files_from_example.iter())
-        {
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-        out
+        crate::distinct(
+            d.services
+                .iter()
+                .filter(|s| s.hosting.release_automated() == applied)
+                .flat_map(|s| s.files_from_example.iter()),
+        )
     };
     let (made, made_manual) = (made_where(true), made_where(false));
     let understood = intent.map(understood_line).filter(|s| !s.is_empty());

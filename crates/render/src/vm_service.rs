@@ -100,19 +100,9 @@ impl<'a> Machine<'a> {
             })
             .collect();
         config.insert("workers".into(), workers.into());
-        let mut fixes = Vec::new();
-        for f in self.services().flat_map(|s| &s.source_fixes) {
-            if !fixes.contains(&f) {
-                fixes.push(f);
-            }
-        }
+        let fixes = crate::distinct(self.services().flat_map(|s| &s.source_fixes));
         config.insert("source_fixes".into(), json!(fixes));
-        let mut made = Vec::new();
-        for f in self.services().flat_map(|s| &s.files_from_example) {
-            if !made.contains(&f) {
-                made.push(f);
-            }
-        }
+        let made = crate::distinct(self.services().flat_map(|s| &s.files_from_example));
         config.insert("files_from_example".into(), json!(made));
     }
 

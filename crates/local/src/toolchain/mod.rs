@@ -340,10 +340,10 @@ pub fn check(
         chosen.cargo = rust::fit(&svc_src, source_root, path);
         let runs_diesel = commands(svc).any(|c| command_programs(c).contains(&"diesel"));
         if runs_diesel && which("diesel", path).is_none() {
-            chosen.cargo.diesel_cli = Some(rust::diesel_backend(&svc_src));
+            let backend = rust::diesel_backend(&svc_src);
+            chosen.cargo.diesel_cli = Some(backend);
             chosen.cargo.notes.push(format!(
-                "diesel_cli is not on this machine: installing it for the release step (`cargo install diesel_cli` with the {} backend, once per home)",
-                rust::diesel_backend(&svc_src)
+                "diesel_cli is not on this machine: installing it for the release step (`cargo install diesel_cli` with the {backend} backend, once per home)"
             ));
         }
         chosen.notes.extend(chosen.cargo.notes.iter().cloned());

@@ -13,6 +13,7 @@ pub mod conn;
 pub mod decision;
 pub mod deployment;
 pub mod intent;
+pub mod logtail;
 pub mod version;
 pub mod wiring;
 

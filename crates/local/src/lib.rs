@@ -522,7 +522,7 @@ pub(crate) fn app_lines(log: &Path, from: u64, service: &str, n: usize) -> Strin
         .filter(|(_, stream, _)| matches!(stream, LogStream::Stdout | LogStream::Stderr))
         .map(|(_, _, t)| t.strip_prefix(&tag).unwrap_or(t).to_string())
         .collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    autodeploy_core::logtail::tail(&lines, n).join("\n")
 }
 
 /// Is the local deployment `id` running, and does it answer?

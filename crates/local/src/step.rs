@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
+/// Lines of a step's output kept for its error (folded to 30 when shown).
+const RECENT: usize = 300;
+
 /// The environment every command starts from: PATH (runtime folders first)
 /// and the few variables tools need from the user's environment. Nothing
 /// else of the caller's environment (cloud credentials…) reaches the app.
@@ -87,7 +90,7 @@ impl Step<'_> {
         let mut child = cmd
             .spawn()
             .map_err(|e| LocalError::io("run `sh -c` in", self.dir, e))?;
-        let recent = Mutex::new(VecDeque::with_capacity(30));
+        let recent = Mutex::new(VecDeque::with_capacity(RECENT));
         let out = child.stdout.take();
         let err = child.stderr.take();
         std::thread::scope(|scope| {
@@ -110,9 +113,14 @@ impl Step<'_> {
         if status.success() {
             return Ok(());
         }
+        // The last 30 lines once stack frames are folded (the message
+        // above a long stack stays in view).
         let tail = recent
             .into_inner()
-            .map(|v| v.into_iter().collect::<Vec<_>>().join("\n"))
+            .map(|v| {
+                let v: Vec<String> = v.into_iter().collect();
+                autodeploy_core::logtail::tail(&v, 30).join("\n")
+            })
             .unwrap_or_default();
         Err(LocalError::CommandFailed(Box::new(CommandFailure {
             service: self.service.to_string(),
@@ -138,7 +146,7 @@ impl Step<'_> {
                     (self.sink)(stream, &line);
                     supervise::append_lines(self.log, stream.as_str(), std::slice::from_ref(&line));
                     if let Ok(mut q) = recent.lock() {
-                        if q.len() == 30 {
+                        if q.len() == RECENT {
                             q.pop_front();
                         }
                         q.push_back(line);

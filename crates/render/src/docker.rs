@@ -493,9 +493,15 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     };
     let install = s.install.clone().filter(|c| !c.trim().is_empty());
     let build = s.build.clone().filter(|c| !c.trim().is_empty());
+    // The installer is the first command that is not an `npm pkg set` the
+    // analysis put before it (a lock override: analyze's node/lock.rs).
     let install_tool = install
         .as_deref()
-        .and_then(|i| words(i).first().copied())
+        .and_then(|i| {
+            i.split("&&")
+                .find(|c| !c.trim_start().starts_with("npm pkg set "))
+                .and_then(|c| words(c).first().copied())
+        })
         .unwrap_or("")
         .to_string();
     let uses = |cmd: &Option<String>, tool: &str| {
@@ -610,10 +616,8 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 build_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
                 run_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
             }
-            let berry = pm == "yarn"
-                && install
-                    .as_deref()
-                    .is_some_and(|i| i.contains("--immutable"));
+            let berry =
+                pm == "yarn" && install.as_deref().is_some_and(|i| i.contains("-immutable"));
             let corepack = if pm == "pnpm" {
                 Some("corepack enable pnpm")
             } else if berry {

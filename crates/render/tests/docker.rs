@@ -95,6 +95,7 @@ const LINTED: &[&str] = &[
     "node_nextjs_app",
     "node_fastify_localhost",
     "node_nestjs_prisma",
+    "node_koa_knex_old_native_lock",
     "go_gin",
     "go_cmd_layout",
     "rust_axum",
@@ -174,6 +175,25 @@ fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
         "deploy on aws as containers with postgres",
     );
     assert!(!plain[0].contents.contains("diesel"));
+}
+
+#[test]
+fn a_lock_override_keeps_the_package_managers_layers() {
+    // The analysis puts `npm pkg set resolutions.nan=…` before `yarn install`
+    // (a 2019 yarn.lock pins a nan that Node 20 cannot build): the image is
+    // still a yarn image, its lock copied before the install.
+    let files = dockerfiles(
+        "node_koa_knex_old_native_lock",
+        "deploy on aws as containers",
+    );
+    let f = &files[0].contents;
+    assert!(f.contains("yarn.lock*"), "{f}");
+    assert!(!f.contains("package-lock.json"), "{f}");
+    assert!(
+        f.contains("npm pkg set resolutions.nan=^2.17.0 dependencies.pg=^8.0.3 && yarn install"),
+        "{f}"
+    );
+    assert!(!f.contains("--frozen-lockfile"), "{f}");
 }
 
 #[test]

@@ -503,14 +503,15 @@ async fn finish(
             }
         }
         let lines = store.read_logs(&d.id, 0, 100_000).await.unwrap_or_default();
-        let tail: Vec<_> = lines
+        let phase: Vec<&str> = lines
             .iter()
             .filter(|l| d.phase.is_none() || l.phase == d.phase)
+            .map(|l| l.line.as_str())
             .collect();
-        if !tail.is_empty() {
+        if !phase.is_empty() {
             errln!("  last lines of its log:");
-            for l in tail.iter().skip(tail.len().saturating_sub(15)) {
-                errln!("    {}", display(&l.line));
+            for l in autodeploy_core::logtail::tail(&phase, 15) {
+                errln!("    {}", display(&l));
             }
         }
     }

@@ -21,6 +21,7 @@
 mod code;
 mod databases;
 mod frameworks;
+mod lock;
 mod manifest;
 mod refine;
 mod release;
@@ -163,6 +164,9 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
         ServiceKind::Web,
     );
     manifest::fill_common(&mut base, m, &mgr, version);
+    if let Some(install) = lock::install_command(ctx, dir, m, &mgr, &mut base) {
+        base.install = Some(install);
+    }
     base.note("language", ev(&m.file, None, "Node.js package manifest"));
     if ts {
         let e = m

@@ -189,7 +189,11 @@ pub fn plan_analysis(
     if let Some(t) = opts.target {
         intent.cloud = Some(t);
     }
-    rep.log(LogStream::System, &autodeploy_parse::summarize(&intent));
+    // One log line per line of the summary (a log line shows a newline
+    // inside it as `\n`).
+    for line in autodeploy_parse::summarize(&intent).lines() {
+        rep.log(LogStream::System, line);
+    }
     for n in &parse_notes {
         rep.log(LogStream::System, &format!("note: {n}"));
     }

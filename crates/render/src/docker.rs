@@ -40,8 +40,10 @@
 //! Not here: choosing images (decide did), building or pushing images (execute).
 
 use crate::{file, BundleFile, RenderError};
+use autodeploy_core::release_cli::CargoCli;
 use autodeploy_core::{
-    Analysis, Decision, DeployStrategy, HealthAnswer, ImageSource, ServiceKind, ServicePlan,
+    Analysis, Database, Decision, DeployStrategy, HealthAnswer, ImageSource, ServiceKind,
+    ServicePlan,
 };
 use serde::Serialize;
 
@@ -340,24 +342,12 @@ fn client_libs(
     (build, run)
 }
 
-/// The diesel backend to install diesel_cli with when the service's release
-/// step runs `diesel` (its migrations are not embedded in the binary).
-fn diesel_release(
-    s: &ServicePlan,
-    postgres: bool,
-    mysql: bool,
-    sqlite: bool,
-) -> Option<&'static str> {
-    let runs = s
-        .release
-        .as_deref()
-        .is_some_and(|r| words(r).first() == Some(&"diesel"));
-    let backend = match (postgres, mysql, sqlite) {
-        (false, true, _) => "mysql",
-        (false, false, true) => "sqlite",
-        _ => "postgres",
-    };
-    runs.then_some(backend)
+/// The migration CLI the service's release step runs (diesel_cli, sqlx-cli:
+/// its migrations are not embedded in the binary), with the backend to
+/// build it for.
+fn release_cli(s: &ServicePlan, dbs: &[Database]) -> Option<(&'static CargoCli, &'static str)> {
+    let cli = CargoCli::for_command(s.release.as_deref()?)?;
+    Some((cli, CargoCli::backend(dbs)))
 }
 
 /// What to carry from the build stage for compiled languages (None: all of /app).
@@ -471,12 +461,13 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     let start = s.start.clone().unwrap_or_default();
     let build_image = rt.build_image.clone().unwrap_or_default();
     let run_image = rt.run_image.clone().unwrap_or_default();
-    let dbs: Vec<&str> = a
+    let databases: Vec<Database> = a
         .services
         .iter()
         .find(|x| x.name == s.name)
-        .map(|x| x.databases.iter().map(|d| d.as_str()).collect())
+        .map(|x| x.databases.clone())
         .unwrap_or_default();
+    let dbs: Vec<&str> = databases.iter().map(|d| d.as_str()).collect();
     let postgres = dbs.contains(&"postgresql");
     let mysql = dbs.contains(&"mysql");
     let sqlite = dbs.contains(&"sqlite");
@@ -520,7 +511,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     let mut copies: Vec<CopySpec> = Vec::new();
     let mut build_cmd_env = String::new();
     let mut whole_app = true;
-    let mut diesel_copies = false;
+    let mut cli_copy: Option<&CargoCli> = None;
     let health_url_tool: &str;
 
     match family {
@@ -674,13 +665,15 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             run_pkgs.extend(run_libs);
             build_setup.push(apt(&pkgs));
             run_setup.push(apt(&run_pkgs));
-            if let Some(backend) = diesel_release(s, postgres, mysql, sqlite) {
-                // The release step `diesel migration run` needs diesel_cli,
-                // which `cargo build` does not install, beside the app.
+            if let Some((cli, backend)) = release_cli(s, &databases) {
+                // The release step (`diesel migration run`, `sqlx migrate
+                // run`) needs its CLI, which `cargo build` does not install,
+                // beside the app.
                 build_setup.push(format!(
-                    "cargo install diesel_cli --locked --no-default-features --features {backend} --root /opt/diesel"
+                    "cargo install {} --root /opt/release-cli",
+                    cli.install_args(backend)
                 ));
-                diesel_copies = true;
+                cli_copy = Some(cli);
             }
             health_url_tool = "curl";
         }
@@ -783,15 +776,16 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             dest: "/app".into(),
         });
     }
-    if diesel_copies {
+    if let Some(cli) = cli_copy {
         copies.push(CopySpec {
-            src: "/opt/diesel/bin/diesel".into(),
-            dest: "/usr/local/bin/diesel".into(),
+            src: format!("/opt/release-cli/bin/{}", cli.program),
+            dest: format!("/usr/local/bin/{}", cli.program),
         });
         if !whole_app {
-            // What `diesel migration run` reads: the migrations, and the
-            // Cargo.toml that marks the project's root (not diesel.toml,
-            // whose print_schema would rewrite sources the image lacks).
+            // What the migration CLI reads: the migrations, and the
+            // Cargo.toml that marks the project's root for diesel (not
+            // diesel.toml, whose print_schema would rewrite sources the
+            // image lacks).
             for rel in ["Cargo.toml", "migrations"] {
                 if let Some(r) = repo_rel(base, rel) {
                     copies.push(if rel == "migrations" {

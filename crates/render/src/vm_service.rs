@@ -452,16 +452,27 @@ impl VmService<'_> {
         m.insert("version".into(), self.version.into());
         m.insert("jdk".into(), self.jdk.into());
         m.insert("port".into(), self.port.into());
-        // A release step that runs diesel needs diesel_cli on the machine.
-        let diesel = config
+        // A release step that runs a migration CLI (diesel_cli, sqlx-cli)
+        // needs it on the machine, built for the database it migrates.
+        let cli = config
             .get("release")
             .and_then(|r| r.as_str())
-            .is_some_and(|r| r.split_whitespace().next() == Some("diesel"));
-        let backend = match d.database.as_ref().map(|db| db.engine) {
-            Some(autodeploy_core::DatabaseEngine::Mysql) => "mysql",
-            _ => "postgres",
+            .and_then(autodeploy_core::release_cli::CargoCli::for_command);
+        let engine = match d.database.as_ref().map(|db| db.engine) {
+            Some(autodeploy_core::DatabaseEngine::Mysql) => autodeploy_core::Database::Mysql,
+            _ => autodeploy_core::Database::Postgresql,
         };
-        m.insert("diesel_backend".into(), diesel.then_some(backend).into());
+        let backend = autodeploy_core::release_cli::CargoCli::backend(&[engine]);
+        m.insert(
+            "release_cli".into(),
+            cli.map(|c| {
+                serde_json::json!({
+                    "program": c.program,
+                    "install": format!("{} --version '{}'", c.install_args(backend), c.vm_version),
+                })
+            })
+            .into(),
+        );
         m.insert(
             "config_json".into(),
             serde_json::to_string_pretty(config)

@@ -274,15 +274,14 @@ m.secret = lambda arn: json.dumps({"username": "app", "password": "p@ss"}) if ar
 
 const WEB_WORKER: &str = "python_flask_rq_procfile";
 
-/// A Procfile's web + rq worker on one EC2 instance: one runtime install,
-/// the release step once before any process starts, one unit per process
-/// with its own command and settings, nginx in front of the web only.
+/// A release step that runs a migration CLI gets it on the machine, built
+/// for the database it migrates.
 #[test]
 fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
     let b = bundle("rust_diesel_migrations", "deploy on AWS EC2 with postgres");
     let ci = contents(&b, "cloud-init.yaml");
     assert!(ci.contains(
-        "cargo install diesel_cli --version '~2.1' --locked --no-default-features --features postgres --root /usr/local"
+        "cargo install diesel_cli --locked --no-default-features --features postgres --version '~2.1' --root /usr/local"
     ));
     assert!(ci.contains("libpq-dev"));
     assert!(
@@ -291,6 +290,13 @@ fn a_diesel_release_step_gets_diesel_cli_on_the_machine() {
     );
     let plain = bundle("rust_actix_web", "deploy on AWS EC2 with postgres");
     assert!(!contents(&plain, "cloud-init.yaml").contains("diesel_cli"));
+    // sqlx migrations the code does not embed: sqlx-cli, with its TLS.
+    let b = bundle("rust_sqlx_migrations", "deploy on AWS EC2 with postgres");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains(
+        "cargo install sqlx-cli --locked --no-default-features --features rustls,postgres --version '~0.7.4' --root /usr/local"
+    ), "{ci}");
+    assert!(ci.contains(r#"\"release\": \"sqlx migrate run\""#), "{ci}");
 }
 
 #[test]
@@ -359,6 +365,9 @@ m.apply_fixes(cfg)
     );
 }
 
+/// A Procfile's web + rq worker on one EC2 instance: one runtime install,
+/// the release step once before any process starts, one unit per process
+/// with its own command and settings, nginx in front of the web only.
 #[test]
 fn web_and_worker_share_one_instance() {
     let b = bundle(WEB_WORKER, "deploy on AWS EC2 with postgres and redis");

@@ -286,6 +286,28 @@ fn container_apps_with_postgres_and_redis_wire_urls() {
 }
 
 #[test]
+fn container_apps_run_the_projects_own_image_as_its_dockerfile_says() {
+    let (analysis, mut decision) = scenario(
+        "dockerfile_expose_mismatch",
+        "deploy on azure container apps",
+    );
+    let web = &mut decision.services[0];
+    assert_eq!(web.image, autodeploy_core::ImageSource::Repository);
+    // A binary the Dockerfile copied out of its build stage runs where it
+    // put it; the release step's start script wraps that, not the
+    // analysis's own start command.
+    web.image_start = Some("./server --serve".into());
+    web.release = Some("./server migrate".into());
+    let start = web.start.clone().unwrap();
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    let apps = contents(&b, "terraform/container_apps.tf");
+    assert!(apps.contains("./server migrate"), "{apps}");
+    assert!(apps.contains("exec ./server --serve"), "{apps}");
+    assert!(!apps.contains(&start), "{start} in {apps}");
+    check_terraform(&b);
+}
+
+#[test]
 fn hello_world_on_a_linux_vm() {
     let b = bundle("hello_world_shape", "deploy on Azure");
     check_terraform(&b);

@@ -101,6 +101,7 @@ const LINTED: &[&str] = &[
     "rust_axum",
     "rust_workspace",
     "rust_diesel_migrations",
+    "rust_sqlx_migrations",
     "java_spring_boot_maven",
     "java_quarkus",
     "java_maven_multi_module",
@@ -159,17 +160,30 @@ fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
     // the migrations and the Cargo.toml that marks the project root come
     // along (diesel.toml does not: its print_schema would write sources).
     assert!(f.contains(
-        "cargo install diesel_cli --locked --no-default-features --features postgres --root /opt/diesel"
+        "cargo install diesel_cli --locked --no-default-features --features postgres --root /opt/release-cli"
     ));
     for copy in [
-        r#"["/opt/diesel/bin/diesel", "/usr/local/bin/diesel"]"#,
+        r#"["/opt/release-cli/bin/diesel", "/usr/local/bin/diesel"]"#,
         r#"["/app/Cargo.toml", "/app/"]"#,
         r#"["/app/migrations", "/app/migrations"]"#,
     ] {
         assert!(f.contains(copy), "{copy} in {f}");
     }
     assert!(!f.contains("diesel.toml"));
-    // Without a diesel release step, no CLI.
+    // sqlx's migrations the code does not embed: sqlx-cli the same way.
+    let files = dockerfiles(
+        "rust_sqlx_migrations",
+        "deploy on aws as containers with postgres",
+    );
+    let f = &files[0].contents;
+    assert!(f.contains(
+        "cargo install sqlx-cli --locked --no-default-features --features rustls,postgres --root /opt/release-cli"
+    ), "{f}");
+    assert!(
+        f.contains(r#"["/opt/release-cli/bin/sqlx", "/usr/local/bin/sqlx"]"#),
+        "{f}"
+    );
+    // Without a release step, no CLI.
     let plain = dockerfiles(
         "rust_actix_web",
         "deploy on aws as containers with postgres",

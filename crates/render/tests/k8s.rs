@@ -139,6 +139,36 @@ fn web_service_gets_probes_ingress_tls_and_hpa() {
 }
 
 #[test]
+fn the_release_job_runs_where_the_images_own_command_runs() {
+    let (_a, mut d) = support::scenario("python_django_postgres", "deploy on aws with kubernetes");
+    // The bundle's image of a folder that cannot be a WORKDIR verbatim
+    // copies it under /app and prefixes its commands with a `cd`: the Job
+    // does the same.
+    d.services[0].path = "api server".into();
+    let job = |d: &autodeploy_core::Decision| {
+        k8s::render(d)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.path.ends_with("release-job.yaml"))
+            .unwrap()
+            .contents
+    };
+    let bundle_job = job(&d);
+    assert!(
+        bundle_job
+            .contains("- \"set -e\\ncd 'api server'\\npython manage.py migrate --noinput\\n\""),
+        "{bundle_job}"
+    );
+    // The project's own image has its own WORKDIR: no `cd`.
+    d.services[0].image = autodeploy_core::ImageSource::Repository;
+    let own_job = job(&d);
+    assert!(
+        own_job.contains("- \"set -e\\npython manage.py migrate --noinput\\n\""),
+        "{own_job}"
+    );
+}
+
+#[test]
 fn plan_md_says_the_release_job_runs_before_the_deployment() {
     let (a, d) = support::scenario("python_django_postgres", "deploy on aws with kubernetes");
     let b =

@@ -338,12 +338,25 @@ pub fn check(
         let svc_src =
             crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
         chosen.cargo = rust::fit(&svc_src, source_root, path);
-        let runs_diesel = commands(svc).any(|c| command_programs(c).contains(&"diesel"));
-        if runs_diesel && which("diesel", path).is_none() {
-            let backend = rust::diesel_backend(&svc_src);
-            chosen.cargo.diesel_cli = Some(backend);
+        // A release step's migration CLI (diesel_cli, sqlx-cli) that the
+        // machine does not have: installed once per home.
+        let cli = commands(svc).find_map(|c| {
+            command_programs(c)
+                .iter()
+                .find_map(|p| autodeploy_core::release_cli::CargoCli::for_command(p))
+        });
+        if let Some(cli) = cli.filter(|c| which(c.program, path).is_none()) {
+            let dbs = analysis
+                .services
+                .iter()
+                .find(|a| a.name == svc.name)
+                .map(|a| a.databases.as_slice())
+                .unwrap_or_default();
+            let backend = autodeploy_core::release_cli::CargoCli::backend(dbs);
+            chosen.cargo.release_cli = Some((cli, backend));
             chosen.cargo.notes.push(format!(
-                "diesel_cli is not on this machine: installing it for the release step (`cargo install diesel_cli` with the {backend} backend, once per home)"
+                "{} is not on this machine: installing it for the release step (`cargo install {}` with the {backend} backend, once per home)",
+                cli.krate, cli.krate
             ));
         }
         chosen.notes.extend(chosen.cargo.notes.iter().cloned());
@@ -935,8 +948,8 @@ pub fn runtime(
                 svc_dir.join("target").to_string_lossy().into_owned(),
             ));
             rt.env.extend(chosen.cargo.env.iter().cloned());
-            if let Some(backend) = chosen.cargo.diesel_cli {
-                let (step, bin) = rust::diesel_cli_step(backend, cache_dir);
+            if let Some((cli, backend)) = chosen.cargo.release_cli {
+                let (step, bin) = rust::release_cli_step(cli, backend, cache_dir);
                 rt.steps.push(step);
                 rt.path_front.push(bin);
             }

@@ -19,6 +19,7 @@
 //! installing anything on the machine.
 
 use super::which;
+use autodeploy_core::release_cli::CargoCli;
 use std::ffi::OsString;
 use std::path::Path;
 
@@ -31,47 +32,29 @@ pub struct CargoFit {
     /// build's checked sqlx queries are compiled against, when the project
     /// commits no offline query data.
     pub build_schema: Option<std::path::PathBuf>,
-    /// The diesel backend (`postgres`, `mysql`, `sqlite`) of the diesel_cli
-    /// to install for a command that runs `diesel` (its release step), when
-    /// the machine has none.
-    pub diesel_cli: Option<&'static str>,
+    /// The migration CLI (and its backend: `postgres`, `mysql`, `sqlite`)
+    /// to install for a command that runs it (the release step), when the
+    /// machine has none.
+    pub release_cli: Option<(&'static CargoCli, &'static str)>,
 }
 
-/// The backend of the project's diesel: the first of its `features` that
-/// names one (`diesel = { features = ["postgres"] }`), PostgreSQL when it
-/// names none.
-pub fn diesel_backend(svc_dir: &Path) -> &'static str {
-    let features: Vec<String> = std::fs::read_to_string(svc_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|doc| {
-            let dep = doc.get("dependencies")?.as_table()?.get("diesel")?.clone();
-            let list = dep.as_table()?.get("features")?.as_array()?.clone();
-            Some(
-                list.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-            )
-        })
-        .unwrap_or_default();
-    ["postgres", "mysql", "sqlite"]
-        .into_iter()
-        .find(|b| features.iter().any(|f| f == b))
-        .unwrap_or("postgres")
-}
-
-/// The step that installs diesel_cli for `backend` under the deployments'
-/// shared cache (once: a later deploy finds it there), and the folder to put
-/// in front of PATH. Its lock file is honoured; the build is a debug one
-/// (the CLI runs a few statements; compiling it optimised would take longer
-/// than every migration it will ever run).
-pub fn diesel_cli_step(backend: &str, cache_dir: &Path) -> (super::Step, std::path::PathBuf) {
-    let root = cache_dir.join(format!("diesel-cli-{backend}"));
+/// The step that installs a release step's CLI for `backend` under the
+/// deployments' shared cache (once: a later deploy finds it there), and the
+/// folder to put in front of PATH. Its lock file is honoured; the build is a
+/// debug one (the CLI runs a few statements; compiling it optimised would
+/// take longer than every migration it will ever run).
+pub fn release_cli_step(
+    cli: &CargoCli,
+    backend: &str,
+    cache_dir: &Path,
+) -> (super::Step, std::path::PathBuf) {
+    let root = cache_dir.join(format!("{}-{backend}", cli.krate));
     let bin = root.join("bin");
-    let target = cache_dir.join("diesel-cli-build");
+    let target = cache_dir.join(format!("{}-build", cli.krate));
     let command = format!(
-        "test -x {exe} || CARGO_TARGET_DIR={target} cargo install diesel_cli --locked --debug --no-default-features --features {backend} --root {root}",
-        exe = super::sh(&bin.join("diesel").to_string_lossy()),
+        "test -x {exe} || CARGO_TARGET_DIR={target} cargo install {args} --debug --root {root}",
+        exe = super::sh(&bin.join(cli.program).to_string_lossy()),
+        args = cli.install_args(backend),
         target = super::sh(&target.to_string_lossy()),
         root = super::sh(&root.to_string_lossy()),
     );
@@ -409,27 +392,26 @@ error: could not compile `conduit` (bin \"conduit\") due to 1 previous error";
     }
 
     #[test]
-    fn diesel_cli_is_installed_once_with_the_projects_backend() {
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = |deps: &str| {
-            std::fs::write(
-                dir.path().join("Cargo.toml"),
-                format!("[package]\nname = \"x\"\n[dependencies]\n{deps}\n"),
-            )
-            .unwrap()
-        };
-        manifest("diesel = { version = \"1.4\", features = [\"chrono\", \"mysql\", \"r2d2\"] }");
-        assert_eq!(super::diesel_backend(dir.path()), "mysql");
-        manifest("diesel = \"2\"");
-        assert_eq!(super::diesel_backend(dir.path()), "postgres");
+    fn a_release_cli_is_installed_once_per_tool_and_backend() {
+        use autodeploy_core::release_cli::CargoCli;
         let cache = std::path::Path::new("/home/x/cache");
-        let (step, bin) = super::diesel_cli_step("mysql", cache);
-        assert_eq!(bin, cache.join("diesel-cli-mysql/bin"));
+        let diesel = CargoCli::for_command("diesel migration run").unwrap();
+        let (step, bin) = super::release_cli_step(diesel, "mysql", cache);
+        assert_eq!(bin, cache.join("diesel_cli-mysql/bin"));
         assert_eq!(
             step.command,
-            "test -x '/home/x/cache/diesel-cli-mysql/bin/diesel' || CARGO_TARGET_DIR='/home/x/cache/diesel-cli-build' \
-             cargo install diesel_cli --locked --debug --no-default-features --features mysql --root '/home/x/cache/diesel-cli-mysql'"
+            "test -x '/home/x/cache/diesel_cli-mysql/bin/diesel' || CARGO_TARGET_DIR='/home/x/cache/diesel_cli-build' \
+             cargo install diesel_cli --locked --no-default-features --features mysql --debug --root '/home/x/cache/diesel_cli-mysql'"
         );
+        let sqlx = CargoCli::for_command("sqlx migrate run").unwrap();
+        let (step, bin) = super::release_cli_step(sqlx, "postgres", cache);
+        assert_eq!(bin, cache.join("sqlx-cli-postgres/bin"));
+        assert!(step
+            .command
+            .starts_with("test -x '/home/x/cache/sqlx-cli-postgres/bin/sqlx' || "));
+        assert!(step
+            .command
+            .contains("cargo install sqlx-cli --locked --no-default-features --features rustls,postgres --debug"));
     }
 
     #[test]

@@ -446,7 +446,8 @@ fn analyze_package(
 
     wiring::scan(ctx, dir, m, &mut d, &sources);
     let diesel = m.deps.contains_key("diesel") || m.deps.contains_key("diesel-async");
-    release::migrations(ctx, dir, &mut d, &sources, diesel);
+    let sqlx = m.deps.contains_key("sqlx");
+    release::migrations(ctx, dir, &mut d, &sources, diesel, sqlx);
     let fw = declared
         .iter()
         .filter(|f| found_apps.contains_key(f.name))

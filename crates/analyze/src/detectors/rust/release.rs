@@ -1,9 +1,11 @@
 //! Rust's release knowledge: SQL migrations (`migrations/*.sql`, diesel's
 //! `migrations/*/up.sql`) are applied by the app itself when its code embeds
-//! them (`sqlx::migrate!`, `embed_migrations!`). Otherwise diesel's are the
-//! release step `diesel migration run` (what diesel's own guide runs; the
-//! deploy provides diesel_cli, which `cargo build` does not install), and
-//! sqlx's get a finding that says what to run.
+//! them (`sqlx::migrate!`, `embed_migrations!`). Otherwise they are the
+//! release step of the crate's own tool: `diesel migration run` for diesel's
+//! (a folder per migration), `sqlx migrate run` for sqlx's — what each
+//! guide runs; the deploy provides the CLI, which `cargo build` does not
+//! install (`autodeploy_core::release_cli`). Migrations of neither get a
+//! finding that says what to run.
 //!
 //! Not here: connection settings (`wiring.rs`).
 
@@ -14,7 +16,14 @@ use autodeploy_core::Severity;
 
 /// Record a finding when migrations exist that nothing in the deployment runs.
 /// `diesel`: the crate depends on diesel (its migrations are diesel's).
-pub(super) fn migrations(ctx: &Ctx, dir: &str, d: &mut Draft, sources: &[&str], diesel: bool) {
+pub(super) fn migrations(
+    ctx: &Ctx,
+    dir: &str,
+    d: &mut Draft,
+    sources: &[&str],
+    diesel: bool,
+    sqlx: bool,
+) {
     let folder = join(dir, "migrations");
     let has_sql = ctx
         .index()
@@ -36,17 +45,23 @@ pub(super) fn migrations(ctx: &Ctx, dir: &str, d: &mut Draft, sources: &[&str], 
         .index()
         .files_under(&folder)
         .any(|f| f.ends_with("/up.sql"));
-    if diesel && diesel_layout {
+    let step = if diesel && diesel_layout {
+        Some((
+            "diesel migration run",
+            "diesel migrations (a folder per migration with its up.sql) that the code does not embed",
+        ))
+    } else if sqlx && !diesel && !diesel_layout {
+        Some((
+            "sqlx migrate run",
+            "sqlx migrations (migrations/*.sql) that the code does not embed (no sqlx::migrate!)",
+        ))
+    } else {
+        None
+    };
+    if let Some((command, why)) = step {
         if d.release.is_none() {
-            d.release = Some("diesel migration run".into());
-            d.note(
-                "release",
-                ev(
-                    &folder,
-                    None,
-                    "diesel migrations (a folder per migration with its up.sql) that the code does not embed",
-                ),
-            );
+            d.release = Some(command.into());
+            d.note("release", ev(&folder, None, why));
         }
         return;
     }

@@ -238,8 +238,17 @@ fn absorb(primary: &mut Draft, other: Draft) {
             // Two code scans: required only if neither gives a default. A draft
             // without a manifest (Dockerfile/compose only) never read the code,
             // so it cannot say a variable the code requires is optional.
-            Some(x) if other.has_manifest => x.required &= e.required,
-            Some(_) => {}
+            Some(x) => {
+                if other.has_manifest {
+                    x.required &= e.required;
+                }
+                // An example carries whether it is needed (compose sets a
+                // variable the code reads with no default of its own).
+                if x.example.is_none() && e.example.is_some() {
+                    x.required |= e.required;
+                    x.example = e.example;
+                }
+            }
             None => primary.env.push(e),
         }
     }

@@ -32,7 +32,8 @@ pub struct ComposeService {
     pub dockerfile: Option<String>,
     pub port: Option<u16>,
     pub databases: Vec<Database>,
-    pub env: Vec<String>,
+    /// `environment:` names, with the value when it is written there.
+    pub env: Vec<(String, Option<String>)>,
     pub command: Option<String>,
     /// Runs once and exits before the others start: another service waits
     /// for it to complete (`condition: service_completed_successfully`), or
@@ -41,6 +42,9 @@ pub struct ComposeService {
     /// Under `profiles:`: runs only when that profile is asked for
     /// (`docker compose --profile seed up`), so not part of the app.
     pub optional: bool,
+    /// Every service name of the file (data services included): hosts
+    /// that exist only on the compose network.
+    pub peers: Vec<String>,
     pub file: String,
     pub line: u32,
 }
@@ -129,6 +133,11 @@ pub fn parse_with(
     let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
         return Vec::new();
     };
+    let peers: Vec<String> = services
+        .keys()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
     // Which compose services are databases, by name.
     let mut db_services: Vec<(String, Database)> = Vec::new();
     for (k, v) in services {
@@ -153,10 +162,22 @@ pub fn parse_with(
         })
         .filter_map(|(k, _)| k.as_str())
         .collect();
+    // `image: web` on a service without `build:` runs the image another
+    // service builds and tags `web` (a worker beside its web service).
+    let built_images: Vec<(&str, &Value)> = services
+        .values()
+        .filter_map(|v| Some((v.get("image")?.as_str()?, v.get("build")?)))
+        .collect();
     let mut out = Vec::new();
     for (k, v) in services {
         let Some(name) = k.as_str() else { continue };
-        let Some(build) = v.get("build") else {
+        let Some(build) = v.get("build").or_else(|| {
+            let image = v.get("image")?.as_str()?;
+            built_images
+                .iter()
+                .find(|(i, _)| *i == image)
+                .map(|(_, b)| *b)
+        }) else {
             continue;
         };
         // A database or cache built from its own Dockerfile is a data service.
@@ -250,6 +271,7 @@ pub fn parse_with(
             command,
             one_off,
             optional: v.get("profiles").is_some(),
+            peers: peers.clone(),
             file: file.to_string(),
             line,
         });
@@ -272,20 +294,53 @@ fn container_port(v: &Value) -> Option<u16> {
     }
 }
 
-fn env_names(v: Option<&Value>) -> Vec<String> {
+/// `environment:` as (name, value written there), in either form.
+fn env_names(v: Option<&Value>) -> Vec<(String, Option<String>)> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
     match v {
         Some(Value::Mapping(m)) => m
-            .keys()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v))))
             .collect(),
         Some(Value::Sequence(s)) => s
             .iter()
             .filter_map(Value::as_str)
-            .map(|e| e.split('=').next().unwrap_or(e).to_string())
+            .map(|e| match e.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (e.to_string(), None),
+            })
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A value from a compose file's `environment:` that a deployment may use
+/// as the example for a variable the code reads: usable as an example env
+/// file's would be, no `${…}` interpolation, no address of another compose
+/// service (`redis`, `db:5432`, `//db/`), and not a debug switch.
+fn usable_compose_value(name: &str, value: &str, services: &[String]) -> bool {
+    let names_a_service = services.iter().any(|s| {
+        value == s
+            || [
+                format!("//{s}:"),
+                format!("//{s}/"),
+                format!("@{s}:"),
+                format!("@{s}/"),
+                format!("{s}:"),
+            ]
+            .iter()
+            .any(|p| value.contains(p.as_str()))
+    });
+    super::dotenv::usable_example(name, value)
+        && !value.contains("${")
+        && !value.is_empty()
+        && !names_a_service
+        && !name.to_ascii_uppercase().contains("DEBUG")
 }
 
 fn depends_on(v: Option<&Value>) -> Vec<String> {
@@ -379,6 +434,29 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         } else {
             strongest(&|d| d.name.is_none() && d.kind != ServiceKind::Worker)
                 .or_else(|| strongest(&|d| d.name.is_none()))
+        };
+        // A worker the code scan inferred (an rq or Celery app, with the
+        // start command guessed) is the compose service that runs a worker
+        // from the same build with its own command: one process, compose's
+        // command and name.
+        let inferred_worker = (cs.port.is_none() && cs.command.is_some())
+            .then(|| {
+                drafts.iter().position(|d| {
+                    d.dir == cs.dir
+                        && d.kind == ServiceKind::Worker
+                        && d.starts.first().is_some_and(|c| {
+                            c.evidence.note.starts_with("inferred") && c.trust < Trust::Config
+                        })
+                })
+            })
+            .flatten();
+        if let Some(i) = inferred_worker {
+            drafts[i].name = Some(cs.name.clone());
+            drafts[i].evidence.remove("name");
+        }
+        let (idx, sibling) = match inferred_worker {
+            Some(i) => (Some(i), None),
+            None => (idx, sibling),
         };
         let draft = match (idx, sibling) {
             // Another replica of a process already named (same build, no command
@@ -474,8 +552,29 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             );
         }
         // Like .env files: the code decides whether a variable it reads is
-        // required; compose only adds names the code scan missed.
-        for name in &cs.env {
+        // required; compose only adds names the code scan missed. A value
+        // written there for a variable the code reads is how the project
+        // runs itself (`docker compose up` sets it): it becomes the
+        // example, and the variable is counted as needed so the deployment
+        // sets it too (`APP_SETTINGS=project.server.config.DevelopmentConfig`,
+        // read with `os.getenv` and no default: without it the app loads
+        // no configuration at all). Values naming another compose service,
+        // credentials and debug switches are never taken.
+        for (name, value) in &cs.env {
+            if let Some(v) = draft
+                .env
+                .iter_mut()
+                .find(|v| &v.name == name && v.example.is_none())
+            {
+                if let Some(value) = value
+                    .as_ref()
+                    .filter(|x| usable_compose_value(name, x, &cs.peers))
+                {
+                    v.example = Some(value.clone());
+                    v.required = true;
+                }
+                continue;
+            }
             if !draft.env.iter().any(|v| &v.name == name) {
                 draft.env_var(name, true, &cs.file, cs.line);
             }

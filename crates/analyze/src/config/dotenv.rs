@@ -93,7 +93,7 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
 
 /// An example value a deployment may use as it is: not a credential, not
 /// an address on the developer's machine.
-fn usable_example(key: &str, value: &str) -> bool {
+pub(super) fn usable_example(key: &str, value: &str) -> bool {
     !looks_secret(key)
         && !value.contains("localhost")
         && !value.contains("127.0.0.1")

@@ -601,6 +601,94 @@ fn settings_fields(
 }
 
 /// Add the Python service's wiring to `web` (its workers are cloned from it).
+/// `NAME = "redis://redis:6379/0"`: a setting assigned a connection URL
+/// literal (group 1 the name, 2 the quoted literal, 3 the scheme, 4 the
+/// host).
+static LITERAL_URL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^[ \t]*([A-Z][A-Z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(["']((?:rediss?|postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|mongodb(?:\+srv)?))://(?:[^@"'\s/]*@)?([^:/"'\s]+)[^"'\s]*["'])[ \t]*$"#,
+    )
+});
+
+/// Settings assigned a connection URL literal whose host exists only on the
+/// developer's machine or in their compose network (`localhost`,
+/// `127.0.0.1`, a bare service name such as `redis` or `db`), and read
+/// elsewhere in the code (`current_app.config["REDIS_URL"]`) or by a library
+/// that reads that key. The deployment's copy reads the variable of the same
+/// name first, with the literal as its default (`os.environ.get("REDIS_URL",
+/// "redis://redis:6379/0")`): a source fix per line, a warning per name, and
+/// the name wired to the data service its scheme names.
+fn hardcoded_urls(m: &Manifest, web: &mut Draft, texts: &[(&str, String)]) {
+    let mut wired: Vec<String> = Vec::new();
+    for (file, text) in texts {
+        if !text.contains("://") {
+            continue;
+        }
+        for c in LITERAL_URL.captures_iter(text) {
+            let (name, literal, scheme, host) = (&c[1], &c[2], &c[3], &c[4]);
+            let local =
+                matches!(host, "localhost" | "127.0.0.1" | "0.0.0.0") || !host.contains('.');
+            if !local {
+                continue;
+            }
+            let read_by_library = CONFIG_KEYS
+                .iter()
+                .any(|k| k.key.eq_ignore_ascii_case(name) && k.deps.iter().any(|d| m.has(d)));
+            let read_in_code = texts
+                .iter()
+                .map(|(_, t)| t.matches(name).count())
+                .sum::<usize>()
+                > 1;
+            if !read_by_library && !read_in_code {
+                continue;
+            }
+            let (target, engines) = if scheme.starts_with("redis") {
+                (T::Cache, REDIS)
+            } else if scheme.starts_with("postgres") {
+                (T::Database, PG)
+            } else if scheme.starts_with("mysql") {
+                (T::Database, MY)
+            } else {
+                (T::Database, MONGO)
+            };
+            let at = c.get(2).map(|g| g.start()).unwrap_or(0);
+            let line = line_of(text, at);
+            let os = if text.contains("import os") {
+                "os"
+            } else {
+                "__import__(\"os\")"
+            };
+            web.finding(
+                "hardcoded_connection_url",
+                autodeploy_core::Severity::Warning,
+                Some(file),
+                Some(line),
+                format!(
+                    "{file}:{line} sets {name} to {literal}, a host that exists only on the developer's machine or in their compose network; the deployment's copy reads the {name} environment variable first (your repository is not changed) — read it from the environment"
+                ),
+                Some(autodeploy_core::SourceFix {
+                    file: file.to_string(),
+                    line,
+                    find: literal.to_string(),
+                    replace: format!("{os}.environ.get(\"{name}\", {literal})"),
+                }),
+            );
+            if wired.iter().any(|w| w == name) {
+                continue;
+            }
+            wired.push(name.to_string());
+            let note = crate::wiring::note(text, line);
+            web.wire(crate::wiring::fixed(
+                "hardcoded-url",
+                target,
+                engines,
+                &[(name, F::Url)],
+                &ev(file, Some(line), note),
+            ));
+        }
+    }
+}
+
 pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
     let lang = Python;
     let mut resolver = Resolver::new(&lang);
@@ -609,6 +697,7 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         .iter()
         .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask_comments(&t))))
         .collect();
+    hardcoded_urls(m, web, &texts);
     // Nothing below can find a wiring unless a connection site's anchor is in
     // some file or a library with configuration keys is declared: then the
     // bindings need not be gathered (nor their patterns compiled).
@@ -740,6 +829,50 @@ mod tests {
             .iter()
             .map(|s| (s.name.clone(), s.format.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn literal_urls_for_local_or_compose_hosts_read_the_environment_first() {
+        let files = [
+            (
+                "config.py",
+                "class Base:\n    REDIS_URL = \"redis://redis:6379/0\"\n    SQLALCHEMY_DATABASE_URI = 'postgresql://u:p@db.example.com:5432/app'\n    OTHER_URL = \"postgresql://localhost/x\"\n",
+            ),
+            (
+                "views.py",
+                "import os\nurl = app.config[\"REDIS_URL\"]\nx = app.config[\"SQLALCHEMY_DATABASE_URI\"]\n",
+            ),
+        ];
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        scan(
+            &ctx,
+            &Manifest::default(),
+            &mut d,
+            &["config.py", "views.py"],
+        );
+        let fixes: Vec<_> = d
+            .findings
+            .iter()
+            .filter(|f| f.kind == "hardcoded_connection_url")
+            .filter_map(|f| f.fix.clone())
+            .collect();
+        // The compose host is made an environment read (config.py does not
+        // import os); the real host and the name nothing reads are left.
+        assert_eq!(fixes.len(), 1, "{fixes:?}");
+        assert_eq!(fixes[0].line, 2);
+        assert_eq!(
+            fixes[0].replace,
+            "__import__(\"os\").environ.get(\"REDIS_URL\", \"redis://redis:6379/0\")"
+        );
+        let w = d
+            .wiring
+            .iter()
+            .find(|w| w.convention == "hardcoded-url")
+            .unwrap();
+        assert_eq!(w.target, T::Cache);
+        assert_eq!(names(w), [("REDIS_URL".to_string(), "url")]);
     }
 
     #[test]

@@ -61,6 +61,29 @@ pub(crate) fn choose(s: &Service, strategy: DeployStrategy, notes: &mut Notes) -
             Origin::Analysis,
             format!("{}: {why}", s.name),
         );
+        // The release step runs in the service's image: a migration CLI
+        // that `cargo build` does not install is in the bundle's image,
+        // not necessarily in the project's.
+        let cli = s
+            .release
+            .as_deref()
+            .and_then(autodeploy_core::release_cli::CargoCli::for_command);
+        if let (ImageSource::Repository, Some(cli)) = (choice, cli) {
+            let backend = autodeploy_core::release_cli::CargoCli::backend(&s.databases);
+            notes.warn(
+                "release_cli_not_in_image",
+                Some(&s.name),
+                format!(
+                    "{}: the release step `{}` runs in the image the project's Dockerfile ({df}) builds, which needs `{}` ({}) in it — `cargo build` does not install it. Unless that Dockerfile already does, add `RUN cargo install {} --root /opt/release-cli` to its build stage and copy `/opt/release-cli/bin/{}` into the final one; otherwise the release task fails and the rollout stops before the new version takes traffic",
+                    s.name,
+                    s.release.as_deref().unwrap_or_default(),
+                    cli.program,
+                    cli.krate,
+                    cli.install_args(backend),
+                    cli.program,
+                ),
+            );
+        }
     }
     choice
 }
@@ -206,6 +229,23 @@ mod tests {
         let (c, why) = pick(&scratch);
         assert_eq!(c, ImageSource::Bundle);
         assert!(why.contains("without a shell"), "{why}");
+    }
+
+    #[test]
+    fn a_release_cli_the_projects_image_may_lack_is_said() {
+        let mut notes = Notes::default();
+        let mut s = with_dockerfile("Dockerfile", "Dockerfile");
+        s.release = Some("sqlx migrate run".into());
+        s.databases = vec![autodeploy_core::Database::Postgresql];
+        assert_eq!(
+            choose(&s, DeployStrategy::Container, &mut notes),
+            ImageSource::Repository
+        );
+        assert!(notes.has_warning("release_cli_not_in_image"));
+        let mut quiet = Notes::default();
+        s.release = Some("python manage.py migrate".into());
+        choose(&s, DeployStrategy::Container, &mut quiet);
+        assert!(!quiet.has_warning("release_cli_not_in_image"));
     }
 
     #[test]

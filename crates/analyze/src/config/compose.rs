@@ -252,6 +252,7 @@ pub fn parse_with(
             ),
             _ => None,
         };
+        let command = command.map(|c| without_waits(&c, &peers));
         let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
         let one_off = command.as_deref().is_some_and(|c| {
             let c = crate::release::unwrap_shell(c);
@@ -277,6 +278,38 @@ pub fn parse_with(
         });
     }
     out
+}
+
+/// A loop or tool that waits for another compose service before the
+/// command (group 1 the host): `while !</dev/tcp/db/5432; do sleep 1;
+/// done;`, `until nc -z db 5432; do …; done &&`, `dockerize -wait
+/// tcp://db:5432` (`wait-for-it.sh db:5432 --` is already dropped wherever a
+/// command is read: `release::unwrap_shell`).
+static WAIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(
+        r"(?:(?:while\s+!\s*<\s*/dev/tcp/|until\s+(?:nc|netcat)\s+-z\s+)([\w.-]+)[/ ]\d+\s*;\s*do\s+[^;]*;\s*done|dockerize(?:\s+-wait\s+tcp://([\w.-]+):\d+)+(?:\s+-timeout\s+\S+)?)\s*(?:;|&&)?\s*",
+    )
+});
+
+/// The command without what waits for another compose service to accept
+/// connections: nothing of the deployment resolves a compose host (the loop
+/// would wait forever), and every target starts the data services first
+/// and wires their real addresses. Unwrapped from its `sh -c '…'` when
+/// something was removed.
+fn without_waits(cmd: &str, peers: &[String]) -> String {
+    let inner = crate::release::unwrap_shell(cmd);
+    let mut out = inner.clone();
+    for c in WAIT.captures_iter(&inner) {
+        let host = c.get(1).or_else(|| c.get(2)).map(|m| m.as_str());
+        if host.is_some_and(|h| peers.iter().any(|p| p == h)) {
+            out = out.replacen(&c[0], "", 1);
+        }
+    }
+    if out == inner {
+        cmd.to_string()
+    } else {
+        out.trim().to_string()
+    }
 }
 
 /// `"8080:80"`, `"127.0.0.1:8080:80/tcp"`, `80`, or the long form `{target: 80}` → 80.
@@ -585,6 +618,39 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_for_other_compose_services_are_dropped() {
+        let peers = vec!["web".to_string(), "db".to_string()];
+        assert_eq!(
+            without_waits(
+                "bash -c 'while !</dev/tcp/db/5432; do sleep 1; done; uvicorn app.main:app --host 0.0.0.0 --port 8000'",
+                &peers
+            ),
+            "uvicorn app.main:app --host 0.0.0.0 --port 8000"
+        );
+        assert_eq!(
+            without_waits(
+                "sh -c \"until nc -z db 5432; do sleep 2; done && npm start\"",
+                &peers
+            ),
+            "npm start"
+        );
+        assert_eq!(
+            without_waits(
+                "dockerize -wait tcp://db:5432 -timeout 60s ./server",
+                &peers
+            ),
+            "./server"
+        );
+        // A host that is not a compose service, and commands without a wait, stay.
+        let external = "bash -c 'while !</dev/tcp/example.com/443; do sleep 1; done; ./run'";
+        assert_eq!(without_waits(external, &peers), external);
+        assert_eq!(
+            without_waits("gunicorn app:app", &peers),
+            "gunicorn app:app"
+        );
+    }
 
     #[test]
     fn compose_services_and_databases() {

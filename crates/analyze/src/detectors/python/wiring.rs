@@ -455,6 +455,10 @@ fn built_url(args: &str) -> Option<(String, Vec<String>)> {
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"(?m)^[ \t]*(?:self\.)?([A-Za-z_]\w*)\s*(?::\s*[\w\[\]., |]+?)?\s*=[ \t]*")
 });
+/// `celery.conf.broker_url = …`, `app.config.SQLALCHEMY_DATABASE_URI = …`:
+/// a configuration object's attribute (group 1 the key).
+static CONF_ATTR_ASSIGN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^[ \t]*[A-Za-z_][\w.]*\.conf(?:ig)?\.([A-Za-z_]\w*)\s*=[ \t]*"));
 static SUBSCRIPT_ASSIGN: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"\[\s*["']([A-Za-z_]\w*)["']\s*\]\s*=[ \t]*"#));
 static DICT_ENTRY: LazyLock<Regex> = LazyLock::new(|| regex(r#"["']([A-Za-z_]\w*)["']\s*:[ \t]*"#));
@@ -722,7 +726,13 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         crate::wiring::assignments(
             file,
             text,
-            &[&*ASSIGN, &*SUBSCRIPT_ASSIGN, &*DICT_ENTRY, &*KWARG_ENTRY],
+            &[
+                &*ASSIGN,
+                &*CONF_ATTR_ASSIGN,
+                &*SUBSCRIPT_ASSIGN,
+                &*DICT_ENTRY,
+                &*KWARG_ENTRY,
+            ],
             &['='],
             &mut candidates,
         );
@@ -829,6 +839,25 @@ mod tests {
             .iter()
             .map(|s| (s.name.clone(), s.format.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn celery_conf_attributes_are_its_configuration_keys() {
+        let w = wiring(
+            &[(
+                "worker.py",
+                "import os\nfrom celery import Celery\ncelery = Celery(__name__)\ncelery.conf.broker_url = os.environ.get(\"CELERY_BROKER_URL\", \"redis://localhost:6379\")\ncelery.conf.result_backend = os.environ.get(\"CELERY_RESULT_BACKEND\", \"redis://localhost:6379\")\n",
+            )],
+            &["celery"],
+        );
+        let celery = w.iter().find(|w| w.convention == "celery-config").unwrap();
+        assert_eq!(
+            names(celery),
+            [
+                ("CELERY_BROKER_URL".to_string(), "url"),
+                ("CELERY_RESULT_BACKEND".to_string(), "url")
+            ]
+        );
     }
 
     #[test]

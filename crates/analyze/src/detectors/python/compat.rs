@@ -10,12 +10,14 @@
 use super::manifest::Manifest;
 use autodeploy_core::InstallConstraint;
 
-/// When `pinned` is pinned below `below` and `open` is not pinned,
-/// install with `constraint`.
+/// When `pinned` is pinned below `below` and `open` is not pinned (and the
+/// project declares one of `with`, when it names any), install with
+/// `constraint`.
 struct Row {
     pinned: &'static str,
     below: (u64, u64),
     open: &'static str,
+    with: &'static [&'static str],
     constraint: &'static str,
     why: &'static str,
 }
@@ -25,6 +27,7 @@ const ROWS: &[Row] = &[
         pinned: "flask",
         below: (2, 3),
         open: "werkzeug",
+        with: &[],
         constraint: "Werkzeug<3",
         why: "Werkzeug 3 removed `werkzeug.urls.url_quote`, which Flask before 2.3 imports",
     },
@@ -32,6 +35,7 @@ const ROWS: &[Row] = &[
         pinned: "flask",
         below: (2, 0),
         open: "jinja2",
+        with: &[],
         constraint: "Jinja2<3.1",
         why: "Jinja2 3.1 removed `jinja2.escape` and `Markup`, which Flask 1 imports",
     },
@@ -39,6 +43,7 @@ const ROWS: &[Row] = &[
         pinned: "flask",
         below: (2, 0),
         open: "itsdangerous",
+        with: &[],
         constraint: "itsdangerous<2.1",
         why: "itsdangerous 2.1 removed `itsdangerous.json`, which Flask 1 imports",
     },
@@ -46,13 +51,33 @@ const ROWS: &[Row] = &[
         pinned: "flask",
         below: (2, 0),
         open: "markupsafe",
+        with: &[],
         constraint: "MarkupSafe<2.1",
         why: "MarkupSafe 2.1 removed `soft_unicode`, which Jinja2 2 imports",
+    },
+    Row {
+        pinned: "psycopg2-binary",
+        below: (3, 0),
+        open: "sqlalchemy",
+        with: &["sqlalchemy", "flask-sqlalchemy", "sqlmodel"],
+        constraint: "SQLAlchemy<2.1",
+        why: "SQLAlchemy 2.1 connects `postgresql://` URLs with psycopg 3, and the project \
+              installs psycopg2",
+    },
+    Row {
+        pinned: "psycopg2",
+        below: (3, 0),
+        open: "sqlalchemy",
+        with: &["sqlalchemy", "flask-sqlalchemy", "sqlmodel"],
+        constraint: "SQLAlchemy<2.1",
+        why: "SQLAlchemy 2.1 connects `postgresql://` URLs with psycopg 3, and the project \
+              installs psycopg2",
     },
     Row {
         pinned: "markupsafe",
         below: (1, 1),
         open: "setuptools",
+        with: &[],
         constraint: "setuptools<46",
         why: "MarkupSafe before 1.1 builds from a setup.py that imports `setuptools.Feature`, \
               which setuptools 46 removed",
@@ -93,6 +118,7 @@ fn pin<'a>(m: &'a Manifest, name: &str) -> Option<((u64, u64), &'a str)> {
 pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
     ROWS.iter()
         .filter(|r| pin(m, r.open).is_none())
+        .filter(|r| r.with.is_empty() || r.with.iter().any(|d| m.has(d)))
         .filter_map(|r| {
             let (v, file) = pin(m, r.pinned)?;
             (v < r.below).then(|| InstallConstraint {
@@ -142,6 +168,17 @@ mod tests {
                 "MarkupSafe<2.1"
             ]
         );
+    }
+
+    #[test]
+    fn psycopg2_under_an_open_sqlalchemy_keeps_sqlalchemy_before_2_1() {
+        assert_eq!(
+            with("Flask==2.3.2\nFlask-SQLAlchemy==3.0.3\npsycopg2-binary==2.9.6\n"),
+            vec!["SQLAlchemy<2.1"]
+        );
+        // Without SQLAlchemy (Django), or with it pinned: nothing.
+        assert!(with("Django==4.2\npsycopg2-binary==2.9.6\n").is_empty());
+        assert!(with("SQLAlchemy==2.0.30\npsycopg2==2.9.9\n").is_empty());
     }
 
     #[test]

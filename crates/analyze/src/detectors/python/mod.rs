@@ -413,7 +413,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
         );
     }
 
-    migrations_release(ctx, dir, m, &mut web, &facts);
+    migrations_release(ctx, dir, m, &mut web, &facts, sources);
     dev_server_findings(ctx, dir, &mut web);
     let workers = worker_drafts(ctx, dir, m, &web, &facts, sources);
     let mut drafts = Vec::new();
@@ -741,9 +741,17 @@ fn factory_call(ctx: &Ctx, sources: &[&str], factory: &str) -> Option<(String, S
     best
 }
 
-/// Database migrations as the release step: Flask-Migrate, else Alembic
+/// Database migrations as the release step: Flask-Migrate, else Alembic,
+/// else aerich (Tortoise ORM's, configured in pyproject's `[tool.aerich]`)
 /// (Django's `migrate` is set in `django.rs`).
-fn migrations_release(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: &CodeFacts) {
+fn migrations_release(
+    ctx: &Ctx,
+    dir: &str,
+    m: &Manifest,
+    web: &mut Draft,
+    facts: &CodeFacts,
+    sources: &[&str],
+) {
     if web.release.is_some() || web.kind != ServiceKind::Web {
         return;
     }
@@ -757,15 +765,48 @@ fn migrations_release(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts
         flask_migrations,
         facts.apps.get("flask"),
     ) {
-        let rel = rel_to(dir, &hit.file);
-        let app = rel.strip_suffix("/__init__.py").unwrap_or(&rel);
-        web.release = Some(format!("{runner}flask --app {app} db upgrade"));
+        // A module-level `app = create_app(…)` (flasky.py, manage.py, wsgi.py)
+        // is the app as the project runs it: `flask --app pkg` would call a
+        // factory that needs arguments (`create_app(config_name)`) with none.
+        // `FLASK_APP`, not `--app` (Flask 2.2 and later only): a 2017 Flask
+        // 0.12 app has the same migrations. `module:name` needs Flask 1.0;
+        // an `app` variable is found by name on every version.
+        let app = match factory_call(ctx, sources, "create_app") {
+            Some((file, name)) => {
+                let rel = rel_to(dir, &file);
+                let module = rel.strip_suffix(".py").unwrap_or(&rel).replace('/', ".");
+                if name == "app" {
+                    module
+                } else {
+                    format!("{module}:{name}")
+                }
+            }
+            None => {
+                let rel = rel_to(dir, &hit.file);
+                rel.strip_suffix("/__init__.py").unwrap_or(&rel).to_string()
+            }
+        };
+        web.release = Some(format!("FLASK_APP={app} {runner}flask db upgrade"));
         web.note("release", ev(&evidence, None, "Flask-Migrate migrations"));
     } else if m.has("alembic") && ctx.has(dir, "alembic.ini") {
         web.release = Some(format!("{runner}alembic upgrade head"));
         web.note(
             "release",
             ev(&join(dir, "alembic.ini"), None, "Alembic migrations"),
+        );
+    } else if m.has("aerich")
+        && ctx
+            .read(dir, "pyproject.toml")
+            .is_some_and(|t| t.contains("[tool.aerich]"))
+    {
+        web.release = Some(format!("{runner}aerich upgrade"));
+        web.note(
+            "release",
+            ev(
+                &join(dir, "pyproject.toml"),
+                None,
+                "aerich migrations ([tool.aerich])",
+            ),
         );
     }
 }

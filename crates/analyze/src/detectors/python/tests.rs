@@ -373,7 +373,10 @@ fn migrations_become_the_release_step() {
         ],
         "",
     );
-    assert_eq!(d[0].release.as_deref(), Some("flask --app blog db upgrade"));
+    assert_eq!(
+        d[0].release.as_deref(),
+        Some("FLASK_APP=blog flask db upgrade")
+    );
     let d = detect(
         &[
             (
@@ -389,6 +392,24 @@ fn migrations_become_the_release_step() {
         "",
     );
     assert_eq!(d[0].release.as_deref(), Some("alembic upgrade head"));
+    let d = detect(
+        &[
+            (
+                "requirements.txt",
+                "aerich==0.7.2\nfastapi==0.109.0\ntortoise-orm==0.20.0\nuvicorn==0.26.0\n",
+            ),
+            (
+                "pyproject.toml",
+                "[tool.aerich]\ntortoise_orm = \"app.db.TORTOISE_ORM\"\nlocation = \"./migrations\"\n",
+            ),
+            (
+                "app/main.py",
+                "from fastapi import FastAPI\napp = FastAPI()\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(d[0].release.as_deref(), Some("aerich upgrade"));
 }
 
 #[test]

@@ -106,6 +106,21 @@ const SITES: &[Site] = &[
         REDIS,
         DJANGO_CACHE_KEYS,
     ),
+    // Tortoise ORM: `register_tortoise(app, db_url=…)`, `Tortoise.init(db_url=…)`
+    // (its URL scheme is `postgres://`, `mysql://`, `sqlite://`).
+    Site::new(
+        "tortoise-orm",
+        T::Database,
+        "db_url",
+        r"\b(?:register_tortoise|Tortoise\s*\.\s*init)\s*\(",
+        Shape::Arg {
+            pos: usize::MAX,
+            kw: &["db_url"],
+            format: F::Url,
+        },
+        &[],
+        DB_KEYS,
+    ),
     Site::new(
         "sqlalchemy-create-engine",
         T::Database,
@@ -839,6 +854,19 @@ mod tests {
             .iter()
             .map(|s| (s.name.clone(), s.format.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn tortoise_reads_its_db_url_keyword() {
+        let w = wiring(
+            &[(
+                "app/db.py",
+                "import os\nfrom tortoise.contrib.fastapi import register_tortoise\n\ndef init_db(app):\n    register_tortoise(\n        app,\n        db_url=os.environ.get(\"DATABASE_URL\"),\n        modules={\"models\": [\"app.models\"]},\n    )\n",
+            )],
+            &["tortoise-orm"],
+        );
+        let t = w.iter().find(|w| w.convention == "tortoise-orm").unwrap();
+        assert_eq!(names(t), [("DATABASE_URL".to_string(), "url")]);
     }
 
     #[test]

@@ -908,6 +908,9 @@ pub struct Site {
     pub files: &'static str,
     /// For settings of format `engine`: the value that selects each engine.
     pub engine_values: &'static [(Database, &'static str)],
+    /// For settings of format `url`: the URL scheme each engine needs, when
+    /// the library takes only its own (Tortoise's `postgres`).
+    pub url_schemes: &'static [(Database, &'static str)],
 }
 
 impl Site {
@@ -931,6 +934,7 @@ impl Site {
             anchor,
             files: "",
             engine_values: &[],
+            url_schemes: &[],
         }
     }
 }
@@ -1128,6 +1132,9 @@ pub fn wiring_from(
             values.extend(site.engine_values.iter().map(|(d, v)| (*d, v.to_string())));
         }
         if f == F::Url {
+            // A site whose library takes only its own schemes (Tortoise:
+            // `postgres://`, never `postgresql://`) names them per engine.
+            values.extend(site.url_schemes.iter().map(|(d, v)| (*d, v.to_string())));
             if let (Some(s), Some(db)) = (r.scheme.as_deref(), scheme_engine) {
                 if s.contains('+') || matches!(s, "mysql2" | "trilogy") {
                     values.insert(db, s.to_string());

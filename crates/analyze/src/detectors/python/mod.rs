@@ -769,16 +769,17 @@ fn migrations_release(
         // is the app as the project runs it: `flask --app pkg` would call a
         // factory that needs arguments (`create_app(config_name)`) with none.
         // `FLASK_APP`, not `--app` (Flask 2.2 and later only): a 2017 Flask
-        // 0.12 app has the same migrations. `module:name` needs Flask 1.0;
-        // an `app` variable is found by name on every version.
+        // 0.12 app has the same migrations. An `app` variable is found by
+        // name on every version.
         let app = match factory_call(ctx, sources, "create_app") {
+            // The file's path: Flask 0.12 takes a path or a module, and
+            // `path:name` works from 1.0 on.
             Some((file, name)) => {
                 let rel = rel_to(dir, &file);
-                let module = rel.strip_suffix(".py").unwrap_or(&rel).replace('/', ".");
                 if name == "app" {
-                    module
+                    rel
                 } else {
-                    format!("{module}:{name}")
+                    format!("{rel}:{name}")
                 }
             }
             None => {

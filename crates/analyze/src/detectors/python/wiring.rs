@@ -55,6 +55,12 @@ const DJANGO_ENGINES: &[(Database, &str)] = &[
     (Database::Mysql, "django.db.backends.mysql"),
 ];
 
+/// The URL schemes Tortoise ORM accepts (`postgresql://` is "Unknown DB scheme").
+const TORTOISE_SCHEMES: &[(Database, &str)] = &[
+    (Database::Postgresql, "postgres"),
+    (Database::Mysql, "mysql"),
+];
+
 /// Where Python code connects. One row per convention.
 const SITES: &[Site] = &[
     Site {
@@ -108,19 +114,22 @@ const SITES: &[Site] = &[
     ),
     // Tortoise ORM: `register_tortoise(app, db_url=…)`, `Tortoise.init(db_url=…)`
     // (its URL scheme is `postgres://`, `mysql://`, `sqlite://`).
-    Site::new(
-        "tortoise-orm",
-        T::Database,
-        "db_url",
-        r"\b(?:register_tortoise|Tortoise\s*\.\s*init)\s*\(",
-        Shape::Arg {
-            pos: usize::MAX,
-            kw: &["db_url"],
-            format: F::Url,
-        },
-        &[],
-        DB_KEYS,
-    ),
+    Site {
+        url_schemes: TORTOISE_SCHEMES,
+        ..Site::new(
+            "tortoise-orm",
+            T::Database,
+            "db_url",
+            r"\b(?:register_tortoise|Tortoise\s*\.\s*init)\s*\(",
+            Shape::Arg {
+                pos: usize::MAX,
+                kw: &["db_url"],
+                format: F::Url,
+            },
+            &[],
+            DB_KEYS,
+        )
+    },
     Site::new(
         "sqlalchemy-create-engine",
         T::Database,
@@ -867,6 +876,13 @@ mod tests {
         );
         let t = w.iter().find(|w| w.convention == "tortoise-orm").unwrap();
         assert_eq!(names(t), [("DATABASE_URL".to_string(), "url")]);
+        assert_eq!(
+            t.settings[0]
+                .values
+                .get(&Database::Postgresql)
+                .map(String::as_str),
+            Some("postgres")
+        );
     }
 
     #[test]

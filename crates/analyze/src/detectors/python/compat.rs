@@ -14,7 +14,8 @@ use autodeploy_core::InstallConstraint;
 /// project declares one of `with`, when it names any), install with
 /// `constraint`.
 struct Row {
-    pinned: &'static str,
+    /// The package (any of these names).
+    pinned: &'static [&'static str],
     below: (u64, u64),
     open: &'static str,
     with: &'static [&'static str],
@@ -24,7 +25,7 @@ struct Row {
 
 const ROWS: &[Row] = &[
     Row {
-        pinned: "flask",
+        pinned: &["flask"],
         below: (2, 3),
         open: "werkzeug",
         with: &[],
@@ -32,7 +33,7 @@ const ROWS: &[Row] = &[
         why: "Werkzeug 3 removed `werkzeug.urls.url_quote`, which Flask before 2.3 imports",
     },
     Row {
-        pinned: "flask",
+        pinned: &["flask"],
         below: (2, 0),
         open: "jinja2",
         with: &[],
@@ -40,7 +41,7 @@ const ROWS: &[Row] = &[
         why: "Jinja2 3.1 removed `jinja2.escape` and `Markup`, which Flask 1 imports",
     },
     Row {
-        pinned: "flask",
+        pinned: &["flask"],
         below: (2, 0),
         open: "itsdangerous",
         with: &[],
@@ -48,7 +49,7 @@ const ROWS: &[Row] = &[
         why: "itsdangerous 2.1 removed `itsdangerous.json`, which Flask 1 imports",
     },
     Row {
-        pinned: "flask",
+        pinned: &["flask"],
         below: (2, 0),
         open: "markupsafe",
         with: &[],
@@ -56,7 +57,7 @@ const ROWS: &[Row] = &[
         why: "MarkupSafe 2.1 removed `soft_unicode`, which Jinja2 2 imports",
     },
     Row {
-        pinned: "psycopg2-binary",
+        pinned: &["psycopg2-binary", "psycopg2"],
         below: (3, 0),
         open: "sqlalchemy",
         with: &["sqlalchemy", "flask-sqlalchemy", "sqlmodel"],
@@ -65,16 +66,7 @@ const ROWS: &[Row] = &[
               installs psycopg2",
     },
     Row {
-        pinned: "psycopg2",
-        below: (3, 0),
-        open: "sqlalchemy",
-        with: &["sqlalchemy", "flask-sqlalchemy", "sqlmodel"],
-        constraint: "SQLAlchemy<2.1",
-        why: "SQLAlchemy 2.1 connects `postgresql://` URLs with psycopg 3, and the project \
-              installs psycopg2",
-    },
-    Row {
-        pinned: "markupsafe",
+        pinned: &["markupsafe"],
         below: (1, 1),
         open: "setuptools",
         with: &[],
@@ -120,12 +112,12 @@ pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
         .filter(|r| pin(m, r.open).is_none())
         .filter(|r| r.with.is_empty() || r.with.iter().any(|d| m.has(d)))
         .filter_map(|r| {
-            let (v, file) = pin(m, r.pinned)?;
+            let (name, (v, file)) = r.pinned.iter().find_map(|n| Some((*n, pin(m, n)?)))?;
             (v < r.below).then(|| InstallConstraint {
                 requirement: r.constraint.to_string(),
                 reason: format!(
-                    "{file} pins {} below {}.{} and leaves {} open: {}",
-                    r.pinned, r.below.0, r.below.1, r.open, r.why
+                    "{file} pins {name} below {}.{} and leaves {} open: {}",
+                    r.below.0, r.below.1, r.open, r.why
                 ),
                 file: file.to_string(),
             })

@@ -355,7 +355,8 @@ fn env_names(v: Option<&Value>) -> Vec<(String, Option<String>)> {
 /// A value from a compose file's `environment:` that a deployment may use
 /// as the example for a variable the code reads: usable as an example env
 /// file's would be, no `${…}` interpolation, no address of another compose
-/// service (`redis`, `db:5432`, `//db/`), and not a debug switch.
+/// service (`redis`, `db:5432`, `//db/`), not a debug switch, and not a run
+/// mode selector (`NODE_ENV=development`, `DJANGO_SETTINGS_MODULE=….local`).
 fn usable_compose_value(name: &str, value: &str, services: &[String]) -> bool {
     let names_a_service = services.iter().any(|s| {
         value == s
@@ -369,12 +370,36 @@ fn usable_compose_value(name: &str, value: &str, services: &[String]) -> bool {
             .iter()
             .any(|p| value.contains(p.as_str()))
     });
+    let upper = name.to_ascii_uppercase();
     super::dotenv::usable_example(name, value)
         && !value.contains("${")
         && !value.is_empty()
         && !names_a_service
-        && !name.to_ascii_uppercase().contains("DEBUG")
+        && !upper.contains("DEBUG")
+        && !MODE_SELECTORS.contains(&upper.as_str())
 }
+
+/// Variables that select the run mode: a compose file (a development
+/// setup) gives them `development`/`local`, and every target sets its own
+/// or leaves the code's default.
+const MODE_SELECTORS: &[&str] = &[
+    "NODE_ENV",
+    "RAILS_ENV",
+    "RACK_ENV",
+    "FLASK_ENV",
+    "APP_ENV",
+    "ENV",
+    "ENVIRONMENT",
+    "APP_ENVIRONMENT",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_CONFIGURATION",
+    "MIX_ENV",
+    "ASPNETCORE_ENVIRONMENT",
+    "GO_ENV",
+    "SPRING_PROFILES_ACTIVE",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+];
 
 fn depends_on(v: Option<&Value>) -> Vec<String> {
     match v {
@@ -644,6 +669,18 @@ mod tests {
             "./server"
         );
         // A host that is not a compose service, and commands without a wait, stay.
+        assert!(usable_compose_value(
+            "APP_SETTINGS",
+            "project.server.config.DevelopmentConfig",
+            &peers
+        ));
+        assert!(!usable_compose_value("NODE_ENV", "development", &peers));
+        assert!(!usable_compose_value(
+            "DATABASE_URL",
+            "postgres://u:p@db:5432/x",
+            &peers
+        ));
+        assert!(!usable_compose_value("FLASK_DEBUG", "1", &peers));
         let external = "bash -c 'while !</dev/tcp/example.com/443; do sleep 1; done; ./run'";
         assert_eq!(without_waits(external, &peers), external);
         assert_eq!(

@@ -191,7 +191,21 @@ pub(super) fn install_command(
     let text = ctx.read_path(file)?;
     let mut sets = Vec::new();
     for (name, fixed, why) in BROKEN {
-        if !text.contains(name) {
+        // How each lock format names the package (a substring test: the
+        // lock of a large app is megabytes, and parsing it is not free).
+        let named = [
+            format!("node_modules/{name}\""),
+            format!("\"{name}\": {{"),
+            format!("\n{name}@"),
+            format!("\"{name}@"),
+            format!(", {name}@"),
+            format!("/{name}@"),
+            format!("/{name}/"),
+            format!(" {name}@"),
+        ]
+        .iter()
+        .any(|n| text.contains(n.as_str()));
+        if !named {
             continue;
         }
         let old: Vec<String> = locked_versions(file, &text, name)

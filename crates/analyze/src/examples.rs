@@ -18,7 +18,8 @@ use crate::repo::{file_name, parent};
 use autodeploy_core::{FileFromExample, Severity};
 
 /// Words that mark a committed example of a file, as `NAME.WORD`
-/// (`config.ts.example`) or `STEM.WORD.EXT` (`config.example.ts`).
+/// (`config.ts.example`), `NAME-WORD` (`.env.dev-sample`) or
+/// `STEM.WORD.EXT` (`config.example.ts`).
 const MARKS: &[&str] = &["example", "sample", "dist", "template"];
 
 /// The committed example of `path` (repository-relative), if one sits beside it.
@@ -31,7 +32,7 @@ pub fn example_of(ctx: &Ctx, path: &str) -> Option<String> {
         format!("{dir}/")
     };
     for mark in MARKS {
-        let mut names = vec![format!("{name}.{mark}")];
+        let mut names = vec![format!("{name}.{mark}"), format!("{name}-{mark}")];
         if let Some((stem, ext)) = name.rsplit_once('.').filter(|(s, _)| !s.is_empty()) {
             names.push(format!("{stem}.{mark}.{ext}"));
         }

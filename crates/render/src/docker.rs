@@ -467,10 +467,9 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         .find(|x| x.name == s.name)
         .map(|x| x.databases.clone())
         .unwrap_or_default();
-    let dbs: Vec<&str> = databases.iter().map(|d| d.as_str()).collect();
-    let postgres = dbs.contains(&"postgresql");
-    let mysql = dbs.contains(&"mysql");
-    let sqlite = dbs.contains(&"sqlite");
+    let postgres = databases.contains(&Database::Postgresql);
+    let mysql = databases.contains(&Database::Mysql);
+    let sqlite = databases.contains(&Database::Sqlite);
 
     let simple = s.path == "." || plain_path(&s.path);
     let base = if s.path == "." { "" } else { s.path.as_str() };

@@ -13,7 +13,7 @@
 use crate::ctx::Ctx;
 use crate::draft::{ev, Draft, Trust};
 use crate::repo::{join, normalize};
-use autodeploy_core::{Database, Language, ServiceKind};
+use autodeploy_core::{Database, Language, ServiceKind, Severity};
 use serde_yaml::Value;
 
 pub const NAMES: &[&str] = &[
@@ -34,6 +34,10 @@ pub struct ComposeService {
     pub databases: Vec<Database>,
     /// `environment:` names, with the value when it is written there.
     pub env: Vec<(String, Option<String>)>,
+    /// `env_file:` paths, relative to the repository root, in the order
+    /// compose reads them (a later file overrides an earlier one;
+    /// `environment:` overrides them all).
+    pub env_files: Vec<String>,
     pub command: Option<String>,
     /// Runs once and exits before the others start: another service waits
     /// for it to complete (`condition: service_completed_successfully`), or
@@ -223,6 +227,7 @@ pub fn parse_with(
                     })
             });
         let env = env_names(v.get("environment"));
+        let env_files = env_file_paths(dir, v.get("env_file"));
         let depends = depends_on(v.get("depends_on"));
         let env_text = serde_yaml::to_string(&v.get("environment")).unwrap_or_default();
         let mut databases: Vec<Database> = db_services
@@ -269,6 +274,7 @@ pub fn parse_with(
             port,
             databases,
             env,
+            env_files,
             command,
             one_off,
             optional: v.get("profiles").is_some(),
@@ -352,11 +358,59 @@ fn env_names(v: Option<&Value>) -> Vec<(String, Option<String>)> {
     }
 }
 
+/// `env_file:` as repository paths: one path, a list of paths, or the long
+/// form `{path: …, required: …}`.
+fn env_file_paths(dir: &str, v: Option<&Value>) -> Vec<String> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Mapping(_) => v.get("path").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    let paths = match v {
+        Some(Value::Sequence(s)) => s.iter().filter_map(one).collect(),
+        Some(v) => one(v).into_iter().collect(),
+        None => Vec::new(),
+    };
+    paths
+        .iter()
+        .filter_map(|p| normalize(&join(dir, p)))
+        .collect()
+}
+
+/// The values of a service's `env_file:` files, as (name, value, file,
+/// line): each file as committed, else its committed example
+/// (`.env.dev` is gitignored and `.env.dev-sample` tells a new user what
+/// to put in it — what they do by hand, the deployment reads). Names
+/// `environment:` sets are left to it, and a later file overrides an
+/// earlier one.
+fn env_file_values(ctx: &Ctx, cs: &ComposeService) -> Vec<(String, String, String, u32)> {
+    let mut out: Vec<(String, String, String, u32)> = Vec::new();
+    for path in &cs.env_files {
+        let Some((file, text)) = ctx.read_path(path).map(|t| (path.clone(), t)).or_else(|| {
+            let example = crate::examples::example_of(ctx, path)?;
+            let text = ctx.read_path(&example)?;
+            Some((example, text))
+        }) else {
+            continue;
+        };
+        for e in crate::scan::parse_dotenv(&text) {
+            if cs.env.iter().any(|(n, _)| *n == e.key) {
+                continue;
+            }
+            out.retain(|(n, ..)| *n != e.key);
+            out.push((e.key, e.value, file.clone(), e.line));
+        }
+    }
+    out
+}
+
 /// A value from a compose file's `environment:` that a deployment may use
 /// as the example for a variable the code reads: usable as an example env
 /// file's would be, no `${…}` interpolation, no address of another compose
-/// service (`redis`, `db:5432`, `//db/`), not a debug switch, and not a run
-/// mode selector (`NODE_ENV=development`, `DJANGO_SETTINGS_MODULE=….local`).
+/// service (`redis`, `db:5432`, `//db/`), not a debug switch, not a run
+/// mode selector (`NODE_ENV=development`, `DJANGO_SETTINGS_MODULE=….local`),
+/// and not an absolute path (a folder inside the project's container,
+/// `APP_FOLDER=/usr/src/app`, which no other target has).
 fn usable_compose_value(name: &str, value: &str, services: &[String]) -> bool {
     let names_a_service = services.iter().any(|s| {
         value == s
@@ -374,6 +428,7 @@ fn usable_compose_value(name: &str, value: &str, services: &[String]) -> bool {
     super::dotenv::usable_example(name, value)
         && !value.contains("${")
         && !value.is_empty()
+        && !value.starts_with('/')
         && !names_a_service
         && !upper.contains("DEBUG")
         && !MODE_SELECTORS.contains(&upper.as_str())
@@ -428,7 +483,20 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             drafts.retain(|d| d.dir != cs.dir);
         }
     }
+    // Web servers that only pass requests on to other services: (compose
+    // service, file, line, the services it fronts).
+    let mut proxies: Vec<(String, String, u32, Vec<String>)> = Vec::new();
     for mut cs in all.into_iter().filter(|c| !c.optional) {
+        let proxied = cs
+            .dockerfile
+            .clone()
+            .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+            .and_then(|p| ctx.read_path(&p))
+            .and_then(|t| super::dockerfile::reverse_proxy(ctx, &cs.dir, &t));
+        if let Some(hosts) = proxied {
+            proxies.push((cs.name.clone(), cs.file.clone(), cs.line, hosts));
+            continue;
+        }
         // `context: .` with `dockerfile: backend/Dockerfile` builds the app in backend/
         // (the context is wider only so the Dockerfile can copy shared files).
         if let Some(df_dir) = cs.dockerfile.as_deref().map(crate::repo::parent) {
@@ -616,26 +684,53 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         // example, and the variable is counted as needed so the deployment
         // sets it too (`APP_SETTINGS=project.server.config.DevelopmentConfig`,
         // read with `os.getenv` and no default: without it the app loads
-        // no configuration at all). Values naming another compose service,
+        // no configuration at all). The service's `env_file:` files count
+        // the same (or their committed `-sample`/`.example` when the file
+        // itself is gitignored). Values naming another compose service,
         // credentials and debug switches are never taken.
-        for (name, value) in &cs.env {
+        let from_files = env_file_values(ctx, &cs);
+        let values = cs
+            .env
+            .iter()
+            .map(|(n, v)| (n, v.as_ref(), cs.file.as_str(), cs.line))
+            .chain(
+                from_files
+                    .iter()
+                    .map(|(n, v, f, l)| (n, Some(v), f.as_str(), *l)),
+            );
+        for (name, value, file, line) in values {
             if let Some(v) = draft
                 .env
                 .iter_mut()
                 .find(|v| &v.name == name && v.example.is_none())
             {
-                if let Some(value) = value
-                    .as_ref()
-                    .filter(|x| usable_compose_value(name, x, &cs.peers))
-                {
+                if let Some(value) = value.filter(|x| usable_compose_value(name, x, &cs.peers)) {
                     v.example = Some(value.clone());
                     v.required = true;
                 }
                 continue;
             }
             if !draft.env.iter().any(|v| &v.name == name) {
-                draft.env_var(name, true, &cs.file, cs.line);
+                draft.env_var(name, true, file, line);
             }
+        }
+    }
+    for (proxy, file, line, hosts) in proxies {
+        for d in drafts
+            .iter_mut()
+            .filter(|d| d.name.as_ref().is_some_and(|n| hosts.contains(n)))
+        {
+            d.finding(
+                "reverse_proxy_not_deployed",
+                Severity::Info,
+                Some(&file),
+                Some(line),
+                format!(
+                    "compose service `{proxy}` is a web server that only passes requests to `{}`: every target gives the app its own front (a load balancer, the local front), so it is not deployed",
+                    d.name.as_deref().unwrap_or_default()
+                ),
+                None,
+            );
         }
     }
 }
@@ -722,6 +817,58 @@ services:
         assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
         assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
         assert!(!s[0].one_off && !s[1].one_off);
+    }
+
+    #[test]
+    fn env_files_in_every_form_are_repository_paths() {
+        let text = "services:\n  a:\n    build: .\n    env_file: .env\n  b:\n    build: .\n    env_file:\n      - ./.env.dev\n      - ../shared.env\n  c:\n    build: .\n    env_file:\n      - path: ./c.env\n        required: false\n  d:\n    build: .\n    env_file:\n      - ../../outside.env\n";
+        let s = parse(text, "deploy", "deploy/compose.yml");
+        let files: Vec<(&str, Vec<&str>)> = s
+            .iter()
+            .map(|x| {
+                (
+                    x.name.as_str(),
+                    x.env_files.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                ("a", vec!["deploy/.env"]),
+                ("b", vec!["deploy/.env.dev", "shared.env"]),
+                ("c", vec!["deploy/c.env"]),
+                ("d", vec![]),
+            ]
+        );
+    }
+
+    /// A gitignored `env_file:` is read from its committed sample; names
+    /// `environment:` sets stay its own, and a later file wins.
+    #[test]
+    fn env_file_values_come_from_the_file_or_its_sample() {
+        let repo = crate::repo::MemRepo::new([
+            (
+                "compose.yml",
+                "services:\n  web:\n    build: .\n    env_file: [.env.dev, .env.extra]\n    environment:\n      MODE: compose\n",
+            ),
+            (".env.dev-sample", "MODE=file\nGREETING=hi\nLEVEL=1\n"),
+            (".env.extra", "LEVEL=2\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cs = services(&ctx).remove(0);
+        let got: Vec<(String, String, String)> = env_file_values(&ctx, &cs)
+            .into_iter()
+            .map(|(n, v, f, _)| (n, v, f))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("GREETING".into(), "hi".into(), ".env.dev-sample".into()),
+                ("LEVEL".into(), "2".into(), ".env.extra".into()),
+            ]
+        );
+        assert!(!usable_compose_value("APP_FOLDER", "/usr/src/app", &[]));
     }
 
     #[test]

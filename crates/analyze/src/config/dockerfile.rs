@@ -90,6 +90,89 @@ fn artefact_command(cmd: &str, info: &DockerInfo) -> Option<String> {
     })
 }
 
+/// A web server's directive that passes requests on (group 1 the host):
+/// nginx `proxy_pass http://web:5000` and `server web:5000;` in an
+/// `upstream`, Apache `ProxyPass / http://web/`, Caddy `reverse_proxy web:80`.
+static PROXY_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(
+        r"(?m)(?:^|[;{])\s*(?:proxy_pass\s+https?://|ProxyPass\s+\S+\s+https?://|reverse_proxy\s+(?:https?://)?|server\s+)([A-Za-z_][\w.-]*)(?::\d+)?",
+    )
+});
+
+/// The folder `dir` only configures a web server (nginx, httpd, Caddy) to
+/// pass requests to other services: a one-stage Dockerfile on the server's
+/// image in a folder (not the repository root) that holds nothing but the
+/// server's configuration — no page, no project whose build it could serve
+/// — and a config file there that proxies. Returns the hosts it passes to (compose service
+/// names). Every target gives the app its own front (a load balancer, the
+/// local front), so such a folder is not a service to deploy.
+pub fn reverse_proxy(ctx: &Ctx, dir: &str, dockerfile_text: &str) -> Option<Vec<String>> {
+    let info = parse(dockerfile_text);
+    let (image, _) = info.base_image.as_ref()?;
+    let stages = dockerfile_text
+        .lines()
+        .filter(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM "))
+        .count();
+    if language_of_image(image) != Some(Language::Html) || stages != 1 || info.cmd.is_some() {
+        return None;
+    }
+    // Nothing but the server's configuration (no page, no project whose
+    // build the image could serve).
+    let files: Vec<&str> = ctx.index().files_under(dir).collect();
+    let config_only = |f: &str| {
+        let name = crate::repo::file_name(f);
+        NAMES.contains(&name)
+            || name.starts_with("Dockerfile")
+            || name.starts_with('.')
+            || name == "Caddyfile"
+            || [
+                ".conf",
+                ".template",
+                ".caddy",
+                ".sh",
+                ".md",
+                ".txt",
+                ".crt",
+                ".key",
+                ".pem",
+                ".htpasswd",
+            ]
+            .iter()
+            .any(|e| name.ends_with(e))
+    };
+    if dir.is_empty() || !files.iter().all(|f| config_only(f)) {
+        return None;
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for f in files {
+        let name = crate::repo::file_name(f);
+        let config = name.ends_with(".conf") || name == "Caddyfile" || name.ends_with(".caddy");
+        if !config {
+            continue;
+        }
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        if !(text.contains("proxy_pass")
+            || text.contains("ProxyPass")
+            || text.contains("reverse_proxy"))
+        {
+            continue;
+        }
+        for c in PROXY_TO.captures_iter(&text) {
+            let h = c[1].to_string();
+            if !hosts.contains(&h) && !matches!(h.as_str(), "localhost" | "unix") {
+                hosts.push(h);
+            }
+        }
+        if hosts.is_empty() {
+            // Proxies to a name the pattern does not read: still a proxy.
+            hosts.push(String::new());
+        }
+    }
+    (!hosts.is_empty()).then(|| hosts.into_iter().filter(|h| !h.is_empty()).collect())
+}
+
 /// An `ENTRYPOINT` and its line.
 type Entrypoint = Option<(String, u32)>;
 
@@ -440,6 +523,59 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder that only configures nginx/Caddy to pass requests on is a
+    /// front; one that serves pages or builds a project is a site.
+    #[test]
+    fn a_web_server_folder_that_only_proxies_is_a_front() {
+        let one = "FROM nginx:1.25\nCOPY nginx.conf /etc/nginx/conf.d\n";
+        let conf = "upstream app {\n    server web:5000;\n}\nserver {\n  location / {\n    proxy_pass http://app;\n  }\n  location /api/ { proxy_pass http://api:8000/; }\n}\n";
+        let check = |files: &[(&str, &str)], dir: &str| {
+            let repo = crate::repo::MemRepo::new(
+                files.iter().map(|(p, c)| (p.to_string(), c.to_string())),
+            );
+            let ctx = Ctx::new(&repo);
+            let text = ctx.read_path(&format!("{dir}/Dockerfile")).unwrap();
+            reverse_proxy(&ctx, dir, &text)
+        };
+        assert_eq!(
+            check(
+                &[("nginx/Dockerfile", one), ("nginx/nginx.conf", conf)],
+                "nginx"
+            ),
+            Some(vec![
+                "web".to_string(),
+                "app".to_string(),
+                "api".to_string()
+            ])
+        );
+        let caddy = "FROM caddy:2\nCOPY Caddyfile /etc/caddy/Caddyfile\n";
+        assert_eq!(
+            check(
+                &[
+                    ("proxy/Dockerfile", caddy),
+                    (
+                        "proxy/Caddyfile",
+                        ":80 {\n  reverse_proxy backend:8000\n}\n"
+                    )
+                ],
+                "proxy"
+            ),
+            Some(vec!["backend".to_string()])
+        );
+        // Pages of its own, a project to build, two stages, or no proxying: a site.
+        for files in [
+            vec![("nginx/Dockerfile", one), ("nginx/nginx.conf", conf), ("nginx/index.html", "<p>")],
+            vec![("nginx/Dockerfile", one), ("nginx/nginx.conf", conf), ("nginx/package.json", "{}")],
+            vec![
+                ("nginx/Dockerfile", "FROM node:20 AS b\nRUN npm run build\nFROM nginx\nCOPY --from=b /dist /usr/share/nginx/html\n"),
+                ("nginx/nginx.conf", conf),
+            ],
+            vec![("nginx/Dockerfile", one), ("nginx/nginx.conf", "server { root /srv; }\n")],
+        ] {
+            assert_eq!(check(&files, "nginx"), None, "{files:?}");
+        }
+    }
 
     #[test]
     fn base_images_name_a_version_only_when_it_is_plain() {

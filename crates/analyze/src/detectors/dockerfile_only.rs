@@ -5,7 +5,9 @@
 //! Weak on purpose: when a language detector recognises the same folder, its
 //! draft wins and the Dockerfile only contributes config claims to it. A
 //! Dockerfile built on a database or cache image (`FROM postgres:16` plus
-//! init scripts) is not an app: compose wires it as a data service.
+//! init scripts) is not an app: compose wires it as a data service; nor is
+//! a web server image configured only to proxy to the other services
+//! (`dockerfile::reverse_proxy`): every target gives the app its own front.
 
 use crate::config::dockerfile;
 use crate::ctx::Ctx;
@@ -36,6 +38,11 @@ impl Detector for DockerfileOnly {
         // A database or cache image (`FROM postgres:16` plus init scripts) is
         // a data service the app uses, not an app (compose.rs wires it).
         if crate::config::compose::database_of_image(image).is_some() {
+            return Vec::new();
+        }
+        // A web server configured only to pass requests to other services
+        // is their front, which every target provides itself.
+        if dockerfile::reverse_proxy(ctx, dir, &text).is_some() {
             return Vec::new();
         }
         let mut d = Draft::new(dir, Language::Unknown, ServiceKind::Web);

@@ -50,12 +50,34 @@ fn numbers(v: &str) -> Option<(u64, u64, u64)> {
     Some((it.next()??, it.next()??, it.next()??))
 }
 
+/// A lock file's text, parsed once whatever the number of packages asked
+/// about (npm's lock is JSON, and can be megabytes).
+struct Lock<'t> {
+    file: &'t str,
+    text: &'t str,
+    json: std::cell::OnceCell<Option<serde_json::Value>>,
+}
+
+impl<'t> Lock<'t> {
+    fn new(file: &'t str, text: &'t str) -> Self {
+        Lock {
+            file,
+            text,
+            json: std::cell::OnceCell::new(),
+        }
+    }
+}
+
 /// Every version of `name` a lock file's text pins (npm's package-lock.json,
 /// yarn classic and berry, pnpm, bun's text lock).
-fn locked_versions(file: &str, text: &str, name: &str) -> Vec<String> {
+fn locked_versions(lock: &Lock, name: &str) -> Vec<String> {
+    let (file, text) = (lock.file, lock.text);
     let mut out = Vec::new();
     if file.ends_with("package-lock.json") || file.ends_with("npm-shrinkwrap.json") {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        let Some(v) = lock
+            .json
+            .get_or_init(|| serde_json::from_str::<serde_json::Value>(text).ok())
+        else {
             return out;
         };
         // lockfileVersion 2/3: "node_modules/…/node_modules/NAME".
@@ -189,6 +211,7 @@ pub(super) fn install_command(
         return None;
     }
     let text = ctx.read_path(file)?;
+    let lock = Lock::new(file, &text);
     let mut sets = Vec::new();
     for (name, fixed, why) in BROKEN {
         // How each lock format names the package (a substring test: the
@@ -208,7 +231,7 @@ pub(super) fn install_command(
         if !named {
             continue;
         }
-        let old: Vec<String> = locked_versions(file, &text, name)
+        let old: Vec<String> = locked_versions(&lock, name)
             .into_iter()
             .filter(|v| numbers(v).is_some() && numbers(v) < numbers(fixed))
             .collect();
@@ -254,22 +277,28 @@ mod tests {
     #[test]
     fn every_lock_format_yields_its_pinned_versions() {
         let yarn = "nan@^2.12.1, nan@^2.9.2:\n  version \"2.14.0\"\n  resolved \"x\"\n\nnanoid@^3:\n  version \"3.1.0\"\n";
-        assert_eq!(locked_versions("yarn.lock", yarn, "nan"), ["2.14.0"]);
+        assert_eq!(
+            locked_versions(&Lock::new("yarn.lock", yarn), "nan"),
+            ["2.14.0"]
+        );
         let berry = "\"nan@npm:^2.12.1\":\n  version: 2.14.0\n  resolution: \"nan@npm:2.14.0\"\n";
-        assert_eq!(locked_versions("yarn.lock", berry, "nan"), ["2.14.0"]);
+        assert_eq!(
+            locked_versions(&Lock::new("yarn.lock", berry), "nan"),
+            ["2.14.0"]
+        );
         let npm3 = r#"{"lockfileVersion":3,"packages":{"":{},"node_modules/nan":{"version":"2.17.0"},"node_modules/x/node_modules/nan":{"version":"2.14.0"},"node_modules/nanoid":{"version":"1.0.0"}}}"#;
         assert_eq!(
-            locked_versions("package-lock.json", npm3, "nan"),
+            locked_versions(&Lock::new("package-lock.json", npm3), "nan"),
             ["2.14.0", "2.17.0"]
         );
         let npm1 = r#"{"lockfileVersion":1,"dependencies":{"sqlite3":{"version":"4.0.9","dependencies":{"nan":{"version":"2.12.1"}}}}}"#;
         assert_eq!(
-            locked_versions("package-lock.json", npm1, "nan"),
+            locked_versions(&Lock::new("package-lock.json", npm1), "nan"),
             ["2.12.1"]
         );
         let pnpm = "packages:\n  /nan@2.14.0:\n    resolution: {}\n  /nanoid@3.0.0:\n  nan@2.15.0:\n  /nan/2.13.2:\n";
         assert_eq!(
-            locked_versions("pnpm-lock.yaml", pnpm, "nan"),
+            locked_versions(&Lock::new("pnpm-lock.yaml", pnpm), "nan"),
             ["2.13.2", "2.14.0", "2.15.0"]
         );
         assert!(numbers("2.14.0") < numbers("2.17.0"));

@@ -8,7 +8,7 @@
 //! installer applies it (the local target through `PIP_CONSTRAINT`).
 
 use super::manifest::Manifest;
-use autodeploy_core::InstallConstraint;
+use autodeploy_core::{InstallConstraint, SourceFix};
 
 /// When `pinned` is pinned below `below` and `open` is not pinned (and the
 /// project declares one of `with`, when it names any), install with
@@ -125,10 +125,80 @@ pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
         .collect()
 }
 
+/// A release whose published wheels no longer import on today's systems,
+/// pinned exactly in a requirements file: the nearest release that does.
+/// Only that line of the deployment's copy changes (a source fix), so the
+/// rest of the pin set stays as the project tested it.
+struct BrokenPin {
+    /// The package (any of these names).
+    names: &'static [&'static str],
+    /// Exact pins from `from` up to and excluding `fixed` are broken.
+    from: (u64, u64, u64),
+    fixed: (u64, u64, u64),
+    why: &'static str,
+}
+
+const BROKEN_PINS: &[BrokenPin] = &[BrokenPin {
+    names: &["psycopg2"],
+    from: (2, 7, 0),
+    fixed: (2, 7, 4),
+    // Checked here: 2.7.3 fails to import (`libresolv-2-….so: undefined
+    // symbol: __res_maybe_init, version GLIBC_PRIVATE`), 2.7.4 imports.
+    why: "its wheels bundle a libresolv that today's glibc no longer serves \
+          (`undefined symbol: __res_maybe_init`); 2.7.4 fixed the wheels",
+}];
+
+/// `major.minor.patch` of a version (`2.7` → (2, 7, 0)).
+fn version3(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.trim().split('.').map(|p| p.parse::<u64>().ok());
+    Some((
+        it.next()??,
+        it.next().flatten().unwrap_or(0),
+        it.next().flatten().unwrap_or(0),
+    ))
+}
+
+/// Exact pins of releases that do not install or import on today's
+/// systems, as (what to tell, the fix of the pin's line). Pins a lock file
+/// also holds are left alone: changing one line would break the lock's
+/// hashes.
+pub(super) fn broken_pins(m: &Manifest) -> Vec<(String, SourceFix)> {
+    let mut out = Vec::new();
+    for row in BROKEN_PINS {
+        for name in row.names {
+            let Some(dep) = m.deps.get(*name).filter(|_| !m.locked.contains_key(*name)) else {
+                continue;
+            };
+            let spec = dep.raw.split(';').next().unwrap_or(&dep.raw);
+            let Some(at) = spec.find("==") else { continue };
+            let written = spec[at + 2..].trim();
+            let Some(v) = version3(written) else { continue };
+            if v < row.from || v >= row.fixed {
+                continue;
+            }
+            let (a, b, c) = row.fixed;
+            let fixed = format!("{a}.{b}.{c}");
+            out.push((
+                format!(
+                    "{} pins {name}=={written}: {}; the deployment's copy installs {name}=={fixed} (your repository is not changed) — raise the pin",
+                    dep.file, row.why
+                ),
+                SourceFix {
+                    file: dep.file.clone(),
+                    line: dep.line,
+                    find: format!("=={written}"),
+                    replace: format!("=={fixed}"),
+                },
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::manifest::{read, Manifest};
-    use super::constraints;
+    use super::{broken_pins, constraints};
     use crate::ctx::Ctx;
     use crate::repo::MemRepo;
 
@@ -160,6 +230,36 @@ mod tests {
                 "MarkupSafe<2.1"
             ]
         );
+    }
+
+    #[test]
+    fn a_psycopg2_whose_wheels_no_longer_import_is_raised_on_its_line() {
+        let m = manifest(&[
+            ("requirements.txt", "-r requirements/prod.txt\n"),
+            (
+                "requirements/prod.txt",
+                "Flask==0.12.2\npsycopg2==2.7.3 ; python_version >= '3'\n",
+            ),
+        ]);
+        let fixes = broken_pins(&m);
+        assert_eq!(fixes.len(), 1, "{fixes:?}");
+        let fix = &fixes[0].1;
+        assert_eq!(
+            (
+                fix.file.as_str(),
+                fix.line,
+                fix.find.as_str(),
+                fix.replace.as_str()
+            ),
+            ("requirements/prod.txt", 2, "==2.7.3", "==2.7.4")
+        );
+        assert!(fixes[0].0.contains("__res_maybe_init"));
+        for fine in ["psycopg2==2.7.4\n", "psycopg2==2.6.2\n", "psycopg2>=2.7\n"] {
+            assert!(
+                broken_pins(&manifest(&[("requirements.txt", fine)])).is_empty(),
+                "{fine}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 mod code;
 mod compat;
 mod django;
+mod flask;
 mod frameworks;
 mod manifest;
 mod wiring;
@@ -263,6 +264,17 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     web.package_manager = m.manager.map(str::to_string);
     web.install = m.install.clone();
     web.install_constraints = compat::constraints(m);
+    for (message, fix) in compat::broken_pins(m) {
+        let (file, line) = (fix.file.clone(), fix.line);
+        web.finding(
+            "pinned_package_broken",
+            Severity::Warning,
+            Some(&file),
+            Some(line),
+            message,
+            Some(fix),
+        );
+    }
     if let Some((v, f)) = &m.python {
         web.runtime_version = Some(v.clone());
         web.note("runtime_version", ev(f, None, format!("python {v}")));
@@ -318,6 +330,9 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
             django::apply(ctx, dir, m, &mut web, &facts);
         } else {
             infer_start(ctx, dir, m, &mut web, fw, hit, sources);
+            if fw.name == "flask" {
+                flask::apply(ctx, dir, &mut web, hit, sources);
+            }
         }
     } else if let Some((file, line, asgi)) = &facts.callable {
         // A WSGI/ASGI callable without a framework.
@@ -765,28 +780,9 @@ fn migrations_release(
         flask_migrations,
         facts.apps.get("flask"),
     ) {
-        // A module-level `app = create_app(…)` (flasky.py, manage.py, wsgi.py)
-        // is the app as the project runs it: `flask --app pkg` would call a
-        // factory that needs arguments (`create_app(config_name)`) with none.
         // `FLASK_APP`, not `--app` (Flask 2.2 and later only): a 2017 Flask
-        // 0.12 app has the same migrations. An `app` variable is found by
-        // name on every version.
-        let app = match factory_call(ctx, sources, "create_app") {
-            // The file's path: Flask 0.12 takes a path or a module, and
-            // `path:name` works from 1.0 on.
-            Some((file, name)) => {
-                let rel = rel_to(dir, &file);
-                if name == "app" {
-                    rel
-                } else {
-                    format!("{rel}:{name}")
-                }
-            }
-            None => {
-                let rel = rel_to(dir, &hit.file);
-                rel.strip_suffix("/__init__.py").unwrap_or(&rel).to_string()
-            }
-        };
+        // 0.12 app has the same migrations.
+        let app = flask::cli_app(ctx, dir, sources, hit);
         web.release = Some(format!("FLASK_APP={app} {runner}flask db upgrade"));
         web.note("release", ev(&evidence, None, "Flask-Migrate migrations"));
     } else if m.has("alembic") && ctx.has(dir, "alembic.ini") {

@@ -1,0 +1,141 @@
+//! Flask's conventions the generic code scan does not cover:
+//!
+//! - the app the `flask` command line loads (`FLASK_APP`): Flask-Migrate's
+//!   release step runs it, and so does a project's own CLI built on
+//!   `FlaskGroup(app)` without `create_app=` (`python manage.py run`), which
+//!   finds the app only through `FLASK_APP` (or a `wsgi.py`/`app.py` beside
+//!   it, or a `.flaskenv`);
+//! - `SERVER_NAME` read with `os.environ[…]` in a configuration class: the
+//!   class body runs at import, so an unset variable stops every process
+//!   (`KeyError`) — and a set one makes Flask answer only requests for that
+//!   exact host:port, so the deployment's copy reads it with `.get` and
+//!   leaves it unset.
+//!
+//! Not here: the start command (`super::infer_start`), databases and env
+//! names (the code scan), the migrations release (`super::migrations_release`,
+//! which asks [`cli_app`] what to load).
+
+use super::code::AppHit;
+use super::{factory_call, rel_to};
+use crate::ctx::Ctx;
+use crate::draft::Draft;
+use crate::scan::{line_of, regex};
+use autodeploy_core::{Severity, SourceFix};
+use regex::Regex;
+use std::sync::{Arc, LazyLock};
+
+/// `SERVER_NAME = os.environ['NAME']` (group 1 the read, 3 the variable).
+static SERVER_NAME_INDEX: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^[ \t]*SERVER_NAME[ \t]*=[ \t]*(os\.environ\[[ \t]*(["'])([A-Za-z_][A-Za-z0-9_]*)["'][ \t]*\])[ \t]*(?:#.*)?$"#,
+    )
+});
+
+/// `FlaskGroup(…)` (group 1 the arguments up to the first `)`).
+static FLASK_GROUP: LazyLock<Regex> = LazyLock::new(|| regex(r"\bFlaskGroup\s*\(([^)]*)\)"));
+
+/// The app as the `flask` command should load it (`FLASK_APP`), relative to
+/// the service folder `dir`. A module-level `app = create_app(…)`
+/// (flasky.py, manage.py, wsgi.py) is the app as the project runs it: the
+/// factory itself may need arguments (`create_app(config_name)`) the
+/// command would not give. A path, not a module: Flask 0.12 takes a path or
+/// a module, and `path:name` works from 1.0 on; an `app` variable is found
+/// by name on every version.
+pub(super) fn cli_app(ctx: &Ctx, dir: &str, sources: &[&str], hit: &AppHit) -> String {
+    match factory_call(ctx, sources, "create_app") {
+        Some((file, name)) => {
+            let rel = rel_to(dir, &file);
+            if name == "app" {
+                rel
+            } else {
+                format!("{rel}:{name}")
+            }
+        }
+        None => {
+            let rel = rel_to(dir, &hit.file);
+            rel.strip_suffix("/__init__.py").unwrap_or(&rel).to_string()
+        }
+    }
+}
+
+/// Apply Flask's conventions to the Flask service `web` in `dir`.
+pub(super) fn apply(ctx: &Ctx, dir: &str, web: &mut Draft, hit: Option<&AppHit>, sources: &[&str]) {
+    let texts: Vec<(&str, Arc<str>)> = sources
+        .iter()
+        .filter_map(|f| ctx.read_path(f).map(|t| (*f, t)))
+        .collect();
+    server_name(web, &texts);
+    if let Some(hit) = hit {
+        cli_needs_app(ctx, dir, web, hit, sources, &texts);
+    }
+}
+
+/// `SERVER_NAME = os.environ['SERVER_NAME']`: the copy reads it with `.get`.
+fn server_name(web: &mut Draft, texts: &[(&str, Arc<str>)]) {
+    for (file, text) in texts {
+        if !text.contains("SERVER_NAME") {
+            continue;
+        }
+        for c in SERVER_NAME_INDEX.captures_iter(text) {
+            let read = c.get(1).expect("group 1");
+            let (quote, name) = (&c[2], &c[3]);
+            let line = line_of(text, read.start());
+            web.finding(
+                "server_name_required",
+                Severity::Warning,
+                Some(file),
+                Some(line),
+                format!(
+                    "{file}:{line} sets Flask's SERVER_NAME from {name} with no default: the module fails to import without it (KeyError), and with it Flask answers only requests for that exact host:port, so health checks sent to the instance's address get 404; the deployment's copy reads it with os.environ.get (unset: Flask answers every host; your repository is not changed) — to pin the public host anyway, pass `deploy --env {name}=HOST`"
+                ),
+                Some(SourceFix {
+                    file: file.to_string(),
+                    line,
+                    find: read.as_str().to_string(),
+                    replace: format!("os.environ.get({quote}{name}{quote})"),
+                }),
+            );
+            if let Some(v) = web.env.iter_mut().find(|v| v.name == name) {
+                v.required = false;
+            }
+        }
+    }
+}
+
+/// A project CLI built on `FlaskGroup(app)` with no `create_app=` finds the
+/// app only through `FLASK_APP` (or `wsgi.py`/`app.py` in the folder it runs
+/// in, or a `.flaskenv`). When none of those exist, `FLASK_APP` is a setting
+/// the service needs, with the app's path as its value.
+fn cli_needs_app(
+    ctx: &Ctx,
+    dir: &str,
+    web: &mut Draft,
+    hit: &AppHit,
+    sources: &[&str],
+    texts: &[(&str, Arc<str>)],
+) {
+    if ["wsgi.py", "app.py", ".flaskenv"]
+        .iter()
+        .any(|f| ctx.has(dir, f))
+    {
+        return;
+    }
+    let Some((file, line)) = texts.iter().find_map(|(f, t)| {
+        let c = FLASK_GROUP.captures(t)?;
+        let args = &c[1];
+        let at = c.get(0).map_or(0, |g| g.start());
+        (!args.contains("create_app")).then(|| (*f, line_of(t, at)))
+    }) else {
+        return;
+    };
+    let app = cli_app(ctx, dir, sources, hit);
+    web.env_var("FLASK_APP", false, file, line);
+    if let Some(v) = web.env.iter_mut().find(|v| v.name == "FLASK_APP") {
+        if v.example.is_none() {
+            v.example = Some(app);
+        }
+        v.required = true;
+        v.file = Some(file.to_string());
+        v.line = Some(line);
+    }
+}

@@ -304,6 +304,7 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
         .into_iter()
         .map(|mut d| {
             split_release(ctx, &mut d);
+            without_reload(&mut d);
             to_service(d, name_hint)
         })
         .collect();
@@ -701,6 +702,47 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
     }
 }
 
+/// `--reload` (and the flags that only tune it) on a Python server:
+/// uvicorn, gunicorn, hypercorn, `flask run`.
+static RELOAD_FLAGS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(r"\s--reload(?:-(?:dir|include|exclude|delay|extra-file)(?:=\S+|\s+\S+))?\b")
+});
+static RELOADING_SERVER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(r"(?:^|[\s/;&])(?:uvicorn|gunicorn|hypercorn|flask\s+run)\b")
+});
+
+/// A Python server started with `--reload` watches the files and keeps its
+/// parent alive when the app fails to import: the process never exits, so
+/// a crash is a silent wait for the whole health timeout (locally) or a
+/// task that never turns healthy (in the cloud), and the watcher costs CPU
+/// for nothing on a deployment whose files do not change. Every target runs
+/// the command without it; the finding says so.
+fn without_reload(d: &mut Draft) {
+    let Some(best) = d.starts.iter().map(|c| c.trust).max() else {
+        return;
+    };
+    let Some(c) = d.starts.iter_mut().find(|c| c.trust == best) else {
+        return;
+    };
+    if !RELOADING_SERVER.is_match(&c.value) || !RELOAD_FLAGS.is_match(&c.value) {
+        return;
+    }
+    let before = c.value.clone();
+    c.value = RELOAD_FLAGS.replace_all(&c.value, "").into_owned();
+    let (file, line) = (c.evidence.file.clone(), c.evidence.line);
+    let after = c.value.clone();
+    d.finding(
+        "reload_removed",
+        Severity::Info,
+        Some(&file),
+        line,
+        format!(
+            "`{before}` reloads on file changes: the deployment runs `{after}` (a reloader keeps its parent process alive when the app fails to import, so a crash would look like an app that never answers)"
+        ),
+        None,
+    );
+}
+
 static DEV_SERVER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     crate::scan::regex(
         r"\bnodemon\b|\bts-node-dev\b|\btsx\s+watch\b|\bnode\s+--watch\b|\bnext\s+dev\b|\bnuxt\s+dev\b|\bvite(?:\s+dev)?\s*$|\bng\s+serve\b|\breact-scripts\s+start\b|\bvue-cli-service\s+serve\b|\bmanage\.py\s+runserver\b|\bflask\s+run\b|--reload\b|\bwebpack(?:-dev-server|\s+serve)\b|\bphp\s+artisan\s+serve\b|\bair\b$",
@@ -825,5 +867,49 @@ mod go_output_tests {
         assert_eq!(super::go_output_at_start(b, "/api"), None);
         assert_eq!(super::go_output_at_start(b, "myapp"), None);
         assert_eq!(super::go_output_at_start(b, "./x;rm -rf /"), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::draft::ev;
+
+    fn started(cmd: &str) -> Draft {
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        d.start(
+            cmd,
+            Trust::Config,
+            ev("docker-compose.yml", Some(5), "compose"),
+        );
+        d
+    }
+
+    #[test]
+    fn python_servers_run_without_their_reloader() {
+        for (cmd, want) in [
+            (
+                "uvicorn app.main:app --reload --workers 1 --host 0.0.0.0 --port 8000",
+                "uvicorn app.main:app --workers 1 --host 0.0.0.0 --port 8000",
+            ),
+            (
+                "sh -c 'alembic upgrade head && uvicorn main:app --host 0.0.0.0 --reload --reload-dir app'",
+                "sh -c 'alembic upgrade head && uvicorn main:app --host 0.0.0.0'",
+            ),
+            ("gunicorn -b :8000 --reload wsgi:app", "gunicorn -b :8000 wsgi:app"),
+            ("flask run --host 0.0.0.0 --reload", "flask run --host 0.0.0.0"),
+        ] {
+            let mut d = started(cmd);
+            without_reload(&mut d);
+            assert_eq!(d.starts[0].value, want);
+            assert!(d.findings.iter().any(|f| f.kind == "reload_removed"), "{cmd}");
+        }
+        // Other tools' flags of that name, and servers without it: unchanged.
+        for cmd in ["node server.js --reload", "uvicorn app:app --port 8000"] {
+            let mut d = started(cmd);
+            without_reload(&mut d);
+            assert_eq!(d.starts[0].value, cmd);
+            assert!(d.findings.is_empty());
+        }
     }
 }

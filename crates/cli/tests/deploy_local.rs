@@ -374,3 +374,40 @@ fn a_deploy_killed_during_app_start_is_interrupted_and_destroy_cleans_up() {
     assert_eq!(supervisors_of(&id), 0, "nothing of it runs on");
     assert!(!home.path().join("deployments").join(&id).exists());
 }
+
+/// An app that runs but never answers ends the deploy `unhealthy` in phase
+/// `health` (text and `--json`), with the app's own last lines — not the
+/// install's.
+#[test]
+fn an_app_that_never_answers_ends_unhealthy_in_phase_health_with_its_own_lines() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("silent");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("Procfile"), "web: python3 main.py\n").unwrap();
+    std::fs::write(
+        src.join("main.py"),
+        "import os\nimport time\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n\nif __name__ == \"__main__\":\n    print(\"booting, listening nowhere\", flush=True)\n    time.sleep(3600)\n    HTTPServer((\"0.0.0.0\", int(os.environ[\"PORT\"])), BaseHTTPRequestHandler).serve_forever()\n",
+    )
+    .unwrap();
+    let out = run(cli(home.path()).args([
+        "deploy",
+        src.to_str().unwrap(),
+        "run it locally",
+        "--yes",
+        "--health-timeout",
+        "3",
+    ]));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("ended unhealthy in phase health"), "{t}");
+    let after_end = &t[t.find("ended unhealthy").unwrap()..];
+    assert!(after_end.contains("booting, listening nowhere"), "{t}");
+    let list = json(&run(cli(home.path()).args(["list", "--json"])));
+    let d = &list[0];
+    assert_eq!(d["status"], "unhealthy", "{d:#}");
+    assert_eq!(d["phase"], "health", "{d:#}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let out = run(cli(home.path()).args(["destroy", &id, "--yes"]));
+    assert!(out.status.success(), "{}", text(&out));
+}

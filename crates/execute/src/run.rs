@@ -258,7 +258,12 @@ async fn execute_inner(
         url: Some(result.url),
         outputs: Some(result.outputs),
         error: Some(result.error),
-        phase: if result.status.is_final() && result.status != DeploymentStatus::Failed {
+        // A deployment that reached its goal has no phase; one that ended
+        // short of it keeps the phase that failed (`unhealthy`: health).
+        phase: if matches!(
+            result.status,
+            DeploymentStatus::Healthy | DeploymentStatus::Applied | DeploymentStatus::Destroyed
+        ) {
             Some(None)
         } else {
             None

@@ -66,6 +66,27 @@ const ROWS: &[Row] = &[
               installs psycopg2",
     },
     Row {
+        pinned: &["tortoise-orm"],
+        below: (0, 25),
+        open: "pydantic",
+        with: &[],
+        // Checked here: tortoise-orm 0.20.0–0.24.0 with pydantic 2.11
+        // fail in `pydantic_model_creator`; pydantic 2.10 works, and so
+        // does tortoise-orm 0.25 with pydantic 2.11.
+        constraint: "pydantic<2.11",
+        why: "pydantic 2.11 refuses the `model_config` field that Tortoise ORM before 0.25 \
+              gives the models `pydantic_model_creator` makes",
+    },
+    Row {
+        pinned: &["newspaper3k"],
+        below: (0, 3),
+        open: "lxml",
+        with: &[],
+        constraint: "lxml<5.2",
+        why: "lxml 5.2 moved `lxml.html.clean` into its own project, which newspaper3k imports \
+              from lxml",
+    },
+    Row {
         pinned: &["markupsafe"],
         below: (1, 1),
         open: "setuptools",
@@ -260,6 +281,16 @@ mod tests {
                 "{fine}"
             );
         }
+    }
+
+    #[test]
+    fn tortoise_before_0_25_keeps_pydantic_before_2_11() {
+        assert_eq!(
+            with("fastapi==0.109.0\ntortoise-orm==0.20.0\npydantic-settings==2.1.0\n"),
+            vec!["pydantic<2.11"]
+        );
+        assert!(with("tortoise-orm==0.25.1\n").is_empty());
+        assert!(with("tortoise-orm==0.20.0\npydantic==2.5.3\n").is_empty());
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct Draft {
     /// (the start command its Dockerfile gives, as moved into the source
     /// tree; the same command as the image runs it).
     pub image_start: Option<(String, String)>,
+    /// See [`autodeploy_core::Service::dockerfile_context`].
+    pub dockerfile_context: Option<String>,
     pub static_dir: Option<String>,
     pub health_path: Option<String>,
     /// See [`autodeploy_core::Service::allowed_hosts_env`].
@@ -109,6 +111,7 @@ impl Draft {
             runtime_version: None,
             dockerfile: None,
             image_start: None,
+            dockerfile_context: None,
             static_dir: None,
             health_path: None,
             allowed_hosts_env: None,

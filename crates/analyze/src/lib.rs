@@ -36,7 +36,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Changes whenever detection changes in a way that alters results (cache key).
-pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a3");
+pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a4");
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
@@ -155,6 +155,7 @@ pub fn analyze_repo(
     }
     let mut drafts: Vec<Draft> = results.into_iter().flat_map(|(_, d)| d).collect();
     config::compose::apply(&ctx, &mut drafts);
+    detectors::rust::fold_members(&ctx, &mut drafts);
 
     let selected = resolve::select(drafts);
     if selected.is_empty() {

@@ -259,6 +259,7 @@ fn absorb(primary: &mut Draft, other: Draft) {
     }
     if primary.dockerfile.is_none() {
         primary.dockerfile = other.dockerfile;
+        primary.dockerfile_context = other.dockerfile_context;
     }
     // Config-level claims (Dockerfile, compose, Procfile) speak for the folder whatever the language.
     for c in other.ports.into_iter().filter(|c| c.trust == Trust::Config) {
@@ -567,6 +568,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         runtime_version: d.runtime_version,
         dockerfile: d.dockerfile,
         image_start,
+        dockerfile_context: d.dockerfile_context,
         static_dir: d.static_dir,
         databases: d.databases.keys().copied().collect(),
         env: d.env,

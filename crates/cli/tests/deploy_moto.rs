@@ -263,6 +263,140 @@ fn container_bundle_with_database_deploys_releases_and_destroys_completely() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// Dogfood: this repository, planned and applied like any other app from
+/// the sentence an operator would write. The analysis reads deploy/compose.yaml
+/// (the API and the workers run the binary of crates/cli, built by
+/// deploy/Dockerfile, which carries Terraform and git); the task definitions
+/// must run `autodeploy serve` / `autodeploy worker` with the provisioned
+/// PostgreSQL in AUTODEPLOY_DATABASE_URL and one shared AUTODEPLOY_SECRETS_KEY,
+/// and the load balancer must ask the API's /healthz. One apply; the destroy
+/// of this stack's shape (ECS + ALB + protected RDS) is proven by
+/// `container_bundle_with_database_deploys_releases_and_destroys_completely`.
+#[test]
+fn this_repository_deploys_as_the_api_and_its_workers_on_ecs() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let key = "5e".repeat(32);
+    let root = repo_root().canonicalize().unwrap();
+    let out = run(aws_env(&mut cli(home.path()))
+        .env("AUTODEPLOY_SECRETS_KEY", &key)
+        .args([
+            "deploy",
+            &root.display().to_string(),
+            "the API and its workers on AWS ECS with Postgres",
+            "--yes",
+            "--json",
+            // The rehearsal would build the whole workspace on this machine.
+            "--no-rehearse",
+            "--aws-endpoint",
+            &moto.url,
+            "--secret",
+            "AUTODEPLOY_SECRETS_KEY",
+        ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    assert_eq!(d["status"], "applied", "{d:#}");
+    assert_eq!(d["strategy"], "container");
+    let id = d["id"].as_str().unwrap();
+
+    // The plan as an operator reads it.
+    let full = json(&run(
+        cli(home.path()).args(["status", id, "--json", "--full"])
+    ));
+    let services = full["plan"]["decision"]["services"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let by_name = |n: &str| {
+        services
+            .iter()
+            .find(|s| s["name"] == n)
+            .unwrap_or_else(|| panic!("no service {n}: {services:#?}"))
+            .clone()
+    };
+    assert_eq!(
+        services.len(),
+        2,
+        "the API and the workers, nothing else: {services:#?}"
+    );
+    let (api, worker) = (by_name("api"), by_name("worker"));
+    assert_eq!(api["kind"], "web");
+    assert_eq!(api["port"], 8080);
+    assert_eq!(worker["kind"], "worker");
+    for s in [&api, &worker] {
+        assert_eq!(
+            s["image"], "repository",
+            "built by deploy/Dockerfile: {s:#}"
+        );
+    }
+    assert_eq!(api["health_check"]["path"], "/healthz", "{api:#}");
+
+    // What ECS runs.
+    let ecs = |action: &str, body: serde_json::Value| {
+        moto.json_call(
+            "ecs",
+            &format!("AmazonEC2ContainerServiceV20141113.{action}"),
+            body,
+        )
+    };
+    let task = |name: &str| {
+        let arn = d["outputs"]["ecs_task_definitions"][name].as_str().unwrap();
+        let t = ecs(
+            "DescribeTaskDefinition",
+            serde_json::json!({ "taskDefinition": arn }),
+        );
+        t["taskDefinition"]["containerDefinitions"][0].clone()
+    };
+    for (name, runs) in [
+        (
+            "api",
+            "exec autodeploy serve --listen 0.0.0.0:8080 --workers 0",
+        ),
+        ("worker", "exec autodeploy worker"),
+    ] {
+        let c = task(name);
+        let script = c["command"][0].as_str().unwrap_or_default();
+        assert!(script.contains(runs), "{name} runs {script}");
+        // The store is the provisioned PostgreSQL, in the variable the binary reads.
+        assert!(
+            script.contains("export AUTODEPLOY_DATABASE_URL=\"postgresql://")
+                && script.contains("@$AUTODEPLOY_DB_HOST:$AUTODEPLOY_DB_PORT/$AUTODEPLOY_DB_NAME"),
+            "{name}: {script}"
+        );
+        let env = c["environment"].to_string();
+        assert!(env.contains("rds.amazonaws.com"), "{name}: {env}");
+        let secrets: Vec<&str> = c["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert!(
+            secrets.contains(&"AUTODEPLOY_DB_PASSWORD")
+                && secrets.contains(&"AUTODEPLOY_SECRETS_KEY"),
+            "{name}: {secrets:?}"
+        );
+    }
+    assert_eq!(task("api")["portMappings"][0]["containerPort"], 8080);
+    // One key for every process, the one given at deploy time.
+    assert_eq!(
+        moto.secret_value("autodeploy_secrets_key").as_deref(),
+        Some(key.as_str())
+    );
+    let cluster = d["outputs"]["ecs_cluster_name"].as_str().unwrap();
+    let listed = ecs("ListServices", serde_json::json!({ "cluster": cluster })).to_string();
+    assert!(
+        listed.contains("/api") && listed.contains("/worker"),
+        "{listed}"
+    );
+    let groups = moto.query("elasticloadbalancing", "DescribeTargetGroups", "2015-12-01");
+    assert!(
+        groups.contains("<HealthCheckPath>/healthz</HealthCheckPath>"),
+        "{groups}"
+    );
+    assert!(groups.contains("<Port>8080</Port>"), "{groups}");
+}
+
 #[test]
 fn ten_concurrent_deploys_have_no_state_lock_errors() {
     let Some(moto) = moto() else { return };

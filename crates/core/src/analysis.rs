@@ -286,6 +286,12 @@ pub struct Service {
     /// which `start` runs where the build leaves it: `./target/release/zero2prod`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_start: Option<String>,
+    /// The build context the project builds `dockerfile` with, when that is
+    /// not the Dockerfile's own folder (a compose file's `context: ..` with
+    /// `dockerfile: deploy/Dockerfile`): relative to the repository root,
+    /// `"."` for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile_context: Option<String>,
     /// For static services: the folder that is served, relative to `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_dir: Option<String>,

@@ -43,20 +43,24 @@ pub(crate) fn health_check(s: &Service, notes: &mut Notes) -> Option<HealthCheck
     let own = s.health_path.as_deref().filter(|h| h.starts_with('/'));
     let framework = s.framework.as_deref().unwrap_or("");
     let (path, accept, origin, reason) = if let Some(h) = own {
-        let at = s
-            .evidence
-            .get("health_path")
-            .and_then(|e| e.first())
+        let first = s.evidence.get("health_path").and_then(|e| e.first());
+        let at = first
             .map(|e| match e.line {
                 Some(l) => format!(" ({}:{l})", e.file),
                 None => format!(" ({})", e.file),
             })
             .unwrap_or_default();
+        // A compose file's healthcheck names it, rather than a route in code.
+        let who = if first.is_some_and(|e| e.file.ends_with(".yml") || e.file.ends_with(".yaml")) {
+            "the health route the project's own healthcheck requests"
+        } else {
+            "the health route the code defines"
+        };
         (
             h.to_string(),
             HealthAnswer::Success,
             Origin::Analysis,
-            format!("GET {h} answering 200-399: the health route the code defines{at}"),
+            format!("GET {h} answering 200-399: {who}{at}"),
         )
     } else if SERVES_ROOT.contains(&framework) {
         (

@@ -6,11 +6,14 @@
 //! data folder, where the binary ends up), so it builds the image when it
 //! builds *this* service the way the plan runs it:
 //!
-//! - it sits in the service's folder (the build context is that folder);
+//! - it sits in the service's folder (the build context is that folder), or
+//!   the project builds it with that folder as the context (a compose
+//!   file's `context: ..` + `dockerfile: deploy/Dockerfile`);
 //! - its name does not mark it for development (`Dockerfile.dev`,
 //!   `local.Dockerfile`, `docker/development/…`);
 //! - the plan's start command is the one it runs (`CMD`/`ENTRYPOINT` of its
-//!   final stage), and that is not a development server;
+//!   final stage, or the command of the compose service that builds it), and
+//!   that is not a development server;
 //! - its image has a shell (not `FROM scratch` or distroless): the
 //!   deployment's start script (settings assembled at start, allowed hosts,
 //!   the release step) runs under `/bin/sh -c`.
@@ -101,7 +104,12 @@ fn decide(s: &Service, df: &str) -> (ImageSource, String) {
             format!("the project's Dockerfile ({df}) is named for development; the bundle's Dockerfile builds a production image that runs `{start}`"),
         );
     }
-    if !in_folder(df, &s.path) {
+    let context = |c: &str| if c.is_empty() { "." } else { c }.to_string();
+    let built_from_here = s
+        .dockerfile_context
+        .as_deref()
+        .is_some_and(|c| context(c) == context(&s.path));
+    if !in_folder(df, &s.path) && !built_from_here {
         return (
             ImageSource::Bundle,
             format!("the project's Dockerfile ({df}) is built with another folder as its context; the bundle's Dockerfile builds the image"),
@@ -112,7 +120,16 @@ fn decide(s: &Service, df: &str) -> (ImageSource, String) {
         .get("start")
         .and_then(|e| e.first())
         .map(|e| e.file.as_str());
-    if from != Some(df) {
+    // The file that builds the image with this Dockerfile (a compose
+    // service) says which command runs in it too.
+    let builders: Vec<&str> = s
+        .evidence
+        .get("dockerfile")
+        .into_iter()
+        .flatten()
+        .map(|e| e.file.as_str())
+        .collect();
+    if from != Some(df) && !(built_from_here && from.is_some_and(|f| builders.contains(&f))) {
         return (
             ImageSource::Bundle,
             format!(
@@ -246,6 +263,39 @@ mod tests {
         s.release = Some("python manage.py migrate".into());
         choose(&s, DeployStrategy::Container, &mut quiet);
         assert!(!quiet.has_warning("release_cli_not_in_image"));
+    }
+
+    #[test]
+    fn a_dockerfile_kept_elsewhere_builds_the_image_when_compose_builds_it_from_here() {
+        // `context: ..` + `dockerfile: deploy/Dockerfile`, and the command of
+        // that compose service is the plan's start.
+        let mut s = with_dockerfile("deploy/Dockerfile", "deploy/compose.yaml");
+        s.path = ".".into();
+        s.dockerfile_context = Some(".".into());
+        s.evidence.insert(
+            "dockerfile".into(),
+            vec![Evidence {
+                file: "deploy/compose.yaml".into(),
+                line: Some(36),
+                note: "compose `api` builds deploy/Dockerfile with this folder as context".into(),
+            }],
+        );
+        assert_eq!(pick(&s).0, ImageSource::Repository);
+        // Another folder's context, or a start from elsewhere (a Procfile):
+        // the bundle's.
+        let mut other = s.clone();
+        other.dockerfile_context = Some("backend".into());
+        assert_eq!(pick(&other).0, ImageSource::Bundle);
+        let mut procfile = s.clone();
+        procfile.evidence.get_mut("start").unwrap()[0].file = "Procfile".into();
+        let (c, why) = pick(&procfile);
+        assert_eq!(c, ImageSource::Bundle);
+        assert!(why.contains("not the one"), "{why}");
+        let mut no_context = s.clone();
+        no_context.dockerfile_context = None;
+        let (c, why) = pick(&no_context);
+        assert_eq!(c, ImageSource::Bundle);
+        assert!(why.contains("another folder as its context"), "{why}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub(crate) fn service(
         runtime_version: None,
         dockerfile: None,
         image_start: None,
+        dockerfile_context: None,
         static_dir: None,
         databases: Vec::new(),
         env: Vec::new(),

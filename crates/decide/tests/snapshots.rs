@@ -24,6 +24,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         runtime_version: None,
         dockerfile: None,
         image_start: None,
+        dockerfile_context: None,
         static_dir: None,
         databases: Vec::new(),
         env: Vec::new(),

@@ -84,6 +84,26 @@ fn check_common(name: &str, f: &BundleFile) {
     );
 }
 
+/// autodeploy's own service image (deploy/Dockerfile): the same hadolint
+/// rules as the Dockerfiles we render, and the same policy — multi-stage,
+/// pinned bases, non-root, a HEALTHCHECK on the API's /healthz.
+#[test]
+fn the_service_image_passes_hadolint() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/Dockerfile");
+    let text = std::fs::read_to_string(&path).expect("deploy/Dockerfile");
+    hadolint("deploy/Dockerfile", &text);
+    assert!(!text.contains(":latest"), "unpinned image");
+    assert!(text.contains(" AS build\n"), "not multi-stage");
+    assert!(text.contains("\nUSER 10001:10001\n"), "not non-root");
+    assert!(text.contains("HEALTHCHECK") && text.contains("/healthz"));
+    // Workers run terraform and git: the runtime stage carries them.
+    assert!(text.contains("COPY --from=terraform /usr/local/bin/terraform"));
+    assert!(
+        text.contains(" git "),
+        "git is installed in the runtime stage"
+    );
+}
+
 const LINTED: &[&str] = &[
     "hello_world_shape",
     "python_django_postgres",

@@ -59,6 +59,26 @@ fn validate(files: &[BundleFile]) {
     );
 }
 
+/// autodeploy's own manifests (deploy/k8s, the files its kustomization
+/// lists) under the same validator.
+#[test]
+fn the_service_manifests_validate_strictly() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/k8s");
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    let files: Vec<BundleFile> = kustomization
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter(|f| f.ends_with(".yaml"))
+        .map(|f| BundleFile {
+            path: f.to_string(),
+            contents: std::fs::read_to_string(dir.join(f)).unwrap(),
+            executable: false,
+        })
+        .collect();
+    assert_eq!(files.len(), 3, "namespace, api and worker");
+    validate(&files);
+}
+
 #[test]
 fn manifests_validate_strictly() {
     let cases = [

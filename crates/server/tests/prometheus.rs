@@ -47,6 +47,25 @@ fn promtool_check_rules() {
     );
 }
 
+/// The Prometheus configuration deploy/compose.yaml runs (it loads
+/// alerts.yml from beside itself, so this checks the rules it loads too).
+#[test]
+fn promtool_check_config() {
+    let Some(p) = promtool() else { return };
+    let out = Command::new(p)
+        .args(["check", "config"])
+        .arg(dir().join("prometheus.yml"))
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("SUCCESS: 1 rule files found"), "{all}");
+}
+
 #[test]
 fn promtool_unit_tests() {
     let Some(p) = promtool() else { return };

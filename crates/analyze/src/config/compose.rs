@@ -49,6 +49,9 @@ pub struct ComposeService {
     /// Every service name of the file (data services included): hosts
     /// that exist only on the compose network.
     pub peers: Vec<String>,
+    /// The URL path its `healthcheck:` requests on the container itself
+    /// (`curl -f http://localhost:8080/healthz`), with the port it names.
+    pub health: Option<(Option<u16>, String)>,
     pub file: String,
     pub line: u32,
 }
@@ -279,6 +282,7 @@ pub fn parse_with(
             one_off,
             optional: v.get("profiles").is_some(),
             peers: peers.clone(),
+            health: v.get("healthcheck").and_then(health_url),
             file: file.to_string(),
             line,
         });
@@ -456,6 +460,44 @@ const MODE_SELECTORS: &[&str] = &[
     "PYTHONUNBUFFERED",
 ];
 
+/// A URL on the container itself in a healthcheck's test (`curl -f
+/// http://localhost:8080/healthz`, `wget -qO- http://127.0.0.1/ping`): the
+/// port it names, if any, and the path.
+static HEALTH_URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(
+        r#"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d{1,5}))?(/[A-Za-z0-9._~/-]*)?"#,
+    )
+});
+
+fn health_url(healthcheck: &Value) -> Option<(Option<u16>, String)> {
+    let test = match healthcheck.get("test")? {
+        Value::String(s) => s.clone(),
+        Value::Sequence(parts) => parts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => return None,
+    };
+    let c = HEALTH_URL.captures(&test)?;
+    let port = c.get(1).and_then(|p| p.as_str().parse().ok());
+    let path = c.get(2).map_or("/", |p| p.as_str()).to_string();
+    Some((port, path))
+}
+
+/// A `${NAME:?message}` / `${NAME?message}` interpolation: compose refuses
+/// to start without the variable, so the app must be given it.
+fn demands_value(value: &str) -> bool {
+    let Some(rest) = value.find("${").map(|i| &value[i + 2..]) else {
+        return false;
+    };
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let after = &rest[name_end..];
+    name_end > 0 && (after.starts_with(":?") || after.starts_with('?'))
+}
+
 fn depends_on(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::Sequence(s)) => s
@@ -604,6 +646,8 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 };
                 if d.kind == ServiceKind::Worker {
                     d.framework = None;
+                    d.health_path = None;
+                    d.evidence.remove("health_path");
                 }
                 drafts.push(d);
                 drafts.last_mut().expect("just pushed")
@@ -636,6 +680,26 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         draft.note("name", evidence.clone());
         if let Some(df) = &cs.dockerfile {
             draft.dockerfile = Some(df.clone());
+            // `context: ..` + `dockerfile: deploy/Dockerfile`: the image is
+            // built from this service's folder by a Dockerfile kept elsewhere.
+            if crate::repo::parent(df) != cs.dir {
+                draft.dockerfile_context = Some(if cs.dir.is_empty() {
+                    ".".to_string()
+                } else {
+                    cs.dir.clone()
+                });
+                draft.note(
+                    "dockerfile",
+                    ev(
+                        &cs.file,
+                        Some(cs.line),
+                        format!(
+                            "compose `{}` builds {df} with this folder as context",
+                            cs.name
+                        ),
+                    ),
+                );
+            }
         }
         if let Some(p) = cs.port {
             // Compose publishes the container port it was told the app uses.
@@ -653,11 +717,24 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             );
         }
         if let Some(cmd) = &cs.command {
-            // The compose command overrides the image's CMD.
+            // The compose command overrides the image's CMD, and runs in that
+            // image: a program its Dockerfile copied out of the build stage
+            // runs, outside the image, where the build leaves it.
+            let image = draft
+                .dockerfile
+                .as_deref()
+                .and_then(|p| ctx.read_path(p))
+                .map(|t| super::dockerfile::parse(&t));
+            let moved = image
+                .as_ref()
+                .and_then(|i| super::dockerfile::in_source_tree(cmd, i));
+            if let Some(m) = &moved {
+                draft.image_start = Some((m.clone(), cmd.clone()));
+            }
             draft.starts.insert(
                 0,
                 crate::draft::Claim {
-                    value: cmd.clone(),
+                    value: moved.unwrap_or_else(|| cmd.clone()),
                     trust: Trust::Config,
                     evidence: ev(
                         &cs.file,
@@ -666,6 +743,22 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                     ),
                 },
             );
+        }
+        // The project's own healthcheck names the route that says the app
+        // is up (on the port it serves, when it names one).
+        if let (Some((port, path)), Some(p)) = (&cs.health, cs.port) {
+            if port.is_none_or(|x| x == p) {
+                draft.health_path = Some(path.clone());
+                draft.evidence.remove("health_path");
+                draft.note(
+                    "health_path",
+                    ev(
+                        &cs.file,
+                        Some(cs.line),
+                        format!("compose `{}` healthcheck requests {path}", cs.name),
+                    ),
+                );
+            }
         }
         for db in &cs.databases {
             draft.database(
@@ -699,6 +792,16 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                     .map(|(n, v, f, l)| (n, Some(v), f.as_str(), *l)),
             );
         for (name, value, file, line) in values {
+            // `${NAME:?…}`: compose will not start without it.
+            let demanded = value.is_some_and(|v| demands_value(v));
+            if demanded {
+                if let Some(v) = draft.env.iter_mut().find(|v| &v.name == name) {
+                    v.required = true;
+                } else {
+                    draft.env_var(name, false, file, line);
+                }
+                continue;
+            }
             if let Some(v) = draft
                 .env
                 .iter_mut()

@@ -76,13 +76,21 @@ fn artefact(
 /// A command whose program is a file copied out of a build stage runs that
 /// file where the build leaves it in the source tree (`./zero2prod` →
 /// `./target/release/zero2prod`): outside the image nothing moved it.
+/// A bare program name (`autodeploy serve`) is looked up in the image's
+/// PATH folders.
 fn artefact_command(cmd: &str, info: &DockerInfo) -> Option<String> {
     let (program, args) = cmd.split_once(' ').unwrap_or((cmd, ""));
-    if !(program.starts_with('/') || program.starts_with("./")) {
+    let (_, rel) = if program.starts_with('/') || program.starts_with("./") {
+        let abs = absolute(program, info.workdir.as_deref());
+        info.artefacts.iter().find(|(dest, _)| *dest == abs)?
+    } else if !program.is_empty() && !program.contains('/') && !program.contains('=') {
+        info.artefacts.iter().find(|(dest, _)| {
+            dest.rsplit_once('/')
+                .is_some_and(|(dir, name)| name == program && PATH_DIRS.contains(&dir))
+        })?
+    } else {
         return None;
-    }
-    let abs = absolute(program, info.workdir.as_deref());
-    let (_, rel) = info.artefacts.iter().find(|(dest, _)| *dest == abs)?;
+    };
     Some(if args.is_empty() {
         format!("./{rel}")
     } else {
@@ -171,6 +179,23 @@ pub fn reverse_proxy(ctx: &Ctx, dir: &str, dockerfile_text: &str) -> Option<Vec<
         }
     }
     (!hosts.is_empty()).then(|| hosts.into_iter().filter(|h| !h.is_empty()).collect())
+}
+
+/// The folders of a Debian/Alpine image's default PATH.
+const PATH_DIRS: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// `cmd`, run in the image `info` describes, as it runs in the source tree
+/// (a program copied out of the build stage → where the build leaves it);
+/// None when it does not run such a program.
+pub fn in_source_tree(cmd: &str, info: &DockerInfo) -> Option<String> {
+    artefact_command(cmd, info)
 }
 
 /// An `ENTRYPOINT` and its line.

@@ -26,7 +26,7 @@ mod wiring;
 use crate::ctx::Ctx;
 use crate::detectors::{database_of_url, Detector};
 use crate::draft::{ev, Draft, Trust};
-use crate::repo::{join, parent};
+use crate::repo::{is_under, join, parent};
 use crate::scan::{each_match, line_text};
 use autodeploy_core::{Database, Language, ServiceKind, Severity};
 use cargo::Manifest;
@@ -537,6 +537,155 @@ fn analyze_package(
     vec![d]
 }
 
+/// Processes a Cargo workspace root declares (a Procfile line, a compose
+/// service built from the root, a Dockerfile's CMD there) run binaries of its
+/// members: `./target/release/api serve`, `api worker` in the image. Each
+/// such process takes what the member's analysis found — its environment,
+/// databases and their wiring, health route, toolchain, build — since that
+/// code is what runs; the member is not a service of its own. Members whose
+/// binary no declared process runs (helpers, code generators, tools) are not
+/// deployed either: the project said what runs. A workspace root without
+/// declared processes is left alone (its members are the services).
+pub fn fold_members(ctx: &Ctx, drafts: &mut Vec<Draft>) {
+    let declared = |d: &Draft| {
+        d.language == Language::Rust && d.starts.iter().any(|c| c.trust >= Trust::Config)
+    };
+    let mut roots: Vec<String> = drafts
+        .iter()
+        .filter(|d| declared(d))
+        .map(|d| d.dir.clone())
+        .filter(|dir| {
+            ctx.read(dir, "Cargo.toml")
+                .and_then(|t| cargo::parse(&t))
+                .is_some_and(|m| m.workspace.is_some())
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for root in roots {
+        let members: Vec<usize> = drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.language == Language::Rust
+                    && d.has_manifest
+                    && d.name.is_none()
+                    && d.dir != root
+                    && is_under(&d.dir, &root)
+                    && member_binary(d).is_some()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        for &m in &members {
+            let member = drafts[m].clone();
+            let bin = member_binary(&member).unwrap_or_default();
+            for p in drafts.iter_mut() {
+                if p.dir == root && declared(p) && runs_program(p).as_deref() == Some(bin.as_str())
+                {
+                    lend(&member, p);
+                }
+            }
+        }
+        let mut i = 0;
+        drafts.retain(|_| {
+            i += 1;
+            !members.contains(&(i - 1))
+        });
+    }
+}
+
+/// The binary a member's draft starts (`../../target/release/NAME`), when
+/// its start is the inferred one (nothing declared in the member itself).
+fn member_binary(d: &Draft) -> Option<String> {
+    if d.starts.iter().any(|c| c.trust > Trust::Inferred) {
+        return None;
+    }
+    let first = d.starts.first()?.value.split_whitespace().next()?;
+    first
+        .contains("target/release/")
+        .then(|| first.rsplit('/').next().unwrap_or(first).to_string())
+}
+
+/// The program a process runs, by file name (`./target/release/api serve` → `api`).
+fn runs_program(d: &Draft) -> Option<String> {
+    let best = d.starts.iter().max_by_key(|c| c.trust)?;
+    let cmd = crate::release::unwrap_shell(&best.value);
+    let program = cmd.split_whitespace().find(|w| {
+        !w.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    })?;
+    Some(program.rsplit('/').next().unwrap_or(program).to_string())
+}
+
+/// What a member's analysis lends the process that runs its binary.
+fn lend(member: &Draft, p: &mut Draft) {
+    // The build's evidence names the member and its binary; the start's
+    // stays the declaration's (decide asks where the start came from).
+    // The workspace root's "no binary crate" finding no longer holds.
+    p.findings.retain(|f| f.kind != "start_not_found");
+    for e in &member.env {
+        match p.env.iter_mut().find(|x| x.name == e.name) {
+            // The declaration demanded it or gave it a value: kept; else the
+            // code says whether it is needed.
+            Some(x) if x.required || x.example.is_some() => {}
+            Some(x) => *x = e.clone(),
+            None => p.env.push(e.clone()),
+        }
+    }
+    for (db, e) in &member.databases {
+        p.databases.entry(*db).or_insert_with(|| e.clone());
+    }
+    for w in &member.wiring {
+        p.wire(w.clone());
+    }
+    for c in &member.install_constraints {
+        if !p.install_constraints.contains(c) {
+            p.install_constraints.push(c.clone());
+        }
+    }
+    for f in &member.findings {
+        if !p.findings.contains(f) {
+            p.findings.push(f.clone());
+        }
+    }
+    for c in &member.builds {
+        if !p.builds.iter().any(|b| b.value == c.value) {
+            p.builds.push(c.clone());
+        }
+    }
+    for (field, take) in [
+        ("runtime_version", p.runtime_version.is_none()),
+        ("health_path", p.health_path.is_none()),
+        (
+            "framework",
+            p.framework.is_none() && p.kind == ServiceKind::Web,
+        ),
+    ] {
+        if !take {
+            continue;
+        }
+        match field {
+            "runtime_version" => p.runtime_version = member.runtime_version.clone(),
+            "health_path" => p.health_path = member.health_path.clone(),
+            _ => p.framework = member.framework.clone(),
+        }
+        for e in member.evidence.get(field).into_iter().flatten() {
+            p.note(field, e.clone());
+        }
+    }
+    if p.install.is_none() {
+        p.install = member.install.clone();
+    }
+    if p.package_manager.is_none() {
+        p.package_manager = member.package_manager.clone();
+    }
+    p.has_manifest = true;
+}
+
 fn depth_below(root: &str, dir: &str) -> usize {
     if root == dir {
         return 0;
@@ -585,6 +734,26 @@ fn runtime_version(
             "runtime_version",
             ev(manifest_path, None, format!("rust-version = {v}")),
         );
+        return;
+    }
+    // A member that does not inherit it still builds with the workspace's
+    // toolchain: `[workspace.package] rust-version` is the oldest it takes.
+    if root != dir {
+        let ws = ctx
+            .read(root, "Cargo.toml")
+            .and_then(|t| cargo::parse(&t))
+            .and_then(|r| r.workspace);
+        if let Some(v) = ws.and_then(|w| w.rust_version) {
+            d.note(
+                "runtime_version",
+                ev(
+                    &join(root, "Cargo.toml"),
+                    None,
+                    format!("[workspace.package] rust-version = {v}"),
+                ),
+            );
+            d.runtime_version = Some(v);
+        }
     }
 }
 

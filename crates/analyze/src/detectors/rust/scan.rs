@@ -33,7 +33,9 @@ static HELPER_ENV: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static CLAP_ATTR: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"#\[(?:arg|clap|structopt)\(([^\]]*)\)\]"#).expect("regex")
+    // Up to the first `)]`: an attribute spans lines and holds lists
+    // (`value_parser = ["text", "json"]`).
+    crate::scan::try_regex(r#"(?s)#\[(?:arg|clap|structopt)\((.*?)\)\]"#).expect("regex")
 });
 
 static CLAP_ENV: LazyLock<Regex> = LazyLock::new(|| {
@@ -173,18 +175,24 @@ pub(super) fn scan_env(
         let rest = take_statement(&text[m.end()..]);
         let line_start = text[..m.start()].rfind('\n').map(|i| i + 1).unwrap_or(0);
         let before = &text[line_start..m.start()];
-        let optional = [
-            ".unwrap_or",
-            ".ok()",
-            ".is_ok()",
-            ".is_err()",
-            ".map_or",
-            ".unwrap_or_default()",
-            ".or(",
-            ".or_else(",
-        ]
-        .iter()
-        .any(|p| rest.contains(p))
+        // `var_os` answers an Option: required only when unwrapped.
+        let os = m.as_str().contains("var_os");
+        let unwrapped = [".unwrap()", ".expect(", ".ok_or", "?"]
+            .iter()
+            .any(|p| rest.contains(p));
+        let optional = (os && !unwrapped)
+            || [
+                ".unwrap_or",
+                ".ok()",
+                ".is_ok()",
+                ".is_err()",
+                ".map_or",
+                ".unwrap_or_default()",
+                ".or(",
+                ".or_else(",
+            ]
+            .iter()
+            .any(|p| rest.contains(p))
             || ["if let", "match ", "while let", "let Ok(", "let Some("]
                 .iter()
                 .any(|p| before.contains(p));
@@ -204,15 +212,17 @@ pub(super) fn scan_env(
     });
     each_match(text, &CLAP_ATTR, |line, c| {
         let args = &c[1];
-        // The field the attribute is on: the next line that is not an attribute or doc comment.
+        // The field the attribute is on: the next line after the attribute's
+        // last one that is not an attribute or doc comment.
+        let last_line = line as usize + c[0].matches('\n').count();
         let field = text
             .lines()
-            .skip(line as usize)
+            .skip(last_line)
             .take(8)
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with("#[") && !l.starts_with("///"))
             .and_then(|l| CLAP_FIELD.captures(l))
-            .map(|f| (f[1].to_string(), f[2].contains("Option<")));
+            .map(|f| (f[1].to_string(), optional_type(&f[2])));
         let name = match CLAP_ENV.captures(args) {
             Some(e) => e[1].to_string(),
             // `#[arg(long, env)]`: the variable is the field name in upper case.
@@ -231,6 +241,17 @@ pub(super) fn scan_env(
             }
         }
     });
+}
+
+/// A field type clap fills without the variable: `Option<…>` (absent),
+/// `bool` (a switch: false), `Vec<…>` (a repeatable flag: empty).
+fn optional_type(ty: &str) -> bool {
+    let ty = ty.trim().trim_end_matches(',').trim();
+    ty.starts_with("Option<")
+        || ty.starts_with("std::option::Option<")
+        || ty.starts_with("Vec<")
+        || ty.starts_with("std::vec::Vec<")
+        || ty == "bool"
 }
 
 pub(super) fn health(text: &str) -> Option<(u32, String)> {

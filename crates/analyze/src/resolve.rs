@@ -306,6 +306,16 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
         .map(|mut d| {
             split_release(ctx, &mut d);
             without_reload(&mut d);
+            // The project's own release step (a Procfile chain, a compose
+            // one-off) replaced the tables an analysis would have created.
+            let create_all = crate::detectors::python::flask::CREATE_ALL_NOTE;
+            if !d
+                .evidence
+                .get("release")
+                .is_some_and(|e| e.iter().any(|e| e.note == create_all))
+            {
+                d.findings.retain(|f| f.kind != "tables_without_migrations");
+            }
             to_service(d, name_hint)
         })
         .collect();

@@ -11,14 +11,17 @@
 //!   exact host:port, so the deployment's copy reads it with `.get` and
 //!   leaves it unset.
 //!
+//! - tables for Flask-SQLAlchemy models when the project commits no
+//!   migrations: the release step creates them ([`create_all_release`]).
+//!
 //! Not here: the start command (`super::infer_start`), databases and env
 //! names (the code scan), the migrations release (`super::migrations_release`,
 //! which asks [`cli_app`] what to load).
 
 use super::code::AppHit;
-use super::{factory_call, rel_to};
+use super::{factory_call, module_of, rel_to};
 use crate::ctx::Ctx;
-use crate::draft::Draft;
+use crate::draft::{ev, Draft};
 use crate::scan::{line_of, regex};
 use autodeploy_core::{Severity, SourceFix};
 use regex::Regex;
@@ -138,4 +141,81 @@ fn cli_needs_app(
         v.file = Some(file.to_string());
         v.line = Some(line);
     }
+}
+
+/// The evidence note of the `db.create_all()` release: resolve drops its
+/// finding when the project's own release step replaces it.
+pub(crate) const CREATE_ALL_NOTE: &str =
+    "Flask-SQLAlchemy models and no migrations: db.create_all()";
+
+/// `db = SQLAlchemy(…)` at module level (group 1 the name).
+static SQLALCHEMY_INSTANCE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*(?:flask_sqlalchemy\.)?SQLAlchemy\s*\("));
+
+/// A Flask-SQLAlchemy app with models and no migrations committed (no
+/// `migrations/`, no Alembic): nothing creates its tables, and the README
+/// tells a new user to run `flask db init/migrate/upgrade` or
+/// `db.create_all()` by hand. The release step does the latter with the
+/// app's module-level instance (`db.create_all()` creates the tables that
+/// are missing and never alters or drops one, so it is safe on every
+/// release).
+pub(super) fn create_all_release(
+    ctx: &Ctx,
+    dir: &str,
+    runner: &str,
+    web: &mut Draft,
+    sources: &[&str],
+) {
+    let Some((app_file, app_name)) = factory_call(ctx, sources, "create_app").or_else(|| {
+        sources.iter().find_map(|f| {
+            let t = ctx.read_path(f)?;
+            let c = regex(r"(?m)^(\w+)\s*=\s*(?:flask\.)?Flask\s*\(").captures(&t)?;
+            Some((f.to_string(), c[1].to_string()))
+        })
+    }) else {
+        return;
+    };
+    let Some((db_file, db_name, line)) = sources.iter().find_map(|f| {
+        let t = ctx.read_path(f)?;
+        let c = SQLALCHEMY_INSTANCE.captures(&t)?;
+        let at = c.get(0).map_or(0, |g| g.start());
+        Some((f.to_string(), c[1].to_string(), line_of(&t, at)))
+    }) else {
+        return;
+    };
+    let model = format!("{db_name}.Model");
+    if !sources
+        .iter()
+        .any(|f| ctx.read_path(f).is_some_and(|t| t.contains(&model)))
+    {
+        return;
+    }
+    let (app_module, app_dir) = module_of(ctx, dir, &app_file);
+    let (db_module, db_dir) = module_of(ctx, dir, &db_file);
+    if app_dir.is_some() || db_dir.is_some() {
+        return;
+    }
+    let import = |module: &str, name: &str, alias: &str| {
+        if name == alias {
+            format!("from {module} import {name}")
+        } else {
+            format!("from {module} import {name} as {alias}")
+        }
+    };
+    web.release = Some(format!(
+        "{runner}python -c \"{}; {}; app.app_context().push(); db.create_all()\"",
+        import(&app_module, &app_name, "app"),
+        import(&db_module, &db_name, "db"),
+    ));
+    web.note("release", ev(&db_file, Some(line), CREATE_ALL_NOTE));
+    web.finding(
+        "tables_without_migrations",
+        Severity::Info,
+        Some(&db_file),
+        Some(line),
+        format!(
+            "the project commits no migrations for its Flask-SQLAlchemy models ({db_file}:{line}): the release step creates the missing tables with db.create_all(), which never alters an existing table — a model change later needs migrations (`flask db init`, then `flask db migrate` and commit `migrations/`)"
+        ),
+        None,
+    );
 }

@@ -17,7 +17,7 @@
 mod code;
 mod compat;
 mod django;
-mod flask;
+pub(crate) mod flask;
 mod frameworks;
 mod manifest;
 mod wiring;
@@ -791,6 +791,12 @@ fn migrations_release(
             "release",
             ev(&join(dir, "alembic.ini"), None, "Alembic migrations"),
         );
+    } else if m.has("flask-sqlalchemy")
+        && facts.apps.contains_key("flask")
+        && !ctx.has(dir, "alembic.ini")
+        && !ctx.index().contains(&join(dir, "migrations/env.py"))
+    {
+        flask::create_all_release(ctx, dir, &runner, web, sources);
     } else if m.has("aerich")
         && ctx
             .read(dir, "pyproject.toml")

@@ -796,7 +796,7 @@ fn migrations_release(
         && !ctx.has(dir, "alembic.ini")
         && !ctx.index().contains(&join(dir, "migrations/env.py"))
     {
-        flask::create_all_release(ctx, dir, &runner, web, sources);
+        flask::create_all_release(ctx, dir, runner, web, sources);
     } else if m.has("aerich")
         && ctx
             .read(dir, "pyproject.toml")

@@ -146,6 +146,96 @@ pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
         .collect()
 }
 
+/// A pin that no longer imports on newer Pythons: when the project names no
+/// Python version, the newest line below `python_below` runs it. Rows of
+/// one package go from the oldest release up; the first whose `below` the
+/// pin is under applies.
+struct PythonCeiling {
+    /// The package (any of these names), pinned below `below`.
+    names: &'static [&'static str],
+    below: (u64, u64),
+    /// The first Python minor (3.X) it does not run on.
+    python_below: u32,
+    why: &'static str,
+}
+
+const PYTHON_CEILINGS: &[PythonCeiling] = &[
+    PythonCeiling {
+        names: &["jinja2"],
+        below: (2, 11),
+        python_below: 10,
+        why: "imports `Mapping` from `collections`, which Python 3.10 removed",
+    },
+    PythonCeiling {
+        names: &["six"],
+        below: (1, 16),
+        python_below: 12,
+        why: "registers its `six.moves` importer with `find_module`, which Python 3.12 no longer calls",
+    },
+    // Django's own table of supported Pythons, by release.
+    PythonCeiling {
+        names: &["django"],
+        below: (1, 11),
+        python_below: 7,
+        why: "supports Python up to 3.6",
+    },
+    PythonCeiling {
+        names: &["django"],
+        below: (2, 2),
+        python_below: 8,
+        why: "supports Python up to 3.7",
+    },
+    PythonCeiling {
+        names: &["django"],
+        below: (3, 2),
+        python_below: 10,
+        why: "supports Python up to 3.9",
+    },
+    PythonCeiling {
+        names: &["django"],
+        below: (4, 1),
+        python_below: 11,
+        why: "supports Python up to 3.10",
+    },
+    PythonCeiling {
+        names: &["django"],
+        below: (4, 2),
+        python_below: 12,
+        why: "supports Python up to 3.11",
+    },
+    PythonCeiling {
+        names: &["django"],
+        below: (5, 0),
+        python_below: 13,
+        why: "supports Python up to 3.12",
+    },
+];
+
+/// The Python requirement the pins call for, when one of them does not run
+/// on newer lines (the strictest of them): (requirement, file, why).
+pub(super) fn python_ceiling(m: &Manifest) -> Option<(String, String, String)> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut best: Option<(u32, String, String)> = None;
+    for row in PYTHON_CEILINGS {
+        let Some((name, (v, file))) = row.names.iter().find_map(|n| Some((*n, pin(m, n)?))) else {
+            continue;
+        };
+        // Only the first row of a package that the pin is under.
+        if seen.contains(&name) || v >= row.below {
+            continue;
+        }
+        seen.push(name);
+        if best.as_ref().is_none_or(|(b, ..)| row.python_below < *b) {
+            best = Some((
+                row.python_below,
+                file.to_string(),
+                format!("{file} pins {name} {}.{}, which {}", v.0, v.1, row.why),
+            ));
+        }
+    }
+    best.map(|(minor, file, why)| (format!("<3.{minor}"), file, why))
+}
+
 /// A release whose published wheels no longer import on today's systems,
 /// pinned exactly in a requirements file: the nearest release that does.
 /// Only that line of the deployment's copy changes (a source fix), so the
@@ -281,6 +371,31 @@ mod tests {
                 "{fine}"
             );
         }
+    }
+
+    #[test]
+    fn an_old_jinja2_pin_keeps_python_before_3_10() {
+        let m = manifest(&[("requirements.txt", "Flask==1.1.1\nJinja2==2.10.1\n")]);
+        let (req, file, why) = super::python_ceiling(&m).expect("a ceiling");
+        assert_eq!((req.as_str(), file.as_str()), ("<3.10", "requirements.txt"));
+        assert!(why.contains("collections"), "{why}");
+        let django =
+            |req: &str| super::python_ceiling(&manifest(&[("requirements.txt", req)])).map(|c| c.0);
+        assert_eq!(
+            django("Django==1.10.5\nsix==1.10.0\n").as_deref(),
+            Some("<3.7")
+        );
+        assert_eq!(django("Django==2.2.28\n").as_deref(), Some("<3.10"));
+        assert_eq!(django("Django==3.2.25\n").as_deref(), Some("<3.11"));
+        assert_eq!(django("Django==4.2.16\n").as_deref(), Some("<3.13"));
+        assert_eq!(django("Django==5.1\n"), None);
+        assert_eq!(django("six==1.10.0\n").as_deref(), Some("<3.12"));
+        assert!(
+            super::python_ceiling(&manifest(&[("requirements.txt", "Jinja2==2.11.3\n")])).is_none()
+        );
+        assert!(
+            super::python_ceiling(&manifest(&[("requirements.txt", "Jinja2>=2.10\n")])).is_none()
+        );
     }
 
     #[test]

@@ -275,6 +275,31 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
             Some(fix),
         );
     }
+    // A pin that does not import on newer Pythons caps the line, when the
+    // project names no version (manifest or Dockerfile base image).
+    let image_names_python = crate::config::dockerfile::find(ctx, dir)
+        .and_then(|p| ctx.read_path(&p))
+        .and_then(|t| crate::config::dockerfile::parse(&t).base_image)
+        .is_some_and(|(image, _)| {
+            crate::config::dockerfile::language_of_image(&image) == Some(Language::Python)
+        });
+    if m.python.is_none() && !image_names_python {
+        if let Some((req, file, why)) = compat::python_ceiling(m) {
+            web.runtime_version = Some(req.clone());
+            web.note(
+                "runtime_version",
+                ev(&file, None, format!("python {req}: {why}")),
+            );
+            web.finding(
+                "python_capped_by_pins",
+                Severity::Info,
+                Some(&file),
+                None,
+                format!("{why}: the project names no Python version, so Python {req} runs it — name one (`.python-version`, `requires-python`) to choose it yourself"),
+                None,
+            );
+        }
+    }
     if let Some((v, f)) = &m.python {
         web.runtime_version = Some(v.clone());
         web.note("runtime_version", ev(f, None, format!("python {v}")));

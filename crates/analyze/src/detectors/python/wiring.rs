@@ -717,6 +717,48 @@ fn hardcoded_urls(m: &Manifest, web: &mut Draft, texts: &[(&str, String)]) {
     }
 }
 
+/// `NAME.startswith("postgres://")` or `os.environ["NAME"].startswith(…)`:
+/// code that branches on the URL's scheme (group 1 the variable or setting
+/// the test reads through, when named).
+static POSTGRES_SCHEME_TEST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?:\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\]|\b([A-Za-z_][A-Za-z0-9_]*))\s*\.startswith\(\s*["']postgres://["']"#,
+    )
+});
+
+/// A database URL setting the code tests for the `postgres://` scheme
+/// (`if os.environ["DATABASE_URL"].startswith("postgres://"):
+/// INSTALLED_APPS.append("django.contrib.postgres")`, the Heroku form): the
+/// deployment gives it in that form, or the branch the app needs on
+/// PostgreSQL is never taken.
+pub(super) fn postgres_scheme_tests(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
+    let mut tested: Vec<String> = Vec::new();
+    for f in sources {
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        if !text.contains("postgres://") {
+            continue;
+        }
+        for c in POSTGRES_SCHEME_TEST.captures_iter(&text) {
+            if let Some(n) = c.get(1).or_else(|| c.get(2)) {
+                tested.push(n.as_str().to_string());
+            }
+        }
+    }
+    if tested.is_empty() {
+        return;
+    }
+    for w in web.wiring.iter_mut().filter(|w| w.target == T::Database) {
+        for s in w.settings.iter_mut().filter(|s| s.format == F::Url) {
+            if tested.contains(&s.name) {
+                s.values
+                    .insert(Database::Postgresql, "postgres".to_string());
+            }
+        }
+    }
+}
+
 pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
     let lang = Python;
     let mut resolver = Resolver::new(&lang);
@@ -855,7 +897,31 @@ mod tests {
             .filter(|f| f.ends_with(".py"))
             .collect();
         scan(&ctx, &m, &mut d, &sources);
+        postgres_scheme_tests(&ctx, &mut d, &sources);
         d.wiring
+    }
+
+    /// Code that tests the URL for `postgres://` gets it in that form; a
+    /// `.replace("postgres://", …)` alone changes nothing.
+    #[test]
+    fn a_scheme_test_on_the_database_url_asks_for_postgres() {
+        let settings = "import os\nimport dj_database_url\nINSTALLED_APPS = []\nif \"DATABASE_URL\" in os.environ:\n    DATABASES = {\"default\": dj_database_url.config(conn_max_age=500)}\n    if os.environ[\"DATABASE_URL\"].startswith(\"postgres://\"):\n        INSTALLED_APPS.append(\"django.contrib.postgres\")\n";
+        let w = wiring(&[("settings.py", settings)], &["django", "dj-database-url"]);
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        let url = db
+            .settings
+            .iter()
+            .find(|s| s.name == "DATABASE_URL")
+            .unwrap();
+        assert_eq!(
+            url.values.get(&Database::Postgresql).map(String::as_str),
+            Some("postgres")
+        );
+
+        let replaced = "import os\nSQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL', '').replace('postgres://', 'postgresql://')\n";
+        let w = wiring(&[("config.py", replaced)], &["flask", "flask-sqlalchemy"]);
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        assert!(db.settings[0].values.is_empty(), "{db:?}");
     }
 
     fn names(w: &Wiring) -> Vec<(String, &'static str)> {

@@ -145,6 +145,17 @@ pub fn is_under(path: &str, dir: &str) -> bool {
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
+/// `path` relative to `dir` when it is `dir` or below it (`""` for `dir` itself).
+pub fn rel_under(path: &str, dir: &str) -> Option<String> {
+    if path == dir {
+        Some(String::new())
+    } else if dir.is_empty() {
+        Some(path.to_string())
+    } else {
+        is_under(path, dir).then(|| path[dir.len() + 1..].to_string())
+    }
+}
+
 /// Normalise `a/./b/../c` style relative paths; `None` when they leave the root.
 pub fn normalize(path: &str) -> Option<String> {
     let mut out: Vec<&str> = Vec::new();

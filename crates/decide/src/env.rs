@@ -130,7 +130,8 @@ fn known_name(up: &str) -> Option<Kind> {
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
         "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
         "APP_URL" | "BASE_URL" | "SITE_URL" | "PUBLIC_BASE_URL" | "NEXTAUTH_URL" | "AUTH_URL"
-        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" => Kind::PublicUrl,
+        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" | "SITE_ROOT" | "ROOT_URL"
+        | "WEBSITE_URL" => Kind::PublicUrl,
         "PHX_SERVER" => Kind::PhxServer,
         "DB_CONNECTION" => Kind::DbDriver,
         "CELERY_BROKER_URL"

@@ -261,6 +261,7 @@ pub fn parse_with(
             _ => None,
         };
         let command = command.map(|c| without_waits(&c, &peers));
+        let command = command.map(|c| without_mount_paths(&c, &ctx_dir, &mounts(dir, v)));
         let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
         let one_off = command.as_deref().is_some_and(|c| {
             let c = crate::release::unwrap_shell(c);
@@ -320,6 +321,61 @@ fn without_waits(cmd: &str, peers: &[String]) -> String {
     } else {
         out.trim().to_string()
     }
+}
+
+/// The service's bind mounts of repository folders: (the folder,
+/// repository-relative; the absolute path it is mounted at), from the short
+/// form `./app:/code[:ro]` and the long form `{type: bind, source, target}`.
+fn mounts(dir: &str, v: &Value) -> Vec<(String, String)> {
+    let Some(vols) = v.get("volumes").and_then(Value::as_sequence) else {
+        return Vec::new();
+    };
+    vols.iter()
+        .filter_map(|m| {
+            let (src, tgt) = match m {
+                Value::String(s) => {
+                    let mut parts = s.splitn(3, ':');
+                    (parts.next()?.to_string(), parts.next()?.to_string())
+                }
+                Value::Mapping(_) => (
+                    m.get("source")?.as_str()?.to_string(),
+                    m.get("target")?.as_str()?.to_string(),
+                ),
+                _ => return None,
+            };
+            // Only folders of the repository (`.`, `./app`), not named volumes.
+            if !(src == "." || src.starts_with("./") || src.starts_with("../")) {
+                return None;
+            }
+            if !tgt.starts_with('/') || tgt == "/" {
+                return None;
+            }
+            Some((
+                normalize(&join(dir, &src))?,
+                tgt.trim_end_matches('/').to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The command with paths inside a bind-mounted repository folder
+/// (`python /code/manage.py` with `.:/code`) written relative to the
+/// service's folder, where every target runs it: no target has `/code`.
+fn without_mount_paths(cmd: &str, service_dir: &str, mounts: &[(String, String)]) -> String {
+    let mut out = cmd.to_string();
+    for (folder, target) in mounts {
+        let Some(rel) = crate::repo::rel_under(folder, service_dir) else {
+            continue;
+        };
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        let re = crate::scan::regex(&format!(r"(^|[\s=]){}/", regex::escape(target)));
+        out = re.replace_all(&out, format!("${{1}}{prefix}")).into_owned();
+    }
+    out
 }
 
 /// `"8080:80"`, `"127.0.0.1:8080:80/tcp"`, `80`, or the long form `{target: 80}` → 80.
@@ -920,6 +976,20 @@ services:
         assert_eq!(s[1].databases, vec![Database::Postgresql, Database::Redis]);
         assert_eq!(s[1].command.as_deref(), Some("celery -A tasks worker"));
         assert!(!s[0].one_off && !s[1].one_off);
+    }
+
+    #[test]
+    fn paths_in_a_bind_mounted_folder_are_written_from_the_service_folder() {
+        let text = "services:\n  web:\n    build: .\n    command: python /code/manage.py runserver 0.0.0.0:8000\n    volumes:\n      - .:/code\n      - static:/code/static\n  api:\n    build: ./api\n    command: sh -c 'python /srv/app/main.py --config=/srv/app/conf.yml && cat /etc/hosts'\n    volumes:\n      - type: bind\n        source: ./api/\n        target: /srv\n";
+        let s = parse(text, "", "docker-compose.yml");
+        assert_eq!(
+            s[0].command.as_deref(),
+            Some("python manage.py runserver 0.0.0.0:8000")
+        );
+        assert_eq!(
+            s[1].command.as_deref(),
+            Some("sh -c 'python app/main.py --config=app/conf.yml && cat /etc/hosts'")
+        );
     }
 
     #[test]

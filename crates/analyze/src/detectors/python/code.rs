@@ -159,6 +159,74 @@ static ASGI_CALLABLE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Scan `sources`, adding env vars, databases, findings and the health path to
 /// `web`, and returning the rest as [`CodeFacts`].
+/// `def NAME(arg, …):` at module level (group 1 the name, 2 the first
+/// parameter).
+static DEF: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^def\s+(\w+)\s*\(\s*(\w+)"));
+
+/// The project's own helpers that read the environment variable named by
+/// their first argument (`def envsecret(s, default=None): … return
+/// os.getenv(s, default)`, `def envint(s, default)`): calls to them are
+/// environment reads like `os.getenv` itself.
+pub(super) fn env_wrappers(texts: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for text in texts {
+        if !text.contains("def ") || !(text.contains("getenv") || text.contains("environ")) {
+            continue;
+        }
+        for c in DEF.captures_iter(text) {
+            let (name, arg) = (&c[1], &c[2]);
+            let start = c.get(0).map_or(0, |g| g.end());
+            // The body: up to the next line that starts at column 0.
+            let body_end = text[start..]
+                .match_indices('\n')
+                .map(|(i, _)| start + i + 1)
+                .find(|&i| {
+                    text[i..]
+                        .chars()
+                        .next()
+                        .is_some_and(|ch| !ch.is_whitespace() && ch != ')' && ch != '#')
+                })
+                .unwrap_or(text.len());
+            let body = &text[start..body_end];
+            let reads = [
+                format!("getenv({arg}"),
+                format!("environ.get({arg}"),
+                format!("environ[{arg}]"),
+            ];
+            if reads.iter().any(|r| body.contains(r.as_str())) && !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `text` with calls to the `wrappers` written as `os.getenv(` (never
+/// their own `def` line): what the env and wiring scans read.
+pub(super) fn with_env_wrappers(text: &str, wrappers: &[String]) -> String {
+    let mut out = text.to_string();
+    for w in wrappers {
+        let re = regex(&format!(r"(^|[^\w.]){}\s*\(", regex::escape(w)));
+        let mut next = String::with_capacity(out.len());
+        let mut last = 0;
+        for c in re.captures_iter(&out) {
+            let m = c.get(0).expect("match");
+            let lead = c.get(1).map_or("", |g| g.as_str());
+            let before = &out[..m.start() + lead.len()];
+            if before.trim_end().ends_with("def") {
+                continue;
+            }
+            next.push_str(&out[last..m.start()]);
+            next.push_str(lead);
+            next.push_str("os.getenv(");
+            last = m.end();
+        }
+        next.push_str(&out[last..]);
+        out = next;
+    }
+    out
+}
+
 pub(super) fn scan(
     ctx: &Ctx,
     dir: &str,
@@ -177,11 +245,16 @@ pub(super) fn scan(
         }
     }
     let env_lib = m.has("django-environ") || m.has("python-decouple") || m.has("environs");
+    let raws: Vec<std::sync::Arc<str>> = sources.iter().filter_map(|f| ctx.read_path(f)).collect();
+    let wrappers = env_wrappers(&raws.iter().map(|t| &**t).collect::<Vec<_>>());
     for &file in sources {
         let Some(raw) = ctx.read_path(file) else {
             continue;
         };
-        let masked = mask_comments(&raw);
+        let mut masked = mask_comments(&raw);
+        if !wrappers.is_empty() {
+            masked = with_env_wrappers(&masked, &wrappers);
+        }
         let text = masked.as_str();
         let imports: BTreeSet<String> = IMPORT
             .captures_iter(text)

@@ -759,14 +759,111 @@ pub(super) fn postgres_scheme_tests(ctx: &Ctx, web: &mut Draft, sources: &[&str]
     }
 }
 
+/// `if os.getenv("DB") == "postgres":` / `if os.environ.get("DB") in
+/// ["mysql", "mariadb"]:` (group 1 the indentation, 2 the variable, 3 the
+/// compared literal, 4 the listed ones).
+static ENGINE_SELECTOR: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^([ \t]*)(?:el)?if\s+(?:os\.)?(?:getenv|environ\.get)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*(?:,[^)]*)?\)\s*(?:==\s*["'](\w+)["']|in\s*[\[(]([^\])]*)[\])])\s*:"#,
+    )
+});
+
+/// Settings (`DATABASES = {…}`) assigned only under a test of an
+/// environment variable naming the engine (`if os.getenv("DB") ==
+/// "postgres":`, else SQLite): the variable selects the database, so the
+/// wiring sets it to the value that selects the provisioned engine —
+/// without it the app keeps its SQLite file and the database is unused.
+pub(super) fn engine_selectors(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
+    let mut found: Vec<(
+        String,
+        std::collections::BTreeMap<Database, String>,
+        String,
+        u32,
+    )> = Vec::new();
+    for f in sources {
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        if !text.contains("DATABASES") {
+            continue;
+        }
+        for c in ENGINE_SELECTOR.captures_iter(&text) {
+            let indent = c[1].len();
+            let end = c.get(0).map_or(0, |g| g.end());
+            // The block: following lines indented deeper than the `if`.
+            let block: String = text[end..]
+                .lines()
+                .skip(1)
+                .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
+                .collect::<Vec<_>>()
+                .join("\n");
+            if !block.contains("DATABASES") {
+                continue;
+            }
+            let literals: Vec<String> = match (c.get(3), c.get(4)) {
+                (Some(one), _) => vec![one.as_str().to_string()],
+                (None, Some(list)) => list
+                    .as_str()
+                    .split(',')
+                    .map(|x| x.trim().trim_matches(['"', '\'']).to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect(),
+                _ => continue,
+            };
+            let name = c[2].to_string();
+            let line = line_of(&text, c.get(0).map_or(0, |g| g.start()) + indent);
+            let i = match found.iter().position(|(n, ..)| *n == name) {
+                Some(i) => i,
+                None => {
+                    found.push((name, Default::default(), f.to_string(), line));
+                    found.len() - 1
+                }
+            };
+            for lit in literals {
+                let db = match lit.to_ascii_lowercase().as_str() {
+                    "postgres" | "postgresql" | "pg" | "psql" => Database::Postgresql,
+                    "mysql" | "mariadb" => Database::Mysql,
+                    _ => continue,
+                };
+                found[i].1.entry(db).or_insert(lit);
+            }
+        }
+    }
+    for (name, values, file, line) in found.into_iter().filter(|f| !f.1.is_empty()) {
+        let note = ctx
+            .read_path(&file)
+            .map(|t| crate::wiring::note(&t, line))
+            .unwrap_or_default();
+        for w in web.wiring.iter_mut().filter(|w| w.target == T::Database) {
+            if w.settings.iter().any(|s| s.name == name) {
+                continue;
+            }
+            w.settings.push(autodeploy_core::WiringSetting {
+                name: name.clone(),
+                format: F::Engine,
+                values: values.clone(),
+                value: None,
+                evidence: ev(&file, Some(line), note.clone()),
+            });
+        }
+    }
+}
+
 pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
     let lang = Python;
     let mut resolver = Resolver::new(&lang);
     resolver.known = web.env.iter().map(|e| e.name.clone()).collect();
-    let texts: Vec<(&str, String)> = sources
+    let mut texts: Vec<(&str, String)> = sources
         .iter()
         .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask_comments(&t))))
         .collect();
+    let wrappers =
+        super::code::env_wrappers(&texts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>());
+    if !wrappers.is_empty() {
+        for (_, t) in texts.iter_mut() {
+            *t = super::code::with_env_wrappers(t, &wrappers);
+        }
+    }
     hardcoded_urls(m, web, &texts);
     // Nothing below can find a wiring unless a connection site's anchor is in
     // some file or a library with configuration keys is declared: then the
@@ -898,7 +995,35 @@ mod tests {
             .collect();
         scan(&ctx, &m, &mut d, &sources);
         postgres_scheme_tests(&ctx, &mut d, &sources);
+        engine_selectors(&ctx, &mut d, &sources);
         d.wiring
+    }
+
+    /// A project helper that reads the variable its first argument names is
+    /// an environment read; a `DATABASES` dict assigned only under `if
+    /// os.getenv("DB") == "postgres":` makes `DB` the engine selector.
+    #[test]
+    fn env_helpers_and_an_engine_selector_are_wired() {
+        let settings = "import os\n\n\ndef envsecret(s: str, default: str | None = None) -> str | None:\n    if path := os.getenv(s + \"_FILE\"):\n        return open(path).read()\n\n    return os.getenv(s, default)\n\n\nDATABASES = {\n    \"default\": {\n        \"ENGINE\": \"django.db.backends.sqlite3\",\n        \"NAME\": os.getenv(\"DB_NAME\", \"hc.sqlite\"),\n    }\n}\n\nif os.getenv(\"DB\") == \"postgres\":\n    DATABASES = {\n        \"default\": {\n            \"ENGINE\": \"django.db.backends.postgresql\",\n            \"HOST\": os.getenv(\"DB_HOST\", \"\"),\n            \"NAME\": os.getenv(\"DB_NAME\", \"hc\"),\n            \"USER\": os.getenv(\"DB_USER\", \"postgres\"),\n            \"PASSWORD\": envsecret(\"DB_PASSWORD\", \"\"),\n        }\n    }\n\nif os.getenv(\"DB\") in [\"mysql\", \"mariadb\"]:\n    DATABASES = {\n        \"default\": {\n            \"ENGINE\": \"django.db.backends.mysql\",\n            \"HOST\": os.getenv(\"DB_HOST\", \"\"),\n        }\n    }\n";
+        let w = wiring(&[("hc/settings.py", settings)], &["django"]);
+        let db = w.iter().find(|w| w.target == T::Database).unwrap();
+        let names: Vec<&str> = db.settings.iter().map(|s| s.name.as_str()).collect();
+        assert!(names.contains(&"DB_PASSWORD"), "{names:?}");
+        let sel = db
+            .settings
+            .iter()
+            .find(|s| s.name == "DB")
+            .expect("the selector");
+        assert_eq!(sel.format, F::Engine);
+        assert_eq!(
+            sel.values.get(&Database::Postgresql).map(String::as_str),
+            Some("postgres")
+        );
+        assert_eq!(
+            sel.values.get(&Database::Mysql).map(String::as_str),
+            Some("mysql")
+        );
+        assert_eq!(sel.evidence.line, Some(18));
     }
 
     /// Code that tests the URL for `postgres://` gets it in that form; a

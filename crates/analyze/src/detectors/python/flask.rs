@@ -158,7 +158,7 @@ static SQLALCHEMY_INSTANCE: LazyLock<Regex> =
 /// `db.create_all()` by hand. The release step does the latter with the
 /// app's module-level instance (`db.create_all()` creates the tables that
 /// are missing and never alters or drops one, so it is safe on every
-/// release).
+/// release); its failure is reported, not fatal.
 pub(super) fn create_all_release(
     ctx: &Ctx,
     dir: &str,
@@ -202,8 +202,11 @@ pub(super) fn create_all_release(
             format!("from {module} import {name} as {alias}")
         }
     };
+    // A step the project did not ask for never fails the deploy: when the
+    // tables cannot be created (a schema the database refuses), the app
+    // starts as the project would have run it, and the output says why.
     web.release = Some(format!(
-        "{runner}python -c \"{}; {}; app.app_context().push(); db.create_all()\"",
+        "{runner}python -c \"{}; {}; app.app_context().push(); db.create_all()\" || echo 'autodeploy: db.create_all() failed (see above); the app starts without the tables it could not create' >&2",
         import(&app_module, &app_name, "app"),
         import(&db_module, &db_name, "db"),
     ));

@@ -260,8 +260,10 @@ impl Workspace {
 
 /// TEST FACILITY: the provider override that sends every AWS call the bundles
 /// make to an emulator (moto), with dummy credentials, no account/region
-/// lookups and retries capped at one (an emulator answers 500 to calls it does
-/// not implement; default retries would hang an apply for minutes).
+/// lookups and retries capped at three (an emulator answers 500 to calls it
+/// does not implement, and default retries would hang an apply for minutes;
+/// a single attempt, tried before, failed a whole destroy when a loaded
+/// emulator dropped one connection: "use of closed network connection").
 pub fn endpoint_override_text(url: &str) -> String {
     let u = hcl_string(url);
     let mut s = format!(
@@ -275,7 +277,7 @@ pub fn endpoint_override_text(url: &str) -> String {
          \x20 skip_requesting_account_id  = true\n\
          \x20 skip_region_validation      = true\n\
          \x20 s3_use_path_style           = true\n\
-         \x20 max_retries                 = 1\n\n\
+         \x20 max_retries                 = 3\n\n\
          \x20 endpoints {{\n"
     );
     let width = AWS_EMULATED_SERVICES
@@ -364,7 +366,7 @@ mod tests {
     #[test]
     fn override_covers_every_service_and_caps_retries() {
         let text = endpoint_override_text("http://127.0.0.1:4566");
-        assert!(text.contains("max_retries                 = 1"));
+        assert!(text.contains("max_retries                 = 3"));
         for svc in AWS_EMULATED_SERVICES {
             assert!(
                 text.contains(&format!("    {svc} ")),

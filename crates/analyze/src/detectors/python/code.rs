@@ -138,6 +138,9 @@ pub(super) struct PortHit {
 #[derive(Default, Debug)]
 pub(super) struct CodeFacts {
     pub imports: BTreeSet<String>,
+    /// The project's own env-reading helpers ([`env_wrappers`]), which the
+    /// wiring scan reads as env reads too.
+    pub env_wrappers: Vec<String>,
     /// framework name → app object
     pub apps: BTreeMap<&'static str, AppHit>,
     /// Files with a `__main__` guard, in source order.
@@ -246,7 +249,8 @@ pub(super) fn scan(
     }
     let env_lib = m.has("django-environ") || m.has("python-decouple") || m.has("environs");
     let raws: Vec<std::sync::Arc<str>> = sources.iter().filter_map(|f| ctx.read_path(f)).collect();
-    let wrappers = env_wrappers(&raws.iter().map(|t| &**t).collect::<Vec<_>>());
+    facts.env_wrappers = env_wrappers(&raws.iter().map(|t| &**t).collect::<Vec<_>>());
+    let wrappers = facts.env_wrappers.clone();
     for &file in sources {
         let Some(raw) = ctx.read_path(file) else {
             continue;

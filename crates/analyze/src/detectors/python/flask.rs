@@ -148,6 +148,10 @@ fn cli_needs_app(
 pub(crate) const CREATE_ALL_NOTE: &str =
     "Flask-SQLAlchemy models and no migrations: db.create_all()";
 
+/// `app = Flask(…)` at module level (group 1 the name).
+static FLASK_INSTANCE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*(?:flask\.)?Flask\s*\("));
+
 /// `db = SQLAlchemy(…)` at module level (group 1 the name).
 static SQLALCHEMY_INSTANCE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*(?:flask_sqlalchemy\.)?SQLAlchemy\s*\("));
@@ -169,7 +173,7 @@ pub(super) fn create_all_release(
     let Some((app_file, app_name)) = factory_call(ctx, sources, "create_app").or_else(|| {
         sources.iter().find_map(|f| {
             let t = ctx.read_path(f)?;
-            let c = regex(r"(?m)^(\w+)\s*=\s*(?:flask\.)?Flask\s*\(").captures(&t)?;
+            let c = FLASK_INSTANCE.captures(&t)?;
             Some((f.to_string(), c[1].to_string()))
         })
     }) else {

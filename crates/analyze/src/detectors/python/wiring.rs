@@ -849,7 +849,14 @@ pub(super) fn engine_selectors(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
     }
 }
 
-pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
+/// `wrappers`: the project's own env-reading helpers (`CodeFacts::env_wrappers`).
+pub(super) fn scan(
+    ctx: &Ctx,
+    m: &Manifest,
+    web: &mut Draft,
+    sources: &[&str],
+    wrappers: &[String],
+) {
     let lang = Python;
     let mut resolver = Resolver::new(&lang);
     resolver.known = web.env.iter().map(|e| e.name.clone()).collect();
@@ -857,11 +864,9 @@ pub(super) fn scan(ctx: &Ctx, m: &Manifest, web: &mut Draft, sources: &[&str]) {
         .iter()
         .filter_map(|f| ctx.read_path(f).map(|t| (*f, mask_comments(&t))))
         .collect();
-    let wrappers =
-        super::code::env_wrappers(&texts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>());
     if !wrappers.is_empty() {
         for (_, t) in texts.iter_mut() {
-            *t = super::code::with_env_wrappers(t, &wrappers);
+            *t = super::code::with_env_wrappers(t, wrappers);
         }
     }
     hardcoded_urls(m, web, &texts);
@@ -993,7 +998,9 @@ mod tests {
             .map(|(f, _)| *f)
             .filter(|f| f.ends_with(".py"))
             .collect();
-        scan(&ctx, &m, &mut d, &sources);
+        let texts: Vec<&str> = files.iter().map(|(_, t)| *t).collect();
+        let wrappers = super::super::code::env_wrappers(&texts);
+        scan(&ctx, &m, &mut d, &sources, &wrappers);
         postgres_scheme_tests(&ctx, &mut d, &sources);
         engine_selectors(&ctx, &mut d, &sources);
         d.wiring
@@ -1115,6 +1122,7 @@ mod tests {
             &Manifest::default(),
             &mut d,
             &["config.py", "views.py"],
+            &[],
         );
         let fixes: Vec<_> = d
             .findings

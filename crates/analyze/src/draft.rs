@@ -231,6 +231,7 @@ impl Draft {
             severity,
             fix,
             from_example: None,
+            calls: None,
         };
         if !self.findings.contains(&f) {
             self.findings.push(f);

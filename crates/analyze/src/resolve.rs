@@ -689,6 +689,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                         replace: replace.into(),
                     }),
                     from_example: None,
+                    calls: None,
                 });
             } else {
                 let target = ports
@@ -708,6 +709,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                     severity: Severity::Warning,
                     fix: None,
                     from_example: None,
+                    calls: Some(url.origin.clone()),
                 });
             }
         }

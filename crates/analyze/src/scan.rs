@@ -295,7 +295,7 @@ static LOCAL_URL: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
 /// Calls that send a browser request to a URL written on the same line.
 static REQUEST_CONTEXT: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
     lean_regex(
-        r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:"#,
+        r#"(?i)\bfetch\s*\(|axios|\$\.(?:get|post|ajax|getJSON)|XMLHttpRequest|\.open\s*\(|new\s+WebSocket|EventSource|baseURL|base_url|API_URL|API_BASE|apiUrl|apiBase|\bhref\s*=|\bsrc\s*=|\baction\s*=|\burl\s*:|\w*(?:path|url|uri|endpoint|api|base)\s*=\s*['"`]https?://"#,
     )
 });
 
@@ -386,9 +386,12 @@ mod tests {
         let repo = MemRepo::new([
             ("t.html", "<script>\nconst r = await fetch(\"http://localhost:5000/api/message\");\n</script>"),
             ("s.js", "console.log(`listening on http://localhost:3000`)\n"),
+            // A URL kept in a variable named like one, requested on the next line.
+            ("b.vue", "const path = 'http://localhost:5001/books';\naxios.get(path);\nconst title = 'http://localhost:9/x';\n"),
         ]);
-        let found = localhost_urls(&repo, &["t.html", "s.js"]);
-        assert_eq!(found.len(), 1);
+        let found = localhost_urls(&repo, &["t.html", "s.js", "b.vue"]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[1].line, found[1].port), (1, Some(5001)));
         assert_eq!(found[0].line, 2);
         assert_eq!(found[0].port, Some(5000));
         assert_eq!(found[0].origin, "http://localhost:5000");

@@ -263,6 +263,57 @@ fn container_bundle_with_database_deploys_releases_and_destroys_completely() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// A static site: S3 + CloudFront applied, the site built on this machine
+/// by the local runner (copied, here without a build step) and uploaded,
+/// the distribution invalidated; destroy leaves nothing.
+#[test]
+fn static_site_deploys_uploads_its_files_and_destroys_completely() {
+    let Some(moto) = moto() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let d = deploy(
+        &moto,
+        home.path(),
+        "static_html_site",
+        "deploy this static site on AWS",
+    );
+    assert_eq!(d["status"], "applied", "{d:#}");
+    assert_eq!(d["strategy"], "static");
+    let id = d["id"].as_str().unwrap();
+    let st = status(home.path(), id);
+    let bucket = st["outputs"]["bucket_name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no bucket_name: {st:#}"))
+        .to_string();
+    let logs = run(cli(home.path()).args(["logs", id]));
+    let logs = String::from_utf8_lossy(&logs.stdout).to_string();
+    assert!(logs.contains("building the site on this machine"), "{logs}");
+    assert!(logs.contains("invalidation"), "{logs}");
+    let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+    let listing = ureq::get(&format!("{}/{bucket}", moto.url))
+        .set("Authorization", auth)
+        .call()
+        .map(|r| r.into_string().unwrap_or_default())
+        .unwrap();
+    for key in [
+        "<Key>index.html</Key>",
+        "<Key>about.html</Key>",
+        "<Key>css/",
+    ] {
+        assert!(listing.contains(key), "{key} not uploaded: {listing}");
+    }
+    // Nothing of the build stays on this machine.
+    let site_build = home.path().join("deployments").join(format!("{id}-site"));
+    assert!(!site_build.exists(), "{}", site_build.display());
+    moto.empty_versioned_bucket(&bucket);
+    destroy(&moto, home.path(), id);
+    let listing = ureq::get(&format!("{}/", moto.url))
+        .set("Authorization", auth)
+        .call()
+        .map(|r| r.into_string().unwrap_or_default())
+        .unwrap();
+    assert!(!listing.contains(&bucket), "bucket left: {listing}");
+}
+
 /// Dogfood: this repository, planned and applied like any other app from
 /// the sentence an operator would write. The analysis reads deploy/compose.yaml
 /// (the API and the workers run the binary of crates/cli, built by

@@ -183,6 +183,11 @@ pub struct Finding {
     /// the deploy stage creates it in its own copy from the example.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_example: Option<FileFromExample>,
+    /// `hardcoded_localhost_url` calling another service: the origin called
+    /// (`http://localhost:5001`). A deployment that serves that service on
+    /// the site's own address replaces it with the path it forwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<String>,
 }
 
 /// Replace `find` with `replace` on one line of one file (in a copy, never the user's tree).

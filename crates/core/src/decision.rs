@@ -288,7 +288,9 @@ impl Hosting {
     /// machines fetch the code themselves, ECS gets a built image, the local
     /// runner starts it.
     pub fn release_automated(self) -> bool {
-        self.is_vm() || self.is_local() || self == Hosting::EcsFargate
+        self.is_vm()
+            || self.is_local()
+            || matches!(self, Hosting::EcsFargate | Hosting::S3Cloudfront)
     }
 }
 
@@ -374,6 +376,21 @@ pub struct ServicePlan {
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,
+    /// A static site that forwards a path on its own address to the API
+    /// beside it (CloudFront `/_api/*` → the ALB), so the browser calls the
+    /// API on the site's origin: no mixed content, no CORS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_route: Option<ApiRoute>,
+}
+
+/// Where a static site forwards API calls (`ServicePlan::api_route`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRoute {
+    /// The web service that answers them.
+    pub service: String,
+    /// The path on the site's address (`/_api`); it is removed before the
+    /// request reaches the service, which sees `/_api/users` as `/users`.
+    pub path_prefix: String,
 }
 
 /// Language runtime and the base images for it.
@@ -953,6 +970,12 @@ impl Decision {
     /// The plan of the service named `name`.
     pub fn service(&self, name: &str) -> Option<&ServicePlan> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The static site that is the deployment's front door and forwards
+    /// API calls to a service beside it (`ServicePlan::api_route`).
+    pub fn site_front(&self) -> Option<&ServicePlan> {
+        self.services.iter().find(|s| s.api_route.is_some())
     }
 
     /// Warning codes, in order.

@@ -289,6 +289,16 @@ pub(crate) struct EnvCtx<'a> {
     pub cache: Option<&'a CachePlan>,
     /// Names of the running web services (targets of frontend API URLs).
     pub web_services: &'a [String],
+    /// Static sites that forward a path to the API: (site, route).
+    pub site_routes: &'a [(String, autodeploy_core::ApiRoute)],
+}
+
+/// The deployment's API among its web services: one named like an API,
+/// else the first.
+pub(crate) fn api_service(web: &[String]) -> Option<&String> {
+    web.iter()
+        .find(|n| matches!(n.as_str(), "api" | "backend" | "server"))
+        .or(web.first())
 }
 
 fn generator(cloud: Cloud, format: SecretFormat) -> String {
@@ -876,14 +886,23 @@ impl<'a> Wiring<'a> {
         )
     }
 
-    /// A frontend's API URL: the public URL of the deployment's API service.
+    /// A frontend's API URL: the path its own address forwards to the API
+    /// (`ServicePlan::api_route`), else the public URL of the deployment's
+    /// API service.
     fn frontend_api_url(&self) -> Outcome {
-        let web = self.ctx.web_services;
-        let target = web
-            .iter()
-            .find(|n| matches!(n.as_str(), "api" | "backend" | "server"))
-            .or(web.first());
-        match target {
+        if let Some((_, route)) = self.ctx.site_routes.iter().find(|(n, _)| *n == self.s.name) {
+            return Outcome::Set(
+                EnvValue::Literal {
+                    value: route.path_prefix.clone(),
+                },
+                false,
+                format!(
+                    "`{}`, the deployment's API, on the site's own address: {} is forwarded to it",
+                    route.service, route.path_prefix
+                ),
+            );
+        }
+        match api_service(self.ctx.web_services) {
             Some(t) if *t != self.s.name => Outcome::Set(
                 EnvValue::ServiceUrl { service: t.clone() },
                 false,
@@ -1334,6 +1353,7 @@ mod tests {
             database: Some(&db),
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut secrets = vec![SecretPlan {
             name: "database-credentials".into(),
@@ -1458,6 +1478,7 @@ mod tests {
             database: Some(&db),
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::Ec2, &ctx, &mut Vec::new(), &mut notes);
@@ -1478,6 +1499,7 @@ mod tests {
             database: None,
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
@@ -1539,6 +1561,7 @@ mod tests {
             database: None,
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut notes = Notes::default();
         let value = |env: &[EnvBinding], n: &str| {
@@ -1597,6 +1620,7 @@ mod tests {
             database: None,
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
@@ -1625,6 +1649,7 @@ mod tests {
             database: None,
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         for required in [false, true] {
             let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
@@ -1660,6 +1685,7 @@ mod tests {
             database: None,
             cache: None,
             web_services: &web,
+            site_routes: &[],
         };
         let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
         s.port = Some(8000);

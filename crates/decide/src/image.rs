@@ -231,6 +231,7 @@ mod tests {
             message: String::new(),
             fix: None,
             from_example: None,
+            calls: None,
         });
         assert_eq!(pick(&dev).0, ImageSource::Bundle);
         let mut scratch = with_dockerfile("Dockerfile", "Dockerfile");
@@ -242,6 +243,7 @@ mod tests {
             message: String::new(),
             fix: None,
             from_example: None,
+            calls: None,
         });
         let (c, why) = pick(&scratch);
         assert_eq!(c, ImageSource::Bundle);

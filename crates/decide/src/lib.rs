@@ -157,6 +157,7 @@ pub fn decide(
 
     let needs = data::needs(analysis, intent, target.cloud);
     let mut shape = shape(analysis, intent, &target, table, &needs, &mut notes)?;
+    network::site_api_routes(target.cloud, analysis, &mut shape.plans, &mut notes);
     let dctx = data::DataCtx {
         analysis,
         intent,
@@ -414,6 +415,7 @@ fn plan_services(
             source_fixes: findings::fixes(s),
             files_from_example: findings::files_from_example(s),
             install_constraints: s.install_constraints.clone(),
+            api_route: None,
         });
     }
     plans
@@ -555,12 +557,17 @@ fn wire_env(
         .filter(|p| p.kind == ServiceKind::Web)
         .map(|p| p.name.clone())
         .collect();
+    let site_routes: Vec<(String, autodeploy_core::ApiRoute)> = plans
+        .iter()
+        .filter_map(|p| p.api_route.clone().map(|r| (p.name.clone(), r)))
+        .collect();
     let ectx = env::EnvCtx {
         cloud,
         environment: env,
         database,
         cache,
         web_services: &web_services,
+        site_routes: &site_routes,
     };
     for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
         p.env = env::wire(s, p.hosting, &ectx, secrets, notes);

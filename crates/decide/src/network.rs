@@ -23,12 +23,109 @@ use autodeploy_core::{
     NetworkPlan, Origin, PortRule, ServiceKind, ServicePlan, SubnetTier, TlsPlan,
 };
 
-/// The public entry service: the first web service, else the first static one.
+/// The public entry service: a static site that fronts the API beside it
+/// ([`site_api_routes`]), else the first web service, else the first
+/// static one.
 pub(crate) fn entry(services: &[ServicePlan]) -> Option<&ServicePlan> {
+    services
+        .iter()
+        .find(|s| s.api_route.is_some())
+        .or_else(|| lb_entry(services))
+}
+
+/// The service a load balancer is planned for: the first web service, else
+/// the first static one (a site fronting the API has the platform's own
+/// front door; the API behind it still needs its load balancer).
+fn lb_entry(services: &[ServicePlan]) -> Option<&ServicePlan> {
     services
         .iter()
         .find(|s| s.kind == ServiceKind::Web && s.public)
         .or_else(|| services.iter().find(|s| s.kind == ServiceKind::Static))
+}
+
+/// A static front end beside the API it calls: where the cloud can route a
+/// path of the site's address to the API (CloudFront → ALB), the site
+/// becomes the deployment's front door and forwards that path, so the
+/// browser calls the API on the site's own https origin. One site and one
+/// API only; otherwise each keeps its own address.
+///
+/// The site's hard-coded calls to the API on the developer's machine
+/// (`http://localhost:5001/books`, finding `hardcoded_localhost_url` with
+/// `calls`) become calls to that path in the deployment's copy.
+pub(crate) fn site_api_routes(
+    cloud: Cloud,
+    analysis: &autodeploy_core::Analysis,
+    plans: &mut [ServicePlan],
+    notes: &mut Notes,
+) {
+    let web: Vec<String> = plans
+        .iter()
+        .filter(|p| p.kind == ServiceKind::Web && p.public)
+        .map(|p| p.name.clone())
+        .collect();
+    let Some(api) = crate::env::api_service(&web).cloned() else {
+        return;
+    };
+    let Some(api_hosting) = plans.iter().find(|p| p.name == api).map(|p| p.hosting) else {
+        return;
+    };
+    // Ports of the other services: a call to one of them is not the API's.
+    let others: Vec<u16> = plans
+        .iter()
+        .filter(|p| p.name != api)
+        .filter_map(|p| p.port)
+        .collect();
+    let mut sites = plans
+        .iter_mut()
+        .filter(|p| p.strategy == DeployStrategy::Static);
+    let (Some(site), None) = (sites.next(), sites.next()) else {
+        return;
+    };
+    let catalogue = cloud::of(cloud);
+    let Some(prefix) = catalogue.site_api_prefix(site.hosting, api_hosting) else {
+        return;
+    };
+    let front = catalogue.front_door_words(LoadBalancerKind::PlatformIngress, site.hosting);
+    notes.reason(
+        format!("service.{}.api_route", site.name),
+        Origin::Rule,
+        format!(
+            "{front} serves `{}` and forwards {prefix}/* to `{api}` (without {prefix}), so the browser calls the API on the site's own https address: no mixed content, no CORS; the site's address is the deployment's",
+            site.name
+        ),
+    );
+    let calls = analysis
+        .services
+        .iter()
+        .filter(|s| s.name == site.name)
+        .flat_map(|s| &s.findings)
+        .filter(|f| f.kind == "hardcoded_localhost_url" && f.fix.is_none());
+    for f in calls {
+        let (Some(origin), Some(file), Some(line)) = (&f.calls, &f.file, f.line) else {
+            continue;
+        };
+        let port = origin
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok());
+        if port.is_some_and(|p| others.contains(&p)) {
+            continue;
+        }
+        notes.reason(
+            format!("service.{}.source_fixes", site.name),
+            Origin::Analysis,
+            format!("{file}:{line} calls {origin} (`{api}` on the developer's machine): the deployment's copy calls {prefix} on the site's own address instead"),
+        );
+        site.source_fixes.push(autodeploy_core::SourceFix {
+            file: file.clone(),
+            line,
+            find: origin.clone(),
+            replace: prefix.to_string(),
+        });
+    }
+    site.api_route = Some(autodeploy_core::ApiRoute {
+        service: api,
+        path_prefix: prefix.to_string(),
+    });
 }
 
 /// The platform serves https on its own host name (`*.run.app`, `*.cloudfront.net`…).
@@ -58,7 +155,7 @@ pub(crate) fn load_balancer(
     websockets: bool,
     notes: &mut Notes,
 ) -> Option<LoadBalancerPlan> {
-    let e = entry(services)?;
+    let e = lb_entry(services)?;
     let Some(kind) = lb_kind(e.hosting) else {
         if e.hosting.is_local() {
             notes.reason("load_balancer", Origin::Rule, "none: local deployment");
@@ -201,14 +298,21 @@ pub(crate) fn tls(
         return none;
     };
     let h = e.hosting;
-    let lb_kind = lb.as_ref().map(|l| l.kind);
+    // A site fronting the API takes the certificate on the platform's front
+    // door; the API's load balancer stays on http behind it.
+    let fronted = e.api_route.is_some();
+    let lb_kind = if fronted {
+        lb_kind(h)
+    } else {
+        lb.as_ref().map(|l| l.kind)
+    };
 
     let plan = match (&domain, intent.https) {
         (Some(d), asked) => with_domain(cloud, h, lb_kind, d, asked, notes),
         (None, asked) => without_domain(cloud, h, lb_kind, asked, notes),
     };
     if let Some(lb) = lb {
-        lb.listeners = if plan.https && lb.kind != LoadBalancerKind::PlatformIngress {
+        lb.listeners = if plan.https && lb.kind != LoadBalancerKind::PlatformIngress && !fronted {
             vec![80, 443]
         } else if lb.kind == LoadBalancerKind::PlatformIngress && plan.https {
             vec![443]
@@ -220,7 +324,8 @@ pub(crate) fn tls(
     let static_https = services
         .iter()
         .any(|s| s.strategy == DeployStrategy::Static && platform_https(s.hosting));
-    let backend_http = services.iter().any(|s| s.kind == ServiceKind::Web) && !plan.https;
+    let backend_http =
+        services.iter().any(|s| s.kind == ServiceKind::Web) && !plan.https && !fronted;
     if static_https && backend_http {
         notes.warn(
             "mixed_content",

@@ -834,3 +834,51 @@ fn every_fixture_gets_a_decision_on_every_cloud() {
     }
     assert!(decided >= 40 * 8, "only {decided} decisions");
 }
+
+#[test]
+fn a_front_end_beside_ecs_is_the_way_in_and_forwards_the_api_path() {
+    let d = run_text(
+        "mono_frontend_backend",
+        "deploy it on AWS ECS, https on app.example.com",
+    );
+    let frontend = d.service("frontend").unwrap();
+    let backend = d.service("backend").unwrap();
+    assert_eq!(
+        (backend.hosting, frontend.hosting),
+        (Hosting::EcsFargate, Hosting::S3Cloudfront)
+    );
+    let route = frontend.api_route.as_ref().unwrap();
+    assert_eq!(
+        (route.service.as_str(), route.path_prefix.as_str()),
+        ("backend", "/_api")
+    );
+    assert_eq!(d.site_front().map(|s| s.name.as_str()), Some("frontend"));
+    // The certificate is CloudFront's (us-east-1); the ALB stays on http.
+    let cert = d.tls.certificate.as_ref().unwrap();
+    assert_eq!(cert.provider, CertificateProvider::Acm);
+    assert_eq!(d.tls.dns.as_ref().unwrap().record_type, "alias");
+    let lb = d.load_balancer.as_ref().unwrap();
+    assert_eq!(
+        (lb.kind, lb.listeners.as_slice(), lb.targets.as_slice()),
+        (
+            LoadBalancerKind::AwsAlb,
+            &[80u16][..],
+            &["backend".to_string()][..]
+        )
+    );
+    assert!(!d.has_warning("mixed_content"));
+    assert!(d
+        .reasons_about("service.frontend.api_route")
+        .next()
+        .is_some());
+    // Without a domain: CloudFront's own https address.
+    let d = run_text("mono_frontend_backend", "deploy it on AWS ECS");
+    assert_eq!(
+        d.tls.certificate.as_ref().unwrap().provider,
+        CertificateProvider::PlatformDefault
+    );
+    assert!(!d.has_warning("mixed_content"));
+    // On a VM the site calls the API's own address (not routed yet).
+    let d = run_text("mono_frontend_backend", "deploy it on AWS EC2");
+    assert!(d.services.iter().all(|s| s.api_route.is_none()));
+}

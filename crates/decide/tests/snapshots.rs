@@ -80,6 +80,7 @@ fn flask() -> Service {
             replace: "\"0.0.0.0\"".into(),
         }),
         from_example: None,
+        calls: None,
     }];
     s
 }

@@ -143,9 +143,31 @@ pub fn release(
     if hostings.iter().any(|h| !h.release_automated()) {
         // Refused before apply by `check_automated`; never half-done here.
         return Err(ExecError::Invalid(
-            "release failed: Lambda packages and static-site builds are not released by autodeploy yet".into(),
+            "release failed: Lambda packages are not released by autodeploy yet".into(),
         ));
     }
+    Ok(())
+}
+
+/// A static site on S3 + CloudFront: upload `built` (the site's build
+/// output, made on this machine by [`crate::run`]'s site build) to the
+/// bundle's bucket and invalidate the distribution. Files the new build no
+/// longer has stay, so pages already open keep finding their old hashed
+/// assets (the bucket's lifecycle expires old versions).
+pub fn release_site(
+    cfg: &ExecConfig,
+    d: &Decision,
+    outputs: &Map<String, Value>,
+    built: &Path,
+    rep: &dyn Reporter,
+) -> Result<(), ExecError> {
+    let sink = |s: LogStream, l: &str| rep.log(s, l);
+    let client = autodeploy_aws::AwsClient::from_env(&d.region, cfg.aws_endpoint.as_deref())?;
+    let opts = autodeploy_aws::ReleaseOptions {
+        wait: cfg.aws_endpoint.is_none(),
+        ..Default::default()
+    };
+    autodeploy_aws::release_static(&client, outputs, built, &opts, &sink)?;
     Ok(())
 }
 

@@ -23,7 +23,8 @@ use crate::prepare::{prepare, PrepareOptions, Prepared, StoredPlan};
 use crate::report::{drain, ChannelReporter, Progress, Reporter};
 use crate::{runner, ExecError};
 use autodeploy_core::{
-    Cloud, Decision, DeployStrategy, DeploymentStatus, Hosting, JobKind, LogStream, Phase,
+    Cloud, Decision, DeployStrategy, DeploymentOutput, DeploymentStatus, EnvValue, Hosting,
+    JobKind, LogStream, Phase, ServicePlan,
 };
 use autodeploy_store::{Deployment, DeploymentPatch, Job, JobOutcome, Store};
 use serde::Deserialize;
@@ -844,6 +845,64 @@ impl Ctx {
         }
     }
 
+    /// A static site on S3 + CloudFront: built on this machine by the local
+    /// runner — the same confined install and build as a local deploy, with
+    /// the cloud plan's values (its API path, the site's public URL from
+    /// the apply's `url` output) — then uploaded and the CDN invalidated.
+    /// Nothing of the build stays.
+    fn release_site(
+        &self,
+        p: &Prepared,
+        outputs: &serde_json::Map<String, Value>,
+        rep: &dyn Reporter,
+    ) -> Result<(), ExecError> {
+        let Some(site) = p
+            .decision
+            .services
+            .iter()
+            .find(|s| s.hosting == Hosting::S3Cloudfront)
+        else {
+            return Ok(());
+        };
+        if !self.cfg.local_target {
+            return Err(ExecError::Invalid(format!(
+                "the static site `{}` is built on the machine that deploys it, and this service does not run projects' code on its own machine: start `serve`/`worker` with --allow-local-target, or deploy it with the CLI",
+                site.name
+            )));
+        }
+        let url = outputs
+            .get("url")
+            .and_then(|v| v.get("value").or(Some(v)))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let build = site_build_decision(&p.decision, site, url)?;
+        let id = format!("{}-site", self.id());
+        let lopts = self.local_options();
+        let _ = autodeploy_local::stop_and_remove(&id, &lopts);
+        rep.log(
+            LogStream::System,
+            &format!(
+                "{}: building the site on this machine (install and build confined as for a local deploy), then uploading it",
+                site.name
+            ),
+        );
+        let sink = |s: LogStream, l: &str| rep.log(s, &format!("site build: {l}"));
+        let built =
+            autodeploy_local::start(&id, &p.snapshot.root, &p.analysis, &build, &lopts, &sink);
+        let result = match built {
+            Ok(app) => {
+                let dir = autodeploy_local::static_root(&app, site);
+                crate::release::release_site(&self.cfg, &p.decision, outputs, &dir, rep)
+            }
+            Err(e) => Err(ExecError::Local {
+                phase: Phase::Release,
+                source: e,
+            }),
+        };
+        let _ = autodeploy_local::stop_and_remove(&id, &lopts);
+        result
+    }
+
     fn local_options(&self) -> autodeploy_local::LocalOptions {
         let mut o = autodeploy_local::LocalOptions::new(self.cfg.home.clone());
         o.health_timeout = self.cfg.health_timeout;
@@ -900,6 +959,8 @@ impl Ctx {
         crate::release::fill_user_secrets(&self.cfg, &p.decision, &outputs, &secrets, rep)?;
         crate::release::release(&self.cfg, &p.decision, &outputs, &p.snapshot.root, rep)?;
         self.check_cancel()?;
+        self.release_site(p, &outputs, rep)?;
+        self.check_cancel()?;
 
         rep.phase(Phase::Health);
         let Some(url) = done.url.clone() else {
@@ -917,12 +978,21 @@ impl Ctx {
             done.status = DeploymentStatus::Applied;
             return Ok(done);
         }
-        let path = p
+        let mut path = p
             .decision
             .services
             .iter()
             .find_map(|s| s.health_check.as_ref().map(|h| h.path.clone()))
             .unwrap_or_else(|| "/".into());
+        // Through a site in front, the API's check goes through the path it
+        // forwards: the whole way in is checked, not the site's index.html.
+        if let Some(route) = p.decision.site_front().and_then(|s| s.api_route.as_ref()) {
+            let api = p.decision.service(&route.service);
+            path = match api.and_then(|s| s.health_check.as_ref()) {
+                Some(h) => format!("{}{}", route.path_prefix, h.path),
+                None => "/".into(),
+            };
+        }
         let target = format!("{}{}", url.trim_end_matches('/'), path);
         rep.log(
             LogStream::System,
@@ -1243,6 +1313,59 @@ fn check_inputs(d: &Decision, tf_vars: &[(String, String)]) -> Result<(), ExecEr
         return Ok(());
     }
     Err(ExecError::ValuesNeeded { flags: missing })
+}
+
+/// The local plan that builds `site` for the cloud: that service alone, on
+/// the local runner, with the cloud plan's values. A value only the cloud
+/// has and the build cannot be given (a database URL in a site's build)
+/// stops the deploy with its name.
+fn site_build_decision(d: &Decision, site: &ServicePlan, url: &str) -> Result<Decision, ExecError> {
+    let host = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_string();
+    let mut svc = site.clone();
+    svc.hosting = Hosting::LocalProcess;
+    svc.strategy = DeployStrategy::Process;
+    svc.api_route = None;
+    for e in &mut svc.env {
+        let value = match &e.value {
+            EnvValue::Literal { value } => value.clone(),
+            EnvValue::Deployment {
+                output: DeploymentOutput::PublicUrl,
+            } if !url.is_empty() => url.to_string(),
+            EnvValue::Deployment {
+                output: DeploymentOutput::PublicHost | DeploymentOutput::AllowedHosts,
+            } if !host.is_empty() => host.clone(),
+            other => {
+                return Err(ExecError::Invalid(format!(
+                    "the static site `{}` reads {} at build time from {other:?}, which a site's build on this machine cannot be given: set it with --env {}=VALUE",
+                    site.name, e.name, e.name
+                )))
+            }
+        };
+        e.value = EnvValue::Literal { value };
+    }
+    let mut local = d.clone();
+    local.cloud = Cloud::Local;
+    local.region = "local".into();
+    local.strategy = DeployStrategy::Process;
+    local.services = vec![svc];
+    local.cluster = None;
+    local.database = None;
+    local.cache = None;
+    local.load_balancer = None;
+    local.network = None;
+    local.tls = autodeploy_core::TlsPlan {
+        https: false,
+        domain: None,
+        certificate: None,
+        dns: None,
+        redirect_http_to_https: false,
+    };
+    local.secrets.clear();
+    Ok(local)
 }
 
 fn check_automated(d: &Decision) -> Result<(), ExecError> {

@@ -258,6 +258,18 @@ pub(crate) fn is_static(s: &ServicePlan) -> bool {
             || s.runtime.family == "static")
 }
 
+/// The folder a static service of a local deployment serves:
+/// `<release>/app/<path>/<static_dir>` (the start step's layout). A cloud
+/// deploy uploads it after building the site here.
+pub fn static_root(app: &LocalApp, svc: &ServicePlan) -> PathBuf {
+    let app_dir = app.release_dir.join("app");
+    let svc_dir = prepare::inside(&app_dir, &svc.path).unwrap_or(app_dir);
+    svc.static_dir
+        .as_deref()
+        .and_then(|d| prepare::inside(&svc_dir, d))
+        .unwrap_or(svc_dir)
+}
+
 pub(crate) fn needs_port(s: &ServicePlan) -> bool {
     s.kind != ServiceKind::Worker || s.port.is_some()
 }

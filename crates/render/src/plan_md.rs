@@ -57,6 +57,13 @@ pub fn render(
             "releases": releases,
             "machine": machine,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
+            "site": d.services.iter().any(|s| s.hosting == Hosting::S3Cloudfront),
+            "manual": d
+                .services
+                .iter()
+                .filter(|s| !s.hosting.release_automated())
+                .map(|s| format!("`{}` ({})", crate::escape::md(&s.name), hosting_words(s.hosting)))
+                .collect::<Vec<_>>(),
             "files": all_files,
             "has_terraform": files.iter().any(|f| f.starts_with("terraform/")),
         }),
@@ -116,4 +123,19 @@ fn understood_line(intent: &Intent) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A hosting as PLAN.md names it in its next steps.
+fn hosting_words(h: Hosting) -> &'static str {
+    match h {
+        Hosting::CloudRun => "Cloud Run",
+        Hosting::Gke => "GKE",
+        Hosting::ContainerApps => "Azure Container Apps",
+        Hosting::Aks => "AKS",
+        Hosting::Eks => "EKS",
+        Hosting::Lambda => "Lambda",
+        Hosting::CloudStorageCdn => "Cloud Storage + CDN",
+        Hosting::StaticWebApps => "Azure Static Web Apps",
+        _ => "this hosting",
+    }
 }

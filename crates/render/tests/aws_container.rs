@@ -322,3 +322,59 @@ fn source_fixes_land_in_the_image_source_on_ecs() {
     );
     assert!(!plan.contains("Source changes to make"), "{plan}");
 }
+
+#[test]
+fn a_static_front_end_beside_ecs_fronts_the_api_on_its_own_address() {
+    let b = bundle("mono_frontend_backend", "deploy it on AWS ECS");
+    let site = &b
+        .get("terraform/static_site.tf")
+        .expect("static_site.tf")
+        .contents;
+    // CloudFront forwards /_api and /_api/* to the ALB, the prefix removed,
+    // nothing cached, every method.
+    assert!(
+        site.contains("domain_name = aws_lb.main.dns_name"),
+        "{site}"
+    );
+    assert_eq!(
+        site.matches("target_origin_id         = \"api\"").count(),
+        2
+    );
+    assert!(site.contains("path_pattern             = \"/_api/*\""));
+    assert!(site.contains("request.uri.substring(5) || \"/\""));
+    assert!(site.contains("local.cloudfront_caching_disabled_policy_id"));
+    // The SPA's routes are a function, not error pages that would turn the
+    // API's own 404s into index.html.
+    assert!(!site.contains("custom_error_response"), "{site}");
+    assert!(site.contains("aws_cloudfront_function.spa_routes.arn"));
+    // The backend runs on ECS behind the ALB, on http (CloudFront has the
+    // certificate); the site's address is the deployment's URL.
+    let services = &b.get("terraform/container_services.tf").unwrap().contents;
+    assert!(services.contains("resource \"aws_ecs_service\" \"backend\""));
+    assert!(!services.contains("frontend"), "{services}");
+    let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;
+    assert!(!outputs.contains("output \"url\""), "{outputs}");
+    assert!(output_block(site, "url").contains("aws_cloudfront_distribution.site.domain_name"));
+    assert!(b.get("terraform/tls.tf").is_none());
+    insta::assert_snapshot!("front_end_beside_ecs_site", site);
+    validate(&b);
+}
+
+#[test]
+fn a_front_end_beside_ecs_on_a_domain_gives_cloudfront_the_certificate() {
+    let b = bundle(
+        "mono_frontend_backend",
+        "deploy it on AWS ECS, https on app.example.com",
+    );
+    let site = &b.get("terraform/static_site.tf").unwrap().contents;
+    assert!(
+        site.contains("aliases             = [\"app.example.com\"]"),
+        "{site}"
+    );
+    assert!(site.contains("provider          = aws.us_east_1"));
+    // The ALB keeps one plain listener behind CloudFront.
+    let alb = &b.get("terraform/container_alb.tf").unwrap().contents;
+    assert!(!alb.contains("redirect"), "{alb}");
+    assert!(b.get("terraform/tls.tf").is_none());
+    validate(&b);
+}

@@ -176,18 +176,22 @@ impl Workspace {
         }
         write(&self.dir.join(BACKEND_FILE), &self.backend_text())?;
         let override_path = self.dir.join(ENDPOINT_OVERRIDE_FILE);
+        let site_override = self.dir.join(SITE_POLICY_OVERRIDE_FILE);
         match &self.aws_endpoint {
-            Some(url) => write(&override_path, &endpoint_override_text(url))?,
-            None => match std::fs::remove_file(&override_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(TfError::Io {
-                        action: "remove the stale emulator override",
-                        path: override_path,
-                        source: e,
-                    })
+            Some(url) => {
+                write(&override_path, &endpoint_override_text(url))?;
+                let site = std::fs::read_to_string(self.dir.join("static_site.tf"))
+                    .is_ok_and(|t| t.contains(SITE_POLICY_RESOURCE));
+                if site {
+                    write(&site_override, SITE_POLICY_OVERRIDE)?;
+                } else {
+                    remove_stale(&site_override)?;
                 }
-                _ => {}
-            },
+            }
+            None => {
+                remove_stale(&override_path)?;
+                remove_stale(&site_override)?;
+            }
         }
         Ok(())
     }
@@ -290,6 +294,31 @@ pub fn endpoint_override_text(url: &str) -> String {
     }
     s.push_str("  }\n}\n");
     s
+}
+
+/// TEST FACILITY: the emulator-only override of a static site's bucket
+/// policy. moto (5.x) evaluates a bucket policy's Deny statements without
+/// their conditions, so the bundle's "deny plain http"
+/// (`aws:SecureTransport = false`) denies every upload, https or not; real
+/// S3 applies it to plain-http requests only. With the emulator, the policy
+/// is not created (nothing is served from it there anyway).
+pub const SITE_POLICY_OVERRIDE_FILE: &str = "zz_autodeploy_emulator_site_override.tf";
+const SITE_POLICY_RESOURCE: &str = "resource \"aws_s3_bucket_policy\" \"site\"";
+const SITE_POLICY_OVERRIDE: &str =
+    "# TEST FACILITY written by autodeploy's Terraform runner because an AWS\n\
+# emulator endpoint was configured: moto applies the site bucket's Deny\n\
+# statement without its condition. Never part of a real deployment.\n\
+resource \"aws_s3_bucket_policy\" \"site\" {\n  count = 0\n}\n";
+
+fn remove_stale(path: &Path) -> Result<(), TfError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(TfError::Io {
+            action: "remove the stale emulator override",
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), TfError> {

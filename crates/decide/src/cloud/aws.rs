@@ -276,6 +276,11 @@ impl Catalogue for Aws {
             _ => "the platform's own front door",
         }
     }
+    /// CloudFront routes `/_api/*` to the ALB (a CloudFront Function strips
+    /// the prefix): the site's https address serves the API too.
+    fn site_api_prefix(&self, site: Hosting, api: Hosting) -> Option<&'static str> {
+        (site == Hosting::S3Cloudfront && api == Hosting::EcsFargate).then_some("/_api")
+    }
     fn certificate(
         &self,
         h: Hosting,

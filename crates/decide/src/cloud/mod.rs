@@ -363,6 +363,13 @@ pub(crate) trait Catalogue: Sync {
     fn load_balancer(&self) -> Option<LoadBalancerKind>;
     /// How reasons name the front door of `h`.
     fn front_door_words(&self, kind: LoadBalancerKind, h: Hosting) -> &'static str;
+    /// The path a static site on `site` forwards to an API hosted on `api`
+    /// beside it, so the browser calls the API on the site's own address
+    /// (`None`: this cloud's bundles cannot route it; the site calls the
+    /// API's own address).
+    fn site_api_prefix(&self, _site: Hosting, _api: Hosting) -> Option<&'static str> {
+        None
+    }
     /// Certificate (provider, validation, words) for a domain on `h`.
     fn certificate(
         &self,

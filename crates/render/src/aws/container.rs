@@ -267,17 +267,35 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         }
         None => None,
     };
+    // A static site in front (CloudFront forwarding the API's path to the
+    // ALB) is the deployment's address; static_site.rs renders it.
+    let site = d.site_front();
+    let site_host = site.map(|_| match &d.tls.domain {
+        Some(domain) if d.tls.https => hcl(domain),
+        _ => "aws_cloudfront_distribution.site.domain_name".to_string(),
+    });
     let public_url = match (&d.tls.domain, https, lb) {
+        _ if site.is_some() => Some(match &d.tls.domain {
+            Some(domain) if d.tls.https => hcl(&format!("https://{domain}")),
+            _ => "\"https://${aws_cloudfront_distribution.site.domain_name}\"".to_string(),
+        }),
         (Some(domain), true, _) => Some(hcl(&format!("https://{domain}"))),
         (_, _, true) => Some("\"http://${aws_lb.main.dns_name}\"".to_string()),
         _ => None,
     };
     let public_host = match (&d.tls.domain, https, lb) {
+        _ if site_host.is_some() => site_host.clone(),
         (Some(domain), true, _) => Some(hcl(domain)),
         (_, _, true) => Some("aws_lb.main.dns_name".to_string()),
         _ => None,
     };
     let allowed_hosts = match (&d.tls.domain, https, lb) {
+        // CloudFront sends the ALB's name as Host; the site's name is
+        // listed for apps that check their public address too.
+        (_, _, true) if site_host.is_some() => Some(format!(
+            "join(\",\", [{}, aws_lb.main.dns_name, \"localhost\", \"127.0.0.1\"])",
+            site_host.clone().unwrap_or_default()
+        )),
         (Some(domain), true, _) => Some(format!(
             "join(\",\", [{}, aws_lb.main.dns_name, \"localhost\", \"127.0.0.1\"])",
             hcl(domain)
@@ -293,6 +311,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     // Bundle input variables (non-secret settings the user provides).
     let mut inputs: Vec<String> = Vec::new();
     for svc in &d.services {
+        if svc.api_route.is_some() {
+            continue;
+        }
         if svc.hosting != Hosting::EcsFargate {
             return Err(crate::unsupported(
                 d,
@@ -713,6 +734,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         "has_release": services.iter().any(|s| s.release.is_some()),
         "lb": target.is_some(),
         "https": https,
+        "site": site.is_some(),
         "idle_timeout": d.load_balancer.as_ref().map_or(60, |l| l.idle_timeout_seconds),
         "production": d.environment == autodeploy_core::Environment::Production,
         "commit": d.source.commit.clone(),

@@ -38,6 +38,11 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     }
     files.extend(match d.strategy {
         DeployStrategy::Vm => vm::render(d)?,
+        DeployStrategy::Container if d.site_front().is_some() => {
+            let mut f = container::render(d)?;
+            f.extend(static_site::render(d)?);
+            f
+        }
         DeployStrategy::Container => container::render(d)?,
         DeployStrategy::Kubernetes => eks::render(d)?,
         DeployStrategy::Serverless => serverless::render(d)?,

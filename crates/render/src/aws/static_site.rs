@@ -4,6 +4,11 @@
 //! for SPA builds and, when the plan has a domain, its own ACM certificate in
 //! us-east-1 (CloudFront takes no other region) plus Route53 alias records.
 //!
+//! Beside containers (`ServicePlan::api_route`), the distribution also
+//! forwards the API's path (`/_api/*`, every method, nothing cached) to the
+//! ALB `aws_lb.main` over http, a CloudFront Function removing the prefix,
+//! so the browser calls the API on the site's own https origin.
+//!
 //! Not here: building the site or uploading its files (the deploy stage does,
 //! with the `bucket_name` / `distribution_id` / `upload_dir` outputs), the
 //! shared versions/variables/locals (network.rs), and ACM for load balancers
@@ -33,12 +38,22 @@ struct Cert {
     record: String,
 }
 
+/// The API the site forwards its `prefix` path to (the ALB in front of it).
+#[derive(Serialize)]
+struct Api {
+    service_label: String,
+    prefix: String,
+    /// Characters the CloudFront Function removes from the path.
+    strip: usize,
+}
+
 #[derive(Serialize)]
 struct Ctx {
     service_label: String,
     upload_dir: String,
     spa: bool,
     cert: Option<Cert>,
+    api: Option<Api>,
 }
 
 /// `path/static_dir`, without `./` noise.
@@ -56,12 +71,18 @@ fn upload_dir(path: &str, static_dir: &str) -> String {
 }
 
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
-    let [svc] = d.services.as_slice() else {
-        return Err(crate::unsupported(
-            d,
-            "several services on S3 + CloudFront",
-            "static hosting renders one site per bundle; deploy each site separately",
-        ));
+    // A site in front of the API beside it (container strategy), or the
+    // bundle's only service.
+    let svc = match (d.site_front(), d.services.as_slice()) {
+        (Some(site), _) => site,
+        (None, [svc]) => svc,
+        _ => {
+            return Err(crate::unsupported(
+                d,
+                "several services on S3 + CloudFront",
+                "static hosting renders one site per bundle; deploy each site separately",
+            ))
+        }
     };
     if svc.hosting != Hosting::S3Cloudfront {
         return Err(crate::unsupported(
@@ -105,11 +126,43 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         .framework
         .as_deref()
         .is_some_and(|f| SPA_FRAMEWORKS.contains(&f));
+    let api = match &svc.api_route {
+        Some(route) if super::network::has_alb(d) => Some(Api {
+            service_label: route.service.replace(|c: char| c.is_control(), " "),
+            prefix: route.path_prefix.clone(),
+            strip: route.path_prefix.chars().count(),
+        }),
+        Some(route) => return Err(crate::unsupported(
+            d,
+            &format!(
+                "the site forwarding {} without a load balancer",
+                route.path_prefix
+            ),
+            "CloudFront forwards the API's path to the Application Load Balancer in front of it",
+        )),
+        None => None,
+    };
+    if let Some(api) = &api {
+        // The prefix lands in a CloudFront path pattern and a JavaScript
+        // string: a plain path only.
+        let plain = api.prefix.starts_with('/')
+            && api.prefix[1..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !plain || api.prefix.len() < 2 {
+            return Err(crate::unsupported(
+                d,
+                &format!("the API path {:?}", api.prefix),
+                "the forwarded path is a plain `/name` prefix",
+            ));
+        }
+    }
     let ctx = Ctx {
         service_label: svc.name.replace(|c: char| c.is_control(), " "),
         upload_dir: upload_dir(&svc.path, svc.static_dir.as_deref().unwrap_or(".")),
         spa,
         cert,
+        api,
     };
     Ok(vec![crate::file(
         "terraform/static_site.tf",

@@ -17,7 +17,8 @@ use serde::Serialize;
 /// True when the bundle has an ALB that terminates TLS with an ACM
 /// certificate: `aws_lb_listener.http` then redirects to HTTPS.
 pub fn alb_https(d: &Decision) -> bool {
-    matches!(&d.tls.certificate, Some(c) if c.provider == CertificateProvider::Acm)
+    d.site_front().is_none()
+        && matches!(&d.tls.certificate, Some(c) if c.provider == CertificateProvider::Acm)
         && matches!(&d.load_balancer, Some(lb) if lb.kind == LoadBalancerKind::AwsAlb)
 }
 
@@ -35,8 +36,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         return Ok(Vec::new());
     };
     // CloudFront needs its certificate in us-east-1: static_site.rs renders
-    // that one (with its own provider alias), so nothing is rendered here.
-    if d.strategy == autodeploy_core::DeployStrategy::Static {
+    // that one (with its own provider alias), so nothing is rendered here;
+    // also when CloudFront fronts an ALB, which then stays on http.
+    if d.strategy == autodeploy_core::DeployStrategy::Static || d.site_front().is_some() {
         return Ok(Vec::new());
     }
     match cert.provider {

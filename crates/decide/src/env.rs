@@ -645,8 +645,16 @@ impl<'a> Wiring<'a> {
                 false,
                 format!("the {} environment", ctx.environment.as_str()),
             ),
+            // Python code compares with or parses its own spelling
+            // (`== "True"`, `envbool` helpers accepting only True/False):
+            // "False" reads as off wherever "false" does, and there too.
             Kind::Debug if ctx.environment != Environment::Development => {
-                set(literal("false"), "debug mode off outside development")
+                let off = if self.s.language == autodeploy_core::Language::Python {
+                    "False"
+                } else {
+                    "false"
+                };
+                set(literal(off), "debug mode off outside development")
             }
             Kind::AllowedHosts => set(
                 deployment(DeploymentOutput::AllowedHosts),
@@ -1412,7 +1420,7 @@ mod tests {
             get("DJANGO_DEBUG"),
             Some((
                 &EnvValue::Literal {
-                    value: "false".into()
+                    value: "False".into()
                 },
                 false
             ))

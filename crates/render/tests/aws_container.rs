@@ -246,6 +246,12 @@ fn https_on_a_domain_with_acm_route53_and_redirect() {
     assert!(tls.contains("ELBSecurityPolicy-TLS13-1-2-2021-06"));
     let alb = &b.get("terraform/container_alb.tf").unwrap().contents;
     assert!(alb.contains("type = \"redirect\""));
+    // The service waits for the listener that forwards to its target group.
+    let services = &b.get("terraform/container_services.tf").unwrap().contents;
+    assert!(
+        services.contains("depends_on = [aws_lb_listener.https]"),
+        "{services}"
+    );
     assert_no_secret_literals(&b);
     validate(&b);
 }

@@ -254,7 +254,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                 return Err(crate::unsupported(
                     d,
                     "several services behind one load balancer",
-                    "path- or host-based routing to several ECS services is not written yet",
+                    "path- or host-based routing to several ECS web services is not written yet: ask for Kubernetes (\"on EKS\"), whose ingress routes each web service, or deploy one of them by name (\"just the api\")",
                 ))
             }
         },

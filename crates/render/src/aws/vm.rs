@@ -41,7 +41,7 @@ fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
         &Host {
             accepts: |h| matches!(h, Hosting::Ec2 | Hosting::Ec2Autoscaling),
             runs: "the vm strategy runs EC2 instances",
-            several: "ask for containers (\"on ECS\")",
+            several: "ask for containers (\"on ECS\"), or Kubernetes (\"on EKS\") for several web services",
             scaled: autoscaling,
         },
     )

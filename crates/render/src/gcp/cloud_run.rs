@@ -260,7 +260,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
         return Err(crate::unsupported(
             d,
             "a Cloud Run bundle with other than exactly one web service",
-            "not written yet",
+            "Cloud Run runs one web service alone here: ask for Kubernetes (\"on GKE\") for web services with workers, or deploy one service by name (\"just the api\")",
         ));
     }
     let svc = service(d, running[0])?;

@@ -51,7 +51,7 @@ fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
         &Host {
             accepts: |h| matches!(h, Hosting::ComputeEngine | Hosting::ComputeEngineMig),
             runs: "the GCP vm strategy runs Compute Engine instances",
-            several: "ask for containers (\"on Cloud Run\") or GKE",
+            several: "ask for Kubernetes (\"on GKE\"); Cloud Run takes one web service alone",
             scaled: |s| s.hosting == Hosting::ComputeEngineMig,
         },
     )

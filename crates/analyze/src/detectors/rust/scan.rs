@@ -55,7 +55,7 @@ static CLAP_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?:\.route|#\[(?:get|head)|web::resource|\.at|\.path|\.get)\s*\(\s*"(/(?:healthz?|health-check|ping|status|_health|livez|readyz|api/health))""#)
+    crate::scan::try_regex(r#"(?:\.route|#\[(?:get|head)|web::resource|\.at|\.path|\.get)\s*\(\s*"(/(?:healthz?|health[-_]?check|ping|status|_health|livez|readyz|api/health))""#)
         .expect("regex")
 });
 
@@ -259,4 +259,20 @@ pub(super) fn health(text: &str) -> Option<(u32, String)> {
         return Some((line, c[1].to_string()));
     }
     crate::scan::first_match(text, &WARP_HEALTH).map(|(line, c)| (line, format!("/{}", &c[1])))
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::health;
+
+    #[test]
+    fn health_routes_of_actix_axum_and_warp() {
+        let actix = "App::new()\n    .route(\"/health_check\", web::get().to(health_check))\n";
+        assert_eq!(health(actix), Some((2, "/health_check".to_string())));
+        let axum = "Router::new().route(\"/healthz\", get(ok))";
+        assert_eq!(health(axum), Some((1, "/healthz".to_string())));
+        let warp = "let h = warp::path!(\"ping\").map(|| \"pong\");";
+        assert_eq!(health(warp), Some((1, "/ping".to_string())));
+        assert_eq!(health(".route(\"/users\", get(list))"), None);
+    }
 }

@@ -103,6 +103,12 @@ fn release_how(hosting: Hosting) -> Option<&'static str> {
         Hosting::EcsFargate => Some(
             "once per deploy, as a one-off ECS task of the new image with the service's settings, after the image is built and before the service rolls to the new version; if it fails, nothing is rolled out and the running version keeps serving",
         ),
+        Hosting::CloudRun => Some(
+            "once per deploy, as a Cloud Run job of the new image with the service's settings (the `release_job` output), executed with `gcloud run jobs execute --wait` after the image is built and before the service rolls to it; the instances never run it",
+        ),
+        Hosting::ContainerApps => Some(
+            "once per deploy, as a Container Apps job of the new image with the app's settings (the `release_jobs` output), started with `az containerapp job start` after the image is pushed and before the app takes it; the replicas never run it",
+        ),
         h if h.is_kubernetes() => Some(
             "once per deploy, as the Kubernetes Job in the service's release-job.yaml: apply it with the new image and wait until it completes before applying the new Deployment; the pods never run it",
         ),

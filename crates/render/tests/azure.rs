@@ -612,7 +612,9 @@ fn matrix_of_hostings_and_data_services() {
             "python_django_postgres",
             "Django on Azure Container Apps with Postgres",
             &[
-                "terraform/container_apps.tf:/bin/sh -c 'python manage.py migrate --noinput'",
+                "terraform/container_apps.tf:resource \"azurerm_container_app_job\" \"release_0\"",
+                "terraform/container_apps.tf:exec python manage.py migrate --noinput",
+                "terraform/outputs.tf:azurerm_container_app_job.release_0.name",
                 "terraform/container_apps.tf:value = azurerm_postgresql_flexible_server.main.fqdn",
                 "terraform/container_apps.tf:secret_name = \"database-credentials\"",
                 "terraform/database.tf:azurerm_postgresql_flexible_server_database",
@@ -709,5 +711,31 @@ fn a_vm_runs_the_web_service_and_its_worker() {
                 serde_json::to_string_pretty(&m["config"]["workers"]).unwrap()
             );
         }
+    }
+}
+
+#[test]
+fn container_apps_run_the_release_step_once_as_a_job_not_in_every_replica() {
+    let b = bundle(
+        "python_django_postgres",
+        "Django on Azure Container Apps with Postgres",
+    );
+    check_terraform(&b);
+    let apps = contents(&b, "terraform/container_apps.tf");
+    let (app, job) = apps
+        .split_once("resource \"azurerm_container_app_job\" \"release_0\"")
+        .unwrap_or_else(|| panic!("no release job:\n{apps}"));
+    assert!(
+        !app.contains("migrate"),
+        "the replicas' start runs no release step:\n{app}"
+    );
+    for want in [
+        "manual_trigger_config",
+        "replica_retry_limit          = 0",
+        "exec python manage.py migrate --noinput",
+        "secret_name = \"database-credentials\"",
+        "identity_ids = [azurerm_user_assigned_identity.apps.id]",
+    ] {
+        assert!(job.contains(want), "{want}\n{job}");
     }
 }

@@ -511,6 +511,28 @@ fn cloud_run_django_with_postgres_and_redis() {
     let secrets = tf(&b, "terraform/secrets.tf");
     assert!(secrets.contains("filled-by = \"deploy\""), "{secrets}");
     insta::assert_snapshot!("gcp_cloud_run_data_service_tf", svc);
+    // Migrations run once per deploy as a Cloud Run job with the service's
+    // settings, never in the service's start.
+    let job = svc
+        .split("resource \"google_cloud_run_v2_job\" \"python_django_postgres_release\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no release job:\n{svc}"));
+    assert!(job.contains("manage.py migrate"), "{job}");
+    assert!(job.contains("secret  = google_secret_manager_secret.database_credentials.secret_id"));
+    assert!(job.contains("egress = \"PRIVATE_RANGES_ONLY\""));
+    let service = svc
+        .split("resource \"google_cloud_run_v2_job\"")
+        .next()
+        .unwrap();
+    assert!(!service.contains("migrate"), "{service}");
+    let out = tf(&b, "terraform/outputs.tf");
+    assert!(out.contains("output \"release_job\""), "{out}");
+    assert!(out.contains("gcloud run jobs execute"), "{out}");
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("as a Cloud Run job of the new image"),
+        "{plan}"
+    );
 }
 
 #[test]

@@ -14,8 +14,12 @@
 //! embed a password (`DATABASE_URL`, `REDIS_URL`) are joined at start: each
 //! part is an internal `AUTODEPLOY_PART_<n>` variable, and the container's
 //! command is a small POSIX-sh wrapper that percent-encodes the secret
-//! parts, exports the URL, unsets the parts, runs the release step (if any)
-//! and `exec`s the app's own start command.
+//! parts, exports the URL, unsets the parts and `exec`s the app's own start
+//! command. A release step (migrations) is an `azurerm_container_app_job`
+//! (manual trigger) of the same image, settings and identity whose wrapper
+//! runs it: started once per deploy (`az containerapp job start`, the
+//! `release_jobs` output) before the apps take the new image, never by the
+//! replicas.
 //!
 //! Repository values reach HCL only through the `hcl` filter (env names and
 //! literal values, the wrapper script) or as [`super::slug`] names
@@ -169,8 +173,15 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
                 "the container's start command must wrap the app's own; give the service a start command",
             ));
         };
-        Some(start_script(&joins, internal, s.release.as_deref(), start))
+        Some(start_script(&joins, internal, start))
     };
+    // The release step runs once per deploy as a Container Apps job with
+    // the same image, settings and identity, never in the replicas' start.
+    let cd = crate::docker::cd_in_image(s);
+    let release = s
+        .release
+        .as_deref()
+        .map(|r| start_script(&joins, internal, &format!("{cd}{r}")));
     let health = s.health_check.as_ref().filter(|_| ingress).map(|h| {
         json!({
             "path": h.path,
@@ -199,6 +210,8 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
         "inputs": inputs,
         "health": health,
         "command": command,
+        "release": release,
+        "job": format!("{}-release", slug(&s.name, 24)),
     }))
 }
 
@@ -266,14 +279,9 @@ const URLENCODE: &str = r#"autodeploy_urlencode() {
 
 /// The container's command: join the connection URLs from their parts
 /// (`Source::Input` here names the internal env var holding a part), drop
-/// the parts from the environment, run the release step, then the app's own
-/// start command.
-fn start_script(
-    joins: &[(String, Vec<(Source, bool)>)],
-    internal: usize,
-    release: Option<&str>,
-    start: &str,
-) -> String {
+/// the parts from the environment, then `exec` the command (the app's own
+/// start, or in the release job the release step).
+fn start_script(joins: &[(String, Vec<(Source, bool)>)], internal: usize, start: &str) -> String {
     let mut s = String::from("set -e\n");
     if !joins.is_empty() {
         s.push_str(URLENCODE);
@@ -294,9 +302,6 @@ fn start_script(
     }
     for i in 0..internal {
         s.push_str(&format!("unset AUTODEPLOY_PART_{i}\n"));
-    }
-    if let Some(r) = release {
-        s.push_str(&format!("/bin/sh -c {}\n", crate::escape::sh(r)));
     }
     s.push_str(&crate::escape::exec_line(start));
     s
@@ -320,12 +325,7 @@ mod tests {
                 (Source::Literal(":6380/0".into()), false),
             ],
         )];
-        let script = start_script(
-            &joins,
-            2,
-            Some("echo release ran"),
-            "echo \"$REDIS_URL|${AUTODEPLOY_PART_0:-gone}\"",
-        );
+        let script = start_script(&joins, 2, "echo \"$REDIS_URL|${AUTODEPLOY_PART_0:-gone}\"");
         let out = std::process::Command::new("/bin/sh")
             .args(["-c", &script])
             .env("AUTODEPLOY_PART_0", "a+b/c=")
@@ -339,7 +339,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            "release ran\nrediss://:a%2Bb%2Fc%3D@cache.example:6380/0|gone\n"
+            "rediss://:a%2Bb%2Fc%3D@cache.example:6380/0|gone\n"
         );
     }
 

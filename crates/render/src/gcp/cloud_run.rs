@@ -22,6 +22,12 @@
 //! `https://<service>-<project number>.<region>.run.app` (or the domain).
 //! A domain gets a `google_cloud_run_domain_mapping` (dns.rs adds the CNAME).
 //!
+//! A release step (migrations) is a Cloud Run job
+//! `google_cloud_run_v2_job.<ident>_release` of the same image, settings,
+//! identity and network, run once per deploy (`gcloud run jobs execute
+//! --wait`, step 5 of `deploy_steps`) before the full apply rolls the service
+//! onto the new image; the service itself never runs it.
+//!
 //! Covered: exactly one web service (Cloud Run needs a listener). Not covered
 //! (`unsupported`): several services, another service's URL. Not here: the
 //! Dockerfile (docker.rs), secrets (secrets.rs), Cloud SQL and Memorystore
@@ -81,6 +87,9 @@ struct Svc {
     secrets: Vec<String>,
     /// Shell command that builds and pushes the image (documentation output).
     build: String,
+    /// The release step (migrations) as a Cloud Run job of the same image,
+    /// settings and identity: its `/bin/sh -c` script, already HCL.
+    release: Option<String>,
 }
 
 /// Cloud Run's CPU limits are whole vCPUs from a fixed set.
@@ -213,6 +222,13 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
         env,
         secrets,
         build,
+        release: s.release.as_deref().map(|r| {
+            hcl(&format!(
+                "set -e\n{}{}",
+                crate::docker::cd_in_image(s),
+                crate::escape::exec_line(r)
+            ))
+        }),
     })
 }
 

@@ -211,7 +211,24 @@ impl Draft {
             file: Some(file.to_string()),
             line: Some(line),
             example: None,
+            image_value: None,
         });
+    }
+
+    /// The value the project's own Dockerfile gives a known env var: kept
+    /// when it is plain (no `$` reference, not an absolute path inside the
+    /// image, not a credential).
+    pub fn image_value(&mut self, name: &str, value: &str) {
+        let plain = !value.is_empty()
+            && !value.contains('$')
+            && !value.starts_with('/')
+            && value.len() <= 200
+            && !value.chars().any(char::is_control);
+        if let Some(v) = self.env.iter_mut().find(|e| e.name == name) {
+            if plain && !v.secret {
+                v.image_value = Some(value.to_string());
+            }
+        }
     }
 
     pub fn finding(

@@ -153,6 +153,12 @@ pub struct EnvVar {
     /// credential): what a new user would copy into their `.env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
+    /// The value the project's own Dockerfile gives it (`ENV NAME=value` in
+    /// the final stage): what its production image runs with. Plain values
+    /// only (no `$` references, no absolute paths of the image), never for a
+    /// credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_value: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -935,6 +935,7 @@ mod tests {
                 file: None,
                 line: None,
                 example: None,
+                image_value: None,
             });
         }
         s

@@ -48,6 +48,8 @@ pub(crate) enum Kind {
     AppSecret(SecretFormat),
     /// A frontend build setting pointing at the backend (`VITE_API_URL`).
     FrontendApiUrl,
+    /// The app's own redirect of http to https (Django `SECURE_SSL_REDIRECT`).
+    HttpsRedirect,
     Other,
 }
 
@@ -127,6 +129,12 @@ fn known_name(up: &str) -> Option<Kind> {
         | "ENVIRONMENT"
         | "DJANGO_ENV" => Kind::EnvName,
         "DEBUG" | "DJANGO_DEBUG" | "FLASK_DEBUG" | "APP_DEBUG" => Kind::Debug,
+        "SECURE_SSL_REDIRECT"
+        | "DJANGO_SECURE_SSL_REDIRECT"
+        | "FORCE_SSL"
+        | "FORCE_HTTPS"
+        | "HTTPS_REDIRECT"
+        | "SSL_REDIRECT" => Kind::HttpsRedirect,
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
         "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
         "APP_URL" | "BASE_URL" | "SITE_URL" | "PUBLIC_BASE_URL" | "NEXTAUTH_URL" | "AUTH_URL"
@@ -291,6 +299,8 @@ pub(crate) struct EnvCtx<'a> {
     pub web_services: &'a [String],
     /// Static sites that forward a path to the API: (site, route).
     pub site_routes: &'a [(String, autodeploy_core::ApiRoute)],
+    /// The deployment's public URL is https.
+    pub https: bool,
 }
 
 /// The deployment's API among its web services: one named like an API,
@@ -462,6 +472,7 @@ pub(crate) fn wire(
             continue;
         }
         let outcome = w.binding(var.name.as_str(), var.required, secrets, notes);
+        let outcome = w.image_value(var, outcome);
         w.settle(var, outcome, secrets);
     }
     if !is_static {
@@ -498,6 +509,31 @@ impl<'a> Wiring<'a> {
             static_secrets: Vec::new(),
             wired_db,
             wired_cache,
+        }
+    }
+
+    /// A setting the project's own Dockerfile gives a value (`ENV`), which
+    /// the bundle's image or a VM would otherwise lose: outside development,
+    /// the value its production image runs with — for settings the
+    /// deployment has no value of its own for (its debug switch and
+    /// environment name included: the project knows how it parses them),
+    /// never for ports, hosts, URLs, data stores or secrets.
+    fn image_value(&self, var: &EnvVar, outcome: Outcome) -> Outcome {
+        let Some(value) = var.image_value.as_deref() else {
+            return outcome;
+        };
+        if self.ctx.environment == Environment::Development || var.secret {
+            return outcome;
+        }
+        match (classify(&var.name), &outcome) {
+            (Kind::Debug | Kind::EnvName, _) | (Kind::Other, Outcome::Unknown) => Outcome::Set(
+                EnvValue::Literal {
+                    value: value.to_string(),
+                },
+                false,
+                "the value the project's own Dockerfile sets (`ENV`): what its production image runs with".into(),
+            ),
+            _ => outcome,
         }
     }
 
@@ -648,6 +684,17 @@ impl<'a> Wiring<'a> {
             // Python code compares with or parses its own spelling
             // (`== "True"`, `envbool` helpers accepting only True/False):
             // "False" reads as off wherever "false" does, and there too.
+            // An app that redirects to https where the deployment serves
+            // plain http answers every page with a redirect to an address
+            // nothing serves (and health checks still pass on the 301).
+            Kind::HttpsRedirect if !ctx.https => set(
+                literal(if self.s.language == autodeploy_core::Language::Python {
+                    "False"
+                } else {
+                    "false"
+                }),
+                "the deployment serves plain http: the app's own redirect to https would lead nowhere",
+            ),
             Kind::Debug if ctx.environment != Environment::Development => {
                 let off = if self.s.language == autodeploy_core::Language::Python {
                     "False"
@@ -1305,6 +1352,7 @@ mod tests {
             file: None,
             line: None,
             example: None,
+            image_value: None,
         }
     }
 
@@ -1362,6 +1410,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut secrets = vec![SecretPlan {
             name: "database-credentials".into(),
@@ -1487,6 +1536,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::Ec2, &ctx, &mut Vec::new(), &mut notes);
@@ -1508,6 +1558,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
@@ -1570,6 +1621,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut notes = Notes::default();
         let value = |env: &[EnvBinding], n: &str| {
@@ -1629,6 +1681,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
@@ -1658,6 +1711,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         for required in [false, true] {
             let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
@@ -1694,6 +1748,7 @@ mod tests {
             cache: None,
             web_services: &web,
             site_routes: &[],
+            https: false,
         };
         let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
         s.port = Some(8000);

@@ -175,6 +175,7 @@ pub fn decide(
         &mut shape.plans,
         target.cloud,
         target.environment,
+        way_in.tls.https,
         data.database.as_ref(),
         data.cache.as_ref(),
         &mut data.secrets,
@@ -547,6 +548,7 @@ fn wire_env(
     plans: &mut [ServicePlan],
     cloud: Cloud,
     env: Environment,
+    https: bool,
     database: Option<&autodeploy_core::DatabasePlan>,
     cache: Option<&autodeploy_core::CachePlan>,
     secrets: &mut Vec<autodeploy_core::SecretPlan>,
@@ -568,6 +570,7 @@ fn wire_env(
         cache,
         web_services: &web_services,
         site_routes: &site_routes,
+        https,
     };
     for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
         p.env = env::wire(s, p.hosting, &ectx, secrets, notes);

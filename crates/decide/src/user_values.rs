@@ -212,6 +212,7 @@ mod tests {
                 file: Some("app.py".into()),
                 line: Some(3),
                 example: None,
+                image_value: None,
             });
         }
         let intent = autodeploy_core::Intent {

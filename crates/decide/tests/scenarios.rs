@@ -882,3 +882,31 @@ fn a_front_end_beside_ecs_is_the_way_in_and_forwards_the_api_path() {
     let d = run_text("mono_frontend_backend", "deploy it on AWS EC2");
     assert!(d.services.iter().all(|s| s.api_route.is_none()));
 }
+
+#[test]
+fn the_projects_own_dockerfile_settings_and_its_https_redirect() {
+    let f = "python_django_dockerfile_env";
+    let d = run_text(f, "deploy it on AWS ECS");
+    let app = &d.services[0].name;
+    let lit = |d: &Decision, n: &str| match env_of(d, app, n).map(|b| b.value.clone()) {
+        Some(EnvValue::Literal { value }) => Some(value),
+        other => panic!("{n}: {other:?}"),
+    };
+    // What the project's production image runs with, though the bundle may
+    // build its own image: its settings module, its own debug spelling.
+    assert_eq!(
+        lit(&d, "DJANGO_SETTINGS_MODULE").as_deref(),
+        Some("shop.settings.production")
+    );
+    assert_eq!(lit(&d, "DJANGO_DEBUG").as_deref(), Some("off"));
+    // A path inside the project's image is not carried over.
+    assert!(env_of(&d, app, "STATIC_ROOT").is_none());
+    // Plain http: the app's own redirect to https is turned off.
+    assert_eq!(lit(&d, "SECURE_SSL_REDIRECT").as_deref(), Some("False"));
+    // https on a domain: the redirect is the app's to make.
+    let d = run_text(f, "deploy it on AWS ECS, https on shop.example.com");
+    assert!(env_of(&d, app, "SECURE_SSL_REDIRECT").is_none());
+    // Locally (development), the project's development settings stay.
+    let d = run_text(f, "run it locally");
+    assert!(env_of(&d, app, "DJANGO_SETTINGS_MODULE").is_none());
+}

@@ -44,6 +44,7 @@ fn var(name: &str, required: bool, secret: bool) -> EnvVar {
         file: None,
         line: None,
         example: None,
+        image_value: None,
     }
 }
 

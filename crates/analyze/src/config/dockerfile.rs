@@ -18,7 +18,8 @@ pub struct DockerInfo {
     pub expose: Vec<(u16, u32)>,
     pub env_port: Option<(u16, u32)>,
     pub cmd: Option<(String, u32)>,
-    pub env: Vec<(String, u32)>,
+    /// `ENV` of the final stage: (name, value, line).
+    pub env: Vec<(String, String, u32)>,
     /// The stage's `WORKDIR` (absolute), when it sets one.
     pub workdir: Option<String>,
     /// Files the stage copies out of an earlier stage's build, as
@@ -280,7 +281,7 @@ pub fn parse(text: &str) -> DockerInfo {
                             info.env_port = Some((p, start_line));
                         }
                     }
-                    info.env.push((k, start_line));
+                    info.env.push((k, v, start_line));
                 }
             }
             "CMD" => info.cmd = Some((command_text(rest), start_line)),
@@ -538,9 +539,10 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     }
     // `ENV` is runtime configuration with a value (RAILS_ENV, NODE_ENV…), but
     // the image's own plumbing (PATH, PYTHONUNBUFFERED, PIP_*…) is not the app's.
-    for (name, line) in info.env {
+    for (name, value, line) in info.env {
         if name != "PORT" && !is_image_plumbing(&name) {
             draft.env_var(&name, true, &path, line);
+            draft.image_value(&name, &value);
         }
     }
 }

@@ -298,6 +298,7 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
             file: Some(file),
             line: None,
             example: None,
+            image_value: None,
         });
     }
     let master = join(dir, "config/master.key");

@@ -100,6 +100,15 @@ pub(crate) fn app_engines(analysis: &Analysis) -> Vec<DatabaseEngine> {
     v
 }
 
+/// Whether a database driver is a dependency the project declares (a
+/// Python, Node, Go, Rust, Ruby, JVM or .NET package), so the engines the
+/// analysis found are the only ones the code can talk to. PHP's PDO drivers
+/// are extensions of the runtime: a Laravel app talks to any engine its
+/// settings name.
+fn drivers_are_dependencies(analysis: &Analysis) -> bool {
+    running(analysis).all(|s| s.language != autodeploy_core::Language::Php)
+}
+
 pub(crate) fn app_uses(analysis: &Analysis, db: Database) -> bool {
     running(analysis).any(|s| s.databases.contains(&db))
 }
@@ -121,6 +130,11 @@ pub(crate) fn needs(analysis: &Analysis, intent: &Intent, cloud: Cloud) -> Needs
     let engines = app_engines(analysis);
     let mut database = match intent.database {
         Some(e) if engines.contains(&e) => Some((e, Origin::Both)),
+        // The code has one engine's driver only: the engine asked for would
+        // leave it unable to connect (`database_mismatch` says so).
+        Some(_) if engines.len() == 1 && drivers_are_dependencies(analysis) => {
+            Some((engines[0], Origin::Analysis))
+        }
         Some(e) => Some((e, Origin::Request)),
         None => engines.first().map(|e| (*e, Origin::Analysis)),
     };
@@ -427,7 +441,20 @@ fn warn_database_conflicts(ctx: &DataCtx, engines: &[DatabaseEngine], notes: &mu
     let sqlite = app_uses(ctx.analysis, Database::Sqlite);
     if let Some(asked) = ctx.intent.database {
         if !engines.contains(&asked) {
-            if let Some(other) = engines.first() {
+            if let [only] = engines {
+                notes.warn(
+                    "database_mismatch",
+                    None,
+                    format!(
+                        "the request asks for {} but the code only talks to {} (the only database driver it has): {} is provisioned instead, since {} would leave the app unable to connect; add {}'s driver and support to the code to use it",
+                        engine_name(asked),
+                        engine_name(*only),
+                        engine_name(*only),
+                        engine_name(asked),
+                        engine_name(asked)
+                    ),
+                );
+            } else if let Some(other) = engines.first() {
                 notes.warn(
                     "database_mismatch",
                     None,

@@ -739,8 +739,22 @@ fn request_and_code_disagreeing_on_data_services_warn() {
     let d = run_text("node_bullmq_worker", "deploy on aws with memcached");
     assert!(d.has_warning("cache_mismatch"));
     assert_eq!(d.cache.as_ref().unwrap().engine, Cache::Memcached);
+    // The code has PostgreSQL's driver only: MySQL would leave it unable to
+    // connect, so PostgreSQL is provisioned and the warning says why.
     let d = run_text("python_django_postgres", "deploy on aws with mysql");
     assert!(d.has_warning("database_mismatch"));
+    assert_eq!(
+        d.database.as_ref().unwrap().engine,
+        DatabaseEngine::Postgresql
+    );
+    let w = d
+        .warnings
+        .iter()
+        .find(|w| w.code == "database_mismatch")
+        .unwrap();
+    assert!(w.message.contains("provisioned instead"), "{}", w.message);
+    // Laravel talks to any engine its settings name (PDO): the request's.
+    let d = run_text("php_laravel", "deploy on aws with mysql");
     assert_eq!(d.database.as_ref().unwrap().engine, DatabaseEngine::Mysql);
 }
 

@@ -579,7 +579,7 @@ fn matrix_of_hostings_and_data_services() {
             ],
         ),
         (
-            "java_spring_boot_maven",
+            "wiring_go_mysql_dsn",
             "deploy on Azure VM with mysql",
             &[
                 "terraform/database.tf:version                           = \"8.0.21\"",

@@ -137,9 +137,21 @@ fn known_name(up: &str) -> Option<Kind> {
         | "SSL_REDIRECT" => Kind::HttpsRedirect,
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
         "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
-        "APP_URL" | "BASE_URL" | "SITE_URL" | "PUBLIC_BASE_URL" | "NEXTAUTH_URL" | "AUTH_URL"
-        | "ORIGIN" | "APP_BASE_URL" | "HOST_URL" | "PUBLIC_URL" | "SITE_ROOT" | "ROOT_URL"
-        | "WEBSITE_URL" => Kind::PublicUrl,
+        "APP_URL"
+        | "BASE_URL"
+        | "SITE_URL"
+        | "PUBLIC_BASE_URL"
+        | "NEXTAUTH_URL"
+        | "AUTH_URL"
+        | "ORIGIN"
+        | "APP_BASE_URL"
+        | "HOST_URL"
+        | "PUBLIC_URL"
+        | "SITE_ROOT"
+        | "ROOT_URL"
+        | "WEBSITE_URL"
+        | "CSRF_TRUSTED_ORIGINS"
+        | "DJANGO_CSRF_TRUSTED_ORIGINS" => Kind::PublicUrl,
         "PHX_SERVER" => Kind::PhxServer,
         "DB_CONNECTION" => Kind::DbDriver,
         "CELERY_BROKER_URL"

@@ -23,6 +23,10 @@ static SETTINGS_MODULE: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#));
 static ALLOWED_HOSTS: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^ALLOWED_HOSTS\s*=\s*\[([^\]]*)\]"));
+/// A module-level list assignment of a host or origin allow-list; group 1
+/// is the text up to and including `[` (what a source fix extends).
+static FIXED_LIST: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^((ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS)[ \t]*=[ \t]*\[)"));
 /// `ALLOWED_HOSTS` read from an environment variable (group 1 or 2): through
 /// `os.environ.get`/`os.getenv`/django-environ/python-decouple, or `os.environ[…]`.
 static ALLOWED_HOSTS_ENV: LazyLock<Regex> = LazyLock::new(|| {
@@ -182,6 +186,9 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         return;
     };
     let mut static_root = None;
+    // Fixed allow-lists: (setting, file, line, text up to `[`).
+    let mut fixed: Vec<(String, String, u32, String)> = Vec::new();
+    let mut csrf_from_env = false;
     for f in &settings_files {
         let Some(text) = ctx.read_path(f) else {
             continue;
@@ -203,6 +210,22 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
                 }
             }
         }
+        for c in FIXED_LIST.captures_iter(&text) {
+            let (Some(all), Some(name)) = (c.get(1), c.get(2)) else {
+                continue;
+            };
+            // `["*"]` already allows every host.
+            let items = text[all.end()..].split(']').next().unwrap_or("");
+            let any_host = items.contains("\"*\"") || items.contains("'*'");
+            if !any_host && !fixed.iter().any(|(n, ..)| n == name.as_str()) {
+                let line = crate::scan::line_of(&text, all.start());
+                fixed.push((name.as_str().into(), f.clone(), line, all.as_str().into()));
+            }
+        }
+        csrf_from_env |= text.lines().any(|l| {
+            l.starts_with("CSRF_TRUSTED_ORIGINS")
+                && (l.contains("environ") || l.contains("getenv") || l.contains("env("))
+        });
         if let Some(c) = ALLOWED_HOSTS.captures(&text) {
             let hosts: Vec<String> = c[1]
                 .split(',')
@@ -213,7 +236,9 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
                 .iter()
                 .all(|h| matches!(h.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0"));
             let debug_on = text.contains("\nDEBUG = True");
-            if local_only && !debug_on {
+            // Without any env read, the fix below makes the copy read one.
+            let fixable = ALLOWED_HOSTS_ENV.captures(&text).is_none();
+            if local_only && !debug_on && !fixable {
                 let line = find_line(&text, "ALLOWED_HOSTS");
                 web.finding(
                     "django_allowed_hosts",
@@ -228,6 +253,52 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
                 );
             }
         }
+    }
+    // A fixed list answers 400 (hosts) or 403 (CSRF origins) for every
+    // address of the deployment: the deployment's copy also reads the
+    // setting from the environment variable of the same name, which the
+    // deployment sets (its hosts; its public URL).
+    for (name, f, line, prefix) in fixed {
+        let from_env = if name == "ALLOWED_HOSTS" {
+            web.allowed_hosts_env.is_some()
+        } else {
+            csrf_from_env
+        };
+        if from_env {
+            continue;
+        }
+        if name == "ALLOWED_HOSTS" {
+            web.allowed_hosts_env = Some(name.clone());
+            web.note(
+                "allowed_hosts_env",
+                ev(
+                    &f,
+                    Some(line),
+                    format!(
+                        "ALLOWED_HOSTS is a fixed list: the deployment's copy also reads {name}"
+                    ),
+                ),
+            );
+        }
+        web.env_var(&name, true, &f, line);
+        web.finding(
+            "django_fixed_allow_list",
+            Severity::Warning,
+            Some(&f),
+            Some(line),
+            format!(
+                "{f}:{line}: {name} is a fixed list, so Django refuses requests for the deployment's own address ({}); the deployment's copy also reads {name} from the environment (comma-separated), which the deployment sets — make the same change to keep them in step",
+                if name == "ALLOWED_HOSTS" { "400 Bad Request" } else { "403 on every form" }
+            ),
+            Some(autodeploy_core::SourceFix {
+                file: f.clone(),
+                line,
+                find: prefix.clone(),
+                replace: format!(
+                    "{prefix}*[h for h in __import__(\"os\").environ.get(\"{name}\", \"\").split(\",\") if h], "
+                ),
+            }),
+        );
     }
     match static_root {
         Some((f, line)) => web.build(

@@ -1005,6 +1005,7 @@ fn worker_from(web: &Draft, framework: &str, name: &str, evidence: Evidence) -> 
                 | "dev_server_start"
                 | "port_not_found"
                 | "django_allowed_hosts"
+                | "django_fixed_allow_list"
                 | "no_static_root"
         )
     });

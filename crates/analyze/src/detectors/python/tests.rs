@@ -137,7 +137,7 @@ fn dev_server_in_procfile_is_reported_with_the_production_command() {
         kinds(&d[0]),
         vec![
             "dev_server_start",
-            "django_allowed_hosts",
+            "django_fixed_allow_list",
             "missing_production_server",
             "no_lockfile"
         ]
@@ -446,7 +446,9 @@ fn procfile_processes_are_not_inferred_twice() {
 }
 
 /// The env var Django's `ALLOWED_HOSTS` is read from, whatever it is called
-/// and whichever settings helper reads it; none for a literal list.
+/// and whichever settings helper reads it; a fixed list is read from
+/// `ALLOWED_HOSTS` by the deployment's copy (a source fix), unless it
+/// allows every host already.
 #[test]
 fn django_allowed_hosts_env_name() {
     let hosts_env = |line: &str| {
@@ -482,8 +484,53 @@ fn django_allowed_hosts_env_name() {
             Some("ALLOWED_HOSTS"),
         ),
         ("ALLOWED_HOSTS = config('HOSTS', cast=Csv())", Some("HOSTS")),
-        ("ALLOWED_HOSTS = [\"example.com\"]", None),
+        ("ALLOWED_HOSTS = [\"example.com\"]", Some("ALLOWED_HOSTS")),
+        ("ALLOWED_HOSTS = [\"*\"]", None),
     ] {
         assert_eq!(hosts_env(line).as_deref(), name, "{line}");
     }
+}
+
+/// A fixed `ALLOWED_HOSTS` / `CSRF_TRUSTED_ORIGINS` list: the copy also
+/// reads the setting from the environment, and the fixed text still parses
+/// and keeps the project's own entries (checked by running it).
+#[test]
+fn django_fixed_allow_lists_are_extended_from_the_environment() {
+    let settings = "import os\nALLOWED_HOSTS = ['.railway.app',\n    '127.0.0.1']\nCSRF_TRUSTED_ORIGINS = []\n";
+    let d = detect(
+        &[
+            ("requirements.txt", "django>=5.0\ngunicorn\n"),
+            (
+                "manage.py",
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+            ),
+            ("site/settings.py", settings),
+            ("site/wsgi.py", "application = get_wsgi_application()\n"),
+        ],
+        "",
+    );
+    let fixes: Vec<&autodeploy_core::SourceFix> = d[0]
+        .findings
+        .iter()
+        .filter(|f| f.kind == "django_fixed_allow_list")
+        .filter_map(|f| f.fix.as_ref())
+        .collect();
+    assert_eq!(fixes.len(), 2, "{:?}", d[0].findings);
+    let mut text = settings.to_string();
+    for f in &fixes {
+        text = f.apply_to(&text).expect("the fix applies");
+    }
+    text.push_str("print(ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS)\n");
+    let out = std::process::Command::new("python3")
+        .args(["-c", &text])
+        .env("ALLOWED_HOSTS", "app.example.com,alb.example")
+        .env("CSRF_TRUSTED_ORIGINS", "https://app.example.com")
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['app.example.com', 'alb.example', '.railway.app', '127.0.0.1'] ['https://app.example.com']",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -885,6 +885,17 @@ fn a_front_end_beside_ecs_is_the_way_in_and_forwards_the_api_path() {
         .reasons_about("service.frontend.api_route")
         .next()
         .is_some());
+    // Its hard-coded call to the API on the developer's machine calls the
+    // forwarded path in the deployment's copy.
+    let fix = frontend
+        .source_fixes
+        .iter()
+        .find(|f| f.file == "frontend/src/App.jsx")
+        .unwrap_or_else(|| panic!("{:?}", frontend.source_fixes));
+    assert_eq!(
+        (fix.find.as_str(), fix.replace.as_str()),
+        ("http://localhost:8000", "/_api")
+    );
     // Without a domain: CloudFront's own https address.
     let d = run_text("mono_frontend_backend", "deploy it on AWS ECS");
     assert_eq!(

@@ -394,7 +394,21 @@ pub fn env(venv: &Path, cache: &Path) -> Vec<(String, String)> {
         ("PIPENV_VERBOSITY".into(), "-1".into()),
         ("PIPENV_NOSPIN".into(), "1".into()),
         ("PIPENV_YES".into(), "1".into()),
+        // A Pipfile's PyPI source by its legacy name (`pypi.python.org`,
+        // which some networks no longer resolve) or by the public one on a
+        // machine whose pip reads a mirror: the index pip uses.
+        ("PIPENV_PYPI_MIRROR".into(), pypi_mirror()),
     ]
+}
+
+/// The index pipenv uses in place of a Pipfile's PyPI source: the user's
+/// own setting, else pip's index (`PIP_INDEX_URL`), else PyPI's canonical
+/// address.
+fn pypi_mirror() -> String {
+    ["PIPENV_PYPI_MIRROR", "PIP_INDEX_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "https://pypi.org/simple".into())
 }
 
 /// The steps that build the runtime: the app's venv, then (when a command
@@ -506,6 +520,16 @@ mod tests {
             None,
         )
         .map(|(i, _)| i.version.to_string())
+    }
+
+    #[test]
+    fn pipenv_reads_a_pipfiles_pypi_source_from_a_resolvable_index() {
+        let env = env(Path::new("/v"), Path::new("/c"));
+        let mirror = env
+            .iter()
+            .find(|(k, _)| k == "PIPENV_PYPI_MIRROR")
+            .map(|(_, v)| v.as_str());
+        assert!(mirror.is_some_and(|m| m.starts_with("http")), "{mirror:?}");
     }
 
     #[test]

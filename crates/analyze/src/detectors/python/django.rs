@@ -35,6 +35,38 @@ static ALLOWED_HOSTS_ENV: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The settings module of a project whose code names none: the package
+/// holding a `wsgi.py` and a `settings.py` (`site.settings`), else a
+/// `settings/` package's shared module (`site.settings.base`, or its
+/// production one).
+fn unnamed_settings(ctx: &Ctx, root: &str, module_file: &dyn Fn(&str) -> String) -> Option<String> {
+    let packages: Vec<String> = ctx
+        .sources(root, &["wsgi.py"])
+        .into_iter()
+        .filter(|f| file_name(f) == "wsgi.py")
+        .map(|f| {
+            parent(f)
+                .strip_prefix(root)
+                .unwrap_or(parent(f))
+                .trim_start_matches('/')
+                .replace('/', ".")
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    packages.iter().find_map(|pkg| {
+        [
+            "settings",
+            "settings.base",
+            "settings.production",
+            "settings.prod",
+            "settings.common",
+        ]
+        .iter()
+        .map(|m| format!("{pkg}.{m}"))
+        .find(|m| ctx.index().contains(&module_file(m)))
+    })
+}
+
 /// Fill in Django's start, release and build for the project in `dir`.
 pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: &CodeFacts) {
     let runner = m.runner();
@@ -62,7 +94,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
     };
     let module_file = |module: &str| join(&root, &format!("{}.py", module.replace('.', "/")));
 
-    let settings = manage
+    let named = manage
         .as_deref()
         .and_then(|f| ctx.read_path(f))
         .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
@@ -72,6 +104,33 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
                     .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
             })
         });
+    // Neither manage.py nor the WSGI module names a settings module (the
+    // project's docs say "export DJANGO_SETTINGS_MODULE=…"): Django refuses
+    // every command without one, so the deployment sets it — the project's
+    // settings module, or from a settings package its shared `base`.
+    let settings = named.or_else(|| {
+        let module = unnamed_settings(ctx, &root, &module_file)?;
+        let file = module_file(&module);
+        web.env_var("DJANGO_SETTINGS_MODULE", false, &file, 1);
+        if let Some(v) = web
+            .env
+            .iter_mut()
+            .find(|e| e.name == "DJANGO_SETTINGS_MODULE")
+        {
+            v.example = Some(module.clone());
+        }
+        web.note(
+            "settings_module",
+            ev(
+                &file,
+                None,
+                format!(
+                    "no DJANGO_SETTINGS_MODULE default in manage.py or the WSGI module: {module}"
+                ),
+            ),
+        );
+        Some(module)
+    });
 
     // wsgi/asgi module: next to the settings module (walking up a settings package),
     // else the file that calls get_wsgi_application(), else any wsgi.py.

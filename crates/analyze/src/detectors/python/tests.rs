@@ -534,3 +534,36 @@ fn django_fixed_allow_lists_are_extended_from_the_environment() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// No settings module named in manage.py or the WSGI module: the deployment
+/// sets DJANGO_SETTINGS_MODULE to the project's (a settings package's
+/// shared `base`), and the settings are read as usual.
+#[test]
+fn django_without_a_named_settings_module_gets_one() {
+    let d = detect(
+        &[
+            ("requirements.txt", "django>=5.0\ngunicorn\n"),
+            (
+                "manage.py",
+                "from django.core.management import execute_from_command_line\n",
+            ),
+            ("site/__init__.py", ""),
+            ("site/settings/__init__.py", ""),
+            (
+                "site/settings/base.py",
+                "import os\nALLOWED_HOSTS = os.environ.get('HOSTS', '*').split(',')\n",
+            ),
+            ("site/settings/development.py", "from .base import *\n"),
+            ("site/wsgi.py", "application = get_wsgi_application()\n"),
+        ],
+        "",
+    );
+    let v = d[0]
+        .env
+        .iter()
+        .find(|e| e.name == "DJANGO_SETTINGS_MODULE")
+        .unwrap_or_else(|| panic!("{:?}", d[0].env));
+    assert!(v.required);
+    assert_eq!(v.example.as_deref(), Some("site.settings.base"));
+    assert_eq!(d[0].allowed_hosts_env.as_deref(), Some("HOSTS"));
+}

@@ -197,6 +197,17 @@ pub const FRAMEWORKS: &[Framework] = &[
         static_dir: Some("public"),
     },
     Framework {
+        name: "eleventy",
+        deps: &["@11ty/eleventy"],
+        category: Category::Static,
+        rank: 25,
+        default_port: 0,
+        app: None,
+        build: Some("eleventy"),
+        start: None,
+        static_dir: Some("_site"),
+    },
+    Framework {
         name: "docusaurus",
         deps: &["@docusaurus/core"],
         category: Category::Static,

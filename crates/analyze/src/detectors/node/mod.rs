@@ -513,7 +513,7 @@ fn framework_draft(
     if let Some(e) = &r.evidence {
         web.note("kind", e.clone());
     }
-    if let Some((kind, msg)) = &r.problem {
+    for (kind, msg) in r.problem.iter().chain(&r.warning) {
         let file = r.evidence.as_ref().map(|e| e.file.clone());
         let line = r.evidence.as_ref().and_then(|e| e.line);
         web.finding(

@@ -38,8 +38,10 @@ pub struct Refined {
     pub static_dir: Option<String>,
     /// Evidence for kind/static_dir/start decided from a config file.
     pub evidence: Option<Evidence>,
-    /// A problem to report (kind, message).
+    /// A problem to report (kind, message): no start command is inferred.
     pub problem: Option<(&'static str, String)>,
+    /// A warning to report beside the inferred start (kind, message).
+    pub warning: Option<(&'static str, String)>,
 }
 
 /// Apply config files to a framework row.
@@ -53,6 +55,7 @@ pub fn refine(fw: &Framework, ctx: &Ctx, dir: &str, m: &Manifest) -> Refined {
         static_dir: fw.static_dir.map(str::to_string),
         evidence: None,
         problem: None,
+        warning: None,
     };
     match fw.name {
         "nextjs" => nextjs(ctx, dir, m, &mut r),
@@ -281,12 +284,15 @@ fn sveltekit(ctx: &Ctx, dir: &str, m: &Manifest, r: &mut Refined) {
                     .unwrap_or_else(|| "build".into()),
             );
         }
+        // A serverless platform's adapter builds no server of its own;
+        // Vite's preview server serves the same build (SSR included).
         other => {
-            r.start = None;
-            r.problem = Some((
+            r.start = Some("{exec}vite preview --host 0.0.0.0 --port {PORT} --strictPort".into());
+            r.warning = Some((
                 "unsupported_adapter",
                 format!(
-                    "SvelteKit uses adapter `{other}`, which does not build a server that runs on its own; \
+                    "SvelteKit uses adapter `{other}`, which does not build a server that runs on its own: the app is served by \
+                     Vite's preview server (`vite preview`), which serves the same build but is not made for production traffic; \
                      install @sveltejs/adapter-node and use it in svelte.config.js (then the app starts with `node build`)"
                 ),
             ));
@@ -459,8 +465,12 @@ mod tests {
         .unwrap();
         let empty = MemRepo::new([("x", "")]);
         let r = refine(fw("sveltekit"), &Ctx::new(&empty), "", &m);
-        assert_eq!(r.problem.map(|p| p.0), Some("unsupported_adapter"));
-        assert_eq!(r.start, None);
+        assert_eq!(r.warning.map(|p| p.0), Some("unsupported_adapter"));
+        assert!(r.problem.is_none());
+        assert_eq!(
+            r.start.as_deref(),
+            Some("{exec}vite preview --host 0.0.0.0 --port {PORT} --strictPort")
+        );
     }
 
     #[test]

@@ -621,3 +621,17 @@ fn a_start_script_serving_its_built_folder_is_a_static_site() {
     );
     assert_eq!(d[0].kind, ServiceKind::Worker, "{d:#?}");
 }
+
+/// Eleventy builds a static site into `_site`.
+#[test]
+fn eleventy_is_a_static_site_built_into_site() {
+    let d = detect(
+        &[(
+            "package.json",
+            r#"{"scripts": {"build": "npx @11ty/eleventy", "start": "npx @11ty/eleventy --serve"}, "devDependencies": {"@11ty/eleventy": "3"}}"#,
+        )],
+        "",
+    );
+    assert_eq!(d[0].kind, autodeploy_core::ServiceKind::Static);
+    assert_eq!(d[0].static_dir.as_deref(), Some("_site"));
+}

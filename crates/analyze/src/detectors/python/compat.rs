@@ -172,6 +172,12 @@ const PYTHON_CEILINGS: &[PythonCeiling] = &[
         python_below: 12,
         why: "registers its `six.moves` importer with `find_module`, which Python 3.12 no longer calls",
     },
+    PythonCeiling {
+        names: &["psycopg2", "psycopg2-binary"],
+        below: (2, 9),
+        python_below: 11,
+        why: "is built from source there (no wheels), and its C code assigns to `Py_TYPE`, which Python 3.11 turned into a function",
+    },
     // Django's own table of supported Pythons, by release.
     PythonCeiling {
         names: &["django"],

@@ -411,7 +411,7 @@ fn analyze_package(
         .collect();
     let mut found_apps: BTreeMap<&'static str, (String, u32)> = BTreeMap::new();
     let mut binds: Vec<Bind> = Vec::new();
-    let mut clap_ports: Vec<(u16, String, u32)> = Vec::new();
+    let mut clap_ports: Vec<(u16, String, u32, String)> = Vec::new();
     for &file in &sources {
         let Some(text) = ctx.read_path(file) else {
             continue;
@@ -490,12 +490,39 @@ fn analyze_package(
         apply_bind(ctx, &mut d, b);
     }
     if d.kind == ServiceKind::Web {
-        for (p, file, line) in clap_ports {
-            d.port(
-                p,
-                Trust::Code,
-                ev(&file, Some(line), "command-line/env default port"),
-            );
+        // The app's own port variable (`env = "MICROBIN_PORT"`): the
+        // deployment sets it to the port it assigns, as it would PORT.
+        let mut listen = Vec::new();
+        for (p, file, line, name) in clap_ports {
+            let evidence = ev(&file, Some(line), "command-line/env default port");
+            d.port(p, Trust::Code, evidence.clone());
+            if name != "PORT"
+                && !listen
+                    .iter()
+                    .any(|s: &autodeploy_core::WiringSetting| s.name == name)
+            {
+                listen.push(autodeploy_core::WiringSetting {
+                    name,
+                    format: autodeploy_core::SettingFormat::Port,
+                    values: Default::default(),
+                    value: None,
+                    evidence,
+                });
+            }
+        }
+        if !listen.is_empty()
+            && !d
+                .wiring
+                .iter()
+                .any(|w| w.target == autodeploy_core::WiringTarget::Listen)
+        {
+            d.wiring.push(autodeploy_core::Wiring {
+                target: autodeploy_core::WiringTarget::Listen,
+                convention: "clap-env-port".into(),
+                engines: Vec::new(),
+                settings: listen,
+                sqlite_fallback: None,
+            });
         }
     }
     if fw.is_some_and(|f| f.name == "rocket") {
@@ -787,6 +814,35 @@ mod tests {
             .unwrap();
         assert_eq!(f.fix.as_ref().unwrap().find, "[127, 0, 0, 1]");
         assert!(d[0].findings.iter().any(|f| f.kind == "no_lockfile"));
+    }
+
+    /// A clap port with its own variable (`env = "MICROBIN_PORT"`) is the
+    /// port, and the variable is how the deployment sets it.
+    #[test]
+    fn a_clap_port_variable_is_the_listen_setting() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"bin\"\n[dependencies]\nactix-web = \"4\"\nclap = \"4\"\n"),
+                ("src/main.rs", "use actix_web::{App, HttpServer};\n#[actix_web::main]\nasync fn main() -> std::io::Result<()> {\n    HttpServer::new(|| App::new()).bind((ARGS.bind, ARGS.port))?.run().await\n}\n"),
+                ("src/args.rs", "pub struct Args {\n    #[clap(short, long, env = \"BIN_PORT\", default_value_t = 8080)]\n    pub port: u16,\n}\n"),
+            ],
+            "",
+        );
+        assert!(
+            d[0].ports.iter().any(|p| p.value == 8080),
+            "{:?}",
+            d[0].ports
+        );
+        let listen = d[0]
+            .wiring
+            .iter()
+            .find(|w| w.target == autodeploy_core::WiringTarget::Listen)
+            .unwrap_or_else(|| panic!("{:?}", d[0].wiring));
+        assert_eq!(listen.settings[0].name, "BIN_PORT");
+        assert_eq!(
+            listen.settings[0].format,
+            autodeploy_core::SettingFormat::Port
+        );
     }
 
     #[test]

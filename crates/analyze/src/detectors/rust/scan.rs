@@ -168,7 +168,7 @@ pub(super) fn scan_env(
     d: &mut Draft,
     file: &str,
     text: &str,
-    clap_ports: &mut Vec<(u16, String, u32)>,
+    clap_ports: &mut Vec<(u16, String, u32, String)>,
 ) {
     each_match(text, &ENV_VAR, |line, c| {
         let m = c.get(0).expect("match");
@@ -237,7 +237,7 @@ pub(super) fn scan_env(
         d.env_var(&name, default.is_some() || optional_field, file, line);
         if let Some(p) = default.as_deref().and_then(|v| v.parse::<u16>().ok()) {
             if name.ends_with("PORT") {
-                clap_ports.push((p, file.to_string(), line));
+                clap_ports.push((p, file.to_string(), line, name.clone()));
             }
         }
     });

@@ -112,7 +112,7 @@ fn invalid_manifest(dir: &str, msg: &str) -> Vec<Draft> {
 /// What the package turned out to be.
 enum Shape {
     /// A framework row (after its config was applied).
-    Framework(&'static Framework, Refined),
+    Framework(&'static Framework, Box<Refined>),
     /// A server opened in code without a known framework.
     PlainServer,
     /// A queue worker and nothing that serves HTTP.
@@ -232,7 +232,7 @@ fn shape(pkg: &Pkg, declared: &[&'static Framework], facts: &CodeFacts) -> Shape
     });
     let serves_in_code = !facts.listens.is_empty();
     if let Some((f, r)) = best(Category::Meta, false) {
-        return Shape::Framework(f, r);
+        return Shape::Framework(f, Box::new(r));
     }
     // A command-line tool (`bin`) with no script that runs it is published, not deployed.
     let runs_something = pkg.prod_start.is_some() || pkg.dev_start.is_some();
@@ -240,23 +240,23 @@ fn shape(pkg: &Pkg, declared: &[&'static Framework], facts: &CodeFacts) -> Shape
         return Shape::Tooling;
     }
     if let Some((f, r)) = best(Category::Server, true) {
-        return Shape::Framework(f, r);
+        return Shape::Framework(f, Box::new(r));
     }
     if let Some((f, r)) = best(Category::Static, false) {
         // A static toolchain beside a server the start script runs (`node server.js`)
         // is the server's front end.
         if !(serves_in_code && prod_entry.is_some()) {
-            return Shape::Framework(f, r);
+            return Shape::Framework(f, Box::new(r));
         }
     }
     if serves_in_code {
         return match best(Category::Server, false) {
-            Some((f, r)) => Shape::Framework(f, r),
+            Some((f, r)) => Shape::Framework(f, Box::new(r)),
             None => Shape::PlainServer,
         };
     }
     if let Some((f, r)) = best(Category::Server, false) {
-        return Shape::Framework(f, r);
+        return Shape::Framework(f, Box::new(r));
     }
     if pkg.workspace_root {
         // Its scripts delegate to the packages (`turbo run start`, `pnpm -r build`).

@@ -905,6 +905,13 @@ pub fn runtime(
         }
         if let Some(node::NodeChoice::Registry(b)) = &chosen.node {
             rt.steps.push(b.fetch_step(cache_dir, &bin));
+            // The fetched Node package ships its headers (`include/node`).
+            if let Some(prefix) = b.bin(cache_dir).parent() {
+                rt.env.push((
+                    "npm_config_nodedir".into(),
+                    prefix.to_string_lossy().into_owned(),
+                ));
+            }
         }
         if svc_dir.join("package.json").is_file() {
             default_install = Some(if svc_dir.join("package-lock.json").is_file() {
@@ -943,9 +950,15 @@ pub fn runtime(
             rt.env.push(("GOPATH".into(), s(cache_dir.join("go"))));
         }
         "rust" => {
+            // One target folder per workspace, where its members' binaries
+            // are looked for (`../../target/release/NAME`).
+            let root = svc_dir
+                .ancestors()
+                .nth(chosen.cargo.workspace_up)
+                .unwrap_or(svc_dir);
             rt.env.push((
                 "CARGO_TARGET_DIR".into(),
-                svc_dir.join("target").to_string_lossy().into_owned(),
+                root.join("target").to_string_lossy().into_owned(),
             ));
             rt.env.extend(chosen.cargo.env.iter().cloned());
             if let Some((cli, backend)) = chosen.cargo.release_cli {

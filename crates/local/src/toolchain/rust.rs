@@ -36,6 +36,9 @@ pub struct CargoFit {
     /// to install for a command that runs it (the release step), when the
     /// machine has none.
     pub release_cli: Option<(&'static CargoCli, &'static str)>,
+    /// How many folders above the service folder its workspace's root is
+    /// (0: the service is the root): where the build's `target/` goes.
+    pub workspace_up: usize,
 }
 
 /// The step that installs a release step's CLI for `backend` under the
@@ -184,9 +187,18 @@ pub fn fit(svc_dir: &Path, source_root: &Path, path: &OsString) -> CargoFit {
         ));
         break;
     }
-    let offline = [svc_dir, source_root]
+    // The offline data sits beside the crate whose queries it checks: the
+    // service's, the repository root, or a member crate of its workspace.
+    let workspace = workspace_root(svc_dir, source_root);
+    fit.workspace_up = svc_dir
+        .strip_prefix(&workspace)
+        .map(|rest| rest.components().count())
+        .unwrap_or(0);
+    let has_data = |d: &Path| d.join(".sqlx").is_dir() || d.join("sqlx-data.json").is_file();
+    let offline = [svc_dir, source_root, workspace.as_path()]
         .iter()
-        .any(|d| d.join(".sqlx").is_dir() || d.join("sqlx-data.json").is_file());
+        .any(|d| has_data(d))
+        || member_dirs(&workspace).iter().any(|d| has_data(d));
     if offline {
         fit.env.push(("SQLX_OFFLINE".into(), "true".into()));
         fit.notes.push(
@@ -198,6 +210,57 @@ pub fn fit(svc_dir: &Path, source_root: &Path, path: &OsString) -> CargoFit {
         fit.build_schema = Some(dir);
     }
     fit
+}
+
+/// The root of the Cargo workspace `svc_dir` belongs to (the nearest folder
+/// up to `source_root` whose Cargo.toml has a `[workspace]` table), else
+/// `svc_dir` itself: where `cargo build` puts `target/` for every member,
+/// and where the analysis' start command looks for the binary.
+pub fn workspace_root(svc_dir: &Path, source_root: &Path) -> std::path::PathBuf {
+    for dir in svc_dir.ancestors() {
+        let is_workspace = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .is_some_and(|t| t.contains_key("workspace"));
+        if is_workspace {
+            return dir.to_path_buf();
+        }
+        if dir == source_root {
+            break;
+        }
+    }
+    svc_dir.to_path_buf()
+}
+
+/// Crate folders under a workspace root, two levels down at most
+/// (`crates/<name>`), without build output.
+fn member_dirs(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut level = vec![root.to_path_buf()];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for dir in &level {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let name = e.file_name();
+                if p.is_dir()
+                    && name != "target"
+                    && name != "node_modules"
+                    && !name.to_string_lossy().starts_with('.')
+                {
+                    if p.join("Cargo.toml").is_file() {
+                        out.push(p.clone());
+                    }
+                    next.push(p);
+                }
+            }
+        }
+        level = next;
+    }
+    out
 }
 
 /// Whether the crate in `svc_dir` compiles sqlx's checked queries (a
@@ -348,6 +411,43 @@ mod tests {
 153 |         mem::transmute::<SocketAddrV4, sockaddr_in>(v4);
 error: could not compile `socket2` (lib) due to 1 previous error
 warning: build failed, waiting for other jobs to finish...";
+
+    /// A member crate of a workspace builds into the workspace's target
+    /// (where its start command looks), and the offline query data of a
+    /// sibling crate counts.
+    #[test]
+    fn a_workspace_member_builds_into_the_workspace_target() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .unwrap();
+        for c in ["app", "infra"] {
+            std::fs::create_dir_all(root.join("crates").join(c)).unwrap();
+            std::fs::write(
+                root.join("crates").join(c).join("Cargo.toml"),
+                "[package]\nname = \"x\"\n",
+            )
+            .unwrap();
+        }
+        std::fs::write(root.join("crates/infra/sqlx-data.json"), "{}").unwrap();
+        let svc = root.join("crates/app");
+        assert_eq!(workspace_root(&svc, root), root);
+        let fit = fit(&svc, root, &std::ffi::OsString::from("/usr/bin:/bin"));
+        assert_eq!(fit.workspace_up, 2);
+        assert!(
+            fit.env.contains(&("SQLX_OFFLINE".into(), "true".into())),
+            "{:?}",
+            fit.env
+        );
+        // A crate on its own is its own root.
+        assert_eq!(
+            workspace_root(&root.join("crates/infra"), &root.join("crates/infra")),
+            root.join("crates/infra")
+        );
+    }
 
     #[test]
     fn a_broken_locked_registry_crate_is_updated_before_building_again() {

@@ -288,12 +288,7 @@ fn static_site_deploys_uploads_its_files_and_destroys_completely() {
     let logs = String::from_utf8_lossy(&logs.stdout).to_string();
     assert!(logs.contains("building the site on this machine"), "{logs}");
     assert!(logs.contains("invalidation"), "{logs}");
-    let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
-    let listing = ureq::get(&format!("{}/{bucket}", moto.url))
-        .set("Authorization", auth)
-        .call()
-        .map(|r| r.into_string().unwrap_or_default())
-        .unwrap();
+    let listing = moto.s3_get(&bucket);
     for key in [
         "<Key>index.html</Key>",
         "<Key>about.html</Key>",
@@ -306,11 +301,7 @@ fn static_site_deploys_uploads_its_files_and_destroys_completely() {
     assert!(!site_build.exists(), "{}", site_build.display());
     moto.empty_versioned_bucket(&bucket);
     destroy(&moto, home.path(), id);
-    let listing = ureq::get(&format!("{}/", moto.url))
-        .set("Authorization", auth)
-        .call()
-        .map(|r| r.into_string().unwrap_or_default())
-        .unwrap();
+    let listing = moto.s3_get("");
     assert!(!listing.contains(&bucket), "bucket left: {listing}");
 }
 

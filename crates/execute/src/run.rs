@@ -847,13 +847,14 @@ impl Ctx {
 
     /// A static site on S3 + CloudFront: built on this machine by the local
     /// runner — the same confined install and build as a local deploy, with
-    /// the cloud plan's values (its API path, the site's public URL from
+    /// the cloud plan's values (its API path, `url`: the site's public URL,
     /// the apply's `url` output) — then uploaded and the CDN invalidated.
     /// Nothing of the build stays.
     fn release_site(
         &self,
         p: &Prepared,
         outputs: &serde_json::Map<String, Value>,
+        url: &str,
         rep: &dyn Reporter,
     ) -> Result<(), ExecError> {
         let Some(site) = p
@@ -870,11 +871,6 @@ impl Ctx {
                 site.name
             )));
         }
-        let url = outputs
-            .get("url")
-            .and_then(|v| v.get("value").or(Some(v)))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
         let build = site_build_decision(&p.decision, site, url)?;
         let id = format!("{}-site", self.id());
         let lopts = self.local_options();
@@ -959,7 +955,7 @@ impl Ctx {
         crate::release::fill_user_secrets(&self.cfg, &p.decision, &outputs, &secrets, rep)?;
         crate::release::release(&self.cfg, &p.decision, &outputs, &p.snapshot.root, rep)?;
         self.check_cancel()?;
-        self.release_site(p, &outputs, rep)?;
+        self.release_site(p, &outputs, done.url.as_deref().unwrap_or_default(), rep)?;
         self.check_cancel()?;
 
         rep.phase(Phase::Health);

@@ -206,17 +206,25 @@ impl Moto {
     }
 }
 
+/// moto reads the region from the credential scope and checks no signature.
+const S3_AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+
 impl Moto {
+    /// An S3 GET (`""`: the bucket list, `bucket`: its objects), its body or
+    /// empty on an error.
+    pub fn s3_get(&self, path: &str) -> String {
+        ureq::get(&format!("{}/{path}", self.url))
+            .set("Authorization", S3_AUTH)
+            .call()
+            .map(|r| r.into_string().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
     /// Delete every object version of `bucket` one by one. moto (5.x)
     /// answers 500 to the batch `DeleteObjects` on versions that Terraform's
     /// `force_destroy` uses; real S3 does not need this.
     pub fn empty_versioned_bucket(&self, bucket: &str) {
-        let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
-        let listing = ureq::get(&format!("{}/{bucket}?versions", self.url))
-            .set("Authorization", auth)
-            .call()
-            .map(|r| r.into_string().unwrap_or_default())
-            .unwrap_or_default();
+        let listing = self.s3_get(&format!("{bucket}?versions"));
         for block in listing.split("<Version>").skip(1) {
             let field = |tag: &str| {
                 block
@@ -228,7 +236,7 @@ impl Moto {
             };
             let (key, version) = (field("Key"), field("VersionId"));
             let _ = ureq::delete(&format!("{}/{bucket}/{key}?versionId={version}", self.url))
-                .set("Authorization", auth)
+                .set("Authorization", S3_AUTH)
                 .call();
         }
     }

@@ -622,7 +622,15 @@ pub fn stop_and_remove(id: &str, opts: &LocalOptions) -> Result<(), LocalError> 
         return Ok(());
     }
     stop_supervisors(&dir, opts)?;
-    std::fs::remove_dir_all(&dir).map_err(|e| LocalError::io("remove", &dir, e))?;
+    // What no supervisor recorded (a step whose caller was killed) goes too,
+    // before its files: a process still writing there makes the removal fail.
+    sandbox::kill_all(id);
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        // One more sweep for a process that slipped in meanwhile.
+        if sandbox::kill_all(id) > 0 || std::fs::remove_dir_all(&dir).is_err() {
+            return Err(LocalError::io("remove", &dir, e));
+        }
+    }
     sandbox::remove_cgroups(id);
     // Its download cache goes with its account: a later account given the
     // same uid must not inherit it.

@@ -84,6 +84,27 @@ pub fn group_alive(pgid: u32) -> bool {
     unsafe { libc::kill(-p, 0) == 0 }
 }
 
+/// Every live process whose real user is `uid` (from `/proc`; empty where
+/// there is no `/proc`). Zombies are left out: they hold nothing.
+pub fn pids_of_uid(uid: u32) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|s| {
+                    let line = s.lines().find(|l| l.starts_with("Uid:"))?;
+                    line.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(uid)
+        })
+        .filter(|pid| !is_zombie(*pid))
+        .collect()
+}
+
 /// An exclusive advisory lock (flock) held until dropped.
 pub struct FileLock {
     _file: std::fs::File,

@@ -314,6 +314,54 @@ pub fn remove_cgroups(deployment: &str) {
     }
 }
 
+/// SIGKILL every process `deployment` still has: whatever sits in its
+/// cgroups and, as root, whatever runs as its account. This reaches what no
+/// supervisor recorded — an install or build step whose caller was killed
+/// (`kill -9` of a CLI deploy) keeps writing into the release folder and
+/// would make removing it fail. Waits up to 5 s for them to go; returns the
+/// number of processes still there (0 when all are gone).
+pub fn kill_all(deployment: &str) -> usize {
+    let account = if account::is_root() {
+        account::lookup(&account_name(deployment)).map(|r| r.uid)
+    } else {
+        None
+    };
+    let cgroups: Vec<PathBuf> = cgroup_dirs(deployment)
+        .into_iter()
+        .map(|(_, procs)| procs)
+        .filter(|p| p.exists())
+        .collect();
+    let me = std::process::id();
+    let left = || {
+        let mut pids: Vec<u32> = cgroups
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .flat_map(|s| {
+                s.lines()
+                    .filter_map(|l| l.trim().parse::<u32>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .chain(account.map(crate::proc::pids_of_uid).unwrap_or_default())
+            .filter(|p| *p != me && crate::proc::alive(*p))
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    };
+    let mut pids = left();
+    if pids.is_empty() {
+        return 0;
+    }
+    crate::proc::wait_until(std::time::Duration::from_secs(5), || {
+        for p in &pids {
+            crate::proc::signal(*p, libc::SIGKILL);
+        }
+        pids = left();
+        pids.is_empty()
+    });
+    pids.len()
+}
+
 /// Remove the deployment's account (destroy). Its files are gone by then.
 pub fn remove_account(deployment: &str) {
     if account::is_root() && account::lookup(&account_name(deployment)).is_some() {

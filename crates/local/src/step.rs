@@ -61,6 +61,32 @@ pub(crate) fn base_env(rt: &toolchain::Runtime, path: &OsString) -> Vec<(String,
     env
 }
 
+/// The step dies with the process that runs it: a deploy killed outright
+/// (`kill -9`, an OOM kill) must not leave `pip` or `npm` writing into a
+/// release folder that `destroy` is removing. Set after the account switch
+/// (which clears it), so this closure comes after [`Confinement::apply`]'s.
+/// What the step starts in turn is reached through the deployment's cgroup
+/// and account instead (`sandbox::kill_all`).
+///
+/// [`Confinement::apply`]: crate::sandbox::Confinement::apply
+fn die_with_caller(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let caller = std::process::id() as libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The caller died between the fork and the prctl.
+            if libc::getppid() != caller {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// One install/build/release command run to completion.
 pub(crate) struct Step<'a> {
     pub service: &'a str,
@@ -87,6 +113,7 @@ impl Step<'_> {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         self.confine.apply(&mut cmd);
+        die_with_caller(&mut cmd);
         let mut child = cmd
             .spawn()
             .map_err(|e| LocalError::io("run `sh -c` in", self.dir, e))?;

@@ -64,7 +64,9 @@ const TOOLING_FILES: &[&str] = &[
 /// Browser-side component files: no servers are opened there.
 const COMPONENT_EXTS: &[&str] = &[".jsx", ".tsx", ".vue", ".svelte", ".astro"];
 
-const DEFAULT_SUFFIX: &str = r"(\s*\)?\s*(?:\|\||\?\?|[!=]==?))?";
+/// What makes a read optional: a default (`||`, `??`), a comparison, or a
+/// presence test (`&&`, a ternary's `?`, but not `?.`/`??`).
+const DEFAULT_SUFFIX: &str = r"(\s*\)?\s*(?:\|\||\?\?|[!=]==?|&&|\?(?:[^.?]|$)))?";
 
 static ENV_DOT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(&format!(
@@ -339,7 +341,12 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
         each_match(text, re, |line, c| {
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
             if !c[1].starts_with("npm_") {
-                draft.env_var(&c[1], c.get(2).is_some(), file, line)
+                // `!process.env.ROLLUP_WATCH` tests presence: unset is an answer.
+                let negated = c
+                    .get(0)
+                    .map(|m| text[..m.start()].trim_end())
+                    .is_some_and(|before| before.ends_with('!'));
+                draft.env_var(&c[1], c.get(2).is_some() || negated, file, line)
             }
         });
     }
@@ -893,6 +900,10 @@ const { D, E = "1", F: f } = process.env;
 if (process.env.NODE_ENV === 'production') {}
 const v = import.meta.env.VITE_X ?? '/api';
 const m = import.meta.env.MODE;
+const production = !process.env.G;
+const h = process.env.H ? 'on' : 'off';
+if (process.env.I && x) {}
+const j = process.env.J?.trim();
 "#,
         );
         let got: Vec<(&str, bool)> = d
@@ -906,6 +917,10 @@ const m = import.meta.env.MODE;
                 ("A", true),
                 ("B", false),
                 ("NODE_ENV", false),
+                ("G", false),
+                ("H", false),
+                ("I", false),
+                ("J", true),
                 ("C", true),
                 ("D", true),
                 ("E", false),

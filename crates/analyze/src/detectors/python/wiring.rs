@@ -78,6 +78,24 @@ const SITES: &[Site] = &[
             DJANGO_KEYS,
         )
     },
+    // A connection dict built under a name first (`default_database =
+    // {"ENGINE": "django.db.backends.postgresql", "NAME": …}`, then
+    // `DATABASES = {"default": default_database}`).
+    Site {
+        engine_values: DJANGO_ENGINES,
+        ..Site::new(
+            "django-databases",
+            T::Database,
+            "django.db.backends.",
+            r#"(?m)^[ \t]*[A-Za-z_]\w*\s*=\s*\{\s*["']ENGINE["']\s*:\s*["']django\.db\.backends\.(?:postgresql|mysql)"#,
+            Shape::Keys {
+                positional: &[],
+                nested: &[],
+            },
+            &[],
+            DJANGO_KEYS,
+        )
+    },
     Site::new(
         "django-databases",
         T::Database,
@@ -760,11 +778,20 @@ pub(super) fn postgres_scheme_tests(ctx: &Ctx, web: &mut Draft, sources: &[&str]
 }
 
 /// `if os.getenv("DB") == "postgres":` / `if os.environ.get("DB") in
-/// ["mysql", "mariadb"]:` (group 1 the indentation, 2 the variable, 3 the
-/// compared literal, 4 the listed ones).
+/// ["mysql", "mariadb"]:` / `if DB_ENGINE == "postgres":` (group 1 the
+/// indentation, 2 the variable read in the test, 3 a name the test reads
+/// instead, 4 the compared literal, 5 the listed ones).
 static ENGINE_SELECTOR: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?m)^([ \t]*)(?:el)?if\s+(?:os\.)?(?:getenv|environ\.get)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*(?:,[^)]*)?\)\s*(?:==\s*["'](\w+)["']|in\s*[\[(]([^\])]*)[\])])\s*:"#,
+        r#"(?m)^([ \t]*)(?:el)?if\s+(?:(?:os\.)?(?:getenv|environ\.get)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*(?:,[^)]*)?\)|([A-Za-z_][A-Za-z0-9_]*))\s*(?:==\s*["'](\w+)["']|in\s*[\[(]([^\])]*)[\])])\s*:"#,
+    )
+});
+
+/// `DB_ENGINE = os.getenv("LD_DB_ENGINE", "sqlite")` at the top of a line:
+/// the name (group 1) holds the variable's value (group 2).
+static ENV_ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:os\.)?(?:getenv|environ\.get)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
     )
 });
 
@@ -787,7 +814,20 @@ pub(super) fn engine_selectors(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
         if !text.contains("DATABASES") {
             continue;
         }
+        let assigned: std::collections::HashMap<&str, &str> = ENV_ASSIGNED
+            .captures_iter(&text)
+            .filter_map(|c| Some((c.get(1)?.as_str(), c.get(2)?.as_str())))
+            .collect();
         for c in ENGINE_SELECTOR.captures_iter(&text) {
+            // The test reads the variable itself, or a name assigned from it.
+            let name = match (c.get(2), c.get(3)) {
+                (Some(var), _) => var.as_str().to_string(),
+                (None, Some(alias)) => match assigned.get(alias.as_str()) {
+                    Some(var) => var.to_string(),
+                    None => continue,
+                },
+                _ => continue,
+            };
             let indent = c[1].len();
             let end = c.get(0).map_or(0, |g| g.end());
             // The block: following lines indented deeper than the `if`.
@@ -797,10 +837,12 @@ pub(super) fn engine_selectors(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
                 .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
                 .collect::<Vec<_>>()
                 .join("\n");
-            if !block.contains("DATABASES") {
+            // The block assigns the settings, or the engine they are made of
+            // (`default_database = {"ENGINE": "django.db.backends.…"}`).
+            if !block.contains("DATABASES") && !block.contains("django.db.backends.") {
                 continue;
             }
-            let literals: Vec<String> = match (c.get(3), c.get(4)) {
+            let literals: Vec<String> = match (c.get(4), c.get(5)) {
                 (Some(one), _) => vec![one.as_str().to_string()],
                 (None, Some(list)) => list
                     .as_str()
@@ -810,7 +852,6 @@ pub(super) fn engine_selectors(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
                     .collect(),
                 _ => continue,
             };
-            let name = c[2].to_string();
             let line = line_of(&text, c.get(0).map_or(0, |g| g.start()) + indent);
             let i = match found.iter().position(|(n, ..)| *n == name) {
                 Some(i) => i,
@@ -1031,6 +1072,38 @@ mod tests {
             Some("mysql")
         );
         assert_eq!(sel.evidence.line, Some(18));
+    }
+
+    /// The selector read into a name first (`LD_DB_ENGINE =
+    /// os.getenv("LD_DB_ENGINE", "sqlite")`, then `if LD_DB_ENGINE ==
+    /// "postgres":` around the engine of a dict that becomes `DATABASES`).
+    #[test]
+    fn an_engine_selector_read_into_a_name_is_wired() {
+        let settings = "import os\nLD_DB_ENGINE = os.getenv(\"LD_DB_ENGINE\", \"sqlite\")\nLD_DB_HOST = os.getenv(\"LD_DB_HOST\", \"localhost\")\nLD_DB_DATABASE = os.getenv(\"LD_DB_DATABASE\", \"linkding\")\nLD_DB_USER = os.getenv(\"LD_DB_USER\", \"linkding\")\nLD_DB_PASSWORD = os.getenv(\"LD_DB_PASSWORD\", None)\n\nif LD_DB_ENGINE == \"postgres\":\n    default_database = {\n        \"ENGINE\": \"django.db.backends.postgresql_psycopg2\",\n        \"NAME\": LD_DB_DATABASE,\n        \"USER\": LD_DB_USER,\n        \"PASSWORD\": LD_DB_PASSWORD,\n        \"HOST\": LD_DB_HOST,\n    }\nelse:\n    default_database = {\"ENGINE\": \"django.db.backends.sqlite3\"}\n\nDATABASES = {\"default\": default_database}\n\nDEBUG = False\nif DEBUG == \"postgres\":\n    pass\n";
+        let w = wiring(&[("app/settings/base.py", settings)], &["django"]);
+        let db = w.iter().find(|w| w.target == T::Database).expect("wired");
+        let sel = db
+            .settings
+            .iter()
+            .find(|s| s.name == "LD_DB_ENGINE")
+            .unwrap_or_else(|| panic!("the selector: {db:?}"));
+        assert_eq!(sel.format, F::Engine);
+        assert_eq!(
+            sel.values.get(&Database::Postgresql).map(String::as_str),
+            Some("postgres")
+        );
+        assert_eq!(sel.evidence.line, Some(8));
+        let names: Vec<&str> = db.settings.iter().map(|s| s.name.as_str()).collect();
+        for n in [
+            "LD_DB_HOST",
+            "LD_DB_DATABASE",
+            "LD_DB_USER",
+            "LD_DB_PASSWORD",
+        ] {
+            assert!(names.contains(&n), "{n} in {names:?}");
+        }
+        // A name not read from the environment selects nothing.
+        assert!(!db.settings.iter().any(|s| s.name == "DEBUG"), "{db:?}");
     }
 
     /// Code that tests the URL for `postgres://` gets it in that form; a

@@ -44,12 +44,40 @@ pub fn default_version(family: &str) -> &'static str {
 
 /// Release lines with published images, oldest first, for families whose
 /// projects state ranges (`requires-python = ">=3.9"`, `engines.node`).
+/// Lines past their end of life stay (their images are still published):
+/// a project capped below the supported ones (`<3.7`: Django 1.10) runs
+/// only there, and [`END_OF_LIFE`] says so.
 fn known_lines(family: &str) -> &'static [(u32, u32)] {
     match family {
-        "python" => &[(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14)],
-        "node" => &[(18, 0), (20, 0), (22, 0), (24, 0)],
+        "python" => &[
+            (3, 6),
+            (3, 7),
+            (3, 8),
+            (3, 9),
+            (3, 10),
+            (3, 11),
+            (3, 12),
+            (3, 13),
+            (3, 14),
+        ],
+        "node" => &[(14, 0), (16, 0), (18, 0), (20, 0), (22, 0), (24, 0)],
         _ => &[],
     }
+}
+
+/// The newest line of each family past its upstream end of life (Python
+/// 3.8: 2024-10; Node 18: 2025-04): a plan on it or older gets a warning.
+const END_OF_LIFE: &[(&str, (u32, u32))] = &[("python", (3, 8)), ("node", (18, 0))];
+
+/// True when `version` (`3.6`, `16`) is a line past its end of life.
+fn end_of_life(family: &str, version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    let (Some(Some(major)), minor) = (parts.next(), parts.next().flatten()) else {
+        return false;
+    };
+    END_OF_LIFE
+        .iter()
+        .any(|(f, line)| *f == family && (major, minor.unwrap_or(0)) <= *line)
 }
 
 /// The version for a requirement that is a range, not a plain number: the
@@ -181,6 +209,17 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         }
         _ => (default_version(fam).to_string(), Origin::Default),
     };
+    if end_of_life(fam, &version) {
+        notes.warn(
+            "runtime_end_of_life",
+            Some(&service.name),
+            format!(
+                "`{}` runs on {fam} {version}, past its end of life (no security fixes): the project's dependencies need it ({}); upgrading them is the lasting fix",
+                service.name,
+                service.runtime_version.as_deref().unwrap_or(&version)
+            ),
+        );
+    }
     let (build_image, mut run_image) = images(fam, &version, service);
     if service.kind == ServiceKind::Static {
         run_image = served_by_container.then(|| "nginx:1.27-alpine".to_string());
@@ -380,6 +419,9 @@ mod tests {
             (Language::Javascript, "^22", "22"),
             (Language::Javascript, ">=22", "24"),
             (Language::Typescript, "<=18", "18"),
+            // Capped below the supported lines: the newest that fits.
+            (Language::Python, "<3.7", "3.6"),
+            (Language::Javascript, "<18", "16"),
         ];
         for (lang, req, want) in cases {
             let mut s = service("s", lang, None, ServiceKind::Web);
@@ -400,6 +442,14 @@ mod tests {
                 "{}",
                 r.text
             );
+        }
+        // An end-of-life line says so; a supported one does not.
+        for (req, eol) in [("<3.7", true), ("3.6", true), (">=3.9", false), ("3.9", false)] {
+            let mut s = service("s", Language::Python, None, ServiceKind::Web);
+            s.runtime_version = Some(req.to_string());
+            let mut notes = Notes::default();
+            plan(&s, false, &mut notes);
+            assert_eq!(notes.has_warning("runtime_end_of_life"), eol, "{req}");
         }
         // Unreadable: the default, with a warning.
         let mut s = service("s", Language::Python, None, ServiceKind::Web);

@@ -444,7 +444,12 @@ mod tests {
             );
         }
         // An end-of-life line says so; a supported one does not.
-        for (req, eol) in [("<3.7", true), ("3.6", true), (">=3.9", false), ("3.9", false)] {
+        for (req, eol) in [
+            ("<3.7", true),
+            ("3.6", true),
+            (">=3.9", false),
+            ("3.9", false),
+        ] {
             let mut s = service("s", Language::Python, None, ServiceKind::Web);
             s.runtime_version = Some(req.to_string());
             let mut notes = Notes::default();

@@ -56,17 +56,53 @@ pub struct ComposeService {
     pub line: u32,
 }
 
-/// Database or cache named by an image (`postgres:16`, `bitnami/redis`).
+/// Database or cache named by an image (`postgres:16`, `bitnami/redis`,
+/// `yobasystems/alpine-mariadb`): the image's name, or one word of it, is
+/// the server's — unless another word makes it a tool beside one
+/// (`postgres-exporter`, `redis-commander`, `mongo-express`).
 pub fn database_of_image(image: &str) -> Option<Database> {
     let name = image.rsplit('/').next().unwrap_or(image);
-    let name = name.split([':', '@']).next().unwrap_or(name);
-    Some(match name {
-        "postgres" | "postgresql" | "postgis" | "timescaledb" => Database::Postgresql,
-        "mysql" | "mariadb" | "percona" => Database::Mysql,
-        "mongo" | "mongodb" | "mongodb-community-server" => Database::Mongodb,
-        "redis" | "redis-stack" | "valkey" | "keydb" => Database::Redis,
-        _ => return None,
-    })
+    let name = name
+        .split([':', '@'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    let engine = |word: &str| {
+        Some(match word {
+            "postgres" | "postgresql" | "postgis" | "timescaledb" => Database::Postgresql,
+            "mysql" | "mariadb" | "percona" => Database::Mysql,
+            "mongo" | "mongodb" => Database::Mongodb,
+            "redis" | "valkey" | "keydb" => Database::Redis,
+            _ => return None,
+        })
+    };
+    const TOOLS: &[&str] = &[
+        "exporter",
+        "commander",
+        "express",
+        "admin",
+        "adminer",
+        "ui",
+        "insight",
+        "backup",
+        "operator",
+        "proxy",
+        "client",
+        "cli",
+        "dump",
+        "web",
+        "sentinel",
+        "bouncer",
+        "gui",
+    ];
+    if let Some(db) = engine(&name) {
+        return Some(db);
+    }
+    let words: Vec<&str> = name.split(['-', '_', '.']).collect();
+    if words.iter().any(|w| TOOLS.contains(w)) {
+        return None;
+    }
+    words.iter().find_map(|w| engine(w))
 }
 
 /// Parse every compose file in the repository.
@@ -321,6 +357,25 @@ fn without_waits(cmd: &str, peers: &[String]) -> String {
     } else {
         out.trim().to_string()
     }
+}
+
+/// The command's program is an absolute path outside the system's own
+/// program folders (`/usr/local/bin/gin-example/wait-for-mysql.sh`,
+/// `/app/start.sh`): something the image put there, which neither the
+/// repository nor a machine without that image has.
+fn in_image_only(cmd: &str) -> bool {
+    let inner = crate::release::unwrap_shell(cmd);
+    let Some(program) = inner.split_whitespace().next() else {
+        return false;
+    };
+    let Some(parent) = program.rsplit_once('/').map(|(p, _)| p) else {
+        return false;
+    };
+    program.starts_with('/')
+        && !matches!(
+            parent,
+            "" | "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
+        )
 }
 
 /// The service's bind mounts of repository folders: (the folder,
@@ -787,18 +842,23 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             if let Some(m) = &moved {
                 draft.image_start = Some((m.clone(), cmd.clone()));
             }
-            draft.starts.insert(
-                0,
-                crate::draft::Claim {
-                    value: moved.unwrap_or_else(|| cmd.clone()),
-                    trust: Trust::Config,
-                    evidence: ev(
-                        &cs.file,
-                        Some(cs.line),
-                        format!("compose `{}` command", cs.name),
-                    ),
-                },
-            );
+            // A program at a path only the image has (a script its
+            // Dockerfile copied to `/usr/local/bin/app/…`) runs nowhere else:
+            // the image's own CMD (or what the detector found) starts it.
+            if moved.is_some() || !in_image_only(cmd) {
+                draft.starts.insert(
+                    0,
+                    crate::draft::Claim {
+                        value: moved.unwrap_or_else(|| cmd.clone()),
+                        trust: Trust::Config,
+                        evidence: ev(
+                            &cs.file,
+                            Some(cs.line),
+                            format!("compose `{}` command", cs.name),
+                        ),
+                    },
+                );
+            }
         }
         // The project's own healthcheck names the route that says the app
         // is up (on the port it serves, when it names one).
@@ -897,6 +957,45 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A program at a path only the image has is not a start command
+    /// anywhere else; system programs and relative paths are.
+    #[test]
+    fn programs_only_the_image_has() {
+        for (cmd, only) in [
+            ("/usr/local/bin/gin-example/wait-for-mysql.sh db /usr/local/bin/gin-example/init.sh", true),
+            ("sh -c '/app/start.sh'", true),
+            ("/usr/local/bin/gunicorn app:app", false),
+            ("/bin/sh -c 'npm start'", false),
+            ("python manage.py runserver", false),
+            ("./bin/app", false),
+        ] {
+            assert_eq!(in_image_only(cmd), only, "{cmd}");
+        }
+    }
+
+    /// An image is a database by its name or one word of it; a tool beside
+    /// one is not.
+    #[test]
+    fn database_images_by_name_or_word() {
+        for (image, db) in [
+            ("postgres:16", Some(Database::Postgresql)),
+            ("bitnami/redis:7", Some(Database::Redis)),
+            ("yobasystems/alpine-mariadb:latest", Some(Database::Mysql)),
+            (
+                "mongodb/mongodb-community-server:7",
+                Some(Database::Mongodb),
+            ),
+            ("redis/redis-stack", Some(Database::Redis)),
+            ("prometheuscommunity/postgres-exporter", None),
+            ("rediscommander/redis-commander", None),
+            ("mongo-express", None),
+            ("dpage/pgadmin4", None),
+            ("nginx:1.27", None),
+        ] {
+            assert_eq!(database_of_image(image), db, "{image}");
+        }
+    }
 
     #[test]
     fn waits_for_other_compose_services_are_dropped() {

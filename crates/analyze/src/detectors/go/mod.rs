@@ -158,6 +158,15 @@ static FUNC_MAIN: LazyLock<Regex> =
 static BUILD_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"(?m)^//\s*(?:go:build|\+build)\s+ignore\b").expect("regex")
 });
+/// `godotenv.Load()` (or of `.env` by name) whose error stops the program
+/// (`log.Fatal`, `panic`, `os.Exit` within the next lines): without the file
+/// the app exits at start, whatever the environment holds.
+static DOTENV_REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"godotenv\.(?:Load|Overload)\(\s*(?:"\.env")?\s*\)[^\n]*(?:\n[^\n]*){0,3}?\b(?:log\.Fatal|log\.Panic|panic\(|os\.Exit\(|logrus\.Fatal|zap\.[A-Za-z]*Fatal)"#,
+    )
+    .expect("regex")
+});
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health[-_]check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
         .expect("regex")
@@ -328,6 +337,12 @@ fn analyze_module(
         }
         scan_listens(file, &text, &declared, &mut facts.listens);
         scan_env(&mut web, file, &text, env_tags);
+        // It reads `.env` from its working folder (the service's), which git
+        // ignores; a committed `.env.example` is what the README copies.
+        if let Some(m) = DOTENV_REQUIRED.find(&text) {
+            let line = line_of(&text, m.start());
+            crate::examples::missing_import(ctx, &mut web, file, line, &[join(dir, ".env")]);
+        }
         // Commented-out connection code (`//db, err := gorm.Open("postgres", …)`) is not a database.
         scan_databases(&mut web, file, &crate::wiring::mask_c_comments(&text));
         if web.health_path.is_none() {
@@ -556,6 +571,31 @@ mod tests {
         let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
         let ctx = Ctx::new(&repo);
         Go.detect(&ctx, "")
+    }
+
+    /// `godotenv.Load()` whose error is fatal needs `.env`: made from the
+    /// committed `.env.example`. A load whose error is ignored needs nothing.
+    #[test]
+    fn a_fatal_dotenv_load_gets_its_file_from_the_example() {
+        let fatal = "package main\nimport (\n\t\"log\"\n\t\"net/http\"\n\t\"github.com/joho/godotenv\"\n)\nfunc main() {\n\terr := godotenv.Load()\n\tif err != nil {\n\t\tlog.Fatal(\"Error loading .env file\")\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+        let files = |main: &'static str| {
+            vec![
+                ("go.mod", "module x\n\ngo 1.19\n"),
+                ("main.go", main),
+                (".env.example", "APP_NAME=x\n"),
+            ]
+        };
+        let d = detect(&files(fatal));
+        let made: Vec<_> = d[0]
+            .findings
+            .iter()
+            .filter_map(|f| f.from_example.as_ref())
+            .map(|x| (x.file.as_str(), x.example.as_str()))
+            .collect();
+        assert_eq!(made, vec![(".env", ".env.example")]);
+        let ignored = "package main\nimport (\n\t\"net/http\"\n\t\"github.com/joho/godotenv\"\n)\nfunc main() {\n\t_ = godotenv.Load()\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+        let d = detect(&files(ignored));
+        assert!(d[0].findings.iter().all(|f| f.from_example.is_none()));
     }
 
     #[test]

@@ -76,8 +76,20 @@ const NOT_A_PART: &[&str] = &[
     "pools",
 ];
 
+/// A part named as an addition ("the worker too", "also the worker",
+/// "including the workers"): deployed beside the rest, never instead of it.
+fn additive(doc: &Doc, i: usize, len: usize) -> bool {
+    let after = doc.key(i + len);
+    let before2 = if i >= 2 { doc.key(i - 2) } else { "" };
+    matches!(after, "too" | "also" | "included")
+        || (after == "as" && doc.key(i + len + 1) == "well")
+        || matches!(before2, "also" | "plus" | "including")
+}
+
 pub(crate) fn scope(doc: &Doc) -> Scope {
     let mut out = Scope::default();
+    // Parts named only as additions: they narrow nothing on their own.
+    let mut also: Vec<ServiceRole> = Vec::new();
     let mut i = 0;
     while i < doc.words.len() {
         let Some((role, len)) = role_at(doc, i) else {
@@ -92,6 +104,8 @@ pub(crate) fn scope(doc: &Doc) -> Scope {
         if object && !NOT_A_PART.contains(&after) {
             let list = if context::of(doc, i, i + len).negated {
                 &mut out.without
+            } else if additive(doc, i, len) {
+                &mut also
             } else {
                 &mut out.only
             };
@@ -100,6 +114,14 @@ pub(crate) fn scope(doc: &Doc) -> Scope {
             }
         }
         i += len;
+    }
+    // "the backend and the worker too": both; "the worker too" alone: all.
+    if !out.only.is_empty() {
+        for r in also {
+            if !out.only.contains(&r) {
+                out.only.push(r);
+            }
+        }
     }
     out.only.retain(|r| !out.without.contains(r));
     out
@@ -135,6 +157,15 @@ mod tests {
                 &[],
             ),
             ("deploy everything without the worker", &[], &[Worker]),
+            // An addition alone narrows nothing: everything, the worker included.
+            ("deploy on AWS with redis, the worker too", &[], &[]),
+            ("deploy on gcp, including the workers", &[], &[]),
+            (
+                "deploy the api on aws, plus the worker",
+                &[Backend, Worker],
+                &[],
+            ),
+            ("deploy it, the worker as well", &[], &[]),
             (
                 "don't deploy the frontend, just the backend",
                 &[Backend],

@@ -652,7 +652,7 @@ fn settings_fields(
 /// host).
 static LITERAL_URL: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?m)^[ \t]*([A-Z][A-Z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(["']((?:rediss?|postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|mongodb(?:\+srv)?))://(?:[^@"'\s/]*@)?([^:/"'\s]+)[^"'\s]*["'])[ \t]*$"#,
+        r#"(?m)^[ \t]*(?:[A-Za-z_][\w.]*\[[ \t]*["'])?([A-Z][A-Z0-9_]*)(?:["'][ \t]*\])?[ \t]*(?::[^=\n]*)?=[ \t]*(["']((?:rediss?|postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|mongodb(?:\+srv)?))://(?:[^@"'\s/]*@)?([^:/"'\s]+)[^"'\s]*["'])[ \t]*$"#,
     )
 });
 
@@ -1218,6 +1218,37 @@ mod tests {
             .unwrap();
         assert_eq!(w.target, T::Cache);
         assert_eq!(names(w), [("REDIS_URL".to_string(), "url")]);
+    }
+
+    /// The subscript form (`app.config['CELERY_BROKER_URL'] =
+    /// 'redis://localhost:6379/0'`) is a setting assigned a literal too.
+    #[test]
+    fn a_literal_url_assigned_by_subscript_reads_the_environment_first() {
+        let app = "import os\napp.config['CELERY_BROKER_URL'] = 'redis://localhost:6379/0'\napp.config['CELERY_RESULT_BACKEND'] = 'redis://localhost:6379/0'\ncelery = Celery(app.name, broker=app.config['CELERY_BROKER_URL'])\ncelery.conf.update(app.config)\n";
+        let repo = MemRepo::new([("app.py", app)]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        scan(&ctx, &Manifest::default(), &mut d, &["app.py"], &[]);
+        let fixes: Vec<(u32, String)> = d
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|f| (f.line, f.replace.clone()))
+            .collect();
+        assert_eq!(
+            fixes,
+            vec![(
+                2,
+                "os.environ.get(\"CELERY_BROKER_URL\", 'redis://localhost:6379/0')".to_string()
+            )],
+            "the backend is read by nothing but Celery's conf.update, which needs the dependency"
+        );
+        let w = d
+            .wiring
+            .iter()
+            .find(|w| w.convention == "hardcoded-url")
+            .unwrap();
+        assert_eq!(names(w), [("CELERY_BROKER_URL".to_string(), "url")]);
     }
 
     #[test]

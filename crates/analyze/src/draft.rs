@@ -249,6 +249,7 @@ impl Draft {
             fix,
             from_example: None,
             calls: None,
+            makes_dir: None,
         };
         if !self.findings.contains(&f) {
             self.findings.push(f);

@@ -690,6 +690,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                     }),
                     from_example: None,
                     calls: None,
+                    makes_dir: None,
                 });
             } else {
                 let target = ports
@@ -710,6 +711,7 @@ fn localhost_findings(ctx: &Ctx, services: &mut [Service]) {
                     fix: None,
                     from_example: None,
                     calls: Some(url.origin.clone()),
+                    makes_dir: None,
                 });
             }
         }

@@ -194,6 +194,12 @@ pub struct Finding {
     /// the site's own address replaces it with the path it forwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calls: Option<String>,
+    /// `sqlite_folder_missing`: a folder (relative to the repository root)
+    /// the code keeps a database file in but the repository does not hold
+    /// (git keeps no empty folders; the project's Dockerfile or start
+    /// script makes it). The deploy stage creates it in its copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makes_dir: Option<String>,
 }
 
 /// Replace `find` with `replace` on one line of one file (in a copy, never the user's tree).

@@ -373,6 +373,11 @@ pub struct ServicePlan {
     /// built from) gets them, before the source fixes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files_from_example: Vec<crate::FileFromExample>,
+    /// Folders (repository-relative) the code keeps SQLite files in that the
+    /// repository does not hold (`sqlite_folder_missing`): every copy of the
+    /// code (local, the VMs' checkout, the image) gets them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub make_dirs: Vec<String>,
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,

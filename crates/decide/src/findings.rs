@@ -85,6 +85,17 @@ pub(crate) fn fixes(s: &autodeploy_core::Service) -> Vec<SourceFix> {
     s.findings.iter().filter_map(|f| f.fix.clone()).collect()
 }
 
+/// The folders one service's copy creates (`sqlite_folder_missing`).
+pub(crate) fn folders(s: &autodeploy_core::Service) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in s.findings.iter().filter_map(|f| f.makes_dir.clone()) {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
 /// The files one service's copy makes from their committed examples.
 pub(crate) fn files_from_example(
     s: &autodeploy_core::Service,

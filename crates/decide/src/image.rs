@@ -232,6 +232,7 @@ mod tests {
             fix: None,
             from_example: None,
             calls: None,
+            makes_dir: None,
         });
         assert_eq!(pick(&dev).0, ImageSource::Bundle);
         let mut scratch = with_dockerfile("Dockerfile", "Dockerfile");
@@ -244,6 +245,7 @@ mod tests {
             fix: None,
             from_example: None,
             calls: None,
+            makes_dir: None,
         });
         let (c, why) = pick(&scratch);
         assert_eq!(c, ImageSource::Bundle);

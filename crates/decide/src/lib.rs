@@ -415,6 +415,7 @@ fn plan_services(
             env: Vec::new(),
             source_fixes: findings::fixes(s),
             files_from_example: findings::files_from_example(s),
+            make_dirs: findings::folders(s),
             install_constraints: s.install_constraints.clone(),
             api_route: None,
         });

@@ -82,6 +82,7 @@ fn flask() -> Service {
         }),
         from_example: None,
         calls: None,
+        makes_dir: None,
     }];
     s
 }

@@ -339,6 +339,25 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
     out
 }
 
+/// The folders to create in the copy (`sqlite_folder_missing` findings of
+/// these services): repository-relative, in finding order.
+pub(crate) fn folders_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for svc in services {
+        let made = analysis
+            .services
+            .iter()
+            .filter(|a| a.name == svc.name && a.path == svc.path)
+            .flat_map(|a| a.findings.iter().filter_map(|f| f.makes_dir.clone()));
+        for m in made {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
 /// The files to create from their committed examples
 /// (`file_from_example` findings of these services), in finding order.
 pub(crate) fn examples_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<FileFromExample> {

@@ -176,6 +176,41 @@ pub fn create_from_example(root: &Path, make: &FileFromExample) -> Result<FixOut
     Ok(FixOutcome::Applied)
 }
 
+/// Create the folder `rel` in the copy rooted at `root` (and the folders
+/// above it), unless it exists or a part of the way is a link (which could
+/// lead outside the copy).
+pub fn create_folder(root: &Path, rel: &str) -> Result<FixOutcome, LocalError> {
+    let Some(dst) = inside(root, rel).filter(|d| d != root) else {
+        return Ok(FixOutcome::Skipped(format!(
+            "{rel} is not a folder inside the repository"
+        )));
+    };
+    let mut at = root.to_path_buf();
+    for part in Path::new(rel).components() {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Ok(FixOutcome::Skipped(format!(
+                    "{} is a link in the source",
+                    at.strip_prefix(root).unwrap_or(&at).display()
+                )))
+            }
+            Ok(m) if !m.is_dir() => {
+                return Ok(FixOutcome::Skipped(format!(
+                    "{} is a file in the source",
+                    at.strip_prefix(root).unwrap_or(&at).display()
+                )))
+            }
+            _ => {}
+        }
+    }
+    if dst.is_dir() {
+        return Ok(FixOutcome::Skipped(format!("{rel} exists in the source")));
+    }
+    fs::create_dir_all(&dst).map_err(|e| LocalError::io("create", &dst, e))?;
+    Ok(FixOutcome::Applied)
+}
+
 /// `root/rel` when `rel` is a plain relative path (no `..`, not absolute).
 pub fn inside(root: &Path, rel: &str) -> Option<PathBuf> {
     let p = Path::new(rel);
@@ -370,6 +405,36 @@ pub fn loopback_binds(command: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_are_made_inside_the_copy_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert_eq!(
+            create_folder(root, "data/cache").unwrap(),
+            FixOutcome::Applied
+        );
+        assert!(root.join("data/cache").is_dir());
+        assert!(matches!(
+            create_folder(root, "data/cache").unwrap(),
+            FixOutcome::Skipped(_)
+        ));
+        assert!(matches!(
+            create_folder(root, "../out").unwrap(),
+            FixOutcome::Skipped(_)
+        ));
+        assert!(matches!(
+            create_folder(root, "/tmp/x").unwrap(),
+            FixOutcome::Skipped(_)
+        ));
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
+        assert!(matches!(
+            create_folder(root, "link/data").unwrap(),
+            FixOutcome::Skipped(_)
+        ));
+        assert!(!outside.path().join("data").exists());
+    }
 
     #[test]
     fn container_inits_are_left_to_the_supervisor() {

@@ -413,6 +413,18 @@ fn build_and_switch(
         }
     }
 
+    // Folders the code keeps its SQLite files in, which git does not keep.
+    for folder in crate::folders_for(services, analysis) {
+        match prepare::create_folder(&app_dir, &folder)? {
+            prepare::FixOutcome::Applied => say(&format!(
+                "created the folder {folder}/ in the copy (the code keeps a SQLite file there)"
+            )),
+            prepare::FixOutcome::Skipped(why) => {
+                say(&format!("did not create the folder {folder}/: {why}"))
+            }
+        }
+    }
+
     // The copy, runtimes, home and temp folder belong to the account.
     confine.own(&rel_dir)?;
 

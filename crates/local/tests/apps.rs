@@ -196,6 +196,13 @@ fn python_stdlib_app_runs() {
     );
 }
 
+/// A SQLite file in a folder git does not keep (`data/`): the copy gets
+/// the folder, or the app fails at import ("unable to open database file").
+#[test]
+fn an_app_keeping_sqlite_in_a_folder_git_drops_gets_the_folder() {
+    round_trip("sqlitedir", &app("sqlite_data_dir"), "/", "visits: ");
+}
+
 #[test]
 fn static_site_is_served_by_the_supervisor() {
     round_trip(

@@ -91,6 +91,8 @@ struct DockerCtx {
     build: Option<String>,
     /// Environment only for the build command (never a secret: placeholders frameworks document).
     build_cmd_env: String,
+    /// Absolute folders under `/app` made in the build stage (`make_dirs`).
+    make_dirs: Vec<String>,
     start: String,
     run_env: Vec<(String, String)>,
     run_setup: Vec<String>,
@@ -902,6 +904,16 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         install,
         build,
         build_cmd_env,
+        make_dirs: s
+            .make_dirs
+            .iter()
+            .filter(|d| {
+                !d.is_empty()
+                    && !d.starts_with('/')
+                    && d.split('/').all(|p| !p.is_empty() && p != "." && p != "..")
+            })
+            .map(|d| format!("/app/{d}"))
+            .collect(),
         start,
         run_env,
         run_setup,

@@ -104,6 +104,8 @@ impl<'a> Machine<'a> {
         config.insert("source_fixes".into(), json!(fixes));
         let made = crate::distinct(self.services().flat_map(|s| &s.files_from_example));
         config.insert("files_from_example".into(), json!(made));
+        let dirs = crate::distinct(self.services().flat_map(|s| &s.make_dirs));
+        config.insert("make_dirs".into(), json!(dirs));
     }
 
     /// Adds the systemd units to a cloud-init context: `units` (`{name,

@@ -270,6 +270,27 @@ fn hostile_paths_and_commands_stay_inert() {
     }
 }
 
+/// Folders the code keeps SQLite files in are made in the build stage (and
+/// so copied to the run stage owned by the app's user); a path that leaves
+/// the app is dropped.
+#[test]
+fn folders_git_drops_are_made_in_the_image() {
+    let (a, mut d) = support::scenario("python_stdlib_http_server", "deploy on aws as containers");
+    d.services[0].make_dirs = vec!["data".into(), "../etc".into(), "var/db".into()];
+    let files = docker::render(&d, &a).unwrap();
+    let c = &files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .unwrap()
+        .contents;
+    hadolint("make_dirs", c);
+    assert!(
+        c.contains(r#"RUN ["mkdir", "-p", "/app/data", "/app/var/db"]"#),
+        "{c}"
+    );
+    assert!(!c.contains("etc"), "{c}");
+}
+
 #[test]
 fn repository_dockerfile_builds_the_image_or_is_noted() {
     // Its Dockerfile runs the plan's start command: it builds the image, and

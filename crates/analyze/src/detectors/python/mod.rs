@@ -20,6 +20,7 @@ mod django;
 pub(crate) mod flask;
 mod frameworks;
 mod manifest;
+mod sqlite_dirs;
 mod wiring;
 
 use crate::ctx::Ctx;
@@ -315,6 +316,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     wiring::scan(ctx, m, &mut web, sources, &facts.env_wrappers);
     wiring::postgres_scheme_tests(ctx, &mut web, sources);
     wiring::engine_selectors(ctx, &mut web, sources);
+    sqlite_dirs::scan(ctx, dir, &mut web, sources);
     manifest_findings(&mut web, m, &facts);
     declared_databases(&mut web, m);
     for p in &facts.ports {

@@ -147,6 +147,19 @@ fn decide(s: &Service, df: &str) -> (ImageSource, String) {
             format!("the project's Dockerfile ({df}) runs a development server (`{start}`); the bundle's Dockerfile builds the image"),
         );
     }
+    if let Some(f) = s
+        .findings
+        .iter()
+        .find(|f| f.kind == "dockerfile_needs_prebuilt")
+    {
+        return (
+            ImageSource::Bundle,
+            format!(
+                "the project's Dockerfile ({df}) copies a build output the repository does not hold (line {}), made by a build run before `docker build`; the bundle's Dockerfile runs the build itself",
+                f.line.unwrap_or(0)
+            ),
+        );
+    }
     if s.findings.iter().any(|f| f.kind == "image_without_shell") {
         return (
             ImageSource::Bundle,
@@ -190,6 +203,26 @@ mod tests {
             .map(|r| r.text.clone())
             .unwrap_or_default();
         (c, why)
+    }
+
+    #[test]
+    fn a_dockerfile_that_copies_a_build_output_does_not_build_the_image() {
+        let mut s = with_dockerfile("Dockerfile", "Dockerfile");
+        assert_eq!(pick(&s).0, ImageSource::Repository);
+        s.findings.push(autodeploy_core::Finding {
+            kind: "dockerfile_needs_prebuilt".into(),
+            file: Some("Dockerfile".into()),
+            line: Some(14),
+            message: String::new(),
+            severity: autodeploy_core::Severity::Info,
+            fix: None,
+            from_example: None,
+            calls: None,
+            makes_dir: None,
+        });
+        let (c, why) = pick(&s);
+        assert_eq!(c, ImageSource::Bundle);
+        assert!(why.contains("line 14"), "{why}");
     }
 
     #[test]

@@ -29,6 +29,42 @@ pub struct DockerInfo {
     /// The command as the image runs it, when `cmd` was moved to where the
     /// build leaves its program in the source tree ([`artefact_command`]).
     pub image_cmd: Option<String>,
+    /// What `COPY`/`ADD` take from the build context (not `--from` a
+    /// stage), in every stage: (path as written, line). Globs, variables
+    /// and URLs are left out.
+    pub context_sources: Vec<(String, u32)>,
+}
+
+/// The sources a `COPY`/`ADD` takes from the build context (none for
+/// `--from=<stage>`): every argument but the destination, flags dropped,
+/// shell or JSON form.
+fn context_sources(rest: &str) -> Vec<String> {
+    let words: Vec<String> = match serde_json::from_str::<Vec<String>>(
+        rest.trim_start_matches(|c: char| c != '[' && !c.is_whitespace() && c != '-')
+            .split_once('[')
+            .map(|(_, r)| format!("[{r}"))
+            .as_deref()
+            .unwrap_or(""),
+    ) {
+        Ok(json) if rest.trim_start().starts_with('[') || rest.contains(" [") => json,
+        _ => rest
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--"))
+            .map(str::to_string)
+            .collect(),
+    };
+    if rest.split_whitespace().any(|w| w.starts_with("--from")) || words.len() < 2 {
+        return Vec::new();
+    }
+    words[..words.len() - 1]
+        .iter()
+        .filter(|w| {
+            !w.contains(['*', '?', '[', '$'])
+                && !w.contains("://")
+                && !matches!(w.trim_end_matches('/'), "." | "./" | "")
+        })
+        .cloned()
+        .collect()
 }
 
 /// `path` made absolute against `workdir` (`/` when none), `.` parts dropped.
@@ -206,6 +242,7 @@ type Entrypoint = Option<(String, u32)>;
 pub fn parse(text: &str) -> DockerInfo {
     let mut info = DockerInfo::default();
     let mut entrypoint: Option<(String, u32)> = None;
+    let mut from_context: Vec<(String, u32)> = Vec::new();
     // Finished stages: (lowercased name, what it carries, its ENTRYPOINT).
     let mut stages: Vec<(String, DockerInfo, Entrypoint)> = Vec::new();
     let mut stage_name: Option<String> = None;
@@ -287,7 +324,8 @@ pub fn parse(text: &str) -> DockerInfo {
             "CMD" => info.cmd = Some((command_text(rest), start_line)),
             "ENTRYPOINT" => entrypoint = Some((command_text(rest), start_line)),
             "WORKDIR" => info.workdir = Some(absolute(rest, info.workdir.as_deref())),
-            "COPY" => {
+            "COPY" | "ADD" => {
+                from_context.extend(context_sources(rest).into_iter().map(|s| (s, start_line)));
                 if let Some(a) = artefact(rest, info.workdir.as_deref(), &stages) {
                     info.artefacts.push(a);
                 }
@@ -295,6 +333,7 @@ pub fn parse(text: &str) -> DockerInfo {
             _ => {}
         }
     }
+    info.context_sources = from_context;
     // ENTRYPOINT + CMD together form the command; ENTRYPOINT alone is the command.
     info.cmd = match (entrypoint, info.cmd.take()) {
         (Some((e, l)), Some((c, _))) => Some((format!("{e} {c}"), l)),
@@ -494,6 +533,45 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             );
         }
     }
+    // What it copies from its context must be in the repository: a build
+    // output (`COPY dist/api api`, gitignored) means it expects a build
+    // run before `docker build`, which nothing of a deployment does.
+    let context = draft
+        .dockerfile_context
+        .clone()
+        .unwrap_or_else(|| crate::repo::parent(&path).to_string());
+    let context = if context == "." {
+        String::new()
+    } else {
+        context
+    };
+    // The context may be one a compose file names (read later): a path
+    // found from the repository's root counts as there too.
+    let missing = |base: &str, src: &str| {
+        crate::repo::normalize(&crate::repo::join(base, src.trim_start_matches("./"))).is_some_and(
+            |rel| {
+                !rel.is_empty()
+                    && !ctx.index().contains(&rel)
+                    && ctx.index().files_under(&rel).next().is_none()
+            },
+        )
+    };
+    if let Some((src, line)) = info
+        .context_sources
+        .iter()
+        .find(|(src, _)| missing(&context, src) && missing("", src))
+    {
+        draft.finding(
+            "dockerfile_needs_prebuilt",
+            Severity::Info,
+            Some(&path),
+            Some(*line),
+            format!(
+                "{path}:{line} copies {src}, which the repository does not hold (a build output made before `docker build`): the deployment builds its image with its own Dockerfile, which runs the build"
+            ),
+            None,
+        );
+    }
     if draft.runtime_version.is_none() {
         if let Some((v, l)) = info
             .base_image
@@ -550,6 +628,61 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_copy_and_add_take_from_the_context() {
+        let text = "FROM node:20 AS build\nCOPY package.json package-lock.json ./\nCOPY --chown=app:app src/ /app/src/\nCOPY . .\nFROM node:20-alpine\nCOPY --from=build /app/dist dist\nCOPY dist/api api\nADD [\"conf/app.ini\", \"/etc/app.ini\"]\nADD https://example.com/x.tgz /x.tgz\nCOPY *.json ./\n";
+        let got: Vec<(String, u32)> = parse(text).context_sources;
+        let want: Vec<(String, u32)> = [
+            ("package.json", 2),
+            ("package-lock.json", 2),
+            ("src/", 3),
+            ("dist/api", 7),
+            ("conf/app.ini", 8),
+        ]
+        .iter()
+        .map(|(s, l)| (s.to_string(), *l))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    /// A Dockerfile that copies a path the repository lacks (a build output)
+    /// is said to need one; a path found beside it or from the root is not.
+    #[test]
+    fn a_copy_of_a_missing_build_output_is_a_finding() {
+        let df = "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nCOPY dist/api api\nCMD [\"node\", \"api\"]\n";
+        let run = |files: &[(&str, &str)]| {
+            let repo = crate::repo::MemRepo::new(
+                files.iter().map(|(p, c)| (p.to_string(), c.to_string())),
+            );
+            let ctx = Ctx::new(&repo);
+            let mut d = Draft::new("svc", Language::Javascript, ServiceKind::Web);
+            d.dockerfile = Some("svc/Dockerfile".into());
+            apply(&ctx, &mut d);
+            d.findings
+                .iter()
+                .filter(|f| f.kind == "dockerfile_needs_prebuilt")
+                .map(|f| f.line)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(&[("svc/Dockerfile", df), ("svc/package.json", "{}")]),
+            vec![Some(4)]
+        );
+        assert!(run(&[
+            ("svc/Dockerfile", df),
+            ("svc/package.json", "{}"),
+            ("svc/dist/api/main.js", "")
+        ])
+        .is_empty());
+        // Built from the root by a compose file: found from there.
+        assert!(run(&[
+            ("svc/Dockerfile", df),
+            ("package.json", "{}"),
+            ("dist/api/main.js", "")
+        ])
+        .is_empty());
+    }
 
     /// A folder that only configures nginx/Caddy to pass requests on is a
     /// front; one that serves pages or builds a project is a site.

@@ -411,3 +411,40 @@ fn an_app_that_never_answers_ends_unhealthy_in_phase_health_with_its_own_lines()
     let out = run(cli(home.path()).args(["destroy", &id, "--yes"]));
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// A home given as a relative path (`--home state`, `AUTODEPLOY_HOME=state`)
+/// is the same place for every process of the deployment — its supervisor
+/// and account run elsewhere — so the app comes up and `destroy`, run from
+/// another folder with the absolute path, removes it.
+#[test]
+fn a_relative_home_is_one_place_for_deploy_status_and_destroy() {
+    let work = tempfile::tempdir().unwrap();
+    // The deployment's account must pass through the folders above it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
+    let rel = std::path::Path::new("state");
+    let out = run(cli(rel).current_dir(work.path()).args([
+        "deploy",
+        &fixture("python_stdlib_http_server"),
+        "run it locally",
+        "--yes",
+        "--json",
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let d = json(&out);
+    assert_eq!(d["status"], "healthy", "{d:#}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let abs = work.path().join("state");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let st = json(&run(cli(&abs)
+        .current_dir(elsewhere.path())
+        .args(["status", &id, "--json"])));
+    assert_eq!(st["status"], "healthy", "{st:#}");
+    let gone = run(cli(&abs)
+        .current_dir(elsewhere.path())
+        .args(["destroy", &id, "--yes", "--json"]));
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert!(!abs.join("deployments").join(&id).exists());
+}

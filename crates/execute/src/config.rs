@@ -6,7 +6,7 @@
 //! chains (AWS env/profile, GCP ADC, Azure CLI) in the environment of the
 //! Terraform process and are never read, stored or logged by autodeploy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What to do when a deployment fails its health check or a phase fails.
@@ -115,7 +115,7 @@ impl ExecConfig {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let mut c = ExecConfig::default();
         if let Some(h) = var("AUTODEPLOY_HOME") {
-            c.home = PathBuf::from(h);
+            c.home = absolute_home(Path::new(&h));
         }
         c.terraform_bin = var("AUTODEPLOY_TERRAFORM_BIN").map(PathBuf::from);
         c.state_database_url = var("AUTODEPLOY_STATE_URL");
@@ -151,6 +151,13 @@ impl ExecConfig {
 /// `$XDG_DATA_HOME/autodeploy` or `~/.local/share/autodeploy`; as root
 /// `/var/lib/autodeploy` (each deployment's code runs as an account of its
 /// own, which must be able to reach its folder — `/root` is private).
+/// `home` made absolute against the working folder (`s27-home` →
+/// `/work/sweep/s27-home`): the deployments' accounts, the data services and
+/// the supervisors run in other folders and must find the same place.
+pub fn absolute_home(home: &Path) -> PathBuf {
+    std::path::absolute(home).unwrap_or_else(|_| home.to_path_buf())
+}
+
 pub fn default_home() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("autodeploy");

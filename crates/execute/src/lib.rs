@@ -22,7 +22,7 @@ mod report;
 mod run;
 pub mod runner;
 
-pub use config::{default_home, ExecConfig, OnFailure};
+pub use config::{absolute_home, default_home, ExecConfig, OnFailure};
 pub use error::{analyze_code, aws_code, decide_code, local_code, render_code, ExecError};
 pub use prepare::{
     fetch_and_analyze, fetch_options, name_hint, plan_analysis, prepare, Planned, PrepareOptions,

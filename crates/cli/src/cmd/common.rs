@@ -80,7 +80,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 pub fn exec_config(state: &StateArgs, exec: Option<&ExecArgs>) -> ExecConfig {
     let mut cfg = ExecConfig::from_env();
     if let Some(h) = &state.home {
-        cfg.home = h.clone();
+        cfg.home = autodeploy_execute::absolute_home(h);
     }
     if let Some(e) = exec {
         if e.terraform_bin.is_some() {

@@ -688,6 +688,15 @@ impl<'a> Wiring<'a> {
         let listens = self.s.port.is_some();
         let local = ctx.cloud.is_local();
         match kind {
+            // A Node build (`next build`, `vite build`) is a production build
+            // whatever the deployment is: under NODE_ENV=development Next.js
+            // fails to prerender and others bundle their development mode.
+            Kind::EnvName if name.eq_ignore_ascii_case("NODE_ENV") && self.production_build() => {
+                set(
+                    literal("production"),
+                    "the service runs a production build, which NODE_ENV=development breaks",
+                )
+            }
             Kind::EnvName => Outcome::Set(
                 literal(&env_literal(name, self.framework(), ctx.environment)),
                 false,
@@ -749,6 +758,19 @@ impl<'a> Wiring<'a> {
             ),
             _ => Outcome::Unknown,
         }
+    }
+
+    /// A development deployment of a service with a build step: a Node
+    /// build (`next build`, `vite build`) is a production build whatever the
+    /// deployment is — under NODE_ENV=development Next.js fails to
+    /// prerender and bundlers build their development mode.
+    fn production_build(&self) -> bool {
+        self.ctx.environment == Environment::Development
+            && self
+                .s
+                .build
+                .as_deref()
+                .is_some_and(|b| !b.trim().is_empty())
     }
 
     fn framework(&self) -> &'a str {
@@ -1126,7 +1148,13 @@ impl<'a> Wiring<'a> {
         let (fw, env) = (self.framework(), self.ctx.environment);
         let family = crate::runtime::family(self.s.language);
         let mut rows: Vec<(&str, String, &str)> = Vec::new();
-        if family == "node" {
+        if family == "node" && self.production_build() {
+            rows.push((
+                "NODE_ENV",
+                "production".into(),
+                "the service runs a production build, which NODE_ENV=development breaks",
+            ));
+        } else if family == "node" {
             let v = env_literal("NODE_ENV", fw, env);
             rows.push((
                 "NODE_ENV",
@@ -1555,6 +1583,58 @@ mod tests {
         assert!(env.iter().any(|b| b.name == "DATABASE_URL" && b.secret));
         assert!(notes.has_warning("database_env_unknown"));
         assert!(!env.iter().any(|b| b.name == "NOTES_ADMIN_TOKEN"));
+    }
+
+    /// A development deployment keeps NODE_ENV=development, except for a
+    /// service with a build step: its build is a production build.
+    #[test]
+    fn node_env_is_production_for_a_built_service_even_in_development() {
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Local,
+            environment: Environment::Development,
+            database: None,
+            cache: None,
+            web_services: &web,
+            site_routes: &[],
+            https: false,
+        };
+        let node_env = |build: Option<&str>, read: bool| {
+            let mut s = service(
+                "app",
+                Language::Typescript,
+                Some("nextjs"),
+                ServiceKind::Web,
+            );
+            s.port = Some(3000);
+            s.build = build.map(str::to_string);
+            if read {
+                s.env = vec![var("NODE_ENV", false, false)];
+            }
+            let env = wire(
+                &s,
+                Hosting::LocalProcess,
+                &ctx,
+                &mut Vec::new(),
+                &mut Notes::default(),
+            );
+            env.iter()
+                .find(|b| b.name == "NODE_ENV")
+                .map(|b| b.value.clone())
+        };
+        let lit = |v: &str| {
+            Some(EnvValue::Literal {
+                value: v.to_string(),
+            })
+        };
+        for read in [false, true] {
+            assert_eq!(
+                node_env(Some("next build"), read),
+                lit("production"),
+                "{read}"
+            );
+            assert_eq!(node_env(None, read), lit("development"), "{read}");
+        }
     }
 
     #[test]

@@ -156,6 +156,29 @@ fn go_output_at_start(build: &str, start: &str) -> Option<String> {
     Some(w.join(" "))
 }
 
+/// `./NAME args` (or `NAME args`) with NAME the binary another claim runs
+/// from cargo's output (`./target/release/NAME`): that path with the same
+/// arguments. None when the start already names a path or another program.
+fn cargo_binary_at_start(start: &str, claims: &[crate::draft::Claim<String>]) -> Option<String> {
+    let mut words = start.splitn(2, char::is_whitespace);
+    let program = words.next()?;
+    let rest = words.next().unwrap_or("");
+    let name = program.strip_prefix("./").unwrap_or(program);
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let built = claims.iter().find_map(|c| {
+        let p = c.value.split_whitespace().next()?;
+        let (dir, file) = p.rsplit_once('/')?;
+        (file == name && dir.ends_with("target/release")).then(|| p.to_string())
+    })?;
+    Some(if rest.is_empty() {
+        built
+    } else {
+        format!("{built} {rest}")
+    })
+}
+
 /// A worker's command without its leading `NAME=value` settings, spaces
 /// collapsed: what makes two named processes the same process.
 fn process_key(d: &Draft) -> Option<String> {
@@ -521,6 +544,21 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         let p = port.unwrap_or(8080);
         best.value.replace(PORT, &p.to_string())
     });
+    // A Rust start that names the binary by itself (`./rustypaste`, the
+    // image's CMD after its build copied it out) runs where cargo leaves it;
+    // the image keeps its own command.
+    let start = match start {
+        Some(st) if d.language == Language::Rust => match cargo_binary_at_start(&st, &d.starts) {
+            Some(moved) => {
+                if d.image_start.is_none() {
+                    d.image_start = Some((moved.clone(), st.clone()));
+                }
+                Some(moved)
+            }
+            None => Some(st),
+        },
+        other => other,
+    };
     // Conventions the start command implies (`rq worker --url $REDIS_URL`, `sidekiq`).
     if let Some((best, _)) = pick(&d.starts) {
         for w in crate::wiring::command_wiring(&best.value, &best.evidence) {
@@ -890,6 +928,38 @@ mod go_output_tests {
 mod tests {
     use super::*;
     use crate::draft::ev;
+
+    /// A Rust start naming the binary by itself runs it from cargo's output,
+    /// with its arguments; the image keeps its own command.
+    #[test]
+    fn a_rust_start_naming_its_binary_runs_it_from_cargos_output() {
+        let mut d = Draft::new("", Language::Rust, ServiceKind::Web);
+        d.start(
+            "./target/release/rustypaste",
+            Trust::Inferred,
+            ev("Cargo.toml", None, "binary"),
+        );
+        d.start(
+            "./rustypaste --config x.toml",
+            Trust::Config,
+            ev("Dockerfile", Some(21), "CMD"),
+        );
+        d.build(
+            "cargo build --release --locked",
+            Trust::Inferred,
+            ev("Cargo.toml", None, "b"),
+        );
+        let s = to_service(d, None);
+        assert_eq!(
+            s.start.as_deref(),
+            Some("./target/release/rustypaste --config x.toml")
+        );
+        assert_eq!(
+            s.image_start.as_deref(),
+            Some("./rustypaste --config x.toml")
+        );
+        assert_eq!(cargo_binary_at_start("/usr/bin/other", &[]), None);
+    }
 
     fn started(cmd: &str) -> Draft {
         let mut d = Draft::new("", Language::Python, ServiceKind::Web);

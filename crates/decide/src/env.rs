@@ -406,6 +406,18 @@ fn env_literal(name: &str, framework: &str, env: Environment) -> String {
     }
 }
 
+/// `var`'s Dockerfile value is an all-interfaces address on the port `s`
+/// serves (`0.0.0.0:8000`, `[::]:8000`, `:8000`).
+fn binds_service_port(var: &EnvVar, s: &Service) -> bool {
+    let (Some(v), Some(port)) = (var.image_value.as_deref(), s.port) else {
+        return false;
+    };
+    let Some((host, p)) = v.rsplit_once(':') else {
+        return false;
+    };
+    matches!(host, "" | "0.0.0.0" | "[::]" | "::" | "*") && p.parse::<u16>().ok() == Some(port)
+}
+
 fn db_driver(engine: DatabaseEngine) -> &'static str {
     match engine {
         DatabaseEngine::Postgresql => "pgsql",
@@ -483,7 +495,14 @@ pub(crate) fn wire(
         if is_static && w.static_var(var) {
             continue;
         }
-        let outcome = w.binding(var.name.as_str(), var.required, secrets, notes);
+        // The project's Dockerfile sets it to an address on the port the
+        // service serves (`SERVER__ADDRESS=0.0.0.0:8000`): it is the listen
+        // address, whatever its name, and gets the deployment's.
+        let outcome = if binds_service_port(var, s) {
+            w.fixed_binding(&var.name, Kind::BindAddr)
+        } else {
+            w.binding(var.name.as_str(), var.required, secrets, notes)
+        };
         let outcome = w.image_value(var, outcome);
         w.settle(var, outcome, secrets);
     }
@@ -1635,6 +1654,53 @@ mod tests {
             );
             assert_eq!(node_env(None, read), lit("development"), "{read}");
         }
+    }
+
+    /// A setting the project's Dockerfile gives an all-interfaces address on
+    /// the service's port is its listen address, whatever its name.
+    #[test]
+    fn a_dockerfile_listen_address_gets_the_deployments() {
+        let web = vec!["server".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Local,
+            environment: Environment::Development,
+            database: None,
+            cache: None,
+            web_services: &web,
+            site_routes: &[],
+            https: false,
+        };
+        let mut s = service(
+            "server",
+            Language::Rust,
+            Some("actix-web"),
+            ServiceKind::Web,
+        );
+        s.port = Some(8000);
+        let mut addr = var("SERVER__ADDRESS", false, false);
+        addr.image_value = Some("0.0.0.0:8000".into());
+        let mut other = var("PEER__ADDRESS", false, false);
+        other.image_value = Some("10.0.0.2:9000".into());
+        s.env = vec![addr, other];
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            &ctx,
+            &mut Vec::new(),
+            &mut Notes::default(),
+        );
+        let got = env
+            .iter()
+            .find(|b| b.name == "SERVER__ADDRESS")
+            .map(|b| &b.value);
+        assert_eq!(
+            got,
+            Some(&EnvValue::Deployment {
+                output: DeploymentOutput::ListenAddress
+            }),
+            "{env:?}"
+        );
+        assert!(!env.iter().any(|b| b.name == "PEER__ADDRESS"), "{env:?}");
     }
 
     #[test]

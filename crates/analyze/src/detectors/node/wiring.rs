@@ -1002,7 +1002,15 @@ fn hardcoded_config_module(draft: &mut Draft, texts: &[(&str, String)]) -> Optio
                         .matches(literal.as_str())
                         .count()
                         == 1;
-                    if once && !settings.iter().any(|(g, _, _)| *g == f) {
+                    // Every connection literal of the module is read from the
+                    // environment (a second pool in a constructor too), but
+                    // another database's name (`database: "postgres"`, the
+                    // maintenance one) stays what it is.
+                    let other_name = f == F::Name
+                        && settings
+                            .iter()
+                            .any(|(g, _, l)| *g == F::Name && *l != literal);
+                    if once && !other_name && !settings.iter().any(|(_, l, _)| *l == line) {
                         settings.push((f, line, literal));
                     }
                 }
@@ -1027,15 +1035,14 @@ fn hardcoded_config_module(draft: &mut Draft, texts: &[(&str, String)]) -> Optio
                 .collect();
             (dbs.len() == 1).then(|| dbs[0])
         })?;
-        let names: Vec<&str> = settings
-            .iter()
-            .filter_map(|(f, _, _)| {
-                HARDCODED_NAMES
-                    .iter()
-                    .find(|(h, _)| h == f)
-                    .map(|(_, n)| *n)
-            })
-            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for (f, _, _) in &settings {
+            if let Some((_, n)) = HARDCODED_NAMES.iter().find(|(h, _)| h == f) {
+                if !names.contains(n) {
+                    names.push(n);
+                }
+            }
+        }
         let first_line = settings.iter().map(|(_, l, _)| *l).min().unwrap_or(1);
         draft.finding(
             "hardcoded_db_credentials",
@@ -1075,13 +1082,15 @@ fn hardcoded_config_module(draft: &mut Draft, texts: &[(&str, String)]) -> Optio
                     replace: format!("process.env.{name} || {literal}"),
                 }),
             );
-            w.settings.push(autodeploy_core::WiringSetting {
-                name: name.to_string(),
-                format: *f,
-                values: Default::default(),
-                value: None,
-                evidence: ev(file, Some(*line), note),
-            });
+            if !w.settings.iter().any(|s| s.name == *name) {
+                w.settings.push(autodeploy_core::WiringSetting {
+                    name: name.to_string(),
+                    format: *f,
+                    values: Default::default(),
+                    value: None,
+                    evidence: ev(file, Some(*line), note),
+                });
+            }
         }
         // No port in the module: Sequelize connects to the engine's default
         // port whatever libpq's PGPORT says, so its options object (opened
@@ -1227,6 +1236,34 @@ mod tests {
             .iter()
             .all(|w| w.convention != "hardcoded-config-module"));
         assert!(drafts[0].findings.iter().all(|f| f.fix.is_none()));
+
+        // Two pools in one module (the app's, and one on the maintenance
+        // database in a constructor): every host and credential is read from
+        // the environment; the other database's name stays.
+        let two = "import PG from \"pg\";\nconst pool = new PG.Pool({\n  user: \"\",\n  password: \"\",\n  database: \"url_shortener\",\n  host: \"localhost\",\n  port: 5432,\n});\nclass Setup {\n  constructor() {\n    this.default_pool = new PG.Pool({\n      user: \"\",\n      password: \"\",\n      database: \"postgres\",\n      host: \"localhost\",\n      port: 5432,\n    });\n  }\n}\n";
+        let repo = MemRepo::new([
+            ("package.json", r#"{"dependencies": {"pg": "8"}}"#),
+            ("models/database/database.js", two),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let m = super::super::manifest::read(&ctx, "").expect("package.json");
+        let mut drafts = vec![Draft::new("", Language::Javascript, ServiceKind::Web)];
+        drafts[0].database(Database::Postgresql, ev("package.json", None, "pg"));
+        apply(
+            &ctx,
+            "",
+            &m,
+            &mut drafts,
+            &["models/database/database.js".to_string()],
+        );
+        let fixed: Vec<(u32, &str)> = drafts[0]
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|f| (f.line, f.replace.as_str()))
+            .collect();
+        let lines: Vec<u32> = fixed.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 12, 13, 15, 16], "{fixed:?}");
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub(crate) const CREATE_ALL_NOTE: &str =
 static FLASK_INSTANCE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*(?:flask\.)?Flask\s*\("));
 
+/// `def create_app(…` at module level: the app factory.
+static FACTORY_DEF: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^def\s+create_app\s*\("));
+
 /// `db = SQLAlchemy(…)` at module level (group 1 the name).
 static SQLALCHEMY_INSTANCE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*(?:flask_sqlalchemy\.)?SQLAlchemy\s*\("));
@@ -170,13 +173,26 @@ pub(super) fn create_all_release(
     web: &mut Draft,
     sources: &[&str],
 ) {
-    let Some((app_file, app_name)) = factory_call(ctx, sources, "create_app").or_else(|| {
-        sources.iter().find_map(|f| {
-            let t = ctx.read_path(f)?;
-            let c = FLASK_INSTANCE.captures(&t)?;
-            Some((f.to_string(), c[1].to_string()))
+    // The app: a module-level instance (`app = create_app()`, `app =
+    // Flask(…)`), else the factory itself, called here (`def create_app(`,
+    // served as `pkg:create_app()`).
+    let mut factory_only = false;
+    let Some((app_file, app_name)) = factory_call(ctx, sources, "create_app")
+        .or_else(|| {
+            sources.iter().find_map(|f| {
+                let t = ctx.read_path(f)?;
+                let c = FLASK_INSTANCE.captures(&t)?;
+                Some((f.to_string(), c[1].to_string()))
+            })
         })
-    }) else {
+        .or_else(|| {
+            let f = sources
+                .iter()
+                .find(|f| ctx.read_path(f).is_some_and(|t| FACTORY_DEF.is_match(&t)))?;
+            factory_only = true;
+            Some((f.to_string(), "create_app".to_string()))
+        })
+    else {
         return;
     };
     let Some((db_file, db_name, line)) = sources.iter().find_map(|f| {
@@ -209,9 +225,16 @@ pub(super) fn create_all_release(
     // A step the project did not ask for never fails the deploy: when the
     // tables cannot be created (a schema the database refuses), the app
     // starts as the project would have run it, and the output says why.
+    let app = if factory_only {
+        format!(
+            "{}; app = create_app()",
+            import(&app_module, "create_app", "create_app")
+        )
+    } else {
+        import(&app_module, &app_name, "app")
+    };
     web.release = Some(format!(
-        "{runner}python -c \"{}; {}; app.app_context().push(); db.create_all()\" || echo 'autodeploy: db.create_all() failed (see above); the app starts without the tables it could not create' >&2",
-        import(&app_module, &app_name, "app"),
+        "{runner}python -c \"{app}; {}; app.app_context().push(); db.create_all()\" || echo 'autodeploy: db.create_all() failed (see above); the app starts without the tables it could not create' >&2",
         import(&db_module, &db_name, "db"),
     ));
     web.note("release", ev(&db_file, Some(line), CREATE_ALL_NOTE));
@@ -225,4 +248,35 @@ pub(super) fn create_all_release(
         ),
         None,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MemRepo;
+    use autodeploy_core::{Language, ServiceKind};
+
+    /// A factory-only app (`def create_app():`, served as
+    /// `pkg:create_app()`) gets its tables created through the factory.
+    #[test]
+    fn a_factory_only_app_gets_its_tables_through_the_factory() {
+        let init = "from flask import Flask\nfrom todo.extensions import db\n\ndef create_app(config_name=None):\n    app = Flask(__name__)\n    db.init_app(app)\n    return app\n";
+        let ext = "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n";
+        let models = "from todo.extensions import db\nclass Item(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n";
+        let files = [
+            ("todo/__init__.py", init),
+            ("todo/extensions.py", ext),
+            ("todo/models.py", models),
+        ];
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        let sources: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+        create_all_release(&ctx, "", "", &mut d, &sources);
+        let release = d.release.expect("a release step");
+        assert!(
+            release.starts_with("python -c \"from todo import create_app; app = create_app(); from todo.extensions import db; app.app_context().push(); db.create_all()\""),
+            "{release}"
+        );
+    }
 }

@@ -119,8 +119,12 @@ fn images(family: &str, version: &str, service: &Service) -> (Option<String>, Op
             Some(format!("python:{version}-slim")),
             Some(format!("python:{version}-slim")),
         ),
+        // The build stage is the full image: it has python3, make and g++,
+        // which node-gyp needs for a native addon without a prebuilt binary
+        // for this Node (sqlite3, bcrypt on a newer Node than the lockfile's
+        // pin knew); the run stage stays slim.
         "node" => (
-            Some(format!("node:{version}-slim")),
+            Some(format!("node:{version}")),
             Some(format!("node:{version}-slim")),
         ),
         "go" => (
@@ -288,6 +292,13 @@ mod tests {
 
     #[test]
     fn runtime_table() {
+        // Node builds on the full image (node-gyp's python3, make, g++) and
+        // runs on the slim one.
+        let mut n = service("n", Language::Javascript, Some("express"), ServiceKind::Web);
+        n.runtime_version = Some("20".into());
+        let p = plan(&n, true, &mut Notes::default());
+        assert_eq!(p.build_image.as_deref(), Some("node:20"));
+        assert_eq!(p.run_image.as_deref(), Some("node:20-slim"));
         // (language, framework, kind, runtime_version, family, version, run image)
         let cases = [
             (

@@ -716,7 +716,8 @@ pub enum CredentialMethod {
     /// AWS `aws_secretsmanager_random_password` stored in a Secrets Manager secret.
     SecretsManagerRandomPassword,
     /// Generated as an ephemeral value and passed to write-only arguments, kept in
-    /// GCP Secret Manager / Azure Key Vault (never in Terraform files or state).
+    /// AWS Secrets Manager / GCP Secret Manager / Azure Key Vault (never in
+    /// Terraform files or state).
     WriteOnlyGeneratedPassword,
     /// The service generates the key (Azure Cache for Redis access keys); the
     /// deployment copies it into the secret store.

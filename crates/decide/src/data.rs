@@ -6,10 +6,11 @@
 //!   MongoDB → DocumentDB on AWS, a user-supplied connection string (e.g.
 //!   MongoDB Atlas) elsewhere. SQLite is not provisioned: it stays a file.
 //! - Cache: Redis / Memcached → ElastiCache, Memorystore, Azure Cache for Redis.
-//! - Credentials: AWS RDS `manage_master_user_password` (RDS keeps and rotates
-//!   it in Secrets Manager); other secrets from `aws_secretsmanager_random_password`;
-//!   GCP / Azure: an ephemeral generated password passed to write-only
-//!   arguments and kept in Secret Manager / Key Vault. Never a value here.
+//! - Credentials: the database's an ephemeral generated password passed to
+//!   write-only arguments and kept in Secrets Manager / Secret Manager / Key
+//!   Vault (AWS too: RDS's managed password rotates under running tasks);
+//!   other AWS secrets from `aws_secretsmanager_random_password`. Never a
+//!   value here.
 //! - Environment: production → standby/HA, 7-day backups, deletion protection,
 //!   final snapshot; staging / development → smaller, single zone, short
 //!   backups, no deletion protection.
@@ -1104,7 +1105,7 @@ mod tests {
                 true,
                 7,
                 true,
-                CredentialMethod::RdsManagedMasterPassword,
+                CredentialMethod::WriteOnlyGeneratedPassword,
             ),
             (
                 Cloud::Aws,
@@ -1115,7 +1116,7 @@ mod tests {
                 false,
                 3,
                 false,
-                CredentialMethod::RdsManagedMasterPassword,
+                CredentialMethod::WriteOnlyGeneratedPassword,
             ),
             (
                 Cloud::Aws,
@@ -1126,7 +1127,7 @@ mod tests {
                 false,
                 1,
                 false,
-                CredentialMethod::RdsManagedMasterPassword,
+                CredentialMethod::WriteOnlyGeneratedPassword,
             ),
             (
                 Cloud::Aws,

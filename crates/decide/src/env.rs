@@ -1433,7 +1433,7 @@ mod tests {
             db_name: "app".into(),
             username: "app_admin".into(),
             credentials: CredentialsPlan {
-                method: CredentialMethod::RdsManagedMasterPassword,
+                method: CredentialMethod::WriteOnlyGeneratedPassword,
                 store: SecretStore::AwsSecretsManager,
                 secret: "database-credentials".into(),
                 description: String::new(),

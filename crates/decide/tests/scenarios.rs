@@ -188,7 +188,7 @@ fn django_with_postgres_gets_containers_and_a_protected_rds() {
     assert!(db.backup_retention_days >= 7);
     assert_eq!(
         db.credentials.method,
-        CredentialMethod::RdsManagedMasterPassword
+        CredentialMethod::WriteOnlyGeneratedPassword
     );
     assert_eq!(db.credentials.store, SecretStore::AwsSecretsManager);
     assert_eq!(

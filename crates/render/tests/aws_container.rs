@@ -87,9 +87,16 @@ fn django_postgres_on_ecs_with_rds() {
     );
     let text = tf_text(&b);
     assert!(text.contains("resource \"aws_db_instance\" \"main\""));
-    assert!(text.contains("manage_master_user_password         = true"));
+    // The password is generated write-only into the instance and the
+    // deployment's own secret (not RDS's managed one, rotated every 7 days
+    // under tasks that read it at start only).
+    assert!(!text.contains("manage_master_user_password"));
+    assert!(text.contains(
+        "password_wo                         = ephemeral.aws_secretsmanager_random_password.db_master.random_password"
+    ));
+    assert!(text.contains("secret_string_wo_version = var.database_password_version"));
     assert!(text.contains("resource \"aws_appautoscaling_target\""));
-    assert!(text.contains("master_user_secret[0].secret_arn}:password::"));
+    assert!(text.contains("${aws_secretsmanager_secret.db_master.arn}:password::"));
     assert!(!text.contains("aws_lb_listener\" \"https\""));
     assert_no_secret_literals(&b);
     let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;

@@ -182,11 +182,11 @@ fn database_and_cache_are_wired_on_ec2_and_assembled_at_boot() {
         "deploy on AWS EC2 with postgres and redis, 2-4 instances",
     );
     let compute = contents(&b, "terraform/compute.tf");
-    // The addresses and the RDS-owned secret reach the machine as tags; the
+    // The addresses and the database's secret reach the machine as tags; the
     // instance role may read exactly the secrets its env names.
     for needle in [
         "\"autodeploy-database-host\" = aws_db_instance.main.address",
-        "\"autodeploy-secret-database\" = aws_db_instance.main.master_user_secret[0].secret_arn",
+        "\"autodeploy-secret-database\" = aws_secretsmanager_secret.db_master.arn",
         "\"autodeploy-cache-host\" = aws_elasticache_replication_group.main.primary_endpoint_address",
         "\"autodeploy-secret-cache\" = aws_secretsmanager_secret.cache_auth_token.arn",
     ] {
@@ -195,7 +195,7 @@ fn database_and_cache_are_wired_on_ec2_and_assembled_at_boot() {
     let policy = &compute[compute
         .find("data \"aws_iam_policy_document\" \"app_secrets\"")
         .unwrap()..];
-    assert!(policy.contains("aws_db_instance.main.master_user_secret[0].secret_arn,"));
+    assert!(policy.contains("aws_secretsmanager_secret.db_master.arn,"));
     let (_dir, tf) = write_bundle(&b);
     assert_fmt(&tf);
     assert_valid(&tf);

@@ -212,9 +212,9 @@ impl Catalogue for Aws {
     fn database_credentials(&self, service: DataService) -> DbCredentials {
         if service == DataService::AwsRds {
             DbCredentials {
-                method: CredentialMethod::RdsManagedMasterPassword,
-                description: "RDS generates the master password (manage_master_user_password) and keeps and rotates it in AWS Secrets Manager; the app reads it from there at start, so it never appears in Terraform files, state or logs".to_string(),
-                generator: "RDS manage_master_user_password (RDS-owned secret)",
+                method: CredentialMethod::WriteOnlyGeneratedPassword,
+                description: "AWS generates the master password at the first apply (an ephemeral aws_secretsmanager_random_password) and it is written, write-only, into the database and the deployment's own Secrets Manager secret: never in Terraform files, state or logs; the app reads it from there at start. It is not rotated behind the app's back (RDS's managed password rotates every 7 days while tasks read it only at start): raise database_password_version and redeploy to rotate it".to_string(),
+                generator: "ephemeral aws_secretsmanager_random_password (40 characters, no punctuation), write-only",
             }
         } else {
             DbCredentials {

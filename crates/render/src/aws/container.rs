@@ -715,7 +715,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             .flat_map(|s| s.secrets.iter().map(|e| e.value.clone()))
             .map(|v| {
                 if v == DB_PASSWORD_VALUE_FROM {
-                    "aws_db_instance.main.master_user_secret[0].secret_arn".to_string()
+                    super::data::DB_SECRET_ARN.to_string()
                 } else {
                     v
                 }

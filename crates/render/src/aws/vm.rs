@@ -26,6 +26,7 @@
 //! scheduler on a group, another service's URL, https on the instance,
 //! static or Dockerfile-only services.
 
+use super::data::DB_SECRET_ARN;
 use crate::vm_service::{machine as vm_machine, vm_service, Hints, Host, Machine};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{
@@ -147,7 +148,7 @@ fn secrets(d: &Decision, m: &Machine) -> Vec<Value> {
                     super::data::secret_arn(secret),
                 );
             }
-            // The RDS-owned secret holds the master username and password.
+            // The deployment's database secret holds the master username and password.
             EnvValue::Database { output, .. } if needs_db_secret(*output) => {
                 add(DB_SECRET.into(), DB_SECRET_ARN.into());
             }
@@ -162,10 +163,9 @@ fn secrets(d: &Decision, m: &Machine) -> Vec<Value> {
     out
 }
 
-/// The tag suffix (`autodeploy-secret-…`) of the RDS-owned master secret and
+/// The tag suffix (`autodeploy-secret-…`) of the database's master secret and
 /// of the cache's AUTH token: fixed names the launcher knows.
 const DB_SECRET: &str = "database";
-const DB_SECRET_ARN: &str = "aws_db_instance.main.master_user_secret[0].secret_arn";
 const CACHE_SECRET: &str = "cache";
 
 fn needs_db_secret(o: DatabaseOutput) -> bool {

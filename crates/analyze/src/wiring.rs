@@ -811,6 +811,15 @@ impl<'a> Resolver<'a> {
                 _ => None,
             })
             .collect();
+        // A quoted key names the value (`app.config['RQ_DEFAULT_HOST']`); the
+        // names before it are the objects holding it, never the value: `app`
+        // bound to `create_app(os.getenv('FLASK_CONFIG'))` is not a host.
+        let quoted = KEYS_IN_EXPR.captures_iter(expr).any(|c| c.get(1).is_some());
+        let keys: Vec<(String, bool)> = if quoted {
+            keys.into_iter().filter(|(_, global)| *global).collect()
+        } else {
+            keys
+        };
         for (k, global) in keys.iter().rev() {
             if let Some((mut r, b)) = self.lookup(k, *global, depth) {
                 for (e, _) in &mut r.settings {

@@ -1074,6 +1074,18 @@ mod tests {
         assert_eq!(sel.evidence.line, Some(18));
     }
 
+    /// `Redis(host=app.config['RQ_DEFAULT_HOST'])` reads a config key: the
+    /// `app` holding it (`create_app(os.getenv('FLASK_CONFIG'))`) is not
+    /// the host.
+    #[test]
+    fn a_config_key_is_not_the_object_holding_it() {
+        let manage = "import os\nfrom redis import Redis\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n\ndef run_worker():\n    conn = Redis(\n        host=app.config['RQ_DEFAULT_HOST'],\n        port=app.config['RQ_DEFAULT_PORT'])\n";
+        let w = wiring(&[("manage.py", manage)], &["redis", "flask"]);
+        for x in &w {
+            assert!(x.settings.iter().all(|s| s.name != "FLASK_CONFIG"), "{w:?}");
+        }
+    }
+
     /// The selector read into a name first (`LD_DB_ENGINE =
     /// os.getenv("LD_DB_ENGINE", "sqlite")`, then `if LD_DB_ENGINE ==
     /// "postgres":` around the engine of a dict that becomes `DATABASES`).

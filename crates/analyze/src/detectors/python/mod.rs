@@ -815,6 +815,7 @@ fn migrations_release(
         web.release = Some(format!("FLASK_APP={app} {runner}flask db upgrade"));
         web.note("release", ev(&evidence, None, "Flask-Migrate migrations"));
     } else if m.has("alembic") && ctx.has(dir, "alembic.ini") {
+        wiring::alembic_ini_url(ctx, dir, web);
         web.release = Some(format!("{runner}alembic upgrade head"));
         web.note(
             "release",

@@ -735,6 +735,122 @@ fn hardcoded_urls(m: &Manifest, web: &mut Draft, texts: &[(&str, String)]) {
     }
 }
 
+/// `sqlalchemy.url = postgresql+asyncpg://postgres:postgres@db:5432/foo` in
+/// alembic.ini (group 1 the URL, 2 its scheme, 3 its host).
+static ALEMBIC_URL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?m)^sqlalchemy\.url\s*=\s*((postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?)://(?:[^@\s/]*@)?([^:/\s]+)\S*)\s*$",
+    )
+});
+
+/// An Alembic project whose `alembic.ini` writes the database URL for the
+/// developer's machine or compose network (`@db:5432`, `@localhost`) and
+/// whose `env.py` reads no environment: `alembic upgrade head` (the release
+/// step) would connect there. The deployment's copy of `env.py` sets
+/// `sqlalchemy.url` from the environment first — the variable the app
+/// itself reads its URL from (`DATABASE_URL` when none), wired in the
+/// ini's scheme (`postgresql+asyncpg`).
+pub(super) fn alembic_ini_url(ctx: &Ctx, dir: &str, web: &mut Draft) {
+    let ini_path = crate::repo::join(dir, "alembic.ini");
+    let Some(ini) = ctx.read_path(&ini_path) else {
+        return;
+    };
+    let Some(c) = ALEMBIC_URL.captures(&ini) else {
+        return;
+    };
+    let (url, scheme, host) = (c[1].to_string(), c[2].to_string(), c[3].to_string());
+    let local =
+        matches!(host.as_str(), "localhost" | "127.0.0.1" | "0.0.0.0") || !host.contains('.');
+    if !local || url.contains("%(") {
+        return;
+    }
+    let location = ini
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == "script_location").then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "alembic".into());
+    let location = location
+        .trim_start_matches("%(here)s/")
+        .trim_start_matches("./");
+    let env_path = crate::repo::join(dir, &format!("{location}/env.py"));
+    let Some(env_py) = ctx.read_path(&env_path) else {
+        return;
+    };
+    if env_py.contains("environ") || env_py.contains("getenv") || env_py.contains("set_main_option")
+    {
+        return;
+    }
+    let Some((line, text)) = env_py
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim() == "config = context.config")
+    else {
+        return;
+    };
+    let line = line as u32 + 1;
+    let engine = if scheme.starts_with("mysql") {
+        Database::Mysql
+    } else {
+        Database::Postgresql
+    };
+    // The name the app reads its URL from, when it reads one.
+    let name = web
+        .wiring
+        .iter()
+        .filter(|w| w.target == T::Database)
+        .flat_map(|w| w.settings.iter())
+        .find(|s| s.format == F::Url)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| "DATABASE_URL".into());
+    let indent = &text[..text.len() - text.trim_start().len()];
+    web.finding(
+        "hardcoded_connection_url",
+        autodeploy_core::Severity::Warning,
+        Some(&ini_path),
+        Some(line_of(&ini, c.get(1).map_or(0, |m| m.start()))),
+        format!(
+            "{ini_path} sets sqlalchemy.url to {url}, a host that exists only on the developer's machine or in their compose network, and {env_path} reads no environment: the deployment's copy of {env_path} sets it from {name} first (your repository is not changed)"
+        ),
+        Some(autodeploy_core::SourceFix {
+            file: env_path.clone(),
+            line,
+            find: "config = context.config".into(),
+            replace: format!(
+                "config = context.config\n{indent}config.set_main_option(\"sqlalchemy.url\", __import__(\"os\").environ.get(\"{name}\", config.get_main_option(\"sqlalchemy.url\")).replace(\"%\", \"%%\"))"
+            ),
+        }),
+    );
+    // The app's own URL setting: the ini's driver scheme is the project's
+    // word on it when the code says none.
+    let mut found = false;
+    for st in web
+        .wiring
+        .iter_mut()
+        .filter(|w| w.target == T::Database)
+        .flat_map(|w| w.settings.iter_mut())
+        .filter(|st| st.name == name && st.format == F::Url)
+    {
+        found = true;
+        st.values.entry(engine).or_insert_with(|| scheme.clone());
+    }
+    if found {
+        return;
+    }
+    let mut w = crate::wiring::fixed(
+        "alembic-ini",
+        T::Database,
+        &[engine],
+        &[(&name, F::Url)],
+        &ev(&env_path, Some(line), text.trim().to_string()),
+    );
+    for s in &mut w.settings {
+        s.values.insert(engine, scheme.clone());
+    }
+    web.wire(w);
+}
+
 /// `NAME.startswith("postgres://")` or `os.environ["NAME"].startswith(…)`:
 /// code that branches on the URL's scheme (group 1 the variable or setting
 /// the test reads through, when named).
@@ -1072,6 +1188,47 @@ mod tests {
             Some("mysql")
         );
         assert_eq!(sel.evidence.line, Some(18));
+    }
+
+    /// alembic.ini's URL for a compose host, with an env.py that reads no
+    /// environment: the copy's env.py sets it from the app's variable, and
+    /// the ini's driver scheme is kept.
+    #[test]
+    fn an_alembic_ini_url_for_a_compose_host_reads_the_environment_first() {
+        let ini = "[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql+asyncpg://postgres:postgres@db:5432/foo\n";
+        let env_py = "from alembic import context\nconfig = context.config\nurl = config.get_main_option(\"sqlalchemy.url\")\n";
+        let repo = MemRepo::new([("alembic.ini", ini), ("migrations/env.py", env_py)]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        alembic_ini_url(&ctx, "", &mut d);
+        let fix = d.findings[0].fix.clone().expect("a fix");
+        assert_eq!((fix.file.as_str(), fix.line), ("migrations/env.py", 2));
+        assert!(
+            fix.replace.contains("environ.get(\"DATABASE_URL\""),
+            "{}",
+            fix.replace
+        );
+        let w = d
+            .wiring
+            .iter()
+            .find(|w| w.convention == "alembic-ini")
+            .unwrap();
+        assert_eq!(
+            w.settings[0]
+                .values
+                .get(&Database::Postgresql)
+                .map(String::as_str),
+            Some("postgresql+asyncpg")
+        );
+        // An env.py that reads the environment is the project's own wiring.
+        let repo = MemRepo::new([
+            ("alembic.ini", ini),
+            ("migrations/env.py", "import os\nfrom alembic import context\nconfig = context.config\nconfig.set_main_option('sqlalchemy.url', os.environ['DATABASE_URL'])\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        alembic_ini_url(&ctx, "", &mut d);
+        assert!(d.findings.is_empty() && d.wiring.is_empty());
     }
 
     /// `Redis(host=app.config['RQ_DEFAULT_HOST'])` reads a config key: the

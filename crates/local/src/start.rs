@@ -517,7 +517,19 @@ fn build_and_switch(
                 say(&format!("{}: {n}", svc.name));
             }
             let say_svc = |m: &str| say(&format!("{}: {m}", svc.name));
-            toolchain::run_steps(&rt.steps, &|name, cmd| step.run(name, cmd), &say_svc)?;
+            // The install is an image's build stage: every dependency, the
+            // devDependencies a build needs (its bundler) included, which
+            // npm, yarn and pnpm leave out under NODE_ENV=production.
+            let install_env: Vec<(String, String)> = with_secrets
+                .iter()
+                .filter(|(k, _)| k != "NODE_ENV")
+                .cloned()
+                .collect();
+            let install = Step {
+                env: &install_env,
+                ..step
+            };
+            toolchain::run_steps(&rt.steps, &|name, cmd| install.run(name, cmd), &say_svc)?;
             if let Some(build) = &svc.build {
                 match &chosen.cargo.build_schema {
                     Some(migrations) => build_with_schema(

@@ -274,3 +274,15 @@ fn bun_comes_from_the_npm_registry_when_the_machine_has_none() {
         assert_eq!(shims, vec!["bun"]);
     }
 }
+
+/// A build that needs a devDependency (as bundlers are) gets it: the install
+/// runs without the deployment's NODE_ENV=production, under which npm leaves
+/// devDependencies out; the build and the app run with it.
+#[test]
+fn a_build_gets_its_dev_dependencies_and_the_app_runs_in_production() {
+    let Answer { json: v, log, .. } = answer("devbuild", "node_dev_build");
+    assert_eq!(v["ms"], 172_800_000, "{v}");
+    assert_eq!(v["node_env"], "production", "{v}");
+    assert_eq!(v["running_env"], "production", "{v}");
+    assert!(log.contains("npm ci"), "{log}");
+}

@@ -1604,20 +1604,25 @@ mod tests {
         assert!(!env.iter().any(|b| b.name == "NOTES_ADMIN_TOKEN"));
     }
 
+    /// A local development deployment with these web services, nothing else.
+    fn local_development(web: &[String]) -> EnvCtx<'_> {
+        EnvCtx {
+            cloud: Cloud::Local,
+            environment: Environment::Development,
+            database: None,
+            cache: None,
+            web_services: web,
+            site_routes: &[],
+            https: false,
+        }
+    }
+
     /// A development deployment keeps NODE_ENV=development, except for a
     /// service with a build step: its build is a production build.
     #[test]
     fn node_env_is_production_for_a_built_service_even_in_development() {
         let web = vec!["app".to_string()];
-        let ctx = EnvCtx {
-            cloud: Cloud::Local,
-            environment: Environment::Development,
-            database: None,
-            cache: None,
-            web_services: &web,
-            site_routes: &[],
-            https: false,
-        };
+        let ctx = local_development(&web);
         let node_env = |build: Option<&str>, read: bool| {
             let mut s = service(
                 "app",
@@ -1661,15 +1666,7 @@ mod tests {
     #[test]
     fn a_dockerfile_listen_address_gets_the_deployments() {
         let web = vec!["server".to_string()];
-        let ctx = EnvCtx {
-            cloud: Cloud::Local,
-            environment: Environment::Development,
-            database: None,
-            cache: None,
-            web_services: &web,
-            site_routes: &[],
-            https: false,
-        };
+        let ctx = local_development(&web);
         let mut s = service(
             "server",
             Language::Rust,
@@ -1832,15 +1829,7 @@ mod tests {
         token.example = Some("abc".into());
         s.env = vec![cookie, token, var("REGION_CODE", true, false)];
         let web = vec!["api".to_string()];
-        let ctx = EnvCtx {
-            cloud: Cloud::Local,
-            environment: Environment::Development,
-            database: None,
-            cache: None,
-            web_services: &web,
-            site_routes: &[],
-            https: false,
-        };
+        let ctx = local_development(&web);
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
         let get = |n: &str| env.iter().find(|b| b.name == n).map(|b| b.value.clone());

@@ -85,10 +85,14 @@ pub(crate) fn fixes(s: &autodeploy_core::Service) -> Vec<SourceFix> {
     s.findings.iter().filter_map(|f| f.fix.clone()).collect()
 }
 
-/// The folders one service's copy creates (`sqlite_folder_missing`).
-pub(crate) fn folders(s: &autodeploy_core::Service) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for f in s.findings.iter().filter_map(|f| f.makes_dir.clone()) {
+/// What one service's findings ask its copy for (`pick`), each once, in
+/// finding order.
+fn asked<T: PartialEq>(
+    s: &autodeploy_core::Service,
+    pick: impl Fn(&autodeploy_core::Finding) -> Option<T>,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for f in s.findings.iter().filter_map(pick) {
         if !out.contains(&f) {
             out.push(f);
         }
@@ -96,15 +100,14 @@ pub(crate) fn folders(s: &autodeploy_core::Service) -> Vec<String> {
     out
 }
 
+/// The folders one service's copy creates (`sqlite_folder_missing`).
+pub(crate) fn folders(s: &autodeploy_core::Service) -> Vec<String> {
+    asked(s, |f| f.makes_dir.clone())
+}
+
 /// The files one service's copy makes from their committed examples.
 pub(crate) fn files_from_example(
     s: &autodeploy_core::Service,
 ) -> Vec<autodeploy_core::FileFromExample> {
-    let mut out: Vec<autodeploy_core::FileFromExample> = Vec::new();
-    for f in s.findings.iter().filter_map(|f| f.from_example.clone()) {
-        if !out.contains(&f) {
-            out.push(f);
-        }
-    }
-    out
+    asked(s, |f| f.from_example.clone())
 }

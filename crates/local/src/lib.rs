@@ -339,17 +339,21 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
     out
 }
 
-/// The folders to create in the copy (`sqlite_folder_missing` findings of
-/// these services): repository-relative, in finding order.
-pub(crate) fn folders_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// What the findings of these services' analyses ask the copy for (`pick`
+/// takes it from one finding), each once, in finding order.
+fn from_findings<T: PartialEq>(
+    services: &[&ServicePlan],
+    analysis: &Analysis,
+    pick: impl Fn(&autodeploy_core::Finding) -> Option<T>,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for svc in services {
-        let made = analysis
+        let asked = analysis
             .services
             .iter()
             .filter(|a| a.name == svc.name && a.path == svc.path)
-            .flat_map(|a| a.findings.iter().filter_map(|f| f.makes_dir.clone()));
-        for m in made {
+            .flat_map(|a| a.findings.iter().filter_map(&pick));
+        for m in asked {
             if !out.contains(&m) {
                 out.push(m);
             }
@@ -358,20 +362,20 @@ pub(crate) fn folders_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec
     out
 }
 
+/// The folders to create in the copy (`sqlite_folder_missing` findings of
+/// these services): repository-relative, in finding order.
+pub(crate) fn folders_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<String> {
+    from_findings(services, analysis, |f| f.makes_dir.clone())
+}
+
 /// The files to create from their committed examples
-/// (`file_from_example` findings of these services), in finding order.
+/// (`file_from_example` findings of these services), in finding order; one
+/// per file.
 pub(crate) fn examples_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<FileFromExample> {
     let mut out: Vec<FileFromExample> = Vec::new();
-    for svc in services {
-        let made = analysis
-            .services
-            .iter()
-            .filter(|a| a.name == svc.name && a.path == svc.path)
-            .flat_map(|a| a.findings.iter().filter_map(|f| f.from_example.clone()));
-        for m in made {
-            if !out.iter().any(|o| o.file == m.file) {
-                out.push(m);
-            }
+    for m in from_findings(services, analysis, |f| f.from_example.clone()) {
+        if !out.iter().any(|o| o.file == m.file) {
+            out.push(m);
         }
     }
     out

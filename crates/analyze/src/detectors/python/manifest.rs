@@ -308,10 +308,68 @@ fn read_pyproject(ctx: &Ctx, dir: &str, m: &mut Manifest) {
             ("uv", false) => "uv sync --no-dev",
             _ => install,
         };
-        m.install = Some(install.to_string());
+        // A database driver kept in a dependency group of its own (`[dependency-groups]
+        // postgres = ["psycopg[c]"]`, installed by the project's Dockerfile with
+        // `uv sync --group postgres`): the app's settings select that engine,
+        // so the install takes the group too.
+        let driver_groups: Vec<String> = if manager == "uv" {
+            doc.get("dependency-groups")
+                .and_then(|g| g.as_table())
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| name.as_str() != "dev")
+                .filter(|(_, deps)| {
+                    deps.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|d| d.as_str())
+                        .any(|d| {
+                            REQ_LINE
+                                .captures(d)
+                                .is_some_and(|c| DB_DRIVERS.contains(&norm(&c[1]).as_str()))
+                        })
+                })
+                .map(|(name, _)| name.clone())
+                .filter(|n| {
+                    n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut install = install.to_string();
+        for g in &driver_groups {
+            install.push_str(&format!(" --group {g}"));
+            for d in doc["dependency-groups"][g.as_str()]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+            {
+                add(d, find_line(&text, d).unwrap_or(1));
+            }
+        }
+        m.install = Some(install);
         m.lockfile = locked;
     }
 }
+
+/// Python database drivers (normalised names): a dependency group holding
+/// one is installed with the app.
+const DB_DRIVERS: &[&str] = &[
+    "psycopg",
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg-binary",
+    "asyncpg",
+    "pg8000",
+    "mysqlclient",
+    "pymysql",
+    "mysql-connector-python",
+    "aiomysql",
+    "asyncmy",
+];
 
 /// The uv workspace root above `dir` (a pyproject with `[tool.uv.workspace]`
 /// next to a uv.lock), whose lock file also pins the members.
@@ -601,6 +659,28 @@ dev = ["redis"]
         assert_eq!(m.manager, Some("uv"));
         assert!(m.lockfile);
         assert_eq!(m.install.as_deref(), Some("uv sync --frozen --no-dev"));
+    }
+
+    /// A dependency group holding a database driver is installed with the
+    /// app (`uv sync --group postgres`, as the project's Dockerfile does);
+    /// `dev` and groups without a driver are not.
+    #[test]
+    fn a_driver_group_is_installed_with_the_app() {
+        let repo = MemRepo::new([
+            (
+                "pyproject.toml",
+                "[project]\nname = \"app\"\ndependencies = [\"django\"]\n\n[dependency-groups]\ndev = [\"pytest\", \"psycopg[binary]\"]\npostgres = [\n    \"psycopg[c]>=3.2.9\",\n]\ndocs = [\"mkdocs\"]\n",
+            ),
+            ("uv.lock", "version = 1\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let m = read(&ctx, "");
+        assert_eq!(
+            m.install.as_deref(),
+            Some("uv sync --frozen --no-dev --group postgres")
+        );
+        assert!(m.has("psycopg"));
+        assert!(!m.has("pytest"));
     }
 
     #[test]

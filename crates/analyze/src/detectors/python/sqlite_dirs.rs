@@ -18,18 +18,40 @@ use autodeploy_core::Severity;
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// `os.path.join(BASE, "a", "b", "x.sqlite3")` (group 1 the quoted parts).
+/// `os.path.join(BASE, "a", "b", "x.sqlite3")` (group 1 the base, 2 the
+/// quoted parts).
 static JOINED: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"os\.path\.join\(\s*[A-Za-z_][\w.]*\s*,((?:\s*["'][\w.-]+["']\s*,)+\s*["'][\w.-]+\.(?:sqlite3?|db)["'])\s*\)"#,
+        r#"os\.path\.join\(\s*([A-Za-z_][\w.]*)\s*,((?:\s*["'][\w.-]+["']\s*,)+\s*["'][\w.-]+\.(?:sqlite3?|db)["'])\s*\)"#,
     )
 });
-/// `BASE / "a" / "x.sqlite3"` (group 1 the quoted parts with their slashes).
+/// `BASE / "a" / "x.sqlite3"` (group 1 the base, 2 the quoted parts with
+/// their slashes).
 static DIVIDED: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"\b[A-Z_][A-Z0-9_]*((?:\s*/\s*["'][\w.-]+["'])+\s*/\s*["'][\w.-]+\.(?:sqlite3?|db)["'])"#,
+        r#"\b([A-Z_][A-Z0-9_]*)((?:\s*/\s*["'][\w.-]+["'])+\s*/\s*["'][\w.-]+\.(?:sqlite3?|db)["'])"#,
     )
 });
+
+/// The folder a base name stands for: assigned in `file` from `__file__`
+/// through `n` `dirname(`/`.parent` steps, the folder `n` levels above the
+/// file (Django's `BASE_DIR = Path(__file__).resolve().parent.parent`);
+/// otherwise the service's folder.
+fn base_folder(text: &str, file: &str, base: &str, dir: &str) -> String {
+    let assigned = text.lines().find_map(|l| {
+        let rest = l.strip_prefix(base)?.trim_start().strip_prefix('=')?;
+        rest.contains("__file__").then_some(rest)
+    });
+    let Some(rest) = assigned else {
+        return dir.to_string();
+    };
+    let steps = rest.matches("dirname(").count() + rest.matches(".parent").count();
+    let mut folder = file.to_string();
+    for _ in 0..steps {
+        folder = crate::repo::parent(&folder).to_string();
+    }
+    folder
+}
 /// `sqlite:///data/app.db` (group 1 the relative path).
 static URL: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"["']sqlite(?:\+\w+)?:///((?:\./)?[\w.-]+(?:/[\w.-]+)*)["']"#));
@@ -46,29 +68,32 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, web: &mut Draft, sources: &[&str]) {
         if !text.contains("sqlite") && !text.contains(".db") {
             continue;
         }
-        let mut found: Vec<(Vec<String>, usize)> = Vec::new();
+        // (the folder the path is relative to, its parts, where)
+        let mut found: Vec<(String, Vec<String>, usize)> = Vec::new();
         for re in [&*JOINED, &*DIVIDED] {
             for c in re.captures_iter(&text) {
                 let parts: Vec<String> = QUOTED
-                    .captures_iter(&c[1])
+                    .captures_iter(&c[2])
                     .map(|q| q[1].to_string())
                     .collect();
-                found.push((parts, c.get(0).map_or(0, |m| m.start())));
+                let base = base_folder(&text, f, &c[1], dir);
+                found.push((base, parts, c.get(0).map_or(0, |m| m.start())));
             }
         }
+        // A relative URL is relative to where the app starts: its folder.
         for c in URL.captures_iter(&text) {
             let path = c[1].trim_start_matches("./");
             let parts: Vec<String> = path.split('/').map(str::to_string).collect();
-            found.push((parts, c.get(0).map_or(0, |m| m.start())));
+            found.push((dir.to_string(), parts, c.get(0).map_or(0, |m| m.start())));
         }
-        for (parts, at) in found {
+        for (base, parts, at) in found {
             let Some((_, folders)) = parts.split_last() else {
                 continue;
             };
             if folders.is_empty() || folders.iter().any(|p| p == ".." || p == ".") {
                 continue;
             }
-            let folder = join(dir, &folders.join("/"));
+            let folder = join(&base, &folders.join("/"));
             if ctx.index().files_under(&folder).next().is_some()
                 || web
                     .findings
@@ -122,6 +147,17 @@ mod tests {
                 &["app/settings.py"]
             ),
             vec!["app/data", "app/var/cache", "app/instance"]
+        );
+        // A base assigned from `__file__` is the folder that many levels up.
+        let pkg = "import os\nbasedir = os.path.abspath(os.path.dirname(__file__))\nDB = os.path.join(basedir, 'data', 'app.db')\n";
+        assert_eq!(
+            made(&[("svc/app/config.py", pkg)], "svc", &["svc/app/config.py"]),
+            vec!["svc/app/data"]
+        );
+        let django = "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\nNAME = BASE_DIR / 'data' / 'db.sqlite3'\n";
+        assert_eq!(
+            made(&[("proj/settings.py", django)], "", &["proj/settings.py"]),
+            vec!["data"]
         );
         // A folder the repository holds (a `.gitkeep`) is there already.
         assert!(made(

@@ -656,6 +656,12 @@ static LITERAL_URL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A host that exists only on the developer's machine or in their compose
+/// network: loopback, or a bare service name (`db`, `redis`).
+fn dev_only_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "0.0.0.0") || !host.contains('.')
+}
+
 /// Settings assigned a connection URL literal whose host exists only on the
 /// developer's machine or in their compose network (`localhost`,
 /// `127.0.0.1`, a bare service name such as `redis` or `db`), and read
@@ -672,9 +678,7 @@ fn hardcoded_urls(m: &Manifest, web: &mut Draft, texts: &[(&str, String)]) {
         }
         for c in LITERAL_URL.captures_iter(text) {
             let (name, literal, scheme, host) = (&c[1], &c[2], &c[3], &c[4]);
-            let local =
-                matches!(host, "localhost" | "127.0.0.1" | "0.0.0.0") || !host.contains('.');
-            if !local {
+            if !dev_only_host(host) {
                 continue;
             }
             let read_by_library = CONFIG_KEYS
@@ -759,9 +763,7 @@ pub(super) fn alembic_ini_url(ctx: &Ctx, dir: &str, web: &mut Draft) {
         return;
     };
     let (url, scheme, host) = (c[1].to_string(), c[2].to_string(), c[3].to_string());
-    let local =
-        matches!(host.as_str(), "localhost" | "127.0.0.1" | "0.0.0.0") || !host.contains('.');
-    if !local || url.contains("%(") {
+    if !dev_only_host(&host) || url.contains("%(") {
         return;
     }
     let location = ini

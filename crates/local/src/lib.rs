@@ -22,6 +22,7 @@
 
 pub mod account;
 mod applog;
+mod carry;
 pub mod data;
 mod env;
 mod error;

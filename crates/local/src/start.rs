@@ -19,6 +19,7 @@
 //! health (crash-aware: an app that exits before it answers ends the wait
 //! within seconds, with its own last lines), the switch.
 
+use crate::carry;
 use crate::data::Engine;
 use crate::error::LocalError;
 use crate::sandbox::Confinement;
@@ -551,6 +552,12 @@ fn build_and_switch(
         }
         prepared.push((*svc, svc_dir, base, with_secrets));
     }
+    // What the previous release's app wrote into its copy (a SQLite file,
+    // uploads) comes along, before the release steps migrate it.
+    carry::remember_built(&app_dir, &rel_dir)?;
+    if let Some(old) = previous.filter(|p| p.release > 0 && p.release_dir != rel_dir) {
+        carry_written(old, &app_dir, &rel_dir, confine, (&log_file, sink), &say)?;
+    }
     for (svc, svc_dir, _, with_secrets) in &prepared {
         if let Some(release_cmd) = &svc.release {
             Step {
@@ -730,6 +737,66 @@ fn build_and_switch(
     }
     remove_other_releases(&dir, release);
     Ok(app)
+}
+
+/// Copy what the app of release `old` wrote into its copy into the new
+/// copy `app_dir`, as the deployment's account (see carry.rs).
+fn carry_written(
+    old: &LocalApp,
+    app_dir: &Path,
+    rel_dir: &Path,
+    confine: &crate::sandbox::Confinement,
+    (log, sink): (&Path, Sink<'_>),
+    say: &dyn Fn(&str),
+) -> Result<(), LocalError> {
+    let Some((files, bytes)) = carry::written_since_built(&old.release_dir) else {
+        say(&format!(
+            "release {} has no list of the files it was built with (an older autodeploy made it): files its app wrote in its copy are not carried over",
+            old.release
+        ));
+        return Ok(());
+    };
+    if files.is_empty() {
+        return Ok(());
+    }
+    let list = rel_dir.join("carried-files");
+    carry::write_list(&list, &files)?;
+    confine.own(&list)?;
+    let env = [
+        (
+            "PATH".to_string(),
+            "/usr/local/bin:/usr/bin:/bin".to_string(),
+        ),
+        (
+            "CARRY_FROM".to_string(),
+            old.release_dir.join("app").to_string_lossy().into_owned(),
+        ),
+        (
+            "CARRY_TO".to_string(),
+            app_dir.to_string_lossy().into_owned(),
+        ),
+        (
+            "CARRY_LIST".to_string(),
+            list.to_string_lossy().into_owned(),
+        ),
+    ];
+    Step {
+        service: "deployment",
+        dir: rel_dir,
+        env: &env,
+        log,
+        sink,
+        confine,
+    }
+    .run("keep data", carry::COPY_COMMAND)?;
+    say(&format!(
+        "kept {} file(s) ({} KiB) the app wrote in release {}: {}",
+        files.len(),
+        bytes.div_ceil(1024),
+        old.release,
+        carry::sample(&files)
+    ));
+    Ok(())
 }
 
 /// True when any app supervisor of the record still runs.

@@ -203,6 +203,42 @@ fn an_app_keeping_sqlite_in_a_folder_git_drops_gets_the_folder() {
     round_trip("sqlitedir", &app("sqlite_data_dir"), "/", "visits: ");
 }
 
+/// A redeploy runs from a new copy of the code: the SQLite file the app
+/// wrote into its copy comes along (before the release steps), so nothing it
+/// stored is lost; the build's own files are not copied back over.
+#[test]
+fn a_redeploy_keeps_what_the_app_wrote_into_its_copy() {
+    let home = home();
+    let dir = app("sqlite_data_dir");
+    let run = deploy("keeps", &dir, &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    let url = run.app.url.clone();
+    let mut last = String::new();
+    for _ in 0..3 {
+        last = get(&format!("{url}/")).1;
+    }
+    let before: u32 = last.trim().trim_start_matches("visits: ").parse().unwrap();
+    let (analysis, decision) = plan(&dir);
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    let collect = |_: autodeploy_core::LogStream, l: &str| lines.lock().unwrap().push(l.into());
+    let second = autodeploy_local::start("keeps", &dir, &analysis, &decision, &home.opts, &collect)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(second.release, 2);
+    let log = lines.lock().unwrap().join("\n");
+    assert!(
+        log.contains("kept 1 file(s)") && log.contains("data/visits.sqlite3"),
+        "{log}"
+    );
+    let (code, body) = get(&format!("{}/", second.url));
+    assert_eq!(code, 200, "{body}");
+    let after: u32 = body.trim().trim_start_matches("visits: ").parse().unwrap();
+    assert!(
+        after > before,
+        "the visits of release 1 were lost: {before} then {body}"
+    );
+    assert!(second.release_dir.join("built-files.json").is_file());
+    stop_and_remove("keeps", &home.opts).unwrap();
+}
+
 #[test]
 fn static_site_is_served_by_the_supervisor() {
     round_trip(

@@ -68,6 +68,8 @@ pub struct Draft {
     pub builds: Vec<Claim<String>>,
     pub install: Option<String>,
     pub release: Option<String>,
+    /// `Service::init`: the first deploy's database creation.
+    pub init: Option<String>,
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
     pub dockerfile: Option<String>,
@@ -107,6 +109,7 @@ impl Draft {
             builds: Vec::new(),
             install: None,
             release: None,
+            init: None,
             package_manager: None,
             runtime_version: None,
             dockerfile: None,

@@ -474,3 +474,76 @@ mod tests {
         assert!(entrypoint("#!/bin/sh\nexec gunicorn x\n", "").is_none());
     }
 }
+
+/// A command or script name that creates the database from nothing
+/// (`init-db`, `initdb`, `db:init`, `setup-example-db`, `create_tables`,
+/// `reset-database`): a verb of creation and a noun of the database among
+/// its words. Such steps usually drop what is there first, so they become
+/// `Service::init` (the first deploy only), never the release step.
+/// `db:create` alone (sequelize-cli, knex: create the database itself, which
+/// the deployment already made) is not one.
+pub fn is_database_init_name(name: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "init",
+        "initialize",
+        "initialise",
+        "setup",
+        "create",
+        "reset",
+    ];
+    const NOUNS: &[&str] = &["db", "database", "tables", "schema"];
+    let name = name.to_ascii_lowercase();
+    if name == "db:create" || name == "db-create" {
+        return false;
+    }
+    let words: Vec<&str> = name
+        .split(['-', '_', ':', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let joined = |w: &str| {
+        VERBS
+            .iter()
+            .any(|v| NOUNS.iter().any(|n| w == format!("{v}{n}")))
+    };
+    if words.len() == 1 {
+        return joined(words[0]);
+    }
+    words.iter().any(|w| VERBS.contains(w)) && words.iter().any(|w| NOUNS.contains(w))
+}
+
+#[cfg(test)]
+mod init_name_tests {
+    use super::is_database_init_name as init;
+
+    #[test]
+    fn names_that_create_the_database_from_nothing() {
+        for n in [
+            "init-db",
+            "init_db",
+            "initdb",
+            "db:init",
+            "db:setup",
+            "setup-example-db",
+            "create-tables",
+            "create_db",
+            "createdb",
+            "reset-database",
+            "initialize-db",
+        ] {
+            assert!(init(n), "{n}");
+        }
+        for n in [
+            "db:create",
+            "db:migrate",
+            "seed",
+            "db:seed",
+            "init",
+            "setup",
+            "dbshell",
+            "create-user",
+            "dev",
+        ] {
+            assert!(!init(n), "{n}");
+        }
+    }
+}

@@ -113,3 +113,57 @@ fn a_compose_service_under_a_profile_is_not_a_service() {
     let names: Vec<&str> = services.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(names, vec!["web"], "{services:#?}");
 }
+
+/// The Flask tutorial's shape: raw sqlite3, a `schema.sql` of `DROP TABLE`s
+/// run by the project's own `flask init-db`, no migrations. That command is
+/// the first deploy's `init`, never the per-deploy `release`.
+#[test]
+fn a_command_that_creates_the_database_from_nothing_is_the_first_deploys_init() {
+    let flaskr: &[(&str, &str)] = &[
+        ("pyproject.toml", "[project]\nname = \"flaskr\"\ndependencies = [\"flask\"]\n"),
+        (
+            "flaskr/__init__.py",
+            "import os\nfrom flask import Flask\n\ndef create_app(test_config=None):\n    app = Flask(__name__, instance_relative_config=True)\n    app.config.from_mapping(DATABASE=os.path.join(app.instance_path, \"flaskr.sqlite\"))\n    from . import db\n    db.init_app(app)\n    return app\n",
+        ),
+        (
+            "flaskr/db.py",
+            "import sqlite3\nimport click\nfrom flask import current_app, g\n\ndef init_db():\n    db = sqlite3.connect(current_app.config[\"DATABASE\"])\n    with current_app.open_resource(\"schema.sql\") as f:\n        db.executescript(f.read().decode(\"utf8\"))\n\n@click.command(\"init-db\")\ndef init_db_command():\n    init_db()\n\ndef init_app(app):\n    app.cli.add_command(init_db_command)\n",
+        ),
+        (
+            "flaskr/schema.sql",
+            "DROP TABLE IF EXISTS user;\nCREATE TABLE user (id INTEGER PRIMARY KEY);\n",
+        ),
+    ];
+    let services = analyze_repo(&MemRepo::new(flaskr.iter().copied()), Some("flaskr")).unwrap();
+    assert_eq!(
+        services[0].init.as_deref(),
+        Some("FLASK_APP=flaskr flask init-db")
+    );
+    assert_eq!(services[0].release, None);
+    assert!(services[0]
+        .findings
+        .iter()
+        .any(|f| f.kind == "database_init_command"));
+
+    // A Node project's `setup-example-db` script (a `sync({ force: true })`).
+    let node: &[(&str, &str)] = &[
+        (
+            "package.json",
+            "{\"name\":\"x\",\"scripts\":{\"start\":\"node index.js\",\"setup-example-db\":\"node db/setup.js\"},\"dependencies\":{\"express\":\"4\",\"sequelize\":\"6\",\"sqlite3\":\"5\"}}",
+        ),
+        ("index.js", "const express = require('express');\nconst app = express();\napp.listen(process.env.PORT || 3000);\n"),
+        ("db/setup.js", "require('../sequelize').sync({ force: true });\n"),
+    ];
+    let services = analyze_repo(&MemRepo::new(node.iter().copied()), Some("node")).unwrap();
+    assert_eq!(
+        services[0].init.as_deref(),
+        Some("npm run setup-example-db")
+    );
+
+    // With migrations, the migrations make the tables: no init.
+    let mut migrated = node.to_vec();
+    migrated[0].1 = "{\"name\":\"x\",\"scripts\":{\"start\":\"node index.js\",\"db:migrate\":\"sequelize-cli db:migrate\",\"db:init\":\"node db/setup.js\"},\"dependencies\":{\"express\":\"4\"}}";
+    let services = analyze_repo(&MemRepo::new(migrated.iter().copied()), Some("node")).unwrap();
+    assert_eq!(services[0].release.as_deref(), Some("npm run db:migrate"));
+    assert_eq!(services[0].init, None);
+}

@@ -281,6 +281,12 @@ pub struct Service {
     /// (database migrations), from `path`; never chained into `start`.
     #[serde(default)]
     pub release: Option<String>,
+    /// One-off step that creates the database from nothing, wiping what is
+    /// there (`flask init-db` running a `schema.sql` of `DROP TABLE`s, a
+    /// `setup-db` script calling `sync({ force: true })`): run once, on the
+    /// deployment's first deploy, before `release`; never on a redeploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<String>,
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
     #[serde(default)]
     pub health_path: Option<String>,

@@ -335,6 +335,11 @@ pub struct ServicePlan {
     /// One-off step before each release (migrations).
     #[serde(default)]
     pub release: Option<String>,
+    /// One-off step of the deployment's first deploy only, before `release`:
+    /// it creates the database from nothing and wipes what is there
+    /// (`Service::init`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<String>,
     /// For static services: the folder served, relative to `path`.
     #[serde(default)]
     pub static_dir: Option<String>,

@@ -230,6 +230,7 @@ fn shape(
 
     let mut plans = plan_services(analysis, strategy, cloud, scaled_vm, &counts, env, notes);
     drop_repeated_releases(&mut plans, notes);
+    init_by_hand(&plans, notes);
     let cluster = size(
         analysis,
         &mut plans,
@@ -404,6 +405,7 @@ fn plan_services(
             build: s.build.clone(),
             start: s.start.clone(),
             release: s.release.clone(),
+            init: s.init.clone(),
             static_dir: s.static_dir.clone(),
             dockerfile: s.dockerfile.clone(),
             image,
@@ -421,6 +423,25 @@ fn plan_services(
         });
     }
     plans
+}
+
+/// The first deploy's database creation (`init`) is run by the local
+/// target; on a cloud the operator runs it once (PLAN.md says how), and the
+/// plan says so before anything is created.
+fn init_by_hand(plans: &[ServicePlan], notes: &mut Notes) {
+    for p in plans.iter().filter(|p| !p.hosting.is_local()) {
+        if let Some(init) = &p.init {
+            notes.warn(
+                "database_init_by_hand",
+                Some(&p.name),
+                format!(
+                    "{}: the project creates its database with `{init}`, which wipes what is there: autodeploy does not run it on {}; run it once yourself after the first deploy, with the service's settings (PLAN.md, \"Creating the database\"), or the app starts without its tables",
+                    p.name,
+                    p.hosting.cloud().as_str()
+                ),
+            );
+        }
+    }
 }
 
 /// A release step runs once per deploy: a worker repeating its web

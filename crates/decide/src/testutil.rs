@@ -22,6 +22,7 @@ pub(crate) fn service(
         build: None,
         install: None,
         release: None,
+        init: None,
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

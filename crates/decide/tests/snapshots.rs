@@ -18,6 +18,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         build: None,
         install: None,
         release: None,
+        init: None,
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -558,17 +558,28 @@ fn build_and_switch(
     if let Some(old) = previous.filter(|p| p.release > 0 && p.release_dir != rel_dir) {
         carry_written(old, &app_dir, &rel_dir, confine, (&log_file, sink), &say)?;
     }
+    // The first deploy creates the database from nothing (`init`, which
+    // wipes what is there: never again); every deploy migrates (`release`).
+    let first_deploy = previous.is_none();
     for (svc, svc_dir, _, with_secrets) in &prepared {
+        let step = Step {
+            service: &svc.name,
+            dir: svc_dir,
+            env: with_secrets,
+            log: &log_file,
+            sink,
+            confine,
+        };
+        match &svc.init {
+            Some(init) if first_deploy => step.run("init", init)?,
+            Some(init) => say(&format!(
+                "{}: `{init}` created the database on the first deploy and is not run again (it would wipe the data)",
+                svc.name
+            )),
+            None => {}
+        }
         if let Some(release_cmd) = &svc.release {
-            Step {
-                service: &svc.name,
-                dir: svc_dir,
-                env: with_secrets,
-                log: &log_file,
-                sink,
-                confine,
-            }
-            .run("release", release_cmd)?;
+            step.run("release", release_cmd)?;
         }
     }
 

@@ -239,6 +239,50 @@ fn a_redeploy_keeps_what_the_app_wrote_into_its_copy() {
     stop_and_remove("keeps", &home.opts).unwrap();
 }
 
+/// A project whose database is created by a command that wipes it
+/// (`npm run init-db`, as the Flask tutorial's `flask init-db`): the first
+/// deploy runs it, a redeploy does not, and the data the app wrote since is
+/// still there.
+#[test]
+fn the_database_is_created_on_the_first_deploy_only() {
+    let home = home();
+    let dir = app("node_init_db");
+    let (analysis, decision) = plan(&dir);
+    assert_eq!(
+        decision.services[0].init.as_deref(),
+        Some("npm run init-db")
+    );
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    let collect = |_: autodeploy_core::LogStream, l: &str| lines.lock().unwrap().push(l.into());
+    let first =
+        autodeploy_local::start("initonce", &dir, &analysis, &decision, &home.opts, &collect)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(lines
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("init: npm run init-db")));
+    let visits =
+        |body: &str| -> u32 { body.trim().trim_start_matches("visits: ").parse().unwrap() };
+    let (code, body) = get(&format!("{}/", first.url));
+    assert_eq!(code, 200, "{body}");
+    let before = visits(&body);
+    lines.lock().unwrap().clear();
+    let second =
+        autodeploy_local::start("initonce", &dir, &analysis, &decision, &home.opts, &collect)
+            .unwrap_or_else(|e| panic!("{e}"));
+    let log = lines.lock().unwrap().join("\n");
+    assert!(log.contains("is not run again"), "{log}");
+    assert!(!log.contains("init: npm run init-db"), "{log}");
+    let (code, body) = get(&format!("{}/", second.url));
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        visits(&body) > before,
+        "the first release's visits were wiped: {before}, then {body}"
+    );
+    stop_and_remove("initonce", &home.opts).unwrap();
+}
+
 #[test]
 fn static_site_is_served_by_the_supervisor() {
     round_trip(

@@ -40,6 +40,16 @@ pub fn render(
         .filter_map(|s| Some((s, s.release.as_deref()?, release_how(s.hosting)?)))
         .map(|(s, command, how)| json!({"service": s.name, "command": command, "how": how}))
         .collect();
+    // The first deploy's database creation: autodeploy runs it on the local
+    // target only; a cloud bundle leaves it to the operator, once.
+    let inits: Vec<_> = d
+        .services
+        .iter()
+        .filter_map(|s| Some((s, s.init.as_deref()?)))
+        .map(|(s, command)| {
+            json!({"service": s.name, "command": command, "local": s.hosting.is_local()})
+        })
+        .collect();
     let machine = machine(d);
     let mut all_files: Vec<&str> = files.iter().map(String::as_str).collect();
     all_files.push("PLAN.md");
@@ -55,6 +65,7 @@ pub fn render(
             "made": made,
             "made_manual": made_manual,
             "releases": releases,
+            "inits": inits,
             "machine": machine,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
             "site": d.services.iter().any(|s| s.hosting == Hosting::S3Cloudfront),

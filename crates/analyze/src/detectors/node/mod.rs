@@ -209,6 +209,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let mut drafts = build_drafts(&pkg, base, shape, &facts);
     wiring::apply(ctx, dir, m, &mut drafts, &pkg.files);
     release::apply(&pkg, &mut drafts);
+    release::init_script(&pkg, &mut drafts);
     drafts
 }
 

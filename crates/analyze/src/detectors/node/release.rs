@@ -217,3 +217,41 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
         return;
     }
 }
+
+/// The project's own script that creates the database from nothing
+/// (`"setup-example-db": "node sqlite-example-database/setup.js"`, which
+/// calls `sync({ force: true })`; `"db:init"`) as the first deploy's `init`,
+/// when no migration runs as the release step.
+pub(super) fn init_script(pkg: &Pkg, drafts: &mut [Draft]) {
+    let Some(web) = drafts
+        .iter_mut()
+        .find(|d| d.kind == ServiceKind::Web && d.name.is_none())
+    else {
+        return;
+    };
+    if web.release.is_some() || web.init.is_some() {
+        return;
+    }
+    let Some((key, e)) = pkg.m.scripts.iter().find(|(k, e)| {
+        crate::release::is_database_init_name(k) && !NOT_RELEASE.iter().any(|n| e.value.contains(n))
+    }) else {
+        return;
+    };
+    let cmd = pkg.mgr.run(key);
+    web.init = Some(cmd.clone());
+    web.note(
+        "init",
+        ev(&pkg.m.file, e.line, format!("{key}: {}", e.value)),
+    );
+    web.finding(
+        "database_init_command",
+        autodeploy_core::Severity::Info,
+        Some(&pkg.m.file),
+        e.line,
+        format!(
+            "the database is created by the project's script `{key}` ({}), and no migration makes its tables: it runs once, on the deployment's first deploy (`{cmd}`), never on a redeploy, because such a script usually drops what is there",
+            pkg.m.file
+        ),
+        None,
+    );
+}

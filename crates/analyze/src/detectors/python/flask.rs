@@ -250,6 +250,81 @@ pub(super) fn create_all_release(
     );
 }
 
+/// A Flask CLI command with an explicit name: `@app.cli.command("init-db")`,
+/// `@bp.cli.command(name="initdb")`, or a click command
+/// (`@click.command("init-db")`) added with `app.cli.add_command`.
+static CLI_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"@\s*(\w+\.cli\.|click\.)?command\(\s*(?:name\s*=\s*)?["']([\w:.-]+)["']"#)
+});
+/// `@app.cli.command()` over `def init_db():` — click names it after the
+/// function, underscores as dashes.
+static CLI_COMMAND_BY_DEF: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"@\s*\w+\.cli\.command\(\s*\)[^\n]*\n(?:\s*@[^\n]*\n)*\s*def\s+(\w+)\s*\(")
+});
+
+/// The project's own command that creates the database from nothing (the
+/// Flask tutorial's `flask init-db`, which runs `schema.sql`'s `DROP TABLE`s
+/// and `CREATE TABLE`s) as the first deploy's `init`, when nothing else
+/// makes the tables (no migrations, no `create_all`).
+pub(super) fn init_command(
+    ctx: &Ctx,
+    dir: &str,
+    runner: &str,
+    web: &mut Draft,
+    sources: &[&str],
+    hit: &AppHit,
+) {
+    if web.release.is_some() || web.init.is_some() {
+        return;
+    }
+    let added = sources.iter().any(|f| {
+        ctx.read_path(f)
+            .is_some_and(|t| t.contains(".cli.add_command("))
+    });
+    let found = sources.iter().find_map(|f| {
+        let t = ctx.read_path(f)?;
+        let named = CLI_COMMAND.captures_iter(&t).find_map(|c| {
+            let flask_cli = c.get(1).is_some_and(|g| g.as_str().ends_with(".cli."));
+            let name = c.get(2)?.as_str();
+            ((flask_cli || added) && crate::release::is_database_init_name(name))
+                .then(|| (name.to_string(), c.get(0).map_or(0, |g| g.start())))
+        });
+        let by_def = || {
+            CLI_COMMAND_BY_DEF.captures_iter(&t).find_map(|c| {
+                let name = c.get(1)?.as_str().replace('_', "-");
+                crate::release::is_database_init_name(&name)
+                    .then(|| (name, c.get(0).map_or(0, |g| g.start())))
+            })
+        };
+        let (name, at) = named.or_else(by_def)?;
+        Some((f.to_string(), name, line_of(&t, at)))
+    });
+    let Some((file, name, line)) = found else {
+        return;
+    };
+    let app = cli_app(ctx, dir, sources, hit);
+    let cmd = format!("FLASK_APP={app} {runner}flask {name}");
+    web.init = Some(cmd.clone());
+    web.note(
+        "init",
+        ev(
+            &file,
+            Some(line),
+            format!("the Flask command `{name}` creates the database"),
+        ),
+    );
+    web.finding(
+        "database_init_command",
+        Severity::Info,
+        Some(&file),
+        Some(line),
+        format!(
+            "the database is created by the project's command `flask {name}` ({file}:{line}), and nothing else makes its tables (no migrations): it runs once, on the deployment's first deploy (`{cmd}`), never on a redeploy, because such a command usually drops what is there"
+        ),
+        None,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -842,6 +842,9 @@ fn migrations_release(
             ),
         );
     }
+    if let Some(hit) = facts.apps.get("flask") {
+        flask::init_command(ctx, dir, runner, web, sources, hit);
+    }
 }
 
 /// A Procfile or Dockerfile that starts a development server.

@@ -173,6 +173,9 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
     // Only the deployment's front listens beyond this machine (when asked);
     // the app itself answers on 127.0.0.1.
     out.plain.push(("HOST".into(), "127.0.0.1".into()));
+    // The private database server this deployment was given, when a setting
+    // of the app was wired to it.
+    let mut wired_db: Option<autodeploy_core::conn::DbConn> = None;
     for b in &svc.env {
         let supplied_secret = extra(ctx.extra_secret, &svc.name, &b.name).map(str::to_string);
         let supplied = supplied_secret
@@ -225,11 +228,12 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
                         .unwrap_or(DatabaseEngine::Postgresql);
                     let grant = Engine::for_database(engine).and_then(|e| ctx.grants.get(&e));
                     match grant {
-                        Some(g) => Some(database_setting(
-                            *output,
-                            scheme.as_deref(),
-                            &g.db_conn(engine),
-                        )),
+                        Some(g) => {
+                            let conn = g.db_conn(engine);
+                            let v = database_setting(*output, scheme.as_deref(), &conn);
+                            wired_db = Some(conn);
+                            Some(v)
+                        }
                         None => {
                             return Err(LocalError::NotProvided {
                                 service: svc.name.clone(),
@@ -280,6 +284,28 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
         let value = supplied.or(value);
         if let Some(v) = value {
             set(&mut out, &b.name, v, b.secret || supplied_secret.is_some());
+        }
+    }
+    // The private server listens on a port of its own, not the engine's
+    // default: a client library given a host but no port (Django settings
+    // that read DB_HOST and no DB_PORT) takes it from its own variables.
+    if let Some(c) = wired_db {
+        let defaults: &[(&str, String)] = match c.engine {
+            DatabaseEngine::Postgresql => {
+                &[("PGHOST", c.host.clone()), ("PGPORT", c.port.to_string())]
+            }
+            DatabaseEngine::Mysql => &[("MYSQL_TCP_PORT", c.port.to_string())],
+            DatabaseEngine::Mongodb => &[],
+        };
+        for (name, value) in defaults {
+            let given = out
+                .plain
+                .iter()
+                .chain(out.secret.iter())
+                .any(|(n, _)| n == name);
+            if !given {
+                out.plain.push((name.to_string(), value.clone()));
+            }
         }
     }
     // Values passed for names the plan does not bind are set as given.

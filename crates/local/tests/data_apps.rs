@@ -87,6 +87,13 @@ fn postgres_app_keeps_its_data_across_redeploys_and_apart_from_other_deployments
     let st = autodeploy_local::data_status("notes-a", opts);
     let st_b = autodeploy_local::data_status("notes-b", opts);
     assert_eq!(st[0].port, st_b[0].port, "one PostgreSQL per home");
+    // A client given a host and no port (Django settings reading DB_HOST
+    // only) finds the private server through libpq's own variables.
+    let spec = std::fs::read_to_string(&a2.services[0].spec_file).unwrap();
+    assert!(
+        spec.contains("PGPORT") && spec.contains(&format!("\"{}\"", st[0].port)),
+        "{spec}"
+    );
     assert_ne!(st[0].database, st_b[0].database);
 
     // Destroying a drops its database only; b keeps working.

@@ -39,6 +39,10 @@ pub struct ComposeService {
     /// `environment:` overrides them all).
     pub env_files: Vec<String>,
     pub command: Option<String>,
+    /// Repository folders bind-mounted into the container: (folder, where).
+    pub mounts: Vec<(String, String)>,
+    /// The compose `working_dir`, when it sets one.
+    pub working_dir: Option<String>,
     /// Runs once and exits before the others start: another service waits
     /// for it to complete (`condition: service_completed_successfully`), or
     /// its command is a one-off step (`python manage.py migrate`).
@@ -121,7 +125,31 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
             dockerfile_base(ctx, path)
         }));
     }
+    for cs in &mut out {
+        in_working_folder(ctx, cs);
+    }
     out
+}
+
+/// The command runs in the container's working folder (compose
+/// `working_dir`, else the Dockerfile's `WORKDIR`): when a bind mount puts a
+/// folder of the repository there (`./app:/app` under `WORKDIR /app`), it
+/// runs in that folder, not in the build context (`cd app && …`).
+fn in_working_folder(ctx: &Ctx, cs: &mut ComposeService) {
+    let Some(cmd) = &cs.command else { return };
+    let workdir = cs.working_dir.clone().or_else(|| {
+        cs.dockerfile
+            .clone()
+            .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+            .and_then(|p| ctx.read_path(&p))
+            .and_then(|t| super::dockerfile::parse(&t).workdir)
+    });
+    if let Some(rel) = workdir
+        .as_deref()
+        .and_then(|w| mounted_folder(ctx, w, &cs.dir, &cs.mounts))
+    {
+        cs.command = Some(format!("cd {rel} && {}", crate::release::unwrap_shell(cmd)));
+    }
 }
 
 /// The final base image of the Dockerfile at `path` (a file, or a build
@@ -297,7 +325,12 @@ pub fn parse_with(
             _ => None,
         };
         let command = command.map(|c| without_waits(&c, &peers));
-        let command = command.map(|c| without_mount_paths(&c, &ctx_dir, &mounts(dir, v)));
+        let service_mounts = mounts(dir, v);
+        let command = command.map(|c| without_mount_paths(&c, &ctx_dir, &service_mounts));
+        let working_dir = v
+            .get("working_dir")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let line = crate::scan::find_line(text, &format!("{name}:")).unwrap_or(1);
         let one_off = command.as_deref().is_some_and(|c| {
             let c = crate::release::unwrap_shell(c);
@@ -316,6 +349,8 @@ pub fn parse_with(
             env,
             env_files,
             command,
+            mounts: service_mounts,
+            working_dir,
             one_off,
             optional: v.get("profiles").is_some(),
             peers: peers.clone(),
@@ -431,6 +466,33 @@ fn without_mount_paths(cmd: &str, service_dir: &str, mounts: &[(String, String)]
         out = re.replace_all(&out, format!("${{1}}{prefix}")).into_owned();
     }
     out
+}
+
+/// The repository folder a bind mount puts at the container's working
+/// folder `workdir`, relative to the service's folder, when it is a folder
+/// below it (`./app:/app` with `WORKDIR /app` → `app`); `None` when the
+/// command runs in the service's folder itself (or outside the repository).
+fn mounted_folder(
+    ctx: &Ctx,
+    workdir: &str,
+    service_dir: &str,
+    mounts: &[(String, String)],
+) -> Option<String> {
+    let workdir = workdir.trim_end_matches('/');
+    mounts.iter().find_map(|(folder, target)| {
+        let below = if workdir == target {
+            ""
+        } else {
+            workdir.strip_prefix(target.as_str())?.strip_prefix('/')?
+        };
+        let mounted = normalize(&join(folder, below))?;
+        let rel = crate::repo::rel_under(&mounted, service_dir)?;
+        let shell_safe = rel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'));
+        (!rel.is_empty() && shell_safe && ctx.index().files_under(&mounted).next().is_some())
+            .then_some(rel)
+    })
 }
 
 /// `"8080:80"`, `"127.0.0.1:8080:80/tcp"`, `80`, or the long form `{target: 80}` → 80.
@@ -1116,6 +1178,51 @@ services:
     }
 
     /// A gitignored `env_file:` is read from its committed sample; names
+    /// The command runs where the container runs it: `./app:/app` mounted
+    /// at the Dockerfile's `WORKDIR /app` (or compose `working_dir`) is the
+    /// repository's `app/`, so `python manage.py migrate` runs there.
+    #[test]
+    fn a_command_runs_in_the_folder_mounted_at_the_working_folder() {
+        let compose = "services:\n  app:\n    build:\n      context: .\n    volumes:\n      - ./app:/app\n    command: >\n      sh -c \"python manage.py migrate &&\n             python manage.py runserver 0.0.0.0:8000\"\n";
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", compose),
+            (
+                "Dockerfile",
+                "FROM python:3.12\nWORKDIR /app\nCOPY ./app /app\n",
+            ),
+            ("app/manage.py", "import django\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cs = services(&ctx).remove(0);
+        let cmd = cs.command.unwrap();
+        assert!(
+            cmd.starts_with("cd app && python manage.py migrate"),
+            "{cmd}"
+        );
+
+        // Mounted where the command does not run: unchanged.
+        let other = compose.replace("./app:/app", "./app:/srv");
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", other.as_str()),
+            ("Dockerfile", "FROM python:3.12\nWORKDIR /app\n"),
+            ("app/manage.py", "import django\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cmd = services(&ctx).remove(0).command.unwrap();
+        assert!(!cmd.contains("cd app"), "{cmd}");
+
+        // compose `working_dir` below the mount.
+        let wd = "services:\n  app:\n    build: .\n    working_dir: /code/src\n    volumes: [\".:/code\"]\n    command: python manage.py runserver\n";
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", wd),
+            ("Dockerfile", "FROM python:3.12\n"),
+            ("src/manage.py", "import django\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cmd = services(&ctx).remove(0).command.unwrap();
+        assert_eq!(cmd, "cd src && python manage.py runserver");
+    }
+
     /// `environment:` sets stay its own, and a later file wins.
     #[test]
     fn env_file_values_come_from_the_file_or_its_sample() {

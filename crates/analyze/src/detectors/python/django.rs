@@ -25,6 +25,13 @@ static ALLOWED_HOSTS: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^ALLOWED_HOSTS\s*=\s*\[([^\]]*)\]"));
 /// A module-level list assignment of a host or origin allow-list; group 1
 /// is the text up to and including `[` (what a source fix extends).
+/// `STATIC_ROOT = '/vol/web/static'`: an absolute folder outside the
+/// project, which only the project's container makes (`RUN mkdir -p
+/// /vol/web/static && chown …`). The deployment's account cannot create it.
+static OUTSIDE_FOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^(STATIC_ROOT|MEDIA_ROOT)\s*=\s*((['"])/([^'"\n]+)['"])\s*(?:#.*)?$"#)
+});
+
 static FIXED_LIST: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^((ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS)[ \t]*=[ \t]*\[)"));
 /// `ALLOWED_HOSTS` read from an environment variable (group 1 or 2): through
@@ -281,6 +288,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
                 fixed.push((name.as_str().into(), f.clone(), line, all.as_str().into()));
             }
         }
+        outside_folders(f, &text, web);
         csrf_from_env |= text.lines().any(|l| {
             l.starts_with("CSRF_TRUSTED_ORIGINS")
                 && (l.contains("environ") || l.contains("getenv") || l.contains("env("))
@@ -373,5 +381,41 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             "STATIC_ROOT is not set, so `collectstatic` cannot run and static files are not served in production; set STATIC_ROOT (and serve it, e.g. with whitenoise)",
             None,
         ),
+    }
+}
+
+/// Folders the settings put outside the project (`STATIC_ROOT =
+/// '/vol/web/static'`): the deployment's copy keeps them inside, beside the
+/// settings file, where its account may write (`collectstatic` makes the
+/// folder; uploads under MEDIA_ROOT are kept across redeploys with the rest
+/// of what the app writes). `/tmp` is writable by anyone and left alone.
+fn outside_folders(f: &str, text: &str, web: &mut Draft) {
+    for c in OUTSIDE_FOLDER.captures_iter(text) {
+        let (Some(name), Some(literal), Some(path)) = (c.get(1), c.get(2), c.get(4)) else {
+            continue;
+        };
+        let path = path.as_str().trim_end_matches('/');
+        if path.is_empty() || path == "tmp" || path.starts_with("tmp/") || path.contains("..") {
+            continue;
+        }
+        let line = crate::scan::line_of(text, literal.start());
+        let name = name.as_str();
+        web.finding(
+            "django_folder_outside_project",
+            Severity::Warning,
+            Some(f),
+            Some(line),
+            format!(
+                "{f}:{line}: {name} is /{path}, a folder outside the project that only the project's own container makes; the deployment's copy keeps it inside the project ({path}/ beside {f}), where its account may write"
+            ),
+            Some(autodeploy_core::SourceFix {
+                file: f.to_string(),
+                line,
+                find: literal.as_str().to_string(),
+                replace: format!(
+                    "__import__(\"os\").path.join(__import__(\"os\").path.dirname(__import__(\"os\").path.abspath(__file__)), \"{path}\")"
+                ),
+            }),
+        );
     }
 }

@@ -157,20 +157,29 @@ fn go_output_at_start(build: &str, start: &str) -> Option<String> {
 }
 
 /// `./NAME args` (or `NAME args`) with NAME the binary another claim runs
-/// from cargo's output (`./target/release/NAME`): that path with the same
-/// arguments. None when the start already names a path or another program.
-fn cargo_binary_at_start(start: &str, claims: &[crate::draft::Claim<String>]) -> Option<String> {
+/// from where the build leaves it (cargo's `./target/release/NAME`, Go's
+/// `./bin/NAME`): that path with the same arguments. A GOPATH image's
+/// `/go/bin/NAME` (`go install`) and a Heroku Procfile's bare `NAME` are the
+/// same binary. None when the start names another path or program.
+fn built_binary_at_start(
+    start: &str,
+    claims: &[crate::draft::Claim<String>],
+    output_dir: &str,
+) -> Option<String> {
     let mut words = start.splitn(2, char::is_whitespace);
     let program = words.next()?;
     let rest = words.next().unwrap_or("");
-    let name = program.strip_prefix("./").unwrap_or(program);
+    let name = program
+        .strip_prefix("./")
+        .or_else(|| program.strip_prefix("/go/bin/"))
+        .unwrap_or(program);
     if name.is_empty() || name.contains('/') {
         return None;
     }
     let built = claims.iter().find_map(|c| {
         let p = c.value.split_whitespace().next()?;
         let (dir, file) = p.rsplit_once('/')?;
-        (file == name && dir.ends_with("target/release")).then(|| p.to_string())
+        (file == name && dir.ends_with(output_dir)).then(|| p.to_string())
     })?;
     Some(if rest.is_empty() {
         built
@@ -544,19 +553,30 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         let p = port.unwrap_or(8080);
         best.value.replace(PORT, &p.to_string())
     });
-    // A Rust start that names the binary by itself (`./rustypaste`, the
-    // image's CMD after its build copied it out) runs where cargo leaves it;
-    // the image keeps its own command.
+    // A Rust or Go start that names the binary by itself (`./rustypaste`,
+    // the image's CMD after its build copied it out; a Procfile's
+    // `QLedger`) runs where the build leaves it; the image keeps its own
+    // command.
     let start = match start {
-        Some(st) if d.language == Language::Rust => match cargo_binary_at_start(&st, &d.starts) {
-            Some(moved) => {
-                if d.image_start.is_none() {
-                    d.image_start = Some((moved.clone(), st.clone()));
+        Some(st) if matches!(d.language, Language::Rust | Language::Go) => {
+            match built_binary_at_start(
+                &st,
+                &d.starts,
+                if d.language == Language::Rust {
+                    "target/release"
+                } else {
+                    "bin"
+                },
+            ) {
+                Some(moved) => {
+                    if d.image_start.is_none() {
+                        d.image_start = Some((moved.clone(), st.clone()));
+                    }
+                    Some(moved)
                 }
-                Some(moved)
+                None => Some(st),
             }
-            None => Some(st),
-        },
+        }
         other => other,
     };
     // Conventions the start command implies (`rq worker --url $REDIS_URL`, `sidekiq`).
@@ -959,7 +979,10 @@ mod tests {
             s.image_start.as_deref(),
             Some("./rustypaste --config x.toml")
         );
-        assert_eq!(cargo_binary_at_start("/usr/bin/other", &[]), None);
+        assert_eq!(
+            built_binary_at_start("/usr/bin/other", &[], "target/release"),
+            None
+        );
     }
 
     fn started(cmd: &str) -> Draft {

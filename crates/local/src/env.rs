@@ -288,12 +288,17 @@ pub fn resolve(svc: &ServicePlan, ctx: &mut Ctx<'_>) -> Result<ServiceEnv, Local
     }
     // The private server listens on a port of its own, not the engine's
     // default: a client library given a host but no port (Django settings
-    // that read DB_HOST and no DB_PORT) takes it from its own variables.
+    // that read DB_HOST and no DB_PORT) takes it from its own variables,
+    // as it takes the TLS mode.
     if let Some(c) = wired_db {
         let defaults: &[(&str, String)] = match c.engine {
-            DatabaseEngine::Postgresql => {
-                &[("PGHOST", c.host.clone()), ("PGPORT", c.port.to_string())]
-            }
+            // The private server speaks no TLS on 127.0.0.1, and some
+            // clients insist unless told (lib/pq's default is `require`).
+            DatabaseEngine::Postgresql => &[
+                ("PGHOST", c.host.clone()),
+                ("PGPORT", c.port.to_string()),
+                ("PGSSLMODE", "disable".to_string()),
+            ],
             DatabaseEngine::Mysql => &[("MYSQL_TCP_PORT", c.port.to_string())],
             DatabaseEngine::Mongodb => &[],
         };

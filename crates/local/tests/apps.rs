@@ -186,6 +186,13 @@ fn go_net_http_app_runs() {
     round_trip("go", &app("go_hello"), "/", "hello from go");
 }
 
+/// A tree from before Go modules (no go.mod, Godeps, its dependency in
+/// vendor/, a Heroku Procfile naming the binary) builds in GOPATH mode.
+#[test]
+fn a_go_tree_without_go_mod_builds_in_gopath_mode() {
+    round_trip("gopath", &app("go_gopath"), "/", "hello from a GOPATH tree");
+}
+
 #[test]
 fn python_stdlib_app_runs() {
     round_trip(

@@ -91,7 +91,9 @@ fn postgres_app_keeps_its_data_across_redeploys_and_apart_from_other_deployments
     // only) finds the private server through libpq's own variables.
     let spec = std::fs::read_to_string(&a2.services[0].spec_file).unwrap();
     assert!(
-        spec.contains("PGPORT") && spec.contains(&format!("\"{}\"", st[0].port)),
+        spec.contains("PGPORT")
+            && spec.contains(&format!("\"{}\"", st[0].port))
+            && spec.contains("PGSSLMODE"),
         "{spec}"
     );
     assert_ne!(st[0].database, st_b[0].database);

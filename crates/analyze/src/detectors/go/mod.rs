@@ -192,13 +192,137 @@ impl Detector for Go {
                 .map(|t| gomod::parse(&t))
                 .unwrap_or_default()
         } else {
-            GoMod::default()
+            // A tree from before modules builds in GOPATH mode under the
+            // import path it names (Godeps, glide, its Dockerfile).
+            GoMod {
+                module: gopath_import_path(ctx, dir).map(|(p, _)| p),
+                requires: godeps_requires(ctx, dir),
+                ..GoMod::default()
+            }
         };
         let sources = ctx.sources(dir, &[".go"]);
         if sources.is_empty() {
             return Vec::new();
         }
-        analyze_module(ctx, dir, has_mod, &gomod, &sources)
+        let mut drafts = analyze_module(ctx, dir, has_mod, &gomod, &sources);
+        if !has_mod {
+            if let Some((path, evidence)) = gopath_import_path(ctx, dir) {
+                for d in &mut drafts {
+                    in_gopath(d, &path, &evidence);
+                }
+            }
+        }
+        drafts
+    }
+}
+
+/// The dependencies a Godeps tree pins (`Godeps/Godeps.json` `Deps`), as
+/// direct requirements: what go.mod would list (databases are read from them).
+fn godeps_requires(ctx: &Ctx, dir: &str) -> Vec<gomod::Require> {
+    let Some(text) = ctx.read_path(&join(dir, "Godeps/Godeps.json")) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let Some(deps) = v.get("Deps").and_then(|d| d.as_array()) else {
+        return Vec::new();
+    };
+    deps.iter()
+        .filter_map(|d| {
+            let path = d.get("ImportPath")?.as_str()?.to_string();
+            let version = d
+                .get("Comment")
+                .or_else(|| d.get("Rev"))
+                .and_then(|c| c.as_str())
+                .unwrap_or("")
+                .to_string();
+            let line = text
+                .find(&format!("\"{path}\""))
+                .map_or(1, |at| line_of(&text, at));
+            Some(gomod::Require {
+                path,
+                version,
+                line,
+                indirect: false,
+            })
+        })
+        .collect()
+}
+
+/// The import path a tree without go.mod is built under, with where it was
+/// read: Godeps' `ImportPath`, glide's `package:`, or the GOPATH folder its
+/// Dockerfile copies it to (`ADD . /go/src/github.com/acme/api`).
+fn gopath_import_path(ctx: &Ctx, dir: &str) -> Option<(String, String)> {
+    let valid = |p: &str| {
+        let p = p.trim().trim_matches(['"', '/']);
+        (p.contains('.')
+            && p.contains('/')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_' | '~')))
+        .then(|| p.to_string())
+    };
+    let godeps = join(dir, "Godeps/Godeps.json");
+    if let Some(p) = ctx
+        .read_path(&godeps)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("ImportPath")?.as_str().and_then(valid))
+    {
+        return Some((p, godeps));
+    }
+    let glide = join(dir, "glide.yaml");
+    if let Some(p) = ctx.read_path(&glide).and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("package:"))
+            .and_then(valid)
+    }) {
+        return Some((p, glide));
+    }
+    let dockerfile = crate::config::dockerfile::find(ctx, dir)?;
+    let text = ctx.read_path(&dockerfile)?;
+    let p = text.lines().find_map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let dest = match words.as_slice() {
+            [op, ".", dest]
+                if op.eq_ignore_ascii_case("add") || op.eq_ignore_ascii_case("copy") =>
+            {
+                dest
+            }
+            [op, dest] if op.eq_ignore_ascii_case("workdir") => dest,
+            _ => return None,
+        };
+        dest.strip_prefix("/go/src/").and_then(valid)
+    })?;
+    Some((p, dockerfile))
+}
+
+/// Build in GOPATH mode (`GO111MODULE=off`): the tree is linked into a
+/// GOPATH of its own under its import path, so its imports and `vendor/`
+/// resolve; without `vendor/` (the walk does not list it, so the command
+/// looks) its dependencies are fetched there first.
+fn in_gopath(d: &mut Draft, import_path: &str, evidence: &str) {
+    let parent = import_path.rsplit_once('/').map_or("", |(p, _)| p);
+    for b in &mut d.builds {
+        let Some(rest) = b.value.strip_prefix("go build ") else {
+            continue;
+        };
+        let get = "{ [ -d vendor ] || go get -d ./...; } && ";
+        b.value = format!(
+            "export GO111MODULE=off GOPATH=\"${{TMPDIR:-/tmp}}/gopath\" && mkdir -p \"$GOPATH/src/{parent}\" && ln -sfn \"$PWD\" \"$GOPATH/src/{import_path}\" && cd \"$GOPATH/src/{import_path}\" && {get}go build {rest}"
+        );
+    }
+    d.note(
+        "build",
+        ev(
+            evidence,
+            None,
+            format!("no go.mod: built in GOPATH mode as {import_path}"),
+        ),
+    );
+    for f in d.findings.iter_mut().filter(|f| f.kind == "no_manifest") {
+        f.message = format!(
+            "Go code without a go.mod, from before Go modules: it is built in GOPATH mode (GO111MODULE=off) as {import_path}, from its vendor/ folder or else with its dependencies fetched at build time; run `go mod init {import_path}` and `go mod tidy`, and commit go.mod and go.sum, to build it the way current Go does"
+        );
     }
 }
 
@@ -281,7 +405,12 @@ fn analyze_module(
         );
     }
 
-    // Databases from direct requirements.
+    // Databases from direct requirements (Godeps' for a tree without go.mod).
+    let mod_file = if has_mod {
+        mod_file
+    } else {
+        join(dir, "Godeps/Godeps.json")
+    };
     let direct: BTreeMap<String, &gomod::Require> = gomod
         .direct()
         .map(|r| (strip_major(&r.path).to_ascii_lowercase(), r))
@@ -571,6 +700,32 @@ mod tests {
         let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
         let ctx = Ctx::new(&repo);
         Go.detect(&ctx, "")
+    }
+
+    /// A Godeps tree (no go.mod) builds in GOPATH mode under its import
+    /// path, its Procfile's bare binary name runs from where the build
+    /// leaves it, and its pinned drivers say which database it uses.
+    #[test]
+    fn a_godeps_tree_builds_in_gopath_mode_and_reads_its_pins() {
+        let files = [
+            ("Godeps/Godeps.json", "{\"ImportPath\": \"github.com/acme/Ledger\", \"Deps\": [{\"ImportPath\": \"github.com/lib/pq\", \"Rev\": \"abc\"}]}"),
+            ("main.go", "package main\nimport (\n\t\"database/sql\"\n\t\"net/http\"\n\t\"os\"\n\t_ \"github.com/lib/pq\"\n)\nfunc main() {\n\tsql.Open(\"postgres\", os.Getenv(\"DATABASE_URL\"))\n\thttp.ListenAndServe(\":\"+os.Getenv(\"PORT\"), nil)\n}\n"),
+        ];
+        let d = detect(&files);
+        let build = &d[0].builds[0].value;
+        assert!(build.contains("GO111MODULE=off"), "{build}");
+        assert!(
+            build.contains("\"$GOPATH/src/github.com/acme/Ledger\""),
+            "{build}"
+        );
+        assert!(build.ends_with("go build -o bin/Ledger ."), "{build}");
+        assert!(
+            d[0].databases
+                .iter()
+                .any(|(db, _)| *db == Database::Postgresql),
+            "{:?}",
+            d[0].databases
+        );
     }
 
     /// `godotenv.Load()` whose error is fatal needs `.env`: made from the

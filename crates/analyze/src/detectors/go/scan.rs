@@ -77,7 +77,9 @@ pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) 
         web.env_var(name, checked || fallback, file, line);
     });
     each_match(text, &LOOKUPENV, |line, c| {
-        web.env_var(&c[1], true, file, line)
+        let call = c.get(0).map(|m| m.as_str()).unwrap_or("");
+        let fatal = lookup_is_fatal(text, go.line(line), call, line);
+        web.env_var(&c[1], !fatal, file, line)
     });
     each_match(text, &HELPER_ENV, |line, c| {
         let name = &c[1];
@@ -135,4 +137,74 @@ pub(super) fn scan_databases(web: &mut Draft, file: &str, text: &str) {
             web.database(*db, ev(file, Some(line), line_text(text, line)));
         }
     });
+}
+
+/// `token, ok := os.LookupEnv("X")` followed by `if !ok {` whose block
+/// stops the program (`log.Fatal…`, `panic(`, `os.Exit(`) without giving a
+/// value: the setting is required.
+fn lookup_is_fatal(text: &str, full: &str, call: &str, line: u32) -> bool {
+    let Some(before) = full.split(call).next() else {
+        return false;
+    };
+    let Some(ok) = before
+        .trim_end()
+        .trim_end_matches(":=")
+        .trim_end_matches('=')
+        .trim_end()
+        .rsplit(',')
+        .next()
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    else {
+        return false;
+    };
+    let mut lines = text.lines().skip(line as usize);
+    let Some(next) = lines.by_ref().take(3).find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    // `if !ok {`, or `if !ok || token == "" {`.
+    let Some(rest) = next.trim().strip_prefix(&format!("if !{ok}")) else {
+        return false;
+    };
+    if !(rest.trim() == "{" || rest.trim_start().starts_with("||")) || !rest.ends_with('{') {
+        return false;
+    }
+    for l in lines.take(6) {
+        let l = l.trim();
+        if l == "}" || l.contains(" = ") {
+            return false;
+        }
+        if l.contains("log.Fatal") || l.starts_with("panic(") || l.contains("os.Exit(") {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    #[test]
+    fn a_lookup_whose_absence_stops_the_program_is_required() {
+        let fatal = "func main() {\n\ttoken, ok := os.LookupEnv(\"TOKEN\")\n\tif !ok {\n\t\tlog.Fatal(\"set TOKEN\")\n\t}\n}\n";
+        assert!(super::lookup_is_fatal(
+            fatal,
+            "\ttoken, ok := os.LookupEnv(\"TOKEN\")",
+            "os.LookupEnv(\"TOKEN\")",
+            2
+        ));
+        let or_empty = fatal.replace("if !ok {", "if !ok || token == \"\" {");
+        assert!(super::lookup_is_fatal(
+            &or_empty,
+            "\ttoken, ok := os.LookupEnv(\"TOKEN\")",
+            "os.LookupEnv(\"TOKEN\")",
+            2
+        ));
+        let defaulted = "func main() {\n\tport, ok := os.LookupEnv(\"PORT\")\n\tif !ok {\n\t\tport = \"4000\"\n\t}\n}\n";
+        assert!(!super::lookup_is_fatal(
+            defaulted,
+            "\tport, ok := os.LookupEnv(\"PORT\")",
+            "os.LookupEnv(\"PORT\")",
+            2
+        ));
+    }
 }

@@ -53,6 +53,10 @@ pub struct Draft {
     /// Name written in the project's manifest (`package.json` `name`…), used
     /// when the service sits at the repository root.
     pub manifest_name: Option<String>,
+    /// The workspace member (its package name) this workspace root's start
+    /// runs (`pnpm --filter api run start`): the same process as that
+    /// member's own service.
+    pub delegates_to: Option<String>,
     pub language: Language,
     pub framework: Option<String>,
     pub kind: ServiceKind,
@@ -99,6 +103,7 @@ impl Draft {
             dir: dir.to_string(),
             name: None,
             manifest_name: None,
+            delegates_to: None,
             language,
             framework: None,
             kind,

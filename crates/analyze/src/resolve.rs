@@ -7,8 +7,8 @@
 //! This is the only place that weighs evidence; detectors only collect it.
 
 use crate::ctx::{Ctx, NON_APP_DIRS};
-use crate::draft::{Claim, Draft, Trust, PORT};
-use crate::repo::{file_name, is_under};
+use crate::draft::{ev, Claim, Draft, Trust, PORT};
+use crate::repo::{file_name, is_under, join};
 use crate::scan::{localhost_urls, FRONTEND_EXTS};
 use autodeploy_core::{Evidence, Language, Service, ServiceKind, Severity, SourceFix};
 use std::collections::{BTreeMap, HashSet};
@@ -84,6 +84,44 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
                 commands.push((k, kept.len()));
             }
             kept.push(w);
+        }
+    }
+
+    // 1b. A workspace root whose start runs one member (`pnpm --filter
+    //     api run prod`) and that member are one process: the member's
+    //     findings join the root, which runs it as the project says.
+    let roots: Vec<(String, String)> = kept
+        .iter()
+        .filter_map(|d| Some((d.dir.clone(), d.delegates_to.clone()?)))
+        .collect();
+    for (root_dir, member) in roots {
+        let Some(at) = kept.iter().position(|m| {
+            m.dir != root_dir
+                && is_under(&m.dir, &root_dir)
+                && m.kind == ServiceKind::Web
+                && m.name.is_none()
+                && m.manifest_name.as_deref() == Some(member.as_str())
+        }) else {
+            continue;
+        };
+        let m = kept.remove(at);
+        if let Some(root) = kept
+            .iter_mut()
+            .find(|d| d.dir == root_dir && d.delegates_to.as_deref() == Some(member.as_str()))
+        {
+            if root.framework.is_none() {
+                root.framework = m.framework.clone();
+            }
+            let evidence = ev(
+                &join(&m.dir, "package.json"),
+                None,
+                format!(
+                    "the workspace root's start runs the member {member} ({})",
+                    m.dir
+                ),
+            );
+            root.note("start", evidence);
+            absorb(root, m);
         }
     }
 

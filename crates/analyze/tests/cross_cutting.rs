@@ -167,3 +167,22 @@ fn a_command_that_creates_the_database_from_nothing_is_the_first_deploys_init() 
     assert_eq!(services[0].release.as_deref(), Some("npm run db:migrate"));
     assert_eq!(services[0].init, None);
 }
+
+/// A workspace root whose start runs one member (`pnpm --filter server run
+/// prod`) is that member's process, deployed once (etherpad-lite: two copies
+/// of one server fought over one database file).
+#[test]
+fn a_workspace_root_running_one_member_is_one_service() {
+    let files: &[(&str, &str)] = &[
+        ("package.json", "{\"name\":\"root\",\"private\":true,\"scripts\":{\"prod\":\"pnpm --filter ep-server run prod\"}}"),
+        ("pnpm-workspace.yaml", "packages:\n  - server\n"),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("server/package.json", "{\"name\":\"ep-server\",\"scripts\":{\"prod\":\"node server.js\"},\"dependencies\":{\"express\":\"4\"}}"),
+        ("server/server.js", "const express = require('express');\nconst app = express();\napp.listen(process.env.PORT || 9001);\n"),
+    ];
+    let services = analyze_repo(&MemRepo::new(files.iter().copied()), Some("ws")).unwrap();
+    let paths: Vec<&str> = services.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["."], "{services:#?}");
+    assert_eq!(services[0].framework.as_deref(), Some("express"));
+    assert_eq!(services[0].start.as_deref(), Some("pnpm prod"));
+}

@@ -210,6 +210,17 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     wiring::apply(ctx, dir, m, &mut drafts, &pkg.files);
     release::apply(&pkg, &mut drafts);
     release::init_script(&pkg, &mut drafts);
+    if let Some(member) = pkg
+        .prod_start
+        .and_then(|(_, e)| workspace_member_of(&e.value))
+    {
+        for d in drafts
+            .iter_mut()
+            .filter(|d| d.kind == ServiceKind::Web && d.name.is_none())
+        {
+            d.delegates_to = Some(member.clone());
+        }
+    }
     drafts
 }
 
@@ -640,3 +651,15 @@ fn source_files(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The workspace member a root script runs (`pnpm --filter api run prod`,
+/// `npm run start --workspace=api`, `yarn workspace api start`).
+fn workspace_member_of(script: &str) -> Option<String> {
+    static MEMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        crate::scan::regex(
+            r"\b(?:pnpm|npm|yarn)\b[^&|;]*?(?:--filter[= ]|-F |--workspace[= ]|\bworkspace )([@\w./-]+)",
+        )
+    });
+    let m = MEMBER.captures(script)?.get(1)?.as_str();
+    (!m.starts_with('-') && !m.contains('*') && !m.starts_with('.')).then(|| m.to_string())
+}

@@ -468,8 +468,10 @@ fn flatten(v: &serde_yaml::Value, prefix: &str, out: &mut Vec<(String, serde_yam
 }
 
 /// node-config: `config/custom-environment-variables.*` maps config paths to
-/// variables; `config/default.*` holds what they fall back to.
-fn node_config(ctx: &Ctx, dir: &str, resolver: &mut Resolver) {
+/// variables; `config/default.*` holds what they fall back to. Each mapped
+/// variable is also a setting the app reads (`secret: SECRET` is its JWT
+/// key, whose committed default `secret` must not sign production tokens).
+fn node_config(ctx: &Ctx, dir: &str, resolver: &mut Resolver, draft: &mut Draft) {
     let folder = join(dir, "config");
     let read = |stem: &str| {
         ["json", "yml", "yaml"].iter().find_map(|ext| {
@@ -496,6 +498,9 @@ fn node_config(ctx: &Ctx, dir: &str, resolver: &mut Resolver) {
                 _ => None,
             });
         let line = crate::scan::find_line(&text, env).unwrap_or(1);
+        if !env.starts_with("npm_") {
+            draft.env_var(env, default.is_some(), &path, line);
+        }
         let note = crate::wiring::note(&text, line);
         resolver.bind_env(
             &key,
@@ -730,12 +735,19 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, drafts: &mut [Draft], fi
     };
     let mut probe = Draft::new(dir, first.language, first.kind);
     probe.env = first.env.clone();
+    let first_env: Vec<String> = first.env.iter().map(|e| e.name.clone()).collect();
     probe.databases = first.databases.clone();
     scan(ctx, dir, m, &mut probe, files);
     for d in drafts
         .iter_mut()
         .filter(|d| d.kind != autodeploy_core::ServiceKind::Static)
     {
+        // Settings only the config files name (node-config's mapping).
+        for e in probe.env.iter().filter(|e| !first_env.contains(&e.name)) {
+            if !d.env.iter().any(|x| x.name == e.name) {
+                d.env.push(e.clone());
+            }
+        }
         let compiled = runs_compiled(ctx, dir, m, d);
         for w in &probe.wiring {
             let mut w = w.clone();
@@ -763,7 +775,7 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
     let lang = Node;
     let mut resolver = Resolver::new(&lang);
     resolver.known = draft.env.iter().map(|e| e.name.clone()).collect();
-    node_config(ctx, dir, &mut resolver);
+    node_config(ctx, dir, &mut resolver, draft);
     let texts: Vec<(&str, String)> = files
         .iter()
         .filter(|f| !super::code::is_tooling_file(f))

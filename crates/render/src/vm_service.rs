@@ -35,6 +35,9 @@ use crate::{render_template, unsupported, RenderError};
 use autodeploy_core::{DatabaseOutput, Decision, Hosting, ServiceKind, ServicePlan};
 use serde_json::{json, Map, Value};
 
+/// The uv that installs a Python line Ubuntu 24.04 does not ship on a
+/// machine (its own release list decides which lines it can install).
+const UV_FOR_PYTHON: &str = "uv==0.9.30";
 /// Where cloud-init clones the repository on the VM.
 pub(crate) const REPO_DIR: &str = "/opt/app/src";
 
@@ -452,6 +455,14 @@ impl VmService<'_> {
         m.insert("name".into(), d.name.clone().into());
         m.insert("family".into(), self.family.into());
         m.insert("version".into(), self.version.into());
+        // The Python line (`3.10` of `3.10.14`) a pinned uv installs when
+        // Ubuntu does not ship it: a uv recent enough to know 3.14, and the
+        // line rather than the patch release, which its list may lack.
+        if self.family == "python" {
+            let line: Vec<&str> = self.version.split('.').take(2).collect();
+            m.insert("python_line".into(), line.join(".").into());
+            m.insert("uv".into(), UV_FOR_PYTHON.into());
+        }
         m.insert("jdk".into(), self.jdk.into());
         m.insert("port".into(), self.port.into());
         // A release step that runs a migration CLI (diesel_cli, sqlx-cli)

@@ -186,3 +186,26 @@ fn a_workspace_root_running_one_member_is_one_service() {
     assert_eq!(services[0].framework.as_deref(), Some("express"));
     assert_eq!(services[0].start.as_deref(), Some("pnpm prod"));
 }
+
+/// A gulpfile's `build` task beside a Django app (babybuddy): the assets
+/// the templates load are built before collectstatic, or every page that
+/// names one answers 500 under a manifest storage.
+#[test]
+fn a_gulp_build_task_beside_a_backend_builds_its_assets_first() {
+    let files: &[(&str, &str)] = &[
+        ("requirements.txt", "django==5.0\ngunicorn\n"),
+        ("manage.py", "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n"),
+        ("site/settings.py", "STATIC_ROOT = 'static'\nALLOWED_HOSTS = ['*']\n"),
+        ("site/wsgi.py", "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"),
+        ("package.json", "{\"name\":\"assets\",\"devDependencies\":{\"gulp\":\"5\",\"sass\":\"1\"}}"),
+        ("package-lock.json", "{}"),
+        ("gulpfile.js", "const gulp = require('gulp');\ngulp.task(\"build\", gulp.parallel(styles, scripts));\n"),
+    ];
+    let services = analyze_repo(&MemRepo::new(files.iter().copied()), Some("assets")).unwrap();
+    assert_eq!(services.len(), 1, "{services:#?}");
+    let build = services[0].build.as_deref().unwrap_or_default();
+    assert!(
+        build.contains("npx gulp build &&") && build.ends_with("collectstatic --noinput"),
+        "{build}"
+    );
+}

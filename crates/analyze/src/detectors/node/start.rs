@@ -478,6 +478,30 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
             return Some(cmd);
         }
     }
+    // No build script: a gulpfile's own `build` task (`gulp.task("build",
+    // …)`, `exports.build`), as an asset pipeline beside a backend runs it.
+    if pkg.m.dep("gulp").is_some() {
+        let gulpfile = ["gulpfile.js", "gulpfile.mjs", "gulpfile.cjs", "gulpfile.ts"]
+            .iter()
+            .map(|f| join(pkg.dir, f))
+            .find(|f| {
+                pkg.ctx.read_path(f).is_some_and(|t| {
+                    t.contains("task(\"build\"")
+                        || t.contains("task('build'")
+                        || t.contains("exports.build")
+                        || t.contains("export const build")
+                })
+            });
+        if let Some(file) = gulpfile {
+            let cmd = pkg.mgr.exec("gulp build");
+            web.build(
+                cmd.clone(),
+                Trust::Config,
+                ev(&file, None, "the gulpfile's build task"),
+            );
+            return Some(cmd);
+        }
+    }
     let fallback = super::frameworks::default_build(pkg.m, fallback?)?;
     let cmd = pkg.mgr.exec(fallback);
     web.build(

@@ -286,3 +286,16 @@ fn a_build_gets_its_dev_dependencies_and_the_app_runs_in_production() {
     assert_eq!(v["running_env"], "production", "{v}");
     assert!(log.contains("npm ci"), "{log}");
 }
+
+/// A backend's asset build runs with the Node its package.json asks for
+/// (`devEngines` node ^24, which npm enforces), fetched from the npm
+/// registry when this machine's is older, not with whatever node is on PATH.
+#[test]
+fn an_asset_build_beside_a_backend_gets_the_node_its_package_asks_for() {
+    let home = home();
+    let dir = app("py_assets_node24");
+    let run = deploy("assets24", &dir, &home.opts).unwrap_or_else(|e| panic!("{e}"));
+    let (code, body) = get(&format!("{}/", run.app.url));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("built with node v24."), "{body}");
+}

@@ -361,6 +361,32 @@ pub fn check(
         }
         chosen.notes.extend(chosen.cargo.notes.iter().cloned());
     }
+    // A backend's asset pipeline (`npm ci && npx gulp build && …
+    // collectstatic`) runs with the Node its package.json asks for.
+    if family != "node" && cmds.iter().any(|c| matches!(*c, "npm" | "npx")) {
+        let svc_src =
+            crate::prepare::inside(source_root, &svc.path).unwrap_or_else(|| source_root.into());
+        let asked = node::package_requirement(&svc_src.join("package.json"))
+            .and_then(|raw| Requirement::parse(Dialect::Node, &raw).ok());
+        if let Some(req) = asked {
+            let machine = node::machine_node(path);
+            let npm = which("npm", path).is_some();
+            if let Ok(choice) = node::choose(&req, None, machine.as_ref(), npm) {
+                if let node::NodeChoice::Registry(b) = &choice {
+                    chosen.notes.push(format!(
+                        "node {} for the asset build: its package.json asks for {req} and this machine has {}; {}@{} (the official build, from the npm registry) is used",
+                        b.spec,
+                        machine
+                            .map(|m| format!("node {}", m.version))
+                            .unwrap_or_else(|| "no node".into()),
+                        b.package,
+                        b.spec
+                    ));
+                }
+                chosen.node = Some(choice);
+            }
+        }
+    }
     if family == "node" {
         let req = req
             .clone()
@@ -919,6 +945,12 @@ pub fn runtime(
             } else {
                 "npm install".into()
             });
+        }
+    }
+    if svc.runtime.family != "node" {
+        // The Node an asset build asked for (see `choose`).
+        if let Some(node::NodeChoice::Registry(b)) = &chosen.node {
+            rt.steps.push(b.fetch_step(cache_dir, &bin));
         }
     }
     if svc.runtime.family == "node" || !chosen.managers.is_empty() {

@@ -69,6 +69,26 @@ pub struct NoNode {
     pub reason: String,
 }
 
+/// The Node a `package.json` asks for, when it says: `engines.node`, else
+/// npm's `devEngines.runtime` (`{"name": "node", "version": "^24.0.0"}`,
+/// or a list of such), which npm enforces when `onFail` is `error`.
+pub fn package_requirement(package_json: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(package_json).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if let Some(e) = v.pointer("/engines/node").and_then(|e| e.as_str()) {
+        return Some(e.to_string());
+    }
+    let runtime = v.pointer("/devEngines/runtime")?;
+    let entries: Vec<&serde_json::Value> = match runtime {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    entries.into_iter().find_map(|r| {
+        (r.get("name")?.as_str()? == "node")
+            .then(|| r.get("version")?.as_str().map(str::to_string))?
+    })
+}
+
 /// Choose the node for `req` (the plan's version `planned` fits it by construction).
 pub fn choose(
     req: &Requirement,
@@ -473,6 +493,25 @@ fn unverified(cmd: &str, _tail: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_package_asks_for_node_through_engines_or_dev_engines() {
+        let dir = tempfile::tempdir().unwrap();
+        let pj = dir.path().join("package.json");
+        std::fs::write(
+            &pj,
+            r#"{"devEngines":{"runtime":{"name":"node","version":"^24.0.0","onFail":"error"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(super::package_requirement(&pj).as_deref(), Some("^24.0.0"));
+        std::fs::write(&pj, r#"{"devEngines":{"runtime":[{"name":"bun","version":"1"},{"name":"node","version":">=22"}]}}"#).unwrap();
+        assert_eq!(super::package_requirement(&pj).as_deref(), Some(">=22"));
+        std::fs::write(&pj, r#"{"engines":{"node":"20.x"},"devEngines":{"runtime":{"name":"node","version":"24"}}}"#).unwrap();
+        assert_eq!(super::package_requirement(&pj).as_deref(), Some("20.x"));
+        std::fs::write(&pj, r#"{"name":"x"}"#).unwrap();
+        assert_eq!(super::package_requirement(&pj), None);
+    }
+
     use super::*;
     use autodeploy_core::version::Dialect;
 

@@ -296,19 +296,20 @@ fn gopath_import_path(ctx: &Ctx, dir: &str) -> Option<(String, String)> {
     Some((p, dockerfile))
 }
 
-/// Build in GOPATH mode (`GO111MODULE=off`): the tree is linked into a
-/// GOPATH of its own under its import path, so its imports and `vendor/`
-/// resolve; without `vendor/` (the walk does not list it, so the command
-/// looks) its dependencies are fetched there first.
+/// Build a tree from before modules. With its `vendor/` (the walk does not
+/// list it, so the command looks): in GOPATH mode (`GO111MODULE=off`), the
+/// tree linked into a GOPATH of its own under its import path, so its
+/// imports and `vendor/` resolve. Without: as a module made on the spot
+/// (`go mod init IMPORT_PATH && go mod tidy`), since `go get` no longer
+/// works in GOPATH mode (Go 1.22).
 fn in_gopath(d: &mut Draft, import_path: &str, evidence: &str) {
     let parent = import_path.rsplit_once('/').map_or("", |(p, _)| p);
     for b in &mut d.builds {
         let Some(rest) = b.value.strip_prefix("go build ") else {
             continue;
         };
-        let get = "{ [ -d vendor ] || go get -d ./...; } && ";
         b.value = format!(
-            "export GO111MODULE=off GOPATH=\"${{TMPDIR:-/tmp}}/gopath\" && mkdir -p \"$GOPATH/src/{parent}\" && ln -sfn \"$PWD\" \"$GOPATH/src/{import_path}\" && cd \"$GOPATH/src/{import_path}\" && {get}go build {rest}"
+            "if [ -d vendor ]; then export GO111MODULE=off GOPATH=\"${{TMPDIR:-/tmp}}/gopath\" && mkdir -p \"$GOPATH/src/{parent}\" && ln -sfn \"$PWD\" \"$GOPATH/src/{import_path}\" && cd \"$GOPATH/src/{import_path}\" && go build {rest}; else go mod init {import_path} && go mod tidy && go build {rest}; fi"
         );
     }
     d.note(
@@ -321,7 +322,7 @@ fn in_gopath(d: &mut Draft, import_path: &str, evidence: &str) {
     );
     for f in d.findings.iter_mut().filter(|f| f.kind == "no_manifest") {
         f.message = format!(
-            "Go code without a go.mod, from before Go modules: it is built in GOPATH mode (GO111MODULE=off) as {import_path}, from its vendor/ folder or else with its dependencies fetched at build time; run `go mod init {import_path}` and `go mod tidy`, and commit go.mod and go.sum, to build it the way current Go does"
+            "Go code without a go.mod, from before Go modules: it is built as {import_path}, in GOPATH mode (GO111MODULE=off) from its vendor/ folder, or else as a module made at build time (`go mod init {import_path}` and `go mod tidy`, which take the newest versions of its imports); commit go.mod and go.sum to build it reproducibly"
         );
     }
 }
@@ -718,7 +719,7 @@ mod tests {
             build.contains("\"$GOPATH/src/github.com/acme/Ledger\""),
             "{build}"
         );
-        assert!(build.ends_with("go build -o bin/Ledger ."), "{build}");
+        assert!(build.contains("go build -o bin/Ledger .; else go mod init github.com/acme/Ledger && go mod tidy && go build -o bin/Ledger .; fi"), "{build}");
         assert!(
             d[0].databases
                 .iter()

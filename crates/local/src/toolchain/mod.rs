@@ -230,6 +230,24 @@ impl Chosen {
 
 /// The requirement the project states for `svc` (from the analysis) and the
 /// file that says it.
+/// The log line for a Node fetched from the npm registry: `who` asks for
+/// `req`, this machine has `machine`.
+fn registry_node_note(
+    b: &node::RegistryBinary,
+    who: &str,
+    req: &dyn std::fmt::Display,
+    machine: Option<&node::Node>,
+) -> String {
+    format!(
+        "node {who} asks for {req} and this machine has {}; {}@{} (the official build, from the npm registry) is used, kept in the download cache",
+        machine
+            .map(|m| format!("node {}", m.version))
+            .unwrap_or_else(|| "no node".into()),
+        b.package,
+        b.spec
+    )
+}
+
 fn requirement(svc: &ServicePlan, analysis: &Analysis) -> (Option<String>, Option<String>) {
     let a = analysis
         .services
@@ -373,14 +391,11 @@ pub fn check(
             let npm = which("npm", path).is_some();
             if let Ok(choice) = node::choose(&req, None, machine.as_ref(), npm) {
                 if let node::NodeChoice::Registry(b) = &choice {
-                    chosen.notes.push(format!(
-                        "node {} for the asset build: its package.json asks for {req} and this machine has {}; {}@{} (the official build, from the npm registry) is used",
-                        b.spec,
-                        machine
-                            .map(|m| format!("node {}", m.version))
-                            .unwrap_or_else(|| "no node".into()),
-                        b.package,
-                        b.spec
+                    chosen.notes.push(registry_node_note(
+                        b,
+                        &format!("{} for the asset build: its package.json", b.spec),
+                        &req,
+                        machine.as_ref(),
                     ));
                 }
                 chosen.node = Some(choice);
@@ -410,16 +425,11 @@ pub fn check(
                 None if req.is_any() => format!("node {version} (this machine's)"),
                 None => format!("node {version} (this machine's): fits the project's {req}{from}"),
             }),
-            node::NodeChoice::Registry(b) => chosen.notes.push(format!(
-                "node {}: the project asks for {req}{from} and this machine has {}; \
-                 {}@{} (the official build, from the npm registry) is used, kept in the \
-                 download cache",
-                b.spec,
-                machine
-                    .map(|m| format!("node {}", m.version))
-                    .unwrap_or_else(|| "no node".into()),
-                b.package,
-                b.spec
+            node::NodeChoice::Registry(b) => chosen.notes.push(registry_node_note(
+                b,
+                &format!("{}: the project", b.spec),
+                &format!("{req}{from}"),
+                machine.as_ref(),
             )),
         }
         chosen.node = Some(choice);

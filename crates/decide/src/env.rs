@@ -78,7 +78,19 @@ const DB_WORDS: &[&str] = &[
     "SQL",
     "RDS",
 ];
-const CACHE_WORDS: &[&str] = &["REDIS", "VALKEY", "MEMCACHED", "MEMCACHE", "MEMCACHIER"];
+/// Words that name a cache; the Heroku add-ons' own names among them
+/// (`REDISTOGO_URL`, `REDISCLOUD_URL`), which Heroku-era apps still read.
+const CACHE_WORDS: &[&str] = &[
+    "REDIS",
+    "VALKEY",
+    "MEMCACHED",
+    "MEMCACHE",
+    "MEMCACHIER",
+    "REDISTOGO",
+    "REDISCLOUD",
+    "REDISGREEN",
+    "OPENREDIS",
+];
 const NOT_GENERATED: &[&str] = &[
     "AWS", "CLIENT", "WEBHOOK", "API", "OAUTH", "STRIPE", "ACCESS",
 ];
@@ -1358,6 +1370,8 @@ mod tests {
             ("CELERY_BROKER_URL", Kind::Cache(CacheOutput::Url)),
             ("CELERY_RESULT_BACKEND", Kind::Cache(CacheOutput::Url)),
             ("MEMCACHED_SERVERS", Kind::Cache(CacheOutput::Address)),
+            ("REDISTOGO_URL", Kind::Cache(CacheOutput::Url)),
+            ("REDISCLOUD_URL", Kind::Cache(CacheOutput::Url)),
             ("PORT", Kind::Port),
             ("HOST", Kind::BindHost),
             ("LISTEN_ADDR", Kind::BindAddr),

@@ -209,3 +209,30 @@ fn a_gulp_build_task_beside_a_backend_builds_its_assets_first() {
         "{build}"
     );
 }
+
+/// The rq worker a Procfile already runs through the file that holds it
+/// (`worker: python -u manage.py run_worker`) is not inferred a second time
+/// as `python manage.py` (flask-base-redis: a bare manager that exits and
+/// restarts in a loop).
+#[test]
+fn a_procfile_worker_running_the_workers_file_is_the_worker() {
+    let files: &[(&str, &str)] = &[
+        ("requirements.txt", "flask\nrq\nredis\ngunicorn\n"),
+        ("Procfile", "web: gunicorn manage:app\nworker: python -u manage.py run_worker\n"),
+        (
+            "manage.py",
+            "from flask import Flask\nfrom redis import Redis\nfrom rq import Connection, Queue, Worker\napp = Flask(__name__)\n\ndef run_worker():\n    with Connection(Redis()):\n        Worker(map(Queue, ['default'])).work()\n",
+        ),
+    ];
+    let services = analyze_repo(&MemRepo::new(files.iter().copied()), Some("rq")).unwrap();
+    let workers: Vec<(&str, Option<&str>)> = services
+        .iter()
+        .filter(|s| s.kind == autodeploy_core::ServiceKind::Worker)
+        .map(|s| (s.name.as_str(), s.start.as_deref()))
+        .collect();
+    assert_eq!(
+        workers,
+        [("worker", Some("python -u manage.py run_worker"))],
+        "{services:#?}"
+    );
+}

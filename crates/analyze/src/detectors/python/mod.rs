@@ -935,8 +935,15 @@ fn worker_drafts(
         } else {
             fw.name
         };
-        let in_procfile = declared(&[fw.name, process_word]);
         let rel = rel_to(dir, &hit.file);
+        // A Procfile process that runs the file holding the worker
+        // (`worker: python -u manage.py run_worker`) is that worker too.
+        let runs_the_file = procfile.iter().any(|l| {
+            let (process, cmd) = l.split_once(':').unwrap_or(("", ""));
+            (process.contains("worker") || process.contains(fw.name))
+                && cmd.split_whitespace().any(|x| x == rel || x == module)
+        });
+        let in_procfile = declared(&[fw.name, process_word]) || runs_the_file;
         let object = hit.object.clone().unwrap_or_default();
         let base_name = if fw.name == "celery" {
             "worker".to_string()

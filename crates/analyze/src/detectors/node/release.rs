@@ -119,12 +119,16 @@ fn has_files(pkg: &Pkg, rel: &str) -> bool {
         .is_some()
 }
 
-/// Set the release (and trim the start) of the package's web draft.
-pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
-    let Some(web) = drafts
+/// The package's own web draft (not a named process beside it).
+fn package_web(drafts: &mut [Draft]) -> Option<&mut Draft> {
+    drafts
         .iter_mut()
         .find(|d| d.kind == ServiceKind::Web && d.name.is_none())
-    else {
+}
+
+/// Set the release (and trim the start) of the package's web draft.
+pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
+    let Some(web) = package_web(drafts) else {
         return;
     };
     // The start script's own chain.
@@ -223,10 +227,7 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
 /// calls `sync({ force: true })`; `"db:init"`) as the first deploy's `init`,
 /// when no migration runs as the release step.
 pub(super) fn init_script(pkg: &Pkg, drafts: &mut [Draft]) {
-    let Some(web) = drafts
-        .iter_mut()
-        .find(|d| d.kind == ServiceKind::Web && d.name.is_none())
-    else {
+    let Some(web) = package_web(drafts) else {
         return;
     };
     if web.release.is_some() || web.init.is_some() {

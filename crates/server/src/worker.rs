@@ -155,6 +155,41 @@ impl Worker {
         tracing::info!(worker = %self.id, "worker stopped");
     }
 
+    /// Renew the job's lease every heartbeat; returns once it is lost
+    /// (reclaimed or cancelled), or when no renewal succeeded for a whole
+    /// lease (another worker may own the job by then).
+    async fn keep_lease(&self, job: &Job) {
+        let mut beat = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.config.heartbeat,
+            self.config.heartbeat,
+        );
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_ok = Instant::now();
+        loop {
+            beat.tick().await;
+            match self
+                .store
+                .heartbeat(job.id, &self.id, self.config.lease)
+                .await
+            {
+                Ok(true) => last_ok = Instant::now(),
+                Ok(false) => {
+                    self.metrics.heartbeat_lost.inc(&[]);
+                    tracing::warn!(worker = %self.id, job = job.id, "lease lost (reclaimed or cancelled): stopping the job");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(worker = %self.id, job = job.id, error = %e, "heartbeat failed");
+                    if last_ok.elapsed() >= self.config.lease {
+                        self.metrics.heartbeat_lost.inc(&[]);
+                        tracing::warn!(worker = %self.id, job = job.id, "no heartbeat for a whole lease: another worker may own the job now; stopping it");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     async fn run_job(&self, job: Job, shutdown: &mut watch::Receiver<bool>) {
         let kind = job.kind.as_str();
         let runnable_since = job.created_at.max(job.run_after);
@@ -174,12 +209,11 @@ impl Worker {
         let mut fut = self
             .runner
             .run(observed.clone(), job.clone(), cancel.clone());
-        let mut beat = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.config.heartbeat,
-            self.config.heartbeat,
-        );
-        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_ok = Instant::now();
+        // The lease is renewed beside the job, never instead of it: on SQLite
+        // there is one writer connection, and a heartbeat awaited while the
+        // job sat suspended inside a write would wait for the connection the
+        // job holds (both stood still until the pool gave up).
+        let mut lease_lost = Box::pin(self.keep_lease(&job));
         let mut grace_deadline: Option<tokio::time::Instant> = None;
         let mut completed = false;
         let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
@@ -190,24 +224,7 @@ impl Worker {
                     completed = true;
                     break Some(outcome);
                 }
-                _ = beat.tick() => {
-                    match self.store.heartbeat(job.id, &self.id, self.config.lease).await {
-                        Ok(true) => last_ok = Instant::now(),
-                        Ok(false) => {
-                            self.metrics.heartbeat_lost.inc(&[]);
-                            tracing::warn!(worker = %self.id, job = job.id, "lease lost (reclaimed or cancelled): stopping the job");
-                            break None;
-                        }
-                        Err(e) => {
-                            tracing::warn!(worker = %self.id, job = job.id, error = %e, "heartbeat failed");
-                            if last_ok.elapsed() >= self.config.lease {
-                                self.metrics.heartbeat_lost.inc(&[]);
-                                tracing::warn!(worker = %self.id, job = job.id, "no heartbeat for a whole lease: another worker may own the job now; stopping it");
-                                break None;
-                            }
-                        }
-                    }
-                }
+                () = &mut lease_lost => break None,
                 _ = changed_or_gone(shutdown), if grace_deadline.is_none() => {
                     tracing::info!(worker = %self.id, job = job.id, grace_s = self.config.shutdown_grace.as_secs(), "shutdown asked: letting the job finish");
                     grace_deadline = Some(tokio::time::Instant::now() + self.config.shutdown_grace);
@@ -218,6 +235,9 @@ impl Worker {
                 }
             }
         };
+        // Not polled from here on: dropped, so a renewal it was in the middle
+        // of cannot hold the writer while the runner winds down.
+        drop(lease_lost);
         // Lost lease or shutdown: ask the runner to stop and give it a
         // bounded time to reach a safe point, so this process is not still
         // writing for a job another worker now owns.

@@ -4,8 +4,10 @@
 
 mod common;
 
-use autodeploy_server::{JobRunner, ServerConfig};
-use autodeploy_store::{Job, JobKind, JobOutcome, JobStatus, NewDeployment, Store};
+use autodeploy_server::{JobRunner, ServerConfig, WorkerConfig};
+use autodeploy_store::{
+    Job, JobKind, JobOutcome, JobStatus, LogStream, NewDeployment, NewLogLine, Store,
+};
 use common::{Backend, ScriptRunner, TestServer};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -113,6 +115,67 @@ both_backends!(
             .as_deref()
             .unwrap_or("")
             .contains("shut down"));
+    }
+);
+
+/// Writes log lines back to back for a while: the job is almost always in
+/// the middle of a store write when its worker's heartbeat comes due.
+struct BusyWriter {
+    writes: usize,
+}
+
+#[async_trait::async_trait]
+impl JobRunner for BusyWriter {
+    async fn run(&self, store: Arc<dyn Store>, job: Job, _cancel: Arc<AtomicBool>) -> JobOutcome {
+        let lines: Vec<NewLogLine> = (0..200)
+            .map(|i| NewLogLine {
+                stream: LogStream::System,
+                phase: None,
+                line: format!("line {i}"),
+            })
+            .collect();
+        for _ in 0..self.writes {
+            if let Err(e) = store.append_logs(&job.deployment_id, &lines).await {
+                return JobOutcome::Failed {
+                    error: e.to_string(),
+                };
+            }
+        }
+        JobOutcome::Done
+    }
+}
+
+// SQLite has one writer connection. The worker used to renew its lease
+// without polling the job meanwhile: a heartbeat due while the job was inside
+// a write waited for the connection the job held, and both stood still until
+// the pool gave up (60 s), by which time the lease had run out and the job
+// ran again elsewhere.
+both_backends!(
+    a_heartbeat_due_mid_write_does_not_stall_the_job,
+    |b: Backend| async move {
+        let runner = Arc::new(BusyWriter { writes: 150 });
+        let config = WorkerConfig {
+            heartbeat: Duration::from_millis(2),
+            lease: Duration::from_secs(60),
+            ..common::test_workers()
+        };
+        let s = TestServer::start_with(b, ServerConfig::default(), config, 1, Some(runner.clone()))
+            .await;
+        let id = new_deployment(&*s.store, 0).await;
+        let t = Instant::now();
+        while s.store.queue_size().await.unwrap() != 0 {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the job is still running after {:?}: the worker and its job wait on each other",
+                t.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let jobs = s.store.jobs_for(&id).await.unwrap();
+        assert_eq!(jobs[0].status, JobStatus::Done, "{:?}", jobs[0]);
+        assert_eq!(jobs[0].attempt, 1);
+        assert!(s.metrics.heartbeat_lost.get(&[]) == 0);
+        s.stop().await;
     }
 );
 

@@ -162,6 +162,17 @@ impl TestServer {
         workers: usize,
         runner: Option<Arc<dyn JobRunner>>,
     ) -> TestServer {
+        Self::start_with(backend, config, test_workers(), workers, runner).await
+    }
+
+    /// As [`TestServer::start`], with the workers' lease and heartbeat given.
+    pub async fn start_with(
+        backend: Backend,
+        config: ServerConfig,
+        worker_config: WorkerConfig,
+        workers: usize,
+        runner: Option<Arc<dyn JobRunner>>,
+    ) -> TestServer {
         let db = test_db(backend).await;
         let store = autodeploy_store::open(&db.url).await.expect("open store");
         let metrics = Arc::new(Metrics::new());
@@ -189,13 +200,7 @@ impl TestServer {
                 store.clone(),
                 r,
                 metrics.clone(),
-                WorkerConfig {
-                    id_prefix: "test".into(),
-                    lease: Duration::from_secs(5),
-                    heartbeat: Duration::from_millis(500),
-                    idle_wait: Duration::from_millis(200),
-                    shutdown_grace: Duration::from_secs(2),
-                },
+                worker_config,
                 rx,
             ),
             _ => Vec::new(),
@@ -232,6 +237,17 @@ impl TestServer {
             let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
         }
         self.db
+    }
+}
+
+/// The workers' settings in tests: a 5 s lease renewed every 500 ms.
+pub fn test_workers() -> WorkerConfig {
+    WorkerConfig {
+        id_prefix: "test".into(),
+        lease: Duration::from_secs(5),
+        heartbeat: Duration::from_millis(500),
+        idle_wait: Duration::from_millis(200),
+        shutdown_grace: Duration::from_secs(2),
     }
 }
 

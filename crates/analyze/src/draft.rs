@@ -74,6 +74,8 @@ pub struct Draft {
     pub release: Option<String>,
     /// `Service::init`: the first deploy's database creation.
     pub init: Option<String>,
+    /// `Service::postgres_auth`.
+    pub postgres_auth: Option<autodeploy_core::PostgresAuth>,
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
     pub dockerfile: Option<String>,
@@ -115,6 +117,7 @@ impl Draft {
             install: None,
             release: None,
             init: None,
+            postgres_auth: None,
             package_manager: None,
             runtime_version: None,
             dockerfile: None,

@@ -669,6 +669,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         install: d.install,
         release: d.release,
         init: d.init,
+        postgres_auth: d.postgres_auth,
         health_path: d.health_path,
         allowed_hosts_env: d.allowed_hosts_env,
         package_manager: d.package_manager,

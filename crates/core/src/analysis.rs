@@ -89,6 +89,17 @@ impl Language {
     }
 }
 
+/// How a PostgreSQL role of the app's must store its password, when the
+/// app's driver cannot log in with PostgreSQL's default (SCRAM-SHA-256,
+/// the default since PostgreSQL 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostgresAuth {
+    /// An md5-hashed password (drivers from before 2019: lib/pq before
+    /// 1.1.0, pgx before 3.4.0).
+    Md5,
+}
+
 /// What kind of process a service is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -287,6 +298,10 @@ pub struct Service {
     /// deployment's first deploy, before `release`; never on a redeploy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<String>,
+    /// The password method its PostgreSQL driver needs, when it is not the
+    /// server's default (a driver from before SCRAM-SHA-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres_auth: Option<PostgresAuth>,
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
     #[serde(default)]
     pub health_path: Option<String>,

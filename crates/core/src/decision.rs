@@ -340,6 +340,9 @@ pub struct ServicePlan {
     /// (`Service::init`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<String>,
+    /// `Service::postgres_auth`: how its database role's password is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres_auth: Option<crate::PostgresAuth>,
     /// For static services: the folder served, relative to `path`.
     #[serde(default)]
     pub static_dir: Option<String>,

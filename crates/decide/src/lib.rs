@@ -406,6 +406,7 @@ fn plan_services(
             start: s.start.clone(),
             release: s.release.clone(),
             init: s.init.clone(),
+            postgres_auth: s.postgres_auth,
             static_dir: s.static_dir.clone(),
             dockerfile: s.dockerfile.clone(),
             image,

@@ -23,6 +23,7 @@ pub(crate) fn service(
         install: None,
         release: None,
         init: None,
+        postgres_auth: None,
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -19,6 +19,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         install: None,
         release: None,
         init: None,
+        postgres_auth: None,
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -27,9 +27,8 @@ fn main() {
         path: std::env::var_os("PATH").unwrap_or_default(),
     };
     let r = match op.as_str() {
-        "provision" => {
-            data::provision(&opts, engine, id, &|_| {}).map(|g| format!("{}:{}", g.host, g.port))
-        }
+        "provision" => data::provision(&opts, engine, id, None, &|_| {})
+            .map(|g| format!("{}:{}", g.host, g.port)),
         "release" => data::release(&opts, id, false).map(|l| l.join("; ")),
         other => {
             eprintln!("unknown operation {other}");

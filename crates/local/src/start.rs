@@ -355,8 +355,10 @@ fn build_and_switch(
     // 3. Data services, then every value the app gets.
     let data_opts = opts.data_options();
     let mut grants = BTreeMap::new();
+    // One role per deployment: md5 when any of its services' drivers needs it.
+    let auth = services.iter().find_map(|s| s.postgres_auth);
     for engine in needs {
-        let g = crate::data::provision(&data_opts, engine, id, &say)?;
+        let g = crate::data::provision(&data_opts, engine, id, auth, &say)?;
         grants.insert(engine, g);
     }
     let mut generated = read_generated(previous);

@@ -125,8 +125,8 @@ fn postgresql_gives_each_deployment_its_own_database_and_keeps_it_until_released
     }
     let home = tempfile::tempdir().unwrap();
     let o = opts(home.path());
-    let a = data::provision(&o, Engine::Postgresql, "dep-a", &quiet).unwrap();
-    let b = data::provision(&o, Engine::Postgresql, "dep-b", &quiet).unwrap();
+    let a = data::provision(&o, Engine::Postgresql, "dep-a", None, &quiet).unwrap();
+    let b = data::provision(&o, Engine::Postgresql, "dep-b", None, &quiet).unwrap();
     assert_eq!(a.port, b.port, "one server per home");
     assert_ne!(a.database, b.database);
     assert_ne!(a.password, b.password);
@@ -143,7 +143,7 @@ fn postgresql_gives_each_deployment_its_own_database_and_keeps_it_until_released
     assert!(err.contains("permission denied"), "{err}");
 
     // Provisioning again (a redeploy) keeps the data and the credentials.
-    let again = data::provision(&o, Engine::Postgresql, "dep-a", &quiet).unwrap();
+    let again = data::provision(&o, Engine::Postgresql, "dep-a", None, &quiet).unwrap();
     assert_eq!(again, a);
     assert_eq!(psql(&a, "SELECT body FROM notes").unwrap(), "from a");
 
@@ -173,6 +173,59 @@ fn postgresql_gives_each_deployment_its_own_database_and_keeps_it_until_released
     );
 }
 
+/// A driver from before SCRAM-SHA-256 (lib/pq before 1.1.0, pgx.v2) can
+/// only log in with an md5 password: its deployment's role gets one, the
+/// others keep SCRAM, and a cluster made when the server accepted SCRAM
+/// only is opened to md5 roles on the next provision.
+#[test]
+fn an_old_driver_gets_an_md5_role_and_the_others_keep_scram() {
+    if !prerequisites(&["initdb", "pg_ctl", "psql"]) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let o = opts(home.path());
+    let modern = data::provision(&o, Engine::Postgresql, "modern", None, &quiet).unwrap();
+    let dir = home.path().join("services/postgresql");
+    let admin = Grant {
+        user: "autodeploy".into(),
+        password: std::fs::read_to_string(dir.join("admin.secret")).unwrap(),
+        database: "postgres".into(),
+        ..modern.clone()
+    };
+    // As clusters were made before: SCRAM only.
+    std::fs::write(
+        dir.join("data/pg_hba.conf"),
+        "host all all 127.0.0.1/32 scram-sha-256\n",
+    )
+    .unwrap();
+    psql(&admin, "SELECT pg_reload_conf()").unwrap();
+
+    let old = data::provision(
+        &o,
+        Engine::Postgresql,
+        "old-driver",
+        Some(autodeploy_core::PostgresAuth::Md5),
+        &quiet,
+    )
+    .unwrap();
+    let stored = |g: &Grant| {
+        psql(
+            &admin,
+            &format!(
+                "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = '{}'",
+                g.user
+            ),
+        )
+        .unwrap()
+    };
+    assert_eq!(stored(&old), "md5");
+    assert_eq!(stored(&modern), "SCR");
+    assert_eq!(psql(&old, "SELECT 1").unwrap(), "1");
+    assert_eq!(psql(&modern, "SELECT 1").unwrap(), "1");
+    data::release(&o, "old-driver", false).unwrap();
+    data::release(&o, "modern", false).unwrap();
+}
+
 #[test]
 fn a_build_database_has_the_migrations_in_order_and_leaves_the_deployments_own_alone() {
     if !prerequisites(&["initdb", "pg_ctl", "psql"]) {
@@ -180,7 +233,7 @@ fn a_build_database_has_the_migrations_in_order_and_leaves_the_deployments_own_a
     }
     let home = tempfile::tempdir().unwrap();
     let o = opts(home.path());
-    let own = data::provision(&o, Engine::Postgresql, "dep-sqlx", &quiet).unwrap();
+    let own = data::provision(&o, Engine::Postgresql, "dep-sqlx", None, &quiet).unwrap();
     let migrations = tempfile::tempdir().unwrap();
     let m = migrations.path();
     // sqlx's layout: by version, `.up.sql` applied and `.down.sql` not;
@@ -253,7 +306,7 @@ fn postgresql_keeps_data_when_asked_and_restarts_on_a_free_port() {
     }
     let home = tempfile::tempdir().unwrap();
     let o = opts(home.path());
-    let a = data::provision(&o, Engine::Postgresql, "keep", &quiet).unwrap();
+    let a = data::provision(&o, Engine::Postgresql, "keep", None, &quiet).unwrap();
     psql(&a, "CREATE TABLE t (x int); INSERT INTO t VALUES (7)").unwrap();
     let done = data::release(&o, "keep", true).unwrap();
     assert!(done.iter().any(|l| l.contains("kept")), "{done:?}");
@@ -262,7 +315,7 @@ fn postgresql_keeps_data_when_asked_and_restarts_on_a_free_port() {
 
     // Someone else takes the old port meanwhile.
     let squatter = std::net::TcpListener::bind(("127.0.0.1", a.port)).unwrap();
-    let back = data::provision(&o, Engine::Postgresql, "keep", &quiet).unwrap();
+    let back = data::provision(&o, Engine::Postgresql, "keep", None, &quiet).unwrap();
     assert_ne!(back.port, a.port);
     assert_eq!(psql(&back, "SELECT x FROM t").unwrap(), "7");
     drop(squatter);
@@ -280,7 +333,7 @@ fn initdb_failing_is_reported_with_its_reason() {
     let dir = home.path().join("services/postgresql");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("data"), "not a folder").unwrap();
-    let err = data::provision(&o, Engine::Postgresql, "x", &quiet).unwrap_err();
+    let err = data::provision(&o, Engine::Postgresql, "x", None, &quiet).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, LocalError::DataService { .. }), "{msg}");
     assert!(msg.contains("initdb failed"), "{msg}");
@@ -310,7 +363,7 @@ fn a_full_disk_is_refused_before_anything_is_created() {
         return;
     }
     let o = opts(&mnt);
-    let err = data::provision(&o, Engine::Postgresql, "x", &quiet).unwrap_err();
+    let err = data::provision(&o, Engine::Postgresql, "x", None, &quiet).unwrap_err();
     let _ = Command::new("umount").arg(&mnt).status();
     let msg = err.to_string();
     assert!(msg.contains("MiB free"), "{msg}");
@@ -324,8 +377,8 @@ fn mysql_gives_each_deployment_its_own_database() {
     }
     let home = tempfile::tempdir().unwrap();
     let o = opts(home.path());
-    let a = data::provision(&o, Engine::Mysql, "my-a", &quiet).unwrap();
-    let b = data::provision(&o, Engine::Mysql, "my-b", &quiet).unwrap();
+    let a = data::provision(&o, Engine::Mysql, "my-a", None, &quiet).unwrap();
+    let b = data::provision(&o, Engine::Mysql, "my-b", None, &quiet).unwrap();
     assert_eq!(a.port, b.port);
     mysql(
         &a,
@@ -335,7 +388,7 @@ fn mysql_gives_each_deployment_its_own_database() {
     .unwrap();
     let err = mysql(&b, &a.database, "SELECT * FROM t").unwrap_err();
     assert!(err.contains("denied"), "{err}");
-    let again = data::provision(&o, Engine::Mysql, "my-a", &quiet).unwrap();
+    let again = data::provision(&o, Engine::Mysql, "my-a", None, &quiet).unwrap();
     assert_eq!(mysql(&again, &a.database, "SELECT x FROM t").unwrap(), "1");
     data::release(&o, "my-a", false).unwrap();
     assert!(mysql(&a, &a.database, "SELECT 1").is_err());
@@ -351,8 +404,8 @@ fn redis_is_one_private_server_per_deployment() {
     }
     let home = tempfile::tempdir().unwrap();
     let o = opts(home.path());
-    let a = data::provision(&o, Engine::Redis, "r-a", &quiet).unwrap();
-    let b = data::provision(&o, Engine::Redis, "r-b", &quiet).unwrap();
+    let a = data::provision(&o, Engine::Redis, "r-a", None, &quiet).unwrap();
+    let b = data::provision(&o, Engine::Redis, "r-b", None, &quiet).unwrap();
     assert_ne!(a.port, b.port);
     assert_eq!(redis(&a, &["SET", "k", "from-a"]), "OK");
     assert_eq!(redis(&b, &["GET", "k"]), "");
@@ -363,7 +416,7 @@ fn redis_is_one_private_server_per_deployment() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOAUTH"));
     // A redeploy finds the same server and data.
-    let again = data::provision(&o, Engine::Redis, "r-a", &quiet).unwrap();
+    let again = data::provision(&o, Engine::Redis, "r-a", None, &quiet).unwrap();
     assert_eq!(again.port, a.port);
     assert_eq!(redis(&a, &["GET", "k"]), "from-a");
     data::release(&o, "r-a", false).unwrap();

@@ -430,15 +430,17 @@ pub fn database_name(deployment: &str) -> String {
 }
 
 /// Start `engine` for `deployment` if needed and give it a database and a
-/// user of its own (the same ones again on a redeploy).
+/// user of its own (the same ones again on a redeploy). `auth`: how a
+/// PostgreSQL user's password is stored, when the app's driver needs it.
 pub fn provision(
     opts: &DataOptions,
     engine: Engine,
     deployment: &str,
+    auth: Option<autodeploy_core::PostgresAuth>,
     say: &dyn Fn(&str),
 ) -> Result<Grant, LocalError> {
     match engine {
-        Engine::Postgresql => postgres::provision(opts, deployment, say),
+        Engine::Postgresql => postgres::provision(opts, deployment, auth, say),
         Engine::Mysql => mariadb::provision(opts, deployment, say),
         Engine::Redis => redis::provision(opts, deployment, say),
     }
@@ -472,7 +474,7 @@ pub fn build_database(
     let key = build_key(deployment);
     release_build_database(opts, deployment)?;
     let files = migration_files(migrations)?;
-    let grant = postgres::provision(opts, &key, &|_| {})?;
+    let grant = postgres::provision(opts, &key, None, &|_| {})?;
     let applied = files.iter().try_for_each(|(name, path)| {
         let text = std::fs::read_to_string(path).map_err(|e| LocalError::io("read", path, e))?;
         postgres::apply_migration(opts, &grant, name, &text)

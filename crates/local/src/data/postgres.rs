@@ -9,6 +9,7 @@
 //! letters, digits and `_` only, so nothing from a repository reaches SQL.
 
 use super::*;
+use autodeploy_core::PostgresAuth;
 
 const ADMIN: &str = "autodeploy";
 
@@ -117,6 +118,8 @@ fn ensure_running(
             .args([
                 "-U",
                 ADMIN,
+                // Passwords stored as SCRAM (the admin's too); pg_hba.conf
+                // is ours, written before each start (`HBA`).
                 "--auth=scram-sha-256",
                 "-E",
                 "UTF8",
@@ -143,6 +146,7 @@ fn ensure_running(
             proc::free_port().map_err(|e| LocalError::io("find a free port on", "127.0.0.1", e))?
         }
     };
+    write_hba(place, &data)?;
     let conf = data.join("autodeploy.conf");
     std::fs::write(
         &conf,
@@ -170,6 +174,26 @@ fn ensure_running(
     };
     place.save(&inst)?;
     Ok(inst)
+}
+
+/// Who may log in, and how: TCP on 127.0.0.1 only (the server has no
+/// socket), by password. `md5` is PostgreSQL's method that uses SCRAM for a
+/// role whose password is stored as SCRAM (every role, unless an app's
+/// driver predates SCRAM: [`PostgresAuth::Md5`]) and md5 otherwise; clusters
+/// made by earlier versions said `scram-sha-256`, which refuses md5 roles.
+const HBA: &str = "# autodeploy: written at each start\nhost all all 127.0.0.1/32 md5\n";
+
+/// Write `pg_hba.conf`; true when it changed (a running server must reload).
+fn write_hba(place: &Place, data: &Path) -> Result<bool, LocalError> {
+    let hba = data.join("pg_hba.conf");
+    if std::fs::read_to_string(&hba).is_ok_and(|t| t == HBA) {
+        return Ok(false);
+    }
+    std::fs::write(&hba, HBA).map_err(|e| LocalError::io("write", &hba, e))?;
+    if let Some(r) = &place.run_as {
+        r.chown(&hba)?;
+    }
+    Ok(true)
 }
 
 /// Put a command in its own session, so signals to our terminal's process
@@ -227,12 +251,16 @@ fn sql(
 pub(super) fn provision(
     opts: &DataOptions,
     deployment: &str,
+    auth: Option<PostgresAuth>,
     say: &dyn Fn(&str),
 ) -> Result<Grant, LocalError> {
     let progs = programs(&opts.path)?;
     let _lock = lock(opts, "postgresql")?;
     let place = place(opts, Engine::Postgresql, "postgresql")?;
     let inst = ensure_running(opts, &place, &progs, say)?;
+    if write_hba(&place, &data_dir(&place))? {
+        sql(opts, &place, &progs, inst.port, "SELECT pg_reload_conf()")?;
+    }
     let rec_path = user_record_path(&place, deployment);
     let rec = match read_json::<UserRecord>(&rec_path) {
         Some(mut r) => {
@@ -273,7 +301,11 @@ pub(super) fn provision(
         &progs,
         inst.port,
         &format!(
-            "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{u}') THEN CREATE ROLE \"{u}\" LOGIN PASSWORD '{p}'; ELSE ALTER ROLE \"{u}\" LOGIN PASSWORD '{p}'; END IF; END$$",
+            "SET password_encryption = '{method}'; DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{u}') THEN CREATE ROLE \"{u}\" LOGIN PASSWORD '{p}'; ELSE ALTER ROLE \"{u}\" LOGIN PASSWORD '{p}'; END IF; END$$",
+            method = match auth {
+                Some(PostgresAuth::Md5) => "md5",
+                None => "scram-sha-256",
+            },
             u = rec.user,
             p = rec.password
         ),

@@ -107,6 +107,7 @@ const NET_HTTP_PORT: u16 = 8080;
 const DB_DEPS: &[(&str, Database)] = &[
     ("github.com/lib/pq", Database::Postgresql),
     ("github.com/jackc/pgx", Database::Postgresql),
+    ("gopkg.in/jackc/pgx.v2", Database::Postgresql),
     ("gorm.io/driver/postgres", Database::Postgresql),
     ("github.com/go-pg/pg", Database::Postgresql),
     (
@@ -125,6 +126,54 @@ const DB_DEPS: &[(&str, Database)] = &[
     ("gorm.io/driver/sqlite", Database::Sqlite),
     ("github.com/glebarez/sqlite", Database::Sqlite),
 ];
+
+/// PostgreSQL drivers and the first release that logs in with SCRAM-SHA-256
+/// (lib/pq 1.1.0 and pgx 3.4.0, both April 2019). pgx v4 and v5 have it;
+/// `gopkg.in/jackc/pgx.v2` never did.
+const SCRAM_SINCE: &[(&str, (u64, u64, u64), &str)] = &[
+    ("github.com/lib/pq", (1, 1, 0), "v1.1.0"),
+    ("github.com/jackc/pgx", (3, 4, 0), "v3.4.0"),
+    (
+        "gopkg.in/jackc/pgx.v2",
+        (u64::MAX, 0, 0),
+        "github.com/jackc/pgx/v5",
+    ),
+];
+
+/// A direct requirement on a PostgreSQL driver from before SCRAM, with the
+/// release that fixed it. A version that is not a release (a Godeps commit)
+/// counts as old in a tree from before modules (its code is the vendored
+/// copy of that time); in a module it is a pseudo-version, dated, left alone.
+fn postgres_driver_without_scram<'r>(
+    requires: impl Iterator<Item = &'r gomod::Require>,
+    has_mod: bool,
+) -> Option<(&'r gomod::Require, &'static str)> {
+    let release = |v: &str| -> Option<(u64, u64, u64)> {
+        let core = v.trim().strip_prefix('v')?.split(['-', '+']).next()?;
+        let mut it = core.split('.').map(|p| p.parse::<u64>().ok());
+        Some((it.next()??, it.next()??, it.next()??))
+    };
+    requires.into_iter().find_map(|r| {
+        let (_, since, fixed_in) = SCRAM_SINCE.iter().find(|(path, ..)| *path == r.path)?;
+        let old = match release(&r.version) {
+            // pseudo-versions (v0.0.0-2018…) of lib/pq count by their date
+            Some(v) if r.version.matches('-').count() >= 2 => {
+                v < *since && pseudo_date(&r.version).is_some_and(|d| d < "20190417")
+            }
+            Some(v) => v < *since,
+            None => !has_mod,
+        };
+        old.then_some((r, *fixed_in))
+    })
+}
+
+/// The date of a Go pseudo-version (`v0.0.0-20180523175426-90697d60dd84` →
+/// `20180523`).
+fn pseudo_date(v: &str) -> Option<&str> {
+    let stamp = v.split('-').rev().nth(1)?;
+    let stamp = stamp.rsplit('.').next()?;
+    (stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit())).then(|| &stamp[..8])
+}
 
 /// `database/sql` driver names → database.
 /// Libraries whose `env:"NAME"` struct tags name environment variables as is
@@ -428,6 +477,21 @@ fn analyze_module(
             );
         }
     }
+    if let Some((r, fixed_in)) = postgres_driver_without_scram(gomod.direct(), has_mod) {
+        web.postgres_auth = Some(autodeploy_core::PostgresAuth::Md5);
+        web.finding(
+            "postgres_driver_without_scram",
+            Severity::Warning,
+            Some(&mod_file),
+            Some(r.line),
+            format!(
+                "{} {} predates SCRAM-SHA-256, the password method PostgreSQL uses by default since version 14, and fails to log in (\"unknown authentication message\"): the local database gives this app an md5 password; a managed database must accept md5 (PostgreSQL parameter password_encryption=md5 before its user is created), or upgrade the driver to {fixed_in} or later",
+                r.path,
+                if r.version.is_empty() { "(vendored)" } else { r.version.as_str() },
+            ),
+            None,
+        );
+    }
     let declared: Vec<&Framework> = FRAMEWORKS
         .iter()
         .filter(|f| direct.contains_key(f.module))
@@ -727,6 +791,51 @@ mod tests {
             "{:?}",
             d[0].databases
         );
+    }
+
+    /// A PostgreSQL driver from before SCRAM-SHA-256 (a Godeps pin, an old
+    /// release, a 2018 pseudo-version, pgx.v2) gets an md5 password; a
+    /// driver that has SCRAM gets the server's default.
+    #[test]
+    fn a_postgres_driver_from_before_scram_asks_for_an_md5_password() {
+        let main = "package main\nimport (\n\t\"database/sql\"\n\t\"net/http\"\n\t\"os\"\n\t_ \"github.com/lib/pq\"\n)\nfunc main() {\n\tsql.Open(\"postgres\", os.Getenv(\"DATABASE_URL\"))\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+        let auth = |files: &[(&str, &str)]| {
+            let d = detect(files);
+            let found = d[0]
+                .findings
+                .iter()
+                .any(|f| f.kind == "postgres_driver_without_scram");
+            assert_eq!(found, d[0].postgres_auth.is_some(), "{:?}", d[0].findings);
+            d[0].postgres_auth
+        };
+        let module = |req: &str| format!("module x\n\ngo 1.19\n\nrequire {req}\n");
+        let md5 = Some(autodeploy_core::PostgresAuth::Md5);
+        let godeps = "{\"ImportPath\": \"github.com/acme/shop\", \"Deps\": [{\"ImportPath\": \"github.com/lib/pq\", \"Comment\": \"go1.0-cutoff-174-g8df6253\", \"Rev\": \"8df6253\"}]}";
+        assert_eq!(
+            auth(&[("Godeps/Godeps.json", godeps), ("main.go", main)]),
+            md5
+        );
+        for (req, want) in [
+            ("github.com/lib/pq v1.0.0", md5),
+            ("github.com/lib/pq v1.1.0", None),
+            ("github.com/lib/pq v1.10.9", None),
+            ("github.com/lib/pq v0.0.0-20180523175426-90697d60dd84", md5),
+            ("github.com/lib/pq v0.0.0-20200523175426-90697d60dd84", None),
+            ("github.com/jackc/pgx v3.2.0+incompatible", md5),
+            ("github.com/jackc/pgx v3.6.2+incompatible", None),
+            ("github.com/jackc/pgx/v5 v5.5.0", None),
+            (
+                "gopkg.in/jackc/pgx.v2 v2.0.0-20170101000000-abcdefabcdef",
+                md5,
+            ),
+        ] {
+            let text = module(req);
+            assert_eq!(
+                auth(&[("go.mod", &text), ("go.sum", ""), ("main.go", main)]),
+                want,
+                "{req}"
+            );
+        }
     }
 
     /// `godotenv.Load()` whose error is fatal needs `.env`: made from the

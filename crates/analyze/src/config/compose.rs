@@ -125,10 +125,33 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
             dockerfile_base(ctx, path)
         }));
     }
+    // A tool image built from a Dockerfile that takes nothing from the
+    // repository (`RUN npm i -g maildev`, `CMD maildev`) and gets no folder
+    // of it mounted runs none of the project's code: like `image: maildev`,
+    // it is not one of the project's services.
+    out.retain(|cs| !runs_none_of_the_code(ctx, cs));
     for cs in &mut out {
         in_working_folder(ctx, cs);
     }
     out
+}
+
+/// True when `cs` builds from a Dockerfile that copies nothing from its
+/// build context and mounts no folder of the repository.
+fn runs_none_of_the_code(ctx: &Ctx, cs: &ComposeService) -> bool {
+    if !cs.mounts.is_empty() {
+        return false;
+    }
+    let Some(text) = cs
+        .dockerfile
+        .clone()
+        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+        .and_then(|p| ctx.read_path(&p))
+    else {
+        return false;
+    };
+    let info = super::dockerfile::parse(&text);
+    info.base_image.is_some() && !info.copies_context
 }
 
 /// The command runs in the container's working folder (compose
@@ -1221,6 +1244,27 @@ services:
         let ctx = Ctx::new(&repo);
         let cmd = services(&ctx).remove(0).command.unwrap();
         assert_eq!(cmd, "cd src && python manage.py runserver");
+    }
+
+    /// A compose service built from a Dockerfile that copies none of the
+    /// repository (a mail catcher: `RUN npm i -g maildev`) is a tool, not
+    /// the app built from the same folder; one that copies the code, or
+    /// gets it mounted, is the app.
+    #[test]
+    fn a_tool_image_that_copies_none_of_the_code_is_not_a_service() {
+        let compose = "services:\n  maildev:\n    build:\n      context: .\n      dockerfile: maildev.Dockerfile\n  api:\n    build: .\n  dev:\n    build:\n      context: .\n      dockerfile: dev.Dockerfile\n    volumes: [\".:/app\"]\n";
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", compose),
+            (
+                "maildev.Dockerfile",
+                "FROM node:24-alpine\nRUN npm i -g maildev@2.0.5\nCMD maildev\n",
+            ),
+            ("Dockerfile", "FROM node:24\nCOPY . .\nRUN npm ci\n"),
+            ("dev.Dockerfile", "FROM node:24\nWORKDIR /app\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let names: Vec<String> = services(&ctx).into_iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["api".to_string(), "dev".to_string()]);
     }
 
     /// `environment:` sets stay its own, and a later file wins.

@@ -33,6 +33,10 @@ pub struct DockerInfo {
     /// stage), in every stage: (path as written, line). Globs, variables
     /// and URLs are left out.
     pub context_sources: Vec<(String, u32)>,
+    /// Some `COPY`/`ADD` of some stage takes files from the build context
+    /// (`COPY . .` and globs included; URLs and `--from` excluded): the
+    /// image holds the repository's code.
+    pub copies_context: bool,
 }
 
 /// The sources a `COPY`/`ADD` takes from the build context (none for
@@ -243,6 +247,7 @@ pub fn parse(text: &str) -> DockerInfo {
     let mut info = DockerInfo::default();
     let mut entrypoint: Option<(String, u32)> = None;
     let mut from_context: Vec<(String, u32)> = Vec::new();
+    let mut copies_context = false;
     // Finished stages: (lowercased name, what it carries, its ENTRYPOINT).
     let mut stages: Vec<(String, DockerInfo, Entrypoint)> = Vec::new();
     let mut stage_name: Option<String> = None;
@@ -325,6 +330,15 @@ pub fn parse(text: &str) -> DockerInfo {
             "ENTRYPOINT" => entrypoint = Some((command_text(rest), start_line)),
             "WORKDIR" => info.workdir = Some(absolute(rest, info.workdir.as_deref())),
             "COPY" | "ADD" => {
+                let words: Vec<&str> = rest
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                copies_context |= !rest.split_whitespace().any(|w| w.starts_with("--from"))
+                    && words.len() >= 2
+                    && words[..words.len() - 1]
+                        .iter()
+                        .any(|w| !w.contains("://") && !w.starts_with("<<"));
                 from_context.extend(context_sources(rest).into_iter().map(|s| (s, start_line)));
                 if let Some(a) = artefact(rest, info.workdir.as_deref(), &stages) {
                     info.artefacts.push(a);
@@ -334,6 +348,7 @@ pub fn parse(text: &str) -> DockerInfo {
         }
     }
     info.context_sources = from_context;
+    info.copies_context = copies_context;
     // ENTRYPOINT + CMD together form the command; ENTRYPOINT alone is the command.
     info.cmd = match (entrypoint, info.cmd.take()) {
         (Some((e, l)), Some((c, _))) => Some((format!("{e} {c}"), l)),

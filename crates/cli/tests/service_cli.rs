@@ -45,11 +45,10 @@ fn the_first_admin_token_goes_to_a_private_file_never_to_the_log() {
     };
     assert!(token.starts_with("adt_"));
     assert_eq!(mode(&token_file), 0o600);
-    // Listening: everything about the start has been logged.
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The token is written once the API listens: a client that waited for
+    // it connects at once.
+    std::net::TcpStream::connect(("127.0.0.1", port))
+        .expect("serve listens once the token is there");
     // SAFETY: SIGTERM to our own child: a graceful stop closes its stderr.
     unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
     let mut log = String::new();
@@ -78,4 +77,24 @@ fn the_first_admin_token_goes_to_a_private_file_never_to_the_log() {
     let out = run(cli(&home).args(["token", "create", "--user", "bob"]));
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), token);
+}
+
+/// A port in use stops `serve` before the first admin token is made: no
+/// token handed out for a server that never ran.
+#[test]
+fn a_port_in_use_stops_serve_before_any_token_is_made() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = run(cli(&home).args([
+        "serve",
+        "--workers",
+        "0",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("could not listen"), "{}", text(&out));
+    assert!(!home.join("admin-token").exists());
 }

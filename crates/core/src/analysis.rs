@@ -302,6 +302,12 @@ pub struct Service {
     /// server's default (a driver from before SCRAM-SHA-256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres_auth: Option<PostgresAuth>,
+    /// Databases this service's driver reaches without TLS unless its
+    /// configuration asks for it (node-postgres, mysqljs and mysql2, Go's
+    /// MySQL driver, PyMySQL, PHP's mysqlnd): a server that requires TLS
+    /// refuses it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drivers_without_tls: Vec<Database>,
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
     #[serde(default)]
     pub health_path: Option<String>,

@@ -702,7 +702,18 @@ pub struct DatabasePlan {
     pub credentials: CredentialsPlan,
     /// Services that connect to it.
     pub used_by: Vec<String>,
+    /// The server refuses connections without TLS (RDS `rds.force_ssl`,
+    /// `require_secure_transport`). False when a service's driver connects
+    /// without TLS by default ([`Service::drivers_without_tls`](crate::Service)):
+    /// the database then offers TLS without requiring it, reachable only
+    /// from the app's network.
+    #[serde(default = "crate::decision::required")]
+    pub require_tls: bool,
     pub origin: Origin,
+}
+
+fn required() -> bool {
+    true
 }
 
 /// How credentials are generated and where they are kept.

@@ -283,9 +283,49 @@ pub(crate) fn database(
     let size = database_size(ctx, engine, service);
     let (credentials, secret) = database_credentials(ctx, service);
     secrets.push(secret);
-    let plan = database_plan(ctx, engine, origin, service, size, credentials);
+    let mut plan = database_plan(ctx, engine, origin, service, size, credentials);
+    tls_for_drivers(ctx, &mut plan, notes);
     database_reasons(ctx, &plan, notes);
     Some(plan)
+}
+
+/// A managed database requires TLS unless a service's driver connects
+/// without it by default (node-postgres, mysql2, Go's MySQL driver…): such
+/// an app would be refused at its first query (`no pg_hba.conf entry …
+/// no encryption`, `Connections using insecure transport are prohibited`).
+/// It then offers TLS without requiring it: the database is reachable only
+/// from the app's private network, as on GCP, and PLAN.md says how to
+/// require it once the app turns TLS on.
+fn tls_for_drivers(ctx: &DataCtx, plan: &mut DatabasePlan, notes: &mut Notes) {
+    if matches!(plan.service, DataService::Local | DataService::External) {
+        return;
+    }
+    let plain: Vec<&str> = running(ctx.analysis)
+        .filter(|s| plan.used_by.contains(&s.name))
+        .filter(|s| {
+            s.drivers_without_tls
+                .iter()
+                .any(|d| engine_of(*d) == Some(plan.engine))
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    if plain.is_empty() {
+        return;
+    }
+    plan.require_tls = false;
+    notes.reason(
+        "database.tls",
+        Origin::Analysis,
+        format!(
+            "TLS offered, not required: the {} driver of {} connects without TLS unless its options ask for it, and a server that requires TLS would refuse it; the database is reachable only from the app's private network. To require TLS, turn it on in the app's database options (`ssl`), trust the cloud's certificate authority, then require it on the server",
+            engine_name(plan.engine),
+            plain
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
 }
 
 /// Warn about the other engines the code uses: one database per deployment.
@@ -433,6 +473,7 @@ fn database_plan(
         username: "app_admin".to_string(),
         credentials,
         used_by: database_users(ctx, engine),
+        require_tls: managed,
         origin,
     }
 }

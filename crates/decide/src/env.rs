@@ -1453,6 +1453,7 @@ mod tests {
                 description: String::new(),
             },
             used_by: vec!["app".into()],
+            require_tls: true,
             origin: Origin::Analysis,
         }
     }

@@ -24,6 +24,7 @@ pub(crate) fn service(
         release: None,
         init: None,
         postgres_auth: None,
+        drivers_without_tls: Vec::new(),
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -20,6 +20,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         release: None,
         init: None,
         postgres_auth: None,
+        drivers_without_tls: Vec::new(),
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -133,6 +133,28 @@ fn django_postgres_on_ecs_with_rds() {
     validate(&b);
 }
 
+/// RDS requires TLS, unless a service's driver connects without it
+/// (node-postgres): then it offers TLS without requiring it, and PLAN.md
+/// says why and how to require it.
+#[test]
+fn rds_requires_tls_unless_the_apps_driver_connects_without_it() {
+    let force_ssl = |b: &Bundle| {
+        let db = &b.get("terraform/database.tf").unwrap().contents;
+        let at = db.find("name  = \"rds.force_ssl\"").expect("the parameter");
+        db[at..].lines().nth(1).unwrap_or("").trim().to_string()
+    };
+    let python = bundle("python_django_postgres", "Django on AWS ECS with Postgres");
+    assert_eq!(force_ssl(&python), "value = \"1\"");
+    let node = bundle(
+        "node_express_pg_redis_env",
+        "deploy on AWS ECS with postgres",
+    );
+    assert_eq!(force_ssl(&node), "value = \"0\"");
+    let plan = &node.get("PLAN.md").unwrap().contents;
+    assert!(plan.contains("TLS offered, not required"), "{plan}");
+    validate(&node);
+}
+
 /// The `output "NAME" { … }` block of a Terraform file.
 fn output_block<'a>(tf: &'a str, name: &str) -> &'a str {
     let start = tf

@@ -78,6 +78,7 @@ fn check_terraform(b: &Bundle) {
     assert!(versions.contains("source  = \"hashicorp/azurerm\""));
     assert_no_secret_values(b);
     assert_interpolations_are_ours(b);
+    support::schema::check(b, "azurerm");
 }
 
 /// No password, key or token is given a literal value anywhere in the bundle.
@@ -263,6 +264,12 @@ fn container_apps_with_postgres_and_redis_wire_urls() {
     assert!(db.contains("public_network_access_enabled     = false"));
     assert!(db.contains("ephemeral \"azurerm_key_vault_secret\" \"database_password\""));
     assert!(db.contains("administrator_password_wo         = ephemeral.azurerm_key_vault_secret.database_password.value"));
+    // node-postgres connects without TLS unless asked: the server offers
+    // TLS without requiring it (PLAN.md says why).
+    assert!(db.contains(
+        "resource \"azurerm_postgresql_flexible_server_configuration\" \"require_secure_transport\""
+    ));
+    assert!(contents(&b, "PLAN.md").contains("TLS offered, not required"));
     let cache = contents(&b, "terraform/cache.tf");
     assert!(cache.contains("non_ssl_port_enabled          = false"));
     assert!(cache.contains("minimum_tls_version           = \"1.2\""));

@@ -65,6 +65,7 @@ fn check(b: &Bundle) {
     }
     assert_eq!(providers, vec!["google".to_string()]);
     never_in_a_bundle(b);
+    support::schema::check(b, "google");
 }
 
 /// Things no GCP bundle may contain, whatever the scenario.

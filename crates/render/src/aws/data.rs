@@ -206,15 +206,21 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                 ));
             }
             let major = db.version.split('.').next().unwrap_or("").to_string();
+            // TLS required unless an app's driver connects without it
+            // (`DatabasePlan::require_tls`, the reason in PLAN.md).
+            let ssl_value = if db.require_tls { "1" } else { "0" };
             let (engine, family, ssl_param, ssl_value) = match db.engine {
-                DatabaseEngine::Postgresql => {
-                    ("postgres", format!("postgres{major}"), "rds.force_ssl", "1")
-                }
+                DatabaseEngine::Postgresql => (
+                    "postgres",
+                    format!("postgres{major}"),
+                    "rds.force_ssl",
+                    ssl_value,
+                ),
                 DatabaseEngine::Mysql => (
                     "mysql",
                     format!("mysql{}", db.version),
                     "require_secure_transport",
-                    "1",
+                    ssl_value,
                 ),
                 _ => {
                     return Err(crate::unsupported(

@@ -114,6 +114,7 @@ pub fn render(d: &Decision) -> Result<(Vec<BundleFile>, Vec<String>), RenderErro
             "db_name": db.db_name,
             "username": db.username,
             "slot": slot(&db.credentials.secret),
+            "require_tls": db.require_tls,
         });
         files.push(file(
             "terraform/database.tf",

@@ -3,6 +3,8 @@
 //! the real analyze → parse → decide stages on a fixture.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use autodeploy_core::{Analysis, Decision};
 use autodeploy_render::Bundle;
 use std::path::{Path, PathBuf};

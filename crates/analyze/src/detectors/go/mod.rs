@@ -477,6 +477,10 @@ fn analyze_module(
             );
         }
     }
+    // Go's MySQL driver connects without TLS unless the DSN says `tls=`.
+    if direct.contains_key("github.com/go-sql-driver/mysql") {
+        web.drivers_without_tls.push(Database::Mysql);
+    }
     if let Some((r, fixed_in)) = postgres_driver_without_scram(gomod.direct(), has_mod) {
         web.postgres_auth = Some(autodeploy_core::PostgresAuth::Md5);
         web.finding(

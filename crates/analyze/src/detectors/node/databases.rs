@@ -24,7 +24,24 @@ pub(super) fn from_dependencies(m: &Manifest, draft: &mut Draft) {
             );
         }
     }
+    for (dep, db) in WITHOUT_TLS {
+        if m.deps.contains_key(*dep) && !draft.drivers_without_tls.contains(db) {
+            draft.drivers_without_tls.push(*db);
+        }
+    }
 }
+
+/// Drivers that connect without TLS unless their options ask for it
+/// (`ssl: …`): node-postgres (and pg-promise over it), postgres.js, mysqljs,
+/// mysql2, the MariaDB connector. A server that requires TLS refuses them.
+const WITHOUT_TLS: &[(&str, autodeploy_core::Database)] = &[
+    ("pg", autodeploy_core::Database::Postgresql),
+    ("pg-promise", autodeploy_core::Database::Postgresql),
+    ("postgres", autodeploy_core::Database::Postgresql),
+    ("mysql", autodeploy_core::Database::Mysql),
+    ("mysql2", autodeploy_core::Database::Mysql),
+    ("mariadb", autodeploy_core::Database::Mysql),
+];
 
 pub(super) static PRISMA_DATASOURCE: LazyLock<Regex> =
     LazyLock::new(|| crate::scan::try_regex(r"(?s)\bdatasource\s+\w+\s*\{(.*?)\}").expect("regex"));

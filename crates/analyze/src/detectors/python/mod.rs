@@ -539,6 +539,18 @@ fn declared_databases(web: &mut Draft, m: &Manifest) {
             ev(&d.file, Some(d.line), format!("depends on {}", d.raw)),
         );
     }
+    // PyMySQL (and aiomysql, asyncmy over it) connect without TLS unless
+    // given `ssl=`; mysqlclient and mysql-connector use it when offered.
+    let tls_client = ["mysqlclient", "mysql-connector-python", "mysql-connector"]
+        .iter()
+        .any(|p| m.deps.contains_key(*p));
+    if !tls_client
+        && ["pymysql", "aiomysql", "asyncmy"]
+            .iter()
+            .any(|p| m.deps.contains_key(*p))
+    {
+        web.drivers_without_tls.push(Database::Mysql);
+    }
     for (name, d) in &m.deps {
         if !EXTRAS_WITH_DB.contains(&name.as_str()) {
             continue;

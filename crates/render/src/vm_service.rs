@@ -38,6 +38,45 @@ use serde_json::{json, Map, Value};
 /// The uv that installs a Python line Ubuntu 24.04 does not ship on a
 /// machine (its own release list decides which lines it can install).
 const UV_FOR_PYTHON: &str = "uv==0.9.30";
+/// The Python package tools a machine installs when the service's commands
+/// use them, pinned as the images pin them (`docker.rs`), with the settings
+/// that make them install into the app's venv: (tool, pip requirement,
+/// environment).
+const PYTHON_TOOLS: &[(&str, &str, &[(&str, &str)])] = &[
+    (
+        "poetry",
+        "poetry==1.8.3",
+        &[("POETRY_VIRTUALENVS_CREATE", "false")],
+    ),
+    ("pipenv", "pipenv==2024.0.1", &[("PIPENV_VERBOSITY", "-1")]),
+    (
+        "uv",
+        "uv==0.9.30",
+        &[("UV_PROJECT_ENVIRONMENT", "/opt/app/venv")],
+    ),
+    ("pdm", "pdm==2.22.4", &[("PDM_IGNORE_ACTIVE_VENV", "0")]),
+];
+
+type PythonTool = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The Python package tools these commands run (the first word of a
+/// command, or of one after `&&`, `;` or `|`), among [`PYTHON_TOOLS`].
+fn python_tools<'c>(commands: impl Iterator<Item = &'c str> + Clone) -> Vec<&'static PythonTool> {
+    PYTHON_TOOLS
+        .iter()
+        .filter(|(tool, ..)| {
+            commands.clone().any(|c| {
+                c.split(['&', ';', '|'])
+                    .any(|part| part.split_whitespace().next() == Some(*tool))
+            })
+        })
+        .collect()
+}
+
 /// Where cloud-init clones the repository on the VM.
 pub(crate) const REPO_DIR: &str = "/opt/app/src";
 
@@ -443,6 +482,31 @@ impl VmService<'_> {
         m.insert("health_timeout".into(), health_timeout.into());
         m.insert("source_fixes".into(), json!(s.source_fixes));
         m.insert("files_from_example".into(), json!(s.files_from_example));
+        if self.family == "python" {
+            let mut env = Map::new();
+            let steps = [&s.install, &s.build, &s.release];
+            let commands = steps
+                .into_iter()
+                .filter_map(|c| c.as_deref())
+                .chain(std::iter::once(self.start));
+            for (_, _, vars) in python_tools(commands) {
+                for (k, v) in *vars {
+                    env.insert((*k).into(), (*v).into());
+                }
+            }
+            if !env.is_empty() {
+                // The app's venv is the environment they install into.
+                env.insert("VIRTUAL_ENV".into(), "/opt/app/venv".into());
+                m.insert("tool_env".into(), env.into());
+            }
+        }
+        if self.family == "rust" {
+            // rustup's `cargo` finds its toolchains there (install-runtime).
+            m.insert(
+                "tool_env".into(),
+                json!({"RUSTUP_HOME": "/opt/autodeploy/rustup"}),
+            );
+        }
         m
     }
 
@@ -462,6 +526,18 @@ impl VmService<'_> {
             let line: Vec<&str> = self.version.split('.').take(2).collect();
             m.insert("python_line".into(), line.join(".").into());
             m.insert("uv".into(), UV_FOR_PYTHON.into());
+            // The package tools the steps run, in a venv of their own.
+            let commands = ["install", "build", "release", "start"]
+                .into_iter()
+                .filter_map(|k| config.get(k).and_then(Value::as_str));
+            let tools = python_tools(commands);
+            let pip: Vec<String> = tools.iter().map(|(_, req, _)| sh(req)).collect();
+            m.insert("python_tools_pip".into(), pip.join(" ").into());
+            let tools: Vec<Value> = tools
+                .into_iter()
+                .map(|(tool, req, _)| json!({"name": tool, "requirement": req}))
+                .collect();
+            m.insert("python_tools".into(), tools.into());
         }
         m.insert("jdk".into(), self.jdk.into());
         m.insert("port".into(), self.port.into());

@@ -586,3 +586,86 @@ fn the_machine_gets_the_python_line_the_project_asks_for() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `install-runtime.sh` of a bundle's cloud-init, checked by `bash -n`.
+fn install_runtime(b: &autodeploy_render::Bundle) -> String {
+    let ci = contents(b, "cloud-init.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(ci).expect("cloud-init is YAML");
+    let script = doc["write_files"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("install-runtime.sh"))
+        })
+        .and_then(|f| f["content"].as_str())
+        .expect("install-runtime.sh")
+        .to_string();
+    let out = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    script
+}
+
+/// Every program the steps run is installed on the machine: pipenv and
+/// poetry (pinned, in a venv of their own, installing into the app's venv),
+/// Rust and Go at the version the project asks for (rustup, go.dev), never
+/// the distribution's older ones.
+#[test]
+fn the_machine_installs_the_tools_the_steps_run_at_the_versions_asked() {
+    for (fixture, request, tool, env) in [
+        (
+            "python_pipenv",
+            "deploy on AWS EC2 without a database",
+            "pipenv==",
+            "PIPENV_VERBOSITY",
+        ),
+        (
+            "python_poetry_flask_factory",
+            "deploy on AWS EC2 with postgres",
+            "poetry==",
+            "POETRY_VIRTUALENVS_CREATE",
+        ),
+    ] {
+        let b = bundle(fixture, request);
+        let script = install_runtime(&b);
+        let name = tool.trim_end_matches("==");
+        assert!(
+            script.contains(&format!(
+                "/opt/autodeploy/tools/bin/pip install --disable-pip-version-check '{tool}"
+            )),
+            "{fixture}: {script}"
+        );
+        assert!(
+            script.contains(&format!("/usr/local/bin/'{name}'")),
+            "{script}"
+        );
+        let ci = contents(&b, "cloud-init.yaml");
+        assert!(ci.contains(&format!("\\\"{env}\\\"")), "{fixture}: {ci}");
+        assert!(ci.contains(r#"\"VIRTUAL_ENV\": \"/opt/app/venv\""#), "{ci}");
+    }
+    let plain = install_runtime(&bundle(
+        "python_django_postgres",
+        "deploy on AWS EC2 with postgres",
+    ));
+    assert!(!plain.contains("/opt/autodeploy/tools"), "{plain}");
+
+    let b = bundle("rust_axum", "deploy on AWS EC2");
+    let script = install_runtime(&b);
+    assert!(script.contains("--default-toolchain '1."), "{script}");
+    assert!(!script.contains("apt-get install -y cargo"), "{script}");
+    assert!(contents(&b, "cloud-init.yaml").contains("RUSTUP_HOME"));
+
+    let script = install_runtime(&bundle("go_gin", "deploy on AWS EC2"));
+    assert!(script.contains("https://go.dev/dl/"), "{script}");
+    assert!(script.contains("sha256sum -c -"), "{script}");
+    assert!(!script.contains("golang-go"), "{script}");
+}

@@ -38,11 +38,18 @@ use serde_json::{json, Map, Value};
 /// The uv that installs a Python line Ubuntu 24.04 does not ship on a
 /// machine (its own release list decides which lines it can install).
 const UV_FOR_PYTHON: &str = "uv==0.9.30";
+/// (tool, pip requirement, environment it needs).
+type PythonTool = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The Python package tools a machine installs when the service's commands
 /// use them, pinned as the images pin them (`docker.rs`), with the settings
 /// that make them install into the app's venv: (tool, pip requirement,
 /// environment).
-const PYTHON_TOOLS: &[(&str, &str, &[(&str, &str)])] = &[
+const PYTHON_TOOLS: &[PythonTool] = &[
     (
         "poetry",
         "poetry==1.8.3",

@@ -61,14 +61,9 @@ const PYTHON_TOOLS: &[PythonTool] = &[
         "uv==0.9.30",
         &[("UV_PROJECT_ENVIRONMENT", "/opt/app/venv")],
     ),
-    ("pdm", "pdm==2.22.4", &[("PDM_IGNORE_ACTIVE_VENV", "0")]),
+    // pdm uses the active venv (VIRTUAL_ENV) by default.
+    ("pdm", "pdm==2.22.4", &[]),
 ];
-
-type PythonTool = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-);
 
 /// The Python package tools these commands run (the first word of a
 /// command, or of one after `&&`, `;` or `|`), among [`PYTHON_TOOLS`].
@@ -496,12 +491,13 @@ impl VmService<'_> {
                 .into_iter()
                 .filter_map(|c| c.as_deref())
                 .chain(std::iter::once(self.start));
-            for (_, _, vars) in python_tools(commands) {
+            let tools = python_tools(commands);
+            for (_, _, vars) in &tools {
                 for (k, v) in *vars {
                     env.insert((*k).into(), (*v).into());
                 }
             }
-            if !env.is_empty() {
+            if !tools.is_empty() {
                 // The app's venv is the environment they install into.
                 env.insert("VIRTUAL_ENV".into(), "/opt/app/venv".into());
                 m.insert("tool_env".into(), env.into());

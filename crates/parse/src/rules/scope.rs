@@ -30,6 +30,11 @@ fn role_at(doc: &Doc, i: usize) -> Option<(ServiceRole, usize)> {
     if two("front", "end") {
         return Some((ServiceRole::Frontend, 2));
     }
+    // "just the web", "the web service": the Procfile's `web` process, the
+    // server side; "the web app", "the web site" may as well be the front end.
+    if doc.key(i) == "web" && !WEB_THINGS.contains(&doc.key(i + 1)) {
+        return Some((ServiceRole::Backend, 1));
+    }
     let role = match doc.key(i) {
         "backend" | "back-end" | "api" | "apis" => ServiceRole::Backend,
         "frontend" | "front-end" | "ui" | "spa" => ServiceRole::Frontend,
@@ -38,6 +43,30 @@ fn role_at(doc: &Doc, i: usize) -> Option<(ServiceRole, usize)> {
     };
     Some((role, 1))
 }
+
+/// Words after "web" that make it something else than the web process.
+const WEB_THINGS: &[&str] = &[
+    "app",
+    "apps",
+    "application",
+    "site",
+    "sites",
+    "website",
+    "page",
+    "pages",
+    "ui",
+    "frontend",
+    "front",
+    "client",
+    "browser",
+    "hook",
+    "hooks",
+    "socket",
+    "sockets",
+    "console",
+    "interface",
+    "assets",
+];
 
 /// Words after a role word that make it something other than a part of the app.
 const NOT_A_PART: &[&str] = &[
@@ -157,6 +186,16 @@ mod tests {
                 &[],
             ),
             ("deploy everything without the worker", &[], &[Worker]),
+            // The Procfile's `web` process: the server side.
+            ("deploy to Cloud Run, just the web", &[Backend], &[]),
+            ("deploy only the web service on GCP", &[Backend], &[]),
+            (
+                "deploy the web and the worker on gcp",
+                &[Backend, Worker],
+                &[],
+            ),
+            ("deploy the web app on AWS", &[], &[]),
+            ("put the web site on S3", &[], &[]),
             // An addition alone narrows nothing: everything, the worker included.
             ("deploy on AWS with redis, the worker too", &[], &[]),
             ("deploy on gcp, including the workers", &[], &[]),

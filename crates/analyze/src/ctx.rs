@@ -194,6 +194,15 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// True when a folder of this name holds tests, examples, docs or CI
+/// configuration, not the app ([`NON_APP_DIRS`], `push-examples`, `.github`).
+pub fn non_app_folder(name: &str) -> bool {
+    NON_APP_DIRS.contains(&name)
+        || name.ends_with("-examples")
+        || name.ends_with("_examples")
+        || name == ".github"
+}
+
 /// True when a file below `dir` sits in a test/example/docs folder, or is a test file.
 pub fn is_non_app(path: &str, dir: &str) -> bool {
     let rel = if dir.is_empty() {
@@ -221,7 +230,7 @@ pub fn is_non_app(path: &str, dir: &str) -> bool {
             if TEST_DIRS.contains(&part) {
                 return true;
             }
-        } else if NON_APP_DIRS.contains(&part) {
+        } else if non_app_folder(part) {
             return true;
         }
         in_source_root |= part == "src";

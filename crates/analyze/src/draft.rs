@@ -101,6 +101,88 @@ pub struct Draft {
     pub install_constraints: Vec<autodeploy_core::InstallConstraint>,
 }
 
+/// Variables the operating system, the shell, npm or a CI service set:
+/// never the app's configuration (`PROGRAMFILES`, `LOCALAPPDATA`,
+/// `GITHUB_RUN_ID`, `npm_package_version`).
+fn set_by_the_system(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "PATH",
+        "HOME",
+        "USER",
+        "USERNAME",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "PWD",
+        "OLDPWD",
+        "LANG",
+        "LANGUAGE",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "PROGRAMFILES",
+        "PROGRAMDATA",
+        "LOCALAPPDATA",
+        "APPDATA",
+        "USERPROFILE",
+        "SYSTEMROOT",
+        "WINDIR",
+        "COMSPEC",
+        "DISPLAY",
+        "EDITOR",
+        "VISUAL",
+        "INIT_CWD",
+        "CI",
+        "TRAVIS",
+        "CIRCLECI",
+        "BUILDKITE",
+        "JENKINS_URL",
+        "NODE_TLS_REJECT_UNAUTHORIZED",
+        "TZ",
+        "HOSTNAME",
+    ];
+    // CI services' own variables, not an app's `GITHUB_CLIENT_ID`.
+    const PREFIXES: &[&str] = &[
+        "LC_",
+        "XDG_",
+        "GITHUB_RUN_",
+        "GITHUB_REF",
+        "GITHUB_SHA",
+        "GITHUB_EVENT_",
+        "GITHUB_WORKSPACE",
+        "GITHUB_ACTIONS",
+        "GITHUB_ACTOR",
+        "GITHUB_REPOSITORY",
+        "GITHUB_JOB",
+        "GITHUB_HEAD_REF",
+        "GITHUB_BASE_REF",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "RUNNER_",
+        "CI_COMMIT_",
+        "CI_PROJECT_",
+        "CI_PIPELINE_",
+        "CI_JOB_",
+        "TRAVIS_",
+        "CIRCLE_",
+        "BUILDKITE_",
+        "npm_",
+        "NPM_CONFIG_",
+    ];
+    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// A file of the release, CI or maintenance tooling kept beside the app.
+fn in_tooling_folder(file: &str) -> bool {
+    let folders: Vec<&str> = file.split('/').collect();
+    folders[..folders.len().saturating_sub(1)].iter().any(|f| {
+        matches!(
+            *f,
+            "extra" | "scripts" | "script" | "tools" | "tooling" | ".github" | ".circleci" | "ci"
+        )
+    })
+}
+
 impl Draft {
     pub fn new(dir: &str, language: Language, kind: ServiceKind) -> Self {
         Draft {
@@ -211,9 +293,12 @@ impl Draft {
     /// Add an env var; when the name is already known, it stays required only
     /// if every read of it lacks a default.
     pub fn env_var(&mut self, name: &str, has_default: bool, file: &str, line: u32) {
-        if !is_env_name(name) {
+        if !is_env_name(name) || set_by_the_system(name) {
             return;
         }
+        // Read by release, CI or maintenance scripts beside the app
+        // (`extra/release/lib.mjs`): listed, never asked for.
+        let has_default = has_default || in_tooling_folder(file);
         if let Some(existing) = self.env.iter_mut().find(|e| e.name == name) {
             existing.required &= !has_default;
             return;
@@ -384,5 +469,38 @@ mod tests {
         assert_eq!(d.env.len(), 2);
         assert!(!d.env[0].required);
         assert!(d.env[1].required);
+    }
+
+    /// What the OS, npm or a CI service sets is not the app's setting; what
+    /// release and CI scripts beside the app read is listed, never asked
+    /// for; an app's own `GITHUB_CLIENT_ID` stays.
+    #[test]
+    fn system_variables_and_tooling_reads_are_not_asked_for() {
+        let mut d = Draft::new("", Language::Javascript, ServiceKind::Web);
+        for (name, file) in [
+            ("PROGRAMFILES", "server/browser.js"),
+            ("GITHUB_RUN_ID", "extra/release/prepare.mjs"),
+            ("npm_package_version", "server/index.js"),
+            ("RELEASE_GITHUB_TOKEN", "extra/release/upload.mjs"),
+            ("DEMO_HOST", "scripts/deploy-demo.js"),
+            ("GITHUB_CLIENT_ID", "server/auth.js"),
+            ("SESSION_SECRET", "server/index.js"),
+        ] {
+            d.env_var(name, false, file, 1);
+        }
+        let got: Vec<(&str, bool)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("RELEASE_GITHUB_TOKEN", false),
+                ("DEMO_HOST", false),
+                ("GITHUB_CLIENT_ID", true),
+                ("SESSION_SECRET", true),
+            ]
+        );
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! This is the only place that weighs evidence; detectors only collect it.
 
-use crate::ctx::{Ctx, NON_APP_DIRS};
+use crate::ctx::{non_app_folder, Ctx};
 use crate::draft::{ev, Claim, Draft, Trust, PORT};
 use crate::repo::{file_name, is_under, join};
 use crate::scan::{localhost_urls, FRONTEND_EXTS};
@@ -259,7 +259,7 @@ impl Family for Language {
 
 /// True when `dir` lies in a tests/examples/docs folder (`NON_APP_DIRS`).
 pub fn in_non_app_dir(dir: &str) -> bool {
-    dir.split('/').any(|p| NON_APP_DIRS.contains(&p))
+    dir.split('/').any(non_app_folder)
 }
 
 /// Fold a weaker draft for the same folder into the primary one.

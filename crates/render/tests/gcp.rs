@@ -131,6 +131,35 @@ fn cloud_run_two_to_five_instances() {
     insta::assert_snapshot!("gcp_cloud_run_service_tf", svc);
 }
 
+/// A web service with an rq worker on Cloud Run: the worker is a worker
+/// pool running the web service's image with its own start command, its
+/// own identity and the same network; no listener, no public access.
+#[test]
+fn cloud_run_runs_workers_as_worker_pools() {
+    let b = bundle(
+        "python_flask_rq_procfile",
+        "deploy on Google Cloud Run with postgres and redis",
+    );
+    check(&b);
+    let svc = tf(&b, "terraform/cloud_run_service.tf");
+    let pool = svc
+        .split("resource \"google_cloud_run_v2_worker_pool\" \"worker\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no worker pool:\n{svc}"));
+    assert!(pool.contains("image   = local.image"), "{pool}");
+    assert!(
+        pool.contains("args    = [\"-c\", \"exec rq worker app-tasks\\n\"]"),
+        "{pool}"
+    );
+    assert!(pool.contains("service_account = google_service_account.worker.email"));
+    assert!(pool.contains("manual_instance_count = 1"), "{pool}");
+    assert!(pool.contains("RQ_REDIS_URL"), "{pool}");
+    assert!(pool.contains("subnetwork = google_compute_subnetwork.app.id"));
+    assert!(!pool.contains("container_port"), "{pool}");
+    assert!(!svc.contains("google_cloud_run_v2_worker_pool_iam_member"));
+    assert!(tf(&b, "terraform/outputs.tf").contains("output \"worker_pools\""));
+}
+
 #[test]
 fn cloud_run_on_google_cloud() {
     let b = bundle("node_express_basic", "deploy on Google Cloud Run");

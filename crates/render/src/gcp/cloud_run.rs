@@ -28,8 +28,15 @@
 //! --wait`, step 5 of `deploy_steps`) before the full apply rolls the service
 //! onto the new image; the service itself never runs it.
 //!
-//! Covered: exactly one web service (Cloud Run needs a listener). Not covered
-//! (`unsupported`): several services, another service's URL. Not here: the
+//! Workers beside the web service (rq, Celery, Sidekiq…) built from its
+//! folder run as Cloud Run worker pools (`google_cloud_run_v2_worker_pool`,
+//! no listener): the web service's image with the worker's own start
+//! command, a service account of their own, the same network, a fixed
+//! instance count (one for a scheduler, whose every copy fires each task).
+//!
+//! Covered: one web service, with workers from its folder. Not covered
+//! (`unsupported`): several web services, a worker from another folder or
+//! image, another service's URL. Not here: the
 //! Dockerfile (docker.rs), secrets (secrets.rs), Cloud SQL and Memorystore
 //! (data.rs).
 
@@ -90,6 +97,75 @@ struct Svc {
     /// The release step (migrations) as a Cloud Run job of the same image,
     /// settings and identity: its `/bin/sh -c` script, already HCL.
     release: Option<String>,
+}
+
+/// A worker pool: a worker run from the web service's image.
+#[derive(Serialize)]
+struct WorkerPool {
+    ident: String,
+    name: String,
+    account_id: String,
+    cpu: &'static str,
+    memory: String,
+    /// Instances kept running (one for a scheduler).
+    count: u32,
+    vpc: bool,
+    env: Vec<Env>,
+    secrets: Vec<String>,
+    /// Its start command as a `/bin/sh -c` script, already HCL.
+    start: String,
+    /// Its settings read the project number (the web service's address).
+    #[serde(skip)]
+    project_number: bool,
+}
+
+/// The workers of `d` as worker pools beside `web`: each from the web
+/// service's folder and image, with a start command.
+fn worker_pools(d: &Decision, web: &ServicePlan) -> Result<Vec<WorkerPool>, RenderError> {
+    let mut out = Vec::new();
+    for w in d.services.iter().filter(|s| s.kind == ServiceKind::Worker) {
+        let who = format!("the worker `{}`", w.name);
+        // The web service's image holds its folder's code and dependencies.
+        let same_folder = w.path.trim_start_matches("./") == web.path.trim_start_matches("./");
+        if !same_folder {
+            return Err(crate::unsupported(
+                d,
+                &format!("{who} from another folder than the web service on Cloud Run"),
+                "a Cloud Run worker pool runs the web service's image here: ask for Kubernetes (\"on GKE\") for services built apart",
+            ));
+        }
+        let Some(start) = w.start.as_deref() else {
+            return Err(crate::unsupported(
+                d,
+                &format!("{who} without a start command"),
+                "say how it starts (a Procfile line such as `worker: rq worker`)",
+            ));
+        };
+        let s = service(d, w)?;
+        let count = if crate::vm_service::is_scheduler(w) {
+            1
+        } else {
+            w.scaling.as_ref().map_or(1, |sc| sc.min.max(1))
+        };
+        out.push(WorkerPool {
+            ident: s.ident,
+            name: s.name,
+            account_id: s.account_id,
+            cpu: s.cpu,
+            memory: s.memory,
+            count,
+            vpc: s.vpc,
+            env: s.env,
+            secrets: s.secrets,
+            start: hcl(&format!(
+                "{}{}",
+                crate::docker::cd_in_image(w),
+                crate::escape::exec_line(start)
+            )),
+            project_number: s.project_number,
+        });
+    }
+    Ok(out)
 }
 
 /// Cloud Run's CPU limits are whole vCPUs from a fixed set.
@@ -272,14 +348,21 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
         .iter()
         .filter(|s| s.kind == ServiceKind::Web)
         .collect();
-    if running.len() != 1 || running.len() != d.services.len() {
+    let workers = d
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Worker)
+        .count();
+    if running.len() != 1 || running.len() + workers != d.services.len() {
         return Err(crate::unsupported(
             d,
-            "a Cloud Run bundle with other than exactly one web service",
-            "Cloud Run runs one web service alone here: ask for Kubernetes (\"on GKE\") for web services with workers, or deploy one service by name (\"just the api\")",
+            "a Cloud Run bundle with other than exactly one web service (and its workers)",
+            "Cloud Run runs one web service, with its workers as worker pools, here: ask for Kubernetes (\"on GKE\") for several web services, or deploy one service by name (\"just the api\")",
         ));
     }
-    let svc = service(d, running[0])?;
+    let mut svc = service(d, running[0])?;
+    let pools = worker_pools(d, running[0])?;
+    svc.project_number |= pools.iter().any(|w| w.project_number);
     let mut apis = vec![
         "artifactregistry.googleapis.com",
         "cloudbuild.googleapis.com",
@@ -289,7 +372,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let dns = super::dns::render(d)?;
     apis.extend(dns.apis);
     let data_targets = super::data::targets(d);
-    let ctx = serde_json::json!({ "s": svc, "data_targets": data_targets });
+    let ctx = serde_json::json!({ "s": svc, "workers": pools, "data_targets": data_targets });
     let mut files = vec![
         file(
             "terraform/cloud_run_build.tf",

@@ -393,6 +393,8 @@ pub fn looks_secret(name: &str) -> bool {
         "_ENABLED",
         "_LIFETIME",
         "_TIMEOUT",
+        "_EXPIRES_IN",
+        "_DURATION",
     ];
     if ABOUT.iter().any(|s| n.ends_with(s)) {
         return false;

@@ -126,7 +126,7 @@ pub(crate) fn classify(name: &str) -> Kind {
 /// The meaning of a well-known name (upper case), the same in every app.
 fn known_name(up: &str) -> Option<Kind> {
     Some(match up {
-        "PORT" | "HTTP_PORT" | "SERVER_PORT" | "APP_PORT" => Kind::Port,
+        "PORT" | "HTTP_PORT" | "SERVER_PORT" | "APP_PORT" | "API_PORT" => Kind::Port,
         "HOST" | "BIND_HOST" => Kind::BindHost,
         "BIND" | "BIND_ADDR" | "BIND_ADDRESS" | "LISTEN_ADDR" | "LISTEN_ADDRESS" | "HTTP_ADDR"
         | "ADDR" | "SERVER_ADDR" => Kind::BindAddr,
@@ -272,6 +272,17 @@ fn generated_secret(up: &str, tokens: &[&str]) -> Option<Kind> {
         || up.ends_with("_HMAC_KEY")
         || up.ends_with("_HMAC_SECRET")
         || up.ends_with("_ENCRYPTION_KEY");
+    // The app's own token signing keys: `ACCESS_TOKEN_SECRET`,
+    // `REFRESH_TOKEN_SECRET`, `AUTH_FORGOT_SECRET`, `AUTH_CONFIRM_EMAIL_SECRET`.
+    let signing = (up.ends_with("_TOKEN_SECRET")
+        || up.ends_with("_REFRESH_SECRET")
+        || (up.starts_with("AUTH_") && up.ends_with("_SECRET")))
+        && !tokens
+            .iter()
+            .any(|t| matches!(*t, "AWS" | "CLIENT" | "WEBHOOK" | "OAUTH" | "STRIPE"));
+    if signing {
+        return Some(Kind::AppSecret(SecretFormat::Token));
+    }
     if !generated_suffix || tokens.iter().any(|t| NOT_GENERATED.contains(t)) {
         return None;
     }
@@ -1336,6 +1347,15 @@ mod tests {
         let mongo = Some(DatabaseEngine::Mongodb);
         let cases = [
             ("DATABASE_URL", Kind::Db(D::Url, None)),
+            ("API_PORT", Kind::Port),
+            ("AUTH_REFRESH_SECRET", Kind::AppSecret(SecretFormat::Token)),
+            (
+                "AUTH_CONFIRM_EMAIL_SECRET",
+                Kind::AppSecret(SecretFormat::Token),
+            ),
+            ("ACCESS_TOKEN_SECRET", Kind::AppSecret(SecretFormat::Token)),
+            ("GITHUB_CLIENT_SECRET", Kind::Other),
+            ("AWS_SECRET_ACCESS_KEY", Kind::Other),
             ("POSTGRES_HOST", Kind::Db(D::Host, pg)),
             ("POSTGRES_DB", Kind::Db(D::Name, pg)),
             ("POSTGRES_USER", Kind::Db(D::Username, pg)),

@@ -142,6 +142,30 @@ fn postgresql_gives_each_deployment_its_own_database_and_keeps_it_until_released
     let err = psql(&intruder, "SELECT count(*) FROM notes").unwrap_err();
     assert!(err.contains("permission denied"), "{err}");
 
+    // TLS is offered (a self-signed certificate) for apps that turn it on
+    // with an unverified connection; the others connect without it.
+    assert_eq!(psql(&a, "SHOW ssl").unwrap(), "on");
+    let tls = Command::new("psql")
+        .env("PGPASSWORD", &a.password)
+        .env("PGSSLMODE", "require")
+        .args([
+            "-h",
+            &a.host,
+            "-p",
+            &a.port.to_string(),
+            "-U",
+            &a.user,
+            "-d",
+            &a.database,
+        ])
+        .args([
+            "-qAtc",
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ])
+        .output()
+        .expect("psql runs");
+    assert_eq!(String::from_utf8_lossy(&tls.stdout).trim(), "t", "{tls:?}");
+
     // Provisioning again (a redeploy) keeps the data and the credentials.
     let again = data::provision(&o, Engine::Postgresql, "dep-a", None, &quiet).unwrap();
     assert_eq!(again, a);

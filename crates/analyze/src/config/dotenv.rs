@@ -26,14 +26,51 @@ const EXAMPLES: &[&str] = &[
     ".env.development",
 ];
 
+/// The example files of `dir`: the usual names first, then any other file
+/// whose name says it is an env example (`env-example-relational`,
+/// `example.env`, `.env.local.sample`), the one the README says to copy
+/// first.
+fn example_files(ctx: &Ctx, dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = EXAMPLES.iter().map(|n| n.to_string()).collect();
+    let mut others: Vec<String> = ctx
+        .index()
+        .names_in(dir)
+        .filter(|n| !EXAMPLES.contains(n) && !REAL.contains(n))
+        .filter(|n| {
+            let l = n.to_ascii_lowercase();
+            l.contains("env")
+                && ["example", "sample", "template", "dist", "defaults"]
+                    .iter()
+                    .any(|w| l.contains(w))
+                && !l.ends_with(".js")
+                && !l.ends_with(".ts")
+                && !l.ends_with(".py")
+                && !l.ends_with(".md")
+                && !l.ends_with(".json")
+                && !l.ends_with(".yml")
+                && !l.ends_with(".yaml")
+        })
+        .map(str::to_string)
+        .collect();
+    let readme = ["README.md", "readme.md", "README"]
+        .iter()
+        .find_map(|r| ctx.read(dir, r))
+        .unwrap_or_default();
+    others.sort_by_key(|n| (!readme.contains(&format!("cp {n} .env")), n.clone()));
+    out.extend(others);
+    out
+}
+
 pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     let dir = draft.dir.clone();
-    for name in REAL.iter().chain(EXAMPLES) {
+    let examples = example_files(ctx, &dir);
+    for name in REAL.iter().map(|n| n.to_string()).chain(examples) {
+        let name = name.as_str();
         let Some(text) = ctx.read(&dir, name) else {
             continue;
         };
         let file = crate::repo::join(&dir, name);
-        let is_real = REAL.contains(name);
+        let is_real = REAL.contains(&name);
         for e in parse_dotenv(&text) {
             let placeholder = is_placeholder(&e.value);
             if e.key == "PORT" {
@@ -64,7 +101,9 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             if !draft.env.iter().any(|v| v.name == e.key) {
                 draft.env_var(&e.key, has_value, &file, e.line);
             }
-            if !is_real && has_value && !placeholder && usable_example(&e.key, &e.value) {
+            // A placeholder of a setting that is no credential (`JWT_ISSUER=
+            // dummy-issuer`) still lets the app start: the example stands.
+            if !is_real && has_value && usable_example(&e.key, &e.value) {
                 if let Some(v) = draft
                     .env
                     .iter_mut()
@@ -97,7 +136,8 @@ pub(super) fn usable_example(key: &str, value: &str) -> bool {
     !looks_secret(key)
         && !value.contains("localhost")
         && !value.contains("127.0.0.1")
-        && !value.contains("0.0.0.0")
+        // Every address (a bind host) is fine; a URL to it is the developer's.
+        && (value == "0.0.0.0" || !value.contains("0.0.0.0"))
         && value.len() <= 200
 }
 
@@ -139,5 +179,36 @@ mod tests {
             ]
         );
         assert!(d.findings.is_empty());
+    }
+
+    /// Example files under other names (`env-example-relational`, the one
+    /// the README says to copy first); a bind-all host and a non-secret
+    /// placeholder are usable example values; a secret's never is.
+    #[test]
+    fn example_files_under_other_names() {
+        let repo = MemRepo::new([
+            ("env-example-document", "DATABASE_TYPE=mongodb\n"),
+            (
+                "env-example-relational",
+                "DATABASE_TYPE=postgres\nAPI_HOST=0.0.0.0\nJWT_ISSUER=dummy-issuer\nAUTH_JWT_SECRET=secret\nAUTH_JWT_TOKEN_EXPIRES_IN=15m\nBACKEND_URL=http://0.0.0.0:3000\n",
+            ),
+            ("README.md", "Run `cp env-example-relational .env` first.\n"),
+            ("env.js", "module.exports = {}\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Javascript, ServiceKind::Web);
+        apply(&ctx, &mut d);
+        let example = |n: &str| {
+            d.env
+                .iter()
+                .find(|e| e.name == n)
+                .and_then(|e| e.example.clone())
+        };
+        assert_eq!(example("DATABASE_TYPE").as_deref(), Some("postgres"));
+        assert_eq!(example("API_HOST").as_deref(), Some("0.0.0.0"));
+        assert_eq!(example("JWT_ISSUER").as_deref(), Some("dummy-issuer"));
+        assert_eq!(example("AUTH_JWT_TOKEN_EXPIRES_IN").as_deref(), Some("15m"));
+        assert_eq!(example("AUTH_JWT_SECRET"), None);
+        assert_eq!(example("BACKEND_URL"), None);
     }
 }

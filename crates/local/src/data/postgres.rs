@@ -147,11 +147,17 @@ fn ensure_running(
         }
     };
     write_hba(place, &data)?;
+    let tls = ensure_certificate(opts, place, &data);
     let conf = data.join("autodeploy.conf");
     std::fs::write(
         &conf,
         format!(
-            "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\nmax_connections = 200\nshared_buffers = 32MB\n"
+            "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\nmax_connections = 200\nshared_buffers = 32MB\n{}",
+            if tls {
+                "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+            } else {
+                ""
+            }
         ),
     )
     .map_err(|e| LocalError::io("write", &conf, e))?;
@@ -194,6 +200,47 @@ fn write_hba(place: &Place, data: &Path) -> Result<bool, LocalError> {
         r.chown(&hba)?;
     }
     Ok(true)
+}
+
+/// A self-signed certificate for the private server, made once: apps that
+/// turn TLS on in production with an unverified connection (Heroku's
+/// pattern: `ssl: { rejectUnauthorized: false }`, `sslmode=require`) then
+/// connect, and the rest go on without it (`PGSSLMODE=disable` is set for
+/// them). False, and the server runs without TLS, when openssl is missing
+/// or fails.
+fn ensure_certificate(opts: &DataOptions, place: &Place, data: &Path) -> bool {
+    let (crt, key) = (data.join("server.crt"), data.join("server.key"));
+    if crt.exists() && key.exists() {
+        return true;
+    }
+    let Some(openssl) = crate::toolchain::which("openssl", &opts.path) else {
+        return false;
+    };
+    let mut c = place.command(&openssl, &opts.path);
+    c.current_dir(data).args([
+        "req",
+        "-new",
+        "-x509",
+        "-days",
+        "3650",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.crt",
+    ]);
+    if run(place, c, "openssl").is_err() {
+        let _ = std::fs::remove_file(&crt);
+        let _ = std::fs::remove_file(&key);
+        return false;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    // The server refuses a key others may read.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).is_ok()
 }
 
 /// Put a command in its own session, so signals to our terminal's process

@@ -51,7 +51,8 @@ fn machine(d: &Decision) -> Result<Machine<'_>, RenderError> {
         &Host {
             accepts: |h| matches!(h, Hosting::ComputeEngine | Hosting::ComputeEngineMig),
             runs: "the GCP vm strategy runs Compute Engine instances",
-            several: "ask for Kubernetes (\"on GKE\"); Cloud Run takes one web service with its workers",
+            several:
+                "ask for Kubernetes (\"on GKE\"); Cloud Run takes one web service with its workers",
             scaled: |s| s.hosting == Hosting::ComputeEngineMig,
         },
     )

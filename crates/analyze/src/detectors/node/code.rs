@@ -284,6 +284,9 @@ static SCHEMA_PROPERTIES: LazyLock<Regex> =
 static SCHEMA_PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"(?m)^\s*['"]?([A-Z][A-Z0-9_]*)['"]?\s*:\s*\{"#).expect("regex")
 });
+static FLUENT_PROP: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"\.prop\(\s*['"`]([A-Z][A-Z0-9_]*)['"`]\s*,"#).expect("regex")
+});
 static QUOTED_NAME: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]"#).expect("regex")
 });
@@ -294,6 +297,21 @@ static QUOTED_NAME: LazyLock<Regex> = LazyLock::new(|| {
 fn scan_env_schema(draft: &mut Draft, file: &str, text: &str) {
     if !(imports(text, "@fastify/env") || imports(text, "env-schema")) {
         return;
+    }
+    // fluent-json-schema: `.prop('NAME', S.string().required())`,
+    // `.prop('N', S.number().default(10))`.
+    if imports(text, "fluent-json-schema") {
+        for c in FLUENT_PROP.captures_iter(text) {
+            let (Some(name), Some(m)) = (c.get(1), c.get(0)) else {
+                continue;
+            };
+            let open = m.start() + m.as_str().find('(').unwrap_or(0);
+            let Some(args) = crate::wiring::bracketed(text, open) else {
+                continue;
+            };
+            let needed = args.contains(".required(") && !args.contains(".default(");
+            draft.env_var(name.as_str(), !needed, file, line_of(text, name.start()));
+        }
     }
     let Some(props) = SCHEMA_PROPERTIES.find(text) else {
         return;
@@ -885,6 +903,33 @@ mod tests {
         );
         scan_env(&mut d, "src/x.ts", &text.replace("@fastify/env", "other"));
         assert!(d.env.is_empty());
+    }
+
+    /// env-schema with fluent-json-schema: `.required()` without a
+    /// `.default(…)` must be set; a default is a default.
+    #[test]
+    fn fluent_env_schema_required_names() {
+        let text = "const envSchema = require('env-schema')\nconst S = require('fluent-json-schema')\nconst env = envSchema({\n  schema: S.object()\n    .prop('API_HOST', S.string().required())\n    .prop(\n      'LOG_LEVEL',\n      S.string().enum(['info', 'debug']).default('info')\n    )\n    .prop('HASH_SALT_ROUNDS', S.number().default(10))\n    .prop('JWT_SECRET', S.string().required())\n})\n";
+        let mut d = Draft::new(
+            "",
+            autodeploy_core::Language::Javascript,
+            autodeploy_core::ServiceKind::Web,
+        );
+        scan_env(&mut d, "lib/config.js", text);
+        let got: Vec<(&str, bool, Option<u32>)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required, e.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("API_HOST", true, Some(5)),
+                ("LOG_LEVEL", false, Some(7)),
+                ("HASH_SALT_ROUNDS", false, Some(10)),
+                ("JWT_SECRET", true, Some(11)),
+            ]
+        );
     }
 
     #[test]

@@ -305,6 +305,9 @@ pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
     let mut release = Vec::new();
     let mut prefix: Vec<String> = Vec::new();
     let mut hands_over = false;
+    // A step that is neither a release step nor a container chore: the
+    // script does something the app may need, so it stays in front.
+    let mut unknown = false;
     let mut joined = String::new();
     for raw in script.lines() {
         let line = raw.trim();
@@ -332,7 +335,11 @@ pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
             hands_over = true;
             break;
         }
-        for part in chain(l).unwrap_or_default() {
+        let Some(parts) = chain(l) else {
+            unknown = true;
+            continue;
+        };
+        for part in parts {
             match step_of(&part) {
                 Some(Step::Release) => {
                     let mut r = prefix.clone();
@@ -340,15 +347,33 @@ pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
                     release.push(r.join(" && "));
                 }
                 Some(Step::Prefix) if part.starts_with("cd ") => prefix.push(part),
-                _ => {}
+                Some(_) => {}
+                None => unknown |= !container_chore(&part),
             }
         }
     }
-    (hands_over && !release.is_empty() && !args.trim().is_empty()).then(|| Split {
-        release: Some(release.join(" && ")),
+    (hands_over && (!release.is_empty() || !unknown) && !args.trim().is_empty()).then(|| Split {
+        release: (!release.is_empty()).then(|| release.join(" && ")),
         build: None,
         start: unwrap_shell(args),
     })
+}
+
+/// A step that only arranges the container's own file system: copying,
+/// linking or owning absolute paths (`cp -r /public /app`, `chown -R app
+/// /data`, `mkdir -p /run/app`), nothing of the tree.
+fn container_chore(step: &str) -> bool {
+    let words: Vec<&str> = step.split_whitespace().collect();
+    let Some((program, rest)) = words.split_first() else {
+        return true;
+    };
+    let paths: Vec<&&str> = rest.iter().filter(|w| !w.starts_with('-')).collect();
+    matches!(
+        *program,
+        "cp" | "mv" | "ln" | "chown" | "chmod" | "mkdir" | "rm" | "touch"
+    ) && paths
+        .iter()
+        .all(|p| p.starts_with('/') || p.contains(':') && *program == "chown")
 }
 
 #[cfg(test)]
@@ -472,6 +497,13 @@ mod tests {
             "gunicorn hello.wsgi:application --bind 0.0.0.0:8000"
         );
         assert!(entrypoint("#!/bin/sh\nexec gunicorn x\n", "").is_none());
+        // Only container chores before the hand-over: the command alone.
+        let chores = "#!/usr/bin/env bash\nset -e\n# assets into the volume\ncp -r /public /app\nexec \"$@\"\n";
+        let x = entrypoint(chores, "gunicorn app:app").unwrap();
+        assert_eq!((x.release, x.start.as_str()), (None, "gunicorn app:app"));
+        // A step of the tree's own: the script stays in front.
+        let own = "#!/bin/sh\n./bin/prepare-config\nexec \"$@\"\n";
+        assert!(entrypoint(own, "gunicorn app:app").is_none());
     }
 }
 

@@ -423,6 +423,13 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
     let split = crate::release::split(&claim.value).or_else(|| {
         // `ENTRYPOINT ["./entrypoint.sh"]` + `CMD [...]`: the script's migrations.
         let cmd = crate::release::unwrap_shell(&claim.value);
+        // `cd src && ./entrypoint.sh gunicorn …`: the folder stays in front.
+        let (cd, cmd) = match cmd.strip_prefix("cd ").and_then(|r| r.split_once(" && ")) {
+            Some((dir, rest)) if !dir.contains(char::is_whitespace) => {
+                (format!("cd {dir} && "), rest.to_string())
+            }
+            _ => (String::new(), cmd.to_string()),
+        };
         let (first, args) = cmd.split_once(char::is_whitespace)?;
         let name = file_name(first);
         if !(name.ends_with(".sh") || name.contains("entrypoint")) {
@@ -434,7 +441,9 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
             .filter(|f| file_name(f) == name)
             .min_by_key(|f| f.matches('/').count())?
             .to_string();
-        crate::release::entrypoint(&ctx.read_path(&script)?, args)
+        let mut split = crate::release::entrypoint(&ctx.read_path(&script)?, args)?;
+        split.start = format!("{cd}{}", split.start);
+        Some(split)
     });
     let Some(split) = split else {
         return;

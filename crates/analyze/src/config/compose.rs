@@ -48,8 +48,14 @@ pub struct ComposeService {
     /// its command is a one-off step (`python manage.py migrate`).
     pub one_off: bool,
     /// Under `profiles:`: runs only when that profile is asked for
-    /// (`docker compose --profile seed up`), so not part of the app.
+    /// (`docker compose --profile seed up`), so not part of the app —
+    /// unless the project's env file turns the profile on
+    /// (`COMPOSE_PROFILES=web,worker`).
     pub optional: bool,
+    /// Its `profiles:`.
+    pub profiles: Vec<String>,
+    /// The Dockerfile stage it builds (`build.target`), lowercased.
+    pub target: Option<String>,
     /// Every service name of the file (data services included): hosts
     /// that exist only on the compose network.
     pub peers: Vec<String>,
@@ -125,15 +131,60 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
             dockerfile_base(ctx, path)
         }));
     }
+    // Profiles the project's env file turns on (`COMPOSE_PROFILES=web,worker`
+    // in `.env` or its example) are part of the app as `docker compose up`
+    // runs it.
+    for cs in &mut out {
+        if cs.optional {
+            let dir = crate::repo::parent(&cs.file);
+            let on = enabled_profiles(ctx, dir);
+            cs.optional = !cs.profiles.iter().any(|p| on.contains(p));
+        }
+    }
     // A tool image built from a Dockerfile that takes nothing from the
     // repository (`RUN npm i -g maildev`, `CMD maildev`) and gets no folder
     // of it mounted runs none of the project's code: like `image: maildev`,
     // it is not one of the project's services.
-    out.retain(|cs| !runs_none_of_the_code(ctx, cs));
+    out.retain(|cs| !runs_none_of_the_code(ctx, cs) && !builds_a_build_stage(ctx, cs));
     for cs in &mut out {
         in_working_folder(ctx, cs);
     }
     out
+}
+
+/// The compose profiles `.env` (or its committed example) turns on.
+fn enabled_profiles(ctx: &Ctx, dir: &str) -> Vec<String> {
+    [".env", ".env.example", ".env.sample", "env.example"]
+        .iter()
+        .filter_map(|n| ctx.read(dir, n))
+        .flat_map(|text| {
+            crate::scan::parse_dotenv(&text)
+                .into_iter()
+                .filter(|e| e.key == "COMPOSE_PROFILES")
+                .map(|e| e.value)
+                .collect::<Vec<_>>()
+        })
+        .flat_map(|v| {
+            v.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// True when `cs` runs a build stage of its Dockerfile that the final image
+/// copies from (`target: assets`, `COPY --from=assets /app/public /public`):
+/// an asset watcher of development, whose output the app's image builds.
+fn builds_a_build_stage(ctx: &Ctx, cs: &ComposeService) -> bool {
+    let Some(target) = &cs.target else {
+        return false;
+    };
+    cs.dockerfile
+        .clone()
+        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+        .and_then(|p| ctx.read_path(&p))
+        .is_some_and(|t| super::dockerfile::parse(&t).copied_from.contains(target))
 }
 
 /// True when `cs` builds from a Dockerfile that copies nothing from its
@@ -160,17 +211,30 @@ fn runs_none_of_the_code(ctx: &Ctx, cs: &ComposeService) -> bool {
 /// runs in that folder, not in the build context (`cd app && …`).
 fn in_working_folder(ctx: &Ctx, cs: &mut ComposeService) {
     let Some(cmd) = &cs.command else { return };
-    let workdir = cs.working_dir.clone().or_else(|| {
-        cs.dockerfile
-            .clone()
-            .or_else(|| super::dockerfile::find(ctx, &cs.dir))
-            .and_then(|p| ctx.read_path(&p))
-            .and_then(|t| super::dockerfile::parse(&t).workdir)
-    });
-    if let Some(rel) = workdir
+    let info = cs
+        .dockerfile
+        .clone()
+        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+        .and_then(|p| ctx.read_path(&p))
+        .map(|t| super::dockerfile::parse(&t));
+    let workdir = cs
+        .working_dir
+        .clone()
+        .or_else(|| info.as_ref().and_then(|i| i.workdir.clone()));
+    let rel = workdir
         .as_deref()
         .and_then(|w| mounted_folder(ctx, w, &cs.dir, &cs.mounts))
-    {
+        // No mount there: the folder of the copied context the image's
+        // WORKDIR is (`COPY . .` in /app, `WORKDIR /app/src`).
+        .or_else(|| {
+            let rel = info.as_ref()?.run_folder()?;
+            ctx.index()
+                .names_in(&join(&cs.dir, &rel))
+                .next()
+                .is_some()
+                .then_some(rel)
+        });
+    if let Some(rel) = rel {
         cs.command = Some(format!("cd {rel} && {}", crate::release::unwrap_shell(cmd)));
     }
 }
@@ -221,9 +285,12 @@ pub fn parse_with(
     file: &str,
     base_image: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<ComposeService> {
-    let Ok(doc) = serde_yaml::from_str::<Value>(text) else {
+    let Ok(mut doc) = serde_yaml::from_str::<Value>(text) else {
         return Vec::new();
     };
+    // `<<: *default-app` (a YAML merge key): the shared settings of services
+    // written once with an anchor.
+    let _ = doc.apply_merge();
     let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
         return Vec::new();
     };
@@ -376,6 +443,20 @@ pub fn parse_with(
             working_dir,
             one_off,
             optional: v.get("profiles").is_some(),
+            target: build
+                .get("target")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase),
+            profiles: v
+                .get("profiles")
+                .and_then(Value::as_sequence)
+                .map(|s| {
+                    s.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
             peers: peers.clone(),
             health: v.get("healthcheck").and_then(health_url),
             file: file.to_string(),
@@ -1339,5 +1420,52 @@ services:
         assert!(parse("::: not yaml [", "", "c.yml").is_empty());
         assert!(parse("services: 3", "", "c.yml").is_empty());
         assert!(parse("services:\n  x:\n    build: ../../outside\n", "", "c.yml").is_empty());
+    }
+
+    /// Services written once with an anchor (`<<: *default-app`), under
+    /// profiles the project's env file turns on, run in the folder of the
+    /// copied context the image's WORKDIR is; the asset watcher that builds
+    /// a stage the final image copies from is not a service.
+    #[test]
+    fn anchored_services_under_enabled_profiles_run_where_the_image_does() {
+        let compose = "x-app: &default-app\n  build:\n    context: \".\"\n    target: \"app\"\n  restart: always\nx-assets: &default-assets\n  build:\n    context: \".\"\n    target: \"assets\"\nservices:\n  js:\n    <<: *default-assets\n    command: \"../run yarn:build:js\"\n    profiles: [\"assets\"]\n  web:\n    <<: *default-app\n    ports: [\"8000:8000\"]\n    profiles: [\"web\"]\n  worker:\n    <<: *default-app\n    command: celery -A config worker\n    profiles: [\"worker\"]\n  seed:\n    <<: *default-app\n    command: python seed.py\n    profiles: [\"seed\"]\n";
+        let dockerfile = "FROM node:22 AS assets\nWORKDIR /app/assets\nCOPY assets/ .\nFROM python:3.13 AS app\nWORKDIR /app\nCOPY --from=assets /app/public /public\nCOPY . .\nWORKDIR /app/src\nCMD [\"gunicorn\", \"config.wsgi\"]\n";
+        let repo = crate::repo::MemRepo::new([
+            ("compose.yaml", compose),
+            ("Dockerfile", dockerfile),
+            (
+                ".env.example",
+                "export COMPOSE_PROFILES=postgres,assets,web,worker\n",
+            ),
+            ("src/manage.py", "import django\n"),
+            ("assets/package.json", "{}"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let got: Vec<(String, bool, Option<String>)> = services(&ctx)
+            .into_iter()
+            .map(|s| (s.name, s.optional, s.command))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("web".to_string(), false, None),
+                (
+                    "worker".to_string(),
+                    false,
+                    Some("cd src && celery -A config worker".to_string())
+                ),
+                (
+                    "seed".to_string(),
+                    true,
+                    Some("cd src && python seed.py".to_string())
+                ),
+            ]
+        );
+        assert_eq!(
+            super::super::dockerfile::parse(dockerfile)
+                .run_folder()
+                .as_deref(),
+            Some("src")
+        );
     }
 }

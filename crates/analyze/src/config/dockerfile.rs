@@ -37,6 +37,24 @@ pub struct DockerInfo {
     /// (`COPY . .` and globs included; URLs and `--from` excluded): the
     /// image holds the repository's code.
     pub copies_context: bool,
+    /// Where this stage copies the whole build context (`COPY . .` under
+    /// `WORKDIR /app` → `/app`).
+    pub context_root: Option<String>,
+    /// Stages some stage copies from (`COPY --from=assets …`), lowercased:
+    /// build stages, not images that run.
+    pub copied_from: Vec<String>,
+}
+
+impl DockerInfo {
+    /// The folder of the build context the image's command runs in, when
+    /// its final `WORKDIR` is below where it copied the context
+    /// (`COPY . .` in `/app`, then `WORKDIR /app/src` → `src`).
+    pub fn run_folder(&self) -> Option<String> {
+        let root = self.context_root.as_deref()?;
+        let wd = self.workdir.as_deref()?;
+        let rel = wd.strip_prefix(root)?.strip_prefix('/')?;
+        (!rel.is_empty() && !rel.split('/').any(|p| p == ".." || p == ".")).then(|| rel.to_string())
+    }
 }
 
 /// The sources a `COPY`/`ADD` takes from the build context (none for
@@ -248,6 +266,7 @@ pub fn parse(text: &str) -> DockerInfo {
     let mut entrypoint: Option<(String, u32)> = None;
     let mut from_context: Vec<(String, u32)> = Vec::new();
     let mut copies_context = false;
+    let mut copied_from: Vec<String> = Vec::new();
     // Finished stages: (lowercased name, what it carries, its ENTRYPOINT).
     let mut stages: Vec<(String, DockerInfo, Entrypoint)> = Vec::new();
     let mut stage_name: Option<String> = None;
@@ -334,6 +353,19 @@ pub fn parse(text: &str) -> DockerInfo {
                     .split_whitespace()
                     .filter(|w| !w.starts_with("--"))
                     .collect();
+                if let Some(from) = rest
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("--from="))
+                {
+                    let from = from.to_ascii_lowercase();
+                    if !copied_from.contains(&from) {
+                        copied_from.push(from);
+                    }
+                } else if let [src, dest] = words.as_slice() {
+                    if matches!(*src, "." | "./") {
+                        info.context_root = Some(absolute(dest, info.workdir.as_deref()));
+                    }
+                }
                 copies_context |= !rest.split_whitespace().any(|w| w.starts_with("--from"))
                     && words.len() >= 2
                     && words[..words.len() - 1]
@@ -349,6 +381,7 @@ pub fn parse(text: &str) -> DockerInfo {
     }
     info.context_sources = from_context;
     info.copies_context = copies_context;
+    info.copied_from = copied_from;
     // ENTRYPOINT + CMD together form the command; ENTRYPOINT alone is the command.
     info.cmd = match (entrypoint, info.cmd.take()) {
         (Some((e, l)), Some((c, _))) => Some((format!("{e} {c}"), l)),
@@ -405,6 +438,18 @@ fn command_text(rest: &str) -> String {
         }
     }
     rest.to_string()
+}
+
+/// `.`, `src`, `.:lib`: folders of the tree, no variable, no absolute path.
+fn relative_paths(value: &str) -> bool {
+    !value.is_empty()
+        && value.split(':').all(|p| {
+            !p.is_empty()
+                && !p.starts_with('/')
+                && !p.contains("..")
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        })
 }
 
 /// Variables that configure the image or its toolchain, not the application.
@@ -619,10 +664,24 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             ev(&path, Some(*l), format!("EXPOSE {p}")),
         );
     }
+    let run_folder = info.run_folder();
     if let Some((cmd, l)) = info.cmd {
         if let Some(p) = super::port_in_command(&cmd) {
             draft.port(p, Trust::Config, ev(&path, Some(l), format!("CMD {cmd}")));
         }
+        // `COPY . .` in /app, then `WORKDIR /app/src`: the command runs in src.
+        let cmd = match run_folder {
+            Some(rel)
+                if ctx
+                    .index()
+                    .names_in(&crate::repo::join(&draft.dir, &rel))
+                    .next()
+                    .is_some() =>
+            {
+                format!("cd {rel} && {cmd}")
+            }
+            _ => cmd,
+        };
         draft.start(
             cmd.clone(),
             Trust::Config,
@@ -633,6 +692,17 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     // `ENV` is runtime configuration with a value (RAILS_ENV, NODE_ENV…), but
     // the image's own plumbing (PATH, PYTHONUNBUFFERED, PIP_*…) is not the app's.
     for (name, value, line) in info.env {
+        // The import path the image runs with (`PYTHONPATH="."`): a
+        // migration tool run from the project folder imports the app
+        // through it. Relative folders only (the image's own paths are not
+        // this tree's).
+        if name == "PYTHONPATH" && relative_paths(&value) {
+            draft.env_var(&name, false, &path, line);
+            if let Some(v) = draft.env.iter_mut().find(|e| e.name == name) {
+                v.example = Some(value.clone());
+            }
+            continue;
+        }
         if name != "PORT" && !is_image_plumbing(&name) {
             draft.env_var(&name, true, &path, line);
             draft.image_value(&name, &value);

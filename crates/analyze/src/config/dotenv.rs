@@ -71,6 +71,10 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
         };
         let file = crate::repo::join(&dir, name);
         let is_real = REAL.contains(&name);
+        // Files under other names document more loosely (kutt's
+        // `.example.env` lists every optional mail and OIDC setting empty):
+        // they give example values, and names only as optional.
+        let loose = !is_real && !EXAMPLES.contains(&name);
         for e in parse_dotenv(&text) {
             let placeholder = is_placeholder(&e.value);
             if e.key == "PORT" {
@@ -99,7 +103,7 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             // The code is the authority on whether a variable it reads has a
             // default; a dotenv file only adds names the code scan missed.
             if !draft.env.iter().any(|v| v.name == e.key) {
-                draft.env_var(&e.key, has_value, &file, e.line);
+                draft.env_var(&e.key, has_value || loose, &file, e.line);
             }
             // A placeholder of a setting that is no credential (`JWT_ISSUER=
             // dummy-issuer`) still lets the app start: the example stands.

@@ -315,6 +315,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     let facts = code::scan(ctx, dir, &mut web, m, sources);
     wiring::scan(ctx, m, &mut web, sources, &facts.env_wrappers);
     wiring::postgres_scheme_tests(ctx, &mut web, sources);
+    wiring::psycopg3_scheme(m, &mut web);
     wiring::engine_selectors(ctx, &mut web, sources);
     sqlite_dirs::scan(ctx, dir, &mut web, sources);
     manifest_findings(&mut web, m, &facts);

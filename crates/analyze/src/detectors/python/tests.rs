@@ -567,3 +567,31 @@ fn django_without_a_named_settings_module_gets_one() {
     assert_eq!(v.example.as_deref(), Some("site.settings.base"));
     assert_eq!(d[0].allowed_hosts_env.as_deref(), Some("HOSTS"));
 }
+
+/// SQLAlchemy with psycopg 3 and no psycopg2: the database URL names the
+/// psycopg driver (a plain `postgresql://` loads psycopg2, not installed);
+/// with psycopg2 it stays plain.
+#[test]
+fn sqlalchemy_with_psycopg3_only_gets_its_driver_in_the_url() {
+    let scheme = |requirements: &str| {
+        let d = detect(
+            &[
+                ("requirements.txt", requirements),
+                (
+                    "app.py",
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\napp = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = os.getenv('DATABASE_URL', 'sqlite:///x.db')\ndb = SQLAlchemy(app)\n",
+                ),
+            ],
+            "",
+        );
+        d[0].wiring
+            .iter()
+            .find(|w| w.target == autodeploy_core::WiringTarget::Database)
+            .and_then(|w| w.settings[0].values.get(&Database::Postgresql).cloned())
+    };
+    assert_eq!(
+        scheme("flask\nflask-sqlalchemy\npsycopg[binary]\n").as_deref(),
+        Some("postgresql+psycopg")
+    );
+    assert_eq!(scheme("flask\nflask-sqlalchemy\npsycopg2-binary\n"), None);
+}

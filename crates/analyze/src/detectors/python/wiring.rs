@@ -895,6 +895,31 @@ pub(super) fn postgres_scheme_tests(ctx: &Ctx, web: &mut Draft, sources: &[&str]
     }
 }
 
+/// SQLAlchemy with psycopg 3 only: a `postgresql://` URL loads psycopg2
+/// (SQLAlchemy before 2.1), which is not installed (`No module named
+/// 'psycopg2'`); the URL SQLAlchemy reads names the driver the project has,
+/// `postgresql+psycopg://`, when the code's own default did not already.
+pub(super) fn psycopg3_scheme(m: &Manifest, web: &mut Draft) {
+    let psycopg3 = m.has("psycopg") || m.has("psycopg-binary");
+    let psycopg2 = m.has("psycopg2") || m.has("psycopg2-binary");
+    if !psycopg3 || psycopg2 {
+        return;
+    }
+    for w in web.wiring.iter_mut().filter(|w| {
+        w.target == T::Database
+            && matches!(
+                w.convention.as_str(),
+                "flask-sqlalchemy" | "sqlalchemy-create-engine"
+            )
+    }) {
+        for s in w.settings.iter_mut().filter(|s| s.format == F::Url) {
+            s.values
+                .entry(Database::Postgresql)
+                .or_insert_with(|| "postgresql+psycopg".to_string());
+        }
+    }
+}
+
 /// `if os.getenv("DB") == "postgres":` / `if os.environ.get("DB") in
 /// ["mysql", "mariadb"]:` / `if DB_ENGINE == "postgres":` (group 1 the
 /// indentation, 2 the variable read in the test, 3 a name the test reads

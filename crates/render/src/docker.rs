@@ -53,6 +53,8 @@ pub const APP_UID: u32 = 10001;
 const POETRY: &str = "poetry==1.8.3";
 const PIPENV: &str = "pipenv==2024.0.1";
 const UV: &str = "uv==0.4.30";
+/// The Node a Python image's asset build gets (an LTS line with corepack).
+const NODE_FOR_ASSETS: &str = "node:22-bookworm-slim";
 
 #[derive(Debug, Serialize)]
 struct CopySpec {
@@ -91,6 +93,9 @@ struct DockerCtx {
     build: Option<String>,
     /// Environment only for the build command (never a secret: placeholders frameworks document).
     build_cmd_env: String,
+    /// The official Node image whose node, npm and corepack the build stage
+    /// copies, when a Python service's build runs npm/yarn/pnpm (its assets).
+    node_stage: Option<&'static str>,
     /// Absolute folders under `/app` made in the build stage (`make_dirs`).
     make_dirs: Vec<String>,
     start: String,
@@ -506,6 +511,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
 
     let mut build_env: Vec<(String, String)> = Vec::new();
     let mut build_setup: Vec<String> = Vec::new();
+    let mut node_stage: Option<&'static str> = None;
     let mut manifests: Vec<String> = Vec::new();
     let mut run_env: Vec<(String, String)> = Vec::new();
     let mut run_setup: Vec<String> = Vec::new();
@@ -591,6 +597,12 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 dest: "/opt/venv".into(),
             });
             health_url_tool = "python";
+            if ["npm", "yarn", "pnpm", "npx"]
+                .iter()
+                .any(|t| uses(&build, t))
+            {
+                node_stage = Some(NODE_FOR_ASSETS);
+            }
         }
         "node" => {
             let pm = match install_tool.as_str() {
@@ -904,6 +916,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         install,
         build,
         build_cmd_env,
+        node_stage,
         make_dirs: s
             .make_dirs
             .iter()

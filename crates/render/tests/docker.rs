@@ -148,6 +148,26 @@ fn dockerfiles_pass_hadolint_across_ecosystems() {
     }
 }
 
+/// A Python app whose build runs npm (its assets) gets Node in the build
+/// stage, copied from the official image; one that does not, no Node.
+#[test]
+fn a_python_asset_build_gets_node_in_the_build_stage() {
+    let files = dockerfiles("mixed_django_tailwind", "deploy on AWS ECS");
+    let df = files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .expect("a Dockerfile");
+    hadolint(&df.path, &df.contents);
+    let c = &df.contents;
+    assert!(c.contains("FROM node:22-bookworm-slim AS node"), "{c}");
+    assert!(c.contains("COPY --from=node /usr/local/bin/node /usr/local/bin/node"));
+    let node_at = c.find("COPY --from=node").unwrap();
+    let build_at = c.find("npm run build").unwrap();
+    assert!(node_at < build_at, "{c}");
+    let plain = dockerfiles("python_django_postgres", "deploy on AWS ECS with postgres");
+    assert!(plain.iter().all(|f| !f.contents.contains("AS node")));
+}
+
 #[test]
 fn snapshots() {
     for (fixture, name) in [

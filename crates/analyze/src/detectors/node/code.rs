@@ -872,27 +872,30 @@ mod tests {
         Draft::new("", Language::Javascript, ServiceKind::Web)
     }
 
-    #[test]
-    fn fastify_env_schema_required_names() {
-        let text = "import env from '@fastify/env'\nconst schema = {\n  type: 'object',\n  required: ['DB_HOST', 'COOKIE_NAME', 'COOKIE_SECURED'],\n  properties: {\n    DB_HOST: {\n      type: 'string',\n      default: 'localhost'\n    },\n    COOKIE_NAME: {\n      type: 'string'\n    },\n    COOKIE_SECURED: { type: 'boolean', default: true },\n    RATE_LIMIT_MAX: { type: 'number' }\n  }\n}\n";
+    /// (name, required, line) of every variable `scan_env` finds in `text`.
+    fn env_read(text: &str) -> Vec<(String, bool, Option<u32>)> {
         let mut d = Draft::new(
             "",
             autodeploy_core::Language::Javascript,
             autodeploy_core::ServiceKind::Web,
         );
         scan_env(&mut d, "src/env.ts", text);
-        let got: Vec<(&str, bool, Option<u32>)> = d
-            .env
+        d.env
             .iter()
-            .map(|e| (e.name.as_str(), e.required, e.line))
-            .collect();
+            .map(|e| (e.name.clone(), e.required, e.line))
+            .collect()
+    }
+
+    #[test]
+    fn fastify_env_schema_required_names() {
+        let text = "import env from '@fastify/env'\nconst schema = {\n  type: 'object',\n  required: ['DB_HOST', 'COOKIE_NAME', 'COOKIE_SECURED'],\n  properties: {\n    DB_HOST: {\n      type: 'string',\n      default: 'localhost'\n    },\n    COOKIE_NAME: {\n      type: 'string'\n    },\n    COOKIE_SECURED: { type: 'boolean', default: true },\n    RATE_LIMIT_MAX: { type: 'number' }\n  }\n}\n";
         assert_eq!(
-            got,
+            env_read(text),
             vec![
-                ("COOKIE_NAME", true, Some(10)),
-                ("COOKIE_SECURED", false, Some(13)),
-                ("DB_HOST", false, Some(6)),
-                ("RATE_LIMIT_MAX", false, Some(14)),
+                ("COOKIE_NAME".to_string(), true, Some(10)),
+                ("COOKIE_SECURED".to_string(), false, Some(13)),
+                ("DB_HOST".to_string(), false, Some(6)),
+                ("RATE_LIMIT_MAX".to_string(), false, Some(14)),
             ]
         );
         // Without the import it is some other object.
@@ -910,24 +913,13 @@ mod tests {
     #[test]
     fn fluent_env_schema_required_names() {
         let text = "const envSchema = require('env-schema')\nconst S = require('fluent-json-schema')\nconst env = envSchema({\n  schema: S.object()\n    .prop('API_HOST', S.string().required())\n    .prop(\n      'LOG_LEVEL',\n      S.string().enum(['info', 'debug']).default('info')\n    )\n    .prop('HASH_SALT_ROUNDS', S.number().default(10))\n    .prop('JWT_SECRET', S.string().required())\n})\n";
-        let mut d = Draft::new(
-            "",
-            autodeploy_core::Language::Javascript,
-            autodeploy_core::ServiceKind::Web,
-        );
-        scan_env(&mut d, "lib/config.js", text);
-        let got: Vec<(&str, bool, Option<u32>)> = d
-            .env
-            .iter()
-            .map(|e| (e.name.as_str(), e.required, e.line))
-            .collect();
         assert_eq!(
-            got,
+            env_read(text),
             vec![
-                ("API_HOST", true, Some(5)),
-                ("LOG_LEVEL", false, Some(7)),
-                ("HASH_SALT_ROUNDS", false, Some(10)),
-                ("JWT_SECRET", true, Some(11)),
+                ("API_HOST".to_string(), true, Some(5)),
+                ("LOG_LEVEL".to_string(), false, Some(7)),
+                ("HASH_SALT_ROUNDS".to_string(), false, Some(10)),
+                ("JWT_SECRET".to_string(), true, Some(11)),
             ]
         );
     }

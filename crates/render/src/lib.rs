@@ -156,6 +156,7 @@ pub const EMPTY_SOURCE_ARCHIVE: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0
 pub fn source_archive(decision: &Decision) -> Option<&'static str> {
     match decision.cloud {
         Cloud::Aws => aws::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
+        Cloud::Gcp => gcp::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
         _ => None,
     }
 }

@@ -790,24 +790,57 @@ fn a_managed_instance_group_runs_workers_on_every_instance() {
     assert!(e.to_string().contains("the scheduler \"worker\""), "{e}");
 }
 
+/// A Compute Engine machine cannot clone a folder that exists only on the
+/// operator's machine: the bundle uploads it (the archive `source.zip`
+/// beside it) to a private bucket the machine's account may read, and the
+/// launcher fetches it at boot instead of `git clone`. An Azure machine
+/// still refuses one, with what to do.
 #[test]
-fn a_local_folder_is_refused_on_machines_that_clone() {
-    // A GCP or Azure machine runs `git clone` of the source: a folder that
-    // exists only on the operator's machine is refused with what to do.
-    for request in [
-        "deploy this Flask app on a GCP VM",
-        "deploy this Flask app on an Azure VM",
-    ] {
-        let (analysis, mut decision) = support::scenario("hello_world_shape", request);
-        decision.source.kind = autodeploy_core::SourceKind::Path;
-        decision.source.input = "/home/me/app".into();
-        let e = render(&decision, &analysis, &RenderOptions::default()).unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains("is not a git remote they can reach"), "{msg}");
-        assert!(
-            msg.contains("push it to a repository and pass its URL"),
-            "{msg}"
-        );
-        assert!(!msg.contains("/home/me/app"), "{msg}");
-    }
+fn a_local_folder_is_uploaded_for_compute_engine_and_refused_on_azure() {
+    let (analysis, mut decision) =
+        support::scenario("hello_world_shape", "deploy this Flask app on a GCP VM");
+    decision.source.kind = autodeploy_core::SourceKind::Path;
+    decision.source.input = "/home/me/app".into();
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    check(&b);
+    assert_eq!(b.source_archive.as_deref(), Some("source.zip"));
+    let src = tf(&b, "terraform/source.tf");
+    assert!(
+        src.contains("public_access_prevention    = \"enforced\""),
+        "{src}"
+    );
+    assert!(src.contains("uniform_bucket_level_access = true"), "{src}");
+    assert!(
+        src.contains("role   = \"roles/storage.objectViewer\""),
+        "{src}"
+    );
+    assert!(
+        src.contains("source = \"${path.module}/../source.zip\""),
+        "{src}"
+    );
+    let c = tf(&b, "terraform/compute.tf");
+    assert!(
+        c.contains("merge(local.app_metadata, local.source_metadata, {"),
+        "{c}"
+    );
+    let ci = tf(&b, "cloud-init.yaml");
+    assert!(
+        ci.contains("- \"python3 /opt/autodeploy/launch.py fetch\""),
+        "{ci}"
+    );
+    assert!(!ci.contains("git clone"), "{ci}");
+    assert!(!ci.contains("/home/me/app"), "{ci}");
+
+    let (analysis, mut decision) =
+        support::scenario("hello_world_shape", "deploy this Flask app on an Azure VM");
+    decision.source.kind = autodeploy_core::SourceKind::Path;
+    decision.source.input = "/home/me/app".into();
+    let e = render(&decision, &analysis, &RenderOptions::default()).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("is not a git remote they can reach"), "{msg}");
+    assert!(
+        msg.contains("push it to a repository and pass its URL"),
+        "{msg}"
+    );
+    assert!(!msg.contains("/home/me/app"), "{msg}");
 }

@@ -309,6 +309,14 @@ fn cloud_init(
             .map(|c| json!({"tls": c.transit_encryption}))),
     );
     let mut ctx = vm.context(d, &config);
+    if uploads_source(d) {
+        // The code comes from the bucket (source.tf), not a git remote.
+        ctx.insert(
+            "clone_cmd".into(),
+            "python3 /opt/autodeploy/launch.py fetch".into(),
+        );
+        ctx.insert("checkout_cmd".into(), Value::Null);
+    }
     m.add_units(&mut ctx)?;
     ctx.insert("nginx".into(), nginx.into());
     ctx.insert("certbot".into(), certbot.into());
@@ -320,13 +328,24 @@ fn cloud_init(
     file("cloud-init.yaml", "gcp/vm/cloud-init.yaml", &full)
 }
 
-/// compute.tf, outputs.tf, cloud-init.yaml (and lb.tf, dns.tf) for the vm strategy.
+/// True when the machines get the code from an archive the bundle uploads
+/// (`source.tf`): a local folder or an archive is no git remote they can
+/// clone.
+pub fn uploads_source(d: &Decision) -> bool {
+    d.strategy == autodeploy_core::DeployStrategy::Vm
+        && d.services.iter().any(|s| {
+            matches!(
+                s.hosting,
+                Hosting::ComputeEngine | Hosting::ComputeEngineMig
+            )
+        })
+        && d.source.kind != autodeploy_core::SourceKind::Git
+}
+
+/// compute.tf, outputs.tf, cloud-init.yaml (and lb.tf, dns.tf, source.tf) for the vm strategy.
 pub fn render(d: &Decision) -> Result<Part, RenderError> {
     let m = machine(d)?;
-    crate::vm_service::needs_a_git_source(
-        d,
-        "ask for Cloud Run (its image is built from the folder)",
-    )?;
+    let upload = uploads_source(d);
     let s = m.web;
     let scaled = s.hosting == Hosting::ComputeEngineMig;
     if !scaled && d.tls.https && d.tls.domain.is_none() {
@@ -377,6 +396,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
         "cooldown": policy.map_or(300, |p| p.scale_out_cooldown_seconds.max(300)),
         "https": d.tls.https && d.tls.domain.is_some(),
         "domain": d.tls.domain.as_deref().map(hcl),
+        "upload": upload,
     });
     let mut vars = vec![
         Var::new(
@@ -423,10 +443,16 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
     if scaled {
         files.push(super::lb::render(d, &ctx)?);
     }
+    if upload {
+        files.push(file("terraform/source.tf", "gcp/vm/source.tf", &ctx)?);
+    }
     let dns = super::dns::render(d)?;
     files.extend(dns.files);
     vars.extend(dns.vars);
     let mut apis = vec!["compute.googleapis.com", "iam.googleapis.com"];
+    if upload {
+        apis.push("storage.googleapis.com");
+    }
     apis.extend(dns.apis);
     Ok(Part { apis, files, vars })
 }

@@ -427,8 +427,14 @@ fn command_text(rest: &str) -> String {
             return parts
                 .iter()
                 .map(|p| {
-                    if p.contains(char::is_whitespace) {
-                        format!("'{p}'")
+                    // exec form: each word as is; in a shell command, a word
+                    // with a shell character is quoted (`create_app()`).
+                    if p.is_empty()
+                        || p.contains(|c: char| {
+                            c.is_whitespace() || "()[]{};&|<>$`\\\"'*?#~!".contains(c)
+                        })
+                    {
+                        format!("'{}'", p.replace('\'', "'\\''"))
                     } else {
                         p.clone()
                     }
@@ -896,6 +902,12 @@ mod tests {
         let d = parse("FROM x\nENV PORT 3000\nCMD npm start\n");
         assert_eq!(d.env_port.unwrap().0, 3000);
         assert_eq!(d.cmd.unwrap().0, "npm start");
+        // Exec form has no shell: a word a shell would read otherwise is quoted.
+        let d = parse("FROM x\nCMD [\"gunicorn\", \"-c\", \"python:config.gunicorn\", \"hello.app:create_app()\", \"it's\"]\n");
+        assert_eq!(
+            d.cmd.unwrap().0,
+            "gunicorn -c python:config.gunicorn 'hello.app:create_app()' 'it'\\''s'"
+        );
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub(crate) enum Kind {
     BindAddr,
     /// Phoenix `PHX_SERVER=true`.
     PhxServer,
+    /// The runtime's version, as the official images set it
+    /// (`PYTHON_VERSION`, `NODE_VERSION`): for the runtime family named.
+    RuntimeVersion(&'static str),
     /// An app-owned signing key that can be generated.
     AppSecret(SecretFormat),
     /// A frontend build setting pointing at the backend (`VITE_API_URL`).
@@ -165,6 +168,8 @@ fn known_name(up: &str) -> Option<Kind> {
         | "CSRF_TRUSTED_ORIGINS"
         | "DJANGO_CSRF_TRUSTED_ORIGINS" => Kind::PublicUrl,
         "PHX_SERVER" => Kind::PhxServer,
+        "PYTHON_VERSION" => Kind::RuntimeVersion("python"),
+        "NODE_VERSION" => Kind::RuntimeVersion("node"),
         "DB_CONNECTION" => Kind::DbDriver,
         "CELERY_BROKER_URL"
         | "CELERY_RESULT_BACKEND"
@@ -798,6 +803,16 @@ impl<'a> Wiring<'a> {
                 literal("true"),
                 "a Phoenix release serves HTTP only with PHX_SERVER=true",
             ),
+            Kind::RuntimeVersion(family)
+                if crate::runtime::family(self.s.language) == family =>
+            {
+                let runtime =
+                    crate::runtime::plan(self.s, false, &mut crate::notes::Notes::default());
+                set(
+                    literal(&runtime.version),
+                    "the runtime version the deployment runs, which the official images set",
+                )
+            }
             _ => Outcome::Unknown,
         }
     }
@@ -1348,6 +1363,7 @@ mod tests {
         let cases = [
             ("DATABASE_URL", Kind::Db(D::Url, None)),
             ("API_PORT", Kind::Port),
+            ("PYTHON_VERSION", Kind::RuntimeVersion("python")),
             ("AUTH_REFRESH_SECRET", Kind::AppSecret(SecretFormat::Token)),
             (
                 "AUTH_CONFIRM_EMAIL_SECRET",

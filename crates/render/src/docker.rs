@@ -50,8 +50,8 @@ use serde::Serialize;
 /// UID/GID of the non-root user in every image (the k8s manifests use it too).
 pub const APP_UID: u32 = 10001;
 
-const POETRY: &str = "poetry==1.8.3";
-const PIPENV: &str = "pipenv==2024.0.1";
+pub(crate) const POETRY: &str = "poetry==1.8.3";
+pub(crate) const PIPENV: &str = "pipenv==2024.0.1";
 const UV: &str = "uv==0.4.30";
 /// The Node a Python image's asset build gets (an LTS line with corepack).
 const NODE_FOR_ASSETS: &str = "node:22-bookworm-slim";

@@ -52,13 +52,17 @@ type PythonTool = (
 const PYTHON_TOOLS: &[PythonTool] = &[
     (
         "poetry",
-        "poetry==1.8.3",
+        crate::docker::POETRY,
         &[("POETRY_VIRTUALENVS_CREATE", "false")],
     ),
-    ("pipenv", "pipenv==2024.0.1", &[("PIPENV_VERBOSITY", "-1")]),
+    (
+        "pipenv",
+        crate::docker::PIPENV,
+        &[("PIPENV_VERBOSITY", "-1")],
+    ),
     (
         "uv",
-        "uv==0.9.30",
+        UV_FOR_PYTHON,
         &[("UV_PROJECT_ENVIRONMENT", "/opt/app/venv")],
     ),
     // pdm uses the active venv (VIRTUAL_ENV) by default.

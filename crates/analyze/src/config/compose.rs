@@ -173,6 +173,15 @@ fn enabled_profiles(ctx: &Ctx, dir: &str) -> Vec<String> {
         .collect()
 }
 
+/// What `cs`'s Dockerfile says (its own, else its folder's), when it has one.
+fn docker_info(ctx: &Ctx, cs: &ComposeService) -> Option<super::dockerfile::DockerInfo> {
+    cs.dockerfile
+        .clone()
+        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
+        .and_then(|p| ctx.read_path(&p))
+        .map(|t| super::dockerfile::parse(&t))
+}
+
 /// True when `cs` runs a build stage of its Dockerfile that the final image
 /// copies from (`target: assets`, `COPY --from=assets /app/public /public`):
 /// an asset watcher of development, whose output the app's image builds.
@@ -180,11 +189,7 @@ fn builds_a_build_stage(ctx: &Ctx, cs: &ComposeService) -> bool {
     let Some(target) = &cs.target else {
         return false;
     };
-    cs.dockerfile
-        .clone()
-        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
-        .and_then(|p| ctx.read_path(&p))
-        .is_some_and(|t| super::dockerfile::parse(&t).copied_from.contains(target))
+    docker_info(ctx, cs).is_some_and(|i| i.copied_from.contains(target))
 }
 
 /// True when `cs` builds from a Dockerfile that copies nothing from its
@@ -193,16 +198,7 @@ fn runs_none_of_the_code(ctx: &Ctx, cs: &ComposeService) -> bool {
     if !cs.mounts.is_empty() {
         return false;
     }
-    let Some(text) = cs
-        .dockerfile
-        .clone()
-        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
-        .and_then(|p| ctx.read_path(&p))
-    else {
-        return false;
-    };
-    let info = super::dockerfile::parse(&text);
-    info.base_image.is_some() && !info.copies_context
+    docker_info(ctx, cs).is_some_and(|i| i.base_image.is_some() && !i.copies_context)
 }
 
 /// The command runs in the container's working folder (compose
@@ -211,12 +207,7 @@ fn runs_none_of_the_code(ctx: &Ctx, cs: &ComposeService) -> bool {
 /// runs in that folder, not in the build context (`cd app && …`).
 fn in_working_folder(ctx: &Ctx, cs: &mut ComposeService) {
     let Some(cmd) = &cs.command else { return };
-    let info = cs
-        .dockerfile
-        .clone()
-        .or_else(|| super::dockerfile::find(ctx, &cs.dir))
-        .and_then(|p| ctx.read_path(&p))
-        .map(|t| super::dockerfile::parse(&t));
+    let info = docker_info(ctx, cs);
     let workdir = cs
         .working_dir
         .clone()

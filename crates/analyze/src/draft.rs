@@ -99,6 +99,10 @@ pub struct Draft {
     pub wiring: Vec<Wiring>,
     /// Constraints the install needs (each ecosystem's compat table).
     pub install_constraints: Vec<autodeploy_core::InstallConstraint>,
+    /// Names a validation schema the app runs at start rules on (a
+    /// class-validator env class): whether it requires them. What the
+    /// schema says stands over what any read of the name suggests.
+    pub validated: BTreeMap<String, bool>,
 }
 
 /// Variables the operating system, the shell, npm or a CI service set:
@@ -215,6 +219,7 @@ impl Draft {
             env: Vec::new(),
             findings: Vec::new(),
             evidence: BTreeMap::new(),
+            validated: BTreeMap::new(),
             wiring: Vec::new(),
             install_constraints: Vec::new(),
         }
@@ -300,12 +305,37 @@ impl Draft {
         // (`extra/release/lib.mjs`): listed, never asked for.
         let has_default = has_default || in_tooling_folder(file);
         if let Some(existing) = self.env.iter_mut().find(|e| e.name == name) {
-            existing.required &= !has_default;
+            if !self.validated.contains_key(name) {
+                existing.required &= !has_default;
+            }
             return;
         }
+        if let Some(required) = self.validated.get(name) {
+            self.push_env(name, *required, file, line);
+            return;
+        }
+        self.push_env(name, !has_default, file, line);
+    }
+
+    /// A validation schema's ruling on `name`: required or not, whatever
+    /// reads elsewhere suggest (`@IsBoolean() MAIL_SECURE` must be set even
+    /// though the code reads it as `=== 'true'`; `@IsOptional() MAIL_USER`
+    /// need not be, though it is read bare).
+    pub fn env_rule(&mut self, name: &str, required: bool, file: &str, line: u32) {
+        if !is_env_name(name) || set_by_the_system(name) {
+            return;
+        }
+        self.validated.insert(name.to_string(), required);
+        match self.env.iter_mut().find(|e| e.name == name) {
+            Some(existing) => existing.required = required,
+            None => self.push_env(name, required, file, line),
+        }
+    }
+
+    fn push_env(&mut self, name: &str, required: bool, file: &str, line: u32) {
         self.env.push(EnvVar {
             name: name.to_string(),
-            required: !has_default,
+            required,
             secret: looks_secret(name),
             file: Some(file.to_string()),
             line: Some(line),

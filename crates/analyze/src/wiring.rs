@@ -673,6 +673,45 @@ impl<'a> Resolver<'a> {
             .then(|| (first.0.clone(), first.1))
     }
 
+    /// The dict or object literal a lone argument names through a quoted
+    /// config key (`conf.update(app.config.get("CELERY_CONFIG", {}))` →
+    /// the body of `CELERY_CONFIG = {…}`), with the file it is written in:
+    /// its keys say which value is which, where resolving it as one value
+    /// would take its first environment read, whatever key holds it.
+    pub fn mapping_of(&self, expr: &str) -> Option<(String, String)> {
+        let current = self.current.borrow().clone();
+        KEYS_IN_EXPR
+            .captures_iter(expr)
+            .filter_map(|c| c.get(1))
+            .filter_map(|q| self.bound.get(&q.as_str().to_ascii_lowercase()))
+            .flat_map(|list| {
+                let mut list: Vec<&Bound> = list.iter().collect();
+                // The current file's binding first.
+                list.sort_by_key(|b| b.file != current);
+                list
+            })
+            .find_map(|b| match &b.value {
+                BoundValue::Expr(e) => {
+                    let t = e.trim_start();
+                    let body = if t.starts_with('{') {
+                        bracketed(t, 0)
+                    } else {
+                        t.strip_prefix("dict(").and_then(|_| bracketed(t, 4))
+                    }?;
+                    Some((body.to_string(), b.file.clone()))
+                }
+                BoundValue::Resolved(_) => None,
+            })
+    }
+
+    /// Run `f` with expressions resolved as written in `file`.
+    pub fn within<T>(&self, file: &str, f: impl FnOnce() -> T) -> T {
+        let previous = self.current.replace(file.to_string());
+        let out = f();
+        *self.current.borrow_mut() = previous;
+        out
+    }
+
     /// What `key` reads wherever it is bound (the first binding that reads something).
     pub fn lookup_any(&self, key: &str) -> Option<(Resolved, &Bound)> {
         self.bound.get(key)?.iter().find_map(|b| {
@@ -1340,6 +1379,18 @@ fn keys_into(
                 }
             }
             _ => {
+                // A lone argument naming a dict (`conf.update(app.config.get(
+                // "CELERY_CONFIG"))`): its keys, not its first read.
+                let mapping = (positional_count == 1 && depth == 0)
+                    .then(|| resolver.mapping_of(part))
+                    .flatten();
+                if let Some((body, file)) = mapping {
+                    resolver.within(&file, || {
+                        keys_into(resolver, base, keys, &[], nested, &body, depth + 1, r)
+                    });
+                    pos += 1;
+                    continue;
+                }
                 // One positional argument alone is the connection URL
                 // (`new Sequelize(process.env.DATABASE_URL)`).
                 let f = if positional_count == 1 && depth == 0 {

@@ -975,6 +975,28 @@ mod tests {
         assert!(!req["TTL"]);
     }
 
+    /// go-qledger: `hostPrefix := os.Getenv("HOST_PREFIX")` prefixes every
+    /// route; empty is "no prefix", so the example file's `/qledger` must
+    /// not be required (and so never filled in), which moved `/v1/accounts`.
+    #[test]
+    fn a_bare_route_prefix_is_optional_even_with_an_example() {
+        let d = detect(&[
+            ("go.mod", "module m\n\ngo 1.22\n"),
+            ("example.env", "export HOST_PREFIX=/qledger\nexport API_KEY=abc\n"),
+            (
+                "main.go",
+                "package main\n\nfunc main() {\n\tp := os.Getenv(\"HOST_PREFIX\")\n\tk := os.Getenv(\"API_KEY\")\n\thttp.HandleFunc(p+\"/ping\", nil)\n\thttp.ListenAndServe(\":80\", nil)\n}\n",
+            ),
+        ]);
+        let req: BTreeMap<&str, bool> = d[0]
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert!(!req["HOST_PREFIX"]);
+        assert!(req["API_KEY"]);
+    }
+
     #[test]
     fn main_package_preference() {
         let d = detect(&[

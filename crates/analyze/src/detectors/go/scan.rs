@@ -74,7 +74,12 @@ pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) 
             || full.contains("flag.");
         let fallback = !checked
             && assigned_ident(full, call).is_some_and(|ident| go.fallback(&ident, line).is_some());
-        web.env_var(name, checked || fallback, file, line);
+        web.env_var(
+            name,
+            checked || fallback || empty_is_a_setting(name),
+            file,
+            line,
+        );
     });
     each_match(text, &LOOKUPENV, |line, c| {
         let call = c.get(0).map(|m| m.as_str()).unwrap_or("");
@@ -103,6 +108,18 @@ pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) 
         let has_default = ENV_DEFAULT_TAG.is_match(tag);
         web.env_var(&c[1], has_default || !required, file, line);
     });
+}
+
+/// A prefix or sub-path read bare: Go's empty string is its own setting
+/// ("no prefix"), so the variable is optional, and an example file's value
+/// (`HOST_PREFIX=/qledger`) is a hosting choice that would move every route,
+/// not a value the app needs to start.
+fn empty_is_a_setting(name: &str) -> bool {
+    name.ends_with("PREFIX")
+        || name.ends_with("BASE_PATH")
+        || name.ends_with("ROOT_PATH")
+        || name.ends_with("SUBPATH")
+        || name.ends_with("SUB_PATH")
 }
 
 /// `port := os.Getenv("PORT")` → `port`.

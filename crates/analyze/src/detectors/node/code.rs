@@ -349,12 +349,67 @@ fn scan_env_schema(draft: &mut Draft, file: &str, text: &str) {
     }
 }
 
+static CLASS_OPEN: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\bclass\s+\w+(?:\s+(?:extends|implements)\s+[\w.<>, ]+)?\s*\{")
+        .expect("regex")
+});
+/// A class property named like an environment variable: `MAIL_PORT: number;`,
+/// `NODE_ENV?: Environment;`, `PORT: number = 3000;`.
+static ENV_PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r"^\s*(?:(?:public|readonly|declare)\s+)*([A-Z][A-Z0-9_]*)\s*[?!]?\s*:\s*[^=;]*?(=)?[^=;]*;?\s*$",
+    )
+    .expect("regex")
+});
+
+/// class-validator env classes, validated against `process.env` at start
+/// (`validateSync(plainToClass(EnvVars, config), { skipMissingProperties:
+/// false })`, NestJS's documented pattern): a property is required unless
+/// a decorator makes it optional (`@IsOptional()`), conditional
+/// (`@ValidateIf(…)`: it applies only when another setting asks for it), or
+/// the class gives it a value.
+fn scan_env_validator(draft: &mut Draft, file: &str, text: &str) {
+    if !imports(text, "class-validator") || text.contains("skipMissingProperties: true") {
+        return;
+    }
+    for m in CLASS_OPEN.find_iter(text) {
+        let open = m.end() - 1;
+        let Some(body) = crate::wiring::bracketed(text, open) else {
+            continue;
+        };
+        let body_at = open + 1;
+        let mut decorators = String::new();
+        let mut offset = 0usize;
+        for line in body.split_inclusive('\n') {
+            let at = body_at + offset;
+            offset += line.len();
+            let code = line.trim();
+            if code.starts_with('@')
+                || (!decorators.is_empty() && !code.ends_with(';') && !ENV_PROPERTY.is_match(line))
+            {
+                decorators.push_str(code);
+                continue;
+            }
+            if let Some(c) = ENV_PROPERTY.captures(line) {
+                if !decorators.is_empty() {
+                    let optional = decorators.contains("@IsOptional(")
+                        || decorators.contains("@ValidateIf(")
+                        || c.get(2).is_some();
+                    draft.env_rule(&c[1], !optional, file, line_of(text, at));
+                }
+            }
+            decorators.clear();
+        }
+    }
+}
+
 /// Environment variable reads in one file.
 pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     if !text.contains("env") {
         return;
     }
     scan_env_schema(draft, file, text);
+    scan_env_validator(draft, file, text);
     for re in [&*ENV_DOT, &*ENV_INDEX] {
         each_match(text, re, |line, c| {
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
@@ -922,6 +977,28 @@ mod tests {
                 ("JWT_SECRET".to_string(), true, Some(11)),
             ]
         );
+    }
+
+    /// nest-brocoders: a class-validator env class is validated at start;
+    /// `@IsBoolean() MAIL_SECURE` is required though the code reads it as
+    /// `=== 'true'`, `@IsOptional() MAIL_USER` is not though it is read
+    /// bare, `@ValidateIf` applies only when another setting asks for it,
+    /// and a property with a value has a default.
+    #[test]
+    fn class_validator_env_classes_rule_on_what_is_required() {
+        let text = "import { IsString, IsOptional, IsBoolean, ValidateIf, IsInt } from 'class-validator';\nimport validateConfig from '../../utils/validate-config';\n\nclass EnvironmentVariablesValidator {\n  @IsInt()\n  @IsOptional()\n  MAIL_PORT: number;\n\n  @IsString()\n  @IsOptional()\n  MAIL_USER: string;\n\n  @IsBoolean()\n  MAIL_SECURE: boolean;\n\n  @ValidateIf((envValues) =>\n    envValues.FILE_DRIVER === 's3')\n  @IsString()\n  ACCESS_KEY_ID: string;\n\n  @IsInt()\n  APP_PORT: number = 3000;\n}\n\nexport default registerAs('mail', () => {\n  validateConfig(process.env, EnvironmentVariablesValidator);\n  return {\n    port: process.env.MAIL_PORT ? parseInt(process.env.MAIL_PORT, 10) : 587,\n    user: process.env.MAIL_USER,\n    secure: process.env.MAIL_SECURE === 'true',\n    key: process.env.ACCESS_KEY_ID,\n    appPort: process.env.APP_PORT,\n  };\n});\n";
+        let got: BTreeMap<String, bool> =
+            env_read(text).into_iter().map(|(n, r, _)| (n, r)).collect();
+        assert!(!got["MAIL_PORT"]);
+        assert!(!got["MAIL_USER"]);
+        assert!(got["MAIL_SECURE"]);
+        assert!(!got["ACCESS_KEY_ID"]);
+        assert!(!got["APP_PORT"]);
+        // Without class-validator, the same class is no schema: reads decide.
+        let plain = env_read(&text.replace("'class-validator'", "'other'"));
+        let plain: BTreeMap<String, bool> = plain.into_iter().map(|(n, r, _)| (n, r)).collect();
+        assert!(plain["MAIL_USER"]);
+        assert!(!plain["MAIL_SECURE"]);
     }
 
     #[test]

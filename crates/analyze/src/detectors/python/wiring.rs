@@ -1371,6 +1371,33 @@ mod tests {
         );
     }
 
+    /// flask-nickjj: `celery.conf.update(app.config.get("CELERY_CONFIG"))`
+    /// whose dict's first read is the log level: the broker is the value
+    /// under `broker_url`, not the first `os.getenv` of the block.
+    #[test]
+    fn a_celery_config_dict_is_read_by_its_keys() {
+        let w = wiring(
+            &[
+                (
+                    "config/settings.py",
+                    "import os\nREDIS_URL = os.getenv(\"REDIS_URL\", \"redis://redis:6379/0\")\nCELERY_CONFIG = {\n    \"worker_log_level\": os.getenv(\"CELERY_LOG_LEVEL\", \"info\"),\n    \"broker_url\": REDIS_URL,\n    \"result_backend\": REDIS_URL,\n}\n",
+                ),
+                (
+                    "hello/app.py",
+                    "from celery import Celery\ndef make(app):\n    celery = Celery(app.import_name)\n    celery.conf.update(app.config.get(\"CELERY_CONFIG\", {}))\n    return celery\n",
+                ),
+            ],
+            &["celery"],
+        );
+        let read: Vec<String> = w
+            .iter()
+            .filter(|w| w.convention.starts_with("celery"))
+            .flat_map(|w| names(w).into_iter().map(|(n, _)| n))
+            .collect();
+        assert!(read.contains(&"REDIS_URL".to_string()), "{w:?}");
+        assert!(!read.contains(&"CELERY_LOG_LEVEL".to_string()), "{w:?}");
+    }
+
     #[test]
     fn literal_urls_for_local_or_compose_hosts_read_the_environment_first() {
         let files = [

@@ -105,6 +105,13 @@ pub struct Draft {
     pub validated: BTreeMap<String, bool>,
 }
 
+/// A setting only the test suite uses (`DATABASE_URL_TEST`,
+/// `TEST_DATABASE_URL`): a deployment never needs it, even when the app
+/// reads it at start beside the real one.
+fn for_tests(name: &str) -> bool {
+    name.split('_').any(|t| t.eq_ignore_ascii_case("test"))
+}
+
 /// Variables the operating system, the shell, npm or a CI service set:
 /// never the app's configuration (`PROGRAMFILES`, `LOCALAPPDATA`,
 /// `GITHUB_RUN_ID`, `npm_package_version`).
@@ -303,7 +310,7 @@ impl Draft {
         }
         // Read by release, CI or maintenance scripts beside the app
         // (`extra/release/lib.mjs`): listed, never asked for.
-        let has_default = has_default || in_tooling_folder(file);
+        let has_default = has_default || in_tooling_folder(file) || for_tests(name);
         if let Some(existing) = self.env.iter_mut().find(|e| e.name == name) {
             if !self.validated.contains_key(name) {
                 existing.required &= !has_default;

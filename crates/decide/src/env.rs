@@ -19,8 +19,8 @@ use crate::data::{cache_name, engine_name, secret_store, store_name};
 use crate::notes::{join_and, Notes};
 use autodeploy_core::{
     Cache, CacheOutput, CachePlan, Cloud, DataService, DatabaseEngine, DatabaseOutput,
-    DatabasePlan, DeploymentOutput, EnvBinding, EnvValue, EnvVar, Environment, Hosting, Origin,
-    SecretKind, SecretPlan, SecretStore, Service, ServiceKind, SettingFormat, WiringTarget,
+    DatabasePlan, DeploymentOutput, EnvBinding, EnvValue, EnvVar, Environment, Hosting, Language,
+    Origin, SecretKind, SecretPlan, SecretStore, Service, ServiceKind, SettingFormat, WiringTarget,
 };
 use std::collections::BTreeSet;
 
@@ -544,7 +544,35 @@ pub(crate) fn wire(
         w.framework_conventions();
     }
     w.warn(notes);
-    w.finish(notes)
+    let mut out = w.finish(notes);
+    if let Some(scheme) = ctx
+        .database
+        .filter(|_| uses_db)
+        .and_then(|db| url_scheme_of_language(s.language, db.engine))
+    {
+        for b in &mut out {
+            if let EnvValue::Database {
+                output: DatabaseOutput::Url,
+                scheme: wanted @ None,
+            } = &mut b.value
+            {
+                *wanted = Some(scheme.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The URL scheme every driver of a language accepts, where the engine's
+/// default (`postgresql://`) is not: Go's lib/pq before 1.1 (vendored and
+/// Godeps-era apps) and golang-migrate's old postgres driver parse only
+/// `postgres://`, and read anything else as `key=value` pairs ("missing
+/// \"=\" after \"postgresql://…\""); pgx, gorm and newer lib/pq take both.
+fn url_scheme_of_language(language: Language, engine: DatabaseEngine) -> Option<&'static str> {
+    match (language, engine) {
+        (Language::Go, DatabaseEngine::Postgresql) => Some("postgres"),
+        _ => None,
+    }
 }
 
 impl<'a> Wiring<'a> {
@@ -1492,6 +1520,53 @@ mod tests {
             require_tls: true,
             origin: Origin::Analysis,
         }
+    }
+
+    /// go-grocery: its vendored lib/pq reads `postgresql://…` as
+    /// `key=value` pairs; a Go service's URL is `postgres://`, a Python
+    /// one's keeps the engine default.
+    #[test]
+    fn a_go_service_gets_the_postgres_scheme_every_go_driver_reads() {
+        let db = pg();
+        let web = vec!["app".to_string()];
+        let ctx = EnvCtx {
+            cloud: Cloud::Local,
+            environment: Environment::Production,
+            database: Some(&db),
+            cache: None,
+            web_services: &web,
+            site_routes: &[],
+            https: false,
+        };
+        let url_scheme = |language| {
+            let mut s = service("app", language, None, ServiceKind::Web);
+            s.env = vec![var("DATABASE_URL", true, true)];
+            let mut secrets = Vec::new();
+            let env = wire(
+                &s,
+                Hosting::LocalProcess,
+                &ctx,
+                &mut secrets,
+                &mut Notes::default(),
+            );
+            env.iter()
+                .find(|b| b.name == "DATABASE_URL")
+                .map(|b| b.value.clone())
+        };
+        assert_eq!(
+            url_scheme(Language::Go),
+            Some(EnvValue::Database {
+                output: DatabaseOutput::Url,
+                scheme: Some("postgres".into())
+            })
+        );
+        assert_eq!(
+            url_scheme(Language::Python),
+            Some(EnvValue::Database {
+                output: DatabaseOutput::Url,
+                scheme: None
+            })
+        );
     }
 
     #[test]

@@ -61,13 +61,90 @@ fn example_files(ctx: &Ctx, dir: &str) -> Vec<String> {
     out
 }
 
+/// Shell scripts beside the app whose `export NAME=value` lines are how
+/// the repository documents its settings (go-grocery's `build.sh` exports
+/// every variable, then builds and starts the app).
+const SCRIPTS: &[&str] = &[
+    ".envrc",
+    "env.sh",
+    "setenv.sh",
+    "set_env.sh",
+    "envs.sh",
+    "build.sh",
+    "run.sh",
+    "start.sh",
+    "dev.sh",
+];
+
+/// The `export NAME=value` lines of a shell script, as a dotenv text with
+/// the script's line numbers. A value that runs a command (`$(…)`, a
+/// backquote) is dropped; one that points into the project through a
+/// variable (`file://$GOPATH/src/github.com/acme/app/migrations`) becomes
+/// the path relative to the app's folder (`file://migrations`), the
+/// folder the app runs in; other `$` references are dropped.
+fn exported(ctx: &Ctx, dir: &str, script: &str) -> String {
+    let mut out = String::new();
+    for line in script.lines() {
+        let code = line.trim();
+        if let Some((key, value)) = code
+            .strip_prefix("export ")
+            .and_then(|rest| rest.split_once('='))
+        {
+            let raw = value.trim().trim_matches(['"', '\'']);
+            let value = if raw.contains("$(") || raw.contains('`') {
+                None
+            } else if raw.contains('$') {
+                into_project(ctx, dir, raw)
+            } else {
+                Some(raw.to_string())
+            };
+            if let Some(v) = value {
+                out.push_str(&format!("{}={v}", key.trim()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `file://$GOPATH/src/github.com/acme/app/migrations` → `file://migrations`
+/// when `migrations` is in the app's folder: the shortest tail of the path
+/// after its last `$` reference that names something in the project.
+fn into_project(ctx: &Ctx, dir: &str, value: &str) -> Option<String> {
+    let (scheme, path) = match value.split_once("://") {
+        Some((s, p)) => (format!("{s}://"), p),
+        None => (String::new(), value),
+    };
+    let after = &path[path.rfind('$')?..];
+    let parts: Vec<&str> = after.split('/').skip(1).collect();
+    (0..parts.len()).rev().find_map(|i| {
+        let tail = parts[i..].join("/");
+        let path = crate::repo::join(dir, &tail);
+        let present = !tail.is_empty()
+            && !tail.contains(['$', '{', '}'])
+            && (ctx.index().contains(&path) || ctx.index().files_under(&path).next().is_some());
+        (present && i > 0).then(|| format!("{scheme}{tail}"))
+    })
+}
+
 pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     let dir = draft.dir.clone();
     let examples = example_files(ctx, &dir);
-    for name in REAL.iter().map(|n| n.to_string()).chain(examples) {
+    let scripts = SCRIPTS.iter().map(|n| n.to_string());
+    for name in REAL
+        .iter()
+        .map(|n| n.to_string())
+        .chain(examples)
+        .chain(scripts)
+    {
         let name = name.as_str();
         let Some(text) = ctx.read(&dir, name) else {
             continue;
+        };
+        let text: std::sync::Arc<str> = if SCRIPTS.contains(&name) {
+            exported(ctx, &dir, &text).into()
+        } else {
+            text
         };
         let file = crate::repo::join(&dir, name);
         let is_real = REAL.contains(&name);
@@ -183,6 +260,53 @@ mod tests {
             ]
         );
         assert!(d.findings.is_empty());
+    }
+
+    /// go-grocery documents its settings only as `export` lines of
+    /// `build.sh`; a path into the project through `$GOPATH` becomes the
+    /// path in the app's folder, a command's output is never taken, and
+    /// the script's other lines are not settings.
+    #[test]
+    fn exported_settings_of_a_build_script() {
+        let repo = MemRepo::new([
+            (
+                "build.sh",
+                "#!/usr/bin/env bash\nexport APP_NAME=\"Sessions\"\nexport MIGRATION_FILE_PATH=file://$GOPATH/src/github.com/acme/app/migrations\nexport MAX_DB_CONNECTIONS=15\nexport BUILD_ID=$(git rev-parse HEAD)\nexport HOME_DIR=$HOME/app\nexport SERVICE_TOKEN=\"6D7U6Xh2uRRUxcVRPeSGNfxmVT4tepxuMVC5vLkL2LtLBrDBstrz2qbKuHtZVsPM\"\nFOO=bar\ngo build\n",
+            ),
+            ("migrations/1_init.up.sql", "create table x (id int);\n"),
+            ("main.go", "package main\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Go, ServiceKind::Web);
+        for name in [
+            "APP_NAME",
+            "MIGRATION_FILE_PATH",
+            "MAX_DB_CONNECTIONS",
+            "BUILD_ID",
+            "SERVICE_TOKEN",
+        ] {
+            d.env_var(name, false, "main.go", 1);
+        }
+        apply(&ctx, &mut d);
+        let example = |n: &str| {
+            d.env
+                .iter()
+                .find(|e| e.name == n)
+                .and_then(|e| e.example.clone())
+        };
+        assert_eq!(example("APP_NAME").as_deref(), Some("Sessions"));
+        assert_eq!(
+            example("MIGRATION_FILE_PATH").as_deref(),
+            Some("file://migrations")
+        );
+        assert_eq!(example("MAX_DB_CONNECTIONS").as_deref(), Some("15"));
+        assert_eq!(example("BUILD_ID"), None);
+        assert_eq!(example("SERVICE_TOKEN"), None);
+        assert!(d
+            .env
+            .iter()
+            .all(|e| e.name != "FOO" && e.name != "HOME_DIR"));
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
     }
 
     /// Example files under other names (`env-example-relational`, the one

@@ -157,6 +157,7 @@ pub fn source_archive(decision: &Decision) -> Option<&'static str> {
     match decision.cloud {
         Cloud::Aws => aws::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
         Cloud::Gcp => gcp::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
+        Cloud::Azure => azure::vm::uploads_source(decision).then_some(aws::vm::SOURCE_ARCHIVE),
         _ => None,
     }
 }

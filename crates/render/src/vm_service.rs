@@ -170,23 +170,6 @@ impl<'a> Machine<'a> {
 /// The systemd unit of the web service.
 pub(crate) const WEB_UNIT: &str = "app";
 
-/// For clouds whose machines get the code by `git clone` at the analysed
-/// commit (GCP, Azure): a local folder or an archive exists only on the
-/// operator's machine, so a bundle that clones it would boot nothing. Refused
-/// with what to do; AWS uploads the folder instead (`aws::vm::uploads_source`).
-pub(crate) fn needs_a_git_source(d: &Decision, instead: &str) -> Result<(), RenderError> {
-    if d.source.kind == autodeploy_core::SourceKind::Git {
-        return Ok(());
-    }
-    Err(unsupported(
-        d,
-        "a VM fed from a local folder or an archive on this cloud",
-        &format!(
-            "the machines fetch the code with git clone, and a local folder or an archive is not a git remote they can reach: push it to a repository and pass its URL (`--ref` picks a branch or commit), deploy on AWS (a local folder is uploaded for its machines), or {instead}"
-        ),
-    ))
-}
-
 /// The unit name of each service when one machine runs them: `app`
 /// for the first web service, `app-<name>` for the others — the name
 /// lowercased, anything but letters and digits turned into `-`, at most 40

@@ -793,10 +793,9 @@ fn a_managed_instance_group_runs_workers_on_every_instance() {
 /// A Compute Engine machine cannot clone a folder that exists only on the
 /// operator's machine: the bundle uploads it (the archive `source.zip`
 /// beside it) to a private bucket the machine's account may read, and the
-/// launcher fetches it at boot instead of `git clone`. An Azure machine
-/// still refuses one, with what to do.
+/// launcher fetches it at boot instead of `git clone` (Azure: `azure.rs`).
 #[test]
-fn a_local_folder_is_uploaded_for_compute_engine_and_refused_on_azure() {
+fn a_local_folder_is_uploaded_for_compute_engine() {
     let (analysis, mut decision) =
         support::scenario("hello_world_shape", "deploy this Flask app on a GCP VM");
     decision.source.kind = autodeploy_core::SourceKind::Path;
@@ -830,17 +829,4 @@ fn a_local_folder_is_uploaded_for_compute_engine_and_refused_on_azure() {
     );
     assert!(!ci.contains("git clone"), "{ci}");
     assert!(!ci.contains("/home/me/app"), "{ci}");
-
-    let (analysis, mut decision) =
-        support::scenario("hello_world_shape", "deploy this Flask app on an Azure VM");
-    decision.source.kind = autodeploy_core::SourceKind::Path;
-    decision.source.input = "/home/me/app".into();
-    let e = render(&decision, &analysis, &RenderOptions::default()).unwrap_err();
-    let msg = e.to_string();
-    assert!(msg.contains("is not a git remote they can reach"), "{msg}");
-    assert!(
-        msg.contains("push it to a repository and pass its URL"),
-        "{msg}"
-    );
-    assert!(!msg.contains("/home/me/app"), "{msg}");
 }

@@ -152,9 +152,15 @@ impl Tags {
 }
 
 /// The machine tags as `"key" = expr` lines, `=` aligned as `terraform fmt` does.
-fn tag_lines(tags: &[(String, String)], vault: bool, scaled: bool) -> Vec<String> {
+fn tag_lines(tags: &[(String, String)], vault: bool, scaled: bool, upload: bool) -> Vec<String> {
     let ip = if scaled { "lb" } else { "main" };
     let mut all: Vec<(String, String)> = Vec::new();
+    if upload {
+        all.push((
+            "autodeploy-source-url".into(),
+            "azurerm_storage_blob.source.url".into(),
+        ));
+    }
     if vault {
         all.push((
             "autodeploy-key-vault".into(),
@@ -204,6 +210,14 @@ fn cloud_init(
     config.insert("env".into(), env.into());
     m.configure(&mut config, worker_env);
     let mut ctx = vm.context(d, &config);
+    if uploads_source(d) {
+        // The code comes from Blob Storage (source.tf), not a git remote.
+        ctx.insert(
+            "clone_cmd".into(),
+            "python3 /opt/autodeploy/launch.py fetch".into(),
+        );
+        ctx.insert("checkout_cmd".into(), Value::Null);
+    }
     m.add_units(&mut ctx)?;
     ctx.insert("nginx".into(), true.into());
     ctx.insert("boto3".into(), false.into());
@@ -229,11 +243,23 @@ fn cloud_init(
     file("cloud-init.yaml", "cloud-init/cloud-init.yaml", &full)
 }
 
-/// compute.tf, outputs.tf and cloud-init.yaml; `has_vault` when the bundle
-/// has the Key Vault (the machines then get `Key Vault Secrets User` on it).
+/// True when the machines get the code from an archive the bundle uploads
+/// (`source.tf`): a local folder or an archive is no git remote they can
+/// clone.
+pub fn uploads_source(d: &Decision) -> bool {
+    d.strategy == autodeploy_core::DeployStrategy::Vm
+        && d.services
+            .iter()
+            .any(|s| matches!(s.hosting, Hosting::AzureVm | Hosting::AzureVmss))
+        && d.source.kind != autodeploy_core::SourceKind::Git
+}
+
+/// compute.tf, outputs.tf and cloud-init.yaml (and source.tf for a local
+/// folder); `has_vault` when the bundle has the Key Vault (the machines
+/// then get `Key Vault Secrets User` on it).
 pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderError> {
     let m = machine(d)?;
-    crate::vm_service::needs_a_git_source(d, "ask for Azure Container Apps")?;
+    let upload = uploads_source(d);
     let s = m.web;
     if d.tls.https || d.tls.certificate.is_some() {
         return Err(unsupported(
@@ -288,7 +314,8 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
         "size": size,
         "arm": is_arm(&size),
         "vault": has_vault,
-        "tag_lines": tag_lines(&tags.tags, has_vault, scaled),
+        "tag_lines": tag_lines(&tags.tags, has_vault, scaled, upload),
+        "upload": upload,
         "inputs": tags.inputs.iter().map(|(v, e)| json!({"variable": v, "env": e})).collect::<Vec<_>>(),
         "min": min,
         "max": max,
@@ -302,7 +329,7 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
         "probe_count": health.map_or(2, |h| h.unhealthy_threshold.clamp(1, 10)),
         "idle_minutes": d.load_balancer.as_ref().map_or(4, |lb| lb.idle_timeout_seconds.div_ceil(60).clamp(4, 100)),
     });
-    Ok(vec![
+    let mut files = vec![
         file(
             "terraform/compute.tf",
             "azure/vm/terraform/compute.tf",
@@ -314,7 +341,15 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
             &ctx,
         )?,
         cloud_init(d, &m, env, worker_env)?,
-    ])
+    ];
+    if upload {
+        files.push(file(
+            "terraform/source.tf",
+            "azure/vm/terraform/source.tf",
+            &ctx,
+        )?);
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

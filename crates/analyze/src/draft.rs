@@ -184,7 +184,7 @@ fn set_by_the_system(name: &str) -> bool {
 }
 
 /// A file of the release, CI or maintenance tooling kept beside the app.
-fn in_tooling_folder(file: &str) -> bool {
+pub(crate) fn in_tooling_folder(file: &str) -> bool {
     let folders: Vec<&str> = file.split('/').collect();
     folders[..folders.len().saturating_sub(1)].iter().any(|f| {
         matches!(

@@ -659,9 +659,14 @@ impl<'a> Resolver<'a> {
         if !global {
             return None;
         }
+        // A name bound in a release, CI or maintenance script (`let
+        // hostname = process.env.UPTIME_KUMA_HOST` in extra/healthcheck.js)
+        // is that script's own variable, never the app's setting.
+        let tooling = crate::draft::in_tooling_folder(&current);
         let found: Vec<(Resolved, &Bound)> = list
             .iter()
             .filter(|b| b.file != current)
+            .filter(|b| tooling || !crate::draft::in_tooling_folder(&b.file))
             .map(|b| (self.value_of(b, depth), b))
             .filter(|(r, _)| !r.is_empty())
             .collect();

@@ -1299,6 +1299,27 @@ mod tests {
             .collect()
     }
 
+    /// uptime-kuma: the app connects with `dbConfig.hostname` from its own
+    /// config file; `let hostname = process.env.UPTIME_KUMA_HOST` in
+    /// extra/healthcheck.js is that script's variable, not the app's
+    /// database host.
+    #[test]
+    fn a_name_bound_in_a_tooling_script_is_not_the_apps_setting() {
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"mysql2": "3"}}"#),
+            (
+                "extra/healthcheck.js",
+                "let hostname = process.env.UPTIME_KUMA_HOST;\nconst options = { host: hostname || \"127.0.0.1\" };\n",
+            ),
+            (
+                "server/database.js",
+                "const mysql = require(\"mysql2\");\nasync function connect(dbConfig) {\n  const connection = await mysql.createConnection({\n    host: dbConfig.hostname,\n    user: dbConfig.username,\n  });\n}\n",
+            ),
+        ]);
+        let read: Vec<String> = w.iter().flat_map(|w| names(w)).map(|(n, _)| n).collect();
+        assert!(!read.contains(&"UPTIME_KUMA_HOST".to_string()), "{w:?}");
+    }
+
     #[test]
     fn knexfile_with_node_config_and_sqlite_default() {
         let w = wiring(&[

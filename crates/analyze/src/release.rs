@@ -359,6 +359,121 @@ pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
     })
 }
 
+/// Programs that are a web server or an app's long-lived process when an
+/// entrypoint script ends with them (`exec gunicorn …`, `./manage.py
+/// runserver 0.0.0.0:8000`).
+const SERVERS: &[&str] = &[
+    "gunicorn",
+    "uvicorn",
+    "daphne",
+    "hypercorn",
+    "waitress-serve",
+    "granian",
+    "node",
+    "npm",
+    "yarn",
+    "pnpm",
+    "bun",
+    "puma",
+    "rails",
+    "bundle",
+    "php-fpm",
+    "java",
+];
+
+/// The long-lived process a command starts, when it is a server
+/// ([`SERVERS`], a Django `runserver`, a `flask run`).
+fn is_server(cmd: &str) -> bool {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let program = first.rsplit('/').next().unwrap_or(first);
+    SERVERS.contains(&program)
+        || words
+            .windows(2)
+            .any(|w| w[0].ends_with("manage.py") && w[1] == "runserver")
+        || words.windows(2).any(|w| w[0] == "flask" && w[1] == "run")
+}
+
+/// An entrypoint script that does not hand over (no `exec "$@"`) but ends
+/// by starting the server itself (djangogirls: `./manage.py migrate`, then
+/// `./manage.py runserver 0.0.0.0:8000`): its migrations (release), its
+/// asset and translation steps (build) and that server (start). None when a
+/// top-level step is neither of those nor a container chore (the script
+/// writes a config file into `/etc`, `eval`s a command it built): the
+/// script does something outside the image cannot, and the start comes
+/// from elsewhere.
+pub fn entrypoint_server(script: &str) -> Option<Split> {
+    let mut depth = 0i32;
+    let mut release = Vec::new();
+    let mut build = Vec::new();
+    let mut prefix: Vec<String> = Vec::new();
+    let mut last: Option<String> = None;
+    let mut joined = String::new();
+    for raw in script.lines() {
+        let line = raw.trim();
+        if let Some(body) = line.strip_suffix('\\') {
+            joined.push_str(body);
+            joined.push(' ');
+            continue;
+        }
+        joined.push_str(line);
+        let l = std::mem::take(&mut joined);
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let first = l.split_whitespace().next().unwrap_or("");
+        match first {
+            "if" | "while" | "until" | "for" | "case" => depth += 1,
+            "fi" | "done" | "esac" => depth -= 1,
+            _ => {}
+        }
+        if depth != 0 || matches!(first, "fi" | "done" | "esac" | "then" | "do" | "else") {
+            // A branch of the script: what it does there is unknown.
+            return None;
+        }
+        if last.is_some() {
+            // A step after the one taken for the server: it was not the last.
+            return None;
+        }
+        let parts = chain(l)?;
+        let n = parts.len();
+        for (k, part) in parts.into_iter().enumerate() {
+            let part = part
+                .strip_prefix("exec ")
+                .map(str::to_string)
+                .unwrap_or(part);
+            match step_of(&part) {
+                Some(Step::Release) => {
+                    let mut r = prefix.clone();
+                    r.push(part);
+                    release.push(r.join(" && "));
+                }
+                Some(Step::Build) => {
+                    let mut b = prefix.clone();
+                    b.push(part);
+                    build.push(b.join(" && "));
+                }
+                Some(Step::Prefix) if part.starts_with("cd ") => prefix.push(part),
+                Some(_) => {}
+                None if k + 1 == n && is_server(&part) => last = Some(part),
+                None if container_chore(&part) => {}
+                None => return None,
+            }
+        }
+    }
+    let start = last?;
+    let mut start_with = prefix;
+    start_with.push(start);
+    Some(Split {
+        release: (!release.is_empty()).then(|| release.join(" && ")),
+        build: (!build.is_empty()).then(|| build.join(" && ")),
+        start: start_with.join(" && "),
+    })
+}
+
 /// A step that only arranges the container's own file system: copying,
 /// linking or owning absolute paths (`cp -r /public /app`, `chown -R app
 /// /data`, `mkdir -p /run/app`), nothing of the tree.
@@ -478,6 +593,30 @@ mod tests {
         assert_eq!(s("npm run build && npm run migrate"), None);
         assert_eq!(s("until pg_isready; do sleep 1; done; gunicorn x"), None);
         assert_eq!(s("node server.js | tee log"), None);
+    }
+
+    /// djangogirls' entrypoint starts the server itself; ihatemoney's
+    /// writes its config into /etc and `eval`s the command it built.
+    #[test]
+    fn entrypoint_scripts_that_start_the_server_themselves() {
+        let djangogirls = "#!/bin/sh -e\n\n#echo \"Make messages\"\necho \"Compile messages\"\n./manage.py compilemessages\n\necho \"Applying database migrations\"\n./manage.py migrate\n\necho \"Starting application\"\n./manage.py runserver 0.0.0.0:8000\n";
+        let x = entrypoint_server(djangogirls).unwrap();
+        assert_eq!(x.release.as_deref(), Some("./manage.py migrate"));
+        assert_eq!(x.build.as_deref(), Some("./manage.py compilemessages"));
+        assert_eq!(x.start, "./manage.py runserver 0.0.0.0:8000");
+        let exec = "#!/bin/sh\nset -e\nmkdir -p /run/app\nexec gunicorn app:app -b 0.0.0.0:8000\n";
+        assert_eq!(
+            entrypoint_server(exec).unwrap().start,
+            "gunicorn app:app -b 0.0.0.0:8000"
+        );
+        let ihatemoney = "#!/bin/sh\nset -e\ncat <<EOF >/etc/ihatemoney/ihatemoney.cfg\nDEBUG = $DEBUG\nEOF\ncmd=\"exec gunicorn ihatemoney.wsgi:application -b 0.0.0.0:$PORT $@\"\neval \"$cmd\"\n";
+        assert_eq!(entrypoint_server(ihatemoney), None);
+        // A server that is not the last step, or one inside a branch.
+        assert_eq!(entrypoint_server("gunicorn app:app\necho done\n"), None);
+        assert_eq!(
+            entrypoint_server("if [ -n \"$X\" ]; then\n  gunicorn a:b\nfi\n"),
+            None
+        );
     }
 
     #[test]

@@ -407,6 +407,21 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
     services
 }
 
+/// A command whose program is a path only an image has: absolute, and not
+/// in a system folder (`/entrypoint.sh`, `/usr/src/app/entrypoint.sh`).
+fn image_only(cmd: &str) -> bool {
+    let inner = crate::release::unwrap_shell(cmd);
+    let Some(program) = inner.split_whitespace().next() else {
+        return false;
+    };
+    let parent = program.rsplit_once('/').map_or("", |(p, _)| p);
+    program.starts_with('/')
+        && !matches!(
+            parent,
+            "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
+        )
+}
+
 /// Start vs release: one-off steps chained in front of the start command
 /// (`migrate && gunicorn …`, an entrypoint script's migrations before
 /// `exec "$@"`) become the release step and the build; the start keeps the
@@ -430,7 +445,7 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
             }
             _ => (String::new(), cmd.to_string()),
         };
-        let (first, args) = cmd.split_once(char::is_whitespace)?;
+        let (first, args) = cmd.split_once(char::is_whitespace).unwrap_or((&cmd, ""));
         let name = file_name(first);
         if !(name.ends_with(".sh") || name.contains("entrypoint")) {
             return None;
@@ -441,11 +456,32 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
             .filter(|f| file_name(f) == name)
             .min_by_key(|f| f.matches('/').count())?
             .to_string();
-        let mut split = crate::release::entrypoint(&ctx.read_path(&script)?, args)?;
+        let text = ctx.read_path(&script)?;
+        let mut split = crate::release::entrypoint(&text, args)
+            .or_else(|| crate::release::entrypoint_server(&text))?;
         split.start = format!("{cd}{}", split.start);
         Some(split)
     });
     let Some(split) = split else {
+        // A program at a path only the image has (`/src/conf/entrypoint.sh`
+        // whose script writes into `/etc` first): outside the image it is
+        // "not found". The next start the analysis has (the compose
+        // command, the framework's server) runs instead.
+        if image_only(&claim.value) && d.starts.len() > 1 {
+            d.starts.remove(i);
+            d.finding(
+                "image_only_start",
+                Severity::Info,
+                Some(claim.evidence.file.as_str()),
+                claim.evidence.line,
+                format!(
+                    "`{}` runs a program only the image has; started with the next command the analysis found instead",
+                    claim.value
+                ),
+                None,
+            );
+            split_release(ctx, d);
+        }
         return;
     };
     d.starts[i].value = split.start.clone();

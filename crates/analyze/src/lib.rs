@@ -19,6 +19,7 @@ pub mod ctx;
 pub mod detectors;
 pub mod draft;
 pub mod examples;
+pub mod gitignore;
 pub mod release;
 pub mod repo;
 pub mod resolve;

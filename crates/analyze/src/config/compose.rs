@@ -119,6 +119,10 @@ pub fn database_of_image(image: &str) -> Option<Database> {
 pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
     let mut out = Vec::new();
     for file in ctx.index().files() {
+        // Every name ends so: a byte test before taking the name.
+        if !(file.ends_with(".yml") || file.ends_with(".yaml")) {
+            continue;
+        }
         let name = crate::repo::file_name(file);
         if !NAMES.contains(&name) {
             continue;

@@ -163,19 +163,32 @@ impl<'a> Ctx<'a> {
             .files_under(dir)
             .filter(|f| exts.iter().any(|e| f.ends_with(e)))
             .filter(|f| {
+                // Both the nested-project test and the test/example/docs
+                // folder test (`is_non_app` without the name) depend on the
+                // folder only.
                 let folder = parent(f);
-                let nested = match last {
-                    Some((d, nested)) if d == folder => nested,
+                let (folders, name) = split_below(f, dir);
+                let skipped = match last {
+                    Some((d, skipped)) if d == folder => skipped,
                     _ => {
-                        let nested = self.in_other_project(f, dir);
-                        last = Some((folder, nested));
-                        nested
+                        let skipped =
+                            self.in_other_project(f, dir) || folders.is_some_and(non_app_folders);
+                        last = Some((folder, skipped));
+                        skipped
                     }
                 };
-                !nested && !is_non_app(f, dir)
+                !skipped && !is_test_name(name)
             })
             .collect();
-        out.sort_by_key(|f| (f.matches('/').count(), *f));
+        // Shallowest first, by path within a depth: the list is in path
+        // order already, so a stable sort on the depth (counted once per
+        // file, not once per comparison) gives that order.
+        let mut by_depth: Vec<(usize, &'a str)> = out
+            .iter()
+            .map(|f| (f.bytes().filter(|&b| b == b'/').count(), *f))
+            .collect();
+        by_depth.sort_by_key(|&(depth, _)| depth);
+        out = by_depth.into_iter().map(|(_, f)| f).collect();
         out.truncate(MAX_SOURCE_FILES);
         self.repo.prefetch(&out);
         out
@@ -205,6 +218,13 @@ pub fn non_app_folder(name: &str) -> bool {
 
 /// True when a file below `dir` sits in a test/example/docs folder, or is a test file.
 pub fn is_non_app(path: &str, dir: &str) -> bool {
+    let (folders, name) = split_below(path, dir);
+    folders.is_some_and(non_app_folders) || is_test_name(name)
+}
+
+/// `path` relative to `dir`, as its folders (`None` when directly in `dir`)
+/// and its name.
+fn split_below<'p>(path: &'p str, dir: &str) -> (Option<&'p str>, &'p str) {
     let rel = if dir.is_empty() {
         path
     } else {
@@ -212,20 +232,18 @@ pub fn is_non_app(path: &str, dir: &str) -> bool {
             .map(|p| p.trim_start_matches('/'))
             .unwrap_or(path)
     };
-    let mut parts = rel.split('/').peekable();
+    match rel.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(i) => (Some(&rel[..i]), &rel[i + 1..]),
+        None => (None, rel),
+    }
+}
+
+/// True when one of these `/`-separated folders holds tests, examples or docs.
+fn non_app_folders(folders: &str) -> bool {
     // Below a source root, `example`/`samples`/`docs` are package names
     // (`src/main/java/com/example/demo`); only test folders still count.
     let mut in_source_root = false;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            let name = part;
-            return name.starts_with("test_")
-                || name.contains("_test.")
-                || name.contains(".test.")
-                || name.contains(".spec.")
-                || name.contains("_spec.")
-                || name == "conftest.py";
-        }
+    for part in folders.split('/') {
         if in_source_root {
             if TEST_DIRS.contains(&part) {
                 return true;
@@ -236,6 +254,16 @@ pub fn is_non_app(path: &str, dir: &str) -> bool {
         in_source_root |= part == "src";
     }
     false
+}
+
+/// True for a test file's name (`test_x.py`, `x.spec.ts`, `conftest.py`…).
+fn is_test_name(name: &str) -> bool {
+    name.starts_with("test_")
+        || name.contains("_test.")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.contains("_spec.")
+        || name == "conftest.py"
 }
 
 #[cfg(test)]

@@ -275,10 +275,15 @@ fn list(job: &Job, next_id: &AtomicUsize, skipped: &AtomicU64) -> (Vec<Item>, Ve
     let mut items = Vec::with_capacity(entries.len());
     let mut dirs = Vec::new();
     for (name, ft) in entries {
+        // Not `format!`: ~800 instructions a path, 15 % of test262's total.
         let rel = if job.rel.is_empty() {
             name.clone()
         } else {
-            format!("{}/{name}", job.rel)
+            let mut rel = String::with_capacity(job.rel.len() + 1 + name.len());
+            rel.push_str(&job.rel);
+            rel.push('/');
+            rel.push_str(&name);
+            rel
         };
         if ft.is_symlink() {
             skipped.fetch_add(1, Ordering::Relaxed);

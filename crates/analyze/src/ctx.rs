@@ -3,7 +3,7 @@
 //!
 //! Deliberately not here: any knowledge of a particular ecosystem.
 
-use crate::repo::{is_under, join, parent, FileIndex, Repo};
+use crate::repo::{is_under, join, parent, FastHash, FileIndex, Repo};
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -69,7 +69,7 @@ type Memo = HashMap<(&'static str, String), Arc<dyn Any + Send + Sync>>;
 pub struct Ctx<'a> {
     pub repo: &'a dyn Repo,
     /// Folders that hold a project manifest of their own.
-    project_dirs: HashSet<&'a str>,
+    project_dirs: HashSet<&'a str, FastHash>,
     /// Values derived from files, computed once per analysis ([`Ctx::memo`]).
     memo: Mutex<Memo>,
 }

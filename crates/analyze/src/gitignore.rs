@@ -22,9 +22,9 @@
 //! `globset`, which matches bytes); `**` as a whole component matches zero or
 //! more components.
 
+use crate::repo::FastHash;
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::path::Path;
 
@@ -108,34 +108,6 @@ fn wildcard(pat: &[u8], s: &[u8]) -> bool {
     pat[p..].iter().all(|&b| b == b'*')
 }
 
-/// A hasher for the short names looked up once per entry and `.gitignore`
-/// (SipHash cost more than all the rest of the matching); the keys come
-/// from the tree's own `.gitignore` files, not from an adversary of this
-/// process.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        let mut last = [0u8; 8];
-        let rest = chunks.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(last) ^ bytes.len() as u64).wrapping_mul(K);
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// What a rule does when it is the last to match.
 #[derive(Debug, Clone, Copy)]
 struct Meta {
@@ -163,7 +135,7 @@ pub struct IgnoreFile {
     meta: Vec<Meta>,
     /// Name rules with a literal name: name → last rule index that applies
     /// to a file, and to a folder (`-1`: none).
-    names: HashMap<Box<[u8]>, [i64; 2], BuildHasherDefault<NameHasher>>,
+    names: HashMap<Box<[u8]>, [i64; 2], FastHash>,
     /// Other name rules, last rule first.
     name_globs: Vec<(u32, Comp)>,
     /// Rules with a `/`: rule index and components.

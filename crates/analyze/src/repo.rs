@@ -6,6 +6,7 @@
 //! This module is not where anything is decided about what the files mean.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,6 +125,37 @@ impl FileIndex {
             .keys()
             .map(String::as_str)
             .filter(move |d| *d != dir && (dir.is_empty() || is_under(d, dir)))
+    }
+}
+
+/// A hasher for names and paths of the tree looked up per file or folder
+/// (`.gitignore` names, project folders), where SipHash cost more than the
+/// rest of the lookup. The keys come from the tree being analysed, and a
+/// crafted tree could at worst slow its own analysis down.
+#[derive(Default)]
+pub struct PathHasher(u64);
+
+/// Build [`PathHasher`]s for a `HashMap`/`HashSet`.
+pub type FastHash = BuildHasherDefault<PathHasher>;
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(last) ^ bytes.len() as u64).wrapping_mul(K);
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

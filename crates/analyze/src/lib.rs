@@ -115,7 +115,8 @@ pub fn analyze_repo(
     let detectors = detectors::all();
 
     // Which (folder, detector) pairs to ask: folders holding one of the detector's markers.
-    let mut exact: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Looked up once per file of the tree: not SipHash.
+    let mut exact: HashMap<&str, Vec<usize>, repo::FastHash> = HashMap::default();
     let mut suffixes: Vec<(&str, usize)> = Vec::new();
     for (i, det) in detectors.iter().enumerate() {
         for m in det.markers() {

@@ -407,15 +407,19 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
     services
 }
 
-/// A command whose program is a path only an image has: absolute, and not
-/// in a system folder (`/entrypoint.sh`, `/usr/src/app/entrypoint.sh`).
-fn image_only(cmd: &str) -> bool {
+/// A command whose program is a script at a path only an image has:
+/// absolute, not in a system folder, named like an entrypoint script
+/// (`/entrypoint.sh`, `/usr/src/app/entrypoint.sh`). A program the image's
+/// build installed (`/go/bin/app`) is mapped to where the build leaves it
+/// elsewhere (`dockerfile::in_source_tree`).
+fn image_only_script(cmd: &str) -> bool {
     let inner = crate::release::unwrap_shell(cmd);
     let Some(program) = inner.split_whitespace().next() else {
         return false;
     };
-    let parent = program.rsplit_once('/').map_or("", |(p, _)| p);
-    program.starts_with('/')
+    let (parent, name) = program.rsplit_once('/').unwrap_or(("", program));
+    (name.ends_with(".sh") || name.contains("entrypoint"))
+        && program.starts_with('/')
         && !matches!(
             parent,
             "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
@@ -467,7 +471,7 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
         // whose script writes into `/etc` first): outside the image it is
         // "not found". The next start the analysis has (the compose
         // command, the framework's server) runs instead.
-        if image_only(&claim.value) && d.starts.len() > 1 {
+        if image_only_script(&claim.value) && d.starts.len() > 1 {
             d.starts.remove(i);
             d.finding(
                 "image_only_start",

@@ -349,6 +349,72 @@ fn scan_env_schema(draft: &mut Draft, file: &str, text: &str) {
     }
 }
 
+static ZOD_OBJECT: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bz\s*\.\s*object\s*\(\s*\{").expect("regex"));
+
+/// A zod schema the app parses `process.env` with (`EnvSchema.parse(
+/// process.env)`, `safeParse`, t3's `createEnv({ server: {…}, runtimeEnv:
+/// process.env })`): a property is required unless its chain gives a
+/// default or makes it optional (`.default(…)`, `.optional()`,
+/// `.nullish()`, `.catch(…)`). hono-open-api-starter exits at start with
+/// "Invalid env: LOG_LEVEL, DATABASE_URL" when they are unset.
+fn scan_env_zod(draft: &mut Draft, file: &str, text: &str) {
+    if !imports(text, "zod")
+        && !imports(text, "@t3-oss/env-core")
+        && !imports(text, "@t3-oss/env-nextjs")
+    {
+        return;
+    }
+    if !text.contains("process.env") {
+        return;
+    }
+    let mut bodies: Vec<usize> = ZOD_OBJECT.find_iter(text).map(|m| m.end() - 1).collect();
+    // t3-env: `server: { NAME: z.string() }` inside createEnv.
+    if text.contains("createEnv(") {
+        for key in ["server:", "client:", "shared:"] {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(key) {
+                let at = from + i + key.len();
+                if let Some(open) = text[at..]
+                    .find(|c: char| !c.is_whitespace())
+                    .map(|o| at + o)
+                {
+                    if text[open..].starts_with('{') {
+                        bodies.push(open);
+                    }
+                }
+                from = at;
+            }
+        }
+    }
+    for open in bodies {
+        let Some(body) = crate::wiring::bracketed(text, open) else {
+            continue;
+        };
+        let body_at = open + 1;
+        for part in crate::wiring::split_top(body) {
+            let Some((key, chain)) = crate::wiring::key_value(part) else {
+                continue;
+            };
+            let name = key.trim().trim_matches(['"', '\'']);
+            if !name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                || !chain.contains("z.")
+            {
+                continue;
+            }
+            let optional = [".optional(", ".default(", ".nullish(", ".catch("]
+                .iter()
+                .any(|m| chain.contains(m));
+            let at = (part.as_ptr() as usize)
+                .checked_sub(body.as_ptr() as usize)
+                .map_or(body_at, |o| body_at + o);
+            draft.env_rule(name, !optional, file, line_of(text, at));
+        }
+    }
+}
+
 static CLASS_OPEN: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"\bclass\s+\w+(?:\s+(?:extends|implements)\s+[\w.<>, ]+)?\s*\{")
         .expect("regex")
@@ -410,6 +476,7 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     }
     scan_env_schema(draft, file, text);
     scan_env_validator(draft, file, text);
+    scan_env_zod(draft, file, text);
     for re in [&*ENV_DOT, &*ENV_INDEX] {
         each_match(text, re, |line, c| {
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
@@ -999,6 +1066,32 @@ mod tests {
         let plain: BTreeMap<String, bool> = plain.into_iter().map(|(n, r, _)| (n, r)).collect();
         assert!(plain["MAIL_USER"]);
         assert!(!plain["MAIL_SECURE"]);
+    }
+
+    /// hono-open-api-starter: `EnvSchema.safeParse(process.env)` with
+    /// `LOG_LEVEL: z.enum([…])` and `DATABASE_URL: z.string().url()`
+    /// required, defaults and `.optional()` not.
+    #[test]
+    fn zod_env_schemas_rule_on_what_is_required() {
+        let text = "import { z } from \"zod\";\n\nconst EnvSchema = z.object({\n  NODE_ENV: z.string().default(\"development\"),\n  PORT: z.coerce.number().default(9999),\n  LOG_LEVEL: z.enum([\"fatal\", \"error\", \"info\"]),\n  DATABASE_URL: z.string().url(),\n  DATABASE_AUTH_TOKEN: z.string().optional(),\n}).superRefine((input, ctx) => {\n  if (input.NODE_ENV === \"production\") {}\n});\n\nconst { data: env, error } = EnvSchema.safeParse(process.env);\n";
+        let got: BTreeMap<String, (bool, Option<u32>)> = env_read(text)
+            .into_iter()
+            .map(|(n, r, l)| (n, (r, l)))
+            .collect();
+        assert_eq!(got["LOG_LEVEL"], (true, Some(6)));
+        assert_eq!(got["DATABASE_URL"], (true, Some(7)));
+        assert!(!got["NODE_ENV"].0);
+        assert!(!got["PORT"].0);
+        assert!(!got["DATABASE_AUTH_TOKEN"].0);
+        // t3-env's createEnv.
+        let t3 = "import { createEnv } from \"@t3-oss/env-core\";\nimport { z } from \"zod\";\nexport const env = createEnv({\n  server: {\n    AUTH_SECRET: z.string(),\n    SENTRY_DSN: z.string().url().optional(),\n  },\n  runtimeEnv: process.env,\n});\n";
+        let got: BTreeMap<String, bool> =
+            env_read(t3).into_iter().map(|(n, r, _)| (n, r)).collect();
+        assert!(got["AUTH_SECRET"]);
+        assert!(!got["SENTRY_DSN"]);
+        // A zod object that does not parse the environment is a form, not settings.
+        let form = "import { z } from \"zod\";\nconst Login = z.object({ EMAIL: z.string() });\n";
+        assert!(env_read(form).is_empty());
     }
 
     #[test]

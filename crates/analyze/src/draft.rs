@@ -80,6 +80,8 @@ pub struct Draft {
     pub drivers_without_tls: Vec<Database>,
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
+    /// `Service::image_runtime_version`.
+    pub image_runtime_version: Option<String>,
     pub dockerfile: Option<String>,
     /// (the start command its Dockerfile gives, as moved into the source
     /// tree; the same command as the image runs it).
@@ -216,6 +218,7 @@ impl Draft {
             drivers_without_tls: Vec::new(),
             package_manager: None,
             runtime_version: None,
+            image_runtime_version: None,
             dockerfile: None,
             image_start: None,
             dockerfile_context: None,

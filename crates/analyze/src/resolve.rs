@@ -724,6 +724,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         allowed_hosts_env: d.allowed_hosts_env,
         package_manager: d.package_manager,
         runtime_version: d.runtime_version,
+        image_runtime_version: d.image_runtime_version,
         dockerfile: d.dockerfile,
         image_start,
         dockerfile_context: d.dockerfile_context,

@@ -322,6 +322,11 @@ pub struct Service {
     /// Runtime version the project asks for (`3.12`, `20`, `1.22`…), when it says.
     #[serde(default)]
     pub runtime_version: Option<String>,
+    /// The exact version the project's own Dockerfile runs (`FROM
+    /// python:3.11`), when `runtime_version` is a range it satisfies
+    /// (`^3.11`): the line to prefer within the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_runtime_version: Option<String>,
     /// Path (relative to the repo root) of a Dockerfile the project ships for this service.
     #[serde(default)]
     pub dockerfile: Option<String>,

@@ -177,6 +177,16 @@ fn images(family: &str, version: &str, service: &Service) -> (Option<String>, Op
 
 /// The runtime plan of one service. `served_by_container`: a static site served
 /// from a container (nginx) rather than static hosting.
+/// The image's exact version (`Service::image_runtime_version`), as an
+/// image tag takes it.
+fn image_line(service: &Service) -> Option<String> {
+    service
+        .image_runtime_version
+        .as_deref()
+        .and_then(clean_version)
+        .map(str::to_string)
+}
+
 pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Notes) -> RuntimePlan {
     // A JS/TS static build (Vite, CRA, Angular…) is built with Node.
     let fam = if service.kind == ServiceKind::Static
@@ -195,6 +205,10 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
     {
         Some((_, Some(v))) if fam != "static" && fam != "docker" => {
             (v.to_string(), Origin::Analysis)
+        }
+        // The line the project's own image runs, within its range.
+        Some((_, None)) if image_line(service).is_some() => {
+            (image_line(service).unwrap_or_default(), Origin::Analysis)
         }
         Some((raw, None)) if version_for_range(fam, raw).is_some() => (
             version_for_range(fam, raw).unwrap_or_default(),
@@ -241,6 +255,9 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
     } else {
         let asked = service.runtime_version.as_deref().unwrap_or("").trim();
         let from = match origin {
+            Origin::Analysis if clean_version(asked).is_none() && image_line(service).is_some() => {
+                format!("the version the project's Dockerfile runs, within its {asked}")
+            }
             Origin::Analysis if clean_version(asked).is_none() => {
                 format!("fits the project's {asked}")
             }
@@ -414,6 +431,29 @@ mod tests {
                 assert!(notes.has_warning("runtime_version_unusable"));
             }
         }
+    }
+
+    /// fastapi-boilerplate: `^3.11` beside `FROM python:3.11` plans the
+    /// image's 3.11, not the default line the range also allows.
+    #[test]
+    fn the_line_the_projects_image_runs_is_preferred_within_the_range() {
+        let mut s = service("s", Language::Python, None, ServiceKind::Web);
+        s.runtime_version = Some("^3.11".into());
+        s.image_runtime_version = Some("3.11".into());
+        let mut notes = Notes::default();
+        let p = plan(&s, false, &mut notes);
+        assert_eq!(p.version, "3.11");
+        let r = notes
+            .reasons
+            .iter()
+            .find(|r| r.about == "service.s.runtime")
+            .unwrap();
+        assert!(
+            r.text
+                .contains("the version the project's Dockerfile runs, within its ^3.11"),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

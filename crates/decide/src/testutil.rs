@@ -29,6 +29,7 @@ pub(crate) fn service(
         allowed_hosts_env: None,
         package_manager: None,
         runtime_version: None,
+        image_runtime_version: None,
         dockerfile: None,
         image_start: None,
         dockerfile_context: None,

@@ -25,6 +25,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         allowed_hosts_env: None,
         package_manager: None,
         runtime_version: None,
+        image_runtime_version: None,
         dockerfile: None,
         image_start: None,
         dockerfile_context: None,

@@ -546,6 +546,24 @@ pub fn language_of_image(image: &str) -> Option<Language> {
 /// The runtime version a base image of the draft's own language names, when
 /// the project states none elsewhere: `python:3.6` → 3.6, `node:18-slim` → 18.
 /// (`python:3-slim`, `node:lts`, `latest` name no usable version.)
+/// True when `range` (a manifest's requirement: `^3.11`, `>=3.10,<4`) is a
+/// range, not one version, and `exact` (the image's `3.11`) satisfies it.
+fn narrows(range: &str, exact: &str, language: Language) -> bool {
+    use autodeploy_core::version::{Dialect, Requirement, Version};
+    let family = match language {
+        Language::Python => "python",
+        Language::Javascript | Language::Typescript => "node",
+        _ => return false,
+    };
+    let is_range = range
+        .chars()
+        .any(|c| matches!(c, '^' | '~' | '>' | '<' | '=' | '*' | ',' | ' ' | '|' | 'x'));
+    let (Some(dialect), Some(v)) = (Dialect::of_family(family), Version::parse(exact)) else {
+        return false;
+    };
+    is_range && Requirement::parse(dialect, range).is_ok_and(|r| r.matches(v))
+}
+
 fn image_version(image: &str, language: Language) -> Option<String> {
     let lang = language_of_image(image)?;
     let same =
@@ -638,14 +656,26 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             None,
         );
     }
-    if draft.runtime_version.is_none() {
-        if let Some((v, l)) = info
-            .base_image
-            .as_ref()
-            .and_then(|(image, l)| image_version(image, draft.language).map(|v| (v, *l)))
-        {
-            draft.note("runtime_version", ev(&path, Some(l), format!("FROM {v}")));
-            draft.runtime_version = Some(v);
+    if let Some((v, l)) = info
+        .base_image
+        .as_ref()
+        .and_then(|(image, l)| image_version(image, draft.language).map(|v| (v, *l)))
+    {
+        match draft.runtime_version.as_deref() {
+            None => {
+                draft.note("runtime_version", ev(&path, Some(l), format!("FROM {v}")));
+                draft.runtime_version = Some(v);
+            }
+            // A range the image's exact version satisfies (`python =
+            // "^3.11"` beside `FROM python:3.11`): the project runs 3.11,
+            // and a newer line can break its pins (fastapi-boilerplate's
+            // greenlet 2.0.2 on 3.12). The range stays the requirement; the
+            // image's line is the one to prefer within it.
+            Some(range) if narrows(range, &v, draft.language) => {
+                draft.note("runtime_version", ev(&path, Some(l), format!("FROM {v}")));
+                draft.image_runtime_version = Some(v);
+            }
+            Some(_) => {}
         }
     }
     // A worker a detector found beside the app (Celery, Sidekiq…) runs its own
@@ -739,6 +769,33 @@ mod tests {
 
     /// A Dockerfile that copies a path the repository lacks (a build output)
     /// is said to need one; a path found beside it or from the root is not.
+    /// fastapi-boilerplate: `python = "^3.11"` beside `FROM python:3.11`
+    /// prefers 3.11 within the range (3.12 broke its greenlet pin); an
+    /// exact manifest version, or an image outside the range, is left as
+    /// the manifest says.
+    #[test]
+    fn the_images_exact_version_narrows_the_manifests_range() {
+        let run = |manifest: Option<&str>, image: &str| {
+            let df = format!("FROM {image}\nCMD [\"uvicorn\", \"app:app\"]\n");
+            let repo = crate::repo::MemRepo::new([("Dockerfile".to_string(), df)]);
+            let ctx = Ctx::new(&repo);
+            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+            d.dockerfile = Some("Dockerfile".into());
+            d.runtime_version = manifest.map(str::to_string);
+            apply(&ctx, &mut d);
+            (d.runtime_version, d.image_runtime_version)
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(run(Some("^3.11"), "python:3.11"), (s("^3.11"), s("3.11")));
+        assert_eq!(
+            run(Some(">=3.10,<4"), "python:3.12-slim"),
+            (s(">=3.10,<4"), s("3.12"))
+        );
+        assert_eq!(run(None, "python:3.11"), (s("3.11"), None));
+        assert_eq!(run(Some("3.12"), "python:3.11"), (s("3.12"), None));
+        assert_eq!(run(Some("^3.12"), "python:3.11"), (s("^3.12"), None));
+    }
+
     #[test]
     fn a_copy_of_a_missing_build_output_is_a_finding() {
         let df = "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nCOPY dist/api api\nCMD [\"node\", \"api\"]\n";

@@ -210,6 +210,42 @@ fn a_gulp_build_task_beside_a_backend_builds_its_assets_first() {
     );
 }
 
+/// djangogirls: the gulpfile exports its tasks as an object (`module.exports
+/// = { build, watch, local }`) and the project's Dockerfile runs `gulp
+/// local`, whose output the settings serve: that task is the asset build.
+#[test]
+fn the_gulp_task_the_projects_dockerfile_runs_builds_the_assets() {
+    let base: Vec<(&str, &str)> = vec![
+        ("requirements.txt", "django==5.0\ngunicorn\n"),
+        ("manage.py", "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n"),
+        ("site/settings.py", "STATIC_ROOT = 'static'\nALLOWED_HOSTS = ['*']\n"),
+        ("site/wsgi.py", "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"),
+        ("package.json", "{\"name\":\"assets\",\"devDependencies\":{\"gulp\":\"4\"}}"),
+        ("package-lock.json", "{}"),
+        ("gulpfile.js", "const build = require('./gulp/build');\nconst local = require('./gulp/local');\nmodule.exports = {\n  build,\n  local,\n};\n"),
+    ];
+    let build_of = |files: &[(&str, &str)]| {
+        let services = analyze_repo(&MemRepo::new(files.iter().copied()), Some("assets")).unwrap();
+        services[0].build.clone().unwrap_or_default()
+    };
+    // The exported `build` task, when nothing says otherwise.
+    assert!(
+        build_of(&base).contains("npx gulp build &&"),
+        "{}",
+        build_of(&base)
+    );
+    let mut with_image = base.clone();
+    with_image.push((
+        "Dockerfile",
+        "FROM python:3.10-slim\nWORKDIR /var/www/app\nCOPY . .\nRUN gulp local\nCMD [\"gunicorn\", \"site.wsgi\"]\n",
+    ));
+    let b = build_of(&with_image);
+    assert!(
+        b.contains("npx gulp local &&") && b.ends_with("collectstatic --noinput"),
+        "{b}"
+    );
+}
+
 /// The rq worker a Procfile already runs through the file that holds it
 /// (`worker: python -u manage.py run_worker`) is not inferred a second time
 /// as `python manage.py` (flask-base-redis: a bare manager that exits and

@@ -449,6 +449,44 @@ pub(super) fn common_ts_root(pkg: &Pkg) -> String {
     first[..n].join("/")
 }
 
+/// `module.exports = { build, watch }` / `{ build: series(…) }`: the
+/// object a gulpfile exports names `task`.
+fn exports_object_has(text: &str, task: &str) -> bool {
+    let Some(at) = text.find("module.exports") else {
+        return false;
+    };
+    let Some(open) = text[at..].find('{').map(|o| at + o) else {
+        return false;
+    };
+    crate::wiring::bracketed(text, open).is_some_and(|body| {
+        crate::wiring::split_top(body).iter().any(|p| {
+            let key = p.split(':').next().unwrap_or("").trim();
+            key == task
+        })
+    })
+}
+
+/// The gulp task a RUN line of the project's Dockerfile runs (`RUN gulp
+/// local`), with the Dockerfile and the line: (task, file, line).
+fn dockerfile_gulp_task(pkg: &Pkg) -> Option<(String, String, u32)> {
+    let df = crate::config::dockerfile::find(pkg.ctx, pkg.dir)?;
+    let text = pkg.ctx.read_path(&df)?;
+    text.lines().enumerate().find_map(|(i, line)| {
+        let l = line.trim();
+        let run = l.strip_prefix("RUN ").or_else(|| l.strip_prefix("run "))?;
+        let words: Vec<&str> = run.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "gulp" || w.ends_with("/gulp"))?;
+        let task = words.get(at + 1)?;
+        (task
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':'))
+            && !task.starts_with('-'))
+        .then(|| (task.to_string(), df.clone(), i as u32 + 1))
+    })
+}
+
 /// Add the build claim: the `build` script (or a lone `build:*` one), else
 /// `fallback` (a package binary run through the manager). Returns the command.
 pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> Option<String> {
@@ -481,17 +519,32 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
     // No build script: a gulpfile's own `build` task (`gulp.task("build",
     // …)`, `exports.build`), as an asset pipeline beside a backend runs it.
     if pkg.m.dep("gulp").is_some() {
-        let gulpfile = ["gulpfile.js", "gulpfile.mjs", "gulpfile.cjs", "gulpfile.ts"]
+        let gulpfiles: Vec<String> = ["gulpfile.js", "gulpfile.mjs", "gulpfile.cjs", "gulpfile.ts"]
             .iter()
             .map(|f| join(pkg.dir, f))
-            .find(|f| {
-                pkg.ctx.read_path(f).is_some_and(|t| {
-                    t.contains("task(\"build\"")
-                        || t.contains("task('build'")
-                        || t.contains("exports.build")
-                        || t.contains("export const build")
-                })
-            });
+            .filter(|f| pkg.ctx.index().contains(f))
+            .collect();
+        // The task the project's own image runs (`RUN gulp local`:
+        // djangogirls' settings serve what that task writes).
+        if let (Some(file), Some((task, df, line))) = (gulpfiles.first(), dockerfile_gulp_task(pkg))
+        {
+            let cmd = pkg.mgr.exec(&format!("gulp {task}"));
+            web.build(
+                cmd.clone(),
+                Trust::Config,
+                ev(&df, Some(line), format!("RUN gulp {task} (with {file})")),
+            );
+            return Some(cmd);
+        }
+        let gulpfile = gulpfiles.into_iter().find(|f| {
+            pkg.ctx.read_path(f).is_some_and(|t| {
+                t.contains("task(\"build\"")
+                    || t.contains("task('build'")
+                    || t.contains("exports.build")
+                    || t.contains("export const build")
+                    || exports_object_has(&t, "build")
+            })
+        });
         if let Some(file) = gulpfile {
             let cmd = pkg.mgr.exec("gulp build");
             web.build(

@@ -362,13 +362,57 @@ pub fn kill_all(deployment: &str) -> usize {
     pids.len()
 }
 
-/// Remove the deployment's account (destroy). Its files are gone by then.
+/// Remove the deployment's account (destroy). Its files are gone by then,
+/// and what it left in the machine's shared temporary folders goes too:
+/// an app whose default database is `/tmp/app.db` (ihatemoney) would
+/// otherwise leave a file the next deployment — another account — can
+/// only read ("attempt to write a readonly database").
 pub fn remove_account(deployment: &str) {
-    if account::is_root() && account::lookup(&account_name(deployment)).is_some() {
+    if !account::is_root() {
+        return;
+    }
+    if let Some(r) = account::lookup(&account_name(deployment)) {
+        remove_owned_in(
+            &[
+                Path::new("/tmp"),
+                Path::new("/var/tmp"),
+                Path::new("/dev/shm"),
+            ],
+            r.uid,
+        );
         let _ = Command::new("userdel")
             .arg(account_name(deployment))
             .output();
     }
+}
+
+/// Remove the entries directly inside `folders` that `uid` owns (links
+/// removed, never followed; a folder with everything in it). Returns how
+/// many entries went.
+pub(crate) fn remove_owned_in(folders: &[&Path], uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let mut n = 0;
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.uid() != uid {
+                continue;
+            }
+            let gone = if meta.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            n += usize::from(gone.is_ok());
+        }
+    }
+    n
 }
 
 /// Decimal digits of `v` into `buf`, returning the length (no allocation).
@@ -424,6 +468,37 @@ mod tests {
             account_name("dep_A1-very-long-deployment-identifier-0123456789")
         );
         assert_ne!(account_name("a"), account_name("b"));
+    }
+
+    /// What a destroyed deployment's account left in a shared temporary
+    /// folder goes (ihatemoney's `/tmp/ihatemoney.db`); everyone else's
+    /// stays, and a link is removed without touching what it points to.
+    #[test]
+    fn what_an_account_owns_in_a_shared_folder_is_removed() {
+        if !account::is_root() {
+            eprintln!("SKIPPING: changing a file's owner needs root");
+            return;
+        }
+        let shared = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let uid = 54_321;
+        let mine = shared.path().join("ihatemoney.db");
+        std::fs::write(&mine, "x").unwrap();
+        let dir = shared.path().join("cache");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("f"), "x").unwrap();
+        let theirs = shared.path().join("other.db");
+        std::fs::write(&theirs, "x").unwrap();
+        let target = outside.path().join("keep");
+        std::fs::write(&target, "x").unwrap();
+        let link = shared.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        for p in [&mine, &dir, &dir.join("f"), &link] {
+            std::os::unix::fs::lchown(p, Some(uid), Some(uid)).unwrap();
+        }
+        assert_eq!(remove_owned_in(&[shared.path()], uid), 3);
+        assert!(!mine.exists() && !dir.exists() && link.symlink_metadata().is_err());
+        assert!(theirs.exists() && target.exists());
     }
 
     #[test]

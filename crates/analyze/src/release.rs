@@ -297,17 +297,12 @@ pub fn split(cmd: &str) -> Option<Split> {
     })
 }
 
-/// An entrypoint script that ends with `exec "$@"`: the migrations its
-/// top-level lines run (release), and the command it hands over to.
-/// `script` is the text; `args` what the container passes (`CMD`).
-pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
+/// A shell script's logical lines (continuations joined, blanks and
+/// comments dropped), each with whether it runs unconditionally at the
+/// top level (not inside `if`/`while`/`for`/`case`, not a block keyword).
+fn script_lines(script: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
     let mut depth = 0i32;
-    let mut release = Vec::new();
-    let mut prefix: Vec<String> = Vec::new();
-    let mut hands_over = false;
-    // A step that is neither a release step nor a container chore: the
-    // script does something the app may need, so it stays in front.
-    let mut unknown = false;
     let mut joined = String::new();
     for raw in script.lines() {
         let line = raw.trim();
@@ -328,7 +323,25 @@ pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
             "fi" | "done" | "esac" => depth -= 1,
             _ => {}
         }
-        if depth != 0 || matches!(first, "fi" | "done" | "esac" | "then" | "do" | "else") {
+        let top = depth == 0 && !matches!(first, "fi" | "done" | "esac" | "then" | "do" | "else");
+        out.push((l.to_string(), top));
+    }
+    out
+}
+
+/// An entrypoint script that ends with `exec "$@"`: the migrations its
+/// top-level lines run (release), and the command it hands over to.
+/// `script` is the text; `args` what the container passes (`CMD`).
+pub fn entrypoint(script: &str, args: &str) -> Option<Split> {
+    let mut release = Vec::new();
+    let mut prefix: Vec<String> = Vec::new();
+    let mut hands_over = false;
+    // A step that is neither a release step nor a container chore: the
+    // script does something the app may need, so it stays in front.
+    let mut unknown = false;
+    for (l, top) in script_lines(script) {
+        let l = l.as_str();
+        if !top {
             continue;
         }
         if l.starts_with("exec \"$@\"") || l.starts_with("exec $@") || l == "\"$@\"" {
@@ -405,32 +418,12 @@ fn is_server(cmd: &str) -> bool {
 /// script does something outside the image cannot, and the start comes
 /// from elsewhere.
 pub fn entrypoint_server(script: &str) -> Option<Split> {
-    let mut depth = 0i32;
     let mut release = Vec::new();
     let mut build = Vec::new();
     let mut prefix: Vec<String> = Vec::new();
     let mut last: Option<String> = None;
-    let mut joined = String::new();
-    for raw in script.lines() {
-        let line = raw.trim();
-        if let Some(body) = line.strip_suffix('\\') {
-            joined.push_str(body);
-            joined.push(' ');
-            continue;
-        }
-        joined.push_str(line);
-        let l = std::mem::take(&mut joined);
-        let l = l.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        let first = l.split_whitespace().next().unwrap_or("");
-        match first {
-            "if" | "while" | "until" | "for" | "case" => depth += 1,
-            "fi" | "done" | "esac" => depth -= 1,
-            _ => {}
-        }
-        if depth != 0 || matches!(first, "fi" | "done" | "esac" | "then" | "do" | "else") {
+    for (l, top) in script_lines(script) {
+        if !top {
             // A branch of the script: what it does there is unknown.
             return None;
         }
@@ -438,7 +431,7 @@ pub fn entrypoint_server(script: &str) -> Option<Split> {
             // A step after the one taken for the server: it was not the last.
             return None;
         }
-        let parts = chain(l)?;
+        let parts = chain(&l)?;
         let n = parts.len();
         for (k, part) in parts.into_iter().enumerate() {
             let part = part

@@ -38,6 +38,9 @@ use serde_json::{json, Map, Value};
 /// The uv that installs a Python line Ubuntu 24.04 does not ship on a
 /// machine (its own release list decides which lines it can install).
 const UV_FOR_PYTHON: &str = "uv==0.9.30";
+/// The `packaging` installed beside poetry in the machine's tools venv (see
+/// where `python_tools_pip` is built).
+const POETRY_PACKAGING: &str = "packaging==25.0";
 /// (tool, pip requirement, environment it needs).
 type PythonTool = (
     &'static str,
@@ -521,7 +524,15 @@ impl VmService<'_> {
                 .into_iter()
                 .filter_map(|k| config.get(k).and_then(Value::as_str));
             let tools = python_tools(commands);
-            let pip: Vec<String> = tools.iter().map(|(_, req, _)| sh(req)).collect();
+            let mut pip: Vec<String> = tools.iter().map(|(_, req, _)| sh(req)).collect();
+            // poetry runs its `packaging` inside the app's interpreter to
+            // read the platform tags, and the tools venv is Ubuntu's 3.12:
+            // left free, pip takes a `packaging` the app's older line cannot
+            // parse (26.x needs 3.10; fastapi-realworld's 3.9 venv failed
+            // with a SyntaxError). 25.0 reads on 3.8 and later.
+            if tools.iter().any(|(tool, ..)| *tool == "poetry") {
+                pip.push(sh(POETRY_PACKAGING));
+            }
             m.insert("python_tools_pip".into(), pip.join(" ").into());
             let tools: Vec<Value> = tools
                 .into_iter()

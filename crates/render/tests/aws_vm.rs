@@ -631,6 +631,12 @@ fn the_machine_installs_the_tools_the_steps_run_at_the_versions_asked() {
         assert!(ci.contains(&format!("\\\"{env}\\\"")), "{fixture}: {ci}");
         assert!(ci.contains(r#"\"VIRTUAL_ENV\": \"/opt/app/venv\""#), "{ci}");
     }
+    // poetry's `packaging` is one the app's own (older) Python can read.
+    let poetry = install_runtime(&bundle(
+        "python_poetry_flask_factory",
+        "deploy on AWS EC2 with postgres",
+    ));
+    assert!(poetry.contains("'packaging==25.0'"), "{poetry}");
     let plain = install_runtime(&bundle(
         "python_django_postgres",
         "deploy on AWS EC2 with postgres",

@@ -467,6 +467,21 @@ pub fn entrypoint_server(script: &str) -> Option<Split> {
     })
 }
 
+/// Folders a system or its package tools put programs in (`/usr/bin/env`,
+/// `/usr/local/bin/gunicorn`): a program there runs outside any image.
+pub(crate) fn in_system_bin(folder: &str) -> bool {
+    matches!(
+        folder,
+        "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
+    )
+}
+
+/// A file named like a container's entrypoint script (`entrypoint.sh`,
+/// `docker-entrypoint`, `start.sh`).
+pub(crate) fn entrypoint_named(name: &str) -> bool {
+    name.ends_with(".sh") || name.contains("entrypoint")
+}
+
 /// A step that only arranges the container's own file system: copying,
 /// linking or owning absolute paths (`cp -r /public /app`, `chown -R app
 /// /data`, `mkdir -p /run/app`), nothing of the tree.

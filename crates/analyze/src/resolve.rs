@@ -418,12 +418,9 @@ fn image_only_script(cmd: &str) -> bool {
         return false;
     };
     let (parent, name) = program.rsplit_once('/').unwrap_or(("", program));
-    (name.ends_with(".sh") || name.contains("entrypoint"))
+    crate::release::entrypoint_named(name)
         && program.starts_with('/')
-        && !matches!(
-            parent,
-            "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
-        )
+        && !crate::release::in_system_bin(parent)
 }
 
 /// Start vs release: one-off steps chained in front of the start command
@@ -451,7 +448,7 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
         };
         let (first, args) = cmd.split_once(char::is_whitespace).unwrap_or((&cmd, ""));
         let name = file_name(first);
-        if !(name.ends_with(".sh") || name.contains("entrypoint")) {
+        if !crate::release::entrypoint_named(name) {
             return None;
         }
         let script = ctx

@@ -505,11 +505,7 @@ fn in_image_only(cmd: &str) -> bool {
     let Some(parent) = program.rsplit_once('/').map(|(p, _)| p) else {
         return false;
     };
-    program.starts_with('/')
-        && !matches!(
-            parent,
-            "" | "/bin" | "/sbin" | "/usr/bin" | "/usr/sbin" | "/usr/local/bin" | "/usr/local/sbin"
-        )
+    program.starts_with('/') && !parent.is_empty() && !crate::release::in_system_bin(parent)
 }
 
 /// The service's bind mounts of repository folders: (the folder,

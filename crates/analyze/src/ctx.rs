@@ -82,7 +82,8 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter(|f| {
                 let name = crate::repo::file_name(f);
-                PROJECT_MANIFESTS.contains(&name) || name.ends_with(".csproj")
+                (PROJECT_MANIFESTS.contains(&name) && !is_package_module(index, f, name))
+                    || name.ends_with(".csproj")
             })
             .map(|f| parent(f))
             .collect();
@@ -214,6 +215,14 @@ pub fn non_app_folder(name: &str) -> bool {
         || name.ends_with("-examples")
         || name.ends_with("_examples")
         || name == ".github"
+}
+
+/// True when `path` (named `name`) is a module of a Python package, not a
+/// packaging script: a `setup.py` beside an `__init__.py` (FastAPI apps keep
+/// their app factory in `app/core/setup.py`). A real `setup.py` sits at the
+/// project's root, which is no package.
+fn is_package_module(index: &FileIndex, path: &str, name: &str) -> bool {
+    name == "setup.py" && index.has(parent(path), "__init__.py")
 }
 
 /// True when a file below `dir` sits in a test/example/docs folder, or is a test file.

@@ -732,9 +732,9 @@ impl<'a> Wiring<'a> {
             Kind::Db(..) if self.wired_db && !name.eq_ignore_ascii_case("DATABASE_URL") => {
                 Outcome::Unknown
             }
-            Kind::Cache(_) if self.wired_cache && !name.eq_ignore_ascii_case("REDIS_URL") => {
-                Outcome::Unknown
-            }
+            // Not so for the cache: an app holds several Redis connections
+            // (a cache, arq's queue at `REDIS_QUEUE_HOST`/`_PORT`, a rate
+            // limiter) and each one left unset points at localhost:6379.
             Kind::Db(output, hint) => self.database_binding(name, output, hint, secrets),
             Kind::DbDriver => match self.ctx.database {
                 Some(db) => Outcome::Set(

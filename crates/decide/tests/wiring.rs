@@ -225,6 +225,25 @@ fn queues_read_what_their_command_or_config_says() {
     assert!(!d.has_warning("cache_env_unknown"));
 }
 
+/// An app with several Redis connections (a cache read as a URL, arq's
+/// queue read as host and port) gets every one pointed at the cache: the
+/// wiring of one does not make the others "something else".
+#[test]
+fn every_redis_connection_of_an_app_reaches_the_cache() {
+    let d = plan("wiring_redis_several", "run it locally with redis");
+    for (name, output) in [
+        ("REDIS_CACHE_URL", CacheOutput::Url),
+        ("REDIS_QUEUE_HOST", CacheOutput::Host),
+        ("REDIS_QUEUE_PORT", CacheOutput::Port),
+    ] {
+        assert_eq!(
+            binding(&d, "wiring-redis-several", name).value,
+            EnvValue::Cache { output },
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn no_paid_database_that_nothing_reads() {
     // Spring on in-memory H2: nothing to provision anywhere.

@@ -356,9 +356,14 @@ fn build_and_switch(
     let data_opts = opts.data_options();
     let mut grants = BTreeMap::new();
     // One role per deployment: md5 when any of its services' drivers needs it.
-    let auth = services.iter().find_map(|s| s.postgres_auth);
+    let ask = crate::data::Ask {
+        postgres_auth: services.iter().find_map(|s| s.postgres_auth),
+        redis_password: crate::data::redis_password_read(
+            decision.services.iter().filter(|s| is_local(s)),
+        ),
+    };
     for engine in needs {
-        let g = crate::data::provision(&data_opts, engine, id, auth, &say)?;
+        let g = crate::data::provision_with(&data_opts, engine, id, &ask, &say)?;
         grants.insert(engine, g);
     }
     let mut generated = read_generated(previous);

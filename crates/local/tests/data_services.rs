@@ -448,3 +448,41 @@ fn redis_is_one_private_server_per_deployment() {
     assert!(!port_answers(a.port) && !port_answers(b.port));
     assert!(!home.path().join("services/redis/r-a").exists());
 }
+
+/// An app that reaches Redis by host and port and reads no password (arq's
+/// `RedisSettings(host=…, port=…)`) gets a server that asks for none; the
+/// next deploy whose apps can send one gets a password again, on the same
+/// data.
+#[test]
+fn redis_asks_for_no_password_when_the_app_can_send_none() {
+    if !prerequisites(&["redis-server", "redis-cli"]) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let o = opts(home.path());
+    let open = data::Ask {
+        postgres_auth: None,
+        redis_password: false,
+    };
+    let a = data::provision_with(&o, Engine::Redis, "r-open", &open, &quiet).unwrap();
+    assert!(a.password.is_empty());
+    assert_eq!(a.cache_conn().password, None);
+    let bare = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &a.port.to_string()])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(bare(&["SET", "k", "kept"]), "OK");
+    let closed = data::Ask {
+        redis_password: true,
+        ..open
+    };
+    let b = data::provision_with(&o, Engine::Redis, "r-open", &closed, &quiet).unwrap();
+    assert!(!b.password.is_empty());
+    assert!(bare(&["GET", "k"]).contains("NOAUTH"));
+    assert_eq!(redis(&b, &["GET", "k"]), "kept");
+    data::release(&o, "r-open", false).unwrap();
+}

@@ -575,12 +575,25 @@ fn mounted_folder(
 ) -> Option<String> {
     let workdir = workdir.trim_end_matches('/');
     mounts.iter().find_map(|(folder, target)| {
-        let below = if workdir == target {
-            ""
+        let mounted = if workdir == target {
+            folder.clone()
+        } else if let Some(below) = workdir
+            .strip_prefix(target.as_str())
+            .and_then(|b| b.strip_prefix('/'))
+        {
+            normalize(&join(folder, below))?
         } else {
-            workdir.strip_prefix(target.as_str())?.strip_prefix('/')?
+            // A folder mounted below the working folder under its own name
+            // (`./src/app:/code/app`, `WORKDIR /code`): the command sees
+            // `app/` where the repository has `src/app`, so it runs in `src`.
+            let rel = target.strip_prefix(workdir)?.strip_prefix('/')?;
+            let outer = folder.strip_suffix(rel)?;
+            let a_folder = ctx.index().files_under(folder).next().is_some();
+            if !a_folder || (!outer.is_empty() && !outer.ends_with('/')) {
+                return None;
+            }
+            outer.trim_end_matches('/').to_string()
         };
-        let mounted = normalize(&join(folder, below))?;
         let rel = crate::repo::rel_under(&mounted, service_dir)?;
         let shell_safe = rel
             .chars()
@@ -865,6 +878,20 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 .map(|(i, _)| i)
         };
         let sibling = strongest(&|d| d.name.is_some() && d.language != Language::Unknown);
+        // A web service (it publishes a port) whose only named twin is a
+        // worker (one the code scan inferred, named by an earlier compose
+        // service) is the detector's own app, still unclaimed.
+        let unclaimed_web = || {
+            strongest(&|d| {
+                d.name.is_none() && d.kind != ServiceKind::Worker && d.language != Language::Unknown
+            })
+        };
+        let sibling = match sibling {
+            Some(j) if cs.port.is_some() && drafts[j].kind == ServiceKind::Worker => {
+                unclaimed_web().is_none().then_some(j)
+            }
+            other => other,
+        };
         let idx = if sibling.is_some() {
             None
         } else {
@@ -1272,7 +1299,6 @@ services:
         );
     }
 
-    /// A gitignored `env_file:` is read from its committed sample; names
     /// The command runs where the container runs it: `./app:/app` mounted
     /// at the Dockerfile's `WORKDIR /app` (or compose `working_dir`) is the
     /// repository's `app/`, so `python manage.py migrate` runs there.
@@ -1316,6 +1342,28 @@ services:
         let ctx = Ctx::new(&repo);
         let cmd = services(&ctx).remove(0).command.unwrap();
         assert_eq!(cmd, "cd src && python manage.py runserver");
+
+        // The package mounted below the working folder under its own name
+        // (`./src/app:/code/app`, `WORKDIR /code`): `app.main` is `src/app`.
+        let below = "services:\n  web:\n    build: .\n    command: uvicorn app.main:app --port 8000\n    volumes:\n      - ./src/app:/code/app\n      - ./src/.env:/code/.env\n";
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", below),
+            ("Dockerfile", "FROM python:3.11\nWORKDIR /code\n"),
+            ("src/app/main.py", "app = make()\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cmd = services(&ctx).remove(0).command.unwrap();
+        assert_eq!(cmd, "cd src && uvicorn app.main:app --port 8000");
+        // Under another name, nothing says where it runs.
+        let renamed = below.replace("./src/app:/code/app", "./src/app:/code/pkg");
+        let repo = crate::repo::MemRepo::new([
+            ("docker-compose.yml", renamed.as_str()),
+            ("Dockerfile", "FROM python:3.11\nWORKDIR /code\n"),
+            ("src/app/main.py", "app = make()\n"),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let cmd = services(&ctx).remove(0).command.unwrap();
+        assert!(!cmd.starts_with("cd "), "{cmd}");
     }
 
     /// A compose service built from a Dockerfile that copies none of the

@@ -439,11 +439,63 @@ pub fn provision(
     auth: Option<autodeploy_core::PostgresAuth>,
     say: &dyn Fn(&str),
 ) -> Result<Grant, LocalError> {
+    let ask = Ask {
+        postgres_auth: auth,
+        redis_password: true,
+    };
+    provision_with(opts, engine, deployment, &ask, say)
+}
+
+/// What a deployment's apps can do when they connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    /// md5 for PostgreSQL drivers that cannot do SCRAM.
+    pub postgres_auth: Option<autodeploy_core::PostgresAuth>,
+    /// False when an app reaches Redis by host and port and reads no
+    /// password ([`redis_password_read`]): its private server asks for none.
+    pub redis_password: bool,
+}
+
+/// [`provision`] with what the deployment's apps can do.
+pub fn provision_with(
+    opts: &DataOptions,
+    engine: Engine,
+    deployment: &str,
+    ask: &Ask,
+    say: &dyn Fn(&str),
+) -> Result<Grant, LocalError> {
     match engine {
-        Engine::Postgresql => postgres::provision(opts, deployment, auth, say),
+        Engine::Postgresql => postgres::provision(opts, deployment, ask.postgres_auth, say),
         Engine::Mysql => mariadb::provision(opts, deployment, say),
-        Engine::Redis => redis::provision(opts, deployment, say),
+        Engine::Redis => redis::provision(opts, deployment, ask.redis_password, say),
     }
+}
+
+/// Whether every connection these services make to the cache can carry a
+/// password: false when one reads the cache's host, port or address and no
+/// password setting beside them (arq's `RedisSettings(host=…, port=…)`), so
+/// a server that asks for one would refuse it (`NOAUTH`).
+pub fn redis_password_read<'a>(
+    services: impl IntoIterator<Item = &'a autodeploy_core::ServicePlan>,
+) -> bool {
+    use autodeploy_core::{CacheOutput, EnvValue};
+    services.into_iter().all(|s| {
+        let outputs: Vec<CacheOutput> = s
+            .env
+            .iter()
+            .filter_map(|b| match b.value {
+                EnvValue::Cache { output } => Some(output),
+                _ => None,
+            })
+            .collect();
+        let by_parts = outputs.iter().any(|o| {
+            matches!(
+                o,
+                CacheOutput::Host | CacheOutput::Port | CacheOutput::Address
+            )
+        });
+        !by_parts || outputs.contains(&CacheOutput::Password)
+    })
 }
 
 /// The key of a deployment's build database (its own database and user,

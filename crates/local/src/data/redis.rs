@@ -52,9 +52,11 @@ fn stop(place: &Place) {
     }
 }
 
+/// `password`: whether the server asks for one (see [`super::Ask`]).
 pub(super) fn provision(
     opts: &DataOptions,
     deployment: &str,
+    password: bool,
     say: &dyn Fn(&str),
 ) -> Result<Grant, LocalError> {
     let server = program(&opts.path)?;
@@ -74,12 +76,20 @@ pub(super) fn provision(
         }
     };
     rec.kept = false;
+    // The apps' needs can change between deploys: a server started the
+    // other way is restarted with the new configuration.
+    let changed = rec.password.is_empty() == password;
+    if password && rec.password.is_empty() {
+        rec.password = secret()?;
+    } else if !password {
+        rec.password.clear();
+    }
     write_private(
         &rec_path,
         &serde_json::to_vec_pretty(&rec).unwrap_or_default(),
     )?;
     if let (Some(_), Some(inst)) = (pid(&place), place.record()) {
-        if answers(inst.port) {
+        if answers(inst.port) && !changed {
             return Ok(grant(inst, rec));
         }
         stop(&place);
@@ -94,20 +104,30 @@ pub(super) fn provision(
     write_private(
         &conf,
         format!(
-            "bind 127.0.0.1\nport {port}\nprotected-mode yes\ndaemonize yes\npidfile \"{pid}\"\nlogfile \"{log}\"\ndir \"{dir}\"\ndbfilename dump.rdb\nsave 60 1\nsave 300 10\nappendonly no\nmaxmemory 256mb\nrequirepass {pw}\n",
+            "bind 127.0.0.1\nport {port}\nprotected-mode yes\ndaemonize yes\npidfile \"{pid}\"\nlogfile \"{log}\"\ndir \"{dir}\"\ndbfilename dump.rdb\nsave 60 1\nsave 300 10\nappendonly no\nmaxmemory 256mb\n{auth}",
             pid = pid_file(&place).display(),
             log = place.server_log().display(),
             dir = place.dir.display(),
-            pw = rec.password
+            auth = if password {
+                format!("requirepass {}\n", rec.password)
+            } else {
+                String::new()
+            }
         )
         .as_bytes(),
     )?;
     if let Some(r) = &place.run_as {
         r.chown(&conf)?;
     }
-    say(&format!(
-        "Redis: starting a private server on 127.0.0.1:{port}"
-    ));
+    if password {
+        say(&format!(
+            "Redis: starting a private server on 127.0.0.1:{port}"
+        ));
+    } else {
+        say(&format!(
+            "Redis: starting a private server on 127.0.0.1:{port} without a password: the app reaches it by host and port and reads no password setting (any process of this machine can connect to it)"
+        ));
+    }
     let mut c = place.command(&server, &opts.path);
     c.arg(&conf);
     postgres::detach(&mut c);

@@ -288,6 +288,9 @@ pub(super) fn scan(
                 facts.callable = Some((file.to_string(), line, true));
             }
         }
+        // Starlette's `config = Config(".env")` is called as python-decouple's
+        // `config("X", cast=…, default=…)` is, in the file that makes it.
+        let env_lib = env_lib || text.contains("starlette.config");
         scan_env(web, file, text, env_lib);
         scan_servers(web, &mut facts, file, text);
         scan_databases(web, file, text);
@@ -613,7 +616,13 @@ fn scan_settings_classes(web: &mut Draft, file: &str, text: &str) {
                 .and_then(|d| SETTINGS_ALIAS.captures(d.as_str()))
                 .map(|a| a[1].to_string())
                 .unwrap_or_else(|| format!("{prefix}{}", name.to_ascii_uppercase()));
-            if !PLATFORM_VARS.contains(&var.as_str()) {
+            // `SECRET_KEY: str = config("SECRET_KEY")`: the read in the
+            // default decides (it raises when unset), not the field's default.
+            let reads_itself = c.get(3).is_some_and(|d| {
+                let d = d.as_str();
+                d.contains(&format!("(\"{var}\"")) || d.contains(&format!("('{var}'"))
+            });
+            if !PLATFORM_VARS.contains(&var.as_str()) && !reads_itself {
                 web.env_var(&var, has_default, file, *line);
             }
         }
@@ -1374,6 +1383,31 @@ def application(environ, start_response):
                 ("E", false),
                 ("F", false),
                 ("G", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn starlette_config_calls_are_environment_reads() {
+        let (d, _) = run(r#"from starlette.config import Config
+from pydantic_settings import BaseSettings
+config = Config(".env")
+class CryptSettings(BaseSettings):
+    SECRET_KEY: str = config("SECRET_KEY", cast=str)
+    ALGORITHM: str = config("ALGORITHM", default="HS256")
+    POSTGRES_SERVER: str = config("POSTGRES_SERVER", "localhost")
+"#);
+        let got: Vec<(&str, bool)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("SECRET_KEY", true),
+                ("ALGORITHM", false),
+                ("POSTGRES_SERVER", false),
             ]
         );
     }

@@ -595,3 +595,31 @@ fn sqlalchemy_with_psycopg3_only_gets_its_driver_in_the_url() {
     );
     assert_eq!(scheme("flask\nflask-sqlalchemy\npsycopg2-binary\n"), None);
 }
+
+/// A module named `setup.py` inside a package (an app factory in
+/// `app/core/setup.py`) is code of the project, not a nested project of its
+/// own: the settings read beside it count.
+#[test]
+fn a_setup_module_inside_a_package_is_code_not_a_project() {
+    let d = detect(
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"x\"\ndependencies = [\"fastapi\"]\n",
+            ),
+            ("src/app/__init__.py", ""),
+            ("src/app/core/__init__.py", ""),
+            (
+                "src/app/core/config.py",
+                "import os\nSECRET = os.environ[\"SIGNING_SECRET\"]\n",
+            ),
+            (
+                "src/app/core/setup.py",
+                "from fastapi import FastAPI\ndef create_application():\n    return FastAPI()\n",
+            ),
+        ],
+        "",
+    );
+    let names: Vec<&str> = d[0].env.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, vec!["SIGNING_SECRET"]);
+}

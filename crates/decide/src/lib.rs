@@ -225,7 +225,16 @@ fn shape(
     let requested = sizing::requested_type(intent, cloud, table, notes)?;
     let zero_ok = strategy == DeployStrategy::Serverless
         || (strategy == DeployStrategy::Container && cloud::of(cloud).containers_scale_to_zero());
-    let counts = sizing::counts(intent, strategy, zero_ok, env, notes)?;
+    let mut counts = sizing::counts(intent, strategy, zero_ok, env, notes)?;
+    if strategy != DeployStrategy::Process && needs.database.is_none() {
+        if let Some(s) = analysis
+            .services
+            .iter()
+            .find(|s| s.databases.contains(&autodeploy_core::Database::Sqlite))
+        {
+            sizing::one_copy_for_sqlite(&s.name, &mut counts, notes);
+        }
+    }
     let scaled_vm = counts.max > 1 || intent.load_balancer == Some(true);
 
     let mut plans = plan_services(analysis, strategy, cloud, scaled_vm, &counts, env, notes);

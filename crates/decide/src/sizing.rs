@@ -256,6 +256,35 @@ pub(crate) struct Counts {
     pub origin: Origin,
 }
 
+/// SQLite keeps the data in one file on one machine: copies of the app
+/// would each write a database of their own behind one address (a user
+/// registered on one copy cannot log in on the next). One instance runs,
+/// and the warning says how to get more.
+pub(crate) fn one_copy_for_sqlite(service: &str, counts: &mut Counts, notes: &mut Notes) {
+    if counts.max <= 1 {
+        return;
+    }
+    let asked = if counts.min == counts.max {
+        format!("{}", counts.max)
+    } else {
+        format!("{} to {}", counts.min.max(1), counts.max)
+    };
+    notes.warn(
+        "sqlite_single_instance",
+        Some(service),
+        format!(
+            "`{service}` keeps its data in a SQLite file, which copies of the app do not share: 1 instance runs instead of {asked} — for more, ask for a database server (\"with postgres\") if its code reads a database URL"
+        ),
+    );
+    *counts = Counts {
+        min: counts.min.min(1),
+        max: 1,
+        desired: 1,
+        autoscale: false,
+        origin: counts.origin,
+    };
+}
+
 /// Counts from the request. `zero_ok`: the platform can scale to zero.
 pub(crate) fn counts(
     intent: &Intent,

@@ -282,6 +282,37 @@ fn no_paid_database_that_nothing_reads() {
     );
 }
 
+/// Copies of an app on SQLite would each keep a database of their own
+/// behind one address: one instance runs, with a warning saying how to get
+/// more; with a database server asked for, the range stands.
+#[test]
+fn sqlite_runs_one_instance_where_copies_were_asked() {
+    let d = plan(
+        "wiring_django_dj_database_url",
+        "deploy it on aws ec2 autoscaling group with 2-3 instances, no database",
+    );
+    assert!(d.database.is_none());
+    let w = d
+        .warnings
+        .iter()
+        .find(|w| w.code == "sqlite_single_instance")
+        .expect("sqlite_single_instance");
+    assert!(
+        w.message.contains("2 to 3") && w.message.contains("with postgres"),
+        "{}",
+        w.message
+    );
+    let c = d.services[0].scaling.as_ref().expect("scaling");
+    assert_eq!((c.min, c.max), (1, 1));
+    let d = plan(
+        "wiring_django_dj_database_url",
+        "deploy it on aws ec2 autoscaling group with 2-3 instances and postgres",
+    );
+    assert!(!d.has_warning("sqlite_single_instance"));
+    let c = d.services[0].scaling.as_ref().expect("scaling");
+    assert_eq!((c.min, c.max), (2, 3));
+}
+
 #[test]
 fn sqlite_or_no_database_uses_the_fallback() {
     for text in [

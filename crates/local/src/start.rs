@@ -359,7 +359,11 @@ fn build_and_switch(
     let ask = crate::data::Ask {
         postgres_auth: services.iter().find_map(|s| s.postgres_auth),
         redis_password: crate::data::redis_password_read(
-            decision.services.iter().filter(|s| is_local(s)),
+            decision
+                .services
+                .iter()
+                .filter(|s| is_local(s))
+                .map(|s| s.env.as_slice()),
         ),
     };
     for engine in needs {

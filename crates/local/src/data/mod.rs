@@ -476,12 +476,11 @@ pub fn provision_with(
 /// password setting beside them (arq's `RedisSettings(host=…, port=…)`), so
 /// a server that asks for one would refuse it (`NOAUTH`).
 pub fn redis_password_read<'a>(
-    services: impl IntoIterator<Item = &'a autodeploy_core::ServicePlan>,
+    services: impl IntoIterator<Item = &'a [autodeploy_core::EnvBinding]>,
 ) -> bool {
     use autodeploy_core::{CacheOutput, EnvValue};
-    services.into_iter().all(|s| {
-        let outputs: Vec<CacheOutput> = s
-            .env
+    services.into_iter().all(|env| {
+        let outputs: Vec<CacheOutput> = env
             .iter()
             .filter_map(|b| match b.value {
                 EnvValue::Cache { output } => Some(output),
@@ -627,6 +626,26 @@ fn active_users(place: &Place) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn redis_asks_for_a_password_only_where_every_connection_can_send_one() {
+        use autodeploy_core::{CacheOutput as O, EnvBinding, EnvValue};
+        let b = |name: &str, output: O| EnvBinding {
+            name: name.into(),
+            value: EnvValue::Cache { output },
+            secret: false,
+            reason: String::new(),
+        };
+        let url = vec![b("REDIS_URL", O::Url)];
+        let parts = vec![b("REDIS_HOST", O::Host), b("REDIS_PORT", O::Port)];
+        let parts_and_password = vec![b("REDIS_HOST", O::Host), b("REDIS_PASSWORD", O::Password)];
+        assert!(redis_password_read([url.as_slice()]));
+        assert!(redis_password_read([parts_and_password.as_slice()]));
+        assert!(redis_password_read(std::iter::empty::<&[EnvBinding]>()));
+        // One service that reaches it by host and port with no password is enough.
+        assert!(!redis_password_read([url.as_slice(), parts.as_slice()]));
+    }
+
     use super::*;
 
     #[test]

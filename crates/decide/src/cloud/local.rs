@@ -28,7 +28,7 @@ pub(crate) fn database_words(engine: DatabaseEngine) -> &'static str {
 /// What the local target does for a cache engine, in its reason line.
 pub(crate) fn cache_words(engine: Cache) -> &'static str {
     match engine {
-        Cache::Redis => "the local target starts a private Redis server for this deployment on 127.0.0.1, with a generated password kept in its private env file",
+        Cache::Redis => "the local target starts a private Redis server for this deployment on 127.0.0.1, with a generated password kept in its private env file (none when the app reaches Redis by host and port and reads no password)",
         Cache::Memcached => "the local target does not start Memcached — run one and pass its address with `--env NAME=127.0.0.1:11211`",
     }
 }

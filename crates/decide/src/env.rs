@@ -53,6 +53,9 @@ pub(crate) enum Kind {
     FrontendApiUrl,
     /// The app's own redirect of http to https (Django `SECURE_SSL_REDIRECT`).
     HttpsRedirect,
+    /// A switch that turns the app's cache on (`REDIS_ENABLED`, `USE_REDIS`):
+    /// `true` when a cache is provided, else the code's default.
+    CacheSwitch,
     Other,
 }
 
@@ -211,6 +214,14 @@ fn classify_by_shape(up: &str) -> Kind {
     if before.iter().any(|t| CACHE_WORDS.contains(t)) {
         if let Some(o) = cache_output(last) {
             return Kind::Cache(o);
+        }
+        if matches!(last, "ENABLED" | "ENABLE") && before.len() == 1 {
+            return Kind::CacheSwitch;
+        }
+    }
+    if let [switch, cache] = tokens.as_slice() {
+        if matches!(*switch, "USE" | "ENABLE") && CACHE_WORDS.contains(cache) {
+            return Kind::CacheSwitch;
         }
     }
     if up.contains("JDBC") && matches!(last, "URL" | "URI") {
@@ -747,6 +758,19 @@ impl<'a> Wiring<'a> {
                 None => Outcome::Unknown,
             },
             Kind::Cache(output) => self.cache_binding(name, output, secrets),
+            Kind::CacheSwitch => match self.ctx.cache {
+                Some(c) => Outcome::Set(
+                    EnvValue::Literal {
+                        value: "true".into(),
+                    },
+                    false,
+                    format!(
+                        "turns the app's cache on: the {} provided for it",
+                        cache_name(c.engine)
+                    ),
+                ),
+                None => Outcome::Unknown,
+            },
             Kind::Port => self.port_binding(notes),
             Kind::AppSecret(format) => self.app_secret(name, format, secrets),
             Kind::FrontendApiUrl => self.frontend_api_url(),
@@ -1435,6 +1459,9 @@ mod tests {
             ("CELERY_RESULT_BACKEND", Kind::Cache(CacheOutput::Url)),
             ("MEMCACHED_SERVERS", Kind::Cache(CacheOutput::Address)),
             ("REDISTOGO_URL", Kind::Cache(CacheOutput::Url)),
+            ("REDIS_ENABLED", Kind::CacheSwitch),
+            ("USE_REDIS", Kind::CacheSwitch),
+            ("SESSION_REDIS_ENABLED", Kind::Other),
             ("REDISCLOUD_URL", Kind::Cache(CacheOutput::Url)),
             ("PORT", Kind::Port),
             ("HOST", Kind::BindHost),

@@ -95,6 +95,15 @@ fn django_postgres_on_ecs_with_rds() {
         "password_wo                         = ephemeral.aws_secretsmanager_random_password.db_master.random_password"
     ));
     assert!(text.contains("secret_string_wo_version = var.database_password_version"));
+    // Django's generated SECRET_KEY likewise: ephemeral, written write-only,
+    // never read by a data source into state.
+    let secrets = &b.get("terraform/secrets.tf").unwrap().contents;
+    assert!(
+        secrets.contains("ephemeral \"aws_secretsmanager_random_password\"")
+            && secrets.contains("secret_string_wo = ephemeral.aws_secretsmanager_random_password.")
+            && !secrets.contains("data \"aws_secretsmanager_random_password\""),
+        "{secrets}"
+    );
     assert!(text.contains("resource \"aws_appautoscaling_target\""));
     assert!(text.contains("${aws_secretsmanager_secret.db_master.arn}:password::"));
     assert!(!text.contains("aws_lb_listener\" \"https\""));

@@ -145,7 +145,11 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             ));
         }
         let (kind, length) = match s.kind {
-            SecretKind::Generated => ("generated", 50),
+            // Read by nothing else in the bundle: drawn as an ephemeral value
+            // and written write-only, so it is in neither files nor state.
+            SecretKind::Generated => ("generated_write_only", 50),
+            // ElastiCache's `auth_token` takes the value itself: it is in
+            // state with the replication group anyway.
             SecretKind::CacheAuth => ("generated", 32),
             SecretKind::UserSupplied => ("user", 0),
             SecretKind::DatabaseCredentials => {

@@ -351,6 +351,7 @@ impl Draft {
             line: Some(line),
             example: None,
             image_value: None,
+            checks_requests: false,
         });
     }
 

@@ -20,6 +20,7 @@ pub mod detectors;
 pub mod draft;
 pub mod examples;
 pub mod gitignore;
+pub mod inbound;
 pub mod release;
 pub mod repo;
 pub mod resolve;
@@ -37,7 +38,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Changes whenever detection changes in a way that alters results (cache key).
-pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a11");
+pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a12");
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {

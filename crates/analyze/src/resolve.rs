@@ -374,6 +374,7 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
     let mut services: Vec<Service> = drafts
         .into_iter()
         .map(|mut d| {
+            crate::inbound::mark(ctx, &mut d);
             split_release(ctx, &mut d);
             without_reload(&mut d);
             // The project's own release step (a Procfile chain, a compose

@@ -170,6 +170,12 @@ pub struct EnvVar {
     /// credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_value: Option<String>,
+    /// True when the code compares incoming requests' headers with it
+    /// (`r.Header.Get("Authorization") != os.Getenv("X")`): a token the app
+    /// owns and checks callers against, which can be generated, not one
+    /// only its user has.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checks_requests: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

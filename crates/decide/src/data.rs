@@ -1005,6 +1005,7 @@ mod tests {
                 line: None,
                 example: None,
                 image_value: None,
+                checks_requests: false,
             });
         }
         s

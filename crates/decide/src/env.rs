@@ -1122,6 +1122,24 @@ impl<'a> Wiring<'a> {
                 secret,
                 reason,
             }),
+            // A token the app checks callers against is its own: generated,
+            // and read from the store by whoever calls the API.
+            Outcome::Unknown if var.secret && var.required && var.checks_requests => {
+                let slug = secret_slug(name);
+                let how = Some(generator(self.ctx.cloud, SecretFormat::Token));
+                let who = self.who(name);
+                add_secret(secrets, &slug, SecretKind::Generated, self.store, how, who);
+                self.out.push(EnvBinding {
+                    name: name.to_string(),
+                    value: EnvValue::GeneratedSecret { secret: slug },
+                    secret: true,
+                    reason: format!(
+                        "a token the code checks incoming requests against ({}): generated at deploy time and kept in {} — callers send that value",
+                        var.file.as_deref().unwrap_or("its code"),
+                        store_name(self.store)
+                    ),
+                });
+            }
             Outcome::Unknown if var.secret && var.required => {
                 let slug = secret_slug(name);
                 let (kind, who) = (SecretKind::UserSupplied, self.who(name));
@@ -1517,6 +1535,7 @@ mod tests {
             line: None,
             example: None,
             image_value: None,
+            checks_requests: false,
         }
     }
 
@@ -1999,6 +2018,40 @@ mod tests {
         ));
         assert!(matches!(get("REGION_CODE"), Some(EnvValue::Input { .. })));
         assert!(notes.has_warning("env_from_example"));
+    }
+
+    /// A token the code checks callers against is the app's own: generated
+    /// like a signing key; the same name sent out to another API stays a
+    /// secret only the user has.
+    #[test]
+    fn a_token_the_app_checks_requests_against_is_generated() {
+        let mut s = service("api", Language::Go, None, ServiceKind::Web);
+        s.port = Some(8080);
+        let mut own = var("LEDGER_AUTH_TOKEN", true, true);
+        own.checks_requests = true;
+        s.env = vec![own, var("GITHUB_TOKEN", true, true)];
+        let web = vec!["api".to_string()];
+        let ctx = local_development(&web);
+        let mut secrets = Vec::new();
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            &ctx,
+            &mut secrets,
+            &mut Notes::default(),
+        );
+        let get = |n: &str| env.iter().find(|b| b.name == n).map(|b| b.value.clone());
+        assert!(matches!(
+            get("LEDGER_AUTH_TOKEN"),
+            Some(EnvValue::GeneratedSecret { .. })
+        ));
+        assert!(matches!(
+            get("GITHUB_TOKEN"),
+            Some(EnvValue::UserSecret { .. })
+        ));
+        assert!(secrets
+            .iter()
+            .any(|x| x.name == "ledger-auth-token" && x.kind == SecretKind::Generated));
     }
 
     #[test]

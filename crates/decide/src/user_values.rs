@@ -213,6 +213,7 @@ mod tests {
                 line: Some(3),
                 example: None,
                 image_value: None,
+                checks_requests: false,
             });
         }
         let intent = autodeploy_core::Intent {

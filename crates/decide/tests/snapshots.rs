@@ -49,6 +49,7 @@ fn var(name: &str, required: bool, secret: bool) -> EnvVar {
         line: None,
         example: None,
         image_value: None,
+        checks_requests: false,
     }
 }
 

@@ -299,6 +299,7 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
             line: None,
             example: None,
             image_value: None,
+            checks_requests: false,
         });
     }
     let master = join(dir, "config/master.key");

@@ -58,28 +58,30 @@ pub fn mark(ctx: &Ctx, d: &mut Draft) {
     }
 }
 
-/// True when `name`, quoted, sits within [`WINDOW`] bytes of a request
-/// header read in `text`.
+/// True when `name`, quoted (or as `process.env.NAME`), sits within
+/// [`WINDOW`] bytes of a request header read in `text`.
 fn compared_with_a_header(text: &str, name: &str) -> bool {
     if !text.contains(name) {
         return false;
     }
-    ["\"", "'", "`"].iter().any(|q| {
-        let quoted = format!("{q}{name}{q}");
-        text.match_indices(&quoted).any(|(at, _)| {
+    let needles = [
+        format!("\"{name}\""),
+        format!("'{name}'"),
+        format!("`{name}`"),
+        format!("env.{name}"),
+    ];
+    needles.iter().any(|needle| {
+        text.match_indices(needle.as_str()).any(|(at, _)| {
+            // `env.API_TOKEN` is not `env.API_TOKEN_URL`.
+            let after = text[at + needle.len()..].chars().next();
+            if after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                return false;
+            }
             let start = floor(text, at.saturating_sub(WINDOW));
-            let end = floor(text, (at + quoted.len() + WINDOW).min(text.len()));
+            let end = floor(text, (at + needle.len() + WINDOW).min(text.len()));
             HEADER_READ.is_match(&text[start..end])
         })
-    }) || {
-        // `process.env.API_TOKEN` is not quoted.
-        let dotted = format!("env.{name}");
-        text.match_indices(&dotted).any(|(at, _)| {
-            let start = floor(text, at.saturating_sub(WINDOW));
-            let end = floor(text, (at + dotted.len() + WINDOW).min(text.len()));
-            HEADER_READ.is_match(&text[start..end])
-        })
-    }
+    })
 }
 
 fn floor(text: &str, mut i: usize) -> usize {
@@ -118,5 +120,8 @@ mod tests {
         assert!(!compared_with_a_header(py, "STRIPE_TOKEN"));
         let go = "req, _ := http.NewRequest(\"GET\", u, nil)\nreq.Header.Set(\"Authorization\", os.Getenv(\"SLACK_TOKEN\"))\n";
         assert!(!compared_with_a_header(go, "SLACK_TOKEN"));
+        // Only the whole name counts.
+        let longer = "if (req.headers.host === process.env.API_TOKEN_URL) next();\n";
+        assert!(!compared_with_a_header(longer, "API_TOKEN"));
     }
 }

@@ -880,10 +880,14 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         let sibling = strongest(&|d| d.name.is_some() && d.language != Language::Unknown);
         // A web service (it publishes a port) whose only named twin is a
         // worker (one the code scan inferred, named by an earlier compose
-        // service) is the detector's own app, still unclaimed.
+        // service) is the language detector's own app (a project manifest;
+        // not a draft made from a Dockerfile alone), still unclaimed.
         let unclaimed_web = || {
             strongest(&|d| {
-                d.name.is_none() && d.kind != ServiceKind::Worker && d.language != Language::Unknown
+                d.name.is_none()
+                    && d.kind != ServiceKind::Worker
+                    && d.language != Language::Unknown
+                    && d.has_manifest
             })
         };
         let sibling = match sibling {

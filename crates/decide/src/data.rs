@@ -80,7 +80,7 @@ fn engine_of(d: Database) -> Option<DatabaseEngine> {
     }
 }
 
-fn running(analysis: &Analysis) -> impl Iterator<Item = &Service> {
+pub(crate) fn running(analysis: &Analysis) -> impl Iterator<Item = &Service> {
     analysis
         .services
         .iter()

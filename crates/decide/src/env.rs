@@ -1125,20 +1125,20 @@ impl<'a> Wiring<'a> {
             // A token the app checks callers against is its own: generated,
             // and read from the store by whoever calls the API.
             Outcome::Unknown if var.secret && var.required && var.checks_requests => {
-                let slug = secret_slug(name);
-                let how = Some(generator(self.ctx.cloud, SecretFormat::Token));
-                let who = self.who(name);
-                add_secret(secrets, &slug, SecretKind::Generated, self.store, how, who);
-                self.out.push(EnvBinding {
-                    name: name.to_string(),
-                    value: EnvValue::GeneratedSecret { secret: slug },
-                    secret: true,
-                    reason: format!(
-                        "a token the code checks incoming requests against ({}): generated at deploy time and kept in {} — callers send that value",
-                        var.file.as_deref().unwrap_or("its code"),
-                        store_name(self.store)
-                    ),
-                });
+                if let Outcome::Set(value, secret, _) =
+                    self.app_secret(name, SecretFormat::Token, secrets)
+                {
+                    self.out.push(EnvBinding {
+                        name: name.to_string(),
+                        value,
+                        secret,
+                        reason: format!(
+                            "a token the code checks incoming requests against ({}): generated at deploy time and kept in {} — callers send that value",
+                            var.file.as_deref().unwrap_or("its code"),
+                            store_name(self.store)
+                        ),
+                    });
+                }
             }
             Outcome::Unknown if var.secret && var.required => {
                 let slug = secret_slug(name);

@@ -227,9 +227,7 @@ fn shape(
         || (strategy == DeployStrategy::Container && cloud::of(cloud).containers_scale_to_zero());
     let mut counts = sizing::counts(intent, strategy, zero_ok, env, notes)?;
     if strategy != DeployStrategy::Process && needs.database.is_none() {
-        if let Some(s) = analysis
-            .services
-            .iter()
+        if let Some(s) = data::running(analysis)
             .find(|s| s.databases.contains(&autodeploy_core::Database::Sqlite))
         {
             sizing::one_copy_for_sqlite(&s.name, &mut counts, notes);

@@ -872,14 +872,26 @@ impl<'a> Wiring<'a> {
     /// A development deployment of a service with a build step: a Node
     /// build (`next build`, `vite build`) is a production build whatever the
     /// deployment is — under NODE_ENV=development Next.js fails to
-    /// prerender and bundlers build their development mode.
+    /// prerender and bundlers build their development mode. A server whose
+    /// own example env runs it under development keeps that example
+    /// (hono-open-api-starter: `.env.example` says `NODE_ENV=development`,
+    /// and its settings demand a Turso token under production); a front-end
+    /// framework does not, its build being the one that breaks.
     fn production_build(&self) -> bool {
+        let built = self
+            .s
+            .build
+            .as_deref()
+            .is_some_and(|b| !b.trim().is_empty());
+        let example_says_development = self
+            .s
+            .env
+            .iter()
+            .any(|v| v.name == "NODE_ENV" && v.example.as_deref() == Some("development"));
+        let front_end = crate::scope::FRONT_END_FRAMEWORKS.contains(&self.framework());
         self.ctx.environment == Environment::Development
-            && self
-                .s
-                .build
-                .as_deref()
-                .is_some_and(|b| !b.trim().is_empty())
+            && built
+            && (front_end || !example_says_development)
     }
 
     fn framework(&self) -> &'a str {
@@ -1795,17 +1807,19 @@ mod tests {
     fn node_env_is_production_for_a_built_service_even_in_development() {
         let web = vec!["app".to_string()];
         let ctx = local_development(&web);
-        let node_env = |build: Option<&str>, read: bool| {
+        let node_env_of = |framework: &str, build: Option<&str>, read: bool, example: bool| {
             let mut s = service(
                 "app",
                 Language::Typescript,
-                Some("nextjs"),
+                Some(framework),
                 ServiceKind::Web,
             );
             s.port = Some(3000);
             s.build = build.map(str::to_string);
             if read {
-                s.env = vec![var("NODE_ENV", false, false)];
+                let mut v = var("NODE_ENV", false, false);
+                v.example = example.then(|| "development".to_string());
+                s.env = vec![v];
             }
             let env = wire(
                 &s,
@@ -1823,6 +1837,7 @@ mod tests {
                 value: v.to_string(),
             })
         };
+        let node_env = |build: Option<&str>, read: bool| node_env_of("nextjs", build, read, false);
         for read in [false, true] {
             assert_eq!(
                 node_env(Some("next build"), read),
@@ -1831,6 +1846,20 @@ mod tests {
             );
             assert_eq!(node_env(None, read), lit("development"), "{read}");
         }
+        // The repository's example runs its built server under development:
+        // kept for a server, not for a front-end framework's build.
+        assert_eq!(
+            node_env_of("hono", Some("pnpm build"), true, true),
+            lit("development")
+        );
+        assert_eq!(
+            node_env_of("hono", Some("pnpm build"), true, false),
+            lit("production")
+        );
+        assert_eq!(
+            node_env_of("nextjs", Some("next build"), true, true),
+            lit("production")
+        );
     }
 
     /// A setting the project's Dockerfile gives an all-interfaces address on

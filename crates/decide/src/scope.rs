@@ -14,7 +14,7 @@ use autodeploy_core::{Analysis, Intent, Origin, Service, ServiceKind, ServiceRol
 
 /// Front-end frameworks that run a server of their own (they are not static
 /// builds, yet a request calls them "the frontend").
-const FRONT_END_FRAMEWORKS: &[&str] = &[
+pub(crate) const FRONT_END_FRAMEWORKS: &[&str] = &[
     "nextjs",
     "nuxt",
     "sveltekit",

@@ -191,6 +191,10 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
                     .find(|v| v.name == e.key && v.example.is_none())
                 {
                     v.example = Some(e.value.clone());
+                    // `DATABASE_URL=file:dev.db` names a file, not a credential.
+                    if crate::detectors::is_sqlite_file_url(&e.value) {
+                        v.secret = false;
+                    }
                 }
             }
             if is_real && looks_secret(&e.key) && !placeholder && !is_local_url(&e.value) {
@@ -214,6 +218,11 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
 /// An example value a deployment may use as it is: not a credential, not
 /// an address on the developer's machine.
 pub(super) fn usable_example(key: &str, value: &str) -> bool {
+    // A SQLite file URL (`DATABASE_URL=file:dev.db`) holds no credential and
+    // points at nothing on the developer's machine.
+    if crate::detectors::is_sqlite_file_url(value) {
+        return true;
+    }
     !looks_secret(key)
         && !value.contains("localhost")
         && !value.contains("127.0.0.1")
@@ -228,6 +237,7 @@ fn is_local_url(v: &str) -> bool {
         || v.contains("@127.0.0.1")
         || v.contains("://localhost")
         || v.starts_with("sqlite")
+        || crate::detectors::is_sqlite_file_url(v)
 }
 
 #[cfg(test)]
@@ -307,6 +317,30 @@ mod tests {
             .iter()
             .all(|e| e.name != "FOO" && e.name != "HOME_DIR"));
         assert!(d.findings.is_empty(), "{:?}", d.findings);
+    }
+
+    /// A SQLite file URL in the example (`DATABASE_URL=file:dev.db`, the form
+    /// libSQL and Prisma's SQLite provider take) is a usable example and no
+    /// credential: the database is SQLite; a server URL stays a secret.
+    #[test]
+    fn a_sqlite_file_url_example_is_a_value_not_a_secret() {
+        let repo = MemRepo::new([(
+            ".env.example",
+            "DATABASE_URL=file:dev.db\nCACHE_URL=redis://cache:6379\nAUTH_TOKEN=abc\n",
+        )]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Typescript, ServiceKind::Web);
+        for name in ["DATABASE_URL", "CACHE_URL", "AUTH_TOKEN"] {
+            d.env_var(name, false, "src/env.ts", 1);
+        }
+        apply(&ctx, &mut d);
+        let var = |n: &str| d.env.iter().find(|e| e.name == n).unwrap().clone();
+        assert_eq!(var("DATABASE_URL").example.as_deref(), Some("file:dev.db"));
+        assert!(!var("DATABASE_URL").secret);
+        assert!(var("DATABASE_URL").required);
+        assert!(var("AUTH_TOKEN").secret);
+        assert_eq!(var("AUTH_TOKEN").example, None);
+        assert!(d.databases.contains_key(&autodeploy_core::Database::Sqlite));
     }
 
     /// Example files under other names (`env-example-relational`, the one

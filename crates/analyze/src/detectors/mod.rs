@@ -59,6 +59,9 @@ pub fn marker_matches(marker: &str, name: &str) -> bool {
 
 /// The database or cache a connection URL points at (`postgres://…` → postgresql).
 pub fn database_of_url(url: &str) -> Option<Database> {
+    if is_sqlite_file_url(url) {
+        return Some(Database::Sqlite);
+    }
     let scheme = url.trim().split("://").next()?.to_ascii_lowercase();
     if scheme.len() == url.trim().len() {
         return None;
@@ -71,6 +74,29 @@ pub fn database_of_url(url: &str) -> Option<Database> {
         "sqlite" | "sqlite3" => Database::Sqlite,
         _ => return None,
     })
+}
+
+/// A `file:` URL naming a SQLite file (`file:dev.db`, `file:./data/app.sqlite`,
+/// `file:///var/app.db`): the form libSQL and Prisma's SQLite provider take.
+/// It holds no credential and needs no server.
+pub fn is_sqlite_file_url(url: &str) -> bool {
+    let u = url.trim();
+    let Some(rest) = u
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("file:"))
+        .map(|_| &u[5..])
+    else {
+        return false;
+    };
+    let path = rest
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_ascii_lowercase();
+    !path.contains(['$', '{', '}', ' '])
+        && [".db", ".sqlite", ".sqlite3", ".db3"]
+            .iter()
+            .any(|ext| path.ends_with(ext) && path.len() > ext.len())
 }
 
 /// Map declared dependency names to databases through a table of
@@ -112,5 +138,18 @@ mod tests {
         );
         assert_eq!(database_of_url("https://example.com"), None);
         assert_eq!(database_of_url("nothing"), None);
+        // libSQL and Prisma's SQLite provider name a file.
+        assert_eq!(database_of_url("file:dev.db"), Some(Database::Sqlite));
+        assert_eq!(
+            database_of_url("file:./prisma/data.sqlite?mode=rwc"),
+            Some(Database::Sqlite)
+        );
+        assert_eq!(
+            database_of_url("file:///var/app.db"),
+            Some(Database::Sqlite)
+        );
+        assert_eq!(database_of_url("file:./uploads"), None);
+        assert_eq!(database_of_url("file:.db"), None);
+        assert_eq!(database_of_url("file:${DB_PATH}.db"), None);
     }
 }

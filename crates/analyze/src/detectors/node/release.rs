@@ -6,7 +6,8 @@
 //! `migrate:deploy`…, [`MIGRATE_SCRIPTS`]), else its tool ([`TOOLS`]): Prisma (`migrate deploy` with
 //! `prisma/migrations`, else `db push`, which creates the schema and refuses
 //! changes that lose data), knex (`migrate:latest` with a knexfile and
-//! migrations), sequelize-cli (`db:migrate`). A tool runs only when it is a
+//! migrations), sequelize-cli (`db:migrate`), drizzle-kit (`migrate` with
+//! the migrations its config's `out` names). A tool runs only when it is a
 //! dependency the install step installs.
 //!
 //! Not here: splitting commands (`crate::release`), the start itself (`start.rs`).
@@ -49,7 +50,40 @@ const TOOLS: &[Tool] = &[
         command: "sequelize-cli db:migrate",
         note: "sequelize-cli migrations",
     },
+    // The folder is the config's `out` (see `drizzle_out`).
+    Tool {
+        dep: "drizzle-kit",
+        needs: &[],
+        command: "drizzle-kit migrate",
+        note: "drizzle-kit migrations",
+    },
 ];
+
+/// drizzle-kit's migrations folder: the `out` of its config
+/// (`drizzle.config.ts`: `out: "./src/db/migrations"`), `drizzle` by
+/// default; `None` without a config, which `drizzle-kit migrate` needs.
+fn drizzle_out(pkg: &Pkg) -> Option<String> {
+    static OUT: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| crate::scan::regex(r#"\bout\s*:\s*["'`]([^"'`$]+)["'`]"#));
+    let text = [
+        "drizzle.config.ts",
+        "drizzle.config.js",
+        "drizzle.config.mjs",
+        "drizzle.config.cjs",
+    ]
+    .iter()
+    .find_map(|f| pkg.ctx.read(pkg.dir, f))?;
+    let out = OUT
+        .captures(&text)
+        .map(|c| {
+            c[1].trim()
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_string()
+        })
+        .unwrap_or_else(|| "drizzle".into());
+    (!out.is_empty() && !out.starts_with('/') && !out.contains("..")).then_some(out)
+}
 
 /// Scripts that apply the project's migrations, most specific first.
 const MIGRATE_SCRIPTS: &[&str] = &[
@@ -188,6 +222,7 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
             .iter()
             .map(|n| n.to_string())
             .chain(schema_migrations.filter(|_| t.dep == "prisma"))
+            .chain(drizzle_out(pkg).filter(|_| t.dep == "drizzle-kit"))
             .find(|n| has_files(pkg, n));
         let schema_flag = pkg
             .m
@@ -207,6 +242,7 @@ pub(super) fn apply(pkg: &Pkg, drafts: &mut [Draft]) {
                 (t.command.to_string(), t.note.to_string())
             }
             ("sequelize-cli", Some(_)) => (t.command.to_string(), t.note.to_string()),
+            ("drizzle-kit", Some(out)) => (t.command.to_string(), format!("{} ({out})", t.note)),
             _ => continue,
         };
         web.release = Some(pkg.mgr.exec(&cmd));

@@ -586,6 +586,47 @@ fn release_from_the_projects_own_migration_script() {
     );
 }
 
+/// drizzle-kit applies the migrations its config's `out` names
+/// (hono-open-api-starter: `out: "./src/db/migrations"`); with no config,
+/// or nothing in that folder, there is no release step.
+#[test]
+fn drizzle_kit_migrates_the_folder_its_config_names() {
+    let app = "import { serve } from '@hono/node-server';\nserve({ fetch: app.fetch, port: Number(process.env.PORT) });\n";
+    let pkg = r#"{"name": "api", "scripts": {"start": "node ./dist/index.js", "build": "tsc"}, "dependencies": {"hono": "^4", "drizzle-orm": "^0.44", "@libsql/client": "^0.15"}, "devDependencies": {"drizzle-kit": "^0.31"}}"#;
+    let config = "export default defineConfig({\n  schema: \"./src/db/schema.ts\",\n  out: \"./src/db/migrations\",\n  dialect: \"turso\",\n});\n";
+    let release = |extra: &[(&str, &str)]| {
+        let mut files = vec![
+            ("package.json", pkg),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            ("src/index.ts", app),
+        ];
+        files.extend_from_slice(extra);
+        detect(&files, "")[0].release.clone()
+    };
+    let migration = (
+        "src/db/migrations/0000_init.sql",
+        "CREATE TABLE tasks (id integer);\n",
+    );
+    assert_eq!(
+        release(&[("drizzle.config.ts", config), migration]).as_deref(),
+        Some("pnpm exec drizzle-kit migrate")
+    );
+    assert_eq!(release(&[("drizzle.config.ts", config)]), None);
+    assert_eq!(release(&[migration]), None);
+    // No `out`: drizzle-kit's own default folder.
+    assert_eq!(
+        release(&[
+            (
+                "drizzle.config.ts",
+                "export default { dialect: 'sqlite' };\n"
+            ),
+            ("drizzle/0000_init.sql", "CREATE TABLE t (id integer);\n"),
+        ])
+        .as_deref(),
+        Some("pnpm exec drizzle-kit migrate")
+    );
+}
+
 /// A site generator whose start script builds, then watches and serves
 /// `dist` with browser-sync, is the static site in `dist` — not a worker.
 #[test]

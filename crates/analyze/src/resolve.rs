@@ -461,7 +461,10 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
         let text = ctx.read_path(&script)?;
         let mut split = crate::release::entrypoint(&text, args)
             .or_else(|| crate::release::entrypoint_server(&text))?;
+        // The script's own steps run in the folder it runs in.
         split.start = format!("{cd}{}", split.start);
+        split.release = split.release.map(|r| format!("{cd}{r}"));
+        split.build = split.build.map(|b| format!("{cd}{b}"));
         Some(split)
     });
     let Some(split) = split else {

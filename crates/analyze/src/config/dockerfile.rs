@@ -43,18 +43,95 @@ pub struct DockerInfo {
     /// Stages some stage copies from (`COPY --from=assets …`), lowercased:
     /// build stages, not images that run.
     pub copied_from: Vec<String>,
+    /// Folders of the context this stage copies whole into a place of its
+    /// own (`COPY shynet .` under `WORKDIR /usr/src/shynet`): (folder as
+    /// written, without `./` or a trailing `/`; where it lands, absolute).
+    pub folder_roots: Vec<(String, String)>,
+    /// pip installs the stage runs without build isolation before its
+    /// dependency install (`poetry run pip install "Cython<3.0"
+    /// "pyyaml==5.4.1" --no-build-isolation`): packages whose sdist only
+    /// builds with what is already installed. (command, line).
+    pub pre_installs: Vec<(String, u32)>,
+    /// The stage's npm dependency install (`npm i -P --prefix ..`,
+    /// `npm ci --omit=dev`): (production only, line). A Python image that
+    /// runs one serves static files out of `node_modules` (django-npm).
+    pub npm_install: Option<(bool, u32)>,
 }
 
 impl DockerInfo {
     /// The folder of the build context the image's command runs in, when
     /// its final `WORKDIR` is below where it copied the context
     /// (`COPY . .` in `/app`, then `WORKDIR /app/src` → `src`).
+    /// A folder copied whole to the WORKDIR or above it counts the same
+    /// way (`COPY shynet .` in `/usr/src/shynet` → `shynet`).
     pub fn run_folder(&self) -> Option<String> {
-        let root = self.context_root.as_deref()?;
         let wd = self.workdir.as_deref()?;
-        let rel = wd.strip_prefix(root)?.strip_prefix('/')?;
-        (!rel.is_empty() && !rel.split('/').any(|p| p == ".." || p == ".")).then(|| rel.to_string())
+        let clean = |rel: &str| {
+            (!rel.is_empty() && !rel.split('/').any(|p| p == ".." || p == "."))
+                .then(|| rel.to_string())
+        };
+        if let Some(root) = self.context_root.as_deref() {
+            return clean(wd.strip_prefix(root)?.strip_prefix('/')?);
+        }
+        self.folder_roots.iter().rev().find_map(|(folder, dest)| {
+            let below = wd.strip_prefix(dest.as_str())?;
+            match below {
+                "" => clean(folder),
+                b => clean(&crate::repo::join(folder, b.strip_prefix('/')?)),
+            }
+        })
     }
+}
+
+/// `npm i`/`npm install`/`npm ci` of the package's dependencies (no
+/// package named): whether it leaves out the devDependencies.
+fn npm_install(segment: &str) -> Option<bool> {
+    let words: Vec<&str> = segment.split_whitespace().collect();
+    let (first, rest) = words.split_first()?;
+    let (verb, flags) = rest.split_first()?;
+    let mut skip_value = false;
+    let names_a_package = flags.iter().any(|w| {
+        let value = std::mem::replace(&mut skip_value, *w == "--prefix");
+        !value && !w.starts_with('-')
+    });
+    (*first == "npm" && matches!(*verb, "i" | "install" | "ci") && !names_a_package).then(|| {
+        flags.iter().any(|w| {
+            matches!(
+                *w,
+                "-P" | "--production" | "--only=prod" | "--only=production" | "--omit=dev"
+            )
+        })
+    })
+}
+
+/// A pip install run without build isolation, its packages named on the
+/// line (no requirement file, local path or variable): `pip install
+/// "Cython<3.0" "pyyaml==5.4.1" --no-build-isolation`, also through
+/// `python -m pip` or `poetry run`.
+fn pre_install(segment: &str) -> Option<String> {
+    let cmd = segment.trim();
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "install")?;
+    let runner = words[..at].join(" ");
+    let is_pip = matches!(
+        runner.as_str(),
+        "pip" | "pip3" | "python -m pip" | "python3 -m pip" | "poetry run pip" | "poetry run pip3"
+    );
+    let args = &words[at + 1..];
+    let plain = args.iter().all(|w| {
+        !w.contains(['$', '`', '/', '&', '|', ';', '>', '<'].as_slice())
+            || (w.starts_with(['"', '\'']) && !w.contains(['$', '`', '/']))
+    }) && !args.iter().any(|w| {
+        matches!(
+            *w,
+            "-r" | "-e" | "-c" | "." | "--requirement" | "--editable"
+        )
+    });
+    (is_pip
+        && plain
+        && args.contains(&"--no-build-isolation")
+        && args.iter().any(|w| !w.starts_with('-')))
+    .then(|| cmd.to_string())
 }
 
 /// The sources a `COPY`/`ADD` takes from the build context (none for
@@ -362,8 +439,15 @@ pub fn parse(text: &str) -> DockerInfo {
                         copied_from.push(from);
                     }
                 } else if let [src, dest] = words.as_slice() {
+                    let folder = src.trim_start_matches("./").trim_end_matches('/');
                     if matches!(*src, "." | "./") {
                         info.context_root = Some(absolute(dest, info.workdir.as_deref()));
+                    } else if !folder.is_empty()
+                        && !folder.contains(['*', '?', '[', '$', '.'])
+                        && !src.contains("://")
+                    {
+                        let dest = absolute(dest, info.workdir.as_deref());
+                        info.folder_roots.push((folder.to_string(), dest));
                     }
                 }
                 copies_context |= !rest.split_whitespace().any(|w| w.starts_with("--from"))
@@ -374,6 +458,14 @@ pub fn parse(text: &str) -> DockerInfo {
                 from_context.extend(context_sources(rest).into_iter().map(|s| (s, start_line)));
                 if let Some(a) = artefact(rest, info.workdir.as_deref(), &stages) {
                     info.artefacts.push(a);
+                }
+            }
+            "RUN" => {
+                let segments = || rest.split("&&").flat_map(|p| p.split(';'));
+                info.pre_installs
+                    .extend(segments().filter_map(pre_install).map(|c| (c, start_line)));
+                if let Some(production) = segments().find_map(npm_install) {
+                    info.npm_install.get_or_insert((production, start_line));
                 }
             }
             _ => {}
@@ -678,11 +770,17 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             Some(_) => {}
         }
     }
+    // The image's folder of its Django project (its manage.py), where every
+    // process of the image runs, workers too.
+    let django_folder = info
+        .run_folder()
+        .filter(|r| ctx.has(&crate::repo::join(&draft.dir, r), "manage.py"));
     // A worker a detector found beside the app (Celery, Sidekiq…) runs its own
     // command: the image's CMD and ports belong to the web process.
     if draft.kind == ServiceKind::Worker && draft.name.is_some() {
         info = DockerInfo {
             env: info.env,
+            pre_installs: info.pre_installs,
             ..DockerInfo::default()
         };
     }
@@ -700,7 +798,73 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             ev(&path, Some(*l), format!("EXPOSE {p}")),
         );
     }
+    // What the image installs without build isolation before its
+    // dependency install runs first here too (an sdist that builds only
+    // against an old setuptools or Cython: shynet's django-allauth 0.45
+    // and pyyaml 5.4.1).
+    if draft.language == Language::Python {
+        if let (Some(install), false) = (draft.install.clone(), info.pre_installs.is_empty()) {
+            let first: Vec<&str> = info.pre_installs.iter().map(|(c, _)| c.as_str()).collect();
+            for (c, l) in &info.pre_installs {
+                draft.note("install", ev(&path, Some(*l), format!("RUN {c}")));
+            }
+            draft.install = Some(format!("{} && {install}", first.join(" && ")));
+        }
+    }
+    // Its npm install (a Python image serving files out of `node_modules`):
+    // the package's own, before the Python one, where package.json is.
+    if let (Language::Python, Some((production, l)), Some(install)) =
+        (draft.language, info.npm_install, draft.install.clone())
+    {
+        let lock = ctx.has(&draft.dir, "package-lock.json");
+        if ctx.has(&draft.dir, "package.json") {
+            let npm = match (lock, production) {
+                (true, true) => "npm ci --omit=dev",
+                (true, false) => "npm ci",
+                (false, true) => "npm install --omit=dev",
+                (false, false) => "npm install",
+            };
+            draft.note(
+                "install",
+                ev(
+                    &path,
+                    Some(l),
+                    "the image installs package.json's dependencies with npm",
+                ),
+            );
+            draft.install = Some(format!("{npm} && {install}"));
+        }
+    }
     let run_folder = info.run_folder();
+    // Django's management commands and its Celery app run where the image
+    // runs them, in the folder of its manage.py: settings read paths
+    // relative to it (django-npm's `NPM_ROOT_PATH = "../"`) and name
+    // modules from it (`shynet.settings`, not `shynet.shynet.settings`).
+    if let Some(rel) = django_folder.as_deref() {
+        let script = format!("python {rel}/manage.py ");
+        let app = format!("-A {}.", rel.replace('/', "."));
+        let moved = |c: &str| {
+            let plain = !c.contains("&&") && !c.starts_with("cd ");
+            if plain && c.contains(&script) {
+                Some(format!(
+                    "cd {rel} && {}",
+                    c.replace(&script, "python manage.py ")
+                ))
+            } else if plain && c.contains(&app) && c.contains("celery") {
+                Some(format!("cd {rel} && {}", c.replace(&app, "-A ")))
+            } else {
+                None
+            }
+        };
+        for c in draft.builds.iter_mut().chain(draft.starts.iter_mut()) {
+            if let Some(m) = moved(&c.value) {
+                c.value = m;
+            }
+        }
+        if let Some(m) = draft.release.as_deref().and_then(moved) {
+            draft.release = Some(m);
+        }
+    }
     if let Some((cmd, l)) = info.cmd {
         if let Some(p) = super::port_in_command(&cmd) {
             draft.port(p, Trust::Config, ev(&path, Some(l), format!("CMD {cmd}")));
@@ -927,6 +1091,33 @@ mod tests {
             parse(text).cmd.map(|c| c.0).as_deref(),
             Some("node server.js")
         );
+    }
+
+    /// A folder copied whole into the WORKDIR is where the command runs;
+    /// pip installs without build isolation are kept, other RUNs are not.
+    #[test]
+    fn a_folder_copied_into_the_workdir_and_pre_installs() {
+        let info = parse(
+            "FROM python:alpine3.14\nWORKDIR /usr/src/shynet\nCOPY poetry.lock pyproject.toml ./\nRUN apk add gcc && \\\n  pip install poetry==1.2.2 && \\\n  poetry run pip install \"Cython<3.0\" \"pyyaml==5.4.1\" --no-build-isolation && \\\n  poetry install --no-dev\nRUN pip install -r requirements.txt --no-build-isolation\nCOPY shynet .\nCMD [ \"./entrypoint.sh\" ]\n",
+        );
+        assert_eq!(info.run_folder().as_deref(), Some("shynet"));
+        assert_eq!(
+            info.pre_installs,
+            vec![(
+                "poetry run pip install \"Cython<3.0\" \"pyyaml==5.4.1\" --no-build-isolation"
+                    .to_string(),
+                4
+            )]
+        );
+        // Copied to a folder above the WORKDIR: the WORKDIR's part of it.
+        let info = parse("FROM node:20\nCOPY server /app\nWORKDIR /app/src\nCMD node index.js\n");
+        assert_eq!(info.run_folder().as_deref(), Some("server/src"));
+        // `COPY . .` says where the whole context lands; a folder copy elsewhere does not count.
+        let info = parse(
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nCOPY conf /etc/app\nCMD gunicorn app:app\n",
+        );
+        assert_eq!(info.run_folder(), None);
+        assert!(info.pre_installs.is_empty());
     }
 
     #[test]

@@ -179,10 +179,21 @@ pub struct LockWheels {
     pub file: String,
     /// (`greenlet 1.1.2`, minors with a wheel, abi3 wheels from this minor on).
     packages: Vec<(String, BTreeSet<u32>, Option<u32>)>,
+    /// Packages every dependent asks for only below a Python line
+    /// (`"backports.zoneinfo" = {version = "*", markers = "python_version <
+    /// \"3.9\""}`): normalized name → the first minor that does not install it.
+    only_below: std::collections::BTreeMap<String, u32>,
+}
+
+/// A package name as pip compares them: lowercase, `.`/`_` as `-`.
+fn normalized(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
 impl LockWheels {
-    /// Locked packages with no wheel for the line of `v` (they would be built from source).
+    /// Locked packages with no wheel for the line of `v` (they would be
+    /// built from source); a package installed only below `v`'s line
+    /// does not count.
     pub fn missing(&self, v: Version) -> Vec<&str> {
         if v.major != 3 {
             return vec![];
@@ -192,9 +203,66 @@ impl LockWheels {
             .filter(|(_, minors, abi3)| {
                 !minors.contains(&v.minor) && abi3.is_none_or(|from| v.minor < from)
             })
+            .filter(|(name, _, _)| {
+                let bare = name.split(' ').next().unwrap_or(name);
+                self.only_below
+                    .get(&normalized(bare))
+                    .is_none_or(|below| v.minor < *below)
+            })
             .map(|(name, _, _)| name.as_str())
             .collect()
     }
+}
+
+/// The packages of a lock file that every dependent requires only under a
+/// `python_version < "3.N"` marker (poetry.lock's `[package.dependencies]`
+/// lines, uv.lock's `{ name = …, marker = … }`): name → N.
+fn only_below(text: &str) -> std::collections::BTreeMap<String, u32> {
+    use std::sync::LazyLock;
+    static POETRY: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#"^"?([A-Za-z0-9][A-Za-z0-9_.-]*)"?\s*=\s*(.*)$"#)
+            .expect("dependency line")
+    });
+    static UV: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#"\{\s*name\s*=\s*"([A-Za-z0-9][A-Za-z0-9_.-]*)"(.*?)\}"#)
+            .expect("uv dependency")
+    });
+    static BELOW: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#"python(?:_full)?_version\s*<\s*\\?["']3\.(\d+)"#).expect("marker")
+    });
+    // name → Some(N) while every mention is below 3.N; None once one is not.
+    let mut seen: std::collections::BTreeMap<String, Option<u32>> = Default::default();
+    let mut note = |name: &str, rest: &str| {
+        let below = BELOW
+            .captures(rest)
+            .filter(|_| !rest.contains(" or "))
+            .and_then(|c| c[1].parse::<u32>().ok());
+        let e = seen.entry(normalized(name)).or_insert(below);
+        *e = match (*e, below) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    };
+    let mut in_deps = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_deps = t == "[package.dependencies]";
+        }
+        if in_deps {
+            if let Some(c) = POETRY.captures(t) {
+                note(&c[1], &c[2]);
+            }
+        }
+        if t.contains("{ name") {
+            for c in UV.captures_iter(t) {
+                note(&c[1], &c[2]);
+            }
+        }
+    }
+    seen.into_iter()
+        .filter_map(|(k, v)| v.map(|n| (k, n)))
+        .collect()
 }
 
 /// Read the wheel file names a lock file lists (`greenlet-1.1.2-cp310-cp310-manylinux_2_17_x86_64.whl`).
@@ -251,6 +319,7 @@ pub fn lock_wheels(dir: &Path, root: &Path) -> Option<LockWheels> {
             .to_string_lossy()
             .into_owned(),
         packages: by_pkg.into_iter().map(|(k, (m, a))| (k, m, a)).collect(),
+        only_below: only_below(&text),
     })
 }
 
@@ -623,6 +692,58 @@ mod tests {
         )
         .unwrap();
         assert_eq!(i.version, Version::new(3, 12, 1));
+    }
+
+    /// A package every dependent asks for only below a line (shynet's
+    /// `backports.zoneinfo`, `python_version < "3.9"`, wheels up to cp39)
+    /// does not hold newer lines back; without the marker it does.
+    #[test]
+    fn a_package_only_installed_below_a_line_does_not_hold_newer_lines_back() {
+        let d = tempfile::tempdir().unwrap();
+        let arch = std::env::consts::ARCH;
+        let lock = |zoneinfo_markers: &str| {
+            let yaml: String = [9, 11, 12, 13]
+                .iter()
+                .map(|m| {
+                    format!("{{file = \"PyYAML-6.0.1-cp3{m}-cp3{m}-manylinux1_{arch}.whl\"}},\n")
+                })
+                .collect();
+            std::fs::write(
+                d.path().join("poetry.lock"),
+                format!(
+                    "[[package]]\nname = \"backports.zoneinfo\"\nversion = \"0.2.1\"\nfiles = [\n\
+                     {{file = \"backports.zoneinfo-0.2.1-cp38-cp38-manylinux1_{arch}.whl\"}},\n\
+                     {{file = \"backports.zoneinfo-0.2.1-cp39-cp39-manylinux1_{arch}.whl\"}},\n]\n\n\
+                     [[package]]\nname = \"django\"\nversion = \"4.1.13\"\n\n\
+                     [package.dependencies]\nasgiref = \">=3.5.2,<4\"\n\
+                     \"backports.zoneinfo\" = {{version = \"*\"{zoneinfo_markers}}}\n\n\
+                     [[package]]\nname = \"pyyaml\"\nversion = \"6.0.1\"\nfiles = [\n{yaml}]\n"
+                ),
+            )
+            .unwrap();
+            lock_wheels(d.path(), d.path()).unwrap()
+        };
+        let pick = |lock: &LockWheels| {
+            choose(
+                &py("^3.8"),
+                Version::parse("3.12"),
+                &machine(),
+                true,
+                Some(lock),
+            )
+            .unwrap()
+            .0
+            .version
+        };
+        let marked = lock(", markers = \"python_version < \\\"3.9\\\"\"");
+        assert!(marked.missing(Version::new(3, 12, 1)).is_empty());
+        assert_eq!(pick(&marked), Version::new(3, 12, 1));
+        let plain = lock("");
+        assert_eq!(
+            plain.missing(Version::new(3, 12, 1)),
+            vec!["backports.zoneinfo 0.2.1"]
+        );
+        assert_eq!(pick(&plain), Version::new(3, 9, 18));
     }
 
     #[test]

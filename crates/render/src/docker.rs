@@ -549,6 +549,15 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             if mysql {
                 run_pkgs.push("libmariadb3");
             }
+            // The dependency installer is the last step of the install:
+            // what the project's image runs before it (`npm ci`, pinned
+            // pip installs) comes first.
+            let install_tool = install
+                .as_deref()
+                .and_then(|i| i.rsplit("&&").next())
+                .and_then(|c| words(c).first().copied())
+                .unwrap_or("")
+                .to_string();
             let tool = match install_tool.as_str() {
                 "poetry" => {
                     build_env.push(("POETRY_VIRTUALENVS_CREATE".into(), "false".into()));
@@ -590,7 +599,21 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                     }
                     _ => None,
                 };
-                manifests = m.unwrap_or_default();
+                // The assets' package manifests an npm install in front needs.
+                let node = [
+                    ("npm", &["package.json", "package-lock.json*"][..]),
+                    ("yarn", &["package.json", "yarn.lock*"][..]),
+                    ("pnpm", &["package.json", "pnpm-lock.yaml*"][..]),
+                ]
+                .iter()
+                .find(|(t, _)| uses(&install, t))
+                .map(|(_, files)| files.iter().map(|f| f.to_string()));
+                manifests = m
+                    .map(|mut m| {
+                        m.extend(node.into_iter().flatten());
+                        m
+                    })
+                    .unwrap_or_default();
             }
             copies.push(CopySpec {
                 src: "/opt/venv".into(),
@@ -599,7 +622,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             health_url_tool = "python";
             if ["npm", "yarn", "pnpm", "npx"]
                 .iter()
-                .any(|t| uses(&build, t))
+                .any(|t| uses(&build, t) || uses(&install, t))
             {
                 node_stage = Some(NODE_FOR_ASSETS);
             }

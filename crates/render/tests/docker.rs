@@ -168,6 +168,37 @@ fn a_python_asset_build_gets_node_in_the_build_stage() {
     assert!(plain.iter().all(|f| !f.contents.contains("AS node")));
 }
 
+/// A Python install that runs npm first (the project's image installs
+/// package.json's dependencies: django-npm serves them) gets Node in the
+/// build stage and package.json copied with the Python manifests; the
+/// installer is still poetry, the last step of the install.
+#[test]
+fn a_python_install_that_runs_npm_gets_node_and_its_manifests() {
+    let files = dockerfiles("python_django_image_subfolder", "deploy on AWS ECS");
+    let df = files
+        .iter()
+        .find(|f| !f.path.contains("worker"))
+        .unwrap_or_else(|| panic!("{:?}", files.iter().map(|f| &f.path).collect::<Vec<_>>()));
+    hadolint(&df.path, &df.contents);
+    let c = &df.contents;
+    assert!(c.contains("FROM node:22-bookworm-slim AS node"), "{c}");
+    assert!(c.contains("pip install --no-cache-dir poetry=="), "{c}");
+    let manifests = c
+        .lines()
+        .find(|l| l.starts_with("COPY [\"pyproject.toml\""))
+        .unwrap_or_else(|| panic!("{c}"));
+    assert!(
+        manifests.contains("\"package.json\", \"package-lock.json*\""),
+        "{manifests}"
+    );
+    let node_at = c.find("COPY --from=node").unwrap();
+    let install_at = c.find("npm ci --omit=dev").unwrap();
+    assert!(
+        node_at < install_at && c.find(manifests).unwrap() < install_at,
+        "{c}"
+    );
+}
+
 #[test]
 fn snapshots() {
     for (fixture, name) in [

@@ -817,7 +817,13 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
         (draft.language, info.npm_install, draft.install.clone())
     {
         let lock = ctx.has(&draft.dir, "package-lock.json");
-        if ctx.has(&draft.dir, "package.json") {
+        // A package that builds its assets is an asset pipeline already
+        // (`resolve::absorb` runs its install and build before the backend's).
+        let builds_assets = ctx.read(&draft.dir, "package.json").is_some_and(|t| {
+            serde_json::from_str::<serde_json::Value>(&t)
+                .is_ok_and(|v| v["scripts"]["build"].is_string())
+        });
+        if ctx.has(&draft.dir, "package.json") && !builds_assets {
             let npm = match (lock, production) {
                 (true, true) => "npm ci --omit=dev",
                 (true, false) => "npm ci",
@@ -958,6 +964,36 @@ mod tests {
         assert_eq!(run(None, "python:3.11"), (s("3.11"), None));
         assert_eq!(run(Some("3.12"), "python:3.11"), (s("3.12"), None));
         assert_eq!(run(Some("^3.12"), "python:3.11"), (s("^3.12"), None));
+    }
+
+    /// A Python image's npm install runs before the Python install, unless
+    /// the package builds its assets (an asset pipeline of its own).
+    #[test]
+    fn a_python_images_npm_install_runs_first_unless_the_package_builds() {
+        let df = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN npm i -P && pip install -r requirements.txt\nCMD gunicorn app:app\n";
+        let run = |package: &str| {
+            let repo = crate::repo::MemRepo::new(
+                [
+                    ("Dockerfile", df),
+                    ("package.json", package),
+                    ("requirements.txt", "flask\n"),
+                ]
+                .map(|(p, c)| (p.to_string(), c.to_string())),
+            );
+            let ctx = Ctx::new(&repo);
+            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+            d.install = Some("pip install -r requirements.txt".into());
+            apply(&ctx, &mut d);
+            d.install.unwrap()
+        };
+        assert_eq!(
+            run(r#"{"dependencies": {"a17t": "^0.5.1"}}"#),
+            "npm install --omit=dev && pip install -r requirements.txt"
+        );
+        assert_eq!(
+            run(r#"{"scripts": {"build": "tailwindcss -o static/app.css"}}"#),
+            "pip install -r requirements.txt"
+        );
     }
 
     #[test]

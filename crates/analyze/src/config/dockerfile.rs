@@ -118,15 +118,19 @@ fn pre_install(segment: &str) -> Option<String> {
         "pip" | "pip3" | "python -m pip" | "python3 -m pip" | "poetry run pip" | "poetry run pip3"
     );
     let args = &words[at + 1..];
-    let plain = args.iter().all(|w| {
-        !w.contains(['$', '`', '/', '&', '|', ';', '>', '<'].as_slice())
-            || (w.starts_with(['"', '\'']) && !w.contains(['$', '`', '/']))
-    }) && !args.iter().any(|w| {
-        matches!(
-            *w,
-            "-r" | "-e" | "-c" | "." | "--requirement" | "--editable"
-        )
-    });
+    // Quotes close within the segment (a `;` or `&&` inside one split it).
+    let balanced = cmd.matches('"').count() % 2 == 0 && cmd.matches('\'').count() % 2 == 0;
+    let plain = balanced
+        && args.iter().all(|w| {
+            !w.contains(['$', '`', '/', '&', '|', ';', '>', '<'].as_slice())
+                || (w.starts_with(['"', '\'']) && !w.contains(['$', '`', '/']))
+        })
+        && !args.iter().any(|w| {
+            matches!(
+                *w,
+                "-r" | "-e" | "-c" | "." | "--requirement" | "--editable"
+            )
+        });
     (is_pip
         && plain
         && args.contains(&"--no-build-isolation")
@@ -1154,6 +1158,9 @@ mod tests {
         );
         assert_eq!(info.run_folder(), None);
         assert!(info.pre_installs.is_empty());
+        // A quote a `;` cut in two is no command of its own.
+        let info = parse("FROM python:3.12\nRUN pip install \"x --no-build-isolation ; touch y; echo \"\nCMD gunicorn app:app\n");
+        assert!(info.pre_installs.is_empty(), "{:?}", info.pre_installs);
     }
 
     #[test]

@@ -119,7 +119,8 @@ fn pre_install(segment: &str) -> Option<String> {
     );
     let args = &words[at + 1..];
     // Quotes close within the segment (a `;` or `&&` inside one split it).
-    let balanced = cmd.matches('"').count() % 2 == 0 && cmd.matches('\'').count() % 2 == 0;
+    let balanced =
+        cmd.matches('"').count().is_multiple_of(2) && cmd.matches('\'').count().is_multiple_of(2);
     let plain = balanced
         && args.iter().all(|w| {
             !w.contains(['$', '`', '/', '&', '|', ';', '>', '<'].as_slice())

@@ -783,6 +783,13 @@ fn a_local_folder_is_uploaded_for_an_azure_vm_and_fetched_with_its_identity() {
             c.contains("role_definition_name = \"Storage Blob Data Reader\""),
             "{c}"
         );
+        // One machine: a new archive (a tag, changed in place) is a new
+        // machine, since cloud-init runs at first boot only.
+        assert_eq!(
+            c.contains("replace_triggered_by = [azurerm_storage_blob.source]"),
+            !request.contains("instances"),
+            "{request}: {c}"
+        );
         let ci = contents(&b, "cloud-init.yaml");
         assert!(
             ci.contains("- \"python3 /opt/autodeploy/launch.py fetch\""),

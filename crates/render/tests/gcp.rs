@@ -822,6 +822,15 @@ fn a_local_folder_is_uploaded_for_compute_engine() {
         c.contains("merge(local.app_metadata, local.source_metadata, {"),
         "{c}"
     );
+    // cloud-init runs at first boot only: a new archive is a new machine.
+    assert!(
+        c.contains("source     = google_storage_bucket_object.source.name"),
+        "{c}"
+    );
+    assert!(
+        c.contains("replace_triggered_by = [terraform_data.boot]"),
+        "{c}"
+    );
     let ci = tf(&b, "cloud-init.yaml");
     assert!(
         ci.contains("- \"python3 /opt/autodeploy/launch.py fetch\""),

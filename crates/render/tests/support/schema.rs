@@ -95,6 +95,8 @@ pub fn check(b: &Bundle, provider: &'static str) {
             match table.get(*kind) {
                 Some(t) => check_body(schema, block.body(), t, required, &at, &mut errors),
                 None if block.identifier() == "ephemeral" => {}
+                // Built into Terraform itself (1.4+), not the provider.
+                None if *kind == "terraform_data" => {}
                 None => errors.push(format!(
                     "{at}: {kind} is not a {provider} {} {}",
                     schema.version.as_deref().unwrap_or("?"),

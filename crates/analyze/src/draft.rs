@@ -352,6 +352,7 @@ impl Draft {
             example: None,
             image_value: None,
             checks_requests: false,
+            required_in_production: false,
         });
     }
 

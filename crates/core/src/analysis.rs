@@ -176,6 +176,13 @@ pub struct EnvVar {
     /// only its user has.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub checks_requests: bool,
+    /// True when the code gives a default (`required` false) but refuses
+    /// to start without it under `NODE_ENV=production` (`if
+    /// (input.NODE_ENV === "production" && !input.DATABASE_AUTH_TOKEN)`
+    /// in its settings schema): required wherever the deployment runs the
+    /// app as production.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required_in_production: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1006,6 +1006,7 @@ mod tests {
                 example: None,
                 image_value: None,
                 checks_requests: false,
+                required_in_production: false,
             });
         }
         s

@@ -534,6 +534,17 @@ pub(crate) fn wire(
         if is_static && w.static_var(var) {
             continue;
         }
+        // Needed only when the app runs as production, and here it does.
+        let in_production;
+        let var = if var.required_in_production && !var.required && w.runs_as_production() {
+            in_production = EnvVar {
+                required: true,
+                ..var.clone()
+            };
+            &in_production
+        } else {
+            var
+        };
         // The project's Dockerfile sets it to an address on the port the
         // service serves (`SERVER__ADDRESS=0.0.0.0:8000`): it is the listen
         // address, whatever its name, and gets the deployment's.
@@ -894,6 +905,13 @@ impl<'a> Wiring<'a> {
             && (front_end || !example_says_development)
     }
 
+    /// `NODE_ENV=production` is what this service runs under (see
+    /// `framework_conventions`).
+    fn runs_as_production(&self) -> bool {
+        crate::runtime::family(self.s.language) == "node"
+            && (self.ctx.environment != Environment::Development || self.production_build())
+    }
+
     fn framework(&self) -> &'a str {
         self.s.framework.as_deref().unwrap_or("")
     }
@@ -1156,7 +1174,11 @@ impl<'a> Wiring<'a> {
                 let slug = secret_slug(name);
                 let (kind, who) = (SecretKind::UserSupplied, self.who(name));
                 add_secret(secrets, &slug, kind, self.store, None, who);
-                self.user_secrets.push(format!("{name} (`{slug}`)"));
+                self.user_secrets.push(if var.required_in_production {
+                    format!("{name} (`{slug}`, which it demands under NODE_ENV=production)")
+                } else {
+                    format!("{name} (`{slug}`)")
+                });
                 self.out.push(EnvBinding {
                     name: name.to_string(),
                     value: EnvValue::UserSecret { secret: slug },
@@ -1548,6 +1570,7 @@ mod tests {
             example: None,
             image_value: None,
             checks_requests: false,
+            required_in_production: false,
         }
     }
 
@@ -2081,6 +2104,60 @@ mod tests {
         assert!(secrets
             .iter()
             .any(|x| x.name == "ledger-auth-token" && x.kind == SecretKind::Generated));
+    }
+
+    /// A setting the code demands only under NODE_ENV=production
+    /// (hono-open-api-starter's Turso token) is asked for where the app
+    /// runs as production, and left to the code where it does not.
+    #[test]
+    fn a_setting_needed_only_in_production_is_asked_for_there() {
+        let web = vec!["app".to_string()];
+        let mut s = service("app", Language::Typescript, Some("hono"), ServiceKind::Web);
+        s.port = Some(9999);
+        s.build = Some("pnpm build".into());
+        let mut token = var("DATABASE_AUTH_TOKEN", false, true);
+        token.required_in_production = true;
+        let mut node_env = var("NODE_ENV", false, false);
+        node_env.example = Some("development".into());
+        s.env = vec![token, node_env];
+        let production = EnvCtx {
+            cloud: Cloud::Gcp,
+            environment: Environment::Production,
+            database: None,
+            cache: None,
+            web_services: &web,
+            site_routes: &[],
+            https: false,
+        };
+        let mut notes = Notes::default();
+        let env = wire(
+            &s,
+            Hosting::CloudRun,
+            &production,
+            &mut Vec::new(),
+            &mut notes,
+        );
+        let token = env.iter().find(|b| b.name == "DATABASE_AUTH_TOKEN");
+        assert!(
+            matches!(token.map(|b| &b.value), Some(EnvValue::UserSecret { .. })),
+            "{env:?}"
+        );
+        assert!(notes.has_warning("secret_needs_value"));
+        // Locally, under the example's NODE_ENV=development: the code's default.
+        let local = local_development(&web);
+        let mut notes = Notes::default();
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            &local,
+            &mut Vec::new(),
+            &mut notes,
+        );
+        assert!(
+            env.iter().all(|b| b.name != "DATABASE_AUTH_TOKEN"),
+            "{env:?}"
+        );
+        assert!(!notes.has_warning("secret_needs_value"));
     }
 
     #[test]

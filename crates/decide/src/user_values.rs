@@ -214,6 +214,7 @@ mod tests {
                 example: None,
                 image_value: None,
                 checks_requests: false,
+                required_in_production: false,
             });
         }
         let intent = autodeploy_core::Intent {

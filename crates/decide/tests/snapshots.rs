@@ -50,6 +50,7 @@ fn var(name: &str, required: bool, secret: bool) -> EnvVar {
         example: None,
         image_value: None,
         checks_requests: false,
+        required_in_production: false,
     }
 }
 

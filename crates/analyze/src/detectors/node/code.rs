@@ -520,7 +520,32 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
             draft.env_var(&c[1], c.get(2).is_some(), file, line)
         });
     }
+    if text.contains("production") {
+        for re in [&*PRODUCTION_NEEDS, &*NEEDS_IN_PRODUCTION] {
+            each_match(text, re, |_, c| {
+                if let Some(v) = draft.env.iter_mut().find(|v| v.name == c[1]) {
+                    v.required_in_production |= !v.required;
+                }
+            });
+        }
+    }
 }
+
+/// `NODE_ENV === "production" && !input.X` (a settings schema's
+/// refinement, or a guard before `throw`): X is needed under production.
+static PRODUCTION_NEEDS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"NODE_ENV\s*===?\s*["'`]production["'`]\s*&&\s*!\s*(?:[\w$]+\s*\.\s*)*([A-Z][A-Z0-9_]*)\b"#,
+    )
+    .expect("regex")
+});
+/// The same test written the other way round (`!env.X && env.NODE_ENV === "production"`).
+static NEEDS_IN_PRODUCTION: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"!\s*(?:[\w$]+\s*\.\s*)*([A-Z][A-Z0-9_]*)\s*&&\s*(?:[\w$]+\s*\.\s*)*NODE_ENV\s*===?\s*["'`]production["'`]"#,
+    )
+    .expect("regex")
+});
 
 /// `.listen(…)` calls and server option objects: ports and loopback binds.
 fn scan_servers(
@@ -1083,6 +1108,26 @@ mod tests {
         assert!(!got["NODE_ENV"].0);
         assert!(!got["PORT"].0);
         assert!(!got["DATABASE_AUTH_TOKEN"].0);
+    }
+
+    /// A setting the schema's refinement demands under production
+    /// (`input.NODE_ENV === "production" && !input.DATABASE_AUTH_TOKEN`,
+    /// either way round) is optional, but required in production.
+    #[test]
+    fn a_setting_demanded_under_production_is_marked() {
+        for cond in [
+            "input.NODE_ENV === \"production\" && !input.DATABASE_AUTH_TOKEN",
+            "!env.DATABASE_AUTH_TOKEN && env.NODE_ENV == 'production'",
+        ] {
+            let text = format!("import {{ z }} from \"zod\";\nconst EnvSchema = z.object({{\n  NODE_ENV: z.string().default(\"development\"),\n  DATABASE_URL: z.string().url(),\n  DATABASE_AUTH_TOKEN: z.string().optional(),\n}}).superRefine((input, ctx) => {{\n  if ({cond}) {{ ctx.addIssue({{}}); }}\n}});\nconst env = EnvSchema.parse(process.env);\n");
+            let mut d = Draft::new("", Language::Typescript, ServiceKind::Web);
+            scan_env(&mut d, "src/env.ts", &text);
+            let v = |n: &str| d.env.iter().find(|v| v.name == n).unwrap().clone();
+            assert!(v("DATABASE_AUTH_TOKEN").required_in_production, "{cond}");
+            assert!(!v("DATABASE_AUTH_TOKEN").required, "{cond}");
+            // Required anyway: nothing to add.
+            assert!(!v("DATABASE_URL").required_in_production, "{cond}");
+        }
         // t3-env's createEnv.
         let t3 = "import { createEnv } from \"@t3-oss/env-core\";\nimport { z } from \"zod\";\nexport const env = createEnv({\n  server: {\n    AUTH_SECRET: z.string(),\n    SENTRY_DSN: z.string().url().optional(),\n  },\n  runtimeEnv: process.env,\n});\n";
         let got: BTreeMap<String, bool> =

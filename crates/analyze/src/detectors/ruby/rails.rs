@@ -300,6 +300,7 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
             example: None,
             image_value: None,
             checks_requests: false,
+            required_in_production: false,
         });
     }
     let master = join(dir, "config/master.key");

@@ -82,6 +82,8 @@ pub struct Draft {
     pub runtime_version: Option<String>,
     /// `Service::image_runtime_version`.
     pub image_runtime_version: Option<String>,
+    /// `Service::wheel_lines`.
+    pub wheel_lines: Vec<String>,
     pub dockerfile: Option<String>,
     /// (the start command its Dockerfile gives, as moved into the source
     /// tree; the same command as the image runs it).
@@ -219,6 +221,7 @@ impl Draft {
             package_manager: None,
             runtime_version: None,
             image_runtime_version: None,
+            wheel_lines: Vec::new(),
             dockerfile: None,
             image_start: None,
             dockerfile_context: None,

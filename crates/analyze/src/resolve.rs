@@ -726,6 +726,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         package_manager: d.package_manager,
         runtime_version: d.runtime_version,
         image_runtime_version: d.image_runtime_version,
+        wheel_lines: d.wheel_lines,
         dockerfile: d.dockerfile,
         image_start,
         dockerfile_context: d.dockerfile_context,

@@ -340,6 +340,12 @@ pub struct Service {
     /// (`^3.11`): the line to prefer within the range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_runtime_version: Option<String>,
+    /// Python: the lines (`3.9`) its lock file has a Linux wheel for every
+    /// compiled package on (fewest missing), when other lines lack some
+    /// (`core::wheels`): lines where the install builds nothing from
+    /// source. Empty when the lock says nothing either way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wheel_lines: Vec<String>,
     /// Path (relative to the repo root) of a Dockerfile the project ships for this service.
     #[serde(default)]
     pub dockerfile: Option<String>,

@@ -16,6 +16,7 @@ pub mod intent;
 pub mod logtail;
 pub mod release_cli;
 pub mod version;
+pub mod wheels;
 pub mod wiring;
 
 pub use analysis::*;

@@ -187,6 +187,25 @@ fn image_line(service: &Service) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Python: the line its lock file installs on without building anything
+/// from source (`Service::wheel_lines`), within the project's requirement —
+/// the default line when it is one, else the newest.
+fn wheel_line(service: &Service, fam: &str) -> Option<String> {
+    if fam != "python" || service.wheel_lines.is_empty() {
+        return None;
+    }
+    let dialect = Dialect::of_family(fam)?;
+    let raw = service.runtime_version.as_deref().unwrap_or(">=3");
+    let req = Requirement::parse(dialect, raw).ok()?;
+    let lines: Vec<Version> = known_lines(fam)
+        .iter()
+        .map(|(a, b)| Version::new(*a, *b, 0))
+        .filter(|v| service.wheel_lines.contains(&dialect.line_name(*v)))
+        .collect();
+    req.pick_line(&lines, Version::parse(default_version(fam)))
+        .map(|l| dialect.line_name(l))
+}
+
 pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Notes) -> RuntimePlan {
     // A JS/TS static build (Vite, CRA, Angular…) is built with Node.
     let fam = if service.kind == ServiceKind::Static
@@ -210,6 +229,11 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         Some((_, None)) if image_line(service).is_some() => {
             (image_line(service).unwrap_or_default(), Origin::Analysis)
         }
+        // The line the lock file has every wheel for, within its range.
+        Some((_, None)) | None if wheel_line(service, fam).is_some() => (
+            wheel_line(service, fam).unwrap_or_default(),
+            Origin::Analysis,
+        ),
         Some((raw, None)) if version_for_range(fam, raw).is_some() => (
             version_for_range(fam, raw).unwrap_or_default(),
             Origin::Analysis,
@@ -257,6 +281,14 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         let from = match origin {
             Origin::Analysis if clean_version(asked).is_none() && image_line(service).is_some() => {
                 format!("the version the project's Dockerfile runs, within its {asked}")
+            }
+            Origin::Analysis if wheel_line(service, fam).as_deref() == Some(version.as_str()) => {
+                let within = if asked.is_empty() {
+                    String::new()
+                } else {
+                    format!(", within its {asked}")
+                };
+                format!("the newest line its lock file has a wheel of every compiled package for{within}")
             }
             Origin::Analysis if clean_version(asked).is_none() => {
                 format!("fits the project's {asked}")
@@ -454,6 +486,45 @@ mod tests {
             "{}",
             r.text
         );
+    }
+
+    /// The line the lock file has every wheel for, within the range
+    /// (shynet: `^3.8`, pyyaml 5.4.1 wheels up to cp39): the default line
+    /// when it is one, else the newest; an exact pin or the image's line
+    /// still wins.
+    #[test]
+    fn the_line_the_lock_file_has_wheels_for_is_preferred() {
+        let line = |req: Option<&str>, lines: &[&str], image: Option<&str>| {
+            let mut s = service("s", Language::Python, None, ServiceKind::Web);
+            s.runtime_version = req.map(str::to_string);
+            s.wheel_lines = lines.iter().map(|l| l.to_string()).collect();
+            s.image_runtime_version = image.map(str::to_string);
+            let mut notes = Notes::default();
+            let p = plan(&s, false, &mut notes);
+            let why = notes
+                .reasons
+                .iter()
+                .find(|r| r.about == "service.s.runtime")
+                .unwrap()
+                .text
+                .clone();
+            (p.version, why)
+        };
+        let (v, why) = line(Some("^3.8"), &["3.8", "3.9"], None);
+        assert_eq!(v, "3.9");
+        assert!(
+            why.contains("lock file has a wheel of every compiled package for, within its ^3.8"),
+            "{why}"
+        );
+        assert_eq!(
+            line(Some("^3.8"), &["3.11", "3.12", "3.13"], None).0,
+            "3.12"
+        );
+        assert_eq!(line(None, &["3.13", "3.14"], None).0, "3.14");
+        assert_eq!(line(Some("3.10"), &["3.8", "3.9"], None).0, "3.10");
+        assert_eq!(line(Some("^3.8"), &["3.8", "3.9"], Some("3.11")).0, "3.11");
+        // Nothing in the range has every wheel: the range decides.
+        assert_eq!(line(Some(">=3.11"), &["3.8", "3.9"], None).0, "3.12");
     }
 
     #[test]

@@ -22,7 +22,6 @@
 
 use super::{sh, Step};
 use autodeploy_core::version::{Dialect, Requirement, Version};
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -168,116 +167,14 @@ fn probe(exe: &Path) -> Option<Interpreter> {
     })
 }
 
-/// What a lock file (poetry.lock, uv.lock, pdm.lock) says about compiled
-/// packages: for each locked package that publishes CPython-specific Linux
-/// wheels for this CPU, the minors it has them for. A `^3.9` project whose
-/// lock pins greenlet 1.1.2 (wheels up to cp310) builds from source — and
-/// fails — on 3.12; the lock says which Python the project was locked on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockWheels {
-    /// The lock file, relative to the repository.
-    pub file: String,
-    /// (`greenlet 1.1.2`, minors with a wheel, abi3 wheels from this minor on).
-    packages: Vec<(String, BTreeSet<u32>, Option<u32>)>,
-    /// Packages every dependent asks for only below a Python line
-    /// (`"backports.zoneinfo" = {version = "*", markers = "python_version <
-    /// \"3.9\""}`): normalized name → the first minor that does not install it.
-    only_below: std::collections::BTreeMap<String, u32>,
-}
+pub use autodeploy_core::wheels::LockWheels;
 
-/// A package name as pip compares them: lowercase, `.`/`_` as `-`.
-fn normalized(name: &str) -> String {
-    name.to_ascii_lowercase().replace(['_', '.'], "-")
-}
-
-impl LockWheels {
-    /// Locked packages with no wheel for the line of `v` (they would be
-    /// built from source); a package installed only below `v`'s line
-    /// does not count.
-    pub fn missing(&self, v: Version) -> Vec<&str> {
-        if v.major != 3 {
-            return vec![];
-        }
-        self.packages
-            .iter()
-            .filter(|(_, minors, abi3)| {
-                !minors.contains(&v.minor) && abi3.is_none_or(|from| v.minor < from)
-            })
-            .filter(|(name, _, _)| {
-                let bare = name.split(' ').next().unwrap_or(name);
-                self.only_below
-                    .get(&normalized(bare))
-                    .is_none_or(|below| v.minor < *below)
-            })
-            .map(|(name, _, _)| name.as_str())
-            .collect()
-    }
-}
-
-/// The packages of a lock file that every dependent requires only under a
-/// `python_version < "3.N"` marker (poetry.lock's `[package.dependencies]`
-/// lines, uv.lock's `{ name = …, marker = … }`): name → N.
-fn only_below(text: &str) -> std::collections::BTreeMap<String, u32> {
-    use std::sync::LazyLock;
-    static POETRY: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r#"^"?([A-Za-z0-9][A-Za-z0-9_.-]*)"?\s*=\s*(.*)$"#)
-            .expect("dependency line")
-    });
-    static UV: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r#"\{\s*name\s*=\s*"([A-Za-z0-9][A-Za-z0-9_.-]*)"(.*?)\}"#)
-            .expect("uv dependency")
-    });
-    static BELOW: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r#"python(?:_full)?_version\s*<\s*\\?["']3\.(\d+)"#).expect("marker")
-    });
-    // name → Some(N) while every mention is below 3.N; None once one is not.
-    let mut seen: std::collections::BTreeMap<String, Option<u32>> = Default::default();
-    let mut note = |name: &str, rest: &str| {
-        let below = BELOW
-            .captures(rest)
-            .filter(|_| !rest.contains(" or "))
-            .and_then(|c| c[1].parse::<u32>().ok());
-        let e = seen.entry(normalized(name)).or_insert(below);
-        *e = match (*e, below) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
-    };
-    let mut in_deps = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            in_deps = t == "[package.dependencies]";
-        }
-        if in_deps {
-            if let Some(c) = POETRY.captures(t) {
-                note(&c[1], &c[2]);
-            }
-        }
-        if t.contains("{ name") {
-            for c in UV.captures_iter(t) {
-                note(&c[1], &c[2]);
-            }
-        }
-    }
-    seen.into_iter()
-        .filter_map(|(k, v)| v.map(|n| (k, n)))
-        .collect()
-}
-
-/// Read the wheel file names a lock file lists (`greenlet-1.1.2-cp310-cp310-manylinux_2_17_x86_64.whl`).
+/// The lock file nearest `dir` (up to `root`), read for this machine's CPU.
 pub fn lock_wheels(dir: &Path, root: &Path) -> Option<LockWheels> {
-    use std::sync::LazyLock;
-    static WHEEL: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(
-            r"([A-Za-z0-9][A-Za-z0-9_.]*)-([0-9][A-Za-z0-9_.+!]*)-(?:[0-9][^-/]*-)?cp3([0-9]+)-([a-z0-9_]+)-([A-Za-z0-9_.]+)\.whl",
-        )
-        .expect("wheel file name pattern")
-    });
     let mut d = Some(dir);
     let (path, text) = loop {
         let cur = d?;
-        if let Some(found) = ["poetry.lock", "uv.lock", "pdm.lock"]
+        if let Some(found) = autodeploy_core::wheels::LOCK_FILES
             .iter()
             .map(|n| cur.join(n))
             .find_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
@@ -289,38 +186,12 @@ pub fn lock_wheels(dir: &Path, root: &Path) -> Option<LockWheels> {
         }
         d = cur.parent().filter(|p| p.starts_with(root));
     };
-    let arch = std::env::consts::ARCH;
-    let mut by_pkg: std::collections::BTreeMap<String, (BTreeSet<u32>, Option<u32>)> =
-        Default::default();
-    for c in WHEEL.captures_iter(&text) {
-        let plat = &c[5];
-        if !(plat.contains("linux") && plat.contains(arch)) {
-            continue;
-        }
-        let Ok(minor) = c[3].parse::<u32>() else {
-            continue;
-        };
-        let name = format!("{} {}", c[1].to_ascii_lowercase().replace('_', "-"), &c[2]);
-        let entry = by_pkg.entry(name).or_default();
-        match &c[4] {
-            "abi3" => entry.1 = Some(entry.1.map_or(minor, |m| m.min(minor))),
-            _ => {
-                entry.0.insert(minor);
-            }
-        }
-    }
-    if by_pkg.is_empty() {
-        return None;
-    }
-    Some(LockWheels {
-        file: path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .into_owned(),
-        packages: by_pkg.into_iter().map(|(k, (m, a))| (k, m, a)).collect(),
-        only_below: only_below(&text),
-    })
+    let file = path
+        .strip_prefix(root)
+        .unwrap_or(&path)
+        .to_string_lossy()
+        .into_owned();
+    autodeploy_core::wheels::parse(&file, &text, std::env::consts::ARCH)
 }
 
 /// Why no interpreter was chosen.

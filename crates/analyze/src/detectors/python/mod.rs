@@ -305,6 +305,14 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
         web.runtime_version = Some(v.clone());
         web.note("runtime_version", ev(f, None, format!("python {v}")));
     }
+    if let Some((lines, file)) = wheel_lines(ctx, dir) {
+        let note = format!(
+            "{file} has every compiled package's wheel for Python {}",
+            lines.join(", ")
+        );
+        web.note("runtime_version", ev(&file, None, note));
+        web.wheel_lines = lines;
+    }
     for f in &m.files {
         web.note("language", ev(f, None, "Python dependency manifest"));
     }
@@ -467,6 +475,36 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     }
     drafts.extend(workers);
     drafts
+}
+
+/// The Python lines (3.6 to 3.14) the folder's lock file has a Linux
+/// x86-64 wheel for every compiled package on (those missing the fewest),
+/// when some line lacks more: where the install builds nothing from source.
+fn wheel_lines(ctx: &Ctx, dir: &str) -> Option<(Vec<String>, String)> {
+    let (name, text) = autodeploy_core::wheels::LOCK_FILES
+        .iter()
+        .find_map(|n| ctx.read(dir, n).map(|t| (*n, t)))?;
+    let file = crate::repo::join(dir, name);
+    let lock = autodeploy_core::wheels::parse(&file, &text, "x86_64")?;
+    let missing: Vec<(u32, usize)> = (6..=14)
+        .map(|m| {
+            (
+                m,
+                lock.missing(autodeploy_core::version::Version::new(3, m, 0))
+                    .len(),
+            )
+        })
+        .collect();
+    let fewest = missing.iter().map(|(_, n)| *n).min()?;
+    let most = missing.iter().map(|(_, n)| *n).max()?;
+    (fewest < most).then(|| {
+        let lines = missing
+            .iter()
+            .filter(|(_, n)| *n == fewest)
+            .map(|(m, _)| format!("3.{m}"))
+            .collect();
+        (lines, file)
+    })
 }
 
 /// `no_manifest` (when the code imports packages nobody declares) and `no_lockfile`.

@@ -623,3 +623,35 @@ fn a_setup_module_inside_a_package_is_code_not_a_project() {
     let names: Vec<&str> = d[0].env.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, vec!["SIGNING_SECRET"]);
 }
+
+/// The lines the lock file has every compiled package's wheel for, when
+/// other lines lack some (`Service::wheel_lines`); nothing when every line
+/// has them all or the lock lists no compiled wheel.
+#[test]
+fn the_lock_files_wheels_name_the_lines_it_installs_on() {
+    let pyproject = "[tool.poetry]\nname = \"x\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.8\"\nflask = \"^2\"\nPyYAML = \"5.4.1\"\n";
+    let lock = |minors: &[u32]| {
+        let files: String = minors
+            .iter()
+            .map(|m| {
+                format!("    {{file = \"PyYAML-5.4.1-cp3{m}-cp3{m}-manylinux1_x86_64.whl\"}},\n")
+            })
+            .collect();
+        format!("[[package]]\nname = \"pyyaml\"\nversion = \"5.4.1\"\nfiles = [\n{files}]\n")
+    };
+    let app = "from flask import Flask\napp = Flask(__name__)\n";
+    let lines = |minors: &[u32]| {
+        let lock = lock(minors);
+        let d = detect(
+            &[
+                ("pyproject.toml", pyproject),
+                ("poetry.lock", &lock),
+                ("app.py", app),
+            ],
+            "",
+        );
+        d[0].wheel_lines.clone()
+    };
+    assert_eq!(lines(&[6, 7, 8, 9]), vec!["3.6", "3.7", "3.8", "3.9"]);
+    assert!(lines(&[6, 7, 8, 9, 10, 11, 12, 13, 14]).is_empty());
+}

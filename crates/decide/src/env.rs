@@ -1816,6 +1816,15 @@ mod tests {
         EnvCtx {
             cloud: Cloud::Local,
             environment: Environment::Development,
+            ..production_on(Cloud::Local, web)
+        }
+    }
+
+    /// A production deployment on `cloud` with these web services, nothing else.
+    fn production_on(cloud: Cloud, web: &[String]) -> EnvCtx<'_> {
+        EnvCtx {
+            cloud,
+            environment: Environment::Production,
             database: None,
             cache: None,
             web_services: web,
@@ -2120,15 +2129,7 @@ mod tests {
         let mut node_env = var("NODE_ENV", false, false);
         node_env.example = Some("development".into());
         s.env = vec![token, node_env];
-        let production = EnvCtx {
-            cloud: Cloud::Gcp,
-            environment: Environment::Production,
-            database: None,
-            cache: None,
-            web_services: &web,
-            site_routes: &[],
-            https: false,
-        };
+        let production = production_on(Cloud::Gcp, &web);
         let mut notes = Notes::default();
         let env = wire(
             &s,

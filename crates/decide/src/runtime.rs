@@ -288,7 +288,7 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
                 } else {
                     format!(", within its {asked}")
                 };
-                format!("the newest line its lock file has a wheel of every compiled package for{within}")
+                format!("a line its lock file has a wheel of every compiled package for{within}")
             }
             Origin::Analysis if clean_version(asked).is_none() => {
                 format!("fits the project's {asked}")
@@ -513,7 +513,9 @@ mod tests {
         let (v, why) = line(Some("^3.8"), &["3.8", "3.9"], None);
         assert_eq!(v, "3.9");
         assert!(
-            why.contains("lock file has a wheel of every compiled package for, within its ^3.8"),
+            why.contains(
+                "a line its lock file has a wheel of every compiled package for, within its ^3.8"
+            ),
             "{why}"
         );
         assert_eq!(

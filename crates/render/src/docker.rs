@@ -42,7 +42,7 @@
 use crate::{file, BundleFile, RenderError};
 use autodeploy_core::release_cli::CargoCli;
 use autodeploy_core::{
-    Analysis, Database, Decision, DeployStrategy, HealthAnswer, ImageSource, ServiceKind,
+    Analysis, Database, Decision, DeployStrategy, EnvValue, HealthAnswer, ImageSource, ServiceKind,
     ServicePlan,
 };
 use serde::Serialize;
@@ -55,6 +55,10 @@ pub(crate) const PIPENV: &str = "pipenv==2024.0.1";
 const UV: &str = "uv==0.4.30";
 /// The Node a Python image's asset build gets (an LTS line with corepack).
 const NODE_FOR_ASSETS: &str = "node:22-bookworm-slim";
+
+/// Settings a Python framework needs to load at all, given to the build
+/// command when the deployment sets them as plain values.
+const BUILD_SETTINGS: &[&str] = &["DJANGO_SETTINGS_MODULE", "DJANGO_CONFIGURATION"];
 
 #[derive(Debug, Serialize)]
 struct CopySpec {
@@ -625,6 +629,20 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 .any(|t| uses(&build, t) || uses(&install, t))
             {
                 node_stage = Some(NODE_FOR_ASSETS);
+            }
+            // The settings module the deployment sets at run time, for the
+            // build's management commands too (`collectstatic` is "Unknown
+            // command" without it).
+            for name in BUILD_SETTINGS {
+                if let Some(EnvValue::Literal { value }) = s
+                    .env
+                    .iter()
+                    .find(|b| b.name == *name && !b.secret)
+                    .map(|b| &b.value)
+                {
+                    build_cmd_env
+                        .push_str(&format!("export {name}={} && ", crate::escape::sh(value)));
+                }
             }
         }
         "node" => {

@@ -342,6 +342,40 @@ fn folders_git_drops_are_made_in_the_image() {
     assert!(!c.contains("etc"), "{c}");
 }
 
+/// The settings module the deployment sets at run time is given to the
+/// build's management commands too (babybuddy: `collectstatic` is "Unknown
+/// command" without it); a secret never is.
+#[test]
+fn the_build_gets_the_settings_module_the_deployment_sets() {
+    let (a, mut d) = support::scenario("python_django_postgres", "deploy on aws as containers");
+    let binding = |name: &str, value: &str, secret: bool| autodeploy_core::EnvBinding {
+        name: name.into(),
+        value: autodeploy_core::EnvValue::Literal {
+            value: value.into(),
+        },
+        secret,
+        reason: "test".into(),
+    };
+    d.services[0].env.extend([
+        binding("DJANGO_SETTINGS_MODULE", "shop.settings.base", false),
+        binding("DJANGO_CONFIGURATION", "it's", true),
+    ]);
+    let files = docker::render(&d, &a).unwrap();
+    let c = &files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .unwrap()
+        .contents;
+    hadolint("build_settings", c);
+    assert!(
+        c.contains(
+            "export DJANGO_SETTINGS_MODULE='shop.settings.base' && python manage.py collectstatic"
+        ),
+        "{c}"
+    );
+    assert!(!c.contains("DJANGO_CONFIGURATION"), "{c}");
+}
+
 #[test]
 fn repository_dockerfile_builds_the_image_or_is_noted() {
     // Its Dockerfile runs the plan's start command: it builds the image, and

@@ -35,7 +35,9 @@ pub fn default_version(family: &str) -> &'static str {
         "ruby" => "3.3",
         "php" => "8.3",
         "jvm" => "21",
-        "rust" => "1.82",
+        // The newest stable this project has built with (rustypaste's
+        // Cargo.lock pins edition-2024 crates, which need 1.85 or later).
+        "rust" => "1.95",
         "dotnet" => "8.0",
         "elixir" => "1.16",
         _ => "-",

@@ -654,3 +654,61 @@ fn the_machine_installs_the_tools_the_steps_run_at_the_versions_asked() {
     assert!(script.contains("sha256sum -c -"), "{script}");
     assert!(!script.contains("golang-go"), "{script}");
 }
+
+/// The launcher gives the web process its port as `PORT` (gunicorn started
+/// without `--bind`, as a Procfile written for Heroku does, listens there),
+/// unless the plan sets it; a worker gets none.
+#[test]
+fn the_launcher_gives_the_web_process_its_port() {
+    let b = bundle("hello_world_shape", "deploy this Flask app on AWS");
+    let dir = tempfile::tempdir().unwrap();
+    let ci_path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&ci_path, contents(&b, "cloud-init.yaml")).unwrap();
+    let probe = r#"
+import sys, yaml, json, importlib.util
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {f["path"]: f["content"] for f in doc["write_files"]}
+open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+got = {}
+label = [None]
+m.os.chdir = lambda d: None
+def execve(path, args, env):
+    got[label[0]] = env.get("PORT")
+m.os.execve = execve
+m.os.environ.pop("PORT", None)
+cfg = {"start": "gunicorn wsgi:app", "port": 5000, "workdir": "/", "path_prefix": "/usr/bin", "env": [],
+       "workers": [{"unit": "app-worker", "start": "rq worker", "env": []}]}
+for unit in ["app", "app-worker"]:
+    sys.argv = ["launch.py", "run", unit]
+    label[0] = unit
+    m.run(cfg)
+sys.argv = ["launch.py", "run", "app"]
+label[0] = "own"
+m.run(dict(cfg, env=[{"name": "PORT", "from": "literal", "value": "8000"}]))
+print(json.dumps(got))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .args([&ci_path, &dir.path().join("launch.py")])
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'yaml'") {
+        eprintln!("SKIPPING the launcher probe: PyYAML is not installed for python3");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: PyYAML must be there"
+        );
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        got,
+        json!({"app": "5000", "app-worker": null, "own": "8000"})
+    );
+}

@@ -883,11 +883,14 @@ impl<'a> Wiring<'a> {
     /// A development deployment of a service with a build step: a Node
     /// build (`next build`, `vite build`) is a production build whatever the
     /// deployment is — under NODE_ENV=development Next.js fails to
-    /// prerender and bundlers build their development mode. A server whose
-    /// own example env runs it under development keeps that example
-    /// (hono-open-api-starter: `.env.example` says `NODE_ENV=development`,
-    /// and its settings demand a Turso token under production); a front-end
-    /// framework does not, its build being the one that breaks.
+    /// prerender and bundlers build their development mode. Kept under
+    /// development only when production would demand settings only the
+    /// user has (`EnvVar::required_in_production`) and the repository's
+    /// example runs it under development (hono-open-api-starter: a Turso
+    /// token under production, `NODE_ENV=development` in `.env.example`);
+    /// never for a front-end framework, whose build is the one that breaks.
+    /// An example alone is not enough: node-typescript-koa-rest's
+    /// development mode loads its TypeScript sources, not the build.
     fn production_build(&self) -> bool {
         let built = self
             .s
@@ -899,10 +902,11 @@ impl<'a> Wiring<'a> {
             .env
             .iter()
             .any(|v| v.name == "NODE_ENV" && v.example.as_deref() == Some("development"));
+        let production_demands = self.s.env.iter().any(|v| v.required_in_production);
         let front_end = crate::scope::FRONT_END_FRAMEWORKS.contains(&self.framework());
         self.ctx.environment == Environment::Development
             && built
-            && (front_end || !example_says_development)
+            && (front_end || !(example_says_development && production_demands))
     }
 
     /// `NODE_ENV=production` is what this service runs under (see
@@ -1839,37 +1843,41 @@ mod tests {
     fn node_env_is_production_for_a_built_service_even_in_development() {
         let web = vec!["app".to_string()];
         let ctx = local_development(&web);
-        let node_env_of = |framework: &str, build: Option<&str>, read: bool, example: bool| {
-            let mut s = service(
-                "app",
-                Language::Typescript,
-                Some(framework),
-                ServiceKind::Web,
-            );
-            s.port = Some(3000);
-            s.build = build.map(str::to_string);
-            if read {
-                let mut v = var("NODE_ENV", false, false);
-                v.example = example.then(|| "development".to_string());
-                s.env = vec![v];
-            }
-            let env = wire(
-                &s,
-                Hosting::LocalProcess,
-                &ctx,
-                &mut Vec::new(),
-                &mut Notes::default(),
-            );
-            env.iter()
-                .find(|b| b.name == "NODE_ENV")
-                .map(|b| b.value.clone())
-        };
+        let node_env_of =
+            |framework: &str, build: Option<&str>, read: bool, example: bool, demands: bool| {
+                let mut s = service(
+                    "app",
+                    Language::Typescript,
+                    Some(framework),
+                    ServiceKind::Web,
+                );
+                s.port = Some(3000);
+                s.build = build.map(str::to_string);
+                if read {
+                    let mut v = var("NODE_ENV", false, false);
+                    v.example = example.then(|| "development".to_string());
+                    let mut token = var("DATABASE_AUTH_TOKEN", false, true);
+                    token.required_in_production = demands;
+                    s.env = vec![v, token];
+                }
+                let env = wire(
+                    &s,
+                    Hosting::LocalProcess,
+                    &ctx,
+                    &mut Vec::new(),
+                    &mut Notes::default(),
+                );
+                env.iter()
+                    .find(|b| b.name == "NODE_ENV")
+                    .map(|b| b.value.clone())
+            };
         let lit = |v: &str| {
             Some(EnvValue::Literal {
                 value: v.to_string(),
             })
         };
-        let node_env = |build: Option<&str>, read: bool| node_env_of("nextjs", build, read, false);
+        let node_env =
+            |build: Option<&str>, read: bool| node_env_of("nextjs", build, read, false, false);
         for read in [false, true] {
             assert_eq!(
                 node_env(Some("next build"), read),
@@ -1878,18 +1886,25 @@ mod tests {
             );
             assert_eq!(node_env(None, read), lit("development"), "{read}");
         }
-        // The repository's example runs its built server under development:
-        // kept for a server, not for a front-end framework's build.
+        // The repository's example alone does not keep a built server
+        // under development (node-typescript-koa-rest's development mode
+        // loads its TypeScript sources): production still.
         assert_eq!(
-            node_env_of("hono", Some("pnpm build"), true, true),
+            node_env_of("koa", Some("npm run build"), true, true, false),
+            lit("production")
+        );
+        // With settings production demands and only the user has, the
+        // example's development is kept for a server, not for a front end.
+        assert_eq!(
+            node_env_of("hono", Some("pnpm build"), true, true, true),
             lit("development")
         );
         assert_eq!(
-            node_env_of("hono", Some("pnpm build"), true, false),
+            node_env_of("hono", Some("pnpm build"), true, false, true),
             lit("production")
         );
         assert_eq!(
-            node_env_of("nextjs", Some("next build"), true, true),
+            node_env_of("nextjs", Some("next build"), true, true, true),
             lit("production")
         );
     }

@@ -219,6 +219,7 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
     } else {
         family(service.language)
     };
+    let lock_line = wheel_line(service, fam);
     let (version, origin) = match service
         .runtime_version
         .as_deref()
@@ -232,10 +233,9 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
             (image_line(service).unwrap_or_default(), Origin::Analysis)
         }
         // The line the lock file has every wheel for, within its range.
-        Some((_, None)) | None if wheel_line(service, fam).is_some() => (
-            wheel_line(service, fam).unwrap_or_default(),
-            Origin::Analysis,
-        ),
+        Some((_, None)) | None if lock_line.is_some() => {
+            (lock_line.clone().unwrap_or_default(), Origin::Analysis)
+        }
         Some((raw, None)) if version_for_range(fam, raw).is_some() => (
             version_for_range(fam, raw).unwrap_or_default(),
             Origin::Analysis,
@@ -284,7 +284,7 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
             Origin::Analysis if clean_version(asked).is_none() && image_line(service).is_some() => {
                 format!("the version the project's Dockerfile runs, within its {asked}")
             }
-            Origin::Analysis if wheel_line(service, fam).as_deref() == Some(version.as_str()) => {
+            Origin::Analysis if lock_line.as_deref() == Some(version.as_str()) => {
                 let within = if asked.is_empty() {
                     String::new()
                 } else {

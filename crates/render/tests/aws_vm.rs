@@ -323,19 +323,16 @@ fn the_launcher_makes_files_from_their_examples_before_the_fixes() {
     )
     .unwrap();
     std::fs::write(dir.path().join("cloud-init.yaml"), ci).unwrap();
-    let probe = r#"
-import importlib.util, json, sys, yaml
-doc = yaml.safe_load(open(sys.argv[1]))
-files = {f["path"]: f["content"] for f in doc["write_files"]}
-open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
-spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
-m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m)
+    let probe = format!(
+        "{}{}",
+        support::LOAD_LAUNCHER,
+        r#"
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 cfg["repo"] = sys.argv[3]
 m.apply_fixes(cfg)
 m.apply_fixes(cfg)
-"#;
+"#
+    );
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg(probe)
@@ -664,14 +661,10 @@ fn the_launcher_gives_the_web_process_its_port() {
     let dir = tempfile::tempdir().unwrap();
     let ci_path = dir.path().join("cloud-init.yaml");
     std::fs::write(&ci_path, contents(&b, "cloud-init.yaml")).unwrap();
-    let probe = r#"
-import sys, yaml, json, importlib.util
-doc = yaml.safe_load(open(sys.argv[1]))
-files = {f["path"]: f["content"] for f in doc["write_files"]}
-open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
-spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
-m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m)
+    let probe = format!(
+        "{}{}",
+        support::LOAD_LAUNCHER,
+        r#"
 got = {}
 label = [None]
 m.os.chdir = lambda d: None
@@ -689,7 +682,8 @@ sys.argv = ["launch.py", "run", "app"]
 label[0] = "own"
 m.run(dict(cfg, env=[{"name": "PORT", "from": "literal", "value": "8000"}]))
 print(json.dumps(got))
-"#;
+"#
+    );
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg(probe)

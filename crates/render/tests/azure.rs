@@ -811,14 +811,11 @@ fn a_local_folder_is_uploaded_for_an_azure_vm_and_fetched_with_its_identity() {
     let dir = tempfile::tempdir().unwrap();
     let ci_path = dir.path().join("cloud-init.yaml");
     std::fs::write(&ci_path, contents(&b, "cloud-init.yaml")).unwrap();
-    let probe = r#"
-import sys, yaml, io, json, threading, http.server, importlib.util
-doc = yaml.safe_load(open(sys.argv[1]))
-files = {f["path"]: f["content"] for f in doc["write_files"]}
-open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
-spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
-m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m)
+    let probe = format!(
+        "{}{}",
+        support::LOAD_LAUNCHER,
+        r#"
+import io, threading, http.server
 seen = []
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -841,7 +838,8 @@ got = []
 m.unpack = lambda cfg, data: got.append(data.read())
 m.fetch({})
 print(json.dumps({"seen": seen, "asked": asked, "got": [g.decode() for g in got]}))
-"#;
+"#
+    );
     let out = Command::new("python3")
         .arg("-c")
         .arg(probe)

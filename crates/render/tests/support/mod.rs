@@ -11,6 +11,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+/// The start of a Python probe of a bundle's VM launcher: reads the
+/// cloud-init file `sys.argv[1]`, writes its `launch.py` to `sys.argv[2]`,
+/// imports it as `m` and keeps the written files in `files`.
+pub const LOAD_LAUNCHER: &str = r#"
+import importlib.util, json, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {f["path"]: f["content"] for f in doc["write_files"]}
+open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+"#;
+
 /// Where the AWS provider mirror is (`AUTODEPLOY_TF_MIRROR`, else searched for).
 pub fn provider_mirror() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("AUTODEPLOY_TF_MIRROR") {

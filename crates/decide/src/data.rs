@@ -23,6 +23,7 @@ use crate::cloud;
 use crate::cost::PriceTable;
 use crate::defaults::cloud_name;
 use crate::notes::{join_and, Notes};
+use crate::wiring::{cache_client, CacheClient};
 use autodeploy_core::{
     Analysis, Cache, CachePlan, Cloud, CredentialMethod, CredentialsPlan, DataService, Database,
     DatabaseEngine, DatabasePlan, Environment, Intent, Origin, SecretKind, SecretPlan, SecretStore,
@@ -722,11 +723,13 @@ pub(crate) fn cache(
     }
     let (engine, origin) = needs.cache?;
     let local = ctx.cloud.is_local();
-    let offer = cache_auth_offer(ctx, engine);
+    let mut offer = cache_auth_offer(ctx, engine);
     let plan = if local {
         local_cache(ctx, engine, origin, offer.as_ref())
     } else {
-        cloud_cache(ctx, engine, origin, offer.as_ref(), notes)?
+        let transit;
+        (offer, transit) = fit_to_clients(ctx, offer, notes);
+        cloud_cache(ctx, engine, origin, offer.as_ref(), transit, notes)?
     };
     if let Some(a) = &offer {
         secrets.push(SecretPlan {
@@ -784,13 +787,95 @@ fn cache_auth_offer(ctx: &DataCtx, engine: Cache) -> Option<cloud::CacheAuth> {
     redis.then(|| cloud::of(ctx.cloud).redis_auth()).flatten()
 }
 
-/// How the cache's auth token is made and kept, from the cloud's offer.
-fn cache_auth(ctx: &DataCtx, offer: Option<&cloud::CacheAuth>) -> Option<CredentialsPlan> {
+/// The managed Redis' AUTH and TLS (the offer, and whether TLS is on), fitted
+/// to the weakest client of the services that use it ([`CacheClient`]): a
+/// server that asks for a password refuses a client that sends none, and a
+/// TLS-only one a client that connects in plain text — the app would never
+/// reach its cache. What is switched off, and why, is a warning naming the
+/// settings; the cache stays on the private network either way.
+fn fit_to_clients(
+    ctx: &DataCtx,
+    offer: Option<cloud::CacheAuth>,
+    notes: &mut Notes,
+) -> (Option<cloud::CacheAuth>, bool) {
+    let users = cache_users(ctx);
+    let weakest = running(ctx.analysis)
+        .filter(|s| users.contains(&s.name))
+        .map(|s| (s.name.as_str(), cache_client(s)))
+        .fold(
+            None,
+            |best: Option<(&str, (CacheClient, Vec<String>))>, x| match &best {
+                Some(b) if b.1 .0 >= x.1 .0 => best,
+                _ => Some(x),
+            },
+        );
+    let Some((who, (client, parts))) = weakest.filter(|_| offer.is_some()) else {
+        let tls = offer.is_some();
+        return (offer, tls);
+    };
+    let cat = cloud::of(ctx.cloud);
+    let service = cat
+        .cache_service(Cache::Redis)
+        .map(|s| cat.data_service_name(s))
+        .unwrap_or("the managed Redis");
+    let reads = join_and(&parts.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>());
+    match client {
+        CacheClient::Url => (offer, true),
+        CacheClient::Parts if cat.redis_auth_optional() => {
+            notes.warn(
+                "cache_without_auth",
+                Some(who),
+                format!(
+                    "`{who}` reaches Redis by host and port ({reads}) and reads no password setting: {service} is created without AUTH and without TLS, reachable only from the private network, since a server that asks for a password would refuse it — give the code a password setting (REDIS_PASSWORD) and a URL to turn them on"
+                ),
+            );
+            (None, false)
+        }
+        CacheClient::Parts => {
+            notes.warn(
+                "cache_client_without_password",
+                Some(who),
+                format!(
+                    "`{who}` reaches Redis by host and port ({reads}) and reads no password setting, but {service} always asks for its access key: its connection will be refused (NOAUTH) until the code reads a password setting (REDIS_PASSWORD) — or ask for another cloud, where the cache can run without AUTH on the private network"
+                ),
+            );
+            (offer, false)
+        }
+        CacheClient::PartsWithPassword if cat.redis_auth_needs_tls() => {
+            notes.warn(
+                "cache_without_tls",
+                Some(who),
+                format!(
+                    "`{who}` reaches Redis by host and port ({reads}) and nothing in its settings turns TLS on: {service} offers AUTH only with TLS in transit, so it is created without either, reachable only from the private network — give the code a Redis URL (`rediss://` carries both) to turn them on"
+                ),
+            );
+            (None, false)
+        }
+        CacheClient::PartsWithPassword => {
+            notes.warn(
+                "cache_without_tls",
+                Some(who),
+                format!(
+                    "`{who}` reaches Redis by host and port ({reads}) and nothing in its settings turns TLS on: {service} keeps AUTH but is created without TLS in transit, reachable only from the private network — give the code a Redis URL (`rediss://`) to turn TLS on"
+                ),
+            );
+            (offer, false)
+        }
+    }
+}
+
+/// How the cache's auth token is made and kept, from the cloud's offer
+/// (`tls`: the cache also has TLS in transit).
+fn cache_auth(
+    ctx: &DataCtx,
+    offer: Option<&cloud::CacheAuth>,
+    tls: bool,
+) -> Option<CredentialsPlan> {
     offer.map(|a| CredentialsPlan {
         method: a.method,
         store: secret_store(ctx.cloud),
         secret: "cache-auth-token".into(),
-        description: a.description.into(),
+        description: format!("{}{}", a.description, if tls { a.tls_words } else { "" }),
     })
 }
 
@@ -812,7 +897,7 @@ fn local_cache(
         high_availability: false,
         transit_encryption: false,
         port: cache_port(cat, engine, false),
-        auth: cache_auth(ctx, offer),
+        auth: cache_auth(ctx, offer, false),
         used_by: cache_users(ctx),
         origin,
     }
@@ -825,6 +910,7 @@ fn cloud_cache(
     engine: Cache,
     origin: Origin,
     offer: Option<&cloud::CacheAuth>,
+    transit: bool,
     notes: &mut Notes,
 ) -> Option<CachePlan> {
     let cat = cloud::of(ctx.cloud);
@@ -838,8 +924,7 @@ fn cloud_cache(
     let table = ctx.table.expect("cloud decisions have a price table");
     let production = ctx.environment == Environment::Production;
     let (node, nodes, mem, ha) = cache_size(table, ctx.cloud, engine, production)?;
-    let auth = cache_auth(ctx, offer);
-    let transit = auth.is_some();
+    let auth = cache_auth(ctx, offer, transit);
     Some(CachePlan {
         engine,
         service,
@@ -1397,6 +1482,155 @@ mod tests {
                     assert_eq!(secrets.len(), usize::from(auth), "{label}");
                     assert_eq!(c.port, port, "{label}");
                 }
+            }
+        }
+    }
+
+    /// A service named `name` using Redis and reading exactly `names`.
+    fn redis_client(name: &str, names: &[&str]) -> Service {
+        let mut s = service(name, Language::Python, Some("flask"), ServiceKind::Web);
+        s.databases = vec![Database::Redis];
+        for n in names {
+            s.env.push(autodeploy_core::EnvVar {
+                name: (*n).into(),
+                required: true,
+                secret: false,
+                file: None,
+                line: None,
+                example: None,
+                image_value: None,
+                checks_requests: false,
+                required_in_production: false,
+            });
+        }
+        s
+    }
+
+    /// A managed Redis asks for no more than its weakest client can give: a
+    /// client by host and port with no password gets neither AUTH nor TLS
+    /// (Azure, which always asks for its key, keeps AUTH and warns), one with
+    /// a password gets AUTH without TLS where the cloud allows it, and URLs
+    /// (which carry both) keep both.
+    #[test]
+    fn redis_auth_and_tls_fit_the_weakest_client() {
+        const URL: &[&str] = &["REDIS_URL"];
+        const PARTS: &[&str] = &["REDIS_HOST", "REDIS_PORT"];
+        const PARTS_PW: &[&str] = &["REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"];
+        // (cloud, what each service reads, auth, tls, port, warning)
+        type Case<'a> = (Cloud, Vec<&'a [&'a str]>, bool, bool, u16, Option<&'a str>);
+        let cases: [Case; 10] = [
+            (Cloud::Aws, vec![URL], true, true, 6379, None),
+            (
+                Cloud::Aws,
+                vec![PARTS],
+                false,
+                false,
+                6379,
+                Some("cache_without_auth"),
+            ),
+            (
+                Cloud::Aws,
+                vec![PARTS_PW],
+                false,
+                false,
+                6379,
+                Some("cache_without_tls"),
+            ),
+            (Cloud::Gcp, vec![URL], true, true, 6378, None),
+            (
+                Cloud::Gcp,
+                vec![PARTS],
+                false,
+                false,
+                6379,
+                Some("cache_without_auth"),
+            ),
+            (
+                Cloud::Gcp,
+                vec![PARTS_PW],
+                true,
+                false,
+                6379,
+                Some("cache_without_tls"),
+            ),
+            (Cloud::Azure, vec![URL], true, true, 6380, None),
+            (
+                Cloud::Azure,
+                vec![PARTS],
+                true,
+                false,
+                6379,
+                Some("cache_client_without_password"),
+            ),
+            (
+                Cloud::Azure,
+                vec![PARTS_PW],
+                true,
+                false,
+                6379,
+                Some("cache_without_tls"),
+            ),
+            // The weakest of two services decides.
+            (
+                Cloud::Gcp,
+                vec![URL, PARTS],
+                false,
+                false,
+                6379,
+                Some("cache_without_auth"),
+            ),
+        ];
+        for (cloud, reads, auth, tls, port, warning) in cases {
+            let services: Vec<Service> = reads
+                .iter()
+                .enumerate()
+                .map(|(i, names)| redis_client(&format!("s{i}"), names))
+                .collect();
+            let a = analysis(services);
+            let intent = Intent::default();
+            let ctx = DataCtx {
+                analysis: &a,
+                intent: &intent,
+                cloud,
+                environment: Environment::Production,
+                table: table(cloud).unwrap(),
+                name: "app",
+                today: crate::cloud::VERSIONS_CHECKED,
+            };
+            let mut notes = Notes::default();
+            let mut secrets = Vec::new();
+            let c = cache(&ctx, &needs(&a, &intent, cloud), &mut notes, &mut secrets).unwrap();
+            let label = format!("{cloud:?} {reads:?}");
+            assert_eq!(c.auth.is_some(), auth, "{label}");
+            assert_eq!(secrets.len(), usize::from(auth), "{label}");
+            assert_eq!(c.transit_encryption, tls, "{label}");
+            assert_eq!(c.port, port, "{label}");
+            for code in [
+                "cache_without_auth",
+                "cache_without_tls",
+                "cache_client_without_password",
+            ] {
+                assert_eq!(
+                    notes.has_warning(code),
+                    warning == Some(code),
+                    "{label} {code}"
+                );
+            }
+            if let Some(a) = &c.auth {
+                let says_tls = a.description.contains("TLS");
+                assert_eq!(says_tls, tls, "{label}: {}", a.description);
+            }
+            if reads.len() == 2 {
+                let w = notes
+                    .warnings
+                    .iter()
+                    .find(|w| w.code == "cache_without_auth")
+                    .unwrap();
+                assert_eq!(
+                    w.service.as_deref(),
+                    Some("s1"),
+                    "the weakest client is named"
+                );
             }
         }
     }

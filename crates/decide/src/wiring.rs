@@ -49,6 +49,85 @@ pub(crate) fn reads_cache(s: &Service) -> bool {
             .any(|v| matches!(classify(&v.name), Kind::Cache(_)))
 }
 
+/// How a service's Redis clients can connect, from the cache settings it
+/// reads: the weakest of them decides what a managed Redis may require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum CacheClient {
+    /// Only URLs: they carry the password and the `rediss://` scheme.
+    Url,
+    /// A host, port or address with a password setting beside it: it sends
+    /// AUTH, but nothing turns TLS on (`Redis(host=…, port=…, password=…)`).
+    PartsWithPassword,
+    /// A host, port or address and no password setting (arq's
+    /// `RedisSettings(host=…, port=…)`): neither AUTH nor TLS.
+    Parts,
+}
+
+/// How `s` connects to the cache ([`CacheClient`]), with the host, port and
+/// address settings that make it so (empty for [`CacheClient::Url`]).
+/// Settings go in groups — one wiring (Laravel's `REDIS_URL`, `REDIS_HOST`…,
+/// where the URL wins), or the names that share a prefix (`REDIS_QUEUE_HOST`,
+/// `REDIS_QUEUE_PORT`) — and a group with a URL connects by its URL.
+pub(crate) fn cache_client(s: &Service) -> (CacheClient, Vec<String>) {
+    let mut groups: Vec<(String, Vec<(String, CacheOutput)>)> = Vec::new();
+    let mut add = |key: String, name: &str, o: CacheOutput| match groups
+        .iter_mut()
+        .find(|(k, _)| *k == key)
+    {
+        Some((_, g)) => g.push((name.to_string(), o)),
+        None => groups.push((key, vec![(name.to_string(), o)])),
+    };
+    let mut wired: Vec<&str> = Vec::new();
+    for w in s.wiring.iter().filter(|w| w.target == WiringTarget::Cache) {
+        for st in &w.settings {
+            let o = match st.format {
+                SettingFormat::Url => CacheOutput::Url,
+                SettingFormat::Host => CacheOutput::Host,
+                SettingFormat::Port => CacheOutput::Port,
+                SettingFormat::Address => CacheOutput::Address,
+                SettingFormat::Password => CacheOutput::Password,
+                _ => continue,
+            };
+            wired.push(&st.name);
+            add(format!("wiring {}", w.convention), &st.name, o);
+        }
+    }
+    for v in &s.env {
+        if wired.contains(&v.name.as_str()) {
+            continue;
+        }
+        if let Kind::Cache(o) = classify(&v.name) {
+            let prefix = v.name.rsplit_once('_').map_or("", |(p, _)| p);
+            add(
+                format!("prefix {}", prefix.to_ascii_uppercase()),
+                &v.name,
+                o,
+            );
+        }
+    }
+    let is_part = |o: &CacheOutput| {
+        matches!(
+            o,
+            CacheOutput::Host | CacheOutput::Port | CacheOutput::Address
+        )
+    };
+    let parts: Vec<String> = groups
+        .iter()
+        .filter(|(_, g)| !g.iter().any(|(_, o)| *o == CacheOutput::Url))
+        .flat_map(|(_, g)| g.iter().filter(|(_, o)| is_part(o)).map(|(n, _)| n.clone()))
+        .collect();
+    let password = groups
+        .iter()
+        .flat_map(|(_, g)| g)
+        .any(|(_, o)| *o == CacheOutput::Password);
+    let client = match (parts.is_empty(), password) {
+        (true, _) => CacheClient::Url,
+        (false, true) => CacheClient::PartsWithPassword,
+        (false, false) => CacheClient::Parts,
+    };
+    (client, parts)
+}
+
 /// The SQLite fallback of `s`'s database wiring, when it has one.
 pub(crate) fn sqlite_fallback(s: &Service) -> Option<&autodeploy_core::Evidence> {
     s.wiring

@@ -293,6 +293,42 @@ fn container_apps_with_postgres_and_redis_wire_urls() {
     assert!(!filled.contains("cache-auth-token"), "{filled}");
 }
 
+/// Azure Cache for Redis always asks for its key, but a client by host and
+/// port cannot turn TLS on: the key stays, the plain port 6379 opens inside
+/// the private network, and every value the app gets names that port.
+#[test]
+fn redis_for_a_client_without_tls_uses_the_plain_port() {
+    let req = "deploy on Azure Container Apps with redis";
+    let (_, d) = scenario("wiring_redis_several", req);
+    let c = d.cache.as_ref().expect("a cache");
+    assert!(
+        c.auth.is_some() && !c.transit_encryption && c.port == 6379,
+        "{c:?}"
+    );
+    assert!(d
+        .warnings
+        .iter()
+        .any(|w| w.code == "cache_client_without_password"));
+    let b = bundle("wiring_redis_several", req);
+    check_terraform(&b);
+    let cache = contents(&b, "terraform/cache.tf");
+    assert!(
+        cache.contains("non_ssl_port_enabled          = true"),
+        "{cache}"
+    );
+    assert!(
+        cache.contains("public_network_access_enabled = false"),
+        "{cache}"
+    );
+    let apps = contents(&b, "terraform/container_apps.tf");
+    assert!(
+        apps.contains("export REDIS_CACHE_URL=\\\"redis://:"),
+        "{apps}"
+    );
+    assert!(apps.contains(":6379/0"), "{apps}");
+    assert!(!apps.contains("6380"), "{apps}");
+}
+
 #[test]
 fn container_apps_run_the_projects_own_image_as_its_dockerfile_says() {
     let (analysis, mut decision) = scenario(

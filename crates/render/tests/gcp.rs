@@ -689,6 +689,45 @@ fn memorystore_with_transit_encryption_on_a_vm() {
     assert_eq!(app["cache"]["tls"], true, "{app}");
 }
 
+/// A client that reaches Redis by host and port and reads no password
+/// (arq's `RedisSettings(host=…, port=…)`) would be refused by a
+/// Memorystore with AUTH: the instance has AUTH and TLS off, no AUTH slot
+/// is made or granted, and the launcher asks for no token.
+#[test]
+fn memorystore_without_auth_for_a_client_that_sends_no_password() {
+    let req = "deploy on GCP compute engine with redis";
+    let (_, d) = support::scenario("wiring_redis_several", req);
+    let c = d.cache.as_ref().expect("a cache");
+    assert!(c.auth.is_none() && !c.transit_encryption, "{c:?}");
+    assert!(d.warnings.iter().any(|w| w.code == "cache_without_auth"));
+    let b = bundle("wiring_redis_several", req);
+    check(&b);
+    let cache = tf(&b, "terraform/cache.tf");
+    assert!(cache.contains("auth_enabled            = false"), "{cache}");
+    assert!(
+        cache.contains("transit_encryption_mode = \"DISABLED\""),
+        "{cache}"
+    );
+    let compute = tf(&b, "terraform/compute.tf");
+    assert!(!compute.contains("cache_auth_token"), "{compute}");
+    assert!(!compute.contains("autodeploy-cache-secret"), "{compute}");
+    assert!(
+        b.get("terraform/secrets.tf")
+            .is_none_or(|f| !f.contents.contains("cache_auth_token")),
+        "no AUTH slot"
+    );
+    let app = serde_yaml_like(tf(&b, "cloud-init.yaml"));
+    assert_eq!(app["cache"]["auth"], false, "{app}");
+    // On Cloud Run too: no slot for an AUTH string that does not exist.
+    let b = bundle(
+        "wiring_redis_several",
+        "deploy on Google Cloud Run with redis",
+    );
+    check(&b);
+    assert!(tf(&b, "terraform/cache.tf").contains("auth_enabled            = false"));
+    assert!(!tf(&b, "terraform/secrets.tf").contains("cache_auth_token"));
+}
+
 /// The launcher cloud-init writes is valid Python (compiled by the real python3).
 #[test]
 fn launcher_is_valid_python() {

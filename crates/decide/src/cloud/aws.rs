@@ -240,9 +240,13 @@ impl Catalogue for Aws {
     fn redis_auth(&self) -> Option<CacheAuth> {
         Some(CacheAuth {
             method: CredentialMethod::SecretsManagerRandomPassword,
-            description: "Redis AUTH token from aws_secretsmanager_random_password, kept in AWS Secrets Manager; TLS in transit",
+            description: "Redis AUTH token from aws_secretsmanager_random_password, kept in AWS Secrets Manager",
+            tls_words: "; TLS in transit",
             generator: "aws_secretsmanager_random_password (32 characters, no punctuation)",
         })
+    }
+    fn redis_auth_needs_tls(&self) -> bool {
+        true
     }
     fn data_service_name(&self, s: DataService) -> &'static str {
         match s {

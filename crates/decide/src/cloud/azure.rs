@@ -187,9 +187,13 @@ impl Catalogue for Azure {
     fn redis_auth(&self) -> Option<CacheAuth> {
         Some(CacheAuth {
             method: CredentialMethod::ServiceGeneratedKey,
-            description: "Azure Cache for Redis generates its access key; the deployment copies it into Azure Key Vault; TLS only (port 6380)",
+            description: "Azure Cache for Redis generates its access key; the deployment copies it into Azure Key Vault",
+            tls_words: "; TLS only (port 6380)",
             generator: "Azure Cache for Redis primary access key",
         })
+    }
+    fn redis_auth_optional(&self) -> bool {
+        false
     }
     fn data_service_name(&self, s: DataService) -> &'static str {
         match s {

@@ -216,6 +216,8 @@ impl RegionTwin {
 pub(crate) struct CacheAuth {
     pub method: CredentialMethod,
     pub description: &'static str,
+    /// Appended to `description` when the cache also has TLS in transit.
+    pub tls_words: &'static str,
     pub generator: &'static str,
 }
 
@@ -345,6 +347,15 @@ pub(crate) trait Catalogue: Sync {
     }
     /// How the Redis auth token is made and kept.
     fn redis_auth(&self) -> Option<CacheAuth>;
+    /// Whether the managed Redis can run without AUTH, for a client that
+    /// sends no password (Azure Cache for Redis always asks for its key).
+    fn redis_auth_optional(&self) -> bool {
+        true
+    }
+    /// Whether Redis AUTH is only offered with TLS in transit (ElastiCache).
+    fn redis_auth_needs_tls(&self) -> bool {
+        false
+    }
     /// Reason words for a cache without auth.
     fn unauthenticated_cache_words(&self) -> &'static str {
         "; reachable only from the app's security group"

@@ -151,6 +151,7 @@ pub fn render(d: &Decision) -> Result<(Vec<BundleFile>, Vec<String>), RenderErro
             "family": family.to_string(),
             "capacity": capacity,
             "slot": slot,
+            "tls": c.transit_encryption,
         });
         files.push(file(
             "terraform/cache.tf",

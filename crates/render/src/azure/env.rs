@@ -213,15 +213,24 @@ fn cache(d: &Decision, name: &str, output: CacheOutput) -> Result<Source, Render
         ));
     };
     let host = Source::Tf("azurerm_redis_cache.main.hostname".into());
-    let port = Source::Literal("6380".into());
+    // TLS on 6380; the plain port 6379 (inside the private network) for a
+    // client that cannot turn TLS on (decide's `fit_to_clients`).
+    let port = Source::Literal(c.port.to_string());
     let password = Source::Secret(slot(&auth.secret));
     Ok(match output {
         CacheOutput::Host => host,
         CacheOutput::Port => port,
-        CacheOutput::Address => Source::Tf("\"${azurerm_redis_cache.main.hostname}:6380\"".into()),
+        CacheOutput::Address => Source::Tf(format!(
+            "\"${{azurerm_redis_cache.main.hostname}}:{}\"",
+            c.port
+        )),
         CacheOutput::Password => password,
         CacheOutput::Url => Source::Join(vec![
-            lit("rediss://:"),
+            lit(if c.transit_encryption {
+                "rediss://:"
+            } else {
+                "redis://:"
+            }),
             (password, true),
             lit("@"),
             (host, false),

@@ -1,8 +1,8 @@
 //! GCP data stores, private IPs only (private service access, network.rs):
 //! Cloud SQL PostgreSQL/MySQL `google_sql_database_instance.db` with
 //! `google_sql_database.app` and `google_sql_user.app`, and Memorystore for
-//! Redis `google_redis_instance.cache` (AUTH on; TLS in transit when the plan
-//! says so).
+//! Redis `google_redis_instance.cache` (AUTH and TLS in transit when the plan
+//! says so: off for a client that cannot send them, decide's `fit_to_clients`).
 //!
 //! Credentials (the contract with the deploy stage; no random provider, no
 //! value in `.tf` files, plan or state):
@@ -14,7 +14,8 @@
 //!   new value + `database_password_version` + 1.
 //! - Memorystore generates the AUTH string (it is in the state, as the
 //!   provider stores it); the deploy stage copies it into the slot
-//!   `cache-auth-token` (`gcloud redis instances get-auth-string`).
+//!   `cache-auth-token` (`gcloud redis instances get-auth-string`). Without
+//!   AUTH there is no such slot.
 //! - Cloud Run cannot assemble a URL at start, so for it the deploy stage also
 //!   writes `database-url` (`postgresql://user:password@host:port/name`, the
 //!   password percent-encoded), `database-url-<scheme>` (the same URL with
@@ -203,7 +204,7 @@ pub fn slots(d: &Decision) -> Vec<String> {
     if let Some(db) = &d.database {
         out.push(db.credentials.secret.clone());
     }
-    if d.cache.is_some() {
+    if d.cache.as_ref().is_some_and(|c| c.auth.is_some()) {
         out.push(CACHE_AUTH_SLOT.to_string());
     }
     let managed_db = d
@@ -356,6 +357,7 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
             "memory_gb": (c.memory_gb.ceil() as u32).max(1),
             "version": redis_version(&c.version),
             "tls": c.transit_encryption,
+            "auth": c.auth.is_some(),
             "secret_name": CACHE_AUTH_SLOT,
         });
         part.files

@@ -213,7 +213,9 @@ fn wiring(d: &Decision, m: &Machine, scaled: bool) -> Result<Wiring, RenderError
                 };
                 if !cache_used {
                     cache_used = true;
-                    add_secret(&mut w, super::data::CACHE_AUTH_SLOT);
+                    if c.auth.is_some() {
+                        add_secret(&mut w, super::data::CACHE_AUTH_SLOT);
+                    }
                     w.metadata.push(meta(
                         "autodeploy-cache-host".into(),
                         "google_redis_instance.cache.host".into(),
@@ -222,13 +224,15 @@ fn wiring(d: &Decision, m: &Machine, scaled: bool) -> Result<Wiring, RenderError
                         "autodeploy-cache-port".into(),
                         "tostring(google_redis_instance.cache.port)".into(),
                     ));
-                    w.metadata.push(meta(
-                        "autodeploy-cache-secret".into(),
-                        format!(
-                            "google_secret_manager_secret.{}.id",
-                            tf_ident(super::data::CACHE_AUTH_SLOT)
-                        ),
-                    ));
+                    if c.auth.is_some() {
+                        w.metadata.push(meta(
+                            "autodeploy-cache-secret".into(),
+                            format!(
+                                "google_secret_manager_secret.{}.id",
+                                tf_ident(super::data::CACHE_AUTH_SLOT)
+                            ),
+                        ));
+                    }
                     if c.transit_encryption {
                         w.metadata.push(meta(
                             "autodeploy-cache-ca".into(),
@@ -306,7 +310,7 @@ fn cloud_init(
         json!(d
             .cache
             .as_ref()
-            .map(|c| json!({"tls": c.transit_encryption}))),
+            .map(|c| json!({"tls": c.transit_encryption, "auth": c.auth.is_some()}))),
     );
     let mut ctx = vm.context(d, &config);
     if uploads_source(d) {

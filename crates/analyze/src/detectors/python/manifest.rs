@@ -435,8 +435,12 @@ fn read_pipfile(ctx: &Ctx, dir: &str, m: &mut Manifest) {
     m.manager = Some("pipenv");
     m.lockfile = ctx.has(dir, "Pipfile.lock");
     read_pipfile_lock(ctx, dir, m);
+    // With a lock, `pipenv sync` installs exactly what it pins. `pipenv
+    // install --deploy` would also refuse a lock whose hash no longer
+    // matches the Pipfile (an edited Pipfile, another pipenv's hash): a
+    // build that dies in the cloud for a lock that still installs.
     m.install = Some(if m.lockfile {
-        "pipenv install --deploy".into()
+        "pipenv sync".into()
     } else {
         "pipenv install".into()
     });
@@ -622,6 +626,16 @@ dev = ["redis"]
         assert_eq!(m.manager, Some("pipenv"));
         assert!(m.has("flask") && !m.has("psycopg2"));
         assert_eq!(m.install.as_deref(), Some("pipenv install"));
+        // With a lock: exactly what it pins, even when its hash no longer
+        // matches an edited Pipfile (which `install --deploy` refuses).
+        let m = manifest(&[
+            ("Pipfile", "[packages]\nflask = \"*\"\n"),
+            (
+                "Pipfile.lock",
+                "{\"_meta\": {\"hash\": {\"sha256\": \"stale\"}}, \"default\": {}}",
+            ),
+        ]);
+        assert_eq!(m.install.as_deref(), Some("pipenv sync"));
     }
 
     #[test]

@@ -217,7 +217,7 @@ static DOTENV_REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|Route)\s*\(\s*"(?:GET\s+)?(/(?:healthz?|health[-_]check|ping|status|_health|livez|readyz|api/health|api/v1/health))""#)
+    crate::scan::try_regex(r#"\.(?:GET|Get|HEAD|Head|Any|HandleFunc|Handle|HandlerFunc|Handler|Route)\s*\(\s*(?:(?:http\.Method(?:Get|Head)|"(?:GET|HEAD)")\s*,\s*)?(?:\w+\s*\+\s*)?"(?:GET\s+)?(/(?:api/(?:v\d+/)?)?(?:healthz?|health[-_]?check(?:er)?|ping|status|_health|livez|readyz))""#)
         .expect("regex")
 });
 
@@ -1018,5 +1018,41 @@ mod tests {
                 ("main.go", src.as_str()),
             ]);
         }
+    }
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::HEALTH_ROUTE;
+
+    fn path(line: &str) -> Option<String> {
+        HEALTH_ROUTE.captures(line).map(|c| c[1].to_string())
+    }
+
+    #[test]
+    fn health_routes_of_the_common_routers() {
+        assert_eq!(
+            path(r#"r.GET("/healthz", ok)"#).as_deref(),
+            Some("/healthz")
+        );
+        assert_eq!(
+            path(r#"mux.HandleFunc("GET /api/v1/health", ok)"#).as_deref(),
+            Some("/api/v1/health")
+        );
+        // httprouter: the method first, a prefix from the environment.
+        assert_eq!(
+            path(r#"router.HandlerFunc(http.MethodGet, hostPrefix+"/ping", controllers.Ping)"#)
+                .as_deref(),
+            Some("/ping")
+        );
+        assert_eq!(
+            path(r#"router.Handler("GET", "/api/healthchecker", h)"#).as_deref(),
+            Some("/api/healthchecker")
+        );
+        assert_eq!(path(r#"r.GET("/users", list)"#), None);
+        assert_eq!(
+            path(r#"router.HandlerFunc(http.MethodPost, "/ping", p)"#),
+            None
+        );
     }
 }

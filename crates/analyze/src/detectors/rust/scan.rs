@@ -55,7 +55,7 @@ static CLAP_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static HEALTH_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"(?:\.route|#\[(?:get|head)|web::resource|\.at|\.path|\.get)\s*\(\s*"(/(?:healthz?|health[-_]?check|ping|status|_health|livez|readyz|api/health))""#)
+    crate::scan::try_regex(r#"(?:\.route|#\[(?:get|head)|web::resource|\.at|\.path|\.get)\s*\(\s*"(/(?:api/(?:v\d+/)?)?(?:healthz?|health[-_]?check(?:er)?|ping|status|_health|livez|readyz))""#)
         .expect("regex")
 });
 
@@ -274,5 +274,7 @@ mod health_tests {
         let warp = "let h = warp::path!(\"ping\").map(|| \"pong\");";
         assert_eq!(health(warp), Some((1, "/ping".to_string())));
         assert_eq!(health(".route(\"/users\", get(list))"), None);
+        let api = ".route(\"/api/healthchecker\", get(health_checker_handler))";
+        assert_eq!(health(api), Some((1, "/api/healthchecker".to_string())));
     }
 }

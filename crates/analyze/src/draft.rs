@@ -82,6 +82,8 @@ pub struct Draft {
     pub runtime_version: Option<String>,
     /// `Service::image_runtime_version`.
     pub image_runtime_version: Option<String>,
+    /// `Service::assets_node_version`.
+    pub assets_node_version: Option<String>,
     /// `Service::wheel_lines`.
     pub wheel_lines: Vec<String>,
     pub dockerfile: Option<String>,
@@ -221,6 +223,7 @@ impl Draft {
             package_manager: None,
             runtime_version: None,
             image_runtime_version: None,
+            assets_node_version: None,
             wheel_lines: Vec::new(),
             dockerfile: None,
             image_start: None,

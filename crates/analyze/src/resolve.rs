@@ -268,6 +268,10 @@ fn absorb(primary: &mut Draft, other: Draft) {
     if primary.language != other.language
         && matches!(other.language, Language::Javascript | Language::Typescript)
     {
+        let node = |l: Language| matches!(l, Language::Javascript | Language::Typescript);
+        if primary.assets_node_version.is_none() && !node(primary.language) {
+            primary.assets_node_version = other.runtime_version.clone();
+        }
         if let Some(b) = other.builds.iter().max_by_key(|c| c.trust) {
             let install = other
                 .install
@@ -726,6 +730,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         package_manager: d.package_manager,
         runtime_version: d.runtime_version,
         image_runtime_version: d.image_runtime_version,
+        assets_node_version: d.assets_node_version,
         wheel_lines: d.wheel_lines,
         dockerfile: d.dockerfile,
         image_start,

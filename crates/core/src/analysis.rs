@@ -340,6 +340,12 @@ pub struct Service {
     /// (`^3.11`): the line to prefer within the range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_runtime_version: Option<String>,
+    /// The Node version the `package.json` of an asset build beside a
+    /// service of another language asks for (`.nvmrc`, `engines.node`, npm's
+    /// `devEngines.runtime`): the Node its build runs (Django's `npm ci &&
+    /// gulp build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets_node_version: Option<String>,
     /// Python: the lines (`3.9`) its lock file has a Linux wheel for every
     /// compiled package on (fewest missing), when other lines lack some
     /// (`core::wheels`): lines where the install builds nothing from

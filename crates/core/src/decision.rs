@@ -423,6 +423,10 @@ pub struct RuntimePlan {
     /// Pinned image that runs it (null for static hosting and project Dockerfiles).
     #[serde(default)]
     pub run_image: Option<String>,
+    /// The Node line an asset build beside a service of another language
+    /// runs on (`24`), when its install or build runs npm, yarn or pnpm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets_node: Option<String>,
 }
 
 /// Size of what runs one copy of a service.

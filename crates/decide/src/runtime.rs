@@ -30,8 +30,10 @@ pub fn family(language: Language) -> &'static str {
 pub fn default_version(family: &str) -> &'static str {
     match family {
         "python" => "3.12",
-        "node" => "20",
-        "go" => "1.22",
+        // 22: maintenance LTS until 2027-04 (20 ended 2026-04).
+        "node" => "22",
+        // Go supports its two newest lines; 1.22 ended 2025-02.
+        "go" => "1.26",
         "ruby" => "3.3",
         "php" => "8.3",
         "jvm" => "21",
@@ -68,8 +70,8 @@ fn known_lines(family: &str) -> &'static [(u32, u32)] {
 }
 
 /// The newest line of each family past its upstream end of life (Python
-/// 3.8: 2024-10; Node 18: 2025-04): a plan on it or older gets a warning.
-const END_OF_LIFE: &[(&str, (u32, u32))] = &[("python", (3, 8)), ("node", (18, 0))];
+/// 3.9: 2025-10; Node 20: 2026-04): a plan on it or older gets a warning.
+const END_OF_LIFE: &[(&str, (u32, u32))] = &[("python", (3, 9)), ("node", (20, 0))];
 
 /// True when `version` (`3.6`, `16`) is a line past its end of life.
 fn end_of_life(family: &str, version: &str) -> bool {
@@ -308,6 +310,27 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         )
     };
     notes.reason(about, origin, text);
+    let assets_node = assets_node(service, fam);
+    if let Some(line) = &assets_node {
+        notes.reason(
+            format!("service.{}.runtime.assets", service.name),
+            if service.assets_node_version.is_some() {
+                Origin::Analysis
+            } else {
+                Origin::Default
+            },
+            match &service.assets_node_version {
+                Some(asked) => format!(
+                    "{}: its asset build runs on node {line} (its package.json asks for {asked})",
+                    service.name
+                ),
+                None => format!(
+                    "{}: its asset build runs on node {line} (its package.json states no version: the current LTS line)",
+                    service.name
+                ),
+            },
+        );
+    }
     RuntimePlan {
         language: service.language,
         framework: service.framework.clone(),
@@ -316,7 +339,33 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         version_origin: origin,
         build_image,
         run_image,
+        assets_node,
     }
+}
+
+/// The Node line an asset build of a service of another language runs on
+/// (`RuntimePlan::assets_node`): what its package.json asks for (a plain
+/// version as written, a range's fitting line), else the default line —
+/// `None` when neither its install nor its build runs a Node package manager.
+fn assets_node(service: &Service, fam: &str) -> Option<String> {
+    let runs_node = [service.install.as_deref(), service.build.as_deref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c.split(|ch: char| ch.is_whitespace() || ";&|()".contains(ch)))
+        .any(|w| matches!(w, "npm" | "npx" | "yarn" | "pnpm"));
+    if fam == "node" || fam == "static" || !runs_node {
+        return None;
+    }
+    let asked = service.assets_node_version.as_deref();
+    Some(
+        asked
+            .and_then(|raw| {
+                clean_version(raw)
+                    .map(str::to_string)
+                    .or_else(|| version_for_range("node", raw))
+            })
+            .unwrap_or_else(|| default_version("node").to_string()),
+    )
 }
 
 #[cfg(test)]
@@ -430,7 +479,7 @@ mod tests {
                 ServiceKind::Static,
                 None,
                 "node",
-                "20",
+                "22",
                 None,
             ),
             (
@@ -541,9 +590,10 @@ mod tests {
             (Language::Python, "==3.10.*", "3.10"),
             (Language::Python, ">=3.13", "3.14"),
             (Language::Python, ">=3.15", "3.15"),
-            (Language::Javascript, ">=18.17", "20"),
+            (Language::Javascript, ">=18.17", "22"),
             (Language::Javascript, "^22", "22"),
-            (Language::Javascript, ">=22", "24"),
+            (Language::Javascript, ">=22", "22"),
+            (Language::Javascript, ">=24", "24"),
             (Language::Typescript, "<=18", "18"),
             // Capped below the supported lines: the newest that fits.
             (Language::Python, "<3.7", "3.6"),
@@ -574,9 +624,17 @@ mod tests {
             ("<3.7", true),
             ("3.6", true),
             (">=3.9", false),
-            ("3.9", false),
+            ("3.9", true),
+            ("3.10", false),
+            ("20", true),
+            ("22", false),
         ] {
-            let mut s = service("s", Language::Python, None, ServiceKind::Web);
+            let lang = if req.len() == 2 {
+                Language::Javascript
+            } else {
+                Language::Python
+            };
+            let mut s = service("s", lang, None, ServiceKind::Web);
             s.runtime_version = Some(req.to_string());
             let mut notes = Notes::default();
             plan(&s, false, &mut notes);
@@ -588,6 +646,48 @@ mod tests {
         let mut notes = Notes::default();
         assert_eq!(plan(&s, false, &mut notes).version, "3.12");
         assert!(notes.has_warning("runtime_version_unusable"));
+    }
+
+    /// An asset build beside a Python service runs on the Node its
+    /// package.json asks for (babybuddy's devEngines `^24`, which `npm ci`
+    /// enforces), the default line when it asks for none, and no Node at all
+    /// when nothing runs a Node package manager.
+    #[test]
+    fn an_asset_build_gets_the_node_its_package_json_asks_for() {
+        let cases = [
+            (
+                Some("^24.0.0"),
+                Some("npm ci && npx gulp build"),
+                Some("24"),
+            ),
+            (Some("20.11.1"), Some("yarn build"), Some("20.11.1")),
+            (None, Some("npm ci && npm run build"), Some("22")),
+            (
+                Some("^24.0.0"),
+                Some("python manage.py collectstatic"),
+                None,
+            ),
+            (None, None, None),
+        ];
+        for (asked, build, want) in cases {
+            let mut s = service("s", Language::Python, Some("django"), ServiceKind::Web);
+            s.assets_node_version = asked.map(str::to_string);
+            s.build = build.map(str::to_string);
+            let mut notes = Notes::default();
+            let p = plan(&s, false, &mut notes);
+            assert_eq!(p.assets_node.as_deref(), want, "{asked:?} {build:?}");
+            assert_eq!(
+                notes
+                    .reasons
+                    .iter()
+                    .any(|r| r.about == "service.s.runtime.assets"),
+                want.is_some()
+            );
+        }
+        // A Node service's own version is its runtime, not an asset build's.
+        let mut s = service("s", Language::Javascript, None, ServiceKind::Web);
+        s.build = Some("npm run build".into());
+        assert_eq!(plan(&s, false, &mut Notes::default()).assets_node, None);
     }
 
     #[test]

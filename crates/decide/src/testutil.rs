@@ -30,6 +30,7 @@ pub(crate) fn service(
         package_manager: None,
         runtime_version: None,
         image_runtime_version: None,
+        assets_node_version: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

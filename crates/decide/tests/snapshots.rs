@@ -26,6 +26,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         package_manager: None,
         runtime_version: None,
         image_runtime_version: None,
+        assets_node_version: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

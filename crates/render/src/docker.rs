@@ -53,8 +53,31 @@ pub const APP_UID: u32 = 10001;
 pub(crate) const POETRY: &str = "poetry==1.8.3";
 pub(crate) const PIPENV: &str = "pipenv==2024.0.1";
 const UV: &str = "uv==0.4.30";
-/// The Node a Python image's asset build gets (an LTS line with corepack).
-const NODE_FOR_ASSETS: &str = "node:22-bookworm-slim";
+/// The Node a Python image's asset build gets: the line decide chose
+/// (`RuntimePlan::assets_node`, from the package.json), on Debian bookworm;
+/// `22` when a plan made before that field carries none.
+fn node_for_assets(line: Option<&str>) -> String {
+    let line = line.unwrap_or("22");
+    // Lines that ended before Debian bookworm have no bookworm images; their
+    // bullseye build runs in a bookworm image (official Node binaries need
+    // an older glibc than either).
+    let major = line.split('.').next().and_then(|m| m.parse::<u32>().ok());
+    let distro = if major.is_some_and(|m| m <= 14) {
+        "bullseye"
+    } else {
+        "bookworm"
+    };
+    format!("node:{line}-{distro}-slim")
+}
+
+/// Whether a Node image still bundles corepack (Node 25 dropped it).
+fn bundles_corepack(image: &str) -> bool {
+    let tag = image.split(':').nth(1).unwrap_or("");
+    tag.split(['.', '-'])
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .is_none_or(|major| major < 25)
+}
 
 /// Settings a Python framework needs to load at all, given to the build
 /// command when the deployment sets them as plain values.
@@ -99,7 +122,9 @@ struct DockerCtx {
     build_cmd_env: String,
     /// The official Node image whose node, npm and corepack the build stage
     /// copies, when a Python service's build runs npm/yarn/pnpm (its assets).
-    node_stage: Option<&'static str>,
+    node_stage: Option<String>,
+    /// The Node stage has corepack to link (Node 24 and older).
+    node_corepack: bool,
     /// Absolute folders under `/app` made in the build stage (`make_dirs`).
     make_dirs: Vec<String>,
     start: String,
@@ -515,7 +540,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
 
     let mut build_env: Vec<(String, String)> = Vec::new();
     let mut build_setup: Vec<String> = Vec::new();
-    let mut node_stage: Option<&'static str> = None;
+    let mut node_stage: Option<String> = None;
     let mut manifests: Vec<String> = Vec::new();
     let mut run_env: Vec<(String, String)> = Vec::new();
     let mut run_setup: Vec<String> = Vec::new();
@@ -628,7 +653,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 .iter()
                 .any(|t| uses(&build, t) || uses(&install, t))
             {
-                node_stage = Some(NODE_FOR_ASSETS);
+                node_stage = Some(node_for_assets(s.runtime.assets_node.as_deref()));
             }
             // The settings module the deployment sets at run time, for the
             // build's management commands too (`collectstatic` is "Unknown
@@ -957,6 +982,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         install,
         build,
         build_cmd_env,
+        node_corepack: node_stage.as_deref().is_some_and(bundles_corepack),
         node_stage,
         make_dirs: s
             .make_dirs
@@ -992,6 +1018,17 @@ pub fn plain_url_path(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_images_bundle_corepack_until_node_25() {
+        assert_eq!(node_for_assets(Some("24")), "node:24-bookworm-slim");
+        assert_eq!(node_for_assets(None), "node:22-bookworm-slim");
+        assert_eq!(node_for_assets(Some("14.17")), "node:14.17-bullseye-slim");
+        assert!(bundles_corepack("node:24-bookworm-slim"));
+        assert!(bundles_corepack("node:20.11.1-bookworm-slim"));
+        assert!(!bundles_corepack("node:25-bookworm-slim"));
+        assert!(!bundles_corepack("node:26.1.0-bookworm-slim"));
+    }
 
     #[test]
     fn paths_are_checked() {

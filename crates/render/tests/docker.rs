@@ -159,6 +159,7 @@ fn a_python_asset_build_gets_node_in_the_build_stage() {
         .expect("a Dockerfile");
     hadolint(&df.path, &df.contents);
     let c = &df.contents;
+    // Its package.json states no Node version: the default line.
     assert!(c.contains("FROM node:22-bookworm-slim AS node"), "{c}");
     assert!(c.contains("COPY --from=node /usr/local/bin/node /usr/local/bin/node"));
     let node_at = c.find("COPY --from=node").unwrap();
@@ -181,7 +182,9 @@ fn a_python_install_that_runs_npm_gets_node_and_its_manifests() {
         .unwrap_or_else(|| panic!("{:?}", files.iter().map(|f| &f.path).collect::<Vec<_>>()));
     hadolint(&df.path, &df.contents);
     let c = &df.contents;
-    assert!(c.contains("FROM node:22-bookworm-slim AS node"), "{c}");
+    // The Node its package.json asks for (devEngines, which `npm ci` enforces).
+    assert!(c.contains("FROM node:24-bookworm-slim AS node"), "{c}");
+    assert!(c.contains("corepack enable"), "{c}");
     assert!(c.contains("pip install --no-cache-dir poetry=="), "{c}");
     let manifests = c
         .lines()

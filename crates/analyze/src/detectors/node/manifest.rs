@@ -152,6 +152,14 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, String> {
             value: node.to_string(),
             line: key_line(body, Some("engines"), "node"),
         });
+    } else if let Some(node) = dev_engines_node(obj) {
+        // npm's `devEngines.runtime` (`{"name": "node", "version": "^24"}`
+        // or a list of such), which `npm ci` enforces (`onFail` is `error`
+        // unless it says otherwise).
+        m.engines_node = Some(Entry {
+            value: node.to_string(),
+            line: key_line(body, Some("devEngines"), "runtime"),
+        });
     }
     m.workspaces = match obj.get("workspaces") {
         Some(Value::Array(a)) => a
@@ -461,6 +469,20 @@ pub fn manager(ctx: &Ctx, dir: &str, m: &Manifest) -> Manager {
     }
 }
 
+/// The Node version of `devEngines.runtime` (an entry or a list of them).
+fn dev_engines_node(obj: &serde_json::Map<String, Value>) -> Option<&str> {
+    let runtime = obj.get("devEngines")?.get("runtime")?;
+    let entries: Vec<&Value> = match runtime {
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    entries.into_iter().find_map(|r| {
+        (r.get("name")?.as_str()? == "node")
+            .then(|| r.get("version")?.as_str())
+            .flatten()
+    })
+}
+
 /// Node version the project asks for: `.nvmrc`, `.node-version` (here or in the
 /// workspace root / repository root above), else `engines.node` as written
 /// (a range such as `>=18.17`; decide and the local target read it with
@@ -694,6 +716,29 @@ pub fn fill_common(
 mod tests {
     use super::*;
     use crate::repo::MemRepo;
+
+    /// npm's devEngines stands for engines.node when that is absent.
+    #[test]
+    fn dev_engines_runtime_is_the_node_it_asks_for() {
+        let one = r#"{"devEngines": {"runtime": {"name": "node", "version": "^24.0.0"}}}"#;
+        let m = parse("package.json", one).unwrap();
+        assert_eq!(
+            m.engines_node.as_ref().map(|e| e.value.as_str()),
+            Some("^24.0.0")
+        );
+        let list = r#"{"devEngines": {"runtime": [{"name": "bun", "version": "1"}, {"name": "node", "version": ">=22"}]}}"#;
+        let m = parse("package.json", list).unwrap();
+        assert_eq!(
+            m.engines_node.as_ref().map(|e| e.value.as_str()),
+            Some(">=22")
+        );
+        let both = r#"{"engines": {"node": "20.x"}, "devEngines": {"runtime": {"name": "node", "version": "^24"}}}"#;
+        let m = parse("package.json", both).unwrap();
+        assert_eq!(
+            m.engines_node.as_ref().map(|e| e.value.as_str()),
+            Some("20.x")
+        );
+    }
 
     #[test]
     fn parses_sections_with_lines() {

@@ -84,6 +84,8 @@ pub struct Draft {
     pub image_runtime_version: Option<String>,
     /// `Service::assets_node_version`.
     pub assets_node_version: Option<String>,
+    /// `Service::release_library_version`.
+    pub release_library_version: Option<String>,
     /// `Service::wheel_lines`.
     pub wheel_lines: Vec<String>,
     pub dockerfile: Option<String>,
@@ -224,6 +226,7 @@ impl Draft {
             runtime_version: None,
             image_runtime_version: None,
             assets_node_version: None,
+            release_library_version: None,
             wheel_lines: Vec::new(),
             dockerfile: None,
             image_start: None,

@@ -346,6 +346,11 @@ pub struct Service {
     /// gulp build`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets_node_version: Option<String>,
+    /// The locked version (`0.7.3`) of the library whose CLI the release
+    /// step runs (sqlx for `sqlx migrate run`, diesel for `diesel migration
+    /// run`), from Cargo.lock: the CLI is installed from the same line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_library_version: Option<String>,
     /// Python: the lines (`3.9`) its lock file has a Linux wheel for every
     /// compiled package on (fewest missing), when other lines lack some
     /// (`core::wheels`): lines where the install builds nothing from

@@ -17,6 +17,9 @@ pub struct CargoCli {
     pub program: &'static str,
     /// The crate that provides it.
     pub krate: &'static str,
+    /// The library whose CLI it is (its migrations' format): the CLI is
+    /// installed from the line of the library the project locks.
+    pub library: &'static str,
     /// Features besides the backend (sqlx-cli's TLS for a remote database).
     pub base_features: &'static [&'static str],
     /// The release line whose own lock builds with Ubuntu 24.04's Rust 1.75
@@ -29,12 +32,14 @@ pub const CARGO_CLIS: &[CargoCli] = &[
     CargoCli {
         program: "diesel",
         krate: "diesel_cli",
+        library: "diesel",
         base_features: &[],
         vm_version: "~2.1",
     },
     CargoCli {
         program: "sqlx",
         krate: "sqlx-cli",
+        library: "sqlx",
         base_features: &["rustls"],
         vm_version: "~0.7.4",
     },
@@ -62,6 +67,26 @@ impl CargoCli {
             (false, true, _) => "mysql",
             (false, false, true) => "sqlite",
             _ => "postgres",
+        }
+    }
+
+    /// The `--version` requirement for a project that locks its library at
+    /// `locked` (`0.7.3` → `~0.7`, `2.1.4` → `~2.1`): the same line, whose
+    /// CLI reads its migrations and builds with the Rust of that time (the
+    /// newest sqlx-cli needs a newer rustc than a 2023 project's image).
+    pub fn line_of(locked: &str) -> Option<String> {
+        let mut parts = locked.split(['.', '-', '+']);
+        let (major, minor) = (parts.next()?, parts.next()?);
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        (digits(major) && digits(minor)).then(|| format!("~{major}.{minor}"))
+    }
+
+    /// [`install_args`](Self::install_args) with `--version` from the
+    /// project's locked library (`locked`), when it has one.
+    pub fn install_args_locked(&self, backend: &str, locked: Option<&str>) -> String {
+        match locked.and_then(Self::line_of) {
+            Some(line) => format!("{} --version '{line}'", self.install_args(backend)),
+            None => self.install_args(backend),
         }
     }
 
@@ -100,5 +125,22 @@ mod tests {
             "postgres"
         );
         assert!(CargoCli::for_command("python manage.py migrate").is_none());
+    }
+
+    #[test]
+    fn the_cli_comes_from_the_line_the_project_locks() {
+        let s = CargoCli::for_command("sqlx migrate run").unwrap();
+        assert_eq!(
+            s.install_args_locked("postgres", Some("0.7.3")),
+            "sqlx-cli --locked --no-default-features --features rustls,postgres --version '~0.7'"
+        );
+        assert_eq!(
+            s.install_args_locked("postgres", None),
+            s.install_args("postgres")
+        );
+        assert_eq!(CargoCli::line_of("2.1.4"), Some("~2.1".into()));
+        assert_eq!(CargoCli::line_of("0.8.0-alpha.1"), Some("~0.8".into()));
+        assert_eq!(CargoCli::line_of("x; rm -rf /"), None);
+        assert_eq!(CargoCli::line_of("1"), None);
     }
 }

@@ -82,7 +82,7 @@ pub(crate) fn choose(s: &Service, strategy: DeployStrategy, notes: &mut Notes) -
                     s.release.as_deref().unwrap_or_default(),
                     cli.program,
                     cli.krate,
-                    cli.install_args(backend),
+                    cli.install_args_locked(backend, s.release_library_version.as_deref()),
                     cli.program,
                 ),
             );

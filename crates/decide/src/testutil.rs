@@ -31,6 +31,7 @@ pub(crate) fn service(
         runtime_version: None,
         image_runtime_version: None,
         assets_node_version: None,
+        release_library_version: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

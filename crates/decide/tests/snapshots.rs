@@ -27,6 +27,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         runtime_version: None,
         image_runtime_version: None,
         assets_node_version: None,
+        release_library_version: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

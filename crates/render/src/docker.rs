@@ -497,12 +497,9 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
     let start = s.start.clone().unwrap_or_default();
     let build_image = rt.build_image.clone().unwrap_or_default();
     let run_image = rt.run_image.clone().unwrap_or_default();
-    let databases: Vec<Database> = a
-        .services
-        .iter()
-        .find(|x| x.name == s.name)
-        .map(|x| x.databases.clone())
-        .unwrap_or_default();
+    let analysed = a.services.iter().find(|x| x.name == s.name);
+    let databases: Vec<Database> = analysed.map(|x| x.databases.clone()).unwrap_or_default();
+    let release_library = analysed.and_then(|x| x.release_library_version.as_deref());
     let postgres = databases.contains(&Database::Postgresql);
     let mysql = databases.contains(&Database::Mysql);
     let sqlite = databases.contains(&Database::Sqlite);
@@ -750,7 +747,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 // beside the app.
                 build_setup.push(format!(
                     "cargo install {} --root /opt/release-cli",
-                    cli.install_args(backend)
+                    cli.install_args_locked(backend, release_library)
                 ));
                 cli_copy = Some(cli);
             }

@@ -65,6 +65,34 @@ fn broken(lock: &str) -> Vec<(String, String, &'static str, &'static str)> {
     out
 }
 
+/// The version of `krate` that the Cargo.lock of `dir` (or of its workspace
+/// `root`) pins, when it pins exactly one.
+pub(super) fn locked_version(ctx: &Ctx, dir: &str, root: &str, krate: &str) -> Option<String> {
+    let file = [dir, root]
+        .iter()
+        .map(|f| crate::repo::join(f, "Cargo.lock"))
+        .find(|f| ctx.index().contains(f))?;
+    let text = ctx.read_path(&file)?;
+    let mut found: Vec<&str> = Vec::new();
+    let mut name: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line == "[[package]]" {
+            name = None;
+        } else if let Some(v) = line.strip_prefix("name = ") {
+            name = Some(v.trim_matches('"'));
+        } else if let (Some(n), Some(v)) = (name, line.strip_prefix("version = ")) {
+            if n == krate && !found.contains(&v.trim_matches('"')) {
+                found.push(v.trim_matches('"'));
+            }
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
+}
+
 /// The `cargo update -p …` that replaces the lock file's broken versions in
 /// `dir` (or its workspace `root`), with a finding per crate; None when none.
 pub(super) fn update_command(ctx: &Ctx, dir: &str, root: &str, d: &mut Draft) -> Option<String> {

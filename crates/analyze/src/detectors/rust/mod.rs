@@ -448,6 +448,13 @@ fn analyze_package(
     let diesel = m.deps.contains_key("diesel") || m.deps.contains_key("diesel-async");
     let sqlx = m.deps.contains_key("sqlx");
     release::migrations(ctx, dir, &mut d, &sources, diesel, sqlx);
+    if let Some(cli) = d
+        .release
+        .as_deref()
+        .and_then(autodeploy_core::release_cli::CargoCli::for_command)
+    {
+        d.release_library_version = lock::locked_version(ctx, dir, &root, cli.library);
+    }
     let fw = declared
         .iter()
         .filter(|f| found_apps.contains_key(f.name))
@@ -989,5 +996,40 @@ mod tests {
                 "",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod release_library_tests {
+    use super::*;
+    use crate::repo::MemRepo;
+
+    fn detect_at(files: &[(&str, &str)], dir: &str) -> Vec<Draft> {
+        let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
+        Rust.detect(&Ctx::new(&repo), dir)
+    }
+
+    /// `sqlx migrate run` gets the sqlx version the lock pins, so the CLI
+    /// comes from the same line (the newest needs a newer rustc).
+    #[test]
+    fn the_release_cli_library_is_the_locked_one() {
+        let files = [
+            (
+                "Cargo.toml",
+                "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.7\"\nsqlx = { version = \"0.7\", features = [\"postgres\"] }\n",
+            ),
+            (
+                "Cargo.lock",
+                "version = 3\n\n[[package]]\nname = \"api\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"sqlx\"\nversion = \"0.7.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+            ),
+            ("migrations/20230101_init.sql", "create table t (id int);\n"),
+            (
+                "src/main.rs",
+                "#[tokio::main]\nasync fn main() {\n    let app = axum::Router::new();\n    let l = tokio::net::TcpListener::bind(\"0.0.0.0:8000\").await.unwrap();\n    axum::serve(l, app).await.unwrap();\n}\n",
+            ),
+        ];
+        let d = detect_at(&files, "");
+        assert_eq!(d[0].release.as_deref(), Some("sqlx migrate run"));
+        assert_eq!(d[0].release_library_version.as_deref(), Some("0.7.3"));
     }
 }

@@ -178,6 +178,20 @@ fn cpu(vcpu: Option<f64>) -> &'static str {
     }
 }
 
+/// A service's runtime service account ID: the deployment's name and the
+/// service's (IDs are unique in a project, so two deployments of apps that
+/// both have a `web` must not share `run-web-sa`), 6–30 characters.
+fn account_id(deployment: &str, service: &str) -> String {
+    super::gcp_name(
+        &format!(
+            "{}-{}-sa",
+            super::gcp_name(deployment, 14),
+            super::gcp_name(service, 12)
+        ),
+        30,
+    )
+}
+
 fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
     let ident = tf_ident(&s.name);
     let mut env = Vec::new();
@@ -280,7 +294,7 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
     Ok(Svc {
         ident,
         name,
-        account_id: super::gcp_name(&format!("run-{}-sa", s.name), 28),
+        account_id: account_id(&d.name, &s.name),
         port: s.port.unwrap_or(8080),
         cpu: cpu(s.compute.as_ref().and_then(|c| c.vcpu)),
         memory: format!("{memory}Mi"),
@@ -392,4 +406,31 @@ pub fn render(d: &Decision) -> Result<Part, RenderError> {
         files,
         vars: dns.vars,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_id;
+
+    #[test]
+    fn service_accounts_are_named_per_deployment_and_fit_gcp_rules() {
+        assert_eq!(account_id("shop", "web"), "shop-web-sa");
+        assert_ne!(account_id("shop", "web"), account_id("blog", "web"));
+        for (dep, svc) in [
+            ("a", "b"),
+            (
+                "a-very-long-deployment-name-indeed",
+                "an-even-longer-service-name",
+            ),
+            ("42", "Web_API"),
+        ] {
+            let id = account_id(dep, svc);
+            assert!((6..=30).contains(&id.len()), "{id}");
+            assert!(id.starts_with(|c: char| c.is_ascii_lowercase()), "{id}");
+            assert!(!id.ends_with('-'), "{id}");
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        }
+    }
 }

@@ -127,6 +127,19 @@ fn into_project(ctx: &Ctx, dir: &str, value: &str) -> Option<String> {
     })
 }
 
+/// Settings of the database and admin images a compose file runs beside
+/// the app (`postgres`, `mysql`/`mariadb`, `mongo`, `dpage/pgadmin4`).
+fn image_setting(name: &str) -> bool {
+    const IMAGE_PREFIXES: &[&str] = &[
+        "PGADMIN_",
+        "POSTGRES_",
+        "MYSQL_",
+        "MARIADB_",
+        "MONGO_INITDB_",
+    ];
+    IMAGE_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     let dir = draft.dir.clone();
     let examples = example_files(ctx, &dir);
@@ -180,6 +193,13 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             // The code is the authority on whether a variable it reads has a
             // default; a dotenv file only adds names the code scan missed.
             if !draft.env.iter().any(|v| v.name == e.key) {
+                // A database or admin image's own setting (the postgres
+                // container's POSTGRES_PASSWORD, pgAdmin's login) that the
+                // scanned code never reads: docker-compose hands the same
+                // file to those containers, the app never sees it.
+                if draft.has_manifest && image_setting(&e.key) {
+                    continue;
+                }
                 draft.env_var(&e.key, has_value || loose, &file, e.line);
             }
             // A placeholder of a setting that is no credential (`JWT_ISSUER=
@@ -245,6 +265,28 @@ mod tests {
     use super::*;
     use crate::repo::MemRepo;
     use autodeploy_core::{Language, ServiceKind};
+
+    /// The postgres and pgAdmin containers' settings in a `.env` that
+    /// docker-compose hands them are not the app's when its scanned code
+    /// never reads them (they became empty secret slots that blocked ECS);
+    /// a name the code reads keeps its entry.
+    #[test]
+    fn database_image_settings_the_code_never_reads_are_not_the_apps() {
+        let env = "POSTGRES_PASSWORD=password123\nPGADMIN_DEFAULT_PASSWORD=password123\nPOSTGRES_DB=notes\nDATABASE_URL=postgresql://admin:password123@localhost:6500/notes\n";
+        let repo = MemRepo::new([(".env", env)]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Rust, ServiceKind::Web);
+        d.has_manifest = true;
+        d.env_var("DATABASE_URL", false, "src/main.rs", 26);
+        d.env_var("POSTGRES_DB", true, "src/main.rs", 27);
+        apply(&ctx, &mut d);
+        let names: Vec<&str> = d.env.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, vec!["DATABASE_URL", "POSTGRES_DB"]);
+        // Without a scanned manifest nothing says what the code reads.
+        let mut d = Draft::new("", Language::Rust, ServiceKind::Web);
+        apply(&ctx, &mut d);
+        assert!(d.env.iter().any(|e| e.name == "POSTGRES_PASSWORD"));
+    }
 
     #[test]
     fn short_values_are_defaults_unless_the_name_is_a_credential() {

@@ -237,6 +237,9 @@ fn shape(
 
     let mut plans = plan_services(analysis, strategy, cloud, scaled_vm, &counts, env, notes);
     drop_repeated_releases(&mut plans, notes);
+    if needs.database.is_none() {
+        release_beside_sqlite(analysis, &mut plans, notes);
+    }
     init_by_hand(&plans, notes);
     let cluster = size(
         analysis,
@@ -480,6 +483,42 @@ fn drop_repeated_releases(plans: &mut [ServicePlan], notes: &mut Notes) {
     }
 }
 
+/// SQLite in a container's own file: a one-off release task (an ECS task,
+/// a Cloud Run or Container Apps job, a Kubernetes Job) runs in a container
+/// of its own and migrates its own copy of the file, which the service never
+/// sees. Its release step runs in the service's container before the app
+/// starts instead — once per start, which is once per deploy, since SQLite
+/// keeps it to one copy (`sizing::one_copy_for_sqlite`). A VM's release
+/// runs on the machine that holds the file, and stays a release.
+fn release_beside_sqlite(analysis: &Analysis, plans: &mut [ServicePlan], notes: &mut Notes) {
+    for p in plans.iter_mut() {
+        let own_container = matches!(
+            p.strategy,
+            DeployStrategy::Container | DeployStrategy::Kubernetes | DeployStrategy::Serverless
+        );
+        let sqlite = analysis
+            .services
+            .iter()
+            .any(|s| s.name == p.name && s.databases.contains(&autodeploy_core::Database::Sqlite));
+        let (Some(release), Some(start)) = (p.release.clone(), p.start.clone()) else {
+            continue;
+        };
+        if !own_container || !sqlite {
+            continue;
+        }
+        p.start = Some(format!("{release} && {start}"));
+        p.release = None;
+        notes.reason(
+            format!("service.{}.release", p.name),
+            Origin::Rule,
+            format!(
+                "{}: its release step (`{release}`) runs in its own container before the app starts — its SQLite file lives in that container, where a one-off release task would never reach it (one copy, so once per deploy)",
+                p.name
+            ),
+        );
+    }
+}
+
 /// Machine types, copy sizes and the cluster, from the price table.
 fn size(
     analysis: &Analysis,
@@ -666,6 +705,43 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(slug(raw), want, "{raw}");
+        }
+    }
+
+    /// SQLite on containers: the release step runs in the service's own
+    /// container before it starts (a one-off task would migrate a file the
+    /// service never sees); on a VM, which holds the file, it stays a release.
+    #[test]
+    fn a_sqlite_release_runs_in_the_services_own_container() {
+        let mut web = service("web", Language::Typescript, Some("hono"), ServiceKind::Web);
+        web.databases = vec![autodeploy_core::Database::Sqlite];
+        web.start = Some("node dist/index.js".into());
+        web.release = Some("pnpm exec drizzle-kit migrate".into());
+        web.port = Some(3000);
+        let a = analysis(vec![web]);
+        for (strategy, cloud, start, release) in [
+            (
+                autodeploy_core::intent::Strategy::Container,
+                Cloud::Gcp,
+                "pnpm exec drizzle-kit migrate && node dist/index.js",
+                None,
+            ),
+            (
+                autodeploy_core::intent::Strategy::Vm,
+                Cloud::Aws,
+                "node dist/index.js",
+                Some("pnpm exec drizzle-kit migrate"),
+            ),
+        ] {
+            let intent = Intent {
+                cloud: Some(cloud),
+                strategy: Some(strategy),
+                ..Default::default()
+            };
+            let d = decide(&a, &intent, &DecideOptions::default()).unwrap();
+            let s = &d.services[0];
+            assert_eq!(s.start.as_deref(), Some(start), "{strategy:?}");
+            assert_eq!(s.release.as_deref(), release, "{strategy:?}");
         }
     }
 

@@ -438,9 +438,21 @@ fn plan_services(
 
 /// The first deploy's database creation (`init`) is run by the local
 /// target; on a cloud the operator runs it once (PLAN.md says how), and the
-/// plan says so before anything is created.
+/// plan says so before anything is created. A release step that also seeds
+/// the database (demo accounts with known passwords) is said there too.
 fn init_by_hand(plans: &[ServicePlan], notes: &mut Notes) {
     for p in plans.iter().filter(|p| !p.hosting.is_local()) {
+        if let Some(seed) = p.release.as_deref().and_then(seeding_step) {
+            notes.warn(
+                "release_seeds_data",
+                Some(&p.name),
+                format!(
+                    "{}: its release step also seeds the database (`{seed}`) on every deploy to {}: seeds often create demo or admin accounts with known passwords — read what it creates, change those passwords after the first deploy, or take the seed out of the project's release command",
+                    p.name,
+                    p.hosting.cloud().as_str()
+                ),
+            );
+        }
         if let Some(init) = &p.init {
             notes.warn(
                 "database_init_by_hand",
@@ -453,6 +465,19 @@ fn init_by_hand(plans: &[ServicePlan], notes: &mut Notes) {
             );
         }
     }
+}
+
+/// The part of a release command that seeds the database (`npm run
+/// seed:run:relational`, `rails db:seed`, `prisma db seed`), if any.
+fn seeding_step(release: &str) -> Option<&str> {
+    release
+        .split("&&")
+        .flat_map(|c| c.split(';'))
+        .map(str::trim)
+        .find(|c| {
+            c.split(|ch: char| ch.is_whitespace() || ":-_./".contains(ch))
+                .any(|w| w.eq_ignore_ascii_case("seed") || w.eq_ignore_ascii_case("seeds"))
+        })
 }
 
 /// A release step runs once per deploy: a worker repeating its web
@@ -743,6 +768,24 @@ mod tests {
             assert_eq!(s.start.as_deref(), Some(start), "{strategy:?}");
             assert_eq!(s.release.as_deref(), release, "{strategy:?}");
         }
+    }
+
+    #[test]
+    fn seeding_steps_of_a_release_are_found() {
+        assert_eq!(
+            seeding_step("npm run migration:run && npm run seed:run:relational"),
+            Some("npm run seed:run:relational")
+        );
+        assert_eq!(
+            seeding_step("bin/rails db:migrate; bin/rails db:seed"),
+            Some("bin/rails db:seed")
+        );
+        assert_eq!(
+            seeding_step("npx prisma migrate deploy && npx prisma db seed"),
+            Some("npx prisma db seed")
+        );
+        assert_eq!(seeding_step("python manage.py migrate"), None);
+        assert_eq!(seeding_step("flask seedling-report"), None);
     }
 
     #[test]

@@ -237,6 +237,15 @@ fn shape(
 
     let mut plans = plan_services(analysis, strategy, cloud, scaled_vm, &counts, env, notes);
     drop_repeated_releases(&mut plans, notes);
+    let mut caveats: Vec<&str> = Vec::new();
+    for p in &plans {
+        if let Some((code, text)) = cloud::of(cloud).hosting_caveat(p.hosting) {
+            if !caveats.contains(&code) {
+                caveats.push(code);
+                notes.warn(code, None, text);
+            }
+        }
+    }
     if needs.database.is_none() {
         release_beside_sqlite(analysis, &mut plans, notes);
     }
@@ -767,6 +776,33 @@ mod tests {
             let s = &d.services[0];
             assert_eq!(s.start.as_deref(), Some(start), "{strategy:?}");
             assert_eq!(s.release.as_deref(), release, "{strategy:?}");
+        }
+    }
+
+    /// Azure refuses encryption at host until the subscription registers the
+    /// feature: a VM plan says so before anything is applied.
+    #[test]
+    fn an_azure_vm_warns_about_encryption_at_host() {
+        let mut web = service("web", Language::Python, Some("flask"), ServiceKind::Web);
+        web.start = Some("gunicorn app:app".into());
+        web.port = Some(8000);
+        let a = analysis(vec![web]);
+        for (strategy, want) in [
+            (autodeploy_core::intent::Strategy::Vm, true),
+            (autodeploy_core::intent::Strategy::Container, false),
+        ] {
+            let intent = Intent {
+                cloud: Some(Cloud::Azure),
+                strategy: Some(strategy),
+                ..Default::default()
+            };
+            let d = decide(&a, &intent, &DecideOptions::default()).unwrap();
+            let n = d
+                .warnings
+                .iter()
+                .filter(|w| w.code == "azure_encryption_at_host")
+                .count();
+            assert_eq!(n, usize::from(want), "{strategy:?}");
         }
     }
 

@@ -195,6 +195,19 @@ impl Catalogue for Azure {
     fn redis_auth_optional(&self) -> bool {
         false
     }
+    fn hosting_caveat(
+        &self,
+        hosting: autodeploy_core::Hosting,
+    ) -> Option<(&'static str, &'static str)> {
+        matches!(
+            hosting,
+            autodeploy_core::Hosting::AzureVm | autodeploy_core::Hosting::AzureVmss
+        )
+        .then_some((
+            "azure_encryption_at_host",
+            "the machines encrypt their temp disks and caches at the host (`encryption_at_host`, on by default), which Azure refuses on a subscription that has not registered the feature: run `az feature register --namespace Microsoft.Compute --name EncryptionAtHost` once (then `az provider register -n Microsoft.Compute`) before applying, or set the Terraform variable encryption_at_host = false (managed disks stay encrypted at rest)",
+        ))
+    }
     fn data_service_name(&self, s: DataService) -> &'static str {
         match s {
             DataService::AzurePostgresqlFlexible => "Azure Database for PostgreSQL flexible server",

@@ -332,6 +332,14 @@ pub(crate) trait Catalogue: Sync {
     fn database_caveat(&self, _service: DataService) -> Option<(&'static str, &'static str)> {
         None
     }
+    /// What the operator must know before applying a bundle with this
+    /// hosting (warning code, text), if anything.
+    fn hosting_caveat(
+        &self,
+        _hosting: autodeploy_core::Hosting,
+    ) -> Option<(&'static str, &'static str)> {
+        None
+    }
     /// The cache service for `engine`, or why there is none.
     fn cache_service(&self, engine: Cache) -> Result<DataService, &'static str>;
     /// Steps up the cache ladder production starts at.

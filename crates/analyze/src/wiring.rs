@@ -691,11 +691,31 @@ impl<'a> Resolver<'a> {
     /// its keys say which value is which, where resolving it as one value
     /// would take its first environment read, whatever key holds it.
     pub fn mapping_of(&self, expr: &str) -> Option<(String, String)> {
-        let current = self.current.borrow().clone();
-        KEYS_IN_EXPR
+        let keys: Vec<String> = KEYS_IN_EXPR
             .captures_iter(expr)
             .filter_map(|c| c.get(1))
-            .filter_map(|q| self.bound.get(&q.as_str().to_ascii_lowercase()))
+            .map(|q| q.as_str().to_string())
+            .collect();
+        self.mapping_bound_to(&keys)
+    }
+
+    /// The dict a bare name is bound to (`config = {"ENGINE": …}` for the
+    /// value of `DATABASES = {"default": config}`), as [`Self::mapping_of`].
+    pub fn mapping_named(&self, name: &str) -> Option<(String, String)> {
+        let name = name.trim();
+        let ident = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        ident
+            .then(|| self.mapping_bound_to(&[name.to_string()]))
+            .flatten()
+    }
+
+    fn mapping_bound_to(&self, names: &[String]) -> Option<(String, String)> {
+        let current = self.current.borrow().clone();
+        names
+            .iter()
+            .filter_map(|q| self.bound.get(&q.to_ascii_lowercase()))
             .flat_map(|list| {
                 let mut list: Vec<&Bound> = list.iter().collect();
                 // The current file's binding first.
@@ -1363,6 +1383,14 @@ fn keys_into(
                             keys_into(resolver, base, keys, &[], nested, body, depth + 1, r);
                             continue;
                         }
+                    }
+                    // A name bound to a dict: its keys (an ENGINE read from
+                    // `DB_ENGINE` is the backend's name, not the URL).
+                    if let Some((body, file)) = resolver.mapping_named(inner) {
+                        resolver.within(&file, || {
+                            keys_into(resolver, base, keys, &[], nested, &body, depth + 1, r)
+                        });
+                        continue;
                     }
                 }
                 let Some(f) = key_format(keys, key) else {

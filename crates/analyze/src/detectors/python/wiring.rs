@@ -1515,6 +1515,24 @@ DATABASES = {
         assert_eq!(w[0].settings[4].evidence.line, Some(8));
     }
 
+    /// babybuddy: `DATABASES = {"default": dj_database_url.config()}` when
+    /// DATABASE_URL is set, else a dict under another name whose ENGINE
+    /// comes from `DB_ENGINE` — the backend's name, never a URL.
+    #[test]
+    fn an_engine_read_beside_dj_database_url_is_an_engine() {
+        let w = wiring(
+            &[(
+                "app/settings.py",
+                "import os\nimport dj_database_url\nif os.getenv(\"DATABASE_URL\"):\n    DATABASES = {\"default\": dj_database_url.config()}\nelse:\n    config = {\n        \"ENGINE\": os.getenv(\"DB_ENGINE\") or \"django.db.backends.sqlite3\",\n        \"NAME\": os.getenv(\"DB_NAME\") or \"db.sqlite3\",\n    }\n    DATABASES = {\"default\": config}\n",
+            )],
+            &["django", "dj-database-url"],
+        );
+        let all: Vec<(String, &str)> = w.iter().flat_map(names).collect();
+        assert!(all.contains(&("DATABASE_URL".into(), "url")), "{all:?}");
+        assert!(all.contains(&("DB_ENGINE".into(), "engine")), "{all:?}");
+        assert!(all.contains(&("DB_NAME".into(), "name")), "{all:?}");
+    }
+
     #[test]
     fn dj_database_url_and_environ() {
         let w = wiring(

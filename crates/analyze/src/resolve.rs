@@ -452,6 +452,12 @@ fn split_release(ctx: &Ctx, d: &mut Draft) {
             _ => (String::new(), cmd.to_string()),
         };
         let (first, args) = cmd.split_once(char::is_whitespace).unwrap_or((&cmd, ""));
+        // `bash Procfile.sh`, `sh ./start.sh`: the script the shell runs.
+        let (first, args) = match (first, args.split_once(char::is_whitespace)) {
+            ("sh" | "bash", Some((script, rest))) if !script.starts_with('-') => (script, rest),
+            ("sh" | "bash", None) if !args.is_empty() && !args.starts_with('-') => (args, ""),
+            _ => (first, args),
+        };
         let name = file_name(first);
         if !crate::release::entrypoint_named(name) {
             return None;

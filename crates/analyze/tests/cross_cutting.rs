@@ -272,3 +272,29 @@ fn a_procfile_worker_running_the_workers_file_is_the_worker() {
         "{services:#?}"
     );
 }
+
+/// `web: bash Procfile.sh` whose script migrates, then starts gunicorn
+/// (babybuddy): the migration is the release step, run once per deploy,
+/// and the start is the server alone — not a script every replica runs
+/// its migrations in.
+#[test]
+fn a_start_script_run_by_a_shell_is_split_like_one_run_directly() {
+    let repo = MemRepo::new([
+        ("requirements.txt", "django==5.0\ngunicorn==22.0\n"),
+        ("manage.py", "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n"),
+        ("site/settings.py", "SECRET_KEY = 'x'\nALLOWED_HOSTS = ['*']\n"),
+        ("site/wsgi.py", "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"),
+        ("Procfile", "web: bash Procfile.sh\n"),
+        (
+            "Procfile.sh",
+            "#!/bin/bash\n\npython manage.py migrate\n\ngunicorn site.wsgi:application --log-file -\n",
+        ),
+    ]);
+    let services = analyze_repo(&repo, Some("shop")).unwrap();
+    let s = &services[0];
+    assert_eq!(
+        s.start.as_deref(),
+        Some("gunicorn site.wsgi:application --log-file -")
+    );
+    assert_eq!(s.release.as_deref(), Some("python manage.py migrate"));
+}

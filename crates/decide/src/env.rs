@@ -53,6 +53,10 @@ pub(crate) enum Kind {
     FrontendApiUrl,
     /// The app's own redirect of http to https (Django `SECURE_SSL_REDIRECT`).
     HttpsRedirect,
+    /// Cookies sent over https only (Django/Flask `SESSION_COOKIE_SECURE`,
+    /// `CSRF_COOKIE_SECURE`): over plain http a browser drops them, and
+    /// every login and form fails.
+    SecureCookies,
     /// A switch that turns the app's cache on (`REDIS_ENABLED`, `USE_REDIS`):
     /// `true` when a cache is provided, else the code's default.
     CacheSwitch,
@@ -153,6 +157,13 @@ fn known_name(up: &str) -> Option<Kind> {
         | "FORCE_HTTPS"
         | "HTTPS_REDIRECT"
         | "SSL_REDIRECT" => Kind::HttpsRedirect,
+        "SESSION_COOKIE_SECURE"
+        | "CSRF_COOKIE_SECURE"
+        | "DJANGO_SESSION_COOKIE_SECURE"
+        | "DJANGO_CSRF_COOKIE_SECURE"
+        | "COOKIE_SECURE"
+        | "SECURE_COOKIES"
+        | "SECURE_COOKIE" => Kind::SecureCookies,
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
         "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
         "APP_URL"
@@ -825,6 +836,14 @@ impl<'a> Wiring<'a> {
                     "false"
                 }),
                 "the deployment serves plain http: the app's own redirect to https would lead nowhere",
+            ),
+            Kind::SecureCookies if !ctx.https => set(
+                literal(if self.s.language == autodeploy_core::Language::Python {
+                    "False"
+                } else {
+                    "false"
+                }),
+                "the deployment serves plain http: a browser drops cookies marked https-only, so sessions and forms would fail",
             ),
             Kind::Debug if ctx.environment != Environment::Development => {
                 let off = if self.s.language == autodeploy_core::Language::Python {

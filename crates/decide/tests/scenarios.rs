@@ -928,9 +928,12 @@ fn the_projects_own_dockerfile_settings_and_its_https_redirect() {
     assert!(env_of(&d, app, "STATIC_ROOT").is_none());
     // Plain http: the app's own redirect to https is turned off.
     assert_eq!(lit(&d, "SECURE_SSL_REDIRECT").as_deref(), Some("False"));
+    // …and its https-only session cookie, which a browser would drop.
+    assert_eq!(lit(&d, "SESSION_COOKIE_SECURE").as_deref(), Some("False"));
     // https on a domain: the redirect is the app's to make.
     let d = run_text(f, "deploy it on AWS ECS, https on shop.example.com");
     assert!(env_of(&d, app, "SECURE_SSL_REDIRECT").is_none());
+    assert!(env_of(&d, app, "SESSION_COOKIE_SECURE").is_none());
     // Locally (development), the project's development settings stay.
     let d = run_text(f, "run it locally");
     assert!(env_of(&d, app, "DJANGO_SETTINGS_MODULE").is_none());

@@ -639,6 +639,12 @@ fn the_machine_installs_the_tools_the_steps_run_at_the_versions_asked() {
         "deploy on AWS EC2 with postgres",
     ));
     assert!(!plain.contains("/opt/autodeploy/tools"), "{plain}");
+    // A driver built from source (psycopg2 without a wheel for this Python:
+    // flask-bluelog) finds pg_config, as in the images' build stage.
+    assert!(
+        plain.contains(" libpq-dev default-libmysqlclient-dev pkg-config"),
+        "{plain}"
+    );
 
     let b = bundle("rust_axum", "deploy on AWS EC2");
     let script = install_runtime(&b);

@@ -86,6 +86,8 @@ pub struct Draft {
     pub assets_node_version: Option<String>,
     /// `Service::release_library_version`.
     pub release_library_version: Option<String>,
+    /// `Service::build_schema`.
+    pub build_schema: Option<String>,
     /// `Service::wheel_lines`.
     pub wheel_lines: Vec<String>,
     pub dockerfile: Option<String>,
@@ -227,6 +229,7 @@ impl Draft {
             image_runtime_version: None,
             assets_node_version: None,
             release_library_version: None,
+            build_schema: None,
             wheel_lines: Vec::new(),
             dockerfile: None,
             image_start: None,

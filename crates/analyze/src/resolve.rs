@@ -738,6 +738,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         image_runtime_version: d.image_runtime_version,
         assets_node_version: d.assets_node_version,
         release_library_version: d.release_library_version,
+        build_schema: d.build_schema,
         wheel_lines: d.wheel_lines,
         dockerfile: d.dockerfile,
         image_start,

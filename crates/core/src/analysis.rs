@@ -351,6 +351,12 @@ pub struct Service {
     /// run`), from Cargo.lock: the CLI is installed from the same line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_library_version: Option<String>,
+    /// Rust: the build checks sqlx queries (`query!`…) against a live
+    /// database and the project commits no offline data (`.sqlx/`,
+    /// `sqlx-data.json`): the migrations folder (relative to the service)
+    /// that builds the schema its build needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_schema: Option<String>,
     /// Python: the lines (`3.9`) its lock file has a Linux wheel for every
     /// compiled package on (fewest missing), when other lines lack some
     /// (`core::wheels`): lines where the install builds nothing from

@@ -32,6 +32,7 @@ pub(crate) fn service(
         image_runtime_version: None,
         assets_node_version: None,
         release_library_version: None,
+        build_schema: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

@@ -28,6 +28,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         image_runtime_version: None,
         assets_node_version: None,
         release_library_version: None,
+        build_schema: None,
         wheel_lines: Vec::new(),
         dockerfile: None,
         image_start: None,

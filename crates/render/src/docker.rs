@@ -386,6 +386,23 @@ fn release_cli(s: &ServicePlan, dbs: &[Database]) -> Option<(&'static CargoCli, 
     Some((cli, CargoCli::backend(dbs)))
 }
 
+/// The build command's prefix that gives it a schema to check sqlx queries
+/// against (`Service::build_schema`): the build stage's own PostgreSQL
+/// started, the project's migrations in `folder` applied in order (sqlx's
+/// `<version>_<name>.sql`, the `.up.sql` of reversible ones; the shell's
+/// glob is sorted), and
+/// `DATABASE_URL` naming it — for this `RUN` only; the run stage has none.
+fn build_schema_prefix(folder: &str) -> String {
+    format!(
+        "pg_ctlcluster \"$(ls /etc/postgresql)\" main start && \
+         runuser -u postgres -- psql -q -c \"ALTER USER postgres PASSWORD 'build'\" && \
+         export DATABASE_URL=postgres://postgres:build@127.0.0.1:5432/postgres && \
+         for f in {}/*.sql; do case \"$f\" in *.down.sql) continue ;; esac; \
+         psql -q -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -f \"$f\" || exit 1; done && ",
+        crate::escape::sh(folder)
+    )
+}
+
 /// What to carry from the build stage for compiled languages (None: all of /app).
 fn artifacts(family: &str, path: &str, build: &str, start: &str) -> Option<Vec<CopySpec>> {
     let base = if path == "." { "" } else { path };
@@ -738,6 +755,16 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             let mut pkgs = vec!["pkg-config", "libssl-dev"];
             let mut run_pkgs = vec!["ca-certificates", "curl", "libssl3"];
             pkgs.extend(libs);
+            // sqlx checks its queries against a live schema at compile time
+            // and the project commits no offline data: a PostgreSQL in the
+            // build stage alone, with the project's migrations applied.
+            if let Some(folder) = analysed
+                .and_then(|x| x.build_schema.as_deref())
+                .filter(|_| postgres)
+            {
+                pkgs.push("postgresql");
+                build_cmd_env = build_schema_prefix(folder);
+            }
             run_pkgs.extend(run_libs);
             build_setup.push(apt(&pkgs));
             run_setup.push(apt(&run_pkgs));

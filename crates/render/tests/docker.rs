@@ -257,6 +257,24 @@ fn diesel_migrations_bring_diesel_cli_and_the_client_library_into_the_image() {
         f.contains(r#"["/opt/release-cli/bin/sqlx", "/usr/local/bin/sqlx"]"#),
         "{f}"
     );
+    // Its `query!` is checked against a live schema at compile time, with no
+    // offline data committed: the build stage's own PostgreSQL, the
+    // migrations applied, DATABASE_URL for the build alone.
+    assert!(f.contains("libpq-dev postgresql &&"), "{f}");
+    let build = f
+        .lines()
+        .find(|l| l.contains("cargo build --release"))
+        .unwrap_or_else(|| panic!("{f}"));
+    for want in [
+        "pg_ctlcluster",
+        "export DATABASE_URL=postgres://postgres:build@127.0.0.1:5432/postgres",
+        r#"for f in 'migrations'/*.sql; do case \"$f\" in *.down.sql) continue ;; esac;"#,
+        "ON_ERROR_STOP=1",
+    ] {
+        assert!(build.contains(want), "{want} in {build}");
+    }
+    let run_stage = f.split("# ---- run stage").nth(1).unwrap();
+    assert!(!run_stage.contains("postgresql"), "{run_stage}");
     // Without a release step, no CLI.
     let plain = dockerfiles(
         "rust_actix_web",

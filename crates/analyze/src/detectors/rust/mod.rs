@@ -448,6 +448,9 @@ fn analyze_package(
     let diesel = m.deps.contains_key("diesel") || m.deps.contains_key("diesel-async");
     let sqlx = m.deps.contains_key("sqlx");
     release::migrations(ctx, dir, &mut d, &sources, diesel, sqlx);
+    if sqlx {
+        d.build_schema = release::build_schema(ctx, dir, &root, &sources);
+    }
     if let Some(cli) = d
         .release
         .as_deref()
@@ -1031,5 +1034,30 @@ mod release_library_tests {
         let d = detect_at(&files, "");
         assert_eq!(d[0].release.as_deref(), Some("sqlx migrate run"));
         assert_eq!(d[0].release_library_version.as_deref(), Some("0.7.3"));
+        // No checked query: the build needs no schema.
+        assert_eq!(d[0].build_schema, None);
+    }
+
+    /// `query!` without offline data: the build checks it against the schema
+    /// of the migrations; with `.sqlx/` committed it does not.
+    #[test]
+    fn checked_queries_need_a_schema_at_build_time_unless_offline() {
+        let mut files = vec![
+            (
+                "Cargo.toml",
+                "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.7\"\nsqlx = { version = \"0.7\", features = [\"postgres\", \"macros\"] }\n",
+            ),
+            ("migrations/20230101_init.up.sql", "create table t (id int);\n"),
+            ("migrations/20230101_init.down.sql", "drop table t;\n"),
+            (
+                "src/main.rs",
+                "async fn h(p: sqlx::PgPool) { let _ = sqlx::query!(\"select id from t\").fetch_all(&p).await; }\n#[tokio::main]\nasync fn main() {\n    let app = axum::Router::new();\n    let l = tokio::net::TcpListener::bind(\"0.0.0.0:8000\").await.unwrap();\n    axum::serve(l, app).await.unwrap();\n}\n",
+            ),
+        ];
+        let d = detect_at(&files, "");
+        assert_eq!(d[0].build_schema.as_deref(), Some("migrations"));
+        files.push((".sqlx/query-abc.json", "{}"));
+        let d = detect_at(&files, "");
+        assert_eq!(d[0].build_schema, None);
     }
 }

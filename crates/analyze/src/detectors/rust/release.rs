@@ -14,6 +14,58 @@ use crate::draft::{ev, Draft};
 use crate::repo::join;
 use autodeploy_core::Severity;
 
+/// sqlx's checked-query macros: the build connects to `DATABASE_URL` to
+/// check each query unless the project commits offline data.
+const CHECKED_QUERIES: [&str; 5] = [
+    "query!(",
+    "query_as!(",
+    "query_scalar!(",
+    "query_file!(",
+    "query_file_as!(",
+];
+
+/// The migrations folder (relative to `dir`) whose schema a build checks
+/// its sqlx queries against: the crate uses a checked-query macro, commits
+/// no offline data (`.sqlx/` or `sqlx-data.json` beside the crate or at its
+/// workspace `root`), and has that folder (`migrations/`, or the one
+/// `sqlx::migrate!("…")` names, inside the crate).
+pub(super) fn build_schema(ctx: &Ctx, dir: &str, root: &str, sources: &[&str]) -> Option<String> {
+    let offline = [dir, root].iter().any(|d| {
+        ctx.has(d, "sqlx-data.json") || ctx.index().files_under(&join(d, ".sqlx")).next().is_some()
+    });
+    if offline {
+        return None;
+    }
+    let mut checked = false;
+    let mut folder: Option<String> = None;
+    for f in sources {
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        checked |= CHECKED_QUERIES.iter().any(|m| text.contains(m));
+        if folder.is_none() {
+            folder = text.find("migrate!(\"").and_then(|at| {
+                let rest = &text[at + "migrate!(\"".len()..];
+                rest.split_once('"')
+                    .map(|(p, _)| p.trim_end_matches('/').to_string())
+            });
+        }
+    }
+    let rel = folder.unwrap_or_else(|| "migrations".into());
+    let inside = !rel.is_empty()
+        && rel.split('/').all(|c| {
+            !c.is_empty()
+                && !c.starts_with('.')
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        });
+    let has_sql = ctx
+        .index()
+        .files_under(&join(dir, &rel))
+        .any(|f| f.ends_with(".sql"));
+    (checked && inside && has_sql).then_some(rel)
+}
+
 /// Record a finding when migrations exist that nothing in the deployment runs.
 /// `diesel`: the crate depends on diesel (its migrations are diesel's).
 pub(super) fn migrations(

@@ -249,6 +249,7 @@ fn shape(
     if needs.database.is_none() {
         release_beside_sqlite(analysis, &mut plans, notes);
     }
+    schema_before_build_on_vms(analysis, &mut plans, notes);
     init_by_hand(&plans, notes);
     let cluster = size(
         analysis,
@@ -514,6 +515,42 @@ fn drop_repeated_releases(plans: &mut [ServicePlan], notes: &mut Notes) {
                 p.release = None;
             }
         }
+    }
+}
+
+/// A Rust build that checks sqlx queries against a live schema
+/// (`Service::build_schema`) on a machine: the machine builds with the
+/// deployment's own database in its environment, which has no tables
+/// before the release step has run — so the release (`sqlx migrate run`)
+/// runs first, in the build (and again as the release, where it finds
+/// nothing left to apply). Images get a database of their own instead
+/// (render's `docker.rs`).
+fn schema_before_build_on_vms(analysis: &Analysis, plans: &mut [ServicePlan], notes: &mut Notes) {
+    for p in plans
+        .iter_mut()
+        .filter(|p| p.strategy == DeployStrategy::Vm)
+    {
+        let needs_schema = analysis
+            .services
+            .iter()
+            .any(|s| s.name == p.name && s.build_schema.is_some());
+        let (Some(release), Some(build)) = (p.release.clone(), p.build.clone()) else {
+            continue;
+        };
+        let migrates = autodeploy_core::release_cli::CargoCli::for_command(&release)
+            .is_some_and(|c| c.program == "sqlx");
+        if !needs_schema || !migrates || build.contains(&release) {
+            continue;
+        }
+        p.build = Some(format!("{release} && {build}"));
+        notes.reason(
+            format!("service.{}.build", p.name),
+            Origin::Rule,
+            format!(
+                "{}: the build checks its sqlx queries against the deployment's database, so its migrations (`{release}`) are applied first",
+                p.name
+            ),
+        );
     }
 }
 
@@ -822,6 +859,51 @@ mod tests {
         );
         assert_eq!(seeding_step("python manage.py migrate"), None);
         assert_eq!(seeding_step("flask seedling-report"), None);
+    }
+
+    /// On a VM, a build that checks sqlx queries against the deployment's
+    /// database runs the migrations first; in an image it does not.
+    #[test]
+    fn a_vm_build_checking_queries_migrates_first() {
+        let mut web = service("web", Language::Rust, Some("axum"), ServiceKind::Web);
+        web.databases = vec![autodeploy_core::Database::Postgresql];
+        web.start = Some("./target/release/api".into());
+        web.build = Some("cargo build --release --locked".into());
+        web.release = Some("sqlx migrate run".into());
+        web.build_schema = Some("migrations".into());
+        web.port = Some(8000);
+        web.env.push(autodeploy_core::EnvVar {
+            name: "DATABASE_URL".into(),
+            required: true,
+            secret: true,
+            file: None,
+            line: None,
+            example: None,
+            image_value: None,
+            checks_requests: false,
+            required_in_production: false,
+        });
+        let a = analysis(vec![web]);
+        for (strategy, build) in [
+            (
+                autodeploy_core::intent::Strategy::Vm,
+                "sqlx migrate run && cargo build --release --locked",
+            ),
+            (
+                autodeploy_core::intent::Strategy::Container,
+                "cargo build --release --locked",
+            ),
+        ] {
+            let intent = Intent {
+                cloud: Some(Cloud::Aws),
+                strategy: Some(strategy),
+                database: Some(autodeploy_core::DatabaseEngine::Postgresql),
+                ..Default::default()
+            };
+            let d = decide(&a, &intent, &DecideOptions::default()).unwrap();
+            assert_eq!(d.services[0].build.as_deref(), Some(build), "{strategy:?}");
+            assert_eq!(d.services[0].release.as_deref(), Some("sqlx migrate run"));
+        }
     }
 
     #[test]

@@ -1064,7 +1064,7 @@ fn cache_port(cat: &dyn cloud::Catalogue, c: Cache, tls: bool) -> u16 {
 mod tests {
     use super::*;
     use crate::cost::table;
-    use crate::testutil::{analysis, service};
+    use crate::testutil::{analysis, env_var, service};
     use autodeploy_core::Language;
 
     /// A web service that uses `dbs` and reads `DATABASE_URL` and `REDIS_URL`.
@@ -1082,17 +1082,7 @@ mod tests {
     /// The service reads `DATABASE_URL` and `REDIS_URL`.
     fn reading(mut s: Service) -> Service {
         for n in ["DATABASE_URL", "REDIS_URL"] {
-            s.env.push(autodeploy_core::EnvVar {
-                name: n.into(),
-                required: true,
-                secret: true,
-                file: None,
-                line: None,
-                example: None,
-                image_value: None,
-                checks_requests: false,
-                required_in_production: false,
-            });
+            s.env.push(env_var(n, true, true));
         }
         s
     }
@@ -1491,17 +1481,7 @@ mod tests {
         let mut s = service(name, Language::Python, Some("flask"), ServiceKind::Web);
         s.databases = vec![Database::Redis];
         for n in names {
-            s.env.push(autodeploy_core::EnvVar {
-                name: (*n).into(),
-                required: true,
-                secret: false,
-                file: None,
-                line: None,
-                example: None,
-                image_value: None,
-                checks_requests: false,
-                required_in_production: false,
-            });
+            s.env.push(env_var(n, true, false));
         }
         s
     }

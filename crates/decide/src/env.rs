@@ -803,6 +803,14 @@ impl<'a> Wiring<'a> {
     /// Settings whose value follows from the deployment alone.
     fn fixed_binding(&self, name: &str, kind: Kind) -> Outcome {
         let set = |value, why: &str| Outcome::Set(value, false, why.to_string());
+        // A switch turned off in the code's own spelling: Python compares
+        // with or parses `"True"` (`envbool` helpers accepting only
+        // True/False), and "False" reads as off wherever "false" does.
+        let off = if self.s.language == autodeploy_core::Language::Python {
+            "False"
+        } else {
+            "false"
+        };
         let deployment = |output| EnvValue::Deployment { output };
         let literal = |v: &str| EnvValue::Literal { value: v.into() };
         let ctx = self.ctx;
@@ -823,34 +831,18 @@ impl<'a> Wiring<'a> {
                 false,
                 format!("the {} environment", ctx.environment.as_str()),
             ),
-            // Python code compares with or parses its own spelling
-            // (`== "True"`, `envbool` helpers accepting only True/False):
-            // "False" reads as off wherever "false" does, and there too.
             // An app that redirects to https where the deployment serves
             // plain http answers every page with a redirect to an address
             // nothing serves (and health checks still pass on the 301).
             Kind::HttpsRedirect if !ctx.https => set(
-                literal(if self.s.language == autodeploy_core::Language::Python {
-                    "False"
-                } else {
-                    "false"
-                }),
+                literal(off),
                 "the deployment serves plain http: the app's own redirect to https would lead nowhere",
             ),
             Kind::SecureCookies if !ctx.https => set(
-                literal(if self.s.language == autodeploy_core::Language::Python {
-                    "False"
-                } else {
-                    "false"
-                }),
+                literal(off),
                 "the deployment serves plain http: a browser drops cookies marked https-only, so sessions and forms would fail",
             ),
             Kind::Debug if ctx.environment != Environment::Development => {
-                let off = if self.s.language == autodeploy_core::Language::Python {
-                    "False"
-                } else {
-                    "false"
-                };
                 set(literal(off), "debug mode off outside development")
             }
             Kind::AllowedHosts => set(
@@ -1584,17 +1576,7 @@ mod tests {
     }
 
     fn var(name: &str, required: bool, secret: bool) -> EnvVar {
-        EnvVar {
-            name: name.into(),
-            required,
-            secret,
-            file: None,
-            line: None,
-            example: None,
-            image_value: None,
-            checks_requests: false,
-            required_in_production: false,
-        }
+        crate::testutil::env_var(name, required, secret)
     }
 
     fn pg() -> DatabasePlan {

@@ -872,17 +872,8 @@ mod tests {
         web.release = Some("sqlx migrate run".into());
         web.build_schema = Some("migrations".into());
         web.port = Some(8000);
-        web.env.push(autodeploy_core::EnvVar {
-            name: "DATABASE_URL".into(),
-            required: true,
-            secret: true,
-            file: None,
-            line: None,
-            example: None,
-            image_value: None,
-            checks_requests: false,
-            required_in_production: false,
-        });
+        web.env
+            .push(crate::testutil::env_var("DATABASE_URL", true, true));
         let a = analysis(vec![web]);
         for (strategy, build) in [
             (

@@ -1,8 +1,24 @@
 //! Small builders for unit tests (compiled only for tests).
 
 use autodeploy_core::{
-    Analysis, Language, ScanStats, Service, ServiceKind, SourceInfo, SourceKind,
+    Analysis, EnvVar, Language, ScanStats, Service, ServiceKind, SourceInfo, SourceKind,
 };
+
+/// A variable the code reads, with no default (`required`) and whether it
+/// looks like a secret; nothing else known about it.
+pub(crate) fn env_var(name: &str, required: bool, secret: bool) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        required,
+        secret,
+        file: None,
+        line: None,
+        example: None,
+        image_value: None,
+        checks_requests: false,
+        required_in_production: false,
+    }
+}
 
 /// A service with the given identity; web services listen on 8000.
 pub(crate) fn service(

@@ -46,6 +46,19 @@ fn numbers(v: &str) -> Option<(u64, u64, u64)> {
 /// update, with the row that matched.
 fn broken(lock: &str) -> Vec<(String, String, &'static str, &'static str)> {
     let mut out = Vec::new();
+    for (n, v) in packages(lock) {
+        for (krate, series, fixed, why) in BROKEN {
+            if n == *krate && v.starts_with(series) && numbers(v) < numbers(fixed) {
+                out.push((n.to_string(), v.to_string(), *fixed, *why));
+            }
+        }
+    }
+    out
+}
+
+/// Every locked (name, version) of a Cargo.lock text, in its order.
+fn packages(lock: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
     let mut name: Option<&str> = None;
     for line in lock.lines() {
         let line = line.trim();
@@ -54,12 +67,7 @@ fn broken(lock: &str) -> Vec<(String, String, &'static str, &'static str)> {
         } else if let Some(v) = line.strip_prefix("name = ") {
             name = Some(v.trim_matches('"'));
         } else if let (Some(n), Some(v)) = (name, line.strip_prefix("version = ")) {
-            let v = v.trim_matches('"');
-            for (krate, series, fixed, why) in BROKEN {
-                if n == *krate && v.starts_with(series) && numbers(v) < numbers(fixed) {
-                    out.push((n.to_string(), v.to_string(), *fixed, *why));
-                }
-            }
+            out.push((n, v.trim_matches('"')));
         }
     }
     out
@@ -74,17 +82,9 @@ pub(super) fn locked_version(ctx: &Ctx, dir: &str, root: &str, krate: &str) -> O
         .find(|f| ctx.index().contains(f))?;
     let text = ctx.read_path(&file)?;
     let mut found: Vec<&str> = Vec::new();
-    let mut name: Option<&str> = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if line == "[[package]]" {
-            name = None;
-        } else if let Some(v) = line.strip_prefix("name = ") {
-            name = Some(v.trim_matches('"'));
-        } else if let (Some(n), Some(v)) = (name, line.strip_prefix("version = ")) {
-            if n == krate && !found.contains(&v.trim_matches('"')) {
-                found.push(v.trim_matches('"'));
-            }
+    for (n, v) in packages(&text) {
+        if n == krate && !found.contains(&v) {
+            found.push(v);
         }
     }
     match found.as_slice() {

@@ -102,6 +102,24 @@ impl CargoCli {
     }
 }
 
+/// sqlx's checked-query macros: a build compiling one connects to
+/// `DATABASE_URL` to check the query, unless the project commits sqlx's
+/// offline data (`.sqlx/`, `sqlx-data.json`).
+pub const SQLX_CHECKED_QUERIES: [&str; 5] = [
+    "query!(",
+    "query_as!(",
+    "query_scalar!(",
+    "query_file!(",
+    "query_file_as!(",
+];
+
+/// The folder a `sqlx::migrate!("…")` in `text` names (no trailing `/`).
+pub fn sqlx_migrate_folder(text: &str) -> Option<&str> {
+    let at = text.find("migrate!(\"")?;
+    let rest = &text[at + "migrate!(\"".len()..];
+    rest.split_once('"').map(|(p, _)| p.trim_end_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -802,13 +802,8 @@ fn fit_to_clients(
     let weakest = running(ctx.analysis)
         .filter(|s| users.contains(&s.name))
         .map(|s| (s.name.as_str(), cache_client(s)))
-        .fold(
-            None,
-            |best: Option<(&str, (CacheClient, Vec<String>))>, x| match &best {
-                Some(b) if b.1 .0 >= x.1 .0 => best,
-                _ => Some(x),
-            },
-        );
+        // The first service of the weakest kind.
+        .min_by_key(|(_, (c, _))| std::cmp::Reverse(*c));
     let Some((who, (client, parts))) = weakest.filter(|_| offer.is_some()) else {
         let tls = offer.is_some();
         return (offer, tls);

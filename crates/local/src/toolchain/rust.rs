@@ -280,13 +280,6 @@ fn sqlx_checked_queries(svc_dir: &Path) -> Option<std::path::PathBuf> {
     if !uses_sqlx {
         return None;
     }
-    const MACROS: [&str; 5] = [
-        "query!(",
-        "query_as!(",
-        "query_scalar!(",
-        "query_file!(",
-        "query_file_as!(",
-    ];
     let mut checked = false;
     let mut folder = None;
     // Bounded: a crate's own sources, not its vendored or generated trees.
@@ -300,12 +293,11 @@ fn sqlx_checked_queries(svc_dir: &Path) -> Option<std::path::PathBuf> {
         let Ok(text) = std::fs::read_to_string(e.path()) else {
             continue;
         };
-        checked |= MACROS.iter().any(|m| text.contains(m));
+        checked |= autodeploy_core::release_cli::SQLX_CHECKED_QUERIES
+            .iter()
+            .any(|m| text.contains(m));
         if folder.is_none() {
-            folder = text.find("migrate!(\"").and_then(|at| {
-                let rest = &text[at + "migrate!(\"".len()..];
-                rest.split_once('"').map(|(p, _)| p.to_string())
-            });
+            folder = autodeploy_core::release_cli::sqlx_migrate_folder(&text).map(str::to_string);
         }
     }
     let rel = std::path::PathBuf::from(folder.unwrap_or_else(|| "migrations".into()));

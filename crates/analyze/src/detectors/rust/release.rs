@@ -12,17 +12,8 @@
 use crate::ctx::Ctx;
 use crate::draft::{ev, Draft};
 use crate::repo::join;
+use autodeploy_core::release_cli::{sqlx_migrate_folder, SQLX_CHECKED_QUERIES};
 use autodeploy_core::Severity;
-
-/// sqlx's checked-query macros: the build connects to `DATABASE_URL` to
-/// check each query unless the project commits offline data.
-const CHECKED_QUERIES: [&str; 5] = [
-    "query!(",
-    "query_as!(",
-    "query_scalar!(",
-    "query_file!(",
-    "query_file_as!(",
-];
 
 /// The migrations folder (relative to `dir`) whose schema a build checks
 /// its sqlx queries against: the crate uses a checked-query macro, commits
@@ -42,13 +33,9 @@ pub(super) fn build_schema(ctx: &Ctx, dir: &str, root: &str, sources: &[&str]) -
         let Some(text) = ctx.read_path(f) else {
             continue;
         };
-        checked |= CHECKED_QUERIES.iter().any(|m| text.contains(m));
+        checked |= SQLX_CHECKED_QUERIES.iter().any(|m| text.contains(m));
         if folder.is_none() {
-            folder = text.find("migrate!(\"").and_then(|at| {
-                let rest = &text[at + "migrate!(\"".len()..];
-                rest.split_once('"')
-                    .map(|(p, _)| p.trim_end_matches('/').to_string())
-            });
+            folder = sqlx_migrate_folder(&text).map(str::to_string);
         }
     }
     let rel = folder.unwrap_or_else(|| "migrations".into());

@@ -57,6 +57,12 @@ pub(crate) enum Kind {
     /// `CSRF_COOKIE_SECURE`): over plain http a browser drops them, and
     /// every login and form fails.
     SecureCookies,
+    /// The app's own links and scripts built as https (`SCRIPT_USE_HTTPS`,
+    /// `USE_HTTPS`): over plain http they point at an address nothing serves.
+    HttpsLinks,
+    /// Celery tasks run inline in the caller (`CELERY_TASK_ALWAYS_EAGER`):
+    /// with a worker deployed they would never reach it.
+    EagerTasks,
     /// A switch that turns the app's cache on (`REDIS_ENABLED`, `USE_REDIS`):
     /// `true` when a cache is provided, else the code's default.
     CacheSwitch,
@@ -164,6 +170,9 @@ fn known_name(up: &str) -> Option<Kind> {
         | "COOKIE_SECURE"
         | "SECURE_COOKIES"
         | "SECURE_COOKIE" => Kind::SecureCookies,
+        "CELERY_TASK_ALWAYS_EAGER" | "CELERY_ALWAYS_EAGER" | "TASK_ALWAYS_EAGER" => {
+            Kind::EagerTasks
+        }
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
         "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
         "APP_URL"
@@ -221,6 +230,10 @@ fn classify_by_shape(up: &str) -> Kind {
 
     if is_frontend_api_url(up, &tokens, last) {
         return Kind::FrontendApiUrl;
+    }
+    if let [.., "USE", "HTTPS"] = tokens.as_slice() {
+        // `MAIL_USE_SSL`-style connection switches say `SSL`/`TLS`, not HTTPS.
+        return Kind::HttpsLinks;
     }
     if before.iter().any(|t| CACHE_WORDS.contains(t)) {
         if let Some(o) = cache_output(last) {
@@ -363,6 +376,8 @@ pub(crate) struct EnvCtx<'a> {
     pub site_routes: &'a [(String, autodeploy_core::ApiRoute)],
     /// The deployment's public URL is https.
     pub https: bool,
+    /// The deployment runs a Celery worker service.
+    pub celery_worker: bool,
 }
 
 /// The deployment's API among its web services: one named like an API,
@@ -841,6 +856,14 @@ impl<'a> Wiring<'a> {
             Kind::SecureCookies if !ctx.https => set(
                 literal(off),
                 "the deployment serves plain http: a browser drops cookies marked https-only, so sessions and forms would fail",
+            ),
+            Kind::HttpsLinks if !ctx.https => set(
+                literal(off),
+                "the deployment serves plain http: links and scripts the app builds as https would point at an address nothing serves",
+            ),
+            Kind::EagerTasks if ctx.celery_worker => set(
+                literal(off),
+                "the deployment runs a Celery worker: eager tasks would run inside the web process and never reach it",
             ),
             Kind::Debug if ctx.environment != Environment::Development => {
                 set(literal(off), "debug mode off outside development")
@@ -1560,11 +1583,52 @@ mod tests {
             ("VITE_API_URL", Kind::FrontendApiUrl),
             ("REACT_APP_API_URL", Kind::FrontendApiUrl),
             ("NEXT_PUBLIC_SITE_NAME", Kind::Other),
+            ("SCRIPT_USE_HTTPS", Kind::HttpsLinks),
+            ("USE_HTTPS", Kind::HttpsLinks),
+            ("MAIL_USE_SSL", Kind::Other),
+            ("MAIL_USE_TLS", Kind::Other),
+            ("CELERY_TASK_ALWAYS_EAGER", Kind::EagerTasks),
             ("", Kind::Other),
         ];
         for (name, want) in cases {
             assert_eq!(classify(name), want, "{name}");
         }
+    }
+
+    /// django-shynet: its tracking script's `https://` switch and Celery's
+    /// eager mode, both on by default, follow the deployment: off over plain
+    /// http, off beside a Celery worker — and left to the code otherwise.
+    #[test]
+    fn https_links_and_eager_tasks_follow_the_deployment() {
+        let web = vec!["app".to_string()];
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        s.env = vec![
+            var("SCRIPT_USE_HTTPS", false, false),
+            var("CELERY_TASK_ALWAYS_EAGER", false, false),
+        ];
+        let literal = |https: bool, celery_worker: bool| {
+            let ctx = EnvCtx {
+                https,
+                celery_worker,
+                ..production_on(Cloud::Aws, &web)
+            };
+            let env = wire(
+                &s,
+                Hosting::EcsFargate,
+                &ctx,
+                &mut Vec::new(),
+                &mut Notes::default(),
+            );
+            let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
+                Some(EnvValue::Literal { value }) => Some(value.clone()),
+                None => None,
+                other => panic!("{n}: {other:?}"),
+            };
+            (get("SCRIPT_USE_HTTPS"), get("CELERY_TASK_ALWAYS_EAGER"))
+        };
+        let off = Some("False".to_string());
+        assert_eq!(literal(false, true), (off.clone(), off));
+        assert_eq!(literal(true, false), (None, None));
     }
 
     #[test]
@@ -1623,6 +1687,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let url_scheme = |language| {
             let mut s = service("app", language, None, ServiceKind::Web);
@@ -1682,6 +1747,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let mut secrets = vec![SecretPlan {
             name: "database-credentials".into(),
@@ -1808,6 +1874,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::Ec2, &ctx, &mut Vec::new(), &mut notes);
@@ -1835,6 +1902,7 @@ mod tests {
             web_services: web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         }
     }
 
@@ -1963,6 +2031,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let mut notes = Notes::default();
         let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
@@ -2026,6 +2095,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let mut notes = Notes::default();
         let value = |env: &[EnvBinding], n: &str| {
@@ -2188,6 +2258,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         for required in [false, true] {
             let mut s = service("app", Language::Python, Some("flask"), ServiceKind::Web);
@@ -2225,6 +2296,7 @@ mod tests {
             web_services: &web,
             site_routes: &[],
             https: false,
+            celery_worker: false,
         };
         let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
         s.port = Some(8000);

@@ -703,6 +703,10 @@ fn wire_env(
         .iter()
         .filter_map(|p| p.api_route.clone().map(|r| (p.name.clone(), r)))
         .collect();
+    let celery_worker =
+        analysis.services.iter().zip(plans.iter()).any(|(s, p)| {
+            p.kind == ServiceKind::Worker && s.framework.as_deref() == Some("celery")
+        });
     let ectx = env::EnvCtx {
         cloud,
         environment: env,
@@ -711,6 +715,7 @@ fn wire_env(
         web_services: &web_services,
         site_routes: &site_routes,
         https,
+        celery_worker,
     };
     for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
         p.env = env::wire(s, p.hosting, &ectx, secrets, notes);

@@ -256,6 +256,16 @@ fn serverless_with_a_celery_worker_warns_and_runs_containers() {
         );
         assert!(b.secret);
     }
+    // Tasks go to the worker the deployment runs, not inline in the web app.
+    for svc in ["python-flask-celery-redis", "worker"] {
+        let b = env_of(&d, svc, "CELERY_TASK_ALWAYS_EAGER").unwrap();
+        assert_eq!(
+            b.value,
+            EnvValue::Literal {
+                value: "False".into()
+            }
+        );
+    }
     let worker = d.service("worker").unwrap();
     assert!(!worker.public && worker.health_check.is_none());
     assert_eq!(worker.scaling.as_ref().unwrap().max, 1);

@@ -380,6 +380,55 @@ pub(crate) struct EnvCtx<'a> {
     pub celery_worker: bool,
 }
 
+/// Development mail catchers that compose files run beside an app.
+const DEV_MAIL_HOSTS: &[&str] = &[
+    "maildev",
+    "mailhog",
+    "mailpit",
+    "mailcatcher",
+    "smtp4dev",
+    "inbucket",
+];
+
+/// The host an example value names when only a developer's machine has it:
+/// loopback, or a development mail catcher (`MAIL_HOST=maildev`,
+/// `SMTP_URL=smtp://mailhog:1025`).
+fn local_only_host(value: &str) -> Option<&str> {
+    let rest = value.split_once("://").map_or(value, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if authority.starts_with('[') {
+        authority
+            .split_once(']')
+            .map_or(authority, |(h, _)| h)
+            .trim_start_matches('[')
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let lower = host.to_ascii_lowercase();
+    (matches!(lower.as_str(), "localhost" | "127.0.0.1" | "::1")
+        || DEV_MAIL_HOSTS.contains(&lower.as_str()))
+    .then_some(host)
+}
+
+/// A log level setting whose example is a development level (`debug`,
+/// `trace`, `verbose`, `silly`): `info` in the example's own case.
+fn quieter_log_level(name: &str, example: &str) -> Option<String> {
+    let up = name.to_ascii_uppercase();
+    let is_level = matches!(up.as_str(), "LOG_LEVEL" | "LOGLEVEL" | "LOGGING_LEVEL")
+        || up.ends_with("_LOG_LEVEL");
+    let dev = ["debug", "trace", "verbose", "silly", "all"]
+        .iter()
+        .any(|l| example.eq_ignore_ascii_case(l));
+    (is_level && dev).then(|| {
+        if example.chars().all(|c| c.is_ascii_uppercase()) {
+            "INFO".to_string()
+        } else {
+            "info".to_string()
+        }
+    })
+}
+
 /// The deployment's API among its web services: one named like an API,
 /// else the first.
 pub(crate) fn api_service(web: &[String]) -> Option<&String> {
@@ -512,6 +561,10 @@ struct Wiring<'a> {
     inputs: Vec<String>,
     /// Required names given the repository's example value (`NAME=value`).
     from_example: Vec<String>,
+    /// Of those, values that name a host only the developer's machine has.
+    local_only: Vec<String>,
+    /// Example log levels for development, raised for production.
+    quieted: Vec<String>,
     left_default: Vec<String>,
     static_secrets: Vec<String>,
     /// The analysis' wiring set the database / cache settings.
@@ -640,6 +693,8 @@ impl<'a> Wiring<'a> {
             user_secrets: Vec::new(),
             inputs: Vec::new(),
             from_example: Vec::new(),
+            local_only: Vec::new(),
+            quieted: Vec::new(),
             left_default: Vec::new(),
             static_secrets: Vec::new(),
             wired_db,
@@ -1229,16 +1284,37 @@ impl<'a> Wiring<'a> {
             }
             // What a new user does: copy the example env file's value.
             Outcome::Unknown if var.required && !var.secret && var.example.is_some() => {
-                let value = var.example.clone().unwrap_or_default();
+                let example = var.example.clone().unwrap_or_default();
                 let file = var.file.as_deref().unwrap_or("the example env file");
-                self.from_example.push(format!("{name}={value}"));
+                let production = self.ctx.environment == Environment::Production;
+                let (value, reason) = match quieter_log_level(name, &example) {
+                    Some(level) if production => {
+                        self.quieted.push(format!("{name}={example}"));
+                        let reason = format!("the example value from {file} is a development log level ({example}): {level} in production");
+                        (level, reason)
+                    }
+                    _ => {
+                        if !self.ctx.cloud.is_local() {
+                            if let Some(host) = local_only_host(&example) {
+                                self.local_only.push(if host == example {
+                                    format!("{name}={example}")
+                                } else {
+                                    format!("{name}={example} ({host})")
+                                });
+                            }
+                        }
+                        self.from_example.push(format!("{name}={example}"));
+                        let reason = format!(
+                            "the code needs it and gives no default: the example value from {file}"
+                        );
+                        (example, reason)
+                    }
+                };
                 self.out.push(EnvBinding {
                     name: name.to_string(),
                     value: EnvValue::Literal { value },
                     secret: false,
-                    reason: format!(
-                        "the code needs it and gives no default: the example value from {file}"
-                    ),
+                    reason,
                 });
             }
             Outcome::Unknown if var.required && !var.secret => {
@@ -1438,6 +1514,28 @@ impl<'a> Wiring<'a> {
                     "`{}` needs {} and the code gives no default: the repository's example values are used — to set your own, give them with `deploy --env NAME=VALUE`",
                     s.name,
                     join_and(&self.from_example)
+                ),
+            );
+        }
+        if !self.local_only.is_empty() {
+            notes.warn(
+                "example_value_local_only",
+                Some(&s.name),
+                format!(
+                    "`{}` gets {} from the repository's example: a host that exists only on a developer's machine or in its compose file, which nothing answers for in this deployment — give the real value with `deploy --env NAME=VALUE`",
+                    s.name,
+                    join_and(&self.local_only)
+                ),
+            );
+        }
+        if !self.quieted.is_empty() {
+            notes.warn(
+                "example_log_level_raised",
+                Some(&s.name),
+                format!(
+                    "`{}`: the example's development log level ({}) becomes info in production — to keep it, give it with `deploy --env NAME=VALUE`",
+                    s.name,
+                    join_and(&self.quieted)
                 ),
             );
         }
@@ -2165,6 +2263,68 @@ mod tests {
         ));
         assert!(matches!(get("REGION_CODE"), Some(EnvValue::Input { .. })));
         assert!(notes.has_warning("env_from_example"));
+    }
+
+    /// nest-brocoders, hono-open-api-starter: a required setting's example
+    /// value on a cloud. A development log level becomes info; a host only
+    /// the developer has (a mail catcher from the compose file, loopback) is
+    /// kept — the app needs a value to boot — and named in a warning.
+    #[test]
+    fn example_values_meant_for_a_developers_machine_are_named_or_raised() {
+        let mut s = service(
+            "api",
+            Language::Typescript,
+            Some("nestjs"),
+            ServiceKind::Web,
+        );
+        s.port = Some(3000);
+        let example = |name: &str, value: &str| {
+            let mut v = var(name, true, false);
+            v.example = Some(value.into());
+            v
+        };
+        s.env = vec![
+            example("MAIL_HOST", "maildev"),
+            example("SMTP_URL", "smtp://user:pw@mailhog:1025"),
+            example("PAYMENTS_URL", "http://localhost:4000/api"),
+            example("LOG_LEVEL", "debug"),
+            example("WORKER_LOG_LEVEL", "TRACE"),
+            example("REGION", "eu-west-1"),
+        ];
+        let web = vec!["api".to_string()];
+        let mut notes = Notes::default();
+        let ctx = production_on(Cloud::Aws, &web);
+        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+        let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
+            Some(EnvValue::Literal { value }) => value.clone(),
+            other => panic!("{n}: {other:?}"),
+        };
+        assert_eq!(get("LOG_LEVEL"), "info");
+        assert_eq!(get("WORKER_LOG_LEVEL"), "INFO");
+        assert_eq!(get("MAIL_HOST"), "maildev");
+        assert!(notes.has_warning("example_log_level_raised"));
+        let w = notes
+            .warnings
+            .iter()
+            .find(|w| w.code == "example_value_local_only")
+            .expect("a warning");
+        for named in ["MAIL_HOST=maildev", "(mailhog)", "(localhost)"] {
+            assert!(w.message.contains(named), "{named}: {}", w.message);
+        }
+        assert!(!w.message.contains("REGION"), "{}", w.message);
+        // Locally, under development: the example as it is, and no warning.
+        let mut notes = Notes::default();
+        let ctx = local_development(&web);
+        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let level = env.iter().find(|b| b.name == "LOG_LEVEL").map(|b| &b.value);
+        assert_eq!(
+            level,
+            Some(&EnvValue::Literal {
+                value: "debug".into()
+            })
+        );
+        assert!(!notes.has_warning("example_value_local_only"));
+        assert!(!notes.has_warning("example_log_level_raised"));
     }
 
     /// A token the code checks callers against is the app's own: generated

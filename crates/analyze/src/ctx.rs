@@ -50,6 +50,8 @@ pub const NON_APP_DIRS: &[&str] = &[
     "samples",
     "benchmarks",
     "migrations",
+    // Only the walk's markers of a Go vendor/ folder are listed: not the app's.
+    "vendor",
 ];
 
 /// Folder names that hold tests wherever they are.

@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+/// The files of a `vendor/` folder the analysis reads: Go's module manifest,
+/// and lib/pq's SCRAM package (in lib/pq since 1.1.0: a vendored copy newer
+/// than a stale Godeps pin logs in to PostgreSQL 14+).
+const VENDOR_MARKERS: &[&str] = &["modules.txt", "github.com/lib/pq/scram/scram.go"];
+
 /// Folder names that never hold a deployable app's own source.
 const SKIP_DIRS: &[&str] = &[
     ".git",
@@ -293,13 +298,15 @@ fn list(job: &Job, next_id: &AtomicUsize, skipped: &AtomicU64) -> (Vec<Item>, Ve
                 || skip_conditional(&abs, &name)
                 || ignored(&name, &rel, true)
             {
-                // Of a Go module's vendor/ only its manifest is listed: it
-                // says the build needs no download.
-                if name == "vendor"
-                    && abs.join("modules.txt").is_file()
-                    && !ignored(&name, &rel, true)
-                {
-                    items.push(Item::File(format!("{rel}/modules.txt")));
+                // Of a Go vendor/ only what the analysis asks of it is
+                // listed: the module manifest (the build needs no download)
+                // and the copies that say what a vendored driver can do.
+                if name == "vendor" && !ignored(&name, &rel, true) {
+                    for marker in VENDOR_MARKERS {
+                        if abs.join(marker).is_file() {
+                            items.push(Item::File(format!("{rel}/{marker}")));
+                        }
+                    }
                 }
                 continue;
             }
@@ -379,16 +386,28 @@ mod tests {
     }
 
     #[test]
-    fn of_a_go_vendor_folder_only_its_manifest_is_listed() {
+    fn of_a_go_vendor_folder_only_its_manifest_and_markers_are_listed() {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
         touch(r, "go.mod", "module x\n");
         touch(r, "vendor/modules.txt", "# github.com/lib/pq v1.10.9\n");
         touch(r, "vendor/github.com/lib/pq/conn.go", "package pq\n");
+        touch(
+            r,
+            "vendor/github.com/lib/pq/scram/scram.go",
+            "package scram\n",
+        );
         touch(r, "web/vendor/jquery.js", "");
         let (idx, _) = walk(r, 2);
         let files: Vec<&str> = idx.files().iter().map(String::as_str).collect();
-        assert_eq!(files, vec!["go.mod", "vendor/modules.txt"]);
+        assert_eq!(
+            files,
+            vec![
+                "go.mod",
+                "vendor/github.com/lib/pq/scram/scram.go",
+                "vendor/modules.txt"
+            ]
+        );
     }
 
     #[test]

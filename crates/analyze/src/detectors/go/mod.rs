@@ -481,7 +481,18 @@ fn analyze_module(
     if direct.contains_key("github.com/go-sql-driver/mysql") {
         web.drivers_without_tls.push(Database::Mysql);
     }
-    if let Some((r, fixed_in)) = postgres_driver_without_scram(gomod.direct(), has_mod) {
+    let scram_vendored = |path: &str| {
+        // What builds is the vendored copy, which may be newer than the pin
+        // (go-qledger: Godeps.json names a 2016 lib/pq, vendor/ holds one
+        // with its `scram` package).
+        let folder = join(dir, &format!("vendor/{path}"));
+        ctx.index()
+            .files_under(&folder)
+            .any(|f| f[folder.len()..].to_ascii_lowercase().contains("scram"))
+    };
+    if let Some((r, fixed_in)) = postgres_driver_without_scram(gomod.direct(), has_mod)
+        .filter(|(r, _)| !scram_vendored(&r.path))
+    {
         web.postgres_auth = Some(autodeploy_core::PostgresAuth::Md5);
         web.finding(
             "postgres_driver_without_scram",
@@ -818,6 +829,17 @@ mod tests {
         assert_eq!(
             auth(&[("Godeps/Godeps.json", godeps), ("main.go", main)]),
             md5
+        );
+        // The vendored copy that builds is newer than the pin and has SCRAM.
+        let scram = "package scram\n";
+        assert_eq!(
+            auth(&[
+                ("Godeps/Godeps.json", godeps),
+                ("vendor/github.com/lib/pq/conn.go", "package pq\n"),
+                ("vendor/github.com/lib/pq/scram/scram.go", scram),
+                ("main.go", main)
+            ]),
+            None
         );
         for (req, want) in [
             ("github.com/lib/pq v1.0.0", md5),

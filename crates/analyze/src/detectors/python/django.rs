@@ -42,6 +42,46 @@ static ALLOWED_HOSTS_ENV: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// `create_user("admin", password="admin")` / `create_superuser(…,
+/// password='…')`: an account made with a password written in the code
+/// (group 1 the call's arguments).
+static USER_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"\bcreate_(?:super)?user\s*\(([^)]*\bpassword\s*=\s*["'][^"']*["'][^)]*)\)"#)
+});
+
+/// A project command that overrides Django's own `migrate` (which the
+/// release runs) and creates an account with a password from the code
+/// (babybuddy: admin/admin when no superuser exists): every deployment's
+/// first release makes a login anyone can guess.
+fn migrate_creates_a_user(ctx: &Ctx, root: &str, web: &mut Draft) {
+    let commands: Vec<&str> = ctx
+        .index()
+        .files_under(root)
+        .filter(|f| f.ends_with("/management/commands/migrate.py"))
+        .collect();
+    for file in commands {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        let Some(call) = USER_WITH_PASSWORD.captures(&text) else {
+            continue;
+        };
+        let at = call.get(0).expect("group 0");
+        let line = crate::scan::line_of(&text, at.start());
+        let args = call[1].split_whitespace().collect::<Vec<_>>().join(" ");
+        web.finding(
+            "release_creates_default_user",
+            Severity::Warning,
+            Some(file),
+            Some(line),
+            format!(
+                "{file}:{line} overrides Django's `migrate`, which the release step runs, and creates an account with a password written in the code ({args}): the first deploy makes a login anyone who reads the repository can use — sign in and change that password (or remove the account) right after the first deploy"
+            ),
+            None,
+        );
+    }
+}
+
 /// The settings module of a project whose code names none: the package
 /// holding a `wsgi.py` and a `settings.py` (`site.settings`), else a
 /// `settings/` package's shared module (`site.settings.base`, or its
@@ -217,6 +257,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         in_root("manage.py")
     ));
     web.note("release", ev(&manage, None, "Django migrations"));
+    migrate_creates_a_user(ctx, &root, web);
 
     // Settings text: the module, or every file of its package (base.py, production.py…).
     let Some(settings) = settings else {

@@ -183,6 +183,47 @@ fn django_in_a_subfolder_of_the_manifest() {
     .is_empty());
 }
 
+/// babybuddy: its own `migrate` command (run by the release) creates
+/// admin/admin when no superuser exists; one that reads the password from
+/// the environment, or a command the release does not run, says nothing.
+#[test]
+fn a_migrate_override_that_creates_a_known_login_is_a_warning() {
+    let files = |command: &'static str, body: &'static str| {
+        vec![
+            ("requirements.txt", "Django==5.0.6\ngunicorn==22.0.0\n"),
+            (
+                "manage.py",
+                "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site.settings\")\n",
+            ),
+            ("site/__init__.py", ""),
+            ("site/settings.py", "DEBUG = False\n"),
+            ("site/wsgi.py", "application = get_wsgi_application()\n"),
+            (command, body),
+        ]
+    };
+    let known = "class Command(migrate.Command):\n    def handle(self, *a, **k):\n        super().handle(*a, **k)\n        u = get_user_model().objects.create_user(\n            \"admin\", password=\"admin\"\n        )\n";
+    let d = detect(&files("babies/management/commands/migrate.py", known), "");
+    let f = d[0]
+        .findings
+        .iter()
+        .find(|f| f.kind == "release_creates_default_user")
+        .unwrap_or_else(|| panic!("{:?}", kinds(&d[0])));
+    assert_eq!(
+        (f.file.as_deref(), f.line),
+        (Some("babies/management/commands/migrate.py"), Some(4))
+    );
+    assert!(f.message.contains(r#"password="admin""#), "{}", f.message);
+    let from_env =
+        "u = User.objects.create_superuser(\"admin\", password=os.environ[\"ADMIN_PASSWORD\"])\n";
+    let d = detect(
+        &files("babies/management/commands/migrate.py", from_env),
+        "",
+    );
+    assert!(!kinds(&d[0]).contains(&"release_creates_default_user"));
+    let d = detect(&files("babies/management/commands/demo.py", known), "");
+    assert!(!kinds(&d[0]).contains(&"release_creates_default_user"));
+}
+
 #[test]
 fn scripts_workers_and_strays() {
     // A polling loop with a manifest: a worker.

@@ -298,3 +298,55 @@ fn a_start_script_run_by_a_shell_is_split_like_one_run_directly() {
     );
     assert_eq!(s.release.as_deref(), Some("python manage.py migrate"));
 }
+
+/// django-celery: compose runs Celery Flower from the app's own image. A
+/// monitoring dashboard with no login is the operator's tool, not a public
+/// web service of the app; the web app and its worker are.
+#[test]
+fn a_task_queue_dashboard_from_compose_is_not_a_service() {
+    let compose = "services:\n  web:\n    build: ./project\n    command: gunicorn core.wsgi:application --bind 0.0.0.0:8000\n    ports: [\"8000:8000\"]\n  worker:\n    build: ./project\n    command: celery --app=core worker --loglevel=info\n  dashboard:\n    build: ./project\n    command: celery flower -A core --port=5555 --broker=redis://redis:6379/0\n    ports: [\"5555:5555\"]\n  redis:\n    image: redis:7-alpine\n";
+    let repo = MemRepo::new([
+        ("docker-compose.yml", compose),
+        (
+            "project/requirements.txt",
+            "Django==5.0\ncelery==5.3\nflower==2.0\nredis==5.0\ngunicorn==22.0\n",
+        ),
+        (
+            "project/manage.py",
+            "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"core.settings\")\n",
+        ),
+        (
+            "project/core/__init__.py",
+            "from .celery import app as celery_app\n",
+        ),
+        ("project/core/settings.py", "DEBUG = False\n"),
+        (
+            "project/core/wsgi.py",
+            "application = get_wsgi_application()\n",
+        ),
+        (
+            "project/core/celery.py",
+            "from celery import Celery\napp = Celery(\"core\")\n",
+        ),
+        ("project/Dockerfile", "FROM python:3.12\nCOPY . .\n"),
+    ]);
+    let services = analyze_repo(&repo, Some("django-celery")).unwrap();
+    let starts: Vec<(&str, Option<&str>)> = services
+        .iter()
+        .map(|s| (s.name.as_str(), s.start.as_deref()))
+        .collect();
+    assert!(
+        starts
+            .iter()
+            .all(|(_, s)| !s.is_some_and(|s| s.contains("flower"))),
+        "{starts:?}"
+    );
+    assert!(starts.iter().any(|(n, _)| *n == "web"), "{starts:?}");
+    let web = services.iter().find(|s| s.name == "web").unwrap();
+    let f = web
+        .findings
+        .iter()
+        .find(|f| f.kind == "queue_dashboard_not_deployed")
+        .unwrap_or_else(|| panic!("{:?}", web.findings));
+    assert!(f.message.contains("Celery Flower"), "{}", f.message);
+}

@@ -461,6 +461,20 @@ pub fn parse_with(
     out
 }
 
+/// The task-queue dashboard a command runs, by name: Celery's Flower
+/// (`celery -A core flower`, `flower --broker=…`), RQ's dashboard.
+fn queue_dashboard(cmd: &str) -> Option<&'static str> {
+    let cmd = crate::release::unwrap_shell(cmd);
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let program = words.first()?.rsplit('/').next()?;
+    match program {
+        "flower" => Some("Celery Flower"),
+        "celery" if words.contains(&"flower") => Some("Celery Flower"),
+        "rq-dashboard" | "rq-dashboard-fast" => Some("RQ Dashboard"),
+        _ => None,
+    }
+}
+
 /// A loop or tool that waits for another compose service before the
 /// command (group 1 the host): `while !</dev/tcp/db/5432; do sleep 1;
 /// done;`, `until nc -z db 5432; do …; done &&`, `dockerize -wait
@@ -804,6 +818,32 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
     for cs in all.iter().filter(|c| c.optional) {
         if !all.iter().any(|o| !o.optional && o.dir == cs.dir) {
             drafts.retain(|d| d.dir != cs.dir);
+        }
+    }
+    // A task queue's monitoring dashboard run from the app's image (Celery
+    // Flower): an operator's tool with no login of its own, not a public
+    // service of the app.
+    let (dashboards, all): (Vec<ComposeService>, Vec<ComposeService>) = all
+        .into_iter()
+        .partition(|c| !c.optional && c.command.as_deref().and_then(queue_dashboard).is_some());
+    for cs in dashboards {
+        let tool = cs
+            .command
+            .as_deref()
+            .and_then(queue_dashboard)
+            .unwrap_or("");
+        if let Some(d) = drafts.iter_mut().find(|d| d.dir == cs.dir) {
+            d.finding(
+                "queue_dashboard_not_deployed",
+                Severity::Info,
+                Some(&cs.file),
+                Some(cs.line),
+                format!(
+                    "compose service `{}` runs {tool}, a task-queue monitoring dashboard that asks for no login: it is not deployed as a public service — run it yourself behind authentication if you need it",
+                    cs.name
+                ),
+                None,
+            );
         }
     }
     // Web servers that only pass requests on to other services: (compose

@@ -20,6 +20,7 @@
 
 mod code;
 mod databases;
+mod embedded;
 mod frameworks;
 mod lock;
 mod manifest;
@@ -151,6 +152,10 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     {
         return Vec::new();
     }
+    // A front end built into another package's tree is part of that app.
+    if embedded::builds_into_another_package(ctx, dir, m) {
+        return Vec::new();
+    }
     let mgr = manifest::manager(ctx, dir, m);
     let version = manifest::node_version(ctx, dir, m);
     let ts = m.declares("typescript") || ctx.has(dir, "tsconfig.json");
@@ -210,6 +215,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     wiring::apply(ctx, dir, m, &mut drafts, &pkg.files);
     release::apply(&pkg, &mut drafts);
     release::init_script(&pkg, &mut drafts);
+    embedded::build_embedded(ctx, dir, m, &|n| pkg.mgr.run(n), &mut drafts);
     if let Some(member) = pkg
         .prod_start
         .and_then(|(_, e)| workspace_member_of(&e.value))

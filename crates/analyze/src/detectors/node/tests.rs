@@ -676,3 +676,46 @@ fn eleventy_is_a_static_site_built_into_site() {
     assert_eq!(d[0].kind, autodeploy_core::ServiceKind::Static);
     assert_eq!(d[0].static_dir.as_deref(), Some("_site"));
 }
+
+/// etherpad-lite: `admin/` builds into the server's own templates
+/// (`vite build --outDir ../src/templates/admin`), run by the root's
+/// `build:etherpad`. The admin UI is part of the server, not a site of its
+/// own; the server's build is that script. A front end with its own output
+/// folder stays a site.
+#[test]
+fn a_front_end_built_into_the_server_is_part_of_it() {
+    let files = |admin_build: &'static str| {
+        vec![
+            (
+                "package.json",
+                r#"{"name": "pad", "scripts": {"prod": "node src/server.js", "build:pad": "pnpm --filter admin run build-copy", "build:docs": "pnpm --filter docs run build"}, "dependencies": {"express": "^4"}}"#,
+            ),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            ("pnpm-workspace.yaml", "packages:\n  - admin\n"),
+            (
+                "src/server.js",
+                "const express = require('express');\nconst app = express();\napp.listen(9001);\n",
+            ),
+            ("admin/package.json", admin_build),
+            ("admin/vite.config.ts", "export default {}\n"),
+            ("admin/index.html", "<div id=root></div>\n"),
+        ]
+    };
+    let embedded = r#"{"name": "admin", "scripts": {"build": "tsc && vite build", "build-copy": "tsc && vite build --outDir ../src/templates/admin --emptyOutDir"}, "dependencies": {"react": "^19"}, "devDependencies": {"vite": "^7"}}"#;
+    let f = files(embedded);
+    assert!(detect(&f, "admin").is_empty());
+    let root = detect(&f, "");
+    assert_eq!(
+        root[0].builds.first().map(|c| c.value.as_str()),
+        Some("pnpm build:pad")
+    );
+    let own = r#"{"name": "admin", "scripts": {"build": "tsc && vite build"}, "dependencies": {"react": "^19"}, "devDependencies": {"vite": "^7"}}"#;
+    let f = files(own);
+    assert_eq!(detect(&f, "admin").len(), 1);
+    let b: Vec<String> = detect(&f, "")[0]
+        .builds
+        .iter()
+        .map(|c| c.value.clone())
+        .collect();
+    assert!(b.is_empty(), "{b:?}");
+}

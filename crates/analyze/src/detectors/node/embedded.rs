@@ -1,0 +1,151 @@
+//! Front ends built into another package's tree (etherpad-lite: `admin/`'s
+//! `build-copy` runs `vite build --outDir ../src/templates/admin`, and the
+//! root's `build:etherpad` runs it with `pnpm --filter admin run
+//! build-copy`). Such a package is part of the app that serves its output,
+//! not a site of its own; that app's build is the script that builds it.
+//!
+//! Not here: a front end whose output folder is its own (`dist/`), which is
+//! a static site (`super::build_drafts`).
+
+use super::manifest::{parse, Manifest};
+use crate::ctx::Ctx;
+use crate::draft::{ev, Draft, Trust};
+use crate::repo::{file_name, join, normalize, parent};
+use autodeploy_core::ServiceKind;
+
+/// Output-folder options of the front-end build tools (`vite build
+/// --outDir`, `ng build --output-path`, `webpack --output-path`).
+const OUT_FLAGS: &[&str] = &["--outDir", "--out-dir", "--output-path"];
+
+/// The folder (repo-relative) a script writes its build into, when it names
+/// one outside the package folder `dir`.
+fn outside_output(dir: &str, script: &str) -> Option<String> {
+    let words: Vec<&str> = script.split_whitespace().collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let path = OUT_FLAGS.iter().find_map(|f| {
+            if w == f {
+                words.get(i + 1).copied()
+            } else {
+                w.strip_prefix(f).and_then(|r| r.strip_prefix('='))
+            }
+        })?;
+        let path = path.trim_matches(['"', '\'']);
+        if !path.starts_with("../") {
+            return None;
+        }
+        let out = normalize(&join(dir, path))?;
+        (out != dir && !crate::repo::is_under(&out, dir)).then_some(out)
+    })
+}
+
+/// The script of package `m` (in `dir`) that builds it into another
+/// package's folder, with that folder: (script name, output folder).
+fn copying_script(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<(String, String)> {
+    m.scripts.iter().find_map(|(name, e)| {
+        let out = outside_output(dir, &e.value)?;
+        // Into a folder of a package around this one.
+        let mut up = parent(dir);
+        loop {
+            if crate::repo::is_under(&out, up) && ctx.has(up, "package.json") {
+                return Some((name.clone(), out));
+            }
+            if up.is_empty() {
+                return None;
+            }
+            up = parent(up);
+        }
+    })
+}
+
+/// True when the package in `dir` builds into another package's tree.
+pub(super) fn builds_into_another_package(ctx: &Ctx, dir: &str, m: &Manifest) -> bool {
+    copying_script(ctx, dir, m).is_some()
+}
+
+/// The web services of the package in `dir` whose build is none yet get the
+/// package's script that builds an embedded front end (`build:etherpad`
+/// running `pnpm --filter admin run build-copy`).
+pub(super) fn build_embedded(
+    ctx: &Ctx,
+    dir: &str,
+    m: &Manifest,
+    run: &dyn Fn(&str) -> String,
+    drafts: &mut [Draft],
+) {
+    if !drafts
+        .iter()
+        .any(|d| d.kind == ServiceKind::Web && d.builds.is_empty())
+    {
+        return;
+    }
+    // Packages below this one that build into it: (package name, script).
+    let embedded: Vec<(String, String)> = ctx
+        .index()
+        .files_under(dir)
+        .filter(|f| file_name(f) == "package.json" && parent(f) != dir)
+        .filter_map(|f| {
+            let sub = parent(f);
+            let text = ctx.read_path(f)?;
+            let sm = parse(f, &text).ok()?;
+            let (script, out) = copying_script(ctx, sub, &sm)?;
+            crate::repo::is_under(&out, dir).then_some((sm.name?, script))
+        })
+        .collect();
+    if embedded.is_empty() {
+        return;
+    }
+    let runs_member = |cmd: &str| {
+        embedded.iter().any(|(name, script)| {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            words
+                .windows(2)
+                .any(|w| matches!(w[0], "--filter" | "-F" | "--workspace" | "-w") && w[1] == name)
+                && words.contains(&script.as_str())
+        })
+    };
+    let Some((name, e)) = m
+        .scripts
+        .iter()
+        .filter(|(n, _)| n.starts_with("build"))
+        .find(|(_, e)| runs_member(&e.value))
+    else {
+        return;
+    };
+    for d in drafts
+        .iter_mut()
+        .filter(|d| d.kind == ServiceKind::Web && d.builds.is_empty())
+    {
+        d.build(
+            run(name),
+            Trust::Config,
+            ev(
+                &m.file,
+                e.line,
+                format!("script \"{name}\" builds the front end this app serves"),
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_folders_outside_the_package() {
+        let out = |dir: &str, s: &str| outside_output(dir, s);
+        assert_eq!(
+            out(
+                "admin",
+                "tsc && vite build --outDir ../src/templates/admin --emptyOutDir"
+            ),
+            Some("src/templates/admin".into())
+        );
+        assert_eq!(
+            out("web/client", "ng build --output-path=../server/public"),
+            Some("web/server/public".into())
+        );
+        assert_eq!(out("admin", "vite build --outDir dist"), None);
+        assert_eq!(out("admin", "vite build"), None);
+    }
+}

@@ -65,11 +65,59 @@ fn static_site_with_domain_gets_a_us_east_1_certificate() {
     insta::assert_snapshot!("static_site_react_vite_domain", site);
 }
 
+/// eleventy-base-blog: a site of many pages has `/about/` as
+/// about/index.html, which CloudFront's default root object does not serve
+/// (the private bucket answers 403). A viewer-request function maps a
+/// folder's address to its index.html; the function itself runs here.
 #[test]
-fn plain_static_site_has_no_spa_fallback() {
-    let (_a, d) = support::scenario("static_hugo_site", "deploy this static site on AWS");
-    let files = autodeploy_render::aws::static_site::render(&d).unwrap();
-    assert!(!files[0].contents.contains("custom_error_response"));
+fn plain_static_site_serves_each_folders_index() {
+    let (a, d) = support::scenario("static_hugo_site", "deploy this static site on AWS");
+    let b = bundle(&a, &d);
+    let site = tf(&b, "terraform/static_site.tf");
+    assert!(!site.contains("custom_error_response"));
+    assert!(site.contains("function_arn = aws_cloudfront_function.folder_index.arn"));
+    check(&b);
+    let code = site
+        .split("resource \"aws_cloudfront_function\" \"folder_index\"")
+        .nth(1)
+        .and_then(|r| r.split("<<-EOT").nth(1))
+        .and_then(|r| r.split("EOT").next())
+        .expect("the function's code");
+    let probe = format!(
+        "{code}\nfor (const u of process.argv.slice(1)) console.log(handler({{request: {{uri: u}}}}).uri);"
+    );
+    let out = std::process::Command::new("node")
+        .arg("-e")
+        .arg(probe)
+        .args([
+            "/",
+            "/about/",
+            "/blog/first-post",
+            "/css/site.css",
+            "/feed.xml",
+        ])
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        vec![
+            "/index.html",
+            "/about/index.html",
+            "/blog/first-post/index.html",
+            "/css/site.css",
+            "/feed.xml"
+        ]
+    );
+    // A single-page app routes itself: no folder mapping.
+    let (a, d) = support::scenario("node_react_vite", "deploy this static site on AWS");
+    assert!(!tf(&bundle(&a, &d), "terraform/static_site.tf").contains("folder_index"));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! load balancer probes, Cloud Run / Container Apps / Kubernetes probes, the
 //! Dockerfile's `HEALTHCHECK`, the VM launch script's wait).
 //!
-//! In order: the app's own health route when the analysis found one (200–399);
+//! In order: the app's own health route when the analysis found one, or the
+//! page the app object itself serves at `/` (200–399);
 //! else `/` when the framework serves pages there (Next.js, Streamlit…:
 //! 200–399); else `/` accepting any answer below 500
 //! ([`HealthAnswer::AnyAnswer`]) — nothing says `/` is a route, and a check
@@ -53,6 +54,8 @@ pub(crate) fn health_check(s: &Service, notes: &mut Notes) -> Option<HealthCheck
         // A compose file's healthcheck names it, rather than a route in code.
         let who = if first.is_some_and(|e| e.file.ends_with(".yml") || e.file.ends_with(".yaml")) {
             "the health route the project's own healthcheck requests"
+        } else if h == "/" {
+            "the code defines no health route, and the app itself serves a page at /"
         } else {
             "the health route the code defines"
         };
@@ -158,6 +161,26 @@ mod tests {
             (h.path.as_str(), h.accept, h.path_origin),
             ("/", HealthAnswer::Success, Origin::Rule)
         );
+    }
+
+    /// The app object's own page at `/` (the analysis' stand-in when the
+    /// code has no health route) must answer 200-399, and says why.
+    #[test]
+    fn the_apps_own_home_page_must_answer_200_399() {
+        let mut s = service(
+            "api",
+            Language::Javascript,
+            Some("express"),
+            ServiceKind::Web,
+        );
+        s.port = Some(3000);
+        s.health_path = Some("/".into());
+        let h = health_check(&s, &mut Notes::default()).unwrap();
+        assert_eq!(
+            (h.path.as_str(), h.accept, h.path_origin),
+            ("/", HealthAnswer::Success, Origin::Analysis)
+        );
+        assert!(h.reason.contains("serves a page at /"), "{}", h.reason);
     }
 
     #[test]

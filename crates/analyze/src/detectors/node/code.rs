@@ -168,6 +168,7 @@ pub fn scan(
     frameworks: &[&'static Framework],
 ) -> CodeFacts {
     let mut facts = CodeFacts::default();
+    let mut root_page: Option<(String, u32)> = None;
     let apps: Vec<(&'static Framework, Regex)> = frameworks
         .iter()
         .filter_map(|f| f.app.map(|p| (*f, crate::scan::table_regex(p))))
@@ -235,10 +236,44 @@ pub fn scan(
                 facts.health = Some((c[1].to_string(), file.clone(), line));
             } else if let Some((line, c)) = first_match(&text, &NEST_HEALTH) {
                 facts.health = Some((format!("/{}", &c[1]), file.clone(), line));
+            } else if root_page.is_none() {
+                root_page = app_root_page(&text).map(|line| (file.clone(), line));
             }
         }
     }
+    // No health route: the page the app object itself serves at `/`.
+    if facts.health.is_none() {
+        facts.health = root_page.map(|(file, line)| ("/".to_string(), file, line));
+    }
     facts
+}
+
+/// `app.get('/', …)` on an app object the file makes (`const app =
+/// express()`, `fastify()`, `new Koa()`, `new Hono()`), not on a router
+/// that may be mounted under a prefix elsewhere.
+static APP_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"\b(?:const|let|var)\s+(\w+)\s*(?::[^=\n]+)?=\s*(?:await\s+)?(?:express|fastify|Fastify|polka)\s*\(|\b(?:const|let|var)\s+(\w+)\s*(?::[^=\n]+)?=\s*new\s+(?:Hono|OpenAPIHono|Elysia)\s*\("#,
+    )
+    .expect("regex")
+});
+
+/// The line of the app object's own `/` route in `text`.
+fn app_root_page(text: &str) -> Option<u32> {
+    let apps: Vec<&str> = APP_OBJECT
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|g| g.as_str()))
+        .collect();
+    apps.iter().find_map(|app| {
+        let route = crate::scan::try_regex(&format!(
+            r#"\b{}\.get\s*\(\s*['"`]/['"`]"#,
+            regex::escape(app)
+        ))
+        .ok()?;
+        route
+            .find(text)
+            .map(|m| crate::scan::line_of(text, m.start()))
+    })
 }
 
 /// A relative import or require: `from './config'`, `require("../config")`,

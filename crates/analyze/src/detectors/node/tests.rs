@@ -719,3 +719,36 @@ fn a_front_end_built_into_the_server_is_part_of_it() {
         .collect();
     assert!(b.is_empty(), "{b:?}");
 }
+
+/// express-sequelize-example: no health route, but the app object serves
+/// a page at `/`; a router's `/` (mounted who knows where) is not taken,
+/// and a health route wins.
+#[test]
+fn the_app_objects_home_page_stands_in_for_a_health_route() {
+    let health = |code: &str| {
+        let files = [
+            (
+                "package.json",
+                r#"{"name": "x", "scripts": {"start": "node app.js"}, "dependencies": {"express": "^4"}}"#,
+            ),
+            ("app.js", code),
+        ];
+        detect(&files, "")[0].health_path.clone()
+    };
+    let app = "const express = require('express');\nconst app = express();\n";
+    assert_eq!(
+        health(&format!(
+            "{app}app.get('/', (req, res) => res.send('hi'));\napp.listen(3000);\n"
+        ))
+        .as_deref(),
+        Some("/")
+    );
+    assert_eq!(
+        health(&format!("{app}const router = express.Router();\nrouter.get('/', (q, r) => r.send(''));\napp.use('/api', router);\napp.listen(3000);\n")),
+        None
+    );
+    assert_eq!(
+        health(&format!("{app}app.get('/', (q, r) => r.send(''));\napp.get('/healthz', (q, r) => r.send('ok'));\napp.listen(3000);\n")).as_deref(),
+        Some("/healthz")
+    );
+}

@@ -251,6 +251,9 @@ pub(super) fn scan(
     let raws: Vec<std::sync::Arc<str>> = sources.iter().filter_map(|f| ctx.read_path(f)).collect();
     facts.env_wrappers = env_wrappers(&raws.iter().map(|t| &**t).collect::<Vec<_>>());
     let wrappers = facts.env_wrappers.clone();
+    // The first page the app itself serves at `/`, or a blueprint's up
+    // check: a health route when the code defines none.
+    let mut fallback: Option<(String, u32, String, String)> = None;
     for &file in sources {
         let Some(raw) = ctx.read_path(file) else {
             continue;
@@ -309,8 +312,63 @@ pub(super) fn scan(
                 web.note("health_path", ev(file, Some(line), line_text(text, line)));
             }
         }
+        if web.health_path.is_none() && fallback.is_none() {
+            fallback = up_blueprint(text)
+                .or_else(|| root_page(text))
+                .map(|(line, path)| (file.to_string(), line, path, line_text(text, line)));
+        }
+    }
+    if let (None, Some((file, line, path, note))) = (&web.health_path, fallback) {
+        web.health_path = Some(path);
+        web.note("health_path", ev(&file, Some(line), note));
     }
     facts
+}
+
+/// `@app.route("/")` / `@app.get("/")` on the app object itself (group 1
+/// the object): the app's home page.
+static ROOT_PAGE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"(?m)^[ \t]*@(\w+)\.(?:route|get)\s*\(\s*["']/["']"#));
+
+/// A Flask blueprint whose prefix names an up check (`Blueprint("up", …,
+/// url_prefix="/up")`; group 1 the object, 2 the prefix).
+static UP_BLUEPRINT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^(\w+)\s*=\s*Blueprint\s*\([^)]*\burl_prefix\s*=\s*["'](/(?:up|healthz?|health[-_]check|healthcheck|ping|livez|readyz))/?["']"#,
+    )
+});
+
+/// The home page the app object serves at `/` in `text`: (line, "/").
+fn root_page(text: &str) -> Option<(u32, String)> {
+    let roots: BTreeSet<&str> = ROOT_ROUTER
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|g| g.as_str()))
+        .collect();
+    ROOT_PAGE
+        .captures_iter(text)
+        .find(|c| roots.contains(&c[1]))
+        .map(|c| {
+            (
+                line_of(text, c.get(0).map_or(0, |g| g.start())),
+                "/".to_string(),
+            )
+        })
+}
+
+/// The `/` route of a blueprint prefixed like an up check (nickjj's
+/// `up.get("/")` under `/up`): (line, "/up/").
+fn up_blueprint(text: &str) -> Option<(u32, String)> {
+    if !text.contains("Blueprint") {
+        return None;
+    }
+    UP_BLUEPRINT.captures_iter(text).find_map(|c| {
+        let route = regex(&format!(
+            r#"(?m)^[ \t]*@{}\.(?:route|get)\s*\(\s*["']/["']"#,
+            regex::escape(&c[1])
+        ));
+        let at = route.find(text)?;
+        Some((line_of(text, at.start()), format!("{}/", &c[2])))
+    })
 }
 
 /// Literals of which every [`HEALTH_ROUTE`] match holds one.
@@ -1492,6 +1550,31 @@ class Settings(BaseSettings):
         );
         assert_eq!(enclosing_def(t, t.find("web.").unwrap()), None);
         assert_eq!(enclosing_def("app = Flask()", 0), None);
+    }
+
+    /// No health route: the app object's own `/` page (flaskr-tdd), or a
+    /// blueprint prefixed like an up check (nickjj's `/up/`). A blueprint's
+    /// `/`, which may be mounted anywhere, is not taken.
+    #[test]
+    fn the_apps_home_page_or_up_blueprint_stands_in_for_a_health_route() {
+        let health = |code: &str| run(code).0.health_path;
+        assert_eq!(
+            health("app = Flask(__name__)\n@app.route(\"/\")\ndef index(): pass\n").as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            health("up = Blueprint(\"up\", __name__, template_folder=\"t\", url_prefix=\"/up\")\n\n@up.get(\"/\")\ndef index(): return \"\"\n").as_deref(),
+            Some("/up/")
+        );
+        assert_eq!(
+            health("main = Blueprint(\"main\", __name__)\n@main.route(\"/\")\ndef index(): pass\n"),
+            None
+        );
+        // A real health route wins over the home page, wherever it comes.
+        assert_eq!(
+            health("app = Flask(__name__)\n@app.route(\"/\")\ndef index(): pass\n@app.get(\"/healthz\")\ndef h(): pass\n").as_deref(),
+            Some("/healthz")
+        );
     }
 
     #[test]

@@ -56,6 +56,9 @@ const UV: &str = "uv==0.4.30";
 /// The Node a Python image's asset build gets: the line decide chose
 /// (`RuntimePlan::assets_node`, from the package.json), on Debian bookworm;
 /// `22` when a plan made before that field carries none.
+/// The build stage's file of install constraints.
+const CONSTRAINTS: &str = "/opt/autodeploy-constraints.txt";
+
 fn node_for_assets(line: Option<&str>) -> String {
     let line = line.unwrap_or("22");
     // Lines that ended before Debian bookworm have no bookworm images; their
@@ -576,6 +579,22 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             ];
             build_env = env(&py_env);
             run_env = env(&py_env);
+            // What the install must hold back (the analysis' constraints:
+            // `SQLAlchemy<2.1` beside psycopg2), for pip and uv alike;
+            // written before anything runs pip.
+            if !s.install_constraints.is_empty() {
+                let lines: Vec<String> = s
+                    .install_constraints
+                    .iter()
+                    .map(|c| crate::escape::sh(&c.requirement))
+                    .collect();
+                build_setup.push(format!(
+                    "printf '%s\\n' {} > {CONSTRAINTS}",
+                    lines.join(" ")
+                ));
+                build_env.push(("PIP_CONSTRAINT".into(), CONSTRAINTS.into()));
+                build_env.push(("UV_CONSTRAINT".into(), CONSTRAINTS.into()));
+            }
             let mut pkgs = vec!["build-essential"];
             if postgres {
                 pkgs.push("libpq-dev");

@@ -474,6 +474,16 @@ impl VmService<'_> {
         m.insert("health_timeout".into(), health_timeout.into());
         m.insert("source_fixes".into(), json!(s.source_fixes));
         m.insert("files_from_example".into(), json!(s.files_from_example));
+        if self.family == "python" && !s.install_constraints.is_empty() {
+            // What the install must hold back (`SQLAlchemy<2.1` beside
+            // psycopg2): the launcher hands them to pip and uv.
+            let reqs: Vec<&str> = s
+                .install_constraints
+                .iter()
+                .map(|c| c.requirement.as_str())
+                .collect();
+            m.insert("constraints".into(), json!(reqs));
+        }
         if self.family == "python" {
             let mut env = Map::new();
             let steps = [&s.install, &s.build, &s.release];

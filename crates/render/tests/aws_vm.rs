@@ -712,3 +712,62 @@ print(json.dumps(got))
         json!({"app": "5000", "app-worker": null, "own": "8000"})
     );
 }
+
+/// The analysis' install constraints (`SQLAlchemy<2.1` beside psycopg2)
+/// hold on a VM too: the launcher's setup writes them to a file and gives
+/// the install step PIP_CONSTRAINT and UV_CONSTRAINT, and only it.
+#[test]
+fn the_install_on_a_machine_keeps_the_analysis_constraints() {
+    let b = bundle("wiring_flask_sqlalchemy", "deploy on AWS EC2 with postgres");
+    let ci = contents(&b, "cloud-init.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&path, ci).unwrap();
+    let probe = format!(
+        r#"
+import importlib.util, io, json, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {{f["path"]: f["content"] for f in doc["write_files"]}}
+open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
+spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+{AWS_STUBS}
+written = {{}}
+class W(io.StringIO):
+    def __init__(self, p): super().__init__(); self.p = p
+    def __exit__(self, *a): written[self.p] = self.getvalue()
+m.open = lambda p, mode="r": W(p)
+steps = []
+m.subprocess.run = lambda argv, cwd, env, check: steps.append((argv[-1], env.get("PIP_CONSTRAINT"), env.get("UV_CONSTRAINT")))
+m.setup(cfg)
+print(json.dumps({{"written": written, "steps": steps}}))
+"#
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .arg(&path)
+        .arg(dir.path().join("launch.py"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The launcher prints each step; the probe's answer is the last line.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let file = "/opt/app/autodeploy-constraints.txt";
+    assert_eq!(got["written"][file], "SQLAlchemy<2.1\n", "{got:#}");
+    let steps = got["steps"].as_array().unwrap();
+    assert_eq!(steps[0][0], "pip install -r requirements.txt", "{got:#}");
+    assert_eq!(
+        (steps[0][1].as_str(), steps[0][2].as_str()),
+        (Some(file), Some(file))
+    );
+    // The release runs with the app's settings only.
+    assert!(steps[1..].iter().all(|s| s[1].is_null()), "{got:#}");
+}

@@ -527,3 +527,32 @@ fn a_service_we_cannot_build_fails_clearly() {
     d.services[0].strategy = autodeploy_core::DeployStrategy::Vm;
     assert!(docker::render(&d, &a).unwrap().is_empty());
 }
+
+/// flaskr-tdd: psycopg2 beside an unpinned SQLAlchemy. The analysis holds
+/// SQLAlchemy below 2.1 (which would connect with psycopg 3); the image's
+/// install honours that, written before anything runs pip, for pip and uv.
+#[test]
+fn the_analysis_install_constraints_hold_in_the_image() {
+    let files = dockerfiles("wiring_flask_sqlalchemy", "deploy on aws as containers");
+    let f = &files[0].contents;
+    let write = f
+        .find("printf '%s\\n' 'SQLAlchemy<2.1' > /opt/autodeploy-constraints.txt")
+        .unwrap_or_else(|| panic!("{f}"));
+    let install = f
+        .find("pip install -r requirements.txt")
+        .unwrap_or_else(|| panic!("{f}"));
+    let venv = f.find("python -m venv").unwrap();
+    assert!(write < venv && write < install, "{f}");
+    assert!(
+        f.contains("PIP_CONSTRAINT=/opt/autodeploy-constraints.txt"),
+        "{f}"
+    );
+    assert!(
+        f.contains("UV_CONSTRAINT=/opt/autodeploy-constraints.txt"),
+        "{f}"
+    );
+    hadolint("wiring_flask_sqlalchemy", f);
+    // Nothing to hold back: no file, no setting.
+    let files = dockerfiles("hello_world_shape", "deploy on aws as containers");
+    assert!(!files[0].contents.contains("CONSTRAINT"));
+}

@@ -114,7 +114,22 @@ pub fn clean_version(v: &str) -> Option<&str> {
     ok.then_some(v)
 }
 
+/// The image tag of a release line for a version that names a patch
+/// (`3.6.0` → `3.6`, node `14.0.0` → `14`): a patch tag is built on the
+/// Debian of its day, and an old one's (`python:3.6.0-slim`: jessie) can no
+/// longer `apt-get update`; the line's tag is its newest patch, on the
+/// newest Debian it was built for. Patches of a line are compatible.
+fn line_tag(family: &str, version: &str) -> String {
+    let keep = match family {
+        "python" | "ruby" => 2,
+        "node" => 1,
+        _ => return version.to_string(),
+    };
+    version.split('.').take(keep).collect::<Vec<_>>().join(".")
+}
+
 fn images(family: &str, version: &str, service: &Service) -> (Option<String>, Option<String>) {
+    let version = &line_tag(family, version);
     let pm = service.package_manager.as_deref().unwrap_or("");
     let fw = service.framework.as_deref().unwrap_or("");
     let worker = service.kind == ServiceKind::Worker;
@@ -390,6 +405,33 @@ mod tests {
         }
     }
 
+    /// flask-base-redis: runtime.txt's `python-3.6.0` is the 3.6 line's
+    /// image, not `python:3.6.0-slim` (Debian jessie, whose apt is gone).
+    #[test]
+    fn an_exact_patch_runs_on_its_lines_image() {
+        let images = |lang, fw, v: &str| {
+            let mut s = service("s", lang, Some(fw), ServiceKind::Web);
+            s.runtime_version = Some(v.into());
+            let p = plan(&s, true, &mut Notes::default());
+            (p.version, p.build_image, p.run_image)
+        };
+        assert_eq!(
+            images(Language::Python, "flask", "3.6.0"),
+            (
+                "3.6.0".to_string(),
+                Some("python:3.6-slim".to_string()),
+                Some("python:3.6-slim".to_string())
+            )
+        );
+        let (_, build, run) = images(Language::Javascript, "express", "14.0.0");
+        assert_eq!(
+            (build.as_deref(), run.as_deref()),
+            (Some("node:14"), Some("node:14-slim"))
+        );
+        let (_, _, run) = images(Language::Ruby, "rails", "3.3.1");
+        assert_eq!(run.as_deref(), Some("ruby:3.3-slim"));
+    }
+
     #[test]
     fn runtime_table() {
         // Node builds on the full image (node-gyp's python3, make, g++) and
@@ -471,7 +513,7 @@ mod tests {
                 Some("3.3.0"),
                 "ruby",
                 "3.3.0",
-                Some("ruby:3.3.0-slim"),
+                Some("ruby:3.3-slim"),
             ),
             (
                 Language::Typescript,

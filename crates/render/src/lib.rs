@@ -190,3 +190,15 @@ pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     }
     out
 }
+
+/// What a `rediss://` URL adds for the service's Redis client: Python's
+/// (redis-py, Celery) names how it checks the certificate — Celery refuses a
+/// `rediss://` URL without `ssl_cert_reqs` — while others take none (go-redis
+/// refuses an option it does not know).
+pub(crate) fn tls_url_query(family: &str) -> &'static str {
+    if family == "python" {
+        "?ssl_cert_reqs=required"
+    } else {
+        ""
+    }
+}

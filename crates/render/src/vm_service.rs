@@ -459,6 +459,11 @@ impl VmService<'_> {
             }
             .into(),
         );
+        // What a `rediss://` URL adds for this runtime's Redis client.
+        let query = crate::tls_url_query(self.family);
+        if !query.is_empty() {
+            m.insert("tls_url_query".into(), query.into());
+        }
         m.insert("install".into(), json!(s.install));
         m.insert("build".into(), json!(s.build));
         m.insert("release".into(), json!(s.release));

@@ -268,8 +268,28 @@ fn flask_celery_redis_web_and_worker_with_elasticache() {
         text.matches("ignore_changes = [task_definition]").count(),
         2
     );
+    // Celery refuses a rediss:// URL that does not say how it checks the
+    // certificate: a Python service's URL says so.
+    assert!(
+        text.contains("/0?ssl_cert_reqs=required"),
+        "{}",
+        text.lines()
+            .filter(|l| l.contains("rediss"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert_no_secret_literals(&b);
     validate(&b);
+}
+
+/// A Node service's Redis client takes no `ssl_cert_reqs` (go-redis even
+/// refuses options it does not know): its `rediss://` URL has none.
+#[test]
+fn a_redis_url_for_a_node_client_has_no_python_options() {
+    let b = bundle("node_bullmq_worker", "on AWS ECS with redis");
+    let text = tf_text(&b);
+    assert!(text.contains("rediss://"), "{text}");
+    assert!(!text.contains("ssl_cert_reqs"), "{text}");
 }
 
 #[test]

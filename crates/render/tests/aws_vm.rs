@@ -249,7 +249,11 @@ print(json.dumps({k: env[k] for k in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRE
     assert_eq!(env["POSTGRES_USER"], "app");
     assert_eq!(env["POSTGRES_PASSWORD"], "p@ss/w:rd");
     assert_eq!(env["POSTGRES_DB"], "python_django_postgres");
-    assert_eq!(env["REDIS_URL"], "rediss://:tok%2Ben@cache.internal:6379/0");
+    // redis-py and Celery read how to check the certificate from the URL.
+    assert_eq!(
+        env["REDIS_URL"],
+        "rediss://:tok%2Ben@cache.internal:6379/0?ssl_cert_reqs=required"
+    );
 }
 
 #[test]
@@ -384,7 +388,7 @@ fn web_and_worker_share_one_instance() {
     // Each process gets its own settings: rq's CLI reads RQ_REDIS_URL, and
     // the worker's jobs use the app's database.
     let db = "postgresql://app:p%40ss@tag:autodeploy-database-host:5432/python_flask_rq_procfile";
-    let redis = "rediss://:secret-of-tag%3Aautodeploy-secret-cache@tag:autodeploy-cache-host:tag:autodeploy-cache-port/0";
+    let redis = "rediss://:secret-of-tag%3Aautodeploy-secret-cache@tag:autodeploy-cache-host:tag:autodeploy-cache-port/0?ssl_cert_reqs=required";
     assert_eq!(web["env"]["DATABASE_URL"], db);
     assert_eq!(web["env"]["REDIS_URL"], redis);
     assert!(web["env"].get("RQ_REDIS_URL").is_none(), "{web:#}");

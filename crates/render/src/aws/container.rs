@@ -563,7 +563,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
                                 "redis"
                             };
                             let query = if c.transit_encryption {
-                                "?ssl_cert_reqs=required"
+                                crate::tls_url_query(&svc.runtime.family)
                             } else {
                                 ""
                             };

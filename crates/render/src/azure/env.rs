@@ -193,7 +193,12 @@ fn database(
     })
 }
 
-fn cache(d: &Decision, name: &str, output: CacheOutput) -> Result<Source, RenderError> {
+fn cache(
+    d: &Decision,
+    name: &str,
+    output: CacheOutput,
+    family: &str,
+) -> Result<Source, RenderError> {
     let Some(c) = d
         .cache
         .as_ref()
@@ -217,6 +222,8 @@ fn cache(d: &Decision, name: &str, output: CacheOutput) -> Result<Source, Render
     // client that cannot turn TLS on (decide's `fit_to_clients`).
     let port = Source::Literal(c.port.to_string());
     let password = Source::Secret(slot(&auth.secret));
+    // What a `rediss://` URL adds for the service's Redis client.
+    let tls_path = format!("/0{}", crate::tls_url_query(family));
     Ok(match output {
         CacheOutput::Host => host,
         CacheOutput::Port => port,
@@ -236,7 +243,11 @@ fn cache(d: &Decision, name: &str, output: CacheOutput) -> Result<Source, Render
             (host, false),
             lit(":"),
             (port, false),
-            lit("/0"),
+            lit(if c.transit_encryption {
+                &tls_path
+            } else {
+                "/0"
+            }),
         ]),
     })
 }
@@ -277,7 +288,7 @@ pub(crate) fn bindings(d: &Decision, s: &ServicePlan) -> Result<Vec<Binding>, Re
             EnvValue::Database { output, scheme } => {
                 database(d, &e.name, *output, scheme.as_deref())?
             }
-            EnvValue::Cache { output } => cache(d, &e.name, *output)?,
+            EnvValue::Cache { output } => cache(d, &e.name, *output, &s.runtime.family)?,
             EnvValue::ServiceUrl { service } => {
                 return Err(unsupported(
                     d,

@@ -111,6 +111,46 @@ fn drivers_are_dependencies(analysis: &Analysis) -> bool {
     running(analysis).all(|s| s.language != autodeploy_core::Language::Php)
 }
 
+/// A database the request asks for that the code cannot use: it keeps its
+/// data in SQLite, reads no connection setting, and none of its declared
+/// dependencies is a driver for any server engine (express-sequelize-example
+/// asked for PostgreSQL on GKE: an HA Cloud SQL nothing reads). An error, before anything is paid
+/// for. PHP's drivers are the runtime's, so a PHP app is let through.
+pub(crate) fn usable_database(
+    analysis: &Analysis,
+    intent: &Intent,
+) -> Result<(), crate::DecideError> {
+    let Some(asked) = intent.database else {
+        return Ok(());
+    };
+    // Code that reads a connection setting may get its driver from where
+    // the analysis does not look (a stale lock, an extra, the image): the
+    // database is set and the plan warns instead.
+    let reads_a_setting = running(analysis).any(|s| {
+        s.wiring
+            .iter()
+            .any(|w| w.target == autodeploy_core::WiringTarget::Database)
+            || s.env
+                .iter()
+                .any(|v| matches!(crate::env::classify(&v.name), crate::env::Kind::Db(..)))
+    });
+    if reads_a_setting
+        || !app_engines(analysis).is_empty()
+        || !app_uses(analysis, Database::Sqlite)
+        || !drivers_are_dependencies(analysis)
+    {
+        return Ok(());
+    }
+    let services: Vec<String> = running(analysis)
+        .filter(|s| s.databases.contains(&Database::Sqlite))
+        .map(|s| format!("`{}` uses SQLite", s.name))
+        .collect();
+    Err(crate::DecideError::DatabaseUnusable {
+        asked: engine_name(asked).to_string(),
+        services: join_and(&services),
+    })
+}
+
 pub(crate) fn app_uses(analysis: &Analysis, db: Database) -> bool {
     running(analysis).any(|s| s.databases.contains(&db))
 }

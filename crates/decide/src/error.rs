@@ -39,6 +39,16 @@ pub enum DecideError {
          {services}; name one of those, or leave the part out to deploy every service"
     )]
     NoServiceForPart { asked: String, services: String },
+    /// The request asks for a database engine the code has no driver for,
+    /// while the code keeps its data in SQLite: the database would be paid
+    /// for and never used.
+    #[error(
+        "the request asks for {asked}, but the code can only use SQLite: none of its \
+         dependencies is a {asked} driver, so a {asked} database would be paid for and never \
+         used ({services}) — leave the database out of the request to deploy on SQLite, or \
+         add a {asked} driver and read the connection URL from DATABASE_URL, then plan again"
+    )]
+    DatabaseUnusable { asked: String, services: String },
     /// A value given with `--env` / `--secret` that cannot be applied.
     #[error(transparent)]
     UserValue(#[from] crate::user_values::UserValueError),

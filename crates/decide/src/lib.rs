@@ -151,6 +151,7 @@ pub fn decide(
     // "the backend", "just the API": later steps see only those services.
     let scoped = scope::scoped(analysis, intent, &mut notes)?;
     let analysis = scoped.as_ref().unwrap_or(analysis);
+    data::usable_database(analysis, intent)?;
     let target = defaults::target(intent, opts, &mut notes)?;
     let table = cost::table(target.cloud)?;
     let name = deployment_name(analysis, opts);

@@ -948,3 +948,37 @@ fn the_projects_own_dockerfile_settings_and_its_https_redirect() {
     let d = run_text(f, "run it locally");
     assert!(env_of(&d, app, "DJANGO_SETTINGS_MODULE").is_none());
 }
+
+/// express-sequelize-example, django-celery: the code keeps its data in
+/// SQLite, reads no connection setting and has no driver for the database
+/// the request asks for. Nothing would ever use it, so the plan is refused
+/// before anything is paid for, saying what to do; without the database it
+/// plans. Code that reads a connection setting gets the database and a
+/// warning (its driver may come from where the analysis does not look).
+#[test]
+fn a_database_the_code_cannot_use_is_refused() {
+    let e = decide(
+        &fixture("mixed_django_tailwind"),
+        &autodeploy_parse::parse("deploy on AWS ECS with postgres"),
+        &DecideOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, DecideError::DatabaseUnusable { .. }), "{e}");
+    let text = e.to_string();
+    for says in [
+        "PostgreSQL",
+        "SQLite",
+        "leave the database out",
+        "DATABASE_URL",
+    ] {
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    let d = run_text("mixed_django_tailwind", "deploy on AWS ECS");
+    assert!(d.database.is_none());
+    let d = run_text(
+        "python_tooling_pyproject_flask",
+        "deploy on AWS ECS with postgres",
+    );
+    assert!(d.database.is_some());
+    assert!(d.has_warning("database_replaces_sqlite"));
+}

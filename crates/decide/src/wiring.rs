@@ -80,6 +80,20 @@ pub(crate) fn cache_client(s: &Service) -> (CacheClient, Vec<String>) {
     let mut wired: Vec<&str> = Vec::new();
     for w in s.wiring.iter().filter(|w| w.target == WiringTarget::Cache) {
         for st in &w.settings {
+            // A URL the code takes apart and connects with by its host,
+            // port and password (it expects `redis://`): no TLS.
+            let split = st.format == SettingFormat::Url
+                && st
+                    .values
+                    .get(&autodeploy_core::Database::Redis)
+                    .is_some_and(|v| v == "redis");
+            if split {
+                wired.push(&st.name);
+                let key = format!("wiring {}", w.convention);
+                add(key.clone(), &st.name, CacheOutput::Address);
+                add(key, &st.name, CacheOutput::Password);
+                continue;
+            }
             let o = match st.format {
                 SettingFormat::Url => CacheOutput::Url,
                 SettingFormat::Host => CacheOutput::Host,
@@ -417,5 +431,32 @@ mod tests {
         assert!(reads_database(&s, DatabaseEngine::Mysql));
         assert!(sqlite_fallback(&s).is_none());
         assert!(looked_for(Language::Go).contains("fmt.Sprintf"));
+    }
+
+    /// hack4impact's flask-base takes its Redis URL apart (`urlparse`) and
+    /// connects by host, port and password: the analysis marks the URL as
+    /// expecting `redis://`, so the client sends AUTH but never TLS. A URL
+    /// used whole keeps both.
+    #[test]
+    fn a_redis_url_taken_apart_is_a_client_without_tls() {
+        let mut s = service("server", Language::Python, Some("flask"), ServiceKind::Web);
+        let mut url = setting("REDISTOGO_URL", SettingFormat::Url);
+        s.wiring.push(Wiring {
+            target: WiringTarget::Cache,
+            convention: "python-url-split".into(),
+            engines: vec![Database::Redis],
+            settings: vec![url.clone()],
+            sqlite_fallback: None,
+        });
+        assert_eq!(cache_client(&s).0, CacheClient::Url);
+        url.values.insert(Database::Redis, "redis".into());
+        s.wiring[0].settings = vec![url];
+        assert_eq!(
+            cache_client(&s),
+            (
+                CacheClient::PartsWithPassword,
+                vec!["REDISTOGO_URL".to_string()]
+            )
+        );
     }
 }

@@ -325,6 +325,7 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     wiring::postgres_scheme_tests(ctx, &mut web, sources);
     wiring::psycopg3_scheme(m, &mut web);
     wiring::engine_selectors(ctx, &mut web, sources);
+    wiring::split_cache_urls(ctx, &mut web, sources);
     sqlite_dirs::scan(ctx, dir, &mut web, sources);
     manifest_findings(&mut web, m, &facts);
     declared_databases(&mut web, m);

@@ -696,3 +696,38 @@ fn the_lock_files_wheels_name_the_lines_it_installs_on() {
     assert_eq!(lines(&[6, 7, 8, 9]), vec!["3.6", "3.7", "3.8", "3.9"]);
     assert!(lines(&[6, 7, 8, 9, 10, 11, 12, 13, 14]).is_empty());
 }
+
+/// hack4impact's flask-base: its Redis URL is read, taken apart with
+/// `urlparse` and used by host, port and password. The URL is wired as
+/// expecting `redis://` (no TLS); a URL used whole, or one whose scheme
+/// the code reads, is not.
+#[test]
+fn a_redis_url_taken_apart_expects_the_plain_scheme() {
+    let config = |body: &str| {
+        format!("import os\nimport urllib.parse\n\nclass Config:\n    REDIS_URL = os.getenv('REDISTOGO_URL', 'http://localhost:6379')\n{body}")
+    };
+    let scheme = |body: &str| {
+        let text = config(body);
+        let d = detect(
+            &[
+                (
+                    "requirements.txt",
+                    "Flask==2.0\nrq==1.10\nredis==4.0\ngunicorn\n",
+                ),
+                ("config.py", text.as_str()),
+                ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+            ],
+            "",
+        );
+        d[0].wiring
+            .iter()
+            .flat_map(|w| &w.settings)
+            .find(|s| s.name == "REDISTOGO_URL")
+            .and_then(|s| s.values.get(&autodeploy_core::Database::Redis).cloned())
+    };
+    let split = "    url = urllib.parse.urlparse(REDIS_URL)\n    RQ_DEFAULT_HOST = url.hostname\n    RQ_DEFAULT_PORT = url.port\n    RQ_DEFAULT_PASSWORD = url.password\n";
+    assert_eq!(scheme(split).as_deref(), Some("redis"));
+    let with_scheme = format!("{split}    RQ_SSL = url.scheme == 'rediss'\n");
+    assert_eq!(scheme(&with_scheme), None);
+    assert_eq!(scheme("    RQ_REDIS_URL = REDIS_URL\n"), None);
+}

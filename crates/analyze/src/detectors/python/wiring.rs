@@ -920,6 +920,76 @@ pub(super) fn psycopg3_scheme(m: &Manifest, web: &mut Draft) {
     }
 }
 
+/// `REDIS_URL = os.getenv('REDISTOGO_URL', …)` anywhere in a line (a class
+/// body's setting too): group 1 the name, 2 the variable.
+static ENV_READ_INTO: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^[ \t]*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:os\.)?(?:getenv|environ\.get)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
+    )
+});
+
+/// A Redis URL the code takes apart (`url = urlparse(REDIS_URL)`, then
+/// `url.hostname`, `url.port`, `url.password`) and connects with by its
+/// parts (hack4impact's flask-base: `Redis(host=…, port=…, password=…)`,
+/// RQ's `RQ_DEFAULT_HOST`…): the scheme is thrown away, so a `rediss://`
+/// URL would not turn TLS on. The setting is marked as expecting the
+/// `redis` scheme, which tells decide the client does not do TLS.
+pub(super) fn split_cache_urls(ctx: &Ctx, web: &mut Draft, sources: &[&str]) {
+    for file in sources {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        if !text.contains("urlparse") && !text.contains("urlsplit") {
+            continue;
+        }
+        for c in ENV_READ_INTO.captures_iter(&text) {
+            let (var, env) = (&c[1], &c[2]);
+            let up = env.to_ascii_uppercase();
+            if !(up.contains("REDIS") || up.contains("VALKEY")) {
+                continue;
+            }
+            let split = regex(&format!(
+                r"\b(\w+)\s*=\s*(?:[\w.]+\.)?url(?:parse|split)\(\s*{}\s*\)",
+                regex::escape(var)
+            ));
+            let Some(parsed) = split.captures(&text) else {
+                continue;
+            };
+            let by_parts = format!("{}.hostname", &parsed[1]);
+            let by_scheme = format!("{}.scheme", &parsed[1]);
+            if !text.contains(&by_parts) || text.contains(&by_scheme) {
+                continue;
+            }
+            let line = line_of(&text, c.get(0).map_or(0, |g| g.start()));
+            let evidence = ev(file, Some(line), crate::wiring::note(&text, line));
+            let plain = || (Database::Redis, "redis".to_string());
+            match web
+                .wiring
+                .iter_mut()
+                .filter(|w| w.target == T::Cache)
+                .find_map(|w| w.settings.iter_mut().find(|s| s.name == env))
+            {
+                Some(setting) => {
+                    setting.values.extend([plain()]);
+                }
+                None => web.wiring.push(Wiring {
+                    target: T::Cache,
+                    convention: "python-url-split".into(),
+                    engines: REDIS.to_vec(),
+                    settings: vec![autodeploy_core::WiringSetting {
+                        name: env.to_string(),
+                        format: F::Url,
+                        values: [plain()].into(),
+                        value: None,
+                        evidence,
+                    }],
+                    sqlite_fallback: None,
+                }),
+            }
+        }
+    }
+}
+
 /// `if os.getenv("DB") == "postgres":` / `if os.environ.get("DB") in
 /// ["mysql", "mariadb"]:` / `if DB_ENGINE == "postgres":` (group 1 the
 /// indentation, 2 the variable read in the test, 3 a name the test reads

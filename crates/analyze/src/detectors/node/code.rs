@@ -169,6 +169,9 @@ pub fn scan(
 ) -> CodeFacts {
     let mut facts = CodeFacts::default();
     let mut root_page: Option<(String, u32)> = None;
+    // Koa routers with a `/` route, and the routers the app mounts whole.
+    let mut router_pages: Vec<(String, String, u32)> = Vec::new();
+    let mut mounted: Vec<String> = Vec::new();
     let apps: Vec<(&'static Framework, Regex)> = frameworks
         .iter()
         .filter_map(|f| f.app.map(|p| (*f, crate::scan::table_regex(p))))
@@ -240,10 +243,29 @@ pub fn scan(
                 root_page = app_root_page(&text).map(|line| (file.clone(), line));
             }
         }
+        if text.contains(".routes()") || text.contains("new Router(") {
+            router_pages.extend(
+                router_root_pages(&text)
+                    .into_iter()
+                    .map(|(name, line)| (name, file.clone(), line)),
+            );
+            mounted.extend(
+                MOUNTED_ROUTER
+                    .captures_iter(&text)
+                    .map(|c| c[1].to_string()),
+            );
+        }
     }
-    // No health route: the page the app object itself serves at `/`.
+    // No health route: the page the app object itself serves at `/`, or
+    // that of a Koa router the app mounts without a prefix.
+    let router_page = router_pages
+        .into_iter()
+        .find(|(name, ..)| mounted.contains(name))
+        .map(|(_, file, line)| (file, line));
     if facts.health.is_none() {
-        facts.health = root_page.map(|(file, line)| ("/".to_string(), file, line));
+        facts.health = root_page
+            .or(router_page)
+            .map(|(file, line)| ("/".to_string(), file, line));
     }
     facts
 }
@@ -257,6 +279,35 @@ static APP_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("regex")
 });
+
+/// `app.use(router.routes())`: a Koa router mounted whole (group 1).
+static MOUNTED_ROUTER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\.use\(\s*(\w+)\.routes\(\s*\)\s*\)").expect("regex")
+});
+
+/// `const router = new Router()` (no prefix) with a `/` route: (name, line).
+static PLAIN_ROUTER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r"\b(?:const|let|var)\s+(\w+)\s*(?::[^=\n]+)?=\s*new\s+(?:Koa)?Router\(\s*\)",
+    )
+    .expect("regex")
+});
+
+fn router_root_pages(text: &str) -> Vec<(String, u32)> {
+    PLAIN_ROUTER
+        .captures_iter(text)
+        .filter_map(|c| {
+            let name = c[1].to_string();
+            let route = crate::scan::try_regex(&format!(
+                r#"\b{}\.get\s*\(\s*['"`]/['"`]"#,
+                regex::escape(&name)
+            ))
+            .ok()?;
+            let at = route.find(text)?;
+            Some((name, crate::scan::line_of(text, at.start())))
+        })
+        .collect()
+}
 
 /// The line of the app object's own `/` route in `text`.
 fn app_root_page(text: &str) -> Option<u32> {

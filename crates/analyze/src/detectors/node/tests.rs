@@ -752,3 +752,26 @@ fn the_app_objects_home_page_stands_in_for_a_health_route() {
         Some("/healthz")
     );
 }
+
+/// node-typescript-koa-rest: a Koa router made without a prefix, with a
+/// `/` route, that the app mounts whole (`app.use(router.routes())`)
+/// serves that page at `/`. A prefixed router does not.
+#[test]
+fn a_koa_router_mounted_whole_serves_its_home_page() {
+    let health = |routes: &str| {
+        let server = "import Koa from 'koa';\nimport { unprotectedRouter } from './routes';\nconst app = new Koa();\napp.use(unprotectedRouter.routes()).use(unprotectedRouter.allowedMethods());\napp.listen(3000);\n";
+        let files = [
+            (
+                "package.json",
+                r#"{"name": "x", "scripts": {"start": "node dist/server.js"}, "dependencies": {"koa": "^2", "@koa/router": "^12"}}"#,
+            ),
+            ("src/server.ts", server),
+            ("src/routes.ts", routes),
+        ];
+        detect(&files, "")[0].health_path.clone()
+    };
+    let plain = "import Router from '@koa/router';\nconst unprotectedRouter = new Router();\nunprotectedRouter.get('/', hello);\nexport { unprotectedRouter };\n";
+    assert_eq!(health(plain).as_deref(), Some("/"));
+    let prefixed = "import Router from '@koa/router';\nconst unprotectedRouter = new Router({ prefix: '/api' });\nunprotectedRouter.get('/', hello);\nexport { unprotectedRouter };\n";
+    assert_eq!(health(prefixed), None);
+}

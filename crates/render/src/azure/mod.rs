@@ -67,7 +67,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         return Err(unsupported(
             d,
             "a custom domain on Azure",
-            "not written yet; the platform's own address is used without a domain",
+            "certificates for your own domain are not written for Azure yet: leave the domain out of the request to get the platform's own https address (Container Apps, Static Web Apps), or deploy on AWS or GCP, which serve a domain",
         ));
     }
     // Every Key Vault slot: the plan's secrets plus whatever the services read.

@@ -1477,79 +1477,54 @@ impl<'a> Wiring<'a> {
     /// What the user must still provide, and secrets a static build must not hold.
     fn warn(&self, notes: &mut Notes) {
         let s = self.s;
-        if !self.user_secrets.is_empty() {
-            notes.warn(
-                "secret_needs_value",
-                Some(&s.name),
+        // One warning per list that has names, its text made from the
+        // service's name and the names joined.
+        let mut warn = |code: &str, names: &[String], text: &dyn Fn(&str, String) -> String| {
+            if !names.is_empty() {
+                notes.warn(code, Some(&s.name), text(&s.name, join_and(names)));
+            }
+        };
+        warn("secret_needs_value", &self.user_secrets, &|n, names| {
+            format!(
+                "`{n}` needs {names} and the code gives no default: these are secrets only you have — fill the empty slot(s) in {} before the app can work",
+                store_name(self.store)
+            )
+        });
+        let variables: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|i| format!("`{}`", input_name(i)))
+            .collect();
+        warn("env_needs_value", &self.inputs, &|n, names| {
+            format!(
+                "`{n}` needs {names} and the code gives no default: set the bundle input variable(s) {}",
+                join_and(&variables)
+            )
+        });
+        warn("env_from_example", &self.from_example, &|n, names| {
+            format!(
+                "`{n}` needs {names} and the code gives no default: the repository's example values are used — to set your own, give them with `deploy --env NAME=VALUE`"
+            )
+        });
+        warn("example_value_local_only", &self.local_only, &|n, names| {
+            format!(
+                "`{n}` gets {names} from the repository's example: a host that exists only on a developer's machine or in its compose file, which nothing answers for in this deployment — give the real value with `deploy --env NAME=VALUE`"
+            )
+        });
+        warn("example_log_level_raised", &self.quieted, &|n, names| {
+            format!(
+                "`{n}`: the example's development log level ({names}) becomes info in production — to keep it, give it with `deploy --env NAME=VALUE`"
+            )
+        });
+        warn(
+            "secret_in_static_build",
+            &self.static_secrets,
+            &|n, names| {
                 format!(
-                    "`{}` needs {} and the code gives no default: these are secrets only you have — fill the empty slot(s) in {} before the app can work",
-                    s.name,
-                    join_and(&self.user_secrets),
-                    store_name(self.store)
-                ),
-            );
-        }
-        if !self.inputs.is_empty() {
-            let variables: Vec<String> = self
-                .inputs
-                .iter()
-                .map(|i| format!("`{}`", input_name(i)))
-                .collect();
-            notes.warn(
-                "env_needs_value",
-                Some(&s.name),
-                format!(
-                    "`{}` needs {} and the code gives no default: set the bundle input variable(s) {}",
-                    s.name,
-                    join_and(&self.inputs),
-                    join_and(&variables)
-                ),
-            );
-        }
-        if !self.from_example.is_empty() {
-            notes.warn(
-                "env_from_example",
-                Some(&s.name),
-                format!(
-                    "`{}` needs {} and the code gives no default: the repository's example values are used — to set your own, give them with `deploy --env NAME=VALUE`",
-                    s.name,
-                    join_and(&self.from_example)
-                ),
-            );
-        }
-        if !self.local_only.is_empty() {
-            notes.warn(
-                "example_value_local_only",
-                Some(&s.name),
-                format!(
-                    "`{}` gets {} from the repository's example: a host that exists only on a developer's machine or in its compose file, which nothing answers for in this deployment — give the real value with `deploy --env NAME=VALUE`",
-                    s.name,
-                    join_and(&self.local_only)
-                ),
-            );
-        }
-        if !self.quieted.is_empty() {
-            notes.warn(
-                "example_log_level_raised",
-                Some(&s.name),
-                format!(
-                    "`{}`: the example's development log level ({}) becomes info in production — to keep it, give it with `deploy --env NAME=VALUE`",
-                    s.name,
-                    join_and(&self.quieted)
-                ),
-            );
-        }
-        if !self.static_secrets.is_empty() {
-            notes.warn(
-                "secret_in_static_build",
-                Some(&s.name),
-                format!(
-                    "the static build of `{}` reads {}, which look like secrets: anything baked into a static build is public, so they are not set — move them to a backend",
-                    s.name,
-                    join_and(&self.static_secrets)
-                ),
-            );
-        }
+                "the static build of `{n}` reads {names}, which look like secrets: anything baked into a static build is public, so they are not set — move them to a backend"
+            )
+            },
+        );
     }
 
     /// The variables the code reads in the analysis' order (the ones only a

@@ -728,14 +728,8 @@ fn the_install_on_a_machine_keeps_the_analysis_constraints() {
     let path = dir.path().join("cloud-init.yaml");
     std::fs::write(&path, ci).unwrap();
     let probe = format!(
-        r#"
-import importlib.util, io, json, sys, yaml
-doc = yaml.safe_load(open(sys.argv[1]))
-files = {{f["path"]: f["content"] for f in doc["write_files"]}}
-open(sys.argv[2], "w").write(files["/opt/autodeploy/launch.py"])
-spec = importlib.util.spec_from_file_location("launch", sys.argv[2])
-m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m)
+        r#"{}
+import io
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 {AWS_STUBS}
 written = {{}}
@@ -747,7 +741,8 @@ steps = []
 m.subprocess.run = lambda argv, cwd, env, check: steps.append((argv[-1], env.get("PIP_CONSTRAINT"), env.get("UV_CONSTRAINT")))
 m.setup(cfg)
 print(json.dumps({{"written": written, "steps": steps}}))
-"#
+"#,
+        support::LOAD_LAUNCHER
     );
     let out = std::process::Command::new("python3")
         .arg("-c")

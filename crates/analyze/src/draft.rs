@@ -365,6 +365,7 @@ impl Draft {
             image_value: None,
             checks_requests: false,
             required_in_production: false,
+            off_value: None,
         });
     }
 

@@ -183,6 +183,12 @@ pub struct EnvVar {
     /// app as production.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub required_in_production: bool,
+    /// How the code spells "off" for this switch, when it reads it in a way
+    /// only one spelling turns off: `int(os.environ.get("DEBUG", 0))` takes
+    /// `0` (and crashes on `False`), `os.environ.get("DJANGO_DEBUG") !=
+    /// "FALSE"` takes exactly `FALSE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub off_value: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

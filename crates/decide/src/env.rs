@@ -876,10 +876,18 @@ impl<'a> Wiring<'a> {
         // A switch turned off in the code's own spelling: Python compares
         // with or parses `"True"` (`envbool` helpers accepting only
         // True/False), and "False" reads as off wherever "false" does.
-        let off = if self.s.language == autodeploy_core::Language::Python {
-            "False"
-        } else {
-            "false"
+        // The code's own spelling when only one turns the switch off
+        // (`int(…)` takes `0`, `!= "FALSE"` takes `FALSE`).
+        let own_off = self
+            .s
+            .env
+            .iter()
+            .find(|v| v.name == name)
+            .and_then(|v| v.off_value.as_deref());
+        let off = match own_off {
+            Some(off) => off,
+            None if self.s.language == autodeploy_core::Language::Python => "False",
+            None => "false",
         };
         let deployment = |output| EnvValue::Deployment { output };
         let literal = |v: &str| EnvValue::Literal { value: v.into() };
@@ -1702,6 +1710,38 @@ mod tests {
         let off = Some("False".to_string());
         assert_eq!(literal(false, true), (off.clone(), off));
         assert_eq!(literal(true, false), (None, None));
+    }
+
+    /// A switch turned off in the code's own spelling when it has one
+    /// (`int(…)` → `0`, `!= "FALSE"` → `FALSE`), else the language's.
+    #[test]
+    fn switches_are_turned_off_in_the_codes_own_spelling() {
+        let web = vec!["app".to_string()];
+        let mut s = service("app", Language::Python, Some("django"), ServiceKind::Web);
+        let mut debug = var("DEBUG", false, false);
+        debug.off_value = Some("0".into());
+        let mut django_debug = var("DJANGO_DEBUG", false, false);
+        django_debug.off_value = Some("FALSE".into());
+        s.env = vec![
+            debug,
+            django_debug,
+            var("SECURE_SSL_REDIRECT", false, false),
+        ];
+        let ctx = production_on(Cloud::Aws, &web);
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            &ctx,
+            &mut Vec::new(),
+            &mut Notes::default(),
+        );
+        let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
+            Some(EnvValue::Literal { value }) => value.clone(),
+            other => panic!("{n}: {other:?}"),
+        };
+        assert_eq!(get("DEBUG"), "0");
+        assert_eq!(get("DJANGO_DEBUG"), "FALSE");
+        assert_eq!(get("SECURE_SSL_REDIRECT"), "False");
     }
 
     #[test]

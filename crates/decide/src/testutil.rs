@@ -17,6 +17,7 @@ pub(crate) fn env_var(name: &str, required: bool, secret: bool) -> EnvVar {
         image_value: None,
         checks_requests: false,
         required_in_production: false,
+        off_value: None,
     }
 }
 

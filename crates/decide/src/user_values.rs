@@ -215,6 +215,7 @@ mod tests {
                 image_value: None,
                 checks_requests: false,
                 required_in_production: false,
+                off_value: None,
             });
         }
         let intent = autodeploy_core::Intent {

@@ -55,6 +55,7 @@ fn var(name: &str, required: bool, secret: bool) -> EnvVar {
         image_value: None,
         checks_requests: false,
         required_in_production: false,
+        off_value: None,
     }
 }
 

@@ -295,6 +295,7 @@ pub(super) fn scan(
         // `config("X", cast=…, default=…)` is, in the file that makes it.
         let env_lib = env_lib || text.contains("starlette.config");
         scan_env(web, file, text, env_lib);
+        switch_spellings(web, text);
         scan_servers(web, &mut facts, file, text);
         scan_databases(web, file, text);
         if web.health_path.is_none() && HEALTH_WORDS.iter().any(|w| text.contains(w)) {
@@ -526,6 +527,43 @@ fn scan_env(web: &mut Draft, file: &str, text: &str, env_lib: bool) {
     }
     if text.contains("BaseSettings") {
         scan_settings_classes(web, file, text);
+    }
+}
+
+/// `int(os.environ.get("DEBUG", 0))`: a switch read as a number, off by
+/// default (group 1; a count, a port or a timeout has other defaults).
+static INT_SWITCH: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"\bint\(\s*(?:os\.)?(?:environ\.get|getenv)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*,\s*(?:default\s*=\s*)?["']?0["']?\s*\)"#,
+    )
+});
+/// `os.environ.get("DJANGO_DEBUG") != "FALSE"`: a switch that only one
+/// spelling turns off (group 1 the variable, 2 that spelling).
+static NOT_EQUAL_SWITCH: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?:os\.)?(?:environ\.get|getenv)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["'][^)\n]*\)\s*!=\s*["']([A-Za-z0-9_]+)["']"#,
+    )
+});
+
+/// How the code spells "off" for the switches it reads in one of those two
+/// ways ([`autodeploy_core::EnvVar::off_value`]).
+fn switch_spellings(web: &mut Draft, text: &str) {
+    if !text.contains("int(") && !text.contains("!=") {
+        return;
+    }
+    let mut found: Vec<(String, String)> = INT_SWITCH
+        .captures_iter(text)
+        .map(|c| (c[1].to_string(), "0".to_string()))
+        .collect();
+    found.extend(
+        NOT_EQUAL_SWITCH
+            .captures_iter(text)
+            .map(|c| (c[1].to_string(), c[2].to_string())),
+    );
+    for (name, off) in found {
+        if let Some(v) = web.env.iter_mut().find(|v| v.name == name) {
+            v.off_value.get_or_insert(off);
+        }
     }
 }
 
@@ -1575,6 +1613,26 @@ class Settings(BaseSettings):
             health("app = Flask(__name__)\n@app.route(\"/\")\ndef index(): pass\n@app.get(\"/healthz\")\ndef h(): pass\n").as_deref(),
             Some("/healthz")
         );
+    }
+
+    /// django-celery reads DEBUG with `int(…)` (so `False` crashes it),
+    /// djangogirls with `!= "FALSE"` (so `False` leaves it on): each
+    /// switch records the one spelling that turns it off.
+    #[test]
+    fn a_switch_read_one_way_records_its_off_spelling() {
+        let (d, _) = run("import os\nDEBUG = int(os.environ.get(\"DEBUG\", default=0))\nWORKERS = int(os.getenv(\"WEB_CONCURRENCY\", 2))\nTEMPLATE_DEBUG = os.environ.get(\"DJANGO_DEBUG\") != \"FALSE\"\nLOUD = os.getenv(\"LOUD\", \"False\") == \"True\"\n");
+        let off = |n: &str| {
+            d.env
+                .iter()
+                .find(|v| v.name == n)
+                .unwrap_or_else(|| panic!("{n}: {:?}", d.env))
+                .off_value
+                .clone()
+        };
+        assert_eq!(off("DEBUG").as_deref(), Some("0"));
+        assert_eq!(off("DJANGO_DEBUG").as_deref(), Some("FALSE"));
+        assert_eq!(off("LOUD"), None);
+        assert_eq!(off("WEB_CONCURRENCY"), None);
     }
 
     #[test]

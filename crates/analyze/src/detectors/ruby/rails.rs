@@ -301,6 +301,7 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
             image_value: None,
             checks_requests: false,
             required_in_production: false,
+            off_value: None,
         });
     }
     let master = join(dir, "config/master.key");

@@ -363,6 +363,23 @@ fn units(m: &Machine) -> Result<Vec<Value>, RenderError> {
 }
 
 /// A service that can run on a VM, checked.
+/// True when one of the commands runs pnpm or yarn (which corepack provides).
+fn runs_pnpm_or_yarn<'c>(mut commands: impl Iterator<Item = &'c str>) -> bool {
+    commands.any(|c| {
+        c.split(|ch: char| ch.is_whitespace() || ch == '&' || ch == ';' || ch == '|')
+            .any(|w| w == "pnpm" || w == "yarn")
+    })
+}
+
+/// True when the service's steps run pnpm or yarn.
+fn corepack_runs(s: &ServicePlan) -> bool {
+    runs_pnpm_or_yarn(
+        [&s.install, &s.build, &s.release, &s.start]
+            .into_iter()
+            .filter_map(|c| c.as_deref()),
+    )
+}
+
 pub(crate) struct VmService<'a> {
     pub family: &'a str,
     pub version: &'a str,
@@ -372,6 +389,9 @@ pub(crate) struct VmService<'a> {
     pub port: u16,
     /// The service folder on the VM, inside [`REPO_DIR`].
     pub workdir: String,
+    /// The Node line a Python (or other) service's asset build runs on
+    /// (`RuntimePlan::assets_node`): installed beside the runtime.
+    pub assets_node: Option<&'a str>,
 }
 
 /// Check that `s` can run on a VM: a runtime the install script knows, a
@@ -440,6 +460,14 @@ pub(crate) fn vm_service<'a>(
         start,
         port,
         workdir,
+        // The major line (nodejs.org lists `latest-v14.x`), digits only:
+        // it lands in the install script.
+        assets_node: s
+            .runtime
+            .assets_node
+            .as_deref()
+            .and_then(|v| v.split('.').next())
+            .filter(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit())),
     })
 }
 
@@ -515,6 +543,13 @@ impl VmService<'_> {
                 json!({"RUSTUP_HOME": "/opt/autodeploy/rustup"}),
             );
         }
+        if corepack_runs(s) {
+            // corepack fetches the packageManager's pnpm/yarn without asking.
+            let env = m.entry("tool_env").or_insert_with(|| json!({}));
+            if let Some(env) = env.as_object_mut() {
+                env.insert("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into());
+            }
+        }
         m
     }
 
@@ -556,6 +591,15 @@ impl VmService<'_> {
             m.insert("python_tools".into(), tools.into());
         }
         m.insert("jdk".into(), self.jdk.into());
+        // Node for the asset build of a service on another runtime, and the
+        // package manager the steps run through corepack (pnpm, yarn).
+        if self.family != "node" {
+            m.insert("assets_node".into(), json!(self.assets_node));
+        }
+        let steps = ["install", "build", "release", "start"]
+            .into_iter()
+            .filter_map(|k| config.get(k).and_then(Value::as_str));
+        m.insert("corepack".into(), runs_pnpm_or_yarn(steps).into());
         m.insert("port".into(), self.port.into());
         // A release step that runs a migration CLI (diesel_cli, sqlx-cli)
         // needs it on the machine, built for the database it migrates.

@@ -770,3 +770,31 @@ print(json.dumps({{"written": written, "steps": steps}}))
     // The release runs with the app's settings only.
     assert!(steps[1..].iter().all(|s| s[1].is_null()), "{got:#}");
 }
+
+/// The machine has what the steps run beyond the service's runtime: Node
+/// for a Python service's asset build (djangogirls' `npm install`, gulp),
+/// and corepack's pnpm/yarn for a package that uses them (etherpad-lite),
+/// fetched without a prompt. A service whose steps run neither gets none.
+#[test]
+fn the_machine_installs_node_for_assets_and_corepack_for_pnpm() {
+    let tailwind = install_runtime(&bundle("mixed_django_tailwind", "deploy on AWS EC2"));
+    let node = tailwind
+        .find("# The asset build (its package.json) runs on Node")
+        .unwrap_or_else(|| panic!("{tailwind}"));
+    assert!(tailwind[node..].contains("major='22'"), "{tailwind}");
+    assert!(tailwind[node..].contains("tar -xJf"), "{tailwind}");
+    assert!(!tailwind.contains("corepack enable"), "{tailwind}");
+    let b = bundle("node_fastify_localhost", "deploy on AWS EC2");
+    let pnpm = install_runtime(&b);
+    assert!(pnpm.contains("corepack enable"), "{pnpm}");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(
+        ci.contains(r#"\"COREPACK_ENABLE_DOWNLOAD_PROMPT\": \"0\""#),
+        "{ci}"
+    );
+    let plain = install_runtime(&bundle("hello_world_shape", "deploy on AWS EC2"));
+    assert!(
+        !plain.contains("Node.js") && !plain.contains("corepack"),
+        "{plain}"
+    );
+}

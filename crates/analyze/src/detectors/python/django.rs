@@ -82,6 +82,43 @@ fn migrate_creates_a_user(ctx: &Ctx, root: &str, web: &mut Draft) {
     }
 }
 
+/// `ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS").split(" ")`
+/// (group 1 the split): a host list read as words, where the deployment
+/// writes the comma-separated list every other Django project reads.
+static SPLIT_ON_SPACES: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)^(?:ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS)\s*=[^\n]*?(?:getenv|environ\.get|environ)\s*[(\[][^\n]*?\)?(\.split\(\s*(?:["'] ["'])?\s*\))"#,
+    )
+});
+
+/// django-celery: a host list split on spaces gets every request answered
+/// 400 (`Invalid HTTP_HOST header`) once the deployment sets the usual
+/// comma-separated list. The deployment's copy splits on both.
+fn split_on_spaces(file: &str, text: &str, web: &mut Draft) {
+    if !text.contains(".split(") {
+        return;
+    }
+    for c in SPLIT_ON_SPACES.captures_iter(text) {
+        let split = c.get(1).expect("group 1");
+        let line = crate::scan::line_of(text, split.start());
+        web.finding(
+            "host_list_split_on_spaces",
+            Severity::Info,
+            Some(file),
+            Some(line),
+            format!(
+                "{file}:{line} splits its host list on spaces: the deployment's copy splits on commas too, so the comma-separated list the deployment sets is read (your repository is not changed)"
+            ),
+            Some(autodeploy_core::SourceFix {
+                file: file.to_string(),
+                line,
+                find: split.as_str().to_string(),
+                replace: ".replace(\",\", \" \").split()".to_string(),
+            }),
+        );
+    }
+}
+
 /// The settings module of a project whose code names none: the package
 /// holding a `wsgi.py` and a `settings.py` (`site.settings`), else a
 /// `settings/` package's shared module (`site.settings.base`, or its
@@ -330,6 +367,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             }
         }
         outside_folders(f, &text, web);
+        split_on_spaces(f, &text, web);
         csrf_from_env |= text.lines().any(|l| {
             l.starts_with("CSRF_TRUSTED_ORIGINS")
                 && (l.contains("environ") || l.contains("getenv") || l.contains("env("))

@@ -731,3 +731,43 @@ fn a_redis_url_taken_apart_expects_the_plain_scheme() {
     assert_eq!(scheme(&with_scheme), None);
     assert_eq!(scheme("    RQ_REDIS_URL = REDIS_URL\n"), None);
 }
+
+/// django-celery splits `DJANGO_ALLOWED_HOSTS` on spaces; the deployment
+/// sets a comma-separated list. The deployment's copy splits on both; a
+/// list split on commas needs nothing.
+#[test]
+fn a_host_list_split_on_spaces_is_split_on_commas_too() {
+    let fixes = |settings: &'static str| {
+        let d = detect(
+            &[
+                ("requirements.txt", "Django==5.0.6\ngunicorn==22.0.0\n"),
+                (
+                    "manage.py",
+                    "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site.settings\")\n",
+                ),
+                ("site/__init__.py", ""),
+                ("site/settings.py", settings),
+                ("site/wsgi.py", "application = get_wsgi_application()\n"),
+            ],
+            "",
+        );
+        d[0].findings
+            .iter()
+            .filter(|f| f.kind == "host_list_split_on_spaces")
+            .filter_map(|f| f.fix.clone())
+            .map(|f| (f.line, f.find, f.replace))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fixes("import os\nALLOWED_HOSTS = os.environ.get(\"DJANGO_ALLOWED_HOSTS\").split(\" \")\n"),
+        vec![(
+            2,
+            ".split(\" \")".to_string(),
+            ".replace(\",\", \" \").split()".to_string()
+        )]
+    );
+    assert!(fixes(
+        "import os\nALLOWED_HOSTS = os.environ.get(\"DJANGO_ALLOWED_HOSTS\", \"\").split(\",\")\n"
+    )
+    .is_empty());
+}

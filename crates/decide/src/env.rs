@@ -1700,12 +1700,10 @@ mod tests {
                 &mut Vec::new(),
                 &mut Notes::default(),
             );
-            let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
-                Some(EnvValue::Literal { value }) => Some(value.clone()),
-                None => None,
-                other => panic!("{n}: {other:?}"),
-            };
-            (get("SCRIPT_USE_HTTPS"), get("CELERY_TASK_ALWAYS_EAGER"))
+            (
+                literal_of(&env, "SCRIPT_USE_HTTPS"),
+                literal_of(&env, "CELERY_TASK_ALWAYS_EAGER"),
+            )
         };
         let off = Some("False".to_string());
         assert_eq!(literal(false, true), (off.clone(), off));
@@ -1735,10 +1733,7 @@ mod tests {
             &mut Vec::new(),
             &mut Notes::default(),
         );
-        let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
-            Some(EnvValue::Literal { value }) => value.clone(),
-            other => panic!("{n}: {other:?}"),
-        };
+        let get = |n: &str| literal_of(&env, n).unwrap_or_else(|| panic!("{n} unset"));
         assert_eq!(get("DEBUG"), "0");
         assert_eq!(get("DJANGO_DEBUG"), "FALSE");
         assert_eq!(get("SECURE_SSL_REDIRECT"), "False");
@@ -2016,6 +2011,16 @@ mod tests {
             site_routes: &[],
             https: false,
             celery_worker: false,
+        }
+    }
+
+    /// The literal value `env` gives `n` (none when unset; a panic when it
+    /// is set to something else).
+    fn literal_of(env: &[EnvBinding], n: &str) -> Option<String> {
+        match env.iter().find(|b| b.name == n).map(|b| &b.value) {
+            Some(EnvValue::Literal { value }) => Some(value.clone()),
+            None => None,
+            other => panic!("{n}: {other:?}"),
         }
     }
 
@@ -2310,10 +2315,7 @@ mod tests {
         let mut notes = Notes::default();
         let ctx = production_on(Cloud::Aws, &web);
         let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
-        let get = |n: &str| match env.iter().find(|b| b.name == n).map(|b| &b.value) {
-            Some(EnvValue::Literal { value }) => value.clone(),
-            other => panic!("{n}: {other:?}"),
-        };
+        let get = |n: &str| literal_of(&env, n).unwrap_or_else(|| panic!("{n} unset"));
         assert_eq!(get("LOG_LEVEL"), "info");
         assert_eq!(get("WORKER_LOG_LEVEL"), "INFO");
         assert_eq!(get("MAIL_HOST"), "maildev");

@@ -231,19 +231,8 @@ cfg = json.loads(files["/etc/autodeploy/app.json"])
 env = m.environment(cfg)
 print(json.dumps({k: env[k] for k in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_URL")}))
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(probe)
-        .arg(&ci)
-        .arg(dir.path().join("launch.py"))
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = support::python(probe, &[&ci, &dir.path().join("launch.py")]);
+    let env: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(env["POSTGRES_HOST"], "db.internal");
     assert_eq!(env["POSTGRES_PORT"], "5432");
     assert_eq!(env["POSTGRES_USER"], "app");
@@ -744,20 +733,8 @@ print(json.dumps({{"written": written, "steps": steps}}))
 "#,
         support::LOAD_LAUNCHER
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(probe)
-        .arg(&path)
-        .arg(dir.path().join("launch.py"))
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
     // The launcher prints each step; the probe's answer is the last line.
-    let stdout = String::from_utf8_lossy(&out.stdout);
     let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let file = "/opt/app/autodeploy-constraints.txt";
     assert_eq!(got["written"][file], "SQLAlchemy<2.1\n", "{got:#}");

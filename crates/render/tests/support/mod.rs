@@ -24,6 +24,23 @@ m = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(m)
 "#;
 
+/// Run `probe` with the real python3 and these arguments; its standard
+/// output, after checking it succeeded.
+pub fn python(probe: &str, args: &[&Path]) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(probe)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the python probe failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Where the AWS provider mirror is (`AUTODEPLOY_TF_MIRROR`, else searched for).
 pub fn provider_mirror() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("AUTODEPLOY_TF_MIRROR") {

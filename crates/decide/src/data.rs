@@ -114,8 +114,9 @@ fn drivers_are_dependencies(analysis: &Analysis) -> bool {
 /// A database the request asks for that the code cannot use: it keeps its
 /// data in SQLite, reads no connection setting, and none of its declared
 /// dependencies is a driver for any server engine (express-sequelize-example
-/// asked for PostgreSQL on GKE: an HA Cloud SQL nothing reads). An error, before anything is paid
-/// for. PHP's drivers are the runtime's, so a PHP app is let through.
+/// asked for PostgreSQL on GKE: an HA Cloud SQL nothing reads). An error,
+/// before anything is paid for. PHP's drivers are the runtime's, so a PHP
+/// app is let through.
 pub(crate) fn usable_database(
     analysis: &Analysis,
     intent: &Intent,
@@ -126,14 +127,7 @@ pub(crate) fn usable_database(
     // Code that reads a connection setting may get its driver from where
     // the analysis does not look (a stale lock, an extra, the image): the
     // database is set and the plan warns instead.
-    let reads_a_setting = running(analysis).any(|s| {
-        s.wiring
-            .iter()
-            .any(|w| w.target == autodeploy_core::WiringTarget::Database)
-            || s.env
-                .iter()
-                .any(|v| matches!(crate::env::classify(&v.name), crate::env::Kind::Db(..)))
-    });
+    let reads_a_setting = running(analysis).any(|s| crate::wiring::reads_database(s, asked));
     if reads_a_setting
         || !app_engines(analysis).is_empty()
         || !app_uses(analysis, Database::Sqlite)

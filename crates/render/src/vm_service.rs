@@ -362,7 +362,6 @@ fn units(m: &Machine) -> Result<Vec<Value>, RenderError> {
     Ok(out)
 }
 
-/// A service that can run on a VM, checked.
 /// True when one of the commands runs pnpm or yarn (which corepack provides).
 fn runs_pnpm_or_yarn<'c>(mut commands: impl Iterator<Item = &'c str>) -> bool {
     commands.any(|c| {
@@ -380,6 +379,7 @@ fn corepack_runs(s: &ServicePlan) -> bool {
     )
 }
 
+/// A service that can run on a VM, checked.
 pub(crate) struct VmService<'a> {
     pub family: &'a str,
     pub version: &'a str,

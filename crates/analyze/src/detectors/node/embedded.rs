@@ -7,7 +7,7 @@
 //! Not here: a front end whose output folder is its own (`dist/`), which is
 //! a static site (`super::build_drafts`).
 
-use super::manifest::{parse, Manifest};
+use super::manifest::{parse, Entry, Manifest};
 use crate::ctx::Ctx;
 use crate::draft::{ev, Draft, Trust};
 use crate::repo::{file_name, join, normalize, parent};
@@ -40,26 +40,58 @@ fn outside_output(dir: &str, script: &str) -> Option<String> {
 
 /// The script of package `m` (in `dir`) that builds it into another
 /// package's folder, with that folder: (script name, output folder).
-fn copying_script(ctx: &Ctx, dir: &str, m: &Manifest) -> Option<(String, String)> {
-    m.scripts.iter().find_map(|(name, e)| {
-        let out = outside_output(dir, &e.value)?;
-        // Into a folder of a package around this one.
-        let mut up = parent(dir);
-        loop {
-            if crate::repo::is_under(&out, up) && ctx.has(up, "package.json") {
-                return Some((name.clone(), out));
-            }
-            if up.is_empty() {
-                return None;
-            }
-            up = parent(up);
-        }
-    })
+fn copying_script(dir: &str, m: &Manifest) -> Option<(String, String)> {
+    m.scripts
+        .iter()
+        .find_map(|(name, e)| Some((name.clone(), outside_output(dir, &e.value)?)))
 }
 
-/// True when the package in `dir` builds into another package's tree.
+/// The script of `outer` (a package around the one built) that runs
+/// `member`'s `script` (`pnpm --filter admin run build-copy`, `npm run
+/// build-copy -w admin`), when one does: (name, entry).
+fn script_running<'m>(
+    outer: &'m Manifest,
+    member: &str,
+    script: &str,
+) -> Option<(&'m String, &'m Entry)> {
+    outer
+        .scripts
+        .iter()
+        .filter(|(n, _)| n.starts_with("build"))
+        .find(|(_, e)| {
+            let words: Vec<&str> = e.value.split_whitespace().collect();
+            words
+                .windows(2)
+                .any(|w| matches!(w[0], "--filter" | "-F" | "--workspace" | "-w") && w[1] == member)
+                && words.contains(&script)
+        })
+}
+
+/// True when the package in `dir` builds into the tree of a package around
+/// it whose own build script runs that build: the outer package serves it
+/// ([`build_embedded`] gives its web services that script). A package
+/// nothing around it builds stays a site of its own.
 pub(super) fn builds_into_another_package(ctx: &Ctx, dir: &str, m: &Manifest) -> bool {
-    copying_script(ctx, dir, m).is_some()
+    let (Some((script, out)), Some(member)) = (copying_script(dir, m), m.name.as_deref()) else {
+        return false;
+    };
+    let mut up = parent(dir);
+    loop {
+        let file = join(up, "package.json");
+        if crate::repo::is_under(&out, up) && ctx.index().contains(&file) {
+            let runs = ctx
+                .read_path(&file)
+                .and_then(|t| parse(&file, &t).ok())
+                .is_some_and(|outer| script_running(&outer, member, &script).is_some());
+            if runs {
+                return true;
+            }
+        }
+        if up.is_empty() {
+            return false;
+        }
+        up = parent(up);
+    }
 }
 
 /// The web services of the package in `dir` whose build is none yet get the
@@ -78,37 +110,24 @@ pub(super) fn build_embedded(
     {
         return;
     }
-    // Packages below this one that build into it: (package name, script).
-    let embedded: Vec<(String, String)> = ctx
+    // Packages below this one that build into it, and this package's
+    // script that runs that build.
+    let found = ctx
         .index()
         .files_under(dir)
         .filter(|f| file_name(f) == "package.json" && parent(f) != dir)
-        .filter_map(|f| {
+        .find_map(|f| {
             let sub = parent(f);
             let text = ctx.read_path(f)?;
             let sm = parse(f, &text).ok()?;
-            let (script, out) = copying_script(ctx, sub, &sm)?;
-            crate::repo::is_under(&out, dir).then_some((sm.name?, script))
-        })
-        .collect();
-    if embedded.is_empty() {
-        return;
-    }
-    let runs_member = |cmd: &str| {
-        embedded.iter().any(|(name, script)| {
-            let words: Vec<&str> = cmd.split_whitespace().collect();
-            words
-                .windows(2)
-                .any(|w| matches!(w[0], "--filter" | "-F" | "--workspace" | "-w") && w[1] == name)
-                && words.contains(&script.as_str())
-        })
-    };
-    let Some((name, e)) = m
-        .scripts
-        .iter()
-        .filter(|(n, _)| n.starts_with("build"))
-        .find(|(_, e)| runs_member(&e.value))
-    else {
+            let (script, out) = copying_script(sub, &sm)?;
+            if !crate::repo::is_under(&out, dir) {
+                return None;
+            }
+            let (name, e) = script_running(m, sm.name.as_deref()?, &script)?;
+            Some((name.clone(), e.line))
+        });
+    let Some((name, line)) = found else {
         return;
     };
     for d in drafts
@@ -116,11 +135,11 @@ pub(super) fn build_embedded(
         .filter(|d| d.kind == ServiceKind::Web && d.builds.is_empty())
     {
         d.build(
-            run(name),
+            run(&name),
             Trust::Config,
             ev(
                 &m.file,
-                e.line,
+                line,
                 format!("script \"{name}\" builds the front end this app serves"),
             ),
         );

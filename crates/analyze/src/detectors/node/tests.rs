@@ -709,6 +709,11 @@ fn a_front_end_built_into_the_server_is_part_of_it() {
         root[0].builds.first().map(|c| c.value.as_str()),
         Some("pnpm build:pad")
     );
+    // Built into the server's tree, but by nothing the server's package
+    // runs (the build is someone else's step): it stays a site.
+    let mut f = files(embedded);
+    f[0].1 = r#"{"name": "pad", "scripts": {"prod": "node src/server.js", "build:docs": "pnpm --filter docs run build"}, "dependencies": {"express": "^4"}}"#;
+    assert_eq!(detect(&f, "admin").len(), 1);
     let own = r#"{"name": "admin", "scripts": {"build": "tsc && vite build"}, "dependencies": {"react": "^19"}, "devDependencies": {"vite": "^7"}}"#;
     let f = files(own);
     assert_eq!(detect(&f, "admin").len(), 1);

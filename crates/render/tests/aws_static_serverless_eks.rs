@@ -115,9 +115,16 @@ fn plain_static_site_serves_each_folders_index() {
             "/feed.xml"
         ]
     );
-    // A single-page app routes itself: no folder mapping.
-    let (a, d) = support::scenario("node_react_vite", "deploy this static site on AWS");
-    assert!(!tf(&bundle(&a, &d), "terraform/static_site.tf").contains("folder_index"));
+    // A single-page app routes itself, and plain HTML's links name files:
+    // no folder mapping (nor a function the AWS emulator cannot publish).
+    for fixture in ["node_react_vite", "static_html_site"] {
+        let (a, d) = support::scenario(fixture, "deploy this static site on AWS");
+        let b = bundle(&a, &d);
+        assert!(
+            !tf(&b, "terraform/static_site.tf").contains("folder_index"),
+            "{fixture}"
+        );
+    }
 }
 
 #[test]

@@ -31,6 +31,26 @@ const SPA_FRAMEWORKS: &[&str] = &[
     "ember",
 ];
 
+/// Site generators that write each page as a folder's `index.html`
+/// (`/about/` is `about/index.html`): CloudFront's default root object
+/// serves only `/`, so their folders are mapped by a function. Plain HTML
+/// (whose links name files) and Next.js's export (`about.html`) are not.
+const FOLDER_PAGE_GENERATORS: &[&str] = &[
+    "eleventy",
+    "hugo",
+    "jekyll",
+    "zola",
+    "mkdocs",
+    "astro",
+    "gatsby",
+    "docusaurus",
+    "vuepress",
+    "vitepress",
+    "hexo",
+    "gridsome",
+    "sveltekit",
+];
+
 #[derive(Serialize)]
 struct Cert {
     domains: Vec<String>,
@@ -52,6 +72,8 @@ struct Ctx {
     service_label: String,
     upload_dir: String,
     spa: bool,
+    /// Pages are folders' `index.html` ([`FOLDER_PAGE_GENERATORS`]).
+    folder_pages: bool,
     cert: Option<Cert>,
     api: Option<Api>,
 }
@@ -157,10 +179,17 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             ));
         }
     }
+    let folder_pages = !spa
+        && svc
+            .runtime
+            .framework
+            .as_deref()
+            .is_some_and(|f| FOLDER_PAGE_GENERATORS.contains(&f));
     let ctx = Ctx {
         service_label: svc.name.replace(|c: char| c.is_control(), " "),
         upload_dir: upload_dir(&svc.path, svc.static_dir.as_deref().unwrap_or(".")),
         spa,
+        folder_pages,
         cert,
         api,
     };

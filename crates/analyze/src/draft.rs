@@ -356,16 +356,9 @@ impl Draft {
 
     fn push_env(&mut self, name: &str, required: bool, file: &str, line: u32) {
         self.env.push(EnvVar {
-            name: name.to_string(),
-            required,
-            secret: looks_secret(name),
             file: Some(file.to_string()),
             line: Some(line),
-            example: None,
-            image_value: None,
-            checks_requests: false,
-            required_in_production: false,
-            off_value: None,
+            ..EnvVar::new(name, required, looks_secret(name))
         });
     }
 

@@ -191,6 +191,25 @@ pub struct EnvVar {
     pub off_value: Option<String>,
 }
 
+impl EnvVar {
+    /// A variable the code reads, with no default (`required`) and whether
+    /// it looks like a credential; nothing else known about it yet.
+    pub fn new(name: impl Into<String>, required: bool, secret: bool) -> Self {
+        EnvVar {
+            name: name.into(),
+            required,
+            secret,
+            file: None,
+            line: None,
+            example: None,
+            image_value: None,
+            checks_requests: false,
+            required_in_production: false,
+            off_value: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

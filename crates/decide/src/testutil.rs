@@ -7,18 +7,7 @@ use autodeploy_core::{
 /// A variable the code reads, with no default (`required`) and whether it
 /// looks like a secret; nothing else known about it.
 pub(crate) fn env_var(name: &str, required: bool, secret: bool) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        required,
-        secret,
-        file: None,
-        line: None,
-        example: None,
-        image_value: None,
-        checks_requests: false,
-        required_in_production: false,
-        off_value: None,
-    }
+    EnvVar::new(name, required, secret)
 }
 
 /// A service with the given identity; web services listen on 8000.

@@ -206,16 +206,9 @@ mod tests {
             crate::testutil::service("web", Language::Python, Some("flask"), ServiceKind::Web);
         for (name, secret) in [("API_KEY", true), ("MODE", false)] {
             web.env.push(EnvVar {
-                name: name.into(),
-                required: true,
-                secret,
                 file: Some("app.py".into()),
                 line: Some(3),
-                example: None,
-                image_value: None,
-                checks_requests: false,
-                required_in_production: false,
-                off_value: None,
+                ..EnvVar::new(name, true, secret)
             });
         }
         let intent = autodeploy_core::Intent {

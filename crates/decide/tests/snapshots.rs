@@ -45,18 +45,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
 }
 
 fn var(name: &str, required: bool, secret: bool) -> EnvVar {
-    EnvVar {
-        name: name.into(),
-        required,
-        secret,
-        file: None,
-        line: None,
-        example: None,
-        image_value: None,
-        checks_requests: false,
-        required_in_production: false,
-        off_value: None,
-    }
+    EnvVar::new(name, required, secret)
 }
 
 fn analysis(input: &str, services: Vec<Service>) -> Analysis {

@@ -292,16 +292,8 @@ pub fn conventions(ctx: &Ctx, dir: &str, b: &Bundle, web: &mut Draft) {
     let (name, file) = secret_env(ctx, dir);
     if !web.env.iter().any(|e| e.name == name) {
         web.env.push(EnvVar {
-            name: name.to_string(),
-            required: true,
-            secret: crate::draft::looks_secret(name),
             file: Some(file),
-            line: None,
-            example: None,
-            image_value: None,
-            checks_requests: false,
-            required_in_production: false,
-            off_value: None,
+            ..EnvVar::new(name, true, crate::draft::looks_secret(name))
         });
     }
     let master = join(dir, "config/master.key");

@@ -101,8 +101,21 @@ fn machine(d: &Decision) -> Option<serde_json::Value> {
             json!({"service": s.name, "unit": format!("{unit}.service"), "role": role})
         })
         .collect();
+    let scaled = d.services.iter().any(|s| s.hosting.is_scaled_vm());
+    let lock = d
+        .services
+        .iter()
+        .find_map(|s| crate::vm_service::release_lock_engine(d, s, scaled))
+        .map(|e| {
+            if e == autodeploy_core::DatabaseEngine::Mysql {
+                "MySQL's `GET_LOCK`"
+            } else {
+                "PostgreSQL's advisory lock"
+            }
+        });
     Some(json!({
-        "scaled": d.services.iter().any(|s| s.hosting.is_scaled_vm()),
+        "scaled": scaled,
+        "release_lock": lock,
         "processes": processes,
     }))
 }

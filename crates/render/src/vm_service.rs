@@ -32,7 +32,9 @@
 //! databases, certbot) — each cloud's `vm.rs` adds those to [`VmService::config`].
 
 use crate::{render_template, unsupported, RenderError};
-use autodeploy_core::{DatabaseOutput, Decision, Hosting, ServiceKind, ServicePlan};
+use autodeploy_core::{
+    DatabaseEngine, DatabaseOutput, Decision, Hosting, ServiceKind, ServicePlan,
+};
 use serde_json::{json, Map, Value};
 
 /// The uv that installs a Python line Ubuntu 24.04 does not ship on a
@@ -130,6 +132,8 @@ pub(crate) struct Worker<'a> {
 pub(crate) struct Machine<'a> {
     pub web: &'a ServicePlan,
     pub workers: Vec<Worker<'a>>,
+    /// The web service's machines form a group (`Host::scaled`).
+    pub scaled: bool,
 }
 
 impl<'a> Machine<'a> {
@@ -159,6 +163,48 @@ impl<'a> Machine<'a> {
         config.insert("make_dirs".into(), json!(dirs));
     }
 
+    /// The launcher's `release_lock` ([`release_lock_engine`]); `part`
+    /// gives the cloud's launcher entry for one login part (`host`, `port`,
+    /// `user`, `password`, `name`).
+    pub fn release_lock(
+        &self,
+        d: &Decision,
+        mut part: impl FnMut(&str) -> Result<Value, RenderError>,
+    ) -> Result<Option<Value>, RenderError> {
+        let Some(engine) = release_lock_engine(d, self.web, self.scaled) else {
+            return Ok(None);
+        };
+        let mut lock = Map::new();
+        let engine = if engine == DatabaseEngine::Mysql {
+            "mysql"
+        } else {
+            "postgresql"
+        };
+        lock.insert("engine".into(), engine.into());
+        for key in ["host", "port", "user", "password", "name"] {
+            lock.insert(key.into(), part(key)?);
+        }
+        Ok(Some(lock.into()))
+    }
+
+    /// [`Machine::release_lock`] for the launchers that assemble the
+    /// database's login themselves (`{"from": "database"}` entries: AWS,
+    /// GCP), once the configuration has its `database`.
+    pub fn add_release_lock(
+        &self,
+        d: &Decision,
+        config: &mut Map<String, Value>,
+    ) -> Result<(), RenderError> {
+        let part = |key: &str| {
+            let output = if key == "user" { "username" } else { key };
+            Ok(json!({"from": "database", "value": output}))
+        };
+        if let Some(lock) = self.release_lock(d, part)? {
+            config.insert("release_lock".into(), lock);
+        }
+        Ok(())
+    }
+
     /// Adds the systemd units to a cloud-init context: `units` (`{name,
     /// path, content}`) and `unit_names` (what `systemctl enable --now` starts).
     pub fn add_units(&self, ctx: &mut Map<String, Value>) -> Result<(), RenderError> {
@@ -168,6 +214,31 @@ impl<'a> Machine<'a> {
         ctx.insert("unit_names".into(), names.into());
         Ok(())
     }
+}
+
+/// The engine of the database the machines of a group take turns through
+/// to run the web service's release: they boot together and each runs it
+/// before its app starts, so each holds a lock in that database
+/// (PostgreSQL's advisory lock, MySQL's `GET_LOCK`) through a client
+/// session for as long as its release runs. The first machine migrates, the
+/// others find nothing left to do, and a machine that dies holding the lock
+/// drops the session and the lock. None for one machine, no release, or a
+/// service that reads no PostgreSQL/MySQL database of the plan.
+pub(crate) fn release_lock_engine(
+    d: &Decision,
+    web: &ServicePlan,
+    scaled: bool,
+) -> Option<DatabaseEngine> {
+    let engine = d.database.as_ref()?.engine;
+    let reads = web
+        .env
+        .iter()
+        .any(|e| matches!(e.value, autodeploy_core::EnvValue::Database { .. }));
+    (scaled
+        && reads
+        && web.release.is_some()
+        && matches!(engine, DatabaseEngine::Postgresql | DatabaseEngine::Mysql))
+    .then_some(engine)
 }
 
 /// The systemd unit of the web service.
@@ -339,7 +410,11 @@ pub(crate) fn machine<'a>(d: &'a Decision, host: &Host) -> Result<Machine<'a>, R
             start,
         });
     }
-    Ok(Machine { web, workers })
+    Ok(Machine {
+        web,
+        workers,
+        scaled: (host.scaled)(web),
+    })
 }
 
 /// The systemd units of a machine: `{path, content}` for cloud-init's
@@ -600,6 +675,20 @@ impl VmService<'_> {
             .into_iter()
             .filter_map(|k| config.get(k).and_then(Value::as_str));
         m.insert("corepack".into(), runs_pnpm_or_yarn(steps).into());
+        // The client the release lock holds its database session with
+        // (Ubuntu's packages).
+        let client = config
+            .get("release_lock")
+            .and_then(|l| l.get("engine"))
+            .and_then(Value::as_str)
+            .map(|e| {
+                if e == "mysql" {
+                    "mysql-client"
+                } else {
+                    "postgresql-client"
+                }
+            });
+        m.insert("lock_client".into(), json!(client));
         m.insert("port".into(), self.port.into());
         // A release step that runs a migration CLI (diesel_cli, sqlx-cli)
         // needs it on the machine, built for the database it migrates.

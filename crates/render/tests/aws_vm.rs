@@ -775,3 +775,177 @@ fn the_machine_installs_node_for_assets_and_corepack_for_pnpm() {
         "{plain}"
     );
 }
+
+/// The admin URL of the test PostgreSQL (`scripts/services.sh`), or None
+/// when it is not there (a failure under CI=true).
+fn test_postgres() -> Option<String> {
+    let url = std::env::var("AUTODEPLOY_TEST_DATABASE_URL").ok();
+    if url.is_none() {
+        eprintln!("SKIPPED (release lock on PostgreSQL): AUTODEPLOY_TEST_DATABASE_URL is not set; scripts/test.sh sets it");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: the test PostgreSQL must be there"
+        );
+    }
+    url
+}
+
+/// The machines of a group take turns at the release through a lock in the
+/// database it migrates: the launcher holds PostgreSQL's advisory lock in a
+/// psql session while the release runs (psql installed by cloud-init), and
+/// a machine that finds it taken waits. One machine takes no lock. Run
+/// against the real PostgreSQL: a session of the test holds the lock, the
+/// launcher is seen waiting on it (pg_stat_activity), and it goes on only
+/// once the test lets go. MySQL's client gets the password by its
+/// environment, never its arguments.
+#[test]
+fn a_group_takes_turns_at_the_release_through_a_database_lock() {
+    let single = bundle("python_django_postgres", "deploy on AWS EC2 with postgres");
+    let single_ci = contents(&single, "cloud-init.yaml");
+    assert!(!single_ci.contains(r#"\"release_lock\": {"#), "{single_ci}");
+    assert!(!single_ci.contains("postgresql-client"), "{single_ci}");
+    let b = bundle(
+        "python_django_postgres",
+        "deploy on AWS EC2 with postgres, 2-4 instances",
+    );
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains("  - postgresql-client\n"), "{ci}");
+    assert!(
+        contents(&b, "PLAN.md").contains("PostgreSQL's advisory lock"),
+        "{}",
+        contents(&b, "PLAN.md")
+    );
+    let Some(url) = test_postgres() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&path, ci).unwrap();
+    let probe = format!(
+        r#"{}
+import os, subprocess, threading, time, urllib.parse
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+lock = cfg["release_lock"]
+assert lock["engine"] == "postgresql", lock
+assert lock["password"] == {{"from": "database", "value": "password"}}, lock
+u = urllib.parse.urlparse(sys.argv[3])
+parts = {{"host": u.hostname, "port": str(u.port or 5432), "username": u.username,
+          "password": u.password, "name": u.path.lstrip("/") or "postgres"}}
+m.resolve = lambda cfg, e: parts[e["value"]]
+env = dict(os.environ, PGPASSWORD=u.password)
+login = ["psql", "-X", "-q", "-A", "-t", "-h", u.hostname, "-p", parts["port"], "-U", u.username, "-d", parts["name"]]
+holder = subprocess.Popen(login, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+holder.stdin.write("SELECT pg_advisory_lock(hashtext('autodeploy-release'));\nSELECT 'held';\n")
+holder.stdin.flush()
+while holder.stdout.readline().strip() != "held":
+    pass
+events = []
+def release():
+    with m.ReleaseLock(cfg):
+        events.append("ran")
+t = threading.Thread(target=release)
+t.start()
+waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND application_name = 'psql'"
+deadline = time.time() + 60
+while subprocess.run(login + ["-c", waiting], env=env, capture_output=True, text=True).stdout.strip() != "1":
+    assert time.time() < deadline, "the launcher never waited on the lock"
+    time.sleep(0.05)
+before = list(events)
+holder.stdin.close()
+holder.wait()
+t.join(60)
+# A login that fails stops the setup with what to do.
+m.ReleaseLock.ATTEMPTS = 1
+parts["password"] = "wrong"
+try:
+    with m.ReleaseLock(cfg):
+        events.append("ran with a wrong password")
+    failed = None
+except SystemExit as err:
+    failed = str(err)
+# MySQL's client: the password in its environment, the lock's answer read.
+fake = os.path.join(os.path.dirname(sys.argv[2]), "mysql")
+open(fake, "w").write('#!/bin/sh\necho "$@" > "$0.args"; echo "$MYSQL_PWD" > "$0.pwd"\nread a; echo 1; read b; echo autodeploy-locked; cat > "$0.rest"\n')
+os.chmod(fake, 0o755)
+os.environ["PATH"] = os.path.dirname(fake) + ":" + os.environ["PATH"]
+cfg["release_lock"]["engine"] = "mysql"
+parts["password"] = "s3cret pass"
+with m.ReleaseLock(cfg):
+    events.append("ran on mysql")
+print(json.dumps({{"before": before, "events": events, "failed": failed,
+                  "args": open(fake + ".args").read(), "pwd": open(fake + ".pwd").read()}}))
+"#,
+        support::LOAD_LAUNCHER
+    );
+    let stdout = support::python(
+        &probe,
+        &[
+            &path,
+            &dir.path().join("launch.py"),
+            std::path::Path::new(&url),
+        ],
+    );
+    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(got["before"], json!([]), "ran while another held the lock");
+    assert_eq!(got["events"], json!(["ran", "ran on mysql"]), "{got:#}");
+    let failed = got["failed"].as_str().unwrap_or_default();
+    assert!(
+        failed.contains("could not take the release lock") && failed.contains("launch.py setup"),
+        "{got:#}"
+    );
+    let args = got["args"].as_str().unwrap();
+    assert!(args.contains("--ssl-mode=REQUIRED"), "{args}");
+    assert!(!args.contains("s3cret"), "{args}");
+    assert_eq!(got["pwd"], "s3cret pass\n");
+}
+
+/// A machine whose install, build or release failed starts no process:
+/// the units wait for setup's mark, and the boot's wait stops at once
+/// saying so instead of waiting out its timeout or calling an app without
+/// its tables healthy.
+#[test]
+fn a_failed_release_starts_nothing_on_the_machine() {
+    let b = bundle("python_django_postgres", "deploy on AWS EC2 with postgres");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(
+        ci.contains("ConditionPathExists=/opt/app/.autodeploy-setup-ok"),
+        "{ci}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&path, ci).unwrap();
+    let probe = format!(
+        r#"{}
+import os, subprocess
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+{AWS_STUBS}
+m.SETUP_OK = os.path.join(os.path.dirname(sys.argv[2]), "setup-ok")
+cfg["workdir"] = os.path.dirname(sys.argv[2])
+cfg["install"], cfg["build"], cfg["release"] = "true", None, "exit 3"
+out = {{}}
+try:
+    m.setup(cfg)
+except subprocess.CalledProcessError as err:
+    out["setup"] = err.returncode
+out["marked"] = os.path.exists(m.SETUP_OK)
+try:
+    m.wait(cfg)
+except SystemExit as err:
+    out["wait"] = str(err)
+cfg["release"] = "true"
+m.setup(cfg)
+out["marked_after_success"] = os.path.exists(m.SETUP_OK)
+print(json.dumps(out))
+"#,
+        support::LOAD_LAUNCHER
+    );
+    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
+    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(got["setup"], 3, "{got:#}");
+    assert_eq!(got["marked"], false, "{got:#}");
+    assert!(
+        got["wait"]
+            .as_str()
+            .is_some_and(|w| w.contains("no process was started")),
+        "{got:#}"
+    );
+    assert_eq!(got["marked_after_success"], true, "{got:#}");
+}

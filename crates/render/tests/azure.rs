@@ -187,12 +187,12 @@ import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("launch", sys.argv[1])
 m = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(m)
-print(m.resolve({"from": "join", "parts": [
+print(m.resolve({}, {"from": "join", "parts": [
     {"from": "literal", "value": "rediss://:", "quote": False},
     {"from": "literal", "value": "a+b/c=", "quote": True},
     {"from": "literal", "value": "@h:6380/0", "quote": False}]}))
 cfg = json.load(open(sys.argv[2]))
-env = {e["name"]: m.resolve(e) for e in cfg["env"] if e["from"] == "literal"}
+env = {e["name"]: m.resolve(cfg, e) for e in cfg["env"] if e["from"] == "literal"}
 print(json.dumps(env))
 "#;
     let out = Command::new("python3")
@@ -911,4 +911,50 @@ print(json.dumps({"seen": seen, "asked": asked, "got": [g.decode() for g in got]
             .contains("storage.azure.com"),
         "{v}"
     );
+}
+
+/// The machines of a scale set take turns at the release through a lock
+/// in the flexible server: the login's parts reach the launcher as the
+/// machine's tags and its Key Vault secret, as the app's own settings do,
+/// and the client comes with cloud-init.
+#[test]
+fn a_scale_set_s_release_takes_a_lock_in_the_database() {
+    let b = bundle(
+        "python_django_postgres",
+        "deploy on an Azure VM scale set with postgres, 2-4 instances",
+    );
+    check_terraform(&b);
+    assert!(contents(&b, "cloud-init.yaml").contains("  - postgresql-client\n"));
+    let app = check_cloud_init(&b);
+    if app.is_null() {
+        return;
+    }
+    let lock = &app["release_lock"];
+    assert_eq!(lock["engine"], "postgresql", "{app:#}");
+    assert_eq!(lock["password"]["from"], "secret", "{lock:#}");
+    assert_eq!(
+        lock["port"],
+        serde_json::json!({"from": "literal", "value": "5432"})
+    );
+    let compute = contents(&b, "terraform/compute.tf");
+    for (part, expr) in [
+        ("host", "azurerm_postgresql_flexible_server.main.fqdn"),
+        (
+            "user",
+            "azurerm_postgresql_flexible_server.main.administrator_login",
+        ),
+        (
+            "name",
+            "azurerm_postgresql_flexible_server_database.main.name",
+        ),
+    ] {
+        assert_eq!(lock[part]["from"], "tag", "{lock:#}");
+        let tag = lock[part]["value"].as_str().unwrap();
+        assert!(
+            compute
+                .lines()
+                .any(|l| l.contains(&format!("\"{tag}\"")) && l.ends_with(&format!("= {expr}"))),
+            "{tag} = {expr} in\n{compute}"
+        );
+    }
 }

@@ -878,3 +878,35 @@ fn a_local_folder_is_uploaded_for_compute_engine() {
     assert!(!ci.contains("git clone"), "{ci}");
     assert!(!ci.contains("/home/me/app"), "{ci}");
 }
+
+/// The machines of a managed instance group take turns at the release
+/// through a lock in Cloud SQL (MySQL's GET_LOCK here, through the
+/// `mysql` client cloud-init installs), the login assembled as the app's
+/// own settings are; one machine takes none.
+#[test]
+fn a_group_s_release_takes_a_lock_in_cloud_sql() {
+    let group = bundle(
+        "php_laravel",
+        "deploy on GCP compute engine with mysql, 2 to 4 instances",
+    );
+    check(&group);
+    let ci = tf(&group, "cloud-init.yaml");
+    assert!(ci.contains("  - mysql-client\n"), "{ci}");
+    let app = serde_yaml_like(ci);
+    assert!(app["release"].is_string(), "{app:#}");
+    assert_eq!(
+        app["release_lock"],
+        serde_json::json!({
+            "engine": "mysql",
+            "host": {"from": "database", "value": "host"},
+            "port": {"from": "database", "value": "port"},
+            "user": {"from": "database", "value": "username"},
+            "password": {"from": "database", "value": "password"},
+            "name": {"from": "database", "value": "name"},
+        })
+    );
+    let one = bundle("php_laravel", "deploy on GCP compute engine with mysql");
+    let ci = tf(&one, "cloud-init.yaml");
+    assert!(serde_yaml_like(ci)["release_lock"].is_null(), "{ci}");
+    assert!(!ci.contains("mysql-client"), "{ci}");
+}

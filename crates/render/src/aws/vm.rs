@@ -391,6 +391,7 @@ fn cloud_init(d: &Decision, m: &Machine, nginx: bool) -> Result<BundleFile, Rend
     config.insert("env".into(), env.into());
     m.configure(&mut config, worker_env);
     data_config(d, m, &mut config)?;
+    m.add_release_lock(d, &mut config)?;
     let mut ctx = vm.context(d, &config);
     m.add_units(&mut ctx)?;
     if uploads_source(d) {

@@ -193,6 +193,19 @@ fn database(
     })
 }
 
+/// One part of the database's login (`host`, `port`, `user`, `password`,
+/// `name`), for a client of the machine's own (the release lock).
+pub(crate) fn login_part(d: &Decision, part: &str) -> Result<Source, RenderError> {
+    let output = match part {
+        "host" => DatabaseOutput::Host,
+        "port" => DatabaseOutput::Port,
+        "user" => DatabaseOutput::Username,
+        "password" => DatabaseOutput::Password,
+        _ => DatabaseOutput::Name,
+    };
+    database(d, "the release lock", output, None)
+}
+
 fn cache(
     d: &Decision,
     name: &str,

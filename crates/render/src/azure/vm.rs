@@ -37,7 +37,7 @@
 //! another folder or runtime, a scheduler on a scale set, another service's
 //! URL.
 
-use super::env::{bindings, Binding, Source};
+use super::env::{bindings, login_part, Binding, Source};
 use crate::vm_service::{machine as vm_machine, vm_service, Hints, Host, Machine};
 use crate::{file, render_template, unsupported, BundleFile, RenderError};
 use autodeploy_core::{Decision, Hosting, ScalingMetric, ServicePlan};
@@ -196,6 +196,7 @@ fn cloud_init(
     m: &Machine,
     env: Vec<Value>,
     worker_env: Vec<Value>,
+    lock: Option<Value>,
 ) -> Result<BundleFile, RenderError> {
     let s = m.web;
     let vm = vm_service(
@@ -209,6 +210,9 @@ fn cloud_init(
     let mut config = vm.config(s, 600);
     config.insert("env".into(), env.into());
     m.configure(&mut config, worker_env);
+    if let Some(lock) = lock {
+        config.insert("release_lock".into(), lock);
+    }
     let mut ctx = vm.context(d, &config);
     if uploads_source(d) {
         // The code comes from Blob Storage (source.tf), not a git remote.
@@ -288,6 +292,7 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
     }
     let worker_env: Vec<Value> = envs.split_off(1).into_iter().map(Value::from).collect();
     let env = envs.pop().unwrap_or_default();
+    let lock = m.release_lock(d, |part| Ok(tags.entry(&login_part(d, part)?, "")))?;
     let size = vm_size(d, s)?;
     let scaled = scaled(s);
     let sc = s.scaling.as_ref();
@@ -340,7 +345,7 @@ pub fn render(d: &Decision, has_vault: bool) -> Result<Vec<BundleFile>, RenderEr
             "azure/vm/terraform/outputs.tf",
             &ctx,
         )?,
-        cloud_init(d, &m, env, worker_env)?,
+        cloud_init(d, &m, env, worker_env, lock)?,
     ];
     if upload {
         files.push(file(

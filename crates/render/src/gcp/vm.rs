@@ -312,6 +312,7 @@ fn cloud_init(
             .as_ref()
             .map(|c| json!({"tls": c.transit_encryption, "auth": c.auth.is_some()}))),
     );
+    m.add_release_lock(d, &mut config)?;
     let mut ctx = vm.context(d, &config);
     if uploads_source(d) {
         // The code comes from the bucket (source.tf), not a git remote.

@@ -579,6 +579,15 @@ impl VmService<'_> {
                 .map_or("/", |h| h.path.as_str())
                 .into(),
         );
+        // The first status the boot's wait counts as a failure: the plan's
+        // own (400 for a route the app serves, 500 where none is known).
+        m.insert(
+            "health_below".into(),
+            s.health_check
+                .as_ref()
+                .map_or(500, |h| h.accept.first_failure())
+                .into(),
+        );
         m.insert("health_timeout".into(), health_timeout.into());
         m.insert("source_fixes".into(), json!(s.source_fixes));
         m.insert("files_from_example".into(), json!(s.files_from_example));

@@ -949,3 +949,55 @@ print(json.dumps(out))
     );
     assert_eq!(got["marked_after_success"], true, "{got:#}");
 }
+
+/// The boot's wait holds the app to the plan's health check: on a route the
+/// app serves (200-399), a 400 or a redirect to a page that fails is not
+/// healthy; where no route is known, any answer below 500 is.
+#[test]
+fn the_boot_s_wait_keeps_to_the_plan_s_health_check() {
+    let b = bundle("python_django_postgres", "deploy on AWS EC2 with postgres");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&path, contents(&b, "cloud-init.yaml")).unwrap();
+    let probe = format!(
+        r#"{}
+import http.server, os, threading
+cfg = json.loads(files["/etc/autodeploy/app.json"])
+m.SETUP_OK = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/moved":
+            self.send_response(302); self.send_header("Location", "/broken"); self.end_headers()
+            return
+        code = {{"/ok": 200, "/bad": 400, "/broken": 500}}[self.path]
+        self.send_response(code); self.end_headers()
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+m.WAIT_EVERY = 0.01
+out = {{}}
+for below in (400, 500):
+    for path in ("/ok", "/bad", "/moved"):
+        c = dict(cfg, port=srv.server_port, health_path=path, health_below=below, health_timeout=0.2)
+        try:
+            m.wait(c)
+            out["%d %s" % (below, path)] = "healthy"
+        except SystemExit as err:
+            out["%d %s" % (below, path)] = str(err)
+print(json.dumps({{"default": cfg["health_below"], "out": out}}))
+"#,
+        support::LOAD_LAUNCHER
+    );
+    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
+    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let out = &got["out"];
+    assert_eq!(out["400 /ok"], "healthy", "{got:#}");
+    assert_eq!(out["500 /ok"], "healthy", "{got:#}");
+    assert_eq!(out["500 /bad"], "healthy", "{got:#}");
+    for failing in ["400 /bad", "400 /moved", "500 /moved"] {
+        let msg = out[failing].as_str().unwrap_or_default();
+        assert!(msg.contains("did not answer below"), "{failing}: {got:#}");
+    }
+    assert!(out["400 /bad"].as_str().unwrap().contains("last: HTTP 400"));
+    assert!(got["default"].is_u64(), "{got:#}");
+}

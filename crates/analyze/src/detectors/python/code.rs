@@ -316,6 +316,7 @@ pub(super) fn scan(
         if web.health_path.is_none() && fallback.is_none() {
             fallback = up_blueprint(text)
                 .or_else(|| root_page(text))
+                .or_else(|| django_home(ctx, file, text))
                 .map(|(line, path)| (file.to_string(), line, path, line_text(text, line)));
         }
     }
@@ -354,6 +355,69 @@ fn root_page(text: &str) -> Option<(u32, String)> {
                 "/".to_string(),
             )
         })
+}
+
+/// A route of the empty path in a Django URLconf: `path("", …)`,
+/// `re_path(r"^$", …)`, `url(r'^$', …)` (group 1 what follows the pattern).
+static DJANGO_EMPTY_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^[ \t]*(?:path\(\s*(?:""|'')|(?:re_path|url)\(\s*r?["']\^\$["'])\s*,\s*([^\n]*)"#)
+});
+
+/// `include("pages.urls")` / `include(("core.urls", "core"), …)`: group 1 the module.
+static DJANGO_INCLUDE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^include\(\s*\(?\s*["']([\w.]+)["']"#));
+
+/// `path("up/", include("up.urls"))` in a root URLconf: group 1 the
+/// prefix, 2 the module (nickjj's up check).
+static DJANGO_UP_INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^[ \t]*path\(\s*["'](up/?)["']\s*,\s*include\(\s*\(?\s*["']([\w.]+)["']"#)
+});
+
+/// What a Django project's root URLconf serves with no health route of its
+/// own: an up check included under `up/` whose URLconf has a view at its
+/// empty path (`/up/`), else the home page at `/` — a view of the empty
+/// path there, or in the URLconf it includes at the empty path
+/// (`path("", include("pages.urls"))` whose `path("", views.home)`), one
+/// level deep: (line in `file`, path).
+fn django_home(ctx: &Ctx, file: &str, text: &str) -> Option<(u32, String)> {
+    if crate::repo::file_name(file) != "urls.py" || !text.contains("urlpatterns") {
+        return None;
+    }
+    let folder = crate::repo::parent(file);
+    if !["wsgi.py", "asgi.py", "settings.py"]
+        .iter()
+        .any(|f| ctx.has(folder, f))
+    {
+        return None;
+    }
+    // Modules are named from the project's folder (manage.py's), the
+    // settings package's parent.
+    let base = crate::repo::parent(folder);
+    let views_at_root = |t: &str| {
+        DJANGO_EMPTY_ROUTE
+            .captures_iter(t)
+            .any(|c| !c[1].trim_start().starts_with("include("))
+    };
+    let includes_view = |module: &str| {
+        let path = format!("{}.py", module.replace('.', "/"));
+        ctx.read_path(&crate::repo::join(base, &path))
+            .is_some_and(|t| views_at_root(&t))
+    };
+    let at = |c: &regex::Captures| line_of(text, c.get(0).map_or(0, |g| g.start()));
+    let up = DJANGO_UP_INCLUDE
+        .captures_iter(text)
+        .find(|c| includes_view(&c[2]))
+        .map(|c| (at(&c), format!("/{}", c[1].trim_end_matches('/')) + "/"));
+    up.or_else(|| {
+        DJANGO_EMPTY_ROUTE.captures_iter(text).find_map(|c| {
+            let rest = c[1].trim_start();
+            let serves = match DJANGO_INCLUDE.captures(rest) {
+                Some(inc) => includes_view(&inc[1]),
+                None => !rest.starts_with("include("),
+            };
+            serves.then(|| (at(&c), "/".to_string()))
+        })
+    })
 }
 
 /// The `/` route of a blueprint prefixed like an up check (nickjj's
@@ -1612,6 +1676,70 @@ class Settings(BaseSettings):
         assert_eq!(
             health("app = Flask(__name__)\n@app.route(\"/\")\ndef index(): pass\n@app.get(\"/healthz\")\ndef h(): pass\n").as_deref(),
             Some("/healthz")
+        );
+    }
+
+    /// A Django project with no health route: its root URLconf's view of
+    /// the empty path (django-celery's `path("", home)`), one included at
+    /// the empty path (nickjj's `pages.urls`), or an up check included under
+    /// `up/` (nickjj's `up.urls`, which wins). An include whose URLconf has
+    /// no view at its empty path, a commented route, or an app's own
+    /// URLconf (not the root) gives nothing.
+    #[test]
+    fn a_django_root_urlconf_s_home_page_or_up_check_stands_in_for_a_health_route() {
+        let health = |files: &[(&str, &str)]| {
+            let repo = MemRepo::new(files.iter().copied());
+            let ctx = Ctx::new(&repo);
+            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+            let sources: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+            scan(&ctx, "", &mut d, &Manifest::default(), &sources);
+            d.health_path
+        };
+        let direct = "urlpatterns = [\n    path(\"admin/\", admin.site.urls),\n    path(\"\", home, name=\"home\"),\n]\n";
+        assert_eq!(
+            health(&[("core/settings.py", ""), ("core/urls.py", direct)]).as_deref(),
+            Some("/")
+        );
+        let root = "urlpatterns = [\n    path(\"up/\", include(\"up.urls\")),\n    path(\"\", include(\"pages.urls\")),\n]\n";
+        let view = "urlpatterns = [\n    path(\"\", views.index, name=\"index\"),\n]\n";
+        let nested = "urlpatterns = [\n    path(\"\", include(\"other.urls\")),\n]\n";
+        assert_eq!(
+            health(&[
+                ("src/config/wsgi.py", ""),
+                ("src/config/urls.py", root),
+                ("src/up/urls.py", view),
+                ("src/pages/urls.py", view),
+            ])
+            .as_deref(),
+            Some("/up/")
+        );
+        assert_eq!(
+            health(&[
+                ("src/config/wsgi.py", ""),
+                ("src/config/urls.py", root),
+                ("src/pages/urls.py", view),
+            ])
+            .as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            health(&[
+                ("src/config/wsgi.py", ""),
+                ("src/config/urls.py", root),
+                ("src/pages/urls.py", nested),
+            ]),
+            None
+        );
+        let commented = "urlpatterns = [\n    # url(r'^$', home),\n    path(\"blog/\", include(\"blog.urls\")),\n]\n";
+        assert_eq!(
+            health(&[("site/settings.py", ""), ("site/urls.py", commented)]),
+            None
+        );
+        assert_eq!(health(&[("polls/urls.py", view)]), None);
+        let regex_root = "urlpatterns = [\n    re_path(r\"^$\", root_view),\n]\n";
+        assert_eq!(
+            health(&[("site/asgi.py", ""), ("site/urls.py", regex_root)]).as_deref(),
+            Some("/")
         );
     }
 

@@ -560,6 +560,10 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     if !text.contains("env") {
         return;
     }
+    // A read in a comment (`// new Sequelize(process.env.DB_CONNECTION_URL)`)
+    // is not a setting the app needs.
+    let masked = crate::wiring::mask_c_comments(text);
+    let text = masked.as_str();
     scan_env_schema(draft, file, text);
     scan_env_validator(draft, file, text);
     scan_env_zod(draft, file, text);
@@ -567,12 +571,22 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
         each_match(text, re, |line, c| {
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
             if !c[1].starts_with("npm_") {
-                // `!process.env.ROLLUP_WATCH` tests presence: unset is an answer.
-                let negated = c
-                    .get(0)
-                    .map(|m| text[..m.start()].trim_end())
-                    .is_some_and(|before| before.ends_with('!'));
-                draft.env_var(&c[1], c.get(2).is_some() || negated, file, line)
+                // `!process.env.ROLLUP_WATCH` and `if (process.env.http_proxy)`
+                // test presence: unset is an answer; so is the last read of a
+                // chain (`process.env.a || process.env.A`), one of several
+                // spellings none of which need be set.
+                let presence =
+                    c.get(0)
+                        .map(|m| text[..m.start()].trim_end())
+                        .is_some_and(|before| {
+                            before.ends_with('!')
+                                || before.ends_with("||")
+                                || before.ends_with("??")
+                                || before
+                                    .strip_suffix('(')
+                                    .is_some_and(|b| b.trim_end().ends_with("if"))
+                        });
+                draft.env_var(&c[1], c.get(2).is_some() || presence, file, line)
             }
         });
     }
@@ -1242,6 +1256,11 @@ const production = !process.env.G;
 const h = process.env.H ? 'on' : 'off';
 if (process.env.I && x) {}
 const j = process.env.J?.trim();
+// const sequelize = new Sequelize(process.env.DB_CONNECTION_URL);
+/* const k = process.env.K; */
+const url = "http://example.com/" + process.env.L;
+if(process.env['http_proxy']) { proxy(new URL(process.env['http_proxy'])); }
+const p = process.env.notification_proxy || process.env.NOTIFICATION_PROXY;
 "#,
         );
         let got: Vec<(&str, bool)> = d
@@ -1259,7 +1278,11 @@ const j = process.env.J?.trim();
                 ("H", false),
                 ("I", false),
                 ("J", true),
+                ("L", true),
+                ("notification_proxy", false),
+                ("NOTIFICATION_PROXY", false),
                 ("C", true),
+                ("http_proxy", false),
                 ("D", true),
                 ("E", false),
                 ("F", true),

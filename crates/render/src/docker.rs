@@ -730,6 +730,8 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             };
             build_setup.push("mkdir -p /opt/corepack".into());
             if let Some(c) = corepack {
+                build_env.extend(env(crate::COREPACK_ENV));
+                run_env.extend(env(crate::COREPACK_ENV));
                 build_setup.push(c.to_string());
                 run_setup.push(c.to_string());
                 copies.push(CopySpec {
@@ -1010,6 +1012,10 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         }
     });
     let alpine_run = run_image.contains("alpine");
+    let node_corepack = node_stage.as_deref().is_some_and(bundles_corepack);
+    if node_corepack {
+        build_env.extend(env(crate::COREPACK_ENV));
+    }
     Ok(Some(DockerCtx {
         service: comment_safe(&s.name),
         repo_dockerfile: s.dockerfile.as_deref().map(comment_safe),
@@ -1025,7 +1031,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         install,
         build,
         build_cmd_env,
-        node_corepack: node_stage.as_deref().is_some_and(bundles_corepack),
+        node_corepack,
         node_stage,
         make_dirs: s
             .make_dirs

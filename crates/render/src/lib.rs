@@ -191,6 +191,17 @@ pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     out
 }
 
+/// corepack's settings wherever it provides pnpm/yarn (images, VMs): the
+/// `packageManager`'s release fetched without a prompt, and without one
+/// corepack's own known-good release rather than whatever is newest (an
+/// unpinned pnpm 12 refused etherpad-lite's lock file), the project's
+/// `package.json` never rewritten.
+pub(crate) const COREPACK_ENV: &[(&str, &str)] = &[
+    ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+    ("COREPACK_DEFAULT_TO_LATEST", "0"),
+    ("COREPACK_ENABLE_AUTO_PIN", "0"),
+];
+
 /// What a `rediss://` URL adds for the service's Redis client: Python's
 /// (redis-py, Celery) names how it checks the certificate — Celery refuses a
 /// `rediss://` URL without `ssl_cert_reqs` — while others take none (go-redis

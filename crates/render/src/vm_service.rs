@@ -628,10 +628,11 @@ impl VmService<'_> {
             );
         }
         if corepack_runs(s) {
-            // corepack fetches the packageManager's pnpm/yarn without asking.
             let env = m.entry("tool_env").or_insert_with(|| json!({}));
             if let Some(env) = env.as_object_mut() {
-                env.insert("COREPACK_ENABLE_DOWNLOAD_PROMPT".into(), "0".into());
+                for (k, v) in crate::COREPACK_ENV {
+                    env.insert((*k).into(), (*v).into());
+                }
             }
         }
         m

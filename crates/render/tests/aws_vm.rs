@@ -765,10 +765,18 @@ fn the_machine_installs_node_for_assets_and_corepack_for_pnpm() {
     let pnpm = install_runtime(&b);
     assert!(pnpm.contains("corepack enable"), "{pnpm}");
     let ci = contents(&b, "cloud-init.yaml");
-    assert!(
-        ci.contains(r#"\"COREPACK_ENABLE_DOWNLOAD_PROMPT\": \"0\""#),
-        "{ci}"
-    );
+    // corepack's own known-good pnpm, never the newest (etherpad-lite's
+    // lock file was refused by an unpinned pnpm 12).
+    for setting in [
+        "COREPACK_ENABLE_DOWNLOAD_PROMPT",
+        "COREPACK_DEFAULT_TO_LATEST",
+        "COREPACK_ENABLE_AUTO_PIN",
+    ] {
+        assert!(
+            ci.contains(&format!(r#"\"{setting}\": \"0\""#)),
+            "{setting} in {ci}"
+        );
+    }
     let plain = install_runtime(&bundle("hello_world_shape", "deploy on AWS EC2"));
     assert!(
         !plain.contains("Node.js") && !plain.contains("corepack"),

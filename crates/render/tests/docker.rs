@@ -556,3 +556,25 @@ fn the_analysis_install_constraints_hold_in_the_image() {
     let files = dockerfiles("hello_world_shape", "deploy on aws as containers");
     assert!(!files[0].contents.contains("CONSTRAINT"));
 }
+
+/// An image whose steps run pnpm through corepack gets corepack's own
+/// known-good release, never the newest, at build and at run time.
+#[test]
+fn corepack_gives_its_known_good_pnpm_in_the_image() {
+    let files = dockerfiles("node_fastify_localhost", "deploy on AWS ECS");
+    let df = &files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .expect("a Dockerfile")
+        .contents;
+    assert!(df.contains("corepack enable pnpm"), "{df}");
+    let env_lines: Vec<&str> = df.lines().filter(|l| l.starts_with("ENV ")).collect();
+    assert!(env_lines.len() >= 2, "{df}");
+    for line in env_lines.iter().take(2) {
+        assert!(
+            line.contains("COREPACK_DEFAULT_TO_LATEST=0")
+                && line.contains("COREPACK_ENABLE_DOWNLOAD_PROMPT=0"),
+            "{line}\n{df}"
+        );
+    }
+}

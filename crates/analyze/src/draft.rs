@@ -94,6 +94,10 @@ pub struct Draft {
     /// (the start command its Dockerfile gives, as moved into the source
     /// tree; the same command as the image runs it).
     pub image_start: Option<(String, String)>,
+    /// The folder of the build context the project's Dockerfile runs its
+    /// command in (`WORKDIR /app/src` over `COPY . .` in `/app` → `src`),
+    /// which the start command reaches with a `cd` outside the image.
+    pub image_folder: Option<String>,
     /// See [`autodeploy_core::Service::dockerfile_context`].
     pub dockerfile_context: Option<String>,
     pub static_dir: Option<String>,
@@ -233,6 +237,7 @@ impl Draft {
             wheel_lines: Vec::new(),
             dockerfile: None,
             image_start: None,
+            image_folder: None,
             dockerfile_context: None,
             static_dir: None,
             health_path: None,

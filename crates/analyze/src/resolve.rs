@@ -716,7 +716,14 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
     let image_start = d
         .image_start
         .filter(|(moved, image)| start.as_deref() == Some(moved.as_str()) && moved != image)
-        .map(|(_, image)| image);
+        .map(|(_, image)| image)
+        // In the project's image the command runs in its WORKDIR, without
+        // the `cd` it needs outside it.
+        .or_else(|| {
+            let rel = d.image_folder.as_deref()?;
+            let rest = start.as_deref()?.strip_prefix(&format!("cd {rel} && "))?;
+            Some(rest.to_string())
+        });
     let mut service = Service {
         name: sanitize_name(&name),
         path,

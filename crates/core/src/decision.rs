@@ -87,6 +87,25 @@ impl ServicePlan {
             ImageSource::Bundle => self.start.as_deref(),
         }
     }
+
+    /// The release step as the service's image runs it: the project's own
+    /// image runs it in its WORKDIR, the folder the start command's `cd`
+    /// reaches outside it (`start` `cd src && gunicorn …` is `gunicorn …`
+    /// there, so `cd src && python manage.py migrate` is `python manage.py
+    /// migrate`).
+    pub fn image_release(&self) -> Option<&str> {
+        let release = self.release.as_deref()?;
+        if self.image != ImageSource::Repository {
+            return Some(release);
+        }
+        let cd = self
+            .start
+            .as_deref()
+            .zip(self.image_start.as_deref())
+            .and_then(|(start, image)| start.strip_suffix(image))
+            .filter(|p| p.starts_with("cd ") && p.trim_end().ends_with("&&"));
+        Some(cd.and_then(|p| release.strip_prefix(p)).unwrap_or(release))
+    }
 }
 
 /// How the app runs. The Intent's strategies plus `process` (the local target).

@@ -104,7 +104,7 @@ struct ReleaseJob {
 /// new Job), run in the same folder as the image's own command (docker.rs
 /// prefixes a `cd` when the service folder cannot be a WORKDIR verbatim).
 fn release_job(d: &Decision, s: &ServicePlan, name: &str) -> Option<ReleaseJob> {
-    let release = s.release.as_deref().filter(|r| !r.trim().is_empty())?;
+    let release = s.image_release().filter(|r| !r.trim().is_empty())?;
     let commit: String = d
         .source
         .commit

@@ -246,6 +246,32 @@ fn the_projects_own_image_is_built_and_run_as_its_dockerfile_says() {
     validate(&b);
 }
 
+/// The project's own image runs its command in its WORKDIR (`COPY . .` in
+/// /app, then `WORKDIR /app/src`): the start and the release step run
+/// there without the `cd src` they need outside the image (django-nickjj's
+/// tasks failed with "can't cd to src").
+#[test]
+fn the_projects_image_runs_start_and_release_in_its_own_workdir() {
+    let b = bundle(
+        "python_django_image_workdir",
+        "deploy on AWS ECS with postgres",
+    );
+    let command = start_script(&b);
+    assert!(
+        command.contains(r#"exec gunicorn --bind 0.0.0.0:8000 config.wsgi\n"]"#),
+        "{command}"
+    );
+    assert!(!command.contains("cd src"), "{command}");
+    let outputs = &b.get("terraform/container_outputs.tf").unwrap().contents;
+    let release = output_block(outputs, "release_tasks");
+    assert!(
+        release.contains(r#"exec python manage.py migrate --noinput\n"]"#),
+        "{release}"
+    );
+    assert!(!release.contains("cd src"), "{release}");
+    validate(&b);
+}
+
 #[test]
 fn services_without_a_release_step_declare_no_release_task() {
     let b = bundle("python_flask_celery_redis", "on AWS with redis");

@@ -39,6 +39,10 @@ pub struct ComposeService {
     /// `environment:` overrides them all).
     pub env_files: Vec<String>,
     pub command: Option<String>,
+    /// The command as written, when `command` has been given the `cd` to
+    /// the folder the container runs it in (`cd src && …`): what the
+    /// project's own image runs in its WORKDIR.
+    pub command_in_image: Option<String>,
     /// Repository folders bind-mounted into the container: (folder, where).
     pub mounts: Vec<(String, String)>,
     /// The compose `working_dir`, when it sets one.
@@ -230,6 +234,7 @@ fn in_working_folder(ctx: &Ctx, cs: &mut ComposeService) {
                 .then_some(rel)
         });
     if let Some(rel) = rel {
+        cs.command_in_image = Some(cmd.clone());
         cs.command = Some(format!("cd {rel} && {}", crate::release::unwrap_shell(cmd)));
     }
 }
@@ -434,6 +439,7 @@ pub fn parse_with(
             env,
             env_files,
             command,
+            command_in_image: None,
             mounts: service_mounts,
             working_dir,
             one_off,
@@ -1069,6 +1075,9 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
                 .and_then(|i| super::dockerfile::in_source_tree(cmd, i));
             if let Some(m) = &moved {
                 draft.image_start = Some((m.clone(), cmd.clone()));
+            } else if let Some(own) = cs.command_in_image.as_ref().filter(|_| image.is_some()) {
+                // The image runs it in its WORKDIR, without the `cd`.
+                draft.image_start = Some((cmd.clone(), own.clone()));
             }
             // A program at a path only the image has (a script its
             // Dockerfile copied to `/usr/local/bin/app/…`) runs nowhere else:

@@ -889,7 +889,9 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
                     .next()
                     .is_some() =>
             {
-                format!("cd {rel} && {cmd}")
+                let cd = format!("cd {rel} && {cmd}");
+                draft.image_folder = Some(rel);
+                cd
             }
             _ => cmd,
         };

@@ -230,8 +230,7 @@ fn scripts(
     Ok(Scripts {
         start: Some(s),
         release: svc
-            .release
-            .as_deref()
+            .image_release()
             .map(|r| format!("{env}{cd}{}", exec_line(r))),
     })
 }

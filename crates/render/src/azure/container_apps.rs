@@ -179,8 +179,7 @@ fn app(d: &Decision, s: &ServicePlan, i: usize) -> Result<Value, RenderError> {
     // the same image, settings and identity, never in the replicas' start.
     let cd = crate::docker::cd_in_image(s);
     let release = s
-        .release
-        .as_deref()
+        .image_release()
         .map(|r| start_script(&joins, internal, &format!("{cd}{r}")));
     let health = s.health_check.as_ref().filter(|_| ingress).map(|h| {
         json!({

@@ -312,7 +312,7 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
         env,
         secrets,
         build,
-        release: s.release.as_deref().map(|r| {
+        release: s.image_release().map(|r| {
             hcl(&format!(
                 "set -e\n{}{}",
                 crate::docker::cd_in_image(s),

@@ -78,6 +78,8 @@ pub struct Draft {
     pub postgres_auth: Option<autodeploy_core::PostgresAuth>,
     /// `Service::drivers_without_tls`.
     pub drivers_without_tls: Vec<Database>,
+    /// `Service::install_with_driver`.
+    pub install_with_driver: std::collections::BTreeMap<Database, String>,
     pub package_manager: Option<String>,
     pub runtime_version: Option<String>,
     /// `Service::image_runtime_version`.
@@ -228,6 +230,7 @@ impl Draft {
             init: None,
             postgres_auth: None,
             drivers_without_tls: Vec::new(),
+            install_with_driver: Default::default(),
             package_manager: None,
             runtime_version: None,
             image_runtime_version: None,

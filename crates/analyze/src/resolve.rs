@@ -738,6 +738,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         init: d.init,
         postgres_auth: d.postgres_auth,
         drivers_without_tls: d.drivers_without_tls,
+        install_with_driver: d.install_with_driver,
         health_path: d.health_path,
         allowed_hosts_env: d.allowed_hosts_env,
         package_manager: d.package_manager,

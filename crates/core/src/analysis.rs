@@ -346,6 +346,13 @@ pub struct Service {
     /// refuses it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drivers_without_tls: Vec<Database>,
+    /// The install command with a server database's driver added, for an
+    /// engine the code's ORM reaches through a URL setting but whose driver
+    /// it does not declare (Flask-SQLAlchemy or Django without psycopg2:
+    /// `… && pipenv run python -m pip install psycopg2-binary`). Decide uses
+    /// the one for the database the plan provisions.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub install_with_driver: std::collections::BTreeMap<Database, String>,
     /// HTTP path to probe for health, when the code shows one (`/healthz`); else `/`.
     #[serde(default)]
     pub health_path: Option<String>,

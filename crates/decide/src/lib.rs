@@ -250,6 +250,9 @@ fn shape(
     if needs.database.is_none() {
         release_beside_sqlite(analysis, &mut plans, notes);
     }
+    if let Some((engine, _)) = needs.database {
+        wiring::add_missing_drivers(analysis, engine, &mut plans, notes);
+    }
     schema_before_build_on_vms(analysis, &mut plans, notes);
     init_by_hand(&plans, notes);
     let cluster = size(

@@ -31,6 +31,7 @@ pub(crate) fn service(
         init: None,
         postgres_auth: None,
         drivers_without_tls: Vec::new(),
+        install_with_driver: Default::default(),
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

@@ -41,6 +41,59 @@ pub(crate) fn reads_database(s: &Service, engine: DatabaseEngine) -> bool {
         )
 }
 
+/// A service whose ORM reaches the provisioned database through a setting
+/// it reads, but which declares no driver for it (flask-todoism:
+/// Flask-SQLAlchemy, `DATABASE_URL`, no psycopg2), gets the driver in its
+/// install (`Service::install_with_driver`), with a warning. The project's
+/// own image cannot be given it: there the warning says what to add.
+pub(crate) fn add_missing_drivers(
+    analysis: &autodeploy_core::Analysis,
+    engine: DatabaseEngine,
+    plans: &mut [autodeploy_core::ServicePlan],
+    notes: &mut Notes,
+) {
+    let db = as_database(engine);
+    for p in plans.iter_mut() {
+        let Some(s) = analysis.services.iter().find(|s| s.name == p.name) else {
+            continue;
+        };
+        let Some(with) = s.install_with_driver.get(&db) else {
+            continue;
+        };
+        if !reads_database(s, engine) {
+            continue;
+        }
+        let engine = crate::data::engine_name(engine);
+        if p.image == autodeploy_core::ImageSource::Repository
+            && matches!(
+                p.strategy,
+                autodeploy_core::DeployStrategy::Container
+                    | autodeploy_core::DeployStrategy::Kubernetes
+                    | autodeploy_core::DeployStrategy::Serverless
+            )
+        {
+            notes.warn(
+                "database_driver_missing",
+                Some(&p.name),
+                format!(
+                    "{}: the code reads its {engine} connection setting but declares no {engine} driver, and its image is built by the project's own Dockerfile, which the deployment does not change: add the driver (psycopg2-binary) to its dependencies, or the app fails on its first query",
+                    p.name
+                ),
+            );
+            continue;
+        }
+        notes.warn(
+            "database_driver_added",
+            Some(&p.name),
+            format!(
+                "{}: the code reads its {engine} connection setting but declares no {engine} driver: the deployment installs psycopg2-binary (`{with}`) — add it to your dependencies to make that explicit",
+                p.name
+            ),
+        );
+        p.install = Some(with.clone());
+    }
+}
+
 /// True when `s` reads a cache address (a wiring, or a name shaped like one).
 pub(crate) fn reads_cache(s: &Service) -> bool {
     s.wiring.iter().any(|w| w.target == WiringTarget::Cache)

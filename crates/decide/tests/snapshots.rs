@@ -21,6 +21,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         init: None,
         postgres_auth: None,
         drivers_without_tls: Vec::new(),
+        install_with_driver: Default::default(),
         health_path: None,
         allowed_hosts_env: None,
         package_manager: None,

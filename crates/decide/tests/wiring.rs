@@ -377,3 +377,52 @@ fn a_release_step_runs_once_per_deploy() {
         .reasons_about("service.worker.release")
         .any(|r| r.text.contains("run once per deploy")));
 }
+
+/// An ORM that reads its connection URL but no driver for the PostgreSQL
+/// the plan provides (Flask-SQLAlchemy with SQLite by default, no
+/// psycopg2): the install gets psycopg2-binary, with a warning — locally
+/// and on a cloud, and not without a PostgreSQL. The project's own image
+/// cannot be changed: the plan says what to add instead.
+#[test]
+fn an_orm_without_a_postgres_driver_gets_one_with_the_database() {
+    let install = |d: &Decision| d.services[0].install.clone().unwrap_or_default();
+    let codes =
+        |d: &Decision| -> Vec<String> { d.warnings.iter().map(|w| w.code.clone()).collect() };
+    for request in [
+        "deploy locally with postgres",
+        "deploy on AWS ECS with postgres",
+    ] {
+        let d = plan("python_tooling_pyproject_flask", request);
+        assert!(
+            install(&d).ends_with(" psycopg2-binary"),
+            "{request}: {}",
+            install(&d)
+        );
+        assert!(
+            codes(&d).contains(&"database_driver_added".to_string()),
+            "{:?}",
+            codes(&d)
+        );
+    }
+    let d = plan("python_tooling_pyproject_flask", "deploy on AWS ECS");
+    assert!(!install(&d).contains("psycopg2"), "{}", install(&d));
+    // The project's own image.
+    let mut a = fixture("python_django_image_workdir");
+    a.services[0].install_with_driver.insert(
+        Database::Postgresql,
+        "pip install -r requirements.txt psycopg2-binary".into(),
+    );
+    let d = decide(
+        &a,
+        &autodeploy_parse::parse("deploy on AWS ECS with postgres"),
+        &DecideOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(d.services[0].image, ImageSource::Repository);
+    assert!(!install(&d).contains("psycopg2"), "{}", install(&d));
+    assert!(
+        codes(&d).contains(&"database_driver_missing".to_string()),
+        "{:?}",
+        codes(&d)
+    );
+}

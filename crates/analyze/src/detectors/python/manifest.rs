@@ -89,14 +89,22 @@ impl Manifest {
     /// Install command extended with one more package (a production server the
     /// project does not declare).
     pub fn install_with(&self, dep: &str) -> String {
-        match (self.manager, &self.install) {
-            (Some("pip") | None, Some(i)) if i.starts_with("pip install") => format!("{i} {dep}"),
-            (Some("uv"), Some(i)) => format!("{i} && uv pip install {dep}"),
-            (Some("poetry" | "pipenv" | "pdm"), Some(i)) => {
-                format!("{i} && {}python -m pip install {dep}", self.runner())
+        match &self.install {
+            Some(i) => self.install_also(i, dep),
+            None => format!("pip install {dep}"),
+        }
+    }
+
+    /// `install` (this project's install command, perhaps already extended)
+    /// with one more package, into the environment the manager installs in.
+    pub fn install_also(&self, install: &str, dep: &str) -> String {
+        match self.manager {
+            Some("pip") | None if install.starts_with("pip install") => format!("{install} {dep}"),
+            Some("uv") => format!("{install} && uv pip install {dep}"),
+            Some("poetry" | "pipenv" | "pdm") => {
+                format!("{install} && {}python -m pip install {dep}", self.runner())
             }
-            (_, Some(i)) => format!("{i} && pip install {dep}"),
-            (_, None) => format!("pip install {dep}"),
+            _ => format!("{install} && pip install {dep}"),
         }
     }
 }

@@ -475,7 +475,47 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
         drafts.push(web);
     }
     drafts.extend(workers);
+    for d in &mut drafts {
+        postgres_driver_install(m, d);
+    }
     drafts
+}
+
+/// ORMs that reach PostgreSQL through a `postgresql://` URL setting with
+/// psycopg2 (SQLAlchemy's default driver for the scheme, Django's backend,
+/// peewee's `db_url`).
+const PSYCOPG2_ORMS: &[&str] = &[
+    "django",
+    "sqlalchemy",
+    "flask-sqlalchemy",
+    "sqlmodel",
+    "peewee",
+];
+
+/// Packages that are a PostgreSQL driver for Python.
+const POSTGRES_DRIVERS: &[&str] = &[
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg",
+    "psycopg-binary",
+    "asyncpg",
+    "pg8000",
+    "psycopg2cffi",
+];
+
+/// The install with psycopg2 added, for a service whose ORM would reach a
+/// PostgreSQL the plan provides but which declares no driver for it
+/// (flask-todoism: Flask-SQLAlchemy on SQLite by default, `DATABASE_URL`
+/// read): decide uses it only when the plan provisions PostgreSQL.
+fn postgres_driver_install(m: &Manifest, d: &mut Draft) {
+    let Some(install) = d.install.as_deref() else {
+        return;
+    };
+    if !PSYCOPG2_ORMS.iter().any(|o| m.has(o)) || POSTGRES_DRIVERS.iter().any(|p| m.has(p)) {
+        return;
+    }
+    let with = m.install_also(install, "psycopg2-binary");
+    d.install_with_driver.insert(Database::Postgresql, with);
 }
 
 /// The Python lines (3.6 to 3.14) the folder's lock file has a Linux

@@ -165,7 +165,7 @@ static SQLALCHEMY_INSTANCE: LazyLock<Regex> =
 /// `db.create_all()` by hand. The release step does the latter with the
 /// app's module-level instance (`db.create_all()` creates the tables that
 /// are missing and never alters or drops one, so it is safe on every
-/// release); its failure is reported, not fatal.
+/// release); when it fails, the release and the deploy fail with its error.
 pub(super) fn create_all_release(
     ctx: &Ctx,
     dir: &str,
@@ -222,9 +222,10 @@ pub(super) fn create_all_release(
             format!("from {module} import {name} as {alias}")
         }
     };
-    // A step the project did not ask for never fails the deploy: when the
-    // tables cannot be created (a schema the database refuses), the app
-    // starts as the project would have run it, and the output says why.
+    // When the tables cannot be created (a driver missing, a schema the
+    // database refuses) the release fails and the deploy with it, saying
+    // why: an app without its tables answers 500 on every page that reads
+    // them, while its health check may still pass.
     let app = if factory_only {
         format!(
             "{}; app = create_app()",
@@ -234,7 +235,7 @@ pub(super) fn create_all_release(
         import(&app_module, &app_name, "app")
     };
     web.release = Some(format!(
-        "{runner}python -c \"{app}; {}; app.app_context().push(); db.create_all()\" || echo 'autodeploy: db.create_all() failed (see above); the app starts without the tables it could not create' >&2",
+        "{runner}python -c \"{app}; {}; app.app_context().push(); db.create_all()\"",
         import(&db_module, &db_name, "db"),
     ));
     web.note("release", ev(&db_file, Some(line), CREATE_ALL_NOTE));

@@ -174,7 +174,10 @@ fn known_name(up: &str) -> Option<Kind> {
             Kind::EagerTasks
         }
         "ALLOWED_HOSTS" | "DJANGO_ALLOWED_HOSTS" => Kind::AllowedHosts,
-        "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" => Kind::PublicHost,
+        // The host the app writes into the links it hands out (kutt's
+        // short links: `DEFAULT_DOMAIN`, default `localhost:3000`).
+        "PHX_HOST" | "SERVER_NAME" | "APP_HOST" | "PUBLIC_HOST" | "DEFAULT_DOMAIN"
+        | "SITE_DOMAIN" | "APP_DOMAIN" | "PUBLIC_DOMAIN" => Kind::PublicHost,
         "APP_URL"
         | "BASE_URL"
         | "SITE_URL"
@@ -1643,6 +1646,7 @@ mod tests {
             ("DJANGO_ALLOWED_HOSTS", Kind::AllowedHosts),
             ("APP_URL", Kind::PublicUrl),
             ("PHX_HOST", Kind::PublicHost),
+            ("DEFAULT_DOMAIN", Kind::PublicHost),
             ("PHX_SERVER", Kind::PhxServer),
             ("DJANGO_SECRET_KEY", Kind::AppSecret(SecretFormat::Token)),
             ("FLASK_SECRET_KEY", Kind::AppSecret(SecretFormat::Token)),

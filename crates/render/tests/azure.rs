@@ -958,3 +958,30 @@ fn a_scale_set_s_release_takes_a_lock_in_the_database() {
         );
     }
 }
+
+/// asyncpg takes `ssl`, not libpq's `sslmode` (SQLAlchemy hands the URL's
+/// query to `asyncpg.connect`, which refuses an unknown `sslmode`): the
+/// `postgresql+asyncpg` URL asks for TLS its way; a libpq URL keeps `sslmode`.
+#[test]
+fn an_asyncpg_url_asks_for_tls_in_asyncpg_s_words() {
+    let b = bundle(
+        "wiring_fastapi_async_url",
+        "deploy on Azure Container Apps with postgres",
+    );
+    let apps = contents(&b, "terraform/container_apps.tf");
+    let url = |scheme: &str| {
+        let at = apps
+            .find(scheme)
+            .unwrap_or_else(|| panic!("{scheme} in {apps}"));
+        // Up to the end of its `export NAME="…"` line.
+        apps[at..].split("\\\"\\n").next().unwrap().to_string()
+    };
+    assert!(
+        url("postgresql+asyncpg://").ends_with("?ssl=require"),
+        "{apps}"
+    );
+    assert!(
+        url("\"postgresql://").ends_with("?sslmode=require"),
+        "{apps}"
+    );
+}

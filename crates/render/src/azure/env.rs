@@ -117,6 +117,13 @@ fn database(
             ))
         }
     };
+    // asyncpg (SQLAlchemy's `postgresql+asyncpg`) takes `ssl`, and refuses
+    // libpq's `sslmode` as an unknown argument.
+    let query = if url_scheme.contains("asyncpg") {
+        "?ssl=require"
+    } else {
+        query
+    };
     let host = Source::Tf(format!("{server}.fqdn"));
     let port = Source::Literal(db.port.to_string());
     let dbname = Source::Tf(format!("{database}.name"));

@@ -405,6 +405,12 @@ pub struct ServicePlan {
     /// code (local, the VMs' checkout, the image) gets them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub make_dirs: Vec<String>,
+    /// The service keeps its data in files beside its code (SQLite, a data
+    /// folder it makes at start: microbin's `microbin_data`): its image's
+    /// working folder is its user's, and its container's root filesystem
+    /// stays writable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub writes_local_data: bool,
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,

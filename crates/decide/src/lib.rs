@@ -443,6 +443,7 @@ fn plan_services(
             source_fixes: findings::fixes(s),
             files_from_example: findings::files_from_example(s),
             make_dirs: findings::folders(s),
+            writes_local_data: s.databases.contains(&autodeploy_core::Database::Sqlite),
             install_constraints: s.install_constraints.clone(),
             api_route: None,
         });
@@ -673,11 +674,26 @@ fn sqlite_note(
                 "SQLite: the app keeps its data in a file, which stays on the machine's disk (one instance only; back the file up)",
             );
         } else if !single {
+            // A database server is a way out only for code that can use one.
+            let server_usable = !data::app_engines(analysis).is_empty()
+                || data::running(analysis).any(|s| {
+                    [
+                        autodeploy_core::DatabaseEngine::Postgresql,
+                        autodeploy_core::DatabaseEngine::Mysql,
+                    ]
+                    .into_iter()
+                    .any(|e| wiring::reads_database(s, e))
+                });
+            let way_out = if server_usable {
+                "ask for PostgreSQL (\"with postgres\") or a single vm"
+            } else {
+                "ask for a single vm (\"on a vm\"), whose disk keeps the file — the code has no driver or setting for a database server, so PostgreSQL would not help"
+            };
             notes.warn(
                 "sqlite_not_persistent",
                 None,
                 format!(
-                    "the app keeps its data in SQLite, but on {} the file is lost on every restart or deploy and copies do not share it: ask for PostgreSQL (\"with postgres\") or a single vm",
+                    "the app keeps its data in SQLite, but on {} the file is lost on every restart or deploy and copies do not share it: {way_out}",
                     strategy.as_str()
                 ),
             );
@@ -823,6 +839,41 @@ mod tests {
             assert_eq!(s.start.as_deref(), Some(start), "{strategy:?}");
             assert_eq!(s.release.as_deref(), release, "{strategy:?}");
         }
+    }
+
+    /// SQLite on containers loses its file: the way out named is PostgreSQL
+    /// only for code that could use it (a driver or a connection setting);
+    /// otherwise a single VM (microbin has neither). The service keeps its
+    /// working folder writable.
+    #[test]
+    fn sqlite_on_containers_names_a_way_out_the_code_can_take() {
+        let hint = |web: autodeploy_core::Service| {
+            let intent = Intent {
+                cloud: Some(Cloud::Gcp),
+                strategy: Some(autodeploy_core::intent::Strategy::Kubernetes),
+                ..Default::default()
+            };
+            let d = decide(&analysis(vec![web]), &intent, &DecideOptions::default()).unwrap();
+            assert!(d.services[0].writes_local_data);
+            d.warnings
+                .iter()
+                .find(|w| w.code == "sqlite_not_persistent")
+                .map(|w| w.message.clone())
+                .unwrap_or_default()
+        };
+        let mut web = service("web", Language::Rust, Some("actix"), ServiceKind::Web);
+        web.databases = vec![autodeploy_core::Database::Sqlite];
+        web.start = Some("./target/release/microbin".into());
+        web.port = Some(8080);
+        let alone = hint(web.clone());
+        assert!(
+            alone.contains("single vm") && !alone.contains("with postgres"),
+            "{alone}"
+        );
+        web.env
+            .push(autodeploy_core::EnvVar::new("DATABASE_URL", false, true));
+        let reads = hint(web);
+        assert!(reads.contains("with postgres"), "{reads}");
     }
 
     /// Azure refuses encryption at host until the subscription registers the

@@ -130,6 +130,9 @@ struct DockerCtx {
     node_corepack: bool,
     /// Absolute folders under `/app` made in the build stage (`make_dirs`).
     make_dirs: Vec<String>,
+    /// The run stage's working folder belongs to the app's user: the
+    /// service keeps its data in files there (`writes_local_data`).
+    own_workdir: bool,
     start: String,
     run_env: Vec<(String, String)>,
     run_setup: Vec<String>,
@@ -1033,6 +1036,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
         build_cmd_env,
         node_corepack,
         node_stage,
+        own_workdir: s.writes_local_data,
         make_dirs: s
             .make_dirs
             .iter()

@@ -331,7 +331,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             memory: format!("{mem}Mi"),
             // Runtimes that write into their app folder at run time (Rails tmp/,
             // Laravel storage/, Next.js cache, Elixir releases) keep a writable root.
-            read_only_root: matches!(family, "go" | "rust" | "jvm" | "dotnet" | "python"),
+            // So do services that keep their data in files beside them.
+            read_only_root: matches!(family, "go" | "rust" | "jvm" | "dotnet" | "python")
+                && !s.writes_local_data,
             uid: crate::docker::APP_UID,
             env,
             skipped_env,

@@ -238,3 +238,38 @@ fn static_only_decisions_are_refused_clearly() {
     let err = k8s::render(&d).unwrap_err().to_string();
     assert!(err.contains("Kubernetes manifests"), "{err}");
 }
+
+/// A service that keeps its data in files beside it (SQLite; microbin made
+/// `microbin_data` in its working folder and crash-looped on a read-only
+/// root) gets a writable root filesystem and a working folder its user
+/// owns; one that keeps nothing locally stays read-only.
+#[test]
+fn a_service_that_keeps_files_gets_a_writable_working_folder() {
+    let deployment = |fixture: &str| {
+        manifests(fixture, "deploy on GKE")
+            .into_iter()
+            .find(|f| f.path.ends_with("deployment.yaml"))
+            .expect("a deployment")
+            .contents
+    };
+    let (analysis, decision) = support::scenario("python_tooling_pyproject_flask", "deploy on GKE");
+    assert!(
+        decision.services[0].writes_local_data,
+        "{:?}",
+        analysis.services[0].databases
+    );
+    let sqlite = deployment("python_tooling_pyproject_flask");
+    assert!(sqlite.contains("readOnlyRootFilesystem: false"), "{sqlite}");
+    let df = autodeploy_render::docker::render(&decision, &analysis).unwrap();
+    let df = &df
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .unwrap()
+        .contents;
+    assert!(
+        df.contains(r#"RUN ["chown", "10001:10001", "/app"]"#),
+        "{df}"
+    );
+    let none = deployment("python_django_postgres");
+    assert!(none.contains("readOnlyRootFilesystem: true"), "{none}");
+}

@@ -29,16 +29,20 @@ use crate::ctx::Ctx;
 use crate::draft::{ev, Draft};
 use autodeploy_core::Severity;
 
-/// (package, the first release that builds on today's Node, why).
-const BROKEN: &[(&str, &str, &str)] = &[
+/// (package, the first release that builds on today's Node, the first Node
+/// major its older releases fail on, why). A project that pins an older
+/// Node (`.nvmrc` 14) needs no override — and its npm 6 has no `npm pkg`.
+const BROKEN: &[(&str, &str, u32, &str)] = &[
     (
         "nan",
         "2.17.0",
+        16,
         "uses V8 APIs that Node 20 removed, so every native add-on built on it fails to compile",
     ),
     (
         "pg",
         "8.0.3",
+        14,
         "never finishes connecting on Node 14 and later (the promise is left pending: pools time out, scripts exit silently)",
     ),
 ];
@@ -213,7 +217,14 @@ pub(super) fn install_command(
     let text = ctx.read_path(file)?;
     let lock = Lock::new(file, &text);
     let mut sets = Vec::new();
-    for (name, fixed, why) in BROKEN {
+    // The Node line the project pins (`.nvmrc`, `.node-version`, engines).
+    let pinned_major = super::manifest::node_version(ctx, dir, m)
+        .and_then(|(v, _)| super::manifest::major_of_range(&v))
+        .and_then(|v| v.parse::<u32>().ok());
+    for (name, fixed, from_node, why) in BROKEN {
+        if pinned_major.is_some_and(|major| major < *from_node) {
+            continue;
+        }
         // How each lock format names the package (a substring test: the
         // lock of a large app is megabytes, and parsing it is not free).
         let named = [

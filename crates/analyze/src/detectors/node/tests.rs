@@ -780,3 +780,47 @@ fn a_koa_router_mounted_whole_serves_its_home_page() {
     let prefixed = "import Router from '@koa/router';\nconst unprotectedRouter = new Router({ prefix: '/api' });\nunprotectedRouter.get('/', hello);\nexport { unprotectedRouter };\n";
     assert_eq!(health(prefixed), None);
 }
+
+/// A lock that pins a `nan` older Node cannot build gets the override —
+/// unless the project pins an older Node (`.nvmrc` 14, djangogirls), which
+/// builds it and whose npm 6 has no `npm pkg` (the set failed the build).
+#[test]
+fn a_broken_lock_is_overridden_only_on_a_node_it_breaks_on() {
+    let files = |nvmrc: Option<&'static str>| {
+        let mut f = vec![
+            (
+                "package.json",
+                r#"{"name": "a", "scripts": {"start": "node server.js"}, "dependencies": {"bcrypt": "3.0.8"}}"#,
+            ),
+            (
+                "package-lock.json",
+                r#"{"lockfileVersion": 1, "dependencies": {"bcrypt": {"version": "3.0.8"}, "nan": {"version": "2.14.0"}}}"#,
+            ),
+            (
+                "server.js",
+                "require('http').createServer().listen(process.env.PORT)\n",
+            ),
+        ];
+        if let Some(v) = nvmrc {
+            f.push((".nvmrc", v));
+        }
+        f
+    };
+    let install = |nvmrc| {
+        detect(&files(nvmrc), "")[0]
+            .install
+            .clone()
+            .unwrap_or_default()
+    };
+    assert!(
+        install(None).starts_with("npm pkg set overrides.nan=^2.17.0 && npm install"),
+        "{}",
+        install(None)
+    );
+    assert!(
+        install(Some("20\n")).starts_with("npm pkg set"),
+        "{}",
+        install(Some("20\n"))
+    );
+    assert_eq!(install(Some("14.17\n")), "npm ci");
+}

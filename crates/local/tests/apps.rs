@@ -129,6 +129,11 @@ fn django_app_runs_with_a_generated_secret_key_and_sqlite() {
         let f = f.display();
         assert!(!t.contains(key), "{f} leaks the secret");
     }
+    // Its collected static files are served with DEBUG off (WhiteNoise in
+    // the deployment's copy): gunicorn and Django serve none.
+    let (code, body) = get(&format!("{}/static/notes/site.css", run.app.url));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("color: #333"), "{body}");
     drop(run);
     round_trip("django-2", &app("django_notes"), "/", "first note");
 }

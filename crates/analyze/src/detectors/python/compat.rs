@@ -127,6 +127,16 @@ fn pin<'a>(m: &'a Manifest, name: &str) -> Option<((u64, u64), &'a str)> {
     upper_pin(&dep.raw).map(|v| (v, dep.file.as_str()))
 }
 
+/// The WhiteNoise release line for the project's Django: 6 needs Django 3.2,
+/// 5 Django 2.2.
+pub(super) fn whitenoise_for(m: &Manifest) -> &'static str {
+    match pin(m, "django") {
+        Some((v, _)) if v < (2, 2) => "whitenoise<5",
+        Some((v, _)) if v < (3, 2) => "whitenoise<6",
+        _ => "whitenoise",
+    }
+}
+
 /// The constraints the manifest's pins call for.
 pub(super) fn constraints(m: &Manifest) -> Vec<InstallConstraint> {
     ROWS.iter()

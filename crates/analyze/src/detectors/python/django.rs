@@ -446,6 +446,9 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             }),
         );
     }
+    if static_root.is_some() && !m.has("whitenoise") {
+        serve_static_files(ctx, m, &settings_files, web);
+    }
     match static_root {
         Some((f, line)) => web.build(
             format!("{runner}python {} collectstatic --noinput", in_root("manage.py")),
@@ -460,6 +463,66 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             "STATIC_ROOT is not set, so `collectstatic` cannot run and static files are not served in production; set STATIC_ROOT (and serve it, e.g. with whitenoise)",
             None,
         ),
+    }
+}
+
+/// The `SecurityMiddleware` entry of a settings' middleware list (group 1
+/// the quoted name).
+static SECURITY_MIDDLEWARE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?m)(?:^|[\[,])[ \t]*(["']django\.middleware\.security\.SecurityMiddleware["'])[ \t]*,"#,
+    )
+});
+
+/// With DEBUG off neither Django nor gunicorn/uWSGI serves static files: a
+/// project that collects them (`STATIC_ROOT`) with nothing to serve them
+/// comes up unstyled and without its scripts (djangogirls, linkding). The
+/// deployment's copy serves them with WhiteNoise, the package Django's
+/// deployment guide points to, on every hosting: installed beside the
+/// project's dependencies (a release that supports the project's Django),
+/// its middleware right after `SecurityMiddleware`, as its docs place it.
+fn serve_static_files(ctx: &Ctx, m: &Manifest, settings_files: &[String], web: &mut Draft) {
+    let Some(install) = web.install.clone() else {
+        return;
+    };
+    for f in settings_files {
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        // `MIDDLEWARE_CLASSES` (Django before 1.10) takes another class.
+        if text.contains("MIDDLEWARE_CLASSES") {
+            continue;
+        }
+        let Some(entry) = SECURITY_MIDDLEWARE.captures(&text).and_then(|c| c.get(1)) else {
+            continue;
+        };
+        let line = crate::scan::line_of(&text, entry.start());
+        let requirement = super::compat::whitenoise_for(m);
+        let word = if requirement.contains('<') {
+            format!("'{requirement}'")
+        } else {
+            requirement.to_string()
+        };
+        web.install = Some(m.install_also(&install, &word));
+        web.finding(
+            "static_files_served_by_whitenoise",
+            Severity::Info,
+            Some(f),
+            Some(line),
+            format!(
+                "{f}: the static files `collectstatic` gathers are served by nothing once DEBUG is off (Django, gunicorn and uWSGI leave them to a web server); the deployment's copy serves them with WhiteNoise ({requirement}, its middleware after SecurityMiddleware) — add it to your dependencies and settings to make that explicit"
+            ),
+            Some(autodeploy_core::SourceFix {
+                file: f.clone(),
+                line,
+                find: entry.as_str().to_string(),
+                replace: format!(
+                    "{}, \"whitenoise.middleware.WhiteNoiseMiddleware\"",
+                    entry.as_str()
+                ),
+            }),
+        );
+        return;
     }
 }
 

@@ -12,7 +12,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "notes",
 ]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 ROOT_URLCONF = "notes_site.urls"
 WSGI_APPLICATION = "notes_site.wsgi.application"
 DATABASES = {

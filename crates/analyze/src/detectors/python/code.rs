@@ -320,6 +320,9 @@ pub(super) fn scan(
                 .map(|(line, path)| (file.to_string(), line, path, line_text(text, line)));
         }
     }
+    if web.health_path.is_none() && fallback.is_none() {
+        fallback = blueprint_home(ctx, sources);
+    }
     if let (None, Some((file, line, path, note))) = (&web.health_path, fallback) {
         web.health_path = Some(path);
         web.note("health_path", ev(&file, Some(line), note));
@@ -416,6 +419,54 @@ fn django_home(ctx: &Ctx, file: &str, text: &str) -> Option<(u32, String)> {
                 None => !rest.starts_with("include("),
             };
             serves.then(|| (at(&c), "/".to_string()))
+        })
+    })
+}
+
+/// `app.register_blueprint(home_bp)` with no `url_prefix`: group 1 the
+/// blueprint's object.
+static BARE_REGISTER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\.register_blueprint\(\s*(\w+)\s*\)"));
+
+/// `home_bp = Blueprint("home", __name__)`: group 1 the object, 2 the
+/// arguments (one line).
+static BLUEPRINT_DEF: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^(\w+)\s*=\s*Blueprint\s*\(([^)\n]*)\)"));
+
+/// The home page of a Flask blueprint mounted at the root (flask-todoism's
+/// `home_bp`, defined without `url_prefix` and registered without one):
+/// its `/` route is the app's `/`. (file, line, "/", the line's text.)
+fn blueprint_home(ctx: &Ctx, sources: &[&str]) -> Option<(String, u32, String, String)> {
+    let texts: Vec<(&str, std::sync::Arc<str>)> = sources
+        .iter()
+        .filter_map(|f| Some((*f, ctx.read_path(f)?)))
+        .filter(|(_, t)| t.contains("Blueprint") || t.contains("register_blueprint"))
+        .collect();
+    let bare: BTreeSet<&str> = texts
+        .iter()
+        .flat_map(|(_, t)| BARE_REGISTER.captures_iter(t).filter_map(|c| c.get(1)))
+        .map(|g| g.as_str())
+        .collect();
+    if bare.is_empty() {
+        return None;
+    }
+    texts.iter().find_map(|(file, text)| {
+        BLUEPRINT_DEF.captures_iter(text).find_map(|c| {
+            if !bare.contains(&c[1]) || c[2].contains("url_prefix") {
+                return None;
+            }
+            let route = regex(&format!(
+                r#"(?m)^[ \t]*@{}\.(?:route|get)\s*\(\s*["']/["']"#,
+                regex::escape(&c[1])
+            ));
+            let at = route.find(text)?;
+            let line = line_of(text, at.start());
+            Some((
+                file.to_string(),
+                line,
+                "/".to_string(),
+                line_text(text, line),
+            ))
         })
     })
 }
@@ -1676,6 +1727,40 @@ class Settings(BaseSettings):
         assert_eq!(
             health("app = Flask(__name__)\n@app.route(\"/\")\ndef index(): pass\n@app.get(\"/healthz\")\ndef h(): pass\n").as_deref(),
             Some("/healthz")
+        );
+    }
+
+    /// A Flask blueprint defined and registered without a prefix serves
+    /// its `/` at the app's `/` (flask-todoism's `home_bp`); one registered
+    /// or defined with a `url_prefix` does not.
+    #[test]
+    fn a_root_blueprint_s_home_page_stands_in_for_a_health_route() {
+        let health = |files: &[(&str, &str)]| {
+            let repo = MemRepo::new(files.iter().copied());
+            let ctx = Ctx::new(&repo);
+            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+            let sources: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+            scan(&ctx, "", &mut d, &Manifest::default(), &sources);
+            d.health_path
+        };
+        let init = |register: &str| {
+            format!("from flask import Flask\nfrom app.home import home_bp\n\ndef create_app():\n    app = Flask(__name__)\n    app.{register}\n    return app\n")
+        };
+        let home = "from flask import Blueprint\nhome_bp = Blueprint('home', __name__)\n\n@home_bp.route('/')\ndef index():\n    return 'home'\n";
+        let bare = init("register_blueprint(home_bp)");
+        assert_eq!(
+            health(&[("app/__init__.py", &bare), ("app/home.py", home)]).as_deref(),
+            Some("/")
+        );
+        let prefixed = init("register_blueprint(home_bp, url_prefix='/home')");
+        assert_eq!(
+            health(&[("app/__init__.py", &prefixed), ("app/home.py", home)]),
+            None
+        );
+        let own_prefix = home.replace("__name__)", "__name__, url_prefix='/h')");
+        assert_eq!(
+            health(&[("app/__init__.py", &bare), ("app/home.py", &own_prefix)]),
+            None
         );
     }
 

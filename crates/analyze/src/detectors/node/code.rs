@@ -567,21 +567,27 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     scan_env_schema(draft, file, text);
     scan_env_validator(draft, file, text);
     scan_env_zod(draft, file, text);
+    let guarded = env_guarded_blocks(text);
     for re in [&*ENV_DOT, &*ENV_INDEX] {
         each_match(text, re, |line, c| {
+            let at = c.get(0).map_or(0, |g| g.start());
+            let in_guard = guarded.iter().any(|r| r.contains(&at));
             // `npm_lifecycle_event`, `npm_package_version`: set by npm itself.
             if !c[1].starts_with("npm_") {
                 // `!process.env.ROLLUP_WATCH` and `if (process.env.http_proxy)`
                 // test presence: unset is an answer; so is the last read of a
                 // chain (`process.env.a || process.env.A`), one of several
                 // spellings none of which need be set.
-                let presence =
-                    c.get(0)
+                // A read inside a block run only when another setting is
+                // present, or an operand of `&&`, is optional too.
+                let presence = in_guard
+                    || c.get(0)
                         .map(|m| text[..m.start()].trim_end())
                         .is_some_and(|before| {
                             before.ends_with('!')
                                 || before.ends_with("||")
                                 || before.ends_with("??")
+                                || before.ends_with("&&")
                                 || before
                                     .strip_suffix('(')
                                     .is_some_and(|b| b.trim_end().ends_with("if"))
@@ -630,6 +636,58 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
         }
     }
 }
+
+/// The bodies of `if (…process.env.X…) { … }` blocks (byte ranges of
+/// `text`, comments masked): what the code reads there only when another
+/// setting is present is not needed to start (uptime-kuma reads its
+/// `UPTIME_KUMA_DB_HOSTNAME`… only under `if (process.env.UPTIME_KUMA_DB_TYPE)`).
+/// A test of `NODE_ENV` is a mode switch, not an option: reads under
+/// `if (NODE_ENV === "production")` stay as they are.
+fn env_guarded_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    // The index just past the bracket that closes the one at `open`.
+    let close = |open: usize, l: u8, r: u8| {
+        let mut depth = 0usize;
+        for (i, &c) in b.iter().enumerate().skip(open) {
+            if c == l {
+                depth += 1;
+            } else if c == r {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+        }
+        None
+    };
+    let mut out = Vec::new();
+    if !text.contains("if") {
+        return out;
+    }
+    for m in ENV_GUARD.find_iter(text) {
+        let open = m.end() - 1;
+        let Some(cond_end) = close(open, b'(', b')') else {
+            continue;
+        };
+        let cond = &text[open..cond_end];
+        if !cond.contains("process.env") || cond.contains("NODE_ENV") {
+            continue;
+        }
+        let rest = &text[cond_end..];
+        let body = cond_end + (rest.len() - rest.trim_start().len());
+        if b.get(body) != Some(&b'{') {
+            continue;
+        }
+        if let Some(end) = close(body, b'{', b'}') {
+            out.push(body..end);
+        }
+    }
+    out
+}
+
+/// `if (` (the guard's condition opens at the match's last byte).
+static ENV_GUARD: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\bif\s*\(").expect("regex"));
 
 /// `NODE_ENV === "production" && !input.X` (a settings schema's
 /// refinement, or a guard before `throw`): X is needed under production.
@@ -1261,6 +1319,13 @@ const j = process.env.J?.trim();
 const url = "http://example.com/" + process.env.L;
 if(process.env['http_proxy']) { proxy(new URL(process.env['http_proxy'])); }
 const p = process.env.notification_proxy || process.env.NOTIFICATION_PROXY;
+if (process.env.DB_TYPE) {
+    config.host = process.env.DB_HOST;
+    config.nested = { port: process.env.DB_PORT };
+}
+const after = process.env.AFTER;
+if (typeof process !== "undefined" && process.env.HIDE_LOG) {}
+if (process.env.NODE_ENV === "production") { key = process.env.PROD_KEY; }
 "#,
         );
         let got: Vec<(&str, bool)> = d
@@ -1281,6 +1346,12 @@ const p = process.env.notification_proxy || process.env.NOTIFICATION_PROXY;
                 ("L", true),
                 ("notification_proxy", false),
                 ("NOTIFICATION_PROXY", false),
+                ("DB_TYPE", false),
+                ("DB_HOST", false),
+                ("DB_PORT", false),
+                ("AFTER", true),
+                ("HIDE_LOG", false),
+                ("PROD_KEY", true),
                 ("C", true),
                 ("http_proxy", false),
                 ("D", true),

@@ -985,3 +985,22 @@ fn an_asyncpg_url_asks_for_tls_in_asyncpg_s_words() {
         "{apps}"
     );
 }
+
+/// A domain on Azure is refused before anything is written, and the way
+/// forward fits the hosting: a VM has no https address of its own to fall
+/// back on, Container Apps do.
+#[test]
+fn a_domain_on_azure_is_refused_with_a_way_forward_that_fits_the_hosting() {
+    let message = |request: &str| match try_bundle("node_express_basic", request) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("{request}: rendered"),
+    };
+    let vm = message("deploy on an Azure VM, https on app.example.com");
+    assert!(vm.contains("plain http on the VM's public address"), "{vm}");
+    assert!(
+        !vm.contains("platform's own https address (Container"),
+        "{vm}"
+    );
+    let apps = message("deploy on Azure Container Apps, https on app.example.com");
+    assert!(apps.contains("platform's own https address"), "{apps}");
+}

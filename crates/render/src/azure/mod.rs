@@ -64,10 +64,17 @@ use autodeploy_core::{Decision, DeployStrategy, SecretStore};
 /// Every Terraform file of an Azure bundle.
 pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
     if d.tls.domain.is_some() {
+        // What leaving the domain out gives depends on the hosting: a VM
+        // has no https address of the platform's own.
+        let without = if d.strategy == DeployStrategy::Vm {
+            "leave the domain out of the request to serve plain http on the VM's public address (ask for Azure Container Apps for an https address of the platform's own)"
+        } else {
+            "leave the domain out of the request to get the platform's own https address (Container Apps, Static Web Apps)"
+        };
         return Err(unsupported(
             d,
             "a custom domain on Azure",
-            "certificates for your own domain are not written for Azure yet: leave the domain out of the request to get the platform's own https address (Container Apps, Static Web Apps), or deploy on AWS or GCP, which serve a domain",
+            &format!("certificates for your own domain are not written for Azure yet: {without}, or deploy on AWS or GCP, which serve a domain"),
         ));
     }
     // Every Key Vault slot: the plan's secrets plus whatever the services read.

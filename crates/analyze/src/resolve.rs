@@ -380,6 +380,7 @@ pub fn finalize(ctx: &Ctx, drafts: Vec<Draft>, name_hint: Option<&str>) -> Vec<S
         .map(|mut d| {
             crate::inbound::mark(ctx, &mut d);
             split_release(ctx, &mut d);
+            production_over_dev_server(&mut d);
             without_reload(&mut d);
             // The project's own release step (a Procfile chain, a compose
             // one-off) replaced the tables an analysis would have created.
@@ -926,6 +927,73 @@ fn without_reload(d: &mut Draft) {
         line,
         format!(
             "`{before}` reloads on file changes: the deployment runs `{after}` (a reloader keeps its parent process alive when the app fails to import, so a crash would look like an app that never answers)"
+        ),
+        None,
+    );
+}
+
+/// A Python production server command, after a runner or a `cd`.
+static PRODUCTION_SERVER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::scan::regex(
+        r"^(?:cd \S+ && )?(?:(?:poetry|pipenv|pdm) run |uv run (?:--no-sync )?)?(?:gunicorn|uvicorn|uwsgi|waitress-serve|hypercorn|daphne)\s",
+    )
+});
+
+/// A development server the configuration starts (compose's `manage.py
+/// runserver`, `flask run`) beside the production command the analysis
+/// built for the same app (gunicorn with the app's module): every
+/// deployment runs the production one, and the finding says so
+/// (django-recipe-api and django-celery served with runserver while the
+/// plan installed gunicorn). Python only: a Node project's dev and
+/// production commands differ by build steps its detector words itself.
+fn production_over_dev_server(d: &mut Draft) {
+    if d.language != autodeploy_core::Language::Python {
+        return;
+    }
+    let Some(best) = d.starts.iter().map(|c| c.trust).max() else {
+        return;
+    };
+    let Some(dev) = d.starts.iter().position(|c| c.trust == best) else {
+        return;
+    };
+    // A production server run with `--reload` keeps its own command, the
+    // flag dropped (`without_reload`).
+    let dev_value = &d.starts[dev].value;
+    if best < Trust::Config
+        || !DEV_SERVER.is_match(dev_value)
+        || PRODUCTION_SERVER.is_match(dev_value)
+    {
+        return;
+    }
+    let Some(prod) = d
+        .starts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.trust < best && !DEV_SERVER.is_match(&c.value) && PRODUCTION_SERVER.is_match(&c.value)
+        })
+        .max_by_key(|(_, c)| c.trust)
+        .map(|(i, _)| i)
+    else {
+        return;
+    };
+    let dev_claim = d.starts[dev].clone();
+    let mut chosen = d.starts.remove(prod);
+    chosen.trust = best;
+    d.starts.insert(0, chosen.clone());
+    d.findings.retain(|f| {
+        !(f.kind == "dev_server_start" && f.file.as_deref() == Some(&dev_claim.evidence.file))
+    });
+    d.finding(
+        "dev_server_replaced",
+        Severity::Warning,
+        Some(&dev_claim.evidence.file),
+        dev_claim.evidence.line,
+        format!(
+            "{} starts a development server (`{}`), which is slow, single-process and may expose a debugger: the deployment runs the production command `{}` instead — make it the project's own command to keep them the same",
+            dev_claim.evidence.file,
+            dev_claim.value,
+            chosen.value.replace("{PORT}", "$PORT")
         ),
         None,
     );

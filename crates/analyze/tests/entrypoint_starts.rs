@@ -72,9 +72,17 @@ fn a_script_that_starts_the_server_itself_is_split() {
         ),
     ];
     let s = web(files);
+    // The script's development server is replaced by the production
+    // command for the same app, and the finding says so.
     assert_eq!(
         s.start.as_deref(),
-        Some("./manage.py runserver 0.0.0.0:8000")
+        Some("gunicorn --bind 0.0.0.0:8000 site_app.wsgi:application")
+    );
+    assert!(
+        s.findings.iter().any(|f| f.kind == "dev_server_replaced"
+            && f.message.contains("./manage.py runserver 0.0.0.0:8000")),
+        "{:?}",
+        s.findings
     );
     assert_eq!(s.release.as_deref(), Some("./manage.py migrate"));
     assert!(

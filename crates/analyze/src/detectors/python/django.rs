@@ -367,6 +367,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             }
         }
         outside_folders(f, &text, web);
+        fixed_debug_and_key(f, &text, web);
         split_on_spaces(f, &text, web);
         csrf_from_env |= text.lines().any(|l| {
             l.starts_with("CSRF_TRUSTED_ORIGINS")
@@ -523,6 +524,60 @@ fn serve_static_files(ctx: &Ctx, m: &Manifest, settings_files: &[String], web: &
             }),
         );
         return;
+    }
+}
+
+/// `DEBUG = True` written as a constant (group 1 the `True`).
+static FIXED_DEBUG: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^DEBUG\s*=\s*(True)\s*(?:#.*)?$"));
+/// `SECRET_KEY = '…'` written as a constant (group 1 the literal).
+static FIXED_SECRET_KEY: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"(?m)^SECRET_KEY\s*=\s*((?:'[^'\n\\]*'|"[^"\n\\]*"))\s*(?:#.*)?$"#));
+
+/// Settings that fix DEBUG on and the secret key to the repository's own
+/// (the tutorials' `DEBUG = True`, `SECRET_KEY = 'x*za6…'`): in production
+/// Django would show its debug pages and sign sessions with a key anyone
+/// can read. The deployment's copy reads both from the environment,
+/// defaulting to the written values (so a developer's run is unchanged),
+/// and the deployment sets them: DEBUG off, a generated key.
+fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft) {
+    let os = "__import__(\"os\").environ.get";
+    if let Some(m) = FIXED_DEBUG.captures(text).and_then(|c| c.get(1)) {
+        let line = crate::scan::line_of(text, m.start());
+        web.env_var("DJANGO_DEBUG", true, f, line);
+        web.finding(
+            "django_debug_fixed_on",
+            Severity::Warning,
+            Some(f),
+            Some(line),
+            format!("{f}:{line}: DEBUG is True whatever the environment, so a deployment would show Django's debug pages (settings, code, SQL) to anyone; the deployment's copy reads it from DJANGO_DEBUG (default True), which the deployment sets off — make the same change"),
+            Some(autodeploy_core::SourceFix {
+                file: f.to_string(),
+                line,
+                find: "True".into(),
+                replace: format!("{os}(\"DJANGO_DEBUG\", \"True\") == \"True\""),
+            }),
+        );
+    }
+    if let Some(m) = FIXED_SECRET_KEY.captures(text).and_then(|c| c.get(1)) {
+        let line = crate::scan::line_of(text, m.start());
+        web.env_var("DJANGO_SECRET_KEY", true, f, line);
+        if let Some(v) = web.env.iter_mut().find(|e| e.name == "DJANGO_SECRET_KEY") {
+            v.secret = true;
+        }
+        web.finding(
+            "django_secret_key_in_repository",
+            Severity::Warning,
+            Some(f),
+            Some(line),
+            format!("{f}:{line}: SECRET_KEY is written in the repository, so anyone can forge sessions and password-reset links of a deployment that uses it; the deployment's copy reads it from DJANGO_SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change and keep the key out of the repository"),
+            Some(autodeploy_core::SourceFix {
+                file: f.to_string(),
+                line,
+                find: m.as_str().to_string(),
+                replace: format!("{os}(\"DJANGO_SECRET_KEY\", {})", m.as_str()),
+            }),
+        );
     }
 }
 

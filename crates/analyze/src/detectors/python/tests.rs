@@ -771,3 +771,65 @@ fn a_host_list_split_on_spaces_is_split_on_commas_too() {
     )
     .is_empty());
 }
+
+/// Settings that fix DEBUG on and commit the secret key (the tutorials'
+/// `DEBUG = True`, `SECRET_KEY = '…'`) get source fixes that read both from
+/// the environment with the written values as defaults, and both settings
+/// are listed for decide to set (DEBUG off, a generated key). Settings
+/// that already read them are left alone.
+#[test]
+fn django_fixed_debug_and_secret_key_are_read_from_the_environment() {
+    let settings = |body: &str| {
+        vec![
+            ("requirements.txt", "django==4.2\n".to_string()),
+            (
+                "manage.py",
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_app.settings')\n"
+                    .to_string(),
+            ),
+            ("site_app/__init__.py", String::new()),
+            ("site_app/settings.py", body.to_string()),
+            (
+                "site_app/wsgi.py",
+                "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"
+                    .to_string(),
+            ),
+        ]
+    };
+    let run = |body: &str| {
+        let files = settings(body);
+        let refs: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+        detect(&refs, "").remove(0)
+    };
+    let d = run("SECRET_KEY = 'x*za6$'\n\nDEBUG = True  # dev\nROOT_URLCONF = 'site_app.urls'\n");
+    let fix = |kind: &str| {
+        d.findings
+            .iter()
+            .find(|f| f.kind == kind)
+            .and_then(|f| f.fix.clone())
+            .unwrap_or_else(|| panic!("{kind}: {:?}", d.findings))
+    };
+    let debug = fix("django_debug_fixed_on");
+    assert_eq!((debug.line, debug.find.as_str()), (3, "True"));
+    assert_eq!(
+        debug.replace,
+        r#"__import__("os").environ.get("DJANGO_DEBUG", "True") == "True""#
+    );
+    let key = fix("django_secret_key_in_repository");
+    assert_eq!(
+        key.replace,
+        r#"__import__("os").environ.get("DJANGO_SECRET_KEY", 'x*za6$')"#
+    );
+    let var = |n: &str| d.env.iter().find(|e| e.name == n).cloned();
+    assert!(var("DJANGO_SECRET_KEY").is_some_and(|v| v.secret && !v.required));
+    assert!(var("DJANGO_DEBUG").is_some_and(|v| !v.required));
+    let d = run(
+        "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = os.getenv('DEBUG') == '1'\n",
+    );
+    let kinds = kinds(&d);
+    assert!(
+        !kinds.contains(&"django_debug_fixed_on")
+            && !kinds.contains(&"django_secret_key_in_repository"),
+        "{kinds:?}"
+    );
+}

@@ -68,8 +68,65 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, web: &mut Draft, hit: Option<&AppHit>,
         .filter_map(|f| ctx.read_path(f).map(|t| (*f, t)))
         .collect();
     server_name(web, &texts);
+    fixed_secret_key(web, &texts);
     if let Some(hit) = hit {
         cli_needs_app(ctx, dir, web, hit, sources, &texts);
+    }
+}
+
+/// `SECRET_KEY = "dev"` (an assignment, a class attribute or a keyword of
+/// `app.config.from_mapping`): group 1 the literal.
+static FIXED_SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^[ \t]*SECRET_KEY\s*=\s*('[^'\n\\]*'|"[^"\n\\]*")\s*,?\s*(?:#.*)?$"#)
+});
+
+/// A Flask secret key written in the repository (the tutorial's
+/// `SECRET_KEY="dev"`, flaskr-tdd's `"change_me"`): anyone can sign the
+/// session cookie of a deployment that uses it (a forged cookie logged in
+/// as user 1). The deployment's copy reads it from `SECRET_KEY` with the
+/// written value as its default, and the deployment generates one. A file
+/// that reads `SECRET_KEY` from the environment already is left alone, and
+/// so are tests.
+fn fixed_secret_key(web: &mut Draft, texts: &[(&str, Arc<str>)]) {
+    for (file, text) in texts {
+        if !text.contains("SECRET_KEY")
+            || crate::repo::file_name(file).starts_with("test")
+            || file.split('/').any(|p| p == "tests" || p == "test")
+        {
+            continue;
+        }
+        let reads = [
+            "environ.get(\"SECRET_KEY\"",
+            "environ.get('SECRET_KEY'",
+            "getenv(\"SECRET_KEY\"",
+            "getenv('SECRET_KEY'",
+            "environ[\"SECRET_KEY\"]",
+            "environ['SECRET_KEY']",
+        ];
+        if reads.iter().any(|r| text.contains(r)) {
+            continue;
+        }
+        for c in FIXED_SECRET_KEY.captures_iter(text) {
+            let Some(lit) = c.get(1) else { continue };
+            let line = line_of(text, lit.start());
+            web.env_var("SECRET_KEY", true, file, line);
+            if let Some(v) = web.env.iter_mut().find(|e| e.name == "SECRET_KEY") {
+                v.secret = true;
+            }
+            web.finding(
+                "flask_secret_key_in_repository",
+                Severity::Warning,
+                Some(file),
+                Some(line),
+                format!("{file}:{line}: SECRET_KEY is written in the repository ({}), so anyone can sign the session cookie of a deployment that uses it; the deployment's copy reads it from SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change", lit.as_str()),
+                Some(autodeploy_core::SourceFix {
+                    file: file.to_string(),
+                    line,
+                    find: lit.as_str().to_string(),
+                    replace: format!("__import__(\"os\").environ.get(\"SECRET_KEY\", {})", lit.as_str()),
+                }),
+            );
+        }
     }
 }
 

@@ -833,3 +833,43 @@ fn django_fixed_debug_and_secret_key_are_read_from_the_environment() {
         "{kinds:?}"
     );
 }
+
+/// A Flask secret key written in the repository (the tutorial's
+/// `from_mapping(SECRET_KEY="dev")`, a module constant) is read from
+/// SECRET_KEY in the deployment's copy, with the written value as default;
+/// a file that already reads SECRET_KEY from the environment, and tests,
+/// are left alone.
+#[test]
+fn a_flask_secret_key_in_the_repository_is_read_from_the_environment() {
+    let app = "import os\nfrom flask import Flask\n\ndef create_app():\n    app = Flask(__name__)\n    app.config.from_mapping(\n        SECRET_KEY=\"dev\",\n        DATABASE=os.path.join(app.instance_path, \"f.sqlite\"),\n    )\n    return app\n";
+    let d = detect(
+        &[
+            ("requirements.txt", "flask\n"),
+            ("flaskr/__init__.py", app),
+            ("tests/conftest.py", "SECRET_KEY = 'test'\n"),
+        ],
+        "",
+    );
+    let fixes: Vec<_> = d[0]
+        .findings
+        .iter()
+        .filter(|f| f.kind == "flask_secret_key_in_repository")
+        .filter_map(|f| f.fix.clone())
+        .collect();
+    assert_eq!(fixes.len(), 1, "{:?}", d[0].findings);
+    assert_eq!(
+        (fixes[0].file.as_str(), fixes[0].line),
+        ("flaskr/__init__.py", 7)
+    );
+    assert_eq!(
+        fixes[0].replace,
+        r#"__import__("os").environ.get("SECRET_KEY", "dev")"#
+    );
+    assert!(d[0]
+        .env
+        .iter()
+        .any(|e| e.name == "SECRET_KEY" && e.secret && !e.required));
+    let reads = "import os\nfrom flask import Flask\napp = Flask(__name__)\nif os.environ.get('SECRET_KEY'):\n    SECRET_KEY = os.environ.get('SECRET_KEY')\nelse:\n    SECRET_KEY = 'unset'\n";
+    let d = detect(&[("requirements.txt", "flask\n"), ("app.py", reads)], "");
+    assert!(!kinds(&d[0]).contains(&"flask_secret_key_in_repository"));
+}

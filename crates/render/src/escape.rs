@@ -172,6 +172,31 @@ pub fn md_code(s: &str) -> String {
     format!("{fence} {body} {fence}")
 }
 
+/// Text of several lines as a fenced code block indented under a list item
+/// (two spaces): each line made safe to show (`display`), the fence longer
+/// than any run of backticks in it, so nothing in the text ends the block.
+pub fn md_block(s: &str) -> String {
+    let lines: Vec<String> = s
+        .lines()
+        .map(|l| display(l.trim_end_matches('\r')).into_owned())
+        .collect();
+    let longest = lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`').map(str::len))
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let mut out = format!("  {fence}\n");
+    for l in &lines {
+        out.push_str("  ");
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str("  ");
+    out.push_str(&fence);
+    out
+}
+
 /// Register the filters on a minijinja environment.
 pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_filter("hcl", |s: String| hcl(&s));
@@ -182,6 +207,7 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_filter("docker_cmd", |s: String| docker_cmd(&s));
     env.add_filter("md", |s: String| md(&s));
     env.add_filter("md_code", |s: String| md_code(&s));
+    env.add_filter("md_block", |s: String| md_block(&s));
     env.add_function("heredoc_delimiter", |s: String| heredoc_delimiter(&s));
 }
 
@@ -235,6 +261,21 @@ pub fn needs_shell(command: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// A replacement of several lines keeps its lines in a fenced block that
+    /// nothing inside can close, each line made safe to show.
+    #[test]
+    fn md_block_keeps_lines_and_cannot_be_closed_from_inside() {
+        let b = md_block("config = context.config\nconfig.set_main_option(\"url\", x)");
+        assert_eq!(
+            b,
+            "  ```\n  config = context.config\n  config.set_main_option(\"url\", x)\n  ```"
+        );
+        let b = md_block("a ``` b\n\u{1b}[2Jc");
+        assert!(b.starts_with("  ````\n") && b.ends_with("\n  ````"), "{b}");
+        assert!(!b.contains('\u{1b}'), "{b}");
+    }
+
     use super::*;
 
     #[test]

@@ -771,6 +771,34 @@ fn source_fixes_are_listed_as_changes_to_make_when_the_operator_builds_the_image
     );
 }
 
+/// A change of several lines the operator must make (alembic's `env.py`
+/// reading DATABASE_URL) is shown as those lines in a code block, not run
+/// together on one line (which pasted is a SyntaxError); the warnings say
+/// that "the deployment's copy" means the operator's repository here.
+#[test]
+fn a_change_of_several_lines_is_shown_as_lines_to_paste() {
+    let (analysis, mut decision) =
+        support::scenario("hello_world_shape", "deploy this Flask app on Cloud Run");
+    decision.services[0].source_fixes = vec![autodeploy_core::SourceFix {
+        file: "migrations/env.py".into(),
+        line: 16,
+        find: "config = context.config".into(),
+        replace: "config = context.config\nconfig.set_main_option(\"sqlalchemy.url\", url)".into(),
+    }];
+    decision.warnings.push(autodeploy_core::Warning {
+        code: "hardcoded_connection_url".into(),
+        service: None,
+        message: "the deployment's copy of migrations/env.py sets it".into(),
+    });
+    let b = autodeploy_render::render(&decision, &analysis, &Default::default()).unwrap();
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("line 16: replace ` config = context.config ` with these lines:\n\n  ```\n  config = context.config\n  config.set_main_option(\"sqlalchemy.url\", url)\n  ```\n"),
+        "{plan}"
+    );
+    assert!(plan.contains("needs that change made\nthere"), "{plan}");
+}
+
 /// The launcher's GCP lookups answered locally: metadata is `meta:<key>`, a
 /// secret `secret-of-<metadata key>`.
 const GCP_STUBS: &str = r#"

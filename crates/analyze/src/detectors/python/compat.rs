@@ -130,10 +130,27 @@ fn pin<'a>(m: &'a Manifest, name: &str) -> Option<((u64, u64), &'a str)> {
 /// The WhiteNoise release line for the project's Django: 6 needs Django 3.2,
 /// 5 Django 2.2.
 pub(super) fn whitenoise_for(m: &Manifest) -> &'static str {
-    match pin(m, "django") {
-        Some((v, _)) if v < (2, 2) => "whitenoise<5",
-        Some((v, _)) if v < (3, 2) => "whitenoise<6",
-        _ => "whitenoise",
+    // The newest Django the project allows is below `line`: a pin under
+    // it, or a bound `<X.Y` at or under it (`Django>=2.1.3,<2.2.0`).
+    let below = |line: (u64, u64)| {
+        pin(m, "django").is_some_and(|(v, _)| v < line)
+            || m.deps.get("django").is_some_and(|d| {
+                d.raw.split(',').any(|part| {
+                    let part = part.trim();
+                    let part = part.find('<').map_or("", |i| &part[i..]);
+                    part.strip_prefix('<')
+                        .filter(|p| !p.starts_with('='))
+                        .and_then(major_minor)
+                        .is_some_and(|v| v <= line)
+                })
+            })
+    };
+    if below((2, 2)) {
+        "whitenoise<5"
+    } else if below((3, 2)) {
+        "whitenoise<6"
+    } else {
+        "whitenoise"
     }
 }
 
@@ -325,7 +342,7 @@ pub(super) fn broken_pins(m: &Manifest) -> Vec<(String, SourceFix)> {
 #[cfg(test)]
 mod tests {
     use super::super::manifest::{read, Manifest};
-    use super::{broken_pins, constraints};
+    use super::{broken_pins, constraints, whitenoise_for};
     use crate::ctx::Ctx;
     use crate::repo::MemRepo;
 
@@ -433,6 +450,30 @@ mod tests {
         // Without SQLAlchemy (Django), or with it pinned: nothing.
         assert!(with("Django==4.2\npsycopg2-binary==2.9.6\n").is_empty());
         assert!(with("SQLAlchemy==2.0.30\npsycopg2==2.9.9\n").is_empty());
+    }
+
+    #[test]
+    fn whitenoise_follows_the_newest_django_the_project_allows() {
+        assert_eq!(
+            whitenoise_for(&manifest(&[("requirements.txt", "Django>=2.1.3,<2.2.0\n")])),
+            "whitenoise<5"
+        );
+        assert_eq!(
+            whitenoise_for(&manifest(&[("requirements.txt", "Django==3.1.4\n")])),
+            "whitenoise<6"
+        );
+        assert_eq!(
+            whitenoise_for(&manifest(&[("requirements.txt", "django<3.2\n")])),
+            "whitenoise<6"
+        );
+        assert_eq!(
+            whitenoise_for(&manifest(&[("requirements.txt", "Django==4.2\n")])),
+            "whitenoise"
+        );
+        assert_eq!(
+            whitenoise_for(&manifest(&[("requirements.txt", "django\n")])),
+            "whitenoise"
+        );
     }
 
     #[test]

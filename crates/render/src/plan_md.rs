@@ -37,7 +37,7 @@ pub fn render(
     let releases: Vec<_> = d
         .services
         .iter()
-        .filter_map(|s| Some((s, s.release.as_deref()?, release_how(s.hosting)?)))
+        .filter_map(|s| Some((s, s.image_release()?, release_how(s.hosting)?)))
         .map(|(s, command, how)| json!({"service": s.name, "command": command, "how": how}))
         .collect();
     // The first deploy's database creation: autodeploy runs it on the local

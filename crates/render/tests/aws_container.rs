@@ -269,6 +269,17 @@ fn the_projects_image_runs_start_and_release_in_its_own_workdir() {
         "{release}"
     );
     assert!(!release.contains("cd src"), "{release}");
+    // PLAN.md shows the commands as the image runs them.
+    let plan = &b.get("PLAN.md").unwrap().contents;
+    assert!(
+        plan.contains("` gunicorn --bind 0.0.0.0:8000 config.wsgi ` |"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("| ` python manage.py migrate --noinput ` |"),
+        "{plan}"
+    );
+    assert!(!plan.contains("cd src &&"), "{plan}");
     validate(&b);
 }
 

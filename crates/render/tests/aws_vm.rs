@@ -713,11 +713,8 @@ print(json.dumps(got))
 fn the_install_on_a_machine_keeps_the_analysis_constraints() {
     let b = bundle("wiring_flask_sqlalchemy", "deploy on AWS EC2 with postgres");
     let ci = contents(&b, "cloud-init.yaml");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cloud-init.yaml");
-    std::fs::write(&path, ci).unwrap();
     let probe = format!(
-        r#"{}
+        r#"
 import io
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 {AWS_STUBS}
@@ -730,12 +727,9 @@ steps = []
 m.subprocess.run = lambda argv, cwd, env, check: steps.append((argv[-1], env.get("PIP_CONSTRAINT"), env.get("UV_CONSTRAINT")))
 m.setup(cfg)
 print(json.dumps({{"written": written, "steps": steps}}))
-"#,
-        support::LOAD_LAUNCHER
+"#
     );
-    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
-    // The launcher prints each step; the probe's answer is the last line.
-    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let got = support::probe_launcher(ci, &probe, &[]);
     let file = "/opt/app/autodeploy-constraints.txt";
     assert_eq!(got["written"][file], "SQLAlchemy<2.1\n", "{got:#}");
     let steps = got["steps"].as_array().unwrap();
@@ -824,19 +818,15 @@ fn a_group_takes_turns_at_the_release_through_a_database_lock() {
         contents(&b, "PLAN.md")
     );
     let Some(url) = test_postgres() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cloud-init.yaml");
-    std::fs::write(&path, ci).unwrap();
-    let probe = format!(
-        r#"{}
+    let probe = r#"
 import os, subprocess, threading, time, urllib.parse
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 lock = cfg["release_lock"]
 assert lock["engine"] == "postgresql", lock
-assert lock["password"] == {{"from": "database", "value": "password"}}, lock
+assert lock["password"] == {"from": "database", "value": "password"}, lock
 u = urllib.parse.urlparse(sys.argv[3])
-parts = {{"host": u.hostname, "port": str(u.port or 5432), "username": u.username,
-          "password": u.password, "name": u.path.lstrip("/") or "postgres"}}
+parts = {"host": u.hostname, "port": str(u.port or 5432), "username": u.username,
+          "password": u.password, "name": u.path.lstrip("/") or "postgres"}
 m.resolve = lambda cfg, e: parts[e["value"]]
 env = dict(os.environ, PGPASSWORD=u.password)
 login = ["psql", "-X", "-q", "-A", "-t", "-h", u.hostname, "-p", parts["port"], "-U", u.username, "-d", parts["name"]]
@@ -878,20 +868,10 @@ cfg["release_lock"]["engine"] = "mysql"
 parts["password"] = "s3cret pass"
 with m.ReleaseLock(cfg):
     events.append("ran on mysql")
-print(json.dumps({{"before": before, "events": events, "failed": failed,
-                  "args": open(fake + ".args").read(), "pwd": open(fake + ".pwd").read()}}))
-"#,
-        support::LOAD_LAUNCHER
-    );
-    let stdout = support::python(
-        &probe,
-        &[
-            &path,
-            &dir.path().join("launch.py"),
-            std::path::Path::new(&url),
-        ],
-    );
-    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+print(json.dumps({"before": before, "events": events, "failed": failed,
+                  "args": open(fake + ".args").read(), "pwd": open(fake + ".pwd").read()}))
+"#;
+    let got = support::probe_launcher(ci, probe, &[&url]);
     assert_eq!(got["before"], json!([]), "ran while another held the lock");
     assert_eq!(got["events"], json!(["ran", "ran on mysql"]), "{got:#}");
     let failed = got["failed"].as_str().unwrap_or_default();
@@ -917,11 +897,8 @@ fn a_failed_release_starts_nothing_on_the_machine() {
         ci.contains("ConditionPathExists=/opt/app/.autodeploy-setup-ok"),
         "{ci}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cloud-init.yaml");
-    std::fs::write(&path, ci).unwrap();
     let probe = format!(
-        r#"{}
+        r#"
 import os, subprocess
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 {AWS_STUBS}
@@ -942,11 +919,9 @@ cfg["release"] = "true"
 m.setup(cfg)
 out["marked_after_success"] = os.path.exists(m.SETUP_OK)
 print(json.dumps(out))
-"#,
-        support::LOAD_LAUNCHER
+"#
     );
-    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
-    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let got = support::probe_launcher(ci, &probe, &[]);
     assert_eq!(got["setup"], 3, "{got:#}");
     assert_eq!(got["marked"], false, "{got:#}");
     assert!(
@@ -964,11 +939,7 @@ print(json.dumps(out))
 #[test]
 fn the_boot_s_wait_keeps_to_the_plan_s_health_check() {
     let b = bundle("python_django_postgres", "deploy on AWS EC2 with postgres");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cloud-init.yaml");
-    std::fs::write(&path, contents(&b, "cloud-init.yaml")).unwrap();
-    let probe = format!(
-        r#"{}
+    let probe = r#"
 import http.server, os, threading
 cfg = json.loads(files["/etc/autodeploy/app.json"])
 m.SETUP_OK = sys.argv[2]
@@ -977,13 +948,13 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.path == "/moved":
             self.send_response(302); self.send_header("Location", "/broken"); self.end_headers()
             return
-        code = {{"/ok": 200, "/bad": 400, "/broken": 500}}[self.path]
+        code = {"/ok": 200, "/bad": 400, "/broken": 500}[self.path]
         self.send_response(code); self.end_headers()
     def log_message(self, *a): pass
 srv = http.server.HTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 m.WAIT_EVERY = 0.01
-out = {{}}
+out = {}
 for below in (400, 500):
     for path in ("/ok", "/bad", "/moved"):
         c = dict(cfg, port=srv.server_port, health_path=path, health_below=below, health_timeout=0.2)
@@ -992,12 +963,9 @@ for below in (400, 500):
             out["%d %s" % (below, path)] = "healthy"
         except SystemExit as err:
             out["%d %s" % (below, path)] = str(err)
-print(json.dumps({{"default": cfg["health_below"], "out": out}}))
-"#,
-        support::LOAD_LAUNCHER
-    );
-    let stdout = support::python(&probe, &[&path, &dir.path().join("launch.py")]);
-    let got: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+print(json.dumps({"default": cfg["health_below"], "out": out}))
+"#;
+    let got = support::probe_launcher(contents(&b, "cloud-init.yaml"), probe, &[]);
     let out = &got["out"];
     assert_eq!(out["400 /ok"], "healthy", "{got:#}");
     assert_eq!(out["500 /ok"], "healthy", "{got:#}");

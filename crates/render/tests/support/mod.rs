@@ -41,6 +41,23 @@ pub fn python(probe: &str, args: &[&Path]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Run the probe `body` after [`LOAD_LAUNCHER`] on the launcher of the
+/// cloud-init text `cloud_init` (`sys.argv[1]` the cloud-init file, `[2]`
+/// the launcher's path, then `extra`), and read its answer: the JSON on its
+/// last line (the launcher prints its steps before it).
+#[allow(dead_code)]
+pub fn probe_launcher(cloud_init: &str, body: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cloud-init.yaml");
+    std::fs::write(&path, cloud_init).unwrap();
+    let launch = dir.path().join("launch.py");
+    let mut args: Vec<&Path> = vec![&path, &launch];
+    args.extend(extra.iter().map(Path::new));
+    let stdout = python(&format!("{LOAD_LAUNCHER}{body}"), &args);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
 /// Where the AWS provider mirror is (`AUTODEPLOY_TF_MIRROR`, else searched for).
 pub fn provider_mirror() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("AUTODEPLOY_TF_MIRROR") {

@@ -1422,6 +1422,16 @@ mod tests {
         (d, facts)
     }
 
+    /// The health path the scan of these files (all sources) finds.
+    fn health_of(files: &[(&str, &str)]) -> Option<String> {
+        let repo = MemRepo::new(files.iter().copied());
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Python, ServiceKind::Web);
+        let sources: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+        scan(&ctx, "", &mut d, &Manifest::default(), &sources);
+        d.health_path
+    }
+
     fn ports(f: &CodeFacts) -> Vec<u16> {
         f.ports.iter().map(|p| p.port).collect()
     }
@@ -1735,14 +1745,7 @@ class Settings(BaseSettings):
     /// or defined with a `url_prefix` does not.
     #[test]
     fn a_root_blueprint_s_home_page_stands_in_for_a_health_route() {
-        let health = |files: &[(&str, &str)]| {
-            let repo = MemRepo::new(files.iter().copied());
-            let ctx = Ctx::new(&repo);
-            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
-            let sources: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
-            scan(&ctx, "", &mut d, &Manifest::default(), &sources);
-            d.health_path
-        };
+        let health = health_of;
         let init = |register: &str| {
             format!("from flask import Flask\nfrom app.home import home_bp\n\ndef create_app():\n    app = Flask(__name__)\n    app.{register}\n    return app\n")
         };
@@ -1772,14 +1775,7 @@ class Settings(BaseSettings):
     /// URLconf (not the root) gives nothing.
     #[test]
     fn a_django_root_urlconf_s_home_page_or_up_check_stands_in_for_a_health_route() {
-        let health = |files: &[(&str, &str)]| {
-            let repo = MemRepo::new(files.iter().copied());
-            let ctx = Ctx::new(&repo);
-            let mut d = Draft::new("", Language::Python, ServiceKind::Web);
-            let sources: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
-            scan(&ctx, "", &mut d, &Manifest::default(), &sources);
-            d.health_path
-        };
+        let health = health_of;
         let direct = "urlpatterns = [\n    path(\"admin/\", admin.site.urls),\n    path(\"\", home, name=\"home\"),\n]\n";
         assert_eq!(
             health(&[("core/settings.py", ""), ("core/urls.py", direct)]).as_deref(),

@@ -330,6 +330,20 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         return;
     };
     let mut static_root = None;
+    // A setting some settings file already reads from the environment
+    // (babybuddy's base.py `SECRET_KEY = os.environ.get(…)`) needs no fix
+    // in the others (its ci.py's own key).
+    let read_from_env = |name: &str| {
+        settings_files.iter().any(|f| {
+            ctx.read_path(f).is_some_and(|t| {
+                t.lines().any(|l| {
+                    l.starts_with(name)
+                        && (l.contains("environ") || l.contains("getenv") || l.contains("env("))
+                })
+            })
+        })
+    };
+    let env_reads = (read_from_env("DEBUG"), read_from_env("SECRET_KEY"));
     // Fixed allow-lists: (setting, file, line, text up to `[`).
     let mut fixed: Vec<(String, String, u32, String)> = Vec::new();
     let mut csrf_from_env = false;
@@ -367,7 +381,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             }
         }
         outside_folders(f, &text, web);
-        fixed_debug_and_key(f, &text, web);
+        fixed_debug_and_key(f, &text, web, env_reads);
         split_on_spaces(f, &text, web);
         csrf_from_env |= text.lines().any(|l| {
             l.starts_with("CSRF_TRUSTED_ORIGINS")
@@ -540,9 +554,18 @@ static FIXED_SECRET_KEY: LazyLock<Regex> =
 /// can read. The deployment's copy reads both from the environment,
 /// defaulting to the written values (so a developer's run is unchanged),
 /// and the deployment sets them: DEBUG off, a generated key.
-fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft) {
+fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft, (debug_read, key_read): (bool, bool)) {
+    // A CI or test settings module is not what a deployment runs.
+    let stem = crate::repo::file_name(f).trim_end_matches(".py");
+    if matches!(stem, "ci" | "test" | "tests" | "testing" | "test_settings") {
+        return;
+    }
     let os = "__import__(\"os\").environ.get";
-    if let Some(m) = FIXED_DEBUG.captures(text).and_then(|c| c.get(1)) {
+    if let Some(m) = FIXED_DEBUG
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .filter(|_| !debug_read)
+    {
         let line = crate::scan::line_of(text, m.start());
         web.env_var("DJANGO_DEBUG", true, f, line);
         web.finding(
@@ -559,7 +582,11 @@ fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft) {
             }),
         );
     }
-    if let Some(m) = FIXED_SECRET_KEY.captures(text).and_then(|c| c.get(1)) {
+    if let Some(m) = FIXED_SECRET_KEY
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .filter(|_| !key_read)
+    {
         let line = crate::scan::line_of(text, m.start());
         web.env_var("DJANGO_SECRET_KEY", true, f, line);
         if let Some(v) = web.env.iter_mut().find(|e| e.name == "DJANGO_SECRET_KEY") {

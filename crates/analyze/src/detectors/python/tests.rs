@@ -826,7 +826,38 @@ fn django_fixed_debug_and_secret_key_are_read_from_the_environment() {
     let d = run(
         "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = os.getenv('DEBUG') == '1'\n",
     );
-    let kinds = kinds(&d);
+    let found = kinds(&d);
+    assert!(
+        !found.contains(&"django_debug_fixed_on")
+            && !found.contains(&"django_secret_key_in_repository"),
+        "{found:?}"
+    );
+    // A settings package whose base reads the key from the environment:
+    // its CI module's own key is not the deployment's (babybuddy).
+    let d = detect(
+        &[
+            ("requirements.txt", "django==4.2\n"),
+            (
+                "manage.py",
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_app.settings')\n",
+            ),
+            ("site_app/settings/__init__.py", "from .base import *\n"),
+            (
+                "site_app/settings/base.py",
+                "import os\nSECRET_KEY = os.environ.get('SECRET_KEY')\n",
+            ),
+            (
+                "site_app/settings/ci.py",
+                "from .base import *\nSECRET_KEY = 'CISECRET'\nDEBUG = True\n",
+            ),
+            (
+                "site_app/wsgi.py",
+                "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+            ),
+        ],
+        "",
+    );
+    let kinds = kinds(&d[0]);
     assert!(
         !kinds.contains(&"django_debug_fixed_on")
             && !kinds.contains(&"django_secret_key_in_repository"),

@@ -560,26 +560,24 @@ fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft, (debug_read, key_re
     if matches!(stem, "ci" | "test" | "tests" | "testing" | "test_settings") {
         return;
     }
-    let os = "__import__(\"os\").environ.get";
     if let Some(m) = FIXED_DEBUG
         .captures(text)
         .and_then(|c| c.get(1))
         .filter(|_| !debug_read)
     {
         let line = crate::scan::line_of(text, m.start());
-        web.env_var("DJANGO_DEBUG", true, f, line);
-        web.finding(
-            "django_debug_fixed_on",
-            Severity::Warning,
-            Some(f),
-            Some(line),
-            format!("{f}:{line}: DEBUG is True whatever the environment, so a deployment would show Django's debug pages (settings, code, SQL) to anyone; the deployment's copy reads it from DJANGO_DEBUG (default True), which the deployment sets off — make the same change"),
-            Some(autodeploy_core::SourceFix {
-                file: f.to_string(),
+        super::read_from_env(
+            web,
+            super::FromEnv {
+                kind: "django_debug_fixed_on",
+                var: "DJANGO_DEBUG",
+                secret: false,
+                file: f,
                 line,
-                find: "True".into(),
-                replace: format!("{os}(\"DJANGO_DEBUG\", \"True\") == \"True\""),
-            }),
+                find: "True",
+                replace: format!("{} == \"True\"", super::env_get("DJANGO_DEBUG", "\"True\"")),
+                message: format!("{f}:{line}: DEBUG is True whatever the environment, so a deployment would show Django's debug pages (settings, code, SQL) to anyone; the deployment's copy reads it from DJANGO_DEBUG (default True), which the deployment sets off — make the same change"),
+            },
         );
     }
     if let Some(m) = FIXED_SECRET_KEY
@@ -588,22 +586,18 @@ fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft, (debug_read, key_re
         .filter(|_| !key_read)
     {
         let line = crate::scan::line_of(text, m.start());
-        web.env_var("DJANGO_SECRET_KEY", true, f, line);
-        if let Some(v) = web.env.iter_mut().find(|e| e.name == "DJANGO_SECRET_KEY") {
-            v.secret = true;
-        }
-        web.finding(
-            "django_secret_key_in_repository",
-            Severity::Warning,
-            Some(f),
-            Some(line),
-            format!("{f}:{line}: SECRET_KEY is written in the repository, so anyone can forge sessions and password-reset links of a deployment that uses it; the deployment's copy reads it from DJANGO_SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change and keep the key out of the repository"),
-            Some(autodeploy_core::SourceFix {
-                file: f.to_string(),
+        super::read_from_env(
+            web,
+            super::FromEnv {
+                kind: "django_secret_key_in_repository",
+                var: "DJANGO_SECRET_KEY",
+                secret: true,
+                file: f,
                 line,
-                find: m.as_str().to_string(),
-                replace: format!("{os}(\"DJANGO_SECRET_KEY\", {})", m.as_str()),
-            }),
+                find: m.as_str(),
+                replace: super::env_get("DJANGO_SECRET_KEY", m.as_str()),
+                message: format!("{f}:{line}: SECRET_KEY is written in the repository, so anyone can forge sessions and password-reset links of a deployment that uses it; the deployment's copy reads it from DJANGO_SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change and keep the key out of the repository"),
+            },
         );
     }
 }

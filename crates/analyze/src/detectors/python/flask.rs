@@ -109,22 +109,18 @@ fn fixed_secret_key(web: &mut Draft, texts: &[(&str, Arc<str>)]) {
         for c in FIXED_SECRET_KEY.captures_iter(text) {
             let Some(lit) = c.get(1) else { continue };
             let line = line_of(text, lit.start());
-            web.env_var("SECRET_KEY", true, file, line);
-            if let Some(v) = web.env.iter_mut().find(|e| e.name == "SECRET_KEY") {
-                v.secret = true;
-            }
-            web.finding(
-                "flask_secret_key_in_repository",
-                Severity::Warning,
-                Some(file),
-                Some(line),
-                format!("{file}:{line}: SECRET_KEY is written in the repository ({}), so anyone can sign the session cookie of a deployment that uses it; the deployment's copy reads it from SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change", lit.as_str()),
-                Some(autodeploy_core::SourceFix {
-                    file: file.to_string(),
+            super::read_from_env(
+                web,
+                super::FromEnv {
+                    kind: "flask_secret_key_in_repository",
+                    var: "SECRET_KEY",
+                    secret: true,
+                    file,
                     line,
-                    find: lit.as_str().to_string(),
-                    replace: format!("__import__(\"os\").environ.get(\"SECRET_KEY\", {})", lit.as_str()),
-                }),
+                    find: lit.as_str(),
+                    replace: super::env_get("SECRET_KEY", lit.as_str()),
+                    message: format!("{file}:{line}: SECRET_KEY is written in the repository ({}), so anyone can sign the session cookie of a deployment that uses it; the deployment's copy reads it from SECRET_KEY (default the written one), which the deployment sets to a generated key — make the same change", lit.as_str()),
+                },
             );
         }
     }

@@ -481,6 +481,48 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     drafts
 }
 
+/// A value the code writes (Django's `DEBUG = True`, a secret key) that the
+/// deployment's copy reads from the env var `var` instead, the written value
+/// as its default: the variable is listed (optional; `secret` as asked) and
+/// the finding `kind` carries the source fix replacing `find` by `replace`
+/// on `file:line` ([`env_get`] builds the read).
+pub(super) struct FromEnv<'a> {
+    pub kind: &'a str,
+    pub var: &'a str,
+    pub secret: bool,
+    pub file: &'a str,
+    pub line: u32,
+    pub find: &'a str,
+    pub replace: String,
+    pub message: String,
+}
+
+pub(super) fn read_from_env(web: &mut Draft, fix: FromEnv) {
+    web.env_var(fix.var, true, fix.file, fix.line);
+    if let Some(v) = web.env.iter_mut().find(|e| e.name == fix.var) {
+        v.secret |= fix.secret;
+    }
+    web.finding(
+        fix.kind,
+        Severity::Warning,
+        Some(fix.file),
+        Some(fix.line),
+        fix.message,
+        Some(autodeploy_core::SourceFix {
+            file: fix.file.to_string(),
+            line: fix.line,
+            find: fix.find.to_string(),
+            replace: fix.replace,
+        }),
+    );
+}
+
+/// The Python expression reading env var `var`, `default` (Python source)
+/// when it is unset, importing nothing at the top of the file.
+pub(super) fn env_get(var: &str, default: &str) -> String {
+    format!("__import__(\"os\").environ.get(\"{var}\", {default})")
+}
+
 /// ORMs that reach PostgreSQL through a `postgresql://` URL setting with
 /// psycopg2 (SQLAlchemy's default driver for the scheme, Django's backend,
 /// peewee's `db_url`).

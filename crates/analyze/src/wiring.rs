@@ -455,6 +455,9 @@ pub struct Bound {
     pub file: String,
     pub line: u32,
     pub note: String,
+    /// A variable declared in its file (`const hostname = …`), which other
+    /// files reach only through the module it is exported from.
+    pub local: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -509,6 +512,8 @@ pub struct Candidate<'t> {
     pub file: &'t str,
     pub line: u32,
     pub note: String,
+    /// Which of the patterns found it (its index).
+    pub pattern: usize,
 }
 
 /// The text of the line holding byte `at`, cut for evidence (no line count).
@@ -565,7 +570,7 @@ pub fn assignments<'t>(
             .count() as u32;
         counted_to = start;
         let line = &text[start..end];
-        for pattern in patterns {
+        for (index, pattern) in patterns.iter().enumerate() {
             for c in pattern.captures_iter(line) {
                 let (Some(m), Some(name)) = (c.get(0), c.get(1)) else {
                     continue;
@@ -582,6 +587,7 @@ pub fn assignments<'t>(
                         file,
                         line: line_no,
                         note: line_note(text, start + m.start()),
+                        pattern: index,
                     });
                 }
             }
@@ -615,6 +621,12 @@ impl<'a> Resolver<'a> {
 
     /// Bind every candidate (resolved later, when a site asks).
     pub fn bind_all(&mut self, candidates: Vec<Candidate>) {
+        self.bind_all_declaring(candidates, None);
+    }
+
+    /// `bind_all`, where the pattern of index `declares` finds variable
+    /// declarations (`const x = …`): bindings local to their file.
+    pub fn bind_all_declaring(&mut self, candidates: Vec<Candidate>, declares: Option<usize>) {
         for c in candidates {
             self.insert(
                 c.name.to_ascii_lowercase(),
@@ -623,6 +635,7 @@ impl<'a> Resolver<'a> {
                     file: c.file.to_string(),
                     line: c.line,
                     note: c.note,
+                    local: declares == Some(c.pattern),
                 },
             );
         }
@@ -654,7 +667,19 @@ impl<'a> Resolver<'a> {
     /// What `key` reads, seen from the current file: that file's own
     /// binding, else one from elsewhere when `global` (a settings member, a
     /// config key, a specific name) and the bindings elsewhere agree.
-    pub fn lookup(&self, key: &str, global: bool, depth: u8) -> Option<(Resolved, &Bound)> {
+    ///
+    /// `via` is the object a member is read from (`dbconfig` of
+    /// `dbConfig.hostname`) when only that makes the name a setting: a
+    /// variable declared in another file is then reached only through its
+    /// module (`config.hostname`, config.js exporting `hostname`), never a
+    /// local object's field of the same name.
+    pub fn lookup(
+        &self,
+        key: &str,
+        global: bool,
+        via: Option<&str>,
+        depth: u8,
+    ) -> Option<(Resolved, &Bound)> {
         let list = self.bound.get(key)?;
         let current = self.current.borrow().clone();
         for b in list.iter().filter(|b| b.file == current) {
@@ -674,6 +699,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter(|b| b.file != current)
             .filter(|b| tooling || !crate::draft::in_tooling_folder(&b.file))
+            .filter(|b| !b.local || via.is_none_or(|o| module_stem(&b.file) == o))
             .map(|b| (self.value_of(b, depth), b))
             .filter(|(r, _)| !r.is_empty())
             .collect();
@@ -772,6 +798,7 @@ impl<'a> Resolver<'a> {
                 file: file.to_string(),
                 line: line_of(text, at),
                 note: line_note(text, at),
+                local: false,
             },
         );
     }
@@ -794,6 +821,7 @@ impl<'a> Resolver<'a> {
                 file: file.to_string(),
                 line,
                 note: note.to_string(),
+                local: false,
             },
         );
     }
@@ -860,24 +888,31 @@ impl<'a> Resolver<'a> {
         // Names from other files count when they cannot be a local variable
         // of the same name: a quoted config key (`config.get("db.url")`), a
         // member of a settings object (`config.db`), a specific name.
-        let members: Vec<String> = MEMBER_OF
+        let members: Vec<(String, String)> = MEMBER_OF
             .captures_iter(expr)
-            .filter(|c| {
+            .filter_map(|c| {
                 let obj = c[1].to_ascii_lowercase();
                 SETTINGS_OBJECTS
                     .iter()
                     .any(|o| obj == *o || obj.ends_with(o))
+                    .then(|| (obj, c[2].to_ascii_lowercase()))
             })
-            .map(|c| c[2].to_ascii_lowercase())
             .collect();
-        let keys: Vec<(String, bool)> = KEYS_IN_EXPR
+        // (key, read from elsewhere too, through which object only)
+        let keys: Vec<(String, bool, Option<String>)> = KEYS_IN_EXPR
             .captures_iter(expr)
             .filter_map(|c| match (c.get(1), c.get(2)) {
-                (Some(q), _) => Some((q.as_str().to_ascii_lowercase(), true)),
+                (Some(q), _) => Some((q.as_str().to_ascii_lowercase(), true, None)),
                 (None, Some(id)) => {
                     let k = id.as_str().to_ascii_lowercase();
-                    let specific = k.contains('_') || k.len() >= 10 || members.contains(&k);
-                    Some((k, specific))
+                    if k.contains('_') || k.len() >= 10 {
+                        return Some((k, true, None));
+                    }
+                    let via = members
+                        .iter()
+                        .find(|(_, m)| *m == k)
+                        .map(|(o, _)| o.clone());
+                    Some((k, via.is_some(), via))
                 }
                 _ => None,
             })
@@ -886,13 +921,13 @@ impl<'a> Resolver<'a> {
         // names before it are the objects holding it, never the value: `app`
         // bound to `create_app(os.getenv('FLASK_CONFIG'))` is not a host.
         let quoted = KEYS_IN_EXPR.captures_iter(expr).any(|c| c.get(1).is_some());
-        let keys: Vec<(String, bool)> = if quoted {
-            keys.into_iter().filter(|(_, global)| *global).collect()
+        let keys: Vec<(String, bool, Option<String>)> = if quoted {
+            keys.into_iter().filter(|(_, global, _)| *global).collect()
         } else {
             keys
         };
-        for (k, global) in keys.iter().rev() {
-            if let Some((mut r, b)) = self.lookup(k, *global, depth) {
+        for (k, global, via) in keys.iter().rev() {
+            if let Some((mut r, b)) = self.lookup(k, *global, via.as_deref(), depth) {
                 for (e, _) in &mut r.settings {
                     if e.at.is_none() {
                         e.at = Some((b.file.clone(), b.line, b.note.clone()));
@@ -924,6 +959,13 @@ impl<'a> Resolver<'a> {
         }
         out
     }
+}
+
+/// A module's name as code that imports it names it (`config` of
+/// `server/config.js`), lowercase.
+fn module_stem(file: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.split('.').next().unwrap_or(name).to_ascii_lowercase()
 }
 
 /// A URL scheme worth keeping (it names a driver: `postgresql+asyncpg`, `mysql2`).

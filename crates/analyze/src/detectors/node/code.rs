@@ -37,6 +37,8 @@ pub struct CodeFacts {
     /// Worker library → files that process its jobs (file, line), in source order.
     pub workers: Vec<(&'static WorkerLib, String, u32)>,
     pub health: Option<(String, String, u32)>,
+    /// Engines an ORM's configuration names literally (`client: "mysql2"`).
+    pub orm_engines: std::collections::BTreeSet<autodeploy_core::Database>,
 }
 
 /// Built-in `import.meta.env` keys (not configuration).
@@ -231,6 +233,7 @@ pub fn scan(
             each_match(&text, &DIALECT, |line, c| {
                 if let Some(db) = database_of_dialect(&c[1]) {
                     draft.database(db, ev(file, Some(line), line_text(&text, line)));
+                    facts.orm_engines.insert(db);
                 }
             });
         }

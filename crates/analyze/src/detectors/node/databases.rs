@@ -10,7 +10,9 @@ use crate::ctx::Ctx;
 use crate::draft::{ev, Draft};
 use crate::repo::join;
 use crate::scan::first_match;
+use autodeploy_core::Database;
 use regex::Regex;
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 /// Databases from direct dependencies, in table order (so `redis` rather than
@@ -29,6 +31,68 @@ pub(super) fn from_dependencies(m: &Manifest, draft: &mut Draft) {
             draft.drivers_without_tls.push(*db);
         }
     }
+}
+
+/// Drivers a project may also use as a plain client of someone else's
+/// server, beside the store its ORM keeps its data in.
+const BARE_DRIVERS: &[&str] = &[
+    "pg",
+    "pg-promise",
+    "postgres",
+    "mysql",
+    "mysql2",
+    "mariadb",
+    "mongodb",
+];
+
+/// A project whose ORM names the server engine it keeps its data in
+/// (`client: "mysql2"`, `dialect: "postgres"`) stores nothing in another
+/// engine it only has a bare driver for: that driver is a client the code
+/// uses for something else (uptime-kuma's `pg` and `mongodb` check users'
+/// servers as monitor types, while knex keeps its data in SQLite or
+/// MariaDB). Such an engine is not the app's database, and a deployment
+/// must not provision one for it.
+pub(super) fn store_named_by_the_orm(orm: &BTreeSet<Database>, draft: &mut Draft) {
+    let server = |d: &Database| {
+        matches!(
+            d,
+            Database::Postgresql | Database::Mysql | Database::Mongodb
+        )
+    };
+    if !orm.iter().any(server) {
+        return;
+    }
+    let clients: Vec<(Database, String)> = draft
+        .databases
+        .iter()
+        .filter(|(db, _)| server(db) && !orm.contains(db))
+        .filter_map(|(db, e)| {
+            let dep = e.note.strip_prefix("depends on ")?.rsplit_once('@')?.0;
+            BARE_DRIVERS.contains(&dep).then(|| (*db, dep.to_string()))
+        })
+        .collect();
+    for (db, dep) in clients {
+        let e = draft.databases.remove(&db).expect("listed above");
+        draft.note(
+            "database_clients",
+            ev(
+                &e.file,
+                e.line,
+                format!(
+                    "{dep} is a client the code uses, not its store: the ORM names {}",
+                    names(orm)
+                ),
+            ),
+        );
+    }
+}
+
+fn names(engines: &BTreeSet<Database>) -> String {
+    engines
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Drivers that connect without TLS unless their options ask for it

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::repo::MemRepo;
+use autodeploy_core::Database;
 
 fn detect(files: &[(&str, &str)], dir: &str) -> Vec<Draft> {
     let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
@@ -823,4 +824,42 @@ fn a_broken_lock_is_overridden_only_on_a_node_it_breaks_on() {
         install(Some("20\n"))
     );
     assert_eq!(install(Some("14.17\n")), "npm ci");
+}
+
+/// uptime-kuma: knex keeps the data in SQLite or MariaDB (`client:
+/// "mysql2"`); `pg` and `mongodb` are clients its monitor types open to
+/// users' servers. They are not the app's database. Without an ORM naming
+/// an engine, a bare driver still is.
+#[test]
+fn a_bare_driver_beside_an_orm_naming_another_engine_is_a_client() {
+    let pkg = r#"{"scripts": {"start": "node server/server.js"}, "dependencies": {"express": "4", "knex": "3", "mysql2": "3", "pg": "8", "mongodb": "4", "@louislam/sqlite3": "15"}}"#;
+    let server =
+        "const express = require(\"express\");\nconst app = express();\napp.listen(3001);\n";
+    let database = "const knex = require(\"knex\");\nconst db = knex({\n  client: \"mysql2\",\n  connection: { host: dbConfig.hostname },\n});\n";
+    let monitor = "const { Client } = require(\"pg\");\nconst client = new Client({ connectionString: monitor.databaseConnectionString });\n";
+    let drafts = detect(
+        &[
+            ("package.json", pkg),
+            ("server/server.js", server),
+            ("server/database.js", database),
+            ("server/monitor-types/postgres.js", monitor),
+        ],
+        "",
+    );
+    let dbs: Vec<Database> = drafts[0].databases.keys().copied().collect();
+    assert_eq!(dbs, vec![Database::Mysql], "{:?}", drafts[0].databases);
+    // The same project without the ORM's literal: pg is a database again.
+    let drafts = detect(
+        &[
+            ("package.json", pkg),
+            ("server/server.js", server),
+            ("server/monitor-types/postgres.js", monitor),
+        ],
+        "",
+    );
+    assert!(
+        drafts[0].databases.contains_key(&Database::Postgresql),
+        "{:?}",
+        drafts[0].databases
+    );
 }

@@ -820,7 +820,8 @@ pub(super) fn scan(ctx: &Ctx, dir: &str, m: &Manifest, draft: &mut Draft, files:
             &mut candidates,
         );
     }
-    resolver.bind_all(candidates);
+    // BIND_DECL (the first pattern) declares variables.
+    resolver.bind_all_declaring(candidates, Some(0));
     let sites: Vec<Site> = SITES
         .iter()
         .filter(|(dep, _)| dep.is_empty() || m.declares(dep))
@@ -1318,6 +1319,38 @@ mod tests {
         ]);
         let read: Vec<String> = w.iter().flat_map(|w| names(w)).map(|(n, _)| n).collect();
         assert!(!read.contains(&"UPTIME_KUMA_HOST".to_string()), "{w:?}");
+    }
+
+    /// uptime-kuma again: `server/config.js` declares (and exports) its
+    /// listening `hostname` and `port`; the database connection reads
+    /// `dbConfig.hostname`, a field of a local object read from a JSON
+    /// file. The app's own listening address is not the database's — it
+    /// would be rewritten to the database's host. Through the module
+    /// (`config.hostname`), the exported variable is still found.
+    #[test]
+    fn a_local_objects_field_is_not_another_modules_variable() {
+        let config = "const hostname = args.host || process.env.UPTIME_KUMA_HOST;\nconst port = [args.port, process.env.UPTIME_KUMA_PORT, 3001].find(Boolean);\nmodule.exports = { hostname, port };\n";
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"mysql2": "3"}}"#),
+            ("server/config.js", config),
+            (
+                "server/database.js",
+                "const mysql = require(\"mysql2/promise\");\nasync function connect() {\n  let dbConfig = readDBConfig();\n  const connection = await mysql.createConnection({\n    host: dbConfig.hostname,\n    port: dbConfig.port,\n  });\n}\n",
+            ),
+        ]);
+        let read: Vec<String> = w.iter().flat_map(|w| names(w)).map(|(n, _)| n).collect();
+        assert!(!read.contains(&"UPTIME_KUMA_HOST".to_string()), "{w:?}");
+        assert!(!read.contains(&"UPTIME_KUMA_PORT".to_string()), "{w:?}");
+        let w = wiring(&[
+            ("package.json", r#"{"dependencies": {"mysql2": "3"}}"#),
+            ("server/config.js", config),
+            (
+                "server/database.js",
+                "const mysql = require(\"mysql2/promise\");\nconst config = require(\"./config\");\nconst connection = mysql.createConnection({\n  host: config.hostname,\n});\n",
+            ),
+        ]);
+        let read: Vec<String> = w.iter().flat_map(|w| names(w)).map(|(n, _)| n).collect();
+        assert!(read.contains(&"UPTIME_KUMA_HOST".to_string()), "{w:?}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod django;
 pub(crate) mod flask;
 mod frameworks;
 mod manifest;
+mod migrations;
 mod sqlite_dirs;
 mod wiring;
 
@@ -948,6 +949,7 @@ fn migrations_release(
         let app = flask::cli_app(ctx, dir, sources, hit);
         web.release = Some(format!("FLASK_APP={app} {runner}flask db upgrade"));
         web.note("release", ev(&evidence, None, "Flask-Migrate migrations"));
+        migrations::check_heads(ctx, &join(parent(&evidence), "versions"), web);
     } else if m.has("alembic") && ctx.has(dir, "alembic.ini") {
         wiring::alembic_ini_url(ctx, dir, web);
         web.release = Some(format!("{runner}alembic upgrade head"));
@@ -955,6 +957,10 @@ fn migrations_release(
             "release",
             ev(&join(dir, "alembic.ini"), None, "Alembic migrations"),
         );
+        if let Some(ini) = ctx.read(dir, "alembic.ini") {
+            let scripts = migrations::script_location(&ini, dir);
+            migrations::check_heads(ctx, &join(&scripts, "versions"), web);
+        }
     } else if m.has("flask-sqlalchemy")
         && facts.apps.contains_key("flask")
         && !ctx.has(dir, "alembic.ini")

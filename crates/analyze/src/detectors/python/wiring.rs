@@ -766,17 +766,7 @@ pub(super) fn alembic_ini_url(ctx: &Ctx, dir: &str, web: &mut Draft) {
     if !dev_only_host(&host) || url.contains("%(") {
         return;
     }
-    let location = ini
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            (k.trim() == "script_location").then(|| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "alembic".into());
-    let location = location
-        .trim_start_matches("%(here)s/")
-        .trim_start_matches("./");
-    let env_path = crate::repo::join(dir, &format!("{location}/env.py"));
+    let env_path = crate::repo::join(&super::migrations::script_location(&ini, dir), "env.py");
     let Some(env_py) = ctx.read_path(&env_path) else {
         return;
     };

@@ -411,6 +411,12 @@ pub struct ServicePlan {
     /// stays writable.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub writes_local_data: bool,
+    /// A persistent volume mounted at this path (Kubernetes), where the
+    /// service's data-folder setting (`DATA_DIR`) points: its SQLite files
+    /// outlive the pod. The service runs one replica, replaced (never two
+    /// at once: the volume attaches to one node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_volume: Option<String>,
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,

@@ -66,6 +66,9 @@ pub(crate) enum Kind {
     /// A switch that turns the app's cache on (`REDIS_ENABLED`, `USE_REDIS`):
     /// `true` when a cache is provided, else the code's default.
     CacheSwitch,
+    /// The folder the app keeps its data files in (`DATA_DIR`,
+    /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
+    DataDir,
     Other,
 }
 
@@ -261,6 +264,9 @@ fn classify_by_shape(up: &str) -> Kind {
         if let Some(o) = database_output(last) {
             return Kind::Db(o, engine_hint(&tokens));
         }
+    }
+    if prev == "DATA" && matches!(last, "DIR" | "PATH" | "FOLDER" | "DIRECTORY") {
+        return Kind::DataDir;
     }
     generated_secret(up, &tokens).unwrap_or(Kind::Other)
 }
@@ -557,6 +563,8 @@ enum Outcome {
 struct Wiring<'a> {
     s: &'a Service,
     hosting: Hosting,
+    /// Where the service's data volume is mounted, when it has one.
+    data_volume: Option<&'a str>,
     ctx: &'a EnvCtx<'a>,
     store: SecretStore,
     out: Vec<EnvBinding>,
@@ -579,6 +587,7 @@ struct Wiring<'a> {
 pub(crate) fn wire(
     s: &Service,
     hosting: Hosting,
+    data_volume: Option<&str>,
     ctx: &EnvCtx,
     secrets: &mut Vec<SecretPlan>,
     notes: &mut Notes,
@@ -600,6 +609,7 @@ pub(crate) fn wire(
         )
     };
     let mut w = Wiring::new(s, hosting, ctx, found);
+    w.data_volume = data_volume;
     if !is_static {
         w.listen_wiring(notes);
     }
@@ -690,6 +700,7 @@ impl<'a> Wiring<'a> {
         Wiring {
             s,
             hosting,
+            data_volume: None,
             ctx,
             store: secret_store(ctx.cloud),
             out,
@@ -945,6 +956,10 @@ impl<'a> Wiring<'a> {
             Kind::PublicHost => set(
                 deployment(DeploymentOutput::PublicHost),
                 "the deployment's public host name",
+            ),
+            Kind::DataDir if self.data_volume.is_some() => set(
+                literal(self.data_volume.unwrap_or_default()),
+                "the service's persistent volume, so its data files outlive the pod",
             ),
             Kind::BindHost if listens && local => set(
                 literal("127.0.0.1"),
@@ -1700,6 +1715,7 @@ mod tests {
             let env = wire(
                 &s,
                 Hosting::EcsFargate,
+                None,
                 &ctx,
                 &mut Vec::new(),
                 &mut Notes::default(),
@@ -1733,6 +1749,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::EcsFargate,
+            None,
             &ctx,
             &mut Vec::new(),
             &mut Notes::default(),
@@ -1808,6 +1825,7 @@ mod tests {
             let env = wire(
                 &s,
                 Hosting::LocalProcess,
+                None,
                 &ctx,
                 &mut secrets,
                 &mut Notes::default(),
@@ -1869,7 +1887,14 @@ mod tests {
             used_by: vec![],
         }];
         let mut notes = Notes::default();
-        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut secrets, &mut notes);
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            None,
+            &ctx,
+            &mut secrets,
+            &mut notes,
+        );
         let get = |n: &str| {
             env.iter()
                 .find(|b| b.name == n)
@@ -1989,7 +2014,7 @@ mod tests {
             celery_worker: false,
         };
         let mut notes = Notes::default();
-        let env = wire(&s, Hosting::Ec2, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(&s, Hosting::Ec2, None, &ctx, &mut Vec::new(), &mut notes);
         assert!(env.iter().any(|b| b.name == "DATABASE_URL" && b.secret));
         assert!(notes.has_warning("database_env_unknown"));
         assert!(!env.iter().any(|b| b.name == "NOTES_ADMIN_TOKEN"));
@@ -2054,6 +2079,7 @@ mod tests {
                 let env = wire(
                     &s,
                     Hosting::LocalProcess,
+                    None,
                     &ctx,
                     &mut Vec::new(),
                     &mut Notes::default(),
@@ -2121,6 +2147,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::LocalProcess,
+            None,
             &ctx,
             &mut Vec::new(),
             &mut Notes::default(),
@@ -2156,9 +2183,23 @@ mod tests {
             celery_worker: false,
         };
         let mut notes = Notes::default();
-        let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::CloudRun,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert!(!env.iter().any(|b| b.name == "PORT"));
-        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert!(env.iter().any(|b| b.name == "PORT"));
 
         let mut f = service(
@@ -2171,7 +2212,14 @@ mod tests {
             var("VITE_API_URL", false, false),
             var("VITE_STRIPE_SECRET", false, true),
         ];
-        let env = wire(&f, Hosting::S3Cloudfront, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &f,
+            Hosting::S3Cloudfront,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert_eq!(env.len(), 1);
         assert_eq!(
             env[0].value,
@@ -2227,7 +2275,14 @@ mod tests {
                 .unwrap_or_else(|| panic!("{n} is not set"))
         };
         // Cloud Run sets PORT, which this code never reads: its own name is set.
-        let env = wire(&s, Hosting::CloudRun, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::CloudRun,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert_eq!(
             value(&env, "APP_APPLICATION__PORT"),
             EnvValue::Deployment {
@@ -2242,7 +2297,14 @@ mod tests {
         );
         assert!(!env.iter().any(|b| b.name == "PORT"));
         ctx.cloud = Cloud::Local;
-        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert_eq!(
             value(&env, "APP_APPLICATION__HOST"),
             EnvValue::Literal {
@@ -2251,7 +2313,14 @@ mod tests {
         );
         // A worker (no port) is left to its settings file.
         s.port = None;
-        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         assert!(env.is_empty());
     }
 
@@ -2272,7 +2341,14 @@ mod tests {
         let web = vec!["api".to_string()];
         let ctx = local_development(&web);
         let mut notes = Notes::default();
-        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         let get = |n: &str| env.iter().find(|b| b.name == n).map(|b| b.value.clone());
         assert_eq!(
             get("COOKIE_NAME"),
@@ -2318,7 +2394,14 @@ mod tests {
         let web = vec!["api".to_string()];
         let mut notes = Notes::default();
         let ctx = production_on(Cloud::Aws, &web);
-        let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         let get = |n: &str| literal_of(&env, n).unwrap_or_else(|| panic!("{n} unset"));
         assert_eq!(get("LOG_LEVEL"), "info");
         assert_eq!(get("WORKER_LOG_LEVEL"), "INFO");
@@ -2336,7 +2419,14 @@ mod tests {
         // Locally, under development: the example as it is, and no warning.
         let mut notes = Notes::default();
         let ctx = local_development(&web);
-        let env = wire(&s, Hosting::LocalProcess, &ctx, &mut Vec::new(), &mut notes);
+        let env = wire(
+            &s,
+            Hosting::LocalProcess,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
         let level = env.iter().find(|b| b.name == "LOG_LEVEL").map(|b| &b.value);
         assert_eq!(
             level,
@@ -2364,6 +2454,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::LocalProcess,
+            None,
             &ctx,
             &mut secrets,
             &mut Notes::default(),
@@ -2401,6 +2492,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::CloudRun,
+            None,
             &production,
             &mut Vec::new(),
             &mut notes,
@@ -2417,6 +2509,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::LocalProcess,
+            None,
             &local,
             &mut Vec::new(),
             &mut notes,
@@ -2446,7 +2539,14 @@ mod tests {
             s.port = Some(5000);
             s.env = vec![var("SERVER_NAME", required, false)];
             let mut notes = Notes::default();
-            let env = wire(&s, Hosting::EcsFargate, &ctx, &mut Vec::new(), &mut notes);
+            let env = wire(
+                &s,
+                Hosting::EcsFargate,
+                None,
+                &ctx,
+                &mut Vec::new(),
+                &mut notes,
+            );
             assert!(env.iter().all(|b| b.name != "SERVER_NAME"), "{env:?}");
             assert_eq!(notes.has_warning("server_name_unset"), required);
         }
@@ -2456,6 +2556,7 @@ mod tests {
         let env = wire(
             &s,
             Hosting::EcsFargate,
+            None,
             &ctx,
             &mut Vec::new(),
             &mut Notes::default(),
@@ -2486,6 +2587,7 @@ mod tests {
             wire(
                 s,
                 Hosting::EcsFargate,
+                None,
                 &ctx,
                 &mut Vec::new(),
                 &mut Notes::default(),

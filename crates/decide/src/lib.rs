@@ -249,6 +249,7 @@ fn shape(
     }
     if needs.database.is_none() {
         release_beside_sqlite(analysis, &mut plans, notes);
+        data_volumes(analysis, &mut plans, notes);
     }
     if let Some((engine, _)) = needs.database {
         wiring::add_missing_drivers(analysis, engine, &mut plans, notes);
@@ -283,7 +284,14 @@ fn data_services(
     let database = data::database(ctx, needs, notes, &mut secrets);
     let cache = data::cache(ctx, needs, notes, &mut secrets);
     if database.is_none() {
-        sqlite_note(ctx.analysis, shape.strategy, shape.max_copies, needs, notes);
+        sqlite_note(
+            ctx.analysis,
+            shape.strategy,
+            shape.max_copies,
+            &shape.plans,
+            needs,
+            notes,
+        );
     }
     DataServices {
         database,
@@ -444,6 +452,7 @@ fn plan_services(
             files_from_example: findings::files_from_example(s),
             make_dirs: findings::folders(s),
             writes_local_data: s.databases.contains(&autodeploy_core::Database::Sqlite),
+            data_volume: None,
             install_constraints: s.install_constraints.clone(),
             api_route: None,
         });
@@ -655,15 +664,53 @@ fn size(
     cluster
 }
 
+/// The path a Kubernetes service's data volume is mounted at.
+const DATA_VOLUME: &str = "/data";
+
+/// Kubernetes: a service that keeps SQLite files and reads a setting for
+/// the folder it keeps them in (`DATA_DIR`, microbin's `MICROBIN_DATA_DIR`)
+/// gets a persistent volume mounted at [`DATA_VOLUME`], and the setting
+/// points there: its data outlives the pod. (SQLite already keeps it to
+/// one replica.) Without such a setting the folder is unknown and
+/// `sqlite_not_persistent` says so.
+fn data_volumes(analysis: &Analysis, plans: &mut [ServicePlan], notes: &mut Notes) {
+    for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+        if !p.hosting.is_kubernetes() || !p.writes_local_data {
+            continue;
+        }
+        let Some(setting) = s
+            .env
+            .iter()
+            .find(|v| env::classify(&v.name) == env::Kind::DataDir)
+        else {
+            continue;
+        };
+        p.data_volume = Some(DATA_VOLUME.into());
+        notes.reason(
+            format!("service.{}.data_volume", p.name),
+            Origin::Analysis,
+            format!(
+                "{}: keeps its data in SQLite in the folder {} names: a persistent volume (ReadWriteOnce) is mounted at {DATA_VOLUME} and {} points there, so the data outlives the pod; one replica, replaced on deploy (the volume attaches to one node at a time). Back the volume up (a VolumeSnapshot)",
+                p.name, setting.name, setting.name
+            ),
+        );
+    }
+}
+
 /// SQLite: fine on one machine, lost on platforms that restart or share nothing.
 fn sqlite_note(
     analysis: &Analysis,
     strategy: DeployStrategy,
     max_copies: u32,
+    plans: &[ServicePlan],
     needs: &data::Needs,
     notes: &mut Notes,
 ) {
-    if data::app_uses(analysis, autodeploy_core::Database::Sqlite) {
+    let on_volumes = plans
+        .iter()
+        .filter(|p| p.writes_local_data)
+        .all(|p| p.data_volume.is_some());
+    if data::app_uses(analysis, autodeploy_core::Database::Sqlite) && !on_volumes {
         let single = strategy == DeployStrategy::Process
             || (strategy == DeployStrategy::Vm && max_copies <= 1);
         // `data` already said why when the request asked for no database server.
@@ -738,7 +785,14 @@ fn wire_env(
         celery_worker,
     };
     for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
-        p.env = env::wire(s, p.hosting, &ectx, secrets, notes);
+        p.env = env::wire(
+            s,
+            p.hosting,
+            p.data_volume.as_deref(),
+            &ectx,
+            secrets,
+            notes,
+        );
     }
     secrets.retain(|s| {
         !s.used_by.is_empty()
@@ -874,6 +928,64 @@ mod tests {
             .push(autodeploy_core::EnvVar::new("DATABASE_URL", false, true));
         let reads = hint(web);
         assert!(reads.contains("with postgres"), "{reads}");
+    }
+
+    /// microbin on GKE: SQLite in the folder `MICROBIN_DATA_DIR` names. The
+    /// pod gets a persistent volume there and the setting points at it, so
+    /// pastes outlive the pod; no `sqlite_not_persistent`. A container
+    /// platform without volumes (Cloud Run) still warns, and so does a pod
+    /// whose code names no data folder.
+    #[test]
+    fn sqlite_in_a_named_data_folder_gets_a_volume_on_kubernetes() {
+        let plan = |web: &autodeploy_core::Service, strategy| {
+            let intent = Intent {
+                cloud: Some(Cloud::Gcp),
+                strategy: Some(strategy),
+                ..Default::default()
+            };
+            decide(
+                &analysis(vec![web.clone()]),
+                &intent,
+                &DecideOptions::default(),
+            )
+            .unwrap()
+        };
+        let warned = |d: &Decision| d.warnings.iter().any(|w| w.code == "sqlite_not_persistent");
+        let mut web = service("microbin", Language::Rust, Some("actix"), ServiceKind::Web);
+        web.databases = vec![autodeploy_core::Database::Sqlite];
+        web.start = Some("./target/release/microbin".into());
+        web.port = Some(8080);
+        web.env.push(autodeploy_core::EnvVar::new(
+            "MICROBIN_DATA_DIR",
+            false,
+            false,
+        ));
+        let k8s = autodeploy_core::intent::Strategy::Kubernetes;
+        let d = plan(&web, k8s);
+        let s = &d.services[0];
+        assert_eq!(s.data_volume.as_deref(), Some("/data"));
+        let set = s
+            .env
+            .iter()
+            .find(|b| b.name == "MICROBIN_DATA_DIR")
+            .expect("set");
+        assert_eq!(
+            set.value,
+            autodeploy_core::EnvValue::Literal {
+                value: "/data".into()
+            }
+        );
+        assert!(!warned(&d), "{:?}", d.warnings);
+        assert_eq!(s.scaling.as_ref().map_or(1, |sc| sc.max), 1);
+        let d = plan(&web, autodeploy_core::intent::Strategy::Container);
+        assert!(d.services[0].data_volume.is_none());
+        assert!(warned(&d));
+        assert!(!d.services[0].env.iter().any(|b| b.name == "MICROBIN_DATA_DIR"
+            && matches!(&b.value, autodeploy_core::EnvValue::Literal { value } if value == "/data")));
+        web.env.clear();
+        let d = plan(&web, k8s);
+        assert!(d.services[0].data_volume.is_none());
+        assert!(warned(&d));
     }
 
     /// Azure refuses encryption at host until the subscription registers the

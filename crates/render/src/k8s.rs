@@ -88,6 +88,8 @@ struct SvcCtx {
     hpa: Option<Hpa>,
     ingress: Option<IngressCtx>,
     release: Option<ReleaseJob>,
+    /// Where the service's persistent volume is mounted (`<name>-data`).
+    data_volume: Option<String>,
 }
 
 /// The release step's Job.
@@ -332,8 +334,9 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             // Runtimes that write into their app folder at run time (Rails tmp/,
             // Laravel storage/, Next.js cache, Elixir releases) keep a writable root.
             // So do services that keep their data in files beside them.
+            // (A data volume holds those files instead.)
             read_only_root: matches!(family, "go" | "rust" | "jvm" | "dotnet" | "python")
-                && !s.writes_local_data,
+                && (!s.writes_local_data || s.data_volume.is_some()),
             uid: crate::docker::APP_UID,
             env,
             skipped_env,
@@ -342,6 +345,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             hpa,
             ingress,
             release,
+            data_volume: s.data_volume.clone().filter(|p| p.starts_with('/')),
         };
         let dir = format!("k8s/{name}");
         files.push(file(
@@ -370,6 +374,13 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         }
         if ctx.hpa.is_some() {
             files.push(file(&format!("{dir}/hpa.yaml"), "k8s/hpa.yaml", &ctx)?);
+        }
+        if ctx.data_volume.is_some() {
+            files.push(file(
+                &format!("{dir}/volume.yaml"),
+                "k8s/volume.yaml",
+                &ctx,
+            )?);
         }
         if ctx.release.is_some() {
             files.push(file(

@@ -273,3 +273,41 @@ fn a_service_that_keeps_files_gets_a_writable_working_folder() {
     let none = deployment("python_django_postgres");
     assert!(none.contains("readOnlyRootFilesystem: true"), "{none}");
 }
+
+/// SQLite in the folder a setting names (`DATA_DIR`; microbin's
+/// `MICROBIN_DATA_DIR`): the pod mounts a PersistentVolumeClaim there, the
+/// setting points at it, the Deployment replaces its one pod instead of
+/// rolling (the volume attaches to one node), and the manifests validate.
+/// The data no longer lives on the pod's disk, so the root filesystem of a
+/// runtime that writes nothing else stays read-only.
+#[test]
+fn sqlite_in_a_named_data_folder_is_kept_on_a_volume() {
+    let files = manifests("node_express_sqlite_data_dir", "deploy on GKE");
+    let get = |suffix: &str| {
+        files
+            .iter()
+            .find(|f| f.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix}"))
+            .contents
+            .clone()
+    };
+    let volume = get("volume.yaml");
+    assert!(volume.contains("kind: PersistentVolumeClaim"), "{volume}");
+    assert!(volume.contains("name: \"pastebox-data\""), "{volume}");
+    assert!(volume.contains("ReadWriteOnce"), "{volume}");
+    let deployment = get("deployment.yaml");
+    assert!(deployment.contains("type: Recreate"), "{deployment}");
+    assert!(!deployment.contains("RollingUpdate"), "{deployment}");
+    assert!(deployment.contains("mountPath: \"/data\""), "{deployment}");
+    assert!(
+        deployment.contains("claimName: \"pastebox-data\""),
+        "{deployment}"
+    );
+    assert!(deployment.contains("replicas: 1"), "{deployment}");
+    let config = get("configmap.yaml");
+    assert!(config.contains("\"DATA_DIR\": \"/data\""), "{config}");
+    validate(&files);
+    // Without a data-folder setting there is nothing to point at a volume.
+    let plain = manifests("python_tooling_pyproject_flask", "deploy on GKE");
+    assert!(!plain.iter().any(|f| f.path.ends_with("volume.yaml")));
+}

@@ -479,6 +479,13 @@ pub(crate) fn vm_service<'a>(
 ) -> Result<VmService<'a>, RenderError> {
     let family = s.runtime.family.as_str();
     let version = s.runtime.version.as_str();
+    // Node is fetched by its major line (`latest-v18.x`): a project that
+    // pins a full release (`.node-version` 18.16.1) runs on that line.
+    let version = if family == "node" {
+        version.split('.').next().unwrap_or(version)
+    } else {
+        version
+    };
     if !VM_RUNTIMES.contains(&family) {
         return Err(unsupported(
             d,

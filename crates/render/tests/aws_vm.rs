@@ -977,3 +977,16 @@ print(json.dumps({"default": cfg["health_below"], "out": out}))
     assert!(out["400 /bad"].as_str().unwrap().contains("last: HTTP 400"));
     assert!(got["default"].is_u64(), "{got:#}");
 }
+
+/// nestjs-prisma-starter pins Node 18.16.1 in `.node-version`: the machine
+/// installs the latest release of that line (`latest-v18.x`), where the
+/// renderer used to refuse any version but a bare major.
+#[test]
+fn a_full_node_release_runs_on_its_major_line() {
+    let (analysis, mut d) = scenario("node_express_basic", "deploy on AWS EC2");
+    d.services[0].runtime.version = "18.16.1".into();
+    let b = render(&d, &analysis, &RenderOptions::default()).expect("renders");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(ci.contains("major='18'"), "{ci}");
+    assert!(ci.contains("Node.js 18.x"), "{ci}");
+}

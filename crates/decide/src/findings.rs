@@ -85,6 +85,29 @@ pub(crate) fn fixes(s: &autodeploy_core::Service) -> Vec<SourceFix> {
     s.findings.iter().filter_map(|f| f.fix.clone()).collect()
 }
 
+/// Fixes that only point the code at a database server the deployment
+/// provides (Django's settings reading `DATABASE_URL`): without one they
+/// change nothing, and an operator building the image from the
+/// repository would be asked for them for nothing.
+const FOR_A_DATABASE_SERVER: &[&str] = &["django_database_from_url"];
+
+/// Take out of `p` the fixes that only serve a database server, when the
+/// deployment provides none.
+pub(crate) fn drop_database_server_fixes(
+    s: &autodeploy_core::Service,
+    p: &mut autodeploy_core::ServicePlan,
+) {
+    for f in s
+        .findings
+        .iter()
+        .filter(|f| FOR_A_DATABASE_SERVER.contains(&f.kind.as_str()))
+    {
+        if let Some(fix) = &f.fix {
+            p.source_fixes.retain(|x| x != fix);
+        }
+    }
+}
+
 /// What one service's findings ask its copy for (`pick`), each once, in
 /// finding order.
 fn asked<T: PartialEq>(

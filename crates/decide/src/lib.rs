@@ -250,6 +250,9 @@ fn shape(
     if needs.database.is_none() {
         release_beside_sqlite(analysis, &mut plans, notes);
         data_volumes(analysis, &mut plans, notes);
+        for (s, p) in analysis.services.iter().zip(plans.iter_mut()) {
+            findings::drop_database_server_fixes(s, p);
+        }
     }
     if let Some((engine, _)) = needs.database {
         wiring::add_missing_drivers(analysis, engine, &mut plans, notes);

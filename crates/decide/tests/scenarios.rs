@@ -949,16 +949,17 @@ fn the_projects_own_dockerfile_settings_and_its_https_redirect() {
     assert!(env_of(&d, app, "DJANGO_SETTINGS_MODULE").is_none());
 }
 
-/// express-sequelize-example, django-celery: the code keeps its data in
-/// SQLite, reads no connection setting and has no driver for the database
-/// the request asks for. Nothing would ever use it, so the plan is refused
-/// before anything is paid for, saying what to do; without the database it
-/// plans. Code that reads a connection setting gets the database and a
-/// warning (its driver may come from where the analysis does not look).
+/// express-sequelize-example: the code keeps its data in SQLite, reads no
+/// connection setting and has no driver for the database the request asks
+/// for. Nothing would ever use it, so the plan is refused before anything
+/// is paid for, saying what to do; without the database it plans. Code
+/// that reads a connection setting gets the database and a warning (its
+/// driver may come from where the analysis does not look). (Django's
+/// settings are pointed at it instead: `wiring.rs`.)
 #[test]
 fn a_database_the_code_cannot_use_is_refused() {
     let e = decide(
-        &fixture("mixed_django_tailwind"),
+        &fixture("node_express_sqlite_data_dir"),
         &autodeploy_parse::parse("deploy on AWS ECS with postgres"),
         &DecideOptions::default(),
     )
@@ -973,7 +974,7 @@ fn a_database_the_code_cannot_use_is_refused() {
     ] {
         assert!(text.contains(says), "{says}: {text}");
     }
-    let d = run_text("mixed_django_tailwind", "deploy on AWS ECS");
+    let d = run_text("node_express_sqlite_data_dir", "deploy on AWS ECS");
     assert!(d.database.is_none());
     let d = run_text(
         "python_tooling_pyproject_flask",

@@ -426,3 +426,49 @@ fn an_orm_without_a_postgres_driver_gets_one_with_the_database() {
         codes(&d)
     );
 }
+
+/// Django's project template writes SQLite as the only database
+/// (django-poll-app, django-celery). "with postgres" is no longer refused
+/// as a database the code cannot use: the deployment's copy of the settings
+/// reads a PostgreSQL `DATABASE_URL` first, the install gets psycopg2, and
+/// the URL is wired. Without a database server the copy keeps its settings
+/// as written (no fix to apply, none to ask of an operator).
+#[test]
+fn django_writing_sqlite_only_is_pointed_at_the_postgres_asked_for() {
+    let d = plan("mixed_django_tailwind", "deploy on AWS ECS with postgres");
+    let web = &d.services[0];
+    assert!(d.database.is_some());
+    assert!(
+        web.install
+            .as_deref()
+            .unwrap_or("")
+            .contains("psycopg2-binary"),
+        "{:?}",
+        web.install
+    );
+    let url = web
+        .env
+        .iter()
+        .find(|b| b.name == "DATABASE_URL")
+        .expect("wired");
+    assert!(matches!(url.value, EnvValue::Database { .. }), "{url:?}");
+    let fix = web
+        .source_fixes
+        .iter()
+        .find(|f| f.find == "DATABASES = {")
+        .expect("the settings read DATABASE_URL");
+    assert!(fix.replace.contains("django.db.backends.postgresql"));
+    assert!(fix.replace.ends_with(
+        "_autodeploy_database(__import__(\"os\").environ.get(\"DATABASE_URL\", None)) or {"
+    ));
+    let d = plan("mixed_django_tailwind", "deploy on AWS ECS");
+    assert!(d.database.is_none());
+    assert!(
+        !d.services[0]
+            .source_fixes
+            .iter()
+            .any(|f| f.find == "DATABASES = {"),
+        "{:?}",
+        d.services[0].source_fixes
+    );
+}

@@ -344,6 +344,11 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         })
     };
     let env_reads = (read_from_env("DEBUG"), read_from_env("SECRET_KEY"));
+    let database_read = settings_files.iter().any(|f| {
+        ctx.read_path(f)
+            .is_some_and(|t| database_from_environment(&t))
+    });
+    let mut database_fixed = database_read;
     // Fixed allow-lists: (setting, file, line, text up to `[`).
     let mut fixed: Vec<(String, String, u32, String)> = Vec::new();
     let mut csrf_from_env = false;
@@ -382,6 +387,9 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
         }
         outside_folders(f, &text, web);
         fixed_debug_and_key(f, &text, web, env_reads);
+        if !database_fixed {
+            database_fixed = sqlite_or_database_url(f, &text, web);
+        }
         split_on_spaces(f, &text, web);
         csrf_from_env |= text.lines().any(|l| {
             l.starts_with("CSRF_TRUSTED_ORIGINS")
@@ -601,6 +609,94 @@ fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft, (debug_read, key_re
         );
     }
 }
+
+/// `DATABASES = {` at the top level of a settings file.
+static DATABASES_DICT: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^DATABASES\s*=\s*\{\s*$"));
+
+/// The settings take the database from the environment somewhere: a URL
+/// (`DATABASE_URL`, dj-database-url, django-environ's `env.db()`), or a
+/// `DATABASES` block that reads a variable.
+fn database_from_environment(text: &str) -> bool {
+    if ["DATABASE_URL", "dj_database_url", "env.db(", "db_url("]
+        .iter()
+        .any(|s| text.contains(s))
+    {
+        return true;
+    }
+    DATABASES_DICT.find(text).is_some_and(|m| {
+        let block: String = text[m.end()..].lines().take(12).collect();
+        ["environ", "getenv", "config(", "env("]
+            .iter()
+            .any(|s| block.contains(s))
+    })
+}
+
+/// Django settings that write SQLite as the only database (the project
+/// template's `DATABASES = {"default": {"ENGINE": "…sqlite3", …}}`) cannot
+/// be pointed at the PostgreSQL a deployment provides. The deployment's
+/// copy reads `DATABASE_URL` first — a PostgreSQL URL, taken apart in
+/// the settings themselves (no new package) — and keeps the written SQLite
+/// when it is unset. With it, "with postgres" gets a database the app uses
+/// (and the driver, `install_with_driver`); without, nothing changes.
+/// Returns whether it was fixed here.
+fn sqlite_or_database_url(f: &str, text: &str, web: &mut Draft) -> bool {
+    let stem = crate::repo::file_name(f).trim_end_matches(".py");
+    if matches!(stem, "ci" | "test" | "tests" | "testing" | "test_settings") {
+        return false;
+    }
+    let Some(m) = DATABASES_DICT.find(text) else {
+        return false;
+    };
+    let block: String = text[m.end()..].lines().take(8).collect();
+    if !block.contains("django.db.backends.sqlite3") {
+        return false;
+    }
+    let line = crate::scan::line_of(text, m.start());
+    let written = m.as_str().trim_end();
+    // `DATABASES = ` (the written `{` opens the SQLite default below).
+    let assign = &written[..written.len() - 1];
+    let replace = format!(
+        "{DATABASE_FROM_URL}\n\n\n{assign}_autodeploy_database({}) or {{",
+        super::env_get("DATABASE_URL", "None"),
+    );
+    web.env_var("DATABASE_URL", true, f, line);
+    web.finding(
+        "django_database_from_url",
+        Severity::Info,
+        Some(f),
+        Some(line),
+        format!("{f}:{line}: DATABASES writes SQLite only, so a database server the deployment provides would go unused; the deployment's copy reads a PostgreSQL DATABASE_URL first (SQLite when it is unset) — make the same change to keep them in step"),
+        Some(autodeploy_core::SourceFix {
+            file: f.to_string(),
+            line,
+            find: written.to_string(),
+            replace,
+        }),
+    );
+    true
+}
+
+/// The function the copy's settings take `DATABASE_URL` apart with.
+const DATABASE_FROM_URL: &str = r#"def _autodeploy_database(url):
+    # Added by autodeploy: DATABASE_URL (PostgreSQL), when set, is the database.
+    if not url:
+        return None
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    u = urlsplit(url)
+    if not u.scheme.startswith("postgres"):
+        raise RuntimeError("DATABASE_URL must be a postgres:// URL")
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(u.path.lstrip("/")),
+            "USER": unquote(u.username or ""),
+            "PASSWORD": unquote(u.password or ""),
+            "HOST": u.hostname or "",
+            "PORT": str(u.port or ""),
+            "OPTIONS": dict(parse_qsl(u.query)),
+        }
+    }"#;
 
 /// Folders the settings put outside the project (`STATIC_ROOT =
 /// '/vol/web/static'`): the deployment's copy keeps them inside, beside the

@@ -415,10 +415,21 @@ fn build_and_switch(
     }
     for fix in crate::fixes_for(services, analysis) {
         match prepare::apply_fix(&app_dir, &fix)? {
-            prepare::FixOutcome::Applied => say(&format!(
-                "fixed {}:{} in the copy: {:?} → {:?}",
-                fix.file, fix.line, fix.find, fix.replace
-            )),
+            // A replacement of several lines (a function added before the
+            // line) is summed up: its first line and how many there are.
+            prepare::FixOutcome::Applied => say(&match fix.replace.lines().count() {
+                0 | 1 => format!(
+                    "fixed {}:{} in the copy: {:?} → {:?}",
+                    fix.file, fix.line, fix.find, fix.replace
+                ),
+                n => format!(
+                    "fixed {}:{} in the copy: {:?} → {n} lines, from {:?}",
+                    fix.file,
+                    fix.line,
+                    fix.find,
+                    fix.replace.lines().next().unwrap_or_default()
+                ),
+            }),
             prepare::FixOutcome::Skipped(why) => {
                 say(&format!("did not apply a fix to {}: {why}", fix.file))
             }

@@ -66,6 +66,17 @@ const ROWS: &[Row] = &[
               installs psycopg2",
     },
     Row {
+        pinned: &["redis"],
+        below: (6, 1),
+        open: "kombu",
+        with: &["celery"],
+        // Checked here (django-celery: celery 5.2.7, redis 4.4.0): kombu
+        // 5.7.0 stops the worker at its first connection; 5.6.2 connects.
+        constraint: "kombu<5.7",
+        why: "kombu 5.7 refuses redis-py before 6.1 (`VersionMismatch`) when Celery connects \
+              to its Redis broker, and the project pins an older redis",
+    },
+    Row {
         pinned: &["tortoise-orm"],
         below: (0, 25),
         open: "pydantic",
@@ -374,6 +385,19 @@ mod tests {
                 "MarkupSafe<2.1"
             ]
         );
+    }
+
+    /// django-celery: celery 5.2.7 and redis 4.4.0 pinned, kombu open. The
+    /// index's kombu 5.7 stopped the worker at its first connection.
+    #[test]
+    fn celery_with_an_old_redis_keeps_kombu_before_5_7() {
+        assert_eq!(
+            with("Django==4.1.4\ncelery==5.2.7\nredis==4.4.0\n"),
+            vec!["kombu<5.7"]
+        );
+        assert!(with("celery==5.4.0\nredis==6.2.0\n").is_empty());
+        assert!(with("celery==5.2.7\nredis==4.4.0\nkombu==5.2.4\n").is_empty());
+        assert!(with("rq==1.10\nredis==4.4.0\n").is_empty());
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub(crate) enum Kind {
     /// A switch that turns the app's cache on (`REDIS_ENABLED`, `USE_REDIS`):
     /// `true` when a cache is provided, else the code's default.
     CacheSwitch,
+    /// Rust's `RUST_LOG` filter: `info` where the code demands one.
+    RustLog,
     /// The folder the app keeps its data files in (`DATA_DIR`,
     /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
     DataDir,
@@ -200,6 +202,7 @@ fn known_name(up: &str) -> Option<Kind> {
         "PYTHON_VERSION" => Kind::RuntimeVersion("python"),
         "NODE_VERSION" => Kind::RuntimeVersion("node"),
         "DB_CONNECTION" => Kind::DbDriver,
+        "RUST_LOG" => Kind::RustLog,
         "CELERY_BROKER_URL"
         | "CELERY_RESULT_BACKEND"
         | "BROKER_URL"
@@ -318,6 +321,9 @@ fn generated_secret(up: &str, tokens: &[&str]) -> Option<Kind> {
         || up.ends_with("_JWT_SECRET")
         || up.ends_with("_SIGNING_KEY")
         || up.ends_with("_SIGNING_SALT")
+        // The app's own hashing salt (`ARGON_SALT`, `PASSWORD_SALT`): random,
+        // generated once and kept, like a signing key.
+        || up.ends_with("_SALT")
         || up.ends_with("_HMAC_KEY")
         || up.ends_with("_HMAC_SECRET")
         || up.ends_with("_ENCRYPTION_KEY");
@@ -941,6 +947,10 @@ impl<'a> Wiring<'a> {
             Kind::EagerTasks if ctx.celery_worker => set(
                 literal(off),
                 "the deployment runs a Celery worker: eager tasks would run inside the web process and never reach it",
+            ),
+            Kind::RustLog if self.s.env.iter().any(|v| v.name == name && v.required) => set(
+                literal("info"),
+                "the code demands a log filter and gives none: info, the usual level for production",
             ),
             Kind::Debug if ctx.environment != Environment::Development => {
                 set(literal(off), "debug mode off outside development")
@@ -1604,6 +1614,12 @@ mod tests {
         let cases = [
             ("DATABASE_URL", Kind::Db(D::Url, None)),
             ("API_PORT", Kind::Port),
+            // axum-sqlx-conduit: its argon2 salt, and its clap `rust_log`.
+            ("ARGON_SALT", Kind::AppSecret(SecretFormat::Token)),
+            ("RUST_LOG", Kind::RustLog),
+            ("DATA_DIR", Kind::DataDir),
+            ("MICROBIN_DATA_DIR", Kind::DataDir),
+            ("DATABASE_PATH", Kind::Other),
             ("PYTHON_VERSION", Kind::RuntimeVersion("python")),
             ("AUTH_REFRESH_SECRET", Kind::AppSecret(SecretFormat::Token)),
             (

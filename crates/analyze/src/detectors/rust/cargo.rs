@@ -17,6 +17,9 @@ pub struct Dep {
     pub workspace: bool,
     /// 1-based line in Cargo.toml.
     pub line: u32,
+    /// `path = "../core"`: a crate of the same repository, relative to
+    /// the manifest's folder.
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,6 +134,7 @@ fn read_deps(text: &str, table: &toml::Table, section: &str, out: &mut BTreeMap<
                     .unwrap_or("")
                     .to_string();
                 dep.workspace = t.get("workspace").and_then(|v| v.as_bool()) == Some(true);
+                dep.path = t.get("path").and_then(|v| v.as_str()).map(str::to_string);
                 if let Some(f) = t.get("features").and_then(|v| v.as_array()) {
                     dep.features = f
                         .iter()

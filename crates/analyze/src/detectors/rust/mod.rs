@@ -444,7 +444,24 @@ fn analyze_package(
         }
     }
 
-    wiring::scan(ctx, dir, m, &mut d, &sources);
+    // The repository's own crates the package depends on (`conduit-core =
+    // { path = "../conduit-core" }`) hold settings it reads at run time: a
+    // workspace binary's clap `Config` often lives in a library crate.
+    // Their environment reads and database wiring count; their routes and
+    // binds do not (a worker may link the API crate without serving it).
+    let crates = path_crates(ctx, dir, &root, m);
+    let crate_sources: Vec<&str> = crates
+        .iter()
+        .flat_map(|c| ctx.sources(c, &[".rs"]))
+        .filter(|f| !f.contains("/tests/") && !f.contains("/benches/") && !f.ends_with("/build.rs"))
+        .collect();
+    for &file in &crate_sources {
+        if let Some(text) = ctx.read_path(file) {
+            scan_env(&mut d, file, &text, &mut Vec::new());
+        }
+    }
+    let wired: Vec<&str> = sources.iter().chain(&crate_sources).copied().collect();
+    wiring::scan(ctx, dir, m, &mut d, &wired);
     let diesel = m.deps.contains_key("diesel") || m.deps.contains_key("diesel-async");
     let sqlx = m.deps.contains_key("sqlx");
     release::migrations(ctx, dir, &mut d, &sources, diesel, sqlx);
@@ -723,6 +740,47 @@ fn lend(member: &Draft, p: &mut Draft) {
     p.has_manifest = true;
 }
 
+/// The folders of the repository's crates `m` (in `dir`) depends on by
+/// path, directly or through `[workspace.dependencies]` of the workspace
+/// root (`root`), and theirs in turn; never outside the repository.
+fn path_crates(ctx: &Ctx, dir: &str, root: &str, m: &Manifest) -> Vec<String> {
+    let workspace = (root != dir)
+        .then(|| ctx.read(root, "Cargo.toml"))
+        .flatten()
+        .and_then(|t| cargo::parse(&t))
+        .and_then(|r| r.workspace);
+    let mut out: Vec<String> = Vec::new();
+    let mut todo: Vec<(String, Manifest)> = vec![(dir.to_string(), m.clone())];
+    while let Some((at, manifest)) = todo.pop() {
+        for (name, dep) in &manifest.deps {
+            let target = match (&dep.path, dep.workspace) {
+                (Some(p), _) => crate::repo::normalize(&crate::repo::join(&at, p)),
+                (None, true) => workspace
+                    .as_ref()
+                    .and_then(|w| w.deps.get(name))
+                    .and_then(|w| w.path.as_deref())
+                    .and_then(|p| crate::repo::normalize(&crate::repo::join(root, p))),
+                _ => None,
+            };
+            let Some(target) = target else {
+                continue;
+            };
+            if target == dir || out.contains(&target) || out.len() >= 32 {
+                continue;
+            }
+            let Some(next) = ctx
+                .read(&target, "Cargo.toml")
+                .and_then(|t| cargo::parse(&t))
+            else {
+                continue;
+            };
+            out.push(target.clone());
+            todo.push((target, next));
+        }
+    }
+    out
+}
+
 fn depth_below(root: &str, dir: &str) -> usize {
     if root == dir {
         return 0;
@@ -944,6 +1002,31 @@ mod tests {
         assert!(req["DATABASE_URL"]);
         assert!(req["HMAC_KEY"]);
         assert!(!req["SENTRY_DSN"]);
+    }
+
+    /// axum-sqlx-conduit: the binary crate's `main` parses `AppConfig`, a
+    /// clap struct of the workspace's `conduit-core` crate (a path
+    /// dependency, also through `[workspace.dependencies]`). Its settings
+    /// are the binary's; the library's routes are not, and a crate outside
+    /// the repository is never read.
+    #[test]
+    fn settings_in_a_path_crate_are_the_binarys() {
+        let d = detect_at(
+            &[
+                ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nconduit-api = { path = \"crates/conduit-api\" }\n"),
+                ("crates/conduit-bin/Cargo.toml", "[package]\nname = \"conduit-bin\"\n[dependencies]\nconduit-core = { path = \"../conduit-core\" }\nconduit-api = { workspace = true }\noutside = { path = \"../../../elsewhere\" }\naxum = \"0.5\"\nclap = \"3\"\n"),
+                ("crates/conduit-bin/src/main.rs", "use clap::Parser;\nfn main() {\n    let config = conduit_core::config::AppConfig::parse();\n    let app = axum::Router::new();\n}\n"),
+                ("crates/conduit-core/Cargo.toml", "[package]\nname = \"conduit-core\"\n[dependencies]\nclap = \"3\"\n"),
+                ("crates/conduit-core/src/config.rs", "#[derive(clap::Parser)]\npub struct AppConfig {\n    #[clap(long, env)]\n    pub database_url: String,\n    #[clap(long, env)]\n    pub argon_salt: String,\n}\n"),
+                ("crates/conduit-api/Cargo.toml", "[package]\nname = \"conduit-api\"\n[dependencies]\naxum = \"0.5\"\n"),
+                ("crates/conduit-api/src/lib.rs", "pub fn cors() -> String { std::env::var(\"CORS_ORIGIN\").unwrap() }\n"),
+            ],
+            "crates/conduit-bin",
+        );
+        let names: Vec<&str> = d[0].env.iter().map(|e| e.name.as_str()).collect();
+        for n in ["DATABASE_URL", "ARGON_SALT", "CORS_ORIGIN"] {
+            assert!(names.contains(&n), "{n}: {names:?}");
+        }
     }
 
     #[test]

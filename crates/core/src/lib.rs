@@ -14,6 +14,7 @@ pub mod decision;
 pub mod deployment;
 pub mod intent;
 pub mod logtail;
+pub mod ports;
 pub mod release_cli;
 pub mod version;
 pub mod wheels;

@@ -428,6 +428,12 @@ fn plan_services(
         } else {
             health::health_check(s, notes)
         };
+        let (port, start) = unprivileged_port(
+            s,
+            image == autodeploy_core::ImageSource::Repository
+                && matches!(st, DeployStrategy::Container | DeployStrategy::Kubernetes),
+            notes,
+        );
         plans.push(ServicePlan {
             name: s.name.clone(),
             path: s.path.clone(),
@@ -435,10 +441,10 @@ fn plan_services(
             strategy: st,
             hosting,
             runtime,
-            port: s.port,
+            port,
             install: s.install.clone(),
             build: s.build.clone(),
-            start: s.start.clone(),
+            start,
             release: s.release.clone(),
             init: s.init.clone(),
             postgres_auth: s.postgres_auth,
@@ -665,6 +671,70 @@ fn size(
         }
     }
     cluster
+}
+
+/// The port a service listens on where it runs. A privileged port the
+/// code falls back to (`process.env.PORT || 80`) cannot be bound by the
+/// deployment's non-root process (`EACCES`), and on a VM it is the port
+/// nginx already holds: a service that reads its port from a setting is
+/// given 8080 instead (and the setting says so), and so is one whose start
+/// command names the port (`fastapi run … --port 80`, rewritten). One that
+/// cannot be told keeps its port, with a warning. The project's own image
+/// decides its own user (nginx images bind 80 as root): left alone.
+/// Returns the port and the start command.
+fn unprivileged_port(
+    s: &autodeploy_core::Service,
+    own_image: bool,
+    notes: &mut Notes,
+) -> (Option<u16>, Option<String>) {
+    let Some(p) = s.port else {
+        return (None, s.start.clone());
+    };
+    if p >= 1024 || s.kind == ServiceKind::Static || own_image {
+        return (Some(p), s.start.clone());
+    }
+    const MOVED: u16 = 8080;
+    let start = s
+        .start
+        .as_deref()
+        .map(|c| autodeploy_core::ports::retarget_port(c, Some(p), MOVED));
+    let in_start = start.is_some() && start != s.start;
+    let reads_port = s
+        .env
+        .iter()
+        .any(|v| env::classify(&v.name) == env::Kind::Port)
+        || s.wiring.iter().any(|w| {
+            w.target == autodeploy_core::WiringTarget::Listen
+                && w.settings
+                    .iter()
+                    .any(|st| st.format == autodeploy_core::SettingFormat::Port)
+        });
+    if reads_port || in_start {
+        let how = if in_start {
+            "its start command names the port, which the deployment rewrites"
+        } else {
+            "the code reads its port from a setting, which the deployment sets"
+        };
+        notes.reason(
+            format!("service.{}.port", s.name),
+            Origin::Rule,
+            format!(
+                "{}: {MOVED}, not the code's {p}: a port below 1024 needs root, which the deployment's process does not have (and on a VM nginx holds 80); {how}",
+                s.name
+            ),
+        );
+        (Some(MOVED), if in_start { start } else { s.start.clone() })
+    } else {
+        notes.warn(
+            "privileged_port",
+            Some(&s.name),
+            format!(
+                "{} listens on port {p}, which only root may bind, and reads no setting for it: the deployment's non-root process will fail to start (EACCES) — make the port a setting (e.g. PORT) and plan again",
+                s.name
+            ),
+        );
+        (Some(p), s.start.clone())
+    }
 }
 
 /// The path a Kubernetes service's data volume is mounted at.
@@ -931,6 +1001,69 @@ mod tests {
             .push(autodeploy_core::EnvVar::new("DATABASE_URL", false, true));
         let reads = hint(web);
         assert!(reads.contains("with postgres"), "{reads}");
+    }
+
+    /// node-mysql-signup: `process.env.PORT || 80`. As a non-root process
+    /// (and behind nginx on 80 on a VM) it could never bind 80: the plan
+    /// gives it 8080 through PORT. Code that cannot be told keeps 80, with a
+    /// warning; the project's own image on containers decides its own user.
+    #[test]
+    fn a_privileged_port_is_moved_where_the_code_reads_its_port() {
+        let mut web = service(
+            "web",
+            Language::Javascript,
+            Some("express"),
+            ServiceKind::Web,
+        );
+        web.start = Some("node server.js".into());
+        web.port = Some(80);
+        let plan = |web: &autodeploy_core::Service, request: &str| {
+            decide(
+                &analysis(vec![web.clone()]),
+                &autodeploy_parse::parse(request),
+                &DecideOptions::default(),
+            )
+            .unwrap()
+        };
+        let hard_coded = plan(&web, "deploy on an Azure VM");
+        assert_eq!(hard_coded.services[0].port, Some(80));
+        assert!(hard_coded
+            .warnings
+            .iter()
+            .any(|w| w.code == "privileged_port"));
+        // full-stack-fastapi: the port is in the start command.
+        let mut api = web.clone();
+        api.start = Some("fastapi run app/main.py --port 80".into());
+        let d = plan(&api, "deploy on AWS ECS");
+        assert_eq!(d.services[0].port, Some(8080));
+        assert_eq!(
+            d.services[0].start.as_deref(),
+            Some("fastapi run app/main.py --port 8080")
+        );
+        assert!(!d.warnings.iter().any(|w| w.code == "privileged_port"));
+        web.env
+            .push(autodeploy_core::EnvVar::new("PORT", false, false));
+        for request in ["deploy on an Azure VM", "deploy on AWS ECS"] {
+            let d = plan(&web, request);
+            assert_eq!(d.services[0].port, Some(8080), "{request}");
+            assert!(!d.warnings.iter().any(|w| w.code == "privileged_port"));
+        }
+        // Its start is the project Dockerfile's CMD: the image is its own.
+        web.dockerfile = Some("Dockerfile".into());
+        web.evidence.insert(
+            "start".into(),
+            vec![autodeploy_core::Evidence {
+                file: "Dockerfile".into(),
+                line: Some(9),
+                note: "CMD".into(),
+            }],
+        );
+        let own = plan(&web, "deploy on AWS ECS");
+        assert_eq!(
+            own.services[0].image,
+            autodeploy_core::ImageSource::Repository
+        );
+        assert_eq!(own.services[0].port, Some(80));
     }
 
     /// microbin on GKE: SQLite in the folder `MICROBIN_DATA_DIR` names. The

@@ -167,6 +167,15 @@ fn set_by_the_system(name: &str) -> bool {
         "NODE_TLS_REJECT_UNAUTHORIZED",
         "TZ",
         "HOSTNAME",
+        // systemd's: socket activation, readiness, the watchdog (miniflux
+        // reads LISTEN_PID to take a socket systemd opened).
+        "LISTEN_PID",
+        "LISTEN_FDS",
+        "LISTEN_FDNAMES",
+        "NOTIFY_SOCKET",
+        "WATCHDOG_USEC",
+        "WATCHDOG_PID",
+        "INVOCATION_ID",
     ];
     // CI services' own variables, not an app's `GITHUB_CLIENT_ID`.
     const PREFIXES: &[&str] = &[

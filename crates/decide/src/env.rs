@@ -68,6 +68,9 @@ pub(crate) enum Kind {
     CacheSwitch,
     /// Rust's `RUST_LOG` filter: `info` where the code demands one.
     RustLog,
+    /// The app's switch to migrate its schema as it starts (miniflux's
+    /// `RUN_MIGRATIONS`): on where nothing else runs its migrations.
+    MigrateSwitch,
     /// The folder the app keeps its data files in (`DATA_DIR`,
     /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
     DataDir,
@@ -203,6 +206,13 @@ fn known_name(up: &str) -> Option<Kind> {
         "NODE_VERSION" => Kind::RuntimeVersion("node"),
         "DB_CONNECTION" => Kind::DbDriver,
         "RUST_LOG" => Kind::RustLog,
+        "RUN_MIGRATIONS"
+        | "RUN_MIGRATION"
+        | "AUTO_MIGRATE"
+        | "AUTOMIGRATE"
+        | "MIGRATE_ON_START"
+        | "DB_AUTO_MIGRATE"
+        | "DATABASE_AUTO_MIGRATE" => Kind::MigrateSwitch,
         "CELERY_BROKER_URL"
         | "CELERY_RESULT_BACKEND"
         | "BROKER_URL"
@@ -948,6 +958,10 @@ impl<'a> Wiring<'a> {
                 literal(off),
                 "the deployment runs a Celery worker: eager tasks would run inside the web process and never reach it",
             ),
+            Kind::MigrateSwitch if self.s.release.is_none() && self.s.kind == ServiceKind::Web => set(
+                literal("true"),
+                "the app migrates its schema as it starts when this is on, and nothing else runs its migrations",
+            ),
             Kind::RustLog if self.s.env.iter().any(|v| v.name == name && v.required) => set(
                 literal("info"),
                 "the code demands a log filter and gives none: info, the usual level for production",
@@ -1617,6 +1631,7 @@ mod tests {
             // axum-sqlx-conduit: its argon2 salt, and its clap `rust_log`.
             ("ARGON_SALT", Kind::AppSecret(SecretFormat::Token)),
             ("RUST_LOG", Kind::RustLog),
+            ("RUN_MIGRATIONS", Kind::MigrateSwitch),
             ("DATA_DIR", Kind::DataDir),
             ("MICROBIN_DATA_DIR", Kind::DataDir),
             ("DATABASE_PATH", Kind::Other),

@@ -546,6 +546,9 @@ fn analyze_module(
         }
         scan_listens(file, &text, &declared, &mut facts.listens);
         scan_env(&mut web, file, &text, env_tags);
+        if text.contains("os.Environ()") {
+            scan::settings_table(ctx, &mut web, parent(file), sources);
+        }
         // It reads `.env` from its working folder (the service's), which git
         // ignores; a committed `.env.example` is what the README copies.
         if let Some(m) = DOTENV_REQUIRED.find(&text) {
@@ -780,6 +783,30 @@ mod tests {
         let repo = MemRepo::new(files.iter().map(|(p, c)| (p.to_string(), c.to_string())));
         let ctx = Ctx::new(&repo);
         Go.detect(&ctx, "")
+    }
+
+    /// miniflux: `internal/config` parses `os.Environ()` against a table
+    /// of options keyed by variable name; each key is an optional setting
+    /// (RUN_MIGRATIONS, BASE_URL, DATABASE_URL…). A table in a package that
+    /// does not read the whole environment is not settings.
+    #[test]
+    fn a_table_of_settings_parsed_from_the_environment_is_read() {
+        let files = [
+            ("go.mod", "module example.com/feeds\n\ngo 1.22\n"),
+            ("main.go", "package main\nimport \"net/http\"\nfunc main() {\n\thttp.ListenAndServe(\":8080\", nil)\n}\n"),
+            ("internal/config/parser.go", "package config\nimport \"os\"\nfunc Load() error {\n\treturn parseLines(os.Environ())\n}\n"),
+            ("internal/config/options.go", "package config\nfunc defaults() map[string]*option {\n\treturn map[string]*option{\n\t\t\"RUN_MIGRATIONS\": {\n\t\t\trawValue: \"0\",\n\t\t},\n\t\t\"BASE_URL\": {\n\t\t\trawValue: \"http://localhost\",\n\t\t},\n\t}\n}\n"),
+            ("internal/other/codes.go", "package other\nvar codes = map[string]*x{\n\t\"NOT_A_SETTING\": {},\n}\n"),
+        ];
+        let d = detect(&files);
+        let env: Vec<(&str, bool)> = d[0]
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        assert!(env.contains(&("RUN_MIGRATIONS", false)), "{env:?}");
+        assert!(env.contains(&("BASE_URL", false)), "{env:?}");
+        assert!(!env.iter().any(|(n, _)| *n == "NOT_A_SETTING"), "{env:?}");
     }
 
     /// A Godeps tree (no go.mod) builds in GOPATH mode under its import

@@ -57,6 +57,35 @@ static SQL_OPEN: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 
+/// A table entry of settings keyed by their variable's name
+/// (`"RUN_MIGRATIONS": {`, miniflux's `internal/config/options.go`).
+static SETTINGS_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r#"(?m)^\s*"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"\s*:\s*\{"#).expect("regex")
+});
+
+/// A package that parses the whole environment (`os.Environ()`) reads the
+/// settings its table names, each with the table's default: the keys of
+/// map entries in its folder (`"DATABASE_URL": {…}`) are optional
+/// variables, as if each were read by name.
+pub(super) fn settings_table(
+    ctx: &crate::ctx::Ctx,
+    web: &mut Draft,
+    folder: &str,
+    sources: &[&str],
+) {
+    for file in sources
+        .iter()
+        .filter(|f| crate::repo::parent(f) == folder && !f.ends_with("_test.go"))
+    {
+        let Some(text) = ctx.read_path(file) else {
+            continue;
+        };
+        each_match(&text, &SETTINGS_KEY, |line, c| {
+            web.env_var(&c[1], true, file, line);
+        });
+    }
+}
+
 pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) {
     let go = GoFile::new(text);
     each_match(text, &GETENV, |line, c| {

@@ -39,6 +39,9 @@ pub struct CodeFacts {
     pub health: Option<(String, String, u32)>,
     /// Engines an ORM's configuration names literally (`client: "mysql2"`).
     pub orm_engines: std::collections::BTreeSet<autodeploy_core::Database>,
+    /// Where the code picks a configuration by `NODE_ENV`
+    /// (`knexconf[env.NODE_ENV]`): (file, line).
+    pub by_node_env: Option<(String, u32)>,
 }
 
 /// Built-in `import.meta.env` keys (not configuration).
@@ -145,6 +148,10 @@ static DIALECT: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("regex")
 });
+/// `knexconf[env.NODE_ENV]`, `config[process.env.NODE_ENV || "development"]`.
+static BY_NODE_ENV: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\w\[\s*(?:process\.)?env\.NODE_ENV\b").expect("regex")
+});
 static HEALTH: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r#"\.(?:get|all|head|route)\s*\(\s*['"`](/(?:api/)?(?:healthz?|health[-_]check|healthcheck|ping|status|_health|livez|readyz))['"`]"#)
         .expect("regex")
@@ -221,7 +228,15 @@ pub fn scan(
                 }
             }
         }
-        each_match(&text, &DB_URL, |line, c| {
+        // Connection URLs and ORM dialects count in code, not in comments:
+        // a knexfile's commented-out `production: { client: 'postgresql' }`
+        // block is no database (fastify-realworld keeps SQLite in memory).
+        let code = if orm || text.contains("://") {
+            crate::wiring::mask_c_comments(&text)
+        } else {
+            String::new()
+        };
+        each_match(&code, &DB_URL, |line, c| {
             if let Some(db) = database_of_url(&c[1]) {
                 draft.database(
                     db,
@@ -229,8 +244,13 @@ pub fn scan(
                 );
             }
         });
+        if orm && facts.by_node_env.is_none() {
+            if let Some((line, _)) = first_match(&code, &BY_NODE_ENV) {
+                facts.by_node_env = Some((file.clone(), line));
+            }
+        }
         if orm {
-            each_match(&text, &DIALECT, |line, c| {
+            each_match(&code, &DIALECT, |line, c| {
                 if let Some(db) = database_of_dialect(&c[1]) {
                     draft.database(db, ev(file, Some(line), line_text(&text, line)));
                     facts.orm_engines.insert(db);

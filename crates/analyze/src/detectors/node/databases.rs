@@ -95,6 +95,50 @@ fn names(engines: &BTreeSet<Database>) -> String {
         .join(", ")
 }
 
+/// A top-level entry of the knexfile's exported object (`  development: {`).
+static KNEX_ENVIRONMENT: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"(?m)^(?:  |\t)(\w+)\s*:\s*\{").expect("regex"));
+
+/// Code that picks its knex configuration by `NODE_ENV` (`file:line`)
+/// from a knexfile with a `development` entry but no `production` one
+/// (fastify-realworld: its production block is commented out): under
+/// `NODE_ENV=production`, what every deployment runs, knex gets no
+/// configuration and the app stops at start. Said before a deploy.
+pub(super) fn knexfile_without_production(
+    ctx: &Ctx,
+    dir: &str,
+    file: &str,
+    line: u32,
+    draft: &mut Draft,
+) {
+    let Some((name, text)) = ["knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs"]
+        .iter()
+        .find_map(|n| ctx.read(dir, n).map(|t| (*n, t)))
+    else {
+        return;
+    };
+    let code = crate::wiring::mask_c_comments(&text);
+    let entries: Vec<&str> = KNEX_ENVIRONMENT
+        .captures_iter(&code)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    if !entries.contains(&"development") || entries.contains(&"production") {
+        return;
+    }
+    let knexfile = join(dir, name);
+    draft.finding(
+        "knex_no_production_config",
+        autodeploy_core::Severity::Warning,
+        Some(file),
+        Some(line),
+        format!(
+            "{file}:{line} picks its knex configuration by NODE_ENV, and {knexfile} has entries for {} but none for production: under NODE_ENV=production, which the deployment runs, knex gets no configuration and the app stops at start — add a `production` entry to {knexfile} (reading the database the deployment provides, e.g. process.env.DATABASE_URL)",
+            entries.join(", ")
+        ),
+        None,
+    );
+}
+
 /// Drivers that connect without TLS unless their options ask for it
 /// (`ssl: …`): node-postgres (and pg-promise over it), postgres.js, mysqljs,
 /// mysql2, the MariaDB connector. A server that requires TLS refuses them.

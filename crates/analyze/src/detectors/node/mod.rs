@@ -189,6 +189,9 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let declared = frameworks::declared(m);
     let facts = code::scan(ctx, &mut base, &files, m, &declared);
     databases::store_named_by_the_orm(&facts.orm_engines, &mut base);
+    if let Some((file, line)) = &facts.by_node_env {
+        databases::knexfile_without_production(ctx, dir, file, *line, &mut base);
+    }
     if let Some((path, file, line)) = &facts.health {
         base.health_path = Some(path.clone());
         base.note(

@@ -863,3 +863,56 @@ fn a_bare_driver_beside_an_orm_naming_another_engine_is_a_client() {
         drafts[0].databases
     );
 }
+
+/// fastify-realworld: `knexconf[env.NODE_ENV]` from a knexfile whose only
+/// live entry is `development` (the `production` one is commented out, and
+/// its `client: 'postgresql'` is no database). A knexfile with a production
+/// entry says nothing.
+#[test]
+fn a_knexfile_without_production_picked_by_node_env_is_a_warning() {
+    let pkg = r#"{"scripts": {"start": "node ."}, "dependencies": {"fastify": "4", "knex": "2", "sqlite3": "5"}}"#;
+    let config = "const knexconf = require('../../knexfile')\nasync function getConfig () {\n  return { knex: knexconf[env.NODE_ENV] }\n}\n";
+    let server = "const fastify = require('fastify')()\nfastify.listen({ port: 3000 })\n";
+    let knexfile = "const configs = {\n  development: {\n    client: 'sqlite3',\n    connection: { filename: ':memory:' }\n  }\n  /*\n  production: {\n    client: 'postgresql'\n  }\n  */\n}\nmodule.exports = configs\n";
+    let drafts = detect(
+        &[
+            ("package.json", pkg),
+            ("index.js", server),
+            ("lib/config/config.js", config),
+            ("knexfile.js", knexfile),
+        ],
+        "",
+    );
+    let d = &drafts[0];
+    assert!(
+        !d.databases.contains_key(&Database::Postgresql),
+        "{:?}",
+        d.databases
+    );
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.kind == "knex_no_production_config")
+        .expect("a warning");
+    assert_eq!(f.file.as_deref(), Some("lib/config/config.js"));
+    assert!(
+        f.message
+            .contains("add a `production` entry to knexfile.js"),
+        "{}",
+        f.message
+    );
+    let with_production = knexfile
+        .replace("  /*\n", "")
+        .replace("  */\n", "")
+        .replace("  }\n  production", "  },\n  production");
+    let drafts = detect(
+        &[
+            ("package.json", pkg),
+            ("index.js", server),
+            ("lib/config/config.js", config),
+            ("knexfile.js", &with_production),
+        ],
+        "",
+    );
+    assert!(!kinds(&drafts[0]).contains(&"knex_no_production_config"));
+}

@@ -724,10 +724,13 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             }
             let berry =
                 pm == "yarn" && install.as_deref().is_some_and(|i| i.contains("-immutable"));
+            // Node 25 images no longer ship corepack: npm installs it there
+            // (as on VMs), at 0.34.6, the last release whose engines take
+            // Node 25 (0.35 asks for 22.22, 24.15 or 26+).
             let corepack = if pm == "pnpm" {
-                Some("corepack enable pnpm")
+                Some("(command -v corepack >/dev/null || npm install -g corepack@0.34.6) && corepack enable pnpm")
             } else if berry {
-                Some("rm -f /usr/local/bin/yarn /usr/local/bin/yarnpkg && corepack enable yarn")
+                Some("rm -f /usr/local/bin/yarn /usr/local/bin/yarnpkg && (command -v corepack >/dev/null || npm install -g corepack@0.34.6) && corepack enable yarn")
             } else {
                 None
             };

@@ -568,6 +568,11 @@ fn corepack_gives_its_known_good_pnpm_in_the_image() {
         .expect("a Dockerfile")
         .contents;
     assert!(df.contains("corepack enable pnpm"), "{df}");
+    // Node 25 images have no corepack of their own (nest-awesome-boilerplate).
+    assert!(
+        df.contains("(command -v corepack >/dev/null || npm install -g corepack@0.34.6) && corepack enable pnpm"),
+        "{df}"
+    );
     let env_lines: Vec<&str> = df.lines().filter(|l| l.starts_with("ENV ")).collect();
     assert!(env_lines.len() >= 2, "{df}");
     for line in env_lines.iter().take(2) {

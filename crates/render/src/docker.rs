@@ -710,6 +710,7 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             let pm = match install_tool.as_str() {
                 "yarn" => "yarn",
                 "pnpm" => "pnpm",
+                "bun" => "bun",
                 _ => "npm",
             };
             let next = rt.framework.as_deref() == Some("nextjs");
@@ -735,6 +736,18 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                 None
             };
             build_setup.push("mkdir -p /opt/corepack".into());
+            // Bun projects (`bun install`, `bun run start`): the Node image
+            // has no bun; npm installs the current 1.x (the build for this
+            // CPU comes with it), in both stages.
+            let runs_bun = pm == "bun"
+                || [s.build.as_deref(), s.start.as_deref(), s.release.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c.split_whitespace().any(|w| w == "bun" || w == "bunx"));
+            if runs_bun {
+                build_setup.push("npm install -g bun@1".into());
+                run_setup.push("npm install -g bun@1".into());
+            }
             if let Some(c) = corepack {
                 build_env.extend(env(crate::COREPACK_ENV));
                 run_env.extend(env(crate::COREPACK_ENV));
@@ -756,6 +769,12 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
                         "package.json".into(),
                         "pnpm-lock.yaml*".into(),
                         "pnpm-workspace.yaml*".into(),
+                        ".npmrc*".into(),
+                    ],
+                    "bun" => vec![
+                        "package.json".into(),
+                        "bun.lock*".into(),
+                        "bunfig.toml*".into(),
                         ".npmrc*".into(),
                     ],
                     _ => vec![

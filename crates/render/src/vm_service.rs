@@ -438,10 +438,15 @@ fn units(m: &Machine) -> Result<Vec<Value>, RenderError> {
 }
 
 /// True when one of the commands runs pnpm or yarn (which corepack provides).
-fn runs_pnpm_or_yarn<'c>(mut commands: impl Iterator<Item = &'c str>) -> bool {
+fn runs_pnpm_or_yarn<'c>(commands: impl Iterator<Item = &'c str>) -> bool {
+    runs_any(commands, &["pnpm", "yarn"])
+}
+
+/// True when one of the commands runs one of `programs`.
+fn runs_any<'c>(mut commands: impl Iterator<Item = &'c str>, programs: &[&str]) -> bool {
     commands.any(|c| {
         c.split(|ch: char| ch.is_whitespace() || ch == '&' || ch == ';' || ch == '|')
-            .any(|w| w == "pnpm" || w == "yarn")
+            .any(|w| programs.contains(&w))
     })
 }
 
@@ -691,7 +696,16 @@ impl VmService<'_> {
         let steps = ["install", "build", "release", "start"]
             .into_iter()
             .filter_map(|k| config.get(k).and_then(Value::as_str));
-        m.insert("corepack".into(), runs_pnpm_or_yarn(steps).into());
+        let steps: Vec<&str> = steps.collect();
+        m.insert(
+            "corepack".into(),
+            runs_pnpm_or_yarn(steps.iter().copied()).into(),
+        );
+        // Bun (`bun install`, `bun run start`): from npm, its current 1.x.
+        m.insert(
+            "bun".into(),
+            runs_any(steps.iter().copied(), &["bun", "bunx"]).into(),
+        );
         // The client the release lock holds its database session with
         // (Ubuntu's packages).
         let client = config

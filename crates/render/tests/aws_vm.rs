@@ -990,3 +990,20 @@ fn a_full_node_release_runs_on_its_major_line() {
     assert!(ci.contains("major='18'"), "{ci}");
     assert!(ci.contains("Node.js 18.x"), "{ci}");
 }
+
+/// next-self-host runs `bun install` / `bun run start`: the machine gets
+/// bun from npm after Node; an npm project does not.
+#[test]
+fn a_bun_project_gets_bun_on_its_machine() {
+    let (analysis, mut d) = scenario("node_express_basic", "deploy on AWS EC2");
+    let npm = render(&d, &analysis, &RenderOptions::default()).expect("renders");
+    assert!(!contents(&npm, "cloud-init.yaml").contains("bun@1"));
+    d.services[0].install = Some("bun install --frozen-lockfile".into());
+    d.services[0].start = Some("bun run start".into());
+    let b = render(&d, &analysis, &RenderOptions::default()).expect("renders");
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(
+        ci.contains("command -v bun >/dev/null || npm install -g bun@1"),
+        "{ci}"
+    );
+}

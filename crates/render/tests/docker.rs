@@ -583,3 +583,33 @@ fn corepack_gives_its_known_good_pnpm_in_the_image() {
         );
     }
 }
+
+/// next-self-host installs, builds and starts with bun: the Node image has
+/// no bun, so both stages get it from npm, and its lock file is copied
+/// with the manifest (`bun install --frozen-lockfile` needs it).
+#[test]
+fn a_bun_project_gets_bun_in_both_stages() {
+    let (mut a, mut d) = support::scenario("node_express_basic", "deploy on AWS ECS");
+    let bun =
+        |install: &mut Option<String>, build: &mut Option<String>, start: &mut Option<String>| {
+            *install = Some("bun install --frozen-lockfile".into());
+            *build = Some("bun run build".into());
+            *start = Some("bun run start".into());
+        };
+    let s = &mut d.services[0];
+    bun(&mut s.install, &mut s.build, &mut s.start);
+    let s = &mut a.services[0];
+    bun(&mut s.install, &mut s.build, &mut s.start);
+    let files = docker::render(&d, &a).unwrap();
+    let df = &files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .expect("a Dockerfile")
+        .contents;
+    assert_eq!(df.matches("npm install -g bun@1").count(), 2, "{df}");
+    assert!(df.contains("\"bun.lock*\""), "{df}");
+    hadolint("bun", df);
+    // npm projects get no bun.
+    let npm = &dockerfiles("node_express_basic", "deploy on AWS ECS")[0].contents;
+    assert!(!npm.contains("bun@") && !npm.contains("bun.lock"), "{npm}");
+}

@@ -204,8 +204,26 @@ impl Detector for Rust {
             // A library crate: nothing to run.
             return Vec::new();
         };
+        if runs_in_the_browser(ctx, dir, &m) {
+            return Vec::new();
+        }
         analyze_package(ctx, dir, &manifest_path, &m, ws_root.map(|(d, _)| d), &bin)
     }
+}
+
+/// Frameworks whose apps compile to WebAssembly for the browser.
+const BROWSER_FRAMEWORKS: &[&str] = &["yew", "sycamore", "dioxus-web", "seed", "percy-dom"];
+
+/// A crate that compiles to WebAssembly for a browser (a Yew or Sycamore
+/// front end, or `wasm-bindgen` with an `index.html` beside its manifest
+/// for trunk): its `main` runs in a page, never on a server — deployed as
+/// an always-on worker it panics at once (axum-sqlx-conduit's
+/// `conduit-web`). It is not a service of the deployment.
+fn runs_in_the_browser(ctx: &Ctx, dir: &str, m: &Manifest) -> bool {
+    let server = FRAMEWORKS.iter().any(|f| m.deps.contains_key(f.krate));
+    !server
+        && (BROWSER_FRAMEWORKS.iter().any(|k| m.deps.contains_key(*k))
+            || (m.deps.contains_key("wasm-bindgen") && ctx.has(dir, "index.html")))
 }
 
 /// The workspace this package belongs to: `dir` itself when its manifest has
@@ -1002,6 +1020,44 @@ mod tests {
         assert!(req["DATABASE_URL"]);
         assert!(req["HMAC_KEY"]);
         assert!(!req["SENTRY_DSN"]);
+    }
+
+    /// axum-sqlx-conduit's `conduit-web` is a Yew front end (trunk builds
+    /// it to WebAssembly from `index.html`): not a service, where it was
+    /// deployed as a worker that panics at start. A server that also links
+    /// wasm-bindgen stays one.
+    #[test]
+    fn a_browser_webassembly_crate_is_not_a_service() {
+        let yew = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"conduit-web\"\n[dependencies]\nyew = \"0.19\"\nwasm-bindgen = \"0.2\"\n"),
+                ("index.html", "<html><body></body></html>\n"),
+                ("src/main.rs", "fn main() {\n    yew::start_app::<App>();\n}\n"),
+            ],
+            "",
+        );
+        assert!(yew.is_empty(), "{yew:?}");
+        let trunk = detect_at(
+            &[
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"web\"\n[dependencies]\nwasm-bindgen = \"0.2\"\n",
+                ),
+                ("index.html", "<html></html>\n"),
+                ("src/main.rs", "fn main() {}\n"),
+            ],
+            "",
+        );
+        assert!(trunk.is_empty(), "{trunk:?}");
+        let server = detect_at(
+            &[
+                ("Cargo.toml", "[package]\nname = \"api\"\n[dependencies]\naxum = \"0.7\"\nwasm-bindgen = \"0.2\"\n"),
+                ("index.html", "<html></html>\n"),
+                ("src/main.rs", "fn main() {\n    let app = axum::Router::new();\n}\n"),
+            ],
+            "",
+        );
+        assert_eq!(server.len(), 1);
     }
 
     /// axum-sqlx-conduit: the binary crate's `main` parses `AppConfig`, a

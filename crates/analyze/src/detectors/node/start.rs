@@ -507,7 +507,7 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
     };
     if let Some((name, e)) = script {
         if !matches!(scripts::classify(&e.value, pkg.m), Class::Dev(_)) {
-            let cmd = pkg.mgr.run(&name);
+            let cmd = with_standalone_assets(pkg, pkg.mgr.run(&name));
             web.build(
                 cmd.clone(),
                 Trust::Config,
@@ -563,4 +563,22 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
         ev(&pkg.m.file, None, format!("inferred: {fallback}")),
     );
     Some(cmd)
+}
+
+/// Next.js's standalone output (`output: 'standalone'`, started with
+/// `node .next/standalone/server.js`) holds the server but not the static
+/// files it serves: without `.next/static` and `public` beside it, every
+/// script and stylesheet is 404 (next-self-host). The build copies them
+/// there, as Next's own Dockerfile does.
+fn with_standalone_assets(pkg: &Pkg, build: String) -> String {
+    let standalone = pkg
+        .m
+        .script("start")
+        .is_some_and(|e| e.value.contains(".next/standalone/server.js"));
+    if !standalone {
+        return build;
+    }
+    format!(
+        "{build} && mkdir -p .next/standalone/.next && cp -r .next/static .next/standalone/.next/ && if [ -d public ]; then cp -r public .next/standalone/; fi"
+    )
 }

@@ -916,3 +916,53 @@ fn a_knexfile_without_production_picked_by_node_env_is_a_warning() {
     );
     assert!(!kinds(&drafts[0]).contains(&"knex_no_production_config"));
 }
+
+/// next-self-host starts Next's standalone server
+/// (`node .next/standalone/server.js`): the build copies `.next/static` and
+/// `public` beside it, or every script and stylesheet is 404. A `next
+/// start` app's build is left as it is.
+#[test]
+fn a_standalone_next_build_copies_its_static_files_beside_the_server() {
+    let standalone = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"build": "next build", "start": "node .next/standalone/server.js"}, "dependencies": {"next": "15", "react": "19", "react-dom": "19"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "next.config.ts",
+                "export default { output: 'standalone' }\n",
+            ),
+            (
+                "app/page.tsx",
+                "export default function Page() { return null }\n",
+            ),
+        ],
+        "",
+    );
+    let build = &standalone[0].builds[0].value;
+    assert!(
+        build.starts_with("npm run build && mkdir -p .next/standalone/.next && cp -r .next/static .next/standalone/.next/"),
+        "{build}"
+    );
+    assert!(
+        build.ends_with("if [ -d public ]; then cp -r public .next/standalone/; fi"),
+        "{build}"
+    );
+    let plain = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "15", "react": "19", "react-dom": "19"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            (
+                "app/page.tsx",
+                "export default function Page() { return null }\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(plain[0].builds[0].value, "npm run build");
+}

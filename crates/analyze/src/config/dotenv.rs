@@ -144,12 +144,14 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
     let dir = draft.dir.clone();
     let examples = example_files(ctx, &dir);
     let scripts = SCRIPTS.iter().map(|n| n.to_string());
-    for name in REAL
+    let files: Vec<String> = REAL
         .iter()
         .map(|n| n.to_string())
         .chain(examples)
         .chain(scripts)
-    {
+        .collect();
+    let mentioned = mentioned_in_code(ctx, draft, &files);
+    for name in files {
         let name = name.as_str();
         let Some(text) = ctx.read(&dir, name) else {
             continue;
@@ -200,7 +202,22 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
                 if draft.has_manifest && image_setting(&e.key) {
                     continue;
                 }
-                draft.env_var(&e.key, has_value || loose, &file, e.line);
+                // Where the code was scanned, a name no source file mentions
+                // is read by nothing (nest-awesome-boilerplate's FIREBASE_*
+                // listed empty): optional. One it mentions through a reader
+                // the scan does not follow (`getString('THROTTLER_TTL')`)
+                // keeps the example's meaning — and a usable example value
+                // is what a new user copies: it is set.
+                let optional = match mentioned.as_ref() {
+                    Some(m) if !m.contains(&e.key) => true,
+                    Some(_)
+                        if has_value && !is_real && !loose && usable_example(&e.key, &e.value) =>
+                    {
+                        false
+                    }
+                    _ => has_value || loose,
+                };
+                draft.env_var(&e.key, optional, &file, e.line);
             }
             // A placeholder of a setting that is no credential (`JWT_ISSUER=
             // dummy-issuer`) still lets the app start: the example stands.
@@ -233,6 +250,104 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
             }
         }
     }
+}
+
+/// Source and configuration files whose mention of a variable's name may
+/// be a read of it.
+const MENTION_EXTS: &[&str] = &[
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".mts",
+    ".cts",
+    ".tsx",
+    ".jsx",
+    ".vue",
+    ".svelte",
+    ".py",
+    ".rb",
+    ".go",
+    ".rs",
+    ".php",
+    ".java",
+    ".kt",
+    ".scala",
+    ".cs",
+    ".ex",
+    ".exs",
+    ".erb",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".properties",
+    ".xml",
+];
+
+/// Of the names the env files list that the code scan did not see read,
+/// those some source or configuration file of the service mentions (as a
+/// whole word): one pass over the files with one pattern of all the names.
+/// `None` where nothing was scanned (no manifest: nothing says what the
+/// code reads).
+fn mentioned_in_code(
+    ctx: &Ctx,
+    draft: &Draft,
+    files: &[String],
+) -> Option<std::collections::HashSet<String>> {
+    // Frameworks that read settings themselves (Laravel's `APP_KEY`,
+    // Rails' `SECRET_KEY_BASE`, Spring's relaxed binding, ASP.NET's
+    // `__` sections) read names their apps never write: only languages
+    // whose apps read each variable by name are judged by their code.
+    let by_name = matches!(
+        draft.language,
+        autodeploy_core::Language::Javascript
+            | autodeploy_core::Language::Typescript
+            | autodeploy_core::Language::Python
+            | autodeploy_core::Language::Go
+            | autodeploy_core::Language::Rust
+    );
+    if !draft.has_manifest || !by_name {
+        return None;
+    }
+    let mut names: Vec<String> = files
+        .iter()
+        .filter_map(|n| ctx.read(&draft.dir, n))
+        .flat_map(|t| parse_dotenv(&t).into_iter().map(|e| e.key))
+        .filter(|k| !draft.env.iter().any(|v| &v.name == k))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut found = std::collections::HashSet::new();
+    if names.is_empty() {
+        return Some(found);
+    }
+    let alternatives: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+    let Ok(any) = regex::Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))) else {
+        return None;
+    };
+    for f in ctx.sources(&draft.dir, MENTION_EXTS) {
+        let name = crate::repo::file_name(f);
+        // Compose files hand variables to containers; lock files list packages.
+        if name.starts_with("docker-compose")
+            || name.starts_with("compose.")
+            || name.contains("lock")
+        {
+            continue;
+        }
+        let Some(text) = ctx.read_path(f) else {
+            continue;
+        };
+        for m in any.find_iter(&text) {
+            found.insert(m.as_str().to_string());
+        }
+        if found.len() == names.len() {
+            break;
+        }
+    }
+    Some(found)
 }
 
 /// An example value a deployment may use as it is: not a credential, not
@@ -286,6 +401,39 @@ mod tests {
         let mut d = Draft::new("", Language::Rust, ServiceKind::Web);
         apply(&ctx, &mut d);
         assert!(d.env.iter().any(|e| e.name == "POSTGRES_PASSWORD"));
+    }
+
+    /// nest-awesome-boilerplate: `.env.example` lists third-party keys
+    /// empty that no source file mentions (FIREBASE_*): nothing reads them,
+    /// so they are optional. Keys the code reads through a getter the scan
+    /// does not follow (`this.getString('THROTTLER_TTL')`) keep the
+    /// example's meaning: empty is required, a plain value is copied (it is
+    /// required, with that value as its example).
+    #[test]
+    fn example_names_no_source_mentions_are_optional() {
+        let example = "FIREBASE_PROJECT_ID=\nTHROTTLER_TTL=1m\nJWT_SECRET=\nDOCS_ONLY=yes\n";
+        let code = "export class ApiConfigService {\n  get throttler() { return this.getString('THROTTLER_TTL'); }\n  get jwt() { return this.getString('JWT_SECRET'); }\n}\n";
+        let repo = MemRepo::new([
+            (".env.example", example),
+            ("src/api-config.service.ts", code),
+            (
+                "docker-compose.yml",
+                "services:\n  app:\n    environment:\n      DOCS_ONLY: ${DOCS_ONLY}\n",
+            ),
+        ]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new("", Language::Javascript, ServiceKind::Web);
+        d.has_manifest = true;
+        apply(&ctx, &mut d);
+        let got: std::collections::BTreeMap<&str, (bool, Option<&str>)> = d
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), (e.required, e.example.as_deref())))
+            .collect();
+        assert_eq!(got["FIREBASE_PROJECT_ID"], (false, None));
+        assert_eq!(got["DOCS_ONLY"], (false, Some("yes")));
+        assert_eq!(got["THROTTLER_TTL"], (true, Some("1m")));
+        assert_eq!(got["JWT_SECRET"], (true, None));
     }
 
     #[test]

@@ -178,16 +178,22 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
     };
     let module_file = |module: &str| join(&root, &format!("{}.py", module.replace('.', "/")));
 
-    let named = manage
-        .as_deref()
-        .and_then(|f| ctx.read_path(f))
-        .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
-        .or_else(|| {
-            facts.apps.get("django").and_then(|h| {
-                ctx.read_path(&h.file)
-                    .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
+    // The settings module the project's production server runs (uWSGI's
+    // `env = DJANGO_SETTINGS_MODULE=bookmarks.settings.prod` in uwsgi.ini:
+    // linkding), over manage.py's development default.
+    let production = production_settings(ctx, &root, &module_file, web);
+    let named = production.or_else(|| {
+        manage
+            .as_deref()
+            .and_then(|f| ctx.read_path(f))
+            .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
+            .or_else(|| {
+                facts.apps.get("django").and_then(|h| {
+                    ctx.read_path(&h.file)
+                        .and_then(|t| SETTINGS_MODULE.captures(&t).map(|c| c[1].to_string()))
+                })
             })
-        });
+    });
     // Neither manage.py nor the WSGI module names a settings module (the
     // project's docs say "export DJANGO_SETTINGS_MODULE=…"): Django refuses
     // every command without one, so the deployment sets it — the project's
@@ -697,6 +703,48 @@ const DATABASE_FROM_URL: &str = r#"def _autodeploy_database(url):
             "OPTIONS": dict(parse_qsl(u.query)),
         }
     }"#;
+
+/// `env = DJANGO_SETTINGS_MODULE=…` in the project's uwsgi.ini (its folder
+/// or the repository root's): the settings module its production server
+/// runs, when that module exists. The deployment sets it (the variable is
+/// required, with that module as its value).
+static UWSGI_SETTINGS_ENV: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^\s*env\s*=\s*DJANGO_SETTINGS_MODULE=([\w.]+)\s*$"));
+
+fn production_settings(
+    ctx: &Ctx,
+    root: &str,
+    module_file: &dyn Fn(&str) -> String,
+    web: &mut Draft,
+) -> Option<String> {
+    let (file, text) = [root, ""]
+        .iter()
+        .find_map(|d| ctx.read(d, "uwsgi.ini").map(|t| (join(d, "uwsgi.ini"), t)))?;
+    let c = UWSGI_SETTINGS_ENV.captures(&text)?;
+    let module = c[1].to_string();
+    if !ctx.index().contains(&module_file(&module)) {
+        return None;
+    }
+    let line = crate::scan::line_of(&text, c.get(0).map_or(0, |m| m.start()));
+    web.env_var("DJANGO_SETTINGS_MODULE", false, &file, line);
+    if let Some(v) = web
+        .env
+        .iter_mut()
+        .find(|e| e.name == "DJANGO_SETTINGS_MODULE")
+    {
+        v.required = true;
+        v.example = Some(module.clone());
+    }
+    web.note(
+        "settings_module",
+        ev(
+            &file,
+            Some(line),
+            format!("the production server's settings module: {module}"),
+        ),
+    );
+    Some(module)
+}
 
 /// Folders the settings put outside the project (`STATIC_ROOT =
 /// '/vol/web/static'`): the deployment's copy keeps them inside, beside the

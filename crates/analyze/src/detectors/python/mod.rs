@@ -778,7 +778,11 @@ fn server_command(
             "{cd}waitress-serve --listen=0.0.0.0:{PORT}{} {target}",
             if factory { " --call" } else { "" }
         ),
-        Server::Uwsgi => format!("uwsgi --http 0.0.0.0:{PORT} --master{chdir} --module {target}"),
+        // `--die-on-term`: uWSGI before 2.1 reloads on SIGTERM, so a stop
+        // (systemd, a container's) would wait for its kill.
+        Server::Uwsgi => {
+            format!("uwsgi --http 0.0.0.0:{PORT} --master --die-on-term{chdir} --module {target}")
+        }
         Server::Uvicorn => format!(
             "uvicorn {target}{} --host 0.0.0.0 --port {PORT}{}",
             if factory { " --factory" } else { "" },

@@ -374,7 +374,7 @@ fn declared_servers_are_used() {
     );
     assert_eq!(
         start(&d[0]),
-        Some("uwsgi --http 0.0.0.0:{PORT} --master --module app:app")
+        Some("uwsgi --http 0.0.0.0:{PORT} --master --die-on-term --module app:app")
     );
     assert!(!kinds(&d[0]).contains(&"missing_production_server"));
     let d = detect(
@@ -903,4 +903,55 @@ fn a_flask_secret_key_in_the_repository_is_read_from_the_environment() {
     let reads = "import os\nfrom flask import Flask\napp = Flask(__name__)\nif os.environ.get('SECRET_KEY'):\n    SECRET_KEY = os.environ.get('SECRET_KEY')\nelse:\n    SECRET_KEY = 'unset'\n";
     let d = detect(&[("requirements.txt", "flask\n"), ("app.py", reads)], "");
     assert!(!kinds(&d[0]).contains(&"flask_secret_key_in_repository"));
+}
+
+/// linkding: manage.py defaults to `bookmarks.settings.dev`, but its
+/// uwsgi.ini runs `bookmarks.settings.prod`: the deployment sets that one
+/// (DEBUG off, its own host list). A uwsgi.ini naming a module that does
+/// not exist changes nothing.
+#[test]
+fn the_production_servers_settings_module_is_the_deployments() {
+    let files = |ini: &str| {
+        vec![
+            ("requirements.txt", "django==5.1\nuwsgi==2.0.28\n".to_string()),
+            (
+                "manage.py",
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'bookmarks.settings.dev')\n".to_string(),
+            ),
+            ("bookmarks/__init__.py", String::new()),
+            ("bookmarks/settings/__init__.py", String::new()),
+            ("bookmarks/settings/base.py", "ROOT_URLCONF = 'bookmarks.urls'\n".to_string()),
+            ("bookmarks/settings/dev.py", "from .base import *\nDEBUG = True\n".to_string()),
+            ("bookmarks/settings/prod.py", "from .base import *\nDEBUG = False\n".to_string()),
+            (
+                "bookmarks/wsgi.py",
+                "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n".to_string(),
+            ),
+            ("uwsgi.ini", ini.to_string()),
+        ]
+    };
+    let run = |ini: &str| {
+        let f = files(ini);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        detect(&refs, "").remove(0)
+    };
+    let d = run("[uwsgi]\nmodule = bookmarks.wsgi:application\nenv = DJANGO_SETTINGS_MODULE=bookmarks.settings.prod\ndie-on-term = true\n");
+    let v = d
+        .env
+        .iter()
+        .find(|e| e.name == "DJANGO_SETTINGS_MODULE")
+        .expect("set");
+    assert!(v.required);
+    assert_eq!(v.example.as_deref(), Some("bookmarks.settings.prod"));
+    assert_eq!(v.file.as_deref(), Some("uwsgi.ini"));
+    let start = &d.starts[0].value;
+    assert!(
+        start.contains("uwsgi") && start.contains("--die-on-term"),
+        "{start}"
+    );
+    let d = run("[uwsgi]\nenv = DJANGO_SETTINGS_MODULE=bookmarks.settings.missing\n");
+    assert!(!d
+        .env
+        .iter()
+        .any(|e| e.name == "DJANGO_SETTINGS_MODULE" && e.required));
 }

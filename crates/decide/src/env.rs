@@ -2051,6 +2051,54 @@ mod tests {
         assert!(!env.iter().any(|b| b.name == "NOTES_ADMIN_TOKEN"));
     }
 
+    /// miniflux's `RUN_MIGRATIONS` and axum-sqlx-conduit's clap
+    /// `run_migrations`: on where nothing else migrates (no release step),
+    /// left alone where the release does; axum-sqlx-conduit's required
+    /// `RUST_LOG` is info; its `ARGON_SALT` is generated.
+    #[test]
+    fn a_migrate_at_start_switch_is_on_where_nothing_else_migrates() {
+        let web = vec!["app".to_string()];
+        let ctx = production_on(Cloud::Aws, &web);
+        let mut s = crate::testutil::service(
+            "app",
+            autodeploy_core::Language::Rust,
+            Some("axum"),
+            ServiceKind::Web,
+        );
+        s.port = Some(3000);
+        s.env = vec![
+            var("RUN_MIGRATIONS", false, false),
+            var("RUST_LOG", true, false),
+            var("ARGON_SALT", true, true),
+        ];
+        let mut notes = Notes::default();
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
+        assert_eq!(literal_of(&env, "RUN_MIGRATIONS").as_deref(), Some("true"));
+        assert_eq!(literal_of(&env, "RUST_LOG").as_deref(), Some("info"));
+        let salt = env.iter().find(|b| b.name == "ARGON_SALT").expect("set");
+        assert!(
+            matches!(salt.value, EnvValue::GeneratedSecret { .. }),
+            "{salt:?}"
+        );
+        s.release = Some("sqlx migrate run".into());
+        let env = wire(
+            &s,
+            Hosting::EcsFargate,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut notes,
+        );
+        assert_eq!(literal_of(&env, "RUN_MIGRATIONS"), None);
+    }
+
     /// A local development deployment with these web services, nothing else.
     fn local_development(web: &[String]) -> EnvCtx<'_> {
         EnvCtx {

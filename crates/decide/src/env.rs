@@ -341,6 +341,8 @@ fn generated_secret(up: &str, tokens: &[&str]) -> Option<Kind> {
     // `REFRESH_TOKEN_SECRET`, `AUTH_FORGOT_SECRET`, `AUTH_CONFIRM_EMAIL_SECRET`.
     let signing = (up.ends_with("_TOKEN_SECRET")
         || up.ends_with("_REFRESH_SECRET")
+        // `JWT_ACCESS_SECRET`, `JWT_SECRET_KEY` (nestjs-prisma-starter).
+        || (up.starts_with("JWT_") && (up.ends_with("_SECRET") || up.ends_with("_SECRET_KEY")))
         || (up.starts_with("AUTH_") && up.ends_with("_SECRET")))
         && !tokens
             .iter()
@@ -1630,6 +1632,7 @@ mod tests {
             ("API_PORT", Kind::Port),
             // axum-sqlx-conduit: its argon2 salt, and its clap `rust_log`.
             ("ARGON_SALT", Kind::AppSecret(SecretFormat::Token)),
+            ("JWT_ACCESS_SECRET", Kind::AppSecret(SecretFormat::Token)),
             ("RUST_LOG", Kind::RustLog),
             ("RUN_MIGRATIONS", Kind::MigrateSwitch),
             ("DATA_DIR", Kind::DataDir),

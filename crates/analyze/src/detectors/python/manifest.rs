@@ -68,6 +68,9 @@ pub(super) struct Manifest {
     /// Exact versions a lock file holds the runtime dependencies at, by
     /// normalised name: (version as the lock writes it, lock file).
     pub locked: BTreeMap<String, (String, String)>,
+    /// Requirement lines written in quotes (`"Django>=4.2,<4.3"`), which
+    /// pip refuses: (file, line, the line as written, without its quotes).
+    pub quoted: Vec<(String, u32, String, String)>,
 }
 
 impl Manifest {
@@ -193,6 +196,18 @@ fn read_requirements(ctx: &Ctx, dir: &str, m: &mut Manifest) {
             if line.starts_with('-') || line.contains("://") || line.starts_with('.') {
                 continue;
             }
+            // `"Django>=4.2,<4.3"`: pip stops at the quote ("Invalid
+            // requirement"); the dependency is still the one named.
+            let unquoted = line
+                .strip_prefix('"')
+                .and_then(|l| l.strip_suffix('"'))
+                .or_else(|| line.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')))
+                .filter(|l| REQ_LINE.is_match(l));
+            if let Some(u) = unquoted {
+                m.quoted
+                    .push((file.clone(), i as u32 + 1, line.to_string(), u.to_string()));
+            }
+            let line = unquoted.unwrap_or(line);
             if let Some(c) = REQ_LINE.captures(line) {
                 let name = norm(&c[1]);
                 let spec = c.get(3).map(|s| s.as_str()).unwrap_or("");

@@ -554,7 +554,10 @@ fn postgres_driver_install(m: &Manifest, d: &mut Draft) {
     let Some(install) = d.install.as_deref() else {
         return;
     };
-    if !PSYCOPG2_ORMS.iter().any(|o| m.has(o)) || POSTGRES_DRIVERS.iter().any(|p| m.has(p)) {
+    // Django found in the code counts even where its requirement line is
+    // not one the manifest reads (django-poll-app quotes it).
+    let orm = PSYCOPG2_ORMS.iter().any(|o| m.has(o)) || d.framework.as_deref() == Some("django");
+    if !orm || POSTGRES_DRIVERS.iter().any(|p| m.has(p)) {
         return;
     }
     let with = m.install_also(install, "psycopg2-binary");
@@ -593,6 +596,21 @@ fn wheel_lines(ctx: &Ctx, dir: &str) -> Option<(Vec<String>, String)> {
 
 /// `no_manifest` (when the code imports packages nobody declares) and `no_lockfile`.
 fn manifest_findings(web: &mut Draft, m: &Manifest, facts: &CodeFacts) {
+    for (file, line, written, requirement) in &m.quoted {
+        web.finding(
+            "requirement_quoted",
+            Severity::Warning,
+            Some(file),
+            Some(*line),
+            format!("{file}:{line} writes a requirement in quotes ({written}), which pip refuses (\"Invalid requirement\"), so the install stops there: the deployment's copy reads {requirement} — remove the quotes in the repository too"),
+            Some(autodeploy_core::SourceFix {
+                file: file.clone(),
+                line: *line,
+                find: written.clone(),
+                replace: requirement.clone(),
+            }),
+        );
+    }
     if m.files.is_empty() {
         let undeclared: BTreeSet<&str> = facts
             .imports

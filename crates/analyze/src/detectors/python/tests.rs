@@ -955,3 +955,40 @@ fn the_production_servers_settings_module_is_the_deployments() {
         .iter()
         .any(|e| e.name == "DJANGO_SETTINGS_MODULE" && e.required));
 }
+
+/// django-poll-app quotes a requirement (`"Django>=4.2,<4.3"`), which pip
+/// refuses: the copy's line loses its quotes, the dependency counts (the
+/// PostgreSQL driver is offered for it), and a warning says so.
+#[test]
+fn a_quoted_requirement_is_read_and_unquoted_in_the_copy() {
+    let files = [
+        ("requirements.txt", "asgiref==3.8.1\n\"Django>=4.2,<4.3\"\nsqlparse==0.4.4\n"),
+        (
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'pollme.settings')\n",
+        ),
+        ("pollme/__init__.py", ""),
+        ("pollme/settings.py", "ROOT_URLCONF = 'pollme.urls'\n"),
+        (
+            "pollme/wsgi.py",
+            "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+        ),
+    ];
+    let d = detect(&files, "").remove(0);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.kind == "requirement_quoted")
+        .expect("a warning");
+    let fix = f.fix.as_ref().expect("a fix");
+    assert_eq!((fix.file.as_str(), fix.line), ("requirements.txt", 2));
+    assert_eq!(fix.find, "\"Django>=4.2,<4.3\"");
+    assert_eq!(fix.replace, "Django>=4.2,<4.3");
+    assert!(
+        d.install_with_driver
+            .values()
+            .any(|i| i.ends_with("psycopg2-binary")),
+        "{:?}",
+        d.install_with_driver
+    );
+}

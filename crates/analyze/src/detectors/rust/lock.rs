@@ -31,6 +31,15 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "0.3.25",
         "does not compile with Rust 1.74 and later",
     ),
+    // axum-sqlx-conduit's 2022 lock: rustc stops at "older versions of the
+    // `wasm-bindgen` crate are incompatible with current versions of Rust;
+    // please update to `wasm-bindgen` v0.2.88".
+    (
+        "wasm-bindgen",
+        "0.2.",
+        "0.2.88",
+        "today's Rust refuses to compile (\"update to wasm-bindgen v0.2.88\")",
+    ),
 ];
 
 const SOCKADDR: &str = "casts std's SocketAddr to a C sockaddr, which Rust 1.64 changed: it builds, then binds and connects to wrong addresses";
@@ -171,6 +180,14 @@ version = "0.3.24"
             ]
         );
         assert!(broken("[[package]]\nname = \"socket2\"\nversion = \"0.4.0\"\n").is_empty());
+        // axum-sqlx-conduit's wasm-bindgen 0.2.81; 0.2.88 builds.
+        let wasm = |v: &str| {
+            broken(&format!(
+                "[[package]]\nname = \"wasm-bindgen\"\nversion = \"{v}\"\n"
+            ))
+        };
+        assert_eq!(wasm("0.2.81").len(), 1);
+        assert!(wasm("0.2.88").is_empty() && wasm("0.2.100").is_empty());
         assert_eq!(numbers("0.3.9"), Some((0, 3, 9)));
         assert!(numbers("0.3.9") < numbers("0.3.16"));
     }

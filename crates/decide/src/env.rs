@@ -71,6 +71,12 @@ pub(crate) enum Kind {
     /// The app's switch to migrate its schema as it starts (miniflux's
     /// `RUN_MIGRATIONS`): on where nothing else runs its migrations.
     MigrateSwitch,
+    /// The first administrator the app creates from its settings
+    /// (miniflux's `CREATE_ADMIN`, `ADMIN_USERNAME`, `ADMIN_PASSWORD`): the
+    /// switch on and the name `admin` where the app also reads the
+    /// password, which is generated (an `AppSecret`).
+    CreateAdmin,
+    AdminUser,
     /// The folder the app keeps its data files in (`DATA_DIR`,
     /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
     DataDir,
@@ -206,6 +212,13 @@ fn known_name(up: &str) -> Option<Kind> {
         "NODE_VERSION" => Kind::RuntimeVersion("node"),
         "DB_CONNECTION" => Kind::DbDriver,
         "RUST_LOG" => Kind::RustLog,
+        "CREATE_ADMIN" | "CREATE_SUPERUSER" => Kind::CreateAdmin,
+        "ADMIN_USERNAME" | "ADMIN_USER" | "SUPERUSER_USERNAME" | "DJANGO_SUPERUSER_USERNAME" => {
+            Kind::AdminUser
+        }
+        "ADMIN_PASSWORD" | "SUPERUSER_PASSWORD" | "DJANGO_SUPERUSER_PASSWORD" => {
+            Kind::AppSecret(SecretFormat::Token)
+        }
         "RUN_MIGRATIONS"
         | "RUN_MIGRATION"
         | "AUTO_MIGRATE"
@@ -960,6 +973,14 @@ impl<'a> Wiring<'a> {
                 literal(off),
                 "the deployment runs a Celery worker: eager tasks would run inside the web process and never reach it",
             ),
+            Kind::CreateAdmin if self.reads_admin_password() => set(
+                literal("true"),
+                "the app creates its first administrator from its settings: its password is generated (read it from the secret store)",
+            ),
+            Kind::AdminUser if self.reads_admin_password() => set(
+                literal("admin"),
+                "the first administrator's name; its password is generated (read it from the secret store)",
+            ),
             Kind::MigrateSwitch if self.s.release.is_none() && self.s.kind == ServiceKind::Web => set(
                 literal("true"),
                 "the app migrates its schema as it starts when this is on, and nothing else runs its migrations",
@@ -1232,6 +1253,17 @@ impl<'a> Wiring<'a> {
         }
     }
 
+    /// The service reads its first administrator's password, which the
+    /// deployment generates.
+    fn reads_admin_password(&self) -> bool {
+        self.s.env.iter().any(|v| {
+            matches!(
+                v.name.to_ascii_uppercase().as_str(),
+                "ADMIN_PASSWORD" | "SUPERUSER_PASSWORD" | "DJANGO_SUPERUSER_PASSWORD"
+            )
+        })
+    }
+
     /// An app signing key, generated at deploy time into the secret store.
     fn app_secret(
         &mut self,
@@ -1253,7 +1285,12 @@ impl<'a> Wiring<'a> {
             EnvValue::GeneratedSecret { secret: slug },
             true,
             format!(
-                "an app signing key: generated at deploy time and kept in {}",
+                "{}: generated at deploy time and kept in {}",
+                if name.to_ascii_uppercase().ends_with("PASSWORD") {
+                    "the first administrator's password (read it there to log in)"
+                } else {
+                    "an app signing key"
+                },
                 store_name(self.store)
             ),
         )
@@ -1635,6 +1672,9 @@ mod tests {
             ("JWT_ACCESS_SECRET", Kind::AppSecret(SecretFormat::Token)),
             ("RUST_LOG", Kind::RustLog),
             ("RUN_MIGRATIONS", Kind::MigrateSwitch),
+            ("CREATE_ADMIN", Kind::CreateAdmin),
+            ("ADMIN_USERNAME", Kind::AdminUser),
+            ("ADMIN_PASSWORD", Kind::AppSecret(SecretFormat::Token)),
             ("DATA_DIR", Kind::DataDir),
             ("MICROBIN_DATA_DIR", Kind::DataDir),
             ("DATABASE_PATH", Kind::Other),
@@ -2100,6 +2140,41 @@ mod tests {
             &mut notes,
         );
         assert_eq!(literal_of(&env, "RUN_MIGRATIONS"), None);
+    }
+
+    /// miniflux: `CREATE_ADMIN`, `ADMIN_USERNAME` and `ADMIN_PASSWORD` make
+    /// the first administrator: on, `admin`, a generated password. Without
+    /// a password setting the switch and the name are left alone.
+    #[test]
+    fn the_first_administrator_gets_a_generated_password() {
+        let web = vec!["app".to_string()];
+        let ctx = production_on(Cloud::Aws, &web);
+        let mut s =
+            crate::testutil::service("app", autodeploy_core::Language::Go, None, ServiceKind::Web);
+        s.port = Some(8080);
+        s.env = vec![
+            var("CREATE_ADMIN", false, false),
+            var("ADMIN_USERNAME", false, false),
+            var("ADMIN_PASSWORD", false, true),
+        ];
+        let mut notes = Notes::default();
+        let env = wire(&s, Hosting::Ec2, None, &ctx, &mut Vec::new(), &mut notes);
+        assert_eq!(literal_of(&env, "CREATE_ADMIN").as_deref(), Some("true"));
+        assert_eq!(literal_of(&env, "ADMIN_USERNAME").as_deref(), Some("admin"));
+        let password = env
+            .iter()
+            .find(|b| b.name == "ADMIN_PASSWORD")
+            .expect("set");
+        assert!(matches!(password.value, EnvValue::GeneratedSecret { .. }));
+        assert!(
+            password.reason.contains("administrator's password"),
+            "{}",
+            password.reason
+        );
+        s.env.pop();
+        let env = wire(&s, Hosting::Ec2, None, &ctx, &mut Vec::new(), &mut notes);
+        assert_eq!(literal_of(&env, "CREATE_ADMIN"), None);
+        assert_eq!(literal_of(&env, "ADMIN_USERNAME"), None);
     }
 
     /// A local development deployment with these web services, nothing else.

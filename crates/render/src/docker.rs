@@ -722,6 +722,29 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             if next {
                 build_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
                 run_env.push(("NEXT_TELEMETRY_DISABLED".into(), "1".into()));
+                // `next build` loads every route module to collect page
+                // data; one that checks its database URL at import
+                // (`if (!process.env.DATABASE_URL) throw …`: next-self-host)
+                // stops the build, which has no database. The build gets a
+                // placeholder URL of the same engine; the container gets the
+                // real one at run time.
+                for b in &s.env {
+                    if let EnvValue::Database {
+                        output: autodeploy_core::DatabaseOutput::Url,
+                        ..
+                    } = &b.value
+                    {
+                        let placeholder = if mysql {
+                            "mysql://build:build@127.0.0.1:3306/build"
+                        } else {
+                            "postgresql://build:build@127.0.0.1:5432/build"
+                        };
+                        build_cmd_env.push_str(&format!(
+                            "export {}=\"${{{}:-{placeholder}}}\" && ",
+                            b.name, b.name
+                        ));
+                    }
+                }
             }
             let berry =
                 pm == "yarn" && install.as_deref().is_some_and(|i| i.contains("-immutable"));

@@ -613,3 +613,44 @@ fn a_bun_project_gets_bun_in_both_stages() {
     let npm = &dockerfiles("node_express_basic", "deploy on AWS ECS")[0].contents;
     assert!(!npm.contains("bun@") && !npm.contains("bun.lock"), "{npm}");
 }
+
+/// next-self-host's `next build` loads a route that throws without
+/// `DATABASE_URL`: the image's build gets a placeholder URL (the real one
+/// is the container's at run time); a Next app without a database gets
+/// none.
+#[test]
+fn a_next_build_gets_a_placeholder_database_url() {
+    let df = |request: &str| {
+        dockerfiles("node_nextjs_app", request)
+            .into_iter()
+            .find(|f| f.path.ends_with("Dockerfile"))
+            .expect("a Dockerfile")
+            .contents
+    };
+    let plain = df("deploy on AWS ECS");
+    assert!(!plain.contains("postgresql://build:build@"), "{plain}");
+    let (a, mut d) = support::scenario("node_nextjs_app", "deploy on AWS ECS with postgres");
+    let s = &mut d.services[0];
+    if !s.env.iter().any(|b| b.name == "DATABASE_URL") {
+        s.env.push(autodeploy_core::EnvBinding {
+            name: "DATABASE_URL".into(),
+            value: autodeploy_core::EnvValue::Database {
+                output: autodeploy_core::DatabaseOutput::Url,
+                scheme: None,
+            },
+            secret: true,
+            reason: "test".into(),
+        });
+    }
+    let files = docker::render(&d, &a).unwrap();
+    let with_db = &files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile"))
+        .expect("a Dockerfile")
+        .contents;
+    assert!(
+        with_db.contains(r#"export DATABASE_URL=\"${DATABASE_URL:-postgresql://build:build@127.0.0.1:5432/build}\" && "#),
+        "{with_db}"
+    );
+    hadolint("next-db", with_db);
+}

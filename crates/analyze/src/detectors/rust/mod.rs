@@ -471,11 +471,26 @@ fn analyze_package(
     let crate_sources: Vec<&str> = crates
         .iter()
         .flat_map(|c| ctx.sources(c, &[".rs"]))
-        .filter(|f| !f.contains("/tests/") && !f.contains("/benches/") && !f.ends_with("/build.rs"))
+        .filter(|f| {
+            !f.contains("/tests/")
+                && !f.contains("/benches/")
+                && !f.ends_with("/build.rs")
+                && !f.ends_with("/tests.rs")
+                && !f.ends_with("_tests.rs")
+        })
         .collect();
     for &file in &crate_sources {
         if let Some(text) = ctx.read_path(file) {
-            scan_env(&mut d, file, &text, &mut Vec::new());
+            // A library's own tests (`#[cfg(test)] mod tests`, by
+            // convention at the end of its files) and its docs
+            // (`//! std::env::var("X")`) read nothing at run time.
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            scan_env(
+                &mut d,
+                file,
+                &crate::wiring::mask_c_comments(code),
+                &mut Vec::new(),
+            );
         }
     }
     let wired: Vec<&str> = sources.iter().chain(&crate_sources).copied().collect();
@@ -1075,13 +1090,18 @@ mod tests {
                 ("crates/conduit-core/Cargo.toml", "[package]\nname = \"conduit-core\"\n[dependencies]\nclap = \"3\"\n"),
                 ("crates/conduit-core/src/config.rs", "#[derive(clap::Parser)]\npub struct AppConfig {\n    #[clap(long, env)]\n    pub database_url: String,\n    #[clap(long, env)]\n    pub argon_salt: String,\n}\n"),
                 ("crates/conduit-api/Cargo.toml", "[package]\nname = \"conduit-api\"\n[dependencies]\naxum = \"0.5\"\n"),
-                ("crates/conduit-api/src/lib.rs", "pub fn cors() -> String { std::env::var(\"CORS_ORIGIN\").unwrap() }\n"),
+                ("crates/conduit-api/src/lib.rs", "//! Reads `std::env::var(\"DOC_ONLY\")`.\npub fn cors() -> String { std::env::var(\"CORS_ORIGIN\").unwrap() }\npub fn git() { std::process::Command::new(\"git\").env(\"GIT_ASKPASS\", \"\"); }\n#[cfg(test)]\nmod tests {\n    fn t() { std::env::var(\"TEST_ONLY\").unwrap(); }\n}\n"),
+                ("crates/conduit-api/src/tests.rs", "fn t() { std::env::var(\"TEST_FILE_ONLY\").unwrap(); }\n"),
             ],
             "crates/conduit-bin",
         );
         let names: Vec<&str> = d[0].env.iter().map(|e| e.name.as_str()).collect();
         for n in ["DATABASE_URL", "ARGON_SALT", "CORS_ORIGIN"] {
             assert!(names.contains(&n), "{n}: {names:?}");
+        }
+        // A library's docs, tests and child-process settings read nothing.
+        for n in ["DOC_ONLY", "TEST_ONLY", "TEST_FILE_ONLY", "GIT_ASKPASS"] {
+            assert!(!names.contains(&n), "{n}: {names:?}");
         }
     }
 

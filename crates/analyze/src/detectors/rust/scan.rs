@@ -204,6 +204,13 @@ pub(super) fn scan_env(
         if !last.contains("env") || last.contains("set_") || last.contains("remove") {
             return;
         }
+        // `Command::new("git").env("GIT_ASKPASS", "")` sets a child's
+        // variable: a method `env`/`envs` reads nothing.
+        let start = c.get(1).map_or(0, |m| m.start());
+        if matches!(last, "env" | "envs" | "env_remove") && text[..start].trim_end().ends_with('.')
+        {
+            return;
+        }
         if &c[3] == "," {
             d.env_var(&c[2], true, file, line);
         } else if last.contains("must") || last.contains("require") {

@@ -2100,29 +2100,12 @@ mod tests {
     /// `RUST_LOG` is info; its `ARGON_SALT` is generated.
     #[test]
     fn a_migrate_at_start_switch_is_on_where_nothing_else_migrates() {
-        let web = vec!["app".to_string()];
-        let ctx = production_on(Cloud::Aws, &web);
-        let mut s = crate::testutil::service(
-            "app",
-            autodeploy_core::Language::Rust,
-            Some("axum"),
-            ServiceKind::Web,
-        );
-        s.port = Some(3000);
-        s.env = vec![
+        let mut s = web_reading(&[
             var("RUN_MIGRATIONS", false, false),
             var("RUST_LOG", true, false),
             var("ARGON_SALT", true, true),
-        ];
-        let mut notes = Notes::default();
-        let env = wire(
-            &s,
-            Hosting::EcsFargate,
-            None,
-            &ctx,
-            &mut Vec::new(),
-            &mut notes,
-        );
+        ]);
+        let env = wired_on_aws(&s);
         assert_eq!(literal_of(&env, "RUN_MIGRATIONS").as_deref(), Some("true"));
         assert_eq!(literal_of(&env, "RUST_LOG").as_deref(), Some("info"));
         let salt = env.iter().find(|b| b.name == "ARGON_SALT").expect("set");
@@ -2131,15 +2114,7 @@ mod tests {
             "{salt:?}"
         );
         s.release = Some("sqlx migrate run".into());
-        let env = wire(
-            &s,
-            Hosting::EcsFargate,
-            None,
-            &ctx,
-            &mut Vec::new(),
-            &mut notes,
-        );
-        assert_eq!(literal_of(&env, "RUN_MIGRATIONS"), None);
+        assert_eq!(literal_of(&wired_on_aws(&s), "RUN_MIGRATIONS"), None);
     }
 
     /// miniflux: `CREATE_ADMIN`, `ADMIN_USERNAME` and `ADMIN_PASSWORD` make
@@ -2147,18 +2122,12 @@ mod tests {
     /// a password setting the switch and the name are left alone.
     #[test]
     fn the_first_administrator_gets_a_generated_password() {
-        let web = vec!["app".to_string()];
-        let ctx = production_on(Cloud::Aws, &web);
-        let mut s =
-            crate::testutil::service("app", autodeploy_core::Language::Go, None, ServiceKind::Web);
-        s.port = Some(8080);
-        s.env = vec![
+        let mut s = web_reading(&[
             var("CREATE_ADMIN", false, false),
             var("ADMIN_USERNAME", false, false),
             var("ADMIN_PASSWORD", false, true),
-        ];
-        let mut notes = Notes::default();
-        let env = wire(&s, Hosting::Ec2, None, &ctx, &mut Vec::new(), &mut notes);
+        ]);
+        let env = wired_on_aws(&s);
         assert_eq!(literal_of(&env, "CREATE_ADMIN").as_deref(), Some("true"));
         assert_eq!(literal_of(&env, "ADMIN_USERNAME").as_deref(), Some("admin"));
         let password = env
@@ -2172,9 +2141,36 @@ mod tests {
             password.reason
         );
         s.env.pop();
-        let env = wire(&s, Hosting::Ec2, None, &ctx, &mut Vec::new(), &mut notes);
+        let env = wired_on_aws(&s);
         assert_eq!(literal_of(&env, "CREATE_ADMIN"), None);
         assert_eq!(literal_of(&env, "ADMIN_USERNAME"), None);
+    }
+
+    /// A web service on port 8080 that reads these variables.
+    fn web_reading(env: &[EnvVar]) -> Service {
+        let mut s = crate::testutil::service(
+            "app",
+            autodeploy_core::Language::Rust,
+            None,
+            ServiceKind::Web,
+        );
+        s.port = Some(8080);
+        s.env = env.to_vec();
+        s
+    }
+
+    /// `s` wired for production on AWS EC2, beside no data service.
+    fn wired_on_aws(s: &Service) -> Vec<EnvBinding> {
+        let web = vec![s.name.clone()];
+        let ctx = production_on(Cloud::Aws, &web);
+        wire(
+            s,
+            Hosting::Ec2,
+            None,
+            &ctx,
+            &mut Vec::new(),
+            &mut Notes::default(),
+        )
     }
 
     /// A local development deployment with these web services, nothing else.

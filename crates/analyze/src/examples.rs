@@ -36,6 +36,10 @@ pub fn example_of(ctx: &Ctx, path: &str) -> Option<String> {
         if let Some((stem, ext)) = name.rsplit_once('.').filter(|(s, _)| !s.is_empty()) {
             names.push(format!("{stem}.{mark}.{ext}"));
         }
+        // A dotfile's example named `MARK.env` (go-clean-arch's `example.env`).
+        if name.starts_with('.') {
+            names.push(format!("{mark}{name}"));
+        }
         for n in names {
             if ctx.index().has(dir, &n) {
                 return Some(format!("{prefix}{n}"));
@@ -104,6 +108,7 @@ mod tests {
             ("src/config.ts.example", "export const SECRET = 'x';"),
             ("lib/settings.sample.js", "module.exports = {}"),
             ("src/a.ts", ""),
+            ("example.env", "DATABASE_HOST=localhost\n"),
         ]);
         let ctx = Ctx::new(&repo);
         assert_eq!(
@@ -115,6 +120,8 @@ mod tests {
             Some("lib/settings.sample.js")
         );
         assert_eq!(example_of(&ctx, "src/a.ts"), None);
+        // go-clean-arch's `.env` example.
+        assert_eq!(example_of(&ctx, ".env").as_deref(), Some("example.env"));
 
         let mut d = Draft::new("", Language::Typescript, ServiceKind::Web);
         let cands = |p: &str| vec![format!("{p}.ts"), format!("{p}.js")];

@@ -69,8 +69,46 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, web: &mut Draft, hit: Option<&AppHit>,
         .collect();
     server_name(web, &texts);
     fixed_secret_key(web, &texts);
+    prefixed_config(web, &texts);
     if let Some(hit) = hit {
         cli_needs_app(ctx, dir, web, hit, sources, &texts);
+    }
+}
+
+/// `app.config.from_prefixed_env()` (Flask 2.2+, prefix `FLASK` unless
+/// given) or a project's own loader of prefixed variables into the config
+/// (flaskbb's `app_config_from_env(app, prefix="FLASKBB_")`): group 1 a
+/// Flask prefix (joined with `_`), group 2 a loader's own (used as written).
+static PREFIXED_CONFIG: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"\.from_prefixed_env\(\s*(?:prefix\s*=\s*)?(?:["']([A-Za-z][A-Za-z0-9_]*)["'])?|def\s+\w*config\w*env\w*\([^)]*prefix\s*=\s*["']([A-Z][A-Z0-9_]*)["']"#,
+    )
+});
+
+/// Config keys the deployment sets through a prefixed loader: the
+/// database URL Flask-SQLAlchemy reads and the session signing key.
+const PREFIXED_KEYS: &[&str] = &["SQLALCHEMY_DATABASE_URI", "SECRET_KEY"];
+
+/// An app that loads prefixed environment variables into its config reads
+/// `PREFIX_SQLALCHEMY_DATABASE_URI` and `PREFIX_SECRET_KEY` — the settings a
+/// deployment gives (flaskbb reads no `DATABASE_URL`: a PostgreSQL was
+/// refused as unusable, with advice the app would ignore). Listed as
+/// optional settings of those names.
+fn prefixed_config(web: &mut Draft, texts: &[(&str, Arc<str>)]) {
+    for (file, text) in texts {
+        let Some(c) = PREFIXED_CONFIG.captures(text) else {
+            continue;
+        };
+        let prefix = match (c.get(1), c.get(2)) {
+            (_, Some(own)) => own.as_str().to_string(),
+            (Some(flask), None) => format!("{}_", flask.as_str()),
+            (None, None) => "FLASK_".to_string(),
+        };
+        let line = crate::scan::line_of(text, c.get(0).map_or(0, |m| m.start()));
+        for key in PREFIXED_KEYS {
+            web.env_var(&format!("{prefix}{key}"), true, file, line);
+        }
+        return;
     }
 }
 

@@ -992,3 +992,46 @@ fn a_quoted_requirement_is_read_and_unquoted_in_the_copy() {
         d.install_with_driver
     );
 }
+
+/// flaskbb loads `FLASKBB_`-prefixed variables into its config
+/// (`app_config_from_env(app, prefix="FLASKBB_")`); Flask 2.2's
+/// `from_prefixed_env()` does the same with `FLASK_`. The database URL and
+/// the signing key are settings of those names.
+#[test]
+fn a_prefixed_config_loader_reads_the_database_url_and_key() {
+    let app = |loader: &str| {
+        format!("import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n{loader}\napp = Flask(__name__)\ndb = SQLAlchemy(app)\n")
+    };
+    let names = |loader: &str| -> Vec<String> {
+        let code = app(loader);
+        let files = [
+            (
+                "requirements.txt",
+                "flask==3.0.3\nflask-sqlalchemy==3.1.1\n",
+            ),
+            ("app.py", code.as_str()),
+        ];
+        detect(&files, "")
+            .remove(0)
+            .env
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    let own = names("def app_config_from_env(app, prefix=\"FLASKBB_\"):\n    for key, value in os.environ.items():\n        pass\n");
+    assert!(
+        own.contains(&"FLASKBB_SQLALCHEMY_DATABASE_URI".to_string()),
+        "{own:?}"
+    );
+    assert!(own.contains(&"FLASKBB_SECRET_KEY".to_string()), "{own:?}");
+    let flask = names("def configure(app):\n    app.config.from_prefixed_env()\n");
+    assert!(
+        flask.contains(&"FLASK_SQLALCHEMY_DATABASE_URI".to_string()),
+        "{flask:?}"
+    );
+    let plain = names("");
+    assert!(
+        !plain.iter().any(|n| n.ends_with("SQLALCHEMY_DATABASE_URI")),
+        "{plain:?}"
+    );
+}

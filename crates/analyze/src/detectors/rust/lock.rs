@@ -42,6 +42,13 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// Crates whose plain `cargo update -p` stops short of the fixed release
+/// (it keeps every other locked package, and wasm-bindgen 0.2.85 and later
+/// need newer ones: axum-sqlx-conduit's 0.2.81 only reached 0.2.84): they
+/// are taken to this release, the first published one at or after the fix
+/// (0.2.88 was yanked), with `--precise`, which updates what it needs.
+const PRECISE: &[(&str, &str)] = &[("wasm-bindgen", "0.2.89")];
+
 const SOCKADDR: &str = "casts std's SocketAddr to a C sockaddr, which Rust 1.64 changed: it builds, then binds and connects to wrong addresses";
 
 /// `a.b.c` → its three numbers (pre-release and build parts ignored).
@@ -121,20 +128,35 @@ pub(super) fn update_command(ctx: &Ctx, dir: &str, root: &str, d: &mut Draft) ->
         return None;
     }
     let mut specs = Vec::new();
+    let mut precise = Vec::new();
     for (name, version, fixed, why) in &found {
+        let to = PRECISE.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+        let command = match to {
+            Some(to) => format!("cargo update -p {name}@{version} --precise {to}"),
+            None => format!("cargo update -p {name}@{version}"),
+        };
+        let target = to.map_or_else(|| format!("{fixed} or later"), str::to_string);
         d.finding(
             "locked_crate_broken_on_current_rust",
             Severity::Warning,
             Some(&file),
             None,
             format!(
-                "{file} locks {name} {version}, which {why}; the build first updates it within its semver range (`cargo update -p {name}@{version}`, {fixed} or later): commit the updated Cargo.lock to remove this step"
+                "{file} locks {name} {version}, which {why}; the build first updates it within its semver range (`{command}`, {target}): commit the updated Cargo.lock to remove this step"
             ),
             None,
         );
-        specs.push(format!("-p {name}@{version}"));
+        match to {
+            Some(_) => precise.push(command),
+            None => specs.push(format!("-p {name}@{version}")),
+        }
     }
-    Some(format!("cargo update {}", specs.join(" ")))
+    let mut commands = Vec::new();
+    if !specs.is_empty() {
+        commands.push(format!("cargo update {}", specs.join(" ")));
+    }
+    commands.extend(precise);
+    Some(commands.join(" && "))
 }
 
 #[cfg(test)]
@@ -190,5 +212,31 @@ version = "0.3.24"
         assert!(wasm("0.2.88").is_empty() && wasm("0.2.100").is_empty());
         assert_eq!(numbers("0.3.9"), Some((0, 3, 9)));
         assert!(numbers("0.3.9") < numbers("0.3.16"));
+    }
+
+    /// A plain update of axum-sqlx-conduit's wasm-bindgen 0.2.81 stopped at
+    /// 0.2.84, still refused: it is taken to 0.2.89 with `--precise`, after
+    /// the plain updates of the others.
+    #[test]
+    fn wasm_bindgen_is_taken_to_a_release_that_builds() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.81\"\n\n[[package]]\nname = \"mio\"\nversion = \"0.6.19\"\n";
+        let repo = crate::repo::MemRepo::new([("Cargo.lock", lock)]);
+        let ctx = Ctx::new(&repo);
+        let mut d = Draft::new(
+            "",
+            autodeploy_core::Language::Rust,
+            autodeploy_core::ServiceKind::Web,
+        );
+        assert_eq!(
+            update_command(&ctx, "", "", &mut d).as_deref(),
+            Some("cargo update -p mio@0.6.19 && cargo update -p wasm-bindgen@0.2.81 --precise 0.2.89")
+        );
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.message.contains("--precise 0.2.89`, 0.2.89)")),
+            "{:?}",
+            d.findings
+        );
     }
 }

@@ -77,6 +77,10 @@ pub(crate) enum Kind {
     /// password, which is generated (an `AppSecret`).
     CreateAdmin,
     AdminUser,
+    /// The origin the app allows cross-origin requests from
+    /// (`CORS_ORIGIN`): the deployment's public URL where the code demands
+    /// one (axum-sqlx-conduit's clap argument); a default is the app's.
+    CorsOrigin,
     /// The folder the app keeps its data files in (`DATA_DIR`,
     /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
     DataDir,
@@ -213,6 +217,9 @@ fn known_name(up: &str) -> Option<Kind> {
         "DB_CONNECTION" => Kind::DbDriver,
         "RUST_LOG" => Kind::RustLog,
         "CREATE_ADMIN" | "CREATE_SUPERUSER" => Kind::CreateAdmin,
+        "CORS_ORIGIN" | "CORS_ORIGINS" | "CORS_ALLOWED_ORIGINS" | "ALLOWED_ORIGINS" => {
+            Kind::CorsOrigin
+        }
         "ADMIN_USERNAME" | "ADMIN_USER" | "SUPERUSER_USERNAME" | "DJANGO_SUPERUSER_USERNAME" => {
             Kind::AdminUser
         }
@@ -973,6 +980,10 @@ impl<'a> Wiring<'a> {
                 literal(off),
                 "the deployment runs a Celery worker: eager tasks would run inside the web process and never reach it",
             ),
+            Kind::CorsOrigin if self.s.env.iter().any(|v| v.name == name && v.required) => set(
+                deployment(DeploymentOutput::PublicUrl),
+                "the code demands an allowed origin and gives none: the deployment's own public URL",
+            ),
             Kind::CreateAdmin if self.reads_admin_password() => set(
                 literal("true"),
                 "the app creates its first administrator from its settings: its password is generated (read it from the secret store)",
@@ -1673,6 +1684,7 @@ mod tests {
             ("RUST_LOG", Kind::RustLog),
             ("RUN_MIGRATIONS", Kind::MigrateSwitch),
             ("CREATE_ADMIN", Kind::CreateAdmin),
+            ("CORS_ORIGIN", Kind::CorsOrigin),
             ("ADMIN_USERNAME", Kind::AdminUser),
             ("ADMIN_PASSWORD", Kind::AppSecret(SecretFormat::Token)),
             ("DATA_DIR", Kind::DataDir),
@@ -2097,15 +2109,24 @@ mod tests {
     /// miniflux's `RUN_MIGRATIONS` and axum-sqlx-conduit's clap
     /// `run_migrations`: on where nothing else migrates (no release step),
     /// left alone where the release does; axum-sqlx-conduit's required
-    /// `RUST_LOG` is info; its `ARGON_SALT` is generated.
+    /// `RUST_LOG` is info, its `ARGON_SALT` generated, its required
+    /// `CORS_ORIGIN` the deployment's public URL.
     #[test]
     fn a_migrate_at_start_switch_is_on_where_nothing_else_migrates() {
         let mut s = web_reading(&[
             var("RUN_MIGRATIONS", false, false),
             var("RUST_LOG", true, false),
             var("ARGON_SALT", true, true),
+            var("CORS_ORIGIN", true, false),
         ]);
         let env = wired_on_aws(&s);
+        let cors = env.iter().find(|b| b.name == "CORS_ORIGIN").expect("set");
+        assert_eq!(
+            cors.value,
+            EnvValue::Deployment {
+                output: DeploymentOutput::PublicUrl
+            }
+        );
         assert_eq!(literal_of(&env, "RUN_MIGRATIONS").as_deref(), Some("true"));
         assert_eq!(literal_of(&env, "RUST_LOG").as_deref(), Some("info"));
         let salt = env.iter().find(|b| b.name == "ARGON_SALT").expect("set");
@@ -2115,6 +2136,11 @@ mod tests {
         );
         s.release = Some("sqlx migrate run".into());
         assert_eq!(literal_of(&wired_on_aws(&s), "RUN_MIGRATIONS"), None);
+        // An allowed origin with a default in the code is the app's.
+        let optional = web_reading(&[var("CORS_ORIGIN", false, false)]);
+        assert!(!wired_on_aws(&optional)
+            .iter()
+            .any(|b| b.name == "CORS_ORIGIN"));
     }
 
     /// miniflux: `CREATE_ADMIN`, `ADMIN_USERNAME` and `ADMIN_PASSWORD` make

@@ -330,10 +330,12 @@ fn mentioned_in_code(
     };
     for f in ctx.sources(&draft.dir, MENTION_EXTS) {
         let name = crate::repo::file_name(f);
-        // Compose files hand variables to containers; lock files list packages.
+        // Compose files hand variables to containers; lock files list
+        // packages (`clock.py` is neither).
         if name.starts_with("docker-compose")
             || name.starts_with("compose.")
-            || name.contains("lock")
+            || name.ends_with(".lock")
+            || name.starts_with("pnpm-lock.")
         {
             continue;
         }
@@ -411,7 +413,8 @@ mod tests {
     /// required, with that value as its example).
     #[test]
     fn example_names_no_source_mentions_are_optional() {
-        let example = "FIREBASE_PROJECT_ID=\nTHROTTLER_TTL=1m\nJWT_SECRET=\nDOCS_ONLY=yes\n";
+        let example =
+            "FIREBASE_PROJECT_ID=\nTHROTTLER_TTL=1m\nJWT_SECRET=\nDOCS_ONLY=yes\nCLOCK_TZ=\n";
         let code = "export class ApiConfigService {\n  get throttler() { return this.getString('THROTTLER_TTL'); }\n  get jwt() { return this.getString('JWT_SECRET'); }\n}\n";
         let repo = MemRepo::new([
             (".env.example", example),
@@ -419,6 +422,10 @@ mod tests {
             (
                 "docker-compose.yml",
                 "services:\n  app:\n    environment:\n      DOCS_ONLY: ${DOCS_ONLY}\n",
+            ),
+            (
+                "src/clock.ts",
+                "export const tz = () => getString('CLOCK_TZ');\n",
             ),
         ]);
         let ctx = Ctx::new(&repo);
@@ -434,6 +441,8 @@ mod tests {
         assert_eq!(got["DOCS_ONLY"], (false, Some("yes")));
         assert_eq!(got["THROTTLER_TTL"], (true, Some("1m")));
         assert_eq!(got["JWT_SECRET"], (true, None));
+        // A source file whose name holds "lock" is still source.
+        assert_eq!(got["CLOCK_TZ"], (true, None));
     }
 
     #[test]

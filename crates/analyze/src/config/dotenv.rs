@@ -150,24 +150,36 @@ pub fn apply(ctx: &Ctx, draft: &mut Draft) {
         .chain(examples)
         .chain(scripts)
         .collect();
-    let mentioned = mentioned_in_code(ctx, draft, &files);
-    for name in files {
+    // Each file read and parsed once: the names feed the mention scan,
+    // the entries the loop below.
+    let parsed: Vec<(String, Vec<crate::scan::DotenvEntry>)> = files
+        .into_iter()
+        .filter_map(|name| {
+            let text = ctx.read(&dir, &name)?;
+            let entries = if SCRIPTS.contains(&name.as_str()) {
+                parse_dotenv(&exported(ctx, &dir, &text))
+            } else {
+                parse_dotenv(&text)
+            };
+            Some((name, entries))
+        })
+        .collect();
+    let mentioned = mentioned_in_code(
+        ctx,
+        draft,
+        parsed
+            .iter()
+            .flat_map(|(_, es)| es.iter().map(|e| e.key.as_str())),
+    );
+    for (name, entries) in parsed {
         let name = name.as_str();
-        let Some(text) = ctx.read(&dir, name) else {
-            continue;
-        };
-        let text: std::sync::Arc<str> = if SCRIPTS.contains(&name) {
-            exported(ctx, &dir, &text).into()
-        } else {
-            text
-        };
         let file = crate::repo::join(&dir, name);
         let is_real = REAL.contains(&name);
         // Files under other names document more loosely (kutt's
         // `.example.env` lists every optional mail and OIDC setting empty):
         // they give example values, and names only as optional.
         let loose = !is_real && !EXAMPLES.contains(&name);
-        for e in parse_dotenv(&text) {
+        for e in entries {
             let placeholder = is_placeholder(&e.value);
             if e.key == "PORT" {
                 if let Ok(p) = e.value.parse::<u16>() {
@@ -287,15 +299,15 @@ const MENTION_EXTS: &[&str] = &[
     ".xml",
 ];
 
-/// Of the names the env files list that the code scan did not see read,
+/// Of the names the env files list (`listed`) that the code scan did not see read,
 /// those some source or configuration file of the service mentions (as a
 /// whole word): one pass over the files with one pattern of all the names.
 /// `None` where nothing was scanned (no manifest: nothing says what the
 /// code reads).
-fn mentioned_in_code(
+fn mentioned_in_code<'a>(
     ctx: &Ctx,
     draft: &Draft,
-    files: &[String],
+    listed: impl Iterator<Item = &'a str>,
 ) -> Option<std::collections::HashSet<String>> {
     // Frameworks that read settings themselves (Laravel's `APP_KEY`,
     // Rails' `SECRET_KEY_BASE`, Spring's relaxed binding, ASP.NET's
@@ -312,11 +324,8 @@ fn mentioned_in_code(
     if !draft.has_manifest || !by_name {
         return None;
     }
-    let mut names: Vec<String> = files
-        .iter()
-        .filter_map(|n| ctx.read(&draft.dir, n))
-        .flat_map(|t| parse_dotenv(&t).into_iter().map(|e| e.key))
-        .filter(|k| !draft.env.iter().any(|v| &v.name == k))
+    let mut names: Vec<&str> = listed
+        .filter(|k| !draft.env.iter().any(|v| v.name == *k))
         .collect();
     names.sort();
     names.dedup();

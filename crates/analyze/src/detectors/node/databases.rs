@@ -52,7 +52,7 @@ const BARE_DRIVERS: &[&str] = &[
 /// servers as monitor types, while knex keeps its data in SQLite or
 /// MariaDB). Such an engine is not the app's database, and a deployment
 /// must not provision one for it.
-pub(super) fn store_named_by_the_orm(orm: &BTreeSet<Database>, draft: &mut Draft) {
+pub(super) fn store_named_by_the_orm(m: &Manifest, orm: &BTreeSet<Database>, draft: &mut Draft) {
     let server = |d: &Database| {
         matches!(
             d,
@@ -62,13 +62,21 @@ pub(super) fn store_named_by_the_orm(orm: &BTreeSet<Database>, draft: &mut Draft
     if !orm.iter().any(server) {
         return;
     }
-    let clients: Vec<(Database, String)> = draft
+    // The engine's dependencies in the manifest, in table order: a client
+    // only when there are some and every one is a bare driver (an engine
+    // also named by a session store or an ORM adapter is kept).
+    let clients: Vec<(Database, &str)> = draft
         .databases
-        .iter()
-        .filter(|(db, _)| server(db) && !orm.contains(db))
-        .filter_map(|(db, e)| {
-            let dep = e.note.strip_prefix("depends on ")?.rsplit_once('@')?.0;
-            BARE_DRIVERS.contains(&dep).then(|| (*db, dep.to_string()))
+        .keys()
+        .filter(|db| server(db) && !orm.contains(db))
+        .filter_map(|db| {
+            let deps: Vec<&str> = DB_DEPS
+                .iter()
+                .filter(|(dep, d)| d == db && m.deps.contains_key(*dep))
+                .map(|(dep, _)| *dep)
+                .collect();
+            let bare = !deps.is_empty() && deps.iter().all(|d| BARE_DRIVERS.contains(d));
+            bare.then(|| (*db, deps[0]))
         })
         .collect();
     for (db, dep) in clients {

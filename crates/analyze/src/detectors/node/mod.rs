@@ -188,7 +188,7 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let files = source_files(ctx, dir, m);
     let declared = frameworks::declared(m);
     let facts = code::scan(ctx, &mut base, &files, m, &declared);
-    databases::store_named_by_the_orm(&facts.orm_engines, &mut base);
+    databases::store_named_by_the_orm(m, &facts.orm_engines, &mut base);
     if let Some((file, line)) = &facts.by_node_env {
         databases::knexfile_without_production(ctx, dir, file, *line, &mut base);
     }

@@ -848,6 +848,23 @@ fn a_bare_driver_beside_an_orm_naming_another_engine_is_a_client() {
     );
     let dbs: Vec<Database> = drafts[0].databases.keys().copied().collect();
     assert_eq!(dbs, vec![Database::Mysql], "{:?}", drafts[0].databases);
+    // A job queue keeping its jobs in PostgreSQL beside the bare driver:
+    // the engine is a store the app needs, whatever the ORM names.
+    let queue = pkg.replace("\"pg\": \"8\"", "\"pg\": \"8\", \"pg-boss\": \"9\"");
+    let drafts = detect(
+        &[
+            ("package.json", queue.as_str()),
+            ("server/server.js", server),
+            ("server/database.js", database),
+            ("server/monitor-types/postgres.js", monitor),
+        ],
+        "",
+    );
+    assert!(
+        drafts[0].databases.contains_key(&Database::Postgresql),
+        "{:?}",
+        drafts[0].databases
+    );
     // The same project without the ORM's literal: pg is a database again.
     let drafts = detect(
         &[

@@ -339,29 +339,27 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
     // A setting some settings file already reads from the environment
     // (babybuddy's base.py `SECRET_KEY = os.environ.get(…)`) needs no fix
     // in the others (its ci.py's own key).
+    // Each settings file read once, for the checks across files and the
+    // loop below.
+    let texts: Vec<(&String, std::sync::Arc<str>)> = settings_files
+        .iter()
+        .filter_map(|f| Some((f, ctx.read_path(f)?)))
+        .collect();
     let read_from_env = |name: &str| {
-        settings_files.iter().any(|f| {
-            ctx.read_path(f).is_some_and(|t| {
-                t.lines().any(|l| {
-                    l.starts_with(name)
-                        && (l.contains("environ") || l.contains("getenv") || l.contains("env("))
-                })
+        texts.iter().any(|(_, t)| {
+            t.lines().any(|l| {
+                l.starts_with(name)
+                    && (l.contains("environ") || l.contains("getenv") || l.contains("env("))
             })
         })
     };
     let env_reads = (read_from_env("DEBUG"), read_from_env("SECRET_KEY"));
-    let database_read = settings_files.iter().any(|f| {
-        ctx.read_path(f)
-            .is_some_and(|t| database_from_environment(&t))
-    });
+    let database_read = texts.iter().any(|(_, t)| database_from_environment(t));
     let mut database_fixed = database_read;
     // Fixed allow-lists: (setting, file, line, text up to `[`).
     let mut fixed: Vec<(String, String, u32, String)> = Vec::new();
     let mut csrf_from_env = false;
-    for f in &settings_files {
-        let Some(text) = ctx.read_path(f) else {
-            continue;
-        };
+    for (f, text) in texts.iter().map(|(f, t)| (*f, t.clone())) {
         if static_root.is_none() {
             if let Some(line) = find_line(&text, "STATIC_ROOT") {
                 static_root = Some((f.clone(), line));

@@ -34,7 +34,7 @@ use regex::Regex;
 use rocket::rocket_config;
 use scan::{apply_bind, health, scan_binds, scan_env, Bind};
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 pub struct Rust;
 
@@ -777,19 +777,22 @@ fn lend(member: &Draft, p: &mut Draft) {
 /// path, directly or through `[workspace.dependencies]` of the workspace
 /// root (`root`), and theirs in turn; never outside the repository.
 fn path_crates(ctx: &Ctx, dir: &str, root: &str, m: &Manifest) -> Vec<String> {
-    let workspace = (root != dir)
-        .then(|| ctx.read(root, "Cargo.toml"))
-        .flatten()
-        .and_then(|t| cargo::parse(&t))
-        .and_then(|r| r.workspace);
+    let root_manifest = (root != dir).then(|| parsed_manifest(ctx, root));
+    let workspace = root_manifest
+        .as_deref()
+        .and_then(Option::as_ref)
+        .and_then(|r| r.workspace.as_ref());
     let mut out: Vec<String> = Vec::new();
-    let mut todo: Vec<(String, Manifest)> = vec![(dir.to_string(), m.clone())];
+    let mut todo: Vec<(String, Arc<Option<Manifest>>)> =
+        vec![(dir.to_string(), Arc::new(Some(m.clone())))];
     while let Some((at, manifest)) = todo.pop() {
+        let Some(manifest) = manifest.as_ref() else {
+            continue;
+        };
         for (name, dep) in &manifest.deps {
             let target = match (&dep.path, dep.workspace) {
                 (Some(p), _) => crate::repo::normalize(&crate::repo::join(&at, p)),
                 (None, true) => workspace
-                    .as_ref()
                     .and_then(|w| w.deps.get(name))
                     .and_then(|w| w.path.as_deref())
                     .and_then(|p| crate::repo::normalize(&crate::repo::join(root, p))),
@@ -801,17 +804,23 @@ fn path_crates(ctx: &Ctx, dir: &str, root: &str, m: &Manifest) -> Vec<String> {
             if target == dir || out.contains(&target) || out.len() >= 32 {
                 continue;
             }
-            let Some(next) = ctx
-                .read(&target, "Cargo.toml")
-                .and_then(|t| cargo::parse(&t))
-            else {
+            let next = parsed_manifest(ctx, &target);
+            if next.is_none() {
                 continue;
-            };
+            }
             out.push(target.clone());
             todo.push((target, next));
         }
     }
     out
+}
+
+/// The parsed `Cargo.toml` of `dir`, once per analysis: a workspace's
+/// binaries share their path crates and its root.
+fn parsed_manifest(ctx: &Ctx, dir: &str) -> Arc<Option<Manifest>> {
+    ctx.memo("rust_path_crate_manifest", dir, || {
+        ctx.read(dir, "Cargo.toml").and_then(|t| cargo::parse(&t))
+    })
 }
 
 fn depth_below(root: &str, dir: &str) -> usize {

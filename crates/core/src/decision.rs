@@ -661,6 +661,11 @@ pub struct SecretPlan {
     /// Environment variables fed from it, as `service:NAME`.
     #[serde(default)]
     pub used_by: Vec<String>,
+    /// A generated value people use, not only the app: the first
+    /// administrator's password they sign in with, a token callers send.
+    /// PLAN.md says where to read it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_by_people: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

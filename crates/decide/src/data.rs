@@ -470,6 +470,7 @@ fn database_credentials(ctx: &DataCtx, service: DataService) -> (CredentialsPlan
         store,
         generator,
         used_by: Vec::new(),
+        read_by_people: false,
     };
     (plan, secret)
 }
@@ -772,6 +773,7 @@ pub(crate) fn cache(
             store: secret_store(ctx.cloud),
             generator: Some(a.generator.into()),
             used_by: Vec::new(),
+            read_by_people: false,
         });
     }
     notes.reason("cache", origin, cache_reason(ctx, &plan));

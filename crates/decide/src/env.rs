@@ -515,7 +515,16 @@ fn add_secret(
         store,
         generator,
         used_by: vec![user],
+        read_by_people: false,
     });
+}
+
+/// The generated secret `secret` is a value people read (a password to
+/// sign in with, a token callers send): PLAN.md says where.
+fn mark_read_by_people(secrets: &mut [SecretPlan], secret: &str) {
+    if let Some(s) = secrets.iter_mut().find(|s| s.name == secret) {
+        s.read_by_people = true;
+    }
 }
 
 fn mark_used(secrets: &mut [SecretPlan], secret: &str, user: String) {
@@ -1292,12 +1301,16 @@ impl<'a> Wiring<'a> {
             how,
             self.who(name),
         );
+        let password = name.to_ascii_uppercase().ends_with("PASSWORD");
+        if password {
+            mark_read_by_people(secrets, &slug);
+        }
         Outcome::Set(
             EnvValue::GeneratedSecret { secret: slug },
             true,
             format!(
                 "{}: generated at deploy time and kept in {}",
-                if name.to_ascii_uppercase().ends_with("PASSWORD") {
+                if password {
                     "the first administrator's password (read it there to log in)"
                 } else {
                     "an app signing key"
@@ -1351,6 +1364,9 @@ impl<'a> Wiring<'a> {
                 if let Outcome::Set(value, secret, _) =
                     self.app_secret(name, SecretFormat::Token, secrets)
                 {
+                    if let EnvValue::GeneratedSecret { secret } = &value {
+                        mark_read_by_people(secrets, secret);
+                    }
                     self.out.push(EnvBinding {
                         name: name.to_string(),
                         value,
@@ -1971,6 +1987,7 @@ mod tests {
             store: SecretStore::AwsSecretsManager,
             generator: None,
             used_by: vec![],
+            read_by_people: false,
         }];
         let mut notes = Notes::default();
         let env = wire(
@@ -2647,9 +2664,10 @@ mod tests {
             get("GITHUB_TOKEN"),
             Some(EnvValue::UserSecret { .. })
         ));
-        assert!(secrets
-            .iter()
-            .any(|x| x.name == "ledger-auth-token" && x.kind == SecretKind::Generated));
+        // Callers send it: PLAN.md says where to read it.
+        assert!(secrets.iter().any(|x| x.name == "ledger-auth-token"
+            && x.kind == SecretKind::Generated
+            && x.read_by_people));
     }
 
     /// A setting the code demands only under NODE_ENV=production

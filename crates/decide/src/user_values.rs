@@ -77,6 +77,7 @@ pub fn apply(
                     store,
                     generator: None,
                     used_by: vec![used_by],
+                    read_by_people: false,
                 }),
             }
             set(

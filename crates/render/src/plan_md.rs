@@ -50,6 +50,7 @@ pub fn render(
             json!({"service": s.name, "command": command, "local": s.hosting.is_local()})
         })
         .collect();
+    let to_read = secrets_to_read(d);
     let machine = machine(d);
     let mut all_files: Vec<&str> = files.iter().map(String::as_str).collect();
     all_files.push("PLAN.md");
@@ -66,6 +67,7 @@ pub fn render(
             "made_manual": made_manual,
             "releases": releases,
             "inits": inits,
+            "to_read": to_read,
             "machine": machine,
             "ecs": d.services.iter().any(|s| s.hosting == Hosting::EcsFargate),
             "site": d.services.iter().any(|s| s.hosting == Hosting::S3Cloudfront),
@@ -120,6 +122,46 @@ fn machine(d: &Decision) -> Option<serde_json::Value> {
     }))
 }
 
+/// The generated values people use (`SecretPlan::read_by_people`): which
+/// settings they feed and the command that reads each from its store.
+fn secrets_to_read(d: &Decision) -> Vec<serde_json::Value> {
+    use autodeploy_core::SecretStore;
+    d.secrets
+        .iter()
+        .filter(|s| s.read_by_people)
+        .map(|s| {
+            // Secret names are slugs (`admin-password`): safe in a shell
+            // word and a jq string as they are.
+            let name = &s.name;
+            let from_output = format!(
+                "terraform -chdir=terraform output -json secrets_to_read | jq -r '.[\"{name}\"]'"
+            );
+            let read = match s.store {
+                SecretStore::AwsSecretsManager => format!(
+                    "aws secretsmanager get-secret-value --secret-id \"$({from_output})\" --query SecretString --output text"
+                ),
+                SecretStore::GcpSecretManager => format!(
+                    "gcloud secrets versions access latest --secret=\"$({from_output})\""
+                ),
+                SecretStore::AzureKeyVault => format!(
+                    "az keyvault secret show --vault-name \"$(terraform -chdir=terraform output -raw key_vault_name)\" --name {} --query value -o tsv",
+                    crate::azure::env::slot(name)
+                ),
+                // Kept across releases in the deployment's folder, by name.
+                SecretStore::LocalEnvFile => format!(
+                    "grep '^{name}=' \"${{AUTODEPLOY_HOME:-$HOME/.local/share/autodeploy}}/deployments/<id>/generated.env\""
+                ),
+            };
+            let settings: Vec<String> = s
+                .used_by
+                .iter()
+                .map(|u| u.replacen(':', " ", 1))
+                .collect();
+            json!({"name": name, "settings": settings.join(", "), "read": read})
+        })
+        .collect()
+}
+
 /// When and where a service's release step (migrations) runs on `hosting`,
 /// for the hostings whose bundles run it apart from the start command.
 fn release_how(hosting: Hosting) -> Option<&'static str> {
@@ -132,6 +174,12 @@ fn release_how(hosting: Hosting) -> Option<&'static str> {
         ),
         Hosting::ContainerApps => Some(
             "once per deploy, as a Container Apps job of the new image with the app's settings (the `release_jobs` output), started with `az containerapp job start` after the image is pushed and before the app takes it; the replicas never run it",
+        ),
+        h if h.is_single_vm() => Some(
+            "at each boot of the machine, after the build and before any process starts; if it fails, no process starts",
+        ),
+        h if h.is_scaled_vm() => Some(
+            "at each new instance's boot, after the build and before its processes start (see \"On each machine\" for how instances take turns)",
         ),
         h if h.is_kubernetes() => Some(
             "once per deploy, as the Kubernetes Job in the service's release-job.yaml: apply it with the new image and wait until it completes before applying the new Deployment; the pods never run it",

@@ -1007,3 +1007,44 @@ fn a_bun_project_gets_bun_on_its_machine() {
         "{ci}"
     );
 }
+
+/// miniflux's shape on an autoscaling group: the binary's `-migrate` flag
+/// is the release, run at each new instance's boot under the database's
+/// lock (never the migrate-at-start switch), and the first administrator's
+/// generated password is named in PLAN.md with the command that reads it
+/// through the `secrets_to_read` output.
+#[test]
+fn a_migrate_flag_releases_under_the_lock_and_the_admin_password_is_named() {
+    let b = bundle(
+        "go_migrate_flag_admin",
+        "deploy on AWS EC2 autoscaling group, 2 to 4 instances, with postgres",
+    );
+    let ci = contents(&b, "cloud-init.yaml");
+    assert!(
+        ci.contains(r#"\"release\": \"./bin/feeds -migrate\""#),
+        "{ci}"
+    );
+    assert!(ci.contains(r#"\"release_lock\": {"#), "{ci}");
+    assert!(!ci.contains("RUN_MIGRATIONS"), "{ci}");
+    let plan = contents(&b, "PLAN.md");
+    assert!(
+        plan.contains("| feeds | ` ./bin/feeds -migrate ` | at each new instance's boot"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("### Generated values you will need"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("aws secretsmanager get-secret-value --secret-id \"$(terraform -chdir=terraform output -json secrets_to_read | jq -r '.[\"admin-password\"]')\" --query SecretString --output text"),
+        "{plan}"
+    );
+    let secrets = contents(&b, "terraform/secrets.tf");
+    assert!(
+        secrets.contains("\"admin-password\" = aws_secretsmanager_secret.admin_password.arn"),
+        "{secrets}"
+    );
+    let (_dir, tf) = write_bundle(&b);
+    assert_fmt(&tf);
+    assert_valid(&tf);
+}

@@ -938,3 +938,26 @@ fn a_group_s_release_takes_a_lock_in_cloud_sql() {
     assert!(serde_yaml_like(ci)["release_lock"].is_null(), "{ci}");
     assert!(!ci.contains("mysql-client"), "{ci}");
 }
+
+/// A generated first-administrator password on a managed instance group:
+/// its Secret Manager id is the `secrets_to_read` output, and PLAN.md reads
+/// it with gcloud through that output.
+#[test]
+fn a_generated_admin_password_is_named_with_how_to_read_it() {
+    let b = bundle(
+        "go_migrate_flag_admin",
+        "deploy on GCP compute engine, 2 to 4 instances, with postgres",
+    );
+    check(&b);
+    let secrets = tf(&b, "terraform/secrets.tf");
+    assert!(
+        secrets
+            .contains("\"admin-password\" = google_secret_manager_secret.admin_password.secret_id"),
+        "{secrets}"
+    );
+    let plan = &b.get("PLAN.md").expect("PLAN.md").contents;
+    assert!(
+        plan.contains("gcloud secrets versions access latest --secret=\"$(terraform -chdir=terraform output -json secrets_to_read | jq -r '.[\"admin-password\"]')\""),
+        "{plan}"
+    );
+}

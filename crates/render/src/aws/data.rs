@@ -68,6 +68,7 @@ struct SecretCtx {
     name: String,
     kind: &'static str,
     length: u32,
+    read_by_people: bool,
 }
 
 #[derive(Serialize)]
@@ -101,12 +102,13 @@ struct CacheCtx {
     production: bool,
 }
 
-/// The `user_secrets` output's entries: the quoted name, padded as
-/// `terraform fmt` aligns a map's `=`, and the resource ident.
-fn user_secret_entries(secrets: &[SecretCtx]) -> Vec<serde_json::Value> {
+/// The entries of an output mapping names to ARNs (`user_secrets`,
+/// `secrets_to_read`) for the secrets `pick` takes: the quoted name,
+/// padded as `terraform fmt` aligns a map's `=`, and the resource ident.
+fn secret_entries(secrets: &[SecretCtx], pick: fn(&SecretCtx) -> bool) -> Vec<serde_json::Value> {
     let keys: Vec<(String, &str)> = secrets
         .iter()
-        .filter(|s| s.kind == "user")
+        .filter(|s| pick(s))
         .map(|s| (crate::escape::hcl(&s.name), s.ident.as_str()))
         .collect();
     let width = keys
@@ -176,6 +178,7 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             name: s.name.clone(),
             kind,
             length,
+            read_by_people: s.read_by_people,
         });
     }
     if !secrets.is_empty() {
@@ -183,7 +186,8 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             "terraform/secrets.tf",
             "aws/data/secrets.tf",
             serde_json::json!({
-                "user_secrets": user_secret_entries(&secrets),
+                "user_secrets": secret_entries(&secrets, |s| s.kind == "user"),
+                "to_read": secret_entries(&secrets, |s| s.read_by_people),
                 "secrets": secrets,
             }),
         )?);

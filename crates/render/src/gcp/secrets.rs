@@ -73,9 +73,40 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
             filled_by,
         })
         .collect();
+    // Generated values people use: their Secret Manager ids, keyed by
+    // logical name (padded as `terraform fmt` aligns a map's `=`).
+    let to_read: Vec<(String, &str)> = secrets
+        .iter()
+        .filter(|s| {
+            d.secrets
+                .iter()
+                .any(|p| p.read_by_people && tf_ident(&p.name) == s.ident)
+        })
+        .map(|s| {
+            let name = d
+                .secrets
+                .iter()
+                .find(|p| tf_ident(&p.name) == s.ident)
+                .map(|p| p.name.as_str())
+                .unwrap_or_default();
+            (crate::escape::hcl(name), s.ident.as_str())
+        })
+        .collect();
+    let width = to_read
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let to_read: Vec<serde_json::Value> = to_read
+        .iter()
+        .map(|(k, ident)| {
+            let pad = " ".repeat(width - k.chars().count());
+            serde_json::json!({ "key": format!("{k}{pad}"), "ident": ident })
+        })
+        .collect();
     Ok(vec![file(
         "terraform/secrets.tf",
         "gcp/common/secrets.tf",
-        serde_json::json!({ "secrets": secrets }),
+        serde_json::json!({ "secrets": secrets, "to_read": to_read }),
     )?])
 }

@@ -16,6 +16,7 @@
 pub mod expr;
 pub mod gomod;
 mod listen;
+mod release;
 mod scan;
 mod wiring;
 
@@ -396,6 +397,8 @@ struct Facts {
     listens: Vec<Listen>,
     /// Framework → first app object (file, line).
     apps: BTreeMap<&'static str, (String, u32)>,
+    /// A boolean flag that migrates and exits: (file, line, flag).
+    migrate_flag: Option<(String, u32, String)>,
 }
 
 fn analyze_module(
@@ -544,6 +547,11 @@ fn analyze_module(
                 }
             }
         }
+        if facts.migrate_flag.is_none() {
+            if let Some((flag, line)) = release::migrate_flag(&text) {
+                facts.migrate_flag = Some((file.to_string(), line, flag));
+            }
+        }
         scan_listens(file, &text, &declared, &mut facts.listens);
         scan_env(&mut web, file, &text, env_tags);
         if text.contains("os.Environ()") {
@@ -680,6 +688,27 @@ fn analyze_module(
             drafts.push(w);
         }
     }
+    // The binary's own migrate-and-exit flag is its release step (set
+    // after the workers are cloned from the web draft: they release nothing).
+    if let Some((file, line, flag)) = &facts.migrate_flag {
+        let folder = parent(file);
+        let another_main = folder != primary.as_str() && facts.mains.contains_key(folder);
+        if web.kind == ServiceKind::Web
+            && web.release.is_none()
+            && !web.databases.is_empty()
+            && !another_main
+        {
+            web.release = Some(format!("./bin/{bin} -{flag}"));
+            web.note(
+                "release",
+                ev(
+                    file,
+                    Some(*line),
+                    format!("the -{flag} flag migrates the schema and exits"),
+                ),
+            );
+        }
+    }
     drafts.insert(0, web);
     drafts
 }
@@ -807,6 +836,35 @@ mod tests {
         assert!(env.contains(&("RUN_MIGRATIONS", false)), "{env:?}");
         assert!(env.contains(&("BASE_URL", false)), "{env:?}");
         assert!(!env.iter().any(|(n, _)| *n == "NOT_A_SETTING"), "{env:?}");
+    }
+
+    /// miniflux: a `-migrate` flag in a library package that migrates and
+    /// returns is the web binary's release step; a worker beside it
+    /// releases nothing, and an app without a database has no schema.
+    #[test]
+    fn a_migrate_and_exit_flag_is_the_release_step() {
+        let gomod = "module example.com/feeds\n\ngo 1.22\n\nrequire github.com/lib/pq v1.10.9\n";
+        let cli = "package cli\n\nimport \"flag\"\n\nfunc Parse() {\n\tvar flagMigrate bool\n\tflag.BoolVar(&flagMigrate, \"migrate\", false, \"Run SQL migrations\")\n\tflag.Parse()\n\tif flagMigrate {\n\t\tmigrate()\n\t\treturn\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+        let main = "package main\n\nimport \"example.com/feeds/internal/cli\"\n\nfunc main() {\n\tcli.Parse()\n}\n";
+        let worker = "package main\n\nfunc main() {\n\tfor {}\n}\n";
+        let files = [
+            ("go.mod", gomod),
+            ("main.go", main),
+            ("internal/cli/cli.go", cli),
+            ("cmd/worker/main.go", worker),
+        ];
+        let d = detect(&files);
+        assert_eq!(d[0].release.as_deref(), Some("./bin/feeds -migrate"));
+        assert_eq!(d[0].evidence["release"][0].file, "internal/cli/cli.go");
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[1].release, None);
+        let without_db = gomod.replace("require github.com/lib/pq v1.10.9\n", "");
+        let files = [
+            ("go.mod", without_db.as_str()),
+            ("main.go", main),
+            ("internal/cli/cli.go", cli),
+        ];
+        assert_eq!(detect(&files)[0].release, None);
     }
 
     /// A Godeps tree (no go.mod) builds in GOPATH mode under its import

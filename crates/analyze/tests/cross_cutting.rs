@@ -350,3 +350,46 @@ fn a_task_queue_dashboard_from_compose_is_not_a_service() {
         .unwrap_or_else(|| panic!("{:?}", web.findings));
     assert!(f.message.contains("Celery Flower"), "{}", f.message);
 }
+
+/// shiori: docker-compose runs `Dockerfile.compose`, whose `ENTRYPOINT ["go",
+/// "run", "main.go"]` takes the compose `command: [server, --log-level,
+/// debug]` as arguments, while its Procfile says how it runs in production
+/// (`web: bin/shiori server -p $PORT`). The Procfile's process starts it;
+/// the compose command alone (`server …`) is no command at all.
+#[test]
+fn a_compose_command_is_the_entrypoints_arguments_and_a_procfile_comes_first() {
+    let files: &[(&str, &str)] = &[
+        ("go.mod", "module github.com/acme/marks\n\ngo 1.22\n"),
+        (
+            "main.go",
+            "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\thttp.ListenAndServe(\":\"+os.Getenv(\"PORT\"), nil)\n}\n",
+        ),
+        ("Procfile", "web: bin/marks server -p $PORT\n"),
+        (
+            "Dockerfile.compose",
+            "FROM golang:1.22-alpine\nWORKDIR /src/marks\nENTRYPOINT [\"go\", \"run\", \"main.go\"]\nCMD [\"server\"]\n",
+        ),
+        (
+            "docker-compose.yaml",
+            "services:\n  marks:\n    build:\n      context: .\n      dockerfile: Dockerfile.compose\n    command:\n      - \"server\"\n      - \"--log-level\"\n      - \"debug\"\n    ports:\n      - \"8080:8080\"\n    volumes:\n      - \".:/src/marks\"\n",
+        ),
+    ];
+    let services = analyze_repo(&MemRepo::new(files.iter().copied()), Some("marks")).unwrap();
+    assert_eq!(
+        services[0].start.as_deref(),
+        Some("bin/marks server -p $PORT"),
+        "{services:#?}"
+    );
+    // Without the Procfile the container's whole command is the start.
+    let without: Vec<(&str, &str)> = files
+        .iter()
+        .copied()
+        .filter(|(p, _)| *p != "Procfile")
+        .collect();
+    let services = analyze_repo(&MemRepo::new(without), Some("marks")).unwrap();
+    assert_eq!(
+        services[0].start.as_deref(),
+        Some("go run main.go server --log-level debug"),
+        "{services:#?}"
+    );
+}

@@ -155,9 +155,38 @@ pub fn services(ctx: &Ctx) -> Vec<ComposeService> {
     // it is not one of the project's services.
     out.retain(|cs| !runs_none_of_the_code(ctx, cs) && !builds_a_build_stage(ctx, cs));
     for cs in &mut out {
+        given_to_the_entrypoint(ctx, cs);
         in_working_folder(ctx, cs);
     }
     out
+}
+
+/// Programs an image's `ENTRYPOINT` runs that run their arguments as a
+/// command (`tini -- gunicorn …`, an entrypoint script ending in
+/// `exec "$@"`).
+fn runs_its_arguments(entrypoint: &str) -> bool {
+    let first = entrypoint.split_whitespace().next().unwrap_or("");
+    let name = crate::repo::file_name(first);
+    name.ends_with(".sh")
+        || matches!(
+            name,
+            "tini" | "dumb-init" | "sh" | "bash" | "env" | "gosu" | "su-exec" | "entrypoint"
+        )
+        || name.contains("entrypoint")
+}
+
+/// A compose `command:` is the arguments of the built image's
+/// `ENTRYPOINT` when that runs a program (shiori's `go run main.go` given
+/// `server --log-level debug`): the container runs both, so the command is
+/// both.
+fn given_to_the_entrypoint(ctx: &Ctx, cs: &mut ComposeService) {
+    let Some(cmd) = &cs.command else { return };
+    let Some(entrypoint) = docker_info(ctx, cs).and_then(|i| i.entrypoint) else {
+        return;
+    };
+    if !runs_its_arguments(&entrypoint) {
+        cs.command = Some(format!("{entrypoint} {cmd}"));
+    }
 }
 
 /// The compose profiles `.env` (or its committed example) turns on.
@@ -1083,8 +1112,18 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             // Dockerfile copied to `/usr/local/bin/app/…`) runs nowhere else:
             // the image's own CMD (or what the detector found) starts it.
             if moved.is_some() || !in_image_only(cmd) {
+                // A Procfile's web process is how the project runs in
+                // production (Heroku's format); a compose file is as often
+                // its development set-up (shiori's `go run`): the Procfile
+                // stays first.
+                let after_procfile = usize::from(
+                    draft
+                        .starts
+                        .first()
+                        .is_some_and(|c| crate::repo::file_name(&c.evidence.file) == "Procfile"),
+                );
                 draft.starts.insert(
-                    0,
+                    after_procfile,
                     crate::draft::Claim {
                         value: moved.unwrap_or_else(|| cmd.clone()),
                         trust: Trust::Config,

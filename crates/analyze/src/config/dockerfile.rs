@@ -56,6 +56,9 @@ pub struct DockerInfo {
     /// `npm ci --omit=dev`): (production only, line). A Python image that
     /// runs one serves static files out of `node_modules` (django-npm).
     pub npm_install: Option<(bool, u32)>,
+    /// The final stage's `ENTRYPOINT` (as `command_text` writes it), when
+    /// it has one: what a compose `command:` is given to as arguments.
+    pub entrypoint: Option<String>,
 }
 
 impl DockerInfo {
@@ -479,6 +482,7 @@ pub fn parse(text: &str) -> DockerInfo {
     info.context_sources = from_context;
     info.copies_context = copies_context;
     info.copied_from = copied_from;
+    info.entrypoint = entrypoint.as_ref().map(|(e, _)| e.clone());
     // ENTRYPOINT + CMD together form the command; ENTRYPOINT alone is the command.
     info.cmd = match (entrypoint, info.cmd.take()) {
         (Some((e, l)), Some((c, _))) => Some((format!("{e} {c}"), l)),

@@ -71,7 +71,10 @@ const COMPONENT_EXTS: &[&str] = &[".jsx", ".tsx", ".vue", ".svelte", ".astro"];
 
 /// What makes a read optional: a default (`||`, `??`), a comparison, or a
 /// presence test (`&&`, a ternary's `?`, but not `?.`/`??`).
-const DEFAULT_SUFFIX: &str = r"(\s*\)?\s*(?:\|\||\?\?|[!=]==?|&&|\?(?:[^.?]|$)))?";
+/// A TypeScript cast may stand between the read and its default
+/// (`(process.env.KAFKA_SASL_MECHANISM as 'plain' | 'scram-sha-256') || 'plain'`).
+const DEFAULT_SUFFIX: &str =
+    r"((?:\s+as\s+[^(),;\n]*?)?\s*\)?\s*(?:\|\||\?\?|[!=]==?|&&|\?(?:[^.?]|$)))?";
 
 static ENV_DOT: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(&format!(
@@ -85,6 +88,26 @@ static ENV_INDEX: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("regex")
 });
+/// `const name = process.env.X;` with nothing after the read (1: the
+/// local, 2: the variable).
+static ENV_TO_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*process\s*\.\s*env\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*;",
+    )
+    .expect("regex")
+});
+
+/// `local` is tested for presence somewhere in `text`: `if (local)`,
+/// `if (local && …)`, `local && …`, `local ? … : …`, `local || …`,
+/// `local ?? …` (`if (!local)` may be a guard that throws: not counted).
+fn local_tested_for_presence(text: &str, local: &str) -> bool {
+    let name = regex::escape(local);
+    crate::scan::try_regex(&format!(
+        r"\bif\s*\(\s*{name}\s*(?:\)|&&|\|\|)|(?:^|[^.\w$]){name}\s*(?:&&|\|\||\?\?|\?[^.?])"
+    ))
+    .is_ok_and(|re| re.is_match(text))
+}
+
 static ENV_DESTRUCTURE: LazyLock<Regex> = LazyLock::new(|| {
     crate::scan::try_regex(r"\b(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\s*\.\s*env\b")
         .expect("regex")
@@ -619,6 +642,13 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
             }
         });
     }
+    // `const header = process.env.CLIENT_IP_HEADER;` then `if (header && …)`:
+    // the code tests the copy for presence, so unset is an answer.
+    each_match(text, &ENV_TO_LOCAL, |line, c| {
+        if local_tested_for_presence(text, &c[1]) {
+            draft.env_var(&c[2], true, file, line);
+        }
+    });
     each_match(text, &ENV_DESTRUCTURE, |line, c| {
         for part in c[1].split(',') {
             let part = part.trim();
@@ -1349,6 +1379,11 @@ if (process.env.DB_TYPE) {
 const after = process.env.AFTER;
 if (typeof process !== "undefined" && process.env.HIDE_LOG) {}
 if (process.env.NODE_ENV === "production") { key = process.env.PROD_KEY; }
+const mechanism = (process.env.SASL as 'plain' | 'scram-sha-256') || 'plain';
+const header = process.env.IP_HEADER;
+if (header && headers.get(header)) {}
+const secret = process.env.MUST;
+if (!secret) throw new Error("MUST");
 "#,
         );
         let got: Vec<(&str, bool)> = d
@@ -1375,6 +1410,9 @@ if (process.env.NODE_ENV === "production") { key = process.env.PROD_KEY; }
                 ("AFTER", true),
                 ("HIDE_LOG", false),
                 ("PROD_KEY", true),
+                ("SASL", false),
+                ("IP_HEADER", false),
+                ("MUST", true),
                 ("C", true),
                 ("http_proxy", false),
                 ("D", true),

@@ -189,6 +189,15 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
     let declared = frameworks::declared(m);
     let facts = code::scan(ctx, &mut base, &files, m, &declared);
     databases::store_named_by_the_orm(m, &facts.orm_engines, &mut base);
+    if m.declares("next") {
+        if let Some((given, e)) = refine::next_config_env(ctx, dir) {
+            let before = base.env.len();
+            base.env.retain(|v| !given.contains(&v.name));
+            if base.env.len() < before {
+                base.note("env", e);
+            }
+        }
+    }
     if let Some((file, line)) = &facts.by_node_env {
         databases::knexfile_without_production(ctx, dir, file, *line, &mut base);
     }

@@ -163,6 +163,51 @@ const NEXT_CONFIGS: &[&str] = &[
     "next.config.cjs",
 ];
 
+/// `env: { … }` in a Next.js config (1: where its body opens).
+static NEXT_ENV_BLOCK: LazyLock<Regex> =
+    LazyLock::new(|| crate::scan::try_regex(r"\benv\s*:\s*(\{)").expect("regex"));
+
+/// The names a Next.js config's `env` block defines (umami's `cloudUrl`,
+/// `currentVersion: pkg.version`): Next inlines them into the code at
+/// build, from the config's own values, so `process.env.cloudUrl` is no
+/// setting a deployment gives. With the config file and line.
+pub(super) fn next_config_env(ctx: &Ctx, dir: &str) -> Option<(Vec<String>, Evidence)> {
+    for name in NEXT_CONFIGS {
+        let Some(text) = ctx.read(dir, name) else {
+            continue;
+        };
+        let Some(c) = NEXT_ENV_BLOCK.captures(&text) else {
+            continue;
+        };
+        let open = c.get(1).map_or(0, |m| m.start());
+        let body = crate::wiring::bracketed(&text, open)?;
+        let keys: Vec<String> = crate::wiring::split_top(body)
+            .into_iter()
+            .filter_map(|part| {
+                let key = part.split(':').next()?.trim().trim_matches(['"', '\'']);
+                // `DATABASE_URL: process.env.DATABASE_URL` passes the
+                // environment's own value on: still a setting.
+                let ok = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+                    && !part.contains(&format!("env.{key}"));
+                ok.then(|| key.to_string())
+            })
+            .collect();
+        let line = crate::scan::line_of(&text, open);
+        return Some((
+            keys,
+            ev(
+                &join(dir, name),
+                Some(line),
+                "the config's env block, inlined at build",
+            ),
+        ));
+    }
+    None
+}
+
 fn nextjs(ctx: &Ctx, dir: &str, m: &Manifest, r: &mut Refined) {
     let export = config_has(ctx, dir, NEXT_CONFIGS, &OUTPUT_EXPORT)
         .or_else(|| build_script_runs(m, "next export"));

@@ -983,3 +983,30 @@ fn a_standalone_next_build_copies_its_static_files_beside_the_server() {
     );
     assert_eq!(plain[0].builds[0].value, "npm run build");
 }
+
+/// umami: `process.env.cloudUrl` and `process.env.currentVersion` are
+/// the keys of next.config's `env` block, which Next inlines at build from
+/// the config's own values: no setting to give. A key that passes the
+/// environment's own value on (`DATABASE_URL: process.env.DATABASE_URL`)
+/// stays one.
+#[test]
+fn next_config_env_keys_are_not_settings() {
+    let config = "const cloudUrl = process.env.CLOUD_URL || '';\nexport default {\n  env: {\n    cloudUrl,\n    currentVersion: pkg.version,\n    DATABASE_URL: process.env.DATABASE_URL,\n  },\n  output: 'standalone',\n};\n";
+    let page = "export default function App() {\n  const login = `${process.env.cloudUrl}/login`;\n  const v = process.env.currentVersion;\n  const db = process.env.DATABASE_URL;\n  return null;\n}\n";
+    let drafts = detect(
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "15", "react": "19", "react-dom": "19"}}"#,
+            ),
+            ("package-lock.json", "{}"),
+            ("next.config.ts", config),
+            ("app/page.tsx", page),
+        ],
+        "",
+    );
+    let names: Vec<&str> = drafts[0].env.iter().map(|v| v.name.as_str()).collect();
+    assert!(!names.contains(&"cloudUrl"), "{names:?}");
+    assert!(!names.contains(&"currentVersion"), "{names:?}");
+    assert!(names.contains(&"DATABASE_URL"), "{names:?}");
+}

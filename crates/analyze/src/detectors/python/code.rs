@@ -746,7 +746,10 @@ fn in_env_conditional(text: &str, at: usize) -> bool {
     let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let indent_of = |l: &str| l.len() - l.trim_start().len();
     let mut indent = indent_of(&text[line_start..]);
-    for l in text[..line_start].lines().rev().take(200) {
+    let before: Vec<&str> = text[..line_start].lines().rev().take(200).collect();
+    let tests_env = |t: &str| t.contains("environ") || t.contains("getenv");
+    let opens_if = |t: &str| t.starts_with("if ") || t.starts_with("if(") || t.starts_with("elif ");
+    for (i, l) in before.iter().enumerate() {
         if indent == 0 {
             break;
         }
@@ -755,10 +758,25 @@ fn in_env_conditional(text: &str, at: usize) -> bool {
         }
         indent = indent_of(l);
         let t = l.trim_start();
-        if (t.starts_with("if ") || t.starts_with("elif "))
-            && (t.contains("environ") || t.contains("getenv"))
-        {
+        if opens_if(t) && tests_env(t) {
             return true;
+        }
+        // The `):` that closes a condition written over several lines
+        // (`if (\n    "TOKEN" in os.environ\n    or …\n):`): the condition
+        // is every line up to its `if (`.
+        if t.starts_with(')') && t.trim_end().ends_with(':') {
+            let mut condition = String::new();
+            for up in before.iter().skip(i + 1).take(20) {
+                let u = up.trim_start();
+                if indent_of(up) == indent && opens_if(u) {
+                    condition.push_str(u);
+                    if tests_env(&condition) {
+                        return true;
+                    }
+                    break;
+                }
+                condition.push_str(u);
+            }
         }
     }
     false
@@ -1572,6 +1590,19 @@ if os.getenv("TOKEN"):
             "K": os.environ["K"],
         }
     )
+if (
+    "CF_TOKEN" in os.environ
+    or "CF_BEARER" in os.environ
+):
+    CACHE = {
+        "default": {
+            "ZONE": os.environ["ZONE"],
+        }
+    }
+if (
+    DEBUG
+):
+    L = os.environ["L"]
 B = os.environ.get("B", "x")
 C = os.getenv("C")
 D = os.getenv("D") or "fallback"
@@ -1597,6 +1628,8 @@ def application(environ, start_response):
                 ("A", true),
                 ("J", false),
                 ("K", false),
+                ("ZONE", false),
+                ("L", true),
                 ("TOKEN", false),
                 ("B", false),
                 ("C", false),

@@ -303,6 +303,157 @@ const BROKEN_PINS: &[BrokenPin] = &[BrokenPin {
           (`undefined symbol: __res_maybe_init`); 2.7.4 fixed the wheels",
 }];
 
+/// A framework release's own floor under a neighbour: from `since` on,
+/// `package` requires `dep >= floor` (its published metadata). A project
+/// that allows only such releases and pins `dep` exactly below the floor
+/// cannot be installed: pip stops at `ResolutionImpossible`.
+struct Floor {
+    package: &'static str,
+    since: (u64, u64),
+    dep: &'static str,
+    floor: (u64, u64, u64),
+}
+
+/// Newest `since` first: the first row at or under the project's lowest
+/// allowed release applies.
+const FLOORS: &[Floor] = &[
+    Floor {
+        package: "django",
+        since: (5, 1),
+        dep: "asgiref",
+        floor: (3, 8, 1),
+    },
+    Floor {
+        package: "django",
+        since: (5, 0),
+        dep: "asgiref",
+        floor: (3, 7, 0),
+    },
+    Floor {
+        package: "django",
+        since: (4, 2),
+        dep: "asgiref",
+        floor: (3, 6, 0),
+    },
+    Floor {
+        package: "django",
+        since: (4, 1),
+        dep: "asgiref",
+        floor: (3, 5, 2),
+    },
+    Floor {
+        package: "django",
+        since: (4, 0),
+        dep: "asgiref",
+        floor: (3, 4, 1),
+    },
+    Floor {
+        package: "django",
+        since: (3, 2),
+        dep: "asgiref",
+        floor: (3, 3, 2),
+    },
+    Floor {
+        package: "django",
+        since: (4, 2),
+        dep: "sqlparse",
+        floor: (0, 3, 1),
+    },
+    Floor {
+        package: "flask",
+        since: (3, 1),
+        dep: "werkzeug",
+        floor: (3, 1, 0),
+    },
+    Floor {
+        package: "flask",
+        since: (3, 0),
+        dep: "werkzeug",
+        floor: (3, 0, 0),
+    },
+    Floor {
+        package: "flask",
+        since: (2, 3),
+        dep: "werkzeug",
+        floor: (2, 3, 3),
+    },
+];
+
+/// The lowest release a requirement allows (`==4.2.1`, `>=4.2,<4.3`,
+/// `~=4.2`): its major and minor.
+fn lower_bound(raw: &str) -> Option<(u64, u64)> {
+    let spec = raw.split(';').next().unwrap_or(raw);
+    spec.split(',').find_map(|part| {
+        let part = part.trim();
+        let at = part.find(['=', '>', '~'])?;
+        let op = &part[at..];
+        let v = op
+            .strip_prefix("==")
+            .or_else(|| op.strip_prefix(">="))
+            .or_else(|| op.strip_prefix("~="))?;
+        major_minor(v.trim().trim_end_matches(".*"))
+    })
+}
+
+/// Exact pins below what the project's own framework requires of them
+/// (django-poll-app: `asgiref==3.3.1` beside `Django>=4.2,<4.3`, which
+/// needs asgiref 3.6.0 or later): the install cannot resolve. As (what to
+/// tell, the fix raising that line to the floor). Pins a lock file holds
+/// are left alone.
+pub(super) fn pins_below_the_frameworks_floor(m: &Manifest) -> Vec<(String, SourceFix)> {
+    let mut out = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for row in FLOORS {
+        if done.contains(&row.dep) {
+            continue;
+        }
+        let Some(framework) = m.deps.get(row.package) else {
+            continue;
+        };
+        let Some(lowest) = m
+            .locked
+            .get(row.package)
+            .and_then(|(v, _)| major_minor(v.trim_start_matches("==")))
+            .or_else(|| lower_bound(&framework.raw))
+        else {
+            continue;
+        };
+        if lowest < row.since {
+            continue;
+        }
+        done.push(row.dep);
+        let Some(dep) = m
+            .deps
+            .get(row.dep)
+            .filter(|_| !m.locked.contains_key(row.dep))
+        else {
+            continue;
+        };
+        let spec = dep.raw.split(';').next().unwrap_or(&dep.raw);
+        let Some(at) = spec.find("==") else { continue };
+        let written = spec[at + 2..].trim();
+        let Some(v) = version3(written) else { continue };
+        if v >= row.floor {
+            continue;
+        }
+        let (a, b, c) = row.floor;
+        let floor = format!("{a}.{b}.{c}");
+        out.push((
+            format!(
+                "{} pins {}=={written}, but {} {}.{} (what {} allows) requires {} {floor} or later: pip cannot resolve the install (ResolutionImpossible); the deployment's copy installs {}=={floor} (your repository is not changed) — raise the pin",
+                dep.file, row.dep, row.package, row.since.0, row.since.1, framework.file, row.dep, row.dep
+            ),
+            SourceFix {
+                file: dep.file.clone(),
+                line: dep.line,
+                find: format!("=={written}"),
+                replace: format!("=={floor}"),
+            },
+        ));
+    }
+    out
+}
+
 /// `major.minor.patch` of a version (`2.7` → (2, 7, 0)).
 fn version3(v: &str) -> Option<(u64, u64, u64)> {
     let mut it = v.trim().split('.').map(|p| p.parse::<u64>().ok());
@@ -353,7 +504,7 @@ pub(super) fn broken_pins(m: &Manifest) -> Vec<(String, SourceFix)> {
 #[cfg(test)]
 mod tests {
     use super::super::manifest::{read, Manifest};
-    use super::{broken_pins, constraints, whitenoise_for};
+    use super::{broken_pins, constraints, pins_below_the_frameworks_floor, whitenoise_for};
     use crate::ctx::Ctx;
     use crate::repo::MemRepo;
 
@@ -528,5 +679,40 @@ mod tests {
             "{}",
             c[0].reason
         );
+    }
+
+    /// django-poll-app: `asgiref==3.3.1` beside `"Django>=4.2,<4.3"`
+    /// (quoted in the file). Django 4.2 requires asgiref 3.6.0: the pin's
+    /// line is raised. A pin at the floor, a Django that allows older
+    /// releases, and an open asgiref are left alone.
+    #[test]
+    fn a_pin_below_the_frameworks_own_floor_is_raised_on_its_line() {
+        let fixes = pins_below_the_frameworks_floor(&manifest(&[(
+            "requirements.txt",
+            "asgiref==3.3.1\nDjango>=4.2,<4.3\nsqlparse==0.4.4\n",
+        )]));
+        assert_eq!(fixes.len(), 1, "{fixes:?}");
+        let (message, fix) = &fixes[0];
+        assert_eq!(
+            (fix.line, fix.find.as_str(), fix.replace.as_str()),
+            (1, "==3.3.1", "==3.6.0")
+        );
+        assert!(message.contains("django 4.2"), "{message}");
+        for fine in [
+            "asgiref==3.6.0\nDjango>=4.2,<4.3\n",
+            "asgiref==3.3.1\nDjango>=3.1,<4.3\n",
+            "asgiref\nDjango==4.2.7\n",
+        ] {
+            assert!(
+                pins_below_the_frameworks_floor(&manifest(&[("requirements.txt", fine)]))
+                    .is_empty(),
+                "{fine}"
+            );
+        }
+        let flask = pins_below_the_frameworks_floor(&manifest(&[(
+            "requirements.txt",
+            "Flask==3.0.2\nWerkzeug==2.3.7\n",
+        )]));
+        assert_eq!(flask[0].1.replace, "==3.0.0");
     }
 }

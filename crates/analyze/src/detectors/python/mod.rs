@@ -266,7 +266,10 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     web.package_manager = m.manager.map(str::to_string);
     web.install = m.install.clone();
     web.install_constraints = compat::constraints(m);
-    for (message, fix) in compat::broken_pins(m) {
+    let pins = compat::broken_pins(m)
+        .into_iter()
+        .chain(compat::pins_below_the_frameworks_floor(m));
+    for (message, fix) in pins {
         let (file, line) = (fix.file.clone(), fix.line);
         web.finding(
             "pinned_package_broken",

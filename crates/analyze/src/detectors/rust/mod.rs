@@ -465,8 +465,9 @@ fn analyze_package(
     // The repository's own crates the package depends on (`conduit-core =
     // { path = "../conduit-core" }`) hold settings it reads at run time: a
     // workspace binary's clap `Config` often lives in a library crate.
-    // Their environment reads and database wiring count; their routes and
-    // binds do not (a worker may link the API crate without serving it).
+    // Their environment reads and database wiring count; their binds do
+    // not (a worker may link the API crate without serving it), and their
+    // health route only for a binary that serves (below).
     let crates = path_crates(ctx, dir, &root, m);
     let crate_sources: Vec<&str> = crates
         .iter()
@@ -583,6 +584,22 @@ fn analyze_package(
                 settings: listen,
                 sqlite_fallback: None,
             });
+        }
+    }
+    // A web binary whose router lives in one of the repository's crates
+    // (axum-sqlx-conduit's `conduit-api` routes `/api/ping`): that crate's
+    // health route is the one it serves. Only for a binary that serves:
+    // a worker linking the same crate answers nothing.
+    if d.kind == ServiceKind::Web && d.health_path.is_none() {
+        for &file in &crate_sources {
+            let Some(text) = ctx.read_path(file) else {
+                continue;
+            };
+            if let Some((line, path)) = health(text.split("#[cfg(test)]").next().unwrap_or("")) {
+                d.health_path = Some(path);
+                d.note("health_path", ev(file, Some(line), line_text(&text, line)));
+                break;
+            }
         }
     }
     if fw.is_some_and(|f| f.name == "rocket") {
@@ -1087,8 +1104,9 @@ mod tests {
     /// axum-sqlx-conduit: the binary crate's `main` parses `AppConfig`, a
     /// clap struct of the workspace's `conduit-core` crate (a path
     /// dependency, also through `[workspace.dependencies]`). Its settings
-    /// are the binary's; the library's routes are not, and a crate outside
-    /// the repository is never read.
+    /// are the binary's, and so is the health route of the router it
+    /// serves (`/api/ping` in `conduit-api`); a crate outside the
+    /// repository is never read.
     #[test]
     fn settings_in_a_path_crate_are_the_binarys() {
         let d = detect_at(
@@ -1099,7 +1117,7 @@ mod tests {
                 ("crates/conduit-core/Cargo.toml", "[package]\nname = \"conduit-core\"\n[dependencies]\nclap = \"3\"\n"),
                 ("crates/conduit-core/src/config.rs", "#[derive(clap::Parser)]\npub struct AppConfig {\n    #[clap(long, env)]\n    pub database_url: String,\n    #[clap(long, env)]\n    pub argon_salt: String,\n}\n"),
                 ("crates/conduit-api/Cargo.toml", "[package]\nname = \"conduit-api\"\n[dependencies]\naxum = \"0.5\"\n"),
-                ("crates/conduit-api/src/lib.rs", "//! Reads `std::env::var(\"DOC_ONLY\")`.\npub fn cors() -> String { std::env::var(\"CORS_ORIGIN\").unwrap() }\npub fn git() { std::process::Command::new(\"git\").env(\"GIT_ASKPASS\", \"\"); }\n#[cfg(test)]\nmod tests {\n    fn t() { std::env::var(\"TEST_ONLY\").unwrap(); }\n}\n"),
+                ("crates/conduit-api/src/lib.rs", "//! Reads `std::env::var(\"DOC_ONLY\")`.\npub fn cors() -> String { std::env::var(\"CORS_ORIGIN\").unwrap() }\npub fn git() { std::process::Command::new(\"git\").env(\"GIT_ASKPASS\", \"\"); }\npub fn router() -> axum::Router { axum::Router::new().route(\"/api/ping\", get(ping)) }\n#[cfg(test)]\nmod tests {\n    fn t() { std::env::var(\"TEST_ONLY\").unwrap(); }\n}\n"),
                 ("crates/conduit-api/src/tests.rs", "fn t() { std::env::var(\"TEST_FILE_ONLY\").unwrap(); }\n"),
             ],
             "crates/conduit-bin",
@@ -1112,6 +1130,7 @@ mod tests {
         for n in ["DOC_ONLY", "TEST_ONLY", "TEST_FILE_ONLY", "GIT_ASKPASS"] {
             assert!(!names.contains(&n), "{n}: {names:?}");
         }
+        assert_eq!(d[0].health_path.as_deref(), Some("/api/ping"));
     }
 
     #[test]

@@ -30,7 +30,12 @@ const DEV_TOOLS: &[(&str, Option<&str>)] = &[
     ("lite-server", None),
     ("browser-sync", None),
     ("concurrently", None),
-    ("npm-run-all", None),
+    // Sequential `npm-run-all a b` is a build runner (umami's build);
+    // parallel runs are watchers side by side.
+    ("npm-run-all", Some("--parallel")),
+    ("npm-run-all", Some("-p")),
+    ("npm-run-all", Some("--race")),
+    ("npm-run-all", Some("-r")),
     ("run-p", None),
     ("tsx", Some("watch")),
     ("tsx", Some("--watch")),
@@ -490,6 +495,9 @@ mod tests {
             ("cross-env NODE_ENV=development nodemon app.js", true),
             ("nest start --watch", true),
             ("concurrently \"npm:dev:*\"", true),
+            ("npm-run-all --parallel watch:*", true),
+            ("npm-run-all -p dev:api dev:web", true),
+            ("npm-run-all check-env build-db build-app", false),
             ("node server.js", false),
             ("next start", false),
             ("node dist/main", false),

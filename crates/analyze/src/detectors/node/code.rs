@@ -97,6 +97,115 @@ static ENV_TO_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 
+/// `if (!name) { …; return; }` (or `if (!name) return;`).
+static EARLY_RETURN: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(r"\bif\s*\(\s*!\s*([A-Za-z_$][\w$]*)\s*\)").expect("regex")
+});
+
+/// Guards that leave when a setting copied into a local is unset
+/// (next-self-host's `let org = process.env.HCP_ORG;` … `if (!org) {
+/// …; return; }`): a guard that returns — not one that throws or exits —
+/// makes the setting optional, and so are the reads after it in the same
+/// block (`HCP_API_KEY`), and settings copied into locals before it that
+/// the code first uses after it (`HCP_PROJECT`). As (the byte ranges after
+/// such guards, the offsets of the `const x = process.env.X;` copies that
+/// are optional).
+fn early_return_guards(text: &str) -> (Vec<std::ops::Range<usize>>, Vec<usize>) {
+    let mut ranges = Vec::new();
+    let mut optional = Vec::new();
+    if !text.contains("return") {
+        return (ranges, optional);
+    }
+    let locals: Vec<(String, usize, usize)> = ENV_TO_LOCAL
+        .captures_iter(text)
+        .filter_map(|c| {
+            let m = c.get(0)?;
+            Some((c[1].to_string(), m.start(), m.end()))
+        })
+        .collect();
+    if locals.is_empty() {
+        return (ranges, optional);
+    }
+    for c in EARLY_RETURN.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        let Some((_, decl, _)) = locals
+            .iter()
+            .find(|(n, _, end)| n == &c[1] && *end <= m.start())
+        else {
+            continue;
+        };
+        let rest = &text[m.end()..];
+        let body_at = m.end() + (rest.len() - rest.trim_start().len());
+        let (body, body_end) = if text[body_at..].starts_with('{') {
+            match crate::wiring::bracketed(text, body_at) {
+                Some(b) => (b, body_at + b.len() + 2),
+                None => continue,
+            }
+        } else {
+            let end = text[body_at..]
+                .find([';', '\n'])
+                .map_or(text.len(), |i| body_at + i + 1);
+            (&text[body_at..end], end)
+        };
+        // A guard that answers an error (`return res.status(503)…`,
+        // `return { error }`) reports the setting missing: still needed.
+        let lower = body.to_ascii_lowercase();
+        if !body.contains("return")
+            || body.contains("throw")
+            || body.contains("exit(")
+            || lower.contains("status")
+            || lower.contains("error")
+        {
+            continue;
+        }
+        optional.push(*decl);
+        // The rest of the enclosing block.
+        let mut depth = 0i32;
+        let mut end = text.len();
+        for (i, b) in text.as_bytes()[body_end..].iter().enumerate() {
+            match b {
+                b'{' => depth += 1,
+                b'}' if depth == 0 => {
+                    end = body_end + i;
+                    break;
+                }
+                b'}' => depth -= 1,
+                _ => {}
+            }
+        }
+        ranges.push(body_end..end);
+        // Where the enclosing block opens: the nearest unmatched `{` before.
+        let mut depth = 0i32;
+        let mut start = 0;
+        for (i, b) in text.as_bytes()[..m.start()].iter().enumerate().rev() {
+            match b {
+                b'}' => depth += 1,
+                b'{' if depth == 0 => {
+                    start = i;
+                    break;
+                }
+                b'{' => depth -= 1,
+                _ => {}
+            }
+        }
+        // Copies made in that block before the guard and first used after it.
+        for (name, decl, decl_end) in &locals {
+            if *decl < start || *decl_end > m.start() || optional.contains(decl) {
+                continue;
+            }
+            let Ok(word) =
+                crate::scan::try_regex(&format!(r"(?:^|[^\w$.]){}\b", regex::escape(name)))
+            else {
+                continue;
+            };
+            if !word.is_match(&text[*decl_end..m.start()]) && word.is_match(&text[body_end..end]) {
+                optional.push(*decl);
+            }
+        }
+    }
+    (ranges, optional)
+}
+
 /// `local` is tested for presence somewhere in `text`: `if (local)`,
 /// `if (local && …)`, `local && …`, `local ? … : …`, `local || …`,
 /// `local ?? …` (`if (!local)` may be a guard that throws: not counted).
@@ -613,7 +722,11 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     scan_env_schema(draft, file, text);
     scan_env_validator(draft, file, text);
     scan_env_zod(draft, file, text);
-    let guarded = env_guarded_blocks(text);
+    let mut guarded = env_guarded_blocks(text);
+    // `if (!org) { …; return; }` on a setting copied into a local: what
+    // follows in the block runs only when it is set.
+    let (after_guards, optional_locals) = early_return_guards(text);
+    guarded.extend(after_guards);
     for re in [&*ENV_DOT, &*ENV_INDEX] {
         each_match(text, re, |line, c| {
             let at = c.get(0).map_or(0, |g| g.start());
@@ -645,7 +758,8 @@ pub fn scan_env(draft: &mut Draft, file: &str, text: &str) {
     // `const header = process.env.CLIENT_IP_HEADER;` then `if (header && …)`:
     // the code tests the copy for presence, so unset is an answer.
     each_match(text, &ENV_TO_LOCAL, |line, c| {
-        if local_tested_for_presence(text, &c[1]) {
+        let at = c.get(0).map_or(0, |g| g.start());
+        if local_tested_for_presence(text, &c[1]) || optional_locals.contains(&at) {
             draft.env_var(&c[2], true, file, line);
         }
     });
@@ -1384,6 +1498,16 @@ const header = process.env.IP_HEADER;
 if (header && headers.get(header)) {}
 const secret = process.env.MUST;
 if (!secret) throw new Error("MUST");
+export async function register() {
+  let org = process.env.HCP_ORG;
+  let project = process.env.HCP_PROJECT;
+  if (!org) {
+    demo();
+    return;
+  }
+  await fetch(`${org}/${project}`, { key: process.env.HCP_API_KEY });
+}
+const needed = process.env.NEEDED_AFTER;
 "#,
         );
         let got: Vec<(&str, bool)> = d
@@ -1413,6 +1537,10 @@ if (!secret) throw new Error("MUST");
                 ("SASL", false),
                 ("IP_HEADER", false),
                 ("MUST", true),
+                ("HCP_ORG", false),
+                ("HCP_PROJECT", false),
+                ("HCP_API_KEY", false),
+                ("NEEDED_AFTER", true),
                 ("C", true),
                 ("http_proxy", false),
                 ("D", true),

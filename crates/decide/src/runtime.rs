@@ -270,6 +270,19 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
         }
         _ => (default_version(fam).to_string(), Origin::Default),
     };
+    // Before Go 1.21 the `go` line of go.mod is the module's language
+    // version, not a toolchain: the Go 1 compatibility promise builds it
+    // with today's, and images of such old lines on today's Debian do not
+    // exist (`golang:1.15-bookworm`).
+    let go_language_version = fam == "go" && origin == Origin::Analysis && {
+        let mut p = version.split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+        (p.next().unwrap_or(0), p.next().unwrap_or(0)) < (1, 21)
+    };
+    let version = if go_language_version {
+        default_version(fam).to_string()
+    } else {
+        version
+    };
     if end_of_life(fam, &version) {
         notes.warn(
             "runtime_end_of_life",
@@ -312,6 +325,9 @@ pub(crate) fn plan(service: &Service, served_by_container: bool, notes: &mut Not
             Origin::Analysis if clean_version(asked).is_none() => {
                 format!("fits the project's {asked}")
             }
+            Origin::Analysis if go_language_version => format!(
+                "go.mod's `go {asked}` is the module's language version, which every later Go builds; the current stable line"
+            ),
             Origin::Analysis => "the version the project asks for".to_string(),
             _ => "no version stated in the project, so the current LTS/stable line".to_string(),
         };
@@ -579,6 +595,35 @@ mod tests {
             "{}",
             r.text
         );
+    }
+
+    /// golang-gin-realworld: `go 1.15` in go.mod is a language version,
+    /// and `golang:1.15-bookworm` does not exist: today's line builds it.
+    /// From 1.21 on the line is a minimum toolchain, kept as asked.
+    #[test]
+    fn an_old_go_language_version_builds_with_the_current_line() {
+        let mut s = service("s", Language::Go, Some("gin"), ServiceKind::Web);
+        s.runtime_version = Some("1.15".into());
+        let mut notes = Notes::default();
+        let p = plan(&s, false, &mut notes);
+        assert_eq!(p.version, default_version("go"));
+        assert_eq!(
+            p.build_image.as_deref(),
+            Some(format!("golang:{}-bookworm", default_version("go")).as_str())
+        );
+        let r = notes
+            .reasons
+            .iter()
+            .find(|r| r.about == "service.s.runtime")
+            .unwrap();
+        assert!(
+            r.text
+                .contains("`go 1.15` is the module's language version"),
+            "{}",
+            r.text
+        );
+        s.runtime_version = Some("1.22.3".into());
+        assert_eq!(plan(&s, false, &mut Notes::default()).version, "1.22.3");
     }
 
     /// The line the lock file has every wheel for, within the range

@@ -368,6 +368,11 @@ pub struct ServicePlan {
     /// The project's own Dockerfile for this service (repository-relative), when it ships one.
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// `Service::dockerfile_context`: the folder the project builds
+    /// `dockerfile` from when it is not the service's own (`.` for a
+    /// compose `context: .` with `dockerfile: backend/Dockerfile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile_context: Option<String>,
     /// Which Dockerfile builds the service's image (container and
     /// Kubernetes hostings): the bundle's (absent) or `repository` (the
     /// project's own, `dockerfile`). The reason is `service.<name>.image`.

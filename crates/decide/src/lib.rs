@@ -450,6 +450,7 @@ fn plan_services(
             postgres_auth: s.postgres_auth,
             static_dir: s.static_dir.clone(),
             dockerfile: s.dockerfile.clone(),
+            dockerfile_context: s.dockerfile_context.clone(),
             image,
             image_start: s.image_start.clone(),
             compute: None,

@@ -479,3 +479,25 @@ fn a_front_end_beside_ecs_on_a_domain_gives_cloudfront_the_certificate() {
     assert!(b.get("terraform/tls.tf").is_none());
     validate(&b);
 }
+
+/// full-stack-fastapi's shape: compose builds `backend/Dockerfile` with
+/// the repository root as context (its COPY lines name `backend/…` and a
+/// folder beside it). CodeBuild builds it from the root, not from the
+/// service's folder, where those files are not.
+#[test]
+fn a_projects_dockerfile_builds_from_the_context_its_compose_file_names() {
+    let (analysis, decision) = support::scenario(
+        "compose_root_context_dockerfile",
+        "deploy on aws ecs with postgres",
+    );
+    let web = &decision.services[0];
+    assert_eq!(web.image, autodeploy_core::ImageSource::Repository);
+    assert_eq!(web.dockerfile_context.as_deref(), Some("."));
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    let build = &b.get("terraform/container_build.tf").unwrap().contents;
+    assert!(
+        build.contains(r#"docker build -f 'backend/Dockerfile' -t \"$REPO_0:$IMAGE_TAG\" '.' &&"#),
+        "{build}"
+    );
+    validate(&b);
+}

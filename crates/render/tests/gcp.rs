@@ -961,3 +961,26 @@ fn a_generated_admin_password_is_named_with_how_to_read_it() {
         "{plan}"
     );
 }
+
+/// The same project on Cloud Run: `gcloud builds submit --tag` only takes
+/// a Dockerfile at the context's root, so the build command writes a
+/// one-step configuration naming `backend/Dockerfile`, built from the root.
+#[test]
+fn a_projects_dockerfile_built_from_another_folder_gets_a_build_configuration() {
+    let b = bundle(
+        "compose_root_context_dockerfile",
+        "deploy on GCP cloud run with postgres",
+    );
+    check(&b);
+    let outputs = tf(&b, "terraform/outputs.tf");
+    assert!(
+        outputs.contains(r#"args: [build, -f, \"backend/Dockerfile\", -t, '\\''@IMAGE@'\\'', .]"#),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains(
+            "gcloud builds submit --project @PROJECT@ --config /tmp/autodeploy-cloudbuild.yaml '.'"
+        ),
+        "{outputs}"
+    );
+}

@@ -897,6 +897,9 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         }
         // `context: .` with `dockerfile: backend/Dockerfile` builds the app in backend/
         // (the context is wider only so the Dockerfile can copy shared files).
+        // The folder compose builds from (`context: .`), kept when the
+        // service is matched to the draft of its Dockerfile's folder below.
+        let context_dir = cs.dir.clone();
         if let Some(df_dir) = cs.dockerfile.as_deref().map(crate::repo::parent) {
             if df_dir != cs.dir
                 && crate::repo::is_under(df_dir, &cs.dir)
@@ -1056,11 +1059,14 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
             draft.dockerfile = Some(df.clone());
             // `context: ..` + `dockerfile: deploy/Dockerfile`: the image is
             // built from this service's folder by a Dockerfile kept elsewhere.
-            if crate::repo::parent(df) != cs.dir {
-                draft.dockerfile_context = Some(if cs.dir.is_empty() {
+            // full-stack-fastapi: `context: .` with `dockerfile:
+            // backend/Dockerfile`, whose COPY lines name `backend/…`: the
+            // image builds from the root, not from the service's folder.
+            if crate::repo::parent(df) != context_dir {
+                draft.dockerfile_context = Some(if context_dir.is_empty() {
                     ".".to_string()
                 } else {
-                    cs.dir.clone()
+                    context_dir.clone()
                 });
                 draft.note(
                     "dockerfile",

@@ -663,8 +663,11 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         // (it needs a start command); otherwise the repository's own is used.
         let own = svc.image == ImageSource::Repository;
         let (bundle_dockerfile, repo_dockerfile, context) = match (&svc.start, &svc.dockerfile) {
-            (_, Some(p)) if own => (None, Some(p.clone()), svc.path.clone()),
-            (None, Some(p)) => (None, Some(p.clone()), svc.path.clone()),
+            // The folder the project builds its Dockerfile from (a compose
+            // `context: .` beside `dockerfile: backend/Dockerfile`), else the
+            // service's own.
+            (_, Some(p)) if own => (None, Some(p.clone()), repo_context(svc)),
+            (None, Some(p)) => (None, Some(p.clone()), repo_context(svc)),
             (None, None) => {
                 return Err(crate::unsupported(
                     d,
@@ -769,6 +772,14 @@ pub fn render(d: &Decision) -> Result<Vec<BundleFile>, RenderError> {
         )?);
     }
     Ok(files)
+}
+
+/// The build context of the project's own Dockerfile: the folder the
+/// project builds it from, else the service's folder.
+fn repo_context(svc: &ServicePlan) -> String {
+    svc.dockerfile_context
+        .clone()
+        .unwrap_or_else(|| svc.path.clone())
 }
 
 /// The CodeBuild build phase: per service, fetch the bundle's Dockerfile

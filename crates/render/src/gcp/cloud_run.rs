@@ -326,6 +326,25 @@ fn service(d: &Decision, s: &ServicePlan) -> Result<Svc, RenderError> {
 /// Build (placeholders `@PROJECT@` and `@IMAGE@`, filled by Terraform's
 /// `replace()` in the outputs), run in the repository root.
 pub fn build_command(d: &Decision, s: &ServicePlan) -> Result<String, RenderError> {
+    // The project builds its Dockerfile from another folder (a compose
+    // `context: .` beside `dockerfile: backend/Dockerfile`): `gcloud builds
+    // submit --tag` only takes a Dockerfile at the context's root, so a
+    // one-step build configuration names it.
+    if let (None, Some(df), Some(ctx)) = (
+        crate::docker::bundle_dockerfile(d, &s.name),
+        &s.dockerfile,
+        &s.dockerfile_context,
+    ) {
+        let config = format!(
+            "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build, -f, {}, -t, '@IMAGE@', .]\nimages: ['@IMAGE@']\n",
+            serde_json::to_string(df).unwrap_or_default()
+        );
+        return Ok(format!(
+            "printf %s {} > /tmp/autodeploy-cloudbuild.yaml && gcloud builds submit --project @PROJECT@ --config /tmp/autodeploy-cloudbuild.yaml {}",
+            crate::escape::sh(&config),
+            crate::escape::sh(ctx)
+        ));
+    }
     let dockerfile = match (crate::docker::bundle_dockerfile(d, &s.name), &s.dockerfile) {
         (Some(p), _) => format!("cp <bundle>/{p} ./Dockerfile && "),
         (None, Some(p)) if p == "Dockerfile" || p.ends_with("/Dockerfile") => String::new(),

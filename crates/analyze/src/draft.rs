@@ -115,6 +115,8 @@ pub struct Draft {
     pub wiring: Vec<Wiring>,
     /// Constraints the install needs (each ecosystem's compat table).
     pub install_constraints: Vec<autodeploy_core::InstallConstraint>,
+    /// See [`autodeploy_core::Service::install_files`].
+    pub install_files: Vec<String>,
     /// Names a validation schema the app runs at start rules on (a
     /// class-validator env class): whether it requires them. What the
     /// schema says stands over what any read of the name suggests.
@@ -261,6 +263,7 @@ impl Draft {
             validated: BTreeMap::new(),
             wiring: Vec::new(),
             install_constraints: Vec::new(),
+            install_files: Vec::new(),
         }
     }
 

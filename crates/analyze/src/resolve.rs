@@ -760,6 +760,7 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         evidence,
         wiring: d.wiring,
         install_constraints: d.install_constraints,
+        install_files: d.install_files,
     };
     service.confidence = confidence(&service, port_trust, start_trust);
     service

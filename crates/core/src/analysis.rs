@@ -427,4 +427,10 @@ pub struct Service {
     /// Constraints the dependency install needs (see [`InstallConstraint`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<InstallConstraint>,
+    /// Files the install reads besides the one its command names, relative
+    /// to the repository root: requirements files included with `-r`
+    /// (`requirements.txt` → `requirements/production.txt`). An image copies
+    /// them before it installs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub install_files: Vec<String>,
 }

@@ -425,6 +425,10 @@ pub struct ServicePlan {
     /// Constraints the dependency install needs, from the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_constraints: Vec<crate::InstallConstraint>,
+    /// `Service::install_files`: what the install reads besides the file
+    /// its command names (repository-relative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub install_files: Vec<String>,
     /// A static site that forwards a path on its own address to the API
     /// beside it (CloudFront `/_api/*` → the ALB), so the browser calls the
     /// API on the site's origin: no mixed content, no CORS.

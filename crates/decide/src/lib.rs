@@ -464,6 +464,7 @@ fn plan_services(
             writes_local_data: s.databases.contains(&autodeploy_core::Database::Sqlite),
             data_volume: None,
             install_constraints: s.install_constraints.clone(),
+            install_files: s.install_files.clone(),
             api_route: None,
         });
     }

@@ -52,6 +52,7 @@ pub(crate) fn service(
         evidence: Default::default(),
         wiring: Vec::new(),
         install_constraints: Vec::new(),
+        install_files: Vec::new(),
     }
 }
 

@@ -42,6 +42,7 @@ fn service(name: &str, language: Language, framework: Option<&str>, kind: Servic
         evidence: Default::default(),
         wiring: Vec::new(),
         install_constraints: Vec::new(),
+        install_files: Vec::new(),
     }
 }
 

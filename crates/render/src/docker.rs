@@ -651,7 +651,23 @@ fn context(d: &Decision, a: &Analysis, s: &ServicePlan) -> Result<Option<DockerC
             }
             if simple {
                 let m: Option<Vec<String>> = match install_tool.as_str() {
-                    "pip" | "pip3" => install.as_deref().and_then(pip_requirements),
+                    // With the files those include (`-r requirements/production.txt`,
+                    // service-relative like the others).
+                    "pip" | "pip3" => install.as_deref().and_then(pip_requirements).map(|mut m| {
+                        let prefix = if base.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{base}/")
+                        };
+                        for f in &s.install_files {
+                            if let Some(rel) = f.strip_prefix(&prefix) {
+                                if !m.iter().any(|x| x == rel) {
+                                    m.push(rel.to_string());
+                                }
+                            }
+                        }
+                        m
+                    }),
                     "poetry" if install.as_deref().is_some_and(|i| i.contains("--no-root")) => {
                         Some(vec!["pyproject.toml".into(), "poetry.lock*".into()])
                     }

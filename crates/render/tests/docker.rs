@@ -654,3 +654,26 @@ fn a_next_build_gets_a_placeholder_database_url() {
     );
     hadolint("next-db", with_db);
 }
+
+/// bakerydemo's layout: `requirements.txt` holds only `-r
+/// requirements/production.txt`, which includes `base.txt`. The image
+/// copies every file the install reads before it installs; pip stops at
+/// "Could not open requirements file" otherwise.
+#[test]
+fn an_image_copies_the_requirements_files_the_named_one_includes() {
+    let files = dockerfiles(
+        "python_requirements_includes",
+        "deploy on aws as containers",
+    );
+    let df = &files[0].contents;
+    assert!(df.contains(r#"COPY ["requirements.txt", "/app/"]"#), "{df}");
+    assert!(
+        df.contains(
+            r#"COPY ["requirements/production.txt", "requirements/base.txt", "/app/requirements/"]"#
+        ),
+        "{df}"
+    );
+    let install = df.find("pip install -r requirements.txt").expect("install");
+    assert!(df.find("requirements/base.txt").unwrap() < install, "{df}");
+    hadolint("python_requirements_includes", df);
+}

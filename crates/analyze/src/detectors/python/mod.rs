@@ -266,6 +266,16 @@ fn analyze_folder(ctx: &Ctx, dir: &str, m: &Manifest, sources: &[&str]) -> Vec<D
     web.package_manager = m.manager.map(str::to_string);
     web.install = m.install.clone();
     web.install_constraints = compat::constraints(m);
+    // Requirements files the named one includes (`-r requirements/prod.txt`).
+    let requirements: Vec<String> = m
+        .files
+        .iter()
+        .filter(|f| f.ends_with(".txt") || f.ends_with(".in"))
+        .cloned()
+        .collect();
+    if requirements.len() > 1 {
+        web.install_files = requirements;
+    }
     let pins = compat::broken_pins(m)
         .into_iter()
         .chain(compat::pins_below_the_frameworks_floor(m));

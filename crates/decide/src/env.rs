@@ -84,6 +84,10 @@ pub(crate) enum Kind {
     /// The folder the app keeps its data files in (`DATA_DIR`,
     /// `MICROBIN_DATA_DIR`): the service's data volume, where it has one.
     DataDir,
+    /// The switch the deployment's copy of Django settings reads to trust
+    /// the proxy's `X-Forwarded-Proto` (`django_proxy_https` in analyze):
+    /// on wherever a load balancer or nginx stands in front of the app.
+    TrustForwardedProto,
     Other,
 }
 
@@ -216,6 +220,7 @@ fn known_name(up: &str) -> Option<Kind> {
         "NODE_VERSION" => Kind::RuntimeVersion("node"),
         "DB_CONNECTION" => Kind::DbDriver,
         "RUST_LOG" => Kind::RustLog,
+        "DJANGO_TRUST_X_FORWARDED_PROTO" => Kind::TrustForwardedProto,
         "CREATE_ADMIN" | "CREATE_SUPERUSER" => Kind::CreateAdmin,
         "CORS_ORIGIN" | "CORS_ORIGINS" | "CORS_ALLOWED_ORIGINS" | "ALLOWED_ORIGINS" => {
             Kind::CorsOrigin
@@ -984,6 +989,15 @@ impl<'a> Wiring<'a> {
             Kind::HttpsLinks if !ctx.https => set(
                 literal(off),
                 "the deployment serves plain http: links and scripts the app builds as https would point at an address nothing serves",
+            ),
+            // Only where https reaches the app through a proxy of the
+            // deployment (the load balancer with a certificate, a platform's
+            // own https front door), which sets the header: over plain http
+            // there is no https address to post from, and trusting a header
+            // a client could send is never needed.
+            Kind::TrustForwardedProto if !local && (ctx.https || self.hosting.platform_https()) => set(
+                literal("1"),
+                "https reaches the app through a proxy of the deployment (its load balancer, the platform's front door), which says so in X-Forwarded-Proto: Django trusts it, or it refuses form posts from the https address (\"Origin checking failed\")",
             ),
             Kind::EagerTasks if ctx.celery_worker => set(
                 literal(off),
@@ -2187,6 +2201,49 @@ mod tests {
         let env = wired_on_aws(&s);
         assert_eq!(literal_of(&env, "CREATE_ADMIN"), None);
         assert_eq!(literal_of(&env, "ADMIN_USERNAME"), None);
+    }
+
+    /// The switch the copy of Django settings reads to trust the proxy's
+    /// X-Forwarded-Proto: on where https reaches the app through the
+    /// deployment's load balancer or a platform's front door; unset over
+    /// plain http and on the local target.
+    #[test]
+    fn the_proxys_forwarded_proto_is_trusted_on_a_cloud_only() {
+        let s = web_reading(&[var("DJANGO_TRUST_X_FORWARDED_PROTO", false, false)]);
+        let web = vec![s.name.clone()];
+        let https = EnvCtx {
+            https: true,
+            ..production_on(Cloud::Aws, &web)
+        };
+        let on = |hosting, ctx: &EnvCtx| {
+            let env = wire(
+                &s,
+                hosting,
+                None,
+                ctx,
+                &mut Vec::new(),
+                &mut Notes::default(),
+            );
+            literal_of(&env, "DJANGO_TRUST_X_FORWARDED_PROTO")
+        };
+        assert_eq!(on(Hosting::EcsFargate, &https).as_deref(), Some("1"));
+        // Cloud Run's own https front door, without a domain of ours.
+        let gcp = production_on(Cloud::Gcp, &web);
+        assert_eq!(on(Hosting::CloudRun, &gcp).as_deref(), Some("1"));
+        // Plain http behind the load balancer: nothing to trust.
+        assert_eq!(
+            literal_of(&wired_on_aws(&s), "DJANGO_TRUST_X_FORWARDED_PROTO"),
+            None
+        );
+        let local = wire(
+            &s,
+            Hosting::LocalProcess,
+            None,
+            &local_development(&web),
+            &mut Vec::new(),
+            &mut Notes::default(),
+        );
+        assert_eq!(literal_of(&local, "DJANGO_TRUST_X_FORWARDED_PROTO"), None);
     }
 
     /// A web service on port 8080 that reads these variables.

@@ -473,6 +473,7 @@ pub(super) fn apply(ctx: &Ctx, dir: &str, m: &Manifest, web: &mut Draft, facts: 
             }),
         );
     }
+    proxy_https(&texts, web);
     if static_root.is_some() && !m.has("whitenoise") {
         serve_static_files(ctx, m, &settings_files, web);
     }
@@ -612,6 +613,52 @@ fn fixed_debug_and_key(f: &str, text: &str, web: &mut Draft, (debug_read, key_re
             },
         );
     }
+}
+
+/// `ROOT_URLCONF` at the top level of a settings file.
+static ROOT_URLCONF: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^ROOT_URLCONF\b"));
+
+/// Settings that never say how to tell https behind a proxy
+/// (`SECURE_PROXY_SSL_HEADER`): a load balancer or nginx that terminates
+/// TLS hands Django plain http, and Django 4+ refuses every form posted
+/// from the https address ("Origin checking failed", 403: the admin's login
+/// included; healthchecks). The deployment's copy trusts the proxy's
+/// `X-Forwarded-Proto` when `DJANGO_TRUST_X_FORWARDED_PROTO` is set, which
+/// the deployment sets only where such a proxy stands in front (it sets or
+/// overwrites the header); anchored on the `ROOT_URLCONF` line every
+/// settings module has.
+fn proxy_https(texts: &[(&String, std::sync::Arc<str>)], web: &mut Draft) {
+    if texts
+        .iter()
+        .any(|(_, t)| t.contains("SECURE_PROXY_SSL_HEADER"))
+    {
+        return;
+    }
+    let Some((f, line)) = texts.iter().find_map(|(f, t)| {
+        let stem = crate::repo::file_name(f).trim_end_matches(".py");
+        let test = matches!(stem, "ci" | "test" | "tests" | "testing" | "test_settings");
+        let m = ROOT_URLCONF.find(t).filter(|_| !test)?;
+        Some(((*f).clone(), crate::scan::line_of(t, m.start())))
+    }) else {
+        return;
+    };
+    const VAR: &str = "DJANGO_TRUST_X_FORWARDED_PROTO";
+    super::read_from_env(
+        web,
+        super::FromEnv {
+            kind: "django_proxy_https",
+            var: VAR,
+            secret: false,
+            file: &f,
+            line,
+            find: "ROOT_URLCONF",
+            replace: format!(
+                "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\") if {} else None\nROOT_URLCONF",
+                super::env_get(VAR, "None")
+            ),
+            message: format!("{f}: the settings never set SECURE_PROXY_SSL_HEADER, so behind a load balancer or nginx that terminates TLS Django sees plain http and refuses every form posted from the https address (403 \"Origin checking failed\", the admin's login included); the deployment's copy trusts X-Forwarded-Proto when {VAR} is set, which the deployment sets where such a proxy stands in front — set SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\") where your proxy sets that header"),
+        },
+    );
 }
 
 /// `DATABASES = {` at the top level of a settings file.

@@ -170,6 +170,18 @@ pub fn select(mut drafts: Vec<Draft>) -> Vec<Draft> {
 
 /// `go build -o OUT …` with OUT replaced by the relative program the start
 /// runs (`./myapp` → `-o myapp`), when they differ; None otherwise.
+/// `uwsgi …` with `--die-on-term`, unless it has it (or is no uWSGI).
+pub(crate) fn die_on_term(start: &str) -> String {
+    let runs_uwsgi = start
+        .split_whitespace()
+        .find(|w| !w.contains('='))
+        .is_some_and(|w| crate::repo::file_name(w) == "uwsgi");
+    if !runs_uwsgi || start.contains("die-on-term") || start.contains("&&") || start.contains(';') {
+        return start.to_string();
+    }
+    format!("{start} --die-on-term")
+}
+
 fn go_output_at_start(build: &str, start: &str) -> Option<String> {
     let program = start.split_whitespace().next()?;
     let rel = program.strip_prefix("./").unwrap_or(program);
@@ -678,6 +690,11 @@ fn to_service(mut d: Draft, name_hint: Option<&str>) -> Service {
         }
         other => other,
     };
+    // uWSGI before 2.1 reloads on SIGTERM instead of exiting, so every stop
+    // of a unit, task or pod ends in a kill after its grace period: however
+    // the project starts it (a Procfile's `uwsgi ./etc/uwsgi.ini`), it
+    // stops on SIGTERM.
+    let start = start.map(|st| die_on_term(&st));
     // Conventions the start command implies (`rq worker --url $REDIS_URL`, `sidekiq`).
     if let Some((best, _)) = pick(&d.starts) {
         for w in crate::wiring::command_wiring(&best.value, &best.evidence) {
@@ -1131,6 +1148,28 @@ mod go_output_tests {
 mod tests {
     use super::*;
     use crate::draft::ev;
+
+    /// bakerydemo's Procfile `uwsgi ./etc/uwsgi.ini`: uWSGI before 2.1
+    /// reloads on SIGTERM, so the start gets `--die-on-term`; a command
+    /// that has it, another server, or a compound command is left alone.
+    #[test]
+    fn uwsgi_stops_on_sigterm_however_the_project_starts_it() {
+        assert_eq!(
+            die_on_term("uwsgi ./etc/uwsgi.ini"),
+            "uwsgi ./etc/uwsgi.ini --die-on-term"
+        );
+        assert_eq!(
+            die_on_term("DJANGO_SETTINGS_MODULE=x.prod /usr/local/bin/uwsgi --ini a.ini"),
+            "DJANGO_SETTINGS_MODULE=x.prod /usr/local/bin/uwsgi --ini a.ini --die-on-term"
+        );
+        for same in [
+            "uwsgi --ini a.ini --die-on-term",
+            "gunicorn app:app",
+            "python manage.py migrate && uwsgi a.ini",
+        ] {
+            assert_eq!(die_on_term(same), same);
+        }
+    }
 
     /// A Rust start naming the binary by itself runs it from cargo's output,
     /// with its arguments; the image keeps its own command.

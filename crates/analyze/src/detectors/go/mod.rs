@@ -516,6 +516,7 @@ fn analyze_module(
         .collect();
 
     let env_tags = ENV_TAG_LIBS.iter().any(|l| direct.contains_key(*l));
+    let tag_prefix = env_tags.then(|| scan::tag_prefix(ctx, sources)).flatten();
 
     // One pass over the sources.
     let apps: Vec<(&Framework, Regex)> = declared
@@ -553,7 +554,7 @@ fn analyze_module(
             }
         }
         scan_listens(file, &text, &declared, &mut facts.listens);
-        scan_env(&mut web, file, &text, env_tags);
+        scan_env(&mut web, file, &text, env_tags, tag_prefix.as_deref());
         if text.contains("os.Environ()") {
             scan::settings_table(ctx, &mut web, parent(file), sources);
         }
@@ -865,6 +866,36 @@ mod tests {
             ("internal/cli/cli.go", cli),
         ];
         assert_eq!(detect(&files)[0].release, None);
+    }
+
+    /// shiori: go-envconfig reads every tag through
+    /// `PrefixLookuper("SHIORI_", …)`, so `env:"DATABASE_URL"` is
+    /// `SHIORI_DATABASE_URL`; a `,default=` option is a default, and a key
+    /// the code hands its own map lookuper (`HOSTNAME`) is given.
+    #[test]
+    fn struct_tags_read_through_a_prefix_lookuper_carry_the_prefix() {
+        let gomod = "module example.com/marks\n\ngo 1.22\n\nrequire github.com/sethvargo/go-envconfig v1.3.0\n";
+        let config = "package config\n\ntype Config struct {\n\tHostname string `env:\"HOSTNAME,required\"`\n\tPort int `env:\"HTTP_PORT,default=8080\"`\n\tURL string `env:\"DATABASE_URL\"`\n\tKey string `env:\"SECRET,required\"`\n}\n\nfunc Parse() {\n\tl := envconfig.MultiLookuper(\n\t\tenvconfig.MapLookuper(map[string]string{\"HOSTNAME\": os.Getenv(\"HOSTNAME\")}),\n\t\tenvconfig.PrefixLookuper(\"MARKS_\", envconfig.OsLookuper()),\n\t)\n\t_ = l\n}\n";
+        let main = "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+        let d = detect(&[
+            ("go.mod", gomod),
+            ("main.go", main),
+            ("internal/config/config.go", config),
+        ]);
+        let env: Vec<(&str, bool)> = d[0]
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.required))
+            .collect();
+        for want in [
+            ("MARKS_DATABASE_URL", false),
+            ("MARKS_HTTP_PORT", false),
+            ("MARKS_HOSTNAME", false),
+            ("MARKS_SECRET", true),
+        ] {
+            assert!(env.contains(&want), "{want:?}: {env:?}");
+        }
+        assert!(!env.iter().any(|(n, _)| *n == "DATABASE_URL"), "{env:?}");
     }
 
     /// A Godeps tree (no go.mod) builds in GOPATH mode under its import

@@ -36,7 +36,7 @@ static HELPER_ENV: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static ENV_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    crate::scan::try_regex(r#"`[^`\n]*\benv:"([A-Z_][A-Z0-9_]*)((?:,\w+)*)"[^`\n]*`"#)
+    crate::scan::try_regex(r#"`[^`\n]*\benv:"([A-Z_][A-Z0-9_]*)((?:,[^",`\n]*)*)"[^`\n]*`"#)
         .expect("regex")
 });
 
@@ -86,7 +86,36 @@ pub(super) fn settings_table(
     }
 }
 
-pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) {
+/// The prefix a struct-tag library adds to every tag's name
+/// (`envconfig.PrefixLookuper("SHIORI_", …)`, caarlos0/env's
+/// `env.Options{Prefix: "APP_"}`), when a source of the module sets one.
+pub(super) fn tag_prefix(ctx: &crate::ctx::Ctx, sources: &[&str]) -> Option<String> {
+    sources.iter().find_map(|f| {
+        let text = ctx.read_path(f)?;
+        if !text.contains("Prefix") {
+            return None;
+        }
+        TAG_PREFIX
+            .captures(&text)
+            .and_then(|c| c.get(1).or_else(|| c.get(2)))
+            .map(|m| m.as_str().to_string())
+    })
+}
+
+static TAG_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    crate::scan::try_regex(
+        r#"\bPrefixLookuper\(\s*"([A-Za-z0-9_]+)"|\benv\.Options\s*\{[^}]*\bPrefix\s*:\s*"([A-Za-z0-9_]+)""#,
+    )
+    .expect("regex")
+});
+
+pub(super) fn scan_env(
+    web: &mut Draft,
+    file: &str,
+    text: &str,
+    env_tags: bool,
+    prefix: Option<&str>,
+) {
     let go = GoFile::new(text);
     each_match(text, &GETENV, |line, c| {
         let name = &c[1];
@@ -134,8 +163,12 @@ pub(super) fn scan_env(web: &mut Draft, file: &str, text: &str, env_tags: bool) 
         let tag = c.get(0).map(|m| m.as_str()).unwrap_or("");
         let opts = &c[2];
         let required = opts.contains(",required") || opts.contains(",notEmpty");
-        let has_default = ENV_DEFAULT_TAG.is_match(tag);
-        web.env_var(&c[1], has_default || !required, file, line);
+        let has_default = ENV_DEFAULT_TAG.is_match(tag) || opts.contains(",default=");
+        // A key the code hands the lookup itself (`envconfig.MapLookuper(
+        // map[string]string{"HOSTNAME": os.Getenv("HOSTNAME")})`) is given.
+        let given = text.contains("MapLookuper") && text.contains(&format!("\"{}\":", &c[1]));
+        let name = format!("{}{}", prefix.unwrap_or(""), &c[1]);
+        web.env_var(&name, has_default || !required || given, file, line);
     });
 }
 

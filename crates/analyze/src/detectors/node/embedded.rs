@@ -94,6 +94,20 @@ pub(super) fn builds_into_another_package(ctx: &Ctx, dir: &str, m: &Manifest) ->
     }
 }
 
+/// A Go file in the package's own folder embeds files of it into the Go
+/// binary (shiori's `webapp/embed.go`: `//go:embed dist/index.html`, the
+/// built files committed): the front end is served by that binary, not a
+/// site of its own.
+pub(super) fn embedded_in_a_go_binary(ctx: &Ctx, dir: &str) -> bool {
+    ctx.index()
+        .names_in(dir)
+        .filter(|n| n.ends_with(".go") && !n.ends_with("_test.go"))
+        .any(|n| {
+            ctx.read(dir, n)
+                .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with("//go:embed ")))
+        })
+}
+
 /// The web services of the package in `dir` whose build is none yet get the
 /// package's script that builds an embedded front end (`build:etherpad`
 /// running `pnpm --filter admin run build-copy`).

@@ -153,7 +153,9 @@ fn analyze(ctx: &Ctx, dir: &str, m: &Manifest) -> Vec<Draft> {
         return Vec::new();
     }
     // A front end built into another package's tree is part of that app.
-    if embedded::builds_into_another_package(ctx, dir, m) {
+    if embedded::builds_into_another_package(ctx, dir, m)
+        || embedded::embedded_in_a_go_binary(ctx, dir)
+    {
         return Vec::new();
     }
     let mgr = manifest::manager(ctx, dir, m);

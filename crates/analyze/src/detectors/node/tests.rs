@@ -1010,3 +1010,30 @@ fn next_config_env_keys_are_not_settings() {
     assert!(!names.contains(&"currentVersion"), "{names:?}");
     assert!(names.contains(&"DATABASE_URL"), "{names:?}");
 }
+
+/// shiori: `webapp/` is a Vue project whose built files the Go binary
+/// embeds (`webapp/embed.go`: `//go:embed dist/index.html`): no site of
+/// its own. The same project without the Go file is one.
+#[test]
+fn a_front_end_a_go_binary_embeds_is_not_a_site_of_its_own() {
+    let pkg =
+        r#"{"scripts": {"build": "vite build"}, "devDependencies": {"vite": "5", "vue": "3"}}"#;
+    let embed = "package webapp\n\nimport \"embed\"\n\n//go:embed dist/index.html\nvar Templates embed.FS\n";
+    let with = detect(
+        &[
+            ("webapp/package.json", pkg),
+            ("webapp/index.html", "<div id=app></div>"),
+            ("webapp/embed.go", embed),
+        ],
+        "webapp",
+    );
+    assert!(with.is_empty(), "{with:?}");
+    let without = detect(
+        &[
+            ("webapp/package.json", pkg),
+            ("webapp/index.html", "<div id=app></div>"),
+        ],
+        "webapp",
+    );
+    assert_eq!(without.len(), 1, "{without:?}");
+}

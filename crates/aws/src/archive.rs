@@ -194,10 +194,12 @@ fn zip_tree(
             .unix_permissions(if executable(&meta) { 0o755 } else { 0o644 })
             .large_file(meta.len() >= u32::MAX as u64);
         zip.start_file(name, opts).map_err(zerr)?;
-        let mine: Vec<&SourceFix> = fixes
+        // The last line first: a fix adding lines moves those below it.
+        let mut mine: Vec<&SourceFix> = fixes
             .iter()
             .filter(|f| f.file.trim_start_matches("./") == name)
             .collect();
+        mine.sort_by_key(|f| std::cmp::Reverse(f.line));
         let fixed = if mine.is_empty() {
             None
         } else {

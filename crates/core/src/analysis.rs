@@ -261,6 +261,15 @@ pub struct SourceFix {
 }
 
 impl SourceFix {
+    /// Put fixes in the order every copy applies them: per file, the last
+    /// line first. A fix whose replacement adds lines (a function before
+    /// `DATABASES = {`, a setting before `ROOT_URLCONF`) moves the lines
+    /// below it, so a fix further down applied after it would look for its
+    /// text on the wrong line and be skipped.
+    pub fn sort_for_application(fixes: &mut [SourceFix]) {
+        fixes.sort_by(|a, b| a.file.cmp(&b.file).then(b.line.cmp(&a.line)));
+    }
+
     /// `text` with the fix applied: `find` replaced on line `line` (1-based;
     /// line endings kept), or None when that line does not hold `find` (the
     /// file changed since the analysis) or the fix names nothing to find.
@@ -433,4 +442,41 @@ pub struct Service {
     /// them before it installs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_files: Vec<String>,
+}
+
+#[cfg(test)]
+mod source_fix_tests {
+    use super::SourceFix;
+
+    fn fix(line: u32, find: &str, replace: &str) -> SourceFix {
+        SourceFix {
+            file: "app/settings.py".into(),
+            line,
+            find: find.into(),
+            replace: replace.into(),
+        }
+    }
+
+    /// django-recipe-api: a fix adding a line before `ROOT_URLCONF` (line 2)
+    /// and one on `/vol/web/media` further down (line 4). In application
+    /// order both land; applied top-down the second looked at the wrong line.
+    #[test]
+    fn fixes_applied_last_line_first_all_land() {
+        let text = "DEBUG = True\nROOT_URLCONF = 'app.urls'\n\nMEDIA_ROOT = '/vol/web/media'\n";
+        let mut fixes = vec![
+            fix(2, "ROOT_URLCONF", "X = None\nROOT_URLCONF"),
+            fix(4, "'/vol/web/media'", "'media'"),
+        ];
+        let top_down = fixes[0].apply_to(text).unwrap();
+        assert!(fixes[1].apply_to(&top_down).is_none());
+        SourceFix::sort_for_application(&mut fixes);
+        let mut out = text.to_string();
+        for f in &fixes {
+            out = f.apply_to(&out).expect("applies");
+        }
+        assert_eq!(
+            out,
+            "DEBUG = True\nX = None\nROOT_URLCONF = 'app.urls'\n\nMEDIA_ROOT = 'media'\n"
+        );
+    }
 }

@@ -458,7 +458,11 @@ fn plan_services(
             health_check,
             public: s.kind != ServiceKind::Worker,
             env: Vec::new(),
-            source_fixes: findings::fixes(s),
+            source_fixes: {
+                let mut fixes = findings::fixes(s);
+                autodeploy_core::SourceFix::sort_for_application(&mut fixes);
+                fixes
+            },
             files_from_example: findings::files_from_example(s),
             make_dirs: findings::folders(s),
             writes_local_data: s.databases.contains(&autodeploy_core::Database::Sqlite),

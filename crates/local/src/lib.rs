@@ -337,6 +337,7 @@ pub(crate) fn fixes_for(services: &[&ServicePlan], analysis: &Analysis) -> Vec<S
             }
         }
     }
+    SourceFix::sort_for_application(&mut out);
     out
 }
 

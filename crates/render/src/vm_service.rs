@@ -155,7 +155,9 @@ impl<'a> Machine<'a> {
             })
             .collect();
         config.insert("workers".into(), workers.into());
-        let fixes = crate::distinct(self.services().flat_map(|s| &s.source_fixes));
+        let mut fixes: Vec<autodeploy_core::SourceFix> =
+            crate::distinct(self.services().flat_map(|s| s.source_fixes.iter().cloned()));
+        autodeploy_core::SourceFix::sort_for_application(&mut fixes);
         config.insert("source_fixes".into(), json!(fixes));
         let made = crate::distinct(self.services().flat_map(|s| &s.files_from_example));
         config.insert("files_from_example".into(), json!(made));

@@ -793,7 +793,20 @@ fn sqlite_note(
         let single = strategy == DeployStrategy::Process
             || (strategy == DeployStrategy::Vm && max_copies <= 1);
         // `data` already said why when the request asked for no database server.
-        if single && needs.skipped_database.is_none() {
+        if single && needs.skipped_database.is_none() && strategy == DeployStrategy::Vm {
+            // Every redeploy of a VM bundle replaces the machine (new
+            // source, new boot disk): the file does not survive it.
+            notes.reason(
+                "database",
+                Origin::Analysis,
+                "SQLite: the app keeps its data in a file on the machine's boot disk (one instance only)",
+            );
+            notes.warn(
+                "sqlite_lost_on_redeploy",
+                None,
+                "the app keeps its data in a SQLite file on the machine's boot disk, and a redeploy with new source replaces the machine and its disk: the data is lost at the next deploy — copy the file off first (or ask for PostgreSQL, \"with postgres\", where the code can use it)",
+            );
+        } else if single && needs.skipped_database.is_none() {
             notes.reason(
                 "database",
                 Origin::Analysis,

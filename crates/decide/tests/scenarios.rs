@@ -783,6 +783,9 @@ fn sqlite_on_several_instances_is_not_persistent() {
     let d = run("python_tooling_pyproject_flask", &Intent::default());
     assert_eq!(d.strategy, DeployStrategy::Vm);
     assert!(!d.has_warning("sqlite_not_persistent"));
+    // One VM keeps the file on its boot disk, which the next deploy with
+    // new source replaces: said before anything is created.
+    assert!(d.has_warning("sqlite_lost_on_redeploy"));
 }
 
 #[test]

@@ -584,17 +584,21 @@ mod tests {
         let mut notes = Notes::default();
         let p = plan(&s, false, &mut notes);
         assert_eq!(p.version, "3.11");
-        let r = notes
+        let r = runtime_reason(&notes);
+        assert!(
+            r.contains("the version the project's Dockerfile runs, within its ^3.11"),
+            "{r}"
+        );
+    }
+
+    /// The runtime reason of service `s`.
+    fn runtime_reason(notes: &Notes) -> String {
+        notes
             .reasons
             .iter()
             .find(|r| r.about == "service.s.runtime")
-            .unwrap();
-        assert!(
-            r.text
-                .contains("the version the project's Dockerfile runs, within its ^3.11"),
-            "{}",
-            r.text
-        );
+            .map(|r| r.text.clone())
+            .expect("a runtime reason")
     }
 
     /// golang-gin-realworld: `go 1.15` in go.mod is a language version,
@@ -611,16 +615,10 @@ mod tests {
             p.build_image.as_deref(),
             Some(format!("golang:{}-bookworm", default_version("go")).as_str())
         );
-        let r = notes
-            .reasons
-            .iter()
-            .find(|r| r.about == "service.s.runtime")
-            .unwrap();
+        let r = runtime_reason(&notes);
         assert!(
-            r.text
-                .contains("`go 1.15` is the module's language version"),
-            "{}",
-            r.text
+            r.contains("`go 1.15` is the module's language version"),
+            "{r}"
         );
         s.runtime_version = Some("1.22.3".into());
         assert_eq!(plan(&s, false, &mut Notes::default()).version, "1.22.3");

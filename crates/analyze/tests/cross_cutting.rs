@@ -393,3 +393,36 @@ fn a_compose_command_is_the_entrypoints_arguments_and_a_procfile_comes_first() {
         "{services:#?}"
     );
 }
+
+/// full-stack-fastapi: compose.yml's backend has a healthcheck
+/// (`curl -f http://localhost:8000/api/v1/utils/health-check/`) but no
+/// `ports:` (an override file publishes them). The app listens on 8000,
+/// the port the healthcheck names: that route is its health route. A
+/// healthcheck on a port the app does not listen on says nothing.
+#[test]
+fn a_compose_healthcheck_on_the_apps_port_is_its_health_route_without_published_ports() {
+    let compose = |port: u16| {
+        format!("services:\n  backend:\n    build: .\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:{port}/api/v1/utils/health-check/\"]\n")
+    };
+    let files = |c: String| -> Vec<(String, String)> {
+        vec![
+            ("requirements.txt".into(), "fastapi\nuvicorn\n".into()),
+            (
+                "main.py".into(),
+                "from fastapi import FastAPI\napp = FastAPI()\n".into(),
+            ),
+            ("compose.yml".into(), c),
+        ]
+    };
+    let on = analyze_repo(&MemRepo::new(files(compose(8000))), Some("api")).unwrap();
+    assert_eq!(on[0].port, Some(8000), "{on:#?}");
+    assert_eq!(
+        on[0].health_path.as_deref(),
+        Some("/api/v1/utils/health-check/")
+    );
+    let off = analyze_repo(&MemRepo::new(files(compose(9999))), Some("api")).unwrap();
+    assert_ne!(
+        off[0].health_path.as_deref(),
+        Some("/api/v1/utils/health-check/")
+    );
+}

@@ -1144,8 +1144,16 @@ pub fn apply(ctx: &Ctx, drafts: &mut Vec<Draft>) {
         }
         // The project's own healthcheck names the route that says the app
         // is up (on the port it serves, when it names one).
-        if let (Some((port, path)), Some(p)) = (&cs.health, cs.port) {
-            if port.is_none_or(|x| x == p) {
+        // The port: the one compose publishes, else (a service whose ports
+        // an override file publishes: full-stack-fastapi) one the app is
+        // known to listen on.
+        if let Some((port, path)) = &cs.health {
+            let known: Vec<u16> = cs
+                .port
+                .into_iter()
+                .chain(draft.ports.iter().map(|c| c.value))
+                .collect();
+            if port.is_none_or(|x| known.contains(&x)) && !known.is_empty() {
                 draft.health_path = Some(path.clone());
                 draft.evidence.remove("health_path");
                 draft.note(

@@ -493,18 +493,36 @@ pub(super) fn add_build(pkg: &Pkg, web: &mut Draft, fallback: Option<&str>) -> O
     if let Some(existing) = web.builds.first() {
         return Some(existing.value.clone());
     }
-    let script = match pkg.m.script("build") {
-        Some(e) => Some(("build".to_string(), e)),
-        None => {
-            let named: Vec<(&String, &Entry)> = pkg
-                .m
-                .scripts
-                .iter()
-                .filter(|(k, _)| k.starts_with("build:"))
-                .collect();
-            (named.len() == 1).then(|| (named[0].0.clone(), named[0].1))
-        }
-    };
+    // The build the project's own image runs (umami's `build-docker`:
+    // its `build` also checks and migrates a database, which no image
+    // build can reach) is the deployment's build, wherever it runs.
+    let for_images = [
+        "build-docker",
+        "build:docker",
+        "docker:build",
+        "docker-build",
+    ]
+    .into_iter()
+    .find_map(|n| pkg.m.script(n).map(|e| (n.to_string(), e)))
+    // Not one that runs Docker itself (`"docker:build": "docker-compose build"`).
+    .filter(|(_, e)| {
+        !e.value
+            .split_whitespace()
+            .any(|w| w.starts_with("docker") || w == "podman")
+    });
+    let script =
+        match for_images.or_else(|| pkg.m.script("build").map(|e| ("build".to_string(), e))) {
+            Some(found) => Some(found),
+            None => {
+                let named: Vec<(&String, &Entry)> = pkg
+                    .m
+                    .scripts
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("build:"))
+                    .collect();
+                (named.len() == 1).then(|| (named[0].0.clone(), named[0].1))
+            }
+        };
     if let Some((name, e)) = script {
         if !matches!(scripts::classify(&e.value, pkg.m), Class::Dev(_)) {
             let cmd = with_standalone_assets(pkg, pkg.mgr.run(&name));

@@ -1037,3 +1037,17 @@ fn a_front_end_a_go_binary_embeds_is_not_a_site_of_its_own() {
     );
     assert_eq!(without.len(), 1, "{without:?}");
 }
+
+/// umami: `build` runs `check-env` and `check-db` (a database reached at
+/// build, then migrated), while `build-docker` is the build its own image
+/// runs: that one builds the service. A `docker:build` that runs Docker
+/// itself (nestjs-prisma-starter's `docker-compose build`) is no build.
+#[test]
+fn the_build_the_projects_image_runs_builds_the_service() {
+    let umami = r#"{"scripts": {"build": "npm-run-all check-env build-db check-db build-app", "build-docker": "npm-run-all build-db build-app", "start": "next start"}, "dependencies": {"next": "15", "react": "19", "react-dom": "19"}}"#;
+    let d = detect(&[("package.json", umami), ("package-lock.json", "{}")], "");
+    assert_eq!(d[0].builds[0].value, "npm run build-docker");
+    let nest = r#"{"scripts": {"build": "nest build", "docker:build": "docker-compose build", "start:prod": "node dist/main"}, "dependencies": {"@nestjs/core": "10"}}"#;
+    let d = detect(&[("package.json", nest), ("package-lock.json", "{}")], "");
+    assert_eq!(d[0].builds[0].value, "npm run build");
+}

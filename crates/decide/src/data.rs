@@ -599,7 +599,7 @@ fn database_reasons(ctx: &DataCtx, plan: &DatabasePlan, notes: &mut Notes) {
             "database_external",
             None,
             format!(
-                "the app needs MongoDB ({why}) but {} has no managed MongoDB in autodeploy's catalogue: nothing is provisioned; put your MongoDB's connection string (e.g. MongoDB Atlas) in the secret `mongodb-connection-string` — or deploy to AWS (DocumentDB)",
+                "the app needs MongoDB ({why}) but {} has no managed MongoDB in autodeploy's catalogue: nothing is provisioned; put your MongoDB's connection string (e.g. MongoDB Atlas) in the secret `mongodb-connection-string`",
                 cloud_name(ctx.cloud)
             ),
         ),
@@ -1277,17 +1277,6 @@ mod tests {
                 1,
                 false,
                 CredentialMethod::WriteOnlyGeneratedPassword,
-            ),
-            (
-                Cloud::Aws,
-                Production,
-                Database::Mongodb,
-                DataService::AwsDocumentdb,
-                "db.t3.medium",
-                true,
-                7,
-                true,
-                CredentialMethod::SecretsManagerRandomPassword,
             ),
             (
                 Cloud::Gcp,

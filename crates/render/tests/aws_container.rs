@@ -501,3 +501,23 @@ fn a_projects_dockerfile_builds_from_the_context_its_compose_file_names() {
     );
     validate(&b);
 }
+
+/// node-express-boilerplate: a MongoDB app on ECS. No bundle writes
+/// DocumentDB, so the plan takes the connection string of a MongoDB the
+/// user runs (a secret they fill) instead of refusing at render.
+#[test]
+fn a_mongodb_app_on_ecs_reads_the_users_connection_string() {
+    let (analysis, decision) =
+        support::scenario("wiring_mongoose", "deploy on aws ecs with mongodb");
+    assert_eq!(
+        decision.database.as_ref().map(|d| d.service),
+        Some(autodeploy_core::DataService::External)
+    );
+    let b = render(&decision, &analysis, &RenderOptions::default()).unwrap();
+    let tasks = &b.get("terraform/container_tasks.tf").unwrap().contents;
+    assert!(
+        tasks.contains("valueFrom = aws_secretsmanager_secret.mongodb_connection_string.arn"),
+        "{tasks}"
+    );
+    validate(&b);
+}

@@ -143,7 +143,10 @@ impl Catalogue for Aws {
 
     fn database_service(&self, engine: DatabaseEngine) -> DataService {
         match engine {
-            DatabaseEngine::Mongodb => DataService::AwsDocumentdb,
+            // No bundle writes DocumentDB yet: the app is given the
+            // connection string of a MongoDB the user runs (Atlas…), as on
+            // GCP and Azure, rather than a plan no bundle can render.
+            DatabaseEngine::Mongodb => DataService::External,
             _ => DataService::AwsRds,
         }
     }

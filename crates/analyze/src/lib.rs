@@ -38,7 +38,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Changes whenever detection changes in a way that alters results (cache key).
-pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a60");
+pub const ANALYZER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+a61");
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {

@@ -628,10 +628,15 @@ static ROOT_URLCONF: LazyLock<Regex> = LazyLock::new(|| regex(r"(?m)^ROOT_URLCON
 /// overwrites the header); anchored on the `ROOT_URLCONF` line every
 /// settings module has.
 fn proxy_https(texts: &[(&String, std::sync::Arc<str>)], web: &mut Draft) {
-    if texts
-        .iter()
-        .any(|(_, t)| t.contains("SECURE_PROXY_SSL_HEADER"))
-    {
+    // Settings that set it themselves at the top level (healthchecks reads
+    // it from a variable of its own inside an `if`, which a deployment that
+    // knows nothing of that variable leaves unset). The copy's statement
+    // sets it only when asked, so a setting of the project's own stands.
+    let set_at_top = |t: &str| {
+        t.lines()
+            .any(|l| l.starts_with("SECURE_PROXY_SSL_HEADER") && l.contains("X_FORWARDED_PROTO"))
+    };
+    if texts.iter().any(|(_, t)| set_at_top(t)) {
         return;
     }
     let Some((f, line)) = texts.iter().find_map(|(f, t)| {
@@ -653,7 +658,7 @@ fn proxy_https(texts: &[(&String, std::sync::Arc<str>)], web: &mut Draft) {
             line,
             find: "ROOT_URLCONF",
             replace: format!(
-                "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\") if {} else None\nROOT_URLCONF",
+                "if {}:\n    SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")\nROOT_URLCONF",
                 super::env_get(VAR, "None")
             ),
             message: format!("{f}: the settings never set SECURE_PROXY_SSL_HEADER, so behind a load balancer or nginx that terminates TLS Django sees plain http and refuses every form posted from the https address (403 \"Origin checking failed\", the admin's login included); the deployment's copy trusts X-Forwarded-Proto when {VAR} is set, which the deployment sets where such a proxy stands in front — set SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\") where your proxy sets that header"),

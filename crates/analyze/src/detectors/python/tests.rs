@@ -823,6 +823,22 @@ fn django_fixed_debug_and_secret_key_are_read_from_the_environment() {
     let var = |n: &str| d.env.iter().find(|e| e.name == n).cloned();
     assert!(var("DJANGO_SECRET_KEY").is_some_and(|v| v.secret && !v.required));
     assert!(var("DJANGO_DEBUG").is_some_and(|v| !v.required));
+    // Behind a TLS-terminating proxy: the copy sets SECURE_PROXY_SSL_HEADER
+    // only when the deployment asks (before ROOT_URLCONF), so settings
+    // that read it from a variable of their own (healthchecks) keep theirs;
+    // settings that set it at the top level get nothing.
+    let proxy = fix("django_proxy_https");
+    assert_eq!((proxy.line, proxy.find.as_str()), (4, "ROOT_URLCONF"));
+    assert_eq!(
+        proxy.replace,
+        "if __import__(\"os\").environ.get(\"DJANGO_TRUST_X_FORWARDED_PROTO\", None):\n    SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")\nROOT_URLCONF"
+    );
+    let own_variable = run("import os\nif v := os.getenv(\"SECURE_PROXY_SSL_HEADER\"):\n    SECURE_PROXY_SSL_HEADER = tuple(v.split(\",\"))\nROOT_URLCONF = 'u'\n");
+    assert!(kinds(&own_variable).contains(&"django_proxy_https"));
+    let set = run(
+        "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")\nROOT_URLCONF = 'u'\n",
+    );
+    assert!(!kinds(&set).contains(&"django_proxy_https"));
     let d = run(
         "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = os.getenv('DEBUG') == '1'\n",
     );
